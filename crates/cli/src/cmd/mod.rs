@@ -1,0 +1,5 @@
+//! The commands, one module each.
+
+pub mod export;
+pub mod import;
+pub mod verify;

@@ -1,0 +1,130 @@
+//! The `jiancha` command line: argument parsing and the commands behind it. The binary's
+//! `main` only calls [`main_with_args`]; each command lives in its own module under `cmd`.
+
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a CLI speaks on stdout and stderr"
+)]
+
+pub mod cmd;
+pub mod error;
+pub mod progress;
+
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{exit_code_of, EXIT_BAD_INPUT, EXIT_OK};
+
+/// The default event log: a SQLite file in the working directory.
+pub const DEFAULT_DB: &str = "sqlite://jiancha.db";
+
+/// jiancha: electronic supervision of approval cases, derived from an append-only event log.
+#[derive(Debug, Parser)]
+#[command(
+    name = "jiancha",
+    version,
+    about = "Electronic supervision of administrative approval cases (行政审批电子监察)",
+    long_about = "Electronic supervision of administrative approval cases (行政审批电子监察).\n\n\
+        Every case action is appended to an event log; deadlines, cards, the assessment ledger \
+        and the audit trail are derived from it alone.",
+    after_help = "Examples:\n  \
+        jiancha import examples/district.jsonl\n  \
+        jiancha verify\n  \
+        jiancha export --from 100 > tail.jsonl\n  \
+        jiancha --db sqlite:///var/lib/jiancha/district.db verify\n  \
+        jiancha calendar due 2026-09-28 5\n\n\
+        Exit codes: 0 success, 1 a check found a problem, 2 bad input or usage (nothing \
+        written), 3 infrastructure failure."
+)]
+pub struct Cli {
+    /// The event log: sqlite://FILE (or a plain file path).
+    #[arg(long, global = true, env = "JIANCHA_DB", default_value = DEFAULT_DB)]
+    pub db: String,
+
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Append a JSONL file of events to the log, atomically: all of it or nothing.
+    Import(cmd::import::ImportArgs),
+    /// Write the log as JSONL, with positions, versions, stamps and hashes.
+    Export(cmd::export::ExportArgs),
+    /// Check the whole log against its hash chain.
+    Verify(cmd::verify::VerifyArgs),
+}
+
+/// Parses `args`, runs the command and turns its result into an exit code.
+pub fn main_with_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_OK
+            });
+        }
+    };
+    init_tracing();
+    match run(cli) {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            let code = exit_code_of(&e);
+            if code != error::EXIT_CHECK_FAILED || !e.to_string().is_empty() {
+                let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            }
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("JIANCHA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let clock: Arc<dyn jiancha_store::Clock> = Arc::new(jiancha_store::SystemClock);
+        match cli.command {
+            Command::Import(args) => cmd::import::run(&cli.db, clock, &args).await,
+            Command::Export(args) => cmd::export::run(&cli.db, clock, &args).await,
+            Command::Verify(args) => cmd::verify::run(&cli.db, clock, &args).await,
+        }
+    })
+}
+
+/// Opens the event log named by `--db`.
+pub async fn open_store(
+    db: &str,
+    clock: Arc<dyn jiancha_store::Clock>,
+) -> anyhow::Result<Arc<dyn jiancha_store::EventStore>> {
+    use jiancha_store::StoreError;
+    match jiancha_store::open(db, clock).await {
+        Ok(store) => Ok(store),
+        Err(e @ StoreError::BadUrl { .. }) => Err(error::user_error(e.to_string())),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("cannot open the event log {db}"))),
+    }
+}

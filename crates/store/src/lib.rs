@@ -1,0 +1,130 @@
+//! The event log: the [`EventStore`] trait and its implementations — in memory for tests, SQLite
+//! (the embedded default) — with group commit, gap-free positions and the hash chain.
+//!
+//! Only this crate knows SQL. Everything above it appends [`NewEvent`]s and reads
+//! [`StoredEvent`]s; the bytes and hashes are this crate's business.
+
+pub mod clock;
+pub mod error;
+pub mod memory;
+pub mod plan;
+pub mod sqlite;
+pub mod tail;
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use jiancha_events::{NewEvent, RawEvent, StoredEvent};
+use tokio::sync::{mpsc, watch};
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{Rejection, RejectionKind, StoreError};
+pub use plan::Head;
+pub use tail::subscribe;
+
+/// Events read per page when following the log.
+pub const READ_PAGE_EVENTS: usize = 10_000;
+
+/// The most events one group commit gathers from concurrent appends.
+pub const GROUP_EVENTS_MAX: usize = 10_000;
+
+/// Events per chunk an importer should send.
+pub const IMPORT_CHUNK_EVENTS: usize = 1_000;
+
+/// What an append did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AppendOutcome {
+    /// The position of each event of the batch, in order: new, or the original one for an id
+    /// that was already in the log.
+    pub positions: Vec<u64>,
+    /// How many events were newly written.
+    pub appended: u64,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ImportOutcome {
+    /// How many events were newly written.
+    pub appended: u64,
+    /// How many were already in the log (same id).
+    pub duplicates: u64,
+    /// The first and last new positions, when anything was written.
+    pub range: Option<(u64, u64)>,
+}
+
+/// A piece of a streaming import. The import commits only on [`ImportChunk::Commit`]; an
+/// [`ImportChunk::Abort`] or a dropped sender rolls everything back.
+#[derive(Debug)]
+pub enum ImportChunk {
+    /// Events with their tags (line numbers), in order.
+    Events(Vec<(u64, NewEvent)>),
+    /// The producer found a problem: write nothing.
+    Abort(String),
+    /// Everything was sent: commit.
+    Commit,
+}
+
+/// The event log.
+pub trait EventStore: Send + Sync + std::fmt::Debug {
+    /// Appends a batch, all or nothing. Tags in a [`Rejection`] are indexes into the batch.
+    fn append(&self, events: Vec<NewEvent>) -> BoxFuture<'_, Result<AppendOutcome, StoreError>>;
+
+    /// Appends a stream of chunks in one transaction: all of them, or nothing.
+    fn import(
+        &self,
+        chunks: mpsc::Receiver<ImportChunk>,
+    ) -> BoxFuture<'_, Result<ImportOutcome, StoreError>>;
+
+    /// Every event of one stream, in version order.
+    fn read_stream<'a>(
+        &'a self,
+        stream: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>>;
+
+    /// Up to `limit` events after position `after`, in position order.
+    fn read_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>>;
+
+    /// Up to `limit` stored rows after position `after`, exactly as stored (for export and
+    /// verification).
+    fn read_raw_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<RawEvent>, StoreError>>;
+
+    /// The last position and its hash.
+    fn head(&self) -> BoxFuture<'_, Result<Head, StoreError>>;
+
+    /// The last committed position, updated after every commit of this process; followers wait
+    /// on it (and poll, for commits of other processes).
+    fn committed(&self) -> watch::Receiver<u64>;
+
+    /// Stops the writer after the work already queued. Appends after this fail.
+    fn close(&self) -> BoxFuture<'_, ()>;
+}
+
+/// Opens the store a URL names: `sqlite://FILE` (or a plain file path) or `memory:`.
+pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Arc<dyn EventStore>, StoreError> {
+    if url == "memory:" {
+        return Ok(Arc::new(memory::MemoryStore::new(clock)));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(StoreError::BadUrl {
+            url: url.to_owned(),
+            reason: "this build has no PostgreSQL store; use sqlite://FILE".into(),
+        });
+    }
+    if let Some((scheme, _)) = url.split_once("://") {
+        if scheme != "sqlite" {
+            return Err(StoreError::BadUrl {
+                url: url.to_owned(),
+                reason: format!("unknown scheme {scheme:?}: use sqlite://FILE or memory:"),
+            });
+        }
+    }
+    Ok(Arc::new(sqlite::SqliteStore::open(url, clock).await?))
+}

@@ -1,0 +1,265 @@
+//! The in-memory store: the reference implementation the conformance suite holds the others
+//! to, and a fast store for tests. A mutex stands in for the writer task: it serialises
+//! appends, so positions are gap-free and in commit order here too.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use jiancha_events::{RawEvent, StoredEvent};
+use tokio::sync::{mpsc, watch};
+
+use crate::clock::Clock;
+use crate::error::StoreError;
+use crate::plan::{plan_batch, ExistingId, Head, Lookup, Planned, TxState};
+use crate::{AppendOutcome, EventStore, ImportChunk, ImportOutcome};
+
+#[derive(Debug, Default)]
+struct Log {
+    raws: Vec<RawEvent>,
+    stored: Vec<StoredEvent>,
+    ids: HashMap<String, u64>,
+    versions: HashMap<String, u64>,
+    by_stream: HashMap<String, Vec<u64>>,
+    closed: bool,
+}
+
+impl Lookup for Log {
+    fn stream_version(&self, stream: &str) -> u64 {
+        self.versions.get(stream).copied().unwrap_or(0)
+    }
+
+    fn find_id(&self, id: &str) -> Option<ExistingId> {
+        let position = *self.ids.get(id)?;
+        let raw = self
+            .raws
+            .get(usize::try_from(position).ok()?.checked_sub(1)?)?;
+        Some(ExistingId {
+            position,
+            stream: raw.stream.clone(),
+            event_type: raw.event_type.clone(),
+            occurred_at: raw.occurred_at.clone(),
+            data: raw.data.clone(),
+        })
+    }
+}
+
+impl Log {
+    fn head(&self) -> Head {
+        self.raws
+            .last()
+            .map(|r| Head {
+                position: r.position,
+                hash: r.hash,
+            })
+            .unwrap_or_default()
+    }
+
+    fn apply(&mut self, planned: Vec<(Planned, StoredEvent)>) {
+        for (plan, stored) in planned {
+            if let Planned::New(raw) = plan {
+                self.ids.insert(raw.id.clone(), raw.position);
+                self.versions.insert(raw.stream.clone(), raw.version);
+                self.by_stream
+                    .entry(raw.stream.clone())
+                    .or_default()
+                    .push(raw.position);
+                self.raws.push(*raw);
+                self.stored.push(stored);
+            }
+        }
+    }
+}
+
+/// The in-memory store.
+#[derive(Debug, Clone)]
+pub struct MemoryStore {
+    log: Arc<Mutex<Log>>,
+    clock: Arc<dyn Clock>,
+    committed: Arc<watch::Sender<u64>>,
+}
+
+impl MemoryStore {
+    /// An empty log stamped by `clock`.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        let (tx, _rx) = watch::channel(0);
+        MemoryStore {
+            log: Arc::default(),
+            clock,
+            committed: Arc::new(tx),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Log> {
+        self.log.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn stamp(&self) -> jiancha_events::Timestamp {
+        self.clock.now().with_timezone(&jiancha_events::time::CHINA)
+    }
+}
+
+/// Pairs each planned new event with its typed form.
+fn with_stored(
+    planned: Vec<Planned>,
+    events: &[(u64, jiancha_events::NewEvent)],
+    recorded_at: jiancha_events::Timestamp,
+) -> Vec<(Planned, StoredEvent)> {
+    planned
+        .into_iter()
+        .zip(events)
+        .filter_map(|(plan, (_, event))| match &plan {
+            Planned::New(raw) => {
+                let at = event
+                    .moved
+                    .as_ref()
+                    .map(|m| m.recorded_at)
+                    .unwrap_or(recorded_at);
+                let stored = raw.to_stored(event.occurred_at, at, event.data.clone());
+                Some((plan, stored))
+            }
+            Planned::Duplicate(_) => None,
+        })
+        .collect()
+}
+
+impl EventStore for MemoryStore {
+    fn append(
+        &self,
+        events: Vec<jiancha_events::NewEvent>,
+    ) -> BoxFuture<'_, Result<AppendOutcome, StoreError>> {
+        let tagged: Vec<_> = events
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| (i as u64, e))
+            .collect();
+        let result = (|| {
+            let mut log = self.lock();
+            if log.closed {
+                return Err(StoreError::WriterGone);
+            }
+            let mut state = TxState::new(log.head(), self.stamp());
+            let planned = plan_batch(&mut state, &*log, &tagged).map_err(StoreError::Rejected)?;
+            let positions: Vec<u64> = planned
+                .iter()
+                .map(|p| match p {
+                    Planned::Duplicate(pos) => *pos,
+                    Planned::New(raw) => raw.position,
+                })
+                .collect();
+            let pairs = with_stored(planned, &tagged, state.recorded_at);
+            let appended = pairs.len() as u64;
+            log.apply(pairs);
+            self.committed.send_replace(state.head.position);
+            Ok(AppendOutcome {
+                positions,
+                appended,
+            })
+        })();
+        async move { result }.boxed()
+    }
+
+    fn import(
+        &self,
+        mut chunks: mpsc::Receiver<ImportChunk>,
+    ) -> BoxFuture<'_, Result<ImportOutcome, StoreError>> {
+        async move {
+            let head = self.lock().head();
+            let mut state = TxState::new(head, self.stamp());
+            let mut pending = Vec::new();
+            let mut outcome = ImportOutcome::default();
+            loop {
+                match chunks.recv().await {
+                    Some(ImportChunk::Events(events)) => {
+                        let log = self.lock();
+                        let planned =
+                            plan_batch(&mut state, &*log, &events).map_err(StoreError::Rejected)?;
+                        drop(log);
+                        let total = planned.len() as u64;
+                        let pairs = with_stored(planned, &events, state.recorded_at);
+                        outcome.duplicates += total - pairs.len() as u64;
+                        pending.extend(pairs);
+                    }
+                    Some(ImportChunk::Abort(why)) => return Err(StoreError::Aborted(why)),
+                    None => return Err(StoreError::Aborted("the producer stopped".into())),
+                    Some(ImportChunk::Commit) => break,
+                }
+            }
+            let mut log = self.lock();
+            if log.head() != head {
+                // Another append slipped in: the planned positions no longer hold.
+                return Err(StoreError::Aborted(
+                    "the log moved during the import; retry".into(),
+                ));
+            }
+            outcome.appended = pending.len() as u64;
+            if let (Some((Planned::New(a), _)), Some((Planned::New(b), _))) =
+                (pending.first(), pending.last())
+            {
+                outcome.range = Some((a.position, b.position));
+            }
+            log.apply(pending);
+            self.committed.send_replace(state.head.position);
+            Ok(outcome)
+        }
+        .boxed()
+    }
+
+    fn read_stream<'a>(
+        &'a self,
+        stream: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
+        let log = self.lock();
+        let out = log
+            .by_stream
+            .get(stream)
+            .map(|ps| {
+                ps.iter()
+                    .filter_map(|p| log.stored.get(*p as usize - 1).cloned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        async move { Ok(out) }.boxed()
+    }
+
+    fn read_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
+        let log = self.lock();
+        let start = usize::try_from(after)
+            .unwrap_or(usize::MAX)
+            .min(log.stored.len());
+        let out = log.stored[start..].iter().take(limit).cloned().collect();
+        async move { Ok(out) }.boxed()
+    }
+
+    fn read_raw_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<RawEvent>, StoreError>> {
+        let log = self.lock();
+        let start = usize::try_from(after)
+            .unwrap_or(usize::MAX)
+            .min(log.raws.len());
+        let out = log.raws[start..].iter().take(limit).cloned().collect();
+        async move { Ok(out) }.boxed()
+    }
+
+    fn head(&self) -> BoxFuture<'_, Result<Head, StoreError>> {
+        let head = self.lock().head();
+        async move { Ok(head) }.boxed()
+    }
+
+    fn committed(&self) -> watch::Receiver<u64> {
+        self.committed.subscribe()
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        self.lock().closed = true;
+        async {}.boxed()
+    }
+}

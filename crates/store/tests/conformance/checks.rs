@@ -1,0 +1,454 @@
+//! The checks themselves, each a function of a fresh store.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use futures::StreamExt;
+use jiancha_events::*;
+use jiancha_store::{
+    subscribe, EventStore, ImportChunk, RejectionKind, StoreError, READ_PAGE_EVENTS,
+};
+use tokio::sync::mpsc;
+
+use crate::Fixture;
+
+fn at(minutes: i64) -> Timestamp {
+    parse_timestamp("2026-03-02T09:00:00+08:00").unwrap() + chrono::Duration::minutes(minutes)
+}
+
+fn stream(name: &str) -> StreamName {
+    StreamName::parse(name).unwrap()
+}
+
+pub fn submitted(case: &str) -> NewEvent {
+    NewEvent::new(
+        stream(case),
+        at(0),
+        "clerk-1",
+        "jiangjin/town-01/window-1",
+        EventData::Submitted(Submitted {
+            item: "BL-001".into(),
+            channel: Channel::Window,
+            materials: vec!["身份证".into()],
+        }),
+    )
+}
+
+pub fn step(case: &str, n: i64) -> NewEvent {
+    NewEvent::new(
+        stream(case),
+        at(n),
+        "clerk-1",
+        "jiangjin/town-01/window-1",
+        EventData::StepCompleted(StepCompleted {
+            step: format!("step-{n}"),
+        }),
+    )
+}
+
+fn rejection(result: Result<impl std::fmt::Debug, StoreError>) -> jiancha_store::Rejection {
+    match result {
+        Err(StoreError::Rejected(r)) => r,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+async fn all_raw(store: &dyn EventStore) -> Vec<RawEvent> {
+    let mut out = Vec::new();
+    loop {
+        let page = store.read_raw_after(out.len() as u64, 1000).await.unwrap();
+        if page.is_empty() {
+            return out;
+        }
+        out.extend(page);
+    }
+}
+
+pub async fn appends_get_gap_free_positions_and_versions(f: Fixture) {
+    let s = &*f.store;
+    let a = s
+        .append(vec![submitted("case-a"), step("case-a", 1)])
+        .await
+        .unwrap();
+    assert_eq!(a.positions, vec![1, 2]);
+    assert_eq!(a.appended, 2);
+    f.clock.advance(chrono::Duration::seconds(5));
+    let b = s
+        .append(vec![submitted("case-b"), step("case-a", 2)])
+        .await
+        .unwrap();
+    assert_eq!(b.positions, vec![3, 4]);
+    let raws = all_raw(s).await;
+    let versions: Vec<(String, u64)> = raws.iter().map(|r| (r.stream.clone(), r.version)).collect();
+    assert_eq!(
+        versions,
+        vec![
+            ("case-a".into(), 1),
+            ("case-a".into(), 2),
+            ("case-b".into(), 1),
+            ("case-a".into(), 3)
+        ]
+    );
+    assert_eq!(raws[0].id, "auto:case-a:1");
+    assert_eq!(
+        raws[0].recorded_at, "2026-03-02T09:00:00+08:00",
+        "stamped by the clock at +08:00"
+    );
+    assert_eq!(raws[2].recorded_at, "2026-03-02T09:00:05+08:00");
+    assert_eq!(s.head().await.unwrap().position, 4);
+    assert_eq!(s.head().await.unwrap().hash, raws[3].hash);
+    assert_eq!(*s.committed().borrow(), 4);
+}
+
+pub async fn a_version_conflict_names_the_stream_and_both_versions(f: Fixture) {
+    let s = &*f.store;
+    s.append(vec![submitted("case-a").expecting(0)])
+        .await
+        .unwrap();
+    s.append(vec![step("case-a", 1).expecting(1)])
+        .await
+        .unwrap();
+    let r = rejection(s.append(vec![step("case-a", 2).expecting(1)]).await);
+    assert_eq!(r.field, "expected_version");
+    assert_eq!(
+        r.kind,
+        RejectionKind::Conflict {
+            stream: "case-a".into(),
+            expected: 1,
+            actual: 2
+        }
+    );
+    assert!(r.message.contains("case-a") && r.message.contains('1') && r.message.contains('2'));
+    assert_eq!(s.head().await.unwrap().position, 2);
+}
+
+pub async fn a_retried_id_returns_the_original_positions_and_writes_nothing(f: Fixture) {
+    let s = &*f.store;
+    s.append(vec![submitted("case-x")]).await.unwrap();
+    let batch = vec![
+        submitted("case-a").with_id("e1"),
+        step("case-a", 1).with_id("e2"),
+    ];
+    let first = s.append(batch.clone()).await.unwrap();
+    assert_eq!(first.positions, vec![2, 3]);
+    let head = s.head().await.unwrap();
+    let again = s.append(batch.clone()).await.unwrap();
+    assert_eq!(again.positions, vec![2, 3]);
+    assert_eq!(again.appended, 0);
+    assert_eq!(s.head().await.unwrap(), head);
+    // A retry with one new event appends only the new one; expected versions of the old ones
+    // are not checked again.
+    let mut mixed = batch;
+    mixed.push(step("case-a", 2).with_id("e3"));
+    let third = s.append(mixed).await.unwrap();
+    assert_eq!(third.positions, vec![2, 3, 4]);
+    assert_eq!(third.appended, 1);
+    // The same id twice in one batch is one event.
+    let twice = s
+        .append(vec![
+            step("case-a", 3).with_id("e4"),
+            step("case-a", 3).with_id("e4"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(twice.positions, vec![5, 5]);
+    assert_eq!(s.head().await.unwrap().position, 5);
+}
+
+pub async fn a_reused_id_with_other_content_is_refused(f: Fixture) {
+    let s = &*f.store;
+    s.append(vec![submitted("case-a").with_id("e1")])
+        .await
+        .unwrap();
+    let r = rejection(s.append(vec![step("case-a", 9).with_id("e1")]).await);
+    assert_eq!(r.field, "id");
+    assert_eq!(r.kind, RejectionKind::IdReused { position: 1 });
+    assert_eq!(s.head().await.unwrap().position, 1);
+}
+
+pub async fn a_batch_is_all_or_nothing(f: Fixture) {
+    let s = &*f.store;
+    s.append(vec![submitted("case-a")]).await.unwrap();
+    let head = s.head().await.unwrap();
+    let r = rejection(
+        s.append(vec![
+            step("case-a", 1),
+            submitted("case-b"),
+            step("case-a", 2).expecting(7),
+        ])
+        .await,
+    );
+    assert_eq!(
+        r.tag, 2,
+        "the tag is the index of the refused event in its batch"
+    );
+    assert_eq!(s.head().await.unwrap(), head);
+    assert_eq!(all_raw(s).await.len(), 1);
+    assert!(s.read_stream("case-b").await.unwrap().is_empty());
+}
+
+pub async fn a_case_event_needs_a_submitted_case(f: Fixture) {
+    let s = &*f.store;
+    let r = rejection(s.append(vec![step("case-never", 1)]).await);
+    assert_eq!(r.field, "stream");
+    assert!(r.message.contains("never submitted"), "{}", r.message);
+    // Submitted and a following event in the same batch is fine.
+    s.append(vec![submitted("case-new"), step("case-new", 1)])
+        .await
+        .unwrap();
+}
+
+pub async fn reads_after_a_position_and_by_stream(f: Fixture) {
+    let s = &*f.store;
+    for i in 0..30 {
+        let case = format!("case-{}", i % 3);
+        let ev = if i < 3 {
+            submitted(&case)
+        } else {
+            step(&case, i)
+        };
+        s.append(vec![ev]).await.unwrap();
+    }
+    let page = s.read_after(10, 5).await.unwrap();
+    assert_eq!(
+        page.iter().map(|e| e.position).collect::<Vec<_>>(),
+        vec![11, 12, 13, 14, 15]
+    );
+    assert!(s.read_after(30, 5).await.unwrap().is_empty());
+    let case1 = s.read_stream("case-1").await.unwrap();
+    assert_eq!(case1.len(), 10);
+    assert!(case1.windows(2).all(|w| w[1].version == w[0].version + 1));
+    assert!(case1.iter().all(|e| e.stream == "case-1"));
+    assert_eq!(case1[0].data.type_name(), "Submitted");
+}
+
+/// 8 tasks appending to one stream and 8 to their own streams, with a follower running
+/// throughout: nothing lost, duplicated or reordered, no gap.
+pub async fn concurrent_writers_lose_nothing_and_leave_no_gap(f: Fixture) {
+    const PER_TASK: i64 = 40;
+    let store = f.store.clone();
+    store.append(vec![submitted("case-shared")]).await.unwrap();
+    let follower = tokio::spawn({
+        let store = store.clone();
+        async move {
+            let expected = 1 + 16 * PER_TASK as usize + 8;
+            let mut stream = Box::pin(subscribe(store, 0));
+            let mut seen = Vec::new();
+            while seen.len() < expected {
+                let ev = stream.next().await.unwrap().unwrap();
+                seen.push(ev.position);
+            }
+            seen
+        }
+    });
+    let mut tasks = Vec::new();
+    for t in 0..16i64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let case = if t < 8 {
+                "case-shared".to_owned()
+            } else {
+                format!("case-own-{t}")
+            };
+            if t >= 8 {
+                store.append(vec![submitted(&case)]).await.unwrap();
+            }
+            for i in 0..PER_TASK {
+                let mut ev = step(&case, t * 1000 + i);
+                ev.actor = format!("task-{t}");
+                store.append(vec![ev]).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let raws = all_raw(&*store).await;
+    let expected_len = 1 + 16 * PER_TASK as usize + 8;
+    assert_eq!(raws.len(), expected_len);
+    assert!(
+        raws.iter()
+            .enumerate()
+            .all(|(i, r)| r.position == i as u64 + 1),
+        "gap-free"
+    );
+    let mut per_stream: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    let mut per_task: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    let ids: HashSet<&str> = raws.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), raws.len(), "no duplicate");
+    for r in &raws {
+        per_stream.entry(&r.stream).or_default().push(r.version);
+        if r.actor.starts_with("task-") {
+            let v: serde_json::Value = serde_json::from_str(&r.data).unwrap();
+            let n: i64 = v["step"].as_str().unwrap()[5..].parse().unwrap();
+            per_task.entry(&r.actor).or_default().push(n);
+        }
+    }
+    for (s, versions) in per_stream {
+        assert!(
+            versions.iter().enumerate().all(|(i, v)| *v == i as u64 + 1),
+            "{s} versions"
+        );
+    }
+    for (t, steps) in per_task {
+        assert_eq!(steps.len(), PER_TASK as usize, "{t}");
+        assert!(
+            steps.windows(2).all(|w| w[0] < w[1]),
+            "{t} in its own order"
+        );
+    }
+    let seen = follower.await.unwrap();
+    assert_eq!(
+        seen,
+        (1..=expected_len as u64).collect::<Vec<_>>(),
+        "follower saw each once, in order"
+    );
+    let mut verifier = ChainVerifier::new(0, GENESIS_HASH);
+    for r in &raws {
+        verifier.check(r).unwrap();
+    }
+}
+
+async fn import(
+    store: &dyn EventStore,
+    chunks: Vec<ImportChunk>,
+) -> Result<jiancha_store::ImportOutcome, StoreError> {
+    let (tx, rx) = mpsc::channel(4);
+    let producer = tokio::spawn(async move {
+        for c in chunks {
+            if tx.send(c).await.is_err() {
+                break;
+            }
+        }
+    });
+    let result = store.import(rx).await;
+    producer.await.unwrap();
+    result
+}
+
+fn tagged(events: Vec<NewEvent>, first_tag: u64) -> ImportChunk {
+    ImportChunk::Events(
+        events
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| (first_tag + i as u64, e))
+            .collect(),
+    )
+}
+
+pub async fn an_import_commits_everything_or_nothing(f: Fixture) {
+    let s = &*f.store;
+    s.append(vec![submitted("case-0")]).await.unwrap();
+    let good = || {
+        vec![
+            tagged(vec![submitted("case-a"), step("case-a", 1)], 1),
+            tagged(vec![step("case-a", 2)], 3),
+        ]
+    };
+    let mut chunks = good();
+    chunks.push(ImportChunk::Abort("bad line 9".into()));
+    assert!(matches!(
+        import(s, chunks).await,
+        Err(StoreError::Aborted(_))
+    ));
+    assert_eq!(s.head().await.unwrap().position, 1);
+    // A dropped producer (no Commit) writes nothing either.
+    assert!(matches!(
+        import(s, good()).await,
+        Err(StoreError::Aborted(_))
+    ));
+    assert_eq!(s.head().await.unwrap().position, 1);
+    // A refusal in a later chunk names its tag and writes nothing.
+    let mut chunks = good();
+    chunks.push(tagged(vec![step("case-zzz", 1)], 4));
+    chunks.push(ImportChunk::Commit);
+    let r = rejection(import(s, chunks).await);
+    assert_eq!(r.tag, 4);
+    assert_eq!(s.head().await.unwrap().position, 1);
+    let mut chunks = good();
+    chunks.push(ImportChunk::Commit);
+    let outcome = import(s, chunks).await.unwrap();
+    assert_eq!(outcome.appended, 3);
+    assert_eq!(outcome.range, Some((2, 4)));
+    assert_eq!(s.head().await.unwrap().position, 4);
+    // Appends after an import carry on from its head.
+    assert_eq!(
+        s.append(vec![step("case-a", 3)]).await.unwrap().positions,
+        vec![5]
+    );
+}
+
+pub async fn a_moved_log_reproduces_every_field(f: Fixture) {
+    let s = &*f.store;
+    s.append(vec![submitted("case-a").with_id("x1"), step("case-a", 1)])
+        .await
+        .unwrap();
+    f.clock.advance(chrono::Duration::hours(30));
+    s.append(vec![submitted("case-b"), step("case-a", 2)])
+        .await
+        .unwrap();
+    let original = all_raw(s).await;
+    let mut lines = String::new();
+    for r in &original {
+        write_export_line(r, &mut lines);
+        lines.push('\n');
+    }
+    let target = crate::memory().await;
+    let target_sqlite = crate::sqlite().await;
+    for t in [&target, &target_sqlite] {
+        let events: Vec<NewEvent> = read_jsonl(lines.as_bytes()).map(|r| r.unwrap().1).collect();
+        t.store.append(events.clone()).await.unwrap();
+        assert_eq!(all_raw(&*t.store).await, original);
+        // Importing the export again is a no-op.
+        let again = t.store.append(events).await.unwrap();
+        assert_eq!(again.appended, 0);
+    }
+}
+
+pub async fn a_moved_event_must_land_where_it_was(f: Fixture) {
+    let s = &*f.store;
+    s.append(vec![submitted("case-a")]).await.unwrap();
+    let line = {
+        let mut out = String::new();
+        write_export_line(&all_raw(s).await[0], &mut out);
+        out
+    };
+    let target = crate::memory().await;
+    target
+        .store
+        .append(vec![submitted("case-z")])
+        .await
+        .unwrap();
+    let moved = parse_line(1, &line).unwrap();
+    let r = rejection(target.store.append(vec![moved]).await);
+    assert_eq!(r.field, "position");
+    // A hash that does not match the contents is refused.
+    let tampered = line.replace("身份证", "户口本");
+    let moved = parse_line(1, &tampered).unwrap();
+    let fresh = crate::memory().await;
+    let r = rejection(fresh.store.append(vec![moved]).await);
+    assert_eq!(r.field, "hash");
+}
+
+pub async fn the_stored_chain_verifies(f: Fixture) {
+    let s = &*f.store;
+    for i in 0..50 {
+        let case = format!("case-{}", i % 7);
+        let ev = if i < 7 {
+            submitted(&case)
+        } else {
+            step(&case, i)
+        };
+        s.append(vec![ev]).await.unwrap();
+    }
+    let raws = s.read_raw_after(0, READ_PAGE_EVENTS).await.unwrap();
+    let mut verifier = ChainVerifier::new(0, GENESIS_HASH);
+    for r in &raws {
+        verifier.check(r).unwrap();
+    }
+    assert_eq!(verifier.checked(), 50);
+    assert_eq!(verifier.head(), s.head().await.unwrap().hash);
+    let decoded: Vec<_> = raws.iter().map(|r| r.decode().unwrap()).collect();
+    assert_eq!(decoded, s.read_after(0, 100).await.unwrap());
+    let _ = Arc::clone(&f.store);
+}

@@ -1,0 +1,87 @@
+//! The store conformance suite: every `EventStore` implementation must pass the same checks.
+//! Each check is written once, as a function of a fresh store, and run against every backend.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, reason = "test code: a failed unwrap is a failed test")]
+
+mod checks;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use jiancha_store::{EventStore, ManualClock};
+
+/// A fresh store of one backend, with the files it needs kept alive.
+#[derive(Debug)]
+pub struct Fixture {
+    pub store: Arc<dyn EventStore>,
+    pub clock: ManualClock,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub fn start_instant() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-03-02T01:00:00Z")
+        .unwrap()
+        .to_utc()
+}
+
+pub async fn memory() -> Fixture {
+    let clock = ManualClock::new(start_instant());
+    let store = jiancha_store::open("memory:", Arc::new(clock.clone()))
+        .await
+        .unwrap();
+    Fixture {
+        store,
+        clock,
+        _dir: None,
+    }
+}
+
+pub async fn sqlite() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("log.db").display());
+    let clock = ManualClock::new(start_instant());
+    let store = jiancha_store::open(&url, Arc::new(clock.clone()))
+        .await
+        .unwrap();
+    Fixture {
+        store,
+        clock,
+        _dir: Some(dir),
+    }
+}
+
+macro_rules! conformance {
+    ($($check:ident),* $(,)?) => {
+        mod memory_store {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    crate::checks::$check(crate::memory().await).await;
+                }
+            )*
+        }
+        mod sqlite_store {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    crate::checks::$check(crate::sqlite().await).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    appends_get_gap_free_positions_and_versions,
+    a_version_conflict_names_the_stream_and_both_versions,
+    a_retried_id_returns_the_original_positions_and_writes_nothing,
+    a_reused_id_with_other_content_is_refused,
+    a_batch_is_all_or_nothing,
+    a_case_event_needs_a_submitted_case,
+    reads_after_a_position_and_by_stream,
+    concurrent_writers_lose_nothing_and_leave_no_gap,
+    an_import_commits_everything_or_nothing,
+    a_moved_log_reproduces_every_field,
+    a_moved_event_must_land_where_it_was,
+    the_stored_chain_verifies,
+);

@@ -1,0 +1,297 @@
+//! The JSONL interchange format: one event per line in, the export shape out.
+//!
+//! Input lines carry `stream`, `type`, `occurred_at`, `actor`, `org` and `data`, optionally `id`
+//! and `expected_version`. An export line adds `position`, `version`, `schema`, `recorded_at`,
+//! `prev_hash` and `hash`; such a line is a moved event, kept with its original stamp and
+//! checked against its hash when appended. Every refusal names the line and the field.
+
+use std::fmt;
+use std::io::BufRead;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::chain::Hash;
+use crate::envelope::{Moved, NewEvent, RawEvent, AUTO_ID_PREFIX};
+use crate::stream::{check_org, StreamName, NAME_BYTES_MAX};
+use crate::time::parse_timestamp;
+use crate::upcast::upcast;
+use crate::vocab::{current_schema, stream_kind_of, EventData};
+
+/// The longest line accepted, in bytes.
+pub const LINE_BYTES_MAX: usize = 1 << 20;
+
+/// A refused input line: `line L: <field>: <what is wrong>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError {
+    /// 1-based line number.
+    pub line: usize,
+    /// The offending field (`json` when the line is not JSON at all).
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}: {}", self.line, self.field, self.message)
+    }
+}
+
+impl std::error::Error for LineError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line<'a> {
+    stream: Option<String>,
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+    occurred_at: Option<String>,
+    actor: Option<String>,
+    org: Option<String>,
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
+    id: Option<String>,
+    expected_version: Option<u64>,
+    schema: Option<u32>,
+    position: Option<u64>,
+    version: Option<u64>,
+    recorded_at: Option<String>,
+    prev_hash: Option<String>,
+    hash: Option<String>,
+}
+
+/// Parses one input line into an event to append.
+pub fn parse_line(line_no: usize, text: &str) -> Result<NewEvent, LineError> {
+    let err = |field: &str, message: String| LineError {
+        line: line_no,
+        field: field.into(),
+        message,
+    };
+    if text.len() > LINE_BYTES_MAX {
+        return Err(err(
+            "json",
+            format!("line longer than {LINE_BYTES_MAX} bytes"),
+        ));
+    }
+    let line = parse_shape(text).map_err(|(f, m)| err(&f, m))?;
+    let required = |field: &str, v: Option<String>| v.ok_or_else(|| err(field, "missing".into()));
+    let stream_text = required("stream", line.stream)?;
+    let type_name = required("type", line.event_type)?;
+    let stream = StreamName::parse(&stream_text).map_err(|m| err("stream", m))?;
+    let kind = stream_kind_of(&type_name)
+        .ok_or_else(|| err("type", format!("unknown event type {type_name:?}")))?;
+    if kind != stream.kind() {
+        return Err(err(
+            "stream",
+            format!(
+                "{type_name} belongs to {}, not to {stream}",
+                kind.describe()
+            ),
+        ));
+    }
+    let occurred_at = required("occurred_at", line.occurred_at)?;
+    let occurred_at =
+        parse_timestamp(&occurred_at).map_err(|e| err("occurred_at", e.to_string()))?;
+    let actor = required("actor", line.actor)?;
+    check_name(&actor).map_err(|m| err("actor", m))?;
+    let org = required("org", line.org)?;
+    check_org("org", &org).map_err(|e| err(&e.field, e.message))?;
+    if let Some(id) = &line.id {
+        check_name(id).map_err(|m| err("id", m))?;
+    }
+    let current = current_schema(&type_name).unwrap_or(1);
+    let schema = line.schema.unwrap_or(current);
+    let data_text = line.data.map(RawValue::get).unwrap_or("{}");
+    let value: serde_json::Value =
+        serde_json::from_str(data_text).map_err(|e| err("data", e.to_string()))?;
+    let value = upcast(&type_name, schema, value).map_err(|e| err(&e.field, e.message))?;
+    let data = EventData::decode(&type_name, value).map_err(|e| err(&e.field, e.message))?;
+    let moved = moved_fields(
+        line.position,
+        line.version,
+        line.recorded_at,
+        line.prev_hash,
+        line.hash,
+    )
+    .map_err(|(f, m)| err(f, m))?;
+    if line.schema.is_some() && schema != current && moved.is_none() {
+        return Err(err(
+            "schema",
+            format!("old schema {schema} is accepted only in a moved log (with hash)"),
+        ));
+    }
+    if let Some(id) = &line.id {
+        if id.starts_with(AUTO_ID_PREFIX) && moved.is_none() {
+            return Err(err(
+                "id",
+                format!("the prefix {AUTO_ID_PREFIX:?} is reserved for ids the log assigns"),
+            ));
+        }
+    }
+    // A moved event keeps its data bytes so its hash still holds; a new one is stored in the
+    // canonical form of the current schema.
+    let data_json = if moved.is_some() {
+        data_text.to_owned()
+    } else {
+        data.to_json()
+    };
+    Ok(NewEvent {
+        stream,
+        id: line.id,
+        expected_version: line.expected_version,
+        occurred_at,
+        actor,
+        org,
+        data,
+        schema,
+        data_json,
+        moved,
+    })
+}
+
+fn parse_shape(text: &str) -> Result<Line<'_>, (String, String)> {
+    if !text.trim_start().starts_with('{') {
+        return Err((
+            "json".to_owned(),
+            "each line must be one JSON object".to_owned(),
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let line: Line<'_> = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            ("json".to_owned(), format!("malformed JSON: {inner}"))
+        } else if let Some(rest) = inner.to_string().strip_prefix("unknown field `") {
+            let name = rest.split('`').next().unwrap_or_default().to_owned();
+            (name, "unknown field (the envelope has stream, type, occurred_at, actor, org, data, id, expected_version)".to_owned())
+        } else if path == "." {
+            ("json".to_owned(), format!("must be a JSON object: {inner}"))
+        } else {
+            (path, inner.to_string())
+        }
+    })?;
+    de.end()
+        .map_err(|e| ("json".to_owned(), format!("trailing characters: {e}")))?;
+    Ok(line)
+}
+
+fn check_name(value: &str) -> Result<(), String> {
+    if value.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    if value.len() > NAME_BYTES_MAX {
+        return Err(format!("longer than {NAME_BYTES_MAX} bytes"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err("contains a control character".into());
+    }
+    Ok(())
+}
+
+fn moved_fields(
+    position: Option<u64>,
+    version: Option<u64>,
+    recorded_at: Option<String>,
+    prev_hash: Option<String>,
+    hash: Option<String>,
+) -> Result<Option<Moved>, (&'static str, String)> {
+    let Some(hash) = hash else {
+        if recorded_at.is_some() {
+            return Err((
+                "recorded_at",
+                "is stamped by the log; only a moved event (with hash) may carry it".into(),
+            ));
+        }
+        if position.is_some() || prev_hash.is_some() {
+            return Err((
+                "hash",
+                "missing: an event with position or prev_hash is a moved event and needs its hash"
+                    .into(),
+            ));
+        }
+        return Ok(None);
+    };
+    let hash = hash.parse::<Hash>().map_err(|m| ("hash", m))?;
+    let recorded_at = recorded_at.ok_or((
+        "recorded_at",
+        "missing: a moved event keeps its stamp".to_owned(),
+    ))?;
+    let recorded_at = parse_timestamp(&recorded_at).map_err(|e| ("recorded_at", e.to_string()))?;
+    let prev_hash = prev_hash
+        .map(|p| p.parse::<Hash>())
+        .transpose()
+        .map_err(|m| ("prev_hash", m))?;
+    Ok(Some(Moved {
+        position,
+        version,
+        recorded_at,
+        prev_hash,
+        hash,
+    }))
+}
+
+/// Reads JSONL, yielding each non-blank line parsed (with its 1-based number) or its error.
+/// Reading stops after an I/O error, which is yielded as a `LineError` on the field `input`.
+pub fn read_jsonl<R: BufRead>(
+    reader: R,
+) -> impl Iterator<Item = Result<(usize, NewEvent), LineError>> {
+    let mut lines = reader.lines().enumerate();
+    let mut failed = false;
+    std::iter::from_fn(move || loop {
+        if failed {
+            return None;
+        }
+        let (index, line) = lines.next()?;
+        let line_no = index + 1;
+        match line {
+            Err(e) => {
+                failed = true;
+                return Some(Err(LineError {
+                    line: line_no,
+                    field: "input".into(),
+                    message: e.to_string(),
+                }));
+            }
+            Ok(text) if text.trim().is_empty() => continue,
+            Ok(text) => return Some(parse_line(line_no, &text).map(|ev| (line_no, ev))),
+        }
+    })
+}
+
+fn push_json_str(out: &mut String, text: &str) {
+    // Writing a &str as JSON cannot fail.
+    if let Ok(quoted) = serde_json::to_string(text) {
+        out.push_str(&quoted);
+    }
+}
+
+/// Appends the export line of a stored event (without the trailing newline) to `out`.
+pub fn write_export_line(raw: &RawEvent, out: &mut String) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{{\"position\":{},\"stream\":", raw.position);
+    push_json_str(out, &raw.stream);
+    let _ = write!(out, ",\"version\":{},\"id\":", raw.version);
+    push_json_str(out, &raw.id);
+    out.push_str(",\"type\":");
+    push_json_str(out, &raw.event_type);
+    let _ = write!(out, ",\"schema\":{},\"occurred_at\":", raw.schema);
+    push_json_str(out, &raw.occurred_at);
+    out.push_str(",\"recorded_at\":");
+    push_json_str(out, &raw.recorded_at);
+    out.push_str(",\"actor\":");
+    push_json_str(out, &raw.actor);
+    out.push_str(",\"org\":");
+    push_json_str(out, &raw.org);
+    out.push_str(",\"data\":");
+    out.push_str(&raw.data);
+    let _ = write!(
+        out,
+        ",\"prev_hash\":\"{}\",\"hash\":\"{}\"}}",
+        raw.prev_hash, raw.hash
+    );
+}
+
+#[cfg(test)]
+mod tests;

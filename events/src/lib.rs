@@ -1,0 +1,20 @@
+//! The event vocabulary of jiancha: every fact the log can hold, the envelope that carries it,
+//! the JSONL interchange format, schema versions with their upcasters, and the hash chain.
+//!
+//! This crate is pure: it does no I/O, spawns nothing and reads no clock. Everything above it
+//! (store, projections, engine, server, CLI) speaks in these types.
+
+pub mod chain;
+pub mod envelope;
+pub mod jsonl;
+pub mod stream;
+pub mod time;
+pub mod upcast;
+pub mod vocab;
+
+pub use chain::{event_hash, ChainBreak, ChainVerifier, Hash, GENESIS_HASH};
+pub use envelope::{auto_id, DecodeError, Moved, NewEvent, RawEvent, StoredEvent};
+pub use jsonl::{parse_line, read_jsonl, write_export_line, LineError};
+pub use stream::{StreamKind, StreamName};
+pub use time::{format_timestamp, parse_timestamp, Timestamp};
+pub use vocab::*;

@@ -1,0 +1,554 @@
+//! Every event the log can hold, as typed Rust: catalog, calendar, case and supervision facts.
+//!
+//! Events are named in the past tense and are a permanent wire format. The `data` of each type
+//! is a struct with `deny_unknown_fields`, so a misspelt field is an error naming it rather than
+//! a silently dropped fact. Rules that only make sense over a case's history (a skipped step, a
+//! second correction request) are not checked here: supervision must see what departments
+//! really did, so such events are recorded and raise alerts downstream.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::stream::StreamKind;
+use crate::time::Timestamp;
+
+/// How a case reached the service network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// At a window of the district center or a town center.
+    Window,
+    /// Through the online hall (网上办事大厅).
+    Online,
+    /// Filed by a village point's agent (代办员) on the citizen's behalf.
+    Agent,
+    /// At a self-service terminal.
+    SelfService,
+}
+
+impl Channel {
+    /// The wire name of the channel.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Window => "window",
+            Channel::Online => "online",
+            Channel::Agent => "agent",
+            Channel::SelfService => "self_service",
+        }
+    }
+}
+
+/// The decision on an application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The licence is granted.
+    Approved,
+    /// The application is refused.
+    Denied,
+}
+
+/// A card's colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// 黄牌: a warning.
+    Yellow,
+    /// 红牌: a violation.
+    Red,
+}
+
+impl Severity {
+    /// The wire name of the severity.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Yellow => "yellow",
+            Severity::Red => "red",
+        }
+    }
+}
+
+/// When an item's promised-limit warning fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum WarningThreshold {
+    /// When this many working days or fewer are left on the promised limit.
+    DaysLeft(u32),
+    /// When this share of the promised limit, in percent, has been used.
+    ShareUsedPercent(u32),
+}
+
+/// What a calendar amendment declares for one date of a jurisdiction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AmendmentKind {
+    /// A statutory or local holiday: a rest day.
+    Holiday,
+    /// A rest day that is not a holiday itself (in lieu, or an emergency closure).
+    RestDay,
+    /// A weekend day made a working day (调休上班日).
+    Workday,
+    /// The whole year of `date` is now declared: its days are no longer provisional.
+    YearDeclared,
+}
+
+/// 事项定义: an approval item of the catalog. A redefinition applies to cases accepted after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemDefined {
+    /// The item's code, unique in the catalog.
+    pub code: String,
+    /// The item's name.
+    pub name: String,
+    /// The org that handles the item.
+    pub org: String,
+    /// 法定时限, in working days.
+    pub statutory_days: u32,
+    /// 承诺时限, in working days.
+    pub promised_days: u32,
+    /// The fee standard, in cents (分).
+    pub fee_cents: u64,
+    /// The procedure's steps (环节), in order.
+    pub steps: Vec<String>,
+    /// The materials an application must include.
+    pub required_materials: Vec<String>,
+    /// Whether the item is handled in the district center (进驻).
+    pub in_center: bool,
+    /// When the promised-limit warning fires; the engine's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<WarningThreshold>,
+}
+
+/// A holiday declaration or amendment beyond the built-in calendar data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarAmended {
+    /// `national`, or an org-like path whose calendar inherits from its prefixes.
+    pub jurisdiction: String,
+    /// The day declared.
+    pub date: NaiveDate,
+    /// What the day becomes.
+    pub kind: AmendmentKind,
+    /// The notice or reason, as a clerk would cite it.
+    pub reason: String,
+}
+
+/// 申请: an application arrived.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Submitted {
+    /// The item code applied for.
+    pub item: String,
+    /// How the application arrived.
+    pub channel: Channel,
+    /// The materials handed in.
+    pub materials: Vec<String>,
+}
+
+/// 补正告知: the organ asks for missing materials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionRequested {
+    /// Everything missing (一次性告知: all at once).
+    pub missing: Vec<String>,
+}
+
+/// 补正: the applicant supplies materials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaterialsSupplemented {
+    /// The materials supplied.
+    pub materials: Vec<String>,
+}
+
+/// 受理: the application is accepted; the clock starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Accepted {
+    /// A promised limit for this case, overriding the item's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promised_days: Option<u32>,
+    /// A statutory limit for this case, overriding the item's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statutory_days: Option<u32>,
+}
+
+/// 不予受理: the application is refused at intake.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectedAtIntake {
+    /// The reason told to the applicant.
+    pub reason: String,
+}
+
+/// 流转: the case moves to another org (village → town → district department).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transferred {
+    /// The receiving org.
+    pub to_org: String,
+    /// Why it moves.
+    pub reason: String,
+}
+
+/// A step (环节) of the item's procedure is done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepCompleted {
+    /// The step's name, as in the item's `steps`.
+    pub step: String,
+}
+
+/// The clock pauses (Art. 45 periods are not counted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suspended {
+    /// The reason; lawful ones are Art. 45's closed list, anything else is recorded and flagged.
+    pub reason: String,
+    /// The written notice to the applicant of the time needed; absent when none was given.
+    #[serde(default)]
+    pub notice: Option<String>,
+}
+
+/// The clock resumes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Resumed {}
+
+/// 延期: the limits are extended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Extended {
+    /// Working days added to both limits.
+    pub days: u32,
+    /// Who approved it (the organ head).
+    pub approved_by: String,
+    /// The reason told to the applicant.
+    pub reason: String,
+}
+
+/// A fee was charged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeeCharged {
+    /// The amount, in cents (分).
+    pub amount_cents: u64,
+}
+
+/// 决定: the decision is made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decided {
+    /// Approved or denied.
+    pub outcome: Outcome,
+}
+
+/// 办结: the case is concluded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Concluded {}
+
+/// 撤回: the applicant withdraws.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Withdrawn {
+    /// The applicant's reason.
+    pub reason: String,
+}
+
+/// 好差评: the applicant rates the service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rated {
+    /// 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意.
+    pub score: u8,
+}
+
+/// 投诉: the applicant complains.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Complained {
+    /// What the complaint is about.
+    pub category: String,
+}
+
+/// The engine delivered a card; the official act, and the guard against issuing twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardIssued {
+    /// The case stream the card concerns.
+    pub case: String,
+    /// The alert rule code, e.g. `deadline.promised.overdue`.
+    pub rule: String,
+    /// Yellow or red.
+    pub severity: Severity,
+    /// The threshold instant the card is for.
+    pub due: Timestamp,
+}
+
+/// The responsible org acknowledged an alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertAcknowledged {
+    /// The alert's id.
+    pub alert: String,
+    /// A remark, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// 纠错督办: the supervision bureau orders a correction within a number of working days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionOrdered {
+    /// The case stream.
+    pub case: String,
+    /// The alert that prompted the order.
+    pub alert: String,
+    /// Working days allowed for the correction.
+    pub days: u32,
+}
+
+/// 回告: the org reports the correction done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionCompleted {
+    /// The case stream.
+    pub case: String,
+    /// The alert the correction answers.
+    pub alert: String,
+    /// The org's report, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<String>,
+}
+
+/// 免责: the case leaves the assessment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exempted {
+    /// The case stream.
+    pub case: String,
+    /// Why it is exempted.
+    pub reason: String,
+}
+
+/// 申诉成立: an appeal against a ledger entry is upheld; the entry is reversed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppealUpheld {
+    /// The ledger entry's id.
+    pub entry: String,
+    /// Why the appeal was upheld.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Why an event's `data` was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct DataError {
+    /// The offending field, as a dotted path starting at `data` (or `type`).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl DataError {
+    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        DataError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+macro_rules! vocabulary {
+    ($( $name:ident => $kind:ident, schema $schema:literal; )*) => {
+        /// One event's payload, tagged by its type name.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum EventData {
+            $(
+                #[allow(missing_docs)]
+                $name($name),
+            )*
+        }
+
+        /// Every event type name, in the vocabulary's order.
+        pub const EVENT_TYPES: &[&str] = &[$(stringify!($name)),*];
+
+        impl EventData {
+            /// The event's type name, as written in the `type` field.
+            pub fn type_name(&self) -> &'static str {
+                match self { $(EventData::$name(_) => stringify!($name),)* }
+            }
+
+            /// The kind of stream the event belongs to.
+            pub fn stream_kind(&self) -> StreamKind {
+                match self { $(EventData::$name(_) => StreamKind::$kind,)* }
+            }
+
+            /// The canonical JSON text of the data (struct field order, compact).
+            pub fn to_json(&self) -> String {
+                let text = match self {
+                    $(EventData::$name(d) => serde_json::to_string(d),)*
+                };
+                // Serialising these plain structs cannot fail: no maps with non-string keys.
+                text.unwrap_or_else(|_| String::from("{}"))
+            }
+
+            /// Decodes a current-schema `data` value of the named type.
+            pub fn decode(type_name: &str, value: serde_json::Value) -> Result<Self, DataError> {
+                let data = match type_name {
+                    $(stringify!($name) => EventData::$name(decode_as::<$name>(value)?),)*
+                    other => return Err(unknown_type(other)),
+                };
+                data.check()?;
+                Ok(data)
+            }
+        }
+
+        /// The current schema version of a type, or `None` for an unknown type.
+        pub fn current_schema(type_name: &str) -> Option<u32> {
+            match type_name { $(stringify!($name) => Some($schema),)* _ => None }
+        }
+
+        /// The stream kind a type belongs to, or `None` for an unknown type.
+        pub fn stream_kind_of(type_name: &str) -> Option<StreamKind> {
+            match type_name { $(stringify!($name) => Some(StreamKind::$kind),)* _ => None }
+        }
+    };
+}
+
+vocabulary! {
+    ItemDefined => Catalog, schema 1;
+    CalendarAmended => Calendar, schema 1;
+    Submitted => Case, schema 1;
+    CorrectionRequested => Case, schema 1;
+    MaterialsSupplemented => Case, schema 1;
+    Accepted => Case, schema 1;
+    RejectedAtIntake => Case, schema 1;
+    Transferred => Case, schema 1;
+    StepCompleted => Case, schema 1;
+    Suspended => Case, schema 1;
+    Resumed => Case, schema 1;
+    Extended => Case, schema 1;
+    FeeCharged => Case, schema 1;
+    Decided => Case, schema 1;
+    Concluded => Case, schema 1;
+    Withdrawn => Case, schema 1;
+    Rated => Case, schema 1;
+    Complained => Case, schema 1;
+    CardIssued => Supervision, schema 1;
+    AlertAcknowledged => Supervision, schema 1;
+    CorrectionOrdered => Supervision, schema 1;
+    CorrectionCompleted => Supervision, schema 1;
+    Exempted => Supervision, schema 1;
+    AppealUpheld => Supervision, schema 1;
+}
+
+fn unknown_type(name: &str) -> DataError {
+    DataError::new("type", format!("unknown event type {name:?}"))
+}
+
+fn decode_as<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, DataError> {
+    if !value.is_object() {
+        return Err(DataError::new("data", "must be a JSON object"));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        data_error_from_serde(&path, &inner)
+    })
+}
+
+/// Turns serde's message into `field: what`, naming a missing or unknown field itself.
+fn data_error_from_serde(path: &str, message: &str) -> DataError {
+    let base = if path == "." || path.is_empty() {
+        "data".to_owned()
+    } else {
+        format!("data.{path}")
+    };
+    for (marker, what) in [
+        ("missing field `", "missing"),
+        ("unknown field `", "unknown field"),
+    ] {
+        if let Some(rest) = message.strip_prefix(marker) {
+            let name = rest.split('`').next().unwrap_or_default();
+            let detail = if what == "unknown field" {
+                message
+                    .split_once(", expected")
+                    .map(|(_, e)| format!("unknown field (expected{e})"))
+            } else {
+                None
+            };
+            let field = if base.ends_with(&format!(".{name}")) {
+                base
+            } else {
+                format!("{base}.{name}")
+            };
+            return DataError::new(field, detail.unwrap_or_else(|| what.into()));
+        }
+    }
+    DataError::new(base, message)
+}
+
+impl EventData {
+    /// Checks what the types alone cannot say: ranges, non-empty names, valid org paths.
+    pub fn check(&self) -> Result<(), DataError> {
+        match self {
+            EventData::ItemDefined(d) => check_item(d),
+            EventData::CalendarAmended(d) => non_empty("data.jurisdiction", &d.jurisdiction),
+            EventData::Submitted(d) => non_empty("data.item", &d.item),
+            EventData::Transferred(d) => crate::stream::check_org("data.to_org", &d.to_org),
+            EventData::StepCompleted(d) => non_empty("data.step", &d.step),
+            EventData::Extended(d) if d.days == 0 => {
+                Err(DataError::new("data.days", "must be at least 1"))
+            }
+            EventData::Rated(d) if !(1..=5).contains(&d.score) => Err(DataError::new(
+                "data.score",
+                format!(
+                    "must be 1 to 5 (5 非常满意 … 1 非常不满意), got {}",
+                    d.score
+                ),
+            )),
+            EventData::CardIssued(d) => crate::stream::StreamName::parse(&d.case)
+                .map(|_| ())
+                .map_err(|m| DataError::new("data.case", m)),
+            EventData::CorrectionOrdered(d) if d.days == 0 => {
+                Err(DataError::new("data.days", "must be at least 1"))
+            }
+            EventData::Exempted(d) => non_empty("data.case", &d.case),
+            EventData::AppealUpheld(d) => non_empty("data.entry", &d.entry),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn check_item(d: &ItemDefined) -> Result<(), DataError> {
+    non_empty("data.code", &d.code)?;
+    crate::stream::check_org("data.org", &d.org)?;
+    if d.statutory_days == 0 {
+        return Err(DataError::new("data.statutory_days", "must be at least 1"));
+    }
+    if d.promised_days == 0 || d.promised_days > d.statutory_days {
+        return Err(DataError::new(
+            "data.promised_days",
+            format!(
+                "must be 1 to statutory_days ({}), got {}",
+                d.statutory_days, d.promised_days
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn non_empty(field: &str, value: &str) -> Result<(), DataError> {
+    if value.trim().is_empty() {
+        Err(DataError::new(field, "must not be empty"))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

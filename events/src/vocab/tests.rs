@@ -1,0 +1,78 @@
+//! The catalogue of example events, decoded forever, and the data checks.
+
+use super::*;
+use crate::jsonl::parse_line;
+
+const CATALOGUE_V1: &str = include_str!("../../catalogue/v1.jsonl");
+
+#[test]
+fn the_catalogue_has_one_example_per_type_and_each_decodes_to_its_own_bytes() {
+    let mut seen = Vec::new();
+    for (i, line) in CATALOGUE_V1.lines().enumerate() {
+        let event = parse_line(i + 1, line).unwrap_or_else(|e| panic!("{e}"));
+        let type_name = event.data.type_name();
+        assert!(!seen.contains(&type_name), "{type_name} appears twice");
+        seen.push(type_name);
+        // The wire format is permanent: re-encoding gives back the catalogue's data bytes.
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        let original = serde_json::to_string(&value["data"]).unwrap();
+        let reencoded: serde_json::Value = serde_json::from_str(&event.data.to_json()).unwrap();
+        assert_eq!(
+            serde_json::to_string(&reencoded).unwrap(),
+            original,
+            "{type_name}"
+        );
+    }
+    let mut expected: Vec<&str> = EVENT_TYPES.to_vec();
+    expected.sort_unstable();
+    seen.sort_unstable();
+    assert_eq!(seen, expected);
+}
+
+#[test]
+fn data_checks_name_the_field() {
+    let bad = |t: &str, v: serde_json::Value| EventData::decode(t, v).unwrap_err();
+    let e = bad("Rated", serde_json::json!({"score": 6}));
+    assert_eq!(e.field, "data.score");
+    let e = bad(
+        "Submitted",
+        serde_json::json!({"channel": "window", "materials": []}),
+    );
+    assert_eq!(
+        (e.field.as_str(), e.message.as_str()),
+        ("data.item", "missing")
+    );
+    let e = bad(
+        "Submitted",
+        serde_json::json!({"item": "x", "channel": "fax", "materials": []}),
+    );
+    assert_eq!(e.field, "data.channel");
+    let e = bad("Concluded", serde_json::json!({"note": 1}));
+    assert_eq!(e.field, "data.note");
+    let e = bad(
+        "Transferred",
+        serde_json::json!({"to_org": "a/../b", "reason": "r"}),
+    );
+    assert_eq!(e.field, "data.to_org");
+    let e = bad("Nope", serde_json::json!({}));
+    assert_eq!(e.field, "type");
+    let e = bad("Concluded", serde_json::json!([]));
+    assert_eq!(e.field, "data");
+    let e = bad(
+        "ItemDefined",
+        serde_json::json!({"code":"a","name":"n","org":"x","statutory_days":5,"promised_days":9,
+            "fee_cents":0,"steps":[],"required_materials":[],"in_center":true}),
+    );
+    assert_eq!(e.field, "data.promised_days");
+}
+
+#[test]
+fn every_type_has_a_schema_and_a_stream_kind() {
+    for t in EVENT_TYPES {
+        assert_eq!(current_schema(t), Some(1));
+        assert!(stream_kind_of(t).is_some());
+    }
+    assert_eq!(stream_kind_of("Accepted"), Some(StreamKind::Case));
+    assert_eq!(stream_kind_of("CardIssued"), Some(StreamKind::Supervision));
+    assert_eq!(current_schema("Nope"), None);
+}
