@@ -1,1 +1,15 @@
-//! e2e
+//! End-to-end tests through the real `jiancha` binary: one test binary, one module per area.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+mod calendar_cli;
+mod crash;
+mod import_cli;
+mod support;
+mod tidy;

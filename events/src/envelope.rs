@@ -161,18 +161,19 @@ impl RawEvent {
         event_hash(&self.hash_input())
     }
 
-    /// Seals a new event at its assigned place: fills in position, version, id and stamp, and
-    /// computes the hash over them and `prev_hash`.
+    /// Seals a new event at its assigned place: fills in position, version, id and stamp (the
+    /// canonical text of the writer's instant; a moved event keeps its own), and computes the
+    /// hash over them and `prev_hash`.
     pub fn seal(
         event: &NewEvent,
         position: u64,
         version: u64,
-        recorded_at: &Timestamp,
+        recorded_at: &str,
         prev_hash: Hash,
     ) -> RawEvent {
         let recorded_at = match &event.moved {
             Some(moved) => format_timestamp(&moved.recorded_at),
-            None => format_timestamp(recorded_at),
+            None => recorded_at.to_owned(),
         };
         let mut raw = RawEvent {
             position,

@@ -103,10 +103,18 @@ pub fn parse_line(line_no: usize, text: &str) -> Result<NewEvent, LineError> {
     let current = current_schema(&type_name).unwrap_or(1);
     let schema = line.schema.unwrap_or(current);
     let data_text = line.data.map(RawValue::get).unwrap_or("{}");
-    let value: serde_json::Value =
-        serde_json::from_str(data_text).map_err(|e| err("data", e.to_string()))?;
-    let value = upcast(&type_name, schema, value).map_err(|e| err(&e.field, e.message))?;
-    let data = EventData::decode(&type_name, value).map_err(|e| err(&e.field, e.message))?;
+    let data = if schema == current {
+        EventData::decode_str(&type_name, data_text)
+    } else {
+        serde_json::from_str::<serde_json::Value>(data_text)
+            .map_err(|e| crate::vocab::DataError {
+                field: "data".into(),
+                message: e.to_string(),
+            })
+            .and_then(|value| upcast(&type_name, schema, value))
+            .and_then(|value| EventData::decode(&type_name, value))
+    }
+    .map_err(|e| err(&e.field, e.message))?;
     let moved = moved_fields(
         line.position,
         line.version,

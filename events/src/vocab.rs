@@ -407,6 +407,19 @@ macro_rules! vocabulary {
             }
         }
 
+        impl EventData {
+            /// Decodes current-schema `data` straight from its JSON text (no intermediate
+            /// value): the fast path of reading and importing.
+            pub fn decode_str(type_name: &str, text: &str) -> Result<Self, DataError> {
+                let data = match type_name {
+                    $(stringify!($name) => EventData::$name(decode_text_as::<$name>(text)?),)*
+                    other => return Err(unknown_type(other)),
+                };
+                data.check()?;
+                Ok(data)
+            }
+        }
+
         /// The current schema version of a type, or `None` for an unknown type.
         pub fn current_schema(type_name: &str) -> Option<u32> {
             match type_name { $(stringify!($name) => Some($schema),)* _ => None }
@@ -459,6 +472,24 @@ fn decode_as<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result
         let inner = e.into_inner().to_string();
         data_error_from_serde(&path, &inner)
     })
+}
+
+fn decode_text_as<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, DataError> {
+    if !text.trim_start().starts_with('{') {
+        return Err(DataError::new("data", "must be a JSON object"));
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return DataError::new("data", format!("malformed JSON: {inner}"));
+        }
+        data_error_from_serde(&path, &inner.to_string())
+    })?;
+    de.end()
+        .map_err(|e| DataError::new("data", format!("trailing characters: {e}")))?;
+    Ok(value)
 }
 
 /// Turns serde's message into `field: what`, naming a missing or unknown field itself.

@@ -104,7 +104,9 @@ impl Calendar {
             tables,
             dates: dates(),
         };
-        Calendar { inner: Arc::new(inner) }
+        Calendar {
+            inner: Arc::new(inner),
+        }
     }
 
     /// The jurisdiction this calendar was built for.
@@ -128,11 +130,22 @@ impl Calendar {
     /// The `days`-th working day after `from` (`from` itself is not counted, whatever it
     /// is). `days == 0` returns `from` itself, not provisional: nothing was counted.
     pub fn add_working_days(&self, from: NaiveDate, days: u32) -> Result<Due, CalendarError> {
-        self.add_working_days_skipping(from, days, &[])
+        // The hot path of every deadline: two table reads, no skipped ranges to walk.
+        let start = index_of(from)?;
+        if days == 0 {
+            return Ok(Due {
+                date: from,
+                provisional: false,
+            });
+        }
+        let due = self.inner.tables.nth_working_after(start, days);
+        let due = due.ok_or(CalendarError::DueOutOfRange { from, days })?;
+        Ok(self.due(start, due))
     }
 
     /// Like [`Calendar::add_working_days`], but the days of `skipped` (inclusive ranges,
-    /// sorted, not overlapping — suspensions) are not counted.
+    /// sorted, not overlapping — suspensions) are not counted. The due date is never inside a
+    /// skipped range; the ranges' dates must lie in the calendar's range too.
     pub fn add_working_days_skipping(
         &self,
         from: NaiveDate,
@@ -142,7 +155,10 @@ impl Calendar {
         let start = index_of(from)?;
         let ranges = skipped_indices(skipped)?;
         if days == 0 {
-            return Ok(Due { date: from, provisional: false });
+            return Ok(Due {
+                date: from,
+                provisional: false,
+            });
         }
         let tables = &self.inner.tables;
         let beyond = CalendarError::DueOutOfRange { from, days };
@@ -151,7 +167,9 @@ impl Calendar {
             if last <= cursor {
                 continue;
             }
-            let candidate = tables.nth_working_after(cursor, remaining).ok_or(beyond.clone())?;
+            let candidate = tables
+                .nth_working_after(cursor, remaining)
+                .ok_or(beyond.clone())?;
             if candidate < first {
                 return Ok(self.due(start, candidate));
             }
@@ -188,7 +206,10 @@ impl Calendar {
             // The range's part inside (a, b]; ranges do not overlap, so none is taken twice.
             days -= tables.working_between(a.max(first.saturating_sub(1)), b.min(last));
         }
-        Ok(Count { days, provisional: tables.any_unsettled(a, b) })
+        Ok(Count {
+            days,
+            provisional: tables.any_unsettled(a, b),
+        })
     }
 
     /// Whether `year`'s arrangements are declared (by the national data or an amendment).
@@ -213,10 +234,25 @@ impl Calendar {
         let mut by_date: BTreeMap<NaiveDate, DayEntry> = BTreeMap::new();
         for day in national.days.iter().filter(|d| d.date.year() == year) {
             let notice = &national.notices[day.notice];
-            let source = DaySource::Notice { holiday: day.holiday, notice };
-            by_date.insert(day.date, DayEntry { date: day.date, kind: day.kind, source });
+            let source = DaySource::Notice {
+                holiday: day.holiday,
+                notice,
+            };
+            by_date.insert(
+                day.date,
+                DayEntry {
+                    date: day.date,
+                    kind: day.kind,
+                    source,
+                },
+            );
         }
-        for amendment in self.inner.amendments.iter().filter(|a| a.date.year() == year) {
+        for amendment in self
+            .inner
+            .amendments
+            .iter()
+            .filter(|a| a.date.year() == year)
+        {
             if let Some(entry) = amendment_entry(amendment) {
                 by_date.insert(entry.date, entry);
             }
@@ -226,7 +262,10 @@ impl Calendar {
 
     fn due(&self, start: u32, due: u32) -> Due {
         let provisional = self.inner.tables.any_unsettled(start, due);
-        Due { date: self.inner.dates[due as usize], provisional }
+        Due {
+            date: self.inner.dates[due as usize],
+            provisional,
+        }
     }
 }
 
@@ -241,7 +280,11 @@ fn amendment_entry(amendment: &Amendment) -> Option<DayEntry> {
         jurisdiction: amendment.jurisdiction.clone(),
         reason: amendment.reason.clone(),
     };
-    Some(DayEntry { date: amendment.date, kind, source })
+    Some(DayEntry {
+        date: amendment.date,
+        kind,
+        source,
+    })
 }
 
 /// Checks the skipped ranges and turns them into inclusive index ranges.

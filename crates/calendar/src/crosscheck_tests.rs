@@ -70,18 +70,33 @@ fn ours((first, last): (i32, i32)) -> BTreeSet<(NaiveDate, &'static str)> {
 #[test]
 fn national_data_agrees_with_chinese_calendar_except_errata() {
     let (years, theirs) = fixture();
-    assert_eq!(years, (2004, 2026), "regenerate the fixture: tools/crosscheck.py");
+    assert_eq!(
+        years,
+        (2004, 2026),
+        "regenerate the fixture: tools/crosscheck.py"
+    );
     let ours = ours(years);
     let only_ours: Vec<_> = ours.difference(&theirs).collect();
     let only_theirs: Vec<_> = theirs.difference(&ours).collect();
     let errata: Vec<(NaiveDate, &str)> = ERRATA
         .iter()
-        .map(|e| (NaiveDate::parse_from_str(e.date, "%Y-%m-%d").unwrap(), e.kind))
+        .map(|e| {
+            (
+                NaiveDate::parse_from_str(e.date, "%Y-%m-%d").unwrap(),
+                e.kind,
+            )
+        })
         .collect();
-    assert!(only_theirs.is_empty(), "the package has days the data lacks: {only_theirs:?}");
+    assert!(
+        only_theirs.is_empty(),
+        "the package has days the data lacks: {only_theirs:?}"
+    );
     let unexplained: Vec<_> = only_ours.iter().filter(|d| !errata.contains(d)).collect();
-    assert!(unexplained.is_empty(), "the data has days the package lacks: {unexplained:?}");
-    let stale: Vec<_> = errata.iter().filter(|e| !only_ours.contains(&e)).collect();
+    assert!(
+        unexplained.is_empty(),
+        "the data has days the package lacks: {unexplained:?}"
+    );
+    let stale: Vec<_> = errata.iter().filter(|e| !only_ours.contains(e)).collect();
     assert!(stale.is_empty(), "errata no longer needed: {stale:?}");
     assert!(ERRATA.iter().all(|e| !e.why.is_empty()));
 }
@@ -90,8 +105,18 @@ fn national_data_agrees_with_chinese_calendar_except_errata() {
 fn fixture_covers_every_year_with_both_kinds() {
     let (_, theirs) = fixture();
     for year in 2004..=2026 {
-        let kinds: BTreeSet<&str> =
-            theirs.iter().filter(|(d, _)| d.year() == year).map(|(_, k)| *k).collect();
-        assert!(kinds.contains("rest"), "{year} has no rest days in the fixture");
+        let kinds: BTreeSet<&str> = theirs
+            .iter()
+            .filter(|(d, _)| d.year() == year)
+            .map(|(_, k)| *k)
+            .collect();
+        assert!(
+            kinds.contains("rest"),
+            "{year} has no rest days in the fixture"
+        );
+        assert!(
+            kinds.contains("work"),
+            "{year} has no worked weekends in the fixture"
+        );
     }
 }

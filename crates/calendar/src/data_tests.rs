@@ -85,7 +85,11 @@ const STATUTORY_DAYS: &[(i32, usize)] = &[
 ];
 
 fn date(year: i32, text: &str) -> NaiveDate {
-    let full = if text.len() == 5 { format!("{year}-{text}") } else { text.to_owned() };
+    let full = if text.len() == 5 {
+        format!("{year}-{text}")
+    } else {
+        text.to_owned()
+    };
     NaiveDate::parse_from_str(&full, "%Y-%m-%d").unwrap()
 }
 
@@ -100,7 +104,10 @@ fn check_block(year: i32, name: &str, (first, last): (&str, &str)) {
     let (first, last) = (date(year, first), date(year, last));
     let expected = days(first, last);
     for day in &expected {
-        assert!(!calendar.is_workday(*day).unwrap(), "{year} {name}: {day} is worked");
+        assert!(
+            !calendar.is_workday(*day).unwrap(),
+            "{year} {name}: {day} is worked"
+        );
     }
     let (before, after) = (first - Days::new(1), last + Days::new(1));
     let listed: BTreeSet<NaiveDate> = [year - 1, year, year + 1]
@@ -116,7 +123,10 @@ fn check_workdays(year: &Year) {
     let calendar = Calendar::national();
     let expected: BTreeSet<NaiveDate> = year.workdays.iter().map(|t| date(year.year, t)).collect();
     for day in &expected {
-        assert!(matches!(day.weekday(), Weekday::Sat | Weekday::Sun), "{day} is a weekday");
+        assert!(
+            matches!(day.weekday(), Weekday::Sat | Weekday::Sun),
+            "{day} is a weekday"
+        );
         assert!(calendar.is_workday(*day).unwrap(), "{day} is not worked");
     }
     let listed: BTreeSet<NaiveDate> = calendar
@@ -160,11 +170,19 @@ fn every_declared_year_cites_its_notice() {
         assert!(calendar.is_year_declared(year), "{year}");
         let notices = calendar.year_notices(year);
         let title = format!("国务院办公厅关于{year}年部分节假日安排的通知");
-        assert_eq!(notices.first().map(|n| n.title), Some(title.as_str()), "{year}");
+        assert_eq!(
+            notices.first().map(|n| n.title),
+            Some(title.as_str()),
+            "{year}"
+        );
         // Notices come out in the autumn or December before their year.
         assert_eq!(notices[0].published_on.year(), year - 1, "{year}");
         for entry in calendar.year_days(year) {
-            assert!(matches!(entry.source, DaySource::Notice { .. }), "{}", entry.date);
+            assert!(
+                matches!(entry.source, DaySource::Notice { .. }),
+                "{}",
+                entry.date
+            );
         }
     }
     assert!(!calendar.is_year_declared(2003));

@@ -198,9 +198,10 @@ pub(crate) fn parse(text: &'static str) -> Result<NationalData, DataError> {
         if line.is_empty() {
             continue;
         }
-        parser
-            .line(line)
-            .map_err(|message| DataError { line: index + 1, message })?;
+        parser.line(line).map_err(|message| DataError {
+            line: index + 1,
+            message,
+        })?;
     }
     Ok(parser.finish())
 }
@@ -261,19 +262,32 @@ impl Parser {
         if !title.contains("通知") {
             return Err(format!("notice title {title:?} does not name a 通知"));
         }
-        self.notices.push(Notice { year, title, published_on });
+        self.notices.push(Notice {
+            year,
+            title,
+            published_on,
+        });
         Ok(())
     }
 
     fn day_line(&mut self, key: &str, kind: &str, span: &str) -> Result<(), String> {
         let year = self.year.ok_or("day before any `year`")?;
-        let notice = self.notices.len().checked_sub(1).ok_or("day before any `notice`")?;
+        let notice = self
+            .notices
+            .len()
+            .checked_sub(1)
+            .ok_or("day before any `notice`")?;
         let holiday = Holiday::from_key(key).ok_or_else(|| format!("unknown holiday {key:?}"))?;
         let kind = DayKind::from_key(kind).ok_or_else(|| format!("unknown kind {kind:?}"))?;
         let (first, last) = parse_span(span)?;
         for date in first.iter_days().take_while(|d| *d <= last) {
             check_day(year, kind, date)?;
-            let day = NationalDay { date, kind, holiday, notice };
+            let day = NationalDay {
+                date,
+                kind,
+                holiday,
+                notice,
+            };
             if let Some(earlier) = self.days.insert(date, day) {
                 if earlier.notice == notice {
                     return Err(format!("{date} is named twice by one notice"));
@@ -296,11 +310,15 @@ impl Parser {
 fn check_day(year: i32, kind: DayKind, date: NaiveDate) -> Result<(), String> {
     let in_year = date.year() == year || (date.year() == year - 1 && date.month() == 12);
     if !in_year {
-        return Err(format!("{date} is outside year {year} and the December before it"));
+        return Err(format!(
+            "{date} is outside year {year} and the December before it"
+        ));
     }
     let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
     if kind == DayKind::Workday && !weekend {
-        return Err(format!("{date} is a shifted workday but not a Saturday or Sunday"));
+        return Err(format!(
+            "{date} is a shifted workday but not a Saturday or Sunday"
+        ));
     }
     Ok(())
 }

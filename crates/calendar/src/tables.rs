@@ -38,7 +38,12 @@ pub(crate) struct Tables {
 /// Every date of the index, so that turning an index back into a date is one read.
 pub(crate) fn dates() -> &'static [NaiveDate] {
     static DATES: OnceLock<Box<[NaiveDate]>> = OnceLock::new();
-    DATES.get_or_init(|| FIRST_DATE.iter_days().take_while(|d| *d <= LAST_DATE).collect())
+    DATES.get_or_init(|| {
+        FIRST_DATE
+            .iter_days()
+            .take_while(|d| *d <= LAST_DATE)
+            .collect()
+    })
 }
 
 /// The day index of `date`, or an error outside the calendar's range.
@@ -63,7 +68,9 @@ impl Tables {
         let mut declared_years: BTreeSet<i32> = national.declared_years.iter().copied().collect();
         for amendment in amendments {
             // Out-of-range amendments cannot change any answer: queries there are errors.
-            let Ok(i) = index_of(amendment.date) else { continue };
+            let Ok(i) = index_of(amendment.date) else {
+                continue;
+            };
             match amendment.kind {
                 AmendmentKind::Holiday | AmendmentKind::RestDay => working[i as usize] = false,
                 AmendmentKind::Workday => working[i as usize] = true,
@@ -72,9 +79,16 @@ impl Tables {
                 }
             }
         }
-        let settled: Vec<bool> = dates.iter().map(|d| is_settled(*d, &declared_years)).collect();
+        let settled: Vec<bool> = dates
+            .iter()
+            .map(|d| is_settled(*d, &declared_years))
+            .collect();
         let (before, working_days) = prefix_counts(&working, &settled);
-        Tables { before, working_days, declared_years }
+        Tables {
+            before,
+            working_days,
+            declared_years,
+        }
     }
 
     /// Whether day `i` is worked.

@@ -23,8 +23,17 @@ fn amendment(jurisdiction: &str, date: &str, kind: AmendmentKind) -> Amendment {
 
 /// Asserts the due date of `days` working days after `from` on the national calendar.
 fn check_due(from: &str, days: u32, expected: &str, provisional: bool) {
-    let due = Calendar::national().add_working_days(d(from), days).unwrap();
-    assert_eq!(due, Due { date: d(expected), provisional }, "{from} + {days}");
+    let due = Calendar::national()
+        .add_working_days(d(from), days)
+        .unwrap();
+    assert_eq!(
+        due,
+        Due {
+            date: d(expected),
+            provisional
+        },
+        "{from} + {days}"
+    );
 }
 
 #[test]
@@ -64,7 +73,10 @@ fn spring_festival_2020_extension_is_rest() {
     for day in ["2020-01-31", "2020-02-01", "2020-02-02"] {
         assert!(!calendar.is_workday(d(day)).unwrap(), "{day}");
     }
-    let entry = calendar.year_days(2020).into_iter().find(|e| e.date == d("2020-02-01"));
+    let entry = calendar
+        .year_days(2020)
+        .into_iter()
+        .find(|e| e.date == d("2020-02-01"));
     let DaySource::Notice { holiday, notice } = entry.unwrap().source else {
         panic!("national day expected")
     };
@@ -100,31 +112,58 @@ fn zero_days_is_the_date_itself() {
 #[test]
 fn working_days_between_counts_the_half_open_range() {
     let calendar = Calendar::national();
-    let count = calendar.working_days_between(d("2026-09-30"), d("2026-10-10")).unwrap();
-    assert_eq!(count, Count { days: 3, provisional: false });
-    let none = calendar.working_days_between(d("2026-10-10"), d("2026-09-30")).unwrap();
+    let count = calendar
+        .working_days_between(d("2026-09-30"), d("2026-10-10"))
+        .unwrap();
+    assert_eq!(
+        count,
+        Count {
+            days: 3,
+            provisional: false
+        }
+    );
+    let none = calendar
+        .working_days_between(d("2026-10-10"), d("2026-09-30"))
+        .unwrap();
     assert_eq!(none.days, 0);
-    let year = calendar.working_days_between(d("2025-12-31"), d("2026-12-31")).unwrap();
+    let year = calendar
+        .working_days_between(d("2025-12-31"), d("2026-12-31"))
+        .unwrap();
     // 261 weekdays in 2026, minus 19 weekday rest days, plus 6 worked weekend days; the
     // December days make it provisional until the 2027 notice.
-    assert_eq!(year, Count { days: 248, provisional: true });
+    assert_eq!(
+        year,
+        Count {
+            days: 248,
+            provisional: true
+        }
+    );
 }
 
 #[test]
 fn skipped_ranges_are_not_counted() {
     let calendar = Calendar::national();
     let skipped = [(d("2026-03-04"), d("2026-03-05"))];
-    let due = calendar.add_working_days_skipping(d("2026-03-02"), 5, &skipped).unwrap();
+    let due = calendar
+        .add_working_days_skipping(d("2026-03-02"), 5, &skipped)
+        .unwrap();
     assert_eq!(due.date, d("2026-03-11"));
     let count = calendar.working_days_between_skipping(d("2026-03-02"), d("2026-03-11"), &skipped);
     assert_eq!(count.unwrap().days, 5);
     // A range before the start, and one straddling the start.
-    let around = [(d("2026-02-02"), d("2026-02-03")), (d("2026-03-01"), d("2026-03-03"))];
-    let due = calendar.add_working_days_skipping(d("2026-03-02"), 1, &around).unwrap();
+    let around = [
+        (d("2026-02-02"), d("2026-02-03")),
+        (d("2026-03-01"), d("2026-03-03")),
+    ];
+    let due = calendar
+        .add_working_days_skipping(d("2026-03-02"), 1, &around)
+        .unwrap();
     assert_eq!(due.date, d("2026-03-04"));
     // A range after the due date changes nothing.
     let later = [(d("2026-04-01"), d("2026-04-30"))];
-    let due = calendar.add_working_days_skipping(d("2026-03-02"), 5, &later).unwrap();
+    let due = calendar
+        .add_working_days_skipping(d("2026-03-02"), 5, &later)
+        .unwrap();
     assert_eq!(due.date, d("2026-03-09"));
 }
 
@@ -133,11 +172,22 @@ fn bad_skipped_ranges_are_refused() {
     let calendar = Calendar::national();
     let from = d("2026-03-02");
     let reversed = [(d("2026-03-05"), d("2026-03-04"))];
-    let overlapping = [(d("2026-03-04"), d("2026-03-06")), (d("2026-03-06"), d("2026-03-09"))];
-    let unsorted = [(d("2026-03-10"), d("2026-03-11")), (d("2026-03-04"), d("2026-03-05"))];
+    let overlapping = [
+        (d("2026-03-04"), d("2026-03-06")),
+        (d("2026-03-06"), d("2026-03-09")),
+    ];
+    let unsorted = [
+        (d("2026-03-10"), d("2026-03-11")),
+        (d("2026-03-04"), d("2026-03-05")),
+    ];
     for skipped in [&reversed[..], &overlapping[..], &unsorted[..]] {
-        let error = calendar.add_working_days_skipping(from, 5, skipped).unwrap_err();
-        assert!(matches!(error, CalendarError::InvalidSkippedRange { .. }), "{skipped:?}");
+        let error = calendar
+            .add_working_days_skipping(from, 5, skipped)
+            .unwrap_err();
+        assert!(
+            matches!(error, CalendarError::InvalidSkippedRange { .. }),
+            "{skipped:?}"
+        );
     }
 }
 
@@ -151,13 +201,25 @@ fn dates_outside_the_range_are_errors() {
     assert!(calendar.is_workday(d("1990-01-01")).is_ok());
     assert!(calendar.is_workday(d("2100-12-31")).is_ok());
     let beyond = calendar.add_working_days(d("2100-12-29"), 5).unwrap_err();
-    assert_eq!(beyond, CalendarError::DueOutOfRange { from: d("2100-12-29"), days: 5 });
+    assert_eq!(
+        beyond,
+        CalendarError::DueOutOfRange {
+            from: d("2100-12-29"),
+            days: 5
+        }
+    );
     assert_eq!(
         beyond.to_string(),
         "5 working days after 2100-12-29 end beyond 2100-12-31"
     );
-    let out = CalendarError::DateOutOfRange { date: d("2101-01-01") }.to_string();
-    assert_eq!(out, "date 2101-01-01 is outside the calendar's range 1990-01-01 to 2100-12-31");
+    let out = CalendarError::DateOutOfRange {
+        date: d("2101-01-01"),
+    }
+    .to_string();
+    assert_eq!(
+        out,
+        "date 2101-01-01 is outside the calendar's range 1990-01-01 to 2100-12-31"
+    );
 }
 
 #[test]
@@ -191,12 +253,22 @@ fn the_more_specific_jurisdiction_wins_then_the_later_amendment() {
 
 #[test]
 fn declaring_a_year_ends_provisional_results() {
-    let declared = [amendment("national", "2027-06-01", AmendmentKind::YearDeclared)];
+    let declared = [amendment(
+        "national",
+        "2027-06-01",
+        AmendmentKind::YearDeclared,
+    )];
     let calendar = Calendar::for_jurisdiction("national", &declared);
     assert!(calendar.is_year_declared(2027));
     assert!(!Calendar::national().is_year_declared(2027));
     let due = calendar.add_working_days(d("2027-03-01"), 5).unwrap();
-    assert_eq!(due, Due { date: d("2027-03-08"), provisional: false });
+    assert_eq!(
+        due,
+        Due {
+            date: d("2027-03-08"),
+            provisional: false
+        }
+    );
     // December 2026 is settled once 2027 is declared.
     let due = calendar.add_working_days(d("2026-12-01"), 1).unwrap();
     assert!(!due.provisional);
@@ -211,7 +283,9 @@ fn amendments_outside_the_range_are_ignored() {
     let calendar = Calendar::for_jurisdiction("cq", &amendments);
     assert_eq!(
         calendar.add_working_days(d("2026-03-02"), 5).unwrap(),
-        Calendar::national().add_working_days(d("2026-03-02"), 5).unwrap()
+        Calendar::national()
+            .add_working_days(d("2026-03-02"), 5)
+            .unwrap()
     );
 }
 
@@ -223,10 +297,14 @@ fn year_days_lists_notices_and_amendments() {
     assert!(days.windows(2).all(|w| w[0].date < w[1].date));
     let local = days.iter().find(|e| e.date == d("2026-05-27")).unwrap();
     assert_eq!(local.kind, DayKind::Holiday);
-    assert!(matches!(&local.source, DaySource::Amendment { jurisdiction, .. } if jurisdiction == "xinjiang"));
+    assert!(
+        matches!(&local.source, DaySource::Amendment { jurisdiction, .. } if jurisdiction == "xinjiang")
+    );
     let workday = days.iter().find(|e| e.date == d("2026-10-10")).unwrap();
     assert_eq!(workday.kind, DayKind::Workday);
-    let DaySource::Notice { holiday, notice } = &workday.source else { panic!("national") };
+    let DaySource::Notice { holiday, notice } = &workday.source else {
+        panic!("national")
+    };
     assert_eq!((holiday.zh(), holiday.en()), ("国庆节", "National Day"));
     assert_eq!(notice.title, "国务院办公厅关于2026年部分节假日安排的通知");
     assert_eq!(notice.published_on, d("2025-11-04"));
@@ -241,7 +319,9 @@ fn year_days_keep_december_days_in_their_own_year() {
     let days = calendar.year_days(2007);
     let moved: Vec<_> = days.iter().filter(|e| e.date >= d("2007-12-29")).collect();
     assert_eq!(moved.len(), 3);
-    let DaySource::Notice { notice, .. } = &moved[0].source else { panic!("national") };
+    let DaySource::Notice { notice, .. } = &moved[0].source else {
+        panic!("national")
+    };
     assert_eq!(notice.year, 2008);
 }
 
@@ -266,14 +346,42 @@ fn amendment_kinds_use_snake_case_names() {
 fn parser_reports_the_line_of_each_defect() {
     let cases = [
         ("new_year holiday 2026-01-01", 1, "before any `year`"),
-        ("year 2026\nnew_year holiday 2026-01-01", 2, "before any `notice`"),
+        (
+            "year 2026\nnew_year holiday 2026-01-01",
+            2,
+            "before any `notice`",
+        ),
         ("year 2026\nyear 2025", 2, "not after"),
-        ("year 2026\nnotice 2025-11-04 通知\nnew_year work 2026-01-05", 3, "not a Saturday"),
-        ("year 2026\nnotice 2025-11-04 通知\nnew_year rest 2025-11-30", 3, "outside year"),
-        ("year 2026\nnotice 2025-11-04 通知\nnew_year rest 2026-01-03..2026-01-01", 3, "backwards"),
-        ("year 2026\nnotice 2025-11-04 通知\nnew_year rest 2026-01-01\nnew_year rest 2026-01-01", 4, "twice"),
-        ("year 2026\nnotice 2025-11-04 通知\nfeast rest 2026-01-01", 3, "unknown holiday"),
-        ("year 2026\nnotice 2025-11-04 通知\nnew_year off 2026-01-01", 3, "unknown kind"),
+        (
+            "year 2026\nnotice 2025-11-04 通知\nnew_year work 2026-01-05",
+            3,
+            "not a Saturday",
+        ),
+        (
+            "year 2026\nnotice 2025-11-04 通知\nnew_year rest 2025-11-30",
+            3,
+            "outside year",
+        ),
+        (
+            "year 2026\nnotice 2025-11-04 通知\nnew_year rest 2026-01-03..2026-01-01",
+            3,
+            "backwards",
+        ),
+        (
+            "year 2026\nnotice 2025-11-04 通知\nnew_year rest 2026-01-01\nnew_year rest 2026-01-01",
+            4,
+            "twice",
+        ),
+        (
+            "year 2026\nnotice 2025-11-04 通知\nfeast rest 2026-01-01",
+            3,
+            "unknown holiday",
+        ),
+        (
+            "year 2026\nnotice 2025-11-04 通知\nnew_year off 2026-01-01",
+            3,
+            "unknown kind",
+        ),
         ("year 2026\nnotice 2025-13-04 通知", 2, "bad date"),
     ];
     for (text, line, words) in cases {
@@ -288,16 +396,28 @@ fn a_later_notice_overrides_an_earlier_one() {
     let text = "year 2020\nnotice 2019-11-21 通知\nspring_festival work 2020-02-01\n\
                 notice 2020-01-27 通知\nspring_festival_extension rest 2020-01-31..2020-02-02";
     let data = parse(text).unwrap();
-    let day = data.days.iter().find(|x| x.date == d("2020-02-01")).unwrap();
+    let day = data
+        .days
+        .iter()
+        .find(|x| x.date == d("2020-02-01"))
+        .unwrap();
     assert_eq!((day.kind, day.notice), (DayKind::RestDay, 1));
 }
 
 #[test]
 fn error_messages_do_not_end_with_a_period() {
     let errors = [
-        CalendarError::DateOutOfRange { date: d("2101-01-01") },
-        CalendarError::DueOutOfRange { from: d("2100-12-01"), days: 40 },
-        CalendarError::InvalidSkippedRange { from: d("2026-01-02"), to: d("2026-01-01") },
+        CalendarError::DateOutOfRange {
+            date: d("2101-01-01"),
+        },
+        CalendarError::DueOutOfRange {
+            from: d("2100-12-01"),
+            days: 40,
+        },
+        CalendarError::InvalidSkippedRange {
+            from: d("2026-01-02"),
+            to: d("2026-01-01"),
+        },
     ];
     for error in errors {
         assert!(!error.to_string().ends_with('.'), "{error}");

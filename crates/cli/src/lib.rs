@@ -60,6 +60,8 @@ pub enum Command {
     Export(cmd::export::ExportArgs),
     /// Check the whole log against its hash chain.
     Verify(cmd::verify::VerifyArgs),
+    /// Working-day arithmetic and the official holiday arrangements.
+    Calendar(cmd::calendar::CalendarArgs),
 }
 
 /// Parses `args`, runs the command and turns its result into an exit code.
@@ -103,6 +105,14 @@ fn init_tracing() {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Calendar(args) = &cli.command {
+        // Pure arithmetic: no runtime, no event log.
+        let mut stdin = std::io::stdin().lock();
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        cmd::calendar::run(args, &mut stdin, &mut stdout)?;
+        stdout.flush()?;
+        return Ok(());
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -112,6 +122,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Import(args) => cmd::import::run(&cli.db, clock, &args).await,
             Command::Export(args) => cmd::export::run(&cli.db, clock, &args).await,
             Command::Verify(args) => cmd::verify::run(&cli.db, clock, &args).await,
+            Command::Calendar(_) => Ok(()),
         }
     })
 }

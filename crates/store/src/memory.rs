@@ -140,7 +140,9 @@ impl EventStore for MemoryStore {
                 return Err(StoreError::WriterGone);
             }
             let mut state = TxState::new(log.head(), self.stamp());
-            let planned = plan_batch(&mut state, &*log, &tagged).map_err(StoreError::Rejected)?;
+            let (planned, delta) =
+                plan_batch(&state, &*log, &tagged).map_err(StoreError::Rejected)?;
+            state.apply(delta);
             let positions: Vec<u64> = planned
                 .iter()
                 .map(|p| match p {
@@ -173,9 +175,10 @@ impl EventStore for MemoryStore {
                 match chunks.recv().await {
                     Some(ImportChunk::Events(events)) => {
                         let log = self.lock();
-                        let planned =
-                            plan_batch(&mut state, &*log, &events).map_err(StoreError::Rejected)?;
+                        let (planned, delta) =
+                            plan_batch(&state, &*log, &events).map_err(StoreError::Rejected)?;
                         drop(log);
+                        state.apply(delta);
                         let total = planned.len() as u64;
                         let pairs = with_stored(planned, &events, state.recorded_at);
                         outcome.duplicates += total - pairs.len() as u64;

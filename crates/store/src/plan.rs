@@ -49,17 +49,22 @@ pub enum Planned {
     New(Box<RawEvent>),
 }
 
-/// Running state of one transaction: the head and the versions assigned so far.
+/// Running state of one transaction: the head and the versions assigned or looked up so far.
 #[derive(Debug, Clone)]
 pub struct TxState {
     /// The head including what this transaction planned.
     pub head: Head,
-    /// Versions assigned or looked up in this transaction, by stream.
+    /// Versions known in this transaction, by stream (assigned, or looked up in the log).
     pub versions: HashMap<String, u64>,
-    /// Ids planned in this transaction, with their position.
+    /// Ids planned in this transaction, kept when `track_ids` is set (group commits, the
+    /// memory store); a large import instead finds its own ids through the database.
     pub ids: HashMap<String, ExistingId>,
+    /// Whether to keep the ids of planned events in `ids`.
+    pub track_ids: bool,
     /// The stamp of this transaction.
     pub recorded_at: Timestamp,
+    /// The stamp's canonical text.
+    pub recorded_at_text: String,
 }
 
 impl TxState {
@@ -69,19 +74,39 @@ impl TxState {
             head,
             versions: HashMap::new(),
             ids: HashMap::new(),
+            track_ids: true,
             recorded_at,
+            recorded_at_text: jiancha_events::format_timestamp(&recorded_at),
+        }
+    }
+
+    /// Takes in what a planned batch changed, once its rows are written.
+    pub fn apply(&mut self, delta: Delta) {
+        self.head = delta.head;
+        self.versions.extend(delta.versions);
+        if self.track_ids {
+            self.ids.extend(delta.ids);
         }
     }
 }
 
-/// Plans a batch of tagged events. On success the state has advanced past them; on a refusal
-/// it is left exactly as it was, so the next batch of a group commit plans from the same head.
+/// What planning a batch changes in its transaction's state.
+#[derive(Debug, Clone)]
+pub struct Delta {
+    head: Head,
+    versions: HashMap<String, u64>,
+    ids: HashMap<String, ExistingId>,
+}
+
+/// Plans a batch of tagged events against `state` without changing it: the caller writes the
+/// rows and then applies the returned [`Delta`], or drops it on failure, so a refused batch
+/// (or one whose write failed) leaves the transaction exactly as it was.
 pub fn plan_batch(
-    state: &mut TxState,
+    state: &TxState,
     lookup: &dyn Lookup,
     events: &[(u64, NewEvent)],
-) -> Result<Vec<Planned>, Rejection> {
-    let mut scratch = Scratch {
+) -> Result<(Vec<Planned>, Delta), Rejection> {
+    let mut scratch = Delta {
         head: state.head,
         versions: HashMap::new(),
         ids: HashMap::new(),
@@ -90,21 +115,12 @@ pub fn plan_batch(
     for (tag, event) in events {
         out.push(plan_one(state, &mut scratch, lookup, *tag, event)?);
     }
-    state.head = scratch.head;
-    state.versions.extend(scratch.versions);
-    state.ids.extend(scratch.ids);
-    Ok(out)
-}
-
-struct Scratch {
-    head: Head,
-    versions: HashMap<String, u64>,
-    ids: HashMap<String, ExistingId>,
+    Ok((out, scratch))
 }
 
 fn plan_one(
     state: &TxState,
-    scratch: &mut Scratch,
+    scratch: &mut Delta,
     lookup: &dyn Lookup,
     tag: u64,
     event: &NewEvent,
@@ -145,29 +161,23 @@ fn plan_one(
         event,
         position,
         version,
-        &state.recorded_at,
+        &state.recorded_at_text,
         scratch.head.hash,
     );
     if let Some(moved) = &event.moved {
         check_moved(tag, moved, &raw, current)?;
     }
-    if raw.id.starts_with(jiancha_events::envelope::AUTO_ID_PREFIX)
-        && event.id.is_some()
-        && event.id.as_deref() != Some(jiancha_events::auto_id(stream, version).as_str())
-    {
-        return Err(reject(
-            "id",
-            format!("{:?} is not the id the log assigns here", raw.id),
-        ));
-    }
-    scratch.head = Head {
-        position,
-        hash: raw.hash,
-    };
-    scratch.versions.insert(stream.to_owned(), version);
-    if event.id.is_some() {
+    if let Some(id) = &event.id {
+        if id.starts_with(jiancha_events::envelope::AUTO_ID_PREFIX)
+            && *id != jiancha_events::auto_id(stream, version)
+        {
+            return Err(reject(
+                "id",
+                format!("{id:?} is not the id the log assigns here"),
+            ));
+        }
         scratch.ids.insert(
-            raw.id.clone(),
+            id.clone(),
             ExistingId {
                 position,
                 stream: raw.stream.clone(),
@@ -177,6 +187,11 @@ fn plan_one(
             },
         );
     }
+    scratch.head = Head {
+        position,
+        hash: raw.hash,
+    };
+    scratch.versions.insert(stream.to_owned(), version);
     Ok(Planned::New(Box::new(raw)))
 }
 

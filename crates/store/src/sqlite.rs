@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use jiancha_events::{ChainBreak, Hash, NewEvent, RawEvent, StoredEvent};
+use jiancha_events::envelope::AUTO_ID_PREFIX;
+use jiancha_events::{auto_id, ChainBreak, Hash, NewEvent, RawEvent, StoredEvent};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
@@ -37,6 +38,9 @@ const LOOKUP_KEYS_MAX: usize = 500;
 /// Requests queued for the writer before appenders wait.
 const WRITER_QUEUE_MAX: usize = 1024;
 
+/// WAL pages between automatic checkpoints (SQLite's default is 1000).
+const WAL_AUTOCHECKPOINT_PAGES: &str = "10000";
+
 /// Reader connections.
 const READERS_MAX: u32 = 4;
 
@@ -47,6 +51,9 @@ pub(crate) const COLUMNS: &str = "position, stream, version, id, type, schema, o
      recorded_at, actor, org, data, prev_hash, hash";
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+/// A batch with each event's tag (its index in the batch).
+type Tagged = Vec<(u64, NewEvent)>;
 
 enum Request {
     Append {
@@ -98,22 +105,36 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
+            // Statement journals of multi-row inserts stay in memory instead of temp files.
+            .pragma("temp_store", "memory")
+            // Checkpoint less often: a hot page is then copied to the database file once for
+            // many commits instead of once for every few.
+            .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)
             .log_statements(tracing::log::LevelFilter::Trace);
         let mut conn = options.connect().await?;
         MIGRATOR.run(&mut conn).await?;
-        let head = read_head(&mut conn).await?;
+        // The head's hash is checked by the writer before each append, not here: a store with
+        // a broken chain must still open, so that `verify` can say where it breaks.
+        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(position) FROM events")
+            .fetch_one(&mut conn)
+            .await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(READERS_MAX)
             .connect_with(options)
             .await?;
         let (requests, rx) = mpsc::channel(WRITER_QUEUE_MAX);
-        let (committed_tx, committed) = watch::channel(head.position);
+        let (committed_tx, committed) = watch::channel(last.map_or(0, to_u64));
         let writer = Writer {
             conn,
             clock,
             committed: committed_tx,
             broken: None,
             sql: SqlCache::default(),
+            cache: HashMap::new(),
+            cache_head: Head {
+                position: u64::MAX,
+                ..Head::default()
+            },
         };
         tokio::spawn(writer.run(rx));
         Ok(SqliteStore {
@@ -258,12 +279,24 @@ fn hash_from(bytes: &[u8]) -> Hash {
     Hash(out)
 }
 
+/// The id column's value: NULL for the id the log assigns itself.
+fn stored_id(raw: &RawEvent) -> Option<&str> {
+    let assigned =
+        raw.id.starts_with(AUTO_ID_PREFIX) && raw.id == auto_id(&raw.stream, raw.version);
+    (!assigned).then_some(raw.id.as_str())
+}
+
 pub(crate) fn raw_from_row(row: &SqliteRow) -> Result<RawEvent, sqlx::Error> {
+    let stream: String = row.try_get(1)?;
+    let version = to_u64(row.try_get(2)?);
+    let id = row
+        .try_get::<Option<String>, _>(3)?
+        .unwrap_or_else(|| auto_id(&stream, version));
     Ok(RawEvent {
         position: to_u64(row.try_get(0)?),
-        stream: row.try_get(1)?,
-        version: to_u64(row.try_get(2)?),
-        id: row.try_get(3)?,
+        stream,
+        version,
+        id,
         event_type: row.try_get(4)?,
         schema: u32::try_from(row.try_get::<i64, _>(5)?).unwrap_or(0),
         occurred_at: row.try_get(6)?,
@@ -318,8 +351,11 @@ impl SqlCache {
                 "stream" => format!(
                     "SELECT stream, MAX(version) FROM events WHERE stream IN ({marks}) GROUP BY stream"
                 ),
+                "position" => format!(
+                    "SELECT id, position, stream, type, occurred_at, data, version FROM events WHERE position IN ({marks})"
+                ),
                 _ => format!(
-                    "SELECT id, position, stream, type, occurred_at, data FROM events WHERE id IN ({marks})"
+                    "SELECT id, position, stream, type, occurred_at, data, version FROM events WHERE id IN ({marks})"
                 ),
             }
         })
@@ -332,14 +368,21 @@ struct Writer {
     committed: watch::Sender<u64>,
     broken: Option<ChainBreak>,
     sql: SqlCache,
+    /// Stream versions as of `cache_head`; valid while the log's head is still there when a
+    /// transaction begins (no other process wrote in between).
+    cache: HashMap<String, u64>,
+    cache_head: Head,
 }
+
+/// Stream versions cached between transactions, at most.
+const VERSION_CACHE_MAX: usize = 1_000_000;
 
 /// The ids the planner may meet, fetched before planning.
 struct IdLookup(HashMap<String, ExistingId>);
 
 impl Lookup for IdLookup {
     fn stream_version(&self, _stream: &str) -> u64 {
-        // Every stream of the batch was fetched into the transaction state beforehand.
+        // Every stream of a batch is fetched into the transaction state before planning.
         0
     }
 
@@ -351,6 +394,17 @@ impl Lookup for IdLookup {
 enum Step<T> {
     Done(T),
     Refused(Rejection),
+}
+
+fn new_rows(planned: &[Planned]) -> impl Iterator<Item = &RawEvent> {
+    planned.iter().filter_map(|p| match p {
+        Planned::New(raw) => Some(&**raw),
+        Planned::Duplicate(_) => None,
+    })
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
 impl Writer {
@@ -392,7 +446,7 @@ impl Writer {
         tracing::debug!("event log writer stopped");
     }
 
-    async fn begin(&mut self) -> Result<TxState, StoreError> {
+    async fn begin(&mut self, track_ids: bool) -> Result<TxState, StoreError> {
         if let Some(b) = &self.broken {
             return Err(StoreError::ChainBroken(b.clone()));
         }
@@ -402,7 +456,12 @@ impl Writer {
         match read_head(&mut self.conn).await {
             Ok(head) => {
                 let now = self.clock.now().with_timezone(&jiancha_events::time::CHINA);
-                Ok(TxState::new(head, now))
+                let mut state = TxState::new(head, now);
+                state.track_ids = track_ids;
+                if head == self.cache_head && self.cache.len() <= VERSION_CACHE_MAX {
+                    state.versions = std::mem::take(&mut self.cache);
+                }
+                Ok(state)
             }
             Err(e) => {
                 self.rollback().await;
@@ -415,59 +474,94 @@ impl Writer {
         }
     }
 
+    async fn execute(&mut self, sql: &'static str) -> Result<(), sqlx::Error> {
+        sqlx::query(sql).execute(&mut self.conn).await.map(|_| ())
+    }
+
     async fn rollback(&mut self) {
-        if let Err(e) = sqlx::query("ROLLBACK").execute(&mut self.conn).await {
+        self.cache.clear();
+        self.cache_head = Head {
+            position: u64::MAX,
+            ..Head::default()
+        };
+        if let Err(e) = self.execute("ROLLBACK").await {
             tracing::warn!(error = %e, "rollback failed");
         }
     }
 
-    async fn commit(&mut self, state: &TxState) -> Result<(), StoreError> {
-        if let Err(e) = sqlx::query("COMMIT").execute(&mut self.conn).await {
+    async fn commit(&mut self, state: TxState) -> Result<(), StoreError> {
+        if let Err(e) = self.execute("COMMIT").await {
             self.rollback().await;
             return Err(e.into());
         }
         self.committed.send_replace(state.head.position);
+        self.cache_head = state.head;
+        self.cache = state.versions;
         Ok(())
     }
 
+    /// One transaction for a group of appends: one lookup of their streams and ids, each batch
+    /// planned on its own (a refused batch is skipped), all rows inserted together.
     async fn commit_group(&mut self, group: Vec<(Vec<NewEvent>, Reply<AppendOutcome>)>) {
-        let mut state = match self.begin().await {
+        let mut state = match self.begin(true).await {
             Ok(s) => s,
             Err(e) => return fail_all(group.into_iter().map(|(_, r)| r), &e),
         };
-        let mut answers = Vec::with_capacity(group.len());
-        let mut pending = group.into_iter();
-        while let Some((events, reply)) = pending.next() {
-            let tagged: Vec<(u64, NewEvent)> = events
-                .into_iter()
-                .enumerate()
-                .map(|(i, e)| (i as u64, e))
-                .collect();
-            match self.plan_and_insert(&mut state, &tagged).await {
-                Ok(Step::Done(planned)) => {
+        let batches: Vec<(Tagged, Reply<AppendOutcome>)> = group
+            .into_iter()
+            .map(|(events, reply)| {
+                (
+                    events
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, e)| (i as u64, e))
+                        .collect(),
+                    reply,
+                )
+            })
+            .collect();
+        let all: Vec<&(u64, NewEvent)> = batches.iter().flat_map(|(b, _)| b).collect();
+        let ids = match self.prefetch(&mut state, &all, true).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                self.rollback().await;
+                return fail_all(batches.into_iter().map(|(_, r)| r), &e);
+            }
+        };
+        let mut answers = Vec::with_capacity(batches.len());
+        let mut rows: Vec<Box<RawEvent>> = Vec::new();
+        for (events, reply) in batches {
+            match plan_batch(&state, &ids, &events) {
+                Ok((planned, delta)) => {
+                    state.apply(delta);
                     let positions = planned.iter().map(planned_position).collect();
-                    let appended = planned
-                        .iter()
-                        .filter(|p| matches!(p, Planned::New(_)))
-                        .count();
+                    let mut appended = 0;
+                    for p in planned {
+                        if let Planned::New(raw) = p {
+                            rows.push(raw);
+                            appended += 1;
+                        }
+                    }
                     answers.push((
                         reply,
                         Ok(AppendOutcome {
                             positions,
-                            appended: appended as u64,
+                            appended,
                         }),
                     ));
                 }
-                Ok(Step::Refused(r)) => answers.push((reply, Err(StoreError::Rejected(r)))),
-                Err(e) => {
-                    self.rollback().await;
-                    let others = answers.into_iter().map(|(r, _)| r);
-                    let rest = pending.map(|(_, r)| r);
-                    return fail_all(others.chain(std::iter::once(reply)).chain(rest), &e);
-                }
+                Err(r) => answers.push((reply, Err(StoreError::Rejected(r)))),
             }
         }
-        if let Err(e) = self.commit(&state).await {
+        let refs: Vec<&RawEvent> = rows.iter().map(|r| &**r).collect();
+        let written = match self.insert(&refs).await {
+            Ok(()) => self.commit(state).await,
+            Err(e) => {
+                self.rollback().await;
+                Err(e)
+            }
+        };
+        if let Err(e) = written {
             return fail_all(answers.into_iter().map(|(r, _)| r), &e);
         }
         for (reply, answer) in answers {
@@ -479,12 +573,12 @@ impl Writer {
         &mut self,
         mut chunks: mpsc::Receiver<ImportChunk>,
     ) -> Result<ImportOutcome, StoreError> {
-        let mut state = self.begin().await?;
+        let mut state = self.begin(false).await?;
         let mut outcome = ImportOutcome::default();
         let result = loop {
             match chunks.recv().await {
                 Some(ImportChunk::Events(events)) => {
-                    match self.plan_and_insert(&mut state, &events).await {
+                    match self.import_chunk(&mut state, &events).await {
                         Ok(Step::Done(planned)) => count_import(&mut outcome, &planned),
                         Ok(Step::Refused(r)) => break Err(StoreError::Rejected(r)),
                         Err(e) => break Err(e),
@@ -501,7 +595,7 @@ impl Writer {
         };
         match result {
             Ok(()) => {
-                self.commit(&state).await?;
+                self.commit(state).await?;
                 Ok(outcome)
             }
             Err(e) => {
@@ -511,47 +605,79 @@ impl Writer {
         }
     }
 
-    async fn plan_and_insert(
+    /// Plans and writes one chunk of an import. The fast path assumes its ids are new and lets
+    /// the unique index say otherwise; only then are the ids looked up and the chunk planned
+    /// again (a retried import, or an id repeated within the file).
+    async fn import_chunk(
         &mut self,
         state: &mut TxState,
         events: &[(u64, NewEvent)],
     ) -> Result<Step<Vec<Planned>>, StoreError> {
-        self.fetch_versions(state, events).await?;
-        let ids = self.fetch_ids(events).await?;
-        let planned = match plan_batch(state, &ids, events) {
+        let all: Vec<&(u64, NewEvent)> = events.iter().collect();
+        self.prefetch(state, &all, false).await?;
+        let assigned_ids = events.iter().any(|(_, e)| {
+            e.id.as_deref()
+                .is_some_and(|id| id.starts_with(AUTO_ID_PREFIX))
+        });
+        if assigned_ids {
+            // Such ids are not in the unique index, so only a lookup can find them again.
+            return self.import_chunk_looked_up(state, events).await;
+        }
+        let none = IdLookup(HashMap::new());
+        let (planned, delta) = match plan_batch(state, &none, events) {
             Ok(p) => p,
             Err(r) => return Ok(Step::Refused(r)),
         };
-        let rows: Vec<&RawEvent> = planned
-            .iter()
-            .filter_map(|p| match p {
-                Planned::New(raw) => Some(&**raw),
-                Planned::Duplicate(_) => None,
-            })
-            .collect();
-        self.insert(&rows).await?;
-        Ok(Step::Done(planned))
+        self.execute("SAVEPOINT chunk").await?;
+        match self.insert(&new_rows(&planned).collect::<Vec<_>>()).await {
+            Ok(()) => {
+                self.execute("RELEASE chunk").await?;
+                state.apply(delta);
+                return Ok(Step::Done(planned));
+            }
+            Err(StoreError::Database(e)) if is_unique_violation(&e) => {
+                self.execute("ROLLBACK TO chunk").await?;
+                self.execute("RELEASE chunk").await?;
+            }
+            Err(e) => return Err(e),
+        }
+        self.import_chunk_looked_up(state, events).await
     }
 
-    async fn fetch_versions(
+    async fn import_chunk_looked_up(
         &mut self,
         state: &mut TxState,
         events: &[(u64, NewEvent)],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Step<Vec<Planned>>, StoreError> {
+        let all: Vec<&(u64, NewEvent)> = events.iter().collect();
+        let ids = self.prefetch(state, &all, true).await?;
+        let (planned, delta) = match plan_batch(state, &ids, events) {
+            Ok(p) => p,
+            Err(r) => return Ok(Step::Refused(r)),
+        };
+        self.insert(&new_rows(&planned).collect::<Vec<_>>()).await?;
+        state.apply(delta);
+        Ok(Step::Done(planned))
+    }
+
+    /// Loads the versions of streams the transaction does not know yet, and (when asked) the
+    /// events already stored under the batch's ids.
+    async fn prefetch(
+        &mut self,
+        state: &mut TxState,
+        events: &[&(u64, NewEvent)],
+        with_ids: bool,
+    ) -> Result<IdLookup, StoreError> {
         let mut missing: Vec<&str> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for (_, e) in events {
             let s = e.stream.as_str();
-            if !state.versions.contains_key(s) && !missing.contains(&s) {
+            if !state.versions.contains_key(s) && seen.insert(s) {
                 missing.push(s);
             }
         }
         for keys in missing.chunks(LOOKUP_KEYS_MAX) {
-            let sql = self.sql.lookup("stream", keys.len()).to_owned();
-            let mut q = sqlx::query(&sql);
-            for k in keys {
-                q = q.bind(*k);
-            }
-            let rows = q.fetch_all(&mut self.conn).await?;
+            let rows = self.lookup("stream", keys).await?;
             for k in keys {
                 state.versions.insert((*k).to_owned(), 0);
             }
@@ -561,30 +687,68 @@ impl Writer {
                     .insert(row.try_get(0)?, to_u64(row.try_get(1)?));
             }
         }
+        let mut found = HashMap::new();
+        if with_ids {
+            self.fetch_ids(events, &mut found).await?;
+        }
+        Ok(IdLookup(found))
+    }
+
+    /// Finds the stored events under the batch's ids. Ids the log assigned are not in the id
+    /// index; they come only with moved events, which say their position, so those positions
+    /// are read instead.
+    async fn fetch_ids(
+        &mut self,
+        events: &[&(u64, NewEvent)],
+        found: &mut HashMap<String, ExistingId>,
+    ) -> Result<(), StoreError> {
+        let mut given: Vec<&str> = Vec::new();
+        let mut positions: Vec<String> = Vec::new();
+        for (_, e) in events {
+            match e.id.as_deref() {
+                Some(id) if id.starts_with(AUTO_ID_PREFIX) => {
+                    if let Some(p) = e.moved.as_ref().and_then(|m| m.position) {
+                        positions.push(p.to_string());
+                    }
+                }
+                Some(id) => given.push(id),
+                None => {}
+            }
+        }
+        let by_position: Vec<&str> = positions.iter().map(String::as_str).collect();
+        for (kind, keys) in [("id", &given), ("position", &by_position)] {
+            for chunk in keys.chunks(LOOKUP_KEYS_MAX) {
+                for row in self.lookup(kind, chunk).await? {
+                    let stream: String = row.try_get(2)?;
+                    let version = to_u64(row.try_get(6)?);
+                    let id = row
+                        .try_get::<Option<String>, _>(0)?
+                        .unwrap_or_else(|| auto_id(&stream, version));
+                    let existing = ExistingId {
+                        position: to_u64(row.try_get(1)?),
+                        stream,
+                        event_type: row.try_get(3)?,
+                        occurred_at: row.try_get(4)?,
+                        data: row.try_get(5)?,
+                    };
+                    found.insert(id, existing);
+                }
+            }
+        }
         Ok(())
     }
 
-    async fn fetch_ids(&mut self, events: &[(u64, NewEvent)]) -> Result<IdLookup, StoreError> {
-        let ids: Vec<&str> = events.iter().filter_map(|(_, e)| e.id.as_deref()).collect();
-        let mut found = HashMap::new();
-        for keys in ids.chunks(LOOKUP_KEYS_MAX) {
-            let sql = self.sql.lookup("id", keys.len()).to_owned();
-            let mut q = sqlx::query(&sql);
-            for k in keys {
-                q = q.bind(*k);
-            }
-            for row in q.fetch_all(&mut self.conn).await? {
-                let existing = ExistingId {
-                    position: to_u64(row.try_get(1)?),
-                    stream: row.try_get(2)?,
-                    event_type: row.try_get(3)?,
-                    occurred_at: row.try_get(4)?,
-                    data: row.try_get(5)?,
-                };
-                found.insert(row.try_get(0)?, existing);
-            }
+    async fn lookup(
+        &mut self,
+        kind: &'static str,
+        keys: &[&str],
+    ) -> Result<Vec<SqliteRow>, StoreError> {
+        let sql = self.sql.lookup(kind, keys.len()).to_owned();
+        let mut q = sqlx::query(&sql);
+        for k in keys {
+            q = q.bind(*k);
         }
-        Ok(IdLookup(found))
+        Ok(q.fetch_all(&mut self.conn).await?)
     }
 
     async fn insert(&mut self, rows: &[&RawEvent]) -> Result<(), StoreError> {
@@ -596,7 +760,7 @@ impl Writer {
                     .bind(to_i64(r.position))
                     .bind(r.stream.as_str())
                     .bind(to_i64(r.version))
-                    .bind(r.id.as_str())
+                    .bind(stored_id(r))
                     .bind(r.event_type.as_str())
                     .bind(i64::from(r.schema))
                     .bind(r.occurred_at.as_str())

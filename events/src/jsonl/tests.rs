@@ -250,7 +250,8 @@ fn seal_all(data: &[EventData]) -> Vec<RawEvent> {
             "jiangjin/town-1",
             d.clone(),
         );
-        let raw = RawEvent::seal(&ev, i as u64 + 1, i as u64 + 1, &at, prev);
+        let stamp = crate::time::format_timestamp(&at);
+        let raw = RawEvent::seal(&ev, i as u64 + 1, i as u64 + 1, &stamp, prev);
         prev = raw.hash;
         out.push(raw);
     }
@@ -268,7 +269,7 @@ proptest! {
         let moved = parsed.moved.clone().unwrap();
         prop_assert_eq!(moved.hash, raw.hash);
         // Sealing the parsed event at the same place reproduces every stored field.
-        let again = RawEvent::seal(&parsed, 1, 1, &parse_timestamp("2030-01-01T00:00:00+08:00").unwrap(), GENESIS_HASH);
+        let again = RawEvent::seal(&parsed, 1, 1, "2030-01-01T00:00:00+08:00", GENESIS_HASH);
         prop_assert_eq!(&again, &raw);
         prop_assert_eq!(raw.decode().unwrap().data, data);
     }

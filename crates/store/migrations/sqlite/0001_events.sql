@@ -3,7 +3,9 @@ CREATE TABLE events (
     position    INTEGER PRIMARY KEY,
     stream      TEXT    NOT NULL,
     version     INTEGER NOT NULL,
-    id          TEXT    NOT NULL,
+    -- NULL when the id is the one the log assigns (auto:<stream>:<version>): only ids given
+    -- by callers take room in the unique index.
+    id          TEXT,
     type        TEXT    NOT NULL,
     schema      INTEGER NOT NULL,
     occurred_at TEXT    NOT NULL,
@@ -16,7 +18,7 @@ CREATE TABLE events (
 );
 
 -- A retried append with the same id is found here, and a second row with it is impossible.
-CREATE UNIQUE INDEX events_id ON events (id);
+CREATE UNIQUE INDEX events_id ON events (id) WHERE id IS NOT NULL;
 CREATE UNIQUE INDEX events_stream_version ON events (stream, version);
 
 -- The log is append-only: rows are never changed or removed by jiancha.

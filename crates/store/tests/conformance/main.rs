@@ -1,7 +1,12 @@
 //! The store conformance suite: every `EventStore` implementation must pass the same checks.
 //! Each check is written once, as a function of a fresh store, and run against every backend.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, reason = "test code: a failed unwrap is a failed test")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 mod checks;
 

@@ -1,0 +1,232 @@
+//! The ingest benchmark: `jiancha import` of 1,000,000 events against a plain batched INSERT
+//! of the same rows through sqlx (the practical limit), measured in the same run; and 64
+//! concurrent appenders through the writer task (events/s, p50/p99 latency).
+//!
+//! `cargo bench -p jiancha-benches --bench ingest` (JIANCHA_BENCH_EVENTS overrides the size).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    reason = "benchmark"
+)]
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiancha_benches::{peak_rss_bytes, percentile, rate, row, write_case_file};
+use jiancha_events::{read_jsonl, RawEvent, GENESIS_HASH};
+use jiancha_store::{EventStore, ManualClock};
+use sqlx::{ConnectOptions, Connection};
+
+const CHILD_ENV: &str = "JIANCHA_BENCH_IMPORT_CHILD";
+
+fn main() {
+    if let Ok(spec) = std::env::var(CHILD_ENV) {
+        return import_child(&spec);
+    }
+    let events: usize = std::env::var("JIANCHA_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("events.jsonl");
+    write_case_file(&file, events, 8).unwrap();
+    println!(
+        "ingest benchmark: {events} events, {} cores",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    let raw_took = raw_insert(&file, &dir.path().join("raw.db"));
+    let (import_took, peak) = import_via_child(&file, &dir.path().join("import.db"));
+    let raw_rate = rate(events as u64, raw_took);
+    let import_rate = rate(events as u64, import_took);
+    row(
+        "(a) raw batched INSERT via sqlx (baseline)",
+        &format!("{raw_rate:.0} ev/s"),
+        &format!("{:.2} s", raw_took.as_secs_f64()),
+    );
+    row(
+        "(b) jiancha import (parse, check, hash, insert)",
+        &format!("{import_rate:.0} ev/s"),
+        &format!("{:.2} s", import_took.as_secs_f64()),
+    );
+    row(
+        "    ratio import / raw insert",
+        &format!("{:.2}", import_rate / raw_rate),
+        "target >= 0.60",
+    );
+    row(
+        "    import peak memory (VmHWM)",
+        &format!("{:.1} MB", peak as f64 / 1e6),
+        "target < 200 MB",
+    );
+    concurrent_appends(&dir.path().join("concurrent.db"));
+}
+
+/// Runs the real import command in a child process (this binary, re-executed), so its peak
+/// memory is its own.
+fn import_via_child(file: &Path, db: &Path) -> (Duration, u64) {
+    let spec = format!("{}\n{}", db.display(), file.display());
+    let start = Instant::now();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .env(CHILD_ENV, spec)
+        .output()
+        .unwrap();
+    let took = start.elapsed();
+    assert!(
+        out.status.success(),
+        "import failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let peak = text
+        .lines()
+        .find_map(|l| l.strip_prefix("peak_rss "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    (took, peak)
+}
+
+fn import_child(spec: &str) {
+    let (db, file) = spec.split_once('\n').unwrap();
+    let args = ["jiancha", "--db", &format!("sqlite://{db}"), "import", file];
+    let code = jiancha_cli::main_with_args(args);
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    println!("peak_rss {}", peak_rss_bytes().unwrap_or(0));
+}
+
+/// The baseline: the same rows, already parsed and sealed, inserted with multi-row INSERTs of
+/// 100 rows in one transaction into the same table, through sqlx.
+fn raw_insert(file: &Path, db: &Path) -> Duration {
+    let raws = sealed_rows(file);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        // Create the same schema through the store, then insert beside it.
+        let clock = Arc::new(ManualClock::new(chrono::DateTime::UNIX_EPOCH));
+        let url = format!("sqlite://{}", db.display());
+        let store = jiancha_store::open(&url, clock).await.unwrap();
+        store.close().await;
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(db)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
+            .pragma("temp_store", "memory")
+            .connect()
+            .await
+            .unwrap();
+        let one = format!("({})", vec!["?"; 13].join(","));
+        let sql = format!(
+            "INSERT INTO events (position, stream, version, id, type, schema, occurred_at, recorded_at, actor, org, data, prev_hash, hash) VALUES {}",
+            vec![one; 100].join(",")
+        );
+        let start = Instant::now();
+        let mut tx = conn.begin().await.unwrap();
+        for chunk in raws.chunks(100) {
+            assert_eq!(chunk.len(), 100, "the benchmark size is a multiple of 100");
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(r.position as i64).bind(r.stream.as_str()).bind(r.version as i64)
+                    .bind(r.id.as_str()).bind(r.event_type.as_str()).bind(i64::from(r.schema))
+                    .bind(r.occurred_at.as_str()).bind(r.recorded_at.as_str()).bind(r.actor.as_str())
+                    .bind(r.org.as_str()).bind(r.data.as_str()).bind(&r.prev_hash.0[..]).bind(&r.hash.0[..]);
+            }
+            q.execute(&mut *tx).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        start.elapsed()
+    })
+}
+
+fn sealed_rows(file: &Path) -> Vec<RawEvent> {
+    let reader = std::io::BufReader::new(std::fs::File::open(file).unwrap());
+    let at = "2026-03-02T09:00:00+08:00";
+    let mut versions = std::collections::HashMap::new();
+    let mut prev = GENESIS_HASH;
+    let mut out = Vec::new();
+    for (i, item) in read_jsonl(reader).enumerate() {
+        let (_, ev) = item.unwrap();
+        let v = versions
+            .entry(ev.stream.as_str().to_owned())
+            .or_insert(0u64);
+        *v += 1;
+        let raw = RawEvent::seal(&ev, i as u64 + 1, *v, at, prev);
+        prev = raw.hash;
+        out.push(raw);
+    }
+    out
+}
+
+/// 64 tasks appending single events through one store's writer task.
+fn concurrent_appends(db: &Path) {
+    const TASKS: usize = 64;
+    const PER_TASK: usize = 2_000;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let clock = Arc::new(ManualClock::new(chrono::DateTime::UNIX_EPOCH));
+        let store: Arc<dyn EventStore> =
+            jiancha_store::open(&format!("sqlite://{}", db.display()), clock)
+                .await
+                .unwrap();
+        let submitted: Vec<_> = (0..TASKS).map(|t| event(t, 0)).collect();
+        store.append(submitted).await.unwrap();
+        let start = Instant::now();
+        let mut handles = Vec::new();
+        for t in 0..TASKS {
+            let store = store.clone();
+            handles.push(tokio::spawn(async move {
+                let mut lat = Vec::with_capacity(PER_TASK);
+                for i in 1..=PER_TASK {
+                    let ev = event(t, i);
+                    let s = Instant::now();
+                    store.append(vec![ev]).await.unwrap();
+                    lat.push(s.elapsed());
+                }
+                lat
+            }));
+        }
+        let mut all = Vec::new();
+        for h in handles {
+            all.extend(h.await.unwrap());
+        }
+        let took = start.elapsed();
+        all.sort_unstable();
+        let n = (TASKS * PER_TASK) as u64;
+        row(
+            "64 tasks appending single events (group commit)",
+            &format!("{:.0} ev/s", rate(n, took)),
+            "target >= 50,000",
+        );
+        row(
+            "    append latency p50",
+            &format!("{:.2} ms", percentile(&all, 0.50).as_secs_f64() * 1e3),
+            "",
+        );
+        row(
+            "    append latency p99",
+            &format!("{:.2} ms", percentile(&all, 0.99).as_secs_f64() * 1e3),
+            "",
+        );
+        store.close().await;
+    });
+}
+
+fn event(task: usize, i: usize) -> jiancha_events::NewEvent {
+    use jiancha_events::*;
+    let stream = StreamName::parse(&format!("case-c{task}")).unwrap();
+    let at = parse_timestamp("2026-03-02T09:00:00+08:00").unwrap();
+    let data = if i == 0 {
+        EventData::Submitted(Submitted {
+            item: "BL-001".into(),
+            channel: Channel::Window,
+            materials: vec![],
+        })
+    } else {
+        EventData::StepCompleted(StepCompleted {
+            step: format!("审查-{i}"),
+        })
+    };
+    NewEvent::new(stream, at, "clerk-1", "jiangjin/town-01/window-1", data)
+}

@@ -1,0 +1,435 @@
+//! One case's life, planned at its arrival: where it is filed and handled, its intake
+//! (correction requests, acceptance or refusal), its processing (see `process`), its rating
+//! and complaint, a withdrawal, the times of day, and back-dated entry.
+//!
+//! Planning works in working-day offsets from the submission day first and assigns times of
+//! day last, so that every rule about limits is a comparison of small integers.
+
+use jiancha_events::Channel;
+
+use crate::catalog::Item;
+use crate::days::{at, split, Instant, CLOSE_SECONDS, OPEN_SECONDS};
+use crate::district::OrgId;
+use crate::names::{COMPLAINT_CATEGORIES, REJECTION_REASONS, WITHDRAWAL_REASONS};
+use crate::plan::{Actor, CasePlan, Draft, Payload, Planned, TransferReason};
+use crate::rng::{Purpose, Rng};
+use crate::summary::Mark;
+use crate::world::World;
+
+/// Events of one day that get random times; a longer group (none is planned) is spaced by
+/// minutes instead.
+const GROUP_TIMES_MAX: usize = 16;
+
+/// The exclusive fates of a case, drawn once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fate {
+    Normal,
+    Rejected,
+    Withdrawn,
+    Late,
+    Overrun,
+}
+
+/// Where a case is filed, accepted and handled, and by whom.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Route {
+    pub(crate) channel: Channel,
+    pub(crate) submit_org: OrgId,
+    /// The applicant as the log names them: `citizen`, or the agent who files for them.
+    pub(crate) applicant: Actor,
+    /// Where a village point forwards an agent's case before intake.
+    pub(crate) forward_to: Option<OrgId>,
+    /// The window that answers the application (a town's or the department's).
+    pub(crate) intake: OrgId,
+    pub(crate) intake_clerk: u32,
+    /// The department window that handles the case; a town intake transfers it here.
+    pub(crate) handling: OrgId,
+    pub(crate) handling_clerk: u32,
+    pub(crate) head: u32,
+}
+
+/// Plans one case. `drafts` is a scratch buffer; the result's events are in stream order.
+pub(crate) fn plan_case(
+    world: &World,
+    ordinal: u64,
+    arrival: Instant,
+    channel: Channel,
+    drafts: &mut Vec<Draft>,
+    events: Vec<Planned>,
+) -> (CasePlan, u32) {
+    let mut rng = Rng::new(world.seed, Purpose::Case, ordinal);
+    let item_index = world.catalog.pick(&mut rng);
+    let item = world.catalog.item(item_index);
+    let route = route(world, &mut rng, channel, item);
+    drafts.clear();
+    let mut builder = Builder {
+        world,
+        rng,
+        item,
+        route,
+        arrival,
+        drafts,
+    };
+    builder.plan();
+    let mut plan = CasePlan {
+        ordinal,
+        year: world.days.year(split(arrival).0),
+        number: 0,
+        item: item_index,
+        head: route.head,
+        events,
+    };
+    let marks = builder.finish(&mut plan.events);
+    let backdated = builder.enter(&mut plan.events);
+    (plan, marks | backdated)
+}
+
+fn route(world: &World, rng: &mut Rng, channel: Channel, item: &Item) -> Route {
+    let district = &world.district;
+    let dept = &district.departments[(item.dept as usize).min(district.departments.len() - 1)];
+    let handling = pick(rng, &dept.windows, dept.org);
+    let town = &district.towns[rng.index(district.towns.len())];
+    let town_window = pick(rng, &town.windows, town.org);
+    let (submit_org, applicant, forward_to, intake) = match channel {
+        Channel::Window if rng.chance(0.6) => (handling, Actor::Citizen, None, handling),
+        Channel::Window => (town_window, Actor::Citizen, None, town_window),
+        Channel::Online => (dept.org, Actor::Citizen, None, handling),
+        Channel::SelfService if rng.chance(0.5) => {
+            (district.center, Actor::Citizen, None, handling)
+        }
+        Channel::SelfService => (town.org, Actor::Citizen, None, town_window),
+        Channel::Agent => {
+            let village = district.villages.get(rng.index(district.villages.len()));
+            match village {
+                Some(&(village, town_index, agent)) => {
+                    let town = district.towns.get(town_index as usize).unwrap_or(town);
+                    let intake = if rng.chance(0.7) {
+                        pick(rng, &town.windows, town.org)
+                    } else {
+                        handling
+                    };
+                    (village, Actor::Agent(agent), Some(intake), intake)
+                }
+                // No village points: the applicant comes to the window instead.
+                None => (handling, Actor::Citizen, None, handling),
+            }
+        }
+    };
+    Route {
+        channel,
+        submit_org,
+        applicant,
+        forward_to,
+        intake,
+        intake_clerk: district.clerk(rng, intake),
+        handling,
+        handling_clerk: district.clerk(rng, handling),
+        head: dept.head,
+    }
+}
+
+fn pick(rng: &mut Rng, ids: &[OrgId], fallback: OrgId) -> OrgId {
+    ids.get(rng.index(ids.len())).copied().unwrap_or(fallback)
+}
+
+/// The state of one case's planning.
+pub(crate) struct Builder<'a> {
+    pub(crate) world: &'a World,
+    pub(crate) rng: Rng,
+    pub(crate) item: &'a Item,
+    pub(crate) route: Route,
+    arrival: Instant,
+    drafts: &'a mut Vec<Draft>,
+}
+
+impl Builder<'_> {
+    pub(crate) fn push(&mut self, offset: u32, actor: Actor, org: OrgId, payload: Payload, marks: u32) {
+        self.drafts.push(Draft {
+            offset,
+            actor,
+            org,
+            payload,
+            marks,
+        });
+    }
+
+    fn plan(&mut self) {
+        let fate = self.fate();
+        let accepted = self.intake(fate);
+        match accepted {
+            Some((offset, deemed)) => {
+                let concluded = self.process(fate, offset, deemed);
+                if fate == Fate::Withdrawn {
+                    self.withdraw();
+                } else {
+                    self.feedback(concluded, false);
+                }
+            }
+            None => {
+                let answered = self.drafts.last().map_or(0, |d| d.offset);
+                self.feedback(answered, true);
+            }
+        }
+    }
+
+    /// One uniform draw over the exclusive fates.
+    fn fate(&mut self) -> Fate {
+        let world = self.world;
+        let rates = &world.rates;
+        let mut u = self.rng.unit();
+        for (rate, fate) in [
+            (rates.rejected_at_intake, Fate::Rejected),
+            (rates.withdrawn, Fate::Withdrawn),
+            (rates.late_conclusion, Fate::Late),
+            (rates.statutory_overrun, Fate::Overrun),
+        ] {
+            if u < rate {
+                return fate;
+            }
+            u -= rate;
+        }
+        Fate::Normal
+    }
+
+    /// Submission to acceptance or refusal. Returns the acceptance's offset and whether the
+    /// first answer was late (the clock then starts on the submission day), or `None` for a
+    /// refusal.
+    fn intake(&mut self, fate: Fate) -> Option<(u32, bool)> {
+        let world = self.world;
+        let rates = &world.rates;
+        let (repeated, correction, late, incomplete) = (
+            self.rng.chance(rates.repeated_correction),
+            self.rng.chance(rates.correction),
+            self.rng.chance(rates.late_first_answer),
+            self.rng.chance(rates.accepted_incomplete),
+        );
+        let correction = correction || repeated;
+        let incomplete = incomplete && !correction && fate != Fate::Rejected;
+        let (first_missing, second_missing) = self.missing(repeated, correction || incomplete);
+        let route = self.route;
+        let all = self.item.all_materials();
+        let submitted = Payload::Submitted {
+            channel: route.channel,
+            materials: all & !(first_missing | second_missing),
+        };
+        self.push(0, route.applicant, route.submit_org, submitted, 0);
+        let ready = self.forward();
+        let first = if late {
+            ready.max(5) + self.rng.range(1, 3)
+        } else {
+            ready + self.answer_delay()
+        };
+        let late_mark = if late { Mark::LATE_FIRST_ANSWER } else { 0 };
+        let clerk = Actor::Clerk(route.intake_clerk);
+        let mut answer = first;
+        let mut answer_marks = late_mark;
+        if correction {
+            let timely = if late { 0 } else { Mark::CORRECTION_TIMELY };
+            let asked = Payload::CorrectionRequested { missing: first_missing };
+            self.push(first, clerk, route.intake, asked, late_mark | timely);
+            answer = self.supplement(first, first_missing);
+            if repeated {
+                let second = answer + self.rng.range(0, 2);
+                let asked = Payload::CorrectionRequested { missing: second_missing };
+                self.push(second, clerk, route.intake, asked, Mark::REPEATED_CORRECTION);
+                answer = self.supplement(second, second_missing);
+            }
+            answer += self.rng.range(0, 1);
+            answer_marks = 0;
+        }
+        if fate == Fate::Rejected {
+            let reason = self.rng.index(REJECTION_REASONS.len()) as u8;
+            let refused = Payload::RejectedAtIntake { reason };
+            self.push(answer, clerk, route.intake, refused, answer_marks | Mark::REJECTED);
+            return None;
+        }
+        let incomplete_mark = if incomplete { Mark::ACCEPTED_INCOMPLETE } else { 0 };
+        let marks = answer_marks | incomplete_mark | Mark::ACCEPTED;
+        self.push(answer, clerk, route.intake, Payload::Accepted, marks);
+        Some((answer, late))
+    }
+
+    /// The materials missing at submission: what the first request (or an incomplete
+    /// acceptance) names, and what a second request names. Each request names one or two.
+    fn missing(&mut self, repeated: bool, any: bool) -> (u8, u8) {
+        if !any {
+            return (0, 0);
+        }
+        let count = self.item.materials.len() as u64;
+        let first = self.rng.below(count) as u8;
+        let mut first_mask = 1u8 << first;
+        let second = (first as u64 + 1 + self.rng.below(count - 1)) % count;
+        if repeated {
+            return (first_mask, 1u8 << second);
+        }
+        // Sometimes two are missing, but an application is never handed in empty.
+        if count > 2 && self.rng.chance(0.3) {
+            first_mask |= 1u8 << second;
+        }
+        (first_mask, 0)
+    }
+
+    /// An agent's case goes from the village point to its intake window; returns the first
+    /// offset at which the intake window can answer.
+    fn forward(&mut self) -> u32 {
+        let route = self.route;
+        let (day, seconds) = split(self.arrival);
+        let opening = if self.world.days.is_workday(day) { 0 } else { 1 };
+        let Some(to) = route.forward_to else {
+            return opening;
+        };
+        // Filed late in the afternoon, the case is forwarded the next working day.
+        let offset = opening.max(u32::from(seconds > 15 * 3600));
+        let transfer = Payload::Transferred {
+            to,
+            reason: TransferReason::Agent,
+        };
+        self.push(offset, route.applicant, route.submit_org, transfer, 0);
+        offset
+    }
+
+    /// Working days a lawful first answer takes, by channel: windows answer on the spot.
+    fn answer_delay(&mut self) -> u32 {
+        match self.route.channel {
+            Channel::Window if self.rng.chance(0.8) => 0,
+            Channel::Window | Channel::SelfService => self.rng.range(0, 1),
+            Channel::Online | Channel::Agent => self.rng.range(0, 2),
+        }
+    }
+
+    /// The applicant supplies what was asked for; returns the day it arrives.
+    fn supplement(&mut self, asked: u32, materials: u8) -> u32 {
+        let offset = asked + self.rng.range(1, 4);
+        let route = self.route;
+        let supplied = Payload::MaterialsSupplemented { materials };
+        self.push(offset, route.applicant, route.submit_org, supplied, 0);
+        offset
+    }
+
+    /// Cuts the planned case at a random event and records the withdrawal in its place.
+    fn withdraw(&mut self) {
+        let len = self.drafts.len() as u32;
+        let cut = self.rng.range(1, len.saturating_sub(1)) as usize;
+        let Some(next) = self.drafts.get(cut).copied() else {
+            return;
+        };
+        self.drafts.truncate(cut);
+        let reason = self.rng.index(WITHDRAWAL_REASONS.len()) as u8;
+        let withdrawn = Payload::Withdrawn { reason };
+        self.push(next.offset, Actor::Citizen, next.org, withdrawn, Mark::WITHDRAWN);
+    }
+
+    /// The applicant's rating and complaint after a conclusion or a refusal.
+    fn feedback(&mut self, ended: u32, refused: bool) {
+        let world = self.world;
+        let rates = &world.rates;
+        let org = self.drafts.last().map_or(self.route.intake, |d| d.org);
+        let rated_rate = if refused { rates.rated / 2.0 } else { rates.rated };
+        let (bad, rated, complaint) = (
+            self.rng.chance(rates.bad_rating),
+            self.rng.chance(rated_rate),
+            self.rng.chance(rates.complaint),
+        );
+        let mut offset = ended;
+        if bad || rated {
+            offset += self.rng.range(0, 2);
+            let score = if bad {
+                self.rng.range(1, 2) as u8
+            } else if refused {
+                [3, 4, 5][self.rng.index(3)]
+            } else {
+                [5, 5, 5, 4, 5, 4, 5, 3, 5, 4, 5, 5, 4, 5, 5, 5][self.rng.index(16)]
+            };
+            let marks = Mark::RATED | if bad { Mark::BAD_RATING } else { 0 };
+            self.push(offset, Actor::Citizen, org, Payload::Rated { score }, marks);
+        }
+        if complaint {
+            offset += self.rng.range(1, 10);
+            let category = self.rng.index(COMPLAINT_CATEGORIES.len()) as u8;
+            let complained = Payload::Complained { category };
+            self.push(offset, Actor::Citizen, org, complained, Mark::COMPLAINT);
+        }
+    }
+
+    /// Entry instants. A back-dated case (体外循环) has a run of its events entered together,
+    /// 2 to 7 working days after the first of them happened; sometimes the whole case, from
+    /// its submission. Entries stay in stream order. Returns the back-dated mark, if any.
+    fn enter(&mut self, events: &mut [Planned]) -> u32 {
+        let len = events.len() as u32;
+        if len < 2 || !self.rng.chance(self.world.rates.backdated) {
+            return 0;
+        }
+        let from = if self.rng.chance(0.2) {
+            0
+        } else {
+            self.rng.range(1, len - 1)
+        } as usize;
+        let days = &self.world.days;
+        let (day, _) = split(events[from].occurred);
+        let entry_day = days.nth_after(day, self.rng.range(2, 7));
+        let spread = (CLOSE_SECONDS - OPEN_SECONDS) as u64;
+        let mut entered = at(entry_day, OPEN_SECONDS + self.rng.below(spread) as i64);
+        for event in &mut events[from..] {
+            event.entered = event.occurred.max(entered);
+            entered = event.entered + 1 + self.rng.below(30) as i64;
+        }
+        Mark::BACKDATED
+    }
+
+    /// Times of day; returns the union of the events' marks. Events of one working day are
+    /// spread over what is left of it, in order; the first event keeps its arrival time.
+    fn finish(&mut self, events: &mut Vec<Planned>) -> u32 {
+        events.clear();
+        let (submitted_day, _) = split(self.arrival);
+        let mut marks = 0;
+        let mut last = self.arrival - 1;
+        let mut i = 0;
+        while let Some(first) = self.drafts.get(i) {
+            // Offsets never go backwards (the plan guarantees it; taking the running maximum
+            // keeps the stream ordered even if it did not).
+            let offset = first.offset.max(self.drafts[..i].last().map_or(0, |d| d.offset));
+            let group = 1 + self.drafts[i + 1..]
+                .iter()
+                .take_while(|d| d.offset <= offset)
+                .count();
+            let day = self.world.days.nth_after(submitted_day, offset);
+            let (last_day, last_seconds) = split(last);
+            let from = if last_day == day {
+                last_seconds
+            } else {
+                OPEN_SECONDS - 1
+            };
+            // Random times over the rest of the working day, sorted: a clerk's day has no
+            // fixed rhythm. Groups longer than the buffer (never planned) follow a minute apart.
+            let mut times = [0i64; GROUP_TIMES_MAX];
+            let drawn = group.min(GROUP_TIMES_MAX);
+            let room = (CLOSE_SECONDS - from).max(1) as u64;
+            for time in &mut times[..drawn] {
+                *time = from + 1 + self.rng.below(room) as i64;
+            }
+            times[..drawn].sort_unstable();
+            for q in 0..group {
+                let mut draft = self.drafts[i + q];
+                let planned = match times.get(q) {
+                    _ if i + q == 0 => self.arrival,
+                    Some(&seconds) if q < drawn => at(day, seconds),
+                    _ => last + 60,
+                };
+                let occurred = planned.max(last + 1);
+                draft.offset = offset;
+                self.drafts[i + q] = draft;
+                marks |= draft.marks;
+                events.push(Planned {
+                    occurred,
+                    entered: occurred,
+                    actor: draft.actor,
+                    org: draft.org,
+                    payload: draft.payload,
+                });
+                last = occurred;
+            }
+            i += group;
+        }
+        marks
+    }
+}

@@ -1,0 +1,474 @@
+//! Turning planned events into the JSONL interchange shape, by hand into a reused buffer
+//! (serde_json's `Value` would allocate per field and halve the throughput), and into typed
+//! [`NewEvent`]s for in-process use.
+//!
+//! The `data` text is written in the canonical form `EventData::to_json` produces (struct
+//! field order, compact), so what a store keeps after `jiancha import` is byte for byte what
+//! the file says. A test holds the two writers to that.
+
+use chrono::{NaiveTime, TimeZone};
+use jiancha_events::time::CHINA;
+use jiancha_events::{
+    Accepted, Complained, Concluded, CorrectionRequested, Decided, EventData, Extended,
+    FeeCharged, MaterialsSupplemented, NewEvent, Outcome, Rated, RejectedAtIntake, Resumed,
+    StepCompleted, StreamName, Submitted, Suspended, Timestamp, Transferred, Withdrawn,
+    WarningThreshold,
+};
+
+use crate::catalog::Item;
+use crate::days::{split, Instant};
+use crate::names::{
+    COMPLAINT_CATEGORIES, EXTENSION_REASONS, LAWFUL_SUSPENSIONS, REJECTION_REASONS,
+    UNLAWFUL_SUSPENSIONS, WITHDRAWAL_REASONS,
+};
+use crate::plan::{Actor, CasePlan, Payload, Planned, TransferReason};
+use crate::world::World;
+use crate::SimError;
+
+/// The catalog's actor and org.
+const CATALOG_ACTOR: Actor = Actor::Admin;
+
+/// Appends the JSONL line (with its newline) of catalog item `index`.
+pub(crate) fn write_item(out: &mut String, world: &World, index: usize) {
+    let Some(item) = world.catalog.items.get(index) else {
+        return;
+    };
+    out.push_str("{\"stream\":\"catalog\",\"id\":\"sim-");
+    push_u64(out, world.seed);
+    out.push_str("-catalog-");
+    push_u64(out, index as u64 + 1);
+    out.push_str("\",\"type\":\"ItemDefined\",\"occurred_at\":\"");
+    push_timestamp(out, world, item_instant(world, index));
+    out.push_str("\",\"actor\":\"");
+    push_actor(out, CATALOG_ACTOR);
+    out.push_str("\",\"org\":");
+    push_str(out, world.district.org(world.district.center));
+    out.push_str(",\"data\":");
+    push_item_data(out, world, item);
+    out.push_str("}\n");
+}
+
+/// When catalog item `index` is defined: the working day before the start, from 09:00, a
+/// second apart.
+pub(crate) fn item_instant(world: &World, index: usize) -> Instant {
+    crate::days::at(world.catalog_day, crate::days::OPEN_SECONDS + index as i64)
+}
+
+fn push_item_data(out: &mut String, world: &World, item: &Item) {
+    out.push_str("{\"code\":");
+    push_str(out, &item.code);
+    out.push_str(",\"name\":");
+    push_str(out, &item.name);
+    out.push_str(",\"org\":");
+    let dept = world.district.departments.get(item.dept as usize);
+    push_str(out, world.district.org(dept.map_or(0, |d| d.org)));
+    out.push_str(",\"statutory_days\":");
+    push_u64(out, u64::from(item.statutory_days));
+    out.push_str(",\"promised_days\":");
+    push_u64(out, u64::from(item.promised_days));
+    out.push_str(",\"fee_cents\":");
+    push_u64(out, item.fee_cents);
+    out.push_str(",\"steps\":");
+    push_list(out, item.steps.iter().copied());
+    out.push_str(",\"required_materials\":");
+    push_list(out, item.materials.iter().copied());
+    out.push_str(",\"in_center\":");
+    out.push_str(if item.in_center { "true" } else { "false" });
+    match item.warning {
+        Some(WarningThreshold::DaysLeft(days)) => {
+            out.push_str(",\"warning\":{\"days_left\":");
+            push_u64(out, u64::from(days));
+            out.push('}');
+        }
+        Some(WarningThreshold::ShareUsedPercent(percent)) => {
+            out.push_str(",\"warning\":{\"share_used_percent\":");
+            push_u64(out, u64::from(percent));
+            out.push('}');
+        }
+        None => {}
+    }
+    out.push('}');
+}
+
+/// Appends the JSONL line (with its newline) of event `index` of a case.
+pub(crate) fn write_event(out: &mut String, world: &World, plan: &CasePlan, index: usize) {
+    let Some(event) = plan.events.get(index) else {
+        return;
+    };
+    out.push_str("{\"stream\":\"");
+    push_stream(out, plan);
+    out.push_str("\",\"id\":\"sim-");
+    push_u64(out, world.seed);
+    out.push('-');
+    push_stream(out, plan);
+    out.push('-');
+    push_u64(out, index as u64 + 1);
+    out.push_str("\",\"type\":\"");
+    out.push_str(event.payload.type_name());
+    out.push_str("\",\"occurred_at\":\"");
+    push_timestamp(out, world, event.occurred);
+    out.push_str("\",\"actor\":\"");
+    push_actor(out, event.actor);
+    out.push_str("\",\"org\":");
+    push_str(out, world.district.org(event.org));
+    out.push_str(",\"data\":");
+    push_data(out, world, plan, event);
+    out.push_str("}\n");
+}
+
+fn push_data(out: &mut String, world: &World, plan: &CasePlan, event: &Planned) {
+    let item = world.catalog.item(plan.item);
+    match event.payload {
+        Payload::Submitted { channel, materials } => {
+            out.push_str("{\"item\":");
+            push_str(out, &item.code);
+            out.push_str(",\"channel\":\"");
+            out.push_str(channel.as_str());
+            out.push_str("\",\"materials\":");
+            push_list(out, materials_of(item, materials));
+            out.push('}');
+        }
+        Payload::CorrectionRequested { missing } => {
+            out.push_str("{\"missing\":");
+            push_list(out, materials_of(item, missing));
+            out.push('}');
+        }
+        Payload::MaterialsSupplemented { materials } => {
+            out.push_str("{\"materials\":");
+            push_list(out, materials_of(item, materials));
+            out.push('}');
+        }
+        Payload::Transferred { to, reason } => {
+            out.push_str("{\"to_org\":");
+            push_str(out, world.district.org(to));
+            out.push_str(",\"reason\":");
+            push_str(out, transfer_reason(reason));
+            out.push('}');
+        }
+        Payload::StepCompleted { step } => {
+            out.push_str("{\"step\":");
+            push_str(out, step_name(item, step));
+            out.push('}');
+        }
+        Payload::Suspended {
+            reason,
+            notice_days,
+        } => {
+            out.push_str("{\"reason\":");
+            push_str(out, suspension_reason(reason));
+            out.push_str(",\"notice\":");
+            match notice(reason, notice_days) {
+                Some(text) => push_str(out, &text),
+                None => out.push_str("null"),
+            }
+            out.push('}');
+        }
+        Payload::Extended { days, reason } => {
+            out.push_str("{\"days\":");
+            push_u64(out, u64::from(days));
+            out.push_str(",\"approved_by\":\"");
+            push_actor(out, Actor::Head(plan.head));
+            out.push_str("\",\"reason\":");
+            push_str(out, pick(&EXTENSION_REASONS, reason));
+            out.push('}');
+        }
+        Payload::FeeCharged { amount_cents } => {
+            out.push_str("{\"amount_cents\":");
+            push_u64(out, amount_cents);
+            out.push('}');
+        }
+        Payload::Decided { approved } => out.push_str(if approved {
+            "{\"outcome\":\"approved\"}"
+        } else {
+            "{\"outcome\":\"denied\"}"
+        }),
+        Payload::RejectedAtIntake { reason } => push_one(out, "reason", &REJECTION_REASONS, reason),
+        Payload::Withdrawn { reason } => push_one(out, "reason", &WITHDRAWAL_REASONS, reason),
+        Payload::Complained { category } => {
+            push_one(out, "category", &COMPLAINT_CATEGORIES, category)
+        }
+        Payload::Rated { score } => {
+            out.push_str("{\"score\":");
+            push_u64(out, u64::from(score));
+            out.push('}');
+        }
+        Payload::Accepted | Payload::Resumed | Payload::Concluded => out.push_str("{}"),
+    }
+}
+
+fn push_one(out: &mut String, field: &str, table: &[&'static str], index: u8) {
+    out.push_str("{\"");
+    out.push_str(field);
+    out.push_str("\":");
+    push_str(out, pick(table, index));
+    out.push('}');
+}
+
+fn pick(table: &[&'static str], index: u8) -> &'static str {
+    table.get(index as usize).copied().unwrap_or("其他")
+}
+
+fn materials_of(item: &Item, mask: u8) -> impl Iterator<Item = &'static str> + '_ {
+    item.materials
+        .iter()
+        .enumerate()
+        .filter(move |(i, _)| mask & (1 << i) != 0)
+        .map(|(_, m)| *m)
+}
+
+fn step_name(item: &Item, step: u8) -> &'static str {
+    item.steps.get(step as usize).copied().unwrap_or("审查")
+}
+
+fn transfer_reason(reason: TransferReason) -> &'static str {
+    match reason {
+        TransferReason::Agent => crate::names::AGENT_TRANSFER_REASON,
+        TransferReason::Town => crate::names::TOWN_TRANSFER_REASON,
+    }
+}
+
+fn suspension_reason(reason: u8) -> &'static str {
+    let index = reason as usize;
+    match LAWFUL_SUSPENSIONS.get(index) {
+        Some((code, _)) => code,
+        None => UNLAWFUL_SUSPENSIONS
+            .get(index - LAWFUL_SUSPENSIONS.len())
+            .copied()
+            .unwrap_or("other"),
+    }
+}
+
+/// The written notice of the time needed, e.g. `检验，需5个工作日`.
+fn notice(reason: u8, days: u8) -> Option<String> {
+    if days == 0 {
+        return None;
+    }
+    let what = LAWFUL_SUSPENSIONS
+        .get(reason as usize)
+        .map_or("暂停办理", |(_, zh)| zh);
+    Some(format!("{what}，需{days}个工作日"))
+}
+
+fn push_stream(out: &mut String, plan: &CasePlan) {
+    out.push_str("case-");
+    push_u64(out, plan.year.max(0) as u64);
+    out.push('-');
+    push_padded(out, plan.number, 6);
+}
+
+/// The stream name of a case.
+pub(crate) fn stream_name(plan: &CasePlan) -> String {
+    let mut out = String::with_capacity(20);
+    push_stream(&mut out, plan);
+    out
+}
+
+fn push_actor(out: &mut String, actor: Actor) {
+    match actor {
+        Actor::Citizen => out.push_str("citizen"),
+        Actor::Admin => out.push_str("admin-1"),
+        Actor::Clerk(n) => {
+            out.push_str("clerk-");
+            push_u64(out, u64::from(n));
+        }
+        Actor::Agent(n) => {
+            out.push_str("agent-");
+            push_u64(out, u64::from(n));
+        }
+        Actor::Head(n) => {
+            out.push_str("head-");
+            push_padded(out, u64::from(n), 2);
+        }
+    }
+}
+
+fn actor_name(actor: Actor) -> String {
+    let mut out = String::with_capacity(12);
+    push_actor(&mut out, actor);
+    out
+}
+
+/// `2026-03-02T09:15:00+08:00`.
+fn push_timestamp(out: &mut String, world: &World, instant: Instant) {
+    let (day, seconds) = split(instant);
+    let date = world.days.text(day);
+    out.push_str(std::str::from_utf8(date).unwrap_or("0000-00-00"));
+    out.push('T');
+    push_padded(out, (seconds / 3600) as u64, 2);
+    out.push(':');
+    push_padded(out, (seconds / 60 % 60) as u64, 2);
+    out.push(':');
+    push_padded(out, (seconds % 60) as u64, 2);
+    out.push_str("+08:00");
+}
+
+fn push_list<'a>(out: &mut String, items: impl Iterator<Item = &'a str>) {
+    out.push('[');
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_str(out, item);
+    }
+    out.push(']');
+}
+
+/// A JSON string. The simulator's own strings need no escaping; the slow path is there so
+/// that a future table entry with a quote cannot produce a broken line.
+fn push_str(out: &mut String, text: &str) {
+    let plain = text
+        .bytes()
+        .all(|b| b >= 0x20 && b != b'"' && b != b'\\');
+    if plain {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    } else if let Ok(quoted) = serde_json::to_string(text) {
+        out.push_str(&quoted);
+    }
+}
+
+fn push_u64(out: &mut String, value: u64) {
+    push_padded(out, value, 1);
+}
+
+/// Decimal digits, zero-padded to at least `width`, without going through `fmt`.
+fn push_padded(out: &mut String, mut value: u64, width: usize) {
+    let mut buffer = [b'0'; 20];
+    let mut start = buffer.len();
+    while value > 0 || start == buffer.len() {
+        start -= 1;
+        buffer[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+    let start = start.min(buffer.len().saturating_sub(width));
+    out.push_str(std::str::from_utf8(&buffer[start..]).unwrap_or("0"));
+}
+
+/// A timestamp at +08:00.
+pub(crate) fn timestamp(world: &World, instant: Instant) -> Result<Timestamp, SimError> {
+    let (day, seconds) = split(instant);
+    let time = NaiveTime::from_num_seconds_from_midnight_opt(seconds as u32, 0)
+        .ok_or_else(|| SimError::Invalid(format!("time of day {seconds}s")))?;
+    let local = world.days.date(day).and_time(time);
+    CHINA
+        .from_local_datetime(&local)
+        .single()
+        .ok_or_else(|| SimError::Invalid(format!("instant {local}")))
+}
+
+/// Catalog item `index` as a typed event.
+pub(crate) fn item_event(world: &World, index: usize) -> Result<NewEvent, SimError> {
+    let item = world
+        .catalog
+        .items
+        .get(index)
+        .ok_or_else(|| SimError::Invalid(format!("no catalog item {index}")))?;
+    let stream = StreamName::parse("catalog").map_err(SimError::Invalid)?;
+    let occurred_at = timestamp(world, item_instant(world, index))?;
+    let data = EventData::ItemDefined(item.definition(&world.district));
+    let center = world.district.org(world.district.center);
+    Ok(
+        NewEvent::new(stream, occurred_at, actor_name(CATALOG_ACTOR), center, data)
+            .with_id(format!("sim-{}-catalog-{}", world.seed, index + 1)),
+    )
+}
+
+/// Event `index` of a case as a typed event.
+pub(crate) fn case_event(world: &World, plan: &CasePlan, index: usize) -> Result<NewEvent, SimError> {
+    let event = plan
+        .events
+        .get(index)
+        .ok_or_else(|| SimError::Invalid(format!("no event {index} in case {}", plan.ordinal)))?;
+    let name = stream_name(plan);
+    let stream = StreamName::parse(&name).map_err(SimError::Invalid)?;
+    let occurred_at = timestamp(world, event.occurred)?;
+    let data = typed_data(world, plan, event);
+    let org = world.district.org(event.org);
+    let id = format!("sim-{}-{name}-{}", world.seed, index + 1);
+    Ok(NewEvent::new(stream, occurred_at, actor_name(event.actor), org, data).with_id(id))
+}
+
+fn typed_data(world: &World, plan: &CasePlan, event: &Planned) -> EventData {
+    let item = world.catalog.item(plan.item);
+    let owned = |mask| materials_of(item, mask).map(str::to_owned).collect();
+    let text = |table: &[&'static str], i| pick(table, i).to_owned();
+    match event.payload {
+        Payload::Submitted { channel, materials } => EventData::Submitted(Submitted {
+            item: item.code.clone(),
+            channel,
+            materials: owned(materials),
+        }),
+        Payload::CorrectionRequested { missing } => {
+            EventData::CorrectionRequested(CorrectionRequested { missing: owned(missing) })
+        }
+        Payload::MaterialsSupplemented { materials } => {
+            EventData::MaterialsSupplemented(MaterialsSupplemented { materials: owned(materials) })
+        }
+        Payload::Accepted => EventData::Accepted(Accepted::default()),
+        Payload::RejectedAtIntake { reason } => EventData::RejectedAtIntake(RejectedAtIntake {
+            reason: text(&REJECTION_REASONS, reason),
+        }),
+        Payload::Transferred { to, reason } => EventData::Transferred(Transferred {
+            to_org: world.district.org(to).to_owned(),
+            reason: transfer_reason(reason).to_owned(),
+        }),
+        Payload::StepCompleted { step } => EventData::StepCompleted(StepCompleted {
+            step: step_name(item, step).to_owned(),
+        }),
+        Payload::Suspended { reason, notice_days } => EventData::Suspended(Suspended {
+            reason: suspension_reason(reason).to_owned(),
+            notice: notice(reason, notice_days),
+        }),
+        Payload::Resumed => EventData::Resumed(Resumed {}),
+        Payload::Extended { days, reason } => EventData::Extended(Extended {
+            days: u32::from(days),
+            approved_by: actor_name(Actor::Head(plan.head)),
+            reason: text(&EXTENSION_REASONS, reason),
+        }),
+        Payload::FeeCharged { amount_cents } => {
+            EventData::FeeCharged(FeeCharged { amount_cents })
+        }
+        Payload::Decided { approved } => EventData::Decided(Decided {
+            outcome: if approved {
+                Outcome::Approved
+            } else {
+                Outcome::Denied
+            },
+        }),
+        Payload::Concluded => EventData::Concluded(Concluded {}),
+        Payload::Withdrawn { reason } => EventData::Withdrawn(Withdrawn {
+            reason: text(&WITHDRAWAL_REASONS, reason),
+        }),
+        Payload::Rated { score } => EventData::Rated(Rated { score }),
+        Payload::Complained { category } => EventData::Complained(Complained {
+            category: text(&COMPLAINT_CATEGORIES, category),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_padded() {
+        let mut out = String::new();
+        push_padded(&mut out, 0, 1);
+        out.push(' ');
+        push_padded(&mut out, 7, 6);
+        out.push(' ');
+        push_padded(&mut out, 1_234_567, 6);
+        out.push(' ');
+        push_u64(&mut out, u64::MAX);
+        assert_eq!(out, "0 000007 1234567 18446744073709551615");
+    }
+
+    #[test]
+    fn strings_are_escaped_when_needed() {
+        let mut out = String::new();
+        push_str(&mut out, "审查");
+        push_str(&mut out, "a\"b\\c\n");
+        assert_eq!(out, r#""审查""a\"b\\c\n""#);
+    }
+}

@@ -1,0 +1,230 @@
+//! How often each lawful variation and each irregularity happens: the [`Rates`] of a run, read
+//! from JSON (a partial file overrides only the rates it names).
+//!
+//! Every rate is a probability per case that reaches the stage where the event could happen:
+//! intake rates per submitted case, processing rates per accepted case, rating rates per
+//! concluded case. Four rates are exclusive fates of a case (rejected at intake, withdrawn,
+//! concluded late, concluded past the statutory limit), so together they may not exceed 1.
+
+use serde::{Deserialize, Serialize};
+
+use crate::SimError;
+
+/// The rates of a run. Field names are the JSON keys of a rates file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Rates {
+    /// One timely correction request (补正告知) before acceptance: lawful, common.
+    pub correction: f64,
+    /// The first answer (correction request, acceptance or rejection) comes more than 5
+    /// working days after submission: the case counts as accepted on the submission date.
+    pub late_first_answer: f64,
+    /// A second correction request (the one-time notice broken).
+    pub repeated_correction: f64,
+    /// Accepted although required materials are missing, without a correction request.
+    pub accepted_incomplete: f64,
+    /// Fate: refused at intake (不予受理), never accepted.
+    pub rejected_at_intake: f64,
+    /// Fate: withdrawn by the applicant at some point before conclusion.
+    pub withdrawn: f64,
+    /// Fate: concluded after the promised due date but within the statutory one.
+    pub late_conclusion: f64,
+    /// Fate: concluded after the statutory due date.
+    pub statutory_overrun: f64,
+    /// A suspension for an Art. 45 reason with a written notice.
+    pub lawful_suspension: f64,
+    /// A suspension for another reason, or without a notice.
+    pub unlawful_suspension: f64,
+    /// One extension of at most 10 working days, approved before the due date: lawful.
+    pub extension: f64,
+    /// An excessive extension: more than 10 days, a second one, or one after the due date.
+    pub excessive_extension: f64,
+    /// A step of the item's procedure skipped, or two steps done out of order.
+    pub skipped_step: f64,
+    /// A charged amount that differs from the item's fee standard.
+    pub wrong_fee: f64,
+    /// Concluded without a decision.
+    pub no_decision: f64,
+    /// The decision is a denial (lawful).
+    pub denied: f64,
+    /// A concluded case is rated (好差评) by the applicant.
+    pub rated: f64,
+    /// A concluded case is rated 1 or 2 (差评); such cases are always rated.
+    pub bad_rating: f64,
+    /// A concluded or rejected case draws a complaint (投诉).
+    pub complaint: f64,
+    /// Some of the case's events are entered days after they happened (体外循环).
+    pub backdated: f64,
+}
+
+impl Default for Rates {
+    /// Rates of a reasonably well-run district: most cases on time, a few irregularities.
+    fn default() -> Self {
+        Rates {
+            correction: 0.12,
+            late_first_answer: 0.01,
+            repeated_correction: 0.01,
+            accepted_incomplete: 0.005,
+            rejected_at_intake: 0.02,
+            withdrawn: 0.01,
+            late_conclusion: 0.03,
+            statutory_overrun: 0.005,
+            lawful_suspension: 0.03,
+            unlawful_suspension: 0.003,
+            extension: 0.02,
+            excessive_extension: 0.003,
+            skipped_step: 0.003,
+            wrong_fee: 0.01,
+            no_decision: 0.001,
+            denied: 0.03,
+            rated: 0.7,
+            bad_rating: 0.015,
+            complaint: 0.003,
+            backdated: 0.005,
+        }
+    }
+}
+
+impl Rates {
+    /// Every rate set to zero: a district without irregularities, corrections, denials,
+    /// ratings or complaints (useful as a base for tests that switch on one rate).
+    pub fn zero() -> Rates {
+        let mut rates = Rates::default();
+        for (_, rate) in rates.fields_mut() {
+            *rate = 0.0;
+        }
+        rates
+    }
+
+    /// Reads a rates file's text: a JSON object whose keys are field names. Rates it does not
+    /// name keep their defaults. Errors name the field.
+    pub fn from_json(text: &str) -> Result<Rates, SimError> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let rates: Rates = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let field = if inner.is_syntax() || inner.is_eof() || path == "." {
+                unknown_field_name(&inner.to_string()).unwrap_or_else(|| "json".to_owned())
+            } else {
+                path
+            };
+            SimError::Rates {
+                field,
+                message: inner.to_string(),
+            }
+        })?;
+        de.end().map_err(|e| SimError::Rates {
+            field: "json".to_owned(),
+            message: format!("trailing characters: {e}"),
+        })?;
+        rates.validate()?;
+        Ok(rates)
+    }
+
+    /// Checks that every rate is a probability and that the exclusive fates fit in one case.
+    pub fn validate(&self) -> Result<(), SimError> {
+        for (name, rate) in self.fields() {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(SimError::Rates {
+                    field: name.to_owned(),
+                    message: format!("must be a probability from 0 to 1, got {rate}"),
+                });
+            }
+        }
+        let fates = self.rejected_at_intake
+            + self.withdrawn
+            + self.late_conclusion
+            + self.statutory_overrun;
+        if fates > 1.0 {
+            return Err(SimError::Rates {
+                field: "rejected_at_intake".to_owned(),
+                message: format!(
+                    "rejected_at_intake + withdrawn + late_conclusion + statutory_overrun are \
+                     exclusive fates of a case and must not add up to more than 1, got {fates}"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Every rate with its JSON name, in declaration order.
+    pub fn fields(&self) -> [(&'static str, f64); 20] {
+        let mut copy = self.clone();
+        copy.fields_mut().map(|(name, rate)| (name, *rate))
+    }
+
+    /// Every rate with its JSON name, in declaration order, for changing them in a loop.
+    pub fn fields_mut(&mut self) -> [(&'static str, &mut f64); 20] {
+        [
+            ("correction", &mut self.correction),
+            ("late_first_answer", &mut self.late_first_answer),
+            ("repeated_correction", &mut self.repeated_correction),
+            ("accepted_incomplete", &mut self.accepted_incomplete),
+            ("rejected_at_intake", &mut self.rejected_at_intake),
+            ("withdrawn", &mut self.withdrawn),
+            ("late_conclusion", &mut self.late_conclusion),
+            ("statutory_overrun", &mut self.statutory_overrun),
+            ("lawful_suspension", &mut self.lawful_suspension),
+            ("unlawful_suspension", &mut self.unlawful_suspension),
+            ("extension", &mut self.extension),
+            ("excessive_extension", &mut self.excessive_extension),
+            ("skipped_step", &mut self.skipped_step),
+            ("wrong_fee", &mut self.wrong_fee),
+            ("no_decision", &mut self.no_decision),
+            ("denied", &mut self.denied),
+            ("rated", &mut self.rated),
+            ("bad_rating", &mut self.bad_rating),
+            ("complaint", &mut self.complaint),
+            ("backdated", &mut self.backdated),
+        ]
+    }
+}
+
+/// serde reports an unknown field at the object's path; the field's own name is in the text.
+fn unknown_field_name(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.split('`').next().map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(text: &str) -> String {
+        match Rates::from_json(text) {
+            Err(SimError::Rates { field, .. }) => field,
+            other => panic!("expected a rates error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn partial_files_override_only_what_they_name() {
+        let rates = Rates::from_json(r#"{"late_conclusion": 0.2}"#).unwrap();
+        assert_eq!(rates.late_conclusion, 0.2);
+        assert_eq!(rates.correction, Rates::default().correction);
+        assert_eq!(Rates::from_json("{}").unwrap(), Rates::default());
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        assert_eq!(field_of(r#"{"late_conclusoin": 0.2}"#), "late_conclusoin");
+        assert_eq!(field_of(r#"{"withdrawn": "often"}"#), "withdrawn");
+        assert_eq!(field_of(r#"{"complaint": 1.5}"#), "complaint");
+        assert_eq!(field_of(r#"{"complaint": -0.1}"#), "complaint");
+        assert_eq!(field_of(r#"{"complaint": 0.1"#), "json");
+        assert_eq!(field_of("[]"), "json");
+        assert_eq!(
+            field_of(r#"{"withdrawn": 0.5, "late_conclusion": 0.6}"#),
+            "rejected_at_intake"
+        );
+    }
+
+    #[test]
+    fn zero_rates_are_all_zero_and_valid() {
+        let zero = Rates::zero();
+        assert!(zero.fields().iter().all(|&(_, r)| r == 0.0));
+        assert!(zero.validate().is_ok());
+        let json = serde_json::to_string(&Rates::default()).unwrap();
+        assert_eq!(Rates::from_json(&json).unwrap(), Rates::default());
+    }
+}

@@ -1,0 +1,228 @@
+//! An independent reading of a generated file: re-derives from the events alone (and the
+//! national calendar) how many cases show each variation and irregularity, the way a
+//! supervision engine would, so the generator's [`CaseCounts`] can be checked against it.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use jiancha_calendar::Calendar;
+use jiancha_events::{EventData, ItemDefined, NewEvent};
+
+use crate::CaseCounts;
+
+const LAWFUL: [&str; 8] = [
+    "hearing",
+    "bidding",
+    "auction",
+    "inspection",
+    "testing",
+    "quarantine",
+    "appraisal",
+    "expert_review",
+];
+
+/// Counts per case, from the events of a whole run in file order.
+pub(super) fn classify(events: &[NewEvent]) -> CaseCounts {
+    let mut items = BTreeMap::new();
+    let mut cases: BTreeMap<&str, Vec<&NewEvent>> = BTreeMap::new();
+    for event in events {
+        match &event.data {
+            EventData::ItemDefined(item) => {
+                items.insert(item.code.clone(), item.clone());
+            }
+            _ => cases.entry(event.stream.as_str()).or_default().push(event),
+        }
+    }
+    let calendar = Calendar::national();
+    let mut counts = CaseCounts::default();
+    for case in cases.values() {
+        Case::read(case, &items, &calendar).add_to(&mut counts);
+    }
+    counts
+}
+
+fn date(event: &NewEvent) -> NaiveDate {
+    event.occurred_at.date_naive()
+}
+
+/// What one case shows.
+#[derive(Default)]
+struct Case {
+    flags: BTreeMap<&'static str, bool>,
+}
+
+impl Case {
+    fn set(&mut self, flag: &'static str) {
+        self.flags.insert(flag, true);
+    }
+
+    fn has(&self, flag: &str) -> bool {
+        self.flags.get(flag).copied().unwrap_or(false)
+    }
+
+    fn read(events: &[&NewEvent], items: &BTreeMap<String, ItemDefined>, cal: &Calendar) -> Case {
+        let mut case = Case::default();
+        let EventData::Submitted(submitted) = &events[0].data else {
+            panic!("{} does not start with Submitted", events[0].stream);
+        };
+        let item = &items[&submitted.item];
+        let submitted_on = date(events[0]);
+        let workdays_after = |d| cal.working_days_between(submitted_on, d).unwrap().days;
+        let mut materials: Vec<&String> = submitted.materials.iter().collect();
+        let mut corrections = 0;
+        let mut first_answer = None;
+        let mut accepted_on = None;
+        let mut suspended_on = None;
+        let mut skipped: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+        let mut extensions: Vec<(NaiveDate, u32)> = Vec::new();
+        let mut steps_done = 0;
+        let mut decided = false;
+        for event in &events[1..] {
+            let on = date(event);
+            match &event.data {
+                EventData::CorrectionRequested(_) => {
+                    corrections += 1;
+                    first_answer.get_or_insert(on);
+                    if corrections == 1 && workdays_after(on) <= 5 {
+                        case.set("corrections_timely");
+                    }
+                }
+                EventData::MaterialsSupplemented(m) => materials.extend(m.materials.iter()),
+                EventData::Accepted(_) => {
+                    first_answer.get_or_insert(on);
+                    accepted_on = Some(on);
+                    case.set("accepted");
+                    if item.required_materials.iter().any(|r| !materials.contains(&r)) {
+                        case.set("accepted_incomplete");
+                    }
+                }
+                EventData::RejectedAtIntake(_) => {
+                    first_answer.get_or_insert(on);
+                    case.set("rejections_at_intake");
+                }
+                EventData::StepCompleted(s) => {
+                    if item.steps.get(steps_done) != Some(&s.step) {
+                        case.set("skipped_steps");
+                    }
+                    steps_done += 1;
+                }
+                EventData::Suspended(s) => {
+                    suspended_on = Some(on);
+                    if LAWFUL.contains(&s.reason.as_str()) && s.notice.is_some() {
+                        case.set("lawful_suspensions");
+                    } else {
+                        case.set("unlawful_suspensions");
+                    }
+                }
+                EventData::Resumed(_) => {
+                    let from = suspended_on.take().unwrap().succ_opt().unwrap();
+                    skipped.push((from, on));
+                }
+                EventData::Extended(e) => extensions.push((on, e.days)),
+                EventData::FeeCharged(f) if f.amount_cents != item.fee_cents => {
+                    case.set("wrong_fees")
+                }
+                EventData::Decided(d) => {
+                    decided = true;
+                    if steps_done < item.steps.len() {
+                        case.set("skipped_steps");
+                    }
+                    if d.outcome == jiancha_events::Outcome::Denied {
+                        case.set("denials");
+                    }
+                }
+                EventData::Concluded(_) => {
+                    case.set("concluded");
+                    if !decided {
+                        case.set("no_decisions");
+                        if steps_done < item.steps.len() {
+                            case.set("skipped_steps");
+                        }
+                    }
+                }
+                EventData::Withdrawn(_) => case.set("withdrawals"),
+                EventData::Rated(r) => {
+                    case.set("rated");
+                    if r.score <= 2 {
+                        case.set("bad_ratings");
+                    }
+                }
+                EventData::Complained(_) => case.set("complaints"),
+                _ => {}
+            }
+        }
+        if first_answer.is_some_and(|d| workdays_after(d) > 5) {
+            case.set("late_first_answers");
+        }
+        if corrections >= 2 {
+            case.set("repeated_corrections");
+        }
+        let Some(accepted_on) = accepted_on else {
+            return case;
+        };
+        let deemed = first_answer.is_some_and(|d| workdays_after(d) > 5);
+        let start = if deemed { submitted_on } else { accepted_on };
+        let due = |limit: u32| cal.add_working_days_skipping(start, limit, &skipped).unwrap().date;
+        case.extensions(&extensions, item.promised_days, &due);
+        let extended: u32 = extensions.iter().map(|e| e.1).sum();
+        let concluded_on = events.iter().find(|e| matches!(e.data, EventData::Concluded(_)));
+        if let Some(concluded_on) = concluded_on.map(|e| date(e)) {
+            if concluded_on > due(item.statutory_days + extended) {
+                case.set("statutory_overruns");
+            } else if concluded_on > due(item.promised_days + extended) {
+                case.set("late_conclusions");
+            }
+        }
+        case
+    }
+
+    /// Lawful: one, of at most 10 days, on or before the due date it extends.
+    fn extensions(
+        &mut self,
+        extensions: &[(NaiveDate, u32)],
+        promised: u32,
+        due: &dyn Fn(u32) -> NaiveDate,
+    ) {
+        let mut prior = 0;
+        for (i, &(on, days)) in extensions.iter().enumerate() {
+            if i > 0 || days > 10 || on > due(promised + prior) {
+                self.set("excessive_extensions");
+            }
+            prior += days;
+        }
+        if !extensions.is_empty() && !self.has("excessive_extensions") {
+            self.set("lawful_extensions");
+        }
+    }
+
+    fn add_to(&self, counts: &mut CaseCounts) {
+        let fields: [(&str, &mut u64); 21] = [
+            ("accepted", &mut counts.accepted),
+            ("concluded", &mut counts.concluded),
+            ("corrections_timely", &mut counts.corrections_timely),
+            ("late_first_answers", &mut counts.late_first_answers),
+            ("repeated_corrections", &mut counts.repeated_corrections),
+            ("accepted_incomplete", &mut counts.accepted_incomplete),
+            ("rejections_at_intake", &mut counts.rejections_at_intake),
+            ("withdrawals", &mut counts.withdrawals),
+            ("late_conclusions", &mut counts.late_conclusions),
+            ("statutory_overruns", &mut counts.statutory_overruns),
+            ("lawful_suspensions", &mut counts.lawful_suspensions),
+            ("unlawful_suspensions", &mut counts.unlawful_suspensions),
+            ("lawful_extensions", &mut counts.lawful_extensions),
+            ("excessive_extensions", &mut counts.excessive_extensions),
+            ("skipped_steps", &mut counts.skipped_steps),
+            ("wrong_fees", &mut counts.wrong_fees),
+            ("no_decisions", &mut counts.no_decisions),
+            ("denials", &mut counts.denials),
+            ("rated", &mut counts.rated),
+            ("bad_ratings", &mut counts.bad_ratings),
+            ("complaints", &mut counts.complaints),
+        ];
+        for (flag, count) in fields {
+            if self.has(flag) {
+                *count += 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! `import`, `export` and `verify` through the binary: every refusal names its line and field,
+//! exits 2 and writes nothing; exports reproduce the log; verify names the first bad position.
+
+use crate::support::*;
+
+fn two_good_lines() -> String {
+    format!("{}\n{}\n", submitted("case-1"), step("case-1", "审查"))
+}
+
+/// Imports `bad` after a good first line and checks the refusal and that nothing was written.
+fn refused(bad: &str, expected: &str) {
+    let ws = Workspace::new();
+    let text = format!("{}\n{bad}\n", submitted("case-1"));
+    let file = ws.write("in.jsonl", &text);
+    let r = ws.run(&["import", file.to_str().unwrap()], "");
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.lines().any(|l| l.starts_with(expected)),
+        "want {expected:?} in {r:?}"
+    );
+    assert!(r.stdout.is_empty(), "{r:?}");
+    assert_eq!(ws.export(), "", "nothing appended");
+}
+
+#[test]
+fn malformed_json_is_refused_naming_the_line() {
+    refused("{\"stream\": ", "line 2: json: malformed JSON");
+}
+
+#[test]
+fn an_unknown_type_is_refused() {
+    refused(
+        &line("case-1", "Teleported", "2026-03-02T09:15:00+08:00", "{}"),
+        "line 2: type: unknown event type \"Teleported\"",
+    );
+}
+
+#[test]
+fn a_missing_field_is_refused() {
+    refused(
+        &submitted("case-2").replace(r#""actor":"clerk-1","#, ""),
+        "line 2: actor: missing",
+    );
+    refused(
+        &submitted("case-2").replace(r#""item":"BL-001","#, ""),
+        "line 2: data.item: missing",
+    );
+}
+
+#[test]
+fn a_timestamp_without_offset_is_refused() {
+    refused(
+        &step("case-1", "x").replace("+08:00", ""),
+        "line 2: occurred_at: timestamp without offset",
+    );
+}
+
+#[test]
+fn a_case_event_for_a_case_never_submitted_is_refused() {
+    refused(
+        &step("case-9", "x"),
+        "line 2: stream: case-9 was never submitted",
+    );
+}
+
+#[test]
+fn a_version_conflict_is_refused_naming_both_versions() {
+    let bad = step("case-1", "x").replacen('{', r#"{"expected_version":0,"#, 1);
+    refused(
+        &bad,
+        "line 2: expected_version: version conflict on case-1: expected version 0, actual 1",
+    );
+}
+
+#[test]
+fn a_refusal_after_many_good_lines_still_writes_nothing() {
+    let ws = Workspace::new();
+    let file = ws.path("big.jsonl");
+    let n = big_file(&file, 1500, 2);
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str(&step("case-never", "x"));
+    text.push('\n');
+    std::fs::write(&file, text).unwrap();
+    let r = ws.run(&["import", file.to_str().unwrap()], "");
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.starts_with(&format!("line {}: stream:", n + 1)),
+        "{r:?}"
+    );
+    assert_eq!(ws.export(), "");
+}
+
+#[test]
+fn import_prints_the_positions_and_a_reimport_with_ids_appends_nothing() {
+    let ws = Workspace::new();
+    let text: String = two_good_lines()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| format!("{}\n", l.replacen('{', &format!(r#"{{"id":"e{i}","#), 1)))
+        .collect();
+    let r = ws.run(&["import", "-"], &text);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "imported 2 events (positions 1..2)\n"),
+        "{r:?}"
+    );
+    assert_eq!(r.stderr, "", "no progress bar when piped");
+    let before = ws.export();
+    let r = ws.run(&["import"], &text);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.starts_with("imported 0 events\n"), "{r:?}");
+    assert!(
+        r.stdout.contains("skipped 2 events already in the log"),
+        "{r:?}"
+    );
+    assert_eq!(ws.export(), before);
+    let r = ws.run(&["import"], &format!("{}\n", step("case-1", "决定")));
+    assert_eq!(r.stdout, "imported 1 events (positions 3..3)\n");
+}
+
+#[test]
+fn an_unreadable_file_or_bad_url_is_a_usage_error() {
+    let ws = Workspace::new();
+    let r = ws.run(&["import", "no-such-file.jsonl"], "");
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("no-such-file.jsonl"), "{r:?}");
+    let r = ws.run_db("mysql://x", &["verify"], "");
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("unknown scheme"), "{r:?}");
+}
+
+#[test]
+fn an_export_imported_into_an_empty_log_reproduces_every_field() {
+    let ws = Workspace::new();
+    let catalogue = include_str!("../events/catalogue/v1.jsonl");
+    // The catalogue's case events need their cases submitted first.
+    let mut text = String::new();
+    for case in ["case-2026-000124", "case-2026-000125"] {
+        text.push_str(&submitted(case));
+        text.push('\n');
+    }
+    text.push_str(catalogue);
+    assert_eq!(ws.run(&["import"], &text).code, 0);
+    let export = ws.export();
+    assert_eq!(export.lines().count(), 26);
+    let other = format!("sqlite://{}", ws.path("copy.db").display());
+    let r = ws.run_db(&other, &["import"], &export);
+    assert_eq!(r.code, 0, "{r:?}");
+    let copy = ws.run_db(&other, &["export"], "");
+    assert_eq!(
+        copy.stdout, export,
+        "every field of every event, byte for byte"
+    );
+    // Importing the export again (ids the log assigned included) appends nothing.
+    let again = ws.run_db(&other, &["import"], &export);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(again.stdout.starts_with("imported 0 events\n"), "{again:?}");
+    let a = ws.run(&["verify"], "");
+    let b = ws.run_db(&other, &["verify"], "");
+    assert_eq!(a.code, 0);
+    assert_eq!(a.stdout, b.stdout);
+    assert!(a.stdout.starts_with("ok: 26 events, head "), "{a:?}");
+    // --from is inclusive.
+    let tail = ws.run(&["export", "--from", "25"], "");
+    assert_eq!(tail.stdout.lines().count(), 2);
+    assert!(tail.stdout.starts_with(r#"{"position":25,"#));
+}
+
+/// Applies SQL to the log behind the writer's back, as an intruder would (dropping the
+/// append-only triggers first).
+fn tamper(ws: &Workspace, sql: &[&str]) {
+    let url = ws.db();
+    let sql: Vec<String> = sql.iter().map(|s| s.to_string()).collect();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async move {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            for s in [
+                "DROP TRIGGER events_no_update",
+                "DROP TRIGGER events_no_delete",
+            ] {
+                sqlx::query(s).execute(&mut conn).await.unwrap();
+            }
+            for s in sql {
+                sqlx::query(&s).execute(&mut conn).await.unwrap();
+            }
+            conn.close().await.unwrap();
+        });
+}
+
+fn tampered_log() -> Workspace {
+    let ws = Workspace::new();
+    let mut text = String::new();
+    for c in 0..3 {
+        text.push_str(&submitted(&format!("case-{c}")));
+        text.push('\n');
+        text.push_str(&step(&format!("case-{c}"), "审查"));
+        text.push('\n');
+    }
+    assert_eq!(ws.run(&["import"], &text).code, 0);
+    assert_eq!(ws.run(&["verify"], "").code, 0);
+    ws
+}
+
+fn verify_fails_at(ws: &Workspace, position: u64) {
+    let r = ws.run(&["verify"], "");
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .starts_with(&format!("broken at position {position}:")),
+        "want position {position}: {r:?}"
+    );
+}
+
+#[test]
+fn verify_names_the_first_changed_deleted_or_reordered_position() {
+    let ws = tampered_log();
+    tamper(
+        &ws,
+        &["UPDATE events SET data = replace(data, '审查', '决定') WHERE position = 4"],
+    );
+    verify_fails_at(&ws, 4);
+
+    let ws = tampered_log();
+    tamper(&ws, &["DELETE FROM events WHERE position = 3"]);
+    verify_fails_at(&ws, 3);
+
+    let ws = tampered_log();
+    tamper(
+        &ws,
+        &[
+            "UPDATE events SET position = -2 WHERE position = 2",
+            "UPDATE events SET position = 2 WHERE position = 5",
+            "UPDATE events SET position = 5 WHERE position = -2",
+        ],
+    );
+    verify_fails_at(&ws, 2);
+
+    let ws = tampered_log();
+    tamper(
+        &ws,
+        &["UPDATE events SET actor = 'someone-else' WHERE position = 6"],
+    );
+    verify_fails_at(&ws, 6);
+}
+
+#[test]
+fn the_writer_refuses_to_append_to_a_broken_head() {
+    let ws = tampered_log();
+    tamper(
+        &ws,
+        &["UPDATE events SET org = 'jiangjin/elsewhere' WHERE position = 6"],
+    );
+    let r = ws.run(&["import"], &format!("{}\n", submitted("case-new")));
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.stderr.contains("hash chain is broken"), "{r:?}");
+}

@@ -1,0 +1,133 @@
+//! Running the binary and building input files for the end-to-end tests.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A command for the binary under test, with no `JIANCHA_*` variables leaking in.
+pub fn jiancha() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jiancha-under-test"));
+    cmd.env_remove("JIANCHA_DB").env_remove("JIANCHA_LOG");
+    cmd
+}
+
+/// What a run of the binary did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+/// A scratch directory with its own log.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Self {
+        Workspace {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn db(&self) -> String {
+        format!("sqlite://{}", self.path("jiancha.db").display())
+    }
+
+    /// Runs `jiancha --db <this log> ARGS` with `stdin` as standard input.
+    pub fn run(&self, args: &[&str], stdin: &str) -> Run {
+        self.run_db(&self.db(), args, stdin)
+    }
+
+    pub fn run_db(&self, db: &str, args: &[&str], stdin: &str) -> Run {
+        let mut child = jiancha()
+            .arg("--db")
+            .arg(db)
+            .args(args)
+            .current_dir(self.dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        let text = stdin.to_owned();
+        let writer = std::thread::spawn(move || {
+            let _ = input.write_all(text.as_bytes());
+        });
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        out.into()
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// The log's export, or empty when the log is empty.
+    pub fn export(&self) -> String {
+        let r = self.run(&["export"], "");
+        assert_eq!(r.code, 0, "{r:?}");
+        r.stdout
+    }
+}
+
+/// One interchange line.
+pub fn line(stream: &str, ty: &str, at: &str, data: &str) -> String {
+    format!(
+        r#"{{"stream":"{stream}","type":"{ty}","occurred_at":"{at}","actor":"clerk-1","org":"jiangjin/town-01/window-1","data":{data}}}"#
+    )
+}
+
+pub fn submitted(case: &str) -> String {
+    line(
+        case,
+        "Submitted",
+        "2026-03-02T09:15:00+08:00",
+        r#"{"item":"BL-001","channel":"window","materials":["身份证"]}"#,
+    )
+}
+
+pub fn step(case: &str, name: &str) -> String {
+    line(
+        case,
+        "StepCompleted",
+        "2026-03-03T10:00:00+08:00",
+        &format!(r#"{{"step":"{name}"}}"#),
+    )
+}
+
+/// A file of `cases` cases with `steps` steps each, every event with an id.
+pub fn big_file(path: &Path, cases: usize, steps: usize) -> usize {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut n = 0;
+    for c in 0..cases {
+        let case = format!("case-2026-{c:06}");
+        let mut lines = vec![submitted(&case)];
+        lines.extend((0..steps).map(|s| step(&case, &format!("审查-{s}"))));
+        for l in lines {
+            let with_id = l.replacen('{', &format!(r#"{{"id":"big-{n}","#), 1);
+            writeln!(f, "{with_id}").unwrap();
+            n += 1;
+        }
+    }
+    f.flush().unwrap();
+    n
+}
