@@ -1,7 +1,7 @@
 //! When applications arrive: day by day over the working-day calendar, in arrival order.
 //!
-//! A working day's expected count is the configured mean times a month factor (rushes in
-//! March and December, a lull around the Spring Festival), a weekday factor (Mondays busiest)
+//! A working day's expected count is the configured mean times a month factor (a rush in
+//! March and at the year's end, a summer lull), a weekday factor (Mondays busiest)
 //! and a backlog factor for the first working days after a holiday block (the week after the
 //! Spring Festival or National Day is the busiest of the year). Rest days see only a trickle
 //! of online and self-service applications. Times follow the day's rhythm: a morning peak,
@@ -15,8 +15,9 @@ use crate::rng::{cumulative, Purpose, Rng};
 use crate::SimError;
 
 /// Seasonality by month, January first.
+/// Holidays already take their days out; a month's factor is per working day.
 const MONTH_FACTORS: [f64; 12] = [
-    1.05, 0.85, 1.15, 1.05, 1.0, 1.0, 0.95, 0.9, 1.0, 0.9, 1.05, 1.15,
+    1.05, 1.0, 1.1, 1.05, 1.0, 1.0, 0.9, 0.9, 1.0, 0.95, 1.05, 1.1,
 ];
 
 /// Rest days see this share of an ordinary working day's applications, online only.

@@ -215,6 +215,11 @@ impl Events {
         self.sequencer.summary()
     }
 
+    #[cfg(test)]
+    pub(crate) fn marks(&self) -> &[(String, u32)] {
+        &self.sequencer.marks
+    }
+
     /// The org tree the events name.
     pub fn org_tree(&self) -> OrgTree {
         self.sequencer.world().district.tree()

@@ -77,8 +77,9 @@ impl Builder<'_> {
             lawful_extension: !extensions.is_empty() && !excessive,
         };
         let end = self.conclusion(fate, &window);
-        let (actions, concluded_marks) = self.actions(suspension, &extensions);
+        let (mut actions, concluded_marks) = self.actions(suspension, &extensions);
         let days = self.schedule(&actions, (first, end), promised, margin);
+        let end_half = settle(&mut actions, &days, end, promised);
         let handling = self.route.handling;
         let mut shift = 0;
         for (action, &day) in actions.iter().zip(&days) {
@@ -92,9 +93,9 @@ impl Builder<'_> {
             };
             self.push(start + day + shift, action.actor, org, action.payload, action.marks);
         }
-        let outcome = if end > statutory + extended {
+        let outcome = if end_half > 2 * (statutory + extended) {
             Mark::STATUTORY_OVERRUN
-        } else if end > promised + extended {
+        } else if end_half > 2 * (promised + extended) {
             Mark::LATE_CONCLUSION
         } else {
             0
@@ -207,8 +208,9 @@ impl Builder<'_> {
         let clerk = Actor::Clerk(self.route.handling_clerk);
         let mut actions = Vec::with_capacity(self.item.steps.len() + 8);
         let omitted = self.steps(&mut actions);
+        let mut suspended_at = None;
         if let Some(s) = suspension {
-            let at = 1 + self.rng.index(actions.len().max(1));
+            let at = (1 + self.rng.index(actions.len().max(1))).min(actions.len());
             let marks = if s.lawful {
                 Mark::LAWFUL_SUSPENSION
             } else {
@@ -218,17 +220,22 @@ impl Builder<'_> {
                 reason: s.reason,
                 notice_days: s.notice_days,
             };
-            let at = at.min(actions.len());
             actions.insert(at, plain(Kind::Suspend, clerk, suspended, marks));
             actions.insert(at + 1, plain(Kind::Resume, clerk, Payload::Resumed, 0));
+            suspended_at = Some(at);
         }
         let mut earliest = 0;
         for e in extensions {
-            let mut at = earliest + self.rng.index(actions.len() - earliest + 1);
-            // Never between a suspension and its resumption.
-            if at > 0 && actions.get(at - 1).is_some_and(|a| a.kind == Kind::Suspend) {
-                at += 1;
-            }
+            // Lawful extensions come before a suspension, after-due ones after its
+            // resumption: then neither can land on a resumption day, where a due date that
+            // fell on the suspension day has already passed (see `settle`).
+            let (lo, hi) = match (suspended_at, e.after_due) {
+                (Some(s), false) => (earliest, s),
+                (Some(s), true) => (earliest.max(s + 2), actions.len()),
+                (None, _) => (earliest, actions.len()),
+            };
+            let lo = lo.min(hi);
+            let at = lo + self.rng.index(hi - lo + 1);
             let reason = self.rng.index(EXTENSION_REASONS.len()) as u8;
             let payload = Payload::Extended {
                 days: e.days.min(u32::from(u8::MAX)) as u8,
@@ -240,6 +247,9 @@ impl Builder<'_> {
             };
             actions.insert(at, plain(kind, clerk, payload, e.marks));
             earliest = at + 1;
+            if let Some(s) = suspended_at.as_mut().filter(|s| at <= **s) {
+                *s += 1;
+            }
         }
         if self.route.intake != self.route.handling {
             let transfer = Payload::Transferred {
@@ -333,6 +343,12 @@ impl Builder<'_> {
     ) -> Vec<u32> {
         let mut days: Vec<u32> = actions.iter().map(|_| self.rng.range(first, end)).collect();
         days.sort_unstable();
+        // A suspension counted on the conclusion's own day would put the conclusion half a
+        // day past a limit ending that day (see `settle`): suspend a day earlier instead.
+        let suspend = actions.iter().position(|a| a.kind == Kind::Suspend);
+        if let Some(s) = suspend.filter(|&s| days[s] == end && end > first) {
+            days[..=s + 1].iter_mut().for_each(|d| *d = (*d).min(end - 1));
+        }
         if let (Some(action), Some(day)) = (actions.first(), days.first_mut()) {
             if action.kind == Kind::Transfer {
                 *day = (*day).min(first + 1);
@@ -357,6 +373,37 @@ impl Builder<'_> {
         }
         days
     }
+}
+
+/// Marks each extension lawful or excessive by where it actually landed, and returns the
+/// conclusion's position, in half counted days.
+///
+/// Half days settle the one case counted days cannot: the days after a suspension up to its
+/// resumption have the suspension day's count, yet the calendar puts them after it. A due
+/// date that falls on the suspension day has passed by the resumption, so an action on or
+/// after the resumption at that same count sits half a day later than the count says.
+fn settle(actions: &mut [Action], days: &[u32], end: u32, promised: u32) -> u32 {
+    let suspended = actions
+        .iter()
+        .zip(days)
+        .find(|(a, _)| a.kind == Kind::Suspend)
+        .map(|(_, &d)| d);
+    let half = |day: u32, resumed: bool| 2 * day + u32::from(resumed && Some(day) == suspended);
+    let (mut resumed, mut prior, mut count) = (false, 0, 0);
+    for (action, &day) in actions.iter_mut().zip(days) {
+        resumed |= action.kind == Kind::Resume;
+        if let Kind::Extend { days: added, .. } = action.kind {
+            let late = half(day, resumed) > 2 * (promised + prior);
+            action.marks = if count > 0 || added > 10 || late {
+                Mark::EXCESSIVE_EXTENSION
+            } else {
+                Mark::LAWFUL_EXTENSION
+            };
+            prior += added;
+            count += 1;
+        }
+    }
+    half(end, resumed)
 }
 
 fn plain(kind: Kind, actor: Actor, payload: Payload, marks: u32) -> Action {

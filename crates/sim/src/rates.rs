@@ -99,6 +99,14 @@ impl Rates {
     /// Reads a rates file's text: a JSON object whose keys are field names. Rates it does not
     /// name keep their defaults. Errors name the field.
     pub fn from_json(text: &str) -> Result<Rates, SimError> {
+        // serde would also read a struct from an array; a rates file is an object by name.
+        if !text.trim_start().starts_with('{') {
+            return Err(SimError::Rates {
+                field: "json".to_owned(),
+                message: "a rates file is one JSON object, e.g. {\"late_conclusion\": 0.05}"
+                    .to_owned(),
+            });
+        }
         let mut de = serde_json::Deserializer::from_str(text);
         let rates: Rates = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();

@@ -12,7 +12,7 @@ use std::cmp::Reverse;
 use std::collections::binary_heap::PeekMut;
 use std::collections::BinaryHeap;
 
-use crate::arrivals::{Arrival, Arrivals};
+use crate::arrivals::{Arrival, Arrivals, HEADROOM_WORKDAYS};
 use crate::case::plan_case;
 use crate::days::{split, Instant};
 use crate::plan::{CasePlan, Draft, Planned};
@@ -77,11 +77,25 @@ pub(crate) struct Sequencer {
     by_type: [u64; TYPE_NAMES.len()],
     counts: CaseCounts,
     backdated_events: u64,
+    /// Each case's stream and marks, for tests that look for the case behind a miscount.
+    #[cfg(test)]
+    pub(crate) marks: Vec<(String, u32)>,
 }
 
 impl Sequencer {
     pub(crate) fn new(config: &SimConfig) -> Result<Sequencer, SimError> {
         let world = World::new(config)?;
+        // Refuse up front a run that cannot fit in the calendar, rather than fail halfway
+        // through the output. A quarter more working days than the mean needs covers the
+        // seasons; the headroom covers the last cases' lives.
+        let workdays = config.cases / u64::from(config.cases_per_workday.max(1)) * 5 / 4;
+        let needed = u32::try_from(workdays).unwrap_or(u32::MAX);
+        if !world.days.has_headroom(world.start, needed.saturating_add(HEADROOM_WORKDAYS)) {
+            let last = world.days.date(world.days.len().saturating_sub(1));
+            return Err(SimError::OutOfCalendar {
+                date: last.succ_opt().unwrap_or(last),
+            });
+        }
         let per_workday = f64::from(config.cases_per_workday);
         let villages = !world.district.villages.is_empty();
         let arrivals = Arrivals::new(config.seed, &world.days, world.start, per_workday, villages);
@@ -102,6 +116,8 @@ impl Sequencer {
             by_type: [0; TYPE_NAMES.len()],
             counts: CaseCounts::default(),
             backdated_events: 0,
+            #[cfg(test)]
+            marks: Vec::new(),
         })
     }
 
@@ -166,6 +182,8 @@ impl Sequencer {
         self.number += 1;
         plan.number = self.number;
         self.counts.add_case(marks);
+        #[cfg(test)]
+        self.marks.push((crate::output::stream_name(&plan), marks));
         for event in &plan.events {
             if split(event.entered).0 > split(event.occurred).0 {
                 self.backdated_events += 1;

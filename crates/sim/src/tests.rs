@@ -393,28 +393,18 @@ proptest! {
 }
 
 #[test]
-fn debug_disagreements() {
-    let run = busy();
-    let mut by_stream: BTreeMap<&str, Vec<NewEvent>> = BTreeMap::new();
-    for e in &run.events {
-        by_stream.entry(e.stream.as_str()).or_default().push(e.clone());
-    }
-    let catalog: Vec<NewEvent> = run.events[..200].to_vec();
-    let mut shown = 0;
-    for (stream, events) in &by_stream {
-        if !stream.starts_with("case-") { continue; }
-        let mut all = catalog.clone();
-        all.extend(events.iter().cloned());
-        let read = classify::classify(&all);
-        let exts = events.iter().filter(|e| matches!(e.data, EventData::Extended(_))).count();
-        if exts == 1 && read.lawful_extensions == 1 && shown < 3 {
-            // print cases whose single extension was read as lawful but is > 10 days? print all with days
-            for e in events {
-                if let EventData::Extended(x) = &e.data {
-                    if x.days > 10 { println!("BIG {stream}"); }
-                }
-            }
-        }
-        let _ = &mut shown;
+fn every_case_agrees_with_an_independent_reading() {
+    let config = SimConfig {
+        rates: busy_rates(),
+        ..SimConfig::new(2000, 8)
+    };
+    let mut iter = events(&config).unwrap();
+    let all: Vec<NewEvent> = iter.by_ref().map(|e| e.unwrap().event).collect();
+    let read = classify::classify_cases(&all);
+    assert_eq!(read.len(), iter.marks().len());
+    for (stream, marks) in iter.marks() {
+        let mut mine = CaseCounts::default();
+        mine.add_case(*marks & !summary::Mark::BACKDATED);
+        assert_eq!(read[stream], mine, "{stream}");
     }
 }

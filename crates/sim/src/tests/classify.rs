@@ -21,8 +21,43 @@ const LAWFUL: [&str; 8] = [
     "expert_review",
 ];
 
-/// Counts per case, from the events of a whole run in file order.
+/// Counts over all cases, from the events of a whole run in file order (back-dating, which
+/// the file alone cannot show, is not counted).
 pub(super) fn classify(events: &[NewEvent]) -> CaseCounts {
+    let mut total = CaseCounts::default();
+    for counts in classify_cases(events).values() {
+        let fields = [
+            (&mut total.accepted, counts.accepted),
+            (&mut total.concluded, counts.concluded),
+            (&mut total.corrections_timely, counts.corrections_timely),
+            (&mut total.late_first_answers, counts.late_first_answers),
+            (&mut total.repeated_corrections, counts.repeated_corrections),
+            (&mut total.accepted_incomplete, counts.accepted_incomplete),
+            (&mut total.rejections_at_intake, counts.rejections_at_intake),
+            (&mut total.withdrawals, counts.withdrawals),
+            (&mut total.late_conclusions, counts.late_conclusions),
+            (&mut total.statutory_overruns, counts.statutory_overruns),
+            (&mut total.lawful_suspensions, counts.lawful_suspensions),
+            (&mut total.unlawful_suspensions, counts.unlawful_suspensions),
+            (&mut total.lawful_extensions, counts.lawful_extensions),
+            (&mut total.excessive_extensions, counts.excessive_extensions),
+            (&mut total.skipped_steps, counts.skipped_steps),
+            (&mut total.wrong_fees, counts.wrong_fees),
+            (&mut total.no_decisions, counts.no_decisions),
+            (&mut total.denials, counts.denials),
+            (&mut total.rated, counts.rated),
+            (&mut total.bad_ratings, counts.bad_ratings),
+            (&mut total.complaints, counts.complaints),
+        ];
+        for (sum, value) in fields {
+            *sum += value;
+        }
+    }
+    total
+}
+
+/// Counts of each case (0 or 1 per field), by stream.
+pub(super) fn classify_cases(events: &[NewEvent]) -> BTreeMap<String, CaseCounts> {
     let mut items = BTreeMap::new();
     let mut cases: BTreeMap<&str, Vec<&NewEvent>> = BTreeMap::new();
     for event in events {
@@ -34,11 +69,13 @@ pub(super) fn classify(events: &[NewEvent]) -> CaseCounts {
         }
     }
     let calendar = Calendar::national();
-    let mut counts = CaseCounts::default();
-    for case in cases.values() {
-        Case::read(case, &items, &calendar).add_to(&mut counts);
+    let mut by_case = BTreeMap::new();
+    for (stream, case) in cases {
+        let mut counts = CaseCounts::default();
+        Case::read(&case, &items, &calendar).add_to(&mut counts);
+        by_case.insert(stream.to_owned(), counts);
     }
-    counts
+    by_case
 }
 
 fn date(event: &NewEvent) -> NaiveDate {

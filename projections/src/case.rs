@@ -1,0 +1,532 @@
+//! One case's state: the facts its events established, and the alerts raised on it. Due dates
+//! are not stored but derived from the facts and the calendar when asked, so a calendar
+//! amendment re-derives them without touching the state.
+//!
+//! Time-driven rules are folded "advance, then apply": before an event at instant `t` is
+//! applied, every threshold the case crossed up to `t` raises its alert (dated at the
+//! threshold); after it, every condition the event ended closes its alert (dated `t`). The
+//! same [`CaseState::pending`] tells a view at any later `now` what the fold would raise, so
+//! live, replayed and restarted evaluations agree.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use jiancha_calendar::{Calendar, Due, LAST_DATE};
+use jiancha_events::{Channel, EventData, ItemDefined, WarningThreshold};
+
+use crate::instant::{end_of, start_of, Millis};
+use crate::rules::{AlertConfig, Rule, LAWFUL_SUSPENSIONS};
+
+/// Where a case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// Submitted, not yet accepted or refused.
+    Submitted,
+    /// Accepted, the clock running.
+    Running,
+    /// Accepted, the clock paused.
+    Suspended,
+    /// Concluded (办结).
+    Concluded,
+    /// Withdrawn by the applicant.
+    Withdrawn,
+    /// Refused at intake (不予受理).
+    Rejected,
+}
+
+impl Status {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Submitted => "submitted",
+            Status::Running => "running",
+            Status::Suspended => "suspended",
+            Status::Concluded => "concluded",
+            Status::Withdrawn => "withdrawn",
+            Status::Rejected => "rejected",
+        }
+    }
+
+    /// Whether the case is still open (submitted, running or suspended).
+    pub fn is_open(self) -> bool {
+        matches!(self, Status::Submitted | Status::Running | Status::Suspended)
+    }
+}
+
+/// An alert on a case. Its id is `<case>/<rule code>/<n>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    /// The rule.
+    pub rule: Rule,
+    /// 1 for the case's first alert of this rule, 2 for the next, …
+    pub n: u16,
+    /// When it was raised: the event's instant, or the threshold instant for time rules.
+    pub raised_at: Millis,
+    /// When it closed, if it has.
+    pub closed_at: Option<Millis>,
+    /// The event that raised it, or for a time rule the event whose state set the threshold.
+    pub raised_by: u64,
+    /// The event that closed it.
+    pub closed_by: Option<u64>,
+    /// The accountable org when it was raised.
+    pub org: Arc<str>,
+    /// Whether a `CardIssued` recorded its delivery.
+    pub delivered: bool,
+    /// Whether the org acknowledged it.
+    pub acknowledged: bool,
+}
+
+/// The facts of an acceptance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acceptance {
+    /// When.
+    pub at: Millis,
+    /// Its business date.
+    pub on: NaiveDate,
+    /// Its position.
+    pub position: u64,
+    /// The accepting org.
+    pub org: Arc<str>,
+}
+
+/// What a case's events established.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseState {
+    /// The item code applied for.
+    pub item: Arc<str>,
+    /// The item's definition: current at submission, then the one in force at acceptance.
+    pub def: Option<Arc<ItemDefined>>,
+    /// How it arrived.
+    pub channel: Channel,
+    /// Where it stands.
+    pub status: Status,
+    /// The org of the submission.
+    pub submitted_org: Arc<str>,
+    /// When it was submitted.
+    pub submitted_at: Millis,
+    /// The submission's business date.
+    pub submitted_on: NaiveDate,
+    /// The date of the first answer (correction request, acceptance or refusal).
+    pub first_answer_on: Option<NaiveDate>,
+    /// Correction requests so far.
+    pub corrections: u16,
+    /// The acceptance, once accepted.
+    pub accepted: Option<Acceptance>,
+    /// The last transfer's target.
+    pub transferred_to: Option<Arc<str>>,
+    /// Promised and statutory limits before extensions.
+    pub limits: Option<(u32, u32)>,
+    /// Working days added by extensions.
+    pub extension_days: u32,
+    /// Extensions so far.
+    pub extensions: u16,
+    /// Suspensions: the suspension date and, once resumed, the resumption date.
+    pub suspensions: Vec<(NaiveDate, Option<NaiveDate>)>,
+    /// Materials handed in before acceptance (dropped once accepted).
+    pub materials: Vec<String>,
+    /// Steps completed, in order (dropped once checked).
+    pub steps: Vec<String>,
+    /// Whether the steps were checked (at the decision or conclusion).
+    pub steps_checked: bool,
+    /// Whether a decision was recorded.
+    pub decided: bool,
+    /// The conclusion: instant, business date, position.
+    pub concluded: Option<(Millis, NaiveDate, u64)>,
+    /// The business date of the latest action.
+    pub last_action_on: NaiveDate,
+    /// The latest instant the case has been advanced to.
+    pub cursor: Millis,
+    /// The latest position applied to the case.
+    pub last_position: u64,
+    /// Whether the case was exempted from the assessment.
+    pub exempted: bool,
+    /// Every alert raised on the case, in order.
+    pub alerts: Vec<Alert>,
+}
+
+/// What the fold of one case needs besides the event.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    /// The calendar of the case's org.
+    pub calendar: &'a Calendar,
+    /// The thresholds.
+    pub config: &'a AlertConfig,
+}
+
+/// One case event as the case fold sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Step<'a> {
+    /// The event's position.
+    pub position: u64,
+    /// Its instant (business time).
+    pub at: Millis,
+    /// Its business date.
+    pub on: NaiveDate,
+    /// The acting org.
+    pub org: &'a Arc<str>,
+    /// The payload.
+    pub data: &'a EventData,
+}
+
+impl CaseState {
+    /// A case from its `Submitted` event.
+    pub fn submitted(
+        step: &Step<'_>,
+        item: Arc<str>,
+        def: Option<Arc<ItemDefined>>,
+        channel: Channel,
+        materials: &[String],
+    ) -> Self {
+        CaseState {
+            item,
+            def,
+            channel,
+            status: Status::Submitted,
+            submitted_org: step.org.clone(),
+            submitted_at: step.at,
+            submitted_on: step.on,
+            first_answer_on: None,
+            corrections: 0,
+            accepted: None,
+            transferred_to: None,
+            limits: None,
+            extension_days: 0,
+            extensions: 0,
+            suspensions: Vec::new(),
+            materials: materials.to_vec(),
+            steps: Vec::new(),
+            steps_checked: false,
+            decided: false,
+            concluded: None,
+            last_action_on: step.on,
+            cursor: step.at,
+            last_position: step.position,
+            exempted: false,
+            alerts: Vec::new(),
+        }
+    }
+
+    /// The org accountable for the case now: the last transfer's target, else the accepting
+    /// org, else the submitting one.
+    pub fn org(&self) -> &Arc<str> {
+        if let Some(to) = &self.transferred_to {
+            return to;
+        }
+        match &self.accepted {
+            Some(a) => &a.org,
+            None => &self.submitted_org,
+        }
+    }
+
+    /// The day the clock starts: the acceptance date, or the submission date when the first
+    /// answer came more than `answer_days` working days after it (Art. 32, deemed accepted).
+    pub fn clock_start_on(&self, ctx: &Ctx<'_>) -> Option<NaiveDate> {
+        let accepted = self.accepted.as_ref()?;
+        Some(if self.deemed_accepted(ctx) { self.submitted_on } else { accepted.on })
+    }
+
+    /// Whether the case counts as accepted on its submission date (Art. 32).
+    pub fn deemed_accepted(&self, ctx: &Ctx<'_>) -> bool {
+        let Some(answer) = self.first_answer_on else { return false };
+        ctx.calendar
+            .working_days_between(self.submitted_on, answer)
+            .is_ok_and(|c| c.days > ctx.config.answer_days)
+    }
+
+    /// Promised and statutory limits, extensions included.
+    pub fn limits_days(&self) -> Option<(u32, u32)> {
+        let (p, s) = self.limits?;
+        Some((p.saturating_add(self.extension_days), s.saturating_add(self.extension_days)))
+    }
+
+    /// The days not counted: after each suspension date up to and including its resumption.
+    /// A suspension still open counts as running to the calendar's end, so a due date that
+    /// falls before it stays known and one after it is open.
+    fn skipped(&self) -> Vec<(NaiveDate, NaiveDate)> {
+        let mut out = Vec::with_capacity(self.suspensions.len());
+        for (from, to) in &self.suspensions {
+            let Some(first) = from.succ_opt() else { continue };
+            let last = to.unwrap_or(LAST_DATE);
+            if first <= last {
+                out.push((first, last));
+            }
+        }
+        out
+    }
+
+    /// The due date of a limit of `days`: `None` before acceptance, while it depends on an
+    /// open suspension, or beyond the calendar.
+    pub fn due(&self, ctx: &Ctx<'_>, days: u32) -> Option<Due> {
+        let start = self.clock_start_on(ctx)?;
+        ctx.calendar.add_working_days_skipping(start, days, &self.skipped()).ok()
+    }
+
+    /// Promised and statutory due dates.
+    pub fn dues(&self, ctx: &Ctx<'_>) -> (Option<Due>, Option<Due>) {
+        match self.limits_days() {
+            Some((p, s)) => (self.due(ctx, p), self.due(ctx, s)),
+            None => (None, None),
+        }
+    }
+
+    /// Working days used by `on` (the day itself counted), suspensions excluded; with the
+    /// conclusion date as the end once concluded.
+    pub fn used_days(&self, ctx: &Ctx<'_>, on: NaiveDate) -> Option<u32> {
+        let start = self.clock_start_on(ctx)?;
+        let end = self.concluded.map_or(on, |(_, d, _)| d.min(on));
+        let skipped: Vec<_> = self.skipped().into_iter().map(|(a, b)| (a, b.min(end.max(a)))).collect();
+        ctx.calendar.working_days_between_skipping(start, end, &skipped).ok().map(|c| c.days)
+    }
+
+    /// The instants at which the time-driven rules fire for the state as it is, with the
+    /// running-since instant as the earliest.
+    pub fn thresholds(&self, ctx: &Ctx<'_>) -> Vec<(Rule, Millis)> {
+        let mut out = Vec::new();
+        if self.exempted {
+            return out;
+        }
+        if self.status == Status::Submitted && self.first_answer_on.is_none() {
+            if let Ok(d) = ctx.calendar.add_working_days(self.submitted_on, ctx.config.answer_days) {
+                out.push((Rule::CorrectionLate, end_of(d.date)));
+            }
+        }
+        let (Some(acc), Some((p, _))) = (&self.accepted, self.limits_days()) else { return out };
+        if !matches!(self.status, Status::Running | Status::Suspended) {
+            return out;
+        }
+        let since = acc.at;
+        let warning = self.def.as_ref().and_then(|d| d.warning).unwrap_or(ctx.config.warning);
+        let warn_used = match warning {
+            WarningThreshold::DaysLeft(k) => p.saturating_sub(k),
+            WarningThreshold::ShareUsedPercent(pct) => (u64::from(p) * u64::from(pct)).div_ceil(100).min(u64::from(p)) as u32,
+        };
+        if let Some(d) = self.due(ctx, warn_used) {
+            let at = if warn_used == 0 { since } else { start_of(d.date) };
+            out.push((Rule::PromisedWarning, at.max(since)));
+        }
+        let (promised, statutory) = self.dues(ctx);
+        if let Some(d) = promised {
+            out.push((Rule::PromisedOverdue, end_of(d.date).max(since)));
+        }
+        if let Some(d) = statutory {
+            out.push((Rule::StatutoryOverdue, end_of(d.date).max(since)));
+        }
+        if self.status == Status::Running {
+            if let Ok(d) = ctx.calendar.add_working_days(self.last_action_on, ctx.config.stall_days) {
+                out.push((Rule::Stalled, end_of(d.date).max(since)));
+            }
+        }
+        out
+    }
+
+    fn open_alert(&self, rule: Rule) -> Option<usize> {
+        self.alerts.iter().rposition(|a| a.rule == rule && a.closed_at.is_none())
+    }
+
+    fn count(&self, rule: Rule) -> u16 {
+        self.alerts.iter().filter(|a| a.rule == rule).count() as u16
+    }
+
+    /// The alerts the clock raises between the case's cursor and `t`, in order, numbered as
+    /// the fold would number them.
+    pub fn pending(&self, ctx: &Ctx<'_>, t: Millis) -> Vec<Alert> {
+        let mut out: Vec<Alert> = Vec::new();
+        for (rule, at) in self.thresholds(ctx) {
+            if at > t {
+                continue;
+            }
+            let raised = if rule.closes_with_condition() {
+                self.open_alert(rule).is_some()
+            } else {
+                self.count(rule) > 0
+            };
+            if !raised {
+                out.push(self.alert(rule, at, self.last_position));
+            }
+        }
+        out.sort_by_key(|a| (a.raised_at, a.rule));
+        out
+    }
+
+    fn alert(&self, rule: Rule, at: Millis, by: u64) -> Alert {
+        Alert {
+            rule,
+            n: self.count(rule) + 1,
+            raised_at: at,
+            closed_at: None,
+            raised_by: by,
+            closed_by: None,
+            org: self.org().clone(),
+            delivered: false,
+            acknowledged: false,
+        }
+    }
+
+    /// Raises what the clock raised up to `t` and moves the cursor there.
+    pub fn advance(&mut self, ctx: &Ctx<'_>, t: Millis) {
+        let pending = self.pending(ctx, t);
+        self.alerts.extend(pending);
+        self.cursor = self.cursor.max(t);
+    }
+
+    /// Raises an event-driven alert at the step.
+    fn raise(&mut self, rule: Rule, step: &Step<'_>) {
+        let alert = self.alert(rule, step.at, step.position);
+        self.alerts.push(alert);
+    }
+
+    /// Closes every open condition alert whose condition no longer holds at the cursor.
+    pub fn close_ended(&mut self, ctx: &Ctx<'_>, position: u64) {
+        let t = self.cursor;
+        let live: Vec<Rule> =
+            self.thresholds(ctx).into_iter().filter(|(_, at)| *at <= t).map(|(r, _)| r).collect();
+        for a in &mut self.alerts {
+            if a.closed_at.is_none() && a.rule.closes_with_condition() && !live.contains(&a.rule) {
+                a.closed_at = Some(t);
+                a.closed_by = Some(position);
+            }
+        }
+    }
+
+    /// Closes every open alert (an exemption).
+    pub fn close_all(&mut self, position: u64) {
+        let t = self.cursor;
+        for a in self.alerts.iter_mut().filter(|a| a.closed_at.is_none()) {
+            a.closed_at = Some(t);
+            a.closed_by = Some(position);
+        }
+    }
+
+    /// Closes one violation alert by its rule and number (a correction reported back).
+    pub fn close_corrected(&mut self, rule: Rule, n: u16, position: u64) {
+        let t = self.cursor;
+        if let Some(a) = self.alerts.iter_mut().find(|a| a.rule == rule && a.n == n) {
+            if a.closed_at.is_none() && !rule.closes_with_condition() {
+                a.closed_at = Some(t);
+                a.closed_by = Some(position);
+            }
+        }
+    }
+
+    /// Applies one case event (after [`CaseState::advance`] to its instant).
+    pub fn apply(&mut self, ctx: &Ctx<'_>, step: &Step<'_>, current: Option<&Arc<ItemDefined>>) {
+        let before_due = self.dues(ctx).0;
+        match step.data {
+            EventData::CorrectionRequested(_) => {
+                self.answer(step);
+                self.corrections += 1;
+                if self.corrections == 2 {
+                    self.raise(Rule::CorrectionRepeated, step);
+                }
+            }
+            EventData::MaterialsSupplemented(m) => self.materials.extend(m.materials.iter().cloned()),
+            EventData::Accepted(a) if self.status == Status::Submitted => {
+                self.answer(step);
+                self.def = current.cloned().or(self.def.take());
+                let item = self.def.as_deref();
+                let promised = a.promised_days.or(item.map(|d| d.promised_days));
+                let statutory = a.statutory_days.or(item.map(|d| d.statutory_days));
+                self.limits = promised.zip(statutory.or(promised));
+                self.accepted = Some(Acceptance { at: step.at, on: step.on, position: step.position, org: step.org.clone() });
+                self.status = Status::Running;
+                if self.materials_missing() {
+                    self.raise(Rule::MaterialsIncomplete, step);
+                }
+                self.materials = Vec::new();
+            }
+            EventData::RejectedAtIntake(_) if self.status == Status::Submitted => {
+                self.answer(step);
+                self.status = Status::Rejected;
+            }
+            EventData::Transferred(t) => self.transferred_to = Some(Arc::from(t.to_org.as_str())),
+            EventData::StepCompleted(s) => self.steps.push(s.step.clone()),
+            EventData::Suspended(s) => self.suspend(step, &s.reason, s.notice.as_deref()),
+            EventData::Resumed(_) if self.status == Status::Suspended => {
+                if let Some(last) = self.suspensions.last_mut() {
+                    last.1 = Some(step.on.max(last.0));
+                }
+                self.status = Status::Running;
+            }
+            EventData::Extended(e) => {
+                let late = before_due.is_some_and(|d| step.on > d.date);
+                if self.extensions > 0 || e.days > ctx.config.extension_days_max || late {
+                    self.raise(Rule::ExtensionExcessive, step);
+                }
+                self.extensions += 1;
+                self.extension_days = self.extension_days.saturating_add(e.days);
+            }
+            EventData::FeeCharged(f) => {
+                if self.def.as_ref().is_some_and(|d| d.fee_cents != f.amount_cents) {
+                    self.raise(Rule::FeeMismatch, step);
+                }
+            }
+            EventData::Decided(_) => {
+                self.check_steps(step);
+                self.decided = true;
+            }
+            EventData::Concluded(_) if self.status.is_open() => self.conclude(step),
+            EventData::Withdrawn(_) if self.status.is_open() => self.status = Status::Withdrawn,
+            EventData::Rated(r) if r.score <= 2 => self.raise(Rule::RatingBad, step),
+            _ => {}
+        }
+        self.last_action_on = self.last_action_on.max(step.on);
+        self.last_position = step.position;
+        self.close_ended(ctx, step.position);
+    }
+
+    fn answer(&mut self, step: &Step<'_>) {
+        self.first_answer_on.get_or_insert(step.on);
+    }
+
+    fn materials_missing(&self) -> bool {
+        self.def.as_ref().is_some_and(|d| {
+            d.required_materials.iter().any(|m| !self.materials.iter().any(|h| h == m))
+        })
+    }
+
+    fn suspend(&mut self, step: &Step<'_>, reason: &str, notice: Option<&str>) {
+        let lawful = LAWFUL_SUSPENSIONS.contains(&reason)
+            && notice.is_some_and(|n| !n.trim().is_empty());
+        if !lawful {
+            self.raise(Rule::SuspensionUnlawful, step);
+        }
+        if self.status == Status::Running {
+            self.suspensions.push((step.on, None));
+            self.status = Status::Suspended;
+        }
+    }
+
+    fn check_steps(&mut self, step: &Step<'_>) {
+        if self.steps_checked {
+            return;
+        }
+        self.steps_checked = true;
+        let Some(def) = self.def.clone() else { return };
+        let mut done: Vec<&str> = Vec::new();
+        for s in &self.steps {
+            if def.steps.iter().any(|d| d == s) && !done.contains(&s.as_str()) {
+                done.push(s);
+            }
+        }
+        if !done.iter().copied().eq(def.steps.iter().map(String::as_str)) {
+            self.raise(Rule::StepSkipped, step);
+        }
+        self.steps = Vec::new();
+    }
+
+    fn conclude(&mut self, step: &Step<'_>) {
+        if self.accepted.is_some() && !self.decided {
+            self.raise(Rule::NoDecision, step);
+        }
+        if self.accepted.is_some() {
+            self.check_steps(step);
+        }
+        if let Some(last) = self.suspensions.last_mut() {
+            if last.1.is_none() {
+                last.1 = Some(step.on.max(last.0));
+            }
+        }
+        self.concluded = Some((step.at, step.on, step.position));
+        self.status = Status::Concluded;
+    }
+}

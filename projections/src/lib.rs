@@ -1,0 +1,310 @@
+//! Pure folds over the jiancha log: the item catalog, the calendars in force, each case's
+//! deadline state and its alerts. [`Projections::apply`] takes stored events in position order;
+//! the views ([`Projections::case_view`], [`Projections::alerts`]) evaluate them at an explicit
+//! instant.
+//!
+//! Nothing here does I/O, reads a clock or panics on an event already in the log: live
+//! processing, replay and tests run this same code.
+
+pub mod calendars;
+pub mod case;
+pub mod catalog;
+pub mod instant;
+pub mod rules;
+pub mod view;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use jiancha_events::{EventData, StoredEvent, StreamKind};
+
+pub use calendars::Calendars;
+pub use case::{Alert, CaseState, Ctx, Status};
+pub use catalog::Catalog;
+pub use instant::Millis;
+pub use rules::{AlertConfig, Rule, RULES};
+pub use view::{AlertView, CaseView};
+
+/// The state of every projection, folded up to [`Projections::position`].
+#[derive(Debug, Clone, Default)]
+pub struct Projections {
+    /// The item catalog.
+    pub catalog: Catalog,
+    /// The calendars in force.
+    pub calendars: Calendars,
+    /// The thresholds.
+    pub config: AlertConfig,
+    cases: HashMap<String, CaseState>,
+    orgs: HashMap<String, Arc<str>>,
+    position: u64,
+}
+
+/// What applying an event changed, for followers that publish alerts as they happen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// The case the event concerned, if any.
+    pub case: Option<String>,
+    /// Alerts raised (by the clock up to the event, or by the event), as (case, alert).
+    pub raised: Vec<Alert>,
+    /// Alerts the event closed.
+    pub closed: Vec<Alert>,
+}
+
+impl Projections {
+    /// Empty projections with the given thresholds.
+    pub fn new(config: AlertConfig) -> Self {
+        Projections { config, ..Projections::default() }
+    }
+
+    /// The last position folded in.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// How many cases are known.
+    pub fn case_count(&self) -> usize {
+        self.cases.len()
+    }
+
+    /// A case's state.
+    pub fn case(&self, stream: &str) -> Option<&CaseState> {
+        self.cases.get(stream)
+    }
+
+    /// Every case, sorted by stream name.
+    pub fn cases_sorted(&self) -> Vec<(&String, &CaseState)> {
+        let mut v: Vec<_> = self.cases.iter().collect();
+        v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        v
+    }
+
+    /// Every case, in no particular order (for folds that sort their own output).
+    pub fn cases(&self) -> impl Iterator<Item = (&String, &CaseState)> {
+        self.cases.iter()
+    }
+
+    fn intern(&mut self, org: &str) -> Arc<str> {
+        if let Some(a) = self.orgs.get(org) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(org);
+        self.orgs.insert(org.to_owned(), a.clone());
+        a
+    }
+
+    /// Folds one stored event in. Events must come in position order; an event at or before
+    /// the current position is ignored (a replayed page), so applying is idempotent.
+    pub fn apply(&mut self, event: &StoredEvent) -> Applied {
+        if event.position <= self.position && self.position > 0 {
+            return Applied::default();
+        }
+        self.position = event.position;
+        match &event.data {
+            EventData::ItemDefined(item) => {
+                self.catalog.define(event.position, item);
+                Applied::default()
+            }
+            EventData::CalendarAmended(a) => {
+                self.calendars.amend(a);
+                Applied::default()
+            }
+            data => match data.stream_kind() {
+                StreamKind::Case => self.apply_case(event),
+                StreamKind::Supervision => self.apply_supervision(event),
+                _ => Applied::default(),
+            },
+        }
+    }
+
+    fn apply_case(&mut self, event: &StoredEvent) -> Applied {
+        let org = self.intern(&event.org);
+        let at = instant::millis(&event.occurred_at);
+        let on = instant::china_date(&event.occurred_at);
+        let step = case::Step { position: event.position, at, on, org: &org, data: &event.data };
+        if !self.cases.contains_key(&event.stream) {
+            let EventData::Submitted(s) = &event.data else { return Applied::default() };
+            let def = self.catalog.current(&s.item).map(|d| d.item.clone());
+            let state = CaseState::submitted(&step, Arc::from(s.item.as_str()), def, s.channel, &s.materials);
+            self.cases.insert(event.stream.clone(), state);
+            return Applied { case: Some(event.stream.clone()), ..Applied::default() };
+        }
+        let current = match &event.data {
+            EventData::Accepted(_) => self.cases.get(&event.stream).and_then(|c| self.catalog.current(&c.item)).map(|d| d.item.clone()),
+            _ => None,
+        };
+        let calendar = self.calendar_for_case(&event.stream);
+        let config = self.config.clone();
+        let Some(case) = self.cases.get_mut(&event.stream) else { return Applied::default() };
+        let ctx = Ctx { calendar: &calendar, config: &config };
+        let before = case.alerts.len();
+        case.advance(&ctx, at);
+        case.apply(&ctx, &step, current.as_ref());
+        diff(&event.stream, before, &case.alerts, event.position)
+    }
+
+    fn apply_supervision(&mut self, event: &StoredEvent) -> Applied {
+        let (case_stream, action) = match &event.data {
+            EventData::CardIssued(c) => (c.case.clone(), Supervise::Delivered(c.rule.clone(), instant::millis(&c.due))),
+            EventData::AlertAcknowledged(a) => match parse_alert_id(&a.alert) {
+                Some((case, rule, n)) => (case, Supervise::Acknowledged(rule, n)),
+                None => return Applied::default(),
+            },
+            EventData::CorrectionCompleted(c) => match parse_alert_id(&c.alert) {
+                Some((_, rule, n)) => (c.case.clone(), Supervise::Corrected(rule, n)),
+                None => return Applied::default(),
+            },
+            EventData::Exempted(e) => (e.case.clone(), Supervise::Exempted),
+            _ => return Applied::default(),
+        };
+        let calendar = self.calendar_for_case(&case_stream);
+        let config = self.config.clone();
+        let Some(case) = self.cases.get_mut(&case_stream) else { return Applied::default() };
+        let ctx = Ctx { calendar: &calendar, config: &config };
+        let before = case.alerts.len();
+        case.advance(&ctx, instant::millis(&event.occurred_at));
+        match action {
+            Supervise::Delivered(rule, due) => {
+                let found = case.alerts.iter_mut().rev().find(|a| a.rule.code() == rule && a.raised_at == due);
+                let found = match found {
+                    Some(a) => Some(a),
+                    None => case.alerts.iter_mut().rev().find(|a| a.rule.code() == rule),
+                };
+                if let Some(a) = found {
+                    a.delivered = true;
+                }
+            }
+            Supervise::Acknowledged(rule, n) => {
+                if let Some(a) = case.alerts.iter_mut().find(|a| a.rule == rule && a.n == n) {
+                    a.acknowledged = true;
+                }
+            }
+            Supervise::Corrected(rule, n) => case.close_corrected(rule, n, event.position),
+            Supervise::Exempted => {
+                case.exempted = true;
+                case.close_all(event.position);
+            }
+        }
+        let mut applied = diff(&case_stream, before, &case.alerts, event.position);
+        applied.case = Some(case_stream);
+        applied
+    }
+
+    /// The calendar of a case's accountable org.
+    fn calendar_for_case(&mut self, stream: &str) -> jiancha_calendar::Calendar {
+        let org = self.cases.get(stream).map(|c| c.org().clone());
+        match org {
+            Some(org) => self.calendars.for_org(&org),
+            None => self.calendars.for_org(jiancha_calendar::NATIONAL),
+        }
+    }
+
+    /// The calendar that applies to a case, for read-only views.
+    pub fn calendar_of(&self, case: &CaseState) -> jiancha_calendar::Calendar {
+        self.calendars.peek(case.org())
+    }
+
+    /// The alerts of every case at `now` (raised so far, and raised by the clock by `now`),
+    /// sorted by raising instant, then case, then rule.
+    pub fn alerts(&self, now: Millis) -> Vec<AlertView> {
+        let mut out = Vec::new();
+        for (stream, case) in &self.cases {
+            out.extend(self.case_alerts(stream, case, now));
+        }
+        out.sort_by(|a, b| (a.raised_at_ms, &a.case, &a.rule).cmp(&(b.raised_at_ms, &b.case, &b.rule)).then(a.id.cmp(&b.id)));
+        out
+    }
+
+    /// One case's alerts at `now`.
+    pub fn case_alerts(&self, stream: &str, case: &CaseState, now: Millis) -> Vec<AlertView> {
+        let calendar = self.calendar_of(case);
+        let ctx = Ctx { calendar: &calendar, config: &self.config };
+        let pending = if now > case.cursor { case.pending(&ctx, now) } else { Vec::new() };
+        case.alerts
+            .iter()
+            .filter(|a| a.raised_at <= now)
+            .chain(pending.iter())
+            .map(|a| AlertView::new(stream, a, now))
+            .collect()
+    }
+
+    /// The first instant after `after` at which the clock raises an alert on the case (one the
+    /// fold has not raised yet), if any: where a scheduler should wake for this case.
+    pub fn next_threshold(&self, stream: &str, after: Millis) -> Option<Millis> {
+        let case = self.cases.get(stream)?;
+        if !case.status.is_open() {
+            return None;
+        }
+        let calendar = self.calendar_of(case);
+        let ctx = Ctx { calendar: &calendar, config: &self.config };
+        case.pending(&ctx, Millis::MAX).iter().map(|a| a.raised_at).find(|at| *at > after)
+    }
+
+    /// The alerts the clock raises on a case between its last event and `now`, as the fold
+    /// will number them when the next event arrives.
+    pub fn pending_alerts(&self, stream: &str, now: Millis) -> Vec<AlertView> {
+        let Some(case) = self.cases.get(stream) else { return Vec::new() };
+        let calendar = self.calendar_of(case);
+        let ctx = Ctx { calendar: &calendar, config: &self.config };
+        case.pending(&ctx, now).iter().map(|a| AlertView::new(stream, a, now)).collect()
+    }
+
+    /// Open cases, sorted (the ones a scheduler watches).
+    pub fn open_cases(&self) -> Vec<&String> {
+        let mut v: Vec<_> = self.cases.iter().filter(|(_, c)| c.status.is_open()).map(|(s, _)| s).collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// One case's deadline state at `now`.
+    pub fn case_view(&self, stream: &str, now: Millis) -> Option<CaseView> {
+        let case = self.cases.get(stream)?;
+        let calendar = self.calendar_of(case);
+        let ctx = Ctx { calendar: &calendar, config: &self.config };
+        Some(CaseView::new(stream, case, &ctx, now))
+    }
+
+    /// Cases by accountable org path (for reports), sorted.
+    pub fn cases_by_org(&self) -> BTreeMap<Arc<str>, Vec<&String>> {
+        let mut map: BTreeMap<Arc<str>, Vec<&String>> = BTreeMap::new();
+        for (s, c) in &self.cases {
+            map.entry(c.org().clone()).or_default().push(s);
+        }
+        for v in map.values_mut() {
+            v.sort();
+        }
+        map
+    }
+}
+
+enum Supervise {
+    Delivered(String, Millis),
+    Acknowledged(Rule, u16),
+    Corrected(Rule, u16),
+    Exempted,
+}
+
+/// Splits an alert id `<case>/<rule code>/<n>`.
+pub fn parse_alert_id(id: &str) -> Option<(String, Rule, u16)> {
+    let mut parts = id.rsplitn(3, '/');
+    let n = parts.next()?.parse().ok()?;
+    let rule = Rule::from_code(parts.next()?)?;
+    let case = parts.next()?;
+    Some((case.to_owned(), rule, n))
+}
+
+/// The id of an alert on a case.
+pub fn alert_id(case: &str, alert: &Alert) -> String {
+    format!("{case}/{}/{}", alert.rule.code(), alert.n)
+}
+
+/// What one event did to a case's alerts: the ones appended after the first `before`, and
+/// the ones it closed (their `closed_by` is its position).
+fn diff(stream: &str, before: usize, after: &[Alert], position: u64) -> Applied {
+    let mut applied = Applied { case: Some(stream.to_owned()), ..Applied::default() };
+    applied.raised = after.get(before..).unwrap_or_default().to_vec();
+    applied.closed = after.iter().filter(|a| a.closed_by == Some(position)).cloned().collect();
+    applied
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,165 @@
+//! The alert rules: their stable codes, severities, and how each one closes; and the
+//! configurable thresholds behind the time-driven ones.
+
+use jiancha_events::{Severity, WarningThreshold};
+use serde::{Deserialize, Serialize};
+
+/// An alert rule. The codes are a contract with the API and reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    /// Running with little left on the promised limit.
+    PromisedWarning,
+    /// Running past the promised due date.
+    PromisedOverdue,
+    /// Running past the statutory due date.
+    StatutoryOverdue,
+    /// A second correction request (the one-time notice broken).
+    CorrectionRepeated,
+    /// The first answer came more than 5 working days after submission.
+    CorrectionLate,
+    /// Accepted while required materials were missing.
+    MaterialsIncomplete,
+    /// Decided or concluded without the item's steps, or with steps out of order.
+    StepSkipped,
+    /// Concluded without a decision.
+    NoDecision,
+    /// Suspended for a reason outside Art. 45, or without a written notice.
+    SuspensionUnlawful,
+    /// A charge that differs from the item's fee standard.
+    FeeMismatch,
+    /// Extended more than once, by too many days, or after the due date.
+    ExtensionExcessive,
+    /// Running with no action for 5 working days.
+    Stalled,
+    /// Rated 1 or 2 (差评).
+    RatingBad,
+}
+
+/// Every rule, in the order alerts raised at the same instant are listed.
+pub const RULES: [Rule; 13] = [
+    Rule::CorrectionLate,
+    Rule::CorrectionRepeated,
+    Rule::MaterialsIncomplete,
+    Rule::SuspensionUnlawful,
+    Rule::ExtensionExcessive,
+    Rule::FeeMismatch,
+    Rule::StepSkipped,
+    Rule::NoDecision,
+    Rule::PromisedWarning,
+    Rule::PromisedOverdue,
+    Rule::StatutoryOverdue,
+    Rule::Stalled,
+    Rule::RatingBad,
+];
+
+impl Rule {
+    /// The stable rule code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Rule::PromisedWarning => "deadline.promised.warning",
+            Rule::PromisedOverdue => "deadline.promised.overdue",
+            Rule::StatutoryOverdue => "deadline.statutory.overdue",
+            Rule::CorrectionRepeated => "intake.correction.repeated",
+            Rule::CorrectionLate => "intake.correction.late",
+            Rule::MaterialsIncomplete => "intake.materials.incomplete",
+            Rule::StepSkipped => "procedure.step.skipped",
+            Rule::NoDecision => "procedure.no_decision",
+            Rule::SuspensionUnlawful => "suspension.unlawful",
+            Rule::FeeMismatch => "fee.mismatch",
+            Rule::ExtensionExcessive => "extension.excessive",
+            Rule::Stalled => "case.stalled",
+            Rule::RatingBad => "rating.bad",
+        }
+    }
+
+    /// The rule of a code.
+    pub fn from_code(code: &str) -> Option<Rule> {
+        RULES.into_iter().find(|r| r.code() == code)
+    }
+
+    /// The card's colour.
+    pub fn severity(self) -> Severity {
+        match self {
+            Rule::PromisedOverdue
+            | Rule::StatutoryOverdue
+            | Rule::StepSkipped
+            | Rule::NoDecision
+            | Rule::SuspensionUnlawful
+            | Rule::FeeMismatch => Severity::Red,
+            _ => Severity::Yellow,
+        }
+    }
+
+    /// Whether the alert describes a condition that can end by itself (it closes when the
+    /// condition ends: the case concludes, an extension moves the due date, an action ends a
+    /// stall) rather than a violation that stays until corrected (回告) or exempted.
+    pub fn closes_with_condition(self) -> bool {
+        matches!(
+            self,
+            Rule::PromisedWarning | Rule::PromisedOverdue | Rule::StatutoryOverdue | Rule::Stalled
+        )
+    }
+}
+
+/// Art. 45's closed list of periods not counted in the limit.
+pub const LAWFUL_SUSPENSIONS: [&str; 8] = [
+    "hearing",
+    "bidding",
+    "auction",
+    "inspection",
+    "testing",
+    "quarantine",
+    "appraisal",
+    "expert_review",
+];
+
+/// The thresholds of the time-driven and counting rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertConfig {
+    /// When the promised-limit warning fires, unless the item says otherwise.
+    pub warning: WarningThreshold,
+    /// Working days without action before a running case counts as stalled.
+    pub stall_days: u32,
+    /// Working days after submission within which the first answer is due (Art. 32).
+    pub answer_days: u32,
+    /// The most working days one extension may add (Art. 42).
+    pub extension_days_max: u32,
+}
+
+impl Default for AlertConfig {
+    fn default() -> Self {
+        AlertConfig {
+            warning: WarningThreshold::DaysLeft(1),
+            stall_days: 5,
+            answer_days: 5,
+            extension_days_max: 10,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_match_the_design_table() {
+        for r in RULES {
+            assert_eq!(Rule::from_code(r.code()), Some(r));
+        }
+        assert_eq!(Rule::from_code("nope"), None);
+        let red: Vec<&str> =
+            RULES.iter().filter(|r| r.severity() == Severity::Red).map(|r| r.code()).collect();
+        assert_eq!(
+            red,
+            [
+                "suspension.unlawful",
+                "fee.mismatch",
+                "procedure.step.skipped",
+                "procedure.no_decision",
+                "deadline.promised.overdue",
+                "deadline.statutory.overdue"
+            ]
+        );
+    }
+}

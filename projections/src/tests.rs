@@ -1,0 +1,1 @@
+//! Scenario tests for the projections: one per rule, across holiday blocks.

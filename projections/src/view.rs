@@ -1,0 +1,163 @@
+//! The views the CLI and the API print: a case's deadline state and an alert, evaluated at an
+//! instant. Field names are a contract (`jiancha case show --format json`, `jiancha alerts`).
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::case::{Alert, CaseState, Ctx, Status};
+use crate::instant::{date_of, format, Millis};
+
+/// A case's deadline state at an instant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseView {
+    /// The case stream.
+    pub stream: String,
+    /// The item code.
+    pub item: String,
+    /// The accountable org.
+    pub org: String,
+    /// submitted, running, suspended, concluded, withdrawn or rejected.
+    pub status: &'static str,
+    /// The day the clock starts (the acceptance date, or the submission date when deemed
+    /// accepted).
+    pub clock_start_on: Option<NaiveDate>,
+    /// The promised limit, extensions included.
+    pub promised_limit_days: Option<u32>,
+    /// The statutory limit, extensions included.
+    pub statutory_limit_days: Option<u32>,
+    /// The promised due date (null while suspended).
+    pub promised_due_on: Option<NaiveDate>,
+    /// The statutory due date (null while suspended).
+    pub statutory_due_on: Option<NaiveDate>,
+    /// Whether a due date relied on days no notice has settled yet.
+    pub provisional: bool,
+    /// Working days used by the evaluation date (or the conclusion date).
+    pub used_days: Option<u32>,
+    /// Working days left on the promised limit (negative when overdue).
+    pub remaining_days: Option<i64>,
+    /// The conclusion date.
+    pub concluded_on: Option<NaiveDate>,
+    /// Concluded on or before the promised due date.
+    pub on_time: Option<bool>,
+    /// Concluded on or before the statutory due date.
+    pub statutory_on_time: Option<bool>,
+    /// Concluded before the promised due date.
+    pub early: Option<bool>,
+    /// The submission date.
+    pub submitted_on: NaiveDate,
+    /// The acceptance date.
+    pub accepted_on: Option<NaiveDate>,
+    /// Accepted on the submission date by law (Art. 32): the first answer came late.
+    pub deemed_accepted: bool,
+    /// How the case arrived.
+    pub channel: &'static str,
+    /// Extensions granted.
+    pub extensions: u16,
+    /// Whether the case was exempted from the assessment.
+    pub exempted: bool,
+    /// The instant of evaluation.
+    pub now: String,
+}
+
+impl CaseView {
+    /// Evaluates a case at `now`.
+    pub fn new(stream: &str, case: &CaseState, ctx: &Ctx<'_>, now: Millis) -> Self {
+        let today = date_of(now);
+        let (promised, statutory) = case.dues(ctx);
+        let suspended = case.status == Status::Suspended;
+        let limits = case.limits_days();
+        let used = case.used_days(ctx, today);
+        let concluded_on = case.concluded.map(|(_, d, _)| d);
+        let outcome = |due: Option<jiancha_calendar::Due>, strict: bool| {
+            let (c, d) = (concluded_on?, due?.date);
+            Some(if strict { c < d } else { c <= d })
+        };
+        let provisional = promised.is_some_and(|d| d.provisional) || statutory.is_some_and(|d| d.provisional);
+        CaseView {
+            stream: stream.to_owned(),
+            item: case.item.to_string(),
+            org: case.org().to_string(),
+            status: case.status.as_str(),
+            clock_start_on: case.clock_start_on(ctx),
+            promised_limit_days: limits.map(|l| l.0),
+            statutory_limit_days: limits.map(|l| l.1),
+            promised_due_on: promised.filter(|_| !suspended).map(|d| d.date),
+            statutory_due_on: statutory.filter(|_| !suspended).map(|d| d.date),
+            provisional,
+            used_days: used,
+            remaining_days: limits.zip(used).map(|((p, _), u)| i64::from(p) - i64::from(u)),
+            concluded_on,
+            on_time: outcome(promised, false),
+            statutory_on_time: outcome(statutory, false),
+            early: outcome(promised, true),
+            submitted_on: case.submitted_on,
+            accepted_on: case.accepted.as_ref().map(|a| a.on),
+            deemed_accepted: case.accepted.is_some() && case.deemed_accepted(ctx),
+            channel: case.channel.as_str(),
+            extensions: case.extensions,
+            exempted: case.exempted,
+            now: format(now),
+        }
+    }
+}
+
+/// An alert at an instant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertView {
+    /// `<case>/<rule>/<n>`: stable across replays and restarts.
+    pub id: String,
+    /// The case stream.
+    pub case: String,
+    /// The rule code.
+    pub rule: &'static str,
+    /// yellow or red.
+    pub severity: &'static str,
+    /// When it was raised (the threshold instant for time rules).
+    pub raised_at: String,
+    /// When it closed, or null while open at the instant of evaluation.
+    pub closed_at: Option<String>,
+    /// The accountable org when it was raised.
+    pub org: String,
+    /// The position of the event that raised it (for a time rule: whose state set the
+    /// threshold).
+    pub raised_by: u64,
+    /// The position of the event that closed it.
+    pub closed_by: Option<u64>,
+    /// Whether a card for it was recorded (`CardIssued`).
+    pub delivered: bool,
+    /// Whether the org acknowledged it.
+    pub acknowledged: bool,
+    #[serde(skip)]
+    pub(crate) raised_at_ms: Millis,
+}
+
+impl AlertView {
+    /// An alert as seen at `now`: a closing after `now` is not yet visible.
+    pub fn new(case: &str, a: &Alert, now: Millis) -> Self {
+        let closed = a.closed_at.filter(|c| *c <= now);
+        AlertView {
+            id: crate::alert_id(case, a),
+            case: case.to_owned(),
+            rule: a.rule.code(),
+            severity: a.rule.severity().as_str(),
+            raised_at: format(a.raised_at),
+            closed_at: closed.map(format),
+            org: a.org.to_string(),
+            raised_by: a.raised_by,
+            closed_by: closed.and(a.closed_by),
+            delivered: a.delivered,
+            acknowledged: a.acknowledged,
+            raised_at_ms: a.raised_at,
+        }
+    }
+
+    /// The instant it was raised.
+    pub fn raised_at_millis(&self) -> Millis {
+        self.raised_at_ms
+    }
+
+    /// Whether it is open at the instant of evaluation.
+    pub fn is_open(&self) -> bool {
+        self.closed_at.is_none()
+    }
+}
