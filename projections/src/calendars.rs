@@ -18,7 +18,11 @@ pub struct Calendars {
 
 impl Default for Calendars {
     fn default() -> Self {
-        Calendars { amendments: Vec::new(), built: HashMap::new(), national: Calendar::national() }
+        Calendars {
+            amendments: Vec::new(),
+            built: HashMap::new(),
+            national: Calendar::national(),
+        }
     }
 }
 
@@ -40,7 +44,8 @@ impl Calendars {
         });
         self.built.clear();
         self.national = Calendar::for_jurisdiction(NATIONAL, &self.amendments);
-        self.built.insert(NATIONAL.to_owned(), self.national.clone());
+        self.built
+            .insert(NATIONAL.to_owned(), self.national.clone());
     }
 
     /// How many amendments have been recorded.

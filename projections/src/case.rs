@@ -49,7 +49,10 @@ impl Status {
 
     /// Whether the case is still open (submitted, running or suspended).
     pub fn is_open(self) -> bool {
-        matches!(self, Status::Submitted | Status::Running | Status::Suspended)
+        matches!(
+            self,
+            Status::Submitted | Status::Running | Status::Suspended
+        )
     }
 }
 
@@ -132,6 +135,8 @@ pub struct CaseState {
     pub decided: bool,
     /// The conclusion: instant, business date, position.
     pub concluded: Option<(Millis, NaiveDate, u64)>,
+    /// The business date the case left the clock without a conclusion (withdrawn).
+    pub ended_on: Option<NaiveDate>,
     /// The business date of the latest action.
     pub last_action_on: NaiveDate,
     /// The latest instant the case has been advanced to.
@@ -198,6 +203,7 @@ impl CaseState {
             steps_checked: false,
             decided: false,
             concluded: None,
+            ended_on: None,
             last_action_on: step.on,
             cursor: step.at,
             last_position: step.position,
@@ -222,12 +228,18 @@ impl CaseState {
     /// answer came more than `answer_days` working days after it (Art. 32, deemed accepted).
     pub fn clock_start_on(&self, ctx: &Ctx<'_>) -> Option<NaiveDate> {
         let accepted = self.accepted.as_ref()?;
-        Some(if self.deemed_accepted(ctx) { self.submitted_on } else { accepted.on })
+        Some(if self.deemed_accepted(ctx) {
+            self.submitted_on
+        } else {
+            accepted.on
+        })
     }
 
     /// Whether the case counts as accepted on its submission date (Art. 32).
     pub fn deemed_accepted(&self, ctx: &Ctx<'_>) -> bool {
-        let Some(answer) = self.first_answer_on else { return false };
+        let Some(answer) = self.first_answer_on else {
+            return false;
+        };
         ctx.calendar
             .working_days_between(self.submitted_on, answer)
             .is_ok_and(|c| c.days > ctx.config.answer_days)
@@ -236,7 +248,10 @@ impl CaseState {
     /// Promised and statutory limits, extensions included.
     pub fn limits_days(&self) -> Option<(u32, u32)> {
         let (p, s) = self.limits?;
-        Some((p.saturating_add(self.extension_days), s.saturating_add(self.extension_days)))
+        Some((
+            p.saturating_add(self.extension_days),
+            s.saturating_add(self.extension_days),
+        ))
     }
 
     /// The days not counted: after each suspension date up to and including its resumption.
@@ -245,7 +260,9 @@ impl CaseState {
     fn skipped(&self) -> Vec<(NaiveDate, NaiveDate)> {
         let mut out = Vec::with_capacity(self.suspensions.len());
         for (from, to) in &self.suspensions {
-            let Some(first) = from.succ_opt() else { continue };
+            let Some(first) = from.succ_opt() else {
+                continue;
+            };
             let last = to.unwrap_or(LAST_DATE);
             if first <= last {
                 out.push((first, last));
@@ -258,7 +275,9 @@ impl CaseState {
     /// open suspension, or beyond the calendar.
     pub fn due(&self, ctx: &Ctx<'_>, days: u32) -> Option<Due> {
         let start = self.clock_start_on(ctx)?;
-        ctx.calendar.add_working_days_skipping(start, days, &self.skipped()).ok()
+        ctx.calendar
+            .add_working_days_skipping(start, days, &self.skipped())
+            .ok()
     }
 
     /// Promised and statutory due dates.
@@ -270,12 +289,23 @@ impl CaseState {
     }
 
     /// Working days used by `on` (the day itself counted), suspensions excluded; with the
-    /// conclusion date as the end once concluded.
+    /// conclusion (or withdrawal) date as the end once the case left the clock.
     pub fn used_days(&self, ctx: &Ctx<'_>, on: NaiveDate) -> Option<u32> {
         let start = self.clock_start_on(ctx)?;
-        let end = self.concluded.map_or(on, |(_, d, _)| d.min(on));
-        let skipped: Vec<_> = self.skipped().into_iter().map(|(a, b)| (a, b.min(end.max(a)))).collect();
-        ctx.calendar.working_days_between_skipping(start, end, &skipped).ok().map(|c| c.days)
+        let end = self
+            .concluded
+            .map(|(_, d, _)| d)
+            .or(self.ended_on)
+            .map_or(on, |d| d.min(on));
+        let skipped: Vec<_> = self
+            .skipped()
+            .into_iter()
+            .map(|(a, b)| (a, b.min(end.max(a))))
+            .collect();
+        ctx.calendar
+            .working_days_between_skipping(start, end, &skipped)
+            .ok()
+            .map(|c| c.days)
     }
 
     /// The instants at which the time-driven rules fire for the state as it is, with the
@@ -286,22 +316,37 @@ impl CaseState {
             return out;
         }
         if self.status == Status::Submitted && self.first_answer_on.is_none() {
-            if let Ok(d) = ctx.calendar.add_working_days(self.submitted_on, ctx.config.answer_days) {
+            if let Ok(d) = ctx
+                .calendar
+                .add_working_days(self.submitted_on, ctx.config.answer_days)
+            {
                 out.push((Rule::CorrectionLate, end_of(d.date)));
             }
         }
-        let (Some(acc), Some((p, _))) = (&self.accepted, self.limits_days()) else { return out };
+        let (Some(acc), Some((p, _))) = (&self.accepted, self.limits_days()) else {
+            return out;
+        };
         if !matches!(self.status, Status::Running | Status::Suspended) {
             return out;
         }
         let since = acc.at;
-        let warning = self.def.as_ref().and_then(|d| d.warning).unwrap_or(ctx.config.warning);
+        let warning = self
+            .def
+            .as_ref()
+            .and_then(|d| d.warning)
+            .unwrap_or(ctx.config.warning);
         let warn_used = match warning {
             WarningThreshold::DaysLeft(k) => p.saturating_sub(k),
-            WarningThreshold::ShareUsedPercent(pct) => (u64::from(p) * u64::from(pct)).div_ceil(100).min(u64::from(p)) as u32,
+            WarningThreshold::ShareUsedPercent(pct) => (u64::from(p) * u64::from(pct))
+                .div_ceil(100)
+                .min(u64::from(p)) as u32,
         };
         if let Some(d) = self.due(ctx, warn_used) {
-            let at = if warn_used == 0 { since } else { start_of(d.date) };
+            let at = if warn_used == 0 {
+                since
+            } else {
+                start_of(d.date)
+            };
             out.push((Rule::PromisedWarning, at.max(since)));
         }
         let (promised, statutory) = self.dues(ctx);
@@ -312,7 +357,10 @@ impl CaseState {
             out.push((Rule::StatutoryOverdue, end_of(d.date).max(since)));
         }
         if self.status == Status::Running {
-            if let Ok(d) = ctx.calendar.add_working_days(self.last_action_on, ctx.config.stall_days) {
+            if let Ok(d) = ctx
+                .calendar
+                .add_working_days(self.last_action_on, ctx.config.stall_days)
+            {
                 out.push((Rule::Stalled, end_of(d.date).max(since)));
             }
         }
@@ -320,7 +368,9 @@ impl CaseState {
     }
 
     fn open_alert(&self, rule: Rule) -> Option<usize> {
-        self.alerts.iter().rposition(|a| a.rule == rule && a.closed_at.is_none())
+        self.alerts
+            .iter()
+            .rposition(|a| a.rule == rule && a.closed_at.is_none())
     }
 
     fn count(&self, rule: Rule) -> u16 {
@@ -378,8 +428,12 @@ impl CaseState {
     /// Closes every open condition alert whose condition no longer holds at the cursor.
     pub fn close_ended(&mut self, ctx: &Ctx<'_>, position: u64) {
         let t = self.cursor;
-        let live: Vec<Rule> =
-            self.thresholds(ctx).into_iter().filter(|(_, at)| *at <= t).map(|(r, _)| r).collect();
+        let live: Vec<Rule> = self
+            .thresholds(ctx)
+            .into_iter()
+            .filter(|(_, at)| *at <= t)
+            .map(|(r, _)| r)
+            .collect();
         for a in &mut self.alerts {
             if a.closed_at.is_none() && a.rule.closes_with_condition() && !live.contains(&a.rule) {
                 a.closed_at = Some(t);
@@ -419,7 +473,9 @@ impl CaseState {
                     self.raise(Rule::CorrectionRepeated, step);
                 }
             }
-            EventData::MaterialsSupplemented(m) => self.materials.extend(m.materials.iter().cloned()),
+            EventData::MaterialsSupplemented(m) => {
+                self.materials.extend(m.materials.iter().cloned())
+            }
             EventData::Accepted(a) if self.status == Status::Submitted => {
                 self.answer(step);
                 self.def = current.cloned().or(self.def.take());
@@ -427,8 +483,15 @@ impl CaseState {
                 let promised = a.promised_days.or(item.map(|d| d.promised_days));
                 let statutory = a.statutory_days.or(item.map(|d| d.statutory_days));
                 self.limits = promised.zip(statutory.or(promised));
-                self.accepted = Some(Acceptance { at: step.at, on: step.on, position: step.position, org: step.org.clone() });
+                self.accepted = Some(Acceptance {
+                    at: step.at,
+                    on: step.on,
+                    position: step.position,
+                    org: step.org.clone(),
+                });
                 self.status = Status::Running;
+                // Only transfers after acceptance move the accountability (DESIGN.md).
+                self.transferred_to = None;
                 if self.materials_missing() {
                     self.raise(Rule::MaterialsIncomplete, step);
                 }
@@ -455,17 +518,18 @@ impl CaseState {
                 self.extensions += 1;
                 self.extension_days = self.extension_days.saturating_add(e.days);
             }
-            EventData::FeeCharged(f) => {
-                if self.def.as_ref().is_some_and(|d| d.fee_cents != f.amount_cents) {
-                    self.raise(Rule::FeeMismatch, step);
-                }
+            EventData::FeeCharged(f) if self.fee_differs(f.amount_cents) => {
+                self.raise(Rule::FeeMismatch, step);
             }
             EventData::Decided(_) => {
                 self.check_steps(step);
                 self.decided = true;
             }
             EventData::Concluded(_) if self.status.is_open() => self.conclude(step),
-            EventData::Withdrawn(_) if self.status.is_open() => self.status = Status::Withdrawn,
+            EventData::Withdrawn(_) if self.status.is_open() => {
+                self.status = Status::Withdrawn;
+                self.ended_on = Some(step.on);
+            }
             EventData::Rated(r) if r.score <= 2 => self.raise(Rule::RatingBad, step),
             _ => {}
         }
@@ -474,19 +538,25 @@ impl CaseState {
         self.close_ended(ctx, step.position);
     }
 
+    fn fee_differs(&self, amount_cents: u64) -> bool {
+        self.def.as_ref().is_some_and(|d| d.fee_cents != amount_cents)
+    }
+
     fn answer(&mut self, step: &Step<'_>) {
         self.first_answer_on.get_or_insert(step.on);
     }
 
     fn materials_missing(&self) -> bool {
         self.def.as_ref().is_some_and(|d| {
-            d.required_materials.iter().any(|m| !self.materials.iter().any(|h| h == m))
+            d.required_materials
+                .iter()
+                .any(|m| !self.materials.iter().any(|h| h == m))
         })
     }
 
     fn suspend(&mut self, step: &Step<'_>, reason: &str, notice: Option<&str>) {
-        let lawful = LAWFUL_SUSPENSIONS.contains(&reason)
-            && notice.is_some_and(|n| !n.trim().is_empty());
+        let lawful =
+            LAWFUL_SUSPENSIONS.contains(&reason) && notice.is_some_and(|n| !n.trim().is_empty());
         if !lawful {
             self.raise(Rule::SuspensionUnlawful, step);
         }
@@ -508,7 +578,11 @@ impl CaseState {
                 done.push(s);
             }
         }
-        if !done.iter().copied().eq(def.steps.iter().map(String::as_str)) {
+        if !done
+            .iter()
+            .copied()
+            .eq(def.steps.iter().map(String::as_str))
+        {
             self.raise(Rule::StepSkipped, step);
         }
         self.steps = Vec::new();

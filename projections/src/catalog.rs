@@ -25,7 +25,10 @@ impl Catalog {
     /// Records a definition.
     pub fn define(&mut self, position: u64, item: &ItemDefined) {
         let defs = self.items.entry(item.code.clone()).or_default();
-        defs.push(Definition { position, item: Arc::new(item.clone()) });
+        defs.push(Definition {
+            position,
+            item: Arc::new(item.clone()),
+        });
     }
 
     /// The definition in force now (the latest).

@@ -42,7 +42,9 @@ pub fn end_of(date: NaiveDate) -> Millis {
 /// The RFC 3339 text (+08:00) of an instant.
 pub fn format(at: Millis) -> String {
     match DateTime::from_timestamp_millis(at) {
-        Some(utc) => utc.with_timezone(&CHINA).to_rfc3339_opts(SecondsFormat::AutoSi, false),
+        Some(utc) => utc
+            .with_timezone(&CHINA)
+            .to_rfc3339_opts(SecondsFormat::AutoSi, false),
         None => String::from("invalid"),
     }
 }
@@ -57,6 +59,9 @@ mod tests {
         assert_eq!(format(end_of(d)), "2026-10-11T00:00:00+08:00");
         assert_eq!(date_of(end_of(d) - 1), d);
         let ts = jiancha_events::parse_timestamp("2026-03-01T17:00:00Z").unwrap();
-        assert_eq!(china_date(&ts), NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
+        assert_eq!(
+            china_date(&ts),
+            NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()
+        );
     }
 }

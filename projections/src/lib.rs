@@ -53,7 +53,10 @@ pub struct Applied {
 impl Projections {
     /// Empty projections with the given thresholds.
     pub fn new(config: AlertConfig) -> Self {
-        Projections { config, ..Projections::default() }
+        Projections {
+            config,
+            ..Projections::default()
+        }
     }
 
     /// The last position folded in.
@@ -120,22 +123,48 @@ impl Projections {
         let org = self.intern(&event.org);
         let at = instant::millis(&event.occurred_at);
         let on = instant::china_date(&event.occurred_at);
-        let step = case::Step { position: event.position, at, on, org: &org, data: &event.data };
+        let step = case::Step {
+            position: event.position,
+            at,
+            on,
+            org: &org,
+            data: &event.data,
+        };
         if !self.cases.contains_key(&event.stream) {
-            let EventData::Submitted(s) = &event.data else { return Applied::default() };
+            let EventData::Submitted(s) = &event.data else {
+                return Applied::default();
+            };
             let def = self.catalog.current(&s.item).map(|d| d.item.clone());
-            let state = CaseState::submitted(&step, Arc::from(s.item.as_str()), def, s.channel, &s.materials);
+            let state = CaseState::submitted(
+                &step,
+                Arc::from(s.item.as_str()),
+                def,
+                s.channel,
+                &s.materials,
+            );
             self.cases.insert(event.stream.clone(), state);
-            return Applied { case: Some(event.stream.clone()), ..Applied::default() };
+            return Applied {
+                case: Some(event.stream.clone()),
+                ..Applied::default()
+            };
         }
         let current = match &event.data {
-            EventData::Accepted(_) => self.cases.get(&event.stream).and_then(|c| self.catalog.current(&c.item)).map(|d| d.item.clone()),
+            EventData::Accepted(_) => self
+                .cases
+                .get(&event.stream)
+                .and_then(|c| self.catalog.current(&c.item))
+                .map(|d| d.item.clone()),
             _ => None,
         };
         let calendar = self.calendar_for_case(&event.stream);
         let config = self.config.clone();
-        let Some(case) = self.cases.get_mut(&event.stream) else { return Applied::default() };
-        let ctx = Ctx { calendar: &calendar, config: &config };
+        let Some(case) = self.cases.get_mut(&event.stream) else {
+            return Applied::default();
+        };
+        let ctx = Ctx {
+            calendar: &calendar,
+            config: &config,
+        };
         let before = case.alerts.len();
         case.advance(&ctx, at);
         case.apply(&ctx, &step, current.as_ref());
@@ -144,7 +173,10 @@ impl Projections {
 
     fn apply_supervision(&mut self, event: &StoredEvent) -> Applied {
         let (case_stream, action) = match &event.data {
-            EventData::CardIssued(c) => (c.case.clone(), Supervise::Delivered(c.rule.clone(), instant::millis(&c.due))),
+            EventData::CardIssued(c) => (
+                c.case.clone(),
+                Supervise::Delivered(c.rule.clone(), instant::millis(&c.due)),
+            ),
             EventData::AlertAcknowledged(a) => match parse_alert_id(&a.alert) {
                 Some((case, rule, n)) => (case, Supervise::Acknowledged(rule, n)),
                 None => return Applied::default(),
@@ -158,13 +190,22 @@ impl Projections {
         };
         let calendar = self.calendar_for_case(&case_stream);
         let config = self.config.clone();
-        let Some(case) = self.cases.get_mut(&case_stream) else { return Applied::default() };
-        let ctx = Ctx { calendar: &calendar, config: &config };
+        let Some(case) = self.cases.get_mut(&case_stream) else {
+            return Applied::default();
+        };
+        let ctx = Ctx {
+            calendar: &calendar,
+            config: &config,
+        };
         let before = case.alerts.len();
         case.advance(&ctx, instant::millis(&event.occurred_at));
         match action {
             Supervise::Delivered(rule, due) => {
-                let found = case.alerts.iter_mut().rev().find(|a| a.rule.code() == rule && a.raised_at == due);
+                let found = case
+                    .alerts
+                    .iter_mut()
+                    .rev()
+                    .find(|a| a.rule.code() == rule && a.raised_at == due);
                 let found = match found {
                     Some(a) => Some(a),
                     None => case.alerts.iter_mut().rev().find(|a| a.rule.code() == rule),
@@ -210,15 +251,26 @@ impl Projections {
         for (stream, case) in &self.cases {
             out.extend(self.case_alerts(stream, case, now));
         }
-        out.sort_by(|a, b| (a.raised_at_ms, &a.case, &a.rule).cmp(&(b.raised_at_ms, &b.case, &b.rule)).then(a.id.cmp(&b.id)));
+        out.sort_by(|a, b| {
+            (a.raised_at_ms, &a.case, &a.rule)
+                .cmp(&(b.raised_at_ms, &b.case, &b.rule))
+                .then(a.id.cmp(&b.id))
+        });
         out
     }
 
     /// One case's alerts at `now`.
     pub fn case_alerts(&self, stream: &str, case: &CaseState, now: Millis) -> Vec<AlertView> {
         let calendar = self.calendar_of(case);
-        let ctx = Ctx { calendar: &calendar, config: &self.config };
-        let pending = if now > case.cursor { case.pending(&ctx, now) } else { Vec::new() };
+        let ctx = Ctx {
+            calendar: &calendar,
+            config: &self.config,
+        };
+        let pending = if now > case.cursor {
+            case.pending(&ctx, now)
+        } else {
+            Vec::new()
+        };
         case.alerts
             .iter()
             .filter(|a| a.raised_at <= now)
@@ -235,22 +287,41 @@ impl Projections {
             return None;
         }
         let calendar = self.calendar_of(case);
-        let ctx = Ctx { calendar: &calendar, config: &self.config };
-        case.pending(&ctx, Millis::MAX).iter().map(|a| a.raised_at).find(|at| *at > after)
+        let ctx = Ctx {
+            calendar: &calendar,
+            config: &self.config,
+        };
+        case.pending(&ctx, Millis::MAX)
+            .iter()
+            .map(|a| a.raised_at)
+            .find(|at| *at > after)
     }
 
     /// The alerts the clock raises on a case between its last event and `now`, as the fold
     /// will number them when the next event arrives.
     pub fn pending_alerts(&self, stream: &str, now: Millis) -> Vec<AlertView> {
-        let Some(case) = self.cases.get(stream) else { return Vec::new() };
+        let Some(case) = self.cases.get(stream) else {
+            return Vec::new();
+        };
         let calendar = self.calendar_of(case);
-        let ctx = Ctx { calendar: &calendar, config: &self.config };
-        case.pending(&ctx, now).iter().map(|a| AlertView::new(stream, a, now)).collect()
+        let ctx = Ctx {
+            calendar: &calendar,
+            config: &self.config,
+        };
+        case.pending(&ctx, now)
+            .iter()
+            .map(|a| AlertView::new(stream, a, now))
+            .collect()
     }
 
     /// Open cases, sorted (the ones a scheduler watches).
     pub fn open_cases(&self) -> Vec<&String> {
-        let mut v: Vec<_> = self.cases.iter().filter(|(_, c)| c.status.is_open()).map(|(s, _)| s).collect();
+        let mut v: Vec<_> = self
+            .cases
+            .iter()
+            .filter(|(_, c)| c.status.is_open())
+            .map(|(s, _)| s)
+            .collect();
         v.sort_unstable();
         v
     }
@@ -259,7 +330,10 @@ impl Projections {
     pub fn case_view(&self, stream: &str, now: Millis) -> Option<CaseView> {
         let case = self.cases.get(stream)?;
         let calendar = self.calendar_of(case);
-        let ctx = Ctx { calendar: &calendar, config: &self.config };
+        let ctx = Ctx {
+            calendar: &calendar,
+            config: &self.config,
+        };
         Some(CaseView::new(stream, case, &ctx, now))
     }
 
@@ -300,11 +374,21 @@ pub fn alert_id(case: &str, alert: &Alert) -> String {
 /// What one event did to a case's alerts: the ones appended after the first `before`, and
 /// the ones it closed (their `closed_by` is its position).
 fn diff(stream: &str, before: usize, after: &[Alert], position: u64) -> Applied {
-    let mut applied = Applied { case: Some(stream.to_owned()), ..Applied::default() };
+    let mut applied = Applied {
+        case: Some(stream.to_owned()),
+        ..Applied::default()
+    };
     applied.raised = after.get(before..).unwrap_or_default().to_vec();
-    applied.closed = after.iter().filter(|a| a.closed_by == Some(position)).cloned().collect();
+    applied.closed = after
+        .iter()
+        .filter(|a| a.closed_by == Some(position))
+        .cloned()
+        .collect();
     applied
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod prop_tests;

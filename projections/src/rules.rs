@@ -148,8 +148,11 @@ mod tests {
             assert_eq!(Rule::from_code(r.code()), Some(r));
         }
         assert_eq!(Rule::from_code("nope"), None);
-        let red: Vec<&str> =
-            RULES.iter().filter(|r| r.severity() == Severity::Red).map(|r| r.code()).collect();
+        let red: Vec<&str> = RULES
+            .iter()
+            .filter(|r| r.severity() == Severity::Red)
+            .map(|r| r.code())
+            .collect();
         assert_eq!(
             red,
             [

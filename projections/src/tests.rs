@@ -1,1 +1,146 @@
-//! Scenario tests for the projections: one per rule, across holiday blocks.
+//! Scenario tests: each file in `testdata/scenarios` is a log (JSONL, with `# now:` naming the
+//! instant of evaluation) and its `.expected` rendering — every case's deadline state and every
+//! alert at that instant. The expected files were checked by hand against the notices; run
+//! with `UPDATE_EXPECT=1` to rewrite them after a deliberate change, then review the diff.
+
+use std::path::{Path, PathBuf};
+
+use jiancha_events::{parse_line, RawEvent, StoredEvent};
+
+use crate::{instant, Millis, Projections};
+
+/// Turns a scenario's lines into stored events (positions 1, 2, …; recorded when they occurred).
+pub(crate) fn scenario_events(text: &str) -> (Vec<StoredEvent>, Option<Millis>) {
+    let mut events = Vec::new();
+    let mut now = None;
+    let mut versions = std::collections::HashMap::new();
+    let mut prev = jiancha_events::GENESIS_HASH;
+    for (i, line) in text.lines().enumerate() {
+        if let Some(t) = line.strip_prefix("# now: ") {
+            now = Some(
+                jiancha_events::parse_timestamp(t)
+                    .unwrap()
+                    .timestamp_millis(),
+            );
+            continue;
+        }
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let ev = parse_line(i + 1, line).unwrap_or_else(|e| panic!("{e}"));
+        let v = versions
+            .entry(ev.stream.as_str().to_owned())
+            .or_insert(0u64);
+        *v += 1;
+        let at = jiancha_events::format_timestamp(&ev.occurred_at);
+        let raw = RawEvent::seal(&ev, events.len() as u64 + 1, *v, &at, prev);
+        prev = raw.hash;
+        events.push(raw.to_stored(ev.occurred_at, ev.occurred_at, ev.data.clone()));
+    }
+    (events, now)
+}
+
+pub(crate) fn fold(events: &[StoredEvent]) -> Projections {
+    let mut p = Projections::default();
+    for e in events {
+        p.apply(e);
+    }
+    p
+}
+
+/// The rendering compared with the golden file.
+pub(crate) fn render(p: &Projections, now: Millis) -> String {
+    let mut out = String::new();
+    for (stream, _) in p.cases_sorted() {
+        let view = p.case_view(stream, now).unwrap();
+        out.push_str(&serde_json::to_string_pretty(&view).unwrap());
+        out.push('\n');
+    }
+    out.push_str(&serde_json::to_string_pretty(&p.alerts(now)).unwrap());
+    out.push('\n');
+    out
+}
+
+fn scenarios() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn scenarios_match_their_golden_files() {
+    let update = std::env::var_os("UPDATE_EXPECT").is_some();
+    let mut failures = Vec::new();
+    let files = scenarios();
+    assert!(files.len() >= 7);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let (events, now) = scenario_events(&text);
+        let now = now.expect("a scenario names its instant with '# now:'");
+        let actual = render(&fold(&events), now);
+        let golden = file.with_extension("expected");
+        if update {
+            std::fs::write(&golden, &actual).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+        if expected != actual {
+            failures.push(format!("{}:\n{actual}", golden.display()));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "golden files differ (UPDATE_EXPECT=1 rewrites):\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_rule_is_exercised_by_some_scenario() {
+    let mut seen = std::collections::BTreeSet::new();
+    for file in scenarios() {
+        let (events, now) = scenario_events(&std::fs::read_to_string(file).unwrap());
+        for a in fold(&events).alerts(now.unwrap()) {
+            seen.insert(a.rule);
+        }
+    }
+    let all: std::collections::BTreeSet<_> = crate::RULES.iter().map(|r| r.code()).collect();
+    assert_eq!(seen, all);
+}
+
+#[test]
+fn a_view_before_the_threshold_shows_no_alert_and_after_it_shows_one() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/scenarios/overdue_across_national_day.jsonl"),
+    )
+    .unwrap();
+    let (events, _) = scenario_events(&text);
+    let p = fold(&events);
+    let overdue = |at: &str| {
+        let now = jiancha_events::parse_timestamp(at)
+            .unwrap()
+            .timestamp_millis();
+        p.alerts(now)
+            .into_iter()
+            .filter(|a| a.rule == "deadline.promised.overdue")
+            .count()
+    };
+    assert_eq!(
+        overdue("2026-10-10T23:59:59+08:00"),
+        0,
+        "the due date itself is still in time"
+    );
+    assert_eq!(overdue("2026-10-11T00:00:00+08:00"), 1);
+    assert_eq!(
+        instant::format(instant::end_of(
+            chrono::NaiveDate::from_ymd_opt(2026, 10, 10).unwrap()
+        )),
+        "2026-10-11T00:00:00+08:00"
+    );
+}

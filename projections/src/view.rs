@@ -72,7 +72,8 @@ impl CaseView {
             let (c, d) = (concluded_on?, due?.date);
             Some(if strict { c < d } else { c <= d })
         };
-        let provisional = promised.is_some_and(|d| d.provisional) || statutory.is_some_and(|d| d.provisional);
+        let provisional =
+            promised.is_some_and(|d| d.provisional) || statutory.is_some_and(|d| d.provisional);
         CaseView {
             stream: stream.to_owned(),
             item: case.item.to_string(),
@@ -85,7 +86,9 @@ impl CaseView {
             statutory_due_on: statutory.filter(|_| !suspended).map(|d| d.date),
             provisional,
             used_days: used,
-            remaining_days: limits.zip(used).map(|((p, _), u)| i64::from(p) - i64::from(u)),
+            remaining_days: limits
+                .zip(used)
+                .map(|((p, _), u)| i64::from(p) - i64::from(u)),
             concluded_on,
             on_time: outcome(promised, false),
             statutory_on_time: outcome(statutory, false),

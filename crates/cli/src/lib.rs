@@ -62,6 +62,10 @@ pub enum Command {
     Verify(cmd::verify::VerifyArgs),
     /// Working-day arithmetic and the official holiday arrangements.
     Calendar(cmd::calendar::CalendarArgs),
+    /// One case's deadline state.
+    Case(cmd::case::CaseArgs),
+    /// Alerts (yellow and red cards) evaluated at an instant.
+    Alerts(cmd::alerts::AlertsArgs),
 }
 
 /// Parses `args`, runs the command and turns its result into an exit code.
@@ -87,11 +91,24 @@ where
         Err(e) => {
             let code = exit_code_of(&e);
             if code != error::EXIT_CHECK_FAILED || !e.to_string().is_empty() {
-                let _ = writeln!(std::io::stderr(), "error: {e:#}");
+                let _ = writeln!(std::io::stderr(), "error: {}", describe(&e));
             }
             ExitCode::from(code)
         }
     }
+}
+
+/// The error and its causes, skipping a cause whose text the previous message already holds.
+fn describe(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    text
 }
 
 fn init_tracing() {
@@ -122,6 +139,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Import(args) => cmd::import::run(&cli.db, clock, &args).await,
             Command::Export(args) => cmd::export::run(&cli.db, clock, &args).await,
             Command::Verify(args) => cmd::verify::run(&cli.db, clock, &args).await,
+            Command::Case(args) => cmd::case::run(&cli.db, clock, &args).await,
+            Command::Alerts(args) => cmd::alerts::run(&cli.db, clock, &args).await,
             Command::Calendar(_) => Ok(()),
         }
     })

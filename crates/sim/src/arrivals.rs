@@ -62,7 +62,13 @@ pub(crate) struct Arrivals {
 impl Arrivals {
     /// Starts the process on `start`, having walked the weeks before it to know whether the
     /// run opens right after a holiday block.
-    pub(crate) fn new(seed: u64, days: &Days, start: Day, per_workday: f64, villages: bool) -> Self {
+    pub(crate) fn new(
+        seed: u64,
+        days: &Days,
+        start: Day,
+        per_workday: f64,
+        villages: bool,
+    ) -> Self {
         let mut arrivals = Arrivals {
             rng: Rng::new(seed, Purpose::Arrivals, 0),
             per_workday,

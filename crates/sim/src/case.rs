@@ -143,7 +143,14 @@ pub(crate) struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    pub(crate) fn push(&mut self, offset: u32, actor: Actor, org: OrgId, payload: Payload, marks: u32) {
+    pub(crate) fn push(
+        &mut self,
+        offset: u32,
+        actor: Actor,
+        org: OrgId,
+        payload: Payload,
+        marks: u32,
+    ) {
         self.drafts.push(Draft {
             offset,
             actor,
@@ -205,12 +212,11 @@ impl Builder<'_> {
         );
         let correction = correction || repeated;
         let incomplete = incomplete && !correction && fate != Fate::Rejected;
-        let (first_missing, second_missing) = self.missing(repeated, correction || incomplete);
+        let missing = self.missing(repeated, correction || incomplete);
         let route = self.route;
-        let all = self.item.all_materials();
         let submitted = Payload::Submitted {
             channel: route.channel,
-            materials: all & !(first_missing | second_missing),
+            materials: self.item.all_materials() & !(missing.0 | missing.1),
         };
         self.push(0, route.applicant, route.submit_org, submitted, 0);
         let ready = self.forward();
@@ -220,33 +226,48 @@ impl Builder<'_> {
             ready + self.answer_delay()
         };
         let late_mark = if late { Mark::LATE_FIRST_ANSWER } else { 0 };
-        let clerk = Actor::Clerk(route.intake_clerk);
-        let mut answer = first;
-        let mut answer_marks = late_mark;
-        if correction {
+        let (answer, answer_marks) = if correction {
             let timely = if late { 0 } else { Mark::CORRECTION_TIMELY };
-            let asked = Payload::CorrectionRequested { missing: first_missing };
-            self.push(first, clerk, route.intake, asked, late_mark | timely);
-            answer = self.supplement(first, first_missing);
-            if repeated {
-                let second = answer + self.rng.range(0, 2);
-                let asked = Payload::CorrectionRequested { missing: second_missing };
-                self.push(second, clerk, route.intake, asked, Mark::REPEATED_CORRECTION);
-                answer = self.supplement(second, second_missing);
-            }
-            answer += self.rng.range(0, 1);
-            answer_marks = 0;
-        }
+            (self.corrections(first, missing, late_mark | timely), 0)
+        } else {
+            (first, late_mark)
+        };
         if fate == Fate::Rejected {
             let reason = self.rng.index(REJECTION_REASONS.len()) as u8;
             let refused = Payload::RejectedAtIntake { reason };
-            self.push(answer, clerk, route.intake, refused, answer_marks | Mark::REJECTED);
+            self.answer(answer, refused, answer_marks | Mark::REJECTED);
             return None;
         }
-        let incomplete_mark = if incomplete { Mark::ACCEPTED_INCOMPLETE } else { 0 };
+        let incomplete_mark = if incomplete {
+            Mark::ACCEPTED_INCOMPLETE
+        } else {
+            0
+        };
         let marks = answer_marks | incomplete_mark | Mark::ACCEPTED;
-        self.push(answer, clerk, route.intake, Payload::Accepted, marks);
+        self.answer(answer, Payload::Accepted, marks);
         Some((answer, late))
+    }
+
+    /// A correction request at `first` naming `missing.0`, the supplement, and when
+    /// `missing.1` is not empty a second request and supplement. Returns the offset at which
+    /// the intake window can answer.
+    fn corrections(&mut self, first: u32, missing: (u8, u8), first_marks: u32) -> u32 {
+        let asked = Payload::CorrectionRequested { missing: missing.0 };
+        self.answer(first, asked, first_marks);
+        let mut supplied = self.supplement(first, missing.0);
+        if missing.1 != 0 {
+            let second = supplied + self.rng.range(0, 2);
+            let asked = Payload::CorrectionRequested { missing: missing.1 };
+            self.answer(second, asked, Mark::REPEATED_CORRECTION);
+            supplied = self.supplement(second, missing.1);
+        }
+        supplied + self.rng.range(0, 1)
+    }
+
+    /// An act of the intake window's clerk.
+    fn answer(&mut self, offset: u32, payload: Payload, marks: u32) {
+        let route = self.route;
+        self.push(offset, Actor::Clerk(route.intake_clerk), route.intake, payload, marks);
     }
 
     /// The materials missing at submission: what the first request (or an incomplete
@@ -274,7 +295,11 @@ impl Builder<'_> {
     fn forward(&mut self) -> u32 {
         let route = self.route;
         let (day, seconds) = split(self.arrival);
-        let opening = if self.world.days.is_workday(day) { 0 } else { 1 };
+        let opening = if self.world.days.is_workday(day) {
+            0
+        } else {
+            1
+        };
         let Some(to) = route.forward_to else {
             return opening;
         };
@@ -309,14 +334,29 @@ impl Builder<'_> {
     /// Cuts the planned case at a random event and records the withdrawal in its place.
     fn withdraw(&mut self) {
         let len = self.drafts.len() as u32;
-        let cut = self.rng.range(1, len.saturating_sub(1)) as usize;
+        let mut cut = self.rng.range(1, len.saturating_sub(1)) as usize;
+        // Never between a pair of extensions: the pair is one excessive extension, and its
+        // first half alone would pass for a lawful one.
+        let mut extensions = (0..self.drafts.len())
+            .filter(|&i| matches!(self.drafts[i].payload, Payload::Extended { .. }));
+        if let (Some(first), Some(second)) = (extensions.next(), extensions.next()) {
+            if first < cut && cut <= second {
+                cut = first;
+            }
+        }
         let Some(next) = self.drafts.get(cut).copied() else {
             return;
         };
         self.drafts.truncate(cut);
         let reason = self.rng.index(WITHDRAWAL_REASONS.len()) as u8;
         let withdrawn = Payload::Withdrawn { reason };
-        self.push(next.offset, Actor::Citizen, next.org, withdrawn, Mark::WITHDRAWN);
+        self.push(
+            next.offset,
+            Actor::Citizen,
+            next.org,
+            withdrawn,
+            Mark::WITHDRAWN,
+        );
     }
 
     /// The applicant's rating and complaint after a conclusion or a refusal.
@@ -324,7 +364,11 @@ impl Builder<'_> {
         let world = self.world;
         let rates = &world.rates;
         let org = self.drafts.last().map_or(self.route.intake, |d| d.org);
-        let rated_rate = if refused { rates.rated / 2.0 } else { rates.rated };
+        let rated_rate = if refused {
+            rates.rated / 2.0
+        } else {
+            rates.rated
+        };
         let (bad, rated, complaint) = (
             self.rng.chance(rates.bad_rating),
             self.rng.chance(rated_rate),
@@ -387,7 +431,9 @@ impl Builder<'_> {
         while let Some(first) = self.drafts.get(i) {
             // Offsets never go backwards (the plan guarantees it; taking the running maximum
             // keeps the stream ordered even if it did not).
-            let offset = first.offset.max(self.drafts[..i].last().map_or(0, |d| d.offset));
+            let offset = first
+                .offset
+                .max(self.drafts[..i].last().map_or(0, |d| d.offset));
             let group = 1 + self.drafts[i + 1..]
                 .iter()
                 .take_while(|d| d.offset <= offset)

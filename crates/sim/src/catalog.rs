@@ -6,8 +6,7 @@ use jiancha_events::{ItemDefined, WarningThreshold};
 
 use crate::district::District;
 use crate::names::{
-    Theme, COMMON_MATERIALS, FEES_CENTS, PROCEDURES, STATUTORY_DAYS, STEP_WEIGHTS, THEMES,
-    VARIANTS,
+    Theme, COMMON_MATERIALS, FEES_CENTS, PROCEDURES, STATUTORY_DAYS, STEP_WEIGHTS, THEMES, VARIANTS,
 };
 use crate::rng::{cumulative, Rng};
 
@@ -89,7 +88,8 @@ impl Catalog {
 
     /// An item drawn by popularity.
     pub(crate) fn pick(&self, rng: &mut Rng) -> u32 {
-        rng.weighted(&self.popularity).min(self.items.len().saturating_sub(1)) as u32
+        rng.weighted(&self.popularity)
+            .min(self.items.len().saturating_sub(1)) as u32
     }
 
     /// The item at an index (the catalog is never empty).
@@ -123,7 +123,9 @@ fn draw_item(rng: &mut Rng, dept: u32, k: u32) -> Item {
     } else {
         0
     };
-    let steps = PROCEDURES[rng.weighted(&cumulative(&STEP_WEIGHTS)).min(PROCEDURES.len() - 1)];
+    let steps = PROCEDURES[rng
+        .weighted(&cumulative(&STEP_WEIGHTS))
+        .min(PROCEDURES.len() - 1)];
     let mut materials: Vec<&'static str> = COMMON_MATERIALS.to_vec();
     let extra = rng.range(0, 3) as usize;
     let mut pool: Vec<&'static str> = theme.materials.to_vec();
@@ -163,7 +165,11 @@ mod tests {
         assert_eq!(catalog.items.len(), 200);
         let mut codes = std::collections::BTreeSet::new();
         for item in &catalog.items {
-            assert!(codes.insert(item.code.clone()), "duplicate code {}", item.code);
+            assert!(
+                codes.insert(item.code.clone()),
+                "duplicate code {}",
+                item.code
+            );
             assert!(item.promised_days >= 1 && item.promised_days < item.statutory_days);
             assert!((2..=4).contains(&item.steps.len()));
             assert!(item.materials.len() <= 8);
@@ -173,6 +179,9 @@ mod tests {
         let free = catalog.items.iter().filter(|i| i.fee_cents == 0).count();
         assert!((140..=195).contains(&free), "{free} free items");
         let outside = catalog.items.iter().filter(|i| !i.in_center).count();
-        assert!((1..=25).contains(&outside), "{outside} items outside the center");
+        assert!(
+            (1..=25).contains(&outside),
+            "{outside} items outside the center"
+        );
     }
 }

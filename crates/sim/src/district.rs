@@ -141,7 +141,11 @@ impl District {
         for n in 1..=shape.departments {
             let org = district.add(format!("jiangjin/center/dept-{n:02}"));
             let windows = district.add_windows(&mut rng, org);
-            district.departments.push(Department { org, windows, head: n });
+            district.departments.push(Department {
+                org,
+                windows,
+                head: n,
+            });
         }
         let sizes = village_counts(&mut rng, shape.towns, shape.villages);
         for (t, &size) in sizes.iter().enumerate() {
@@ -154,7 +158,11 @@ impl District {
                 district.villages.push((village, t as u32, agent));
                 villages.push(village);
             }
-            district.towns.push(TownCenter { org, windows, villages });
+            district.towns.push(TownCenter {
+                org,
+                windows,
+                villages,
+            });
         }
         district
     }
@@ -182,7 +190,9 @@ impl District {
 
     /// The path of an org.
     pub(crate) fn org(&self, id: OrgId) -> &str {
-        self.orgs.get(id as usize).map_or("jiangjin", String::as_str)
+        self.orgs
+            .get(id as usize)
+            .map_or("jiangjin", String::as_str)
     }
 
     /// A clerk of a window: `clerk-N`.
@@ -259,7 +269,10 @@ mod tests {
             assert!((1..=3).contains(&windows.len()));
         }
         assert_eq!(tree.departments[2].org, "jiangjin/center/dept-03");
-        assert_eq!(tree.departments[2].windows[0], "jiangjin/center/dept-03/window-1");
+        assert_eq!(
+            tree.departments[2].windows[0],
+            "jiangjin/center/dept-03/window-1"
+        );
         assert_eq!(tree.towns[6].org, "jiangjin/town-07");
         assert_eq!(tree.towns[6].villages[0], "jiangjin/town-07/village-01");
     }
@@ -272,13 +285,22 @@ mod tests {
             .departments
             .iter()
             .flat_map(|d| d.windows.iter().copied())
-            .chain(district.towns.iter().flat_map(|t| t.windows.iter().copied()))
+            .chain(
+                district
+                    .towns
+                    .iter()
+                    .flat_map(|t| t.windows.iter().copied()),
+            )
             .collect();
         let mut seen = std::collections::BTreeMap::new();
         for &w in &windows {
             for _ in 0..8 {
                 let clerk = district.clerk(&mut rng, w);
-                assert_eq!(*seen.entry(clerk).or_insert(w), w, "clerk-{clerk} in two windows");
+                assert_eq!(
+                    *seen.entry(clerk).or_insert(w),
+                    w,
+                    "clerk-{clerk} in two windows"
+                );
             }
         }
     }

@@ -145,10 +145,11 @@ pub fn generate_with_progress(
         out,
         buffer: String::with_capacity(WRITE_CHUNK_BYTES + 4096),
     };
-    let mut written = 0u64;
+    let mut until_progress = PROGRESS_EVERY_EVENTS;
     while sequencer.step(&mut sink)? {
-        written += 1;
-        if written % PROGRESS_EVERY_EVENTS == 0 {
+        until_progress -= 1;
+        if until_progress == 0 {
+            until_progress = PROGRESS_EVERY_EVENTS;
             progress(sequencer.admitted());
         }
     }
@@ -278,7 +279,10 @@ pub fn org_tree(config: &SimConfig) -> Result<OrgTree, SimError> {
 pub fn catalog(config: &SimConfig) -> Result<Vec<ItemDefined>, SimError> {
     let world = World::new(config)?;
     let items = &world.catalog.items;
-    Ok(items.iter().map(|i| i.definition(&world.district)).collect())
+    Ok(items
+        .iter()
+        .map(|i| i.definition(&world.district))
+        .collect())
 }
 
 #[cfg(test)]

@@ -9,10 +9,9 @@
 use chrono::{NaiveTime, TimeZone};
 use jiancha_events::time::CHINA;
 use jiancha_events::{
-    Accepted, Complained, Concluded, CorrectionRequested, Decided, EventData, Extended,
-    FeeCharged, MaterialsSupplemented, NewEvent, Outcome, Rated, RejectedAtIntake, Resumed,
-    StepCompleted, StreamName, Submitted, Suspended, Timestamp, Transferred, Withdrawn,
-    WarningThreshold,
+    Accepted, Complained, Concluded, CorrectionRequested, Decided, EventData, Extended, FeeCharged,
+    MaterialsSupplemented, NewEvent, Outcome, Rated, RejectedAtIntake, Resumed, StepCompleted,
+    StreamName, Submitted, Suspended, Timestamp, Transferred, WarningThreshold, Withdrawn,
 };
 
 use crate::catalog::Item;
@@ -150,6 +149,13 @@ fn push_data(out: &mut String, world: &World, plan: &CasePlan, event: &Planned) 
             push_str(out, step_name(item, step));
             out.push('}');
         }
+        _ => push_other_data(out, plan, event.payload),
+    }
+}
+
+/// The data of the events that do not name the item or an org.
+fn push_other_data(out: &mut String, plan: &CasePlan, payload: Payload) {
+    match payload {
         Payload::Suspended {
             reason,
             notice_days,
@@ -172,28 +178,25 @@ fn push_data(out: &mut String, world: &World, plan: &CasePlan, event: &Planned) 
             push_str(out, pick(&EXTENSION_REASONS, reason));
             out.push('}');
         }
-        Payload::FeeCharged { amount_cents } => {
-            out.push_str("{\"amount_cents\":");
-            push_u64(out, amount_cents);
-            out.push('}');
-        }
-        Payload::Decided { approved } => out.push_str(if approved {
-            "{\"outcome\":\"approved\"}"
-        } else {
-            "{\"outcome\":\"denied\"}"
-        }),
+        Payload::FeeCharged { amount_cents } => push_number(out, "amount_cents", amount_cents),
+        Payload::Rated { score } => push_number(out, "score", u64::from(score)),
+        Payload::Decided { approved: true } => out.push_str("{\"outcome\":\"approved\"}"),
+        Payload::Decided { approved: false } => out.push_str("{\"outcome\":\"denied\"}"),
         Payload::RejectedAtIntake { reason } => push_one(out, "reason", &REJECTION_REASONS, reason),
         Payload::Withdrawn { reason } => push_one(out, "reason", &WITHDRAWAL_REASONS, reason),
         Payload::Complained { category } => {
             push_one(out, "category", &COMPLAINT_CATEGORIES, category)
         }
-        Payload::Rated { score } => {
-            out.push_str("{\"score\":");
-            push_u64(out, u64::from(score));
-            out.push('}');
-        }
-        Payload::Accepted | Payload::Resumed | Payload::Concluded => out.push_str("{}"),
+        _ => out.push_str("{}"),
     }
+}
+
+fn push_number(out: &mut String, field: &str, value: u64) {
+    out.push_str("{\"");
+    out.push_str(field);
+    out.push_str("\":");
+    push_u64(out, value);
+    out.push('}');
 }
 
 fn push_one(out: &mut String, field: &str, table: &[&'static str], index: u8) {
@@ -316,9 +319,7 @@ fn push_list<'a>(out: &mut String, items: impl Iterator<Item = &'a str>) {
 /// A JSON string. The simulator's own strings need no escaping; the slow path is there so
 /// that a future table entry with a quote cannot produce a broken line.
 fn push_str(out: &mut String, text: &str) {
-    let plain = text
-        .bytes()
-        .all(|b| b >= 0x20 && b != b'"' && b != b'\\');
+    let plain = text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
     if plain {
         out.push('"');
         out.push_str(text);
@@ -375,7 +376,11 @@ pub(crate) fn item_event(world: &World, index: usize) -> Result<NewEvent, SimErr
 }
 
 /// Event `index` of a case as a typed event.
-pub(crate) fn case_event(world: &World, plan: &CasePlan, index: usize) -> Result<NewEvent, SimError> {
+pub(crate) fn case_event(
+    world: &World,
+    plan: &CasePlan,
+    index: usize,
+) -> Result<NewEvent, SimError> {
     let event = plan
         .events
         .get(index)
@@ -400,10 +405,14 @@ fn typed_data(world: &World, plan: &CasePlan, event: &Planned) -> EventData {
             materials: owned(materials),
         }),
         Payload::CorrectionRequested { missing } => {
-            EventData::CorrectionRequested(CorrectionRequested { missing: owned(missing) })
+            EventData::CorrectionRequested(CorrectionRequested {
+                missing: owned(missing),
+            })
         }
         Payload::MaterialsSupplemented { materials } => {
-            EventData::MaterialsSupplemented(MaterialsSupplemented { materials: owned(materials) })
+            EventData::MaterialsSupplemented(MaterialsSupplemented {
+                materials: owned(materials),
+            })
         }
         Payload::Accepted => EventData::Accepted(Accepted::default()),
         Payload::RejectedAtIntake { reason } => EventData::RejectedAtIntake(RejectedAtIntake {
@@ -416,7 +425,10 @@ fn typed_data(world: &World, plan: &CasePlan, event: &Planned) -> EventData {
         Payload::StepCompleted { step } => EventData::StepCompleted(StepCompleted {
             step: step_name(item, step).to_owned(),
         }),
-        Payload::Suspended { reason, notice_days } => EventData::Suspended(Suspended {
+        Payload::Suspended {
+            reason,
+            notice_days,
+        } => EventData::Suspended(Suspended {
             reason: suspension_reason(reason).to_owned(),
             notice: notice(reason, notice_days),
         }),
@@ -426,9 +438,7 @@ fn typed_data(world: &World, plan: &CasePlan, event: &Planned) -> EventData {
             approved_by: actor_name(Actor::Head(plan.head)),
             reason: text(&EXTENSION_REASONS, reason),
         }),
-        Payload::FeeCharged { amount_cents } => {
-            EventData::FeeCharged(FeeCharged { amount_cents })
-        }
+        Payload::FeeCharged { amount_cents } => EventData::FeeCharged(FeeCharged { amount_cents }),
         Payload::Decided { approved } => EventData::Decided(Decided {
             outcome: if approved {
                 Outcome::Approved

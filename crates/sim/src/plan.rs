@@ -34,23 +34,53 @@ pub(crate) enum TransferReason {
 /// What happened, with indices into the item, the district or the word tables of `names`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Payload {
-    Submitted { channel: Channel, materials: u8 },
-    CorrectionRequested { missing: u8 },
-    MaterialsSupplemented { materials: u8 },
+    Submitted {
+        channel: Channel,
+        materials: u8,
+    },
+    CorrectionRequested {
+        missing: u8,
+    },
+    MaterialsSupplemented {
+        materials: u8,
+    },
     Accepted,
-    RejectedAtIntake { reason: u8 },
-    Transferred { to: OrgId, reason: TransferReason },
-    StepCompleted { step: u8 },
+    RejectedAtIntake {
+        reason: u8,
+    },
+    Transferred {
+        to: OrgId,
+        reason: TransferReason,
+    },
+    StepCompleted {
+        step: u8,
+    },
     /// `reason` indexes the lawful list, then the unlawful one; `notice_days` 0 is no notice.
-    Suspended { reason: u8, notice_days: u8 },
+    Suspended {
+        reason: u8,
+        notice_days: u8,
+    },
     Resumed,
-    Extended { days: u8, reason: u8 },
-    FeeCharged { amount_cents: u64 },
-    Decided { approved: bool },
+    Extended {
+        days: u8,
+        reason: u8,
+    },
+    FeeCharged {
+        amount_cents: u64,
+    },
+    Decided {
+        approved: bool,
+    },
     Concluded,
-    Withdrawn { reason: u8 },
-    Rated { score: u8 },
-    Complained { category: u8 },
+    Withdrawn {
+        reason: u8,
+    },
+    Rated {
+        score: u8,
+    },
+    Complained {
+        category: u8,
+    },
 }
 
 impl Payload {

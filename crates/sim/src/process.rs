@@ -65,7 +65,9 @@ impl Builder<'_> {
         let suspension = self.suspension();
         let extensions = self.extensions(fate, first <= promised);
         let extended: u32 = extensions.iter().map(|e| e.days).sum();
-        let excessive = extensions.iter().any(|e| e.marks & Mark::EXCESSIVE_EXTENSION != 0);
+        let excessive = extensions
+            .iter()
+            .any(|e| e.marks & Mark::EXCESSIVE_EXTENSION != 0);
         let margin = suspension.filter(|s| !s.lawful).map_or(0, |s| s.gap);
         let window = Window {
             first,
@@ -91,7 +93,13 @@ impl Builder<'_> {
             } else {
                 handling
             };
-            self.push(start + day + shift, action.actor, org, action.payload, action.marks);
+            self.push(
+                start + day + shift,
+                action.actor,
+                org,
+                action.payload,
+                action.marks,
+            );
         }
         let outcome = if end_half > 2 * (statutory + extended) {
             Mark::STATUTORY_OVERRUN
@@ -115,17 +123,30 @@ impl Builder<'_> {
             // Half pause for a reason outside Art. 45, half give a lawful reason but no notice.
             let (reason, notice) = if self.rng.chance(0.5) {
                 let index = self.rng.index(UNLAWFUL_SUSPENSIONS.len());
-                ((LAWFUL_SUSPENSIONS.len() + index) as u8, self.rng.chance(0.5))
+                (
+                    (LAWFUL_SUSPENSIONS.len() + index) as u8,
+                    self.rng.chance(0.5),
+                )
             } else {
                 (self.rng.index(LAWFUL_SUSPENSIONS.len()) as u8, false)
             };
             let notice_days = if notice { gap as u8 } else { 0 };
-            return Some(Suspension { reason, notice_days, gap, lawful: false });
+            return Some(Suspension {
+                reason,
+                notice_days,
+                gap,
+                lawful: false,
+            });
         }
         if self.rng.chance(rates.lawful_suspension) {
             let gap = self.rng.range(2, 10);
             let reason = self.rng.index(LAWFUL_SUSPENSIONS.len()) as u8;
-            return Some(Suspension { reason, notice_days: gap as u8, gap, lawful: true });
+            return Some(Suspension {
+                reason,
+                notice_days: gap as u8,
+                gap,
+                lawful: true,
+            });
         }
         None
     }
@@ -138,7 +159,11 @@ impl Builder<'_> {
         let excessive = self.rng.chance(rates.excessive_extension);
         let lawful = self.rng.chance(rates.extension);
         let runs_late = matches!(fate, Fate::Late | Fate::Overrun) || !before_due_possible;
-        let lawful_one = |days| Extension { days, after_due: false, marks: Mark::LAWFUL_EXTENSION };
+        let lawful_one = |days| Extension {
+            days,
+            after_due: false,
+            marks: Mark::LAWFUL_EXTENSION,
+        };
         if excessive {
             let mut variant = self.rng.below(3);
             if !before_due_possible {
@@ -148,12 +173,24 @@ impl Builder<'_> {
             }
             let marks = Mark::EXCESSIVE_EXTENSION;
             return match variant {
-                0 => vec![Extension { days: [15, 20, 30][self.rng.index(3)], after_due: false, marks }],
+                0 => vec![Extension {
+                    days: [15, 20, 30][self.rng.index(3)],
+                    after_due: false,
+                    marks,
+                }],
                 1 => vec![
                     lawful_one(self.rng.range(5, 10)),
-                    Extension { days: self.rng.range(3, 10), after_due: false, marks },
+                    Extension {
+                        days: self.rng.range(3, 10),
+                        after_due: false,
+                        marks,
+                    },
                 ],
-                _ => vec![Extension { days: self.rng.range(5, 10), after_due: true, marks }],
+                _ => vec![Extension {
+                    days: self.rng.range(5, 10),
+                    after_due: true,
+                    marks,
+                }],
             };
         }
         if lawful && before_due_possible {
@@ -347,7 +384,9 @@ impl Builder<'_> {
         // day past a limit ending that day (see `settle`): suspend a day earlier instead.
         let suspend = actions.iter().position(|a| a.kind == Kind::Suspend);
         if let Some(s) = suspend.filter(|&s| days[s] == end && end > first) {
-            days[..=s + 1].iter_mut().for_each(|d| *d = (*d).min(end - 1));
+            days[..=s + 1]
+                .iter_mut()
+                .for_each(|d| *d = (*d).min(end - 1));
         }
         if let (Some(action), Some(day)) = (actions.first(), days.first_mut()) {
             if action.kind == Kind::Transfer {
@@ -358,12 +397,18 @@ impl Builder<'_> {
         for (i, action) in actions.iter().enumerate() {
             match action.kind {
                 Kind::Resume if i > 0 => days[i] = days[i - 1],
-                Kind::Extend { after_due: false, days: added } => {
+                Kind::Extend {
+                    after_due: false,
+                    days: added,
+                } => {
                     let limit = (promised + prior).saturating_sub(margin).max(first);
                     days[..=i].iter_mut().for_each(|d| *d = (*d).min(limit));
                     prior += added;
                 }
-                Kind::Extend { after_due: true, days: added } => {
+                Kind::Extend {
+                    after_due: true,
+                    days: added,
+                } => {
                     let floor = (promised + prior + 1).min(end);
                     days[i..].iter_mut().for_each(|d| *d = (*d).max(floor));
                     prior += added;

@@ -90,7 +90,10 @@ impl Sequencer {
         // seasons; the headroom covers the last cases' lives.
         let workdays = config.cases / u64::from(config.cases_per_workday.max(1)) * 5 / 4;
         let needed = u32::try_from(workdays).unwrap_or(u32::MAX);
-        if !world.days.has_headroom(world.start, needed.saturating_add(HEADROOM_WORKDAYS)) {
+        if !world
+            .days
+            .has_headroom(world.start, needed.saturating_add(HEADROOM_WORKDAYS))
+        {
             let last = world.days.date(world.days.len().saturating_sub(1));
             return Err(SimError::OutOfCalendar {
                 date: last.succ_opt().unwrap_or(last),

@@ -107,7 +107,11 @@ fn every_line_is_canonical_interchange() {
     assert_eq!(run.events.len() as u64, run.summary.events);
     for (line, event) in run.text.lines().zip(&run.events) {
         let data = line.split_once(",\"data\":").unwrap().1;
-        assert_eq!(&data[..data.len() - 1], event.data_json, "data not canonical: {line}");
+        assert_eq!(
+            &data[..data.len() - 1],
+            event.data_json,
+            "data not canonical: {line}"
+        );
         assert!(event.id.as_deref().unwrap().starts_with("sim-7-"));
     }
     let ids: std::collections::BTreeSet<_> = run.events.iter().map(|e| e.id.clone()).collect();
@@ -135,7 +139,10 @@ fn the_catalog_comes_first_then_cases_in_order() {
             }
             Some((previous, before)) => {
                 assert_eq!(version, previous + 1, "{stream} in order");
-                assert!(event.occurred_at > before.occurred_at, "{stream} times increase");
+                assert!(
+                    event.occurred_at > before.occurred_at,
+                    "{stream} times increase"
+                );
             }
         }
         versions.insert(stream, (version, event));
@@ -156,13 +163,19 @@ fn times_are_within_working_hours_and_on_working_days() {
         let working = calendar.is_workday(local.date()).unwrap();
         match &event.data {
             EventData::Submitted(s) if !working => {
-                assert!(matches!(s.channel, Channel::Online | Channel::SelfService), "{event:?}");
+                assert!(
+                    matches!(s.channel, Channel::Online | Channel::SelfService),
+                    "{event:?}"
+                );
                 rest_day_arrivals += 1;
             }
             _ => assert!(working, "only online submissions on rest days: {event:?}"),
         }
     }
-    assert!(rest_day_arrivals > 0, "a trickle of online applications on rest days");
+    assert!(
+        rest_day_arrivals > 0,
+        "a trickle of online applications on rest days"
+    );
 }
 
 #[test]
@@ -182,13 +195,23 @@ fn arrivals_follow_the_calendar() {
             }
         }
     }
-    let day = |m, d| per_day.get(&NaiveDate::from_ymd_opt(2026, m, d).unwrap()).copied();
+    let day = |m, d| {
+        per_day
+            .get(&NaiveDate::from_ymd_opt(2026, m, d).unwrap())
+            .copied()
+    };
     assert_eq!(day(2, 18), None, "the Spring Festival is a rest day");
     assert_eq!(day(2, 21), None);
     let after = day(2, 24).unwrap();
     let ordinary = day(3, 17).unwrap();
-    assert!(after > ordinary * 13 / 10, "backlog after the holiday: {after} vs {ordinary}");
-    assert!(day(2, 28).is_some(), "the shifted workday Saturday 02-28 is worked");
+    assert!(
+        after > ordinary * 13 / 10,
+        "backlog after the holiday: {after} vs {ordinary}"
+    );
+    assert!(
+        day(2, 28).is_some(),
+        "the shifted workday Saturday 02-28 is worked"
+    );
 }
 
 #[test]
@@ -218,30 +241,106 @@ fn each_irregularity_appears_at_roughly_its_rate() {
             "{name}: {count} of {eligible} = {observed:.4}, configured {rate}"
         );
     };
-    check("rejections", c.rejections_at_intake, cases, rates.rejected_at_intake);
+    check(
+        "rejections",
+        c.rejections_at_intake,
+        cases,
+        rates.rejected_at_intake,
+    );
     check("withdrawals", c.withdrawals, cases, rates.withdrawn);
-    check("late first answers", c.late_first_answers, cases, rates.late_first_answer);
-    check("repeated corrections", c.repeated_corrections, cases, rates.repeated_correction);
+    check(
+        "late first answers",
+        c.late_first_answers,
+        cases,
+        rates.late_first_answer,
+    );
+    check(
+        "repeated corrections",
+        c.repeated_corrections,
+        cases,
+        rates.repeated_correction,
+    );
     let any_correction = rates.correction + rates.repeated_correction;
-    check("timely corrections", c.corrections_timely, cases, any_correction * 0.95);
-    check("statutory overruns", c.statutory_overruns, cases, rates.statutory_overrun);
-    check("lawful suspensions", c.lawful_suspensions, c.accepted, rates.lawful_suspension);
-    check("unlawful suspensions", c.unlawful_suspensions, c.accepted, rates.unlawful_suspension);
-    check("lawful extensions", c.lawful_extensions, c.accepted, rates.extension);
-    check("excessive extensions", c.excessive_extensions, c.accepted, rates.excessive_extension);
-    check("skipped steps", c.skipped_steps, c.accepted, rates.skipped_step);
+    check(
+        "timely corrections",
+        c.corrections_timely,
+        cases,
+        any_correction * 0.95,
+    );
+    check(
+        "statutory overruns",
+        c.statutory_overruns,
+        cases,
+        rates.statutory_overrun,
+    );
+    check(
+        "lawful suspensions",
+        c.lawful_suspensions,
+        c.accepted,
+        rates.lawful_suspension,
+    );
+    check(
+        "unlawful suspensions",
+        c.unlawful_suspensions,
+        c.accepted,
+        rates.unlawful_suspension,
+    );
+    check(
+        "lawful extensions",
+        c.lawful_extensions,
+        c.accepted,
+        rates.extension,
+    );
+    check(
+        "excessive extensions",
+        c.excessive_extensions,
+        c.accepted,
+        rates.excessive_extension,
+    );
+    check(
+        "skipped steps",
+        c.skipped_steps,
+        c.accepted,
+        rates.skipped_step,
+    );
     check("wrong fees", c.wrong_fees, c.accepted, rates.wrong_fee);
-    check("no decisions", c.no_decisions, c.concluded, rates.no_decision);
+    check(
+        "no decisions",
+        c.no_decisions,
+        c.concluded,
+        rates.no_decision,
+    );
     check("denials", c.denials, c.accepted, rates.denied);
     let rated = rates.rated + rates.bad_rating - rates.rated * rates.bad_rating;
-    check("ratings", c.rated, c.concluded + c.rejections_at_intake / 2, rated);
-    check("bad ratings", c.bad_ratings, c.concluded + c.rejections_at_intake, rates.bad_rating);
-    check("complaints", c.complaints, c.concluded + c.rejections_at_intake, rates.complaint);
+    check(
+        "ratings",
+        c.rated,
+        c.concluded + c.rejections_at_intake / 2,
+        rated,
+    );
+    check(
+        "bad ratings",
+        c.bad_ratings,
+        c.concluded + c.rejections_at_intake,
+        rates.bad_rating,
+    );
+    check(
+        "complaints",
+        c.complaints,
+        c.concluded + c.rejections_at_intake,
+        rates.complaint,
+    );
     check("back-dated", c.backdated, cases, rates.backdated);
     // Late first answers make some cases late by themselves (deemed acceptance).
     let late = c.late_conclusions as f64 / cases as f64;
-    assert!(late >= rates.late_conclusion * 0.75, "late conclusions {late}");
-    assert!(late <= rates.late_conclusion * 1.25 + rates.late_first_answer, "late {late}");
+    assert!(
+        late >= rates.late_conclusion * 0.75,
+        "late conclusions {late}"
+    );
+    assert!(
+        late <= rates.late_conclusion * 1.25 + rates.late_first_answer,
+        "late {late}"
+    );
     assert!(c.accepted_incomplete > 0 && c.accepted_incomplete < c.accepted / 10);
 }
 
@@ -279,7 +378,10 @@ fn the_iterator_yields_what_the_file_says() {
         if sim.entered_at.date_naive() > sim.event.occurred_at.date_naive() {
             backdated += 1;
         }
-        assert!(previous.is_none_or(|p| p <= sim.entered_at), "entered in order");
+        assert!(
+            previous.is_none_or(|p| p <= sim.entered_at),
+            "entered in order"
+        );
         previous = Some(sim.entered_at);
     }
     assert!(iter.next().is_none());
@@ -294,7 +396,10 @@ fn orgs_come_from_the_tree() {
     let tree = org_tree(&config).unwrap();
     assert_eq!(tree.departments.len(), 20);
     assert_eq!(tree.towns.len(), 30);
-    assert_eq!(tree.towns.iter().map(|t| t.villages.len()).sum::<usize>(), 300);
+    assert_eq!(
+        tree.towns.iter().map(|t| t.villages.len()).sum::<usize>(),
+        300
+    );
     let mut known = vec![tree.district.clone(), tree.center.clone()];
     for d in &tree.departments {
         known.push(d.org.clone());
@@ -325,7 +430,10 @@ fn bad_configurations_are_refused() {
     config.shape.departments = 0;
     assert!(matches!(
         generate(&config, &mut Vec::new()),
-        Err(SimError::Config { field: "departments", .. })
+        Err(SimError::Config {
+            field: "departments",
+            ..
+        })
     ));
     let mut config = SimConfig::new(10, 1);
     config.rates.complaint = 2.0;

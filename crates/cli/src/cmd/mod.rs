@@ -1,6 +1,9 @@
 //! The commands, one module each.
 
+pub mod alerts;
 pub mod calendar;
+pub mod case;
 pub mod export;
 pub mod import;
+pub mod replay;
 pub mod verify;

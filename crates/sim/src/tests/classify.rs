@@ -129,7 +129,11 @@ impl Case {
                     first_answer.get_or_insert(on);
                     accepted_on = Some(on);
                     case.set("accepted");
-                    if item.required_materials.iter().any(|r| !materials.contains(&r)) {
+                    if item
+                        .required_materials
+                        .iter()
+                        .any(|r| !materials.contains(&r))
+                    {
                         case.set("accepted_incomplete");
                     }
                 }
@@ -199,10 +203,16 @@ impl Case {
         };
         let deemed = first_answer.is_some_and(|d| workdays_after(d) > 5);
         let start = if deemed { submitted_on } else { accepted_on };
-        let due = |limit: u32| cal.add_working_days_skipping(start, limit, &skipped).unwrap().date;
+        let due = |limit: u32| {
+            cal.add_working_days_skipping(start, limit, &skipped)
+                .unwrap()
+                .date
+        };
         case.extensions(&extensions, item.promised_days, &due);
         let extended: u32 = extensions.iter().map(|e| e.1).sum();
-        let concluded_on = events.iter().find(|e| matches!(e.data, EventData::Concluded(_)));
+        let concluded_on = events
+            .iter()
+            .find(|e| matches!(e.data, EventData::Concluded(_)));
         if let Some(concluded_on) = concluded_on.map(|e| date(e)) {
             if concluded_on > due(item.statutory_days + extended) {
                 case.set("statutory_overruns");

@@ -1,0 +1,90 @@
+//! `jiancha alerts`: every alert of the log evaluated at an instant — raised by events, or by
+//! the clock passing a threshold — filtered by state, org and rule.
+
+use std::io::Write as _;
+use std::sync::Arc;
+
+use jiancha_projections::{AlertView, Rule};
+use jiancha_store::Clock;
+
+use crate::cmd::case::Format;
+use crate::cmd::replay;
+use crate::error::user_error;
+
+/// Arguments of `jiancha alerts`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    jiancha alerts --open\n  \
+    jiancha alerts --now 2026-03-31 --org jiangjin/town-07 --format json\n  \
+    jiancha alerts --rule deadline.promised.overdue\n\n\
+    Rules: deadline.promised.warning, deadline.promised.overdue, deadline.statutory.overdue, \
+    intake.correction.repeated, intake.correction.late, intake.materials.incomplete, \
+    procedure.step.skipped, procedure.no_decision, suspension.unlawful, fee.mismatch, \
+    extension.excessive, case.stalled, rating.bad.\n\
+    JSON: an array of objects with id, case, rule, severity, raised_at, closed_at, org, and \
+    raised_by / closed_by (the positions of the events behind them).")]
+pub struct AlertsArgs {
+    /// Only alerts still open at the instant.
+    #[arg(long)]
+    pub open: bool,
+    /// The instant of evaluation (RFC 3339, or a date meaning its end); defaults to now.
+    #[arg(long)]
+    pub now: Option<String>,
+    /// Only alerts of orgs under this path (segment-wise: town-1 does not match town-10).
+    #[arg(long, value_name = "PREFIX")]
+    pub org: Option<String>,
+    /// Only alerts of this rule code.
+    #[arg(long, value_name = "CODE")]
+    pub rule: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Runs `jiancha alerts`.
+pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &AlertsArgs) -> anyhow::Result<()> {
+    if let Some(code) = &args.rule {
+        if Rule::from_code(code).is_none() {
+            return Err(user_error(format!(
+                "--rule: unknown rule code {code:?} (see --help)"
+            )));
+        }
+    }
+    let now = replay::parse_now(args.now.as_deref(), &*clock)?;
+    let store = crate::open_store(db, clock).await?;
+    let projections = replay::whole_log(&store, now).await?;
+    store.close().await;
+    let alerts: Vec<AlertView> = projections
+        .alerts(now)
+        .into_iter()
+        .filter(|a| !args.open || a.is_open())
+        .filter(|a| args.rule.as_deref().is_none_or(|r| a.rule == r))
+        .filter(|a| {
+            args.org
+                .as_deref()
+                .is_none_or(|p| jiancha_events::stream::org_is_under(&a.org, p))
+        })
+        .collect();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match args.format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&alerts)?)?,
+        Format::Table => {
+            writeln!(
+                out,
+                "{:<44} {:<7} {:<26} {:<26} ORG",
+                "ID", "CARD", "RAISED", "CLOSED"
+            )?;
+            for a in &alerts {
+                let closed = a.closed_at.as_deref().unwrap_or("open");
+                writeln!(
+                    out,
+                    "{:<44} {:<7} {:<26} {:<26} {}",
+                    a.id, a.severity, a.raised_at, closed, a.org
+                )?;
+            }
+            writeln!(out, "{} alerts", alerts.len())?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! Rebuilding the projections from the log for a command: the whole log, or just what one case
+//! needs (the catalog, the calendar amendments, its own stream and the supervision events that
+//! name it), folded in position order and evaluated at an instant.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate};
+use jiancha_events::{EventData, StoredEvent};
+use jiancha_projections::{instant, Millis, Projections};
+use jiancha_store::{Clock, EventStore, READ_PAGE_EVENTS};
+
+use crate::error::user_error;
+
+/// Parses `--now`: an RFC 3339 instant with its offset, or a date meaning the end of that day
+/// (24:00, +08:00); absent, the clock's now.
+pub fn parse_now(text: Option<&str>, clock: &dyn Clock) -> anyhow::Result<Millis> {
+    let Some(text) = text else {
+        return Ok(clock.now().timestamp_millis());
+    };
+    if let Ok(ts) = DateTime::parse_from_rfc3339(text) {
+        return Ok(ts.timestamp_millis());
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(instant::end_of(date));
+    }
+    Err(user_error(format!(
+        "--now: {text:?} is neither an RFC 3339 instant with offset (2026-03-31T17:00:00+08:00) nor a date (2026-03-31)"
+    )))
+}
+
+/// Whether an event had happened by `now` (business time).
+fn by(event: &StoredEvent, now: Millis) -> bool {
+    event.occurred_at.timestamp_millis() <= now
+}
+
+/// Folds the whole log, events that occurred by `now`.
+pub async fn whole_log(store: &Arc<dyn EventStore>, now: Millis) -> anyhow::Result<Projections> {
+    let mut projections = Projections::default();
+    let mut after = 0;
+    loop {
+        let page = store.read_after(after, READ_PAGE_EVENTS).await?;
+        let Some(last) = page.last() else { break };
+        after = last.position;
+        for event in page.iter().filter(|e| by(e, now)) {
+            projections.apply(event);
+        }
+    }
+    Ok(projections)
+}
+
+/// Folds what one case needs, events that occurred by `now`.
+pub async fn one_case(
+    store: &Arc<dyn EventStore>,
+    case: &str,
+    now: Millis,
+) -> anyhow::Result<Projections> {
+    let mut events = store.read_stream("catalog").await?;
+    events.extend(store.read_stream("calendar").await?);
+    events.extend(store.read_stream(case).await?);
+    let supervision = store.read_stream("supervision").await?;
+    events.extend(
+        supervision
+            .into_iter()
+            .filter(|e| names_case(&e.data, case)),
+    );
+    events.sort_by_key(|e| e.position);
+    let mut projections = Projections::default();
+    for event in events.iter().filter(|e| by(e, now)) {
+        projections.apply(event);
+    }
+    Ok(projections)
+}
+
+fn names_case(data: &EventData, case: &str) -> bool {
+    match data {
+        EventData::CardIssued(c) => c.case == case,
+        EventData::CorrectionOrdered(c) => c.case == case,
+        EventData::CorrectionCompleted(c) => c.case == case,
+        EventData::Exempted(e) => e.case == case,
+        EventData::AlertAcknowledged(a) => {
+            jiancha_projections::parse_alert_id(&a.alert).is_some_and(|(c, _, _)| c == case)
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,179 @@
+//! Property tests of the folds: a state folded in pieces equals one folded whole; re-applying a
+//! page is harmless; and what a view at instant `t` shows does not depend on events after `t`
+//! (the clock-raised alerts of the views agree with what the fold raises later).
+
+use proptest::prelude::*;
+
+use jiancha_events::*;
+
+use crate::tests::fold;
+use crate::{Millis, Projections};
+
+const START: &str = "2026-09-21T09:00:00+08:00";
+
+fn item() -> NewEvent {
+    NewEvent::new(
+        StreamName::parse("catalog").unwrap(),
+        parse_timestamp("2026-01-05T09:00:00+08:00").unwrap(),
+        "admin",
+        "jiangjin/center",
+        EventData::ItemDefined(ItemDefined {
+            code: "BL-001".into(),
+            name: "测试".into(),
+            org: "jiangjin/center/dept-03".into(),
+            statutory_days: 8,
+            promised_days: 3,
+            fee_cents: 1000,
+            steps: vec!["审查".into(), "决定".into()],
+            required_materials: vec!["身份证".into()],
+            in_center: true,
+            warning: None,
+        }),
+    )
+}
+
+fn action(kind: u8) -> EventData {
+    match kind % 12 {
+        0 => EventData::Accepted(Accepted::default()),
+        1 => EventData::StepCompleted(StepCompleted {
+            step: "审查".into(),
+        }),
+        2 => EventData::StepCompleted(StepCompleted {
+            step: "决定".into(),
+        }),
+        3 => EventData::Suspended(Suspended {
+            reason: "inspection".into(),
+            notice: Some("n".into()),
+        }),
+        4 => EventData::Suspended(Suspended {
+            reason: "lunch".into(),
+            notice: None,
+        }),
+        5 => EventData::Resumed(Resumed {}),
+        6 => EventData::Extended(Extended {
+            days: 3 + u32::from(kind % 11),
+            approved_by: "h".into(),
+            reason: "r".into(),
+        }),
+        7 => EventData::FeeCharged(FeeCharged {
+            amount_cents: u64::from(kind % 2) * 1000 + 1000,
+        }),
+        8 => EventData::Decided(Decided {
+            outcome: Outcome::Approved,
+        }),
+        9 => EventData::Concluded(Concluded {}),
+        10 => EventData::CorrectionRequested(CorrectionRequested {
+            missing: vec!["x".into()],
+        }),
+        _ => EventData::Rated(Rated {
+            score: 1 + kind % 5,
+        }),
+    }
+}
+
+/// A log of a few cases whose actions come in time order, hours to days apart.
+fn log_strategy() -> impl Strategy<Value = Vec<StoredEvent>> {
+    proptest::collection::vec((0usize..4, 0u8..=255, 1i64..80), 1..40).prop_map(|steps| {
+        let start = parse_timestamp(START).unwrap();
+        let mut at = start;
+        let mut events = vec![item()];
+        let mut submitted = [false; 4];
+        for (case, kind, hours) in steps {
+            at += chrono::Duration::hours(hours);
+            let stream = StreamName::parse(&format!("case-{case}")).unwrap();
+            let data = if submitted[case] {
+                action(kind)
+            } else {
+                submitted[case] = true;
+                EventData::Submitted(Submitted {
+                    item: "BL-001".into(),
+                    channel: Channel::Window,
+                    materials: vec![],
+                })
+            };
+            events.push(NewEvent::new(
+                stream,
+                at,
+                "clerk",
+                "jiangjin/town-01/window-1",
+                data,
+            ));
+        }
+        seal(&events)
+    })
+}
+
+fn seal(events: &[NewEvent]) -> Vec<StoredEvent> {
+    let mut versions = std::collections::HashMap::new();
+    let mut prev = GENESIS_HASH;
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, ev)| {
+            let v = versions
+                .entry(ev.stream.as_str().to_owned())
+                .or_insert(0u64);
+            *v += 1;
+            let raw = RawEvent::seal(
+                ev,
+                i as u64 + 1,
+                *v,
+                &format_timestamp(&ev.occurred_at),
+                prev,
+            );
+            prev = raw.hash;
+            raw.to_stored(ev.occurred_at, ev.occurred_at, ev.data.clone())
+        })
+        .collect()
+}
+
+fn millis(e: &StoredEvent) -> Millis {
+    e.occurred_at.timestamp_millis()
+}
+
+fn snapshot(p: &Projections, now: Millis) -> String {
+    crate::tests::render(p, now)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn folding_in_pieces_equals_folding_whole(events in log_strategy(), cut in any::<prop::sample::Index>()) {
+        let end = millis(events.last().unwrap()) + 40 * 86_400_000;
+        let whole = fold(&events);
+        let k = cut.index(events.len());
+        let mut pieces = fold(&events[..k]);
+        let restarted = pieces.clone();
+        // A follower that re-reads a page it already applied changes nothing.
+        for e in &events[..k] {
+            pieces.apply(e);
+        }
+        let mut resumed = restarted;
+        for e in &events[k..] {
+            pieces.apply(e);
+            resumed.apply(e);
+        }
+        prop_assert_eq!(snapshot(&pieces, end), snapshot(&whole, end));
+        prop_assert_eq!(snapshot(&resumed, end), snapshot(&whole, end));
+    }
+
+    #[test]
+    fn a_view_at_t_does_not_depend_on_later_events(events in log_strategy(), at in 0i64..(60 * 24)) {
+        let t = parse_timestamp(START).unwrap().timestamp_millis() + at * 3_600_000;
+        let known: Vec<StoredEvent> = events.iter().filter(|e| millis(e) <= t).cloned().collect();
+        let prefix = fold(&known);
+        let whole = fold(&events);
+        prop_assert_eq!(
+            serde_json::to_string(&prefix.alerts(t)).unwrap(),
+            serde_json::to_string(&whole.alerts(t)).unwrap()
+        );
+        for (stream, _) in prefix.cases_sorted() {
+            let a = prefix.case_view(stream, t).map(|v| (v.promised_due_on, v.used_days, v.status));
+            let b = whole.case_view(stream, t).map(|v| (v.promised_due_on, v.used_days, v.status));
+            if whole.case(stream).is_some_and(|c| c.cursor <= t) {
+                prop_assert_eq!(a, b);
+            }
+        }
+    }
+}
