@@ -13,3 +13,4 @@ mod crash;
 mod import_cli;
 mod support;
 mod tidy;
+mod views_cli;

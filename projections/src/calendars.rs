@@ -14,6 +14,8 @@ pub struct Calendars {
     /// Calendars by jurisdiction, rebuilt lazily after each amendment.
     built: HashMap<String, Calendar>,
     national: Calendar,
+    /// Whether any amendment is for a jurisdiction below the national one.
+    local: bool,
 }
 
 impl Default for Calendars {
@@ -22,6 +24,7 @@ impl Default for Calendars {
             amendments: Vec::new(),
             built: HashMap::new(),
             national: Calendar::national(),
+            local: false,
         }
     }
 }
@@ -43,6 +46,7 @@ impl Calendars {
             reason: event.reason.clone(),
         });
         self.built.clear();
+        self.local |= event.jurisdiction != NATIONAL;
         self.national = Calendar::for_jurisdiction(NATIONAL, &self.amendments);
         self.built
             .insert(NATIONAL.to_owned(), self.national.clone());
@@ -65,6 +69,9 @@ impl Calendars {
 
     /// The calendar that applies to `org`, building it on first use.
     pub fn for_org(&mut self, org: &str) -> Calendar {
+        if !self.local {
+            return self.national.clone();
+        }
         let jurisdiction = self.jurisdiction_of(org);
         if jurisdiction == NATIONAL {
             return self.national.clone();

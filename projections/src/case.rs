@@ -147,6 +147,32 @@ pub struct CaseState {
     pub exempted: bool,
     /// Every alert raised on the case, in order.
     pub alerts: Vec<Alert>,
+    /// Caches for the fold, valid for one calendar generation.
+    pub cache: FoldCache,
+}
+
+/// What the fold remembers between events to skip the calendar when nothing can be due: the
+/// next threshold instant and the deadline instants (`Millis::MAX` for none), valid while the
+/// calendar generation matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FoldCache {
+    generation: u64,
+    next_at: Millis,
+    deadlines: [Millis; 3],
+    next_valid: bool,
+    deadlines_valid: bool,
+}
+
+impl Default for FoldCache {
+    fn default() -> Self {
+        FoldCache {
+            generation: 0,
+            next_at: Millis::MAX,
+            deadlines: [Millis::MAX; 3],
+            next_valid: false,
+            deadlines_valid: false,
+        }
+    }
 }
 
 /// What the fold of one case needs besides the event.
@@ -156,6 +182,8 @@ pub struct Ctx<'a> {
     pub calendar: &'a Calendar,
     /// The thresholds.
     pub config: &'a AlertConfig,
+    /// How many calendar amendments the calendar reflects (invalidates cached thresholds).
+    pub generation: u64,
 }
 
 /// One case event as the case fold sees it.
@@ -171,6 +199,18 @@ pub struct Step<'a> {
     pub org: &'a Arc<str>,
     /// The payload.
     pub data: &'a EventData,
+}
+
+/// The due date of a limit of `days` from `start`, the `skipped` days not counted.
+fn due_from(
+    ctx: &Ctx<'_>,
+    start: NaiveDate,
+    skipped: &[(NaiveDate, NaiveDate)],
+    days: u32,
+) -> Option<Due> {
+    ctx.calendar
+        .add_working_days_skipping(start, days, skipped)
+        .ok()
 }
 
 impl CaseState {
@@ -209,6 +249,7 @@ impl CaseState {
             last_position: step.position,
             exempted: false,
             alerts: Vec::new(),
+            cache: FoldCache::default(),
         }
     }
 
@@ -275,17 +316,19 @@ impl CaseState {
     /// open suspension, or beyond the calendar.
     pub fn due(&self, ctx: &Ctx<'_>, days: u32) -> Option<Due> {
         let start = self.clock_start_on(ctx)?;
-        ctx.calendar
-            .add_working_days_skipping(start, days, &self.skipped())
-            .ok()
+        due_from(ctx, start, &self.skipped(), days)
     }
 
     /// Promised and statutory due dates.
     pub fn dues(&self, ctx: &Ctx<'_>) -> (Option<Due>, Option<Due>) {
-        match self.limits_days() {
-            Some((p, s)) => (self.due(ctx, p), self.due(ctx, s)),
-            None => (None, None),
-        }
+        let (Some((p, s)), Some(start)) = (self.limits_days(), self.clock_start_on(ctx)) else {
+            return (None, None);
+        };
+        let skipped = self.skipped();
+        (
+            due_from(ctx, start, &skipped, p),
+            due_from(ctx, start, &skipped, s),
+        )
     }
 
     /// Working days used by `on` (the day itself counted), suspensions excluded; with the
@@ -330,6 +373,42 @@ impl CaseState {
             return out;
         }
         let since = acc.at;
+        let c = self.cache;
+        let deadlines = if c.deadlines_valid && c.generation == ctx.generation {
+            c.deadlines
+        } else {
+            self.deadline_instants(ctx, p)
+        };
+        let rules = [
+            Rule::PromisedWarning,
+            Rule::PromisedOverdue,
+            Rule::StatutoryOverdue,
+        ];
+        for (rule, at) in rules.into_iter().zip(deadlines) {
+            if at != Millis::MAX {
+                out.push((rule, at.max(since)));
+            }
+        }
+        if self.status == Status::Running {
+            if let Ok(d) = ctx
+                .calendar
+                .add_working_days(self.last_action_on, ctx.config.stall_days)
+            {
+                out.push((Rule::Stalled, end_of(d.date).max(since)));
+            }
+        }
+        out
+    }
+
+    /// The warning, promised-overdue and statutory-overdue instants (before clamping to the
+    /// acceptance), which change only with the acceptance, suspensions, extensions and the
+    /// calendar.
+    fn deadline_instants(&self, ctx: &Ctx<'_>, promised_days: u32) -> [Millis; 3] {
+        let Some(start) = self.clock_start_on(ctx) else {
+            return [Millis::MAX; 3];
+        };
+        let p = promised_days;
+        let skipped = self.skipped();
         let warning = self
             .def
             .as_ref()
@@ -341,30 +420,18 @@ impl CaseState {
                 .div_ceil(100)
                 .min(u64::from(p)) as u32,
         };
-        if let Some(d) = self.due(ctx, warn_used) {
-            let at = if warn_used == 0 {
-                since
+        let warn = due_from(ctx, start, &skipped, warn_used).map(|d| {
+            // A warning due from the start is raised when the clock starts running.
+            if warn_used == 0 {
+                Millis::MIN
             } else {
                 start_of(d.date)
-            };
-            out.push((Rule::PromisedWarning, at.max(since)));
-        }
-        let (promised, statutory) = self.dues(ctx);
-        if let Some(d) = promised {
-            out.push((Rule::PromisedOverdue, end_of(d.date).max(since)));
-        }
-        if let Some(d) = statutory {
-            out.push((Rule::StatutoryOverdue, end_of(d.date).max(since)));
-        }
-        if self.status == Status::Running {
-            if let Ok(d) = ctx
-                .calendar
-                .add_working_days(self.last_action_on, ctx.config.stall_days)
-            {
-                out.push((Rule::Stalled, end_of(d.date).max(since)));
             }
-        }
-        out
+        });
+        let statutory_days = self.limits_days().map_or(p, |l| l.1);
+        let promised = due_from(ctx, start, &skipped, p).map(|d| end_of(d.date));
+        let statutory = due_from(ctx, start, &skipped, statutory_days).map(|d| end_of(d.date));
+        [warn, promised, statutory].map(|at| at.unwrap_or(Millis::MAX))
     }
 
     fn open_alert(&self, rule: Rule) -> Option<usize> {
@@ -385,12 +452,7 @@ impl CaseState {
             if at > t {
                 continue;
             }
-            let raised = if rule.closes_with_condition() {
-                self.open_alert(rule).is_some()
-            } else {
-                self.count(rule) > 0
-            };
-            if !raised {
+            if !self.is_raised(rule) {
                 out.push(self.alert(rule, at, self.last_position));
             }
         }
@@ -414,9 +476,47 @@ impl CaseState {
 
     /// Raises what the clock raised up to `t` and moves the cursor there.
     pub fn advance(&mut self, ctx: &Ctx<'_>, t: Millis) {
-        let pending = self.pending(ctx, t);
-        self.alerts.extend(pending);
+        let c = self.cache;
+        if !(c.next_valid && c.generation == ctx.generation && c.next_at > t) {
+            let pending = self.pending(ctx, t);
+            self.alerts.extend(pending);
+        }
         self.cursor = self.cursor.max(t);
+    }
+
+    /// After an event: closes the conditions it ended and caches the next threshold, so the
+    /// next [`CaseState::advance`] can skip the calendar when nothing is due.
+    pub fn settle(&mut self, ctx: &Ctx<'_>, position: u64) {
+        if self.cache.generation != ctx.generation {
+            self.cache = FoldCache {
+                generation: ctx.generation,
+                ..FoldCache::default()
+            };
+        }
+        if !self.cache.deadlines_valid {
+            if let Some((p, _)) = self.limits_days() {
+                self.cache.deadlines = self.deadline_instants(ctx, p);
+                self.cache.deadlines_valid = true;
+            }
+        }
+        let thresholds = self.thresholds(ctx);
+        self.close_ended_with(&thresholds, position);
+        let next = thresholds
+            .iter()
+            .filter(|(rule, _)| !self.is_raised(*rule))
+            .map(|(_, at)| *at)
+            .min()
+            .unwrap_or(Millis::MAX);
+        self.cache.next_at = next;
+        self.cache.next_valid = true;
+    }
+
+    fn is_raised(&self, rule: Rule) -> bool {
+        if rule.closes_with_condition() {
+            self.open_alert(rule).is_some()
+        } else {
+            self.count(rule) > 0
+        }
     }
 
     /// Raises an event-driven alert at the step.
@@ -427,15 +527,15 @@ impl CaseState {
 
     /// Closes every open condition alert whose condition no longer holds at the cursor.
     pub fn close_ended(&mut self, ctx: &Ctx<'_>, position: u64) {
+        let thresholds = self.thresholds(ctx);
+        self.close_ended_with(&thresholds, position);
+    }
+
+    fn close_ended_with(&mut self, thresholds: &[(Rule, Millis)], position: u64) {
         let t = self.cursor;
-        let live: Vec<Rule> = self
-            .thresholds(ctx)
-            .into_iter()
-            .filter(|(_, at)| *at <= t)
-            .map(|(r, _)| r)
-            .collect();
+        let live = |rule: Rule| thresholds.iter().any(|(r, at)| *r == rule && *at <= t);
         for a in &mut self.alerts {
-            if a.closed_at.is_none() && a.rule.closes_with_condition() && !live.contains(&a.rule) {
+            if a.closed_at.is_none() && a.rule.closes_with_condition() && !live(a.rule) {
                 a.closed_at = Some(t);
                 a.closed_by = Some(position);
             }
@@ -464,7 +564,21 @@ impl CaseState {
 
     /// Applies one case event (after [`CaseState::advance`] to its instant).
     pub fn apply(&mut self, ctx: &Ctx<'_>, step: &Step<'_>, current: Option<&Arc<ItemDefined>>) {
-        let before_due = self.dues(ctx).0;
+        let moves_deadlines = matches!(
+            step.data,
+            EventData::CorrectionRequested(_)
+                | EventData::Accepted(_)
+                | EventData::RejectedAtIntake(_)
+                | EventData::Suspended(_)
+                | EventData::Resumed(_)
+                | EventData::Extended(_)
+                | EventData::Transferred(_)
+                | EventData::Concluded(_)
+                | EventData::Withdrawn(_)
+        );
+        if moves_deadlines {
+            self.cache.deadlines_valid = false;
+        }
         match step.data {
             EventData::CorrectionRequested(_) => {
                 self.answer(step);
@@ -511,7 +625,7 @@ impl CaseState {
                 self.status = Status::Running;
             }
             EventData::Extended(e) => {
-                let late = before_due.is_some_and(|d| step.on > d.date);
+                let late = self.dues(ctx).0.is_some_and(|d| step.on > d.date);
                 if self.extensions > 0 || e.days > ctx.config.extension_days_max || late {
                     self.raise(Rule::ExtensionExcessive, step);
                 }
@@ -535,11 +649,13 @@ impl CaseState {
         }
         self.last_action_on = self.last_action_on.max(step.on);
         self.last_position = step.position;
-        self.close_ended(ctx, step.position);
+        self.settle(ctx, step.position);
     }
 
     fn fee_differs(&self, amount_cents: u64) -> bool {
-        self.def.as_ref().is_some_and(|d| d.fee_cents != amount_cents)
+        self.def
+            .as_ref()
+            .is_some_and(|d| d.fee_cents != amount_cents)
     }
 
     fn answer(&mut self, step: &Step<'_>) {

@@ -34,7 +34,7 @@ pub struct Projections {
     pub calendars: Calendars,
     /// The thresholds.
     pub config: AlertConfig,
-    cases: HashMap<String, CaseState>,
+    cases: HashMap<String, Box<CaseState>>,
     orgs: HashMap<String, Arc<str>>,
     position: u64,
 }
@@ -71,19 +71,19 @@ impl Projections {
 
     /// A case's state.
     pub fn case(&self, stream: &str) -> Option<&CaseState> {
-        self.cases.get(stream)
+        self.cases.get(stream).map(|c| &**c)
     }
 
     /// Every case, sorted by stream name.
     pub fn cases_sorted(&self) -> Vec<(&String, &CaseState)> {
-        let mut v: Vec<_> = self.cases.iter().collect();
+        let mut v: Vec<_> = self.cases.iter().map(|(s, c)| (s, &**c)).collect();
         v.sort_unstable_by(|a, b| a.0.cmp(b.0));
         v
     }
 
     /// Every case, in no particular order (for folds that sort their own output).
     pub fn cases(&self) -> impl Iterator<Item = (&String, &CaseState)> {
-        self.cases.iter()
+        self.cases.iter().map(|(s, c)| (s, &**c))
     }
 
     fn intern(&mut self, org: &str) -> Arc<str> {
@@ -130,7 +130,9 @@ impl Projections {
             org: &org,
             data: &event.data,
         };
-        if !self.cases.contains_key(&event.stream) {
+        let generation = self.generation();
+        // One lookup of the case; the catalog and calendars are borrowed beside it.
+        let Some(case) = self.cases.get_mut(event.stream.as_str()) else {
             let EventData::Submitted(s) = &event.data else {
                 return Applied::default();
             };
@@ -142,28 +144,21 @@ impl Projections {
                 s.channel,
                 &s.materials,
             );
-            self.cases.insert(event.stream.clone(), state);
+            self.cases.insert(event.stream.clone(), Box::new(state));
             return Applied {
                 case: Some(event.stream.clone()),
                 ..Applied::default()
             };
-        }
+        };
         let current = match &event.data {
-            EventData::Accepted(_) => self
-                .cases
-                .get(&event.stream)
-                .and_then(|c| self.catalog.current(&c.item))
-                .map(|d| d.item.clone()),
+            EventData::Accepted(_) => self.catalog.current(&case.item).map(|d| d.item.clone()),
             _ => None,
         };
-        let calendar = self.calendar_for_case(&event.stream);
-        let config = self.config.clone();
-        let Some(case) = self.cases.get_mut(&event.stream) else {
-            return Applied::default();
-        };
+        let calendar = self.calendars.for_org(case.org());
         let ctx = Ctx {
             calendar: &calendar,
-            config: &config,
+            config: &self.config,
+            generation,
         };
         let before = case.alerts.len();
         case.advance(&ctx, at);
@@ -189,13 +184,15 @@ impl Projections {
             _ => return Applied::default(),
         };
         let calendar = self.calendar_for_case(&case_stream);
-        let config = self.config.clone();
+        let config = self.config;
+        let generation = self.generation();
         let Some(case) = self.cases.get_mut(&case_stream) else {
             return Applied::default();
         };
         let ctx = Ctx {
             calendar: &calendar,
             config: &config,
+            generation,
         };
         let before = case.alerts.len();
         case.advance(&ctx, instant::millis(&event.occurred_at));
@@ -225,9 +222,15 @@ impl Projections {
                 case.close_all(event.position);
             }
         }
+        case.settle(&ctx, event.position);
         let mut applied = diff(&case_stream, before, &case.alerts, event.position);
         applied.case = Some(case_stream);
         applied
+    }
+
+    /// The calendar generation: how many amendments the calendars reflect.
+    fn generation(&self) -> u64 {
+        self.calendars.amendment_count() as u64
     }
 
     /// The calendar of a case's accountable org.
@@ -265,6 +268,7 @@ impl Projections {
         let ctx = Ctx {
             calendar: &calendar,
             config: &self.config,
+            generation: self.generation(),
         };
         let pending = if now > case.cursor {
             case.pending(&ctx, now)
@@ -290,6 +294,7 @@ impl Projections {
         let ctx = Ctx {
             calendar: &calendar,
             config: &self.config,
+            generation: self.generation(),
         };
         case.pending(&ctx, Millis::MAX)
             .iter()
@@ -307,6 +312,7 @@ impl Projections {
         let ctx = Ctx {
             calendar: &calendar,
             config: &self.config,
+            generation: self.generation(),
         };
         case.pending(&ctx, now)
             .iter()
@@ -333,6 +339,7 @@ impl Projections {
         let ctx = Ctx {
             calendar: &calendar,
             config: &self.config,
+            generation: self.generation(),
         };
         Some(CaseView::new(stream, case, &ctx, now))
     }

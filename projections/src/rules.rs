@@ -114,7 +114,7 @@ pub const LAWFUL_SUSPENSIONS: [&str; 8] = [
 ];
 
 /// The thresholds of the time-driven and counting rules.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AlertConfig {
     /// When the promised-limit warning fires, unless the item says otherwise.

@@ -66,6 +66,8 @@ pub enum Command {
     Case(cmd::case::CaseArgs),
     /// Alerts (yellow and red cards) evaluated at an instant.
     Alerts(cmd::alerts::AlertsArgs),
+    /// Generate a realistic district's events as JSONL (seeded, reproducible).
+    Simulate(cmd::simulate::SimulateArgs),
 }
 
 /// Parses `args`, runs the command and turns its result into an exit code.
@@ -130,6 +132,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         stdout.flush()?;
         return Ok(());
     }
+    if let Command::Simulate(args) = &cli.command {
+        return cmd::simulate::run(args);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -141,7 +146,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Verify(args) => cmd::verify::run(&cli.db, clock, &args).await,
             Command::Case(args) => cmd::case::run(&cli.db, clock, &args).await,
             Command::Alerts(args) => cmd::alerts::run(&cli.db, clock, &args).await,
-            Command::Calendar(_) => Ok(()),
+            Command::Calendar(_) | Command::Simulate(_) => Ok(()),
         }
     })
 }

@@ -267,7 +267,13 @@ impl Builder<'_> {
     /// An act of the intake window's clerk.
     fn answer(&mut self, offset: u32, payload: Payload, marks: u32) {
         let route = self.route;
-        self.push(offset, Actor::Clerk(route.intake_clerk), route.intake, payload, marks);
+        self.push(
+            offset,
+            Actor::Clerk(route.intake_clerk),
+            route.intake,
+            payload,
+            marks,
+        );
     }
 
     /// The materials missing at submission: what the first request (or an incomplete

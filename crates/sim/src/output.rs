@@ -119,11 +119,9 @@ fn push_data(out: &mut String, world: &World, plan: &CasePlan, event: &Planned) 
     let item = world.catalog.item(plan.item);
     match event.payload {
         Payload::Submitted { channel, materials } => {
-            out.push_str("{\"item\":");
-            push_str(out, &item.code);
-            out.push_str(",\"channel\":\"");
-            out.push_str(channel.as_str());
-            out.push_str("\",\"materials\":");
+            push_text(out, "{\"item\"", &item.code);
+            push_text(out, ",\"channel\"", channel.as_str());
+            out.push_str(",\"materials\":");
             push_list(out, materials_of(item, materials));
             out.push('}');
         }
@@ -138,30 +136,16 @@ fn push_data(out: &mut String, world: &World, plan: &CasePlan, event: &Planned) 
             out.push('}');
         }
         Payload::Transferred { to, reason } => {
-            out.push_str("{\"to_org\":");
-            push_str(out, world.district.org(to));
-            out.push_str(",\"reason\":");
-            push_str(out, transfer_reason(reason));
+            push_text(out, "{\"to_org\"", world.district.org(to));
+            push_text(out, ",\"reason\"", transfer_reason(reason));
             out.push('}');
         }
-        Payload::StepCompleted { step } => {
-            out.push_str("{\"step\":");
-            push_str(out, step_name(item, step));
-            out.push('}');
-        }
-        _ => push_other_data(out, plan, event.payload),
-    }
-}
-
-/// The data of the events that do not name the item or an org.
-fn push_other_data(out: &mut String, plan: &CasePlan, payload: Payload) {
-    match payload {
+        Payload::StepCompleted { step } => push_field(out, "step", step_name(item, step)),
         Payload::Suspended {
             reason,
             notice_days,
         } => {
-            out.push_str("{\"reason\":");
-            push_str(out, suspension_reason(reason));
+            push_text(out, "{\"reason\"", suspension_reason(reason));
             out.push_str(",\"notice\":");
             match notice(reason, notice_days) {
                 Some(text) => push_str(out, &text),
@@ -174,36 +158,49 @@ fn push_other_data(out: &mut String, plan: &CasePlan, payload: Payload) {
             push_u64(out, u64::from(days));
             out.push_str(",\"approved_by\":\"");
             push_actor(out, Actor::Head(plan.head));
-            out.push_str("\",\"reason\":");
-            push_str(out, pick(&EXTENSION_REASONS, reason));
+            push_text(out, "\",\"reason\"", pick(&EXTENSION_REASONS, reason));
             out.push('}');
         }
         Payload::FeeCharged { amount_cents } => push_number(out, "amount_cents", amount_cents),
         Payload::Rated { score } => push_number(out, "score", u64::from(score)),
-        Payload::Decided { approved: true } => out.push_str("{\"outcome\":\"approved\"}"),
-        Payload::Decided { approved: false } => out.push_str("{\"outcome\":\"denied\"}"),
-        Payload::RejectedAtIntake { reason } => push_one(out, "reason", &REJECTION_REASONS, reason),
-        Payload::Withdrawn { reason } => push_one(out, "reason", &WITHDRAWAL_REASONS, reason),
-        Payload::Complained { category } => {
-            push_one(out, "category", &COMPLAINT_CATEGORIES, category)
+        Payload::Decided { approved } => {
+            push_field(out, "outcome", if approved { "approved" } else { "denied" })
         }
-        _ => out.push_str("{}"),
+        Payload::RejectedAtIntake { reason } => {
+            push_field(out, "reason", pick(&REJECTION_REASONS, reason))
+        }
+        Payload::Withdrawn { reason } => {
+            push_field(out, "reason", pick(&WITHDRAWAL_REASONS, reason))
+        }
+        Payload::Complained { category } => {
+            push_field(out, "category", pick(&COMPLAINT_CATEGORIES, category))
+        }
+        Payload::Accepted | Payload::Resumed | Payload::Concluded => out.push_str("{}"),
     }
 }
 
+/// `prefix` (an opening brace or comma and a quoted key), a colon and the JSON string.
+fn push_text(out: &mut String, prefix: &str, text: &str) {
+    out.push_str(prefix);
+    out.push(':');
+    push_str(out, text);
+}
+
+/// An object of one string field.
+fn push_field(out: &mut String, field: &str, text: &str) {
+    out.push_str("{\"");
+    out.push_str(field);
+    out.push_str("\":");
+    push_str(out, text);
+    out.push('}');
+}
+
+/// An object of one number field.
 fn push_number(out: &mut String, field: &str, value: u64) {
     out.push_str("{\"");
     out.push_str(field);
     out.push_str("\":");
     push_u64(out, value);
-    out.push('}');
-}
-
-fn push_one(out: &mut String, field: &str, table: &[&'static str], index: u8) {
-    out.push_str("{\"");
-    out.push_str(field);
-    out.push_str("\":");
-    push_str(out, pick(table, index));
     out.push('}');
 }
 

@@ -4,12 +4,14 @@
 //! Scheduling happens in *counted* working days since the clock started (the acceptance day,
 //! or the submission day after a late first answer), the unit limits are measured in. The
 //! conclusion's counted day is chosen first, from the case's fate, so that "on time", "late"
-//! and "past the statutory limit" hold by construction under DESIGN.md's rules: limits count
+//! and "past the statutory limit" come out as planned under DESIGN.md's rules: limits count
 //! working days after the start, suspended days (after the suspension day up to and including
 //! the resumption day) are not counted, and extensions add their days to both limits. Where
 //! the rules leave room for two readings (whether an unlawful suspension or an excessive
 //! extension still stops or extends the clock), the conclusion is placed so that both readings
-//! agree on the case's outcome.
+//! agree on the case's outcome. What the summary records is not the plan but where the events
+//! landed, judged by those rules (`settle`); the two differ only when a late first answer
+//! leaves no room to finish on time.
 
 use crate::case::{Builder, Fate};
 use crate::names::{EXTENSION_REASONS, FEES_CENTS, LAWFUL_SUSPENSIONS, UNLAWFUL_SUSPENSIONS};
@@ -368,9 +370,8 @@ impl Builder<'_> {
     /// Counted days for each action, nondecreasing, from `first` to `end`: spread at random,
     /// then bent to the rules — a town's transfer within a day of acceptance, a resumption
     /// counted on its suspension's day, lawful extensions before the due date and the
-    /// excessive kind after it.
-    /// `margin` keeps lawful extensions before the due date even if an unlawful suspension's
-    /// days were counted.
+    /// excessive kind after it. `margin` keeps lawful extensions before the due date even if
+    /// an unlawful suspension's days were counted.
     fn schedule(
         &mut self,
         actions: &[Action],

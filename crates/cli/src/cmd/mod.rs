@@ -6,4 +6,5 @@ pub mod case;
 pub mod export;
 pub mod import;
 pub mod replay;
+pub mod simulate;
 pub mod verify;

@@ -88,6 +88,24 @@ struct Case {
     flags: BTreeMap<&'static str, bool>,
 }
 
+/// The state of reading one case's events in order.
+struct Reader<'a> {
+    case: Case,
+    item: &'a ItemDefined,
+    cal: &'a Calendar,
+    submitted_on: NaiveDate,
+    materials: Vec<&'a String>,
+    corrections: u32,
+    first_answer: Option<NaiveDate>,
+    accepted_on: Option<NaiveDate>,
+    concluded_on: Option<NaiveDate>,
+    suspended_on: Option<NaiveDate>,
+    skipped: Vec<(NaiveDate, NaiveDate)>,
+    extensions: Vec<(NaiveDate, u32)>,
+    steps_done: usize,
+    decided: bool,
+}
+
 impl Case {
     fn set(&mut self, flag: &'static str) {
         self.flags.insert(flag, true);
@@ -98,131 +116,167 @@ impl Case {
     }
 
     fn read(events: &[&NewEvent], items: &BTreeMap<String, ItemDefined>, cal: &Calendar) -> Case {
-        let mut case = Case::default();
         let EventData::Submitted(submitted) = &events[0].data else {
             panic!("{} does not start with Submitted", events[0].stream);
         };
-        let item = &items[&submitted.item];
-        let submitted_on = date(events[0]);
-        let workdays_after = |d| cal.working_days_between(submitted_on, d).unwrap().days;
-        let mut materials: Vec<&String> = submitted.materials.iter().collect();
-        let mut corrections = 0;
-        let mut first_answer = None;
-        let mut accepted_on = None;
-        let mut suspended_on = None;
-        let mut skipped: Vec<(NaiveDate, NaiveDate)> = Vec::new();
-        let mut extensions: Vec<(NaiveDate, u32)> = Vec::new();
-        let mut steps_done = 0;
-        let mut decided = false;
-        for event in &events[1..] {
-            let on = date(event);
-            match &event.data {
-                EventData::CorrectionRequested(_) => {
-                    corrections += 1;
-                    first_answer.get_or_insert(on);
-                    if corrections == 1 && workdays_after(on) <= 5 {
-                        case.set("corrections_timely");
-                    }
-                }
-                EventData::MaterialsSupplemented(m) => materials.extend(m.materials.iter()),
-                EventData::Accepted(_) => {
-                    first_answer.get_or_insert(on);
-                    accepted_on = Some(on);
-                    case.set("accepted");
-                    if item
-                        .required_materials
-                        .iter()
-                        .any(|r| !materials.contains(&r))
-                    {
-                        case.set("accepted_incomplete");
-                    }
-                }
-                EventData::RejectedAtIntake(_) => {
-                    first_answer.get_or_insert(on);
-                    case.set("rejections_at_intake");
-                }
-                EventData::StepCompleted(s) => {
-                    if item.steps.get(steps_done) != Some(&s.step) {
-                        case.set("skipped_steps");
-                    }
-                    steps_done += 1;
-                }
-                EventData::Suspended(s) => {
-                    suspended_on = Some(on);
-                    if LAWFUL.contains(&s.reason.as_str()) && s.notice.is_some() {
-                        case.set("lawful_suspensions");
-                    } else {
-                        case.set("unlawful_suspensions");
-                    }
-                }
-                EventData::Resumed(_) => {
-                    let from = suspended_on.take().unwrap().succ_opt().unwrap();
-                    skipped.push((from, on));
-                }
-                EventData::Extended(e) => extensions.push((on, e.days)),
-                EventData::FeeCharged(f) if f.amount_cents != item.fee_cents => {
-                    case.set("wrong_fees")
-                }
-                EventData::Decided(d) => {
-                    decided = true;
-                    if steps_done < item.steps.len() {
-                        case.set("skipped_steps");
-                    }
-                    if d.outcome == jiancha_events::Outcome::Denied {
-                        case.set("denials");
-                    }
-                }
-                EventData::Concluded(_) => {
-                    case.set("concluded");
-                    if !decided {
-                        case.set("no_decisions");
-                        if steps_done < item.steps.len() {
-                            case.set("skipped_steps");
-                        }
-                    }
-                }
-                EventData::Withdrawn(_) => case.set("withdrawals"),
-                EventData::Rated(r) => {
-                    case.set("rated");
-                    if r.score <= 2 {
-                        case.set("bad_ratings");
-                    }
-                }
-                EventData::Complained(_) => case.set("complaints"),
-                _ => {}
-            }
-        }
-        if first_answer.is_some_and(|d| workdays_after(d) > 5) {
-            case.set("late_first_answers");
-        }
-        if corrections >= 2 {
-            case.set("repeated_corrections");
-        }
-        let Some(accepted_on) = accepted_on else {
-            return case;
+        let mut reader = Reader {
+            case: Case::default(),
+            item: &items[&submitted.item],
+            cal,
+            submitted_on: date(events[0]),
+            materials: submitted.materials.iter().collect(),
+            corrections: 0,
+            first_answer: None,
+            accepted_on: None,
+            concluded_on: None,
+            suspended_on: None,
+            skipped: Vec::new(),
+            extensions: Vec::new(),
+            steps_done: 0,
+            decided: false,
         };
-        let deemed = first_answer.is_some_and(|d| workdays_after(d) > 5);
-        let start = if deemed { submitted_on } else { accepted_on };
-        let due = |limit: u32| {
-            cal.add_working_days_skipping(start, limit, &skipped)
+        for event in &events[1..] {
+            reader.intake(event);
+            reader.processing(event);
+        }
+        reader.finish()
+    }
+}
+
+impl<'a> Reader<'a> {
+    fn workdays_after_submission(&self, on: NaiveDate) -> u32 {
+        self.cal
+            .working_days_between(self.submitted_on, on)
+            .unwrap()
+            .days
+    }
+
+    fn intake(&mut self, event: &'a NewEvent) {
+        let on = date(event);
+        match &event.data {
+            EventData::CorrectionRequested(_) => {
+                self.corrections += 1;
+                self.first_answer.get_or_insert(on);
+                if self.corrections == 1 && self.workdays_after_submission(on) <= 5 {
+                    self.case.set("corrections_timely");
+                }
+            }
+            EventData::MaterialsSupplemented(m) => self.materials.extend(m.materials.iter()),
+            EventData::Accepted(_) => {
+                self.first_answer.get_or_insert(on);
+                self.accepted_on = Some(on);
+                self.case.set("accepted");
+                let required = &self.item.required_materials;
+                if required.iter().any(|r| !self.materials.contains(&r)) {
+                    self.case.set("accepted_incomplete");
+                }
+            }
+            EventData::RejectedAtIntake(_) => {
+                self.first_answer.get_or_insert(on);
+                self.case.set("rejections_at_intake");
+            }
+            EventData::Withdrawn(_) => self.case.set("withdrawals"),
+            EventData::Rated(r) => {
+                self.case.set("rated");
+                if r.score <= 2 {
+                    self.case.set("bad_ratings");
+                }
+            }
+            EventData::Complained(_) => self.case.set("complaints"),
+            _ => {}
+        }
+    }
+
+    fn processing(&mut self, event: &NewEvent) {
+        let on = date(event);
+        let steps = &self.item.steps;
+        match &event.data {
+            EventData::StepCompleted(s) => {
+                if steps.get(self.steps_done) != Some(&s.step) {
+                    self.case.set("skipped_steps");
+                }
+                self.steps_done += 1;
+            }
+            EventData::Suspended(s) => {
+                self.suspended_on = Some(on);
+                if LAWFUL.contains(&s.reason.as_str()) && s.notice.is_some() {
+                    self.case.set("lawful_suspensions");
+                } else {
+                    self.case.set("unlawful_suspensions");
+                }
+            }
+            EventData::Resumed(_) => {
+                let from = self.suspended_on.take().unwrap().succ_opt().unwrap();
+                self.skipped.push((from, on));
+            }
+            EventData::Extended(e) => self.extensions.push((on, e.days)),
+            EventData::FeeCharged(f) if f.amount_cents != self.item.fee_cents => {
+                self.case.set("wrong_fees")
+            }
+            EventData::Decided(d) => {
+                self.decided = true;
+                if self.steps_done < steps.len() {
+                    self.case.set("skipped_steps");
+                }
+                if d.outcome == jiancha_events::Outcome::Denied {
+                    self.case.set("denials");
+                }
+            }
+            EventData::Concluded(_) => {
+                self.concluded_on = Some(on);
+                self.case.set("concluded");
+                if !self.decided {
+                    self.case.set("no_decisions");
+                    if self.steps_done < steps.len() {
+                        self.case.set("skipped_steps");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// What needs the whole case: late answers, due dates, extensions, the outcome.
+    fn finish(mut self) -> Case {
+        let late_answer = self
+            .first_answer
+            .is_some_and(|d| self.workdays_after_submission(d) > 5);
+        if late_answer {
+            self.case.set("late_first_answers");
+        }
+        if self.corrections >= 2 {
+            self.case.set("repeated_corrections");
+        }
+        let Some(accepted_on) = self.accepted_on else {
+            return self.case;
+        };
+        let start = if late_answer {
+            self.submitted_on
+        } else {
+            accepted_on
+        };
+        let (cal, skipped) = (self.cal, &self.skipped);
+        let due = |limit| {
+            cal.add_working_days_skipping(start, limit, skipped)
                 .unwrap()
                 .date
         };
-        case.extensions(&extensions, item.promised_days, &due);
-        let extended: u32 = extensions.iter().map(|e| e.1).sum();
-        let concluded_on = events
-            .iter()
-            .find(|e| matches!(e.data, EventData::Concluded(_)));
-        if let Some(concluded_on) = concluded_on.map(|e| date(e)) {
+        let item = self.item;
+        self.case
+            .extensions(&self.extensions, item.promised_days, &due);
+        let extended: u32 = self.extensions.iter().map(|e| e.1).sum();
+        if let Some(concluded_on) = self.concluded_on {
             if concluded_on > due(item.statutory_days + extended) {
-                case.set("statutory_overruns");
+                self.case.set("statutory_overruns");
             } else if concluded_on > due(item.promised_days + extended) {
-                case.set("late_conclusions");
+                self.case.set("late_conclusions");
             }
         }
-        case
+        self.case
     }
+}
 
+impl Case {
     /// Lawful: one, of at most 10 days, on or before the due date it extends.
     fn extensions(
         &mut self,

@@ -1,0 +1,239 @@
+//! The projection benchmark, on simulator data: (a) 1,000,000 events already in memory folded
+//! through every projection, against a bare loop folding the same events into a trivial map;
+//! (b) a cold start from the SQLite store — reading the log and rebuilding the projections —
+//! against a bare read of the same rows; and the memory the projections hold per running case.
+//!
+//! `cargo bench -p jiancha-benches --bench replay` (JIANCHA_BENCH_EVENTS overrides the size).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    reason = "benchmark"
+)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use jiancha_benches::{rate, row};
+use jiancha_events::{format_timestamp, RawEvent, StoredEvent, GENESIS_HASH};
+use jiancha_projections::Projections;
+use jiancha_store::{EventStore, ManualClock, READ_PAGE_EVENTS};
+
+fn main() {
+    let events: usize = std::env::var("JIANCHA_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let log = simulated(events);
+    println!("replay benchmark: {} simulated events", log.len());
+    in_memory(&log);
+    per_running_case();
+    cold_start(&log);
+}
+
+/// Simulator events sealed as the store would keep them.
+fn simulated(events: usize) -> Vec<StoredEvent> {
+    let config = jiancha_sim::SimConfig::new(events as u64 / 8 + 1, 7);
+    let mut versions: HashMap<String, u64> = HashMap::new();
+    let mut prev = GENESIS_HASH;
+    let mut out = Vec::with_capacity(events);
+    for item in jiancha_sim::events(&config).unwrap().take(events) {
+        let sim = item.unwrap();
+        let ev = sim.event;
+        let v = versions.entry(ev.stream.as_str().to_owned()).or_insert(0);
+        *v += 1;
+        let raw = RawEvent::seal(
+            &ev,
+            out.len() as u64 + 1,
+            *v,
+            &format_timestamp(&sim.entered_at),
+            prev,
+        );
+        prev = raw.hash;
+        out.push(raw.to_stored(ev.occurred_at, sim.entered_at, ev.data));
+    }
+    out
+}
+
+fn in_memory(log: &[StoredEvent]) {
+    let start = Instant::now();
+    let mut map: HashMap<&str, u64> = HashMap::new();
+    for e in log {
+        match map.get_mut(e.stream.as_str()) {
+            Some(n) => *n += e.position,
+            None => {
+                map.insert(&e.stream, e.position);
+            }
+        }
+    }
+    let bare = start.elapsed();
+    std::hint::black_box(&map);
+    let start = Instant::now();
+    let mut p = Projections::default();
+    for e in log {
+        p.apply(e);
+    }
+    let folded = start.elapsed();
+    std::hint::black_box(&p);
+    let n = log.len() as u64;
+    row(
+        "bare loop into a map (baseline)",
+        &format!("{:.0} ev/s", rate(n, bare)),
+        &format!("{:.3} s", bare.as_secs_f64()),
+    );
+    row(
+        "(a) all projections, in memory",
+        &format!("{:.0} ev/s", rate(n, folded)),
+        &format!("{:.3} s, {} cases", folded.as_secs_f64(), p.case_count()),
+    );
+    row(
+        "    ratio projections / bare loop",
+        &format!("{:.2}", bare.as_secs_f64() / folded.as_secs_f64()),
+        "target >= 0.5 and >= 1,000,000 ev/s",
+    );
+}
+
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+/// Resident memory added by folding many cases that are all still running.
+fn per_running_case() {
+    const CASES: usize = 300_000;
+    let mut events = Vec::with_capacity(CASES * 2 + 1);
+    let config = jiancha_sim::SimConfig::new(CASES as u64, 3);
+    let catalog = jiancha_sim::catalog(&config).unwrap();
+    let at = jiancha_events::parse_timestamp("2026-03-02T09:00:00+08:00").unwrap();
+    let mut pos = 0u64;
+    let mut push = |stream: &str,
+                    data: jiancha_events::EventData,
+                    version: u64,
+                    events: &mut Vec<StoredEvent>| {
+        pos += 1;
+        let ev = jiancha_events::NewEvent::new(
+            jiancha_events::StreamName::parse(stream).unwrap(),
+            at,
+            "clerk-1",
+            format!("jiangjin/town-{:02}/window-1", pos % 30),
+            data,
+        );
+        let raw = RawEvent::seal(&ev, pos, version, "2026-03-02T09:00:00+08:00", GENESIS_HASH);
+        events.push(raw.to_stored(at, at, ev.data));
+    };
+    for (i, item) in catalog.iter().enumerate() {
+        push(
+            "catalog",
+            jiancha_events::EventData::ItemDefined(item.clone()),
+            i as u64 + 1,
+            &mut events,
+        );
+    }
+    for c in 0..CASES {
+        let stream = format!("case-2026-{c:07}");
+        let item = &catalog[c % catalog.len()];
+        let submitted = jiancha_events::Submitted {
+            item: item.code.clone(),
+            channel: jiancha_events::Channel::Window,
+            materials: item.required_materials.clone(),
+        };
+        push(
+            &stream,
+            jiancha_events::EventData::Submitted(submitted),
+            1,
+            &mut events,
+        );
+        push(
+            &stream,
+            jiancha_events::EventData::Accepted(Default::default()),
+            2,
+            &mut events,
+        );
+    }
+    let before = rss_bytes();
+    let mut p = Projections::default();
+    for e in &events {
+        p.apply(e);
+    }
+    let after = rss_bytes();
+    std::hint::black_box(&p);
+    let per_case = after.saturating_sub(before) / CASES as u64;
+    row(
+        "projection memory per running case",
+        &format!("{per_case} bytes"),
+        &format!("RSS growth over {CASES} running cases; target < 512"),
+    );
+}
+
+fn cold_start(log: &[StoredEvent]) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("replay.db").display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let clock = Arc::new(ManualClock::new(chrono::DateTime::UNIX_EPOCH));
+        let store: Arc<dyn EventStore> = jiancha_store::open(&url, clock).await.unwrap();
+        let mut batch = Vec::new();
+        for e in log {
+            let mut ev = jiancha_events::NewEvent::new(
+                jiancha_events::StreamName::parse(&e.stream).unwrap(),
+                e.occurred_at,
+                e.actor.clone(),
+                e.org.clone(),
+                e.data.clone(),
+            );
+            ev.id = Some(e.id.clone()).filter(|id| !id.starts_with("auto:"));
+            batch.push(ev);
+            if batch.len() == 10_000 {
+                store.append(std::mem::take(&mut batch)).await.unwrap();
+            }
+        }
+        store.append(batch).await.unwrap();
+        let n = log.len() as u64;
+        let start = Instant::now();
+        let mut after = 0;
+        let mut rows = 0u64;
+        loop {
+            let page = store.read_raw_after(after, READ_PAGE_EVENTS).await.unwrap();
+            let Some(last) = page.last() else { break };
+            after = last.position;
+            rows += page.len() as u64;
+        }
+        let bare = start.elapsed();
+        assert_eq!(rows, n);
+        let start = Instant::now();
+        let mut p = Projections::default();
+        let mut after = 0;
+        loop {
+            let page = store.read_after(after, READ_PAGE_EVENTS).await.unwrap();
+            let Some(last) = page.last() else { break };
+            after = last.position;
+            for e in &page {
+                p.apply(e);
+            }
+        }
+        let rebuilt = start.elapsed();
+        row(
+            "bare read of the rows via sqlx (baseline)",
+            &format!("{:.0} ev/s", rate(n, bare)),
+            &format!("{:.2} s", bare.as_secs_f64()),
+        );
+        row(
+            "(b) cold start: read, decode, rebuild",
+            &format!("{:.0} ev/s", rate(n, rebuilt)),
+            &format!("{:.2} s", rebuilt.as_secs_f64()),
+        );
+        row(
+            "    ratio cold start / bare read",
+            &format!("{:.2}", bare.as_secs_f64() / rebuilt.as_secs_f64()),
+            "",
+        );
+        store.close().await;
+    });
+}

@@ -1,0 +1,227 @@
+//! Cards: the `CardIssued` event the engine appends for each alert it delivers, and appending
+//! them so that each is written once however often it is attempted.
+//!
+//! A card's id is `card:<alert id>`. Appending an id already in the log is a no-op when the
+//! event is the same, and a refusal (`IdReused`) when another engine or an earlier run issued it
+//! at another instant: either way the card exists, and nothing more is written. Appends that
+//! fail for other reasons (the database is unavailable) are kept, up to [`CARD_RETRY_MAX`], and
+//! tried again every [`CARD_RETRY_INTERVAL`].
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use jiancha_events::time::CHINA;
+use jiancha_events::{CardIssued, EventData, NewEvent, Severity, StreamName, Timestamp};
+use jiancha_projections::{AlertView, Millis, Rule};
+use jiancha_store::{EventStore, RejectionKind, StoreError};
+
+use crate::{CARD_ID_PREFIX, ENGINE_ACTOR};
+
+/// Cards appended in one batch.
+pub const CARD_BATCH_EVENTS_MAX: usize = 1_000;
+
+/// Cards kept for another attempt after an append failed; beyond it the oldest are dropped
+/// (with a warning) and found again at the next start, as alerts still undelivered.
+pub const CARD_RETRY_MAX: usize = 10_000;
+
+/// How long to wait before trying failed cards again.
+pub const CARD_RETRY_INTERVAL: Duration = Duration::from_secs(5);
+
+/// An instant as the engine uses it: milliseconds for the fold, a +08:00 timestamp for events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    /// Milliseconds since the epoch.
+    pub ms: Millis,
+    /// The same instant at +08:00, to the millisecond.
+    pub at: Timestamp,
+}
+
+impl Now {
+    /// The instant of a clock reading, cut to the millisecond.
+    pub fn of(utc: DateTime<Utc>) -> Now {
+        let ms = utc.timestamp_millis();
+        Now {
+            ms,
+            at: timestamp(ms).unwrap_or_else(|| utc.with_timezone(&CHINA)),
+        }
+    }
+}
+
+/// The +08:00 timestamp of an instant in milliseconds.
+fn timestamp(ms: Millis) -> Option<Timestamp> {
+    DateTime::from_timestamp_millis(ms).map(|utc| utc.with_timezone(&CHINA))
+}
+
+/// The card for an alert, issued at `now`; `None` when the alert's instant is out of range.
+pub fn card(stream: &StreamName, alert: &AlertView, now: Now) -> Option<NewEvent> {
+    let severity = Rule::from_code(alert.rule).map_or(Severity::Red, Rule::severity);
+    let data = CardIssued {
+        case: alert.case.clone(),
+        rule: alert.rule.to_owned(),
+        severity,
+        due: timestamp(alert.raised_at_millis())?,
+    };
+    let event = NewEvent::new(
+        stream.clone(),
+        now.at,
+        ENGINE_ACTOR,
+        alert.org.clone(),
+        EventData::CardIssued(data),
+    );
+    Some(event.with_id(format!("{CARD_ID_PREFIX}{}", alert.id)))
+}
+
+/// Appends cards in batches, dropping the ones the log refuses. Returns the highest position
+/// among them (new or already there), and the cards still to write when an append failed.
+pub async fn append(store: &dyn EventStore, cards: Vec<NewEvent>) -> (u64, Vec<NewEvent>) {
+    let mut reached = 0;
+    let mut rest = cards.into_iter();
+    loop {
+        let batch: Vec<NewEvent> = rest.by_ref().take(CARD_BATCH_EVENTS_MAX).collect();
+        if batch.is_empty() {
+            return (reached, Vec::new());
+        }
+        match append_batch(store, batch).await {
+            Ok(position) => reached = reached.max(position),
+            Err((error, mut failed)) => {
+                tracing::warn!(%error, cards = failed.len() + rest.len(), "cannot append cards; will retry");
+                failed.extend(rest);
+                return (reached, failed);
+            }
+        }
+    }
+}
+
+/// One batch: refused cards are taken out one at a time (each refusal names one).
+async fn append_batch(
+    store: &dyn EventStore,
+    mut batch: Vec<NewEvent>,
+) -> Result<u64, (StoreError, Vec<NewEvent>)> {
+    while !batch.is_empty() {
+        match store.append(batch.clone()).await {
+            Ok(outcome) => return Ok(outcome.positions.into_iter().max().unwrap_or(0)),
+            Err(StoreError::Rejected(r)) => {
+                let Some(index) = usize::try_from(r.tag).ok().filter(|i| *i < batch.len()) else {
+                    return Err((StoreError::Rejected(r), batch));
+                };
+                let refused = batch.remove(index);
+                match r.kind {
+                    RejectionKind::IdReused { position } => {
+                        tracing::debug!(id = ?refused.id, position, "card already issued");
+                    }
+                    _ => tracing::error!(id = ?refused.id, refusal = %r, "card refused by the log"),
+                }
+            }
+            Err(e) => return Err((e, batch)),
+        }
+    }
+    Ok(0)
+}
+
+/// Cards waiting for another attempt.
+#[derive(Debug, Default)]
+pub struct Retry {
+    cards: VecDeque<NewEvent>,
+    at: Option<tokio::time::Instant>,
+}
+
+impl Retry {
+    /// Keeps failed cards for later, dropping the oldest beyond [`CARD_RETRY_MAX`].
+    pub fn keep(&mut self, failed: Vec<NewEvent>) {
+        if failed.is_empty() {
+            return;
+        }
+        self.cards.extend(failed);
+        let excess = self.cards.len().saturating_sub(CARD_RETRY_MAX);
+        if excess > 0 {
+            tracing::warn!(
+                dropped = excess,
+                "too many cards waiting; the oldest are dropped until the next start"
+            );
+            self.cards.drain(..excess);
+        }
+        self.at = Some(tokio::time::Instant::now() + CARD_RETRY_INTERVAL);
+    }
+
+    /// When the next attempt is due, if any card waits.
+    pub fn due_at(&self) -> Option<tokio::time::Instant> {
+        self.at
+    }
+
+    /// The waiting cards, when their attempt is due.
+    pub fn take_due(&mut self) -> Vec<NewEvent> {
+        match self.at {
+            Some(at) if at <= tokio::time::Instant::now() => {
+                self.at = None;
+                self.cards.drain(..).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use jiancha_store::{memory::MemoryStore, ManualClock};
+
+    use super::*;
+
+    fn card_at(id: &str, at: &str) -> NewEvent {
+        let at = jiancha_events::parse_timestamp(at).unwrap();
+        let data = CardIssued {
+            case: "case-1".into(),
+            rule: "fee.mismatch".into(),
+            severity: Severity::Red,
+            due: at,
+        };
+        let stream = StreamName::parse("supervision").unwrap();
+        NewEvent::new(
+            stream,
+            at,
+            ENGINE_ACTOR,
+            "jiangjin",
+            EventData::CardIssued(data),
+        )
+        .with_id(format!("{CARD_ID_PREFIX}case-1/fee.mismatch/{id}"))
+    }
+
+    #[tokio::test]
+    async fn a_card_already_in_the_log_is_not_written_again_at_any_instant() {
+        let t0 = jiancha_events::parse_timestamp("2026-03-02T09:00:00+08:00").unwrap();
+        let store = MemoryStore::new(Arc::new(ManualClock::new(t0.to_utc())));
+        let first = card_at("1", "2026-03-02T09:00:00+08:00");
+        assert_eq!(append(&store, vec![first.clone()]).await, (1, Vec::new()));
+        // The same card again: a no-op answered with its position.
+        assert_eq!(append(&store, vec![first]).await, (1, Vec::new()));
+        // Issued again at another instant (another engine, a restart), beside a new card: the
+        // refused one is dropped and the new one written.
+        let again = card_at("1", "2026-03-02T10:00:00+08:00");
+        let second = card_at("2", "2026-03-02T10:00:00+08:00");
+        assert_eq!(append(&store, vec![again, second]).await, (2, Vec::new()));
+        let events = store.read_after(0, 10).await.unwrap();
+        let ids: Vec<_> = events.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["card:case-1/fee.mismatch/1", "card:case-1/fee.mismatch/2"]
+        );
+    }
+
+    #[tokio::test]
+    async fn failed_cards_wait_their_turn_and_are_bounded() {
+        let mut retry = Retry::default();
+        assert!(retry.due_at().is_none());
+        let cards: Vec<_> = (0..CARD_RETRY_MAX + 3)
+            .map(|i| card_at(&i.to_string(), "2026-03-02T09:00:00+08:00"))
+            .collect();
+        retry.keep(cards);
+        assert!(retry.take_due().is_empty(), "not before the interval");
+        retry.at = Some(tokio::time::Instant::now());
+        let due = retry.take_due();
+        assert_eq!(due.len(), CARD_RETRY_MAX);
+        assert_eq!(due[0].id.as_deref(), Some("card:case-1/fee.mismatch/3"));
+        assert!(retry.due_at().is_none());
+    }
+}

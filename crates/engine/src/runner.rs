@@ -1,0 +1,351 @@
+//! The runner task: folds the log into the projections, follows it live, and runs the deadline
+//! scheduler. One task does all three, so the scheduler always evaluates a fold that no other
+//! writer is changing, and each event's consequences (alerts published, cards appended, the
+//! case rescheduled) are done before the next event and before its position is announced.
+//!
+//! Locks on the projections are held only between awaits, never across one.
+
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use jiancha_events::{EventData, NewEvent, StoredEvent, StreamName};
+use jiancha_projections::{alert_id, AlertView, Applied, Millis, Projections};
+use jiancha_store::{subscribe, Clock, EventStore, StoreError, READ_PAGE_EVENTS};
+use tokio::sync::{broadcast, mpsc, watch};
+
+use crate::bus::{AlertChange, AlertChangeKind};
+use crate::cards::{self, Now, Retry};
+use crate::scheduler::Scheduler;
+use crate::{Command, EngineError, APPLY_CHUNK_EVENTS, SLEEP_MAX, TAIL_RETRY_INTERVAL};
+
+/// The stream cards are written to.
+const SUPERVISION_STREAM: &str = "supervision";
+
+type Tail = BoxStream<'static, Result<StoredEvent, StoreError>>;
+
+fn read(p: &RwLock<Projections>) -> RwLockReadGuard<'_, Projections> {
+    p.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write(p: &RwLock<Projections>) -> RwLockWriteGuard<'_, Projections> {
+    p.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Folds every event of the log into `projections`, page by page, publishing nothing; returns
+/// the last position applied.
+pub(crate) async fn catch_up(
+    store: &dyn EventStore,
+    projections: &RwLock<Projections>,
+    position: &watch::Sender<u64>,
+) -> Result<u64, StoreError> {
+    let mut after = read(projections).position();
+    loop {
+        let page = store.read_after(after, READ_PAGE_EVENTS).await?;
+        let Some(last) = page.last() else {
+            return Ok(after);
+        };
+        after = last.position;
+        for chunk in page.chunks(APPLY_CHUNK_EVENTS) {
+            let mut p = write(projections);
+            for event in chunk {
+                p.apply(event);
+            }
+        }
+        position.send_replace(after);
+    }
+}
+
+/// What a runner is made of.
+pub(crate) struct Parts {
+    pub store: Arc<dyn EventStore>,
+    pub clock: Arc<dyn Clock>,
+    pub projections: Arc<RwLock<Projections>>,
+    pub bus: broadcast::Sender<AlertChange>,
+    pub position: watch::Sender<u64>,
+    pub scheduler_entries_max: usize,
+}
+
+/// What one evaluation of a case found.
+struct Found {
+    case: String,
+    /// Alerts already in the fold to deliver (at startup only).
+    folded: Vec<AlertView>,
+    /// Alerts the clock raised since the case's last event.
+    pending: Vec<AlertView>,
+    /// The case's next threshold after the instant of evaluation.
+    next: Option<Millis>,
+}
+
+/// The runner's state.
+pub(crate) struct Runner {
+    parts: Parts,
+    supervision: StreamName,
+    scheduler: Scheduler,
+    retry: Retry,
+    /// The highest position of a card this runner appended (or found already there).
+    cards_reached: u64,
+}
+
+impl Runner {
+    pub(crate) fn new(parts: Parts) -> Result<Runner, EngineError> {
+        let supervision = StreamName::parse(SUPERVISION_STREAM).map_err(EngineError::Bug)?;
+        let scheduler = Scheduler::new(parts.scheduler_entries_max);
+        Ok(Runner {
+            parts,
+            supervision,
+            scheduler,
+            retry: Retry::default(),
+            cards_reached: 0,
+        })
+    }
+
+    fn now(&self) -> Now {
+        Now::of(self.parts.clock.now())
+    }
+
+    /// Delivers what is open and undelivered, then follows the log and the clock until told to
+    /// stop (or until the engine is dropped).
+    pub(crate) async fn run(mut self, mut commands: mpsc::Receiver<Command>, after: u64) {
+        self.deliver_at_startup().await;
+        let mut tail: Option<Tail> = Some(subscribe(self.parts.store.clone(), after).boxed());
+        let mut tail_retry_at = tokio::time::Instant::now();
+        let mut clock_changes = self.parts.clock.changes();
+        loop {
+            self.run_due().await;
+            let wake = self.sleep_for();
+            tokio::select! {
+                biased;
+                command = commands.recv() => match command {
+                    Some(Command::Tick(reply)) => {
+                        self.run_due().await;
+                        let _ = reply.send(self.reached());
+                    }
+                    Some(Command::Shutdown) | None => break,
+                },
+                item = next_event(&mut tail), if tail.is_some() => match item {
+                    Some(Ok(event)) => self.on_event(event).await,
+                    Some(Err(error)) => {
+                        tracing::error!(%error, "cannot follow the event log; retrying");
+                        tail = None;
+                        tail_retry_at = tokio::time::Instant::now() + TAIL_RETRY_INTERVAL;
+                    }
+                    None => tail = None,
+                },
+                () = tokio::time::sleep_until(tail_retry_at), if tail.is_none() => {
+                    let after = *self.parts.position.borrow();
+                    tail = Some(subscribe(self.parts.store.clone(), after).boxed());
+                }
+                () = clock_moved(&mut clock_changes) => {}
+                () = tokio::time::sleep(wake) => {}
+            }
+        }
+    }
+
+    /// The position a tick waits for: everything applied, and the cards appended so far.
+    fn reached(&self) -> u64 {
+        (*self.parts.position.borrow()).max(self.cards_reached)
+    }
+
+    /// How long to sleep: until the next wake-up or card retry, at most [`SLEEP_MAX`].
+    fn sleep_for(&self) -> Duration {
+        let mut wake = SLEEP_MAX;
+        if let Some(at) = self.scheduler.earliest() {
+            let ms = u64::try_from(at.saturating_sub(self.now().ms)).unwrap_or(0);
+            wake = wake.min(Duration::from_millis(ms));
+        }
+        if let Some(at) = self.retry.due_at() {
+            wake = wake.min(at.saturating_duration_since(tokio::time::Instant::now()));
+        }
+        wake
+    }
+
+    /// Evaluates the cases whose threshold has passed (every open case, when a full pass is
+    /// due), and tries failed cards again when their time has come.
+    async fn run_due(&mut self) {
+        let now = self.now();
+        let mut cases = self.scheduler.take_due(now.ms);
+        if self.scheduler.take_full_pass(now.ms) {
+            cases = read(&self.parts.projections)
+                .open_cases()
+                .into_iter()
+                .cloned()
+                .collect();
+        }
+        let mut cards = self.retry.take_due();
+        if !cases.is_empty() {
+            cards.extend(self.evaluate(&cases, now));
+        }
+        self.issue(cards).await;
+    }
+
+    /// Folds one event in and does what it causes: publishes the alerts it raised and closed,
+    /// cards the raised ones, and evaluates its case again (every open case after a calendar
+    /// amendment, since due dates follow the calendar). Then announces its position.
+    async fn on_event(&mut self, event: StoredEvent) {
+        let now = self.now();
+        let (applied, amended) = {
+            let mut p = write(&self.parts.projections);
+            let applied = p.apply(&event);
+            let amended = matches!(event.data, EventData::CalendarAmended(_))
+                .then(|| p.open_cases().into_iter().cloned().collect::<Vec<_>>());
+            (applied, amended)
+        };
+        let mut cards = self.publish_applied(&applied, event.position, now);
+        let cases = match (amended, applied.case) {
+            (Some(open), _) => open,
+            (None, Some(case)) => vec![case],
+            (None, None) => Vec::new(),
+        };
+        cards.extend(self.evaluate(&cases, now));
+        self.issue(cards).await;
+        self.parts.position.send_replace(event.position);
+    }
+
+    /// Publishes what an event changed, and returns the cards for the alerts it raised that
+    /// this engine had not published (as pending) and nobody has delivered yet.
+    fn publish_applied(&mut self, applied: &Applied, position: u64, now: Now) -> Vec<NewEvent> {
+        let Some(case) = &applied.case else {
+            return Vec::new();
+        };
+        let mut cards = Vec::new();
+        for alert in &applied.raised {
+            if self
+                .scheduler
+                .take_published(case, &alert_id(case, alert), alert.raised_at)
+            {
+                continue;
+            }
+            let view = AlertView::new(case, alert, Millis::MAX);
+            if !view.delivered {
+                cards.extend(cards::card(&self.supervision, &view, now));
+            }
+            self.publish(AlertChangeKind::Raised, view, position);
+        }
+        for alert in &applied.closed {
+            let view = AlertView::new(case, alert, Millis::MAX);
+            self.publish(AlertChangeKind::Closed, view, position);
+        }
+        cards
+    }
+
+    /// Looks at cases at `now`: publishes the alerts the clock raised on them that were not
+    /// published yet, reschedules each at its next threshold, and returns their cards.
+    fn evaluate(&mut self, cases: &[String], now: Now) -> Vec<NewEvent> {
+        let (found, position) = {
+            let p = read(&self.parts.projections);
+            let found: Vec<Found> = cases.iter().map(|c| find(&p, c, now.ms, false)).collect();
+            (found, p.position())
+        };
+        self.deliver(found, position, now)
+    }
+
+    /// After the catch-up: delivers every alert open and undelivered on an open case (whatever
+    /// raised it while no engine was running), but none of the closed ones of history, and
+    /// schedules every open case.
+    async fn deliver_at_startup(&mut self) {
+        let now = self.now();
+        let (found, position) = {
+            let p = read(&self.parts.projections);
+            let open = p.open_cases();
+            let found: Vec<Found> = open.iter().map(|c| find(&p, c, now.ms, true)).collect();
+            (found, p.position())
+        };
+        let cards = self.deliver(found, position, now);
+        tracing::info!(position, cards = cards.len(), "engine caught up");
+        self.issue(cards).await;
+    }
+
+    /// Publishes what evaluations found that is new, in the order the alerts were raised
+    /// (then by case: the same whichever path found them), reschedules the cases, and returns
+    /// the cards.
+    fn deliver(&mut self, found: Vec<Found>, position: u64, now: Now) -> Vec<NewEvent> {
+        let mut fresh: Vec<AlertView> = Vec::new();
+        for f in found {
+            fresh.extend(f.folded);
+            let still: Vec<(&str, Millis)> = f
+                .pending
+                .iter()
+                .map(|v| (v.id.as_str(), v.raised_at_millis()))
+                .collect();
+            self.scheduler.retain_published(&f.case, &still);
+            for view in f.pending {
+                if self
+                    .scheduler
+                    .mark_published(&f.case, &view.id, view.raised_at_millis())
+                {
+                    fresh.push(view);
+                }
+            }
+            self.scheduler.schedule(&f.case, f.next);
+        }
+        // Stable: within a case, the fold's order (by instant, then rule) stays.
+        fresh.sort_by(|a, b| (a.raised_at_millis(), &a.case).cmp(&(b.raised_at_millis(), &b.case)));
+        let mut cards = Vec::with_capacity(fresh.len());
+        for view in fresh {
+            cards.extend(cards::card(&self.supervision, &view, now));
+            self.publish(AlertChangeKind::Raised, view, position);
+        }
+        cards
+    }
+
+    fn publish(&self, kind: AlertChangeKind, alert: AlertView, position: u64) {
+        tracing::debug!(kind = kind.as_str(), id = %alert.id, position, "alert");
+        // No receiver is not an error: nobody is watching live.
+        let _ = self.parts.bus.send(AlertChange {
+            kind,
+            alert,
+            position,
+        });
+    }
+
+    /// Appends cards; failed ones wait for a retry.
+    async fn issue(&mut self, cards: Vec<NewEvent>) {
+        if cards.is_empty() {
+            return;
+        }
+        let (reached, failed) = cards::append(self.parts.store.as_ref(), cards).await;
+        self.cards_reached = self.cards_reached.max(reached);
+        self.retry.keep(failed);
+    }
+}
+
+/// One case at `now`: its pending alerts and next threshold, and with `folded`, the alerts in
+/// the fold that are open and undelivered.
+fn find(p: &Projections, case: &str, now: Millis, folded: bool) -> Found {
+    let folded = match p.case(case).filter(|_| folded) {
+        Some(state) => state
+            .alerts
+            .iter()
+            .filter(|a| a.closed_at.is_none() && !a.delivered)
+            .map(|a| AlertView::new(case, a, Millis::MAX))
+            .collect(),
+        None => Vec::new(),
+    };
+    Found {
+        case: case.to_owned(),
+        folded,
+        pending: p.pending_alerts(case, now),
+        next: p.next_threshold(case, now),
+    }
+}
+
+/// The tail's next event; never ready without a tail.
+async fn next_event(tail: &mut Option<Tail>) -> Option<Result<StoredEvent, StoreError>> {
+    match tail {
+        Some(t) => t.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Ready when a manual clock moves; never for the system clock.
+async fn clock_moved(changes: &mut Option<watch::Receiver<chrono::DateTime<chrono::Utc>>>) {
+    if let Some(rx) = changes {
+        if rx.changed().await.is_ok() {
+            return;
+        }
+    }
+    // No manual clock, or it is gone: time passes only by the sleep.
+    std::future::pending().await
+}

@@ -1,0 +1,118 @@
+//! Calendar amendments re-derive the due dates of running cases: the scheduler follows them,
+//! later and earlier.
+//!
+//! The case is accepted on 2026-09-28 (see `deadlines`): promised due 2026-09-30, statutory due
+//! 2026-10-10.
+
+use chrono::NaiveDate;
+use jiancha_events::{AmendmentKind, CalendarAmended, EventData};
+
+use crate::support::*;
+
+async fn running_case() -> World {
+    let w = World::new(Backend::Memory, "2026-09-28T09:00:00+08:00").await;
+    w.define_item().await;
+    w.submit(CASE).await;
+    w.accept(CASE).await;
+    w
+}
+
+fn amendment(date: &str, kind: AmendmentKind) -> EventData {
+    EventData::CalendarAmended(CalendarAmended {
+        jurisdiction: "national".into(),
+        date: date.parse::<NaiveDate>().unwrap(),
+        kind,
+        reason: "emergency notice".into(),
+    })
+}
+
+fn overdue_changes(
+    rx: &mut tokio::sync::broadcast::Receiver<jiancha_engine::AlertChange>,
+    rule: &str,
+) -> Vec<String> {
+    drain(rx)
+        .into_iter()
+        .filter(|c| c.alert.rule == rule)
+        .map(|c| c.alert.raised_at)
+        .collect()
+}
+
+/// 2026-09-30 declared a holiday: the promised limit's second working day is now 2026-10-08.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holiday_moves_the_overdue_card_a_working_day_later() {
+    let w = running_case().await;
+    let (engine, mut rx) = w.start().await;
+    settle(&engine, w.store.as_ref()).await;
+    w.set("2026-09-28T12:00:00+08:00");
+    w.append("calendar", amendment("2026-09-30", AmendmentKind::Holiday))
+        .await;
+    settle(&engine, w.store.as_ref()).await;
+    let due = engine
+        .read()
+        .case_view(CASE, engine.now())
+        .unwrap()
+        .promised_due_on
+        .unwrap();
+    assert_eq!(due.to_string(), "2026-10-08");
+
+    // The old instant passes: nothing.
+    w.set("2026-10-01T00:00:01+08:00");
+    settle(&engine, w.store.as_ref()).await;
+    w.set("2026-10-08T23:59:59+08:00");
+    settle(&engine, w.store.as_ref()).await;
+    assert!(overdue_changes(&mut rx, PROMISED_OVERDUE).is_empty());
+    assert!(!w
+        .card_ids()
+        .await
+        .contains_key(&card_id(CASE, PROMISED_OVERDUE)));
+
+    // The new one does.
+    w.set("2026-10-09T00:00:01+08:00");
+    settle(&engine, w.store.as_ref()).await;
+    assert_eq!(
+        overdue_changes(&mut rx, PROMISED_OVERDUE),
+        ["2026-10-09T00:00:00+08:00"]
+    );
+    let cards = w.cards().await;
+    let (_, card) = cards
+        .iter()
+        .find(|(e, _)| e.id == card_id(CASE, PROMISED_OVERDUE))
+        .unwrap();
+    assert_eq!(
+        jiancha_events::format_timestamp(&card.due),
+        "2026-10-09T00:00:00+08:00"
+    );
+    engine.shutdown().await.unwrap();
+}
+
+/// Saturday 2026-10-03 declared a working day: the statutory limit ends a day earlier, on
+/// 2026-10-09, and the engine wakes for the earlier instant (a stale wake-up at 10-11 would
+/// miss it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_workday_brings_the_overdue_card_forward() {
+    let w = running_case().await;
+    let (engine, mut rx) = w.start().await;
+    // Past the promised limit, so the next wake-up is the statutory one.
+    w.set("2026-10-02T09:00:00+08:00");
+    settle(&engine, w.store.as_ref()).await;
+    drain(&mut rx);
+    w.append("calendar", amendment("2026-10-03", AmendmentKind::Workday))
+        .await;
+    settle(&engine, w.store.as_ref()).await;
+    let due = engine
+        .read()
+        .case_view(CASE, engine.now())
+        .unwrap()
+        .statutory_due_on
+        .unwrap();
+    assert_eq!(due.to_string(), "2026-10-09");
+
+    w.set("2026-10-10T00:00:01+08:00");
+    settle(&engine, w.store.as_ref()).await;
+    assert_eq!(
+        overdue_changes(&mut rx, STATUTORY_OVERDUE),
+        ["2026-10-10T00:00:00+08:00"]
+    );
+    assert_eq!(w.card_ids().await[&card_id(CASE, STATUTORY_OVERDUE)], 1);
+    engine.shutdown().await.unwrap();
+}

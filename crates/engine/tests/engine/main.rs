@@ -1,0 +1,16 @@
+//! The engine's tests, one binary: deadlines passing with no new event, restarts and two engines
+//! on one log, live event-driven alerts, calendar amendments, the scheduler's bound, and a
+//! property that restarting never changes what is published or carded.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+mod calendar;
+mod deadlines;
+mod live;
+mod property;
+mod restart;
+mod support;

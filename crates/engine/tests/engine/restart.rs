@@ -1,0 +1,180 @@
+//! Restarts and company: a restarted engine issues no card twice and republishes nothing; two
+//! engines on one log issue each card once; an engine started after deadlines passed delivers
+//! the alerts still open and undelivered, and none of the closed ones of history.
+
+use jiancha_events::{Concluded, Decided, EventData, Outcome, StepCompleted};
+
+use crate::support::*;
+
+async fn accepted_case(backend: Backend) -> World {
+    let w = World::new(backend, "2026-09-28T09:00:00+08:00").await;
+    w.define_item().await;
+    w.submit(CASE).await;
+    w.set("2026-09-28T10:00:00+08:00");
+    w.accept(CASE).await;
+    w
+}
+
+async fn restart(backend: Backend) {
+    let w = accepted_case(backend).await;
+    let (engine, mut rx) = w.start().await;
+    settle(&engine, w.store.as_ref()).await;
+    w.set("2026-10-01T09:00:00+08:00");
+    settle(&engine, w.store.as_ref()).await;
+    let before = raised(&drain(&mut rx));
+    assert_eq!(
+        before,
+        [
+            first(CASE, "deadline.promised.warning"),
+            first(CASE, PROMISED_OVERDUE)
+        ]
+    );
+    let cards_before = w.card_ids().await;
+    engine.shutdown().await.unwrap();
+    assert!(engine.tick().await.is_err(), "a stopped engine says so");
+
+    // Same store, same clock, a little later.
+    w.set("2026-10-02T09:00:00+08:00");
+    let (engine, mut rx) = w.start().await;
+    settle(&engine, w.store.as_ref()).await;
+    assert_eq!(
+        raised(&drain(&mut rx)),
+        Vec::<String>::new(),
+        "nothing old is raised again"
+    );
+    assert_eq!(w.card_ids().await, cards_before);
+    assert_eq!(w.card_ids().await[&card_id(CASE, PROMISED_OVERDUE)], 1);
+
+    // The restarted engine still watches the clock.
+    w.set("2026-10-11T00:00:00+08:00");
+    settle(&engine, w.store.as_ref()).await;
+    let after = raised(&drain(&mut rx));
+    assert!(after.contains(&first(CASE, STATUTORY_OVERDUE)), "{after:?}");
+    assert!(w.card_ids().await.values().all(|n| *n == 1));
+    engine.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_engine_issues_and_publishes_nothing_twice_memory() {
+    restart(Backend::Memory).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_engine_issues_and_publishes_nothing_twice_sqlite() {
+    restart(Backend::Sqlite).await;
+}
+
+async fn two_engines(backend: Backend) {
+    let w = accepted_case(backend).await;
+    let (a, mut rx_a) = w.start().await;
+    let (b, mut rx_b) = w.start().await;
+    settle(&a, w.store.as_ref()).await;
+    settle(&b, w.store.as_ref()).await;
+    for t in [
+        "2026-09-29T09:00:00+08:00",
+        "2026-10-01T00:00:01+08:00",
+        "2026-10-12T09:00:00+08:00",
+    ] {
+        w.set(t);
+        settle(&a, w.store.as_ref()).await;
+        settle(&b, w.store.as_ref()).await;
+        settle(&a, w.store.as_ref()).await;
+    }
+    let expected = [
+        first(CASE, "deadline.promised.warning"),
+        first(CASE, PROMISED_OVERDUE),
+        first(CASE, STATUTORY_OVERDUE),
+        first(CASE, "case.stalled"),
+    ];
+    for rx in [&mut rx_a, &mut rx_b] {
+        let mut ids = raised(&drain(rx));
+        ids.sort();
+        let mut want = expected.to_vec();
+        want.sort();
+        assert_eq!(
+            ids, want,
+            "each engine publishes each alert once on its own bus"
+        );
+    }
+    let ids = w.card_ids().await;
+    assert_eq!(ids.len(), 4, "{ids:?}");
+    assert!(ids.values().all(|n| *n == 1), "{ids:?}");
+    let a_view = a.read().alerts(a.now());
+    let b_view = b.read().alerts(b.now());
+    assert_eq!(a_view, b_view);
+    assert!(a_view.iter().all(|v| v.delivered));
+    a.shutdown().await.unwrap();
+    b.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_engines_issue_each_card_once_memory() {
+    two_engines(Backend::Memory).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_engines_issue_each_card_once_sqlite() {
+    two_engines(Backend::Sqlite).await;
+}
+
+/// Two cases went overdue while no engine ran; one of them concluded since. Starting delivers
+/// the open one's alerts, and nothing of the concluded one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starting_late_delivers_what_is_still_open_and_no_history() {
+    let w = accepted_case(Backend::Memory).await;
+    let done = "case-2026-000002";
+    w.submit(done).await;
+    w.accept(done).await;
+    w.set("2026-10-09T10:00:00+08:00");
+    for step in ["review", "decide"] {
+        w.append(
+            done,
+            EventData::StepCompleted(StepCompleted { step: step.into() }),
+        )
+        .await;
+    }
+    w.append(
+        done,
+        EventData::Decided(Decided {
+            outcome: Outcome::Approved,
+        }),
+    )
+    .await;
+    w.append(done, EventData::Concluded(Concluded {})).await;
+    w.set("2026-10-09T11:00:00+08:00");
+
+    let (engine, mut rx) = w.start().await;
+    settle(&engine, w.store.as_ref()).await;
+    let mut ids = raised(&drain(&mut rx));
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            first(CASE, PROMISED_OVERDUE),
+            first(CASE, "deadline.promised.warning")
+        ]
+    );
+    let cards = w.card_ids().await;
+    assert_eq!(
+        cards.keys().cloned().collect::<Vec<_>>(),
+        [
+            card_id(CASE, PROMISED_OVERDUE),
+            card_id(CASE, "deadline.promised.warning"),
+        ]
+    );
+    {
+        // The concluded case's alerts are history: in the fold, closed, never carded.
+        let p = engine.read();
+        let history: Vec<_> = p
+            .alerts(engine.now())
+            .into_iter()
+            .filter(|a| a.case == done)
+            .collect();
+        assert!(history.iter().any(|a| a.rule == PROMISED_OVERDUE));
+        assert!(
+            history.iter().all(|a| !a.is_open() && !a.delivered),
+            "{history:?}"
+        );
+    }
+    engine.shutdown().await.unwrap();
+}

@@ -1,0 +1,217 @@
+//! Shared helpers: a log with a clock (memory or SQLite), the item and case of the scenarios,
+//! starting engines, waiting until an engine has nothing left to do, and reading the bus.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use jiancha_engine::{
+    alert_bus, AlertChange, AlertChangeKind, Clock, Engine, EngineConfig, ManualClock,
+};
+use jiancha_events::{
+    Accepted, CardIssued, Channel, EventData, ItemDefined, NewEvent, StoredEvent, StreamName,
+    Submitted, Timestamp,
+};
+use jiancha_store::EventStore;
+use tokio::sync::broadcast;
+
+/// The longest any wait in these tests may take before the test fails instead of hanging.
+pub const WAIT_MAX: Duration = Duration::from_secs(30);
+
+pub const ITEM: &str = "permit-01";
+pub const ORG: &str = "jiangjin/center/dept-03";
+pub const CASE: &str = "case-2026-000001";
+/// The item's fee standard.
+pub const FEE_CENTS: u64 = 1_000;
+
+pub const PROMISED_OVERDUE: &str = "deadline.promised.overdue";
+pub const STATUTORY_OVERDUE: &str = "deadline.statutory.overdue";
+
+/// The instant of an RFC 3339 text.
+pub fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Memory,
+    Sqlite,
+}
+
+/// A log and the manual clock that stamps it.
+pub struct World {
+    pub store: Arc<dyn EventStore>,
+    pub clock: ManualClock,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl World {
+    pub async fn new(backend: Backend, start: &str) -> World {
+        let clock = ManualClock::new(at(start));
+        let (url, dir) = match backend {
+            Backend::Memory => ("memory:".to_owned(), None),
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}", dir.path().join("jiancha.db").display());
+                (url, Some(dir))
+            }
+        };
+        let store = jiancha_store::open(&url, Arc::new(clock.clone()))
+            .await
+            .unwrap();
+        World {
+            store,
+            clock,
+            _dir: dir,
+        }
+    }
+
+    /// Moves the clock to `text`.
+    pub fn set(&self, text: &str) {
+        self.clock.set(at(text));
+    }
+
+    /// The clock's instant at +08:00.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now().with_timezone(&jiancha_events::time::CHINA)
+    }
+
+    /// Appends an event occurring now, by a clerk of [`ORG`]; returns its position.
+    pub async fn append(&self, stream: &str, data: EventData) -> u64 {
+        let event = NewEvent::new(
+            StreamName::parse(stream).unwrap(),
+            self.now(),
+            "clerk-1",
+            ORG,
+            data,
+        );
+        self.store.append(vec![event]).await.unwrap().positions[0]
+    }
+
+    /// Defines [`ITEM`]: promised 2, statutory 5 working days, fee [`FEE_CENTS`].
+    pub async fn define_item(&self) -> u64 {
+        let item = ItemDefined {
+            code: ITEM.into(),
+            name: "Permit".into(),
+            org: ORG.into(),
+            statutory_days: 5,
+            promised_days: 2,
+            fee_cents: FEE_CENTS,
+            steps: vec!["review".into(), "decide".into()],
+            required_materials: vec!["id-card".into()],
+            in_center: true,
+            warning: None,
+        };
+        self.append("catalog", EventData::ItemDefined(item)).await
+    }
+
+    /// Submits a case with every material, now.
+    pub async fn submit(&self, case: &str) -> u64 {
+        let data = Submitted {
+            item: ITEM.into(),
+            channel: Channel::Window,
+            materials: vec!["id-card".into()],
+        };
+        self.append(case, EventData::Submitted(data)).await
+    }
+
+    /// Accepts a case now.
+    pub async fn accept(&self, case: &str) -> u64 {
+        self.append(case, EventData::Accepted(Accepted::default()))
+            .await
+    }
+
+    /// Starts an engine publishing on a bus subscribed before it starts.
+    pub async fn start(&self) -> (Engine, broadcast::Receiver<AlertChange>) {
+        self.start_with(EngineConfig::default()).await
+    }
+
+    pub async fn start_with(
+        &self,
+        config: EngineConfig,
+    ) -> (Engine, broadcast::Receiver<AlertChange>) {
+        let (bus, rx) = alert_bus();
+        let config = EngineConfig {
+            bus: Some(bus),
+            ..config
+        };
+        let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
+        let engine = Engine::start(self.store.clone(), clock, config)
+            .await
+            .unwrap();
+        (engine, rx)
+    }
+
+    /// Every `CardIssued` event in the log.
+    pub async fn cards(&self) -> Vec<(StoredEvent, CardIssued)> {
+        let events = self.store.read_stream("supervision").await.unwrap();
+        events
+            .into_iter()
+            .filter_map(|e| match &e.data {
+                EventData::CardIssued(c) => {
+                    let c = c.clone();
+                    Some((e, c))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// How many cards each event id names.
+    pub async fn card_ids(&self) -> BTreeMap<String, usize> {
+        let mut ids = BTreeMap::new();
+        for (e, _) in self.cards().await {
+            *ids.entry(e.id).or_insert(0) += 1;
+        }
+        ids
+    }
+}
+
+/// Waits until the engine has evaluated the clock's instant and folded in everything in the
+/// log, including whatever that caused.
+pub async fn settle(engine: &Engine, store: &dyn EventStore) {
+    tokio::time::timeout(WAIT_MAX, async {
+        loop {
+            engine.tick().await.unwrap();
+            let head = store.head().await.unwrap().position;
+            engine.wait_for(head).await.unwrap();
+            if store.head().await.unwrap().position == head {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("the engine settles");
+}
+
+/// Every change waiting on a receiver.
+pub fn drain(rx: &mut broadcast::Receiver<AlertChange>) -> Vec<AlertChange> {
+    let mut out = Vec::new();
+    loop {
+        match rx.try_recv() {
+            Ok(change) => out.push(change),
+            Err(broadcast::error::TryRecvError::Empty) => return out,
+            Err(e) => panic!("the bus failed: {e}"),
+        }
+    }
+}
+
+/// The ids of the alerts raised among `changes`, in order.
+pub fn raised(changes: &[AlertChange]) -> Vec<String> {
+    changes
+        .iter()
+        .filter(|c| c.kind == AlertChangeKind::Raised)
+        .map(|c| c.alert.id.clone())
+        .collect()
+}
+
+/// The id of a case's first alert of a rule.
+pub fn first(case: &str, rule: &str) -> String {
+    format!("{case}/{rule}/1")
+}
+
+/// The card id of a case's first alert of a rule.
+pub fn card_id(case: &str, rule: &str) -> String {
+    format!("card:{}", first(case, rule))
+}
