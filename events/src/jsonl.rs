@@ -98,7 +98,7 @@ pub fn parse_line(line_no: usize, text: &str) -> Result<NewEvent, LineError> {
     let org = required("org", line.org)?;
     check_org("org", &org).map_err(|e| err(&e.field, e.message))?;
     if let Some(id) = &line.id {
-        check_name(id).map_err(|m| err("id", m))?;
+        check_id(id).map_err(|m| err("id", m))?;
     }
     let current = current_schema(&type_name).unwrap_or(1);
     let schema = line.schema.unwrap_or(current);
@@ -191,6 +191,23 @@ fn check_name(value: &str) -> Result<(), String> {
     }
     if value.len() > NAME_BYTES_MAX {
         return Err(format!("longer than {NAME_BYTES_MAX} bytes"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err("contains a control character".into());
+    }
+    Ok(())
+}
+
+/// The longest id accepted, in bytes: room for a card id (`card:` + a case stream of
+/// [`NAME_BYTES_MAX`] + a rule code, a number and a threshold instant).
+pub const ID_BYTES_MAX: usize = 400;
+
+fn check_id(value: &str) -> Result<(), String> {
+    if value.len() > ID_BYTES_MAX {
+        return Err(format!("longer than {ID_BYTES_MAX} bytes"));
+    }
+    if value.trim().is_empty() {
+        return Err("must not be empty".into());
     }
     if value.chars().any(char::is_control) {
         return Err("contains a control character".into());

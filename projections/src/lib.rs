@@ -170,7 +170,11 @@ impl Projections {
         let (case_stream, action) = match &event.data {
             EventData::CardIssued(c) => (
                 c.case.clone(),
-                Supervise::Delivered(c.rule.clone(), instant::millis(&c.due)),
+                Supervise::Delivered(
+                    c.rule.clone(),
+                    instant::millis(&c.due),
+                    card_alert_number(&event.id),
+                ),
             ),
             EventData::AlertAcknowledged(a) => match parse_alert_id(&a.alert) {
                 Some((case, rule, n)) => (case, Supervise::Acknowledged(rule, n)),
@@ -197,15 +201,18 @@ impl Projections {
         let before = case.alerts.len();
         case.advance(&ctx, instant::millis(&event.occurred_at));
         match action {
-            Supervise::Delivered(rule, due) => {
-                let found = case
-                    .alerts
-                    .iter_mut()
-                    .rev()
-                    .find(|a| a.rule.code() == rule && a.raised_at == due);
-                let found = match found {
-                    Some(a) => Some(a),
-                    None => case.alerts.iter_mut().rev().find(|a| a.rule.code() == rule),
+            Supervise::Delivered(rule, due, n) => {
+                // The engine's card id names the alert; a card from elsewhere is matched by
+                // its rule and threshold instant.
+                let found = match n {
+                    Some(n) => case
+                        .alerts
+                        .iter_mut()
+                        .find(|a| a.rule.code() == rule && a.n == n),
+                    None => case
+                        .alerts
+                        .iter_mut()
+                        .find(|a| a.rule.code() == rule && a.raised_at == due && !a.delivered),
                 };
                 if let Some(a) = found {
                     a.delivered = true;
@@ -270,7 +277,7 @@ impl Projections {
             config: &self.config,
             generation: self.generation(),
         };
-        let pending = if now > case.cursor {
+        let pending = if now >= case.cursor {
             case.pending(&ctx, now)
         } else {
             Vec::new()
@@ -358,10 +365,21 @@ impl Projections {
 }
 
 enum Supervise {
-    Delivered(String, Millis),
+    Delivered(String, Millis, Option<u16>),
     Acknowledged(Rule, u16),
     Corrected(Rule, u16),
     Exempted,
+}
+
+/// The prefix of the ids the engine gives `CardIssued` events: `card:<alert id>`, with
+/// `@<due>` appended when a threshold moved after an earlier card for the same alert.
+pub const CARD_ID_PREFIX: &str = "card:";
+
+/// The alert number a card's event id names, if it is an engine card id.
+fn card_alert_number(event_id: &str) -> Option<u16> {
+    let alert = event_id.strip_prefix(CARD_ID_PREFIX)?;
+    let alert = alert.split_once('@').map_or(alert, |(a, _)| a);
+    parse_alert_id(alert).map(|(_, _, n)| n)
 }
 
 /// Splits an alert id `<case>/<rule code>/<n>`.

@@ -136,7 +136,10 @@ fn snapshot(p: &Projections, now: Millis) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn folding_in_pieces_equals_folding_whole(events in log_strategy(), cut in any::<prop::sample::Index>()) {

@@ -85,7 +85,8 @@ pub async fn append(store: &dyn EventStore, cards: Vec<NewEvent>) -> (u64, Vec<N
         match append_batch(store, batch).await {
             Ok(position) => reached = reached.max(position),
             Err((error, mut failed)) => {
-                tracing::warn!(%error, cards = failed.len() + rest.len(), "cannot append cards; will retry");
+                let cards = failed.len() + rest.len();
+                tracing::warn!(%error, cards, "cannot append cards; will retry");
                 failed.extend(rest);
                 return (reached, failed);
             }
@@ -108,7 +109,9 @@ async fn append_batch(
                 let refused = batch.remove(index);
                 match r.kind {
                     RejectionKind::IdReused { position } => {
-                        tracing::debug!(id = ?refused.id, position, "card already issued");
+                        if let Some(card) = reissue(store, refused, position).await {
+                            batch.insert(index, card);
+                        }
                     }
                     _ => tracing::error!(id = ?refused.id, refusal = %r, "card refused by the log"),
                 }
@@ -118,6 +121,38 @@ async fn append_batch(
     }
     Ok(0)
 }
+
+/// A card whose id is taken by the event at `position`: `None` when that event is the same
+/// card issued at another instant (by another engine, or before a restart). Otherwise the id
+/// names a card for an earlier instance of the alert (one whose threshold an event moved after
+/// the card was issued), and this card is issued as `card:<alert id>@<due>`.
+async fn reissue(store: &dyn EventStore, card: NewEvent, position: u64) -> Option<NewEvent> {
+    let EventData::CardIssued(mine) = &card.data else {
+        return None;
+    };
+    let existing = match store.read_after(position.saturating_sub(1), 1).await {
+        Ok(page) => page.into_iter().next(),
+        Err(error) => {
+            tracing::warn!(%error, id = ?card.id, "cannot read the card an id names; skipped");
+            return None;
+        }
+    };
+    let same = existing.as_ref().is_some_and(|e| match &e.data {
+        EventData::CardIssued(theirs) => theirs.due == mine.due && theirs.rule == mine.rule,
+        _ => false,
+    });
+    let id = card.id.clone().unwrap_or_default();
+    if same || id.contains(DUE_SEPARATOR) {
+        tracing::debug!(%id, position, "card already issued");
+        return None;
+    }
+    let due = jiancha_events::format_timestamp(&mine.due);
+    Some(card.with_id(format!("{id}{DUE_SEPARATOR}{due}")))
+}
+
+/// Separates an alert id from the due instant in the id of a card for a later instance of an
+/// alert whose first card was for another threshold.
+pub const DUE_SEPARATOR: char = '@';
 
 /// Cards waiting for another attempt.
 #[derive(Debug, Default)]
@@ -169,18 +204,18 @@ mod tests {
 
     use super::*;
 
-    fn card_at(id: &str, at: &str) -> NewEvent {
-        let at = jiancha_events::parse_timestamp(at).unwrap();
+    fn card_at(id: &str, due: &str, at: &str) -> NewEvent {
+        let ts = |t| jiancha_events::parse_timestamp(t).unwrap();
         let data = CardIssued {
             case: "case-1".into(),
             rule: "fee.mismatch".into(),
             severity: Severity::Red,
-            due: at,
+            due: ts(due),
         };
         let stream = StreamName::parse("supervision").unwrap();
         NewEvent::new(
             stream,
-            at,
+            ts(at),
             ENGINE_ACTOR,
             "jiangjin",
             EventData::CardIssued(data),
@@ -188,24 +223,36 @@ mod tests {
         .with_id(format!("{CARD_ID_PREFIX}case-1/fee.mismatch/{id}"))
     }
 
+    const NINE: &str = "2026-03-02T09:00:00+08:00";
+    const TEN: &str = "2026-03-02T10:00:00+08:00";
+
     #[tokio::test]
     async fn a_card_already_in_the_log_is_not_written_again_at_any_instant() {
-        let t0 = jiancha_events::parse_timestamp("2026-03-02T09:00:00+08:00").unwrap();
+        let t0 = jiancha_events::parse_timestamp(NINE).unwrap();
         let store = MemoryStore::new(Arc::new(ManualClock::new(t0.to_utc())));
-        let first = card_at("1", "2026-03-02T09:00:00+08:00");
+        let first = card_at("1", NINE, NINE);
         assert_eq!(append(&store, vec![first.clone()]).await, (1, Vec::new()));
         // The same card again: a no-op answered with its position.
         assert_eq!(append(&store, vec![first]).await, (1, Vec::new()));
         // Issued again at another instant (another engine, a restart), beside a new card: the
         // refused one is dropped and the new one written.
-        let again = card_at("1", "2026-03-02T10:00:00+08:00");
-        let second = card_at("2", "2026-03-02T10:00:00+08:00");
+        let again = card_at("1", NINE, TEN);
+        let second = card_at("2", NINE, TEN);
         assert_eq!(append(&store, vec![again, second]).await, (2, Vec::new()));
+        // The same id for another due instant: a later instance of the alert, carded under
+        // its own id (once).
+        let later = card_at("1", TEN, TEN);
+        assert_eq!(append(&store, vec![later.clone()]).await, (3, Vec::new()));
+        assert_eq!(append(&store, vec![later]).await, (3, Vec::new()));
         let events = store.read_after(0, 10).await.unwrap();
         let ids: Vec<_> = events.iter().map(|e| e.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["card:case-1/fee.mismatch/1", "card:case-1/fee.mismatch/2"]
+            [
+                "card:case-1/fee.mismatch/1",
+                "card:case-1/fee.mismatch/2",
+                "card:case-1/fee.mismatch/1@2026-03-02T10:00:00+08:00"
+            ]
         );
     }
 
@@ -214,7 +261,7 @@ mod tests {
         let mut retry = Retry::default();
         assert!(retry.due_at().is_none());
         let cards: Vec<_> = (0..CARD_RETRY_MAX + 3)
-            .map(|i| card_at(&i.to_string(), "2026-03-02T09:00:00+08:00"))
+            .map(|i| card_at(&i.to_string(), NINE, NINE))
             .collect();
         retry.keep(cards);
         assert!(retry.take_due().is_empty(), "not before the interval");

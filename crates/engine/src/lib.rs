@@ -5,7 +5,9 @@
 //! The projections stay a pure function of the log: the engine never changes them when time
 //! passes. It appends `CardIssued` events instead, which come back through the tail into the
 //! fold like any other event. A card's id is `card:<alert id>`, and the store makes a repeated
-//! id a no-op, so a restarted engine, or two engines on one log, issue each card once.
+//! id a no-op, so a restarted engine, or two engines on one log, issue each card once. (An
+//! alert whose id was already carded for another due instant — an event dated earlier moved its
+//! threshold after the card — is carded as `card:<alert id>@<due>`.)
 
 pub mod bus;
 mod cards;
@@ -22,6 +24,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 pub use bus::{alert_bus, AlertChange, AlertChangeKind, ALERT_BUS_CAPACITY};
+pub use cards::{CARD_BATCH_EVENTS_MAX, CARD_RETRY_INTERVAL, CARD_RETRY_MAX, DUE_SEPARATOR};
 pub use error::EngineError;
 pub use jiancha_store::{Clock, ManualClock, SystemClock};
 
@@ -47,7 +50,7 @@ pub const TAIL_RETRY_INTERVAL: Duration = Duration::from_secs(1);
 pub const ENGINE_ACTOR: &str = "engine";
 
 /// The prefix of a card's event id: `card:<alert id>`.
-pub const CARD_ID_PREFIX: &str = "card:";
+pub const CARD_ID_PREFIX: &str = jiancha_projections::CARD_ID_PREFIX;
 
 /// How the engine runs.
 #[derive(Debug, Clone)]

@@ -71,7 +71,7 @@ impl Scheduler {
         if self.horizon.is_none() {
             tracing::warn!(
                 entries_max = self.entries_max,
-                "the scheduler is full: the latest wake-ups are dropped and found again by a full pass"
+                "the scheduler is full: the latest wake-ups are dropped, a full pass finds them"
             );
         }
         self.horizon = Some(self.horizon.map_or(at, |h| h.min(at)));

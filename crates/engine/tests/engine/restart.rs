@@ -178,3 +178,72 @@ async fn starting_late_delivers_what_is_still_open_and_no_history() {
     }
     engine.shutdown().await.unwrap();
 }
+
+/// A card was issued for the promised due date of 2026-09-30, but an extension entered late
+/// (dated before that due date) had moved it: the fold never raised the alert that card was
+/// for. When the new due date passes, the alert (the case's first of its rule, so with the same
+/// id) gets a card of its own, `card:<alert id>@<due>`, and is not raised again after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_whose_id_was_carded_for_an_old_due_date_gets_its_own_card() {
+    use jiancha_events::{CardIssued, Extended, NewEvent, Severity, StreamName};
+
+    let w = accepted_case(Backend::Memory).await;
+    w.set("2026-09-30T17:00:00+08:00");
+    let extended = Extended {
+        days: 2,
+        approved_by: "head-1".into(),
+        reason: "site visit".into(),
+    };
+    w.append(CASE, EventData::Extended(extended)).await;
+    let old = CardIssued {
+        case: CASE.into(),
+        rule: PROMISED_OVERDUE.into(),
+        severity: Severity::Red,
+        due: jiancha_events::parse_timestamp("2026-10-01T00:00:00+08:00").unwrap(),
+    };
+    w.set("2026-10-01T00:00:01+08:00");
+    let card = NewEvent::new(
+        StreamName::parse("supervision").unwrap(),
+        w.now(),
+        "engine",
+        ORG,
+        EventData::CardIssued(old),
+    )
+    .with_id(card_id(CASE, PROMISED_OVERDUE));
+    w.store.append(vec![card]).await.unwrap();
+
+    // Promised 2 + 2 working days from 09-28: 09-29, 09-30, 10-08, 10-09.
+    w.set("2026-10-10T00:00:01+08:00");
+    let (engine, mut rx) = w.start().await;
+    settle(&engine, w.store.as_ref()).await;
+    let changes = drain(&mut rx);
+    let overdue: Vec<_> = changes
+        .iter()
+        .filter(|c| c.alert.rule == PROMISED_OVERDUE)
+        .collect();
+    assert_eq!(overdue.len(), 1);
+    assert_eq!(overdue[0].alert.id, first(CASE, PROMISED_OVERDUE));
+    assert_eq!(overdue[0].alert.raised_at, "2026-10-10T00:00:00+08:00");
+    let own = format!(
+        "{}@2026-10-10T00:00:00+08:00",
+        card_id(CASE, PROMISED_OVERDUE)
+    );
+    let ids = w.card_ids().await;
+    assert_eq!(ids.get(&own), Some(&1), "{ids:?}");
+    {
+        let p = engine.read();
+        let alerts = p.alerts(engine.now());
+        let a = alerts
+            .iter()
+            .find(|a| a.id == first(CASE, PROMISED_OVERDUE))
+            .unwrap();
+        assert!(a.delivered);
+    }
+    engine.shutdown().await.unwrap();
+
+    let (engine, mut rx) = w.start().await;
+    settle(&engine, w.store.as_ref()).await;
+    assert!(raised(&drain(&mut rx)).is_empty());
+    assert_eq!(w.card_ids().await, ids);
+    engine.shutdown().await.unwrap();
+}
