@@ -163,6 +163,14 @@ pub struct FoldCache {
     deadlines_valid: bool,
 }
 
+impl FoldCache {
+    /// Whether the cached next threshold is at or before `now`; `None` when the cache cannot
+    /// tell (not yet computed).
+    pub fn next_valid_before(&self, now: Millis) -> Option<bool> {
+        self.next_valid.then_some(self.next_at <= now)
+    }
+}
+
 impl Default for FoldCache {
     fn default() -> Self {
         FoldCache {

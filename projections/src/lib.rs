@@ -10,6 +10,8 @@ pub mod calendars;
 pub mod case;
 pub mod catalog;
 pub mod instant;
+pub mod ledger;
+pub mod report;
 pub mod rules;
 pub mod view;
 
@@ -22,6 +24,8 @@ pub use calendars::Calendars;
 pub use case::{Alert, CaseState, Ctx, Status};
 pub use catalog::Catalog;
 pub use instant::Millis;
+pub use ledger::{Entry, Ledger, Scoring};
+pub use report::{Period, Report, ReportQuery};
 pub use rules::{AlertConfig, Rule, RULES};
 pub use view::{AlertView, CaseView};
 
@@ -417,3 +421,6 @@ mod tests;
 
 #[cfg(test)]
 mod prop_tests;
+
+#[cfg(test)]
+mod ledger_tests;

@@ -15,6 +15,7 @@ pub(crate) fn scenario_events(text: &str) -> (Vec<StoredEvent>, Option<Millis>) 
     let mut now = None;
     let mut versions = std::collections::HashMap::new();
     let mut prev = jiancha_events::GENESIS_HASH;
+    let mut record_at = None;
     for (i, line) in text.lines().enumerate() {
         if let Some(t) = line.strip_prefix("# now: ") {
             now = Some(
@@ -22,6 +23,11 @@ pub(crate) fn scenario_events(text: &str) -> (Vec<StoredEvent>, Option<Millis>) 
                     .unwrap()
                     .timestamp_millis(),
             );
+            continue;
+        }
+        // `# record-at: T` stamps the next event as recorded at T (entered late).
+        if let Some(t) = line.strip_prefix("# record-at: ") {
+            record_at = Some(jiancha_events::parse_timestamp(t).unwrap());
             continue;
         }
         if line.starts_with('#') || line.trim().is_empty() {
@@ -32,10 +38,11 @@ pub(crate) fn scenario_events(text: &str) -> (Vec<StoredEvent>, Option<Millis>) 
             .entry(ev.stream.as_str().to_owned())
             .or_insert(0u64);
         *v += 1;
-        let at = jiancha_events::format_timestamp(&ev.occurred_at);
+        let recorded = record_at.take().unwrap_or(ev.occurred_at);
+        let at = jiancha_events::format_timestamp(&recorded);
         let raw = RawEvent::seal(&ev, events.len() as u64 + 1, *v, &at, prev);
         prev = raw.hash;
-        events.push(raw.to_stored(ev.occurred_at, ev.occurred_at, ev.data.clone()));
+        events.push(raw.to_stored(ev.occurred_at, recorded, ev.data.clone()));
     }
     (events, now)
 }

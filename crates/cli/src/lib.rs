@@ -66,6 +66,8 @@ pub enum Command {
     Case(cmd::case::CaseArgs),
     /// Alerts (yellow and red cards) evaluated at an instant.
     Alerts(cmd::alerts::AlertsArgs),
+    /// Assessment figures per org, item or channel and period, from the ledger.
+    Report(cmd::report::ReportArgs),
     /// Generate a realistic district's events as JSONL (seeded, reproducible).
     Simulate(cmd::simulate::SimulateArgs),
 }
@@ -146,6 +148,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Verify(args) => cmd::verify::run(&cli.db, clock, &args).await,
             Command::Case(args) => cmd::case::run(&cli.db, clock, &args).await,
             Command::Alerts(args) => cmd::alerts::run(&cli.db, clock, &args).await,
+            Command::Report(args) => cmd::report::run(&cli.db, clock, &args).await,
             Command::Calendar(_) | Command::Simulate(_) => Ok(()),
         }
     })

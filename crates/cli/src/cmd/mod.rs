@@ -6,5 +6,6 @@ pub mod case;
 pub mod export;
 pub mod import;
 pub mod replay;
+pub mod report;
 pub mod simulate;
 pub mod verify;

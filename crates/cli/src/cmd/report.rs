@@ -1,0 +1,429 @@
+//! `jiancha report`: the evaluators' figures per org, item or channel for a month, a range of
+//! months, a half-year or a year — from the assessment ledger — with the founding document's
+//! targets; `report explain` lists the entries behind a row, `report items` the share of items
+//! handled in the center (进驻率).
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use jiancha_projections::ledger::{Dimension, Entry};
+use jiancha_projections::report::{items_in_center, rate, Row};
+use jiancha_projections::{Period, ReportQuery, Scoring};
+use jiancha_store::Clock;
+
+use crate::cmd::replay;
+use crate::error::user_error;
+
+/// The founding document's targets.
+const ON_TIME_TARGET: &str = "1.0000";
+/// Satisfaction of at least 95%, in basis points.
+const SATISFACTION_TARGET_BP: i64 = 9_500;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned text with the targets marked.
+    Table,
+    /// Comma-separated values with a header line.
+    Csv,
+    /// `{"period": …, "rows": [ … ]}`.
+    Json,
+}
+
+/// Groupings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum By {
+    /// One row per org path, at every level of the tree.
+    Org,
+    /// One row per item code.
+    Item,
+    /// One row per channel.
+    Channel,
+}
+
+/// Arguments of `jiancha report`.
+#[derive(Debug, clap::Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  \
+    jiancha report --period 2026-03\n  \
+    jiancha report --period 2026-03 --by org --depth 3 --format json\n  \
+    jiancha report --period 2026-H1 --by item --format csv\n  \
+    jiancha report --from 2026-01 --to 2026-03 --scoring scoring.toml\n  \
+    jiancha report explain --org jiangjin/town-07 --period 2026-03\n  \
+    jiancha report items\n\n\
+    Counts are by the month of the event that decides them: accepted by the acceptance date, \
+    concluded/on_time/early/statutory_on_time by the conclusion date, rated and satisfied by the \
+    rating date, cards by the instant raised. Rates are integer ratios printed with 4 \
+    decimals, null when the denominator is 0. The score of a month is 100, -5 per yellow card, \
+    -10 per red card, +1 per full 10% of conclusions that were early (a --scoring TOML file \
+    changes any of base_points, yellow_points, red_points, early_step_percent, \
+    early_step_points, floor_points); a longer period's score is the mean of its months.\n\
+    Targets: on-time completion 100%, satisfaction at least 95%, items handled in the center \
+    100%."
+)]
+pub struct ReportArgs {
+    /// A breakdown of the figures.
+    #[command(subcommand)]
+    pub command: Option<ReportCommand>,
+    /// What to report.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// The report subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum ReportCommand {
+    /// List the ledger entries behind an org's row, with the events that caused each.
+    Explain(ExplainArgs),
+    /// The share of the catalog's items handled in the center (进驻率).
+    Items(ItemsArgs),
+}
+
+/// The period, instant and scoring of a report.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// YYYY-MM, YYYY-H1, YYYY-H2, YYYY-Q1..Q4 or YYYY.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub period: Option<String>,
+    /// First month of a range (YYYY-MM), with --to.
+    #[arg(long, requires = "to")]
+    pub from: Option<String>,
+    /// Last month of a range (YYYY-MM), with --from.
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    /// Rows per org path, item or channel.
+    #[arg(long, value_enum, default_value_t = By::Org)]
+    pub by: By,
+    /// Keep org paths of at most N segments.
+    #[arg(long, value_name = "N")]
+    pub depth: Option<usize>,
+    /// The instant of evaluation (RFC 3339, or a date meaning its end); defaults to now.
+    #[arg(long)]
+    pub now: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// A TOML scoring scheme replacing the default.
+    #[arg(long, value_name = "FILE")]
+    pub scoring: Option<PathBuf>,
+}
+
+/// Arguments of `jiancha report explain`.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The org path (segment-wise: its entries and those of the units below it).
+    #[arg(long)]
+    pub org: String,
+    /// The period.
+    #[arg(long)]
+    pub period: String,
+    /// The instant of evaluation; defaults to now.
+    #[arg(long)]
+    pub now: Option<String>,
+    /// Table or JSON.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `jiancha report items`.
+#[derive(Debug, clap::Args)]
+pub struct ItemsArgs {
+    /// Table or JSON.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+fn load_scoring(path: Option<&PathBuf>) -> anyhow::Result<Scoring> {
+    let Some(path) = path else {
+        return Ok(Scoring::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| user_error(format!("--scoring: cannot read {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| user_error(format!("--scoring: {}: {e}", path.display())))
+}
+
+fn period_of(run: &RunArgs) -> anyhow::Result<Period> {
+    match (&run.period, &run.from, &run.to) {
+        (Some(p), _, _) => Period::parse(p).map_err(|e| user_error(format!("--period: {e}"))),
+        (None, Some(f), Some(t)) => Period::range(f, t).map_err(user_error),
+        _ => Err(user_error(
+            "give --period YYYY-MM (or YYYY-H1, YYYY) or --from YYYY-MM --to YYYY-MM",
+        )),
+    }
+}
+
+/// Runs `jiancha report`.
+pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ReportArgs) -> anyhow::Result<()> {
+    match &args.command {
+        Some(ReportCommand::Explain(e)) => return explain(db, clock, e).await,
+        Some(ReportCommand::Items(i)) => return items(db, clock, i).await,
+        None => {}
+    }
+    let run = &args.run;
+    let period = period_of(run)?;
+    let scoring = load_scoring(run.scoring.as_ref())?;
+    let now = replay::parse_now(run.now.as_deref(), &*clock)?;
+    let store = crate::open_store(db, clock).await?;
+    let (projections, ledger) = replay::assessment(&store, now, scoring).await?;
+    store.close().await;
+    let by = match run.by {
+        By::Org => Dimension::Org,
+        By::Item => Dimension::Item,
+        By::Channel => Dimension::Channel,
+    };
+    let query = ReportQuery {
+        period,
+        by,
+        depth: run.depth,
+    };
+    let report = jiancha_projections::report::report(&ledger, &projections, &query, now);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match run.format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+        Format::Csv => write_csv(&mut out, &report.rows)?,
+        Format::Table => {
+            let (inside, all) = items_in_center(&projections);
+            write_table(&mut out, &report.period, &report.rows, (inside, all))?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn key(r: &Row) -> &str {
+    r.org
+        .as_deref()
+        .or(r.item.as_deref())
+        .or(r.channel.as_deref())
+        .unwrap_or_default()
+}
+
+fn text(v: &Option<Box<serde_json::value::RawValue>>) -> &str {
+    v.as_deref().map_or("", |r| r.get())
+}
+
+const HEADER: [&str; 17] = [
+    "accepted",
+    "concluded",
+    "on_time",
+    "on_time_rate",
+    "early",
+    "early_rate",
+    "statutory_on_time",
+    "overdue_open",
+    "yellow",
+    "red",
+    "rated",
+    "satisfied",
+    "satisfaction_rate",
+    "bad_rated",
+    "complaints",
+    "score",
+    "",
+];
+
+fn fields(r: &Row) -> [String; 16] {
+    [
+        r.accepted.to_string(),
+        r.concluded.to_string(),
+        r.on_time.to_string(),
+        text(&r.on_time_rate).to_owned(),
+        r.early.to_string(),
+        text(&r.early_rate).to_owned(),
+        r.statutory_on_time.to_string(),
+        r.overdue_open.to_string(),
+        r.yellow.to_string(),
+        r.red.to_string(),
+        r.rated.to_string(),
+        r.satisfied.to_string(),
+        text(&r.satisfaction_rate).to_owned(),
+        r.bad_rated.to_string(),
+        r.complaints.to_string(),
+        r.score.get().to_owned(),
+    ]
+}
+
+fn write_csv(out: &mut dyn std::io::Write, rows: &[Row]) -> std::io::Result<()> {
+    let first = rows.first().map_or("org", |r| {
+        if r.item.is_some() {
+            "item"
+        } else if r.channel.is_some() {
+            "channel"
+        } else {
+            "org"
+        }
+    });
+    writeln!(out, "{first},{}", HEADER[..16].join(","))?;
+    for r in rows {
+        let k = key(r);
+        let k = if k.contains([',', '"']) {
+            format!("\"{}\"", k.replace('"', "\"\""))
+        } else {
+            k.to_owned()
+        };
+        writeln!(out, "{k},{}", fields(r).join(","))?;
+    }
+    Ok(())
+}
+
+/// What a row falls short of, if anything.
+fn shortfalls(r: &Row) -> String {
+    let mut out = Vec::new();
+    if r.on_time_rate
+        .as_deref()
+        .is_some_and(|v| v.get() != ON_TIME_TARGET)
+    {
+        out.push("on-time < 100%");
+    }
+    let c = &r.counts;
+    if c.rated > 0 && c.satisfied * 10_000 < SATISFACTION_TARGET_BP * c.rated {
+        out.push("satisfaction < 95%");
+    }
+    out.join(", ")
+}
+
+fn write_table(
+    out: &mut dyn std::io::Write,
+    period: &str,
+    rows: &[Row],
+    (inside, all): (i64, i64),
+) -> std::io::Result<()> {
+    let share = rate(inside, all).unwrap_or_else(|| "-".into());
+    let items_mark = if inside < all {
+        "  ✗ below target"
+    } else {
+        ""
+    };
+    writeln!(out, "period {period}")?;
+    writeln!(
+        out,
+        "targets: on-time completion 100%, satisfaction >= 95%, items handled in the center 100%"
+    )?;
+    writeln!(
+        out,
+        "items handled in the center: {inside} of {all} ({share}){items_mark}"
+    )?;
+    let width = rows.iter().map(|r| key(r).len()).max().unwrap_or(3).max(3);
+    let cols = [
+        "ACC", "CONC", "ONTIME", "RATE", "EARLY", "E_RATE", "STAT", "OVERDUE", "Y", "R", "RATED",
+        "SAT", "S_RATE", "BAD", "COMPL", "SCORE",
+    ];
+    write!(out, "{:<width$}", "KEY")?;
+    for c in cols {
+        write!(out, " {c:>7}")?;
+    }
+    writeln!(out, "  SHORT OF TARGET")?;
+    for r in rows {
+        write!(out, "{:<width$}", key(r))?;
+        for f in fields(r) {
+            write!(out, " {f:>7}")?;
+        }
+        let short = shortfalls(r);
+        writeln!(
+            out,
+            "  {}",
+            if short.is_empty() {
+                String::new()
+            } else {
+                format!("✗ {short}")
+            }
+        )?;
+    }
+    writeln!(out, "{} rows", rows.len())
+}
+
+async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow::Result<()> {
+    let period = Period::parse(&args.period).map_err(|e| user_error(format!("--period: {e}")))?;
+    let now = replay::parse_now(args.now.as_deref(), &*clock)?;
+    let store = crate::open_store(db, clock).await?;
+    let (_, ledger) = replay::assessment(&store, now, Scoring::default()).await?;
+    store.close().await;
+    let entries: Vec<&Entry> = ledger
+        .entries()
+        .iter()
+        .filter(|e| period.months.contains(&e.month))
+        .filter(|e| jiancha_events::stream::org_is_under(&e.org, &args.org))
+        .collect();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if args.format == Format::Json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&entries)?)?;
+    } else {
+        writeln!(
+            out,
+            "{:>7} {:>6} {:<34} {:<22} {:<18} {:>3} {:>4}  RULE / KIND / CAUSED BY",
+            "ENTRY", "MONTH", "ORG", "CASE", "MEASURE", "AMT", "PTS"
+        )?;
+        for e in &entries {
+            let measure = serde_json::to_value(e.measure)?
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let kind = serde_json::to_value(e.kind)?
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let causes: Vec<String> = e.caused_by.iter().map(|p| format!("#{p}")).collect();
+            let adjusts = e
+                .adjusts
+                .map(|a| format!(" reverses L{a}"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "{:>7} {:>6} {:<34} {:<22} {:<18} {:>3} {:>4}  {} / {kind} / {}{adjusts}",
+                format!("L{}", e.id),
+                e.month,
+                e.org,
+                e.case,
+                measure,
+                e.amount,
+                e.points,
+                e.rule,
+                causes.join(",")
+            )?;
+        }
+        writeln!(out, "{} entries", entries.len())?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+async fn items(db: &str, clock: Arc<dyn Clock>, args: &ItemsArgs) -> anyhow::Result<()> {
+    let now = clock.now().timestamp_millis();
+    let store = crate::open_store(db, clock).await?;
+    let projections = replay::whole_log(&store, now).await?;
+    store.close().await;
+    let (inside, all) = items_in_center(&projections);
+    let outside: Vec<(String, String, String)> = projections
+        .catalog
+        .items()
+        .filter(|d| !d.item.in_center)
+        .map(|d| (d.item.code.clone(), d.item.name.clone(), d.item.org.clone()))
+        .collect();
+    let mut out = std::io::stdout().lock();
+    if args.format == Format::Json {
+        let value = serde_json::json!({
+            "items": all, "in_center": inside,
+            "share": rate(inside, all).and_then(|r| serde_json::value::RawValue::from_string(r).ok()),
+            "target": "1.0000",
+            "outside": outside.iter().map(|(c, n, o)| serde_json::json!({"code": c, "name": n, "org": o})).collect::<Vec<_>>(),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+    } else {
+        let share = rate(inside, all).unwrap_or_else(|| "-".into());
+        let mark = if inside < all {
+            "  ✗ below the target of 100%"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "items handled in the center (进驻率): {inside} of {all} ({share}){mark}"
+        )?;
+        for (code, name, org) in outside {
+            writeln!(out, "  not in the center: {code} {name} ({org})")?;
+        }
+    }
+    Ok(())
+}

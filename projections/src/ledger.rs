@@ -1,0 +1,484 @@
+//! The performance assessment ledger (绩效评估): an append-only list of entries per org unit
+//! and month, each naming its measure, amount, score points, rule, and the positions of the
+//! events that caused it. Later facts never rewrite an entry: an exemption or an upheld appeal
+//! adds adjusting entries that cite the entry they reverse, and an event recorded after its
+//! month closed adds its entry to that month, marked late.
+//!
+//! Attribution (DESIGN.md "Performance ledger"): `accepted` goes to the month of the `Accepted`
+//! event and the accepting org; `concluded`, `on_time`, `early` and `statutory_on_time` to the
+//! month of the `Concluded` event; ratings to the `Rated` event's month; complaints to the
+//! `Complained` event's; cards to the instant they were raised. The org is the case's
+//! accountable org at that moment (the accepting org, or the last transfer's target).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::Datelike;
+use jiancha_events::{Channel, EventData, StoredEvent};
+use serde::Serialize;
+
+use crate::case::Alert;
+use crate::instant::{china_date, date_of};
+use crate::{Applied, Projections};
+
+/// A calendar month as `YYYY * 100 + MM` (e.g. 202603).
+pub type Month = u32;
+
+/// The month of a date.
+pub fn month_of(date: chrono::NaiveDate) -> Month {
+    date.year().max(0) as u32 * 100 + date.month()
+}
+
+/// What an entry counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// A case accepted (受理).
+    Accepted,
+    /// A case concluded (办结).
+    Concluded,
+    /// Concluded on or before the promised due date (按时办结).
+    OnTime,
+    /// Concluded before the promised due date (提前办结).
+    Early,
+    /// Concluded on or before the statutory due date.
+    StatutoryOnTime,
+    /// A rating.
+    Rated,
+    /// A rating of 4 or 5 (满意).
+    Satisfied,
+    /// A rating of 1 or 2 (差评).
+    BadRated,
+    /// A complaint (投诉).
+    Complaint,
+    /// A yellow card.
+    Yellow,
+    /// A red card.
+    Red,
+}
+
+/// Why an entry is there, besides its measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// Counted when its event was folded, in its own month.
+    Regular,
+    /// Counted in a month that had already ended when the event was recorded.
+    Late,
+    /// Reverses another entry: the case was exempted (免责).
+    Exempted,
+    /// Reverses another entry: an appeal against it was upheld (申诉).
+    AppealUpheld,
+}
+
+/// One assessment entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    /// The entry's number, 1, 2, … in ledger order (stable across replays).
+    pub id: u64,
+    /// The month it counts in.
+    pub month: Month,
+    /// The org unit it counts for.
+    pub org: Arc<str>,
+    /// The item of the case.
+    pub item: Arc<str>,
+    /// The channel of the case.
+    pub channel: Channel,
+    /// The case.
+    pub case: Arc<str>,
+    /// What it counts.
+    pub measure: Measure,
+    /// +1, or -1 for a reversal.
+    pub amount: i64,
+    /// Score points (cards); negated in a reversal.
+    pub points: i64,
+    /// The rule behind it: an alert rule code for cards, else the measure's rule.
+    pub rule: &'static str,
+    /// How it came about.
+    pub kind: EntryKind,
+    /// The positions of the events that caused it.
+    pub caused_by: Vec<u64>,
+    /// The entry it reverses.
+    pub adjusts: Option<u64>,
+}
+
+/// The scoring scheme: integer points per org and month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Scoring {
+    /// Points every org starts a month with.
+    pub base_points: i64,
+    /// Points per yellow card (negative).
+    pub yellow_points: i64,
+    /// Points per red card (negative).
+    pub red_points: i64,
+    /// Early completions are rewarded per full step of this many percent of conclusions.
+    pub early_step_percent: i64,
+    /// Points per full early step.
+    pub early_step_points: i64,
+    /// The lowest monthly score.
+    pub floor_points: i64,
+}
+
+impl Default for Scoring {
+    fn default() -> Self {
+        Scoring {
+            base_points: 100,
+            yellow_points: -5,
+            red_points: -10,
+            early_step_percent: 10,
+            early_step_points: 1,
+            floor_points: 0,
+        }
+    }
+}
+
+/// Sums of entries: the counters a report row is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Counts {
+    /// Cases accepted.
+    pub accepted: i64,
+    /// Cases concluded.
+    pub concluded: i64,
+    /// Concluded on time (promised).
+    pub on_time: i64,
+    /// Concluded early.
+    pub early: i64,
+    /// Concluded within the statutory limit.
+    pub statutory_on_time: i64,
+    /// Ratings.
+    pub rated: i64,
+    /// Ratings of 4 or 5.
+    pub satisfied: i64,
+    /// Ratings of 1 or 2.
+    pub bad_rated: i64,
+    /// Complaints.
+    pub complaints: i64,
+    /// Yellow cards.
+    pub yellow: i64,
+    /// Red cards.
+    pub red: i64,
+    /// Card points.
+    pub points: i64,
+}
+
+impl Counts {
+    /// Adds an entry.
+    pub fn add(&mut self, e: &Entry) {
+        let a = e.amount;
+        match e.measure {
+            Measure::Accepted => self.accepted += a,
+            Measure::Concluded => self.concluded += a,
+            Measure::OnTime => self.on_time += a,
+            Measure::Early => self.early += a,
+            Measure::StatutoryOnTime => self.statutory_on_time += a,
+            Measure::Rated => self.rated += a,
+            Measure::Satisfied => self.satisfied += a,
+            Measure::BadRated => self.bad_rated += a,
+            Measure::Complaint => self.complaints += a,
+            Measure::Yellow => self.yellow += a,
+            Measure::Red => self.red += a,
+        }
+        self.points += e.points;
+    }
+
+    /// Adds other counts.
+    pub fn merge(&mut self, o: &Counts) {
+        self.accepted += o.accepted;
+        self.concluded += o.concluded;
+        self.on_time += o.on_time;
+        self.early += o.early;
+        self.statutory_on_time += o.statutory_on_time;
+        self.rated += o.rated;
+        self.satisfied += o.satisfied;
+        self.bad_rated += o.bad_rated;
+        self.complaints += o.complaints;
+        self.yellow += o.yellow;
+        self.red += o.red;
+        self.points += o.points;
+    }
+
+    /// The month's score under `scoring`.
+    pub fn score(&self, scoring: &Scoring) -> i64 {
+        let steps = if self.concluded > 0 && scoring.early_step_percent > 0 {
+            (self.early * 100) / (self.concluded * scoring.early_step_percent)
+        } else {
+            0
+        };
+        (scoring.base_points + self.points + steps.max(0) * scoring.early_step_points)
+            .max(scoring.floor_points)
+    }
+}
+
+/// How a report groups entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Dimension {
+    /// By org unit (rolled up along the org path at report time).
+    Org,
+    /// By item code.
+    Item,
+    /// By channel.
+    Channel,
+}
+
+/// The ledger.
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    /// The scheme for card points.
+    pub scoring: Scoring,
+    entries: Vec<Entry>,
+    by_case: HashMap<Arc<str>, Vec<u64>>,
+    reversed: HashMap<u64, u64>,
+    exempted: std::collections::HashSet<Arc<str>>,
+    totals: BTreeMap<(Dimension, Month, Arc<str>), Counts>,
+}
+
+struct Source<'a> {
+    case: &'a Arc<str>,
+    org: Arc<str>,
+    item: Arc<str>,
+    channel: Channel,
+    caused_by: u64,
+    kind: EntryKind,
+}
+
+impl Ledger {
+    /// An empty ledger with a scoring scheme.
+    pub fn new(scoring: Scoring) -> Self {
+        Ledger {
+            scoring,
+            ..Ledger::default()
+        }
+    }
+
+    /// Every entry, in ledger order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The sums per (dimension, month, key); org keys are the accountable org itself (roll up
+    /// along the path when reporting).
+    pub fn totals(&self) -> &BTreeMap<(Dimension, Month, Arc<str>), Counts> {
+        &self.totals
+    }
+
+    /// Folds one event, after `projections` applied it with the result `applied`.
+    pub fn apply(&mut self, event: &StoredEvent, projections: &Projections, applied: &Applied) {
+        let case_name = match &event.data {
+            EventData::Exempted(e) => e.case.as_str(),
+            EventData::AppealUpheld(a) => return self.appeal(a, event),
+            _ => applied.case.as_deref().unwrap_or_default(),
+        };
+        let Some(case) = projections.case(case_name) else {
+            return;
+        };
+        let case_key: Arc<str> = Arc::from(case_name);
+        if let EventData::Exempted(_) = &event.data {
+            return self.exempt(&case_key, event.position);
+        }
+        if self.exempted.contains(&case_key) {
+            return;
+        }
+        for alert in &applied.raised {
+            self.card(&case_key, case, alert, event);
+        }
+        let recorded = month_of(china_date(&event.recorded_at));
+        let month = month_of(china_date(&event.occurred_at));
+        let kind = if month < recorded {
+            EntryKind::Late
+        } else {
+            EntryKind::Regular
+        };
+        let src = Source {
+            case: &case_key,
+            org: case.org().clone(),
+            item: case.item.clone(),
+            channel: case.channel,
+            caused_by: event.position,
+            kind,
+        };
+        let measures: &[Measure] = match &event.data {
+            EventData::Accepted(_)
+                if case
+                    .accepted
+                    .as_ref()
+                    .is_some_and(|a| a.position == event.position) =>
+            {
+                &[Measure::Accepted]
+            }
+            EventData::Concluded(_) if case.concluded.is_some_and(|c| c.2 == event.position) => {
+                return self.concluded(&src, month, projections, case_name, event);
+            }
+            EventData::Rated(r) if r.score >= 4 => &[Measure::Rated, Measure::Satisfied],
+            EventData::Rated(r) if r.score <= 2 => &[Measure::Rated, Measure::BadRated],
+            EventData::Rated(_) => &[Measure::Rated],
+            EventData::Complained(_) => &[Measure::Complaint],
+            _ => &[],
+        };
+        for m in measures {
+            self.push(&src, month, *m, 0, rule_of(*m));
+        }
+    }
+
+    fn concluded(
+        &mut self,
+        src: &Source<'_>,
+        month: Month,
+        p: &Projections,
+        case: &str,
+        event: &StoredEvent,
+    ) {
+        self.push(
+            src,
+            month,
+            Measure::Concluded,
+            0,
+            rule_of(Measure::Concluded),
+        );
+        let Some(view) = p.case_view(case, event.occurred_at.timestamp_millis()) else {
+            return;
+        };
+        for (flag, m) in [
+            (view.on_time, Measure::OnTime),
+            (view.early, Measure::Early),
+            (view.statutory_on_time, Measure::StatutoryOnTime),
+        ] {
+            if flag == Some(true) {
+                self.push(src, month, m, 0, rule_of(m));
+            }
+        }
+    }
+
+    fn card(
+        &mut self,
+        case_key: &Arc<str>,
+        case: &crate::CaseState,
+        alert: &Alert,
+        event: &StoredEvent,
+    ) {
+        let red = alert.rule.severity() == jiancha_events::Severity::Red;
+        let (measure, points) = if red {
+            (Measure::Red, self.scoring.red_points)
+        } else {
+            (Measure::Yellow, self.scoring.yellow_points)
+        };
+        let month = month_of(date_of(alert.raised_at));
+        let recorded = month_of(china_date(&event.recorded_at));
+        let src = Source {
+            case: case_key,
+            org: alert.org.clone(),
+            item: case.item.clone(),
+            channel: case.channel,
+            caused_by: alert.raised_by,
+            kind: if month < recorded {
+                EntryKind::Late
+            } else {
+                EntryKind::Regular
+            },
+        };
+        self.push(&src, month, measure, points, alert.rule.code());
+    }
+
+    fn push(
+        &mut self,
+        src: &Source<'_>,
+        month: Month,
+        measure: Measure,
+        points: i64,
+        rule: &'static str,
+    ) {
+        let entry = Entry {
+            id: self.entries.len() as u64 + 1,
+            month,
+            org: src.org.clone(),
+            item: src.item.clone(),
+            channel: src.channel,
+            case: src.case.clone(),
+            measure,
+            amount: 1,
+            points,
+            rule,
+            kind: src.kind,
+            caused_by: vec![src.caused_by],
+            adjusts: None,
+        };
+        self.record(entry);
+    }
+
+    fn record(&mut self, entry: Entry) {
+        let channel: Arc<str> = Arc::from(entry.channel.as_str());
+        for (dim, key) in [
+            (Dimension::Org, entry.org.clone()),
+            (Dimension::Item, entry.item.clone()),
+            (Dimension::Channel, channel),
+        ] {
+            self.totals
+                .entry((dim, entry.month, key))
+                .or_default()
+                .add(&entry);
+        }
+        self.by_case
+            .entry(entry.case.clone())
+            .or_default()
+            .push(entry.id);
+        self.entries.push(entry);
+    }
+
+    fn reverse(&mut self, id: u64, kind: EntryKind, position: u64) {
+        if self.reversed.contains_key(&id) {
+            return;
+        }
+        let Some(original) = self.entries.get(id as usize - 1).cloned() else {
+            return;
+        };
+        if original.adjusts.is_some() {
+            return;
+        }
+        let new_id = self.entries.len() as u64 + 1;
+        self.reversed.insert(id, new_id);
+        self.record(Entry {
+            id: new_id,
+            amount: -original.amount,
+            points: -original.points,
+            kind,
+            caused_by: vec![position],
+            adjusts: Some(id),
+            ..original
+        });
+    }
+
+    fn exempt(&mut self, case: &Arc<str>, position: u64) {
+        if !self.exempted.insert(case.clone()) {
+            return;
+        }
+        let ids = self.by_case.get(case).cloned().unwrap_or_default();
+        for id in ids {
+            self.reverse(id, EntryKind::Exempted, position);
+        }
+    }
+
+    fn appeal(&mut self, appeal: &jiancha_events::AppealUpheld, event: &StoredEvent) {
+        let text = appeal.entry.trim_start_matches(['L', 'l']);
+        if let Ok(id) = text.parse::<u64>() {
+            if id >= 1 && id as usize <= self.entries.len() {
+                self.reverse(id, EntryKind::AppealUpheld, event.position);
+            }
+        }
+    }
+}
+
+/// The rule name of a non-card measure.
+fn rule_of(m: Measure) -> &'static str {
+    match m {
+        Measure::Accepted => "case.accepted",
+        Measure::Concluded => "case.concluded",
+        Measure::OnTime => "case.concluded.on_time",
+        Measure::Early => "case.concluded.early",
+        Measure::StatutoryOnTime => "case.concluded.statutory_on_time",
+        Measure::Rated => "case.rated",
+        Measure::Satisfied => "case.rated.satisfied",
+        Measure::BadRated => "case.rated.bad",
+        Measure::Complaint => "case.complained",
+        Measure::Yellow | Measure::Red => "card",
+    }
+}

@@ -1,0 +1,406 @@
+//! Reports over the ledger: rows per org path (rolled up along the tree), item or channel for a
+//! period of months, with rates computed from integer counts and printed with 4 decimals, and
+//! the score (the mean of the months' scores for a longer period).
+//!
+//! A report reads the ledger's monthly sums, not the log. At the instant of evaluation it adds
+//! what the clock has raised since the cases' last events (cards not yet folded) and counts the
+//! cases still open past their promised due date at the period's end (`overdue_open`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::instant::{date_of, end_of, Millis};
+use crate::ledger::{month_of, Counts, Dimension, Month, Scoring};
+use crate::{Ledger, Projections};
+
+/// A period: one or more consecutive months.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    /// As the user wrote it (normalised): `2026-03`, `2026-H1`, `2026`, `2026-01..2026-03`.
+    pub label: String,
+    /// Its months, in order.
+    pub months: Vec<Month>,
+}
+
+fn parse_month(text: &str) -> Option<Month> {
+    let (y, m) = text.split_once('-')?;
+    let (y, m): (u32, u32) = (y.parse().ok()?, m.parse().ok()?);
+    ((1990..=2100).contains(&y) && (1..=12).contains(&m) && text.len() == 7).then_some(y * 100 + m)
+}
+
+fn months_between(from: Month, to: Month) -> Vec<Month> {
+    let mut out = Vec::new();
+    let mut m = from;
+    while m <= to {
+        out.push(m);
+        m = if m % 100 == 12 {
+            (m / 100 + 1) * 100 + 1
+        } else {
+            m + 1
+        };
+    }
+    out
+}
+
+impl Period {
+    /// Parses `YYYY-MM`, `YYYY-H1`, `YYYY-H2`, `YYYY-Q1`…`Q4` or `YYYY`.
+    pub fn parse(text: &str) -> Result<Period, String> {
+        let bad = || {
+            format!("{text:?} is not a period: use YYYY-MM, YYYY-H1, YYYY-H2, YYYY-Q1..Q4 or YYYY")
+        };
+        if let Some(m) = parse_month(text) {
+            return Ok(Period {
+                label: text.to_owned(),
+                months: vec![m],
+            });
+        }
+        let (year, part) = text.split_once('-').unwrap_or((text, ""));
+        let y: u32 = year.parse().map_err(|_| bad())?;
+        if !(1990..=2100).contains(&y) || year.len() != 4 {
+            return Err(bad());
+        }
+        let (a, b) = match part {
+            "" => (1, 12),
+            "H1" => (1, 6),
+            "H2" => (7, 12),
+            "Q1" => (1, 3),
+            "Q2" => (4, 6),
+            "Q3" => (7, 9),
+            "Q4" => (10, 12),
+            _ => return Err(bad()),
+        };
+        Ok(Period {
+            label: text.to_owned(),
+            months: months_between(y * 100 + a, y * 100 + b),
+        })
+    }
+
+    /// The months from `from` to `to` (`YYYY-MM` each), inclusive.
+    pub fn range(from: &str, to: &str) -> Result<Period, String> {
+        let f = parse_month(from).ok_or_else(|| format!("--from: {from:?} is not YYYY-MM"))?;
+        let t = parse_month(to).ok_or_else(|| format!("--to: {to:?} is not YYYY-MM"))?;
+        if t < f {
+            return Err(format!("--to {to} is before --from {from}"));
+        }
+        Ok(Period {
+            label: format!("{from}..{to}"),
+            months: months_between(f, t),
+        })
+    }
+
+    /// The instant the period ends (24:00 +08:00 of its last day).
+    pub fn end(&self) -> Millis {
+        let last = self.months.last().copied().unwrap_or(0);
+        let (y, m) = ((last / 100) as i32, last % 100);
+        let first_next = if m == 12 {
+            NaiveDate::from_ymd_opt(y + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(y, m + 1, 1)
+        };
+        first_next
+            .and_then(|d| d.pred_opt())
+            .map_or(Millis::MAX, end_of)
+    }
+}
+
+/// What to report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportQuery {
+    /// The period.
+    pub period: Period,
+    /// The grouping.
+    pub by: Dimension,
+    /// For `Dimension::Org`: keep paths of at most this many segments.
+    pub depth: Option<usize>,
+}
+
+/// One row. Exactly one of `org`, `item`, `channel` is present, by the grouping.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// The org path (grouping by org).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    /// The item code (grouping by item).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+    /// The channel (grouping by channel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// Cases accepted.
+    pub accepted: i64,
+    /// Cases concluded.
+    pub concluded: i64,
+    /// Concluded within the promised limit.
+    pub on_time: i64,
+    /// on_time ÷ concluded (null when nothing concluded).
+    pub on_time_rate: Option<Box<RawValue>>,
+    /// Concluded early.
+    pub early: i64,
+    /// early ÷ concluded.
+    pub early_rate: Option<Box<RawValue>>,
+    /// Concluded within the statutory limit.
+    pub statutory_on_time: i64,
+    /// Cases open past their promised due date at the period's end (or the instant, if
+    /// earlier).
+    pub overdue_open: i64,
+    /// Yellow cards.
+    pub yellow: i64,
+    /// Red cards.
+    pub red: i64,
+    /// Ratings.
+    pub rated: i64,
+    /// Ratings of 4 or 5.
+    pub satisfied: i64,
+    /// satisfied ÷ rated.
+    pub satisfaction_rate: Option<Box<RawValue>>,
+    /// Ratings of 1 or 2.
+    pub bad_rated: i64,
+    /// Complaints.
+    pub complaints: i64,
+    /// The month's score, or the mean of the months' scores (4 decimals) for a longer period.
+    pub score: Box<RawValue>,
+    /// The counts behind the rates, for the table view.
+    #[serde(skip)]
+    pub counts: Counts,
+}
+
+/// A report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The period's label.
+    pub period: String,
+    /// The rows, sorted by their key.
+    pub rows: Vec<Row>,
+}
+
+fn raw(text: String) -> Box<RawValue> {
+    RawValue::from_string(text).unwrap_or_else(|_| RawValue::NULL.to_owned())
+}
+
+/// `num ÷ den` rounded half up to 4 decimals, from integers only; `None` when `den` is 0.
+pub fn rate(num: i64, den: i64) -> Option<String> {
+    if den <= 0 {
+        return None;
+    }
+    let scaled = (num.max(0) as i128 * 20_000 + den as i128) / (2 * den as i128);
+    Some(format!("{}.{:04}", scaled / 10_000, scaled % 10_000))
+}
+
+fn mean(scores: &[i64]) -> String {
+    if scores.len() == 1 {
+        return scores[0].to_string();
+    }
+    let n = scores.len().max(1) as i128;
+    let sum: i128 = scores.iter().map(|s| *s as i128).sum();
+    let negative = sum < 0;
+    let scaled = (sum.abs() * 20_000 + n) / (2 * n);
+    format!(
+        "{}{}.{:04}",
+        if negative { "-" } else { "" },
+        scaled / 10_000,
+        scaled % 10_000
+    )
+}
+
+/// Every prefix of an org path: `a/b/c` gives `a`, `a/b`, `a/b/c`.
+fn prefixes(org: &str) -> impl Iterator<Item = &str> {
+    org.match_indices('/')
+        .map(|(i, _)| &org[..i])
+        .chain(std::iter::once(org))
+}
+
+type Grid = BTreeMap<String, BTreeMap<Month, Counts>>;
+
+fn add_to(grid: &mut Grid, by: Dimension, key: &str, month: Month, counts: &Counts) {
+    if by == Dimension::Org {
+        for p in prefixes(key) {
+            grid.entry(p.to_owned())
+                .or_default()
+                .entry(month)
+                .or_default()
+                .merge(counts);
+        }
+    } else {
+        grid.entry(key.to_owned())
+            .or_default()
+            .entry(month)
+            .or_default()
+            .merge(counts);
+    }
+}
+
+/// Builds a report at the instant `now`.
+pub fn report(ledger: &Ledger, projections: &Projections, q: &ReportQuery, now: Millis) -> Report {
+    let mut grid: Grid = BTreeMap::new();
+    let (first, last) = (
+        q.period.months.first().copied().unwrap_or(0),
+        q.period.months.last().copied().unwrap_or(0),
+    );
+    for ((dim, month, key), counts) in ledger.totals().range((q.by, first, Arc::from(""))..) {
+        if *dim != q.by || *month > last {
+            break;
+        }
+        add_to(&mut grid, q.by, key, *month, counts);
+    }
+    for (month, key, counts) in pending_cards(projections, ledger, q.by, now) {
+        if (first..=last).contains(&month) {
+            add_to(&mut grid, q.by, &key, month, &counts);
+        }
+    }
+    let mut overdue: BTreeMap<String, i64> = BTreeMap::new();
+    for key in overdue_open(projections, q.by, q.period.end().min(now)) {
+        let keys: Vec<&str> = if q.by == Dimension::Org {
+            prefixes(&key).collect()
+        } else {
+            vec![&key]
+        };
+        for k in keys {
+            *overdue.entry(k.to_owned()).or_default() += 1;
+            grid.entry(k.to_owned()).or_default();
+        }
+    }
+    let rows = grid
+        .into_iter()
+        .filter(|(key, _)| {
+            q.by != Dimension::Org || q.depth.is_none_or(|d| key.split('/').count() <= d)
+        })
+        .map(|(key, months)| {
+            let open = overdue.get(&key).copied().unwrap_or(0);
+            row(q, &ledger.scoring, key, &months, open)
+        })
+        .collect();
+    Report {
+        period: q.period.label.clone(),
+        rows,
+    }
+}
+
+fn row(
+    q: &ReportQuery,
+    scoring: &Scoring,
+    key: String,
+    months: &BTreeMap<Month, Counts>,
+    overdue_open: i64,
+) -> Row {
+    let mut c = Counts::default();
+    for counts in months.values() {
+        c.merge(counts);
+    }
+    let scores: Vec<i64> = q
+        .period
+        .months
+        .iter()
+        .map(|m| months.get(m).copied().unwrap_or_default().score(scoring))
+        .collect();
+    let (org, item, channel) = match q.by {
+        Dimension::Org => (Some(key), None, None),
+        Dimension::Item => (None, Some(key), None),
+        Dimension::Channel => (None, None, Some(key)),
+    };
+    Row {
+        org,
+        item,
+        channel,
+        accepted: c.accepted,
+        concluded: c.concluded,
+        on_time: c.on_time,
+        on_time_rate: rate(c.on_time, c.concluded).map(raw),
+        early: c.early,
+        early_rate: rate(c.early, c.concluded).map(raw),
+        statutory_on_time: c.statutory_on_time,
+        overdue_open,
+        yellow: c.yellow,
+        red: c.red,
+        rated: c.rated,
+        satisfied: c.satisfied,
+        satisfaction_rate: rate(c.satisfied, c.rated).map(raw),
+        bad_rated: c.bad_rated,
+        complaints: c.complaints,
+        score: raw(mean(&scores)),
+        counts: c,
+    }
+}
+
+/// Cards the clock has raised by `now` that the fold has not yet taken in (no event on the
+/// case since), as (month, key, counts).
+fn pending_cards(
+    p: &Projections,
+    ledger: &Ledger,
+    by: Dimension,
+    now: Millis,
+) -> Vec<(Month, String, Counts)> {
+    let mut out = Vec::new();
+    for (stream, case) in p.cases() {
+        if !case.status.is_open() || case.exempted || case.cursor > now {
+            continue;
+        }
+        if case.cache.next_valid_before(now) == Some(false) {
+            continue;
+        }
+        for a in p.pending_alerts(stream, now) {
+            let red = a.severity == "red";
+            let mut c = Counts::default();
+            if red {
+                c.red = 1;
+                c.points = ledger.scoring.red_points;
+            } else {
+                c.yellow = 1;
+                c.points = ledger.scoring.yellow_points;
+            }
+            let key = match by {
+                Dimension::Org => a.org.clone(),
+                Dimension::Item => case.item.to_string(),
+                Dimension::Channel => case.channel.as_str().to_owned(),
+            };
+            out.push((month_of(date_of(a.raised_at_millis())), key, c));
+        }
+    }
+    out.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    out
+}
+
+/// The keys of the cases open past their promised due date at `at`.
+fn overdue_open(p: &Projections, by: Dimension, at: Millis) -> Vec<String> {
+    let mut out = Vec::new();
+    for (stream, case) in p.cases() {
+        let Some(acc) = &case.accepted else { continue };
+        let ended = case
+            .concluded
+            .map(|c| end_of(c.1))
+            .or(case.ended_on.map(end_of));
+        if case.exempted || acc.at > at || ended.is_some_and(|e| e <= at) {
+            continue;
+        }
+        let Some(view) = p.case_view(stream, at) else {
+            continue;
+        };
+        let overdue = view.promised_due_on.is_some_and(|d| end_of(d) <= at)
+            || (view.status == "suspended" && view.remaining_days.is_some_and(|r| r < 0));
+        if overdue {
+            out.push(match by {
+                Dimension::Org => case.org().to_string(),
+                Dimension::Item => case.item.to_string(),
+                Dimension::Channel => case.channel.as_str().to_owned(),
+            });
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The share of the catalog's items handled in the center (进驻率), as (in center, all).
+pub fn items_in_center(p: &Projections) -> (i64, i64) {
+    let mut all = 0;
+    let mut inside = 0;
+    for d in p.catalog.items() {
+        all += 1;
+        if d.item.in_center {
+            inside += 1;
+        }
+    }
+    (inside, all)
+}
