@@ -7,8 +7,10 @@ use std::collections::HashMap;
 use jiancha_calendar::{Amendment, AmendmentKind, Calendar, NATIONAL};
 use jiancha_events::{AmendmentKind as EventKind, CalendarAmended};
 
-/// Amendments so far and the calendars built from them.
-#[derive(Debug, Clone)]
+/// Amendments so far and the calendars built from them. Only the amendments are serialised;
+/// the calendars are rebuilt from them.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(from = "Vec<Amendment>", into = "Vec<Amendment>")]
 pub struct Calendars {
     amendments: Vec<Amendment>,
     /// Calendars by jurisdiction, rebuilt lazily after each amendment.
@@ -26,6 +28,20 @@ impl Default for Calendars {
             national: Calendar::national(),
             local: false,
         }
+    }
+}
+
+impl From<Vec<Amendment>> for Calendars {
+    fn from(amendments: Vec<Amendment>) -> Self {
+        let local = amendments.iter().any(|a| a.jurisdiction != NATIONAL);
+        let national = Calendar::for_jurisdiction(NATIONAL, &amendments);
+        Calendars { amendments, built: HashMap::new(), national, local }
+    }
+}
+
+impl From<Calendars> for Vec<Amendment> {
+    fn from(c: Calendars) -> Self {
+        c.amendments
     }
 }
 

@@ -13,12 +13,13 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use jiancha_calendar::{Calendar, Due, LAST_DATE};
 use jiancha_events::{Channel, EventData, ItemDefined, WarningThreshold};
+use serde::{Deserialize, Serialize};
 
 use crate::instant::{end_of, start_of, Millis};
 use crate::rules::{AlertConfig, Rule, LAWFUL_SUSPENSIONS};
 
 /// Where a case stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Status {
     /// Submitted, not yet accepted or refused.
     Submitted,
@@ -57,7 +58,7 @@ impl Status {
 }
 
 /// An alert on a case. Its id is `<case>/<rule code>/<n>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alert {
     /// The rule.
     pub rule: Rule,
@@ -80,7 +81,7 @@ pub struct Alert {
 }
 
 /// The facts of an acceptance.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Acceptance {
     /// When.
     pub at: Millis,
@@ -93,11 +94,12 @@ pub struct Acceptance {
 }
 
 /// What a case's events established.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseState {
     /// The item code applied for.
     pub item: Arc<str>,
     /// The item's definition: current at submission, then the one in force at acceptance.
+    #[serde(with = "crate::catalog::item_json::option")]
     pub def: Option<Arc<ItemDefined>>,
     /// How it arrived.
     pub channel: Channel,
@@ -147,7 +149,8 @@ pub struct CaseState {
     pub exempted: bool,
     /// Every alert raised on the case, in order.
     pub alerts: Vec<Alert>,
-    /// Caches for the fold, valid for one calendar generation.
+    /// Caches for the fold, valid for one calendar generation (not kept in snapshots).
+    #[serde(skip)]
     pub cache: FoldCache,
 }
 

@@ -5,18 +5,64 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use jiancha_events::ItemDefined;
+use serde::{Deserialize, Serialize};
 
 /// One definition of an item and the position that made it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Definition {
     /// Where it was defined.
     pub position: u64,
-    /// The definition.
+    /// The definition (kept as its JSON text in snapshots: the wire form is the one place
+    /// that knows which fields may be absent).
+    #[serde(with = "item_json")]
     pub item: Arc<ItemDefined>,
 }
 
+pub(crate) mod item_json {
+    use std::sync::Arc;
+
+    use jiancha_events::ItemDefined;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(item: &Arc<ItemDefined>, s: S) -> Result<S::Ok, S::Error> {
+        let text = serde_json::to_string(&**item).map_err(serde::ser::Error::custom)?;
+        s.serialize_str(&text)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<ItemDefined>, D::Error> {
+        let text = String::deserialize(d)?;
+        serde_json::from_str(&text).map(Arc::new).map_err(serde::de::Error::custom)
+    }
+
+    /// The same for an optional definition.
+    pub mod option {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(
+            item: &Option<Arc<ItemDefined>>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            let text = item
+                .as_ref()
+                .map(|i| serde_json::to_string(&**i))
+                .transpose()
+                .map_err(serde::ser::Error::custom)?;
+            serde::Serialize::serialize(&text, s)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<Arc<ItemDefined>>, D::Error> {
+            let text = Option::<String>::deserialize(d)?;
+            text.map(|t| serde_json::from_str(&t).map(Arc::new))
+                .transpose()
+                .map_err(serde::de::Error::custom)
+        }
+    }
+}
+
 /// Every item's definitions, oldest first.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Catalog {
     items: BTreeMap<String, Vec<Definition>>,
 }

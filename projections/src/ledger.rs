@@ -15,7 +15,9 @@ use std::sync::Arc;
 
 use chrono::Datelike;
 use jiancha_events::{Channel, EventData, StoredEvent};
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 
 use crate::case::Alert;
 use crate::instant::{china_date, date_of};
@@ -30,7 +32,7 @@ pub fn month_of(date: chrono::NaiveDate) -> Month {
 }
 
 /// What an entry counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Measure {
     /// A case accepted (受理).
@@ -58,7 +60,7 @@ pub enum Measure {
 }
 
 /// Why an entry is there, besides its measure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryKind {
     /// Counted when its event was folded, in its own month.
@@ -72,7 +74,7 @@ pub enum EntryKind {
 }
 
 /// One assessment entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// The entry's number, 1, 2, … in ledger order (stable across replays).
     pub id: u64,
@@ -93,7 +95,7 @@ pub struct Entry {
     /// Score points (cards); negated in a reversal.
     pub points: i64,
     /// The rule behind it: an alert rule code for cards, else the measure's rule.
-    pub rule: &'static str,
+    pub rule: Cow<'static, str>,
     /// How it came about.
     pub kind: EntryKind,
     /// The positions of the events that caused it.
@@ -103,7 +105,7 @@ pub struct Entry {
 }
 
 /// The scoring scheme: integer points per org and month.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Scoring {
     /// Points every org starts a month with.
@@ -134,7 +136,7 @@ impl Default for Scoring {
 }
 
 /// Sums of entries: the counters a report row is made of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Counts {
     /// Cases accepted.
     pub accepted: i64,
@@ -211,7 +213,7 @@ impl Counts {
 }
 
 /// How a report groups entries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Dimension {
     /// By org unit (rolled up along the org path at report time).
     Org,
@@ -222,13 +224,16 @@ pub enum Dimension {
 }
 
 /// The ledger.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ledger {
     /// The scheme for card points.
     pub scoring: Scoring,
     entries: Vec<Entry>,
+    #[serde(with = "crate::sorted::map")]
     by_case: HashMap<Arc<str>, Vec<u64>>,
+    #[serde(with = "crate::sorted::map")]
     reversed: HashMap<u64, u64>,
+    #[serde(with = "crate::sorted::set")]
     exempted: std::collections::HashSet<Arc<str>>,
     totals: BTreeMap<(Dimension, Month, Arc<str>), Counts>,
 }
@@ -397,7 +402,7 @@ impl Ledger {
             measure,
             amount: 1,
             points,
-            rule,
+            rule: Cow::Borrowed(rule),
             kind: src.kind,
             caused_by: vec![src.caused_by],
             adjusts: None,

@@ -19,12 +19,11 @@ fn district() -> (Vec<StoredEvent>, i64) {
 }
 
 fn assess(events: &[StoredEvent]) -> (Projections, Ledger) {
-    let mut p = Projections::default();
-    let mut l = Ledger::new(Scoring::default());
+    let mut p = Projections::default().with_ledger(Scoring::default());
     for e in events {
-        let applied = p.apply(e);
-        l.apply(e, &p, &applied);
+        p.apply(e);
     }
+    let l = p.ledger().cloned().unwrap();
     (p, l)
 }
 

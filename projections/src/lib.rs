@@ -13,6 +13,8 @@ pub mod instant;
 pub mod ledger;
 pub mod report;
 pub mod rules;
+pub mod snapshot;
+mod sorted;
 pub mod view;
 
 use std::collections::{BTreeMap, HashMap};
@@ -30,7 +32,7 @@ pub use rules::{AlertConfig, Rule, RULES};
 pub use view::{AlertView, CaseView};
 
 /// The state of every projection, folded up to [`Projections::position`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Projections {
     /// The item catalog.
     pub catalog: Catalog,
@@ -38,7 +40,10 @@ pub struct Projections {
     pub calendars: Calendars,
     /// The thresholds.
     pub config: AlertConfig,
+    #[serde(with = "sorted::map")]
     cases: HashMap<String, Box<CaseState>>,
+    ledger: Option<Box<Ledger>>,
+    #[serde(skip)]
     orgs: HashMap<String, Arc<str>>,
     position: u64,
 }
@@ -61,6 +66,22 @@ impl Projections {
             config,
             ..Projections::default()
         }
+    }
+
+    /// Also keeps the assessment ledger, scored with `scoring`.
+    pub fn with_ledger(mut self, scoring: Scoring) -> Self {
+        self.ledger = Some(Box::new(Ledger::new(scoring)));
+        self
+    }
+
+    /// The assessment ledger, when kept.
+    pub fn ledger(&self) -> Option<&Ledger> {
+        self.ledger.as_deref()
+    }
+
+    /// A report from the kept ledger at `now`; `None` when no ledger is kept.
+    pub fn report(&self, query: &ReportQuery, now: Millis) -> Option<Report> {
+        Some(report::report(self.ledger.as_deref()?, self, query, now))
     }
 
     /// The last position folded in.
@@ -90,6 +111,28 @@ impl Projections {
         self.cases.iter().map(|(s, c)| (s, &**c))
     }
 
+    /// Shares one allocation per org path again after a snapshot was decoded.
+    fn reintern(&mut self) {
+        let mut cases = std::mem::take(&mut self.cases);
+        for case in cases.values_mut() {
+            // Share the catalog's definition instead of a decoded copy per case.
+            if let Some(def) = &case.def {
+                let shared = self.catalog.history(&def.code).iter().find(|d| d.item == *def);
+                if let Some(d) = shared {
+                    case.def = Some(d.item.clone());
+                }
+            }
+            case.submitted_org = self.intern(&case.submitted_org.clone());
+            if let Some(a) = case.accepted.as_mut() {
+                a.org = self.intern(&a.org.clone());
+            }
+            for alert in &mut case.alerts {
+                alert.org = self.intern(&alert.org.clone());
+            }
+        }
+        self.cases = cases;
+    }
+
     fn intern(&mut self, org: &str) -> Arc<str> {
         if let Some(a) = self.orgs.get(org) {
             return a.clone();
@@ -106,6 +149,15 @@ impl Projections {
             return Applied::default();
         }
         self.position = event.position;
+        let applied = self.apply_projections(event);
+        if let Some(mut ledger) = self.ledger.take() {
+            ledger.apply(event, self, &applied);
+            self.ledger = Some(ledger);
+        }
+        applied
+    }
+
+    fn apply_projections(&mut self, event: &StoredEvent) -> Applied {
         match &event.data {
             EventData::ItemDefined(item) => {
                 self.catalog.define(event.position, item);

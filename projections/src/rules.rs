@@ -5,7 +5,7 @@ use jiancha_events::{Severity, WarningThreshold};
 use serde::{Deserialize, Serialize};
 
 /// An alert rule. The codes are a contract with the API and reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Rule {
     /// Running with little left on the promised limit.
     PromisedWarning,

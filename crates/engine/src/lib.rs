@@ -18,7 +18,7 @@ pub mod scheduler;
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
-use jiancha_projections::{AlertConfig, Millis, Projections};
+use jiancha_projections::{AlertConfig, Millis, Projections, Scoring};
 use jiancha_store::EventStore;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -63,6 +63,8 @@ pub struct EngineConfig {
     /// starts (and so sees the alerts delivered at startup); a new one ([`alert_bus`]) when
     /// `None`.
     pub bus: Option<broadcast::Sender<AlertChange>>,
+    /// The scoring scheme of the assessment ledger the engine keeps for reports.
+    pub scoring: Scoring,
 }
 
 impl Default for EngineConfig {
@@ -71,6 +73,7 @@ impl Default for EngineConfig {
             alerts: AlertConfig::default(),
             scheduler_entries_max: SCHEDULER_ENTRIES_MAX,
             bus: None,
+            scoring: Scoring::default(),
         }
     }
 }
@@ -112,7 +115,8 @@ impl Engine {
         clock: Arc<dyn Clock>,
         config: EngineConfig,
     ) -> Result<Engine, EngineError> {
-        let projections = Arc::new(RwLock::new(Projections::new(config.alerts)));
+        let projections =
+            Arc::new(RwLock::new(Projections::new(config.alerts).with_ledger(config.scoring)));
         let (position_tx, position) = watch::channel(0);
         let caught_up = runner::catch_up(store.as_ref(), &projections, &position_tx).await?;
         let bus = config.bus.clone().unwrap_or_else(|| alert_bus().0);

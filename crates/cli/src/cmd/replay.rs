@@ -48,26 +48,24 @@ pub async fn whole_log(store: &Arc<dyn EventStore>, now: Millis) -> anyhow::Resu
     Ok(projections)
 }
 
-/// Folds the whole log into the projections and the assessment ledger, events that occurred
+/// Folds the whole log into the projections with the assessment ledger, events that occurred
 /// by `now`.
 pub async fn assessment(
     store: &Arc<dyn EventStore>,
     now: Millis,
     scoring: jiancha_projections::Scoring,
-) -> anyhow::Result<(Projections, jiancha_projections::Ledger)> {
-    let mut projections = Projections::default();
-    let mut ledger = jiancha_projections::Ledger::new(scoring);
+) -> anyhow::Result<Projections> {
+    let mut projections = Projections::default().with_ledger(scoring);
     let mut after = 0;
     loop {
         let page = store.read_after(after, READ_PAGE_EVENTS).await?;
         let Some(last) = page.last() else { break };
         after = last.position;
         for event in page.iter().filter(|e| by(e, now)) {
-            let applied = projections.apply(event);
-            ledger.apply(event, &projections, &applied);
+            projections.apply(event);
         }
     }
-    Ok((projections, ledger))
+    Ok(projections)
 }
 
 /// Folds what one case needs, events that occurred by `now`.

@@ -166,7 +166,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ReportArgs) -> anyhow::
     let scoring = load_scoring(run.scoring.as_ref())?;
     let now = replay::parse_now(run.now.as_deref(), &*clock)?;
     let store = crate::open_store(db, clock).await?;
-    let (projections, ledger) = replay::assessment(&store, now, scoring).await?;
+    let projections = replay::assessment(&store, now, scoring).await?;
     store.close().await;
     let by = match run.by {
         By::Org => Dimension::Org,
@@ -178,7 +178,9 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ReportArgs) -> anyhow::
         by,
         depth: run.depth,
     };
-    let report = jiancha_projections::report::report(&ledger, &projections, &query, now);
+    let report = projections
+        .report(&query, now)
+        .ok_or_else(|| anyhow::anyhow!("the assessment ledger was not kept"))?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match run.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
@@ -338,8 +340,9 @@ async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow:
     let period = Period::parse(&args.period).map_err(|e| user_error(format!("--period: {e}")))?;
     let now = replay::parse_now(args.now.as_deref(), &*clock)?;
     let store = crate::open_store(db, clock).await?;
-    let (_, ledger) = replay::assessment(&store, now, Scoring::default()).await?;
+    let projections = replay::assessment(&store, now, Scoring::default()).await?;
     store.close().await;
+    let Some(ledger) = projections.ledger() else { return Ok(()) };
     let entries: Vec<&Entry> = ledger
         .entries()
         .iter()
