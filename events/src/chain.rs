@@ -181,6 +181,17 @@ impl ChainVerifier {
             });
         }
         if raw.prev_hash != self.head {
+            // An event whose own hash holds but whose link does not was not touched itself:
+            // its predecessor was rewritten together with its hash.
+            if raw.compute_hash() == raw.hash && self.last_position > 0 {
+                return Err(ChainBreak {
+                    position: self.last_position,
+                    reason: format!(
+                        "stored with hash {} but its successor recorded {}: the event and its hash were rewritten",
+                        self.head, raw.prev_hash
+                    ),
+                });
+            }
             return Err(ChainBreak {
                 position: raw.position,
                 reason: format!("prev_hash {} does not link to {}", raw.prev_hash, self.head),

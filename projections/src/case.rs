@@ -210,6 +210,8 @@ pub struct Step<'a> {
     pub org: &'a Arc<str>,
     /// The payload.
     pub data: &'a EventData,
+    /// When the writer recorded it.
+    pub recorded_at: Millis,
 }
 
 /// The due date of a limit of `days` from `start`, the `skipped` days not counted.
@@ -590,6 +592,7 @@ impl CaseState {
         if moves_deadlines {
             self.cache.deadlines_valid = false;
         }
+        self.check_backdated(ctx, step);
         match step.data {
             EventData::CorrectionRequested(_) => {
                 self.answer(step);
@@ -661,6 +664,18 @@ impl CaseState {
         self.last_action_on = self.last_action_on.max(step.on);
         self.last_position = step.position;
         self.settle(ctx, step.position);
+    }
+
+    /// Work done outside the system (体外循环): an event recorded longer after it occurred
+    /// than the tolerance. A burst of catch-up entries shows up the same way, since its oldest
+    /// entries lag the most. Raised once per case; it stays until corrected or exempted.
+    fn check_backdated(&mut self, ctx: &Ctx<'_>, step: &Step<'_>) {
+        let tolerance = i64::from(ctx.config.backdate_tolerance_hours) * 3_600_000;
+        if step.recorded_at - step.at > tolerance && self.count(Rule::DataBackdated) == 0 {
+            let mut alert = self.alert(Rule::DataBackdated, step.recorded_at, step.position);
+            alert.raised_at = step.recorded_at;
+            self.alerts.push(alert);
+        }
     }
 
     fn fee_differs(&self, amount_cents: u64) -> bool {

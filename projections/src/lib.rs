@@ -17,7 +17,7 @@ pub mod snapshot;
 mod sorted;
 pub mod view;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use jiancha_events::{EventData, StoredEvent, StreamKind};
@@ -45,6 +45,10 @@ pub struct Projections {
     ledger: Option<Box<Ledger>>,
     #[serde(skip)]
     orgs: HashMap<String, Arc<str>>,
+    /// Cases still open, and cases ever overdue on the promise: the only ones a report's
+    /// clock-raised cards and `overdue_open` can come from (rebuilt after a snapshot).
+    #[serde(skip)]
+    watched: HashSet<String>,
     position: u64,
 }
 
@@ -111,8 +115,13 @@ impl Projections {
         self.cases.iter().map(|(s, c)| (s, &**c))
     }
 
-    /// Shares one allocation per org path again after a snapshot was decoded.
+    /// Shares one allocation per org path again after a snapshot was decoded, and rebuilds
+    /// what snapshots do not keep.
     fn reintern(&mut self) {
+        let streams: Vec<String> = self.cases.keys().cloned().collect();
+        for s in streams {
+            self.watch(&s);
+        }
         let mut cases = std::mem::take(&mut self.cases);
         for case in cases.values_mut() {
             // Share the catalog's definition instead of a decoded copy per case.
@@ -158,6 +167,34 @@ impl Projections {
     }
 
     fn apply_projections(&mut self, event: &StoredEvent) -> Applied {
+        let applied = self.apply_fold(event);
+        if let Some(case) = &applied.case {
+            self.watch(case);
+        }
+        applied
+    }
+
+    /// Keeps `watched` up to date for one case.
+    fn watch(&mut self, stream: &str) {
+        let Some(case) = self.cases.get(stream) else { return };
+        let keep = case.status.is_open()
+            || case.alerts.iter().any(|a| a.rule == Rule::PromisedOverdue);
+        if keep {
+            if !self.watched.contains(stream) {
+                self.watched.insert(stream.to_owned());
+            }
+        } else {
+            self.watched.remove(stream);
+        }
+    }
+
+    /// The cases a report must look at beyond the ledger: open ones and ones ever overdue on
+    /// the promise.
+    pub fn watched_cases(&self) -> impl Iterator<Item = (&String, &CaseState)> {
+        self.watched.iter().filter_map(|s| self.cases.get_key_value(s).map(|(k, c)| (k, &**c)))
+    }
+
+    fn apply_fold(&mut self, event: &StoredEvent) -> Applied {
         match &event.data {
             EventData::ItemDefined(item) => {
                 self.catalog.define(event.position, item);
@@ -180,6 +217,7 @@ impl Projections {
         let at = instant::millis(&event.occurred_at);
         let on = instant::china_date(&event.occurred_at);
         let step = case::Step {
+            recorded_at: event.recorded_at.timestamp_millis(),
             position: event.position,
             at,
             on,

@@ -334,7 +334,7 @@ fn pending_cards(
     now: Millis,
 ) -> Vec<(Month, String, Counts)> {
     let mut out = Vec::new();
-    for (stream, case) in p.cases() {
+    for (stream, case) in p.watched_cases() {
         if !case.status.is_open() || case.exempted || case.cursor > now {
             continue;
         }
@@ -363,23 +363,26 @@ fn pending_cards(
     out
 }
 
-/// The keys of the cases open past their promised due date at `at`.
+/// The keys of the cases open past their promised due date at `at`: a promised-overdue alert
+/// open at `at` says so (the fold raised it at the threshold itself); for a case whose clock
+/// passed the threshold since its last event, the view at `at` does.
 fn overdue_open(p: &Projections, by: Dimension, at: Millis) -> Vec<String> {
     let mut out = Vec::new();
-    for (stream, case) in p.cases() {
+    for (stream, case) in p.watched_cases() {
         let Some(acc) = &case.accepted else { continue };
-        let ended = case
-            .concluded
-            .map(|c| end_of(c.1))
-            .or(case.ended_on.map(end_of));
+        let ended = case.concluded.map(|c| end_of(c.1)).or(case.ended_on.map(end_of));
         if case.exempted || acc.at > at || ended.is_some_and(|e| e <= at) {
             continue;
         }
-        let Some(view) = p.case_view(stream, at) else {
-            continue;
-        };
-        let overdue = view.promised_due_on.is_some_and(|d| end_of(d) <= at)
-            || (view.status == "suspended" && view.remaining_days.is_some_and(|r| r < 0));
+        let alerted = case.alerts.iter().any(|a| {
+            a.rule == crate::Rule::PromisedOverdue
+                && a.raised_at <= at
+                && a.closed_at.is_none_or(|c| c > at)
+        });
+        let overdue = alerted
+            || (case.status.is_open()
+                && case.cursor <= at
+                && p.pending_alerts(stream, at).iter().any(|a| a.rule == "deadline.promised.overdue"));
         if overdue {
             out.push(match by {
                 Dimension::Org => case.org().to_string(),

@@ -33,10 +33,12 @@ pub enum Rule {
     Stalled,
     /// Rated 1 or 2 (差评).
     RatingBad,
+    /// Recorded long after it occurred: work done outside the system (体外循环).
+    DataBackdated,
 }
 
 /// Every rule, in the order alerts raised at the same instant are listed.
-pub const RULES: [Rule; 13] = [
+pub const RULES: [Rule; 14] = [
     Rule::CorrectionLate,
     Rule::CorrectionRepeated,
     Rule::MaterialsIncomplete,
@@ -50,6 +52,7 @@ pub const RULES: [Rule; 13] = [
     Rule::StatutoryOverdue,
     Rule::Stalled,
     Rule::RatingBad,
+    Rule::DataBackdated,
 ];
 
 impl Rule {
@@ -69,6 +72,7 @@ impl Rule {
             Rule::ExtensionExcessive => "extension.excessive",
             Rule::Stalled => "case.stalled",
             Rule::RatingBad => "rating.bad",
+            Rule::DataBackdated => "data.backdated",
         }
     }
 
@@ -125,6 +129,9 @@ pub struct AlertConfig {
     pub answer_days: u32,
     /// The most working days one extension may add (Art. 42).
     pub extension_days_max: u32,
+    /// How many hours after it occurred an event may be recorded before it counts as
+    /// back-dated (`data.backdated`).
+    pub backdate_tolerance_hours: u32,
 }
 
 impl Default for AlertConfig {
@@ -134,6 +141,7 @@ impl Default for AlertConfig {
             stall_days: 5,
             answer_days: 5,
             extension_days_max: 10,
+            backdate_tolerance_hours: 48,
         }
     }
 }

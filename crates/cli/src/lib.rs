@@ -66,6 +66,10 @@ pub enum Command {
     Case(cmd::case::CaseArgs),
     /// Alerts (yellow and red cards) evaluated at an instant.
     Alerts(cmd::alerts::AlertsArgs),
+    /// A case's timeline: its events and what each changed, as of an instant.
+    History(cmd::history::HistoryArgs),
+    /// One case's evidence pack (JSON): events with hashes, calendar, rules, cards, ledger.
+    Evidence(cmd::evidence::EvidenceArgs),
     /// Assessment figures per org, item or channel and period, from the ledger.
     Report(cmd::report::ReportArgs),
     /// Generate a realistic district's events as JSONL (seeded, reproducible).
@@ -140,8 +144,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let clock = clock_from_env()?;
     runtime.block_on(async move {
-        let clock: Arc<dyn jiancha_store::Clock> = Arc::new(jiancha_store::SystemClock);
         match cli.command {
             Command::Import(args) => cmd::import::run(&cli.db, clock, &args).await,
             Command::Export(args) => cmd::export::run(&cli.db, clock, &args).await,
@@ -149,9 +153,27 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Case(args) => cmd::case::run(&cli.db, clock, &args).await,
             Command::Alerts(args) => cmd::alerts::run(&cli.db, clock, &args).await,
             Command::Report(args) => cmd::report::run(&cli.db, clock, &args).await,
+            Command::History(args) => cmd::history::run(&cli.db, clock, &args).await,
+            Command::Evidence(args) => cmd::evidence::run(&cli.db, clock, &args).await,
             Command::Calendar(_) | Command::Simulate(_) => Ok(()),
         }
     })
+}
+
+/// The environment variable that freezes the clock (RFC 3339), for replaying scenarios, demos
+/// and tests: the writer stamps `recorded_at` with it and `--now` defaults to it.
+pub const CLOCK_ENV: &str = "JIANCHA_CLOCK";
+
+fn clock_from_env() -> anyhow::Result<Arc<dyn jiancha_store::Clock>> {
+    match std::env::var(CLOCK_ENV) {
+        Ok(text) => {
+            let at = chrono::DateTime::parse_from_rfc3339(&text).map_err(|e| {
+                error::user_error(format!("{CLOCK_ENV}: {text:?} is not an RFC 3339 instant: {e}"))
+            })?;
+            Ok(Arc::new(jiancha_store::ManualClock::new(at.to_utc())))
+        }
+        Err(_) => Ok(Arc::new(jiancha_store::SystemClock)),
+    }
 }
 
 /// Opens the event log named by `--db`.

@@ -316,4 +316,15 @@ fn the_chain_names_a_deleted_or_reordered_position() {
     let mut swapped = raws.clone();
     swapped.swap(1, 2);
     assert_eq!(check(&swapped).unwrap().position, 2);
+    // An event rewritten together with a recomputed hash is named itself: its successor's
+    // link no longer holds while the successor's own hash does.
+    let mut rewritten = raws.clone();
+    rewritten[2].actor = "someone-else".into();
+    rewritten[2].hash = rewritten[2].compute_hash();
+    assert_eq!(check(&rewritten).unwrap().position, 3);
+    // The last event rewritten that way cannot be caught without an attested head.
+    let mut last = raws.clone();
+    last[4].actor = "someone-else".into();
+    last[4].hash = last[4].compute_hash();
+    assert_eq!(check(&last), None);
 }

@@ -3,7 +3,9 @@
 pub mod alerts;
 pub mod calendar;
 pub mod case;
+pub mod evidence;
 pub mod export;
+pub mod history;
 pub mod import;
 pub mod replay;
 pub mod report;

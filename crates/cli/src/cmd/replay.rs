@@ -68,27 +68,38 @@ pub async fn assessment(
     Ok(projections)
 }
 
+/// The events one case's state depends on: the catalog, the calendar amendments, its own
+/// stream and the supervision events that name it, in position order.
+pub async fn case_events(
+    store: &Arc<dyn EventStore>,
+    case: &str,
+) -> anyhow::Result<Vec<StoredEvent>> {
+    let mut events = store.read_stream("catalog").await?;
+    events.extend(store.read_stream("calendar").await?);
+    events.extend(store.read_stream(case).await?);
+    let supervision = store.read_stream("supervision").await?;
+    events.extend(supervision.into_iter().filter(|e| names_case(&e.data, case)));
+    events.sort_by_key(|e| e.position);
+    Ok(events)
+}
+
 /// Folds what one case needs, events that occurred by `now`.
 pub async fn one_case(
     store: &Arc<dyn EventStore>,
     case: &str,
     now: Millis,
 ) -> anyhow::Result<Projections> {
-    let mut events = store.read_stream("catalog").await?;
-    events.extend(store.read_stream("calendar").await?);
-    events.extend(store.read_stream(case).await?);
-    let supervision = store.read_stream("supervision").await?;
-    events.extend(
-        supervision
-            .into_iter()
-            .filter(|e| names_case(&e.data, case)),
-    );
-    events.sort_by_key(|e| e.position);
+    let events = case_events(store, case).await?;
     let mut projections = Projections::default();
     for event in events.iter().filter(|e| by(e, now)) {
         projections.apply(event);
     }
     Ok(projections)
+}
+
+/// Whether an event had been recorded and had occurred by `as_of`: what the log showed then.
+pub fn known_by(event: &StoredEvent, as_of: Millis) -> bool {
+    by(event, as_of) && event.recorded_at.timestamp_millis() <= as_of
 }
 
 fn names_case(data: &EventData, case: &str) -> bool {
