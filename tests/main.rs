@@ -8,6 +8,7 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod audit_cli;
 mod calendar_cli;
 mod crash;
 mod import_cli;

@@ -35,7 +35,12 @@ impl From<Vec<Amendment>> for Calendars {
     fn from(amendments: Vec<Amendment>) -> Self {
         let local = amendments.iter().any(|a| a.jurisdiction != NATIONAL);
         let national = Calendar::for_jurisdiction(NATIONAL, &amendments);
-        Calendars { amendments, built: HashMap::new(), national, local }
+        Calendars {
+            amendments,
+            built: HashMap::new(),
+            national,
+            local,
+        }
     }
 }
 

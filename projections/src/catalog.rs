@@ -31,7 +31,9 @@ pub(crate) mod item_json {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<ItemDefined>, D::Error> {
         let text = String::deserialize(d)?;
-        serde_json::from_str(&text).map(Arc::new).map_err(serde::de::Error::custom)
+        serde_json::from_str(&text)
+            .map(Arc::new)
+            .map_err(serde::de::Error::custom)
     }
 
     /// The same for an optional definition.

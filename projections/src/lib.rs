@@ -126,7 +126,11 @@ impl Projections {
         for case in cases.values_mut() {
             // Share the catalog's definition instead of a decoded copy per case.
             if let Some(def) = &case.def {
-                let shared = self.catalog.history(&def.code).iter().find(|d| d.item == *def);
+                let shared = self
+                    .catalog
+                    .history(&def.code)
+                    .iter()
+                    .find(|d| d.item == *def);
                 if let Some(d) = shared {
                     case.def = Some(d.item.clone());
                 }
@@ -176,9 +180,11 @@ impl Projections {
 
     /// Keeps `watched` up to date for one case.
     fn watch(&mut self, stream: &str) {
-        let Some(case) = self.cases.get(stream) else { return };
-        let keep = case.status.is_open()
-            || case.alerts.iter().any(|a| a.rule == Rule::PromisedOverdue);
+        let Some(case) = self.cases.get(stream) else {
+            return;
+        };
+        let keep =
+            case.status.is_open() || case.alerts.iter().any(|a| a.rule == Rule::PromisedOverdue);
         if keep {
             if !self.watched.contains(stream) {
                 self.watched.insert(stream.to_owned());
@@ -191,7 +197,9 @@ impl Projections {
     /// The cases a report must look at beyond the ledger: open ones and ones ever overdue on
     /// the promise.
     pub fn watched_cases(&self) -> impl Iterator<Item = (&String, &CaseState)> {
-        self.watched.iter().filter_map(|s| self.cases.get_key_value(s).map(|(k, c)| (k, &**c)))
+        self.watched
+            .iter()
+            .filter_map(|s| self.cases.get_key_value(s).map(|(k, c)| (k, &**c)))
     }
 
     fn apply_fold(&mut self, event: &StoredEvent) -> Applied {
@@ -355,15 +363,11 @@ impl Projections {
         for (stream, case) in &self.cases {
             out.extend(self.case_alerts(stream, case, now));
         }
-        out.sort_by(|a, b| {
-            (a.raised_at_ms, &a.case, &a.rule)
-                .cmp(&(b.raised_at_ms, &b.case, &b.rule))
-                .then(a.id.cmp(&b.id))
-        });
+        out.sort_by(alert_order);
         out
     }
 
-    /// One case's alerts at `now`.
+    /// One case's alerts at `now`, in the order of [`Projections::alerts`].
     pub fn case_alerts(&self, stream: &str, case: &CaseState, now: Millis) -> Vec<AlertView> {
         let calendar = self.calendar_of(case);
         let ctx = Ctx {
@@ -376,12 +380,15 @@ impl Projections {
         } else {
             Vec::new()
         };
-        case.alerts
+        let mut out: Vec<AlertView> = case
+            .alerts
             .iter()
             .filter(|a| a.raised_at <= now)
             .chain(pending.iter())
             .map(|a| AlertView::new(stream, a, now))
-            .collect()
+            .collect();
+        out.sort_by(alert_order);
+        out
     }
 
     /// The first instant after `after` at which the clock raises an alert on the case (one the
@@ -483,6 +490,13 @@ pub fn parse_alert_id(id: &str) -> Option<(String, Rule, u16)> {
     let rule = Rule::from_code(parts.next()?)?;
     let case = parts.next()?;
     Some((case.to_owned(), rule, n))
+}
+
+/// How alert lists are ordered: by the instant raised, then case, rule code and id.
+fn alert_order(a: &AlertView, b: &AlertView) -> std::cmp::Ordering {
+    (a.raised_at_ms, &a.case, &a.rule)
+        .cmp(&(b.raised_at_ms, &b.case, &b.rule))
+        .then(a.id.cmp(&b.id))
 }
 
 /// The id of an alert on a case.

@@ -216,13 +216,22 @@ fn a_corrupt_or_outdated_snapshot_is_refused() {
     let p = Projections::default();
     let good = p.snapshot(GENESIS_HASH).unwrap();
     assert!(Projections::restore(&good).is_ok());
-    assert!(matches!(Projections::restore(&good[..10]), Err(crate::snapshot::SnapshotError::NotASnapshot)));
+    assert!(matches!(
+        Projections::restore(&good[..10]),
+        Err(crate::snapshot::SnapshotError::NotASnapshot)
+    ));
     let mut old = good.clone();
     old[8] = 0; // format 0
-    assert!(matches!(Projections::restore(&old), Err(crate::snapshot::SnapshotError::Format { found: 0 })));
+    assert!(matches!(
+        Projections::restore(&old),
+        Err(crate::snapshot::SnapshotError::Format { found: 0 })
+    ));
     let mut moved = good.clone();
     moved[12] = 7; // claims position 7
-    assert!(matches!(Projections::restore(&moved), Err(crate::snapshot::SnapshotError::Mismatch { .. })));
+    assert!(matches!(
+        Projections::restore(&moved),
+        Err(crate::snapshot::SnapshotError::Mismatch { .. })
+    ));
     let mut garbled = good;
     garbled.truncate(crate::snapshot::header(&garbled).map(|_| 52).unwrap());
     garbled.extend_from_slice(&[0xff; 3]);

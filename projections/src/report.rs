@@ -370,7 +370,10 @@ fn overdue_open(p: &Projections, by: Dimension, at: Millis) -> Vec<String> {
     let mut out = Vec::new();
     for (stream, case) in p.watched_cases() {
         let Some(acc) = &case.accepted else { continue };
-        let ended = case.concluded.map(|c| end_of(c.1)).or(case.ended_on.map(end_of));
+        let ended = case
+            .concluded
+            .map(|c| end_of(c.1))
+            .or(case.ended_on.map(end_of));
         if case.exempted || acc.at > at || ended.is_some_and(|e| e <= at) {
             continue;
         }
@@ -382,7 +385,9 @@ fn overdue_open(p: &Projections, by: Dimension, at: Millis) -> Vec<String> {
         let overdue = alerted
             || (case.status.is_open()
                 && case.cursor <= at
-                && p.pending_alerts(stream, at).iter().any(|a| a.rule == "deadline.promised.overdue"));
+                && p.pending_alerts(stream, at)
+                    .iter()
+                    .any(|a| a.rule == "deadline.promised.overdue"));
         if overdue {
             out.push(match by {
                 Dimension::Org => case.org().to_string(),

@@ -168,7 +168,9 @@ fn clock_from_env() -> anyhow::Result<Arc<dyn jiancha_store::Clock>> {
     match std::env::var(CLOCK_ENV) {
         Ok(text) => {
             let at = chrono::DateTime::parse_from_rfc3339(&text).map_err(|e| {
-                error::user_error(format!("{CLOCK_ENV}: {text:?} is not an RFC 3339 instant: {e}"))
+                error::user_error(format!(
+                    "{CLOCK_ENV}: {text:?} is not an RFC 3339 instant: {e}"
+                ))
             })?;
             Ok(Arc::new(jiancha_store::ManualClock::new(at.to_utc())))
         }

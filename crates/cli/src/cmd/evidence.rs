@@ -54,20 +54,31 @@ fn raw_of(e: &StoredEvent) -> RawEvent {
 }
 
 fn calendar_days(p: &Projections, case: &str, now: i64) -> serde_json::Value {
-    let (Some(view), Some(state)) = (p.case_view(case, now), p.case(case)) else { return json!([]) };
-    let Some(start) = view.clock_start_on else { return json!([]) };
-    let end = [view.statutory_due_on, view.concluded_on, Some(instant::date_of(now))]
-        .into_iter()
-        .flatten()
-        .max()
-        .unwrap_or(start);
+    let (Some(view), Some(state)) = (p.case_view(case, now), p.case(case)) else {
+        return json!([]);
+    };
+    let Some(start) = view.clock_start_on else {
+        return json!([]);
+    };
+    let end = [
+        view.statutory_due_on,
+        view.concluded_on,
+        Some(instant::date_of(now)),
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+    .unwrap_or(start);
     let calendar = p.calendar_of(state);
     let mut days = Vec::new();
     let mut d = start;
     let mut n = 0;
     while d <= end && n < CALENDAR_DAYS_MAX {
         let working = calendar.is_workday(d).unwrap_or(false);
-        let suspended = state.suspensions.iter().any(|(from, to)| d > *from && to.is_none_or(|t| d <= t));
+        let suspended = state
+            .suspensions
+            .iter()
+            .any(|(from, to)| d > *from && to.is_none_or(|t| d <= t));
         days.push(json!({"date": d, "working": working, "counted": working && d > start && !suspended, "suspended": suspended}));
         d = d.succ_opt().unwrap_or(NaiveDate::MAX);
         n += 1;
@@ -82,7 +93,10 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &EvidenceArgs) -> anyhow
     let head = store.head().await?;
     let events = replay::case_events(&store, &args.case).await?;
     store.close().await;
-    let known: Vec<StoredEvent> = events.into_iter().filter(|e| replay::known_by(e, now)).collect();
+    let known: Vec<StoredEvent> = events
+        .into_iter()
+        .filter(|e| replay::known_by(e, now))
+        .collect();
     let mut p = Projections::default().with_ledger(Scoring::default());
     for e in &known {
         p.apply(e);
@@ -105,9 +119,18 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &EvidenceArgs) -> anyhow
     let item = p.case(&args.case).and_then(|c| c.def.as_deref().cloned());
     let ledger: Vec<_> = p
         .ledger()
-        .map(|l| l.entries().iter().filter(|e| &*e.case == args.case.as_str()).cloned().collect())
+        .map(|l| {
+            l.entries()
+                .iter()
+                .filter(|e| &*e.case == args.case.as_str())
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default();
-    let cards = p.case(&args.case).map(|c| p.case_alerts(&args.case, c, now)).unwrap_or_default();
+    let cards = p
+        .case(&args.case)
+        .map(|c| p.case_alerts(&args.case, c, now))
+        .unwrap_or_default();
     let pack = json!({
         "case": args.case,
         "evaluated_at": instant::format(now),

@@ -84,7 +84,10 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &HistoryArgs) -> anyhow:
     let store = crate::open_store(db, clock).await?;
     let events = replay::case_events(&store, &args.case).await?;
     store.close().await;
-    let known: Vec<StoredEvent> = events.into_iter().filter(|e| replay::known_by(e, as_of)).collect();
+    let known: Vec<StoredEvent> = events
+        .into_iter()
+        .filter(|e| replay::known_by(e, as_of))
+        .collect();
     let history = build(&args.case, &known, as_of)
         .ok_or_else(|| user_error(format!("no case {:?} had been recorded by then", args.case)))?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -98,29 +101,65 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &HistoryArgs) -> anyhow:
 
 fn due_changes(before: Option<&CaseView>, after: &CaseView, position: u64, out: &mut Vec<Change>) {
     let pairs = [
-        ("clock_started", before.and_then(|b| b.clock_start_on), after.clock_start_on),
-        ("promised_due", before.and_then(|b| b.promised_due_on), after.promised_due_on),
-        ("statutory_due", before.and_then(|b| b.statutory_due_on), after.statutory_due_on),
+        (
+            "clock_started",
+            before.and_then(|b| b.clock_start_on),
+            after.clock_start_on,
+        ),
+        (
+            "promised_due",
+            before.and_then(|b| b.promised_due_on),
+            after.promised_due_on,
+        ),
+        (
+            "statutory_due",
+            before.and_then(|b| b.statutory_due_on),
+            after.statutory_due_on,
+        ),
     ];
     for (change, from, to) in pairs {
         if from != to {
             if let Some(to) = to {
-                out.push(Change { change, from: from.map(|d| d.to_string()), to: to.to_string(), caused_by: position });
+                out.push(Change {
+                    change,
+                    from: from.map(|d| d.to_string()),
+                    to: to.to_string(),
+                    caused_by: position,
+                });
             }
         }
     }
     let status_before = before.map(|b| b.status);
     if status_before != Some(after.status) {
-        out.push(Change { change: "status", from: status_before.map(str::to_owned), to: after.status.to_owned(), caused_by: position });
+        out.push(Change {
+            change: "status",
+            from: status_before.map(str::to_owned),
+            to: after.status.to_owned(),
+            caused_by: position,
+        });
     }
 }
 
-fn alert_change(change: &'static str, case: &str, a: &jiancha_projections::Alert, position: u64) -> Change {
-    let at = if change == "alert_raised" { a.raised_at } else { a.closed_at.unwrap_or(a.raised_at) };
+fn alert_change(
+    change: &'static str,
+    case: &str,
+    a: &jiancha_projections::Alert,
+    position: u64,
+) -> Change {
+    let at = if change == "alert_raised" {
+        a.raised_at
+    } else {
+        a.closed_at.unwrap_or(a.raised_at)
+    };
     Change {
         change,
         from: None,
-        to: format!("{} ({}) at {}", jiancha_projections::alert_id(case, a), a.rule.severity().as_str(), instant::format(at)),
+        to: format!(
+            "{} ({}) at {}",
+            jiancha_projections::alert_id(case, a),
+            a.rule.severity().as_str(),
+            instant::format(at)
+        ),
         caused_by: position,
     }
 }
@@ -146,10 +185,21 @@ pub fn build(case: &str, events: &[StoredEvent], as_of: Millis) -> Option<Histor
                 before = Some(after);
             }
         }
-        for entry in p.ledger().map_or(&[][..], |l| &l.entries()[entries_before..]) {
+        for entry in p
+            .ledger()
+            .map_or(&[][..], |l| &l.entries()[entries_before..])
+        {
             let sign = if entry.amount < 0 { "-" } else { "+" };
-            let to = format!("L{} {sign}{:?} {} {} {}", entry.id, entry.measure, entry.org, entry.month, entry.rule);
-            derived.push(Change { change: "ledger_entry", from: None, to, caused_by: e.position });
+            let to = format!(
+                "L{} {sign}{:?} {} {} {}",
+                entry.id, entry.measure, entry.org, entry.month, entry.rule
+            );
+            derived.push(Change {
+                change: "ledger_entry",
+                from: None,
+                to,
+                caused_by: e.position,
+            });
         }
         steps.push(Step {
             position: e.position,
@@ -168,18 +218,41 @@ pub fn build(case: &str, events: &[StoredEvent], as_of: Millis) -> Option<Histor
     let clock = p
         .pending_alerts(case, as_of)
         .iter()
-        .map(|a| Change { change: "alert_raised", from: None, to: format!("{} ({}) at {}", a.id, a.severity, a.raised_at), caused_by: last })
+        .map(|a| Change {
+            change: "alert_raised",
+            from: None,
+            to: format!("{} ({}) at {}", a.id, a.severity, a.raised_at),
+            caused_by: last,
+        })
         .collect();
-    let alerts = p.case(case).map(|c| p.case_alerts(case, c, as_of)).unwrap_or_default();
-    Some(History { case: case.to_owned(), as_of: instant::format(as_of), events: steps, clock, state, alerts })
+    let alerts = p
+        .case(case)
+        .map(|c| p.case_alerts(case, c, as_of))
+        .unwrap_or_default();
+    Some(History {
+        case: case.to_owned(),
+        as_of: instant::format(as_of),
+        events: steps,
+        clock,
+        state,
+        alerts,
+    })
 }
 
 fn write_table(out: &mut dyn std::io::Write, h: &History) -> std::io::Result<()> {
     writeln!(out, "history of {} as of {}", h.case, h.as_of)?;
     for s in &h.events {
-        writeln!(out, "#{:<6} {:<22} {} (recorded {})  {} @ {}  {}", s.position, s.event_type, s.occurred_at, s.recorded_at, s.actor, s.org, s.data)?;
+        writeln!(
+            out,
+            "#{:<6} {:<22} {} (recorded {})  {} @ {}  {}",
+            s.position, s.event_type, s.occurred_at, s.recorded_at, s.actor, s.org, s.data
+        )?;
         for d in &s.derived {
-            let from = d.from.as_deref().map(|f| format!("{f} -> ")).unwrap_or_default();
+            let from = d
+                .from
+                .as_deref()
+                .map(|f| format!("{f} -> "))
+                .unwrap_or_default();
             writeln!(out, "         {:<14} {from}{}", d.change, d.to)?;
         }
     }
@@ -188,9 +261,26 @@ fn write_table(out: &mut dyn std::io::Write, h: &History) -> std::io::Result<()>
     }
     let v = &h.state;
     let show = |d: Option<chrono::NaiveDate>| d.map_or_else(|| "-".to_owned(), |d| d.to_string());
-    writeln!(out, "state: {} | promised due {} | statutory due {} | used {} | remaining {}", v.status, show(v.promised_due_on), show(v.statutory_due_on), v.used_days.map_or("-".into(), |u| u.to_string()), v.remaining_days.map_or("-".into(), |r| r.to_string()))?;
+    writeln!(
+        out,
+        "state: {} | promised due {} | statutory due {} | used {} | remaining {}",
+        v.status,
+        show(v.promised_due_on),
+        show(v.statutory_due_on),
+        v.used_days.map_or("-".into(), |u| u.to_string()),
+        v.remaining_days.map_or("-".into(), |r| r.to_string())
+    )?;
     for a in &h.alerts {
-        writeln!(out, "alert: {} {} raised {} {}", a.id, a.severity, a.raised_at, a.closed_at.as_deref().map_or("open".to_owned(), |c| format!("closed {c}")))?;
+        writeln!(
+            out,
+            "alert: {} {} raised {} {}",
+            a.id,
+            a.severity,
+            a.raised_at,
+            a.closed_at
+                .as_deref()
+                .map_or("open".to_owned(), |c| format!("closed {c}"))
+        )?;
     }
     Ok(())
 }

@@ -78,7 +78,11 @@ pub async fn case_events(
     events.extend(store.read_stream("calendar").await?);
     events.extend(store.read_stream(case).await?);
     let supervision = store.read_stream("supervision").await?;
-    events.extend(supervision.into_iter().filter(|e| names_case(&e.data, case)));
+    events.extend(
+        supervision
+            .into_iter()
+            .filter(|e| names_case(&e.data, case)),
+    );
     events.sort_by_key(|e| e.position);
     Ok(events)
 }

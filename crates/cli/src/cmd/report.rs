@@ -342,7 +342,9 @@ async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow:
     let store = crate::open_store(db, clock).await?;
     let projections = replay::assessment(&store, now, Scoring::default()).await?;
     store.close().await;
-    let Some(ledger) = projections.ledger() else { return Ok(()) };
+    let Some(ledger) = projections.ledger() else {
+        return Ok(());
+    };
     let entries: Vec<&Entry> = ledger
         .entries()
         .iter()

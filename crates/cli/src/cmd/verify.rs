@@ -42,13 +42,20 @@ pub struct VerifyArgs {
 /// Where verification starts: after `position`, linking to `hash`.
 async fn anchor(store: &dyn EventStore, args: &VerifyArgs) -> anyhow::Result<(u64, Hash)> {
     let attested = match &args.head {
-        Some(h) => Some(h.parse::<Hash>().map_err(|e| user_error(format!("--head: {e}")))?),
+        Some(h) => Some(
+            h.parse::<Hash>()
+                .map_err(|e| user_error(format!("--head: {e}")))?,
+        ),
         None => None,
     };
-    let Some(from) = args.from.filter(|p| *p > 0) else { return Ok((0, GENESIS_HASH)) };
+    let Some(from) = args.from.filter(|p| *p > 0) else {
+        return Ok((0, GENESIS_HASH));
+    };
     let row = store.read_raw_after(from - 1, 1).await?;
     let Some(raw) = row.first().filter(|r| r.position == from) else {
-        return Err(user_error(format!("--from: the log has no event at position {from}")));
+        return Err(user_error(format!(
+            "--from: the log has no event at position {from}"
+        )));
     };
     if let Some(h) = attested {
         if h != raw.hash {
@@ -81,8 +88,9 @@ impl Walk {
             ));
         }
         *last = raw.version;
-        raw.decode().map_err(|e| format!("{e} (the chain holds, but this build cannot read it)"))?;
-        if self.every > 0 && raw.position % self.every == 0 {
+        raw.decode()
+            .map_err(|e| format!("{e} (the chain holds, but this build cannot read it)"))?;
+        if self.every > 0 && raw.position.is_multiple_of(self.every) {
             self.checkpoints.push((raw.position, raw.hash));
         }
         Ok(())
@@ -103,7 +111,9 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &VerifyArgs) -> anyhow::
     };
     let mut failure = None;
     'pages: loop {
-        let page = store.read_raw_after(walk.verifier.last_position(), READ_PAGE_EVENTS).await?;
+        let page = store
+            .read_raw_after(walk.verifier.last_position(), READ_PAGE_EVENTS)
+            .await?;
         if page.is_empty() {
             break;
         }
@@ -120,18 +130,30 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &VerifyArgs) -> anyhow::
     report(args, &walk, failure, start)
 }
 
-fn report(args: &VerifyArgs, walk: &Walk, failure: Option<String>, start: u64) -> anyhow::Result<()> {
+fn report(
+    args: &VerifyArgs,
+    walk: &Walk,
+    failure: Option<String>,
+    start: u64,
+) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let v = &walk.verifier;
     if let Some(what) = failure {
         writeln!(out, "broken at {what}")?;
         writeln!(out, "{} events before it verify", v.checked())?;
-        return Err(anyhow::Error::new(CheckFailed(format!("the log fails verification at {what}"))));
+        return Err(anyhow::Error::new(CheckFailed(format!(
+            "the log fails verification at {what}"
+        ))));
     }
     if args.from.is_none() {
         if let Some(h) = args.head.as_deref().and_then(|h| h.parse::<Hash>().ok()) {
             if h != v.head() {
-                writeln!(out, "broken at position {}: head {} differs from the attested {h}", v.last_position(), v.head())?;
+                writeln!(
+                    out,
+                    "broken at position {}: head {} differs from the attested {h}",
+                    v.last_position(),
+                    v.head()
+                )?;
                 return Err(CheckFailed("the head differs from the attested one".into()).into());
             }
         }

@@ -1,0 +1,122 @@
+//! The report benchmark: a monthly report by org for a district of many cases, computed from
+//! the assessment ledger, against recomputing the same report by replaying the log, in the
+//! same run.
+//!
+//! `cargo bench -p jiancha-benches --bench report` (JIANCHA_BENCH_CASES overrides the size,
+//! default 1,000,000 cases).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    reason = "benchmark"
+)]
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use jiancha_benches::row;
+use jiancha_events::{format_timestamp, RawEvent, StoredEvent, GENESIS_HASH};
+use jiancha_projections::ledger::Dimension;
+use jiancha_projections::{Period, Projections, ReportQuery, Scoring};
+
+fn main() {
+    let cases: u64 = std::env::var("JIANCHA_BENCH_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let log = simulated(cases);
+    let now = log.last().map_or(0, |e| e.occurred_at.timestamp_millis()) + 86_400_000;
+    println!(
+        "report benchmark: {cases} simulated cases, {} events",
+        log.len()
+    );
+    let busiest = busiest_month(&log);
+    let query = ReportQuery {
+        period: Period::parse(&busiest).unwrap(),
+        by: Dimension::Org,
+        depth: None,
+    };
+    let start = Instant::now();
+    let replayed = replay(&log);
+    let from_scratch = replayed.report(&query, now).unwrap();
+    let replay_took = start.elapsed();
+    let mut runs: Vec<Duration> = (0..5)
+        .map(|_| {
+            let s = Instant::now();
+            let r = replayed.report(&query, now).unwrap();
+            std::hint::black_box(&r);
+            s.elapsed()
+        })
+        .collect();
+    runs.sort_unstable();
+    let from_ledger = runs[runs.len() / 2];
+    let again = replayed.report(&query, now).unwrap();
+    assert_eq!(
+        serde_json::to_string(&again).unwrap(),
+        serde_json::to_string(&from_scratch).unwrap()
+    );
+    row(
+        "recompute by replaying the log (baseline)",
+        &format!("{:.3} s", replay_took.as_secs_f64()),
+        &format!("period {busiest}, {} rows", from_scratch.rows.len()),
+    );
+    row(
+        "monthly report by org from the ledger",
+        &format!("{:.2} ms", from_ledger.as_secs_f64() * 1e3),
+        "median of 5; target well under 100 ms",
+    );
+    row(
+        "    speed-up",
+        &format!(
+            "{:.0}x",
+            replay_took.as_secs_f64() / from_ledger.as_secs_f64()
+        ),
+        "target >= 100x",
+    );
+}
+
+fn replay(log: &[StoredEvent]) -> Projections {
+    let mut p = Projections::default().with_ledger(Scoring::default());
+    for e in log {
+        p.apply(e);
+    }
+    p
+}
+
+fn busiest_month(log: &[StoredEvent]) -> String {
+    let mut months: HashMap<String, u64> = HashMap::new();
+    for e in log {
+        *months
+            .entry(e.occurred_at.format("%Y-%m").to_string())
+            .or_default() += 1;
+    }
+    let mut v: Vec<_> = months.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.first()
+        .map(|m| m.0.clone())
+        .unwrap_or_else(|| "2026-01".into())
+}
+
+fn simulated(cases: u64) -> Vec<StoredEvent> {
+    let config = jiancha_sim::SimConfig::new(cases, 11);
+    let mut versions: HashMap<String, u64> = HashMap::new();
+    let mut prev = GENESIS_HASH;
+    let mut out = Vec::new();
+    for item in jiancha_sim::events(&config).unwrap() {
+        let sim = item.unwrap();
+        let ev = sim.event;
+        let v = versions.entry(ev.stream.as_str().to_owned()).or_insert(0);
+        *v += 1;
+        let raw = RawEvent::seal(
+            &ev,
+            out.len() as u64 + 1,
+            *v,
+            &format_timestamp(&sim.entered_at),
+            prev,
+        );
+        prev = raw.hash;
+        out.push(raw.to_stored(ev.occurred_at, sim.entered_at, ev.data));
+    }
+    out
+}
