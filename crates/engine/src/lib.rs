@@ -115,8 +115,9 @@ impl Engine {
         clock: Arc<dyn Clock>,
         config: EngineConfig,
     ) -> Result<Engine, EngineError> {
-        let projections =
-            Arc::new(RwLock::new(Projections::new(config.alerts).with_ledger(config.scoring)));
+        let projections = Arc::new(RwLock::new(
+            Projections::new(config.alerts).with_ledger(config.scoring),
+        ));
         let (position_tx, position) = watch::channel(0);
         let caught_up = runner::catch_up(store.as_ref(), &projections, &position_tx).await?;
         let bus = config.bus.clone().unwrap_or_else(|| alert_bus().0);
