@@ -12,6 +12,8 @@ mod audit_cli;
 mod calendar_cli;
 mod crash;
 mod import_cli;
+mod invariants;
+mod postgres_cli;
 mod support;
 mod tidy;
 mod views_cli;

@@ -72,6 +72,8 @@ pub enum Command {
     Evidence(cmd::evidence::EvidenceArgs),
     /// Assessment figures per org, item or channel and period, from the ledger.
     Report(cmd::report::ReportArgs),
+    /// Simulate a district through the live engine in accelerated time, then summarise it.
+    Demo(cmd::demo::DemoArgs),
     /// Generate a realistic district's events as JSONL (seeded, reproducible).
     Simulate(cmd::simulate::SimulateArgs),
 }
@@ -155,6 +157,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Report(args) => cmd::report::run(&cli.db, clock, &args).await,
             Command::History(args) => cmd::history::run(&cli.db, clock, &args).await,
             Command::Evidence(args) => cmd::evidence::run(&cli.db, clock, &args).await,
+            Command::Demo(args) => cmd::demo::run(&args).await,
             Command::Calendar(_) | Command::Simulate(_) => Ok(()),
         }
     })

@@ -286,7 +286,7 @@ fn shortfalls(r: &Row) -> String {
     out.join(", ")
 }
 
-fn write_table(
+pub(crate) fn write_table(
     out: &mut dyn std::io::Write,
     period: &str,
     rows: &[Row],

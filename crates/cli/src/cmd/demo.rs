@@ -1,0 +1,257 @@
+//! `jiancha demo`: a simulated district run through the live engine in accelerated time. The
+//! simulator's events are entered as their instants come on a manual clock; the engine's
+//! scheduler issues cards as the clock passes their thresholds; at the end the alert summary and
+//! the latest month's report, with its shortfalls against the founding document's targets.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use jiancha_engine::{Engine, EngineConfig};
+use jiancha_events::NewEvent;
+use jiancha_projections::ledger::Dimension;
+use jiancha_projections::report::items_in_center;
+use jiancha_projections::{Period, ReportQuery};
+use jiancha_sim::SimConfig;
+use jiancha_store::{Clock, EventStore, ManualClock};
+
+use crate::error::user_error;
+
+/// Simulated time gathered into one append before the clock moves on.
+const BATCH_SPAN: Duration = Duration::hours(1);
+
+/// Arguments of `jiancha demo`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    jiancha demo\n  \
+    jiancha demo --cases 5000 --seed 3\n  \
+    jiancha demo --file /tmp/district.db --per-day 60\n\n\
+    The demo writes its own SQLite log (recreated on every run; --db is not used) and leaves it \
+    behind for the other commands: `jiancha --db sqlite://jiancha-demo.db alerts --open`.")]
+pub struct DemoArgs {
+    /// The demo's log file, recreated on every run.
+    #[arg(long, default_value = "jiancha-demo.db")]
+    pub file: PathBuf,
+    /// Cases to simulate.
+    #[arg(long, default_value_t = 3_000)]
+    pub cases: u64,
+    /// The simulator's seed.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Applications per ordinary working day (fewer days simulated with more).
+    #[arg(long = "per-day", default_value_t = 30)]
+    pub per_day: u32,
+    /// The first day applications arrive (YYYY-MM-DD).
+    #[arg(long, default_value = "2026-01-05")]
+    pub start: String,
+}
+
+fn fresh_file(path: &std::path::Path) -> anyhow::Result<String> {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(user_error(format!(
+                    "cannot replace {}: {e}",
+                    path.display()
+                )))
+            }
+        }
+    }
+    Ok(format!("sqlite://{}", path.display()))
+}
+
+/// Runs the demo.
+pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
+    let start = NaiveDate::parse_from_str(&args.start, "%Y-%m-%d")
+        .map_err(|e| user_error(format!("--start: {:?}: {e}", args.start)))?;
+    let config = SimConfig {
+        cases: args.cases,
+        seed: args.seed,
+        start,
+        cases_per_workday: args.per_day,
+        ..SimConfig::default()
+    };
+    config.validate().map_err(|e| user_error(e.to_string()))?;
+    let total = jiancha_sim::events(&config)?.count() as u64;
+    let url = fresh_file(&args.file)?;
+    let clock = ManualClock::new(clock_start(start)?);
+    let store = crate::open_store(&url, Arc::new(clock.clone())).await?;
+    let bar = crate::progress::bar(Some(total), "simulate");
+    let run = drive(store.clone(), &clock, &config, &|n| bar.inc(n)).await?;
+    bar.finish_and_clear();
+    summarize(&run.engine, &*store, run.last_day, run.last_arrival).await?;
+    run.engine.shutdown().await?;
+    store.close().await;
+    Ok(())
+}
+
+/// Where a simulation's clock starts: a week before the first arrivals (the catalog is
+/// defined before them).
+pub fn clock_start(start: NaiveDate) -> anyhow::Result<DateTime<Utc>> {
+    Ok(
+        jiancha_events::parse_timestamp(&format!("{start}T00:00:00+08:00"))?.to_utc()
+            - Duration::days(7),
+    )
+}
+
+/// A simulation driven through the live engine.
+#[derive(Debug)]
+pub struct Driven {
+    /// The engine, still running.
+    pub engine: Engine,
+    /// The last day anything was entered.
+    pub last_day: NaiveDate,
+    /// The last day an application arrived.
+    pub last_arrival: NaiveDate,
+}
+
+/// Enters a simulation's events into `store` as their instants come on `clock`, with a live
+/// engine following, then runs the clock to the end of the last month; `progress` hears how
+/// many events went in.
+pub async fn drive(
+    store: Arc<dyn EventStore>,
+    clock: &ManualClock,
+    config: &SimConfig,
+    progress: &dyn Fn(u64),
+) -> anyhow::Result<Driven> {
+    let start = config.start;
+    let begin = clock.now();
+    let engine = Engine::start(
+        store.clone(),
+        Arc::new(clock.clone()),
+        EngineConfig::default(),
+    )
+    .await?;
+    let mut batch: Vec<NewEvent> = Vec::new();
+    let mut batch_at = begin;
+    let mut last_arrival = start;
+    for item in jiancha_sim::events(config)? {
+        let sim = item?;
+        let at = sim.entered_at.to_utc();
+        if sim.event.data.type_name() == "Submitted" {
+            last_arrival = last_arrival.max(jiancha_projections::instant::china_date(
+                &sim.event.occurred_at,
+            ));
+        }
+        if !batch.is_empty() && at - batch_at > BATCH_SPAN {
+            progress(batch.len() as u64);
+            enter(
+                &engine,
+                &*store,
+                clock,
+                std::mem::take(&mut batch),
+                batch_at,
+            )
+            .await?;
+        }
+        batch_at = batch_at.max(at);
+        batch.push(sim.event);
+    }
+    progress(batch.len() as u64);
+    enter(&engine, &*store, clock, batch, batch_at).await?;
+    // Let the clock run to the end of the last month so its deadlines fall due too.
+    let last_day = jiancha_projections::instant::date_of(batch_at.timestamp_millis());
+    clock.set(end_of_month(last_day));
+    engine.tick().await?;
+    Ok(Driven {
+        engine,
+        last_day,
+        last_arrival,
+    })
+}
+
+async fn enter(
+    engine: &Engine,
+    store: &dyn EventStore,
+    clock: &ManualClock,
+    batch: Vec<NewEvent>,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    clock.set(at);
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let outcome = store.append(batch).await?;
+    if let Some(last) = outcome.positions.iter().max() {
+        engine.wait_for(*last).await?;
+    }
+    engine.tick().await?;
+    Ok(())
+}
+
+fn end_of_month(day: NaiveDate) -> DateTime<Utc> {
+    let (y, m) = if day.month() == 12 {
+        (day.year() + 1, 1)
+    } else {
+        (day.year(), day.month() + 1)
+    };
+    let first = NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(day);
+    let at = jiancha_projections::instant::start_of(first) - 1;
+    DateTime::from_timestamp_millis(at).unwrap_or_default()
+}
+
+async fn summarize(
+    engine: &Engine,
+    store: &dyn EventStore,
+    last_day: NaiveDate,
+    last_arrival: NaiveDate,
+) -> anyhow::Result<()> {
+    let now = engine.now();
+    let cards = store
+        .read_stream("supervision")
+        .await?
+        .iter()
+        .filter(|e| e.data.type_name() == "CardIssued")
+        .count();
+    let p = engine.read();
+    let alerts = p.alerts(now);
+    let mut by_rule: BTreeMap<(&str, &str), (u64, u64)> = BTreeMap::new();
+    for a in &alerts {
+        let e = by_rule.entry((a.severity, a.rule)).or_default();
+        e.0 += 1;
+        if a.is_open() {
+            e.1 += 1;
+        }
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    writeln!(
+        out,
+        "simulated {} cases, {} events, through {} on the live engine",
+        p.case_count(),
+        p.position(),
+        last_day
+    )?;
+    writeln!(out, "cards issued by the scheduler and by events: {cards}")?;
+    writeln!(out, "\nalerts by rule                       raised    open")?;
+    for ((severity, rule), (raised, open)) in &by_rule {
+        writeln!(out, "  {severity:<6} {rule:<28} {raised:>7} {open:>7}")?;
+    }
+    // The latest month applications arrived in.
+    let month = last_arrival.format("%Y-%m").to_string();
+    let query = ReportQuery {
+        period: Period::parse(&month).map_err(anyhow::Error::msg)?,
+        by: Dimension::Org,
+        depth: Some(3),
+    };
+    if let Some(report) = p.report(&query, now) {
+        writeln!(out)?;
+        crate::cmd::report::write_table(
+            &mut out,
+            &report.period,
+            &report.rows,
+            items_in_center(&p),
+        )?;
+    }
+    writeln!(
+        out,
+        "\nthe log is in the demo file: try `jiancha --db sqlite://jiancha-demo.db alerts --open`"
+    )?;
+    out.flush()?;
+    Ok(())
+}
