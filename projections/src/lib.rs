@@ -41,14 +41,17 @@ pub struct Projections {
     /// The thresholds.
     pub config: AlertConfig,
     #[serde(with = "sorted::map")]
-    cases: HashMap<String, Box<CaseState>>,
+    cases: HashMap<Arc<str>, Box<CaseState>>,
     ledger: Option<Box<Ledger>>,
     #[serde(skip)]
     orgs: HashMap<String, Arc<str>>,
     /// Cases still open, and cases ever overdue on the promise: the only ones a report's
     /// clock-raised cards and `overdue_open` can come from (rebuilt after a snapshot).
     #[serde(skip)]
-    watched: HashSet<String>,
+    watched: HashSet<Arc<str>>,
+    /// Item codes, one allocation each (rebuilt after a snapshot).
+    #[serde(skip)]
+    items: HashSet<Arc<str>>,
     position: u64,
 }
 
@@ -104,26 +107,33 @@ impl Projections {
     }
 
     /// Every case, sorted by stream name.
-    pub fn cases_sorted(&self) -> Vec<(&String, &CaseState)> {
-        let mut v: Vec<_> = self.cases.iter().map(|(s, c)| (s, &**c)).collect();
+    pub fn cases_sorted(&self) -> Vec<(&str, &CaseState)> {
+        let mut v: Vec<_> = self.cases.iter().map(|(s, c)| (&**s, &**c)).collect();
         v.sort_unstable_by(|a, b| a.0.cmp(b.0));
         v
     }
 
     /// Every case, in no particular order (for folds that sort their own output).
-    pub fn cases(&self) -> impl Iterator<Item = (&String, &CaseState)> {
-        self.cases.iter().map(|(s, c)| (s, &**c))
+    pub fn cases(&self) -> impl Iterator<Item = (&str, &CaseState)> {
+        self.cases.iter().map(|(s, c)| (&**s, &**c))
     }
 
     /// Shares one allocation per org path again after a snapshot was decoded, and rebuilds
     /// what snapshots do not keep.
     fn reintern(&mut self) {
-        let streams: Vec<String> = self.cases.keys().cloned().collect();
+        let streams: Vec<Arc<str>> = self.cases.keys().cloned().collect();
         for s in streams {
             self.watch(&s);
         }
         let mut cases = std::mem::take(&mut self.cases);
         for case in cases.values_mut() {
+            let item = self
+                .items
+                .get(&*case.item)
+                .cloned()
+                .unwrap_or_else(|| case.item.clone());
+            self.items.insert(item.clone());
+            case.item = item;
             // Share the catalog's definition instead of a decoded copy per case.
             if let Some(def) = &case.def {
                 let shared = self
@@ -180,14 +190,15 @@ impl Projections {
 
     /// Keeps `watched` up to date for one case.
     fn watch(&mut self, stream: &str) {
-        let Some(case) = self.cases.get(stream) else {
+        let Some((key, case)) = self.cases.get_key_value(stream) else {
             return;
         };
         let keep =
             case.status.is_open() || case.alerts.iter().any(|a| a.rule == Rule::PromisedOverdue);
         if keep {
             if !self.watched.contains(stream) {
-                self.watched.insert(stream.to_owned());
+                let key = key.clone();
+                self.watched.insert(key);
             }
         } else {
             self.watched.remove(stream);
@@ -196,10 +207,10 @@ impl Projections {
 
     /// The cases a report must look at beyond the ledger: open ones and ones ever overdue on
     /// the promise.
-    pub fn watched_cases(&self) -> impl Iterator<Item = (&String, &CaseState)> {
+    pub fn watched_cases(&self) -> impl Iterator<Item = (&str, &CaseState)> {
         self.watched
             .iter()
-            .filter_map(|s| self.cases.get_key_value(s).map(|(k, c)| (k, &**c)))
+            .filter_map(|s| self.cases.get_key_value(s).map(|(k, c)| (&**k, &**c)))
     }
 
     fn apply_fold(&mut self, event: &StoredEvent) -> Applied {
@@ -239,14 +250,15 @@ impl Projections {
                 return Applied::default();
             };
             let def = self.catalog.current(&s.item).map(|d| d.item.clone());
-            let state = CaseState::submitted(
-                &step,
-                Arc::from(s.item.as_str()),
-                def,
-                s.channel,
-                &s.materials,
-            );
-            self.cases.insert(event.stream.clone(), Box::new(state));
+            let item = self
+                .items
+                .get(s.item.as_str())
+                .cloned()
+                .unwrap_or_else(|| Arc::from(s.item.as_str()));
+            self.items.insert(item.clone());
+            let state = CaseState::submitted(&step, item, def, s.channel, &s.materials);
+            self.cases
+                .insert(Arc::from(event.stream.as_str()), Box::new(state));
             return Applied {
                 case: Some(event.stream.clone()),
                 ..Applied::default()
@@ -292,7 +304,7 @@ impl Projections {
         let calendar = self.calendar_for_case(&case_stream);
         let config = self.config;
         let generation = self.generation();
-        let Some(case) = self.cases.get_mut(&case_stream) else {
+        let Some(case) = self.cases.get_mut(case_stream.as_str()) else {
             return Applied::default();
         };
         let ctx = Ctx {
@@ -429,12 +441,12 @@ impl Projections {
     }
 
     /// Open cases, sorted (the ones a scheduler watches).
-    pub fn open_cases(&self) -> Vec<&String> {
+    pub fn open_cases(&self) -> Vec<&str> {
         let mut v: Vec<_> = self
             .cases
             .iter()
             .filter(|(_, c)| c.status.is_open())
-            .map(|(s, _)| s)
+            .map(|(s, _)| &**s)
             .collect();
         v.sort_unstable();
         v
@@ -453,10 +465,10 @@ impl Projections {
     }
 
     /// Cases by accountable org path (for reports), sorted.
-    pub fn cases_by_org(&self) -> BTreeMap<Arc<str>, Vec<&String>> {
-        let mut map: BTreeMap<Arc<str>, Vec<&String>> = BTreeMap::new();
+    pub fn cases_by_org(&self) -> BTreeMap<Arc<str>, Vec<&str>> {
+        let mut map: BTreeMap<Arc<str>, Vec<&str>> = BTreeMap::new();
         for (s, c) in &self.cases {
-            map.entry(c.org().clone()).or_default().push(s);
+            map.entry(c.org().clone()).or_default().push(&**s);
         }
         for v in map.values_mut() {
             v.sort();

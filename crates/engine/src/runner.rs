@@ -170,7 +170,7 @@ impl Runner {
             cases = read(&self.parts.projections)
                 .open_cases()
                 .into_iter()
-                .cloned()
+                .map(str::to_owned)
                 .collect();
         }
         let mut cards = self.retry.take_due();
@@ -188,8 +188,12 @@ impl Runner {
         let (applied, amended) = {
             let mut p = write(&self.parts.projections);
             let applied = p.apply(&event);
-            let amended = matches!(event.data, EventData::CalendarAmended(_))
-                .then(|| p.open_cases().into_iter().cloned().collect::<Vec<_>>());
+            let amended = matches!(event.data, EventData::CalendarAmended(_)).then(|| {
+                p.open_cases()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            });
             (applied, amended)
         };
         let mut cards = self.publish_applied(&applied, event.position, now);
