@@ -71,7 +71,7 @@ fn in_memory(log: &[StoredEvent]) {
     let bare = start.elapsed();
     std::hint::black_box(&map);
     let start = Instant::now();
-    let mut p = Projections::default();
+    let mut p = Projections::default().with_ledger(jiancha_projections::Scoring::default());
     for e in log {
         p.apply(e);
     }
@@ -208,7 +208,7 @@ fn cold_start(log: &[StoredEvent]) {
         let bare = start.elapsed();
         assert_eq!(rows, n);
         let start = Instant::now();
-        let mut p = Projections::default();
+        let mut p = Projections::default().with_ledger(jiancha_projections::Scoring::default());
         let mut after = 0;
         loop {
             let page = store.read_after(after, READ_PAGE_EVENTS).await.unwrap();

@@ -214,6 +214,49 @@ pub struct Step<'a> {
     pub recorded_at: Millis,
 }
 
+/// The time-driven thresholds of a case: at most one per time rule, kept inline (the fold
+/// computes them after every event, so they should cost no allocation).
+#[derive(Debug, Clone, Copy)]
+pub struct Thresholds {
+    items: [(Rule, Millis); 5],
+    len: usize,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            items: [(Rule::Stalled, 0); 5],
+            len: 0,
+        }
+    }
+}
+
+impl Thresholds {
+    fn push(&mut self, item: (Rule, Millis)) {
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = item;
+            self.len += 1;
+        }
+    }
+}
+
+impl std::ops::Deref for Thresholds {
+    type Target = [(Rule, Millis)];
+
+    fn deref(&self) -> &Self::Target {
+        &self.items[..self.len]
+    }
+}
+
+impl IntoIterator for Thresholds {
+    type Item = (Rule, Millis);
+    type IntoIter = std::iter::Take<std::array::IntoIter<(Rule, Millis), 5>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter().take(self.len)
+    }
+}
+
 /// The due date of a limit of `days` from `start`, the `skipped` days not counted.
 fn due_from(
     ctx: &Ctx<'_>,
@@ -366,8 +409,8 @@ impl CaseState {
 
     /// The instants at which the time-driven rules fire for the state as it is, with the
     /// running-since instant as the earliest.
-    pub fn thresholds(&self, ctx: &Ctx<'_>) -> Vec<(Rule, Millis)> {
-        let mut out = Vec::new();
+    pub fn thresholds(&self, ctx: &Ctx<'_>) -> Thresholds {
+        let mut out = Thresholds::default();
         if self.exempted {
             return out;
         }

@@ -98,8 +98,9 @@ pub struct Entry {
     pub rule: Cow<'static, str>,
     /// How it came about.
     pub kind: EntryKind,
-    /// The positions of the events that caused it.
-    pub caused_by: Vec<u64>,
+    /// The position of the event that caused it (for a card the clock raised, the event whose
+    /// state set the threshold; for a reversal, the exemption or appeal).
+    pub caused_by: u64,
     /// The entry it reverses.
     pub adjusts: Option<u64>,
 }
@@ -404,7 +405,7 @@ impl Ledger {
             points,
             rule: Cow::Borrowed(rule),
             kind: src.kind,
-            caused_by: vec![src.caused_by],
+            caused_by: src.caused_by,
             adjusts: None,
         };
         self.record(entry);
@@ -446,7 +447,7 @@ impl Ledger {
             amount: -original.amount,
             points: -original.points,
             kind,
-            caused_by: vec![position],
+            caused_by: position,
             adjusts: Some(id),
             ..original
         });

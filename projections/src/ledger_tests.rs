@@ -175,7 +175,7 @@ fn an_upheld_appeal_reverses_its_entry_and_changes_the_report() {
         ),
         (Some(card.id), EntryKind::AppealUpheld, -1, 5)
     );
-    assert_eq!(reversal.caused_by, vec![pos]);
+    assert_eq!(reversal.caused_by, pos);
     let key = "jiangjin/center/dept-01/window-1";
     assert_eq!(row(&after, key).yellow, row(&before, key).yellow - 1);
     let score = |r: &Report| row(r, key).score.get().parse::<i64>().unwrap();

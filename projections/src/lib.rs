@@ -59,7 +59,7 @@ pub struct Projections {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Applied {
     /// The case the event concerned, if any.
-    pub case: Option<String>,
+    pub case: Option<Arc<str>>,
     /// Alerts raised (by the clock up to the event, or by the event), as (case, alert).
     pub raised: Vec<Alert>,
     /// Alerts the event closed.
@@ -182,7 +182,17 @@ impl Projections {
 
     fn apply_projections(&mut self, event: &StoredEvent) -> Applied {
         let applied = self.apply_fold(event);
-        if let Some(case) = &applied.case {
+        // Only a change of status or a new alert can change whether a case is watched.
+        let may_change = !applied.raised.is_empty()
+            || matches!(
+                event.data,
+                EventData::Submitted(_)
+                    | EventData::Accepted(_)
+                    | EventData::RejectedAtIntake(_)
+                    | EventData::Concluded(_)
+                    | EventData::Withdrawn(_)
+            );
+        if let (true, Some(case)) = (may_change, &applied.case) {
             self.watch(case);
         }
         applied
@@ -260,7 +270,10 @@ impl Projections {
             self.cases
                 .insert(Arc::from(event.stream.as_str()), Box::new(state));
             return Applied {
-                case: Some(event.stream.clone()),
+                case: self
+                    .cases
+                    .get_key_value(event.stream.as_str())
+                    .map(|(k, _)| k.clone()),
                 ..Applied::default()
             };
         };
@@ -277,7 +290,14 @@ impl Projections {
         let before = case.alerts.len();
         case.advance(&ctx, at);
         case.apply(&ctx, &step, current.as_ref());
-        diff(&event.stream, before, &case.alerts, event.position)
+        let applied = diff(None, before, &case.alerts, event.position);
+        Applied {
+            case: self
+                .cases
+                .get_key_value(event.stream.as_str())
+                .map(|(k, _)| k.clone()),
+            ..applied
+        }
     }
 
     fn apply_supervision(&mut self, event: &StoredEvent) -> Applied {
@@ -344,8 +364,20 @@ impl Projections {
             }
         }
         case.settle(&ctx, event.position);
-        let mut applied = diff(&case_stream, before, &case.alerts, event.position);
-        applied.case = Some(case_stream);
+        let key = self
+            .cases
+            .get_key_value(case_stream.as_str())
+            .map(|(k, _)| k.clone());
+        let mut applied = diff(
+            key,
+            before,
+            &self.cases[case_stream.as_str()].alerts,
+            event.position,
+        );
+        applied.case = self
+            .cases
+            .get_key_value(case_stream.as_str())
+            .map(|(k, _)| k.clone());
         applied
     }
 
@@ -518,9 +550,9 @@ pub fn alert_id(case: &str, alert: &Alert) -> String {
 
 /// What one event did to a case's alerts: the ones appended after the first `before`, and
 /// the ones it closed (their `closed_by` is its position).
-fn diff(stream: &str, before: usize, after: &[Alert], position: u64) -> Applied {
+fn diff(stream: Option<Arc<str>>, before: usize, after: &[Alert], position: u64) -> Applied {
     let mut applied = Applied {
-        case: Some(stream.to_owned()),
+        case: stream,
         ..Applied::default()
     };
     applied.raised = after.get(before..).unwrap_or_default().to_vec();

@@ -74,6 +74,8 @@ pub enum Command {
     Report(cmd::report::ReportArgs),
     /// Simulate a district through the live engine in accelerated time, then summarise it.
     Demo(cmd::demo::DemoArgs),
+    /// Serve the HTTP API, the live alert stream and the dashboard.
+    Serve(cmd::serve::ServeArgs),
     /// Generate a realistic district's events as JSONL (seeded, reproducible).
     Simulate(cmd::simulate::SimulateArgs),
 }
@@ -158,6 +160,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::History(args) => cmd::history::run(&cli.db, clock, &args).await,
             Command::Evidence(args) => cmd::evidence::run(&cli.db, clock, &args).await,
             Command::Demo(args) => cmd::demo::run(&args).await,
+            Command::Serve(args) => cmd::serve::run(&cli.db, clock, &args).await,
             Command::Calendar(_) | Command::Simulate(_) => Ok(()),
         }
     })

@@ -199,7 +199,7 @@ impl Runner {
         let mut cards = self.publish_applied(&applied, event.position, now);
         let cases = match (amended, applied.case) {
             (Some(open), _) => open,
-            (None, Some(case)) => vec![case],
+            (None, Some(case)) => vec![case.to_string()],
             (None, None) => Vec::new(),
         };
         cards.extend(self.evaluate(&cases, now));

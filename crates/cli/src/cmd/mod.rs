@@ -10,5 +10,6 @@ pub mod history;
 pub mod import;
 pub mod replay;
 pub mod report;
+pub mod serve;
 pub mod simulate;
 pub mod verify;

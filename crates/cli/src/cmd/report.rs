@@ -369,7 +369,7 @@ async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow:
                 .as_str()
                 .unwrap_or_default()
                 .to_owned();
-            let causes: Vec<String> = e.caused_by.iter().map(|p| format!("#{p}")).collect();
+            let causes = [format!("#{}", e.caused_by)];
             let adjusts = e
                 .adjusts
                 .map(|a| format!(" reverses L{a}"))

@@ -1,0 +1,88 @@
+//! `jiancha serve`: the HTTP API, the live alert stream and the supervision dashboard over the
+//! event log, until Ctrl-C (or SIGTERM): then the live streams end, requests in flight finish
+//! and the engine stops.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use jiancha_server::{App, Auth, ServerConfig};
+use jiancha_store::Clock;
+
+use crate::error::user_error;
+
+/// Arguments of `jiancha serve`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    jiancha serve\n  \
+    jiancha serve --addr 0.0.0.0:8080 --auth /etc/jiancha/tokens.toml\n  \
+    jiancha --db sqlite:///var/lib/jiancha/district.db serve --auth tokens.toml\n\n\
+    The dashboard is at http://ADDR/ (a link may carry the token: http://ADDR/#token=…), the \
+    API under /api/v1 (its OpenAPI document at /api/v1/openapi.json), /healthz and /metrics \
+    at the root.\n\
+    The auth file lists [[token]] tables with name, role (supervisor, center, unit, \
+    evaluator), org (the org path; not for evaluators) and sha256 (the token's SHA-256 in \
+    hex: printf %s \"$TOKEN\" | sha256sum). Without --auth every request is trusted, so only \
+    a loopback --addr is allowed.")]
+pub struct ServeArgs {
+    /// The address to listen on (IP:PORT).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// The auth file of bearer tokens (TOML, tokens stored as SHA-256 hashes).
+    #[arg(long, value_name = "FILE")]
+    pub auth: Option<PathBuf>,
+}
+
+/// Runs `jiancha serve`.
+pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ServeArgs) -> anyhow::Result<()> {
+    let auth = match &args.auth {
+        Some(path) => Some(Auth::load(path).map_err(|e| user_error(format!("--auth: {e}")))?),
+        None => None,
+    };
+    jiancha_server::check_exposure(args.addr, auth.as_ref())
+        .map_err(|e| user_error(format!("--addr: {e}")))?;
+    let mode = match (&auth, &args.auth) {
+        (Some(a), Some(path)) => format!("{} tokens from {}", a.len(), path.display()),
+        _ => "no --auth: loopback only, every request is trusted".to_owned(),
+    };
+    let store = crate::open_store(db, clock.clone()).await?;
+    let config = ServerConfig {
+        auth,
+        ..ServerConfig::default()
+    };
+    let app = App::start(store.clone(), clock, config)
+        .await
+        .with_context(|| format!("cannot start the engine over {db}"))?;
+    let listener = jiancha_server::bind(args.addr).await?;
+    let local = listener.local_addr().unwrap_or(args.addr);
+    eprintln!("jiancha serve: listening on http://{local} ({mode}); Ctrl-C stops");
+    jiancha_server::run(listener, stop_signal(), app).await?;
+    store.close().await;
+    eprintln!("jiancha serve: stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM where there is one.
+async fn stop_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}
