@@ -12,20 +12,20 @@
 )]
 
 use std::path::Path;
-use std::process::Command;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jiancha_benches::{peak_rss_bytes, percentile, rate, row, write_case_file};
+use jiancha_benches::{
+    appender_rows, concurrent_appends, import_child, import_via_child, rate, row, write_case_file,
+};
 use jiancha_events::{read_jsonl, RawEvent, GENESIS_HASH};
 use jiancha_store::{EventStore, ManualClock};
 use sqlx::{ConnectOptions, Connection};
 
-const CHILD_ENV: &str = "JIANCHA_BENCH_IMPORT_CHILD";
-
-fn main() {
-    if let Ok(spec) = std::env::var(CHILD_ENV) {
-        return import_child(&spec);
+fn main() -> ExitCode {
+    if let Some(code) = import_child() {
+        return code;
     }
     let events: usize = std::env::var("JIANCHA_BENCH_EVENTS")
         .ok()
@@ -39,7 +39,8 @@ fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     let raw_took = raw_insert(&file, &dir.path().join("raw.db"));
-    let (import_took, peak) = import_via_child(&file, &dir.path().join("import.db"));
+    let import_db = format!("sqlite://{}", dir.path().join("import.db").display());
+    let (import_took, peak) = import_via_child(&import_db, &file).unwrap();
     let raw_rate = rate(events as u64, raw_took);
     let import_rate = rate(events as u64, import_took);
     row(
@@ -62,39 +63,8 @@ fn main() {
         &format!("{:.1} MB", peak as f64 / 1e6),
         "target < 200 MB",
     );
-    concurrent_appends(&dir.path().join("concurrent.db"));
-}
-
-/// Runs the real import command in a child process (this binary, re-executed), so its peak
-/// memory is its own.
-fn import_via_child(file: &Path, db: &Path) -> (Duration, u64) {
-    let spec = format!("{}\n{}", db.display(), file.display());
-    let start = Instant::now();
-    let out = Command::new(std::env::current_exe().unwrap())
-        .env(CHILD_ENV, spec)
-        .output()
-        .unwrap();
-    let took = start.elapsed();
-    assert!(
-        out.status.success(),
-        "import failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let peak = text
-        .lines()
-        .find_map(|l| l.strip_prefix("peak_rss "))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    (took, peak)
-}
-
-fn import_child(spec: &str) {
-    let (db, file) = spec.split_once('\n').unwrap();
-    let args = ["jiancha", "--db", &format!("sqlite://{db}"), "import", file];
-    let code = jiancha_cli::main_with_args(args);
-    assert_eq!(code, std::process::ExitCode::SUCCESS);
-    println!("peak_rss {}", peak_rss_bytes().unwrap_or(0));
+    concurrent_appends_sqlite(&dir.path().join("concurrent.db"));
+    ExitCode::SUCCESS
 }
 
 /// The baseline: the same rows, already parsed and sealed, inserted with multi-row INSERTs of
@@ -160,7 +130,7 @@ fn sealed_rows(file: &Path) -> Vec<RawEvent> {
 }
 
 /// 64 tasks appending single events through one store's writer task.
-fn concurrent_appends(db: &Path) {
+fn concurrent_appends_sqlite(db: &Path) {
     const TASKS: usize = 64;
     const PER_TASK: usize = 2_000;
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -170,63 +140,16 @@ fn concurrent_appends(db: &Path) {
             jiancha_store::open(&format!("sqlite://{}", db.display()), clock)
                 .await
                 .unwrap();
-        let submitted: Vec<_> = (0..TASKS).map(|t| event(t, 0)).collect();
-        store.append(submitted).await.unwrap();
-        let start = Instant::now();
-        let mut handles = Vec::new();
-        for t in 0..TASKS {
-            let store = store.clone();
-            handles.push(tokio::spawn(async move {
-                let mut lat = Vec::with_capacity(PER_TASK);
-                for i in 1..=PER_TASK {
-                    let ev = event(t, i);
-                    let s = Instant::now();
-                    store.append(vec![ev]).await.unwrap();
-                    lat.push(s.elapsed());
-                }
-                lat
-            }));
-        }
-        let mut all = Vec::new();
-        for h in handles {
-            all.extend(h.await.unwrap());
-        }
-        let took = start.elapsed();
-        all.sort_unstable();
-        let n = (TASKS * PER_TASK) as u64;
-        row(
+        let (took, latencies) = concurrent_appends(store.clone(), TASKS, PER_TASK)
+            .await
+            .unwrap();
+        appender_rows(
             "64 tasks appending single events (group commit)",
-            &format!("{:.0} ev/s", rate(n, took)),
+            (TASKS * PER_TASK) as u64,
+            took,
+            &latencies,
             "target >= 50,000",
-        );
-        row(
-            "    append latency p50",
-            &format!("{:.2} ms", percentile(&all, 0.50).as_secs_f64() * 1e3),
-            "",
-        );
-        row(
-            "    append latency p99",
-            &format!("{:.2} ms", percentile(&all, 0.99).as_secs_f64() * 1e3),
-            "",
         );
         store.close().await;
     });
-}
-
-fn event(task: usize, i: usize) -> jiancha_events::NewEvent {
-    use jiancha_events::*;
-    let stream = StreamName::parse(&format!("case-c{task}")).unwrap();
-    let at = parse_timestamp("2026-03-02T09:00:00+08:00").unwrap();
-    let data = if i == 0 {
-        EventData::Submitted(Submitted {
-            item: "BL-001".into(),
-            channel: Channel::Window,
-            materials: vec![],
-        })
-    } else {
-        EventData::StepCompleted(StepCompleted {
-            step: format!("审查-{i}"),
-        })
-    };
-    NewEvent::new(stream, at, "clerk-1", "jiangjin/town-01/window-1", data)
 }

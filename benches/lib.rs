@@ -1,11 +1,17 @@
-//! Shared helpers for the benchmarks: workload files, peak memory, and figures printed beside
-//! their same-run baselines.
+//! Shared helpers for the benchmarks: workload files, an import run in a child process, 64
+//! concurrent appenders, peak memory, and figures printed beside their same-run baselines.
 
 #![allow(clippy::print_stdout, reason = "benchmarks report on stdout")]
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+
+use jiancha_events::{
+    parse_timestamp, Channel, EventData, NewEvent, StepCompleted, StreamName, Submitted,
+};
+use jiancha_store::{EventStore, StoreError};
 
 /// Writes a JSONL file of `events` case events (a Submitted, then steps, per case of
 /// `per_case` events), every event with an id, the shape `jiancha import` takes.
@@ -59,4 +65,118 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 /// Prints one row of a figure table.
 pub fn row(name: &str, value: &str, note: &str) {
     println!("{name:<46} {value:>18}  {note}");
+}
+
+/// The environment variable that makes a benchmark binary run one import as a child.
+const IMPORT_CHILD_ENV: &str = "JIANCHA_BENCH_IMPORT_CHILD";
+
+/// Runs `jiancha --db DB import FILE` in a child process (this benchmark binary again, which
+/// must call [`import_child`] first thing), so that its peak memory is its own. Returns the
+/// wall time and the child's peak memory in bytes.
+pub fn import_via_child(db: &str, file: &Path) -> std::io::Result<(Duration, u64)> {
+    let spec = format!("{db}\n{}", file.display());
+    let start = std::time::Instant::now();
+    let out = std::process::Command::new(std::env::current_exe()?)
+        .env(IMPORT_CHILD_ENV, spec)
+        .output()?;
+    let took = start.elapsed();
+    if !out.status.success() {
+        let why = String::from_utf8_lossy(&out.stderr).into_owned();
+        return Err(std::io::Error::other(format!("import failed: {why}")));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let peak = text
+        .lines()
+        .find_map(|l| l.strip_prefix("peak_rss "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Ok((took, peak))
+}
+
+/// In a process [`import_via_child`] started: runs the import and prints its peak memory, then
+/// returns the exit code for `main`. `None` in any other process.
+pub fn import_child() -> Option<std::process::ExitCode> {
+    let spec = std::env::var(IMPORT_CHILD_ENV).ok()?;
+    let (db, file) = spec.split_once('\n').unwrap_or((&spec, ""));
+    let code = jiancha_cli::main_with_args(["jiancha", "--db", db, "import", file]);
+    println!("peak_rss {}", peak_rss_bytes().unwrap_or(0));
+    Some(code)
+}
+
+/// Appends one Submitted per task, then has `tasks` tasks each append `per_task` single events
+/// through `store` at once. Returns the time the concurrent part took and every append's
+/// latency, sorted.
+pub async fn concurrent_appends(
+    store: Arc<dyn EventStore>,
+    tasks: usize,
+    per_task: usize,
+) -> Result<(Duration, Vec<Duration>), StoreError> {
+    let submitted = (0..tasks)
+        .map(|t| bench_event(t, 0))
+        .collect::<Result<_, _>>()?;
+    store.append(submitted).await?;
+    let start = std::time::Instant::now();
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let store = store.clone();
+        handles.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(per_task);
+            for i in 1..=per_task {
+                let event = bench_event(t, i)?;
+                let s = std::time::Instant::now();
+                store.append(vec![event]).await?;
+                latencies.push(s.elapsed());
+            }
+            Ok::<_, StoreError>(latencies)
+        }));
+    }
+    let mut all = Vec::with_capacity(tasks * per_task);
+    for h in handles {
+        let latencies = h
+            .await
+            .map_err(|e| StoreError::GroupFailed(e.to_string()))??;
+        all.extend(latencies);
+    }
+    let took = start.elapsed();
+    all.sort_unstable();
+    Ok((took, all))
+}
+
+/// Event `i` of task `task` for the concurrent benchmarks: a Submitted first, then steps, on
+/// the task's own case.
+pub fn bench_event(task: usize, i: usize) -> Result<NewEvent, StoreError> {
+    let bad = |what: String| StoreError::Aborted(what);
+    let stream = StreamName::parse(&format!("case-c{task}")).map_err(bad)?;
+    let at = parse_timestamp("2026-03-02T09:00:00+08:00").map_err(|e| bad(e.to_string()))?;
+    let data = if i == 0 {
+        EventData::Submitted(Submitted {
+            item: "BL-001".into(),
+            channel: Channel::Window,
+            materials: vec![],
+        })
+    } else {
+        EventData::StepCompleted(StepCompleted {
+            step: format!("审查-{i}"),
+        })
+    };
+    Ok(NewEvent::new(
+        stream,
+        at,
+        "clerk-1",
+        "jiangjin/town-01/window-1",
+        data,
+    ))
+}
+
+/// Prints the 64-appender figures: events/s and latency percentiles, with `target` beside the
+/// rate.
+pub fn appender_rows(name: &str, events: u64, took: Duration, sorted: &[Duration], target: &str) {
+    row(name, &format!("{:.0} ev/s", rate(events, took)), target);
+    for (label, p) in [("p50", 0.50), ("p99", 0.99)] {
+        row(
+            &format!("    append latency {label}"),
+            &format!("{:.2} ms", percentile(sorted, p).as_secs_f64() * 1e3),
+            "",
+        );
+    }
 }

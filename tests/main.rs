@@ -14,6 +14,8 @@ mod crash;
 mod import_cli;
 mod invariants;
 mod postgres_cli;
+mod server_api;
+mod server_dashboard;
 mod support;
 mod tidy;
 mod views_cli;

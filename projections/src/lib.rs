@@ -53,6 +53,8 @@ pub struct Projections {
     #[serde(skip)]
     items: HashSet<Arc<str>>,
     position: u64,
+    /// The hash of the event at `position` (what a snapshot of this state names).
+    head: jiancha_events::Hash,
 }
 
 /// What applying an event changed, for followers that publish alerts as they happen.
@@ -89,6 +91,11 @@ impl Projections {
     /// A report from the kept ledger at `now`; `None` when no ledger is kept.
     pub fn report(&self, query: &ReportQuery, now: Millis) -> Option<Report> {
         Some(report::report(self.ledger.as_deref()?, self, query, now))
+    }
+
+    /// The hash of the last event folded in.
+    pub fn head(&self) -> jiancha_events::Hash {
+        self.head
     }
 
     /// The last position folded in.
@@ -172,6 +179,7 @@ impl Projections {
             return Applied::default();
         }
         self.position = event.position;
+        self.head = event.hash;
         let applied = self.apply_projections(event);
         if let Some(mut ledger) = self.ledger.take() {
             ledger.apply(event, self, &applied);

@@ -14,6 +14,7 @@ mod cards;
 pub mod error;
 mod runner;
 pub mod scheduler;
+pub mod snapshots;
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use std::time::Duration;
@@ -115,10 +116,11 @@ impl Engine {
         clock: Arc<dyn Clock>,
         config: EngineConfig,
     ) -> Result<Engine, EngineError> {
-        let projections = Arc::new(RwLock::new(
-            Projections::new(config.alerts).with_ledger(config.scoring),
-        ));
-        let (position_tx, position) = watch::channel(0);
+        let (restored, how) =
+            snapshots::restore_or_replay(store.as_ref(), config.alerts, config.scoring).await?;
+        tracing::info!(snapshot = ?how.snapshot, replayed = how.replayed, "projections restored");
+        let (position_tx, position) = watch::channel(restored.position());
+        let projections = Arc::new(RwLock::new(restored));
         let caught_up = runner::catch_up(store.as_ref(), &projections, &position_tx).await?;
         let bus = config.bus.clone().unwrap_or_else(|| alert_bus().0);
         let (commands, commands_rx) = mpsc::channel(COMMAND_QUEUE_MAX);
@@ -220,6 +222,28 @@ impl Engine {
         let _ = self.commands.send(Command::Shutdown).await;
         handle
             .await
-            .map_err(|e| EngineError::Bug(format!("the engine's runner failed: {e}")))
+            .map_err(|e| EngineError::Bug(format!("the engine's runner failed: {e}")))?;
+        // The next start loads this and replays only what comes after it.
+        self.save_snapshot().await
+    }
+
+    /// Keeps a snapshot of the projections beside the log, for a fast restart.
+    pub async fn save_snapshot(&self) -> Result<(), EngineError> {
+        let (position, bytes) = {
+            let p = self.read();
+            (p.position(), p.snapshot(p.head()))
+        };
+        match bytes {
+            Ok(bytes) if position > 0 => self
+                .store
+                .save_snapshot(snapshots::PROJECTIONS_SNAPSHOT, position, bytes)
+                .await
+                .map_err(EngineError::Store),
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::warn!(error = %e, "projection snapshot not saved");
+                Ok(())
+            }
+        }
     }
 }

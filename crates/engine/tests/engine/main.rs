@@ -1,6 +1,7 @@
 //! The engine's tests, one binary: deadlines passing with no new event, restarts and two engines
-//! on one log, live event-driven alerts, calendar amendments, the scheduler's bound, and a
-//! property that restarting never changes what is published or carded.
+//! on one log, live event-driven alerts, calendar amendments, the scheduler's bound, a property
+//! that restarting never changes what is published or carded, and two engines with stores of
+//! their own sharing one PostgreSQL log.
 
 #![allow(
     clippy::unwrap_used,
@@ -11,6 +12,8 @@
 mod calendar;
 mod deadlines;
 mod live;
+mod postgres;
 mod property;
 mod restart;
+mod snapshot;
 mod support;

@@ -1,4 +1,4 @@
-//! Shared helpers: a log with a clock (memory or SQLite), the item and case of the scenarios,
+//! Shared helpers: a log with a clock (memory, SQLite or PostgreSQL), the item and case of the scenarios,
 //! starting engines, waiting until an engine has nothing left to do, and reading the bus.
 
 use std::collections::BTreeMap;
@@ -37,34 +37,54 @@ pub fn at(text: &str) -> DateTime<Utc> {
 pub enum Backend {
     Memory,
     Sqlite,
+    /// A fresh schema of the test server (see `postgres.rs`).
+    Postgres,
 }
 
 /// A log and the manual clock that stamps it.
 pub struct World {
     pub store: Arc<dyn EventStore>,
     pub clock: ManualClock,
+    /// The URL of the log, to open it again as another process would.
+    pub url: String,
     _dir: Option<tempfile::TempDir>,
+    _schema: Option<crate::postgres::Schema>,
 }
 
 impl World {
     pub async fn new(backend: Backend, start: &str) -> World {
         let clock = ManualClock::new(at(start));
-        let (url, dir) = match backend {
-            Backend::Memory => ("memory:".to_owned(), None),
+        let (mut dir, mut schema) = (None, None);
+        let url = match backend {
+            Backend::Memory => "memory:".to_owned(),
             Backend::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}", dir.path().join("jiancha.db").display());
-                (url, Some(dir))
+                let d = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}", d.path().join("jiancha.db").display());
+                dir = Some(d);
+                url
             }
+            Backend::Postgres => schema.insert(crate::postgres::Schema::new()).url(),
         };
         let store = jiancha_store::open(&url, Arc::new(clock.clone()))
             .await
-            .unwrap();
+            .unwrap_or_else(|e| {
+                panic!("cannot open the log {url}: {e} (the PostgreSQL tests need the server JIANCHA_TEST_PG names; they never skip)")
+            });
         World {
             store,
             clock,
+            url,
             _dir: dir,
+            _schema: schema,
         }
+    }
+
+    /// The same log opened again: its own writer, connections and follower, as in another
+    /// process (for a file or a database; `memory:` would be a new log).
+    pub async fn another_store(&self) -> Arc<dyn EventStore> {
+        jiancha_store::open(&self.url, Arc::new(self.clock.clone()))
+            .await
+            .unwrap()
     }
 
     /// Moves the clock to `text`.
@@ -79,6 +99,11 @@ impl World {
 
     /// Appends an event occurring now, by a clerk of [`ORG`]; returns its position.
     pub async fn append(&self, stream: &str, data: EventData) -> u64 {
+        self.append_via(self.store.as_ref(), stream, data).await
+    }
+
+    /// Appends like [`World::append`], through another store of the same log.
+    pub async fn append_via(&self, store: &dyn EventStore, stream: &str, data: EventData) -> u64 {
         let event = NewEvent::new(
             StreamName::parse(stream).unwrap(),
             self.now(),
@@ -86,7 +111,7 @@ impl World {
             ORG,
             data,
         );
-        self.store.append(vec![event]).await.unwrap().positions[0]
+        store.append(vec![event]).await.unwrap().positions[0]
     }
 
     /// Defines [`ITEM`]: promised 2, statutory 5 working days, fee [`FEE_CENTS`].
@@ -131,15 +156,22 @@ impl World {
         &self,
         config: EngineConfig,
     ) -> (Engine, broadcast::Receiver<AlertChange>) {
+        self.start_on(self.store.clone(), config).await
+    }
+
+    /// Starts an engine on another store of the same log.
+    pub async fn start_on(
+        &self,
+        store: Arc<dyn EventStore>,
+        config: EngineConfig,
+    ) -> (Engine, broadcast::Receiver<AlertChange>) {
         let (bus, rx) = alert_bus();
         let config = EngineConfig {
             bus: Some(bus),
             ..config
         };
         let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
-        let engine = Engine::start(self.store.clone(), clock, config)
-            .await
-            .unwrap();
+        let engine = Engine::start(store, clock, config).await.unwrap();
         (engine, rx)
     }
 

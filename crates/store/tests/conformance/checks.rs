@@ -53,7 +53,7 @@ fn rejection(result: Result<impl std::fmt::Debug, StoreError>) -> jiancha_store:
     }
 }
 
-async fn all_raw(store: &dyn EventStore) -> Vec<RawEvent> {
+pub async fn all_raw(store: &dyn EventStore) -> Vec<RawEvent> {
     let mut out = Vec::new();
     loop {
         let page = store.read_raw_after(out.len() as u64, 1000).await.unwrap();
@@ -395,7 +395,8 @@ pub async fn a_moved_log_reproduces_every_field(f: Fixture) {
     }
     let target = crate::memory().await;
     let target_sqlite = crate::sqlite().await;
-    for t in [&target, &target_sqlite] {
+    let target_postgres = crate::postgres().await;
+    for t in [&target, &target_sqlite, &target_postgres] {
         let events: Vec<NewEvent> = read_jsonl(lines.as_bytes()).map(|r| r.unwrap().1).collect();
         t.store.append(events.clone()).await.unwrap();
         assert_eq!(all_raw(&*t.store).await, original);
@@ -403,6 +404,69 @@ pub async fn a_moved_log_reproduces_every_field(f: Fixture) {
         let again = t.store.append(events).await.unwrap();
         assert_eq!(again.appended, 0);
     }
+}
+
+/// An import whose chunk begins an existing case again with `Submitted` (irregular, but
+/// recorded as it happened) counts on from the stream's stored version.
+pub async fn an_import_onto_existing_streams_counts_on_from_their_versions(f: Fixture) {
+    let s = &*f.store;
+    s.append(vec![submitted("case-a"), step("case-a", 1)])
+        .await
+        .unwrap();
+    let chunks = vec![
+        tagged(
+            vec![
+                submitted("case-a").with_id("again"),
+                step("case-a", 2),
+                submitted("case-b"),
+            ],
+            1,
+        ),
+        tagged(vec![step("case-a", 3), step("case-b", 1)], 4),
+        ImportChunk::Commit,
+    ];
+    let outcome = import(s, chunks).await.unwrap();
+    assert_eq!(outcome.range, Some((3, 7)));
+    let versions: Vec<(String, u64)> = all_raw(s)
+        .await
+        .into_iter()
+        .map(|r| (r.stream, r.version))
+        .collect();
+    let want = [("case-a", 1), ("case-a", 2), ("case-a", 3), ("case-a", 4), ("case-b", 1), ("case-a", 5), ("case-b", 2)];
+    assert_eq!(versions, want.map(|(s, v)| (s.to_owned(), v)));
+}
+
+/// An export whose events carry the callers' ids, imported twice in several chunks: the second
+/// import finds every event already there and appends nothing.
+pub async fn a_retried_import_of_a_moved_log_appends_nothing(f: Fixture) {
+    let s = &*f.store;
+    let mut events = vec![submitted("case-a").with_id("m-0")];
+    events.extend((1..25).map(|i| step("case-a", i).with_id(format!("m-{i}"))));
+    events.push(step("case-a", 99));
+    s.append(events).await.unwrap();
+    let mut lines = String::new();
+    for r in all_raw(s).await {
+        write_export_line(&r, &mut lines);
+        lines.push('\n');
+    }
+    let chunks = || {
+        let moved: Vec<NewEvent> = read_jsonl(lines.as_bytes()).map(|r| r.unwrap().1).collect();
+        let mut chunks: Vec<ImportChunk> = moved
+            .chunks(10)
+            .enumerate()
+            .map(|(i, c)| tagged(c.to_vec(), 1 + 10 * i as u64))
+            .collect();
+        chunks.push(ImportChunk::Commit);
+        chunks
+    };
+    let target = crate::memory().await;
+    let first = import(&*target.store, chunks()).await.unwrap();
+    assert_eq!((first.appended, first.range), (26, Some((1, 26))));
+    let again = import(&*target.store, chunks()).await.unwrap();
+    assert_eq!((again.appended, again.duplicates), (0, 26));
+    let here = import(s, chunks()).await.unwrap();
+    assert_eq!((here.appended, here.duplicates), (0, 26));
+    assert_eq!(s.head().await.unwrap().position, 26);
 }
 
 pub async fn a_moved_event_must_land_where_it_was(f: Fixture) {

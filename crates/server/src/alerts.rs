@@ -1,0 +1,183 @@
+//! The alert endpoints: `GET /api/v1/alerts?open=&org=&rule=&now=&limit=` (the engine's live
+//! fold evaluated at an instant: alerts raised by then, closed by then),
+//! `POST /api/v1/alerts/{id}/acknowledge` and `POST /api/v1/alerts/{id}/correction-orders`
+//! (the bureau's acts, recorded as supervision events).
+//!
+//! An alert id is `<case>/<rule>/<n>` and holds slashes: in a path it is percent-encoded
+//! (`case-1%2Ffee.mismatch%2F1`), as `encodeURIComponent` does.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State as StateExtractor};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use jiancha_events::stream::{check_org, org_is_under};
+use jiancha_events::{AlertAcknowledged, CorrectionOrdered, EventData};
+use jiancha_projections::{parse_alert_id, AlertView, Rule};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{Caller, Scope};
+use crate::error::ApiError;
+use crate::params::instant_or;
+use crate::State;
+
+/// The query of `GET /alerts`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AlertsQuery {
+    open: Option<bool>,
+    org: Option<String>,
+    rule: Option<String>,
+    now: Option<String>,
+    limit: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct AlertList {
+    now: String,
+    position: u64,
+    total: usize,
+    alerts: Vec<AlertView>,
+}
+
+/// The org prefix a listing is restricted to: the one asked for, within the caller's scope.
+fn effective_org(scope: Scope<'_>, asked: Option<&str>) -> Result<Option<String>, ApiError> {
+    if let Some(org) = asked {
+        check_org("org", org).map_err(|e| ApiError::invalid(e.to_string()).field("org"))?;
+    }
+    match (scope, asked) {
+        (Scope::All, asked) => Ok(asked.map(str::to_owned)),
+        (Scope::Under(root), None) => Ok(Some(root.to_owned())),
+        (Scope::Under(root), Some(org)) if org_is_under(org, root) => Ok(Some(org.to_owned())),
+        (Scope::Under(root), Some(org)) => Err(ApiError::forbidden(format!(
+            "org: {org:?} is outside this token's org path {root:?}"
+        ))
+        .field("org")),
+    }
+}
+
+/// `GET /alerts`.
+pub(crate) async fn list(
+    StateExtractor(state): StateExtractor<Arc<State>>,
+    caller: Caller,
+    query: Result<Query<AlertsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let scope = caller.read_scope()?;
+    let Query(q) = query.map_err(crate::query_error)?;
+    let org = effective_org(scope, q.org.as_deref())?;
+    if let Some(code) = &q.rule {
+        if Rule::from_code(code).is_none() {
+            return Err(ApiError::invalid(format!(
+                "rule: unknown rule code {code:?} (deadline.promised.overdue, fee.mismatch, …)"
+            ))
+            .field("rule"));
+        }
+    }
+    let now = instant_or("now", q.now.as_deref(), state.engine.now())?;
+    crate::caught_up(&state).await;
+    let limit = q
+        .limit
+        .unwrap_or(crate::limits::ALERTS_PAGE_MAX)
+        .min(crate::limits::ALERTS_PAGE_MAX);
+    let (all, position) = {
+        let p = state.engine.read();
+        (p.alerts(now), p.position())
+    };
+    let matching: Vec<AlertView> = all
+        .into_iter()
+        .filter(|a| q.open != Some(true) || a.is_open())
+        .filter(|a| q.open != Some(false) || !a.is_open())
+        .filter(|a| q.rule.as_deref().is_none_or(|r| a.rule == r))
+        .filter(|a| org.as_deref().is_none_or(|p| org_is_under(&a.org, p)))
+        .collect();
+    let total = matching.len();
+    let list = AlertList {
+        now: jiancha_projections::instant::format(now),
+        position,
+        total,
+        alerts: matching.into_iter().take(limit).collect(),
+    };
+    Ok(crate::json_response(StatusCode::OK, &list))
+}
+
+/// The alert an id names, if the engine knows it: its case and the view now.
+fn find(state: &State, id: &str) -> Result<AlertView, ApiError> {
+    let Some((case, _, _)) = parse_alert_id(id) else {
+        return Err(ApiError::invalid(format!(
+            "{id:?} is not an alert id (<case>/<rule>/<n>, percent-encoded in the path)"
+        ))
+        .field("id"));
+    };
+    let p = state.engine.read();
+    let alert = p
+        .case(&case)
+        .map(|c| p.case_alerts(&case, c, state.engine.now()))
+        .unwrap_or_default()
+        .into_iter()
+        .find(|a| a.id == id);
+    alert.ok_or_else(|| ApiError::not_found(format!("no alert {id} in the log")))
+}
+
+/// The body of an acknowledgement.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AckBody {
+    note: Option<String>,
+}
+
+/// `POST /alerts/{id}/acknowledge`: records `AlertAcknowledged` once per alert (event id
+/// `ack:<alert id>`): a repeat answers 200 with the original position.
+pub(crate) async fn acknowledge(
+    StateExtractor(state): StateExtractor<Arc<State>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (actor, org) = caller.supervisor()?;
+    let bytes = crate::body::read(&headers, body, crate::limits::ACTION_BODY_BYTES_MAX).await?;
+    let req: AckBody = crate::body::action(&headers, &bytes)?;
+    crate::caught_up(&state).await;
+    let alert = find(&state, &id)?;
+    let data = EventData::AlertAcknowledged(AlertAcknowledged {
+        alert: alert.id.clone(),
+        note: req.note,
+    });
+    let key = crate::cases::Key::Once(format!("ack:{}", alert.id));
+    crate::cases::supervise(&state, actor, org, data, key).await
+}
+
+/// The body of a correction order.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrderBody {
+    /// Working days allowed.
+    days: u32,
+    /// An idempotency key; a new order each time when absent.
+    id: Option<String>,
+}
+
+/// `POST /alerts/{id}/correction-orders`: records `CorrectionOrdered` (纠错督办).
+pub(crate) async fn order_correction(
+    StateExtractor(state): StateExtractor<Arc<State>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (actor, org) = caller.supervisor()?;
+    let bytes = crate::body::read(&headers, body, crate::limits::ACTION_BODY_BYTES_MAX).await?;
+    let req: OrderBody = crate::body::action(&headers, &bytes)?;
+    crate::caught_up(&state).await;
+    let alert = find(&state, &id)?;
+    let data = EventData::CorrectionOrdered(CorrectionOrdered {
+        case: alert.case.clone(),
+        alert: alert.id.clone(),
+        days: req.days,
+    });
+    let key = req
+        .id
+        .map_or(crate::cases::Key::Fresh, crate::cases::Key::Given);
+    crate::cases::supervise(&state, actor, org, data, key).await
+}

@@ -1,0 +1,396 @@
+//! Roles and bearer tokens. The auth file (TOML) lists each token by its SHA-256 hash — never
+//! in clear — with the role it carries, a name (the `actor` of every event it writes) and, for
+//! the bureau, the center and units, an org path:
+//!
+//! ```toml
+//! [[token]]
+//! name = "town-07-window"
+//! role = "unit"              # supervisor | center | unit | evaluator
+//! org = "jiangjin/town-07"
+//! sha256 = "<64 hex digits: printf %s \"$TOKEN\" | sha256sum>"
+//! ```
+//!
+//! [`Caller`] is what a request presents: the open caller (no auth file: a trusted local
+//! operator) or a token's [`Principal`]. Its methods say what the caller may do, as scopes.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use jiancha_events::stream::{check_org, org_is_under, NAME_BYTES_MAX};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{ApiError, ErrorKind};
+use crate::State;
+
+/// The actor of the events written by the open caller (no auth file).
+pub const OPEN_ACTOR: &str = "local";
+/// The org of the supervision events written by the open caller (no auth file).
+pub const OPEN_ORG: &str = "local";
+/// The most tokens an auth file may list (each has its own rate bucket).
+pub const TOKENS_MAX: usize = 100_000;
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The supervision bureau: reads everything; acknowledges alerts, orders corrections,
+    /// exempts cases.
+    Supervisor,
+    /// The district center: reads everything; appends case events and item definitions for
+    /// the orgs under its path.
+    Center,
+    /// A window, town center or village point: appends case events and reads cases, alerts
+    /// and report rows under its own org path only.
+    Unit,
+    /// An evaluator: reports only.
+    Evaluator,
+}
+
+impl Role {
+    /// The name in the auth file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Supervisor => "supervisor",
+            Role::Center => "center",
+            Role::Unit => "unit",
+            Role::Evaluator => "evaluator",
+        }
+    }
+}
+
+/// A token's holder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// Its place in the auth file (its rate bucket).
+    pub index: usize,
+    /// The actor of the events it writes.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// Its org path (the bureau's own, or the root of what a center or unit may touch).
+    pub org: Option<String>,
+}
+
+/// Why an auth file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// The file cannot be read: check the path and permissions.
+    #[error("cannot read the auth file {path}: {source}")]
+    Read {
+        /// The path given.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML of the expected shape: fix the named place.
+    #[error("the auth file is not valid: {0}")]
+    Parse(String),
+    /// An entry is wrong: fix the named field of the named `[[token]]`.
+    #[error("the auth file's token {index} ({name:?}): {field}: {message}")]
+    Entry {
+        /// 1-based place of the `[[token]]` table.
+        index: usize,
+        /// Its name.
+        name: String,
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// The file lists no token: every request would be refused.
+    #[error("the auth file lists no [[token]]: every request would be refused")]
+    Empty,
+    /// More tokens than [`TOKENS_MAX`].
+    #[error("the auth file lists more than {TOKENS_MAX} tokens")]
+    TooMany,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    token: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    name: String,
+    role: Role,
+    org: Option<String>,
+    sha256: String,
+}
+
+/// The tokens the server accepts, by hash.
+#[derive(Debug, Clone, Default)]
+pub struct Auth {
+    by_hash: HashMap<[u8; 32], Arc<Principal>>,
+}
+
+/// The SHA-256 of a token, as the auth file holds it (64 lowercase hex digits).
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+impl Auth {
+    /// Reads and checks an auth file.
+    pub fn load(path: &Path) -> Result<Auth, AuthError> {
+        let text = std::fs::read_to_string(path).map_err(|source| AuthError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Auth::parse(&text)
+    }
+
+    /// Checks an auth file's text.
+    pub fn parse(text: &str) -> Result<Auth, AuthError> {
+        let file: File = toml::from_str(text).map_err(|e| AuthError::Parse(e.to_string()))?;
+        if file.token.is_empty() {
+            return Err(AuthError::Empty);
+        }
+        if file.token.len() > TOKENS_MAX {
+            return Err(AuthError::TooMany);
+        }
+        let mut by_hash = HashMap::with_capacity(file.token.len());
+        for (index, entry) in file.token.into_iter().enumerate() {
+            let (hash, principal) = check_entry(index, entry)?;
+            if by_hash.insert(hash, Arc::new(principal)).is_some() {
+                return Err(AuthError::Parse(format!(
+                    "token {} repeats the sha256 of an earlier token",
+                    index + 1
+                )));
+            }
+        }
+        Ok(Auth { by_hash })
+    }
+
+    /// How many tokens are known.
+    pub fn len(&self) -> usize {
+        self.by_hash.len()
+    }
+
+    /// Whether no token is known.
+    pub fn is_empty(&self) -> bool {
+        self.by_hash.is_empty()
+    }
+
+    /// The holder of a token, if it is known.
+    pub fn lookup(&self, token: &str) -> Option<Arc<Principal>> {
+        let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        self.by_hash.get(&hash).cloned()
+    }
+}
+
+fn check_entry(index: usize, entry: Entry) -> Result<([u8; 32], Principal), AuthError> {
+    let bad = |field: &'static str, message: String| AuthError::Entry {
+        index: index + 1,
+        name: entry.name.clone(),
+        field,
+        message,
+    };
+    if entry.name.trim().is_empty() || entry.name.len() > NAME_BYTES_MAX {
+        return Err(bad("name", format!("must be 1 to {NAME_BYTES_MAX} bytes")));
+    }
+    if entry.name.chars().any(char::is_control) {
+        return Err(bad("name", "contains a control character".into()));
+    }
+    let mut hash = [0u8; 32];
+    hex::decode_to_slice(entry.sha256.trim(), &mut hash).map_err(|_| {
+        bad(
+            "sha256",
+            "must be 64 hex digits (the token's SHA-256, never the token itself)".into(),
+        )
+    })?;
+    match (entry.role, &entry.org) {
+        (Role::Evaluator, Some(_)) => {
+            return Err(bad("org", "an evaluator has no org path".into()));
+        }
+        (Role::Evaluator, None) => {}
+        (role, None) => {
+            return Err(bad(
+                "org",
+                format!("a {} token needs an org path", role.as_str()),
+            ));
+        }
+        (_, Some(org)) => check_org("org", org).map_err(|e| bad("org", e.message))?,
+    }
+    let principal = Principal {
+        index: index + 1,
+        name: entry.name.clone(),
+        role: entry.role,
+        org: entry.org.clone(),
+    };
+    Ok((hash, principal))
+}
+
+/// Which cases, alerts or report rows a caller may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    /// Everything.
+    All,
+    /// Only what lies under this org path.
+    Under(&'a str),
+}
+
+impl Scope<'_> {
+    /// Whether an org lies in the scope.
+    pub fn covers(&self, org: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Under(root) => org_is_under(org, root),
+        }
+    }
+}
+
+/// Who is asking.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// No auth file: a trusted operator on this machine.
+    Open,
+    /// A token's holder.
+    Token(Arc<Principal>),
+}
+
+impl Caller {
+    /// The rate bucket: 0 for the open caller, the token's place otherwise.
+    pub fn bucket(&self) -> usize {
+        match self {
+            Caller::Open => 0,
+            Caller::Token(p) => p.index,
+        }
+    }
+
+    fn role_name(&self) -> &'static str {
+        match self {
+            Caller::Open => "local",
+            Caller::Token(p) => p.role.as_str(),
+        }
+    }
+
+    fn refuse(&self, what: &str) -> ApiError {
+        ApiError::forbidden(format!("a {} token may not {what}", self.role_name()))
+    }
+
+    /// What the caller may read of cases, alerts and the live stream.
+    pub fn read_scope(&self) -> Result<Scope<'_>, ApiError> {
+        match self {
+            Caller::Open => Ok(Scope::All),
+            Caller::Token(p) => match (p.role, p.org.as_deref()) {
+                (Role::Supervisor | Role::Center, _) => Ok(Scope::All),
+                (Role::Unit, Some(org)) => Ok(Scope::Under(org)),
+                _ => Err(self.refuse("read cases or alerts (reports only)")),
+            },
+        }
+    }
+
+    /// Which report rows the caller may read.
+    pub fn report_scope(&self) -> Result<Scope<'_>, ApiError> {
+        match self {
+            Caller::Token(p) if p.role == Role::Unit => self.read_scope(),
+            _ => Ok(Scope::All),
+        }
+    }
+
+    /// Whether the caller may run the chain verification.
+    pub fn may_verify(&self) -> Result<(), ApiError> {
+        match self {
+            Caller::Open => Ok(()),
+            Caller::Token(p) if matches!(p.role, Role::Supervisor | Role::Center) => Ok(()),
+            Caller::Token(_) => Err(self.refuse("run the chain verification")),
+        }
+    }
+
+    /// The token that appends events (`None` for the open caller, whose events keep the
+    /// actor and org they carry).
+    pub fn appender(&self) -> Result<Option<&Principal>, ApiError> {
+        match self {
+            Caller::Open => Ok(None),
+            Caller::Token(p) if matches!(p.role, Role::Center | Role::Unit) => Ok(Some(p)),
+            Caller::Token(_) => Err(self.refuse("append case events")),
+        }
+    }
+
+    /// The actor and org of a supervision act, if the caller may perform them.
+    pub fn supervisor(&self) -> Result<(&str, &str), ApiError> {
+        match self {
+            Caller::Open => Ok((OPEN_ACTOR, OPEN_ORG)),
+            Caller::Token(p) => match (p.role, p.org.as_deref()) {
+                (Role::Supervisor, Some(org)) => Ok((&p.name, org)),
+                _ => Err(self.refuse(
+                    "acknowledge alerts, order corrections or exempt cases (the bureau's acts)",
+                )),
+            },
+        }
+    }
+}
+
+impl FromRequestParts<Arc<State>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<State>) -> Result<Self, ApiError> {
+        let caller = identify(parts, state.auth.as_ref())?;
+        state.rate.check(caller.bucket())?;
+        Ok(caller)
+    }
+}
+
+fn identify(parts: &Parts, auth: Option<&Auth>) -> Result<Caller, ApiError> {
+    let Some(auth) = auth else {
+        return Ok(Caller::Open);
+    };
+    let unauthorized = |m: &str| ApiError::new(ErrorKind::Unauthorized, m);
+    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+        return Err(unauthorized(
+            "no token: send the header `Authorization: Bearer <token>`",
+        ));
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <token>`"))?;
+    auth.lookup(token)
+        .map(Caller::Token)
+        .ok_or_else(|| unauthorized("unknown token: check it, or ask the bureau for a new one"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_checked_by_role() {
+        let hash = token_hash("secret");
+        let ok = format!(
+            "[[token]]\nname = \"w\"\nrole = \"unit\"\norg = \"jiangjin/town-1\"\nsha256 = \"{hash}\"\n"
+        );
+        let auth = Auth::parse(&ok).unwrap();
+        assert_eq!(auth.lookup("secret").unwrap().role, Role::Unit);
+        assert!(auth.lookup("other").is_none());
+        let no_org = format!("[[token]]\nname = \"w\"\nrole = \"unit\"\nsha256 = \"{hash}\"\n");
+        assert!(Auth::parse(&no_org)
+            .unwrap_err()
+            .to_string()
+            .contains("org"));
+        let clear = "[[token]]\nname = \"w\"\nrole = \"evaluator\"\nsha256 = \"secret\"\n";
+        assert!(Auth::parse(clear)
+            .unwrap_err()
+            .to_string()
+            .contains("64 hex"));
+        let escape = format!(
+            "[[token]]\nname = \"w\"\nrole = \"unit\"\norg = \"jiangjin/../x\"\nsha256 = \"{hash}\"\n"
+        );
+        assert!(Auth::parse(&escape).is_err());
+        assert!(matches!(Auth::parse(""), Err(AuthError::Empty)));
+    }
+}

@@ -1,0 +1,407 @@
+//! `POST /api/v1/events`: a batch of events, all or nothing.
+//!
+//! The body is a JSON array of event objects (`application/json`; one object is a batch of
+//! one) or JSONL (`application/x-ndjson`, `application/jsonl` or `text/plain`), each event in
+//! the interchange format and parsed by `jiancha_events::parse_line`, so a refusal names the
+//! element (0-based) or line (1-based) and the field. `id` and `expected_version` are honoured.
+//!
+//! A token speaks only for itself: the server sets each event's `actor` to the token's name and
+//! its `org` to the token's org path. A body may leave both out; an `actor` it gives must be the
+//! token's name, an `org` must lie at or under the token's org path (segment-wise), and a case
+//! already in the log must be handled by an org under it — else 403. A unit appends to case
+//! streams only; a center also defines items (`catalog`) for orgs under it. Supervision events
+//! go through the bureau's own endpoints, calendar amendments and moved (exported) events
+//! through `jiancha import`. Without an auth file the events keep the actor and org they carry.
+//!
+//! The answer comes once the batch is committed; the engine folds it in a moment later. Reads
+//! wait for the engine to fold everything committed before them, so a read that follows an
+//! answer sees the append.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::State as StateExtractor;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use jiancha_events::stream::{check_org, org_is_under};
+use jiancha_events::{parse_line, EventData, NewEvent, StreamKind};
+use jiancha_store::{AppendOutcome, RejectionKind, StoreError};
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::auth::{Caller, Principal, Role};
+use crate::body::{self, EventsFormat};
+use crate::error::{ApiError, At, ErrorKind};
+use crate::State;
+
+/// One event of a batch, as sent.
+#[derive(Debug)]
+struct Item<'a> {
+    at: At,
+    text: &'a str,
+}
+
+/// The answer to an append.
+#[derive(Debug, Serialize)]
+pub(crate) struct Appended {
+    /// The position of each event, in order (the original one for an id already in the log).
+    pub positions: Vec<u64>,
+    /// How many events were newly written.
+    pub appended: u64,
+}
+
+/// Appends a batch.
+pub(crate) async fn post(
+    StateExtractor(state): StateExtractor<Arc<State>>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let principal = caller.appender()?;
+    let format = body::events_format(&headers)?;
+    let bytes = body::read(&headers, body, state.limits.body_bytes_max).await?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| ApiError::invalid(format!("the body is not UTF-8: {e}")).field("json"))?;
+    let items = split(format, text, state.limits.events_per_batch_max)?;
+    let events = items
+        .iter()
+        .map(|item| prepare(principal, item))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(p) = principal {
+        if joins_unknown_case(&state, &events) {
+            // A case the engine has not seen yet may have been submitted a moment ago by
+            // another org: let the engine catch up before judging whose case it is.
+            crate::caught_up(&state).await;
+        }
+        check_cases(&state, p, &events, &items)?;
+    }
+    let outcome = state
+        .store
+        .append(events)
+        .await
+        .map_err(|e| refusal(e, &items))?;
+    state.metrics.appended(outcome.appended, started.elapsed());
+    Ok(answer(outcome))
+}
+
+/// 201 when anything was written, 200 when every event was already in the log.
+pub(crate) fn answer(outcome: AppendOutcome) -> Response {
+    let status = if outcome.appended > 0 {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    crate::json_response(
+        status,
+        &Appended {
+            positions: outcome.positions,
+            appended: outcome.appended,
+        },
+    )
+}
+
+fn too_many(max: usize) -> ApiError {
+    ApiError::new(
+        ErrorKind::TooLarge,
+        format!("more than {max} events in one batch: split it into smaller batches"),
+    )
+}
+
+/// The events of a body, each with its place.
+fn split(format: EventsFormat, text: &str, max: usize) -> Result<Vec<Item<'_>>, ApiError> {
+    let items = match format {
+        EventsFormat::Jsonl => {
+            let mut items = Vec::new();
+            for (n, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                if items.len() == max {
+                    return Err(too_many(max));
+                }
+                items.push(Item {
+                    at: At::Line(n + 1),
+                    text: line,
+                });
+            }
+            items
+        }
+        EventsFormat::Json if text.trim_start().starts_with('{') => vec![Item {
+            at: At::Index(0),
+            text,
+        }],
+        EventsFormat::Json => {
+            let elements: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| {
+                ApiError::invalid(format!(
+                    "json: the body must be a JSON array of events (or one event): {e}"
+                ))
+                .field("json")
+            })?;
+            if elements.len() > max {
+                return Err(too_many(max));
+            }
+            elements
+                .into_iter()
+                .enumerate()
+                .map(|(i, raw)| Item {
+                    at: At::Index(i),
+                    text: raw.get(),
+                })
+                .collect()
+        }
+    };
+    if items.is_empty() {
+        return Err(ApiError::invalid("the body holds no events").field("json"));
+    }
+    Ok(items)
+}
+
+/// Parses one event, with the token's actor and org set, and checks what the token may write.
+fn prepare(principal: Option<&Principal>, item: &Item<'_>) -> Result<NewEvent, ApiError> {
+    let stamped;
+    let text = match principal {
+        None => item.text,
+        Some(p) => {
+            stamped = stamp(p, item)?;
+            stamped.as_deref().unwrap_or(item.text)
+        }
+    };
+    let line = match item.at {
+        At::Line(n) => n,
+        At::Index(i) => i,
+    };
+    let event = parse_line(line, text).map_err(|e| {
+        ApiError::invalid(format!("{}: {}", e.field, e.message))
+            .at(item.at)
+            .field(e.field)
+    })?;
+    if event.moved.is_some() {
+        return Err(ApiError::invalid(
+            "hash: an exported event (with position, recorded_at and hash) is moved with \
+             `jiancha import`, not over HTTP",
+        )
+        .at(item.at)
+        .field("hash"));
+    }
+    if let Some(p) = principal {
+        check_stream(p, &event).map_err(|e| e.at(item.at))?;
+    }
+    Ok(event)
+}
+
+/// The event's text with the token's actor and org set (`None`: not a JSON object; the
+/// parser will say what is wrong with it).
+fn stamp(p: &Principal, item: &Item<'_>) -> Result<Option<String>, ApiError> {
+    let Ok(serde_json::Value::Object(mut map)) = serde_json::from_str(item.text) else {
+        return Ok(None);
+    };
+    let org = p.org.as_deref().unwrap_or_default();
+    if let Some(serde_json::Value::String(actor)) = map.get("actor") {
+        if *actor != p.name {
+            return Err(ApiError::forbidden(format!(
+                "actor: this token writes as {:?}, not {actor:?}: leave actor out",
+                p.name
+            ))
+            .at(item.at)
+            .field("actor"));
+        }
+    }
+    if let Some(serde_json::Value::String(given)) = map.get("org") {
+        check_org("org", given)
+            .map_err(|e| ApiError::invalid(e.to_string()).at(item.at).field("org"))?;
+        if !org_is_under(given, org) {
+            return Err(ApiError::forbidden(format!(
+                "org: {given:?} is outside this token's org path {org:?}"
+            ))
+            .at(item.at)
+            .field("org"));
+        }
+    } else if !map.contains_key("org") {
+        map.insert("org".into(), org.into());
+    }
+    map.insert("actor".into(), p.name.clone().into());
+    serde_json::to_string(&map)
+        .map(Some)
+        .map_err(|e| ApiError::internal(format!("cannot re-encode an event: {e}")))
+}
+
+/// What streams a token may append to.
+fn check_stream(p: &Principal, event: &NewEvent) -> Result<(), ApiError> {
+    let org = p.org.as_deref().unwrap_or_default();
+    match (event.stream.kind(), p.role) {
+        (StreamKind::Case, _) => Ok(()),
+        (StreamKind::Catalog, Role::Center) => match &event.data {
+            EventData::ItemDefined(item) if !org_is_under(&item.org, org) => {
+                Err(ApiError::forbidden(format!(
+                    "data.org: item {} belongs to {:?}, outside this token's org path {org:?}",
+                    item.code, item.org
+                ))
+                .field("data.org"))
+            }
+            _ => Ok(()),
+        },
+        (StreamKind::Catalog, _) => Err(ApiError::forbidden(
+            "stream: a unit token appends to case streams only; items are defined by the center",
+        )
+        .field("stream")),
+        (StreamKind::Supervision, _) => Err(ApiError::forbidden(
+            "stream: supervision events are written through /api/v1/alerts/… and \
+             /api/v1/cases/{id}/exemptions by the bureau",
+        )
+        .field("stream")),
+        (StreamKind::Calendar, _) => Err(ApiError::forbidden(
+            "stream: calendar amendments are imported with `jiancha import` by the operator",
+        )
+        .field("stream")),
+    }
+}
+
+/// Whether the batch writes to a case the engine does not know without submitting it first.
+fn joins_unknown_case(state: &State, events: &[NewEvent]) -> bool {
+    let projections = state.engine.read();
+    let mut submitted = std::collections::HashSet::new();
+    for event in events
+        .iter()
+        .filter(|e| e.stream.kind() == StreamKind::Case)
+    {
+        let stream = event.stream.as_str();
+        if matches!(event.data, EventData::Submitted(_)) {
+            submitted.insert(stream);
+        } else if !submitted.contains(stream) && projections.case(stream).is_none() {
+            return true;
+        }
+    }
+    false
+}
+
+/// Refuses an event on a case handled by an org outside the token's path.
+fn check_cases(
+    state: &State,
+    p: &Principal,
+    events: &[NewEvent],
+    items: &[Item<'_>],
+) -> Result<(), ApiError> {
+    let org = p.org.as_deref().unwrap_or_default();
+    let projections = state.engine.read();
+    for (event, item) in events.iter().zip(items) {
+        if event.stream.kind() != StreamKind::Case {
+            continue;
+        }
+        if let Some(case) = projections.case(event.stream.as_str()) {
+            if !org_is_under(case.org(), org) {
+                return Err(ApiError::forbidden(format!(
+                    "stream: {} is handled by {:?}, outside this token's org path {org:?}",
+                    event.stream,
+                    case.org()
+                ))
+                .at(item.at)
+                .field("stream"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A store's refusal, placed on its line or element.
+fn refusal(error: StoreError, items: &[Item<'_>]) -> ApiError {
+    let tag = match &error {
+        StoreError::Rejected(r) => usize::try_from(r.tag).ok(),
+        _ => None,
+    };
+    let e = store_refusal(error);
+    match tag.and_then(|t| items.get(t)) {
+        Some(item) => e.at(item.at),
+        None => e,
+    }
+}
+
+/// A store's refusal: 400, 409 for a version conflict or a reused id, 500 for the machinery.
+pub(crate) fn store_refusal(error: StoreError) -> ApiError {
+    let StoreError::Rejected(r) = error else {
+        return ApiError::internal(error);
+    };
+    let message = format!("{}: {}", r.field, r.message);
+    let e = match &r.kind {
+        RejectionKind::Invalid => ApiError::invalid(message),
+        RejectionKind::Conflict {
+            stream,
+            expected,
+            actual,
+        } => ApiError::new(ErrorKind::VersionConflict, message)
+            .detail(serde_json::json!({"stream": stream, "expected": expected, "actual": actual})),
+        RejectionKind::IdReused { position } => ApiError::new(ErrorKind::IdReused, message)
+            .detail(serde_json::json!({ "position": position })),
+    };
+    e.field(r.field)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit() -> Principal {
+        Principal {
+            index: 1,
+            name: "w1".into(),
+            role: Role::Unit,
+            org: Some("jiangjin/town-1".into()),
+        }
+    }
+
+    const EVENT: &str = r#"{"stream":"case-1","type":"Submitted","occurred_at":"2026-03-02T09:00:00+08:00","data":{"item":"x","channel":"window","materials":[]}}"#;
+
+    #[test]
+    fn a_token_sets_actor_and_org() {
+        let item = Item {
+            at: At::Line(1),
+            text: EVENT,
+        };
+        let event = prepare(Some(&unit()), &item).unwrap();
+        assert_eq!(
+            (event.actor.as_str(), event.org.as_str()),
+            ("w1", "jiangjin/town-1")
+        );
+    }
+
+    #[test]
+    fn a_token_cannot_speak_for_a_sibling_or_escape() {
+        for (org, kind) in [
+            ("jiangjin/town-10", ErrorKind::Forbidden),
+            ("jiangjin", ErrorKind::Forbidden),
+            ("jiangjin/town-1/../town-10", ErrorKind::Invalid),
+        ] {
+            let text = EVENT.replace("\"data\"", &format!("\"org\":\"{org}\",\"data\""));
+            let item = Item {
+                at: At::Index(3),
+                text: &text,
+            };
+            let refused = prepare(Some(&unit()), &item).unwrap_err();
+            assert_eq!(refused.kind, kind, "{org}");
+            assert_eq!(refused.at, Some(At::Index(3)));
+            assert_eq!(refused.field.as_deref(), Some("org"));
+        }
+        let text = EVENT.replace("\"data\"", "\"org\":\"jiangjin/town-1/village-2\",\"data\"");
+        let item = Item {
+            at: At::Index(0),
+            text: &text,
+        };
+        assert_eq!(
+            prepare(Some(&unit()), &item).unwrap().org,
+            "jiangjin/town-1/village-2"
+        );
+    }
+
+    #[test]
+    fn blank_lines_keep_their_numbers() {
+        let body = format!("{EVENT}\n\n{EVENT}\n");
+        let items = split(EventsFormat::Jsonl, &body, 10).unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[1].at, At::Line(3));
+        assert_eq!(
+            split(EventsFormat::Jsonl, &body, 1).unwrap_err().kind,
+            ErrorKind::TooLarge
+        );
+    }
+}

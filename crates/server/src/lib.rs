@@ -1,0 +1,240 @@
+//! The HTTP server of jiancha: the API under `/api/v1` (append events, read cases and alerts,
+//! the bureau's supervision acts, reports, verification), the live alert stream (SSE), the
+//! supervision dashboard at `/`, `/healthz` and `/metrics`, with bearer-token roles.
+//!
+//! [`App::start`] starts the engine over a store and the journal that feeds the live stream;
+//! [`run`] serves an [`App`] on a listener until a shutdown future resolves, then ends the live
+//! streams, lets requests in flight finish and stops the engine. Tests bind `127.0.0.1:0`.
+//! Only this crate knows HTTP: the engine, projections and store below it know nothing of it.
+
+mod alerts;
+pub mod auth;
+mod body;
+mod cases;
+mod dashboard;
+pub mod error;
+mod events;
+mod journal;
+pub mod limits;
+mod metrics;
+mod params;
+mod reports;
+mod routes;
+mod sse;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use jiancha_engine::{alert_bus, Clock, Engine, EngineConfig};
+use jiancha_store::EventStore;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinHandle;
+
+pub use auth::{token_hash, Auth, AuthError, Caller, Principal, Role, Scope};
+pub use error::{ApiError, At, ErrorKind, ServerError};
+pub use limits::Limits;
+pub use routes::route_table;
+
+/// The prefix of the API.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// How a server runs.
+#[derive(Debug, Clone, Default)]
+pub struct ServerConfig {
+    /// The tokens; `None` trusts every request (loopback only, see [`check_exposure`]).
+    pub auth: Option<Auth>,
+    /// The limits enforced at the edge.
+    pub limits: Limits,
+    /// How the engine runs (its `bus` is set by the server).
+    pub engine: EngineConfig,
+}
+
+/// What every request handler shares.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub engine: Arc<Engine>,
+    pub store: Arc<dyn EventStore>,
+    pub auth: Option<Auth>,
+    pub limits: Limits,
+    pub alert_config: jiancha_projections::AlertConfig,
+    pub journal: Arc<journal::Journal>,
+    pub metrics: metrics::Metrics,
+    pub rate: limits::RateLimiter,
+    pub sse_slots: Arc<Semaphore>,
+    pub verifications: Arc<Semaphore>,
+    pub stop: watch::Receiver<bool>,
+}
+
+/// A started server: the engine, the journal of live alerts and the shared state, ready to be
+/// served by [`run`] (or driven through [`App::router`] in tests).
+#[derive(Debug)]
+pub struct App {
+    state: Arc<State>,
+    stop: watch::Sender<bool>,
+    feeder: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl App {
+    /// Starts the engine over `store` (it catches up with the whole log first) and the feeder
+    /// of the live alert journal.
+    pub async fn start(
+        store: Arc<dyn EventStore>,
+        clock: Arc<dyn Clock>,
+        config: ServerConfig,
+    ) -> Result<App, ServerError> {
+        let ServerConfig {
+            auth,
+            limits,
+            mut engine,
+        } = config;
+        let (bus, bus_rx) = alert_bus();
+        engine.bus = Some(bus);
+        let alert_config = engine.alerts;
+        // The live history begins at the head before the catch-up, so the alerts the engine
+        // delivers at startup (published at the head it caught up to) join the first message.
+        let floor = store
+            .head()
+            .await
+            .map_err(jiancha_engine::EngineError::from)?
+            .position;
+        let engine = Arc::new(Engine::start(store.clone(), clock, engine).await?);
+        let journal = Arc::new(journal::Journal::new(floor, limits.journal_messages_max));
+        let (stop, stop_rx) = watch::channel(false);
+        let feeder = tokio::spawn(journal::feed(
+            engine.clone(),
+            bus_rx,
+            journal.clone(),
+            stop_rx.clone(),
+        ));
+        let tokens = auth.as_ref().map_or(0, Auth::len);
+        let state = Arc::new(State {
+            engine,
+            store,
+            rate: limits::RateLimiter::new(limits.requests_per_token_per_second, tokens),
+            sse_slots: Arc::new(Semaphore::new(limits.sse_subscribers_max)),
+            verifications: Arc::new(Semaphore::new(limits::VERIFICATIONS_MAX)),
+            auth,
+            limits,
+            alert_config,
+            journal,
+            metrics: metrics::Metrics::default(),
+            stop: stop_rx,
+        });
+        Ok(App {
+            state,
+            stop,
+            feeder: Mutex::new(Some(feeder)),
+        })
+    }
+
+    /// The router: the API, `/healthz`, `/metrics` and the dashboard.
+    pub fn router(&self) -> Router {
+        routes::router(self.state.clone())
+    }
+
+    /// The position the live stream is complete up to: a new stream starts after it.
+    pub fn live_position(&self) -> u64 {
+        self.state.journal.head()
+    }
+
+    /// The engine behind the server.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.state.engine
+    }
+
+    /// Ends the live streams and the journal's feeder, then stops the engine. Calling it again
+    /// does nothing.
+    pub async fn shutdown(&self) -> Result<(), ServerError> {
+        self.stop.send_replace(true);
+        let feeder = self
+            .feeder
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(feeder) = feeder {
+            // The feeder only ends; a panic in it has been logged by tokio.
+            let _ = feeder.await;
+        }
+        self.state.engine.shutdown().await?;
+        Ok(())
+    }
+}
+
+/// Refuses to listen beyond this machine without an auth file.
+pub fn check_exposure(addr: SocketAddr, auth: Option<&Auth>) -> Result<(), ServerError> {
+    if auth.is_none() && !addr.ip().is_loopback() {
+        return Err(ServerError::ExposedWithoutAuth { addr });
+    }
+    Ok(())
+}
+
+/// Binds a listener.
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Bind { addr, source })
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves; then ends the live streams, waits for
+/// the requests in flight and stops the engine.
+pub async fn run(
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    app: App,
+) -> Result<(), ServerError> {
+    let router = app.router();
+    let stop = app.stop.clone();
+    let signal = async move {
+        shutdown.await;
+        stop.send_replace(true);
+    };
+    let served = axum::serve(listener, router)
+        .with_graceful_shutdown(signal)
+        .await
+        .map_err(ServerError::Serve);
+    app.shutdown().await?;
+    served
+}
+
+/// Waits (at most [`limits::ENGINE_WAIT_MAX`]) until the engine has folded in everything this
+/// process had committed when called: a read after an append sees it.
+pub(crate) async fn caught_up(state: &State) {
+    let target = *state.store.committed().borrow();
+    if state.engine.position() >= target {
+        return;
+    }
+    let waited = tokio::time::timeout(limits::ENGINE_WAIT_MAX, state.engine.wait_for(target)).await;
+    if !matches!(waited, Ok(Ok(_))) {
+        tracing::warn!(
+            position = target,
+            "reading before the engine folded the log in"
+        );
+    }
+}
+
+/// A JSON response.
+pub(crate) fn json_response(status: StatusCode, value: &impl Serialize) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => ApiError::internal(format!("cannot encode a response: {e}")).into_response(),
+    }
+}
+
+/// A query string that does not fit an endpoint.
+pub(crate) fn query_error(rejection: axum::extract::rejection::QueryRejection) -> ApiError {
+    ApiError::invalid(format!("query: {}", rejection.body_text())).field("query")
+}

@@ -1,0 +1,125 @@
+//! The limits enforced at the edge, as named constants ([`Limits`] carries them, so a test or a
+//! deployment may change one), and the per-token rate limiter: a token bucket per token that
+//! holds one second's worth of requests and refills continuously.
+
+use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
+
+use crate::error::{ApiError, ErrorKind};
+
+/// The largest request body, in bytes (413 beyond it).
+pub const BODY_BYTES_MAX: usize = 8 << 20;
+/// The most events in one `POST /api/v1/events` (413 beyond it).
+pub const EVENTS_PER_BATCH_MAX: usize = 5_000;
+/// The largest body of a supervision act (acknowledge, correction order, exemption).
+pub const ACTION_BODY_BYTES_MAX: usize = 16 << 10;
+/// The most live alert streams at once (503 beyond it).
+pub const SSE_SUBSCRIBERS_MAX: usize = 256;
+/// Requests per second per token (429 beyond it); the bucket holds one second's worth.
+pub const REQUESTS_PER_TOKEN_PER_SECOND: u32 = 2_000;
+/// The live messages kept for streams that reconnect (`Last-Event-ID`); older ones are gone and
+/// such a client is told to reload.
+pub const JOURNAL_MESSAGES_MAX: usize = 10_000;
+/// The most alerts one `GET /api/v1/alerts` returns (`limit` may ask for fewer).
+pub const ALERTS_PAGE_MAX: usize = 10_000;
+/// Chain verifications running at once (429 beyond it).
+pub const VERIFICATIONS_MAX: usize = 1;
+/// How long a read waits for the engine to fold in what was committed before it (so it sees
+/// the appends answered before it) before answering from the fold as it stands.
+pub const ENGINE_WAIT_MAX: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The limits a server runs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// [`BODY_BYTES_MAX`].
+    pub body_bytes_max: usize,
+    /// [`EVENTS_PER_BATCH_MAX`].
+    pub events_per_batch_max: usize,
+    /// [`SSE_SUBSCRIBERS_MAX`].
+    pub sse_subscribers_max: usize,
+    /// [`REQUESTS_PER_TOKEN_PER_SECOND`].
+    pub requests_per_token_per_second: u32,
+    /// [`JOURNAL_MESSAGES_MAX`].
+    pub journal_messages_max: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            body_bytes_max: BODY_BYTES_MAX,
+            events_per_batch_max: EVENTS_PER_BATCH_MAX,
+            sse_subscribers_max: SSE_SUBSCRIBERS_MAX,
+            requests_per_token_per_second: REQUESTS_PER_TOKEN_PER_SECOND,
+            journal_messages_max: JOURNAL_MESSAGES_MAX,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Option<Instant>,
+}
+
+/// One token bucket per token (index 0 for the open caller): bounded by the auth file.
+#[derive(Debug)]
+pub(crate) struct RateLimiter {
+    per_second: u32,
+    buckets: Vec<Mutex<Bucket>>,
+}
+
+impl RateLimiter {
+    pub(crate) fn new(per_second: u32, tokens: usize) -> Self {
+        let full = Bucket {
+            tokens: f64::from(per_second),
+            at: None,
+        };
+        RateLimiter {
+            per_second,
+            buckets: (0..=tokens).map(|_| Mutex::new(full)).collect(),
+        }
+    }
+
+    /// Takes one request from the bucket, or refuses with 429.
+    pub(crate) fn check(&self, bucket: usize) -> Result<(), ApiError> {
+        let Some(slot) = self.buckets.get(bucket) else {
+            return Ok(());
+        };
+        let rate = f64::from(self.per_second);
+        let now = Instant::now();
+        let mut b = slot.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(at) = b.at {
+            let refill = now.saturating_duration_since(at).as_secs_f64() * rate;
+            b.tokens = (b.tokens + refill).min(rate);
+        }
+        b.at = Some(now);
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            return Ok(());
+        }
+        Err(ApiError::new(
+            ErrorKind::TooManyRequests,
+            format!(
+                "more than {} requests per second with this token: slow down and retry",
+                self.per_second
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_holds_one_seconds_worth() {
+        let limiter = RateLimiter::new(3, 1);
+        for _ in 0..3 {
+            limiter.check(1).unwrap();
+        }
+        let refused = limiter.check(1).unwrap_err();
+        assert_eq!(refused.kind, ErrorKind::TooManyRequests);
+        // Another token's bucket is its own.
+        limiter.check(0).unwrap();
+    }
+}

@@ -1,0 +1,142 @@
+//! `GET /api/v1/reports?period=&by=&depth=&now=` (or `from=&to=` for a range of months): the
+//! assessment figures from the engine's ledger, as `jiancha report --format json`; a unit sees
+//! only the rows of orgs under its path, grouped by org. `GET /api/v1/verify`: the whole log
+//! checked against its hash chain, as `jiancha verify`.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State as StateExtractor};
+use axum::http::StatusCode;
+use axum::response::Response;
+use jiancha_events::{ChainVerifier, GENESIS_HASH};
+use jiancha_projections::ledger::Dimension;
+use jiancha_projections::{Period, ReportQuery};
+use jiancha_store::READ_PAGE_EVENTS;
+use serde::Deserialize;
+
+use crate::auth::{Caller, Scope};
+use crate::error::{ApiError, ErrorKind};
+use crate::params::instant_or;
+use crate::State;
+
+/// The query of `GET /reports`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReportsQuery {
+    period: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    by: Option<String>,
+    depth: Option<usize>,
+    now: Option<String>,
+}
+
+fn period_of(q: &ReportsQuery) -> Result<Period, ApiError> {
+    match (&q.period, &q.from, &q.to) {
+        (Some(p), None, None) => Period::parse(p).map_err(|e| ApiError::invalid(e).field("period")),
+        (None, Some(f), Some(t)) => {
+            Period::range(f, t).map_err(|e| ApiError::invalid(e.replace("--", "")).field("from"))
+        }
+        _ => Err(ApiError::invalid(
+            "period: give period=YYYY-MM (or YYYY-H1, YYYY-Q2, YYYY), or from=YYYY-MM&to=YYYY-MM",
+        )
+        .field("period")),
+    }
+}
+
+fn dimension_of(by: Option<&str>) -> Result<Dimension, ApiError> {
+    match by.unwrap_or("org") {
+        "org" => Ok(Dimension::Org),
+        "item" => Ok(Dimension::Item),
+        "channel" => Ok(Dimension::Channel),
+        other => {
+            Err(ApiError::invalid(format!("by: {other:?}: use org, item or channel")).field("by"))
+        }
+    }
+}
+
+/// `GET /reports`.
+pub(crate) async fn report(
+    StateExtractor(state): StateExtractor<Arc<State>>,
+    caller: Caller,
+    query: Result<Query<ReportsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let scope = caller.report_scope()?;
+    let Query(q) = query.map_err(crate::query_error)?;
+    let period = period_of(&q)?;
+    let by = dimension_of(q.by.as_deref())?;
+    if by != Dimension::Org && scope != Scope::All {
+        return Err(ApiError::forbidden(
+            "by: a unit token reads reports grouped by org only (items and channels span orgs)",
+        )
+        .field("by"));
+    }
+    let now = instant_or("now", q.now.as_deref(), state.engine.now())?;
+    let query = ReportQuery {
+        period,
+        by,
+        depth: q.depth,
+    };
+    crate::caught_up(&state).await;
+    let report = state.engine.read().report(&query, now);
+    let Some(mut report) = report else {
+        return Err(ApiError::internal("the engine keeps no assessment ledger"));
+    };
+    report.rows.retain(|r| {
+        r.org
+            .as_deref()
+            .map_or(scope == Scope::All, |o| scope.covers(o))
+    });
+    Ok(crate::json_response(StatusCode::OK, &report))
+}
+
+/// `GET /verify`.
+pub(crate) async fn verify(
+    StateExtractor(state): StateExtractor<Arc<State>>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    caller.may_verify()?;
+    let _slot = state
+        .verifications
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| {
+            ApiError::new(
+                ErrorKind::TooManyRequests,
+                "a verification is already running: try again when it ends",
+            )
+        })?;
+    let mut verifier = ChainVerifier::new(0, GENESIS_HASH);
+    let mut failure = None;
+    'pages: loop {
+        let page = state
+            .store
+            .read_raw_after(verifier.last_position(), READ_PAGE_EVENTS)
+            .await
+            .map_err(ApiError::internal)?;
+        if page.is_empty() {
+            break;
+        }
+        for raw in &page {
+            if let Err(b) = verifier.check(raw) {
+                failure = Some(b.to_string());
+                break 'pages;
+            }
+            if let Err(e) = raw.decode() {
+                failure = Some(format!(
+                    "{e} (the chain holds, but this build cannot read it)"
+                ));
+                break 'pages;
+            }
+        }
+    }
+    let body = match failure {
+        None => serde_json::json!({
+            "ok": true, "events": verifier.checked(), "head": verifier.head().to_string(),
+        }),
+        Some(what) => serde_json::json!({
+            "ok": false, "broken_at": what, "verified": verifier.checked(),
+        }),
+    };
+    Ok(crate::json_response(StatusCode::OK, &body))
+}

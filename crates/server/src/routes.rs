@@ -1,0 +1,116 @@
+//! The routes. Every API route is registered through [`Routes`], which also records its method
+//! and path: [`route_table`] lists them, and a test compares that list with the paths and
+//! methods of the OpenAPI document, so the document cannot drift from what the server does.
+
+use std::sync::Arc;
+
+use axum::handler::Handler;
+use axum::http::{header, HeaderValue, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::error::{ApiError, ErrorKind};
+use crate::{alerts, cases, dashboard, events, metrics, reports, sse, State};
+
+/// The OpenAPI document, embedded.
+pub(crate) const OPENAPI_JSON: &str = include_str!("../assets/openapi.json");
+
+/// A router that remembers what it routes.
+struct Routes {
+    router: Router<Arc<State>>,
+    table: Vec<(&'static str, &'static str)>,
+}
+
+impl Routes {
+    fn get<H, T>(mut self, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, Arc<State>>,
+        T: 'static,
+    {
+        self.router = self.router.route(path, get(handler));
+        self.table.push(("GET", path));
+        self
+    }
+
+    fn post<H, T>(mut self, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, Arc<State>>,
+        T: 'static,
+    {
+        self.router = self.router.route(path, post(handler));
+        self.table.push(("POST", path));
+        self
+    }
+}
+
+fn api() -> Routes {
+    Routes {
+        router: Router::new(),
+        table: Vec::new(),
+    }
+    .post("/api/v1/events", events::post)
+    .get("/api/v1/cases/{id}", cases::get)
+    .get("/api/v1/cases/{id}/history", cases::history)
+    .post("/api/v1/cases/{id}/exemptions", cases::exempt)
+    .get("/api/v1/alerts", alerts::list)
+    .get("/api/v1/alerts/stream", sse::stream)
+    .post("/api/v1/alerts/{id}/acknowledge", alerts::acknowledge)
+    .post(
+        "/api/v1/alerts/{id}/correction-orders",
+        alerts::order_correction,
+    )
+    .get("/api/v1/reports", reports::report)
+    .get("/api/v1/verify", reports::verify)
+    .get("/api/v1/openapi.json", openapi)
+    .get("/healthz", metrics::healthz)
+    .get("/metrics", metrics::metrics)
+}
+
+/// Every API route as (method, path), paths in OpenAPI's `{param}` form.
+pub fn route_table() -> Vec<(&'static str, &'static str)> {
+    api().table
+}
+
+/// The whole router over the shared state.
+pub(crate) fn router(state: Arc<State>) -> Router {
+    let api = api().router;
+    dashboard::routes(api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count,
+        ))
+        .with_state(state)
+}
+
+async fn openapi() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        OPENAPI_JSON,
+    )
+        .into_response()
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    let message = format!(
+        "{method} is not allowed on {} (see /api/v1/openapi.json for each path's methods)",
+        uri.path()
+    );
+    ApiError::new(ErrorKind::MethodNotAllowed, message).into_response()
+}
+
+async fn not_found(uri: Uri) -> Response {
+    let mut message = format!("no route {}", uri.path());
+    if uri.path().starts_with("/api/v1/alerts/") {
+        message.push_str(
+            " (an alert id holds '/': percent-encode it as %2F, e.g. \
+             /api/v1/alerts/case-1%2Ffee.mismatch%2F1/acknowledge)",
+        );
+    }
+    ApiError::not_found(message).into_response()
+}

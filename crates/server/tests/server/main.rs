@@ -1,0 +1,16 @@
+//! The server's tests through its router (no socket): roles, bodies, the live stream, the
+//! documents it serves. One test binary, one module per area.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+mod bodies;
+mod documents;
+mod roles;
+mod stream;
+mod support;

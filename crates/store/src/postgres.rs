@@ -1,0 +1,619 @@
+//! The PostgreSQL store, for a province: one database shared by several engine processes, each
+//! with its own writer task doing group commit (the same writer as SQLite, `writer.rs`), a
+//! small pool of readers, and a listener that turns other processes' commits into wake-ups.
+//!
+//! Every write transaction takes a transaction-scoped advisory lock (keyed by the `events`
+//! table) before it reads the head and assigns positions, and holds it until its commit. So
+//! positions are gap-free and in commit order across processes: a reader that has seen position
+//! P has seen every commit before it, and no event below P can commit later. Each row keeps the
+//! id of the transaction that wrote it (`xid`). After each commit that wrote, the writer sends
+//! `pg_notify` on the table's channel with the new head; a listener (started when someone
+//! follows the log) moves `committed()` forward, and the follower's polling stays the truth.
+//! Imports go through `COPY … FROM STDIN` in text format, one COPY per chunk, under a
+//! savepoint so that a chunk whose ids are already stored falls back to the looked-up path.
+
+use std::io::Write as _;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use jiancha_events::{Hash, NewEvent, RawEvent, StoredEvent};
+use sqlx::postgres::{
+    PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions, PgRow,
+};
+use sqlx::{ConnectOptions, Executor as _, Row};
+use tokio::sync::{mpsc, watch};
+
+use crate::clock::Clock;
+use crate::error::StoreError;
+use crate::plan::{ExistingId, Head};
+use crate::writer::{
+    decode_all, existing_from_row, hash_from, raw_from_row, stored_id, to_i64, to_u64, LogConnection,
+    WriterHandle,
+};
+use crate::{AppendOutcome, EventStore, ImportChunk, ImportOutcome};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Reader connections per store.
+const READERS_MAX: u32 = 4;
+
+/// The high 32 bits of the advisory lock key (ASCII "jcha"); the low 32 bits are the OID of the
+/// `events` table, so logs in different schemas of one database do not wait for each other.
+const LOCK_CLASS: i64 = 0x6a63_6861;
+
+/// The notification channel is this prefix and the OID of the `events` table.
+const CHANNEL_PREFIX: &str = "jiancha_events_";
+
+/// How long the listener waits before connecting again after losing its connection.
+const LISTEN_RETRY_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The application name shown in `pg_stat_activity` unless the URL sets one.
+const APPLICATION_NAME: &str = "jiancha";
+
+/// The stored columns as the shared row decoder reads them (integers as 64-bit).
+macro_rules! columns {
+    () => {
+        "position, stream, version, id, type, schema::int8, occurred_at, recorded_at, actor, \
+         org, data, prev_hash, hash"
+    };
+}
+
+const READ_AFTER_SQL: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM events WHERE position > $1 ORDER BY position LIMIT $2"
+);
+const READ_STREAM_SQL: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM events WHERE stream = $1 ORDER BY version"
+);
+const LAST_SQL: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM events ORDER BY position DESC LIMIT 1"
+);
+const HEAD_SQL: &str = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1";
+const VERSIONS_SQL: &str =
+    "SELECT stream, max(version) FROM events WHERE stream = ANY($1) GROUP BY stream";
+const IDS_SQL: &str = "SELECT id, position, stream, type, occurred_at, data, version \
+     FROM events WHERE id = ANY($1) AND id IS NOT NULL";
+const POSITIONS_SQL: &str = "SELECT id, position, stream, type, occurred_at, data, version \
+     FROM events WHERE position = ANY($1)";
+const INSERT_SQL: &str = "INSERT INTO events (position, stream, version, id, type, schema, \
+     occurred_at, recorded_at, actor, org, data, prev_hash, hash) \
+     SELECT * FROM UNNEST($1::int8[], $2::text[], $3::int8[], $4::text[], $5::text[], \
+     $6::int4[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bytea[], \
+     $13::bytea[])";
+const COPY_SQL: &str = "COPY events (position, stream, version, id, type, schema, occurred_at, \
+     recorded_at, actor, org, data, prev_hash, hash) FROM STDIN";
+
+/// The PostgreSQL store.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    writer: WriterHandle,
+    pool: PgPool,
+    committed: watch::Receiver<u64>,
+    wake: Arc<Wake>,
+}
+
+impl PostgresStore {
+    /// Connects to the database a `postgres://` URL names, creates the first schema of its
+    /// `search_path` if none exists yet, runs the migrations and starts the writer task.
+    pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        let options = connect_options(url)?;
+        let mut conn = options.connect().await?;
+        ensure_schema(&mut conn).await?;
+        MIGRATOR.run(&mut conn).await?;
+        // As with SQLite, the head's hash is checked by the writer, not here, so that a log
+        // with a broken chain still opens for `verify`.
+        let (table, last): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT 'events'::regclass::oid::int8, (SELECT max(position) FROM events)",
+        )
+        .fetch_one(&mut conn)
+        .await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(READERS_MAX)
+            .connect_lazy_with(options.clone());
+        let (committed_tx, committed) = watch::channel(last.map_or(0, to_u64));
+        let committed_tx = Arc::new(committed_tx);
+        let channel = format!("{CHANNEL_PREFIX}{table}");
+        let log = PgLog {
+            options: options.clone(),
+            conn: Some(conn),
+            begin_sql: format!(
+                "BEGIN; SELECT pg_advisory_xact_lock({})",
+                (LOCK_CLASS << 32) | table
+            ),
+            channel: channel.clone(),
+            copy: Vec::new(),
+        };
+        let writer = WriterHandle::spawn(log, clock, committed_tx.clone());
+        let wake = Wake {
+            options,
+            channel,
+            committed: committed_tx,
+            started: AtomicBool::new(false),
+            stop: watch::channel(false).0,
+        };
+        Ok(PostgresStore {
+            writer,
+            pool,
+            committed,
+            wake: Arc::new(wake),
+        })
+    }
+
+    async fn fetch_raw(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) -> Result<Vec<RawEvent>, StoreError> {
+        let rows = query.fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(raw_from_row).collect::<Result<_, _>>()?)
+    }
+}
+
+fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
+    let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl {
+        url: url.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let options = if options.get_application_name().is_none() {
+        options.application_name(APPLICATION_NAME)
+    } else {
+        options
+    };
+    Ok(options.log_statements(tracing::log::LevelFilter::Trace))
+}
+
+/// Creates the first schema of the connection's `search_path` when none of them exists, as
+/// SQLite creates a missing file: `options=-c search_path=district_07` in the URL puts a log in
+/// its own schema.
+async fn ensure_schema(conn: &mut PgConnection) -> Result<(), StoreError> {
+    let (current, path): (Option<String>, String) =
+        sqlx::query_as("SELECT current_schema(), current_setting('search_path')")
+            .fetch_one(&mut *conn)
+            .await?;
+    if current.is_some() {
+        return Ok(());
+    }
+    let Some(schema) = first_schema(&path) else {
+        // The migration says that no schema was selected.
+        return Ok(());
+    };
+    let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(&schema));
+    match conn.execute(sql.as_str()).await {
+        Ok(_) => {
+            tracing::info!(schema, "created the schema for the event log");
+            Ok(())
+        }
+        // Another process created it at the same moment.
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The first schema a `search_path` setting names, `$user` left out.
+fn first_schema(path: &str) -> Option<String> {
+    path.split(',')
+        .map(str::trim)
+        .map(|name| match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+            Some(quoted) => quoted.replace("\"\"", "\""),
+            None => name.to_lowercase(),
+        })
+        .find(|name| !name.is_empty() && name != "$user")
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+impl EventStore for PostgresStore {
+    fn append(&self, events: Vec<NewEvent>) -> BoxFuture<'_, Result<AppendOutcome, StoreError>> {
+        self.writer.append(events).boxed()
+    }
+
+    fn import(
+        &self,
+        chunks: mpsc::Receiver<ImportChunk>,
+    ) -> BoxFuture<'_, Result<ImportOutcome, StoreError>> {
+        self.writer.import(chunks).boxed()
+    }
+
+    fn read_stream<'a>(
+        &'a self,
+        stream: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
+        async move {
+            let query = sqlx::query(READ_STREAM_SQL).bind(stream);
+            decode_all(self.fetch_raw(query).await?)
+        }
+        .boxed()
+    }
+
+    fn read_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
+        async move { decode_all(self.read_raw_after(after, limit).await?) }.boxed()
+    }
+
+    fn read_raw_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<RawEvent>, StoreError>> {
+        async move {
+            let query = sqlx::query(READ_AFTER_SQL)
+                .bind(to_i64(after))
+                .bind(to_i64(limit as u64));
+            self.fetch_raw(query).await
+        }
+        .boxed()
+    }
+
+    fn head(&self) -> BoxFuture<'_, Result<Head, StoreError>> {
+        async move {
+            let row = sqlx::query(HEAD_SQL).fetch_optional(&self.pool).await?;
+            Ok(match row {
+                None => Head::default(),
+                Some(row) => Head {
+                    position: to_u64(row.try_get(0)?),
+                    hash: hash_from(&row.try_get::<Vec<u8>, _>(1)?),
+                },
+            })
+        }
+        .boxed()
+    }
+
+    fn committed(&self) -> watch::Receiver<u64> {
+        self.wake.start();
+        self.committed.clone()
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        async move {
+            self.writer.close().await;
+            self.wake.stop.send_replace(true);
+            self.pool.close().await;
+        }
+        .boxed()
+    }
+}
+
+/// The writer's connection. It reconnects at the start of a transaction after the connection
+/// failed, never within one.
+struct PgLog {
+    options: PgConnectOptions,
+    conn: Option<PgConnection>,
+    /// `BEGIN` and the advisory lock, in one round trip.
+    begin_sql: String,
+    channel: String,
+    /// The COPY text of the chunk being imported, reused.
+    copy: Vec<u8>,
+}
+
+impl PgLog {
+    /// The connection of the open transaction.
+    fn live(&mut self) -> Result<&mut PgConnection, StoreError> {
+        self.conn.as_mut().ok_or_else(|| {
+            StoreError::GroupFailed("the connection to PostgreSQL was lost".into())
+        })
+    }
+
+    async fn rows(
+        &mut self,
+        query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) -> Result<Vec<PgRow>, StoreError> {
+        Ok(query.fetch_all(self.live()?).await?)
+    }
+
+    async fn existing(
+        &mut self,
+        query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) -> Result<Vec<(String, ExistingId)>, StoreError> {
+        let rows = self.rows(query).await?;
+        Ok(rows.iter().map(existing_from_row).collect::<Result<_, _>>()?)
+    }
+}
+
+impl LogConnection for PgLog {
+    async fn begin(&mut self) -> Result<(), StoreError> {
+        let conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => self.options.connect().await?,
+        };
+        let conn = self.conn.insert(conn);
+        if let Err(e) = conn.execute(self.begin_sql.as_str()).await {
+            self.rollback().await;
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    async fn last_event(&mut self) -> Result<Option<RawEvent>, StoreError> {
+        let rows = self.rows(sqlx::query(LAST_SQL)).await?;
+        Ok(rows.first().map(raw_from_row).transpose()?)
+    }
+
+    async fn commit(&mut self, advanced_to: Option<u64>) -> Result<(), StoreError> {
+        // The notification is delivered when, and only if, the transaction commits.
+        let sql = match advanced_to {
+            Some(head) => format!("SELECT pg_notify('{}', '{head}'); COMMIT", self.channel),
+            None => "COMMIT".to_owned(),
+        };
+        self.live()?.execute(sql.as_str()).await?;
+        Ok(())
+    }
+
+    async fn rollback(&mut self) {
+        let Some(conn) = self.conn.as_mut() else {
+            return;
+        };
+        if let Err(e) = conn.execute("ROLLBACK").await {
+            tracing::warn!(error = %e, "rollback failed; the next transaction reconnects");
+            // Dropping the connection ends its transaction on the server.
+            self.conn = None;
+        }
+    }
+
+    async fn execute(&mut self, sql: &'static str) -> Result<(), StoreError> {
+        self.live()?.execute(sql).await?;
+        Ok(())
+    }
+
+    async fn stream_versions(&mut self, streams: &[&str]) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows = self.rows(sqlx::query(VERSIONS_SQL).bind(streams)).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push((row.try_get(0)?, to_u64(row.try_get(1)?)));
+        }
+        Ok(out)
+    }
+
+    async fn find_ids(&mut self, ids: &[&str]) -> Result<Vec<(String, ExistingId)>, StoreError> {
+        self.existing(sqlx::query(IDS_SQL).bind(ids)).await
+    }
+
+    async fn find_positions(
+        &mut self,
+        positions: &[i64],
+    ) -> Result<Vec<(String, ExistingId)>, StoreError> {
+        self.existing(sqlx::query(POSITIONS_SQL).bind(positions))
+            .await
+    }
+
+    /// One statement for the whole group: each column as an array, unnested into rows.
+    async fn insert(&mut self, rows: &[&RawEvent]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let ints = |f: fn(&RawEvent) -> u64| rows.iter().map(|r| to_i64(f(r))).collect::<Vec<_>>();
+        let texts = |f: fn(&RawEvent) -> &str| rows.iter().map(|r| f(r)).collect::<Vec<_>>();
+        let hashes = |f: fn(&RawEvent) -> &Hash| rows.iter().map(|r| &f(r).0[..]).collect::<Vec<_>>();
+        let query = sqlx::query(INSERT_SQL)
+            .bind(ints(|r| r.position))
+            .bind(texts(|r| &r.stream))
+            .bind(ints(|r| r.version))
+            .bind(rows.iter().map(|r| stored_id(r)).collect::<Vec<_>>())
+            .bind(texts(|r| &r.event_type))
+            .bind(rows.iter().map(|r| i32::try_from(r.schema).unwrap_or(i32::MAX)).collect::<Vec<_>>())
+            .bind(texts(|r| &r.occurred_at))
+            .bind(texts(|r| &r.recorded_at))
+            .bind(texts(|r| &r.actor))
+            .bind(texts(|r| &r.org))
+            .bind(texts(|r| &r.data))
+            .bind(hashes(|r| &r.prev_hash))
+            .bind(hashes(|r| &r.hash));
+        query.execute(self.live()?).await?;
+        Ok(())
+    }
+
+    /// `COPY … FROM STDIN` in text format: the fastest way into PostgreSQL.
+    async fn insert_bulk(&mut self, rows: &[&RawEvent]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.copy.clear();
+        for row in rows {
+            copy_row(row, &mut self.copy);
+        }
+        let conn = self.conn.as_mut().ok_or_else(|| {
+            StoreError::GroupFailed("the connection to PostgreSQL was lost".into())
+        })?;
+        let mut copy = conn.copy_in_raw(COPY_SQL).await?;
+        copy.send(self.copy.as_slice()).await?;
+        copy.finish().await?;
+        Ok(())
+    }
+}
+
+/// Appends one row in COPY's text format: tab-separated, `\N` for NULL, bytea as `\\x…` hex,
+/// and backslash, tab, newline and carriage return escaped in text.
+fn copy_row(raw: &RawEvent, out: &mut Vec<u8>) {
+    let _ = write!(out, "{}\t", raw.position);
+    copy_text(&raw.stream, out);
+    let _ = write!(out, "\t{}\t", raw.version);
+    match stored_id(raw) {
+        Some(id) => copy_text(id, out),
+        None => out.extend_from_slice(b"\\N"),
+    }
+    out.push(b'\t');
+    copy_text(&raw.event_type, out);
+    let _ = write!(out, "\t{}\t", raw.schema);
+    for text in [
+        &raw.occurred_at,
+        &raw.recorded_at,
+        &raw.actor,
+        &raw.org,
+        &raw.data,
+    ] {
+        copy_text(text, out);
+        out.push(b'\t');
+    }
+    copy_hash(&raw.prev_hash, out);
+    out.push(b'\t');
+    copy_hash(&raw.hash, out);
+    out.push(b'\n');
+}
+
+/// A text value with COPY's escapes.
+fn copy_text(text: &str, out: &mut Vec<u8>) {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        let escaped: &[u8] = match b {
+            b'\\' => b"\\\\",
+            b'\t' => b"\\t",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(escaped);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+/// A hash as bytea hex input (`\x…`), its backslash escaped for COPY.
+fn copy_hash(hash: &Hash, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.extend_from_slice(b"\\\\x");
+    for b in hash.0 {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 0x0f)]);
+    }
+}
+
+/// The listener's side of a store: started by the first follower, stopped by `close` or when
+/// the last clone of the store is dropped.
+#[derive(Debug)]
+struct Wake {
+    options: PgConnectOptions,
+    channel: String,
+    committed: Arc<watch::Sender<u64>>,
+    started: AtomicBool,
+    stop: watch::Sender<bool>,
+}
+
+impl Wake {
+    fn start(&self) {
+        if self.started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // Outside a runtime nobody can wait on `committed` anyway; try again next time.
+            self.started.store(false, Ordering::Release);
+            return;
+        };
+        runtime.spawn(listen(
+            self.options.clone(),
+            self.channel.clone(),
+            self.committed.clone(),
+            self.stop.subscribe(),
+        ));
+    }
+}
+
+/// Moves `committed` forward on every notification, reconnecting after a failure, until told
+/// to stop. Notifications lost meanwhile only delay followers until their next poll.
+async fn listen(
+    options: PgConnectOptions,
+    channel: String,
+    committed: Arc<watch::Sender<u64>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .max_lifetime(None)
+        .idle_timeout(None)
+        .connect_lazy_with(options);
+    loop {
+        let failed = tokio::select! {
+            _ = stop.wait_for(|s| *s) => break,
+            failed = follow(&pool, &channel, &committed) => failed,
+        };
+        tracing::debug!(error = %failed, "listening for commits failed; followers poll meanwhile");
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => break,
+            () = tokio::time::sleep(LISTEN_RETRY_INTERVAL) => {}
+        }
+    }
+    pool.close().await;
+}
+
+/// Listens until the connection fails.
+async fn follow(pool: &PgPool, channel: &str, committed: &watch::Sender<u64>) -> sqlx::Error {
+    let mut listener = match PgListener::connect_with(pool).await {
+        Ok(l) => l,
+        Err(e) => return e,
+    };
+    if let Err(e) = listener.listen(channel).await {
+        return e;
+    }
+    loop {
+        match listener.recv().await {
+            Ok(n) => {
+                if let Ok(head) = n.payload().parse::<u64>() {
+                    committed.send_if_modified(|c| {
+                        let moved = head > *c;
+                        if moved {
+                            *c = head;
+                        }
+                        moved
+                    });
+                }
+            }
+            Err(e) => return e,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_text_escapes_what_copy_would_read_as_control() {
+        let mut out = Vec::new();
+        copy_text("a\tb\nc\rd\\e \\N \\. 身份证", &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a\\tb\\nc\\rd\\\\e \\\\N \\\\. 身份证"
+        );
+    }
+
+    #[test]
+    fn a_hash_is_bytea_hex_with_its_backslash_escaped() {
+        let mut out = Vec::new();
+        let mut bytes = [0u8; 32];
+        bytes[0] = 0xab;
+        bytes[31] = 0x01;
+        copy_hash(&Hash(bytes), &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("\\\\xab00"), "{text}");
+        assert!(text.ends_with("0001"));
+        assert_eq!(text.len(), 3 + 64);
+    }
+
+    #[test]
+    fn the_first_schema_of_a_search_path() {
+        assert_eq!(
+            first_schema("\"$user\", public").as_deref(),
+            Some("public")
+        );
+        assert_eq!(first_schema("District_7, x").as_deref(), Some("district_7"));
+        assert_eq!(
+            first_schema("\"Odd \"\"name\"\"\"").as_deref(),
+            Some("Odd \"name\"")
+        );
+        assert_eq!(first_schema("").as_deref(), None);
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
+}

@@ -1,0 +1,673 @@
+//! The writer task both SQL stores share: one task per store owns a connection, gathers queued
+//! appends into one transaction (group commit), streams imports chunk by chunk, and answers
+//! every caller after the commit. What differs between databases — how to take the write lock,
+//! read the head, look rows up and insert them — sits behind [`LogConnection`]; the rules of the
+//! log stay in [`crate::plan`].
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::Arc;
+
+use jiancha_events::envelope::AUTO_ID_PREFIX;
+use jiancha_events::{auto_id, ChainBreak, Hash, NewEvent, RawEvent, StoredEvent};
+use sqlx::{ColumnIndex, Decode, Row, Type};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::clock::Clock;
+use crate::error::{Rejection, StoreError};
+use crate::plan::{plan_batch, ExistingId, Head, Lookup, Planned, TxState};
+use crate::{AppendOutcome, ImportChunk, ImportOutcome, GROUP_EVENTS_MAX};
+
+/// Values per lookup statement (`IN (…)` or `= ANY(…)`).
+pub(crate) const LOOKUP_KEYS_MAX: usize = 500;
+
+/// Requests queued for the writer before appenders wait.
+const WRITER_QUEUE_MAX: usize = 1024;
+
+/// Stream versions cached between transactions, at most.
+const VERSION_CACHE_MAX: usize = 1_000_000;
+
+/// The savepoint each import chunk is written under.
+const SAVEPOINT: &str = "SAVEPOINT chunk";
+const RELEASE: &str = "RELEASE chunk";
+const ROLLBACK_TO: &str = "ROLLBACK TO chunk";
+
+type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+/// A batch with each event's tag (its index in the batch, or its line number).
+type Tagged = Vec<(u64, NewEvent)>;
+
+/// What the writer needs from its database connection. Every method but `begin` runs inside
+/// the transaction `begin` opened; `commit` and `rollback` end it.
+pub(crate) trait LogConnection: Send + 'static {
+    /// Opens a transaction holding the log's write lock, so that nothing else appends until it
+    /// ends. On failure no transaction is left open.
+    fn begin(&mut self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The last stored event, as stored.
+    fn last_event(&mut self) -> impl Future<Output = Result<Option<RawEvent>, StoreError>> + Send;
+
+    /// Commits; `advanced_to` is the new head when the transaction wrote anything.
+    fn commit(
+        &mut self,
+        advanced_to: Option<u64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Rolls back whatever is open; a failure is logged (the connection may be gone).
+    fn rollback(&mut self) -> impl Future<Output = ()> + Send;
+
+    /// Runs one statement without parameters (savepoints).
+    fn execute(&mut self, sql: &'static str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The current version of each of these streams that exists.
+    fn stream_versions(
+        &mut self,
+        streams: &[&str],
+    ) -> impl Future<Output = Result<Vec<(String, u64)>, StoreError>> + Send;
+
+    /// The events stored under these caller-given ids, keyed by id.
+    fn find_ids(
+        &mut self,
+        ids: &[&str],
+    ) -> impl Future<Output = Result<Vec<(String, ExistingId)>, StoreError>> + Send;
+
+    /// The events at these positions, keyed by id.
+    fn find_positions(
+        &mut self,
+        positions: &[i64],
+    ) -> impl Future<Output = Result<Vec<(String, ExistingId)>, StoreError>> + Send;
+
+    /// Inserts sealed rows (a group commit).
+    fn insert(&mut self, rows: &[&RawEvent])
+        -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Inserts one import chunk; a database may have a faster path than `insert` for many rows.
+    fn insert_bulk(
+        &mut self,
+        rows: &[&RawEvent],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.insert(rows)
+    }
+}
+
+enum Request {
+    Append {
+        events: Vec<NewEvent>,
+        reply: Reply<AppendOutcome>,
+    },
+    Import {
+        chunks: mpsc::Receiver<ImportChunk>,
+        reply: Reply<ImportOutcome>,
+    },
+    Close {
+        done: oneshot::Sender<()>,
+    },
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Request::Append { .. } => "Append",
+            Request::Import { .. } => "Import",
+            Request::Close { .. } => "Close",
+        })
+    }
+}
+
+/// The way to a store's writer task.
+#[derive(Debug, Clone)]
+pub(crate) struct WriterHandle {
+    requests: mpsc::Sender<Request>,
+}
+
+impl WriterHandle {
+    /// Starts the writer task on `conn`. Each commit advances `committed` to its head.
+    pub(crate) fn spawn<C: LogConnection>(
+        conn: C,
+        clock: Arc<dyn Clock>,
+        committed: Arc<watch::Sender<u64>>,
+    ) -> Self {
+        let (requests, rx) = mpsc::channel(WRITER_QUEUE_MAX);
+        let writer = Writer {
+            conn,
+            clock,
+            committed,
+            broken: None,
+            cache: HashMap::new(),
+            cache_head: unknown_head(),
+        };
+        tokio::spawn(writer.run(rx));
+        WriterHandle { requests }
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(make(reply))
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Appends a batch, all or nothing, in the next group commit.
+    pub(crate) async fn append(&self, events: Vec<NewEvent>) -> Result<AppendOutcome, StoreError> {
+        if events.is_empty() {
+            return Ok(AppendOutcome::default());
+        }
+        self.ask(|reply| Request::Append { events, reply }).await
+    }
+
+    /// Imports a stream of chunks in one transaction.
+    pub(crate) async fn import(
+        &self,
+        chunks: mpsc::Receiver<ImportChunk>,
+    ) -> Result<ImportOutcome, StoreError> {
+        self.ask(|reply| Request::Import { chunks, reply }).await
+    }
+
+    /// Stops the writer after the work already queued.
+    pub(crate) async fn close(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.requests.send(Request::Close { done }).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+/// A head no transaction starts from: the version cache is empty.
+fn unknown_head() -> Head {
+    Head {
+        position: u64::MAX,
+        ..Head::default()
+    }
+}
+
+/// Decodes stored rows into typed events.
+pub(crate) fn decode_all(raws: Vec<RawEvent>) -> Result<Vec<StoredEvent>, StoreError> {
+    raws.iter()
+        .map(|r| r.decode().map_err(StoreError::from))
+        .collect()
+}
+
+/// A stored integer as the log's unsigned number (negative values do not occur).
+pub(crate) fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// A number of the log as a database integer.
+pub(crate) fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// A stored hash; a blob of the wrong length becomes a hash that cannot match, so verification
+/// reports the row instead of the reader failing.
+pub(crate) fn hash_from(bytes: &[u8]) -> Hash {
+    let mut out = [0u8; 32];
+    let n = bytes.len().min(32);
+    out[..n].copy_from_slice(&bytes[..n]);
+    if bytes.len() != 32 {
+        out[31] ^= 0xff;
+    }
+    Hash(out)
+}
+
+/// The id column's value: NULL for the id the log assigns itself.
+pub(crate) fn stored_id(raw: &RawEvent) -> Option<&str> {
+    let assigned =
+        raw.id.starts_with(AUTO_ID_PREFIX) && raw.id == auto_id(&raw.stream, raw.version);
+    (!assigned).then_some(raw.id.as_str())
+}
+
+/// Decodes a row selected as `position, stream, version, id, type, schema, occurred_at,
+/// recorded_at, actor, org, data, prev_hash, hash` (integers as 64-bit).
+pub(crate) fn raw_from_row<R>(row: &R) -> Result<RawEvent, sqlx::Error>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    i64: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    String: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+{
+    let stream: String = row.try_get(1)?;
+    let version = to_u64(row.try_get(2)?);
+    let id = row
+        .try_get::<Option<String>, _>(3)?
+        .unwrap_or_else(|| auto_id(&stream, version));
+    Ok(RawEvent {
+        position: to_u64(row.try_get(0)?),
+        stream,
+        version,
+        id,
+        event_type: row.try_get(4)?,
+        schema: u32::try_from(row.try_get::<i64, _>(5)?).unwrap_or(0),
+        occurred_at: row.try_get(6)?,
+        recorded_at: row.try_get(7)?,
+        actor: row.try_get(8)?,
+        org: row.try_get(9)?,
+        data: row.try_get(10)?,
+        prev_hash: hash_from(&row.try_get::<Vec<u8>, _>(11)?),
+        hash: hash_from(&row.try_get::<Vec<u8>, _>(12)?),
+    })
+}
+
+/// Decodes a row selected as `id, position, stream, type, occurred_at, data, version`.
+pub(crate) fn existing_from_row<R>(row: &R) -> Result<(String, ExistingId), sqlx::Error>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    i64: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    String: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+{
+    let stream: String = row.try_get(2)?;
+    let version = to_u64(row.try_get(6)?);
+    let id = row
+        .try_get::<Option<String>, _>(0)?
+        .unwrap_or_else(|| auto_id(&stream, version));
+    let existing = ExistingId {
+        position: to_u64(row.try_get(1)?),
+        stream,
+        event_type: row.try_get(3)?,
+        occurred_at: row.try_get(4)?,
+        data: row.try_get(5)?,
+    };
+    Ok((id, existing))
+}
+
+struct Writer<C> {
+    conn: C,
+    clock: Arc<dyn Clock>,
+    committed: Arc<watch::Sender<u64>>,
+    broken: Option<ChainBreak>,
+    /// Stream versions as of `cache_head`; valid while the log's head is still there when a
+    /// transaction begins (no other process wrote in between).
+    cache: HashMap<String, u64>,
+    cache_head: Head,
+}
+
+/// The ids the planner may meet, fetched before planning.
+struct IdLookup(HashMap<String, ExistingId>);
+
+impl Lookup for IdLookup {
+    fn stream_version(&self, _stream: &str) -> u64 {
+        // Every stream of a batch is fetched into the transaction state before planning.
+        0
+    }
+
+    fn find_id(&self, id: &str) -> Option<ExistingId> {
+        self.0.get(id).cloned()
+    }
+}
+
+enum Step<T> {
+    Done(T),
+    Refused(Rejection),
+}
+
+fn new_rows(planned: &[Planned]) -> Vec<&RawEvent> {
+    planned
+        .iter()
+        .filter_map(|p| match p {
+            Planned::New(raw) => Some(&**raw),
+            Planned::Duplicate(_) => None,
+        })
+        .collect()
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Checks that the head event's stored hash matches its contents.
+fn checked_head(last: Option<RawEvent>) -> Result<Head, StoreError> {
+    let Some(raw) = last else {
+        return Ok(Head::default());
+    };
+    if raw.compute_hash() != raw.hash {
+        return Err(StoreError::ChainBroken(ChainBreak {
+            position: raw.position,
+            reason: "the head event's stored hash does not match its contents".into(),
+        }));
+    }
+    Ok(Head {
+        position: raw.position,
+        hash: raw.hash,
+    })
+}
+
+impl<C: LogConnection> Writer<C> {
+    async fn run(mut self, mut requests: mpsc::Receiver<Request>) {
+        let mut held: Option<Request> = None;
+        loop {
+            let Some(request) = held.take().or(requests.recv().await) else {
+                break;
+            };
+            match request {
+                Request::Close { done } => {
+                    let _ = done.send(());
+                    break;
+                }
+                Request::Import { chunks, reply } => {
+                    let result = self.import(chunks).await;
+                    let _ = reply.send(result);
+                }
+                Request::Append { events, reply } => {
+                    let mut group = vec![(events, reply)];
+                    let mut size = group[0].0.len();
+                    while size < GROUP_EVENTS_MAX {
+                        match requests.try_recv() {
+                            Ok(Request::Append { events, reply }) => {
+                                size += events.len();
+                                group.push((events, reply));
+                            }
+                            Ok(other) => {
+                                held = Some(other);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    self.commit_group(group).await;
+                }
+            }
+        }
+        tracing::debug!("event log writer stopped");
+    }
+
+    async fn begin(&mut self, track_ids: bool) -> Result<TxState, StoreError> {
+        if let Some(b) = &self.broken {
+            return Err(StoreError::ChainBroken(b.clone()));
+        }
+        self.conn.begin().await?;
+        let head = match self.conn.last_event().await.and_then(checked_head) {
+            Ok(head) => head,
+            Err(e) => {
+                self.rollback().await;
+                if let StoreError::ChainBroken(b) = &e {
+                    tracing::error!(%b, "refusing to append to a broken chain");
+                    self.broken = Some(b.clone());
+                }
+                return Err(e);
+            }
+        };
+        let now = self.clock.now().with_timezone(&jiancha_events::time::CHINA);
+        let mut state = TxState::new(head, now);
+        state.track_ids = track_ids;
+        if head == self.cache_head && self.cache.len() <= VERSION_CACHE_MAX {
+            state.versions = std::mem::take(&mut self.cache);
+        }
+        Ok(state)
+    }
+
+    async fn rollback(&mut self) {
+        self.cache.clear();
+        self.cache_head = unknown_head();
+        self.conn.rollback().await;
+    }
+
+    async fn commit(&mut self, state: TxState, wrote: bool) -> Result<(), StoreError> {
+        let head = state.head.position;
+        if let Err(e) = self.conn.commit(wrote.then_some(head)).await {
+            self.rollback().await;
+            return Err(e);
+        }
+        self.committed.send_if_modified(|c| {
+            let moved = head > *c;
+            if moved {
+                *c = head;
+            }
+            moved
+        });
+        self.cache_head = state.head;
+        self.cache = state.versions;
+        Ok(())
+    }
+
+    /// One transaction for a group of appends: one lookup of their streams and ids, each batch
+    /// planned on its own (a refused batch is skipped), all rows inserted together.
+    async fn commit_group(&mut self, group: Vec<(Vec<NewEvent>, Reply<AppendOutcome>)>) {
+        let mut state = match self.begin(true).await {
+            Ok(s) => s,
+            Err(e) => return fail_all(group.into_iter().map(|(_, r)| r), &e),
+        };
+        let batches: Vec<(Tagged, Reply<AppendOutcome>)> = group
+            .into_iter()
+            .map(|(events, reply)| (events.into_iter().zip(0u64..).map(|(e, i)| (i, e)).collect(), reply))
+            .collect();
+        let all: Vec<&(u64, NewEvent)> = batches.iter().flat_map(|(b, _)| b).collect();
+        let ids = match self.prefetch(&mut state, &all, true, false).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                self.rollback().await;
+                return fail_all(batches.into_iter().map(|(_, r)| r), &e);
+            }
+        };
+        let mut answers = Vec::with_capacity(batches.len());
+        let mut rows: Vec<Box<RawEvent>> = Vec::new();
+        for (events, reply) in batches {
+            match plan_batch(&state, &ids, &events) {
+                Ok((planned, delta)) => {
+                    state.apply(delta);
+                    let positions = planned.iter().map(planned_position).collect();
+                    let mut appended = 0;
+                    for p in planned {
+                        if let Planned::New(raw) = p {
+                            rows.push(raw);
+                            appended += 1;
+                        }
+                    }
+                    let outcome = AppendOutcome {
+                        positions,
+                        appended,
+                    };
+                    answers.push((reply, Ok(outcome)));
+                }
+                Err(r) => answers.push((reply, Err(StoreError::Rejected(r)))),
+            }
+        }
+        let refs: Vec<&RawEvent> = rows.iter().map(|r| &**r).collect();
+        let written = match self.conn.insert(&refs).await {
+            Ok(()) => self.commit(state, !refs.is_empty()).await,
+            Err(e) => {
+                self.rollback().await;
+                Err(e)
+            }
+        };
+        if let Err(e) = written {
+            return fail_all(answers.into_iter().map(|(r, _)| r), &e);
+        }
+        for (reply, answer) in answers {
+            let _ = reply.send(answer);
+        }
+    }
+
+    async fn import(
+        &mut self,
+        mut chunks: mpsc::Receiver<ImportChunk>,
+    ) -> Result<ImportOutcome, StoreError> {
+        let mut state = self.begin(false).await?;
+        let mut outcome = ImportOutcome::default();
+        let result = loop {
+            match chunks.recv().await {
+                Some(ImportChunk::Events(events)) => {
+                    match self.import_chunk(&mut state, &events).await {
+                        Ok(Step::Done(planned)) => count_import(&mut outcome, &planned),
+                        Ok(Step::Refused(r)) => break Err(StoreError::Rejected(r)),
+                        Err(e) => break Err(e),
+                    }
+                }
+                Some(ImportChunk::Commit) => break Ok(()),
+                Some(ImportChunk::Abort(why)) => break Err(StoreError::Aborted(why)),
+                None => {
+                    break Err(StoreError::Aborted(
+                        "the producer stopped before the end".into(),
+                    ))
+                }
+            }
+        };
+        match result {
+            Ok(()) => {
+                self.commit(state, outcome.appended > 0).await?;
+                Ok(outcome)
+            }
+            Err(e) => {
+                self.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Plans and writes one chunk of an import. The fast path assumes its ids are new and lets
+    /// the unique index say otherwise; only then are the ids looked up and the chunk planned
+    /// again (a retried import, or an id repeated within the file).
+    async fn import_chunk(
+        &mut self,
+        state: &mut TxState,
+        events: &[(u64, NewEvent)],
+    ) -> Result<Step<Vec<Planned>>, StoreError> {
+        let all: Vec<&(u64, NewEvent)> = events.iter().collect();
+        self.prefetch(state, &all, false, true).await?;
+        let assigned_ids = events.iter().any(|(_, e)| {
+            e.id.as_deref()
+                .is_some_and(|id| id.starts_with(AUTO_ID_PREFIX))
+        });
+        if assigned_ids {
+            // Such ids are not in the unique index, so only a lookup can find them again.
+            return self.import_chunk_looked_up(state, events).await;
+        }
+        let none = IdLookup(HashMap::new());
+        let Ok((planned, delta)) = plan_batch(state, &none, events) else {
+            // Planned as new, a moved event already in the log no longer fits the head (its
+            // version and position are taken): only the looked-up plan can tell a retry from
+            // a real refusal.
+            return self.import_chunk_looked_up(state, events).await;
+        };
+        self.conn.execute(SAVEPOINT).await?;
+        match self.conn.insert_bulk(&new_rows(&planned)).await {
+            Ok(()) => {
+                self.conn.execute(RELEASE).await?;
+                state.apply(delta);
+                return Ok(Step::Done(planned));
+            }
+            Err(StoreError::Database(e)) if is_unique_violation(&e) => {
+                self.conn.execute(ROLLBACK_TO).await?;
+                self.conn.execute(RELEASE).await?;
+            }
+            Err(e) => return Err(e),
+        }
+        self.import_chunk_looked_up(state, events).await
+    }
+
+    async fn import_chunk_looked_up(
+        &mut self,
+        state: &mut TxState,
+        events: &[(u64, NewEvent)],
+    ) -> Result<Step<Vec<Planned>>, StoreError> {
+        let all: Vec<&(u64, NewEvent)> = events.iter().collect();
+        let ids = self.prefetch(state, &all, true, false).await?;
+        let (planned, delta) = match plan_batch(state, &ids, events) {
+            Ok(p) => p,
+            Err(r) => return Ok(Step::Refused(r)),
+        };
+        self.conn.insert_bulk(&new_rows(&planned)).await?;
+        state.apply(delta);
+        Ok(Step::Done(planned))
+    }
+
+    /// Loads the versions of streams the transaction does not know yet, and (when asked) the
+    /// events already stored under the batch's ids.
+    /// With `optimistic` (the import's fast path), a stream whose first event here is a
+    /// `Submitted` is taken to be new without asking: planning counts it at version 0, and if it
+    /// does exist the unique index refuses the rows and the chunk is looked up properly.
+    async fn prefetch(
+        &mut self,
+        state: &mut TxState,
+        events: &[&(u64, NewEvent)],
+        with_ids: bool,
+        optimistic: bool,
+    ) -> Result<IdLookup, StoreError> {
+        let mut missing: Vec<&str> = Vec::new();
+        let mut seen = HashSet::new();
+        for (_, e) in events {
+            let s = e.stream.as_str();
+            if state.versions.contains_key(s) || !seen.insert(s) {
+                continue;
+            }
+            if !(optimistic && e.data.type_name() == "Submitted") {
+                missing.push(s);
+            }
+        }
+        for keys in missing.chunks(LOOKUP_KEYS_MAX) {
+            let found = self.conn.stream_versions(keys).await?;
+            for k in keys {
+                state.versions.insert((*k).to_owned(), 0);
+            }
+            state.versions.extend(found);
+        }
+        let mut found = HashMap::new();
+        if with_ids {
+            self.fetch_ids(events, &mut found).await?;
+        }
+        Ok(IdLookup(found))
+    }
+
+    /// Finds the stored events under the batch's ids. Ids the log assigned are not in the id
+    /// index; they come only with moved events, which say their position, so those positions
+    /// are read instead.
+    async fn fetch_ids(
+        &mut self,
+        events: &[&(u64, NewEvent)],
+        found: &mut HashMap<String, ExistingId>,
+    ) -> Result<(), StoreError> {
+        let mut given: Vec<&str> = Vec::new();
+        let mut positions: Vec<i64> = Vec::new();
+        for (_, e) in events {
+            match e.id.as_deref() {
+                Some(id) if id.starts_with(AUTO_ID_PREFIX) => {
+                    if let Some(p) = e.moved.as_ref().and_then(|m| m.position) {
+                        positions.push(to_i64(p));
+                    }
+                }
+                Some(id) => given.push(id),
+                None => {}
+            }
+        }
+        for keys in given.chunks(LOOKUP_KEYS_MAX) {
+            found.extend(self.conn.find_ids(keys).await?);
+        }
+        for keys in positions.chunks(LOOKUP_KEYS_MAX) {
+            found.extend(self.conn.find_positions(keys).await?);
+        }
+        Ok(())
+    }
+}
+
+fn planned_position(p: &Planned) -> u64 {
+    match p {
+        Planned::Duplicate(pos) => *pos,
+        Planned::New(raw) => raw.position,
+    }
+}
+
+fn count_import(outcome: &mut ImportOutcome, planned: &[Planned]) {
+    for p in planned {
+        match p {
+            Planned::Duplicate(_) => outcome.duplicates += 1,
+            Planned::New(raw) => {
+                outcome.appended += 1;
+                let first = outcome.range.map_or(raw.position, |(a, _)| a);
+                outcome.range = Some((first, raw.position));
+            }
+        }
+    }
+}
+
+/// Answers every caller of a failed group with the same failure.
+fn fail_all<T>(replies: impl Iterator<Item = Reply<T>>, error: &StoreError) {
+    for reply in replies {
+        let copy = match error {
+            StoreError::ChainBroken(b) => StoreError::ChainBroken(b.clone()),
+            other => StoreError::GroupFailed(other.to_string()),
+        };
+        let _ = reply.send(Err(copy));
+    }
+}

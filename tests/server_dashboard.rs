@@ -1,0 +1,246 @@
+//! The dashboard in headless Chromium (Debian's `chromium`, started here and driven over the
+//! DevTools protocol): the page loads without console errors, shows the open cards, and an
+//! alert raised by an append appears on it, live.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::server_api::{case_jsonl, LiveServer, CENTER, SUPERVISOR, WAIT_MAX};
+
+/// The browser, killed when dropped.
+struct Browser {
+    child: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts headless Chromium with a fresh profile; returns it and its DevTools port.
+fn start_browser() -> (Browser, u16) {
+    let profile = tempfile::tempdir().unwrap();
+    let child = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--remote-debugging-address=127.0.0.1",
+            "--remote-debugging-port=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("about:blank")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("Debian's chromium is installed (apt-get install chromium; .ci/run does it)");
+    let mut browser = Browser {
+        child,
+        _profile: profile,
+    };
+    let stderr = browser.child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("ws://127.0.0.1:").nth(1) {
+                let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                let _ = tx.send(port.parse::<u16>().unwrap());
+            }
+        }
+    });
+    let port = rx
+        .recv_timeout(WAIT_MAX)
+        .expect("chromium prints its DevTools address");
+    (browser, port)
+}
+
+/// A DevTools session on one page, keeping the events that arrive between calls.
+struct Page {
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    next_id: u64,
+    events: Vec<Value>,
+}
+
+impl Page {
+    async fn attach(devtools_port: u16) -> Page {
+        let list = reqwest::get(format!("http://127.0.0.1:{devtools_port}/json/list"))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let list: Vec<Value> = serde_json::from_slice(&list).unwrap();
+        let page = list
+            .iter()
+            .find(|t| t["type"] == "page")
+            .expect("a page target");
+        let url = page["webSocketDebuggerUrl"].as_str().unwrap();
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        Page {
+            ws,
+            next_id: 0,
+            events: Vec::new(),
+        }
+    }
+
+    async fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let request = json!({"id": id, "method": method, "params": params});
+        self.ws
+            .send(Message::Text(request.to_string().into()))
+            .await
+            .unwrap();
+        tokio::time::timeout(WAIT_MAX, async {
+            loop {
+                let message = self.ws.next().await.expect("devtools answers").unwrap();
+                let Message::Text(text) = message else {
+                    continue;
+                };
+                let value: Value = serde_json::from_str(text.as_str()).unwrap();
+                if value["id"] == id {
+                    assert!(value["error"].is_null(), "{method}: {value}");
+                    return value["result"].clone();
+                }
+                self.events.push(value);
+            }
+        })
+        .await
+        .expect("devtools answers in time")
+    }
+
+    /// Evaluates an expression in the page and returns its value.
+    async fn eval(&mut self, expression: &str) -> Value {
+        let result = self
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": expression, "returnByValue": true}),
+            )
+            .await;
+        result["result"]["value"].clone()
+    }
+
+    /// Waits until an expression is true.
+    async fn wait_for(&mut self, what: &str, expression: &str) {
+        let start = Instant::now();
+        while self.eval(expression).await != json!(true) {
+            assert!(
+                start.elapsed() < WAIT_MAX,
+                "{what}: page text: {}\nconsole: {:?}",
+                self.eval("document.body.innerText").await,
+                self.errors()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Console errors, uncaught exceptions and failed loads seen so far.
+    fn errors(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in &self.events {
+            let p = &e["params"];
+            match e["method"].as_str() {
+                Some("Runtime.exceptionThrown") => out.push(p["exceptionDetails"].to_string()),
+                Some("Runtime.consoleAPICalled")
+                    if p["type"] == "error" || p["type"] == "assert" =>
+                {
+                    out.push(p["args"].to_string())
+                }
+                Some("Log.entryAdded") if p["entry"]["level"] == "error" => {
+                    out.push(p["entry"].to_string())
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shows_an_alert_raised_by_an_append() {
+    let server = LiveServer::start().await;
+    let (status, body) = server
+        .post(CENTER, &case_jsonl("case-d0", "jiangjin/center/dept-03", 1))
+        .await;
+    assert_eq!(status, 201, "{body}");
+
+    let (browser, port) = start_browser();
+    let mut page = Page::attach(port).await;
+    for domain in ["Runtime.enable", "Log.enable", "Page.enable"] {
+        page.call(domain, json!({})).await;
+    }
+    let url = server.url(&format!("/#token={SUPERVISOR}"));
+    page.call("Page.navigate", json!({ "url": url })).await;
+    page.wait_for(
+        "the stream is live",
+        "document.getElementById('status')?.dataset.state === 'live'",
+    )
+    .await;
+    page.wait_for(
+        "the open card is on the board",
+        "!!document.querySelector('#board-departments .card[data-alert-id=\"case-d0/fee.mismatch/1\"]')",
+    )
+    .await;
+    page.wait_for(
+        "the charts are drawn",
+        "document.querySelectorAll('.chart svg').length === 2",
+    )
+    .await;
+    // The token left the address bar.
+    assert_eq!(page.eval("location.hash").await, json!(""));
+
+    let (status, body) = server
+        .post(CENTER, &case_jsonl("case-d1", "jiangjin/town-7", 2))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    page.wait_for(
+        "the new alert appears live",
+        "!!document.querySelector('#live li[data-alert-id=\"case-d1/fee.mismatch/1\"].flash')",
+    )
+    .await;
+    page.wait_for(
+        "and on the board under its town",
+        "!!document.querySelector('#board-towns [data-group=\"town-7\"] .card')",
+    )
+    .await;
+
+    // Chinese by default; the switch turns the labels to English.
+    assert_eq!(
+        page.eval("document.querySelector('h1').textContent").await,
+        json!("行政审批电子监察")
+    );
+    page.eval("document.getElementById('lang').click()").await;
+    assert_eq!(
+        page.eval("document.querySelector('h1').textContent").await,
+        json!("Approval supervision")
+    );
+
+    // Case lookup shows the timeline.
+    page.eval("document.getElementById('case-id').value = 'case-d1'; document.getElementById('case-form').requestSubmit()")
+        .await;
+    page.wait_for(
+        "the timeline",
+        "document.querySelectorAll('#timeline li').length >= 3",
+    )
+    .await;
+
+    let errors = page.errors();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    drop(page);
+    drop(browser);
+    server.stop().await;
+}
