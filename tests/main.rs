@@ -13,6 +13,7 @@ mod calendar_cli;
 mod crash;
 mod import_cli;
 mod invariants;
+mod report_cli;
 mod postgres_cli;
 mod server_api;
 mod server_dashboard;

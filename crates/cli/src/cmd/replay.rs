@@ -87,6 +87,29 @@ pub async fn case_events(
     Ok(events)
 }
 
+/// Events replayed past a snapshot before a read command keeps a fresh one.
+pub const SNAPSHOT_AFTER_EVENTS: u64 = 10_000;
+
+/// The whole log's projections with the ledger, for a command evaluated at the current
+/// instant: from the snapshot kept beside the log plus the events after it (keeping a fresh
+/// snapshot when the tail was long). An explicit `--now` replays instead, so that only events
+/// that had occurred by then count.
+pub async fn current(
+    store: &Arc<dyn EventStore>,
+    explicit_now: Option<Millis>,
+    scoring: jiancha_projections::Scoring,
+) -> anyhow::Result<Projections> {
+    if let Some(now) = explicit_now {
+        return assessment(store, now, scoring).await;
+    }
+    let alerts = jiancha_projections::AlertConfig::default();
+    let (p, how) = jiancha_engine::snapshots::restore_or_replay(&**store, alerts, scoring).await?;
+    if how.replayed >= SNAPSHOT_AFTER_EVENTS {
+        jiancha_engine::snapshots::save(&**store, &p).await?;
+    }
+    Ok(p)
+}
+
 /// Folds what one case needs, events that occurred by `now`.
 pub async fn one_case(
     store: &Arc<dyn EventStore>,

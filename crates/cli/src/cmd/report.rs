@@ -165,8 +165,9 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ReportArgs) -> anyhow::
     let period = period_of(run)?;
     let scoring = load_scoring(run.scoring.as_ref())?;
     let now = replay::parse_now(run.now.as_deref(), &*clock)?;
+    let explicit = run.now.as_ref().map(|_| now);
     let store = crate::open_store(db, clock).await?;
-    let projections = replay::assessment(&store, now, scoring).await?;
+    let projections = replay::current(&store, explicit, scoring).await?;
     store.close().await;
     let by = match run.by {
         By::Org => Dimension::Org,
