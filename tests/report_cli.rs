@@ -5,7 +5,11 @@ use crate::support::*;
 
 fn sample() -> Workspace {
     let ws = Workspace::new();
-    let sample = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/district.jsonl")).unwrap();
+    let sample = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/district.jsonl"
+    ))
+    .unwrap();
     // Entered as it happened (each day that evening), so nothing counts as back-dated.
     let r = ws.run(&["import"], &sample);
     assert_eq!(r.code, 0, "{r:?}");
@@ -15,15 +19,53 @@ fn sample() -> Workspace {
 #[test]
 fn the_json_report_has_the_contract_fields_and_four_decimal_rates() {
     let ws = sample();
-    let r = ws.run(&["report", "--period", "2026-03", "--now", "2026-04-30", "--format", "json"], "");
+    let r = ws.run(
+        &[
+            "report",
+            "--period",
+            "2026-03",
+            "--now",
+            "2026-04-30",
+            "--format",
+            "json",
+        ],
+        "",
+    );
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("\"on_time_rate\": 1.0000"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("\"on_time_rate\": 1.0000"),
+        "{}",
+        r.stdout
+    );
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["period"], "2026-03");
     let rows = v["rows"].as_array().unwrap();
-    let fields = ["org", "accepted", "concluded", "on_time", "on_time_rate", "early", "early_rate", "statutory_on_time", "overdue_open", "yellow", "red", "rated", "satisfied", "satisfaction_rate", "bad_rated", "complaints", "score"];
+    let fields = [
+        "org",
+        "accepted",
+        "concluded",
+        "on_time",
+        "on_time_rate",
+        "early",
+        "early_rate",
+        "statutory_on_time",
+        "overdue_open",
+        "yellow",
+        "red",
+        "rated",
+        "satisfied",
+        "satisfaction_rate",
+        "bad_rated",
+        "complaints",
+        "score",
+    ];
     for row in rows {
-        let keys: Vec<&str> = row.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = row
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         for f in fields {
             assert!(keys.contains(&f), "{f} missing in {row}");
         }
@@ -32,36 +74,141 @@ fn the_json_report_has_the_contract_fields_and_four_decimal_rates() {
     let mut sorted = orgs.clone();
     sorted.sort_unstable();
     assert_eq!(orgs, sorted, "rows sorted by path");
-    let town = rows.iter().find(|r| r["org"] == "jiangjin/town-07/window-1").unwrap();
+    let town = rows
+        .iter()
+        .find(|r| r["org"] == "jiangjin/town-07/window-1")
+        .unwrap();
     // case-2026-000103: overdue at the end of March, two red cards and three yellow in March.
-    assert_eq!((town["overdue_open"].as_i64(), town["red"].as_i64(), town["yellow"].as_i64()), (Some(1), Some(2), Some(3)));
-    let depth = ws.run(&["report", "--period", "2026-03", "--now", "2026-04-30", "--format", "json", "--depth", "2"], "");
+    assert_eq!(
+        (
+            town["overdue_open"].as_i64(),
+            town["red"].as_i64(),
+            town["yellow"].as_i64()
+        ),
+        (Some(1), Some(2), Some(3))
+    );
+    let depth = ws.run(
+        &[
+            "report",
+            "--period",
+            "2026-03",
+            "--now",
+            "2026-04-30",
+            "--format",
+            "json",
+            "--depth",
+            "2",
+        ],
+        "",
+    );
     let v: serde_json::Value = serde_json::from_str(&depth.stdout).unwrap();
-    assert!(v["rows"].as_array().unwrap().iter().all(|r| r["org"].as_str().unwrap().split('/').count() <= 2));
+    assert!(v["rows"].as_array().unwrap().iter().all(|r| r["org"]
+        .as_str()
+        .unwrap()
+        .split('/')
+        .count()
+        <= 2));
 }
 
 #[test]
 fn csv_table_explain_and_items() {
     let ws = sample();
-    let csv = ws.run(&["report", "--period", "2026-03", "--now", "2026-04-30", "--format", "csv", "--by", "channel"], "");
-    assert!(csv.stdout.starts_with("channel,accepted,concluded,on_time,on_time_rate,"), "{csv:?}");
-    let table = ws.run(&["report", "--period", "2026-03", "--now", "2026-04-30"], "");
-    assert!(table.stdout.contains("targets: on-time completion 100%, satisfaction >= 95%, items handled in the center 100%"));
-    assert!(table.stdout.contains("items handled in the center: 2 of 3"), "{}", table.stdout);
-    let explain = ws.run(&["report", "explain", "--org", "jiangjin/center/dept-07", "--period", "2026-03", "--now", "2026-04-30"], "");
+    let csv = ws.run(
+        &[
+            "report",
+            "--period",
+            "2026-03",
+            "--now",
+            "2026-04-30",
+            "--format",
+            "csv",
+            "--by",
+            "channel",
+        ],
+        "",
+    );
+    assert!(
+        csv.stdout
+            .starts_with("channel,accepted,concluded,on_time,on_time_rate,"),
+        "{csv:?}"
+    );
+    let table = ws.run(
+        &["report", "--period", "2026-03", "--now", "2026-04-30"],
+        "",
+    );
+    assert!(table.stdout.contains(
+        "targets: on-time completion 100%, satisfaction >= 95%, items handled in the center 100%"
+    ));
+    assert!(
+        table.stdout.contains("items handled in the center: 2 of 3"),
+        "{}",
+        table.stdout
+    );
+    let explain = ws.run(
+        &[
+            "report",
+            "explain",
+            "--org",
+            "jiangjin/center/dept-07",
+            "--period",
+            "2026-03",
+            "--now",
+            "2026-04-30",
+        ],
+        "",
+    );
     assert_eq!(explain.code, 0, "{explain:?}");
-    assert!(explain.stdout.contains("reverses L"), "the exemption's reversals are listed: {}", explain.stdout);
+    assert!(
+        explain.stdout.contains("reverses L"),
+        "the exemption's reversals are listed: {}",
+        explain.stdout
+    );
     let items = ws.run(&["report", "items", "--format", "json"], "");
     let v: serde_json::Value = serde_json::from_str(&items.stdout).unwrap();
-    assert_eq!((v["items"].as_i64(), v["in_center"].as_i64()), (Some(3), Some(2)));
+    assert_eq!(
+        (v["items"].as_i64(), v["in_center"].as_i64()),
+        (Some(3), Some(2))
+    );
     assert_eq!(v["outside"][0]["code"], "MZ-002");
     let bad = ws.run(&["report", "--period", "2026-13"], "");
     assert_eq!(bad.code, 2, "{bad:?}");
     let scoring = ws.write("scoring.toml", "yellow_points = -1\nred_points = -2\n");
-    let custom = ws.run(&["report", "--period", "2026-03", "--now", "2026-04-30", "--format", "json", "--scoring", scoring.to_str().unwrap()], "");
+    let custom = ws.run(
+        &[
+            "report",
+            "--period",
+            "2026-03",
+            "--now",
+            "2026-04-30",
+            "--format",
+            "json",
+            "--scoring",
+            scoring.to_str().unwrap(),
+        ],
+        "",
+    );
     let v: serde_json::Value = serde_json::from_str(&custom.stdout).unwrap();
-    let town = v["rows"].as_array().unwrap().iter().find(|r| r["org"] == "jiangjin/town-07/window-1").unwrap().clone();
+    let town = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["org"] == "jiangjin/town-07/window-1")
+        .unwrap()
+        .clone();
     assert_eq!(town["score"], 100 - 3 - 4, "3 yellow at -1, 2 red at -2");
     let wrong = ws.write("wrong.toml", "purple_points = 3\n");
-    assert_eq!(ws.run(&["report", "--period", "2026-03", "--scoring", wrong.to_str().unwrap()], "").code, 2);
+    assert_eq!(
+        ws.run(
+            &[
+                "report",
+                "--period",
+                "2026-03",
+                "--scoring",
+                wrong.to_str().unwrap()
+            ],
+            ""
+        )
+        .code,
+        2
+    );
 }

@@ -40,7 +40,9 @@ pub async fn restore_or_replay(
     }
     let mut replayed = 0;
     loop {
-        let page = store.read_after(projections.position(), READ_PAGE_EVENTS).await?;
+        let page = store
+            .read_after(projections.position(), READ_PAGE_EVENTS)
+            .await?;
         if page.is_empty() {
             break;
         }
@@ -49,7 +51,14 @@ pub async fn restore_or_replay(
             projections.apply(event);
         }
     }
-    Ok((projections, Restored { snapshot, ignored, replayed }))
+    Ok((
+        projections,
+        Restored {
+            snapshot,
+            ignored,
+            replayed,
+        },
+    ))
 }
 
 /// The stored snapshot, or why it cannot be used (`None` when there is none).
@@ -66,12 +75,19 @@ async fn trusted(
         Err(e) => return Ok(Err(Some(e.to_string()))),
     };
     if header.position != position {
-        return Ok(Err(Some(format!("kept for position {position} but covers {}", header.position))));
+        return Ok(Err(Some(format!(
+            "kept for position {position} but covers {}",
+            header.position
+        ))));
     }
     let at = store.read_raw_after(position.saturating_sub(1), 1).await?;
     match at.first() {
         Some(raw) if raw.position == position && raw.hash == header.head => {}
-        _ => return Ok(Err(Some(format!("the log's event at position {position} is not the one it covers")))),
+        _ => {
+            return Ok(Err(Some(format!(
+                "the log's event at position {position} is not the one it covers"
+            ))))
+        }
     }
     if p.config != alerts || p.ledger().map(|l| l.scoring) != Some(scoring) {
         return Ok(Err(Some("taken with other thresholds or scoring".into())));
@@ -85,7 +101,11 @@ pub async fn save(store: &dyn EventStore, projections: &Projections) -> Result<(
         return Ok(());
     }
     match projections.snapshot(projections.head()) {
-        Ok(bytes) => store.save_snapshot(PROJECTIONS_SNAPSHOT, projections.position(), bytes).await,
+        Ok(bytes) => {
+            store
+                .save_snapshot(PROJECTIONS_SNAPSHOT, projections.position(), bytes)
+                .await
+        }
         Err(e) => {
             tracing::warn!(error = %e, "projection snapshot not saved");
             Ok(())

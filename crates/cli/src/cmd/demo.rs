@@ -27,7 +27,8 @@ const BATCH_SPAN: Duration = Duration::hours(1);
 #[command(after_help = "Examples:\n  \
     jiancha demo\n  \
     jiancha demo --cases 5000 --seed 3\n  \
-    jiancha demo --file /tmp/district.db --per-day 60\n\n\
+    jiancha demo --file /tmp/district.db --per-day 60\n  \
+    jiancha demo --serve --speed 24   (then open http://127.0.0.1:8080/)\n\n\
     The demo writes its own SQLite log (recreated on every run; --db is not used) and leaves it \
     behind for the other commands: `jiancha --db sqlite://jiancha-demo.db alerts --open`.")]
 pub struct DemoArgs {
@@ -46,6 +47,16 @@ pub struct DemoArgs {
     /// The first day applications arrive (YYYY-MM-DD).
     #[arg(long, default_value = "2026-01-05")]
     pub start: String,
+    /// Keep the server and dashboard running while the simulation plays on the simulated
+    /// clock.
+    #[arg(long)]
+    pub serve: bool,
+    /// With --serve: the address to listen on (loopback only: the demo has no auth).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// With --serve: simulated hours per real second.
+    #[arg(long, default_value_t = 12.0)]
+    pub speed: f64,
 }
 
 fn fresh_file(path: &std::path::Path) -> anyhow::Result<String> {
@@ -82,11 +93,55 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let url = fresh_file(&args.file)?;
     let clock = ManualClock::new(clock_start(start)?);
     let store = crate::open_store(&url, Arc::new(clock.clone())).await?;
+    if args.serve {
+        return serve(args, store, clock, &config).await;
+    }
     let bar = crate::progress::bar(Some(total), "simulate");
     let run = drive(store.clone(), &clock, &config, &|n| bar.inc(n)).await?;
     bar.finish_and_clear();
     summarize(&run.engine, &*store, run.last_day, run.last_arrival).await?;
     run.engine.shutdown().await?;
+    store.close().await;
+    Ok(())
+}
+
+/// `demo --serve`: the server and dashboard over the demo's log, with the simulation fed at a
+/// watchable pace on the simulated clock; it keeps serving until Ctrl-C.
+async fn serve(
+    args: &DemoArgs,
+    store: Arc<dyn EventStore>,
+    clock: ManualClock,
+    config: &SimConfig,
+) -> anyhow::Result<()> {
+    jiancha_server::check_exposure(args.addr, None)
+        .map_err(|e| user_error(format!("--addr: {e}")))?;
+    let app = jiancha_server::App::start(
+        store.clone(),
+        Arc::new(clock.clone()),
+        jiancha_server::ServerConfig::default(),
+    )
+    .await?;
+    let engine = app.engine().clone();
+    let listener = jiancha_server::bind(args.addr).await?;
+    let local = listener.local_addr().unwrap_or(args.addr);
+    eprintln!(
+        "jiancha demo: dashboard at http://{local}/ — {} simulated hours a second; Ctrl-C stops",
+        args.speed
+    );
+    let server = tokio::spawn(jiancha_server::run(
+        listener,
+        crate::cmd::serve::stop_signal(),
+        app,
+    ));
+    let fed = tokio::select! {
+        fed = feed(&engine, &*store, &clock, config, &|_| {}, Some(args.speed)) => Some(fed?),
+        _ = crate::cmd::serve::stop_signal() => None,
+    };
+    if let Some((last_day, last_arrival)) = fed {
+        summarize(&engine, &*store, last_day, last_arrival).await?;
+        eprintln!("jiancha demo: the simulation is over; still serving until Ctrl-C");
+        server.await??;
+    }
     store.close().await;
     Ok(())
 }
@@ -120,14 +175,32 @@ pub async fn drive(
     config: &SimConfig,
     progress: &dyn Fn(u64),
 ) -> anyhow::Result<Driven> {
-    let start = config.start;
-    let begin = clock.now();
     let engine = Engine::start(
         store.clone(),
         Arc::new(clock.clone()),
         EngineConfig::default(),
     )
     .await?;
+    let (last_day, last_arrival) = feed(&engine, &*store, clock, config, progress, None).await?;
+    Ok(Driven {
+        engine,
+        last_day,
+        last_arrival,
+    })
+}
+
+/// Feeds a simulation to a running engine (see [`drive`]). With a `pace` (simulated hours per
+/// real second) it waits between batches, so a dashboard watches the district live.
+pub async fn feed(
+    engine: &Engine,
+    store: &dyn EventStore,
+    clock: &ManualClock,
+    config: &SimConfig,
+    progress: &dyn Fn(u64),
+    pace: Option<f64>,
+) -> anyhow::Result<(NaiveDate, NaiveDate)> {
+    let start = config.start;
+    let begin = clock.now();
     let mut batch: Vec<NewEvent> = Vec::new();
     let mut batch_at = begin;
     let mut last_arrival = start;
@@ -141,30 +214,27 @@ pub async fn drive(
         }
         if !batch.is_empty() && at - batch_at > BATCH_SPAN {
             progress(batch.len() as u64);
-            enter(
-                &engine,
-                &*store,
-                clock,
-                std::mem::take(&mut batch),
-                batch_at,
-            )
-            .await?;
+            enter(engine, store, clock, std::mem::take(&mut batch), batch_at).await?;
+            if let Some(hours_per_second) = pace {
+                let hours = (at - batch_at).num_minutes() as f64 / 60.0;
+                let wait = (hours / hours_per_second.max(0.01)).min(PACE_WAIT_MAX_SECONDS);
+                tokio::time::sleep(std::time::Duration::from_secs_f64(wait)).await;
+            }
         }
         batch_at = batch_at.max(at);
         batch.push(sim.event);
     }
     progress(batch.len() as u64);
-    enter(&engine, &*store, clock, batch, batch_at).await?;
+    enter(engine, store, clock, batch, batch_at).await?;
     // Let the clock run to the end of the last month so its deadlines fall due too.
     let last_day = jiancha_projections::instant::date_of(batch_at.timestamp_millis());
     clock.set(end_of_month(last_day));
     engine.tick().await?;
-    Ok(Driven {
-        engine,
-        last_day,
-        last_arrival,
-    })
+    Ok((last_day, last_arrival))
 }
+
+/// The longest real wait between two batches of a paced demo (nights and weekends).
+const PACE_WAIT_MAX_SECONDS: f64 = 2.0;
 
 async fn enter(
     engine: &Engine,

@@ -64,7 +64,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ServeArgs) -> anyhow::R
 }
 
 /// Resolves on Ctrl-C, or on SIGTERM where there is one.
-async fn stop_signal() {
+pub(crate) async fn stop_signal() {
     let interrupt = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
