@@ -84,7 +84,7 @@ fn in_memory(log: &[StoredEvent]) {
         &format!("{:.3} s", bare.as_secs_f64()),
     );
     row(
-        "(a) all projections, in memory",
+        "(a) all projections and the ledger, in memory",
         &format!("{:.0} ev/s", rate(n, folded)),
         &format!("{:.3} s, {} cases", folded.as_secs_f64(), p.case_count()),
     );

@@ -149,6 +149,8 @@ pub struct CaseState {
     pub exempted: bool,
     /// Every alert raised on the case, in order.
     pub alerts: Vec<Alert>,
+    /// The case's sequence number: 0 for the first case submitted, 1 for the next, …
+    pub seq: u32,
     /// Caches for the fold, valid for one calendar generation (not kept in snapshots).
     #[serde(skip)]
     pub cache: FoldCache,
@@ -305,6 +307,7 @@ impl CaseState {
             last_position: step.position,
             exempted: false,
             alerts: Vec::new(),
+            seq: 0,
             cache: FoldCache::default(),
         }
     }

@@ -10,7 +10,7 @@
 //! `Complained` event's; cards to the instant they were raised. The org is the case's
 //! accountable org at that moment (the accepting org, or the last transfer's target).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::Datelike;
@@ -103,6 +103,10 @@ pub struct Entry {
     pub caused_by: u64,
     /// The entry it reverses.
     pub adjusts: Option<u64>,
+    /// The previous entry of the same case (0 for none): the chain an exemption walks.
+    pub prev_of_case: u64,
+    /// The case's sequence number in the projections.
+    pub seq: u32,
 }
 
 /// The scoring scheme: integer points per org and month.
@@ -230,17 +234,19 @@ pub struct Ledger {
     /// The scheme for card points.
     pub scoring: Scoring,
     entries: Vec<Entry>,
-    #[serde(with = "crate::sorted::map")]
-    by_case: HashMap<Arc<str>, Vec<u64>>,
+    /// The last entry of each case, by the case's sequence number (0 for none).
+    last_of_case: Vec<u64>,
     #[serde(with = "crate::sorted::map")]
     reversed: HashMap<u64, u64>,
-    #[serde(with = "crate::sorted::set")]
-    exempted: std::collections::HashSet<Arc<str>>,
-    totals: BTreeMap<(Dimension, Month, Arc<str>), Counts>,
+    /// Monthly sums per accountable org, kept as entries are added (reports by org read
+    /// only these); sums by item or channel are gathered from the entries when asked.
+    #[serde(with = "crate::sorted::map")]
+    by_org: HashMap<Arc<str>, std::collections::BTreeMap<Month, Counts>>,
 }
 
 struct Source<'a> {
     case: &'a Arc<str>,
+    seq: u32,
     org: Arc<str>,
     item: Arc<str>,
     channel: Channel,
@@ -262,10 +268,34 @@ impl Ledger {
         &self.entries
     }
 
-    /// The sums per (dimension, month, key); org keys are the accountable org itself (roll up
-    /// along the path when reporting).
-    pub fn totals(&self) -> &BTreeMap<(Dimension, Month, Arc<str>), Counts> {
-        &self.totals
+    /// The sums of one dimension per (month, key), in no particular order; org keys are the
+    /// accountable org itself (reports roll them up along the path).
+    pub fn sums(
+        &self,
+        dim: Dimension,
+        months: std::ops::RangeInclusive<Month>,
+    ) -> Vec<(Month, String, Counts)> {
+        if dim == Dimension::Org {
+            let mut out = Vec::new();
+            for (org, by_month) in &self.by_org {
+                for (m, c) in by_month.range(months.clone()) {
+                    out.push((*m, org.to_string(), *c));
+                }
+            }
+            return out;
+        }
+        let mut sums: std::collections::BTreeMap<(Month, &str), Counts> = Default::default();
+        for e in self.entries.iter().filter(|e| months.contains(&e.month)) {
+            let key = if dim == Dimension::Item {
+                &*e.item
+            } else {
+                e.channel.as_str()
+            };
+            sums.entry((e.month, key)).or_default().add(e);
+        }
+        sums.into_iter()
+            .map(|((m, k), c)| (m, k.to_owned(), c))
+            .collect()
     }
 
     /// Folds one event, after `projections` applied it with the result `applied`.
@@ -278,13 +308,15 @@ impl Ledger {
         let Some(case) = projections.case(case_name) else {
             return;
         };
-        let case_key: Arc<str> = Arc::from(case_name);
         if let EventData::Exempted(_) = &event.data {
-            return self.exempt(&case_key, event.position);
+            return self.exempt(case.seq, event.position);
         }
-        if self.exempted.contains(&case_key) {
+        if case.exempted {
             return;
         }
+        let Some(case_key) = applied.case.clone() else {
+            return;
+        };
         for alert in &applied.raised {
             self.card(&case_key, case, alert, event);
         }
@@ -297,6 +329,7 @@ impl Ledger {
         };
         let src = Source {
             case: &case_key,
+            seq: case.seq,
             org: case.org().clone(),
             item: case.item.clone(),
             channel: case.channel,
@@ -372,6 +405,7 @@ impl Ledger {
         let recorded = month_of(china_date(&event.recorded_at));
         let src = Source {
             case: case_key,
+            seq: case.seq,
             org: alert.org.clone(),
             item: case.item.clone(),
             channel: case.channel,
@@ -407,26 +441,30 @@ impl Ledger {
             kind: src.kind,
             caused_by: src.caused_by,
             adjusts: None,
+            prev_of_case: 0,
+            seq: src.seq,
         };
         self.record(entry);
     }
 
-    fn record(&mut self, entry: Entry) {
-        let channel: Arc<str> = Arc::from(entry.channel.as_str());
-        for (dim, key) in [
-            (Dimension::Org, entry.org.clone()),
-            (Dimension::Item, entry.item.clone()),
-            (Dimension::Channel, channel),
-        ] {
-            self.totals
-                .entry((dim, entry.month, key))
-                .or_default()
-                .add(&entry);
+    fn record(&mut self, mut entry: Entry) {
+        let seq = entry.seq;
+        // Looked up by the borrowed path: no key is built unless the org is new.
+        match self.by_org.get_mut(&*entry.org) {
+            Some(by_month) => by_month.entry(entry.month).or_default().add(&entry),
+            None => {
+                let mut by_month = std::collections::BTreeMap::new();
+                by_month.insert(entry.month, Counts::default());
+                by_month.entry(entry.month).or_default().add(&entry);
+                self.by_org.insert(entry.org.clone(), by_month);
+            }
         }
-        self.by_case
-            .entry(entry.case.clone())
-            .or_default()
-            .push(entry.id);
+        let seq = seq as usize;
+        if self.last_of_case.len() <= seq {
+            self.last_of_case.resize(seq + 1, 0);
+        }
+        entry.prev_of_case = self.last_of_case[seq];
+        self.last_of_case[seq] = entry.id;
         self.entries.push(entry);
     }
 
@@ -449,15 +487,25 @@ impl Ledger {
             kind,
             caused_by: position,
             adjusts: Some(id),
+            prev_of_case: 0,
             ..original
         });
     }
 
-    fn exempt(&mut self, case: &Arc<str>, position: u64) {
-        if !self.exempted.insert(case.clone()) {
-            return;
+    /// Reverses every entry of a case (walking its chain), once.
+    fn exempt(&mut self, seq: u32, position: u64) {
+        let mut ids = Vec::new();
+        let mut id = self.last_of_case.get(seq as usize).copied().unwrap_or(0);
+        while id > 0 {
+            let Some(e) = self.entries.get(id as usize - 1) else {
+                break;
+            };
+            if e.adjusts.is_none() {
+                ids.push(id);
+            }
+            id = e.prev_of_case;
         }
-        let ids = self.by_case.get(case).cloned().unwrap_or_default();
+        ids.reverse();
         for id in ids {
             self.reverse(id, EntryKind::Exempted, position);
         }

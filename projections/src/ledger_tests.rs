@@ -247,9 +247,9 @@ proptest! {
                 k.starts_with(key) && k[key.len()..].starts_with('/') && !k[key.len() + 1..].contains('/')
             }).collect();
             if children.is_empty() { continue; }
-            let own = l.totals().iter()
-                .filter(|((d, m, k), _)| *d == Dimension::Org && *m == 202601 && &**k == key)
-                .fold(crate::ledger::Counts::default(), |mut acc, (_, c)| { acc.merge(c); acc });
+            let own = l.sums(Dimension::Org, 202601..=202601).into_iter()
+                .filter(|(_, k, _)| k == key)
+                .fold(crate::ledger::Counts::default(), |mut acc, (_, _, c)| { acc.merge(&c); acc });
             let sum = |f: fn(&crate::report::Row) -> i64| children.iter().map(|c| f(c)).sum::<i64>();
             prop_assert_eq!(parent.accepted, own.accepted + sum(|c| c.accepted));
             prop_assert_eq!(parent.concluded, own.concluded + sum(|c| c.concluded));

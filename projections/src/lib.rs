@@ -274,7 +274,8 @@ impl Projections {
                 .cloned()
                 .unwrap_or_else(|| Arc::from(s.item.as_str()));
             self.items.insert(item.clone());
-            let state = CaseState::submitted(&step, item, def, s.channel, &s.materials);
+            let mut state = CaseState::submitted(&step, item, def, s.channel, &s.materials);
+            state.seq = u32::try_from(self.cases.len()).unwrap_or(u32::MAX);
             self.cases
                 .insert(Arc::from(event.stream.as_str()), Box::new(state));
             return Applied {

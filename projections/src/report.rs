@@ -7,7 +7,6 @@
 //! cases still open past their promised due date at the period's end (`overdue_open`).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -240,11 +239,8 @@ pub fn report(ledger: &Ledger, projections: &Projections, q: &ReportQuery, now: 
         q.period.months.first().copied().unwrap_or(0),
         q.period.months.last().copied().unwrap_or(0),
     );
-    for ((dim, month, key), counts) in ledger.totals().range((q.by, first, Arc::from(""))..) {
-        if *dim != q.by || *month > last {
-            break;
-        }
-        add_to(&mut grid, q.by, key, *month, counts);
+    for (month, key, counts) in ledger.sums(q.by, first..=last) {
+        add_to(&mut grid, q.by, &key, month, &counts);
     }
     for (month, key, counts) in pending_cards(projections, ledger, q.by, now) {
         if (first..=last).contains(&month) {

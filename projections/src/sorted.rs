@@ -1,7 +1,7 @@
-//! Serialising hash maps and sets in sorted order, so the same state always gives the same
+//! Serialising hash maps in sorted order, so the same state always gives the same
 //! snapshot bytes (hash iteration order is not part of the state).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::Hash;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -28,28 +28,5 @@ pub mod map {
         D: Deserializer<'de>,
     {
         Ok(Vec::<(K, V)>::deserialize(d)?.into_iter().collect())
-    }
-}
-
-/// A `HashSet` written as a sorted sequence.
-pub mod set {
-    use super::*;
-
-    pub fn serialize<K, S>(set: &HashSet<K>, s: S) -> Result<S::Ok, S::Error>
-    where
-        K: Serialize + Ord,
-        S: Serializer,
-    {
-        let mut keys: Vec<&K> = set.iter().collect();
-        keys.sort_unstable();
-        keys.serialize(s)
-    }
-
-    pub fn deserialize<'de, K, D>(d: D) -> Result<HashSet<K>, D::Error>
-    where
-        K: Deserialize<'de> + Hash + Eq,
-        D: Deserializer<'de>,
-    {
-        Ok(Vec::<K>::deserialize(d)?.into_iter().collect())
     }
 }
