@@ -16,9 +16,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jiancha_benches::{
-    appender_rows, concurrent_appends, import_child, import_via_child, rate, row, write_case_file,
-};
+use jiancha_benches::{appenders_figure, case_workload, import_child, import_via_child, rate, row};
 use jiancha_events::{read_jsonl, RawEvent, GENESIS_HASH};
 use jiancha_store::{EventStore, ManualClock};
 use sqlx::{ConnectOptions, Connection};
@@ -27,13 +25,7 @@ fn main() -> ExitCode {
     if let Some(code) = import_child() {
         return code;
     }
-    let events: usize = std::env::var("JIANCHA_BENCH_EVENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("events.jsonl");
-    write_case_file(&file, events, 8).unwrap();
+    let (events, dir, file) = case_workload().unwrap();
     println!(
         "ingest benchmark: {events} events, {} cores",
         std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -140,16 +132,9 @@ fn concurrent_appends_sqlite(db: &Path) {
             jiancha_store::open(&format!("sqlite://{}", db.display()), clock)
                 .await
                 .unwrap();
-        let (took, latencies) = concurrent_appends(store.clone(), TASKS, PER_TASK)
+        let name = "64 tasks appending single events (group commit)";
+        appenders_figure(store, (TASKS, PER_TASK), name, "target >= 50,000")
             .await
             .unwrap();
-        appender_rows(
-            "64 tasks appending single events (group commit)",
-            (TASKS * PER_TASK) as u64,
-            took,
-            &latencies,
-            "target >= 50,000",
-        );
-        store.close().await;
     });
 }

@@ -40,6 +40,24 @@ pub fn write_case_file(path: &Path, events: usize, per_case: usize) -> std::io::
     f.flush()
 }
 
+/// The benchmark's size: `JIANCHA_BENCH_EVENTS`, or a million events.
+pub fn bench_events() -> usize {
+    std::env::var("JIANCHA_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+/// The import benchmarks' workload: [`bench_events`] events in a case file
+/// ([`write_case_file`], 8 events a case) in a scratch directory kept alive by the result.
+pub fn case_workload() -> std::io::Result<(usize, tempfile::TempDir, std::path::PathBuf)> {
+    let events = bench_events();
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("events.jsonl");
+    write_case_file(&file, events, 8)?;
+    Ok((events, dir, file))
+}
+
 /// This process's peak resident memory in bytes (Linux `VmHWM`), if known.
 pub fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -140,6 +158,21 @@ pub async fn concurrent_appends(
     let took = start.elapsed();
     all.sort_unstable();
     Ok((took, all))
+}
+
+/// Runs [`concurrent_appends`] on `store`, prints its figures under `name` with `note` beside
+/// the rate, and closes the store.
+pub async fn appenders_figure(
+    store: Arc<dyn EventStore>,
+    (tasks, per_task): (usize, usize),
+    name: &str,
+    note: &str,
+) -> Result<(), StoreError> {
+    let (took, latencies) = concurrent_appends(store.clone(), tasks, per_task).await?;
+    let events = (tasks * per_task) as u64;
+    appender_rows(name, events, took, &latencies, note);
+    store.close().await;
+    Ok(())
 }
 
 /// Event `i` of task `task` for the concurrent benchmarks: a Submitted first, then steps, on

@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use jiancha_benches::{
-    appender_rows, bench_event, concurrent_appends, import_child, import_via_child, rate, row,
-    write_case_file,
+    appender_rows, appenders_figure, bench_event, case_workload, import_child, import_via_child,
+    rate, row,
 };
 use jiancha_events::{RawEvent, GENESIS_HASH};
 use jiancha_store::{EventStore, ManualClock};
@@ -58,13 +58,7 @@ fn main() -> ExitCode {
     if let Some(code) = import_child() {
         return code;
     }
-    let events: usize = std::env::var("JIANCHA_BENCH_EVENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("events.jsonl");
-    write_case_file(&file, events, 8).unwrap();
+    let (events, _dir, file) = case_workload().unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let version: String = rt.block_on(async {
         let mut conn = PgConnection::connect(&base_url()).await.unwrap();
@@ -174,17 +168,10 @@ async fn raw_copy(from: &str, to: &str) -> Duration {
 /// 64 tasks appending single events through one store's writer task.
 async fn appenders(schema: &str) {
     let store = empty_log(schema).await;
-    let (took, latencies) = concurrent_appends(store.clone(), TASKS, PER_TASK)
+    let name = "(d) 64 tasks appending via jiancha (group commit)";
+    appenders_figure(store, (TASKS, PER_TASK), name, "")
         .await
         .unwrap();
-    appender_rows(
-        "(d) 64 tasks appending via jiancha (group commit)",
-        (TASKS * PER_TASK) as u64,
-        took,
-        &latencies,
-        "",
-    );
-    store.close().await;
 }
 
 /// The baseline for the appenders: the same 64 tasks, each event its own autocommitted

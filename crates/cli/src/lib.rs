@@ -37,12 +37,13 @@ pub const DEFAULT_DB: &str = "sqlite://jiancha.db";
         jiancha verify\n  \
         jiancha export --from 100 > tail.jsonl\n  \
         jiancha --db sqlite:///var/lib/jiancha/district.db verify\n  \
+        jiancha --db postgres://jiancha@db.example/province report --period 2026-03\n  \
         jiancha calendar due 2026-09-28 5\n\n\
         Exit codes: 0 success, 1 a check found a problem, 2 bad input or usage (nothing \
         written), 3 infrastructure failure."
 )]
 pub struct Cli {
-    /// The event log: sqlite://FILE (or a plain file path).
+    /// The event log: sqlite://FILE (or a plain file path), or postgres://USER@HOST/DB.
     #[arg(long, global = true, env = "JIANCHA_DB", default_value = DEFAULT_DB)]
     pub db: String,
 

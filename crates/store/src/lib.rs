@@ -9,8 +9,9 @@ pub mod clock;
 pub mod error;
 pub mod memory;
 pub mod plan;
-pub mod sqlite;
 pub mod postgres;
+mod sql;
+pub mod sqlite;
 pub mod tail;
 mod writer;
 
@@ -67,6 +68,9 @@ pub enum ImportChunk {
     Commit,
 }
 
+/// A snapshot of derived state: the position it covers and its bytes.
+pub type Snapshot = (u64, Vec<u8>);
+
 /// The event log.
 pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// Appends a batch, all or nothing. Tags in a [`Rejection`] are indexes into the batch.
@@ -102,8 +106,9 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// The last position and its hash.
     fn head(&self) -> BoxFuture<'_, Result<Head, StoreError>>;
 
-    /// The last committed position, updated after every commit of this process; followers wait
-    /// on it (and poll, for commits of other processes).
+    /// The last committed position, updated after every commit of this process (and, on
+    /// PostgreSQL, when another process announces one); followers wait on it, and poll for
+    /// commits nobody announced.
     fn committed(&self) -> watch::Receiver<u64>;
 
     /// Stops the writer after the work already queued. Appends after this fail.
@@ -125,7 +130,7 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     fn load_snapshot<'a>(
         &'a self,
         name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<(u64, Vec<u8>)>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<Snapshot>, StoreError>> {
         let _ = name;
         futures::FutureExt::boxed(async { Ok(None) })
     }

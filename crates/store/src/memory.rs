@@ -273,7 +273,9 @@ impl EventStore for MemoryStore {
         position: u64,
         bytes: Vec<u8>,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.lock().snapshots.insert(name.to_owned(), (position, bytes));
+        self.lock()
+            .snapshots
+            .insert(name.to_owned(), (position, bytes));
         async { Ok(()) }.boxed()
     }
 

@@ -90,6 +90,46 @@ impl TxState {
     }
 }
 
+/// What [`TxState::apply_undoable`] replaced, to put it back with [`TxState::undo`].
+#[derive(Debug)]
+pub struct Undo {
+    head: Head,
+    versions: Vec<(String, Option<u64>)>,
+    ids: Vec<String>,
+}
+
+impl TxState {
+    /// Applies a delta whose rows may still fail to be written (an import chunk in flight),
+    /// keeping what it replaced.
+    pub fn apply_undoable(&mut self, delta: Delta) -> Undo {
+        let undo = Undo {
+            head: self.head,
+            versions: delta
+                .versions
+                .keys()
+                .map(|s| (s.clone(), self.versions.get(s).copied()))
+                .collect(),
+            ids: delta.ids.keys().cloned().collect(),
+        };
+        self.apply(delta);
+        undo
+    }
+
+    /// Puts back what [`TxState::apply_undoable`] replaced.
+    pub fn undo(&mut self, undo: Undo) {
+        self.head = undo.head;
+        for (stream, version) in undo.versions {
+            match version {
+                Some(v) => self.versions.insert(stream, v),
+                None => self.versions.remove(&stream),
+            };
+        }
+        for id in undo.ids {
+            self.ids.remove(&id);
+        }
+    }
+}
+
 /// What planning a batch changes in its transaction's state.
 #[derive(Debug, Clone)]
 pub struct Delta {

@@ -9,8 +9,9 @@
 //! id of the transaction that wrote it (`xid`). After each commit that wrote, the writer sends
 //! `pg_notify` on the table's channel with the new head; a listener (started when someone
 //! follows the log) moves `committed()` forward, and the follower's polling stays the truth.
-//! Imports go through `COPY … FROM STDIN` in text format, one COPY per chunk, under a
-//! savepoint so that a chunk whose ids are already stored falls back to the looked-up path.
+//! Imports go through `COPY … FROM STDIN` in text format, one COPY per chunk under a savepoint
+//! (a chunk whose ids are already stored falls back to the looked-up path), its rows sent in
+//! pieces while the writer plans the next chunk.
 
 use std::io::Write as _;
 use std::str::FromStr;
@@ -18,23 +19,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
-use futures::FutureExt;
-use jiancha_events::{Hash, NewEvent, RawEvent, StoredEvent};
-use sqlx::postgres::{
-    PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions, PgRow,
-};
+use jiancha_events::{Hash, RawEvent};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::{ConnectOptions, Executor as _, Row};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::error::StoreError;
 use crate::plan::{ExistingId, Head};
+use crate::sql::{Reads, SqlStore};
 use crate::writer::{
-    decode_all, existing_from_row, hash_from, raw_from_row, stored_id, to_i64, to_u64, LogConnection,
-    WriterHandle,
+    decode_rows, existing_from_row, hash_from, raw_from_row, stored_id, to_i64, to_u64,
+    LogConnection, WriterHandle,
 };
-use crate::{AppendOutcome, EventStore, ImportChunk, ImportOutcome};
+use crate::Snapshot;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -50,6 +48,12 @@ const CHANNEL_PREFIX: &str = "jiancha_events_";
 
 /// How long the listener waits before connecting again after losing its connection.
 const LISTEN_RETRY_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Rows encoded and sent at a time within one COPY.
+const COPY_PIECE_ROWS: usize = 200;
+
+/// SQLSTATE `read_only_sql_transaction`: a write on a read replica.
+const READ_ONLY_SQLSTATE: &str = "25006";
 
 /// The application name shown in `pg_stat_activity` unless the URL sets one.
 const APPLICATION_NAME: &str = "jiancha";
@@ -89,15 +93,21 @@ const INSERT_SQL: &str = "INSERT INTO events (position, stream, version, id, typ
      SELECT * FROM UNNEST($1::int8[], $2::text[], $3::int8[], $4::text[], $5::text[], \
      $6::int4[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bytea[], \
      $13::bytea[])";
+const SAVE_SNAPSHOT_SQL: &str =
+    "INSERT INTO snapshots (name, position, bytes) VALUES ($1, $2, $3) \
+     ON CONFLICT (name) DO UPDATE SET position = excluded.position, bytes = excluded.bytes";
+const LOAD_SNAPSHOT_SQL: &str = "SELECT position, bytes FROM snapshots WHERE name = $1";
 const COPY_SQL: &str = "COPY events (position, stream, version, id, type, schema, occurred_at, \
      recorded_at, actor, org, data, prev_hash, hash) FROM STDIN";
 
-/// The PostgreSQL store.
+/// The PostgreSQL store: the shared writer over [`PgReads`].
+pub type PostgresStore = SqlStore<PgReads>;
+
+/// The PostgreSQL store's readers: a small pool, and the listener that turns other processes'
+/// commits into wake-ups.
 #[derive(Debug, Clone)]
-pub struct PostgresStore {
-    writer: WriterHandle,
+pub struct PgReads {
     pool: PgPool,
-    committed: watch::Receiver<u64>,
     wake: Arc<Wake>,
 }
 
@@ -107,8 +117,16 @@ impl PostgresStore {
     pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         let options = connect_options(url)?;
         let mut conn = options.connect().await?;
-        ensure_schema(&mut conn).await?;
-        MIGRATOR.run(&mut conn).await?;
+        // A read replica (a hot standby, or a session read-only by default) serves the reading
+        // commands on the schema its primary keeps up to date.
+        let read_only: bool =
+            sqlx::query_scalar("SELECT current_setting('transaction_read_only') = 'on'")
+                .fetch_one(&mut conn)
+                .await?;
+        if !read_only {
+            ensure_schema(&mut conn).await?;
+            MIGRATOR.run(&mut conn).await?;
+        }
         // As with SQLite, the head's hash is checked by the writer, not here, so that a log
         // with a broken chain still opens for `verify`.
         let (table, last): (i64, Option<i64>) = sqlx::query_as(
@@ -140,20 +158,24 @@ impl PostgresStore {
             started: AtomicBool::new(false),
             stop: watch::channel(false).0,
         };
-        Ok(PostgresStore {
+        Ok(SqlStore {
             writer,
-            pool,
+            reads: PgReads {
+                pool,
+                wake: Arc::new(wake),
+            },
             committed,
-            wake: Arc::new(wake),
         })
     }
+}
 
+impl PgReads {
     async fn fetch_raw(
         &self,
         query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
     ) -> Result<Vec<RawEvent>, StoreError> {
         let rows = query.fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(raw_from_row).collect::<Result<_, _>>()?)
+        decode_rows(&rows, raw_from_row)
     }
 }
 
@@ -201,10 +223,12 @@ async fn ensure_schema(conn: &mut PgConnection) -> Result<(), StoreError> {
 fn first_schema(path: &str) -> Option<String> {
     path.split(',')
         .map(str::trim)
-        .map(|name| match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
-            Some(quoted) => quoted.replace("\"\"", "\""),
-            None => name.to_lowercase(),
-        })
+        .map(
+            |name| match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+                Some(quoted) => quoted.replace("\"\"", "\""),
+                None => name.to_lowercase(),
+            },
+        )
         .find(|name| !name.is_empty() && name != "$user")
 }
 
@@ -212,77 +236,66 @@ fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-impl EventStore for PostgresStore {
-    fn append(&self, events: Vec<NewEvent>) -> BoxFuture<'_, Result<AppendOutcome, StoreError>> {
-        self.writer.append(events).boxed()
+impl Reads for PgReads {
+    async fn stream(&self, stream: &str) -> Result<Vec<RawEvent>, StoreError> {
+        self.fetch_raw(sqlx::query(READ_STREAM_SQL).bind(stream))
+            .await
     }
 
-    fn import(
+    async fn after(&self, after: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError> {
+        let query = sqlx::query(READ_AFTER_SQL)
+            .bind(to_i64(after))
+            .bind(to_i64(limit as u64));
+        self.fetch_raw(query).await
+    }
+
+    async fn head(&self) -> Result<Head, StoreError> {
+        let row: Option<(i64, Vec<u8>)> =
+            sqlx::query_as(HEAD_SQL).fetch_optional(&self.pool).await?;
+        Ok(row.map_or_else(Head::default, |(position, hash)| Head {
+            position: to_u64(position),
+            hash: hash_from(&hash),
+        }))
+    }
+
+    async fn save_snapshot(
         &self,
-        chunks: mpsc::Receiver<ImportChunk>,
-    ) -> BoxFuture<'_, Result<ImportOutcome, StoreError>> {
-        self.writer.import(chunks).boxed()
-    }
-
-    fn read_stream<'a>(
-        &'a self,
-        stream: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
-        async move {
-            let query = sqlx::query(READ_STREAM_SQL).bind(stream);
-            decode_all(self.fetch_raw(query).await?)
+        name: &str,
+        position: u64,
+        bytes: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let saved = sqlx::query(SAVE_SNAPSHOT_SQL)
+            .bind(name)
+            .bind(to_i64(position))
+            .bind(bytes)
+            .execute(&self.pool)
+            .await;
+        match saved {
+            Ok(_) => Ok(()),
+            // A read replica keeps no snapshot of its own: a snapshot is only a cache.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(READ_ONLY_SQLSTATE) => {
+                tracing::debug!(name, "a read-only database keeps no snapshot");
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
         }
-        .boxed()
     }
 
-    fn read_after(
-        &self,
-        after: u64,
-        limit: usize,
-    ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
-        async move { decode_all(self.read_raw_after(after, limit).await?) }.boxed()
+    async fn load_snapshot(&self, name: &str) -> Result<Option<Snapshot>, StoreError> {
+        let row: Option<(i64, Vec<u8>)> = sqlx::query_as(LOAD_SNAPSHOT_SQL)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(position, bytes)| (to_u64(position), bytes)))
     }
 
-    fn read_raw_after(
-        &self,
-        after: u64,
-        limit: usize,
-    ) -> BoxFuture<'_, Result<Vec<RawEvent>, StoreError>> {
-        async move {
-            let query = sqlx::query(READ_AFTER_SQL)
-                .bind(to_i64(after))
-                .bind(to_i64(limit as u64));
-            self.fetch_raw(query).await
-        }
-        .boxed()
-    }
-
-    fn head(&self) -> BoxFuture<'_, Result<Head, StoreError>> {
-        async move {
-            let row = sqlx::query(HEAD_SQL).fetch_optional(&self.pool).await?;
-            Ok(match row {
-                None => Head::default(),
-                Some(row) => Head {
-                    position: to_u64(row.try_get(0)?),
-                    hash: hash_from(&row.try_get::<Vec<u8>, _>(1)?),
-                },
-            })
-        }
-        .boxed()
-    }
-
-    fn committed(&self) -> watch::Receiver<u64> {
+    fn following(&self) {
         self.wake.start();
-        self.committed.clone()
     }
 
-    fn close(&self) -> BoxFuture<'_, ()> {
-        async move {
-            self.writer.close().await;
-            self.wake.stop.send_replace(true);
-            self.pool.close().await;
-        }
-        .boxed()
+    async fn close(&self) {
+        self.wake.stop.send_replace(true);
+        self.pool.close().await;
     }
 }
 
@@ -301,9 +314,7 @@ struct PgLog {
 impl PgLog {
     /// The connection of the open transaction.
     fn live(&mut self) -> Result<&mut PgConnection, StoreError> {
-        self.conn.as_mut().ok_or_else(|| {
-            StoreError::GroupFailed("the connection to PostgreSQL was lost".into())
-        })
+        self.conn.as_mut().ok_or_else(lost)
     }
 
     async fn rows(
@@ -318,12 +329,13 @@ impl PgLog {
         query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
     ) -> Result<Vec<(String, ExistingId)>, StoreError> {
         let rows = self.rows(query).await?;
-        Ok(rows.iter().map(existing_from_row).collect::<Result<_, _>>()?)
+        decode_rows(&rows, existing_from_row)
     }
 }
 
-impl LogConnection for PgLog {
-    async fn begin(&mut self) -> Result<(), StoreError> {
+impl PgLog {
+    /// `BEGIN` and the lock on the connection, connecting first if there is none.
+    async fn try_begin(&mut self) -> Result<(), sqlx::Error> {
         let conn = match self.conn.take() {
             Some(conn) => conn,
             None => self.options.connect().await?,
@@ -331,9 +343,26 @@ impl LogConnection for PgLog {
         let conn = self.conn.insert(conn);
         if let Err(e) = conn.execute(self.begin_sql.as_str()).await {
             self.rollback().await;
-            return Err(e.into());
+            return Err(e);
         }
         Ok(())
+    }
+}
+
+impl LogConnection for PgLog {
+    async fn begin(&mut self) -> Result<(), StoreError> {
+        let had_connection = self.conn.is_some();
+        match self.try_begin().await {
+            // A connection that died while idle (the server restarted, an administrator or a
+            // proxy ended it; the server may say so first, as a database error) is replaced
+            // once: nothing of the transaction has run yet, so trying again is harmless.
+            Err(e) if had_connection => {
+                tracing::info!(error = %e, "the writer's connection was lost; reconnecting");
+                self.conn = None;
+                Ok(self.try_begin().await?)
+            }
+            other => Ok(other?),
+        }
     }
 
     async fn last_event(&mut self) -> Result<Option<RawEvent>, StoreError> {
@@ -367,7 +396,10 @@ impl LogConnection for PgLog {
         Ok(())
     }
 
-    async fn stream_versions(&mut self, streams: &[&str]) -> Result<Vec<(String, u64)>, StoreError> {
+    async fn stream_versions(
+        &mut self,
+        streams: &[&str],
+    ) -> Result<Vec<(String, u64)>, StoreError> {
         let rows = self.rows(sqlx::query(VERSIONS_SQL).bind(streams)).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
@@ -395,14 +427,19 @@ impl LogConnection for PgLog {
         }
         let ints = |f: fn(&RawEvent) -> u64| rows.iter().map(|r| to_i64(f(r))).collect::<Vec<_>>();
         let texts = |f: fn(&RawEvent) -> &str| rows.iter().map(|r| f(r)).collect::<Vec<_>>();
-        let hashes = |f: fn(&RawEvent) -> &Hash| rows.iter().map(|r| &f(r).0[..]).collect::<Vec<_>>();
+        let hashes =
+            |f: fn(&RawEvent) -> &Hash| rows.iter().map(|r| &f(r).0[..]).collect::<Vec<_>>();
         let query = sqlx::query(INSERT_SQL)
             .bind(ints(|r| r.position))
             .bind(texts(|r| &r.stream))
             .bind(ints(|r| r.version))
             .bind(rows.iter().map(|r| stored_id(r)).collect::<Vec<_>>())
             .bind(texts(|r| &r.event_type))
-            .bind(rows.iter().map(|r| i32::try_from(r.schema).unwrap_or(i32::MAX)).collect::<Vec<_>>())
+            .bind(
+                rows.iter()
+                    .map(|r| i32::try_from(r.schema).unwrap_or(i32::MAX))
+                    .collect::<Vec<_>>(),
+            )
             .bind(texts(|r| &r.occurred_at))
             .bind(texts(|r| &r.recorded_at))
             .bind(texts(|r| &r.actor))
@@ -416,21 +453,50 @@ impl LogConnection for PgLog {
 
     /// `COPY … FROM STDIN` in text format: the fastest way into PostgreSQL.
     async fn insert_bulk(&mut self, rows: &[&RawEvent]) -> Result<(), StoreError> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        self.copy.clear();
-        for row in rows {
-            copy_row(row, &mut self.copy);
-        }
-        let conn = self.conn.as_mut().ok_or_else(|| {
-            StoreError::GroupFailed("the connection to PostgreSQL was lost".into())
-        })?;
-        let mut copy = conn.copy_in_raw(COPY_SQL).await?;
-        copy.send(self.copy.as_slice()).await?;
-        copy.finish().await?;
-        Ok(())
+        self.insert_bulk_while(rows, || ()).await.0
     }
+
+    /// Sends the chunk's COPY data, runs `meanwhile` while the server takes the rows, then
+    /// waits for its answer.
+    async fn insert_bulk_while<R: Send>(
+        &mut self,
+        rows: &[&RawEvent],
+        meanwhile: impl FnOnce() -> R + Send,
+    ) -> (Result<(), StoreError>, R) {
+        if rows.is_empty() {
+            return (Ok(()), meanwhile());
+        }
+        let Some(conn) = self.conn.as_mut() else {
+            return (Err(lost()), meanwhile());
+        };
+        let mut copy = match conn.copy_in_raw(COPY_SQL).await {
+            Ok(copy) => copy,
+            Err(e) => return (Err(e.into()), meanwhile()),
+        };
+        // In pieces: the server takes one while the next is encoded.
+        let mut sent = Ok(());
+        for piece in rows.chunks(COPY_PIECE_ROWS) {
+            self.copy.clear();
+            for row in piece {
+                copy_row(row, &mut self.copy);
+            }
+            if let Err(e) = copy.send(self.copy.as_slice()).await {
+                sent = Err(e);
+                break;
+            }
+        }
+        let result = meanwhile();
+        // A failed send drops the COPY, which tells the server to abandon it.
+        let written = match sent {
+            Ok(()) => copy.finish().await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        (written.map_err(StoreError::from), result)
+    }
+}
+
+fn lost() -> StoreError {
+    StoreError::GroupFailed("the connection to PostgreSQL was lost".into())
 }
 
 /// Appends one row in COPY's text format: tab-separated, `\N` for NULL, bytea as `\\x…` hex,
@@ -604,10 +670,7 @@ mod tests {
 
     #[test]
     fn the_first_schema_of_a_search_path() {
-        assert_eq!(
-            first_schema("\"$user\", public").as_deref(),
-            Some("public")
-        );
+        assert_eq!(first_schema("\"$user\", public").as_deref(), Some("public"));
         assert_eq!(first_schema("District_7, x").as_deref(), Some("district_7"));
         assert_eq!(
             first_schema("\"Odd \"\"name\"\"\"").as_deref(),

@@ -12,24 +12,23 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
-use futures::FutureExt;
-use jiancha_events::{NewEvent, RawEvent, StoredEvent};
+use jiancha_events::RawEvent;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
 };
 use sqlx::{ConnectOptions, Row};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::error::StoreError;
 use crate::plan::{ExistingId, Head};
+use crate::sql::{Reads, SqlStore};
 use crate::writer::{
-    decode_all, existing_from_row, hash_from, raw_from_row, stored_id, to_i64, to_u64, LogConnection,
-    WriterHandle,
+    decode_rows, existing_from_row, hash_from, raw_from_row, stored_id, to_i64, to_u64,
+    LogConnection, WriterHandle,
 };
-use crate::{AppendOutcome, EventStore, ImportChunk, ImportOutcome};
+use crate::Snapshot;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -48,12 +47,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) const COLUMNS: &str = "position, stream, version, id, type, schema, occurred_at, \
      recorded_at, actor, org, data, prev_hash, hash";
 
-/// The SQLite store.
+/// The SQLite store: the shared writer over [`SqliteReads`].
+pub type SqliteStore = SqlStore<SqliteReads>;
+
+/// The SQLite store's readers: a small pool of connections to the file.
 #[derive(Debug, Clone)]
-pub struct SqliteStore {
-    writer: WriterHandle,
+pub struct SqliteReads {
     pool: SqlitePool,
-    committed: watch::Receiver<u64>,
 }
 
 impl SqliteStore {
@@ -97,139 +97,83 @@ impl SqliteStore {
             sql: SqlCache::default(),
         };
         let writer = WriterHandle::spawn(log, clock, Arc::new(committed_tx));
-        Ok(SqliteStore {
+        Ok(SqlStore {
             writer,
-            pool,
+            reads: SqliteReads { pool },
             committed,
         })
     }
+}
 
+impl SqliteReads {
     async fn fetch_raw(&self, sql: &str, binds: &[i64]) -> Result<Vec<RawEvent>, StoreError> {
         let mut q = sqlx::query(sql);
         for b in binds {
             q = q.bind(*b);
         }
         let rows = q.fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(raw_from_row).collect::<Result<_, _>>()?)
+        decode_rows(&rows, raw_from_row)
     }
 }
 
-impl EventStore for SqliteStore {
-    fn append(&self, events: Vec<NewEvent>) -> BoxFuture<'_, Result<AppendOutcome, StoreError>> {
-        self.writer.append(events).boxed()
+impl Reads for SqliteReads {
+    async fn stream(&self, stream: &str) -> Result<Vec<RawEvent>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM events WHERE stream = ? ORDER BY version");
+        let rows = sqlx::query(&sql).bind(stream).fetch_all(&self.pool).await?;
+        decode_rows(&rows, raw_from_row)
     }
 
-    fn import(
+    async fn after(&self, after: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?");
+        self.fetch_raw(&sql, &[to_i64(after), to_i64(limit as u64)])
+            .await
+    }
+
+    async fn head(&self) -> Result<Head, StoreError> {
+        let row = sqlx::query("SELECT position, hash FROM events ORDER BY position DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            None => Head::default(),
+            Some(row) => Head {
+                position: to_u64(row.try_get(0)?),
+                hash: hash_from(&row.try_get::<Vec<u8>, _>(1)?),
+            },
+        })
+    }
+
+    async fn save_snapshot(
         &self,
-        chunks: mpsc::Receiver<ImportChunk>,
-    ) -> BoxFuture<'_, Result<ImportOutcome, StoreError>> {
-        self.writer.import(chunks).boxed()
-    }
-
-    fn read_stream<'a>(
-        &'a self,
-        stream: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
-        async move {
-            let sql = format!("SELECT {COLUMNS} FROM events WHERE stream = ? ORDER BY version");
-            let rows = sqlx::query(&sql).bind(stream).fetch_all(&self.pool).await?;
-            let raws = rows
-                .iter()
-                .map(raw_from_row)
-                .collect::<Result<Vec<_>, _>>()?;
-            decode_all(raws)
-        }
-        .boxed()
-    }
-
-    fn read_after(
-        &self,
-        after: u64,
-        limit: usize,
-    ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
-        async move { decode_all(self.read_raw_after(after, limit).await?) }.boxed()
-    }
-
-    fn read_raw_after(
-        &self,
-        after: u64,
-        limit: usize,
-    ) -> BoxFuture<'_, Result<Vec<RawEvent>, StoreError>> {
-        async move {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"
-            );
-            self.fetch_raw(&sql, &[to_i64(after), to_i64(limit as u64)])
-                .await
-        }
-        .boxed()
-    }
-
-    fn head(&self) -> BoxFuture<'_, Result<Head, StoreError>> {
-        async move {
-            let row =
-                sqlx::query("SELECT position, hash FROM events ORDER BY position DESC LIMIT 1")
-                    .fetch_optional(&self.pool)
-                    .await?;
-            Ok(match row {
-                None => Head::default(),
-                Some(row) => Head {
-                    position: to_u64(row.try_get(0)?),
-                    hash: hash_from(&row.try_get::<Vec<u8>, _>(1)?),
-                },
-            })
-        }
-        .boxed()
-    }
-
-    fn committed(&self) -> watch::Receiver<u64> {
-        self.committed.clone()
-    }
-
-    fn close(&self) -> BoxFuture<'_, ()> {
-        async move {
-            self.writer.close().await;
-            self.pool.close().await;
-        }
-        .boxed()
-    }
-
-    fn save_snapshot<'a>(
-        &'a self,
-        name: &'a str,
+        name: &str,
         position: u64,
         bytes: Vec<u8>,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        async move {
-            sqlx::query(
-                "INSERT INTO snapshots (name, position, bytes) VALUES (?, ?, ?) \
-                 ON CONFLICT (name) DO UPDATE SET position = excluded.position, bytes = excluded.bytes",
-            )
-            .bind(name)
-            .bind(to_i64(position))
-            .bind(bytes)
-            .execute(&self.pool)
-            .await?;
-            Ok(())
-        }
-        .boxed()
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO snapshots (name, position, bytes) VALUES (?, ?, ?) \
+             ON CONFLICT (name) DO UPDATE SET position = excluded.position, bytes = excluded.bytes",
+        )
+        .bind(name)
+        .bind(to_i64(position))
+        .bind(bytes)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
-    fn load_snapshot<'a>(
-        &'a self,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<(u64, Vec<u8>)>, StoreError>> {
-        async move {
-            let row = sqlx::query("SELECT position, bytes FROM snapshots WHERE name = ?")
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?;
-            Ok(match row {
-                Some(r) => Some((to_u64(r.try_get(0)?), r.try_get(1)?)),
-                None => None,
-            })
-        }
-        .boxed()
+    async fn load_snapshot(&self, name: &str) -> Result<Option<Snapshot>, StoreError> {
+        let row = sqlx::query("SELECT position, bytes FROM snapshots WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some((to_u64(r.try_get(0)?), r.try_get(1)?)),
+            None => None,
+        })
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
     }
 }
 
@@ -304,7 +248,7 @@ impl SqliteLog {
         K: 'a + sqlx::Encode<'a, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Copy + Send + Sync,
     {
         let rows = self.lookup(kind, keys).await?;
-        Ok(rows.iter().map(existing_from_row).collect::<Result<_, _>>()?)
+        decode_rows(&rows, existing_from_row)
     }
 }
 
@@ -333,7 +277,10 @@ impl LogConnection for SqliteLog {
         Ok(self.run(sql).await?)
     }
 
-    async fn stream_versions(&mut self, streams: &[&str]) -> Result<Vec<(String, u64)>, StoreError> {
+    async fn stream_versions(
+        &mut self,
+        streams: &[&str],
+    ) -> Result<Vec<(String, u64)>, StoreError> {
         let rows = self.lookup("stream", streams).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {

@@ -14,8 +14,8 @@ use sqlx::{ColumnIndex, Decode, Row, Type};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::clock::Clock;
-use crate::error::{Rejection, StoreError};
-use crate::plan::{plan_batch, ExistingId, Head, Lookup, Planned, TxState};
+use crate::error::StoreError;
+use crate::plan::{plan_batch, Delta, ExistingId, Head, Lookup, Planned, TxState};
 use crate::{AppendOutcome, ImportChunk, ImportOutcome, GROUP_EVENTS_MAX};
 
 /// Values per lookup statement (`IN (…)` or `= ANY(…)`).
@@ -29,8 +29,10 @@ const VERSION_CACHE_MAX: usize = 1_000_000;
 
 /// The savepoint each import chunk is written under.
 const SAVEPOINT: &str = "SAVEPOINT chunk";
-const RELEASE: &str = "RELEASE chunk";
-const ROLLBACK_TO: &str = "ROLLBACK TO chunk";
+/// Keeps the previous chunk and opens the next chunk's savepoint, in one round trip.
+const RELEASE_AND_SAVEPOINT: &str = "RELEASE chunk; SAVEPOINT chunk";
+/// Drops what the chunk wrote.
+const ROLLBACK_TO_AND_RELEASE: &str = "ROLLBACK TO chunk; RELEASE chunk";
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
@@ -57,7 +59,8 @@ pub(crate) trait LogConnection: Send + 'static {
     fn rollback(&mut self) -> impl Future<Output = ()> + Send;
 
     /// Runs one statement without parameters (savepoints).
-    fn execute(&mut self, sql: &'static str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn execute(&mut self, sql: &'static str)
+        -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The current version of each of these streams that exists.
     fn stream_versions(
@@ -87,6 +90,19 @@ pub(crate) trait LogConnection: Send + 'static {
         rows: &[&RawEvent],
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         self.insert(rows)
+    }
+
+    /// Inserts one import chunk like `insert_bulk`, running `meanwhile` while the database
+    /// works on it where the database allows (the rows sent, the answer not yet awaited).
+    fn insert_bulk_while<R: Send>(
+        &mut self,
+        rows: &[&RawEvent],
+        meanwhile: impl FnOnce() -> R + Send,
+    ) -> impl Future<Output = (Result<(), StoreError>, R)> + Send {
+        async move {
+            let written = self.insert_bulk(rows).await;
+            (written, meanwhile())
+        }
     }
 }
 
@@ -180,6 +196,14 @@ fn unknown_head() -> Head {
         position: u64::MAX,
         ..Head::default()
     }
+}
+
+/// Decodes every row with `decode`.
+pub(crate) fn decode_rows<R, T>(
+    rows: &[R],
+    decode: fn(&R) -> Result<T, sqlx::Error>,
+) -> Result<Vec<T>, StoreError> {
+    Ok(rows.iter().map(decode).collect::<Result<_, _>>()?)
 }
 
 /// Decodes stored rows into typed events.
@@ -296,11 +320,6 @@ impl Lookup for IdLookup {
     fn find_id(&self, id: &str) -> Option<ExistingId> {
         self.0.get(id).cloned()
     }
-}
-
-enum Step<T> {
-    Done(T),
-    Refused(Rejection),
 }
 
 fn new_rows(planned: &[Planned]) -> Vec<&RawEvent> {
@@ -431,7 +450,16 @@ impl<C: LogConnection> Writer<C> {
         };
         let batches: Vec<(Tagged, Reply<AppendOutcome>)> = group
             .into_iter()
-            .map(|(events, reply)| (events.into_iter().zip(0u64..).map(|(e, i)| (i, e)).collect(), reply))
+            .map(|(events, reply)| {
+                (
+                    events
+                        .into_iter()
+                        .zip(0u64..)
+                        .map(|(e, i)| (i, e))
+                        .collect(),
+                    reply,
+                )
+            })
             .collect();
         let all: Vec<&(u64, NewEvent)> = batches.iter().flat_map(|(b, _)| b).collect();
         let ids = match self.prefetch(&mut state, &all, true, false).await {
@@ -482,29 +510,19 @@ impl<C: LogConnection> Writer<C> {
 
     async fn import(
         &mut self,
-        mut chunks: mpsc::Receiver<ImportChunk>,
+        chunks: mpsc::Receiver<ImportChunk>,
     ) -> Result<ImportOutcome, StoreError> {
         let mut state = self.begin(false).await?;
         let mut outcome = ImportOutcome::default();
-        let result = loop {
-            match chunks.recv().await {
-                Some(ImportChunk::Events(events)) => {
-                    match self.import_chunk(&mut state, &events).await {
-                        Ok(Step::Done(planned)) => count_import(&mut outcome, &planned),
-                        Ok(Step::Refused(r)) => break Err(StoreError::Rejected(r)),
-                        Err(e) => break Err(e),
-                    }
-                }
-                Some(ImportChunk::Commit) => break Ok(()),
-                Some(ImportChunk::Abort(why)) => break Err(StoreError::Aborted(why)),
-                None => {
-                    break Err(StoreError::Aborted(
-                        "the producer stopped before the end".into(),
-                    ))
-                }
-            }
+        let mut feed = Feed {
+            chunks,
+            held: None,
+            savepoint: false,
         };
-        match result {
+        match self
+            .import_chunks(&mut state, &mut feed, &mut outcome)
+            .await
+        {
             Ok(()) => {
                 self.commit(state, outcome.appended > 0).await?;
                 Ok(outcome)
@@ -516,61 +534,112 @@ impl<C: LogConnection> Writer<C> {
         }
     }
 
-    /// Plans and writes one chunk of an import. The fast path assumes its ids are new and lets
-    /// the unique index say otherwise; only then are the ids looked up and the chunk planned
-    /// again (a retried import, or an id repeated within the file).
-    async fn import_chunk(
+    /// Writes every chunk until the producer says commit. The fast path assumes a chunk's ids
+    /// (and the cases it begins) are new and lets the unique indexes say otherwise; only then
+    /// is the chunk looked up and planned again (a retried import, an id repeated within the
+    /// file). While the database takes one chunk, the next one is planned.
+    async fn import_chunks(
+        &mut self,
+        state: &mut TxState,
+        feed: &mut Feed,
+        outcome: &mut ImportOutcome,
+    ) -> Result<(), StoreError> {
+        let mut next: Option<Next> = None;
+        loop {
+            let chunk = match next.take() {
+                Some(chunk) => chunk,
+                None => match feed.next().await? {
+                    Some(events) => Next::Unplanned(events),
+                    None => return Ok(()),
+                },
+            };
+            let (events, plan) = match chunk {
+                Next::Planned(events, plan) => (events, Some(plan)),
+                Next::Unplanned(events) => {
+                    let plan = self.plan_online(state, &events).await?;
+                    (events, plan)
+                }
+            };
+            let Some((planned, delta)) = plan else {
+                let planned = self.import_chunk_looked_up(state, &events).await?;
+                count_import(outcome, &planned);
+                continue;
+            };
+            next = self
+                .write_chunk(state, feed, outcome, (events, planned, delta))
+                .await?;
+        }
+    }
+
+    /// Writes a chunk planned on the fast path under a savepoint, planning the next chunk (when
+    /// it is already waiting) while the database works; returns that next chunk.
+    async fn write_chunk(
+        &mut self,
+        state: &mut TxState,
+        feed: &mut Feed,
+        outcome: &mut ImportOutcome,
+        (events, planned, delta): (Tagged, Vec<Planned>, Delta),
+    ) -> Result<Option<Next>, StoreError> {
+        let undo = state.apply_undoable(delta);
+        let waiting = feed.ready();
+        let open = if feed.savepoint {
+            RELEASE_AND_SAVEPOINT
+        } else {
+            SAVEPOINT
+        };
+        self.conn.execute(open).await?;
+        feed.savepoint = true;
+        let view: &TxState = state;
+        let (written, next) = self
+            .conn
+            .insert_bulk_while(&new_rows(&planned), || {
+                waiting.map(|events| match plan_offline(view, &events) {
+                    Some(plan) => Next::Planned(events, plan),
+                    None => Next::Unplanned(events),
+                })
+            })
+            .await;
+        match written {
+            Ok(()) => {
+                count_import(outcome, &planned);
+                Ok(next)
+            }
+            Err(StoreError::Database(e)) if is_unique_violation(&e) => {
+                self.conn.execute(ROLLBACK_TO_AND_RELEASE).await?;
+                feed.savepoint = false;
+                state.undo(undo);
+                let planned = self.import_chunk_looked_up(state, &events).await?;
+                count_import(outcome, &planned);
+                // The next chunk was planned on top of this one's failed plan.
+                Ok(next.map(Next::unplanned))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Plans a chunk on the fast path, asking the database for the streams it does not know;
+    /// `None` when the chunk must be looked up.
+    async fn plan_online(
         &mut self,
         state: &mut TxState,
         events: &[(u64, NewEvent)],
-    ) -> Result<Step<Vec<Planned>>, StoreError> {
+    ) -> Result<Option<(Vec<Planned>, Delta)>, StoreError> {
         let all: Vec<&(u64, NewEvent)> = events.iter().collect();
         self.prefetch(state, &all, false, true).await?;
-        let assigned_ids = events.iter().any(|(_, e)| {
-            e.id.as_deref()
-                .is_some_and(|id| id.starts_with(AUTO_ID_PREFIX))
-        });
-        if assigned_ids {
-            // Such ids are not in the unique index, so only a lookup can find them again.
-            return self.import_chunk_looked_up(state, events).await;
-        }
-        let none = IdLookup(HashMap::new());
-        let Ok((planned, delta)) = plan_batch(state, &none, events) else {
-            // Planned as new, a moved event already in the log no longer fits the head (its
-            // version and position are taken): only the looked-up plan can tell a retry from
-            // a real refusal.
-            return self.import_chunk_looked_up(state, events).await;
-        };
-        self.conn.execute(SAVEPOINT).await?;
-        match self.conn.insert_bulk(&new_rows(&planned)).await {
-            Ok(()) => {
-                self.conn.execute(RELEASE).await?;
-                state.apply(delta);
-                return Ok(Step::Done(planned));
-            }
-            Err(StoreError::Database(e)) if is_unique_violation(&e) => {
-                self.conn.execute(ROLLBACK_TO).await?;
-                self.conn.execute(RELEASE).await?;
-            }
-            Err(e) => return Err(e),
-        }
-        self.import_chunk_looked_up(state, events).await
+        Ok(plan_offline(state, events))
     }
 
     async fn import_chunk_looked_up(
         &mut self,
         state: &mut TxState,
         events: &[(u64, NewEvent)],
-    ) -> Result<Step<Vec<Planned>>, StoreError> {
+    ) -> Result<Vec<Planned>, StoreError> {
         let all: Vec<&(u64, NewEvent)> = events.iter().collect();
         let ids = self.prefetch(state, &all, true, false).await?;
-        let (planned, delta) = match plan_batch(state, &ids, events) {
-            Ok(p) => p,
-            Err(r) => return Ok(Step::Refused(r)),
-        };
+        let (planned, delta) = plan_batch(state, &ids, events).map_err(StoreError::Rejected)?;
         self.conn.insert_bulk(&new_rows(&planned)).await?;
         state.apply(delta);
-        Ok(Step::Done(planned))
+        Ok(planned)
     }
 
     /// Loads the versions of streams the transaction does not know yet, and (when asked) the
@@ -659,6 +728,85 @@ fn count_import(outcome: &mut ImportOutcome, planned: &[Planned]) {
             }
         }
     }
+}
+
+/// The producer's side of an import, with a control message held back when it came while
+/// looking for a waiting chunk, and whether the last chunk's savepoint is still open (it is
+/// released when the next one opens, or by the commit).
+struct Feed {
+    chunks: mpsc::Receiver<ImportChunk>,
+    held: Option<ImportChunk>,
+    savepoint: bool,
+}
+
+impl Feed {
+    /// The next chunk's events; `None` when the producer said commit.
+    async fn next(&mut self) -> Result<Option<Tagged>, StoreError> {
+        let message = match self.held.take() {
+            Some(m) => Some(m),
+            None => self.chunks.recv().await,
+        };
+        match message {
+            Some(ImportChunk::Events(events)) => Ok(Some(events)),
+            Some(ImportChunk::Commit) => Ok(None),
+            Some(ImportChunk::Abort(why)) => Err(StoreError::Aborted(why)),
+            None => Err(StoreError::Aborted(
+                "the producer stopped before the end".into(),
+            )),
+        }
+    }
+
+    /// The next chunk's events if they are already waiting.
+    fn ready(&mut self) -> Option<Tagged> {
+        if self.held.is_some() {
+            return None;
+        }
+        match self.chunks.try_recv() {
+            Ok(ImportChunk::Events(events)) => Some(events),
+            Ok(other) => {
+                self.held = Some(other);
+                None
+            }
+            Err(_) => None,
+        }
+    }
+}
+
+/// The chunk after the one being written.
+enum Next {
+    /// Planned on the fast path while the previous chunk was being written.
+    Planned(Tagged, (Vec<Planned>, Delta)),
+    /// Still to be planned (it needs the database, or came later).
+    Unplanned(Tagged),
+}
+
+impl Next {
+    fn unplanned(self) -> Next {
+        match self {
+            Next::Planned(events, _) | Next::Unplanned(events) => Next::Unplanned(events),
+        }
+    }
+}
+
+/// Plans a chunk on the fast path without the database: every stream is known to the
+/// transaction or begins here with `Submitted` (taken to be new), and every id is taken to be
+/// new. `None` when that cannot be planned so: ids the log assigned (not in the unique index),
+/// a stream to look up, or a refusal (which may only mean the events are already there).
+fn plan_offline(state: &TxState, events: &[(u64, NewEvent)]) -> Option<(Vec<Planned>, Delta)> {
+    let mut first_seen = HashSet::new();
+    for (_, e) in events {
+        let stream = e.stream.as_str();
+        let assigned =
+            e.id.as_deref()
+                .is_some_and(|id| id.starts_with(AUTO_ID_PREFIX));
+        let unknown = !state.versions.contains_key(stream)
+            && first_seen.insert(stream)
+            && e.data.type_name() != "Submitted";
+        if assigned || unknown {
+            return None;
+        }
+    }
+    plan_batch(state, &IdLookup(HashMap::new()), events).ok()
 }
 
 /// Answers every caller of a failed group with the same failure.

@@ -110,8 +110,10 @@ async fn a_corrupt_or_foreign_snapshot_is_rebuilt() {
     assert!(how.ignored.unwrap().contains("not the one it covers"));
     assert_eq!(p.snapshot(p.head()).unwrap(), full_replay(&*w.store).await);
     // One taken with other thresholds.
-    let mut strict = AlertConfig::default();
-    strict.stall_days = 2;
+    let strict = AlertConfig {
+        stall_days: 2,
+        ..AlertConfig::default()
+    };
     let (p, _) = restore_or_replay(&*w.store, AlertConfig::default(), Scoring::default())
         .await
         .unwrap();

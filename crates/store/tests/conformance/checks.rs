@@ -432,7 +432,15 @@ pub async fn an_import_onto_existing_streams_counts_on_from_their_versions(f: Fi
         .into_iter()
         .map(|r| (r.stream, r.version))
         .collect();
-    let want = [("case-a", 1), ("case-a", 2), ("case-a", 3), ("case-a", 4), ("case-b", 1), ("case-a", 5), ("case-b", 2)];
+    let want = [
+        ("case-a", 1),
+        ("case-a", 2),
+        ("case-a", 3),
+        ("case-a", 4),
+        ("case-b", 1),
+        ("case-a", 5),
+        ("case-b", 2),
+    ];
     assert_eq!(versions, want.map(|(s, v)| (s.to_owned(), v)));
 }
 
@@ -467,6 +475,87 @@ pub async fn a_retried_import_of_a_moved_log_appends_nothing(f: Fixture) {
     let here = import(s, chunks()).await.unwrap();
     assert_eq!((here.appended, here.duplicates), (0, 26));
     assert_eq!(s.head().await.unwrap().position, 26);
+}
+
+/// Every chunk queued before the import starts, so the writer always finds the next one
+/// waiting and plans it ahead: a retried part (its ids already stored, which only the unique
+/// index tells), then new events continuing its streams.
+pub async fn queued_chunks_planned_ahead_survive_a_retried_chunk(f: Fixture) {
+    let s = &*f.store;
+    let mut events = vec![submitted("case-a").with_id("m-0")];
+    events.extend((1..25).map(|i| step("case-a", i).with_id(format!("m-{i}"))));
+    s.append(events.clone()).await.unwrap();
+    let (tx, rx) = mpsc::channel(8);
+    for (i, c) in events.chunks(10).enumerate() {
+        tx.try_send(tagged(c.to_vec(), 1 + 10 * i as u64)).unwrap();
+    }
+    let fresh = vec![
+        step("case-a", 100).with_id("n-1"),
+        submitted("case-new").with_id("n-2"),
+        step("case-new", 1),
+    ];
+    tx.try_send(tagged(fresh, 100)).unwrap();
+    tx.try_send(tagged(vec![step("case-a", 101), step("case-new", 2)], 200))
+        .unwrap();
+    tx.try_send(ImportChunk::Commit).unwrap();
+    let outcome = s.import(rx).await.unwrap();
+    assert_eq!((outcome.appended, outcome.duplicates), (5, 25));
+    assert_eq!(outcome.range, Some((26, 30)));
+    let raws = all_raw(s).await;
+    let versions: Vec<(&str, u64)> = raws[25..]
+        .iter()
+        .map(|r| (r.stream.as_str(), r.version))
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            ("case-a", 26),
+            ("case-new", 1),
+            ("case-new", 2),
+            ("case-a", 27),
+            ("case-new", 3)
+        ]
+    );
+    let mut verifier = ChainVerifier::new(0, GENESIS_HASH);
+    for r in &raws {
+        verifier.check(r).unwrap();
+    }
+}
+
+/// A chunk written on the fast path, then one whose ids are partly stored already: the second
+/// is rolled back to its own savepoint only, and the first stays.
+pub async fn a_later_chunk_with_stored_ids_keeps_the_earlier_chunks(f: Fixture) {
+    let s = &*f.store;
+    let stored: Vec<NewEvent> = (0..5)
+        .map(|i| {
+            let ev = if i == 0 {
+                submitted("case-x")
+            } else {
+                step("case-x", i)
+            };
+            ev.with_id(format!("x-{i}"))
+        })
+        .collect();
+    s.append(stored.clone()).await.unwrap();
+    let first: Vec<NewEvent> = (0..10)
+        .map(|i| {
+            let ev = if i == 0 {
+                submitted("case-n")
+            } else {
+                step("case-n", i)
+            };
+            ev.with_id(format!("n-{i}"))
+        })
+        .collect();
+    let mut second = stored;
+    second.push(step("case-x", 50).with_id("n-10"));
+    let chunks = vec![tagged(first, 1), tagged(second, 11), ImportChunk::Commit];
+    let outcome = import(s, chunks).await.unwrap();
+    assert_eq!((outcome.appended, outcome.duplicates), (11, 5));
+    assert_eq!(outcome.range, Some((6, 16)));
+    let raws = all_raw(s).await;
+    assert_eq!(raws.len(), 16);
+    assert_eq!((raws[15].id.as_str(), raws[15].version), ("n-10", 6));
 }
 
 pub async fn a_moved_event_must_land_where_it_was(f: Fixture) {
@@ -515,4 +604,19 @@ pub async fn the_stored_chain_verifies(f: Fixture) {
     let decoded: Vec<_> = raws.iter().map(|r| r.decode().unwrap()).collect();
     assert_eq!(decoded, s.read_after(0, 100).await.unwrap());
     let _ = Arc::clone(&f.store);
+}
+
+/// A snapshot of derived state is kept beside the log under its name, with the position it
+/// covers; saving again replaces it.
+pub async fn a_snapshot_is_kept_and_replaced(f: Fixture) {
+    let s = &*f.store;
+    assert_eq!(s.load_snapshot("ledger").await.unwrap(), None);
+    s.save_snapshot("ledger", 3, vec![1, 2, 3]).await.unwrap();
+    s.save_snapshot("alerts", 1, vec![]).await.unwrap();
+    s.save_snapshot("ledger", 7, vec![0, 255]).await.unwrap();
+    assert_eq!(
+        s.load_snapshot("ledger").await.unwrap(),
+        Some((7, vec![0, 255]))
+    );
+    assert_eq!(s.load_snapshot("alerts").await.unwrap(), Some((1, vec![])));
 }

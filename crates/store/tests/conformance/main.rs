@@ -35,32 +35,32 @@ pub fn start_instant() -> DateTime<Utc> {
         .to_utc()
 }
 
-pub async fn memory() -> Fixture {
+/// A fresh store at `url`, keeping alive what it lives in.
+async fn fixture(
+    url: &str,
+    dir: Option<tempfile::TempDir>,
+    schema: Option<postgres::Schema>,
+) -> Fixture {
     let clock = ManualClock::new(start_instant());
-    let store = jiancha_store::open("memory:", Arc::new(clock.clone()))
+    let store = jiancha_store::open(url, Arc::new(clock.clone()))
         .await
         .unwrap();
     Fixture {
         store,
         clock,
-        _dir: None,
-        _schema: None,
+        _dir: dir,
+        _schema: schema,
     }
+}
+
+pub async fn memory() -> Fixture {
+    fixture("memory:", None, None).await
 }
 
 pub async fn sqlite() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("log.db").display());
-    let clock = ManualClock::new(start_instant());
-    let store = jiancha_store::open(&url, Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    Fixture {
-        store,
-        clock,
-        _dir: Some(dir),
-        _schema: None,
-    }
+    fixture(&url, Some(dir), None).await
 }
 
 /// The PostgreSQL server of the tests when `JIANCHA_TEST_PG` is not set.
@@ -68,16 +68,8 @@ pub const PG_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 pub async fn postgres() -> Fixture {
     let schema = postgres::Schema::create().await;
-    let clock = ManualClock::new(start_instant());
-    let store = jiancha_store::open(&schema.url(), Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    Fixture {
-        store,
-        clock,
-        _dir: None,
-        _schema: Some(schema),
-    }
+    let url = schema.url();
+    fixture(&url, None, Some(schema)).await
 }
 
 macro_rules! conformance {
@@ -122,6 +114,9 @@ conformance!(
     a_moved_log_reproduces_every_field,
     an_import_onto_existing_streams_counts_on_from_their_versions,
     a_retried_import_of_a_moved_log_appends_nothing,
+    queued_chunks_planned_ahead_survive_a_retried_chunk,
+    a_later_chunk_with_stored_ids_keeps_the_earlier_chunks,
     a_moved_event_must_land_where_it_was,
     the_stored_chain_verifies,
+    a_snapshot_is_kept_and_replaced,
 );

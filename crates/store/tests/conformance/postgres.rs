@@ -130,6 +130,16 @@ impl Drop for Schema {
     }
 }
 
+/// A fresh log holding a submitted case and one step.
+async fn log_of_two() -> crate::Fixture {
+    let f = crate::postgres().await;
+    f.store
+        .append(vec![submitted("case-a"), step("case-a", 1)])
+        .await
+        .unwrap();
+    f
+}
+
 async fn open(url: &str) -> Arc<dyn EventStore> {
     let clock = ManualClock::new(crate::start_instant());
     jiancha_store::open(url, Arc::new(clock)).await.unwrap()
@@ -183,7 +193,11 @@ async fn writers(url: &str, process: i64) {
                 case
             };
             for i in 0..APPENDS_PER_TASK {
-                let size = if i % BATCH_EVERY == 0 { BATCH_EVENTS } else { 1 };
+                let size = if i % BATCH_EVERY == 0 {
+                    BATCH_EVENTS
+                } else {
+                    1
+                };
                 let batch = (0..size)
                     .map(|k| {
                         let mut ev = step(&case, (i * BATCH_EVENTS + k) * 10);
@@ -376,7 +390,11 @@ async fn a_writer_killed_mid_transaction_leaves_no_partial_batch_and_no_gap() {
     let schema = f._schema.as_ref().unwrap();
     let store = f.store.clone();
     store
-        .append(vec![submitted("case-a"), step("case-a", 1), step("case-a", 2)])
+        .append(vec![
+            submitted("case-a"),
+            step("case-a", 1),
+            step("case-a", 2),
+        ])
         .await
         .unwrap();
     let follower = tokio::spawn(follow(store.clone(), 4));
@@ -404,13 +422,20 @@ async fn a_writer_killed_mid_transaction_leaves_no_partial_batch_and_no_gap() {
         .expect("the lock is freed when the writer dies")
         .unwrap()
         .unwrap();
-    assert_eq!(outcome.positions, vec![4], "the dead writer's positions are reused");
+    assert_eq!(
+        outcome.positions,
+        vec![4],
+        "the dead writer's positions are reused"
+    );
     let raws = all_raw(&*store).await;
     assert_eq!(raws.len(), 4, "nothing of the killed import is visible");
     assert!(raws.iter().all(|r| !r.id.starts_with("held-")));
     verify_chain(&raws);
     let seen = follower.await.unwrap();
-    assert_eq!(seen.iter().map(|e| e.position).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert_eq!(
+        seen.iter().map(|e| e.position).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
     // The killed import's ids are free: importing its first chunk now lands right after.
     let (tx, rx) = mpsc::channel(2);
     tx.send(ImportChunk::Events(held_chunk(0))).await.unwrap();
@@ -440,7 +465,10 @@ async fn a_commit_of_another_process_wakes_followers_before_they_poll() {
             break;
         }
     }
-    assert!(woken, "a notification moved committed() without a commit here");
+    assert!(
+        woken,
+        "a notification moved committed() without a commit here"
+    );
     // The notifications carry the new head. (A `Ref` of the watch is never held across an
     // await: the listener would block on it.)
     let head = other.head().await.unwrap().position;
@@ -479,7 +507,12 @@ async fn copy_and_unnest_keep_every_byte() {
     assert_eq!(raws.len(), 6);
     for r in &raws[1..] {
         let n: i64 = (r.position - 1) as i64;
-        assert_eq!(r.data, awkward("case-a", n).data_json, "position {}", r.position);
+        assert_eq!(
+            r.data,
+            awkward("case-a", n).data_json,
+            "position {}",
+            r.position
+        );
     }
     verify_chain(&raws);
     let decoded = s.read_after(0, 10).await.unwrap();
@@ -505,12 +538,8 @@ async fn the_log_refuses_update_delete_and_truncate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tampered_head_stops_appends() {
-    let f = crate::postgres().await;
+    let f = log_of_two().await;
     let schema = f._schema.as_ref().unwrap();
-    f.store
-        .append(vec![submitted("case-a"), step("case-a", 1)])
-        .await
-        .unwrap();
     let mut admin = schema.admin().await;
     for sql in [
         "ALTER TABLE events DISABLE TRIGGER events_no_update",
@@ -529,7 +558,11 @@ async fn a_missing_schema_is_created_on_open() {
     let fresh = Schema { name };
     let store = open(&fresh.url()).await;
     assert_eq!(
-        store.append(vec![submitted("case-a")]).await.unwrap().positions,
+        store
+            .append(vec![submitted("case-a")])
+            .await
+            .unwrap()
+            .positions,
         [1]
     );
     // A second store on the same URL finds the same log.
@@ -545,4 +578,47 @@ async fn logs_in_two_schemas_are_independent() {
     let out = b.store.append(vec![submitted("case-b")]).await.unwrap();
     assert_eq!(out.positions, [1]);
     assert_eq!(all_raw(&*a.store).await[0].stream, "case-a");
+}
+
+/// A read replica (here: sessions read-only by default) opens the log without migrating it,
+/// serves reads, keeps no snapshot, and refuses appends without writing anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_replica_serves_reads_and_refuses_appends() {
+    let f = log_of_two().await;
+    let schema = f._schema.as_ref().unwrap();
+    let replica = format!("{}%20-c%20default_transaction_read_only%3Don", schema.url());
+    let store = open(&replica).await;
+    assert_eq!(all_raw(&*store).await, all_raw(&*f.store).await);
+    assert_eq!(store.head().await.unwrap(), f.store.head().await.unwrap());
+    store.save_snapshot("ledger", 2, vec![1]).await.unwrap();
+    assert_eq!(store.load_snapshot("ledger").await.unwrap(), None);
+    let refused = store.append(vec![step("case-a", 2)]).await.unwrap_err();
+    assert!(refused.to_string().contains("read-only"), "{refused}");
+    assert_eq!(f.store.head().await.unwrap().position, 2);
+}
+
+/// The server ends every connection of a store (a restart, an administrator): the next append
+/// reconnects and succeeds, and so do reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_whose_connections_were_ended_reconnects() {
+    let f = log_of_two().await;
+    let schema = f._schema.as_ref().unwrap();
+    let name = format!("jt_{}", schema.name);
+    let store = open(&format!("{}&application_name={name}", schema.url())).await;
+    store.append(vec![step("case-a", 2)]).await.unwrap();
+    assert_eq!(store.head().await.unwrap().position, 3);
+    let mut admin = schema.admin().await;
+    let ended: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = $1) t",
+    )
+    .bind(&name)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert!(ended >= 2, "the writer's and a reader's connections");
+    let out = store.append(vec![step("case-a", 3)]).await.unwrap();
+    assert_eq!(out.positions, [4]);
+    assert_eq!(store.head().await.unwrap().position, 4);
+    verify_chain(&all_raw(&*store).await);
 }

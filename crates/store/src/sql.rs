@@ -1,0 +1,133 @@
+//! The [`EventStore`] both SQL stores are: everything that writes goes to the shared writer
+//! task (`writer.rs`), everything that reads to the database's own [`Reads`]. `SqliteStore` and
+//! `PostgresStore` are this type over their reads.
+
+use std::future::Future;
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use jiancha_events::{NewEvent, RawEvent, StoredEvent};
+use tokio::sync::{mpsc, watch};
+
+use crate::error::StoreError;
+use crate::plan::Head;
+use crate::writer::{decode_all, WriterHandle};
+use crate::{AppendOutcome, EventStore, ImportChunk, ImportOutcome, Snapshot};
+
+/// How one database reads the log and keeps snapshots, on connections of its own (a pool).
+pub trait Reads: Clone + Send + Sync + std::fmt::Debug + 'static {
+    /// Every stored row of one stream, in version order.
+    fn stream(
+        &self,
+        stream: &str,
+    ) -> impl Future<Output = Result<Vec<RawEvent>, StoreError>> + Send;
+
+    /// Up to `limit` stored rows after position `after`, in position order.
+    fn after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<RawEvent>, StoreError>> + Send;
+
+    /// The last position and its hash.
+    fn head(&self) -> impl Future<Output = Result<Head, StoreError>> + Send;
+
+    /// Keeps a snapshot, replacing the previous one of that name.
+    fn save_snapshot(
+        &self,
+        name: &str,
+        position: u64,
+        bytes: Vec<u8>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The snapshot of that name.
+    fn load_snapshot(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<Snapshot>, StoreError>> + Send;
+
+    /// Someone follows the log: a database that can announce other processes' commits starts
+    /// listening.
+    fn following(&self) {}
+
+    /// Closes the connections.
+    fn close(&self) -> impl Future<Output = ()> + Send;
+}
+
+/// A SQL store: the shared writer task and a database's reads.
+#[derive(Debug, Clone)]
+pub struct SqlStore<R> {
+    pub(crate) writer: WriterHandle,
+    pub(crate) reads: R,
+    /// The last position committed by this process (or announced by others).
+    pub(crate) committed: watch::Receiver<u64>,
+}
+
+impl<R: Reads> EventStore for SqlStore<R> {
+    fn append(&self, events: Vec<NewEvent>) -> BoxFuture<'_, Result<AppendOutcome, StoreError>> {
+        self.writer.append(events).boxed()
+    }
+
+    fn import(
+        &self,
+        chunks: mpsc::Receiver<ImportChunk>,
+    ) -> BoxFuture<'_, Result<ImportOutcome, StoreError>> {
+        self.writer.import(chunks).boxed()
+    }
+
+    fn read_stream<'a>(
+        &'a self,
+        stream: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
+        async move { decode_all(self.reads.stream(stream).await?) }.boxed()
+    }
+
+    fn read_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
+        async move { decode_all(self.reads.after(after, limit).await?) }.boxed()
+    }
+
+    fn read_raw_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<RawEvent>, StoreError>> {
+        self.reads.after(after, limit).boxed()
+    }
+
+    fn head(&self) -> BoxFuture<'_, Result<Head, StoreError>> {
+        self.reads.head().boxed()
+    }
+
+    fn committed(&self) -> watch::Receiver<u64> {
+        self.reads.following();
+        self.committed.clone()
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        async move {
+            self.writer.close().await;
+            self.reads.close().await;
+        }
+        .boxed()
+    }
+
+    fn save_snapshot<'a>(
+        &'a self,
+        name: &'a str,
+        position: u64,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.reads.save_snapshot(name, position, bytes).boxed()
+    }
+
+    fn load_snapshot<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Snapshot>, StoreError>> {
+        self.reads.load_snapshot(name).boxed()
+    }
+}
