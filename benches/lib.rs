@@ -13,33 +13,6 @@ use jiancha_events::{
 };
 use jiancha_store::{EventStore, StoreError};
 
-/// Writes a JSONL file of `events` case events (a Submitted, then steps, per case of
-/// `per_case` events), every event with an id, the shape `jiancha import` takes.
-pub fn write_case_file(path: &Path, events: usize, per_case: usize) -> std::io::Result<()> {
-    let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
-    for n in 0..events {
-        let case = n / per_case;
-        let k = n % per_case;
-        let minute = k % 60;
-        let (ty, data) = if k == 0 {
-            (
-                "Submitted",
-                r#"{"item":"BL-001","channel":"window","materials":["身份证","经营场所证明"]}"#
-                    .to_owned(),
-            )
-        } else {
-            ("StepCompleted", format!(r#"{{"step":"审查-{k}"}}"#))
-        };
-        writeln!(
-            f,
-            r#"{{"id":"bench-{n}","stream":"case-2026-{case:07}","type":"{ty}","occurred_at":"2026-03-02T09:{minute:02}:00+08:00","actor":"clerk-{}","org":"jiangjin/town-{:02}/window-1","data":{data}}}"#,
-            case % 50,
-            case % 30
-        )?;
-    }
-    f.flush()
-}
-
 /// The benchmark's size: `JIANCHA_BENCH_EVENTS`, or a million events.
 pub fn bench_events() -> usize {
     std::env::var("JIANCHA_BENCH_EVENTS")
@@ -48,14 +21,44 @@ pub fn bench_events() -> usize {
         .unwrap_or(1_000_000)
 }
 
-/// The import benchmarks' workload: [`bench_events`] events in a case file
-/// ([`write_case_file`], 8 events a case) in a scratch directory kept alive by the result.
+/// The import benchmarks' workload: the first [`bench_events`] events of a simulated district
+/// (`jiancha simulate`, seed 1: the catalog, then every case's events in time order) in a
+/// scratch directory kept alive by the result.
 pub fn case_workload() -> std::io::Result<(usize, tempfile::TempDir, std::path::PathBuf)> {
     let events = bench_events();
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("events.jsonl");
-    write_case_file(&file, events, 8)?;
+    let out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&file)?);
+    let mut limited = FirstLines { out, left: events };
+    // About 8.5 events a case: enough cases to fill the file, the rest cut off.
+    let config = jiancha_sim::SimConfig::new(events as u64 / 8 + 1_000, 1);
+    jiancha_sim::generate(&config, &mut limited).map_err(std::io::Error::other)?;
+    limited.out.flush()?;
     Ok((events, dir, file))
+}
+
+/// A writer that keeps the first `left` lines and drops the rest.
+struct FirstLines<W: Write> {
+    out: W,
+    left: usize,
+}
+
+impl<W: Write> Write for FirstLines<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut end = 0;
+        while end < buf.len() && self.left > 0 {
+            if buf[end] == b'\n' {
+                self.left -= 1;
+            }
+            end += 1;
+        }
+        self.out.write_all(&buf[..end])?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// This process's peak resident memory in bytes (Linux `VmHWM`), if known.

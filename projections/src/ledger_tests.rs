@@ -120,6 +120,13 @@ fn the_district_attributes_and_excludes_as_the_rules_say() {
         ),
         (0, 1, 1, 1, 1)
     );
+    // Twelve ordinary cases of dept-02's second window, all early and satisfied.
+    let w = row(&april, "jiangjin/center/dept-02/window-2");
+    assert_eq!(
+        (w.accepted, w.concluded, w.early, w.satisfied, w.yellow),
+        (12, 12, 12, 12, 0)
+    );
+    assert_eq!(w.score.get(), "110");
     // The late conclusion is marked as such.
     let late: Vec<_> = l
         .entries()
