@@ -1,0 +1,111 @@
+//! The restart benchmark: rebuilding the projections (with the ledger) of a large SQLite log by
+//! a full replay, against loading the snapshot kept beside the log, in the same run; and the
+//! history of one case from that log.
+//!
+//! `cargo bench -p jiancha-benches --bench restart` (JIANCHA_BENCH_EVENTS sets the log's size;
+//! the figure is for 10,000,000 events, the default here).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    reason = "benchmark"
+)]
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiancha_benches::{case_workload, import_child, import_via_child, row};
+use jiancha_engine::snapshots::{restore_or_replay, save, PROJECTIONS_SNAPSHOT};
+use jiancha_projections::{AlertConfig, Scoring};
+use jiancha_store::{EventStore, ManualClock};
+
+fn main() -> ExitCode {
+    if let Some(code) = import_child() {
+        return code;
+    }
+    let (events, dir, file) = case_workload().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("restart.db").display());
+    let (took, _) = import_via_child(&db, &file).unwrap();
+    println!(
+        "restart benchmark: {events} simulated events (imported in {:.1} s)",
+        took.as_secs_f64()
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let clock = Arc::new(ManualClock::new(chrono::DateTime::UNIX_EPOCH));
+        let store: Arc<dyn EventStore> = jiancha_store::open(&db, clock).await.unwrap();
+        let start = Instant::now();
+        let (full, how) = restore_or_replay(&*store, AlertConfig::default(), Scoring::default())
+            .await
+            .unwrap();
+        let replay = start.elapsed();
+        assert_eq!(how.snapshot, None);
+        let start = Instant::now();
+        save(&*store, &full).await.unwrap();
+        let saving = start.elapsed();
+        let size = store
+            .load_snapshot(PROJECTIONS_SNAPSHOT)
+            .await
+            .unwrap()
+            .map_or(0, |s| s.1.len());
+        let start = Instant::now();
+        let (restored, how) =
+            restore_or_replay(&*store, AlertConfig::default(), Scoring::default())
+                .await
+                .unwrap();
+        let from_snapshot = start.elapsed();
+        assert_eq!(how.snapshot, Some(full.position()));
+        assert_eq!(
+            restored.snapshot(restored.head()).unwrap(),
+            full.snapshot(full.head()).unwrap()
+        );
+        row(
+            "full replay of the log (baseline)",
+            &format!("{:.2} s", replay.as_secs_f64()),
+            &format!("{} events", full.position()),
+        );
+        row(
+            "restart from the snapshot",
+            &format!("{:.2} s", from_snapshot.as_secs_f64()),
+            &format!(
+                "snapshot {:.0} MB, saved in {:.2} s",
+                size as f64 / 1e6,
+                saving.as_secs_f64()
+            ),
+        );
+        row(
+            "    speed-up",
+            &format!("{:.1}x", replay.as_secs_f64() / from_snapshot.as_secs_f64()),
+            "",
+        );
+        history(&store, &full).await;
+        store.close().await;
+    });
+    ExitCode::SUCCESS
+}
+
+/// The history of a case from the middle of the log, as `jiancha history` builds it.
+async fn history(store: &Arc<dyn EventStore>, p: &jiancha_projections::Projections) {
+    let cases = p.cases_sorted();
+    let (case, _) = cases[cases.len() / 2];
+    let case = case.to_owned();
+    let now = i64::MAX / 2;
+    let mut runs: Vec<Duration> = Vec::new();
+    for _ in 0..5 {
+        let start = Instant::now();
+        let events = jiancha_cli::cmd::replay::case_events(store, &case)
+            .await
+            .unwrap();
+        let h = jiancha_cli::cmd::history::build(&case, &events, now);
+        std::hint::black_box(&h);
+        runs.push(start.elapsed());
+    }
+    runs.sort_unstable();
+    row(
+        "history of one case",
+        &format!("{:.2} ms", runs[2].as_secs_f64() * 1e3),
+        "median of 5; target under 5 ms",
+    );
+}
