@@ -61,6 +61,28 @@ impl<W: Write> Write for FirstLines<W> {
     }
 }
 
+/// A simulated district's events (`cases` cases from `seed`, at most `limit` events), sealed
+/// as the store would keep them: positions 1, 2, …, recorded when they were entered.
+pub fn simulated_log(cases: u64, seed: u64, limit: usize) -> Vec<jiancha_events::StoredEvent> {
+    let config = jiancha_sim::SimConfig::new(cases, seed);
+    let mut versions: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let mut prev = jiancha_events::GENESIS_HASH;
+    let mut out = Vec::new();
+    let Ok(events) = jiancha_sim::events(&config) else {
+        return out;
+    };
+    for sim in events.take(limit).flatten() {
+        let ev = sim.event;
+        let v = versions.entry(ev.stream.as_str().to_owned()).or_insert(0);
+        *v += 1;
+        let at = jiancha_events::format_timestamp(&sim.entered_at);
+        let raw = jiancha_events::RawEvent::seal(&ev, out.len() as u64 + 1, *v, &at, prev);
+        prev = raw.hash;
+        out.push(raw.to_stored(ev.occurred_at, sim.entered_at, ev.data));
+    }
+    out
+}
+
 /// This process's peak resident memory in bytes (Linux `VmHWM`), if known.
 pub fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

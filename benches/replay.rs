@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use jiancha_benches::{rate, row};
-use jiancha_events::{format_timestamp, RawEvent, StoredEvent, GENESIS_HASH};
+use jiancha_events::{RawEvent, StoredEvent, GENESIS_HASH};
 use jiancha_projections::Projections;
 use jiancha_store::{EventStore, ManualClock, READ_PAGE_EVENTS};
 
@@ -35,26 +35,7 @@ fn main() {
 
 /// Simulator events sealed as the store would keep them.
 fn simulated(events: usize) -> Vec<StoredEvent> {
-    let config = jiancha_sim::SimConfig::new(events as u64 / 8 + 1, 7);
-    let mut versions: HashMap<String, u64> = HashMap::new();
-    let mut prev = GENESIS_HASH;
-    let mut out = Vec::with_capacity(events);
-    for item in jiancha_sim::events(&config).unwrap().take(events) {
-        let sim = item.unwrap();
-        let ev = sim.event;
-        let v = versions.entry(ev.stream.as_str().to_owned()).or_insert(0);
-        *v += 1;
-        let raw = RawEvent::seal(
-            &ev,
-            out.len() as u64 + 1,
-            *v,
-            &format_timestamp(&sim.entered_at),
-            prev,
-        );
-        prev = raw.hash;
-        out.push(raw.to_stored(ev.occurred_at, sim.entered_at, ev.data));
-    }
-    out
+    jiancha_benches::simulated_log(events as u64 / 8 + 1, 7, events)
 }
 
 fn in_memory(log: &[StoredEvent]) {

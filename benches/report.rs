@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use jiancha_benches::row;
-use jiancha_events::{format_timestamp, RawEvent, StoredEvent, GENESIS_HASH};
+use jiancha_events::StoredEvent;
 use jiancha_projections::ledger::Dimension;
 use jiancha_projections::{Period, Projections, ReportQuery, Scoring};
 
@@ -99,24 +99,5 @@ fn busiest_month(log: &[StoredEvent]) -> String {
 }
 
 fn simulated(cases: u64) -> Vec<StoredEvent> {
-    let config = jiancha_sim::SimConfig::new(cases, 11);
-    let mut versions: HashMap<String, u64> = HashMap::new();
-    let mut prev = GENESIS_HASH;
-    let mut out = Vec::new();
-    for item in jiancha_sim::events(&config).unwrap() {
-        let sim = item.unwrap();
-        let ev = sim.event;
-        let v = versions.entry(ev.stream.as_str().to_owned()).or_insert(0);
-        *v += 1;
-        let raw = RawEvent::seal(
-            &ev,
-            out.len() as u64 + 1,
-            *v,
-            &format_timestamp(&sim.entered_at),
-            prev,
-        );
-        prev = raw.hash;
-        out.push(raw.to_stored(ev.occurred_at, sim.entered_at, ev.data));
-    }
-    out
+    jiancha_benches::simulated_log(cases, 11, usize::MAX)
 }

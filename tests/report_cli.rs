@@ -3,6 +3,13 @@
 
 use crate::support::*;
 
+/// `jiancha report --period 2026-03 --now 2026-04-30` with `extra` arguments.
+fn march(ws: &Workspace, extra: &[&str]) -> Run {
+    let mut args = vec!["report", "--period", "2026-03", "--now", "2026-04-30"];
+    args.extend_from_slice(extra);
+    ws.run(&args, "")
+}
+
 fn sample() -> Workspace {
     let ws = Workspace::new();
     let sample = std::fs::read_to_string(concat!(
@@ -19,18 +26,7 @@ fn sample() -> Workspace {
 #[test]
 fn the_json_report_has_the_contract_fields_and_four_decimal_rates() {
     let ws = sample();
-    let r = ws.run(
-        &[
-            "report",
-            "--period",
-            "2026-03",
-            "--now",
-            "2026-04-30",
-            "--format",
-            "json",
-        ],
-        "",
-    );
+    let r = march(&ws, &["--format", "json"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
         r.stdout.contains("\"on_time_rate\": 1.0000"),
@@ -87,20 +83,7 @@ fn the_json_report_has_the_contract_fields_and_four_decimal_rates() {
         ),
         (Some(1), Some(2), Some(3))
     );
-    let depth = ws.run(
-        &[
-            "report",
-            "--period",
-            "2026-03",
-            "--now",
-            "2026-04-30",
-            "--format",
-            "json",
-            "--depth",
-            "2",
-        ],
-        "",
-    );
+    let depth = march(&ws, &["--format", "json", "--depth", "2"]);
     let v: serde_json::Value = serde_json::from_str(&depth.stdout).unwrap();
     assert!(v["rows"].as_array().unwrap().iter().all(|r| r["org"]
         .as_str()
@@ -113,29 +96,13 @@ fn the_json_report_has_the_contract_fields_and_four_decimal_rates() {
 #[test]
 fn csv_table_explain_and_items() {
     let ws = sample();
-    let csv = ws.run(
-        &[
-            "report",
-            "--period",
-            "2026-03",
-            "--now",
-            "2026-04-30",
-            "--format",
-            "csv",
-            "--by",
-            "channel",
-        ],
-        "",
-    );
+    let csv = march(&ws, &["--format", "csv", "--by", "channel"]);
     assert!(
         csv.stdout
             .starts_with("channel,accepted,concluded,on_time,on_time_rate,"),
         "{csv:?}"
     );
-    let table = ws.run(
-        &["report", "--period", "2026-03", "--now", "2026-04-30"],
-        "",
-    );
+    let table = march(&ws, &[]);
     assert!(table.stdout.contains(
         "targets: on-time completion 100%, satisfaction >= 95%, items handled in the center 100%"
     ));
@@ -173,19 +140,9 @@ fn csv_table_explain_and_items() {
     let bad = ws.run(&["report", "--period", "2026-13"], "");
     assert_eq!(bad.code, 2, "{bad:?}");
     let scoring = ws.write("scoring.toml", "yellow_points = -1\nred_points = -2\n");
-    let custom = ws.run(
-        &[
-            "report",
-            "--period",
-            "2026-03",
-            "--now",
-            "2026-04-30",
-            "--format",
-            "json",
-            "--scoring",
-            scoring.to_str().unwrap(),
-        ],
-        "",
+    let custom = march(
+        &ws,
+        &["--format", "json", "--scoring", scoring.to_str().unwrap()],
     );
     let v: serde_json::Value = serde_json::from_str(&custom.stdout).unwrap();
     let town = v["rows"]

@@ -136,8 +136,7 @@ pub(crate) async fn acknowledge(
     body: Body,
 ) -> Result<Response, ApiError> {
     let (actor, org) = caller.supervisor()?;
-    let bytes = crate::body::read(&headers, body, crate::limits::ACTION_BODY_BYTES_MAX).await?;
-    let req: AckBody = crate::body::action(&headers, &bytes)?;
+    let req: AckBody = crate::body::action_body(&headers, body).await?;
     crate::caught_up(&state).await;
     let alert = find(&state, &id)?;
     let data = EventData::AlertAcknowledged(AlertAcknowledged {
@@ -167,8 +166,7 @@ pub(crate) async fn order_correction(
     body: Body,
 ) -> Result<Response, ApiError> {
     let (actor, org) = caller.supervisor()?;
-    let bytes = crate::body::read(&headers, body, crate::limits::ACTION_BODY_BYTES_MAX).await?;
-    let req: OrderBody = crate::body::action(&headers, &bytes)?;
+    let req: OrderBody = crate::body::action_body(&headers, body).await?;
     crate::caught_up(&state).await;
     let alert = find(&state, &id)?;
     let data = EventData::CorrectionOrdered(CorrectionOrdered {

@@ -73,6 +73,16 @@ pub(crate) async fn read(headers: &HeaderMap, body: Body, max: usize) -> Result<
 }
 
 /// Decodes the JSON body of a supervision act; an empty body is `{}`.
+/// Reads the body of a supervision act (acknowledgement, correction order, exemption) within
+/// the acts' size limit and parses it.
+pub(crate) async fn action_body<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<T, ApiError> {
+    let bytes = read(headers, body, crate::limits::ACTION_BODY_BYTES_MAX).await?;
+    action(headers, &bytes)
+}
+
 pub(crate) fn action<T: DeserializeOwned>(
     headers: &HeaderMap,
     bytes: &[u8],

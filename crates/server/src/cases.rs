@@ -228,8 +228,7 @@ pub(crate) async fn exempt(
 ) -> Result<Response, ApiError> {
     let (actor, org) = caller.supervisor()?;
     let case = case_stream(&id)?;
-    let bytes = crate::body::read(&headers, body, crate::limits::ACTION_BODY_BYTES_MAX).await?;
-    let req: ExemptionBody = crate::body::action(&headers, &bytes)?;
+    let req: ExemptionBody = crate::body::action_body(&headers, body).await?;
     if req.reason.trim().is_empty() {
         return Err(ApiError::invalid("reason: must not be empty").field("reason"));
     }
