@@ -524,6 +524,22 @@ fn data_error_from_serde(path: &str, message: &str) -> DataError {
 }
 
 impl EventData {
+    /// The case stream a supervision event names: the `case` of a card, correction order or
+    /// exemption, the case part of an acknowledged alert's id (`<case>/<rule>/<n>`; case ids
+    /// hold no `/`). The SQL stores index the same expression, so this is what they find.
+    pub fn concerns_case(&self) -> Option<&str> {
+        match self {
+            EventData::CardIssued(c) => Some(&c.case),
+            EventData::CorrectionOrdered(c) => Some(&c.case),
+            EventData::CorrectionCompleted(c) => Some(&c.case),
+            EventData::Exempted(e) => Some(&e.case),
+            EventData::AlertAcknowledged(a) => a.alert.split_once('/').map(|(case, _)| case),
+            _ => None,
+        }
+    }
+}
+
+impl EventData {
     /// Checks what the types alone cannot say: ranges, non-empty names, valid org paths.
     pub fn check(&self) -> Result<(), DataError> {
         match self {

@@ -15,7 +15,7 @@ use axum::extract::{Path, Query, State as StateExtractor};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use jiancha_events::{format_timestamp, EventData, Exempted, NewEvent, StoredEvent, StreamName};
-use jiancha_projections::{parse_alert_id, Millis, Projections};
+use jiancha_projections::{Millis, Projections};
 use jiancha_store::{AppendOutcome, RejectionKind, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -88,42 +88,11 @@ pub(crate) async fn get(
 
 /// The events one case needs, in position order.
 async fn case_events(state: &State, case: &str) -> Result<Vec<StoredEvent>, ApiError> {
-    let store = &state.store;
-    let mut events = store
-        .read_stream("catalog")
+    state
+        .store
+        .read_case_context(case)
         .await
-        .map_err(ApiError::internal)?;
-    events.extend(
-        store
-            .read_stream("calendar")
-            .await
-            .map_err(ApiError::internal)?,
-    );
-    events.extend(store.read_stream(case).await.map_err(ApiError::internal)?);
-    let supervision = store
-        .read_stream("supervision")
-        .await
-        .map_err(ApiError::internal)?;
-    events.extend(
-        supervision
-            .into_iter()
-            .filter(|e| names_case(&e.data, case)),
-    );
-    events.sort_by_key(|e| e.position);
-    Ok(events)
-}
-
-fn names_case(data: &EventData, case: &str) -> bool {
-    match data {
-        EventData::CardIssued(c) => c.case == case,
-        EventData::CorrectionOrdered(c) => c.case == case,
-        EventData::CorrectionCompleted(c) => c.case == case,
-        EventData::Exempted(e) => e.case == case,
-        EventData::AlertAcknowledged(a) => {
-            parse_alert_id(&a.alert).is_some_and(|(c, _, _)| c == case)
-        }
-        _ => false,
-    }
+        .map_err(ApiError::internal)
 }
 
 fn fold(state: &State, events: &[StoredEvent], keep: impl Fn(&StoredEvent) -> bool) -> Projections {
@@ -176,7 +145,9 @@ pub(crate) async fn history(
     };
     let listed: Vec<&StoredEvent> = events
         .iter()
-        .filter(|e| by(e) && (e.stream == case.as_str() || names_case(&e.data, case.as_str())))
+        .filter(|e| {
+            by(e) && (e.stream == case.as_str() || e.data.concerns_case() == Some(case.as_str()))
+        })
         .collect();
     if !listed.iter().any(|e| e.stream == case.as_str()) {
         return Err(ApiError::not_found(format!(

@@ -26,6 +26,13 @@ pub use error::{Rejection, RejectionKind, StoreError};
 pub use plan::Head;
 pub use tail::subscribe;
 
+/// The stream of supervision acts: cards, correction orders, exemptions, acknowledgements.
+pub const SUPERVISION_STREAM: &str = "supervision";
+
+/// The most bytes one stored value of a snapshot holds: a larger snapshot is kept in parts
+/// (SQLite and PostgreSQL refuse values near 1 GB).
+pub const SNAPSHOT_PART_BYTES: usize = 64 << 20;
+
 /// Events read per page when following the log.
 pub const READ_PAGE_EVENTS: usize = 10_000;
 
@@ -87,6 +94,36 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
         &'a self,
         stream: &'a str,
     ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>>;
+
+    /// The supervision events that name a case (cards, correction orders, exemptions,
+    /// acknowledgements of its alerts; see `EventData::concerns_case`), in position order. The
+    /// SQL stores find them through an index; this default reads the supervision stream.
+    fn read_concerning<'a>(
+        &'a self,
+        case: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
+        futures::FutureExt::boxed(async move {
+            let mut events = self.read_stream(SUPERVISION_STREAM).await?;
+            events.retain(|e| e.data.concerns_case() == Some(case));
+            Ok(events)
+        })
+    }
+
+    /// The events one case's state depends on: the catalog, the calendar amendments, the
+    /// case's own stream and the supervision events that name it, in position order.
+    fn read_case_context<'a>(
+        &'a self,
+        case: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
+        futures::FutureExt::boxed(async move {
+            let mut events = self.read_stream("catalog").await?;
+            events.extend(self.read_stream("calendar").await?);
+            events.extend(self.read_stream(case).await?);
+            events.extend(self.read_concerning(case).await?);
+            events.sort_by_key(|e| e.position);
+            Ok(events)
+        })
+    }
 
     /// Up to `limit` events after position `after`, in position order.
     fn read_after(

@@ -27,12 +27,12 @@ use tokio::sync::watch;
 use crate::clock::Clock;
 use crate::error::StoreError;
 use crate::plan::{ExistingId, Head};
-use crate::sql::{Reads, SqlStore};
+use crate::sql::{join_snapshot, Reads, SqlStore};
 use crate::writer::{
     decode_rows, existing_from_row, hash_from, raw_from_row, stored_id, to_i64, to_u64,
     LogConnection, WriterHandle,
 };
-use crate::Snapshot;
+use crate::{Snapshot, SNAPSHOT_PART_BYTES};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -76,6 +76,12 @@ const READ_STREAM_SQL: &str = concat!(
     columns!(),
     " FROM events WHERE stream = $1 ORDER BY version"
 );
+const READ_CONCERNING_SQL: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM events WHERE stream = 'supervision' AND coalesce(data::jsonb ->> 'case', \
+     substring(data::jsonb ->> 'alert' FROM '^([^/]*)/')) = $1 ORDER BY position"
+);
 const LAST_SQL: &str = concat!(
     "SELECT ",
     columns!(),
@@ -96,7 +102,11 @@ const INSERT_SQL: &str = "INSERT INTO events (position, stream, version, id, typ
 const SAVE_SNAPSHOT_SQL: &str =
     "INSERT INTO snapshots (name, position, bytes) VALUES ($1, $2, $3) \
      ON CONFLICT (name) DO UPDATE SET position = excluded.position, bytes = excluded.bytes";
-const LOAD_SNAPSHOT_SQL: &str = "SELECT position, bytes FROM snapshots WHERE name = $1";
+const DELETE_PARTS_SQL: &str = "DELETE FROM snapshot_parts WHERE name = $1";
+const SAVE_PART_SQL: &str = "INSERT INTO snapshot_parts (name, part, bytes) VALUES ($1, $2, $3)";
+// One statement reads the snapshot and its parts as of one moment.
+const LOAD_SNAPSHOT_SQL: &str = "SELECT position, bytes, 0 AS part FROM snapshots WHERE name = $1 \
+     UNION ALL SELECT NULL, bytes, part FROM snapshot_parts WHERE name = $1 ORDER BY part";
 const COPY_SQL: &str = "COPY events (position, stream, version, id, type, schema, occurred_at, \
      recorded_at, actor, org, data, prev_hash, hash) FROM STDIN";
 
@@ -177,6 +187,31 @@ impl PgReads {
         let rows = query.fetch_all(&self.pool).await?;
         decode_rows(&rows, raw_from_row)
     }
+
+    /// Writes a snapshot and its parts in one transaction.
+    async fn save_parts(&self, name: &str, position: u64, bytes: &[u8]) -> Result<(), sqlx::Error> {
+        let mut parts = bytes.chunks(SNAPSHOT_PART_BYTES);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(SAVE_SNAPSHOT_SQL)
+            .bind(name)
+            .bind(to_i64(position))
+            .bind(parts.next().unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(DELETE_PARTS_SQL)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        for (n, part) in parts.enumerate() {
+            sqlx::query(SAVE_PART_SQL)
+                .bind(name)
+                .bind(i32::try_from(n + 1).unwrap_or(i32::MAX))
+                .bind(part)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await
+    }
 }
 
 fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
@@ -242,6 +277,11 @@ impl Reads for PgReads {
             .await
     }
 
+    async fn concerning(&self, case: &str) -> Result<Vec<RawEvent>, StoreError> {
+        self.fetch_raw(sqlx::query(READ_CONCERNING_SQL).bind(case))
+            .await
+    }
+
     async fn after(&self, after: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError> {
         let query = sqlx::query(READ_AFTER_SQL)
             .bind(to_i64(after))
@@ -264,14 +304,8 @@ impl Reads for PgReads {
         position: u64,
         bytes: Vec<u8>,
     ) -> Result<(), StoreError> {
-        let saved = sqlx::query(SAVE_SNAPSHOT_SQL)
-            .bind(name)
-            .bind(to_i64(position))
-            .bind(bytes)
-            .execute(&self.pool)
-            .await;
-        match saved {
-            Ok(_) => Ok(()),
+        match self.save_parts(name, position, &bytes).await {
+            Ok(()) => Ok(()),
             // A read replica keeps no snapshot of its own: a snapshot is only a cache.
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(READ_ONLY_SQLSTATE) => {
                 tracing::debug!(name, "a read-only database keeps no snapshot");
@@ -282,11 +316,15 @@ impl Reads for PgReads {
     }
 
     async fn load_snapshot(&self, name: &str) -> Result<Option<Snapshot>, StoreError> {
-        let row: Option<(i64, Vec<u8>)> = sqlx::query_as(LOAD_SNAPSHOT_SQL)
+        let rows: Vec<(Option<i64>, Vec<u8>, i32)> = sqlx::query_as(LOAD_SNAPSHOT_SQL)
             .bind(name)
-            .fetch_optional(&self.pool)
+            .fetch_all(&self.pool)
             .await?;
-        Ok(row.map(|(position, bytes)| (to_u64(position), bytes)))
+        Ok(join_snapshot(
+            rows.iter()
+                .map(|(position, bytes, _)| (*position, bytes.as_slice()))
+                .collect(),
+        ))
     }
 
     fn following(&self) {

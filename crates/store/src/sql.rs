@@ -22,6 +22,13 @@ pub trait Reads: Clone + Send + Sync + std::fmt::Debug + 'static {
         stream: &str,
     ) -> impl Future<Output = Result<Vec<RawEvent>, StoreError>> + Send;
 
+    /// The stored rows of the supervision events that name a case, in position order (found
+    /// through the `events_supervision_case` index).
+    fn concerning(
+        &self,
+        case: &str,
+    ) -> impl Future<Output = Result<Vec<RawEvent>, StoreError>> + Send;
+
     /// Up to `limit` stored rows after position `after`, in position order.
     fn after(
         &self,
@@ -52,6 +59,19 @@ pub trait Reads: Clone + Send + Sync + std::fmt::Debug + 'static {
 
     /// Closes the connections.
     fn close(&self) -> impl Future<Output = ()> + Send;
+}
+
+/// Joins a snapshot read as rows in part order: the first row (part 0) carries the position; a
+/// read that found parts without it found no snapshot.
+pub(crate) fn join_snapshot(rows: Vec<(Option<i64>, &[u8])>) -> Option<Snapshot> {
+    let mut rows = rows.into_iter();
+    let (position, first) = rows.next()?;
+    let position = u64::try_from(position?).ok()?;
+    let mut bytes = first.to_vec();
+    for (_, part) in rows {
+        bytes.extend_from_slice(part);
+    }
+    Some((position, bytes))
 }
 
 /// A SQL store: the shared writer task and a database's reads.
@@ -88,6 +108,18 @@ impl<R: Reads> EventStore for SqlStore<R> {
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
         async move { decode_all(self.reads.after(after, limit).await?) }.boxed()
+    }
+
+    fn read_concerning<'a>(
+        &'a self,
+        case: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
+        async move {
+            let mut events = decode_all(self.reads.concerning(case).await?)?;
+            events.retain(|e| e.data.concerns_case() == Some(case));
+            Ok(events)
+        }
+        .boxed()
     }
 
     fn read_raw_after(

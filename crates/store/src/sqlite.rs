@@ -23,12 +23,12 @@ use tokio::sync::watch;
 use crate::clock::Clock;
 use crate::error::StoreError;
 use crate::plan::{ExistingId, Head};
-use crate::sql::{Reads, SqlStore};
+use crate::sql::{join_snapshot, Reads, SqlStore};
 use crate::writer::{
     decode_rows, existing_from_row, hash_from, raw_from_row, stored_id, to_i64, to_u64,
     LogConnection, WriterHandle,
 };
-use crate::Snapshot;
+use crate::{Snapshot, SNAPSHOT_PART_BYTES};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -123,6 +123,17 @@ impl Reads for SqliteReads {
         decode_rows(&rows, raw_from_row)
     }
 
+    async fn concerning(&self, case: &str) -> Result<Vec<RawEvent>, StoreError> {
+        // The expression of the `events_supervision_case` index, word for word.
+        let sql = format!(
+            "SELECT {COLUMNS} FROM events WHERE stream = 'supervision' AND coalesce(\
+             json_extract(data, '$.case'), substr(json_extract(data, '$.alert'), 1, \
+             instr(json_extract(data, '$.alert'), '/') - 1)) = ? ORDER BY position"
+        );
+        let rows = sqlx::query(&sql).bind(case).fetch_all(&self.pool).await?;
+        decode_rows(&rows, raw_from_row)
+    }
+
     async fn after(&self, after: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError> {
         let sql =
             format!("SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?");
@@ -149,27 +160,48 @@ impl Reads for SqliteReads {
         position: u64,
         bytes: Vec<u8>,
     ) -> Result<(), StoreError> {
+        let mut parts = bytes.chunks(SNAPSHOT_PART_BYTES);
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO snapshots (name, position, bytes) VALUES (?, ?, ?) \
              ON CONFLICT (name) DO UPDATE SET position = excluded.position, bytes = excluded.bytes",
         )
         .bind(name)
         .bind(to_i64(position))
-        .bind(bytes)
-        .execute(&self.pool)
+        .bind(parts.next().unwrap_or_default())
+        .execute(&mut *tx)
         .await?;
+        sqlx::query("DELETE FROM snapshot_parts WHERE name = ?")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        for (n, part) in parts.enumerate() {
+            sqlx::query("INSERT INTO snapshot_parts (name, part, bytes) VALUES (?, ?, ?)")
+                .bind(name)
+                .bind(to_i64(n as u64 + 1))
+                .bind(part)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
     async fn load_snapshot(&self, name: &str) -> Result<Option<Snapshot>, StoreError> {
-        let row = sqlx::query("SELECT position, bytes FROM snapshots WHERE name = ?")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match row {
-            Some(r) => Some((to_u64(r.try_get(0)?), r.try_get(1)?)),
-            None => None,
-        })
+        // One statement reads the snapshot and its parts as of one moment.
+        let rows = sqlx::query(
+            "SELECT position, bytes, 0 AS part FROM snapshots WHERE name = ?1 \
+             UNION ALL SELECT NULL, bytes, part FROM snapshot_parts WHERE name = ?1 \
+             ORDER BY part",
+        )
+        .bind(name)
+        .fetch_all(&self.pool)
+        .await?;
+        let rows = rows
+            .iter()
+            .map(|r| Ok((r.try_get::<Option<i64>, _>(0)?, r.try_get::<&[u8], _>(1)?)))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok(join_snapshot(rows))
     }
 
     async fn close(&self) {

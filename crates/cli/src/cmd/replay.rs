@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate};
-use jiancha_events::{EventData, StoredEvent};
+use jiancha_events::StoredEvent;
 use jiancha_projections::{instant, Millis, Projections};
 use jiancha_store::{Clock, EventStore, READ_PAGE_EVENTS};
 
@@ -74,17 +74,7 @@ pub async fn case_events(
     store: &Arc<dyn EventStore>,
     case: &str,
 ) -> anyhow::Result<Vec<StoredEvent>> {
-    let mut events = store.read_stream("catalog").await?;
-    events.extend(store.read_stream("calendar").await?);
-    events.extend(store.read_stream(case).await?);
-    let supervision = store.read_stream("supervision").await?;
-    events.extend(
-        supervision
-            .into_iter()
-            .filter(|e| names_case(&e.data, case)),
-    );
-    events.sort_by_key(|e| e.position);
-    Ok(events)
+    Ok(store.read_case_context(case).await?)
 }
 
 /// Events replayed past a snapshot before a read command keeps a fresh one.
@@ -127,17 +117,4 @@ pub async fn one_case(
 /// Whether an event had been recorded and had occurred by `as_of`: what the log showed then.
 pub fn known_by(event: &StoredEvent, as_of: Millis) -> bool {
     by(event, as_of) && event.recorded_at.timestamp_millis() <= as_of
-}
-
-fn names_case(data: &EventData, case: &str) -> bool {
-    match data {
-        EventData::CardIssued(c) => c.case == case,
-        EventData::CorrectionOrdered(c) => c.case == case,
-        EventData::CorrectionCompleted(c) => c.case == case,
-        EventData::Exempted(e) => e.case == case,
-        EventData::AlertAcknowledged(a) => {
-            jiancha_projections::parse_alert_id(&a.alert).is_some_and(|(c, _, _)| c == case)
-        }
-        _ => false,
-    }
 }

@@ -620,3 +620,112 @@ pub async fn a_snapshot_is_kept_and_replaced(f: Fixture) {
     );
     assert_eq!(s.load_snapshot("alerts").await.unwrap(), Some((1, vec![])));
 }
+
+fn supervision(data: EventData) -> NewEvent {
+    NewEvent::new(stream("supervision"), at(30), "bureau-1", "jiangjin", data)
+}
+
+/// The supervision events that name a case are found by it, in position order, and no event
+/// of another case is: not one whose id merely starts with the same letters, not an
+/// acknowledgement whose alert id has no case part.
+pub async fn the_supervision_acts_on_a_case_are_found_by_it(f: Fixture) {
+    let s = &*f.store;
+    for case in ["case-7", "case-70"] {
+        s.append(vec![submitted(case)]).await.unwrap();
+    }
+    let card = |case: &str| {
+        supervision(EventData::CardIssued(CardIssued {
+            case: case.into(),
+            rule: "deadline.overdue".into(),
+            severity: Severity::Red,
+            due: at(20),
+        }))
+    };
+    let acts = vec![
+        card("case-7"),
+        card("case-70"),
+        supervision(EventData::AlertAcknowledged(AlertAcknowledged {
+            alert: "case-70/deadline.overdue/1".into(),
+            note: None,
+        })),
+        supervision(EventData::AlertAcknowledged(AlertAcknowledged {
+            alert: "case-7/deadline.overdue/1".into(),
+            note: Some("已核实".into()),
+        })),
+        supervision(EventData::AlertAcknowledged(AlertAcknowledged {
+            alert: "case-7".into(),
+            note: None,
+        })),
+        supervision(EventData::CorrectionOrdered(CorrectionOrdered {
+            case: "case-7".into(),
+            alert: "case-7/deadline.overdue/1".into(),
+            days: 3,
+        })),
+        supervision(EventData::CorrectionCompleted(CorrectionCompleted {
+            case: "case-7".into(),
+            alert: "case-7/deadline.overdue/1".into(),
+            report: None,
+        })),
+        supervision(EventData::Exempted(Exempted {
+            case: "case-70".into(),
+            reason: "不可抗力".into(),
+        })),
+        supervision(EventData::Exempted(Exempted {
+            case: "case-7".into(),
+            reason: "不可抗力".into(),
+        })),
+    ];
+    let positions = s.append(acts).await.unwrap().positions;
+    s.append(vec![step("case-7", 40)]).await.unwrap();
+
+    let found = s.read_concerning("case-7").await.unwrap();
+    let at_positions: Vec<u64> = found.iter().map(|e| e.position).collect();
+    let expected: Vec<u64> = [0, 3, 5, 6, 8].iter().map(|&i| positions[i]).collect();
+    assert_eq!(at_positions, expected);
+    assert!(found
+        .iter()
+        .all(|e| e.data.concerns_case() == Some("case-7")));
+    let other: Vec<u64> = s
+        .read_concerning("case-70")
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.position)
+        .collect();
+    assert_eq!(other, vec![positions[1], positions[2], positions[7]]);
+    assert!(s.read_concerning("case-").await.unwrap().is_empty());
+
+    let context = s.read_case_context("case-7").await.unwrap();
+    let streams: Vec<&str> = context.iter().map(|e| e.stream.as_str()).collect();
+    assert_eq!(
+        streams,
+        [
+            "case-7",
+            "supervision",
+            "supervision",
+            "supervision",
+            "supervision",
+            "supervision",
+            "case-7"
+        ]
+    );
+    assert!(context.windows(2).all(|w| w[0].position < w[1].position));
+}
+
+/// A snapshot larger than one stored value may hold is kept in parts and read back whole; a
+/// smaller one saved after it leaves none of the old parts behind.
+pub async fn a_large_snapshot_is_kept_in_parts(f: Fixture) {
+    let s = &*f.store;
+    let large: Vec<u8> = (0..jiancha_store::SNAPSHOT_PART_BYTES + 5)
+        .map(|i| (i % 251) as u8)
+        .collect();
+    s.save_snapshot("projections", 9, large.clone()).await.unwrap();
+    let (position, bytes) = s.load_snapshot("projections").await.unwrap().unwrap();
+    assert_eq!(position, 9);
+    assert!(bytes == large, "the parts must join to the saved bytes");
+    s.save_snapshot("projections", 12, vec![4, 5]).await.unwrap();
+    assert_eq!(
+        s.load_snapshot("projections").await.unwrap(),
+        Some((12, vec![4, 5]))
+    );
+}

@@ -119,4 +119,6 @@ conformance!(
     a_moved_event_must_land_where_it_was,
     the_stored_chain_verifies,
     a_snapshot_is_kept_and_replaced,
+    the_supervision_acts_on_a_case_are_found_by_it,
+    a_large_snapshot_is_kept_in_parts,
 );

@@ -1,0 +1,8 @@
+-- Supervision events are found by the case they name (a case's history, state and evidence
+-- pack), without reading the whole supervision stream: the `case` of a card, correction order
+-- or exemption, or the case part of an acknowledged alert's id (`<case>/<rule>/<n>`). The same
+-- expression is `EventData::concerns_case`.
+CREATE INDEX events_supervision_case ON events (
+    (coalesce(data::jsonb ->> 'case', substring(data::jsonb ->> 'alert' FROM '^([^/]*)/'))),
+    position
+) WHERE stream = 'supervision';
