@@ -13,6 +13,7 @@ mod calendar_cli;
 mod crash;
 mod import_cli;
 mod invariants;
+mod multi_process;
 mod postgres_cli;
 mod report_cli;
 mod server_api;

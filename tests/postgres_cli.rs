@@ -40,12 +40,12 @@ fn run_sql(sql: &str) -> Result<(), String> {
 }
 
 /// A fresh schema for one test's log, dropped with the guard.
-struct PgLog {
+pub struct PgLog {
     schema: String,
 }
 
 impl PgLog {
-    fn new(tag: &str) -> PgLog {
+    pub fn new(tag: &str) -> PgLog {
         use std::hash::{BuildHasher, Hasher};
         let random = std::collections::hash_map::RandomState::new()
             .build_hasher()
@@ -61,7 +61,8 @@ impl PgLog {
         PgLog { schema }
     }
 
-    fn url(&self) -> String {
+    /// The log's URL: the server's, with the schema as the search path.
+    pub fn url(&self) -> String {
         let base = base_url();
         let sep = if base.contains('?') { '&' } else { '?' };
         format!("{base}{sep}options=-c%20search_path%3D{}", self.schema)

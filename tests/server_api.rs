@@ -1,6 +1,7 @@
 //! The HTTP server over a real socket (`127.0.0.1:0`) and a SQLite log: appends, reads, the live
 //! stream resumed with `Last-Event-ID` after a disconnect, a refusal on the wire, and a
-//! graceful shutdown while a stream is open. Also the helpers the dashboard test shares.
+//! graceful shutdown while a stream is open. Also the helpers other tests share: a server in
+//! this process, a `jiancha serve` child process, requests, and a reader of the live stream.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -100,28 +101,12 @@ impl LiveServer {
 
     /// Appends JSONL as `token`: (status, body).
     pub async fn post(&self, token: &str, jsonl: &str) -> (u16, String) {
-        let response = reqwest::Client::new()
-            .post(self.url("/api/v1/events"))
-            .bearer_auth(token)
-            .header("content-type", "application/x-ndjson")
-            .body(jsonl.to_owned())
-            .send()
-            .await
-            .unwrap();
-        (response.status().as_u16(), response.text().await.unwrap())
+        post_events(&self.url(""), Some(token), jsonl).await
     }
 
     /// GETs a JSON document as `token`.
     pub async fn get(&self, token: &str, path: &str) -> (u16, serde_json::Value) {
-        let response = reqwest::Client::new()
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let bytes = response.bytes().await.unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap_or_default())
+        get_json(&self.url(path), Some(token)).await
     }
 
     /// Stops the server and waits for it to end.
@@ -140,20 +125,53 @@ impl LiveServer {
     }
 }
 
+/// Appends JSONL to the server at `base` (`http://ADDR`), as `token` or as nobody when the
+/// server runs without an auth file: (status, body).
+pub async fn post_events(base: &str, token: Option<&str>, jsonl: &str) -> (u16, String) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{base}/api/v1/events"))
+        .header("content-type", "application/x-ndjson")
+        .body(jsonl.to_owned());
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// GETs a JSON document, as `token` or as nobody: (status, document).
+pub async fn get_json(url: &str, token: Option<&str>) -> (u16, serde_json::Value) {
+    let mut request = reqwest::Client::new().get(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or_default())
+}
+
 /// An SSE stream read over the wire.
-struct Stream {
+pub struct Stream {
     body: futures::stream::BoxStream<'static, reqwest::Result<Vec<u8>>>,
     buffer: String,
 }
 
 /// (event, id, data) of one SSE message.
-type Message = (String, String, String);
+pub type Message = (String, String, String);
 
 impl Stream {
     async fn open(server: &LiveServer, last_id: Option<&str>) -> Stream {
-        let mut request = reqwest::Client::new()
-            .get(server.url("/api/v1/alerts/stream"))
-            .bearer_auth(SUPERVISOR);
+        Stream::connect(&server.url(""), Some(SUPERVISOR), last_id).await
+    }
+
+    /// Opens the live alert stream of the server at `base` (`http://ADDR`), as `token` or as
+    /// nobody, resuming after `last_id` when given.
+    pub async fn connect(base: &str, token: Option<&str>, last_id: Option<&str>) -> Stream {
+        let mut request = reqwest::Client::new().get(format!("{base}/api/v1/alerts/stream"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
         if let Some(id) = last_id {
             request = request.header("last-event-id", id);
         }
@@ -168,7 +186,8 @@ impl Stream {
         }
     }
 
-    async fn next(&mut self) -> Option<Message> {
+    /// The next message, `None` when the stream ended; fails the test after [`WAIT_MAX`].
+    pub async fn next(&mut self) -> Option<Message> {
         tokio::time::timeout(WAIT_MAX, async {
             loop {
                 if let Some(end) = self.buffer.find("\n\n") {
@@ -199,14 +218,26 @@ impl Stream {
     }
 }
 
-fn raised(data: &str) -> Vec<String> {
+/// The (kind, alert id) of each change an `alerts` message carries, in order.
+pub fn changes(data: &str) -> Vec<(String, String)> {
     let v: serde_json::Value = serde_json::from_str(data).unwrap();
     v["changes"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|c| c["kind"] == "raised")
-        .map(|c| c["alert"]["id"].as_str().unwrap().to_owned())
+        .map(|c| {
+            let kind = c["kind"].as_str().unwrap().to_owned();
+            (kind, c["alert"]["id"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+/// The ids of the alerts an `alerts` message raised.
+fn raised(data: &str) -> Vec<String> {
+    changes(data)
+        .into_iter()
+        .filter(|(kind, _)| kind == "raised")
+        .map(|(_, id)| id)
         .collect()
 }
 
@@ -285,55 +316,115 @@ async fn refusals_on_the_wire_append_nothing() {
 
 #[test]
 fn jiancha_serve_listens_on_loopback_and_stops_on_ctrl_c() {
-    use std::io::BufRead as _;
     let ws = crate::support::Workspace::new();
     let refused = ws.run(&["serve", "--addr", "0.0.0.0:0"], "");
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(refused.stderr.contains("loopback"), "{}", refused.stderr);
-    let mut child = crate::support::jiancha()
-        .args(["--db", &ws.db(), "serve", "--addr", "127.0.0.1:0"])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    assert!(line.contains("every request is trusted"), "{line}");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap()
-        .to_owned();
+    let served = Served::start(&ws.db(), &[]);
+    let said = served.stderr();
+    assert!(said.contains("every request is trusted"), "{said}");
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let health = runtime.block_on(async {
-        let body = reqwest::get(format!("http://{addr}/healthz"))
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        serde_json::from_slice::<serde_json::Value>(&body).unwrap()
-    });
+    let (status, health) = runtime.block_on(get_json(&served.url("/healthz"), None));
+    assert_eq!(status, 200);
     assert_eq!(health["ok"], true);
-    let interrupted = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
+    let (status, said) = served.interrupt();
+    assert!(status.success(), "{said}");
+    assert!(said.contains("stopped"), "{said}");
+}
+
+/// A `jiancha serve` child process on a free loopback port, without an auth file (every
+/// request is trusted); killed when dropped. Its standard error is collected as it comes.
+pub struct Served {
+    child: std::process::Child,
+    /// `IP:PORT`, as the process announced it.
+    pub addr: String,
+    stderr: Arc<std::sync::Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Served {
+    /// Starts `jiancha --db DB serve --addr 127.0.0.1:0` with the variables `envs` set, and
+    /// waits (at most [`WAIT_MAX`]) for the line that says where it listens.
+    pub fn start(db: &str, envs: &[(&str, &str)]) -> Served {
+        use std::io::BufRead as _;
+        let mut child = crate::support::jiancha()
+            .envs(envs.iter().copied())
+            .args(["--db", db, "serve", "--addr", "127.0.0.1:0"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pipe = std::io::BufReader::new(child.stderr.take().unwrap());
+        let stderr = Arc::new(std::sync::Mutex::new(String::new()));
+        let (found, listening) = std::sync::mpsc::channel();
+        let text = stderr.clone();
+        // Reading on to the end keeps the pipe from filling up and blocking the process.
+        let reader = std::thread::spawn(move || {
+            for line in pipe.lines().map_while(Result::ok) {
+                text.lock().unwrap().push_str(&format!("{line}\n"));
+                let addr = line.split("http://").nth(1);
+                if let Some(addr) = addr.and_then(|rest| rest.split_whitespace().next()) {
+                    let _ = found.send(addr.to_owned());
+                }
+            }
+        });
+        let mut served = Served {
+            child,
+            addr: String::new(),
+            stderr,
+            reader: Some(reader),
+        };
+        match listening.recv_timeout(WAIT_MAX) {
+            Ok(addr) => served.addr = addr,
+            Err(e) => panic!(
+                "jiancha serve over {db} did not say where it listens ({e}): {}",
+                served.stderr()
+            ),
         }
-        if started.elapsed() > WAIT_MAX {
-            let _ = child.kill();
-            panic!("jiancha serve did not stop on SIGINT");
+        served
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// What the process wrote to standard error so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Sends SIGINT (Ctrl-C) and waits (at most [`WAIT_MAX`]) for the process to end: its
+    /// exit status and everything it wrote to standard error.
+    pub fn interrupt(mut self) -> (std::process::ExitStatus, String) {
+        let interrupted = std::process::Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(interrupted.success());
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                started.elapsed() < WAIT_MAX,
+                "jiancha serve did not stop on SIGINT: {}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
         }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    assert!(status.success(), "{rest}");
-    assert!(rest.contains("stopped"), "{rest}");
+        (status, self.stderr())
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        // Already ended after `interrupt`; then both calls only fail.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -55,7 +55,13 @@ impl Workspace {
     }
 
     pub fn run_db(&self, db: &str, args: &[&str], stdin: &str) -> Run {
+        self.run_env(db, &[], args, stdin)
+    }
+
+    /// Runs `jiancha --db DB ARGS` with the variables `envs` set (`JIANCHA_CLOCK`, say).
+    pub fn run_env(&self, db: &str, envs: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
         let mut child = jiancha()
+            .envs(envs.iter().copied())
             .arg("--db")
             .arg(db)
             .args(args)

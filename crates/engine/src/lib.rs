@@ -158,7 +158,8 @@ impl Engine {
     }
 
     /// The last position applied, with everything it caused (cards for the alerts it raised)
-    /// already appended.
+    /// already appended. The alerts found open when the engine started are delivered after
+    /// the catch-up, so right after start their cards may still be on their way.
     pub fn position(&self) -> u64 {
         *self.position.borrow()
     }

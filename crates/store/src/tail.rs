@@ -1,6 +1,7 @@
 //! Following the log: a stream of every event after a position, live. Each page is read in
-//! position order; when caught up, the follower waits for this process's next commit, or polls
-//! (commits of other processes sharing the database wake nothing here).
+//! position order; when caught up, the follower waits for the store's next announced commit (this
+//! process's, or on PostgreSQL another process's, through LISTEN/NOTIFY), or polls: polling
+//! finds any commit nobody announced.
 
 use std::collections::VecDeque;
 use std::sync::Arc;

@@ -719,11 +719,15 @@ pub async fn a_large_snapshot_is_kept_in_parts(f: Fixture) {
     let large: Vec<u8> = (0..jiancha_store::SNAPSHOT_PART_BYTES + 5)
         .map(|i| (i % 251) as u8)
         .collect();
-    s.save_snapshot("projections", 9, large.clone()).await.unwrap();
+    s.save_snapshot("projections", 9, large.clone())
+        .await
+        .unwrap();
     let (position, bytes) = s.load_snapshot("projections").await.unwrap().unwrap();
     assert_eq!(position, 9);
     assert!(bytes == large, "the parts must join to the saved bytes");
-    s.save_snapshot("projections", 12, vec![4, 5]).await.unwrap();
+    s.save_snapshot("projections", 12, vec![4, 5])
+        .await
+        .unwrap();
     assert_eq!(
         s.load_snapshot("projections").await.unwrap(),
         Some((12, vec![4, 5]))
