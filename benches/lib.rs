@@ -15,17 +15,28 @@ use jiancha_store::{EventStore, StoreError};
 
 /// The benchmark's size: `JIANCHA_BENCH_EVENTS`, or a million events.
 pub fn bench_events() -> usize {
+    bench_events_or(1_000_000)
+}
+
+/// The number of events `JIANCHA_BENCH_EVENTS` asks for, or a bench's own default.
+pub fn bench_events_or(default: usize) -> usize {
     std::env::var("JIANCHA_BENCH_EVENTS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000)
+        .unwrap_or(default)
 }
 
 /// The import benchmarks' workload: the first [`bench_events`] events of a simulated district
 /// (`jiancha simulate`, seed 1: the catalog, then every case's events in time order) in a
 /// scratch directory kept alive by the result.
 pub fn case_workload() -> std::io::Result<(usize, tempfile::TempDir, std::path::PathBuf)> {
-    let events = bench_events();
+    case_workload_of(bench_events())
+}
+
+/// [`case_workload`] of `events` events.
+pub fn case_workload_of(
+    events: usize,
+) -> std::io::Result<(usize, tempfile::TempDir, std::path::PathBuf)> {
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("events.jsonl");
     let out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&file)?);

@@ -109,19 +109,24 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
         })
     }
 
-    /// The events one case's state depends on: the catalog, the calendar amendments, the
-    /// case's own stream and the supervision events that name it, in position order.
+    /// The events one case's state depends on, in position order: the case's own stream, the
+    /// definitions of the item it applied for (every `ItemDefined` of that code), the calendar
+    /// amendments and the supervision events that name it. Empty when no case of that name was
+    /// submitted.
     fn read_case_context<'a>(
         &'a self,
         case: &'a str,
     ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
         futures::FutureExt::boxed(async move {
-            let mut events = self.read_stream("catalog").await?;
+            let mut events = self.read_stream(case).await?;
+            if events.is_empty() {
+                return Ok(events);
+            }
+            events.extend(self.read_stream("catalog").await?);
             events.extend(self.read_stream("calendar").await?);
-            events.extend(self.read_stream(case).await?);
             events.extend(self.read_concerning(case).await?);
             events.sort_by_key(|e| e.position);
-            Ok(events)
+            Ok(case_context(events, case))
         })
     }
 
@@ -171,6 +176,31 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
         let _ = name;
         futures::FutureExt::boxed(async { Ok(None) })
     }
+}
+
+/// Keeps, of events read in position order for a case's context, exactly those
+/// [`EventStore::read_case_context`] names (a SQL read narrows by index, this decides); none
+/// when the case was never submitted.
+pub(crate) fn case_context(mut events: Vec<StoredEvent>, case: &str) -> Vec<StoredEvent> {
+    let item = events
+        .iter()
+        .find(|e| e.stream == case)
+        .and_then(|e| match &e.data {
+            jiancha_events::EventData::Submitted(s) => Some(s.item.clone()),
+            _ => None,
+        });
+    let Some(item) = item else {
+        return Vec::new();
+    };
+    events.retain(|e| match e.stream.as_str() {
+        "catalog" => {
+            matches!(&e.data, jiancha_events::EventData::ItemDefined(d) if d.code == item)
+        }
+        "calendar" => true,
+        SUPERVISION_STREAM => e.data.concerns_case() == Some(case),
+        stream => stream == case,
+    });
+    events
 }
 
 /// Opens the store a URL names: `sqlite://FILE` (or a plain file path), `postgres://…` (or

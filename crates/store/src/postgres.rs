@@ -82,6 +82,20 @@ const READ_CONCERNING_SQL: &str = concat!(
     " FROM events WHERE stream = 'supervision' AND coalesce(data::jsonb ->> 'case', \
      substring(data::jsonb ->> 'alert' FROM '^([^/]*)/')) = $1 ORDER BY position"
 );
+const CASE_CONTEXT_SQL: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM events WHERE stream = $1 UNION ALL SELECT ",
+    columns!(),
+    " FROM events WHERE stream = 'catalog' AND data::jsonb ->> 'code' = \
+     (SELECT data::jsonb ->> 'item' FROM events WHERE stream = $1 AND version = 1) \
+     UNION ALL SELECT ",
+    columns!(),
+    " FROM events WHERE stream = 'calendar' UNION ALL SELECT ",
+    columns!(),
+    " FROM events WHERE stream = 'supervision' AND coalesce(data::jsonb ->> 'case', \
+     substring(data::jsonb ->> 'alert' FROM '^([^/]*)/')) = $1 ORDER BY position"
+);
 const LAST_SQL: &str = concat!(
     "SELECT ",
     columns!(),
@@ -279,6 +293,11 @@ impl Reads for PgReads {
 
     async fn concerning(&self, case: &str) -> Result<Vec<RawEvent>, StoreError> {
         self.fetch_raw(sqlx::query(READ_CONCERNING_SQL).bind(case))
+            .await
+    }
+
+    async fn case_context(&self, case: &str) -> Result<Vec<RawEvent>, StoreError> {
+        self.fetch_raw(sqlx::query(CASE_CONTEXT_SQL).bind(case))
             .await
     }
 

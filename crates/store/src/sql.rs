@@ -29,6 +29,13 @@ pub trait Reads: Clone + Send + Sync + std::fmt::Debug + 'static {
         case: &str,
     ) -> impl Future<Output = Result<Vec<RawEvent>, StoreError>> + Send;
 
+    /// The stored rows a case's context may hold (see `EventStore::read_case_context`), in
+    /// position order, read in one statement: at least every one it needs.
+    fn case_context(
+        &self,
+        case: &str,
+    ) -> impl Future<Output = Result<Vec<RawEvent>, StoreError>> + Send;
+
     /// Up to `limit` stored rows after position `after`, in position order.
     fn after(
         &self,
@@ -108,6 +115,17 @@ impl<R: Reads> EventStore for SqlStore<R> {
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
         async move { decode_all(self.reads.after(after, limit).await?) }.boxed()
+    }
+
+    fn read_case_context<'a>(
+        &'a self,
+        case: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
+        async move {
+            let events = decode_all(self.reads.case_context(case).await?)?;
+            Ok(crate::case_context(events, case))
+        }
+        .boxed()
     }
 
     fn read_concerning<'a>(

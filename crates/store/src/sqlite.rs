@@ -134,6 +134,22 @@ impl Reads for SqliteReads {
         decode_rows(&rows, raw_from_row)
     }
 
+    async fn case_context(&self, case: &str) -> Result<Vec<RawEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM events WHERE stream = ?1 \
+             UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'catalog' \
+               AND json_extract(data, '$.code') = (SELECT json_extract(data, '$.item') \
+               FROM events WHERE stream = ?1 AND version = 1) \
+             UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'calendar' \
+             UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'supervision' AND coalesce(\
+               json_extract(data, '$.case'), substr(json_extract(data, '$.alert'), 1, \
+               instr(json_extract(data, '$.alert'), '/') - 1)) = ?1 \
+             ORDER BY position"
+        );
+        let rows = sqlx::query(&sql).bind(case).fetch_all(&self.pool).await?;
+        decode_rows(&rows, raw_from_row)
+    }
+
     async fn after(&self, after: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError> {
         let sql =
             format!("SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?");

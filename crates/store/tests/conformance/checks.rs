@@ -710,6 +710,7 @@ pub async fn the_supervision_acts_on_a_case_are_found_by_it(f: Fixture) {
         ]
     );
     assert!(context.windows(2).all(|w| w[0].position < w[1].position));
+    assert!(s.read_case_context("case-9").await.unwrap().is_empty());
 }
 
 /// A snapshot larger than one stored value may hold is kept in parts and read back whole; a
@@ -732,4 +733,69 @@ pub async fn a_large_snapshot_is_kept_in_parts(f: Fixture) {
         s.load_snapshot("projections").await.unwrap(),
         Some((12, vec![4, 5]))
     );
+}
+
+/// A case's context is its stream, its item's definitions, the calendar amendments and the
+/// supervision acts naming it, in position order; nothing of another item or case.
+pub async fn a_case_context_holds_what_the_case_depends_on(f: Fixture) {
+    let s = &*f.store;
+    let line = |n: usize, text: &str| parse_line(n, text).unwrap();
+    let item = |code: &str, promised: u32| {
+        line(
+            1,
+            &format!(
+                r#"{{"stream":"catalog","type":"ItemDefined","occurred_at":"2026-01-05T09:00:00+08:00","actor":"admin-1","org":"jiangjin/center","data":{{"code":"{code}","name":"登记","org":"jiangjin/center/dept-03","statutory_days":20,"promised_days":{promised},"fee_cents":0,"steps":["审查"],"required_materials":[],"in_center":true}}}}"#
+            ),
+        )
+    };
+    let amended = line(
+        2,
+        r#"{"stream":"calendar","type":"CalendarAmended","occurred_at":"2026-11-04T10:00:00+08:00","actor":"admin-1","org":"jiangjin","data":{"jurisdiction":"national","date":"2027-02-06","kind":"holiday","reason":"通知"}}"#,
+    );
+    let defined = s
+        .append(vec![item("BL-001", 5), item("BL-0010", 5), amended])
+        .await
+        .unwrap()
+        .positions;
+    s.append(vec![submitted("case-7")]).await.unwrap();
+    let redefined = s.append(vec![item("BL-001", 3)]).await.unwrap().positions;
+    let exempt = |case: &str| {
+        supervision(EventData::Exempted(Exempted {
+            case: case.into(),
+            reason: "不可抗力".into(),
+        }))
+    };
+    let acts = s
+        .append(vec![exempt("case-7"), exempt("case-70")])
+        .await
+        .unwrap()
+        .positions;
+    s.append(vec![submitted("case-70"), step("case-7", 5)])
+        .await
+        .unwrap();
+
+    let context = s.read_case_context("case-7").await.unwrap();
+    let got: Vec<(u64, &str)> = context
+        .iter()
+        .map(|e| (e.position, e.stream.as_str()))
+        .collect();
+    let case_7: Vec<u64> = s
+        .read_stream("case-7")
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.position)
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (defined[0], "catalog"),
+            (defined[2], "calendar"),
+            (case_7[0], "case-7"),
+            (redefined[0], "catalog"),
+            (acts[0], "supervision"),
+            (case_7[1], "case-7"),
+        ]
+    );
+    assert!(s.read_case_context("case-8").await.unwrap().is_empty());
 }

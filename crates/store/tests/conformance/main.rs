@@ -121,4 +121,5 @@ conformance!(
     a_snapshot_is_kept_and_replaced,
     the_supervision_acts_on_a_case_are_found_by_it,
     a_large_snapshot_is_kept_in_parts,
+    a_case_context_holds_what_the_case_depends_on,
 );
