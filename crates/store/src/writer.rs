@@ -372,15 +372,24 @@ impl<C: LogConnection> Writer<C> {
                 Request::Append { events, reply } => {
                     let mut group = vec![(events, reply)];
                     let mut size = group[0].0.len();
+                    // Gather until the queue stays empty across one yield: callers answered
+                    // by the last commit get to send their next append into this group instead
+                    // of waiting out a commit of half the callers.
+                    let mut yielded = false;
                     while size < GROUP_EVENTS_MAX {
                         match requests.try_recv() {
                             Ok(Request::Append { events, reply }) => {
                                 size += events.len();
                                 group.push((events, reply));
+                                yielded = false;
                             }
                             Ok(other) => {
                                 held = Some(other);
                                 break;
+                            }
+                            Err(_) if !yielded => {
+                                tokio::task::yield_now().await;
+                                yielded = true;
                             }
                             Err(_) => break,
                         }
