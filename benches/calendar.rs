@@ -10,6 +10,11 @@
     reason = "a benchmark's report is what it prints"
 )]
 
+/// The `jiancha` binary's allocator, so that the figures (and their same-run baselines) are
+/// what the binary does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::time::Instant;
 

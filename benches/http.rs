@@ -15,6 +15,11 @@
     reason = "benchmark"
 )]
 
+/// The `jiancha` binary's allocator, so that the figures (and their same-run baselines) are
+/// what the binary does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

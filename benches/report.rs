@@ -12,6 +12,11 @@
     reason = "benchmark"
 )]
 
+/// The `jiancha` binary's allocator, so that the figures (and their same-run baselines) are
+/// what the binary does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 

@@ -90,25 +90,32 @@ impl Calendars {
 
     /// The calendar that applies to `org`, building it on first use.
     pub fn for_org(&mut self, org: &str) -> Calendar {
+        self.resolve(org).clone()
+    }
+
+    /// The calendar that applies to `org`, building it on first use; borrowed, for the fold.
+    pub fn resolve(&mut self, org: &str) -> &Calendar {
         if !self.local {
-            return self.national.clone();
+            return &self.national;
         }
         let jurisdiction = self.jurisdiction_of(org);
         if jurisdiction == NATIONAL {
-            return self.national.clone();
+            return &self.national;
         }
-        if let Some(c) = self.built.get(jurisdiction) {
-            return c.clone();
+        if self.built.contains_key(jurisdiction) {
+            return &self.built[jurisdiction];
         }
         let jurisdiction = jurisdiction.to_owned();
         let calendar = Calendar::for_jurisdiction(&jurisdiction, &self.amendments);
-        self.built.insert(jurisdiction, calendar.clone());
-        calendar
+        self.built.entry(jurisdiction).or_insert(calendar)
     }
 
     /// The calendar that applies to `org`, without building (the national one when the
     /// org's own is not built yet); for read-only views.
     pub fn peek(&self, org: &str) -> Calendar {
+        if !self.local {
+            return self.national.clone();
+        }
         let jurisdiction = self.jurisdiction_of(org);
         match self.built.get(jurisdiction) {
             Some(c) => c.clone(),

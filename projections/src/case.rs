@@ -208,8 +208,8 @@ pub struct Step<'a> {
     pub at: Millis,
     /// Its business date.
     pub on: NaiveDate,
-    /// The acting org.
-    pub org: &'a Arc<str>,
+    /// The acting org, for the events that record it (a submission, an acceptance).
+    pub org: Option<&'a Arc<str>>,
     /// The payload.
     pub data: &'a EventData,
     /// When the writer recorded it.
@@ -271,6 +271,27 @@ fn due_from(
         .ok()
 }
 
+/// Whether the item's steps, each at its first completion, were completed exactly in the
+/// item's order: the distinct completed steps that belong to the item, in the order first
+/// completed, are the item's steps. Steps outside the item and repeats are ignored.
+fn steps_in_order(completed: &[String], item_steps: &[String]) -> bool {
+    // The first `matched` item steps were completed in order so far.
+    let mut matched = 0;
+    for s in completed {
+        let (done, rest) = item_steps.split_at(matched);
+        if done.contains(s) {
+            continue;
+        }
+        match rest.iter().position(|d| d == s) {
+            Some(0) => matched += 1,
+            // A step of the item completed before an earlier one: never in order.
+            Some(_) => return false,
+            None => {}
+        }
+    }
+    matched == item_steps.len()
+}
+
 impl CaseState {
     /// A case from its `Submitted` event.
     pub fn submitted(
@@ -285,7 +306,7 @@ impl CaseState {
             def,
             channel,
             status: Status::Submitted,
-            submitted_org: step.org.clone(),
+            submitted_org: step.org.cloned().unwrap_or_default(),
             submitted_at: step.at,
             submitted_on: step.on,
             first_answer_on: None,
@@ -552,7 +573,9 @@ impl CaseState {
                 ..FoldCache::default()
             };
         }
-        if !self.cache.deadlines_valid {
+        // Only a case on the clock uses its deadlines (see `thresholds`).
+        let on_clock = matches!(self.status, Status::Running | Status::Suspended);
+        if on_clock && !self.cache.deadlines_valid {
             if let Some((p, _)) = self.limits_days() {
                 self.cache.deadlines = self.deadline_instants(ctx, p);
                 self.cache.deadlines_valid = true;
@@ -661,7 +684,7 @@ impl CaseState {
                     at: step.at,
                     on: step.on,
                     position: step.position,
-                    org: step.org.clone(),
+                    org: step.org.cloned().unwrap_or_default(),
                 });
                 self.status = Status::Running;
                 // Only transfers after acceptance move the accountability (DESIGN.md).
@@ -759,18 +782,10 @@ impl CaseState {
             return;
         }
         self.steps_checked = true;
-        let Some(def) = self.def.clone() else { return };
-        let mut done: Vec<&str> = Vec::new();
-        for s in &self.steps {
-            if def.steps.iter().any(|d| d == s) && !done.contains(&s.as_str()) {
-                done.push(s);
-            }
-        }
-        if !done
-            .iter()
-            .copied()
-            .eq(def.steps.iter().map(String::as_str))
-        {
+        let Some(def) = self.def.as_deref() else {
+            return;
+        };
+        if !steps_in_order(&self.steps, &def.steps) {
             self.raise(Rule::StepSkipped, step);
         }
         self.steps = Vec::new();
@@ -790,5 +805,58 @@ impl CaseState {
         }
         self.concluded = Some((step.at, step.on, step.position));
         self.status = Status::Concluded;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same check by building the list: the distinct completed steps of the item, in order
+    /// of first completion, compared with the item's steps.
+    fn steps_in_order_by_list(completed: &[String], item_steps: &[String]) -> bool {
+        let mut done: Vec<&str> = Vec::new();
+        for s in completed {
+            if item_steps.iter().any(|d| d == s) && !done.contains(&s.as_str()) {
+                done.push(s);
+            }
+        }
+        done.iter()
+            .copied()
+            .eq(item_steps.iter().map(String::as_str))
+    }
+
+    /// Every sequence of up to `len` steps named from `names`.
+    fn sequences(names: &[&str], len: usize) -> Vec<Vec<String>> {
+        let mut out = vec![Vec::new()];
+        let mut last = vec![Vec::new()];
+        for _ in 0..len {
+            let mut next = Vec::new();
+            for seq in &last {
+                for n in names {
+                    let mut s: Vec<String> = seq.clone();
+                    s.push((*n).to_owned());
+                    next.push(s);
+                }
+            }
+            out.extend(next.iter().cloned());
+            last = next;
+        }
+        out
+    }
+
+    #[test]
+    fn the_step_order_check_agrees_with_the_list_comparison() {
+        let items = sequences(&["a", "b", "c"], 3);
+        let completed = sequences(&["a", "b", "c", "x"], 5);
+        for item in &items {
+            for done in &completed {
+                assert_eq!(
+                    steps_in_order(done, item),
+                    steps_in_order_by_list(done, item),
+                    "{done:?} against {item:?}"
+                );
+            }
+        }
     }
 }

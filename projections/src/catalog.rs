@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use hashbrown::HashMap;
 use jiancha_events::ItemDefined;
 use serde::{Deserialize, Serialize};
 
@@ -63,25 +64,57 @@ pub(crate) mod item_json {
     }
 }
 
-/// Every item's definitions, oldest first.
+/// Every item's definitions, oldest first. Only the definitions are serialised; the index of
+/// the current ones is rebuilt from them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Definitions", into = "Definitions")]
 pub struct Catalog {
     items: BTreeMap<String, Vec<Definition>>,
+    /// The latest definition of each item, by code (the fold looks one up per submission and
+    /// acceptance).
+    current: HashMap<String, Definition>,
+}
+
+/// The serialised form of a [`Catalog`].
+#[derive(Serialize, Deserialize)]
+struct Definitions {
+    items: BTreeMap<String, Vec<Definition>>,
+}
+
+impl From<Definitions> for Catalog {
+    fn from(d: Definitions) -> Self {
+        let current = d
+            .items
+            .iter()
+            .filter_map(|(code, defs)| Some((code.clone(), defs.last()?.clone())))
+            .collect();
+        Catalog {
+            items: d.items,
+            current,
+        }
+    }
+}
+
+impl From<Catalog> for Definitions {
+    fn from(c: Catalog) -> Self {
+        Definitions { items: c.items }
+    }
 }
 
 impl Catalog {
     /// Records a definition.
     pub fn define(&mut self, position: u64, item: &ItemDefined) {
-        let defs = self.items.entry(item.code.clone()).or_default();
-        defs.push(Definition {
+        let def = Definition {
             position,
             item: Arc::new(item.clone()),
-        });
+        };
+        self.current.insert(item.code.clone(), def.clone());
+        self.items.entry(item.code.clone()).or_default().push(def);
     }
 
     /// The definition in force now (the latest).
     pub fn current(&self, code: &str) -> Option<&Definition> {
-        self.items.get(code).and_then(|d| d.last())
+        self.current.get(code)
     }
 
     /// Every item's current definition, by code.

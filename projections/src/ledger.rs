@@ -10,17 +10,17 @@
 //! `Complained` event's; cards to the instant they were raised. The org is the case's
 //! accountable org at that moment (the accepting org, or the last transfer's target).
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
+use hashbrown::HashMap;
 use jiancha_events::{Channel, EventData, StoredEvent};
-use std::borrow::Cow;
-
 use serde::{Deserialize, Serialize};
 
-use crate::case::Alert;
+use crate::case::{Alert, CaseState};
 use crate::instant::{china_date, date_of};
+use crate::view::Conclusion;
 use crate::{Applied, Projections};
 
 /// A calendar month as `YYYY * 100 + MM` (e.g. 202603).
@@ -247,8 +247,8 @@ pub struct Ledger {
 struct Source<'a> {
     case: &'a Arc<str>,
     seq: u32,
-    org: Arc<str>,
-    item: Arc<str>,
+    org: &'a Arc<str>,
+    item: &'a Arc<str>,
     channel: Channel,
     caused_by: u64,
     kind: EntryKind,
@@ -311,31 +311,35 @@ impl Ledger {
         if let EventData::Exempted(_) = &event.data {
             return self.exempt(case.seq, event.position);
         }
+        let Some(case_key) = applied.case.as_ref() else {
+            return;
+        };
+        let dates = (
+            china_date(&event.occurred_at),
+            china_date(&event.recorded_at),
+        );
+        self.apply_to_case(event, dates, (case_key, case), &applied.raised, |c| {
+            projections.conclusion(c)
+        });
+    }
+
+    /// Folds one event of a case (or one that raised alerts on it), after the projections
+    /// applied it: `on` and `recorded_on` are the business dates of the event's instant and of
+    /// its recording, `raised` the alerts it raised, and `conclusion` how a case stands
+    /// against its due dates.
+    pub(crate) fn apply_to_case(
+        &mut self,
+        event: &StoredEvent,
+        (on, recorded_on): (NaiveDate, NaiveDate),
+        (case_key, case): (&Arc<str>, &CaseState),
+        raised: &[Alert],
+        conclusion: impl FnOnce(&CaseState) -> Conclusion,
+    ) {
         if case.exempted {
             return;
         }
-        let Some(case_key) = applied.case.clone() else {
-            return;
-        };
-        for alert in &applied.raised {
-            self.card(&case_key, case, alert, event);
-        }
-        let recorded = month_of(china_date(&event.recorded_at));
-        let month = month_of(china_date(&event.occurred_at));
-        let kind = if month < recorded {
-            EntryKind::Late
-        } else {
-            EntryKind::Regular
-        };
-        let src = Source {
-            case: &case_key,
-            seq: case.seq,
-            org: case.org().clone(),
-            item: case.item.clone(),
-            channel: case.channel,
-            caused_by: event.position,
-            kind,
-        };
+        // Whether the event concluded the case, else what else it counts.
+        let mut concluded = false;
         let measures: &[Measure] = match &event.data {
             EventData::Accepted(_)
                 if case
@@ -346,7 +350,8 @@ impl Ledger {
                 &[Measure::Accepted]
             }
             EventData::Concluded(_) if case.concluded.is_some_and(|c| c.2 == event.position) => {
-                return self.concluded(&src, month, projections, case_name, event);
+                concluded = true;
+                &[]
             }
             EventData::Rated(r) if r.score >= 4 => &[Measure::Rated, Measure::Satisfied],
             EventData::Rated(r) if r.score <= 2 => &[Measure::Rated, Measure::BadRated],
@@ -354,19 +359,37 @@ impl Ledger {
             EventData::Complained(_) => &[Measure::Complaint],
             _ => &[],
         };
+        if raised.is_empty() && measures.is_empty() && !concluded {
+            return;
+        }
+        let recorded = month_of(recorded_on);
+        for alert in raised {
+            self.card(case_key, case, alert, recorded);
+        }
+        let month = month_of(on);
+        let kind = if month < recorded {
+            EntryKind::Late
+        } else {
+            EntryKind::Regular
+        };
+        let src = Source {
+            case: case_key,
+            seq: case.seq,
+            org: case.org(),
+            item: &case.item,
+            channel: case.channel,
+            caused_by: event.position,
+            kind,
+        };
+        if concluded {
+            return self.concluded(&src, month, conclusion(case));
+        }
         for m in measures {
             self.push(&src, month, *m, 0, rule_of(*m));
         }
     }
 
-    fn concluded(
-        &mut self,
-        src: &Source<'_>,
-        month: Month,
-        p: &Projections,
-        case: &str,
-        event: &StoredEvent,
-    ) {
+    fn concluded(&mut self, src: &Source<'_>, month: Month, outcome: Conclusion) {
         self.push(
             src,
             month,
@@ -374,13 +397,10 @@ impl Ledger {
             0,
             rule_of(Measure::Concluded),
         );
-        let Some(view) = p.case_view(case, event.occurred_at.timestamp_millis()) else {
-            return;
-        };
         for (flag, m) in [
-            (view.on_time, Measure::OnTime),
-            (view.early, Measure::Early),
-            (view.statutory_on_time, Measure::StatutoryOnTime),
+            (outcome.on_time, Measure::OnTime),
+            (outcome.early, Measure::Early),
+            (outcome.statutory_on_time, Measure::StatutoryOnTime),
         ] {
             if flag == Some(true) {
                 self.push(src, month, m, 0, rule_of(m));
@@ -388,13 +408,8 @@ impl Ledger {
         }
     }
 
-    fn card(
-        &mut self,
-        case_key: &Arc<str>,
-        case: &crate::CaseState,
-        alert: &Alert,
-        event: &StoredEvent,
-    ) {
+    /// A card for an alert the event raised; `recorded` is the month the event was recorded.
+    fn card(&mut self, case_key: &Arc<str>, case: &CaseState, alert: &Alert, recorded: Month) {
         let red = alert.rule.severity() == jiancha_events::Severity::Red;
         let (measure, points) = if red {
             (Measure::Red, self.scoring.red_points)
@@ -402,12 +417,11 @@ impl Ledger {
             (Measure::Yellow, self.scoring.yellow_points)
         };
         let month = month_of(date_of(alert.raised_at));
-        let recorded = month_of(china_date(&event.recorded_at));
         let src = Source {
             case: case_key,
             seq: case.seq,
-            org: alert.org.clone(),
-            item: case.item.clone(),
+            org: &alert.org,
+            item: &case.item,
             channel: case.channel,
             caused_by: alert.raised_by,
             kind: if month < recorded {
@@ -465,6 +479,9 @@ impl Ledger {
         }
         entry.prev_of_case = self.last_of_case[seq];
         self.last_of_case[seq] = entry.id;
+        if self.entries.len() == self.entries.capacity() {
+            self.entries.reserve(growth(self.entries.len()));
+        }
         self.entries.push(entry);
     }
 
@@ -518,6 +535,19 @@ impl Ledger {
                 self.reverse(id, EntryKind::AppealUpheld, event.position);
             }
         }
+    }
+}
+
+/// How many entries to make room for when the list of `len` entries is full. Growing moves
+/// every entry to a new block unless the allocator can extend the old one in place; once the
+/// list is large (a long log's ledger runs to hundreds of megabytes), it grows fourfold rather
+/// than double, so that it is moved half as often.
+fn growth(len: usize) -> usize {
+    const LARGE: usize = 1 << 16;
+    if len >= LARGE {
+        len * 3
+    } else {
+        len.max(4)
     }
 }
 

@@ -17,8 +17,11 @@ pub mod snapshot;
 mod sorted;
 pub mod view;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use hashbrown::hash_map::EntryRef;
+use hashbrown::{HashMap, HashSet};
 
 use jiancha_events::{EventData, StoredEvent, StreamKind};
 
@@ -55,6 +58,9 @@ pub struct Projections {
     position: u64,
     /// The hash of the event at `position` (what a snapshot of this state names).
     head: jiancha_events::Hash,
+    /// The business dates of the last case event's instant and recording instant.
+    #[serde(skip)]
+    last_dates: (instant::LastDate, instant::LastDate),
 }
 
 /// What applying an event changed, for followers that publish alerts as they happen.
@@ -164,12 +170,7 @@ impl Projections {
     }
 
     fn intern(&mut self, org: &str) -> Arc<str> {
-        if let Some(a) = self.orgs.get(org) {
-            return a.clone();
-        }
-        let a: Arc<str> = Arc::from(org);
-        self.orgs.insert(org.to_owned(), a.clone());
-        a
+        intern(&mut self.orgs, org).clone()
     }
 
     /// Folds one stored event in. Events must come in position order; an event at or before
@@ -180,6 +181,10 @@ impl Projections {
         }
         self.position = event.position;
         self.head = event.hash;
+        if event.data.stream_kind() == StreamKind::Case {
+            // The ledger folds a case event beside the case's state.
+            return self.apply_case(event);
+        }
         let applied = self.apply_projections(event);
         if let Some(mut ledger) = self.ledger.take() {
             ledger.apply(event, self, &applied);
@@ -188,22 +193,34 @@ impl Projections {
         applied
     }
 
+    /// Folds an event of any stream but a case's (see [`Projections::apply_case`]).
     fn apply_projections(&mut self, event: &StoredEvent) -> Applied {
-        let applied = self.apply_fold(event);
-        // Only a change of status or a new alert can change whether a case is watched.
-        let may_change = !applied.raised.is_empty()
-            || matches!(
-                event.data,
-                EventData::Submitted(_)
-                    | EventData::Accepted(_)
-                    | EventData::RejectedAtIntake(_)
-                    | EventData::Concluded(_)
-                    | EventData::Withdrawn(_)
-            );
-        if let (true, Some(case)) = (may_change, &applied.case) {
-            self.watch(case);
+        match &event.data {
+            EventData::ItemDefined(item) => {
+                self.catalog.define(event.position, item);
+                Applied::default()
+            }
+            EventData::CalendarAmended(a) => {
+                self.calendars.amend(a);
+                Applied::default()
+            }
+            data => match data.stream_kind() {
+                StreamKind::Supervision => {
+                    let applied = self.apply_supervision(event);
+                    // Only a new alert can change whether the case is watched.
+                    if let (false, Some(case)) = (applied.raised.is_empty(), &applied.case) {
+                        self.watch(case);
+                    }
+                    applied
+                }
+                _ => Applied::default(),
+            },
         }
-        applied
+    }
+
+    /// Whether a case belongs in `watched`.
+    fn is_watched(case: &CaseState) -> bool {
+        case.status.is_open() || case.alerts.iter().any(|a| a.rule == Rule::PromisedOverdue)
     }
 
     /// Keeps `watched` up to date for one case.
@@ -211,9 +228,7 @@ impl Projections {
         let Some((key, case)) = self.cases.get_key_value(stream) else {
             return;
         };
-        let keep =
-            case.status.is_open() || case.alerts.iter().any(|a| a.rule == Rule::PromisedOverdue);
-        if keep {
+        if Self::is_watched(case) {
             if !self.watched.contains(stream) {
                 let key = key.clone();
                 self.watched.insert(key);
@@ -231,80 +246,96 @@ impl Projections {
             .filter_map(|s| self.cases.get_key_value(s).map(|(k, c)| (&**k, &**c)))
     }
 
-    fn apply_fold(&mut self, event: &StoredEvent) -> Applied {
-        match &event.data {
-            EventData::ItemDefined(item) => {
-                self.catalog.define(event.position, item);
-                Applied::default()
-            }
-            EventData::CalendarAmended(a) => {
-                self.calendars.amend(a);
-                Applied::default()
-            }
-            data => match data.stream_kind() {
-                StreamKind::Case => self.apply_case(event),
-                StreamKind::Supervision => self.apply_supervision(event),
-                _ => Applied::default(),
-            },
-        }
-    }
-
+    /// Folds a case event into the case's state, `watched` and the ledger.
     fn apply_case(&mut self, event: &StoredEvent) -> Applied {
-        let org = self.intern(&event.org);
+        let generation = self.generation();
+        // Only a submission and an acceptance record the acting org.
+        let org = match &event.data {
+            EventData::Submitted(_) | EventData::Accepted(_) => {
+                Some(intern(&mut self.orgs, &event.org))
+            }
+            _ => None,
+        };
         let at = instant::millis(&event.occurred_at);
-        let on = instant::china_date(&event.occurred_at);
+        let on = self.last_dates.0.of(&event.occurred_at, at);
+        let recorded_at = instant::millis(&event.recorded_at);
         let step = case::Step {
-            recorded_at: event.recorded_at.timestamp_millis(),
+            recorded_at,
             position: event.position,
             at,
             on,
-            org: &org,
+            org,
             data: &event.data,
         };
-        let generation = self.generation();
+        let seq = u32::try_from(self.cases.len()).unwrap_or(u32::MAX);
         // One lookup of the case; the catalog and calendars are borrowed beside it.
-        let Some(case) = self.cases.get_mut(event.stream.as_str()) else {
-            let EventData::Submitted(s) = &event.data else {
-                return Applied::default();
-            };
-            let def = self.catalog.current(&s.item).map(|d| d.item.clone());
-            let item = self
-                .items
-                .get(s.item.as_str())
-                .cloned()
-                .unwrap_or_else(|| Arc::from(s.item.as_str()));
-            self.items.insert(item.clone());
-            let mut state = CaseState::submitted(&step, item, def, s.channel, &s.materials);
-            state.seq = u32::try_from(self.cases.len()).unwrap_or(u32::MAX);
-            self.cases
-                .insert(Arc::from(event.stream.as_str()), Box::new(state));
-            return Applied {
-                case: self
-                    .cases
-                    .get_key_value(event.stream.as_str())
-                    .map(|(k, _)| k.clone()),
-                ..Applied::default()
-            };
+        let (key, case) = match self.cases.entry_ref(event.stream.as_str()) {
+            EntryRef::Occupied(entry) => (entry.key().clone(), entry.into_mut()),
+            EntryRef::Vacant(entry) => {
+                let EventData::Submitted(s) = &event.data else {
+                    return Applied::default();
+                };
+                let def = self.catalog.current(&s.item).map(|d| d.item.clone());
+                let item = match self.items.get(s.item.as_str()) {
+                    Some(item) => item.clone(),
+                    None => {
+                        let item: Arc<str> = Arc::from(s.item.as_str());
+                        self.items.insert(item.clone());
+                        item
+                    }
+                };
+                let mut state = CaseState::submitted(&step, item, def, s.channel, &s.materials);
+                state.seq = seq;
+                let watched = Self::is_watched(&state);
+                let key = entry.insert_entry(Box::new(state)).key().clone();
+                if watched {
+                    self.watched.insert(key.clone());
+                }
+                return Applied {
+                    case: Some(key),
+                    ..Applied::default()
+                };
+            }
         };
         let current = match &event.data {
             EventData::Accepted(_) => self.catalog.current(&case.item).map(|d| d.item.clone()),
             _ => None,
         };
-        let calendar = self.calendars.for_org(case.org());
         let ctx = Ctx {
-            calendar: &calendar,
+            calendar: self.calendars.resolve(case.org()),
             config: &self.config,
             generation,
         };
         let before = case.alerts.len();
+        let was_watched = Self::is_watched(case);
         case.advance(&ctx, at);
         case.apply(&ctx, &step, current.as_ref());
         let applied = diff(None, before, &case.alerts, event.position);
+        if let Some(ledger) = self.ledger.as_deref_mut() {
+            let (calendars, config) = (&mut self.calendars, &self.config);
+            let recorded_on = self.last_dates.1.of(&event.recorded_at, recorded_at);
+            let dates = (on, recorded_on);
+            ledger.apply_to_case(event, dates, (&key, case), &applied.raised, |case| {
+                let ctx = Ctx {
+                    calendar: calendars.resolve(case.org()),
+                    config,
+                    generation,
+                };
+                let (promised, statutory) = case.dues(&ctx);
+                view::Conclusion::new(case, promised, statutory)
+            });
+        }
+        // `watched` holds exactly the cases `is_watched` accepts, so it changes only with it.
+        let watched = Self::is_watched(case);
+        if watched != was_watched {
+            if watched {
+                self.watched.insert(key.clone());
+            } else {
+                self.watched.remove(&key);
+            }
+        }
         Applied {
-            case: self
-                .cases
-                .get_key_value(event.stream.as_str())
-                .map(|(k, _)| k.clone()),
+            case: Some(key),
             ..applied
         }
     }
@@ -505,6 +536,19 @@ impl Projections {
         Some(CaseView::new(stream, case, &ctx, now))
     }
 
+    /// How a concluded case stands against its due dates, as [`Projections::case_view`]
+    /// reports it.
+    pub(crate) fn conclusion(&self, case: &CaseState) -> view::Conclusion {
+        let calendar = self.calendar_of(case);
+        let ctx = Ctx {
+            calendar: &calendar,
+            config: &self.config,
+            generation: self.generation(),
+        };
+        let (promised, statutory) = case.dues(&ctx);
+        view::Conclusion::new(case, promised, statutory)
+    }
+
     /// Cases by accountable org path (for reports), sorted.
     pub fn cases_by_org(&self) -> BTreeMap<Arc<str>, Vec<&str>> {
         let mut map: BTreeMap<Arc<str>, Vec<&str>> = BTreeMap::new();
@@ -516,6 +560,11 @@ impl Projections {
         }
         map
     }
+}
+
+/// The one shared allocation of an org path.
+fn intern<'a>(orgs: &'a mut HashMap<String, Arc<str>>, org: &str) -> &'a Arc<str> {
+    orgs.entry_ref(org).or_insert_with(|| Arc::from(org))
 }
 
 enum Supervise {

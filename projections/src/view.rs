@@ -2,6 +2,7 @@
 //! instant. Field names are a contract (`jiancha case show --format json`, `jiancha alerts`).
 
 use chrono::NaiveDate;
+use jiancha_calendar::Due;
 use serde::Serialize;
 
 use crate::case::{Alert, CaseState, Ctx, Status};
@@ -68,10 +69,7 @@ impl CaseView {
         let limits = case.limits_days();
         let used = case.used_days(ctx, today);
         let concluded_on = case.concluded.map(|(_, d, _)| d);
-        let outcome = |due: Option<jiancha_calendar::Due>, strict: bool| {
-            let (c, d) = (concluded_on?, due?.date);
-            Some(if strict { c < d } else { c <= d })
-        };
+        let conclusion = Conclusion::new(case, promised, statutory);
         let provisional =
             promised.is_some_and(|d| d.provisional) || statutory.is_some_and(|d| d.provisional);
         CaseView {
@@ -90,9 +88,9 @@ impl CaseView {
                 .zip(used)
                 .map(|((p, _), u)| i64::from(p) - i64::from(u)),
             concluded_on,
-            on_time: outcome(promised, false),
-            statutory_on_time: outcome(statutory, false),
-            early: outcome(promised, true),
+            on_time: conclusion.on_time,
+            statutory_on_time: conclusion.statutory_on_time,
+            early: conclusion.early,
             submitted_on: case.submitted_on,
             accepted_on: case.accepted.as_ref().map(|a| a.on),
             deemed_accepted: case.accepted.is_some() && case.deemed_accepted(ctx),
@@ -100,6 +98,34 @@ impl CaseView {
             extensions: case.extensions,
             exempted: case.exempted,
             now: format(now),
+        }
+    }
+}
+
+/// How a conclusion stands against the due dates; each `None` while the case is not
+/// concluded or the due date is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Conclusion {
+    /// Concluded on or before the promised due date.
+    pub(crate) on_time: Option<bool>,
+    /// Concluded on or before the statutory due date.
+    pub(crate) statutory_on_time: Option<bool>,
+    /// Concluded before the promised due date.
+    pub(crate) early: Option<bool>,
+}
+
+impl Conclusion {
+    /// A case's conclusion against its promised and statutory due dates.
+    pub(crate) fn new(case: &CaseState, promised: Option<Due>, statutory: Option<Due>) -> Self {
+        let concluded_on = case.concluded.map(|(_, d, _)| d);
+        let outcome = |due: Option<Due>, strict: bool| {
+            let (c, d) = (concluded_on?, due?.date);
+            Some(if strict { c < d } else { c <= d })
+        };
+        Conclusion {
+            on_time: outcome(promised, false),
+            statutory_on_time: outcome(statutory, false),
+            early: outcome(promised, true),
         }
     }
 }
