@@ -76,12 +76,17 @@ const READ_STREAM_SQL: &str = concat!(
     columns!(),
     " FROM events WHERE stream = $1 ORDER BY version"
 );
-const READ_CONCERNING_SQL: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM events WHERE stream = 'supervision' AND coalesce(data::jsonb ->> 'case', \
-     substring(data::jsonb ->> 'alert' FROM '^([^/]*)/')) = $1 ORDER BY position"
-);
+/// The supervision acts that name the case `$1`: the expression of the
+/// `events_supervision_case` index, word for word, so that the index is used.
+macro_rules! acts_on_case {
+    () => {
+        " FROM events WHERE stream = 'supervision' AND coalesce(data::jsonb ->> 'case', \
+         substring(data::jsonb ->> 'alert' FROM '^([^/]*)/')) = $1"
+    };
+}
+
+const READ_CONCERNING_SQL: &str =
+    concat!("SELECT ", columns!(), acts_on_case!(), " ORDER BY position");
 const CASE_CONTEXT_SQL: &str = concat!(
     "SELECT ",
     columns!(),
@@ -93,8 +98,8 @@ const CASE_CONTEXT_SQL: &str = concat!(
     columns!(),
     " FROM events WHERE stream = 'calendar' UNION ALL SELECT ",
     columns!(),
-    " FROM events WHERE stream = 'supervision' AND coalesce(data::jsonb ->> 'case', \
-     substring(data::jsonb ->> 'alert' FROM '^([^/]*)/')) = $1 ORDER BY position"
+    acts_on_case!(),
+    " ORDER BY position"
 );
 const LAST_SQL: &str = concat!(
     "SELECT ",

@@ -32,6 +32,12 @@ use crate::{Snapshot, SNAPSHOT_PART_BYTES};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// The supervision acts that name the case `?1`: the expression of the
+/// `events_supervision_case` index, word for word, so that the index is used.
+const ACTS_ON_CASE: &str = " FROM events WHERE stream = 'supervision' AND coalesce(\
+     json_extract(data, '$.case'), substr(json_extract(data, '$.alert'), 1, \
+     instr(json_extract(data, '$.alert'), '/') - 1)) = ?1";
+
 /// The page size of a new log. Every commit writes each index leaf it touched to the WAL
 /// whole, and concurrent appends touch one `(stream, version)` leaf per stream: 2 KiB pages
 /// write half the bytes of the default 4 KiB per commit (BENCHMARKS.md has the effect on
@@ -131,12 +137,7 @@ impl Reads for SqliteReads {
     }
 
     async fn concerning(&self, case: &str) -> Result<Vec<RawEvent>, StoreError> {
-        // The expression of the `events_supervision_case` index, word for word.
-        let sql = format!(
-            "SELECT {COLUMNS} FROM events WHERE stream = 'supervision' AND coalesce(\
-             json_extract(data, '$.case'), substr(json_extract(data, '$.alert'), 1, \
-             instr(json_extract(data, '$.alert'), '/') - 1)) = ? ORDER BY position"
-        );
+        let sql = format!("SELECT {COLUMNS}{ACTS_ON_CASE} ORDER BY position");
         let rows = sqlx::query(&sql).bind(case).fetch_all(&self.pool).await?;
         decode_rows(&rows, raw_from_row)
     }
@@ -148,9 +149,7 @@ impl Reads for SqliteReads {
                AND json_extract(data, '$.code') = (SELECT json_extract(data, '$.item') \
                FROM events WHERE stream = ?1 AND version = 1) \
              UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'calendar' \
-             UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'supervision' AND coalesce(\
-               json_extract(data, '$.case'), substr(json_extract(data, '$.alert'), 1, \
-               instr(json_extract(data, '$.alert'), '/') - 1)) = ?1 \
+             UNION ALL SELECT {COLUMNS}{ACTS_ON_CASE} \
              ORDER BY position"
         );
         let rows = sqlx::query(&sql).bind(case).fetch_all(&self.pool).await?;
