@@ -2,7 +2,7 @@
 //! (through [`Lookup`]), it checks each event against the log's rules, assigns positions and
 //! versions, stamps and hashes — or refuses with a [`Rejection`] naming the event and field.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use jiancha_events::{Hash, NewEvent, RawEvent, StreamKind, Timestamp};
 

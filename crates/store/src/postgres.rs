@@ -593,6 +593,14 @@ fn copy_row(raw: &RawEvent, out: &mut Vec<u8>) {
 /// A text value with COPY's escapes.
 fn copy_text(text: &str, out: &mut Vec<u8>) {
     let bytes = text.as_bytes();
+    // Most values need no escape: one branch-free pass finds out, then one copy.
+    let special = bytes.iter().fold(false, |found, &b| {
+        found | (b == b'\\') | (b == b'\t') | (b == b'\n') | (b == b'\r')
+    });
+    if !special {
+        out.extend_from_slice(bytes);
+        return;
+    }
     let mut start = 0;
     for (i, b) in bytes.iter().enumerate() {
         let escaped: &[u8] = match b {

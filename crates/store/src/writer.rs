@@ -4,7 +4,7 @@
 //! read the head, look rows up and insert them — sits behind [`LogConnection`]; the rules of the
 //! log stay in [`crate::plan`].
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 
