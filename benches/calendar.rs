@@ -10,10 +10,7 @@
     reason = "a benchmark's report is what it prints"
 )]
 
-/// The `jiancha` binary's allocator, so that the figures (and their same-run baselines) are
-/// what the binary does.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+jiancha_benches::binary_allocator!();
 
 use std::hint::black_box;
 use std::time::Instant;

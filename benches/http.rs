@@ -15,10 +15,7 @@
     reason = "benchmark"
 )]
 
-/// The `jiancha` binary's allocator, so that the figures (and their same-run baselines) are
-/// what the binary does.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+jiancha_benches::binary_allocator!();
 
 use std::path::Path;
 use std::sync::Arc;

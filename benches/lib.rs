@@ -13,6 +13,18 @@ use jiancha_events::{
 };
 use jiancha_store::{EventStore, StoreError};
 
+pub use mimalloc;
+
+/// Makes the `jiancha` binary's allocator (mimalloc) the benchmark's, so that its figures and
+/// their same-run baselines are what the binary does.
+#[macro_export]
+macro_rules! binary_allocator {
+    () => {
+        #[global_allocator]
+        static ALLOCATOR: $crate::mimalloc::MiMalloc = $crate::mimalloc::MiMalloc;
+    };
+}
+
 /// The benchmark's size: `JIANCHA_BENCH_EVENTS`, or a million events.
 pub fn bench_events() -> usize {
     bench_events_or(1_000_000)

@@ -12,10 +12,7 @@
     reason = "benchmark"
 )]
 
-/// The `jiancha` binary's allocator, so that the figures (and their same-run baselines) are
-/// what the binary does.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+jiancha_benches::binary_allocator!();
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

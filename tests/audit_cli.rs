@@ -168,26 +168,8 @@ fn log_of_six() -> Workspace {
 }
 
 fn sql(ws: &Workspace, statements: &[String]) {
-    let url = ws.db();
-    let statements = statements.to_vec();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async move {
-            use sqlx::Connection;
-            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-            for s in [
-                "DROP TRIGGER events_no_update",
-                "DROP TRIGGER events_no_delete",
-            ] {
-                sqlx::query(s).execute(&mut conn).await.unwrap();
-            }
-            for s in statements {
-                sqlx::query(&s).execute(&mut conn).await.unwrap();
-            }
-            conn.close().await.unwrap();
-        });
+    let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
+    ws.tamper(&statements);
 }
 
 fn broken_at(ws: &Workspace) -> String {

@@ -1,30 +1,15 @@
 //! `jiancha calendar` end to end: due dates one at a time and in bulk, the year listing, and
 //! the exit code 2 of every input mistake.
 
-use std::io::Write;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
-use crate::support::jiancha;
+use crate::support::{jiancha, with_stdin};
 
 /// Runs `jiancha ARGS` with `stdin` as standard input.
 fn run(args: &[&str], stdin: &str) -> Output {
-    let mut child = jiancha()
-        .args(args)
-        .current_dir(std::env::temp_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let text = stdin.to_owned();
-    // Written from a thread so a large answer cannot block the child while we write.
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(text.as_bytes());
-    });
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    output
+    let mut command = jiancha();
+    command.args(args).current_dir(std::env::temp_dir());
+    with_stdin(command, stdin)
 }
 
 fn stdout(output: &Output) -> String {

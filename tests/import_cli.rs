@@ -166,31 +166,6 @@ fn an_export_imported_into_an_empty_log_reproduces_every_field() {
     assert!(tail.stdout.starts_with(r#"{"position":25,"#));
 }
 
-/// Applies SQL to the log behind the writer's back, as an intruder would (dropping the
-/// append-only triggers first).
-fn tamper(ws: &Workspace, sql: &[&str]) {
-    let url = ws.db();
-    let sql: Vec<String> = sql.iter().map(|s| s.to_string()).collect();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async move {
-            use sqlx::Connection;
-            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-            for s in [
-                "DROP TRIGGER events_no_update",
-                "DROP TRIGGER events_no_delete",
-            ] {
-                sqlx::query(s).execute(&mut conn).await.unwrap();
-            }
-            for s in sql {
-                sqlx::query(&s).execute(&mut conn).await.unwrap();
-            }
-            conn.close().await.unwrap();
-        });
-}
-
 fn tampered_log() -> Workspace {
     let ws = Workspace::new();
     let mut text = String::new();
@@ -218,42 +193,30 @@ fn verify_fails_at(ws: &Workspace, position: u64) {
 #[test]
 fn verify_names_the_first_changed_deleted_or_reordered_position() {
     let ws = tampered_log();
-    tamper(
-        &ws,
-        &["UPDATE events SET data = replace(data, '审查', '决定') WHERE position = 4"],
-    );
+    ws.tamper(&["UPDATE events SET data = replace(data, '审查', '决定') WHERE position = 4"]);
     verify_fails_at(&ws, 4);
 
     let ws = tampered_log();
-    tamper(&ws, &["DELETE FROM events WHERE position = 3"]);
+    ws.tamper(&["DELETE FROM events WHERE position = 3"]);
     verify_fails_at(&ws, 3);
 
     let ws = tampered_log();
-    tamper(
-        &ws,
-        &[
-            "UPDATE events SET position = -2 WHERE position = 2",
-            "UPDATE events SET position = 2 WHERE position = 5",
-            "UPDATE events SET position = 5 WHERE position = -2",
-        ],
-    );
+    ws.tamper(&[
+        "UPDATE events SET position = -2 WHERE position = 2",
+        "UPDATE events SET position = 2 WHERE position = 5",
+        "UPDATE events SET position = 5 WHERE position = -2",
+    ]);
     verify_fails_at(&ws, 2);
 
     let ws = tampered_log();
-    tamper(
-        &ws,
-        &["UPDATE events SET actor = 'someone-else' WHERE position = 6"],
-    );
+    ws.tamper(&["UPDATE events SET actor = 'someone-else' WHERE position = 6"]);
     verify_fails_at(&ws, 6);
 }
 
 #[test]
 fn the_writer_refuses_to_append_to_a_broken_head() {
     let ws = tampered_log();
-    tamper(
-        &ws,
-        &["UPDATE events SET org = 'jiangjin/elsewhere' WHERE position = 6"],
-    );
+    ws.tamper(&["UPDATE events SET org = 'jiangjin/elsewhere' WHERE position = 6"]);
     let r = ws.run(&["import"], &format!("{}\n", submitted("case-new")));
     assert_eq!(r.code, 3, "{r:?}");
     assert!(r.stderr.contains("hash chain is broken"), "{r:?}");

@@ -49,6 +49,31 @@ impl Workspace {
         format!("sqlite://{}", self.path("jiancha.db").display())
     }
 
+    /// Applies SQL to the log behind the writer's back, as an intruder would (dropping the
+    /// append-only triggers first).
+    pub fn tamper(&self, sql: &[&str]) {
+        let url = self.db();
+        let sql: Vec<String> = sql.iter().map(|s| s.to_string()).collect();
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async move {
+                use sqlx::Connection;
+                let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                for s in [
+                    "DROP TRIGGER events_no_update",
+                    "DROP TRIGGER events_no_delete",
+                ] {
+                    sqlx::query(s).execute(&mut conn).await.unwrap();
+                }
+                for s in sql {
+                    sqlx::query(&s).execute(&mut conn).await.unwrap();
+                }
+                conn.close().await.unwrap();
+            });
+    }
+
     /// Runs `jiancha --db <this log> ARGS` with `stdin` as standard input.
     pub fn run(&self, args: &[&str], stdin: &str) -> Run {
         self.run_db(&self.db(), args, stdin)
@@ -60,25 +85,14 @@ impl Workspace {
 
     /// Runs `jiancha --db DB ARGS` with the variables `envs` set (`JIANCHA_CLOCK`, say).
     pub fn run_env(&self, db: &str, envs: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
-        let mut child = jiancha()
+        let mut command = jiancha();
+        command
             .envs(envs.iter().copied())
             .arg("--db")
             .arg(db)
             .args(args)
-            .current_dir(self.dir.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut input = child.stdin.take().unwrap();
-        let text = stdin.to_owned();
-        let writer = std::thread::spawn(move || {
-            let _ = input.write_all(text.as_bytes());
-        });
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap();
-        out.into()
+            .current_dir(self.dir.path());
+        with_stdin(command, stdin).into()
     }
 
     pub fn write(&self, name: &str, text: &str) -> PathBuf {
@@ -93,6 +107,25 @@ impl Workspace {
         assert_eq!(r.code, 0, "{r:?}");
         r.stdout
     }
+}
+
+/// Runs `command` with `stdin` as its standard input and collects its output. The input is
+/// written from a thread, so a large answer cannot block the child while it is written.
+pub fn with_stdin(mut command: Command, stdin: &str) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let text = stdin.to_owned();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(text.as_bytes());
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
 }
 
 /// One interchange line.

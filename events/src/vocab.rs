@@ -210,6 +210,24 @@ pub struct Suspended {
     pub notice: Option<String>,
 }
 
+/// Art. 45's closed list of periods not counted in the limit: each reason's code (as written
+/// in `Suspended.reason`) and its name. Any other reason is recorded and flagged.
+pub const LAWFUL_SUSPENSIONS: [(&str, &str); 8] = [
+    ("hearing", "听证"),
+    ("bidding", "招标"),
+    ("auction", "拍卖"),
+    ("inspection", "检验"),
+    ("testing", "检测"),
+    ("quarantine", "检疫"),
+    ("appraisal", "鉴定"),
+    ("expert_review", "专家评审"),
+];
+
+/// Whether a suspension reason is on Art. 45's closed list.
+pub fn is_lawful_suspension(reason: &str) -> bool {
+    LAWFUL_SUSPENSIONS.iter().any(|(code, _)| *code == reason)
+}
+
 /// The clock resumes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]

@@ -16,7 +16,7 @@ use jiancha_events::{Channel, EventData, ItemDefined, WarningThreshold};
 use serde::{Deserialize, Serialize};
 
 use crate::instant::{end_of, start_of, Millis};
-use crate::rules::{AlertConfig, Rule, LAWFUL_SUSPENSIONS};
+use crate::rules::{AlertConfig, Rule};
 
 /// Where a case stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -766,8 +766,8 @@ impl CaseState {
     }
 
     fn suspend(&mut self, step: &Step<'_>, reason: &str, notice: Option<&str>) {
-        let lawful =
-            LAWFUL_SUSPENSIONS.contains(&reason) && notice.is_some_and(|n| !n.trim().is_empty());
+        let lawful = jiancha_events::vocab::is_lawful_suspension(reason)
+            && notice.is_some_and(|n| !n.trim().is_empty());
         if !lawful {
             self.raise(Rule::SuspensionUnlawful, step);
         }

@@ -105,18 +105,6 @@ impl Rule {
     }
 }
 
-/// Art. 45's closed list of periods not counted in the limit.
-pub const LAWFUL_SUSPENSIONS: [&str; 8] = [
-    "hearing",
-    "bidding",
-    "auction",
-    "inspection",
-    "testing",
-    "quarantine",
-    "appraisal",
-    "expert_review",
-];
-
 /// The thresholds of the time-driven and counting rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

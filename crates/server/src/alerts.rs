@@ -135,16 +135,39 @@ pub(crate) async fn acknowledge(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    act_on_alert(
+        &state,
+        &caller,
+        &id,
+        (&headers, body),
+        |alert, req: AckBody| {
+            let key = crate::cases::Key::Once(format!("ack:{}", alert.id));
+            let data = EventData::AlertAcknowledged(AlertAcknowledged {
+                alert: alert.id,
+                note: req.note,
+            });
+            (data, key)
+        },
+    )
+    .await
+}
+
+/// A supervisor's act on an open or closed alert: the caller must be a supervisor, the body
+/// is read as `B`, the alert is looked up once the engine has caught up, and `act` says what
+/// to record under which idempotency key.
+async fn act_on_alert<B: serde::de::DeserializeOwned>(
+    state: &State,
+    caller: &Caller,
+    id: &str,
+    (headers, body): (&HeaderMap, Body),
+    act: impl FnOnce(AlertView, B) -> (EventData, crate::cases::Key),
+) -> Result<Response, ApiError> {
     let (actor, org) = caller.supervisor()?;
-    let req: AckBody = crate::body::action_body(&headers, body).await?;
-    crate::caught_up(&state).await;
-    let alert = find(&state, &id)?;
-    let data = EventData::AlertAcknowledged(AlertAcknowledged {
-        alert: alert.id.clone(),
-        note: req.note,
-    });
-    let key = crate::cases::Key::Once(format!("ack:{}", alert.id));
-    crate::cases::supervise(&state, actor, org, data, key).await
+    let req: B = crate::body::action_body(headers, body).await?;
+    crate::caught_up(state).await;
+    let alert = find(state, id)?;
+    let (data, key) = act(alert, req);
+    crate::cases::supervise(state, actor, org, data, key).await
 }
 
 /// The body of a correction order.
@@ -165,17 +188,22 @@ pub(crate) async fn order_correction(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let (actor, org) = caller.supervisor()?;
-    let req: OrderBody = crate::body::action_body(&headers, body).await?;
-    crate::caught_up(&state).await;
-    let alert = find(&state, &id)?;
-    let data = EventData::CorrectionOrdered(CorrectionOrdered {
-        case: alert.case.clone(),
-        alert: alert.id.clone(),
-        days: req.days,
-    });
-    let key = req
-        .id
-        .map_or(crate::cases::Key::Fresh, crate::cases::Key::Given);
-    crate::cases::supervise(&state, actor, org, data, key).await
+    act_on_alert(
+        &state,
+        &caller,
+        &id,
+        (&headers, body),
+        |alert, req: OrderBody| {
+            let data = EventData::CorrectionOrdered(CorrectionOrdered {
+                case: alert.case,
+                alert: alert.id,
+                days: req.days,
+            });
+            let key = req
+                .id
+                .map_or(crate::cases::Key::Fresh, crate::cases::Key::Given);
+            (data, key)
+        },
+    )
+    .await
 }

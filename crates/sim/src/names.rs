@@ -287,17 +287,7 @@ pub(crate) const STATUTORY_DAYS: [(u32, u32); 6] =
 /// Fee standards in cents (分) for the few items that charge.
 pub(crate) const FEES_CENTS: [u64; 8] = [1000, 2000, 5000, 8000, 10000, 15000, 20000, 50000];
 
-/// Art. 45's closed list: the lawful reasons, and the notice's wording of each.
-pub(crate) const LAWFUL_SUSPENSIONS: [(&str, &str); 8] = [
-    ("hearing", "听证"),
-    ("bidding", "招标"),
-    ("auction", "拍卖"),
-    ("inspection", "检验"),
-    ("testing", "检测"),
-    ("quarantine", "检疫"),
-    ("appraisal", "鉴定"),
-    ("expert_review", "专家评审"),
-];
+pub(crate) use jiancha_events::vocab::LAWFUL_SUSPENSIONS;
 
 /// Pauses outside Art. 45.
 pub(crate) const UNLAWFUL_SUSPENSIONS: [&str; 4] = [

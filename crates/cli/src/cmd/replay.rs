@@ -35,17 +35,7 @@ fn by(event: &StoredEvent, now: Millis) -> bool {
 
 /// Folds the whole log, events that occurred by `now`.
 pub async fn whole_log(store: &Arc<dyn EventStore>, now: Millis) -> anyhow::Result<Projections> {
-    let mut projections = Projections::default();
-    let mut after = 0;
-    loop {
-        let page = store.read_after(after, READ_PAGE_EVENTS).await?;
-        let Some(last) = page.last() else { break };
-        after = last.position;
-        for event in page.iter().filter(|e| by(e, now)) {
-            projections.apply(event);
-        }
-    }
-    Ok(projections)
+    fold_log(store, now, Projections::default()).await
 }
 
 /// Folds the whole log into the projections with the assessment ledger, events that occurred
@@ -55,7 +45,15 @@ pub async fn assessment(
     now: Millis,
     scoring: jiancha_projections::Scoring,
 ) -> anyhow::Result<Projections> {
-    let mut projections = Projections::default().with_ledger(scoring);
+    fold_log(store, now, Projections::default().with_ledger(scoring)).await
+}
+
+/// Folds every event of the log that occurred by `now` into `projections`, page by page.
+async fn fold_log(
+    store: &Arc<dyn EventStore>,
+    now: Millis,
+    mut projections: Projections,
+) -> anyhow::Result<Projections> {
     let mut after = 0;
     loop {
         let page = store.read_after(after, READ_PAGE_EVENTS).await?;

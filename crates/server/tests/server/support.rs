@@ -122,6 +122,20 @@ pub struct Answer {
     pub json: serde_json::Value,
 }
 
+impl Answer {
+    /// An answer with its body read as text and, when it is JSON, as JSON.
+    fn of(status: StatusCode, headers: axum::http::HeaderMap, bytes: &[u8]) -> Answer {
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        Answer {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+}
+
 impl World {
     /// The seeded log with every role's token.
     pub async fn new() -> World {
@@ -200,14 +214,7 @@ impl World {
             .expect("the body ends")
             .unwrap()
             .to_bytes();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
-        Answer {
-            status,
-            headers,
-            text,
-            json,
-        }
+        Answer::of(status, headers, &bytes)
     }
 
     /// The status of a GET, with the body read only when it is a refusal (a live stream
@@ -230,14 +237,7 @@ impl World {
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
-        Answer {
-            status,
-            headers,
-            text,
-            json,
-        }
+        Answer::of(status, headers, &bytes)
     }
 
     pub async fn get(&self, path: &str, who: Who) -> Answer {

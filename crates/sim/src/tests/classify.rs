@@ -10,17 +10,6 @@ use jiancha_events::{EventData, ItemDefined, NewEvent};
 
 use crate::CaseCounts;
 
-const LAWFUL: [&str; 8] = [
-    "hearing",
-    "bidding",
-    "auction",
-    "inspection",
-    "testing",
-    "quarantine",
-    "appraisal",
-    "expert_review",
-];
-
 /// Counts over all cases, from the events of a whole run in file order (back-dating, which
 /// the file alone cannot show, is not counted).
 pub(super) fn classify(events: &[NewEvent]) -> CaseCounts {
@@ -199,7 +188,7 @@ impl<'a> Reader<'a> {
             }
             EventData::Suspended(s) => {
                 self.suspended_on = Some(on);
-                if LAWFUL.contains(&s.reason.as_str()) && s.notice.is_some() {
+                if jiancha_events::vocab::is_lawful_suspension(&s.reason) && s.notice.is_some() {
                     self.case.set("lawful_suspensions");
                 } else {
                     self.case.set("unlawful_suspensions");
