@@ -114,6 +114,20 @@ pub fn peak_rss_bytes() -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// Lets the disk settle between two measured phases: removes the SQLite files of `db` (its
+/// WAL and shared-memory files too) that a finished phase left, so that their dirty pages are
+/// dropped instead of written back under the next phase, then flushes what is still dirty.
+pub fn settle(dbs: &[&Path]) {
+    for db in dbs {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = db.as_os_str().to_owned();
+            name.push(suffix);
+            let _ = std::fs::remove_file(name);
+        }
+    }
+    let _ = std::process::Command::new("sync").status();
+}
+
 /// Events per second.
 pub fn rate(events: u64, took: Duration) -> f64 {
     events as f64 / took.as_secs_f64().max(1e-9)

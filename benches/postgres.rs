@@ -1,7 +1,8 @@
 //! The PostgreSQL benchmark, each figure beside a baseline measured in the same run:
-//! - `jiancha import` of 1,000,000 events (parse, check, hash, `COPY` per chunk under a
-//!   savepoint, one transaction) against a raw `COPY` of the very same rows — the bytes
-//!   PostgreSQL itself exports from the imported table — into the same empty table;
+//! - `jiancha import` of 1,000,000 events (parse, check, hash, one binary `COPY` per run of
+//!   chunks under a savepoint, one transaction) against a raw `COPY` of the very same rows —
+//!   the bytes PostgreSQL itself exports from the imported table, in text and in binary format,
+//!   the faster counting — into the same empty table;
 //! - 64 tasks appending single events through one store's writer task (group commit under the
 //!   advisory lock) against 64 tasks each committing its own single-row `INSERT` through a pool
 //!   of connections, with no log rules at all.
@@ -78,22 +79,27 @@ fn main() -> ExitCode {
 
     rt.block_on(checkpoint());
     let (import_took, peak) = import_via_child(&url_in(&schemas[0]), &file).unwrap();
-    let copy_took = rt.block_on(raw_copy(&schemas[0], &schemas[1]));
-    let copy_rate = rate(events as u64, copy_took);
     let import_rate = rate(events as u64, import_took);
     let secs = |d: Duration| format!("{:.2} s", d.as_secs_f64());
-    row(
-        "(a) raw COPY of the same rows (baseline)",
-        &format!("{copy_rate:.0} ev/s"),
-        &secs(copy_took),
-    );
+    // The baseline is the faster of COPY's text and binary formats (the import sends binary).
+    let mut copy_rate: f64 = 0.0;
+    for format in ["text", "binary"] {
+        let took = rt.block_on(raw_copy(&schemas[0], &schemas[1], format));
+        let r = rate(events as u64, took);
+        copy_rate = copy_rate.max(r);
+        row(
+            &format!("(a) raw {format} COPY of the same rows"),
+            &format!("{r:.0} ev/s"),
+            &secs(took),
+        );
+    }
     row(
         "(b) jiancha import (parse, check, hash, COPY)",
         &format!("{import_rate:.0} ev/s"),
         &format!("{}, target >= 100,000 ev/s", secs(import_took)),
     );
     row(
-        "    ratio import / raw COPY",
+        "    ratio import / faster raw COPY",
         &format!("{:.2}", import_rate / copy_rate),
         "target >= 0.50",
     );
@@ -140,14 +146,14 @@ async fn empty_log(schema: &str) -> Arc<dyn EventStore> {
 
 /// The baseline for the import: the rows of `from`, as PostgreSQL's own COPY text, copied into
 /// an empty log in `to` in one transaction. Only the COPY into `to` is timed.
-async fn raw_copy(from: &str, to: &str) -> Duration {
+async fn raw_copy(from: &str, to: &str, format: &str) -> Duration {
     let mut source = PgConnection::connect(&url_in(from)).await.unwrap();
-    let mut text = Vec::new();
+    let mut bytes = Vec::new();
     {
-        let sql = format!("COPY events ({COLUMNS}) TO STDOUT");
+        let sql = format!("COPY events ({COLUMNS}) TO STDOUT (FORMAT {format})");
         let mut out = source.copy_out_raw(&sql).await.unwrap();
         while let Some(piece) = out.next().await {
-            text.extend_from_slice(&piece.unwrap());
+            bytes.extend_from_slice(&piece.unwrap());
         }
     }
     empty_log(to).await.close().await;
@@ -156,15 +162,19 @@ async fn raw_copy(from: &str, to: &str) -> Duration {
     let start = Instant::now();
     let mut tx = conn.begin().await.unwrap();
     let mut copy = tx
-        .copy_in_raw(&format!("COPY events ({COLUMNS}) FROM STDIN"))
+        .copy_in_raw(&format!(
+            "COPY events ({COLUMNS}) FROM STDIN (FORMAT {format})"
+        ))
         .await
         .unwrap();
-    for piece in text.chunks(COPY_PIECE_BYTES) {
+    for piece in bytes.chunks(COPY_PIECE_BYTES) {
         copy.send(piece).await.unwrap();
     }
     copy.finish().await.unwrap();
     tx.commit().await.unwrap();
-    start.elapsed()
+    let took = start.elapsed();
+    drop_schemas(&[to.to_owned()]).await;
+    took
 }
 
 /// 64 tasks appending single events through one store's writer task.

@@ -165,6 +165,11 @@ fn parse_shape(text: &str) -> Result<Line<'_>, (String, String)> {
             "each line must be one JSON object".to_owned(),
         ));
     }
+    // Most lines are good: parse them plainly, and only a bad one again with its path tracked
+    // (the same grammar either way, so the same lines succeed).
+    if let Ok(line) = serde_json::from_str::<Line<'_>>(text) {
+        return Ok(line);
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let line: Line<'_> = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

@@ -496,6 +496,10 @@ fn decode_text_as<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, DataE
     if !text.trim_start().starts_with('{') {
         return Err(DataError::new("data", "must be a JSON object"));
     }
+    // The plain parse first; a failure is parsed again with its path tracked for the message.
+    if let Ok(value) = serde_json::from_str::<T>(text) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

@@ -42,6 +42,10 @@ pub const GROUP_EVENTS_MAX: usize = 10_000;
 /// Events per chunk an importer should send.
 pub const IMPORT_CHUNK_EVENTS: usize = 1_000;
 
+/// Statements slower than this are logged at debug level. Not a warning: the commit of a large
+/// import (which checkpoints the WAL into the database file) is expected to take seconds.
+pub(crate) const SLOW_STATEMENT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// What an append did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AppendOutcome {

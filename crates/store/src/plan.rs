@@ -151,23 +151,64 @@ pub fn plan_batch(
         versions: HashMap::new(),
         ids: HashMap::new(),
     };
-    let mut out = Vec::with_capacity(events.len());
+    let mut batch = Batch {
+        out: Vec::with_capacity(events.len()),
+        ids: HashMap::new(),
+    };
     for (tag, event) in events {
-        out.push(plan_one(state, &mut scratch, lookup, *tag, event)?);
+        let planned = plan_one(state, &mut scratch, &batch, lookup, *tag, event)?;
+        if let (Some(id), Planned::New(_)) = (&event.id, &planned) {
+            batch.ids.insert(id.as_str(), batch.out.len());
+        }
+        batch.out.push(planned);
     }
-    Ok((out, scratch))
+    if state.track_ids {
+        for (id, at) in batch.ids {
+            if let Some(Planned::New(raw)) = batch.out.get(at) {
+                scratch.ids.insert(id.to_owned(), existing_of(raw));
+            }
+        }
+    }
+    Ok((batch.out, scratch))
+}
+
+/// The batch planned so far, and where each of its ids is in it (the rows are cloned into
+/// [`ExistingId`]s only for a transaction that keeps its ids).
+struct Batch<'a> {
+    out: Vec<Planned>,
+    ids: HashMap<&'a str, usize>,
+}
+
+impl Batch<'_> {
+    fn find_id(&self, id: &str) -> Option<ExistingId> {
+        match self.out.get(*self.ids.get(id)?)? {
+            Planned::New(raw) => Some(existing_of(raw)),
+            Planned::Duplicate(_) => None,
+        }
+    }
+}
+
+fn existing_of(raw: &RawEvent) -> ExistingId {
+    ExistingId {
+        position: raw.position,
+        stream: raw.stream.clone(),
+        event_type: raw.event_type.clone(),
+        occurred_at: raw.occurred_at.clone(),
+        data: raw.data.clone(),
+    }
 }
 
 fn plan_one(
     state: &TxState,
     scratch: &mut Delta,
+    batch: &Batch<'_>,
     lookup: &dyn Lookup,
     tag: u64,
     event: &NewEvent,
 ) -> Result<Planned, Rejection> {
     let reject = |field: &str, message: String| Rejection::invalid(tag, field, message);
     if let Some(id) = &event.id {
-        let known = scratch.ids.get(id).or_else(|| state.ids.get(id)).cloned();
+        let known = batch.find_id(id).or_else(|| state.ids.get(id).cloned());
         if let Some(existing) = known.or_else(|| lookup.find_id(id)) {
             return duplicate(tag, event, existing);
         }
@@ -216,22 +257,17 @@ fn plan_one(
                 format!("{id:?} is not the id the log assigns here"),
             ));
         }
-        scratch.ids.insert(
-            id.clone(),
-            ExistingId {
-                position,
-                stream: raw.stream.clone(),
-                event_type: raw.event_type.clone(),
-                occurred_at: raw.occurred_at.clone(),
-                data: raw.data.clone(),
-            },
-        );
     }
     scratch.head = Head {
         position,
         hash: raw.hash,
     };
-    scratch.versions.insert(stream.to_owned(), version);
+    match scratch.versions.get_mut(stream) {
+        Some(v) => *v = version,
+        None => {
+            scratch.versions.insert(stream.to_owned(), version);
+        }
+    }
     Ok(Planned::New(Box::new(raw)))
 }
 

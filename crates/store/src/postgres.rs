@@ -9,11 +9,10 @@
 //! id of the transaction that wrote it (`xid`). After each commit that wrote, the writer sends
 //! `pg_notify` on the table's channel with the new head; a listener (started when someone
 //! follows the log) moves `committed()` forward, and the follower's polling stays the truth.
-//! Imports go through `COPY … FROM STDIN` in text format, one COPY per chunk under a savepoint
+//! Imports go through `COPY … FROM STDIN` in binary format, one COPY per chunk under a savepoint
 //! (a chunk whose ids are already stored falls back to the looked-up path), its rows sent in
 //! pieces while the writer plans the next chunk.
 
-use std::io::Write as _;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -127,7 +126,14 @@ const SAVE_PART_SQL: &str = "INSERT INTO snapshot_parts (name, part, bytes) VALU
 const LOAD_SNAPSHOT_SQL: &str = "SELECT position, bytes, 0 AS part FROM snapshots WHERE name = $1 \
      UNION ALL SELECT NULL, bytes, part FROM snapshot_parts WHERE name = $1 ORDER BY part";
 const COPY_SQL: &str = "COPY events (position, stream, version, id, type, schema, occurred_at, \
-     recorded_at, actor, org, data, prev_hash, hash) FROM STDIN";
+     recorded_at, actor, org, data, prev_hash, hash) FROM STDIN (FORMAT binary)";
+
+/// The binary COPY stream's header: its signature, no flags, no header extension.
+const COPY_HEADER: &[u8; 19] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+/// The binary COPY stream's trailer: a tuple of -1 fields.
+const COPY_TRAILER: [u8; 2] = (-1i16).to_be_bytes();
+/// Fields of each row in the binary COPY stream.
+const COPY_FIELDS: i16 = 13;
 
 /// The PostgreSQL store: the shared writer over [`PgReads`].
 pub type PostgresStore = SqlStore<PgReads>;
@@ -243,7 +249,9 @@ fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
     } else {
         options
     };
-    Ok(options.log_statements(tracing::log::LevelFilter::Trace))
+    Ok(options
+        .log_statements(tracing::log::LevelFilter::Trace)
+        .log_slow_statements(tracing::log::LevelFilter::Debug, crate::SLOW_STATEMENT))
 }
 
 /// Creates the first schema of the connection's `search_path` when none of them exists, as
@@ -513,47 +521,64 @@ impl LogConnection for PgLog {
         Ok(())
     }
 
-    /// `COPY … FROM STDIN` in text format: the fastest way into PostgreSQL.
+    /// `COPY … FROM STDIN` in binary format: the fastest way into PostgreSQL.
     async fn insert_bulk(&mut self, rows: &[&RawEvent]) -> Result<(), StoreError> {
-        self.insert_bulk_while(rows, || ()).await.0
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.copy_rows(rows, |_| None).await
     }
 
-    /// Sends the chunk's COPY data, runs `meanwhile` while the server takes the rows, then
-    /// waits for its answer.
-    async fn insert_bulk_while<R: Send>(
+    /// One COPY for the whole run: each chunk's rows are sent as soon as the previous chunk's
+    /// are, and the next chunk is planned while the server takes them; the server answers once,
+    /// at the end.
+    async fn insert_bulk_run(
         &mut self,
-        rows: &[&RawEvent],
-        meanwhile: impl FnOnce() -> R + Send,
-    ) -> (Result<(), StoreError>, R) {
-        if rows.is_empty() {
-            return (Ok(()), meanwhile());
-        }
-        let Some(conn) = self.conn.as_mut() else {
-            return (Err(lost()), meanwhile());
-        };
-        let mut copy = match conn.copy_in_raw(COPY_SQL).await {
-            Ok(copy) => copy,
-            Err(e) => return (Err(e.into()), meanwhile()),
-        };
-        // In pieces: the server takes one while the next is encoded.
-        let mut sent = Ok(());
-        for piece in rows.chunks(COPY_PIECE_ROWS) {
-            self.copy.clear();
-            for row in piece {
-                copy_row(row, &mut self.copy);
+        first: Vec<RawEvent>,
+        more: impl FnMut(bool) -> Option<Vec<RawEvent>> + Send,
+    ) -> Result<(), StoreError> {
+        let rows: Vec<&RawEvent> = first.iter().collect();
+        self.copy_rows(&rows, more).await
+    }
+}
+
+impl PgLog {
+    /// COPYs `first`, then each chunk `more(true)` returns, in one binary COPY.
+    async fn copy_rows(
+        &mut self,
+        first: &[&RawEvent],
+        mut more: impl FnMut(bool) -> Option<Vec<RawEvent>> + Send,
+    ) -> Result<(), StoreError> {
+        let PgLog {
+            conn, copy: buf, ..
+        } = self;
+        let conn = conn.as_mut().ok_or_else(lost)?;
+        let mut copy = conn.copy_in_raw(COPY_SQL).await?;
+        buf.clear();
+        buf.extend_from_slice(COPY_HEADER);
+        let mut later: Vec<RawEvent>;
+        let mut rows: Vec<&RawEvent> = first.to_vec();
+        loop {
+            // In pieces: the server takes one while the next is encoded.
+            for piece in rows.chunks(COPY_PIECE_ROWS) {
+                for row in piece {
+                    copy_row(row, buf);
+                }
+                // A failed send drops the COPY, which tells the server to abandon it.
+                copy.send(buf.as_slice()).await?;
+                buf.clear();
             }
-            if let Err(e) = copy.send(self.copy.as_slice()).await {
-                sent = Err(e);
-                break;
+            match more(true) {
+                Some(next) => {
+                    later = next;
+                    rows = later.iter().collect();
+                }
+                None => break,
             }
         }
-        let result = meanwhile();
-        // A failed send drops the COPY, which tells the server to abandon it.
-        let written = match sent {
-            Ok(()) => copy.finish().await.map(|_| ()),
-            Err(e) => Err(e),
-        };
-        (written.map_err(StoreError::from), result)
+        copy.send(COPY_TRAILER.as_slice()).await?;
+        copy.finish().await?;
+        Ok(())
     }
 }
 
@@ -561,19 +586,23 @@ fn lost() -> StoreError {
     StoreError::GroupFailed("the connection to PostgreSQL was lost".into())
 }
 
-/// Appends one row in COPY's text format: tab-separated, `\N` for NULL, bytea as `\\x…` hex,
-/// and backslash, tab, newline and carriage return escaped in text.
+/// Appends one row in COPY's binary format: the field count, then each field as its length
+/// (-1 for NULL) and its bytes — integers big-endian, text as UTF-8, bytea as is. Nothing is
+/// escaped, so the server reads back exactly the bytes that were hashed.
 fn copy_row(raw: &RawEvent, out: &mut Vec<u8>) {
-    let _ = write!(out, "{}\t", raw.position);
-    copy_text(&raw.stream, out);
-    let _ = write!(out, "\t{}\t", raw.version);
+    out.extend_from_slice(&COPY_FIELDS.to_be_bytes());
+    copy_field(out, &to_i64(raw.position).to_be_bytes());
+    copy_field(out, raw.stream.as_bytes());
+    copy_field(out, &to_i64(raw.version).to_be_bytes());
     match stored_id(raw) {
-        Some(id) => copy_text(id, out),
-        None => out.extend_from_slice(b"\\N"),
+        Some(id) => copy_field(out, id.as_bytes()),
+        None => out.extend_from_slice(&(-1i32).to_be_bytes()),
     }
-    out.push(b'\t');
-    copy_text(&raw.event_type, out);
-    let _ = write!(out, "\t{}\t", raw.schema);
+    copy_field(out, raw.event_type.as_bytes());
+    copy_field(
+        out,
+        &i32::try_from(raw.schema).unwrap_or(i32::MAX).to_be_bytes(),
+    );
     for text in [
         &raw.occurred_at,
         &raw.recorded_at,
@@ -581,50 +610,17 @@ fn copy_row(raw: &RawEvent, out: &mut Vec<u8>) {
         &raw.org,
         &raw.data,
     ] {
-        copy_text(text, out);
-        out.push(b'\t');
+        copy_field(out, text.as_bytes());
     }
-    copy_hash(&raw.prev_hash, out);
-    out.push(b'\t');
-    copy_hash(&raw.hash, out);
-    out.push(b'\n');
+    copy_field(out, &raw.prev_hash.0);
+    copy_field(out, &raw.hash.0);
 }
 
-/// A text value with COPY's escapes.
-fn copy_text(text: &str, out: &mut Vec<u8>) {
-    let bytes = text.as_bytes();
-    // Most values need no escape: one branch-free pass finds out, then one copy.
-    let special = bytes.iter().fold(false, |found, &b| {
-        found | (b == b'\\') | (b == b'\t') | (b == b'\n') | (b == b'\r')
-    });
-    if !special {
-        out.extend_from_slice(bytes);
-        return;
-    }
-    let mut start = 0;
-    for (i, b) in bytes.iter().enumerate() {
-        let escaped: &[u8] = match b {
-            b'\\' => b"\\\\",
-            b'\t' => b"\\t",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        out.extend_from_slice(escaped);
-        start = i + 1;
-    }
-    out.extend_from_slice(&bytes[start..]);
-}
-
-/// A hash as bytea hex input (`\x…`), its backslash escaped for COPY.
-fn copy_hash(hash: &Hash, out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.extend_from_slice(b"\\\\x");
-    for b in hash.0 {
-        out.push(HEX[usize::from(b >> 4)]);
-        out.push(HEX[usize::from(b & 0x0f)]);
-    }
+/// One non-NULL field of a binary COPY row. A value over 2 GiB (never a real event: lines and
+/// bodies are limited far below) is sent with a wrong length, which the server refuses.
+fn copy_field(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&i32::try_from(bytes.len()).unwrap_or(-1).to_be_bytes());
+    out.extend_from_slice(bytes);
 }
 
 /// The listener's side of a store: started by the first follower, stopped by `close` or when
@@ -716,26 +712,52 @@ mod tests {
     use super::*;
 
     #[test]
-    fn copy_text_escapes_what_copy_would_read_as_control() {
+    fn a_binary_copy_row_is_lengths_and_bytes() {
+        let raw = RawEvent {
+            position: 258,
+            stream: "case-1".into(),
+            version: 2,
+            id: "x\ty".into(),
+            event_type: "Accepted".into(),
+            schema: 1,
+            occurred_at: "o".into(),
+            recorded_at: "r".into(),
+            actor: "a".into(),
+            org: "身".into(),
+            data: "{}".into(),
+            prev_hash: Hash([1; 32]),
+            hash: Hash([2; 32]),
+        };
         let mut out = Vec::new();
-        copy_text("a\tb\nc\rd\\e \\N \\. 身份证", &mut out);
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "a\\tb\\nc\\rd\\\\e \\\\N \\\\. 身份证"
-        );
+        copy_row(&raw, &mut out);
+        let mut want: Vec<u8> = vec![0, 13, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 1, 2];
+        want.extend_from_slice(&[0, 0, 0, 6]);
+        want.extend_from_slice(b"case-1");
+        want.extend_from_slice(&[0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 2]);
+        want.extend_from_slice(&[0, 0, 0, 3]);
+        want.extend_from_slice(b"x\ty");
+        want.extend_from_slice(&[0, 0, 0, 8]);
+        want.extend_from_slice(b"Accepted");
+        want.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 1]);
+        for text in ["o", "r", "a"] {
+            want.extend_from_slice(&[0, 0, 0, 1]);
+            want.extend_from_slice(text.as_bytes());
+        }
+        want.extend_from_slice(&[0, 0, 0, 3]);
+        want.extend_from_slice("身".as_bytes());
+        want.extend_from_slice(&[0, 0, 0, 2]);
+        want.extend_from_slice(b"{}");
+        want.extend_from_slice(&[0, 0, 0, 32]);
+        want.extend_from_slice(&[1; 32]);
+        want.extend_from_slice(&[0, 0, 0, 32]);
+        want.extend_from_slice(&[2; 32]);
+        assert_eq!(out, want);
     }
 
     #[test]
-    fn a_hash_is_bytea_hex_with_its_backslash_escaped() {
-        let mut out = Vec::new();
-        let mut bytes = [0u8; 32];
-        bytes[0] = 0xab;
-        bytes[31] = 0x01;
-        copy_hash(&Hash(bytes), &mut out);
-        let text = String::from_utf8(out).unwrap();
-        assert!(text.starts_with("\\\\xab00"), "{text}");
-        assert!(text.ends_with("0001"));
-        assert_eq!(text.len(), 3 + 64);
+    fn the_copy_header_is_the_binary_signature() {
+        assert_eq!(&COPY_HEADER[..11], b"PGCOPY\n\xff\r\n\0");
+        assert_eq!(&COPY_HEADER[11..], &[0; 8]);
     }
 
     #[test]

@@ -8,8 +8,10 @@
 //! process shares the file.
 
 use std::collections::HashMap;
+use std::future::Future as _;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use jiancha_events::RawEvent;
@@ -44,8 +46,14 @@ const ACTS_ON_CASE: &str = " FROM events WHERE stream = 'supervision' AND coales
 /// appends and imports). An existing log keeps the page size it was created with.
 const PAGE_BYTES: u32 = 2048;
 
-/// Rows per multi-row INSERT: 13 parameters each, well under SQLite's variable limit.
+/// Rows per multi-row INSERT of a group commit: 13 parameters each.
 const ROWS_PER_INSERT: usize = 100;
+
+/// Rows per multi-row INSERT of an import: a whole chunk in one statement (13,000 parameters,
+/// under SQLite's limit of 32,766): a chunk costs one round trip to the database thread, and a
+/// refused chunk is undone by SQLite itself.
+const ROWS_PER_BULK_INSERT: usize = crate::IMPORT_CHUNK_EVENTS;
+const _: () = assert!(ROWS_PER_BULK_INSERT * 13 <= 32_766);
 
 /// WAL pages between automatic checkpoints (SQLite's default is 1000).
 const WAL_AUTOCHECKPOINT_PAGES: &str = "10000";
@@ -92,7 +100,8 @@ impl SqliteStore {
             // Checkpoint less often: a hot page is then copied to the database file once for
             // many commits instead of once for every few.
             .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)
-            .log_statements(tracing::log::LevelFilter::Trace);
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .log_slow_statements(tracing::log::LevelFilter::Debug, crate::SLOW_STATEMENT);
         let mut conn = options.connect().await?;
         MIGRATOR.run(&mut conn).await?;
         // The head's hash is checked by the writer before each append, not here: a store with
@@ -233,18 +242,23 @@ impl Reads for SqliteReads {
 
 #[derive(Default)]
 struct SqlCache {
-    inserts: HashMap<usize, String>,
+    inserts: HashMap<(usize, bool), String>,
     lookups: HashMap<(&'static str, usize), String>,
 }
 
 impl SqlCache {
-    fn insert(&mut self, rows: usize) -> &str {
-        self.inserts.entry(rows).or_insert_with(|| {
+    /// An INSERT of `rows` rows, followed by `COMMIT` when `commit` is set.
+    fn insert(&mut self, rows: usize, commit: bool) -> &str {
+        self.inserts.entry((rows, commit)).or_insert_with(|| {
             let one = format!("({})", vec!["?"; 13].join(","));
-            format!(
+            let mut sql = format!(
                 "INSERT INTO events ({COLUMNS}) VALUES {}",
                 vec![one; rows].join(",")
-            )
+            );
+            if commit {
+                sql.push_str("; COMMIT");
+            }
+            sql
         })
     }
 
@@ -273,6 +287,74 @@ struct SqliteLog {
 }
 
 impl SqliteLog {
+    /// Inserts sealed rows with statements of `per_statement` rows.
+    async fn insert_rows(
+        &mut self,
+        rows: &[&RawEvent],
+        per_statement: usize,
+    ) -> Result<(), StoreError> {
+        self.insert_rows_then(rows, per_statement, false).await
+    }
+
+    /// Inserts rows like [`SqliteLog::insert_rows`], and commits in the last statement's round
+    /// trip when `commit` is set.
+    async fn insert_rows_then(
+        &mut self,
+        rows: &[&RawEvent],
+        per_statement: usize,
+        commit: bool,
+    ) -> Result<(), StoreError> {
+        if rows.is_empty() && commit {
+            return Ok(self.run("COMMIT").await?);
+        }
+        let statements = rows.len().div_ceil(per_statement);
+        for (n, chunk) in rows.chunks(per_statement).enumerate() {
+            let sql = self.sql.insert(chunk.len(), commit && n + 1 == statements);
+            let mut q = sqlx::query(sql);
+            for r in chunk {
+                q = q
+                    .bind(to_i64(r.position))
+                    .bind(r.stream.as_str())
+                    .bind(to_i64(r.version))
+                    .bind(stored_id(r))
+                    .bind(r.event_type.as_str())
+                    .bind(i64::from(r.schema))
+                    .bind(r.occurred_at.as_str())
+                    .bind(r.recorded_at.as_str())
+                    .bind(r.actor.as_str())
+                    .bind(r.org.as_str())
+                    .bind(r.data.as_str())
+                    .bind(&r.prev_hash.0[..])
+                    .bind(&r.hash.0[..]);
+            }
+            q.execute(&mut self.conn).await?;
+        }
+        Ok(())
+    }
+
+    /// Inserts rows in statements of [`ROWS_PER_BULK_INSERT`], running `meanwhile` once the
+    /// last one is with the database thread.
+    async fn insert_overlapped<R>(
+        &mut self,
+        rows: &[&RawEvent],
+        meanwhile: impl FnOnce() -> R,
+    ) -> (Result<(), StoreError>, R) {
+        let last = rows.len().saturating_sub(1) / ROWS_PER_BULK_INSERT * ROWS_PER_BULK_INSERT;
+        let (before, last) = rows.split_at(last);
+        if let Err(e) = self.insert_rows(before, ROWS_PER_BULK_INSERT).await {
+            return (Err(e), meanwhile());
+        }
+        let mut pending = std::pin::pin!(self.insert_rows(last, ROWS_PER_BULK_INSERT));
+        // The first poll binds the rows and hands the statement to the database thread.
+        let sent = std::future::poll_fn(|cx| Poll::Ready(pending.as_mut().poll(cx))).await;
+        let result = meanwhile();
+        let written = match sent {
+            Poll::Ready(written) => written,
+            Poll::Pending => pending.await,
+        };
+        (written, result)
+    }
+
     async fn run(&mut self, sql: &str) -> Result<(), sqlx::Error> {
         sqlx::query(sql).execute(&mut self.conn).await.map(|_| ())
     }
@@ -327,6 +409,32 @@ impl LogConnection for SqliteLog {
         }
     }
 
+    /// Takes the write lock and reads the head in one round trip to the database thread.
+    async fn begin_at_head(&mut self) -> Result<Option<RawEvent>, StoreError> {
+        let sql =
+            format!("BEGIN IMMEDIATE; SELECT {COLUMNS} FROM events ORDER BY position DESC LIMIT 1");
+        let last = match sqlx::query(&sql).fetch_optional(&mut self.conn).await {
+            Ok(row) => row.as_ref().map(raw_from_row).transpose(),
+            Err(e) => Err(e),
+        };
+        if last.is_err() {
+            // Either statement may have failed: end whatever is open, and nothing if none is.
+            if let Err(e) = self.run("ROLLBACK").await {
+                tracing::debug!(error = %e, "nothing to roll back after a failed begin");
+            }
+        }
+        Ok(last?)
+    }
+
+    /// Inserts the group's rows and commits, the commit riding with the last INSERT.
+    async fn insert_and_commit(
+        &mut self,
+        rows: &[&RawEvent],
+        _advanced_to: Option<u64>,
+    ) -> Result<(), StoreError> {
+        self.insert_rows_then(rows, ROWS_PER_INSERT, true).await
+    }
+
     async fn execute(&mut self, sql: &'static str) -> Result<(), StoreError> {
         Ok(self.run(sql).await?)
     }
@@ -355,27 +463,52 @@ impl LogConnection for SqliteLog {
     }
 
     async fn insert(&mut self, rows: &[&RawEvent]) -> Result<(), StoreError> {
-        for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let sql = self.sql.insert(chunk.len()).to_owned();
-            let mut q = sqlx::query(&sql);
-            for r in chunk {
-                q = q
-                    .bind(to_i64(r.position))
-                    .bind(r.stream.as_str())
-                    .bind(to_i64(r.version))
-                    .bind(stored_id(r))
-                    .bind(r.event_type.as_str())
-                    .bind(i64::from(r.schema))
-                    .bind(r.occurred_at.as_str())
-                    .bind(r.recorded_at.as_str())
-                    .bind(r.actor.as_str())
-                    .bind(r.org.as_str())
-                    .bind(r.data.as_str())
-                    .bind(&r.prev_hash.0[..])
-                    .bind(&r.hash.0[..]);
+        self.insert_rows(rows, ROWS_PER_INSERT).await
+    }
+
+    async fn insert_bulk(&mut self, rows: &[&RawEvent]) -> Result<(), StoreError> {
+        self.insert_bulk_while(rows, || ()).await.0
+    }
+
+    /// Inserts an import chunk atomically: one statement (SQLite undoes a refused statement
+    /// and the transaction goes on), or, for a chunk larger than that, several under a
+    /// savepoint. The last statement is sent before `meanwhile` runs, so the database thread
+    /// takes it while this one plans the next chunk.
+    async fn insert_bulk_while<R: Send>(
+        &mut self,
+        rows: &[&RawEvent],
+        meanwhile: impl FnOnce() -> R + Send,
+    ) -> (Result<(), StoreError>, R) {
+        let several = rows.len() > ROWS_PER_BULK_INSERT;
+        if several {
+            if let Err(e) = self.run("SAVEPOINT bulk").await {
+                return (Err(e.into()), meanwhile());
             }
-            q.execute(&mut self.conn).await?;
         }
+        let (written, result) = self.insert_overlapped(rows, meanwhile).await;
+        if !several {
+            return (written, result);
+        }
+        let end = if written.is_ok() {
+            "RELEASE bulk"
+        } else {
+            "ROLLBACK TO bulk; RELEASE bulk"
+        };
+        let written = match (written, self.run(end).await) {
+            (written, Ok(())) => written,
+            // Rows may be left behind: fail with this error, never as a refusal to retry.
+            (_, Err(e)) => Err(e.into()),
+        };
+        (written, result)
+    }
+
+    /// Nothing to open: [`LogConnection::insert_bulk`] is atomic by itself here.
+    async fn open_chunk(&mut self, _previous_open: bool) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Nothing to take back: a refused [`LogConnection::insert_bulk`] left no row.
+    async fn drop_chunk(&mut self, _first: u64) -> Result<(), StoreError> {
         Ok(())
     }
 }

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::clock::Clock;
 use crate::error::StoreError;
-use crate::plan::{plan_batch, Delta, ExistingId, Head, Lookup, Planned, TxState};
+use crate::plan::{plan_batch, Delta, ExistingId, Head, Lookup, Planned, TxState, Undo};
 use crate::{AppendOutcome, ImportChunk, ImportOutcome, GROUP_EVENTS_MAX};
 
 /// Values per lookup statement (`IN (…)` or `= ANY(…)`).
@@ -23,6 +23,10 @@ pub(crate) const LOOKUP_KEYS_MAX: usize = 500;
 
 /// Requests queued for the writer before appenders wait.
 const WRITER_QUEUE_MAX: usize = 1024;
+
+/// Import chunks written as one run (one bulk write under one savepoint), at most: a refused
+/// run is planned again chunk by chunk with lookups.
+const RUN_CHUNKS_MAX: usize = 16;
 
 /// Stream versions cached between transactions, at most.
 const VERSION_CACHE_MAX: usize = 1_000_000;
@@ -49,6 +53,23 @@ pub(crate) trait LogConnection: Send + 'static {
     /// The last stored event, as stored.
     fn last_event(&mut self) -> impl Future<Output = Result<Option<RawEvent>, StoreError>> + Send;
 
+    /// `begin`, then `last_event` in the new transaction; a database may do both in one round
+    /// trip. On failure no transaction is left open.
+    fn begin_at_head(
+        &mut self,
+    ) -> impl Future<Output = Result<Option<RawEvent>, StoreError>> + Send {
+        async move {
+            self.begin().await?;
+            match self.last_event().await {
+                Ok(last) => Ok(last),
+                Err(e) => {
+                    self.rollback().await;
+                    Err(e)
+                }
+            }
+        }
+    }
+
     /// Commits; `advanced_to` is the new head when the transaction wrote anything.
     fn commit(
         &mut self,
@@ -61,6 +82,26 @@ pub(crate) trait LogConnection: Send + 'static {
     /// Runs one statement without parameters (savepoints).
     fn execute(&mut self, sql: &'static str)
         -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Opens an import chunk that [`LogConnection::drop_chunk`] can take back, keeping the
+    /// previous chunk if one is still open. By default a savepoint per chunk.
+    fn open_chunk(
+        &mut self,
+        previous_open: bool,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.execute(if previous_open {
+            RELEASE_AND_SAVEPOINT
+        } else {
+            SAVEPOINT
+        })
+    }
+
+    /// Takes back what the open chunk wrote (its rows begin at position `first`) after the
+    /// database refused it, and closes the chunk; the transaction goes on.
+    fn drop_chunk(&mut self, first: u64) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = first;
+        self.execute(ROLLBACK_TO_AND_RELEASE)
+    }
 
     /// The current version of each of these streams that exists.
     fn stream_versions(
@@ -84,12 +125,46 @@ pub(crate) trait LogConnection: Send + 'static {
     fn insert(&mut self, rows: &[&RawEvent])
         -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// `insert`, then `commit`; a database may do both in one round trip. On failure the
+    /// transaction may still be open.
+    fn insert_and_commit(
+        &mut self,
+        rows: &[&RawEvent],
+        advanced_to: Option<u64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            self.insert(rows).await?;
+            self.commit(advanced_to).await
+        }
+    }
+
     /// Inserts one import chunk; a database may have a faster path than `insert` for many rows.
     fn insert_bulk(
         &mut self,
         rows: &[&RawEvent],
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         self.insert(rows)
+    }
+
+    /// Writes a run of import chunks as one bulk write where the database allows: `first`, then
+    /// each chunk `more(true)` returns (asked once the previous one is sent), until it returns
+    /// `None`. A database whose bulk write takes one chunk calls `more(false)` once while it
+    /// works, for the caller to plan ahead. On failure the run may be partly written, until
+    /// [`LogConnection::drop_chunk`].
+    fn insert_bulk_run(
+        &mut self,
+        first: Vec<RawEvent>,
+        mut more: impl FnMut(bool) -> Option<Vec<RawEvent>> + Send,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            let rows: Vec<&RawEvent> = first.iter().collect();
+            let (written, ()) = self
+                .insert_bulk_while(&rows, || {
+                    let _ = more(false);
+                })
+                .await;
+            written
+        }
     }
 
     /// Inserts one import chunk like `insert_bulk`, running `meanwhile` while the database
@@ -405,8 +480,8 @@ impl<C: LogConnection> Writer<C> {
         if let Some(b) = &self.broken {
             return Err(StoreError::ChainBroken(b.clone()));
         }
-        self.conn.begin().await?;
-        let head = match self.conn.last_event().await.and_then(checked_head) {
+        let last = self.conn.begin_at_head().await?;
+        let head = match checked_head(last) {
             Ok(head) => head,
             Err(e) => {
                 self.rollback().await;
@@ -438,6 +513,13 @@ impl<C: LogConnection> Writer<C> {
             self.rollback().await;
             return Err(e);
         }
+        self.committed(state);
+        Ok(())
+    }
+
+    /// Tells the followers a commit moved the head, and keeps its versions for the next one.
+    fn committed(&mut self, state: TxState) {
+        let head = state.head.position;
         self.committed.send_if_modified(|c| {
             let moved = head > *c;
             if moved {
@@ -447,7 +529,6 @@ impl<C: LogConnection> Writer<C> {
         });
         self.cache_head = state.head;
         self.cache = state.versions;
-        Ok(())
     }
 
     /// One transaction for a group of appends: one lookup of their streams and ids, each batch
@@ -502,8 +583,12 @@ impl<C: LogConnection> Writer<C> {
             }
         }
         let refs: Vec<&RawEvent> = rows.iter().map(|r| &**r).collect();
-        let written = match self.conn.insert(&refs).await {
-            Ok(()) => self.commit(state, !refs.is_empty()).await,
+        let advanced_to = (!refs.is_empty()).then_some(state.head.position);
+        let written = match self.conn.insert_and_commit(&refs, advanced_to).await {
+            Ok(()) => {
+                self.committed(state);
+                Ok(())
+            }
             Err(e) => {
                 self.rollback().await;
                 Err(e)
@@ -526,7 +611,7 @@ impl<C: LogConnection> Writer<C> {
         let mut feed = Feed {
             chunks,
             held: None,
-            savepoint: false,
+            chunk_open: false,
         };
         match self
             .import_chunks(&mut state, &mut feed, &mut outcome)
@@ -575,52 +660,74 @@ impl<C: LogConnection> Writer<C> {
                 continue;
             };
             next = self
-                .write_chunk(state, feed, outcome, (events, planned, delta))
+                .write_run(state, feed, outcome, (events, planned, delta))
                 .await?;
         }
     }
 
-    /// Writes a chunk planned on the fast path under a savepoint, planning the next chunk (when
-    /// it is already waiting) while the database works; returns that next chunk.
-    async fn write_chunk(
+    /// Writes a chunk planned on the fast path so that it can be taken back, with the chunks
+    /// after it that are already waiting and plan on the fast path too (as many as the
+    /// database takes in one bulk write, at most [`RUN_CHUNKS_MAX`]), planning each while the
+    /// database takes the previous one. Returns the chunk that did not join the run (planned
+    /// ahead when it could be).
+    async fn write_run(
         &mut self,
         state: &mut TxState,
         feed: &mut Feed,
         outcome: &mut ImportOutcome,
         (events, planned, delta): (Tagged, Vec<Planned>, Delta),
     ) -> Result<Option<Next>, StoreError> {
-        let undo = state.apply_undoable(delta);
-        let waiting = feed.ready();
-        let open = if feed.savepoint {
-            RELEASE_AND_SAVEPOINT
-        } else {
-            SAVEPOINT
-        };
-        self.conn.execute(open).await?;
-        feed.savepoint = true;
-        let view: &TxState = state;
-        let (written, next) = self
-            .conn
-            .insert_bulk_while(&new_rows(&planned), || {
-                waiting.map(|events| match plan_offline(view, &events) {
-                    Some(plan) => Next::Planned(events, plan),
-                    None => Next::Unplanned(events),
+        let first = state.head.position + 1;
+        self.conn.open_chunk(feed.chunk_open).await?;
+        feed.chunk_open = true;
+        let mut run: Vec<(Tagged, Undo)> = Vec::new();
+        let mut counted = ImportOutcome::default();
+        let mut tail: Option<Next> = None;
+        let rows = join_run(state, &mut run, &mut counted, events, (planned, delta));
+        let written = {
+            let (state, run, counted, tail, chunks) =
+                (&mut *state, &mut run, &mut counted, &mut tail, &mut *feed);
+            self.conn
+                .insert_bulk_run(rows, move |can_take| {
+                    if tail.is_some() {
+                        return None;
+                    }
+                    let events = chunks.ready()?;
+                    match plan_offline(state, &events) {
+                        Some(plan) if can_take && run.len() < RUN_CHUNKS_MAX => {
+                            Some(join_run(state, run, counted, events, plan))
+                        }
+                        Some(plan) => {
+                            *tail = Some(Next::Planned(events, plan));
+                            None
+                        }
+                        None => {
+                            *tail = Some(Next::Unplanned(events));
+                            None
+                        }
+                    }
                 })
-            })
-            .await;
+                .await
+        };
         match written {
             Ok(()) => {
-                count_import(outcome, &planned);
-                Ok(next)
+                merge_counts(outcome, &counted);
+                Ok(tail)
             }
             Err(StoreError::Database(e)) if is_unique_violation(&e) => {
-                self.conn.execute(ROLLBACK_TO_AND_RELEASE).await?;
-                feed.savepoint = false;
-                state.undo(undo);
-                let planned = self.import_chunk_looked_up(state, &events).await?;
-                count_import(outcome, &planned);
-                // The next chunk was planned on top of this one's failed plan.
-                Ok(next.map(Next::unplanned))
+                self.conn.drop_chunk(first).await?;
+                feed.chunk_open = false;
+                let mut chunks = Vec::with_capacity(run.len());
+                while let Some((events, undo)) = run.pop() {
+                    state.undo(undo);
+                    chunks.push(events);
+                }
+                while let Some(events) = chunks.pop() {
+                    let planned = self.import_chunk_looked_up(state, &events).await?;
+                    count_import(outcome, &planned);
+                }
+                // The chunk after the run was planned on top of the run's failed plan.
+                Ok(tail.map(Next::unplanned))
             }
             Err(e) => Err(e),
         }
@@ -726,6 +833,35 @@ fn planned_position(p: &Planned) -> u64 {
     }
 }
 
+/// Takes a chunk planned on the fast path into a run: counts it, applies its delta (keeping
+/// what it replaced) and returns its new rows.
+fn join_run(
+    state: &mut TxState,
+    run: &mut Vec<(Tagged, Undo)>,
+    counted: &mut ImportOutcome,
+    events: Tagged,
+    (planned, delta): (Vec<Planned>, Delta),
+) -> Vec<RawEvent> {
+    count_import(counted, &planned);
+    run.push((events, state.apply_undoable(delta)));
+    planned
+        .into_iter()
+        .filter_map(|p| match p {
+            Planned::New(raw) => Some(*raw),
+            Planned::Duplicate(_) => None,
+        })
+        .collect()
+}
+
+/// Adds a written run's counts to the import's.
+fn merge_counts(outcome: &mut ImportOutcome, part: &ImportOutcome) {
+    outcome.appended += part.appended;
+    outcome.duplicates += part.duplicates;
+    if let Some((first, last)) = part.range {
+        outcome.range = Some((outcome.range.map_or(first, |(a, _)| a), last));
+    }
+}
+
 fn count_import(outcome: &mut ImportOutcome, planned: &[Planned]) {
     for p in planned {
         match p {
@@ -740,12 +876,12 @@ fn count_import(outcome: &mut ImportOutcome, planned: &[Planned]) {
 }
 
 /// The producer's side of an import, with a control message held back when it came while
-/// looking for a waiting chunk, and whether the last chunk's savepoint is still open (it is
-/// released when the next one opens, or by the commit).
+/// looking for a waiting chunk, and whether the last chunk is still open (kept when the next
+/// one opens, or by the commit).
 struct Feed {
     chunks: mpsc::Receiver<ImportChunk>,
     held: Option<ImportChunk>,
-    savepoint: bool,
+    chunk_open: bool,
 }
 
 impl Feed {
