@@ -7,6 +7,7 @@
 use hashbrown::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 
 use jiancha_events::envelope::AUTO_ID_PREFIX;
 use jiancha_events::{auto_id, ChainBreak, Hash, NewEvent, RawEvent, StoredEvent};
@@ -446,30 +447,22 @@ impl<C: LogConnection> Writer<C> {
                 }
                 Request::Append { events, reply } => {
                     let mut group = vec![(events, reply)];
-                    let mut size = group[0].0.len();
-                    // Gather until the queue stays empty across one yield: callers answered
-                    // by the last commit get to send their next append into this group instead
-                    // of waiting out a commit of half the callers.
-                    let mut yielded = false;
-                    while size < GROUP_EVENTS_MAX {
-                        match requests.try_recv() {
-                            Ok(Request::Append { events, reply }) => {
-                                size += events.len();
-                                group.push((events, reply));
-                                yielded = false;
-                            }
-                            Ok(other) => {
-                                held = Some(other);
-                                break;
-                            }
-                            Err(_) if !yielded => {
-                                tokio::task::yield_now().await;
-                                yielded = true;
-                            }
-                            Err(_) => break,
+                    let begun = {
+                        // The transaction is opened while the group gathers: the first poll
+                        // hands `BEGIN` to the database, which takes it while callers send.
+                        let mut begin = std::pin::pin!(self.begin(true));
+                        let early =
+                            std::future::poll_fn(|cx| Poll::Ready(begin.as_mut().poll(cx))).await;
+                        held = gather(&mut requests, &mut group).await;
+                        match early {
+                            Poll::Ready(begun) => begun,
+                            Poll::Pending => begin.await,
                         }
+                    };
+                    match begun {
+                        Ok(state) => self.commit_group(state, group).await,
+                        Err(e) => fail_all(group.into_iter().map(|(_, r)| r), &e),
                     }
-                    self.commit_group(group).await;
                 }
             }
         }
@@ -533,11 +526,11 @@ impl<C: LogConnection> Writer<C> {
 
     /// One transaction for a group of appends: one lookup of their streams and ids, each batch
     /// planned on its own (a refused batch is skipped), all rows inserted together.
-    async fn commit_group(&mut self, group: Vec<(Vec<NewEvent>, Reply<AppendOutcome>)>) {
-        let mut state = match self.begin(true).await {
-            Ok(s) => s,
-            Err(e) => return fail_all(group.into_iter().map(|(_, r)| r), &e),
-        };
+    async fn commit_group(
+        &mut self,
+        mut state: TxState,
+        group: Vec<(Vec<NewEvent>, Reply<AppendOutcome>)>,
+    ) {
         let batches: Vec<(Tagged, Reply<AppendOutcome>)> = group
             .into_iter()
             .map(|(events, reply)| {
@@ -952,6 +945,34 @@ fn plan_offline(state: &TxState, events: &[(u64, NewEvent)]) -> Option<(Vec<Plan
         }
     }
     plan_batch(state, &IdLookup(HashMap::new()), events).ok()
+}
+
+/// Gathers queued appends into `group` until the queue stays empty across one yield: callers
+/// answered by the last commit get to send their next append into this group instead of
+/// waiting out a commit of half the callers. Returns a request of another kind that ended the
+/// gathering, to be handled next.
+async fn gather(
+    requests: &mut mpsc::Receiver<Request>,
+    group: &mut Vec<(Vec<NewEvent>, Reply<AppendOutcome>)>,
+) -> Option<Request> {
+    let mut size: usize = group.iter().map(|(events, _)| events.len()).sum();
+    let mut yielded = false;
+    while size < GROUP_EVENTS_MAX {
+        match requests.try_recv() {
+            Ok(Request::Append { events, reply }) => {
+                size += events.len();
+                group.push((events, reply));
+                yielded = false;
+            }
+            Ok(other) => return Some(other),
+            Err(_) if !yielded => {
+                tokio::task::yield_now().await;
+                yielded = true;
+            }
+            Err(_) => break,
+        }
+    }
+    None
 }
 
 /// Answers every caller of a failed group with the same failure.
