@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiancha_benches::{
-    appenders_figure, case_workload, import_child, import_via_child, rate, row, settle,
+    appenders_figure, case_workload, import_child, import_via_child, rate_row, row, settle,
 };
 use jiancha_events::{read_jsonl, RawEvent, GENESIS_HASH};
 use jiancha_store::{EventStore, ManualClock};
@@ -44,23 +44,18 @@ fn main() -> ExitCode {
         settle(&[]);
         let took = raw_insert(&raws, per_statement, &db);
         settle(&[&db]);
-        let r = rate(events as u64, took);
-        raw_rate = raw_rate.max(r);
-        row(
-            &format!("(a) raw INSERTs of {per_statement} rows via sqlx"),
-            &format!("{r:.0} ev/s"),
-            &format!("{:.2} s", took.as_secs_f64()),
-        );
+        let name = format!("(a) raw INSERTs of {per_statement} rows via sqlx");
+        raw_rate = raw_rate.max(rate_row(&name, events as u64, took, ""));
     }
     drop(raws);
     let import_db = format!("sqlite://{}", dir.path().join("import.db").display());
     let (import_took, peak) = import_via_child(&import_db, &file).unwrap();
     settle(&[&dir.path().join("import.db")]);
-    let import_rate = rate(events as u64, import_took);
-    row(
+    let import_rate = rate_row(
         "(b) jiancha import (parse, check, hash, insert)",
-        &format!("{import_rate:.0} ev/s"),
-        &format!("{:.2} s", import_took.as_secs_f64()),
+        events as u64,
+        import_took,
+        "",
     );
     row(
         "    ratio import / faster raw insert",

@@ -142,6 +142,24 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// Prints one row of a rate: `events` in `took`, as events/s with the time beside it (to the
+/// millisecond under ten seconds), then `extra` when there is any. Returns the rate.
+pub fn rate_row(name: &str, events: u64, took: Duration, extra: &str) -> f64 {
+    let r = rate(events, took);
+    let secs = took.as_secs_f64();
+    let mut note = if secs < 10.0 {
+        format!("{secs:.3} s")
+    } else {
+        format!("{secs:.2} s")
+    };
+    if !extra.is_empty() {
+        note.push_str(", ");
+        note.push_str(extra);
+    }
+    row(name, &format!("{r:.0} ev/s"), &note);
+    r
+}
+
 /// Prints one row of a figure table.
 pub fn row(name: &str, value: &str, note: &str) {
     println!("{name:<46} {value:>18}  {note}");

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use jiancha_benches::{
     appender_rows, appenders_figure, bench_event, case_workload, import_child, import_via_child,
-    rate, row,
+    rate_row, row,
 };
 use jiancha_events::{RawEvent, GENESIS_HASH};
 use jiancha_store::{EventStore, ManualClock};
@@ -79,24 +79,18 @@ fn main() -> ExitCode {
 
     rt.block_on(checkpoint());
     let (import_took, peak) = import_via_child(&url_in(&schemas[0]), &file).unwrap();
-    let import_rate = rate(events as u64, import_took);
-    let secs = |d: Duration| format!("{:.2} s", d.as_secs_f64());
     // The baseline is the faster of COPY's text and binary formats (the import sends binary).
     let mut copy_rate: f64 = 0.0;
     for format in ["text", "binary"] {
         let took = rt.block_on(raw_copy(&schemas[0], &schemas[1], format));
-        let r = rate(events as u64, took);
-        copy_rate = copy_rate.max(r);
-        row(
-            &format!("(a) raw {format} COPY of the same rows"),
-            &format!("{r:.0} ev/s"),
-            &secs(took),
-        );
+        let name = format!("(a) raw {format} COPY of the same rows");
+        copy_rate = copy_rate.max(rate_row(&name, events as u64, took, ""));
     }
-    row(
+    let import_rate = rate_row(
         "(b) jiancha import (parse, check, hash, COPY)",
-        &format!("{import_rate:.0} ev/s"),
-        &format!("{}, target >= 100,000 ev/s", secs(import_took)),
+        events as u64,
+        import_took,
+        "target >= 100,000 ev/s",
     );
     row(
         "    ratio import / faster raw COPY",

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use jiancha_benches::{rate, row};
+use jiancha_benches::{rate_row, row};
 use jiancha_events::{RawEvent, StoredEvent, GENESIS_HASH};
 use jiancha_projections::Projections;
 use jiancha_store::{EventStore, ManualClock, READ_PAGE_EVENTS};
@@ -67,25 +67,24 @@ fn in_memory(log: &[StoredEvent]) {
     let folded_without = start.elapsed();
     std::hint::black_box(&without);
     let n = log.len() as u64;
-    row(
-        "bare loop into a map (baseline)",
-        &format!("{:.0} ev/s", rate(n, bare)),
-        &format!("{:.3} s", bare.as_secs_f64()),
-    );
-    row(
+    rate_row("bare loop into a map (baseline)", n, bare, "");
+    let cases = format!("{} cases", p.case_count());
+    rate_row(
         "(a) all projections and the ledger, in memory",
-        &format!("{:.0} ev/s", rate(n, folded)),
-        &format!("{:.3} s, {} cases", folded.as_secs_f64(), p.case_count()),
+        n,
+        folded,
+        &cases,
     );
     row(
         "    ratio projections / bare loop",
         &format!("{:.2}", bare.as_secs_f64() / folded.as_secs_f64()),
         "target >= 0.5 and >= 1,000,000 ev/s",
     );
-    row(
+    rate_row(
         "(a) all projections without the ledger",
-        &format!("{:.0} ev/s", rate(n, folded_without)),
-        &format!("{:.3} s", folded_without.as_secs_f64()),
+        n,
+        folded_without,
+        "",
     );
     row(
         "    ratio projections / bare loop",
@@ -218,16 +217,8 @@ fn cold_start(log: &[StoredEvent]) {
             }
         }
         let rebuilt = start.elapsed();
-        row(
-            "bare read of the rows via sqlx (baseline)",
-            &format!("{:.0} ev/s", rate(n, bare)),
-            &format!("{:.2} s", bare.as_secs_f64()),
-        );
-        row(
-            "(b) cold start: read, decode, rebuild",
-            &format!("{:.0} ev/s", rate(n, rebuilt)),
-            &format!("{:.2} s", rebuilt.as_secs_f64()),
-        );
+        rate_row("bare read of the rows via sqlx (baseline)", n, bare, "");
+        rate_row("(b) cold start: read, decode, rebuild", n, rebuilt, "");
         row(
             "    ratio cold start / bare read",
             &format!("{:.2}", bare.as_secs_f64() / rebuilt.as_secs_f64()),
