@@ -123,6 +123,10 @@ pub fn parse_line(line_no: usize, text: &str) -> Result<NewEvent, LineError> {
         line.hash,
     )
     .map_err(|(f, m)| err(f, m))?;
+    // A new event meets the current rules; a moved one was checked by the rules of its day.
+    if moved.is_none() {
+        data.check_append().map_err(|e| err(&e.field, e.message))?;
+    }
     if line.schema.is_some() && schema != current && moved.is_none() {
         return Err(err(
             "schema",

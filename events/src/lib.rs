@@ -5,6 +5,7 @@
 //! (store, projections, engine, server, CLI) speaks in these types.
 
 pub mod chain;
+pub mod entry;
 pub mod envelope;
 pub mod jsonl;
 pub mod stream;
@@ -13,6 +14,7 @@ pub mod upcast;
 pub mod vocab;
 
 pub use chain::{event_hash, ChainBreak, ChainVerifier, Hash, GENESIS_HASH};
+pub use entry::{EntryId, APPEALABLE_MEASURES, ENTRY_MEASURES};
 pub use envelope::{auto_id, DecodeError, Moved, NewEvent, RawEvent, StoredEvent};
 pub use jsonl::{parse_line, read_jsonl, write_export_line, LineError};
 pub use stream::{StreamKind, StreamName};

@@ -19,8 +19,28 @@ pub struct UpcastStep {
     pub step: fn(Value) -> Result<Value, String>,
 }
 
-/// The upcasters of this build. Every type is at schema 1 so far.
-pub const UPCASTERS: &[UpcastStep] = &[];
+/// The upcasters of this build.
+pub const UPCASTERS: &[UpcastStep] = &[
+    // Schema 2 of `ItemDefined` adds the optional `max_extension_days` and
+    // `suspension_expected_days`; a schema-1 item has neither and takes the defaults.
+    UpcastStep {
+        type_name: "ItemDefined",
+        from_schema: 1,
+        step: unchanged,
+    },
+    // Schema 2 of `Suspended` adds the optional `expected_days`; a schema-1 suspension takes
+    // the item's default.
+    UpcastStep {
+        type_name: "Suspended",
+        from_schema: 1,
+        step: unchanged,
+    },
+];
+
+/// A step for a schema that only added optional fields: the old value is already valid.
+fn unchanged(value: Value) -> Result<Value, String> {
+    Ok(value)
+}
 
 /// Lifts `value` of `type_name` at `schema` to the current schema, with this build's steps.
 pub fn upcast(type_name: &str, schema: u32, value: Value) -> Result<Value, DataError> {

@@ -48,13 +48,15 @@ pub enum Outcome {
     Denied,
 }
 
-/// A card's colour.
+/// How grave an alert is: a prompt (预警提示), or a card's colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
-    /// 黄牌: a warning.
+    /// 预警提示: a prompt before a limit expires; not a card, and no points of its own.
+    Warning,
+    /// 黄牌: a yellow card.
     Yellow,
-    /// 红牌: a violation.
+    /// 红牌: a red card.
     Red,
 }
 
@@ -62,9 +64,22 @@ impl Severity {
     /// The wire name of the severity.
     pub fn as_str(self) -> &'static str {
         match self {
+            Severity::Warning => "warning",
             Severity::Yellow => "yellow",
             Severity::Red => "red",
         }
+    }
+
+    /// The severity of a wire name.
+    pub fn parse(text: &str) -> Option<Severity> {
+        [Severity::Warning, Severity::Yellow, Severity::Red]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+
+    /// Whether alerts of this severity are cards (yellow or red).
+    pub fn is_card(self) -> bool {
+        self != Severity::Warning
     }
 }
 
@@ -117,6 +132,34 @@ pub struct ItemDefined {
     /// When the promised-limit warning fires; the engine's default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warning: Option<WarningThreshold>,
+    /// The most working days the one lawful extension may add (Art. 42: 10, or 15 for joint
+    /// handling); 10 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_extension_days: Option<u32>,
+    /// The working days a suspension is expected to take when its `Suspended` event does not
+    /// say (`expected_days`); 30 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspension_expected_days: Option<u32>,
+}
+
+/// The extension cap when an item does not set `max_extension_days` (Art. 42).
+pub const DEFAULT_MAX_EXTENSION_DAYS: u32 = 10;
+
+/// A suspension's expected working days when neither the event nor the item says.
+pub const DEFAULT_SUSPENSION_EXPECTED_DAYS: u32 = 30;
+
+impl ItemDefined {
+    /// The extension cap of the item (Art. 42).
+    pub fn max_extension_days(&self) -> u32 {
+        self.max_extension_days
+            .unwrap_or(DEFAULT_MAX_EXTENSION_DAYS)
+    }
+
+    /// The expected working days of a suspension that does not say.
+    pub fn suspension_expected_days(&self) -> u32 {
+        self.suspension_expected_days
+            .unwrap_or(DEFAULT_SUSPENSION_EXPECTED_DAYS)
+    }
 }
 
 /// A holiday declaration or amendment beyond the built-in calendar data.
@@ -208,6 +251,10 @@ pub struct Suspended {
     /// The written notice to the applicant of the time needed; absent when none was given.
     #[serde(default)]
     pub notice: Option<String>,
+    /// The working days the applicant was told the suspension takes (schema 2); absent in
+    /// older events, when the item's default applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_days: Option<u32>,
 }
 
 /// Art. 45's closed list of periods not counted in the limit: each reason's code (as written
@@ -361,6 +408,48 @@ pub struct AppealUpheld {
     pub reason: Option<String>,
 }
 
+/// 历史补录: a declared import of history. Events at positions `from_position` to
+/// `to_position` (inclusive; the declaration's own position among them) were entered after the
+/// fact on purpose: they raise no `data.backdated` and count at their `occurred_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryImported {
+    /// The first position covered (the declaration itself).
+    pub from_position: u64,
+    /// The last position covered.
+    pub to_position: u64,
+    /// Why the history was entered late.
+    pub reason: String,
+}
+
+/// 考核期关账: an assessment period is closed. Its report as it stood is fixed by `digest`
+/// (SHA-256 of the canonical JSON report), folded up to `position` and evaluated at the
+/// event's `occurred_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodClosed {
+    /// The period, as `YYYY-MM` (or a quarter, half-year or year label).
+    pub period: String,
+    /// SHA-256 of the canonical report, hex.
+    pub digest: String,
+    /// The last position the closed report covers.
+    pub position: u64,
+}
+
+/// A card the live engine delivered that the log, folded again, no longer raises (a later
+/// back-dated event showed the condition never arose); the board, the alert list and the
+/// ledger drop it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardWithdrawn {
+    /// The case stream.
+    pub case: String,
+    /// The alert id the card was issued for (`<case>/<rule>/<n>`).
+    pub card: String,
+    /// Why it is withdrawn.
+    pub reason: String,
+}
+
 /// Why an event's `data` was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
@@ -451,7 +540,7 @@ macro_rules! vocabulary {
 }
 
 vocabulary! {
-    ItemDefined => Catalog, schema 1;
+    ItemDefined => Catalog, schema 2;
     CalendarAmended => Calendar, schema 1;
     Submitted => Case, schema 1;
     CorrectionRequested => Case, schema 1;
@@ -460,7 +549,7 @@ vocabulary! {
     RejectedAtIntake => Case, schema 1;
     Transferred => Case, schema 1;
     StepCompleted => Case, schema 1;
-    Suspended => Case, schema 1;
+    Suspended => Case, schema 2;
     Resumed => Case, schema 1;
     Extended => Case, schema 1;
     FeeCharged => Case, schema 1;
@@ -475,6 +564,9 @@ vocabulary! {
     CorrectionCompleted => Supervision, schema 1;
     Exempted => Supervision, schema 1;
     AppealUpheld => Supervision, schema 1;
+    HistoryImported => Supervision, schema 1;
+    PeriodClosed => Supervision, schema 1;
+    CardWithdrawn => Supervision, schema 1;
 }
 
 fn unknown_type(name: &str) -> DataError {
@@ -555,6 +647,7 @@ impl EventData {
             EventData::CorrectionOrdered(c) => Some(&c.case),
             EventData::CorrectionCompleted(c) => Some(&c.case),
             EventData::Exempted(e) => Some(&e.case),
+            EventData::CardWithdrawn(c) => Some(&c.case),
             EventData::AlertAcknowledged(a) => a.alert.split_once('/').map(|(case, _)| case),
             _ => None,
         }
@@ -588,6 +681,14 @@ impl EventData {
             }
             EventData::Exempted(d) => non_empty("data.case", &d.case),
             EventData::AppealUpheld(d) => non_empty("data.entry", &d.entry),
+            EventData::Suspended(d) if d.expected_days == Some(0) => {
+                Err(DataError::new("data.expected_days", "must be at least 1"))
+            }
+            EventData::HistoryImported(d) if d.to_position < d.from_position => Err(
+                DataError::new("data.to_position", "must not be before from_position"),
+            ),
+            EventData::PeriodClosed(d) => check_digest(&d.digest),
+            EventData::CardWithdrawn(d) => non_empty("data.card", &d.card),
             _ => Ok(()),
         }
     }
@@ -609,6 +710,29 @@ fn check_item(d: &ItemDefined) -> Result<(), DataError> {
         ));
     }
     Ok(())
+}
+
+impl EventData {
+    /// The checks of a new event on its way into the log: [`EventData::check`] (which every
+    /// stored event passed when it was written, and which decoding repeats) and the stricter
+    /// rules of later versions, which events already in the log need not meet — a log written
+    /// before them must always load.
+    pub fn check_append(&self) -> Result<(), DataError> {
+        self.check()?;
+        match self {
+            EventData::AppealUpheld(d) => crate::entry::EntryId::parse(&d.entry)
+                .map(|_| ())
+                .map_err(|m| DataError::new("data.entry", m)),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn check_digest(digest: &str) -> Result<(), DataError> {
+    digest
+        .parse::<crate::Hash>()
+        .map(|_| ())
+        .map_err(|m| DataError::new("data.digest", m))
 }
 
 fn non_empty(field: &str, value: &str) -> Result<(), DataError> {

@@ -123,6 +123,8 @@ fn data_strategy() -> impl Strategy<Value = EventData> {
                     required_materials: mats,
                     in_center: c,
                     warning: w.map(WarningThreshold::DaysLeft),
+                    max_extension_days: w.map(|d| d + 10),
+                    suspension_expected_days: None,
                 })
             ),
         (
@@ -174,8 +176,13 @@ fn data_strategy() -> impl Strategy<Value = EventData> {
             reason
         })),
         text().prop_map(|step| EventData::StepCompleted(StepCompleted { step })),
-        (text(), prop::option::of(text()))
-            .prop_map(|(reason, notice)| EventData::Suspended(Suspended { reason, notice })),
+        (text(), prop::option::of(text()), prop::option::of(1u32..60)).prop_map(
+            |(reason, notice, expected_days)| EventData::Suspended(Suspended {
+                reason,
+                notice,
+                expected_days
+            })
+        ),
         Just(EventData::Resumed(Resumed {})),
         (days(), text(), text()).prop_map(|(days, approved_by, reason)| EventData::Extended(
             Extended {
