@@ -28,6 +28,8 @@ fn item() -> NewEvent {
             required_materials: vec!["身份证".into()],
             in_center: true,
             warning: None,
+            max_extension_days: None,
+            suspension_expected_days: None,
         }),
     )
 }
@@ -44,10 +46,12 @@ fn action(kind: u8) -> EventData {
         3 => EventData::Suspended(Suspended {
             reason: "inspection".into(),
             notice: Some("n".into()),
+            expected_days: Some(2),
         }),
         4 => EventData::Suspended(Suspended {
             reason: "lunch".into(),
             notice: None,
+            expected_days: None,
         }),
         5 => EventData::Resumed(Resumed {}),
         6 => EventData::Extended(Extended {

@@ -47,6 +47,8 @@ impl Item {
             required_materials: self.materials.iter().map(|m| (*m).to_owned()).collect(),
             in_center: self.in_center,
             warning: self.warning,
+            max_extension_days: None,
+            suspension_expected_days: None,
         }
     }
 }

@@ -428,6 +428,7 @@ fn typed_data(world: &World, plan: &CasePlan, event: &Planned) -> EventData {
         } => EventData::Suspended(Suspended {
             reason: suspension_reason(reason).to_owned(),
             notice: notice(reason, notice_days),
+            expected_days: None,
         }),
         Payload::Resumed => EventData::Resumed(Resumed {}),
         Payload::Extended { days, reason } => EventData::Extended(Extended {

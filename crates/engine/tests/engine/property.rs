@@ -42,6 +42,7 @@ fn data(kind: u8) -> EventData {
         4 => EventData::Suspended(Suspended {
             reason: "lunch".into(),
             notice: None,
+            expected_days: None,
         }),
         5 => EventData::Resumed(Resumed {}),
         6 => EventData::Decided(Decided {

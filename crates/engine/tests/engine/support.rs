@@ -127,6 +127,8 @@ impl World {
             required_materials: vec!["id-card".into()],
             in_center: true,
             warning: None,
+            max_extension_days: None,
+            suspension_expected_days: None,
         };
         self.append("catalog", EventData::ItemDefined(item)).await
     }

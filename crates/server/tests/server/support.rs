@@ -310,6 +310,8 @@ async fn seed(store: &dyn EventStore) {
         required_materials: vec!["id-card".into()],
         in_center: true,
         warning: None,
+        max_extension_days: None,
+        suspension_expected_days: None,
     };
     let mut events = vec![event(
         "catalog",
