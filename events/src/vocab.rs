@@ -720,6 +720,22 @@ impl EventData {
     pub fn check_append(&self) -> Result<(), DataError> {
         self.check()?;
         match self {
+            // Written by the commands that own them, never taken from input: a declaration of
+            // history or a period close made by hand could hide back-dating or forge figures.
+            EventData::HistoryImported(_) => Err(DataError::new(
+                "type",
+                "HistoryImported is written by `jiancha import --historical` (or the historical \
+                 flag of POST /events), not sent as an event",
+            )),
+            EventData::PeriodClosed(_) => Err(DataError::new(
+                "type",
+                "PeriodClosed is written by `jiancha report close` (or POST \
+                 /api/v1/reports/close), not sent as an event",
+            )),
+            EventData::CardWithdrawn(_) => Err(DataError::new(
+                "type",
+                "CardWithdrawn is written by the engine, not sent as an event",
+            )),
             EventData::AppealUpheld(d) => crate::entry::EntryId::parse(&d.entry)
                 .map(|_| ())
                 .map_err(|m| DataError::new("data.entry", m)),

@@ -15,7 +15,7 @@ use jiancha_calendar::{Calendar, Due, LAST_DATE};
 use jiancha_events::{Channel, EventData, ItemDefined, WarningThreshold};
 use serde::{Deserialize, Serialize};
 
-use crate::instant::{end_of, start_of, Millis};
+use crate::instant::{date_of, end_of, Millis};
 use crate::rules::{AlertConfig, Rule};
 
 /// Where a case stands.
@@ -93,6 +93,18 @@ pub struct Acceptance {
     pub org: Arc<str>,
 }
 
+/// A lawful suspension (Art. 45): the days after `from` up to and including `to` are not
+/// counted. Unlawful ones are not kept: they stop nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suspension {
+    /// The suspension date.
+    pub from: NaiveDate,
+    /// The resumption (or conclusion) date, once known.
+    pub to: Option<NaiveDate>,
+    /// The working days the applicant was told it takes.
+    pub expected_days: u32,
+}
+
 /// What a case's events established.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseState {
@@ -115,6 +127,9 @@ pub struct CaseState {
     pub first_answer_on: Option<NaiveDate>,
     /// Correction requests so far.
     pub corrections: u16,
+    /// The date of the last supplement after a correction request, while the answer to it
+    /// (an acceptance or a refusal) is outstanding or once it came.
+    pub supplemented_on: Option<NaiveDate>,
     /// The acceptance, once accepted.
     pub accepted: Option<Acceptance>,
     /// The last transfer's target.
@@ -125,8 +140,10 @@ pub struct CaseState {
     pub extension_days: u32,
     /// Extensions so far.
     pub extensions: u16,
-    /// Suspensions: the suspension date and, once resumed, the resumption date.
-    pub suspensions: Vec<(NaiveDate, Option<NaiveDate>)>,
+    /// Lawful suspensions, in order.
+    pub suspensions: Vec<Suspension>,
+    /// Whether the last suspension was lawful (`None` before any).
+    pub suspension_lawful: Option<bool>,
     /// Materials handed in before acceptance (dropped once accepted).
     pub materials: Vec<String>,
     /// Steps completed, in order (dropped once checked).
@@ -135,8 +152,18 @@ pub struct CaseState {
     pub steps_checked: bool,
     /// Whether a decision was recorded.
     pub decided: bool,
-    /// The conclusion: instant, business date, position.
+    /// The conclusion: instant, business date, position. A conclusion entered after the fact
+    /// counts at the instant and date it was recorded (see `concluded_claimed_on`).
     pub concluded: Option<(Millis, NaiveDate, u64)>,
+    /// The date a conclusion entered after the fact claimed, when it counts at its recorded
+    /// date instead.
+    pub concluded_claimed_on: Option<NaiveDate>,
+    /// Concluded without ever being accepted: deemed accepted on the submission date.
+    pub no_acceptance: bool,
+    /// The item is not in the catalog: no due dates, and never on time.
+    pub unmonitored: bool,
+    /// The org that concluded a case never accepted (accountable for it from then on).
+    pub concluded_org: Option<Arc<str>>,
     /// The business date the case left the clock without a conclusion (withdrawn).
     pub ended_on: Option<NaiveDate>,
     /// The business date of the latest action.
@@ -214,20 +241,35 @@ pub struct Step<'a> {
     pub data: &'a EventData,
     /// When the writer recorded it.
     pub recorded_at: Millis,
+    /// Whether it lies inside a declared historical import (`HistoryImported`): entered late
+    /// on purpose, it counts at its own instant and is not back-dated.
+    pub historical: bool,
+}
+
+impl Step<'_> {
+    /// Whether it was recorded longer after it occurred than the tolerance (体外循环) and is
+    /// not part of a declared historical import.
+    pub fn backdated(&self, config: &AlertConfig) -> bool {
+        let tolerance = i64::from(config.backdate_tolerance_hours) * 3_600_000;
+        !self.historical && self.recorded_at.saturating_sub(self.at) > tolerance
+    }
 }
 
 /// The time-driven thresholds of a case: at most one per time rule, kept inline (the fold
 /// computes them after every event, so they should cost no allocation).
 #[derive(Debug, Clone, Copy)]
 pub struct Thresholds {
-    items: [(Rule, Millis); 5],
+    items: [(Rule, Millis); THRESHOLDS_MAX],
     len: usize,
 }
+
+/// The most time-driven thresholds one case can have at once.
+const THRESHOLDS_MAX: usize = 7;
 
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
-            items: [(Rule::Stalled, 0); 5],
+            items: [(Rule::Stalled, 0); THRESHOLDS_MAX],
             len: 0,
         }
     }
@@ -252,7 +294,7 @@ impl std::ops::Deref for Thresholds {
 
 impl IntoIterator for Thresholds {
     type Item = (Rule, Millis);
-    type IntoIter = std::iter::Take<std::array::IntoIter<(Rule, Millis), 5>>;
+    type IntoIter = std::iter::Take<std::array::IntoIter<(Rule, Millis), THRESHOLDS_MAX>>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.items.into_iter().take(self.len)
@@ -311,17 +353,23 @@ impl CaseState {
             submitted_on: step.on,
             first_answer_on: None,
             corrections: 0,
+            supplemented_on: None,
             accepted: None,
             transferred_to: None,
             limits: None,
             extension_days: 0,
             extensions: 0,
             suspensions: Vec::new(),
+            suspension_lawful: None,
             materials: materials.to_vec(),
             steps: Vec::new(),
             steps_checked: false,
             decided: false,
             concluded: None,
+            concluded_claimed_on: None,
+            no_acceptance: false,
+            unmonitored: false,
+            concluded_org: None,
             ended_on: None,
             last_action_on: step.on,
             cursor: step.at,
@@ -339,31 +387,56 @@ impl CaseState {
         if let Some(to) = &self.transferred_to {
             return to;
         }
-        match &self.accepted {
-            Some(a) => &a.org,
-            None => &self.submitted_org,
+        match (&self.accepted, &self.concluded_org) {
+            (Some(a), _) => &a.org,
+            (None, Some(org)) => org,
+            (None, None) => &self.submitted_org,
         }
     }
 
-    /// The day the clock starts: the acceptance date, or the submission date when the first
-    /// answer came more than `answer_days` working days after it (Art. 32, deemed accepted).
+    /// The day the clock starts (Art. 32): the acceptance date, except the submission date
+    /// when the first answer came more than `answer_days` working days after it or the case was
+    /// concluded without an acceptance, and the last supplement's date when the answer to the
+    /// supplements came more than `answer_days` working days after them.
     pub fn clock_start_on(&self, ctx: &Ctx<'_>) -> Option<NaiveDate> {
+        if self.no_acceptance {
+            return Some(self.submitted_on);
+        }
         let accepted = self.accepted.as_ref()?;
-        Some(if self.deemed_accepted(ctx) {
-            self.submitted_on
-        } else {
-            accepted.on
+        Some(match self.deemed_accepted_on(ctx) {
+            Some(on) => on,
+            None => accepted.on,
         })
     }
 
-    /// Whether the case counts as accepted on its submission date (Art. 32).
-    pub fn deemed_accepted(&self, ctx: &Ctx<'_>) -> bool {
-        let Some(answer) = self.first_answer_on else {
-            return false;
-        };
+    /// Whether more than `answer_days` working days lie between `from` and `to`.
+    fn late_answer(ctx: &Ctx<'_>, from: NaiveDate, to: NaiveDate) -> bool {
         ctx.calendar
-            .working_days_between(self.submitted_on, answer)
+            .working_days_between(from, to)
             .is_ok_and(|c| c.days > ctx.config.answer_days)
+    }
+
+    /// Whether the first answer to the submission came late (Art. 32).
+    fn first_answer_late(&self, ctx: &Ctx<'_>) -> bool {
+        self.first_answer_on
+            .is_some_and(|answer| Self::late_answer(ctx, self.submitted_on, answer))
+    }
+
+    /// The date the case counts as accepted on by law, when that is not the acceptance date:
+    /// the submission date after a late first answer, or the last supplement's date after a
+    /// late answer to the supplements.
+    pub fn deemed_accepted_on(&self, ctx: &Ctx<'_>) -> Option<NaiveDate> {
+        let accepted = self.accepted.as_ref()?;
+        if self.first_answer_late(ctx) {
+            return Some(self.submitted_on);
+        }
+        let supplied = self.supplemented_on?;
+        Self::late_answer(ctx, supplied, accepted.on).then_some(supplied)
+    }
+
+    /// Whether the case counts as accepted before its acceptance date (Art. 32).
+    pub fn deemed_accepted(&self, ctx: &Ctx<'_>) -> bool {
+        self.deemed_accepted_on(ctx).is_some()
     }
 
     /// Promised and statutory limits, extensions included.
@@ -380,11 +453,11 @@ impl CaseState {
     /// falls before it stays known and one after it is open.
     fn skipped(&self) -> Vec<(NaiveDate, NaiveDate)> {
         let mut out = Vec::with_capacity(self.suspensions.len());
-        for (from, to) in &self.suspensions {
-            let Some(first) = from.succ_opt() else {
+        for s in &self.suspensions {
+            let Some(first) = s.from.succ_opt() else {
                 continue;
             };
-            let last = to.unwrap_or(LAST_DATE);
+            let last = s.to.unwrap_or(LAST_DATE);
             if first <= last {
                 out.push((first, last));
             }
@@ -446,6 +519,9 @@ impl CaseState {
                 out.push((Rule::CorrectionLate, end_of(d.date)));
             }
         }
+        if let Some(at) = self.acceptance_late_at(ctx) {
+            out.push((Rule::AcceptanceLate, at));
+        }
         let (Some(acc), Some((p, _))) = (&self.accepted, self.limits_days()) else {
             return out;
         };
@@ -477,7 +553,27 @@ impl CaseState {
                 out.push((Rule::Stalled, end_of(d.date).max(since)));
             }
         }
+        if let Some(s) = self.suspensions.last().filter(|s| s.to.is_none()) {
+            if let Ok(d) = ctx.calendar.add_working_days(s.from, s.expected_days) {
+                out.push((Rule::SuspensionOverlong, end_of(d.date).max(since)));
+            }
+        }
         out
+    }
+
+    /// When the answer to the supplements becomes late (Art. 32): the end of the
+    /// `answer_days`-th working day after the last supplement, while the case awaits it after
+    /// a timely correction request.
+    fn acceptance_late_at(&self, ctx: &Ctx<'_>) -> Option<Millis> {
+        if self.status != Status::Submitted || self.first_answer_late(ctx) {
+            return None;
+        }
+        let supplied = self.supplemented_on?;
+        let d = ctx
+            .calendar
+            .add_working_days(supplied, ctx.config.answer_days)
+            .ok()?;
+        Some(end_of(d.date))
     }
 
     /// The warning, promised-overdue and statutory-overdue instants (before clamping to the
@@ -500,14 +596,10 @@ impl CaseState {
                 .div_ceil(100)
                 .min(u64::from(p)) as u32,
         };
-        let warn = due_from(ctx, start, &skipped, warn_used).map(|d| {
-            // A warning due from the start is raised when the clock starts running.
-            if warn_used == 0 {
-                Millis::MIN
-            } else {
-                start_of(d.date)
-            }
-        });
+        // The prompt comes when the day on which `warn_used` working days are used ends: for a
+        // limit of N with one day left, at the end of the (N-1)-th working day — for a 1-day
+        // limit at the end of the start day, so a case finished that day is never prompted.
+        let warn = due_from(ctx, start, &skipped, warn_used).map(|d| end_of(d.date));
         let statutory_days = self.limits_days().map_or(p, |l| l.1);
         let promised = due_from(ctx, start, &skipped, p).map(|d| end_of(d.date));
         let statutory = due_from(ctx, start, &skipped, statutory_days).map(|d| end_of(d.date));
@@ -644,11 +736,22 @@ impl CaseState {
         }
     }
 
-    /// Applies one case event (after [`CaseState::advance`] to its instant).
+    /// The instant the case fold takes an event at: its own, except that a conclusion entered
+    /// after the fact (outside a declared historical import) counts when it was recorded — the
+    /// clock ran on until the system learned of it.
+    pub fn effective_at(step: &Step<'_>, config: &AlertConfig) -> Millis {
+        match step.data {
+            EventData::Concluded(_) if step.backdated(config) => step.recorded_at.max(step.at),
+            _ => step.at,
+        }
+    }
+
+    /// Applies one case event (after [`CaseState::advance`] to [`CaseState::effective_at`]).
     pub fn apply(&mut self, ctx: &Ctx<'_>, step: &Step<'_>, current: Option<&Arc<ItemDefined>>) {
         let moves_deadlines = matches!(
             step.data,
             EventData::CorrectionRequested(_)
+                | EventData::MaterialsSupplemented(_)
                 | EventData::Accepted(_)
                 | EventData::RejectedAtIntake(_)
                 | EventData::Suspended(_)
@@ -662,37 +765,49 @@ impl CaseState {
             self.cache.deadlines_valid = false;
         }
         self.check_backdated(ctx, step);
+        if self.status.is_open() {
+            self.apply_open(ctx, step, current);
+            self.last_action_on = self.last_action_on.max(step.on);
+        } else {
+            self.apply_ended(step);
+        }
+        self.last_position = step.position;
+        self.settle(ctx, step.position);
+    }
+
+    /// An event after the case ended: a rating or complaint counts; anything else is recorded,
+    /// changes nothing, and is flagged once.
+    fn apply_ended(&mut self, step: &Step<'_>) {
+        match step.data {
+            EventData::Rated(r) if r.score <= 2 => self.raise(Rule::RatingBad, step),
+            EventData::Rated(_) | EventData::Complained(_) => {}
+            _ => {
+                if self.count(Rule::AfterConclusion) == 0 {
+                    self.raise(Rule::AfterConclusion, step);
+                }
+            }
+        }
+    }
+
+    fn apply_open(&mut self, ctx: &Ctx<'_>, step: &Step<'_>, current: Option<&Arc<ItemDefined>>) {
         match step.data {
             EventData::CorrectionRequested(_) => {
                 self.answer(step);
                 self.corrections += 1;
+                // A new request asks again: the supplements before it are answered.
+                self.supplemented_on = None;
                 if self.corrections == 2 {
                     self.raise(Rule::CorrectionRepeated, step);
                 }
             }
             EventData::MaterialsSupplemented(m) => {
+                if self.status == Status::Submitted && self.corrections > 0 {
+                    self.supplemented_on = Some(step.on);
+                }
                 self.materials.extend(m.materials.iter().cloned())
             }
             EventData::Accepted(a) if self.status == Status::Submitted => {
-                self.answer(step);
-                self.def = current.cloned().or(self.def.take());
-                let item = self.def.as_deref();
-                let promised = a.promised_days.or(item.map(|d| d.promised_days));
-                let statutory = a.statutory_days.or(item.map(|d| d.statutory_days));
-                self.limits = promised.zip(statutory.or(promised));
-                self.accepted = Some(Acceptance {
-                    at: step.at,
-                    on: step.on,
-                    position: step.position,
-                    org: step.org.cloned().unwrap_or_default(),
-                });
-                self.status = Status::Running;
-                // Only transfers after acceptance move the accountability (DESIGN.md).
-                self.transferred_to = None;
-                if self.materials_missing() {
-                    self.raise(Rule::MaterialsIncomplete, step);
-                }
-                self.materials = Vec::new();
+                self.accept(step, a, current)
             }
             EventData::RejectedAtIntake(_) if self.status == Status::Submitted => {
                 self.answer(step);
@@ -700,21 +815,14 @@ impl CaseState {
             }
             EventData::Transferred(t) => self.transferred_to = Some(Arc::from(t.to_org.as_str())),
             EventData::StepCompleted(s) => self.steps.push(s.step.clone()),
-            EventData::Suspended(s) => self.suspend(step, &s.reason, s.notice.as_deref()),
+            EventData::Suspended(s) => self.suspend(step, s),
             EventData::Resumed(_) if self.status == Status::Suspended => {
                 if let Some(last) = self.suspensions.last_mut() {
-                    last.1 = Some(step.on.max(last.0));
+                    last.to = Some(step.on.max(last.from));
                 }
                 self.status = Status::Running;
             }
-            EventData::Extended(e) => {
-                let late = self.dues(ctx).0.is_some_and(|d| step.on > d.date);
-                if self.extensions > 0 || e.days > ctx.config.extension_days_max || late {
-                    self.raise(Rule::ExtensionExcessive, step);
-                }
-                self.extensions += 1;
-                self.extension_days = self.extension_days.saturating_add(e.days);
-            }
+            EventData::Extended(e) => self.extend(ctx, step, e),
             EventData::FeeCharged(f) if self.fee_differs(f.amount_cents) => {
                 self.raise(Rule::FeeMismatch, step);
             }
@@ -722,25 +830,94 @@ impl CaseState {
                 self.check_steps(step);
                 self.decided = true;
             }
-            EventData::Concluded(_) if self.status.is_open() => self.conclude(step),
-            EventData::Withdrawn(_) if self.status.is_open() => {
+            EventData::Concluded(_) => self.conclude(ctx, step),
+            EventData::Withdrawn(_) => {
                 self.status = Status::Withdrawn;
                 self.ended_on = Some(step.on);
             }
             EventData::Rated(r) if r.score <= 2 => self.raise(Rule::RatingBad, step),
             _ => {}
         }
-        self.last_action_on = self.last_action_on.max(step.on);
-        self.last_position = step.position;
-        self.settle(ctx, step.position);
+    }
+
+    /// 受理: the limits of the item in force, shortened (never lengthened) by the acceptance.
+    fn accept(
+        &mut self,
+        step: &Step<'_>,
+        a: &jiancha_events::Accepted,
+        current: Option<&Arc<ItemDefined>>,
+    ) {
+        self.answer(step);
+        self.def = current.cloned().or(self.def.take());
+        self.limits = match self.def.as_deref() {
+            Some(item) => {
+                let (p, s) = (item.promised_days, item.statutory_days);
+                let asked_p = a.promised_days.unwrap_or(p);
+                let asked_s = a.statutory_days.unwrap_or(s);
+                if asked_p > p || asked_s > s {
+                    self.raise(Rule::LimitsOverridden, step);
+                }
+                let statutory = asked_s.min(s);
+                Some((asked_p.min(p).min(statutory), statutory))
+            }
+            None => {
+                self.unmonitored = true;
+                self.raise(Rule::ItemUnknown, step);
+                None
+            }
+        };
+        self.accepted = Some(Acceptance {
+            at: step.at,
+            on: step.on,
+            position: step.position,
+            org: step.org.cloned().unwrap_or_default(),
+        });
+        self.status = Status::Running;
+        // Only transfers after acceptance move the accountability.
+        self.transferred_to = None;
+        if self.materials_missing() {
+            self.raise(Rule::MaterialsIncomplete, step);
+        }
+        self.materials = Vec::new();
+    }
+
+    /// 延期 (Art. 42): the case's first extension, approved, on or before the promised due date
+    /// (by its recorded date too, unless inside a historical import) while the case runs, adds
+    /// its days up to the item's cap to both limits. Anything else is flagged and adds nothing
+    /// beyond what a lawful one could: a lawful one beyond the cap adds the cap.
+    fn extend(&mut self, ctx: &Ctx<'_>, step: &Step<'_>, e: &jiancha_events::Extended) {
+        let cap = self.def.as_ref().map_or(ctx.config.extension_days_max, |d| {
+            d.max_extension_days
+                .unwrap_or(ctx.config.extension_days_max)
+        });
+        let running = matches!(self.status, Status::Running | Status::Suspended);
+        let recorded_on = date_of(step.recorded_at);
+        let in_time = match self.dues(ctx).0 {
+            Some(due) => {
+                step.on <= due.date
+                    && (recorded_on <= due.date || !step.backdated(ctx.config))
+            }
+            // Open while a lawful suspension runs: not passed.
+            None => running && self.status == Status::Suspended,
+        };
+        let lawful = running
+            && self.extensions == 0
+            && !e.approved_by.trim().is_empty()
+            && in_time;
+        self.extensions = self.extensions.saturating_add(1);
+        if lawful {
+            self.extension_days = self.extension_days.saturating_add(e.days.min(cap));
+        }
+        if !lawful || e.days > cap {
+            self.raise(Rule::ExtensionExcessive, step);
+        }
     }
 
     /// Work done outside the system (体外循环): an event recorded longer after it occurred
     /// than the tolerance. A burst of catch-up entries shows up the same way, since its oldest
     /// entries lag the most. Raised once per case; it stays until corrected or exempted.
     fn check_backdated(&mut self, ctx: &Ctx<'_>, step: &Step<'_>) {
-        let tolerance = i64::from(ctx.config.backdate_tolerance_hours) * 3_600_000;
-        if step.recorded_at - step.at > tolerance && self.count(Rule::DataBackdated) == 0 {
+        if step.backdated(ctx.config) && self.count(Rule::DataBackdated) == 0 {
             let mut alert = self.alert(Rule::DataBackdated, step.recorded_at, step.position);
             alert.raised_at = step.recorded_at;
             self.alerts.push(alert);
@@ -765,14 +942,28 @@ impl CaseState {
         })
     }
 
-    fn suspend(&mut self, step: &Step<'_>, reason: &str, notice: Option<&str>) {
-        let lawful = jiancha_events::vocab::is_lawful_suspension(reason)
-            && notice.is_some_and(|n| !n.trim().is_empty());
+    /// Art. 45: only a suspension for a reason on the closed list, with a written notice,
+    /// stops the clock; any other is flagged and stops nothing.
+    fn suspend(&mut self, step: &Step<'_>, s: &jiancha_events::Suspended) {
+        let lawful = jiancha_events::vocab::is_lawful_suspension(&s.reason)
+            && s.notice.as_deref().is_some_and(|n| !n.trim().is_empty());
+        self.suspension_lawful = Some(lawful);
         if !lawful {
             self.raise(Rule::SuspensionUnlawful, step);
+            return;
         }
         if self.status == Status::Running {
-            self.suspensions.push((step.on, None));
+            let expected_days = s.expected_days.unwrap_or_else(|| {
+                self.def.as_ref().map_or(
+                    jiancha_events::DEFAULT_SUSPENSION_EXPECTED_DAYS,
+                    |d| d.suspension_expected_days(),
+                )
+            });
+            self.suspensions.push(Suspension {
+                from: step.on,
+                to: None,
+                expected_days,
+            });
             self.status = Status::Suspended;
         }
     }
@@ -791,19 +982,42 @@ impl CaseState {
         self.steps = Vec::new();
     }
 
-    fn conclude(&mut self, step: &Step<'_>) {
-        if self.accepted.is_some() && !self.decided {
-            self.raise(Rule::NoDecision, step);
+    /// 办结, at [`CaseState::effective_at`]: a conclusion entered after the fact counts on
+    /// its recorded date. A case never accepted is deemed accepted on its submission date, with
+    /// the item's limits, and flagged.
+    fn conclude(&mut self, ctx: &Ctx<'_>, step: &Step<'_>) {
+        let at = Self::effective_at(step, ctx.config);
+        let on = if at == step.at { step.on } else { date_of(at) };
+        if on != step.on {
+            self.concluded_claimed_on = Some(step.on);
         }
         if self.accepted.is_some() {
+            if !self.decided {
+                self.raise(Rule::NoDecision, step);
+            }
             self.check_steps(step);
-        }
-        if let Some(last) = self.suspensions.last_mut() {
-            if last.1.is_none() {
-                last.1 = Some(step.on.max(last.0));
+        } else {
+            self.no_acceptance = true;
+            // The org that concluded it answers for it, as an accepting org would.
+            if let Some(org) = step.org {
+                self.concluded_org = Some(org.clone());
+                self.transferred_to = None;
+            }
+            self.raise(Rule::NoAcceptance, step);
+            match self.def.as_deref() {
+                Some(item) => self.limits = Some((item.promised_days, item.statutory_days)),
+                None => {
+                    self.unmonitored = true;
+                    self.raise(Rule::ItemUnknown, step);
+                }
             }
         }
-        self.concluded = Some((step.at, step.on, step.position));
+        if let Some(last) = self.suspensions.last_mut() {
+            if last.to.is_none() {
+                last.to = Some(on.max(last.from));
+            }
+        }
+        self.concluded = Some((at, on, step.position));
         self.status = Status::Concluded;
     }
 }

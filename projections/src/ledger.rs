@@ -4,11 +4,18 @@
 //! adds adjusting entries that cite the entry they reverse, and an event recorded after its
 //! month closed adds its entry to that month, marked late.
 //!
-//! Attribution (DESIGN.md "Performance ledger"): `accepted` goes to the month of the `Accepted`
+//! Entry ids are stable: `<position of the causing event>/<measure>[/<n>]` (see
+//! [`Entry::key`]), the same whether the ledger is folded live, from a snapshot, with `--now`
+//! or as a closed period was. Appeals name entries by these ids and may reverse cards and
+//! ratings only (a rating at once: `rated`, `satisfied` or `bad_rated`, and its `rating.bad`
+//! card).
+//!
+//! Attribution: `accepted` goes to the month of the `Accepted`
 //! event and the accepting org; `concluded`, `on_time`, `early` and `statutory_on_time` to the
 //! month of the `Concluded` event; ratings to the `Rated` event's month; complaints to the
-//! `Complained` event's; cards to the instant they were raised. The org is the case's
-//! accountable org at that moment (the accepting org, or the last transfer's target).
+//! `Complained` event's; cards and warnings to the instant they were raised. The org is the
+//! case's accountable org at that moment (the accepting org, or the last transfer's target),
+//! or for a case never accepted the org of the counted event.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -52,11 +59,51 @@ pub enum Measure {
     /// A rating of 1 or 2 (差评).
     BadRated,
     /// A complaint (投诉).
+    #[serde(rename = "complaints")]
     Complaint,
+    /// A prompt before the promised limit expires (预警提示): not a card.
+    Warnings,
     /// A yellow card.
     Yellow,
     /// A red card.
     Red,
+    /// A case of an item the catalog does not define: it could not be monitored.
+    Unmonitored,
+}
+
+impl Measure {
+    /// Every measure, in the order of [`jiancha_events::ENTRY_MEASURES`].
+    pub const ALL: [Measure; 13] = [
+        Measure::Accepted,
+        Measure::Concluded,
+        Measure::OnTime,
+        Measure::Early,
+        Measure::StatutoryOnTime,
+        Measure::Rated,
+        Measure::Satisfied,
+        Measure::BadRated,
+        Measure::Complaint,
+        Measure::Warnings,
+        Measure::Yellow,
+        Measure::Red,
+        Measure::Unmonitored,
+    ];
+
+    /// The wire name (as in entry ids and report columns).
+    pub fn as_str(self) -> &'static str {
+        let i = Measure::ALL.iter().position(|m| *m == self).unwrap_or(0);
+        jiancha_events::ENTRY_MEASURES[i]
+    }
+
+    /// The measure of a wire name.
+    pub fn parse(text: &str) -> Option<Measure> {
+        Measure::ALL.into_iter().find(|m| m.as_str() == text)
+    }
+
+    /// Whether it counts a rating (an appeal removes the whole rating).
+    pub fn is_rating(self) -> bool {
+        matches!(self, Measure::Rated | Measure::Satisfied | Measure::BadRated)
+    }
 }
 
 /// Why an entry is there, besides its measure.
@@ -76,8 +123,10 @@ pub enum EntryKind {
 /// One assessment entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
-    /// The entry's number, 1, 2, … in ledger order (stable across replays).
-    pub id: u64,
+    /// The entry's place in ledger order, 1, 2, … (internal: the stable id is [`Entry::key`]).
+    pub index: u64,
+    /// 1 for the first entry of its measure caused by its event, 2 for the next, …
+    pub n: u16,
     /// The month it counts in.
     pub month: Month,
     /// The org unit it counts for.
@@ -101,7 +150,7 @@ pub struct Entry {
     /// The position of the event that caused it (for a card the clock raised, the event whose
     /// state set the threshold; for a reversal, the exemption or appeal).
     pub caused_by: u64,
-    /// The entry it reverses.
+    /// The entry it reverses (its index).
     pub adjusts: Option<u64>,
     /// The previous entry of the same case (0 for none): the chain an exemption walks.
     pub prev_of_case: u64,
@@ -125,6 +174,32 @@ pub struct Scoring {
     pub early_step_points: i64,
     /// The lowest monthly score.
     pub floor_points: i64,
+    /// Points for every `warning_step`-th warning of an org and month (negative).
+    pub warning_points: i64,
+    /// How many warnings cost `warning_points` once.
+    pub warning_step: i64,
+    /// The lowest score graded 优秀 (excellent).
+    pub excellent_points: i64,
+    /// The lowest score graded 良好 (good).
+    pub good_points: i64,
+    /// The lowest score graded 合格 (pass); below it 不合格 (fail).
+    pub pass_points: i64,
+}
+
+impl Scoring {
+    /// The grade of a score in hundredths of a point.
+    pub fn grade(&self, score_centi: i128) -> &'static str {
+        let at_least = |points: i64| score_centi >= i128::from(points) * 100;
+        if at_least(self.excellent_points) {
+            "优秀"
+        } else if at_least(self.good_points) {
+            "良好"
+        } else if at_least(self.pass_points) {
+            "合格"
+        } else {
+            "不合格"
+        }
+    }
 }
 
 impl Default for Scoring {
@@ -136,6 +211,11 @@ impl Default for Scoring {
             early_step_percent: 10,
             early_step_points: 1,
             floor_points: 0,
+            warning_points: -3,
+            warning_step: 3,
+            excellent_points: 90,
+            good_points: 80,
+            pass_points: 60,
         }
     }
 }
@@ -161,10 +241,14 @@ pub struct Counts {
     pub bad_rated: i64,
     /// Complaints.
     pub complaints: i64,
+    /// Warnings (prompts, not cards).
+    pub warnings: i64,
     /// Yellow cards.
     pub yellow: i64,
     /// Red cards.
     pub red: i64,
+    /// Cases of items the catalog does not define.
+    pub unmonitored: i64,
     /// Card points.
     pub points: i64,
 }
@@ -183,8 +267,10 @@ impl Counts {
             Measure::Satisfied => self.satisfied += a,
             Measure::BadRated => self.bad_rated += a,
             Measure::Complaint => self.complaints += a,
+            Measure::Warnings => self.warnings += a,
             Measure::Yellow => self.yellow += a,
             Measure::Red => self.red += a,
+            Measure::Unmonitored => self.unmonitored += a,
         }
         self.points += e.points;
     }
@@ -200,20 +286,40 @@ impl Counts {
         self.satisfied += o.satisfied;
         self.bad_rated += o.bad_rated;
         self.complaints += o.complaints;
+        self.warnings += o.warnings;
         self.yellow += o.yellow;
         self.red += o.red;
+        self.unmonitored += o.unmonitored;
         self.points += o.points;
     }
 
-    /// The month's score under `scoring`.
+    /// Whether anything happened: a month with activity.
+    pub fn is_active(&self) -> bool {
+        *self != Counts::default()
+    }
+
+    /// The month's score under `scoring`: the base, the cards' points, the warnings' points
+    /// (every `warning_step`-th one), and the early-completion bonus.
     pub fn score(&self, scoring: &Scoring) -> i64 {
         let steps = if self.concluded > 0 && scoring.early_step_percent > 0 {
-            (self.early * 100) / (self.concluded * scoring.early_step_percent)
+            (self.early.min(self.concluded) * 100) / (self.concluded * scoring.early_step_percent)
         } else {
             0
         };
-        (scoring.base_points + self.points + steps.max(0) * scoring.early_step_points)
+        (scoring.base_points
+            + self.points
+            + self.warning_deduction(scoring)
+            + steps.max(0) * scoring.early_step_points)
             .max(scoring.floor_points)
+    }
+
+    /// The points the month's warnings cost.
+    pub fn warning_deduction(&self, scoring: &Scoring) -> i64 {
+        if scoring.warning_step > 0 {
+            (self.warnings.max(0) / scoring.warning_step) * scoring.warning_points
+        } else {
+            0
+        }
     }
 }
 
@@ -302,7 +408,7 @@ impl Ledger {
     pub fn apply(&mut self, event: &StoredEvent, projections: &Projections, applied: &Applied) {
         let case_name = match &event.data {
             EventData::Exempted(e) => e.case.as_str(),
-            EventData::AppealUpheld(a) => return self.appeal(a, event),
+            EventData::AppealUpheld(a) => return self.appeal(&a.entry, event.position),
             _ => applied.case.as_deref().unwrap_or_default(),
         };
         let Some(case) = projections.case(case_name) else {
@@ -318,19 +424,22 @@ impl Ledger {
             china_date(&event.occurred_at),
             china_date(&event.recorded_at),
         );
-        self.apply_to_case(event, dates, (case_key, case), &applied.raised, |c| {
+        let at = CaseEvent {
+            event,
+            dates,
+            org: None,
+        };
+        self.apply_to_case(&at, (case_key, case), &applied.raised, |c| {
             projections.conclusion(c)
         });
     }
 
     /// Folds one event of a case (or one that raised alerts on it), after the projections
-    /// applied it: `on` and `recorded_on` are the business dates of the event's instant and of
-    /// its recording, `raised` the alerts it raised, and `conclusion` how a case stands
+    /// applied it: `raised` are the alerts it raised, and `conclusion` tells how a case stands
     /// against its due dates.
     pub(crate) fn apply_to_case(
         &mut self,
-        event: &StoredEvent,
-        (on, recorded_on): (NaiveDate, NaiveDate),
+        at: &CaseEvent<'_>,
         (case_key, case): (&Arc<str>, &CaseState),
         raised: &[Alert],
         conclusion: impl FnOnce(&CaseState) -> Conclusion,
@@ -338,8 +447,11 @@ impl Ledger {
         if case.exempted {
             return;
         }
+        let event = at.event;
+        let (on, recorded_on) = at.dates;
         // Whether the event concluded the case, else what else it counts.
-        let mut concluded = false;
+        let concluded = matches!(event.data, EventData::Concluded(_))
+            && case.concluded.is_some_and(|c| c.2 == event.position);
         let measures: &[Measure] = match &event.data {
             EventData::Accepted(_)
                 if case
@@ -348,10 +460,6 @@ impl Ledger {
                     .is_some_and(|a| a.position == event.position) =>
             {
                 &[Measure::Accepted]
-            }
-            EventData::Concluded(_) if case.concluded.is_some_and(|c| c.2 == event.position) => {
-                concluded = true;
-                &[]
             }
             EventData::Rated(r) if r.score >= 4 => &[Measure::Rated, Measure::Satisfied],
             EventData::Rated(r) if r.score <= 2 => &[Measure::Rated, Measure::BadRated],
@@ -366,16 +474,26 @@ impl Ledger {
         for alert in raised {
             self.card(case_key, case, alert, recorded);
         }
+        // A conclusion entered after the fact counts at its recorded date.
+        let on = match case.concluded {
+            Some((_, counted_on, _)) if concluded => counted_on,
+            _ => on,
+        };
         let month = month_of(on);
         let kind = if month < recorded {
             EntryKind::Late
         } else {
             EntryKind::Regular
         };
+        // A case never accepted counts for the org that acted.
+        let org = match (&case.accepted, at.org) {
+            (None, Some(org)) if !case.no_acceptance => org,
+            _ => case.org(),
+        };
         let src = Source {
             case: case_key,
             seq: case.seq,
-            org: case.org(),
+            org,
             item: &case.item,
             channel: case.channel,
             caused_by: event.position,
@@ -408,14 +526,10 @@ impl Ledger {
         }
     }
 
-    /// A card for an alert the event raised; `recorded` is the month the event was recorded.
+    /// The entry of an alert the event raised (a card, or a warning); `recorded` is the month
+    /// the event was recorded. A case found unmonitorable is counted as such beside its card.
     fn card(&mut self, case_key: &Arc<str>, case: &CaseState, alert: &Alert, recorded: Month) {
-        let red = alert.rule.severity() == jiancha_events::Severity::Red;
-        let (measure, points) = if red {
-            (Measure::Red, self.scoring.red_points)
-        } else {
-            (Measure::Yellow, self.scoring.yellow_points)
-        };
+        let (measure, points) = card_measure(&self.scoring, alert.rule.severity());
         let month = month_of(date_of(alert.raised_at));
         let src = Source {
             case: case_key,
@@ -431,6 +545,9 @@ impl Ledger {
             },
         };
         self.push(&src, month, measure, points, alert.rule.code());
+        if alert.rule == crate::Rule::ItemUnknown {
+            self.push(&src, month, Measure::Unmonitored, 0, alert.rule.code());
+        }
     }
 
     fn push(
@@ -442,7 +559,8 @@ impl Ledger {
         rule: &'static str,
     ) {
         let entry = Entry {
-            id: self.entries.len() as u64 + 1,
+            index: self.entries.len() as u64 + 1,
+            n: 1,
             month,
             org: src.org.clone(),
             item: src.item.clone(),
@@ -478,32 +596,49 @@ impl Ledger {
             self.last_of_case.resize(seq + 1, 0);
         }
         entry.prev_of_case = self.last_of_case[seq];
-        self.last_of_case[seq] = entry.id;
+        // Entries of one event and measure are numbered in ledger order: the earlier ones are
+        // on the same case's chain (an event's entries all concern one case).
+        entry.n = 1 + self
+            .case_chain(entry.prev_of_case)
+            .filter(|e| e.caused_by == entry.caused_by && e.measure == entry.measure)
+            .count() as u16;
+        self.last_of_case[seq] = entry.index;
         if self.entries.len() == self.entries.capacity() {
             self.entries.reserve(growth(self.entries.len()));
         }
         self.entries.push(entry);
     }
 
-    fn reverse(&mut self, id: u64, kind: EntryKind, position: u64) {
-        if self.reversed.contains_key(&id) {
+    /// The entries of a case's chain, newest first, from the entry with index `from`.
+    fn case_chain(&self, from: u64) -> impl Iterator<Item = &Entry> {
+        let mut next = from;
+        std::iter::from_fn(move || {
+            let e = self.entries.get(usize::try_from(next).ok()?.checked_sub(1)?)?;
+            next = e.prev_of_case;
+            Some(e)
+        })
+    }
+
+    fn reverse(&mut self, index: u64, kind: EntryKind, position: u64) {
+        if self.reversed.contains_key(&index) {
             return;
         }
-        let Some(original) = self.entries.get(id as usize - 1).cloned() else {
+        let Some(original) = self.entries.get(index as usize - 1).cloned() else {
             return;
         };
         if original.adjusts.is_some() {
             return;
         }
-        let new_id = self.entries.len() as u64 + 1;
-        self.reversed.insert(id, new_id);
+        let new_index = self.entries.len() as u64 + 1;
+        self.reversed.insert(index, new_index);
         self.record(Entry {
-            id: new_id,
+            index: new_index,
+            n: 1,
             amount: -original.amount,
             points: -original.points,
             kind,
             caused_by: position,
-            adjusts: Some(id),
+            adjusts: Some(index),
             prev_of_case: 0,
             ..original
         });
@@ -511,30 +646,92 @@ impl Ledger {
 
     /// Reverses every entry of a case (walking its chain), once.
     fn exempt(&mut self, seq: u32, position: u64) {
-        let mut ids = Vec::new();
-        let mut id = self.last_of_case.get(seq as usize).copied().unwrap_or(0);
-        while id > 0 {
-            let Some(e) = self.entries.get(id as usize - 1) else {
-                break;
-            };
-            if e.adjusts.is_none() {
-                ids.push(id);
-            }
-            id = e.prev_of_case;
-        }
+        let last = self.last_of_case.get(seq as usize).copied().unwrap_or(0);
+        let mut ids: Vec<u64> = self
+            .case_chain(last)
+            .filter(|e| e.adjusts.is_none())
+            .map(|e| e.index)
+            .collect();
         ids.reverse();
         for id in ids {
             self.reverse(id, EntryKind::Exempted, position);
         }
     }
 
-    fn appeal(&mut self, appeal: &jiancha_events::AppealUpheld, event: &StoredEvent) {
-        let text = appeal.entry.trim_start_matches(['L', 'l']);
-        if let Ok(id) = text.parse::<u64>() {
-            if id >= 1 && id as usize <= self.entries.len() {
-                self.reverse(id, EntryKind::AppealUpheld, event.position);
-            }
+    /// The entry with a stable id, if the ledger has it.
+    pub fn find(&self, id: &jiancha_events::EntryId) -> Option<&Entry> {
+        let measure = Measure::parse(id.measure)?;
+        self.entries
+            .iter()
+            .find(|e| e.caused_by == id.position && e.measure == measure && e.n == id.n)
+    }
+
+    /// What an appeal of `entry` would reverse, or why it cannot be appealed: the entry must
+    /// exist, be a card or a rating, and not be reversed already. A rating's entries (and its
+    /// `rating.bad` card) go together.
+    pub fn appeal_targets(&self, entry: &str) -> Result<Vec<u64>, String> {
+        let id = jiancha_events::EntryId::parse(entry)?;
+        let target = self
+            .find(&id)
+            .ok_or_else(|| format!("no ledger entry {id} (see `report explain` for the ids)"))?;
+        if target.adjusts.is_some() || self.reversed.contains_key(&target.index) {
+            return Err(format!("entry {id} is already reversed"));
         }
+        let rating_card = target.rule == crate::Rule::RatingBad.code();
+        if !target.measure.is_rating() && !rating_card {
+            return Ok(vec![target.index]);
+        }
+        // The whole rating: every rating entry of the Rated event, and its bad-rating card.
+        let rating = target.caused_by;
+        Ok(self
+            .case_chain(self.last_of_case.get(target.seq as usize).copied().unwrap_or(0))
+            .filter(|e| e.caused_by == rating && e.adjusts.is_none())
+            .filter(|e| e.measure.is_rating() || e.rule == crate::Rule::RatingBad.code())
+            .filter(|e| !self.reversed.contains_key(&e.index))
+            .map(|e| e.index)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect())
+    }
+
+    /// An upheld appeal reverses what [`Ledger::appeal_targets`] names; an appeal that names
+    /// nothing appealable (refused at append since v2, or written before it) changes nothing.
+    fn appeal(&mut self, entry: &str, position: u64) {
+        let Ok(targets) = self.appeal_targets(entry) else {
+            return;
+        };
+        for index in targets {
+            self.reverse(index, EntryKind::AppealUpheld, position);
+        }
+    }
+}
+
+/// The measure and points of an alert's entry.
+fn card_measure(scoring: &Scoring, severity: jiancha_events::Severity) -> (Measure, i64) {
+    match severity {
+        jiancha_events::Severity::Warning => (Measure::Warnings, 0),
+        jiancha_events::Severity::Yellow => (Measure::Yellow, scoring.yellow_points),
+        jiancha_events::Severity::Red => (Measure::Red, scoring.red_points),
+    }
+}
+
+/// A case event as the ledger folds it: the event, the business dates of its instant and of
+/// its recording, and the acting org when the fold interned it.
+pub(crate) struct CaseEvent<'a> {
+    pub(crate) event: &'a StoredEvent,
+    pub(crate) dates: (NaiveDate, NaiveDate),
+    pub(crate) org: Option<&'a Arc<str>>,
+}
+
+impl Entry {
+    /// The stable id: `<position of the causing event>/<measure>[/<n>]`.
+    pub fn key(&self) -> String {
+        jiancha_events::EntryId {
+            position: self.caused_by,
+            measure: self.measure.as_str(),
+            n: self.n,
+        }
+        .to_string()
     }
 }
 
@@ -563,6 +760,7 @@ fn rule_of(m: Measure) -> &'static str {
         Measure::Satisfied => "case.rated.satisfied",
         Measure::BadRated => "case.rated.bad",
         Measure::Complaint => "case.complained",
-        Measure::Yellow | Measure::Red => "card",
+        Measure::Warnings | Measure::Yellow | Measure::Red => "card",
+        Measure::Unmonitored => "intake.item.unknown",
     }
 }

@@ -74,13 +74,15 @@ fn the_district_attributes_and_excludes_as_the_rules_say() {
     let (p, l) = assess(&events);
     let march = report(&l, &p, &query("2026-03", Dimension::Org), now);
     let w1 = row(&march, "jiangjin/center/dept-01/window-1");
-    // case-01..04 and case-13 accepted there in March; case-13's conclusion was entered in
-    // April but counts in March, on time (promised due 03-23).
+    // case-01..04 and case-13 accepted there in March. case-13's conclusion of 03-18 was
+    // entered on 04-08: since rules v2 it counts on the day it was recorded, in April, and not
+    // on time (promised due 03-23). March keeps case-01 (early), case-02 (early), case-03 (on
+    // the due date) and case-04 (late).
     assert_eq!(
         (w1.accepted, w1.concluded, w1.on_time, w1.early),
-        (5, 5, 4, 3)
+        (5, 4, 3, 2)
     );
-    assert_eq!(w1.on_time_rate.as_ref().unwrap().get(), "0.8000");
+    assert_eq!(w1.on_time_rate.as_ref().unwrap().get(), "0.7500");
     // Ratings 5, 4, 3, 1: two satisfied, one bad (a yellow card).
     assert_eq!((w1.rated, w1.satisfied, w1.bad_rated), (4, 2, 1));
     assert_eq!(w1.satisfaction_rate.as_ref().unwrap().get(), "0.5000");
@@ -126,16 +128,20 @@ fn the_district_attributes_and_excludes_as_the_rules_say() {
         (w.accepted, w.concluded, w.early, w.satisfied, w.yellow),
         (12, 12, 12, 12, 0)
     );
-    assert_eq!(w.score.get(), "110");
-    // The late conclusion is marked as such.
-    let late: Vec<_> = l
-        .entries()
-        .iter()
-        .filter(|e| e.kind == EntryKind::Late)
-        .collect();
-    assert!(late
-        .iter()
-        .any(|e| &*e.case == "case-13" && e.measure == Measure::Concluded && e.month == 202603));
+    assert_eq!(w.score.as_ref().unwrap().get(), "110");
+    // case-13's conclusion counts in April, where it was recorded, and is not on time; the
+    // clock ran on until then, so its promised-overdue card of 03-23 is a March card entered
+    // late, in April.
+    let w1_april = row(&april, "jiangjin/center/dept-01/window-1");
+    assert_eq!((w1_april.concluded, w1_april.on_time), (1, 0));
+    assert!(l.entries().iter().any(|e| &*e.case == "case-13"
+        && e.measure == Measure::Concluded
+        && e.month == 202604
+        && e.kind == EntryKind::Regular));
+    assert!(l.entries().iter().any(|e| &*e.case == "case-13"
+        && e.rule == "deadline.promised.overdue"
+        && e.month == 202603
+        && e.kind == EntryKind::Late));
 }
 
 #[test]
@@ -162,8 +168,8 @@ fn an_upheld_appeal_reverses_its_entry_and_changes_the_report() {
         .find(|e| &*e.case == "case-04" && e.rule == "rating.bad")
         .expect("case-04's bad rating raised a yellow card");
     let line = format!(
-        r#"{{"stream":"supervision","type":"AppealUpheld","occurred_at":"2026-04-20T10:00:00+08:00","actor":"inspector","org":"jiangjin/supervision","data":{{"entry":"L{}","reason":"恶意差评"}}}}"#,
-        card.id
+        r#"{{"stream":"supervision","type":"AppealUpheld","occurred_at":"2026-04-20T10:00:00+08:00","actor":"inspector","org":"jiangjin/supervision","data":{{"entry":"{}","reason":"恶意差评"}}}}"#,
+        card.key()
     );
     let ev = parse_line(1, &line).unwrap();
     let pos = events.len() as u64 + 1;
@@ -172,23 +178,45 @@ fn an_upheld_appeal_reverses_its_entry_and_changes_the_report() {
     events.push(raw.to_stored(ev.occurred_at, ev.occurred_at, ev.data.clone()));
     let (p, l) = assess(&events);
     let after = report(&l, &p, &query("2026-03", Dimension::Org), now);
-    let reversal = l.entries().last().unwrap();
+    // The appeal of the rating's card removes the whole rating: the card, `rated` and
+    // `bad_rated`, each reversed once by an entry caused by the appeal.
+    let reversals: Vec<_> = l.entries().iter().filter(|e| e.caused_by == pos).collect();
+    let mut reversed: Vec<(&str, i64, i64)> = reversals
+        .iter()
+        .map(|e| (e.measure.as_str(), e.amount, e.points))
+        .collect();
+    reversed.sort();
     assert_eq!(
-        (
-            reversal.adjusts,
-            reversal.kind,
-            reversal.amount,
-            reversal.points
-        ),
-        (Some(card.id), EntryKind::AppealUpheld, -1, 5)
+        reversed,
+        [("bad_rated", -1, 0), ("rated", -1, 0), ("yellow", -1, 5)]
     );
-    assert_eq!(reversal.caused_by, pos);
+    assert!(reversals
+        .iter()
+        .all(|e| e.kind == EntryKind::AppealUpheld && e.adjusts.is_some()));
+    let card_reversal = reversals.iter().find(|e| e.measure.as_str() == "yellow").unwrap();
+    assert_eq!(card_reversal.adjusts, Some(card.index));
+    assert_eq!(card_reversal.key(), format!("{pos}/yellow"));
     let key = "jiangjin/center/dept-01/window-1";
     assert_eq!(row(&after, key).yellow, row(&before, key).yellow - 1);
-    let score = |r: &Report| row(r, key).score.get().parse::<i64>().unwrap();
+    assert_eq!(row(&after, key).rated, row(&before, key).rated - 1);
+    assert_eq!(row(&after, key).bad_rated, row(&before, key).bad_rated - 1);
+    let score = |r: &Report| {
+        row(r, key)
+            .score
+            .as_ref()
+            .unwrap()
+            .get()
+            .parse::<i64>()
+            .unwrap()
+    };
     assert_eq!(score(&after), score(&before) + 5);
-    // The original entry is still there, unchanged.
-    assert!(l.entries().iter().any(|e| e.id == card.id && e.amount == 1));
+    // The original entry is still there, unchanged, under the same id.
+    assert!(l
+        .entries()
+        .iter()
+        .any(|e| e.key() == card.key() && e.amount == 1));
+    // A second appeal of the same rating is refused: nothing left to reverse.
+    assert!(l.appeal_targets(&card.key()).is_err());
 }
 
 #[test]
@@ -196,24 +224,23 @@ fn a_multi_month_score_is_the_mean_of_the_months() {
     let (events, now) = district();
     let (p, l) = assess(&events);
     let key = "jiangjin/town-02/window-1";
+    // A month without activity has no score and does not count in the mean.
     let months: Vec<i64> = [
         "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06",
     ]
     .iter()
-    .map(|m| {
+    .filter_map(|m| {
         let r = report(&l, &p, &query(m, Dimension::Org), now);
-        // A month without activity scores the base points.
-        r.rows
-            .iter()
-            .find(|x| x.org.as_deref() == Some(key))
-            .map_or(100, |x| x.score.get().parse().unwrap())
+        let x = r.rows.iter().find(|x| x.org.as_deref() == Some(key))?;
+        Some(x.score.as_ref()?.get().parse().unwrap())
     })
     .collect();
+    assert!(!months.is_empty() && months.len() < 6, "{months:?}");
     let h1 = report(&l, &p, &query("2026-H1", Dimension::Org), now);
     let sum: i64 = months.iter().sum();
-    let got: f64 = row(&h1, key).score.get().parse().unwrap();
+    let got: f64 = row(&h1, key).score.as_ref().unwrap().get().parse().unwrap();
     assert!(
-        (got - sum as f64 / 6.0).abs() < 0.0001,
+        (got - sum as f64 / months.len() as f64).abs() < 0.0001,
         "{got} vs {months:?}"
     );
 }

@@ -61,6 +61,25 @@ pub struct Projections {
     /// The business dates of the last case event's instant and recording instant.
     #[serde(skip)]
     last_dates: (instant::LastDate, instant::LastDate),
+    /// The positions of the latest declared historical import (`HistoryImported`), inclusive.
+    history: Option<(u64, u64)>,
+    /// Closed periods by label (`PeriodClosed`).
+    closed: BTreeMap<String, ClosedPeriod>,
+}
+
+/// A closed assessment period (`PeriodClosed`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ClosedPeriod {
+    /// The period's label.
+    pub period: String,
+    /// The position of the `PeriodClosed` event.
+    pub closed_by: u64,
+    /// The last position the closed report covers.
+    pub position: u64,
+    /// The SHA-256 of the closed report, hex.
+    pub digest: String,
+    /// The instant of the close, at which the closed report was evaluated.
+    pub closed_at: Millis,
 }
 
 /// What applying an event changed, for followers that publish alerts as they happen.
@@ -107,6 +126,17 @@ impl Projections {
     /// The last position folded in.
     pub fn position(&self) -> u64 {
         self.position
+    }
+
+    /// The closed periods, by label.
+    pub fn closed_periods(&self) -> &BTreeMap<String, ClosedPeriod> {
+        &self.closed
+    }
+
+    /// Whether an event at `position` lies inside a declared historical import.
+    fn historical(&self, position: u64) -> bool {
+        self.history
+            .is_some_and(|(from, to)| (from..=to).contains(&position))
     }
 
     /// How many cases are known.
@@ -204,6 +234,24 @@ impl Projections {
                 self.calendars.amend(a);
                 Applied::default()
             }
+            // A declaration covers the positions from its own on; one naming earlier positions
+            // is not honoured (history cannot be declared after the fact).
+            EventData::HistoryImported(h) if h.from_position == event.position => {
+                self.history = Some((h.from_position, h.to_position));
+                Applied::default()
+            }
+            EventData::PeriodClosed(c) => {
+                self.closed
+                    .entry(c.period.clone())
+                    .or_insert_with(|| ClosedPeriod {
+                        period: c.period.clone(),
+                        closed_by: event.position,
+                        position: c.position,
+                        digest: c.digest.clone(),
+                        closed_at: instant::millis(&event.occurred_at),
+                    });
+                Applied::default()
+            }
             data => match data.stream_kind() {
                 StreamKind::Supervision => {
                     let applied = self.apply_supervision(event);
@@ -249,11 +297,16 @@ impl Projections {
     /// Folds a case event into the case's state, `watched` and the ledger.
     fn apply_case(&mut self, event: &StoredEvent) -> Applied {
         let generation = self.generation();
-        // Only a submission and an acceptance record the acting org.
+        let historical = self.historical(event.position);
+        // Only the events that can make an org accountable record the acting org: a
+        // submission, an acceptance, a conclusion (of a case never accepted), and the ratings
+        // and complaints that count for the acting org of a case never accepted.
         let org = match &event.data {
-            EventData::Submitted(_) | EventData::Accepted(_) => {
-                Some(intern(&mut self.orgs, &event.org))
-            }
+            EventData::Submitted(_)
+            | EventData::Accepted(_)
+            | EventData::Concluded(_)
+            | EventData::Rated(_)
+            | EventData::Complained(_) => Some(intern(&mut self.orgs, &event.org)),
             _ => None,
         };
         let at = instant::millis(&event.occurred_at);
@@ -266,6 +319,7 @@ impl Projections {
             on,
             org,
             data: &event.data,
+            historical,
         };
         let seq = u32::try_from(self.cases.len()).unwrap_or(u32::MAX);
         // One lookup of the case; the catalog and calendars are borrowed beside it.
@@ -308,14 +362,18 @@ impl Projections {
         };
         let before = case.alerts.len();
         let was_watched = Self::is_watched(case);
-        case.advance(&ctx, at);
+        case.advance(&ctx, CaseState::effective_at(&step, &self.config));
         case.apply(&ctx, &step, current.as_ref());
         let applied = diff(None, before, &case.alerts, event.position);
         if let Some(ledger) = self.ledger.as_deref_mut() {
             let (calendars, config) = (&mut self.calendars, &self.config);
             let recorded_on = self.last_dates.1.of(&event.recorded_at, recorded_at);
-            let dates = (on, recorded_on);
-            ledger.apply_to_case(event, dates, (&key, case), &applied.raised, |case| {
+            let at = ledger::CaseEvent {
+                event,
+                dates: (on, recorded_on),
+                org: step.org,
+            };
+            ledger.apply_to_case(&at, (&key, case), &applied.raised, |case| {
                 let ctx = Ctx {
                     calendar: calendars.resolve(case.org()),
                     config,

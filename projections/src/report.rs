@@ -1,6 +1,12 @@
 //! Reports over the ledger: rows per org path (rolled up along the tree), item or channel for a
-//! period of months, with rates computed from integer counts and printed with 4 decimals, and
-//! the score (the mean of the months' scores for a longer period).
+//! period of months, with rates computed from integer counts and printed with 4 decimals, the
+//! score and its grade.
+//!
+//! Scores: a unit's month scores from its own counts; a parent row's month is the mean of the
+//! month scores of the units below it (itself included) that had activity that month,
+//! weighted by their accepted cases (a plain mean when none accepted any) — never a sum, so a
+//! town and a window are on one scale. A longer period's score is the mean over the months
+//! with activity; a row with no active month has no score.
 //!
 //! A report reads the ledger's monthly sums, not the log. At the instant of evaluation it adds
 //! what the clock has raised since the cases' last events (cards not yet folded) and counts the
@@ -160,8 +166,14 @@ pub struct Row {
     pub bad_rated: i64,
     /// Complaints.
     pub complaints: i64,
-    /// The month's score, or the mean of the months' scores (4 decimals) for a longer period.
-    pub score: Box<RawValue>,
+    /// Warnings (prompts before the promised limit expires; not cards).
+    pub warnings: i64,
+    /// Cases of items the catalog does not define (never on time).
+    pub unmonitored: i64,
+    /// The score (an integer, or 4 decimals for a mean); null without an active month.
+    pub score: Option<Box<RawValue>>,
+    /// The score's grade: 优秀, 良好, 合格 or 不合格; null without a score.
+    pub grade: Option<&'static str>,
     /// The counts behind the rates, for the table view.
     #[serde(skip)]
     pub counts: Counts,
@@ -181,6 +193,8 @@ fn raw(text: String) -> Box<RawValue> {
 }
 
 /// `num ÷ den` rounded half up to 4 decimals, from integers only; `None` when `den` is 0.
+/// Every rate of a report is a part over its whole (`num <= den` by construction; a property
+/// test holds the ledger to it).
 pub fn rate(num: i64, den: i64) -> Option<String> {
     if den <= 0 {
         return None;
@@ -189,20 +203,75 @@ pub fn rate(num: i64, den: i64) -> Option<String> {
     Some(format!("{}.{:04}", scaled / 10_000, scaled % 10_000))
 }
 
-fn mean(scores: &[i64]) -> String {
-    if scores.len() == 1 {
-        return scores[0].to_string();
+/// Fixed-point scale of scores while they are averaged: 10^-12 of a point.
+const SCORE_SCALE: i128 = 1_000_000_000_000;
+
+/// `num ÷ den` at [`SCORE_SCALE`], rounded half away from zero; 0 when `den` is 0.
+fn scaled_div(num: i128, den: i128) -> i128 {
+    if den == 0 {
+        return 0;
     }
-    let n = scores.len().max(1) as i128;
-    let sum: i128 = scores.iter().map(|s| *s as i128).sum();
-    let negative = sum < 0;
-    let scaled = (sum.abs() * 20_000 + n) / (2 * n);
+    let q = (num.abs() * SCORE_SCALE * 2 / den.abs() + 1) / 2;
+    if (num < 0) != (den < 0) {
+        -q
+    } else {
+        q
+    }
+}
+
+/// A score at [`SCORE_SCALE`] as the report prints it: an integer when it is one, else 4
+/// decimals rounded half away from zero.
+fn score_text(scaled: i128) -> String {
+    if scaled % SCORE_SCALE == 0 {
+        return (scaled / SCORE_SCALE).to_string();
+    }
+    let step = SCORE_SCALE / 10_000;
+    let ten_thousandths = (scaled.abs() + step / 2) / step;
     format!(
         "{}{}.{:04}",
-        if negative { "-" } else { "" },
-        scaled / 10_000,
-        scaled % 10_000
+        if scaled < 0 { "-" } else { "" },
+        ten_thousandths / 10_000,
+        ten_thousandths % 10_000
     )
+}
+
+/// The score of a row over the period, at [`SCORE_SCALE`]: the mean over the months in which
+/// any of `units` had activity of the month's accepted-weighted mean of their scores; `None`
+/// without such a month.
+fn period_score(
+    months: &[Month],
+    units: &[&BTreeMap<Month, Counts>],
+    scoring: &Scoring,
+) -> Option<i128> {
+    let mut sum: i128 = 0;
+    let mut active: i128 = 0;
+    for m in months {
+        let (mut weighted, mut weights, mut plain, mut n) = (0i128, 0i128, 0i128, 0i128);
+        for unit in units {
+            let Some(c) = unit.get(m).filter(|c| c.is_active()) else {
+                continue;
+            };
+            let score = i128::from(c.score(scoring));
+            let w = i128::from(c.accepted.max(0));
+            weighted += score * w;
+            weights += w;
+            plain += score;
+            n += 1;
+        }
+        if n == 0 {
+            continue;
+        }
+        sum += if weights > 0 {
+            scaled_div(weighted, weights)
+        } else {
+            scaled_div(plain, n)
+        };
+        active += 1;
+    }
+    (active > 0).then(|| {
+        // The mean of the months, at the same scale.
+        scaled_div(sum, active * SCORE_SCALE)
+    })
 }
 
 /// Every prefix of an org path: `a/b/c` gives `a`, `a/b`, `a/b/c`.
@@ -214,37 +283,51 @@ fn prefixes(org: &str) -> impl Iterator<Item = &str> {
 
 type Grid = BTreeMap<String, BTreeMap<Month, Counts>>;
 
-fn add_to(grid: &mut Grid, by: Dimension, key: &str, month: Month, counts: &Counts) {
-    if by == Dimension::Org {
-        for p in prefixes(key) {
-            grid.entry(p.to_owned())
-                .or_default()
-                .entry(month)
-                .or_default()
-                .merge(counts);
-        }
-    } else {
-        grid.entry(key.to_owned())
-            .or_default()
-            .entry(month)
-            .or_default()
-            .merge(counts);
-    }
+fn add_to(grid: &mut Grid, key: &str, month: Month, counts: &Counts) {
+    grid.entry(key.to_owned())
+        .or_default()
+        .entry(month)
+        .or_default()
+        .merge(counts);
+}
+
+/// The units of `units` at or below the org path `key`.
+fn units_under<'a>(units: &'a Grid, key: &str) -> Vec<&'a BTreeMap<Month, Counts>> {
+    units
+        .range(key.to_owned()..)
+        .take_while(|(k, _)| k.starts_with(key))
+        .filter(|(k, _)| k.len() == key.len() || k.as_bytes().get(key.len()) == Some(&b'/'))
+        .map(|(_, months)| months)
+        .collect()
 }
 
 /// Builds a report at the instant `now`.
 pub fn report(ledger: &Ledger, projections: &Projections, q: &ReportQuery, now: Millis) -> Report {
-    let mut grid: Grid = BTreeMap::new();
+    // The counts of each unit (accountable org, item or channel) by month, then each row's.
+    let mut units: Grid = BTreeMap::new();
     let (first, last) = (
         q.period.months.first().copied().unwrap_or(0),
         q.period.months.last().copied().unwrap_or(0),
     );
     for (month, key, counts) in ledger.sums(q.by, first..=last) {
-        add_to(&mut grid, q.by, &key, month, &counts);
+        add_to(&mut units, &key, month, &counts);
     }
     for (month, key, counts) in pending_cards(projections, ledger, q.by, now) {
         if (first..=last).contains(&month) {
-            add_to(&mut grid, q.by, &key, month, &counts);
+            add_to(&mut units, &key, month, &counts);
+        }
+    }
+    let mut grid: Grid = BTreeMap::new();
+    for (key, months) in &units {
+        let keys: Vec<&str> = if q.by == Dimension::Org {
+            prefixes(key).collect()
+        } else {
+            vec![key]
+        };
+        for k in keys {
+            for (month, counts) in months {
+                add_to(&mut grid, k, *month, counts);
+            }
         }
     }
     let mut overdue: BTreeMap<String, i64> = BTreeMap::new();
@@ -266,7 +349,13 @@ pub fn report(ledger: &Ledger, projections: &Projections, q: &ReportQuery, now: 
         })
         .map(|(key, months)| {
             let open = overdue.get(&key).copied().unwrap_or(0);
-            row(q, &ledger.scoring, key, &months, open)
+            let under = if q.by == Dimension::Org {
+                units_under(&units, &key)
+            } else {
+                vec![&months]
+            };
+            let score = period_score(&q.period.months, &under, &ledger.scoring);
+            row(q, &ledger.scoring, key, &months, open, score)
         })
         .collect();
     Report {
@@ -281,17 +370,12 @@ fn row(
     key: String,
     months: &BTreeMap<Month, Counts>,
     overdue_open: i64,
+    score: Option<i128>,
 ) -> Row {
     let mut c = Counts::default();
     for counts in months.values() {
         c.merge(counts);
     }
-    let scores: Vec<i64> = q
-        .period
-        .months
-        .iter()
-        .map(|m| months.get(m).copied().unwrap_or_default().score(scoring))
-        .collect();
     let (org, item, channel) = match q.by {
         Dimension::Org => (Some(key), None, None),
         Dimension::Item => (None, Some(key), None),
@@ -316,7 +400,10 @@ fn row(
         satisfaction_rate: rate(c.satisfied, c.rated).map(raw),
         bad_rated: c.bad_rated,
         complaints: c.complaints,
-        score: raw(mean(&scores)),
+        warnings: c.warnings,
+        unmonitored: c.unmonitored,
+        score: score.map(|s| raw(score_text(s))),
+        grade: score.map(|s| scoring.grade(s / (SCORE_SCALE / 100))),
         counts: c,
     }
 }
@@ -338,14 +425,17 @@ fn pending_cards(
             continue;
         }
         for a in p.pending_alerts(stream, now) {
-            let red = a.severity == "red";
             let mut c = Counts::default();
-            if red {
-                c.red = 1;
-                c.points = ledger.scoring.red_points;
-            } else {
-                c.yellow = 1;
-                c.points = ledger.scoring.yellow_points;
+            match a.severity {
+                "red" => {
+                    c.red = 1;
+                    c.points = ledger.scoring.red_points;
+                }
+                "yellow" => {
+                    c.yellow = 1;
+                    c.points = ledger.scoring.yellow_points;
+                }
+                _ => c.warnings = 1,
             }
             let key = match by {
                 Dimension::Org => a.org.clone(),

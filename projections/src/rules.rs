@@ -35,18 +35,36 @@ pub enum Rule {
     RatingBad,
     /// Recorded long after it occurred: work done outside the system (体外循环).
     DataBackdated,
+    /// No answer within 5 working days after the supplements arrived (Art. 32).
+    AcceptanceLate,
+    /// The acceptance asked for a limit longer than the item's; capped at the item's.
+    LimitsOverridden,
+    /// A case for an item the catalog does not define: it cannot be monitored.
+    ItemUnknown,
+    /// Concluded without ever being accepted.
+    NoAcceptance,
+    /// A case event after the case ended (concluded, withdrawn or refused).
+    AfterConclusion,
+    /// A lawful suspension past the working days told to the applicant.
+    SuspensionOverlong,
 }
 
 /// Every rule, in the order alerts raised at the same instant are listed.
-pub const RULES: [Rule; 14] = [
+pub const RULES: [Rule; 20] = [
     Rule::CorrectionLate,
     Rule::CorrectionRepeated,
+    Rule::AcceptanceLate,
+    Rule::ItemUnknown,
+    Rule::LimitsOverridden,
     Rule::MaterialsIncomplete,
     Rule::SuspensionUnlawful,
+    Rule::SuspensionOverlong,
     Rule::ExtensionExcessive,
     Rule::FeeMismatch,
     Rule::StepSkipped,
     Rule::NoDecision,
+    Rule::NoAcceptance,
+    Rule::AfterConclusion,
     Rule::PromisedWarning,
     Rule::PromisedOverdue,
     Rule::StatutoryOverdue,
@@ -73,6 +91,12 @@ impl Rule {
             Rule::Stalled => "case.stalled",
             Rule::RatingBad => "rating.bad",
             Rule::DataBackdated => "data.backdated",
+            Rule::AcceptanceLate => "intake.acceptance.late",
+            Rule::LimitsOverridden => "intake.limits.overridden",
+            Rule::ItemUnknown => "intake.item.unknown",
+            Rule::NoAcceptance => "procedure.no_acceptance",
+            Rule::AfterConclusion => "procedure.after_conclusion",
+            Rule::SuspensionOverlong => "suspension.overlong",
         }
     }
 
@@ -81,26 +105,48 @@ impl Rule {
         RULES.into_iter().find(|r| r.code() == code)
     }
 
-    /// The card's colour.
+    /// The alert's severity: a prompt (`warning`) or a card's colour.
     pub fn severity(self) -> Severity {
         match self {
+            Rule::PromisedWarning => Severity::Warning,
             Rule::PromisedOverdue
             | Rule::StatutoryOverdue
             | Rule::StepSkipped
             | Rule::NoDecision
             | Rule::SuspensionUnlawful
-            | Rule::FeeMismatch => Severity::Red,
+            | Rule::FeeMismatch
+            | Rule::ItemUnknown
+            | Rule::NoAcceptance => Severity::Red,
             _ => Severity::Yellow,
         }
     }
 
     /// Whether the alert describes a condition that can end by itself (it closes when the
     /// condition ends: the case concludes, an extension moves the due date, an action ends a
-    /// stall) rather than a violation that stays until corrected (回告) or exempted.
+    /// stall, a resumption ends an overlong suspension) rather than a violation that stays
+    /// until corrected (回告) or exempted.
     pub fn closes_with_condition(self) -> bool {
         matches!(
             self,
-            Rule::PromisedWarning | Rule::PromisedOverdue | Rule::StatutoryOverdue | Rule::Stalled
+            Rule::PromisedWarning
+                | Rule::PromisedOverdue
+                | Rule::StatutoryOverdue
+                | Rule::Stalled
+                | Rule::SuspensionOverlong
+        )
+    }
+
+    /// Whether the rule is raised by the clock passing a threshold, with no new event.
+    pub fn is_time_driven(self) -> bool {
+        matches!(
+            self,
+            Rule::PromisedWarning
+                | Rule::PromisedOverdue
+                | Rule::StatutoryOverdue
+                | Rule::Stalled
+                | Rule::CorrectionLate
+                | Rule::AcceptanceLate
+                | Rule::SuspensionOverlong
         )
     }
 }
@@ -152,13 +198,21 @@ mod tests {
         assert_eq!(
             red,
             [
+                "intake.item.unknown",
                 "suspension.unlawful",
                 "fee.mismatch",
                 "procedure.step.skipped",
                 "procedure.no_decision",
+                "procedure.no_acceptance",
                 "deadline.promised.overdue",
                 "deadline.statutory.overdue"
             ]
         );
+        let warnings: Vec<&str> = RULES
+            .iter()
+            .filter(|r| r.severity() == Severity::Warning)
+            .map(|r| r.code())
+            .collect();
+        assert_eq!(warnings, ["deadline.promised.warning"]);
     }
 }

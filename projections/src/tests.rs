@@ -30,6 +30,31 @@ pub(crate) fn scenario_events(text: &str) -> (Vec<StoredEvent>, Option<Millis>) 
             record_at = Some(jiancha_events::parse_timestamp(t).unwrap());
             continue;
         }
+        // `# history: N` declares the next N events a historical import, as `jiancha import
+        // --historical` does: a `HistoryImported` event covering its own position and theirs.
+        if let Some(n) = line.strip_prefix("# history: ") {
+            let position = events.len() as u64 + 1;
+            let data = jiancha_events::EventData::HistoryImported(jiancha_events::HistoryImported {
+                from_position: position,
+                to_position: position + n.trim().parse::<u64>().unwrap(),
+                reason: "历史补录".into(),
+            });
+            let at = jiancha_events::parse_timestamp("2026-01-01T00:00:00+08:00").unwrap();
+            let ev = jiancha_events::NewEvent::new(
+                jiancha_events::StreamName::parse("supervision").unwrap(),
+                at,
+                "import",
+                "jiangjin",
+                data,
+            );
+            let v = versions.entry("supervision".to_owned()).or_insert(0u64);
+            *v += 1;
+            let stamp = jiancha_events::format_timestamp(&at);
+            let raw = RawEvent::seal(&ev, position, *v, &stamp, prev);
+            prev = raw.hash;
+            events.push(raw.to_stored(at, at, ev.data.clone()));
+            continue;
+        }
         if line.starts_with('#') || line.trim().is_empty() {
             continue;
         }

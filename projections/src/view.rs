@@ -26,9 +26,10 @@ pub struct CaseView {
     pub promised_limit_days: Option<u32>,
     /// The statutory limit, extensions included.
     pub statutory_limit_days: Option<u32>,
-    /// The promised due date (null while suspended).
+    /// The promised due date (null while a lawful suspension keeps it open, unless it had
+    /// already passed; null for an item the catalog does not define).
     pub promised_due_on: Option<NaiveDate>,
-    /// The statutory due date (null while suspended).
+    /// The statutory due date (null as `promised_due_on`).
     pub statutory_due_on: Option<NaiveDate>,
     /// Whether a due date relied on days no notice has settled yet.
     pub provisional: bool,
@@ -36,8 +37,12 @@ pub struct CaseView {
     pub used_days: Option<u32>,
     /// Working days left on the promised limit (negative when overdue).
     pub remaining_days: Option<i64>,
-    /// The conclusion date.
+    /// The conclusion date: the date it counts at (its recorded date when it was entered
+    /// after the fact).
     pub concluded_on: Option<NaiveDate>,
+    /// The date a conclusion entered after the fact claimed, when it differs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concluded_claimed_on: Option<NaiveDate>,
     /// Concluded on or before the promised due date.
     pub on_time: Option<bool>,
     /// Concluded on or before the statutory due date.
@@ -48,8 +53,17 @@ pub struct CaseView {
     pub submitted_on: NaiveDate,
     /// The acceptance date.
     pub accepted_on: Option<NaiveDate>,
-    /// Accepted on the submission date by law (Art. 32): the first answer came late.
+    /// Accepted earlier by law (Art. 32): the first answer came late (deemed accepted on the
+    /// submission date), the answer to the supplements came late (on the last supplement's
+    /// date), or the case was concluded without an acceptance (on the submission date).
     pub deemed_accepted: bool,
+    /// Concluded without ever being accepted.
+    pub no_acceptance: bool,
+    /// Whether the last suspension was lawful (Art. 45: a reason on the closed list and a
+    /// written notice); null before any. An unlawful one stops no clock.
+    pub suspension_lawful: Option<bool>,
+    /// The item is not in the catalog: no due dates, never on time.
+    pub unmonitored: bool,
     /// How the case arrived.
     pub channel: &'static str,
     /// Extensions granted.
@@ -65,7 +79,16 @@ impl CaseView {
     pub fn new(stream: &str, case: &CaseState, ctx: &Ctx<'_>, now: Millis) -> Self {
         let today = date_of(now);
         let (promised, statutory) = case.dues(ctx);
-        let suspended = case.status == Status::Suspended;
+        // While a lawful suspension runs, a due date after its start is open (the suspension's
+        // end decides it); one that had passed before it stays.
+        let open_from = match case.status {
+            Status::Suspended => case.suspensions.last().map(|s| s.from),
+            _ => None,
+        };
+        let shown = |due: Option<Due>| {
+            due.map(|d| d.date)
+                .filter(|d| open_from.is_none_or(|from| *d <= from))
+        };
         let limits = case.limits_days();
         let used = case.used_days(ctx, today);
         let concluded_on = case.concluded.map(|(_, d, _)| d);
@@ -80,20 +103,25 @@ impl CaseView {
             clock_start_on: case.clock_start_on(ctx),
             promised_limit_days: limits.map(|l| l.0),
             statutory_limit_days: limits.map(|l| l.1),
-            promised_due_on: promised.filter(|_| !suspended).map(|d| d.date),
-            statutory_due_on: statutory.filter(|_| !suspended).map(|d| d.date),
+            promised_due_on: shown(promised),
+            statutory_due_on: shown(statutory),
             provisional,
             used_days: used,
             remaining_days: limits
                 .zip(used)
                 .map(|((p, _), u)| i64::from(p) - i64::from(u)),
             concluded_on,
+            concluded_claimed_on: case.concluded_claimed_on,
             on_time: conclusion.on_time,
             statutory_on_time: conclusion.statutory_on_time,
             early: conclusion.early,
             submitted_on: case.submitted_on,
             accepted_on: case.accepted.as_ref().map(|a| a.on),
-            deemed_accepted: case.accepted.is_some() && case.deemed_accepted(ctx),
+            deemed_accepted: case.no_acceptance
+                || (case.accepted.is_some() && case.deemed_accepted(ctx)),
+            no_acceptance: case.no_acceptance,
+            suspension_lawful: case.suspension_lawful,
+            unmonitored: case.unmonitored,
             channel: case.channel.as_str(),
             extensions: case.extensions,
             exempted: case.exempted,
@@ -139,7 +167,7 @@ pub struct AlertView {
     pub case: String,
     /// The rule code.
     pub rule: &'static str,
-    /// yellow or red.
+    /// warning (a prompt, not a card), yellow or red.
     pub severity: &'static str,
     /// When it was raised (the threshold instant for time rules).
     pub raised_at: String,
