@@ -658,6 +658,45 @@ impl Ledger {
         }
     }
 
+    /// The entries `alerts` (raised by the clock on `case`, not yet folded) will make, without
+    /// making them: numbered after the case's entries as [`Ledger::record`] would number them.
+    pub(crate) fn entries_for_alerts(
+        &self,
+        case_key: &Arc<str>,
+        case: &CaseState,
+        alerts: &[Alert],
+    ) -> Vec<Entry> {
+        let mut scratch = Ledger {
+            scoring: self.scoring,
+            ..Ledger::default()
+        };
+        // The case's own chain, copied, so numbering continues from it.
+        let last = self.last_of_case.get(case.seq as usize).copied().unwrap_or(0);
+        let mut chain: Vec<Entry> = self.case_chain(last).cloned().collect();
+        chain.reverse();
+        let first_new = chain.len();
+        for (i, mut e) in chain.into_iter().enumerate() {
+            e.index = i as u64 + 1;
+            e.prev_of_case = i as u64;
+            e.seq = 0;
+            scratch.entries.push(e);
+        }
+        scratch.last_of_case = vec![first_new as u64];
+        let mut probe = case.clone();
+        probe.seq = 0;
+        for alert in alerts {
+            // Cards count in the month they were raised; none of these was recorded yet.
+            scratch.card(case_key, &probe, alert, 0);
+        }
+        let mut out: Vec<Entry> = scratch.entries.split_off(first_new);
+        for e in &mut out {
+            e.index = 0;
+            e.prev_of_case = 0;
+            e.seq = case.seq;
+        }
+        out
+    }
+
     /// The entry with a stable id, if the ledger has it.
     pub fn find(&self, id: &jiancha_events::EntryId) -> Option<&Entry> {
         let measure = Measure::parse(id.measure)?;
@@ -721,6 +760,61 @@ pub(crate) struct CaseEvent<'a> {
     pub(crate) event: &'a StoredEvent,
     pub(crate) dates: (NaiveDate, NaiveDate),
     pub(crate) org: Option<&'a Arc<str>>,
+}
+
+/// An entry as the CLI and the API show it: named by its stable id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EntryView {
+    /// The stable id, `<position>/<measure>[/<n>]`.
+    pub id: String,
+    /// The month it counts in (`YYYYMM`).
+    pub month: Month,
+    /// The org unit it counts for.
+    pub org: String,
+    /// The case.
+    pub case: String,
+    /// The item of the case.
+    pub item: String,
+    /// The measure.
+    pub measure: &'static str,
+    /// +1, or -1 for a reversal.
+    pub amount: i64,
+    /// Score points.
+    pub points: i64,
+    /// The rule behind it.
+    pub rule: String,
+    /// regular, late, exempted or appeal_upheld.
+    pub kind: EntryKind,
+    /// The position of the event that caused it.
+    pub caused_by: u64,
+    /// The id of the entry it reverses.
+    pub adjusts: Option<String>,
+    /// Not yet in the ledger: a card the clock raised since the case's last event.
+    pub pending: bool,
+}
+
+impl Ledger {
+    /// An entry as shown, its reversal named by the reversed entry's id.
+    pub fn view(&self, e: &Entry) -> EntryView {
+        EntryView {
+            id: e.key(),
+            month: e.month,
+            org: e.org.to_string(),
+            case: e.case.to_string(),
+            item: e.item.to_string(),
+            measure: e.measure.as_str(),
+            amount: e.amount,
+            points: e.points,
+            rule: e.rule.to_string(),
+            kind: e.kind,
+            caused_by: e.caused_by,
+            adjusts: e
+                .adjusts
+                .and_then(|i| self.entries.get(usize::try_from(i).ok()?.checked_sub(1)?))
+                .map(Entry::key),
+            pending: e.index == 0,
+        }
+    }
 }
 
 impl Entry {

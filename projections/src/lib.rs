@@ -29,7 +29,7 @@ pub use calendars::Calendars;
 pub use case::{Alert, CaseState, Ctx, Status};
 pub use catalog::Catalog;
 pub use instant::Millis;
-pub use ledger::{Entry, Ledger, Scoring};
+pub use ledger::{Entry, EntryView, Ledger, Scoring};
 pub use report::{Period, Report, ReportQuery};
 pub use rules::{AlertConfig, Rule, RULES};
 pub use view::{AlertView, CaseView};
@@ -568,6 +568,18 @@ impl Projections {
             .iter()
             .map(|a| AlertView::new(stream, a, now))
             .collect()
+    }
+
+    /// The alerts the clock raises on a case between its last event and `now`, as the fold
+    /// will raise them.
+    pub(crate) fn pending_raw_alerts(&self, case: &CaseState, now: Millis) -> Vec<Alert> {
+        let calendar = self.calendar_of(case);
+        let ctx = Ctx {
+            calendar: &calendar,
+            config: &self.config,
+            generation: self.generation(),
+        };
+        case.pending(&ctx, now)
     }
 
     /// Open cases, sorted (the ones a scheduler watches).

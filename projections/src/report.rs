@@ -18,8 +18,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::instant::{date_of, end_of, Millis};
-use crate::ledger::{month_of, Counts, Dimension, Month, Scoring};
+use crate::instant::{end_of, Millis};
+use crate::ledger::{Counts, Dimension, Month, Scoring};
 use crate::{Ledger, Projections};
 
 /// A period: one or more consecutive months.
@@ -408,14 +408,35 @@ fn row(
     }
 }
 
-/// Cards the clock has raised by `now` that the fold has not yet taken in (no event on the
-/// case since), as (month, key, counts).
+/// Cards and warnings the clock has raised by `now` that the fold has not yet taken in (no
+/// event on the case since), as (month, key, counts).
 fn pending_cards(
     p: &Projections,
     ledger: &Ledger,
     by: Dimension,
     now: Millis,
 ) -> Vec<(Month, String, Counts)> {
+    let mut out: Vec<(Month, String, Counts)> = pending_entries(p, ledger, now)
+        .into_iter()
+        .map(|e| {
+            let mut c = Counts::default();
+            c.add(&e);
+            let key = match by {
+                Dimension::Org => e.org.to_string(),
+                Dimension::Item => e.item.to_string(),
+                Dimension::Channel => e.channel.as_str().to_owned(),
+            };
+            (e.month, key, c)
+        })
+        .collect();
+    out.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    out
+}
+
+/// The entries the fold will make for the alerts the clock has raised by `now` on cases with
+/// no event since: the same ids, months and points, so a report at `now` and the ledger after
+/// the next event agree. Sorted by case, then id.
+pub fn pending_entries(p: &Projections, ledger: &Ledger, now: Millis) -> Vec<crate::Entry> {
     let mut out = Vec::new();
     for (stream, case) in p.watched_cases() {
         if !case.status.is_open() || case.exempted || case.cursor > now {
@@ -424,29 +445,78 @@ fn pending_cards(
         if case.cache.next_valid_before(now) == Some(false) {
             continue;
         }
-        for a in p.pending_alerts(stream, now) {
-            let mut c = Counts::default();
-            match a.severity {
-                "red" => {
-                    c.red = 1;
-                    c.points = ledger.scoring.red_points;
-                }
-                "yellow" => {
-                    c.yellow = 1;
-                    c.points = ledger.scoring.yellow_points;
-                }
-                _ => c.warnings = 1,
-            }
-            let key = match by {
-                Dimension::Org => a.org.clone(),
-                Dimension::Item => case.item.to_string(),
-                Dimension::Channel => case.channel.as_str().to_owned(),
-            };
-            out.push((month_of(date_of(a.raised_at_millis())), key, c));
+        let alerts = p.pending_raw_alerts(case, now);
+        if alerts.is_empty() {
+            continue;
         }
+        let key: std::sync::Arc<str> = std::sync::Arc::from(stream);
+        out.extend(ledger.entries_for_alerts(&key, case, &alerts));
     }
-    out.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    out.sort_by(|a, b| (&a.case, a.key()).cmp(&(&b.case, b.key())));
     out
+}
+
+/// The entries behind one row of a report by org, and what they add up to.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    /// The period's label.
+    pub period: String,
+    /// The org path of the row.
+    pub org: String,
+    /// Every entry the row counts: the ledger's entries of the period's months for the org and
+    /// the units below it, and the entries of cards the clock has raised since the cases' last
+    /// events; in ledger order, the pending ones last.
+    pub entries: Vec<crate::Entry>,
+    /// The sums of `entries`: the row's counts.
+    pub totals: Counts,
+    /// The row itself (absent when the org has none in the period).
+    pub row: Option<Row>,
+}
+
+/// Explains the row of `org` in the report by org for `period` at `now`.
+pub fn explain(
+    ledger: &Ledger,
+    projections: &Projections,
+    period: &Period,
+    org: &str,
+    now: Millis,
+) -> Explanation {
+    let under = |path: &str| {
+        path.strip_prefix(org)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    let in_period = |e: &crate::Entry| period.months.contains(&e.month) && under(&e.org);
+    let mut entries: Vec<crate::Entry> = ledger
+        .entries()
+        .iter()
+        .filter(|e| in_period(e))
+        .cloned()
+        .collect();
+    entries.extend(
+        pending_entries(projections, ledger, now)
+            .into_iter()
+            .filter(|e| in_period(e)),
+    );
+    let mut totals = Counts::default();
+    for e in &entries {
+        totals.add(e);
+    }
+    let query = ReportQuery {
+        period: period.clone(),
+        by: Dimension::Org,
+        depth: None,
+    };
+    let row = report(ledger, projections, &query, now)
+        .rows
+        .into_iter()
+        .find(|r| r.org.as_deref() == Some(org));
+    Explanation {
+        period: period.label.clone(),
+        org: org.to_owned(),
+        entries,
+        totals,
+        row,
+    }
 }
 
 /// The keys of the cases open past their promised due date at `at`: a promised-overdue alert

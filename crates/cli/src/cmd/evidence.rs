@@ -78,7 +78,7 @@ fn calendar_days(p: &Projections, case: &str, now: i64) -> serde_json::Value {
         let suspended = state
             .suspensions
             .iter()
-            .any(|(from, to)| d > *from && to.is_none_or(|t| d <= t));
+            .any(|s| d > s.from && s.to.is_none_or(|t| d <= t));
         days.push(json!({"date": d, "working": working, "counted": working && d > start && !suspended, "suspended": suspended}));
         d = d.succ_opt().unwrap_or(NaiveDate::MAX);
         n += 1;
@@ -123,7 +123,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &EvidenceArgs) -> anyhow
             l.entries()
                 .iter()
                 .filter(|e| &*e.case == args.case.as_str())
-                .cloned()
+                .map(|e| l.view(e))
                 .collect()
         })
         .unwrap_or_default();

@@ -191,8 +191,12 @@ pub fn build(case: &str, events: &[StoredEvent], as_of: Millis) -> Option<Histor
         {
             let sign = if entry.amount < 0 { "-" } else { "+" };
             let to = format!(
-                "L{} {sign}{:?} {} {} {}",
-                entry.id, entry.measure, entry.org, entry.month, entry.rule
+                "{} {sign}{} {} {} {}",
+                entry.key(),
+                entry.measure.as_str(),
+                entry.org,
+                entry.month,
+                entry.rule
             );
             derived.push(Change {
                 change: "ledger_entry",

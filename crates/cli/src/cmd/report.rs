@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use jiancha_projections::ledger::{Dimension, Entry};
+use jiancha_projections::ledger::Dimension;
 use jiancha_projections::report::{items_in_center, rate, Row};
 use jiancha_projections::{Period, ReportQuery, Scoring};
 use jiancha_store::Clock;
@@ -207,7 +207,7 @@ fn text(v: &Option<Box<serde_json::value::RawValue>>) -> &str {
     v.as_deref().map_or("", |r| r.get())
 }
 
-const HEADER: [&str; 17] = [
+const HEADER: [&str; 20] = [
     "accepted",
     "concluded",
     "on_time",
@@ -223,11 +223,14 @@ const HEADER: [&str; 17] = [
     "satisfaction_rate",
     "bad_rated",
     "complaints",
+    "warnings",
+    "unmonitored",
     "score",
+    "grade",
     "",
 ];
 
-fn fields(r: &Row) -> [String; 16] {
+fn fields(r: &Row) -> [String; 19] {
     [
         r.accepted.to_string(),
         r.concluded.to_string(),
@@ -244,7 +247,10 @@ fn fields(r: &Row) -> [String; 16] {
         text(&r.satisfaction_rate).to_owned(),
         r.bad_rated.to_string(),
         r.complaints.to_string(),
-        r.score.get().to_owned(),
+        r.warnings.to_string(),
+        r.unmonitored.to_string(),
+        text(&r.score).to_owned(),
+        r.grade.unwrap_or_default().to_owned(),
     ]
 }
 
@@ -258,7 +264,7 @@ fn write_csv(out: &mut dyn std::io::Write, rows: &[Row]) -> std::io::Result<()> 
             "org"
         }
     });
-    writeln!(out, "{first},{}", HEADER[..16].join(","))?;
+    writeln!(out, "{first},{}", HEADER[..HEADER.len() - 1].join(","))?;
     for r in rows {
         let k = key(r);
         let k = if k.contains([',', '"']) {
@@ -274,9 +280,11 @@ fn write_csv(out: &mut dyn std::io::Write, rows: &[Row]) -> std::io::Result<()> 
 /// What a row falls short of, if anything.
 fn shortfalls(r: &Row) -> String {
     let mut out = Vec::new();
+    // Any case open past its promised due date misses the on-time target too.
     if r.on_time_rate
         .as_deref()
         .is_some_and(|v| v.get() != ON_TIME_TARGET)
+        || r.overdue_open > 0
     {
         out.push("on-time < 100%");
     }
@@ -346,50 +354,81 @@ async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow:
     let Some(ledger) = projections.ledger() else {
         return Ok(());
     };
-    let entries: Vec<&Entry> = ledger
-        .entries()
+    let explanation =
+        jiancha_projections::report::explain(ledger, &projections, &period, &args.org, now);
+    let entries: Vec<_> = explanation
+        .entries
         .iter()
-        .filter(|e| period.months.contains(&e.month))
-        .filter(|e| jiancha_events::stream::org_is_under(&e.org, &args.org))
+        .map(|e| ledger.view(e))
         .collect();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.format == Format::Json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&entries)?)?;
+        let doc = serde_json::json!({
+            "period": explanation.period,
+            "org": explanation.org,
+            "entries": entries,
+            "totals": explanation.totals,
+            "row": explanation.row,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
         writeln!(
             out,
-            "{:>7} {:>6} {:<34} {:<22} {:<18} {:>3} {:>4}  RULE / KIND / CAUSED BY",
+            "{:>16} {:>6} {:<34} {:<22} {:<17} {:>3} {:>4}  RULE / KIND / CAUSED BY",
             "ENTRY", "MONTH", "ORG", "CASE", "MEASURE", "AMT", "PTS"
         )?;
         for e in &entries {
-            let measure = serde_json::to_value(e.measure)?
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
             let kind = serde_json::to_value(e.kind)?
                 .as_str()
                 .unwrap_or_default()
                 .to_owned();
-            let causes = [format!("#{}", e.caused_by)];
+            let kind = if e.pending {
+                format!("{kind}, pending")
+            } else {
+                kind
+            };
             let adjusts = e
                 .adjusts
-                .map(|a| format!(" reverses L{a}"))
+                .as_ref()
+                .map(|a| format!(" reverses {a}"))
                 .unwrap_or_default();
             writeln!(
                 out,
-                "{:>7} {:>6} {:<34} {:<22} {:<18} {:>3} {:>4}  {} / {kind} / {}{adjusts}",
-                format!("L{}", e.id),
-                e.month,
-                e.org,
-                e.case,
-                measure,
-                e.amount,
-                e.points,
-                e.rule,
-                causes.join(",")
+                "{:>16} {:>6} {:<34} {:<22} {:<17} {:>3} {:>4}  {} / {kind} / #{}{adjusts}",
+                e.id, e.month, e.org, e.case, e.measure, e.amount, e.points, e.rule, e.caused_by
             )?;
         }
-        writeln!(out, "{} entries", entries.len())?;
+        let t = &explanation.totals;
+        writeln!(
+            out,
+            "{} entries; total: accepted {}, concluded {}, on_time {}, early {}, \
+             statutory_on_time {}, rated {}, satisfied {}, bad_rated {}, complaints {}, \
+             warnings {}, yellow {}, red {}, unmonitored {}, card points {}",
+            entries.len(),
+            t.accepted,
+            t.concluded,
+            t.on_time,
+            t.early,
+            t.statutory_on_time,
+            t.rated,
+            t.satisfied,
+            t.bad_rated,
+            t.complaints,
+            t.warnings,
+            t.yellow,
+            t.red,
+            t.unmonitored,
+            t.points
+        )?;
+        if let Some(row) = &explanation.row {
+            let score = row.score.as_deref().map_or("-", |s| s.get());
+            writeln!(
+                out,
+                "row: score {score} ({}), overdue_open {}",
+                row.grade.unwrap_or("-"),
+                row.overdue_open
+            )?;
+        }
     }
     out.flush()?;
     Ok(())
