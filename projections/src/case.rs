@@ -886,24 +886,23 @@ impl CaseState {
     /// its days up to the item's cap to both limits. Anything else is flagged and adds nothing
     /// beyond what a lawful one could: a lawful one beyond the cap adds the cap.
     fn extend(&mut self, ctx: &Ctx<'_>, step: &Step<'_>, e: &jiancha_events::Extended) {
-        let cap = self.def.as_ref().map_or(ctx.config.extension_days_max, |d| {
-            d.max_extension_days
-                .unwrap_or(ctx.config.extension_days_max)
-        });
+        let cap = self
+            .def
+            .as_ref()
+            .map_or(ctx.config.extension_days_max, |d| {
+                d.max_extension_days
+                    .unwrap_or(ctx.config.extension_days_max)
+            });
         let running = matches!(self.status, Status::Running | Status::Suspended);
         let recorded_on = date_of(step.recorded_at);
         let in_time = match self.dues(ctx).0 {
             Some(due) => {
-                step.on <= due.date
-                    && (recorded_on <= due.date || !step.backdated(ctx.config))
+                step.on <= due.date && (recorded_on <= due.date || !step.backdated(ctx.config))
             }
             // Open while a lawful suspension runs: not passed.
             None => running && self.status == Status::Suspended,
         };
-        let lawful = running
-            && self.extensions == 0
-            && !e.approved_by.trim().is_empty()
-            && in_time;
+        let lawful = running && self.extensions == 0 && !e.approved_by.trim().is_empty() && in_time;
         self.extensions = self.extensions.saturating_add(1);
         if lawful {
             self.extension_days = self.extension_days.saturating_add(e.days.min(cap));
@@ -954,10 +953,11 @@ impl CaseState {
         }
         if self.status == Status::Running {
             let expected_days = s.expected_days.unwrap_or_else(|| {
-                self.def.as_ref().map_or(
-                    jiancha_events::DEFAULT_SUSPENSION_EXPECTED_DAYS,
-                    |d| d.suspension_expected_days(),
-                )
+                self.def
+                    .as_ref()
+                    .map_or(jiancha_events::DEFAULT_SUSPENSION_EXPECTED_DAYS, |d| {
+                        d.suspension_expected_days()
+                    })
             });
             self.suspensions.push(Suspension {
                 from: step.on,

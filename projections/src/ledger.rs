@@ -102,7 +102,10 @@ impl Measure {
 
     /// Whether it counts a rating (an appeal removes the whole rating).
     pub fn is_rating(self) -> bool {
-        matches!(self, Measure::Rated | Measure::Satisfied | Measure::BadRated)
+        matches!(
+            self,
+            Measure::Rated | Measure::Satisfied | Measure::BadRated
+        )
     }
 }
 
@@ -613,7 +616,9 @@ impl Ledger {
     fn case_chain(&self, from: u64) -> impl Iterator<Item = &Entry> {
         let mut next = from;
         std::iter::from_fn(move || {
-            let e = self.entries.get(usize::try_from(next).ok()?.checked_sub(1)?)?;
+            let e = self
+                .entries
+                .get(usize::try_from(next).ok()?.checked_sub(1)?)?;
             next = e.prev_of_case;
             Some(e)
         })
@@ -671,7 +676,11 @@ impl Ledger {
             ..Ledger::default()
         };
         // The case's own chain, copied, so numbering continues from it.
-        let last = self.last_of_case.get(case.seq as usize).copied().unwrap_or(0);
+        let last = self
+            .last_of_case
+            .get(case.seq as usize)
+            .copied()
+            .unwrap_or(0);
         let mut chain: Vec<Entry> = self.case_chain(last).cloned().collect();
         chain.reverse();
         let first_new = chain.len();
@@ -723,7 +732,12 @@ impl Ledger {
         // The whole rating: every rating entry of the Rated event, and its bad-rating card.
         let rating = target.caused_by;
         Ok(self
-            .case_chain(self.last_of_case.get(target.seq as usize).copied().unwrap_or(0))
+            .case_chain(
+                self.last_of_case
+                    .get(target.seq as usize)
+                    .copied()
+                    .unwrap_or(0),
+            )
             .filter(|e| e.caused_by == rating && e.adjusts.is_none())
             .filter(|e| e.measure.is_rating() || e.rule == crate::Rule::RatingBad.code())
             .filter(|e| !self.reversed.contains_key(&e.index))

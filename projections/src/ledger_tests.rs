@@ -193,7 +193,10 @@ fn an_upheld_appeal_reverses_its_entry_and_changes_the_report() {
     assert!(reversals
         .iter()
         .all(|e| e.kind == EntryKind::AppealUpheld && e.adjusts.is_some()));
-    let card_reversal = reversals.iter().find(|e| e.measure.as_str() == "yellow").unwrap();
+    let card_reversal = reversals
+        .iter()
+        .find(|e| e.measure.as_str() == "yellow")
+        .unwrap();
     assert_eq!(card_reversal.adjusts, Some(card.index));
     assert_eq!(card_reversal.key(), format!("{pos}/yellow"));
     let key = "jiangjin/center/dept-01/window-1";

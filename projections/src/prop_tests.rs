@@ -241,3 +241,196 @@ fn a_corrupt_or_outdated_snapshot_is_refused() {
     garbled.extend_from_slice(&[0xff; 3]);
     assert!(Projections::restore(&garbled).is_err());
 }
+
+/// Folds with the ledger kept.
+fn assess(events: &[StoredEvent]) -> Projections {
+    let mut p = Projections::default().with_ledger(crate::Scoring::default());
+    for e in events {
+        p.apply(e);
+    }
+    p
+}
+
+/// The log with `extra` inserted before the event at index `at` (positions and chain
+/// renumbered).
+fn with_inserted(events: &[StoredEvent], at: usize, extra: NewEvent) -> Vec<StoredEvent> {
+    let mut news: Vec<NewEvent> = events.iter().map(as_new).collect();
+    news.insert(at, extra);
+    seal(&news)
+}
+
+fn as_new(e: &StoredEvent) -> NewEvent {
+    NewEvent::new(
+        StreamName::parse(&e.stream).unwrap(),
+        e.occurred_at,
+        e.actor.clone(),
+        e.org.clone(),
+        e.data.clone(),
+    )
+}
+
+/// Every case's due dates at `now`.
+fn dues(
+    p: &Projections,
+    now: Millis,
+) -> Vec<(String, Option<chrono::NaiveDate>, Option<chrono::NaiveDate>)> {
+    p.cases_sorted()
+        .into_iter()
+        .filter_map(|(s, _)| p.case_view(s, now))
+        .map(|v| (v.stream, v.promised_due_on, v.statutory_due_on))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
+        ..ProptestConfig::default()
+    })]
+
+    /// Rules v2: a suspension outside Art. 45's list, or without a notice, stops no clock.
+    #[test]
+    fn an_unlawful_suspension_never_changes_a_due_date(
+        events in log_strategy(),
+        at in any::<prop::sample::Index>(),
+        case in 0usize..4,
+        noticed in any::<bool>(),
+    ) {
+        let end = millis(events.last().unwrap()) + 40 * 86_400_000;
+        let k = at.index(events.len() - 1) + 1;
+        let stream = format!("case-{case}");
+        prop_assume!(events[..k].iter().any(|e| e.stream == stream));
+        let unlawful = NewEvent::new(
+            StreamName::parse(&stream).unwrap(),
+            events[k - 1].occurred_at,
+            "clerk",
+            "jiangjin/town-01/window-1",
+            EventData::Suspended(Suspended {
+                // Either a reason off the list with a notice, or a lawful reason without one.
+                reason: if noticed { "awaiting_leader".into() } else { "testing".into() },
+                notice: noticed.then(|| "通知".into()),
+                expected_days: Some(3),
+            }),
+        );
+        let with = fold(&with_inserted(&events, k, unlawful));
+        let without = fold(&events);
+        prop_assert_eq!(dues(&with, end), dues(&without, end));
+    }
+
+    /// Rules v2: an extension asked for after the promised due date is overtime: it changes no
+    /// case's outcome.
+    #[test]
+    fn no_extension_after_the_promised_due_date_changes_on_time(
+        events in log_strategy(),
+        at in any::<prop::sample::Index>(),
+        case in 0usize..4,
+        days in 1u32..15,
+    ) {
+        let end = millis(events.last().unwrap()) + 40 * 86_400_000;
+        let k = at.index(events.len() - 1) + 1;
+        let stream = format!("case-{case}");
+        let before = fold(&events[..k]);
+        let when = events[k - 1].occurred_at;
+        let due = before
+            .case_view(&stream, when.timestamp_millis())
+            .and_then(|v| v.promised_due_on);
+        let today = when.with_timezone(&jiancha_events::time::CHINA).date_naive();
+        prop_assume!(due.is_some_and(|d| today > d));
+        let late = NewEvent::new(
+            StreamName::parse(&stream).unwrap(),
+            when,
+            "clerk",
+            "jiangjin/town-01/window-1",
+            EventData::Extended(Extended {
+                days,
+                approved_by: "head-1".into(),
+                reason: "r".into(),
+            }),
+        );
+        let with = fold(&with_inserted(&events, k, late));
+        let without = fold(&events);
+        let outcome = |p: &Projections| -> Vec<_> {
+            p.cases_sorted()
+                .into_iter()
+                .filter_map(|(s, _)| p.case_view(s, end))
+                .map(|v| (v.stream, v.on_time, v.early, v.statutory_on_time, v.promised_due_on))
+                .collect()
+        };
+        prop_assert_eq!(outcome(&with), outcome(&without));
+    }
+
+    /// Rates are parts over wholes whatever is appended: appeals of any entry, exemptions,
+    /// conclusions entered late.
+    #[test]
+    fn no_sequence_of_appends_makes_a_rate_exceed_one(
+        events in log_strategy(),
+        acts in proptest::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>(), 0u8..3), 0..6),
+    ) {
+        let mut news: Vec<NewEvent> = events.iter().map(as_new).collect();
+        for (at, pick, kind) in acts {
+            // Fold what precedes, and appeal or exempt something it holds.
+            let k = at.index(news.len() - 1) + 1;
+            let p = assess(&seal(&news[..k]));
+            let when = news[k - 1].occurred_at;
+            let data = match kind {
+                0 | 1 => {
+                    let entries = p.ledger().unwrap().entries();
+                    if entries.is_empty() {
+                        continue;
+                    }
+                    EventData::AppealUpheld(AppealUpheld {
+                        entry: entries[pick.index(entries.len())].key(),
+                        reason: None,
+                    })
+                }
+                _ => EventData::Exempted(Exempted {
+                    case: format!("case-{}", pick.index(4)),
+                    reason: "r".into(),
+                }),
+            };
+            news.insert(k, NewEvent::new(StreamName::parse("supervision").unwrap(), when, "inspector", "jiangjin/supervision", data));
+        }
+        let log = seal(&news);
+        let p = assess(&log);
+        let now = millis(log.last().unwrap()) + 60 * 86_400_000;
+        for period in ["2026-09", "2026-10", "2026-11", "2026-Q4", "2026"] {
+            for by in [crate::ledger::Dimension::Org, crate::ledger::Dimension::Item] {
+                let q = crate::ReportQuery { period: crate::Period::parse(period).unwrap(), by, depth: None };
+                for r in p.report(&q, now).unwrap().rows {
+                    prop_assert!(r.on_time <= r.concluded && r.early <= r.concluded
+                        && r.statutory_on_time <= r.concluded && r.satisfied <= r.rated
+                        && r.bad_rated <= r.rated, "{r:?}");
+                    for rate in [&r.on_time_rate, &r.early_rate, &r.satisfaction_rate].into_iter().flatten() {
+                        prop_assert!(rate.get() <= "1.0000", "{period}: {r:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Entry ids are stable: the ids a report shows for cards still pending at `t` are the
+    /// ids the ledger gives them once folded, and a restart from a snapshot keeps every id.
+    #[test]
+    fn entry_ids_are_the_same_live_from_a_snapshot_and_at_an_instant(
+        events in log_strategy(),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let whole = assess(&events);
+        let ids = |p: &Projections| -> std::collections::BTreeSet<String> {
+            p.ledger().unwrap().entries().iter().map(|e| e.key()).collect()
+        };
+        let k = cut.index(events.len() - 1) + 1;
+        let prefix = assess(&events[..k]);
+        let t = events.get(k).map_or(Millis::MAX / 2, millis);
+        let mut known = ids(&whole);
+        known.extend(crate::report::pending_entries(&whole, whole.ledger().unwrap(), t).iter().map(|e| e.key()));
+        for e in crate::report::pending_entries(&prefix, prefix.ledger().unwrap(), t) {
+            prop_assert!(known.contains(&e.key()), "pending {} at {t} not in the ledger", e.key());
+        }
+        let bytes = prefix.snapshot(events[k - 1].hash).unwrap();
+        let (mut restored, _) = Projections::restore(&bytes).unwrap();
+        for e in &events[k..] {
+            restored.apply(e);
+        }
+        prop_assert_eq!(ids(&restored), ids(&whole));
+    }
+}

@@ -34,11 +34,12 @@ pub(crate) fn scenario_events(text: &str) -> (Vec<StoredEvent>, Option<Millis>) 
         // --historical` does: a `HistoryImported` event covering its own position and theirs.
         if let Some(n) = line.strip_prefix("# history: ") {
             let position = events.len() as u64 + 1;
-            let data = jiancha_events::EventData::HistoryImported(jiancha_events::HistoryImported {
-                from_position: position,
-                to_position: position + n.trim().parse::<u64>().unwrap(),
-                reason: "历史补录".into(),
-            });
+            let data =
+                jiancha_events::EventData::HistoryImported(jiancha_events::HistoryImported {
+                    from_position: position,
+                    to_position: position + n.trim().parse::<u64>().unwrap(),
+                    reason: "历史补录".into(),
+                });
             let at = jiancha_events::parse_timestamp("2026-01-01T00:00:00+08:00").unwrap();
             let ev = jiancha_events::NewEvent::new(
                 jiancha_events::StreamName::parse("supervision").unwrap(),

@@ -18,7 +18,10 @@ fn the_v1_catalogue_still_decodes_as_stored_events() {
             .unwrap_or_else(|e| panic!("line {}: {e}", i + 1));
         assert_eq!(data.type_name(), type_name);
     }
-    let appeal = CATALOGUE_V1.lines().find(|l| l.contains("AppealUpheld")).unwrap();
+    let appeal = CATALOGUE_V1
+        .lines()
+        .find(|l| l.contains("AppealUpheld"))
+        .unwrap();
     let e = parse_line(1, appeal).unwrap_err();
     assert_eq!(e.field, "data.entry");
 }
@@ -27,21 +30,24 @@ fn the_v1_catalogue_still_decodes_as_stored_events() {
 fn the_catalogue_has_one_example_per_type_and_each_decodes_to_its_own_bytes() {
     let mut seen = Vec::new();
     for (i, line) in CATALOGUE_V2.lines().enumerate() {
-        let event = parse_line(i + 1, line).or_else(|e| {
-            // The engine's and the commands' own events are refused as input; decode them as
-            // stored events are.
-            assert_eq!(e.field, "type", "{e}");
-            let value: serde_json::Value = serde_json::from_str(line).unwrap();
-            let data = EventData::decode(value["type"].as_str().unwrap(), value["data"].clone())
-                .unwrap_or_else(|e| panic!("line {}: {e}", i + 1));
-            Ok::<_, crate::LineError>(crate::NewEvent::new(
-                crate::StreamName::parse("supervision").unwrap(),
-                crate::parse_timestamp("2026-03-18T11:00:00+08:00").unwrap(),
-                "admin-1",
-                "jiangjin/supervision",
-                data,
-            ))
-        }).unwrap();
+        let event = parse_line(i + 1, line)
+            .or_else(|e| {
+                // The engine's and the commands' own events are refused as input; decode them as
+                // stored events are.
+                assert_eq!(e.field, "type", "{e}");
+                let value: serde_json::Value = serde_json::from_str(line).unwrap();
+                let data =
+                    EventData::decode(value["type"].as_str().unwrap(), value["data"].clone())
+                        .unwrap_or_else(|e| panic!("line {}: {e}", i + 1));
+                Ok::<_, crate::LineError>(crate::NewEvent::new(
+                    crate::StreamName::parse("supervision").unwrap(),
+                    crate::parse_timestamp("2026-03-18T11:00:00+08:00").unwrap(),
+                    "admin-1",
+                    "jiangjin/supervision",
+                    data,
+                ))
+            })
+            .unwrap();
         let type_name = event.data.type_name();
         assert!(!seen.contains(&type_name), "{type_name} appears twice");
         seen.push(type_name);

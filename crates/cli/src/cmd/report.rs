@@ -356,11 +356,7 @@ async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow:
     };
     let explanation =
         jiancha_projections::report::explain(ledger, &projections, &period, &args.org, now);
-    let entries: Vec<_> = explanation
-        .entries
-        .iter()
-        .map(|e| ledger.view(e))
-        .collect();
+    let entries: Vec<_> = explanation.entries.iter().map(|e| ledger.view(e)).collect();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.format == Format::Json {
         let doc = serde_json::json!({
