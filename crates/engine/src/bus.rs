@@ -14,14 +14,18 @@ pub enum AlertChangeKind {
     Raised,
     /// An event closed it.
     Closed,
+    /// This engine published it ahead of the fold, and the log, as it now stands, never raises
+    /// it (a `CardWithdrawn` event records the withdrawal of its card).
+    Withdrawn,
 }
 
 impl AlertChangeKind {
-    /// The wire name: `raised` or `closed`.
+    /// The wire name: `raised`, `closed` or `withdrawn`.
     pub fn as_str(self) -> &'static str {
         match self {
             AlertChangeKind::Raised => "raised",
             AlertChangeKind::Closed => "closed",
+            AlertChangeKind::Withdrawn => "withdrawn",
         }
     }
 }

@@ -72,6 +72,37 @@ pub fn card(stream: &StreamName, alert: &AlertView, now: Now) -> Option<NewEvent
     Some(event.with_id(format!("{CARD_ID_PREFIX}{}", alert.id)))
 }
 
+/// The `CardWithdrawn` for an alert published at `raised_at` that the log no longer raises; its
+/// id, `withdrawn:<alert id>@<raised_at ms>`, makes a second attempt (a restart, another
+/// engine) a no-op.
+pub fn withdrawal(
+    stream: &StreamName,
+    case: &str,
+    alert: &str,
+    raised_at: Millis,
+    org: &str,
+    now: Now,
+) -> Option<NewEvent> {
+    let data = jiancha_events::CardWithdrawn {
+        case: case.to_owned(),
+        card: alert.to_owned(),
+        reason: "an event entered after the fact ended the condition before its threshold: \
+                 the log no longer raises this alert"
+            .to_owned(),
+    };
+    let event = NewEvent::new(
+        stream.clone(),
+        now.at,
+        ENGINE_ACTOR,
+        org.to_owned(),
+        EventData::CardWithdrawn(data),
+    );
+    Some(event.with_id(format!("{WITHDRAWN_ID_PREFIX}{alert}@{raised_at}")))
+}
+
+/// The prefix of the ids of `CardWithdrawn` events.
+pub const WITHDRAWN_ID_PREFIX: &str = "withdrawn:";
+
 /// Appends cards in batches, dropping the ones the log refuses. Returns the highest position
 /// among them (new or already there), and the cards still to write when an append failed.
 pub async fn append(store: &dyn EventStore, cards: Vec<NewEvent>) -> (u64, Vec<NewEvent>) {

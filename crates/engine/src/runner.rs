@@ -266,6 +266,7 @@ impl Runner {
     /// the cards.
     fn deliver(&mut self, found: Vec<Found>, position: u64, now: Now) -> Vec<NewEvent> {
         let mut fresh: Vec<AlertView> = Vec::new();
+        let mut withdrawn: Vec<NewEvent> = Vec::new();
         for f in found {
             fresh.extend(f.folded);
             let still: Vec<(&str, Millis)> = f
@@ -273,7 +274,9 @@ impl Runner {
                 .iter()
                 .map(|v| (v.id.as_str(), v.raised_at_millis()))
                 .collect();
-            self.scheduler.retain_published(&f.case, &still);
+            for (id, raised_at) in self.scheduler.retain_published(&f.case, &still) {
+                withdrawn.extend(self.withdraw(&f.case, &id, raised_at, position, now));
+            }
             for view in f.pending {
                 if self
                     .scheduler
@@ -286,12 +289,47 @@ impl Runner {
         }
         // Stable: within a case, the fold's order (by instant, then rule) stays.
         fresh.sort_by(|a, b| (a.raised_at_millis(), &a.case).cmp(&(b.raised_at_millis(), &b.case)));
-        let mut cards = Vec::with_capacity(fresh.len());
+        let mut cards = withdrawn;
+        cards.reserve(fresh.len());
         for view in fresh {
             cards.extend(cards::card(&self.supervision, &view, now));
             self.publish(AlertChangeKind::Raised, view, position);
         }
         cards
+    }
+
+    /// An alert this engine published ahead of the fold that the fold will never raise: tells
+    /// the followers it is withdrawn and returns the `CardWithdrawn` that records it, so the
+    /// live board ends where a replay of the log begins.
+    fn withdraw(
+        &self,
+        case: &str,
+        id: &str,
+        raised_at: Millis,
+        position: u64,
+        now: Now,
+    ) -> Option<NewEvent> {
+        let (org, rule, n) = {
+            let p = read(&self.parts.projections);
+            let org = p.case(case).map(|c| c.org().to_string())?;
+            let (_, rule, n) = jiancha_projections::parse_alert_id(id)?;
+            (org, rule, n)
+        };
+        let alert = jiancha_projections::Alert {
+            rule,
+            n,
+            raised_at,
+            closed_at: None,
+            raised_by: 0,
+            closed_by: None,
+            org: org.as_str().into(),
+            delivered: true,
+            acknowledged: false,
+        };
+        let view = AlertView::new(case, &alert, Millis::MAX);
+        tracing::info!(%id, "alert withdrawn: the log no longer raises it");
+        self.publish(AlertChangeKind::Withdrawn, view, position);
+        cards::withdrawal(&self.supervision, case, id, raised_at, &org, now)
     }
 
     fn publish(&self, kind: AlertChangeKind, alert: AlertView, position: u64) {

@@ -133,16 +133,21 @@ impl Scheduler {
         found
     }
 
-    /// Keeps only the published records of alerts still pending on the case (an event may
-    /// have ended the condition before the fold took the alert in).
-    pub fn retain_published(&mut self, case: &str, pending: &[(&str, Millis)]) {
+    /// Keeps only the published records of alerts still pending on the case, and returns the
+    /// others: alerts this engine published that the fold will never raise (an event entered
+    /// after the fact ended the condition before the threshold), to be withdrawn.
+    pub fn retain_published(&mut self, case: &str, pending: &[(&str, Millis)]) -> Vec<(String, Millis)> {
         let Some(list) = self.published.get_mut(case) else {
-            return;
+            return Vec::new();
         };
-        list.retain(|(i, at)| pending.iter().any(|(p, pat)| p == i && pat == at));
+        let (kept, dropped): (Vec<_>, Vec<_>) = std::mem::take(list)
+            .into_iter()
+            .partition(|(i, at)| pending.iter().any(|(p, pat)| p == i && pat == at));
+        *list = kept;
         if list.is_empty() {
             self.published.remove(case);
         }
+        dropped
     }
 
     /// How many alerts are published ahead of the fold, over all cases.

@@ -77,6 +77,7 @@ pub(crate) async fn post(
         }
         check_cases(&state, p, &events, &items)?;
     }
+    check_appeals(&state, &events, &items)?;
     let outcome = state
         .store
         .append(events)
@@ -300,6 +301,35 @@ fn check_cases(
                 .field("stream"));
             }
         }
+    }
+    Ok(())
+}
+
+/// An appeal must name a card or a rating entry the ledger holds and has not reversed (rules
+/// v2); entries of events in the same batch are not in the ledger yet. The engine's ledger is
+/// a prefix of the log, and entries are never removed, so one it holds is in the log.
+fn check_appeals(state: &State, events: &[NewEvent], items: &[Item<'_>]) -> Result<(), ApiError> {
+    let appeals: Vec<(&str, &Item<'_>)> = events
+        .iter()
+        .zip(items)
+        .filter_map(|(e, item)| match &e.data {
+            jiancha_events::EventData::AppealUpheld(a) => Some((a.entry.as_str(), item)),
+            _ => None,
+        })
+        .collect();
+    if appeals.is_empty() {
+        return Ok(());
+    }
+    let projections = state.engine.read();
+    let Some(ledger) = projections.ledger() else {
+        return Ok(());
+    };
+    for (entry, item) in appeals {
+        ledger.appeal_targets(entry).map_err(|message| {
+            ApiError::invalid(format!("data.entry: {message}"))
+                .at(item.at)
+                .field("data.entry")
+        })?;
     }
     Ok(())
 }

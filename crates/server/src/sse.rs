@@ -1,7 +1,7 @@
 //! `GET /api/v1/alerts/stream`: Server-Sent Events of alerts raised and closed.
 //!
 //! Each `alerts` message carries `id: <position>` and the changes at that position
-//! (`{"position": P, "changes": [{"kind": "raised"|"closed", "alert": {…}}]}`). A client that
+//! (`{"position": P, "changes": [{"kind": "raised"|"closed"|"withdrawn", "alert": {…}}]}`). A client that
 //! reconnects with `Last-Event-ID: P` (or `?after=P`) receives every message after P, each once.
 //! A new client first gets a `ready` event whose id is the position it starts from. A client
 //! whose id the journal no longer holds gets a `reload` event (with the position to continue

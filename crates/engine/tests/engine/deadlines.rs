@@ -6,7 +6,7 @@
 //! - promised, 2 working days: 09-29, 09-30 → due 2026-09-30, overdue from 2026-10-01T00:00;
 //! - statutory, 5 working days: 09-29, 09-30, 10-08, 10-09, 10-10 → due 2026-10-10, overdue
 //!   from 2026-10-11T00:00;
-//! - the warning (1 working day left) from the start of the first working day, 2026-09-29.
+//! - the warning (1 working day left) when the first working day ends, 2026-09-30T00:00.
 
 use jiancha_engine::{AlertChangeKind, EngineConfig};
 
@@ -32,7 +32,10 @@ async fn scenario(backend: Backend) {
         assert_eq!(view.statutory_due_on.unwrap().to_string(), "2026-10-10");
     }
 
-    w.set("2026-09-29T09:00:00+08:00");
+    w.set("2026-09-29T23:59:59+08:00");
+    settle(&engine, w.store.as_ref()).await;
+    assert!(drain(&mut rx).is_empty(), "the prompt comes when 09-29 ends");
+    w.set("2026-09-30T09:00:00+08:00");
     settle(&engine, w.store.as_ref()).await;
     assert_eq!(
         raised(&drain(&mut rx)),
@@ -177,7 +180,8 @@ async fn with_the_system_clock_a_long_overdue_case_is_delivered_at_once() {
         .await
         .unwrap();
     let mut rx = engine.alerts();
-    // A case accepted long ago is overdue now: delivered without any tick.
+    // A case accepted long ago is overdue now: delivered without any tick. Its item is in the
+    // catalog (a case of an unknown item has no due dates).
     let old = "2020-03-02T09:00:00+08:00";
     let event = |stream: &str, data| {
         let ts = jiancha_events::parse_timestamp(old).unwrap();
@@ -191,6 +195,7 @@ async fn with_the_system_clock_a_long_overdue_case_is_delivered_at_once() {
     };
     store
         .append(vec![
+            event("catalog", jiancha_events::EventData::ItemDefined(item())),
             event(CASE, jiancha_events::EventData::Submitted(submitted)),
             event(
                 CASE,

@@ -116,7 +116,14 @@ impl World {
 
     /// Defines [`ITEM`]: promised 2, statutory 5 working days, fee [`FEE_CENTS`].
     pub async fn define_item(&self) -> u64 {
-        let item = ItemDefined {
+        self.append("catalog", EventData::ItemDefined(item())).await
+    }
+}
+
+/// [`ITEM`]'s definition: promised 2, statutory 5 working days, fee [`FEE_CENTS`].
+pub fn item() -> ItemDefined {
+    {
+        ItemDefined {
             code: ITEM.into(),
             name: "Permit".into(),
             org: ORG.into(),
@@ -129,9 +136,11 @@ impl World {
             warning: None,
             max_extension_days: None,
             suspension_expected_days: None,
-        };
-        self.append("catalog", EventData::ItemDefined(item)).await
+        }
     }
+}
+
+impl World {
 
     /// Submits a case with every material, now.
     pub async fn submit(&self, case: &str) -> u64 {
