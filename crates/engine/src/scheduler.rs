@@ -136,7 +136,11 @@ impl Scheduler {
     /// Keeps only the published records of alerts still pending on the case, and returns the
     /// others: alerts this engine published that the fold will never raise (an event entered
     /// after the fact ended the condition before the threshold), to be withdrawn.
-    pub fn retain_published(&mut self, case: &str, pending: &[(&str, Millis)]) -> Vec<(String, Millis)> {
+    pub fn retain_published(
+        &mut self,
+        case: &str,
+        pending: &[(&str, Millis)],
+    ) -> Vec<(String, Millis)> {
         let Some(list) = self.published.get_mut(case) else {
             return Vec::new();
         };

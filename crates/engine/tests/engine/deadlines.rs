@@ -34,7 +34,10 @@ async fn scenario(backend: Backend) {
 
     w.set("2026-09-29T23:59:59+08:00");
     settle(&engine, w.store.as_ref()).await;
-    assert!(drain(&mut rx).is_empty(), "the prompt comes when 09-29 ends");
+    assert!(
+        drain(&mut rx).is_empty(),
+        "the prompt comes when 09-29 ends"
+    );
     w.set("2026-09-30T09:00:00+08:00");
     settle(&engine, w.store.as_ref()).await;
     assert_eq!(

@@ -17,3 +17,4 @@ mod property;
 mod restart;
 mod snapshot;
 mod support;
+mod withdrawn;

@@ -141,7 +141,6 @@ pub fn item() -> ItemDefined {
 }
 
 impl World {
-
     /// Submits a case with every material, now.
     pub async fn submit(&self, case: &str) -> u64 {
         let data = Submitted {

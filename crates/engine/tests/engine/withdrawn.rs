@@ -1,0 +1,221 @@
+//! Live equals replay when an event entered after the fact lands between the engine publishing a
+//! clock-raised alert and its card: the alert the log no longer raises is withdrawn (a
+//! `withdrawn` change on the bus, a `CardWithdrawn` in the log), so the live board, the replayed
+//! alerts and the ledger agree at every step.
+//!
+//! The case is accepted Monday 2026-09-28 (promised 2 working days: due 09-30, overdue from
+//! 10-01T00:00; the prompt at the end of 09-29). At 10-01 09:00 the engine publishes the prompt
+//! and the overdue card; before its cards land, a batch arrives saying the applicant withdrew on
+//! 09-30 at 15:00. The fold raises the prompt (its threshold came before the withdrawal) and
+//! closes it, and never raises the overdue card.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use futures::future::BoxFuture;
+use jiancha_engine::{AlertChange, AlertChangeKind, EngineConfig};
+use jiancha_events::{EventData, NewEvent, RawEvent, StoredEvent, StreamName};
+use jiancha_projections::{Projections, Scoring};
+use jiancha_store::{
+    AppendOutcome, EventStore, Head, ImportChunk, ImportOutcome, Snapshot, StoreError,
+};
+use tokio::sync::{mpsc, watch};
+
+use crate::support::*;
+
+/// A store that appends a waiting batch just before the first cards it is asked to append:
+/// the race between the engine's delivery and another writer, made deterministic.
+#[derive(Debug)]
+struct Racing {
+    inner: Arc<dyn EventStore>,
+    waiting: Mutex<Option<Vec<NewEvent>>>,
+}
+
+impl EventStore for Racing {
+    fn append(&self, events: Vec<NewEvent>) -> BoxFuture<'_, Result<AppendOutcome, StoreError>> {
+        Box::pin(async move {
+            let cards = events
+                .iter()
+                .any(|e| matches!(e.data, EventData::CardIssued(_)));
+            let batch = if cards {
+                self.waiting.lock().unwrap().take()
+            } else {
+                None
+            };
+            if let Some(batch) = batch {
+                self.inner.append(batch).await?;
+            }
+            self.inner.append(events).await
+        })
+    }
+    fn import(
+        &self,
+        chunks: mpsc::Receiver<ImportChunk>,
+    ) -> BoxFuture<'_, Result<ImportOutcome, StoreError>> {
+        self.inner.import(chunks)
+    }
+    fn read_stream<'a>(
+        &'a self,
+        stream: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
+        self.inner.read_stream(stream)
+    }
+    fn read_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
+        self.inner.read_after(after, limit)
+    }
+    fn read_raw_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<RawEvent>, StoreError>> {
+        self.inner.read_raw_after(after, limit)
+    }
+    fn head(&self) -> BoxFuture<'_, Result<Head, StoreError>> {
+        self.inner.head()
+    }
+    fn committed(&self) -> watch::Receiver<u64> {
+        self.inner.committed()
+    }
+    fn close(&self) -> BoxFuture<'_, ()> {
+        self.inner.close()
+    }
+    fn save_snapshot<'a>(
+        &'a self,
+        name: &'a str,
+        position: u64,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.inner.save_snapshot(name, position, bytes)
+    }
+    fn load_snapshot<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Snapshot>, StoreError>> {
+        self.inner.load_snapshot(name)
+    }
+}
+
+/// The open alerts a follower of the bus shows.
+fn board(board: &mut BTreeMap<String, String>, changes: &[AlertChange]) {
+    for c in changes {
+        match c.kind {
+            AlertChangeKind::Raised if c.alert.closed_at.is_none() => {
+                board.insert(c.alert.id.clone(), c.alert.rule.to_owned());
+            }
+            _ => {
+                board.remove(&c.alert.id);
+            }
+        }
+    }
+}
+
+async fn replay(store: &dyn EventStore) -> Projections {
+    let mut p = Projections::default().with_ledger(Scoring::default());
+    let mut after = 0;
+    loop {
+        let page = store.read_after(after, 1000).await.unwrap();
+        let Some(last) = page.last() else {
+            return p;
+        };
+        after = last.position;
+        for e in &page {
+            p.apply(e);
+        }
+    }
+}
+
+fn entry_ids(p: &Projections) -> BTreeSet<String> {
+    p.ledger()
+        .unwrap()
+        .entries()
+        .iter()
+        .map(|e| e.key())
+        .collect()
+}
+
+/// The live board, the replay's open alerts and the two ledgers agree.
+async fn agree(
+    w: &World,
+    engine: &jiancha_engine::Engine,
+    live: &BTreeMap<String, String>,
+    step: &str,
+) {
+    let replayed = replay(w.store.as_ref()).await;
+    let now = engine.now();
+    let open: BTreeMap<String, String> = replayed
+        .alerts(now)
+        .into_iter()
+        .filter(|a| a.is_open())
+        .map(|a| (a.id, a.rule.to_owned()))
+        .collect();
+    assert_eq!(
+        live, &open,
+        "{step}: the live board and the replayed alerts"
+    );
+    assert_eq!(
+        entry_ids(&engine.read()),
+        entry_ids(&replayed),
+        "{step}: the live ledger and the replayed one"
+    );
+}
+
+#[tokio::test]
+async fn an_alert_the_log_no_longer_raises_is_withdrawn_live() {
+    let w = World::new(Backend::Sqlite, "2026-09-28T09:00:00+08:00").await;
+    w.define_item().await;
+    w.submit(CASE).await;
+    w.set("2026-09-28T10:00:00+08:00");
+    w.accept(CASE).await;
+    let withdrawn = NewEvent::new(
+        StreamName::parse(CASE).unwrap(),
+        jiancha_events::parse_timestamp("2026-09-30T15:00:00+08:00").unwrap(),
+        "clerk-1",
+        ORG,
+        EventData::Withdrawn(jiancha_events::Withdrawn {
+            reason: "申请人撤回".into(),
+        }),
+    );
+    let racing: Arc<dyn EventStore> = Arc::new(Racing {
+        inner: w.store.clone(),
+        waiting: Mutex::new(Some(vec![withdrawn])),
+    });
+    let (engine, mut rx) = w.start_on(racing, EngineConfig::default()).await;
+    let mut live = BTreeMap::new();
+    settle(&engine, w.store.as_ref()).await;
+    board(&mut live, &drain(&mut rx));
+    agree(&w, &engine, &live, "accepted").await;
+
+    w.set("2026-10-01T09:00:00+08:00");
+    settle(&engine, w.store.as_ref()).await;
+    let changes = drain(&mut rx);
+    board(&mut live, &changes);
+    let withdrawn: Vec<&str> = changes
+        .iter()
+        .filter(|c| c.kind == AlertChangeKind::Withdrawn)
+        .map(|c| c.alert.id.as_str())
+        .collect();
+    assert_eq!(withdrawn, [first(CASE, PROMISED_OVERDUE).as_str()]);
+    agree(&w, &engine, &live, "after the back-dated withdrawal").await;
+    assert!(live.is_empty(), "{live:?}");
+    let records: Vec<StoredEvent> = w
+        .store
+        .read_stream("supervision")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| matches!(e.data, EventData::CardWithdrawn(_)))
+        .collect();
+    assert_eq!(records.len(), 1, "one CardWithdrawn");
+
+    // A restart finds nothing more to withdraw or deliver, and agrees too.
+    engine.shutdown().await.unwrap();
+    let (engine, mut rx) = w.start().await;
+    settle(&engine, w.store.as_ref()).await;
+    board(&mut live, &drain(&mut rx));
+    agree(&w, &engine, &live, "after a restart").await;
+    engine.shutdown().await.unwrap();
+}
