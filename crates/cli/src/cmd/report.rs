@@ -54,14 +54,18 @@ pub enum By {
     jiancha report explain --org jiangjin/town-07 --period 2026-03\n  \
     jiancha report items\n\n\
     Counts are by the month of the event that decides them: accepted by the acceptance date, \
-    concluded/on_time/early/statutory_on_time by the conclusion date, rated and satisfied by the \
-    rating date, cards by the instant raised. Rates are integer ratios printed with 4 \
-    decimals, null when the denominator is 0. The score of a month is 100, -5 per yellow card, \
-    -10 per red card, +1 per full 10% of conclusions that were early (a --scoring TOML file \
-    changes any of base_points, yellow_points, red_points, early_step_percent, \
-    early_step_points, floor_points); a longer period's score is the mean of its months.\n\
-    Targets: on-time completion 100%, satisfaction at least 95%, items handled in the center \
-    100%."
+    concluded/on_time/early/statutory_on_time by the conclusion date (a conclusion entered more \
+    than 48 hours late by the date it was recorded), rated and satisfied by the rating date, \
+    cards and warnings by the instant raised. Rates are integer ratios printed with 4 decimals, \
+    null when the denominator is 0, never above 1. A unit's month scores 100, -5 per yellow \
+    card, -10 per red card, -3 per third warning, +1 per full 10% of conclusions that were \
+    early (a --scoring TOML file changes any of base_points, yellow_points, red_points, \
+    warning_points, warning_step, early_step_percent, early_step_points, floor_points, \
+    excellent_points, good_points, pass_points); a parent row's month is the mean of its active \
+    units' scores weighted by accepted cases; a longer period's score is the mean of its months \
+    with activity. Grades: 优秀 >= 90, 良好 >= 80, 合格 >= 60, 不合格 below.\n\
+    Targets: on-time completion 100% (missed too by any case open past its promised due date), \
+    satisfaction at least 95%, items handled in the center 100%."
 )]
 pub struct ReportArgs {
     /// A breakdown of the figures.
