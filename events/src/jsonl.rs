@@ -123,6 +123,9 @@ pub fn parse_line(line_no: usize, text: &str) -> Result<NewEvent, LineError> {
         line.hash,
     )
     .map_err(|(f, m)| err(f, m))?;
+    if moved.is_none() {
+        data.check_new().map_err(|e| err(&e.field, e.message))?;
+    }
     if line.schema.is_some() && schema != current && moved.is_none() {
         return Err(err(
             "schema",

@@ -611,6 +611,54 @@ fn check_item(d: &ItemDefined) -> Result<(), DataError> {
     Ok(())
 }
 
+/// The longest limit, in working days: about one year of working days. A statutory limit
+/// beyond it is a typo (or an attempt to keep a case off the board), not a law.
+pub const LIMIT_DAYS_MAX: u32 = 250;
+
+impl EventData {
+    /// The rules a new event must also satisfy at append, beyond [`EventData::check`]. They are
+    /// not applied to events read back from the log (nor to moved events), so a log written
+    /// before a rule existed still reads: limits within 1 ..= [`LIMIT_DAYS_MAX`] working days,
+    /// a promise no longer than the statutory limit, a calendar jurisdiction that is `national`
+    /// or a clean org-like path.
+    pub fn check_new(&self) -> Result<(), DataError> {
+        match self {
+            EventData::ItemDefined(d) => check_limit("data.statutory_days", d.statutory_days),
+            EventData::Accepted(d) => check_accepted(d),
+            EventData::CalendarAmended(d) => {
+                crate::stream::check_org("data.jurisdiction", &d.jurisdiction)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn check_limit(field: &str, days: u32) -> Result<(), DataError> {
+    if (1..=LIMIT_DAYS_MAX).contains(&days) {
+        return Ok(());
+    }
+    Err(DataError::new(
+        field,
+        format!("must be 1 to {LIMIT_DAYS_MAX} working days, got {days}"),
+    ))
+}
+
+fn check_accepted(d: &Accepted) -> Result<(), DataError> {
+    if let Some(days) = d.promised_days {
+        check_limit("data.promised_days", days)?;
+    }
+    if let Some(days) = d.statutory_days {
+        check_limit("data.statutory_days", days)?;
+    }
+    match (d.promised_days, d.statutory_days) {
+        (Some(promised), Some(statutory)) if promised > statutory => Err(DataError::new(
+            "data.promised_days",
+            format!("must not exceed statutory_days ({statutory}), got {promised}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn non_empty(field: &str, value: &str) -> Result<(), DataError> {
     if value.trim().is_empty() {
         Err(DataError::new(field, "must not be empty"))
