@@ -215,7 +215,14 @@ mod tests {
 
     #[test]
     fn odd_case_ids_are_refused() {
-        for name in ["case-..", "case-.", "case-.x", "case-a..b", "case-...", "case-a/b"] {
+        for name in [
+            "case-..",
+            "case-.",
+            "case-.x",
+            "case-a..b",
+            "case-...",
+            "case-a/b",
+        ] {
             assert!(StreamName::parse(name).is_err(), "{name}");
         }
         for name in ["case-a.b", "case-a.", "case-2026-000123", "case-A_1"] {
@@ -226,12 +233,28 @@ mod tests {
     #[test]
     fn invisible_and_bidi_characters_are_refused_in_org_paths() {
         for c in [
-            '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}', '\u{200E}',
-            '\u{200F}', '\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}', '\u{061C}', '\u{E0041}',
+            '\u{200B}',
+            '\u{200C}',
+            '\u{200D}',
+            '\u{2060}',
+            '\u{FEFF}',
+            '\u{00AD}',
+            '\u{200E}',
+            '\u{200F}',
+            '\u{202A}',
+            '\u{202E}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{061C}',
+            '\u{E0041}',
         ] {
             let org = format!("jiangjin/town-0{c}7");
             let e = check_org("org", &org).unwrap_err();
-            assert!(e.message.contains("invisible"), "{:04X}: {e:?}", u32::from(c));
+            assert!(
+                e.message.contains("invisible"),
+                "{:04X}: {e:?}",
+                u32::from(c)
+            );
         }
         assert!(check_org("org", "jiangjin/\u{3000}town").is_err());
         assert!(check_org("org", "江津/town-07").is_ok());

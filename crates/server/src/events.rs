@@ -62,7 +62,13 @@ pub(crate) async fn post(
     let principal = caller.appender()?;
     let format = body::events_format(&headers)?;
     let limits = &state.limits;
-    let bytes = body::read(&headers, body, limits.body_bytes_max, limits.body_read_timeout).await?;
+    let bytes = body::read(
+        &headers,
+        body,
+        limits.body_bytes_max,
+        limits.body_read_timeout,
+    )
+    .await?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|e| ApiError::invalid(format!("the body is not UTF-8: {e}")).field("json"))?;
     let items = split(format, text, state.limits.events_per_batch_max)?;
@@ -257,7 +263,10 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Fields<'a> {
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Self::Value, M::Error> {
                 let mut fields = Vec::new();
                 while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
                     fields.push(entry);
@@ -457,14 +466,21 @@ mod tests {
     #[test]
     fn a_repeated_key_reaches_the_parser_as_sent() {
         // Re-encoding through a map would keep only the last `stream` and accept the line.
-        let text = EVENT.replace(r#""stream":"case-1","#, r#""stream":"case-1","stream":"case-2","#);
+        let text = EVENT.replace(
+            r#""stream":"case-1","#,
+            r#""stream":"case-1","stream":"case-2","#,
+        );
         let item = Item {
             at: At::Line(1),
             text: &text,
         };
         let refused = prepare(Some(&unit()), &item).unwrap_err();
         assert_eq!(refused.kind, ErrorKind::Invalid);
-        assert!(refused.message.contains("duplicate field"), "{}", refused.message);
+        assert!(
+            refused.message.contains("duplicate field"),
+            "{}",
+            refused.message
+        );
         let inner = EVENT.replace(r#""item":"x","#, r#""item":"x","item":"y","#);
         let item = Item {
             at: At::Line(1),

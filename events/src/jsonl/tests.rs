@@ -127,12 +127,23 @@ fn a_calendar_jurisdiction_is_a_clean_path() {
         line_of(
             "calendar",
             "CalendarAmended",
-            &format!(r#"{{"jurisdiction":"{j}","date":"2027-02-06","kind":"holiday","reason":"r"}}"#),
+            &format!(
+                r#"{{"jurisdiction":"{j}","date":"2027-02-06","kind":"holiday","reason":"r"}}"#
+            ),
         )
     };
     assert!(parse_line(1, &amended("national")).is_ok());
     assert!(parse_line(1, &amended("cq/jiangjin")).is_ok());
-    for bad in ["../..", "cq/../x", "cq//x", "/cq", "cq/", ".", "cq/\u{200B}x", ""] {
+    for bad in [
+        "../..",
+        "cq/../x",
+        "cq//x",
+        "/cq",
+        "cq/",
+        ".",
+        "cq/\u{200B}x",
+        "",
+    ] {
         assert_eq!(refuse(&amended(bad)).0, "data.jurisdiction", "{bad:?}");
     }
 }
@@ -140,9 +151,18 @@ fn a_calendar_jurisdiction_is_a_clean_path() {
 #[test]
 fn odd_case_ids_and_invisible_orgs_are_refused() {
     for stream in ["case-..", "case-.", "case-a..b", "case-.hidden"] {
-        assert_eq!(refuse(&GOOD.replace("case-1", stream)).0, "stream", "{stream}");
+        assert_eq!(
+            refuse(&GOOD.replace("case-1", stream)).0,
+            "stream",
+            "{stream}"
+        );
     }
-    for org in ["jiangjin\u{200B}", "jiang\u{202E}jin", "jiangjin/\u{2066}x", "\u{FEFF}jiangjin"] {
+    for org in [
+        "jiangjin\u{200B}",
+        "jiang\u{202E}jin",
+        "jiangjin/\u{2066}x",
+        "\u{FEFF}jiangjin",
+    ] {
         let line = GOOD.replace(r#""org":"jiangjin""#, &format!(r#""org":"{org}""#));
         assert_eq!(refuse(&line).0, "org", "{org:?}");
     }
@@ -152,10 +172,13 @@ fn odd_case_ids_and_invisible_orgs_are_refused() {
 fn duplicate_keys_are_refused_naming_the_line() {
     let twice = GOOD.replace(r#""actor":"a""#, r#""actor":"a","actor":"b""#);
     let e = parse_line(3, &twice).unwrap_err();
-    assert_eq!(e.line, 3);
+    assert_eq!((e.line, e.field.as_str()), (3, "actor"));
     assert!(e.message.contains("duplicate field"), "{e}");
     let inner = GOOD.replace(r#""item":"X""#, r#""item":"X","item":"Y""#);
-    assert!(parse_line(3, &inner).unwrap_err().message.contains("duplicate field"));
+    assert!(parse_line(3, &inner)
+        .unwrap_err()
+        .message
+        .contains("duplicate field"));
 }
 
 #[test]

@@ -182,7 +182,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ReportArgs) -> anyhow::
     let report = projections
         .report(&query, now)
         .ok_or_else(|| anyhow::anyhow!("the assessment ledger was not kept"))?;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::new(crate::stdout::lock());
     match run.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
         Format::Csv => write_csv(&mut out, &report.rows)?,
@@ -352,7 +352,7 @@ async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow:
         .filter(|e| period.months.contains(&e.month))
         .filter(|e| jiancha_events::stream::org_is_under(&e.org, &args.org))
         .collect();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::new(crate::stdout::lock());
     if args.format == Format::Json {
         writeln!(out, "{}", serde_json::to_string_pretty(&entries)?)?;
     } else {
@@ -407,7 +407,7 @@ async fn items(db: &str, clock: Arc<dyn Clock>, args: &ItemsArgs) -> anyhow::Res
         .filter(|d| !d.item.in_center)
         .map(|d| (d.item.code.clone(), d.item.name.clone(), d.item.org.clone()))
         .collect();
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::stdout::lock();
     if args.format == Format::Json {
         let value = serde_json::json!({
             "items": all, "in_center": inside,

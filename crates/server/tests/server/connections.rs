@@ -95,7 +95,11 @@ async fn half_sent_requests_neither_pile_up_nor_block_healthz() {
     let started = Instant::now();
     let health = served.get("/healthz").await;
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
     let open = served.metric("jiancha_http_connections").await;
     assert!(open <= CAP as u64, "{open} connections open, cap {CAP}");
     let evicted = served
@@ -152,7 +156,10 @@ async fn slow_heads_idle_connections_and_slow_bodies_are_cut() {
     });
     let mut rest = Vec::new();
     let read = tokio::time::timeout(Duration::from_millis(1500), reader.read_to_end(&mut rest));
-    assert!(read.await.is_ok(), "a trickled head is cut at the header timeout");
+    assert!(
+        read.await.is_ok(),
+        "a trickled head is cut at the header timeout"
+    );
     trickle.abort();
 
     // A kept-alive connection is answered, then closed once idle (later than a head would be).
@@ -164,7 +171,11 @@ async fn slow_heads_idle_connections_and_slow_bodies_are_cut() {
     let started = Instant::now();
     let said = read_until_closed(&mut socket, bound).await.expect("closed");
     assert!(said.starts_with("HTTP/1.1 200"), "{said}");
-    assert!(started.elapsed() >= Duration::from_millis(800), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(800),
+        "{:?}",
+        started.elapsed()
+    );
 
     // A body that stops arriving is answered 408.
     let mut socket = TcpStream::connect(served.addr).await.unwrap();

@@ -271,7 +271,11 @@ async fn another_orgs_case_looks_like_no_case_at_all() {
         ("GET", "/api/v1/cases/{case}?now=2026-03-02", ""),
         ("GET", "/api/v1/cases/{case}/history", ""),
         ("GET", "/api/v1/cases/{case}/history?as_of=2026-03-03", ""),
-        ("POST", "/api/v1/cases/{case}/exemptions", r#"{"reason":"r"}"#),
+        (
+            "POST",
+            "/api/v1/cases/{case}/exemptions",
+            r#"{"reason":"r"}"#,
+        ),
         (
             "POST",
             "/api/v1/alerts/{case}%2Ffee.mismatch%2F1/acknowledge",
@@ -305,7 +309,9 @@ async fn another_orgs_case_looks_like_no_case_at_all() {
 async fn a_reused_id_names_nothing_of_another_org() {
     let world = World::new().await;
     let theirs = step_json(CASE_10, None).replace("\"data\"", "\"id\":\"shared-id\",\"data\"");
-    let answer = world.post_json("/api/v1/events", Who::Unit10, &theirs).await;
+    let answer = world
+        .post_json("/api/v1/events", Who::Unit10, &theirs)
+        .await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
     let mine = step_json(CASE_1, None).replace("\"data\"", "\"id\":\"shared-id\",\"data\"");
     let answer = world.post_json("/api/v1/events", Who::Unit1, &mine).await;
@@ -318,6 +324,10 @@ async fn a_reused_id_names_nothing_of_another_org() {
     // The bureau's center sees the whole log and keeps the details.
     let answer = world.post_json("/api/v1/events", Who::Center, &mine).await;
     assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.text);
-    assert!(answer.json["detail"]["position"].is_u64(), "{}", answer.text);
+    assert!(
+        answer.json["detail"]["position"].is_u64(),
+        "{}",
+        answer.text
+    );
     world.shutdown().await;
 }

@@ -190,14 +190,24 @@ async fn a_token_holds_few_streams_and_the_bureau_keeps_its_share() {
         held.push(Sse::open(&world, Who::Unit1, None).await);
     }
     let third = world.status_of(stream, Who::Unit1).await;
-    assert_eq!(third.status, StatusCode::TOO_MANY_REQUESTS, "{}", third.text);
+    assert_eq!(
+        third.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        third.text
+    );
     assert!(third.json["message"].as_str().unwrap().contains("2 live"));
     for _ in 0..2 {
         held.push(Sse::open(&world, Who::Unit10, None).await);
     }
     // The slots other tokens may take are gone; the bureau's share is left.
     let center = world.status_of(stream, Who::Center).await;
-    assert_eq!(center.status, StatusCode::SERVICE_UNAVAILABLE, "{}", center.text);
+    assert_eq!(
+        center.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        center.text
+    );
     for _ in 0..2 {
         held.push(Sse::open(&world, Who::Supervisor, None).await);
     }
@@ -208,7 +218,11 @@ async fn a_token_holds_few_streams_and_the_bureau_keeps_its_share() {
     let center = world.status_of(stream, Who::Center).await;
     assert_eq!(center.status, StatusCode::OK, "{}", center.text);
     let metrics = world.get("/metrics", Who::Supervisor).await;
-    assert!(metrics.text.contains("jiancha_sse_subscribers 5"), "{}", metrics.text);
+    assert!(
+        metrics.text.contains("jiancha_sse_subscribers 5"),
+        "{}",
+        metrics.text
+    );
     drop(held);
     world.shutdown().await;
 }
