@@ -11,6 +11,7 @@
 mod audit_cli;
 mod calendar_cli;
 mod crash;
+mod edges_cli;
 mod import_cli;
 mod invariants;
 mod multi_process;

@@ -183,6 +183,9 @@ fn parse_shape(text: &str) -> Result<Line<'_>, (String, String)> {
         } else if let Some(rest) = inner.to_string().strip_prefix("unknown field `") {
             let name = rest.split('`').next().unwrap_or_default().to_owned();
             (name, "unknown field (the envelope has stream, type, occurred_at, actor, org, data, id, expected_version)".to_owned())
+        } else if let Some(rest) = inner.to_string().strip_prefix("duplicate field `") {
+            let name = rest.split('`').next().unwrap_or_default().to_owned();
+            (name, "duplicate field: each field may appear once".to_owned())
         } else if path == "." {
             ("json".to_owned(), format!("must be a JSON object: {inner}"))
         } else {

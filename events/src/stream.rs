@@ -40,8 +40,9 @@ pub struct StreamName {
 pub const NAME_BYTES_MAX: usize = 200;
 
 impl StreamName {
-    /// Parses `catalog`, `calendar`, `supervision` or `case-<id>`, where `<id>` is letters,
-    /// digits, `-`, `_` and `.`.
+    /// Parses `catalog`, `calendar`, `supervision` or `case-<id>`, where `<id>` is ASCII
+    /// letters, digits, `-`, `_` and `.`, not beginning with `.` and never holding `..` (so no
+    /// case id looks like a path step).
     pub fn parse(name: &str) -> Result<Self, String> {
         let kind = match name {
             "catalog" => StreamKind::Catalog,
@@ -87,11 +88,54 @@ fn check_case_id(name: &str, rest: &str) -> Result<(), String> {
             "bad case stream {name:?}: case-<id> with letters, digits, '-', '_' or '.', at most {NAME_BYTES_MAX} bytes"
         ));
     }
+    // A dot-only or dotted-path id (`case-..`, `case-.x`, `case-a..b`) reads like a path step
+    // wherever a case id lands in a path or a file name.
+    if rest.starts_with('.') || rest.contains("..") {
+        return Err(format!(
+            "bad case stream {name:?}: the id may not begin with '.' nor hold '..'"
+        ));
+    }
     Ok(())
 }
 
+/// Whether a character is invisible or reorders text: a format character (Unicode category Cf:
+/// zero-width spaces and joiners, bidi embeddings, overrides and isolates, the byte order mark,
+/// soft hyphen, interlinear annotation, tags) or another invisible filler. Such a character makes
+/// two org paths look alike while comparing differently.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
 /// Checks an org path such as `jiangjin/town-07/village-12`: non-empty segments separated by
-/// `/`, none of them `.` or `..`, no whitespace or control characters.
+/// `/`, none of them `.` or `..`, no whitespace, control, format, bidi or zero-width
+/// characters ([`is_invisible`]).
 pub fn check_org(field: &str, org: &str) -> Result<(), DataError> {
     let bad = |message: String| {
         Err(DataError {
@@ -112,6 +156,12 @@ pub fn check_org(field: &str, org: &str) -> Result<(), DataError> {
         if segment.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return bad(format!(
                 "bad org path {org:?}: whitespace or control character"
+            ));
+        }
+        if let Some(c) = segment.chars().find(|c| is_invisible(*c)) {
+            return bad(format!(
+                "bad org path {org:?}: invisible or bidi character U+{:04X}",
+                u32::from(c)
             ));
         }
     }
@@ -143,6 +193,7 @@ mod tests {
         );
         assert!(StreamName::parse("case-").is_err());
         assert!(StreamName::parse("case-a b").is_err());
+        assert!(StreamName::parse("case-2026.03_a-1").is_ok());
         assert!(StreamName::parse("cases")
             .unwrap_err()
             .contains("unknown stream"));
@@ -154,9 +205,58 @@ mod tests {
         assert!(check_org("org", "jiangjin//x").is_err());
         assert!(check_org("org", "jiangjin/../x").is_err());
         assert!(check_org("org", "").is_err());
+        assert!(check_org("org", "jiangjin/").is_err());
+        assert!(check_org("org", "jiangjin/./x").is_err());
         assert!(org_is_under("jiangjin/town-1/village-2", "jiangjin/town-1"));
         assert!(org_is_under("jiangjin/town-1", "jiangjin/town-1"));
         assert!(!org_is_under("jiangjin/town-10", "jiangjin/town-1"));
         assert!(!org_is_under("jiangjin/town-1", "jiangjin/town-10"));
+    }
+
+    #[test]
+    fn odd_case_ids_are_refused() {
+        for name in [
+            "case-..",
+            "case-.",
+            "case-.x",
+            "case-a..b",
+            "case-...",
+            "case-a/b",
+        ] {
+            assert!(StreamName::parse(name).is_err(), "{name}");
+        }
+        for name in ["case-a.b", "case-a.", "case-2026-000123", "case-A_1"] {
+            assert!(StreamName::parse(name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn invisible_and_bidi_characters_are_refused_in_org_paths() {
+        for c in [
+            '\u{200B}',
+            '\u{200C}',
+            '\u{200D}',
+            '\u{2060}',
+            '\u{FEFF}',
+            '\u{00AD}',
+            '\u{200E}',
+            '\u{200F}',
+            '\u{202A}',
+            '\u{202E}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{061C}',
+            '\u{E0041}',
+        ] {
+            let org = format!("jiangjin/town-0{c}7");
+            let e = check_org("org", &org).unwrap_err();
+            assert!(
+                e.message.contains("invisible"),
+                "{:04X}: {e:?}",
+                u32::from(c)
+            );
+        }
+        assert!(check_org("org", "jiangjin/\u{3000}town").is_err());
+        assert!(check_org("org", "江津/town-07").is_ok());
     }
 }

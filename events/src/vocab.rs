@@ -712,14 +712,27 @@ fn check_item(d: &ItemDefined) -> Result<(), DataError> {
     Ok(())
 }
 
+/// The longest limit, in working days: about one year of working days. A statutory limit
+/// beyond it is a typo (or an attempt to keep a case off the board), not a law.
+pub const LIMIT_DAYS_MAX: u32 = 250;
+
 impl EventData {
     /// The checks of a new event on its way into the log: [`EventData::check`] (which every
     /// stored event passed when it was written, and which decoding repeats) and the stricter
-    /// rules of later versions, which events already in the log need not meet — a log written
-    /// before them must always load.
+    /// rules of later versions, which events already in the log (or moved from another log)
+    /// need not meet — a log written before them must always load: limits within 1 ..=
+    /// [`LIMIT_DAYS_MAX`] working days, a promise no longer than the statutory limit, a
+    /// calendar jurisdiction that is `national` or a clean org-like path, an appeal naming a
+    /// card or rating entry by its stable id, and none of the events only the commands and the
+    /// engine write.
     pub fn check_append(&self) -> Result<(), DataError> {
         self.check()?;
         match self {
+            EventData::ItemDefined(d) => check_limit("data.statutory_days", d.statutory_days),
+            EventData::Accepted(d) => check_accepted(d),
+            EventData::CalendarAmended(d) => {
+                crate::stream::check_org("data.jurisdiction", &d.jurisdiction)
+            }
             // Written by the commands that own them, never taken from input: a declaration of
             // history or a period close made by hand could hide back-dating or forge figures.
             EventData::HistoryImported(_) => Err(DataError::new(
@@ -749,6 +762,32 @@ fn check_digest(digest: &str) -> Result<(), DataError> {
         .parse::<crate::Hash>()
         .map(|_| ())
         .map_err(|m| DataError::new("data.digest", m))
+}
+
+fn check_limit(field: &str, days: u32) -> Result<(), DataError> {
+    if (1..=LIMIT_DAYS_MAX).contains(&days) {
+        return Ok(());
+    }
+    Err(DataError::new(
+        field,
+        format!("must be 1 to {LIMIT_DAYS_MAX} working days, got {days}"),
+    ))
+}
+
+fn check_accepted(d: &Accepted) -> Result<(), DataError> {
+    if let Some(days) = d.promised_days {
+        check_limit("data.promised_days", days)?;
+    }
+    if let Some(days) = d.statutory_days {
+        check_limit("data.statutory_days", days)?;
+    }
+    match (d.promised_days, d.statutory_days) {
+        (Some(promised), Some(statutory)) if promised > statutory => Err(DataError::new(
+            "data.promised_days",
+            format!("must not exceed statutory_days ({statutory}), got {promised}"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn non_empty(field: &str, value: &str) -> Result<(), DataError> {

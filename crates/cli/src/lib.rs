@@ -10,6 +10,7 @@
 pub mod cmd;
 pub mod error;
 pub mod progress;
+pub mod stdout;
 
 use std::ffi::OsString;
 use std::io::Write as _;
@@ -101,6 +102,8 @@ where
     init_tracing();
     match run(cli) {
         Ok(()) => ExitCode::from(EXIT_OK),
+        // The reader has what it wanted (`jiancha alerts | head`): end quietly.
+        Err(e) if stdout::is_closed(&e) => ExitCode::from(EXIT_OK),
         Err(e) => {
             let code = exit_code_of(&e);
             if code != error::EXIT_CHECK_FAILED || !e.to_string().is_empty() {
@@ -130,7 +133,16 @@ fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colours_on_stderr())
         .try_init();
+}
+
+/// Colours in diagnostics only for a person at a terminal: never into a file, a pipe or a
+/// log collector, and never when `NO_COLOR` is set (to anything but the empty string).
+fn colours_on_stderr() -> bool {
+    use std::io::IsTerminal as _;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    std::io::stderr().is_terminal() && !no_color
 }
 
 /// Runs a parsed command line.
@@ -138,7 +150,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Calendar(args) = &cli.command {
         // Pure arithmetic: no runtime, no event log.
         let mut stdin = std::io::stdin().lock();
-        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        let mut stdout = std::io::BufWriter::new(crate::stdout::lock());
         cmd::calendar::run(args, &mut stdin, &mut stdout)?;
         stdout.flush()?;
         return Ok(());

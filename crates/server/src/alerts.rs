@@ -163,7 +163,8 @@ async fn act_on_alert<B: serde::de::DeserializeOwned>(
     act: impl FnOnce(AlertView, B) -> (EventData, crate::cases::Key),
 ) -> Result<Response, ApiError> {
     let (actor, org) = caller.supervisor()?;
-    let req: B = crate::body::action_body(headers, body).await?;
+    let timeout = state.limits.body_read_timeout;
+    let req: B = crate::body::action_body(headers, body, timeout).await?;
     crate::caught_up(state).await;
     let alert = find(state, id)?;
     let (data, key) = act(alert, req);

@@ -2,6 +2,8 @@
 //! content types an endpoint reads (415 otherwise), and small JSON bodies of supervision acts
 //! whose refusals name the field.
 
+use std::time::Duration;
+
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap};
 use serde::de::DeserializeOwned;
@@ -43,8 +45,14 @@ pub(crate) fn events_format(headers: &HeaderMap) -> Result<EventsFormat, ApiErro
 }
 
 /// Reads a whole body, refusing one over `max` bytes — by its Content-Length before reading
-/// anything, or as soon as it grows past the limit.
-pub(crate) async fn read(headers: &HeaderMap, body: Body, max: usize) -> Result<Bytes, ApiError> {
+/// anything, or as soon as it grows past the limit — or one that has not arrived whole within
+/// `timeout` (408: a client trickling a body must not hold a request open).
+pub(crate) async fn read(
+    headers: &HeaderMap,
+    body: Body,
+    max: usize,
+    timeout: Duration,
+) -> Result<Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
             ErrorKind::TooLarge,
@@ -58,7 +66,17 @@ pub(crate) async fn read(headers: &HeaderMap, body: Body, max: usize) -> Result<
     if declared.is_some_and(|n| n > max as u64) {
         return Err(too_large());
     }
-    match axum::body::to_bytes(body, max).await {
+    let read = tokio::time::timeout(timeout, axum::body::to_bytes(body, max)).await;
+    let Ok(read) = read else {
+        return Err(ApiError::new(
+            ErrorKind::RequestTimeout,
+            format!(
+                "the body did not arrive whole within {} s: send it again, at once",
+                timeout.as_secs_f64()
+            ),
+        ));
+    };
+    match read {
         Ok(bytes) => Ok(bytes),
         Err(e) => {
             let over = std::error::Error::source(&e)
@@ -78,8 +96,9 @@ pub(crate) async fn read(headers: &HeaderMap, body: Body, max: usize) -> Result<
 pub(crate) async fn action_body<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: Body,
+    timeout: Duration,
 ) -> Result<T, ApiError> {
-    let bytes = read(headers, body, crate::limits::ACTION_BODY_BYTES_MAX).await?;
+    let bytes = read(headers, body, crate::limits::ACTION_BODY_BYTES_MAX, timeout).await?;
     action(headers, &bytes)
 }
 

@@ -41,22 +41,24 @@ pub(crate) struct HistoryQuery {
 
 type QueryResult<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
 
+/// The one answer for a case the caller may not read and for a case that does not exist: the
+/// same status and the same body, so a token learns nothing of other orgs' cases (whether one
+/// exists, who handles it).
+pub(crate) fn no_such_case() -> ApiError {
+    ApiError::not_found("case: no such case among those this token may read").field("case")
+}
+
 /// The live org of a case, checked against the caller's read scope (once the engine has
-/// folded in what was committed before the request).
+/// folded in what was committed before the request). A case outside the scope is answered as
+/// one that does not exist.
 async fn check_read(state: &State, caller: &Caller, case: &StreamName) -> Result<(), ApiError> {
     let scope = caller.read_scope()?;
     crate::caught_up(state).await;
     let projections = state.engine.read();
-    let Some(found) = projections.case(case.as_str()) else {
-        return Err(ApiError::not_found(format!("no case {case} in the log")));
-    };
-    if !scope.covers(found.org()) {
-        return Err(ApiError::forbidden(format!(
-            "{case} is handled by {:?}, outside this token's org path",
-            found.org()
-        )));
+    match projections.case(case.as_str()) {
+        Some(found) if scope.covers(found.org()) => Ok(()),
+        _ => Err(no_such_case()),
     }
-    Ok(())
 }
 
 /// `GET /cases/{id}`.
@@ -199,13 +201,14 @@ pub(crate) async fn exempt(
 ) -> Result<Response, ApiError> {
     let (actor, org) = caller.supervisor()?;
     let case = case_stream(&id)?;
-    let req: ExemptionBody = crate::body::action_body(&headers, body).await?;
+    let timeout = state.limits.body_read_timeout;
+    let req: ExemptionBody = crate::body::action_body(&headers, body, timeout).await?;
     if req.reason.trim().is_empty() {
         return Err(ApiError::invalid("reason: must not be empty").field("reason"));
     }
     crate::caught_up(&state).await;
     if state.engine.read().case(case.as_str()).is_none() {
-        return Err(ApiError::not_found(format!("no case {case} in the log")));
+        return Err(no_such_case());
     }
     let data = EventData::Exempted(Exempted {
         case: case.to_string(),

@@ -30,6 +30,9 @@ pub enum ErrorKind {
     /// 409: the event id is already used by a different event. Choose a new id, or send the
     /// original event unchanged (a retry of the same event is answered with its position).
     IdReused,
+    /// 408: the body did not arrive whole within the server's body timeout. Send it again,
+    /// at once (nothing was appended).
+    RequestTimeout,
     /// 413: the body or the batch is over a limit. Split it into smaller requests.
     TooLarge,
     /// 415: the body's Content-Type is not one this endpoint reads.
@@ -53,6 +56,7 @@ impl ErrorKind {
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorKind::VersionConflict | ErrorKind::IdReused => StatusCode::CONFLICT,
+            ErrorKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -71,6 +75,7 @@ impl ErrorKind {
             ErrorKind::MethodNotAllowed => "method_not_allowed",
             ErrorKind::VersionConflict => "version_conflict",
             ErrorKind::IdReused => "id_reused",
+            ErrorKind::RequestTimeout => "request_timeout",
             ErrorKind::TooLarge => "too_large",
             ErrorKind::UnsupportedMediaType => "unsupported_media_type",
             ErrorKind::TooManyRequests => "too_many_requests",

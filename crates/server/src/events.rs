@@ -61,7 +61,14 @@ pub(crate) async fn post(
     let started = Instant::now();
     let principal = caller.appender()?;
     let format = body::events_format(&headers)?;
-    let bytes = body::read(&headers, body, state.limits.body_bytes_max).await?;
+    let limits = &state.limits;
+    let bytes = body::read(
+        &headers,
+        body,
+        limits.body_bytes_max,
+        limits.body_read_timeout,
+    )
+    .await?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|e| ApiError::invalid(format!("the body is not UTF-8: {e}")).field("json"))?;
     let items = split(format, text, state.limits.events_per_batch_max)?;
@@ -82,7 +89,7 @@ pub(crate) async fn post(
         .store
         .append(events)
         .await
-        .map_err(|e| refusal(e, &items))?;
+        .map_err(|e| redact(refusal(e, &items), &caller))?;
     state.metrics.appended(outcome.appended, started.elapsed());
     Ok(answer(outcome))
 }
@@ -192,15 +199,23 @@ fn prepare(principal: Option<&Principal>, item: &Item<'_>) -> Result<NewEvent, A
     Ok(event)
 }
 
-/// The event's text with the token's actor and org set (`None`: not a JSON object; the
-/// parser will say what is wrong with it).
+/// The event's text with the token's actor and org added where it leaves them out (`None`:
+/// nothing to add, or not a JSON object; the parser will say what is wrong with it). The text
+/// is never re-encoded: the parser sees the fields as sent, a repeated key included, so a line
+/// is refused here exactly as `jiancha import` refuses it.
 fn stamp(p: &Principal, item: &Item<'_>) -> Result<Option<String>, ApiError> {
-    let Ok(serde_json::Value::Object(mut map)) = serde_json::from_str(item.text) else {
+    let Ok(Fields(fields)) = serde_json::from_str::<Fields<'_>>(item.text) else {
         return Ok(None);
     };
     let org = p.org.as_deref().unwrap_or_default();
-    if let Some(serde_json::Value::String(actor)) = map.get("actor") {
-        if *actor != p.name {
+    let text = |key: &'static str| {
+        fields
+            .iter()
+            .filter(move |(k, _)| k == key)
+            .map(|(_, v)| serde_json::from_str::<String>(v.get()).ok())
+    };
+    for actor in text("actor").flatten() {
+        if actor != p.name {
             return Err(ApiError::forbidden(format!(
                 "actor: this token writes as {:?}, not {actor:?}: leave actor out",
                 p.name
@@ -209,23 +224,59 @@ fn stamp(p: &Principal, item: &Item<'_>) -> Result<Option<String>, ApiError> {
             .field("actor"));
         }
     }
-    if let Some(serde_json::Value::String(given)) = map.get("org") {
-        check_org("org", given)
+    for given in text("org").flatten() {
+        check_org("org", &given)
             .map_err(|e| ApiError::invalid(e.to_string()).at(item.at).field("org"))?;
-        if !org_is_under(given, org) {
+        if !org_is_under(&given, org) {
             return Err(ApiError::forbidden(format!(
                 "org: {given:?} is outside this token's org path {org:?}"
             ))
             .at(item.at)
             .field("org"));
         }
-    } else if !map.contains_key("org") {
-        map.insert("org".into(), org.into());
     }
-    map.insert("actor".into(), p.name.clone().into());
-    serde_json::to_string(&map)
-        .map(Some)
-        .map_err(|e| ApiError::internal(format!("cannot re-encode an event: {e}")))
+    let mut added = Vec::new();
+    for (key, value) in [("actor", p.name.as_str()), ("org", org)] {
+        if text(key).next().is_none() {
+            let value = serde_json::to_string(value)
+                .map_err(|e| ApiError::internal(format!("cannot encode {key}: {e}")))?;
+            added.push(format!("\"{key}\":{value}"));
+        }
+    }
+    let Some(open) = item.text.trim_end().strip_suffix('}') else {
+        return Ok(None);
+    };
+    if added.is_empty() {
+        return Ok(None);
+    }
+    let comma = if fields.is_empty() { "" } else { "," };
+    Ok(Some(format!("{open}{comma}{}}}", added.join(","))))
+}
+
+/// The top-level fields of a JSON object as sent, in order, repeats kept.
+struct Fields<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Fields<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visitor<'a> {
+            type Value = Fields<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Self::Value, M::Error> {
+                let mut fields = Vec::new();
+                while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
+                    fields.push(entry);
+                }
+                Ok(Fields(fields))
+            }
+        }
+        deserializer.deserialize_map(Visitor(std::marker::PhantomData))
+    }
 }
 
 /// What streams a token may append to.
@@ -292,10 +343,10 @@ fn check_cases(
         }
         if let Some(case) = projections.case(event.stream.as_str()) {
             if !org_is_under(case.org(), org) {
+                // The handling org is not named: it is another org's business.
                 return Err(ApiError::forbidden(format!(
-                    "stream: {} is handled by {:?}, outside this token's org path {org:?}",
-                    event.stream,
-                    case.org()
+                    "stream: {} is handled outside this token's org path {org:?}",
+                    event.stream
                 ))
                 .at(item.at)
                 .field("stream"));
@@ -345,6 +396,25 @@ fn refusal(error: StoreError, items: &[Item<'_>]) -> ApiError {
         Some(item) => e.at(item.at),
         None => e,
     }
+}
+
+/// A reused id told to a token scoped to an org path: the event already holding the id may be
+/// another org's, so the answer names nothing of it (no position, type or stream).
+fn redact(e: ApiError, caller: &Caller) -> ApiError {
+    let scoped = matches!(caller.read_scope(), Ok(crate::auth::Scope::Under(_)));
+    if e.kind != ErrorKind::IdReused || !scoped {
+        return e;
+    }
+    let mut redacted = ApiError::new(
+        ErrorKind::IdReused,
+        "id: already names a different event: choose a new id, or send the original event \
+         unchanged",
+    )
+    .field("id");
+    if let Some(at) = e.at {
+        redacted = redacted.at(at);
+    }
+    redacted
 }
 
 /// A store's refusal: 400, 409 for a version conflict or a reused id, 500 for the machinery.
@@ -421,6 +491,32 @@ mod tests {
             prepare(Some(&unit()), &item).unwrap().org,
             "jiangjin/town-1/village-2"
         );
+    }
+
+    #[test]
+    fn a_repeated_key_reaches_the_parser_as_sent() {
+        // Re-encoding through a map would keep only the last `stream` and accept the line.
+        let text = EVENT.replace(
+            r#""stream":"case-1","#,
+            r#""stream":"case-1","stream":"case-2","#,
+        );
+        let item = Item {
+            at: At::Line(1),
+            text: &text,
+        };
+        let refused = prepare(Some(&unit()), &item).unwrap_err();
+        assert_eq!(refused.kind, ErrorKind::Invalid);
+        assert!(
+            refused.message.contains("duplicate field"),
+            "{}",
+            refused.message
+        );
+        let inner = EVENT.replace(r#""item":"x","#, r#""item":"x","item":"y","#);
+        let item = Item {
+            at: At::Line(1),
+            text: &inner,
+        };
+        assert!(prepare(Some(&unit()), &item).is_err());
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod error;
 mod events;
 mod journal;
 pub mod limits;
+mod listen;
 mod metrics;
 mod params;
 mod reports;
@@ -66,7 +67,8 @@ pub(crate) struct State {
     pub journal: Arc<journal::Journal>,
     pub metrics: metrics::Metrics,
     pub rate: limits::RateLimiter,
-    pub sse_slots: Arc<Semaphore>,
+    pub sse_slots: sse::Slots,
+    pub connections: Arc<listen::Connections>,
     pub verifications: Arc<Semaphore>,
     pub stop: watch::Receiver<bool>,
 }
@@ -117,7 +119,8 @@ impl App {
             engine,
             store,
             rate: limits::RateLimiter::new(limits.requests_per_token_per_second, tokens),
-            sse_slots: Arc::new(Semaphore::new(limits.sse_subscribers_max)),
+            sse_slots: sse::Slots::new(&limits, tokens),
+            connections: Arc::new(listen::Connections::default()),
             verifications: Arc::new(Semaphore::new(limits::VERIFICATIONS_MAX)),
             auth,
             limits,
@@ -182,24 +185,26 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves; then ends the live streams, waits for
-/// the requests in flight and stops the engine.
+/// the requests in flight and stops the engine. Connections are capped and timed as
+/// [`Limits`] says (see `listen`).
 pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
     app: App,
 ) -> Result<(), ServerError> {
     let router = app.router();
-    let stop = app.stop.clone();
-    let signal = async move {
-        shutdown.await;
-        stop.send_replace(true);
-    };
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(signal)
-        .await
-        .map_err(ServerError::Serve);
-    app.shutdown().await?;
-    served
+    let connections = app.state.connections.clone();
+    let limits = app.state.limits;
+    listen::serve(
+        listener,
+        router,
+        connections,
+        limits,
+        app.stop.clone(),
+        shutdown,
+    )
+    .await;
+    app.shutdown().await
 }
 
 /// Waits (at most [`limits::ENGINE_WAIT_MAX`]) until the engine has folded in everything this

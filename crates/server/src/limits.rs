@@ -3,7 +3,7 @@
 //! holds one second's worth of requests and refills continuously.
 
 use std::sync::{Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::error::{ApiError, ErrorKind};
 
@@ -15,6 +15,26 @@ pub const EVENTS_PER_BATCH_MAX: usize = 5_000;
 pub const ACTION_BODY_BYTES_MAX: usize = 16 << 10;
 /// The most live alert streams at once (503 beyond it).
 pub const SSE_SUBSCRIBERS_MAX: usize = 256;
+/// The most live alert streams one token holds at once (429 beyond it): one unit's dashboards
+/// cannot take every slot. The open caller (no auth file) is one trusted operator and is not
+/// held to it.
+pub const SSE_STREAMS_PER_TOKEN_MAX: usize = 32;
+/// The live alert streams only the bureau (a supervisor token, or the open caller) may take:
+/// however many streams the other tokens hold, the bureau still gets one.
+pub const SSE_RESERVED_FOR_SUPERVISORS: usize = 32;
+/// The most open connections (`jiancha serve --max-connections`). A new connection beyond it
+/// closes the connection that has waited longest for a request (a half-sent request head or an
+/// idle keep-alive connection); when every connection is busy with a request, the new one is
+/// closed at once. Keep it well below the process's open-file limit (`ulimit -n`).
+pub const CONNECTIONS_MAX: usize = 1_000;
+/// How long a client has to send a whole request head: from the connection's opening, or from
+/// the first byte of a later request on a kept-alive connection (`--header-timeout`).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request's body may take to arrive whole (408 beyond it; `--body-timeout`).
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a kept-alive connection may sit idle between requests before it is closed
+/// (`--idle-timeout`). A live stream is never idle: it is a request in progress.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Requests per second per token (429 beyond it); the bucket holds one second's worth.
 pub const REQUESTS_PER_TOKEN_PER_SECOND: u32 = 2_000;
 /// The live messages kept for streams that reconnect (`Last-Event-ID`); older ones are gone and
@@ -41,6 +61,18 @@ pub struct Limits {
     pub requests_per_token_per_second: u32,
     /// [`JOURNAL_MESSAGES_MAX`].
     pub journal_messages_max: usize,
+    /// [`SSE_STREAMS_PER_TOKEN_MAX`].
+    pub sse_streams_per_token_max: usize,
+    /// [`SSE_RESERVED_FOR_SUPERVISORS`] (at most half of `sse_subscribers_max` is kept back).
+    pub sse_reserved_for_supervisors: usize,
+    /// [`CONNECTIONS_MAX`].
+    pub connections_max: usize,
+    /// [`HEADER_READ_TIMEOUT`].
+    pub header_read_timeout: Duration,
+    /// [`BODY_READ_TIMEOUT`].
+    pub body_read_timeout: Duration,
+    /// [`IDLE_TIMEOUT`].
+    pub idle_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -51,6 +83,12 @@ impl Default for Limits {
             sse_subscribers_max: SSE_SUBSCRIBERS_MAX,
             requests_per_token_per_second: REQUESTS_PER_TOKEN_PER_SECOND,
             journal_messages_max: JOURNAL_MESSAGES_MAX,
+            sse_streams_per_token_max: SSE_STREAMS_PER_TOKEN_MAX,
+            sse_reserved_for_supervisors: SSE_RESERVED_FOR_SUPERVISORS,
+            connections_max: CONNECTIONS_MAX,
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            body_read_timeout: BODY_READ_TIMEOUT,
+            idle_timeout: IDLE_TIMEOUT,
         }
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! Counters are atomics bumped by the handlers (events appended, append latency as a histogram,
 //! responses by status); gauges are read when scraped: the projection lag (the log's committed
-//! position minus the engine's), the open alerts by severity at the engine's clock, and the live
-//! SSE streams.
+//! position minus the engine's), the open alerts by severity at the engine's clock, the live
+//! SSE streams and the open HTTP connections.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -126,7 +126,8 @@ pub(crate) async fn metrics(StateExtractor(state): StateExtractor<Arc<State>>) -
     let committed = *state.store.committed().borrow();
     let lag = committed.saturating_sub(state.engine.position());
     let (yellow, red) = open_alerts(&state);
-    let subscribers = state.limits.sse_subscribers_max - state.sse_slots.available_permits();
+    let subscribers = state.sse_slots.in_use();
+    let conns = &state.connections;
     let statuses: Samples = m
         .statuses
         .iter()
@@ -174,6 +175,32 @@ pub(crate) async fn metrics(StateExtractor(state): StateExtractor<Arc<State>>) -
             "gauge",
             "Live alert streams open now.",
             one(subscribers),
+        ),
+        (
+            "jiancha_http_connections",
+            "gauge",
+            "HTTP connections open now (at most the connection cap).",
+            one(conns.open()),
+        ),
+        (
+            "jiancha_http_connections_closed_total",
+            "counter",
+            "Connections the server closed: a request head or an idle wait over its timeout, \
+             room made for a new connection at the cap, or a new one refused with every slot busy.",
+            vec![
+                (
+                    "{reason=\"timeout\"}".to_owned(),
+                    conns.timed_out.load(Ordering::Relaxed).to_string(),
+                ),
+                (
+                    "{reason=\"evicted\"}".to_owned(),
+                    conns.evicted.load(Ordering::Relaxed).to_string(),
+                ),
+                (
+                    "{reason=\"refused\"}".to_owned(),
+                    conns.refused.load(Ordering::Relaxed).to_string(),
+                ),
+            ],
         ),
         (
             "jiancha_http_responses_total",

@@ -7,9 +7,14 @@
 //! whose id the journal no longer holds gets a `reload` event (with the position to continue
 //! from): it should read `GET /api/v1/alerts` afresh, then carries on live. A unit's stream
 //! holds only the changes of alerts under its org path.
+//!
+//! Slots: a token holds at most `sse_streams_per_token_max` streams (429 beyond it), and a
+//! share of the slots is kept for the bureau (supervisor tokens and the open caller), so the
+//! other tokens together cannot lock it out (503 when the slots they may take are gone).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,9 +24,9 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::Stream;
 use serde::Deserialize;
-use tokio::sync::{watch, OwnedSemaphorePermit};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
-use crate::auth::{Caller, Scope};
+use crate::auth::{Caller, Role, Scope};
 use crate::error::{ApiError, ErrorKind};
 use crate::journal::{Journal, Read};
 use crate::State;
@@ -49,7 +54,116 @@ struct Subscriber {
     under: Option<String>,
     cursor: u64,
     queued: VecDeque<Event>,
+    _slot: Slot,
+}
+
+/// The live-stream slots: those any token may take, those kept for the bureau, and how many
+/// each token holds (index: its rate bucket, 0 for the open caller).
+#[derive(Debug)]
+pub(crate) struct Slots {
+    shared: Arc<Semaphore>,
+    reserved: Arc<Semaphore>,
+    total: usize,
+    per_token: Arc<Vec<AtomicUsize>>,
+    per_token_max: usize,
+}
+
+/// One stream's slot, given back when the stream ends.
+#[derive(Debug)]
+struct Slot {
     _permit: OwnedSemaphorePermit,
+    _count: Option<TokenCount>,
+}
+
+/// One stream counted against its token, uncounted when dropped.
+#[derive(Debug)]
+struct TokenCount {
+    counts: Arc<Vec<AtomicUsize>>,
+    index: usize,
+}
+
+impl Drop for TokenCount {
+    fn drop(&mut self) {
+        if let Some(c) = self.counts.get(self.index) {
+            c.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+impl Slots {
+    pub(crate) fn new(limits: &crate::Limits, tokens: usize) -> Self {
+        let total = limits.sse_subscribers_max;
+        // At most half the slots are kept back, so the other tokens always have some.
+        let reserved = limits.sse_reserved_for_supervisors.min(total / 2);
+        Slots {
+            shared: Arc::new(Semaphore::new(total - reserved)),
+            reserved: Arc::new(Semaphore::new(reserved)),
+            total,
+            per_token: Arc::new((0..=tokens).map(|_| AtomicUsize::new(0)).collect()),
+            per_token_max: limits.sse_streams_per_token_max,
+        }
+    }
+
+    /// The streams open now.
+    pub(crate) fn in_use(&self) -> usize {
+        self.total - self.shared.available_permits() - self.reserved.available_permits()
+    }
+
+    /// A slot for the caller, or 429 (its own streams are at the cap) or 503 (no slot left
+    /// that it may take).
+    fn take(&self, caller: &Caller) -> Result<Slot, ApiError> {
+        let (bureau, counted) = match caller {
+            Caller::Open => (true, None),
+            Caller::Token(p) => (p.role == Role::Supervisor, Some(p.index)),
+        };
+        let count = match counted {
+            Some(index) if index < self.per_token.len() => Some(self.count(index)?),
+            _ => None,
+        };
+        let permit = self.shared.clone().try_acquire_owned().or_else(|e| {
+            if bureau {
+                self.reserved.clone().try_acquire_owned()
+            } else {
+                Err(e)
+            }
+        });
+        // On refusal `count` is dropped here, giving the token's count back.
+        let permit = permit.map_err(|_| {
+            ApiError::new(
+                ErrorKind::Unavailable,
+                format!(
+                    "too many live alert streams (at most {}): try again later",
+                    self.total
+                ),
+            )
+        })?;
+        Ok(Slot {
+            _permit: permit,
+            _count: count,
+        })
+    }
+
+    /// Counts one more stream for the token at `index`, or 429 at its cap.
+    fn count(&self, index: usize) -> Result<TokenCount, ApiError> {
+        let max = self.per_token_max;
+        self.per_token[index]
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .map_err(|_| {
+                ApiError::new(
+                    ErrorKind::TooManyRequests,
+                    format!(
+                        "this token already holds {max} live alert streams: close one (each \
+                         dashboard tab holds one)"
+                    ),
+                )
+            })?;
+        Ok(TokenCount {
+            counts: self.per_token.clone(),
+            index,
+        })
+    }
 }
 
 fn resume_point(headers: &HeaderMap, query: &StreamQuery) -> Result<Option<u64>, ApiError> {
@@ -81,15 +195,7 @@ pub(crate) async fn stream(
     };
     let Query(query) = query.map_err(crate::query_error)?;
     let after = resume_point(&headers, &query)?;
-    let permit = state.sse_slots.clone().try_acquire_owned().map_err(|_| {
-        ApiError::new(
-            ErrorKind::Unavailable,
-            format!(
-                "too many live alert streams (at most {}): try again later",
-                state.limits.sse_subscribers_max
-            ),
-        )
-    })?;
+    let slot = state.sse_slots.take(&caller)?;
     let journal = state.journal.clone();
     let mut sub = Subscriber {
         head: journal.watch(),
@@ -98,7 +204,7 @@ pub(crate) async fn stream(
         journal,
         under,
         queued: VecDeque::new(),
-        _permit: permit,
+        _slot: slot,
     };
     match after {
         None => sub.queued.push_back(

@@ -177,6 +177,7 @@ mod tests {
             assert!(item.materials.len() <= 8);
             let event = jiancha_events::EventData::ItemDefined(item.definition(&district));
             event.check().unwrap();
+            event.check_append().unwrap();
         }
         let free = catalog.items.iter().filter(|i| i.fee_cents == 0).count();
         assert!((140..=195).contains(&free), "{free} free items");

@@ -75,6 +75,125 @@ fn each_refusal_names_its_field() {
     assert_eq!(refuse(&format!("{GOOD} x")).0, "json");
 }
 
+/// A line of `stream` and `type` with the given data, otherwise as [`GOOD`].
+fn line_of(stream: &str, event_type: &str, data: &str) -> String {
+    format!(
+        r#"{{"stream":"{stream}","type":"{event_type}","occurred_at":"2026-03-02T09:15:00+08:00","actor":"a","org":"jiangjin","data":{data}}}"#
+    )
+}
+
+const ITEM_DATA: &str = r#"{"code":"a","name":"n","org":"jiangjin/x","statutory_days":S,"promised_days":P,"fee_cents":0,"steps":[],"required_materials":[],"in_center":true}"#;
+
+#[test]
+fn limits_are_bounded_at_append() {
+    let item = |s: u32, p: u32| {
+        let data = ITEM_DATA
+            .replace('S', &s.to_string())
+            .replace('P', &p.to_string());
+        line_of("catalog", "ItemDefined", &data)
+    };
+    assert!(parse_line(1, &item(20, 5)).is_ok());
+    assert!(parse_line(1, &item(LIMIT_DAYS_MAX, 1)).is_ok());
+    let (f, m) = refuse(&item(4_294_967_295, 5));
+    assert_eq!(f, "data.statutory_days");
+    assert!(m.contains("250"), "{m}");
+    assert_eq!(refuse(&item(251, 5)).0, "data.statutory_days");
+    assert_eq!(refuse(&item(20, 0)).0, "data.promised_days");
+    assert_eq!(refuse(&item(20, 21)).0, "data.promised_days");
+
+    let accepted = |data: &str| line_of("case-1", "Accepted", data);
+    assert!(parse_line(1, &accepted("{}")).is_ok());
+    assert!(parse_line(1, &accepted(r#"{"promised_days":5,"statutory_days":5}"#)).is_ok());
+    assert_eq!(
+        refuse(&accepted(r#"{"promised_days":0}"#)).0,
+        "data.promised_days"
+    );
+    let (f, m) = refuse(&accepted(r#"{"promised_days":10,"statutory_days":5}"#));
+    assert_eq!(f, "data.promised_days");
+    assert!(m.contains("statutory_days (5)"), "{m}");
+    assert_eq!(
+        refuse(&accepted(r#"{"statutory_days":0}"#)).0,
+        "data.statutory_days"
+    );
+    assert_eq!(
+        refuse(&accepted(r#"{"statutory_days":4294967295}"#)).0,
+        "data.statutory_days"
+    );
+}
+
+#[test]
+fn a_calendar_jurisdiction_is_a_clean_path() {
+    let amended = |j: &str| {
+        line_of(
+            "calendar",
+            "CalendarAmended",
+            &format!(
+                r#"{{"jurisdiction":"{j}","date":"2027-02-06","kind":"holiday","reason":"r"}}"#
+            ),
+        )
+    };
+    assert!(parse_line(1, &amended("national")).is_ok());
+    assert!(parse_line(1, &amended("cq/jiangjin")).is_ok());
+    for bad in [
+        "../..",
+        "cq/../x",
+        "cq//x",
+        "/cq",
+        "cq/",
+        ".",
+        "cq/\u{200B}x",
+        "",
+    ] {
+        assert_eq!(refuse(&amended(bad)).0, "data.jurisdiction", "{bad:?}");
+    }
+}
+
+#[test]
+fn odd_case_ids_and_invisible_orgs_are_refused() {
+    for stream in ["case-..", "case-.", "case-a..b", "case-.hidden"] {
+        assert_eq!(
+            refuse(&GOOD.replace("case-1", stream)).0,
+            "stream",
+            "{stream}"
+        );
+    }
+    for org in [
+        "jiangjin\u{200B}",
+        "jiang\u{202E}jin",
+        "jiangjin/\u{2066}x",
+        "\u{FEFF}jiangjin",
+    ] {
+        let line = GOOD.replace(r#""org":"jiangjin""#, &format!(r#""org":"{org}""#));
+        assert_eq!(refuse(&line).0, "org", "{org:?}");
+    }
+}
+
+#[test]
+fn duplicate_keys_are_refused_naming_the_line() {
+    let twice = GOOD.replace(r#""actor":"a""#, r#""actor":"a","actor":"b""#);
+    let e = parse_line(3, &twice).unwrap_err();
+    assert_eq!((e.line, e.field.as_str()), (3, "actor"));
+    assert!(e.message.contains("duplicate field"), "{e}");
+    let inner = GOOD.replace(r#""item":"X""#, r#""item":"X","item":"Y""#);
+    assert!(parse_line(3, &inner)
+        .unwrap_err()
+        .message
+        .contains("duplicate field"));
+}
+
+#[test]
+fn a_moved_event_keeps_the_rules_of_its_time() {
+    // An exported event is checked against its hash, not against rules added after it was
+    // written: a log from before the limits were bounded still moves.
+    let raw = seal_all(&[EventData::Accepted(Accepted {
+        promised_days: Some(0),
+        statutory_days: None,
+    })]);
+    let mut line = String::new();
+    write_export_line(&raw[0], &mut line);
+    assert!(parse_line(1, &line).is_ok());
+}
+
 #[test]
 fn blank_lines_are_skipped_and_numbers_kept() {
     let text = format!("\n{GOOD}\n\n{{bad\n");

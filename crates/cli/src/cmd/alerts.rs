@@ -67,7 +67,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &AlertsArgs) -> anyhow::
                 .is_none_or(|p| jiancha_events::stream::org_is_under(&a.org, p))
         })
         .collect();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::new(crate::stdout::lock());
     match args.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&alerts)?)?,
         Format::Table => {

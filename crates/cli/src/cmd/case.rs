@@ -70,7 +70,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &CaseArgs) -> anyhow::Re
             show.case
         ))
     })?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::stdout::lock();
     match show.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&view)?)?,
         Format::Table => write_table(&mut out, &view)?,

@@ -289,7 +289,7 @@ async fn summarize(
             e.1 += 1;
         }
     }
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::new(crate::stdout::lock());
     writeln!(
         out,
         "simulated {} cases, {} events, through {} on the live engine",

@@ -143,7 +143,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &EvidenceArgs) -> anyhow
         "cards": cards,
         "ledger": ledger,
     });
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::stdout::lock();
     writeln!(out, "{}", serde_json::to_string_pretty(&pack)?)?;
     Ok(())
 }

@@ -29,7 +29,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ExportArgs) -> anyhow::
         Some(head.saturating_sub(args.from.saturating_sub(1))),
         "export",
     );
-    let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut out = BufWriter::with_capacity(1 << 16, crate::stdout::lock());
     let mut after = args.from.saturating_sub(1);
     let mut line = String::with_capacity(1024);
     let result: anyhow::Result<()> = async {

@@ -90,7 +90,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &HistoryArgs) -> anyhow:
         .collect();
     let history = build(&args.case, &known, as_of)
         .ok_or_else(|| user_error(format!("no case {:?} had been recorded by then", args.case)))?;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::new(crate::stdout::lock());
     match args.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&history)?)?,
         Format::Table => write_table(&mut out, &history)?,

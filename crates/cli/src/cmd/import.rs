@@ -67,7 +67,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ImportArgs) -> anyhow::
     }
     match result {
         Ok(outcome) => {
-            let mut out = std::io::stdout().lock();
+            let mut out = crate::stdout::lock();
             match outcome.range {
                 Some((a, b)) => writeln!(
                     out,

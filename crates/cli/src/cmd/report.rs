@@ -186,7 +186,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ReportArgs) -> anyhow::
     let report = projections
         .report(&query, now)
         .ok_or_else(|| anyhow::anyhow!("the assessment ledger was not kept"))?;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::new(crate::stdout::lock());
     match run.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
         Format::Csv => write_csv(&mut out, &report.rows)?,
@@ -361,7 +361,7 @@ async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow:
     let explanation =
         jiancha_projections::report::explain(ledger, &projections, &period, &args.org, now);
     let entries: Vec<_> = explanation.entries.iter().map(|e| ledger.view(e)).collect();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::new(crate::stdout::lock());
     if args.format == Format::Json {
         let doc = serde_json::json!({
             "period": explanation.period,
@@ -446,7 +446,7 @@ async fn items(db: &str, clock: Arc<dyn Clock>, args: &ItemsArgs) -> anyhow::Res
         .filter(|d| !d.item.in_center)
         .map(|d| (d.item.code.clone(), d.item.name.clone(), d.item.org.clone()))
         .collect();
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::stdout::lock();
     if args.format == Format::Json {
         let value = serde_json::json!({
             "items": all, "in_center": inside,

@@ -5,9 +5,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
-use jiancha_server::{App, Auth, ServerConfig};
+use clap::builder::TypedValueParser as _;
+use jiancha_server::{limits, App, Auth, Limits, ServerConfig};
 use jiancha_store::Clock;
 
 use crate::error::user_error;
@@ -24,7 +26,10 @@ use crate::error::user_error;
     The auth file lists [[token]] tables with name, role (supervisor, center, unit, \
     evaluator), org (the org path; not for evaluators) and sha256 (the token's SHA-256 in \
     hex: printf %s \"$TOKEN\" | sha256sum). Without --auth every request is trusted, so only \
-    a loopback --addr is allowed.")]
+    a loopback --addr is allowed.\n\
+    Connections are capped (--max-connections) and timed: a request head must arrive within \
+    --header-timeout seconds, a body within --body-timeout, and a kept-alive connection is \
+    closed after --idle-timeout idle seconds; a live alert stream is never cut by them.")]
 pub struct ServeArgs {
     /// The address to listen on (IP:PORT).
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -32,6 +37,36 @@ pub struct ServeArgs {
     /// The auth file of bearer tokens (TOML, tokens stored as SHA-256 hashes).
     #[arg(long, value_name = "FILE")]
     pub auth: Option<PathBuf>,
+    /// The most open connections; at the cap a new one closes the connection that has waited
+    /// longest for a request. Keep it below the open-file limit (ulimit -n).
+    #[arg(long, value_name = "N", default_value_t = limits::CONNECTIONS_MAX,
+          value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
+    pub max_connections: usize,
+    /// Seconds a client has to send a whole request head.
+    #[arg(long, value_name = "SECS", default_value_t = limits::HEADER_READ_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout: u64,
+    /// Seconds a request body may take to arrive whole (408 beyond).
+    #[arg(long, value_name = "SECS", default_value_t = limits::BODY_READ_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout: u64,
+    /// Seconds a kept-alive connection may sit idle between requests.
+    #[arg(long, value_name = "SECS", default_value_t = limits::IDLE_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: u64,
+}
+
+impl ServeArgs {
+    /// The server's limits: the defaults, with the connection cap and timeouts given.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            connections_max: self.max_connections,
+            header_read_timeout: Duration::from_secs(self.header_timeout),
+            body_read_timeout: Duration::from_secs(self.body_timeout),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            ..Limits::default()
+        }
+    }
 }
 
 /// Runs `jiancha serve`.
@@ -49,6 +84,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ServeArgs) -> anyhow::R
     let store = crate::open_store(db, clock.clone()).await?;
     let config = ServerConfig {
         auth,
+        limits: args.limits(),
         ..ServerConfig::default()
     };
     let app = App::start(store.clone(), clock, config)

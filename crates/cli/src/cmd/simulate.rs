@@ -70,7 +70,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
             generate_with_progress(&config, &mut file, &mut progress)
         }
         None => {
-            let mut stdout = std::io::stdout().lock();
+            let mut stdout = crate::stdout::lock();
             generate_with_progress(&config, &mut stdout, &mut progress)
         }
     };

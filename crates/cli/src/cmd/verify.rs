@@ -136,7 +136,7 @@ fn report(
     failure: Option<String>,
     start: u64,
 ) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::stdout::lock();
     let v = &walk.verifier;
     if let Some(what) = failure {
         writeln!(out, "broken at {what}")?;

@@ -1,4 +1,4 @@
-//! The server's tests through its router (no socket): roles, bodies, the live stream, the
+//! The server's tests, through its router (no socket) but for `connections`: roles, bodies, the live stream, the
 //! documents it serves. One test binary, one module per area.
 
 #![allow(
@@ -10,6 +10,7 @@
 )]
 
 mod bodies;
+mod connections;
 mod documents;
 mod roles;
 mod stream;

@@ -23,6 +23,7 @@ enum Call {
 use Call::*;
 
 // Expected statuses, by column: Nobody, Stranger, Supervisor, Center, Unit1, Unit10, Evaluator.
+// Another org's case is answered as a case that does not exist (404), never 403.
 const MATRIX: &[(&str, Call, [u16; 7])] = &[
     (
         "append a step",
@@ -42,17 +43,17 @@ const MATRIX: &[(&str, Call, [u16; 7])] = &[
     (
         "case",
         Get("/api/v1/cases/case-t1"),
-        [401, 401, 200, 200, 200, 403, 403],
+        [401, 401, 200, 200, 200, 404, 403],
     ),
     (
         "case at an instant",
         Get("/api/v1/cases/case-t1?now=2026-03-02"),
-        [401, 401, 200, 200, 200, 403, 403],
+        [401, 401, 200, 200, 200, 404, 403],
     ),
     (
         "history",
         Get("/api/v1/cases/case-t1/history"),
-        [401, 401, 200, 200, 200, 403, 403],
+        [401, 401, 200, 200, 200, 404, 403],
     ),
     (
         "alerts",
@@ -257,5 +258,76 @@ async fn without_an_auth_file_every_request_is_trusted() {
     assert_eq!(health.json["auth"], false);
     assert!(jiancha_server::check_exposure("0.0.0.0:8080".parse().unwrap(), None).is_err());
     assert!(jiancha_server::check_exposure("127.0.0.1:8080".parse().unwrap(), None).is_ok());
+    world.shutdown().await;
+}
+
+/// Every route that names a case, as a unit of `town-10` asks it about `case-t1` (town-1's)
+/// and about a case that does not exist: the same status and the same bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_orgs_case_looks_like_no_case_at_all() {
+    let world = World::new().await;
+    let routes: [(&str, &str, &str); 6] = [
+        ("GET", "/api/v1/cases/{case}", ""),
+        ("GET", "/api/v1/cases/{case}?now=2026-03-02", ""),
+        ("GET", "/api/v1/cases/{case}/history", ""),
+        ("GET", "/api/v1/cases/{case}/history?as_of=2026-03-03", ""),
+        (
+            "POST",
+            "/api/v1/cases/{case}/exemptions",
+            r#"{"reason":"r"}"#,
+        ),
+        (
+            "POST",
+            "/api/v1/alerts/{case}%2Ffee.mismatch%2F1/acknowledge",
+            "",
+        ),
+    ];
+    for (method, path, body) in routes {
+        let ask = |case: &str| {
+            let path = path.replace("{case}", case);
+            let content_type = (!body.is_empty()).then_some("application/json");
+            request(method, &path, Who::Unit10, content_type, body)
+        };
+        let theirs = world.send(ask(CASE_1)).await;
+        let none = world.send(ask("case-never-submitted")).await;
+        assert!(theirs.status.is_client_error(), "{path}: {}", theirs.status);
+        assert_eq!(
+            (theirs.status, &theirs.text),
+            (none.status, &none.text),
+            "{method} {path}"
+        );
+        assert!(!theirs.text.contains(TOWN_1), "{path}: {}", theirs.text);
+    }
+    // The case's own org and the bureau still read it.
+    let own = world.get("/api/v1/cases/case-t1", Who::Unit1).await;
+    assert_eq!(own.status, StatusCode::OK);
+    world.shutdown().await;
+}
+
+/// A unit reusing an id that another org's event holds learns nothing of that event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reused_id_names_nothing_of_another_org() {
+    let world = World::new().await;
+    let theirs = step_json(CASE_10, None).replace("\"data\"", "\"id\":\"shared-id\",\"data\"");
+    let answer = world
+        .post_json("/api/v1/events", Who::Unit10, &theirs)
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    let mine = step_json(CASE_1, None).replace("\"data\"", "\"id\":\"shared-id\",\"data\"");
+    let answer = world.post_json("/api/v1/events", Who::Unit1, &mine).await;
+    assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.text);
+    assert_eq!(answer.json["error"], "id_reused");
+    assert!(answer.json.get("detail").is_none(), "{}", answer.text);
+    for secret in [CASE_10, "position", "StepCompleted"] {
+        assert!(!answer.text.contains(secret), "{secret}: {}", answer.text);
+    }
+    // The bureau's center sees the whole log and keeps the details.
+    let answer = world.post_json("/api/v1/events", Who::Center, &mine).await;
+    assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.text);
+    assert!(
+        answer.json["detail"]["position"].is_u64(),
+        "{}",
+        answer.text
+    );
     world.shutdown().await;
 }

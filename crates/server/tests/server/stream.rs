@@ -172,3 +172,57 @@ async fn an_alert_the_clock_raises_is_streamed_at_its_cards_position() {
     assert_eq!(page[0].data.type_name(), "CardIssued");
     world.shutdown().await;
 }
+
+/// One token cannot take every live-stream slot, and the bureau always keeps a share.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_holds_few_streams_and_the_bureau_keeps_its_share() {
+    let limits = Limits {
+        sse_subscribers_max: 6,
+        sse_streams_per_token_max: 2,
+        sse_reserved_for_supervisors: 2,
+        ..Limits::default()
+    };
+    let auth = jiancha_server::Auth::parse(&auth_file()).unwrap();
+    let world = World::with(Some(auth), limits).await;
+    let stream = "/api/v1/alerts/stream";
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        held.push(Sse::open(&world, Who::Unit1, None).await);
+    }
+    let third = world.status_of(stream, Who::Unit1).await;
+    assert_eq!(
+        third.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        third.text
+    );
+    assert!(third.json["message"].as_str().unwrap().contains("2 live"));
+    for _ in 0..2 {
+        held.push(Sse::open(&world, Who::Unit10, None).await);
+    }
+    // The slots other tokens may take are gone; the bureau's share is left.
+    let center = world.status_of(stream, Who::Center).await;
+    assert_eq!(
+        center.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        center.text
+    );
+    for _ in 0..2 {
+        held.push(Sse::open(&world, Who::Supervisor, None).await);
+    }
+    let full = world.status_of(stream, Who::Supervisor).await;
+    assert_eq!(full.status, StatusCode::TOO_MANY_REQUESTS, "{}", full.text);
+    // A stream that ends gives its slot back.
+    held.remove(0);
+    let center = world.status_of(stream, Who::Center).await;
+    assert_eq!(center.status, StatusCode::OK, "{}", center.text);
+    let metrics = world.get("/metrics", Who::Supervisor).await;
+    assert!(
+        metrics.text.contains("jiancha_sse_subscribers 5"),
+        "{}",
+        metrics.text
+    );
+    drop(held);
+    world.shutdown().await;
+}

@@ -1,0 +1,142 @@
+//! The binary at its edges: a repeated JSON key refused alike by `import` and over HTTP, a
+//! reader that closes standard output early, diagnostics into a pipe, `serve`'s limits.
+
+use std::process::Stdio;
+
+use crate::server_api::{post_events, Served};
+use crate::support::{jiancha, submitted, Workspace};
+
+/// A center token over `jiangjin`, as `serve --auth` reads it.
+const CENTER_TOKEN: &str = "edge-center";
+
+fn auth_file(ws: &Workspace) -> String {
+    let text = format!(
+        "[[token]]\nname = \"clerk-1\"\nrole = \"center\"\norg = \"jiangjin\"\nsha256 = \"{}\"\n",
+        jiancha_server::token_hash(CENTER_TOKEN)
+    );
+    ws.write("tokens.toml", &text).display().to_string()
+}
+
+#[test]
+fn a_repeated_key_is_refused_alike_over_http_and_by_import() {
+    // The line names the token's own actor and an org under its path, so the server adds
+    // nothing: both parse the very same text.
+    let line = submitted("case-dup").replace(
+        r#""stream":"case-dup","#,
+        r#""stream":"case-dup","stream":"case-other","#,
+    );
+    let ws = Workspace::new();
+    let imported = ws.run(&["import", "-"], &line);
+    assert_eq!(imported.code, 2, "{imported:?}");
+    let said = imported.stderr.lines().next().unwrap_or_default();
+    let said = said.trim_start_matches("error: ").to_owned();
+    assert!(
+        said.starts_with("line 1: stream: duplicate field"),
+        "{said}"
+    );
+
+    let ws = Workspace::new();
+    let auth = auth_file(&ws);
+    let served = Served::start_with(&ws.db(), &[], &["--auth", &auth]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let base = served.url("");
+    let (status, body) = runtime.block_on(post_events(&base, Some(CENTER_TOKEN), &line));
+    assert_eq!(status, 400, "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["message"].as_str(), Some(said.as_str()), "{body}");
+    assert_eq!(body["line"], 1);
+    // Left for the server to fill in, actor and org do not hide the repeat either.
+    let bare = line
+        .replace(r#""actor":"clerk-1","#, "")
+        .replace(r#""org":"jiangjin/town-01/window-1","#, "");
+    let (status, body) = runtime.block_on(post_events(&base, Some(CENTER_TOKEN), &bare));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("duplicate field"), "{body}");
+    let (status, said) = served.interrupt();
+    assert!(status.success(), "{said}");
+    assert_eq!(ws.export(), "", "nothing was appended");
+}
+
+/// Runs `jiancha --db DB ARGS` with its standard output a pipe whose reader is gone before
+/// the command writes: (exit code, standard error).
+fn with_stdout_closed(db: &str, args: &[&str]) -> (i32, String) {
+    let mut child = jiancha()
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_reader_that_stops_reading_ends_the_command_quietly() {
+    let ws = Workspace::new();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/district.jsonl");
+    let imported = ws.run(&["import", example], "");
+    assert_eq!(imported.code, 0, "{imported:?}");
+    let commands: &[&[&str]] = &[
+        &["export"],
+        &["alerts"],
+        &["alerts", "--format", "json"],
+        &["verify"],
+        &["report", "--period", "2026-03"],
+        &["case", "show", "case-2026-000101"],
+        &["history", "case-2026-000101"],
+        &["evidence", "case-2026-000101"],
+        &["calendar", "show", "2026"],
+        &["calendar", "due", "2026-09-28", "5"],
+        &["simulate", "--cases", "5", "--seed", "1"],
+    ];
+    for args in commands {
+        let (code, stderr) = with_stdout_closed(&ws.db(), args);
+        assert_eq!((code, stderr.as_str()), (0, ""), "jiancha {args:?}");
+    }
+}
+
+#[test]
+fn diagnostics_into_a_pipe_carry_no_colour_codes() {
+    let ws = Workspace::new();
+    let run = ws.run_env(&ws.db(), &[("JIANCHA_LOG", "debug")], &["verify"], "");
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stderr.is_empty(), "debug diagnostics are written");
+    assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
+}
+
+#[test]
+fn serve_takes_its_connection_limits_and_refuses_zero() {
+    let ws = Workspace::new();
+    for flag in [
+        "--max-connections",
+        "--header-timeout",
+        "--body-timeout",
+        "--idle-timeout",
+    ] {
+        let refused = ws.run(&["serve", flag, "0"], "");
+        assert_eq!(refused.code, 2, "{flag}: {refused:?}");
+    }
+    let help = ws.run(&["serve", "--help"], "");
+    assert!(help.stdout.contains("--max-connections"), "{}", help.stdout);
+    let served = Served::start_with(
+        &ws.db(),
+        &[],
+        &["--max-connections", "8", "--idle-timeout", "5"],
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (status, health) =
+        runtime.block_on(crate::server_api::get_json(&served.url("/healthz"), None));
+    assert_eq!(
+        (status, &health["ok"]),
+        (200, &serde_json::Value::Bool(true))
+    );
+    let (status, said) = served.interrupt();
+    assert!(status.success(), "{said}");
+}
