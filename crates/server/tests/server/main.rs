@@ -11,6 +11,7 @@
 
 mod bodies;
 mod documents;
+mod ownership;
 mod roles;
 mod stream;
 mod support;
