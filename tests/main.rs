@@ -14,6 +14,7 @@ mod crash;
 mod import_cli;
 mod invariants;
 mod multi_process;
+mod ownership;
 mod postgres_cli;
 mod report_cli;
 mod server_api;

@@ -346,10 +346,16 @@ impl Served {
     /// Starts `jiancha --db DB serve --addr 127.0.0.1:0` with the variables `envs` set, and
     /// waits (at most [`WAIT_MAX`]) for the line that says where it listens.
     pub fn start(db: &str, envs: &[(&str, &str)]) -> Served {
+        Served::start_with(db, envs, &[])
+    }
+
+    /// [`Served::start`] with more arguments to `serve` (`--auth FILE`, say).
+    pub fn start_with(db: &str, envs: &[(&str, &str)], serve_args: &[&str]) -> Served {
         use std::io::BufRead as _;
         let mut child = crate::support::jiancha()
             .envs(envs.iter().copied())
             .args(["--db", db, "serve", "--addr", "127.0.0.1:0"])
+            .args(serve_args)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
