@@ -160,6 +160,8 @@ impl EventStore for MemoryStore {
                 return Err(StoreError::WriterGone);
             }
             let mut state = TxState::new(log.head(), self.stamp());
+            // One batch per transaction: a scoped batch follows its own cases' owners.
+            state.track_owners = false;
             let (planned, delta) = plan_batch(&state, &*log, &tagged, scope.as_deref())
                 .map_err(StoreError::Rejected)?;
             state.apply(delta);
@@ -189,6 +191,7 @@ impl EventStore for MemoryStore {
         async move {
             let head = self.lock().head();
             let mut state = TxState::new(head, self.stamp());
+            state.track_owners = false;
             let mut pending = Vec::new();
             let mut outcome = ImportOutcome::default();
             loop {

@@ -67,8 +67,9 @@ pub struct TxState {
     /// Whether to keep the ids of planned events in `ids`.
     pub track_ids: bool,
     /// The accountable org of the cases this transaction looked up or began, as its planned
-    /// events leave them; kept when `track_owners` is set (appends, which may be scoped). An
-    /// import is never scoped and keeps none.
+    /// events leave them; kept by every batch when `track_owners` is set (a group commit with
+    /// a scoped batch in it), else by scoped batches only. An import is never scoped and keeps
+    /// none.
     pub owners: HashMap<String, CaseOwner>,
     /// Whether to keep `owners`.
     pub track_owners: bool,

@@ -547,7 +547,7 @@ impl<C: LogConnection> Writer<C> {
         let now = self.clock.now().with_timezone(&jiancha_events::time::CHINA);
         let mut state = TxState::new(head, now);
         state.track_ids = track_ids;
-        state.track_owners = track_ids;
+        state.track_owners = false;
         if head == self.cache_head && self.cache.len() <= VERSION_CACHE_MAX {
             state.versions = std::mem::take(&mut self.cache);
         }
@@ -604,6 +604,9 @@ impl<C: LogConnection> Writer<C> {
             .filter(|(_, scope, _)| scope.is_some())
             .flat_map(|(b, _, _)| b)
             .collect();
+        // Owners are followed through the group only when a batch of it is scoped: an
+        // unscoped batch before it may move a case the scoped one writes to.
+        state.track_owners = !scoped.is_empty();
         let looked_up = match self.prefetch(&mut state, &all, true, false).await {
             Ok(mut ids) => self
                 .fetch_owners(&state, &scoped, &mut ids.owners)

@@ -130,4 +130,5 @@ conformance!(
     a_scoped_append_writes_only_to_cases_its_org_handles,
     a_transfer_outside_the_district_is_refused,
     racing_submissions_never_hand_a_case_to_another_org,
+    a_scope_is_judged_in_log_order_within_a_group,
 );

@@ -229,3 +229,52 @@ pub async fn racing_submissions_never_hand_a_case_to_another_org(f: Fixture) {
         assert!(orgs.iter().all(|o| *o == orgs[0]), "{case}: {orgs:?}");
     }
 }
+
+/// Appends racing a transfer, many at once (so the SQL stores gather them into shared group
+/// commits): a step scoped to the sending town lands only before the transfer, a step scoped
+/// to the receiving town only after it. Whose case it is, is judged in log order, batch by
+/// batch, within a group too.
+pub async fn a_scope_is_judged_in_log_order_within_a_group(f: Fixture) {
+    let store: Arc<dyn EventStore> = f.store.clone();
+    let cases: Vec<String> = (0..RACE_ROUNDS).map(|i| format!("case-g-{i}")).collect();
+    let submissions = cases.iter().map(|c| by(TOWN_1, submitted(c))).collect();
+    store.append(submissions).await.unwrap();
+    let mut tasks = Vec::new();
+    for case in &cases {
+        let sends = [
+            (None, transferred(case, TOWN_1, TOWN_2)),
+            (scoped(TOWN_1), by(TOWN_1, step(case, 1))),
+            (scoped(TOWN_2), by(TOWN_2, step(case, 2))),
+        ];
+        for (kind, (scope, event)) in sends.into_iter().enumerate() {
+            let s = store.clone();
+            let case = case.clone();
+            tasks.push(tokio::spawn(async move {
+                let result = s.append_scoped(vec![event], scope).await;
+                (case, kind, result)
+            }));
+        }
+    }
+    let mut at: std::collections::HashMap<(String, usize), u64> = Default::default();
+    for task in tasks {
+        let (case, kind, result) = task.await.unwrap();
+        match result {
+            Ok(outcome) => {
+                at.insert((case, kind), outcome.positions[0]);
+            }
+            Err(StoreError::Rejected(r)) if kind > 0 => {
+                assert!(matches!(r.kind, RejectionKind::OutOfScope { .. }), "{r:?}");
+            }
+            Err(e) => panic!("{case} {kind}: {e:?}"),
+        }
+    }
+    for case in &cases {
+        let transfer = at[&(case.clone(), 0)];
+        if let Some(p) = at.get(&(case.clone(), 1)) {
+            assert!(*p < transfer, "{case}: town-01 wrote after handing it on");
+        }
+        if let Some(p) = at.get(&(case.clone(), 2)) {
+            assert!(*p > transfer, "{case}: town-02 wrote before receiving it");
+        }
+    }
+}
