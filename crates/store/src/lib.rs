@@ -91,10 +91,10 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     }
 
     /// Appends a batch, all or nothing, on behalf of an org: with a `scope` (an org path),
-    /// every case event must fall on a case whose accountable org lies at or under it, as the
-    /// case stands in the log when the batch is planned — decided inside the write
-    /// transaction, so no concurrent append can slip between the check and the write — and a
-    /// new case must be submitted by an org under it. Refusals:
+    /// every case event must be written by an org at or under it and fall on a case whose
+    /// accountable org (see [`owner`]) lies at or under it, as the case stands before the
+    /// event — decided inside the write transaction, so no concurrent append can slip between
+    /// the check and the write. Refusals:
     /// [`RejectionKind::OutOfScope`], and, for every batch,
     /// [`RejectionKind::AlreadySubmitted`] and [`RejectionKind::OutsideDistrict`].
     fn append_scoped(

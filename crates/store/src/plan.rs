@@ -330,12 +330,10 @@ fn check_case(
         known_owner(state, scratch, lookup, stream)
     };
     if let Some(scope) = scope {
-        let allowed = if submitted {
-            org_is_under(&event.org, scope)
-        } else {
-            // A case never submitted (version 0) is refused by the caller with its own message.
-            current == 0 || before.as_ref().is_some_and(|o| o.within(scope))
-        };
+        // The batch speaks only for orgs under the scope, and only on cases they handle. A
+        // case never submitted (version 0) is refused by the caller with its own message.
+        let handled = submitted || current == 0 || before.as_ref().is_some_and(|o| o.within(scope));
+        let allowed = handled && org_is_under(&event.org, scope);
         if !allowed {
             return Err(Rejection::out_of_scope(tag, stream, scope));
         }
