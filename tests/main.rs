@@ -15,6 +15,7 @@ mod edges_cli;
 mod import_cli;
 mod invariants;
 mod multi_process;
+mod ownership;
 mod postgres_cli;
 mod report_cli;
 mod server_api;

@@ -102,7 +102,8 @@ fn pipe(ws: &Workspace, from: &str, to: &str) -> Run {
 }
 
 /// A log with every event type (the catalogue) and a simulated district of a few thousand
-/// events, so the import crosses several chunks.
+/// events, so the import crosses several chunks. The district starts in 2025: its case ids
+/// (`case-2025-…`) must not be the catalogue's, since a case is submitted once.
 fn sample_log(ws: &Workspace) {
     let mut text = String::new();
     for case in ["case-2026-000124", "case-2026-000125"] {
@@ -111,7 +112,18 @@ fn sample_log(ws: &Workspace) {
     }
     text.push_str(include_str!("../events/catalogue/v1.jsonl"));
     assert_eq!(ws.run(&["import"], &text).code, 0);
-    let sim = ws.run(&["simulate", "--cases", "300", "--seed", "7"], "");
+    let sim = ws.run(
+        &[
+            "simulate",
+            "--cases",
+            "300",
+            "--seed",
+            "7",
+            "--start",
+            "2025-01-06",
+        ],
+        "",
+    );
     assert_eq!(sim.code, 0, "{sim:?}");
     let r = ws.run(&["import"], &sim.stdout);
     assert_eq!(r.code, 0, "{r:?}");

@@ -33,6 +33,12 @@ pub enum ErrorKind {
     /// 408: the body did not arrive whole within the server's body timeout. Send it again,
     /// at once (nothing was appended).
     RequestTimeout,
+    /// 409: a `Submitted` for a case id already in the log (a case is submitted once). Choose
+    /// another case id; the answer says nothing of who holds it.
+    AlreadySubmitted,
+    /// 422: a transfer to an org outside the sender's district. A case leaves its district
+    /// only by ending there and being submitted anew where it goes.
+    OutsideDistrict,
     /// 413: the body or the batch is over a limit. Split it into smaller requests.
     TooLarge,
     /// 415: the body's Content-Type is not one this endpoint reads.
@@ -55,7 +61,10 @@ impl ErrorKind {
             ErrorKind::Forbidden => StatusCode::FORBIDDEN,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ErrorKind::VersionConflict | ErrorKind::IdReused => StatusCode::CONFLICT,
+            ErrorKind::VersionConflict | ErrorKind::IdReused | ErrorKind::AlreadySubmitted => {
+                StatusCode::CONFLICT
+            }
+            ErrorKind::OutsideDistrict => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -76,6 +85,8 @@ impl ErrorKind {
             ErrorKind::VersionConflict => "version_conflict",
             ErrorKind::IdReused => "id_reused",
             ErrorKind::RequestTimeout => "request_timeout",
+            ErrorKind::AlreadySubmitted => "already_submitted",
+            ErrorKind::OutsideDistrict => "outside_district",
             ErrorKind::TooLarge => "too_large",
             ErrorKind::UnsupportedMediaType => "unsupported_media_type",
             ErrorKind::TooManyRequests => "too_many_requests",

@@ -8,7 +8,10 @@
 //! A token speaks only for itself: the server sets each event's `actor` to the token's name and
 //! its `org` to the token's org path. A body may leave both out; an `actor` it gives must be the
 //! token's name, an `org` must lie at or under the token's org path (segment-wise), and a case
-//! already in the log must be handled by an org under it — else 403. A unit appends to case
+//! already in the log must be handled by an org under it — else 403. That last check is the
+//! store's, made inside the transaction that writes the batch (`append_scoped` with the token's
+//! org path), so no concurrent append can change whose case it is in between; its refusal names
+//! nothing of the org that does handle the case. A unit appends to case
 //! streams only; a center also defines items (`catalog`) for orgs under it. Supervision events
 //! go through the bureau's own endpoints, calendar amendments and moved (exported) events
 //! through `jiancha import`. Without an auth file the events keep the actor and org they carry.
@@ -76,18 +79,11 @@ pub(crate) async fn post(
         .iter()
         .map(|item| prepare(principal, item))
         .collect::<Result<Vec<_>, _>>()?;
-    if let Some(p) = principal {
-        if joins_unknown_case(&state, &events) {
-            // A case the engine has not seen yet may have been submitted a moment ago by
-            // another org: let the engine catch up before judging whose case it is.
-            crate::caught_up(&state).await;
-        }
-        check_cases(&state, p, &events, &items)?;
-    }
+    let scope = principal.and_then(|p| p.org.clone());
     check_appeals(&state, &events, &items)?;
     let outcome = state
         .store
-        .append(events)
+        .append_scoped(events, scope)
         .await
         .map_err(|e| redact(refusal(e, &items), &caller))?;
     state.metrics.appended(outcome.appended, started.elapsed());
@@ -310,52 +306,6 @@ fn check_stream(p: &Principal, event: &NewEvent) -> Result<(), ApiError> {
     }
 }
 
-/// Whether the batch writes to a case the engine does not know without submitting it first.
-fn joins_unknown_case(state: &State, events: &[NewEvent]) -> bool {
-    let projections = state.engine.read();
-    let mut submitted = std::collections::HashSet::new();
-    for event in events
-        .iter()
-        .filter(|e| e.stream.kind() == StreamKind::Case)
-    {
-        let stream = event.stream.as_str();
-        if matches!(event.data, EventData::Submitted(_)) {
-            submitted.insert(stream);
-        } else if !submitted.contains(stream) && projections.case(stream).is_none() {
-            return true;
-        }
-    }
-    false
-}
-
-/// Refuses an event on a case handled by an org outside the token's path.
-fn check_cases(
-    state: &State,
-    p: &Principal,
-    events: &[NewEvent],
-    items: &[Item<'_>],
-) -> Result<(), ApiError> {
-    let org = p.org.as_deref().unwrap_or_default();
-    let projections = state.engine.read();
-    for (event, item) in events.iter().zip(items) {
-        if event.stream.kind() != StreamKind::Case {
-            continue;
-        }
-        if let Some(case) = projections.case(event.stream.as_str()) {
-            if !org_is_under(case.org(), org) {
-                // The handling org is not named: it is another org's business.
-                return Err(ApiError::forbidden(format!(
-                    "stream: {} is handled outside this token's org path {org:?}",
-                    event.stream
-                ))
-                .at(item.at)
-                .field("stream"));
-            }
-        }
-    }
-    Ok(())
-}
-
 /// An appeal must name a card or a rating entry the ledger holds and has not reversed (rules
 /// v2); entries of events in the same batch are not in the ledger yet. The engine's ledger is
 /// a prefix of the log, and entries are never removed, so one it holds is in the log.
@@ -417,7 +367,9 @@ fn redact(e: ApiError, caller: &Caller) -> ApiError {
     redacted
 }
 
-/// A store's refusal: 400, 409 for a version conflict or a reused id, 500 for the machinery.
+/// A store's refusal: 400; 403 for a case outside the caller's scope; 409 for a version
+/// conflict, a reused id or a second submission; 422 for a transfer out of the district; 500
+/// for the machinery. None names another org or shows another org's event.
 pub(crate) fn store_refusal(error: StoreError) -> ApiError {
     let StoreError::Rejected(r) = error else {
         return ApiError::internal(error);
@@ -433,6 +385,12 @@ pub(crate) fn store_refusal(error: StoreError) -> ApiError {
             .detail(serde_json::json!({"stream": stream, "expected": expected, "actual": actual})),
         RejectionKind::IdReused { position } => ApiError::new(ErrorKind::IdReused, message)
             .detail(serde_json::json!({ "position": position })),
+        RejectionKind::AlreadySubmitted { stream } => {
+            ApiError::new(ErrorKind::AlreadySubmitted, message)
+                .detail(serde_json::json!({ "stream": stream }))
+        }
+        RejectionKind::OutOfScope { .. } => ApiError::forbidden(message),
+        RejectionKind::OutsideDistrict => ApiError::new(ErrorKind::OutsideDistrict, message),
     };
     e.field(r.field)
 }

@@ -34,6 +34,21 @@ pub enum RejectionKind {
         /// Where that event is.
         position: u64,
     },
+    /// A `Submitted` on a stream that already holds its case (a case is submitted once, as
+    /// its stream's first event): choose another case id. Says nothing of who holds it.
+    AlreadySubmitted {
+        /// The stream.
+        stream: String,
+    },
+    /// The case is handled by an org outside the batch's scope (see
+    /// [`crate::EventStore::append_scoped`]). Says nothing of who handles it.
+    OutOfScope {
+        /// The stream.
+        stream: String,
+    },
+    /// A transfer names an org outside the sender's district (the first segment of its org
+    /// path): a case leaves its district only by being ended there and opened anew elsewhere.
+    OutsideDistrict,
 }
 
 impl Rejection {
@@ -60,6 +75,48 @@ impl Rejection {
                 expected,
                 actual,
             },
+        }
+    }
+}
+
+impl Rejection {
+    /// A second submission of a case.
+    pub fn already_submitted(tag: u64, stream: &str) -> Self {
+        Rejection {
+            tag,
+            field: "type".into(),
+            message: format!(
+                "{stream} was already submitted: a case stream holds one Submitted, its first \
+                 event; choose another case id"
+            ),
+            kind: RejectionKind::AlreadySubmitted {
+                stream: stream.to_owned(),
+            },
+        }
+    }
+
+    /// A case outside the batch's scope.
+    pub fn out_of_scope(tag: u64, stream: &str, scope: &str) -> Self {
+        Rejection {
+            tag,
+            field: "stream".into(),
+            message: format!("{stream} is not handled at or under {scope:?}"),
+            kind: RejectionKind::OutOfScope {
+                stream: stream.to_owned(),
+            },
+        }
+    }
+
+    /// A transfer out of the sender's district.
+    pub fn outside_district(tag: u64, to_org: &str, district: &str) -> Self {
+        Rejection {
+            tag,
+            field: "data.to_org".into(),
+            message: format!(
+                "{to_org:?} lies outside the district {district:?}: a case is transferred \
+                 within its district only"
+            ),
+            kind: RejectionKind::OutsideDistrict,
         }
     }
 }

@@ -8,6 +8,7 @@
 pub mod clock;
 pub mod error;
 pub mod memory;
+pub mod owner;
 pub mod plan;
 pub mod postgres;
 mod sql;
@@ -85,7 +86,22 @@ pub type Snapshot = (u64, Vec<u8>);
 /// The event log.
 pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// Appends a batch, all or nothing. Tags in a [`Rejection`] are indexes into the batch.
-    fn append(&self, events: Vec<NewEvent>) -> BoxFuture<'_, Result<AppendOutcome, StoreError>>;
+    fn append(&self, events: Vec<NewEvent>) -> BoxFuture<'_, Result<AppendOutcome, StoreError>> {
+        self.append_scoped(events, None)
+    }
+
+    /// Appends a batch, all or nothing, on behalf of an org: with a `scope` (an org path),
+    /// every case event must be written by an org at or under it and fall on a case whose
+    /// accountable org (see [`owner`]) lies at or under it, as the case stands before the
+    /// event — decided inside the write transaction, so no concurrent append can slip between
+    /// the check and the write. Refusals:
+    /// [`RejectionKind::OutOfScope`], and, for every batch,
+    /// [`RejectionKind::AlreadySubmitted`] and [`RejectionKind::OutsideDistrict`].
+    fn append_scoped(
+        &self,
+        events: Vec<NewEvent>,
+        scope: Option<String>,
+    ) -> BoxFuture<'_, Result<AppendOutcome, StoreError>>;
 
     /// Appends a stream of chunks in one transaction: all of them, or nothing.
     fn import(

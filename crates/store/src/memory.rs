@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::clock::Clock;
 use crate::error::StoreError;
+use crate::owner::{CaseOwner, OwnerMove};
 use crate::plan::{plan_batch, ExistingId, Head, Lookup, Planned, TxState};
 use crate::{AppendOutcome, EventStore, ImportChunk, ImportOutcome};
 
@@ -43,6 +44,23 @@ impl Lookup for Log {
             occurred_at: raw.occurred_at.clone(),
             data: raw.data.clone(),
         })
+    }
+
+    fn case_owner(&self, stream: &str) -> Option<CaseOwner> {
+        let mut events = self
+            .by_stream
+            .get(stream)?
+            .iter()
+            .filter_map(|p| self.stored.get(usize::try_from(*p).ok()?.checked_sub(1)?));
+        let first = events.next()?;
+        if !matches!(first.data, jiancha_events::EventData::Submitted(_)) {
+            return None;
+        }
+        let mut owner = CaseOwner::submitted_by(&first.org);
+        for e in events {
+            owner.apply(OwnerMove::of(&e.data, &e.org));
+        }
+        Some(owner)
     }
 }
 
@@ -126,9 +144,10 @@ fn with_stored(
 }
 
 impl EventStore for MemoryStore {
-    fn append(
+    fn append_scoped(
         &self,
         events: Vec<jiancha_events::NewEvent>,
+        scope: Option<String>,
     ) -> BoxFuture<'_, Result<AppendOutcome, StoreError>> {
         let tagged: Vec<_> = events
             .into_iter()
@@ -141,8 +160,10 @@ impl EventStore for MemoryStore {
                 return Err(StoreError::WriterGone);
             }
             let mut state = TxState::new(log.head(), self.stamp());
-            let (planned, delta) =
-                plan_batch(&state, &*log, &tagged).map_err(StoreError::Rejected)?;
+            // One batch per transaction: a scoped batch follows its own cases' owners.
+            state.track_owners = false;
+            let (planned, delta) = plan_batch(&state, &*log, &tagged, scope.as_deref())
+                .map_err(StoreError::Rejected)?;
             state.apply(delta);
             let positions: Vec<u64> = planned
                 .iter()
@@ -170,14 +191,15 @@ impl EventStore for MemoryStore {
         async move {
             let head = self.lock().head();
             let mut state = TxState::new(head, self.stamp());
+            state.track_owners = false;
             let mut pending = Vec::new();
             let mut outcome = ImportOutcome::default();
             loop {
                 match chunks.recv().await {
                     Some(ImportChunk::Events(events)) => {
                         let log = self.lock();
-                        let (planned, delta) =
-                            plan_batch(&state, &*log, &events).map_err(StoreError::Rejected)?;
+                        let (planned, delta) = plan_batch(&state, &*log, &events, None)
+                            .map_err(StoreError::Rejected)?;
                         drop(log);
                         state.apply(delta);
                         let total = planned.len() as u64;

@@ -4,9 +4,11 @@
 
 use hashbrown::HashMap;
 
-use jiancha_events::{Hash, NewEvent, RawEvent, StreamKind, Timestamp};
+use jiancha_events::stream::org_is_under;
+use jiancha_events::{EventData, Hash, NewEvent, RawEvent, StreamKind, Timestamp};
 
 use crate::error::{Rejection, RejectionKind};
+use crate::owner::{district, CaseOwner, OwnerMove};
 
 /// What the log already holds under an id, enough to tell a retry from a reuse.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +31,9 @@ pub trait Lookup {
     fn stream_version(&self, stream: &str) -> u64;
     /// The event stored under an id, if any.
     fn find_id(&self, id: &str) -> Option<ExistingId>;
+    /// Who answers for a stored case, as of the log's last committed event; `None` when the
+    /// case is not stored or was not looked up (a scoped append is then refused).
+    fn case_owner(&self, stream: &str) -> Option<CaseOwner>;
 }
 
 /// The head of the log: the last position and its hash.
@@ -61,6 +66,13 @@ pub struct TxState {
     pub ids: HashMap<String, ExistingId>,
     /// Whether to keep the ids of planned events in `ids`.
     pub track_ids: bool,
+    /// The accountable org of the cases this transaction looked up or began, as its planned
+    /// events leave them; kept by every batch when `track_owners` is set (a group commit with
+    /// a scoped batch in it), else by scoped batches only. An import is never scoped and keeps
+    /// none.
+    pub owners: HashMap<String, CaseOwner>,
+    /// Whether to keep `owners`.
+    pub track_owners: bool,
     /// The stamp of this transaction.
     pub recorded_at: Timestamp,
     /// The stamp's canonical text.
@@ -75,6 +87,8 @@ impl TxState {
             versions: HashMap::new(),
             ids: HashMap::new(),
             track_ids: true,
+            owners: HashMap::new(),
+            track_owners: true,
             recorded_at,
             recorded_at_text: jiancha_events::format_timestamp(&recorded_at),
         }
@@ -87,6 +101,7 @@ impl TxState {
         if self.track_ids {
             self.ids.extend(delta.ids);
         }
+        self.owners.extend(delta.owners);
     }
 }
 
@@ -100,7 +115,8 @@ pub struct Undo {
 
 impl TxState {
     /// Applies a delta whose rows may still fail to be written (an import chunk in flight),
-    /// keeping what it replaced.
+    /// keeping what it replaced. Owners are not put back by [`TxState::undo`]: an import does
+    /// not track them.
     pub fn apply_undoable(&mut self, delta: Delta) -> Undo {
         let undo = Undo {
             head: self.head,
@@ -136,27 +152,33 @@ pub struct Delta {
     head: Head,
     versions: HashMap<String, u64>,
     ids: HashMap<String, ExistingId>,
+    owners: HashMap<String, CaseOwner>,
 }
 
 /// Plans a batch of tagged events against `state` without changing it: the caller writes the
 /// rows and then applies the returned [`Delta`], or drops it on failure, so a refused batch
-/// (or one whose write failed) leaves the transaction exactly as it was.
+/// (or one whose write failed) leaves the transaction exactly as it was. With a `scope` (an
+/// org path), every case event must be on a case handled at or under it (see
+/// [`crate::owner`]); the caller must have looked up the owners of the stored cases the batch
+/// touches.
 pub fn plan_batch(
     state: &TxState,
     lookup: &dyn Lookup,
     events: &[(u64, NewEvent)],
+    scope: Option<&str>,
 ) -> Result<(Vec<Planned>, Delta), Rejection> {
     let mut scratch = Delta {
         head: state.head,
         versions: HashMap::new(),
         ids: HashMap::new(),
+        owners: HashMap::new(),
     };
     let mut batch = Batch {
         out: Vec::with_capacity(events.len()),
         ids: HashMap::new(),
     };
     for (tag, event) in events {
-        let planned = plan_one(state, &mut scratch, &batch, lookup, *tag, event)?;
+        let planned = plan_one(state, &mut scratch, &batch, lookup, (*tag, scope), event)?;
         if let (Some(id), Planned::New(_)) = (&event.id, &planned) {
             batch.ids.insert(id.as_str(), batch.out.len());
         }
@@ -203,7 +225,7 @@ fn plan_one(
     scratch: &mut Delta,
     batch: &Batch<'_>,
     lookup: &dyn Lookup,
-    tag: u64,
+    (tag, scope): (u64, Option<&str>),
     event: &NewEvent,
 ) -> Result<Planned, Rejection> {
     let reject = |field: &str, message: String| Rejection::invalid(tag, field, message);
@@ -222,6 +244,9 @@ fn plan_one(
         Some(v) => *v,
         None => lookup.stream_version(stream),
     };
+    if event.stream.kind() == StreamKind::Case {
+        check_case(state, scratch, lookup, (tag, scope), event, current)?;
+    }
     if let Some(expected) = event.expected_version {
         if expected != current {
             return Err(Rejection::conflict(tag, stream, expected, current));
@@ -258,6 +283,12 @@ fn plan_one(
             ));
         }
     }
+    if let EventData::Transferred(t) = &event.data {
+        let home = district(&event.org);
+        if !org_is_under(&t.to_org, home) {
+            return Err(Rejection::outside_district(tag, &t.to_org, home));
+        }
+    }
     scratch.head = Head {
         position,
         hash: raw.hash,
@@ -271,6 +302,72 @@ fn plan_one(
     Ok(Planned::New(Box::new(raw)))
 }
 
+/// The rules of a case stream that depend on who holds it: one `Submitted`, as the first
+/// event; a scoped batch writes only to cases handled within its scope, judged as the case
+/// stood before the event (the log's last committed event, then what this transaction planned
+/// before it). Keeps the case's accountable org up to date in `scratch` when the transaction
+/// tracks owners (always for a scoped batch).
+fn check_case(
+    state: &TxState,
+    scratch: &mut Delta,
+    lookup: &dyn Lookup,
+    (tag, scope): (u64, Option<&str>),
+    event: &NewEvent,
+    current: u64,
+) -> Result<(), Rejection> {
+    let stream = event.stream.as_str();
+    let submitted = matches!(event.data, EventData::Submitted(_));
+    if submitted && current > 0 {
+        return Err(Rejection::already_submitted(tag, stream));
+    }
+    let tracking = state.track_owners || scope.is_some();
+    if !tracking {
+        return Ok(());
+    }
+    let before = if current == 0 {
+        None
+    } else {
+        known_owner(state, scratch, lookup, stream)
+    };
+    if let Some(scope) = scope {
+        // The batch speaks only for orgs under the scope, and only on cases they handle. A
+        // case never submitted (version 0) is refused by the caller with its own message.
+        let handled = submitted || current == 0 || before.as_ref().is_some_and(|o| o.within(scope));
+        let allowed = handled && org_is_under(&event.org, scope);
+        if !allowed {
+            return Err(Rejection::out_of_scope(tag, stream, scope));
+        }
+    }
+    let after = if submitted {
+        Some(CaseOwner::submitted_by(&event.org))
+    } else {
+        before.map(|mut owner| {
+            owner.apply(OwnerMove::of(&event.data, &event.org));
+            owner
+        })
+    };
+    if let Some(owner) = after {
+        scratch.owners.insert(stream.to_owned(), owner);
+    }
+    Ok(())
+}
+
+/// A case's accountable org as this transaction knows it: planned in this batch, in an
+/// earlier batch, or as stored.
+fn known_owner(
+    state: &TxState,
+    scratch: &Delta,
+    lookup: &dyn Lookup,
+    stream: &str,
+) -> Option<CaseOwner> {
+    scratch
+        .owners
+        .get(stream)
+        .or_else(|| state.owners.get(stream))
+        .cloned()
+        .or_else(|| lookup.case_owner(stream))
+}
+
 fn duplicate(tag: u64, event: &NewEvent, existing: ExistingId) -> Result<Planned, Rejection> {
     let same = existing.stream == event.stream.as_str()
         && existing.event_type == event.data.type_name()
@@ -282,9 +379,11 @@ fn duplicate(tag: u64, event: &NewEvent, existing: ExistingId) -> Result<Planned
         Err(Rejection {
             tag,
             field: "id".into(),
+            // Its position only: the event may be another org's, whose stream and content
+            // are not the caller's to see.
             message: format!(
-                "id already names a different event (position {}, {} on {})",
-                existing.position, existing.event_type, existing.stream
+                "id already names a different event (position {}): choose another id",
+                existing.position
             ),
             kind: RejectionKind::IdReused {
                 position: existing.position,

@@ -29,7 +29,7 @@ use crate::plan::{ExistingId, Head};
 use crate::sql::{join_snapshot, Reads, SqlStore};
 use crate::writer::{
     decode_rows, existing_from_row, hash_from, raw_from_row, stored_id, to_i64, to_u64,
-    LogConnection, WriterHandle,
+    LogConnection, OwnerRow, WriterHandle,
 };
 use crate::{Snapshot, SNAPSHOT_PART_BYTES};
 
@@ -110,6 +110,8 @@ const VERSIONS_SQL: &str =
     "SELECT stream, max(version) FROM events WHERE stream = ANY($1) GROUP BY stream";
 const IDS_SQL: &str = "SELECT id, position, stream, type, occurred_at, data, version \
      FROM events WHERE id = ANY($1) AND id IS NOT NULL";
+const OWNER_SQL: &str = "SELECT stream, type, org, data FROM events \
+     WHERE stream = ANY($1) AND type = ANY($2) ORDER BY stream, version";
 const POSITIONS_SQL: &str = "SELECT id, position, stream, type, occurred_at, data, version \
      FROM events WHERE position = ANY($1)";
 const INSERT_SQL: &str = "INSERT INTO events (position, stream, version, id, type, schema, \
@@ -480,6 +482,16 @@ impl LogConnection for PgLog {
 
     async fn find_ids(&mut self, ids: &[&str]) -> Result<Vec<(String, ExistingId)>, StoreError> {
         self.existing(sqlx::query(IDS_SQL).bind(ids)).await
+    }
+
+    async fn owner_rows(&mut self, streams: &[&str]) -> Result<Vec<OwnerRow>, StoreError> {
+        let types = &crate::owner::OWNER_TYPES[..];
+        let rows = self
+            .rows(sqlx::query(OWNER_SQL).bind(streams).bind(types))
+            .await?;
+        decode_rows(&rows, |r| {
+            Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
+        })
     }
 
     async fn find_positions(

@@ -91,8 +91,12 @@ pub struct SqlStore<R> {
 }
 
 impl<R: Reads> EventStore for SqlStore<R> {
-    fn append(&self, events: Vec<NewEvent>) -> BoxFuture<'_, Result<AppendOutcome, StoreError>> {
-        self.writer.append(events).boxed()
+    fn append_scoped(
+        &self,
+        events: Vec<NewEvent>,
+        scope: Option<String>,
+    ) -> BoxFuture<'_, Result<AppendOutcome, StoreError>> {
+        self.writer.append(events, scope).boxed()
     }
 
     fn import(

@@ -28,7 +28,7 @@ use crate::plan::{ExistingId, Head};
 use crate::sql::{join_snapshot, Reads, SqlStore};
 use crate::writer::{
     decode_rows, existing_from_row, hash_from, raw_from_row, stored_id, to_i64, to_u64,
-    LogConnection, WriterHandle,
+    LogConnection, OwnerRow, WriterHandle,
 };
 use crate::{Snapshot, SNAPSHOT_PART_BYTES};
 
@@ -269,6 +269,11 @@ impl SqlCache {
                 "stream" => format!(
                     "SELECT stream, MAX(version) FROM events WHERE stream IN ({marks}) GROUP BY stream"
                 ),
+                "owner" => format!(
+                    "SELECT stream, type, org, data FROM events WHERE stream IN ({marks}) \
+                     AND type IN ({}) ORDER BY stream, version",
+                    crate::owner::OWNER_TYPES.map(|t| format!("'{t}'")).join(",")
+                ),
                 "position" => format!(
                     "SELECT id, position, stream, type, occurred_at, data, version FROM events WHERE position IN ({marks})"
                 ),
@@ -453,6 +458,13 @@ impl LogConnection for SqliteLog {
 
     async fn find_ids(&mut self, ids: &[&str]) -> Result<Vec<(String, ExistingId)>, StoreError> {
         self.existing("id", ids).await
+    }
+
+    async fn owner_rows(&mut self, streams: &[&str]) -> Result<Vec<OwnerRow>, StoreError> {
+        let rows = self.lookup("owner", streams).await?;
+        decode_rows(&rows, |r| {
+            Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
+        })
     }
 
     async fn find_positions(

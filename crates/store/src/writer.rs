@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::clock::Clock;
 use crate::error::StoreError;
+use crate::owner::CaseOwner;
 use crate::plan::{plan_batch, Delta, ExistingId, Head, Lookup, Planned, TxState, Undo};
 use crate::{AppendOutcome, ImportChunk, ImportOutcome, GROUP_EVENTS_MAX};
 
@@ -40,6 +41,12 @@ const RELEASE_AND_SAVEPOINT: &str = "RELEASE chunk; SAVEPOINT chunk";
 const ROLLBACK_TO_AND_RELEASE: &str = "ROLLBACK TO chunk; RELEASE chunk";
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+/// A stored event that can move a case's accountable org: `(stream, type, org, data)`.
+pub(crate) type OwnerRow = (String, String, String, String);
+
+/// An append waiting for its group: the events, the org path it is scoped to, the caller.
+type Pending = (Vec<NewEvent>, Option<String>, Reply<AppendOutcome>);
 
 /// A batch with each event's tag (its index in the batch, or its line number).
 type Tagged = Vec<(u64, NewEvent)>;
@@ -116,6 +123,14 @@ pub(crate) trait LogConnection: Send + 'static {
         ids: &[&str],
     ) -> impl Future<Output = Result<Vec<(String, ExistingId)>, StoreError>> + Send;
 
+    /// The events of these case streams that can move who answers for them
+    /// ([`crate::owner::OWNER_TYPES`]), as `(stream, type, org, data)` in stream and version
+    /// order.
+    fn owner_rows(
+        &mut self,
+        streams: &[&str],
+    ) -> impl Future<Output = Result<Vec<OwnerRow>, StoreError>> + Send;
+
     /// The events at these positions, keyed by id.
     fn find_positions(
         &mut self,
@@ -185,6 +200,7 @@ pub(crate) trait LogConnection: Send + 'static {
 enum Request {
     Append {
         events: Vec<NewEvent>,
+        scope: Option<String>,
         reply: Reply<AppendOutcome>,
     },
     Import {
@@ -241,12 +257,22 @@ impl WriterHandle {
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
-    /// Appends a batch, all or nothing, in the next group commit.
-    pub(crate) async fn append(&self, events: Vec<NewEvent>) -> Result<AppendOutcome, StoreError> {
+    /// Appends a batch, all or nothing, in the next group commit; with a scope, only to cases
+    /// handled under it (checked in the commit's transaction).
+    pub(crate) async fn append(
+        &self,
+        events: Vec<NewEvent>,
+        scope: Option<String>,
+    ) -> Result<AppendOutcome, StoreError> {
         if events.is_empty() {
             return Ok(AppendOutcome::default());
         }
-        self.ask(|reply| Request::Append { events, reply }).await
+        self.ask(|reply| Request::Append {
+            events,
+            scope,
+            reply,
+        })
+        .await
     }
 
     /// Imports a stream of chunks in one transaction.
@@ -384,8 +410,13 @@ struct Writer<C> {
     cache_head: Head,
 }
 
-/// The ids the planner may meet, fetched before planning.
-struct IdLookup(HashMap<String, ExistingId>);
+/// The ids the planner may meet, and the owners of the stored cases scoped batches touch,
+/// fetched before planning.
+#[derive(Default)]
+struct IdLookup {
+    ids: HashMap<String, ExistingId>,
+    owners: HashMap<String, CaseOwner>,
+}
 
 impl Lookup for IdLookup {
     fn stream_version(&self, _stream: &str) -> u64 {
@@ -394,7 +425,31 @@ impl Lookup for IdLookup {
     }
 
     fn find_id(&self, id: &str) -> Option<ExistingId> {
-        self.0.get(id).cloned()
+        self.ids.get(id).cloned()
+    }
+
+    fn case_owner(&self, stream: &str) -> Option<CaseOwner> {
+        self.owners.get(stream).cloned()
+    }
+}
+
+/// Folds owner rows (in stream and version order) into each case's owner.
+fn fold_owners(rows: &[OwnerRow], into: &mut HashMap<String, CaseOwner>) {
+    let mut rest = rows;
+    while let Some((first, _)) = rest.split_first() {
+        let stream = first.0.as_str();
+        let end = rest
+            .iter()
+            .position(|r| r.0 != stream)
+            .unwrap_or(rest.len());
+        let (case, after) = rest.split_at(end);
+        let events = case
+            .iter()
+            .map(|(_, t, org, data)| (t.as_str(), org.as_str(), data.as_str()));
+        if let Some(owner) = CaseOwner::fold_rows(events) {
+            into.insert(stream.to_owned(), owner);
+        }
+        rest = after;
     }
 }
 
@@ -445,8 +500,12 @@ impl<C: LogConnection> Writer<C> {
                     let result = self.import(chunks).await;
                     let _ = reply.send(result);
                 }
-                Request::Append { events, reply } => {
-                    let mut group = vec![(events, reply)];
+                Request::Append {
+                    events,
+                    scope,
+                    reply,
+                } => {
+                    let mut group = vec![(events, scope, reply)];
                     let begun = {
                         // The transaction is opened while the group gathers: the first poll
                         // hands `BEGIN` to the database, which takes it while callers send.
@@ -461,7 +520,7 @@ impl<C: LogConnection> Writer<C> {
                     };
                     match begun {
                         Ok(state) => self.commit_group(state, group).await,
-                        Err(e) => fail_all(group.into_iter().map(|(_, r)| r), &e),
+                        Err(e) => fail_all(group.into_iter().map(|(_, _, r)| r), &e),
                     }
                 }
             }
@@ -488,6 +547,7 @@ impl<C: LogConnection> Writer<C> {
         let now = self.clock.now().with_timezone(&jiancha_events::time::CHINA);
         let mut state = TxState::new(head, now);
         state.track_ids = track_ids;
+        state.track_owners = false;
         if head == self.cache_head && self.cache.len() <= VERSION_CACHE_MAX {
             state.versions = std::mem::take(&mut self.cache);
         }
@@ -526,36 +586,45 @@ impl<C: LogConnection> Writer<C> {
 
     /// One transaction for a group of appends: one lookup of their streams and ids, each batch
     /// planned on its own (a refused batch is skipped), all rows inserted together.
-    async fn commit_group(
-        &mut self,
-        mut state: TxState,
-        group: Vec<(Vec<NewEvent>, Reply<AppendOutcome>)>,
-    ) {
-        let batches: Vec<(Tagged, Reply<AppendOutcome>)> = group
+    async fn commit_group(&mut self, mut state: TxState, group: Vec<Pending>) {
+        let batches: Vec<(Tagged, Option<String>, Reply<AppendOutcome>)> = group
             .into_iter()
-            .map(|(events, reply)| {
-                (
-                    events
-                        .into_iter()
-                        .zip(0u64..)
-                        .map(|(e, i)| (i, e))
-                        .collect(),
-                    reply,
-                )
+            .map(|(events, scope, reply)| {
+                let tagged = events
+                    .into_iter()
+                    .zip(0u64..)
+                    .map(|(e, i)| (i, e))
+                    .collect();
+                (tagged, scope, reply)
             })
             .collect();
-        let all: Vec<&(u64, NewEvent)> = batches.iter().flat_map(|(b, _)| b).collect();
-        let ids = match self.prefetch(&mut state, &all, true, false).await {
+        let all: Vec<&(u64, NewEvent)> = batches.iter().flat_map(|(b, _, _)| b).collect();
+        let scoped: Vec<&(u64, NewEvent)> = batches
+            .iter()
+            .filter(|(_, scope, _)| scope.is_some())
+            .flat_map(|(b, _, _)| b)
+            .collect();
+        // Owners are followed through the group only when a batch of it is scoped: an
+        // unscoped batch before it may move a case the scoped one writes to.
+        state.track_owners = !scoped.is_empty();
+        let looked_up = match self.prefetch(&mut state, &all, true, false).await {
+            Ok(mut ids) => self
+                .fetch_owners(&state, &scoped, &mut ids.owners)
+                .await
+                .map(|()| ids),
+            Err(e) => Err(e),
+        };
+        let ids = match looked_up {
             Ok(ids) => ids,
             Err(e) => {
                 self.rollback().await;
-                return fail_all(batches.into_iter().map(|(_, r)| r), &e);
+                return fail_all(batches.into_iter().map(|(_, _, r)| r), &e);
             }
         };
         let mut answers = Vec::with_capacity(batches.len());
         let mut rows: Vec<Box<RawEvent>> = Vec::new();
-        for (events, reply) in batches {
-            match plan_batch(&state, &ids, &events) {
+        for (events, scope, reply) in batches {
+            match plan_batch(&state, &ids, &events, scope.as_deref()) {
                 Ok((planned, delta)) => {
                     state.apply(delta);
                     let positions = planned.iter().map(planned_position).collect();
@@ -745,7 +814,8 @@ impl<C: LogConnection> Writer<C> {
     ) -> Result<Vec<Planned>, StoreError> {
         let all: Vec<&(u64, NewEvent)> = events.iter().collect();
         let ids = self.prefetch(state, &all, true, false).await?;
-        let (planned, delta) = plan_batch(state, &ids, events).map_err(StoreError::Rejected)?;
+        let (planned, delta) =
+            plan_batch(state, &ids, events, None).map_err(StoreError::Rejected)?;
         self.conn.insert_bulk(&new_rows(&planned)).await?;
         state.apply(delta);
         Ok(planned)
@@ -781,11 +851,36 @@ impl<C: LogConnection> Writer<C> {
             }
             state.versions.extend(found);
         }
-        let mut found = HashMap::new();
+        let mut found = IdLookup::default();
         if with_ids {
-            self.fetch_ids(events, &mut found).await?;
+            self.fetch_ids(events, &mut found.ids).await?;
         }
-        Ok(IdLookup(found))
+        Ok(found)
+    }
+
+    /// Reads, in this transaction, who answers for each stored case these (scoped) events
+    /// touch, unless the transaction already knows.
+    async fn fetch_owners(
+        &mut self,
+        state: &TxState,
+        events: &[&(u64, NewEvent)],
+        owners: &mut HashMap<String, CaseOwner>,
+    ) -> Result<(), StoreError> {
+        let mut streams: Vec<&str> = Vec::new();
+        let mut seen = HashSet::new();
+        for (_, e) in events {
+            let s = e.stream.as_str();
+            let stored = state.versions.get(s).is_some_and(|v| *v > 0);
+            let case = e.stream.kind() == jiancha_events::StreamKind::Case;
+            if case && stored && !state.owners.contains_key(s) && seen.insert(s) {
+                streams.push(s);
+            }
+        }
+        for keys in streams.chunks(LOOKUP_KEYS_MAX) {
+            let rows = self.conn.owner_rows(keys).await?;
+            fold_owners(&rows, owners);
+        }
+        Ok(())
     }
 
     /// Finds the stored events under the batch's ids. Ids the log assigned are not in the id
@@ -944,7 +1039,7 @@ fn plan_offline(state: &TxState, events: &[(u64, NewEvent)]) -> Option<(Vec<Plan
             return None;
         }
     }
-    plan_batch(state, &IdLookup(HashMap::new()), events).ok()
+    plan_batch(state, &IdLookup::default(), events, None).ok()
 }
 
 /// Gathers queued appends into `group` until the queue stays empty across one yield: callers
@@ -953,15 +1048,19 @@ fn plan_offline(state: &TxState, events: &[(u64, NewEvent)]) -> Option<(Vec<Plan
 /// gathering, to be handled next.
 async fn gather(
     requests: &mut mpsc::Receiver<Request>,
-    group: &mut Vec<(Vec<NewEvent>, Reply<AppendOutcome>)>,
+    group: &mut Vec<Pending>,
 ) -> Option<Request> {
-    let mut size: usize = group.iter().map(|(events, _)| events.len()).sum();
+    let mut size: usize = group.iter().map(|(events, _, _)| events.len()).sum();
     let mut yielded = false;
     while size < GROUP_EVENTS_MAX {
         match requests.try_recv() {
-            Ok(Request::Append { events, reply }) => {
+            Ok(Request::Append {
+                events,
+                scope,
+                reply,
+            }) => {
                 size += events.len();
-                group.push((events, reply));
+                group.push((events, scope, reply));
                 yielded = false;
             }
             Ok(other) => return Some(other),

@@ -32,7 +32,11 @@ struct Racing {
 }
 
 impl EventStore for Racing {
-    fn append(&self, events: Vec<NewEvent>) -> BoxFuture<'_, Result<AppendOutcome, StoreError>> {
+    fn append_scoped(
+        &self,
+        events: Vec<NewEvent>,
+        scope: Option<String>,
+    ) -> BoxFuture<'_, Result<AppendOutcome, StoreError>> {
         Box::pin(async move {
             let cards = events
                 .iter()
@@ -45,7 +49,7 @@ impl EventStore for Racing {
             if let Some(batch) = batch {
                 self.inner.append(batch).await?;
             }
-            self.inner.append(events).await
+            self.inner.append_scoped(events, scope).await
         })
     }
     fn import(

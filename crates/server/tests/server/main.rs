@@ -12,6 +12,7 @@
 mod bodies;
 mod connections;
 mod documents;
+mod ownership;
 mod roles;
 mod stream;
 mod support;

@@ -12,6 +12,8 @@ use tokio::sync::mpsc;
 
 use crate::Fixture;
 
+pub use crate::ownership::*;
+
 fn at(minutes: i64) -> Timestamp {
     parse_timestamp("2026-03-02T09:00:00+08:00").unwrap() + chrono::Duration::minutes(minutes)
 }
@@ -316,7 +318,7 @@ pub async fn concurrent_writers_lose_nothing_and_leave_no_gap(f: Fixture) {
     assert_chain(&raws);
 }
 
-async fn import(
+pub(crate) async fn import(
     store: &dyn EventStore,
     chunks: Vec<ImportChunk>,
 ) -> Result<jiancha_store::ImportOutcome, StoreError> {
@@ -333,7 +335,7 @@ async fn import(
     result
 }
 
-fn tagged(events: Vec<NewEvent>, first_tag: u64) -> ImportChunk {
+pub(crate) fn tagged(events: Vec<NewEvent>, first_tag: u64) -> ImportChunk {
     ImportChunk::Events(
         events
             .into_iter()
@@ -413,8 +415,9 @@ pub async fn a_moved_log_reproduces_every_field(f: Fixture) {
     }
 }
 
-/// An import whose chunk begins an existing case again with `Submitted` (irregular, but
-/// recorded as it happened) counts on from the stream's stored version.
+/// An import whose chunk goes on with existing cases counts on from the streams' stored
+/// versions. (A chunk that begins an existing case again with `Submitted` is refused: see
+/// `a_second_submitted_is_refused`.)
 pub async fn an_import_onto_existing_streams_counts_on_from_their_versions(f: Fixture) {
     let s = &*f.store;
     s.append(vec![submitted("case-a"), step("case-a", 1)])
@@ -423,7 +426,7 @@ pub async fn an_import_onto_existing_streams_counts_on_from_their_versions(f: Fi
     let chunks = vec![
         tagged(
             vec![
-                submitted("case-a").with_id("again"),
+                step("case-a", 9).with_id("again"),
                 step("case-a", 2),
                 submitted("case-b"),
             ],

@@ -13,6 +13,7 @@
 )]
 
 mod checks;
+mod ownership;
 mod postgres;
 
 use std::sync::Arc;
@@ -125,4 +126,9 @@ conformance!(
     a_large_chunk_refused_at_its_end_is_written_once,
     an_import_keeps_every_byte_of_the_text,
     a_stored_event_inside_a_run_of_chunks_is_found,
+    a_second_submitted_is_refused,
+    a_scoped_append_writes_only_to_cases_its_org_handles,
+    a_transfer_outside_the_district_is_refused,
+    racing_submissions_never_hand_a_case_to_another_org,
+    a_scope_is_judged_in_log_order_within_a_group,
 );
