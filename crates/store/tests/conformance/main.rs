@@ -125,4 +125,6 @@ conformance!(
     a_large_chunk_refused_at_its_end_is_written_once,
     an_import_keeps_every_byte_of_the_text,
     a_stored_event_inside_a_run_of_chunks_is_found,
+    a_historical_import_declares_its_own_positions_first,
+    a_historical_import_holds_exactly_its_new_events,
 );
