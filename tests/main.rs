@@ -11,6 +11,7 @@
 mod audit_cli;
 mod calendar_cli;
 mod crash;
+mod history_cli;
 mod import_cli;
 mod invariants;
 mod multi_process;
