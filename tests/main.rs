@@ -10,6 +10,7 @@
 
 mod audit_cli;
 mod calendar_cli;
+mod closing_cli;
 mod crash;
 mod history_cli;
 mod import_cli;
