@@ -266,3 +266,42 @@ fn no_later_append_changes_the_closed_report() {
         "the appends did count"
     );
 }
+
+/// The severities of `alerts --format json` with `extra` arguments, sorted and deduplicated.
+fn severities(ws: &Workspace, extra: &[&str]) -> (usize, Vec<String>) {
+    let mut args = vec!["alerts", "--now", "2026-04-30", "--format", "json"];
+    args.extend_from_slice(extra);
+    let v: serde_json::Value = serde_json::from_str(&ok(at(ws, CLOSE_AT, &args, ""))).unwrap();
+    let all = v.as_array().unwrap();
+    let mut kinds: Vec<String> = all
+        .iter()
+        .map(|a| a["severity"].as_str().unwrap().to_owned())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    (all.len(), kinds)
+}
+
+#[test]
+fn alerts_are_filtered_by_severity() {
+    let ws = sample();
+    let (total, kinds) = severities(&ws, &[]);
+    assert!(kinds.contains(&"red".to_owned()) && kinds.contains(&"yellow".to_owned()));
+    let (red, only) = severities(&ws, &["--severity", "red"]);
+    assert_eq!(only, ["red"]);
+    let (yellow, only) = severities(&ws, &["--severity", "yellow"]);
+    assert_eq!(only, ["yellow"]);
+    let (warning, _) = severities(&ws, &["--severity", "warning"]);
+    assert_eq!(red + yellow + warning, total);
+    // A comma list and repetition are the same union.
+    assert_eq!(
+        severities(&ws, &["--severity", "yellow,red"]).0,
+        red + yellow
+    );
+    assert_eq!(
+        severities(&ws, &["--severity", "warning", "--severity", "red,yellow"]).0,
+        total
+    );
+    let r = at(&ws, CLOSE_AT, &["alerts", "--severity", "orange"], "");
+    assert_eq!(r.code, 2, "{r:?}");
+}
