@@ -40,6 +40,17 @@ pub struct Closed {
     pub event_position: u64,
 }
 
+/// A report of a closed period: the report's own fields, and beside its rows the close
+/// (`closed`: period, position, digest, closed_at), unchanged rows.
+#[derive(Debug, Serialize)]
+pub struct ClosedReport<'a> {
+    /// The report.
+    #[serde(flatten)]
+    pub report: &'a Report,
+    /// Its period's close.
+    pub closed: &'a Closed,
+}
+
 /// The query of a period's canonical report: by org, at every depth.
 pub fn canonical_query(period: Period) -> ReportQuery {
     ReportQuery {

@@ -30,6 +30,9 @@ pub enum ErrorKind {
     /// 409: the event id is already used by a different event. Choose a new id, or send the
     /// original event unchanged (a retry of the same event is answered with its position).
     IdReused,
+    /// 409: the period cannot be closed (it has not ended, or is closed already), or its closed
+    /// report does not reproduce here.
+    PeriodConflict,
     /// 413: the body or the batch is over a limit. Split it into smaller requests.
     TooLarge,
     /// 415: the body's Content-Type is not one this endpoint reads.
@@ -52,7 +55,9 @@ impl ErrorKind {
             ErrorKind::Forbidden => StatusCode::FORBIDDEN,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ErrorKind::VersionConflict | ErrorKind::IdReused => StatusCode::CONFLICT,
+            ErrorKind::VersionConflict | ErrorKind::IdReused | ErrorKind::PeriodConflict => {
+                StatusCode::CONFLICT
+            }
             ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -71,6 +76,7 @@ impl ErrorKind {
             ErrorKind::MethodNotAllowed => "method_not_allowed",
             ErrorKind::VersionConflict => "version_conflict",
             ErrorKind::IdReused => "id_reused",
+            ErrorKind::PeriodConflict => "period_conflict",
             ErrorKind::TooLarge => "too_large",
             ErrorKind::UnsupportedMediaType => "unsupported_media_type",
             ErrorKind::TooManyRequests => "too_many_requests",

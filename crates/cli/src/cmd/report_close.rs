@@ -11,7 +11,6 @@ use std::sync::Arc;
 use jiancha_engine::closing::{self, Closed};
 use jiancha_projections::{Period, Projections, Report};
 use jiancha_store::{Clock, EventStore, RejectionKind, StoreError};
-use serde::Serialize;
 
 use crate::cmd::replay;
 use crate::error::{user_error, CheckFailed};
@@ -169,17 +168,9 @@ pub async fn as_closed(
     Ok((projections, closed))
 }
 
-/// A report with the close of its period beside the rows.
-#[derive(Serialize)]
-struct WithClose<'a> {
-    #[serde(flatten)]
-    report: &'a Report,
-    closed: &'a Closed,
-}
-
 /// The JSON text of a report of a closed period: the report's fields and a `closed` object.
 pub fn json_with_close(report: &Report, closed: &Closed) -> serde_json::Result<String> {
-    serde_json::to_string_pretty(&WithClose { report, closed })
+    serde_json::to_string_pretty(&closing::ClosedReport { report, closed })
 }
 
 /// The table's line about the close.

@@ -10,6 +10,7 @@
 )]
 
 mod bodies;
+mod closing;
 mod documents;
 mod roles;
 mod stream;
