@@ -49,7 +49,8 @@ async fn a_historical_batch_is_the_supervisors_and_declares_exactly_its_position
         answer.json["positions"],
         serde_json::json!([head + 2, head + 3])
     );
-    let events = world.store.read_after(head, 10).await.unwrap();
+    // The engine may card the history right after it: the batch's own positions only.
+    let events = world.store.read_after(head, 3).await.unwrap();
     assert_eq!(events.len(), 3);
     match &events[0].data {
         EventData::HistoryImported(h) => {
