@@ -10,8 +10,10 @@
 
 mod audit_cli;
 mod calendar_cli;
+mod closing_cli;
 mod crash;
 mod edges_cli;
+mod history_cli;
 mod import_cli;
 mod invariants;
 mod multi_process;

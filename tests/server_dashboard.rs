@@ -1,6 +1,7 @@
 //! The dashboard in headless Chromium (Debian's `chromium`, started here and driven over the
 //! DevTools protocol): the page loads without console errors, shows the open cards, and an
-//! alert raised by an append appears on it, live.
+//! alert raised by an append appears on it, live; warnings are listed apart from the cards, and
+//! the selected month says whether it is closed.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -177,6 +178,14 @@ async fn the_dashboard_shows_an_alert_raised_by_an_append() {
         .post(CENTER, &case_jsonl("case-d0", "jiangjin/center/dept-03", 1))
         .await;
     assert_eq!(status, 201, "{body}");
+    // February has ended on 2 March: the bureau closes it.
+    let closed = reqwest::Client::new()
+        .post(server.url("/api/v1/reports/close?period=2026-02"))
+        .bearer_auth(SUPERVISOR)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(closed.status().as_u16(), 201);
 
     let (browser, port) = start_browser();
     let mut page = Page::attach(port).await;
@@ -218,6 +227,37 @@ async fn the_dashboard_shows_an_alert_raised_by_an_append() {
     )
     .await;
 
+    // The selected month says whether it is closed.
+    let month = |m: &str| {
+        format!("(() => {{ const s = document.getElementById('month'); s.value = '{m}'; s.dispatchEvent(new Event('change')); const b = document.getElementById('month-state'); return b.dataset.state + ' ' + b.textContent; }})()")
+    };
+    page.wait_for(
+        "the months are listed",
+        "!!document.querySelector('#month option[value=\"2026-02\"]')",
+    )
+    .await;
+    assert_eq!(page.eval(&month("2026-02")).await, json!("closed 已关账"));
+    assert_eq!(page.eval(&month("2026-03")).await, json!("open 未关账"));
+
+    // A warning is a prompt, listed apart from the cards.
+    page.eval(
+        "dispatch({ type: 'alerts', id: null, data: [JSON.stringify({ position: 1000000, changes: [{ kind: 'raised', alert: { id: 'case-d1/deadline.promised.warning/1', case: 'case-d1', rule: 'deadline.promised.warning', severity: 'warning', raised_at: '2026-03-02T00:00:00+08:00', closed_at: null, org: 'jiangjin/town-7' } }] })] })",
+    )
+    .await;
+    page.wait_for(
+        "the warning is listed as a prompt",
+        "!!document.querySelector('#prompts li[data-alert-id=\"case-d1/deadline.promised.warning/1\"]')",
+    )
+    .await;
+    assert_eq!(
+        page.eval(
+            "document.querySelectorAll('#board-section [data-alert-id$=\"warning/1\"]').length"
+        )
+        .await,
+        json!(0),
+        "not on the card board"
+    );
+
     // Chinese by default; the switch turns the labels to English.
     assert_eq!(
         page.eval("document.querySelector('h1').textContent").await,
@@ -228,6 +268,7 @@ async fn the_dashboard_shows_an_alert_raised_by_an_append() {
         page.eval("document.querySelector('h1').textContent").await,
         json!("Approval supervision")
     );
+    assert_eq!(page.eval(&month("2026-02")).await, json!("closed closed"));
 
     // Case lookup shows the timeline.
     page.eval("document.getElementById('case-id').value = 'case-d1'; document.getElementById('case-form').requestSubmit()")

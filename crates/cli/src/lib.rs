@@ -34,7 +34,7 @@ pub const DEFAULT_DB: &str = "sqlite://jiancha.db";
         Every case action is appended to an event log; deadlines, cards, the assessment ledger \
         and the audit trail are derived from it alone.",
     after_help = "Examples:\n  \
-        jiancha import examples/district.jsonl\n  \
+        jiancha import --historical examples/district.jsonl\n  \
         jiancha verify\n  \
         jiancha export --from 100 > tail.jsonl\n  \
         jiancha --db sqlite:///var/lib/jiancha/district.db verify\n  \

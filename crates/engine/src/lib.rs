@@ -11,6 +11,7 @@
 
 pub mod bus;
 mod cards;
+pub mod closing;
 pub mod error;
 mod runner;
 pub mod scheduler;

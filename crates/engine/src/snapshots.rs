@@ -27,28 +27,38 @@ pub async fn restore_or_replay(
     alerts: AlertConfig,
     scoring: Scoring,
 ) -> Result<(Projections, Restored), StoreError> {
+    restore_until(store, alerts, scoring, u64::MAX).await
+}
+
+/// As [`restore_or_replay`], folding the log up to position `until` only (a closed period's
+/// report): a snapshot taken after `until` cannot be used, an earlier one can.
+pub async fn restore_until(
+    store: &dyn EventStore,
+    alerts: AlertConfig,
+    scoring: Scoring,
+    until: u64,
+) -> Result<(Projections, Restored), StoreError> {
     let fresh = || Projections::new(alerts).with_ledger(scoring);
     let (mut projections, snapshot, ignored) = match trusted(store, alerts, scoring).await? {
-        Ok(p) => {
+        Ok(p) if p.position() <= until => {
             let at = p.position();
             (p, Some(at), None)
         }
+        Ok(_) => (fresh(), None, None),
         Err(why) => (fresh(), None, why),
     };
     if let Some(reason) = &ignored {
         tracing::warn!(%reason, "projection snapshot ignored; rebuilding from the log");
     }
     let mut replayed = 0;
-    loop {
-        let page = store
-            .read_after(projections.position(), READ_PAGE_EVENTS)
-            .await?;
-        if page.is_empty() {
-            break;
-        }
-        replayed += page.len() as u64;
-        for event in &page {
+    let mut after = projections.position();
+    while after < until {
+        let page = store.read_after(after, READ_PAGE_EVENTS).await?;
+        let Some(last) = page.last() else { break };
+        after = last.position;
+        for event in page.iter().take_while(|e| e.position <= until) {
             projections.apply(event);
+            replayed += 1;
         }
     }
     Ok((

@@ -1,5 +1,6 @@
 // The supervision dashboard: live alerts over Server-Sent Events (read with fetch, so the bearer
-// token travels in a header), a board of open yellow and red cards by department and town,
+// token travels in a header), a board of open yellow and red cards by department and town, the
+// open warnings (prompts before a deadline, not cards) listed apart, whether a month is closed,
 // on-time and satisfaction rates per org for the last 12 months drawn as inline SVG, and a case
 // lookup with its timeline. Chinese labels with an English switch. No framework, no build step.
 'use strict';
@@ -17,6 +18,8 @@ const TEXT = {
     open_cards: '张未解除', item: '事项', org: '责任单位', state: '状态',
     promised_due_on: '承诺期限', statutory_due_on: '法定期限', used_days: '已用工作日',
     remaining_days: '剩余工作日', on_time: '按时办结', lang: 'English',
+    warning: '预警', prompts: '预警提示', prompts_empty: '暂无预警提示', month: '考核月份',
+    period_closed: '已关账', period_open: '未关账',
     rules: {
       'deadline.promised.warning': '承诺时限预警', 'deadline.promised.overdue': '超承诺时限',
       'deadline.statutory.overdue': '超法定时限', 'intake.correction.repeated': '多次补正',
@@ -47,7 +50,8 @@ const TEXT = {
     forbidden: 'Not allowed', failed: 'Request failed', open_cards: 'open', item: 'Item',
     org: 'Org', state: 'Status', promised_due_on: 'Promised due', statutory_due_on: 'Statutory due',
     used_days: 'Working days used', remaining_days: 'Working days left', on_time: 'On time',
-    lang: '中文',
+    lang: '中文', warning: 'prompt', prompts: 'Prompts', prompts_empty: 'No prompts',
+    month: 'Month', period_closed: 'closed', period_open: 'open',
     rules: {
       'deadline.promised.warning': 'Promised limit near', 'deadline.promised.overdue': 'Past promised limit',
       'deadline.statutory.overdue': 'Past statutory limit', 'intake.correction.repeated': 'Repeated correction',
@@ -83,7 +87,11 @@ const state = {
   buffered: [],
   now: null,
   stream: null,
+  closes: new Map(),
 };
+
+// A warning is a prompt before a deadline (预警提示), listed apart; yellow and red are cards.
+const isCard = (a) => a.severity !== 'warning';
 
 const $ = (id) => document.getElementById(id);
 const t = (key) => TEXT[state.lang][key] ?? key;
@@ -110,6 +118,7 @@ function applyLanguage() {
   $('lang').textContent = t('lang');
   setStatus($('status').dataset.state);
   renderBoard();
+  renderMonth();
 }
 
 function setStatus(s) {
@@ -256,7 +265,8 @@ function renderBoard() {
   const groups = { departments: new Map(), towns: new Map() };
   let yellow = 0;
   let red = 0;
-  for (const a of state.open.values()) {
+  renderPrompts();
+  for (const a of [...state.open.values()].filter(isCard)) {
     const [column, name] = groupOf(a.org);
     if (!groups[column].has(name)) groups[column].set(name, []);
     groups[column].get(name).push(a);
@@ -276,6 +286,16 @@ function renderBoard() {
       box.append(group);
     }
   }
+}
+
+function renderPrompts() {
+  const prompts = [...state.open.values()].filter((a) => !isCard(a))
+    .sort((x, y) => x.raised_at.localeCompare(y.raised_at) || x.id.localeCompare(y.id));
+  $('prompts').replaceChildren(...prompts.map((a) => el('li', { class: 'warning', 'data-alert-id': a.id, title: a.id },
+    el('span', { class: 'badge warning' }, t('warning')), ' ', el('strong', {}, ruleName(a.rule)), ' · ', a.case, ' ',
+    el('span', { class: 'muted' }, `${a.raised_at} · ${a.org}`))));
+  $('prompts-count').textContent = String(prompts.length);
+  $('prompts-empty').hidden = prompts.length > 0;
 }
 
 function card(a) {
@@ -316,6 +336,7 @@ function lastMonths(now) {
 async function loadCharts() {
   const depth = $('depth').value;
   const months = lastMonths(state.now);
+  fillMonths(months);
   let reports;
   try {
     reports = await Promise.all(months.map((m) => api(`/api/v1/reports?period=${m}&by=org&depth=${depth}`)));
@@ -323,6 +344,8 @@ async function loadCharts() {
     showMessage(`${t('failed')}: ${e.message}`);
     return;
   }
+  months.forEach((m, i) => state.closes.set(m, reports[i].closed || null));
+  renderMonth();
   const series = new Map();
   reports.forEach((report, i) => {
     for (const row of report.rows) {
@@ -337,6 +360,30 @@ async function loadCharts() {
   const top = [...series.values()].sort((a, b) => b.weight - a.weight || a.org.localeCompare(b.org)).slice(0, CHART_ORGS_MAX);
   drawChart($('chart-on-time'), months, top, 'on_time');
   drawChart($('chart-satisfaction'), months, top, 'satisfaction');
+}
+
+// ---- closed months ----------------------------------------------------------------------------
+
+function fillMonths(months) {
+  const select = $('month');
+  const chosen = select.value || months[months.length - 1];
+  select.replaceChildren(...months.map((m) => el('option', { value: m }, m)));
+  select.value = months.includes(chosen) ? chosen : months[months.length - 1];
+}
+
+function renderMonth() {
+  const node = $('month-state');
+  const month = $('month').value;
+  if (!month || !state.closes.has(month)) {
+    node.dataset.state = 'unknown';
+    node.textContent = '';
+    node.title = '';
+    return;
+  }
+  const closed = state.closes.get(month);
+  node.dataset.state = closed ? 'closed' : 'open';
+  node.textContent = t(closed ? 'period_closed' : 'period_open');
+  node.title = closed ? `${closed.closed_at} · #${closed.position} · ${closed.digest}` : '';
 }
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -465,6 +512,7 @@ async function start() {
     if (id) lookup(id);
   });
   $('depth').addEventListener('change', loadCharts);
+  $('month').addEventListener('change', renderMonth);
   applyLanguage();
   try {
     const health = await api('/healthz');

@@ -1,4 +1,4 @@
-//! The alert endpoints: `GET /api/v1/alerts?open=&org=&rule=&now=&limit=` (the engine's live
+//! The alert endpoints: `GET /api/v1/alerts?open=&org=&rule=&severity=&now=&limit=` (the engine's live
 //! fold evaluated at an instant: alerts raised by then, closed by then),
 //! `POST /api/v1/alerts/{id}/acknowledge` and `POST /api/v1/alerts/{id}/correction-orders`
 //! (the bureau's acts, recorded as supervision events).
@@ -29,8 +29,25 @@ pub(crate) struct AlertsQuery {
     open: Option<bool>,
     org: Option<String>,
     rule: Option<String>,
+    severity: Option<String>,
     now: Option<String>,
     limit: Option<usize>,
+}
+
+/// The severities `severity=` takes (a comma list): the alert's `severity` strings.
+const SEVERITIES: [&str; 3] = ["warning", "yellow", "red"];
+
+/// The severities asked for (`None`: all), each checked.
+fn severities_of(text: Option<&str>) -> Result<Option<Vec<&str>>, ApiError> {
+    let Some(text) = text else { return Ok(None) };
+    let asked: Vec<&str> = text.split(',').map(str::trim).collect();
+    match asked.iter().find(|s| !SEVERITIES.contains(s)) {
+        Some(bad) => Err(ApiError::invalid(format!(
+            "severity: {bad:?}: use warning, yellow or red (a comma list)"
+        ))
+        .field("severity")),
+        None => Ok(Some(asked)),
+    }
 }
 
 #[derive(Serialize)]
@@ -74,6 +91,7 @@ pub(crate) async fn list(
             .field("rule"));
         }
     }
+    let severities = severities_of(q.severity.as_deref())?;
     let now = instant_or("now", q.now.as_deref(), state.engine.now())?;
     crate::caught_up(&state).await;
     let limit = q
@@ -89,6 +107,7 @@ pub(crate) async fn list(
         .filter(|a| q.open != Some(true) || a.is_open())
         .filter(|a| q.open != Some(false) || !a.is_open())
         .filter(|a| q.rule.as_deref().is_none_or(|r| a.rule == r))
+        .filter(|a| severities.as_ref().is_none_or(|s| s.contains(&a.severity)))
         .filter(|a| org.as_deref().is_none_or(|p| org_is_under(&a.org, p)))
         .collect();
     let total = matching.len();

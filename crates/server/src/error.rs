@@ -39,6 +39,9 @@ pub enum ErrorKind {
     /// 422: a transfer to an org outside the sender's district. A case leaves its district
     /// only by ending there and being submitted anew where it goes.
     OutsideDistrict,
+    /// 409: the period cannot be closed (it has not ended, or is closed already), or its closed
+    /// report does not reproduce here.
+    PeriodConflict,
     /// 413: the body or the batch is over a limit. Split it into smaller requests.
     TooLarge,
     /// 415: the body's Content-Type is not one this endpoint reads.
@@ -61,9 +64,10 @@ impl ErrorKind {
             ErrorKind::Forbidden => StatusCode::FORBIDDEN,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ErrorKind::VersionConflict | ErrorKind::IdReused | ErrorKind::AlreadySubmitted => {
-                StatusCode::CONFLICT
-            }
+            ErrorKind::VersionConflict
+            | ErrorKind::IdReused
+            | ErrorKind::AlreadySubmitted
+            | ErrorKind::PeriodConflict => StatusCode::CONFLICT,
             ErrorKind::OutsideDistrict => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -87,6 +91,7 @@ impl ErrorKind {
             ErrorKind::RequestTimeout => "request_timeout",
             ErrorKind::AlreadySubmitted => "already_submitted",
             ErrorKind::OutsideDistrict => "outside_district",
+            ErrorKind::PeriodConflict => "period_conflict",
             ErrorKind::TooLarge => "too_large",
             ErrorKind::UnsupportedMediaType => "unsupported_media_type",
             ErrorKind::TooManyRequests => "too_many_requests",

@@ -16,6 +16,9 @@
 //! go through the bureau's own endpoints, calendar amendments and moved (exported) events
 //! through `jiancha import`. Without an auth file the events keep the actor and org they carry.
 //!
+//! `?historical=true&reason=…` (supervisor only) declares the batch history entered after the
+//! fact: see `history`.
+//!
 //! The answer comes once the batch is committed; the engine folds it in a moment later. Reads
 //! wait for the engine to fold everything committed before them, so a read that follows an
 //! answer sees the append.
@@ -24,7 +27,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::State as StateExtractor;
+use axum::extract::{Query, State as StateExtractor};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use jiancha_events::stream::{check_org, org_is_under};
@@ -40,9 +43,19 @@ use crate::State;
 
 /// One event of a batch, as sent.
 #[derive(Debug)]
-struct Item<'a> {
-    at: At,
-    text: &'a str,
+pub(crate) struct Item<'a> {
+    pub(crate) at: At,
+    pub(crate) text: &'a str,
+}
+
+/// The query of `POST /events`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AppendQuery {
+    /// Declares the batch history (supervisor only).
+    pub(crate) historical: Option<bool>,
+    /// Why the history is entered late (with `historical`).
+    pub(crate) reason: Option<String>,
 }
 
 /// The answer to an append.
@@ -58,9 +71,17 @@ pub(crate) struct Appended {
 pub(crate) async fn post(
     StateExtractor(state): StateExtractor<Arc<State>>,
     caller: Caller,
+    query: Result<Query<AppendQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(crate::query_error)?;
+    if q.historical == Some(true) {
+        return crate::history::post(&state, &caller, q.reason, &headers, body).await;
+    }
+    if q.reason.is_some() {
+        return Err(ApiError::invalid("reason: only with historical=true").field("reason"));
+    }
     let started = Instant::now();
     let principal = caller.appender()?;
     let format = body::events_format(&headers)?;
@@ -114,7 +135,11 @@ fn too_many(max: usize) -> ApiError {
 }
 
 /// The events of a body, each with its place.
-fn split(format: EventsFormat, text: &str, max: usize) -> Result<Vec<Item<'_>>, ApiError> {
+pub(crate) fn split(
+    format: EventsFormat,
+    text: &str,
+    max: usize,
+) -> Result<Vec<Item<'_>>, ApiError> {
     let items = match format {
         EventsFormat::Jsonl => {
             let mut items = Vec::new();
@@ -163,7 +188,10 @@ fn split(format: EventsFormat, text: &str, max: usize) -> Result<Vec<Item<'_>>, 
 }
 
 /// Parses one event, with the token's actor and org set, and checks what the token may write.
-fn prepare(principal: Option<&Principal>, item: &Item<'_>) -> Result<NewEvent, ApiError> {
+pub(crate) fn prepare(
+    principal: Option<&Principal>,
+    item: &Item<'_>,
+) -> Result<NewEvent, ApiError> {
     let stamped;
     let text = match principal {
         None => item.text,
@@ -336,7 +364,7 @@ fn check_appeals(state: &State, events: &[NewEvent], items: &[Item<'_>]) -> Resu
 }
 
 /// A store's refusal, placed on its line or element.
-fn refusal(error: StoreError, items: &[Item<'_>]) -> ApiError {
+pub(crate) fn refusal(error: StoreError, items: &[Item<'_>]) -> ApiError {
     let tag = match &error {
         StoreError::Rejected(r) => usize::try_from(r.tag).ok(),
         _ => None,

@@ -11,9 +11,11 @@ mod alerts;
 pub mod auth;
 mod body;
 mod cases;
+mod closing;
 mod dashboard;
 pub mod error;
 mod events;
+mod history;
 mod journal;
 pub mod limits;
 mod listen;
@@ -71,6 +73,8 @@ pub(crate) struct State {
     pub connections: Arc<listen::Connections>,
     pub verifications: Arc<Semaphore>,
     pub stop: watch::Receiver<bool>,
+    /// The closed periods found so far.
+    pub closes: closing::Closes,
 }
 
 /// A started server: the engine, the journal of live alerts and the shared state, ready to be
@@ -128,6 +132,7 @@ impl App {
             journal,
             metrics: metrics::Metrics::default(),
             stop: stop_rx,
+            closes: closing::Closes::default(),
         });
         Ok(App {
             state,

@@ -1,6 +1,8 @@
 //! `GET /api/v1/reports?period=&by=&depth=&now=` (or `from=&to=` for a range of months): the
 //! assessment figures from the engine's ledger, as `jiancha report --format json`; a unit sees
-//! only the rows of orgs under its path, grouped by org. `GET /api/v1/verify`: the whole log
+//! only the rows of orgs under its path, grouped by org. A closed period's report carries its
+//! `closed` object; `as_closed=true` gives the report as it was closed (see `closing`).
+//! `GET /api/v1/verify`: the whole log
 //! checked against its hash chain, as `jiancha verify`.
 
 use std::sync::Arc;
@@ -29,6 +31,7 @@ pub(crate) struct ReportsQuery {
     by: Option<String>,
     depth: Option<usize>,
     now: Option<String>,
+    as_closed: Option<bool>,
 }
 
 fn period_of(q: &ReportsQuery) -> Result<Period, ApiError> {
@@ -78,7 +81,22 @@ pub(crate) async fn report(
         depth: q.depth,
     };
     crate::caught_up(&state).await;
-    let report = state.engine.read().report(&query, now);
+    let (report, closed) = if q.as_closed == Some(true) {
+        if q.period.is_none() || q.now.is_some() {
+            return Err(ApiError::invalid(
+                "as_closed: give period=, without now= (a closed report has its own instant)",
+            )
+            .field("as_closed"));
+        }
+        let (projections, closed) = crate::closing::as_closed(&state, &query.period).await?;
+        (projections.report(&query, closed.at), None)
+    } else {
+        let closed = match &q.period {
+            Some(label) => state.closes.find(&state, label).await?,
+            None => None,
+        };
+        (state.engine.read().report(&query, now), closed)
+    };
     let Some(mut report) = report else {
         return Err(ApiError::internal("the engine keeps no assessment ledger"));
     };
@@ -87,7 +105,16 @@ pub(crate) async fn report(
             .as_deref()
             .map_or(scope == Scope::All, |o| scope.covers(o))
     });
-    Ok(crate::json_response(StatusCode::OK, &report))
+    Ok(match &closed {
+        Some(closed) => crate::json_response(
+            StatusCode::OK,
+            &jiancha_engine::closing::ClosedReport {
+                report: &report,
+                closed,
+            },
+        ),
+        None => crate::json_response(StatusCode::OK, &report),
+    })
 }
 
 /// `GET /verify`.

@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::error::{ApiError, ErrorKind};
-use crate::{alerts, cases, dashboard, events, metrics, reports, sse, State};
+use crate::{alerts, cases, closing, dashboard, events, metrics, reports, sse, State};
 
 /// The OpenAPI document, embedded.
 pub(crate) const OPENAPI_JSON: &str = include_str!("../assets/openapi.json");
@@ -61,6 +61,7 @@ fn api() -> Routes {
         alerts::order_correction,
     )
     .get("/api/v1/reports", reports::report)
+    .post("/api/v1/reports/close", closing::close)
     .get("/api/v1/verify", reports::verify)
     .get("/api/v1/openapi.json", openapi)
     .get("/healthz", metrics::healthz)

@@ -7,6 +7,7 @@
 
 pub mod clock;
 pub mod error;
+pub mod historical;
 pub mod memory;
 pub mod owner;
 pub mod plan;
@@ -24,6 +25,7 @@ use tokio::sync::{mpsc, watch};
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Rejection, RejectionKind, StoreError};
+pub use historical::HistoricalImport;
 pub use plan::Head;
 pub use tail::subscribe;
 
@@ -78,6 +80,10 @@ pub enum ImportChunk {
     Abort(String),
     /// Everything was sent: commit.
     Commit,
+    /// Sent first, before any events: the import is declared history, and the store writes a
+    /// `HistoryImported` event covering it at the head, before the events (see
+    /// [`HistoricalImport`]).
+    Historical(HistoricalImport),
 }
 
 /// A snapshot of derived state: the position it covers and its bytes.

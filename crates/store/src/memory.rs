@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::clock::Clock;
 use crate::error::StoreError;
+use crate::historical::{HistoricalImport, DECLARATION_TAG};
 use crate::owner::{CaseOwner, OwnerMove};
 use crate::plan::{plan_batch, ExistingId, Head, Lookup, Planned, TxState};
 use crate::{AppendOutcome, EventStore, ImportChunk, ImportOutcome};
@@ -194,13 +195,31 @@ impl EventStore for MemoryStore {
             state.track_owners = false;
             let mut pending = Vec::new();
             let mut outcome = ImportOutcome::default();
+            let mut historical: Option<HistoricalImport> = None;
+            let mut first = true;
             loop {
-                match chunks.recv().await {
+                let message = chunks.recv().await;
+                let message = match (message, first) {
+                    (Some(ImportChunk::Historical(h)), true) => {
+                        let declaration = h.declaration(head.position, state.recorded_at)?;
+                        historical = Some(h);
+                        Some(ImportChunk::Events(vec![(DECLARATION_TAG, declaration)]))
+                    }
+                    (message, _) => message,
+                };
+                first = false;
+                match message {
                     Some(ImportChunk::Events(events)) => {
+                        if historical.is_some() {
+                            HistoricalImport::check_events(&events)?;
+                        }
                         let log = self.lock();
                         let (planned, delta) = plan_batch(&state, &*log, &events, None)
                             .map_err(StoreError::Rejected)?;
                         drop(log);
+                        if historical.is_some() {
+                            HistoricalImport::check_planned(&events, &planned)?;
+                        }
                         state.apply(delta);
                         let total = planned.len() as u64;
                         let pairs = with_stored(planned, &events, state.recorded_at);
@@ -208,6 +227,11 @@ impl EventStore for MemoryStore {
                         pending.extend(pairs);
                     }
                     Some(ImportChunk::Abort(why)) => return Err(StoreError::Aborted(why)),
+                    Some(ImportChunk::Historical(_)) => {
+                        return Err(StoreError::Aborted(
+                            "a historical declaration comes first, before any events".into(),
+                        ))
+                    }
                     None => return Err(StoreError::Aborted("the producer stopped".into())),
                     Some(ImportChunk::Commit) => break,
                 }
@@ -220,6 +244,9 @@ impl EventStore for MemoryStore {
                 ));
             }
             outcome.appended = pending.len() as u64;
+            if let Some(h) = &historical {
+                h.check_count(&outcome)?;
+            }
             if let (Some((Planned::New(a), _)), Some((Planned::New(b), _))) =
                 (pending.first(), pending.last())
             {

@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::clock::Clock;
 use crate::error::StoreError;
+use crate::historical::{HistoricalImport, DECLARATION_TAG};
 use crate::owner::CaseOwner;
 use crate::plan::{plan_batch, Delta, ExistingId, Head, Lookup, Planned, TxState, Undo};
 use crate::{AppendOutcome, ImportChunk, ImportOutcome, GROUP_EVENTS_MAX};
@@ -243,6 +244,7 @@ impl WriterHandle {
             broken: None,
             cache: HashMap::new(),
             cache_head: unknown_head(),
+            refuse_repeats: false,
         };
         tokio::spawn(writer.run(rx));
         WriterHandle { requests }
@@ -408,6 +410,8 @@ struct Writer<C> {
     /// transaction begins (no other process wrote in between).
     cache: HashMap<String, u64>,
     cache_head: Head,
+    /// Set during a historical import: an id already in the log is refused, not skipped.
+    refuse_repeats: bool,
 }
 
 /// The ids the planner may meet, and the owners of the stored cases scoped batches touch,
@@ -674,11 +678,12 @@ impl<C: LogConnection> Writer<C> {
             chunks,
             held: None,
             chunk_open: false,
+            declaration: None,
+            historical: None,
         };
-        match self
-            .import_chunks(&mut state, &mut feed, &mut outcome)
-            .await
-        {
+        let imported = self.import_all(&mut state, &mut feed, &mut outcome).await;
+        self.refuse_repeats = false;
+        match imported {
             Ok(()) => {
                 self.commit(state, outcome.appended > 0).await?;
                 Ok(outcome)
@@ -687,6 +692,22 @@ impl<C: LogConnection> Writer<C> {
                 self.rollback().await;
                 Err(e)
             }
+        }
+    }
+
+    /// A historical import's declaration first, then every chunk; then the declared count.
+    async fn import_all(
+        &mut self,
+        state: &mut TxState,
+        feed: &mut Feed,
+        outcome: &mut ImportOutcome,
+    ) -> Result<(), StoreError> {
+        feed.declare(state).await?;
+        self.refuse_repeats = feed.historical.is_some();
+        self.import_chunks(state, feed, outcome).await?;
+        match &feed.historical {
+            Some(h) => h.check_count(outcome),
+            None => Ok(()),
         }
     }
 
@@ -816,6 +837,9 @@ impl<C: LogConnection> Writer<C> {
         let ids = self.prefetch(state, &all, true, false).await?;
         let (planned, delta) =
             plan_batch(state, &ids, events, None).map_err(StoreError::Rejected)?;
+        if self.refuse_repeats {
+            HistoricalImport::check_planned(events, &planned)?;
+        }
         self.conn.insert_bulk(&new_rows(&planned)).await?;
         state.apply(delta);
         Ok(planned)
@@ -965,14 +989,30 @@ fn count_import(outcome: &mut ImportOutcome, planned: &[Planned]) {
 
 /// The producer's side of an import, with a control message held back when it came while
 /// looking for a waiting chunk, and whether the last chunk is still open (kept when the next
-/// one opens, or by the commit).
+/// one opens, or by the commit). A historical import's declaration leads the first chunk.
 struct Feed {
     chunks: mpsc::Receiver<ImportChunk>,
     held: Option<ImportChunk>,
     chunk_open: bool,
+    declaration: Option<NewEvent>,
+    historical: Option<HistoricalImport>,
 }
 
 impl Feed {
+    /// Reads the first message: a historical declaration is built at the transaction's head
+    /// and stamp; anything else is held for [`Feed::next`].
+    async fn declare(&mut self, state: &TxState) -> Result<(), StoreError> {
+        match self.chunks.recv().await {
+            Some(ImportChunk::Historical(h)) => {
+                let at = state.recorded_at;
+                self.declaration = Some(h.declaration(state.head.position, at)?);
+                self.historical = Some(h);
+            }
+            other => self.held = other,
+        }
+        Ok(())
+    }
+
     /// The next chunk's events; `None` when the producer said commit.
     async fn next(&mut self) -> Result<Option<Tagged>, StoreError> {
         let message = match self.held.take() {
@@ -980,8 +1020,25 @@ impl Feed {
             None => self.chunks.recv().await,
         };
         match message {
-            Some(ImportChunk::Events(events)) => Ok(Some(events)),
-            Some(ImportChunk::Commit) => Ok(None),
+            Some(ImportChunk::Events(mut events)) => {
+                if self.historical.is_some() {
+                    HistoricalImport::check_events(&events)?;
+                }
+                if let Some(declaration) = self.declaration.take() {
+                    events.insert(0, (DECLARATION_TAG, declaration));
+                }
+                Ok(Some(events))
+            }
+            Some(ImportChunk::Commit) => match self.declaration.take() {
+                Some(declaration) => {
+                    self.held = Some(ImportChunk::Commit);
+                    Ok(Some(vec![(DECLARATION_TAG, declaration)]))
+                }
+                None => Ok(None),
+            },
+            Some(ImportChunk::Historical(_)) => Err(StoreError::Aborted(
+                "a historical declaration comes first, before any events".into(),
+            )),
             Some(ImportChunk::Abort(why)) => Err(StoreError::Aborted(why)),
             None => Err(StoreError::Aborted(
                 "the producer stopped before the end".into(),
@@ -991,10 +1048,18 @@ impl Feed {
 
     /// The next chunk's events if they are already waiting.
     fn ready(&mut self) -> Option<Tagged> {
-        if self.held.is_some() {
+        if self.held.is_some() || self.declaration.is_some() {
             return None;
         }
         match self.chunks.try_recv() {
+            Ok(ImportChunk::Events(events))
+                if self.historical.is_some()
+                    && HistoricalImport::check_events(&events).is_err() =>
+            {
+                // `next` refuses it with the line at fault.
+                self.held = Some(ImportChunk::Events(events));
+                None
+            }
             Ok(ImportChunk::Events(events)) => Some(events),
             Ok(other) => {
                 self.held = Some(other);
@@ -1039,7 +1104,10 @@ fn plan_offline(state: &TxState, events: &[(u64, NewEvent)]) -> Option<(Vec<Plan
             return None;
         }
     }
-    plan_batch(state, &IdLookup::default(), events, None).ok()
+    // A repeated id is planned again with lookups, where a historical import refuses it.
+    plan_batch(state, &IdLookup::default(), events, None)
+        .ok()
+        .filter(|(planned, _)| !planned.iter().any(|p| matches!(p, Planned::Duplicate(_))))
 }
 
 /// Gathers queued appends into `group` until the queue stays empty across one yield: callers

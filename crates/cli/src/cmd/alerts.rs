@@ -16,7 +16,8 @@ use crate::error::user_error;
 #[command(after_help = "Examples:\n  \
     jiancha alerts --open\n  \
     jiancha alerts --now 2026-03-31 --org jiangjin/town-07 --format json\n  \
-    jiancha alerts --rule deadline.promised.overdue\n\n\
+    jiancha alerts --rule deadline.promised.overdue\n  \
+    jiancha alerts --open --severity yellow,red\n\n\
     Rules: deadline.promised.warning, deadline.promised.overdue, deadline.statutory.overdue, \
     intake.correction.repeated, intake.correction.late, intake.materials.incomplete, \
     procedure.step.skipped, procedure.no_decision, suspension.unlawful, fee.mismatch, \
@@ -36,9 +37,35 @@ pub struct AlertsArgs {
     /// Only alerts of this rule code.
     #[arg(long, value_name = "CODE")]
     pub rule: Option<String>,
+    /// Only alerts of these severities (repeat it, or a comma list): warning (a prompt, 预警提示),
+    /// yellow, red (cards).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub severity: Vec<SeverityArg>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// The severities `--severity` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SeverityArg {
+    /// A prompt before a deadline (预警提示), not a card.
+    Warning,
+    /// A yellow card.
+    Yellow,
+    /// A red card.
+    Red,
+}
+
+impl SeverityArg {
+    /// The alert JSON's `severity` string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeverityArg::Warning => "warning",
+            SeverityArg::Yellow => "yellow",
+            SeverityArg::Red => "red",
+        }
+    }
 }
 
 /// Runs `jiancha alerts`.
@@ -61,6 +88,9 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &AlertsArgs) -> anyhow::
         .into_iter()
         .filter(|a| !args.open || a.is_open())
         .filter(|a| args.rule.as_deref().is_none_or(|r| a.rule == r))
+        .filter(|a| {
+            args.severity.is_empty() || args.severity.iter().any(|s| s.as_str() == a.severity)
+        })
         .filter(|a| {
             args.org
                 .as_deref()

@@ -3,14 +3,19 @@
 //! A reader thread parses lines and sends chunks to the store's writer, which plans, hashes
 //! and inserts them while the next chunk is parsed. The first bad line aborts the import and
 //! nothing of the file is written.
+//!
+//! `--historical` declares the events history: the input is read once to count its events (a
+//! standard input is spooled to a temporary file first), then imported behind the store's
+//! `HistoryImported` declaration, which must cover exactly the positions written.
 
 use std::fs::File;
-use std::io::{BufReader, Read, Write as _};
+use std::io::{BufReader, Read, Seek as _, Write as _};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use jiancha_events::{read_jsonl, LineError};
-use jiancha_store::{Clock, ImportChunk, StoreError, IMPORT_CHUNK_EVENTS};
+use jiancha_store::historical::DECLARATION_TAG;
+use jiancha_store::{Clock, HistoricalImport, ImportChunk, StoreError, IMPORT_CHUNK_EVENTS};
 use tokio::sync::mpsc;
 
 use crate::error::user_error;
@@ -20,7 +25,8 @@ use crate::error::user_error;
 #[command(after_help = "Examples:\n  \
     jiancha import events.jsonl\n  \
     jiancha simulate --cases 1000 --seed 7 | jiancha import -\n  \
-    jiancha export --db sqlite://old.db | jiancha import --db sqlite://new.db\n\n\
+    jiancha export --db sqlite://old.db | jiancha import --db sqlite://new.db\n  \
+    jiancha import --historical --reason \"2025 paper records\" records.jsonl\n\n\
     Each line is one event: {\"stream\":\"case-2026-000123\",\"type\":\"Accepted\",\
     \"occurred_at\":\"2026-03-02T09:15:00+08:00\",\"actor\":\"clerk-17\",\
     \"org\":\"jiangjin/town-07/window-2\",\"data\":{}}\n\
@@ -28,11 +34,34 @@ use crate::error::user_error;
     Lines of an export (with position, recorded_at and hash) are moved as they are and must \
     land at the same position with the same hash.\n\
     On a bad line the command prints `line L: <field>: <what is wrong>`, exits with code 2 \
-    and imports nothing.")]
+    and imports nothing.\n\
+    --historical declares the events history entered after the fact: a HistoryImported \
+    event (actor --actor, default \"import\"; org --org, default the first segment of the \
+    first event's org) is written first, covering exactly the imported positions, so they \
+    raise no data.backdated and count at their occurred_at. Such an import holds new events \
+    only: an id already in the log, or an exported line, is refused (exit 2).")]
 pub struct ImportArgs {
     /// The JSONL file; `-` or nothing reads standard input.
     pub file: Option<PathBuf>,
+    /// Declare the events history entered after the fact (HistoryImported, written first).
+    #[arg(long)]
+    pub historical: bool,
+    /// Why the history is entered late (with --historical).
+    #[arg(long, requires = "historical", value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// The declaration's actor (with --historical; default "import").
+    #[arg(long, requires = "historical")]
+    pub actor: Option<String>,
+    /// The declaration's org (with --historical; default the first segment of the first
+    /// event's org).
+    #[arg(long, requires = "historical")]
+    pub org: Option<String>,
 }
+
+/// The reason of a historical import when none is given.
+pub const DEFAULT_HISTORY_REASON: &str = "historical import";
+/// The actor of a historical import's declaration when none is given.
+pub const DEFAULT_HISTORY_ACTOR: &str = "import";
 
 type Input = (Box<dyn Read + Send>, Option<u64>, String);
 
@@ -51,12 +80,24 @@ fn open_input(file: Option<&PathBuf>) -> anyhow::Result<Input> {
 /// Runs the import.
 pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ImportArgs) -> anyhow::Result<()> {
     let (reader, size, name) = open_input(args.file.as_ref())?;
+    let (reader, declared) = if args.historical {
+        let (file, declared) = tokio::task::spawn_blocking({
+            let name = name.clone();
+            let (reason, actor, org) = (args.reason.clone(), args.actor.clone(), args.org.clone());
+            move || survey(reader, &name, (reason, actor, org))
+        })
+        .await??;
+        (Box::new(file) as Box<dyn Read + Send>, declared)
+    } else {
+        (reader, None)
+    };
     let store = crate::open_store(db, clock).await?;
     let bar = crate::progress::bytes_bar(size, "import");
     let (tx, rx) = mpsc::channel(4);
     let producer = {
         let bar = bar.clone();
-        tokio::task::spawn_blocking(move || produce(bar.wrap_read(reader), tx))
+        let first = declared.clone().map(ImportChunk::Historical);
+        tokio::task::spawn_blocking(move || produce(bar.wrap_read(reader), first, tx))
     };
     let result = store.import(rx).await;
     let bad_line = producer.await?;
@@ -69,6 +110,12 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ImportArgs) -> anyhow::
         Ok(outcome) => {
             let mut out = crate::stdout::lock();
             match outcome.range {
+                Some((a, b)) if declared.is_some() => writeln!(
+                    out,
+                    "imported {} events (positions {}..{b}) as history, declared at position {a}",
+                    outcome.appended.saturating_sub(1),
+                    a + 1
+                )?,
                 Some((a, b)) => writeln!(
                     out,
                     "imported {} events (positions {a}..{b})",
@@ -85,6 +132,10 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ImportArgs) -> anyhow::
             }
             Ok(())
         }
+        Err(StoreError::Rejected(r)) if r.tag == DECLARATION_TAG => Err(user_error(format!(
+            "the historical declaration: --{}: {}; nothing was imported from {name}",
+            r.field, r.message
+        ))),
         Err(StoreError::Rejected(r)) => Err(refused(
             &format!("line {}: {}: {}", r.tag, r.field, r.message),
             &name,
@@ -101,8 +152,56 @@ fn refused(line_message: &str, name: &str) -> anyhow::Error {
     user_error(format!("nothing was imported from {name}"))
 }
 
-/// Parses the input into chunks; returns the first bad line, after which it sends an abort.
-fn produce<R: std::io::Read>(reader: R, tx: mpsc::Sender<ImportChunk>) -> Option<LineError> {
+/// The first pass of a historical import: the input in a file that can be read again (standard
+/// input spooled to a temporary one), and the declaration — with the exact number of events —
+/// or `None` when there are none. A bad line or an exported (moved) line is refused here.
+fn survey(
+    mut reader: Box<dyn Read + Send>,
+    name: &str,
+    (reason, actor, org): (Option<String>, Option<String>, Option<String>),
+) -> anyhow::Result<(File, Option<HistoricalImport>)> {
+    let mut file = tempfile::tempfile()
+        .map_err(|e| anyhow::Error::new(e).context("cannot spool the input"))?;
+    std::io::copy(&mut reader, &mut file)
+        .map_err(|e| user_error(format!("cannot read {name}: {e}")))?;
+    file.rewind()?;
+    let mut events = 0u64;
+    let mut first_org = None;
+    for item in read_jsonl(BufReader::with_capacity(1 << 16, &mut file)) {
+        let (line, event) = item.map_err(|e| refused(&e.to_string(), name))?;
+        if event.moved.is_some() {
+            let why = "hash: an exported line keeps its own history: a historical import holds                        new events only (import an export without --historical)";
+            return Err(refused(&format!("line {line}: {why}"), name));
+        }
+        first_org.get_or_insert(event.org);
+        events += 1;
+    }
+    file.rewind()?;
+    let Some(first_org) = first_org else {
+        return Ok((file, None));
+    };
+    let root = first_org.split('/').next().unwrap_or_default().to_owned();
+    let declared = HistoricalImport {
+        events,
+        reason: reason.unwrap_or_else(|| DEFAULT_HISTORY_REASON.to_owned()),
+        actor: actor.unwrap_or_else(|| DEFAULT_HISTORY_ACTOR.to_owned()),
+        org: org.unwrap_or(root),
+    };
+    Ok((file, Some(declared)))
+}
+
+/// Parses the input into chunks, after `first` (a historical declaration) if any; returns the
+/// first bad line, after which it sends an abort.
+fn produce<R: std::io::Read>(
+    reader: R,
+    first: Option<ImportChunk>,
+    tx: mpsc::Sender<ImportChunk>,
+) -> Option<LineError> {
+    if let Some(first) = first {
+        if tx.blocking_send(first).is_err() {
+            return None;
+        }
+    }
     let reader = BufReader::with_capacity(1 << 16, reader);
     let mut chunk = Vec::with_capacity(IMPORT_CHUNK_EVENTS);
     for item in read_jsonl(reader) {

@@ -10,6 +10,7 @@ pub mod history;
 pub mod import;
 pub mod replay;
 pub mod report;
+pub mod report_close;
 pub mod serve;
 pub mod simulate;
 pub mod verify;

@@ -12,8 +12,9 @@ use jiancha_projections::report::{items_in_center, rate, Row};
 use jiancha_projections::{Period, ReportQuery, Scoring};
 use jiancha_store::Clock;
 
-use crate::cmd::replay;
+use crate::cmd::{replay, report_close};
 use crate::error::user_error;
+use jiancha_engine::closing::Closed;
 
 /// The founding document's targets.
 const ON_TIME_TARGET: &str = "1.0000";
@@ -83,6 +84,8 @@ pub enum ReportCommand {
     Explain(ExplainArgs),
     /// The share of the catalog's items handled in the center (进驻率).
     Items(ItemsArgs),
+    /// Close a period: fix its report in the log (PeriodClosed with the report's SHA-256).
+    Close(crate::cmd::report_close::CloseArgs),
 }
 
 /// The period, instant and scoring of a report.
@@ -112,6 +115,9 @@ pub struct RunArgs {
     /// A TOML scoring scheme replacing the default.
     #[arg(long, value_name = "FILE")]
     pub scoring: Option<PathBuf>,
+    /// The report as the period was closed: the log up to the close, at the close's instant.
+    #[arg(long, requires = "period", conflicts_with = "now")]
+    pub as_closed: bool,
 }
 
 /// Arguments of `jiancha report explain`.
@@ -139,7 +145,7 @@ pub struct ItemsArgs {
     pub format: Format,
 }
 
-fn load_scoring(path: Option<&PathBuf>) -> anyhow::Result<Scoring> {
+pub(crate) fn load_scoring(path: Option<&PathBuf>) -> anyhow::Result<Scoring> {
     let Some(path) = path else {
         return Ok(Scoring::default());
     };
@@ -163,16 +169,26 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ReportArgs) -> anyhow::
     match &args.command {
         Some(ReportCommand::Explain(e)) => return explain(db, clock, e).await,
         Some(ReportCommand::Items(i)) => return items(db, clock, i).await,
+        Some(ReportCommand::Close(c)) => return report_close::close(db, clock, c).await,
         None => {}
     }
     let run = &args.run;
     let period = period_of(run)?;
     let scoring = load_scoring(run.scoring.as_ref())?;
-    let now = replay::parse_now(run.now.as_deref(), &*clock)?;
+    let mut now = replay::parse_now(run.now.as_deref(), &*clock)?;
     let explicit = run.now.as_ref().map(|_| now);
     let store = crate::open_store(db, clock).await?;
-    let projections = replay::current(&store, explicit, scoring).await?;
+    let folded = fold_for_report(&store, &period, explicit, scoring, run.as_closed).await;
     store.close().await;
+    let (projections, closed) = folded?;
+    let closed = match closed {
+        Some(Closing::AsClosed(c)) => {
+            now = c.at;
+            None
+        }
+        Some(Closing::Marked(c)) => Some(c),
+        None => None,
+    };
     let by = match run.by {
         By::Org => Dimension::Org,
         By::Item => Dimension::Item,
@@ -187,16 +203,45 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ReportArgs) -> anyhow::
         .report(&query, now)
         .ok_or_else(|| anyhow::anyhow!("the assessment ledger was not kept"))?;
     let mut out = std::io::BufWriter::new(crate::stdout::lock());
-    match run.format {
-        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
-        Format::Csv => write_csv(&mut out, &report.rows)?,
-        Format::Table => {
+    match (run.format, &closed) {
+        (Format::Json, None) => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+        (Format::Json, Some(c)) => writeln!(out, "{}", report_close::json_with_close(&report, c)?)?,
+        (Format::Csv, _) => write_csv(&mut out, &report.rows)?,
+        (Format::Table, _) => {
             let (inside, all) = items_in_center(&projections);
             write_table(&mut out, &report.period, &report.rows, (inside, all))?;
+            if let Some(c) = &closed {
+                writeln!(out, "{}", report_close::close_line(c))?;
+            }
         }
     }
     out.flush()?;
     Ok(())
+}
+
+/// How a report stands to its period's close.
+enum Closing {
+    /// `--as-closed`: folded up to the close, evaluated at its instant.
+    AsClosed(Closed),
+    /// The current figures of a closed period, which say so.
+    Marked(Closed),
+}
+
+/// The projections a report reads, and its period's close.
+async fn fold_for_report(
+    store: &Arc<dyn jiancha_store::EventStore>,
+    period: &Period,
+    explicit: Option<i64>,
+    scoring: Scoring,
+    as_closed: bool,
+) -> anyhow::Result<(jiancha_projections::Projections, Option<Closing>)> {
+    if as_closed {
+        let (projections, closed) = report_close::as_closed(store, period, scoring).await?;
+        return Ok((projections, Some(Closing::AsClosed(closed))));
+    }
+    let projections = replay::current(store, explicit, scoring).await?;
+    let closed = jiancha_engine::closing::find(&**store, &period.label).await?;
+    Ok((projections, closed.map(Closing::Marked)))
 }
 
 fn key(r: &Row) -> &str {

@@ -10,6 +10,7 @@
 )]
 
 mod bodies;
+mod closing;
 mod connections;
 mod documents;
 mod ownership;

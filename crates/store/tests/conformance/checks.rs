@@ -915,3 +915,111 @@ pub async fn a_stored_event_inside_a_run_of_chunks_is_found(f: Fixture) {
     assert_eq!(q, want);
     assert_chain(&raws);
 }
+
+fn history(events: u64) -> ImportChunk {
+    ImportChunk::Historical(jiancha_store::HistoricalImport {
+        events,
+        reason: "records of 2025".into(),
+        actor: "import".into(),
+        org: "jiangjin".into(),
+    })
+}
+
+/// A historical import: the declaration at head + 1 covers itself and exactly the imported
+/// positions, in the same transaction, before the events (a second chunk written on the fast
+/// path too).
+pub async fn a_historical_import_declares_its_own_positions_first(f: Fixture) {
+    let s = &*f.store;
+    s.append(vec![submitted("case-0")]).await.unwrap();
+    let chunks = vec![
+        history(3),
+        tagged(
+            vec![submitted("case-h").with_id("h-1"), step("case-h", 1)],
+            1,
+        ),
+        tagged(vec![step("case-h", 2)], 3),
+        ImportChunk::Commit,
+    ];
+    let outcome = import(s, chunks).await.unwrap();
+    assert_eq!((outcome.appended, outcome.range), (4, Some((2, 5))));
+    let raws = all_raw(s).await;
+    assert_eq!(raws.len(), 5);
+    let declaration = raws[1].decode().unwrap();
+    assert_eq!(declaration.stream, "supervision");
+    assert_eq!(declaration.actor, "import");
+    match &declaration.data {
+        EventData::HistoryImported(h) => {
+            assert_eq!((h.from_position, h.to_position), (2, 5));
+            assert_eq!(h.reason, "records of 2025");
+        }
+        other => panic!("expected HistoryImported, got {other:?}"),
+    }
+    assert_eq!(
+        raws[2..]
+            .iter()
+            .map(|r| r.stream.as_str())
+            .collect::<Vec<_>>(),
+        ["case-h", "case-h", "case-h"]
+    );
+    assert_chain(&raws);
+    // A declaration with nothing after it covers itself only.
+    let outcome = import(s, vec![history(0), ImportChunk::Commit])
+        .await
+        .unwrap();
+    assert_eq!(outcome.range, Some((6, 6)));
+}
+
+/// A historical import refuses what a plain import skips or moves, and a count that does not
+/// match its declaration; each refusal writes nothing.
+pub async fn a_historical_import_holds_exactly_its_new_events(f: Fixture) {
+    let s = &*f.store;
+    s.append(vec![submitted("case-0").with_id("old-1")])
+        .await
+        .unwrap();
+    // An id already in the log, in a later chunk: refused with its tag, not skipped.
+    let chunks = vec![
+        history(3),
+        tagged(vec![submitted("case-h"), step("case-h", 1)], 1),
+        tagged(vec![submitted("case-0").with_id("old-1")], 3),
+        ImportChunk::Commit,
+    ];
+    let r = rejection(import(s, chunks).await);
+    assert_eq!((r.tag, r.field.as_str()), (3, "id"));
+    assert!(r.message.contains("new events only"), "{}", r.message);
+    // An id repeated within the import.
+    let chunks = vec![
+        history(2),
+        tagged(
+            vec![
+                submitted("case-h").with_id("r"),
+                submitted("case-h").with_id("r"),
+            ],
+            1,
+        ),
+        ImportChunk::Commit,
+    ];
+    assert_eq!(rejection(import(s, chunks).await).tag, 2);
+    // A moved event.
+    let mut line = String::new();
+    write_export_line(&all_raw(s).await[0], &mut line);
+    let moved = parse_line(1, line.trim_end()).unwrap();
+    let chunks = vec![history(1), tagged(vec![moved], 7), ImportChunk::Commit];
+    let r = rejection(import(s, chunks).await);
+    assert_eq!((r.tag, r.field.as_str()), (7, "hash"));
+    // More or fewer events than declared.
+    for declared in [1, 3] {
+        let chunks = vec![
+            history(declared),
+            tagged(vec![submitted("case-h"), step("case-h", 1)], 1),
+            ImportChunk::Commit,
+        ];
+        assert!(
+            matches!(import(s, chunks).await, Err(StoreError::Aborted(_))),
+            "declared {declared}"
+        );
+    }
+    // A declaration after events is refused.
+    let chunks = vec![tagged(vec![submitted("case-h")], 1), history(1)];
+    assert!(import(s, chunks).await.is_err());
+    assert_eq!(all_raw(s).await.len(), 1);
+}

@@ -131,4 +131,6 @@ conformance!(
     a_transfer_outside_the_district_is_refused,
     racing_submissions_never_hand_a_case_to_another_org,
     a_scope_is_judged_in_log_order_within_a_group,
+    a_historical_import_declares_its_own_positions_first,
+    a_historical_import_holds_exactly_its_new_events,
 );

@@ -1,0 +1,228 @@
+//! Closed periods over HTTP: `POST /api/v1/reports/close` (the bureau closes a period: its
+//! canonical report, from the engine's fold at the engine's clock, fixed by its SHA-256 in a
+//! `PeriodClosed` event), `GET /api/v1/reports?as_closed=true` (the report as closed: the log
+//! replayed up to the close's position, evaluated at its instant, the digest checked), and the
+//! `closed` object a closed period's report carries.
+//!
+//! Which periods are closed is read from the supervision stream. A close never changes once in
+//! the log, so a close found is kept; "not closed" is kept only while the engine stays at the
+//! same position, so a dashboard asking about twelve months reads the stream once.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::body::Body;
+use axum::extract::{Query, State as StateExtractor};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use jiancha_engine::closing::{self, Closed};
+use jiancha_projections::{Period, Projections};
+use jiancha_store::{RejectionKind, StoreError};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorKind};
+use crate::State;
+
+/// The closes found so far, and the periods found open at one engine position.
+#[derive(Debug, Default)]
+pub(crate) struct Closes {
+    inner: Mutex<Known>,
+}
+
+#[derive(Debug, Default)]
+struct Known {
+    closed: HashMap<String, Closed>,
+    open_at: u64,
+    open: HashSet<String>,
+}
+
+impl Closes {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Known> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The close of the period `label`, if it is closed (call once the engine caught up).
+    pub(crate) async fn find(
+        &self,
+        state: &State,
+        label: &str,
+    ) -> Result<Option<Closed>, ApiError> {
+        let position = state.engine.position();
+        {
+            let known = self.lock();
+            if let Some(c) = known.closed.get(label) {
+                return Ok(Some(c.clone()));
+            }
+            if known.open_at == position && known.open.contains(label) {
+                return Ok(None);
+            }
+        }
+        let found = closing::find(&*state.store, label)
+            .await
+            .map_err(ApiError::internal)?;
+        let mut known = self.lock();
+        match &found {
+            Some(c) => {
+                known.closed.insert(label.to_owned(), c.clone());
+            }
+            None => {
+                if known.open_at != position {
+                    known.open.clear();
+                    known.open_at = position;
+                }
+                known.open.insert(label.to_owned());
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// 409 for a period that cannot be closed (or reproduced) as asked.
+fn conflict(message: String, closed: Option<&Closed>) -> ApiError {
+    let e = ApiError::new(ErrorKind::PeriodConflict, message).field("period");
+    match closed.and_then(|c| serde_json::to_value(c).ok()) {
+        Some(detail) => e.detail(detail),
+        None => e,
+    }
+}
+
+fn already_closed(c: &Closed) -> ApiError {
+    conflict(
+        format!(
+            "period {} was already closed at {} (position {})",
+            c.period, c.closed_at, c.position
+        ),
+        Some(c),
+    )
+}
+
+/// The query and body of `POST /reports/close`: the period, in either.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CloseRequest {
+    period: Option<String>,
+}
+
+/// The answer to a close.
+#[derive(Debug, Serialize)]
+struct ClosedAnswer<'a> {
+    #[serde(flatten)]
+    closed: &'a Closed,
+    /// Where the `PeriodClosed` event is.
+    event_position: u64,
+}
+
+/// `POST /reports/close`: the bureau closes a period that has ended and is not closed yet.
+pub(crate) async fn close(
+    StateExtractor(state): StateExtractor<Arc<State>>,
+    caller: Caller,
+    query: Result<Query<CloseRequest>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (actor, org) = caller.supervisor()?;
+    let Query(q) = query.map_err(crate::query_error)?;
+    let b: CloseRequest =
+        crate::body::action_body(&headers, body, state.limits.body_read_timeout).await?;
+    let label = q.period.or(b.period).ok_or_else(|| {
+        ApiError::invalid("period: give period=YYYY-MM (or YYYY-Q1, YYYY-H1, YYYY)").field("period")
+    })?;
+    let period = Period::parse(&label).map_err(|e| ApiError::invalid(e).field("period"))?;
+    let now = state.engine.now();
+    if !closing::has_ended(&period, now) {
+        let end = closing::end_text(&period);
+        return Err(conflict(
+            format!("period {label} has not ended yet: it ends at {end}"),
+            None,
+        ));
+    }
+    crate::caught_up(&state).await;
+    if let Some(c) = state.closes.find(&state, &label).await? {
+        return Err(already_closed(&c));
+    }
+    let (text, position) = {
+        let p = state.engine.read();
+        (closing::canonical_text(&p, &period, now), p.position())
+    };
+    let text = text
+        .ok_or_else(|| ApiError::internal("the engine keeps no assessment ledger"))?
+        .map_err(ApiError::internal)?;
+    let digest = closing::digest(&text);
+    let at = chrono::DateTime::from_timestamp_millis(now)
+        .ok_or_else(|| ApiError::internal("the clock is out of range"))?
+        .with_timezone(&jiancha_events::time::CHINA);
+    let event = closing::close_event(&label, (digest.clone(), position), at, actor, org)
+        .map_err(ApiError::internal)?;
+    let outcome = match state.store.append(vec![event]).await {
+        Ok(outcome) => outcome,
+        Err(StoreError::Rejected(r)) if matches!(r.kind, RejectionKind::IdReused { .. }) => {
+            let c = state.closes.find(&state, &label).await?;
+            return Err(c
+                .as_ref()
+                .map_or_else(|| conflict(r.message, None), already_closed));
+        }
+        Err(e) => return Err(crate::events::store_refusal(e)),
+    };
+    let closed = Closed {
+        period: label,
+        position,
+        digest,
+        closed_at: jiancha_events::format_timestamp(&at),
+        at: now,
+        event_position: outcome.positions.first().copied().unwrap_or_default(),
+    };
+    let answer = ClosedAnswer {
+        closed: &closed,
+        event_position: closed.event_position,
+    };
+    Ok(crate::json_response(StatusCode::CREATED, &answer))
+}
+
+/// The projections a closed report is read from, and its close, with the digest checked: the
+/// log replayed up to the close (one replay at a time, as verifications).
+pub(crate) async fn as_closed(
+    state: &State,
+    period: &Period,
+) -> Result<(Projections, Closed), ApiError> {
+    let Some(closed) = state.closes.find(state, &period.label).await? else {
+        return Err(ApiError::not_found(format!(
+            "period {} was never closed",
+            period.label
+        )));
+    };
+    let _slot = state
+        .verifications
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| {
+            ApiError::new(
+                ErrorKind::TooManyRequests,
+                "a replay of the log is already running: try again when it ends",
+            )
+        })?;
+    let scoring = state
+        .engine
+        .read()
+        .ledger()
+        .map(|l| l.scoring)
+        .unwrap_or_default();
+    let projections = closing::fold_closed(&*state.store, state.alert_config, scoring, &closed)
+        .await
+        .map_err(ApiError::internal)?;
+    let text = closing::canonical_text(&projections, period, closed.at)
+        .ok_or_else(|| ApiError::internal("the replay keeps no assessment ledger"))?
+        .map_err(ApiError::internal)?;
+    let computed = closing::digest(&text);
+    if computed != closed.digest {
+        return Err(conflict(
+            format!(
+                "the closed report of {} does not reproduce: digest {} was recorded, {computed} \
+                 computed (the server's scoring or thresholds differ from the close's)",
+                period.label, closed.digest
+            ),
+            Some(&closed),
+        ));
+    }
+    Ok((projections, closed))
+}

@@ -1,0 +1,307 @@
+//! Closing a period through the binary: `report close` fixes the report, `--as-closed`
+//! reproduces it byte for byte (JSON and table) after any later appends, the current report
+//! says the period is closed, and what may not be closed — twice, an open month, another
+//! scoring — is refused with the right exit code. Also `alerts --severity`.
+
+use crate::support::*;
+
+const CLOSE_AT: &str = "2026-04-02T10:00:00+08:00";
+const LATER: &str = "2026-04-20T10:00:00+08:00";
+
+fn at(ws: &Workspace, clock: &str, args: &[&str], stdin: &str) -> Run {
+    ws.run_env(&ws.db(), &[("JIANCHA_CLOCK", clock)], args, stdin)
+}
+
+fn sample() -> Workspace {
+    let ws = Workspace::new();
+    let sample = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/district.jsonl"
+    ))
+    .unwrap();
+    let r = at(&ws, CLOSE_AT, &["import"], &sample);
+    assert_eq!(r.code, 0, "{r:?}");
+    ws
+}
+
+fn ok(r: Run) -> String {
+    assert_eq!(r.code, 0, "{r:?}");
+    r.stdout
+}
+
+/// The March report at `clock` in `format`, with `extra` arguments.
+fn march(ws: &Workspace, clock: &str, format: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["report", "--period", "2026-03", "--format", format];
+    args.extend_from_slice(extra);
+    at(ws, clock, &args, "")
+}
+
+fn event(stream: &str, ty: &str, occurred: &str, data: &str) -> String {
+    format!(
+        r#"{{"stream":"{stream}","type":"{ty}","occurred_at":"{occurred}","actor":"clerk-9","org":"jiangjin/town-02/window-1","data":{data}}}"#
+    )
+}
+
+/// A new March case, accepted and concluded (entered after the close), so the current
+/// figures of March change.
+fn new_case(case: &str, day: u32, score: Option<u8>) -> String {
+    let d = |h: u32| format!("2026-03-{day:02}T{h:02}:00:00+08:00");
+    let mut lines = vec![
+        event(
+            case,
+            "Submitted",
+            &d(9),
+            r#"{"item":"BL-001","channel":"window","materials":["身份证","经营场所证明"]}"#,
+        ),
+        event(case, "Accepted", &d(10), "{}"),
+        event(case, "Concluded", &d(16), "{}"),
+    ];
+    if let Some(s) = score {
+        lines.push(event(case, "Rated", &d(17), &format!(r#"{{"score":{s}}}"#)));
+    }
+    lines.join("\n") + "\n"
+}
+
+fn card(case: &str, rule: &str) -> String {
+    let data = format!(
+        r#"{{"case":"{case}","rule":"{rule}","severity":"red","due":"2026-03-20T00:00:00+08:00"}}"#
+    );
+    event(
+        "supervision",
+        "CardIssued",
+        "2026-03-20T00:00:00+08:00",
+        &data,
+    ) + "\n"
+}
+
+#[test]
+fn a_closed_report_is_reproduced_byte_for_byte_after_later_appends() {
+    let ws = sample();
+    let json = ok(march(&ws, CLOSE_AT, "json", &[]));
+    let table = ok(march(&ws, CLOSE_AT, "table", &[]));
+    let r = at(
+        &ws,
+        CLOSE_AT,
+        &["report", "close", "--period", "2026-03"],
+        "",
+    );
+    let out = ok(r);
+    assert!(
+        out.starts_with("closed 2026-03 at 2026-04-02T10:00:00+08:00 (position 39, digest "),
+        "{out}"
+    );
+    let appended =
+        new_case("case-2026-000900", 16, Some(1)) + &card("case-2026-000101", "fee.mismatch");
+    assert_eq!(at(&ws, LATER, &["import"], &appended).code, 0);
+    // The current figures moved on, and say the period is closed.
+    let now_json = ok(march(&ws, LATER, "json", &[]));
+    assert_ne!(now_json, json);
+    let v: serde_json::Value = serde_json::from_str(&now_json).unwrap();
+    let closed = &v["closed"];
+    assert_eq!(closed["period"], "2026-03");
+    assert_eq!(closed["position"], 39);
+    assert_eq!(closed["closed_at"], CLOSE_AT);
+    let digest = closed["digest"].as_str().unwrap().to_owned();
+    assert!(out.contains(&digest));
+    let now_table = ok(march(&ws, LATER, "table", &[]));
+    assert!(
+        now_table.ends_with(&format!(
+            "closed at {CLOSE_AT} (position 39, digest {digest})\n"
+        )),
+        "{now_table}"
+    );
+    // As closed: byte for byte, whatever the clock says now.
+    assert_eq!(ok(march(&ws, LATER, "json", &["--as-closed"])), json);
+    assert_eq!(ok(march(&ws, LATER, "table", &["--as-closed"])), table);
+    // The digest is the SHA-256 of the JSON text as printed.
+    assert_eq!(digest, sha256_hex(&json));
+}
+
+fn sha256_hex(text: &str) -> String {
+    // The binary's digest must agree with an independent implementation: sha256sum.
+    let mut child = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8(out.stdout).unwrap()[..64].to_owned()
+}
+
+#[test]
+fn what_cannot_be_closed_or_reproduced_is_refused() {
+    let ws = sample();
+    // A month that has not ended yet.
+    let r = at(
+        &ws,
+        CLOSE_AT,
+        &["report", "close", "--period", "2026-04"],
+        "",
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("has not ended yet"), "{r:?}");
+    let r = at(
+        &ws,
+        CLOSE_AT,
+        &["report", "close", "--period", "2026-Q2"],
+        "",
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    // A period never closed.
+    let r = march(&ws, CLOSE_AT, "json", &["--as-closed"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("never closed"), "{r:?}");
+    let before = ws.export();
+    assert_eq!(
+        at(
+            &ws,
+            CLOSE_AT,
+            &["report", "close", "--period", "2026-03"],
+            ""
+        )
+        .code,
+        0
+    );
+    assert_eq!(ws.export().lines().count(), before.lines().count() + 1);
+    // Twice.
+    let r = at(&ws, LATER, &["report", "close", "--period", "2026-03"], "");
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("already closed"), "{r:?}");
+    assert_eq!(ws.export().lines().count(), before.lines().count() + 1);
+    // Another scoring than at the close: the digest does not match (exit 1, both named).
+    let scoring = ws.write("s.toml", "yellow_points = -7\n");
+    let r = march(
+        &ws,
+        LATER,
+        "json",
+        &["--as-closed", "--scoring", scoring.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let v: serde_json::Value = serde_json::from_str(&ok(march(&ws, LATER, "json", &[]))).unwrap();
+    let recorded = v["closed"]["digest"].as_str().unwrap();
+    assert!(r.stderr.contains(recorded), "{r:?}");
+    assert_eq!(r.stderr.matches("digest").count(), 1, "{r:?}");
+    assert!(r.stdout.is_empty(), "{r:?}");
+    // --as-closed and --now do not go together.
+    assert_eq!(
+        march(&ws, LATER, "json", &["--as-closed", "--now", "2026-04-30"]).code,
+        2
+    );
+}
+
+/// A small deterministic generator (xorshift64*), for the property-style test below.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    }
+}
+
+/// For a few random sequences of later appends — new March cases, ratings good and bad,
+/// cards — the closed report never changes.
+#[test]
+fn no_later_append_changes_the_closed_report() {
+    let ws = sample();
+    assert_eq!(
+        at(
+            &ws,
+            CLOSE_AT,
+            &["report", "close", "--period", "2026-03"],
+            ""
+        )
+        .code,
+        0
+    );
+    let json = ok(march(&ws, CLOSE_AT, "json", &["--as-closed"]));
+    let table = ok(march(&ws, CLOSE_AT, "table", &["--as-closed"]));
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for round in 0..4 {
+        let mut batch = String::new();
+        for n in 0..1 + rng.below(4) {
+            let case = format!("case-2026-9{round}{n:03}");
+            batch += &match rng.below(3) {
+                0 => new_case(
+                    &case,
+                    2 + rng.below(27) as u32,
+                    Some(1 + rng.below(5) as u8),
+                ),
+                1 => new_case(&case, 2 + rng.below(27) as u32, None) + &card(&case, "fee.mismatch"),
+                _ => {
+                    event(
+                        "case-2026-000101",
+                        "Rated",
+                        "2026-03-06T09:00:00+08:00",
+                        &format!(r#"{{"score":{}}}"#, 1 + rng.below(5)),
+                    ) + "\n"
+                }
+            };
+        }
+        let r = at(&ws, LATER, &["import"], &batch);
+        assert_eq!(r.code, 0, "round {round}: {r:?}");
+        assert_eq!(
+            ok(march(&ws, LATER, "json", &["--as-closed"])),
+            json,
+            "round {round}"
+        );
+        assert_eq!(
+            ok(march(&ws, LATER, "table", &["--as-closed"])),
+            table,
+            "round {round}"
+        );
+    }
+    assert_ne!(
+        ok(march(&ws, LATER, "table", &[])),
+        table,
+        "the appends did count"
+    );
+}
+
+/// The severities of `alerts --format json` with `extra` arguments, sorted and deduplicated.
+fn severities(ws: &Workspace, extra: &[&str]) -> (usize, Vec<String>) {
+    let mut args = vec!["alerts", "--now", "2026-04-30", "--format", "json"];
+    args.extend_from_slice(extra);
+    let v: serde_json::Value = serde_json::from_str(&ok(at(ws, CLOSE_AT, &args, ""))).unwrap();
+    let all = v.as_array().unwrap();
+    let mut kinds: Vec<String> = all
+        .iter()
+        .map(|a| a["severity"].as_str().unwrap().to_owned())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    (all.len(), kinds)
+}
+
+#[test]
+fn alerts_are_filtered_by_severity() {
+    let ws = sample();
+    let (total, kinds) = severities(&ws, &[]);
+    assert!(kinds.contains(&"red".to_owned()) && kinds.contains(&"yellow".to_owned()));
+    let (red, only) = severities(&ws, &["--severity", "red"]);
+    assert_eq!(only, ["red"]);
+    let (yellow, only) = severities(&ws, &["--severity", "yellow"]);
+    assert_eq!(only, ["yellow"]);
+    let (warning, _) = severities(&ws, &["--severity", "warning"]);
+    assert_eq!(red + yellow + warning, total);
+    // A comma list and repetition are the same union.
+    assert_eq!(
+        severities(&ws, &["--severity", "yellow,red"]).0,
+        red + yellow
+    );
+    assert_eq!(
+        severities(&ws, &["--severity", "warning", "--severity", "red,yellow"]).0,
+        total
+    );
+    let r = at(&ws, CLOSE_AT, &["alerts", "--severity", "orange"], "");
+    assert_eq!(r.code, 2, "{r:?}");
+}
