@@ -60,7 +60,11 @@ impl EntryId {
             .ok_or_else(usage)?;
         let n = match parts.next() {
             None => 1,
-            Some(n) => n.parse::<u16>().ok().filter(|n| *n >= 2).ok_or_else(usage)?,
+            Some(n) => n
+                .parse::<u16>()
+                .ok()
+                .filter(|n| *n >= 2)
+                .ok_or_else(usage)?,
         };
         if parts.next().is_some() {
             return Err(usage());
@@ -99,7 +103,14 @@ mod tests {
             assert_eq!(EntryId::parse(text).unwrap().to_string(), text);
         }
         for bad in [
-            "", "L12", "0/red", "12", "12/blue", "12/red/1", "12/red/x", "12/red/2/3",
+            "",
+            "L12",
+            "0/red",
+            "12",
+            "12/blue",
+            "12/red/1",
+            "12/red/x",
+            "12/red/2/3",
         ] {
             assert!(EntryId::parse(bad).is_err(), "{bad}");
         }

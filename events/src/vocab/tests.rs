@@ -18,7 +18,10 @@ fn the_v1_catalogue_still_decodes_as_stored_events() {
             .unwrap_or_else(|e| panic!("line {}: {e}", i + 1));
         assert_eq!(data.type_name(), type_name);
     }
-    let appeal = CATALOGUE_V1.lines().find(|l| l.contains("AppealUpheld")).unwrap();
+    let appeal = CATALOGUE_V1
+        .lines()
+        .find(|l| l.contains("AppealUpheld"))
+        .unwrap();
     let e = parse_line(1, appeal).unwrap_err();
     assert_eq!(e.field, "data.entry");
 }
