@@ -524,3 +524,38 @@ fn every_case_agrees_with_an_independent_reading() {
         assert_eq!(read[stream], mine, "{stream}");
     }
 }
+
+#[test]
+fn the_default_demo_shows_every_v2_irregularity_and_says_how_long_suspensions_take() {
+    // The demo's run: 3,000 cases at 30 a day, seed 7, default rates.
+    let config = SimConfig {
+        cases_per_workday: 30,
+        ..SimConfig::new(3000, 7)
+    };
+    let run = run(&config);
+    let c = &run.summary.cases_with;
+    for (name, count) in [
+        ("late answers to supplements", c.late_supplement_answers),
+        ("limits overridden", c.limits_overridden),
+        ("unknown items", c.unknown_items),
+        ("no acceptances", c.no_acceptances),
+        ("overlong suspensions", c.overlong_suspensions),
+        ("excessive extensions", c.excessive_extensions),
+        ("events after the end", c.after_conclusion),
+        ("back-dated conclusions", c.backdated_conclusions),
+    ] {
+        assert!(count >= 5, "{name}: only {count} in the demo");
+    }
+    let mut lawful = 0;
+    for event in &run.events {
+        if let EventData::Suspended(s) = &event.data {
+            if jiancha_events::vocab::is_lawful_suspension(&s.reason) && s.notice.is_some() {
+                lawful += 1;
+                let told = s.expected_days.expect("a lawful suspension says its days");
+                let notice = s.notice.as_deref().unwrap_or_default();
+                assert!(notice.contains(&format!("需{told}个工作日")), "{notice}");
+            }
+        }
+    }
+    assert!(lawful > 20, "{lawful} lawful suspensions");
+}
