@@ -194,9 +194,6 @@ impl Case {
                 self.submitted_on = Some(on);
                 self.item = items.get(&s.item).cloned();
                 self.known = self.item.is_some();
-                if !self.known {
-                    self.rules.insert("intake.item.unknown");
-                }
             }
             EventData::CorrectionRequested(_) if self.status == "submitted" => {
                 if self.first_answer.is_none() {
@@ -237,6 +234,7 @@ impl Case {
                 }
                 if self.accepted_on.is_none() {
                     self.rules.insert("procedure.no_acceptance");
+                    self.unmonitored();
                 }
                 let counted = if late_entry && !declared {
                     date(&e.recorded_at)
@@ -285,9 +283,18 @@ impl Case {
         }
     }
 
+    /// A case of an unknown item raises its alert when it would start the clock (accepted, or
+    /// concluded unaccepted): a case refused or withdrawn before is never monitored.
+    fn unmonitored(&mut self) {
+        if !self.known {
+            self.rules.insert("intake.item.unknown");
+        }
+    }
+
     fn accept(&mut self, on: NaiveDate, promised: Option<u32>, statutory: Option<u32>) {
         self.accepted_on = Some(on);
         self.status = "running";
+        self.unmonitored();
         let Some(item) = &self.item else {
             return;
         };

@@ -71,8 +71,12 @@ impl Builder<'_> {
         let (promised, statutory) = (self.item.promised_days, self.item.statutory_days);
         let first = accepted - start;
         // A case never accepted is neither suspended nor extended: with no clock running
-        // until its conclusion, nothing could be judged against one.
-        let suspension = self.suspension().filter(|_| !self.unaccepted);
+        // until its conclusion, nothing could be judged against one. A case of an unknown
+        // item, unmonitored, is never lawfully suspended (whether an overlong one would
+        // still be flagged is left open by the rules).
+        let suspension = self
+            .suspension()
+            .filter(|s| !self.unaccepted && !(self.unknown && s.lawful));
         let extensions = self.extensions(fate, first <= promised);
         let extended: u32 = extensions.iter().map(|e| e.days).sum();
         let excessive = extensions
