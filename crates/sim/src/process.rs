@@ -74,9 +74,9 @@ impl Builder<'_> {
         // until its conclusion, nothing could be judged against one. A case of an unknown
         // item, unmonitored, is never lawfully suspended (whether an overlong one would
         // still be flagged is left open by the rules).
-        let suspension = self
-            .suspension()
-            .filter(|s| !self.unaccepted && !(self.unknown && s.lawful));
+        let (unaccepted, unknown) = (self.unaccepted, self.unknown);
+        let barred = |s: &Suspension| unaccepted || (unknown && s.lawful);
+        let suspension = self.suspension().filter(|s| !barred(s));
         let extensions = self.extensions(fate, first <= promised);
         let extended: u32 = extensions.iter().map(|e| e.days).sum();
         let excessive = extensions
