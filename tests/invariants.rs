@@ -1,16 +1,22 @@
 //! Invariant checks driven by the simulator: for several seeds, a district runs through the
 //! live engine in accelerated time, then replay from zero must equal the live state, a
-//! deliberately simple reference computation of due dates and on-time counts must agree with
-//! the projections, and the chain must verify. Each failure names its seed. `JIANCHA_SEEDS=N`
-//! runs N seeds instead of 3.
+//! deliberately simple day-by-day reference of the deadline rules v2 (`reference`) must
+//! agree with the projections on every case's clock start, due dates, outcome and v2 rule
+//! codes, and with the ledger's concluded and on-time counts, and the chain must verify. The
+//! district runs at rates high enough that every v2 irregularity shows in a few seeds. Each
+//! failure names its seed. `JIANCHA_SEEDS=N` runs N seeds instead of 3.
 
-use std::collections::{BTreeMap, HashMap};
+mod reference;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, TimeZone};
 use jiancha_calendar::Calendar;
-use jiancha_events::{ChainVerifier, EventData, StoredEvent, GENESIS_HASH};
-use jiancha_projections::{Projections, Scoring};
+use jiancha_events::{ChainVerifier, StoredEvent, GENESIS_HASH};
+use jiancha_projections::view::CaseView;
+use jiancha_projections::Projections;
+use jiancha_projections::Scoring;
 use jiancha_store::{EventStore, ManualClock, READ_PAGE_EVENTS};
 
 fn seeds() -> Vec<u64> {
@@ -35,104 +41,122 @@ async fn whole_log(store: &dyn EventStore) -> Vec<StoredEvent> {
     }
 }
 
-/// What the reference needs of a case, read straight off its events.
-#[derive(Default, Debug)]
-struct Facts {
-    item: String,
-    submitted: Option<NaiveDate>,
-    first_answer: Option<NaiveDate>,
-    accepted: Option<NaiveDate>,
-    promised_override: Option<u32>,
-    extension_days: u32,
-    suspensions: Vec<(NaiveDate, Option<NaiveDate>)>,
-    concluded: Option<NaiveDate>,
-    exempted: bool,
+/// Rates that show every irregularity of rules v2 a few times in a small district.
+fn v2_rates() -> jiancha_sim::Rates {
+    jiancha_sim::Rates {
+        late_supplement_answer: 0.3,
+        limits_override: 0.05,
+        unknown_item: 0.03,
+        no_acceptance: 0.03,
+        lawful_suspension: 0.08,
+        overlong_suspension: 0.4,
+        unlawful_suspension: 0.03,
+        excessive_extension: 0.06,
+        after_conclusion: 0.05,
+        backdated: 0.02,
+        backdated_conclusion: 0.05,
+        ..jiancha_sim::Rates::default()
+    }
 }
 
-fn date(e: &StoredEvent) -> NaiveDate {
-    e.occurred_at
-        .with_timezone(&jiancha_events::time::CHINA)
-        .date_naive()
+/// Disagreements between the reference and the projections, by what disagreed.
+#[derive(Default)]
+struct Mismatches {
+    by_kind: BTreeMap<String, (usize, Vec<String>)>,
 }
 
-fn facts(log: &[StoredEvent]) -> (BTreeMap<String, Facts>, HashMap<String, u32>) {
-    let mut cases: BTreeMap<String, Facts> = BTreeMap::new();
-    let mut promised: HashMap<String, u32> = HashMap::new();
-    for e in log {
-        if let EventData::ItemDefined(i) = &e.data {
-            promised.insert(i.code.clone(), i.promised_days);
-            continue;
-        }
-        if let EventData::Exempted(x) = &e.data {
-            cases.entry(x.case.clone()).or_default().exempted = true;
-            continue;
-        }
-        let f = cases.entry(e.stream.clone()).or_default();
-        let d = date(e);
-        match &e.data {
-            EventData::Submitted(s) => {
-                f.item = s.item.clone();
-                f.submitted = Some(d);
+/// Examples kept of each kind of disagreement.
+const EXAMPLES_PER_KIND: usize = 3;
+
+impl Mismatches {
+    fn check<T: PartialEq + std::fmt::Debug>(&mut self, kind: &str, case: &str, want: T, got: T) {
+        if want != got {
+            let entry = self.by_kind.entry(kind.to_owned()).or_default();
+            entry.0 += 1;
+            if entry.1.len() < EXAMPLES_PER_KIND {
+                entry
+                    .1
+                    .push(format!("{case}: reference {want:?}, projections {got:?}"));
             }
-            EventData::CorrectionRequested(_) | EventData::RejectedAtIntake(_) => {
-                f.first_answer.get_or_insert(d);
-            }
-            EventData::Accepted(a) if f.accepted.is_none() => {
-                f.first_answer.get_or_insert(d);
-                f.accepted = Some(d);
-                f.promised_override = a.promised_days;
-            }
-            EventData::Extended(x) => f.extension_days += x.days,
-            EventData::Suspended(_)
-                if f.accepted.is_some()
-                    && f.concluded.is_none()
-                    && f.suspensions.last().is_none_or(|s| s.1.is_some()) =>
-            {
-                f.suspensions.push((d, None));
-            }
-            EventData::Resumed(_) => {
-                if let Some(last) = f.suspensions.last_mut().filter(|s| s.1.is_none()) {
-                    last.1 = Some(d.max(last.0));
-                }
-            }
-            EventData::Concluded(_) if f.concluded.is_none() => f.concluded = Some(d),
-            _ => {}
         }
     }
-    cases.retain(|k, _| k.starts_with("case-"));
-    (cases, promised)
+
+    fn report(&self, seed: u64) -> Option<String> {
+        if self.by_kind.is_empty() {
+            return None;
+        }
+        let mut out = format!("seed {seed}: the projections disagree with the v2 reference:\n");
+        for (kind, (count, examples)) in &self.by_kind {
+            out.push_str(&format!("  {kind}: {count} cases, e.g.\n"));
+            for e in examples {
+                out.push_str(&format!("    {e}\n"));
+            }
+        }
+        Some(out)
+    }
 }
 
-/// The reference: walk the calendar day by day, counting working days that are not inside a
-/// suspension, until the limit is used up.
-fn reference_due(cal: &Calendar, f: &Facts, promised: &HashMap<String, u32>) -> Option<NaiveDate> {
-    let (submitted, accepted) = (f.submitted?, f.accepted?);
-    let mut late = 0;
-    let mut d = submitted;
-    while d < f.first_answer? {
-        d = d.succ_opt()?;
-        if cal.is_workday(d).ok()? {
-            late += 1;
-        }
+/// Compares one case's view and alerts with the reference.
+fn compare(
+    m: &mut Mismatches,
+    stream: &str,
+    want: &reference::Expected,
+    view: &CaseView,
+    raised: &BTreeSet<&str>,
+) {
+    if want.known {
+        m.check(
+            "clock_start_on",
+            stream,
+            want.clock_start_on,
+            view.clock_start_on,
+        );
     }
-    let start = if late > 5 { submitted } else { accepted };
-    let limit = f.promised_override.or(promised.get(&f.item).copied())? + f.extension_days;
-    let skipped = |day: NaiveDate| {
-        f.suspensions
-            .iter()
-            .any(|(from, to)| day > *from && to.or(f.concluded).is_none_or(|t| day <= t))
+    // Due dates of a case on the clock or concluded (a withdrawn or refused case has none to
+    // speak of); an unknown item's case has none at all.
+    if matches!(want.status, "running" | "suspended" | "concluded") || !want.known {
+        m.check(
+            "promised_due_on",
+            stream,
+            want.promised_due_on,
+            view.promised_due_on,
+        );
+        m.check(
+            "statutory_due_on",
+            stream,
+            want.statutory_due_on,
+            view.statutory_due_on,
+        );
+    }
+    if want.known {
+        m.check("on_time", stream, want.on_time, view.on_time);
+        m.check("early", stream, want.early, view.early);
+        m.check(
+            "statutory_on_time",
+            stream,
+            want.statutory_on_time,
+            view.statutory_on_time,
+        );
+    } else {
+        // Concluded but never on time, early or statutory on time.
+        let never = |v: Option<bool>| v != Some(true);
+        m.check("unknown item on_time", stream, true, never(view.on_time));
+        m.check("unknown item early", stream, true, never(view.early));
+        let statutory = never(view.statutory_on_time);
+        m.check("unknown item statutory_on_time", stream, true, statutory);
+    }
+    let time_rules: &[&str] = if want.entered_late {
+        &[]
+    } else {
+        &reference::TIME_RULES
     };
-    let (mut day, mut counted) = (start, 0);
-    while counted < limit {
-        day = day.succ_opt()?;
-        if cal.is_workday(day).ok()? && !skipped(day) {
-            counted += 1;
-        }
+    for rule in reference::EVENT_RULES.iter().chain(time_rules) {
+        let (w, g) = (want.rules.contains(rule), raised.contains(rule));
+        m.check(&format!("alert {rule}"), stream, w, g);
     }
-    Some(day)
 }
 
-async fn check_seed(seed: u64) {
+async fn check_seed(seed: u64, exercised: &mut BTreeMap<&'static str, usize>) -> Option<String> {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("sim.db").display());
     let start = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
@@ -141,6 +165,7 @@ async fn check_seed(seed: u64) {
         seed,
         start,
         cases_per_workday: 6,
+        rates: v2_rates(),
         ..Default::default()
     };
     let clock = ManualClock::new(jiancha_cli::cmd::demo::clock_start(start).unwrap());
@@ -185,21 +210,39 @@ async fn check_seed(seed: u64) {
             );
         }
     }
-    // The reference model agrees on due dates and on-time counts.
+    // The reference agrees on every case.
     let cal = Calendar::national();
-    let (cases, promised) = facts(&log);
+    let now_at = chrono::Utc
+        .timestamp_millis_opt(now)
+        .single()
+        .unwrap()
+        .with_timezone(&jiancha_events::time::CHINA);
+    let expected = reference::expected(&log, &cal, &now_at);
+    let alerts = replayed.alerts(now);
+    let mut raised: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for a in &alerts {
+        raised.entry(a.case.as_str()).or_default().insert(a.rule);
+    }
+    let mut mismatches = Mismatches::default();
     let (mut on_time_ref, mut concluded_ref) = (0, 0);
-    for (stream, f) in &cases {
-        let view = replayed.case_view(stream, now).unwrap();
-        let due = reference_due(&cal, f, &promised);
-        if view.status != "suspended" {
-            assert_eq!(view.promised_due_on, due, "seed {seed}: {stream} {f:?}");
+    let none = BTreeSet::new();
+    for (stream, want) in &expected {
+        let view = replayed
+            .case_view(stream, now)
+            .unwrap_or_else(|| panic!("seed {seed}: no view of {stream}"));
+        compare(
+            &mut mismatches,
+            stream,
+            want,
+            &view,
+            raised.get(stream.as_str()).unwrap_or(&none),
+        );
+        for rule in &want.rules {
+            *exercised.entry(rule).or_default() += 1;
         }
-        if let (Some(c), Some(d)) = (f.concluded, due) {
-            if !f.exempted {
-                concluded_ref += 1;
-                on_time_ref += i64::from(c <= d);
-            }
+        if want.counted_on.is_some() {
+            concluded_ref += 1;
+            on_time_ref += i64::from(want.on_time == Some(true));
         }
     }
     let sums = replayed
@@ -209,15 +252,17 @@ async fn check_seed(seed: u64) {
     let sum = |pick: fn(&jiancha_projections::ledger::Counts) -> i64| -> i64 {
         sums.iter().map(|(_, _, c)| pick(c)).sum()
     };
-    assert_eq!(
-        sum(|c| c.concluded),
+    mismatches.check(
+        "ledger concluded",
+        "all",
         concluded_ref,
-        "seed {seed}: concluded"
+        sum(|c| c.concluded),
     );
-    assert_eq!(sum(|c| c.on_time), on_time_ref, "seed {seed}: on time");
+    mismatches.check("ledger on_time", "all", on_time_ref, sum(|c| c.on_time));
     assert!(concluded_ref > 50, "seed {seed}: the run concluded cases");
     run.engine.shutdown().await.unwrap();
     store.close().await;
+    mismatches.report(seed)
 }
 
 #[test]
@@ -227,7 +272,18 @@ fn simulated_districts_keep_every_invariant() {
         .enable_all()
         .build()
         .unwrap();
+    let mut exercised = BTreeMap::new();
+    let mut failures = Vec::new();
     for seed in seeds() {
-        rt.block_on(check_seed(seed));
+        failures.extend(rt.block_on(check_seed(seed, &mut exercised)));
+    }
+    eprintln!("v2 rules raised by the reference over all seeds: {exercised:?}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The district showed every v2 rule the reference knows.
+    for rule in reference::EVENT_RULES.iter().chain(&reference::TIME_RULES) {
+        assert!(
+            exercised.get(rule).is_some_and(|n| *n > 0),
+            "no case raised {rule}: {exercised:?}"
+        );
     }
 }

@@ -20,6 +20,26 @@ use crate::world::World;
 /// minutes instead.
 const GROUP_TIMES_MAX: usize = 16;
 
+/// An event entered more than this long after it occurred is back-dated (`data.backdated`),
+/// and a conclusion so entered counts at the date it was entered.
+const BACKDATE_TOLERANCE_SECONDS: i64 = 48 * 3600;
+
+/// Working days within which an intake answer is timely (Art. 32).
+const ANSWER_DAYS: u32 = 5;
+
+/// Working days after the last supplement that a late answer to it comes: always past
+/// [`ANSWER_DAYS`].
+const LATE_SUPPLEMENT_ANSWER_DAYS: (u32, u32) = (ANSWER_DAYS + 1, ANSWER_DAYS + 3);
+
+/// The conclusion counted and the limits it is judged against, in counted working days since
+/// the clock started (the conclusion in half days, see `process::settle`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Outcome {
+    pub(crate) end_half: u32,
+    pub(crate) promised: u32,
+    pub(crate) statutory: u32,
+}
+
 /// The exclusive fates of a case, drawn once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Fate {
@@ -69,6 +89,9 @@ pub(crate) fn plan_case(
         route,
         arrival,
         drafts,
+        unknown: false,
+        unaccepted: false,
+        outcome: None,
     };
     builder.plan();
     let mut plan = CasePlan {
@@ -76,12 +99,19 @@ pub(crate) fn plan_case(
         year: world.days.year(split(arrival).0),
         number: 0,
         item: item_index,
+        unknown_item: builder.unknown,
         head: route.head,
         events,
     };
     let marks = builder.finish(&mut plan.events);
     let backdated = builder.enter(&mut plan.events);
-    (plan, marks | backdated)
+    let outcome = builder.judge(&plan.events);
+    let unknown = if builder.unknown {
+        Mark::UNKNOWN_ITEM
+    } else {
+        0
+    };
+    (plan, marks | backdated | outcome | unknown)
 }
 
 fn route(world: &World, rng: &mut Rng, channel: Channel, item: &Item) -> Route {
@@ -140,6 +170,12 @@ pub(crate) struct Builder<'a> {
     pub(crate) route: Route,
     arrival: Instant,
     drafts: &'a mut Vec<Draft>,
+    /// The application names an item the catalog does not define.
+    pub(crate) unknown: bool,
+    /// The case is handled and concluded without an acceptance.
+    pub(crate) unaccepted: bool,
+    /// Set by `process`: where the conclusion stands, unless the item is unknown.
+    pub(crate) outcome: Option<Outcome>,
 }
 
 impl Builder<'_> {
@@ -162,21 +198,50 @@ impl Builder<'_> {
 
     fn plan(&mut self) {
         let fate = self.fate();
-        let accepted = self.intake(fate);
-        match accepted {
-            Some((offset, deemed)) => {
-                let concluded = self.process(fate, offset, deemed);
+        let rates = &self.world.rates;
+        let (unknown, unaccepted, after) = (
+            self.rng.chance(rates.unknown_item),
+            self.rng.chance(rates.no_acceptance),
+            self.rng.chance(rates.after_conclusion),
+        );
+        self.unknown = unknown;
+        // Only a case that goes on to its conclusion can be concluded unaccepted; one at a
+        // time with an unknown item, whose limits could not be told apart from no acceptance.
+        self.unaccepted =
+            unaccepted && !unknown && matches!(fate, Fate::Normal | Fate::Late | Fate::Overrun);
+        match self.intake(fate) {
+            Some((accepted, start)) => {
+                let concluded = self.process(fate, accepted, start);
                 if fate == Fate::Withdrawn {
                     self.withdraw();
-                } else {
+                }
+                if after {
+                    self.after_end();
+                }
+                if fate != Fate::Withdrawn {
                     self.feedback(concluded, false);
                 }
             }
             None => {
                 let answered = self.drafts.last().map_or(0, |d| d.offset);
+                if after {
+                    self.after_end();
+                }
                 self.feedback(answered, true);
             }
         }
+    }
+
+    /// A step recorded after the case ended (the end is the last draft so far).
+    fn after_end(&mut self) {
+        let Some(end) = self.drafts.last().copied() else {
+            return;
+        };
+        let step = self.item.steps.len().clamp(1, 8) as u8 - 1;
+        let offset = end.offset + self.rng.range(0, 2);
+        let clerk = Actor::Clerk(self.route.handling_clerk);
+        let done = Payload::StepCompleted { step };
+        self.push(offset, clerk, end.org, done, Mark::AFTER_CONCLUSION);
     }
 
     /// One uniform draw over the exclusive fates.
@@ -198,10 +263,11 @@ impl Builder<'_> {
         Fate::Normal
     }
 
-    /// Submission to acceptance or refusal. Returns the acceptance's offset and whether the
-    /// first answer was late (the clock then starts on the submission day), or `None` for a
-    /// refusal.
-    fn intake(&mut self, fate: Fate) -> Option<(u32, bool)> {
+    /// Submission to acceptance or refusal. Returns the acceptance's offset (for a case never
+    /// accepted, the day handling begins) and the offset the clock starts from: the
+    /// acceptance, the submission day after a late first answer or for a case never accepted,
+    /// or the last supplement when the answer to it came late. `None` for a refusal.
+    fn intake(&mut self, fate: Fate) -> Option<(u32, u32)> {
         let world = self.world;
         let rates = &world.rates;
         let (repeated, correction, late, incomplete) = (
@@ -210,8 +276,20 @@ impl Builder<'_> {
             self.rng.chance(rates.late_first_answer),
             self.rng.chance(rates.accepted_incomplete),
         );
-        let correction = correction || repeated;
-        let incomplete = incomplete && !correction && fate != Fate::Rejected;
+        let (late_supplement, overridden) = (
+            self.rng.chance(rates.late_supplement_answer),
+            self.rng.chance(rates.limits_override),
+        );
+        // A case never accepted gets no intake answer at all; an unknown item has no list of
+        // materials to be incomplete against, nor limits to lengthen.
+        let answered = !self.unaccepted;
+        let (repeated, correction, late) = (
+            repeated && answered,
+            (correction || repeated) && answered,
+            late && answered,
+        );
+        let incomplete = incomplete && !correction && fate != Fate::Rejected && !self.unknown;
+        let late_supplement = late_supplement && correction && !late;
         let missing = self.missing(repeated, correction || incomplete);
         let route = self.route;
         let submitted = Payload::Submitted {
@@ -221,16 +299,23 @@ impl Builder<'_> {
         self.push(0, route.applicant, route.submit_org, submitted, 0);
         let ready = self.forward();
         let first = if late {
-            ready.max(5) + self.rng.range(1, 3)
+            ready.max(ANSWER_DAYS) + self.rng.range(1, 3)
         } else {
             ready + self.answer_delay()
         };
         let late_mark = if late { Mark::LATE_FIRST_ANSWER } else { 0 };
-        let (answer, answer_marks) = if correction {
+        let (answer, answer_marks, supplied) = if correction {
             let timely = if late { 0 } else { Mark::CORRECTION_TIMELY };
-            (self.corrections(first, missing, late_mark | timely), 0)
+            let (supplied, answer) =
+                self.corrections(first, missing, late_mark | timely, late_supplement);
+            let marks = if late_supplement {
+                Mark::ACCEPTANCE_LATE
+            } else {
+                0
+            };
+            (answer, marks, supplied)
         } else {
-            (first, late_mark)
+            (first, late_mark, first)
         };
         if fate == Fate::Rejected {
             let reason = self.rng.index(REJECTION_REASONS.len()) as u8;
@@ -238,30 +323,76 @@ impl Builder<'_> {
             self.answer(answer, refused, answer_marks | Mark::REJECTED);
             return None;
         }
+        if self.unaccepted {
+            return Some((answer, 0));
+        }
         let incomplete_mark = if incomplete {
             Mark::ACCEPTED_INCOMPLETE
         } else {
             0
         };
+        let accepted = self.acceptance(overridden && !self.unknown);
         let marks = answer_marks | incomplete_mark | Mark::ACCEPTED;
-        self.answer(answer, Payload::Accepted, marks);
-        Some((answer, late))
+        self.answer(answer, accepted.0, marks | accepted.1);
+        let start = if late {
+            0
+        } else if late_supplement {
+            supplied
+        } else {
+            answer
+        };
+        Some((answer, start))
+    }
+
+    /// The acceptance, asking for longer limits than the item's when `overridden`.
+    fn acceptance(&mut self, overridden: bool) -> (Payload, u32) {
+        if !overridden {
+            let plain = Payload::Accepted {
+                promised_extra: 0,
+                statutory_extra: 0,
+            };
+            return (plain, 0);
+        }
+        let promised_extra = self.rng.range(1, 5) as u8;
+        let statutory_extra = if self.rng.chance(0.5) {
+            self.rng.range(1, 10) as u8
+        } else {
+            0
+        };
+        let payload = Payload::Accepted {
+            promised_extra,
+            statutory_extra,
+        };
+        (payload, Mark::LIMITS_OVERRIDDEN)
     }
 
     /// A correction request at `first` naming `missing.0`, the supplement, and when
-    /// `missing.1` is not empty a second request and supplement. Returns the offset at which
-    /// the intake window can answer.
-    fn corrections(&mut self, first: u32, missing: (u8, u8), first_marks: u32) -> u32 {
+    /// `missing.1` is not empty a second request and supplement (within 5 working days of
+    /// the first supplement, so the unit is never waiting on the first one that long).
+    /// Returns the offsets of the last supplement and of the answer to it, which comes more
+    /// than 5 working days later when `late`.
+    fn corrections(
+        &mut self,
+        first: u32,
+        missing: (u8, u8),
+        first_marks: u32,
+        late: bool,
+    ) -> (u32, u32) {
         let asked = Payload::CorrectionRequested { missing: missing.0 };
         self.answer(first, asked, first_marks);
-        let mut supplied = self.supplement(first, missing.0);
+        let mut supplied = self.supplement(first, missing.0, 4);
         if missing.1 != 0 {
             let second = supplied + self.rng.range(0, 2);
             let asked = Payload::CorrectionRequested { missing: missing.1 };
             self.answer(second, asked, Mark::REPEATED_CORRECTION);
-            supplied = self.supplement(second, missing.1);
+            supplied = self.supplement(second, missing.1, 3);
         }
-        supplied + self.rng.range(0, 1)
+        let (lo, hi) = if late {
+            LATE_SUPPLEMENT_ANSWER_DAYS
+        } else {
+            (0, 1)
+        };
+        (supplied, supplied + self.rng.range(lo, hi))
     }
 
     /// An act of the intake window's clerk.
@@ -328,9 +459,10 @@ impl Builder<'_> {
         }
     }
 
-    /// The applicant supplies what was asked for; returns the day it arrives.
-    fn supplement(&mut self, asked: u32, materials: u8) -> u32 {
-        let offset = asked + self.rng.range(1, 4);
+    /// The applicant supplies what was asked for, 1 to `within` working days later; returns
+    /// the day it arrives.
+    fn supplement(&mut self, asked: u32, materials: u8, within: u32) -> u32 {
+        let offset = asked + self.rng.range(1, within);
         let route = self.route;
         let supplied = Payload::MaterialsSupplemented { materials };
         self.push(offset, route.applicant, route.submit_org, supplied, 0);
@@ -356,12 +488,15 @@ impl Builder<'_> {
         self.drafts.truncate(cut);
         let reason = self.rng.index(WITHDRAWAL_REASONS.len()) as u8;
         let withdrawn = Payload::Withdrawn { reason };
+        // Withdrawn on the day a late answer to the supplements would have come, the case
+        // was still waiting for it past the limit.
+        let waited = next.marks & Mark::ACCEPTANCE_LATE;
         self.push(
             next.offset,
             Actor::Citizen,
             next.org,
             withdrawn,
-            Mark::WITHDRAWN,
+            Mark::WITHDRAWN | waited,
         );
     }
 
@@ -403,20 +538,40 @@ impl Builder<'_> {
 
     /// Entry instants. A back-dated case (体外循环) has a run of its events entered together,
     /// 2 to 7 working days after the first of them happened; sometimes the whole case, from
-    /// its submission. Entries stay in stream order. Returns the back-dated mark, if any.
+    /// its submission. A back-dated conclusion is entered 3 to 6 working days after it
+    /// happened, with what follows it. Extensions are never entered late (their lawfulness
+    /// would then turn on the entry date). Entries stay in stream order. Returns the
+    /// back-dated mark, if any.
     fn enter(&mut self, events: &mut [Planned]) -> u32 {
+        let rates = &self.world.rates;
+        let (backdated, conclusion) = (
+            self.rng.chance(rates.backdated),
+            self.rng.chance(rates.backdated_conclusion),
+        );
         let len = events.len() as u32;
-        if len < 2 || !self.rng.chance(self.world.rates.backdated) {
-            return 0;
-        }
-        let from = if self.rng.chance(0.2) {
-            0
+        let after_extensions = events
+            .iter()
+            .rposition(|e| matches!(e.payload, Payload::Extended { .. }))
+            .map_or(0, |i| i as u32 + 1);
+        let run = if backdated && len >= 2 {
+            let from = if after_extensions == 0 && self.rng.chance(0.2) {
+                0
+            } else {
+                self.rng.range(after_extensions.max(1), len - 1)
+            };
+            Some((from as usize, self.rng.range(2, 7)))
+        } else if conclusion {
+            let concluded = events.iter().position(|e| e.payload == Payload::Concluded);
+            concluded.map(|from| (from, self.rng.range(3, 6)))
         } else {
-            self.rng.range(1, len - 1)
-        } as usize;
+            None
+        };
+        let Some((from, lag)) = run else {
+            return 0;
+        };
         let days = &self.world.days;
         let (day, _) = split(events[from].occurred);
-        let entry_day = days.nth_after(day, self.rng.range(2, 7));
+        let entry_day = days.nth_after(day, lag);
         let spread = (CLOSE_SECONDS - OPEN_SECONDS) as u64;
         let mut entered = at(entry_day, OPEN_SECONDS + self.rng.below(spread) as i64);
         for event in &mut events[from..] {
@@ -424,6 +579,40 @@ impl Builder<'_> {
             entered = event.entered + 1 + self.rng.below(30) as i64;
         }
         Mark::BACKDATED
+    }
+
+    /// The outcome marks, from where the conclusion was entered: one entered more than 48
+    /// hours after it happened counts at its entry date, that many working days later.
+    fn judge(&self, events: &[Planned]) -> u32 {
+        let Some(concluded) = events.iter().find(|e| e.payload == Payload::Concluded) else {
+            return 0;
+        };
+        let (backdated, lag) =
+            if concluded.entered - concluded.occurred > BACKDATE_TOLERANCE_SECONDS {
+                let (from, to) = (split(concluded.occurred).0, split(concluded.entered).0);
+                (
+                    Mark::BACKDATED_CONCLUSION,
+                    self.world.days.between(from, to),
+                )
+            } else {
+                (0, 0)
+            };
+        let Some(o) = self.outcome else {
+            return backdated;
+        };
+        let end_half = if lag > 0 {
+            2 * (o.end_half / 2 + lag)
+        } else {
+            o.end_half
+        };
+        backdated
+            | if end_half > 2 * o.statutory {
+                Mark::STATUTORY_OVERRUN
+            } else if end_half > 2 * o.promised {
+                Mark::LATE_CONCLUSION
+            } else {
+                0
+            }
     }
 
     /// Times of day; returns the union of the events' marks. Events of one working day are

@@ -14,6 +14,9 @@ use crate::rng::{cumulative, Rng};
 #[derive(Debug)]
 pub(crate) struct Item {
     pub(crate) code: String,
+    /// A code the catalog does not define, for applications filed under a wrong or local code
+    /// (`intake.item.unknown`).
+    pub(crate) stray_code: String,
     pub(crate) name: String,
     /// Index into [`District::departments`].
     pub(crate) dept: u32,
@@ -25,9 +28,23 @@ pub(crate) struct Item {
     pub(crate) materials: Vec<&'static str>,
     pub(crate) in_center: bool,
     pub(crate) warning: Option<WarningThreshold>,
+    /// The extension cap the item declares (15 for joint handling), or none for the default.
+    pub(crate) max_extension_days: Option<u32>,
 }
 
+/// The extension cap of an item handled jointly by several departments (Art. 42).
+const JOINT_EXTENSION_DAYS: u32 = 15;
+
+/// The share of items handled jointly, with the longer extension cap.
+const JOINT_SHARE: f64 = 0.1;
+
 impl Item {
+    /// The most days the one lawful extension may add.
+    pub(crate) fn extension_cap(&self) -> u32 {
+        self.max_extension_days
+            .unwrap_or(jiancha_events::vocab::DEFAULT_MAX_EXTENSION_DAYS)
+    }
+
     /// The bit mask of all required materials.
     pub(crate) fn all_materials(&self) -> u8 {
         ((1u16 << self.materials.len()) - 1) as u8
@@ -47,7 +64,7 @@ impl Item {
             required_materials: self.materials.iter().map(|m| (*m).to_owned()).collect(),
             in_center: self.in_center,
             warning: self.warning,
-            max_extension_days: None,
+            max_extension_days: self.max_extension_days,
             suspension_expected_days: None,
         }
     }
@@ -139,7 +156,10 @@ fn draw_item(rng: &mut Rng, dept: u32, k: u32) -> Item {
         1 => Some(WarningThreshold::ShareUsedPercent([75, 80][rng.index(2)])),
         _ => None,
     };
+    let in_center = rng.chance(0.95);
+    let max_extension_days = rng.chance(JOINT_SHARE).then_some(JOINT_EXTENSION_DAYS);
     Item {
+        stray_code: format!("{code}-X"),
         code,
         name,
         dept,
@@ -148,8 +168,9 @@ fn draw_item(rng: &mut Rng, dept: u32, k: u32) -> Item {
         fee_cents,
         steps,
         materials,
-        in_center: rng.chance(0.95),
+        in_center,
         warning,
+        max_extension_days,
     }
 }
 

@@ -114,7 +114,6 @@ impl Days {
     }
 
     /// Working days `d` with `from < d <= to` (0 when `to <= from`).
-    #[cfg(test)]
     pub(crate) fn between(&self, from: Day, to: Day) -> u32 {
         if to <= from {
             return 0;

@@ -3,8 +3,11 @@
 //! points), a catalog of about 200 approval items, and cases arriving over the working-day
 //! calendar through windows, the online hall, village agents and self-service terminals —
 //! with the irregularities supervision exists for (late and overrun conclusions, unlawful
-//! suspensions, repeated corrections, skipped steps, wrong fees, excessive extensions, bad
-//! ratings, back-dated entries …) at configurable [`Rates`].
+//! and overlong suspensions, repeated corrections, late answers to supplements, lengthened
+//! limits, unknown items, cases never accepted, skipped steps, wrong fees, excessive
+//! extensions, events after the end, bad ratings, back-dated entries and conclusions …) at
+//! configurable [`Rates`]. The generator's own account of each case ([`SimSummary`]) judges
+//! deadlines by the rules v2.
 //!
 //! The output is the JSONL interchange format of DESIGN.md, one event per line, catalog
 //! first, then case events in the order they are entered (a back-dated event comes late in
@@ -44,7 +47,7 @@ use serde::{Deserialize, Serialize};
 
 pub use district::{DistrictShape, OrgTree, Town, Unit};
 pub use error::SimError;
-pub use rates::Rates;
+pub use rates::{Rates, RATES};
 pub use summary::{CaseCounts, SimSummary};
 
 use crate::plan::CasePlan;

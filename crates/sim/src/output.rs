@@ -86,6 +86,10 @@ fn push_item_data(out: &mut String, world: &World, item: &Item) {
         }
         None => {}
     }
+    if let Some(days) = item.max_extension_days {
+        out.push_str(",\"max_extension_days\":");
+        push_u64(out, u64::from(days));
+    }
     out.push('}');
 }
 
@@ -119,7 +123,7 @@ fn push_data(out: &mut String, world: &World, plan: &CasePlan, event: &Planned) 
     let item = world.catalog.item(plan.item);
     match event.payload {
         Payload::Submitted { channel, materials } => {
-            push_text(out, "{\"item\"", &item.code);
+            push_text(out, "{\"item\"", item_code(item, plan));
             push_text(out, ",\"channel\"", channel.as_str());
             out.push_str(",\"materials\":");
             push_list(out, materials_of(item, materials));
@@ -151,15 +155,42 @@ fn push_data(out: &mut String, world: &World, plan: &CasePlan, event: &Planned) 
                 Some(text) => push_str(out, &text),
                 None => out.push_str("null"),
             }
+            if let Some(days) = expected_days(notice_days) {
+                out.push_str(",\"expected_days\":");
+                push_u64(out, u64::from(days));
+            }
             out.push('}');
         }
-        Payload::Extended { days, reason } => {
+        Payload::Extended {
+            days,
+            reason,
+            approved,
+        } => {
             out.push_str("{\"days\":");
             push_u64(out, u64::from(days));
             out.push_str(",\"approved_by\":\"");
-            push_actor(out, Actor::Head(plan.head));
+            if approved {
+                push_actor(out, Actor::Head(plan.head));
+            }
             push_text(out, "\",\"reason\"", pick(&EXTENSION_REASONS, reason));
             out.push('}');
+        }
+        Payload::Accepted {
+            promised_extra,
+            statutory_extra,
+        } => {
+            let (promised, statutory) = overrides(item, promised_extra, statutory_extra);
+            let mut first = true;
+            for (key, value) in [("promised_days", promised), ("statutory_days", statutory)] {
+                if let Some(days) = value {
+                    out.push_str(if first { "{\"" } else { ",\"" });
+                    out.push_str(key);
+                    out.push_str("\":");
+                    push_u64(out, u64::from(days));
+                    first = false;
+                }
+            }
+            out.push_str(if first { "{}" } else { "}" });
         }
         Payload::FeeCharged { amount_cents } => push_number(out, "amount_cents", amount_cents),
         Payload::Rated { score } => push_number(out, "score", u64::from(score)),
@@ -175,8 +206,31 @@ fn push_data(out: &mut String, world: &World, plan: &CasePlan, event: &Planned) 
         Payload::Complained { category } => {
             push_field(out, "category", pick(&COMPLAINT_CATEGORIES, category))
         }
-        Payload::Accepted | Payload::Resumed | Payload::Concluded => out.push_str("{}"),
+        Payload::Resumed | Payload::Concluded => out.push_str("{}"),
     }
+}
+
+/// The item code an application names: the item's, or one the catalog does not define.
+fn item_code<'a>(item: &'a Item, plan: &CasePlan) -> &'a str {
+    if plan.unknown_item {
+        &item.stray_code
+    } else {
+        &item.code
+    }
+}
+
+/// The limits an acceptance asks for beyond the item's, if any.
+fn overrides(item: &Item, promised_extra: u8, statutory_extra: u8) -> (Option<u32>, Option<u32>) {
+    let longer = |limit: u32, extra: u8| (extra > 0).then(|| limit + u32::from(extra));
+    (
+        longer(item.promised_days, promised_extra),
+        longer(item.statutory_days, statutory_extra),
+    )
+}
+
+/// The working days a suspension's notice tells, as its `expected_days`; none without one.
+fn expected_days(notice_days: u8) -> Option<u8> {
+    (notice_days > 0).then_some(notice_days)
 }
 
 /// `prefix` (an opening brace or comma and a quoted key), a colon and the JSON string.
@@ -397,7 +451,7 @@ fn typed_data(world: &World, plan: &CasePlan, event: &Planned) -> EventData {
     let text = |table: &[&'static str], i| pick(table, i).to_owned();
     match event.payload {
         Payload::Submitted { channel, materials } => EventData::Submitted(Submitted {
-            item: item.code.clone(),
+            item: item_code(item, plan).to_owned(),
             channel,
             materials: owned(materials),
         }),
@@ -411,7 +465,16 @@ fn typed_data(world: &World, plan: &CasePlan, event: &Planned) -> EventData {
                 materials: owned(materials),
             })
         }
-        Payload::Accepted => EventData::Accepted(Accepted::default()),
+        Payload::Accepted {
+            promised_extra,
+            statutory_extra,
+        } => {
+            let (promised_days, statutory_days) = overrides(item, promised_extra, statutory_extra);
+            EventData::Accepted(Accepted {
+                promised_days,
+                statutory_days,
+            })
+        }
         Payload::RejectedAtIntake { reason } => EventData::RejectedAtIntake(RejectedAtIntake {
             reason: text(&REJECTION_REASONS, reason),
         }),
@@ -428,12 +491,20 @@ fn typed_data(world: &World, plan: &CasePlan, event: &Planned) -> EventData {
         } => EventData::Suspended(Suspended {
             reason: suspension_reason(reason).to_owned(),
             notice: notice(reason, notice_days),
-            expected_days: None,
+            expected_days: expected_days(notice_days).map(u32::from),
         }),
         Payload::Resumed => EventData::Resumed(Resumed {}),
-        Payload::Extended { days, reason } => EventData::Extended(Extended {
+        Payload::Extended {
+            days,
+            reason,
+            approved,
+        } => EventData::Extended(Extended {
             days: u32::from(days),
-            approved_by: actor_name(Actor::Head(plan.head)),
+            approved_by: if approved {
+                actor_name(Actor::Head(plan.head))
+            } else {
+                String::new()
+            },
             reason: text(&EXTENSION_REASONS, reason),
         }),
         Payload::FeeCharged { amount_cents } => EventData::FeeCharged(FeeCharged { amount_cents }),

@@ -44,7 +44,12 @@ pub(crate) enum Payload {
     MaterialsSupplemented {
         materials: u8,
     },
-    Accepted,
+    /// Limits asked for beyond the item's (`intake.limits.overridden`): working days added to
+    /// the item's promised and statutory limits, 0 for none asked.
+    Accepted {
+        promised_extra: u8,
+        statutory_extra: u8,
+    },
     RejectedAtIntake {
         reason: u8,
     },
@@ -56,14 +61,17 @@ pub(crate) enum Payload {
         step: u8,
     },
     /// `reason` indexes the lawful list, then the unlawful one; `notice_days` 0 is no notice.
+    /// A notice tells the working days needed, and the event's `expected_days` says the same.
     Suspended {
         reason: u8,
         notice_days: u8,
     },
     Resumed,
+    /// `approved` false: `approved_by` is empty.
     Extended {
         days: u8,
         reason: u8,
+        approved: bool,
     },
     FeeCharged {
         amount_cents: u64,
@@ -91,7 +99,7 @@ impl Payload {
             Payload::Submitted { .. } => 1,
             Payload::CorrectionRequested { .. } => 2,
             Payload::MaterialsSupplemented { .. } => 3,
-            Payload::Accepted => 4,
+            Payload::Accepted { .. } => 4,
             Payload::RejectedAtIntake { .. } => 5,
             Payload::Transferred { .. } => 6,
             Payload::StepCompleted { .. } => 7,
@@ -113,7 +121,7 @@ impl Payload {
             Payload::Submitted { .. } => "Submitted",
             Payload::CorrectionRequested { .. } => "CorrectionRequested",
             Payload::MaterialsSupplemented { .. } => "MaterialsSupplemented",
-            Payload::Accepted => "Accepted",
+            Payload::Accepted { .. } => "Accepted",
             Payload::RejectedAtIntake { .. } => "RejectedAtIntake",
             Payload::Transferred { .. } => "Transferred",
             Payload::StepCompleted { .. } => "StepCompleted",
@@ -164,6 +172,8 @@ pub(crate) struct CasePlan {
     pub(crate) number: u64,
     /// Index into the catalog.
     pub(crate) item: u32,
+    /// The application names, instead of the item's code, one the catalog does not define.
+    pub(crate) unknown_item: bool,
     /// The deciding department's head, who also approves extensions.
     pub(crate) head: u32,
     pub(crate) events: Vec<Planned>,

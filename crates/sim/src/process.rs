@@ -4,16 +4,18 @@
 //! Scheduling happens in *counted* working days since the clock started (the acceptance day,
 //! or the submission day after a late first answer), the unit limits are measured in. The
 //! conclusion's counted day is chosen first, from the case's fate, so that "on time", "late"
-//! and "past the statutory limit" come out as planned under DESIGN.md's rules: limits count
-//! working days after the start, suspended days (after the suspension day up to and including
-//! the resumption day) are not counted, and extensions add their days to both limits. Where
-//! the rules leave room for two readings (whether an unlawful suspension or an excessive
-//! extension still stops or extends the clock), the conclusion is placed so that both readings
-//! agree on the case's outcome. What the summary records is not the plan but where the events
-//! landed, judged by those rules (`settle`); the two differ only when a late first answer
-//! leaves no room to finish on time.
+//! and "past the statutory limit" come out as planned under the deadline rules (v2): limits
+//! count working days after the start, the days of a lawful suspension (after the suspension
+//! day up to and including the resumption day) are not counted, and a lawful extension adds
+//! its days to both limits (one otherwise lawful beyond the item's cap adds the cap). The
+//! conclusion is placed so that the outcome is the same whether or not an unlawful suspension
+//! stopped the clock and an excessive extension added its days (the rules before v2), so both
+//! readings agree. What the summary records is not the plan but where the events landed,
+//! judged by the v2 rules (`settle`, then `Builder::judge` for a conclusion entered late); the
+//! two differ only when a late answer leaves no room to finish on time or the conclusion is
+//! entered days after it happened.
 
-use crate::case::{Builder, Fate};
+use crate::case::{Builder, Fate, Outcome};
 use crate::names::{EXTENSION_REASONS, FEES_CENTS, LAWFUL_SUSPENSIONS, UNLAWFUL_SUSPENSIONS};
 use crate::plan::{Actor, Payload, TransferReason};
 use crate::summary::Mark;
@@ -34,6 +36,8 @@ struct Extension {
     days: u32,
     /// Placed after the promised due date (an excessive extension).
     after_due: bool,
+    /// Names its approver (an unapproved one is excessive).
+    approved: bool,
     marks: u32,
 }
 
@@ -44,7 +48,11 @@ enum Kind {
     Plain,
     Suspend,
     Resume,
-    Extend { after_due: bool, days: u32 },
+    Extend {
+        after_due: bool,
+        days: u32,
+        approved: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -57,33 +65,57 @@ struct Action {
 
 impl Builder<'_> {
     /// Plans everything from acceptance (at `accepted`, an offset from submission) to the
-    /// conclusion; returns the conclusion's offset.
-    pub(crate) fn process(&mut self, fate: Fate, accepted: u32, deemed: bool) -> u32 {
+    /// conclusion, with the clock started at offset `start`; returns the conclusion's offset
+    /// and leaves the conclusion's standing in `outcome`.
+    pub(crate) fn process(&mut self, fate: Fate, accepted: u32, start: u32) -> u32 {
         let (promised, statutory) = (self.item.promised_days, self.item.statutory_days);
-        // The clock's start, as an offset from submission: deemed acceptance starts it on
-        // the submission day itself.
-        let start = if deemed { 0 } else { accepted };
         let first = accepted - start;
-        let suspension = self.suspension();
+        // A case never accepted is neither suspended nor extended: with no clock running
+        // until its conclusion, nothing could be judged against one. A case of an unknown
+        // item, unmonitored, is never lawfully suspended (whether an overlong one would
+        // still be flagged is left open by the rules).
+        let (unaccepted, unknown) = (self.unaccepted, self.unknown);
+        let barred = |s: &Suspension| unaccepted || (unknown && s.lawful);
+        let suspension = self.suspension().filter(|s| !barred(s));
         let extensions = self.extensions(fate, first <= promised);
         let extended: u32 = extensions.iter().map(|e| e.days).sum();
         let excessive = extensions
             .iter()
             .any(|e| e.marks & Mark::EXCESSIVE_EXTENSION != 0);
-        let margin = suspension.filter(|s| !s.lawful).map_or(0, |s| s.gap);
+        let cap = self.item.extension_cap();
+        // What the extensions add by the v2 rules, if they land as planned: only the first,
+        // approved and before the due date, at most the cap.
+        let counted = extensions
+            .first()
+            .filter(|e| e.approved && !e.after_due)
+            .map_or(0, |e| e.days.min(cap));
+        // The days of an unlawful suspension count: they must leave room for the fate.
+        let room = match fate {
+            Fate::Overrun => u32::MAX,
+            Fate::Late => (statutory + counted).saturating_sub(first.max(promised + counted + 1)),
+            Fate::Normal | Fate::Withdrawn | Fate::Rejected => promised.saturating_sub(first),
+        };
+        let suspension = suspension.and_then(|s| fit(s, room));
+        let unlawful_gap = suspension.filter(|s| !s.lawful).map_or(0, |s| s.gap);
         let window = Window {
             first,
             promised,
             statutory,
             extended,
-            margin,
+            counted,
+            margin: unlawful_gap,
             excessive,
             lawful_extension: !extensions.is_empty() && !excessive,
         };
         let end = self.conclusion(fate, &window);
         let (mut actions, concluded_marks) = self.actions(suspension, &extensions);
-        let days = self.schedule(&actions, (first, end), promised, margin);
-        let end_half = settle(&mut actions, &days, end, promised);
+        let days = self.schedule(&actions, (first, end), promised, unlawful_gap);
+        let counting = Counting {
+            promised,
+            cap,
+            unlawful_gap,
+        };
+        let (end_half, counted) = settle(&mut actions, &days, end, &counting);
         let handling = self.route.handling;
         let mut shift = 0;
         for (action, &day) in actions.iter().zip(&days) {
@@ -103,15 +135,18 @@ impl Builder<'_> {
                 action.marks,
             );
         }
-        let outcome = if end_half > 2 * (statutory + extended) {
-            Mark::STATUTORY_OVERRUN
-        } else if end_half > 2 * (promised + extended) {
-            Mark::LATE_CONCLUSION
+        self.outcome = (!self.unknown).then_some(Outcome {
+            end_half,
+            promised: promised + counted,
+            statutory: statutory + counted,
+        });
+        let concluded = start + end + shift;
+        let unaccepted = if self.unaccepted {
+            Mark::NO_ACCEPTANCE
         } else {
             0
         };
-        let concluded = start + end + shift;
-        let marks = outcome | Mark::CONCLUDED | concluded_marks;
+        let marks = Mark::CONCLUDED | concluded_marks | unaccepted;
         let clerk = Actor::Clerk(self.route.handling_clerk);
         self.push(concluded, clerk, handling, Payload::Concluded, marks);
         concluded
@@ -143,9 +178,15 @@ impl Builder<'_> {
         if self.rng.chance(rates.lawful_suspension) {
             let gap = self.rng.range(2, 10);
             let reason = self.rng.index(LAWFUL_SUSPENSIONS.len()) as u8;
+            // An overlong one takes 1 to 3 working days more than the notice told.
+            let told = if self.rng.chance(rates.overlong_suspension) {
+                gap - self.rng.range(1, (gap - 1).min(3))
+            } else {
+                gap
+            };
             return Some(Suspension {
                 reason,
-                notice_days: gap as u8,
+                notice_days: told as u8,
                 gap,
                 lawful: true,
             });
@@ -153,46 +194,48 @@ impl Builder<'_> {
         None
     }
 
-    /// Lawful: one extension of at most 10 days before the due date. Excessive: more than
-    /// 10 days, a second one, or one after the due date (only where the case runs late).
+    /// Lawful: one approved extension within the item's cap before the due date. Excessive:
+    /// beyond the cap, a second one, one without an approver, or one after the due date (only
+    /// where the case runs late). An unknown item has no cap or due date to judge one by, and
+    /// a case never accepted no running clock: such cases are never extended.
     fn extensions(&mut self, fate: Fate, before_due_possible: bool) -> Vec<Extension> {
         let world = self.world;
         let rates = &world.rates;
         let excessive = self.rng.chance(rates.excessive_extension);
         let lawful = self.rng.chance(rates.extension);
+        if self.unknown || self.unaccepted {
+            return Vec::new();
+        }
         let runs_late = matches!(fate, Fate::Late | Fate::Overrun) || !before_due_possible;
-        let lawful_one = |days| Extension {
+        let cap = self.item.extension_cap();
+        let one = |days, approved, after_due, marks| Extension {
             days,
-            after_due: false,
-            marks: Mark::LAWFUL_EXTENSION,
+            after_due,
+            approved,
+            marks,
         };
+        let lawful_one = |days| one(days, true, false, Mark::LAWFUL_EXTENSION);
         if excessive {
-            let mut variant = self.rng.below(3);
+            let mut variant = self.rng.below(4);
             if !before_due_possible {
-                variant = 2;
-            } else if variant == 2 && !runs_late {
+                variant = 3;
+            } else if variant == 3 && !runs_late {
                 variant = 0;
             }
             let marks = Mark::EXCESSIVE_EXTENSION;
             return match variant {
-                0 => vec![Extension {
-                    days: [15, 20, 30][self.rng.index(3)],
-                    after_due: false,
+                0 => vec![one(
+                    cap + [5, 10, 20][self.rng.index(3)],
+                    true,
+                    false,
                     marks,
-                }],
+                )],
                 1 => vec![
                     lawful_one(self.rng.range(5, 10)),
-                    Extension {
-                        days: self.rng.range(3, 10),
-                        after_due: false,
-                        marks,
-                    },
+                    one(self.rng.range(3, 10), true, false, marks),
                 ],
-                _ => vec![Extension {
-                    days: self.rng.range(5, 10),
-                    after_due: true,
-                    marks,
-                }],
+                2 => vec![one(self.rng.range(3, 10), false, false, marks)],
+                _ => vec![one(self.rng.range(5, 10), true, true, marks)],
             };
         }
         if lawful && before_due_possible {
@@ -207,15 +250,23 @@ impl Builder<'_> {
         match fate {
             Fate::Overrun => first.max(s + ext + 1) + self.rng.range(0, 7),
             Fate::Late => {
-                let lo = first.max(p + ext + 1);
-                // Late under every reading: past the promise even with the extension, within
-                // the statutory limit even without an excessive extension or the suspension.
-                let hi = if w.excessive { s } else { s + ext }.saturating_sub(w.margin);
-                if hi < lo {
-                    lo
-                } else {
-                    self.rng.range(lo, hi.min(lo + 5))
+                // Late under every reading where there is room: past the promise even with
+                // every extension's days, within the statutory limit even without an
+                // excessive extension or the suspension. Else late by the v2 rules alone.
+                let every = (
+                    first.max(p + ext + 1),
+                    if w.excessive { s } else { s + ext }.saturating_sub(w.margin),
+                );
+                let v2 = (
+                    first.max(p + w.counted + 1),
+                    (s + w.counted).saturating_sub(w.margin),
+                );
+                for (lo, hi) in [every, v2] {
+                    if lo <= hi {
+                        return self.rng.range(lo, hi.min(lo + 5));
+                    }
                 }
+                v2.0
             }
             Fate::Normal | Fate::Withdrawn | Fate::Rejected => {
                 // A lawful extension is asked for because it is needed: the case uses it.
@@ -250,10 +301,10 @@ impl Builder<'_> {
         let mut suspended_at = None;
         if let Some(s) = suspension {
             let at = (1 + self.rng.index(actions.len().max(1))).min(actions.len());
-            let marks = if s.lawful {
-                Mark::LAWFUL_SUSPENSION
-            } else {
-                Mark::UNLAWFUL_SUSPENSION
+            let marks = match (s.lawful, u32::from(s.notice_days) < s.gap) {
+                (true, true) => Mark::LAWFUL_SUSPENSION | Mark::OVERLONG_SUSPENSION,
+                (true, false) => Mark::LAWFUL_SUSPENSION,
+                (false, _) => Mark::UNLAWFUL_SUSPENSION,
             };
             let suspended = Payload::Suspended {
                 reason: s.reason,
@@ -279,10 +330,12 @@ impl Builder<'_> {
             let payload = Payload::Extended {
                 days: e.days.min(u32::from(u8::MAX)) as u8,
                 reason,
+                approved: e.approved,
             };
             let kind = Kind::Extend {
                 after_due: e.after_due,
                 days: e.days,
+                approved: e.approved,
             };
             actions.insert(at, plain(kind, clerk, payload, e.marks));
             earliest = at + 1;
@@ -311,7 +364,8 @@ impl Builder<'_> {
         let mut order: Vec<u8> = (0..count as u8).collect();
         let mut deviates = None;
         let mut last_omitted = false;
-        if self.rng.chance(self.world.rates.skipped_step) && count >= 2 {
+        // An unknown item has no procedure to deviate from.
+        if self.rng.chance(self.world.rates.skipped_step) && count >= 2 && !self.unknown {
             if self.rng.chance(0.3) {
                 let k = self.rng.index(count - 1);
                 order.swap(k, k + 1);
@@ -341,7 +395,8 @@ impl Builder<'_> {
         let rates = &world.rates;
         let clerk = Actor::Clerk(self.route.handling_clerk);
         let fee = self.item.fee_cents;
-        if self.rng.chance(rates.wrong_fee) {
+        // An unknown item has no fee standard to differ from.
+        if self.rng.chance(rates.wrong_fee) && !self.unknown {
             let amount_cents = match fee {
                 0 => FEES_CENTS[self.rng.index(FEES_CENTS.len())],
                 _ => [fee * 2, fee / 2, fee + 1000][self.rng.index(3)],
@@ -401,6 +456,7 @@ impl Builder<'_> {
                 Kind::Extend {
                     after_due: false,
                     days: added,
+                    ..
                 } => {
                     let limit = (promised + prior).saturating_sub(margin).max(first);
                     days[..=i].iter_mut().for_each(|d| *d = (*d).min(limit));
@@ -409,6 +465,7 @@ impl Builder<'_> {
                 Kind::Extend {
                     after_due: true,
                     days: added,
+                    ..
                 } => {
                     let floor = (promised + prior + 1).min(end);
                     days[i..].iter_mut().for_each(|d| *d = (*d).max(floor));
@@ -421,35 +478,76 @@ impl Builder<'_> {
     }
 }
 
+/// An unlawful suspension shortened to `room` working days (its notice, if any, saying so),
+/// or none when there is no room; a lawful one as it is.
+fn fit(mut s: Suspension, room: u32) -> Option<Suspension> {
+    if s.lawful {
+        return Some(s);
+    }
+    if room == 0 {
+        return None;
+    }
+    s.gap = s.gap.min(room);
+    if s.notice_days > 0 {
+        s.notice_days = s.gap as u8;
+    }
+    Some(s)
+}
+
+/// What judging a case's extensions and conclusion needs besides the schedule.
+struct Counting {
+    /// The item's promised limit.
+    promised: u32,
+    /// The item's extension cap.
+    cap: u32,
+    /// The working days of an unlawful suspension, which count (0 without one).
+    unlawful_gap: u32,
+}
+
 /// Marks each extension lawful or excessive by where it actually landed, and returns the
-/// conclusion's position, in half counted days.
+/// conclusion's position, in half counted days, and the days the extensions lawfully add.
 ///
-/// Half days settle the one case counted days cannot: the days after a suspension up to its
-/// resumption have the suspension day's count, yet the calendar puts them after it. A due
+/// Half days settle the one case counted days cannot: the days after a lawful suspension up to
+/// its resumption have the suspension day's count, yet the calendar puts them after it. A due
 /// date that falls on the suspension day has passed by the resumption, so an action on or
-/// after the resumption at that same count sits half a day later than the count says.
-fn settle(actions: &mut [Action], days: &[u32], end: u32, promised: u32) -> u32 {
+/// after the resumption at that same count sits half a day later than the count says. The
+/// days of an unlawful suspension count: an action after its resumption is that many days
+/// further on.
+fn settle(actions: &mut [Action], days: &[u32], end: u32, counting: &Counting) -> (u32, u32) {
     let suspended = actions
         .iter()
         .zip(days)
         .find(|(a, _)| a.kind == Kind::Suspend)
         .map(|(_, &d)| d);
-    let half = |day: u32, resumed: bool| 2 * day + u32::from(resumed && Some(day) == suspended);
-    let (mut resumed, mut prior, mut count) = (false, 0, 0);
+    let gap = counting.unlawful_gap;
+    let half = |day: u32, resumed: bool| match (resumed, gap) {
+        (true, 0) => 2 * day + u32::from(Some(day) == suspended),
+        (true, gap) => 2 * (day + gap),
+        (false, _) => 2 * day,
+    };
+    let (mut resumed, mut counted, mut count) = (false, 0, 0);
     for (action, &day) in actions.iter_mut().zip(days) {
         resumed |= action.kind == Kind::Resume;
-        if let Kind::Extend { days: added, .. } = action.kind {
-            let late = half(day, resumed) > 2 * (promised + prior);
-            action.marks = if count > 0 || added > 10 || late {
-                Mark::EXCESSIVE_EXTENSION
-            } else {
+        if let Kind::Extend {
+            days: added,
+            approved,
+            ..
+        } = action.kind
+        {
+            let late = half(day, resumed) > 2 * (counting.promised + counted);
+            let otherwise_lawful = count == 0 && approved && !late;
+            action.marks = if otherwise_lawful && added <= counting.cap {
                 Mark::LAWFUL_EXTENSION
+            } else {
+                Mark::EXCESSIVE_EXTENSION
             };
-            prior += added;
+            if otherwise_lawful {
+                counted += added.min(counting.cap);
+            }
             count += 1;
         }
     }
-    half(end, resumed)
+    (half(end, resumed), counted)
 }
 
 fn plain(kind: Kind, actor: Actor, payload: Payload, marks: u32) -> Action {
@@ -467,7 +565,10 @@ struct Window {
     first: u32,
     promised: u32,
     statutory: u32,
+    /// The days the extensions add under every reading before v2.
     extended: u32,
+    /// The days they add by the v2 rules.
+    counted: u32,
     margin: u32,
     excessive: bool,
     lawful_extension: bool,

@@ -3,12 +3,16 @@
 //!
 //! Every rate is a probability per case that reaches the stage where the event could happen:
 //! intake rates per submitted case, processing rates per accepted case, rating rates per
-//! concluded case. Four rates are exclusive fates of a case (rejected at intake, withdrawn,
+//! concluded case; the rates of rules v2's irregularities say in their own documentation
+//! which cases they apply to. Four rates are exclusive fates of a case (rejected at intake, withdrawn,
 //! concluded late, concluded past the statutory limit), so together they may not exceed 1.
 
 use serde::{Deserialize, Serialize};
 
 use crate::SimError;
+
+/// How many rates there are.
+pub const RATES: usize = 27;
 
 /// The rates of a run. Field names are the JSON keys of a rates file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,7 +41,9 @@ pub struct Rates {
     pub unlawful_suspension: f64,
     /// One extension of at most 10 working days, approved before the due date: lawful.
     pub extension: f64,
-    /// An excessive extension: more than 10 days, a second one, or one after the due date.
+    /// An excessive extension (`extension.excessive`), one of four kinds in equal shares: beyond
+    /// the item's cap, a second one, one without an approver, or one after the promised due
+    /// date.
     pub excessive_extension: f64,
     /// A step of the item's procedure skipped, or two steps done out of order.
     pub skipped_step: f64,
@@ -55,6 +61,28 @@ pub struct Rates {
     pub complaint: f64,
     /// Some of the case's events are entered days after they happened (体外循环).
     pub backdated: f64,
+    /// Per case with a timely correction request: the answer to the supplements comes more
+    /// than 5 working days after the last of them (`intake.acceptance.late`; an acceptance
+    /// then counts from the supplement date).
+    pub late_supplement_answer: f64,
+    /// Per accepted case: the acceptance asks for longer limits than the item's
+    /// (`intake.limits.overridden`).
+    pub limits_override: f64,
+    /// Per case: the application names an item the catalog does not define
+    /// (`intake.item.unknown`).
+    pub unknown_item: f64,
+    /// Per case that goes on to a conclusion: it is handled and concluded without ever being
+    /// accepted (`procedure.no_acceptance`).
+    pub no_acceptance: f64,
+    /// Per lawful suspension: it lasts longer than the working days the notice told the
+    /// applicant (`suspension.overlong`).
+    pub overlong_suspension: f64,
+    /// Per ended case (concluded, withdrawn or refused): a case event is recorded after the
+    /// end (`procedure.after_conclusion`).
+    pub after_conclusion: f64,
+    /// Per concluded case: the conclusion is entered 3 to 6 working days after it happened,
+    /// so it counts at the date it was entered (`data.backdated`).
+    pub backdated_conclusion: f64,
 }
 
 impl Default for Rates {
@@ -72,7 +100,7 @@ impl Default for Rates {
             lawful_suspension: 0.03,
             unlawful_suspension: 0.003,
             extension: 0.02,
-            excessive_extension: 0.003,
+            excessive_extension: 0.01,
             skipped_step: 0.003,
             wrong_fee: 0.01,
             no_decision: 0.001,
@@ -81,6 +109,13 @@ impl Default for Rates {
             bad_rating: 0.015,
             complaint: 0.003,
             backdated: 0.005,
+            late_supplement_answer: 0.08,
+            limits_override: 0.01,
+            unknown_item: 0.005,
+            no_acceptance: 0.005,
+            overlong_suspension: 0.25,
+            after_conclusion: 0.01,
+            backdated_conclusion: 0.005,
         }
     }
 }
@@ -156,13 +191,13 @@ impl Rates {
     }
 
     /// Every rate with its JSON name, in declaration order.
-    pub fn fields(&self) -> [(&'static str, f64); 20] {
+    pub fn fields(&self) -> [(&'static str, f64); RATES] {
         let mut copy = self.clone();
         copy.fields_mut().map(|(name, rate)| (name, *rate))
     }
 
     /// Every rate with its JSON name, in declaration order, for changing them in a loop.
-    pub fn fields_mut(&mut self) -> [(&'static str, &mut f64); 20] {
+    pub fn fields_mut(&mut self) -> [(&'static str, &mut f64); RATES] {
         [
             ("correction", &mut self.correction),
             ("late_first_answer", &mut self.late_first_answer),
@@ -184,6 +219,13 @@ impl Rates {
             ("bad_rating", &mut self.bad_rating),
             ("complaint", &mut self.complaint),
             ("backdated", &mut self.backdated),
+            ("late_supplement_answer", &mut self.late_supplement_answer),
+            ("limits_override", &mut self.limits_override),
+            ("unknown_item", &mut self.unknown_item),
+            ("no_acceptance", &mut self.no_acceptance),
+            ("overlong_suspension", &mut self.overlong_suspension),
+            ("after_conclusion", &mut self.after_conclusion),
+            ("backdated_conclusion", &mut self.backdated_conclusion),
         ]
     }
 }

@@ -36,6 +36,13 @@ impl Mark {
     pub(crate) const CONCLUDED: u32 = 1 << 19;
     pub(crate) const ACCEPTED: u32 = 1 << 20;
     pub(crate) const BACKDATED: u32 = 1 << 21;
+    pub(crate) const ACCEPTANCE_LATE: u32 = 1 << 22;
+    pub(crate) const LIMITS_OVERRIDDEN: u32 = 1 << 23;
+    pub(crate) const UNKNOWN_ITEM: u32 = 1 << 24;
+    pub(crate) const NO_ACCEPTANCE: u32 = 1 << 25;
+    pub(crate) const OVERLONG_SUSPENSION: u32 = 1 << 26;
+    pub(crate) const AFTER_CONCLUSION: u32 = 1 << 27;
+    pub(crate) const BACKDATED_CONCLUSION: u32 = 1 << 28;
 }
 
 /// Cases showing each variation or irregularity. Each field counts cases, not events.
@@ -60,7 +67,11 @@ pub struct CaseCounts {
     /// Withdrawn by the applicant.
     pub withdrawals: u64,
     /// Concluded after the promised due date, within the statutory one. Includes cases made
-    /// late by a late first answer (deemed acceptance), not only those planned late.
+    /// late by a late first answer or a late answer to the supplements (deemed acceptance),
+    /// or by a conclusion entered days later, not only those planned late. Limits and
+    /// conclusions are judged by rules v2: only lawful suspensions stop the clock, only a
+    /// lawful extension adds days (one beyond the cap adds the cap), a back-dated conclusion
+    /// counts at the date it was entered.
     pub late_conclusions: u64,
     /// Concluded after the statutory due date.
     pub statutory_overruns: u64,
@@ -68,10 +79,11 @@ pub struct CaseCounts {
     pub lawful_suspensions: u64,
     /// Suspended for another reason or without a notice (`suspension.unlawful`).
     pub unlawful_suspensions: u64,
-    /// One extension of at most 10 days before the due date, and no excessive one.
+    /// One approved extension within the item's cap before the due date, and no excessive
+    /// one.
     pub lawful_extensions: u64,
-    /// An extension of more than 10 days, a second one, or one after the promised due date
-    /// (`extension.excessive`).
+    /// An extension beyond the item's cap, a second one, one without an approver, or one
+    /// after the promised due date (`extension.excessive`).
     pub excessive_extensions: u64,
     /// A step skipped or steps out of order (`procedure.step.skipped`).
     pub skipped_steps: u64,
@@ -89,12 +101,31 @@ pub struct CaseCounts {
     pub complaints: u64,
     /// Had events entered days after they occurred (体外循环).
     pub backdated: u64,
+    /// Answered more than 5 working days after the last supplement, following a timely
+    /// correction request (`intake.acceptance.late`).
+    pub late_supplement_answers: u64,
+    /// Accepted asking for a longer limit than the item's (`intake.limits.overridden`).
+    pub limits_overridden: u64,
+    /// Filed for an item the catalog does not define (`intake.item.unknown`); such a case has
+    /// no due dates and is never late.
+    pub unknown_items: u64,
+    /// Concluded without ever being accepted (`procedure.no_acceptance`).
+    pub no_acceptances: u64,
+    /// A lawful suspension resumed after the working days its notice told
+    /// (`suspension.overlong`).
+    pub overlong_suspensions: u64,
+    /// A case event other than a rating or complaint after the case ended
+    /// (`procedure.after_conclusion`).
+    pub after_conclusion: u64,
+    /// The conclusion entered more than 48 hours after it occurred (`data.backdated`, and the
+    /// case judged at the entry date).
+    pub backdated_conclusions: u64,
 }
 
 impl CaseCounts {
     /// Adds one case with the union of its events' marks.
     pub(crate) fn add_case(&mut self, marks: u32) {
-        let table: [(u32, &mut u64); 22] = [
+        let table: [(u32, &mut u64); 29] = [
             (Mark::ACCEPTED, &mut self.accepted),
             (Mark::CONCLUDED, &mut self.concluded),
             (Mark::CORRECTION_TIMELY, &mut self.corrections_timely),
@@ -117,6 +148,13 @@ impl CaseCounts {
             (Mark::BAD_RATING, &mut self.bad_ratings),
             (Mark::COMPLAINT, &mut self.complaints),
             (Mark::BACKDATED, &mut self.backdated),
+            (Mark::ACCEPTANCE_LATE, &mut self.late_supplement_answers),
+            (Mark::LIMITS_OVERRIDDEN, &mut self.limits_overridden),
+            (Mark::UNKNOWN_ITEM, &mut self.unknown_items),
+            (Mark::NO_ACCEPTANCE, &mut self.no_acceptances),
+            (Mark::OVERLONG_SUSPENSION, &mut self.overlong_suspensions),
+            (Mark::AFTER_CONCLUSION, &mut self.after_conclusion),
+            (Mark::BACKDATED_CONCLUSION, &mut self.backdated_conclusions),
         ];
         // An excessive extension case is not also a lawful-extension case.
         let marks = if marks & Mark::EXCESSIVE_EXTENSION != 0 {

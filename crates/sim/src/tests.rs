@@ -9,31 +9,44 @@ use std::sync::OnceLock;
 
 use chrono::NaiveTime;
 use jiancha_calendar::Calendar;
-use jiancha_events::{parse_line, Channel, EventData, NewEvent};
+use jiancha_events::{parse_line, Channel, EventData, NewEvent, Timestamp};
 use proptest::prelude::*;
 
 use super::*;
 
-/// A generated run, parsed back.
+/// A generated run, parsed back, with the instant each event is entered (which the file
+/// does not say; the typed iterator does).
 struct Run {
     text: String,
     summary: SimSummary,
     events: Vec<NewEvent>,
+    entered: Vec<Timestamp>,
 }
 
 fn run(config: &SimConfig) -> Run {
     let mut bytes = Vec::new();
     let summary = generate(config, &mut bytes).unwrap();
     let text = String::from_utf8(bytes).unwrap();
-    let events = text
+    let parsed: Vec<NewEvent> = text
         .lines()
         .enumerate()
         .map(|(i, line)| parse_line(i + 1, line).unwrap_or_else(|e| panic!("{e}\n{line}")))
         .collect();
+    let entered = events(config)
+        .unwrap()
+        .map(|e| e.unwrap().entered_at)
+        .collect();
     Run {
         text,
         summary,
-        events,
+        events: parsed,
+        entered,
+    }
+}
+
+impl Run {
+    fn classify(&self) -> CaseCounts {
+        classify::classify(&self.events, &self.entered)
     }
 }
 
@@ -60,6 +73,13 @@ fn busy_rates() -> Rates {
         bad_rating: 0.05,
         complaint: 0.05,
         backdated: 0.05,
+        late_supplement_answer: 0.2,
+        limits_override: 0.05,
+        unknown_item: 0.05,
+        no_acceptance: 0.05,
+        overlong_suspension: 0.3,
+        after_conclusion: 0.05,
+        backdated_conclusion: 0.05,
     }
 }
 
@@ -217,9 +237,7 @@ fn arrivals_follow_the_calendar() {
 #[test]
 fn summary_agrees_with_an_independent_reading() {
     let run = busy();
-    let mut read = classify::classify(&run.events);
-    read.backdated = run.summary.cases_with.backdated;
-    assert_eq!(read, run.summary.cases_with);
+    assert_eq!(run.classify(), run.summary.cases_with);
     let by_type: u64 = run.summary.events_by_type.values().sum();
     assert_eq!(by_type, run.summary.events);
     let submitted = run.summary.events_by_type["Submitted"];
@@ -236,6 +254,8 @@ fn each_irregularity_appears_at_roughly_its_rate() {
     let rated = r.rated + r.bad_rating - r.rated * r.bad_rating;
     // A repeated correction starts with a first request too; a few first requests are late.
     let corrections = (r.correction + r.repeated_correction) * 0.95;
+    // Cases of an unknown item are never overridden, nor concluded unaccepted.
+    let known = 1.0 - r.unknown_item;
     // What, cases showing it, cases that could, configured rate.
     #[rustfmt::skip]
     let table = [
@@ -256,7 +276,12 @@ fn each_irregularity_appears_at_roughly_its_rate() {
         ("ratings", c.rated, c.concluded + c.rejections_at_intake / 2, rated),
         ("bad ratings", c.bad_ratings, ended, r.bad_rating),
         ("complaints", c.complaints, ended, r.complaint),
-        ("back-dated", c.backdated, cases, r.backdated),
+        ("late answers to supplements", c.late_supplement_answers, c.corrections_timely, r.late_supplement_answer),
+        ("limits overridden", c.limits_overridden, c.accepted, r.limits_override * known),
+        ("unknown items", c.unknown_items, cases, r.unknown_item),
+        ("no acceptances", c.no_acceptances, c.concluded, r.no_acceptance * known),
+        ("overlong suspensions", c.overlong_suspensions, c.lawful_suspensions, r.overlong_suspension),
+        ("events after the end", c.after_conclusion, cases, r.after_conclusion),
     ];
     for (name, count, eligible, rate) in table {
         let observed = count as f64 / eligible as f64;
@@ -270,9 +295,26 @@ fn each_irregularity_appears_at_roughly_its_rate() {
     // Late first answers make some cases late by themselves (deemed acceptance).
     let late = c.late_conclusions as f64 / cases as f64;
     assert!(late >= r.late_conclusion * 0.75, "late conclusions {late}");
+    let late_answers = r.late_first_answer + r.correction * r.late_supplement_answer;
+    let late_entries = r.backdated + r.backdated_conclusion;
     assert!(
-        late <= r.late_conclusion * 1.25 + r.late_first_answer,
+        late <= r.late_conclusion * 1.25 + late_answers + late_entries,
         "late {late}"
+    );
+    // Back-dated: the planned runs of late entries and the late conclusions; a run may take a
+    // conclusion in too.
+    let share = |count: u64, of: u64| count as f64 / of as f64;
+    let backdated = share(c.backdated, cases);
+    let expected = r.backdated + (1.0 - r.backdated) * r.backdated_conclusion * 0.9;
+    assert!(
+        (backdated - expected).abs() < 0.25 * expected,
+        "back-dated {backdated}, expected about {expected}"
+    );
+    let conclusions = share(c.backdated_conclusions, c.concluded);
+    assert!(
+        conclusions > r.backdated_conclusion * (1.0 - r.backdated) * 0.75
+            && conclusions < (r.backdated_conclusion + r.backdated) * 1.25,
+        "back-dated conclusions {conclusions}"
     );
     assert!(c.accepted_incomplete > 0 && c.accepted_incomplete < c.accepted / 10);
 }
@@ -290,7 +332,7 @@ fn zero_rates_give_a_clean_district() {
         ..CaseCounts::default()
     };
     assert_eq!(c, &expected);
-    assert_eq!(classify::classify(&run.events), expected);
+    assert_eq!(run.classify(), expected);
     assert_eq!(run.summary.backdated_events, 0);
 }
 
@@ -346,15 +388,22 @@ fn orgs_come_from_the_tree() {
     let known: std::collections::BTreeSet<_> = known.into_iter().collect();
     let catalog = catalog(&config).unwrap();
     assert_eq!(catalog.len(), 200);
-    for event in run(&config).events {
+    let run = run(&config);
+    let mut unknown = 0;
+    for event in run.events {
         assert!(known.contains(&event.org), "unknown org {}", event.org);
         if let EventData::Transferred(t) = &event.data {
             assert!(known.contains(&t.to_org));
         }
         if let EventData::Submitted(s) = &event.data {
-            assert!(catalog.iter().any(|i| i.code == s.item));
+            if !catalog.iter().any(|i| i.code == s.item) {
+                unknown += 1;
+            }
         }
     }
+    // Only the cases planned with an unknown item name one.
+    assert_eq!(unknown, run.summary.cases_with.unknown_items);
+    assert!(unknown > 0);
 }
 
 #[test]
@@ -383,7 +432,12 @@ fn bad_configurations_are_refused() {
 
 /// The flags a zero rate must keep at zero, and the other rates that can still raise them.
 fn zero_rate_flags(rates: &Rates, counts: &CaseCounts) -> Vec<(&'static str, u64)> {
-    let late_answers = rates.late_first_answer > 0.0;
+    let late_answers = rates.late_first_answer > 0.0
+        || rates.late_supplement_answer > 0.0
+        || rates.backdated > 0.0
+        || rates.backdated_conclusion > 0.0;
+    // A run of back-dated entries may take a conclusion in.
+    let backdated = rates.backdated > 0.0;
     [
         ("rejected_at_intake", counts.rejections_at_intake, false),
         ("withdrawn", counts.withdrawals, false),
@@ -401,8 +455,27 @@ fn zero_rate_flags(rates: &Rates, counts: &CaseCounts) -> Vec<(&'static str, u64
         ("no_decision", counts.no_decisions, false),
         ("denied", counts.denials, false),
         ("complaint", counts.complaints, false),
-        ("backdated", counts.backdated, false),
+        (
+            "backdated",
+            counts.backdated,
+            rates.backdated_conclusion > 0.0,
+        ),
         ("bad_rating", counts.bad_ratings, false),
+        (
+            "late_supplement_answer",
+            counts.late_supplement_answers,
+            false,
+        ),
+        ("limits_override", counts.limits_overridden, false),
+        ("unknown_item", counts.unknown_items, false),
+        ("no_acceptance", counts.no_acceptances, false),
+        ("overlong_suspension", counts.overlong_suspensions, false),
+        ("after_conclusion", counts.after_conclusion, false),
+        (
+            "backdated_conclusion",
+            counts.backdated_conclusions,
+            backdated,
+        ),
     ]
     .into_iter()
     .filter(|&(name, _, excused)| {
@@ -416,7 +489,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(12))]
 
     #[test]
-    fn a_zero_rate_never_shows(zeroed in prop::collection::vec(any::<bool>(), 20), seed in 0u64..1000) {
+    fn a_zero_rate_never_shows(zeroed in prop::collection::vec(any::<bool>(), RATES), seed in 0u64..1000) {
         let mut rates = busy_rates();
         for ((_, rate), zero) in rates.fields_mut().into_iter().zip(zeroed) {
             if zero {
@@ -427,9 +500,7 @@ proptest! {
         for (name, count) in zero_rate_flags(&rates, &run.summary.cases_with) {
             prop_assert_eq!(count, 0, "{} is 0 but shows", name);
         }
-        let mut read = classify::classify(&run.events);
-        read.backdated = run.summary.cases_with.backdated;
-        prop_assert_eq!(&read, &run.summary.cases_with);
+        prop_assert_eq!(&run.classify(), &run.summary.cases_with);
     }
 }
 
@@ -440,12 +511,51 @@ fn every_case_agrees_with_an_independent_reading() {
         ..SimConfig::new(2000, 8)
     };
     let mut iter = events(&config).unwrap();
-    let all: Vec<NewEvent> = iter.by_ref().map(|e| e.unwrap().event).collect();
-    let read = classify::classify_cases(&all);
+    let (all, entered): (Vec<NewEvent>, Vec<Timestamp>) = iter
+        .by_ref()
+        .map(|e| e.unwrap())
+        .map(|e| (e.event, e.entered_at))
+        .unzip();
+    let read = classify::classify_cases(&all, &entered);
     assert_eq!(read.len(), iter.marks().len());
     for (stream, marks) in iter.marks() {
         let mut mine = CaseCounts::default();
-        mine.add_case(*marks & !summary::Mark::BACKDATED);
+        mine.add_case(*marks);
         assert_eq!(read[stream], mine, "{stream}");
     }
+}
+
+#[test]
+fn the_default_demo_shows_every_v2_irregularity_and_says_how_long_suspensions_take() {
+    // The demo's run: 3,000 cases at 30 a day, seed 7, default rates.
+    let config = SimConfig {
+        cases_per_workday: 30,
+        ..SimConfig::new(3000, 7)
+    };
+    let run = run(&config);
+    let c = &run.summary.cases_with;
+    for (name, count) in [
+        ("late answers to supplements", c.late_supplement_answers),
+        ("limits overridden", c.limits_overridden),
+        ("unknown items", c.unknown_items),
+        ("no acceptances", c.no_acceptances),
+        ("overlong suspensions", c.overlong_suspensions),
+        ("excessive extensions", c.excessive_extensions),
+        ("events after the end", c.after_conclusion),
+        ("back-dated conclusions", c.backdated_conclusions),
+    ] {
+        assert!(count >= 5, "{name}: only {count} in the demo");
+    }
+    let mut lawful = 0;
+    for event in &run.events {
+        if let EventData::Suspended(s) = &event.data {
+            if jiancha_events::vocab::is_lawful_suspension(&s.reason) && s.notice.is_some() {
+                lawful += 1;
+                let told = s.expected_days.expect("a lawful suspension says its days");
+                let notice = s.notice.as_deref().unwrap_or_default();
+                assert!(notice.contains(&format!("需{told}个工作日")), "{notice}");
+            }
+        }
+    }
+    assert!(lawful > 20, "{lawful} lawful suspensions");
 }

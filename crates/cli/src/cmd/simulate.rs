@@ -23,7 +23,9 @@ use crate::error::user_error;
     Rates: correction, late_first_answer, repeated_correction, accepted_incomplete, \
     rejected_at_intake, withdrawn, late_conclusion, statutory_overrun, lawful_suspension, \
     unlawful_suspension, extension, excessive_extension, skipped_step, wrong_fee, \
-    no_decision, denied, rated, bad_rating, complaint, backdated.\n\n\
+    no_decision, denied, rated, bad_rating, complaint, backdated, late_supplement_answer, \
+    limits_override, unknown_item, no_acceptance, overlong_suspension, after_conclusion, \
+    backdated_conclusion.\n\n\
     The district is shaped like Jiangjin's: 20 departments of the district center with their \
     windows, 30 town centers, 300 village points with agents, 200 catalog items. Each event has \
     an id (sim-<seed>-<stream>-<version>), so importing the same file twice adds nothing.")]
