@@ -132,15 +132,10 @@ fn an_unreadable_file_or_bad_url_is_a_usage_error() {
 #[test]
 fn an_export_imported_into_an_empty_log_reproduces_every_field() {
     let ws = Workspace::new();
-    let catalogue = include_str!("../events/catalogue/v1.jsonl");
-    // The catalogue's case events need their cases submitted first.
-    let mut text = String::new();
-    for case in ["case-2026-000124", "case-2026-000125"] {
-        text.push_str(&submitted(case));
-        text.push('\n');
-    }
-    text.push_str(catalogue);
+    let (text, appeal) = catalogue_input();
     assert_eq!(ws.run(&["import"], &text).code, 0);
+    let r = ws.run(&["import"], &appeal);
+    assert_eq!(r.code, 0, "{r:?}");
     let export = ws.export();
     assert_eq!(export.lines().count(), 26);
     let other = format!("sqlite://{}", ws.path("copy.db").display());

@@ -105,13 +105,10 @@ fn pipe(ws: &Workspace, from: &str, to: &str) -> Run {
 /// events, so the import crosses several chunks. The district starts in 2025: its case ids
 /// (`case-2025-…`) must not be the catalogue's, since a case is submitted once.
 fn sample_log(ws: &Workspace) {
-    let mut text = String::new();
-    for case in ["case-2026-000124", "case-2026-000125"] {
-        text.push_str(&submitted(case));
-        text.push('\n');
-    }
-    text.push_str(include_str!("../events/catalogue/v1.jsonl"));
+    let (text, appeal) = catalogue_input();
     assert_eq!(ws.run(&["import"], &text).code, 0);
+    let r = ws.run(&["import"], &appeal);
+    assert_eq!(r.code, 0, "{r:?}");
     let sim = ws.run(
         &[
             "simulate",

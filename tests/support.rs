@@ -170,3 +170,34 @@ pub fn big_file(path: &Path, cases: usize, steps: usize) -> usize {
     f.flush().unwrap();
     n
 }
+
+/// The event catalogue as a client sends it, in two imports: first every example a client may
+/// send (the engine's and the commands' own events — `HistoryImported`, `PeriodClosed`,
+/// `CardWithdrawn` — are refused as input), with the two cases its events need submitted
+/// first; then its appeal, which must name an entry already in the log (`19/rated`: the
+/// catalogue's rating, at position 19 behind the two submissions).
+pub fn catalogue_input() -> (String, String) {
+    let catalogue = include_str!("../events/catalogue/v2.jsonl");
+    let mut first = String::new();
+    for case in ["case-2026-000124", "case-2026-000125"] {
+        first.push_str(&submitted(case));
+        first.push('\n');
+    }
+    let mut appeal = String::new();
+    for l in catalogue.lines() {
+        if ["HistoryImported", "PeriodClosed", "CardWithdrawn"]
+            .iter()
+            .any(|t| l.contains(&format!("\"type\":\"{t}\"")))
+        {
+            continue;
+        }
+        if l.contains("\"type\":\"AppealUpheld\"") {
+            appeal.push_str(l);
+            appeal.push('\n');
+        } else {
+            first.push_str(l);
+            first.push('\n');
+        }
+    }
+    (first, appeal)
+}

@@ -916,7 +916,13 @@ impl CaseState {
     /// than the tolerance. A burst of catch-up entries shows up the same way, since its oldest
     /// entries lag the most. Raised once per case; it stays until corrected or exempted.
     fn check_backdated(&mut self, ctx: &Ctx<'_>, step: &Step<'_>) {
-        if step.backdated(ctx.config) && self.count(Rule::DataBackdated) == 0 {
+        self.check_backdated_config(ctx.config, step);
+    }
+
+    /// [`CaseState::check_backdated`] with the thresholds alone (a submission has no calendar
+    /// context yet).
+    pub(crate) fn check_backdated_config(&mut self, config: &AlertConfig, step: &Step<'_>) {
+        if step.backdated(config) && self.count(Rule::DataBackdated) == 0 {
             let mut alert = self.alert(Rule::DataBackdated, step.recorded_at, step.position);
             alert.raised_at = step.recorded_at;
             self.alerts.push(alert);

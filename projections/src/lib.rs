@@ -340,13 +340,30 @@ impl Projections {
                 };
                 let mut state = CaseState::submitted(&step, item, def, s.channel, &s.materials);
                 state.seq = seq;
+                // A submission entered late is back-dated like any later event of the case.
+                state.check_backdated_config(&self.config, &step);
+                let raised = state.alerts.clone();
                 let watched = Self::is_watched(&state);
                 let key = entry.insert_entry(Box::new(state)).key().clone();
                 if watched {
                     self.watched.insert(key.clone());
                 }
+                if let (Some(ledger), false) = (self.ledger.as_deref_mut(), raised.is_empty()) {
+                    let recorded_on = self.last_dates.1.of(&event.recorded_at, recorded_at);
+                    let at = ledger::CaseEvent {
+                        event,
+                        dates: (on, recorded_on),
+                        org: step.org,
+                    };
+                    if let Some(case) = self.cases.get(&*key) {
+                        ledger.apply_to_case(&at, (&key, case), &raised, |case| {
+                            view::Conclusion::new(case, None, None)
+                        });
+                    }
+                }
                 return Applied {
                     case: Some(key),
+                    raised,
                     ..Applied::default()
                 };
             }

@@ -99,12 +99,27 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ImportArgs) -> anyhow::
         let first = declared.clone().map(ImportChunk::Historical);
         tokio::task::spawn_blocking(move || produce(bar.wrap_read(reader), first, tx))
     };
-    let result = store.import(rx).await;
-    let bad_line = producer.await?;
+    // The writer holds the import's transaction open until the input is read and its appeals
+    // are checked against the log as it stood before (another connection reads it).
+    let finish = async {
+        let produced = producer.await?;
+        let Some(tx) = produced.tx else {
+            return Ok::<_, anyhow::Error>(produced.bad_line.map(|e| e.to_string()));
+        };
+        let refusal = check_appeals(&store, &produced.appeals).await?;
+        let last = match &refusal {
+            Some(why) => ImportChunk::Abort(why.clone()),
+            None => ImportChunk::Commit,
+        };
+        let _ = tx.send(last).await;
+        Ok(refusal)
+    };
+    let (result, bad_line) = tokio::join!(store.import(rx), finish);
+    let bad_line = bad_line?;
     store.close().await;
     bar.finish_and_clear();
     if let Some(e) = bad_line {
-        return Err(refused(&e.to_string(), &name));
+        return Err(refused(&e, &name));
     }
     match result {
         Ok(outcome) => {
@@ -170,7 +185,8 @@ fn survey(
     for item in read_jsonl(BufReader::with_capacity(1 << 16, &mut file)) {
         let (line, event) = item.map_err(|e| refused(&e.to_string(), name))?;
         if event.moved.is_some() {
-            let why = "hash: an exported line keeps its own history: a historical import holds                        new events only (import an export without --historical)";
+            let why = "hash: an exported line keeps its own history: a historical import holds \
+                       new events only (import an export without --historical)";
             return Err(refused(&format!("line {line}: {why}"), name));
         }
         first_org.get_or_insert(event.org);
@@ -190,42 +206,94 @@ fn survey(
     Ok((file, Some(declared)))
 }
 
-/// Parses the input into chunks, after `first` (a historical declaration) if any; returns the
-/// first bad line, after which it sends an abort.
+/// What reading the input found: the first bad line (after which an abort was sent), the
+/// appeals to check before the commit, and the sender to commit with (`None` once the import
+/// is over: refused, or aborted).
+struct Produced {
+    bad_line: Option<LineError>,
+    appeals: Vec<(u64, String)>,
+    tx: Option<mpsc::Sender<ImportChunk>>,
+}
+
+impl Produced {
+    fn over(bad_line: Option<LineError>) -> Produced {
+        Produced {
+            bad_line,
+            appeals: Vec::new(),
+            tx: None,
+        }
+    }
+}
+
+/// An appeal must name a card or rating entry the log holds before the import (rules v2);
+/// returns why the first one that does not is refused.
+async fn check_appeals(
+    store: &Arc<dyn jiancha_store::EventStore>,
+    appeals: &[(u64, String)],
+) -> anyhow::Result<Option<String>> {
+    if appeals.is_empty() {
+        return Ok(None);
+    }
+    let p = super::replay::assessment(store, jiancha_projections::Millis::MAX, Default::default())
+        .await?;
+    let Some(ledger) = p.ledger() else {
+        return Ok(None);
+    };
+    Ok(appeals.iter().find_map(|(line, entry)| {
+        ledger
+            .appeal_targets(entry)
+            .err()
+            .map(|why| format!("line {line}: data.entry: {why}"))
+    }))
+}
+
+/// Parses the input into chunks, after `first` (a historical declaration) if any. The commit
+/// is left to the caller (see [`Produced`]).
 fn produce<R: std::io::Read>(
     reader: R,
     first: Option<ImportChunk>,
     tx: mpsc::Sender<ImportChunk>,
-) -> Option<LineError> {
+) -> Produced {
     if let Some(first) = first {
         if tx.blocking_send(first).is_err() {
-            return None;
+            return Produced::over(None);
         }
     }
+    let mut appeals = Vec::new();
     let reader = BufReader::with_capacity(1 << 16, reader);
     let mut chunk = Vec::with_capacity(IMPORT_CHUNK_EVENTS);
     for item in read_jsonl(reader) {
         match item {
             Ok((line, event)) => {
+                // A moved (exported) appeal was checked in its own log, against entries it
+                // may bring along in the same import.
+                if let (jiancha_events::EventData::AppealUpheld(a), None) =
+                    (&event.data, &event.moved)
+                {
+                    appeals.push((line as u64, a.entry.clone()));
+                }
                 chunk.push((line as u64, event));
                 if chunk.len() == IMPORT_CHUNK_EVENTS {
                     let full =
                         std::mem::replace(&mut chunk, Vec::with_capacity(IMPORT_CHUNK_EVENTS));
                     if tx.blocking_send(ImportChunk::Events(full)).is_err() {
                         // The writer refused an earlier chunk; its answer says why.
-                        return None;
+                        return Produced::over(None);
                     }
                 }
             }
             Err(e) => {
                 let _ = tx.blocking_send(ImportChunk::Abort(e.to_string()));
-                return Some(e);
+                return Produced::over(Some(e));
             }
         }
     }
     if !chunk.is_empty() && tx.blocking_send(ImportChunk::Events(chunk)).is_err() {
-        return None;
+        return Produced::over(None);
     }
-    let _ = tx.blocking_send(ImportChunk::Commit);
-    None
+    Produced {
+        bad_line: None,
+        appeals,
+        tx: Some(tx),
+    }
 }
