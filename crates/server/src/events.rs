@@ -317,10 +317,13 @@ fn refusal(error: StoreError, items: &[Item<'_>]) -> ApiError {
     }
 }
 
-/// A store's refusal: 400, 409 for a version conflict or a reused id, 500 for the machinery.
+/// A store's refusal: 400, 409 for a version conflict or a reused id, 503 naming the first bad
+/// position on a broken log, 500 for the machinery.
 pub(crate) fn store_refusal(error: StoreError) -> ApiError {
-    let StoreError::Rejected(r) = error else {
-        return ApiError::internal(error);
+    let r = match error {
+        StoreError::Rejected(r) => r,
+        StoreError::ChainBroken(b) => return crate::error::chain_broken(&b),
+        other => return ApiError::internal(other),
     };
     let message = format!("{}: {}", r.field, r.message);
     let e = match &r.kind {

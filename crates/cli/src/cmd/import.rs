@@ -2,7 +2,8 @@
 //!
 //! A reader thread parses lines and sends chunks to the store's writer, which plans, hashes
 //! and inserts them while the next chunk is parsed. The first bad line aborts the import and
-//! nothing of the file is written.
+//! nothing of the file is written. Exported lines are taken only into an empty log or with
+//! `--moved`.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Write as _};
@@ -10,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use jiancha_events::{read_jsonl, LineError};
-use jiancha_store::{Clock, ImportChunk, StoreError, IMPORT_CHUNK_EVENTS};
+use jiancha_store::{Clock, ImportChunk, ImportMode, StoreError, IMPORT_CHUNK_EVENTS};
 use tokio::sync::mpsc;
 
 use crate::error::user_error;
@@ -25,13 +26,19 @@ use crate::error::user_error;
     \"occurred_at\":\"2026-03-02T09:15:00+08:00\",\"actor\":\"clerk-17\",\
     \"org\":\"jiangjin/town-07/window-2\",\"data\":{}}\n\
     Optional: \"id\" (a retried import skips ids already in the log) and \"expected_version\".\n\
-    Lines of an export (with position, recorded_at and hash) are moved as they are and must \
-    land at the same position with the same hash.\n\
+    Lines of an export (with position, recorded_at and hash) are moved as they are, only into \
+    an empty log, or with --moved onto this log's head: each must land at its position, link \
+    to the head and keep its hash; elsewhere such a line is refused on its `position`.\n\
     On a bad line the command prints `line L: <field>: <what is wrong>`, exits with code 2 \
     and imports nothing.")]
 pub struct ImportArgs {
     /// The JSONL file; `-` or nothing reads standard input.
     pub file: Option<PathBuf>,
+    /// The file is an export continuing this log (`export --from P` of the log it was
+    /// copied from): every line must be an exported one, landing at its position, linked to the
+    /// head and with its hash. Without it exported lines go only into an empty log.
+    #[arg(long)]
+    pub moved: bool,
 }
 
 type Input = (Box<dyn Read + Send>, Option<u64>, String);
@@ -56,9 +63,15 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ImportArgs) -> anyhow::
     let (tx, rx) = mpsc::channel(4);
     let producer = {
         let bar = bar.clone();
-        tokio::task::spawn_blocking(move || produce(bar.wrap_read(reader), tx))
+        let moved = args.moved;
+        tokio::task::spawn_blocking(move || produce(bar.wrap_read(reader), tx, moved))
     };
-    let result = store.import(rx).await;
+    let mode = if args.moved {
+        ImportMode::Moved
+    } else {
+        ImportMode::Plain
+    };
+    let result = store.import_with(rx, mode).await;
     let bad_line = producer.await?;
     store.close().await;
     bar.finish_and_clear();
@@ -102,10 +115,24 @@ fn refused(line_message: &str, name: &str) -> anyhow::Error {
 }
 
 /// Parses the input into chunks; returns the first bad line, after which it sends an abort.
-fn produce<R: std::io::Read>(reader: R, tx: mpsc::Sender<ImportChunk>) -> Option<LineError> {
+fn produce<R: std::io::Read>(
+    reader: R,
+    tx: mpsc::Sender<ImportChunk>,
+    moved_only: bool,
+) -> Option<LineError> {
     let reader = BufReader::with_capacity(1 << 16, reader);
     let mut chunk = Vec::with_capacity(IMPORT_CHUNK_EVENTS);
     for item in read_jsonl(reader) {
+        let item = item.and_then(|(line, event)| {
+            if moved_only && event.moved.is_none() {
+                return Err(LineError {
+                    line,
+                    field: "hash".into(),
+                    message: "missing: import --moved takes exported lines only".into(),
+                });
+            }
+            Ok((line, event))
+        });
         match item {
             Ok((line, event)) => {
                 chunk.push((line as u64, event));
