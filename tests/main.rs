@@ -12,6 +12,7 @@ mod audit_cli;
 mod calendar_cli;
 mod crash;
 mod import_cli;
+mod integrity;
 mod invariants;
 mod multi_process;
 mod postgres_cli;

@@ -70,21 +70,10 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &VerifyArgs) -> anyhow::
 
 fn report(v: &Verification) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    for s in &v.snapshots {
-        let (word, why) = match &s.verdict {
-            SnapshotVerdict::Matches => ("matches the log", None),
-            SnapshotVerdict::Forged(why) => ("FORGED", Some(why)),
-            SnapshotVerdict::Ignored(why) => ("ignored (never loaded)", Some(why)),
-            SnapshotVerdict::Unchecked(why) => ("not checked", Some(why)),
-        };
-        match why {
-            Some(why) => writeln!(out, "snapshot {} at {}: {word}: {why}", s.name, s.position)?,
-            None => writeln!(out, "snapshot {} at {}: {word}", s.name, s.position)?,
-        }
-    }
     if let Some(b) = &v.broken {
         writeln!(out, "broken at {b}")?;
         writeln!(out, "{} events before it verify", v.checked)?;
+        snapshot_lines(&mut out, v)?;
         return Err(anyhow::Error::new(CheckFailed(format!(
             "the log fails verification at {b}"
         ))));
@@ -99,12 +88,30 @@ fn report(v: &Verification) -> anyhow::Result<()> {
     if v.last_position > 0 && v.checkpoints.last().map(|c| c.0) != Some(v.last_position) {
         writeln!(out, "checkpoint {} {}", v.last_position, v.head)?;
     }
+    snapshot_lines(&mut out, v)?;
     if let Some((s, _)) = v.forged().next() {
         return Err(CheckFailed(format!(
             "the chain holds, but snapshot {} is forged: it is not the log's fold",
             s.name
         ))
         .into());
+    }
+    Ok(())
+}
+
+/// One line per stored snapshot: `snapshot NAME at P: VERDICT[: why]`.
+fn snapshot_lines(out: &mut impl std::io::Write, v: &Verification) -> std::io::Result<()> {
+    for s in &v.snapshots {
+        let (word, why) = match &s.verdict {
+            SnapshotVerdict::Matches => ("matches the log", None),
+            SnapshotVerdict::Forged(why) => ("FORGED", Some(why)),
+            SnapshotVerdict::Ignored(why) => ("ignored (never loaded)", Some(why)),
+            SnapshotVerdict::Unchecked(why) => ("not checked", Some(why)),
+        };
+        match why {
+            Some(why) => writeln!(out, "snapshot {} at {}: {word}: {why}", s.name, s.position)?,
+            None => writeln!(out, "snapshot {} at {}: {word}", s.name, s.position)?,
+        }
     }
     Ok(())
 }

@@ -125,4 +125,5 @@ conformance!(
     a_large_chunk_refused_at_its_end_is_written_once,
     an_import_keeps_every_byte_of_the_text,
     a_stored_event_inside_a_run_of_chunks_is_found,
+    exported_events_continue_a_log_only_when_moved_is_asked,
 );
