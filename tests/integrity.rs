@@ -477,3 +477,36 @@ fn an_evidence_pack_checks_the_stored_bytes_of_a_moved_event() {
     assert_eq!(events[0]["hash_checks"], true, "{pack}");
     assert_eq!(events[0]["hash"], raw.hash.to_string());
 }
+
+#[test]
+fn verify_names_a_snapshot_edited_in_place_and_it_is_not_loaded() {
+    let ws = Workspace::new();
+    let sample = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/district.jsonl"
+    ))
+    .unwrap();
+    assert_eq!(ws.run(&["import"], &sample).code, 0);
+    let alerts = |ws: &Workspace| {
+        let r = ws.run(&["alerts", "--format", "json"], "");
+        assert_eq!(r.code, 0, "{r:?}");
+        r.stdout
+    };
+    // A server keeps a snapshot when it stops (after issuing the district's cards).
+    let (status, _) = Served::start(&ws.db(), &[]).interrupt();
+    assert!(status.success());
+    let before = alerts(&ws);
+    let r = ws.run(&["verify"], "");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("snapshot projections at "), "{r:?}");
+    assert!(r.stdout.contains(": matches the log"), "{r:?}");
+    // One byte of the body changed, the digest left as it was.
+    ws.tamper(&["UPDATE snapshots SET bytes = substr(bytes, 1, 100) || \
+                 (CASE WHEN substr(bytes, 101, 1) = X'07' THEN X'08' ELSE X'07' END) || \
+                 substr(bytes, 102) WHERE name = 'projections'"]);
+    let r = ws.run(&["verify"], "");
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains("FORGED"), "{r:?}");
+    assert!(r.stderr.contains("snapshot projections is forged"), "{r:?}");
+    assert_eq!(alerts(&ws), before, "the log was replayed instead");
+}
