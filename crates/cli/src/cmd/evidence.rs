@@ -1,7 +1,8 @@
 //! `jiancha evidence`: one case's evidence pack for supervision and appeals — its events exactly
 //! as stored, each checked by the store's chain verifier against its stored bytes and the row
-//! before it (never a re-encoding, so an imported event checks too), the log head they chain to, the calendar days its
-//! limits counted, the rules and limits in force, its cards and its ledger entries.
+//! before it (never a re-encoding, so an imported event checks too), the log head they chain
+//! to, the calendar days its limits counted, the rules and limits in force, its cards and its
+//! ledger entries.
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -45,14 +46,16 @@ async fn stored_events(
 ) -> anyhow::Result<Vec<serde_json::Value>> {
     let mut out = Vec::with_capacity(events.len());
     for e in events {
-        let rows = store
-            .read_raw_after(e.position.saturating_sub(2), 2)
-            .await?;
-        let (previous, raw) = match rows.as_slice() {
-            [raw] if raw.position == e.position => (None, raw),
-            [previous, raw] if raw.position == e.position => (Some(previous), raw),
-            _ => continue,
+        // The row before it too, to check the link (there is none before position 1).
+        let (after, rows) = match e.position {
+            0 | 1 => (0, 1),
+            p => (p - 2, 2),
         };
+        let rows = store.read_raw_after(after, rows).await?;
+        let Some(raw) = rows.iter().find(|r| r.position == e.position) else {
+            continue;
+        };
+        let previous = rows.iter().find(|r| r.position + 1 == e.position);
         let holds = check_against(previous, raw);
         let mut line = String::new();
         jiancha_events::write_export_line(raw, &mut line);
