@@ -487,15 +487,23 @@ fn verify_names_a_snapshot_edited_in_place_and_it_is_not_loaded() {
     ))
     .unwrap();
     assert_eq!(ws.run(&["import"], &sample).code, 0);
-    let alerts = |ws: &Workspace| {
+    let alerts = || {
         let r = ws.run(&["alerts", "--format", "json"], "");
         assert_eq!(r.code, 0, "{r:?}");
         r.stdout
     };
-    // A server keeps a snapshot when it stops (after issuing the district's cards).
-    let (status, _) = Served::start(&ws.db(), &[]).interrupt();
-    assert!(status.success());
-    let before = alerts(&ws);
+    // A server keeps a snapshot when it stops (after issuing the district's cards). It is
+    // asked something first: its Ctrl-C handler is in place once it answers.
+    let served = Served::start(&ws.db(), &[]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (status, _) = runtime.block_on(get_json(&served.url("/healthz"), None));
+    assert_eq!(status, 200);
+    let (status, stderr) = served.interrupt();
+    assert!(status.success(), "{status}: {stderr}");
+    let before = alerts();
     let r = ws.run(&["verify"], "");
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("snapshot projections at "), "{r:?}");
@@ -508,5 +516,5 @@ fn verify_names_a_snapshot_edited_in_place_and_it_is_not_loaded() {
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stdout.contains("FORGED"), "{r:?}");
     assert!(r.stderr.contains("snapshot projections is forged"), "{r:?}");
-    assert_eq!(alerts(&ws), before, "the log was replayed instead");
+    assert_eq!(alerts(), before, "the log was replayed instead");
 }
