@@ -16,6 +16,9 @@ use crate::error::{user_error, CheckFailed};
 /// Checkpoint heads printed by default: one every this many positions.
 pub const CHECKPOINT_EVERY_DEFAULT: u64 = 100_000;
 
+/// How often the spinner turns while the log is verified.
+const SPINNER_TICK: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Arguments of `jiancha verify`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
@@ -55,7 +58,9 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &VerifyArgs) -> anyhow::
         attested,
         every: args.every,
     };
+    // A spinner: the walk reports no progress of its own.
     let bar = crate::progress::bar(None, "verify");
+    bar.enable_steady_tick(SPINNER_TICK);
     let result = verify(&*store, options).await;
     bar.finish_and_clear();
     store.close().await;
