@@ -135,6 +135,16 @@ fn tamper_kinds() -> Vec<TamperKind> {
             }),
         ),
         (
+            "a row deleted before an unreadable one",
+            3,
+            Box::new(|ws| {
+                ws.tamper(&[
+                    "DELETE FROM events WHERE position = 3",
+                    "UPDATE events SET data = CAST(data AS BLOB) WHERE position = 5",
+                ])
+            }),
+        ),
+        (
             "version stored as text",
             2,
             Box::new(|ws| {

@@ -97,9 +97,26 @@ pub async fn walk(
     mut each: impl FnMut(&RawEvent, &StoredEvent),
 ) -> Result<Walked, StoreError> {
     let mut walk = ChainWalk::new(last_position, head);
+    let mut limit = READ_PAGE_EVENTS;
     loop {
-        let (page, unreadable) = read_page(store, walk.last_position()).await?;
-        if page.is_empty() && unreadable.is_none() {
+        let page = match store.read_raw_after(walk.last_position(), limit).await {
+            Ok(page) => page,
+            Err(StoreError::Undecodable { position, reason }) => {
+                if limit > 1 {
+                    // Read up to the unreadable row, to check what comes before it first.
+                    let before = position.saturating_sub(walk.last_position() + 1);
+                    limit = usize::try_from(before).unwrap_or(1).clamp(1, limit / 2);
+                    continue;
+                }
+                let broken = unreadable_next(walk.last_position(), position, reason);
+                return Ok(Walked {
+                    walk,
+                    broken: Some(broken),
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        if page.is_empty() {
             return Ok(Walked { walk, broken: None });
         }
         for raw in &page {
@@ -113,37 +130,22 @@ pub async fn walk(
                 }
             }
         }
-        if let Some(b) = unreadable {
-            return Ok(Walked {
-                broken: Some(b),
-                walk,
-            });
-        }
+        limit = READ_PAGE_EVENTS;
     }
 }
 
-/// A page of rows after `after`; when a row cannot be read, the readable rows before it and
-/// the break it is.
-async fn read_page(
-    store: &dyn EventStore,
-    after: u64,
-) -> Result<(Vec<RawEvent>, Option<ChainBreak>), StoreError> {
-    match store.read_raw_after(after, READ_PAGE_EVENTS).await {
-        Ok(page) => Ok((page, None)),
-        Err(StoreError::Undecodable { position, reason }) => {
-            let before = usize::try_from(position.saturating_sub(after + 1)).unwrap_or(0);
-            let page = if before == 0 {
-                Vec::new()
-            } else {
-                store.read_raw_after(after, before).await?
-            };
-            let broken = ChainBreak {
-                position,
-                reason: format!("the stored row cannot be read as an event: {reason}"),
-            };
-            Ok((page, Some(broken)))
-        }
-        Err(e) => Err(e),
+/// The break when the next stored row after `last` is at `position` and cannot be read: a gap
+/// before it comes first.
+fn unreadable_next(last: u64, position: u64, reason: String) -> ChainBreak {
+    if position > last + 1 {
+        return ChainBreak {
+            position: last + 1,
+            reason: format!("missing: the next stored event is at position {position}"),
+        };
+    }
+    ChainBreak {
+        position,
+        reason: format!("the stored row cannot be read as an event: {reason}"),
     }
 }
 
