@@ -15,6 +15,7 @@ mod crash;
 mod edges_cli;
 mod history_cli;
 mod import_cli;
+mod integrity;
 mod invariants;
 mod multi_process;
 mod ownership;

@@ -49,8 +49,8 @@ impl Workspace {
         format!("sqlite://{}", self.path("jiancha.db").display())
     }
 
-    /// Applies SQL to the log behind the writer's back, as an intruder would (dropping the
-    /// append-only triggers first).
+    /// Applies SQL to the log behind the writer's back, as an intruder with the file would
+    /// (dropping every append-only trigger first).
     pub fn tamper(&self, sql: &[&str]) {
         let url = self.db();
         let sql: Vec<String> = sql.iter().map(|s| s.to_string()).collect();
@@ -64,6 +64,8 @@ impl Workspace {
                 for s in [
                     "DROP TRIGGER events_no_update",
                     "DROP TRIGGER events_no_delete",
+                    "DROP TRIGGER events_insert_at_head",
+                    "DROP TRIGGER events_insert_new",
                 ] {
                     sqlx::query(s).execute(&mut conn).await.unwrap();
                 }

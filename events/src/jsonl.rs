@@ -6,7 +6,7 @@
 //! checked against its hash when appended. Every refusal names the line and the field.
 
 use std::fmt;
-use std::io::BufRead;
+use std::io::{BufRead, Read as _};
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -18,8 +18,36 @@ use crate::time::parse_timestamp;
 use crate::upcast::upcast;
 use crate::vocab::{current_schema, stream_kind_of, EventData};
 
-/// The longest line accepted, in bytes.
-pub const LINE_BYTES_MAX: usize = 1 << 20;
+/// The largest event accepted: the bytes of its `data` as stored (the JSON text of the
+/// current schema, or a moved event's original text). Every other field has a bound of its
+/// own (names, ids, timestamps), so an event's size is its data's.
+pub const EVENT_DATA_BYTES_MAX: usize = 1 << 20;
+
+/// The most an export line spends outside its `data`, escapes included: field names, numbers,
+/// two hashes, and each text field at its longest with every byte escaped (no text field may
+/// hold a control character, so an escape takes two bytes).
+pub const ENVELOPE_BYTES_MAX: usize = 4096;
+
+/// The longest timestamp text the log writes (RFC 3339 with nanoseconds and an offset, and a
+/// year of up to six digits).
+const TIMESTAMP_TEXT_BYTES_MAX: usize = 64;
+
+/// The longest type name of the vocabulary, with room to grow.
+const TYPE_NAME_BYTES_MAX: usize = 64;
+
+const _: () = assert!(
+    ENVELOPE_BYTES_MAX
+        >= 256 // names, punctuation, position, version and schema
+            + 2 * 64 // prev_hash and hash in hex
+            + 2 * (3 * NAME_BYTES_MAX // stream, actor, org
+                + ID_BYTES_MAX
+                + TYPE_NAME_BYTES_MAX
+                + 2 * TIMESTAMP_TEXT_BYTES_MAX)
+);
+
+/// The longest line accepted, in bytes: derived from the event's own limit, so that every line
+/// `export` writes for an accepted event is accepted again by `import`.
+pub const LINE_BYTES_MAX: usize = EVENT_DATA_BYTES_MAX + ENVELOPE_BYTES_MAX;
 
 /// A refused input line: `line L: <field>: <what is wrong>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,6 +176,15 @@ pub fn parse_line(line_no: usize, text: &str) -> Result<NewEvent, LineError> {
     } else {
         data.to_json()
     };
+    if data_json.len() > EVENT_DATA_BYTES_MAX {
+        return Err(err(
+            "data",
+            format!(
+                "{} bytes as stored, over the limit of {EVENT_DATA_BYTES_MAX} bytes per event",
+                data_json.len()
+            ),
+        ));
+    }
     Ok(NewEvent {
         stream,
         id: line.id,
@@ -270,30 +307,56 @@ fn moved_fields(
 }
 
 /// Reads JSONL, yielding each non-blank line parsed (with its 1-based number) or its error.
-/// Reading stops after an I/O error, which is yielded as a `LineError` on the field `input`.
+/// Reading stops after an I/O error, which is yielded as a `LineError` on the field `input`,
+/// and after a line longer than [`LINE_BYTES_MAX`]: such a line is refused as soon as the limit
+/// is passed, without reading the rest of it, so memory stays bounded whatever the input.
 pub fn read_jsonl<R: BufRead>(
-    reader: R,
+    mut reader: R,
 ) -> impl Iterator<Item = Result<(usize, NewEvent), LineError>> {
-    let mut lines = reader.lines().enumerate();
+    let mut line_no = 0;
     let mut failed = false;
+    let mut buf = Vec::new();
     std::iter::from_fn(move || loop {
         if failed {
             return None;
         }
-        let (index, line) = lines.next()?;
-        let line_no = index + 1;
-        match line {
+        line_no += 1;
+        let fail = |field: &str, message: String| {
+            Some(Err(LineError {
+                line: line_no,
+                field: field.into(),
+                message,
+            }))
+        };
+        buf.clear();
+        // The line, its "\r\n", and nothing more: one byte past the limit is enough to refuse.
+        let limit = LINE_BYTES_MAX as u64 + 2;
+        match (&mut reader).take(limit).read_until(b'\n', &mut buf) {
+            Ok(0) => return None,
+            Ok(_) => {}
             Err(e) => {
                 failed = true;
-                return Some(Err(LineError {
-                    line: line_no,
-                    field: "input".into(),
-                    message: e.to_string(),
-                }));
+                return fail("input", e.to_string());
             }
-            Ok(text) if text.trim().is_empty() => continue,
-            Ok(text) => return Some(parse_line(line_no, &text).map(|ev| (line_no, ev))),
         }
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+        }
+        if buf.len() > LINE_BYTES_MAX {
+            failed = true;
+            return fail("json", format!("line longer than {LINE_BYTES_MAX} bytes"));
+        }
+        let Ok(text) = std::str::from_utf8(&buf) else {
+            failed = true;
+            return fail("input", "stream did not contain valid UTF-8".into());
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        return Some(parse_line(line_no, text).map(|ev| (line_no, ev)));
     })
 }
 

@@ -147,6 +147,7 @@ fn colours_on_stderr() -> bool {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    check_clock_env(&cli.command)?;
     if let Command::Calendar(args) = &cli.command {
         // Pure arithmetic: no runtime, no event log.
         let mut stdin = std::io::stdin().lock();
@@ -179,13 +180,41 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     })
 }
 
-/// The environment variable that freezes the clock (RFC 3339), for replaying scenarios, demos
-/// and tests: the writer stamps `recorded_at` with it and `--now` defaults to it.
+/// The environment variable that freezes the clock (RFC 3339), for tests and replays of
+/// scenarios: the writer stamps `recorded_at` with it and `--now` defaults to it. Honoured only
+/// by a debug build (what the tests run); a release build refuses to start any command with it
+/// set, so the shipped binary cannot stamp `recorded_at` at will. `demo` runs on its own
+/// simulated clock (`--start`) and never reads it.
 pub const CLOCK_ENV: &str = "JIANCHA_CLOCK";
+
+/// Set (to anything) in a debug build to have it treat [`CLOCK_ENV`] as a release build does,
+/// so that the tests can show the refusal with the binary they run. Meaningless in a release
+/// build, which refuses anyway: it can only make a build stricter.
+pub const RELEASE_CLOCK_RULES_ENV: &str = "JIANCHA_RELEASE_CLOCK_RULES";
+
+/// Whether this build honours [`CLOCK_ENV`].
+fn frozen_clock_honoured() -> bool {
+    cfg!(debug_assertions) && std::env::var_os(RELEASE_CLOCK_RULES_ENV).is_none()
+}
+
+/// Refuses to start when [`CLOCK_ENV`] is set and this build does not honour it.
+fn check_clock_env(command: &Command) -> anyhow::Result<()> {
+    if matches!(command, Command::Demo(_))
+        || std::env::var_os(CLOCK_ENV).is_none()
+        || frozen_clock_honoured()
+    {
+        return Ok(());
+    }
+    Err(error::user_error(format!(
+        "{CLOCK_ENV} is set, but a release build stamps the log with the system clock only: \
+         unset it (it freezes the clock in tests and debug builds; `demo` has its own \
+         simulated clock, `demo --start`)"
+    )))
+}
 
 fn clock_from_env() -> anyhow::Result<Arc<dyn jiancha_store::Clock>> {
     match std::env::var(CLOCK_ENV) {
-        Ok(text) => {
+        Ok(text) if frozen_clock_honoured() => {
             let at = chrono::DateTime::parse_from_rfc3339(&text).map_err(|e| {
                 error::user_error(format!(
                     "{CLOCK_ENV}: {text:?} is not an RFC 3339 instant: {e}"
@@ -193,8 +222,28 @@ fn clock_from_env() -> anyhow::Result<Arc<dyn jiancha_store::Clock>> {
             })?;
             Ok(Arc::new(jiancha_store::ManualClock::new(at.to_utc())))
         }
-        Err(_) => Ok(Arc::new(jiancha_store::SystemClock)),
+        _ => Ok(Arc::new(jiancha_store::SystemClock)),
     }
+}
+
+/// Opens an event log that must already exist, for a command that only reads it: a mistyped
+/// `--db` path is refused (exit 2, naming the path) instead of creating an empty log that
+/// reads as "0 alerts". Commands that write (`import`, `serve`, `demo`) use [`open_store`],
+/// which creates a missing SQLite file.
+pub async fn open_existing_store(
+    db: &str,
+    clock: Arc<dyn jiancha_store::Clock>,
+) -> anyhow::Result<Arc<dyn jiancha_store::EventStore>> {
+    if let Some(path) = jiancha_store::sqlite::file_of(db) {
+        if !path.exists() {
+            return Err(error::user_error(format!(
+                "no event log at {}: the file does not exist (check --db or JIANCHA_DB; only \
+                 import, serve and demo create a log)",
+                path.display()
+            )));
+        }
+    }
+    open_store(db, clock).await
 }
 
 /// Opens the event log named by `--db`.

@@ -16,6 +16,7 @@ pub mod error;
 mod runner;
 pub mod scheduler;
 pub mod snapshots;
+pub mod verify;
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use std::time::Duration;
@@ -238,7 +239,11 @@ impl Engine {
         match bytes {
             Ok(bytes) if position > 0 => self
                 .store
-                .save_snapshot(snapshots::PROJECTIONS_SNAPSHOT, position, bytes)
+                .save_snapshot(
+                    snapshots::PROJECTIONS_SNAPSHOT,
+                    position,
+                    snapshots::seal(&bytes),
+                )
                 .await
                 .map_err(EngineError::Store),
             Ok(_) => Ok(()),

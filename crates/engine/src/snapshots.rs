@@ -1,14 +1,56 @@
 //! Fast restart: the projections are kept as a snapshot beside the log (with the position and
-//! hash they cover), loaded at start and caught up from there. A snapshot is used only when it
-//! decodes in the current format, was taken with the same thresholds and scoring, and the log
-//! still holds the same event at its position; otherwise it is ignored and the projections are
-//! rebuilt from the log, never trusted blindly.
+//! hash they cover), loaded at start and caught up from there. A snapshot is used only when its
+//! body matches the SHA-256 digest sealed with it, it decodes in the current format, was taken
+//! with the same thresholds and scoring, and the log still holds the same event at its
+//! position; otherwise it is ignored (with a warning) and the projections are rebuilt from the
+//! log, never trusted blindly. The digest catches a body edited in place; a body forged
+//! together with its digest is caught by `verify`, which rebuilds the fold and compares it with
+//! every stored snapshot (`crate::verify`).
 
 use jiancha_projections::{AlertConfig, Projections, Scoring};
 use jiancha_store::{EventStore, StoreError, READ_PAGE_EVENTS};
+use sha2::{Digest, Sha256};
 
 /// The name the projections' snapshot is kept under.
 pub const PROJECTIONS_SNAPSHOT: &str = "projections";
+
+/// The first bytes of a sealed snapshot: the digest of its body follows, then the body (the
+/// projections' own snapshot bytes, which name the position and hash they were folded to).
+pub const SEAL_MAGIC: &[u8; 8] = b"JCSEAL\0\x01";
+
+const SEAL_HEADER_BYTES: usize = SEAL_MAGIC.len() + 32;
+
+/// Seals a snapshot body with its SHA-256 digest.
+pub fn seal(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(SEAL_HEADER_BYTES + body.len());
+    out.extend_from_slice(SEAL_MAGIC);
+    out.extend_from_slice(&Sha256::digest(body));
+    out.extend_from_slice(body);
+    out
+}
+
+/// Why stored snapshot bytes were not opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealError {
+    /// No seal: written before snapshots carried a digest, or not a snapshot at all.
+    #[error("not a sealed snapshot (written by an older jiancha, or not a snapshot)")]
+    Unsealed,
+    /// The body is not the one the digest was taken of: it was changed after it was written.
+    #[error("its body does not match the SHA-256 digest sealed with it")]
+    Digest,
+}
+
+/// The body of a sealed snapshot, when it matches its digest.
+pub fn unseal(bytes: &[u8]) -> Result<&[u8], SealError> {
+    if bytes.len() < SEAL_HEADER_BYTES || !bytes.starts_with(SEAL_MAGIC) {
+        return Err(SealError::Unsealed);
+    }
+    let (digest, body) = bytes[SEAL_MAGIC.len()..].split_at(32);
+    if Sha256::digest(body).as_slice() != digest {
+        return Err(SealError::Digest);
+    }
+    Ok(body)
+}
 
 /// How the projections were obtained.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +122,11 @@ async fn trusted(
     let Some((position, bytes)) = store.load_snapshot(PROJECTIONS_SNAPSHOT).await? else {
         return Ok(Err(None));
     };
-    let (p, header) = match Projections::restore(&bytes) {
+    let body = match unseal(&bytes) {
+        Ok(body) => body,
+        Err(e) => return Ok(Err(Some(e.to_string()))),
+    };
+    let (p, header) = match Projections::restore(body) {
         Ok(r) => r,
         Err(e) => return Ok(Err(Some(e.to_string()))),
     };
@@ -113,7 +159,7 @@ pub async fn save(store: &dyn EventStore, projections: &Projections) -> Result<(
     match projections.snapshot(projections.head()) {
         Ok(bytes) => {
             store
-                .save_snapshot(PROJECTIONS_SNAPSHOT, projections.position(), bytes)
+                .save_snapshot(PROJECTIONS_SNAPSHOT, projections.position(), seal(&bytes))
                 .await
         }
         Err(e) => {

@@ -101,6 +101,16 @@ impl ErrorKind {
     }
 }
 
+/// 503 on a log whose chain is broken: appends are refused until it is repaired; the body
+/// names the first position that does not hold (`detail.position`).
+pub fn chain_broken(at: &jiancha_events::ChainBreak) -> ApiError {
+    ApiError::new(
+        ErrorKind::Unavailable,
+        format!("the event log's hash chain is broken at {at}: appends are refused until it is repaired"),
+    )
+    .detail(serde_json::json!({ "position": at.position }))
+}
+
 /// Where in a batch of events a refusal applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum At {

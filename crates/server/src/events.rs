@@ -396,11 +396,14 @@ fn redact(e: ApiError, caller: &Caller) -> ApiError {
 }
 
 /// A store's refusal: 400; 403 for a case outside the caller's scope; 409 for a version
-/// conflict, a reused id or a second submission; 422 for a transfer out of the district; 500
-/// for the machinery. None names another org or shows another org's event.
+/// conflict, a reused id or a second submission; 422 for a transfer out of the district; 503
+/// naming the first bad position on a broken log; 500 for the machinery. None names another
+/// org or shows another org's event.
 pub(crate) fn store_refusal(error: StoreError) -> ApiError {
-    let StoreError::Rejected(r) = error else {
-        return ApiError::internal(error);
+    let r = match error {
+        StoreError::Rejected(r) => r,
+        StoreError::ChainBroken(b) => return crate::error::chain_broken(&b),
+        other => return ApiError::internal(other),
     };
     let message = format!("{}: {}", r.field, r.message);
     let e = match &r.kind {

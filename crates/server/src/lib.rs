@@ -109,6 +109,16 @@ impl App {
             .await
             .map_err(jiancha_engine::EngineError::from)?
             .position;
+        // The whole chain is verified once before the first append (the store does so when
+        // asked first); asking now lets `/healthz` say from the start that a log is broken.
+        {
+            let store = store.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.check_chain().await {
+                    tracing::error!(error = %e, "the chain could not be verified at start");
+                }
+            });
+        }
         let engine = Arc::new(Engine::start(store.clone(), clock, engine).await?);
         let journal = Arc::new(journal::Journal::new(floor, limits.journal_messages_max));
         let (stop, stop_rx) = watch::channel(false);

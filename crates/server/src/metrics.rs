@@ -80,8 +80,16 @@ pub(crate) async fn count(
     response
 }
 
-/// `GET /healthz`: 200 with the engine's position, and whether requests need a token.
+/// `GET /healthz`: 200 with the engine's position, and whether requests need a token; 503 with
+/// the first bad position once the log is known to be broken (appends are refused then).
 pub(crate) async fn healthz(StateExtractor(state): StateExtractor<Arc<State>>) -> Response {
+    if let Some(b) = state.store.broken() {
+        let body = serde_json::json!({
+            "ok": false, "position": state.engine.position(), "broken_at": b.position,
+            "reason": b.reason, "auth": state.auth.is_some(),
+        });
+        return crate::json_response(StatusCode::SERVICE_UNAVAILABLE, &body);
+    }
     let body = serde_json::json!({
         "ok": true, "position": state.engine.position(), "auth": state.auth.is_some(),
     });

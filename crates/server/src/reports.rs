@@ -2,18 +2,18 @@
 //! assessment figures from the engine's ledger, as `jiancha report --format json`; a unit sees
 //! only the rows of orgs under its path, grouped by org. A closed period's report carries its
 //! `closed` object; `as_closed=true` gives the report as it was closed (see `closing`).
-//! `GET /api/v1/verify`: the whole log
-//! checked against its hash chain, as `jiancha verify`.
+//! `GET /api/v1/verify`: the whole log checked against its hash chain and every stored snapshot
+//! against the log's fold, by the same implementation as `jiancha verify`
+//! (`jiancha_engine::verify`).
 
 use std::sync::Arc;
 
 use axum::extract::{Query, State as StateExtractor};
 use axum::http::StatusCode;
 use axum::response::Response;
-use jiancha_events::{ChainVerifier, GENESIS_HASH};
+use jiancha_engine::verify::{SnapshotVerdict, VerifyOptions};
 use jiancha_projections::ledger::Dimension;
 use jiancha_projections::{Period, ReportQuery};
-use jiancha_store::READ_PAGE_EVENTS;
 use serde::Deserialize;
 
 use crate::auth::{Caller, Scope};
@@ -133,36 +133,31 @@ pub(crate) async fn verify(
                 "a verification is already running: try again when it ends",
             )
         })?;
-    let mut verifier = ChainVerifier::new(0, GENESIS_HASH);
-    let mut failure = None;
-    'pages: loop {
-        let page = state
-            .store
-            .read_raw_after(verifier.last_position(), READ_PAGE_EVENTS)
-            .await
-            .map_err(ApiError::internal)?;
-        if page.is_empty() {
-            break;
-        }
-        for raw in &page {
-            if let Err(b) = verifier.check(raw) {
-                failure = Some(b.to_string());
-                break 'pages;
-            }
-            if let Err(e) = raw.decode() {
-                failure = Some(format!(
-                    "{e} (the chain holds, but this build cannot read it)"
-                ));
-                break 'pages;
-            }
-        }
-    }
-    let body = match failure {
+    let v = jiancha_engine::verify::verify(&*state.store, VerifyOptions::default())
+        .await
+        .map_err(ApiError::internal)?;
+    let snapshots: Vec<serde_json::Value> = v
+        .snapshots
+        .iter()
+        .map(|s| {
+            let (verdict, why) = match &s.verdict {
+                SnapshotVerdict::Matches => ("matches", None),
+                SnapshotVerdict::Forged(why) => ("forged", Some(why)),
+                SnapshotVerdict::Ignored(why) => ("ignored", Some(why)),
+                SnapshotVerdict::Unchecked(why) => ("unchecked", Some(why)),
+            };
+            serde_json::json!({"name": s.name, "position": s.position, "verdict": verdict, "detail": why})
+        })
+        .collect();
+    let forged: Vec<&str> = v.forged().map(|(s, _)| s.name.as_str()).collect();
+    let body = match &v.broken {
         None => serde_json::json!({
-            "ok": true, "events": verifier.checked(), "head": verifier.head().to_string(),
+            "ok": forged.is_empty(), "events": v.checked, "head": v.head.to_string(),
+            "snapshots": snapshots, "forged_snapshots": forged,
         }),
-        Some(what) => serde_json::json!({
-            "ok": false, "broken_at": what, "verified": verifier.checked(),
+        Some(b) => serde_json::json!({
+            "ok": false, "position": b.position, "broken_at": b.to_string(),
+            "verified": v.checked, "snapshots": snapshots, "forged_snapshots": forged,
         }),
     };
     Ok(crate::json_response(StatusCode::OK, &body))

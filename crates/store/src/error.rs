@@ -143,6 +143,16 @@ pub enum StoreError {
     /// A stored event cannot be decoded by this build: a newer schema, or a damaged row.
     #[error("cannot read stored event: {0}")]
     Decode(#[from] DecodeError),
+    /// A stored row holds a value of the wrong type (a `data` stored as a BLOB, a `version`
+    /// stored as text): the log was changed behind jiancha's back at that position. `verify`
+    /// reports it as tampering there.
+    #[error("the stored row at position {position} cannot be read as an event ({reason})")]
+    Undecodable {
+        /// The row's position.
+        position: u64,
+        /// What the driver could not read.
+        reason: String,
+    },
     /// The database failed: retry later or check the database; nothing of the batch was written.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

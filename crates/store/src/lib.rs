@@ -15,12 +15,13 @@ pub mod postgres;
 mod sql;
 pub mod sqlite;
 pub mod tail;
+pub mod verify;
 mod writer;
 
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use jiancha_events::{NewEvent, RawEvent, StoredEvent};
+use jiancha_events::{ChainBreak, NewEvent, RawEvent, StoredEvent};
 use tokio::sync::{mpsc, watch};
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -86,6 +87,20 @@ pub enum ImportChunk {
     Historical(HistoricalImport),
 }
 
+/// Which exported (moved) events an import takes. An exported line carries its own stamp and
+/// hash, so on the head of a live log it could back-date whatever it likes: it is taken only
+/// where moving a log is what is meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImportMode {
+    /// Exported lines only into a log that is empty when the import begins (moving a whole
+    /// log); everywhere else such a line is refused on its `position` field.
+    #[default]
+    Plain,
+    /// `import --moved`: exported lines continuing the log's current head exactly as exported
+    /// (each at its position, linked to the head, its hash recomputed and equal).
+    Moved,
+}
+
 /// A snapshot of derived state: the position it covers and its bytes.
 pub type Snapshot = (u64, Vec<u8>);
 
@@ -109,11 +124,21 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
         scope: Option<String>,
     ) -> BoxFuture<'_, Result<AppendOutcome, StoreError>>;
 
-    /// Appends a stream of chunks in one transaction: all of them, or nothing.
+    /// Appends a stream of chunks in one transaction: all of them, or nothing; exported
+    /// events only as `mode` allows.
+    fn import_with(
+        &self,
+        chunks: mpsc::Receiver<ImportChunk>,
+        mode: ImportMode,
+    ) -> BoxFuture<'_, Result<ImportOutcome, StoreError>>;
+
+    /// [`EventStore::import_with`] in [`ImportMode::Plain`].
     fn import(
         &self,
         chunks: mpsc::Receiver<ImportChunk>,
-    ) -> BoxFuture<'_, Result<ImportOutcome, StoreError>>;
+    ) -> BoxFuture<'_, Result<ImportOutcome, StoreError>> {
+        self.import_with(chunks, ImportMode::Plain)
+    }
 
     /// Every event of one stream, in version order.
     fn read_stream<'a>(
@@ -192,6 +217,29 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         let _ = (name, position, bytes);
         futures::FutureExt::boxed(async { Ok(()) })
+    }
+
+    /// The names of every snapshot kept, sorted.
+    fn snapshot_names(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        futures::FutureExt::boxed(async { Ok(Vec::new()) })
+    }
+
+    /// Verifies the whole chain once per store (what a writer does before its first append;
+    /// later calls answer at once) and returns the first break, if any. A store that cannot be
+    /// changed behind its back (in memory) has nothing to check.
+    fn check_chain(&self) -> BoxFuture<'_, Result<Option<ChainBreak>, StoreError>> {
+        futures::FutureExt::boxed(async { Ok(None) })
+    }
+
+    /// Marks the log broken at `at` (a verification found it so): appends are refused with
+    /// [`StoreError::ChainBroken`] from now on, in this process.
+    fn mark_broken(&self, at: ChainBreak) {
+        let _ = at;
+    }
+
+    /// Where the log is known to be broken, if it is.
+    fn broken(&self) -> Option<ChainBreak> {
+        None
     }
 
     /// The snapshot kept under `name`, with the position it covers.

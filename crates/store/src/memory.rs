@@ -15,7 +15,7 @@ use crate::error::StoreError;
 use crate::historical::{HistoricalImport, DECLARATION_TAG};
 use crate::owner::{CaseOwner, OwnerMove};
 use crate::plan::{plan_batch, ExistingId, Head, Lookup, Planned, TxState};
-use crate::{AppendOutcome, EventStore, ImportChunk, ImportOutcome};
+use crate::{AppendOutcome, EventStore, ImportChunk, ImportMode, ImportOutcome};
 
 #[derive(Debug, Default)]
 struct Log {
@@ -185,14 +185,16 @@ impl EventStore for MemoryStore {
         async move { result }.boxed()
     }
 
-    fn import(
+    fn import_with(
         &self,
         mut chunks: mpsc::Receiver<ImportChunk>,
+        mode: ImportMode,
     ) -> BoxFuture<'_, Result<ImportOutcome, StoreError>> {
         async move {
             let head = self.lock().head();
             let mut state = TxState::new(head, self.stamp());
             state.track_owners = false;
+            state.moved_allowed |= mode == ImportMode::Moved;
             let mut pending = Vec::new();
             let mut outcome = ImportOutcome::default();
             let mut historical: Option<HistoricalImport> = None;
@@ -326,6 +328,12 @@ impl EventStore for MemoryStore {
             .snapshots
             .insert(name.to_owned(), (position, bytes));
         async { Ok(()) }.boxed()
+    }
+
+    fn snapshot_names(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        let mut names: Vec<String> = self.lock().snapshots.keys().cloned().collect();
+        names.sort();
+        async move { Ok(names) }.boxed()
     }
 
     fn load_snapshot<'a>(

@@ -77,6 +77,10 @@ pub struct TxState {
     pub recorded_at: Timestamp,
     /// The stamp's canonical text.
     pub recorded_at_text: String,
+    /// Whether moved (exported) events may be appended: into a log that was empty when the
+    /// transaction began, or by `import --moved` ([`crate::ImportMode::Moved`]). Otherwise an
+    /// export-shaped line could stamp any `recorded_at` it likes onto the head of a live log.
+    pub moved_allowed: bool,
 }
 
 impl TxState {
@@ -91,6 +95,7 @@ impl TxState {
             track_owners: true,
             recorded_at,
             recorded_at_text: jiancha_events::format_timestamp(&recorded_at),
+            moved_allowed: head.position == 0,
         }
     }
 
@@ -271,6 +276,15 @@ fn plan_one(
         scratch.head.hash,
     );
     if let Some(moved) = &event.moved {
+        if !state.moved_allowed {
+            return Err(reject(
+                "position",
+                format!(
+                    "an exported event (with position {}) is moved only into an empty log, or with `import --moved` continuing this log's head exactly",
+                    moved.position.map_or_else(|| "and hash".to_owned(), |p| p.to_string())
+                ),
+            ));
+        }
         check_moved(tag, moved, &raw, current)?;
     }
     if let Some(id) = &event.id {
@@ -409,24 +423,32 @@ fn check_moved(
             ));
         }
     }
-    if let Some(position) = moved.position {
-        if position != raw.position {
-            return reject(
-                "position",
-                format!(
-                    "the moved event was at position {position} but would land at {}: a moved log must be imported where it left off",
-                    raw.position
-                ),
-            );
-        }
+    let (Some(position), Some(prev)) = (moved.position, moved.prev_hash) else {
+        let field = if moved.position.is_none() {
+            "position"
+        } else {
+            "prev_hash"
+        };
+        return reject(
+            field,
+            "missing: a moved event names where it was exported from (position and prev_hash)"
+                .into(),
+        );
+    };
+    if position != raw.position {
+        return reject(
+            "position",
+            format!(
+                "the moved event was at position {position} but would land at {}: a moved log must be imported where it left off",
+                raw.position
+            ),
+        );
     }
-    if let Some(prev) = moved.prev_hash {
-        if prev != raw.prev_hash {
-            return reject(
-                "prev_hash",
-                format!("{prev} does not link to this log's head {}", raw.prev_hash),
-            );
-        }
+    if prev != raw.prev_hash {
+        return reject(
+            "prev_hash",
+            format!("{prev} does not link to this log's head {}", raw.prev_hash),
+        );
     }
     if moved.hash != raw.hash {
         return reject(

@@ -28,8 +28,8 @@ use crate::error::StoreError;
 use crate::plan::{ExistingId, Head};
 use crate::sql::{join_snapshot, Reads, SqlStore};
 use crate::writer::{
-    decode_rows, existing_from_row, hash_from, raw_from_row, stored_id, to_i64, to_u64,
-    LogConnection, OwnerRow, WriterHandle,
+    decode_raw_row, decode_raw_rows, decode_rows, existing_from_row, hash_from, stored_id, to_i64,
+    to_u64, LogConnection, OwnerRow, WriterHandle,
 };
 use crate::{Snapshot, SNAPSHOT_PART_BYTES};
 
@@ -196,6 +196,7 @@ impl PostgresStore {
             stop: watch::channel(false).0,
         };
         Ok(SqlStore {
+            chain: Arc::default(),
             writer,
             reads: PgReads {
                 pool,
@@ -212,7 +213,7 @@ impl PgReads {
         query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
     ) -> Result<Vec<RawEvent>, StoreError> {
         let rows = query.fetch_all(&self.pool).await?;
-        decode_rows(&rows, raw_from_row)
+        decode_raw_rows(&rows)
     }
 
     /// Writes a snapshot and its parts in one transaction.
@@ -361,6 +362,14 @@ impl Reads for PgReads {
         ))
     }
 
+    async fn snapshot_names(&self) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT name FROM snapshots ORDER BY name COLLATE \"C\"")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     fn following(&self) {
         self.wake.start();
     }
@@ -439,7 +448,7 @@ impl LogConnection for PgLog {
 
     async fn last_event(&mut self) -> Result<Option<RawEvent>, StoreError> {
         let rows = self.rows(sqlx::query(LAST_SQL)).await?;
-        Ok(rows.first().map(raw_from_row).transpose()?)
+        rows.first().map(decode_raw_row).transpose()
     }
 
     async fn commit(&mut self, advanced_to: Option<u64>) -> Result<(), StoreError> {

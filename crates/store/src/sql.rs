@@ -3,16 +3,17 @@
 //! `PostgresStore` are this type over their reads.
 
 use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use jiancha_events::{NewEvent, RawEvent, StoredEvent};
+use jiancha_events::{ChainBreak, NewEvent, RawEvent, StoredEvent, GENESIS_HASH};
 use tokio::sync::{mpsc, watch};
 
 use crate::error::StoreError;
 use crate::plan::Head;
 use crate::writer::{decode_all, WriterHandle};
-use crate::{AppendOutcome, EventStore, ImportChunk, ImportOutcome, Snapshot};
+use crate::{AppendOutcome, EventStore, ImportChunk, ImportMode, ImportOutcome, Snapshot};
 
 /// How one database reads the log and keeps snapshots, on connections of its own (a pool).
 pub trait Reads: Clone + Send + Sync + std::fmt::Debug + 'static {
@@ -60,6 +61,9 @@ pub trait Reads: Clone + Send + Sync + std::fmt::Debug + 'static {
         name: &str,
     ) -> impl Future<Output = Result<Option<Snapshot>, StoreError>> + Send;
 
+    /// The names of every snapshot kept, sorted.
+    fn snapshot_names(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
     /// Someone follows the log: a database that can announce other processes' commits starts
     /// listening.
     fn following(&self) {}
@@ -88,6 +92,53 @@ pub struct SqlStore<R> {
     pub(crate) reads: R,
     /// The last position committed by this process (or announced by others).
     pub(crate) committed: watch::Receiver<u64>,
+    /// Whether the whole chain was verified before the first append, and where it breaks.
+    pub(crate) chain: Arc<ChainGuard>,
+}
+
+/// The writer's knowledge of the chain: verified once before the first append (a log broken in
+/// the middle must not take appends either, and the writer checks only the head on each
+/// transaction), and marked broken by any verification that finds a break.
+#[derive(Debug, Default)]
+pub(crate) struct ChainGuard {
+    checked: tokio::sync::OnceCell<()>,
+    broken: Mutex<Option<ChainBreak>>,
+}
+
+impl ChainGuard {
+    fn broken(&self) -> Option<ChainBreak> {
+        self.broken
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn mark(&self, at: ChainBreak) {
+        let mut broken = self.broken.lock().unwrap_or_else(PoisonError::into_inner);
+        // The first break found stays: it is where the log stops being trustworthy.
+        if broken.as_ref().is_none_or(|b| at.position < b.position) {
+            tracing::error!(%at, "the event log is broken: appends are refused");
+            *broken = Some(at);
+        }
+    }
+}
+
+impl<R: Reads> SqlStore<R> {
+    /// Verifies the chain once, then refuses when it is known to be broken.
+    async fn guard(&self) -> Result<(), StoreError> {
+        match self.check_chain().await? {
+            Some(b) => Err(StoreError::ChainBroken(b)),
+            None => Ok(()),
+        }
+    }
+
+    /// Notes a break the writer itself found (at the head).
+    fn noted<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if let Err(StoreError::ChainBroken(b)) = &result {
+            self.chain.mark(b.clone());
+        }
+        result
+    }
 }
 
 impl<R: Reads> EventStore for SqlStore<R> {
@@ -96,14 +147,52 @@ impl<R: Reads> EventStore for SqlStore<R> {
         events: Vec<NewEvent>,
         scope: Option<String>,
     ) -> BoxFuture<'_, Result<AppendOutcome, StoreError>> {
-        self.writer.append(events, scope).boxed()
+        async move {
+            self.guard().await?;
+            self.noted(self.writer.append(events, scope).await)
+        }
+        .boxed()
     }
 
-    fn import(
+    fn import_with(
         &self,
         chunks: mpsc::Receiver<ImportChunk>,
+        mode: ImportMode,
     ) -> BoxFuture<'_, Result<ImportOutcome, StoreError>> {
-        self.writer.import(chunks).boxed()
+        async move {
+            self.guard().await?;
+            self.noted(self.writer.import(chunks, mode).await)
+        }
+        .boxed()
+    }
+
+    fn check_chain(&self) -> BoxFuture<'_, Result<Option<ChainBreak>, StoreError>> {
+        async move {
+            self.chain
+                .checked
+                .get_or_try_init(|| async {
+                    let walked = crate::verify::walk(self, 0, GENESIS_HASH, |_, _| ()).await?;
+                    if let Some(b) = walked.broken {
+                        self.chain.mark(b);
+                    }
+                    Ok::<(), StoreError>(())
+                })
+                .await?;
+            Ok(self.chain.broken())
+        }
+        .boxed()
+    }
+
+    fn mark_broken(&self, at: ChainBreak) {
+        self.chain.mark(at);
+    }
+
+    fn broken(&self) -> Option<ChainBreak> {
+        self.chain.broken()
+    }
+
+    fn snapshot_names(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        self.reads.snapshot_names().boxed()
     }
 
     fn read_stream<'a>(

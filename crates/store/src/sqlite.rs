@@ -27,8 +27,8 @@ use crate::error::StoreError;
 use crate::plan::{ExistingId, Head};
 use crate::sql::{join_snapshot, Reads, SqlStore};
 use crate::writer::{
-    decode_rows, existing_from_row, hash_from, raw_from_row, stored_id, to_i64, to_u64,
-    LogConnection, OwnerRow, WriterHandle,
+    decode_raw_row, decode_raw_rows, decode_rows, existing_from_row, hash_from, stored_id, to_i64,
+    to_u64, LogConnection, OwnerRow, WriterHandle,
 };
 use crate::{Snapshot, SNAPSHOT_PART_BYTES};
 
@@ -120,11 +120,32 @@ impl SqliteStore {
         };
         let writer = WriterHandle::spawn(log, clock, Arc::new(committed_tx));
         Ok(SqlStore {
+            chain: Arc::default(),
             writer,
             reads: SqliteReads { pool },
             committed,
         })
     }
+}
+
+/// The file a SQLite URL (`sqlite://FILE`, `sqlite:FILE` or a plain path, query options
+/// aside) names; `None` for an in-memory database or another kind of URL.
+pub fn file_of(url: &str) -> Option<std::path::PathBuf> {
+    if url == "memory:" || url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return None;
+    }
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    if url.contains("://") && !url.starts_with("sqlite://") {
+        return None;
+    }
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
+        return None;
+    }
+    Some(std::path::PathBuf::from(path))
 }
 
 impl SqliteReads {
@@ -134,7 +155,7 @@ impl SqliteReads {
             q = q.bind(*b);
         }
         let rows = q.fetch_all(&self.pool).await?;
-        decode_rows(&rows, raw_from_row)
+        decode_raw_rows(&rows)
     }
 }
 
@@ -142,13 +163,13 @@ impl Reads for SqliteReads {
     async fn stream(&self, stream: &str) -> Result<Vec<RawEvent>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM events WHERE stream = ? ORDER BY version");
         let rows = sqlx::query(&sql).bind(stream).fetch_all(&self.pool).await?;
-        decode_rows(&rows, raw_from_row)
+        decode_raw_rows(&rows)
     }
 
     async fn concerning(&self, case: &str) -> Result<Vec<RawEvent>, StoreError> {
         let sql = format!("SELECT {COLUMNS}{ACTS_ON_CASE} ORDER BY position");
         let rows = sqlx::query(&sql).bind(case).fetch_all(&self.pool).await?;
-        decode_rows(&rows, raw_from_row)
+        decode_raw_rows(&rows)
     }
 
     async fn case_context(&self, case: &str) -> Result<Vec<RawEvent>, StoreError> {
@@ -162,7 +183,7 @@ impl Reads for SqliteReads {
              ORDER BY position"
         );
         let rows = sqlx::query(&sql).bind(case).fetch_all(&self.pool).await?;
-        decode_rows(&rows, raw_from_row)
+        decode_raw_rows(&rows)
     }
 
     async fn after(&self, after: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError> {
@@ -233,6 +254,14 @@ impl Reads for SqliteReads {
             .map(|r| Ok((r.try_get::<Option<i64>, _>(0)?, r.try_get::<&[u8], _>(1)?)))
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
         Ok(join_snapshot(rows))
+    }
+
+    async fn snapshot_names(&self) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT name FROM snapshots ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     async fn close(&self) {
@@ -401,7 +430,7 @@ impl LogConnection for SqliteLog {
     async fn last_event(&mut self) -> Result<Option<RawEvent>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM events ORDER BY position DESC LIMIT 1");
         let row = sqlx::query(&sql).fetch_optional(&mut self.conn).await?;
-        Ok(row.as_ref().map(raw_from_row).transpose()?)
+        row.as_ref().map(decode_raw_row).transpose()
     }
 
     async fn commit(&mut self, _advanced_to: Option<u64>) -> Result<(), StoreError> {
@@ -419,8 +448,8 @@ impl LogConnection for SqliteLog {
         let sql =
             format!("BEGIN IMMEDIATE; SELECT {COLUMNS} FROM events ORDER BY position DESC LIMIT 1");
         let last = match sqlx::query(&sql).fetch_optional(&mut self.conn).await {
-            Ok(row) => row.as_ref().map(raw_from_row).transpose(),
-            Err(e) => Err(e),
+            Ok(row) => row.as_ref().map(decode_raw_row).transpose(),
+            Err(e) => Err(e.into()),
         };
         if last.is_err() {
             // Either statement may have failed: end whatever is open, and nothing if none is.
@@ -428,7 +457,7 @@ impl LogConnection for SqliteLog {
                 tracing::debug!(error = %e, "nothing to roll back after a failed begin");
             }
         }
-        Ok(last?)
+        last
     }
 
     /// Inserts the group's rows and commits, the commit riding with the last INSERT.

@@ -19,7 +19,7 @@ use crate::error::StoreError;
 use crate::historical::{HistoricalImport, DECLARATION_TAG};
 use crate::owner::CaseOwner;
 use crate::plan::{plan_batch, Delta, ExistingId, Head, Lookup, Planned, TxState, Undo};
-use crate::{AppendOutcome, ImportChunk, ImportOutcome, GROUP_EVENTS_MAX};
+use crate::{AppendOutcome, ImportChunk, ImportMode, ImportOutcome, GROUP_EVENTS_MAX};
 
 /// Values per lookup statement (`IN (…)` or `= ANY(…)`).
 pub(crate) const LOOKUP_KEYS_MAX: usize = 500;
@@ -206,6 +206,7 @@ enum Request {
     },
     Import {
         chunks: mpsc::Receiver<ImportChunk>,
+        mode: ImportMode,
         reply: Reply<ImportOutcome>,
     },
     Close {
@@ -281,8 +282,14 @@ impl WriterHandle {
     pub(crate) async fn import(
         &self,
         chunks: mpsc::Receiver<ImportChunk>,
+        mode: ImportMode,
     ) -> Result<ImportOutcome, StoreError> {
-        self.ask(|reply| Request::Import { chunks, reply }).await
+        self.ask(|reply| Request::Import {
+            chunks,
+            mode,
+            reply,
+        })
+        .await
     }
 
     /// Stops the writer after the work already queued.
@@ -308,6 +315,39 @@ pub(crate) fn decode_rows<R, T>(
     decode: fn(&R) -> Result<T, sqlx::Error>,
 ) -> Result<Vec<T>, StoreError> {
     Ok(rows.iter().map(decode).collect::<Result<_, _>>()?)
+}
+
+/// Decodes rows selected as [`raw_from_row`] reads them. A row holding a value of the wrong
+/// type (written behind the log's back) is reported at its position as
+/// [`StoreError::Undecodable`], so that verification can name it, rather than as a driver
+/// failure.
+pub(crate) fn decode_raw_rows<R>(rows: &[R]) -> Result<Vec<RawEvent>, StoreError>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    i64: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    String: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+{
+    rows.iter().map(decode_raw_row).collect()
+}
+
+/// Decodes one row like [`decode_raw_rows`].
+pub(crate) fn decode_raw_row<R>(row: &R) -> Result<RawEvent, StoreError>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    i64: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    String: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+{
+    raw_from_row(row).map_err(|e| match (&e, row.try_get::<i64, _>(0)) {
+        (sqlx::Error::ColumnDecode { .. }, Ok(position)) => StoreError::Undecodable {
+            position: to_u64(position),
+            reason: e.to_string(),
+        },
+        _ => StoreError::Database(e),
+    })
 }
 
 /// Decodes stored rows into typed events.
@@ -467,9 +507,18 @@ fn new_rows(planned: &[Planned]) -> Vec<&RawEvent> {
         .collect()
 }
 
+/// Whether the database refused rows because their id or (stream, version) is taken. SQLite's
+/// append-only trigger refuses such a row before the unique index would (so that `INSERT OR
+/// REPLACE` cannot delete the row it collides with), with a message carrying
+/// [`DUPLICATE_REFUSAL`].
 fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+    matches!(e, sqlx::Error::Database(db)
+        if db.is_unique_violation() || db.message().contains(DUPLICATE_REFUSAL))
 }
+
+/// The words SQLite's append-only trigger (migration 0005) refuses a duplicate id or (stream,
+/// version) with.
+pub(crate) const DUPLICATE_REFUSAL: &str = "duplicate id or stream version";
 
 /// Checks that the head event's stored hash matches its contents.
 fn checked_head(last: Option<RawEvent>) -> Result<Head, StoreError> {
@@ -500,8 +549,12 @@ impl<C: LogConnection> Writer<C> {
                     let _ = done.send(());
                     break;
                 }
-                Request::Import { chunks, reply } => {
-                    let result = self.import(chunks).await;
+                Request::Import {
+                    chunks,
+                    mode,
+                    reply,
+                } => {
+                    let result = self.import(chunks, mode).await;
                     let _ = reply.send(result);
                 }
                 Request::Append {
@@ -536,7 +589,18 @@ impl<C: LogConnection> Writer<C> {
         if let Some(b) = &self.broken {
             return Err(StoreError::ChainBroken(b.clone()));
         }
-        let last = self.conn.begin_at_head().await?;
+        let last = match self.conn.begin_at_head().await {
+            Err(StoreError::Undecodable { position, reason }) => {
+                let b = ChainBreak {
+                    position,
+                    reason: format!("the stored row cannot be read ({reason})"),
+                };
+                tracing::error!(%b, "refusing to append to a broken chain");
+                self.broken = Some(b.clone());
+                return Err(StoreError::ChainBroken(b));
+            }
+            other => other?,
+        };
         let head = match checked_head(last) {
             Ok(head) => head,
             Err(e) => {
@@ -671,8 +735,10 @@ impl<C: LogConnection> Writer<C> {
     async fn import(
         &mut self,
         chunks: mpsc::Receiver<ImportChunk>,
+        mode: ImportMode,
     ) -> Result<ImportOutcome, StoreError> {
         let mut state = self.begin(false).await?;
+        state.moved_allowed |= mode == ImportMode::Moved;
         let mut outcome = ImportOutcome::default();
         let mut feed = Feed {
             chunks,

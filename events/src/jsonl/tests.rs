@@ -454,3 +454,76 @@ fn the_chain_names_a_deleted_or_reordered_position() {
     last[4].hash = last[4].compute_hash();
     assert_eq!(check(&last), None);
 }
+
+/// An input line whose `data` takes exactly `data_bytes` bytes as stored, with the longest
+/// actor and org (full of characters an export escapes).
+fn line_of_size(data_bytes: usize) -> String {
+    let actor = "\"".repeat(NAME_BYTES_MAX);
+    let org = "\\".repeat(NAME_BYTES_MAX);
+    let empty = r#"{"item":"X","channel":"window","materials":[""]}"#.len();
+    let material = "审".repeat((data_bytes - empty) / 3) + &"x".repeat((data_bytes - empty) % 3);
+    let data = format!(r#"{{"item":"X","channel":"window","materials":["{material}"]}}"#);
+    assert_eq!(data.len(), data_bytes);
+    let quoted = |s: &str| serde_json::to_string(s).unwrap();
+    format!(
+        r#"{{"stream":"case-1","type":"Submitted","occurred_at":"2026-03-02T09:15:00.123456789+08:00","actor":{},"org":{},"id":{},"data":{data}}}"#,
+        quoted(&actor),
+        quoted(&org),
+        quoted(&"\"".repeat(ID_BYTES_MAX)),
+    )
+}
+
+#[test]
+fn every_event_accepted_comes_back_from_its_export_line() {
+    let event = parse_line(1, &line_of_size(EVENT_DATA_BYTES_MAX)).unwrap();
+    let raw = RawEvent::seal(
+        &event,
+        u64::MAX,
+        u64::MAX,
+        "2026-03-02T09:15:00.123456789+08:00",
+        GENESIS_HASH,
+    );
+    let mut exported = String::new();
+    write_export_line(&raw, &mut exported);
+    assert!(
+        exported.len() <= LINE_BYTES_MAX,
+        "{} > {LINE_BYTES_MAX}",
+        exported.len()
+    );
+    let again = parse_line(1, &exported).unwrap();
+    assert_eq!(again.data_json, raw.data);
+    // One byte more is refused, on the event's own limit.
+    let (field, message) = refuse(&line_of_size(EVENT_DATA_BYTES_MAX + 1));
+    assert_eq!(field, "data", "{message}");
+}
+
+/// An endless line: an object opened and never closed, counting what is read of it.
+struct Endless {
+    read: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+impl std::io::Read for Endless {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let opening = br#"{"stream":"case-1","data":""#;
+        let done = self.read.get();
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = opening.get(done + i).copied().unwrap_or(b'x');
+        }
+        self.read.set(done + buf.len());
+        Ok(buf.len())
+    }
+}
+
+#[test]
+fn an_overlong_line_is_refused_without_reading_the_rest() {
+    let read = std::rc::Rc::new(std::cell::Cell::new(0));
+    let input = std::io::BufReader::with_capacity(1 << 16, Endless { read: read.clone() });
+    let first = read_jsonl(input).next().unwrap().unwrap_err();
+    assert_eq!((first.line, first.field.as_str()), (1, "json"), "{first}");
+    assert!(first.message.contains("longer than"), "{first}");
+    assert!(
+        read.get() <= LINE_BYTES_MAX + 2 + (1 << 16),
+        "read {} bytes of an endless line",
+        read.get()
+    );
+}

@@ -78,7 +78,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &AlertsArgs) -> anyhow::
         }
     }
     let now = replay::parse_now(args.now.as_deref(), &*clock)?;
-    let store = crate::open_store(db, clock).await?;
+    let store = crate::open_existing_store(db, clock).await?;
     let explicit = args.now.as_ref().map(|_| now);
     let projections =
         replay::current(&store, explicit, jiancha_projections::Scoring::default()).await?;

@@ -61,7 +61,7 @@ pub struct ShowArgs {
 pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &CaseArgs) -> anyhow::Result<()> {
     let CaseCommand::Show(show) = &args.command;
     let now = replay::parse_now(show.now.as_deref(), &*clock)?;
-    let store = crate::open_store(db, clock).await?;
+    let store = crate::open_existing_store(db, clock).await?;
     let projections = replay::one_case(&store, &show.case, now).await?;
     store.close().await;
     let view = projections.case_view(&show.case, now).ok_or_else(|| {

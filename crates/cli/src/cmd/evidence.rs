@@ -1,14 +1,17 @@
 //! `jiancha evidence`: one case's evidence pack for supervision and appeals — its events exactly
-//! as stored, with their hashes re-checked, the log head they chain to, the calendar days its
-//! limits counted, the rules and limits in force, its cards and its ledger entries.
+//! as stored, each checked by the store's chain verifier against its stored bytes and the row
+//! before it (never a re-encoding, so an imported event checks too), the log head they chain
+//! to, the calendar days its limits counted, the rules and limits in force, its cards and its
+//! ledger entries.
 
 use std::io::Write as _;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use jiancha_events::{format_timestamp, RawEvent, StoredEvent};
+use jiancha_events::StoredEvent;
 use jiancha_projections::{instant, Projections, Scoring};
-use jiancha_store::Clock;
+use jiancha_store::verify::check_against;
+use jiancha_store::{Clock, EventStore};
 use serde_json::json;
 
 use crate::cmd::replay;
@@ -34,23 +37,36 @@ pub struct EvidenceArgs {
     pub now: Option<String>,
 }
 
-/// The stored form of an event, rebuilt to re-check its hash.
-fn raw_of(e: &StoredEvent) -> RawEvent {
-    RawEvent {
-        position: e.position,
-        stream: e.stream.clone(),
-        version: e.version,
-        id: e.id.clone(),
-        event_type: e.data.type_name().to_owned(),
-        schema: jiancha_events::current_schema(e.data.type_name()).unwrap_or(1),
-        occurred_at: format_timestamp(&e.occurred_at),
-        recorded_at: format_timestamp(&e.recorded_at),
-        actor: e.actor.clone(),
-        org: e.org.clone(),
-        data: e.data.to_json(),
-        prev_hash: e.prev_hash,
-        hash: e.hash,
+/// Each of `events` as stored, with whether it holds against the stored row before it
+/// (`jiancha_store::verify::check_against`: its hash over its stored bytes, its link, and
+/// that it reads), as export-shaped JSON.
+async fn stored_events(
+    store: &dyn EventStore,
+    events: &[&StoredEvent],
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    let mut out = Vec::with_capacity(events.len());
+    for e in events {
+        // The row before it too, to check the link (there is none before position 1).
+        let (after, rows) = match e.position {
+            0 | 1 => (0, 1),
+            p => (p - 2, 2),
+        };
+        let rows = store.read_raw_after(after, rows).await?;
+        let Some(raw) = rows.iter().find(|r| r.position == e.position) else {
+            continue;
+        };
+        let previous = rows.iter().find(|r| r.position + 1 == e.position);
+        let holds = check_against(previous, raw);
+        let mut line = String::new();
+        jiancha_events::write_export_line(raw, &mut line);
+        let mut v: serde_json::Value = serde_json::from_str(&line).unwrap_or(json!({}));
+        v["hash_checks"] = json!(holds.is_ok());
+        if let Err(b) = holds {
+            v["chain_break"] = json!(b.to_string());
+        }
+        out.push(v);
     }
+    Ok(out)
 }
 
 fn calendar_days(p: &Projections, case: &str, now: i64) -> serde_json::Value {
@@ -89,14 +105,20 @@ fn calendar_days(p: &Projections, case: &str, now: i64) -> serde_json::Value {
 /// Runs `jiancha evidence`.
 pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &EvidenceArgs) -> anyhow::Result<()> {
     let now = replay::parse_now(args.now.as_deref(), &*clock)?;
-    let store = crate::open_store(db, clock).await?;
+    let store = crate::open_existing_store(db, clock).await?;
     let head = store.head().await?;
     let events = replay::case_events(&store, &args.case).await?;
-    store.close().await;
     let known: Vec<StoredEvent> = events
         .into_iter()
         .filter(|e| replay::known_by(e, now))
         .collect();
+    let own: Vec<&StoredEvent> = known
+        .iter()
+        .filter(|e| e.stream == args.case || e.stream == "supervision")
+        .collect();
+    let case_events = stored_events(&*store, &own).await;
+    store.close().await;
+    let case_events = case_events?;
     let mut p = Projections::default().with_ledger(Scoring::default());
     for e in &known {
         p.apply(e);
@@ -104,18 +126,6 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &EvidenceArgs) -> anyhow
     let state = p
         .case_view(&args.case, now)
         .ok_or_else(|| user_error(format!("no case {:?} had been recorded by then", args.case)))?;
-    let case_events: Vec<serde_json::Value> = known
-        .iter()
-        .filter(|e| e.stream == args.case || e.stream == "supervision")
-        .map(|e| {
-            let raw = raw_of(e);
-            let mut line = String::new();
-            jiancha_events::write_export_line(&raw, &mut line);
-            let mut v: serde_json::Value = serde_json::from_str(&line).unwrap_or(json!({}));
-            v["hash_checks"] = json!(raw.compute_hash() == e.hash);
-            v
-        })
-        .collect();
     let item = p.case(&args.case).and_then(|c| c.def.as_deref().cloned());
     let ledger: Vec<_> = p
         .ledger()

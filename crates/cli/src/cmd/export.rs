@@ -23,7 +23,7 @@ pub struct ExportArgs {
 
 /// Runs the export.
 pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ExportArgs) -> anyhow::Result<()> {
-    let store = crate::open_store(db, clock).await?;
+    let store = crate::open_existing_store(db, clock).await?;
     let head = store.head().await?.position;
     let bar = crate::progress::bar(
         Some(head.saturating_sub(args.from.saturating_sub(1))),

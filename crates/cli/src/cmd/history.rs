@@ -81,7 +81,7 @@ pub struct History {
 /// Runs `jiancha history`.
 pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &HistoryArgs) -> anyhow::Result<()> {
     let as_of = replay::parse_now(args.as_of.as_deref(), &*clock)?;
-    let store = crate::open_store(db, clock).await?;
+    let store = crate::open_existing_store(db, clock).await?;
     let events = replay::case_events(&store, &args.case).await?;
     store.close().await;
     let known: Vec<StoredEvent> = events

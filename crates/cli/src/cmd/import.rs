@@ -6,7 +6,8 @@
 //!
 //! `--historical` declares the events history: the input is read once to count its events (a
 //! standard input is spooled to a temporary file first), then imported behind the store's
-//! `HistoryImported` declaration, which must cover exactly the positions written.
+//! `HistoryImported` declaration, which must cover exactly the positions written. Exported
+//! lines are taken only into an empty log or with `--moved`.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek as _, Write as _};
@@ -15,7 +16,9 @@ use std::sync::Arc;
 
 use jiancha_events::{read_jsonl, LineError};
 use jiancha_store::historical::DECLARATION_TAG;
-use jiancha_store::{Clock, HistoricalImport, ImportChunk, StoreError, IMPORT_CHUNK_EVENTS};
+use jiancha_store::{
+    Clock, HistoricalImport, ImportChunk, ImportMode, StoreError, IMPORT_CHUNK_EVENTS,
+};
 use tokio::sync::mpsc;
 
 use crate::error::user_error;
@@ -31,8 +34,9 @@ use crate::error::user_error;
     \"occurred_at\":\"2026-03-02T09:15:00+08:00\",\"actor\":\"clerk-17\",\
     \"org\":\"jiangjin/town-07/window-2\",\"data\":{}}\n\
     Optional: \"id\" (a retried import skips ids already in the log) and \"expected_version\".\n\
-    Lines of an export (with position, recorded_at and hash) are moved as they are and must \
-    land at the same position with the same hash.\n\
+    Lines of an export (with position, recorded_at and hash) are moved as they are, only into \
+    an empty log, or with --moved onto this log's head: each must land at its position, link \
+    to the head and keep its hash; elsewhere such a line is refused on its `position`.\n\
     On a bad line the command prints `line L: <field>: <what is wrong>`, exits with code 2 \
     and imports nothing.\n\
     --historical declares the events history entered after the fact: a HistoryImported \
@@ -56,6 +60,11 @@ pub struct ImportArgs {
     /// event's org).
     #[arg(long, requires = "historical")]
     pub org: Option<String>,
+    /// The file is an export continuing this log (`export --from P` of the log it was
+    /// copied from): every line must be an exported one, landing at its position, linked to the
+    /// head and with its hash. Without it exported lines go only into an empty log.
+    #[arg(long)]
+    pub moved: bool,
 }
 
 /// The reason of a historical import when none is given.
@@ -97,7 +106,13 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ImportArgs) -> anyhow::
     let producer = {
         let bar = bar.clone();
         let first = declared.clone().map(ImportChunk::Historical);
-        tokio::task::spawn_blocking(move || produce(bar.wrap_read(reader), first, tx))
+        let moved = args.moved;
+        tokio::task::spawn_blocking(move || produce(bar.wrap_read(reader), first, tx, moved))
+    };
+    let mode = if args.moved {
+        ImportMode::Moved
+    } else {
+        ImportMode::Plain
     };
     // The writer holds the import's transaction open until the input is read and its appeals
     // are checked against the log as it stood before (another connection reads it).
@@ -114,7 +129,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ImportArgs) -> anyhow::
         let _ = tx.send(last).await;
         Ok(refusal)
     };
-    let (result, bad_line) = tokio::join!(store.import(rx), finish);
+    let (result, bad_line) = tokio::join!(store.import_with(rx, mode), finish);
     let bad_line = bad_line?;
     store.close().await;
     bar.finish_and_clear();
@@ -253,6 +268,7 @@ fn produce<R: std::io::Read>(
     reader: R,
     first: Option<ImportChunk>,
     tx: mpsc::Sender<ImportChunk>,
+    moved_only: bool,
 ) -> Produced {
     if let Some(first) = first {
         if tx.blocking_send(first).is_err() {
@@ -263,6 +279,16 @@ fn produce<R: std::io::Read>(
     let reader = BufReader::with_capacity(1 << 16, reader);
     let mut chunk = Vec::with_capacity(IMPORT_CHUNK_EVENTS);
     for item in read_jsonl(reader) {
+        let item = item.and_then(|(line, event)| {
+            if moved_only && event.moved.is_none() {
+                return Err(LineError {
+                    line,
+                    field: "hash".into(),
+                    message: "missing: import --moved takes exported lines only".into(),
+                });
+            }
+            Ok((line, event))
+        });
         match item {
             Ok((line, event)) => {
                 // A moved (exported) appeal was checked in its own log, against entries it

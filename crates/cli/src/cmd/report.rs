@@ -177,7 +177,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ReportArgs) -> anyhow::
     let scoring = load_scoring(run.scoring.as_ref())?;
     let mut now = replay::parse_now(run.now.as_deref(), &*clock)?;
     let explicit = run.now.as_ref().map(|_| now);
-    let store = crate::open_store(db, clock).await?;
+    let store = crate::open_existing_store(db, clock).await?;
     let folded = fold_for_report(&store, &period, explicit, scoring, run.as_closed).await;
     store.close().await;
     let (projections, closed) = folded?;
@@ -397,7 +397,7 @@ pub(crate) fn write_table(
 async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow::Result<()> {
     let period = Period::parse(&args.period).map_err(|e| user_error(format!("--period: {e}")))?;
     let now = replay::parse_now(args.now.as_deref(), &*clock)?;
-    let store = crate::open_store(db, clock).await?;
+    let store = crate::open_existing_store(db, clock).await?;
     let projections = replay::assessment(&store, now, Scoring::default()).await?;
     store.close().await;
     let Some(ledger) = projections.ledger() else {
@@ -481,7 +481,7 @@ async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow:
 
 async fn items(db: &str, clock: Arc<dyn Clock>, args: &ItemsArgs) -> anyhow::Result<()> {
     let now = clock.now().timestamp_millis();
-    let store = crate::open_store(db, clock).await?;
+    let store = crate::open_existing_store(db, clock).await?;
     let projections = replay::whole_log(&store, now).await?;
     store.close().await;
     let (inside, all) = items_in_center(&projections);

@@ -1,19 +1,23 @@
 //! `jiancha verify`: reads the log and checks it against its hash chain — positions without
-//! gaps, each event linked to its predecessor, each hash matching its bytes, each stream's
-//! versions following each other, each event readable — names the first position that does not
-//! hold, and prints checkpoint heads (position and hash) for external attestation.
+//! gaps, each event linked to its predecessor, each hash matching its stored bytes, each
+//! stream's versions following each other, each row readable — names the first position that
+//! does not hold, compares every stored snapshot with the fold rebuilt from the log (naming a
+//! forged one), and prints checkpoint heads (position and hash) for external attestation.
 
-use std::collections::HashMap;
 use std::io::Write as _;
 use std::sync::Arc;
 
-use jiancha_events::{ChainVerifier, Hash, RawEvent, GENESIS_HASH};
-use jiancha_store::{Clock, EventStore, READ_PAGE_EVENTS};
+use jiancha_engine::verify::{verify, SnapshotVerdict, Verification, VerifyError, VerifyOptions};
+use jiancha_events::Hash;
+use jiancha_store::Clock;
 
 use crate::error::{user_error, CheckFailed};
 
 /// Checkpoint heads printed by default: one every this many positions.
 pub const CHECKPOINT_EVERY_DEFAULT: u64 = 100_000;
+
+/// How often the spinner turns while the log is verified.
+const SPINNER_TICK: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Arguments of `jiancha verify`.
 #[derive(Debug, clap::Args)]
@@ -39,8 +43,8 @@ pub struct VerifyArgs {
     pub every: u64,
 }
 
-/// Where verification starts: after `position`, linking to `hash`.
-async fn anchor(store: &dyn EventStore, args: &VerifyArgs) -> anyhow::Result<(u64, Hash)> {
+/// Runs the verification (`jiancha_engine::verify`, the same as `GET /api/v1/verify`).
+pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &VerifyArgs) -> anyhow::Result<()> {
     let attested = match &args.head {
         Some(h) => Some(
             h.parse::<Hash>()
@@ -48,125 +52,71 @@ async fn anchor(store: &dyn EventStore, args: &VerifyArgs) -> anyhow::Result<(u6
         ),
         None => None,
     };
-    let Some(from) = args.from.filter(|p| *p > 0) else {
-        return Ok((0, GENESIS_HASH));
-    };
-    let row = store.read_raw_after(from - 1, 1).await?;
-    let Some(raw) = row.first().filter(|r| r.position == from) else {
-        return Err(user_error(format!(
-            "--from: the log has no event at position {from}"
-        )));
-    };
-    if let Some(h) = attested {
-        if h != raw.hash {
-            return Err(CheckFailed(format!(
-                "position {from}: stored hash {} differs from the attested {h}",
-                raw.hash
-            ))
-            .into());
-        }
-    }
-    Ok((from, raw.hash))
-}
-
-struct Walk {
-    verifier: ChainVerifier,
-    versions: HashMap<String, u64>,
-    checkpoints: Vec<(u64, Hash)>,
-    every: u64,
-}
-
-impl Walk {
-    fn check(&mut self, raw: &RawEvent) -> Result<(), String> {
-        self.verifier.check(raw).map_err(|b| b.to_string())?;
-        let last = self.versions.entry(raw.stream.clone()).or_insert(0);
-        // A log verified from a checkpoint does not know the versions before it.
-        if *last != 0 && raw.version != *last + 1 {
-            return Err(format!(
-                "position {}: {} version {} follows version {} of its stream",
-                raw.position, raw.stream, raw.version, last
-            ));
-        }
-        *last = raw.version;
-        raw.decode()
-            .map_err(|e| format!("{e} (the chain holds, but this build cannot read it)"))?;
-        if self.every > 0 && raw.position.is_multiple_of(self.every) {
-            self.checkpoints.push((raw.position, raw.hash));
-        }
-        Ok(())
-    }
-}
-
-/// Runs the verification.
-pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &VerifyArgs) -> anyhow::Result<()> {
-    let store = crate::open_store(db, clock).await?;
-    let head = store.head().await?;
-    let (start, anchor_hash) = anchor(&*store, args).await?;
-    let bar = crate::progress::bar(Some(head.position.saturating_sub(start)), "verify");
-    let mut walk = Walk {
-        verifier: ChainVerifier::new(start, anchor_hash),
-        versions: HashMap::new(),
-        checkpoints: Vec::new(),
+    let store = crate::open_existing_store(db, clock).await?;
+    let options = VerifyOptions {
+        from: args.from.unwrap_or(0),
+        attested,
         every: args.every,
     };
-    let mut failure = None;
-    'pages: loop {
-        let page = store
-            .read_raw_after(walk.verifier.last_position(), READ_PAGE_EVENTS)
-            .await?;
-        if page.is_empty() {
-            break;
-        }
-        for raw in &page {
-            if let Err(what) = walk.check(raw) {
-                failure = Some(what);
-                break 'pages;
-            }
-        }
-        bar.inc(page.len() as u64);
-    }
+    // A spinner: the walk reports no progress of its own.
+    let bar = crate::progress::bar(None, "verify");
+    bar.enable_steady_tick(SPINNER_TICK);
+    let result = verify(&*store, options).await;
     bar.finish_and_clear();
     store.close().await;
-    report(args, &walk, failure, start)
+    match result {
+        Ok(v) => report(&v),
+        Err(VerifyError::NoSuchPosition(p)) => Err(user_error(format!(
+            "--from: the log has no event at position {p}"
+        ))),
+        Err(VerifyError::Store(e)) => Err(e.into()),
+    }
 }
 
-fn report(
-    args: &VerifyArgs,
-    walk: &Walk,
-    failure: Option<String>,
-    start: u64,
-) -> anyhow::Result<()> {
+fn report(v: &Verification) -> anyhow::Result<()> {
     let mut out = crate::stdout::lock();
-    let v = &walk.verifier;
-    if let Some(what) = failure {
-        writeln!(out, "broken at {what}")?;
-        writeln!(out, "{} events before it verify", v.checked())?;
+    if let Some(b) = &v.broken {
+        writeln!(out, "broken at {b}")?;
+        writeln!(out, "{} events before it verify", v.checked)?;
+        snapshot_lines(&mut out, v)?;
         return Err(anyhow::Error::new(CheckFailed(format!(
-            "the log fails verification at {what}"
+            "the log fails verification at {b}"
         ))));
     }
-    if args.from.is_none() {
-        if let Some(h) = args.head.as_deref().and_then(|h| h.parse::<Hash>().ok()) {
-            if h != v.head() {
-                writeln!(
-                    out,
-                    "broken at position {}: head {} differs from the attested {h}",
-                    v.last_position(),
-                    v.head()
-                )?;
-                return Err(CheckFailed("the head differs from the attested one".into()).into());
-            }
-        }
+    writeln!(out, "ok: {} events, head {}", v.checked, v.head)?;
+    if v.start > 0 {
+        writeln!(out, "verified from checkpoint {}", v.start)?;
     }
-    writeln!(out, "ok: {} events, head {}", v.checked(), v.head())?;
-    if start > 0 {
-        writeln!(out, "verified from checkpoint {start}")?;
-    }
-    for (p, h) in &walk.checkpoints {
+    for (p, h) in &v.checkpoints {
         writeln!(out, "checkpoint {p} {h}")?;
     }
-    if v.last_position() > 0 && walk.checkpoints.last().map(|c| c.0) != Some(v.last_position()) {
-        writeln!(out, "checkpoint {} {}", v.last_position(), v.head())?;
+    if v.last_position > 0 && v.checkpoints.last().map(|c| c.0) != Some(v.last_position) {
+        writeln!(out, "checkpoint {} {}", v.last_position, v.head)?;
+    }
+    snapshot_lines(&mut out, v)?;
+    if let Some((s, _)) = v.forged().next() {
+        return Err(CheckFailed(format!(
+            "the chain holds, but snapshot {} is forged: it is not the log's fold",
+            s.name
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// One line per stored snapshot: `snapshot NAME at P: VERDICT[: why]`.
+fn snapshot_lines(out: &mut impl std::io::Write, v: &Verification) -> std::io::Result<()> {
+    for s in &v.snapshots {
+        let (word, why) = match &s.verdict {
+            SnapshotVerdict::Matches => ("matches the log", None),
+            SnapshotVerdict::Forged(why) => ("FORGED", Some(why)),
+            SnapshotVerdict::Ignored(why) => ("ignored (never loaded)", Some(why)),
+            SnapshotVerdict::Unchecked(why) => ("not checked", Some(why)),
+        };
+        match why {
+            Some(why) => writeln!(out, "snapshot {} at {}: {word}: {why}", s.name, s.position)?,
+            None => writeln!(out, "snapshot {} at {}: {word}", s.name, s.position)?,
+        }
     }
     Ok(())
 }

@@ -11,6 +11,7 @@
 
 mod calendar;
 mod deadlines;
+mod forged;
 mod live;
 mod postgres;
 mod property;

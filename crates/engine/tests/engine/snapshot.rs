@@ -2,7 +2,7 @@
 //! replays only the tail, to state byte-identical to a full replay; a corrupt or outdated
 //! snapshot is ignored and the projections rebuilt from the log.
 
-use jiancha_engine::snapshots::{restore_or_replay, PROJECTIONS_SNAPSHOT};
+use jiancha_engine::snapshots::{restore_or_replay, seal, PROJECTIONS_SNAPSHOT};
 use jiancha_engine::EngineConfig;
 use jiancha_projections::{AlertConfig, Projections, Scoring};
 use jiancha_store::{EventStore, READ_PAGE_EVENTS};
@@ -97,7 +97,7 @@ async fn a_corrupt_or_foreign_snapshot_is_rebuilt() {
     let (theirs, _) = restore_or_replay(&*other.store, AlertConfig::default(), Scoring::default())
         .await
         .unwrap();
-    let bytes = theirs.snapshot(theirs.head()).unwrap();
+    let bytes = seal(&theirs.snapshot(theirs.head()).unwrap());
     w.submit("case-extra").await;
     w.store
         .save_snapshot(PROJECTIONS_SNAPSHOT, theirs.position(), bytes)
@@ -121,7 +121,7 @@ async fn a_corrupt_or_foreign_snapshot_is_rebuilt() {
         .save_snapshot(
             PROJECTIONS_SNAPSHOT,
             p.position(),
-            p.snapshot(p.head()).unwrap(),
+            seal(&p.snapshot(p.head()).unwrap()),
         )
         .await
         .unwrap();

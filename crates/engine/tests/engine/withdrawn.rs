@@ -17,7 +17,7 @@ use jiancha_engine::{AlertChange, AlertChangeKind, EngineConfig};
 use jiancha_events::{EventData, NewEvent, RawEvent, StoredEvent, StreamName};
 use jiancha_projections::{Projections, Scoring};
 use jiancha_store::{
-    AppendOutcome, EventStore, Head, ImportChunk, ImportOutcome, Snapshot, StoreError,
+    AppendOutcome, EventStore, Head, ImportChunk, ImportMode, ImportOutcome, Snapshot, StoreError,
 };
 use tokio::sync::{mpsc, watch};
 
@@ -52,11 +52,12 @@ impl EventStore for Racing {
             self.inner.append_scoped(events, scope).await
         })
     }
-    fn import(
+    fn import_with(
         &self,
         chunks: mpsc::Receiver<ImportChunk>,
+        mode: ImportMode,
     ) -> BoxFuture<'_, Result<ImportOutcome, StoreError>> {
-        self.inner.import(chunks)
+        self.inner.import_with(chunks, mode)
     }
     fn read_stream<'a>(
         &'a self,

@@ -322,6 +322,14 @@ pub(crate) async fn import(
     store: &dyn EventStore,
     chunks: Vec<ImportChunk>,
 ) -> Result<jiancha_store::ImportOutcome, StoreError> {
+    import_as(store, chunks, jiancha_store::ImportMode::Plain).await
+}
+
+async fn import_as(
+    store: &dyn EventStore,
+    chunks: Vec<ImportChunk>,
+    mode: jiancha_store::ImportMode,
+) -> Result<jiancha_store::ImportOutcome, StoreError> {
     let (tx, rx) = mpsc::channel(4);
     let producer = tokio::spawn(async move {
         for c in chunks {
@@ -330,7 +338,7 @@ pub(crate) async fn import(
             }
         }
     });
-    let result = store.import(rx).await;
+    let result = store.import_with(rx, mode).await;
     producer.await.unwrap();
     result
 }
@@ -1022,4 +1030,55 @@ pub async fn a_historical_import_holds_exactly_its_new_events(f: Fixture) {
     let chunks = vec![tagged(vec![submitted("case-h")], 1), history(1)];
     assert!(import(s, chunks).await.is_err());
     assert_eq!(all_raw(s).await.len(), 1);
+}
+
+/// Exported events continuing a log are taken only by an import in `ImportMode::Moved`: a plain
+/// import, or an append, refuses them on `position` (they carry their own `recorded_at`), and
+/// nothing is written.
+pub async fn exported_events_continue_a_log_only_when_moved_is_asked(f: Fixture) {
+    let s = &*f.store;
+    // Stamped an hour later than the source below: the same events, other hashes.
+    f.clock.advance(chrono::Duration::hours(1));
+    s.append(vec![submitted("case-a"), step("case-a", 1)])
+        .await
+        .unwrap();
+    let source = crate::memory().await;
+    source
+        .store
+        .append(vec![
+            submitted("case-a"),
+            step("case-a", 1),
+            step("case-a", 2),
+        ])
+        .await
+        .unwrap();
+    // The source's third event is what `s` would take next, except for its stamp and hash.
+    let mut line = String::new();
+    write_export_line(&all_raw(&*source.store).await[2], &mut line);
+    let tail = parse_line(1, &line).unwrap();
+    let r = rejection(s.append(vec![tail.clone()]).await);
+    assert_eq!(r.field, "position", "{r}");
+    let chunks = || vec![tagged(vec![tail.clone()], 1), ImportChunk::Commit];
+    let r = rejection(import(s, chunks()).await);
+    assert_eq!(r.field, "position", "{r}");
+    assert_eq!(s.head().await.unwrap().position, 2);
+    // With Moved it must still chain exactly: `s` was stamped otherwise, so the link fails.
+    let r = rejection(import_as(s, chunks(), jiancha_store::ImportMode::Moved).await);
+    assert_eq!(r.field, "prev_hash", "{r}");
+    // A copy of the source's first two events takes the third as moved.
+    let copy = crate::memory().await;
+    let first_two: Vec<NewEvent> = all_raw(&*source.store).await[..2]
+        .iter()
+        .map(|r| {
+            let mut line = String::new();
+            write_export_line(r, &mut line);
+            parse_line(1, &line).unwrap()
+        })
+        .collect();
+    copy.store.append(first_two).await.unwrap();
+    let outcome = import_as(&*copy.store, chunks(), jiancha_store::ImportMode::Moved)
+        .await
+        .unwrap();
+    assert_eq!(outcome.range, Some((3, 3)));
+    assert_eq!(all_raw(&*copy.store).await, all_raw(&*source.store).await);
 }

@@ -133,4 +133,5 @@ conformance!(
     a_scope_is_judged_in_log_order_within_a_group,
     a_historical_import_declares_its_own_positions_first,
     a_historical_import_holds_exactly_its_new_events,
+    exported_events_continue_a_log_only_when_moved_is_asked,
 );
