@@ -125,26 +125,55 @@ fn history_names_the_position_behind_each_change() {
         "",
     ));
     let events = h["events"].as_array().unwrap();
+    let derived = |e: &serde_json::Value, change: &str| -> Vec<serde_json::Value> {
+        e["derived"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["change"] == change)
+            .cloned()
+            .collect()
+    };
+    // The acceptance sets the promised due date: 7 working days from 03-04 is 03-13 (the
+    // unlawful suspension of 03-09 stops nothing).
+    let accepted = events.iter().find(|e| e["type"] == "Accepted").unwrap();
+    let set = derived(accepted, "promised_due");
+    assert_eq!(set[0]["to"], "2026-03-13", "{set:?}");
+    assert_eq!(set[0]["caused_by"], accepted["position"]);
+    // The extension of 03-20 came after that date: it moves nothing and raises its card.
     let extended = events.iter().find(|e| e["type"] == "Extended").unwrap();
-    let moved: Vec<_> = extended["derived"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["change"] == "promised_due")
-        .collect();
-    assert_eq!(moved[0]["from"], "2026-03-20");
-    assert_eq!(moved[0]["to"], "2026-03-27");
-    assert_eq!(moved[0]["caused_by"], extended["position"]);
+    assert!(derived(extended, "promised_due").is_empty(), "{extended}");
+    let raised = derived(extended, "alert_raised");
+    assert!(
+        raised.iter().any(|d| d["to"]
+            .as_str()
+            .unwrap()
+            .starts_with("case-2026-000103/extension.excessive/1")
+            && d["caused_by"] == extended["position"]),
+        "{raised:?}"
+    );
     let clock: Vec<&str> = h["clock"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| c["to"].as_str().unwrap())
         .collect();
+    // The promised-overdue card the clock raised on 03-14 came up when the case's next event
+    // (the resumption of 03-16) was folded, and names it; after the last event the clock
+    // raised the stall.
+    let resumed = events.iter().find(|e| e["type"] == "Resumed").unwrap();
+    assert!(
+        derived(resumed, "alert_raised").iter().any(|d| d["to"]
+            .as_str()
+            .unwrap()
+            .starts_with("case-2026-000103/deadline.promised.overdue/1")
+            && d["caused_by"] == resumed["position"]),
+        "{resumed}"
+    );
     assert!(
         clock
             .iter()
-            .any(|c| c.starts_with("case-2026-000103/deadline.promised.overdue/1")),
+            .any(|c| c.starts_with("case-2026-000103/case.stalled/1")),
         "{clock:?}"
     );
     // Nothing recorded after the instant shows up.

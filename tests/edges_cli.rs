@@ -105,6 +105,8 @@ fn a_reader_that_stops_reading_ends_the_command_quietly() {
 #[test]
 fn diagnostics_into_a_pipe_carry_no_colour_codes() {
     let ws = Workspace::new();
+    // An empty log, so that `verify` has one to read.
+    assert_eq!(ws.run(&["import", "-"], "").code, 0);
     let run = ws.run_env(&ws.db(), &[("JIANCHA_LOG", "debug")], &["verify"], "");
     assert_eq!(run.code, 0, "{run:?}");
     assert!(!run.stderr.is_empty(), "debug diagnostics are written");

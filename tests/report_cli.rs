@@ -17,8 +17,8 @@ fn sample() -> Workspace {
         "/../examples/district.jsonl"
     ))
     .unwrap();
-    // Entered as it happened (each day that evening), so nothing counts as back-dated.
-    let r = ws.run(&["import"], &sample);
+    // The district's past, imported at once: declared history, so nothing counts as back-dated.
+    let r = ws.run(&["import", "--historical", "-"], &sample);
     assert_eq!(r.code, 0, "{r:?}");
     ws
 }
@@ -74,14 +74,17 @@ fn the_json_report_has_the_contract_fields_and_four_decimal_rates() {
         .iter()
         .find(|r| r["org"] == "jiangjin/town-07/window-1")
         .unwrap();
-    // case-2026-000103: overdue at the end of March, two red cards and three yellow in March.
+    // case-2026-000103: overdue at the end of March; in March two red cards (the unlawful
+    // suspension, the promised overdue), two yellow (the late extension, the stall) and one
+    // prompt (the promised-limit warning, not a card).
     assert_eq!(
         (
             town["overdue_open"].as_i64(),
             town["red"].as_i64(),
-            town["yellow"].as_i64()
+            town["yellow"].as_i64(),
+            town["warnings"].as_i64()
         ),
-        (Some(1), Some(2), Some(3))
+        (Some(1), Some(2), Some(2), Some(1))
     );
     let depth = march(&ws, &["--format", "json", "--depth", "2"]);
     let v: serde_json::Value = serde_json::from_str(&depth.stdout).unwrap();
@@ -126,7 +129,7 @@ fn csv_table_explain_and_items() {
     );
     assert_eq!(explain.code, 0, "{explain:?}");
     assert!(
-        explain.stdout.contains("reverses L"),
+        explain.stdout.contains(" reverses "),
         "the exemption's reversals are listed: {}",
         explain.stdout
     );
@@ -152,7 +155,11 @@ fn csv_table_explain_and_items() {
         .find(|r| r["org"] == "jiangjin/town-07/window-1")
         .unwrap()
         .clone();
-    assert_eq!(town["score"], 100 - 3 - 4, "3 yellow at -1, 2 red at -2");
+    assert_eq!(
+        town["score"],
+        100 - 2 - 4,
+        "2 yellow at -1, 2 red at -2, one warning (the third would cost 3)"
+    );
     let wrong = ws.write("wrong.toml", "purple_points = 3\n");
     assert_eq!(
         ws.run(

@@ -105,6 +105,10 @@ impl Workspace {
 
     /// The log's export, or empty when the log is empty.
     pub fn export(&self) -> String {
+        // No log file yet is an empty log (reading commands refuse to create one).
+        if !self.path("jiancha.db").exists() {
+            return String::new();
+        }
         let r = self.run(&["export"], "");
         assert_eq!(r.code, 0, "{r:?}");
         r.stdout

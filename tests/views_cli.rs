@@ -10,7 +10,7 @@ fn sample() -> Workspace {
         "/../examples/district.jsonl"
     ))
     .unwrap();
-    assert_eq!(ws.run(&["import"], &sample).code, 0);
+    assert_eq!(ws.run(&["import", "--historical", "-"], &sample).code, 0);
     ws
 }
 
@@ -136,10 +136,15 @@ fn alerts_filter_by_state_org_and_rule() {
     assert_eq!(
         ids,
         [
+            // Unlawful (no notice): it stops no clock. Promised 7 from 03-04: due 03-13, the
+            // prompt at the end of 03-12, overdue from 03-14T00:00. The extension of 03-20 came
+            // after the due date: excessive, and it adds nothing (no second prompt). Stalled from
+            // the end of 03-27 (5 working days after 03-20); statutory due 04-01.
             "case-2026-000103/suspension.unlawful/1",
-            "case-2026-000103/deadline.promised.warning/2",
-            "case-2026-000103/case.stalled/1",
+            "case-2026-000103/deadline.promised.warning/1",
             "case-2026-000103/deadline.promised.overdue/1",
+            "case-2026-000103/extension.excessive/1",
+            "case-2026-000103/case.stalled/1",
             "case-2026-000103/deadline.statutory.overdue/1",
         ]
     );
@@ -156,7 +161,8 @@ fn alerts_filter_by_state_org_and_rule() {
         "",
     ));
     assert_eq!(red.as_array().unwrap().len(), 1);
-    assert_eq!(red[0]["raised_at"], "2026-03-28T00:00:00+08:00");
+    // Due 03-13 (the unlawful suspension and the late extension move nothing).
+    assert_eq!(red[0]["raised_at"], "2026-03-14T00:00:00+08:00");
     let town = json(&ws.run(
         &[
             "alerts",
@@ -198,7 +204,7 @@ fn alerts_filter_by_state_org_and_rule() {
         &[
             "alerts",
             "--now",
-            "2026-03-27T23:59:59+08:00",
+            "2026-03-13T23:59:59+08:00",
             "--rule",
             "deadline.promised.overdue",
             "--format",

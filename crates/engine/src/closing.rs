@@ -115,7 +115,7 @@ pub fn close_event(
         digest,
         position,
     });
-    data.check_append().map_err(|e| e.to_string())?;
+    data.check().map_err(|e| e.to_string())?;
     Ok(NewEvent::new(stream, at, actor, org, data).with_id(format!("{CLOSE_ID_PREFIX}{period}")))
 }
 

@@ -79,7 +79,7 @@ pub(crate) async fn get(
         Some(text) => {
             let now = instant_or("now", Some(text), 0)?;
             let events = case_events(&state, case.as_str()).await?;
-            let by = |e: &StoredEvent| e.occurred_at.timestamp_millis() <= now;
+            let by = |e: &StoredEvent| jiancha_projections::instant::occurred_by(e, now);
             fold(&state, &events, by).case_view(case.as_str(), now)
         }
     };

@@ -49,8 +49,7 @@ impl HistoricalImport {
             to_position: from_position + self.events,
             reason: self.reason.clone(),
         });
-        data.check_append()
-            .map_err(|e| refuse(&e.field, e.message))?;
+        data.check().map_err(|e| refuse(&e.field, e.message))?;
         let stream = StreamName::parse(SUPERVISION_STREAM).map_err(|m| refuse("stream", m))?;
         Ok(NewEvent::new(
             stream,

@@ -162,8 +162,8 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
 
     /// The events one case's state depends on, in position order: the case's own stream, the
     /// definitions of the item it applied for (every `ItemDefined` of that code), the calendar
-    /// amendments and the supervision events that name it. Empty when no case of that name was
-    /// submitted.
+    /// amendments, the declared historical imports (`HistoryImported`) and the supervision
+    /// events that name it. Empty when no case of that name was submitted.
     fn read_case_context<'a>(
         &'a self,
         case: &'a str,
@@ -175,7 +175,15 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
             }
             events.extend(self.read_stream("catalog").await?);
             events.extend(self.read_stream("calendar").await?);
-            events.extend(self.read_concerning(case).await?);
+            events.extend(
+                self.read_stream(SUPERVISION_STREAM)
+                    .await?
+                    .into_iter()
+                    .filter(|e| {
+                        e.data.concerns_case() == Some(case)
+                            || matches!(e.data, jiancha_events::EventData::HistoryImported(_))
+                    }),
+            );
             events.sort_by_key(|e| e.position);
             Ok(case_context(events, case))
         })
@@ -271,7 +279,10 @@ pub(crate) fn case_context(mut events: Vec<StoredEvent>, case: &str) -> Vec<Stor
             matches!(&e.data, jiancha_events::EventData::ItemDefined(d) if d.code == item)
         }
         "calendar" => true,
-        SUPERVISION_STREAM => e.data.concerns_case() == Some(case),
+        SUPERVISION_STREAM => {
+            e.data.concerns_case() == Some(case)
+                || matches!(e.data, jiancha_events::EventData::HistoryImported(_))
+        }
         stream => stream == case,
     });
     events

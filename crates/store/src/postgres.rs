@@ -97,6 +97,8 @@ const CASE_CONTEXT_SQL: &str = concat!(
     columns!(),
     " FROM events WHERE stream = 'calendar' UNION ALL SELECT ",
     columns!(),
+    " FROM events WHERE stream = 'supervision' AND type = 'HistoryImported' UNION ALL SELECT ",
+    columns!(),
     acts_on_case!(),
     " ORDER BY position"
 );

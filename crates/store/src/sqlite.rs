@@ -179,6 +179,8 @@ impl Reads for SqliteReads {
                AND json_extract(data, '$.code') = (SELECT json_extract(data, '$.item') \
                FROM events WHERE stream = ?1 AND version = 1) \
              UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'calendar' \
+             UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'supervision' \
+               AND type = 'HistoryImported' \
              UNION ALL SELECT {COLUMNS}{ACTS_ON_CASE} \
              ORDER BY position"
         );

@@ -30,7 +30,7 @@ pub fn parse_now(text: Option<&str>, clock: &dyn Clock) -> anyhow::Result<Millis
 
 /// Whether an event had happened by `now` (business time).
 fn by(event: &StoredEvent, now: Millis) -> bool {
-    event.occurred_at.timestamp_millis() <= now
+    jiancha_projections::instant::occurred_by(event, now)
 }
 
 /// Folds the whole log, events that occurred by `now`.
