@@ -85,6 +85,14 @@ pub fn format(at: Millis) -> String {
     }
 }
 
+/// Whether an event counts in an evaluation "as of" `now` (business time): it occurred by then.
+/// A `HistoryImported` declaration always counts: it says how the positions it covers are to be
+/// judged, whenever it was made, so a view at an instant before the import judges them alike.
+pub fn occurred_by(event: &jiancha_events::StoredEvent, now: Millis) -> bool {
+    matches!(event.data, jiancha_events::EventData::HistoryImported(_))
+        || event.occurred_at.timestamp_millis() <= now
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,12 +150,4 @@ mod tests {
             NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()
         );
     }
-}
-
-/// Whether an event counts in an evaluation "as of" `now` (business time): it occurred by then.
-/// A `HistoryImported` declaration always counts: it says how the positions it covers are to be
-/// judged, whenever it was made, so a view at an instant before the import judges them alike.
-pub fn occurred_by(event: &jiancha_events::StoredEvent, now: Millis) -> bool {
-    matches!(event.data, jiancha_events::EventData::HistoryImported(_))
-        || event.occurred_at.timestamp_millis() <= now
 }
