@@ -103,10 +103,23 @@ fn a_closed_report_is_reproduced_byte_for_byte_after_later_appends() {
     assert_eq!(closed["closed_at"], CLOSE_AT);
     let digest = closed["digest"].as_str().unwrap().to_owned();
     assert!(out.contains(&digest));
+    // Every entry recorded after the close is marked as an adjustment: the new case's.
+    let adjustments = v["adjustments_after_close"].as_array().unwrap();
+    assert!(!adjustments.is_empty(), "{now_json}");
+    assert!(
+        adjustments
+            .iter()
+            .all(|a| a["change"] == "added" && a["caused_by"].as_u64().unwrap() > 39),
+        "{adjustments:?}"
+    );
+    assert!(adjustments
+        .iter()
+        .any(|a| a["case"] == "case-2026-000900" && a["measure"] == "accepted"));
     let now_table = ok(march(&ws, LATER, "table", &[]));
     assert!(
-        now_table.ends_with(&format!(
-            "closed at {CLOSE_AT} (position 39, digest {digest})\n"
+        now_table.contains(&format!(
+            "closed at {CLOSE_AT} (position 39, digest {digest})\n{} adjustments after the close:\n",
+            adjustments.len()
         )),
         "{now_table}"
     );

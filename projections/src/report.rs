@@ -568,3 +568,57 @@ pub fn items_in_center(p: &Projections) -> (i64, i64) {
     }
     (inside, all)
 }
+
+/// An entry a closed period's figures did not hold, or held and no longer do.
+#[derive(Debug, Clone, Serialize)]
+pub struct Adjustment {
+    /// `added`: recorded (or raised) after the close; `withdrawn`: in the closed figures, and
+    /// no longer in the log's (a card a later entry showed never arose).
+    pub change: &'static str,
+    /// The entry.
+    #[serde(flatten)]
+    pub entry: crate::EntryView,
+}
+
+/// The adjustments after a period's close: the entries of the period's months (pending cards
+/// included) that the current figures hold and the closed ones did not, and the other way
+/// round, by their stable ids; sorted by id. `closed` is the fold up to the close with the
+/// instant it was evaluated at, `current` the fold now.
+pub fn adjustments_after_close(
+    period: &Period,
+    closed: (&Projections, Millis),
+    current: (&Projections, Millis),
+) -> Vec<Adjustment> {
+    let entries = |(p, now): (&Projections, Millis)| {
+        let mut out = BTreeMap::new();
+        if let Some(ledger) = p.ledger() {
+            let pending = pending_entries(p, ledger, now);
+            for e in ledger.entries().iter().chain(pending.iter()) {
+                if period.months.contains(&e.month) {
+                    out.insert(e.key(), ledger.view(e));
+                }
+            }
+        }
+        out
+    };
+    let (before, after) = (entries(closed), entries(current));
+    let mut out: Vec<Adjustment> = after
+        .iter()
+        .filter(|(id, _)| !before.contains_key(*id))
+        .map(|(_, e)| Adjustment {
+            change: "added",
+            entry: e.clone(),
+        })
+        .chain(
+            before
+                .iter()
+                .filter(|(id, _)| !after.contains_key(*id))
+                .map(|(_, e)| Adjustment {
+                    change: "withdrawn",
+                    entry: e.clone(),
+                }),
+        )
+        .collect();
+    out.sort_by(|a, b| (a.entry.caused_by, &a.entry.id).cmp(&(b.entry.caused_by, &b.entry.id)));
+    out
+}

@@ -181,13 +181,13 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ReportArgs) -> anyhow::
     let folded = fold_for_report(&store, &period, explicit, scoring, run.as_closed).await;
     store.close().await;
     let (projections, closed) = folded?;
-    let closed = match closed {
+    let (closed, at_close) = match closed {
         Some(Closing::AsClosed(c)) => {
             now = c.at;
-            None
+            (None, None)
         }
-        Some(Closing::Marked(c)) => Some(c),
-        None => None,
+        Some(Closing::Marked(c, at_close)) => (Some(c), Some(at_close)),
+        None => (None, None),
     };
     let by = match run.by {
         By::Org => Dimension::Org,
@@ -202,16 +202,46 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ReportArgs) -> anyhow::
     let report = projections
         .report(&query, now)
         .ok_or_else(|| anyhow::anyhow!("the assessment ledger was not kept"))?;
+    // The entries recorded after the close, against the closed figures.
+    let adjustments = match (&closed, &at_close) {
+        (Some(c), Some(p)) => jiancha_projections::report::adjustments_after_close(
+            &query.period,
+            (p, c.at),
+            (&projections, now),
+        ),
+        _ => Vec::new(),
+    };
     let mut out = std::io::BufWriter::new(crate::stdout::lock());
     match (run.format, &closed) {
         (Format::Json, None) => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
-        (Format::Json, Some(c)) => writeln!(out, "{}", report_close::json_with_close(&report, c)?)?,
+        (Format::Json, Some(c)) => {
+            let mut doc = serde_json::to_value(jiancha_engine::closing::ClosedReport {
+                report: &report,
+                closed: c,
+            })?;
+            doc["adjustments_after_close"] = serde_json::to_value(&adjustments)?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?
+        }
         (Format::Csv, _) => write_csv(&mut out, &report.rows)?,
         (Format::Table, _) => {
             let (inside, all) = items_in_center(&projections);
             write_table(&mut out, &report.period, &report.rows, (inside, all))?;
             if let Some(c) = &closed {
                 writeln!(out, "{}", report_close::close_line(c))?;
+                writeln!(
+                    out,
+                    "{} adjustments after the close{}",
+                    adjustments.len(),
+                    if adjustments.is_empty() { "" } else { ":" }
+                )?;
+                for a in &adjustments {
+                    let e = &a.entry;
+                    writeln!(
+                        out,
+                        "  {:<9} {:>16} {} {} {} {:+} ({})",
+                        a.change, e.id, e.month, e.org, e.measure, e.amount, e.rule
+                    )?;
+                }
             }
         }
     }
@@ -223,8 +253,9 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ReportArgs) -> anyhow::
 enum Closing {
     /// `--as-closed`: folded up to the close, evaluated at its instant.
     AsClosed(Closed),
-    /// The current figures of a closed period, which say so.
-    Marked(Closed),
+    /// The current figures of a closed period, which say so, with the fold the closed figures
+    /// came from (to mark the entries recorded after the close).
+    Marked(Closed, jiancha_projections::Projections),
 }
 
 /// The projections a report reads, and its period's close.
@@ -240,8 +271,12 @@ async fn fold_for_report(
         return Ok((projections, Some(Closing::AsClosed(closed))));
     }
     let projections = replay::current(store, explicit, scoring).await?;
-    let closed = jiancha_engine::closing::find(&**store, &period.label).await?;
-    Ok((projections, closed.map(Closing::Marked)))
+    let Some(closed) = jiancha_engine::closing::find(&**store, &period.label).await? else {
+        return Ok((projections, None));
+    };
+    let alerts = jiancha_projections::AlertConfig::default();
+    let at_close = jiancha_engine::closing::fold_closed(&**store, alerts, scoring, &closed).await?;
+    Ok((projections, Some(Closing::Marked(closed, at_close))))
 }
 
 fn key(r: &Row) -> &str {

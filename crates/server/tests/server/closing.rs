@@ -64,7 +64,9 @@ async fn a_historical_batch_is_the_supervisors_and_declares_exactly_its_position
         ("bureau-li", "jiangjin/bureau")
     );
     assert_eq!(events[1].actor, "clerk-old", "history keeps its own actor");
-    // An id already in the log is refused, naming its line; nothing is written.
+    // An id already in the log is refused, naming its line; nothing is written. (The engine
+    // cards the history it was sent first: let it settle before taking the head.)
+    world.settle().await;
     let head = world.head().await;
     let again = history_batch("case-h2") + history_batch("case-h1").lines().next().unwrap();
     let answer = world.post_jsonl(HISTORICAL, Who::Supervisor, &again).await;
