@@ -102,11 +102,15 @@ pub(crate) async fn post(
         .collect::<Result<Vec<_>, _>>()?;
     let scope = principal.and_then(|p| p.org.clone());
     check_appeals(&state, &events, &items)?;
+    let streams: Vec<String> = events.iter().map(|e| e.stream.to_string()).collect();
     let outcome = state
         .store
         .append_scoped(events, scope)
         .await
-        .map_err(|e| redact(refusal(e, &items), &caller))?;
+        .map_err(|e| {
+            let unseen = unseen_case(&e, &streams, &items, &caller);
+            unseen.unwrap_or_else(|| redact(refusal(e, &items), &caller))
+        })?;
     state.metrics.appended(outcome.appended, started.elapsed());
     Ok(answer(outcome))
 }
@@ -374,6 +378,40 @@ pub(crate) fn refusal(error: StoreError, items: &[Item<'_>]) -> ApiError {
         Some(item) => e.at(item.at),
         None => e,
     }
+}
+
+/// For a token scoped to an org path, a case outside its scope and a case that does not exist
+/// are one answer (404, the same text): a refusal must not tell a unit whether another org's
+/// case exists. `None` for any other refusal, or an unscoped caller.
+fn unseen_case(
+    e: &StoreError,
+    streams: &[String],
+    items: &[Item<'_>],
+    caller: &Caller,
+) -> Option<ApiError> {
+    let scoped = matches!(caller.read_scope(), Ok(crate::auth::Scope::Under(_)));
+    let StoreError::Rejected(r) = e else {
+        return None;
+    };
+    let unseen = match &r.kind {
+        RejectionKind::OutOfScope { .. } => true,
+        RejectionKind::Invalid => r.field == "stream" && r.message.contains("was never submitted"),
+        _ => false,
+    };
+    if !scoped || !unseen {
+        return None;
+    }
+    let index = usize::try_from(r.tag).ok()?;
+    let stream = streams.get(index)?;
+    let error = ApiError::not_found(format!(
+        "stream: no case {stream} under this token's org path (a case begins with its \
+         Submitted event)"
+    ))
+    .field("stream");
+    Some(match items.get(index) {
+        Some(item) => error.at(item.at),
+        None => error,
+    })
 }
 
 /// A reused id told to a token scoped to an org path: the event already holding the id may be

@@ -81,11 +81,25 @@ async fn refusals_name_nothing_of_the_org_that_handles_the_case() {
     );
     assert!(!names_town_1(&reused.text), "{}", reused.text);
     assert!(!reused.text.contains(CASE_1), "{}", reused.text);
-    // A step, or a stale version, on town-1's case: 403, naming only the caller's own path.
+    // A step, or a stale version, on town-1's case: the answer a case that does not exist
+    // gets (404, the same text but for the id), naming only the caller's own path.
     let stale = step_json(CASE_1, None).replace("\"data\"", "\"expected_version\":1,\"data\"");
+    let nobody = world
+        .post_json(
+            "/api/v1/events",
+            Who::Unit10,
+            &step_json("case-nobody", None),
+        )
+        .await;
+    assert_eq!(nobody.status, StatusCode::NOT_FOUND, "{}", nobody.text);
     for body in [step_json(CASE_1, None), stale] {
         let refused = world.post_json("/api/v1/events", Who::Unit10, &body).await;
-        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+        assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.text);
+        assert_eq!(
+            refused.text.replace(CASE_1, "case-?"),
+            nobody.text.replace("case-nobody", "case-?"),
+            "no existence oracle"
+        );
         assert!(!refused.text.contains("\"actual\""), "{}", refused.text);
         assert!(!names_town_1(&refused.text), "{}", refused.text);
     }
@@ -123,7 +137,7 @@ async fn a_transfer_stays_in_the_district_and_hands_the_case_on() {
     let sender = world
         .post_json("/api/v1/events", Who::Unit1, &step_json(CASE_1, None))
         .await;
-    assert_eq!(sender.status, StatusCode::FORBIDDEN, "{}", sender.text);
+    assert_eq!(sender.status, StatusCode::NOT_FOUND, "{}", sender.text);
     let receiver = world
         .post_json("/api/v1/events", Who::Unit10, &step_json(CASE_1, None))
         .await;
