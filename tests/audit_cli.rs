@@ -36,11 +36,7 @@ fn json(r: &Run) -> serde_json::Value {
 
 /// The sample district's lines, grouped by the day they occurred.
 fn sample_by_day() -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/district.jsonl"
-    ))
-    .unwrap();
+    let text = sample_district();
     let mut days: Vec<(String, String)> = Vec::new();
     for line in text.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -312,11 +308,7 @@ fn verify_prints_checkpoints_and_resumes_from_an_attested_one() {
 #[test]
 fn an_evidence_pack_rechecks_every_hash() {
     let ws = Workspace::new();
-    let sample = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/district.jsonl"
-    ))
-    .unwrap();
+    let sample = sample_district();
     assert_eq!(ws.run(&["import"], &sample).code, 0);
     let pack = json(&ws.run(&["evidence", "case-2026-000102"], ""));
     let events = pack["events"].as_array().unwrap();

@@ -14,11 +14,7 @@ fn at(ws: &Workspace, clock: &str, args: &[&str], stdin: &str) -> Run {
 
 fn sample() -> Workspace {
     let ws = Workspace::new();
-    let sample = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/district.jsonl"
-    ))
-    .unwrap();
+    let sample = sample_district();
     let r = at(&ws, CLOSE_AT, &["import"], &sample);
     assert_eq!(r.code, 0, "{r:?}");
     ws

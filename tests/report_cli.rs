@@ -12,11 +12,7 @@ fn march(ws: &Workspace, extra: &[&str]) -> Run {
 
 fn sample() -> Workspace {
     let ws = Workspace::new();
-    let sample = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/district.jsonl"
-    ))
-    .unwrap();
+    let sample = sample_district();
     // The district's past, imported at once: declared history, so nothing counts as back-dated.
     let r = ws.run(&["import", "--historical", "-"], &sample);
     assert_eq!(r.code, 0, "{r:?}");

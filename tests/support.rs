@@ -207,3 +207,12 @@ pub fn catalogue_input() -> (String, String) {
     }
     (first, appeal)
 }
+
+/// The sample district, `examples/district.jsonl`.
+pub fn sample_district() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/district.jsonl"
+    ))
+    .unwrap()
+}

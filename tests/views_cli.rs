@@ -5,11 +5,7 @@ use crate::support::*;
 
 fn sample() -> Workspace {
     let ws = Workspace::new();
-    let sample = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/district.jsonl"
-    ))
-    .unwrap();
+    let sample = sample_district();
     assert_eq!(ws.run(&["import", "--historical", "-"], &sample).code, 0);
     ws
 }

@@ -510,6 +510,17 @@ impl Projections {
         }
     }
 
+    /// Runs `f` with the context a case is evaluated in: its org's calendar, the thresholds and
+    /// the calendar generation.
+    fn with_ctx<R>(&self, case: &CaseState, f: impl FnOnce(&Ctx<'_>) -> R) -> R {
+        let calendar = self.calendar_of(case);
+        f(&Ctx {
+            calendar: &calendar,
+            config: &self.config,
+            generation: self.generation(),
+        })
+    }
+
     /// The calendar that applies to a case, for read-only views.
     pub fn calendar_of(&self, case: &CaseState) -> jiancha_calendar::Calendar {
         self.calendars.peek(case.org())
@@ -528,26 +539,22 @@ impl Projections {
 
     /// One case's alerts at `now`, in the order of [`Projections::alerts`].
     pub fn case_alerts(&self, stream: &str, case: &CaseState, now: Millis) -> Vec<AlertView> {
-        let calendar = self.calendar_of(case);
-        let ctx = Ctx {
-            calendar: &calendar,
-            config: &self.config,
-            generation: self.generation(),
-        };
-        let pending = if now >= case.cursor {
-            case.pending(&ctx, now)
-        } else {
-            Vec::new()
-        };
-        let mut out: Vec<AlertView> = case
-            .alerts
-            .iter()
-            .filter(|a| a.raised_at <= now)
-            .chain(pending.iter())
-            .map(|a| AlertView::new(stream, a, now))
-            .collect();
-        out.sort_by(alert_order);
-        out
+        self.with_ctx(case, |ctx| {
+            let pending = if now >= case.cursor {
+                case.pending(ctx, now)
+            } else {
+                Vec::new()
+            };
+            let mut out: Vec<AlertView> = case
+                .alerts
+                .iter()
+                .filter(|a| a.raised_at <= now)
+                .chain(pending.iter())
+                .map(|a| AlertView::new(stream, a, now))
+                .collect();
+            out.sort_by(alert_order);
+            out
+        })
     }
 
     /// The first instant after `after` at which the clock raises an alert on the case (one the
@@ -557,16 +564,12 @@ impl Projections {
         if !case.status.is_open() {
             return None;
         }
-        let calendar = self.calendar_of(case);
-        let ctx = Ctx {
-            calendar: &calendar,
-            config: &self.config,
-            generation: self.generation(),
-        };
-        case.pending(&ctx, Millis::MAX)
-            .iter()
-            .map(|a| a.raised_at)
-            .find(|at| *at > after)
+        self.with_ctx(case, |ctx| {
+            case.pending(ctx, Millis::MAX)
+                .iter()
+                .map(|a| a.raised_at)
+                .find(|at| *at > after)
+        })
     }
 
     /// The alerts the clock raises on a case between its last event and `now`, as the fold
@@ -575,28 +578,18 @@ impl Projections {
         let Some(case) = self.cases.get(stream) else {
             return Vec::new();
         };
-        let calendar = self.calendar_of(case);
-        let ctx = Ctx {
-            calendar: &calendar,
-            config: &self.config,
-            generation: self.generation(),
-        };
-        case.pending(&ctx, now)
-            .iter()
-            .map(|a| AlertView::new(stream, a, now))
-            .collect()
+        self.with_ctx(case, |ctx| {
+            case.pending(ctx, now)
+                .iter()
+                .map(|a| AlertView::new(stream, a, now))
+                .collect()
+        })
     }
 
     /// The alerts the clock raises on a case between its last event and `now`, as the fold
     /// will raise them.
     pub(crate) fn pending_raw_alerts(&self, case: &CaseState, now: Millis) -> Vec<Alert> {
-        let calendar = self.calendar_of(case);
-        let ctx = Ctx {
-            calendar: &calendar,
-            config: &self.config,
-            generation: self.generation(),
-        };
-        case.pending(&ctx, now)
+        self.with_ctx(case, |ctx| case.pending(ctx, now))
     }
 
     /// Open cases, sorted (the ones a scheduler watches).
@@ -614,26 +607,16 @@ impl Projections {
     /// One case's deadline state at `now`.
     pub fn case_view(&self, stream: &str, now: Millis) -> Option<CaseView> {
         let case = self.cases.get(stream)?;
-        let calendar = self.calendar_of(case);
-        let ctx = Ctx {
-            calendar: &calendar,
-            config: &self.config,
-            generation: self.generation(),
-        };
-        Some(CaseView::new(stream, case, &ctx, now))
+        self.with_ctx(case, |ctx| Some(CaseView::new(stream, case, ctx, now)))
     }
 
     /// How a concluded case stands against its due dates, as [`Projections::case_view`]
     /// reports it.
     pub(crate) fn conclusion(&self, case: &CaseState) -> view::Conclusion {
-        let calendar = self.calendar_of(case);
-        let ctx = Ctx {
-            calendar: &calendar,
-            config: &self.config,
-            generation: self.generation(),
-        };
-        let (promised, statutory) = case.dues(&ctx);
-        view::Conclusion::new(case, promised, statutory)
+        self.with_ctx(case, |ctx| {
+            let (promised, statutory) = case.dues(ctx);
+            view::Conclusion::new(case, promised, statutory)
+        })
     }
 
     /// Cases by accountable org path (for reports), sorted.
