@@ -401,9 +401,10 @@ pub(crate) fn write_table(
         "items handled in the center: {inside} of {all} ({share}){items_mark}"
     )?;
     let width = rows.iter().map(|r| key(r).len()).max().unwrap_or(3).max(3);
-    let cols = [
+    // One heading per field of `fields`, in its order.
+    let cols: [&str; 19] = [
         "ACC", "CONC", "ONTIME", "RATE", "EARLY", "E_RATE", "STAT", "OVERDUE", "Y", "R", "RATED",
-        "SAT", "S_RATE", "BAD", "COMPL", "SCORE",
+        "SAT", "S_RATE", "BAD", "COMPL", "WARN", "UNMON", "SCORE", "GRADE",
     ];
     write!(out, "{:<width$}", "KEY")?;
     for c in cols {
@@ -413,7 +414,9 @@ pub(crate) fn write_table(
     for r in rows {
         write!(out, "{:<width$}", key(r))?;
         for f in fields(r) {
-            write!(out, " {f:>7}")?;
+            // A CJK character (the grade) takes two cells of a terminal.
+            let cells: usize = f.chars().map(|c| if c > '\u{2e80}' { 2 } else { 1 }).sum();
+            write!(out, " {}{f}", " ".repeat(7usize.saturating_sub(cells)))?;
         }
         let short = shortfalls(r);
         writeln!(
