@@ -255,7 +255,7 @@ enum Closing {
     AsClosed(Closed),
     /// The current figures of a closed period, which say so, with the fold the closed figures
     /// came from (to mark the entries recorded after the close).
-    Marked(Closed, jiancha_projections::Projections),
+    Marked(Closed, Box<jiancha_projections::Projections>),
 }
 
 /// The projections a report reads, and its period's close.
@@ -276,7 +276,10 @@ async fn fold_for_report(
     };
     let alerts = jiancha_projections::AlertConfig::default();
     let at_close = jiancha_engine::closing::fold_closed(&**store, alerts, scoring, &closed).await?;
-    Ok((projections, Some(Closing::Marked(closed, at_close))))
+    Ok((
+        projections,
+        Some(Closing::Marked(closed, Box::new(at_close))),
+    ))
 }
 
 fn key(r: &Row) -> &str {

@@ -28,7 +28,7 @@ const MATRIX: &[(&str, Call, [u16; 7])] = &[
     (
         "append a step",
         StepOnTown1,
-        [401, 401, 403, 201, 201, 403, 403],
+        [401, 401, 403, 201, 201, 404, 403],
     ),
     (
         "append for a sibling org",
