@@ -1,0 +1,146 @@
+//! The views of the projections at an instant: alerts, a case's deadline state, what the clock
+//! raises next. Each evaluates a case in its context ([`Projections::with_ctx`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::case::{Alert, CaseState, Ctx};
+use crate::{view, AlertView, CaseView, Millis, Projections};
+
+impl Projections {
+    /// The cases a report must look at beyond the ledger: open ones and ones ever overdue on
+    /// the promise.
+    pub fn watched_cases(&self) -> impl Iterator<Item = (&str, &CaseState)> {
+        self.watched
+            .iter()
+            .filter_map(|s| self.cases.get_key_value(s).map(|(k, c)| (&**k, &**c)))
+    }
+
+    /// Runs `f` with the context a case is evaluated in: its org's calendar, the thresholds and
+    /// the calendar generation.
+    fn with_ctx<R>(&self, case: &CaseState, f: impl FnOnce(&Ctx<'_>) -> R) -> R {
+        let calendar = self.calendar_of(case);
+        f(&Ctx {
+            calendar: &calendar,
+            config: &self.config,
+            generation: self.generation(),
+        })
+    }
+
+    /// The calendar that applies to a case, for read-only views.
+    pub fn calendar_of(&self, case: &CaseState) -> jiancha_calendar::Calendar {
+        self.calendars.peek(case.org())
+    }
+
+    /// The alerts of every case at `now` (raised so far, and raised by the clock by `now`),
+    /// sorted by raising instant, then case, then rule.
+    pub fn alerts(&self, now: Millis) -> Vec<AlertView> {
+        let mut out = Vec::new();
+        for (stream, case) in &self.cases {
+            out.extend(self.case_alerts(stream, case, now));
+        }
+        out.sort_by(alert_order);
+        out
+    }
+
+    /// One case's alerts at `now`, in the order of [`Projections::alerts`].
+    pub fn case_alerts(&self, stream: &str, case: &CaseState, now: Millis) -> Vec<AlertView> {
+        self.with_ctx(case, |ctx| {
+            let pending = if now >= case.cursor {
+                case.pending(ctx, now)
+            } else {
+                Vec::new()
+            };
+            let mut out: Vec<AlertView> = case
+                .alerts
+                .iter()
+                .filter(|a| a.raised_at <= now)
+                .chain(pending.iter())
+                .map(|a| AlertView::new(stream, a, now))
+                .collect();
+            out.sort_by(alert_order);
+            out
+        })
+    }
+
+    /// The first instant after `after` at which the clock raises an alert on the case (one the
+    /// fold has not raised yet), if any: where a scheduler should wake for this case.
+    pub fn next_threshold(&self, stream: &str, after: Millis) -> Option<Millis> {
+        let case = self.cases.get(stream)?;
+        if !case.status.is_open() {
+            return None;
+        }
+        self.with_ctx(case, |ctx| {
+            case.pending(ctx, Millis::MAX)
+                .iter()
+                .map(|a| a.raised_at)
+                .find(|at| *at > after)
+        })
+    }
+
+    /// The alerts the clock raises on a case between its last event and `now`, as the fold
+    /// will number them when the next event arrives.
+    pub fn pending_alerts(&self, stream: &str, now: Millis) -> Vec<AlertView> {
+        let Some(case) = self.cases.get(stream) else {
+            return Vec::new();
+        };
+        self.with_ctx(case, |ctx| {
+            case.pending(ctx, now)
+                .iter()
+                .map(|a| AlertView::new(stream, a, now))
+                .collect()
+        })
+    }
+
+    /// The alerts the clock raises on a case between its last event and `now`, as the fold
+    /// will raise them.
+    pub(crate) fn pending_raw_alerts(&self, case: &CaseState, now: Millis) -> Vec<Alert> {
+        self.with_ctx(case, |ctx| case.pending(ctx, now))
+    }
+
+    /// Open cases, sorted (the ones a scheduler watches).
+    pub fn open_cases(&self) -> Vec<&str> {
+        let mut v: Vec<_> = self
+            .cases
+            .iter()
+            .filter(|(_, c)| c.status.is_open())
+            .map(|(s, _)| &**s)
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// One case's deadline state at `now`.
+    pub fn case_view(&self, stream: &str, now: Millis) -> Option<CaseView> {
+        let case = self.cases.get(stream)?;
+        self.with_ctx(case, |ctx| Some(CaseView::new(stream, case, ctx, now)))
+    }
+
+    /// How a concluded case stands against its due dates, as [`Projections::case_view`]
+    /// reports it.
+    pub(crate) fn conclusion(&self, case: &CaseState) -> view::Conclusion {
+        self.with_ctx(case, |ctx| {
+            let (promised, statutory) = case.dues(ctx);
+            view::Conclusion::new(case, promised, statutory)
+        })
+    }
+
+    /// Cases by accountable org path (for reports), sorted.
+    pub fn cases_by_org(&self) -> BTreeMap<Arc<str>, Vec<&str>> {
+        let mut map: BTreeMap<Arc<str>, Vec<&str>> = BTreeMap::new();
+        for (s, c) in &self.cases {
+            map.entry(c.org().clone()).or_default().push(&**s);
+        }
+        for v in map.values_mut() {
+            v.sort();
+        }
+        map
+    }
+}
+
+/// How alert lists are ordered: by the instant raised, then case, rule code and id.
+fn alert_order(a: &AlertView, b: &AlertView) -> std::cmp::Ordering {
+    (a.raised_at_ms, &a.case, &a.rule)
+        .cmp(&(b.raised_at_ms, &b.case, &b.rule))
+        .then(a.id.cmp(&b.id))
+}

@@ -1,0 +1,244 @@
+//! The fold: [`Projections::apply`] takes stored events in position order, folds each case
+//! event into its case's state, the ledger and the set of watched cases, and the catalog and
+//! calendar events into theirs.
+
+use std::sync::Arc;
+
+use hashbrown::hash_map::EntryRef;
+use hashbrown::HashMap;
+use jiancha_events::{EventData, StoredEvent, StreamKind};
+
+use crate::case::{self, Alert, CaseState, Ctx};
+use crate::{instant, ledger, view, Applied, ClosedPeriod, Projections, Rule};
+
+impl Projections {
+    /// Folds one stored event in. Events must come in position order; an event at or before
+    /// the current position is ignored (a replayed page), so applying is idempotent.
+    pub fn apply(&mut self, event: &StoredEvent) -> Applied {
+        if event.position <= self.position && self.position > 0 {
+            return Applied::default();
+        }
+        self.position = event.position;
+        self.head = event.hash;
+        if event.data.stream_kind() == StreamKind::Case {
+            // The ledger folds a case event beside the case's state.
+            return self.apply_case(event);
+        }
+        let applied = self.apply_projections(event);
+        if let Some(mut ledger) = self.ledger.take() {
+            ledger.apply(event, self, &applied);
+            self.ledger = Some(ledger);
+        }
+        applied
+    }
+
+    /// Folds an event of any stream but a case's (see [`Projections::apply_case`]).
+    fn apply_projections(&mut self, event: &StoredEvent) -> Applied {
+        match &event.data {
+            EventData::ItemDefined(item) => {
+                self.catalog.define(event.position, item);
+                Applied::default()
+            }
+            EventData::CalendarAmended(a) => {
+                self.calendars.amend(a);
+                Applied::default()
+            }
+            // A declaration covers the positions from its own on; one naming earlier positions
+            // is not honoured (history cannot be declared after the fact).
+            EventData::HistoryImported(h) if h.from_position == event.position => {
+                self.history = Some((h.from_position, h.to_position));
+                Applied::default()
+            }
+            EventData::PeriodClosed(c) => {
+                self.closed
+                    .entry(c.period.clone())
+                    .or_insert_with(|| ClosedPeriod {
+                        period: c.period.clone(),
+                        closed_by: event.position,
+                        position: c.position,
+                        digest: c.digest.clone(),
+                        closed_at: instant::millis(&event.occurred_at),
+                    });
+                Applied::default()
+            }
+            data => match data.stream_kind() {
+                StreamKind::Supervision => {
+                    let applied = self.apply_supervision(event);
+                    // Only a new alert can change whether the case is watched.
+                    if let (false, Some(case)) = (applied.raised.is_empty(), &applied.case) {
+                        self.watch(case);
+                    }
+                    applied
+                }
+                _ => Applied::default(),
+            },
+        }
+    }
+
+    /// Whether a case belongs in `watched`.
+    fn is_watched(case: &CaseState) -> bool {
+        case.status.is_open() || case.alerts.iter().any(|a| a.rule == Rule::PromisedOverdue)
+    }
+
+    /// Keeps `watched` up to date for one case.
+    pub(crate) fn watch(&mut self, stream: &str) {
+        let Some((key, case)) = self.cases.get_key_value(stream) else {
+            return;
+        };
+        if Self::is_watched(case) {
+            if !self.watched.contains(stream) {
+                let key = key.clone();
+                self.watched.insert(key);
+            }
+        } else {
+            self.watched.remove(stream);
+        }
+    }
+
+    /// Folds a case event into the case's state, `watched` and the ledger.
+    fn apply_case(&mut self, event: &StoredEvent) -> Applied {
+        let generation = self.generation();
+        let historical = self.historical(event.position);
+        // Only the events that can make an org accountable record the acting org: a
+        // submission, an acceptance, a conclusion (of a case never accepted), and the ratings
+        // and complaints that count for the acting org of a case never accepted.
+        let org = match &event.data {
+            EventData::Submitted(_)
+            | EventData::Accepted(_)
+            | EventData::Concluded(_)
+            | EventData::Rated(_)
+            | EventData::Complained(_) => Some(intern(&mut self.orgs, &event.org)),
+            _ => None,
+        };
+        let at = instant::millis(&event.occurred_at);
+        let on = self.last_dates.0.of(&event.occurred_at, at);
+        let recorded_at = instant::millis(&event.recorded_at);
+        let step = case::Step {
+            recorded_at,
+            position: event.position,
+            at,
+            on,
+            org,
+            data: &event.data,
+            historical,
+        };
+        let seq = u32::try_from(self.cases.len()).unwrap_or(u32::MAX);
+        // One lookup of the case; the catalog and calendars are borrowed beside it.
+        let (key, case) = match self.cases.entry_ref(event.stream.as_str()) {
+            EntryRef::Occupied(entry) => (entry.key().clone(), entry.into_mut()),
+            EntryRef::Vacant(entry) => {
+                let EventData::Submitted(s) = &event.data else {
+                    return Applied::default();
+                };
+                let def = self.catalog.current(&s.item).map(|d| d.item.clone());
+                let item = match self.items.get(s.item.as_str()) {
+                    Some(item) => item.clone(),
+                    None => {
+                        let item: Arc<str> = Arc::from(s.item.as_str());
+                        self.items.insert(item.clone());
+                        item
+                    }
+                };
+                let mut state = CaseState::submitted(&step, item, def, s.channel, &s.materials);
+                state.seq = seq;
+                // A submission entered late is back-dated like any later event of the case.
+                state.check_backdated_config(&self.config, &step);
+                let raised = state.alerts.clone();
+                let watched = Self::is_watched(&state);
+                let key = entry.insert_entry(Box::new(state)).key().clone();
+                if watched {
+                    self.watched.insert(key.clone());
+                }
+                if let (Some(ledger), false) = (self.ledger.as_deref_mut(), raised.is_empty()) {
+                    let recorded_on = self.last_dates.1.of(&event.recorded_at, recorded_at);
+                    let at = ledger::CaseEvent {
+                        event,
+                        dates: (on, recorded_on),
+                        org: step.org,
+                    };
+                    if let Some(case) = self.cases.get(&*key) {
+                        ledger.apply_to_case(&at, (&key, case), &raised, |case| {
+                            view::Conclusion::new(case, None, None)
+                        });
+                    }
+                }
+                return Applied {
+                    case: Some(key),
+                    raised,
+                    ..Applied::default()
+                };
+            }
+        };
+        let current = match &event.data {
+            EventData::Accepted(_) => self.catalog.current(&case.item).map(|d| d.item.clone()),
+            _ => None,
+        };
+        let ctx = Ctx {
+            calendar: self.calendars.resolve(case.org()),
+            config: &self.config,
+            generation,
+        };
+        let before = case.alerts.len();
+        let was_watched = Self::is_watched(case);
+        case.advance(&ctx, CaseState::effective_at(&step, &self.config));
+        case.apply(&ctx, &step, current.as_ref());
+        let applied = diff(None, before, &case.alerts, event.position);
+        if let Some(ledger) = self.ledger.as_deref_mut() {
+            let (calendars, config) = (&mut self.calendars, &self.config);
+            let recorded_on = self.last_dates.1.of(&event.recorded_at, recorded_at);
+            let at = ledger::CaseEvent {
+                event,
+                dates: (on, recorded_on),
+                org: step.org,
+            };
+            ledger.apply_to_case(&at, (&key, case), &applied.raised, |case| {
+                let ctx = Ctx {
+                    calendar: calendars.resolve(case.org()),
+                    config,
+                    generation,
+                };
+                let (promised, statutory) = case.dues(&ctx);
+                view::Conclusion::new(case, promised, statutory)
+            });
+        }
+        // `watched` holds exactly the cases `is_watched` accepts, so it changes only with it.
+        let watched = Self::is_watched(case);
+        if watched != was_watched {
+            if watched {
+                self.watched.insert(key.clone());
+            } else {
+                self.watched.remove(&key);
+            }
+        }
+        Applied {
+            case: Some(key),
+            ..applied
+        }
+    }
+}
+
+/// The one shared allocation of an org path.
+pub(crate) fn intern<'a>(orgs: &'a mut HashMap<String, Arc<str>>, org: &str) -> &'a Arc<str> {
+    orgs.entry_ref(org).or_insert_with(|| Arc::from(org))
+}
+
+/// What one event did to a case's alerts: the ones appended after the first `before`, and
+/// the ones it closed (their `closed_by` is its position).
+pub(crate) fn diff(
+    stream: Option<Arc<str>>,
+    before: usize,
+    after: &[Alert],
+    position: u64,
+) -> Applied {
+    let mut applied = Applied {
+        case: stream,
+        ..Applied::default()
+    };
+    applied.raised = after.get(before..).unwrap_or_default().to_vec();
+    applied.closed = after
+        .iter()
+        .filter(|a| a.closed_by == Some(position))
+        .cloned()
+        .collect();
+    applied
+}
