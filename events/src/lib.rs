@@ -4,6 +4,8 @@
 //! This crate is pure: it does no I/O, spawns nothing and reads no clock. Everything above it
 //! (store, projections, engine, server, CLI) speaks in these types.
 
+#![warn(missing_docs)]
+
 pub mod chain;
 pub mod entry;
 pub mod envelope;

@@ -475,7 +475,7 @@ macro_rules! vocabulary {
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub enum EventData {
             $(
-                #[allow(missing_docs)]
+                #[doc = concat!("A [`", stringify!($name), "`] event.")]
                 $name($name),
             )*
         }

@@ -6,6 +6,8 @@
 //! Nothing here does I/O, reads a clock or panics on an event already in the log: live
 //! processing, replay and tests run this same code.
 
+#![warn(missing_docs)]
+
 pub mod calendars;
 pub mod case;
 pub mod catalog;

@@ -23,6 +23,8 @@
 //! assert!(!due.provisional);
 //! ```
 
+#![warn(missing_docs)]
+
 mod amendment;
 mod calendar;
 mod error;

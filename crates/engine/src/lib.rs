@@ -9,6 +9,8 @@
 //! alert whose id was already carded for another due instant — an event dated earlier moved its
 //! threshold after the card — is carded as `card:<alert id>@<due>`.)
 
+#![warn(missing_docs)]
+
 pub mod bus;
 mod cards;
 pub mod closing;

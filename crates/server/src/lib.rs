@@ -7,6 +7,8 @@
 //! streams, lets requests in flight finish and stops the engine. Tests bind `127.0.0.1:0`.
 //! Only this crate knows HTTP: the engine, projections and store below it know nothing of it.
 
+#![warn(missing_docs)]
+
 mod alerts;
 pub mod auth;
 mod body;

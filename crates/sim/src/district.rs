@@ -1,4 +1,4 @@
-//! The simulated district: a three-tier network like the founding document's (重庆市江津区).
+//! The simulated district: a three-tier network modelled on 重庆市江津区's.
 //!
 //! `jiangjin` is the district; `jiangjin/center` its administrative service center, whose
 //! departments `jiangjin/center/dept-NN` each staff 1–3 windows; `jiangjin/town-NN` are the

@@ -1,4 +1,4 @@
-//! A seeded, realistic workload for jiancha: a district like the founding document's
+//! A seeded, realistic workload for jiancha: a district modelled on a real one
 //! (重庆市江津区: a district center with about 20 departments, 30 town centers, 300 village
 //! points), a catalog of about 200 approval items, and cases arriving over the working-day
 //! calendar through windows, the online hall, village agents and self-service terminals —
@@ -9,9 +9,9 @@
 //! configurable [`Rates`]. The generator's own account of each case ([`SimSummary`]) judges
 //! deadlines by the rules v2.
 //!
-//! The output is the JSONL interchange format of DESIGN.md, one event per line, catalog
-//! first, then case events in the order they are entered (a back-dated event comes late in
-//! the file but keeps its early `occurred_at`). Every event has a deterministic `id`
+//! The output is the JSONL interchange format (README, "The interchange format"), one event
+//! per line, catalog first, then case events in the order they are entered (a back-dated
+//! event comes late in the file but keeps its early `occurred_at`). Every event has a deterministic `id`
 //! (`sim-<seed>-<stream>-<version>`), so importing the same file twice appends nothing the
 //! second time. The same configuration always yields the same bytes; each case draws from its
 //! own random stream, so the first N cases of a larger run are those of a run of N.
@@ -22,6 +22,8 @@
 //!
 //! The crate is pure apart from the writer it is given: it reads no clock and draws no
 //! entropy from the system.
+
+#![warn(missing_docs)]
 
 mod arrivals;
 mod case;

@@ -5,6 +5,8 @@
 //! Only this crate knows SQL. Everything above it appends [`NewEvent`]s and reads
 //! [`StoredEvent`]s; the bytes and hashes are this crate's business.
 
+#![warn(missing_docs)]
+
 pub mod clock;
 pub mod error;
 pub mod historical;

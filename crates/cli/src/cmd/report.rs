@@ -1,7 +1,7 @@
 //! `jiancha report`: the evaluators' figures per org, item or channel for a month, a range of
-//! months, a half-year or a year — from the assessment ledger — with the founding document's
-//! targets; `report explain` lists the entries behind a row, `report items` the share of items
-//! handled in the center (进驻率).
+//! months, a half-year or a year — from the assessment ledger — with the supervision targets
+//! (every case on time, satisfaction of at least 95%); `report explain` lists the entries
+//! behind a row, `report items` the share of items handled in the center (进驻率).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -16,7 +16,7 @@ use crate::cmd::{replay, report_close};
 use crate::error::user_error;
 use jiancha_engine::closing::Closed;
 
-/// The founding document's targets.
+/// The on-time target: every concluded case on time.
 const ON_TIME_TARGET: &str = "1.0000";
 /// Satisfaction of at least 95%, in basis points.
 const SATISFACTION_TARGET_BP: i64 = 9_500;
