@@ -35,10 +35,12 @@ pub struct Period {
 /// takes a range from two of them names them with [`PeriodError::naming`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PeriodError {
-    /// The text is none of the forms [`Period::parse`] reads.
+    /// The text is none of the forms [`Period::parse`] reads: the user gives another; the
+    /// message lists the forms.
     #[error("{0:?} is not a period: use YYYY-MM, YYYY-H1, YYYY-H2, YYYY-Q1..Q4 or YYYY")]
     NotAPeriod(String),
-    /// An end of a range is not a month.
+    /// An end of a range is not a month: the user gives a `YYYY-MM`; name the end as the
+    /// caller called it with [`PeriodError::naming`].
     #[error("the range's {end} {text:?} is not YYYY-MM")]
     NotAMonth {
         /// Which end.
@@ -46,7 +48,8 @@ pub enum PeriodError {
         /// The text given for it.
         text: String,
     },
-    /// The range ends before it begins.
+    /// The range ends before it begins: the user swaps or corrects the ends; name them with
+    /// [`PeriodError::naming`].
     #[error("the range's end {to} is before its start {from}")]
     Backwards {
         /// The first month given.

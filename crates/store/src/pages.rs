@@ -18,10 +18,15 @@ type ReadPage<'a, T> =
 /// the first read that finds nothing after the last row handed out (so a page appended while
 /// reading is read too).
 ///
-/// ```ignore
-/// let mut pages = store.pages(0);
-/// while let Some(page) = pages.next().await? {
-///     for event in &page { /* … */ }
+/// ```
+/// # use jiancha_store::{EventStore, StoreError};
+/// async fn count(store: &dyn EventStore) -> Result<usize, StoreError> {
+///     let mut events = 0;
+///     let mut pages = store.pages(0);
+///     while let Some(page) = pages.next().await? {
+///         events += page.len();
+///     }
+///     Ok(events)
 /// }
 /// ```
 pub struct Pages<'a, T> {
