@@ -19,7 +19,7 @@ use std::time::Instant;
 use jiancha_benches::{rate_row, row};
 use jiancha_events::{RawEvent, StoredEvent, GENESIS_HASH};
 use jiancha_projections::Projections;
-use jiancha_store::{EventStore, ManualClock, READ_PAGE_EVENTS};
+use jiancha_store::{EventStore, ManualClock};
 
 // This benchmark keeps the system allocator, unlike the `jiancha` binary (mimalloc): its
 // memory figure is resident growth, which mimalloc hides by keeping freed memory resident for
@@ -195,23 +195,17 @@ fn cold_start(log: &[StoredEvent]) {
         store.append(batch).await.unwrap();
         let n = log.len() as u64;
         let start = Instant::now();
-        let mut after = 0;
         let mut rows = 0u64;
-        loop {
-            let page = store.read_raw_after(after, READ_PAGE_EVENTS).await.unwrap();
-            let Some(last) = page.last() else { break };
-            after = last.position;
+        let mut pages = store.raw_pages(0);
+        while let Some(page) = pages.next().await.unwrap() {
             rows += page.len() as u64;
         }
         let bare = start.elapsed();
         assert_eq!(rows, n);
         let start = Instant::now();
         let mut p = Projections::default().with_ledger(jiancha_projections::Scoring::default());
-        let mut after = 0;
-        loop {
-            let page = store.read_after(after, READ_PAGE_EVENTS).await.unwrap();
-            let Some(last) = page.last() else { break };
-            after = last.position;
+        let mut pages = store.pages(0);
+        while let Some(page) = pages.next().await.unwrap() {
             for e in &page {
                 p.apply(e);
             }

@@ -17,7 +17,7 @@ use jiancha_events::{ChainVerifier, StoredEvent, GENESIS_HASH};
 use jiancha_projections::view::CaseView;
 use jiancha_projections::Projections;
 use jiancha_projections::Scoring;
-use jiancha_store::{EventStore, ManualClock, READ_PAGE_EVENTS};
+use jiancha_store::{EventStore, ManualClock};
 
 fn seeds() -> Vec<u64> {
     let n = std::env::var("JIANCHA_SEEDS")
@@ -29,16 +29,11 @@ fn seeds() -> Vec<u64> {
 
 async fn whole_log(store: &dyn EventStore) -> Vec<StoredEvent> {
     let mut out: Vec<StoredEvent> = Vec::new();
-    loop {
-        let page = store
-            .read_after(out.last().map_or(0, |e| e.position), READ_PAGE_EVENTS)
-            .await
-            .unwrap();
-        if page.is_empty() {
-            return out;
-        }
+    let mut pages = store.pages(0);
+    while let Some(page) = pages.next().await.unwrap() {
         out.extend(page);
     }
+    out
 }
 
 /// Rates that show every irregularity of rules v2 a few times in a small district.

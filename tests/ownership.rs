@@ -9,7 +9,7 @@ use std::sync::Arc;
 use jiancha_events::{EventData, NewEvent};
 use jiancha_projections::Projections;
 use jiancha_store::owner::{CaseOwner, OwnerMove};
-use jiancha_store::{ManualClock, READ_PAGE_EVENTS};
+use jiancha_store::ManualClock;
 use serde_json::Value;
 
 use crate::postgres_cli::PgLog;
@@ -248,12 +248,9 @@ async fn same_owner_as_the_fold(events: Vec<NewEvent>, what: &str) {
     store.append(events).await.unwrap();
     let mut projections = Projections::default();
     let mut owners: HashMap<String, CaseOwner> = HashMap::new();
-    let mut after = 0;
     let mut checked = 0;
-    loop {
-        let page = store.read_after(after, READ_PAGE_EVENTS).await.unwrap();
-        let Some(last) = page.last() else { break };
-        after = last.position;
+    let mut pages = store.pages(0);
+    while let Some(page) = pages.next().await.unwrap() {
         for e in &page {
             projections.apply(e);
             let Some(case) = projections.case(&e.stream) else {

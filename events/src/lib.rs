@@ -19,6 +19,6 @@ pub use chain::{event_hash, ChainBreak, ChainVerifier, Hash, GENESIS_HASH};
 pub use entry::{EntryId, APPEALABLE_MEASURES, ENTRY_MEASURES};
 pub use envelope::{auto_id, DecodeError, Moved, NewEvent, RawEvent, StoredEvent};
 pub use jsonl::{parse_line, read_jsonl, write_export_line, LineError};
-pub use stream::{StreamKind, StreamName};
+pub use stream::{StreamKind, StreamName, CALENDAR_STREAM, CATALOG_STREAM, SUPERVISION_STREAM};
 pub use time::{format_timestamp, parse_timestamp, Timestamp};
 pub use vocab::*;

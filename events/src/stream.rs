@@ -29,6 +29,16 @@ impl StreamKind {
     }
 }
 
+/// The name of the catalog stream: approval item definitions.
+pub const CATALOG_STREAM: &str = "catalog";
+
+/// The name of the calendar stream: holiday declarations and amendments.
+pub const CALENDAR_STREAM: &str = "calendar";
+
+/// The name of the supervision stream: cards, correction orders, exemptions,
+/// acknowledgements, appeals, closes of periods, declared historical imports.
+pub const SUPERVISION_STREAM: &str = "supervision";
+
 /// A validated stream name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StreamName {
@@ -45,9 +55,9 @@ impl StreamName {
     /// case id looks like a path step).
     pub fn parse(name: &str) -> Result<Self, String> {
         let kind = match name {
-            "catalog" => StreamKind::Catalog,
-            "calendar" => StreamKind::Calendar,
-            "supervision" => StreamKind::Supervision,
+            CATALOG_STREAM => StreamKind::Catalog,
+            CALENDAR_STREAM => StreamKind::Calendar,
+            SUPERVISION_STREAM => StreamKind::Supervision,
             _ => {
                 let Some(rest) = name.strip_prefix("case-") else {
                     return Err(format!(
@@ -62,6 +72,30 @@ impl StreamName {
             name: name.to_owned(),
             kind,
         })
+    }
+
+    /// The catalog stream, [`CATALOG_STREAM`].
+    pub fn catalog() -> Self {
+        StreamName {
+            name: CATALOG_STREAM.to_owned(),
+            kind: StreamKind::Catalog,
+        }
+    }
+
+    /// The calendar stream, [`CALENDAR_STREAM`].
+    pub fn calendar() -> Self {
+        StreamName {
+            name: CALENDAR_STREAM.to_owned(),
+            kind: StreamKind::Calendar,
+        }
+    }
+
+    /// The supervision stream, [`SUPERVISION_STREAM`].
+    pub fn supervision() -> Self {
+        StreamName {
+            name: SUPERVISION_STREAM.to_owned(),
+            kind: StreamKind::Supervision,
+        }
     }
 
     /// The stream's kind.
@@ -197,6 +231,26 @@ mod tests {
         assert!(StreamName::parse("cases")
             .unwrap_err()
             .contains("unknown stream"));
+    }
+
+    #[test]
+    fn the_named_streams_are_the_ones_their_names_parse_to() {
+        for (made, name, kind) in [
+            (StreamName::catalog(), "catalog", StreamKind::Catalog),
+            (StreamName::calendar(), "calendar", StreamKind::Calendar),
+            (
+                StreamName::supervision(),
+                "supervision",
+                StreamKind::Supervision,
+            ),
+        ] {
+            assert_eq!(made, StreamName::parse(name).unwrap());
+            assert_eq!((made.as_str(), made.kind()), (name, kind));
+        }
+        assert_eq!(
+            [CATALOG_STREAM, CALENDAR_STREAM, SUPERVISION_STREAM],
+            ["catalog", "calendar", "supervision"]
+        );
     }
 
     #[test]

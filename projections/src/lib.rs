@@ -32,7 +32,7 @@ pub use case::{Alert, CaseState, Ctx, Status};
 pub use catalog::Catalog;
 pub use instant::Millis;
 pub use ledger::{Entry, EntryView, Ledger, Scoring};
-pub use report::{Period, Report, ReportQuery};
+pub use report::{Period, PeriodError, RangeEnd, Report, ReportQuery};
 pub use rules::{AlertConfig, Rule, RULES};
 pub use view::{AlertView, CaseView};
 

@@ -31,6 +31,74 @@ pub struct Period {
     pub months: Vec<Month>,
 }
 
+/// Why a period could not be read. The messages name no flag nor parameter: a caller that
+/// takes a range from two of them names them with [`PeriodError::naming`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeriodError {
+    /// The text is none of the forms [`Period::parse`] reads: the user gives another; the
+    /// message lists the forms.
+    #[error("{0:?} is not a period: use YYYY-MM, YYYY-H1, YYYY-H2, YYYY-Q1..Q4 or YYYY")]
+    NotAPeriod(String),
+    /// An end of a range is not a month: the user gives a `YYYY-MM`; name the end as the
+    /// caller called it with [`PeriodError::naming`].
+    #[error("the range's {end} {text:?} is not YYYY-MM")]
+    NotAMonth {
+        /// Which end.
+        end: RangeEnd,
+        /// The text given for it.
+        text: String,
+    },
+    /// The range ends before it begins: the user swaps or corrects the ends; name them with
+    /// [`PeriodError::naming`].
+    #[error("the range's end {to} is before its start {from}")]
+    Backwards {
+        /// The first month given.
+        from: String,
+        /// The last month given, before it.
+        to: String,
+    },
+}
+
+/// An end of a range of months.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeEnd {
+    /// The first month.
+    From,
+    /// The last month.
+    To,
+}
+
+impl std::fmt::Display for RangeEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RangeEnd::From => "start",
+            RangeEnd::To => "end",
+        })
+    }
+}
+
+impl PeriodError {
+    /// The message with the range's ends called what the caller called them (`--from` and
+    /// `--to` on the command line, `from` and `to` in a query): `--to: "x" is not YYYY-MM`,
+    /// `--to 2026-01 is before --from 2026-03`.
+    pub fn naming(&self, from: &str, to: &str) -> String {
+        match self {
+            PeriodError::NotAPeriod(_) => self.to_string(),
+            PeriodError::NotAMonth { end, text } => {
+                let name = match end {
+                    RangeEnd::From => from,
+                    RangeEnd::To => to,
+                };
+                format!("{name}: {text:?} is not YYYY-MM")
+            }
+            PeriodError::Backwards {
+                from: first,
+                to: last,
+            } => format!("{to} {last} is before {from} {first}"),
+        }
+    }
+}
+
 fn parse_month(text: &str) -> Option<Month> {
     let (y, m) = text.split_once('-')?;
     let (y, m): (u32, u32) = (y.parse().ok()?, m.parse().ok()?);
@@ -53,10 +121,8 @@ fn months_between(from: Month, to: Month) -> Vec<Month> {
 
 impl Period {
     /// Parses `YYYY-MM`, `YYYY-H1`, `YYYY-H2`, `YYYY-Q1`…`Q4` or `YYYY`.
-    pub fn parse(text: &str) -> Result<Period, String> {
-        let bad = || {
-            format!("{text:?} is not a period: use YYYY-MM, YYYY-H1, YYYY-H2, YYYY-Q1..Q4 or YYYY")
-        };
+    pub fn parse(text: &str) -> Result<Period, PeriodError> {
+        let bad = || PeriodError::NotAPeriod(text.to_owned());
         if let Some(m) = parse_month(text) {
             return Ok(Period {
                 label: text.to_owned(),
@@ -85,11 +151,18 @@ impl Period {
     }
 
     /// The months from `from` to `to` (`YYYY-MM` each), inclusive.
-    pub fn range(from: &str, to: &str) -> Result<Period, String> {
-        let f = parse_month(from).ok_or_else(|| format!("--from: {from:?} is not YYYY-MM"))?;
-        let t = parse_month(to).ok_or_else(|| format!("--to: {to:?} is not YYYY-MM"))?;
+    pub fn range(from: &str, to: &str) -> Result<Period, PeriodError> {
+        let not_a_month = |end, text: &str| PeriodError::NotAMonth {
+            end,
+            text: text.to_owned(),
+        };
+        let f = parse_month(from).ok_or_else(|| not_a_month(RangeEnd::From, from))?;
+        let t = parse_month(to).ok_or_else(|| not_a_month(RangeEnd::To, to))?;
         if t < f {
-            return Err(format!("--to {to} is before --from {from}"));
+            return Err(PeriodError::Backwards {
+                from: from.to_owned(),
+                to: to.to_owned(),
+            });
         }
         Ok(Period {
             label: format!("{from}..{to}"),
@@ -621,4 +694,55 @@ pub fn adjustments_after_close(
         .collect();
     out.sort_by(|a, b| (a.entry.caused_by, &a.entry.id).cmp(&(b.entry.caused_by, &b.entry.id)));
     out
+}
+
+#[cfg(test)]
+mod period_tests {
+    #![allow(
+        clippy::unwrap_used,
+        reason = "test code: a failed unwrap is a failed test"
+    )]
+
+    use super::{Period, PeriodError, RangeEnd};
+
+    #[test]
+    fn period_errors_name_no_flag_and_callers_name_their_own() {
+        let errors = [
+            Period::parse("2026-13").unwrap_err(),
+            Period::range("2026-13", "2026-03").unwrap_err(),
+            Period::range("2026-01", "march").unwrap_err(),
+            Period::range("2026-03", "2026-01").unwrap_err(),
+        ];
+        for e in &errors {
+            assert!(!e.to_string().contains("--"), "{e}");
+        }
+        assert_eq!(
+            errors[1],
+            PeriodError::NotAMonth {
+                end: RangeEnd::From,
+                text: "2026-13".into()
+            }
+        );
+        assert_eq!(
+            errors[1].naming("--from", "--to"),
+            r#"--from: "2026-13" is not YYYY-MM"#
+        );
+        assert_eq!(
+            errors[2].naming("from", "to"),
+            r#"to: "march" is not YYYY-MM"#
+        );
+        assert_eq!(
+            errors[3].naming("--from", "--to"),
+            "--to 2026-01 is before --from 2026-03"
+        );
+        assert_eq!(errors[0].naming("--from", "--to"), errors[0].to_string());
+        assert_eq!(
+            errors[0].to_string(),
+            r#""2026-13" is not a period: use YYYY-MM, YYYY-H1, YYYY-H2, YYYY-Q1..Q4 or YYYY"#
+        );
+        assert_eq!(
+            Period::range("2026-02", "2026-04").unwrap().months,
+            [202602, 202603, 202604]
+        );
+    }
 }

@@ -161,8 +161,8 @@ async fn reissue(store: &dyn EventStore, card: NewEvent, position: u64) -> Optio
     let EventData::CardIssued(mine) = &card.data else {
         return None;
     };
-    let existing = match store.read_after(position.saturating_sub(1), 1).await {
-        Ok(page) => page.into_iter().next(),
+    let existing = match store.read_at(position).await {
+        Ok(event) => event,
         Err(error) => {
             tracing::warn!(%error, id = ?card.id, "cannot read the card an id names; skipped");
             return None;
@@ -243,7 +243,7 @@ mod tests {
             severity: Severity::Red,
             due: ts(due),
         };
-        let stream = StreamName::parse("supervision").unwrap();
+        let stream = StreamName::supervision();
         NewEvent::new(
             stream,
             ts(at),

@@ -109,7 +109,7 @@ pub fn close_event(
     actor: &str,
     org: &str,
 ) -> Result<NewEvent, String> {
-    let stream = StreamName::parse(SUPERVISION_STREAM)?;
+    let stream = StreamName::supervision();
     let data = EventData::PeriodClosed(PeriodClosed {
         period: period.to_owned(),
         digest,

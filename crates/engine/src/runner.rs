@@ -12,16 +12,13 @@ use futures::stream::BoxStream;
 use futures::StreamExt;
 use jiancha_events::{EventData, NewEvent, StoredEvent, StreamName};
 use jiancha_projections::{alert_id, AlertView, Applied, Millis, Projections};
-use jiancha_store::{subscribe, Clock, EventStore, StoreError, READ_PAGE_EVENTS};
+use jiancha_store::{subscribe, Clock, EventStore, StoreError};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::bus::{AlertChange, AlertChangeKind};
 use crate::cards::{self, Now, Retry};
 use crate::scheduler::Scheduler;
 use crate::{Command, EngineError, APPLY_CHUNK_EVENTS, SLEEP_MAX, TAIL_RETRY_INTERVAL};
-
-/// The stream cards are written to.
-const SUPERVISION_STREAM: &str = "supervision";
 
 type Tail = BoxStream<'static, Result<StoredEvent, StoreError>>;
 
@@ -40,21 +37,17 @@ pub(crate) async fn catch_up(
     projections: &RwLock<Projections>,
     position: &watch::Sender<u64>,
 ) -> Result<u64, StoreError> {
-    let mut after = read(projections).position();
-    loop {
-        let page = store.read_after(after, READ_PAGE_EVENTS).await?;
-        let Some(last) = page.last() else {
-            return Ok(after);
-        };
-        after = last.position;
+    let mut pages = store.pages(read(projections).position());
+    while let Some(page) = pages.next().await? {
         for chunk in page.chunks(APPLY_CHUNK_EVENTS) {
             let mut p = write(projections);
             for event in chunk {
                 p.apply(event);
             }
         }
-        position.send_replace(after);
+        position.send_replace(pages.after());
     }
+    Ok(pages.after())
 }
 
 /// What a runner is made of.
@@ -90,7 +83,7 @@ pub(crate) struct Runner {
 
 impl Runner {
     pub(crate) fn new(parts: Parts) -> Result<Runner, EngineError> {
-        let supervision = StreamName::parse(SUPERVISION_STREAM).map_err(EngineError::Bug)?;
+        let supervision = StreamName::supervision();
         let scheduler = Scheduler::new(parts.scheduler_entries_max);
         Ok(Runner {
             parts,

@@ -8,7 +8,7 @@
 //! every stored snapshot (`crate::verify`).
 
 use jiancha_projections::{AlertConfig, Projections, Scoring};
-use jiancha_store::{EventStore, StoreError, READ_PAGE_EVENTS};
+use jiancha_store::{EventStore, StoreError};
 use sha2::{Digest, Sha256};
 
 /// The name the projections' snapshot is kept under.
@@ -93,11 +93,11 @@ pub async fn restore_until(
         tracing::warn!(%reason, "projection snapshot ignored; rebuilding from the log");
     }
     let mut replayed = 0;
-    let mut after = projections.position();
-    while after < until {
-        let page = store.read_after(after, READ_PAGE_EVENTS).await?;
-        let Some(last) = page.last() else { break };
-        after = last.position;
+    let mut pages = store.pages(projections.position());
+    while pages.after() < until {
+        let Some(page) = pages.next().await? else {
+            break;
+        };
         for event in page.iter().take_while(|e| e.position <= until) {
             projections.apply(event);
             replayed += 1;
@@ -136,9 +136,8 @@ async fn trusted(
             header.position
         ))));
     }
-    let at = store.read_raw_after(position.saturating_sub(1), 1).await?;
-    match at.first() {
-        Some(raw) if raw.position == position && raw.hash == header.head => {}
+    match store.read_raw_at(position).await? {
+        Some(raw) if raw.hash == header.head => {}
         _ => {
             return Ok(Err(Some(format!(
                 "the log's event at position {position} is not the one it covers"

@@ -244,7 +244,7 @@ pub(crate) async fn supervise(
 ) -> Result<Response, ApiError> {
     data.check()
         .map_err(|e| ApiError::invalid(e.to_string()).field(e.field.trim_start_matches("data.")))?;
-    let stream = StreamName::parse("supervision").map_err(ApiError::internal)?;
+    let stream = StreamName::supervision();
     let now: Millis = state.engine.now();
     let at = chrono::DateTime::from_timestamp_millis(now)
         .ok_or_else(|| ApiError::internal("the clock is out of range"))?

@@ -128,7 +128,8 @@ pub(crate) async fn close(
     let label = q.period.or(b.period).ok_or_else(|| {
         ApiError::invalid("period: give period=YYYY-MM (or YYYY-Q1, YYYY-H1, YYYY)").field("period")
     })?;
-    let period = Period::parse(&label).map_err(|e| ApiError::invalid(e).field("period"))?;
+    let period =
+        Period::parse(&label).map_err(|e| ApiError::invalid(e.to_string()).field("period"))?;
     let now = state.engine.now();
     if !closing::has_ended(&period, now) {
         let end = closing::end_text(&period);

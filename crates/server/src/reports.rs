@@ -36,9 +36,11 @@ pub(crate) struct ReportsQuery {
 
 fn period_of(q: &ReportsQuery) -> Result<Period, ApiError> {
     match (&q.period, &q.from, &q.to) {
-        (Some(p), None, None) => Period::parse(p).map_err(|e| ApiError::invalid(e).field("period")),
+        (Some(p), None, None) => {
+            Period::parse(p).map_err(|e| ApiError::invalid(e.to_string()).field("period"))
+        }
         (None, Some(f), Some(t)) => {
-            Period::range(f, t).map_err(|e| ApiError::invalid(e.replace("--", "")).field("from"))
+            Period::range(f, t).map_err(|e| ApiError::invalid(e.naming("from", "to")).field("from"))
         }
         _ => Err(ApiError::invalid(
             "period: give period=YYYY-MM (or YYYY-H1, YYYY-Q2, YYYY), or from=YYYY-MM&to=YYYY-MM",

@@ -416,7 +416,7 @@ pub(crate) fn item_event(world: &World, index: usize) -> Result<NewEvent, SimErr
         .items
         .get(index)
         .ok_or_else(|| SimError::Invalid(format!("no catalog item {index}")))?;
-    let stream = StreamName::parse("catalog").map_err(SimError::Invalid)?;
+    let stream = StreamName::catalog();
     let occurred_at = timestamp(world, item_instant(world, index))?;
     let data = EventData::ItemDefined(item.definition(&world.district));
     let center = world.district.org(world.district.center);

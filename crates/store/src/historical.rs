@@ -12,7 +12,7 @@ use jiancha_events::{EventData, HistoryImported, NewEvent, StreamName, Timestamp
 
 use crate::error::{Rejection, StoreError};
 use crate::plan::Planned;
-use crate::{ImportOutcome, SUPERVISION_STREAM};
+use crate::ImportOutcome;
 
 /// The tag of the declaration among an import's events: no line or element of the input.
 pub const DECLARATION_TAG: u64 = u64::MAX;
@@ -50,7 +50,7 @@ impl HistoricalImport {
             reason: self.reason.clone(),
         });
         data.check().map_err(|e| refuse(&e.field, e.message))?;
-        let stream = StreamName::parse(SUPERVISION_STREAM).map_err(|m| refuse("stream", m))?;
+        let stream = StreamName::supervision();
         Ok(NewEvent::new(
             stream,
             at,

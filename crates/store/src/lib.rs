@@ -12,6 +12,7 @@ pub mod error;
 pub mod historical;
 pub mod memory;
 pub mod owner;
+pub mod pages;
 pub mod plan;
 pub mod postgres;
 mod sql;
@@ -29,11 +30,12 @@ use tokio::sync::{mpsc, watch};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Rejection, RejectionKind, StoreError};
 pub use historical::HistoricalImport;
+pub use pages::Pages;
 pub use plan::Head;
 pub use tail::subscribe;
 
-/// The stream of supervision acts: cards, correction orders, exemptions, acknowledgements.
-pub const SUPERVISION_STREAM: &str = "supervision";
+pub use jiancha_events::SUPERVISION_STREAM;
+use jiancha_events::{CALENDAR_STREAM, CATALOG_STREAM};
 
 /// The most bytes one stored value of a snapshot holds: a larger snapshot is kept in parts
 /// (SQLite and PostgreSQL refuse values near 1 GB).
@@ -175,8 +177,8 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
             if events.is_empty() {
                 return Ok(events);
             }
-            events.extend(self.read_stream("catalog").await?);
-            events.extend(self.read_stream("calendar").await?);
+            events.extend(self.read_stream(CATALOG_STREAM).await?);
+            events.extend(self.read_stream(CALENDAR_STREAM).await?);
             events.extend(
                 self.read_stream(SUPERVISION_STREAM)
                     .await?
@@ -205,6 +207,48 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
         after: u64,
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<RawEvent>, StoreError>>;
+
+    /// The log after position `after`, a page of at most [`READ_PAGE_EVENTS`] events at a time,
+    /// up to the head.
+    fn pages(&self, after: u64) -> Pages<'_, StoredEvent> {
+        Pages::new(
+            after,
+            Box::new(move |after| self.read_after(after, READ_PAGE_EVENTS)),
+            pages::stored_position,
+        )
+    }
+
+    /// The stored rows after position `after`, exactly as stored, a page of at most
+    /// [`READ_PAGE_EVENTS`] at a time, up to the head.
+    fn raw_pages(&self, after: u64) -> Pages<'_, RawEvent> {
+        Pages::new(
+            after,
+            Box::new(move |after| self.read_raw_after(after, READ_PAGE_EVENTS)),
+            pages::raw_position,
+        )
+    }
+
+    /// The event at `position`; `None` at 0 and past the head.
+    fn read_at(&self, position: u64) -> BoxFuture<'_, Result<Option<StoredEvent>, StoreError>> {
+        futures::FutureExt::boxed(async move {
+            let Some(before) = position.checked_sub(1) else {
+                return Ok(None);
+            };
+            let page = self.read_after(before, 1).await?;
+            Ok(page.into_iter().next().filter(|e| e.position == position))
+        })
+    }
+
+    /// The row stored at `position`, exactly as stored; `None` at 0 and past the head.
+    fn read_raw_at(&self, position: u64) -> BoxFuture<'_, Result<Option<RawEvent>, StoreError>> {
+        futures::FutureExt::boxed(async move {
+            let Some(before) = position.checked_sub(1) else {
+                return Ok(None);
+            };
+            let page = self.read_raw_after(before, 1).await?;
+            Ok(page.into_iter().next().filter(|r| r.position == position))
+        })
+    }
 
     /// The last position and its hash.
     fn head(&self) -> BoxFuture<'_, Result<Head, StoreError>>;
@@ -277,10 +321,10 @@ pub(crate) fn case_context(mut events: Vec<StoredEvent>, case: &str) -> Vec<Stor
         return Vec::new();
     };
     events.retain(|e| match e.stream.as_str() {
-        "catalog" => {
+        CATALOG_STREAM => {
             matches!(&e.data, jiancha_events::EventData::ItemDefined(d) if d.code == item)
         }
-        "calendar" => true,
+        CALENDAR_STREAM => true,
         SUPERVISION_STREAM => {
             e.data.concerns_case() == Some(case)
                 || matches!(e.data, jiancha_events::EventData::HistoryImported(_))

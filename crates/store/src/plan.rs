@@ -259,7 +259,7 @@ fn plan_one(
     }
     if event.stream.kind() == StreamKind::Case
         && current == 0
-        && event.data.type_name() != "Submitted"
+        && !matches!(event.data, EventData::Submitted(_))
     {
         return Err(reject(
             "stream",

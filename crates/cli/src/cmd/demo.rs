@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use jiancha_engine::{Engine, EngineConfig};
-use jiancha_events::NewEvent;
+use jiancha_events::{EventData, NewEvent};
 use jiancha_projections::ledger::Dimension;
 use jiancha_projections::report::items_in_center;
 use jiancha_projections::{Period, ReportQuery};
@@ -208,7 +208,7 @@ pub async fn feed(
     for item in jiancha_sim::events(config)? {
         let sim = item?;
         let at = sim.entered_at.to_utc();
-        if sim.event.data.type_name() == "Submitted" {
+        if matches!(sim.event.data, EventData::Submitted(_)) {
             last_arrival = last_arrival.max(jiancha_projections::instant::china_date(
                 &sim.event.occurred_at,
             ));
@@ -275,10 +275,10 @@ async fn summarize(
 ) -> anyhow::Result<()> {
     let now = engine.now();
     let cards = store
-        .read_stream("supervision")
+        .read_stream(jiancha_events::SUPERVISION_STREAM)
         .await?
         .iter()
-        .filter(|e| e.data.type_name() == "CardIssued")
+        .filter(|e| matches!(e.data, EventData::CardIssued(_)))
         .count();
     let p = engine.read();
     let alerts = p.alerts(now);

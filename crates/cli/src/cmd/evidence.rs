@@ -114,7 +114,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &EvidenceArgs) -> anyhow
         .collect();
     let own: Vec<&StoredEvent> = known
         .iter()
-        .filter(|e| e.stream == args.case || e.stream == "supervision")
+        .filter(|e| e.stream == args.case || e.stream == jiancha_events::SUPERVISION_STREAM)
         .collect();
     let case_events = stored_events(&*store, &own).await;
     store.close().await;

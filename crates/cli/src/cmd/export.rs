@@ -5,7 +5,7 @@ use std::io::{BufWriter, ErrorKind, Write};
 use std::sync::Arc;
 
 use jiancha_events::write_export_line;
-use jiancha_store::{Clock, READ_PAGE_EVENTS};
+use jiancha_store::Clock;
 
 /// Arguments of `jiancha export`.
 #[derive(Debug, clap::Args)]
@@ -30,13 +30,10 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ExportArgs) -> anyhow::
         "export",
     );
     let mut out = BufWriter::with_capacity(1 << 16, crate::stdout::lock());
-    let mut after = args.from.saturating_sub(1);
+    let mut pages = store.raw_pages(args.from.saturating_sub(1));
     let mut line = String::with_capacity(1024);
     let result: anyhow::Result<()> = async {
-        loop {
-            let page = store.read_raw_after(after, READ_PAGE_EVENTS).await?;
-            let Some(last) = page.last() else { break };
-            after = last.position;
+        while let Some(page) = pages.next().await? {
             for raw in &page {
                 line.clear();
                 write_export_line(raw, &mut line);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate};
 use jiancha_events::StoredEvent;
 use jiancha_projections::{instant, Millis, Projections};
-use jiancha_store::{Clock, EventStore, READ_PAGE_EVENTS};
+use jiancha_store::{Clock, EventStore};
 
 use crate::error::user_error;
 
@@ -54,11 +54,8 @@ async fn fold_log(
     now: Millis,
     mut projections: Projections,
 ) -> anyhow::Result<Projections> {
-    let mut after = 0;
-    loop {
-        let page = store.read_after(after, READ_PAGE_EVENTS).await?;
-        let Some(last) = page.last() else { break };
-        after = last.position;
+    let mut pages = store.pages(0);
+    while let Some(page) = pages.next().await? {
         for event in page.iter().filter(|e| by(e, now)) {
             projections.apply(event);
         }

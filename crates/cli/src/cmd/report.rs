@@ -157,7 +157,9 @@ pub(crate) fn load_scoring(path: Option<&PathBuf>) -> anyhow::Result<Scoring> {
 fn period_of(run: &RunArgs) -> anyhow::Result<Period> {
     match (&run.period, &run.from, &run.to) {
         (Some(p), _, _) => Period::parse(p).map_err(|e| user_error(format!("--period: {e}"))),
-        (None, Some(f), Some(t)) => Period::range(f, t).map_err(user_error),
+        (None, Some(f), Some(t)) => {
+            Period::range(f, t).map_err(|e| user_error(e.naming("--from", "--to")))
+        }
         _ => Err(user_error(
             "give --period YYYY-MM (or YYYY-H1, YYYY) or --from YYYY-MM --to YYYY-MM",
         )),

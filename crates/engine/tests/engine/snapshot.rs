@@ -5,20 +5,14 @@
 use jiancha_engine::snapshots::{restore_or_replay, seal, PROJECTIONS_SNAPSHOT};
 use jiancha_engine::EngineConfig;
 use jiancha_projections::{AlertConfig, Projections, Scoring};
-use jiancha_store::{EventStore, READ_PAGE_EVENTS};
+use jiancha_store::EventStore;
 
 use crate::support::{Backend, World};
 
 async fn full_replay(store: &dyn EventStore) -> Vec<u8> {
     let mut p = Projections::new(AlertConfig::default()).with_ledger(Scoring::default());
-    loop {
-        let page = store
-            .read_after(p.position(), READ_PAGE_EVENTS)
-            .await
-            .unwrap();
-        if page.is_empty() {
-            break;
-        }
+    let mut pages = store.pages(p.position());
+    while let Some(page) = pages.next().await.unwrap() {
         for e in &page {
             p.apply(e);
         }

@@ -120,17 +120,13 @@ fn board(board: &mut BTreeMap<String, String>, changes: &[AlertChange]) {
 
 async fn replay(store: &dyn EventStore) -> Projections {
     let mut p = Projections::default().with_ledger(Scoring::default());
-    let mut after = 0;
-    loop {
-        let page = store.read_after(after, 1000).await.unwrap();
-        let Some(last) = page.last() else {
-            return p;
-        };
-        after = last.position;
+    let mut pages = store.pages(0);
+    while let Some(page) = pages.next().await.unwrap() {
         for e in &page {
             p.apply(e);
         }
     }
+    p
 }
 
 fn entry_ids(p: &Projections) -> BTreeSet<String> {

@@ -167,9 +167,9 @@ async fn an_alert_the_clock_raises_is_streamed_at_its_cards_position() {
         "{raised:?}"
     );
     // The id is a position: the card the engine appended for the first of them.
-    let page = world.store.read_after(id - 1, 1).await.unwrap();
-    assert_eq!(page[0].position, id);
-    assert_eq!(page[0].data.type_name(), "CardIssued");
+    let card = world.store.read_at(id).await.unwrap().unwrap();
+    assert_eq!(card.position, id);
+    assert_eq!(card.data.type_name(), "CardIssued");
     world.shutdown().await;
 }
 

@@ -67,12 +67,102 @@ fn rejection(result: Result<impl std::fmt::Debug, StoreError>) -> jiancha_store:
 
 pub async fn all_raw(store: &dyn EventStore) -> Vec<RawEvent> {
     let mut out = Vec::new();
-    loop {
-        let page = store.read_raw_after(out.len() as u64, 1000).await.unwrap();
-        if page.is_empty() {
-            return out;
-        }
+    let mut pages = store.raw_pages(0);
+    while let Some(page) = pages.next().await.unwrap() {
         out.extend(page);
+    }
+    out
+}
+
+/// `pages` and `raw_pages` hand out every event once, in position order, in pages of at most
+/// [`READ_PAGE_EVENTS`], from any position to the head, across page boundaries; `read_at` and
+/// `read_raw_at` find the event at a position, and nothing at 0 or past the head.
+pub async fn pages_cross_page_boundaries_and_read_at_finds_a_position(f: Fixture) {
+    let s = &*f.store;
+    let total = 2 * READ_PAGE_EVENTS as u64 + 7;
+    let mut batch = Vec::new();
+    for i in 0..total {
+        let case = format!("case-{}", i % 5);
+        batch.push(if i < 5 {
+            submitted(&case)
+        } else {
+            step(&case, 1)
+        });
+        if batch.len() == 1000 {
+            s.append(std::mem::take(&mut batch)).await.unwrap();
+        }
+    }
+    s.append(batch).await.unwrap();
+    assert_eq!(s.head().await.unwrap().position, total);
+
+    for start in [
+        0,
+        1,
+        READ_PAGE_EVENTS as u64 - 3,
+        total - 1,
+        total,
+        total + 4,
+    ] {
+        let mut pages = s.pages(start);
+        let mut seen = Vec::new();
+        let mut sizes = Vec::new();
+        while let Some(page) = pages.next().await.unwrap() {
+            assert!(!page.is_empty() && page.len() <= READ_PAGE_EVENTS);
+            sizes.push(page.len());
+            seen.extend(page.iter().map(|e| e.position));
+            assert_eq!(pages.after(), *seen.last().unwrap());
+        }
+        let expected: Vec<u64> = (start + 1..=total).collect();
+        assert_eq!(seen, expected, "pages after {start}");
+        assert!(
+            sizes.iter().rev().skip(1).all(|n| *n == READ_PAGE_EVENTS),
+            "pages after {start}: {sizes:?}"
+        );
+
+        let mut raw = s.raw_pages(start);
+        let mut raw_seen = Vec::new();
+        while let Some(page) = raw.next().await.unwrap() {
+            assert!(!page.is_empty() && page.len() <= READ_PAGE_EVENTS);
+            raw_seen.extend(page.iter().map(|r| r.position));
+        }
+        assert_eq!(raw_seen, expected, "raw pages after {start}");
+    }
+    // More than one page from the start, so the boundary was crossed.
+    let mut pages = s.pages(0);
+    assert_eq!(pages.next().await.unwrap().unwrap().len(), READ_PAGE_EVENTS);
+
+    // A page appended after the head was reached is read by the next call.
+    assert!(pages.next().await.unwrap().is_some());
+    assert!(pages.next().await.unwrap().is_some());
+    assert!(pages.next().await.unwrap().is_none());
+    s.append(vec![step("case-1", 2)]).await.unwrap();
+    let tail = pages.next().await.unwrap().unwrap();
+    assert_eq!(
+        tail.iter().map(|e| e.position).collect::<Vec<_>>(),
+        [total + 1]
+    );
+    let head = total + 1;
+
+    let all = s.read_after(0, usize::MAX >> 8).await.unwrap();
+    for p in [
+        1,
+        2,
+        READ_PAGE_EVENTS as u64,
+        READ_PAGE_EVENTS as u64 + 1,
+        head,
+    ] {
+        let event = s.read_at(p).await.unwrap().unwrap();
+        assert_eq!(event, all[usize::try_from(p - 1).unwrap()]);
+        let raw = s.read_raw_at(p).await.unwrap().unwrap();
+        assert_eq!(raw.position, p);
+        assert_eq!(raw.id, event.id);
+    }
+    for p in [0, head + 1, head + 100] {
+        assert!(s.read_at(p).await.unwrap().is_none(), "read_at({p})");
+        assert!(
+            s.read_raw_at(p).await.unwrap().is_none(),
+            "read_raw_at({p})"
+        );
     }
 }
 

@@ -110,6 +110,7 @@ conformance!(
     a_batch_is_all_or_nothing,
     a_case_event_needs_a_submitted_case,
     reads_after_a_position_and_by_stream,
+    pages_cross_page_boundaries_and_read_at_finds_a_position,
     concurrent_writers_lose_nothing_and_leave_no_gap,
     an_import_commits_everything_or_nothing,
     a_moved_log_reproduces_every_field,
