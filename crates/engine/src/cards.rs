@@ -16,6 +16,7 @@ use jiancha_events::{CardIssued, EventData, NewEvent, Severity, StreamName, Time
 use jiancha_projections::{AlertView, Millis, Rule};
 use jiancha_store::{EventStore, RejectionKind, StoreError};
 
+use crate::repeats::Repeats;
 use crate::{CARD_ID_PREFIX, ENGINE_ACTOR};
 
 /// Cards appended in one batch.
@@ -104,20 +105,27 @@ pub fn withdrawal(
 pub const WITHDRAWN_ID_PREFIX: &str = "withdrawn:";
 
 /// Appends cards in batches, dropping the ones the log refuses. Returns the highest position
-/// among them (new or already there), and the cards still to write when an append failed.
-pub async fn append(store: &dyn EventStore, cards: Vec<NewEvent>) -> (u64, Vec<NewEvent>) {
+/// among them (new or already there), and the cards still to write when an append failed
+/// (counted in `failures`, which logs them).
+pub(crate) async fn append(
+    store: &dyn EventStore,
+    cards: Vec<NewEvent>,
+    failures: &mut Repeats,
+) -> (u64, Vec<NewEvent>) {
     let mut reached = 0;
     let mut rest = cards.into_iter();
     loop {
         let batch: Vec<NewEvent> = rest.by_ref().take(CARD_BATCH_EVENTS_MAX).collect();
         if batch.is_empty() {
+            failures.succeeded(tokio::time::Instant::now());
             return (reached, Vec::new());
         }
         match append_batch(store, batch).await {
             Ok(position) => reached = reached.max(position),
             Err((error, mut failed)) => {
                 let cards = failed.len() + rest.len();
-                tracing::warn!(%error, cards, "cannot append cards; will retry");
+                let error = format_args!("{error} ({cards} cards wait for the next attempt)");
+                failures.failed(tokio::time::Instant::now(), &error);
                 failed.extend(rest);
                 return (reached, failed);
             }
@@ -234,6 +242,7 @@ mod tests {
     use jiancha_store::{memory::MemoryStore, ManualClock};
 
     use super::*;
+    use crate::repeats::Level;
 
     fn card_at(id: &str, due: &str, at: &str) -> NewEvent {
         let ts = |t| jiancha_events::parse_timestamp(t).unwrap();
@@ -261,20 +270,30 @@ mod tests {
     async fn a_card_already_in_the_log_is_not_written_again_at_any_instant() {
         let t0 = jiancha_events::parse_timestamp(NINE).unwrap();
         let store = MemoryStore::new(Arc::new(ManualClock::new(t0.to_utc())));
+        let mut log = Repeats::new(Level::Warn, "cannot append cards", "appending again");
         let first = card_at("1", NINE, NINE);
-        assert_eq!(append(&store, vec![first.clone()]).await, (1, Vec::new()));
+        assert_eq!(
+            append(&store, vec![first.clone()], &mut log).await,
+            (1, Vec::new())
+        );
         // The same card again: a no-op answered with its position.
-        assert_eq!(append(&store, vec![first]).await, (1, Vec::new()));
+        assert_eq!(append(&store, vec![first], &mut log).await, (1, Vec::new()));
         // Issued again at another instant (another engine, a restart), beside a new card: the
         // refused one is dropped and the new one written.
         let again = card_at("1", NINE, TEN);
         let second = card_at("2", NINE, TEN);
-        assert_eq!(append(&store, vec![again, second]).await, (2, Vec::new()));
+        assert_eq!(
+            append(&store, vec![again, second], &mut log).await,
+            (2, Vec::new())
+        );
         // The same id for another due instant: a later instance of the alert, carded under
         // its own id (once).
         let later = card_at("1", TEN, TEN);
-        assert_eq!(append(&store, vec![later.clone()]).await, (3, Vec::new()));
-        assert_eq!(append(&store, vec![later]).await, (3, Vec::new()));
+        assert_eq!(
+            append(&store, vec![later.clone()], &mut log).await,
+            (3, Vec::new())
+        );
+        assert_eq!(append(&store, vec![later], &mut log).await, (3, Vec::new()));
         let events = store.read_after(0, 10).await.unwrap();
         let ids: Vec<_> = events.iter().map(|e| e.id.as_str()).collect();
         assert_eq!(

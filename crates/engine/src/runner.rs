@@ -17,10 +17,13 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::bus::{AlertChange, AlertChangeKind};
 use crate::cards::{self, Now, Retry};
+use crate::repeats::{Level, Repeats};
 use crate::scheduler::Scheduler;
 use crate::{Command, EngineError, APPLY_CHUNK_EVENTS, SLEEP_MAX, TAIL_RETRY_INTERVAL};
 
-type Tail = BoxStream<'static, Result<StoredEvent, StoreError>>;
+/// The followed log: `None` once its first read has answered (so a recovery shows on an idle
+/// log too), then each event.
+type Tail = BoxStream<'static, Result<Option<StoredEvent>, StoreError>>;
 
 fn read(p: &RwLock<Projections>) -> RwLockReadGuard<'_, Projections> {
     p.read().unwrap_or_else(PoisonError::into_inner)
@@ -79,6 +82,10 @@ pub(crate) struct Runner {
     retry: Retry,
     /// The highest position of a card this runner appended (or found already there).
     cards_reached: u64,
+    /// Failures to follow the log (every [`TAIL_RETRY_INTERVAL`] while the database is down).
+    tail_failures: Repeats,
+    /// Failures to append cards.
+    card_failures: Repeats,
 }
 
 impl Runner {
@@ -91,6 +98,16 @@ impl Runner {
             scheduler,
             retry: Retry::default(),
             cards_reached: 0,
+            tail_failures: Repeats::new(
+                Level::Error,
+                "cannot follow the event log",
+                "following the event log again",
+            ),
+            card_failures: Repeats::new(
+                Level::Warn,
+                "cannot append cards",
+                "appending cards again",
+            ),
         })
     }
 
@@ -102,7 +119,7 @@ impl Runner {
     /// stop (or until the engine is dropped).
     pub(crate) async fn run(mut self, mut commands: mpsc::Receiver<Command>, after: u64) {
         self.deliver_at_startup().await;
-        let mut tail: Option<Tail> = Some(subscribe(self.parts.store.clone(), after).boxed());
+        let mut tail: Option<Tail> = Some(follow(self.parts.store.clone(), after));
         let mut tail_retry_at = tokio::time::Instant::now();
         let mut clock_changes = self.parts.clock.changes();
         loop {
@@ -118,9 +135,14 @@ impl Runner {
                     Some(Command::Shutdown) | None => break,
                 },
                 item = next_event(&mut tail), if tail.is_some() => match item {
-                    Some(Ok(event)) => self.on_event(event).await,
+                    Some(Ok(event)) => {
+                        self.tail_failures.succeeded(tokio::time::Instant::now());
+                        if let Some(event) = event {
+                            self.on_event(event).await;
+                        }
+                    }
                     Some(Err(error)) => {
-                        tracing::error!(%error, "cannot follow the event log; retrying");
+                        self.tail_failures.failed(tokio::time::Instant::now(), &error);
                         tail = None;
                         tail_retry_at = tokio::time::Instant::now() + TAIL_RETRY_INTERVAL;
                     }
@@ -128,7 +150,7 @@ impl Runner {
                 },
                 () = tokio::time::sleep_until(tail_retry_at), if tail.is_none() => {
                     let after = *self.parts.position.borrow();
-                    tail = Some(subscribe(self.parts.store.clone(), after).boxed());
+                    tail = Some(follow(self.parts.store.clone(), after));
                 }
                 () = clock_moved(&mut clock_changes) => {}
                 () = tokio::time::sleep(wake) => {}
@@ -340,7 +362,8 @@ impl Runner {
         if cards.is_empty() {
             return;
         }
-        let (reached, failed) = cards::append(self.parts.store.as_ref(), cards).await;
+        let store = self.parts.store.as_ref();
+        let (reached, failed) = cards::append(store, cards, &mut self.card_failures).await;
         self.cards_reached = self.cards_reached.max(reached);
         self.retry.keep(failed);
     }
@@ -366,8 +389,20 @@ fn find(p: &Projections, case: &str, now: Millis, folded: bool) -> Found {
     }
 }
 
-/// The tail's next event; never ready without a tail.
-async fn next_event(tail: &mut Option<Tail>) -> Option<Result<StoredEvent, StoreError>> {
+/// Follows the log after `after` (see [`Tail`]): a read of one event answers for the database
+/// (the event is read again by the follower that comes next).
+fn follow(store: Arc<dyn EventStore>, after: u64) -> Tail {
+    let first = {
+        let store = store.clone();
+        async move { store.read_after(after, 1).await.map(|_| None) }
+    };
+    futures::stream::once(first)
+        .chain(subscribe(store, after).map(|item| item.map(Some)))
+        .boxed()
+}
+
+/// The tail's next item; never ready without a tail.
+async fn next_event(tail: &mut Option<Tail>) -> Option<Result<Option<StoredEvent>, StoreError>> {
     match tail {
         Some(t) => t.next().await,
         None => std::future::pending().await,

@@ -334,6 +334,12 @@ impl FromRequestParts<Arc<State>> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<State>) -> Result<Self, ApiError> {
         let caller = identify(parts, state.auth.as_ref())?;
+        // The request span (see `spans`) names who asks, even when the rate limit refuses them.
+        let span = tracing::Span::current();
+        span.record("role", tracing::field::display(caller.role_name()));
+        if let Caller::Token(p) = &caller {
+            span.record("caller", tracing::field::display(&p.name));
+        }
         state.rate.check(caller.bucket())?;
         Ok(caller)
     }

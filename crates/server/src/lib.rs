@@ -25,6 +25,7 @@ mod metrics;
 mod params;
 mod reports;
 mod routes;
+mod spans;
 mod sse;
 
 use std::future::Future;

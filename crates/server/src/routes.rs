@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::error::{ApiError, ErrorKind};
-use crate::{alerts, cases, closing, dashboard, events, metrics, reports, sse, State};
+use crate::{alerts, cases, closing, dashboard, events, metrics, reports, spans, sse, State};
 
 /// The OpenAPI document, embedded.
 pub(crate) const OPENAPI_JSON: &str = include_str!("../assets/openapi.json");
@@ -83,6 +83,7 @@ pub(crate) fn router(state: Arc<State>) -> Router {
             state.clone(),
             metrics::count,
         ))
+        .layer(axum::middleware::from_fn(spans::request))
         .with_state(state)
 }
 

@@ -1,7 +1,7 @@
 //! The engine's tests, one binary: deadlines passing with no new event, restarts and two engines
 //! on one log, live event-driven alerts, calendar amendments, the scheduler's bound, a property
-//! that restarting never changes what is published or carded, and two engines with stores of
-//! their own sharing one PostgreSQL log.
+//! that restarting never changes what is published or carded, two engines with stores of
+//! their own sharing one PostgreSQL log, and the log lines of a database outage.
 
 #![allow(
     clippy::unwrap_used,
@@ -13,6 +13,7 @@ mod calendar;
 mod deadlines;
 mod forged;
 mod live;
+mod outage;
 mod postgres;
 mod property;
 mod restart;

@@ -15,5 +15,6 @@ mod connections;
 mod documents;
 mod ownership;
 mod roles;
+mod spans;
 mod stream;
 mod support;

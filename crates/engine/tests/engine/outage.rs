@@ -1,0 +1,186 @@
+//! The database down for minutes, then back: the runner's failures to follow the log (one a
+//! second) are logged once, then summarised once a minute, and its recovery once, on an idle
+//! log too. Tokio's paused clock runs the retries; a formatting subscriber installed once for
+//! the binary writes into a buffer of the logging thread, and this test runs on a
+//! current-thread runtime, so it reads only its own lines.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use jiancha_engine::{Engine, EngineConfig};
+use jiancha_events::{NewEvent, RawEvent, StoredEvent};
+use jiancha_store::{
+    AppendOutcome, EventStore, Head, ImportChunk, ImportMode, ImportOutcome, Snapshot, StoreError,
+};
+use tokio::sync::{mpsc, watch};
+
+use crate::support::*;
+
+thread_local! {
+    static LINES: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Appends to this thread's buffer.
+struct ThreadBuffer;
+
+impl Write for ThreadBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        LINES.with(|l| l.borrow_mut().extend_from_slice(bytes));
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs the capturing subscriber (once, as the global one, so no other thread can leave a
+/// callsite's interest cached as "never") and empties this thread's buffer.
+fn capture() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter("jiancha_engine=info")
+            .with_writer(|| ThreadBuffer)
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        tracing::callsite::rebuild_interest_cache();
+    });
+    LINES.with(|l| l.borrow_mut().clear());
+}
+
+fn captured() -> Vec<String> {
+    LINES.with(|l| {
+        String::from_utf8_lossy(&l.borrow())
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    })
+}
+
+/// A log whose reads fail while `down` is set.
+#[derive(Debug)]
+struct Flaky {
+    inner: Arc<dyn EventStore>,
+    down: AtomicBool,
+}
+
+impl EventStore for Flaky {
+    fn append_scoped(
+        &self,
+        events: Vec<NewEvent>,
+        scope: Option<String>,
+    ) -> BoxFuture<'_, Result<AppendOutcome, StoreError>> {
+        self.inner.append_scoped(events, scope)
+    }
+    fn import_with(
+        &self,
+        chunks: mpsc::Receiver<ImportChunk>,
+        mode: ImportMode,
+    ) -> BoxFuture<'_, Result<ImportOutcome, StoreError>> {
+        self.inner.import_with(chunks, mode)
+    }
+    fn read_stream<'a>(
+        &'a self,
+        stream: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
+        self.inner.read_stream(stream)
+    }
+    fn read_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
+        if self.down.load(Ordering::SeqCst) {
+            return Box::pin(async { Err(StoreError::Aborted("the database is down".into())) });
+        }
+        self.inner.read_after(after, limit)
+    }
+    fn read_raw_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<RawEvent>, StoreError>> {
+        self.inner.read_raw_after(after, limit)
+    }
+    fn head(&self) -> BoxFuture<'_, Result<Head, StoreError>> {
+        self.inner.head()
+    }
+    fn committed(&self) -> watch::Receiver<u64> {
+        self.inner.committed()
+    }
+    fn close(&self) -> BoxFuture<'_, ()> {
+        self.inner.close()
+    }
+    fn save_snapshot<'a>(
+        &'a self,
+        name: &'a str,
+        position: u64,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.inner.save_snapshot(name, position, bytes)
+    }
+    fn load_snapshot<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Snapshot>, StoreError>> {
+        self.inner.load_snapshot(name)
+    }
+}
+
+fn containing<'a>(lines: &'a [String], text: &str) -> Vec<&'a String> {
+    lines.iter().filter(|l| l.contains(text)).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_outage_is_logged_once_then_once_a_minute_and_its_end_once() {
+    capture();
+    let world = World::new(Backend::Memory, "2026-03-02T09:00:00+08:00").await;
+    world.define_item().await;
+    let store = Arc::new(Flaky {
+        inner: world.store.clone(),
+        down: AtomicBool::new(false),
+    });
+    let clock = Arc::new(world.clock.clone());
+    let engine = Engine::start(store.clone(), clock, EngineConfig::default())
+        .await
+        .unwrap();
+    store.down.store(true, Ordering::SeqCst);
+    // 150 s down: a failure about every second.
+    tokio::time::sleep(Duration::from_secs(150)).await;
+    let during = captured();
+    store.down.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let lines = captured();
+
+    let first = containing(&during, "cannot follow the event log; retrying");
+    assert_eq!(first.len(), 1, "{during:#?}");
+    assert!(first[0].contains("ERROR") && first[0].contains("the database is down"));
+    let summaries = containing(&during, "still failing");
+    assert_eq!(summaries.len(), 2, "one a minute: {during:#?}");
+    assert!(
+        summaries[0].contains("cannot follow the event log: still failing after 6"),
+        "{}",
+        summaries[0]
+    );
+    assert!(containing(&during, "again").is_empty(), "{during:#?}");
+    // Nothing was appended since: the recovery is seen without an event.
+    let recovered = containing(&lines, "following the event log again after");
+    assert_eq!(recovered.len(), 1, "{lines:#?}");
+    assert!(recovered[0].contains("INFO"), "{}", recovered[0]);
+
+    // And the engine follows the log again.
+    let position = world
+        .append("catalog", jiancha_events::EventData::ItemDefined(item()))
+        .await;
+    tokio::time::timeout(WAIT_MAX, engine.wait_for(position))
+        .await
+        .expect("the engine follows the log again")
+        .unwrap();
+    engine.shutdown().await.unwrap();
+}
