@@ -110,8 +110,8 @@ impl Calendars {
         self.built.entry(jurisdiction).or_insert(calendar)
     }
 
-    /// The calendar that applies to `org`, without building (the national one when the
-    /// org's own is not built yet); for read-only views.
+    /// The calendar that applies to `org`, for read-only views: the one built, or else built
+    /// afresh for this call and not kept (the national one needs no building).
     pub fn peek(&self, org: &str) -> Calendar {
         if !self.local {
             return self.national.clone();

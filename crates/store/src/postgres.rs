@@ -9,9 +9,9 @@
 //! id of the transaction that wrote it (`xid`). After each commit that wrote, the writer sends
 //! `pg_notify` on the table's channel with the new head; a listener (started when someone
 //! follows the log) moves `committed()` forward, and the follower's polling stays the truth.
-//! Imports go through `COPY … FROM STDIN` in binary format, one COPY per chunk under a savepoint
-//! (a chunk whose ids are already stored falls back to the looked-up path), its rows sent in
-//! pieces while the writer plans the next chunk.
+//! Imports go through `COPY … FROM STDIN` in binary format: runs of up to `RUN_CHUNKS_MAX`
+//! chunks in one COPY under a savepoint (a refused run falls back to the looked-up path, chunk
+//! by chunk), its rows sent in pieces while the writer plans the next chunk.
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
