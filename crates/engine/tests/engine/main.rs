@@ -20,3 +20,4 @@ mod restart;
 mod snapshot;
 mod support;
 mod withdrawn;
+mod wrapped;

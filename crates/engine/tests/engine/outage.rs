@@ -6,19 +6,13 @@
 
 use std::cell::RefCell;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use jiancha_engine::{Engine, EngineConfig};
-use jiancha_events::{NewEvent, RawEvent, StoredEvent};
-use jiancha_store::{
-    AppendOutcome, EventStore, Head, ImportChunk, ImportMode, ImportOutcome, Snapshot, StoreError,
-};
-use tokio::sync::{mpsc, watch};
 
 use crate::support::*;
+use crate::wrapped::Wrapped;
 
 thread_local! {
     static LINES: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
@@ -63,76 +57,6 @@ fn captured() -> Vec<String> {
     })
 }
 
-/// A log whose reads fail while `down` is set.
-#[derive(Debug)]
-struct Flaky {
-    inner: Arc<dyn EventStore>,
-    down: AtomicBool,
-}
-
-impl EventStore for Flaky {
-    fn append_scoped(
-        &self,
-        events: Vec<NewEvent>,
-        scope: Option<String>,
-    ) -> BoxFuture<'_, Result<AppendOutcome, StoreError>> {
-        self.inner.append_scoped(events, scope)
-    }
-    fn import_with(
-        &self,
-        chunks: mpsc::Receiver<ImportChunk>,
-        mode: ImportMode,
-    ) -> BoxFuture<'_, Result<ImportOutcome, StoreError>> {
-        self.inner.import_with(chunks, mode)
-    }
-    fn read_stream<'a>(
-        &'a self,
-        stream: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
-        self.inner.read_stream(stream)
-    }
-    fn read_after(
-        &self,
-        after: u64,
-        limit: usize,
-    ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
-        if self.down.load(Ordering::SeqCst) {
-            return Box::pin(async { Err(StoreError::Aborted("the database is down".into())) });
-        }
-        self.inner.read_after(after, limit)
-    }
-    fn read_raw_after(
-        &self,
-        after: u64,
-        limit: usize,
-    ) -> BoxFuture<'_, Result<Vec<RawEvent>, StoreError>> {
-        self.inner.read_raw_after(after, limit)
-    }
-    fn head(&self) -> BoxFuture<'_, Result<Head, StoreError>> {
-        self.inner.head()
-    }
-    fn committed(&self) -> watch::Receiver<u64> {
-        self.inner.committed()
-    }
-    fn close(&self) -> BoxFuture<'_, ()> {
-        self.inner.close()
-    }
-    fn save_snapshot<'a>(
-        &'a self,
-        name: &'a str,
-        position: u64,
-        bytes: Vec<u8>,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.inner.save_snapshot(name, position, bytes)
-    }
-    fn load_snapshot<'a>(
-        &'a self,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Snapshot>, StoreError>> {
-        self.inner.load_snapshot(name)
-    }
-}
-
 fn containing<'a>(lines: &'a [String], text: &str) -> Vec<&'a String> {
     lines.iter().filter(|l| l.contains(text)).collect()
 }
@@ -142,19 +66,16 @@ async fn an_outage_is_logged_once_then_once_a_minute_and_its_end_once() {
     capture();
     let world = World::new(Backend::Memory, "2026-03-02T09:00:00+08:00").await;
     world.define_item().await;
-    let store = Arc::new(Flaky {
-        inner: world.store.clone(),
-        down: AtomicBool::new(false),
-    });
+    let store = Arc::new(Wrapped::new(world.store.clone()));
     let clock = Arc::new(world.clock.clone());
     let engine = Engine::start(store.clone(), clock, EngineConfig::default())
         .await
         .unwrap();
-    store.down.store(true, Ordering::SeqCst);
+    store.set_down(true);
     // 150 s down: a failure about every second.
     tokio::time::sleep(Duration::from_secs(150)).await;
     let during = captured();
-    store.down.store(false, Ordering::SeqCst);
+    store.set_down(false);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let lines = captured();
 

@@ -10,99 +10,15 @@
 //! closes it, and never raises the overdue card.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use futures::future::BoxFuture;
 use jiancha_engine::{AlertChange, AlertChangeKind, EngineConfig};
-use jiancha_events::{EventData, NewEvent, RawEvent, StoredEvent, StreamName};
+use jiancha_events::{EventData, NewEvent, StoredEvent, StreamName};
 use jiancha_projections::{Projections, Scoring};
-use jiancha_store::{
-    AppendOutcome, EventStore, Head, ImportChunk, ImportMode, ImportOutcome, Snapshot, StoreError,
-};
-use tokio::sync::{mpsc, watch};
+use jiancha_store::EventStore;
 
 use crate::support::*;
-
-/// A store that appends a waiting batch just before the first cards it is asked to append:
-/// the race between the engine's delivery and another writer, made deterministic.
-#[derive(Debug)]
-struct Racing {
-    inner: Arc<dyn EventStore>,
-    waiting: Mutex<Option<Vec<NewEvent>>>,
-}
-
-impl EventStore for Racing {
-    fn append_scoped(
-        &self,
-        events: Vec<NewEvent>,
-        scope: Option<String>,
-    ) -> BoxFuture<'_, Result<AppendOutcome, StoreError>> {
-        Box::pin(async move {
-            let cards = events
-                .iter()
-                .any(|e| matches!(e.data, EventData::CardIssued(_)));
-            let batch = if cards {
-                self.waiting.lock().unwrap().take()
-            } else {
-                None
-            };
-            if let Some(batch) = batch {
-                self.inner.append(batch).await?;
-            }
-            self.inner.append_scoped(events, scope).await
-        })
-    }
-    fn import_with(
-        &self,
-        chunks: mpsc::Receiver<ImportChunk>,
-        mode: ImportMode,
-    ) -> BoxFuture<'_, Result<ImportOutcome, StoreError>> {
-        self.inner.import_with(chunks, mode)
-    }
-    fn read_stream<'a>(
-        &'a self,
-        stream: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
-        self.inner.read_stream(stream)
-    }
-    fn read_after(
-        &self,
-        after: u64,
-        limit: usize,
-    ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
-        self.inner.read_after(after, limit)
-    }
-    fn read_raw_after(
-        &self,
-        after: u64,
-        limit: usize,
-    ) -> BoxFuture<'_, Result<Vec<RawEvent>, StoreError>> {
-        self.inner.read_raw_after(after, limit)
-    }
-    fn head(&self) -> BoxFuture<'_, Result<Head, StoreError>> {
-        self.inner.head()
-    }
-    fn committed(&self) -> watch::Receiver<u64> {
-        self.inner.committed()
-    }
-    fn close(&self) -> BoxFuture<'_, ()> {
-        self.inner.close()
-    }
-    fn save_snapshot<'a>(
-        &'a self,
-        name: &'a str,
-        position: u64,
-        bytes: Vec<u8>,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.inner.save_snapshot(name, position, bytes)
-    }
-    fn load_snapshot<'a>(
-        &'a self,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Snapshot>, StoreError>> {
-        self.inner.load_snapshot(name)
-    }
-}
+use crate::wrapped::Wrapped;
 
 /// The open alerts a follower of the bus shows.
 fn board(board: &mut BTreeMap<String, String>, changes: &[AlertChange]) {
@@ -180,10 +96,10 @@ async fn an_alert_the_log_no_longer_raises_is_withdrawn_live() {
             reason: "申请人撤回".into(),
         }),
     );
-    let racing: Arc<dyn EventStore> = Arc::new(Racing {
-        inner: w.store.clone(),
-        waiting: Mutex::new(Some(vec![withdrawn])),
-    });
+    // The withdrawal lands between the engine's delivery and its cards.
+    let racing = Wrapped::new(w.store.clone());
+    *racing.hooks.before_cards.lock().unwrap() = Some(vec![withdrawn]);
+    let racing: Arc<dyn EventStore> = Arc::new(racing);
     let (engine, mut rx) = w.start_on(racing, EngineConfig::default()).await;
     let mut live = BTreeMap::new();
     settle(&engine, w.store.as_ref()).await;
