@@ -8,13 +8,6 @@
 //! `cargo bench -p jiancha-benches --bench http` (JIANCHA_BENCH_HTTP_APPENDS sets the appends
 //! per client, 1,000 by default; JIANCHA_BENCH_ALERTS the alert samples, 500).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::print_stdout,
-    reason = "benchmark"
-)]
-
 jiancha_benches::binary_allocator!();
 
 use std::path::Path;

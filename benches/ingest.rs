@@ -5,13 +5,6 @@
 //!
 //! `cargo bench -p jiancha-benches --bench ingest` (JIANCHA_BENCH_EVENTS overrides the size).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::print_stdout,
-    reason = "benchmark"
-)]
-
 jiancha_benches::binary_allocator!();
 
 use std::path::Path;

@@ -11,13 +11,6 @@
 //! `JIANCHA_BENCH_PG` the server, default the local `test` database). Each log gets a schema of
 //! its own, dropped at the end.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::print_stdout,
-    reason = "benchmark"
-)]
-
 jiancha_benches::binary_allocator!();
 
 use std::process::ExitCode;

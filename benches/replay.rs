@@ -5,13 +5,6 @@
 //!
 //! `cargo bench -p jiancha-benches --bench replay` (JIANCHA_BENCH_EVENTS overrides the size).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::print_stdout,
-    reason = "benchmark"
-)]
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;

@@ -5,13 +5,6 @@
 //! `cargo bench -p jiancha-benches --bench report` (JIANCHA_BENCH_CASES overrides the size,
 //! default 1,000,000 cases).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::print_stdout,
-    reason = "benchmark"
-)]
-
 jiancha_benches::binary_allocator!();
 
 use std::collections::HashMap;

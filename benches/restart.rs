@@ -5,13 +5,6 @@
 //! `cargo bench -p jiancha-benches --bench restart` (JIANCHA_BENCH_EVENTS sets the log's size;
 //! default 10,000,000 events, the figure).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::print_stdout,
-    reason = "benchmark"
-)]
-
 jiancha_benches::binary_allocator!();
 
 use std::process::ExitCode;
