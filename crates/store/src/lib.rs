@@ -15,6 +15,7 @@ pub mod owner;
 pub mod pages;
 pub mod plan;
 pub mod postgres;
+mod rows;
 mod sql;
 pub mod sqlite;
 pub mod tail;

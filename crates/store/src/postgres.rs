@@ -26,11 +26,12 @@ use tokio::sync::watch;
 use crate::clock::Clock;
 use crate::error::StoreError;
 use crate::plan::{ExistingId, Head};
-use crate::sql::{join_snapshot, Reads, SqlStore};
-use crate::writer::{
+use crate::rows::{
     decode_raw_row, decode_raw_rows, decode_rows, existing_from_row, hash_from, stored_id, to_i64,
-    to_u64, LogConnection, OwnerRow, WriterHandle,
+    to_u64,
 };
+use crate::sql::{join_snapshot, Reads, SqlStore};
+use crate::writer::{LogConnection, OwnerRow, RunPlanner, WriterHandle};
 use crate::{Snapshot, SNAPSHOT_PART_BYTES};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -549,7 +550,7 @@ impl LogConnection for PgLog {
         if rows.is_empty() {
             return Ok(());
         }
-        self.copy_rows(rows, |_| None).await
+        self.copy_rows(rows, || None).await
     }
 
     /// One COPY for the whole run: each chunk's rows are sent as soon as the previous chunk's
@@ -558,19 +559,19 @@ impl LogConnection for PgLog {
     async fn insert_bulk_run(
         &mut self,
         first: Vec<RawEvent>,
-        more: impl FnMut(bool) -> Option<Vec<RawEvent>> + Send,
+        planner: &mut impl RunPlanner,
     ) -> Result<(), StoreError> {
         let rows: Vec<&RawEvent> = first.iter().collect();
-        self.copy_rows(&rows, more).await
+        self.copy_rows(&rows, || planner.next_chunk()).await
     }
 }
 
 impl PgLog {
-    /// COPYs `first`, then each chunk `more(true)` returns, in one binary COPY.
+    /// COPYs `first`, then each chunk `more` returns until `None`, in one binary COPY.
     async fn copy_rows(
         &mut self,
         first: &[&RawEvent],
-        mut more: impl FnMut(bool) -> Option<Vec<RawEvent>> + Send,
+        mut more: impl FnMut() -> Option<Vec<RawEvent>> + Send,
     ) -> Result<(), StoreError> {
         let PgLog {
             conn, copy: buf, ..
@@ -591,7 +592,7 @@ impl PgLog {
                 copy.send(buf.as_slice()).await?;
                 buf.clear();
             }
-            match more(true) {
+            match more() {
                 Some(next) => {
                     later = next;
                     rows = later.iter().collect();

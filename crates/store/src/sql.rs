@@ -12,7 +12,8 @@ use tokio::sync::{mpsc, watch};
 
 use crate::error::StoreError;
 use crate::plan::Head;
-use crate::writer::{decode_all, WriterHandle};
+use crate::rows::decode_all;
+use crate::writer::WriterHandle;
 use crate::{AppendOutcome, EventStore, ImportChunk, ImportMode, ImportOutcome, Snapshot};
 
 /// How one database reads the log and keeps snapshots, on connections of its own (a pool).

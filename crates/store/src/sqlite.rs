@@ -25,11 +25,12 @@ use tokio::sync::watch;
 use crate::clock::Clock;
 use crate::error::StoreError;
 use crate::plan::{ExistingId, Head};
-use crate::sql::{join_snapshot, Reads, SqlStore};
-use crate::writer::{
+use crate::rows::{
     decode_raw_row, decode_raw_rows, decode_rows, existing_from_row, hash_from, stored_id, to_i64,
-    to_u64, LogConnection, OwnerRow, WriterHandle,
+    to_u64,
 };
+use crate::sql::{join_snapshot, Reads, SqlStore};
+use crate::writer::{LogConnection, OwnerRow, PreviousChunk, WriterHandle};
 use crate::{Snapshot, SNAPSHOT_PART_BYTES};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -546,7 +547,7 @@ impl LogConnection for SqliteLog {
     }
 
     /// Nothing to open: [`LogConnection::insert_bulk`] is atomic by itself here.
-    async fn open_chunk(&mut self, _previous_open: bool) -> Result<(), StoreError> {
+    async fn open_chunk(&mut self, _previous: PreviousChunk) -> Result<(), StoreError> {
         Ok(())
     }
 

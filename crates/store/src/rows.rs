@@ -1,0 +1,144 @@
+//! Row decoding both SQL databases share: the stored columns of an event row back into a
+//! [`RawEvent`] (or an [`ExistingId`]), the conversions between the log's unsigned numbers and
+//! database integers, and the id and hash columns as stored. The SQL that selects these columns
+//! lives with each database (`sqlite.rs`, `postgres.rs`); the order of the columns is the
+//! contract, written on each decoder.
+
+use jiancha_events::envelope::AUTO_ID_PREFIX;
+use jiancha_events::{auto_id, Hash, RawEvent, StoredEvent};
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+use crate::error::StoreError;
+use crate::plan::ExistingId;
+
+/// Decodes every row with `decode`.
+pub(crate) fn decode_rows<R, T>(
+    rows: &[R],
+    decode: fn(&R) -> Result<T, sqlx::Error>,
+) -> Result<Vec<T>, StoreError> {
+    Ok(rows.iter().map(decode).collect::<Result<_, _>>()?)
+}
+
+/// Decodes rows selected as [`raw_from_row`] reads them. A row holding a value of the wrong
+/// type (written behind the log's back) is reported at its position as
+/// [`StoreError::Undecodable`], so that verification can name it, rather than as a driver
+/// failure.
+pub(crate) fn decode_raw_rows<R>(rows: &[R]) -> Result<Vec<RawEvent>, StoreError>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    i64: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    String: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+{
+    rows.iter().map(decode_raw_row).collect()
+}
+
+/// Decodes one row like [`decode_raw_rows`].
+pub(crate) fn decode_raw_row<R>(row: &R) -> Result<RawEvent, StoreError>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    i64: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    String: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+{
+    raw_from_row(row).map_err(|e| match (&e, row.try_get::<i64, _>(0)) {
+        (sqlx::Error::ColumnDecode { .. }, Ok(position)) => StoreError::Undecodable {
+            position: to_u64(position),
+            reason: e.to_string(),
+        },
+        _ => StoreError::Database(e),
+    })
+}
+
+/// Decodes stored rows into typed events.
+pub(crate) fn decode_all(raws: Vec<RawEvent>) -> Result<Vec<StoredEvent>, StoreError> {
+    raws.iter()
+        .map(|r| r.decode().map_err(StoreError::from))
+        .collect()
+}
+
+/// A stored integer as the log's unsigned number (negative values do not occur).
+pub(crate) fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// A number of the log as a database integer.
+pub(crate) fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// A stored hash; a blob of the wrong length becomes a hash that cannot match, so verification
+/// reports the row instead of the reader failing.
+pub(crate) fn hash_from(bytes: &[u8]) -> Hash {
+    let mut out = [0u8; 32];
+    let n = bytes.len().min(32);
+    out[..n].copy_from_slice(&bytes[..n]);
+    if bytes.len() != 32 {
+        out[31] ^= 0xff;
+    }
+    Hash(out)
+}
+
+/// The id column's value: NULL for the id the log assigns itself.
+pub(crate) fn stored_id(raw: &RawEvent) -> Option<&str> {
+    let assigned =
+        raw.id.starts_with(AUTO_ID_PREFIX) && raw.id == auto_id(&raw.stream, raw.version);
+    (!assigned).then_some(raw.id.as_str())
+}
+
+/// Decodes a row selected as `position, stream, version, id, type, schema, occurred_at,
+/// recorded_at, actor, org, data, prev_hash, hash` (integers as 64-bit).
+pub(crate) fn raw_from_row<R>(row: &R) -> Result<RawEvent, sqlx::Error>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    i64: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    String: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+{
+    let stream: String = row.try_get(1)?;
+    let version = to_u64(row.try_get(2)?);
+    let id = row
+        .try_get::<Option<String>, _>(3)?
+        .unwrap_or_else(|| auto_id(&stream, version));
+    Ok(RawEvent {
+        position: to_u64(row.try_get(0)?),
+        stream,
+        version,
+        id,
+        event_type: row.try_get(4)?,
+        schema: u32::try_from(row.try_get::<i64, _>(5)?).unwrap_or(0),
+        occurred_at: row.try_get(6)?,
+        recorded_at: row.try_get(7)?,
+        actor: row.try_get(8)?,
+        org: row.try_get(9)?,
+        data: row.try_get(10)?,
+        prev_hash: hash_from(&row.try_get::<Vec<u8>, _>(11)?),
+        hash: hash_from(&row.try_get::<Vec<u8>, _>(12)?),
+    })
+}
+
+/// Decodes a row selected as `id, position, stream, type, occurred_at, data, version`.
+pub(crate) fn existing_from_row<R>(row: &R) -> Result<(String, ExistingId), sqlx::Error>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    i64: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    String: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+{
+    let stream: String = row.try_get(2)?;
+    let version = to_u64(row.try_get(6)?);
+    let id = row
+        .try_get::<Option<String>, _>(0)?
+        .unwrap_or_else(|| auto_id(&stream, version));
+    let existing = ExistingId {
+        position: to_u64(row.try_get(1)?),
+        stream,
+        event_type: row.try_get(3)?,
+        occurred_at: row.try_get(4)?,
+        data: row.try_get(5)?,
+    };
+    Ok((id, existing))
+}
