@@ -192,16 +192,7 @@ pub(crate) async fn as_closed(
             period.label
         )));
     };
-    let _slot = state
-        .verifications
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| {
-            ApiError::new(
-                ErrorKind::TooManyRequests,
-                "a replay of the log is already running: try again when it ends",
-            )
-        })?;
+    let _slot = crate::replay_slot(state, "a replay of the log")?;
     let scoring = state
         .engine
         .read()

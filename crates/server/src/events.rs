@@ -84,18 +84,8 @@ pub(crate) async fn post(
     }
     let started = Instant::now();
     let principal = caller.appender()?;
-    let format = body::events_format(&headers)?;
-    let limits = &state.limits;
-    let bytes = body::read(
-        &headers,
-        body,
-        limits.body_bytes_max,
-        limits.body_read_timeout,
-    )
-    .await?;
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|e| ApiError::invalid(format!("the body is not UTF-8: {e}")).field("json"))?;
-    let items = split(format, text, state.limits.events_per_batch_max)?;
+    let (format, bytes) = read_events_body(&state, &headers, body).await?;
+    let items = split(format, utf8(&bytes)?, state.limits.events_per_batch_max)?;
     let events = items
         .iter()
         .map(|item| prepare(principal, item))
@@ -113,6 +103,30 @@ pub(crate) async fn post(
         })?;
     state.metrics.appended(outcome.appended, started.elapsed());
     Ok(answer(outcome))
+}
+
+/// The body of a batch of events, within the size and time limits, and its format.
+pub(crate) async fn read_events_body(
+    state: &State,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(EventsFormat, axum::body::Bytes), ApiError> {
+    let format = body::events_format(headers)?;
+    let limits = &state.limits;
+    let bytes = body::read(
+        headers,
+        body,
+        limits.body_bytes_max,
+        limits.body_read_timeout,
+    )
+    .await?;
+    Ok((format, bytes))
+}
+
+/// The body as text, refused unless UTF-8.
+pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, ApiError> {
+    std::str::from_utf8(bytes)
+        .map_err(|e| ApiError::invalid(format!("the body is not UTF-8: {e}")).field("json"))
 }
 
 /// 201 when anything was written, 200 when every event was already in the log.

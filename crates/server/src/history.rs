@@ -47,18 +47,12 @@ pub(crate) async fn post(
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
     let (actor, org) = caller.supervisor()?;
-    let format = crate::body::events_format(headers)?;
-    let limits = &state.limits;
-    let bytes = crate::body::read(
-        headers,
-        body,
-        limits.body_bytes_max,
-        limits.body_read_timeout,
-    )
-    .await?;
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|e| ApiError::invalid(format!("the body is not UTF-8: {e}")).field("json"))?;
-    let items = split(format, text, state.limits.events_per_batch_max)?;
+    let (format, bytes) = crate::events::read_events_body(state, headers, body).await?;
+    let items = split(
+        format,
+        crate::events::utf8(&bytes)?,
+        state.limits.events_per_batch_max,
+    )?;
     let mut events = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let event = prepare(None, item)?;

@@ -261,3 +261,21 @@ pub(crate) fn json_response(status: StatusCode, value: &impl Serialize) -> Respo
 pub(crate) fn query_error(rejection: axum::extract::rejection::QueryRejection) -> ApiError {
     ApiError::invalid(format!("query: {}", rejection.body_text())).field("query")
 }
+
+/// One of the few slots for a replay of the whole log (a verification, a closed period's
+/// report), or 429 naming `what` is already running.
+pub(crate) fn replay_slot(
+    state: &State,
+    what: &str,
+) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    state
+        .verifications
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| {
+            ApiError::new(
+                ErrorKind::TooManyRequests,
+                format!("{what} is already running: try again when it ends"),
+            )
+        })
+}

@@ -17,7 +17,7 @@ use jiancha_projections::{Period, ReportQuery};
 use serde::Deserialize;
 
 use crate::auth::{Caller, Scope};
-use crate::error::{ApiError, ErrorKind};
+use crate::error::ApiError;
 use crate::params::instant_or;
 use crate::State;
 
@@ -125,16 +125,7 @@ pub(crate) async fn verify(
     caller: Caller,
 ) -> Result<Response, ApiError> {
     caller.may_verify()?;
-    let _slot = state
-        .verifications
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| {
-            ApiError::new(
-                ErrorKind::TooManyRequests,
-                "a verification is already running: try again when it ends",
-            )
-        })?;
+    let _slot = crate::replay_slot(&state, "a verification")?;
     let v = jiancha_engine::verify::verify(&*state.store, VerifyOptions::default())
         .await
         .map_err(ApiError::internal)?;
