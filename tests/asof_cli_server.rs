@@ -10,16 +10,15 @@ use chrono::{DateTime, Duration, FixedOffset};
 use crate::server_api::{get_json, Served};
 use crate::support::*;
 
+/// The `occurred_at` of a JSONL line.
+fn occurred(line: &str) -> DateTime<FixedOffset> {
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    DateTime::parse_from_rfc3339(v["occurred_at"].as_str().unwrap()).unwrap()
+}
+
 /// The largest `occurred_at` among JSONL lines.
 fn last_occurred(lines: &[&str]) -> DateTime<FixedOffset> {
-    lines
-        .iter()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            DateTime::parse_from_rfc3339(v["occurred_at"].as_str().unwrap()).unwrap()
-        })
-        .max()
-        .unwrap()
+    lines.iter().map(|l| occurred(l)).max().unwrap()
 }
 
 /// The CLI's JSON answer, or `None` when it refused (exit code 2, a user error).
@@ -76,13 +75,7 @@ fn cli_and_server_answer_the_same_as_of_an_instant() {
         // instant asked about, so it changes none of the answers.
         let serve_clock = (recorded_2 + Duration::days(30)).to_rfc3339();
         let served = Served::start(&ws.db(), &[("JIANCHA_CLOCK", &serve_clock)]);
-        let start = DateTime::parse_from_rfc3339(
-            &serde_json::from_str::<serde_json::Value>(lines[0]).unwrap()["occurred_at"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        )
-        .unwrap();
+        let start = occurred(lines[0]);
         let middle = start + (recorded_1 - start) / 2;
         let instants = [
             start.to_rfc3339(),
