@@ -292,6 +292,8 @@ pub fn build(
 mod tests {
     use super::*;
 
+    const DAY: Millis = 86_400_000;
+
     #[test]
     fn instants_are_rfc3339_or_a_date_meaning_its_end() {
         assert_eq!(
@@ -308,5 +310,54 @@ mod tests {
             "\"yesterday\" is neither an RFC 3339 instant with offset \
              (2026-03-31T17:00:00+08:00) nor a date (2026-03-31)"
         );
+    }
+
+    /// "Occurred by" counts a late entry at its own date; "known by" only once it was recorded.
+    #[test]
+    fn a_late_entry_is_in_the_view_at_once_and_in_the_history_when_recorded() {
+        let text = include_str!("../testdata/scenarios/backdated_entry.jsonl");
+        let (events, _) = crate::tests::scenario_events(text);
+        let config = AlertConfig::default();
+        let status = |v: Option<CaseView>| v.map(|v| v.status);
+        let types = |h: &History| -> Vec<&str> {
+            h.events
+                .iter()
+                .filter(|s| s.stream == "case-m")
+                .map(|s| s.event_type)
+                .collect()
+        };
+        let before = parse_instant("2026-06-05").unwrap();
+        let after = parse_instant("2026-06-10").unwrap();
+        assert_eq!(
+            status(case_view(config, "case-m", &events, before)),
+            Some("concluded")
+        );
+        let then = history(config, "case-m", &events, before).unwrap();
+        assert_eq!(types(&then), ["Submitted", "Accepted"]);
+        assert_eq!(then.state.status, "running");
+        let later = history(config, "case-m", &events, after).unwrap();
+        assert_eq!(
+            types(&later),
+            ["Submitted", "Accepted", "Decided", "Concluded"]
+        );
+        assert_eq!(later.state.status, "concluded");
+        assert!(
+            later.events.iter().any(|s| s
+                .derived
+                .iter()
+                .any(|c| c.change == "status" && c.to == "concluded")),
+            "{later:?}"
+        );
+        // Entered on 06-20 as history: judged at its own dates, unknown before it was entered.
+        assert!(case_view(config, "case-h", &events, after).is_some());
+        assert!(history(config, "case-h", &events, after).is_none());
+        let declaration = events
+            .iter()
+            .find(|e| matches!(e.data, jiancha_events::EventData::HistoryImported(_)))
+            .unwrap();
+        // Recorded 2026-01-01: it governs any view, and is known from when it was recorded.
+        let earlier = parse_instant("2025-12-30").unwrap();
+        assert!(occurred_by(declaration, earlier) && !known_by(declaration, earlier));
+        assert!(known_by(declaration, earlier + 2 * DAY));
     }
 }
