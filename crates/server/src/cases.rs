@@ -1,6 +1,7 @@
 //! The case endpoints: `GET /api/v1/cases/{id}` (its deadline state, as `jiancha case show`),
 //! `GET /api/v1/cases/{id}/history?as_of=` (the document `jiancha history --format json` prints:
-//! the events recorded by an instant, what each changed, and the state and alerts then) and `POST /api/v1/cases/{id}/exemptions` (the bureau's 免责).
+//! the events recorded by an instant, what each changed, and the state and alerts then) and
+//! `POST /api/v1/cases/{id}/exemptions` (the bureau's 免责).
 //!
 //! Without `now`, a case is read from the engine's live fold at the engine's clock. With `now`
 //! (or `as_of`), what the case needs — the catalog, the calendar amendments, its stream and the
