@@ -91,11 +91,9 @@ async fn history(store: &Arc<dyn EventStore>, p: &jiancha_projections::Projectio
     let mut steps = 0;
     for _ in 0..5 {
         let start = Instant::now();
-        let events = jiancha_cli::cmd::replay::case_events(store, &case)
-            .await
-            .unwrap();
+        let events = store.read_case_context(&case).await.unwrap();
         let read = start.elapsed();
-        let h = jiancha_cli::cmd::history::build(&case, &events, now);
+        let h = jiancha_projections::asof::history(AlertConfig::default(), &case, &events, now);
         std::hint::black_box(&h);
         steps = events.len();
         runs.push((start.elapsed(), read));

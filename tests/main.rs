@@ -8,6 +8,7 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod asof_cli_server;
 mod audit_cli;
 mod calendar_cli;
 mod closing_cli;

@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod asof;
 pub mod calendars;
 pub mod case;
 pub mod catalog;

@@ -1,12 +1,14 @@
 //! The case endpoints: `GET /api/v1/cases/{id}` (its deadline state, as `jiancha case show`),
-//! `GET /api/v1/cases/{id}/history?as_of=` (its stored events recorded by an instant and its
-//! state evaluated then) and `POST /api/v1/cases/{id}/exemptions` (the bureau's 免责).
+//! `GET /api/v1/cases/{id}/history?as_of=` (the document `jiancha history --format json` prints:
+//! the events recorded by an instant, what each changed, and the state and alerts then) and
+//! `POST /api/v1/cases/{id}/exemptions` (the bureau's 免责).
 //!
 //! Without `now`, a case is read from the engine's live fold at the engine's clock. With `now`
 //! (or `as_of`), what the case needs — the catalog, the calendar amendments, its stream and the
 //! supervision events naming it — is read from the log and folded afresh: `now` keeps the events
 //! that occurred by then (as `case show --now`), `as_of` the ones recorded and occurred by then
-//! (what the log showed at that instant, as `jiancha history --as-of`).
+//! (what the log showed at that instant, as `jiancha history --as-of`). Both are answered by
+//! `jiancha_projections::asof`, as the CLI's are.
 
 use std::sync::Arc;
 
@@ -14,11 +16,10 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State as StateExtractor};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use jiancha_events::{format_timestamp, EventData, Exempted, NewEvent, StoredEvent, StreamName};
-use jiancha_projections::{Millis, Projections};
+use jiancha_events::{EventData, Exempted, NewEvent, StoredEvent, StreamName};
+use jiancha_projections::{asof, Millis};
 use jiancha_store::{AppendOutcome, RejectionKind, StoreError};
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
+use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -79,8 +80,7 @@ pub(crate) async fn get(
         Some(text) => {
             let now = instant_or("now", Some(text), 0)?;
             let events = case_events(&state, case.as_str()).await?;
-            let by = |e: &StoredEvent| jiancha_projections::instant::occurred_by(e, now);
-            fold(&state, &events, by).case_view(case.as_str(), now)
+            asof::case_view(state.alert_config, case.as_str(), &events, now)
         }
     };
     let view = view
@@ -97,39 +97,7 @@ async fn case_events(state: &State, case: &str) -> Result<Vec<StoredEvent>, ApiE
         .map_err(ApiError::internal)
 }
 
-fn fold(state: &State, events: &[StoredEvent], keep: impl Fn(&StoredEvent) -> bool) -> Projections {
-    let mut projections = Projections::new(state.alert_config);
-    for event in events.iter().filter(|e| keep(e)) {
-        projections.apply(event);
-    }
-    projections
-}
-
-/// One event of a history.
-#[derive(Serialize)]
-struct HistoryEvent<'a> {
-    position: u64,
-    stream: &'a str,
-    version: u64,
-    id: &'a str,
-    #[serde(rename = "type")]
-    event_type: &'static str,
-    occurred_at: String,
-    recorded_at: String,
-    actor: &'a str,
-    org: &'a str,
-    data: Box<RawValue>,
-}
-
-#[derive(Serialize)]
-struct History<'a> {
-    case: &'a str,
-    as_of: String,
-    view: Option<jiancha_projections::CaseView>,
-    events: Vec<HistoryEvent<'a>>,
-}
-
-/// `GET /cases/{id}/history`.
+/// `GET /cases/{id}/history`: the document `jiancha history --format json` prints.
 pub(crate) async fn history(
     StateExtractor(state): StateExtractor<Arc<State>>,
     caller: Caller,
@@ -141,44 +109,11 @@ pub(crate) async fn history(
     check_read(&state, &caller, &case).await?;
     let as_of = instant_or("as_of", query.as_of.as_deref(), state.engine.now())?;
     let events = case_events(&state, case.as_str()).await?;
-    // What the log showed then: recorded, and occurred, by `as_of` (as `jiancha history`).
-    let by = |e: &StoredEvent| {
-        e.recorded_at.timestamp_millis() <= as_of && e.occurred_at.timestamp_millis() <= as_of
-    };
-    let listed: Vec<&StoredEvent> = events
-        .iter()
-        .filter(|e| {
-            by(e) && (e.stream == case.as_str() || e.data.concerns_case() == Some(case.as_str()))
-        })
-        .collect();
-    if !listed.iter().any(|e| e.stream == case.as_str()) {
-        return Err(ApiError::not_found(format!(
-            "no event of {case} had been recorded by then"
-        )));
-    }
-    let view = fold(&state, &events, by).case_view(case.as_str(), as_of);
-    let history = History {
-        case: case.as_str(),
-        as_of: jiancha_projections::instant::format(as_of),
-        view,
-        events: listed.into_iter().map(history_event).collect(),
-    };
+    let history =
+        asof::history(state.alert_config, case.as_str(), &events, as_of).ok_or_else(|| {
+            ApiError::not_found(format!("no event of {case} had been recorded by then"))
+        })?;
     Ok(crate::json_response(StatusCode::OK, &history))
-}
-
-fn history_event(e: &StoredEvent) -> HistoryEvent<'_> {
-    HistoryEvent {
-        position: e.position,
-        stream: &e.stream,
-        version: e.version,
-        id: &e.id,
-        event_type: e.data.type_name(),
-        occurred_at: format_timestamp(&e.occurred_at),
-        recorded_at: format_timestamp(&e.recorded_at),
-        actor: &e.actor,
-        org: &e.org,
-        data: RawValue::from_string(e.data.to_json()).unwrap_or_else(|_| RawValue::NULL.to_owned()),
-    }
 }
 
 /// The body of an exemption.

@@ -110,7 +110,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &EvidenceArgs) -> anyhow
     let events = replay::case_events(&store, &args.case).await?;
     let known: Vec<StoredEvent> = events
         .into_iter()
-        .filter(|e| replay::known_by(e, now))
+        .filter(|e| jiancha_projections::asof::known_by(e, now))
         .collect();
     let own: Vec<&StoredEvent> = known
         .iter()

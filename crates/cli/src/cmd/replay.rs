@@ -4,9 +4,8 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate};
 use jiancha_events::StoredEvent;
-use jiancha_projections::{instant, Millis, Projections};
+use jiancha_projections::{asof, Millis, Projections};
 use jiancha_store::{Clock, EventStore};
 
 use crate::error::user_error;
@@ -17,20 +16,7 @@ pub fn parse_now(text: Option<&str>, clock: &dyn Clock) -> anyhow::Result<Millis
     let Some(text) = text else {
         return Ok(clock.now().timestamp_millis());
     };
-    if let Ok(ts) = DateTime::parse_from_rfc3339(text) {
-        return Ok(ts.timestamp_millis());
-    }
-    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Ok(instant::end_of(date));
-    }
-    Err(user_error(format!(
-        "--now: {text:?} is neither an RFC 3339 instant with offset (2026-03-31T17:00:00+08:00) nor a date (2026-03-31)"
-    )))
-}
-
-/// Whether an event had happened by `now` (business time).
-fn by(event: &StoredEvent, now: Millis) -> bool {
-    jiancha_projections::instant::occurred_by(event, now)
+    asof::parse_instant(text).map_err(|e| user_error(format!("--now: {e}")))
 }
 
 /// Folds the whole log, events that occurred by `now`.
@@ -56,9 +42,7 @@ async fn fold_log(
 ) -> anyhow::Result<Projections> {
     let mut pages = store.pages(0);
     while let Some(page) = pages.next().await? {
-        for event in page.iter().filter(|e| by(e, now)) {
-            projections.apply(event);
-        }
+        projections = asof::fold_occurred(projections, &page, now);
     }
     Ok(projections)
 }
@@ -102,14 +86,5 @@ pub async fn one_case(
     now: Millis,
 ) -> anyhow::Result<Projections> {
     let events = case_events(store, case).await?;
-    let mut projections = Projections::default();
-    for event in events.iter().filter(|e| by(e, now)) {
-        projections.apply(event);
-    }
-    Ok(projections)
-}
-
-/// Whether an event had been recorded and had occurred by `as_of`: what the log showed then.
-pub fn known_by(event: &StoredEvent, as_of: Millis) -> bool {
-    by(event, as_of) && event.recorded_at.timestamp_millis() <= as_of
+    Ok(asof::fold_occurred(Projections::default(), &events, now))
 }

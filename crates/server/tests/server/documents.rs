@@ -150,6 +150,7 @@ async fn history_reports_and_verification() {
             Who::Supervisor,
         )
         .await;
+    // The case's context: the catalog's item, its own stream, the supervision naming it.
     let types: Vec<&str> = then.json["events"]
         .as_array()
         .unwrap()
@@ -158,15 +159,23 @@ async fn history_reports_and_verification() {
         .collect();
     assert_eq!(
         types,
-        ["Submitted", "Accepted", "FeeCharged", "CardIssued"],
+        [
+            "ItemDefined",
+            "Submitted",
+            "Accepted",
+            "FeeCharged",
+            "CardIssued"
+        ],
         "{}",
         then.text
     );
-    assert_eq!(then.json["view"]["status"], "running");
+    assert_eq!(then.json["state"]["status"], "running");
     let now = world
         .get("/api/v1/cases/case-t1/history", Who::Supervisor)
         .await;
-    assert_eq!(now.json["events"].as_array().unwrap().len(), 5);
+    assert_eq!(now.json["events"].as_array().unwrap().len(), 6);
+    let derived = &then.json["events"][2]["derived"];
+    assert_eq!(derived[0]["change"], "clock_started", "{derived}");
     let early = world
         .get(
             "/api/v1/cases/case-t1/history?as_of=2026-03-01",
