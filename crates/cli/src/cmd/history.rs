@@ -36,7 +36,7 @@ pub struct HistoryArgs {
 
 /// Runs `jiancha history`.
 pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &HistoryArgs) -> anyhow::Result<()> {
-    let as_of = replay::parse_now(args.as_of.as_deref(), &*clock)?;
+    let as_of = replay::parse_instant_flag("--as-of", args.as_of.as_deref(), &*clock)?;
     let store = crate::open_existing_store(db, clock).await?;
     let events = replay::case_events(&store, &args.case).await?;
     store.close().await;

@@ -13,10 +13,20 @@ use crate::error::user_error;
 /// Parses `--now`: an RFC 3339 instant with its offset, or a date meaning the end of that day
 /// (24:00, +08:00); absent, the clock's now.
 pub fn parse_now(text: Option<&str>, clock: &dyn Clock) -> anyhow::Result<Millis> {
+    parse_instant_flag("--now", text, clock)
+}
+
+/// An instant given with `flag` (`--now`, `--as-of`), or the clock's now when absent; the
+/// error names the flag.
+pub fn parse_instant_flag(
+    flag: &str,
+    text: Option<&str>,
+    clock: &dyn Clock,
+) -> anyhow::Result<Millis> {
     let Some(text) = text else {
         return Ok(clock.now().timestamp_millis());
     };
-    asof::parse_instant(text).map_err(|e| user_error(format!("--now: {e}")))
+    asof::parse_instant(text).map_err(|e| user_error(format!("{flag}: {e}")))
 }
 
 /// Folds the whole log, events that occurred by `now`.
