@@ -1,7 +1,8 @@
 //! The same as-of answers from the CLI and the server: over simulated districts imported in two
 //! batches (recorded at two instants, so "known by" keeps a different part of the log than
 //! "occurred by"), at several instants given in every accepted form, `jiancha case show
-//! --now T`, `jiancha history --as-of T` and the alerts of the case in that history equal
+//! --now T`, `jiancha history --as-of T`, the alerts of the case in that history and `jiancha
+//! alerts --now T` equal `GET /api/v1/alerts?now=T` and
 //! `GET /api/v1/cases/{id}?now=T` and `GET /api/v1/cases/{id}/history?as_of=T` as JSON values;
 //! an instant before the case gives an error on both sides.
 
@@ -49,6 +50,7 @@ fn percent(text: &str) -> String {
 fn cli_and_server_answer_the_same_as_of_an_instant() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut compared = (0, 0, 0, 0);
+    let mut listed = 0;
     for seed in [1, 2] {
         let ws = Workspace::new();
         let sim = ws.run(
@@ -71,6 +73,35 @@ fn cli_and_server_answer_the_same_as_of_an_instant() {
             );
             assert_eq!(r.code, 0, "{r:?}");
         }
+        // A case left open from the start: the server's engine cards its overdue alerts when it
+        // starts (recorded then, after every instant asked about), which a fold of the log as
+        // of an instant must not see.
+        let submitted: serde_json::Value =
+            serde_json::from_str(lines.iter().find(|l| l.contains("\"Submitted\"")).unwrap())
+                .unwrap();
+        let open_case = |ty: &str, data: &str| {
+            format!(
+                r#"{{"stream":"case-open-{seed}","type":"{ty}","occurred_at":"{}","actor":"clerk","org":"{}","data":{data}}}"#,
+                submitted["occurred_at"].as_str().unwrap(),
+                submitted["org"].as_str().unwrap(),
+            )
+        };
+        let open = [
+            open_case(
+                "Submitted",
+                &serde_json::json!({"item": submitted["data"]["item"], "channel": "window", "materials": submitted["data"]["materials"]}).to_string(),
+            ),
+            open_case("Accepted", "{}"),
+        ]
+        .join("\n")
+            + "\n";
+        let r = ws.run_env(
+            &ws.db(),
+            &[("JIANCHA_CLOCK", &recorded_2.to_rfc3339())],
+            &["import", "-"],
+            &open,
+        );
+        assert_eq!(r.code, 0, "{r:?}");
         // The server's engine may card what is due by its clock: recorded then, after every
         // instant asked about, so it changes none of the answers.
         let serve_clock = (recorded_2 + Duration::days(30)).to_rfc3339();
@@ -135,8 +166,25 @@ fn cli_and_server_answer_the_same_as_of_an_instant() {
                 }
             }
         }
+        // The district's alerts at each instant: the log as of then, on both sides.
+        for t in &instants {
+            let cli = cli_json(
+                &ws,
+                &serve_clock,
+                &["alerts", "--now", t, "--format", "json"],
+            );
+            let path = format!("/api/v1/alerts?now={}", percent(t));
+            let server = runtime.block_on(server_json(&served, &path));
+            assert_eq!(
+                cli.as_ref(),
+                server.as_ref().map(|s| &s["alerts"]),
+                "alerts of the district, seed {seed} at {t}"
+            );
+            listed += cli.map_or(0, |a| a.as_array().unwrap().len());
+        }
         drop(served);
     }
+    assert!(listed > 0, "the district's alerts were compared");
     let (views, histories, alerts, refused) = compared;
     // The instants cover a case before it was known, and cases with alerts.
     assert!(views > 20, "{compared:?}");

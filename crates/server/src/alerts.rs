@@ -98,9 +98,19 @@ pub(crate) async fn list(
         .limit
         .unwrap_or(crate::limits::ALERTS_PAGE_MAX)
         .min(crate::limits::ALERTS_PAGE_MAX);
-    let (all, position) = {
-        let p = state.engine.read();
-        (p.alerts(now), p.position())
+    let (all, position) = match q.now {
+        // Now: the live fold.
+        None => {
+            let p = state.engine.read();
+            (p.alerts(now), p.position())
+        }
+        // At an instant: the log folded as of then, exactly as `jiancha alerts --now` does
+        // (events that occurred by then, and the declared history), one replay at a time.
+        Some(_) => {
+            let _slot = crate::replay_slot(&state, "a replay of the log")?;
+            let p = as_of(&state, now).await?;
+            (p.alerts(now), p.position())
+        }
     };
     let matching: Vec<AlertView> = all
         .into_iter()
@@ -118,6 +128,19 @@ pub(crate) async fn list(
         alerts: matching.into_iter().take(limit).collect(),
     };
     Ok(crate::json_response(StatusCode::OK, &list))
+}
+
+/// The whole log folded as of `now`: the events that occurred by then.
+async fn as_of(
+    state: &State,
+    now: jiancha_projections::Millis,
+) -> Result<jiancha_projections::Projections, ApiError> {
+    let mut projections = jiancha_projections::Projections::new(state.alert_config);
+    let mut pages = state.store.pages(0);
+    while let Some(page) = pages.next().await.map_err(ApiError::internal)? {
+        projections = jiancha_projections::asof::fold_occurred(projections, &page, now);
+    }
+    Ok(projections)
 }
 
 /// The alert an id names, if the engine knows it: its case and the view now.
