@@ -259,7 +259,7 @@ pub async fn appenders_figure(
 /// the task's own case.
 pub fn bench_event(task: usize, i: usize) -> Result<NewEvent, StoreError> {
     let bad = |what: String| StoreError::Aborted(what);
-    let stream = StreamName::parse(&format!("case-c{task}")).map_err(bad)?;
+    let stream = StreamName::parse(&format!("case-c{task}")).map_err(|e| bad(e.to_string()))?;
     let at = parse_timestamp("2026-03-02T09:00:00+08:00").map_err(|e| bad(e.to_string()))?;
     let data = if i == 0 {
         EventData::Submitted(Submitted {

@@ -26,6 +26,27 @@ pub const ENTRY_MEASURES: [&str; 13] = [
 /// removes the whole rating).
 pub const APPEALABLE_MEASURES: [&str; 5] = ["yellow", "red", "rated", "satisfied", "bad_rated"];
 
+/// Why an entry id cannot be appealed; the text says what a valid one looks like.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EntryIdError {
+    /// Not of the form `<position>/<measure>[/<n>]`: copy the id `report explain` lists.
+    #[error(
+        "{0:?} is not a ledger entry id: use <position>/<measure>[/<n>] as `report explain` lists it, e.g. 1042/red"
+    )]
+    Malformed(String),
+    /// A well-formed id of an entry that is not a card nor a rating: such entries cannot be
+    /// appealed.
+    #[error(
+        "entry {id} counts `{measure}`: only cards (yellow, red) and ratings (rated, satisfied, bad_rated) can be appealed"
+    )]
+    NotAppealable {
+        /// The id as given.
+        id: String,
+        /// The measure it counts.
+        measure: &'static str,
+    },
+}
+
 /// A parsed ledger entry id.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EntryId {
@@ -39,13 +60,8 @@ pub struct EntryId {
 
 impl EntryId {
     /// Parses `<position>/<measure>[/<n>]`, refusing anything an appeal cannot target.
-    pub fn parse(text: &str) -> Result<EntryId, String> {
-        let usage = || {
-            format!(
-                "{text:?} is not a ledger entry id: use <position>/<measure>[/<n>] as \
-                 `report explain` lists it, e.g. 1042/red"
-            )
-        };
+    pub fn parse(text: &str) -> Result<EntryId, EntryIdError> {
+        let usage = || EntryIdError::Malformed(text.to_owned());
         let mut parts = text.split('/');
         let position = parts
             .next()
@@ -70,10 +86,10 @@ impl EntryId {
             return Err(usage());
         }
         if !APPEALABLE_MEASURES.contains(&measure) {
-            return Err(format!(
-                "entry {text} counts `{measure}`: only cards (yellow, red) and ratings (rated, \
-                 satisfied, bad_rated) can be appealed"
-            ));
+            return Err(EntryIdError::NotAppealable {
+                id: text.to_owned(),
+                measure,
+            });
         }
         Ok(EntryId {
             position,
@@ -115,6 +131,16 @@ mod tests {
             assert!(EntryId::parse(bad).is_err(), "{bad}");
         }
         let e = EntryId::parse("12/on_time").unwrap_err();
-        assert!(e.contains("only cards"), "{e}");
+        assert!(
+            matches!(
+                e,
+                EntryIdError::NotAppealable {
+                    measure: "on_time",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("only cards"), "{e}");
     }
 }

@@ -106,7 +106,7 @@ pub fn parse_line(line_no: usize, text: &str) -> Result<NewEvent, LineError> {
     let required = |field: &str, v: Option<String>| v.ok_or_else(|| err(field, "missing".into()));
     let stream_text = required("stream", line.stream)?;
     let type_name = required("type", line.event_type)?;
-    let stream = StreamName::parse(&stream_text).map_err(|m| err("stream", m))?;
+    let stream = StreamName::parse(&stream_text).map_err(|m| err("stream", m.to_string()))?;
     let kind = stream_kind_of(&type_name)
         .ok_or_else(|| err("type", format!("unknown event type {type_name:?}")))?;
     if kind != stream.kind() {

@@ -16,9 +16,11 @@ pub mod upcast;
 pub mod vocab;
 
 pub use chain::{event_hash, ChainBreak, ChainVerifier, Hash, GENESIS_HASH};
-pub use entry::{EntryId, APPEALABLE_MEASURES, ENTRY_MEASURES};
+pub use entry::{EntryId, EntryIdError, APPEALABLE_MEASURES, ENTRY_MEASURES};
 pub use envelope::{auto_id, DecodeError, Moved, NewEvent, RawEvent, StoredEvent};
 pub use jsonl::{parse_line, read_jsonl, write_export_line, LineError};
-pub use stream::{StreamKind, StreamName, CALENDAR_STREAM, CATALOG_STREAM, SUPERVISION_STREAM};
+pub use stream::{
+    StreamKind, StreamName, StreamNameError, CALENDAR_STREAM, CATALOG_STREAM, SUPERVISION_STREAM,
+};
 pub use time::{format_timestamp, parse_timestamp, Timestamp};
 pub use vocab::*;

@@ -39,6 +39,24 @@ pub const CALENDAR_STREAM: &str = "calendar";
 /// acknowledgements, appeals, closes of periods, declared historical imports.
 pub const SUPERVISION_STREAM: &str = "supervision";
 
+/// Why a stream name was refused. Each variant's text says what a valid name looks like;
+/// a caller names the field it came from (`stream`, `data.case`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StreamNameError {
+    /// Neither `catalog`, `calendar`, `supervision` nor `case-<id>`: correct the name.
+    #[error("unknown stream {0:?}: use catalog, calendar, supervision or case-<id>")]
+    Unknown(String),
+    /// A case stream whose id has characters outside the allowed set, or is empty or too
+    /// long: choose another case id.
+    #[error(
+        "bad case stream {0:?}: case-<id> with letters, digits, '-', '_' or '.', at most {NAME_BYTES_MAX} bytes"
+    )]
+    BadCaseId(String),
+    /// A case id that reads like a path step: choose another case id.
+    #[error("bad case stream {0:?}: the id may not begin with '.' nor hold '..'")]
+    PathLike(String),
+}
+
 /// A validated stream name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StreamName {
@@ -53,16 +71,14 @@ impl StreamName {
     /// Parses `catalog`, `calendar`, `supervision` or `case-<id>`, where `<id>` is ASCII
     /// letters, digits, `-`, `_` and `.`, not beginning with `.` and never holding `..` (so no
     /// case id looks like a path step).
-    pub fn parse(name: &str) -> Result<Self, String> {
+    pub fn parse(name: &str) -> Result<Self, StreamNameError> {
         let kind = match name {
             CATALOG_STREAM => StreamKind::Catalog,
             CALENDAR_STREAM => StreamKind::Calendar,
             SUPERVISION_STREAM => StreamKind::Supervision,
             _ => {
                 let Some(rest) = name.strip_prefix("case-") else {
-                    return Err(format!(
-                        "unknown stream {name:?}: use catalog, calendar, supervision or case-<id>"
-                    ));
+                    return Err(StreamNameError::Unknown(name.to_owned()));
                 };
                 check_case_id(name, rest)?;
                 StreamKind::Case
@@ -115,19 +131,15 @@ impl fmt::Display for StreamName {
     }
 }
 
-fn check_case_id(name: &str, rest: &str) -> Result<(), String> {
+fn check_case_id(name: &str, rest: &str) -> Result<(), StreamNameError> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
     if rest.is_empty() || name.len() > NAME_BYTES_MAX || !rest.chars().all(allowed) {
-        return Err(format!(
-            "bad case stream {name:?}: case-<id> with letters, digits, '-', '_' or '.', at most {NAME_BYTES_MAX} bytes"
-        ));
+        return Err(StreamNameError::BadCaseId(name.to_owned()));
     }
     // A dot-only or dotted-path id (`case-..`, `case-.x`, `case-a..b`) reads like a path step
     // wherever a case id lands in a path or a file name.
     if rest.starts_with('.') || rest.contains("..") {
-        return Err(format!(
-            "bad case stream {name:?}: the id may not begin with '.' nor hold '..'"
-        ));
+        return Err(StreamNameError::PathLike(name.to_owned()));
     }
     Ok(())
 }
@@ -228,9 +240,18 @@ mod tests {
         assert!(StreamName::parse("case-").is_err());
         assert!(StreamName::parse("case-a b").is_err());
         assert!(StreamName::parse("case-2026.03_a-1").is_ok());
+        assert_eq!(
+            StreamName::parse("cases").unwrap_err(),
+            StreamNameError::Unknown("cases".into())
+        );
         assert!(StreamName::parse("cases")
             .unwrap_err()
+            .to_string()
             .contains("unknown stream"));
+        assert_eq!(
+            StreamName::parse("case-..").unwrap_err(),
+            StreamNameError::PathLike("case-..".into())
+        );
     }
 
     #[test]

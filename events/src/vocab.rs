@@ -675,7 +675,7 @@ impl EventData {
             )),
             EventData::CardIssued(d) => crate::stream::StreamName::parse(&d.case)
                 .map(|_| ())
-                .map_err(|m| DataError::new("data.case", m)),
+                .map_err(|m| DataError::new("data.case", m.to_string())),
             EventData::CorrectionOrdered(d) if d.days == 0 => {
                 Err(DataError::new("data.days", "must be at least 1"))
             }
@@ -751,7 +751,7 @@ impl EventData {
             )),
             EventData::AppealUpheld(d) => crate::entry::EntryId::parse(&d.entry)
                 .map(|_| ())
-                .map_err(|m| DataError::new("data.entry", m)),
+                .map_err(|m| DataError::new("data.entry", m.to_string())),
             _ => Ok(()),
         }
     }

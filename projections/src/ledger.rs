@@ -717,13 +717,13 @@ impl Ledger {
     /// What an appeal of `entry` would reverse, or why it cannot be appealed: the entry must
     /// exist, be a card or a rating, and not be reversed already. A rating's entries (and its
     /// `rating.bad` card) go together.
-    pub fn appeal_targets(&self, entry: &str) -> Result<Vec<u64>, String> {
+    pub fn appeal_targets(&self, entry: &str) -> Result<Vec<u64>, AppealError> {
         let id = jiancha_events::EntryId::parse(entry)?;
         let target = self
             .find(&id)
-            .ok_or_else(|| format!("no ledger entry {id} (see `report explain` for the ids)"))?;
+            .ok_or_else(|| AppealError::NoSuchEntry(id.to_string()))?;
         if target.adjusts.is_some() || self.reversed.contains_key(&target.index) {
-            return Err(format!("entry {id} is already reversed"));
+            return Err(AppealError::AlreadyReversed(id.to_string()));
         }
         let rating_card = target.rule == crate::Rule::RatingBad.code();
         if !target.measure.is_rating() && !rating_card {
@@ -757,6 +757,20 @@ impl Ledger {
             self.reverse(index, EntryKind::AppealUpheld, position);
         }
     }
+}
+
+/// Why an appeal names nothing it could reverse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AppealError {
+    /// The id is malformed or names an entry that cannot be appealed: correct it.
+    #[error(transparent)]
+    Id(#[from] jiancha_events::EntryIdError),
+    /// No entry of the ledger has this id: look it up with `report explain`.
+    #[error("no ledger entry {0} (see `report explain` for the ids)")]
+    NoSuchEntry(String),
+    /// The entry was reversed already (an exemption or an earlier appeal): nothing to do.
+    #[error("entry {0} is already reversed")]
+    AlreadyReversed(String),
 }
 
 /// The measure and points of an alert's entry.

@@ -22,6 +22,6 @@ pub(crate) fn case_stream(id: &str) -> Result<StreamName, ApiError> {
         Ok(_) => {
             Err(ApiError::invalid(format!("{id:?} is not a case stream (case-<id>)")).field("case"))
         }
-        Err(m) => Err(ApiError::invalid(m).field("case")),
+        Err(m) => Err(ApiError::invalid(m.to_string()).field("case")),
     }
 }

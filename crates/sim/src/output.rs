@@ -437,7 +437,7 @@ pub(crate) fn case_event(
         .get(index)
         .ok_or_else(|| SimError::Invalid(format!("no event {index} in case {}", plan.ordinal)))?;
     let name = stream_name(plan);
-    let stream = StreamName::parse(&name).map_err(SimError::Invalid)?;
+    let stream = StreamName::parse(&name).map_err(|e| SimError::Invalid(e.to_string()))?;
     let occurred_at = timestamp(world, event.occurred)?;
     let data = typed_data(world, plan, event);
     let org = world.district.org(event.org);
