@@ -219,13 +219,15 @@ fn item_code<'a>(item: &'a Item, plan: &CasePlan) -> &'a str {
     }
 }
 
-/// The limits an acceptance asks for beyond the item's, if any.
+/// The limits an acceptance asks for beyond the item's, if any. An acceptance naming both never
+/// promises more than its statutory limit (the log refuses such an event), so the statutory
+/// limit asked for is at least the promise asked for.
 fn overrides(item: &Item, promised_extra: u8, statutory_extra: u8) -> (Option<u32>, Option<u32>) {
     let longer = |limit: u32, extra: u8| (extra > 0).then(|| limit + u32::from(extra));
-    (
-        longer(item.promised_days, promised_extra),
-        longer(item.statutory_days, statutory_extra),
-    )
+    let promised = longer(item.promised_days, promised_extra);
+    let statutory =
+        longer(item.statutory_days, statutory_extra).map(|s| s.max(promised.unwrap_or(0)));
+    (promised, statutory)
 }
 
 /// The working days a suspension's notice tells, as its `expected_days`; none without one.
@@ -549,5 +551,44 @@ mod tests {
         push_str(&mut out, "审查");
         push_str(&mut out, "a\"b\\c\n");
         assert_eq!(out, r#""审查""a\"b\\c\n""#);
+    }
+}
+
+#[cfg(test)]
+mod override_tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::district::{District, DistrictShape};
+    use crate::rng::{Purpose, Rng};
+
+    /// Every acceptance the simulator can write asking for longer limits passes the log's
+    /// append checks, whatever the item: it never promises more than the statutory limit it
+    /// asks for (an item whose promise is close to its statutory limit once made
+    /// `simulate | import` fail on a large district).
+    #[test]
+    fn every_override_passes_the_append_checks() {
+        let mut checked = 0;
+        for seed in 1..=5 {
+            let district = District::new(&DistrictShape::default(), seed);
+            let mut rng = Rng::new(seed, Purpose::World, 1);
+            let catalog = Catalog::new(&mut rng, &district, 200);
+            for item in &catalog.items {
+                for promised_extra in 0..=5u8 {
+                    for statutory_extra in 0..=10u8 {
+                        let (promised_days, statutory_days) =
+                            overrides(item, promised_extra, statutory_extra);
+                        let accepted = EventData::Accepted(Accepted {
+                            promised_days,
+                            statutory_days,
+                        });
+                        accepted.check_append().unwrap_or_else(|e| {
+                            panic!("{} +{promised_extra}/+{statutory_extra}: {e}", item.code)
+                        });
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 5 * 200 * 6 * 11);
     }
 }
