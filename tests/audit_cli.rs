@@ -3,31 +3,7 @@
 //! its position; verification resumes from an attested checkpoint; evidence packs re-check
 //! their hashes.
 
-use std::process::Stdio;
-
 use crate::support::*;
-
-/// Runs the binary with the clock frozen at `clock` (the writer stamps `recorded_at` with it).
-fn run_at(ws: &Workspace, clock: &str, args: &[&str], stdin: &str) -> Run {
-    use std::io::Write;
-    let mut child = jiancha()
-        .env("JIANCHA_CLOCK", clock)
-        .arg("--db")
-        .arg(ws.db())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap().into()
-}
 
 fn json(r: &Run) -> serde_json::Value {
     assert_eq!(r.code, 0, "{r:?}");
@@ -61,10 +37,9 @@ fn history_as_of_t_equals_what_case_show_and_alerts_printed_at_t() {
     for (day, lines) in sample_by_day() {
         // Each day's events are entered that evening, as a live system would record them.
         let t = format!("{day}T20:00:00+08:00");
-        assert_eq!(run_at(&ws, &t, &["import"], &lines).code, 0);
+        assert_eq!(ws.run_at(&t, &["import"], &lines).code, 0);
         for case in cases {
-            let show = run_at(
-                &ws,
+            let show = ws.run_at(
                 &t,
                 &["case", "show", case, "--now", &t, "--format", "json"],
                 "",
@@ -72,12 +47,7 @@ fn history_as_of_t_equals_what_case_show_and_alerts_printed_at_t() {
             if show.code != 0 {
                 continue; // not submitted yet
             }
-            let alerts = json(&run_at(
-                &ws,
-                &t,
-                &["alerts", "--now", &t, "--format", "json"],
-                "",
-            ));
+            let alerts = json(&ws.run_at(&t, &["alerts", "--now", &t, "--format", "json"], ""));
             let mine: Vec<_> = alerts
                 .as_array()
                 .unwrap()
@@ -92,8 +62,7 @@ fn history_as_of_t_equals_what_case_show_and_alerts_printed_at_t() {
     // Later, with the whole log in place, look back.
     let later = "2026-11-30T12:00:00+08:00";
     for (t, case, show, alerts) in recorded {
-        let h = json(&run_at(
-            &ws,
+        let h = json(&ws.run_at(
             later,
             &["history", case, "--as-of", &t, "--format", "json"],
             "",
@@ -107,7 +76,7 @@ fn history_as_of_t_equals_what_case_show_and_alerts_printed_at_t() {
 fn history_names_the_position_behind_each_change() {
     let ws = Workspace::new();
     for (day, lines) in sample_by_day() {
-        run_at(&ws, &format!("{day}T20:00:00+08:00"), &["import"], &lines);
+        ws.run_at(&format!("{day}T20:00:00+08:00"), &["import"], &lines);
     }
     let h = json(&ws.run(
         &[

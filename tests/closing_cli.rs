@@ -8,14 +8,10 @@ use crate::support::*;
 const CLOSE_AT: &str = "2026-04-02T10:00:00+08:00";
 const LATER: &str = "2026-04-20T10:00:00+08:00";
 
-fn at(ws: &Workspace, clock: &str, args: &[&str], stdin: &str) -> Run {
-    ws.run_env(&ws.db(), &[("JIANCHA_CLOCK", clock)], args, stdin)
-}
-
 fn sample() -> Workspace {
     let ws = Workspace::new();
     let sample = sample_district();
-    let r = at(&ws, CLOSE_AT, &["import"], &sample);
+    let r = ws.run_at(CLOSE_AT, &["import"], &sample);
     assert_eq!(r.code, 0, "{r:?}");
     ws
 }
@@ -29,7 +25,12 @@ fn ok(r: Run) -> String {
 fn march(ws: &Workspace, clock: &str, format: &str, extra: &[&str]) -> Run {
     let mut args = vec!["report", "--period", "2026-03", "--format", format];
     args.extend_from_slice(extra);
-    at(ws, clock, &args, "")
+    ws.run_at(clock, &args, "")
+}
+
+/// `jiancha report close --period 2026-03` at `clock`.
+fn close_march(ws: &Workspace, clock: &str) -> Run {
+    ws.run_at(clock, &["report", "close", "--period", "2026-03"], "")
 }
 
 fn event(stream: &str, ty: &str, occurred: &str, data: &str) -> String {
@@ -75,20 +76,14 @@ fn a_closed_report_is_reproduced_byte_for_byte_after_later_appends() {
     let ws = sample();
     let json = ok(march(&ws, CLOSE_AT, "json", &[]));
     let table = ok(march(&ws, CLOSE_AT, "table", &[]));
-    let r = at(
-        &ws,
-        CLOSE_AT,
-        &["report", "close", "--period", "2026-03"],
-        "",
-    );
-    let out = ok(r);
+    let out = ok(close_march(&ws, CLOSE_AT));
     assert!(
         out.starts_with("closed 2026-03 at 2026-04-02T10:00:00+08:00 (position 39, digest "),
         "{out}"
     );
     let appended =
         new_case("case-2026-000900", 16, Some(1)) + &card("case-2026-000101", "fee.mismatch");
-    assert_eq!(at(&ws, LATER, &["import"], &appended).code, 0);
+    assert_eq!(ws.run_at(LATER, &["import"], &appended).code, 0);
     // The current figures moved on, and say the period is closed.
     let now_json = ok(march(&ws, LATER, "json", &[]));
     assert_ne!(now_json, json);
@@ -148,39 +143,20 @@ fn sha256_hex(text: &str) -> String {
 fn what_cannot_be_closed_or_reproduced_is_refused() {
     let ws = sample();
     // A month that has not ended yet.
-    let r = at(
-        &ws,
-        CLOSE_AT,
-        &["report", "close", "--period", "2026-04"],
-        "",
-    );
+    let r = ws.run_at(CLOSE_AT, &["report", "close", "--period", "2026-04"], "");
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("has not ended yet"), "{r:?}");
-    let r = at(
-        &ws,
-        CLOSE_AT,
-        &["report", "close", "--period", "2026-Q2"],
-        "",
-    );
+    let r = ws.run_at(CLOSE_AT, &["report", "close", "--period", "2026-Q2"], "");
     assert_eq!(r.code, 2, "{r:?}");
     // A period never closed.
     let r = march(&ws, CLOSE_AT, "json", &["--as-closed"]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("never closed"), "{r:?}");
     let before = ws.export();
-    assert_eq!(
-        at(
-            &ws,
-            CLOSE_AT,
-            &["report", "close", "--period", "2026-03"],
-            ""
-        )
-        .code,
-        0
-    );
+    ok(close_march(&ws, CLOSE_AT));
     assert_eq!(ws.export().lines().count(), before.lines().count() + 1);
     // Twice.
-    let r = at(&ws, LATER, &["report", "close", "--period", "2026-03"], "");
+    let r = close_march(&ws, LATER);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("already closed"), "{r:?}");
     assert_eq!(ws.export().lines().count(), before.lines().count() + 1);
@@ -222,16 +198,7 @@ impl Rng {
 #[test]
 fn no_later_append_changes_the_closed_report() {
     let ws = sample();
-    assert_eq!(
-        at(
-            &ws,
-            CLOSE_AT,
-            &["report", "close", "--period", "2026-03"],
-            ""
-        )
-        .code,
-        0
-    );
+    ok(close_march(&ws, CLOSE_AT));
     let json = ok(march(&ws, CLOSE_AT, "json", &["--as-closed"]));
     let table = ok(march(&ws, CLOSE_AT, "table", &["--as-closed"]));
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
@@ -256,7 +223,7 @@ fn no_later_append_changes_the_closed_report() {
                 }
             };
         }
-        let r = at(&ws, LATER, &["import"], &batch);
+        let r = ws.run_at(LATER, &["import"], &batch);
         assert_eq!(r.code, 0, "round {round}: {r:?}");
         assert_eq!(
             ok(march(&ws, LATER, "json", &["--as-closed"])),
@@ -280,7 +247,7 @@ fn no_later_append_changes_the_closed_report() {
 fn severities(ws: &Workspace, extra: &[&str]) -> (usize, Vec<String>) {
     let mut args = vec!["alerts", "--now", "2026-04-30", "--format", "json"];
     args.extend_from_slice(extra);
-    let v: serde_json::Value = serde_json::from_str(&ok(at(ws, CLOSE_AT, &args, ""))).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&ok(ws.run_at(CLOSE_AT, &args, ""))).unwrap();
     let all = v.as_array().unwrap();
     let mut kinds: Vec<String> = all
         .iter()
@@ -311,6 +278,6 @@ fn alerts_are_filtered_by_severity() {
         severities(&ws, &["--severity", "warning", "--severity", "red,yellow"]).0,
         total
     );
-    let r = at(&ws, CLOSE_AT, &["alerts", "--severity", "orange"], "");
+    let r = ws.run_at(CLOSE_AT, &["alerts", "--severity", "orange"], "");
     assert_eq!(r.code, 2, "{r:?}");
 }

@@ -86,6 +86,12 @@ impl Workspace {
     }
 
     /// Runs `jiancha --db DB ARGS` with the variables `envs` set (`JIANCHA_CLOCK`, say).
+    /// Runs `jiancha ARGS` on this workspace's log with the clock frozen at `clock` (the
+    /// writer stamps `recorded_at` with it; a debug build honours `JIANCHA_CLOCK`).
+    pub fn run_at(&self, clock: &str, args: &[&str], stdin: &str) -> Run {
+        self.run_env(&self.db(), &[("JIANCHA_CLOCK", clock)], args, stdin)
+    }
+
     pub fn run_env(&self, db: &str, envs: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
         let mut command = jiancha();
         command

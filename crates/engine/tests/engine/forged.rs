@@ -5,7 +5,6 @@
 
 use jiancha_engine::snapshots::{restore_or_replay, seal, PROJECTIONS_SNAPSHOT, SEAL_MAGIC};
 use jiancha_engine::verify::{verify, SnapshotVerdict, VerifyOptions};
-use jiancha_engine::EngineConfig;
 use jiancha_events::{Concluded, EventData, Rated};
 use jiancha_projections::{AlertConfig, Projections, Scoring};
 use jiancha_store::{EventStore, READ_PAGE_EVENTS};
@@ -51,13 +50,7 @@ async fn verdict(store: &dyn EventStore) -> (bool, SnapshotVerdict) {
 async fn a_kept_snapshot_matches_and_a_forged_one_is_named_and_not_loaded() {
     let w = rated_world().await;
     let head = w.store.head().await.unwrap().position;
-    let engine = jiancha_engine::Engine::start(
-        w.store.clone(),
-        std::sync::Arc::new(w.clock.clone()),
-        EngineConfig::default(),
-    )
-    .await
-    .unwrap();
+    let engine = w.engine().await;
     engine.shutdown().await.unwrap();
     assert_eq!(verdict(&*w.store).await, (true, SnapshotVerdict::Matches));
 

@@ -13,6 +13,8 @@ mod calendar;
 mod deadlines;
 mod forged;
 mod live;
+#[path = "../../../../testsupport/log_capture.rs"]
+mod log_capture;
 mod outage;
 mod postgres;
 mod property;

@@ -4,58 +4,21 @@
 //! the binary writes into a buffer of the logging thread, and this test runs on a
 //! current-thread runtime, so it reads only its own lines.
 
-use std::cell::RefCell;
-use std::io::Write;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiancha_engine::{Engine, EngineConfig};
 
+use crate::log_capture;
 use crate::support::*;
 use crate::wrapped::Wrapped;
 
-thread_local! {
-    static LINES: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Appends to this thread's buffer.
-struct ThreadBuffer;
-
-impl Write for ThreadBuffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        LINES.with(|l| l.borrow_mut().extend_from_slice(bytes));
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Installs the capturing subscriber (once, as the global one, so no other thread can leave a
-/// callsite's interest cached as "never") and empties this thread's buffer.
+/// Captures this binary's log lines (see `log_capture`).
 fn capture() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let subscriber = tracing_subscriber::fmt()
-            .with_env_filter("jiancha_engine=info")
-            .with_writer(|| ThreadBuffer)
-            .with_ansi(false)
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).unwrap();
-        tracing::callsite::rebuild_interest_cache();
-    });
-    LINES.with(|l| l.borrow_mut().clear());
+    log_capture::capture("jiancha_engine=info");
 }
 
-fn captured() -> Vec<String> {
-    LINES.with(|l| {
-        String::from_utf8_lossy(&l.borrow())
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    })
-}
+use crate::log_capture::captured;
 
 fn containing<'a>(lines: &'a [String], text: &str) -> Vec<&'a String> {
     lines.iter().filter(|l| l.contains(text)).collect()

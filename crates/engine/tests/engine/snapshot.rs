@@ -3,7 +3,6 @@
 //! snapshot is ignored and the projections rebuilt from the log.
 
 use jiancha_engine::snapshots::{restore_or_replay, seal, PROJECTIONS_SNAPSHOT};
-use jiancha_engine::EngineConfig;
 use jiancha_projections::{AlertConfig, Projections, Scoring};
 use jiancha_store::EventStore;
 
@@ -34,13 +33,7 @@ async fn busy_world() -> World {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_loads_the_snapshot_and_replays_only_the_tail() {
     let w = busy_world().await;
-    let engine = jiancha_engine::Engine::start(
-        w.store.clone(),
-        std::sync::Arc::new(w.clock.clone()),
-        EngineConfig::default(),
-    )
-    .await
-    .unwrap();
+    let engine = w.engine().await;
     w.set("2026-10-12T09:00:00+08:00");
     engine.tick().await.unwrap();
     engine.shutdown().await.unwrap();

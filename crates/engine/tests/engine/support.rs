@@ -169,6 +169,15 @@ impl World {
         self.start_on(self.store.clone(), config).await
     }
 
+    /// Starts an engine with the default configuration and no bus (for tests that read the
+    /// log and its snapshots, not the alerts published).
+    pub async fn engine(&self) -> Engine {
+        let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
+        Engine::start(self.store.clone(), clock, EngineConfig::default())
+            .await
+            .unwrap()
+    }
+
     /// Starts an engine on another store of the same log.
     pub async fn start_on(
         &self,

@@ -13,6 +13,8 @@ mod bodies;
 mod closing;
 mod connections;
 mod documents;
+#[path = "../../../../testsupport/log_capture.rs"]
+mod log_capture;
 mod ownership;
 mod roles;
 mod spans;

@@ -4,60 +4,19 @@
 //! subscriber installed once for the test binary, writing into a buffer of the thread that logs:
 //! these tests run on a current-thread runtime, so they read only their own lines.
 
-use std::cell::RefCell;
-use std::io::Write;
-use std::sync::Once;
-
 use axum::http::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::log_capture;
 use crate::support::*;
 
-thread_local! {
-    static LINES: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Appends to this thread's buffer.
-struct ThreadBuffer;
-
-impl Write for ThreadBuffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        LINES.with(|l| l.borrow_mut().extend_from_slice(bytes));
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Installs the capturing subscriber (once: a global one, so no other thread can leave a
-/// callsite's interest cached as "never") and empties this thread's buffer.
+/// Captures this binary's log lines (see `log_capture`).
 fn capture() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let subscriber = tracing_subscriber::fmt()
-            .with_env_filter("jiancha_server=info")
-            .with_writer(|| ThreadBuffer)
-            .with_ansi(false)
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).unwrap();
-        // A callsite registered while the subscriber was being installed is asked again.
-        tracing::callsite::rebuild_interest_cache();
-    });
-    LINES.with(|l| l.borrow_mut().clear());
+    log_capture::capture("jiancha_server=info");
 }
 
-/// The lines logged on this thread since [`capture`].
-fn captured() -> Vec<String> {
-    LINES.with(|l| {
-        String::from_utf8_lossy(&l.borrow())
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    })
-}
+use crate::log_capture::captured;
 
 /// The one `answered` line with every one of `parts`.
 fn answered(lines: &[String], parts: &[&str]) -> String {
