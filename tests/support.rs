@@ -197,9 +197,15 @@ pub fn catalogue_input() -> (String, String) {
     }
     let mut appeal = String::new();
     for l in catalogue.lines() {
-        if ["HistoryImported", "PeriodClosed", "CardWithdrawn"]
-            .iter()
-            .any(|t| l.contains(&format!("\"type\":\"{t}\"")))
+        if [
+            "HistoryImported",
+            "PeriodClosed",
+            "CardWithdrawn",
+            "NotificationSent",
+            "NotificationFailed",
+        ]
+        .iter()
+        .any(|t| l.contains(&format!("\"type\":\"{t}\"")))
         {
             continue;
         }

@@ -6,7 +6,7 @@
 use std::fmt;
 
 /// Every measure an entry can count, by its wire name.
-pub const ENTRY_MEASURES: [&str; 13] = [
+pub const ENTRY_MEASURES: [&str; 22] = [
     "accepted",
     "concluded",
     "on_time",
@@ -20,6 +20,15 @@ pub const ENTRY_MEASURES: [&str; 13] = [
     "yellow",
     "red",
     "unmonitored",
+    "ordered",
+    "corrected_on_time",
+    "correction_overdue",
+    "bad_valid",
+    "rectified_on_time",
+    "callback_satisfied",
+    "defaulted",
+    "complaints_upheld",
+    "complaints_late",
 ];
 
 /// The measures an appeal may reverse: cards, and ratings (an appeal of any entry of a rating

@@ -450,6 +450,155 @@ pub struct CardWithdrawn {
     pub reason: String,
 }
 
+/// 核查: a supervisor verifies a report-back (回告). Accepted, the card closes; rejected, the
+/// correction order runs again, its `days` counted from the rejection date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionVerified {
+    /// The case stream.
+    pub case: String,
+    /// The alert the report-back answered.
+    pub alert: String,
+    /// Whether the correction is accepted.
+    pub accepted: bool,
+    /// The supervisor's remark, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// What the service center found a bad rating to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RatingVerdict {
+    /// 属实: the complaint in the rating holds; it must be rectified.
+    Valid,
+    /// 误评: the citizen rated by mistake.
+    Mistaken,
+    /// 恶意: a malicious rating.
+    Malicious,
+}
+
+impl RatingVerdict {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RatingVerdict::Valid => "valid",
+            RatingVerdict::Mistaken => "mistaken",
+            RatingVerdict::Malicious => "malicious",
+        }
+    }
+}
+
+/// 差评核实: the center verifies the counted bad rating of a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatingVerified {
+    /// The case stream.
+    pub case: String,
+    /// What the rating was found to be.
+    pub verdict: RatingVerdict,
+    /// The center's remark, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// 差评整改: the unit reports the bad rating rectified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatingRectified {
+    /// The case stream.
+    pub case: String,
+    /// The unit's report.
+    pub report: String,
+}
+
+/// 回访: the citizen's second evaluation after a rectification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatingCallback {
+    /// The case stream.
+    pub case: String,
+    /// 1 to 5, as a rating.
+    pub score: u8,
+}
+
+/// 投诉受理: a complaint is accepted and routed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintAccepted {
+    /// The complaint's id, `<case>/complaint/<n>`.
+    pub complaint: String,
+    /// The org that answers it; the category's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_to: Option<String>,
+}
+
+/// 投诉不予受理: a complaint is rejected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintRejected {
+    /// The complaint's id, `<case>/complaint/<n>`.
+    pub complaint: String,
+    /// Why, as told to the complainant.
+    pub reason: String,
+}
+
+/// What the answer to a complaint found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Finding {
+    /// 属实: the complaint is upheld.
+    Upheld,
+    /// 不属实: the complaint is not upheld.
+    NotUpheld,
+}
+
+impl Finding {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Finding::Upheld => "upheld",
+            Finding::NotUpheld => "not_upheld",
+        }
+    }
+}
+
+/// 投诉答复: the complainant is answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintAnswered {
+    /// The complaint's id, `<case>/complaint/<n>`.
+    pub complaint: String,
+    /// What the handling found.
+    pub finding: Finding,
+    /// The reply told to the complainant.
+    pub reply: String,
+}
+
+/// 推送: a notification was delivered (any 2xx from the recipient's webhook).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationSent {
+    /// The notification's id, `<alert id>/<recipient name>`.
+    pub notification: String,
+    /// The recipient's name (in the notification configuration).
+    pub recipient: String,
+    /// How many attempts it took.
+    pub attempts: u32,
+}
+
+/// 推送失败: a notification could not be delivered after its last attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationFailed {
+    /// The notification's id, `<alert id>/<recipient name>`.
+    pub notification: String,
+    /// The recipient's name.
+    pub recipient: String,
+    /// The last attempt's error.
+    pub error: String,
+}
+
 /// Why an event's `data` was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
@@ -567,6 +716,15 @@ vocabulary! {
     HistoryImported => Supervision, schema 1;
     PeriodClosed => Supervision, schema 1;
     CardWithdrawn => Supervision, schema 1;
+    CorrectionVerified => Supervision, schema 1;
+    RatingVerified => Supervision, schema 1;
+    RatingRectified => Supervision, schema 1;
+    RatingCallback => Supervision, schema 1;
+    ComplaintAccepted => Supervision, schema 1;
+    ComplaintRejected => Supervision, schema 1;
+    ComplaintAnswered => Supervision, schema 1;
+    NotificationSent => Supervision, schema 1;
+    NotificationFailed => Supervision, schema 1;
 }
 
 fn unknown_type(name: &str) -> DataError {
@@ -649,6 +807,17 @@ impl EventData {
             EventData::Exempted(e) => Some(&e.case),
             EventData::CardWithdrawn(c) => Some(&c.case),
             EventData::AlertAcknowledged(a) => a.alert.split_once('/').map(|(case, _)| case),
+            EventData::CorrectionVerified(c) => Some(&c.case),
+            EventData::RatingVerified(r) => Some(&r.case),
+            EventData::RatingRectified(r) => Some(&r.case),
+            EventData::RatingCallback(r) => Some(&r.case),
+            EventData::ComplaintAccepted(c) => c.complaint.split_once('/').map(|(case, _)| case),
+            EventData::ComplaintRejected(c) => c.complaint.split_once('/').map(|(case, _)| case),
+            EventData::ComplaintAnswered(c) => c.complaint.split_once('/').map(|(case, _)| case),
+            EventData::NotificationSent(n) => n.notification.split_once('/').map(|(case, _)| case),
+            EventData::NotificationFailed(n) => {
+                n.notification.split_once('/').map(|(case, _)| case)
+            }
             _ => None,
         }
     }
@@ -689,6 +858,28 @@ impl EventData {
             ),
             EventData::PeriodClosed(d) => check_digest(&d.digest),
             EventData::CardWithdrawn(d) => non_empty("data.card", &d.card),
+            EventData::CorrectionVerified(d) => non_empty("data.alert", &d.alert),
+            EventData::RatingVerified(d) => non_empty("data.case", &d.case),
+            EventData::RatingRectified(d) => non_empty("data.report", &d.report),
+            EventData::RatingCallback(d) if !(1..=5).contains(&d.score) => Err(DataError::new(
+                "data.score",
+                format!("must be 1 to 5, got {}", d.score),
+            )),
+            EventData::ComplaintAccepted(d) => check_complaint_id(&d.complaint).and_then(|()| {
+                d.route_to
+                    .as_deref()
+                    .map_or(Ok(()), |org| crate::stream::check_org("data.route_to", org))
+            }),
+            EventData::ComplaintRejected(d) => {
+                check_complaint_id(&d.complaint)?;
+                non_empty("data.reason", &d.reason)
+            }
+            EventData::ComplaintAnswered(d) => {
+                check_complaint_id(&d.complaint)?;
+                non_empty("data.reply", &d.reply)
+            }
+            EventData::NotificationSent(d) => non_empty("data.notification", &d.notification),
+            EventData::NotificationFailed(d) => non_empty("data.notification", &d.notification),
             _ => Ok(()),
         }
     }
@@ -749,11 +940,37 @@ impl EventData {
                 "type",
                 "CardWithdrawn is written by the engine, not sent as an event",
             )),
+            EventData::NotificationSent(_) | EventData::NotificationFailed(_) => {
+                Err(DataError::new(
+                    "type",
+                    "NotificationSent and NotificationFailed are written by the engine's \
+                     notifier, not sent as events",
+                ))
+            }
             EventData::AppealUpheld(d) => crate::entry::EntryId::parse(&d.entry)
                 .map(|_| ())
                 .map_err(|m| DataError::new("data.entry", m.to_string())),
             _ => Ok(()),
         }
+    }
+}
+
+/// The number of a complaint id `<case>/complaint/<n>` (n ≥ 1).
+pub fn parse_complaint_id(id: &str) -> Option<(&str, u16)> {
+    let (case, n) = id.rsplit_once("/complaint/")?;
+    let n: u16 = n.parse().ok()?;
+    (n >= 1 && !case.is_empty() && !case.contains('/')).then_some((case, n))
+}
+
+fn check_complaint_id(id: &str) -> Result<(), DataError> {
+    match parse_complaint_id(id) {
+        Some((case, _)) => crate::stream::StreamName::parse(case)
+            .map(|_| ())
+            .map_err(|m| DataError::new("data.complaint", m.to_string())),
+        None => Err(DataError::new(
+            "data.complaint",
+            format!("must be a complaint id `<case>/complaint/<n>` (n from 1), got {id:?}"),
+        )),
     }
 }
 

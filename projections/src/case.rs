@@ -78,6 +78,32 @@ pub struct Alert {
     pub delivered: bool,
     /// Whether the org acknowledged it.
     pub acknowledged: bool,
+    /// For a workflow alert (预警纠错): the card, rating or complaint it is about.
+    pub about: Option<About>,
+    /// For an escalated alert: the org it is escalated to (told, and shown it), beside `org`.
+    pub escalated_to: Option<Arc<str>>,
+}
+
+/// What a workflow alert is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum About {
+    /// A card of the same case: its rule and number (`<case>/<rule>/<n>`).
+    Card(Rule, u16),
+    /// The case's counted rating (`<case>/rating`).
+    Rating,
+    /// A complaint of the case by number (`<case>/complaint/<n>`).
+    Complaint(u16),
+}
+
+impl About {
+    /// The id of what it is about, on case `case`.
+    pub fn id(self, case: &str) -> String {
+        match self {
+            About::Card(rule, n) => format!("{case}/{}/{n}", rule.code()),
+            About::Rating => format!("{case}/rating"),
+            About::Complaint(n) => format!("{case}/complaint/{n}"),
+        }
+    }
 }
 
 /// The facts of an acceptance.
@@ -643,6 +669,8 @@ impl CaseState {
             org: self.org().clone(),
             delivered: false,
             acknowledged: false,
+            about: None,
+            escalated_to: None,
         }
     }
 

@@ -69,11 +69,29 @@ pub enum Measure {
     Red,
     /// A case of an item the catalog does not define: it could not be monitored.
     Unmonitored,
+    /// A correction order (督办) received.
+    Ordered,
+    /// An order reported back within its days and then verified.
+    CorrectedOnTime,
+    /// An order gone past its due date without a report-back.
+    CorrectionOverdue,
+    /// A bad rating the center verified as valid (属实): it must be rectified.
+    BadValid,
+    /// A valid bad rating rectified within its days.
+    RectifiedOnTime,
+    /// A call-back (回访) scored 4 or 5.
+    CallbackSatisfied,
+    /// A rating given by default when the window closed unrated.
+    Defaulted,
+    /// A complaint answered as upheld.
+    ComplaintsUpheld,
+    /// A complaint accepted or answered late.
+    ComplaintsLate,
 }
 
 impl Measure {
     /// Every measure, in the order of [`jiancha_events::ENTRY_MEASURES`].
-    pub const ALL: [Measure; 13] = [
+    pub const ALL: [Measure; 22] = [
         Measure::Accepted,
         Measure::Concluded,
         Measure::OnTime,
@@ -87,6 +105,15 @@ impl Measure {
         Measure::Yellow,
         Measure::Red,
         Measure::Unmonitored,
+        Measure::Ordered,
+        Measure::CorrectedOnTime,
+        Measure::CorrectionOverdue,
+        Measure::BadValid,
+        Measure::RectifiedOnTime,
+        Measure::CallbackSatisfied,
+        Measure::Defaulted,
+        Measure::ComplaintsUpheld,
+        Measure::ComplaintsLate,
     ];
 
     /// The wire name (as in entry ids and report columns).
@@ -187,6 +214,13 @@ pub struct Scoring {
     pub good_points: i64,
     /// The lowest score graded 合格 (pass); below it 不合格 (fail).
     pub pass_points: i64,
+    /// Points per complaint answered as upheld (negative).
+    pub complaint_upheld_points: i64,
+    /// Points per correction order gone overdue (negative), beside the red card itself.
+    pub correction_overdue_points: i64,
+    /// The rating a case gets when its rating window closes unrated (Guangdong: 3 基本满意);
+    /// off when absent.
+    pub default_rating: Option<u8>,
 }
 
 impl Scoring {
@@ -219,6 +253,9 @@ impl Default for Scoring {
             excellent_points: 90,
             good_points: 80,
             pass_points: 60,
+            complaint_upheld_points: -5,
+            correction_overdue_points: 0,
+            default_rating: None,
         }
     }
 }
@@ -252,6 +289,33 @@ pub struct Counts {
     pub red: i64,
     /// Cases of items the catalog does not define.
     pub unmonitored: i64,
+    /// A correction order (督办) received.
+    #[serde(default)]
+    pub ordered: i64,
+    /// An order reported back within its days and then verified.
+    #[serde(default)]
+    pub corrected_on_time: i64,
+    /// An order gone past its due date without a report-back.
+    #[serde(default)]
+    pub correction_overdue: i64,
+    /// A bad rating the center verified as valid (属实): it must be rectified.
+    #[serde(default)]
+    pub bad_valid: i64,
+    /// A valid bad rating rectified within its days.
+    #[serde(default)]
+    pub rectified_on_time: i64,
+    /// A call-back (回访) scored 4 or 5.
+    #[serde(default)]
+    pub callback_satisfied: i64,
+    /// A rating given by default when the window closed unrated.
+    #[serde(default)]
+    pub defaulted: i64,
+    /// A complaint answered as upheld.
+    #[serde(default)]
+    pub complaints_upheld: i64,
+    /// A complaint accepted or answered late.
+    #[serde(default)]
+    pub complaints_late: i64,
     /// Card points.
     pub points: i64,
 }
@@ -274,6 +338,15 @@ impl Counts {
             Measure::Yellow => self.yellow += a,
             Measure::Red => self.red += a,
             Measure::Unmonitored => self.unmonitored += a,
+            Measure::Ordered => self.ordered += a,
+            Measure::CorrectedOnTime => self.corrected_on_time += a,
+            Measure::CorrectionOverdue => self.correction_overdue += a,
+            Measure::BadValid => self.bad_valid += a,
+            Measure::RectifiedOnTime => self.rectified_on_time += a,
+            Measure::CallbackSatisfied => self.callback_satisfied += a,
+            Measure::Defaulted => self.defaulted += a,
+            Measure::ComplaintsUpheld => self.complaints_upheld += a,
+            Measure::ComplaintsLate => self.complaints_late += a,
         }
         self.points += e.points;
     }
@@ -293,6 +366,15 @@ impl Counts {
         self.yellow += o.yellow;
         self.red += o.red;
         self.unmonitored += o.unmonitored;
+        self.ordered += o.ordered;
+        self.corrected_on_time += o.corrected_on_time;
+        self.correction_overdue += o.correction_overdue;
+        self.bad_valid += o.bad_valid;
+        self.rectified_on_time += o.rectified_on_time;
+        self.callback_satisfied += o.callback_satisfied;
+        self.defaulted += o.defaulted;
+        self.complaints_upheld += o.complaints_upheld;
+        self.complaints_late += o.complaints_late;
         self.points += o.points;
     }
 
@@ -884,5 +966,14 @@ fn rule_of(m: Measure) -> &'static str {
         Measure::Complaint => "case.complained",
         Measure::Warnings | Measure::Yellow | Measure::Red => "card",
         Measure::Unmonitored => "intake.item.unknown",
+        Measure::Ordered => "supervision.ordered",
+        Measure::CorrectedOnTime => "supervision.corrected_on_time",
+        Measure::CorrectionOverdue => "supervision.correction.overdue",
+        Measure::BadValid => "rating.valid",
+        Measure::RectifiedOnTime => "rating.rectified_on_time",
+        Measure::CallbackSatisfied => "rating.callback.satisfied",
+        Measure::Defaulted => "rating.defaulted",
+        Measure::ComplaintsUpheld => "complaint.upheld",
+        Measure::ComplaintsLate => "complaint.late",
     }
 }

@@ -29,7 +29,7 @@ use std::sync::Arc;
 use hashbrown::{HashMap, HashSet};
 
 pub use calendars::Calendars;
-pub use case::{Alert, CaseState, Ctx, Status};
+pub use case::{About, Alert, CaseState, Ctx, Status};
 pub use catalog::Catalog;
 pub use instant::Millis;
 pub use ledger::{Entry, EntryView, Ledger, Scoring};

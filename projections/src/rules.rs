@@ -47,10 +47,29 @@ pub enum Rule {
     AfterConclusion,
     /// A lawful suspension past the working days told to the applicant.
     SuspensionOverlong,
+    /// A red card not acknowledged within `ack_days` working days of being raised.
+    Unacknowledged,
+    /// A correction order (督办) with no report-back by its due date.
+    CorrectionOverdue,
+    /// Still no report-back when the order's days have run out a second time: escalated to
+    /// the district supervision bureau.
+    Escalated,
+    /// A notification could not be delivered after its last attempt.
+    NotifyFailed,
+    /// A bad rating not verified by the center within `rating_verify_days` working days.
+    RatingUnverified,
+    /// A valid bad rating not rectified within `rectify_days` working days of verification.
+    RectificationOverdue,
+    /// A second rating of a case (一事一评): recorded, not counted.
+    RatingDuplicate,
+    /// A complaint neither accepted nor rejected within `complaint_accept_days` working days.
+    ComplaintAcceptanceLate,
+    /// An accepted complaint not answered within `complaint_reply_days` working days.
+    ComplaintReplyLate,
 }
 
 /// Every rule, in the order alerts raised at the same instant are listed.
-pub const RULES: [Rule; 20] = [
+pub const RULES: [Rule; 29] = [
     Rule::CorrectionLate,
     Rule::CorrectionRepeated,
     Rule::AcceptanceLate,
@@ -71,6 +90,15 @@ pub const RULES: [Rule; 20] = [
     Rule::Stalled,
     Rule::RatingBad,
     Rule::DataBackdated,
+    Rule::Unacknowledged,
+    Rule::CorrectionOverdue,
+    Rule::Escalated,
+    Rule::NotifyFailed,
+    Rule::RatingDuplicate,
+    Rule::RatingUnverified,
+    Rule::RectificationOverdue,
+    Rule::ComplaintAcceptanceLate,
+    Rule::ComplaintReplyLate,
 ];
 
 impl Rule {
@@ -97,6 +125,15 @@ impl Rule {
             Rule::NoAcceptance => "procedure.no_acceptance",
             Rule::AfterConclusion => "procedure.after_conclusion",
             Rule::SuspensionOverlong => "suspension.overlong",
+            Rule::Unacknowledged => "supervision.unacknowledged",
+            Rule::CorrectionOverdue => "supervision.correction.overdue",
+            Rule::Escalated => "supervision.escalated",
+            Rule::NotifyFailed => "supervision.notify.failed",
+            Rule::RatingUnverified => "rating.unverified",
+            Rule::RectificationOverdue => "rating.rectification.overdue",
+            Rule::RatingDuplicate => "rating.duplicate",
+            Rule::ComplaintAcceptanceLate => "complaint.acceptance.late",
+            Rule::ComplaintReplyLate => "complaint.reply.late",
         }
     }
 
@@ -108,7 +145,11 @@ impl Rule {
     /// The alert's severity: a prompt (`warning`) or a card's colour.
     pub fn severity(self) -> Severity {
         match self {
-            Rule::PromisedWarning => Severity::Warning,
+            Rule::PromisedWarning | Rule::RatingDuplicate => Severity::Warning,
+            Rule::CorrectionOverdue
+            | Rule::Escalated
+            | Rule::RectificationOverdue
+            | Rule::ComplaintReplyLate => Severity::Red,
             Rule::PromisedOverdue
             | Rule::StatutoryOverdue
             | Rule::StepSkipped
@@ -147,7 +188,30 @@ impl Rule {
                 | Rule::CorrectionLate
                 | Rule::AcceptanceLate
                 | Rule::SuspensionOverlong
+        ) || self.is_timer()
+    }
+
+    /// Whether the rule belongs to the supervision workflow (预警纠错) and is raised once by a
+    /// timer the workflow set — an acknowledgement, a correction order, a rating's
+    /// verification or rectification, a complaint's acceptance or reply running out — rather
+    /// than by a case's deadlines.
+    pub fn is_timer(self) -> bool {
+        matches!(
+            self,
+            Rule::Unacknowledged
+                | Rule::CorrectionOverdue
+                | Rule::Escalated
+                | Rule::RatingUnverified
+                | Rule::RectificationOverdue
+                | Rule::ComplaintAcceptanceLate
+                | Rule::ComplaintReplyLate
         )
+    }
+
+    /// Whether a red card of this rule must be acknowledged by its unit
+    /// (`supervision.unacknowledged` otherwise): every red card but the workflow's own.
+    pub fn needs_acknowledgement(self) -> bool {
+        self.severity() == Severity::Red && !self.code().starts_with("supervision.")
     }
 }
 
@@ -166,6 +230,20 @@ pub struct AlertConfig {
     /// How many hours after it occurred an event may be recorded before it counts as
     /// back-dated (`data.backdated`).
     pub backdate_tolerance_hours: u32,
+    /// Working days after a red card is raised within which its unit must acknowledge it
+    /// (`supervision.unacknowledged`).
+    pub ack_days: u32,
+    /// Natural days after the conclusion date during which a rating counts (一事一评).
+    pub rating_window_days: u32,
+    /// Working days the center has to verify a bad rating (`rating.unverified`).
+    pub rating_verify_days: u32,
+    /// Working days after a valid verdict within which a bad rating is rectified
+    /// (`rating.rectification.overdue`).
+    pub rectify_days: u32,
+    /// Working days to accept or reject a complaint (`complaint.acceptance.late`).
+    pub complaint_accept_days: u32,
+    /// Working days after acceptance to answer a complaint (`complaint.reply.late`).
+    pub complaint_reply_days: u32,
 }
 
 impl Default for AlertConfig {
@@ -176,6 +254,12 @@ impl Default for AlertConfig {
             answer_days: 5,
             extension_days_max: 10,
             backdate_tolerance_hours: 48,
+            ack_days: 1,
+            rating_window_days: 7,
+            rating_verify_days: 1,
+            rectify_days: 5,
+            complaint_accept_days: 5,
+            complaint_reply_days: 10,
         }
     }
 }
@@ -205,7 +289,11 @@ mod tests {
                 "procedure.no_decision",
                 "procedure.no_acceptance",
                 "deadline.promised.overdue",
-                "deadline.statutory.overdue"
+                "deadline.statutory.overdue",
+                "supervision.correction.overdue",
+                "supervision.escalated",
+                "rating.rectification.overdue",
+                "complaint.reply.late",
             ]
         );
         let warnings: Vec<&str> = RULES
@@ -213,6 +301,6 @@ mod tests {
             .filter(|r| r.severity() == Severity::Warning)
             .map(|r| r.code())
             .collect();
-        assert_eq!(warnings, ["deadline.promised.warning"]);
+        assert_eq!(warnings, ["deadline.promised.warning", "rating.duplicate"]);
     }
 }

@@ -184,6 +184,13 @@ pub struct AlertView {
     pub delivered: bool,
     /// Whether the org acknowledged it.
     pub acknowledged: bool,
+    /// For a workflow alert (预警纠错): the id of the card, rating (`<case>/rating`) or
+    /// complaint (`<case>/complaint/<n>`) it is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
+    /// For an escalated alert: the org it is escalated to, which is told and shown it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalated_to: Option<String>,
     #[serde(skip)]
     pub(crate) raised_at_ms: Millis,
 }
@@ -204,6 +211,8 @@ impl AlertView {
             closed_by: closed.and(a.closed_by),
             delivered: a.delivered,
             acknowledged: a.acknowledged,
+            about: a.about.map(|about| about.id(case)),
+            escalated_to: a.escalated_to.as_ref().map(|o| o.to_string()),
             raised_at_ms: a.raised_at,
         }
     }

@@ -340,6 +340,8 @@ impl Runner {
             org: org.as_str().into(),
             delivered: true,
             acknowledged: false,
+            about: None,
+            escalated_to: None,
         };
         let view = AlertView::new(case, &alert, Millis::MAX);
         tracing::info!(%id, "alert withdrawn: the log no longer raises it");
