@@ -22,6 +22,7 @@ pub mod snapshot;
 mod sorted;
 mod supervise;
 pub mod view;
+pub mod workflow;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -36,6 +37,7 @@ pub use ledger::{Entry, EntryView, Ledger, Scoring};
 pub use report::{Period, PeriodError, RangeEnd, Report, ReportQuery};
 pub use rules::{AlertConfig, Rule, RULES};
 pub use view::{AlertView, CaseView};
+pub use workflow::{ActError, OrderView};
 
 /// The state of every projection, folded up to [`Projections::position`].
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
