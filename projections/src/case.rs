@@ -78,6 +78,8 @@ pub struct Alert {
     pub delivered: bool,
     /// Whether the org acknowledged it.
     pub acknowledged: bool,
+    /// When it was first acknowledged (a view at an earlier instant shows it unacknowledged).
+    pub acknowledged_at: Option<Millis>,
     /// For a workflow alert (预警纠错): the card, rating or complaint it is about.
     pub about: Option<About>,
     /// For an escalated alert: the org it is escalated to (told, and shown it), beside `org`.
@@ -204,6 +206,9 @@ pub struct CaseState {
     pub alerts: Vec<Alert>,
     /// The case's sequence number: 0 for the first case submitted, 1 for the next, …
     pub seq: u32,
+    /// The supervision workflow on the case (orders, the counted rating, complaints), once
+    /// anything happened in it.
+    pub flow: Option<Box<crate::workflow::Flow>>,
     /// Caches for the fold, valid for one calendar generation (not kept in snapshots).
     #[serde(skip)]
     pub cache: FoldCache,
@@ -403,6 +408,7 @@ impl CaseState {
             exempted: false,
             alerts: Vec::new(),
             seq: 0,
+            flow: None,
             cache: FoldCache::default(),
         }
     }
@@ -638,12 +644,13 @@ impl CaseState {
             .rposition(|a| a.rule == rule && a.closed_at.is_none())
     }
 
-    fn count(&self, rule: Rule) -> u16 {
+    pub(crate) fn count(&self, rule: Rule) -> u16 {
         self.alerts.iter().filter(|a| a.rule == rule).count() as u16
     }
 
     /// The alerts the clock raises between the case's cursor and `t`, in order, numbered as
-    /// the fold would number them.
+    /// the fold would number them: the deadlines' and, after them, the workflow's (which may
+    /// be about a card the deadlines raise in the same stretch).
     pub fn pending(&self, ctx: &Ctx<'_>, t: Millis) -> Vec<Alert> {
         let mut out: Vec<Alert> = Vec::new();
         for (rule, at) in self.thresholds(ctx) {
@@ -654,8 +661,38 @@ impl CaseState {
                 out.push(self.alert(rule, at, self.last_position));
             }
         }
-        out.sort_by_key(|a| (a.raised_at, a.rule));
+        if self.may_flow(&out) {
+            let flow = self.flow_pending(ctx, t, &out);
+            out.extend(flow);
+        }
+        out.sort_by_key(|a| (a.raised_at, a.rule, a.about));
+        // Numbered per rule after the case's own alerts, in the order raised.
+        for i in 0..out.len() {
+            let rule = out[i].rule;
+            let earlier = out[..i].iter().filter(|a| a.rule == rule).count() as u16;
+            out[i].n = self.count(rule) + earlier + 1;
+        }
         out
+    }
+
+    /// Whether the workflow may have a threshold: a red card open and unacknowledged (among
+    /// the case's alerts and `extra`), or a workflow item still waiting on an act. Cheap, and
+    /// without the calendar: what keeps a case in view once it ended.
+    pub fn may_flow(&self, extra: &[Alert]) -> bool {
+        if self.exempted {
+            return false;
+        }
+        let unacknowledged =
+            |a: &Alert| a.rule.needs_acknowledgement() && !a.acknowledged && a.closed_at.is_none();
+        if self.flow.as_ref().is_some_and(|f| f.waits()) {
+            return true;
+        }
+        self.alerts.iter().chain(extra).any(|a| {
+            unacknowledged(a)
+                && !self.alerts.iter().any(|u| {
+                    u.rule == Rule::Unacknowledged && u.about == Some(About::Card(a.rule, a.n))
+                })
+        })
     }
 
     fn alert(&self, rule: Rule, at: Millis, by: u64) -> Alert {
@@ -669,6 +706,7 @@ impl CaseState {
             org: self.org().clone(),
             delivered: false,
             acknowledged: false,
+            acknowledged_at: None,
             about: None,
             escalated_to: None,
         }
@@ -703,12 +741,17 @@ impl CaseState {
         }
         let thresholds = self.thresholds(ctx);
         self.close_ended_with(&thresholds, position);
-        let next = thresholds
+        let mut next = thresholds
             .iter()
             .filter(|(rule, _)| !self.is_raised(*rule))
             .map(|(_, at)| *at)
             .min()
             .unwrap_or(Millis::MAX);
+        if self.may_flow(&[]) {
+            if let Some(at) = self.flow_thresholds(ctx, &[]).iter().map(|t| t.at).min() {
+                next = next.min(at);
+            }
+        }
         self.cache.next_at = next;
         self.cache.next_valid = true;
     }
@@ -722,7 +765,7 @@ impl CaseState {
     }
 
     /// Raises an event-driven alert at the step.
-    fn raise(&mut self, rule: Rule, step: &Step<'_>) {
+    pub(crate) fn raise(&mut self, rule: Rule, step: &Step<'_>) {
         let alert = self.alert(rule, step.at, step.position);
         self.alerts.push(alert);
     }
@@ -736,8 +779,20 @@ impl CaseState {
     fn close_ended_with(&mut self, thresholds: &[(Rule, Millis)], position: u64) {
         let t = self.cursor;
         let live = |rule: Rule| thresholds.iter().any(|(r, at)| *r == rule && *at <= t);
+        // A card under a correction order stays open until its report-back is verified.
+        let ordered: Vec<(Rule, u16)> = self.flow.as_ref().map_or_else(Vec::new, |f| {
+            f.cards
+                .iter()
+                .filter(|c| c.order.is_some() && !c.closed)
+                .map(|c| (c.rule, c.n))
+                .collect()
+        });
         for a in &mut self.alerts {
-            if a.closed_at.is_none() && a.rule.closes_with_condition() && !live(a.rule) {
+            if a.closed_at.is_none()
+                && a.rule.closes_with_condition()
+                && !live(a.rule)
+                && !ordered.contains(&(a.rule, a.n))
+            {
                 a.closed_at = Some(t);
                 a.closed_by = Some(position);
             }
@@ -750,17 +805,6 @@ impl CaseState {
         for a in self.alerts.iter_mut().filter(|a| a.closed_at.is_none()) {
             a.closed_at = Some(t);
             a.closed_by = Some(position);
-        }
-    }
-
-    /// Closes one violation alert by its rule and number (a correction reported back).
-    pub fn close_corrected(&mut self, rule: Rule, n: u16, position: u64) {
-        let t = self.cursor;
-        if let Some(a) = self.alerts.iter_mut().find(|a| a.rule == rule && a.n == n) {
-            if a.closed_at.is_none() && !rule.closes_with_condition() {
-                a.closed_at = Some(t);
-                a.closed_by = Some(position);
-            }
         }
     }
 
@@ -797,7 +841,7 @@ impl CaseState {
             self.apply_open(ctx, step, current);
             self.last_action_on = self.last_action_on.max(step.on);
         } else {
-            self.apply_ended(step);
+            self.apply_ended(ctx, step);
         }
         self.last_position = step.position;
         self.settle(ctx, step.position);
@@ -805,10 +849,10 @@ impl CaseState {
 
     /// An event after the case ended: a rating or complaint counts; anything else is recorded,
     /// changes nothing, and is flagged once.
-    fn apply_ended(&mut self, step: &Step<'_>) {
+    fn apply_ended(&mut self, ctx: &Ctx<'_>, step: &Step<'_>) {
         match step.data {
-            EventData::Rated(r) if r.score <= 2 => self.raise(Rule::RatingBad, step),
-            EventData::Rated(_) | EventData::Complained(_) => {}
+            EventData::Rated(r) => self.rate(ctx, step, r.score),
+            EventData::Complained(c) => self.complain(step, &c.category),
             _ => {
                 if self.count(Rule::AfterConclusion) == 0 {
                     self.raise(Rule::AfterConclusion, step);
@@ -863,7 +907,8 @@ impl CaseState {
                 self.status = Status::Withdrawn;
                 self.ended_on = Some(step.on);
             }
-            EventData::Rated(r) if r.score <= 2 => self.raise(Rule::RatingBad, step),
+            EventData::Rated(r) => self.rate(ctx, step, r.score),
+            EventData::Complained(c) => self.complain(step, &c.category),
             _ => {}
         }
     }

@@ -67,7 +67,7 @@ impl Projections {
     /// fold has not raised yet), if any: where a scheduler should wake for this case.
     pub fn next_threshold(&self, stream: &str, after: Millis) -> Option<Millis> {
         let case = self.cases.get(stream)?;
-        if !case.status.is_open() {
+        if !case.is_active() {
             return None;
         }
         self.with_ctx(case, |ctx| {
@@ -98,12 +98,13 @@ impl Projections {
         self.with_ctx(case, |ctx| case.pending(ctx, now))
     }
 
-    /// Open cases, sorted (the ones a scheduler watches).
+    /// Active cases, sorted (the ones a scheduler watches): open ones, and ended ones whose
+    /// workflow still waits on an act the clock can turn into an alert.
     pub fn open_cases(&self) -> Vec<&str> {
         let mut v: Vec<_> = self
             .cases
             .iter()
-            .filter(|(_, c)| c.status.is_open())
+            .filter(|(_, c)| c.is_active())
             .map(|(s, _)| &**s)
             .collect();
         v.sort_unstable();

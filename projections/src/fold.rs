@@ -64,8 +64,7 @@ impl Projections {
             data => match data.stream_kind() {
                 StreamKind::Supervision => {
                     let applied = self.apply_supervision(event);
-                    // Only a new alert can change whether the case is watched.
-                    if let (false, Some(case)) = (applied.raised.is_empty(), &applied.case) {
+                    if let Some(case) = &applied.case {
                         self.watch(case);
                     }
                     applied
@@ -77,7 +76,9 @@ impl Projections {
 
     /// Whether a case belongs in `watched`.
     fn is_watched(case: &CaseState) -> bool {
-        case.status.is_open() || case.alerts.iter().any(|a| a.rule == Rule::PromisedOverdue)
+        case.status.is_open()
+            || case.alerts.iter().any(|a| a.rule == Rule::PromisedOverdue)
+            || case.may_flow(&[])
     }
 
     /// Keeps `watched` up to date for one case.

@@ -517,6 +517,43 @@ impl Ledger {
         self.apply_to_case(&at, (case_key, case), &applied.raised, |c| {
             projections.conclusion(c)
         });
+        if !case.exempted {
+            let recorded = month_of(dates.1);
+            for o in &applied.outcomes {
+                self.outcome(case_key, case, o, event.position, recorded);
+            }
+        }
+    }
+
+    /// The entry of a count a workflow act made (an order, a correction verified on time, …),
+    /// in the month of the order, rating or complaint it belongs to.
+    fn outcome(
+        &mut self,
+        case_key: &Arc<str>,
+        case: &CaseState,
+        o: &crate::workflow::Outcome,
+        position: u64,
+        recorded: Month,
+    ) {
+        let month = month_of(date_of(o.at));
+        let src = Source {
+            case: case_key,
+            seq: case.seq,
+            org: &o.org,
+            item: &case.item,
+            channel: case.channel,
+            caused_by: position,
+            kind: if month < recorded {
+                EntryKind::Late
+            } else {
+                EntryKind::Regular
+            },
+        };
+        let points = match o.measure {
+            Measure::ComplaintsUpheld => self.scoring.complaint_upheld_points,
+            _ => 0,
+        };
+        self.push(&src, month, o.measure, points, rule_of(o.measure));
     }
 
     /// Folds one event of a case (or one that raised alerts on it), after the projections
@@ -546,6 +583,8 @@ impl Ledger {
             {
                 &[Measure::Accepted]
             }
+            // Only the counted rating (一事一评) counts.
+            EventData::Rated(_) if !case.rating_counted(event.position) => &[],
             EventData::Rated(r) if r.score >= 4 => &[Measure::Rated, Measure::Satisfied],
             EventData::Rated(r) if r.score <= 2 => &[Measure::Rated, Measure::BadRated],
             EventData::Rated(_) => &[Measure::Rated],
@@ -614,6 +653,12 @@ impl Ledger {
     /// The entry of an alert the event raised (a card, or a warning); `recorded` is the month
     /// the event was recorded. A case found unmonitorable is counted as such beside its card.
     fn card(&mut self, case_key: &Arc<str>, case: &CaseState, alert: &Alert, recorded: Month) {
+        use crate::Rule;
+        // Not the unit's doing: a failed notice is the system's, a second rating the
+        // citizen's.
+        if matches!(alert.rule, Rule::NotifyFailed | Rule::RatingDuplicate) {
+            return;
+        }
         let (measure, points) = card_measure(&self.scoring, alert.rule.severity());
         let month = month_of(date_of(alert.raised_at));
         let src = Source {
@@ -630,8 +675,35 @@ impl Ledger {
             },
         };
         self.push(&src, month, measure, points, alert.rule.code());
-        if alert.rule == crate::Rule::ItemUnknown {
-            self.push(&src, month, Measure::Unmonitored, 0, alert.rule.code());
+        match alert.rule {
+            Rule::ItemUnknown => {
+                self.push(&src, month, Measure::Unmonitored, 0, alert.rule.code());
+            }
+            Rule::CorrectionOverdue => {
+                let points = self.scoring.correction_overdue_points;
+                self.push(
+                    &src,
+                    month,
+                    Measure::CorrectionOverdue,
+                    points,
+                    alert.rule.code(),
+                );
+            }
+            // A complaint handled late counts once, at its first late step.
+            Rule::ComplaintAcceptanceLate | Rule::ComplaintReplyLate => {
+                let first = !case.alerts.iter().any(|a| {
+                    a.about == alert.about
+                        && a.raised_at < alert.raised_at
+                        && matches!(
+                            a.rule,
+                            Rule::ComplaintAcceptanceLate | Rule::ComplaintReplyLate
+                        )
+                });
+                if first {
+                    self.push(&src, month, Measure::ComplaintsLate, 0, alert.rule.code());
+                }
+            }
+            _ => {}
         }
     }
 

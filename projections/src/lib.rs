@@ -96,6 +96,8 @@ pub struct Applied {
     pub raised: Vec<Alert>,
     /// Alerts the event closed.
     pub closed: Vec<Alert>,
+    /// The ledger counts a workflow act made (an order, a correction verified on time, …).
+    pub outcomes: Vec<workflow::Outcome>,
 }
 
 impl Projections {
@@ -239,3 +241,6 @@ mod prop_tests;
 
 #[cfg(test)]
 mod ledger_tests;
+
+#[cfg(test)]
+mod workflow_tests;

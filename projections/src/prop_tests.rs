@@ -34,7 +34,10 @@ fn item() -> NewEvent {
     )
 }
 
-fn action(kind: u8) -> EventData {
+fn action(kind: u8, case: usize) -> EventData {
+    if kind >= 200 {
+        return workflow_act(kind - 200, case);
+    }
     match kind % 12 {
         0 => EventData::Accepted(Accepted::default()),
         1 => EventData::StepCompleted(StepCompleted {
@@ -75,6 +78,67 @@ fn action(kind: u8) -> EventData {
     }
 }
 
+/// A supervision act on case `case` (the workflow: acknowledgements, orders, report-backs,
+/// verifications, rating and complaint acts), naming cards the case may or may not have.
+fn workflow_act(kind: u8, case: usize) -> EventData {
+    let c = format!("case-{case}");
+    let card = format!(
+        "{c}/{}/1",
+        ["deadline.promised.overdue", "fee.mismatch", "rating.bad"][usize::from(kind % 3)]
+    );
+    match kind % 14 {
+        0 | 1 => EventData::AlertAcknowledged(AlertAcknowledged {
+            alert: card,
+            note: None,
+        }),
+        2 | 3 => EventData::CorrectionOrdered(CorrectionOrdered {
+            case: c,
+            alert: card,
+            days: 1 + u32::from(kind % 4),
+        }),
+        4 | 5 => EventData::CorrectionCompleted(CorrectionCompleted {
+            case: c,
+            alert: card,
+            report: None,
+        }),
+        6 | 7 => EventData::CorrectionVerified(CorrectionVerified {
+            case: c,
+            alert: card,
+            accepted: kind.is_multiple_of(2),
+            note: None,
+        }),
+        8 => EventData::RatingVerified(RatingVerified {
+            case: c,
+            verdict: [
+                RatingVerdict::Valid,
+                RatingVerdict::Mistaken,
+                RatingVerdict::Malicious,
+            ][usize::from(kind % 3)],
+            note: None,
+        }),
+        9 => EventData::RatingRectified(RatingRectified {
+            case: c,
+            report: "r".into(),
+        }),
+        10 => EventData::RatingCallback(RatingCallback {
+            case: c,
+            score: 1 + kind % 5,
+        }),
+        11 => EventData::ComplaintAccepted(ComplaintAccepted {
+            complaint: format!("{c}/complaint/1"),
+            route_to: None,
+        }),
+        12 => EventData::ComplaintAnswered(ComplaintAnswered {
+            complaint: format!("{c}/complaint/1"),
+            finding: Finding::Upheld,
+            reply: "r".into(),
+        }),
+        _ => EventData::Complained(Complained {
+            category: "收费".into(),
+        }),
+    }
+}
+
 /// A log of a few cases whose actions come in time order, hours to days apart.
 fn log_strategy() -> impl Strategy<Value = Vec<StoredEvent>> {
     proptest::collection::vec((0usize..4, 0u8..=255, 1i64..80), 1..40).prop_map(|steps| {
@@ -86,7 +150,7 @@ fn log_strategy() -> impl Strategy<Value = Vec<StoredEvent>> {
             at += chrono::Duration::hours(hours);
             let stream = StreamName::parse(&format!("case-{case}")).unwrap();
             let data = if submitted[case] {
-                action(kind)
+                action(kind, case)
             } else {
                 submitted[case] = true;
                 EventData::Submitted(Submitted {
@@ -102,6 +166,11 @@ fn log_strategy() -> impl Strategy<Value = Vec<StoredEvent>> {
                 "jiangjin/town-01/window-1",
                 data,
             ));
+        }
+        for e in &mut events {
+            if e.data.stream_kind() == StreamKind::Supervision {
+                e.stream = StreamName::supervision();
+            }
         }
         seal(&events)
     })

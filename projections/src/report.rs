@@ -243,6 +243,28 @@ pub struct Row {
     pub warnings: i64,
     /// Cases of items the catalog does not define (never on time).
     pub unmonitored: i64,
+    /// Correction orders received (督办).
+    pub ordered: i64,
+    /// Orders reported back within their days and verified.
+    pub corrected_on_time: i64,
+    /// corrected_on_time ÷ ordered (纠错率; null without an order).
+    pub correction_rate: Option<Box<RawValue>>,
+    /// Orders gone past their due date without a report-back.
+    pub correction_overdue: i64,
+    /// Bad ratings verified as valid (属实).
+    pub bad_valid: i64,
+    /// Valid bad ratings rectified within their days.
+    pub rectified_on_time: i64,
+    /// rectified_on_time ÷ bad_valid (差评整改率; null without a valid bad rating).
+    pub rectification_rate: Option<Box<RawValue>>,
+    /// Call-backs scored 4 or 5.
+    pub callback_satisfied: i64,
+    /// Ratings given by default when the window closed unrated.
+    pub defaulted: i64,
+    /// Complaints answered as upheld.
+    pub complaints_upheld: i64,
+    /// Complaints accepted or answered late.
+    pub complaints_late: i64,
     /// The score (an integer, or 4 decimals for a mean); null without an active month.
     pub score: Option<Box<RawValue>>,
     /// The score's grade: 优秀, 良好, 合格 or 不合格; null without a score.
@@ -475,6 +497,17 @@ fn row(
         complaints: c.complaints,
         warnings: c.warnings,
         unmonitored: c.unmonitored,
+        ordered: c.ordered,
+        corrected_on_time: c.corrected_on_time,
+        correction_rate: rate(c.corrected_on_time, c.ordered).map(raw),
+        correction_overdue: c.correction_overdue,
+        bad_valid: c.bad_valid,
+        rectified_on_time: c.rectified_on_time,
+        rectification_rate: rate(c.rectified_on_time, c.bad_valid).map(raw),
+        callback_satisfied: c.callback_satisfied,
+        defaulted: c.defaulted,
+        complaints_upheld: c.complaints_upheld,
+        complaints_late: c.complaints_late,
         score: score.map(|s| raw(score_text(s))),
         grade: score.map(|s| scoring.grade(s / (SCORE_SCALE / 100))),
         counts: c,
@@ -512,7 +545,7 @@ fn pending_cards(
 pub fn pending_entries(p: &Projections, ledger: &Ledger, now: Millis) -> Vec<crate::Entry> {
     let mut out = Vec::new();
     for (stream, case) in p.watched_cases() {
-        if !case.status.is_open() || case.exempted || case.cursor > now {
+        if !case.is_active() || case.exempted || case.cursor > now {
             continue;
         }
         if case.cache.next_valid_before(now) == Some(false) {

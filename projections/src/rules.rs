@@ -211,7 +211,7 @@ impl Rule {
     /// Whether a red card of this rule must be acknowledged by its unit
     /// (`supervision.unacknowledged` otherwise): every red card but the workflow's own.
     pub fn needs_acknowledgement(self) -> bool {
-        self.severity() == Severity::Red && !self.code().starts_with("supervision.")
+        self.severity() == Severity::Red && !self.is_timer()
     }
 }
 

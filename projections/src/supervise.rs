@@ -1,33 +1,22 @@
-//! Supervision acts in the fold: a delivered card, an acknowledgement, a correction reported
-//! back and an exemption act on the alerts of the case they name.
+//! Supervision acts in the fold: a delivered card, the workflow's acts (an acknowledgement, a
+//! correction order, a report-back and its verification, a rating's verification,
+//! rectification and call-back, a complaint's acceptance, rejection and answer), a failed
+//! notification and an exemption act on the case they name.
+
+use std::sync::Arc;
 
 use jiancha_events::{EventData, StoredEvent};
 
-use crate::case::Ctx;
+use crate::case::{About, Ctx};
 use crate::fold::diff;
-use crate::{instant, parse_alert_id, Applied, Millis, Projections, Rule, CARD_ID_PREFIX};
+use crate::instant::date_of;
+use crate::workflow::district_of;
+use crate::{instant, parse_alert_id, Applied, Projections, CARD_ID_PREFIX};
 
 impl Projections {
     pub(crate) fn apply_supervision(&mut self, event: &StoredEvent) -> Applied {
-        let (case_stream, action) = match &event.data {
-            EventData::CardIssued(c) => (
-                c.case.clone(),
-                Supervise::Delivered(
-                    c.rule.clone(),
-                    instant::millis(&c.due),
-                    card_alert_number(&event.id),
-                ),
-            ),
-            EventData::AlertAcknowledged(a) => match parse_alert_id(&a.alert) {
-                Some((case, rule, n)) => (case, Supervise::Acknowledged(rule, n)),
-                None => return Applied::default(),
-            },
-            EventData::CorrectionCompleted(c) => match parse_alert_id(&c.alert) {
-                Some((_, rule, n)) => (c.case.clone(), Supervise::Corrected(rule, n)),
-                None => return Applied::default(),
-            },
-            EventData::Exempted(e) => (e.case.clone(), Supervise::Exempted),
-            _ => return Applied::default(),
+        let Some(case_stream) = event.data.concerns_case().map(str::to_owned) else {
+            return Applied::default();
         };
         let calendar = self.calendar_for_case(&case_stream);
         let config = self.config;
@@ -40,35 +29,59 @@ impl Projections {
             config: &config,
             generation,
         };
+        let at = instant::millis(&event.occurred_at);
         let before = case.alerts.len();
-        case.advance(&ctx, instant::millis(&event.occurred_at));
-        match action {
-            Supervise::Delivered(rule, due, n) => {
+        case.advance(&ctx, at);
+        let mut outcomes = Vec::new();
+        match &event.data {
+            EventData::CardIssued(c) => {
+                let (due, n) = (instant::millis(&c.due), card_alert_number(&event.id));
                 // The engine's card id names the alert; a card from elsewhere is matched by
                 // its rule and threshold instant.
                 let found = match n {
                     Some(n) => case
                         .alerts
                         .iter_mut()
-                        .find(|a| a.rule.code() == rule && a.n == n),
+                        .find(|a| a.rule.code() == c.rule && a.n == n),
                     None => case
                         .alerts
                         .iter_mut()
-                        .find(|a| a.rule.code() == rule && a.raised_at == due && !a.delivered),
+                        .find(|a| a.rule.code() == c.rule && a.raised_at == due && !a.delivered),
                 };
                 if let Some(a) = found {
                     a.delivered = true;
                 }
             }
-            Supervise::Acknowledged(rule, n) => {
-                if let Some(a) = case.alerts.iter_mut().find(|a| a.rule == rule && a.n == n) {
-                    a.acknowledged = true;
-                }
-            }
-            Supervise::Corrected(rule, n) => case.close_corrected(rule, n, event.position),
-            Supervise::Exempted => {
+            EventData::Exempted(_) => {
                 case.exempted = true;
                 case.close_all(event.position);
+            }
+            EventData::NotificationFailed(f) => {
+                // `<case>/<rule>/<n>/<recipient>`: the alert the notice was about.
+                let mut parts = f.notification.splitn(4, '/');
+                let (_, rule, n) = (parts.next(), parts.next(), parts.next());
+                let alert = format!("{case_stream}/{}/{}", rule.unwrap_or(""), n.unwrap_or(""));
+                let about = parse_alert_id(&alert).map(|(_, rule, n)| About::Card(rule, n));
+                let supervision: Arc<str> =
+                    Arc::from(format!("{}/supervision", district_of(case.org())).as_str());
+                let alert = crate::case::Alert {
+                    rule: crate::Rule::NotifyFailed,
+                    n: case.count(crate::Rule::NotifyFailed) + 1,
+                    raised_at: at,
+                    closed_at: None,
+                    raised_by: event.position,
+                    closed_by: None,
+                    org: supervision,
+                    delivered: false,
+                    acknowledged: false,
+                    acknowledged_at: None,
+                    about,
+                    escalated_to: None,
+                };
+                case.alerts.push(alert);
+            }
+            data => {
+                outcomes = case.apply_act(&ctx, data, (at, date_of(at), event.position));
             }
         }
         case.settle(&ctx, event.position);
@@ -77,15 +90,13 @@ impl Projections {
             .get_key_value(case_stream.as_str())
             .map(|(k, _)| k.clone());
         let mut applied = diff(
-            key,
+            key.clone(),
             before,
             &self.cases[case_stream.as_str()].alerts,
             event.position,
         );
-        applied.case = self
-            .cases
-            .get_key_value(case_stream.as_str())
-            .map(|(k, _)| k.clone());
+        applied.case = key;
+        applied.outcomes = outcomes;
         applied
     }
 
@@ -97,13 +108,6 @@ impl Projections {
             None => self.calendars.for_org(jiancha_calendar::NATIONAL),
         }
     }
-}
-
-enum Supervise {
-    Delivered(String, Millis, Option<u16>),
-    Acknowledged(Rule, u16),
-    Corrected(Rule, u16),
-    Exempted,
 }
 
 /// The alert number a card's event id names, if it is an engine card id.

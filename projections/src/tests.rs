@@ -56,10 +56,16 @@ pub(crate) fn scenario_events(text: &str) -> (Vec<StoredEvent>, Option<Millis>) 
             events.push(raw.to_stored(at, at, ev.data.clone()));
             continue;
         }
-        if line.starts_with('#') || line.trim().is_empty() {
+        // `# engine: {json}` is an event only the engine writes (a notification record): taken
+        // as stored, without the checks on client input.
+        let engine = line.strip_prefix("# engine: ");
+        if engine.is_none() && (line.starts_with('#') || line.trim().is_empty()) {
             continue;
         }
-        let ev = parse_line(i + 1, line).unwrap_or_else(|e| panic!("{e}"));
+        let ev = match engine {
+            Some(json) => engine_event(json),
+            None => parse_line(i + 1, line).unwrap_or_else(|e| panic!("{e}")),
+        };
         let v = versions
             .entry(ev.stream.as_str().to_owned())
             .or_insert(0u64);
@@ -71,6 +77,20 @@ pub(crate) fn scenario_events(text: &str) -> (Vec<StoredEvent>, Option<Millis>) 
         events.push(raw.to_stored(ev.occurred_at, recorded, ev.data.clone()));
     }
     (events, now)
+}
+
+/// An event only the engine writes, from a scenario's `# engine:` line.
+fn engine_event(json: &str) -> jiancha_events::NewEvent {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    let data =
+        jiancha_events::EventData::decode(v["type"].as_str().unwrap(), v["data"].clone()).unwrap();
+    jiancha_events::NewEvent::new(
+        jiancha_events::StreamName::parse(v["stream"].as_str().unwrap()).unwrap(),
+        jiancha_events::parse_timestamp(v["occurred_at"].as_str().unwrap()).unwrap(),
+        v["actor"].as_str().unwrap(),
+        v["org"].as_str().unwrap(),
+        data,
+    )
 }
 
 pub(crate) fn fold(events: &[StoredEvent]) -> Projections {
@@ -91,6 +111,11 @@ pub(crate) fn render(p: &Projections, now: Millis) -> String {
     }
     out.push_str(&serde_json::to_string_pretty(&p.alerts(now)).unwrap());
     out.push('\n');
+    let orders = p.orders(now);
+    if !orders.is_empty() {
+        out.push_str(&serde_json::to_string_pretty(&orders).unwrap());
+        out.push('\n');
+    }
     out
 }
 

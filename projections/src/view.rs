@@ -210,7 +210,7 @@ impl AlertView {
             raised_by: a.raised_by,
             closed_by: closed.and(a.closed_by),
             delivered: a.delivered,
-            acknowledged: a.acknowledged,
+            acknowledged: a.acknowledged && a.acknowledged_at.is_none_or(|t| t <= now),
             about: a.about.map(|about| about.id(case)),
             escalated_to: a.escalated_to.as_ref().map(|o| o.to_string()),
             raised_at_ms: a.raised_at,

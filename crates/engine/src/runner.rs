@@ -340,6 +340,7 @@ impl Runner {
             org: org.as_str().into(),
             delivered: true,
             acknowledged: false,
+            acknowledged_at: None,
             about: None,
             escalated_to: None,
         };

@@ -1,0 +1,257 @@
+//! The workflow's ledger counts over the golden scenarios, checked by hand against the
+//! scenarios' comments; the act checks; and the orders board's order.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use jiancha_events::{EventData, RatingVerdict};
+
+use crate::ledger::Measure;
+use crate::tests::scenario_events;
+use crate::{Projections, Scoring};
+
+fn folded(name: &str) -> (Projections, crate::Millis) {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/scenarios")
+            .join(name),
+    )
+    .unwrap();
+    let (events, now) = scenario_events(&text);
+    let mut p = Projections::default().with_ledger(Scoring::default());
+    for e in &events {
+        p.apply(e);
+    }
+    (p, now.unwrap())
+}
+
+/// Every measure's sum over the whole ledger, with the pending entries at `now`, by wire name.
+fn sums(p: &Projections, now: crate::Millis) -> BTreeMap<&'static str, (i64, i64)> {
+    let ledger = p.ledger().unwrap();
+    let mut out: BTreeMap<&'static str, (i64, i64)> = BTreeMap::new();
+    let pending = crate::report::pending_entries(p, ledger, now);
+    for e in ledger.entries().iter().chain(&pending) {
+        let s = out.entry(e.measure.as_str()).or_default();
+        s.0 += e.amount;
+        s.1 += e.points;
+    }
+    out
+}
+
+fn count(s: &BTreeMap<&'static str, (i64, i64)>, m: Measure) -> i64 {
+    s.get(m.as_str()).map_or(0, |v| v.0)
+}
+
+#[test]
+fn the_card_lifecycle_counts_orders_corrections_and_overdue_orders() {
+    let (p, now) = folded("workflow_card_lifecycle_around_national_day.jsonl");
+    let s = sums(&p, now);
+    // b, c and d were ordered; b and c corrected in their (renewed) days; d went overdue.
+    assert_eq!(count(&s, Measure::Ordered), 3);
+    assert_eq!(count(&s, Measure::CorrectedOnTime), 2);
+    assert_eq!(count(&s, Measure::CorrectionOverdue), 1);
+    // Four promised-overdue cards, d's overdue order and its escalation; d's unacknowledged
+    // card and two stalls; the failed notice is not the unit's and counts nothing.
+    assert_eq!(count(&s, Measure::Red), 6);
+    assert_eq!(count(&s, Measure::Yellow), 3);
+    let ledger = p.ledger().unwrap();
+    let ordered: Vec<_> = ledger
+        .entries()
+        .iter()
+        .filter(|e| e.measure == Measure::Ordered || e.measure == Measure::CorrectedOnTime)
+        .map(|e| (e.measure.as_str(), e.month, &*e.case))
+        .collect();
+    // Counted in the month of the order, September, whenever verified.
+    assert_eq!(
+        ordered,
+        [
+            ("ordered", 202609, "case-b"),
+            ("ordered", 202609, "case-c"),
+            ("ordered", 202609, "case-d"),
+            ("corrected_on_time", 202609, "case-b"),
+            ("corrected_on_time", 202609, "case-c"),
+        ]
+    );
+    let report = p
+        .report(
+            &crate::ReportQuery {
+                period: crate::Period::parse("2026-09").unwrap(),
+                by: crate::ledger::Dimension::Org,
+                depth: None,
+            },
+            now,
+        )
+        .unwrap();
+    let row = report
+        .rows
+        .iter()
+        .find(|r| r.org.as_deref() == Some("jiangjin/center/dept-03/window-1"))
+        .unwrap();
+    assert_eq!((row.ordered, row.corrected_on_time), (3, 2));
+    assert_eq!(row.correction_rate.as_ref().unwrap().get(), "0.6667");
+}
+
+#[test]
+fn bad_ratings_count_valid_rectified_on_time_and_satisfied_call_backs() {
+    let (p, now) = folded("workflow_ratings_around_labour_day.jsonl");
+    let s = sums(&p, now);
+    // r1, r2 and r3 count; r2's second rating and r4's late one do not.
+    assert_eq!(count(&s, Measure::Rated), 3);
+    assert_eq!(count(&s, Measure::BadRated), 3);
+    assert_eq!(count(&s, Measure::BadValid), 2);
+    assert_eq!(count(&s, Measure::RectifiedOnTime), 1);
+    assert_eq!(count(&s, Measure::CallbackSatisfied), 1);
+    // Three rating.bad cards and r2's rating.unverified; r2's overdue rectification; the
+    // duplicate rating's warning is the citizen's and counts nothing.
+    assert_eq!(count(&s, Measure::Yellow), 4);
+    assert_eq!(count(&s, Measure::Red), 1);
+    assert_eq!(count(&s, Measure::Warnings), 0);
+}
+
+#[test]
+fn complaints_count_upheld_ones_with_their_points_and_late_ones_once() {
+    let (p, now) = folded("workflow_complaints_around_qingming.jsonl");
+    let s = sums(&p, now);
+    assert_eq!(count(&s, Measure::Complaint), 3);
+    assert_eq!(s.get("complaints_upheld"), Some(&(1, -5)));
+    assert_eq!(count(&s, Measure::ComplaintsLate), 1);
+    assert_eq!(
+        (count(&s, Measure::Yellow), count(&s, Measure::Red)),
+        (1, 1)
+    );
+    // The late reply is charged to the org the complaint was routed to.
+    let ledger = p.ledger().unwrap();
+    let pending = crate::report::pending_entries(&p, ledger, now);
+    let red: Vec<_> = ledger
+        .entries()
+        .iter()
+        .chain(&pending)
+        .filter(|e| e.measure == Measure::Red)
+        .map(|e| &*e.org)
+        .collect();
+    assert_eq!(red, ["jiangjin/supervision"]);
+}
+
+#[test]
+fn acts_that_do_not_fit_the_state_are_refused_naming_the_field() {
+    let (p, now) = folded("workflow_card_lifecycle_around_national_day.jsonl");
+    let act = |data: EventData| p.check_act_at(&data, now);
+    let verify = |alert: &str| {
+        EventData::CorrectionVerified(jiancha_events::CorrectionVerified {
+            case: alert.split('/').next().unwrap().into(),
+            alert: alert.into(),
+            accepted: true,
+            note: None,
+        })
+    };
+    // d was ordered but never reported back: nothing to verify.
+    let e = act(verify("case-d/deadline.promised.overdue/1")).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            crate::ActError::State {
+                field: "data.alert",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // b was verified and closed.
+    let e = act(verify("case-b/deadline.promised.overdue/1")).unwrap_err();
+    assert!(e.to_string().contains("verified"), "{e}");
+    // No such card.
+    let e = act(verify("case-a/fee.mismatch/1")).unwrap_err();
+    assert!(matches!(e, crate::ActError::Unknown { .. }), "{e}");
+    // d's card is open: it may be acknowledged, and ordered again.
+    act(EventData::AlertAcknowledged(
+        jiancha_events::AlertAcknowledged {
+            alert: "case-d/deadline.promised.overdue/1".into(),
+            note: None,
+        },
+    ))
+    .unwrap();
+    // A card the clock raised by `now` but no event folded in yet counts: d's stall.
+    act(EventData::AlertAcknowledged(
+        jiancha_events::AlertAcknowledged {
+            alert: "case-d/case.stalled/1".into(),
+            note: None,
+        },
+    ))
+    .unwrap();
+
+    let (p, now) = folded("workflow_ratings_around_labour_day.jsonl");
+    let rating = |case: &str| {
+        p.check_act_at(
+            &EventData::RatingVerified(jiancha_events::RatingVerified {
+                case: case.into(),
+                verdict: RatingVerdict::Valid,
+                note: None,
+            }),
+            now,
+        )
+    };
+    assert!(rating("case-r1")
+        .unwrap_err()
+        .to_string()
+        .contains("already"));
+    assert!(
+        rating("case-r4").is_err(),
+        "r4's rating came after its window: not counted, nothing to verify"
+    );
+    let (p, now) = folded("workflow_complaints_around_qingming.jsonl");
+    let answer = |id: &str| {
+        p.check_act_at(
+            &EventData::ComplaintAnswered(jiancha_events::ComplaintAnswered {
+                complaint: id.into(),
+                finding: jiancha_events::Finding::NotUpheld,
+                reply: "r".into(),
+            }),
+            now,
+        )
+    };
+    answer("case-p/complaint/2").unwrap();
+    assert!(answer("case-p/complaint/1").is_err(), "answered already");
+    assert!(
+        answer("case-p/complaint/3").is_err(),
+        "rejected, never accepted"
+    );
+    assert!(matches!(
+        answer("case-p/complaint/9"),
+        Err(crate::ActError::Unknown { .. })
+    ));
+}
+
+#[test]
+fn the_orders_board_shows_the_overdue_first_and_each_order_as_of_its_instant() {
+    let (p, _) = folded("workflow_card_lifecycle_around_national_day.jsonl");
+    let at = |t: &str| {
+        jiancha_events::parse_timestamp(t)
+            .unwrap()
+            .timestamp_millis()
+    };
+    let board: Vec<_> = p
+        .orders(at("2026-10-12T12:00:00+08:00"))
+        .into_iter()
+        .map(|o| (o.case, o.state, o.overdue, o.escalated_to))
+        .collect();
+    assert_eq!(
+        board,
+        [
+            (
+                "case-d".into(),
+                "ordered",
+                true,
+                Some("jiangjin/supervision".into())
+            ),
+            ("case-b".into(), "closed", false, None),
+            ("case-c".into(), "closed", false, None),
+        ]
+    );
+    // Before d's second deadline ran out it was overdue and escalated to the parent org only.
+    let d = p
+        .orders(at("2026-10-09T12:00:00+08:00"))
+        .into_iter()
+        .find(|o| o.case == "case-d")
+        .unwrap();
+    assert_eq!(d.escalated_to.as_deref(), Some("jiangjin/center/dept-03"));
+}
