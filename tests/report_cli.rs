@@ -71,8 +71,9 @@ fn the_json_report_has_the_contract_fields_and_four_decimal_rates() {
         .find(|r| r["org"] == "jiangjin/town-07/window-1")
         .unwrap();
     // case-2026-000103: overdue at the end of March; in March two red cards (the unlawful
-    // suspension, the promised overdue), two yellow (the late extension, the stall) and one
-    // prompt (the promised-limit warning, not a card).
+    // suspension, the promised overdue), four yellow (the late extension, the stall, and each red
+    // card unacknowledged a working day later) and one prompt (the promised-limit warning, not
+    // a card).
     assert_eq!(
         (
             town["overdue_open"].as_i64(),
@@ -80,7 +81,7 @@ fn the_json_report_has_the_contract_fields_and_four_decimal_rates() {
             town["yellow"].as_i64(),
             town["warnings"].as_i64()
         ),
-        (Some(1), Some(2), Some(2), Some(1))
+        (Some(1), Some(2), Some(4), Some(1))
     );
     let depth = march(&ws, &["--format", "json", "--depth", "2"]);
     let v: serde_json::Value = serde_json::from_str(&depth.stdout).unwrap();
@@ -153,8 +154,8 @@ fn csv_table_explain_and_items() {
         .clone();
     assert_eq!(
         town["score"],
-        100 - 2 - 4,
-        "2 yellow at -1, 2 red at -2, one warning (the third would cost 3)"
+        100 - 4 - 4,
+        "4 yellow at -1, 2 red at -2, one warning (the third would cost 3)"
     );
     let wrong = ws.write("wrong.toml", "purple_points = 3\n");
     assert_eq!(

@@ -98,7 +98,9 @@ fn alerts_filter_by_state_org_and_rule() {
     let ws = sample();
     let all = json(&ws.run(&["alerts", "--now", "2026-04-30", "--format", "json"], ""));
     let all = all.as_array().unwrap();
-    assert_eq!(all.len(), 8, "{all:?}");
+    // Eight of the deadline rules; three red cards nobody acknowledged within a working day; a
+    // bad rating the center did not verify in time.
+    assert_eq!(all.len(), 12, "{all:?}");
     for a in all {
         for field in [
             "id",
@@ -135,13 +137,18 @@ fn alerts_filter_by_state_org_and_rule() {
             // Unlawful (no notice): it stops no clock. Promised 7 from 03-04: due 03-13, the
             // prompt at the end of 03-12, overdue from 03-14T00:00. The extension of 03-20 came
             // after the due date: excessive, and it adds nothing (no second prompt). Stalled from
-            // the end of 03-27 (5 working days after 03-20); statutory due 04-01.
+            // the end of 03-27 (5 working days after 03-20); statutory due 04-01. Each red card
+            // unacknowledged when the working day after it ends: 03-10 (raised Mon 03-09), 03-16
+            // (raised Sat 03-14), 04-03 (raised Thu 04-02).
             "case-2026-000103/suspension.unlawful/1",
+            "case-2026-000103/supervision.unacknowledged/1",
             "case-2026-000103/deadline.promised.warning/1",
             "case-2026-000103/deadline.promised.overdue/1",
+            "case-2026-000103/supervision.unacknowledged/2",
             "case-2026-000103/extension.excessive/1",
             "case-2026-000103/case.stalled/1",
             "case-2026-000103/deadline.statutory.overdue/1",
+            "case-2026-000103/supervision.unacknowledged/3",
         ]
     );
     let red = json(&ws.run(

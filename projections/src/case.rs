@@ -787,6 +787,7 @@ impl CaseState {
                 .map(|c| (c.rule, c.n))
                 .collect()
         });
+        let mut ended: Vec<About> = Vec::new();
         for a in &mut self.alerts {
             if a.closed_at.is_none()
                 && a.rule.closes_with_condition()
@@ -795,6 +796,17 @@ impl CaseState {
             {
                 a.closed_at = Some(t);
                 a.closed_by = Some(position);
+                ended.push(About::Card(a.rule, a.n));
+            }
+        }
+        // A card whose condition ended needs no acknowledgement any more.
+        if !ended.is_empty() {
+            for a in &mut self.alerts {
+                let about_ended = a.about.is_some_and(|about| ended.contains(&about));
+                if a.closed_at.is_none() && a.rule == Rule::Unacknowledged && about_ended {
+                    a.closed_at = Some(t);
+                    a.closed_by = Some(position);
+                }
             }
         }
     }

@@ -77,11 +77,12 @@ const READ_STREAM_SQL: &str = concat!(
     " FROM events WHERE stream = $1 ORDER BY version"
 );
 /// The supervision acts that name the case `$1`: the expression of the
-/// `events_supervision_case` index, word for word, so that the index is used.
+/// `events_supervision_case` index (migration 0007), word for word, so that the index is used.
 macro_rules! acts_on_case {
     () => {
         " FROM events WHERE stream = 'supervision' AND coalesce(data::jsonb ->> 'case', \
-         substring(data::jsonb ->> 'alert' FROM '^([^/]*)/')) = $1"
+         substring(coalesce(data::jsonb ->> 'alert', data::jsonb ->> 'complaint', \
+         data::jsonb ->> 'notification') FROM '^([^/]*)/')) = $1"
     };
 }
 

@@ -36,10 +36,12 @@ use crate::{Snapshot, SNAPSHOT_PART_BYTES};
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The supervision acts that name the case `?1`: the expression of the
-/// `events_supervision_case` index, word for word, so that the index is used.
+/// `events_supervision_case` index (migration 0007), word for word, so that the index is used.
 const ACTS_ON_CASE: &str = " FROM events WHERE stream = 'supervision' AND coalesce(\
-     json_extract(data, '$.case'), substr(json_extract(data, '$.alert'), 1, \
-     instr(json_extract(data, '$.alert'), '/') - 1)) = ?1";
+     json_extract(data, '$.case'), substr(coalesce(json_extract(data, '$.alert'), \
+     json_extract(data, '$.complaint'), json_extract(data, '$.notification')), 1, \
+     instr(coalesce(json_extract(data, '$.alert'), json_extract(data, '$.complaint'), \
+     json_extract(data, '$.notification')), '/') - 1)) = ?1";
 
 /// The page size of a new log. Every commit writes each index leaf it touched to the WAL
 /// whole, and concurrent appends touch one `(stream, version)` leaf per stream: 2 KiB pages

@@ -98,13 +98,24 @@ async fn scenario(backend: Backend) {
         assert!(a.delivered && a.is_open());
     }
 
-    // Later ticks issue nothing more for it, and the statutory limit waits for its own instant.
-    for t in ["2026-10-05T12:00:00+08:00", "2026-10-10T23:59:59+08:00"] {
-        w.set(t);
-        settle(&engine, w.store.as_ref()).await;
-        assert!(drain(&mut rx).is_empty(), "nothing new at {t}");
-    }
-    assert_eq!(w.cards().await.len(), 2);
+    // Later ticks issue nothing more for it, and the statutory limit waits for its own instant;
+    // the red card, unacknowledged through 10-08 (the first working day after 10-01), raises
+    // supervision.unacknowledged when that day ends.
+    w.set("2026-10-05T12:00:00+08:00");
+    settle(&engine, w.store.as_ref()).await;
+    assert!(drain(&mut rx).is_empty(), "nothing new in the holiday");
+    w.set("2026-10-08T23:59:59+08:00");
+    settle(&engine, w.store.as_ref()).await;
+    assert!(drain(&mut rx).is_empty(), "the unit has until 10-08 ends");
+    w.set("2026-10-10T23:59:59+08:00");
+    settle(&engine, w.store.as_ref()).await;
+    let changes = drain(&mut rx);
+    assert_eq!(
+        raised(&changes),
+        [first(CASE, "supervision.unacknowledged")]
+    );
+    assert_eq!(changes[0].alert.raised_at, "2026-10-09T00:00:00+08:00");
+    assert_eq!(w.cards().await.len(), 3);
 
     w.set("2026-10-11T00:00:00+08:00");
     settle(&engine, w.store.as_ref()).await;
@@ -121,7 +132,7 @@ async fn scenario(backend: Backend) {
         [first(CASE, STATUTORY_OVERDUE), first(CASE, "case.stalled")]
     );
     let ids = w.card_ids().await;
-    assert_eq!(ids.len(), 4);
+    assert_eq!(ids.len(), 5);
     assert!(ids.values().all(|n| *n == 1));
     engine.shutdown().await.unwrap();
 }

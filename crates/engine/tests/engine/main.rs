@@ -22,4 +22,5 @@ mod restart;
 mod snapshot;
 mod support;
 mod withdrawn;
+mod workflow;
 mod wrapped;

@@ -775,13 +775,42 @@ pub async fn the_supervision_acts_on_a_case_are_found_by_it(f: Fixture) {
             case: "case-7".into(),
             reason: "不可抗力".into(),
         })),
+        // The workflow's acts that name their case through an id (migration 0007).
+        supervision(EventData::ComplaintAccepted(
+            jiancha_events::ComplaintAccepted {
+                complaint: "case-7/complaint/1".into(),
+                route_to: None,
+            },
+        )),
+        supervision(EventData::NotificationSent(
+            jiancha_events::NotificationSent {
+                notification: "case-70/deadline.overdue/1/leader".into(),
+                recipient: "leader".into(),
+                attempts: 1,
+            },
+        )),
+        supervision(EventData::NotificationFailed(
+            jiancha_events::NotificationFailed {
+                notification: "case-7/deadline.overdue/1/leader".into(),
+                recipient: "leader".into(),
+                error: "HTTP 503".into(),
+            },
+        )),
+        supervision(EventData::RatingVerified(jiancha_events::RatingVerified {
+            case: "case-7".into(),
+            verdict: jiancha_events::RatingVerdict::Valid,
+            note: None,
+        })),
     ];
     let positions = s.append(acts).await.unwrap().positions;
     s.append(vec![step("case-7", 40)]).await.unwrap();
 
     let found = s.read_concerning("case-7").await.unwrap();
     let at_positions: Vec<u64> = found.iter().map(|e| e.position).collect();
-    let expected: Vec<u64> = [0, 3, 5, 6, 8].iter().map(|&i| positions[i]).collect();
+    let expected: Vec<u64> = [0, 3, 5, 6, 8, 9, 11, 12]
+        .iter()
+        .map(|&i| positions[i])
+        .collect();
     assert_eq!(at_positions, expected);
     assert!(found
         .iter()
@@ -793,7 +822,10 @@ pub async fn the_supervision_acts_on_a_case_are_found_by_it(f: Fixture) {
         .iter()
         .map(|e| e.position)
         .collect();
-    assert_eq!(other, vec![positions[1], positions[2], positions[7]]);
+    assert_eq!(
+        other,
+        vec![positions[1], positions[2], positions[7], positions[10]]
+    );
     assert!(s.read_concerning("case-").await.unwrap().is_empty());
 
     let context = s.read_case_context("case-7").await.unwrap();
@@ -802,6 +834,9 @@ pub async fn the_supervision_acts_on_a_case_are_found_by_it(f: Fixture) {
         streams,
         [
             "case-7",
+            "supervision",
+            "supervision",
+            "supervision",
             "supervision",
             "supervision",
             "supervision",
