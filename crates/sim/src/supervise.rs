@@ -229,7 +229,12 @@ impl Builder<'_> {
         }
         let inspector = Actor::Inspector(acts.rng.range(1, INSPECTORS));
         let days = acts.rng.range(ORDER_DAYS.0, ORDER_DAYS.1);
-        let ordered = acts.after(raised, (0, 2));
+        // The order follows a timely acknowledgement; a late one it does not wait for.
+        let ordered = if late {
+            acts.after(raised, (1, 3))
+        } else {
+            acts.after(acknowledged, (0, 2))
+        };
         let order = Payload::CorrectionOrdered {
             card,
             days: days as u8,
