@@ -376,7 +376,7 @@ impl Builder<'_> {
         } else {
             acts.rng.range(3, 5)
         } as u8;
-        let Some(last) = events.iter().filter(|e| !e.payload.is_supervision()).last() else {
+        let Some(last) = events.iter().rfind(|e| !e.payload.is_supervision()) else {
             return;
         };
         let version = events
