@@ -89,7 +89,8 @@ pub struct Rates {
     /// of a case): its unit acknowledges it 2 to 4 working days after it was raised, not within
     /// one (`supervision.unacknowledged`).
     pub late_acknowledgement: f64,
-    /// Per red card: the supervision bureau orders a correction (纠错督办) within 3 to 5 working days.
+    /// Per red card: the supervision bureau orders a correction (纠错督办), allowing 3 to 5
+    /// working days; a deadline card only while it is open (before the case leaves the clock).
     pub correction_order: f64,
     /// Per correction order: the unit reports back (回告) 1 to 3 working days after the order's days
     /// ran out (`supervision.correction.overdue`).

@@ -129,8 +129,18 @@ impl Builder<'_> {
             days: &world.days,
             out: Vec::new(),
         };
+        // A deadline card closes when the case leaves the clock; nothing is ordered on it then.
+        let ended = events
+            .iter()
+            .find(|e| matches!(e.payload, Payload::Concluded | Payload::Withdrawn { .. }))
+            .map_or(Instant::MAX, |e| e.entered);
         for (card, raised) in self.cards(events, marks) {
-            self.card(&mut acts, card, settled(events, raised));
+            let open_until = if card >= PROMISED_OVERDUE {
+                ended
+            } else {
+                Instant::MAX
+            };
+            self.card(&mut acts, card, settled(events, raised), open_until);
         }
         self.rating(&mut acts, events);
         self.complaint(&mut acts, events);
@@ -203,7 +213,8 @@ impl Builder<'_> {
 
     /// The unit acknowledges a card; the bureau may order it corrected, and then the unit
     /// reports back and the bureau verifies, until a report-back is accepted or none comes.
-    fn card(&self, acts: &mut Acts<'_>, card: u8, raised: Instant) {
+    /// A card that closes by itself at `open_until` is not ordered corrected after that.
+    fn card(&self, acts: &mut Acts<'_>, card: u8, raised: Instant, open_until: Instant) {
         let rates = &self.world.rates;
         let route = self.route;
         let (unit, clerk) = (route.handling, Actor::Clerk(route.handling_clerk));
@@ -239,6 +250,9 @@ impl Builder<'_> {
             card,
             days: days as u8,
         };
+        if ordered >= open_until {
+            return;
+        }
         acts.push(ordered, inspector, supervision, order);
         let mut since = ordered;
         for round in 1..=ROUNDS_MAX {
