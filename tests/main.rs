@@ -24,6 +24,7 @@ mod postgres_cli;
 mod report_cli;
 mod server_api;
 mod server_dashboard;
+mod sim_workflow;
 mod support;
 mod tidy;
 mod views_cli;

@@ -92,6 +92,7 @@ pub(crate) fn plan_case(
         unknown: false,
         unaccepted: false,
         outcome: None,
+        dues: None,
     };
     builder.plan();
     let mut plan = CasePlan {
@@ -111,7 +112,9 @@ pub(crate) fn plan_case(
     } else {
         0
     };
-    (plan, marks | backdated | outcome | unknown)
+    let marks = marks | backdated | outcome | unknown;
+    builder.supervise(ordinal, &mut plan.events, marks);
+    (plan, marks)
 }
 
 fn route(world: &World, rng: &mut Rng, channel: Channel, item: &Item) -> Route {
@@ -168,14 +171,18 @@ pub(crate) struct Builder<'a> {
     pub(crate) rng: Rng,
     pub(crate) item: &'a Item,
     pub(crate) route: Route,
-    arrival: Instant,
-    drafts: &'a mut Vec<Draft>,
+    pub(crate) arrival: Instant,
+    /// The events planned so far; after `finish`, one per planned event, in order.
+    pub(crate) drafts: &'a mut Vec<Draft>,
     /// The application names an item the catalog does not define.
     pub(crate) unknown: bool,
     /// The case is handled and concluded without an acceptance.
     pub(crate) unaccepted: bool,
     /// Set by `process`: where the conclusion stands, unless the item is unknown.
     pub(crate) outcome: Option<Outcome>,
+    /// Set by `process`: the promised and statutory due dates, in working days after the
+    /// submission day, as the deadline rules v2 place them.
+    pub(crate) dues: Option<(u32, u32)>,
 }
 
 impl Builder<'_> {
@@ -666,6 +673,7 @@ impl Builder<'_> {
                     actor: draft.actor,
                     org: draft.org,
                     payload: draft.payload,
+                    version: (i + q + 1) as u32,
                 });
                 last = occurred;
             }

@@ -70,6 +70,8 @@ pub struct OrgTree {
     pub district: String,
     /// `jiangjin/center`.
     pub center: String,
+    /// `jiangjin/supervision`: the district supervision bureau.
+    pub supervision: String,
     /// The center's departments with their windows.
     pub departments: Vec<Unit>,
     /// The town centers with their windows and village points.
@@ -116,6 +118,8 @@ pub(crate) struct TownCenter {
 pub(crate) struct District {
     pub(crate) orgs: Vec<String>,
     pub(crate) center: OrgId,
+    /// The district supervision bureau.
+    pub(crate) supervision: OrgId,
     pub(crate) departments: Vec<Department>,
     pub(crate) towns: Vec<TownCenter>,
     /// Every village point with its town's index and its agent's number.
@@ -131,6 +135,7 @@ impl District {
         let mut district = District {
             orgs: Vec::new(),
             center: 0,
+            supervision: 0,
             departments: Vec::new(),
             towns: Vec::new(),
             villages: Vec::new(),
@@ -164,6 +169,8 @@ impl District {
                 villages,
             });
         }
+        // Added last, so that it moves no other org's id.
+        district.supervision = district.add("jiangjin/supervision".to_owned());
         district
     }
 
@@ -207,6 +214,7 @@ impl District {
         OrgTree {
             district: "jiangjin".to_owned(),
             center: self.org(self.center).to_owned(),
+            supervision: self.org(self.supervision).to_owned(),
             departments: self
                 .departments
                 .iter()

@@ -39,6 +39,7 @@ mod rates;
 mod rng;
 mod sequencer;
 mod summary;
+mod supervise;
 mod world;
 
 use std::io::Write;

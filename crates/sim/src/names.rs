@@ -314,8 +314,18 @@ pub(crate) const EXTENSION_REASONS: [&str; 4] = [
     "需实地核查",
 ];
 
-pub(crate) const COMPLAINT_CATEGORIES: [&str; 5] =
-    ["服务态度", "办理超时", "乱收费", "材料反复补正", "其他"];
+pub(crate) const COMPLAINT_CATEGORIES: [&str; 4] = ["网上审批", "服务态度", "收费", "吃拿卡要"];
+
+/// How many of [`COMPLAINT_CATEGORIES`], from the first, the service center answers; the
+/// supervision bureau answers the rest (fees, 吃拿卡要).
+pub(crate) const CENTER_COMPLAINT_CATEGORIES: usize = 2;
+
+/// Why a complaint is not accepted.
+pub(crate) const COMPLAINT_REJECTION_REASONS: [&str; 3] = [
+    "不属于投诉受理范围",
+    "已通过其他渠道处理",
+    "投诉事项不具体，无法核实",
+];
 
 /// Why a village point forwards a case it filed.
 pub(crate) const AGENT_TRANSFER_REASON: &str = "代办转交";

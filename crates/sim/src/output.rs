@@ -9,18 +9,22 @@
 use chrono::{NaiveTime, TimeZone};
 use jiancha_events::time::CHINA;
 use jiancha_events::{
-    Accepted, Complained, Concluded, CorrectionRequested, Decided, EventData, Extended, FeeCharged,
-    MaterialsSupplemented, NewEvent, Outcome, Rated, RejectedAtIntake, Resumed, StepCompleted,
-    StreamName, Submitted, Suspended, Timestamp, Transferred, WarningThreshold, Withdrawn,
+    Accepted, AlertAcknowledged, Complained, ComplaintAccepted, ComplaintAnswered,
+    ComplaintRejected, Concluded, CorrectionCompleted, CorrectionOrdered, CorrectionRequested,
+    CorrectionVerified, Decided, EventData, Extended, FeeCharged, Finding, MaterialsSupplemented,
+    NewEvent, Outcome, Rated, RatingCallback, RatingRectified, RatingVerdict, RatingVerified,
+    RejectedAtIntake, Resumed, StepCompleted, StreamName, Submitted, Suspended, Timestamp,
+    Transferred, WarningThreshold, Withdrawn, SUPERVISION_STREAM,
 };
 
 use crate::catalog::Item;
 use crate::days::{split, Instant};
 use crate::names::{
-    COMPLAINT_CATEGORIES, EXTENSION_REASONS, LAWFUL_SUSPENSIONS, REJECTION_REASONS,
-    UNLAWFUL_SUSPENSIONS, WITHDRAWAL_REASONS,
+    COMPLAINT_CATEGORIES, COMPLAINT_REJECTION_REASONS, EXTENSION_REASONS, LAWFUL_SUSPENSIONS,
+    REJECTION_REASONS, UNLAWFUL_SUSPENSIONS, WITHDRAWAL_REASONS,
 };
 use crate::plan::{Actor, CasePlan, Payload, Planned, TransferReason};
+use crate::supervise::CARD_RULES;
 use crate::world::World;
 use crate::SimError;
 
@@ -98,14 +102,23 @@ pub(crate) fn write_event(out: &mut String, world: &World, plan: &CasePlan, inde
     let Some(event) = plan.events.get(index) else {
         return;
     };
+    let supervision = event.payload.is_supervision();
     out.push_str("{\"stream\":\"");
-    push_stream(out, plan);
+    if supervision {
+        out.push_str(SUPERVISION_STREAM);
+    } else {
+        push_stream(out, plan);
+    }
     out.push_str("\",\"id\":\"sim-");
     push_u64(out, world.seed);
     out.push('-');
+    if supervision {
+        out.push_str(SUPERVISION_STREAM);
+        out.push('-');
+    }
     push_stream(out, plan);
     out.push('-');
-    push_u64(out, index as u64 + 1);
+    push_u64(out, u64::from(event.version));
     out.push_str("\",\"type\":\"");
     out.push_str(event.payload.type_name());
     out.push_str("\",\"occurred_at\":\"");
@@ -207,6 +220,8 @@ fn push_data(out: &mut String, world: &World, plan: &CasePlan, event: &Planned) 
             push_field(out, "category", pick(&COMPLAINT_CATEGORIES, category))
         }
         Payload::Resumed | Payload::Concluded => out.push_str("{}"),
+        // A few in a hundred events: the typed form's canonical text is fast enough.
+        _ => out.push_str(&typed_data(world, plan, event).to_json()),
     }
 }
 
@@ -335,6 +350,14 @@ fn push_actor(out: &mut String, actor: Actor) {
             out.push_str("head-");
             push_padded(out, u64::from(n), 2);
         }
+        Actor::Inspector(n) => {
+            out.push_str("inspector-");
+            push_u64(out, u64::from(n));
+        }
+        Actor::Staff(n) => {
+            out.push_str("staff-");
+            push_u64(out, u64::from(n));
+        }
     }
 }
 
@@ -439,11 +462,22 @@ pub(crate) fn case_event(
         .get(index)
         .ok_or_else(|| SimError::Invalid(format!("no event {index} in case {}", plan.ordinal)))?;
     let name = stream_name(plan);
-    let stream = StreamName::parse(&name).map_err(|e| SimError::Invalid(e.to_string()))?;
+    let (stream, id) = if event.payload.is_supervision() {
+        let id = format!(
+            "sim-{}-{SUPERVISION_STREAM}-{name}-{}",
+            world.seed, event.version
+        );
+        (StreamName::supervision(), id)
+    } else {
+        let stream = StreamName::parse(&name).map_err(|e| SimError::Invalid(e.to_string()))?;
+        (
+            stream,
+            format!("sim-{}-{name}-{}", world.seed, event.version),
+        )
+    };
     let occurred_at = timestamp(world, event.occurred)?;
     let data = typed_data(world, plan, event);
     let org = world.district.org(event.org);
-    let id = format!("sim-{}-{name}-{}", world.seed, index + 1);
     Ok(NewEvent::new(stream, occurred_at, actor_name(event.actor), org, data).with_id(id))
 }
 
@@ -525,6 +559,96 @@ fn typed_data(world: &World, plan: &CasePlan, event: &Planned) -> EventData {
         Payload::Complained { category } => EventData::Complained(Complained {
             category: text(&COMPLAINT_CATEGORIES, category),
         }),
+        _ => supervision_data(world, plan, event.payload),
+    }
+}
+
+/// The data of a supervision act on the case.
+fn supervision_data(world: &World, plan: &CasePlan, payload: Payload) -> EventData {
+    let case = stream_name(plan);
+    let alert = |card: u8| {
+        let rule = CARD_RULES.get(usize::from(card)).copied().unwrap_or("");
+        format!("{case}/{rule}/1")
+    };
+    // The case's one complaint.
+    let complaint = || format!("{case}/complaint/1");
+    match payload {
+        Payload::AlertAcknowledged { card } => EventData::AlertAcknowledged(AlertAcknowledged {
+            alert: alert(card),
+            note: Some("已收到，正在核查".to_owned()),
+        }),
+        Payload::CorrectionOrdered { card, days } => {
+            EventData::CorrectionOrdered(CorrectionOrdered {
+                alert: alert(card),
+                case,
+                days: u32::from(days),
+            })
+        }
+        Payload::CorrectionCompleted { card } => {
+            EventData::CorrectionCompleted(CorrectionCompleted {
+                alert: alert(card),
+                case,
+                report: Some("已按督办要求整改完毕".to_owned()),
+            })
+        }
+        Payload::CorrectionVerified { card, accepted } => {
+            EventData::CorrectionVerified(CorrectionVerified {
+                alert: alert(card),
+                case,
+                accepted,
+                note: Some(
+                    if accepted {
+                        "整改到位"
+                    } else {
+                        "整改不到位，重新整改"
+                    }
+                    .to_owned(),
+                ),
+            })
+        }
+        Payload::RatingVerified { verdict } => EventData::RatingVerified(RatingVerified {
+            case,
+            verdict,
+            note: Some(
+                match verdict {
+                    RatingVerdict::Valid => "差评属实",
+                    RatingVerdict::Mistaken => "误评",
+                    RatingVerdict::Malicious => "恶意差评",
+                }
+                .to_owned(),
+            ),
+        }),
+        Payload::RatingRectified => EventData::RatingRectified(RatingRectified {
+            case,
+            report: "已联系申请人并整改".to_owned(),
+        }),
+        Payload::RatingCallback { score } => {
+            EventData::RatingCallback(RatingCallback { case, score })
+        }
+        Payload::ComplaintAccepted { to } => EventData::ComplaintAccepted(ComplaintAccepted {
+            complaint: complaint(),
+            route_to: Some(world.district.org(to).to_owned()),
+        }),
+        Payload::ComplaintRejected { reason } => EventData::ComplaintRejected(ComplaintRejected {
+            complaint: complaint(),
+            reason: pick(&COMPLAINT_REJECTION_REASONS, reason).to_owned(),
+        }),
+        Payload::ComplaintAnswered { upheld } => EventData::ComplaintAnswered(ComplaintAnswered {
+            complaint: complaint(),
+            finding: if upheld {
+                Finding::Upheld
+            } else {
+                Finding::NotUpheld
+            },
+            reply: if upheld {
+                "投诉属实，已责令整改并致歉"
+            } else {
+                "经核查，投诉事项不属实"
+            }
+            .to_owned(),
+        }),
+        // Case events are written by `typed_data`.
+        _ => EventData::Resumed(Resumed {}),
     }
 }
 

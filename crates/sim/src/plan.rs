@@ -2,7 +2,7 @@
 //! written: indices and small integers instead of strings, so that thousands of cases in
 //! flight cost little memory and writing them costs no allocation.
 
-use jiancha_events::Channel;
+use jiancha_events::{Channel, RatingVerdict};
 
 use crate::days::Instant;
 use crate::district::OrgId;
@@ -20,6 +20,10 @@ pub(crate) enum Actor {
     Agent(u32),
     /// A department head: `head-NN`.
     Head(u32),
+    /// An inspector of the district supervision bureau: `inspector-N`.
+    Inspector(u32),
+    /// A member of the service center's staff: `staff-N`.
+    Staff(u32),
 }
 
 /// Why a case moves.
@@ -89,6 +93,39 @@ pub(crate) enum Payload {
     Complained {
         category: u8,
     },
+    // The supervision workflow's acts, on the `supervision` stream. `card` indexes
+    // `supervise::CARD_RULES` (the card is always the case's first of its rule).
+    AlertAcknowledged {
+        card: u8,
+    },
+    CorrectionOrdered {
+        card: u8,
+        days: u8,
+    },
+    CorrectionCompleted {
+        card: u8,
+    },
+    CorrectionVerified {
+        card: u8,
+        accepted: bool,
+    },
+    RatingVerified {
+        verdict: RatingVerdict,
+    },
+    RatingRectified,
+    RatingCallback {
+        score: u8,
+    },
+    /// Routed to `to`.
+    ComplaintAccepted {
+        to: OrgId,
+    },
+    ComplaintRejected {
+        reason: u8,
+    },
+    ComplaintAnswered {
+        upheld: bool,
+    },
 }
 
 impl Payload {
@@ -112,6 +149,16 @@ impl Payload {
             Payload::Withdrawn { .. } => 14,
             Payload::Rated { .. } => 15,
             Payload::Complained { .. } => 16,
+            Payload::AlertAcknowledged { .. } => 17,
+            Payload::CorrectionOrdered { .. } => 18,
+            Payload::CorrectionCompleted { .. } => 19,
+            Payload::CorrectionVerified { .. } => 20,
+            Payload::RatingVerified { .. } => 21,
+            Payload::RatingRectified => 22,
+            Payload::RatingCallback { .. } => 23,
+            Payload::ComplaintAccepted { .. } => 24,
+            Payload::ComplaintRejected { .. } => 25,
+            Payload::ComplaintAnswered { .. } => 26,
         }
     }
 
@@ -134,7 +181,22 @@ impl Payload {
             Payload::Withdrawn { .. } => "Withdrawn",
             Payload::Rated { .. } => "Rated",
             Payload::Complained { .. } => "Complained",
+            Payload::AlertAcknowledged { .. } => "AlertAcknowledged",
+            Payload::CorrectionOrdered { .. } => "CorrectionOrdered",
+            Payload::CorrectionCompleted { .. } => "CorrectionCompleted",
+            Payload::CorrectionVerified { .. } => "CorrectionVerified",
+            Payload::RatingVerified { .. } => "RatingVerified",
+            Payload::RatingRectified => "RatingRectified",
+            Payload::RatingCallback { .. } => "RatingCallback",
+            Payload::ComplaintAccepted { .. } => "ComplaintAccepted",
+            Payload::ComplaintRejected { .. } => "ComplaintRejected",
+            Payload::ComplaintAnswered { .. } => "ComplaintAnswered",
         }
+    }
+
+    /// Whether the event goes on the `supervision` stream rather than the case's.
+    pub(crate) fn is_supervision(&self) -> bool {
+        self.type_index() > 16
     }
 }
 
@@ -160,6 +222,9 @@ pub(crate) struct Planned {
     pub(crate) actor: Actor,
     pub(crate) org: OrgId,
     pub(crate) payload: Payload,
+    /// The event's version on its stream: on the case's stream, or for a supervision act its
+    /// place among the case's acts (which names it: `sim-<seed>-supervision-<case>-<n>`).
+    pub(crate) version: u32,
 }
 
 /// One case's stream, in order.

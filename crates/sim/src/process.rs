@@ -116,6 +116,19 @@ impl Builder<'_> {
             unlawful_gap,
         };
         let (end_half, counted) = settle(&mut actions, &days, end, &counting);
+        // The due dates on the calendar: the days after a lawful suspension's day up to its
+        // resumption are not counted, so a due date after the suspension day moves by them.
+        let suspended_on = actions
+            .iter()
+            .zip(&days)
+            .find(|(a, _)| a.kind == Kind::Suspend)
+            .map(|(_, &d)| d);
+        let lawful_gap = suspension.filter(|s| s.lawful).map_or(0, |s| s.gap);
+        let due = |limit: u32| {
+            let moved = suspended_on.is_some_and(|on| limit > on);
+            start + limit + if moved { lawful_gap } else { 0 }
+        };
+        self.dues = Some((due(promised + counted), due(statutory + counted)));
         let handling = self.route.handling;
         let mut shift = 0;
         for (action, &day) in actions.iter().zip(&days) {

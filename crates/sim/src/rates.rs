@@ -3,16 +3,18 @@
 //!
 //! Every rate is a probability per case that reaches the stage where the event could happen:
 //! intake rates per submitted case, processing rates per accepted case, rating rates per
-//! concluded case; the rates of rules v2's irregularities say in their own documentation
-//! which cases they apply to. Four rates are exclusive fates of a case (rejected at intake, withdrawn,
-//! concluded late, concluded past the statutory limit), so together they may not exceed 1.
+//! concluded case; the rates of rules v2's irregularities and of the supervision workflow
+//! (预警纠错: acknowledgements, correction orders, the handling of bad ratings and complaints)
+//! say in their own documentation which cards, ratings or complaints they apply to. Four
+//! rates are exclusive fates of a case (rejected at intake, withdrawn, concluded late,
+//! concluded past the statutory limit), so together they may not exceed 1.
 
 use serde::{Deserialize, Serialize};
 
 use crate::SimError;
 
 /// How many rates there are.
-pub const RATES: usize = 27;
+pub const RATES: usize = 41;
 
 /// The rates of a run. Field names are the JSON keys of a rates file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,6 +85,47 @@ pub struct Rates {
     /// Per concluded case: the conclusion is entered 3 to 6 working days after it happened,
     /// so it counts at the date it was entered (`data.backdated`).
     pub backdated_conclusion: f64,
+    /// Per red card the case's events raise (`deadline.promised.overdue` and the other red rules
+    /// of a case): its unit acknowledges it 2 to 4 working days after it was raised, not within
+    /// one (`supervision.unacknowledged`).
+    pub late_acknowledgement: f64,
+    /// Per red card: the supervision bureau orders a correction (纠错督办), allowing 3 to 5
+    /// working days; a deadline card only while it is open (before the case leaves the clock).
+    pub correction_order: f64,
+    /// Per correction order: the unit reports back (回告) 1 to 3 working days after the order's days
+    /// ran out (`supervision.correction.overdue`).
+    pub late_report_back: f64,
+    /// Per correction order: the unit never reports back (`supervision.correction.overdue`, then
+    /// `supervision.escalated`). With `late_report_back`, an exclusive fate of the order.
+    pub no_report_back: f64,
+    /// Per report-back: the supervisor rejects it on verification (核查), and the unit reports back
+    /// again; the third is always accepted.
+    pub report_back_rejected: f64,
+    /// Per counted bad rating: the service center verifies it 2 to 4 working days later, not
+    /// within one (`rating.unverified`).
+    pub late_rating_verification: f64,
+    /// Per verified bad rating: the center finds it valid (属实) and the unit must rectify it; the
+    /// others are found mistaken or malicious in equal shares.
+    pub bad_rating_valid: f64,
+    /// Per valid bad rating: the unit reports it rectified 6 to 8 working days after the verdict,
+    /// not within 5 (`rating.rectification.overdue`).
+    pub late_rectification: f64,
+    /// Per rectified bad rating: the call-back (回访) finds the applicant satisfied (4 or 5; else 1
+    /// to 3).
+    pub callback_satisfied: f64,
+    /// Per rated case: the applicant rates it a second time (`rating.duplicate`; the ledger counts
+    /// the first).
+    pub duplicate_rating: f64,
+    /// Per complaint: it is not accepted (不予受理).
+    pub complaint_rejected: f64,
+    /// Per complaint: accepted or rejected 6 to 8 working days after it came, not within 5
+    /// (`complaint.acceptance.late`).
+    pub late_complaint_acceptance: f64,
+    /// Per accepted complaint: answered 11 to 13 working days after its acceptance, not within 10
+    /// (`complaint.reply.late`).
+    pub late_complaint_answer: f64,
+    /// Per answered complaint: it is upheld (属实).
+    pub complaint_upheld: f64,
 }
 
 impl Default for Rates {
@@ -116,6 +159,20 @@ impl Default for Rates {
             overlong_suspension: 0.25,
             after_conclusion: 0.01,
             backdated_conclusion: 0.005,
+            late_acknowledgement: 0.1,
+            correction_order: 0.5,
+            late_report_back: 0.1,
+            no_report_back: 0.03,
+            report_back_rejected: 0.1,
+            late_rating_verification: 0.1,
+            bad_rating_valid: 0.7,
+            late_rectification: 0.15,
+            callback_satisfied: 0.8,
+            duplicate_rating: 0.02,
+            complaint_rejected: 0.15,
+            late_complaint_acceptance: 0.1,
+            late_complaint_answer: 0.1,
+            complaint_upheld: 0.4,
         }
     }
 }
@@ -187,6 +244,16 @@ impl Rates {
                 ),
             });
         }
+        let report_back = self.late_report_back + self.no_report_back;
+        if report_back > 1.0 {
+            return Err(SimError::Rates {
+                field: "late_report_back".to_owned(),
+                message: format!(
+                    "late_report_back + no_report_back are exclusive fates of a correction order \
+                     and must not add up to more than 1, got {report_back}"
+                ),
+            });
+        }
         Ok(())
     }
 
@@ -226,6 +293,26 @@ impl Rates {
             ("overlong_suspension", &mut self.overlong_suspension),
             ("after_conclusion", &mut self.after_conclusion),
             ("backdated_conclusion", &mut self.backdated_conclusion),
+            ("late_acknowledgement", &mut self.late_acknowledgement),
+            ("correction_order", &mut self.correction_order),
+            ("late_report_back", &mut self.late_report_back),
+            ("no_report_back", &mut self.no_report_back),
+            ("report_back_rejected", &mut self.report_back_rejected),
+            (
+                "late_rating_verification",
+                &mut self.late_rating_verification,
+            ),
+            ("bad_rating_valid", &mut self.bad_rating_valid),
+            ("late_rectification", &mut self.late_rectification),
+            ("callback_satisfied", &mut self.callback_satisfied),
+            ("duplicate_rating", &mut self.duplicate_rating),
+            ("complaint_rejected", &mut self.complaint_rejected),
+            (
+                "late_complaint_acceptance",
+                &mut self.late_complaint_acceptance,
+            ),
+            ("late_complaint_answer", &mut self.late_complaint_answer),
+            ("complaint_upheld", &mut self.complaint_upheld),
         ]
     }
 }

@@ -23,6 +23,9 @@ pub(crate) enum Purpose {
     Arrivals = 2,
     /// One case's lifecycle (combined with the case's ordinal).
     Case = 3,
+    /// The supervision workflow's acts on one case (combined with the case's ordinal), drawn
+    /// apart from the case so that they never change the case's own events.
+    Supervision = 4,
 }
 
 /// A xoshiro256** generator.

@@ -21,7 +21,7 @@ use crate::world::World;
 use crate::{SimConfig, SimError};
 
 /// Event types in the order the summary's per-type counters are kept (`Payload::type_index`).
-const TYPE_NAMES: [&str; 17] = [
+const TYPE_NAMES: [&str; 27] = [
     "ItemDefined",
     "Submitted",
     "CorrectionRequested",
@@ -39,6 +39,16 @@ const TYPE_NAMES: [&str; 17] = [
     "Withdrawn",
     "Rated",
     "Complained",
+    "AlertAcknowledged",
+    "CorrectionOrdered",
+    "CorrectionCompleted",
+    "CorrectionVerified",
+    "RatingVerified",
+    "RatingRectified",
+    "RatingCallback",
+    "ComplaintAccepted",
+    "ComplaintRejected",
+    "ComplaintAnswered",
 ];
 
 /// Receives the events in order.

@@ -80,6 +80,7 @@ fn busy_rates() -> Rates {
         overlong_suspension: 0.3,
         after_conclusion: 0.05,
         backdated_conclusion: 0.05,
+        ..Rates::default()
     }
 }
 
@@ -109,7 +110,12 @@ fn a_larger_run_begins_with_the_smaller_one() {
     let by_stream = |run: &Run| {
         let mut streams: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for line in run.text.lines() {
-            let stream = line.split('"').nth(3).unwrap().to_owned();
+            let mut stream = line.split('"').nth(3).unwrap().to_owned();
+            // The supervision stream interleaves every case's acts: compare them by case.
+            if stream == jiancha_events::SUPERVISION_STREAM {
+                let id = line.split('"').nth(7).unwrap();
+                stream = id.rsplit_once('-').unwrap().0.to_owned();
+            }
             streams.entry(stream).or_default().push(line.to_owned());
         }
         streams
@@ -147,11 +153,24 @@ fn the_catalog_comes_first_then_cases_in_order() {
         .iter()
         .all(|e| matches!(e.data, EventData::ItemDefined(_))));
     let mut versions: BTreeMap<&str, (u64, &NewEvent)> = BTreeMap::new();
+    let mut acts: BTreeMap<&str, u64> = BTreeMap::new();
     for event in &run.events[items..] {
         let stream = event.stream.as_str();
-        assert!(stream.starts_with("case-2026-") || stream.starts_with("case-2027-"));
-        let version = event.id.as_deref().unwrap().rsplit('-').next().unwrap();
+        let (prefix, version) = event.id.as_deref().unwrap().rsplit_once('-').unwrap();
         let version: u64 = version.parse().unwrap();
+        if stream == jiancha_events::SUPERVISION_STREAM {
+            // A case's acts are numbered in order, after the case's submission.
+            let case = prefix.strip_prefix("sim-7-supervision-").unwrap();
+            assert!(
+                versions.contains_key(case),
+                "{case} acted on before it came"
+            );
+            let n = acts.entry(case).or_default();
+            *n += 1;
+            assert_eq!(version, *n, "{case}'s acts in order");
+            continue;
+        }
+        assert!(stream.starts_with("case-2026-") || stream.starts_with("case-2027-"));
         match versions.get(stream) {
             None => {
                 assert_eq!(version, 1, "{stream} starts at version 1");
@@ -375,7 +394,11 @@ fn orgs_come_from_the_tree() {
         tree.towns.iter().map(|t| t.villages.len()).sum::<usize>(),
         300
     );
-    let mut known = vec![tree.district.clone(), tree.center.clone()];
+    let mut known = vec![
+        tree.district.clone(),
+        tree.center.clone(),
+        tree.supervision.clone(),
+    ];
     for d in &tree.departments {
         known.push(d.org.clone());
         known.extend(d.windows.iter().cloned());
@@ -394,6 +417,9 @@ fn orgs_come_from_the_tree() {
         assert!(known.contains(&event.org), "unknown org {}", event.org);
         if let EventData::Transferred(t) = &event.data {
             assert!(known.contains(&t.to_org));
+        }
+        if let EventData::ComplaintAccepted(c) = &event.data {
+            assert!(known.contains(c.route_to.as_ref().unwrap()));
         }
         if let EventData::Submitted(s) = &event.data {
             if !catalog.iter().any(|i| i.code == s.item) {

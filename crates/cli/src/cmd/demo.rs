@@ -234,6 +234,49 @@ pub async fn feed(
     Ok((last_day, last_arrival))
 }
 
+/// The supervision workflow's two rates over the year of the last arrivals, with their
+/// denominators: corrections done on time ÷ orders, and bad ratings rectified on time ÷ valid
+/// ones (差评整改率).
+fn write_workflow(
+    out: &mut dyn std::io::Write,
+    p: &jiancha_projections::Projections,
+    now: jiancha_projections::Millis,
+    last_arrival: NaiveDate,
+) -> anyhow::Result<()> {
+    let year = last_arrival.format("%Y").to_string();
+    let query = ReportQuery {
+        period: Period::parse(&year).map_err(anyhow::Error::msg)?,
+        by: Dimension::Org,
+        depth: Some(1),
+    };
+    let Some(report) = p.report(&query, now) else {
+        return Ok(());
+    };
+    let mut total = jiancha_projections::ledger::Counts::default();
+    for row in &report.rows {
+        total.merge(&row.counts);
+    }
+    writeln!(
+        out,
+        "\n{year} workflow: correction rate {} ({}/{} orders), 差评整改率 {} ({}/{} valid bad ratings)",
+        share(total.corrected_on_time, total.ordered),
+        total.corrected_on_time,
+        total.ordered,
+        share(total.rectified_on_time, total.bad_valid),
+        total.rectified_on_time,
+        total.bad_valid,
+    )?;
+    Ok(())
+}
+
+/// `num ÷ den` as a percentage, or `—` when there is nothing to divide by.
+fn share(num: i64, den: i64) -> String {
+    if den <= 0 {
+        return "—".to_owned();
+    }
+    format!("{:.1}%", num as f64 * 100.0 / den as f64)
+}
+
 /// The longest real wait between two batches of a paced demo (nights and weekends).
 const PACE_WAIT_MAX_SECONDS: f64 = 2.0;
 
@@ -319,6 +362,7 @@ async fn summarize(
             items_in_center(&p),
         )?;
     }
+    write_workflow(&mut out, &p, now, last_arrival)?;
     writeln!(
         out,
         "\nthe log is in the demo file: try `jiancha --db sqlite://jiancha-demo.db alerts --open`"

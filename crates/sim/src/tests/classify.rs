@@ -54,6 +54,8 @@ fn read_cases(events: &[NewEvent], entered: &[Timestamp]) -> BTreeMap<String, Ca
             EventData::ItemDefined(item) => {
                 items.insert(item.code.clone(), item.clone());
             }
+            // The supervision workflow's acts are about cases, not of them.
+            _ if event.stream.as_str() == jiancha_events::SUPERVISION_STREAM => {}
             _ => cases
                 .entry(event.stream.as_str())
                 .or_default()
