@@ -176,6 +176,11 @@ impl App {
         self.state.journal.head()
     }
 
+    /// The notifications' outbox, when `ServerConfig::notify` turned it on.
+    pub fn notifier(&self) -> Option<&notify::Notifier> {
+        self.notifier.as_ref()
+    }
+
     /// The engine behind the server.
     pub fn engine(&self) -> &Arc<Engine> {
         &self.state.engine

@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use jiancha_events::stream::{check_org, org_is_under, NAME_BYTES_MAX};
 use jiancha_events::Severity;
-use jiancha_projections::AlertView;
+use jiancha_projections::{AlertView, Rule};
 use serde::Deserialize;
 
 pub use outbox::{start, Notifier, NOTIFICATION_ID_PREFIX, SENDS_AT_ONCE};
@@ -128,11 +128,17 @@ impl std::fmt::Debug for Recipient {
 }
 
 impl Recipient {
-    /// Whether this recipient is told of `alert`: its severity is one of
+    /// Whether this recipient is told of `alert` (never of a `supervision.notify.failed`): its
+    /// severity is one of
     /// [`Recipient::severities`], and its org lies under [`Recipient::org`] (segment-wise: `dept-0`
     /// does not cover `dept-05`) or, with [`Recipient::escalations`], the org it is escalated
     /// to does.
     pub fn wants(&self, alert: &AlertView) -> bool {
+        // A failed notification's own alert is shown, never sent: sent through the channel
+        // that failed, its failure would raise another, and so on.
+        if alert.rule == Rule::NotifyFailed.code() {
+            return false;
+        }
         if !self.severities.iter().any(|s| s.as_str() == alert.severity) {
             return false;
         }

@@ -11,7 +11,7 @@
 //! next start: the receiver drops the duplicate by its id.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -40,11 +40,23 @@ const RECORD_RETRY: Duration = Duration::from_secs(1);
 /// A running outbox; [`Notifier::shutdown`] stops it (notifications in flight stay owed).
 #[derive(Debug)]
 pub struct Notifier {
+    shared: Arc<Shared>,
     stop: watch::Sender<bool>,
     task: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Notifier {
+    /// Whether nothing is on its way: the first scan of the log is done, and every
+    /// notification queued since is recorded (or left owed for the next scan).
+    pub fn is_idle(&self) -> bool {
+        self.shared.scans.load(Ordering::Relaxed) > 0 && lock(&self.shared.in_flight).is_empty()
+    }
+
+    /// How many scans of the log for owed notifications were made.
+    pub fn scans(&self) -> u64 {
+        self.shared.scans.load(Ordering::Relaxed)
+    }
+
     /// Stops the dispatcher and the deliveries in flight, and waits for them. Calling it again
     /// does nothing.
     pub async fn shutdown(&self) {
@@ -74,6 +86,8 @@ struct Shared {
     /// Something was left owed: scan again after `rescan`.
     owed: AtomicBool,
     wake: Notify,
+    /// Scans made so far.
+    scans: AtomicU64,
 }
 
 impl Shared {
@@ -122,10 +136,12 @@ pub fn start(
         in_flight: Mutex::new(BTreeSet::new()),
         owed: AtomicBool::new(false),
         wake: Notify::new(),
+        scans: AtomicU64::new(0),
     });
     let (stop, stop_rx) = watch::channel(false);
-    let task = tokio::spawn(dispatch(shared, alerts, stop_rx));
+    let task = tokio::spawn(dispatch(shared.clone(), alerts, stop_rx));
     Ok(Notifier {
+        shared,
         stop,
         task: Mutex::new(Some(task)),
     })
@@ -195,6 +211,7 @@ fn scan(shared: &Shared, queue: &mpsc::Sender<Job>) {
     for alert in alerts.iter().filter(|a| a.raised_at_millis() >= floor) {
         offered += offer(shared, queue, alert);
     }
+    shared.scans.fetch_add(1, Ordering::Relaxed);
     tracing::info!(offered, "notifications: the log scanned for what is owed");
 }
 
