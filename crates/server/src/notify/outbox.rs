@@ -156,6 +156,7 @@ async fn dispatch(
 ) {
     let (queue, jobs) = mpsc::channel(shared.config.delivery.queue);
     let senders = tokio::spawn(send_all(shared.clone(), jobs));
+    load_recorded(&shared).await;
     scan(&shared, &queue);
     let mut bus_open = true;
     let mut rescan_at: Option<tokio::time::Instant> = None;
@@ -192,6 +193,38 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+/// Learns the notifications the log records, with one read of the supervision stream at start
+/// (the SQL stores do not find a notification's record by its case yet, so the check before
+/// each send may miss what an earlier run recorded). A failed read leaves the check alone.
+async fn load_recorded(shared: &Shared) {
+    match shared
+        .engine
+        .store()
+        .read_stream(jiancha_events::SUPERVISION_STREAM)
+        .await
+    {
+        Ok(events) => {
+            let mut recorded = lock(&shared.recorded);
+            recorded.extend(
+                events
+                    .iter()
+                    .filter_map(|e| notification_of(e).map(str::to_owned)),
+            );
+            tracing::info!(recorded = recorded.len(), "notifications: records read");
+        }
+        Err(error) => tracing::warn!(%error, "notifications: cannot read the records"),
+    }
+}
+
+/// The notification an event records, if it is a `NotificationSent` or `NotificationFailed`.
+fn notification_of(e: &jiancha_events::StoredEvent) -> Option<&str> {
+    match &e.data {
+        EventData::NotificationSent(n) => Some(&n.notification),
+        EventData::NotificationFailed(n) => Some(&n.notification),
+        _ => None,
     }
 }
 
@@ -331,11 +364,9 @@ async fn already_recorded(shared: &Shared, job: &Job) -> Result<bool, StoreError
         .store()
         .read_concerning(&job.alert.case)
         .await?;
-    Ok(events.iter().any(|e| match &e.data {
-        EventData::NotificationSent(n) => n.notification == job.id,
-        EventData::NotificationFailed(n) => n.notification == job.id,
-        _ => false,
-    }))
+    Ok(events
+        .iter()
+        .any(|e| notification_of(e) == Some(job.id.as_str())))
 }
 
 /// Appends the record, a few times if the database fails; whether the log now holds one.
