@@ -56,52 +56,49 @@ impl Receiver {
     }
 }
 
-/// Reads the requests of one connection; holds the first POST of all, answers the others.
+/// Reads one request; holds the first POST of all unanswered, answers the others 200.
 fn serve(stream: TcpStream, posts: &Mutex<Vec<Post>>, told: &mpsc::Sender<()>) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut stream = stream;
-    loop {
-        let mut headers = BTreeMap::new();
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).unwrap_or(0) == 0 {
-                return;
-            }
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
-            }
-        }
-        let length: usize = headers
-            .get("content-length")
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(0);
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let count = {
-            let mut posts = posts.lock().unwrap();
-            posts.push(Post { headers, body });
-            posts.len()
-        };
-        if count == 1 {
-            let _ = told.send(());
-            // Never answered: the engine is killed while it waits; the read ends with it.
-            let _ = reader.read(&mut [0; 1]);
-            return;
-        }
-        let answer = "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
-        let _ = stream.write_all(answer.as_bytes());
+    let mut headers = BTreeMap::new();
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
         return;
     }
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).unwrap_or(0) == 0 {
+            return;
+        }
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
+        }
+    }
+    let length: usize = headers
+        .get("content-length")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    let count = {
+        let mut posts = posts.lock().unwrap();
+        posts.push(Post { headers, body });
+        posts.len()
+    };
+    if count == 1 {
+        let _ = told.send(());
+        // Never answered: the engine is killed while it waits; the read ends with it.
+        let _ = reader.read(&mut [0; 1]);
+        return;
+    }
+    let answer = "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+    let _ = stream.write_all(answer.as_bytes());
 }
 
 const ENV: &[(&str, &str)] = &[
@@ -207,8 +204,7 @@ fn an_engine_killed_between_post_and_record_delivers_again_under_the_same_id_and
     let third = serve_notify(&ws, file);
     poll("the outbox's first scan", &third, || {
         let said = third.stderr();
-        (said.contains("records read recorded=1") && said.contains("owed offered=0"))
-            .then_some(())
+        (said.contains("records read recorded=1") && said.contains("owed offered=0")).then_some(())
     });
     let (status, said) = third.interrupt();
     assert!(status.success(), "{said}");
