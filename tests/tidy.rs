@@ -129,6 +129,7 @@ const ONLY_IN: &[(&str, &str)] = &[
     ("hyper", "crates/server"),
     ("hyper-util", "crates/server"),
     ("http-body-util", "crates/server"),
+    ("reqwest", "crates/server"),
     ("clap", "crates/cli"),
 ];
 
@@ -144,6 +145,16 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
         "tests",
         "sqlx",
         "the integrity and PostgreSQL tests tamper with the database under the binary",
+    ),
+    (
+        "benches",
+        "reqwest",
+        "the HTTP benchmark is a client of the server it measures",
+    ),
+    (
+        "tests",
+        "reqwest",
+        "the end-to-end tests are clients of the server under test",
     ),
 ];
 

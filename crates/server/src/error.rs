@@ -270,6 +270,9 @@ pub enum ServerError {
     /// cannot read): check the database and start again.
     #[error(transparent)]
     Engine(#[from] jiancha_engine::EngineError),
+    /// Notifications cannot be started: see the variant inside.
+    #[error(transparent)]
+    Notify(#[from] crate::notify::NotifyConfigError),
     /// The address cannot be listened on (in use, not this machine's): choose another.
     #[error("cannot listen on {addr}: {source}")]
     Bind {

@@ -22,6 +22,7 @@ mod journal;
 pub mod limits;
 mod listen;
 mod metrics;
+pub mod notify;
 mod params;
 mod reports;
 mod routes;
@@ -59,6 +60,8 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// How the engine runs (its `bus` is set by the server).
     pub engine: EngineConfig,
+    /// Who is told of which alerts (`serve --notify`); `None` tells nobody.
+    pub notify: Option<notify::NotifyConfig>,
 }
 
 /// What every request handler shares.
@@ -87,6 +90,7 @@ pub struct App {
     state: Arc<State>,
     stop: watch::Sender<bool>,
     feeder: Mutex<Option<JoinHandle<()>>>,
+    notifier: Option<notify::Notifier>,
 }
 
 impl App {
@@ -101,8 +105,11 @@ impl App {
             auth,
             limits,
             mut engine,
+            notify,
         } = config;
         let (bus, bus_rx) = alert_bus();
+        // Subscribed before the engine starts, so the alerts it delivers at startup are told.
+        let notify = notify.map(|config| (config, bus.subscribe()));
         engine.bus = Some(bus);
         let alert_config = engine.alerts;
         // The live history begins at the head before the catch-up, so the alerts the engine
@@ -123,6 +130,10 @@ impl App {
             });
         }
         let engine = Arc::new(Engine::start(store.clone(), clock, engine).await?);
+        let notifier = match notify {
+            Some((config, alerts)) => Some(notify::start(engine.clone(), alerts, config)?),
+            None => None,
+        };
         let journal = Arc::new(journal::Journal::new(floor, limits.journal_messages_max));
         let (stop, stop_rx) = watch::channel(false);
         let feeder = tokio::spawn(journal::feed(
@@ -151,6 +162,7 @@ impl App {
             state,
             stop,
             feeder: Mutex::new(Some(feeder)),
+            notifier,
         })
     }
 
@@ -162,6 +174,11 @@ impl App {
     /// The position the live stream is complete up to: a new stream starts after it.
     pub fn live_position(&self) -> u64 {
         self.state.journal.head()
+    }
+
+    /// The notifications' outbox, when `ServerConfig::notify` turned it on.
+    pub fn notifier(&self) -> Option<&notify::Notifier> {
+        self.notifier.as_ref()
     }
 
     /// The engine behind the server.
@@ -181,6 +198,9 @@ impl App {
         if let Some(feeder) = feeder {
             // The feeder only ends; a panic in it has been logged by tokio.
             let _ = feeder.await;
+        }
+        if let Some(notifier) = &self.notifier {
+            notifier.shutdown().await;
         }
         self.state.engine.shutdown().await?;
         Ok(())

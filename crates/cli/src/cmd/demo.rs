@@ -58,6 +58,9 @@ pub struct DemoArgs {
     /// With --serve: simulated hours per real second.
     #[arg(long, default_value_t = 12.0)]
     pub speed: f64,
+    /// With --serve: the notification file (TOML), as `serve --notify` reads it.
+    #[arg(long, value_name = "FILE", requires = "serve")]
+    pub notify: Option<PathBuf>,
 }
 
 fn fresh_file(path: &std::path::Path) -> anyhow::Result<String> {
@@ -90,12 +93,13 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
         ..SimConfig::default()
     };
     config.validate().map_err(|e| user_error(e.to_string()))?;
+    let notify = crate::cmd::serve::load_notify(args.notify.as_deref())?;
     let total = jiancha_sim::events(&config)?.count() as u64;
     let url = fresh_file(&args.file)?;
     let clock = ManualClock::new(clock_start(start)?);
     let store = crate::open_store(&url, Arc::new(clock.clone())).await?;
     if args.serve {
-        return serve(args, store, clock, &config).await;
+        return serve(args, store, clock, &config, notify).await;
     }
     let bar = crate::progress::bar(Some(total), "simulate");
     let run = drive(store.clone(), &clock, &config, &|n| bar.inc(n)).await?;
@@ -113,13 +117,17 @@ async fn serve(
     store: Arc<dyn EventStore>,
     clock: ManualClock,
     config: &SimConfig,
+    notify: Option<jiancha_server::notify::NotifyConfig>,
 ) -> anyhow::Result<()> {
     jiancha_server::check_exposure(args.addr, None)
         .map_err(|e| user_error(format!("--addr: {e}")))?;
     let app = jiancha_server::App::start(
         store.clone(),
         Arc::new(clock.clone()),
-        jiancha_server::ServerConfig::default(),
+        jiancha_server::ServerConfig {
+            notify,
+            ..jiancha_server::ServerConfig::default()
+        },
     )
     .await?;
     let engine = app.engine().clone();

@@ -1,8 +1,8 @@
 //! `jiancha evidence`: one case's evidence pack for supervision and appeals — its events exactly
 //! as stored, each checked by the store's chain verifier against its stored bytes and the row
 //! before it (never a re-encoding, so an imported event checks too), the log head they chain
-//! to, the calendar days its limits counted, the rules and limits in force, its cards and its
-//! ledger entries.
+//! to, the calendar days its limits counted, the rules and limits in force, its cards, its
+//! ledger entries and who was told of them (its notifications).
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -28,7 +28,8 @@ pub const CALENDAR_DAYS_MAX: i64 = 400;
     The pack is JSON: events (each as stored, with prev_hash and hash, and whether its hash \
     checks out), the log head, the item definition and alert thresholds in force, the \
     calendar days from the clock start to the due date or conclusion (working or not, and \
-    why), the case's state, its cards and its ledger entries.")]
+    why), the case's state, its cards, its ledger entries and its notifications (who was told \
+    what and when: each NotificationSent or NotificationFailed with its recording instant).")]
 pub struct EvidenceArgs {
     /// The case stream.
     pub case: String,
@@ -102,6 +103,56 @@ fn calendar_days(p: &Projections, case: &str, now: i64) -> serde_json::Value {
     json!({"jurisdiction": calendar.jurisdiction(), "from": start, "to": end, "days": days})
 }
 
+/// Who was told what and when: each `NotificationSent` and `NotificationFailed` about the case,
+/// in log order, with its recording instant.
+fn notifications(events: &[StoredEvent]) -> Vec<serde_json::Value> {
+    use jiancha_events::EventData;
+    let at = |e: &StoredEvent| jiancha_events::format_timestamp(&e.recorded_at);
+    events
+        .iter()
+        .filter_map(|e| match &e.data {
+            EventData::NotificationSent(n) => Some(json!({
+                "notification": n.notification,
+                "recipient": n.recipient,
+                "outcome": "sent",
+                "attempts": n.attempts,
+                "recorded_at": at(e),
+                "position": e.position,
+            })),
+            EventData::NotificationFailed(n) => Some(json!({
+                "notification": n.notification,
+                "recipient": n.recipient,
+                "outcome": "failed",
+                "error": n.error,
+                "recorded_at": at(e),
+                "position": e.position,
+            })),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The notification records about a case known by `now`, read from the supervision stream:
+/// the SQL stores' index of supervision events by case does not cover notification ids.
+async fn notification_records(
+    store: &dyn EventStore,
+    case: &str,
+    now: i64,
+) -> anyhow::Result<Vec<StoredEvent>> {
+    let mut events = store
+        .read_stream(jiancha_events::SUPERVISION_STREAM)
+        .await?;
+    events.retain(|e| {
+        matches!(
+            e.data,
+            jiancha_events::EventData::NotificationSent(_)
+                | jiancha_events::EventData::NotificationFailed(_)
+        ) && e.data.concerns_case() == Some(case)
+            && jiancha_projections::asof::known_by(e, now)
+    });
+    Ok(events)
+}
+
 /// Runs `jiancha evidence`.
 pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &EvidenceArgs) -> anyhow::Result<()> {
     let now = replay::parse_now(args.now.as_deref(), &*clock)?;
@@ -117,6 +168,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &EvidenceArgs) -> anyhow
         .filter(|e| e.stream == args.case || e.stream == jiancha_events::SUPERVISION_STREAM)
         .collect();
     let case_events = stored_events(&*store, &own).await;
+    let told = notification_records(&*store, &args.case, now).await;
     store.close().await;
     let case_events = case_events?;
     let mut p = Projections::default().with_ledger(Scoring::default());
@@ -152,6 +204,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &EvidenceArgs) -> anyhow
         "state": state,
         "cards": cards,
         "ledger": ledger,
+        "notifications": notifications(&told?),
     });
     let mut out = crate::stdout::lock();
     writeln!(out, "{}", serde_json::to_string_pretty(&pack)?)?;

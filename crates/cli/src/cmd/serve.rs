@@ -3,12 +3,13 @@
 //! and the engine stops.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::builder::TypedValueParser as _;
+use jiancha_server::notify::NotifyConfig;
 use jiancha_server::{limits, App, Auth, Limits, ServerConfig};
 use jiancha_store::Clock;
 
@@ -54,6 +55,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECS", default_value_t = limits::IDLE_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..))]
     pub idle_timeout: u64,
+    /// The notification file (TOML): who is told of which alerts, by webhook.
+    #[arg(long, value_name = "FILE")]
+    pub notify: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -75,6 +79,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ServeArgs) -> anyhow::R
         Some(path) => Some(Auth::load(path).map_err(|e| user_error(format!("--auth: {e}")))?),
         None => None,
     };
+    let notify = load_notify(args.notify.as_deref())?;
     jiancha_server::check_exposure(args.addr, auth.as_ref())
         .map_err(|e| user_error(format!("--addr: {e}")))?;
     let mode = match (&auth, &args.auth) {
@@ -85,6 +90,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ServeArgs) -> anyhow::R
     let config = ServerConfig {
         auth,
         limits: args.limits(),
+        notify,
         ..ServerConfig::default()
     };
     let app = App::start(store.clone(), clock, config)
@@ -97,6 +103,18 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ServeArgs) -> anyhow::R
     store.close().await;
     eprintln!("jiancha serve: stopped");
     Ok(())
+}
+
+/// Reads and checks `--notify FILE`, if given; a bad file is a refusal naming the place.
+pub(crate) fn load_notify(path: Option<&Path>) -> anyhow::Result<Option<NotifyConfig>> {
+    let Some(path) = path else { return Ok(None) };
+    let config = NotifyConfig::load(path).map_err(|e| user_error(format!("--notify: {e}")))?;
+    tracing::info!(
+        recipients = config.recipients.len(),
+        file = %path.display(),
+        "notifications on"
+    );
+    Ok(Some(config))
 }
 
 /// Resolves on Ctrl-C, or on SIGTERM where there is one.

@@ -15,6 +15,7 @@ mod connections;
 mod documents;
 #[path = "../../../../testsupport/log_capture.rs"]
 mod log_capture;
+mod notify;
 mod ownership;
 mod roles;
 mod spans;

@@ -298,7 +298,7 @@ fn event(stream: &str, at: &str, org: &str, data: EventData) -> NewEvent {
 }
 
 /// The item, then a case per town, each accepted and charged a wrong fee (a red alert).
-async fn seed(store: &dyn EventStore) {
+pub async fn seed(store: &dyn EventStore) {
     let item = ItemDefined {
         code: ITEM.into(),
         name: "Permit".into(),
