@@ -9,6 +9,7 @@
 
 #![warn(missing_docs)]
 
+mod acts;
 mod alerts;
 pub mod auth;
 mod body;
@@ -22,6 +23,8 @@ mod journal;
 pub mod limits;
 mod listen;
 mod metrics;
+pub mod notice;
+mod orders;
 mod params;
 mod reports;
 mod routes;
@@ -42,7 +45,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
 
-pub use auth::{token_hash, Auth, AuthError, Caller, Principal, Role, Scope};
+pub use auth::{token_hash, Act, Acting, Auth, AuthError, Caller, Principal, Role, Scope};
 pub use error::{ApiError, At, ErrorKind, ServerError};
 pub use limits::Limits;
 pub use routes::route_table;
