@@ -230,17 +230,23 @@ pub(crate) async fn accept_complaint(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    complaint_act(&state, &caller, path, (&headers, body), |complaint, req: AcceptBody| {
-        if let Some(org) = &req.route_to {
-            jiancha_events::stream::check_org("route_to", org)
-                .map_err(|e| ApiError::invalid(e.to_string()).field("route_to"))?;
-        }
-        let data = EventData::ComplaintAccepted(ComplaintAccepted {
-            complaint,
-            route_to: req.route_to,
-        });
-        Ok((data, key_of(req.id)))
-    })
+    complaint_act(
+        &state,
+        &caller,
+        path,
+        (&headers, body),
+        |complaint, req: AcceptBody| {
+            if let Some(org) = &req.route_to {
+                jiancha_events::stream::check_org("route_to", org)
+                    .map_err(|e| ApiError::invalid(e.to_string()).field("route_to"))?;
+            }
+            let data = EventData::ComplaintAccepted(ComplaintAccepted {
+                complaint,
+                route_to: req.route_to,
+            });
+            Ok((data, key_of(req.id)))
+        },
+    )
     .await
 }
 
@@ -252,14 +258,20 @@ pub(crate) async fn reject_complaint(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    complaint_act(&state, &caller, path, (&headers, body), |complaint, req: RejectBody| {
-        non_empty("reason", &req.reason)?;
-        let data = EventData::ComplaintRejected(ComplaintRejected {
-            complaint,
-            reason: req.reason,
-        });
-        Ok((data, key_of(req.id)))
-    })
+    complaint_act(
+        &state,
+        &caller,
+        path,
+        (&headers, body),
+        |complaint, req: RejectBody| {
+            non_empty("reason", &req.reason)?;
+            let data = EventData::ComplaintRejected(ComplaintRejected {
+                complaint,
+                reason: req.reason,
+            });
+            Ok((data, key_of(req.id)))
+        },
+    )
     .await
 }
 
@@ -271,14 +283,20 @@ pub(crate) async fn answer_complaint(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    complaint_act(&state, &caller, path, (&headers, body), |complaint, req: AnswerBody| {
-        non_empty("reply", &req.reply)?;
-        let data = EventData::ComplaintAnswered(ComplaintAnswered {
-            complaint,
-            finding: req.finding,
-            reply: req.reply,
-        });
-        Ok((data, key_of(req.id)))
-    })
+    complaint_act(
+        &state,
+        &caller,
+        path,
+        (&headers, body),
+        |complaint, req: AnswerBody| {
+            non_empty("reply", &req.reply)?;
+            let data = EventData::ComplaintAnswered(ComplaintAnswered {
+                complaint,
+                finding: req.finding,
+                reply: req.reply,
+            });
+            Ok((data, key_of(req.id)))
+        },
+    )
     .await
 }

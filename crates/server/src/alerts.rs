@@ -190,16 +190,22 @@ pub(crate) async fn acknowledge(
     body: Body,
 ) -> Result<Response, ApiError> {
     let act = (Act::Acknowledge, id.as_str());
-    act_on_alert(&state, &caller, act, (&headers, body), |alert, req: AckBody| {
-        // A repeat is answered by its key, not refused as acknowledged already.
-        let checked = !alert.acknowledged;
-        let key = crate::cases::Key::Once(format!("ack:{}", alert.id));
-        let data = EventData::AlertAcknowledged(AlertAcknowledged {
-            alert: alert.id,
-            note: req.note,
-        });
-        Ok((data, key, checked))
-    })
+    act_on_alert(
+        &state,
+        &caller,
+        act,
+        (&headers, body),
+        |alert, req: AckBody| {
+            // A repeat is answered by its key, not refused as acknowledged already.
+            let checked = !alert.acknowledged;
+            let key = crate::cases::Key::Once(format!("ack:{}", alert.id));
+            let data = EventData::AlertAcknowledged(AlertAcknowledged {
+                alert: alert.id,
+                note: req.note,
+            });
+            Ok((data, key, checked))
+        },
+    )
     .await
 }
 
@@ -245,14 +251,20 @@ pub(crate) async fn order_correction(
     body: Body,
 ) -> Result<Response, ApiError> {
     let act = (Act::Order, id.as_str());
-    act_on_alert(&state, &caller, act, (&headers, body), |alert, req: OrderBody| {
-        let data = EventData::CorrectionOrdered(CorrectionOrdered {
-            case: alert.case,
-            alert: alert.id,
-            days: req.days,
-        });
-        Ok((data, key_of(req.id), true))
-    })
+    act_on_alert(
+        &state,
+        &caller,
+        act,
+        (&headers, body),
+        |alert, req: OrderBody| {
+            let data = EventData::CorrectionOrdered(CorrectionOrdered {
+                case: alert.case,
+                alert: alert.id,
+                days: req.days,
+            });
+            Ok((data, key_of(req.id), true))
+        },
+    )
     .await
 }
 
@@ -279,14 +291,20 @@ pub(crate) async fn report_back(
     body: Body,
 ) -> Result<Response, ApiError> {
     let act = (Act::ReportBack, id.as_str());
-    act_on_alert(&state, &caller, act, (&headers, body), |alert, req: ReportBackBody| {
-        let data = EventData::CorrectionCompleted(CorrectionCompleted {
-            case: alert.case,
-            alert: alert.id,
-            report: req.report,
-        });
-        Ok((data, key_of(req.id), true))
-    })
+    act_on_alert(
+        &state,
+        &caller,
+        act,
+        (&headers, body),
+        |alert, req: ReportBackBody| {
+            let data = EventData::CorrectionCompleted(CorrectionCompleted {
+                case: alert.case,
+                alert: alert.id,
+                report: req.report,
+            });
+            Ok((data, key_of(req.id), true))
+        },
+    )
     .await
 }
 
@@ -311,14 +329,20 @@ pub(crate) async fn verify_correction(
     body: Body,
 ) -> Result<Response, ApiError> {
     let act = (Act::VerifyCorrection, id.as_str());
-    act_on_alert(&state, &caller, act, (&headers, body), |alert, req: VerificationBody| {
-        let data = EventData::CorrectionVerified(CorrectionVerified {
-            case: alert.case,
-            alert: alert.id,
-            accepted: req.accepted,
-            note: req.note,
-        });
-        Ok((data, key_of(req.id), true))
-    })
+    act_on_alert(
+        &state,
+        &caller,
+        act,
+        (&headers, body),
+        |alert, req: VerificationBody| {
+            let data = EventData::CorrectionVerified(CorrectionVerified {
+                case: alert.case,
+                alert: alert.id,
+                accepted: req.accepted,
+                note: req.note,
+            });
+            Ok((data, key_of(req.id), true))
+        },
+    )
     .await
 }

@@ -384,9 +384,7 @@ impl Act {
             (Act::VerifyRating | Act::CallBack | Act::HandleComplaint, Supervisor) => {
                 Some(Held::Nowhere)
             }
-            (Act::VerifyRating | Act::CallBack | Act::HandleComplaint, Center) => {
-                Some(Held::ToOrg)
-            }
+            (Act::VerifyRating | Act::CallBack | Act::HandleComplaint, Center) => Some(Held::ToOrg),
             _ => None,
         }
     }

@@ -164,7 +164,10 @@ pub fn gather(
             .ok_or_else(|| NoticeError::NotEscalated(id.into()))?
     };
     let escalated_to = escalated.escalated_to.clone().unwrap_or_default();
-    let card_id = escalated.about.clone().unwrap_or_else(|| escalated.id.clone());
+    let card_id = escalated
+        .about
+        .clone()
+        .unwrap_or_else(|| escalated.id.clone());
     let card = alerts.iter().find(|a| a.id == card_id).map(NoticeAlert::of);
     let order = order_of(p, events, &card_id, now);
     let issued_on = date_of(now);
@@ -409,7 +412,9 @@ fn render_requirement(out: &mut String, n: &Notice) {
     }
     out.push_str("逾期未回告的，将依照有关规定追究相关人员责任。</p>\n");
     if let Some(o) = &n.order {
-        let due = o.due_on.map_or_else(String::new, |d| format!("，原回告期限 {}", date_zh(d)));
+        let due = o
+            .due_on
+            .map_or_else(String::new, |d| format!("，原回告期限 {}", date_zh(d)));
         let _ = writeln!(
             out,
             "<p class=\"order\">原督办：{}发出，限 {} 个工作日回告（第 {} 轮{}）。</p>",
@@ -457,7 +462,9 @@ pub fn basis_of(rule: &str, order: Option<&NoticeOrder>) -> String {
     match (prefix, rule) {
         ("supervision", _) => match order {
             Some(o) => {
-                let at = o.position.map_or_else(String::new, |p| format!("（日志位置 {p}）"));
+                let at = o
+                    .position
+                    .map_or_else(String::new, |p| format!("（日志位置 {p}）"));
                 format!(
                     "本机关{}发出的督办通知{at}：限 {} 个工作日内整改并回告",
                     date_zh(o.ordered_on),

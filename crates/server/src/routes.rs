@@ -63,10 +63,19 @@ fn api() -> Routes {
         alerts::order_correction,
     )
     .post("/api/v1/alerts/{id}/report-backs", alerts::report_back)
-    .post("/api/v1/alerts/{id}/verifications", alerts::verify_correction)
+    .post(
+        "/api/v1/alerts/{id}/verifications",
+        alerts::verify_correction,
+    )
     .get("/api/v1/orders", orders::list)
-    .post("/api/v1/cases/{id}/rating/verification", acts::verify_rating)
-    .post("/api/v1/cases/{id}/rating/rectification", acts::rectify_rating)
+    .post(
+        "/api/v1/cases/{id}/rating/verification",
+        acts::verify_rating,
+    )
+    .post(
+        "/api/v1/cases/{id}/rating/rectification",
+        acts::rectify_rating,
+    )
     .post("/api/v1/cases/{id}/rating/callback", acts::call_back)
     .post(
         "/api/v1/cases/{id}/complaints/{n}/acceptance",
