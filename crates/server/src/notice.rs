@@ -159,8 +159,7 @@ pub fn gather(
     } else {
         alerts
             .iter()
-            .filter(|a| a.about.as_deref() == Some(id) && a.escalated_to.is_some())
-            .next_back()
+            .rfind(|a| a.about.as_deref() == Some(id) && a.escalated_to.is_some())
             .ok_or_else(|| NoticeError::NotEscalated(id.into()))?
     };
     let escalated_to = escalated.escalated_to.clone().unwrap_or_default();
