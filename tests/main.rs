@@ -19,6 +19,7 @@ mod import_cli;
 mod integrity;
 mod invariants;
 mod multi_process;
+mod notice_cli;
 mod notify_cli;
 mod ownership;
 mod postgres_cli;

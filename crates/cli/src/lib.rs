@@ -72,6 +72,8 @@ pub enum Command {
     History(cmd::history::HistoryArgs),
     /// One case's evidence pack (JSON): events with hashes, calendar, rules, cards, ledger.
     Evidence(cmd::evidence::EvidenceArgs),
+    /// The 监察建议书 (supervision notice) of an escalated card, as printable HTML.
+    Notice(cmd::notice::NoticeArgs),
     /// Assessment figures per org, item or channel and period, from the ledger.
     Report(cmd::report::ReportArgs),
     /// Simulate a district through the live engine in accelerated time, then summarise it.
@@ -173,6 +175,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Report(args) => cmd::report::run(&cli.db, clock, &args).await,
             Command::History(args) => cmd::history::run(&cli.db, clock, &args).await,
             Command::Evidence(args) => cmd::evidence::run(&cli.db, clock, &args).await,
+            Command::Notice(args) => cmd::notice::run(&cli.db, clock, &args).await,
             Command::Demo(args) => cmd::demo::run(&args).await,
             Command::Serve(args) => cmd::serve::run(&cli.db, clock, &args).await,
             Command::Calendar(_) | Command::Simulate(_) => Ok(()),

@@ -2,7 +2,8 @@
 // token travels in a header), a board of open yellow and red cards by department and town, the
 // open warnings (prompts before a deadline, not cards) listed apart, whether a month is closed,
 // on-time and satisfaction rates per org for the last 12 months drawn as inline SVG, and a case
-// lookup with its timeline. Chinese labels with an English switch. No framework, no build step.
+// lookup with its timeline, and the 督办 board: open correction orders by due date, overdue first,
+// escalations marked, each escalated card linking to its 监察建议书. Chinese labels with an English switch. No framework, no build step.
 'use strict';
 
 const TEXT = {
@@ -31,7 +32,15 @@ const TEXT = {
       'intake.limits.overridden': '擅自延长时限', 'intake.item.unknown': '事项未登记',
       'procedure.no_acceptance': '未受理即办结', 'procedure.after_conclusion': '办结后操作',
       'suspension.overlong': '暂停超期',
+      'supervision.unacknowledged': '未及时签收', 'supervision.correction.overdue': '督办逾期未回告',
+      'supervision.escalated': '督办升级', 'supervision.notify.failed': '推送失败',
+      'rating.unverified': '差评未及时核实', 'rating.rectification.overdue': '差评整改逾期',
+      'rating.duplicate': '重复评价', 'complaint.acceptance.late': '投诉受理超时',
+      'complaint.reply.late': '投诉答复超时',
     },
+    orders: '督办看板', orders_empty: '暂无督办事项', overdue: '逾期', escalated: '已升级',
+    escalated_to: '升级至', due_on: '回告期限', round: '第{n}轮', notice: '监察建议书',
+    order_states: { ordered: '待回告', reported: '待核查', closed: '已办结' },
     states: {
       submitted: '已申请', running: '办理中', suspended: '暂停', concluded: '已办结',
       withdrawn: '已撤回', rejected: '不予受理',
@@ -63,7 +72,15 @@ const TEXT = {
       'intake.limits.overridden': 'Limits lengthened at acceptance', 'intake.item.unknown': 'Item not in the catalog',
       'procedure.no_acceptance': 'Concluded without acceptance', 'procedure.after_conclusion': 'Action after the end',
       'suspension.overlong': 'Suspension overran its notice',
+      'supervision.unacknowledged': 'Not acknowledged in time', 'supervision.correction.overdue': 'Correction not reported back',
+      'supervision.escalated': 'Escalated', 'supervision.notify.failed': 'Notification failed',
+      'rating.unverified': 'Bad rating not verified', 'rating.rectification.overdue': 'Rectification overdue',
+      'rating.duplicate': 'Repeated rating', 'complaint.acceptance.late': 'Complaint not accepted in time',
+      'complaint.reply.late': 'Complaint not answered in time',
     },
+    orders: 'Correction orders', orders_empty: 'No correction orders', overdue: 'overdue', escalated: 'escalated',
+    escalated_to: 'escalated to', due_on: 'report back by', round: 'round {n}', notice: 'Supervision notice',
+    order_states: { ordered: 'awaiting report-back', reported: 'awaiting verification', closed: 'closed' },
     states: {
       submitted: 'submitted', running: 'running', suspended: 'suspended', concluded: 'concluded',
       withdrawn: 'withdrawn', rejected: 'rejected',
@@ -118,6 +135,7 @@ function applyLanguage() {
   $('lang').textContent = t('lang');
   setStatus($('status').dataset.state);
   renderBoard();
+  renderOrders();
   renderMonth();
 }
 
@@ -248,6 +266,7 @@ async function loadAlerts() {
     const buffered = state.buffered.splice(0);
     for (const m of buffered) applyMessage(m, true);
     renderBoard();
+    loadOrders();
     loadCharts();
   }
 }
@@ -301,6 +320,7 @@ function renderPrompts() {
 function card(a) {
   const row = el('div', { class: `card ${a.severity}`, 'data-alert-id': a.id, title: a.id },
     el('span', {}, `${ruleName(a.rule)} · ${a.case}`));
+  if (a.escalated_to) row.append(noticeLink(a.id));
   if (a.acknowledged) {
     row.append(el('span', { class: 'muted' }, t('acknowledged')));
   } else {
@@ -317,6 +337,71 @@ async function acknowledge(a) {
     a.acknowledged = true;
     renderBoard();
   } catch (e) {
+    showMessage(`${t('failed')}: ${e.message}`);
+  }
+}
+
+// ---- the 督办 board -----------------------------------------------------------------------------
+
+state.orders = [];
+
+async function loadOrders() {
+  try {
+    const list = await api('/api/v1/orders?open=true');
+    state.orders = list.orders;
+  } catch (e) {
+    state.orders = [];
+    if (e.status !== 403) showMessage(`${t('failed')}: ${e.message}`);
+  }
+  renderOrders();
+}
+
+// Overdue first, then by due date, then by card: the server's order, kept whatever it sends.
+function orderSort(x, y) {
+  return (y.overdue - x.overdue) || x.due_on.localeCompare(y.due_on) || x.card.localeCompare(y.card);
+}
+
+function renderOrders() {
+  const orders = [...(state.orders || [])].filter((o) => o.state !== 'closed').sort(orderSort);
+  $('orders').replaceChildren(...orders.map((o) => {
+    const marks = [];
+    if (o.overdue) marks.push(el('span', { class: 'badge red' }, t('overdue')), ' ');
+    if (o.escalated_to) marks.push(el('span', { class: 'badge escalated' }, t('escalated')), ' ');
+    const item = el('li', { class: `order${o.overdue ? ' overdue' : ''}`, 'data-card': o.card, title: o.card },
+      ...marks, el('strong', {}, ruleName(o.rule)), ' · ', o.case, ' ',
+      el('span', { class: 'muted' }, `${t('due_on')} ${o.due_on} · ${t('round').replace('{n}', o.round)} · `
+        + `${TEXT[state.lang].order_states[o.state] ?? o.state} · ${o.org}`));
+    if (o.escalated_to) item.append(' ', el('span', { class: 'muted' }, `${t('escalated_to')} ${o.escalated_to}`), ' ', noticeLink(o.card));
+    return item;
+  }));
+  $('orders-count').textContent = String(orders.length);
+  $('orders-empty').hidden = orders.length > 0;
+}
+
+// The notice is read like the API, with the token: fetched, then written into a window opened
+// at the click (a window opened later would be a blocked pop-up). Its style sheet is this
+// origin's, which the Content Security Policy allows.
+function noticeLink(id) {
+  const link = el('a', { href: `/dashboard/notices/${encodeURIComponent(id)}`, class: 'notice-link' }, t('notice'));
+  link.addEventListener('click', (e) => {
+    e.preventDefault();
+    openNotice(id);
+  });
+  return link;
+}
+
+async function openNotice(id) {
+  const w = window.open('', '_blank');
+  try {
+    const res = await fetch(`/dashboard/notices/${encodeURIComponent(id)}`, { headers: headers() });
+    const text = await res.text();
+    if (!res.ok) throw new Error(JSON.parse(text).message || res.statusText);
+    if (!w) return;
+    w.document.open();
+    w.document.write(text);
+    w.document.close();
+  } catch (e) {
+    if (w) w.close();
     showMessage(`${t('failed')}: ${e.message}`);
   }
 }

@@ -1,7 +1,9 @@
 //! The alert endpoints: `GET /api/v1/alerts?open=&org=&rule=&severity=&now=&limit=` (the engine's live
 //! fold evaluated at an instant: alerts raised by then, closed by then),
-//! `POST /api/v1/alerts/{id}/acknowledge` and `POST /api/v1/alerts/{id}/correction-orders`
-//! (the bureau's acts, recorded as supervision events).
+//! and the workflow acts on an alert (预警纠错), recorded as supervision events through
+//! `acts::record`: `POST /api/v1/alerts/{id}/acknowledge` (签收: the unit within its org, or a
+//! supervisor), `…/correction-orders` (督办: supervisors), `…/report-backs` (回告: the unit or
+//! center within its org) and `…/verifications` (核查: supervisors).
 //!
 //! An alert id is `<case>/<rule>/<n>` and holds slashes: in a path it is percent-encoded
 //! (`case-1%2Ffee.mismatch%2F1`), as `encodeURIComponent` does.
@@ -13,11 +15,13 @@ use axum::extract::{Path, Query, State as StateExtractor};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use jiancha_events::stream::{check_org, org_is_under};
-use jiancha_events::{AlertAcknowledged, CorrectionOrdered, EventData};
+use jiancha_events::{
+    AlertAcknowledged, CorrectionCompleted, CorrectionOrdered, CorrectionVerified, EventData,
+};
 use jiancha_projections::{parse_alert_id, AlertView, Rule};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Caller, Scope};
+use crate::auth::{Act, Caller, Scope};
 use crate::error::ApiError;
 use crate::params::instant_or;
 use crate::State;
@@ -143,8 +147,10 @@ async fn as_of(
     Ok(projections)
 }
 
-/// The alert an id names, if the engine knows it: its case and the view now.
-fn find(state: &State, id: &str) -> Result<AlertView, ApiError> {
+/// The alert an id names, if the engine knows it and it lies in `scope`: its view now. For a
+/// caller held to an org path, an alert outside it and one that does not exist get the same
+/// answer, naming neither.
+fn find(state: &State, id: &str, scope: Scope<'_>) -> Result<AlertView, ApiError> {
     let Some((case, _, _)) = parse_alert_id(id) else {
         return Err(ApiError::invalid(format!(
             "{id:?} is not an alert id (<case>/<rule>/<n>, percent-encoded in the path)"
@@ -157,8 +163,14 @@ fn find(state: &State, id: &str) -> Result<AlertView, ApiError> {
         .map(|c| p.case_alerts(&case, c, state.engine.now()))
         .unwrap_or_default()
         .into_iter()
-        .find(|a| a.id == id);
-    alert.ok_or_else(|| ApiError::not_found(format!("no alert {id} in the log")))
+        .find(|a| a.id == id && scope.covers(&a.org));
+    alert.ok_or_else(|| match scope {
+        Scope::All => ApiError::not_found(format!("no alert {id} in the log")).field("alert"),
+        Scope::Under(_) => {
+            ApiError::not_found("alert: no such alert among those this token may act on")
+                .field("alert")
+        }
+    })
 }
 
 /// The body of an acknowledgement.
@@ -177,40 +189,47 @@ pub(crate) async fn acknowledge(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let act = (Act::Acknowledge, id.as_str());
     act_on_alert(
         &state,
         &caller,
-        &id,
+        act,
         (&headers, body),
         |alert, req: AckBody| {
+            // A repeat is answered by its key, not refused as acknowledged already.
+            let checked = !alert.acknowledged;
             let key = crate::cases::Key::Once(format!("ack:{}", alert.id));
             let data = EventData::AlertAcknowledged(AlertAcknowledged {
                 alert: alert.id,
                 note: req.note,
             });
-            (data, key)
+            Ok((data, key, checked))
         },
     )
     .await
 }
 
-/// A supervisor's act on an open or closed alert: the caller must be a supervisor, the body
-/// is read as `B`, the alert is looked up once the engine has caught up, and `act` says what
-/// to record under which idempotency key.
+/// What an act on an alert records: the event, its idempotency key and whether `check_act`
+/// judges it.
+type Recorded = (EventData, crate::cases::Key, bool);
+
+/// An act on an open or closed alert: the caller's role must allow it, the body is read as
+/// `B`, the alert is looked up (within the caller's scope) once the engine has caught up, and
+/// `act` says what to record under which key.
 async fn act_on_alert<B: serde::de::DeserializeOwned>(
     state: &State,
     caller: &Caller,
-    id: &str,
+    (act, id): (Act, &str),
     (headers, body): (&HeaderMap, Body),
-    act: impl FnOnce(AlertView, B) -> (EventData, crate::cases::Key),
+    make: impl FnOnce(AlertView, B) -> Result<Recorded, ApiError>,
 ) -> Result<Response, ApiError> {
-    let (actor, org) = caller.supervisor()?;
+    let acting = caller.act(act)?;
     let timeout = state.limits.body_read_timeout;
     let req: B = crate::body::action_body(headers, body, timeout).await?;
     crate::caught_up(state).await;
-    let alert = find(state, id)?;
-    let (data, key) = act(alert, req);
-    crate::cases::supervise(state, actor, org, data, key).await
+    let alert = find(state, id, acting.scope)?;
+    let (data, key, checked) = make(alert, req)?;
+    crate::acts::record(state, &acting, data, key, checked).await
 }
 
 /// The body of a correction order.
@@ -231,10 +250,11 @@ pub(crate) async fn order_correction(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let act = (Act::Order, id.as_str());
     act_on_alert(
         &state,
         &caller,
-        &id,
+        act,
         (&headers, body),
         |alert, req: OrderBody| {
             let data = EventData::CorrectionOrdered(CorrectionOrdered {
@@ -242,10 +262,86 @@ pub(crate) async fn order_correction(
                 alert: alert.id,
                 days: req.days,
             });
-            let key = req
-                .id
-                .map_or(crate::cases::Key::Fresh, crate::cases::Key::Given);
-            (data, key)
+            Ok((data, key_of(req.id), true))
+        },
+    )
+    .await
+}
+
+fn key_of(id: Option<String>) -> crate::cases::Key {
+    id.map_or(crate::cases::Key::Fresh, crate::cases::Key::Given)
+}
+
+/// The body of a report-back.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportBackBody {
+    /// What was corrected.
+    report: Option<String>,
+    /// An idempotency key; a new report-back each time when absent.
+    id: Option<String>,
+}
+
+/// `POST /alerts/{id}/report-backs`: records `CorrectionCompleted` (回告).
+pub(crate) async fn report_back(
+    StateExtractor(state): StateExtractor<Arc<State>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let act = (Act::ReportBack, id.as_str());
+    act_on_alert(
+        &state,
+        &caller,
+        act,
+        (&headers, body),
+        |alert, req: ReportBackBody| {
+            let data = EventData::CorrectionCompleted(CorrectionCompleted {
+                case: alert.case,
+                alert: alert.id,
+                report: req.report,
+            });
+            Ok((data, key_of(req.id), true))
+        },
+    )
+    .await
+}
+
+/// The body of a verification.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerificationBody {
+    /// Whether the correction is accepted (the card closes) or not (the order runs again).
+    accepted: bool,
+    /// The supervisor's remark.
+    note: Option<String>,
+    /// An idempotency key; a new verification each time when absent.
+    id: Option<String>,
+}
+
+/// `POST /alerts/{id}/verifications`: records `CorrectionVerified` (核查).
+pub(crate) async fn verify_correction(
+    StateExtractor(state): StateExtractor<Arc<State>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let act = (Act::VerifyCorrection, id.as_str());
+    act_on_alert(
+        &state,
+        &caller,
+        act,
+        (&headers, body),
+        |alert, req: VerificationBody| {
+            let data = EventData::CorrectionVerified(CorrectionVerified {
+                case: alert.case,
+                alert: alert.id,
+                accepted: req.accepted,
+                note: req.note,
+            });
+            Ok((data, key_of(req.id), true))
         },
     )
     .await

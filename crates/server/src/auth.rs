@@ -329,6 +329,121 @@ impl Caller {
     }
 }
 
+/// The acts of the supervision workflow (预警纠错) and who may perform each. The roles are a
+/// contract: the README's "预警纠错" section lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Act {
+    /// 签收: acknowledge a card (`AlertAcknowledged`): the unit within its org, or the bureau.
+    Acknowledge,
+    /// 督办: order a correction (`CorrectionOrdered`): the bureau only.
+    Order,
+    /// 回告: report a correction done (`CorrectionCompleted`): the unit or the center, within
+    /// its org.
+    ReportBack,
+    /// 核查: verify a report-back (`CorrectionVerified`): the bureau only.
+    VerifyCorrection,
+    /// 差评核实: verify a bad rating (`RatingVerified`): the center or the bureau.
+    VerifyRating,
+    /// 差评整改: report a bad rating rectified (`RatingRectified`): the unit or the center,
+    /// within its org.
+    RectifyRating,
+    /// 回访: record the call-back score (`RatingCallback`): the center or the bureau.
+    CallBack,
+    /// 投诉受理、不予受理、答复 (`ComplaintAccepted`, `ComplaintRejected`,
+    /// `ComplaintAnswered`): the center or the bureau.
+    HandleComplaint,
+}
+
+impl Act {
+    /// What the act is, for a refusal.
+    fn describe(self) -> &'static str {
+        match self {
+            Act::Acknowledge => "acknowledge alerts (the unit within its org, or a supervisor)",
+            Act::Order => "order corrections (supervisors only)",
+            Act::ReportBack => "report corrections back (the unit or center within its org)",
+            Act::VerifyCorrection => "verify report-backs (supervisors only)",
+            Act::VerifyRating => "verify bad ratings (the center or a supervisor)",
+            Act::RectifyRating => {
+                "report bad ratings rectified (the unit or center within its org)"
+            }
+            Act::CallBack => "record rating call-backs (the center or a supervisor)",
+            Act::HandleComplaint => {
+                "accept, reject or answer complaints (the center or a supervisor)"
+            }
+        }
+    }
+
+    /// Whether a role may perform the act, and whether it is held to its org path.
+    fn allows(self, role: Role) -> Option<Held> {
+        use Role::{Center, Supervisor, Unit};
+        match (self, role) {
+            (Act::Acknowledge, Supervisor) => Some(Held::Nowhere),
+            (Act::Acknowledge, Unit) => Some(Held::ToOrg),
+            (Act::Order | Act::VerifyCorrection, Supervisor) => Some(Held::Nowhere),
+            (Act::ReportBack | Act::RectifyRating, Unit | Center) => Some(Held::ToOrg),
+            (Act::VerifyRating | Act::CallBack | Act::HandleComplaint, Supervisor) => {
+                Some(Held::Nowhere)
+            }
+            (Act::VerifyRating | Act::CallBack | Act::HandleComplaint, Center) => Some(Held::ToOrg),
+            _ => None,
+        }
+    }
+}
+
+/// Whether an act is held to the caller's org path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    Nowhere,
+    ToOrg,
+}
+
+/// Who performs an act: the event's actor and org, and what the act may name (a card or case
+/// outside the scope is answered as one that does not exist).
+#[derive(Debug, Clone, Copy)]
+pub struct Acting<'a> {
+    /// The event's actor.
+    pub actor: &'a str,
+    /// The event's org.
+    pub org: &'a str,
+    /// The cards and cases the act may name, by their org.
+    pub scope: Scope<'a>,
+}
+
+impl Caller {
+    /// Who performs a workflow act, if the caller's role may perform it (403 naming who may).
+    pub fn act(&self, act: Act) -> Result<Acting<'_>, ApiError> {
+        match self {
+            Caller::Open => Ok(Acting {
+                actor: OPEN_ACTOR,
+                org: OPEN_ORG,
+                scope: Scope::All,
+            }),
+            Caller::Token(p) => match (act.allows(p.role), p.org.as_deref()) {
+                (Some(held), Some(org)) => Ok(Acting {
+                    actor: &p.name,
+                    org,
+                    scope: match held {
+                        Held::Nowhere => Scope::All,
+                        Held::ToOrg => Scope::Under(org),
+                    },
+                }),
+                _ => Err(self.refuse(act.describe())),
+            },
+        }
+    }
+
+    /// What the caller may read of the correction orders (the 督办 board): units their org's,
+    /// evaluators (who read figures) and the others all.
+    pub fn orders_scope(&self) -> Scope<'_> {
+        match self {
+            Caller::Token(p) if p.role == Role::Unit => {
+                p.org.as_deref().map_or(Scope::All, Scope::Under)
+            }
+            _ => Scope::All,
+        }
+    }
+}
+
 impl FromRequestParts<Arc<State>> for Caller {
     type Rejection = ApiError;
 

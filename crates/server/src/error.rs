@@ -42,6 +42,10 @@ pub enum ErrorKind {
     /// 409: the period cannot be closed (it has not ended, or is closed already), or its closed
     /// report does not reproduce here.
     PeriodConflict,
+    /// 409: a workflow act that does not fit the state of what it names (a report-back with
+    /// no order open, a verification with nothing reported, a complaint answered twice). Re-read
+    /// the card, rating or complaint and act on what it now shows.
+    ActConflict,
     /// 413: the body or the batch is over a limit. Split it into smaller requests.
     TooLarge,
     /// 415: the body's Content-Type is not one this endpoint reads.
@@ -67,7 +71,8 @@ impl ErrorKind {
             ErrorKind::VersionConflict
             | ErrorKind::IdReused
             | ErrorKind::AlreadySubmitted
-            | ErrorKind::PeriodConflict => StatusCode::CONFLICT,
+            | ErrorKind::PeriodConflict
+            | ErrorKind::ActConflict => StatusCode::CONFLICT,
             ErrorKind::OutsideDistrict => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -92,6 +97,7 @@ impl ErrorKind {
             ErrorKind::AlreadySubmitted => "already_submitted",
             ErrorKind::OutsideDistrict => "outside_district",
             ErrorKind::PeriodConflict => "period_conflict",
+            ErrorKind::ActConflict => "act_conflict",
             ErrorKind::TooLarge => "too_large",
             ErrorKind::UnsupportedMediaType => "unsupported_media_type",
             ErrorKind::TooManyRequests => "too_many_requests",

@@ -340,9 +340,15 @@ fn check_stream(p: &Principal, event: &NewEvent) -> Result<(), ApiError> {
             "stream: a unit token appends to case streams only; items are defined by the center",
         )
         .field("stream")),
+        // The workflow acts are held to their roles by their own endpoints (`auth::Act`); a
+        // token cannot reach around them through a batch.
         (StreamKind::Supervision, _) => Err(ApiError::forbidden(
-            "stream: supervision events are written through /api/v1/alerts/… and \
-             /api/v1/cases/{id}/exemptions by the bureau",
+            "stream: supervision events, the workflow's acts included, are written through \
+             their endpoints, each held to its roles: /api/v1/alerts/{id}/acknowledge, \
+             …/correction-orders, …/report-backs, …/verifications, \
+             /api/v1/cases/{id}/rating/verification, …/rating/rectification, \
+             …/rating/callback, /api/v1/cases/{id}/complaints/{n}/acceptance, …/rejection, \
+             …/answer and /api/v1/cases/{id}/exemptions",
         )
         .field("stream")),
         (StreamKind::Calendar, _) => Err(ApiError::forbidden(

@@ -9,6 +9,7 @@
 
 #![warn(missing_docs)]
 
+mod acts;
 mod alerts;
 pub mod auth;
 mod body;
@@ -22,7 +23,9 @@ mod journal;
 pub mod limits;
 mod listen;
 mod metrics;
+pub mod notice;
 pub mod notify;
+mod orders;
 mod params;
 mod reports;
 mod routes;
@@ -43,7 +46,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
 
-pub use auth::{token_hash, Auth, AuthError, Caller, Principal, Role, Scope};
+pub use auth::{token_hash, Act, Acting, Auth, AuthError, Caller, Principal, Role, Scope};
 pub use error::{ApiError, At, ErrorKind, ServerError};
 pub use limits::Limits;
 pub use routes::route_table;

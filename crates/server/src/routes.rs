@@ -11,7 +11,9 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::error::{ApiError, ErrorKind};
-use crate::{alerts, cases, closing, dashboard, events, metrics, reports, spans, sse, State};
+use crate::{
+    acts, alerts, cases, closing, dashboard, events, metrics, orders, reports, spans, sse, State,
+};
 
 /// The OpenAPI document, embedded.
 pub(crate) const OPENAPI_JSON: &str = include_str!("../assets/openapi.json");
@@ -59,6 +61,33 @@ fn api() -> Routes {
     .post(
         "/api/v1/alerts/{id}/correction-orders",
         alerts::order_correction,
+    )
+    .post("/api/v1/alerts/{id}/report-backs", alerts::report_back)
+    .post(
+        "/api/v1/alerts/{id}/verifications",
+        alerts::verify_correction,
+    )
+    .get("/api/v1/orders", orders::list)
+    .post(
+        "/api/v1/cases/{id}/rating/verification",
+        acts::verify_rating,
+    )
+    .post(
+        "/api/v1/cases/{id}/rating/rectification",
+        acts::rectify_rating,
+    )
+    .post("/api/v1/cases/{id}/rating/callback", acts::call_back)
+    .post(
+        "/api/v1/cases/{id}/complaints/{n}/acceptance",
+        acts::accept_complaint,
+    )
+    .post(
+        "/api/v1/cases/{id}/complaints/{n}/rejection",
+        acts::reject_complaint,
+    )
+    .post(
+        "/api/v1/cases/{id}/complaints/{n}/answer",
+        acts::answer_complaint,
     )
     .get("/api/v1/reports", reports::report)
     .post("/api/v1/reports/close", closing::close)

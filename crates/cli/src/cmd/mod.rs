@@ -8,6 +8,7 @@ pub mod evidence;
 pub mod export;
 pub mod history;
 pub mod import;
+pub mod notice;
 pub mod replay;
 pub mod report;
 pub mod report_close;

@@ -137,6 +137,7 @@ fn alert(org: &str, severity: &'static str, escalated_to: Option<&str>) -> Alert
         org: org.into(),
         delivered: false,
         acknowledged: false,
+        acknowledged_at: None,
         about: None,
         escalated_to: escalated_to.map(Into::into),
     };

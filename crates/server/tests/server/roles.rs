@@ -79,7 +79,7 @@ const MATRIX: &[(&str, Call, [u16; 7])] = &[
     (
         "acknowledge",
         PostJson("/api/v1/alerts/case-t1%2Ffee.mismatch%2F1/acknowledge", ""),
-        [401, 401, 201, 403, 403, 403, 403],
+        [401, 401, 201, 403, 201, 404, 403],
     ),
     (
         "order a correction",

@@ -1,0 +1,260 @@
+//! The workflow acts (预警纠错) × every role: who may acknowledge, order, report back, verify,
+//! and handle ratings and complaints; a unit held to its org (another org's card or case is
+//! answered as one that does not exist); evaluators read the board and are refused every act.
+//! Each row first brings case-t1 to a state its act fits, so a refusal is the role's.
+
+use axum::http::StatusCode;
+
+use crate::support::*;
+
+/// What a row needs in the log before its act.
+#[derive(Debug, Clone, Copy)]
+enum Before {
+    Nothing,
+    Ordered,
+    Reported,
+    RatedBad,
+    RatingValid,
+    Rectified,
+    Complained,
+    ComplaintAccepted,
+}
+
+const ORDER: &str = r#"{"stream":"supervision","type":"CorrectionOrdered","occurred_at":"2026-03-02T09:40:00+08:00","actor":"bureau-li","org":"jiangjin/bureau","data":{"case":"case-t1","alert":"case-t1/fee.mismatch/1","days":3}}"#;
+const REPORT: &str = r#"{"stream":"supervision","type":"CorrectionCompleted","occurred_at":"2026-03-02T09:45:00+08:00","actor":"town-1-window","org":"jiangjin/town-1","data":{"case":"case-t1","alert":"case-t1/fee.mismatch/1","report":"refunded"}}"#;
+const DECIDED: &str = r#"{"stream":"case-t1","type":"Decided","occurred_at":"2026-03-02T09:30:00+08:00","actor":"clerk-1","org":"jiangjin/town-1","data":{"outcome":"approved"}}"#;
+const CONCLUDED: &str = r#"{"stream":"case-t1","type":"Concluded","occurred_at":"2026-03-02T09:31:00+08:00","actor":"clerk-1","org":"jiangjin/town-1","data":{}}"#;
+const RATED: &str = r#"{"stream":"case-t1","type":"Rated","occurred_at":"2026-03-02T09:32:00+08:00","actor":"citizen","org":"jiangjin/town-1","data":{"score":1}}"#;
+const VALID: &str = r#"{"stream":"supervision","type":"RatingVerified","occurred_at":"2026-03-02T09:33:00+08:00","actor":"center-wang","org":"jiangjin","data":{"case":"case-t1","verdict":"valid"}}"#;
+const RECTIFIED: &str = r#"{"stream":"supervision","type":"RatingRectified","occurred_at":"2026-03-02T09:34:00+08:00","actor":"town-1-window","org":"jiangjin/town-1","data":{"case":"case-t1","report":"apologised"}}"#;
+const COMPLAINED: &str = r#"{"stream":"case-t1","type":"Complained","occurred_at":"2026-03-02T09:35:00+08:00","actor":"citizen","org":"jiangjin/town-1","data":{"category":"服务态度"}}"#;
+const ACCEPTED: &str = r#"{"stream":"supervision","type":"ComplaintAccepted","occurred_at":"2026-03-02T09:36:00+08:00","actor":"center-wang","org":"jiangjin","data":{"complaint":"case-t1/complaint/1"}}"#;
+
+impl Before {
+    fn lines(self) -> Vec<&'static str> {
+        let rated = vec![DECIDED, CONCLUDED, RATED];
+        match self {
+            Before::Nothing => vec![],
+            Before::Ordered => vec![ORDER],
+            Before::Reported => vec![ORDER, REPORT],
+            Before::RatedBad => rated,
+            Before::RatingValid => [rated, vec![VALID]].concat(),
+            Before::Rectified => [rated, vec![VALID, RECTIFIED]].concat(),
+            Before::Complained => vec![COMPLAINED],
+            Before::ComplaintAccepted => vec![COMPLAINED, ACCEPTED],
+        }
+    }
+}
+
+async fn prepare(world: &World, before: Before) {
+    let events: Vec<_> = before
+        .lines()
+        .into_iter()
+        .map(|line| jiancha_events::parse_line(1, line).unwrap())
+        .collect();
+    if !events.is_empty() {
+        world.store.append(events).await.unwrap();
+    }
+    world.settle().await;
+}
+
+const ALERT: &str = "/api/v1/alerts/case-t1%2Ffee.mismatch%2F1";
+
+// Expected statuses, by column: Nobody, Stranger, Supervisor, Center, Unit1, Unit10, Evaluator.
+const MATRIX: &[(&str, Before, &str, &str, [u16; 7])] = &[
+    (
+        "acknowledge",
+        Before::Nothing,
+        "/acknowledge",
+        "",
+        [401, 401, 201, 403, 201, 404, 403],
+    ),
+    (
+        "order",
+        Before::Nothing,
+        "/correction-orders",
+        r#"{"days":3}"#,
+        [401, 401, 201, 403, 403, 403, 403],
+    ),
+    (
+        "report back",
+        Before::Ordered,
+        "/report-backs",
+        r#"{"report":"refunded"}"#,
+        [401, 401, 403, 201, 201, 404, 403],
+    ),
+    (
+        "verify",
+        Before::Reported,
+        "/verifications",
+        r#"{"accepted":true}"#,
+        [401, 401, 201, 403, 403, 403, 403],
+    ),
+    (
+        "verify a rating",
+        Before::RatedBad,
+        "rating/verification",
+        r#"{"verdict":"valid"}"#,
+        [401, 401, 201, 201, 403, 403, 403],
+    ),
+    (
+        "rectify a rating",
+        Before::RatingValid,
+        "rating/rectification",
+        r#"{"report":"apologised"}"#,
+        [401, 401, 403, 201, 201, 404, 403],
+    ),
+    (
+        "call back",
+        Before::Rectified,
+        "rating/callback",
+        r#"{"score":4}"#,
+        [401, 401, 201, 201, 403, 403, 403],
+    ),
+    (
+        "accept a complaint",
+        Before::Complained,
+        "complaints/1/acceptance",
+        "{}",
+        [401, 401, 201, 201, 403, 403, 403],
+    ),
+    (
+        "reject a complaint",
+        Before::Complained,
+        "complaints/1/rejection",
+        r#"{"reason":"repeated"}"#,
+        [401, 401, 201, 201, 403, 403, 403],
+    ),
+    (
+        "answer a complaint",
+        Before::ComplaintAccepted,
+        "complaints/1/answer",
+        r#"{"finding":"not_upheld","reply":"handled by the rules"}"#,
+        [401, 401, 201, 201, 403, 403, 403],
+    ),
+];
+
+fn path_of(tail: &str) -> String {
+    if tail.starts_with('/') {
+        format!("{ALERT}{tail}")
+    } else {
+        format!("/api/v1/cases/case-t1/{tail}")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_act_for_every_role() {
+    let mut failures = Vec::new();
+    for (name, before, tail, body, expected) in MATRIX {
+        for (who, want) in EVERYONE.iter().zip(expected) {
+            let world = World::new().await;
+            prepare(&world, *before).await;
+            let head = world.head().await;
+            let answer = world.post_json(&path_of(tail), *who, body).await;
+            if answer.status.as_u16() != *want {
+                failures.push(format!(
+                    "{name} as {who:?}: {} (wanted {want}): {}",
+                    answer.status, answer.text
+                ));
+            }
+            if answer.status.is_client_error() {
+                assert_eq!(world.head().await, head, "{name} as {who:?} appended");
+                let message = answer.json["message"].as_str().unwrap_or_default();
+                assert!(!message.is_empty(), "{name} as {who:?}: no message");
+            }
+            if answer.status == StatusCode::FORBIDDEN {
+                let message = answer.json["message"].as_str().unwrap_or_default();
+                assert!(message.contains("may not"), "{name} as {who:?}: {message}");
+            }
+            world.shutdown().await;
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A unit's report-back is recorded as its own act, under its name and org.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_back_is_the_units_own() {
+    let world = World::new().await;
+    prepare(&world, Before::Ordered).await;
+    let path = path_of("/report-backs");
+    let answer = world
+        .post_json(&path, Who::Unit1, r#"{"report":"refunded"}"#)
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    let position = answer.json["positions"][0].as_u64().unwrap();
+    let event = world.store.read_at(position).await.unwrap().unwrap();
+    assert_eq!(
+        (event.actor.as_str(), event.org.as_str()),
+        ("town-1-window", TOWN_1)
+    );
+    assert_eq!(event.data.type_name(), "CorrectionCompleted");
+    // A strict body: an unknown field is refused, naming it.
+    let answer = world
+        .post_json(&path, Who::Unit1, r#"{"reprot":"x"}"#)
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+    assert!(answer.text.contains("reprot"), "{}", answer.text);
+    world.shutdown().await;
+}
+
+/// Another org's card and a card that does not exist get the same bytes; the acts cannot be
+/// reached around through `POST /events`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_orgs_card_looks_like_no_card_at_all() {
+    let world = World::new().await;
+    prepare(&world, Before::Ordered).await;
+    for tail in ["/report-backs", "/acknowledge"] {
+        let theirs = world
+            .post_json(&format!("{ALERT}{tail}"), Who::Unit10, "{}")
+            .await;
+        let none = world
+            .post_json(
+                &format!("/api/v1/alerts/case-none%2Ffee.mismatch%2F1{tail}"),
+                Who::Unit10,
+                "{}",
+            )
+            .await;
+        assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.text);
+        assert_eq!(
+            (theirs.status, &theirs.text),
+            (none.status, &none.text),
+            "{tail}"
+        );
+    }
+    let head = world.head().await;
+    let answer = world.post_json("/api/v1/events", Who::Unit1, REPORT).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.text);
+    assert_eq!(answer.json["field"], "stream");
+    assert!(answer.text.contains("report-backs"), "{}", answer.text);
+    assert_eq!(world.head().await, head);
+    world.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_orders_board_is_read_by_every_role_a_unit_its_own() {
+    let world = World::new().await;
+    prepare(&world, Before::Ordered).await;
+    for who in EVERYONE {
+        let answer = world.get("/api/v1/orders", who).await;
+        let want = if matches!(who, Who::Nobody | Who::Stranger) {
+            401
+        } else {
+            200
+        };
+        assert_eq!(answer.status.as_u16(), want, "{who:?}: {}", answer.text);
+        if want == 200 {
+            let orders = answer.json["orders"].as_array().unwrap();
+            assert_eq!(answer.json["total"], orders.len());
+            if who == Who::Unit10 {
+                assert!(orders.iter().all(|o| o["org"] != TOWN_1), "{orders:?}");
+            }
+        }
+    }
+    let outside = world.get("/api/v1/orders?org=jiangjin", Who::Unit1).await;
+    assert_eq!(outside.status, StatusCode::FORBIDDEN);
+    assert_eq!(outside.json["field"], "org");
+    let bad = world.get("/api/v1/orders?sort=due", Who::Supervisor).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    world.shutdown().await;
+}
