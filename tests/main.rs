@@ -30,3 +30,4 @@ mod sim_workflow;
 mod support;
 mod tidy;
 mod views_cli;
+mod workflow_browser;

@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::server_api::{case_jsonl, LiveServer, CENTER, SUPERVISOR, WAIT_MAX};
 
 /// The browser, killed when dropped.
-struct Browser {
+pub(crate) struct Browser {
     child: Child,
     _profile: tempfile::TempDir,
 }
@@ -27,7 +27,7 @@ impl Drop for Browser {
 }
 
 /// Starts headless Chromium with a fresh profile; returns it and its DevTools port.
-fn start_browser() -> (Browser, u16) {
+pub(crate) fn start_browser() -> (Browser, u16) {
     let profile = tempfile::tempdir().unwrap();
     let child = Command::new("chromium")
         .args([
@@ -67,8 +67,61 @@ fn start_browser() -> (Browser, u16) {
     (browser, port)
 }
 
+/// Prints the page at `url` to `pdf` with headless Chromium's own command line, as a user
+/// prints a 监察建议书 (`jiancha notice --help`): A4 from the page's `@page` rule, without the
+/// browser's header and footer (date, title, address).
+pub(crate) fn print_to_pdf(url: &str, pdf: &std::path::Path) {
+    let profile = tempfile::tempdir().unwrap();
+    let mut child = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("Debian's chromium is installed (apt-get install chromium; .ci/run does it)");
+    // Read as it comes, so a chatty browser cannot fill the pipe and stall.
+    let mut stderr = child.stderr.take().unwrap();
+    let said = std::thread::spawn(move || {
+        let mut said = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut said);
+        said
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > WAIT_MAX {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not print {url} within {WAIT_MAX:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let said = said.join().unwrap();
+    assert!(
+        status.success(),
+        "chromium --print-to-pdf {url}: {status}\n{said}"
+    );
+    assert!(
+        pdf.metadata().is_ok_and(|m| m.len() > 0),
+        "chromium wrote no PDF for {url}\n{said}"
+    );
+}
+
 /// A DevTools session on one page, keeping the events that arrive between calls.
-struct Page {
+pub(crate) struct Page {
     ws: tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
     >,
@@ -77,7 +130,7 @@ struct Page {
 }
 
 impl Page {
-    async fn attach(devtools_port: u16) -> Page {
+    pub(crate) async fn attach(devtools_port: u16) -> Page {
         let list = reqwest::get(format!("http://127.0.0.1:{devtools_port}/json/list"))
             .await
             .unwrap()
@@ -98,7 +151,7 @@ impl Page {
         }
     }
 
-    async fn call(&mut self, method: &str, params: Value) -> Value {
+    pub(crate) async fn call(&mut self, method: &str, params: Value) -> Value {
         self.next_id += 1;
         let id = self.next_id;
         let request = json!({"id": id, "method": method, "params": params});
@@ -125,7 +178,7 @@ impl Page {
     }
 
     /// Evaluates an expression in the page and returns its value.
-    async fn eval(&mut self, expression: &str) -> Value {
+    pub(crate) async fn eval(&mut self, expression: &str) -> Value {
         let result = self
             .call(
                 "Runtime.evaluate",
@@ -136,7 +189,7 @@ impl Page {
     }
 
     /// Waits until an expression is true.
-    async fn wait_for(&mut self, what: &str, expression: &str) {
+    pub(crate) async fn wait_for(&mut self, what: &str, expression: &str) {
         let start = Instant::now();
         while self.eval(expression).await != json!(true) {
             assert!(
@@ -150,7 +203,7 @@ impl Page {
     }
 
     /// Console errors, uncaught exceptions and failed loads seen so far.
-    fn errors(&self) -> Vec<String> {
+    pub(crate) fn errors(&self) -> Vec<String> {
         let mut out = Vec::new();
         for e in &self.events {
             let p = &e["params"];

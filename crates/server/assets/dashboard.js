@@ -356,9 +356,11 @@ async function loadOrders() {
   renderOrders();
 }
 
-// Overdue first, then by due date, then by card: the server's order, kept whatever it sends.
+// Overdue first, then by due date, then by card: the server's order, kept whatever it sends (an
+// order whose due date the calendar cannot count yet, null, comes first among its peers, as there).
 function orderSort(x, y) {
-  return (y.overdue - x.overdue) || x.due_on.localeCompare(y.due_on) || x.card.localeCompare(y.card);
+  return (y.overdue - x.overdue) || (x.due_on ?? '').localeCompare(y.due_on ?? '')
+    || x.card.localeCompare(y.card);
 }
 
 function renderOrders() {
@@ -369,7 +371,7 @@ function renderOrders() {
     if (o.escalated_to) marks.push(el('span', { class: 'badge escalated' }, t('escalated')), ' ');
     const item = el('li', { class: `order${o.overdue ? ' overdue' : ''}`, 'data-card': o.card, title: o.card },
       ...marks, el('strong', {}, ruleName(o.rule)), ' · ', o.case, ' ',
-      el('span', { class: 'muted' }, `${t('due_on')} ${o.due_on} · ${t('round').replace('{n}', o.round)} · `
+      el('span', { class: 'muted' }, `${t('due_on')} ${o.due_on ?? '—'} · ${t('round').replace('{n}', o.round)} · `
         + `${TEXT[state.lang].order_states[o.state] ?? o.state} · ${o.org}`));
     if (o.escalated_to) item.append(' ', el('span', { class: 'muted' }, `${t('escalated_to')} ${o.escalated_to}`), ' ', noticeLink(o.card));
     return item;

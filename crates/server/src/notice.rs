@@ -374,8 +374,8 @@ fn render_rules(out: &mut String, n: &Notice) {
     for a in cited {
         let _ = writeln!(
             out,
-            "<tr><td class=\"code\">{code}</td><td>{name}</td><td>{basis}</td>\
-             <td><span class=\"code\">{id}</span><br>{raised}</td></tr>",
+            "<tr><td class=\"code\">{code}</td><td class=\"name\">{name}</td><td>{basis}</td>\
+             <td><span class=\"code id\">{id}</span><br>{raised}</td></tr>",
             code = esc(&a.rule),
             name = rule_zh(&a.rule),
             basis = esc(&basis_of(&a.rule, n.order.as_ref())),

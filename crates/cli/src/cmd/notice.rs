@@ -19,7 +19,7 @@ use crate::error::user_error;
     jiancha notice 'case-2026-000123/supervision.escalated/1' --output notice.html\n  \
     jiancha notice 'case-2026-000123/deadline.promised.overdue/1' > notice.html\n  \
     jiancha notice 'case-2026-000123/supervision.escalated/1' --now 2026-04-30 -o notice.html\n  \
-    chromium --headless --print-to-pdf=notice.pdf notice.html\n\n\
+    chromium --headless --no-pdf-header-footer --print-to-pdf=notice.pdf notice.html\n\n\
     ALERT is the escalated alert (supervision.escalated, with escalated_to) or the card it is \
     about. The notice states the case, the facts (its events and the supervision events \
     concerning it, each with its log position and hash), the rules broken with their legal \
