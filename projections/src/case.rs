@@ -82,8 +82,22 @@ pub struct Alert {
     pub acknowledged_at: Option<Millis>,
     /// For a workflow alert (预警纠错): the card, rating or complaint it is about.
     pub about: Option<About>,
-    /// For an escalated alert: the org it is escalated to (told, and shown it), beside `org`.
-    pub escalated_to: Option<Arc<str>>,
+}
+
+impl Alert {
+    /// For an escalated alert, the org it is escalated to (told, and shown it) beside its
+    /// `org`: a correction overdue goes to the parent of the card's org, an escalation to the
+    /// district's supervision bureau. Derived from the rule and the org, so not stored.
+    pub fn escalated_to(&self) -> Option<String> {
+        match self.rule {
+            Rule::CorrectionOverdue => Some(crate::workflow::parent_of(&self.org).to_owned()),
+            Rule::Escalated => Some(format!(
+                "{}/supervision",
+                crate::workflow::district_of(&self.org)
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// What a workflow alert is about.
@@ -661,7 +675,7 @@ impl CaseState {
                 out.push(self.alert(rule, at, self.last_position));
             }
         }
-        if self.may_flow(&out) {
+        if self.may_flow(ctx.config, &out) {
             let flow = self.flow_pending(ctx, t, &out);
             out.extend(flow);
         }
@@ -678,9 +692,12 @@ impl CaseState {
     /// Whether the workflow may have a threshold: a red card open and unacknowledged (among
     /// the case's alerts and `extra`), or a workflow item still waiting on an act. Cheap, and
     /// without the calendar: what keeps a case in view once it ended.
-    pub fn may_flow(&self, extra: &[Alert]) -> bool {
+    pub fn may_flow(&self, config: &AlertConfig, extra: &[Alert]) -> bool {
         if self.exempted {
             return false;
+        }
+        if self.awaits_default_rating(config) {
+            return true;
         }
         let unacknowledged =
             |a: &Alert| a.rule.needs_acknowledgement() && !a.acknowledged && a.closed_at.is_none();
@@ -708,7 +725,6 @@ impl CaseState {
             acknowledged: false,
             acknowledged_at: None,
             about: None,
-            escalated_to: None,
         }
     }
 
@@ -747,7 +763,7 @@ impl CaseState {
             .map(|(_, at)| *at)
             .min()
             .unwrap_or(Millis::MAX);
-        if self.may_flow(&[]) {
+        if self.may_flow(ctx.config, &[]) {
             if let Some(at) = self.flow_thresholds(ctx, &[]).iter().map(|t| t.at).min() {
                 next = next.min(at);
             }

@@ -67,7 +67,7 @@ impl Projections {
     /// fold has not raised yet), if any: where a scheduler should wake for this case.
     pub fn next_threshold(&self, stream: &str, after: Millis) -> Option<Millis> {
         let case = self.cases.get(stream)?;
-        if !case.is_active() {
+        if !case.is_active(&self.config) {
             return None;
         }
         self.with_ctx(case, |ctx| {
@@ -104,7 +104,7 @@ impl Projections {
         let mut v: Vec<_> = self
             .cases
             .iter()
-            .filter(|(_, c)| c.is_active())
+            .filter(|(_, c)| c.is_active(&self.config))
             .map(|(s, _)| &**s)
             .collect();
         v.sort_unstable();

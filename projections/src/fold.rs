@@ -75,10 +75,10 @@ impl Projections {
     }
 
     /// Whether a case belongs in `watched`.
-    fn is_watched(case: &CaseState) -> bool {
+    fn is_watched(case: &CaseState, config: &crate::AlertConfig) -> bool {
         case.status.is_open()
             || case.alerts.iter().any(|a| a.rule == Rule::PromisedOverdue)
-            || case.may_flow(&[])
+            || case.may_flow(config, &[])
     }
 
     /// Keeps `watched` up to date for one case.
@@ -86,7 +86,7 @@ impl Projections {
         let Some((key, case)) = self.cases.get_key_value(stream) else {
             return;
         };
-        if Self::is_watched(case) {
+        if Self::is_watched(case, &self.config) {
             if !self.watched.contains(stream) {
                 let key = key.clone();
                 self.watched.insert(key);
@@ -145,7 +145,7 @@ impl Projections {
                 // A submission entered late is back-dated like any later event of the case.
                 state.check_backdated_config(&self.config, &step);
                 let raised = state.alerts.clone();
-                let watched = Self::is_watched(&state);
+                let watched = Self::is_watched(&state, &self.config);
                 let key = entry.insert_entry(Box::new(state)).key().clone();
                 if watched {
                     self.watched.insert(key.clone());
@@ -180,7 +180,7 @@ impl Projections {
             generation,
         };
         let before = case.alerts.len();
-        let was_watched = Self::is_watched(case);
+        let was_watched = Self::is_watched(case, &self.config);
         case.advance(&ctx, CaseState::effective_at(&step, &self.config));
         case.apply(&ctx, &step, current.as_ref());
         let applied = diff(None, before, &case.alerts, event.position);
@@ -203,7 +203,7 @@ impl Projections {
             });
         }
         // `watched` holds exactly the cases `is_watched` accepts, so it changes only with it.
-        let watched = Self::is_watched(case);
+        let watched = Self::is_watched(case, &self.config);
         if watched != was_watched {
             if watched {
                 self.watched.insert(key.clone());

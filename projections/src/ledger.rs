@@ -223,7 +223,20 @@ pub struct Scoring {
     pub default_rating: Option<u8>,
 }
 
+/// A scoring scheme that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("default_rating: must be 1 to 5 (3 基本满意), got {0}")]
+pub struct ScoringError(pub u8);
+
 impl Scoring {
+    /// Checks what the types alone cannot say: a default rating is a rating, 1 to 5.
+    pub fn check(&self) -> Result<(), ScoringError> {
+        match self.default_rating {
+            Some(score) if !(1..=5).contains(&score) => Err(ScoringError(score)),
+            _ => Ok(()),
+        }
+    }
+
     /// The grade of a score in hundredths of a point.
     pub fn grade(&self, score_centi: i128) -> &'static str {
         let at_least = |points: i64| score_centi >= i128::from(points) * 100;
@@ -659,6 +672,9 @@ impl Ledger {
         if matches!(alert.rule, Rule::NotifyFailed | Rule::RatingDuplicate) {
             return;
         }
+        if alert.rule == Rule::RatingDefaulted {
+            return self.default_rating(case_key, case, alert, recorded);
+        }
         let (measure, points) = card_measure(&self.scoring, alert.rule.severity());
         let month = month_of(date_of(alert.raised_at));
         let src = Source {
@@ -704,6 +720,45 @@ impl Ledger {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// The entries of a default rating (the window closed unrated): a rating of the scoring's
+    /// `default_rating`, counted apart as `defaulted`.
+    fn default_rating(
+        &mut self,
+        case_key: &Arc<str>,
+        case: &CaseState,
+        alert: &Alert,
+        recorded: Month,
+    ) {
+        let Some(score) = self.scoring.default_rating else {
+            return;
+        };
+        let month = month_of(date_of(alert.raised_at));
+        let src = Source {
+            case: case_key,
+            seq: case.seq,
+            org: &alert.org,
+            item: &case.item,
+            channel: case.channel,
+            caused_by: alert.raised_by,
+            kind: if month < recorded {
+                EntryKind::Late
+            } else {
+                EntryKind::Regular
+            },
+        };
+        let mut measures = vec![Measure::Rated];
+        if score >= 4 {
+            measures.push(Measure::Satisfied);
+        }
+        if score <= 2 {
+            measures.push(Measure::BadRated);
+        }
+        measures.push(Measure::Defaulted);
+        for m in measures {
+            self.push(&src, month, m, 0, alert.rule.code());
         }
     }
 

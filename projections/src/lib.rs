@@ -33,7 +33,7 @@ pub use calendars::Calendars;
 pub use case::{About, Alert, CaseState, Ctx, Status};
 pub use catalog::Catalog;
 pub use instant::Millis;
-pub use ledger::{Entry, EntryView, Ledger, Scoring};
+pub use ledger::{Entry, EntryView, Ledger, Scoring, ScoringError};
 pub use report::{Period, PeriodError, RangeEnd, Report, ReportQuery};
 pub use rules::{AlertConfig, Rule, RULES};
 pub use view::{AlertView, CaseView};
@@ -111,6 +111,8 @@ impl Projections {
 
     /// Also keeps the assessment ledger, scored with `scoring`.
     pub fn with_ledger(mut self, scoring: Scoring) -> Self {
+        // The default rating is the scoring's, and the fold's clock gives it.
+        self.config.default_rating = scoring.default_rating;
         self.ledger = Some(Box::new(Ledger::new(scoring)));
         self
     }

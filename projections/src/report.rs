@@ -545,7 +545,7 @@ fn pending_cards(
 pub fn pending_entries(p: &Projections, ledger: &Ledger, now: Millis) -> Vec<crate::Entry> {
     let mut out = Vec::new();
     for (stream, case) in p.watched_cases() {
-        if !case.is_active() || case.exempted || case.cursor > now {
+        if !case.is_active(&p.config) || case.exempted || case.cursor > now {
             continue;
         }
         if case.cache.next_valid_before(now) == Some(false) {

@@ -66,10 +66,13 @@ pub enum Rule {
     ComplaintAcceptanceLate,
     /// An accepted complaint not answered within `complaint_reply_days` working days.
     ComplaintReplyLate,
+    /// The rating window closed unrated and the scoring gives a default rating (a prompt: the
+    /// default counts as the case's rating).
+    RatingDefaulted,
 }
 
 /// Every rule, in the order alerts raised at the same instant are listed.
-pub const RULES: [Rule; 29] = [
+pub const RULES: [Rule; 30] = [
     Rule::CorrectionLate,
     Rule::CorrectionRepeated,
     Rule::AcceptanceLate,
@@ -99,6 +102,7 @@ pub const RULES: [Rule; 29] = [
     Rule::RectificationOverdue,
     Rule::ComplaintAcceptanceLate,
     Rule::ComplaintReplyLate,
+    Rule::RatingDefaulted,
 ];
 
 impl Rule {
@@ -134,6 +138,7 @@ impl Rule {
             Rule::RatingDuplicate => "rating.duplicate",
             Rule::ComplaintAcceptanceLate => "complaint.acceptance.late",
             Rule::ComplaintReplyLate => "complaint.reply.late",
+            Rule::RatingDefaulted => "rating.defaulted",
         }
     }
 
@@ -145,7 +150,9 @@ impl Rule {
     /// The alert's severity: a prompt (`warning`) or a card's colour.
     pub fn severity(self) -> Severity {
         match self {
-            Rule::PromisedWarning | Rule::RatingDuplicate => Severity::Warning,
+            Rule::PromisedWarning | Rule::RatingDuplicate | Rule::RatingDefaulted => {
+                Severity::Warning
+            }
             Rule::CorrectionOverdue
             | Rule::Escalated
             | Rule::RectificationOverdue
@@ -205,6 +212,7 @@ impl Rule {
                 | Rule::RectificationOverdue
                 | Rule::ComplaintAcceptanceLate
                 | Rule::ComplaintReplyLate
+                | Rule::RatingDefaulted
         )
     }
 
@@ -244,6 +252,10 @@ pub struct AlertConfig {
     pub complaint_accept_days: u32,
     /// Working days after acceptance to answer a complaint (`complaint.reply.late`).
     pub complaint_reply_days: u32,
+    /// The rating a concluded case gets when its window closes unrated (`rating.defaulted`);
+    /// none by default. Set from the scoring scheme's `default_rating` when the projections
+    /// keep a ledger.
+    pub default_rating: Option<u8>,
 }
 
 impl Default for AlertConfig {
@@ -260,6 +272,7 @@ impl Default for AlertConfig {
             rectify_days: 5,
             complaint_accept_days: 5,
             complaint_reply_days: 10,
+            default_rating: None,
         }
     }
 }
@@ -301,6 +314,13 @@ mod tests {
             .filter(|r| r.severity() == Severity::Warning)
             .map(|r| r.code())
             .collect();
-        assert_eq!(warnings, ["deadline.promised.warning", "rating.duplicate"]);
+        assert_eq!(
+            warnings,
+            [
+                "deadline.promised.warning",
+                "rating.duplicate",
+                "rating.defaulted"
+            ]
+        );
     }
 }

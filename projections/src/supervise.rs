@@ -76,7 +76,6 @@ impl Projections {
                     acknowledged: false,
                     acknowledged_at: None,
                     about,
-                    escalated_to: None,
                 };
                 case.alerts.push(alert);
             }

@@ -93,6 +93,26 @@ fn engine_event(json: &str) -> jiancha_events::NewEvent {
     )
 }
 
+/// The thresholds a scenario folds with: the defaults, and `# default-rating: N` (the default
+/// rating a scoring scheme may give).
+pub(crate) fn scenario_config(text: &str) -> crate::AlertConfig {
+    let mut config = crate::AlertConfig::default();
+    for line in text.lines() {
+        if let Some(n) = line.strip_prefix("# default-rating: ") {
+            config.default_rating = Some(n.trim().parse().unwrap());
+        }
+    }
+    config
+}
+
+pub(crate) fn fold_with(events: &[StoredEvent], config: crate::AlertConfig) -> Projections {
+    let mut p = Projections::new(config);
+    for e in events {
+        p.apply(e);
+    }
+    p
+}
+
 pub(crate) fn fold(events: &[StoredEvent]) -> Projections {
     let mut p = Projections::default();
     for e in events {
@@ -140,7 +160,7 @@ fn scenarios_match_their_golden_files() {
         let text = std::fs::read_to_string(&file).unwrap();
         let (events, now) = scenario_events(&text);
         let now = now.expect("a scenario names its instant with '# now:'");
-        let actual = render(&fold(&events), now);
+        let actual = render(&fold_with(&events, scenario_config(&text)), now);
         let golden = file.with_extension("expected");
         if update {
             std::fs::write(&golden, &actual).unwrap();
@@ -162,8 +182,9 @@ fn scenarios_match_their_golden_files() {
 fn every_rule_is_exercised_by_some_scenario() {
     let mut seen = std::collections::BTreeSet::new();
     for file in scenarios() {
-        let (events, now) = scenario_events(&std::fs::read_to_string(file).unwrap());
-        for a in fold(&events).alerts(now.unwrap()) {
+        let text = std::fs::read_to_string(file).unwrap();
+        let (events, now) = scenario_events(&text);
+        for a in fold_with(&events, scenario_config(&text)).alerts(now.unwrap()) {
             seen.insert(a.rule);
         }
     }

@@ -212,7 +212,7 @@ impl AlertView {
             delivered: a.delivered,
             acknowledged: a.acknowledged && a.acknowledged_at.is_none_or(|t| t <= now),
             about: a.about.map(|about| about.id(case)),
-            escalated_to: a.escalated_to.as_ref().map(|o| o.to_string()),
+            escalated_to: a.escalated_to(),
             raised_at_ms: a.raised_at,
         }
     }

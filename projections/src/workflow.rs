@@ -139,7 +139,7 @@ pub struct ComplaintFlow {
 }
 
 /// A time-driven workflow rule's threshold: the rule, what it is about, when it fires, the org
-/// charged, the org escalated to, and the instant its round began (an alert about the same
+/// charged, and the instant its round began (an alert about the same
 /// thing raised since then means it fired already).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FlowThreshold {
@@ -147,7 +147,6 @@ pub(crate) struct FlowThreshold {
     pub(crate) about: About,
     pub(crate) at: Millis,
     pub(crate) org: Arc<str>,
-    pub(crate) escalated_to: Option<Arc<str>>,
     pub(crate) since: Millis,
 }
 
@@ -240,7 +239,17 @@ impl CaseState {
                     about,
                     at: end_of(d),
                     org: a.org.clone(),
-                    escalated_to: None,
+                    since: Millis::MIN,
+                });
+            }
+        }
+        if self.awaits_default_rating(ctx.config) {
+            if let Some(at) = self.rating_window_end(ctx.config) {
+                out.push(FlowThreshold {
+                    rule: Rule::RatingDefaulted,
+                    about: About::Rating,
+                    at,
+                    org: self.org().clone(),
                     since: Millis::MIN,
                 });
             }
@@ -263,7 +272,6 @@ impl CaseState {
                     about,
                     at: end_of(due).max(order.round_at),
                     org: c.org.clone(),
-                    escalated_to: Some(Arc::from(parent_of(&c.org))),
                     since: order.round_at,
                 });
             }
@@ -274,9 +282,6 @@ impl CaseState {
                         about,
                         at: end_of(again).max(order.round_at),
                         org: c.org.clone(),
-                        escalated_to: Some(Arc::from(
-                            format!("{}/supervision", district_of(&c.org)).as_str(),
-                        )),
                         since: order.round_at,
                     });
                 }
@@ -291,7 +296,6 @@ impl CaseState {
                             about: About::Rating,
                             at: end_of(d),
                             org: r.org.clone(),
-                            escalated_to: None,
                             since: r.at,
                         });
                     }
@@ -306,7 +310,6 @@ impl CaseState {
                             about: About::Rating,
                             at: end_of(d),
                             org: r.org.clone(),
-                            escalated_to: None,
                             since: r.at,
                         });
                     }
@@ -324,7 +327,6 @@ impl CaseState {
                         about,
                         at: end_of(d),
                         org: c.org.clone(),
-                        escalated_to: None,
                         since: c.at,
                     });
                 }
@@ -337,7 +339,6 @@ impl CaseState {
                             about,
                             at: end_of(d),
                             org: route.clone(),
-                            escalated_to: None,
                             since: c.at,
                         });
                     }
@@ -349,14 +350,26 @@ impl CaseState {
 
     /// Whether the clock can still raise an alert on the case: it is open, or its workflow
     /// may have a threshold ([`CaseState::may_flow`]).
-    pub fn is_active(&self) -> bool {
-        self.status.is_open() || self.may_flow(&[])
+    pub fn is_active(&self, config: &crate::AlertConfig) -> bool {
+        self.status.is_open() || self.may_flow(config, &[])
     }
 
-    /// Whether the workflow still waits on something the clock can turn into an alert: what
-    /// keeps an ended case in the scheduler's view.
-    pub fn awaits_workflow(&self, ctx: &Ctx<'_>) -> bool {
-        !self.exempted && !self.flow_thresholds(ctx, &[]).is_empty()
+    /// Whether a default rating is still to come: the scoring gives one, the case concluded
+    /// and counts no rating, and none was given yet.
+    pub(crate) fn awaits_default_rating(&self, config: &crate::AlertConfig) -> bool {
+        config.default_rating.is_some()
+            && self.status == crate::Status::Concluded
+            && !self.exempted
+            && self.flow.as_ref().is_none_or(|f| f.rating.is_none())
+            && !self.alerts.iter().any(|a| a.rule == Rule::RatingDefaulted)
+    }
+
+    /// The instant the rating window closes: the end of the `rating_window_days`-th natural
+    /// day after the conclusion date.
+    fn rating_window_end(&self, config: &crate::AlertConfig) -> Option<Millis> {
+        let (_, on, _) = self.concluded?;
+        let last = on.checked_add_days(chrono::Days::new(u64::from(config.rating_window_days)))?;
+        Some(end_of(last))
     }
 
     /// The alerts of the workflow's thresholds up to `t`, given the case's alerts raised by the
@@ -369,7 +382,8 @@ impl CaseState {
                 rule: th.rule,
                 n: 0,
                 raised_at: th.at,
-                closed_at: None,
+                // A default rating is a record, not a condition: closed as it is given.
+                closed_at: (th.rule == Rule::RatingDefaulted).then_some(th.at),
                 raised_by: self.last_position,
                 closed_by: None,
                 org: th.org,
@@ -377,7 +391,6 @@ impl CaseState {
                 acknowledged: false,
                 acknowledged_at: None,
                 about: Some(th.about),
-                escalated_to: th.escalated_to,
             })
             .collect()
     }
@@ -389,12 +402,11 @@ impl CaseState {
             self.raise(Rule::RatingDuplicate, step);
             return;
         }
-        if let Some((_, concluded_on, _)) = self.concluded {
-            let window_end = concluded_on
-                .checked_add_days(chrono::Days::new(u64::from(ctx.config.rating_window_days)));
-            if window_end.is_some_and(|end| step.on > end) {
-                return;
-            }
+        if self
+            .rating_window_end(ctx.config)
+            .is_some_and(|end| step.at >= end)
+        {
+            return;
         }
         let org = match (&self.accepted, step.org) {
             (None, Some(org)) if !self.no_acceptance => org.clone(),

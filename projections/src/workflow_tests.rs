@@ -255,3 +255,69 @@ fn the_orders_board_shows_the_overdue_first_and_each_order_as_of_its_instant() {
         .unwrap();
     assert_eq!(d.escalated_to.as_deref(), Some("jiangjin/center/dept-03"));
 }
+
+#[test]
+fn a_default_rating_counts_when_the_window_closes_unrated_and_only_if_the_scoring_gives_one() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/scenarios/workflow_ratings_around_labour_day.jsonl"),
+    )
+    .unwrap();
+    let (events, now) = scenario_events(&text);
+    let now = now.unwrap();
+    let scoring = Scoring {
+        default_rating: Some(3),
+        ..Scoring::default()
+    };
+    let fold = |scoring: Scoring, upto: usize| {
+        let mut p = Projections::default().with_ledger(scoring);
+        for e in &events[..upto] {
+            p.apply(e);
+        }
+        p
+    };
+    // r4 concluded 04-28 and was not rated by the end of 05-05 (its rating of 05-06 came after
+    // the window): a default 3 (基本满意) at 05-06T00:00, counted as a rating, not satisfied.
+    let p = fold(scoring, events.len());
+    let s = sums(&p, now);
+    assert_eq!(count(&s, Measure::Defaulted), 1);
+    assert_eq!(count(&s, Measure::Rated), 4);
+    assert_eq!(count(&s, Measure::Satisfied), 0);
+    let defaulted: Vec<_> = p
+        .alerts(now)
+        .into_iter()
+        .filter(|a| a.rule == "rating.defaulted")
+        .map(|a| (a.case, a.raised_at, a.severity))
+        .collect();
+    assert_eq!(
+        defaulted,
+        [(
+            "case-r4".to_owned(),
+            "2026-05-06T00:00:00+08:00".to_owned(),
+            "warning"
+        )]
+    );
+    // The same as of an instant before the r4 rating and with no event since the window closed:
+    // the view raises it and the report counts it, pending, exactly as the fold does later.
+    let before = events
+        .iter()
+        .position(|e| e.stream.as_str() == "case-r4" && e.data.type_name() == "Rated")
+        .unwrap();
+    let at = jiancha_events::parse_timestamp("2026-05-06T09:00:00+08:00")
+        .unwrap()
+        .timestamp_millis();
+    let early = fold(scoring, before);
+    assert_eq!(count(&sums(&early, at), Measure::Defaulted), 1);
+    assert!(early.next_threshold("case-r4", 0).is_some() || early.case("case-r4").is_some());
+    // Off unless the scoring sets it.
+    let p = fold(Scoring::default(), events.len());
+    let s = sums(&p, now);
+    assert_eq!(count(&s, Measure::Defaulted), 0);
+    assert_eq!(count(&s, Measure::Rated), 3);
+    assert!(Scoring {
+        default_rating: Some(6),
+        ..Scoring::default()
+    }
+    .check()
+    .is_err());
+}

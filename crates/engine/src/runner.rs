@@ -342,7 +342,6 @@ impl Runner {
             acknowledged: false,
             acknowledged_at: None,
             about: None,
-            escalated_to: None,
         };
         let view = AlertView::new(case, &alert, Millis::MAX);
         tracing::info!(%id, "alert withdrawn: the log no longer raises it");

@@ -151,7 +151,12 @@ pub(crate) fn load_scoring(path: Option<&PathBuf>) -> anyhow::Result<Scoring> {
     };
     let text = std::fs::read_to_string(path)
         .map_err(|e| user_error(format!("--scoring: cannot read {}: {e}", path.display())))?;
-    toml::from_str(&text).map_err(|e| user_error(format!("--scoring: {}: {e}", path.display())))
+    let scoring: Scoring = toml::from_str(&text)
+        .map_err(|e| user_error(format!("--scoring: {}: {e}", path.display())))?;
+    scoring
+        .check()
+        .map_err(|e| user_error(format!("--scoring: {}: {e}", path.display())))?;
+    Ok(scoring)
 }
 
 fn period_of(run: &RunArgs) -> anyhow::Result<Period> {

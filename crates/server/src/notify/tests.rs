@@ -139,9 +139,9 @@ fn alert(org: &str, severity: &'static str, escalated_to: Option<&str>) -> Alert
         acknowledged: false,
         acknowledged_at: None,
         about: None,
-        escalated_to: escalated_to.map(Into::into),
     };
-    let view = AlertView::new("case-1", &alert, 0);
+    let mut view = AlertView::new("case-1", &alert, 0);
+    view.escalated_to = escalated_to.map(Into::into);
     assert_eq!(view.severity, severity);
     view
 }
