@@ -173,3 +173,112 @@ fn csv_table_explain_and_items() {
         2
     );
 }
+
+/// The workflow's measures in every format, from the golden card-lifecycle scenario (worked by
+/// hand in its comments): three orders in September, two corrected on time (the rate 2/3), one
+/// gone overdue.
+#[test]
+fn the_workflow_measures_agree_in_json_csv_and_the_table() {
+    let ws = Workspace::new();
+    let scenario = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../projections/testdata/scenarios/workflow_card_lifecycle_around_national_day.jsonl"
+    ))
+    .unwrap();
+    // The client's events (the engine's notice record is not input).
+    let input: String = scenario
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let r = ws.run(&["import", "--historical", "-"], &input);
+    assert_eq!(r.code, 0, "{r:?}");
+    let args = [
+        "report",
+        "--period",
+        "2026-09",
+        "--now",
+        "2026-10-12T12:00:00+08:00",
+    ];
+    let unit = "jiangjin/center/dept-03/window-1";
+    let json = ws.run(&[&args[..], &["--format", "json"]].concat(), "");
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let row = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["org"] == unit)
+        .unwrap()
+        .clone();
+    assert_eq!(row["ordered"], 3);
+    assert_eq!(row["corrected_on_time"], 2);
+    assert_eq!(row["correction_rate"].to_string(), "0.6667");
+    let csv = ws.run(&[&args[..], &["--format", "csv"]].concat(), "");
+    let mut lines = csv.stdout.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let line = lines.find(|l| l.starts_with(&format!("{unit},"))).unwrap();
+    let cells: Vec<&str> = line.split(',').collect();
+    let cell = |name: &str| cells[header.iter().position(|h| *h == name).unwrap()];
+    for (name, want) in [
+        ("ordered", "3"),
+        ("corrected_on_time", "2"),
+        ("correction_rate", "0.6667"),
+        ("correction_overdue", "0"),
+        ("bad_valid", "0"),
+        ("rectification_rate", ""),
+    ] {
+        assert_eq!(cell(name), want, "{name} in {line}");
+    }
+    // The overdue order's card counts in October, when it was raised.
+    let october = ws.run(
+        &[
+            "report",
+            "--period",
+            "2026-10",
+            "--now",
+            "2026-10-12T12:00:00+08:00",
+            "--format",
+            "json",
+        ],
+        "",
+    );
+    let v: serde_json::Value = serde_json::from_str(&october.stdout).unwrap();
+    let row = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["org"] == unit)
+        .unwrap()
+        .clone();
+    assert_eq!(row["correction_overdue"], 1);
+    let table = ws.run(&args, "");
+    let head = table.stdout.lines().find(|l| l.starts_with("KEY")).unwrap();
+    for heading in ["ORDERED", "CORR", "ORD_LATE", "RECTIFY", "UPHELD"] {
+        assert!(head.contains(heading), "{head}");
+    }
+    let unit_line = table.stdout.lines().find(|l| l.starts_with(unit)).unwrap();
+    assert!(unit_line.contains("0.6667"), "{unit_line}");
+    // The escalated alert is on the alert list of the org it was escalated to, too.
+    let bureau = ws.run(
+        &[
+            "alerts",
+            "--org",
+            "jiangjin/supervision",
+            "--now",
+            "2026-10-12T12:00:00+08:00",
+            "--format",
+            "json",
+        ],
+        "",
+    );
+    let v: serde_json::Value = serde_json::from_str(&bureau.stdout).unwrap();
+    let ids: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["case-d/supervision.escalated/1"]);
+    assert_eq!(v[0]["escalated_to"], "jiangjin/supervision");
+    assert_eq!(v[0]["org"], unit);
+}

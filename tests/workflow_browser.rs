@@ -270,6 +270,19 @@ async fn the_orders_board_lists_the_overdue_order_first_with_its_escalation() {
         json!(1)
     );
 
+    // The correction rate of March (three orders, none verified yet: 0%) is charted beside
+    // on-time and satisfaction; March rated no bad rating verified valid: nothing to chart.
+    page.wait_for(
+        "the correction-rate chart draws March",
+        "document.querySelector('#chart-correction svg circle, #chart-correction svg polyline') !== null",
+    )
+    .await;
+    assert_eq!(
+        page.eval("document.querySelector('#chart-rectification svg circle, #chart-rectification svg polyline') === null")
+            .await,
+        json!(true)
+    );
+
     // The English switch.
     page.eval("document.getElementById('lang').click()").await;
     page.wait_for(

@@ -222,6 +222,18 @@ impl AlertView {
         self.raised_at_ms
     }
 
+    /// Whether it is an alert of an org under `prefix` (segment-wise), or one escalated to an
+    /// org under it: an escalated alert appears on the alert list and the board of the org it
+    /// was escalated to as well as its own.
+    pub fn concerns_org(&self, prefix: &str) -> bool {
+        use jiancha_events::stream::org_is_under;
+        org_is_under(&self.org, prefix)
+            || self
+                .escalated_to
+                .as_deref()
+                .is_some_and(|to| org_is_under(to, prefix))
+    }
+
     /// Whether it is open at the instant of evaluation.
     pub fn is_open(&self) -> bool {
         self.closed_at.is_none()

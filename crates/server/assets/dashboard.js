@@ -10,8 +10,9 @@ const TEXT = {
   zh: {
     title: '行政审批电子监察', connect: '连接', token_placeholder: '访问令牌', live: '实时预警',
     live_empty: '暂无新预警', board: '红黄牌看板', departments: '区中心部门', towns: '镇街',
-    other: '其他', charts: '近12个月按时办结率与满意率', depth: '机构层级',
-    on_time_rate: '按时办结率', satisfaction_rate: '满意率', lookup: '案件查询', search: '查询',
+    other: '其他', charts: '近12个月按时办结率、满意率与整改率', depth: '机构层级',
+    on_time_rate: '按时办结率', satisfaction_rate: '满意率', correction_rate: '督办按时整改率',
+    rectification_rate: '差评整改率', lookup: '案件查询', search: '查询',
     raised: '发出', closed: '解除', withdrawn: '撤销', yellow: '黄牌', red: '红牌', acknowledge: '确认',
     acknowledged: '已确认', status_live: '实时', status_connecting: '连接中',
     status_idle: '未连接', status_error: '连接失败', need_token: '请输入访问令牌',
@@ -50,8 +51,9 @@ const TEXT = {
     title: 'Approval supervision', connect: 'Connect', token_placeholder: 'Access token',
     live: 'Live alerts', live_empty: 'No new alerts yet', board: 'Card board',
     departments: 'Center departments', towns: 'Towns', other: 'Other',
-    charts: 'On-time and satisfaction rates, last 12 months', depth: 'Org depth',
-    on_time_rate: 'On-time rate', satisfaction_rate: 'Satisfaction rate', lookup: 'Case lookup',
+    charts: 'On-time, satisfaction and correction rates, last 12 months', depth: 'Org depth',
+    on_time_rate: 'On-time rate', satisfaction_rate: 'Satisfaction rate',
+    correction_rate: 'Orders corrected on time', rectification_rate: 'Bad ratings rectified', lookup: 'Case lookup',
     search: 'Search', raised: 'raised', closed: 'closed', withdrawn: 'withdrawn', yellow: 'yellow', red: 'red',
     acknowledge: 'Acknowledge', acknowledged: 'acknowledged', status_live: 'live',
     status_connecting: 'connecting', status_idle: 'not connected', status_error: 'failed',
@@ -437,16 +439,22 @@ async function loadCharts() {
   reports.forEach((report, i) => {
     for (const row of report.rows) {
       if (row.org.split('/').length !== Number(depth)) continue;
-      if (!series.has(row.org)) series.set(row.org, { org: row.org, weight: 0, on_time: [], satisfaction: [] });
+      if (!series.has(row.org)) {
+        series.set(row.org, { org: row.org, weight: 0, on_time: [], satisfaction: [], correction: [], rectification: [] });
+      }
       const s = series.get(row.org);
       s.weight += row.concluded + row.rated;
       s.on_time[i] = row.on_time_rate;
       s.satisfaction[i] = row.satisfaction_rate;
+      s.correction[i] = row.correction_rate;
+      s.rectification[i] = row.rectification_rate;
     }
   });
   const top = [...series.values()].sort((a, b) => b.weight - a.weight || a.org.localeCompare(b.org)).slice(0, CHART_ORGS_MAX);
   drawChart($('chart-on-time'), months, top, 'on_time');
   drawChart($('chart-satisfaction'), months, top, 'satisfaction');
+  drawChart($('chart-correction'), months, top, 'correction');
+  drawChart($('chart-rectification'), months, top, 'rectification');
 }
 
 // ---- closed months ----------------------------------------------------------------------------

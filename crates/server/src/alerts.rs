@@ -122,7 +122,7 @@ pub(crate) async fn list(
         .filter(|a| q.open != Some(false) || !a.is_open())
         .filter(|a| q.rule.as_deref().is_none_or(|r| a.rule == r))
         .filter(|a| severities.as_ref().is_none_or(|s| s.contains(&a.severity)))
-        .filter(|a| org.as_deref().is_none_or(|p| org_is_under(&a.org, p)))
+        .filter(|a| org.as_deref().is_none_or(|p| a.concerns_org(p)))
         .collect();
     let total = matching.len();
     let list = AlertList {

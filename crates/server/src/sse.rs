@@ -247,9 +247,7 @@ impl Subscriber {
                     self.cursor = m.id;
                     let data = match &self.under {
                         None => Some(m.json_all.clone()),
-                        Some(root) => m.json_where(|c| {
-                            jiancha_events::stream::org_is_under(&c.alert.org, root)
-                        }),
+                        Some(root) => m.json_where(|c| c.alert.concerns_org(root)),
                     };
                     if let Some(data) = data {
                         self.queued.push_back(

@@ -91,11 +91,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &AlertsArgs) -> anyhow::
         .filter(|a| {
             args.severity.is_empty() || args.severity.iter().any(|s| s.as_str() == a.severity)
         })
-        .filter(|a| {
-            args.org
-                .as_deref()
-                .is_none_or(|p| jiancha_events::stream::org_is_under(&a.org, p))
-        })
+        .filter(|a| args.org.as_deref().is_none_or(|p| a.concerns_org(p)))
         .collect();
     let mut out = std::io::BufWriter::new(crate::stdout::lock());
     match args.format {

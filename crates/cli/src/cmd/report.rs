@@ -301,52 +301,68 @@ fn text(v: &Option<Box<serde_json::value::RawValue>>) -> &str {
     v.as_deref().map_or("", |r| r.get())
 }
 
-const HEADER: [&str; 20] = [
-    "accepted",
-    "concluded",
-    "on_time",
-    "on_time_rate",
-    "early",
-    "early_rate",
-    "statutory_on_time",
-    "overdue_open",
-    "yellow",
-    "red",
-    "rated",
-    "satisfied",
-    "satisfaction_rate",
-    "bad_rated",
-    "complaints",
-    "warnings",
-    "unmonitored",
-    "score",
-    "grade",
-    "",
-];
+/// Every column of a row: its CSV name, its table heading (`None`: CSV and JSON only, to keep
+/// the table readable) and its text.
+type Column = (&'static str, Option<&'static str>, fn(&Row) -> String);
 
-fn fields(r: &Row) -> [String; 19] {
-    [
-        r.accepted.to_string(),
-        r.concluded.to_string(),
-        r.on_time.to_string(),
-        text(&r.on_time_rate).to_owned(),
-        r.early.to_string(),
-        text(&r.early_rate).to_owned(),
-        r.statutory_on_time.to_string(),
-        r.overdue_open.to_string(),
-        r.yellow.to_string(),
-        r.red.to_string(),
-        r.rated.to_string(),
-        r.satisfied.to_string(),
-        text(&r.satisfaction_rate).to_owned(),
-        r.bad_rated.to_string(),
-        r.complaints.to_string(),
-        r.warnings.to_string(),
-        r.unmonitored.to_string(),
-        text(&r.score).to_owned(),
-        r.grade.unwrap_or_default().to_owned(),
-    ]
-}
+const COLUMNS: [Column; 30] = [
+    ("accepted", Some("ACC"), |r| r.accepted.to_string()),
+    ("concluded", Some("CONC"), |r| r.concluded.to_string()),
+    ("on_time", Some("ONTIME"), |r| r.on_time.to_string()),
+    ("on_time_rate", Some("RATE"), |r| {
+        text(&r.on_time_rate).to_owned()
+    }),
+    ("early", Some("EARLY"), |r| r.early.to_string()),
+    ("early_rate", Some("E_RATE"), |r| {
+        text(&r.early_rate).to_owned()
+    }),
+    ("statutory_on_time", Some("STAT"), |r| {
+        r.statutory_on_time.to_string()
+    }),
+    ("overdue_open", Some("OVERDUE"), |r| {
+        r.overdue_open.to_string()
+    }),
+    ("yellow", Some("Y"), |r| r.yellow.to_string()),
+    ("red", Some("R"), |r| r.red.to_string()),
+    ("rated", Some("RATED"), |r| r.rated.to_string()),
+    ("satisfied", Some("SAT"), |r| r.satisfied.to_string()),
+    ("satisfaction_rate", Some("S_RATE"), |r| {
+        text(&r.satisfaction_rate).to_owned()
+    }),
+    ("bad_rated", Some("BAD"), |r| r.bad_rated.to_string()),
+    ("complaints", Some("COMPL"), |r| r.complaints.to_string()),
+    ("warnings", Some("WARN"), |r| r.warnings.to_string()),
+    ("unmonitored", Some("UNMON"), |r| r.unmonitored.to_string()),
+    ("ordered", Some("ORDERED"), |r| r.ordered.to_string()),
+    ("corrected_on_time", None, |r| {
+        r.corrected_on_time.to_string()
+    }),
+    ("correction_rate", Some("CORR"), |r| {
+        text(&r.correction_rate).to_owned()
+    }),
+    ("correction_overdue", Some("ORD_LATE"), |r| {
+        r.correction_overdue.to_string()
+    }),
+    ("bad_valid", None, |r| r.bad_valid.to_string()),
+    ("rectified_on_time", None, |r| {
+        r.rectified_on_time.to_string()
+    }),
+    ("rectification_rate", Some("RECTIFY"), |r| {
+        text(&r.rectification_rate).to_owned()
+    }),
+    ("callback_satisfied", None, |r| {
+        r.callback_satisfied.to_string()
+    }),
+    ("defaulted", None, |r| r.defaulted.to_string()),
+    ("complaints_upheld", Some("UPHELD"), |r| {
+        r.complaints_upheld.to_string()
+    }),
+    ("complaints_late", None, |r| r.complaints_late.to_string()),
+    ("score", Some("SCORE"), |r| text(&r.score).to_owned()),
+    ("grade", Some("GRADE"), |r| {
+        r.grade.unwrap_or_default().to_owned()
+    }),
+];
 
 fn write_csv(out: &mut dyn std::io::Write, rows: &[Row]) -> std::io::Result<()> {
     let first = rows.first().map_or("org", |r| {
@@ -358,7 +374,8 @@ fn write_csv(out: &mut dyn std::io::Write, rows: &[Row]) -> std::io::Result<()> 
             "org"
         }
     });
-    writeln!(out, "{first},{}", HEADER[..HEADER.len() - 1].join(","))?;
+    let header: Vec<&str> = COLUMNS.iter().map(|(name, _, _)| *name).collect();
+    writeln!(out, "{first},{}", header.join(","))?;
     for r in rows {
         let k = key(r);
         let k = if k.contains([',', '"']) {
@@ -366,7 +383,8 @@ fn write_csv(out: &mut dyn std::io::Write, rows: &[Row]) -> std::io::Result<()> 
         } else {
             k.to_owned()
         };
-        writeln!(out, "{k},{}", fields(r).join(","))?;
+        let fields: Vec<String> = COLUMNS.iter().map(|(_, _, f)| f(r)).collect();
+        writeln!(out, "{k},{}", fields.join(","))?;
     }
     Ok(())
 }
@@ -411,19 +429,15 @@ pub(crate) fn write_table(
         "items handled in the center: {inside} of {all} ({share}){items_mark}"
     )?;
     let width = rows.iter().map(|r| key(r).len()).max().unwrap_or(3).max(3);
-    // One heading per field of `fields`, in its order.
-    let cols: [&str; 19] = [
-        "ACC", "CONC", "ONTIME", "RATE", "EARLY", "E_RATE", "STAT", "OVERDUE", "Y", "R", "RATED",
-        "SAT", "S_RATE", "BAD", "COMPL", "WARN", "UNMON", "SCORE", "GRADE",
-    ];
+    let shown: Vec<&Column> = COLUMNS.iter().filter(|(_, h, _)| h.is_some()).collect();
     write!(out, "{:<width$}", "KEY")?;
-    for c in cols {
-        write!(out, " {c:>7}")?;
+    for (_, heading, _) in &shown {
+        write!(out, " {:>7}", heading.unwrap_or_default())?;
     }
     writeln!(out, "  SHORT OF TARGET")?;
     for r in rows {
         write!(out, "{:<width$}", key(r))?;
-        for f in fields(r) {
+        for f in shown.iter().map(|(_, _, f)| f(r)) {
             // A CJK character (the grade) takes two cells of a terminal.
             let cells: usize = f.chars().map(|c| if c > '\u{2e80}' { 2 } else { 1 }).sum();
             write!(out, " {}{f}", " ".repeat(7usize.saturating_sub(cells)))?;
