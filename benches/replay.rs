@@ -3,7 +3,9 @@
 //! (b) a cold start from the SQLite store — reading the log and rebuilding the projections —
 //! against a bare read of the same rows; and the memory the projections hold per running case.
 //!
-//! `cargo bench -p jiancha-benches --bench replay` (JIANCHA_BENCH_EVENTS overrides the size).
+//! `cargo bench -p jiancha-benches --bench replay` (JIANCHA_BENCH_EVENTS overrides the size;
+//! JIANCHA_BENCH_LOG=FILE folds a JSONL log instead of the simulator's, so that two commits can
+//! be compared on the same events; JIANCHA_BENCH_FOLD_ONLY skips the cold start).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,11 +25,32 @@ fn main() {
     let log = simulated(events);
     println!("replay benchmark: {} simulated events", log.len());
     in_memory(&log);
+    if std::env::var_os("JIANCHA_BENCH_FOLD_ONLY").is_some() {
+        return;
+    }
     cold_start(&log);
 }
 
 /// Simulator events sealed as the store would keep them.
 fn simulated(events: usize) -> Vec<StoredEvent> {
+    // A client's JSONL log (positions, versions and the chain are made here, recorded when
+    // they occurred), for comparing two commits on the same events.
+    if let Some(path) = std::env::var_os("JIANCHA_BENCH_LOG") {
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        let mut versions: std::collections::HashMap<String, u64> = Default::default();
+        let mut prev = jiancha_events::GENESIS_HASH;
+        let mut out = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let ev = jiancha_events::parse_line(i + 1, line).unwrap_or_else(|e| panic!("{e}"));
+            let v = versions.entry(ev.stream.as_str().to_owned()).or_insert(0);
+            *v += 1;
+            let at = jiancha_events::format_timestamp(&ev.occurred_at);
+            let raw = jiancha_events::RawEvent::seal(&ev, out.len() as u64 + 1, *v, &at, prev);
+            prev = raw.hash;
+            out.push(raw.to_stored(ev.occurred_at, ev.occurred_at, ev.data));
+        }
+        return out;
+    }
     jiancha_benches::simulated_log(events as u64 / 8 + 1, 7, events)
 }
 

@@ -201,15 +201,17 @@ fn the_workflow_measures_agree_in_json_csv_and_the_table() {
         "2026-10-12T12:00:00+08:00",
     ];
     let unit = "jiangjin/center/dept-03/window-1";
-    let json = ws.run(&[&args[..], &["--format", "json"]].concat(), "");
-    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    let row = v["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["org"] == unit)
-        .unwrap()
-        .clone();
+    let row_of = |r: &Run| -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["org"] == unit)
+            .unwrap()
+            .clone()
+    };
+    let row = row_of(&ws.run(&[&args[..], &["--format", "json"]].concat(), ""));
     assert_eq!(row["ordered"], 3);
     assert_eq!(row["corrected_on_time"], 2);
     assert_eq!(row["correction_rate"].to_string(), "0.6667");
@@ -242,15 +244,7 @@ fn the_workflow_measures_agree_in_json_csv_and_the_table() {
         ],
         "",
     );
-    let v: serde_json::Value = serde_json::from_str(&october.stdout).unwrap();
-    let row = v["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["org"] == unit)
-        .unwrap()
-        .clone();
-    assert_eq!(row["correction_overdue"], 1);
+    assert_eq!(row_of(&october)["correction_overdue"], 1);
     let table = ws.run(&args, "");
     let head = table.stdout.lines().find(|l| l.starts_with("KEY")).unwrap();
     for heading in ["ORDERED", "CORR", "ORD_LATE", "RECTIFY", "UPHELD"] {

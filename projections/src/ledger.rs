@@ -458,6 +458,32 @@ struct Source<'a> {
     kind: EntryKind,
 }
 
+impl<'a> Source<'a> {
+    /// The month and source of an alert's entries: the month it was raised in, for its org,
+    /// late when that month had ended by the `recorded` month.
+    fn of_alert(
+        (case_key, case, seq): (&'a Arc<str>, &'a CaseState, u32),
+        alert: &'a Alert,
+        recorded: Month,
+    ) -> (Month, Self) {
+        let month = month_of(date_of(alert.raised_at));
+        let src = Source {
+            case: case_key,
+            seq,
+            org: &alert.org,
+            item: &case.item,
+            channel: case.channel,
+            caused_by: alert.raised_by,
+            kind: if month < recorded {
+                EntryKind::Late
+            } else {
+                EntryKind::Regular
+            },
+        };
+        (month, src)
+    }
+}
+
 impl Ledger {
     /// An empty ledger with a scoring scheme.
     pub fn new(scoring: Scoring) -> Self {
@@ -609,7 +635,7 @@ impl Ledger {
         }
         let recorded = month_of(recorded_on);
         for alert in raised {
-            self.card(case_key, case, alert, recorded);
+            self.card((case_key, case, case.seq), alert, recorded);
         }
         // A conclusion entered after the fact counts at its recorded date.
         let on = match case.concluded {
@@ -665,7 +691,12 @@ impl Ledger {
 
     /// The entry of an alert the event raised (a card, or a warning); `recorded` is the month
     /// the event was recorded. A case found unmonitorable is counted as such beside its card.
-    fn card(&mut self, case_key: &Arc<str>, case: &CaseState, alert: &Alert, recorded: Month) {
+    fn card(
+        &mut self,
+        (case_key, case, seq): (&Arc<str>, &CaseState, u32),
+        alert: &Alert,
+        recorded: Month,
+    ) {
         use crate::Rule;
         // Not the unit's doing: a failed notice is the system's, a second rating the
         // citizen's.
@@ -673,23 +704,10 @@ impl Ledger {
             return;
         }
         if alert.rule == Rule::RatingDefaulted {
-            return self.default_rating(case_key, case, alert, recorded);
+            return self.default_rating((case_key, case, seq), alert, recorded);
         }
         let (measure, points) = card_measure(&self.scoring, alert.rule.severity());
-        let month = month_of(date_of(alert.raised_at));
-        let src = Source {
-            case: case_key,
-            seq: case.seq,
-            org: &alert.org,
-            item: &case.item,
-            channel: case.channel,
-            caused_by: alert.raised_by,
-            kind: if month < recorded {
-                EntryKind::Late
-            } else {
-                EntryKind::Regular
-            },
-        };
+        let (month, src) = Source::of_alert((case_key, case, seq), alert, recorded);
         self.push(&src, month, measure, points, alert.rule.code());
         match alert.rule {
             Rule::ItemUnknown => {
@@ -727,28 +745,14 @@ impl Ledger {
     /// `default_rating`, counted apart as `defaulted`.
     fn default_rating(
         &mut self,
-        case_key: &Arc<str>,
-        case: &CaseState,
+        (case_key, case, seq): (&Arc<str>, &CaseState, u32),
         alert: &Alert,
         recorded: Month,
     ) {
         let Some(score) = self.scoring.default_rating else {
             return;
         };
-        let month = month_of(date_of(alert.raised_at));
-        let src = Source {
-            case: case_key,
-            seq: case.seq,
-            org: &alert.org,
-            item: &case.item,
-            channel: case.channel,
-            caused_by: alert.raised_by,
-            kind: if month < recorded {
-                EntryKind::Late
-            } else {
-                EntryKind::Regular
-            },
-        };
+        let (month, src) = Source::of_alert((case_key, case, seq), alert, recorded);
         let mut measures = vec![Measure::Rated];
         if score >= 4 {
             measures.push(Measure::Satisfied);
@@ -900,11 +904,10 @@ impl Ledger {
             scratch.entries.push(e);
         }
         scratch.last_of_case = vec![first_new as u64];
-        let mut probe = case.clone();
-        probe.seq = 0;
+
         for alert in alerts {
             // Cards count in the month they were raised; none of these was recorded yet.
-            scratch.card(case_key, &probe, alert, 0);
+            scratch.card((case_key, case, 0), alert, 0);
         }
         let mut out: Vec<Entry> = scratch.entries.split_off(first_new);
         for e in &mut out {

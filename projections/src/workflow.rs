@@ -453,6 +453,33 @@ impl CaseState {
         });
     }
 
+    /// The workflow of the card an alert id names, begun if need be; `None` when the case has no
+    /// such card.
+    fn card_flow_of(&mut self, alert_id: &str) -> Option<&mut CardFlow> {
+        let (_, rule, n) = parse_alert_id(alert_id)?;
+        let org = self
+            .alerts
+            .iter()
+            .find(|x| x.rule == rule && x.n == n)
+            .map(|x| x.org.clone())?;
+        let flow = self.flow_mut();
+        let i = match flow.cards.iter().position(|c| c.rule == rule && c.n == n) {
+            Some(i) => i,
+            None => {
+                flow.cards.push(CardFlow {
+                    rule,
+                    n,
+                    org,
+                    order: None,
+                    reported_on: None,
+                    closed: false,
+                });
+                flow.cards.len() - 1
+            }
+        };
+        flow.cards.get_mut(i)
+    }
+
     /// Closes the open workflow alerts about `about` of the given rules.
     fn close_about(&mut self, about: About, rules: &[Rule], position: u64) {
         let t = self.cursor;
@@ -485,32 +512,8 @@ impl CaseState {
                 }
             }
             EventData::CorrectionOrdered(o) => {
-                let Some((_, rule, n)) = parse_alert_id(&o.alert) else {
+                let Some(card) = self.card_flow_of(&o.alert) else {
                     return out;
-                };
-                let Some(org) = self
-                    .alerts
-                    .iter()
-                    .find(|x| x.rule == rule && x.n == n)
-                    .map(|x| x.org.clone())
-                else {
-                    return out;
-                };
-                let flow = self.flow_mut();
-                let card = match flow.cards.iter().position(|c| c.rule == rule && c.n == n) {
-                    Some(i) => &mut flow.cards[i],
-                    None => {
-                        flow.cards.push(CardFlow {
-                            rule,
-                            n,
-                            org,
-                            order: None,
-                            reported_on: None,
-                            closed: false,
-                        });
-                        let last = flow.cards.len() - 1;
-                        &mut flow.cards[last]
-                    }
                 };
                 if card.closed {
                     return out;
@@ -542,29 +545,10 @@ impl CaseState {
                 }
             }
             EventData::CorrectionCompleted(c) => {
-                let Some((_, rule, n)) = parse_alert_id(&c.alert) else {
-                    return out;
-                };
-                let Some(org) = self
-                    .alerts
-                    .iter()
-                    .find(|x| x.rule == rule && x.n == n)
-                    .map(|x| x.org.clone())
-                else {
-                    return out;
-                };
-                let flow = self.flow_mut();
-                match flow.cards.iter_mut().find(|c| c.rule == rule && c.n == n) {
-                    Some(card) if !card.closed => card.reported_on = Some(on),
-                    Some(_) => {}
-                    None => flow.cards.push(CardFlow {
-                        rule,
-                        n,
-                        org,
-                        order: None,
-                        reported_on: Some(on),
-                        closed: false,
-                    }),
+                if let Some(card) = self.card_flow_of(&c.alert) {
+                    if !card.closed {
+                        card.reported_on = Some(on);
+                    }
                 }
             }
             EventData::CorrectionVerified(v) => {
