@@ -133,18 +133,18 @@ async fn serve(
     let engine = app.engine().clone();
     let listener = jiancha_server::bind(args.addr).await?;
     let local = listener.local_addr().unwrap_or(args.addr);
+    let (stop_server, stop_feed) = (
+        crate::cmd::serve::stop_signal(),
+        crate::cmd::serve::stop_signal(),
+    );
     eprintln!(
         "jiancha demo: dashboard at http://{local}/ — {} simulated hours a second; Ctrl-C stops",
         args.speed
     );
-    let server = tokio::spawn(jiancha_server::run(
-        listener,
-        crate::cmd::serve::stop_signal(),
-        app,
-    ));
+    let server = tokio::spawn(jiancha_server::run(listener, stop_server, app));
     let fed = tokio::select! {
         fed = feed(&engine, &*store, &clock, config, &|_| {}, Some(args.speed)) => Some(fed?),
-        _ = crate::cmd::serve::stop_signal() => None,
+        () = stop_feed => None,
     };
     if let Some((last_day, last_arrival)) = fed {
         summarize(&engine, &*store, last_day, last_arrival).await?;

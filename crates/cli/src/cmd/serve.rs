@@ -98,8 +98,10 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ServeArgs) -> anyhow::R
         .with_context(|| format!("cannot start the engine over {db}"))?;
     let listener = jiancha_server::bind(args.addr).await?;
     let local = listener.local_addr().unwrap_or(args.addr);
+    // The handlers are in place before the line that tells a supervisor it may stop us.
+    let stop = stop_signal();
     eprintln!("jiancha serve: listening on http://{local} ({mode}); Ctrl-C stops");
-    jiancha_server::run(listener, stop_signal(), app).await?;
+    jiancha_server::run(listener, stop, app).await?;
     store.close().await;
     eprintln!("jiancha serve: stopped");
     Ok(())
@@ -117,26 +119,36 @@ pub(crate) fn load_notify(path: Option<&Path>) -> anyhow::Result<Option<NotifyCo
     Ok(Some(config))
 }
 
-/// Resolves on Ctrl-C, or on SIGTERM where there is one.
-pub(crate) async fn stop_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Installs the handlers of Ctrl-C and SIGTERM (where there is one) now, and resolves on
+/// either: a signal that comes as soon as the caller says it listens is not lost (a future that
+/// installed them only when first polled left a window in which Ctrl-C killed the process).
+pub(crate) fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let interrupt = signal(SignalKind::interrupt()).ok();
+        let terminate = signal(SignalKind::terminate()).ok();
+        async move {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(interrupt) => {}
+                () = wait(terminate) => {}
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
+    {
+        async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
     }
 }
