@@ -66,6 +66,8 @@ pub enum Command {
     Calendar(cmd::calendar::CalendarArgs),
     /// One case's deadline state.
     Case(cmd::case::CaseArgs),
+    /// The item catalog and the org names: list, show, define.
+    Catalog(cmd::catalog::CatalogArgs),
     /// Alerts (yellow and red cards) evaluated at an instant.
     Alerts(cmd::alerts::AlertsArgs),
     /// A case's timeline: its events and what each changed, as of an instant.
@@ -171,6 +173,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Export(args) => cmd::export::run(&cli.db, clock, &args).await,
             Command::Verify(args) => cmd::verify::run(&cli.db, clock, &args).await,
             Command::Case(args) => cmd::case::run(&cli.db, clock, &args).await,
+            Command::Catalog(args) => cmd::catalog::run(&cli.db, clock, &args).await,
             Command::Alerts(args) => cmd::alerts::run(&cli.db, clock, &args).await,
             Command::Report(args) => cmd::report::run(&cli.db, clock, &args).await,
             Command::History(args) => cmd::history::run(&cli.db, clock, &args).await,

@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod calendar;
 pub mod case;
+pub mod catalog;
 pub mod demo;
 pub mod evidence;
 pub mod export;
