@@ -234,7 +234,8 @@ fn clock_from_env() -> anyhow::Result<Arc<dyn jiancha_store::Clock>> {
 
 /// Opens an event log that must already exist, for a command that only reads it: a mistyped
 /// `--db` path is refused (exit 2, naming the path) instead of creating an empty log that
-/// reads as "0 alerts". Commands that write (`import`, `serve`, `demo`) use [`open_store`],
+/// reads as "0 alerts". Commands that write (`import`, `serve`, `demo`, `catalog define-*`) use
+/// [`open_store`],
 /// which creates a missing SQLite file.
 pub async fn open_existing_store(
     db: &str,
@@ -244,7 +245,7 @@ pub async fn open_existing_store(
         if !path.exists() {
             return Err(error::user_error(format!(
                 "no event log at {}: the file does not exist (check --db or JIANCHA_DB; only \
-                 import, serve and demo create a log)",
+                 import, serve, demo and catalog define-item/define-org create a log)",
                 path.display()
             )));
         }

@@ -375,12 +375,19 @@ fn write_csv(out: &mut dyn std::io::Write, rows: &[Row]) -> std::io::Result<()> 
         }
     });
     let header: Vec<&str> = COLUMNS.iter().map(|(name, _, _)| *name).collect();
-    writeln!(out, "{first},name,{}", header.join(","))?;
+    // Orgs and items have names; channels have none, so their report has no name column.
+    let named = first != "channel";
+    let name_head = if named { "name," } else { "" };
+    writeln!(out, "{first},{name_head}{}", header.join(","))?;
     for r in rows {
         let k = csv_field(key(r));
-        let name = csv_field(r.name.as_deref().unwrap_or_default());
+        let name = if named {
+            format!("{},", csv_field(r.name.as_deref().unwrap_or_default()))
+        } else {
+            String::new()
+        };
         let fields: Vec<String> = COLUMNS.iter().map(|(_, _, f)| f(r)).collect();
-        writeln!(out, "{k},{name},{}", fields.join(","))?;
+        writeln!(out, "{k},{name}{}", fields.join(","))?;
     }
     Ok(())
 }
@@ -441,6 +448,8 @@ pub(crate) fn write_table(
         "items handled in the center: {inside} of {all} ({share}){items_mark}"
     )?;
     let width = rows.iter().map(|r| key(r).len()).max().unwrap_or(3).max(3);
+    // A name column for orgs and items; channels have no names.
+    let named = !rows.iter().any(|r| r.channel.is_some());
     let name_of = |r: &Row| r.name.clone().unwrap_or_else(|| "-".to_owned());
     let name_width = rows
         .iter()
@@ -449,15 +458,21 @@ pub(crate) fn write_table(
         .unwrap_or(4)
         .max(4);
     let shown: Vec<&Column> = COLUMNS.iter().filter(|(_, h, _)| h.is_some()).collect();
-    write!(out, "{:<width$} {:<name_width$}", "KEY", "NAME")?;
+    write!(out, "{:<width$}", "KEY")?;
+    if named {
+        write!(out, " {:<name_width$}", "NAME")?;
+    }
     for (_, heading, _) in &shown {
         write!(out, " {:>7}", heading.unwrap_or_default())?;
     }
     writeln!(out, "  SHORT OF TARGET")?;
     for r in rows {
-        let name = name_of(r);
-        let pad = " ".repeat(name_width.saturating_sub(cells(&name)));
-        write!(out, "{:<width$} {name}{pad}", key(r))?;
+        write!(out, "{:<width$}", key(r))?;
+        if named {
+            let name = name_of(r);
+            let pad = " ".repeat(name_width.saturating_sub(cells(&name)));
+            write!(out, " {name}{pad}")?;
+        }
         for f in shown.iter().map(|(_, _, f)| f(r)) {
             // A CJK character (the grade) takes two cells of a terminal.
             write!(out, " {}{f}", " ".repeat(7usize.saturating_sub(cells(&f))))?;
