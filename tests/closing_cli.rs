@@ -78,7 +78,7 @@ fn a_closed_report_is_reproduced_byte_for_byte_after_later_appends() {
     let table = ok(march(&ws, CLOSE_AT, "table", &[]));
     let out = ok(close_march(&ws, CLOSE_AT));
     assert!(
-        out.starts_with("closed 2026-03 at 2026-04-02T10:00:00+08:00 (position 39, digest "),
+        out.starts_with("closed 2026-03 at 2026-04-02T10:00:00+08:00 (position 49, digest "),
         "{out}"
     );
     let appended =
@@ -90,7 +90,7 @@ fn a_closed_report_is_reproduced_byte_for_byte_after_later_appends() {
     let v: serde_json::Value = serde_json::from_str(&now_json).unwrap();
     let closed = &v["closed"];
     assert_eq!(closed["period"], "2026-03");
-    assert_eq!(closed["position"], 39);
+    assert_eq!(closed["position"], 49);
     assert_eq!(closed["closed_at"], CLOSE_AT);
     let digest = closed["digest"].as_str().unwrap().to_owned();
     assert!(out.contains(&digest));
@@ -100,7 +100,7 @@ fn a_closed_report_is_reproduced_byte_for_byte_after_later_appends() {
     assert!(
         adjustments
             .iter()
-            .all(|a| a["change"] == "added" && a["caused_by"].as_u64().unwrap() > 39),
+            .all(|a| a["change"] == "added" && a["caused_by"].as_u64().unwrap() > 49),
         "{adjustments:?}"
     );
     assert!(adjustments
@@ -109,7 +109,7 @@ fn a_closed_report_is_reproduced_byte_for_byte_after_later_appends() {
     let now_table = ok(march(&ws, LATER, "table", &[]));
     assert!(
         now_table.contains(&format!(
-            "closed at {CLOSE_AT} (position 39, digest {digest})\n{} adjustments after the close:\n",
+            "closed at {CLOSE_AT} (position 49, digest {digest})\n{} adjustments after the close:\n",
             adjustments.len()
         )),
         "{now_table}"

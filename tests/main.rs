@@ -20,6 +20,7 @@ mod import_cli;
 mod integrity;
 mod invariants;
 mod multi_process;
+mod names_cli;
 mod notice_cli;
 mod notify_cli;
 mod ownership;

@@ -227,6 +227,9 @@ impl Page {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_shows_an_alert_raised_by_an_append() {
     let server = LiveServer::start().await;
+    let named = r#"{"stream":"catalog","type":"OrgDefined","occurred_at":"2026-03-02T08:00:00+08:00","org":"jiangjin/center","data":{"path":"jiangjin/center/dept-03","name":"区市场监管局","kind":"department"}}"#;
+    let (status, body) = server.post(CENTER, named).await;
+    assert_eq!(status, 201, "{body}");
     let (status, body) = server
         .post(CENTER, &case_jsonl("case-d0", "jiangjin/center/dept-03", 1))
         .await;
@@ -260,6 +263,12 @@ async fn the_dashboard_shows_an_alert_raised_by_an_append() {
     page.wait_for(
         "the charts are drawn",
         "document.querySelectorAll('.chart svg').length === 4",
+    )
+    .await;
+    // The department's group shows its name, with its path in the tooltip.
+    page.wait_for(
+        "the board names the department",
+        "(() => { const n = document.querySelector('#board-departments [data-group=\"dept-03\"] .group-title .named'); return !!n && n.textContent === '区市场监管局' && n.title === 'jiangjin/center/dept-03'; })()",
     )
     .await;
     // The token left the address bar.

@@ -162,6 +162,70 @@ impl ItemDefined {
     }
 }
 
+/// What kind of unit an org is, for its display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgKind {
+    /// 区: the district itself.
+    District,
+    /// 政务服务中心: the district's or a town's service center.
+    Center,
+    /// 部门: a department (organ) handling items.
+    Department,
+    /// 窗口: a window of a center.
+    Window,
+    /// 镇街: a town or subdistrict.
+    Town,
+    /// 村居: a village or community point.
+    Village,
+    /// 督查: the supervision office.
+    Supervision,
+}
+
+impl OrgKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [OrgKind; 7] = [
+        OrgKind::District,
+        OrgKind::Center,
+        OrgKind::Department,
+        OrgKind::Window,
+        OrgKind::Town,
+        OrgKind::Village,
+        OrgKind::Supervision,
+    ];
+
+    /// The wire name of the kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgKind::District => "district",
+            OrgKind::Center => "center",
+            OrgKind::Department => "department",
+            OrgKind::Window => "window",
+            OrgKind::Town => "town",
+            OrgKind::Village => "village",
+            OrgKind::Supervision => "supervision",
+        }
+    }
+
+    /// The kind of a wire name.
+    pub fn parse(text: &str) -> Option<OrgKind> {
+        OrgKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// 机构定义: an org's display name. A redefinition renames it (the latest wins); an org without
+/// one is shown by its path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgDefined {
+    /// The org's path (`jiangjin/center/dept-07`).
+    pub path: String,
+    /// Its name (区市场监管局).
+    pub name: String,
+    /// What kind of unit it is.
+    pub kind: OrgKind,
+}
+
 /// A holiday declaration or amendment beyond the built-in calendar data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -690,6 +754,7 @@ macro_rules! vocabulary {
 
 vocabulary! {
     ItemDefined => Catalog, schema 2;
+    OrgDefined => Catalog, schema 1;
     CalendarAmended => Calendar, schema 1;
     Submitted => Case, schema 1;
     CorrectionRequested => Case, schema 1;
@@ -828,6 +893,10 @@ impl EventData {
     pub fn check(&self) -> Result<(), DataError> {
         match self {
             EventData::ItemDefined(d) => check_item(d),
+            EventData::OrgDefined(d) => {
+                crate::stream::check_org("data.path", &d.path)?;
+                non_empty("data.name", &d.name)
+            }
             EventData::CalendarAmended(d) => non_empty("data.jurisdiction", &d.jurisdiction),
             EventData::Submitted(d) => non_empty("data.item", &d.item),
             EventData::Transferred(d) => crate::stream::check_org("data.to_org", &d.to_org),

@@ -1,11 +1,12 @@
 //! The item catalog: each item's definition in force, by code. A redefinition applies to cases
 //! accepted after it; cases accepted before keep the definition they were accepted under.
+//! Orgs' names (`OrgDefined`) are kept here too, by path: a redefinition renames.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use hashbrown::HashMap;
-use jiancha_events::ItemDefined;
+use jiancha_events::{ItemDefined, OrgDefined, OrgKind};
 use serde::{Deserialize, Serialize};
 
 /// One definition of an item and the position that made it.
@@ -64,8 +65,17 @@ pub(crate) mod item_json {
     }
 }
 
-/// Every item's definitions, oldest first. Only the definitions are serialised; the index of
-/// the current ones is rebuilt from them.
+/// An org's name and kind, as its latest `OrgDefined` says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgName {
+    /// Its name.
+    pub name: String,
+    /// What kind of unit it is.
+    pub kind: OrgKind,
+}
+
+/// Every item's definitions, oldest first, and every named org. Only the definitions and the
+/// org names are serialised; the index of the current definitions is rebuilt from them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "Definitions", into = "Definitions")]
 pub struct Catalog {
@@ -73,12 +83,15 @@ pub struct Catalog {
     /// The latest definition of each item, by code (the fold looks one up per submission and
     /// acceptance).
     current: HashMap<String, Definition>,
+    /// Each named org's latest name, by path.
+    orgs: BTreeMap<String, OrgName>,
 }
 
 /// The serialised form of a [`Catalog`].
 #[derive(Serialize, Deserialize)]
 struct Definitions {
     items: BTreeMap<String, Vec<Definition>>,
+    orgs: BTreeMap<String, OrgName>,
 }
 
 impl From<Definitions> for Catalog {
@@ -91,13 +104,17 @@ impl From<Definitions> for Catalog {
         Catalog {
             items: d.items,
             current,
+            orgs: d.orgs,
         }
     }
 }
 
 impl From<Catalog> for Definitions {
     fn from(c: Catalog) -> Self {
-        Definitions { items: c.items }
+        Definitions {
+            items: c.items,
+            orgs: c.orgs,
+        }
     }
 }
 
@@ -120,6 +137,37 @@ impl Catalog {
     /// Every item's current definition, by code.
     pub fn items(&self) -> impl Iterator<Item = &Definition> {
         self.items.values().filter_map(|d| d.last())
+    }
+
+    /// Records an org's name; a later one renames it.
+    pub fn define_org(&mut self, org: &OrgDefined) {
+        self.orgs.insert(
+            org.path.clone(),
+            OrgName {
+                name: org.name.clone(),
+                kind: org.kind,
+            },
+        );
+    }
+
+    /// The name of an org, if one was defined.
+    pub fn org_name(&self, path: &str) -> Option<&str> {
+        self.orgs.get(path).map(|o| o.name.as_str())
+    }
+
+    /// The name and kind of an org, if one was defined.
+    pub fn org(&self, path: &str) -> Option<&OrgName> {
+        self.orgs.get(path)
+    }
+
+    /// Every named org, by path.
+    pub fn orgs(&self) -> impl Iterator<Item = (&str, &OrgName)> {
+        self.orgs.iter().map(|(p, o)| (p.as_str(), o))
+    }
+
+    /// The name of an item in its current definition, if it is defined.
+    pub fn item_name(&self, code: &str) -> Option<&str> {
+        self.current(code).map(|d| d.item.name.as_str())
     }
 
     /// Every definition of an item, oldest first.

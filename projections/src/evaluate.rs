@@ -56,7 +56,7 @@ impl Projections {
                 .iter()
                 .filter(|a| a.raised_at <= now)
                 .chain(pending.iter())
-                .map(|a| AlertView::new(stream, a, now))
+                .map(|a| AlertView::new(stream, a, now).named(&self.catalog, &case.item))
                 .collect();
             out.sort_by(alert_order);
             out
@@ -87,7 +87,7 @@ impl Projections {
         self.with_ctx(case, |ctx| {
             case.pending(ctx, now)
                 .iter()
-                .map(|a| AlertView::new(stream, a, now))
+                .map(|a| AlertView::new(stream, a, now).named(&self.catalog, &case.item))
                 .collect()
         })
     }
@@ -114,7 +114,10 @@ impl Projections {
     /// One case's deadline state at `now`.
     pub fn case_view(&self, stream: &str, now: Millis) -> Option<CaseView> {
         let case = self.cases.get(stream)?;
-        self.with_ctx(case, |ctx| Some(CaseView::new(stream, case, ctx, now)))
+        let mut view = self.with_ctx(case, |ctx| CaseView::new(stream, case, ctx, now));
+        view.item_name = self.catalog.item_name(&view.item).map(str::to_owned);
+        view.org_name = self.catalog.org_name(&view.org).map(str::to_owned);
+        Some(view)
     }
 
     /// How a concluded case stands against its due dates, as [`Projections::case_view`]

@@ -39,6 +39,10 @@ impl Projections {
                 self.catalog.define(event.position, item);
                 Applied::default()
             }
+            EventData::OrgDefined(org) => {
+                self.catalog.define_org(org);
+                Applied::default()
+            }
             EventData::CalendarAmended(a) => {
                 self.calendars.amend(a);
                 Applied::default()

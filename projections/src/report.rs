@@ -208,6 +208,9 @@ pub struct Row {
     /// The channel (grouping by channel).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
+    /// The name of the org or item, when the catalog gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Cases accepted.
     pub accepted: i64,
     /// Cases concluded.
@@ -450,7 +453,16 @@ pub fn report(ledger: &Ledger, projections: &Projections, q: &ReportQuery, now: 
                 vec![&months]
             };
             let score = period_score(&q.period.months, &under, &ledger.scoring);
-            row(q, &ledger.scoring, key, &months, open, score)
+            let name = match q.by {
+                Dimension::Org => projections.catalog.org_name(&key),
+                Dimension::Item => projections.catalog.item_name(&key),
+                Dimension::Channel => None,
+            }
+            .map(str::to_owned);
+            Row {
+                name,
+                ..row(q, &ledger.scoring, key, &months, open, score)
+            }
         })
         .collect();
     Report {
@@ -480,6 +492,7 @@ fn row(
         org,
         item,
         channel,
+        name: None,
         accepted: c.accepted,
         concluded: c.concluded,
         on_time: c.on_time,

@@ -223,3 +223,50 @@ fn a_view_before_the_threshold_shows_no_alert_and_after_it_shows_one() {
         "2026-10-11T00:00:00+08:00"
     );
 }
+
+#[test]
+fn org_names_fold_the_latest_wins_and_an_unnamed_org_has_none() {
+    let text = r#"{"stream":"catalog","type":"ItemDefined","occurred_at":"2026-03-02T09:00:00+08:00","actor":"admin","org":"jiangjin","data":{"code":"SC-001","name":"个体工商户登记","org":"jiangjin/center/dept-07","statutory_days":20,"promised_days":5,"fee_cents":0,"steps":["审查"],"required_materials":[],"in_center":true}}
+{"stream":"catalog","type":"OrgDefined","occurred_at":"2026-03-02T09:00:01+08:00","actor":"admin","org":"jiangjin","data":{"path":"jiangjin/center/dept-07","name":"区工商局","kind":"department"}}
+{"stream":"catalog","type":"OrgDefined","occurred_at":"2026-03-02T09:00:02+08:00","actor":"admin","org":"jiangjin","data":{"path":"jiangjin/center/dept-07","name":"区市场监管局","kind":"department"}}
+{"stream":"case-2026-000001","type":"Submitted","occurred_at":"2026-03-02T10:00:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-07","data":{"item":"SC-001","channel":"window","materials":[]}}
+{"stream":"case-2026-000002","type":"Submitted","occurred_at":"2026-03-02T10:00:00+08:00","actor":"clerk-1","org":"jiangjin/town-03","data":{"item":"XX-404","channel":"window","materials":[]}}
+"#;
+    let (events, _) = scenario_events(text);
+    let p = fold(&events);
+    assert_eq!(
+        p.catalog.org_name("jiangjin/center/dept-07"),
+        Some("区市场监管局"),
+        "a redefinition renames"
+    );
+    assert_eq!(p.catalog.org_name("jiangjin/town-03"), None);
+    assert_eq!(
+        p.catalog.org_name("jiangjin/center"),
+        None,
+        "names are not inherited"
+    );
+    assert_eq!(p.catalog.item_name("SC-001"), Some("个体工商户登记"));
+    assert_eq!(p.catalog.item_name("XX-404"), None);
+    let now = instant::end_of(chrono::NaiveDate::from_ymd_opt(2026, 3, 31).unwrap());
+    let named = p.case_view("case-2026-000001", now).unwrap();
+    assert_eq!(named.org_name.as_deref(), Some("区市场监管局"));
+    assert_eq!(named.item_name.as_deref(), Some("个体工商户登记"));
+    let unnamed = p.case_view("case-2026-000002", now).unwrap();
+    assert_eq!((unnamed.org_name, unnamed.item_name), (None, None));
+    let json = serde_json::to_value(p.case_view("case-2026-000002", now).unwrap()).unwrap();
+    assert!(json.get("org_name").is_none() && json.get("item_name").is_none());
+    // The unknown item's alert carries the org's name only when it has one.
+    let alerts = p.alerts(now);
+    assert!(alerts
+        .iter()
+        .filter(|a| a.case == "case-2026-000002")
+        .all(|a| a.org_name.is_none() && a.item_name.is_none()));
+    // A snapshot keeps the names.
+    let bytes = p.snapshot(p.head()).unwrap();
+    let (restored, _) = Projections::restore(&bytes).unwrap();
+    assert_eq!(
+        restored.catalog.org_name("jiangjin/center/dept-07"),
+        Some("区市场监管局")
+    );
+    assert_eq!(restored.catalog, p.catalog);
+}

@@ -6,6 +6,7 @@ use jiancha_calendar::Due;
 use serde::Serialize;
 
 use crate::case::{Alert, CaseState, Ctx, Status};
+use crate::catalog::Catalog;
 use crate::instant::{date_of, format, Millis};
 
 /// A case's deadline state at an instant.
@@ -15,8 +16,14 @@ pub struct CaseView {
     pub stream: String,
     /// The item code.
     pub item: String,
+    /// The item's name, when the catalog defines the item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_name: Option<String>,
     /// The accountable org.
     pub org: String,
+    /// The org's name, when an `OrgDefined` names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_name: Option<String>,
     /// submitted, running, suspended, concluded, withdrawn or rejected.
     pub status: &'static str,
     /// The day the clock starts (the acceptance date, or the submission date when deemed
@@ -89,7 +96,9 @@ impl CaseView {
         CaseView {
             stream: stream.to_owned(),
             item: case.item.to_string(),
+            item_name: None,
             org: case.org().to_string(),
+            org_name: None,
             status: case.status.as_str(),
             clock_start_on: case.clock_start_on(ctx),
             promised_limit_days: limits.map(|l| l.0),
@@ -178,6 +187,12 @@ pub struct AlertView {
     pub closed_at: Option<String>,
     /// The accountable org when it was raised.
     pub org: String,
+    /// The org's name, when an `OrgDefined` names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_name: Option<String>,
+    /// The name of the case's item, when the catalog defines it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_name: Option<String>,
     /// The position of the event that raised it (for a time rule: whose state set the
     /// threshold).
     pub raised_by: u64,
@@ -210,6 +225,8 @@ impl AlertView {
             raised_at: format(a.raised_at),
             closed_at: closed.map(format),
             org: a.org.to_string(),
+            org_name: None,
+            item_name: None,
             raised_by: a.raised_by,
             closed_by: closed.and(a.closed_by),
             delivered: a.delivered,
@@ -218,6 +235,13 @@ impl AlertView {
             escalated_to: a.escalated_to(),
             raised_at_ms: a.raised_at,
         }
+    }
+
+    /// The alert with the names the catalog gives its org and its case's item.
+    pub fn named(mut self, catalog: &Catalog, item: &str) -> Self {
+        self.org_name = catalog.org_name(&self.org).map(str::to_owned);
+        self.item_name = catalog.item_name(item).map(str::to_owned);
+        self
     }
 
     /// The instant it was raised.

@@ -66,6 +66,8 @@ pub enum Command {
     Calendar(cmd::calendar::CalendarArgs),
     /// One case's deadline state.
     Case(cmd::case::CaseArgs),
+    /// The item catalog and the org names: list, show, define.
+    Catalog(cmd::catalog::CatalogArgs),
     /// Alerts (yellow and red cards) evaluated at an instant.
     Alerts(cmd::alerts::AlertsArgs),
     /// A case's timeline: its events and what each changed, as of an instant.
@@ -171,6 +173,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Export(args) => cmd::export::run(&cli.db, clock, &args).await,
             Command::Verify(args) => cmd::verify::run(&cli.db, clock, &args).await,
             Command::Case(args) => cmd::case::run(&cli.db, clock, &args).await,
+            Command::Catalog(args) => cmd::catalog::run(&cli.db, clock, &args).await,
             Command::Alerts(args) => cmd::alerts::run(&cli.db, clock, &args).await,
             Command::Report(args) => cmd::report::run(&cli.db, clock, &args).await,
             Command::History(args) => cmd::history::run(&cli.db, clock, &args).await,
@@ -231,7 +234,8 @@ fn clock_from_env() -> anyhow::Result<Arc<dyn jiancha_store::Clock>> {
 
 /// Opens an event log that must already exist, for a command that only reads it: a mistyped
 /// `--db` path is refused (exit 2, naming the path) instead of creating an empty log that
-/// reads as "0 alerts". Commands that write (`import`, `serve`, `demo`) use [`open_store`],
+/// reads as "0 alerts". Commands that write (`import`, `serve`, `demo`, `catalog define-*`) use
+/// [`open_store`],
 /// which creates a missing SQLite file.
 pub async fn open_existing_store(
     db: &str,
@@ -241,7 +245,7 @@ pub async fn open_existing_store(
         if !path.exists() {
             return Err(error::user_error(format!(
                 "no event log at {}: the file does not exist (check --db or JIANCHA_DB; only \
-                 import, serve and demo create a log)",
+                 import, serve, demo and catalog define-item/define-org create a log)",
                 path.display()
             )));
         }

@@ -112,7 +112,22 @@ const state = {
   now: null,
   stream: null,
   closes: new Map(),
+  // Org and item names by code, learned from the views (alerts, reports, cases).
+  names: new Map(),
 };
+
+// Remembers the names a view gives its org and item codes.
+function learnNames(view) {
+  if (view.org && view.org_name) state.names.set(view.org, view.org_name);
+  if (view.org && view.name) state.names.set(view.org, view.name);
+  if (view.item && view.item_name) state.names.set(view.item, view.item_name);
+}
+
+// An org or item code shown by its name when one is known, with the code in the tooltip.
+function named(code) {
+  const name = state.names.get(code);
+  return el('span', { class: 'named', title: code, 'data-code': code }, name ?? code);
+}
 
 // A warning is a prompt before a deadline (预警提示), listed apart; yellow and red are cards.
 const isCard = (a) => a.severity !== 'warning';
@@ -241,6 +256,7 @@ function dispatch(event) {
 function applyMessage(message, show) {
   for (const change of message.changes) {
     const a = change.alert;
+    learnNames(a);
     if (change.kind === 'raised' && !a.closed_at) state.open.set(a.id, a);
     else state.open.delete(a.id);
     if (show) showChange(change);
@@ -253,7 +269,7 @@ function showChange(change) {
   const item = el('li', { class: `${a.severity} ${change.kind} flash`, 'data-alert-id': a.id },
     el('span', { class: `badge ${a.severity}` }, t(a.severity)), ' ',
     el('strong', {}, ruleName(a.rule)), ' · ', a.case, ' ',
-    el('span', { class: 'muted' }, `${t(change.kind)} ${a.raised_at} · ${a.org}`));
+    el('span', { class: 'muted' }, `${t(change.kind)} ${a.raised_at} · `, named(a.org)));
   $('live').prepend(item);
   while ($('live').children.length > LIVE_ITEMS_MAX) $('live').lastChild.remove();
   $('live-empty').hidden = true;
@@ -265,6 +281,7 @@ async function loadAlerts() {
     const list = await api('/api/v1/alerts?open=true');
     state.now = list.now;
     state.open = new Map(list.alerts.map((a) => [a.id, a]));
+    list.alerts.forEach(learnNames);
     showMessage('');
   } catch (e) {
     showMessage(`${t('failed')}: ${e.message}`);
@@ -280,20 +297,27 @@ async function loadAlerts() {
 
 // ---- board ----------------------------------------------------------------------------------
 
+// The board column and group of an org, and the group's org path (for its name).
 function groupOf(org) {
   const parts = org.split('/');
-  if (parts[1] === 'center') return ['departments', parts.slice(2, 3).join('/') || 'center'];
-  if (parts[1] && parts[1].startsWith('town')) return ['towns', parts[1]];
-  return ['towns', parts.slice(1, 2).join('/') || parts[0]];
+  if (parts[1] === 'center') {
+    const dept = parts.slice(2, 3).join('/');
+    return ['departments', dept || 'center', parts.slice(0, dept ? 3 : 2).join('/')];
+  }
+  if (parts[1] && parts[1].startsWith('town')) return ['towns', parts[1], parts.slice(0, 2).join('/')];
+  const group = parts.slice(1, 2).join('/');
+  return ['towns', group || parts[0], parts.slice(0, group ? 2 : 1).join('/')];
 }
 
 function renderBoard() {
   const groups = { departments: new Map(), towns: new Map() };
+  const paths = new Map();
   let yellow = 0;
   let red = 0;
   renderPrompts();
   for (const a of [...state.open.values()].filter(isCard)) {
-    const [column, name] = groupOf(a.org);
+    const [column, name, path] = groupOf(a.org);
+    paths.set(name, path);
     if (!groups[column].has(name)) groups[column].set(name, []);
     groups[column].get(name).push(a);
     if (a.severity === 'red') red += 1;
@@ -307,7 +331,7 @@ function renderBoard() {
     for (const name of names) {
       const cards = groups[column].get(name).sort((x, y) => (x.severity === y.severity ? 0 : x.severity === 'red' ? -1 : 1));
       const group = el('div', { class: 'group', 'data-group': name },
-        el('div', { class: 'group-title' }, el('span', {}, name), el('span', { class: 'muted' }, `${cards.length} ${t('open_cards')}`)));
+        el('div', { class: 'group-title' }, named(paths.get(name) ?? name), el('span', { class: 'muted' }, `${cards.length} ${t('open_cards')}`)));
       for (const a of cards) group.append(card(a));
       box.append(group);
     }
@@ -319,7 +343,7 @@ function renderPrompts() {
     .sort((x, y) => x.raised_at.localeCompare(y.raised_at) || x.id.localeCompare(y.id));
   $('prompts').replaceChildren(...prompts.map((a) => el('li', { class: 'warning', 'data-alert-id': a.id, title: a.id },
     el('span', { class: 'badge warning' }, t('warning')), ' ', el('strong', {}, ruleName(a.rule)), ' · ', a.case, ' ',
-    el('span', { class: 'muted' }, `${a.raised_at} · ${a.org}`))));
+    el('span', { class: 'muted' }, `${a.raised_at} · `, named(a.org)))));
   $('prompts-count').textContent = String(prompts.length);
   $('prompts-empty').hidden = prompts.length > 0;
 }
@@ -379,7 +403,7 @@ function renderOrders() {
     const item = el('li', { class: `order${o.overdue ? ' overdue' : ''}`, 'data-card': o.card, title: o.card },
       ...marks, el('strong', {}, ruleName(o.rule)), ' · ', o.case, ' ',
       el('span', { class: 'muted' }, `${t('due_on')} ${o.due_on ?? '—'} · ${t('round').replace('{n}', o.round)} · `
-        + `${TEXT[state.lang].order_states[o.state] ?? o.state} · ${o.org}`));
+        + `${TEXT[state.lang].order_states[o.state] ?? o.state} · `, named(o.org)));
     if (o.escalated_to) item.append(' ', el('span', { class: 'muted' }, `${t('escalated_to')} ${o.escalated_to}`), ' ', noticeLink(o.card));
     return item;
   }));
@@ -443,6 +467,7 @@ async function loadCharts() {
   const series = new Map();
   reports.forEach((report, i) => {
     for (const row of report.rows) {
+      learnNames(row);
       if (row.org.split('/').length !== Number(depth)) continue;
       if (!series.has(row.org)) {
         series.set(row.org, { org: row.org, weight: 0, on_time: [], satisfaction: [], correction: [], rectification: [] });
@@ -460,6 +485,8 @@ async function loadCharts() {
   drawChart($('chart-satisfaction'), months, top, 'satisfaction');
   drawChart($('chart-correction'), months, top, 'correction');
   drawChart($('chart-rectification'), months, top, 'rectification');
+  // The reports name the departments and towns the board groups by.
+  renderBoard();
 }
 
 // ---- closed months ----------------------------------------------------------------------------
@@ -534,7 +561,7 @@ function drawChart(box, months, series, key) {
   });
   const legend = el('div', { class: 'legend' });
   series.forEach((s, n) => {
-    const item = el('span', {}, s.org);
+    const item = named(s.org);
     item.style.setProperty('--c', COLORS[n]);
     legend.append(item);
   });
@@ -553,8 +580,9 @@ async function lookup(id) {
       api(`/api/v1/cases/${encodeURIComponent(id)}`),
       api(`/api/v1/cases/${encodeURIComponent(id)}/history`),
     ]);
+    learnNames(c);
     const facts = [
-      ['item', c.item], ['org', c.org], ['state', TEXT[state.lang].states[c.status] ?? c.status],
+      ['item', named(c.item)], ['org', named(c.org)], ['state', TEXT[state.lang].states[c.status] ?? c.status],
       ['promised_due_on', c.promised_due_on ?? '—'], ['statutory_due_on', c.statutory_due_on ?? '—'],
       ['used_days', c.used_days ?? '—'], ['remaining_days', c.remaining_days ?? '—'],
       ['on_time', c.on_time === null ? '—' : String(c.on_time)],
@@ -562,7 +590,7 @@ async function lookup(id) {
     for (const [k, v] of facts) view.append(el('dt', {}, t(k)), el('dd', {}, v));
     for (const e of history.events) {
       timeline.append(el('li', { 'data-position': e.position },
-        el('strong', {}, e.type), ' ', el('span', { class: 'muted' }, `${e.occurred_at} · ${e.actor} · ${e.org}`)));
+        el('strong', {}, e.type), ' ', el('span', { class: 'muted' }, `${e.occurred_at} · ${e.actor} · `, named(e.org))));
     }
   } catch (e) {
     showMessage(e.status === 404 ? t('not_found') : e.status === 403 ? t('forbidden') : `${t('failed')}: ${e.message}`);

@@ -334,6 +334,13 @@ fn check_stream(p: &Principal, event: &NewEvent) -> Result<(), ApiError> {
                 ))
                 .field("data.org"))
             }
+            EventData::OrgDefined(o) if !org_is_under(&o.path, org) => {
+                Err(ApiError::forbidden(format!(
+                    "data.path: org {:?} is outside this token's org path {org:?}",
+                    o.path
+                ))
+                .field("data.path"))
+            }
             _ => Ok(()),
         },
         (StreamKind::Catalog, _) => Err(ApiError::forbidden(

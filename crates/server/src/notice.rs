@@ -524,6 +524,7 @@ pub fn rule_zh(code: &str) -> &'static str {
 pub fn event_zh(kind: &str) -> &'static str {
     match kind {
         "ItemDefined" => "事项定义",
+        "OrgDefined" => "机构定义",
         "CalendarAmended" => "日历调整",
         "Submitted" => "申请",
         "CorrectionRequested" => "补正告知",

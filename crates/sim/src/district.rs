@@ -8,6 +8,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use jiancha_events::OrgKind;
+
+use crate::names::{
+    CENTER_NAME, DISTRICT_NAME, SUPERVISION_NAME, THEMES, TOWNS, VILLAGE_HEADS, VILLAGE_TAILS,
+};
 use crate::rng::{Purpose, Rng};
 use crate::SimError;
 
@@ -117,6 +122,8 @@ pub(crate) struct TownCenter {
 #[derive(Debug)]
 pub(crate) struct District {
     pub(crate) orgs: Vec<String>,
+    /// Each org's name and kind, by id (what its `OrgDefined` declares).
+    pub(crate) names: Vec<(String, OrgKind)>,
     pub(crate) center: OrgId,
     /// The district supervision bureau.
     pub(crate) supervision: OrgId,
@@ -134,6 +141,7 @@ impl District {
         let mut rng = Rng::new(seed, Purpose::World, 0);
         let mut district = District {
             orgs: Vec::new(),
+            names: Vec::new(),
             center: 0,
             supervision: 0,
             departments: Vec::new(),
@@ -141,10 +149,19 @@ impl District {
             villages: Vec::new(),
             clerk_base: Vec::new(),
         };
-        district.add("jiangjin".to_owned());
-        district.center = district.add("jiangjin/center".to_owned());
+        district.add(
+            "jiangjin".to_owned(),
+            DISTRICT_NAME.to_owned(),
+            OrgKind::District,
+        );
+        district.center = district.add(
+            "jiangjin/center".to_owned(),
+            CENTER_NAME.to_owned(),
+            OrgKind::Center,
+        );
         for n in 1..=shape.departments {
-            let org = district.add(format!("jiangjin/center/dept-{n:02}"));
+            let path = format!("jiangjin/center/dept-{n:02}");
+            let org = district.add(path, dept_name(n - 1), OrgKind::Department);
             let windows = district.add_windows(&mut rng, org);
             district.departments.push(Department {
                 org,
@@ -154,11 +171,14 @@ impl District {
         }
         let sizes = village_counts(&mut rng, shape.towns, shape.villages);
         for (t, &size) in sizes.iter().enumerate() {
-            let org = district.add(format!("jiangjin/town-{:02}", t + 1));
+            let path = format!("jiangjin/town-{:02}", t + 1);
+            let org = district.add(path, town_name(t), OrgKind::Town);
             let windows = district.add_windows(&mut rng, org);
             let mut villages = Vec::with_capacity(size as usize);
             for v in 1..=size {
-                let village = district.add(format!("jiangjin/town-{:02}/village-{v:02}", t + 1));
+                let path = format!("jiangjin/town-{:02}/village-{v:02}", t + 1);
+                let name = village_name(district.villages.len());
+                let village = district.add(path, name, OrgKind::Village);
                 let agent = district.villages.len() as u32 + 1;
                 district.villages.push((village, t as u32, agent));
                 villages.push(village);
@@ -170,12 +190,17 @@ impl District {
             });
         }
         // Added last, so that it moves no other org's id.
-        district.supervision = district.add("jiangjin/supervision".to_owned());
+        district.supervision = district.add(
+            "jiangjin/supervision".to_owned(),
+            SUPERVISION_NAME.to_owned(),
+            OrgKind::Supervision,
+        );
         district
     }
 
-    fn add(&mut self, path: String) -> OrgId {
+    fn add(&mut self, path: String, name: String, kind: OrgKind) -> OrgId {
         self.orgs.push(path);
+        self.names.push((name, kind));
         self.clerk_base.push(0);
         (self.orgs.len() - 1) as OrgId
     }
@@ -185,7 +210,8 @@ impl District {
         let mut windows = Vec::with_capacity(count as usize);
         for m in 1..=count {
             let path = format!("{}/window-{m}", self.org(parent));
-            let window = self.add(path);
+            let parent_name = self.names.get(parent as usize).map_or("", |n| n.0.as_str());
+            let window = self.add(path, format!("{parent_name}{m}号窗口"), OrgKind::Window);
             let clerks_so_far = self.clerk_base.iter().filter(|&&b| b > 0).count() as u32;
             if let Some(base) = self.clerk_base.get_mut(window as usize) {
                 *base = clerks_so_far * CLERKS_PER_WINDOW + 1;
@@ -234,6 +260,37 @@ impl District {
                 .collect(),
         }
     }
+}
+
+/// A name, numbered from the second round on when a list runs out: `白沙镇（2）`.
+fn numbered(list: &[&str], index: usize) -> String {
+    let base = list
+        .get(index % list.len().max(1))
+        .copied()
+        .unwrap_or_default();
+    match index / list.len().max(1) {
+        0 => base.to_owned(),
+        round => format!("{base}（{}）", round + 1),
+    }
+}
+
+/// The name of department `index` (its theme's, as its items' codes are).
+fn dept_name(index: u32) -> String {
+    let depts: Vec<&str> = THEMES.iter().map(|t| t.dept).collect();
+    numbered(&depts, index as usize)
+}
+
+/// The name of town `index`.
+fn town_name(index: usize) -> String {
+    numbered(&TOWNS, index)
+}
+
+/// The name of the district's village `index`: two characters and 村 (villages of different
+/// towns may share a name, as they do in life).
+fn village_name(index: usize) -> String {
+    let head = VILLAGE_HEADS[index % VILLAGE_HEADS.len()];
+    let tail = VILLAGE_TAILS[(index / VILLAGE_HEADS.len()) % VILLAGE_TAILS.len()];
+    format!("{head}{tail}村")
 }
 
 /// Villages per town: exactly `total` in all, uneven like real towns. Pairs of towns trade a

@@ -189,6 +189,11 @@ impl JsonSink<'_> {
 }
 
 impl Sink for JsonSink<'_> {
+    fn org(&mut self, world: &World, index: usize) -> Result<(), SimError> {
+        output::write_org(&mut self.buffer, world, index);
+        self.maybe_flush()
+    }
+
     fn item(&mut self, world: &World, index: usize) -> Result<(), SimError> {
         output::write_item(&mut self.buffer, world, index);
         self.maybe_flush()
@@ -260,6 +265,13 @@ struct EventSink {
 }
 
 impl Sink for EventSink {
+    fn org(&mut self, world: &World, index: usize) -> Result<(), SimError> {
+        let entered_at = output::timestamp(world, output::org_instant(world, index))?;
+        let event = output::org_event(world, index)?;
+        self.event = Some(SimEvent { entered_at, event });
+        Ok(())
+    }
+
     fn item(&mut self, world: &World, index: usize) -> Result<(), SimError> {
         let entered_at = output::timestamp(world, output::item_instant(world, index))?;
         let event = output::item_event(world, index)?;

@@ -9,6 +9,8 @@
 #[derive(Debug)]
 pub(crate) struct Theme {
     pub(crate) code: &'static str,
+    /// The department's name (`OrgDefined`).
+    pub(crate) dept: &'static str,
     pub(crate) subjects: &'static [(&'static str, &'static str)],
     pub(crate) materials: &'static [&'static str],
 }
@@ -22,6 +24,7 @@ pub(crate) const VARIANTS: [&str; 5] = ["新办", "变更", "延续", "注销", 
 pub(crate) const THEMES: [Theme; 20] = [
     Theme {
         code: "SC",
+        dept: "区市场监管局",
         subjects: &[
             ("个体工商户", "登记"),
             ("食品经营", "许可"),
@@ -33,6 +36,7 @@ pub(crate) const THEMES: [Theme; 20] = [
     },
     Theme {
         code: "MZ",
+        dept: "区民政局",
         subjects: &[
             ("最低生活保障", "审批"),
             ("特困人员供养", "审批"),
@@ -44,6 +48,7 @@ pub(crate) const THEMES: [Theme; 20] = [
     },
     Theme {
         code: "RS",
+        dept: "区人力社保局",
         subjects: &[
             ("就业创业证", "核发"),
             ("失业保险金", "审核"),
@@ -55,6 +60,7 @@ pub(crate) const THEMES: [Theme; 20] = [
     },
     Theme {
         code: "WJ",
+        dept: "区卫生健康委",
         subjects: &[
             ("医疗机构执业", "许可"),
             ("公共场所卫生", "许可"),
@@ -66,6 +72,7 @@ pub(crate) const THEMES: [Theme; 20] = [
     },
     Theme {
         code: "ZJ",
+        dept: "区住房城乡建委",
         subjects: &[
             ("建筑工程施工", "许可"),
             ("商品房预售", "许可"),
@@ -77,6 +84,7 @@ pub(crate) const THEMES: [Theme; 20] = [
     },
     Theme {
         code: "JT",
+        dept: "区交通局",
         subjects: &[
             ("道路运输经营", "许可"),
             ("出租汽车经营", "许可"),
@@ -93,6 +101,7 @@ pub(crate) const THEMES: [Theme; 20] = [
     },
     Theme {
         code: "NY",
+        dept: "区农业农村委",
         subjects: &[
             ("农药经营", "许可"),
             ("兽药经营", "许可"),
@@ -109,6 +118,7 @@ pub(crate) const THEMES: [Theme; 20] = [
     },
     Theme {
         code: "LY",
+        dept: "区林业局",
         subjects: &[
             ("林木采伐", "许可"),
             ("使用林地", "审核"),
@@ -120,6 +130,7 @@ pub(crate) const THEMES: [Theme; 20] = [
     },
     Theme {
         code: "SL",
+        dept: "区水利局",
         subjects: &[
             ("取水", "许可"),
             ("河道采砂", "许可"),
@@ -136,6 +147,7 @@ pub(crate) const THEMES: [Theme; 20] = [
     },
     Theme {
         code: "JY",
+        dept: "区教委",
         subjects: &[
             ("民办学校办学", "许可"),
             ("教师资格", "认定"),
@@ -147,6 +159,7 @@ pub(crate) const THEMES: [Theme; 20] = [
     },
     Theme {
         code: "GA",
+        dept: "区公安局",
         subjects: &[
             ("户口迁移", "审批"),
             ("旅馆业特种行业", "许可"),
@@ -163,6 +176,7 @@ pub(crate) const THEMES: [Theme; 20] = [
     },
     Theme {
         code: "ZR",
+        dept: "区规划自然资源局",
         subjects: &[
             ("建设用地规划", "许可"),
             ("乡村建设规划", "许可"),
@@ -174,6 +188,7 @@ pub(crate) const THEMES: [Theme; 20] = [
     },
     Theme {
         code: "HB",
+        dept: "区生态环境局",
         subjects: &[
             ("排污", "许可"),
             ("建设项目环境影响评价", "审批"),
@@ -185,6 +200,7 @@ pub(crate) const THEMES: [Theme; 20] = [
     },
     Theme {
         code: "WL",
+        dept: "区文化旅游委",
         subjects: &[
             ("娱乐场所经营", "许可"),
             ("营业性演出", "审批"),
@@ -196,6 +212,7 @@ pub(crate) const THEMES: [Theme; 20] = [
     },
     Theme {
         code: "SW",
+        dept: "区商务委",
         subjects: &[
             ("对外贸易经营者", "备案"),
             ("成品油零售经营", "许可"),
@@ -207,6 +224,7 @@ pub(crate) const THEMES: [Theme; 20] = [
     },
     Theme {
         code: "YJ",
+        dept: "区应急局",
         subjects: &[
             ("危险化学品经营", "许可"),
             ("烟花爆竹经营", "许可"),
@@ -223,6 +241,7 @@ pub(crate) const THEMES: [Theme; 20] = [
     },
     Theme {
         code: "CG",
+        dept: "区城市管理局",
         subjects: &[
             ("城市建筑垃圾处置", "核准"),
             ("户外广告设施设置", "审批"),
@@ -234,6 +253,7 @@ pub(crate) const THEMES: [Theme; 20] = [
     },
     Theme {
         code: "TY",
+        dept: "区退役军人事务局",
         subjects: &[
             ("退役军人优待证", "申领"),
             ("伤残抚恤", "审批"),
@@ -245,6 +265,7 @@ pub(crate) const THEMES: [Theme; 20] = [
     },
     Theme {
         code: "YB",
+        dept: "区医保局",
         subjects: &[
             ("医保定点医疗机构", "协议"),
             ("异地就医", "备案"),
@@ -256,6 +277,7 @@ pub(crate) const THEMES: [Theme; 20] = [
     },
     Theme {
         code: "CL",
+        dept: "区残联",
         subjects: &[
             ("残疾人证", "核发"),
             ("残疾人辅助器具", "审批"),
@@ -332,3 +354,58 @@ pub(crate) const AGENT_TRANSFER_REASON: &str = "代办转交";
 
 /// Why a town center forwards a case it accepted.
 pub(crate) const TOWN_TRANSFER_REASON: &str = "区级审批";
+
+/// The district's name (the org `jiangjin`).
+pub(crate) const DISTRICT_NAME: &str = "江津区";
+
+/// The district center's name.
+pub(crate) const CENTER_NAME: &str = "江津区政务服务中心";
+
+/// The district supervision bureau's name.
+pub(crate) const SUPERVISION_NAME: &str = "江津区行政审批电子监察室";
+
+/// The towns and streets of the district, in order; a district with more repeats them with a
+/// number.
+pub(crate) const TOWNS: [&str; 30] = [
+    "几江街道",
+    "德感街道",
+    "鼎山街道",
+    "双福街道",
+    "圣泉街道",
+    "白沙镇",
+    "石门镇",
+    "油溪镇",
+    "吴滩镇",
+    "朱杨镇",
+    "石蟆镇",
+    "永兴镇",
+    "塘河镇",
+    "西湖镇",
+    "先锋镇",
+    "李市镇",
+    "慈云镇",
+    "贾嗣镇",
+    "杜市镇",
+    "广兴镇",
+    "嘉平镇",
+    "柏林镇",
+    "蔡家镇",
+    "中山镇",
+    "支坪镇",
+    "四面山镇",
+    "夏坝镇",
+    "珞璜镇",
+    "龙华镇",
+    "四屏镇",
+];
+
+/// The first character of a village's name.
+pub(crate) const VILLAGE_HEADS: [&str; 20] = [
+    "金", "石", "龙", "双", "新", "黄", "高", "大", "红", "青", "白", "凤", "马", "杨", "李", "中",
+    "平", "长", "水", "桂",
+];
+
+/// The second character of a village's name.
+pub(crate) const VILLAGE_TAILS: [&str; 15] = [
+    "山", "坝", "溪", "湾", "林", "田", "坪", "岩", "河", "桥", "塘", "口", "岗", "沟", "园",
+];

@@ -51,6 +51,63 @@ pub(crate) fn write_item(out: &mut String, world: &World, index: usize) {
     out.push_str("}\n");
 }
 
+/// Appends the JSONL line (with its newline) of org `index`'s name.
+pub(crate) fn write_org(out: &mut String, world: &World, index: usize) {
+    let (Some(path), Some((name, kind))) = (
+        world.district.orgs.get(index),
+        world.district.names.get(index),
+    ) else {
+        return;
+    };
+    out.push_str("{\"stream\":\"catalog\",\"id\":\"sim-");
+    push_u64(out, world.seed);
+    out.push_str("-org-");
+    push_u64(out, index as u64 + 1);
+    out.push_str("\",\"type\":\"OrgDefined\",\"occurred_at\":\"");
+    push_timestamp(out, world, org_instant(world, index));
+    out.push_str("\",\"actor\":\"");
+    push_actor(out, CATALOG_ACTOR);
+    out.push_str("\",\"org\":");
+    push_str(out, world.district.org(world.district.center));
+    out.push_str(",\"data\":{\"path\":");
+    push_str(out, path);
+    out.push_str(",\"name\":");
+    push_str(out, name);
+    out.push_str(",\"kind\":\"");
+    out.push_str(kind.as_str());
+    out.push_str("\"}}\n");
+}
+
+/// When org `index` is named: on the catalog day, a second apart, after the last item.
+pub(crate) fn org_instant(world: &World, index: usize) -> Instant {
+    item_instant(world, world.catalog.items.len() + index)
+}
+
+/// Org `index`'s name as a typed event.
+pub(crate) fn org_event(world: &World, index: usize) -> Result<NewEvent, SimError> {
+    let (Some(path), Some((name, kind))) = (
+        world.district.orgs.get(index),
+        world.district.names.get(index),
+    ) else {
+        return Err(SimError::Invalid(format!("no org {index}")));
+    };
+    let occurred_at = timestamp(world, org_instant(world, index))?;
+    let data = EventData::OrgDefined(jiancha_events::OrgDefined {
+        path: path.clone(),
+        name: name.clone(),
+        kind: *kind,
+    });
+    let center = world.district.org(world.district.center);
+    Ok(NewEvent::new(
+        StreamName::catalog(),
+        occurred_at,
+        actor_name(CATALOG_ACTOR),
+        center,
+        data,
+    )
+    .with_id(format!("sim-{}-org-{}", world.seed, index + 1)))
+}
+
 /// When catalog item `index` is defined: the working day before the start, from 09:00, a
 /// second apart.
 pub(crate) fn item_instant(world: &World, index: usize) -> Instant {

@@ -21,7 +21,7 @@ use crate::world::World;
 use crate::{SimConfig, SimError};
 
 /// Event types in the order the summary's per-type counters are kept (`Payload::type_index`).
-const TYPE_NAMES: [&str; 27] = [
+const TYPE_NAMES: [&str; 28] = [
     "ItemDefined",
     "Submitted",
     "CorrectionRequested",
@@ -49,10 +49,16 @@ const TYPE_NAMES: [&str; 27] = [
     "ComplaintAccepted",
     "ComplaintRejected",
     "ComplaintAnswered",
+    "OrgDefined",
 ];
+
+/// The place of `OrgDefined` in [`TYPE_NAMES`].
+const ORG_DEFINED: usize = 27;
 
 /// Receives the events in order.
 pub(crate) trait Sink {
+    /// Org `index`'s name (`OrgDefined`).
+    fn org(&mut self, world: &World, index: usize) -> Result<(), SimError>;
     /// Catalog item `index`.
     fn item(&mut self, world: &World, index: usize) -> Result<(), SimError>;
     /// Event `index` (version `index + 1`) of a case.
@@ -84,6 +90,7 @@ pub(crate) struct Sequencer {
     drafts: Vec<Draft>,
     spare: Vec<Vec<Planned>>,
     items_written: usize,
+    orgs_written: usize,
     by_type: [u64; TYPE_NAMES.len()],
     counts: CaseCounts,
     backdated_events: u64,
@@ -126,6 +133,7 @@ impl Sequencer {
             drafts: Vec::new(),
             spare: Vec::new(),
             items_written: 0,
+            orgs_written: 0,
             by_type: [0; TYPE_NAMES.len()],
             counts: CaseCounts::default(),
             backdated_events: 0,
@@ -150,6 +158,13 @@ impl Sequencer {
             sink.item(&self.world, self.items_written)?;
             self.items_written += 1;
             self.by_type[0] += 1;
+            return Ok(true);
+        }
+        // Then the orgs' names, still before any case.
+        if self.orgs_written < self.world.district.orgs.len() {
+            sink.org(&self.world, self.orgs_written)?;
+            self.orgs_written += 1;
+            self.by_type[ORG_DEFINED] += 1;
             return Ok(true);
         }
         loop {

@@ -154,7 +154,23 @@ fn the_catalog_comes_first_then_cases_in_order() {
         .all(|e| matches!(e.data, EventData::ItemDefined(_))));
     let mut versions: BTreeMap<&str, (u64, &NewEvent)> = BTreeMap::new();
     let mut acts: BTreeMap<&str, u64> = BTreeMap::new();
-    for event in &run.events[items..] {
+    let orgs = run.summary.events_by_type["OrgDefined"] as usize;
+    let tree = crate::org_tree(&SimConfig::new(5000, 7)).unwrap();
+    let units: usize = tree
+        .departments
+        .iter()
+        .map(|d| 1 + d.windows.len())
+        .sum::<usize>()
+        + tree
+            .towns
+            .iter()
+            .map(|t| 1 + t.windows.len() + t.villages.len())
+            .sum::<usize>();
+    assert_eq!(orgs, 3 + units, "every org is named once");
+    assert!(run.events[items..items + orgs]
+        .iter()
+        .all(|e| matches!(&e.data, EventData::OrgDefined(o) if !o.name.is_empty())));
+    for event in &run.events[items + orgs..] {
         let stream = event.stream.as_str();
         let (prefix, version) = event.id.as_deref().unwrap().rsplit_once('-').unwrap();
         let version: u64 = version.parse().unwrap();

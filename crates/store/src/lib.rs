@@ -166,7 +166,8 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     }
 
     /// The events one case's state depends on, in position order: the case's own stream, the
-    /// definitions of the item it applied for (every `ItemDefined` of that code), the calendar
+    /// definitions of the item it applied for (every `ItemDefined` of that code), the org names
+    /// (every `OrgDefined`, so its views show names), the calendar
     /// amendments, the declared historical imports (`HistoryImported`) and the supervision
     /// events that name it. Empty when no case of that name was submitted.
     fn read_case_context<'a>(
@@ -322,9 +323,11 @@ pub(crate) fn case_context(mut events: Vec<StoredEvent>, case: &str) -> Vec<Stor
         return Vec::new();
     };
     events.retain(|e| match e.stream.as_str() {
-        CATALOG_STREAM => {
-            matches!(&e.data, jiancha_events::EventData::ItemDefined(d) if d.code == item)
-        }
+        CATALOG_STREAM => match &e.data {
+            jiancha_events::EventData::ItemDefined(d) => d.code == item,
+            jiancha_events::EventData::OrgDefined(_) => true,
+            _ => false,
+        },
         CALENDAR_STREAM => true,
         SUPERVISION_STREAM => {
             e.data.concerns_case() == Some(case)

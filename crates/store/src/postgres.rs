@@ -97,6 +97,8 @@ const CASE_CONTEXT_SQL: &str = concat!(
      (SELECT data::jsonb ->> 'item' FROM events WHERE stream = $1 AND version = 1) \
      UNION ALL SELECT ",
     columns!(),
+    " FROM events WHERE stream = 'catalog' AND type = 'OrgDefined' UNION ALL SELECT ",
+    columns!(),
     " FROM events WHERE stream = 'calendar' UNION ALL SELECT ",
     columns!(),
     " FROM events WHERE stream = 'supervision' AND type = 'HistoryImported' UNION ALL SELECT ",

@@ -181,6 +181,8 @@ impl Reads for SqliteReads {
              UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'catalog' \
                AND json_extract(data, '$.code') = (SELECT json_extract(data, '$.item') \
                FROM events WHERE stream = ?1 AND version = 1) \
+             UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'catalog' \
+               AND type = 'OrgDefined' \
              UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'calendar' \
              UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'supervision' \
                AND type = 'HistoryImported' \

@@ -104,9 +104,14 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &AlertsArgs) -> anyhow::
             )?;
             for a in &alerts {
                 let closed = a.closed_at.as_deref().unwrap_or("open");
+                let name = a
+                    .org_name
+                    .as_deref()
+                    .map(|n| format!(" {n}"))
+                    .unwrap_or_default();
                 writeln!(
                     out,
-                    "{:<44} {:<7} {:<26} {:<26} {}",
+                    "{:<44} {:<7} {:<26} {:<26} {}{name}",
                     a.id, a.severity, a.raised_at, closed, a.org
                 )?;
             }

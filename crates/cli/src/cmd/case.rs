@@ -46,7 +46,8 @@ pub enum CaseCommand {
     jiancha case show case-2026-000102 --now 2026-03-20T09:00:00+08:00\n\n\
     --now takes an RFC 3339 instant, or a date meaning the end of that day (24:00 +08:00); \
     only events that occurred by then count. It defaults to the system clock.\n\
-    JSON fields: stream, item, org, status, clock_start_on, promised_limit_days, \
+    JSON fields: stream, item, item_name (when the catalog names it), org, org_name (when an \
+    OrgDefined names it), status, clock_start_on, promised_limit_days, \
     statutory_limit_days, promised_due_on, statutory_due_on (null while suspended), \
     provisional, used_days, remaining_days, concluded_on, on_time, statutory_on_time, early, \
     and more.")]
@@ -96,10 +97,14 @@ fn show<T: std::fmt::Display>(v: &Option<T>) -> String {
 
 fn write_table(out: &mut dyn std::io::Write, v: &CaseView) -> std::io::Result<()> {
     let provisional = if v.provisional { " (provisional)" } else { "" };
+    let named = |code: &str, name: &Option<String>| match name {
+        Some(n) => format!("{code} {n}"),
+        None => code.to_owned(),
+    };
     let rows = [
         ("case", v.stream.clone()),
-        ("item", v.item.clone()),
-        ("org", v.org.clone()),
+        ("item", named(&v.item, &v.item_name)),
+        ("org", named(&v.org, &v.org_name)),
         ("status", v.status.to_owned()),
         ("channel", v.channel.to_owned()),
         ("submitted on", v.submitted_on.to_string()),

@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod calendar;
 pub mod case;
 pub mod case_list;
+pub mod catalog;
 pub mod demo;
 pub mod evidence;
 pub mod export;

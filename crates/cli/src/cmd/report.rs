@@ -375,18 +375,37 @@ fn write_csv(out: &mut dyn std::io::Write, rows: &[Row]) -> std::io::Result<()> 
         }
     });
     let header: Vec<&str> = COLUMNS.iter().map(|(name, _, _)| *name).collect();
-    writeln!(out, "{first},{}", header.join(","))?;
+    // Orgs and items have names; channels have none, so their report has no name column.
+    let named = first != "channel";
+    let name_head = if named { "name," } else { "" };
+    writeln!(out, "{first},{name_head}{}", header.join(","))?;
     for r in rows {
-        let k = key(r);
-        let k = if k.contains([',', '"']) {
-            format!("\"{}\"", k.replace('"', "\"\""))
+        let k = csv_field(key(r));
+        let name = if named {
+            format!("{},", csv_field(r.name.as_deref().unwrap_or_default()))
         } else {
-            k.to_owned()
+            String::new()
         };
         let fields: Vec<String> = COLUMNS.iter().map(|(_, _, f)| f(r)).collect();
-        writeln!(out, "{k},{}", fields.join(","))?;
+        writeln!(out, "{k},{name}{}", fields.join(","))?;
     }
     Ok(())
+}
+
+/// A CSV field, quoted when it holds a comma or a quote.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The terminal cells a text takes (a CJK character takes two).
+fn cells(text: &str) -> usize {
+    text.chars()
+        .map(|c| if c > '\u{2e80}' { 2 } else { 1 })
+        .sum()
 }
 
 /// What a row falls short of, if anything.
@@ -429,18 +448,34 @@ pub(crate) fn write_table(
         "items handled in the center: {inside} of {all} ({share}){items_mark}"
     )?;
     let width = rows.iter().map(|r| key(r).len()).max().unwrap_or(3).max(3);
+    // A name column for orgs and items; channels have no names.
+    let named = !rows.iter().any(|r| r.channel.is_some());
+    let name_of = |r: &Row| r.name.clone().unwrap_or_else(|| "-".to_owned());
+    let name_width = rows
+        .iter()
+        .map(|r| cells(&name_of(r)))
+        .max()
+        .unwrap_or(4)
+        .max(4);
     let shown: Vec<&Column> = COLUMNS.iter().filter(|(_, h, _)| h.is_some()).collect();
     write!(out, "{:<width$}", "KEY")?;
+    if named {
+        write!(out, " {:<name_width$}", "NAME")?;
+    }
     for (_, heading, _) in &shown {
         write!(out, " {:>7}", heading.unwrap_or_default())?;
     }
     writeln!(out, "  SHORT OF TARGET")?;
     for r in rows {
         write!(out, "{:<width$}", key(r))?;
+        if named {
+            let name = name_of(r);
+            let pad = " ".repeat(name_width.saturating_sub(cells(&name)));
+            write!(out, " {name}{pad}")?;
+        }
         for f in shown.iter().map(|(_, _, f)| f(r)) {
             // A CJK character (the grade) takes two cells of a terminal.
-            let cells: usize = f.chars().map(|c| if c > '\u{2e80}' { 2 } else { 1 }).sum();
-            write!(out, " {}{f}", " ".repeat(7usize.saturating_sub(cells)))?;
+            write!(out, " {}{f}", " ".repeat(7usize.saturating_sub(cells(&f))))?;
         }
         let short = shortfalls(r);
         writeln!(

@@ -54,8 +54,10 @@ fn read_cases(events: &[NewEvent], entered: &[Timestamp]) -> BTreeMap<String, Ca
             EventData::ItemDefined(item) => {
                 items.insert(item.code.clone(), item.clone());
             }
-            // The supervision workflow's acts are about cases, not of them.
+            // The supervision workflow's acts are about cases, not of them; orgs' names are
+            // no case's.
             _ if event.stream.as_str() == jiancha_events::SUPERVISION_STREAM => {}
+            EventData::OrgDefined(_) => {}
             _ => cases
                 .entry(event.stream.as_str())
                 .or_default()
