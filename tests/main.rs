@@ -13,6 +13,7 @@ mod audit_cli;
 mod calendar_cli;
 mod closing_cli;
 mod crash;
+mod docs_cli;
 mod edges_cli;
 mod history_cli;
 mod import_cli;

@@ -16,6 +16,7 @@ mod evaluate;
 mod fold;
 pub mod instant;
 pub mod ledger;
+pub mod reference;
 pub mod report;
 pub mod rules;
 pub mod snapshot;

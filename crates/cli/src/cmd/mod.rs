@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod calendar;
 pub mod case;
 pub mod demo;
+pub mod docs;
 pub mod evidence;
 pub mod export;
 pub mod history;
