@@ -3,7 +3,8 @@
 //! vocabulary, doc comments as descriptions), `EventInput` (one event as `POST /api/v1/events`
 //! takes it), `EventBatch` (that request's JSON body) and `StoredEvent` (the types only the
 //! commands and the engine write, found in the log). A test requires the committed
-//! `assets/openapi.json` to hold exactly these schemas.
+//! `assets/openapi.json` to hold exactly these schemas. The views the server answers with
+//! (`Alert`, `CaseView`) are derived the same way, as they are serialised.
 
 use jiancha_events::reference::{is_engine_written, unit_of};
 use jiancha_events::{current_schema, data_schema, stream_kind_of, StreamKind, EVENT_TYPES};
@@ -42,6 +43,7 @@ pub fn generated_schemas() -> Map<String, Value> {
             }
         }
     }
+    schemas.append(&mut response_schemas());
     schemas.insert(
         "EventInput".into(),
         json!({
@@ -74,6 +76,17 @@ pub fn generated_schemas() -> Map<String, Value> {
         }),
     );
     schemas
+}
+
+/// The schemas of the views the server answers with, as serialised (`Alert`, `CaseView`).
+fn response_schemas() -> Map<String, Value> {
+    let mut generator = schemars::generate::SchemaSettings::draft2020_12()
+        .with(|s| s.definitions_path = SCHEMAS_PATH.into())
+        .for_serialize()
+        .into_generator();
+    generator.subschema_for::<jiancha_projections::AlertView>();
+    generator.subschema_for::<jiancha_projections::CaseView>();
+    generator.take_definitions(true)
 }
 
 /// The envelope of one event type: its `type`, its stream and its `data`.
