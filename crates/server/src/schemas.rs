@@ -4,7 +4,7 @@
 //! takes it), `EventBatch` (that request's JSON body) and `StoredEvent` (the types only the
 //! commands and the engine write, found in the log). A test requires the committed
 //! `assets/openapi.json` to hold exactly these schemas. The views the server answers with
-//! (`Alert`, `CaseView`) are derived the same way, as they are serialised.
+//! (`Alert`, `CaseView`, `Appended`) are derived the same way, as they are serialised.
 
 use jiancha_events::reference::{is_engine_written, unit_of};
 use jiancha_events::{current_schema, data_schema, stream_kind_of, StreamKind, EVENT_TYPES};
@@ -78,7 +78,7 @@ pub fn generated_schemas() -> Map<String, Value> {
     schemas
 }
 
-/// The schemas of the views the server answers with, as serialised (`Alert`, `CaseView`).
+/// The schemas of the views the server answers with, as serialised (`Alert`, `CaseView`, `Appended`).
 fn response_schemas() -> Map<String, Value> {
     let mut generator = schemars::generate::SchemaSettings::draft2020_12()
         .with(|s| s.definitions_path = SCHEMAS_PATH.into())
@@ -86,6 +86,7 @@ fn response_schemas() -> Map<String, Value> {
         .into_generator();
     generator.subschema_for::<jiancha_projections::AlertView>();
     generator.subschema_for::<jiancha_projections::CaseView>();
+    generator.subschema_for::<crate::events::Appended>();
     generator.take_definitions(true)
 }
 

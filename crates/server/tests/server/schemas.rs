@@ -30,9 +30,12 @@ fn validator(name: &str) -> jsonschema::Validator {
 fn refreshed(text: &str) -> String {
     let generated = generated_schemas();
     let mut out = String::new();
+    let mut in_schemas = false;
     for line in text.lines() {
         let key = line.trim_start().split('"').nth(1).unwrap_or_default();
-        let is_generated = line.starts_with("      \"") && generated.contains_key(key);
+        let is_generated =
+            in_schemas && line.starts_with("      \"") && generated.contains_key(key);
+        in_schemas = (in_schemas || line == "    \"schemas\": {") && !line.starts_with("    }");
         if is_generated {
             continue;
         }
