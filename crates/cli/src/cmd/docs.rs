@@ -51,3 +51,37 @@ pub fn run(args: &DocsArgs) -> anyhow::Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Compares a generated reference with the committed file (`UPDATE_EXPECT=1` rewrites it).
+    fn check_committed(file: &str, generated: &str) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../docs")
+            .join(file);
+        if std::env::var_os("UPDATE_EXPECT").is_some() {
+            std::fs::write(&path, generated).unwrap_or_else(|e| panic!("{file}: {e}"));
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "docs/{file} is not current: run `jiancha docs {} --output docs/{file}` (or \
+             UPDATE_EXPECT=1 cargo test -p jiancha-cli docs)",
+            file.trim_end_matches(".md")
+        );
+    }
+
+    #[test]
+    fn the_committed_references_are_current() {
+        check_committed(
+            "events.md",
+            &jiancha_projections::reference::events_markdown(),
+        );
+        check_committed(
+            "rules.md",
+            &jiancha_projections::reference::rules_markdown(),
+        );
+    }
+}
