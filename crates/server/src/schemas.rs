@@ -4,11 +4,13 @@
 //! takes it), `EventBatch` (that request's JSON body) and `StoredEvent` (the types only the
 //! commands and the engine write, found in the log). A test requires the committed
 //! `assets/openapi.json` to hold exactly these schemas. The views the server answers with
-//! (`Alert`, `CaseView`, `Appended`) are derived the same way, as they are serialised.
+//! (`Alert`, `CaseView`, `Appended`, `Error`) are derived the same way, as they are serialised.
 
 use jiancha_events::reference::{is_engine_written, unit_of};
 use jiancha_events::{current_schema, data_schema, stream_kind_of, StreamKind, EVENT_TYPES};
 use serde_json::{json, Map, Value};
+
+use crate::error::ErrorKind;
 
 /// Where the document keeps its schemas.
 const SCHEMAS_PATH: &str = "/components/schemas";
@@ -78,7 +80,7 @@ pub fn generated_schemas() -> Map<String, Value> {
     schemas
 }
 
-/// The schemas of the views the server answers with, as serialised (`Alert`, `CaseView`, `Appended`).
+/// The schemas of the views the server answers with, as serialised (`Alert`, `CaseView`, `Appended`, `Error`).
 fn response_schemas() -> Map<String, Value> {
     let mut generator = schemars::generate::SchemaSettings::draft2020_12()
         .with(|s| s.definitions_path = SCHEMAS_PATH.into())
@@ -87,7 +89,17 @@ fn response_schemas() -> Map<String, Value> {
     generator.subschema_for::<jiancha_projections::AlertView>();
     generator.subschema_for::<jiancha_projections::CaseView>();
     generator.subschema_for::<crate::events::Appended>();
-    generator.take_definitions(true)
+    generator.subschema_for::<crate::error::Body<'static>>();
+    let mut schemas = generator.take_definitions(true);
+    // The codes are `&'static str` in the body; their closed list is the kinds'.
+    let codes: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.code()).collect();
+    if let Some(Value::Object(error)) = schemas
+        .get_mut("Error")
+        .and_then(|s| s.pointer_mut("/properties/error"))
+    {
+        error.insert("enum".into(), json!(codes));
+    }
+    schemas
 }
 
 /// The envelope of one event type: its `type`, its stream and its `data`.

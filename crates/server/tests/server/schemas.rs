@@ -47,7 +47,8 @@ fn refreshed(text: &str) -> String {
             }
         }
     }
-    out
+    // The last schema before the object closes takes no comma.
+    out.replace(",\n    },\n", "\n    },\n")
 }
 
 #[test]
