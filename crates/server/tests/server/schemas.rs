@@ -138,3 +138,39 @@ fn every_body_in_the_document_has_a_schema() {
         }
     }
 }
+
+/// Asserts that `value` is valid under the named schema, naming every error.
+fn assert_valid(name: &str, value: &Value) {
+    let errors: Vec<String> = validator(name)
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{name}: {errors:?} in {value}");
+}
+
+#[tokio::test]
+async fn the_server_answers_with_the_documented_schemas() {
+    use crate::support::{step_json, Who, World, CASE_1};
+    let world = World::new().await;
+    let case = world
+        .get(&format!("/api/v1/cases/{CASE_1}"), Who::Supervisor)
+        .await;
+    assert_valid("CaseView", &case.json);
+    let alerts = world.get("/api/v1/alerts", Who::Supervisor).await;
+    let alerts = alerts.json["alerts"].as_array().unwrap();
+    assert!(!alerts.is_empty());
+    for alert in alerts {
+        assert_valid("Alert", alert);
+    }
+    let body = step_json(CASE_1, None);
+    assert_valid("EventBatch", &serde_json::from_str(&body).unwrap());
+    let appended = world.post_json("/api/v1/events", Who::Unit1, &body).await;
+    assert_eq!(appended.status.as_u16(), 201, "{}", appended.text);
+    assert_valid("Appended", &appended.json);
+    let refused = world
+        .post_json("/api/v1/events", Who::Unit1, &body.replace("review", ""))
+        .await;
+    assert_eq!(refused.status.as_u16(), 400, "{}", refused.text);
+    assert_valid("Error", &refused.json);
+    world.shutdown().await;
+}
