@@ -69,7 +69,8 @@ fn type_section(out: &mut String, name: &str, defs: &Map<String, Value>) {
     if is_engine_written(name) {
         out.push_str(
             "Written only by the commands and the engine: `POST /api/v1/events` and `jiancha \
-             import` refuse it; it is found in the log and in exports.\n\n",
+             import` refuse it as a new event; it is found in the log and in exports (an \
+             exported log moved with `jiancha import` keeps it).\n\n",
         );
     }
     let empty = Map::new();
