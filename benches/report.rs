@@ -1,6 +1,7 @@
 //! The report benchmark: a monthly report by org for a district of many cases, computed from
 //! the assessment ledger, against recomputing the same report by replaying the log, in the
-//! same run.
+//! same run; and the case list `case list --due-within 5` on the same district against a bare
+//! scan of its cases.
 //!
 //! `cargo bench -p jiancha-benches --bench report` (JIANCHA_BENCH_CASES overrides the size,
 //! default 1,000,000 cases).
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 use jiancha_benches::row;
 use jiancha_events::StoredEvent;
 use jiancha_projections::ledger::Dimension;
-use jiancha_projections::{Period, Projections, ReportQuery, Scoring};
+use jiancha_projections::{CaseQuery, Period, Projections, ReportQuery, Scoring};
 
 fn main() {
     let cases: u64 = std::env::var("JIANCHA_BENCH_CASES")
@@ -68,6 +69,39 @@ fn main() {
             replay_took.as_secs_f64() / from_ledger.as_secs_f64()
         ),
         "target >= 100x",
+    );
+    case_list(&replayed, now);
+}
+
+/// `case list --due-within 5` (`Projections::case_list`) against a bare scan of the cases
+/// counting the open ones, medians of 5.
+fn case_list(p: &Projections, now: jiancha_projections::Millis) {
+    let median = |f: &dyn Fn() -> usize| {
+        let mut runs: Vec<(Duration, usize)> = (0..5)
+            .map(|_| {
+                let s = Instant::now();
+                let n = std::hint::black_box(f());
+                (s.elapsed(), n)
+            })
+            .collect();
+        runs.sort_unstable();
+        runs[runs.len() / 2]
+    };
+    let (scan, open) = median(&|| p.cases().filter(|(_, c)| c.status.is_open()).count());
+    let query = CaseQuery {
+        due_within_days: Some(5),
+        ..CaseQuery::default()
+    };
+    let (listed, due) = median(&|| p.case_list(&query, now).len());
+    row(
+        "bare scan of the cases, counting open ones (baseline)",
+        &format!("{:.2} ms", scan.as_secs_f64() * 1e3),
+        &format!("{} cases, {open} open", p.case_count()),
+    );
+    row(
+        "case list --due-within 5",
+        &format!("{:.2} ms", listed.as_secs_f64() * 1e3),
+        &format!("{due} rows; median of 5; target under 200 ms"),
     );
 }
 

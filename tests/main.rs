@@ -11,6 +11,7 @@
 mod asof_cli_server;
 mod audit_cli;
 mod calendar_cli;
+mod caselist_cli;
 mod closing_cli;
 mod crash;
 mod docs_cli;

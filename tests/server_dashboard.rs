@@ -259,7 +259,7 @@ async fn the_dashboard_shows_an_alert_raised_by_an_append() {
     .await;
     page.wait_for(
         "the charts are drawn",
-        "document.querySelectorAll('.chart svg').length === 2",
+        "document.querySelectorAll('.chart svg').length === 4",
     )
     .await;
     // The token left the address bar.

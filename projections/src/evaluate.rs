@@ -18,7 +18,7 @@ impl Projections {
 
     /// Runs `f` with the context a case is evaluated in: its org's calendar, the thresholds and
     /// the calendar generation.
-    fn with_ctx<R>(&self, case: &CaseState, f: impl FnOnce(&Ctx<'_>) -> R) -> R {
+    pub(crate) fn with_ctx<R>(&self, case: &CaseState, f: impl FnOnce(&Ctx<'_>) -> R) -> R {
         let calendar = self.calendar_of(case);
         f(&Ctx {
             calendar: &calendar,

@@ -11,6 +11,7 @@
 pub mod asof;
 pub mod calendars;
 pub mod case;
+pub mod caselist;
 pub mod catalog;
 mod evaluate;
 mod fold;
@@ -32,6 +33,7 @@ use hashbrown::{HashMap, HashSet};
 
 pub use calendars::Calendars;
 pub use case::{About, Alert, CaseState, Ctx, Status};
+pub use caselist::{CaseQuery, CaseRow};
 pub use catalog::Catalog;
 pub use instant::Millis;
 pub use ledger::{Entry, EntryView, Ledger, Scoring, ScoringError};

@@ -79,16 +79,7 @@ impl CaseView {
     pub fn new(stream: &str, case: &CaseState, ctx: &Ctx<'_>, now: Millis) -> Self {
         let today = date_of(now);
         let (promised, statutory) = case.dues(ctx);
-        // While a lawful suspension runs, a due date after its start is open (the suspension's
-        // end decides it); one that had passed before it stays.
-        let open_from = match case.status {
-            Status::Suspended => case.suspensions.last().map(|s| s.from),
-            _ => None,
-        };
-        let shown = |due: Option<Due>| {
-            due.map(|d| d.date)
-                .filter(|d| open_from.is_none_or(|from| *d <= from))
-        };
+        let shown = |due: Option<Due>| shown_due(case, due);
         let limits = case.limits_days();
         let used = case.used_days(ctx, today);
         let concluded_on = case.concluded.map(|(_, d, _)| d);
@@ -128,6 +119,18 @@ impl CaseView {
             now: format(now),
         }
     }
+}
+
+/// A due date as the views show it: while a lawful suspension runs, a due date after its
+/// start is open (the suspension's end decides it, so `None`); one that had passed before it
+/// stays.
+pub(crate) fn shown_due(case: &CaseState, due: Option<Due>) -> Option<NaiveDate> {
+    let open_from = match case.status {
+        Status::Suspended => case.suspensions.last().map(|s| s.from),
+        _ => None,
+    };
+    due.map(|d| d.date)
+        .filter(|d| open_from.is_none_or(|from| *d <= from))
 }
 
 /// How a conclusion stands against the due dates; each `None` while the case is not

@@ -2,7 +2,8 @@
 // token travels in a header), a board of open yellow and red cards by department and town, the
 // open warnings (prompts before a deadline, not cards) listed apart, whether a month is closed,
 // on-time and satisfaction rates per org for the last 12 months drawn as inline SVG, and a case
-// lookup with its timeline, and the 督办 board: open correction orders by due date, overdue first,
+// lookup with its timeline, the cases due today or this week (five working days) from
+// GET /api/v1/cases?due_within=, and the 督办 board: open correction orders by due date, overdue first,
 // escalations marked, each escalated card linking to its 监察建议书. Chinese labels with an English switch. No framework, no build step.
 'use strict';
 
@@ -22,6 +23,8 @@ const TEXT = {
     remaining_days: '剩余工作日', on_time: '按时办结', lang: 'English',
     warning: '预警', prompts: '预警提示', prompts_empty: '暂无预警提示', month: '考核月份',
     period_closed: '已关账', period_open: '未关账',
+    due_cases: '到期案件', due_today: '今日到期', due_week: '本周到期',
+    due_empty: '点击查看今日或本周到期的案件', due_none: '没有到期的案件',
     rules: {
       'deadline.promised.warning': '承诺时限预警', 'deadline.promised.overdue': '超承诺时限',
       'deadline.statutory.overdue': '超法定时限', 'intake.correction.repeated': '多次补正',
@@ -36,7 +39,7 @@ const TEXT = {
       'supervision.unacknowledged': '未及时签收', 'supervision.correction.overdue': '督办逾期未回告',
       'supervision.escalated': '督办升级', 'supervision.notify.failed': '推送失败',
       'rating.unverified': '差评未及时核实', 'rating.rectification.overdue': '差评整改逾期',
-      'rating.duplicate': '重复评价', 'complaint.acceptance.late': '投诉受理超时',
+      'rating.duplicate': '重复评价', 'rating.defaulted': '默认评价', 'complaint.acceptance.late': '投诉受理超时',
       'complaint.reply.late': '投诉答复超时',
     },
     orders: '督办看板', orders_empty: '暂无督办事项', overdue: '逾期', escalated: '已升级',
@@ -63,6 +66,8 @@ const TEXT = {
     used_days: 'Working days used', remaining_days: 'Working days left', on_time: 'On time',
     lang: '中文', warning: 'prompt', prompts: 'Prompts', prompts_empty: 'No prompts',
     month: 'Month', period_closed: 'closed', period_open: 'open',
+    due_cases: 'Cases falling due', due_today: 'Due today', due_week: 'Due this week',
+    due_empty: 'Click to list the cases due today or this week', due_none: 'No case falls due',
     rules: {
       'deadline.promised.warning': 'Promised limit near', 'deadline.promised.overdue': 'Past promised limit',
       'deadline.statutory.overdue': 'Past statutory limit', 'intake.correction.repeated': 'Repeated correction',
@@ -77,7 +82,7 @@ const TEXT = {
       'supervision.unacknowledged': 'Not acknowledged in time', 'supervision.correction.overdue': 'Correction not reported back',
       'supervision.escalated': 'Escalated', 'supervision.notify.failed': 'Notification failed',
       'rating.unverified': 'Bad rating not verified', 'rating.rectification.overdue': 'Rectification overdue',
-      'rating.duplicate': 'Repeated rating', 'complaint.acceptance.late': 'Complaint not accepted in time',
+      'rating.duplicate': 'Repeated rating', 'rating.defaulted': 'Default rating', 'complaint.acceptance.late': 'Complaint not accepted in time',
       'complaint.reply.late': 'Complaint not answered in time',
     },
     orders: 'Correction orders', orders_empty: 'No correction orders', overdue: 'overdue', escalated: 'escalated',
@@ -564,6 +569,29 @@ async function lookup(id) {
   }
 }
 
+// The cases whose promised due date falls within the next `days` working days (0: today), by
+// due date, each opening the case lookup.
+async function dueCases(days) {
+  const list = $('due');
+  list.replaceChildren();
+  $('due-count').textContent = '';
+  try {
+    const page = await api(`/api/v1/cases?due_within=${days}&limit=500`);
+    for (const c of page.cases) {
+      const link = el('a', { href: '#case-section' }, c.stream);
+      link.addEventListener('click', () => { $('case-id').value = c.stream; lookup(c.stream); });
+      list.append(el('li', { 'data-case': c.stream }, link, ' ',
+        el('span', {}, `${c.promised_due_on} · ${TEXT[state.lang].states[c.status] ?? c.status}`), ' ',
+        el('span', { class: 'muted' }, `${c.org} · ${c.item} · ${t('remaining_days')} ${c.remaining_days ?? '—'}`)));
+    }
+    $('due-count').textContent = `${page.cases.length}${page.next_cursor ? '+' : ''}`;
+    $('due-empty').textContent = page.cases.length ? '' : t('due_none');
+    $('due-empty').hidden = page.cases.length > 0;
+  } catch (e) {
+    showMessage(e.status === 403 ? t('forbidden') : `${t('failed')}: ${e.message}`);
+  }
+}
+
 // ---- start ----------------------------------------------------------------------------------
 
 async function connect() {
@@ -606,6 +634,9 @@ async function start() {
     const id = $('case-id').value.trim();
     if (id) lookup(id);
   });
+  for (const id of ['due-today', 'due-week']) {
+    $(id).addEventListener('click', (e) => dueCases(Number(e.currentTarget.dataset.days)));
+  }
   $('depth').addEventListener('change', loadCharts);
   $('month').addEventListener('change', renderMonth);
   applyLanguage();

@@ -1,5 +1,6 @@
-//! The alert endpoints: `GET /api/v1/alerts?open=&org=&rule=&severity=&now=&limit=` (the engine's live
-//! fold evaluated at an instant: alerts raised by then, closed by then),
+//! The alert endpoints: `GET /api/v1/alerts?open=&org=&rule=&severity=&now=&limit=&cursor=` (the
+//! engine's live fold evaluated at an instant: alerts raised by then, closed by then, a page at a
+//! time after `cursor`, the `next_cursor` of the page before),
 //! and the workflow acts on an alert (预警纠错), recorded as supervision events through
 //! `acts::record`: `POST /api/v1/alerts/{id}/acknowledge` (签收: the unit within its org, or a
 //! supervisor), `…/correction-orders` (督办: supervisors), `…/report-backs` (回告: the unit or
@@ -36,6 +37,7 @@ pub(crate) struct AlertsQuery {
     severity: Option<String>,
     now: Option<String>,
     limit: Option<usize>,
+    cursor: Option<String>,
 }
 
 /// The severities `severity=` takes (a comma list): the alert's `severity` strings.
@@ -60,10 +62,38 @@ struct AlertList {
     position: u64,
     total: usize,
     alerts: Vec<AlertView>,
+    /// The cursor of the next page; null on the last.
+    next_cursor: Option<String>,
+}
+
+/// Where an alert sorts in a list, as [`Projections::alerts`] orders them: (raised instant,
+/// case, rule code, id).
+///
+/// [`Projections::alerts`]: jiancha_projections::Projections::alerts
+type AlertKey = (jiancha_projections::Millis, String, &'static str, String);
+
+fn alert_key(a: &AlertView) -> AlertKey {
+    (a.raised_at_millis(), a.case.clone(), a.rule, a.id.clone())
+}
+
+/// An alert key as a cursor carries it: `<raised instant in ms>\t<alert id>`.
+fn key_text(a: &AlertView) -> String {
+    format!("{}\t{}", a.raised_at_millis(), a.id)
+}
+
+fn cursor_key(text: &str) -> Result<AlertKey, ApiError> {
+    let bad = || ApiError::invalid("cursor: not a cursor of the alert list").field("cursor");
+    let (ms, id) = text.split_once('\t').ok_or_else(bad)?;
+    let ms = ms.parse().map_err(|_| bad())?;
+    let (case, rule, _) = parse_alert_id(id).ok_or_else(bad)?;
+    Ok((ms, case, rule.code(), id.to_owned()))
 }
 
 /// The org prefix a listing is restricted to: the one asked for, within the caller's scope.
-fn effective_org(scope: Scope<'_>, asked: Option<&str>) -> Result<Option<String>, ApiError> {
+pub(crate) fn effective_org(
+    scope: Scope<'_>,
+    asked: Option<&str>,
+) -> Result<Option<String>, ApiError> {
     if let Some(org) = asked {
         check_org("org", org).map_err(|e| ApiError::invalid(e.to_string()).field("org"))?;
     }
@@ -96,6 +126,14 @@ pub(crate) async fn list(
         }
     }
     let severities = severities_of(q.severity.as_deref())?;
+    let filters = format!(
+        "alerts\n{:?}\n{org:?}\n{:?}\n{severities:?}\n{:?}",
+        q.open, q.rule, q.now
+    );
+    let after = match q.cursor.as_deref() {
+        None => None,
+        Some(c) => Some(cursor_key(&crate::cursor::decode(c, &filters)?)?),
+    };
     let now = instant_or("now", q.now.as_deref(), state.engine.now())?;
     crate::caught_up(&state).await;
     let limit = q
@@ -125,17 +163,26 @@ pub(crate) async fn list(
         .filter(|a| org.as_deref().is_none_or(|p| a.concerns_org(p)))
         .collect();
     let total = matching.len();
+    let mut rest = matching
+        .into_iter()
+        .filter(|a| after.as_ref().is_none_or(|k| alert_key(a) > *k));
+    let alerts: Vec<AlertView> = rest.by_ref().take(limit).collect();
+    let next_cursor = match (rest.next(), alerts.last()) {
+        (Some(_), Some(last)) => Some(crate::cursor::encode(&key_text(last), &filters)),
+        _ => None,
+    };
     let list = AlertList {
         now: jiancha_projections::instant::format(now),
         position,
         total,
-        alerts: matching.into_iter().take(limit).collect(),
+        alerts,
+        next_cursor,
     };
     Ok(crate::json_response(StatusCode::OK, &list))
 }
 
 /// The whole log folded as of `now`: the events that occurred by then.
-async fn as_of(
+pub(crate) async fn as_of(
     state: &State,
     now: jiancha_projections::Millis,
 ) -> Result<jiancha_projections::Projections, ApiError> {

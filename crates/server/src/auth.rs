@@ -288,6 +288,15 @@ impl Caller {
         }
     }
 
+    /// Which cases the caller may list (`GET /cases`): every case for supervisors, the
+    /// center and evaluators (who assess the whole district), its own org path for a unit.
+    pub fn case_list_scope(&self) -> Result<Scope<'_>, ApiError> {
+        match self {
+            Caller::Token(p) if p.role == Role::Evaluator => Ok(Scope::All),
+            _ => self.read_scope(),
+        }
+    }
+
     /// Which report rows the caller may read.
     pub fn report_scope(&self) -> Result<Scope<'_>, ApiError> {
         match self {

@@ -42,6 +42,8 @@ pub const REQUESTS_PER_TOKEN_PER_SECOND: u32 = 2_000;
 pub const JOURNAL_MESSAGES_MAX: usize = 10_000;
 /// The most alerts one `GET /api/v1/alerts` returns (`limit` may ask for fewer).
 pub const ALERTS_PAGE_MAX: usize = 10_000;
+/// Most cases a case list page holds (`GET /api/v1/cases?limit=`, also the default).
+pub const CASES_PAGE_MAX: usize = 10_000;
 /// Chain verifications running at once (429 beyond it).
 pub const VERIFICATIONS_MAX: usize = 1;
 /// How long a read waits for the engine to fold in what was committed before it (so it sees

@@ -12,7 +12,8 @@ use axum::Router;
 
 use crate::error::{ApiError, ErrorKind};
 use crate::{
-    acts, alerts, cases, closing, dashboard, events, metrics, orders, reports, spans, sse, State,
+    acts, alerts, caselist, cases, closing, dashboard, events, metrics, orders, reports, spans,
+    sse, State,
 };
 
 /// The OpenAPI document, embedded.
@@ -52,6 +53,7 @@ fn api() -> Routes {
         table: Vec::new(),
     }
     .post("/api/v1/events", events::post)
+    .get("/api/v1/cases", caselist::list)
     .get("/api/v1/cases/{id}", cases::get)
     .get("/api/v1/cases/{id}/history", cases::history)
     .post("/api/v1/cases/{id}/exemptions", cases::exempt)

@@ -1,5 +1,6 @@
 //! `jiancha case show`: one case's deadline state — clock start, limits, due dates, used and
-//! remaining working days, status and outcome — evaluated at an instant.
+//! remaining working days, status and outcome — evaluated at an instant. `jiancha case list`:
+//! the cases matching filters at an instant (`Projections::case_list`), by due date.
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -7,6 +8,7 @@ use std::sync::Arc;
 use jiancha_projections::CaseView;
 use jiancha_store::Clock;
 
+pub use crate::cmd::case_list::ListArgs;
 use crate::cmd::replay;
 use crate::error::user_error;
 
@@ -32,6 +34,8 @@ pub struct CaseArgs {
 pub enum CaseCommand {
     /// Show a case's deadline state at an instant.
     Show(ShowArgs),
+    /// List the cases matching filters at an instant, by promised due date then stream.
+    List(ListArgs),
 }
 
 /// Arguments of `jiancha case show`.
@@ -59,7 +63,14 @@ pub struct ShowArgs {
 
 /// Runs `jiancha case`.
 pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &CaseArgs) -> anyhow::Result<()> {
-    let CaseCommand::Show(show) = &args.command;
+    match &args.command {
+        CaseCommand::Show(show) => run_show(db, clock, show).await,
+        CaseCommand::List(list) => crate::cmd::case_list::run(db, clock, list).await,
+    }
+}
+
+/// Runs `jiancha case show`.
+async fn run_show(db: &str, clock: Arc<dyn Clock>, show: &ShowArgs) -> anyhow::Result<()> {
     let now = replay::parse_now(show.now.as_deref(), &*clock)?;
     let store = crate::open_existing_store(db, clock).await?;
     let projections = replay::one_case(&store, &show.case, now).await?;

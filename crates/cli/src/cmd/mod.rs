@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod calendar;
 pub mod case;
+pub mod case_list;
 pub mod demo;
 pub mod docs;
 pub mod evidence;

@@ -11,6 +11,7 @@
 
 mod acts;
 mod bodies;
+mod caselist;
 mod closing;
 mod connections;
 mod documents;

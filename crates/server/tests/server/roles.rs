@@ -41,6 +41,16 @@ const MATRIX: &[(&str, Call, [u16; 7])] = &[
         [401, 401, 403, 400, 400, 400, 403],
     ),
     (
+        "case list",
+        Get("/api/v1/cases"),
+        [401, 401, 200, 200, 200, 200, 200],
+    ),
+    (
+        "case list of the district",
+        Get("/api/v1/cases?org=jiangjin"),
+        [401, 401, 200, 200, 403, 403, 200],
+    ),
+    (
         "case",
         Get("/api/v1/cases/case-t1"),
         [401, 401, 200, 200, 200, 404, 403],
