@@ -500,7 +500,6 @@ pub fn rule_zh(code: &str) -> &'static str {
         "rating.unverified" => "差评未及时核实",
         "rating.rectification.overdue" => "差评整改逾期",
         "rating.duplicate" => "重复评价",
-        "rating.defaulted" => "默认评价",
         "complaint.acceptance.late" => "投诉受理超时",
         "complaint.reply.late" => "投诉答复超时",
         "rating.defaulted" => "默认评价",
