@@ -14,6 +14,7 @@ mod calendar_cli;
 mod caselist_cli;
 mod closing_cli;
 mod crash;
+mod docs_cli;
 mod edges_cli;
 mod history_cli;
 mod import_cli;

@@ -10,6 +10,7 @@ pub mod chain;
 pub mod entry;
 pub mod envelope;
 pub mod jsonl;
+pub mod reference;
 pub mod stream;
 pub mod time;
 pub mod upcast;

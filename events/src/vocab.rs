@@ -7,13 +7,16 @@
 //! really did, so such events are recorded and raise alerts downstream.
 
 use chrono::NaiveDate;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::stream::StreamKind;
 use crate::time::Timestamp;
 
 /// How a case reached the service network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// At a window of the district center or a town center.
@@ -39,7 +42,7 @@ impl Channel {
 }
 
 /// The decision on an application.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The licence is granted.
@@ -49,7 +52,9 @@ pub enum Outcome {
 }
 
 /// How grave an alert is: a prompt (预警提示), or a card's colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// 预警提示: a prompt before a limit expires; not a card, and no points of its own.
@@ -84,7 +89,7 @@ impl Severity {
 }
 
 /// When an item's promised-limit warning fires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum WarningThreshold {
     /// When this many working days or fewer are left on the promised limit.
@@ -94,7 +99,7 @@ pub enum WarningThreshold {
 }
 
 /// What a calendar amendment declares for one date of a jurisdiction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AmendmentKind {
     /// A statutory or local holiday: a rest day.
@@ -108,7 +113,7 @@ pub enum AmendmentKind {
 }
 
 /// 事项定义: an approval item of the catalog. A redefinition applies to cases accepted after it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemDefined {
     /// The item's code, unique in the catalog.
@@ -163,7 +168,9 @@ impl ItemDefined {
 }
 
 /// What kind of unit an org is, for its display.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OrgKind {
     /// 区: the district itself.
@@ -215,7 +222,7 @@ impl OrgKind {
 
 /// 机构定义: an org's display name. A redefinition renames it (the latest wins); an org without
 /// one is shown by its path.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrgDefined {
     /// The org's path (`jiangjin/center/dept-07`).
@@ -227,7 +234,7 @@ pub struct OrgDefined {
 }
 
 /// A holiday declaration or amendment beyond the built-in calendar data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarAmended {
     /// `national`, or an org-like path whose calendar inherits from its prefixes.
@@ -241,7 +248,7 @@ pub struct CalendarAmended {
 }
 
 /// 申请: an application arrived.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Submitted {
     /// The item code applied for.
@@ -253,7 +260,7 @@ pub struct Submitted {
 }
 
 /// 补正告知: the organ asks for missing materials.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CorrectionRequested {
     /// Everything missing (一次性告知: all at once).
@@ -261,7 +268,7 @@ pub struct CorrectionRequested {
 }
 
 /// 补正: the applicant supplies materials.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MaterialsSupplemented {
     /// The materials supplied.
@@ -269,7 +276,7 @@ pub struct MaterialsSupplemented {
 }
 
 /// 受理: the application is accepted; the clock starts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Accepted {
     /// A promised limit for this case, overriding the item's.
@@ -281,7 +288,7 @@ pub struct Accepted {
 }
 
 /// 不予受理: the application is refused at intake.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectedAtIntake {
     /// The reason told to the applicant.
@@ -289,7 +296,7 @@ pub struct RejectedAtIntake {
 }
 
 /// 流转: the case moves to another org (village → town → district department).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Transferred {
     /// The receiving org.
@@ -299,7 +306,7 @@ pub struct Transferred {
 }
 
 /// A step (环节) of the item's procedure is done.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepCompleted {
     /// The step's name, as in the item's `steps`.
@@ -307,7 +314,7 @@ pub struct StepCompleted {
 }
 
 /// The clock pauses (Art. 45 periods are not counted).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Suspended {
     /// The reason; lawful ones are Art. 45's closed list, anything else is recorded and flagged.
@@ -340,12 +347,12 @@ pub fn is_lawful_suspension(reason: &str) -> bool {
 }
 
 /// The clock resumes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Resumed {}
 
 /// 延期: the limits are extended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Extended {
     /// Working days added to both limits.
@@ -357,7 +364,7 @@ pub struct Extended {
 }
 
 /// A fee was charged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FeeCharged {
     /// The amount, in cents (分).
@@ -365,7 +372,7 @@ pub struct FeeCharged {
 }
 
 /// 决定: the decision is made.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Decided {
     /// Approved or denied.
@@ -373,12 +380,12 @@ pub struct Decided {
 }
 
 /// 办结: the case is concluded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Concluded {}
 
 /// 撤回: the applicant withdraws.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Withdrawn {
     /// The applicant's reason.
@@ -386,7 +393,7 @@ pub struct Withdrawn {
 }
 
 /// 好差评: the applicant rates the service.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rated {
     /// 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意.
@@ -394,7 +401,7 @@ pub struct Rated {
 }
 
 /// 投诉: the applicant complains.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Complained {
     /// What the complaint is about.
@@ -402,7 +409,7 @@ pub struct Complained {
 }
 
 /// The engine delivered a card; the official act, and the guard against issuing twice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CardIssued {
     /// The case stream the card concerns.
@@ -416,7 +423,7 @@ pub struct CardIssued {
 }
 
 /// The responsible org acknowledged an alert.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertAcknowledged {
     /// The alert's id.
@@ -427,7 +434,7 @@ pub struct AlertAcknowledged {
 }
 
 /// 纠错督办: the supervision bureau orders a correction within a number of working days.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CorrectionOrdered {
     /// The case stream.
@@ -439,7 +446,7 @@ pub struct CorrectionOrdered {
 }
 
 /// 回告: the org reports the correction done.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CorrectionCompleted {
     /// The case stream.
@@ -452,7 +459,7 @@ pub struct CorrectionCompleted {
 }
 
 /// 免责: the case leaves the assessment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Exempted {
     /// The case stream.
@@ -462,7 +469,7 @@ pub struct Exempted {
 }
 
 /// 申诉成立: an appeal against a ledger entry is upheld; the entry is reversed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppealUpheld {
     /// The ledger entry's id.
@@ -475,7 +482,7 @@ pub struct AppealUpheld {
 /// 历史补录: a declared import of history. Events at positions `from_position` to
 /// `to_position` (inclusive; the declaration's own position among them) were entered after the
 /// fact on purpose: they raise no `data.backdated` and count at their `occurred_at`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryImported {
     /// The first position covered (the declaration itself).
@@ -489,7 +496,7 @@ pub struct HistoryImported {
 /// 考核期关账: an assessment period is closed. Its report as it stood is fixed by `digest`
 /// (SHA-256 of the canonical JSON report), folded up to `position` and evaluated at the
 /// event's `occurred_at`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PeriodClosed {
     /// The period, as `YYYY-MM` (or a quarter, half-year or year label).
@@ -503,7 +510,7 @@ pub struct PeriodClosed {
 /// A card the live engine delivered that the log, folded again, no longer raises (a later
 /// back-dated event showed the condition never arose); the board, the alert list and the
 /// ledger drop it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CardWithdrawn {
     /// The case stream.
@@ -516,7 +523,7 @@ pub struct CardWithdrawn {
 
 /// 核查: a supervisor verifies a report-back (回告). Accepted, the card closes; rejected, the
 /// correction order runs again, its `days` counted from the rejection date.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CorrectionVerified {
     /// The case stream.
@@ -531,7 +538,9 @@ pub struct CorrectionVerified {
 }
 
 /// What the service center found a bad rating to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RatingVerdict {
     /// 属实: the complaint in the rating holds; it must be rectified.
@@ -554,7 +563,7 @@ impl RatingVerdict {
 }
 
 /// 差评核实: the center verifies the counted bad rating of a case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RatingVerified {
     /// The case stream.
@@ -567,7 +576,7 @@ pub struct RatingVerified {
 }
 
 /// 差评整改: the unit reports the bad rating rectified.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RatingRectified {
     /// The case stream.
@@ -577,7 +586,7 @@ pub struct RatingRectified {
 }
 
 /// 回访: the citizen's second evaluation after a rectification.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RatingCallback {
     /// The case stream.
@@ -587,7 +596,7 @@ pub struct RatingCallback {
 }
 
 /// 投诉受理: a complaint is accepted and routed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ComplaintAccepted {
     /// The complaint's id, `<case>/complaint/<n>`.
@@ -598,7 +607,7 @@ pub struct ComplaintAccepted {
 }
 
 /// 投诉不予受理: a complaint is rejected.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ComplaintRejected {
     /// The complaint's id, `<case>/complaint/<n>`.
@@ -608,7 +617,9 @@ pub struct ComplaintRejected {
 }
 
 /// What the answer to a complaint found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Finding {
     /// 属实: the complaint is upheld.
@@ -628,7 +639,7 @@ impl Finding {
 }
 
 /// 投诉答复: the complainant is answered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ComplaintAnswered {
     /// The complaint's id, `<case>/complaint/<n>`.
@@ -640,7 +651,7 @@ pub struct ComplaintAnswered {
 }
 
 /// 推送: a notification was delivered (any 2xx from the recipient's webhook).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationSent {
     /// The notification's id, `<alert id>/<recipient name>`.
@@ -652,7 +663,7 @@ pub struct NotificationSent {
 }
 
 /// 推送失败: a notification could not be delivered after its last attempt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationFailed {
     /// The notification's id, `<alert id>/<recipient name>`.
@@ -743,6 +754,19 @@ macro_rules! vocabulary {
         /// The current schema version of a type, or `None` for an unknown type.
         pub fn current_schema(type_name: &str) -> Option<u32> {
             match type_name { $(stringify!($name) => Some($schema),)* _ => None }
+        }
+
+        /// The JSON Schema of a type's current-schema `data`, or `None` for an unknown type:
+        /// a reference into `generator`'s definitions, where the type's own schema (with its
+        /// doc comments as descriptions) and those of the enums it uses are added.
+        pub fn data_schema(
+            generator: &mut schemars::SchemaGenerator,
+            type_name: &str,
+        ) -> Option<schemars::Schema> {
+            match type_name {
+                $(stringify!($name) => Some(generator.subschema_for::<$name>()),)*
+                _ => None,
+            }
         }
 
         /// The stream kind a type belongs to, or `None` for an unknown type.

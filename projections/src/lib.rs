@@ -17,6 +17,7 @@ mod evaluate;
 mod fold;
 pub mod instant;
 pub mod ledger;
+pub mod reference;
 pub mod report;
 pub mod rules;
 pub mod snapshot;

@@ -223,6 +223,207 @@ impl Rule {
     }
 }
 
+/// The Administrative Licensing Law, as the legal basis cites it.
+pub const LICENSING_LAW: &str = "《中华人民共和国行政许可法》";
+
+/// The State Council's opinion on the rating system (好差评), as the legal basis cites it.
+pub const RATINGS_OPINION: &str =
+    "《国务院办公厅关于建立政务服务“好差评”制度提高政务服务水平的意见》（国办发〔2019〕51号）";
+
+impl Rule {
+    /// The legal basis of the rule: the article of the Administrative Licensing Law
+    /// (行政许可法) or the document it enforces. The 监察建议书 and `docs/rules.md` cite it;
+    /// the notice replaces a workflow rule's basis by the correction order itself.
+    pub fn legal_basis(self) -> String {
+        let law = LICENSING_LAW;
+        match self {
+            Rule::FeeMismatch => format!("{law}第五十八条、第五十九条"),
+            Rule::PromisedWarning
+            | Rule::PromisedOverdue
+            | Rule::StatutoryOverdue
+            | Rule::ExtensionExcessive
+            | Rule::Stalled => format!("{law}第四十二条"),
+            Rule::CorrectionRepeated
+            | Rule::CorrectionLate
+            | Rule::MaterialsIncomplete
+            | Rule::AcceptanceLate
+            | Rule::LimitsOverridden
+            | Rule::ItemUnknown => format!("{law}第三十二条"),
+            Rule::SuspensionUnlawful | Rule::SuspensionOverlong => format!("{law}第四十五条"),
+            Rule::StepSkipped | Rule::NoDecision | Rule::NoAcceptance | Rule::AfterConclusion => {
+                format!("{law}第三十四条、第三十七条")
+            }
+            Rule::DataBackdated => format!("{law}第六十条；本地行政审批电子监察办法"),
+            Rule::RatingBad
+            | Rule::RatingUnverified
+            | Rule::RectificationOverdue
+            | Rule::RatingDuplicate
+            | Rule::ComplaintAcceptanceLate
+            | Rule::ComplaintReplyLate
+            | Rule::RatingDefaulted => RATINGS_OPINION.to_owned(),
+            Rule::Unacknowledged
+            | Rule::CorrectionOverdue
+            | Rule::Escalated
+            | Rule::NotifyFailed => {
+                "本机关的督办通知及其回告期限；本地行政审批电子监察办法".to_owned()
+            }
+        }
+    }
+
+    /// When the alert is raised, in a sentence for the rule reference.
+    pub fn fires_when(self) -> &'static str {
+        match self {
+            Rule::PromisedWarning => "The clock reaches the item's warning threshold (by default when the working day on which 1 working day is left of the promised limit ends; `warning` of ItemDefined: `days_left` or `share_used_percent`).",
+            Rule::PromisedOverdue => "A running case passes its promised due date (24:00 +08:00 of the last working day of the promised limit).",
+            Rule::StatutoryOverdue => "A running case passes its statutory due date.",
+            Rule::CorrectionRepeated => "A second CorrectionRequested on one case (the one-time notice, 一次性告知, broken).",
+            Rule::CorrectionLate => "No first answer (Accepted, CorrectionRequested or RejectedAtIntake) within 5 working days (`answer_days`) of the submission: raised by the clock at the end of the 5th working day.",
+            Rule::MaterialsIncomplete => "Accepted while materials the item requires were neither submitted nor supplemented.",
+            Rule::StepSkipped => "Decided or Concluded without every step of the item, or with steps completed out of order.",
+            Rule::NoDecision => "Concluded without a Decided.",
+            Rule::SuspensionUnlawful => "Suspended for a reason outside Art. 45's closed list, or without a written notice.",
+            Rule::FeeMismatch => "FeeCharged with an amount that differs from the item's `fee_cents`.",
+            Rule::ExtensionExcessive => "An Extended that is not the case's first, adds more than the item's `max_extension_days`, names no approver or comes after the promised due date.",
+            Rule::Stalled => "A running case with no action for 5 working days (`stall_days`).",
+            Rule::RatingBad => "Rated 1 or 2 (差评) within the rating window.",
+            Rule::DataBackdated => "An event recorded more than 48 hours (`backdate_tolerance_hours`) after its `occurred_at`, outside a declared historical import (体外循环).",
+            Rule::AcceptanceLate => "After a timely correction request, no answer within 5 working days of the supplements (MaterialsSupplemented).",
+            Rule::LimitsOverridden => "An Accepted that asks for a promised or statutory limit longer than the item's (capped at the item's).",
+            Rule::ItemUnknown => "The clock would start (acceptance, or a conclusion without one) for an item the catalog does not define.",
+            Rule::NoAcceptance => "Concluded without ever being accepted.",
+            Rule::AfterConclusion => "A case event (other than a rating or complaint) after the case ended: concluded, withdrawn or refused.",
+            Rule::SuspensionOverlong => "A lawful suspension runs past the working days told to the applicant (`expected_days`, or the item's `suspension_expected_days`).",
+            Rule::Unacknowledged => "A red card of a case rule not acknowledged (AlertAcknowledged) within 1 working day (`ack_days`).",
+            Rule::CorrectionOverdue => "A correction order (CorrectionOrdered) with no report-back (CorrectionCompleted) by its due date.",
+            Rule::Escalated => "Still no report-back when the order's days have run out a second time: escalated to the district supervision bureau.",
+            Rule::NotifyFailed => "A notification could not be delivered after its last attempt (NotificationFailed, written by the engine).",
+            Rule::RatingUnverified => "A counted bad rating not verified (RatingVerified) within 1 working day (`rating_verify_days`).",
+            Rule::RectificationOverdue => "A bad rating verified valid not rectified (RatingRectified) within 5 working days (`rectify_days`).",
+            Rule::RatingDuplicate => "A second rating of one case (一事一评): recorded, not counted.",
+            Rule::ComplaintAcceptanceLate => "A complaint neither accepted nor rejected within 5 working days (`complaint_accept_days`).",
+            Rule::ComplaintReplyLate => "An accepted complaint not answered within 10 working days (`complaint_reply_days`).",
+            Rule::RatingDefaulted => "The rating window (7 natural days after the conclusion date) closes unrated and the scoring scheme sets `default_rating`.",
+        }
+    }
+
+    /// What closes the alert, in a sentence for the rule reference.
+    pub fn closed_by(self) -> &'static str {
+        match self {
+            Rule::PromisedWarning | Rule::PromisedOverdue | Rule::StatutoryOverdue => "Closes when the case leaves the clock (concluded, withdrawn, rejected at intake, exempted) or a lawful extension moves the due date past the instant; an ordered card stays open until its correction is verified (CorrectionVerified accepted).",
+            Rule::Stalled => "Closes with the next action on the case, or when the case leaves the clock.",
+            Rule::SuspensionOverlong => "Closes with the resumption (Resumed), or when the case leaves the clock.",
+            Rule::Unacknowledged => "Closes with the acknowledgement of the card (AlertAcknowledged) or its report-back.",
+            Rule::CorrectionOverdue | Rule::Escalated => "Closes with the accepted verification of the report-back (CorrectionVerified accepted), or an exemption.",
+            Rule::RatingUnverified => "Closes with the center's verification (RatingVerified).",
+            Rule::RectificationOverdue => "Closes with the unit's rectification report (RatingRectified).",
+            Rule::RatingBad => "Closes with the call-back after rectification (RatingCallback), a verdict of mistaken or malicious (RatingVerified), or an exemption; its ledger entries stay until an appeal is upheld (AppealUpheld).",
+            Rule::ComplaintAcceptanceLate => "Closes when the complaint is accepted or rejected (ComplaintAccepted, ComplaintRejected).",
+            Rule::ComplaintReplyLate => "Closes with the answer (ComplaintAnswered).",
+            Rule::RatingDuplicate | Rule::RatingDefaulted => "Closed as it is raised: a record, not a condition.",
+            Rule::NotifyFailed => "A record for the supervision bureau; closes with an exemption of the case.",
+            _ => "A violation: stays open until a supervisor accepts the report-back of its correction (CorrectionOrdered, CorrectionCompleted, then CorrectionVerified accepted), or the case is exempted (Exempted).",
+        }
+    }
+
+    /// The event types whose facts the rule reads (the clock raises the time-driven ones from
+    /// the state these events set).
+    pub fn fed_by(self) -> &'static [&'static str] {
+        match self {
+            Rule::PromisedWarning | Rule::PromisedOverdue | Rule::StatutoryOverdue => &[
+                "ItemDefined",
+                "CalendarAmended",
+                "Submitted",
+                "Accepted",
+                "Suspended",
+                "Resumed",
+                "Extended",
+                "Concluded",
+                "Withdrawn",
+                "RejectedAtIntake",
+            ],
+            Rule::CorrectionRepeated => &["CorrectionRequested"],
+            Rule::CorrectionLate => &[
+                "CalendarAmended",
+                "Submitted",
+                "Accepted",
+                "CorrectionRequested",
+                "RejectedAtIntake",
+            ],
+            Rule::MaterialsIncomplete => &[
+                "ItemDefined",
+                "Submitted",
+                "MaterialsSupplemented",
+                "Accepted",
+            ],
+            Rule::StepSkipped => &["ItemDefined", "StepCompleted", "Decided", "Concluded"],
+            Rule::NoDecision => &["Decided", "Concluded"],
+            Rule::SuspensionUnlawful => &["Suspended"],
+            Rule::FeeMismatch => &["ItemDefined", "FeeCharged"],
+            Rule::ExtensionExcessive => &["ItemDefined", "Extended"],
+            Rule::Stalled => &[
+                "CalendarAmended",
+                "Accepted",
+                "Transferred",
+                "StepCompleted",
+                "Suspended",
+                "Resumed",
+                "Extended",
+                "FeeCharged",
+                "Decided",
+                "Concluded",
+            ],
+            Rule::RatingBad => &["Concluded", "Rated"],
+            Rule::DataBackdated => &[
+                "Submitted",
+                "CorrectionRequested",
+                "MaterialsSupplemented",
+                "Accepted",
+                "RejectedAtIntake",
+                "Transferred",
+                "StepCompleted",
+                "Suspended",
+                "Resumed",
+                "Extended",
+                "FeeCharged",
+                "Decided",
+                "Concluded",
+                "Withdrawn",
+                "Rated",
+                "Complained",
+                "HistoryImported",
+            ],
+            Rule::AcceptanceLate => &[
+                "CalendarAmended",
+                "CorrectionRequested",
+                "MaterialsSupplemented",
+                "Accepted",
+                "RejectedAtIntake",
+            ],
+            Rule::LimitsOverridden => &["ItemDefined", "Accepted"],
+            Rule::ItemUnknown => &["ItemDefined", "Submitted", "Accepted", "Concluded"],
+            Rule::NoAcceptance => &["Accepted", "Concluded"],
+            Rule::AfterConclusion => &["Concluded", "Withdrawn", "RejectedAtIntake"],
+            Rule::SuspensionOverlong => &["ItemDefined", "CalendarAmended", "Suspended", "Resumed"],
+            Rule::Unacknowledged => &["CardIssued", "AlertAcknowledged", "CorrectionCompleted"],
+            Rule::CorrectionOverdue | Rule::Escalated => &[
+                "CalendarAmended",
+                "CorrectionOrdered",
+                "CorrectionCompleted",
+                "CorrectionVerified",
+            ],
+            Rule::NotifyFailed => &["NotificationFailed"],
+            Rule::RatingUnverified => &["Rated", "RatingVerified"],
+            Rule::RectificationOverdue => &["RatingVerified", "RatingRectified"],
+            Rule::RatingDuplicate => &["Rated"],
+            Rule::ComplaintAcceptanceLate => {
+                &["Complained", "ComplaintAccepted", "ComplaintRejected"]
+            }
+            Rule::ComplaintReplyLate => &["ComplaintAccepted", "ComplaintAnswered"],
+            Rule::RatingDefaulted => &["Concluded", "Rated"],
+        }
+    }
+}
+
 /// The thresholds of the time-driven and counting rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -10,7 +10,7 @@ use crate::catalog::Catalog;
 use crate::instant::{date_of, format, Millis};
 
 /// A case's deadline state at an instant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CaseView {
     /// The case stream.
     pub stream: String,
@@ -171,7 +171,8 @@ impl Conclusion {
 }
 
 /// An alert at an instant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Alert")]
 pub struct AlertView {
     /// `<case>/<rule>/<n>`: stable across replays and restarts.
     pub id: String,

@@ -84,6 +84,8 @@ pub enum Command {
     Serve(cmd::serve::ServeArgs),
     /// Generate a realistic district's events as JSONL (seeded, reproducible).
     Simulate(cmd::simulate::SimulateArgs),
+    /// The event and rule references (Markdown), generated from the code.
+    Docs(cmd::docs::DocsArgs),
 }
 
 /// Parses `args`, runs the command and turns its result into an exit code.
@@ -163,6 +165,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Simulate(args) = &cli.command {
         return cmd::simulate::run(args);
     }
+    if let Command::Docs(args) = &cli.command {
+        return cmd::docs::run(args);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -181,7 +186,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Notice(args) => cmd::notice::run(&cli.db, clock, &args).await,
             Command::Demo(args) => cmd::demo::run(&args).await,
             Command::Serve(args) => cmd::serve::run(&cli.db, clock, &args).await,
-            Command::Calendar(_) | Command::Simulate(_) => Ok(()),
+            Command::Calendar(_) | Command::Simulate(_) | Command::Docs(_) => Ok(()),
         }
     })
 }

@@ -60,6 +60,27 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in the order of the enum.
+    pub const ALL: [ErrorKind; 17] = [
+        ErrorKind::Invalid,
+        ErrorKind::Unauthorized,
+        ErrorKind::Forbidden,
+        ErrorKind::NotFound,
+        ErrorKind::MethodNotAllowed,
+        ErrorKind::VersionConflict,
+        ErrorKind::IdReused,
+        ErrorKind::RequestTimeout,
+        ErrorKind::AlreadySubmitted,
+        ErrorKind::OutsideDistrict,
+        ErrorKind::PeriodConflict,
+        ErrorKind::ActConflict,
+        ErrorKind::TooLarge,
+        ErrorKind::UnsupportedMediaType,
+        ErrorKind::TooManyRequests,
+        ErrorKind::Unavailable,
+        ErrorKind::Internal,
+    ];
+
     /// The HTTP status.
     pub fn status(self) -> StatusCode {
         match self {
@@ -204,17 +225,25 @@ impl ApiError {
 }
 
 /// The body of a refusal.
-#[derive(Serialize)]
-struct Body<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Error")]
+pub(crate) struct Body<'a> {
+    /// The HTTP status, repeated.
     status: u16,
+    /// The kind of refusal (each kind says how to handle it).
     error: &'static str,
+    /// What is wrong, for a person.
     message: &'a str,
+    /// The JSONL line at fault (1-based).
     #[serde(skip_serializing_if = "Option::is_none")]
     line: Option<usize>,
+    /// The JSON array element at fault (0-based).
     #[serde(skip_serializing_if = "Option::is_none")]
     index: Option<usize>,
+    /// The field at fault, as a dotted path (`data.days`).
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    /// Facts that help, per kind (e.g. the position a broken chain breaks at).
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<&'a serde_json::Value>,
 }
@@ -300,4 +329,36 @@ pub enum ServerError {
         /// The address asked for.
         addr: std::net::SocketAddr,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorKind;
+
+    #[test]
+    fn all_holds_every_kind_in_its_place() {
+        // A new kind does not compile here until it has a place, which `ALL` must hold.
+        let place = |kind: ErrorKind| match kind {
+            ErrorKind::Invalid => 0,
+            ErrorKind::Unauthorized => 1,
+            ErrorKind::Forbidden => 2,
+            ErrorKind::NotFound => 3,
+            ErrorKind::MethodNotAllowed => 4,
+            ErrorKind::VersionConflict => 5,
+            ErrorKind::IdReused => 6,
+            ErrorKind::RequestTimeout => 7,
+            ErrorKind::AlreadySubmitted => 8,
+            ErrorKind::OutsideDistrict => 9,
+            ErrorKind::PeriodConflict => 10,
+            ErrorKind::ActConflict => 11,
+            ErrorKind::TooLarge => 12,
+            ErrorKind::UnsupportedMediaType => 13,
+            ErrorKind::TooManyRequests => 14,
+            ErrorKind::Unavailable => 15,
+            ErrorKind::Internal => 16,
+        };
+        for (i, kind) in ErrorKind::ALL.into_iter().enumerate() {
+            assert_eq!(place(kind), i, "{}", kind.code());
+        }
+    }
 }

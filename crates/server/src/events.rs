@@ -59,7 +59,7 @@ pub(crate) struct AppendQuery {
 }
 
 /// The answer to an append.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(crate) struct Appended {
     /// The position of each event, in order (the original one for an id already in the log).
     pub positions: Vec<u64>,

@@ -31,6 +31,7 @@ mod orders;
 mod params;
 mod reports;
 mod routes;
+pub mod schemas;
 mod spans;
 mod sse;
 

@@ -451,36 +451,23 @@ fn esc(text: &str) -> String {
     out
 }
 
-/// The legal basis of a rule: the article of the Administrative Licensing Law (行政许可法) or
-/// the document it enforces; for the workflow's own rules, the correction order.
+/// The legal basis of a rule ([`jiancha_projections::Rule::legal_basis`]); for the workflow's
+/// own rules with an order at hand, the correction order itself.
 pub fn basis_of(rule: &str, order: Option<&NoticeOrder>) -> String {
-    const LAW: &str = "《中华人民共和国行政许可法》";
-    const RATINGS: &str = "《国务院办公厅关于建立政务服务“好差评”制度提高政务服务水平的意见》\
-                           （国办发〔2019〕51号）";
-    let prefix = rule.split('.').next().unwrap_or(rule);
-    match (prefix, rule) {
-        ("supervision", _) => match order {
-            Some(o) => {
-                let at = o
-                    .position
-                    .map_or_else(String::new, |p| format!("（日志位置 {p}）"));
-                format!(
-                    "本机关{}发出的督办通知{at}：限 {} 个工作日内整改并回告",
-                    date_zh(o.ordered_on),
-                    o.days
-                )
-            }
-            None => "本机关的督办通知及其回告期限".to_owned(),
-        },
-        (_, "fee.mismatch") => format!("{LAW}第五十八条、第五十九条"),
-        ("deadline" | "extension" | "case", _) => format!("{LAW}第四十二条"),
-        ("intake", _) => format!("{LAW}第三十二条"),
-        ("suspension", _) => format!("{LAW}第四十五条"),
-        ("procedure", _) => format!("{LAW}第三十四条、第三十七条"),
-        ("data", _) => format!("{LAW}第六十条"),
-        ("rating" | "complaint", _) => RATINGS.to_owned(),
-        _ => LAW.to_owned(),
+    if let (Some(o), true) = (order, rule.starts_with("supervision.")) {
+        let at = o
+            .position
+            .map_or_else(String::new, |p| format!("（日志位置 {p}）"));
+        return format!(
+            "本机关{}发出的督办通知{at}：限 {} 个工作日内整改并回告",
+            date_zh(o.ordered_on),
+            o.days
+        );
     }
+    jiancha_projections::Rule::from_code(rule).map_or_else(
+        || jiancha_projections::rules::LICENSING_LAW.to_owned(),
+        |r| r.legal_basis(),
+    )
 }
 
 /// The Chinese name of a rule (the dashboard's names).
@@ -513,9 +500,9 @@ pub fn rule_zh(code: &str) -> &'static str {
         "rating.unverified" => "差评未及时核实",
         "rating.rectification.overdue" => "差评整改逾期",
         "rating.duplicate" => "重复评价",
-        "rating.defaulted" => "默认评价",
         "complaint.acceptance.late" => "投诉受理超时",
         "complaint.reply.late" => "投诉答复超时",
+        "rating.defaulted" => "默认评价",
         _ => "其他",
     }
 }

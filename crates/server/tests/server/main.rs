@@ -20,6 +20,7 @@ mod log_capture;
 mod notify;
 mod ownership;
 mod roles;
+mod schemas;
 mod spans;
 mod stream;
 mod support;
