@@ -81,11 +81,6 @@ async fn case_act<B: DeserializeOwned>(
     }
 }
 
-/// An idempotency key from a body's optional `id`.
-fn key_of(id: Option<String>) -> Key {
-    id.map_or(Key::Fresh, Key::Given)
-}
-
 fn non_empty(field: &'static str, text: &str) -> Result<(), ApiError> {
     if text.trim().is_empty() {
         return Err(ApiError::invalid(format!("{field}: must not be empty")).field(field));
@@ -118,7 +113,7 @@ pub(crate) async fn verify_rating(
         verdict: req.verdict,
         note: req.note,
     });
-    record(&state, &acting, data, key_of(req.id), true).await
+    record(&state, &acting, data, Key::from_id(req.id), true).await
 }
 
 /// The body of `POST /cases/{id}/rating/rectification`.
@@ -144,7 +139,7 @@ pub(crate) async fn rectify_rating(
         case,
         report: req.report,
     });
-    record(&state, &acting, data, key_of(req.id), true).await
+    record(&state, &acting, data, Key::from_id(req.id), true).await
 }
 
 /// The body of `POST /cases/{id}/rating/callback`.
@@ -173,7 +168,7 @@ pub(crate) async fn call_back(
         case,
         score: req.score,
     });
-    record(&state, &acting, data, key_of(req.id), true).await
+    record(&state, &acting, data, Key::from_id(req.id), true).await
 }
 
 /// The complaint id a path names, `<case>/complaint/<n>`, checked.
@@ -249,7 +244,7 @@ pub(crate) async fn accept_complaint(
                 complaint,
                 route_to: req.route_to,
             });
-            Ok((data, key_of(req.id)))
+            Ok((data, Key::from_id(req.id)))
         },
     )
     .await
@@ -274,7 +269,7 @@ pub(crate) async fn reject_complaint(
                 complaint,
                 reason: req.reason,
             });
-            Ok((data, key_of(req.id)))
+            Ok((data, Key::from_id(req.id)))
         },
     )
     .await
@@ -300,7 +295,7 @@ pub(crate) async fn answer_complaint(
                 finding: req.finding,
                 reply: req.reply,
             });
-            Ok((data, key_of(req.id)))
+            Ok((data, Key::from_id(req.id)))
         },
     )
     .await

@@ -309,14 +309,10 @@ pub(crate) async fn order_correction(
                 alert: alert.id,
                 days: req.days,
             });
-            Ok((data, key_of(req.id), true))
+            Ok((data, crate::cases::Key::from_id(req.id), true))
         },
     )
     .await
-}
-
-fn key_of(id: Option<String>) -> crate::cases::Key {
-    id.map_or(crate::cases::Key::Fresh, crate::cases::Key::Given)
 }
 
 /// The body of a report-back.
@@ -349,7 +345,7 @@ pub(crate) async fn report_back(
                 alert: alert.id,
                 report: req.report,
             });
-            Ok((data, key_of(req.id), true))
+            Ok((data, crate::cases::Key::from_id(req.id), true))
         },
     )
     .await
@@ -388,7 +384,7 @@ pub(crate) async fn verify_correction(
                 accepted: req.accepted,
                 note: req.note,
             });
-            Ok((data, key_of(req.id), true))
+            Ok((data, crate::cases::Key::from_id(req.id), true))
         },
     )
     .await

@@ -169,6 +169,13 @@ pub(crate) enum Key {
     Once(String),
 }
 
+impl Key {
+    /// The key of a body's optional `id`: the caller's own, else a new act each time.
+    pub(crate) fn from_id(id: Option<String>) -> Key {
+        id.map_or(Key::Fresh, Key::Given)
+    }
+}
+
 /// Appends one supervision event now, and answers as an append does.
 pub(crate) async fn supervise(
     state: &State,
