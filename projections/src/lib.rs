@@ -24,6 +24,7 @@ pub mod snapshot;
 mod sorted;
 mod supervise;
 pub mod view;
+mod watch;
 pub mod workflow;
 
 use std::collections::BTreeMap;
@@ -56,10 +57,10 @@ pub struct Projections {
     ledger: Option<Box<Ledger>>,
     #[serde(skip)]
     orgs: HashMap<String, Arc<str>>,
-    /// Cases still open, and cases ever overdue on the promise: the only ones a report's
-    /// clock-raised cards and `overdue_open` can come from (rebuilt after a snapshot).
+    /// The active cases and the ended ones once overdue on the promise: the only ones a
+    /// report's clock-raised cards and `overdue_open` can come from (rebuilt after a snapshot).
     #[serde(skip)]
-    watched: HashSet<Arc<str>>,
+    watched: watch::Watched,
     /// Item codes, one allocation each (rebuilt after a snapshot).
     #[serde(skip)]
     items: HashSet<Arc<str>>,
