@@ -237,7 +237,7 @@ pub fn render(
                 rate_n(c.satisfied, c.rated),
             ));
             lines.push(format!(
-                "  cards issued {}; open now: {red} red, {yellow} yellow, {warnings} warnings",
+                "  cards issued {}; open now: red {red}, yellow {yellow}, warnings (prompts) {warnings}",
                 facts.cards
             ));
             lines.push(format!(
@@ -255,12 +255,12 @@ pub fn render(
     lines.push(String::new());
     lines.push(match lang {
         Lang::Zh => format!(
-            "红牌最多的 {} 个单位（共 {} 个单位）",
+            "红牌最多的 {} 个单位（红牌相同看黄牌；共 {} 个单位）",
             worst.len(),
             units.len()
         ),
         Lang::En => format!(
-            "The {} units with the most red cards (of {})",
+            "The {} units with the most red cards, then yellow (of {} units)",
             worst.len(),
             units.len()
         ),
