@@ -10,7 +10,7 @@ use crate::case::Status;
 use crate::rules::Rule;
 
 /// A language people read the output in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Lang {
     /// 简体中文.
     Zh,
