@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use jiancha_projections::ledger::Dimension;
+use jiancha_projections::names::channel_name;
 use jiancha_projections::report::{items_in_center, rate, Row};
 use jiancha_projections::{Lang, Period, ReportQuery, Scoring};
 use jiancha_store::Clock;
@@ -340,6 +341,9 @@ const fn head(
     })
 }
 
+/// A column the table shows: its heading and its text.
+type Shown = (Heading, fn(&Row) -> String);
+
 /// Every column of a row: its CSV name, its table heading and legend (`None`: CSV and JSON
 /// only, to keep the table readable) and its text.
 type Column = (&'static str, Option<Heading>, fn(&Row) -> String);
@@ -636,11 +640,12 @@ pub(crate) fn write_table(
     writeln!(out, "{} {period}", l("考核期", "period"))?;
     writeln!(out, "{}", targets_line(lang))?;
     writeln!(out, "{}", items_line(items, lang))?;
-    // A name column for orgs and items; channels have no names.
-    let named = !rows.iter().any(|r| r.channel.is_some());
-    let shown: Vec<(&str, Heading, fn(&Row) -> String)> = COLUMNS
+    // A name column for orgs and items, and for channels in Chinese (their codes are English).
+    let channels = rows.iter().any(|r| r.channel.is_some());
+    let named = !channels || lang == Lang::Zh;
+    let shown: Vec<Shown> = COLUMNS
         .iter()
-        .filter_map(|(name, h, f)| h.map(|h| (*name, h, *f)))
+        .filter_map(|(_, h, f)| h.map(|h| (h, *f)))
         .collect();
     let key_head = match rows.first() {
         Some(r) if r.item.is_some() => l("事项", "KEY"),
@@ -651,15 +656,19 @@ pub(crate) fn write_table(
     if named {
         columns.push((l("名称", "NAME"), Align::Left));
     }
-    columns.extend(shown.iter().map(|(_, h, _)| (h.text(lang), Align::Right)));
+    columns.extend(shown.iter().map(|(h, _)| (h.text(lang), Align::Right)));
     columns.push((l("未达标", "SHORT OF TARGET"), Align::Left));
     let mut table = Table::new(columns);
     for r in rows {
         let mut cells = vec![key(r).to_owned()];
         if named {
-            cells.push(r.name.clone().unwrap_or_else(|| "-".to_owned()));
+            cells.push(match (&r.name, &r.channel) {
+                (Some(name), _) => name.clone(),
+                (None, Some(channel)) => channel_name(channel, lang).to_owned(),
+                (None, None) => "-".to_owned(),
+            });
         }
-        cells.extend(shown.iter().map(|(_, _, f)| f(r)));
+        cells.extend(shown.iter().map(|(_, f)| f(r)));
         let short = shortfalls(r, lang);
         cells.push(if short.is_empty() {
             String::new()
@@ -677,14 +686,10 @@ pub(crate) fn write_table(
 }
 
 /// What each column of the table means, wrapped to 100 terminal cells.
-fn write_legend(
-    out: &mut dyn std::io::Write,
-    shown: &[(&str, Heading, fn(&Row) -> String)],
-    lang: Lang,
-) -> std::io::Result<()> {
+fn write_legend(out: &mut dyn std::io::Write, shown: &[Shown], lang: Lang) -> std::io::Result<()> {
     let mut entries: Vec<String> = shown
         .iter()
-        .map(|(_, h, _)| format!("{} = {}", h.text(lang), h.legend(lang)))
+        .map(|(h, _)| format!("{} = {}", h.text(lang), h.legend(lang)))
         .collect();
     entries.push(
         lang.pick(
