@@ -92,16 +92,21 @@ pub async fn summarize(
             .collect(),
     };
     drop(p);
+    // The commands evaluate at the summary's instant (the end of its last day), not the wall
+    // clock, so that they print the summary's figures.
+    let as_of = jiancha_projections::instant::date_of(now);
     let db = format!("sqlite://{}", run.file.display());
-    let text = render(
-        run,
-        &query.period.label,
-        &rows,
-        &facts,
-        lang,
-        &db,
-        &report_args,
-    );
+    let commands = Commands {
+        report: format!(
+            "jiancha --db {db} --lang {} report {report_args} --now {as_of}",
+            lang.code()
+        ),
+        alerts: format!(
+            "jiancha --db {db} --lang {} alerts --open --now {as_of}",
+            lang.code()
+        ),
+    };
+    let text = render(run, &query.period.label, &rows, &facts, lang, &commands);
     let mut out = std::io::BufWriter::new(crate::stdout::lock());
     for line in text {
         writeln!(out, "{line}")?;
@@ -125,6 +130,15 @@ pub struct Facts {
     pub items: (i64, i64),
     /// The orgs assessed as units: the departments and towns the catalog names.
     pub units: BTreeSet<String>,
+}
+
+/// The commands that print what the summary sums up.
+#[derive(Debug, Clone)]
+pub struct Commands {
+    /// The full report of the simulated months.
+    pub report: String,
+    /// The alerts still open.
+    pub alerts: String,
 }
 
 /// `num` of `den` as a percentage with one decimal, rounded half up in integers; `—` for none.
@@ -172,8 +186,7 @@ pub fn render(
     rows: &[Row],
     facts: &Facts,
     lang: Lang,
-    db: &str,
-    report_args: &str,
+    commands: &Commands,
 ) -> Vec<String> {
     let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
     let mut lines = Vec::new();
@@ -330,18 +343,15 @@ pub fn render(
     }
     lines.push(format!("  {}", items_line(facts.items, lang)));
     lines.push(String::new());
-    match lang {
-        Lang::Zh => {
-            lines.push(format!("完整报表：jiancha --db {db} report {report_args}"));
-            lines.push(format!("未解除的预警：jiancha --db {db} alerts --open"));
-        }
-        Lang::En => {
-            lines.push(format!(
-                "The full table: jiancha --db {db} report {report_args}"
-            ));
-            lines.push(format!("The open alerts: jiancha --db {db} alerts --open"));
-        }
-    }
+    lines.push(
+        l(
+            "完整报表与未解除的预警（截至本摘要）：",
+            "The full table and the open alerts, as of this summary:",
+        )
+        .to_owned(),
+    );
+    lines.push(format!("  {}", commands.report));
+    lines.push(format!("  {}", commands.alerts));
     lines
 }
 
