@@ -148,6 +148,13 @@ fn chinese_tables_line_up_and_name_rules_statuses_and_columns() {
         .unwrap_or_default();
     assert!(overdue.contains("超法定时限"), "{case}");
 
+    let list = run_lang(&ws, "zh", &["case", "list", "--now", "2026-04-30"]);
+    assert_aligned(&list, "案件编号");
+    assert!(
+        list.contains("办理中") && list.contains("不予受理"),
+        "{list}"
+    );
+
     let report = run_lang(&ws, "zh", VIEWS[2].1);
     assert_aligned(&report, "单位");
     for legend in [
