@@ -88,6 +88,8 @@ pub enum Command {
     Notice(cmd::notice::NoticeArgs),
     /// Assessment figures per org, item or channel and period, from the ledger.
     Report(cmd::report::ReportArgs),
+    /// 辅助决策: bottlenecks, promised-limit recommendations, workload forecast, hot spots.
+    Insight(cmd::insight::InsightArgs),
     /// Simulate a district through the live engine in accelerated time, then summarise it.
     Demo(cmd::demo::DemoArgs),
     /// Serve the HTTP API, the live alert stream and the dashboard.
@@ -192,6 +194,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Catalog(args) => cmd::catalog::run(&cli.db, clock, &args).await,
             Command::Alerts(args) => cmd::alerts::run(&cli.db, clock, &args, lang).await,
             Command::Report(args) => cmd::report::run(&cli.db, clock, &args, lang).await,
+            Command::Insight(args) => cmd::insight::run(&cli.db, clock, &args, lang).await,
             Command::History(args) => cmd::history::run(&cli.db, clock, &args).await,
             Command::Evidence(args) => cmd::evidence::run(&cli.db, clock, &args).await,
             Command::Notice(args) => cmd::notice::run(&cli.db, clock, &args).await,

@@ -103,6 +103,33 @@ pub struct Created {
     pub second: u8,
 }
 
+impl Created {
+    /// The UTC date and time of an instant in milliseconds since the Unix epoch (clamped to
+    /// the years 1970–9999).
+    pub fn from_unix_millis(ms: i64) -> Created {
+        let secs = ms.div_euclid(1000).clamp(0, 253_402_300_799);
+        let (days, rest) = (secs / 86_400, secs % 86_400);
+        // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+        let z = days + 719_468;
+        let era = z / 146_097;
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Created {
+            year: year as u16,
+            month: month as u8,
+            day: day as u8,
+            hour: (rest / 3600) as u16,
+            minute: (rest % 3600 / 60) as u8,
+            second: (rest % 60) as u8,
+        }
+    }
+}
+
 fn col(field: &str, title: &str, kind: Kind, target: Option<Target>) -> Column {
     Column {
         field: field.to_owned(),

@@ -127,3 +127,13 @@ fn the_chinese_file_name_is_percent_encoded() {
          filename*=UTF-8''%E8%80%83%E6%A0%B8-2026-03.xlsx"
     );
 }
+
+#[test]
+fn created_is_the_utc_date_of_the_instant() {
+    // 2026-03-31T16:00:00Z
+    assert_eq!(Created::from_unix_millis(1_774_972_800_000), CREATED);
+    let epoch = Created::from_unix_millis(0);
+    assert_eq!((epoch.year, epoch.month, epoch.day), (1970, 1, 1));
+    let leap = Created::from_unix_millis(1_709_164_800_000); // 2024-02-29T00:00:00Z
+    assert_eq!((leap.year, leap.month, leap.day), (2024, 2, 29));
+}

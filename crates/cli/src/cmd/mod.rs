@@ -12,6 +12,7 @@ pub mod evidence;
 pub mod export;
 pub mod history;
 pub mod import;
+pub mod insight;
 pub mod notice;
 pub mod replay;
 pub mod report;

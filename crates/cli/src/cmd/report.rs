@@ -32,6 +32,9 @@ pub enum Format {
     Csv,
     /// `{"period": …, "rows": [ … ]}`.
     Json,
+    /// An Excel workbook of the rows (with --output): Chinese headers, rates as percentages,
+    /// missed targets highlighted.
+    Xlsx,
 }
 
 /// Groupings.
@@ -120,6 +123,9 @@ pub struct RunArgs {
     /// The report as the period was closed: the log up to the close, at the close's instant.
     #[arg(long, requires = "period", conflicts_with = "now")]
     pub as_closed: bool,
+    /// The file to write the workbook to (with --format xlsx).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// Arguments of `jiancha report explain`.
@@ -188,6 +194,9 @@ pub async fn run(
     }
     let run = &args.run;
     let period = period_of(run)?;
+    if run.format == Format::Xlsx && run.output.is_none() {
+        return Err(user_error("--format xlsx needs --output FILE"));
+    }
     let scoring = load_scoring(run.scoring.as_ref())?;
     let mut now = replay::parse_now(run.now.as_deref(), &*clock)?;
     let explicit = run.now.as_ref().map(|_| now);
@@ -237,6 +246,14 @@ pub async fn run(
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?
         }
         (Format::Csv, _) => write_csv(&mut out, &report.rows)?,
+        (Format::Xlsx, _) => {
+            let bytes = jiancha_xlsx::workbook(
+                &serde_json::to_value(&report)?,
+                &jiancha_xlsx::report_sheets(),
+                jiancha_xlsx::Created::from_unix_millis(now),
+            )?;
+            crate::cmd::insight::write_file(run.output.as_ref(), &bytes)?;
+        }
         (Format::Table, _) => {
             let items = items_in_center(&projections);
             write_table(&mut out, &report.period, &report.rows, items, lang)?;
