@@ -305,6 +305,16 @@ impl Caller {
         }
     }
 
+    /// Whether the caller may read the insight (辅助决策): evaluators and the supervision
+    /// bureau (and the open caller of a loopback server without an auth file).
+    pub fn may_read_insight(&self) -> Result<(), ApiError> {
+        match self {
+            Caller::Open => Ok(()),
+            Caller::Token(p) if matches!(p.role, Role::Supervisor | Role::Evaluator) => Ok(()),
+            Caller::Token(_) => Err(self.refuse("read the insight")),
+        }
+    }
+
     /// Whether the caller may run the chain verification.
     pub fn may_verify(&self) -> Result<(), ApiError> {
         match self {

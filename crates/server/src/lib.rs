@@ -21,6 +21,7 @@ mod dashboard;
 pub mod error;
 mod events;
 mod history;
+mod insights;
 mod journal;
 pub mod limits;
 mod listen;

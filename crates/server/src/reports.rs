@@ -32,6 +32,7 @@ pub(crate) struct ReportsQuery {
     depth: Option<usize>,
     now: Option<String>,
     as_closed: Option<bool>,
+    format: Option<String>,
 }
 
 fn period_of(q: &ReportsQuery) -> Result<Period, ApiError> {
@@ -69,6 +70,7 @@ pub(crate) async fn report(
     let scope = caller.report_scope()?;
     let Query(q) = query.map_err(crate::query_error)?;
     let period = period_of(&q)?;
+    let xlsx = crate::insights::wants_xlsx(q.format.as_deref())?;
     let by = dimension_of(q.by.as_deref())?;
     if by != Dimension::Org && scope != Scope::All {
         return Err(ApiError::forbidden(
@@ -83,6 +85,7 @@ pub(crate) async fn report(
         depth: q.depth,
     };
     crate::caught_up(&state).await;
+    let mut at = now;
     let (report, closed) = if q.as_closed == Some(true) {
         if q.period.is_none() || q.now.is_some() {
             return Err(ApiError::invalid(
@@ -91,6 +94,7 @@ pub(crate) async fn report(
             .field("as_closed"));
         }
         let (projections, closed) = crate::closing::as_closed(&state, &query.period).await?;
+        at = closed.at;
         (projections.report(&query, closed.at), None)
     } else {
         let closed = match &q.period {
@@ -107,6 +111,18 @@ pub(crate) async fn report(
             .as_deref()
             .map_or(scope == Scope::All, |o| scope.covers(o))
     });
+    if xlsx {
+        let label = report.period.clone();
+        return crate::insights::xlsx_response(
+            &report,
+            &jiancha_xlsx::report_sheets(),
+            at,
+            (
+                &format!("report-{label}.xlsx"),
+                &format!("考核报表-{label}.xlsx"),
+            ),
+        );
+    }
     Ok(match &closed {
         Some(closed) => crate::json_response(
             StatusCode::OK,

@@ -12,8 +12,8 @@ use axum::Router;
 
 use crate::error::{ApiError, ErrorKind};
 use crate::{
-    acts, alerts, caselist, cases, closing, dashboard, events, metrics, orders, reports, spans,
-    sse, State,
+    acts, alerts, caselist, cases, closing, dashboard, events, insights, metrics, orders, reports,
+    spans, sse, State,
 };
 
 /// The OpenAPI document, embedded.
@@ -92,6 +92,7 @@ fn api() -> Routes {
         acts::answer_complaint,
     )
     .get("/api/v1/reports", reports::report)
+    .get("/api/v1/insights", insights::insights)
     .post("/api/v1/reports/close", closing::close)
     .get("/api/v1/verify", reports::verify)
     .get("/api/v1/openapi.json", openapi)

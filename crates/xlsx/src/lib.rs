@@ -164,7 +164,7 @@ pub fn rows<'a>(doc: &'a Value, sheet: &Sheet) -> Vec<&'a Value> {
         .collect()
 }
 
-/// A row's field as a cell of a column.
+/// A row's field as a cell of a column: null, absent and empty text are an empty cell.
 pub fn cell(row: &Value, column: &Column) -> Cell {
     let value = column
         .field
@@ -172,6 +172,8 @@ pub fn cell(row: &Value, column: &Column) -> Cell {
         .find_map(|f| row.pointer(f).filter(|v| !v.is_null()));
     match value {
         None | Some(Value::Null) => Cell::Empty,
+        // An empty text is an empty cell (a spreadsheet has no other).
+        Some(Value::String(s)) if s.is_empty() => Cell::Empty,
         Some(Value::String(s)) => match column.kind {
             Kind::Text => Cell::Text(s.clone()),
             _ => s

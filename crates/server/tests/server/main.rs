@@ -15,6 +15,7 @@ mod caselist;
 mod closing;
 mod connections;
 mod documents;
+mod insights;
 #[path = "../../../../testsupport/log_capture.rs"]
 mod log_capture;
 mod notify;

@@ -118,6 +118,21 @@ const MATRIX: &[(&str, Call, [u16; 7])] = &[
         [401, 401, 200, 200, 403, 403, 200],
     ),
     (
+        "report as a workbook",
+        Get("/api/v1/reports?period=2026-03&format=xlsx"),
+        [401, 401, 200, 200, 200, 200, 200],
+    ),
+    (
+        "insight",
+        Get("/api/v1/insights?period=2026-03"),
+        [401, 401, 200, 403, 403, 403, 200],
+    ),
+    (
+        "insight as a workbook",
+        Get("/api/v1/insights?period=2026-03&format=xlsx"),
+        [401, 401, 200, 403, 403, 403, 200],
+    ),
+    (
         "verify",
         Get("/api/v1/verify"),
         [401, 401, 200, 200, 403, 403, 403],

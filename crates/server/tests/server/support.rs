@@ -120,6 +120,8 @@ pub struct Answer {
     pub headers: axum::http::HeaderMap,
     pub text: String,
     pub json: serde_json::Value,
+    /// The body's bytes (a workbook is not text).
+    pub bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -132,6 +134,7 @@ impl Answer {
             headers,
             text,
             json,
+            bytes: bytes.to_vec(),
         }
     }
 }
@@ -232,6 +235,7 @@ impl World {
                 headers: response.headers().clone(),
                 text: String::new(),
                 json: serde_json::Value::Null,
+                bytes: Vec::new(),
             };
         }
         let status = response.status();
