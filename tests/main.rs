@@ -18,6 +18,7 @@ mod docs_cli;
 mod edges_cli;
 mod history_cli;
 mod import_cli;
+mod insight;
 mod integrity;
 mod invariants;
 mod lang_cli;

@@ -65,6 +65,7 @@ const LAYERS: &[Layer] = &[
     pure("events", &[]),
     pure("crates/calendar", &[]),
     pure("projections", &["jiancha-events", "jiancha-calendar"]),
+    pure("crates/xlsx", &[]),
     layer("crates/store", Kind::Library, &["jiancha-events"]),
     layer(
         "crates/sim",
@@ -90,6 +91,7 @@ const LAYERS: &[Layer] = &[
             "jiancha-projections",
             "jiancha-store",
             "jiancha-engine",
+            "jiancha-xlsx",
         ],
     ),
     layer(
@@ -103,6 +105,7 @@ const LAYERS: &[Layer] = &[
             "jiancha-sim",
             "jiancha-engine",
             "jiancha-server",
+            "jiancha-xlsx",
         ],
     ),
     layer(
@@ -117,6 +120,7 @@ const LAYERS: &[Layer] = &[
             "jiancha-engine",
             "jiancha-server",
             "jiancha-cli",
+            "jiancha-xlsx",
         ],
     ),
     layer("tests", Kind::Tests, &["jiancha-cli"]),
@@ -131,6 +135,7 @@ const ONLY_IN: &[(&str, &str)] = &[
     ("http-body-util", "crates/server"),
     ("reqwest", "crates/server"),
     ("clap", "crates/cli"),
+    ("rust_xlsxwriter", "crates/xlsx"),
 ];
 
 /// The exceptions to [`ONLY_IN`], each with its reason. The benchmarks may use what they measure
