@@ -1,7 +1,9 @@
 //! The report benchmark: a monthly report by org for a district of many cases, computed from
 //! the assessment ledger, against recomputing the same report by replaying the log, in the
-//! same run; and the case list `case list --due-within 5` on the same district against a bare
-//! scan of its cases.
+//! same run; the case list `case list --due-within 5` on the same district against a bare
+//! scan of its cases; and `jiancha insight` for the busiest month (bottlenecks, promise
+//! recommendations over 12 months, the forecast from 30 months, hot spots) against the same
+//! bare scan.
 //!
 //! `cargo bench -p jiancha-benches --bench report` (JIANCHA_BENCH_CASES overrides the size,
 //! default 1,000,000 cases; JIANCHA_BENCH_REPEAT the number of timed reports, default 5).
@@ -14,7 +16,7 @@ use std::time::{Duration, Instant};
 use jiancha_benches::row;
 use jiancha_events::StoredEvent;
 use jiancha_projections::ledger::Dimension;
-use jiancha_projections::{CaseQuery, Period, Projections, ReportQuery, Scoring};
+use jiancha_projections::{CaseQuery, InsightQuery, Period, Projections, ReportQuery, Scoring};
 
 fn main() {
     let cases: u64 = std::env::var("JIANCHA_BENCH_CASES")
@@ -75,6 +77,47 @@ fn main() {
         "target >= 100x",
     );
     case_list(&replayed, now);
+    insight(&replayed, now, &busiest);
+}
+
+/// `jiancha insight --period <busiest month>` (`Projections::insight`) against a bare scan of
+/// the cases, medians of 5.
+fn insight(p: &Projections, now: jiancha_projections::Millis, month: &str) {
+    let median = |f: &dyn Fn() -> usize| {
+        let mut runs: Vec<(Duration, usize)> = (0..5)
+            .map(|_| {
+                let s = Instant::now();
+                let n = std::hint::black_box(f());
+                (s.elapsed(), n)
+            })
+            .collect();
+        runs.sort_unstable();
+        runs[runs.len() / 2]
+    };
+    let (scan, concluded) = median(&|| p.cases().filter(|(_, c)| c.concluded.is_some()).count());
+    let query = InsightQuery {
+        period: Period::parse(month).unwrap(),
+        org: None,
+    };
+    let (took, rows) = median(&|| {
+        let i = p.insight(&query, now);
+        i.bottlenecks.items.len() + i.bottlenecks.orgs.len() + i.bottlenecks.steps.len()
+    });
+    let i = p.insight(&query, now);
+    row(
+        "bare scan of the cases, counting concluded ones (baseline)",
+        &format!("{:.2} ms", scan.as_secs_f64() * 1e3),
+        &format!("{concluded} concluded"),
+    );
+    row(
+        "insight for one month",
+        &format!("{:.1} ms", took.as_secs_f64() * 1e3),
+        &format!(
+            "{rows} bottleneck rows, {} recommendations, {} forecasts; median of 5; target under 1 s",
+            i.recommendations.len(),
+            i.forecast.len()
+        ),
+    );
 }
 
 /// `case list --due-within 5` (`Projections::case_list`) against a bare scan of the cases

@@ -323,7 +323,7 @@ pub fn percentile2(sorted: &[u32], p: u64) -> Option<u64> {
     }
     let at = |rank: u64| u64::from(sorted[(rank.clamp(1, n) - 1) as usize]);
     let k = p * n;
-    Some(if k % 100 == 0 {
+    Some(if k.is_multiple_of(100) {
         let k = k / 100;
         if k == 0 {
             2 * at(1)
@@ -339,7 +339,7 @@ pub fn percentile2(sorted: &[u32], p: u64) -> Option<u64> {
 
 /// A doubled value as JSON: an integer, or a number ending in `.5`.
 pub fn half_text(doubled: u64) -> String {
-    if doubled % 2 == 0 {
+    if doubled.is_multiple_of(2) {
         (doubled / 2).to_string()
     } else {
         format!("{}.5", doubled / 2)

@@ -253,4 +253,7 @@ mod prop_tests;
 mod ledger_tests;
 
 #[cfg(test)]
+mod insight_tests;
+
+#[cfg(test)]
 mod workflow_tests;
