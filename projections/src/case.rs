@@ -192,9 +192,6 @@ pub struct CaseState {
     pub steps: Vec<String>,
     /// Whether the steps were checked (at the decision or conclusion).
     pub steps_checked: bool,
-    /// The business date each of the item's steps was first completed on, by its index in the
-    /// item's steps, in order of completion (kept for the insight's per-step figures).
-    pub step_dates: Vec<(u16, NaiveDate)>,
     /// Whether a decision was recorded.
     pub decided: bool,
     /// The conclusion: instant, business date, position. A conclusion entered after the fact
@@ -415,7 +412,6 @@ impl CaseState {
             materials: materials.to_vec(),
             steps: Vec::new(),
             steps_checked: false,
-            step_dates: Vec::new(),
             decided: false,
             concluded: None,
             concluded_claimed_on: None,
@@ -922,10 +918,7 @@ impl CaseState {
                 self.status = Status::Rejected;
             }
             EventData::Transferred(t) => self.transferred_to = Some(Arc::from(t.to_org.as_str())),
-            EventData::StepCompleted(s) => {
-                self.note_step_date(&s.step, step.on);
-                self.steps.push(s.step.clone())
-            }
+            EventData::StepCompleted(s) => self.steps.push(s.step.clone()),
             EventData::Suspended(s) => self.suspend(step, s),
             EventData::Resumed(_) if self.status == Status::Suspended => {
                 if let Some(last) = self.suspensions.last_mut() {
@@ -1083,22 +1076,6 @@ impl CaseState {
                 expected_days,
             });
             self.status = Status::Suspended;
-        }
-    }
-
-    /// Records the first completion date of one of the item's steps.
-    fn note_step_date(&mut self, name: &str, on: NaiveDate) {
-        let Some(def) = self.def.as_deref() else {
-            return;
-        };
-        let Some(index) = def.steps.iter().position(|d| d == name) else {
-            return;
-        };
-        let Ok(index) = u16::try_from(index) else {
-            return;
-        };
-        if !self.step_dates.iter().any(|(i, _)| *i == index) {
-            self.step_dates.push((index, on));
         }
     }
 

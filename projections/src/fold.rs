@@ -169,6 +169,9 @@ impl Projections {
         let before = case.alerts.len();
         case.advance(&ctx, CaseState::effective_at(&step, &self.config));
         case.apply(&ctx, &step, current.as_ref());
+        if let EventData::StepCompleted(done) = &event.data {
+            note_step_date(&mut self.step_dates, &key, case, &done.step, on);
+        }
         let applied = diff(None, before, &case.alerts, event.position);
         if let Some(ledger) = self.ledger.as_deref_mut() {
             let (calendars, config) = (&mut self.calendars, &self.config);
@@ -193,6 +196,29 @@ impl Projections {
             case: Some(key),
             ..applied
         }
+    }
+}
+
+/// Records the first completion date of one of the case's item steps.
+fn note_step_date(
+    dates: &mut HashMap<Arc<str>, Vec<(u16, chrono::NaiveDate)>>,
+    key: &Arc<str>,
+    case: &CaseState,
+    name: &str,
+    on: chrono::NaiveDate,
+) {
+    let Some(def) = case.def.as_deref() else {
+        return;
+    };
+    let Some(index) = def.steps.iter().position(|d| d == name) else {
+        return;
+    };
+    let Ok(index) = u16::try_from(index) else {
+        return;
+    };
+    let done = dates.entry(key.clone()).or_default();
+    if !done.iter().any(|(i, _)| *i == index) {
+        done.push((index, on));
     }
 }
 

@@ -383,6 +383,7 @@ struct Concluded {
 /// Evaluates a concluded case: `None` when it is not concluded by `today`, or has no limits.
 fn concluded(
     case: &CaseState,
+    step_dates: &[(u16, NaiveDate)],
     ctx: &Ctx<'_>,
     today: NaiveDate,
     segments: bool,
@@ -398,7 +399,7 @@ fn concluded(
     let mut out = Vec::new();
     if segments {
         let count = case.def.as_deref().map_or(0, |d| d.steps.len());
-        let mut dates = case.step_dates.clone();
+        let mut dates = step_dates.to_vec();
         dates.sort_by_key(|(i, d)| (*d, *i));
         let mut before = 0u32;
         for (index, date) in dates {
@@ -468,7 +469,7 @@ pub fn insight(p: &Projections, query: &InsightQuery, now: Millis) -> Insight {
     let mut year: BTreeMap<&str, Sample> = BTreeMap::new();
     let mut accepted: BTreeMap<(&'static str, &str), BTreeMap<Month, u64>> = BTreeMap::new();
     let mut corrections: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-    for (_, case) in p.cases() {
+    for (stream, case) in p.cases() {
         if !in_scope(case) {
             continue;
         }
@@ -507,7 +508,7 @@ pub fn insight(p: &Projections, query: &InsightQuery, now: Millis) -> Insight {
             generation: 0,
         };
         let in_period = (first..=last).contains(&m);
-        let Some(c) = concluded(case, &ctx, today, in_period) else {
+        let Some(c) = concluded(case, p.step_dates(stream), &ctx, today, in_period) else {
             continue;
         };
         year.entry(&case.item).or_default().add(c.used, c.on_time);

@@ -78,6 +78,11 @@ pub struct Projections {
     history: Option<(u64, u64)>,
     /// Closed periods by label (`PeriodClosed`).
     closed: BTreeMap<String, ClosedPeriod>,
+    /// The business date each step of a case's item was first completed on, by the step's
+    /// index in the item's steps, in order of completion: kept beside the cases (only those
+    /// with steps have an entry) for the insight's per-step figures.
+    #[serde(with = "sorted::map")]
+    step_dates: HashMap<Arc<str>, Vec<(u16, chrono::NaiveDate)>>,
 }
 
 /// A closed assessment period (`PeriodClosed`).
@@ -159,6 +164,12 @@ impl Projections {
     /// How many cases are known.
     pub fn case_count(&self) -> usize {
         self.cases.len()
+    }
+
+    /// The dates a case's item steps were first completed on: (index in the item's steps,
+    /// business date), in order of completion.
+    pub fn step_dates(&self, stream: &str) -> &[(u16, chrono::NaiveDate)] {
+        self.step_dates.get(stream).map_or(&[], Vec::as_slice)
     }
 
     /// A case's state.
