@@ -730,6 +730,11 @@ fn write_legend(out: &mut dyn std::io::Write, shown: &[Shown], lang: Lang) -> st
 }
 
 async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow::Result<()> {
+    if args.format == Format::Xlsx {
+        return Err(user_error(
+            "report explain: --format xlsx is for the report itself",
+        ));
+    }
     let period = Period::parse(&args.period).map_err(|e| user_error(format!("--period: {e}")))?;
     let now = replay::parse_now(args.now.as_deref(), &*clock)?;
     let store = crate::open_existing_store(db, clock).await?;
@@ -815,6 +820,11 @@ async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow:
 }
 
 async fn items(db: &str, clock: Arc<dyn Clock>, args: &ItemsArgs) -> anyhow::Result<()> {
+    if args.format == Format::Xlsx {
+        return Err(user_error(
+            "report items: --format xlsx is for the report itself",
+        ));
+    }
     let now = clock.now().timestamp_millis();
     let store = crate::open_existing_store(db, clock).await?;
     let projections = replay::whole_log(&store, now).await?;
