@@ -126,6 +126,7 @@ async fn serve(
         Arc::new(clock.clone()),
         jiancha_server::ServerConfig {
             notify,
+            simulated_clock: true,
             ..jiancha_server::ServerConfig::default()
         },
     )
