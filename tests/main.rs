@@ -33,4 +33,5 @@ mod sim_workflow;
 mod support;
 mod tidy;
 mod views_cli;
+mod workbench_browser;
 mod workflow_browser;
