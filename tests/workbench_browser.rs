@@ -376,6 +376,53 @@ async fn every_role_in_each_language_sees_its_workbench() {
                 );
             }
 
+            // The charts leave months without data out, give every point its n and draw the
+            // 95% and 100% targets.
+            let charts = page
+                .eval("[...document.querySelectorAll('.chart svg')].map((svg) => [svg.querySelectorAll('line.target').length, [...svg.querySelectorAll('circle')].every((c) => Number(c.dataset.n) > 0), svg.querySelectorAll('circle').length === svg.querySelectorAll('text.n').length])")
+                .await;
+            let charts = charts.as_array().unwrap();
+            // The busy town concluded nothing: its unit has no rate to chart.
+            assert_eq!(charts.is_empty(), role == "unit", "{what}: {charts:?}");
+            for chart in charts {
+                assert_eq!(chart, &json!([2, true, true]), "{what}: {charts:?}");
+            }
+
+            // Sorted by a column, filtered by severity.
+            if role == "supervisor" && lang == "zh" {
+                page.eval("document.querySelector('#overview th[data-sort=\"yellow\"]').click()")
+                    .await;
+                let yellow = page
+                    .eval("[...document.querySelectorAll('#overview tbody tr td:nth-child(3)')].map((td) => Number(td.textContent))")
+                    .await;
+                let yellow: Vec<u64> = yellow
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_u64().unwrap())
+                    .collect();
+                assert!(
+                    yellow.windows(2).all(|w| w[0] >= w[1]),
+                    "{what}: {yellow:?}"
+                );
+                assert!(yellow[0] > 0, "{what}: {yellow:?}");
+                page.eval("(() => { const s = document.getElementById('filter-severity'); s.value = 'yellow'; s.dispatchEvent(new Event('change')); })()")
+                    .await;
+                // No red counted (the busy town, red only, leaves the table), yellow still.
+                page.wait_for(
+                    &format!("{what}: yellow cards only"),
+                    "(() => { const col = (n) => [...document.querySelectorAll(`#overview tbody td:nth-child(${n})`)].map((td) => Number(td.textContent)); return col(2).every((v) => v === 0) && col(3).some((v) => v > 0); })()",
+                )
+                .await;
+                page.eval("(() => { const s = document.getElementById('filter-severity'); s.value = ''; s.dispatchEvent(new Event('change')); })()")
+                    .await;
+                page.wait_for(
+                    &format!("{what}: every severity again"),
+                    &format!("document.querySelector('#overview tr[data-org=\"{BUSY_TOWN}\"] td:nth-child(2)')?.textContent !== '0' && document.querySelectorAll('#cards .card').length === 12"),
+                )
+                .await;
+            }
+
             // A card opens its case: state, timeline in Chinese, alerts, ledger, download.
             if role != "evaluator" && lang == "zh" {
                 page.eval("document.querySelector('#cards .card .case-link').click()")
