@@ -171,6 +171,8 @@ const REFRESH_MS = 2000;
 const CHARTS_REFRESH_MS = 15000;
 // A role without the live stream (an evaluator) refetches its figures on this timer.
 const POLL_MS = 30000;
+// How often the header reads a simulated clock again.
+const CLOCK_POLL_MS = 5000;
 const SEVERITIES = ['red', 'yellow', 'warning'];
 // Each rate of the report and the count it is a share of (its n).
 const RATES = {
@@ -192,6 +194,7 @@ const state = {
   now: null,
   stream: null,
   poll: null,
+  clockPoll: null,
   closes: new Map(),
   names: new Map(),
   overview: null,
@@ -398,7 +401,9 @@ function applyMessage(message, show) {
   for (const change of message.changes) {
     const a = change.alert;
     learnNames(a);
-    if (change.kind === 'raised' && !a.closed_at) state.open.set(a.id, a);
+    // The open warnings are kept here; the cards are counted by the overview and listed a
+    // page at a time.
+    if (change.kind === 'raised' && !a.closed_at && !isCard(a)) state.open.set(a.id, a);
     else state.open.delete(a.id);
     if (show) showChange(change);
   }
@@ -950,7 +955,9 @@ async function connect() {
   if (state.stream) state.stream.abort();
   state.stream = null;
   if (state.poll) clearInterval(state.poll);
+  if (state.clockPoll) clearInterval(state.clockPoll);
   state.poll = null;
+  state.clockPoll = null;
   if (state.auth && !state.token) {
     setStatus('idle');
     showMessage(t('need_token'));
@@ -966,6 +973,19 @@ async function connect() {
     return;
   }
   applyRole();
+  // A simulated clock (`demo --serve`) runs fast: the header follows it.
+  if (state.me.clock.simulated) {
+    state.clockPoll = setInterval(async () => {
+      try {
+        const me = await api('/api/v1/me');
+        state.me.clock = me.clock;
+        state.now = me.clock.now;
+        renderWho();
+      } catch (e) {
+        // The next tick tries again; the stream says whether the server is gone.
+      }
+    }, CLOCK_POLL_MS);
+  }
   if (reads('cases')) {
     const controller = new AbortController();
     state.stream = controller;
