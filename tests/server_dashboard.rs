@@ -1,7 +1,8 @@
 //! The dashboard in headless Chromium (Debian's `chromium`, started here and driven over the
 //! DevTools protocol): the page loads without console errors, counts the open cards in its
 //! overview and lists them under their department, and an alert raised by an append appears on
-//! it, live; warnings are listed apart from the cards, and the selected month says whether it
+//! it, live, and the charts are fetched again; warnings are listed apart from the cards, and the
+//! selected month says whether it
 //! is closed. Also the helpers the other browser tests share.
 
 use std::io::{BufRead, BufReader};
@@ -297,6 +298,8 @@ async fn the_dashboard_shows_an_alert_raised_by_an_append() {
     // The token left the address bar.
     assert_eq!(page.eval("location.hash").await, json!(""));
 
+    let drawn = page.eval("state.chartsDrawn").await.as_u64().unwrap();
+    assert!(drawn >= 1);
     let (status, body) = server
         .post(CENTER, &case_jsonl("case-d1", "jiangjin/town-7", 2))
         .await;
@@ -304,6 +307,11 @@ async fn the_dashboard_shows_an_alert_raised_by_an_append() {
     page.wait_for(
         "the new alert appears live",
         "!!document.querySelector('#live li[data-alert-id=\"case-d1/fee.mismatch/1\"].flash')",
+    )
+    .await;
+    page.wait_for(
+        "the charts are fetched again after the live alert",
+        &format!("state.chartsDrawn > {drawn}"),
     )
     .await;
     page.wait_for(

@@ -207,6 +207,8 @@ const state = {
   refreshAt: new Map(),
   refreshTimers: new Map(),
   chartsSeries: null,
+  // How many times the charts were fetched and drawn (they follow the live alerts).
+  chartsDrawn: 0,
   caseDoc: null,
 };
 
@@ -740,6 +742,7 @@ async function loadCharts() {
   });
   const top = [...series.values()].sort((a, b) => b.weight - a.weight || a.org.localeCompare(b.org)).slice(0, CHART_ORGS_MAX);
   state.chartsSeries = { months, top };
+  state.chartsDrawn += 1;
   drawCharts();
   renderReport();
 }
