@@ -2,8 +2,7 @@
 //! DevTools protocol): the page loads without console errors, counts the open cards in its
 //! overview and lists them under their department, and an alert raised by an append appears on
 //! it, live, and the charts are fetched again; warnings are listed apart from the cards, and the
-//! selected month says whether it
-//! is closed. Also the helpers the other browser tests share.
+//! selected month says whether it is closed. Also the helpers the other browser tests share.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
