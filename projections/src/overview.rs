@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::caselist::CaseQuery;
+use crate::catalog::Catalog;
 use crate::instant::{date_of, Millis};
 use crate::ledger::Dimension;
 use crate::report::{Period, ReportQuery};
@@ -95,6 +96,29 @@ fn raw(text: String) -> Option<Box<RawValue>> {
     RawValue::from_string(text).ok()
 }
 
+/// The rows by (kind, org path): departments, then towns, then the others.
+type Groups = BTreeMap<(u8, String), OverviewRow>;
+
+/// The row of the group `org` belongs to, made empty the first time.
+fn row<'a>(groups: &'a mut Groups, catalog: &Catalog, org: &str) -> &'a mut OverviewRow {
+    let (kind, path) = group_of(org);
+    groups
+        .entry((kind_rank(kind), path.clone()))
+        .or_insert_with(|| OverviewRow {
+            name: catalog.org_name(&path).map(str::to_owned),
+            org: path,
+            kind,
+            red: 0,
+            yellow: 0,
+            warnings: 0,
+            overdue: 0,
+            due_this_week: 0,
+            concluded: 0,
+            on_time: 0,
+            on_time_rate: None,
+        })
+}
+
 impl Projections {
     /// The overview at `now`: alerts and cases open then, the month of `now` for the rates.
     pub fn overview(&self, query: &OverviewQuery, now: Millis) -> Overview {
@@ -104,122 +128,73 @@ impl Projections {
                 .as_deref()
                 .is_none_or(|p| jiancha_events::stream::org_is_under(org, p))
         };
-        let mut groups: BTreeMap<(u8, String), OverviewRow> = BTreeMap::new();
-        let mut entry = |org: &str| -> (u8, String) {
-            let (kind, path) = group_of(org);
-            let key = (kind_rank(kind), path.clone());
-            groups.entry(key.clone()).or_insert_with(|| OverviewRow {
-                name: self.catalog.org_name(&path).map(str::to_owned),
-                org: path,
-                kind,
-                red: 0,
-                yellow: 0,
-                warnings: 0,
-                overdue: 0,
-                due_this_week: 0,
-                concluded: 0,
-                on_time: 0,
-                on_time_rate: None,
-            });
-            key
-        };
-        let mut counted: Vec<((u8, String), Count)> = Vec::new();
+        let mut groups = Groups::new();
         for a in self.alerts(now) {
-            if !a.is_open() || !under(&a.org) {
+            let counted = a.is_open()
+                && under(&a.org)
+                && query.rule.as_deref().is_none_or(|r| r == a.rule)
+                && query
+                    .severities
+                    .as_ref()
+                    .is_none_or(|s| s.iter().any(|s| s == a.severity));
+            if !counted {
                 continue;
             }
-            if query.rule.as_deref().is_some_and(|r| r != a.rule) {
-                continue;
+            let row = row(&mut groups, &self.catalog, &a.org);
+            match a.severity {
+                "red" => row.red += 1,
+                "yellow" => row.yellow += 1,
+                _ => row.warnings += 1,
             }
-            if query
-                .severities
-                .as_ref()
-                .is_some_and(|s| !s.iter().any(|s| s == a.severity))
-            {
-                continue;
-            }
-            let what = match a.severity {
-                "red" => Count::Red,
-                "yellow" => Count::Yellow,
-                _ => Count::Warning,
-            };
-            counted.push((entry(&a.org), what));
         }
-        let cases = CaseQuery {
+        let overdue = CaseQuery {
             org: query.org.clone(),
             overdue: true,
             ..CaseQuery::default()
         };
-        for c in self.case_list(&cases, now) {
-            counted.push((entry(&c.org), Count::Overdue));
+        for c in self.case_list(&overdue, now) {
+            row(&mut groups, &self.catalog, &c.org).overdue += 1;
         }
-        let cases = CaseQuery {
+        let due = CaseQuery {
             org: query.org.clone(),
             due_within_days: Some(DUE_WEEK_DAYS),
             ..CaseQuery::default()
         };
-        for c in self.case_list(&cases, now) {
-            counted.push((entry(&c.org), Count::DueThisWeek));
+        for c in self.case_list(&due, now) {
+            row(&mut groups, &self.catalog, &c.org).due_this_week += 1;
         }
-        let today = date_of(now);
-        let month = today.format("%Y-%m").to_string();
-        if let Ok(period) = Period::parse(&month) {
-            let report = self.report(
+        let month = date_of(now).format("%Y-%m").to_string();
+        let report = Period::parse(&month).ok().and_then(|period| {
+            self.report(
                 &ReportQuery {
                     period,
                     by: Dimension::Org,
                     depth: Some(3),
                 },
                 now,
-            );
-            for r in report.map(|r| r.rows).unwrap_or_default() {
-                let Some(org) = r.org.as_deref() else {
-                    continue;
-                };
-                // The group rows only: not the district's nor the whole center's, which
-                // add up their groups.
-                let (kind, path) = group_of(org);
-                let depth = if kind == "department" { 3 } else { 2 };
-                if r.concluded == 0 || !under(org) || path != org || org.split('/').count() != depth
-                {
-                    continue;
-                }
-                let key = entry(org);
-                counted.push((key, Count::Concluded(r.concluded, r.on_time)));
-            }
-        }
-        for (key, what) in counted {
-            let Some(row) = groups.get_mut(&key) else {
+            )
+        });
+        for r in report.map(|r| r.rows).unwrap_or_default() {
+            let Some(org) = r.org.as_deref() else {
                 continue;
             };
-            match what {
-                Count::Red => row.red += 1,
-                Count::Yellow => row.yellow += 1,
-                Count::Warning => row.warnings += 1,
-                Count::Overdue => row.overdue += 1,
-                Count::DueThisWeek => row.due_this_week += 1,
-                Count::Concluded(concluded, on_time) => {
-                    row.concluded = concluded;
-                    row.on_time = on_time;
-                    row.on_time_rate = crate::report::rate(on_time, concluded).and_then(raw);
-                }
+            // The group rows only: not the district's nor the whole center's, which add up
+            // their groups.
+            let (kind, path) = group_of(org);
+            let depth = if kind == "department" { 3 } else { 2 };
+            if r.concluded == 0 || !under(org) || path != org || org.split('/').count() != depth {
+                continue;
             }
+            let row = row(&mut groups, &self.catalog, org);
+            row.concluded = r.concluded;
+            row.on_time = r.on_time;
+            row.on_time_rate = crate::report::rate(r.on_time, r.concluded).and_then(raw);
         }
         Overview {
             month,
             rows: groups.into_values().collect(),
         }
     }
-}
-
-/// What one alert, case or report row adds to its group.
-enum Count {
-    Red,
-    Yellow,
-    Warning,
-    Overdue,
-    DueThisWeek,
-    Concluded(i64, i64),
 }
 
 #[cfg(test)]
