@@ -4,7 +4,7 @@
 //! scan of its cases.
 //!
 //! `cargo bench -p jiancha-benches --bench report` (JIANCHA_BENCH_CASES overrides the size,
-//! default 1,000,000 cases).
+//! default 1,000,000 cases; JIANCHA_BENCH_REPEAT the number of timed reports, default 5).
 
 jiancha_benches::binary_allocator!();
 
@@ -37,7 +37,11 @@ fn main() {
     let replayed = replay(&log);
     let from_scratch = replayed.report(&query, now).unwrap();
     let replay_took = start.elapsed();
-    let mut runs: Vec<Duration> = (0..5)
+    let repeat: usize = std::env::var("JIANCHA_BENCH_REPEAT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let mut runs: Vec<Duration> = (0..repeat)
         .map(|_| {
             let s = Instant::now();
             let r = replayed.report(&query, now).unwrap();

@@ -20,6 +20,7 @@ mod history_cli;
 mod import_cli;
 mod integrity;
 mod invariants;
+mod lang_cli;
 mod multi_process;
 mod names_cli;
 mod notice_cli;

@@ -4,10 +4,15 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-/// A command for the binary under test, with no `JIANCHA_*` variables leaking in.
+/// A command for the binary under test, with no `JIANCHA_*` variables leaking in, nor the
+/// locale (which chooses the language of tables for people: English unless a test says).
 pub fn jiancha() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_jiancha-under-test"));
-    cmd.env_remove("JIANCHA_DB").env_remove("JIANCHA_LOG");
+    cmd.env_remove("JIANCHA_DB")
+        .env_remove("JIANCHA_LOG")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG");
     cmd
 }
 

@@ -223,6 +223,9 @@ pub struct CaseState {
     /// The supervision workflow on the case (orders, the counted rating, complaints), once
     /// anything happened in it.
     pub flow: Option<Box<crate::workflow::Flow>>,
+    /// Where the case stands in the projections' watched sets (not kept in snapshots).
+    #[serde(skip)]
+    pub(crate) place: Option<crate::watch::Place>,
     /// Caches for the fold, valid for one calendar generation (not kept in snapshots).
     #[serde(skip)]
     pub cache: FoldCache,
@@ -423,6 +426,7 @@ impl CaseState {
             alerts: Vec::new(),
             seq: 0,
             flow: None,
+            place: None,
             cache: FoldCache::default(),
         }
     }

@@ -8,12 +8,23 @@ use crate::case::{Alert, CaseState, Ctx};
 use crate::{view, AlertView, CaseView, Millis, Projections};
 
 impl Projections {
-    /// The cases a report must look at beyond the ledger: open ones and ones ever overdue on
-    /// the promise.
-    pub fn watched_cases(&self) -> impl Iterator<Item = (&str, &CaseState)> {
+    /// The active cases (open, or ended with a workflow the clock can still move), in no
+    /// particular order: the only ones the clock can raise an alert on.
+    pub fn active_cases(&self) -> impl Iterator<Item = (&str, &CaseState)> {
         self.watched
-            .iter()
+            .active()
             .filter_map(|s| self.cases.get_key_value(s).map(|(k, c)| (&**k, &**c)))
+    }
+
+    /// The cases that may have been open and overdue on the promise at `at`: the open ones,
+    /// and the ended ones once overdue that ended after `at`; in no particular order.
+    pub(crate) fn maybe_overdue_at(&self, at: Millis) -> impl Iterator<Item = (&str, &CaseState)> {
+        let open = self.active_cases().filter(|(_, c)| c.status.is_open());
+        let ended = self
+            .watched
+            .overdue_ended_after(at)
+            .filter_map(|s| self.cases.get_key_value(s).map(|(k, c)| (&**k, &**c)));
+        open.chain(ended)
     }
 
     /// Runs `f` with the context a case is evaluated in: its org's calendar, the thresholds and

@@ -9,7 +9,7 @@ use hashbrown::HashMap;
 use jiancha_events::{EventData, StoredEvent, StreamKind};
 
 use crate::case::{self, Alert, CaseState, Ctx};
-use crate::{instant, ledger, view, Applied, ClosedPeriod, Projections, Rule};
+use crate::{instant, ledger, view, Applied, ClosedPeriod, Projections};
 
 impl Projections {
     /// Folds one stored event in. Events must come in position order; an event at or before
@@ -78,25 +78,10 @@ impl Projections {
         }
     }
 
-    /// Whether a case belongs in `watched`.
-    fn is_watched(case: &CaseState, config: &crate::AlertConfig) -> bool {
-        case.status.is_open()
-            || case.alerts.iter().any(|a| a.rule == Rule::PromisedOverdue)
-            || case.may_flow(config, &[])
-    }
-
     /// Keeps `watched` up to date for one case.
     pub(crate) fn watch(&mut self, stream: &str) {
-        let Some((key, case)) = self.cases.get_key_value(stream) else {
-            return;
-        };
-        if Self::is_watched(case, &self.config) {
-            if !self.watched.contains(stream) {
-                let key = key.clone();
-                self.watched.insert(key);
-            }
-        } else {
-            self.watched.remove(stream);
+        if let Some((key, case)) = self.cases.get_key_value_mut(stream) {
+            self.watched.update(key, case, &self.config);
         }
     }
 
@@ -149,11 +134,9 @@ impl Projections {
                 // A submission entered late is back-dated like any later event of the case.
                 state.check_backdated_config(&self.config, &step);
                 let raised = state.alerts.clone();
-                let watched = Self::is_watched(&state, &self.config);
-                let key = entry.insert_entry(Box::new(state)).key().clone();
-                if watched {
-                    self.watched.insert(key.clone());
-                }
+                let mut entry = entry.insert_entry(Box::new(state));
+                let key = entry.key().clone();
+                self.watched.update(&key, entry.get_mut(), &self.config);
                 if let (Some(ledger), false) = (self.ledger.as_deref_mut(), raised.is_empty()) {
                     let recorded_on = self.last_dates.1.of(&event.recorded_at, recorded_at);
                     let at = ledger::CaseEvent {
@@ -184,7 +167,6 @@ impl Projections {
             generation,
         };
         let before = case.alerts.len();
-        let was_watched = Self::is_watched(case, &self.config);
         case.advance(&ctx, CaseState::effective_at(&step, &self.config));
         case.apply(&ctx, &step, current.as_ref());
         let applied = diff(None, before, &case.alerts, event.position);
@@ -206,15 +188,7 @@ impl Projections {
                 view::Conclusion::new(case, promised, statutory)
             });
         }
-        // `watched` holds exactly the cases `is_watched` accepts, so it changes only with it.
-        let watched = Self::is_watched(case, &self.config);
-        if watched != was_watched {
-            if watched {
-                self.watched.insert(key.clone());
-            } else {
-                self.watched.remove(&key);
-            }
-        }
+        self.watched.update(&key, case, &self.config);
         Applied {
             case: Some(key),
             ..applied

@@ -17,6 +17,7 @@ mod evaluate;
 mod fold;
 pub mod instant;
 pub mod ledger;
+pub mod names;
 pub mod overview;
 pub mod reference;
 pub mod report;
@@ -25,6 +26,7 @@ pub mod snapshot;
 mod sorted;
 mod supervise;
 pub mod view;
+mod watch;
 pub mod workflow;
 
 use std::collections::BTreeMap;
@@ -38,6 +40,7 @@ pub use caselist::{CaseQuery, CaseRow};
 pub use catalog::Catalog;
 pub use instant::Millis;
 pub use ledger::{Entry, EntryView, Ledger, Scoring, ScoringError};
+pub use names::Lang;
 pub use overview::{Overview, OverviewQuery, OverviewRow};
 pub use report::{Period, PeriodError, RangeEnd, Report, ReportQuery};
 pub use rules::{AlertConfig, Rule, RULES};
@@ -58,10 +61,10 @@ pub struct Projections {
     ledger: Option<Box<Ledger>>,
     #[serde(skip)]
     orgs: HashMap<String, Arc<str>>,
-    /// Cases still open, and cases ever overdue on the promise: the only ones a report's
-    /// clock-raised cards and `overdue_open` can come from (rebuilt after a snapshot).
+    /// The active cases and the ended ones once overdue on the promise: the only ones a
+    /// report's clock-raised cards and `overdue_open` can come from (rebuilt after a snapshot).
     #[serde(skip)]
-    watched: HashSet<Arc<str>>,
+    watched: watch::Watched,
     /// Item codes, one allocation each (rebuilt after a snapshot).
     #[serde(skip)]
     items: HashSet<Arc<str>>,

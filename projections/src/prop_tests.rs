@@ -502,4 +502,38 @@ proptest! {
         }
         prop_assert_eq!(ids(&restored), ids(&whole));
     }
+
+    /// The watched sets a report reads instead of the whole district miss nothing: at any
+    /// instant, the clock-raised entries of the active cases and the cases open past their
+    /// promise among the watched ones are those of every case, folded in pieces or whole.
+    #[test]
+    fn the_watched_cases_are_every_case_a_report_can_count(
+        events in log_strategy(),
+        cut in any::<prop::sample::Index>(),
+        at in 0i64..(90 * 24),
+    ) {
+        use crate::ledger::Dimension;
+        use crate::report::{overdue_open_of, pending_entries_of};
+        let k = cut.index(events.len() - 1) + 1;
+        let t = parse_timestamp(START).unwrap().timestamp_millis() + at * 3_600_000;
+        let mut resumed = assess(&events[..k]);
+        for e in &events[k..] {
+            resumed.apply(e);
+        }
+        for p in [assess(&events[..k]), assess(&events), resumed] {
+            let ledger = p.ledger().unwrap();
+            let keys = |v: Vec<crate::Entry>| v.iter().map(|e| e.key()).collect::<Vec<_>>();
+            prop_assert_eq!(
+                keys(pending_entries_of(&p, ledger, t, p.active_cases())),
+                keys(pending_entries_of(&p, ledger, t, p.cases()))
+            );
+            prop_assert_eq!(
+                overdue_open_of(&p, Dimension::Org, t, p.maybe_overdue_at(t)),
+                overdue_open_of(&p, Dimension::Org, t, p.cases())
+            );
+            let mut active: Vec<&str> = p.active_cases().map(|(s, _)| s).collect();
+            active.sort_unstable();
+            prop_assert_eq!(active, p.open_cases());
+        }
+    }
 }

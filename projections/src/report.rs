@@ -18,6 +18,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use crate::case::CaseState;
 use crate::instant::{end_of, Millis};
 use crate::ledger::{Counts, Dimension, Month, Scoring};
 use crate::{Ledger, Projections};
@@ -556,8 +557,19 @@ fn pending_cards(
 /// no event since: the same ids, months and points, so a report at `now` and the ledger after
 /// the next event agree. Sorted by case, then id.
 pub fn pending_entries(p: &Projections, ledger: &Ledger, now: Millis) -> Vec<crate::Entry> {
+    pending_entries_of(p, ledger, now, p.active_cases())
+}
+
+/// [`pending_entries`] of the cases `cases` (the active ones, or every case in the tests that
+/// check the active set misses none).
+pub(crate) fn pending_entries_of<'a>(
+    p: &Projections,
+    ledger: &Ledger,
+    now: Millis,
+    cases: impl Iterator<Item = (&'a str, &'a CaseState)>,
+) -> Vec<crate::Entry> {
     let mut out = Vec::new();
-    for (stream, case) in p.watched_cases() {
+    for (stream, case) in cases {
         // The cached next threshold first: it rules out nearly every case at no cost.
         if case.exempted || case.cursor > now || case.cache.next_valid_before(now) == Some(false) {
             continue;
@@ -643,13 +655,21 @@ pub fn explain(
 /// open at `at` says so (the fold raised it at the threshold itself); for a case whose clock
 /// passed the threshold since its last event, the view at `at` does.
 fn overdue_open(p: &Projections, by: Dimension, at: Millis) -> Vec<String> {
+    overdue_open_of(p, by, at, p.maybe_overdue_at(at))
+}
+
+/// [`overdue_open`] of the cases `cases` (the ones that may be overdue at `at`, or every case in
+/// the tests that check that set misses none).
+pub(crate) fn overdue_open_of<'a>(
+    p: &Projections,
+    by: Dimension,
+    at: Millis,
+    cases: impl Iterator<Item = (&'a str, &'a CaseState)>,
+) -> Vec<String> {
     let mut out = Vec::new();
-    for (stream, case) in p.watched_cases() {
+    for (stream, case) in cases {
         let Some(acc) = &case.accepted else { continue };
-        let ended = case
-            .concluded
-            .map(|c| end_of(c.1))
-            .or(case.ended_on.map(end_of));
+        let ended = crate::watch::end_instant(case);
         if case.exempted || acc.at > at || ended.is_some_and(|e| e <= at) {
             continue;
         }

@@ -9,6 +9,7 @@
 
 pub mod cmd;
 pub mod error;
+pub mod lang;
 pub mod progress;
 pub mod stdout;
 
@@ -39,7 +40,11 @@ pub const DEFAULT_DB: &str = "sqlite://jiancha.db";
         jiancha export --from 100 > tail.jsonl\n  \
         jiancha --db sqlite:///var/lib/jiancha/district.db verify\n  \
         jiancha --db postgres://jiancha@db.example/province report --period 2026-03\n  \
-        jiancha calendar due 2026-09-28 5\n\n\
+        jiancha calendar due 2026-09-28 5\n  \
+        jiancha --lang zh alerts --open\n\n\
+        --lang zh|en chooses the language of tables for people (rule names, statuses, \
+        headings, legends); without it LC_ALL, LC_MESSAGES or LANG decides (zh for zh_*, \
+        else en). JSON, CSV and JSONL keep their field names and codes in every language.\n\n\
         Exit codes: 0 success, 1 a check found a problem, 2 bad input or usage (nothing \
         written), 3 infrastructure failure."
 )]
@@ -47,6 +52,11 @@ pub struct Cli {
     /// The event log: sqlite://FILE (or a plain file path), or postgres://USER@HOST/DB.
     #[arg(long, global = true, env = "JIANCHA_DB", default_value = DEFAULT_DB)]
     pub db: String,
+
+    /// The language of tables for people: zh (中文) or en; defaults to the locale (LC_ALL,
+    /// LC_MESSAGES, LANG: zh for zh_*, else en). JSON, CSV and JSONL never change.
+    #[arg(long, global = true, value_enum, value_name = "LANG")]
+    pub lang: Option<lang::LangArg>,
 
     /// The command to run.
     #[command(subcommand)]
@@ -154,6 +164,7 @@ fn colours_on_stderr() -> bool {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     check_clock_env(&cli.command)?;
+    let lang = lang::resolve(cli.lang);
     if let Command::Calendar(args) = &cli.command {
         // Pure arithmetic: no runtime, no event log.
         let mut stdin = std::io::stdin().lock();
@@ -177,14 +188,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Import(args) => cmd::import::run(&cli.db, clock, &args).await,
             Command::Export(args) => cmd::export::run(&cli.db, clock, &args).await,
             Command::Verify(args) => cmd::verify::run(&cli.db, clock, &args).await,
-            Command::Case(args) => cmd::case::run(&cli.db, clock, &args).await,
+            Command::Case(args) => cmd::case::run(&cli.db, clock, &args, lang).await,
             Command::Catalog(args) => cmd::catalog::run(&cli.db, clock, &args).await,
-            Command::Alerts(args) => cmd::alerts::run(&cli.db, clock, &args).await,
-            Command::Report(args) => cmd::report::run(&cli.db, clock, &args).await,
+            Command::Alerts(args) => cmd::alerts::run(&cli.db, clock, &args, lang).await,
+            Command::Report(args) => cmd::report::run(&cli.db, clock, &args, lang).await,
             Command::History(args) => cmd::history::run(&cli.db, clock, &args).await,
             Command::Evidence(args) => cmd::evidence::run(&cli.db, clock, &args).await,
             Command::Notice(args) => cmd::notice::run(&cli.db, clock, &args).await,
-            Command::Demo(args) => cmd::demo::run(&args).await,
+            Command::Demo(args) => cmd::demo::run(&args, lang).await,
             Command::Serve(args) => cmd::serve::run(&cli.db, clock, &args).await,
             Command::Calendar(_) | Command::Simulate(_) | Command::Docs(_) => Ok(()),
         }

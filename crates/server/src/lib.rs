@@ -37,6 +37,9 @@ pub mod schemas;
 mod spans;
 mod sse;
 
+#[cfg(test)]
+mod names_tests;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};

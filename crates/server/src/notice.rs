@@ -13,7 +13,8 @@ use std::fmt::Write as _;
 use chrono::{Datelike, NaiveDate};
 use jiancha_events::{EventData, StoredEvent};
 use jiancha_projections::instant::{date_of, format};
-use jiancha_projections::{parse_alert_id, AlertView, Millis, Projections};
+use jiancha_projections::names::{event_zh, status_code_name, Lang};
+use jiancha_projections::{parse_alert_id, AlertView, Millis, Projections, Rule};
 use sha2::{Digest, Sha256};
 
 /// Why no notice can be issued for an id. Each is the caller's to fix (exit 2, HTTP 4xx).
@@ -329,7 +330,7 @@ fn render_case(out: &mut String, n: &Notice) {
         ("受理日期", opt_date(c.accepted_on)),
         ("承诺期限", opt_date(c.promised_due_on)),
         ("法定期限", opt_date(c.statutory_due_on)),
-        ("办理状态", status_zh(&c.status).to_owned()),
+        ("办理状态", status_code_name(&c.status, Lang::Zh).to_owned()),
     ];
     out.push_str("<section class=\"case\">\n<h2>一、案件基本情况</h2>\n<table class=\"case\">\n");
     for (label, value) in rows {
@@ -377,7 +378,7 @@ fn render_rules(out: &mut String, n: &Notice) {
             "<tr><td class=\"code\">{code}</td><td class=\"name\">{name}</td><td>{basis}</td>\
              <td><span class=\"code id\">{id}</span><br>{raised}</td></tr>",
             code = esc(&a.rule),
-            name = rule_zh(&a.rule),
+            name = Rule::from_code(&a.rule).map_or("其他", |r| r.name(Lang::Zh)),
             basis = esc(&basis_of(&a.rule, n.order.as_ref())),
             id = esc(&a.id),
             raised = esc(&a.raised_at),
@@ -468,99 +469,6 @@ pub fn basis_of(rule: &str, order: Option<&NoticeOrder>) -> String {
         || jiancha_projections::rules::LICENSING_LAW.to_owned(),
         |r| r.legal_basis(),
     )
-}
-
-/// The Chinese name of a rule (the dashboard's names).
-pub fn rule_zh(code: &str) -> &'static str {
-    match code {
-        "deadline.promised.warning" => "承诺时限预警",
-        "deadline.promised.overdue" => "超承诺时限",
-        "deadline.statutory.overdue" => "超法定时限",
-        "intake.correction.repeated" => "多次补正",
-        "intake.correction.late" => "补正告知超期",
-        "intake.materials.incomplete" => "材料不全受理",
-        "intake.acceptance.late" => "补正后受理超期",
-        "intake.limits.overridden" => "擅自延长时限",
-        "intake.item.unknown" => "事项未登记",
-        "procedure.step.skipped" => "程序环节缺失",
-        "procedure.no_decision" => "无决定办结",
-        "procedure.no_acceptance" => "未受理即办结",
-        "procedure.after_conclusion" => "办结后操作",
-        "suspension.unlawful" => "违规暂停",
-        "suspension.overlong" => "暂停超期",
-        "fee.mismatch" => "收费不符",
-        "extension.excessive" => "违规延期",
-        "case.stalled" => "案件停滞",
-        "rating.bad" => "差评",
-        "data.backdated" => "补录倒签",
-        "supervision.unacknowledged" => "未及时签收",
-        "supervision.correction.overdue" => "督办逾期未回告",
-        "supervision.escalated" => "督办升级",
-        "supervision.notify.failed" => "推送失败",
-        "rating.unverified" => "差评未及时核实",
-        "rating.rectification.overdue" => "差评整改逾期",
-        "rating.duplicate" => "重复评价",
-        "complaint.acceptance.late" => "投诉受理超时",
-        "complaint.reply.late" => "投诉答复超时",
-        "rating.defaulted" => "默认评价",
-        _ => "其他",
-    }
-}
-
-/// The Chinese name of an event type.
-pub fn event_zh(kind: &str) -> &'static str {
-    match kind {
-        "ItemDefined" => "事项定义",
-        "OrgDefined" => "机构定义",
-        "CalendarAmended" => "日历调整",
-        "Submitted" => "申请",
-        "CorrectionRequested" => "补正告知",
-        "MaterialsSupplemented" => "补正材料",
-        "Accepted" => "受理",
-        "RejectedAtIntake" => "不予受理",
-        "Transferred" => "移交",
-        "StepCompleted" => "环节办结",
-        "Suspended" => "暂停",
-        "Resumed" => "恢复",
-        "Extended" => "延期",
-        "FeeCharged" => "收费",
-        "Decided" => "作出决定",
-        "Concluded" => "办结",
-        "Withdrawn" => "撤回",
-        "Rated" => "评价",
-        "Complained" => "投诉",
-        "CardIssued" => "发牌",
-        "AlertAcknowledged" => "签收",
-        "CorrectionOrdered" => "督办",
-        "CorrectionCompleted" => "回告",
-        "Exempted" => "免责",
-        "AppealUpheld" => "申诉成立",
-        "HistoryImported" => "历史补录",
-        "PeriodClosed" => "考核关账",
-        "CardWithdrawn" => "撤牌",
-        "CorrectionVerified" => "核查",
-        "RatingVerified" => "差评核实",
-        "RatingRectified" => "差评整改",
-        "RatingCallback" => "回访",
-        "ComplaintAccepted" => "投诉受理",
-        "ComplaintRejected" => "投诉不予受理",
-        "ComplaintAnswered" => "投诉答复",
-        "NotificationSent" => "推送",
-        "NotificationFailed" => "推送失败",
-        _ => "其他",
-    }
-}
-
-fn status_zh(status: &str) -> &str {
-    match status {
-        "submitted" => "已申请",
-        "running" => "办理中",
-        "suspended" => "暂停",
-        "concluded" => "已办结",
-        "withdrawn" => "已撤回",
-        "rejected" => "不予受理",
-        other => other,
-    }
 }
 
 #[cfg(test)]

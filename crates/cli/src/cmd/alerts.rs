@@ -4,12 +4,14 @@
 use std::io::Write as _;
 use std::sync::Arc;
 
-use jiancha_projections::{AlertView, Rule};
+use jiancha_projections::names::{rule_name, severity_code_name};
+use jiancha_projections::{AlertView, Lang, Rule};
 use jiancha_store::Clock;
 
 use crate::cmd::case::Format;
 use crate::cmd::replay;
 use crate::error::user_error;
+use crate::lang::{Align, Table};
 
 /// Arguments of `jiancha alerts`.
 #[derive(Debug, clap::Args)]
@@ -69,7 +71,12 @@ impl SeverityArg {
 }
 
 /// Runs `jiancha alerts`.
-pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &AlertsArgs) -> anyhow::Result<()> {
+pub async fn run(
+    db: &str,
+    clock: Arc<dyn Clock>,
+    args: &AlertsArgs,
+    lang: Lang,
+) -> anyhow::Result<()> {
     if let Some(code) = &args.rule {
         if Rule::from_code(code).is_none() {
             return Err(user_error(format!(
@@ -96,28 +103,47 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &AlertsArgs) -> anyhow::
     let mut out = std::io::BufWriter::new(crate::stdout::lock());
     match args.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&alerts)?)?,
-        Format::Table => {
-            writeln!(
-                out,
-                "{:<44} {:<7} {:<26} {:<26} ORG",
-                "ID", "CARD", "RAISED", "CLOSED"
-            )?;
-            for a in &alerts {
-                let closed = a.closed_at.as_deref().unwrap_or("open");
-                let name = a
-                    .org_name
-                    .as_deref()
-                    .map(|n| format!(" {n}"))
-                    .unwrap_or_default();
-                writeln!(
-                    out,
-                    "{:<44} {:<7} {:<26} {:<26} {}{name}",
-                    a.id, a.severity, a.raised_at, closed, a.org
-                )?;
-            }
-            writeln!(out, "{} alerts", alerts.len())?;
-        }
+        Format::Table => write_table(&mut out, &alerts, lang)?,
     }
     out.flush()?;
     Ok(())
+}
+
+/// The alerts as a table for people: the rule by name beside its code (in the id), the
+/// severity, when raised and closed, the org with its name.
+fn write_table(
+    out: &mut dyn std::io::Write,
+    alerts: &[AlertView],
+    lang: Lang,
+) -> std::io::Result<()> {
+    let l = |zh, en| lang.pick(zh, en);
+    let mut table = Table::new([
+        (l("编号", "ID"), Align::Left),
+        (l("等级", "SEVERITY"), Align::Left),
+        (l("规则", "RULE"), Align::Left),
+        (l("发出时间", "RAISED"), Align::Left),
+        (l("解除时间", "CLOSED"), Align::Left),
+        (l("责任单位", "ORG"), Align::Left),
+    ]);
+    for a in alerts {
+        let org = match &a.org_name {
+            Some(name) => format!("{} {name}", a.org),
+            None => a.org.clone(),
+        };
+        table.row(vec![
+            a.id.clone(),
+            severity_code_name(a.severity, lang).to_owned(),
+            rule_name(a.rule, lang).to_owned(),
+            a.raised_at.clone(),
+            a.closed_at
+                .clone()
+                .unwrap_or_else(|| l("未解除", "open").to_owned()),
+            org,
+        ]);
+    }
+    table.write(out)?;
+    match lang {
+        Lang::Zh => writeln!(out, "共 {} 条（编号：案件/规则代码/序号）", alerts.len()),
+        Lang::En => writeln!(out, "{} alerts (ID: case/rule code/number)", alerts.len()),
+    }
 }

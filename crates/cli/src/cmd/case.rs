@@ -5,12 +5,14 @@
 use std::io::Write as _;
 use std::sync::Arc;
 
-use jiancha_projections::CaseView;
+use jiancha_projections::names::{channel_name, rule_name, severity_code_name, status_code_name};
+use jiancha_projections::{AlertView, CaseView, Lang};
 use jiancha_store::Clock;
 
 pub use crate::cmd::case_list::ListArgs;
 use crate::cmd::replay;
 use crate::error::user_error;
+use crate::lang::{cells, Align, Table};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -63,15 +65,25 @@ pub struct ShowArgs {
 }
 
 /// Runs `jiancha case`.
-pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &CaseArgs) -> anyhow::Result<()> {
+pub async fn run(
+    db: &str,
+    clock: Arc<dyn Clock>,
+    args: &CaseArgs,
+    lang: Lang,
+) -> anyhow::Result<()> {
     match &args.command {
-        CaseCommand::Show(show) => run_show(db, clock, show).await,
-        CaseCommand::List(list) => crate::cmd::case_list::run(db, clock, list).await,
+        CaseCommand::Show(show) => run_show(db, clock, show, lang).await,
+        CaseCommand::List(list) => crate::cmd::case_list::run(db, clock, list, lang).await,
     }
 }
 
 /// Runs `jiancha case show`.
-async fn run_show(db: &str, clock: Arc<dyn Clock>, show: &ShowArgs) -> anyhow::Result<()> {
+async fn run_show(
+    db: &str,
+    clock: Arc<dyn Clock>,
+    show: &ShowArgs,
+    lang: Lang,
+) -> anyhow::Result<()> {
     let now = replay::parse_now(show.now.as_deref(), &*clock)?;
     let store = crate::open_existing_store(db, clock).await?;
     let projections = replay::one_case(&store, &show.case, now).await?;
@@ -85,7 +97,14 @@ async fn run_show(db: &str, clock: Arc<dyn Clock>, show: &ShowArgs) -> anyhow::R
     let mut out = crate::stdout::lock();
     match show.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&view)?)?,
-        Format::Table => write_table(&mut out, &view)?,
+        Format::Table => {
+            let alerts: Vec<AlertView> = projections
+                .alerts(now)
+                .into_iter()
+                .filter(|a| a.case == show.case)
+                .collect();
+            write_table(&mut out, &view, &alerts, lang)?
+        }
     }
     Ok(())
 }
@@ -95,63 +114,125 @@ fn show<T: std::fmt::Display>(v: &Option<T>) -> String {
         .map_or_else(|| "-".to_owned(), ToString::to_string)
 }
 
-fn write_table(out: &mut dyn std::io::Write, v: &CaseView) -> std::io::Result<()> {
-    let provisional = if v.provisional { " (provisional)" } else { "" };
+/// A yes/no answer, or `-` before there is one.
+fn yes_no(v: Option<bool>, lang: Lang) -> String {
+    match v {
+        Some(true) => lang.pick("是", "true").to_owned(),
+        Some(false) => lang.pick("否", "false").to_owned(),
+        None => "-".to_owned(),
+    }
+}
+
+/// The case's labelled facts, then its alerts with their rules by name and code.
+fn write_table(
+    out: &mut dyn std::io::Write,
+    v: &CaseView,
+    alerts: &[AlertView],
+    lang: Lang,
+) -> std::io::Result<()> {
+    let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
+    let provisional = if v.provisional {
+        l("（暂定）", " (provisional)")
+    } else {
+        ""
+    };
     let named = |code: &str, name: &Option<String>| match name {
         Some(n) => format!("{code} {n}"),
         None => code.to_owned(),
     };
+    let days = |n: String| match lang {
+        Lang::Zh if n == "-" => n,
+        Lang::Zh => format!("{n} 个工作日"),
+        Lang::En => format!("{n} working days"),
+    };
     let rows = [
-        ("case", v.stream.clone()),
-        ("item", named(&v.item, &v.item_name)),
-        ("org", named(&v.org, &v.org_name)),
-        ("status", v.status.to_owned()),
-        ("channel", v.channel.to_owned()),
-        ("submitted on", v.submitted_on.to_string()),
-        ("accepted on", show(&v.accepted_on)),
+        (l("案件编号", "case"), v.stream.clone()),
+        (l("审批事项", "item"), named(&v.item, &v.item_name)),
+        (l("责任单位", "org"), named(&v.org, &v.org_name)),
         (
-            "clock start",
+            l("办理状态", "status"),
+            status_code_name(v.status, lang).to_owned(),
+        ),
+        (
+            l("办理渠道", "channel"),
+            channel_name(v.channel, lang).to_owned(),
+        ),
+        (l("申请日期", "submitted on"), v.submitted_on.to_string()),
+        (l("受理日期", "accepted on"), show(&v.accepted_on)),
+        (
+            l("起算日", "clock start"),
             format!(
                 "{}{}",
                 show(&v.clock_start_on),
                 if v.deemed_accepted {
-                    " (deemed accepted, Art. 32)"
+                    l(
+                        "（视为受理，行政许可法第三十二条）",
+                        " (deemed accepted, Art. 32)",
+                    )
                 } else {
                     ""
                 }
             ),
         ),
         (
-            "promised limit",
-            format!("{} working days", show(&v.promised_limit_days)),
+            l("承诺时限", "promised limit"),
+            days(show(&v.promised_limit_days)),
         ),
         (
-            "statutory limit",
-            format!("{} working days", show(&v.statutory_limit_days)),
+            l("法定时限", "statutory limit"),
+            days(show(&v.statutory_limit_days)),
         ),
         (
-            "promised due",
+            l("承诺期限", "promised due"),
             format!("{}{provisional}", show(&v.promised_due_on)),
         ),
         (
-            "statutory due",
+            l("法定期限", "statutory due"),
             format!("{}{provisional}", show(&v.statutory_due_on)),
         ),
-        ("used", format!("{} working days", show(&v.used_days))),
+        (l("已用", "used"), days(show(&v.used_days))),
+        (l("剩余", "remaining"), days(show(&v.remaining_days))),
+        (l("办结日期", "concluded on"), show(&v.concluded_on)),
+        (l("按时办结", "on time"), yes_no(v.on_time, lang)),
         (
-            "remaining",
-            format!("{} working days", show(&v.remaining_days)),
+            l("法定时限内办结", "statutory on time"),
+            yes_no(v.statutory_on_time, lang),
         ),
-        ("concluded on", show(&v.concluded_on)),
-        ("on time", show(&v.on_time)),
-        ("statutory on time", show(&v.statutory_on_time)),
-        ("early", show(&v.early)),
-        ("extensions", v.extensions.to_string()),
-        ("exempted", v.exempted.to_string()),
-        ("evaluated at", v.now.clone()),
+        (l("提前办结", "early"), yes_no(v.early, lang)),
+        (l("延期次数", "extensions"), v.extensions.to_string()),
+        (l("免于考核", "exempted"), yes_no(Some(v.exempted), lang)),
+        (l("评估时刻", "evaluated at"), v.now.clone()),
     ];
+    let width = rows.iter().map(|(k, _)| cells(k)).max().unwrap_or(0);
     for (k, val) in rows {
-        writeln!(out, "{k:<18} {val}")?;
+        let pad = " ".repeat(width.saturating_sub(cells(k)));
+        writeln!(out, "{k}{pad}  {val}")?;
+    }
+    writeln!(out)?;
+    if alerts.is_empty() {
+        return writeln!(out, "{}", l("预警：无", "alerts: none"));
+    }
+    writeln!(out, "{}", l("预警：", "alerts:"))?;
+    let mut table = Table::new([
+        (l("规则", "RULE"), Align::Left),
+        (l("规则代码", "CODE"), Align::Left),
+        (l("等级", "SEVERITY"), Align::Left),
+        (l("发出时间", "RAISED"), Align::Left),
+        (l("解除时间", "CLOSED"), Align::Left),
+    ]);
+    for a in alerts {
+        table.row(vec![
+            rule_name(a.rule, lang).to_owned(),
+            a.rule.to_owned(),
+            severity_code_name(a.severity, lang).to_owned(),
+            a.raised_at.clone(),
+            a.closed_at
+                .clone()
+                .unwrap_or_else(|| l("未解除", "open").to_owned()),
+        ]);
+    }
+    for line in table.lines() {
+        writeln!(out, "  {line}")?;
     }
     Ok(())
 }

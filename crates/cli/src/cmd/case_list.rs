@@ -6,11 +6,13 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use jiancha_projections::caselist::parse_status;
-use jiancha_projections::{CaseQuery, CaseRow};
+use jiancha_projections::names::status_code_name;
+use jiancha_projections::{CaseQuery, CaseRow, Lang};
 use jiancha_store::Clock;
 
 use crate::cmd::replay;
 use crate::error::user_error;
+use crate::lang::{Align, Table};
 
 /// The case kinds `--kind` takes: approval cases only, for now.
 pub const KINDS: [&str; 1] = ["approval"];
@@ -106,7 +108,12 @@ impl ListArgs {
 }
 
 /// Runs `jiancha case list`.
-pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ListArgs) -> anyhow::Result<()> {
+pub async fn run(
+    db: &str,
+    clock: Arc<dyn Clock>,
+    args: &ListArgs,
+    lang: Lang,
+) -> anyhow::Result<()> {
     let query = args.query()?;
     let now = replay::parse_now(args.now.as_deref(), &*clock)?;
     let store = crate::open_existing_store(db, clock).await?;
@@ -119,7 +126,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ListArgs) -> anyhow::Re
     let mut out = std::io::BufWriter::new(crate::stdout::lock());
     match args.format {
         ListFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?,
-        ListFormat::Table => write_table(&mut out, &rows)?,
+        ListFormat::Table => write_table(&mut out, &rows, lang)?,
         ListFormat::Csv => write_csv(&mut out, &rows)?,
     }
     out.flush()?;
@@ -131,27 +138,40 @@ fn text<T: std::fmt::Display>(v: &Option<T>, none: &str) -> String {
         .map_or_else(|| none.to_owned(), ToString::to_string)
 }
 
-fn write_table(out: &mut dyn std::io::Write, rows: &[CaseRow]) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "{:<24} {:<16} {:<32} {:<10} {:<10} {:>9} {:<7} ALERTS",
-        "CASE", "ITEM", "ORG", "STATUS", "DUE", "REMAINING", "OVERDUE"
-    )?;
+fn write_table(out: &mut dyn std::io::Write, rows: &[CaseRow], lang: Lang) -> std::io::Result<()> {
+    let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
+    let mut table = Table::new([
+        (l("案件编号", "CASE"), Align::Left),
+        (l("事项", "ITEM"), Align::Left),
+        (l("责任单位", "ORG"), Align::Left),
+        (l("状态", "STATUS"), Align::Left),
+        (l("承诺期限", "DUE"), Align::Left),
+        (l("剩余工作日", "REMAINING"), Align::Right),
+        (l("逾期", "OVERDUE"), Align::Left),
+        (l("未解除预警", "ALERTS"), Align::Right),
+    ]);
     for r in rows {
-        writeln!(
-            out,
-            "{:<24} {:<16} {:<32} {:<10} {:<10} {:>9} {:<7} {}",
-            r.stream,
-            r.item,
-            r.org,
-            r.status,
+        table.row(vec![
+            r.stream.clone(),
+            r.item.clone(),
+            r.org.clone(),
+            status_code_name(r.status, lang).to_owned(),
             text(&r.promised_due_on, "-"),
             text(&r.remaining_days, "-"),
-            if r.overdue { "yes" } else { "no" },
-            r.open_alerts
-        )?;
+            if r.overdue {
+                l("是", "yes")
+            } else {
+                l("否", "no")
+            }
+            .to_owned(),
+            r.open_alerts.to_string(),
+        ]);
     }
-    writeln!(out, "{} cases", rows.len())
+    table.write(out)?;
+    match lang {
+        Lang::Zh => writeln!(out, "共 {} 件", rows.len()),
+        Lang::En => writeln!(out, "{} cases", rows.len()),
+    }
 }
 
 /// A CSV field, quoted when it holds a comma, a quote or a line break.

@@ -1,20 +1,16 @@
 //! `jiancha demo`: a simulated district run through the live engine in accelerated time. The
 //! simulator's events are entered as their instants come on a manual clock; the engine's
-//! scheduler issues cards as the clock passes their thresholds; at the end the alert summary and
-//! the latest month's report, with its shortfalls against the targets
-//! (every case on time, satisfaction of at least 95%).
+//! scheduler issues cards as the clock passes their thresholds; at the end a one-screen summary
+//! (`demo_summary`): the district, the units with the most red cards, the targets and who
+//! misses them.
 
-use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use jiancha_engine::{Engine, EngineConfig};
 use jiancha_events::{EventData, NewEvent};
-use jiancha_projections::ledger::Dimension;
-use jiancha_projections::report::items_in_center;
-use jiancha_projections::{Period, ReportQuery};
+use jiancha_projections::Lang;
 use jiancha_sim::SimConfig;
 use jiancha_store::{Clock, EventStore, ManualClock};
 
@@ -82,7 +78,7 @@ fn fresh_file(path: &std::path::Path) -> anyhow::Result<String> {
 }
 
 /// Runs the demo.
-pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
+pub async fn run(args: &DemoArgs, lang: Lang) -> anyhow::Result<()> {
     let start = NaiveDate::parse_from_str(&args.start, "%Y-%m-%d")
         .map_err(|e| user_error(format!("--start: {:?}: {e}", args.start)))?;
     let config = SimConfig {
@@ -99,12 +95,12 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let clock = ManualClock::new(clock_start(start)?);
     let store = crate::open_store(&url, Arc::new(clock.clone())).await?;
     if args.serve {
-        return serve(args, store, clock, &config, notify).await;
+        return serve(args, store, clock, &config, notify, lang).await;
     }
     let bar = crate::progress::bar(Some(total), "simulate");
     let run = drive(store.clone(), &clock, &config, &|n| bar.inc(n)).await?;
     bar.finish_and_clear();
-    summarize(&run.engine, &*store, run.last_day, run.last_arrival).await?;
+    summarize(&run.engine, &*store, args, (start, run.last_day), lang).await?;
     run.engine.shutdown().await?;
     store.close().await;
     Ok(())
@@ -118,6 +114,7 @@ async fn serve(
     clock: ManualClock,
     config: &SimConfig,
     notify: Option<jiancha_server::notify::NotifyConfig>,
+    lang: Lang,
 ) -> anyhow::Result<()> {
     jiancha_server::check_exposure(args.addr, None)
         .map_err(|e| user_error(format!("--addr: {e}")))?;
@@ -147,8 +144,8 @@ async fn serve(
         fed = feed(&engine, &*store, &clock, config, &|_| {}, Some(args.speed)) => Some(fed?),
         () = stop_feed => None,
     };
-    if let Some((last_day, last_arrival)) = fed {
-        summarize(&engine, &*store, last_day, last_arrival).await?;
+    if let Some((last_day, _)) = fed {
+        summarize(&engine, &*store, args, (config.start, last_day), lang).await?;
         eprintln!("jiancha demo: the simulation is over; still serving until Ctrl-C");
         server.await??;
     }
@@ -243,49 +240,6 @@ pub async fn feed(
     Ok((last_day, last_arrival))
 }
 
-/// The supervision workflow's two rates over the year of the last arrivals, with their
-/// denominators: corrections done on time ÷ orders, and bad ratings rectified on time ÷ valid
-/// ones (差评整改率).
-fn write_workflow(
-    out: &mut dyn std::io::Write,
-    p: &jiancha_projections::Projections,
-    now: jiancha_projections::Millis,
-    last_arrival: NaiveDate,
-) -> anyhow::Result<()> {
-    let year = last_arrival.format("%Y").to_string();
-    let query = ReportQuery {
-        period: Period::parse(&year).map_err(anyhow::Error::msg)?,
-        by: Dimension::Org,
-        depth: Some(1),
-    };
-    let Some(report) = p.report(&query, now) else {
-        return Ok(());
-    };
-    let mut total = jiancha_projections::ledger::Counts::default();
-    for row in &report.rows {
-        total.merge(&row.counts);
-    }
-    writeln!(
-        out,
-        "\n{year} workflow: correction rate {} ({}/{} orders), 差评整改率 {} ({}/{} valid bad ratings)",
-        share(total.corrected_on_time, total.ordered),
-        total.corrected_on_time,
-        total.ordered,
-        share(total.rectified_on_time, total.bad_valid),
-        total.rectified_on_time,
-        total.bad_valid,
-    )?;
-    Ok(())
-}
-
-/// `num ÷ den` as a percentage, or `—` when there is nothing to divide by.
-fn share(num: i64, den: i64) -> String {
-    if den <= 0 {
-        return "—".to_owned();
-    }
-    format!("{:.1}%", num as f64 * 100.0 / den as f64)
-}
-
 /// The longest real wait between two batches of a paced demo (nights and weekends).
 const PACE_WAIT_MAX_SECONDS: f64 = 2.0;
 
@@ -319,63 +273,18 @@ fn end_of_month(day: NaiveDate) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(at).unwrap_or_default()
 }
 
+/// The end-of-run summary (`demo_summary`), in the language asked for.
 async fn summarize(
     engine: &Engine,
     store: &dyn EventStore,
-    last_day: NaiveDate,
-    last_arrival: NaiveDate,
+    args: &DemoArgs,
+    (start, last_day): (NaiveDate, NaiveDate),
+    lang: Lang,
 ) -> anyhow::Result<()> {
-    let now = engine.now();
-    let cards = store
-        .read_stream(jiancha_events::SUPERVISION_STREAM)
-        .await?
-        .iter()
-        .filter(|e| matches!(e.data, EventData::CardIssued(_)))
-        .count();
-    let p = engine.read();
-    let alerts = p.alerts(now);
-    let mut by_rule: BTreeMap<(&str, &str), (u64, u64)> = BTreeMap::new();
-    for a in &alerts {
-        let e = by_rule.entry((a.severity, a.rule)).or_default();
-        e.0 += 1;
-        if a.is_open() {
-            e.1 += 1;
-        }
-    }
-    let mut out = std::io::BufWriter::new(crate::stdout::lock());
-    writeln!(
-        out,
-        "simulated {} cases, {} events, through {} on the live engine",
-        p.case_count(),
-        p.position(),
-        last_day
-    )?;
-    writeln!(out, "cards issued by the scheduler and by events: {cards}")?;
-    writeln!(out, "\nalerts by rule                       raised    open")?;
-    for ((severity, rule), (raised, open)) in &by_rule {
-        writeln!(out, "  {severity:<6} {rule:<28} {raised:>7} {open:>7}")?;
-    }
-    // The latest month applications arrived in.
-    let month = last_arrival.format("%Y-%m").to_string();
-    let query = ReportQuery {
-        period: Period::parse(&month).map_err(anyhow::Error::msg)?,
-        by: Dimension::Org,
-        depth: Some(3),
+    let run = crate::cmd::demo_summary::Run {
+        file: &args.file,
+        start,
+        last_day,
     };
-    if let Some(report) = p.report(&query, now) {
-        writeln!(out)?;
-        crate::cmd::report::write_table(
-            &mut out,
-            &report.period,
-            &report.rows,
-            items_in_center(&p),
-        )?;
-    }
-    write_workflow(&mut out, &p, now, last_arrival)?;
-    writeln!(
-        out,
-        "\nthe log is in the demo file: try `jiancha --db sqlite://jiancha-demo.db alerts --open`"
-    )?;
-    out.flush()?;
-    Ok(())
+    crate::cmd::demo_summary::summarize(engine, store, &run, lang).await
 }

@@ -6,6 +6,7 @@ pub mod case;
 pub mod case_list;
 pub mod catalog;
 pub mod demo;
+pub mod demo_summary;
 pub mod docs;
 pub mod evidence;
 pub mod export;

@@ -8,12 +8,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use jiancha_projections::ledger::Dimension;
+use jiancha_projections::names::channel_name;
 use jiancha_projections::report::{items_in_center, rate, Row};
-use jiancha_projections::{Period, ReportQuery, Scoring};
+use jiancha_projections::{Lang, Period, ReportQuery, Scoring};
 use jiancha_store::Clock;
 
 use crate::cmd::{replay, report_close};
 use crate::error::user_error;
+use crate::lang::{wrap, Align, Table};
 use jiancha_engine::closing::Closed;
 
 /// The on-time target: every concluded case on time.
@@ -172,7 +174,12 @@ fn period_of(run: &RunArgs) -> anyhow::Result<Period> {
 }
 
 /// Runs `jiancha report`.
-pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ReportArgs) -> anyhow::Result<()> {
+pub async fn run(
+    db: &str,
+    clock: Arc<dyn Clock>,
+    args: &ReportArgs,
+    lang: Lang,
+) -> anyhow::Result<()> {
     match &args.command {
         Some(ReportCommand::Explain(e)) => return explain(db, clock, e).await,
         Some(ReportCommand::Items(i)) => return items(db, clock, i).await,
@@ -231,8 +238,8 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ReportArgs) -> anyhow::
         }
         (Format::Csv, _) => write_csv(&mut out, &report.rows)?,
         (Format::Table, _) => {
-            let (inside, all) = items_in_center(&projections);
-            write_table(&mut out, &report.period, &report.rows, (inside, all))?;
+            let items = items_in_center(&projections);
+            write_table(&mut out, &report.period, &report.rows, items, lang)?;
             if let Some(c) = &closed {
                 writeln!(out, "{}", report_close::close_line(c))?;
                 writeln!(
@@ -301,67 +308,237 @@ fn text(v: &Option<Box<serde_json::value::RawValue>>) -> &str {
     v.as_deref().map_or("", |r| r.get())
 }
 
-/// Every column of a row: its CSV name, its table heading (`None`: CSV and JSON only, to keep
-/// the table readable) and its text.
-type Column = (&'static str, Option<&'static str>, fn(&Row) -> String);
+/// A column's table heading and legend line, in both languages.
+#[derive(Debug, Clone, Copy)]
+struct Heading {
+    en: &'static str,
+    zh: &'static str,
+    en_legend: &'static str,
+    zh_legend: &'static str,
+}
+
+impl Heading {
+    fn text(&self, lang: Lang) -> &'static str {
+        lang.pick(self.zh, self.en)
+    }
+
+    fn legend(&self, lang: Lang) -> &'static str {
+        lang.pick(self.zh_legend, self.en_legend)
+    }
+}
+
+const fn head(
+    en: &'static str,
+    zh: &'static str,
+    en_legend: &'static str,
+    zh_legend: &'static str,
+) -> Option<Heading> {
+    Some(Heading {
+        en,
+        zh,
+        en_legend,
+        zh_legend,
+    })
+}
+
+/// A column the table shows: its heading and its text.
+type Shown = (Heading, fn(&Row) -> String);
+
+/// Every column of a row: its CSV name, its table heading and legend (`None`: CSV and JSON
+/// only, to keep the table readable) and its text.
+type Column = (&'static str, Option<Heading>, fn(&Row) -> String);
 
 const COLUMNS: [Column; 30] = [
-    ("accepted", Some("ACC"), |r| r.accepted.to_string()),
-    ("concluded", Some("CONC"), |r| r.concluded.to_string()),
-    ("on_time", Some("ONTIME"), |r| r.on_time.to_string()),
-    ("on_time_rate", Some("RATE"), |r| {
-        text(&r.on_time_rate).to_owned()
+    (
+        "accepted",
+        head("ACC", "受理", "accepted", "受理件数"),
+        |r| r.accepted.to_string(),
+    ),
+    (
+        "concluded",
+        head("CONC", "办结", "concluded", "办结件数"),
+        |r| r.concluded.to_string(),
+    ),
+    (
+        "on_time",
+        head(
+            "ONTIME",
+            "按时",
+            "concluded within the promised limit",
+            "承诺时限内办结件数",
+        ),
+        |r| r.on_time.to_string(),
+    ),
+    (
+        "on_time_rate",
+        head("RATE", "按时率", "ONTIME ÷ CONC", "按时 ÷ 办结"),
+        |r| text(&r.on_time_rate).to_owned(),
+    ),
+    (
+        "early",
+        head(
+            "EARLY",
+            "提前",
+            "concluded before the promised due date",
+            "提前办结件数",
+        ),
+        |r| r.early.to_string(),
+    ),
+    (
+        "early_rate",
+        head("E_RATE", "提前率", "EARLY ÷ CONC", "提前 ÷ 办结"),
+        |r| text(&r.early_rate).to_owned(),
+    ),
+    (
+        "statutory_on_time",
+        head(
+            "STAT",
+            "法定内",
+            "concluded within the statutory limit",
+            "法定时限内办结件数",
+        ),
+        |r| r.statutory_on_time.to_string(),
+    ),
+    (
+        "overdue_open",
+        head(
+            "OVERDUE",
+            "在办超期",
+            "open past the promised due date at the period's end",
+            "期末在办且已超承诺期限件数",
+        ),
+        |r| r.overdue_open.to_string(),
+    ),
+    (
+        "yellow",
+        head("Y", "黄牌", "yellow cards", "黄牌数"),
+        |r| r.yellow.to_string(),
+    ),
+    ("red", head("R", "红牌", "red cards", "红牌数"), |r| {
+        r.red.to_string()
     }),
-    ("early", Some("EARLY"), |r| r.early.to_string()),
-    ("early_rate", Some("E_RATE"), |r| {
-        text(&r.early_rate).to_owned()
-    }),
-    ("statutory_on_time", Some("STAT"), |r| {
-        r.statutory_on_time.to_string()
-    }),
-    ("overdue_open", Some("OVERDUE"), |r| {
-        r.overdue_open.to_string()
-    }),
-    ("yellow", Some("Y"), |r| r.yellow.to_string()),
-    ("red", Some("R"), |r| r.red.to_string()),
-    ("rated", Some("RATED"), |r| r.rated.to_string()),
-    ("satisfied", Some("SAT"), |r| r.satisfied.to_string()),
-    ("satisfaction_rate", Some("S_RATE"), |r| {
-        text(&r.satisfaction_rate).to_owned()
-    }),
-    ("bad_rated", Some("BAD"), |r| r.bad_rated.to_string()),
-    ("complaints", Some("COMPL"), |r| r.complaints.to_string()),
-    ("warnings", Some("WARN"), |r| r.warnings.to_string()),
-    ("unmonitored", Some("UNMON"), |r| r.unmonitored.to_string()),
-    ("ordered", Some("ORDERED"), |r| r.ordered.to_string()),
+    (
+        "rated",
+        head("RATED", "评价", "ratings", "评价数"),
+        |r| r.rated.to_string(),
+    ),
+    (
+        "satisfied",
+        head("SAT", "满意", "ratings of 4 or 5", "4、5 分评价数"),
+        |r| r.satisfied.to_string(),
+    ),
+    (
+        "satisfaction_rate",
+        head("S_RATE", "满意率", "SAT ÷ RATED", "满意 ÷ 评价"),
+        |r| text(&r.satisfaction_rate).to_owned(),
+    ),
+    (
+        "bad_rated",
+        head("BAD", "差评", "ratings of 1 or 2", "1、2 分评价数"),
+        |r| r.bad_rated.to_string(),
+    ),
+    (
+        "complaints",
+        head("COMPL", "投诉", "complaints", "投诉件数"),
+        |r| r.complaints.to_string(),
+    ),
+    (
+        "warnings",
+        head(
+            "WARN",
+            "预警",
+            "warnings (prompts before a limit runs out, not cards)",
+            "预警提示数（不是红黄牌）",
+        ),
+        |r| r.warnings.to_string(),
+    ),
+    (
+        "unmonitored",
+        head(
+            "UNMON",
+            "未监控",
+            "cases of items not in the catalog",
+            "事项未登记、无法监控的案件数",
+        ),
+        |r| r.unmonitored.to_string(),
+    ),
+    (
+        "ordered",
+        head(
+            "ORDERED",
+            "督办",
+            "correction orders received (督办)",
+            "收到的督办数",
+        ),
+        |r| r.ordered.to_string(),
+    ),
     ("corrected_on_time", None, |r| {
         r.corrected_on_time.to_string()
     }),
-    ("correction_rate", Some("CORR"), |r| {
-        text(&r.correction_rate).to_owned()
-    }),
-    ("correction_overdue", Some("ORD_LATE"), |r| {
-        r.correction_overdue.to_string()
-    }),
+    (
+        "correction_rate",
+        head(
+            "CORR",
+            "整改率",
+            "orders corrected on time ÷ ORDERED",
+            "按时整改的督办 ÷ 督办",
+        ),
+        |r| text(&r.correction_rate).to_owned(),
+    ),
+    (
+        "correction_overdue",
+        head(
+            "ORD_LATE",
+            "督办逾期",
+            "orders past due without a report-back",
+            "逾期未回告的督办数",
+        ),
+        |r| r.correction_overdue.to_string(),
+    ),
     ("bad_valid", None, |r| r.bad_valid.to_string()),
     ("rectified_on_time", None, |r| {
         r.rectified_on_time.to_string()
     }),
-    ("rectification_rate", Some("RECTIFY"), |r| {
-        text(&r.rectification_rate).to_owned()
-    }),
+    (
+        "rectification_rate",
+        head(
+            "RECTIFY",
+            "差评整改",
+            "valid bad ratings rectified on time ÷ valid bad ratings",
+            "按时整改的属实差评 ÷ 属实差评",
+        ),
+        |r| text(&r.rectification_rate).to_owned(),
+    ),
     ("callback_satisfied", None, |r| {
         r.callback_satisfied.to_string()
     }),
     ("defaulted", None, |r| r.defaulted.to_string()),
-    ("complaints_upheld", Some("UPHELD"), |r| {
-        r.complaints_upheld.to_string()
-    }),
+    (
+        "complaints_upheld",
+        head("UPHELD", "投诉属实", "complaints upheld", "投诉属实件数"),
+        |r| r.complaints_upheld.to_string(),
+    ),
     ("complaints_late", None, |r| r.complaints_late.to_string()),
-    ("score", Some("SCORE"), |r| text(&r.score).to_owned()),
-    ("grade", Some("GRADE"), |r| {
-        r.grade.unwrap_or_default().to_owned()
-    }),
+    (
+        "score",
+        head(
+            "SCORE",
+            "得分",
+            "the score (100, -5 per yellow, -10 per red card, …; see --help)",
+            "考核得分（100 分起，黄牌 -5，红牌 -10 等，见 --help）",
+        ),
+        |r| text(&r.score).to_owned(),
+    ),
+    (
+        "grade",
+        head(
+            "GRADE",
+            "等级",
+            "优秀 >= 90, 良好 >= 80, 合格 >= 60, 不合格 below",
+            "优秀 ≥ 90，良好 ≥ 80，合格 ≥ 60，以下不合格",
+        ),
+        |r| r.grade.unwrap_or_default().to_owned(),
+    ),
 ];
 
 fn write_csv(out: &mut dyn std::io::Write, rows: &[Row]) -> std::io::Result<()> {
@@ -401,94 +578,138 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-/// The terminal cells a text takes (a CJK character takes two).
-fn cells(text: &str) -> usize {
-    text.chars()
-        .map(|c| if c > '\u{2e80}' { 2 } else { 1 })
-        .sum()
+/// What a row falls short of, if anything.
+fn shortfalls(r: &Row, lang: Lang) -> String {
+    let mut out = Vec::new();
+    if misses_on_time(r) {
+        out.push(lang.pick("按时办结率 < 100%", "on-time < 100%"));
+    }
+    if misses_satisfaction(r) {
+        out.push(lang.pick("满意率 < 95%", "satisfaction < 95%"));
+    }
+    out.join(lang.pick("，", ", "))
 }
 
-/// What a row falls short of, if anything.
-fn shortfalls(r: &Row) -> String {
-    let mut out = Vec::new();
-    // Any case open past its promised due date misses the on-time target too.
-    if r.on_time_rate
+/// Whether a row misses the on-time target: every case on time, and none open past its
+/// promised due date (which misses it too).
+pub(crate) fn misses_on_time(r: &Row) -> bool {
+    r.on_time_rate
         .as_deref()
         .is_some_and(|v| v.get() != ON_TIME_TARGET)
         || r.overdue_open > 0
-    {
-        out.push("on-time < 100%");
-    }
+}
+
+/// Whether a row misses the satisfaction target (at least 95% of its ratings satisfied).
+pub(crate) fn misses_satisfaction(r: &Row) -> bool {
     let c = &r.counts;
-    if c.rated > 0 && c.satisfied * 10_000 < SATISFACTION_TARGET_BP * c.rated {
-        out.push("satisfaction < 95%");
+    c.rated > 0 && c.satisfied * 10_000 < SATISFACTION_TARGET_BP * c.rated
+}
+
+/// The targets line of a report.
+pub(crate) fn targets_line(lang: Lang) -> &'static str {
+    lang.pick(
+        "目标：按时办结率 100%，满意率 ≥ 95%，事项进驻率 100%",
+        "targets: on-time completion 100%, satisfaction >= 95%, items handled in the center 100%",
+    )
+}
+
+/// The share of items handled in the center, marked when below its target of 100%.
+pub(crate) fn items_line((inside, all): (i64, i64), lang: Lang) -> String {
+    let share = rate(inside, all).unwrap_or_else(|| "-".into());
+    let below = inside < all;
+    match lang {
+        Lang::Zh => format!(
+            "事项进驻率：{all} 项中 {inside} 项进驻中心（{share}）{}",
+            if below { "  ✗ 未达标" } else { "" }
+        ),
+        Lang::En => format!(
+            "items handled in the center: {inside} of {all} ({share}){}",
+            if below { "  ✗ below target" } else { "" }
+        ),
     }
-    out.join(", ")
 }
 
 pub(crate) fn write_table(
     out: &mut dyn std::io::Write,
     period: &str,
     rows: &[Row],
-    (inside, all): (i64, i64),
+    items: (i64, i64),
+    lang: Lang,
 ) -> std::io::Result<()> {
-    let share = rate(inside, all).unwrap_or_else(|| "-".into());
-    let items_mark = if inside < all {
-        "  ✗ below target"
-    } else {
-        ""
-    };
-    writeln!(out, "period {period}")?;
-    writeln!(
-        out,
-        "targets: on-time completion 100%, satisfaction >= 95%, items handled in the center 100%"
-    )?;
-    writeln!(
-        out,
-        "items handled in the center: {inside} of {all} ({share}){items_mark}"
-    )?;
-    let width = rows.iter().map(|r| key(r).len()).max().unwrap_or(3).max(3);
-    // A name column for orgs and items; channels have no names.
-    let named = !rows.iter().any(|r| r.channel.is_some());
-    let name_of = |r: &Row| r.name.clone().unwrap_or_else(|| "-".to_owned());
-    let name_width = rows
+    let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
+    writeln!(out, "{} {period}", l("考核期", "period"))?;
+    writeln!(out, "{}", targets_line(lang))?;
+    writeln!(out, "{}", items_line(items, lang))?;
+    // A name column for orgs and items, and for channels in Chinese (their codes are English).
+    let channels = rows.iter().any(|r| r.channel.is_some());
+    let named = !channels || lang == Lang::Zh;
+    let shown: Vec<Shown> = COLUMNS
         .iter()
-        .map(|r| cells(&name_of(r)))
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    let shown: Vec<&Column> = COLUMNS.iter().filter(|(_, h, _)| h.is_some()).collect();
-    write!(out, "{:<width$}", "KEY")?;
+        .filter_map(|(_, h, f)| h.map(|h| (h, *f)))
+        .collect();
+    let key_head = match rows.first() {
+        Some(r) if r.item.is_some() => l("事项", "KEY"),
+        Some(r) if r.channel.is_some() => l("渠道", "KEY"),
+        _ => l("单位", "KEY"),
+    };
+    let mut columns = vec![(key_head, Align::Left)];
     if named {
-        write!(out, " {:<name_width$}", "NAME")?;
+        columns.push((l("名称", "NAME"), Align::Left));
     }
-    for (_, heading, _) in &shown {
-        write!(out, " {:>7}", heading.unwrap_or_default())?;
-    }
-    writeln!(out, "  SHORT OF TARGET")?;
+    columns.extend(shown.iter().map(|(h, _)| (h.text(lang), Align::Right)));
+    columns.push((l("未达标", "SHORT OF TARGET"), Align::Left));
+    let mut table = Table::new(columns);
     for r in rows {
-        write!(out, "{:<width$}", key(r))?;
+        let mut cells = vec![key(r).to_owned()];
         if named {
-            let name = name_of(r);
-            let pad = " ".repeat(name_width.saturating_sub(cells(&name)));
-            write!(out, " {name}{pad}")?;
+            cells.push(match (&r.name, &r.channel) {
+                (Some(name), _) => name.clone(),
+                (None, Some(channel)) => channel_name(channel, lang).to_owned(),
+                (None, None) => "-".to_owned(),
+            });
         }
-        for f in shown.iter().map(|(_, _, f)| f(r)) {
-            // A CJK character (the grade) takes two cells of a terminal.
-            write!(out, " {}{f}", " ".repeat(7usize.saturating_sub(cells(&f))))?;
-        }
-        let short = shortfalls(r);
-        writeln!(
-            out,
-            "  {}",
-            if short.is_empty() {
-                String::new()
-            } else {
-                format!("✗ {short}")
-            }
-        )?;
+        cells.extend(shown.iter().map(|(_, f)| f(r)));
+        let short = shortfalls(r, lang);
+        cells.push(if short.is_empty() {
+            String::new()
+        } else {
+            format!("✗ {short}")
+        });
+        table.row(cells);
     }
-    writeln!(out, "{} rows", rows.len())
+    table.write(out)?;
+    match lang {
+        Lang::Zh => writeln!(out, "共 {} 行", rows.len())?,
+        Lang::En => writeln!(out, "{} rows", rows.len())?,
+    }
+    write_legend(out, &shown, lang)
+}
+
+/// What each column of the table means, wrapped to 100 terminal cells.
+fn write_legend(out: &mut dyn std::io::Write, shown: &[Shown], lang: Lang) -> std::io::Result<()> {
+    let mut entries: Vec<String> = shown
+        .iter()
+        .map(|(h, _)| format!("{} = {}", h.text(lang), h.legend(lang)))
+        .collect();
+    entries.push(
+        lang.pick(
+            "未达标 = 未达到的目标（✗）",
+            "SHORT OF TARGET = the targets the row misses (✗)",
+        )
+        .to_owned(),
+    );
+    let first = lang.pick("说明：", "legend: ");
+    let mut entries = entries.into_iter();
+    let mut all: Vec<String> = entries
+        .next()
+        .map(|e| format!("{first}{e}"))
+        .into_iter()
+        .collect();
+    all.extend(entries);
+    for line in wrap(&all, lang.pick("；", "; "), 100, "  ") {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
 }
 
 async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow::Result<()> {
