@@ -34,4 +34,5 @@ mod sim_workflow;
 mod support;
 mod tidy;
 mod views_cli;
+mod workbench_browser;
 mod workflow_browser;

@@ -116,6 +116,52 @@ pub(crate) async fn history(
     Ok(crate::json_response(StatusCode::OK, &history))
 }
 
+/// The answer of `GET /cases/{id}/ledger`.
+#[derive(serde::Serialize)]
+struct CaseLedger {
+    case: String,
+    now: String,
+    /// The case's assessment entries in ledger order, then the cards the clock has raised
+    /// since its last event (`pending: true`), as `jiancha evidence` lists them.
+    entries: Vec<jiancha_projections::EntryView>,
+}
+
+/// `GET /cases/{id}/ledger`: the case's assessment entries at the engine's clock.
+pub(crate) async fn ledger(
+    StateExtractor(state): StateExtractor<Arc<State>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let case = case_stream(&id)?;
+    check_read(&state, &caller, &case).await?;
+    let now = state.engine.now();
+    let entries = {
+        let p = state.engine.read();
+        let Some(ledger) = p.ledger() else {
+            return Err(ApiError::internal("the engine keeps no assessment ledger"));
+        };
+        let mut entries: Vec<_> = ledger
+            .entries()
+            .iter()
+            .filter(|e| *e.case == *case.as_str())
+            .map(|e| ledger.view(e))
+            .collect();
+        entries.extend(
+            jiancha_projections::report::pending_entries(&p, ledger, now)
+                .iter()
+                .filter(|e| *e.case == *case.as_str())
+                .map(|e| ledger.view(e)),
+        );
+        entries
+    };
+    let answer = CaseLedger {
+        case: case.to_string(),
+        now: jiancha_projections::instant::format(now),
+        entries,
+    };
+    Ok(crate::json_response(StatusCode::OK, &answer))
+}
+
 /// The body of an exemption.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -24,3 +24,4 @@ mod schemas;
 mod spans;
 mod stream;
 mod support;
+mod workbench;

@@ -122,6 +122,22 @@ const MATRIX: &[(&str, Call, [u16; 7])] = &[
         Get("/api/v1/verify"),
         [401, 401, 200, 200, 403, 403, 403],
     ),
+    ("me", Get("/api/v1/me"), [401, 401, 200, 200, 200, 200, 200]),
+    (
+        "overview",
+        Get("/api/v1/overview"),
+        [401, 401, 200, 200, 200, 200, 200],
+    ),
+    (
+        "overview of the district",
+        Get("/api/v1/overview?org=jiangjin"),
+        [401, 401, 200, 200, 403, 403, 200],
+    ),
+    (
+        "ledger of a case",
+        Get("/api/v1/cases/case-t1/ledger"),
+        [401, 401, 200, 200, 200, 404, 403],
+    ),
     ("healthz", Get("/healthz"), [200; 7]),
     ("metrics", Get("/metrics"), [200; 7]),
     ("openapi", Get("/api/v1/openapi.json"), [200; 7]),
