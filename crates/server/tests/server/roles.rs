@@ -66,6 +66,16 @@ const MATRIX: &[(&str, Call, [u16; 7])] = &[
         [401, 401, 200, 200, 200, 404, 403],
     ),
     (
+        "evidence pack",
+        Get("/api/v1/cases/case-t1/evidence"),
+        [401, 401, 200, 200, 200, 404, 403],
+    ),
+    (
+        "evidence pack at an instant",
+        Get("/api/v1/cases/case-t1/evidence?now=2026-03-02"),
+        [401, 401, 200, 200, 200, 404, 403],
+    ),
+    (
         "alerts",
         Get("/api/v1/alerts"),
         [401, 401, 200, 200, 200, 200, 403],
