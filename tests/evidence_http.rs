@@ -19,8 +19,13 @@ const SERVE_CLOCK: &str = "2026-04-20T12:00:00+08:00";
 
 fn auth_file(ws: &Workspace) -> String {
     let token = |name: &str, role: &str, org: &str, secret: &str| {
+        let org = if org.is_empty() {
+            String::new()
+        } else {
+            format!("org = \"{org}\"\n")
+        };
         format!(
-            "[[token]]\nname = \"{name}\"\nrole = \"{role}\"\norg = \"{org}\"\nsha256 = \"{}\"\n\n",
+            "[[token]]\nname = \"{name}\"\nrole = \"{role}\"\n{org}sha256 = \"{}\"\n\n",
             jiancha_server::token_hash(secret)
         )
     };
@@ -28,7 +33,7 @@ fn auth_file(ws: &Workspace) -> String {
         token("bureau", "supervisor", "jiangjin/supervision", SUPERVISOR),
         token("window", "unit", "jiangjin/center/dept-07", UNIT),
         token("town", "unit", "jiangjin/town-07", OTHER_UNIT),
-        token("assessor", "evaluator", "jiangjin", EVALUATOR),
+        token("assessor", "evaluator", "", EVALUATOR),
     ]
     .concat();
     ws.write("tokens.toml", &text).display().to_string()
@@ -67,7 +72,11 @@ fn the_http_evidence_pack_is_the_commands() {
     let imported = ws.run_at(IMPORT_CLOCK, &["import", "-"], &sample_district());
     assert_eq!(imported.code, 0, "{imported:?}");
     let auth = auth_file(&ws);
-    let served = Served::start_with(&ws.db(), &[("JIANCHA_CLOCK", SERVE_CLOCK)], &["--auth", &auth]);
+    let served = Served::start_with(
+        &ws.db(),
+        &[("JIANCHA_CLOCK", SERVE_CLOCK)],
+        &["--auth", &auth],
+    );
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let live = format!("/api/v1/cases/{CASE}/evidence");
@@ -107,8 +116,13 @@ fn the_http_evidence_pack_is_the_commands() {
         let (status, _, body) = get(&served, &live, UNIT).await;
         assert_eq!((status, body.as_str()), (200, printed.as_str()));
 
-        // As of instants in each accepted form, `now=` is `--now`.
-        for now in ["2026-03-10", "2026-03-20T12:00:00+08:00", "2026-03-31T04:00:00Z"] {
+        // As of instants in each accepted form, `now=` is `--now` (the log was recorded at
+        // IMPORT_CLOCK: only instants after it know the case).
+        for now in [
+            "2026-04-05",
+            "2026-04-10T12:00:00+08:00",
+            "2026-04-15T04:00:00Z",
+        ] {
             let query = now.replace('+', "%2B").replace(':', "%3A");
             let (status, _, body) = get(&served, &format!("{live}?now={query}"), SUPERVISOR).await;
             assert_eq!(status, 200, "{now}: {body}");
@@ -117,10 +131,10 @@ fn the_http_evidence_pack_is_the_commands() {
             let pack: serde_json::Value = serde_json::from_str(&body).unwrap();
             assert_ne!(pack["evaluated_at"], cli["evaluated_at"], "{now}");
         }
-        // Before the case was submitted: refused on both sides.
-        let (status, _, _) = get(&served, &format!("{live}?now=2026-03-01"), SUPERVISOR).await;
+        // Before the log recorded the case: refused on both sides.
+        let (status, _, _) = get(&served, &format!("{live}?now=2026-03-20"), SUPERVISOR).await;
         assert_eq!(status, 404);
-        let r = ws.run_at(SERVE_CLOCK, &["evidence", CASE, "--now", "2026-03-01"], "");
+        let r = ws.run_at(SERVE_CLOCK, &["evidence", CASE, "--now", "2026-03-20"], "");
         assert_eq!(r.code, 2, "{r:?}");
 
         // Another org's unit learns nothing: the same 404 as for a case that does not exist.

@@ -151,12 +151,16 @@ pub(crate) async fn evidence(
     let mut bytes = serde_json::to_vec_pretty(&pack)
         .map_err(|e| ApiError::internal(format!("cannot encode a response: {e}")))?;
     bytes.push(b'\n');
-    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{case}-evidence.json\""))
-        .map_err(ApiError::internal)?;
+    let disposition =
+        HeaderValue::from_str(&format!("attachment; filename=\"{case}-evidence.json\""))
+            .map_err(ApiError::internal)?;
     Ok((
         StatusCode::OK,
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
             (header::CONTENT_DISPOSITION, disposition),
         ],
         bytes,
