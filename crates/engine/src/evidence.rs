@@ -84,7 +84,7 @@ pub async fn pack(store: &dyn EventStore, case: &str, now: Millis) -> Result<Val
         "log_head": {"position": head.position, "hash": head.hash.to_string()},
         "events": case_events,
         "item": serde_json::to_value(item)?,
-        "alert_config": serde_json::to_value(&p.config)?,
+        "alert_config": serde_json::to_value(p.config)?,
         "calendar": calendar_days(&p, case, now),
         "state": serde_json::to_value(state)?,
         "cards": serde_json::to_value(cards)?,
