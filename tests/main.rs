@@ -16,6 +16,7 @@ mod closing_cli;
 mod crash;
 mod docs_cli;
 mod edges_cli;
+mod evidence_http;
 mod history_cli;
 mod import_cli;
 mod integrity;

@@ -459,6 +459,28 @@ async fn every_role_in_each_language_sees_its_workbench() {
                 );
                 assert_eq!(case[2], false, "{what}: the download is offered");
                 assert_eq!(case[3], 8, "{what}: {case}");
+                // The download is the server's evidence pack, fetched with the token in a
+                // header and saved through a Blob URL.
+                page.eval("(() => { window.__pack = null; window.__packFetch = null; const fetched = window.fetch; window.fetch = (url, options) => { if (String(url).includes('/evidence')) { window.__packFetch = [String(url), Boolean(options?.headers?.Authorization)]; window.fetch = fetched; } return fetched(url, options); }; const create = URL.createObjectURL; URL.createObjectURL = (blob) => { URL.createObjectURL = create; blob.text().then((text) => { window.__pack = text; }); return create(blob); }; document.getElementById('evidence').click(); })()")
+                    .await;
+                page.wait_for(
+                    &format!("{what}: the evidence pack downloads"),
+                    "window.__pack !== null",
+                )
+                .await;
+                let pack = page
+                    .eval("(() => { const p = JSON.parse(window.__pack); return [window.__packFetch, p.case, p.events.every((e) => e.hash_checks === true), p.log_head.position > 0, document.getElementById('evidence').textContent]; })()")
+                    .await;
+                let case_id = pack[1].as_str().unwrap_or_default();
+                assert!(case_id.starts_with("case-"), "{what}: {pack}");
+                assert_eq!(
+                    pack[0],
+                    serde_json::json!([format!("/api/v1/cases/{case_id}/evidence"), true]),
+                    "{what}: {pack}"
+                );
+                assert_eq!(pack[2], true, "{what}: {pack}");
+                assert_eq!(pack[3], true, "{what}: {pack}");
+                assert_eq!(pack[4], "证据包", "{what}: {pack}");
             }
 
             let errors = page.errors();

@@ -9,7 +9,9 @@
 //   org's open cards a page at a time (GET /api/v1/alerts with its cursor), so the board stays
 //   one screen tall however many cards are open. A card opens its case.
 // - The case: its state, its timeline (Chinese event names, local times), its alerts, its
-//   ledger entries (GET /api/v1/cases/{id}/ledger) and a download of all of it as JSON.
+//   ledger entries (GET /api/v1/cases/{id}/ledger) and its evidence pack (GET
+//   /api/v1/cases/{id}/evidence: what `jiancha evidence` prints, fetched with the token's header
+//   and saved through a Blob URL, since a plain link would not carry the header).
 // - The 督办 board: open correction orders by due date, overdue first, escalations marked, each
 //   escalated card linking to its 监察建议书.
 // - Live alerts over Server-Sent Events (read with fetch, so the bearer token travels in a
@@ -30,7 +32,7 @@ const TEXT = {
     col_satisfaction: '满意率(n)', col_score: '得分', col_grade: '等级',
     cards: '红黄牌', cards_empty: '点击总览中的一行查看其红黄牌', prev: '上一页', next: '下一页',
     page: '第{n}页', targets: '虚线：95% 与 100% 目标', ranking: '考核排名', download_csv: '下载报表 (CSV)',
-    evidence: '下载案件材料 (JSON)', case_state: '案件状态', case_alerts: '预警与红黄牌',
+    evidence: '证据包', case_state: '案件状态', case_alerts: '预警与红黄牌',
     case_ledger: '考核台账', timeline: '办理过程', no_entries: '暂无', clock_simulated: '模拟时钟',
     clock_server: '服务器时间', open_case: '查看案件', department: '部门', town: '镇街',
     roles: { supervisor: '监察', center: '中心', unit: '单位', evaluator: '考核', local: '本机' },
@@ -95,7 +97,7 @@ const TEXT = {
     col_accepted: 'Accepted', col_satisfaction: 'Satisfied (n)', col_score: 'Score', col_grade: 'Grade',
     cards: 'Cards', cards_empty: 'Click a row of the overview to list its cards', prev: 'Previous',
     next: 'Next', page: 'page {n}', targets: 'Dashed: the 95% and 100% targets', ranking: 'Ranking',
-    download_csv: 'Download report (CSV)', evidence: 'Download case file (JSON)', case_state: 'State',
+    download_csv: 'Download report (CSV)', evidence: 'Evidence pack', case_state: 'State',
     case_alerts: 'Alerts and cards', case_ledger: 'Ledger entries', timeline: 'Timeline', no_entries: 'None',
     clock_simulated: 'Simulated clock', clock_server: 'Server time', open_case: 'Open case',
     department: 'Department', town: 'Town',
@@ -885,6 +887,23 @@ function download(name, type, text) {
 
 // ---- the case -------------------------------------------------------------------------------
 
+// The case's evidence pack from the server (the bytes `jiancha evidence` prints), saved under
+// the name the server gives it.
+async function evidencePack(id) {
+  try {
+    const res = await fetch(`/api/v1/cases/${encodeURIComponent(id)}/evidence`, { headers: headers() });
+    if (!res.ok) {
+      const body = res.headers.get('content-type')?.includes('json') ? await res.json() : null;
+      const error = new Error(body?.message || res.statusText);
+      error.status = res.status;
+      throw error;
+    }
+    download(`${id}-evidence.json`, 'application/json', await res.text());
+  } catch (e) {
+    showMessage(e.status === 404 ? t('not_found') : e.status === 403 ? t('forbidden') : `${t('failed')}: ${e.message}`);
+  }
+}
+
 async function lookup(id) {
   state.caseDoc = null;
   renderCase();
@@ -1060,8 +1079,7 @@ function start() {
   });
   $('evidence').addEventListener('click', (e) => {
     e.preventDefault();
-    const doc = state.caseDoc;
-    if (doc) download(`${doc.case}.json`, 'application/json', JSON.stringify(doc, null, 2) + '\n');
+    if (state.caseDoc) evidencePack(state.caseDoc.case);
   });
   // A page left (or kept in the back-forward cache) gives its stream's connection back: the
   // browser holds only six to this origin.

@@ -57,6 +57,7 @@ fn api() -> Routes {
     .get("/api/v1/cases/{id}", cases::get)
     .get("/api/v1/cases/{id}/history", cases::history)
     .get("/api/v1/cases/{id}/ledger", cases::ledger)
+    .get("/api/v1/cases/{id}/evidence", cases::evidence)
     .post("/api/v1/cases/{id}/exemptions", cases::exempt)
     .get("/api/v1/alerts", alerts::list)
     .get("/api/v1/alerts/stream", sse::stream)
