@@ -25,10 +25,12 @@ mod insights;
 mod journal;
 pub mod limits;
 mod listen;
+mod me;
 mod metrics;
 pub mod notice;
 pub mod notify;
 mod orders;
+mod overview;
 mod params;
 mod reports;
 mod routes;
@@ -53,7 +55,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
 
-pub use auth::{token_hash, Act, Acting, Auth, AuthError, Caller, Principal, Role, Scope};
+pub use auth::{token_hash, Act, Acting, Auth, AuthError, Caller, Powers, Principal, Role, Scope};
 pub use error::{ApiError, At, ErrorKind, ServerError};
 pub use limits::Limits;
 pub use routes::route_table;
@@ -72,6 +74,9 @@ pub struct ServerConfig {
     pub engine: EngineConfig,
     /// Who is told of which alerts (`serve --notify`); `None` tells nobody.
     pub notify: Option<notify::NotifyConfig>,
+    /// The clock is simulated (`demo --serve`) or frozen (`JIANCHA_CLOCK`): `GET /api/v1/me`
+    /// says so and the dashboard shows its time in the header.
+    pub simulated_clock: bool,
 }
 
 /// What every request handler shares.
@@ -91,6 +96,8 @@ pub(crate) struct State {
     pub stop: watch::Receiver<bool>,
     /// The closed periods found so far.
     pub closes: closing::Closes,
+    /// Whether the clock is simulated or frozen (see [`ServerConfig::simulated_clock`]).
+    pub simulated_clock: bool,
 }
 
 /// A started server: the engine, the journal of live alerts and the shared state, ready to be
@@ -116,6 +123,7 @@ impl App {
             limits,
             mut engine,
             notify,
+            simulated_clock,
         } = config;
         let (bus, bus_rx) = alert_bus();
         // Subscribed before the engine starts, so the alerts it delivers at startup are told.
@@ -167,6 +175,7 @@ impl App {
             metrics: metrics::Metrics::default(),
             stop: stop_rx,
             closes: closing::Closes::default(),
+            simulated_clock,
         });
         Ok(App {
             state,
