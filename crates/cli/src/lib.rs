@@ -88,6 +88,8 @@ pub enum Command {
     Notice(cmd::notice::NoticeArgs),
     /// Assessment figures per org, item or channel and period, from the ledger.
     Report(cmd::report::ReportArgs),
+    /// The receipt number and query code of a case, for the public lookup (办件查询).
+    Receipt(cmd::receipt::ReceiptArgs),
     /// Simulate a district through the live engine in accelerated time, then summarise it.
     Demo(cmd::demo::DemoArgs),
     /// Serve the HTTP API, the live alert stream and the dashboard.
@@ -192,6 +194,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Catalog(args) => cmd::catalog::run(&cli.db, clock, &args).await,
             Command::Alerts(args) => cmd::alerts::run(&cli.db, clock, &args, lang).await,
             Command::Report(args) => cmd::report::run(&cli.db, clock, &args, lang).await,
+            Command::Receipt(args) => cmd::receipt::run(&cli.db, clock, &args, lang).await,
             Command::History(args) => cmd::history::run(&cli.db, clock, &args).await,
             Command::Evidence(args) => cmd::evidence::run(&cli.db, clock, &args).await,
             Command::Notice(args) => cmd::notice::run(&cli.db, clock, &args).await,

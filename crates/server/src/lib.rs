@@ -1,6 +1,8 @@
 //! The HTTP server of jiancha: the API under `/api/v1` (append events, read cases and alerts,
 //! the bureau's supervision acts, reports, verification), the live alert stream (SSE), the
-//! supervision dashboard at `/`, `/healthz` and `/metrics`, with bearer-token roles.
+//! supervision dashboard at `/`, `/healthz` and `/metrics`, with bearer-token roles; and,
+//! without a login, the public's pages under `/public` (the progress lookup by receipt number
+//! and query code, and the disclosure of closed periods' figures: `public`, `public_pages`).
 //!
 //! [`App::start`] starts the engine over a store and the journal that feeds the live stream;
 //! [`run`] serves an [`App`] on a listener until a shutdown future resolves, then ends the live
@@ -29,6 +31,8 @@ pub mod notice;
 pub mod notify;
 mod orders;
 mod params;
+pub mod public;
+mod public_pages;
 mod reports;
 mod routes;
 pub mod schemas;
@@ -71,6 +75,9 @@ pub struct ServerConfig {
     pub engine: EngineConfig,
     /// Who is told of which alerts (`serve --notify`); `None` tells nobody.
     pub notify: Option<notify::NotifyConfig>,
+    /// The secret of the public lookup's query codes (`serve --public-secret`); `None` turns
+    /// the lookup off (every lookup answers 404).
+    pub public_secret: Option<public::PublicSecret>,
 }
 
 /// What every request handler shares.
@@ -90,6 +97,12 @@ pub(crate) struct State {
     pub stop: watch::Receiver<bool>,
     /// The closed periods found so far.
     pub closes: closing::Closes,
+    /// The secret of the public lookup's query codes; `None`: the lookup is off.
+    pub public: Option<public::PublicSecret>,
+    /// The public lookups per client address.
+    pub public_limiter: limits::ClientLimiter,
+    /// The closed reports the public disclosure page shows, once computed.
+    pub disclosed: public_pages::Disclosed,
 }
 
 /// A started server: the engine, the journal of live alerts and the shared state, ready to be
@@ -115,6 +128,7 @@ impl App {
             limits,
             mut engine,
             notify,
+            public_secret,
         } = config;
         let (bus, bus_rx) = alert_bus();
         // Subscribed before the engine starts, so the alerts it delivers at startup are told.
@@ -166,6 +180,12 @@ impl App {
             metrics: metrics::Metrics::default(),
             stop: stop_rx,
             closes: closing::Closes::default(),
+            public: public_secret,
+            public_limiter: limits::ClientLimiter::new(
+                limits.public_lookups_per_minute,
+                limits.public_clients_max,
+            ),
+            disclosed: public_pages::Disclosed::default(),
         });
         Ok(App {
             state,

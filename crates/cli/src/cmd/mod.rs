@@ -13,6 +13,7 @@ pub mod export;
 pub mod history;
 pub mod import;
 pub mod notice;
+pub mod receipt;
 pub mod replay;
 pub mod report;
 pub mod report_close;
