@@ -19,6 +19,7 @@ mod documents;
 mod log_capture;
 mod notify;
 mod ownership;
+mod public;
 mod roles;
 mod schemas;
 mod spans;
