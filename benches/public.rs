@@ -131,7 +131,12 @@ async fn run(db: &str, receipts: &[String], per_client: usize) {
     base.sort_unstable();
     public.sort_unstable();
     for (name, sorted, took, note) in [
-        ("(a) GET /healthz, 64 clients (baseline)", &base, base_took, ""),
+        (
+            "(a) GET /healthz, 64 clients (baseline)",
+            &base,
+            base_took,
+            "",
+        ),
         (
             "(b) GET /public/v1/cases/{receipt}?code=",
             &public,

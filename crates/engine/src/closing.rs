@@ -84,10 +84,11 @@ pub fn canonical_text(
     Some(report_text(&report))
 }
 
-/// The close an event records, if it is a `PeriodClosed`.
-fn close_of(e: &jiancha_events::StoredEvent) -> Option<Closed> {
-    match &e.data {
-        EventData::PeriodClosed(c) => Some(Closed {
+/// The close of the period labelled `label`, if it was closed (the first one in the log).
+pub async fn find(store: &dyn EventStore, label: &str) -> Result<Option<Closed>, StoreError> {
+    let supervision = store.read_stream(SUPERVISION_STREAM).await?;
+    Ok(supervision.iter().find_map(|e| match &e.data {
+        EventData::PeriodClosed(c) if c.period == label => Some(Closed {
             period: c.period.clone(),
             position: c.position,
             digest: c.digest.clone(),
@@ -96,27 +97,7 @@ fn close_of(e: &jiancha_events::StoredEvent) -> Option<Closed> {
             event_position: e.position,
         }),
         _ => None,
-    }
-}
-
-/// The close of the period labelled `label`, if it was closed (the first one in the log).
-pub async fn find(store: &dyn EventStore, label: &str) -> Result<Option<Closed>, StoreError> {
-    let supervision = store.read_stream(SUPERVISION_STREAM).await?;
-    Ok(supervision
-        .iter()
-        .filter_map(close_of)
-        .find(|c| c.period == label))
-}
-
-/// Every closed period's close (the first one of each period), in log order.
-pub async fn all(store: &dyn EventStore) -> Result<Vec<Closed>, StoreError> {
-    let supervision = store.read_stream(SUPERVISION_STREAM).await?;
-    let mut seen = std::collections::HashSet::new();
-    Ok(supervision
-        .iter()
-        .filter_map(close_of)
-        .filter(|c| seen.insert(c.period.clone()))
-        .collect())
+    }))
 }
 
 /// The `PeriodClosed` event fixing `digest` of the report of `period` over the log up to

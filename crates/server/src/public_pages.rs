@@ -65,11 +65,11 @@ pub(crate) fn routes(router: Router<Arc<State>>) -> Router<Arc<State>> {
         )
 }
 
-/// The closed reports computed so far (a close never changes, so neither does its report),
-/// and the list of closes found at one engine position.
+/// The closed reports computed so far (a close never changes, so neither does its report).
+/// Which periods are closed is the engine's fold's (`Projections::closed_periods`): no read of
+/// the log per page.
 #[derive(Debug, Default)]
 pub(crate) struct Disclosed {
-    closes: Mutex<Option<(u64, Arc<Vec<Closed>>)>>,
     reports: Mutex<HashMap<String, Arc<Result<Report, String>>>>,
     /// One computation of a closed report at a time; the others wait and find it kept.
     fill: tokio::sync::Mutex<()>,
@@ -80,22 +80,22 @@ impl Disclosed {
         self.reports.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Every close in the log (read again only when the engine has moved).
-    async fn closes(&self, state: &State) -> Result<Arc<Vec<Closed>>, crate::ApiError> {
-        let position = state.engine.position();
-        if let Some((at, list)) = &*self.closes.lock().unwrap_or_else(PoisonError::into_inner) {
-            if *at == position {
-                return Ok(list.clone());
-            }
-        }
-        let list = Arc::new(
-            closing::all(&*state.store)
-                .await
-                .map_err(crate::ApiError::internal)?,
-        );
-        *self.closes.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some((position, list.clone()));
-        Ok(list)
+    /// Every close the engine has folded in, as the report's `closed` object names it.
+    fn closes(state: &State) -> Vec<Closed> {
+        state
+            .engine
+            .read()
+            .closed_periods()
+            .values()
+            .map(|c| Closed {
+                period: c.period.clone(),
+                position: c.position,
+                digest: c.digest.clone(),
+                closed_at: jiancha_projections::instant::format(c.closed_at),
+                at: c.closed_at,
+                event_position: c.closed_by,
+            })
+            .collect()
     }
 
     /// The report of a closed period as closed: kept, or computed now (waiting for the replay
@@ -192,10 +192,7 @@ pub(crate) async fn disclosure(
 ) -> Response {
     let lang = lang_of(query.ok().and_then(|Query(q)| q.lang).as_deref());
     crate::caught_up(&state).await;
-    let closes = match state.disclosed.closes(&state).await {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
+    let closes = Disclosed::closes(&state);
     let mut periods: Vec<(Period, &Closed)> = closes
         .iter()
         .filter_map(|c| Period::parse(&c.period).ok().map(|p| (p, c)))
