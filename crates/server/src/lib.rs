@@ -101,6 +101,8 @@ pub(crate) struct State {
     pub public: Option<public::PublicSecret>,
     /// The public lookups per client address.
     pub public_limiter: limits::ClientLimiter,
+    /// The steps of the cases looked up, while they stay as read.
+    pub public_steps: public::Steps,
     /// The closed reports the public disclosure page shows, once computed.
     pub disclosed: public_pages::Disclosed,
 }
@@ -185,6 +187,7 @@ impl App {
                 limits.public_lookups_per_minute,
                 limits.public_clients_max,
             ),
+            public_steps: public::Steps::default(),
             disclosed: public_pages::Disclosed::default(),
         });
         Ok(App {

@@ -12,8 +12,9 @@
 //! path to the same 404 with the same body. Every lookup counts against its client address's
 //! allowance (`limits::ClientLimiter`, 30 a minute by default; 429 with `Retry-After`).
 
+use std::collections::HashMap;
 use std::path::{Path as FsPath, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State as StateExtractor};
@@ -24,6 +25,7 @@ use chrono::NaiveDate;
 use hmac::{Hmac, Mac};
 use jiancha_events::EventData;
 use jiancha_projections::instant::{date_of, format};
+use jiancha_projections::Millis;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -259,26 +261,22 @@ pub(crate) async fn lookup(
         return Err(Refusal::NotFound);
     }
     crate::caught_up(state).await;
-    let view = state
-        .engine
-        .read()
-        .case_view(receipt, now)
-        .ok_or(Refusal::NotFound)?;
-    let events = state
-        .store
-        .read_stream(receipt)
+    let (view, version) = {
+        let projections = state.engine.read();
+        let version = projections.case(receipt).map(|c| c.last_position);
+        (projections.case_view(receipt, now), version)
+    };
+    let (Some(view), Some(version)) = (view, version) else {
+        return Err(Refusal::NotFound);
+    };
+    let steps = state
+        .public_steps
+        .steps(state, receipt, version)
         .await
-        .map_err(|e| Refusal::Internal(ApiError::internal(e)))?;
-    let steps = events
+        .map_err(Refusal::Internal)?
         .iter()
-        .filter(|e| jiancha_projections::asof::occurred_by(e, now))
-        .filter_map(|e| match &e.data {
-            EventData::StepCompleted(s) => Some(PublicStep {
-                step: s.step.clone(),
-                completed_on: date_of(e.occurred_at.timestamp_millis()),
-            }),
-            _ => None,
-        })
+        .filter(|(at, _)| *at <= now)
+        .map(|(_, step)| step.clone())
         .collect();
     Ok(PublicCase {
         item_name: view.item_name.unwrap_or(view.item),
@@ -293,6 +291,67 @@ pub(crate) async fn lookup(
         on_time: view.on_time,
         as_of: format(now),
     })
+}
+
+/// The most cases whose steps [`Steps`] keeps.
+const STEPS_CACHED_MAX: usize = 65_536;
+
+/// The steps each case has completed (with the instant each occurred), as read from its stream,
+/// kept with the position of the case's last event: valid while the engine's fold shows the
+/// case at that position, so a case looked up again is not read from the log again. Bounded:
+/// when full, it starts afresh.
+#[derive(Debug, Default)]
+pub(crate) struct Steps {
+    cached: Mutex<HashMap<String, (u64, Arc<[(Millis, PublicStep)]>)>>,
+}
+
+impl Steps {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, (u64, Arc<[(Millis, PublicStep)]>)>> {
+        self.cached.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The steps of `case`, whose last event the fold shows at position `version`.
+    async fn steps(
+        &self,
+        state: &State,
+        case: &str,
+        version: u64,
+    ) -> Result<Arc<[(Millis, PublicStep)]>, ApiError> {
+        if let Some((at, steps)) = self.lock().get(case) {
+            if *at == version {
+                return Ok(steps.clone());
+            }
+        }
+        let events = state
+            .store
+            .read_stream(case)
+            .await
+            .map_err(ApiError::internal)?;
+        // Only what the fold had seen: a later event waits for the fold to show it.
+        let steps: Arc<[(Millis, PublicStep)]> = events
+            .iter()
+            .filter(|e| e.position <= version)
+            .filter_map(|e| match &e.data {
+                EventData::StepCompleted(s) => {
+                    let at = e.occurred_at.timestamp_millis();
+                    let step = PublicStep {
+                        step: s.step.clone(),
+                        completed_on: date_of(at),
+                    };
+                    Some((at, step))
+                }
+                _ => None,
+            })
+            .collect();
+        let mut cached = self.lock();
+        if cached.len() >= STEPS_CACHED_MAX {
+            cached.clear();
+        }
+        cached.insert(case.to_owned(), (version, steps.clone()));
+        Ok(steps)
+    }
 }
 
 /// The query of `GET /public/v1/cases/{receipt}`.
