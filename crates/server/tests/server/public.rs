@@ -459,3 +459,27 @@ async fn an_open_month_is_not_disclosed_and_a_closed_one_is_as_closed() {
     assert!(!again.text.contains("data-period=\"2026-04\""));
     world.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_completed_after_a_lookup_shows_in_the_next() {
+    let world = unlimited().await;
+    let path = lookup_path(CASE_10, &public_secret().query_code(CASE_10));
+    let before = world.get(&path, Who::Nobody).await;
+    assert_eq!(before.status, StatusCode::OK, "{}", before.text);
+    assert_eq!(before.json["steps"], serde_json::json!([]));
+    let step = world
+        .post_json(
+            "/api/v1/events",
+            Who::Center,
+            &step_json(CASE_10, Some(TOWN_10)),
+        )
+        .await;
+    assert_eq!(step.status, StatusCode::CREATED, "{}", step.text);
+    world.settle().await;
+    let after = world.get(&path, Who::Nobody).await;
+    assert_eq!(
+        after.json["steps"],
+        serde_json::json!([{"step": "review", "completed_on": "2026-03-02"}])
+    );
+    world.shutdown().await;
+}
