@@ -11,6 +11,9 @@
 //! case, a receipt number no case could have and a server without a secret all take the same
 //! path to the same 404 with the same body. Every lookup counts against its client address's
 //! allowance (`limits::ClientLimiter`, 30 a minute by default; 429 with `Retry-After`).
+//!
+//! The case is read from the engine's fold; the dates of its steps from its stream, kept
+//! ([`Steps`]) while the fold shows the case at the same last event.
 
 use std::collections::HashMap;
 use std::path::{Path as FsPath, PathBuf};
