@@ -6,7 +6,8 @@
 //! `GET /healthz` in the same run.
 //!
 //! `cargo bench -p jiancha-benches --bench public` (JIANCHA_BENCH_EVENTS sets the log's size,
-//! JIANCHA_BENCH_LOOKUPS the lookups per client, 500 by default).
+//! JIANCHA_BENCH_LOOKUPS the lookups per client, 500 by default; JIANCHA_BENCH_SETTLE_SECS the
+//! pause after the start, while the server verifies the chain, 30 by default).
 
 jiancha_benches::binary_allocator!();
 
@@ -113,6 +114,13 @@ async fn run(db: &str, receipts: &[String], per_client: usize) {
         };
         jiancha_server::run(listener, signal, app).await.unwrap();
     });
+    // The server verifies the whole chain in the background at start (and the engine may
+    // write a snapshot after its catch-up): let that finish before measuring.
+    let settle = std::env::var("JIANCHA_BENCH_SETTLE_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
+    tokio::time::sleep(Duration::from_secs(settle)).await;
     // Warm up both routes, then alternate so load on the machine falls on both alike.
     let healthz = Arc::new(vec!["/healthz".to_owned()]);
     let _ = clients(&addr, &healthz, 20).await;
