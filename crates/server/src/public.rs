@@ -305,23 +305,19 @@ const STEPS_CACHED_MAX: usize = 65_536;
 /// when full, it starts afresh.
 #[derive(Debug, Default)]
 pub(crate) struct Steps {
-    cached: Mutex<HashMap<String, (u64, Arc<[(Millis, PublicStep)]>)>>,
+    cached: Mutex<HashMap<String, (u64, CaseSteps)>>,
 }
 
+/// A case's steps, each with the instant it occurred.
+type CaseSteps = Arc<[(Millis, PublicStep)]>;
+
 impl Steps {
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<String, (u64, Arc<[(Millis, PublicStep)]>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u64, CaseSteps)>> {
         self.cached.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The steps of `case`, whose last event the fold shows at position `version`.
-    async fn steps(
-        &self,
-        state: &State,
-        case: &str,
-        version: u64,
-    ) -> Result<Arc<[(Millis, PublicStep)]>, ApiError> {
+    async fn steps(&self, state: &State, case: &str, version: u64) -> Result<CaseSteps, ApiError> {
         if let Some((at, steps)) = self.lock().get(case) {
             if *at == version {
                 return Ok(steps.clone());
@@ -333,7 +329,7 @@ impl Steps {
             .await
             .map_err(ApiError::internal)?;
         // Only what the fold had seen: a later event waits for the fold to show it.
-        let steps: Arc<[(Millis, PublicStep)]> = events
+        let steps: CaseSteps = events
             .iter()
             .filter(|e| e.position <= version)
             .filter_map(|e| match &e.data {
