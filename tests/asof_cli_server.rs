@@ -4,7 +4,8 @@
 //! --now T`, `jiancha history --as-of T`, the alerts of the case in that history and `jiancha
 //! alerts --now T` equal `GET /api/v1/alerts?now=T` and
 //! `GET /api/v1/cases/{id}?now=T` and `GET /api/v1/cases/{id}/history?as_of=T` as JSON values;
-//! an instant before the case gives an error on both sides.
+//! an instant before the case gives an error on both sides. The server's live overview equals
+//! its overview as of its own instant.
 
 use chrono::{DateTime, Duration, FixedOffset};
 
@@ -51,6 +52,7 @@ fn cli_and_server_answer_the_same_as_of_an_instant() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut compared = (0, 0, 0, 0);
     let mut listed = 0;
+    let mut overviews = 0;
     for seed in [1, 2] {
         let ws = Workspace::new();
         let sim = ws.run(
@@ -188,8 +190,23 @@ fn cli_and_server_answer_the_same_as_of_an_instant() {
             );
             listed += cli.map_or(0, |a| a.as_array().unwrap().len());
         }
+        // The dashboard's overview: the live fold at the server's clock and the log folded as
+        // of that instant give the same rows.
+        let live = runtime
+            .block_on(server_json(&served, "/api/v1/overview"))
+            .unwrap();
+        let replayed = runtime
+            .block_on(server_json(
+                &served,
+                &format!("/api/v1/overview?now={}", percent(&serve_clock)),
+            ))
+            .unwrap();
+        assert_eq!(live["rows"], replayed["rows"], "overview, seed {seed}");
+        assert_eq!(live["now"], replayed["now"], "overview, seed {seed}");
+        overviews += live["rows"].as_array().unwrap().len();
         drop(served);
     }
+    assert!(overviews > 0, "the overviews had rows");
     assert!(listed > 0, "the district's alerts were compared");
     let (views, histories, alerts, refused) = compared;
     // The instants cover a case before it was known, and cases with alerts.

@@ -1,7 +1,8 @@
 //! The dashboard in headless Chromium (Debian's `chromium`, started here and driven over the
-//! DevTools protocol): the page loads without console errors, shows the open cards, and an
-//! alert raised by an append appears on it, live; warnings are listed apart from the cards, and
-//! the selected month says whether it is closed.
+//! DevTools protocol): the page loads without console errors, counts the open cards in its
+//! overview and lists them under their department, and an alert raised by an append appears on
+//! it, live, and the charts are fetched again; warnings are listed apart from the cards, and the
+//! selected month says whether it is closed. Also the helpers the other browser tests share.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -202,6 +203,11 @@ impl Page {
         }
     }
 
+    /// Forgets the events seen so far (a new page load starts with no console errors).
+    pub(crate) fn clear_events(&mut self) {
+        self.events.clear();
+    }
+
     /// Console errors, uncaught exceptions and failed loads seen so far.
     pub(crate) fn errors(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -255,25 +261,44 @@ async fn the_dashboard_shows_an_alert_raised_by_an_append() {
         "document.getElementById('status')?.dataset.state === 'live'",
     )
     .await;
+    // The overview table is the board's top: the department's row counts its red card and
+    // shows its name, with its path in the tooltip.
+    const DEPT_ROW: &str = "#overview tr[data-org=\"jiangjin/center/dept-03\"]";
     page.wait_for(
-        "the open card is on the board",
-        "!!document.querySelector('#board-departments .card[data-alert-id=\"case-d0/fee.mismatch/1\"]')",
+        "the department's row counts the open card",
+        &format!("document.querySelector('{DEPT_ROW} td.red')?.textContent === '1'"),
     )
     .await;
+    page.wait_for(
+        "the overview names the department",
+        &format!("(() => {{ const n = document.querySelector('{DEPT_ROW} .named'); return !!n && n.textContent === '区市场监管局' && n.title === 'jiangjin/center/dept-03'; }})()"),
+    )
+    .await;
+    // A click on the row lists its open cards.
+    page.eval(&format!("document.querySelector('{DEPT_ROW}').click()"))
+        .await;
+    page.wait_for(
+        "the open card is listed under its department",
+        "!!document.querySelector('#cards .card[data-alert-id=\"case-d0/fee.mismatch/1\"]')",
+    )
+    .await;
+    // The charts are drawn from the reports; a rate with no conclusion yet has no month to
+    // draw (months without data are skipped, not drawn as 0%).
     page.wait_for(
         "the charts are drawn",
-        "document.querySelectorAll('.chart svg').length === 4",
+        "[...document.querySelectorAll('.chart')].every((c) => c.querySelector('svg, .empty'))",
     )
     .await;
-    // The department's group shows its name, with its path in the tooltip.
-    page.wait_for(
-        "the board names the department",
-        "(() => { const n = document.querySelector('#board-departments [data-group=\"dept-03\"] .group-title .named'); return !!n && n.textContent === '区市场监管局' && n.title === 'jiangjin/center/dept-03'; })()",
-    )
-    .await;
+    assert_eq!(
+        page.eval("document.querySelector('#chart-on-time .empty')?.textContent")
+            .await,
+        json!("暂无数据")
+    );
     // The token left the address bar.
     assert_eq!(page.eval("location.hash").await, json!(""));
 
+    let drawn = page.eval("state.chartsDrawn").await.as_u64().unwrap();
+    assert!(drawn >= 1);
     let (status, body) = server
         .post(CENTER, &case_jsonl("case-d1", "jiangjin/town-7", 2))
         .await;
@@ -284,8 +309,13 @@ async fn the_dashboard_shows_an_alert_raised_by_an_append() {
     )
     .await;
     page.wait_for(
-        "and on the board under its town",
-        "!!document.querySelector('#board-towns [data-group=\"town-7\"] .card')",
+        "the charts are fetched again after the live alert",
+        &format!("state.chartsDrawn > {drawn}"),
+    )
+    .await;
+    page.wait_for(
+        "and on the overview under its town",
+        "document.querySelector('#overview tr[data-org=\"jiangjin/town-7\"] td.red')?.textContent === '1'",
     )
     .await;
 
@@ -312,10 +342,8 @@ async fn the_dashboard_shows_an_alert_raised_by_an_append() {
     )
     .await;
     assert_eq!(
-        page.eval(
-            "document.querySelectorAll('#board-section [data-alert-id$=\"warning/1\"]').length"
-        )
-        .await,
+        page.eval("document.querySelectorAll('#cards [data-alert-id$=\"warning/1\"]').length")
+            .await,
         json!(0),
         "not on the card board"
     );
@@ -340,6 +368,13 @@ async fn the_dashboard_shows_an_alert_raised_by_an_append() {
         "document.querySelectorAll('#timeline li').length >= 3",
     )
     .await;
+    // In English now: the event names too (the catalog's definitions are in the case's
+    // context, before its own events).
+    assert_eq!(
+        page.eval("[...document.querySelectorAll('#timeline li strong')].map((s) => s.textContent).filter((n) => n !== 'Item defined' && n !== 'Org defined')")
+            .await,
+        json!(["Submitted", "Accepted", "Fee charged", "Card issued"])
+    );
 
     let errors = page.errors();
     assert!(errors.is_empty(), "console errors: {errors:#?}");

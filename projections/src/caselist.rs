@@ -105,8 +105,17 @@ impl Projections {
     /// stream.
     pub fn case_list(&self, query: &CaseQuery, now: Millis) -> Vec<CaseRow> {
         let today = date_of(now);
-        let mut rows: Vec<CaseRow> = self
-            .cases()
+        // Only an open case can fall due or be overdue: those lists read the active cases (a
+        // superset of the open ones), not the district.
+        let only_open = query.due_within_days.is_some()
+            || query.overdue
+            || query.status.is_some_and(|s| s.is_open());
+        let cases: Box<dyn Iterator<Item = (&str, &CaseState)>> = if only_open {
+            Box::new(self.active_cases())
+        } else {
+            Box::new(self.cases())
+        };
+        let mut rows: Vec<CaseRow> = cases
             .filter(|(_, case)| passes_cheap(query, case))
             .filter_map(|(stream, case)| {
                 self.with_ctx(case, |ctx| row(query, stream, case, ctx, today, now))

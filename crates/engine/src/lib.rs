@@ -15,6 +15,7 @@ pub mod bus;
 mod cards;
 pub mod closing;
 pub mod error;
+pub mod evidence;
 mod repeats;
 mod runner;
 pub mod scheduler;

@@ -1,14 +1,54 @@
-// The supervision dashboard: live alerts over Server-Sent Events (read with fetch, so the bearer
-// token travels in a header), a board of open yellow and red cards by department and town, the
-// open warnings (prompts before a deadline, not cards) listed apart, whether a month is closed,
-// on-time and satisfaction rates per org for the last 12 months drawn as inline SVG, and a case
-// lookup with its timeline, the cases due today or this week (five working days) from
-// GET /api/v1/cases?due_within=, and the 督办 board: open correction orders by due date, overdue first,
-// escalations marked, each escalated card linking to its 监察建议书. Chinese labels with an English switch. No framework, no build step.
+// The supervision workbench: one page, no framework, no build step. Chinese labels with an
+// English switch (the TEXT tables). The page asks GET /api/v1/me who the token is and shapes
+// itself by the answer: the sections a role may read and only the buttons of the acts it may
+// perform (listed by the server from its one table of roles, never restated here).
+//
+// - The board: the overview table (GET /api/v1/overview: per department and town, open red and
+//   yellow cards and warnings, overdue, due this week, the month's on-time rate with its
+//   denominator), sortable by any column, filtered by org, rule and severity; a row lists that
+//   org's open cards a page at a time (GET /api/v1/alerts with its cursor), so the board stays
+//   one screen tall however many cards are open. A card opens its case.
+// - The case: its state, its timeline (Chinese event names, local times), its alerts, its
+//   ledger entries (GET /api/v1/cases/{id}/ledger) and its evidence pack (GET
+//   /api/v1/cases/{id}/evidence: what `jiancha evidence` prints, fetched with the token's header
+//   and saved through a Blob URL, since a plain link would not carry the header).
+// - The 督办 board: open correction orders by due date, overdue first, escalations marked, each
+//   escalated card linking to its 监察建议书.
+// - Live alerts over Server-Sent Events (read with fetch, so the bearer token travels in a
+//   header); the overview, the open card page and the charts are fetched again after alerts
+//   arrive (throttled), and on a timer for a role without the stream.
+// - Charts of the last 12 months (on-time, satisfaction, correction, rectification rates) as
+//   inline SVG: months without data skipped, n beside every rate, the 95% and 100% targets
+//   drawn; the ranking of the selected month with a CSV download of its rows.
+// - The cases due today or this week (GET /api/v1/cases?due_within=), and the server's clock in
+//   the header (simulated under `demo --serve`).
 'use strict';
 
 const TEXT = {
   zh: {
+    overview: '监察总览', filter_org: '机构', filter_rule: '规则', filter_severity: '级别', all: '全部',
+    col_org: '部门/镇街', col_red: '红牌', col_yellow: '黄牌', col_warnings: '预警', col_overdue: '逾期',
+    col_due_week: '本周到期', col_on_time: '按时办结率(n)', col_rank: '名次', col_accepted: '受理',
+    col_satisfaction: '满意率(n)', col_score: '得分', col_grade: '等级',
+    cards: '红黄牌', cards_empty: '点击总览中的一行查看其红黄牌', prev: '上一页', next: '下一页',
+    page: '第{n}页', targets: '虚线：95% 与 100% 目标', ranking: '考核排名', download_csv: '下载报表 (CSV)',
+    evidence: '证据包', case_state: '案件状态', case_alerts: '预警与红黄牌',
+    case_ledger: '考核台账', timeline: '办理过程', no_entries: '暂无', clock_simulated: '模拟时钟',
+    clock_server: '服务器时间', open_case: '查看案件', department: '部门', town: '镇街',
+    roles: { supervisor: '监察', center: '中心', unit: '单位', evaluator: '考核', local: '本机' },
+    severities: { red: '红牌', yellow: '黄牌', warning: '预警' },
+    events: {
+      ItemDefined: '事项定义', OrgDefined: '机构定义', CalendarAmended: '日历调整', Submitted: '申请',
+      CorrectionRequested: '补正告知', MaterialsSupplemented: '补正材料', Accepted: '受理',
+      RejectedAtIntake: '不予受理', Transferred: '移交', StepCompleted: '环节办结', Suspended: '暂停',
+      Resumed: '恢复', Extended: '延期', FeeCharged: '收费', Decided: '作出决定', Concluded: '办结',
+      Withdrawn: '撤回', Rated: '评价', Complained: '投诉', CardIssued: '发牌', AlertAcknowledged: '签收',
+      CorrectionOrdered: '督办', CorrectionCompleted: '回告', Exempted: '免责', AppealUpheld: '申诉成立',
+      HistoryImported: '历史补录', PeriodClosed: '考核关账', CardWithdrawn: '撤牌', CorrectionVerified: '核查',
+      RatingVerified: '差评核实', RatingRectified: '差评整改', RatingCallback: '回访',
+      ComplaintAccepted: '投诉受理', ComplaintRejected: '投诉不予受理', ComplaintAnswered: '投诉答复',
+      NotificationSent: '推送', NotificationFailed: '推送失败',
+    },
     title: '行政审批电子监察', connect: '连接', token_placeholder: '访问令牌', live: '实时预警',
     live_empty: '暂无新预警', board: '红黄牌看板', departments: '区中心部门', towns: '镇街',
     other: '其他', charts: '近12个月按时办结率、满意率与整改率', depth: '机构层级',
@@ -51,6 +91,33 @@ const TEXT = {
     },
   },
   en: {
+    overview: 'Overview', filter_org: 'Org', filter_rule: 'Rule', filter_severity: 'Severity', all: 'All',
+    col_org: 'Department / town', col_red: 'Red', col_yellow: 'Yellow', col_warnings: 'Prompts',
+    col_overdue: 'Overdue', col_due_week: 'Due this week', col_on_time: 'On time (n)', col_rank: 'Rank',
+    col_accepted: 'Accepted', col_satisfaction: 'Satisfied (n)', col_score: 'Score', col_grade: 'Grade',
+    cards: 'Cards', cards_empty: 'Click a row of the overview to list its cards', prev: 'Previous',
+    next: 'Next', page: 'page {n}', targets: 'Dashed: the 95% and 100% targets', ranking: 'Ranking',
+    download_csv: 'Download report (CSV)', evidence: 'Evidence pack', case_state: 'State',
+    case_alerts: 'Alerts and cards', case_ledger: 'Ledger entries', timeline: 'Timeline', no_entries: 'None',
+    clock_simulated: 'Simulated clock', clock_server: 'Server time', open_case: 'Open case',
+    department: 'Department', town: 'Town',
+    roles: { supervisor: 'supervisor', center: 'center', unit: 'unit', evaluator: 'evaluator', local: 'local' },
+    severities: { red: 'Red', yellow: 'Yellow', warning: 'Prompt' },
+    events: {
+      ItemDefined: 'Item defined', OrgDefined: 'Org defined', CalendarAmended: 'Calendar amended',
+      Submitted: 'Submitted', CorrectionRequested: 'Correction requested',
+      MaterialsSupplemented: 'Materials supplemented', Accepted: 'Accepted',
+      RejectedAtIntake: 'Rejected at intake', Transferred: 'Transferred', StepCompleted: 'Step completed',
+      Suspended: 'Suspended', Resumed: 'Resumed', Extended: 'Extended', FeeCharged: 'Fee charged',
+      Decided: 'Decided', Concluded: 'Concluded', Withdrawn: 'Withdrawn', Rated: 'Rated',
+      Complained: 'Complained', CardIssued: 'Card issued', AlertAcknowledged: 'Acknowledged',
+      CorrectionOrdered: 'Correction ordered', CorrectionCompleted: 'Reported back', Exempted: 'Exempted',
+      AppealUpheld: 'Appeal upheld', HistoryImported: 'History imported', PeriodClosed: 'Period closed',
+      CardWithdrawn: 'Card withdrawn', CorrectionVerified: 'Verified', RatingVerified: 'Rating verified',
+      RatingRectified: 'Rating rectified', RatingCallback: 'Call-back', ComplaintAccepted: 'Complaint accepted',
+      ComplaintRejected: 'Complaint rejected', ComplaintAnswered: 'Complaint answered',
+      NotificationSent: 'Notified', NotificationFailed: 'Notification failed',
+    },
     title: 'Approval supervision', connect: 'Connect', token_placeholder: 'Access token',
     live: 'Live alerts', live_empty: 'No new alerts yet', board: 'Card board',
     departments: 'Center departments', towns: 'Towns', other: 'Other',
@@ -98,25 +165,55 @@ const TEXT = {
 const LIVE_ITEMS_MAX = 100;
 const MONTHS = 12;
 const CHART_ORGS_MAX = 6;
+const CARDS_PAGE = 12;
 const COLORS = ['#1565c0', '#2e7d32', '#c62828', '#6a1b9a', '#ef6c00', '#00838f'];
 const RECONNECT_MS = 2000;
+// Refetches after live alerts are spaced at least this far apart.
+const REFRESH_MS = 2000;
+const CHARTS_REFRESH_MS = 15000;
+// A role without the live stream (an evaluator) refetches its figures on this timer.
+const POLL_MS = 30000;
+// How often the header reads a simulated clock again.
+const CLOCK_POLL_MS = 5000;
+const SEVERITIES = ['red', 'yellow', 'warning'];
+// Each rate of the report and the count it is a share of (its n).
+const RATES = {
+  on_time: ['on_time_rate', 'concluded'],
+  satisfaction: ['satisfaction_rate', 'rated'],
+  correction: ['correction_rate', 'ordered'],
+  rectification: ['rectification_rate', 'bad_valid'],
+};
 
 const state = {
   lang: localStorage.getItem('jiancha.lang') || 'zh',
   token: sessionStorage.getItem('jiancha.token') || '',
   auth: true,
+  me: null,
   open: new Map(),
   lastId: null,
   loading: false,
   buffered: [],
   now: null,
   stream: null,
+  poll: null,
+  clockPoll: null,
   closes: new Map(),
-  // Org and item names by code, learned from the views (alerts, reports, cases).
   names: new Map(),
+  overview: null,
+  sort: { key: 'red', desc: true },
+  filters: { org: '', rule: '', severity: '' },
+  cards: { org: null, cursors: [null], page: 0, next: null, list: [], total: 0 },
+  cardsSeq: 0,
+  report: null,
+  orders: [],
+  refreshAt: new Map(),
+  refreshTimers: new Map(),
+  chartsSeries: null,
+  // How many times the charts were fetched and drawn (they follow the live alerts).
+  chartsDrawn: 0,
+  caseDoc: null,
 };
 
-// Remembers the names a view gives its org and item codes.
 function learnNames(view) {
   if (view.org && view.org_name) state.names.set(view.org, view.org_name);
   if (view.org && view.name) state.names.set(view.org, view.name);
@@ -129,12 +226,17 @@ function named(code) {
   return el('span', { class: 'named', title: code, 'data-code': code }, name ?? code);
 }
 
-// A warning is a prompt before a deadline (预警提示), listed apart; yellow and red are cards.
 const isCard = (a) => a.severity !== 'warning';
-
 const $ = (id) => document.getElementById(id);
 const t = (key) => TEXT[state.lang][key] ?? key;
 const ruleName = (code) => TEXT[state.lang].rules[code] ?? code;
+const eventName = (type) => TEXT[state.lang].events[type] ?? type;
+const may = (act) => !!state.me && state.me.acts.includes(act);
+const reads = (what) => !!state.me && (what === 'figures' || !!state.me[what]);
+// An instant as the district reads it: the date and minutes of its +08:00 text.
+const local = (at) => (at ? at.slice(0, 16).replace('T', ' ') : '—');
+const pct = (rate) => (rate === null || rate === undefined ? '—' : `${(Number(rate) * 100).toFixed(1)}%`);
+const rateN = (rate, n) => `${pct(rate)} (${n})`;
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -156,9 +258,16 @@ function applyLanguage() {
   }
   $('lang').textContent = t('lang');
   setStatus($('status').dataset.state);
-  renderBoard();
+  fillFilters();
+  renderWho();
+  renderOverview();
+  renderCards();
+  renderPrompts();
   renderOrders();
   renderMonth();
+  renderReport();
+  if (state.chartsSeries) drawCharts();
+  if (state.caseDoc) renderCase();
 }
 
 function setStatus(s) {
@@ -186,6 +295,45 @@ async function api(path, options) {
     throw error;
   }
   return body;
+}
+
+function failed(e) {
+  showMessage(e.status === 403 ? t('forbidden') : e.status === 401 ? t('need_token') : `${t('failed')}: ${e.message}`);
+}
+
+// Runs `fn` at most once per `ms`: a call within the interval schedules one run at its end.
+function throttled(key, ms, fn) {
+  const last = state.refreshAt.get(key) ?? 0;
+  const wait = last + ms - Date.now();
+  if (wait <= 0) {
+    state.refreshAt.set(key, Date.now());
+    fn();
+  } else if (!state.refreshTimers.has(key)) {
+    state.refreshTimers.set(key, setTimeout(() => {
+      state.refreshTimers.delete(key);
+      state.refreshAt.set(key, Date.now());
+      fn();
+    }, wait));
+  }
+}
+
+// ---- who am I -------------------------------------------------------------------------------
+
+// The sections the role reads are shown, the others hidden (never fetched).
+function applyRole() {
+  for (const node of document.querySelectorAll('[data-needs]')) node.hidden = !reads(node.dataset.needs);
+  document.body.dataset.role = state.me ? state.me.role : '';
+  renderWho();
+}
+
+function renderWho() {
+  const me = state.me;
+  $('whoami').textContent = me ? `${TEXT[state.lang].roles[me.role] ?? me.role}${me.org ? ' · ' + (state.names.get(me.org) ?? me.org) : ''}` : '';
+  const clock = $('clock');
+  const now = state.now ?? me?.clock.now;
+  clock.hidden = !now;
+  clock.dataset.simulated = String(!!me?.clock.simulated);
+  clock.textContent = now ? `${t(me?.clock.simulated ? 'clock_simulated' : 'clock_server')} ${local(now)}` : '';
 }
 
 // ---- live stream ----------------------------------------------------------------------------
@@ -244,7 +392,7 @@ async function follow(signal) {
 function dispatch(event) {
   if (event.id !== null) state.lastId = event.id;
   if (event.type === 'ready' || event.type === 'reload') {
-    loadAlerts();
+    loadAll();
     return;
   }
   if (event.type !== 'alerts') return;
@@ -257,84 +405,55 @@ function applyMessage(message, show) {
   for (const change of message.changes) {
     const a = change.alert;
     learnNames(a);
-    if (change.kind === 'raised' && !a.closed_at) state.open.set(a.id, a);
+    // The open warnings are kept here; the cards are counted by the overview and listed a
+    // page at a time.
+    if (change.kind === 'raised' && !a.closed_at && !isCard(a)) state.open.set(a.id, a);
     else state.open.delete(a.id);
     if (show) showChange(change);
   }
-  renderBoard();
+  renderPrompts();
+  // The figures the alerts change, fetched again (throttled).
+  throttled('overview', REFRESH_MS, loadOverview);
+  if (state.cards.org !== null) throttled('cards', REFRESH_MS, () => loadCards(state.cards.page));
+  throttled('orders', REFRESH_MS, loadOrders);
+  throttled('charts', CHARTS_REFRESH_MS, loadCharts);
 }
 
 function showChange(change) {
   const a = change.alert;
   const item = el('li', { class: `${a.severity} ${change.kind} flash`, 'data-alert-id': a.id },
     el('span', { class: `badge ${a.severity}` }, t(a.severity)), ' ',
-    el('strong', {}, ruleName(a.rule)), ' · ', a.case, ' ',
-    el('span', { class: 'muted' }, `${t(change.kind)} ${a.raised_at} · `, named(a.org)));
+    el('strong', {}, ruleName(a.rule)), ' · ', caseLink(a.case), ' ',
+    el('span', { class: 'muted' }, `${t(change.kind)} ${local(a.raised_at)} · `, named(a.org)));
   $('live').prepend(item);
   while ($('live').children.length > LIVE_ITEMS_MAX) $('live').lastChild.remove();
   $('live-empty').hidden = true;
 }
 
-async function loadAlerts() {
-  state.loading = true;
+// Everything the page shows, fetched afresh.
+async function loadAll() {
+  const jobs = [loadOverview(), loadCharts()];
+  if (reads('cases')) {
+    state.loading = true;
+    jobs.push(loadPrompts(), loadOrders());
+    if (state.cards.org !== null) jobs.push(loadCards(state.cards.page));
+  }
+  await Promise.all(jobs);
+}
+
+// The open warnings (prompts before a deadline), listed apart from the cards.
+async function loadPrompts() {
   try {
-    const list = await api('/api/v1/alerts?open=true');
-    state.now = list.now;
+    const list = await api('/api/v1/alerts?open=true&severity=warning');
     state.open = new Map(list.alerts.map((a) => [a.id, a]));
     list.alerts.forEach(learnNames);
-    showMessage('');
   } catch (e) {
-    showMessage(`${t('failed')}: ${e.message}`);
+    failed(e);
   } finally {
     state.loading = false;
     const buffered = state.buffered.splice(0);
     for (const m of buffered) applyMessage(m, true);
-    renderBoard();
-    loadOrders();
-    loadCharts();
-  }
-}
-
-// ---- board ----------------------------------------------------------------------------------
-
-// The board column and group of an org, and the group's org path (for its name).
-function groupOf(org) {
-  const parts = org.split('/');
-  if (parts[1] === 'center') {
-    const dept = parts.slice(2, 3).join('/');
-    return ['departments', dept || 'center', parts.slice(0, dept ? 3 : 2).join('/')];
-  }
-  if (parts[1] && parts[1].startsWith('town')) return ['towns', parts[1], parts.slice(0, 2).join('/')];
-  const group = parts.slice(1, 2).join('/');
-  return ['towns', group || parts[0], parts.slice(0, group ? 2 : 1).join('/')];
-}
-
-function renderBoard() {
-  const groups = { departments: new Map(), towns: new Map() };
-  const paths = new Map();
-  let yellow = 0;
-  let red = 0;
-  renderPrompts();
-  for (const a of [...state.open.values()].filter(isCard)) {
-    const [column, name, path] = groupOf(a.org);
-    paths.set(name, path);
-    if (!groups[column].has(name)) groups[column].set(name, []);
-    groups[column].get(name).push(a);
-    if (a.severity === 'red') red += 1;
-    else yellow += 1;
-  }
-  $('board-counts').textContent = `${t('red')} ${red} · ${t('yellow')} ${yellow}`;
-  for (const column of ['departments', 'towns']) {
-    const box = $('board-' + column);
-    box.replaceChildren();
-    const names = [...groups[column].keys()].sort();
-    for (const name of names) {
-      const cards = groups[column].get(name).sort((x, y) => (x.severity === y.severity ? 0 : x.severity === 'red' ? -1 : 1));
-      const group = el('div', { class: 'group', 'data-group': name },
-        el('div', { class: 'group-title' }, named(paths.get(name) ?? name), el('span', { class: 'muted' }, `${cards.length} ${t('open_cards')}`)));
-      for (const a of cards) group.append(card(a));
-      box.append(group);
-    }
+    renderPrompts();
   }
 }
 
@@ -342,47 +461,190 @@ function renderPrompts() {
   const prompts = [...state.open.values()].filter((a) => !isCard(a))
     .sort((x, y) => x.raised_at.localeCompare(y.raised_at) || x.id.localeCompare(y.id));
   $('prompts').replaceChildren(...prompts.map((a) => el('li', { class: 'warning', 'data-alert-id': a.id, title: a.id },
-    el('span', { class: 'badge warning' }, t('warning')), ' ', el('strong', {}, ruleName(a.rule)), ' · ', a.case, ' ',
-    el('span', { class: 'muted' }, `${a.raised_at} · `, named(a.org)))));
+    el('span', { class: 'badge warning' }, t('warning')), ' ', el('strong', {}, ruleName(a.rule)), ' · ', caseLink(a.case), ' ',
+    el('span', { class: 'muted' }, `${local(a.raised_at)} · `, named(a.org)))));
   $('prompts-count').textContent = String(prompts.length);
   $('prompts-empty').hidden = prompts.length > 0;
 }
 
+// ---- the overview ---------------------------------------------------------------------------
+
+function filterQuery() {
+  const q = new URLSearchParams();
+  if (state.filters.rule) q.set('rule', state.filters.rule);
+  if (state.filters.severity) q.set('severity', state.filters.severity);
+  return q;
+}
+
+async function loadOverview() {
+  try {
+    const overview = await api(`/api/v1/overview?${filterQuery()}`);
+    state.overview = overview;
+    state.now = overview.now;
+    overview.rows.forEach(learnNames);
+    fillFilters();
+    renderOverview();
+    renderWho();
+    // When the board was first filled, for the browser test's measure of the first paint.
+    if (!performance.getEntriesByName('jiancha:overview').length) performance.mark('jiancha:overview');
+  } catch (e) {
+    failed(e);
+  }
+}
+
+function fillSelect(select, options) {
+  const chosen = select.value;
+  select.replaceChildren(el('option', { value: '' }, t('all')), ...options.map(([v, label]) => el('option', { value: v }, label)));
+  select.value = options.some(([v]) => v === chosen) ? chosen : '';
+}
+
+function fillFilters() {
+  const rows = state.overview?.rows ?? [];
+  fillSelect($('filter-org'), rows.map((r) => [r.org, state.names.get(r.org) ?? r.org]));
+  fillSelect($('filter-rule'), Object.keys(TEXT[state.lang].rules).map((code) => [code, ruleName(code)]));
+  fillSelect($('filter-severity'), SEVERITIES.map((s) => [s, TEXT[state.lang].severities[s]]));
+}
+
+function sortValue(row, key) {
+  if (key === 'org') return state.names.get(row.org) ?? row.org;
+  if (key === 'on_time_rate') return row.on_time_rate === null ? -1 : Number(row.on_time_rate);
+  return row[key];
+}
+
+function renderOverview() {
+  const body = $('overview').tBodies[0];
+  const rows = (state.overview?.rows ?? []).filter((r) => !state.filters.org || r.org === state.filters.org);
+  const { key, desc } = state.sort;
+  rows.sort((a, b) => {
+    const x = sortValue(a, key);
+    const y = sortValue(b, key);
+    const c = typeof x === 'string' ? x.localeCompare(y) : x - y;
+    return (desc ? -c : c) || a.org.localeCompare(b.org);
+  });
+  for (const th of $('overview').tHead.rows[0].cells) {
+    th.dataset.sorted = th.dataset.sort === key ? (desc ? 'desc' : 'asc') : '';
+  }
+  body.replaceChildren(...rows.map((r) => {
+    const tr = el('tr', { 'data-org': r.org, 'data-kind': r.kind, class: r.org === state.cards.org ? 'selected' : '' },
+      el('td', {}, named(r.org)),
+      el('td', { class: r.red ? 'num red' : 'num' }, r.red),
+      el('td', { class: r.yellow ? 'num yellow' : 'num' }, r.yellow),
+      el('td', { class: 'num' }, r.warnings),
+      el('td', { class: 'num' }, r.overdue),
+      el('td', { class: 'num' }, r.due_this_week),
+      el('td', { class: 'num' }, rateN(r.on_time_rate, r.concluded)));
+    if (reads('cases')) {
+      tr.classList.add('clickable');
+      tr.addEventListener('click', () => selectOrg(r.org));
+    }
+    return tr;
+  }));
+  const total = (k) => rows.reduce((n, r) => n + r[k], 0);
+  $('overview-month').textContent = state.overview ? state.overview.month : '';
+  $('board-counts').textContent = rows.length ? `${t('red')} ${total('red')} · ${t('yellow')} ${total('yellow')}` : '';
+}
+
+// ---- the cards of an org, a page at a time ----------------------------------------------------
+
+function selectOrg(org) {
+  state.cards = { org, cursors: [null], page: 0, next: null, list: [], total: 0 };
+  renderOverview();
+  loadCards(0);
+}
+
+async function loadCards(page) {
+  const org = state.cards.org;
+  if (org === null) return;
+  const q = filterQuery();
+  q.set('open', 'true');
+  q.set('org', org);
+  q.set('limit', String(CARDS_PAGE));
+  if (!state.filters.severity) q.set('severity', 'yellow,red');
+  const cursor = state.cards.cursors[page];
+  if (cursor) q.set('cursor', cursor);
+  // Only the answer to the latest request (made after the latest act) is shown.
+  const seq = ++state.cardsSeq;
+  try {
+    const list = await api(`/api/v1/alerts?${q}`);
+    if (state.cards.org !== org || seq !== state.cardsSeq) return;
+    list.alerts.forEach(learnNames);
+    state.cards.page = page;
+    state.cards.list = list.alerts;
+    state.cards.total = list.total;
+    state.cards.next = list.next_cursor;
+    state.cards.cursors[page + 1] = list.next_cursor;
+    renderCards();
+  } catch (e) {
+    // A cursor from before a filter changed: start again from the first page.
+    if (e.status === 400 && page > 0) {
+      state.cards.cursors = [null];
+      loadCards(0);
+      return;
+    }
+    failed(e);
+  }
+}
+
+function renderCards() {
+  const c = state.cards;
+  $('cards-org').replaceChildren(...(c.org === null ? [] : [named(c.org), ` · ${c.total}`]));
+  $('cards').replaceChildren(...c.list.map(card));
+  $('cards-empty').hidden = c.list.length > 0;
+  $('cards-prev').disabled = c.page === 0;
+  $('cards-next').disabled = !c.next;
+  $('cards-page').textContent = c.org === null ? '' : t('page').replace('{n}', c.page + 1);
+}
+
 function card(a) {
-  const row = el('div', { class: `card ${a.severity}`, 'data-alert-id': a.id, title: a.id },
-    el('span', {}, `${ruleName(a.rule)} · ${a.case}`));
+  const row = el('li', { class: `card ${a.severity}`, 'data-alert-id': a.id, title: a.id },
+    el('span', { class: `badge ${a.severity}` }, t(a.severity)), ' ',
+    el('span', { class: 'card-text' }, `${ruleName(a.rule)} · `, caseLink(a.case), ` · ${local(a.raised_at)}`));
   if (a.escalated_to) row.append(noticeLink(a.id));
   if (a.acknowledged) {
     row.append(el('span', { class: 'muted' }, t('acknowledged')));
-  } else {
-    const button = el('button', { type: 'button' }, t('acknowledge'));
-    button.addEventListener('click', () => acknowledge(a));
+  } else if (may('acknowledge')) {
+    const button = el('button', { type: 'button', class: 'act', 'data-act': 'acknowledge' }, t('acknowledge'));
+    button.addEventListener('click', (e) => {
+      e.stopPropagation();
+      acknowledge(a);
+    });
     row.append(button);
   }
   return row;
 }
 
+// A case id that opens the case below.
+function caseLink(id) {
+  const link = el('a', { href: '#case-section', class: 'case-link', 'data-case': id, title: t('open_case') }, id);
+  link.addEventListener('click', () => {
+    $('case-id').value = id;
+    lookup(id);
+  });
+  return link;
+}
+
 async function acknowledge(a) {
   try {
     await api(`/api/v1/alerts/${encodeURIComponent(a.id)}/acknowledge`, { method: 'POST' });
+    // A page read before the act would show it undone.
+    state.cardsSeq += 1;
     a.acknowledged = true;
-    renderBoard();
+    renderCards();
   } catch (e) {
-    showMessage(`${t('failed')}: ${e.message}`);
+    failed(e);
   }
 }
 
 // ---- the 督办 board -----------------------------------------------------------------------------
 
-state.orders = [];
-
 async function loadOrders() {
+  if (!reads('cases')) return;
   try {
     const list = await api('/api/v1/orders?open=true');
     state.orders = list.orders;
   } catch (e) {
     state.orders = [];
-    if (e.status !== 403) showMessage(`${t('failed')}: ${e.message}`);
+    failed(e);
   }
   renderOrders();
 }
@@ -401,7 +663,7 @@ function renderOrders() {
     if (o.overdue) marks.push(el('span', { class: 'badge red' }, t('overdue')), ' ');
     if (o.escalated_to) marks.push(el('span', { class: 'badge escalated' }, t('escalated')), ' ');
     const item = el('li', { class: `order${o.overdue ? ' overdue' : ''}`, 'data-card': o.card, title: o.card },
-      ...marks, el('strong', {}, ruleName(o.rule)), ' · ', o.case, ' ',
+      ...marks, el('strong', {}, ruleName(o.rule)), ' · ', caseLink(o.case), ' ',
       el('span', { class: 'muted' }, `${t('due_on')} ${o.due_on ?? '—'} · ${t('round').replace('{n}', o.round)} · `
         + `${TEXT[state.lang].order_states[o.state] ?? o.state} · `, named(o.org)));
     if (o.escalated_to) item.append(' ', el('span', { class: 'muted' }, `${t('escalated_to')} ${o.escalated_to}`), ' ', noticeLink(o.card));
@@ -418,6 +680,7 @@ function noticeLink(id) {
   const link = el('a', { href: `/dashboard/notices/${encodeURIComponent(id)}`, class: 'notice-link' }, t('notice'));
   link.addEventListener('click', (e) => {
     e.preventDefault();
+    e.stopPropagation();
     openNotice(id);
   });
   return link;
@@ -452,41 +715,46 @@ function lastMonths(now) {
 }
 
 async function loadCharts() {
+  if (!reads('reports')) return;
   const depth = $('depth').value;
-  const months = lastMonths(state.now);
+  const months = lastMonths(state.now ?? state.me?.clock.now);
   fillMonths(months);
   let reports;
   try {
     reports = await Promise.all(months.map((m) => api(`/api/v1/reports?period=${m}&by=org&depth=${depth}`)));
   } catch (e) {
-    showMessage(`${t('failed')}: ${e.message}`);
+    failed(e);
     return;
   }
   months.forEach((m, i) => state.closes.set(m, reports[i].closed || null));
+  state.reports = new Map(months.map((m, i) => [m, reports[i]]));
   renderMonth();
   const series = new Map();
   reports.forEach((report, i) => {
     for (const row of report.rows) {
       learnNames(row);
       if (row.org.split('/').length !== Number(depth)) continue;
-      if (!series.has(row.org)) {
-        series.set(row.org, { org: row.org, weight: 0, on_time: [], satisfaction: [], correction: [], rectification: [] });
-      }
+      if (!series.has(row.org)) series.set(row.org, { org: row.org, weight: 0, points: {} });
       const s = series.get(row.org);
       s.weight += row.concluded + row.rated;
-      s.on_time[i] = row.on_time_rate;
-      s.satisfaction[i] = row.satisfaction_rate;
-      s.correction[i] = row.correction_rate;
-      s.rectification[i] = row.rectification_rate;
+      for (const [key, [rate, n]] of Object.entries(RATES)) {
+        (s.points[key] ??= [])[i] = { rate: row[rate], n: row[n] };
+      }
     }
   });
   const top = [...series.values()].sort((a, b) => b.weight - a.weight || a.org.localeCompare(b.org)).slice(0, CHART_ORGS_MAX);
+  state.chartsSeries = { months, top };
+  state.chartsDrawn += 1;
+  drawCharts();
+  renderReport();
+}
+
+function drawCharts() {
+  const { months, top } = state.chartsSeries;
   drawChart($('chart-on-time'), months, top, 'on_time');
   drawChart($('chart-satisfaction'), months, top, 'satisfaction');
   drawChart($('chart-correction'), months, top, 'correction');
   drawChart($('chart-rectification'), months, top, 'rectification');
-  // The reports name the departments and towns the board groups by.
-  renderBoard();
 }
 
 // ---- closed months ----------------------------------------------------------------------------
@@ -514,91 +782,176 @@ function renderMonth() {
 }
 
 const SVG = 'http://www.w3.org/2000/svg';
-function svg(tag, attrs) {
+function svg(tag, attrs, text) {
   const node = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = text;
   return node;
 }
 
+// One rate over the months that have data (n > 0 for some org): a month without any is left
+// out rather than drawn as a gap or a zero. Every point carries its n beside it; the 95% and
+// 100% targets are dashed lines.
 function drawChart(box, months, series, key) {
   box.replaceChildren();
-  if (!series.length) {
+  const shown = months.map((m, i) => i).filter((i) => series.some((s) => (s.points[key]?.[i]?.n ?? 0) > 0));
+  if (!shown.length) {
     box.append(el('p', { class: 'empty' }, t('no_data')));
     return;
   }
-  const W = 560, H = 220, L = 36, R = 10, T = 10, B = 30;
-  const x = (i) => L + (i * (W - L - R)) / (months.length - 1);
+  const W = 560, H = 220, L = 36, R = 24, T = 12, B = 30;
+  const x = (j) => (shown.length === 1 ? (L + W - R) / 2 : L + (j * (W - L - R)) / (shown.length - 1));
   const y = (v) => T + (1 - v) * (H - T - B);
   const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img' });
-  for (const v of [0, 0.5, 0.95, 1]) {
+  for (const v of [0, 0.5]) {
     chart.append(svg('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: 'axis' }));
-    const label = svg('text', { x: 2, y: y(v) + 3 });
-    label.textContent = `${Math.round(v * 100)}%`;
-    chart.append(label);
+    chart.append(svg('text', { x: 2, y: y(v) + 3 }, `${Math.round(v * 100)}%`));
   }
-  months.forEach((m, i) => {
-    if (i % 2) return;
-    const label = svg('text', { x: x(i) - 14, y: H - 10 });
-    label.textContent = m;
-    chart.append(label);
+  for (const v of [0.95, 1]) {
+    chart.append(svg('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: 'target', 'data-target': v }));
+    chart.append(svg('text', { x: 2, y: y(v) + 3, class: 'target-label' }, `${Math.round(v * 100)}%`));
+  }
+  const every = Math.ceil(shown.length / 6);
+  shown.forEach((i, j) => {
+    if (j % every) return;
+    chart.append(svg('text', { x: x(j) - 16, y: H - 10 }, months[i]));
   });
-  series.forEach((s, n) => {
-    let points = [];
-    const flush = () => {
-      if (points.length > 1) chart.append(svg('polyline', { points: points.join(' '), fill: 'none', stroke: COLORS[n], 'stroke-width': 2 }));
-      if (points.length === 1) {
-        const [cx, cy] = points[0].split(',');
-        chart.append(svg('circle', { cx, cy, r: 3, fill: COLORS[n] }));
-      }
-      points = [];
-    };
-    months.forEach((_, i) => {
-      const v = s[key][i];
-      if (v === null || v === undefined) flush();
-      else points.push(`${x(i).toFixed(1)},${y(Number(v)).toFixed(1)}`);
+  series.forEach((s, c) => {
+    const pts = [];
+    shown.forEach((i, j) => {
+      const p = s.points[key]?.[i];
+      if (p && p.n > 0 && p.rate !== null) pts.push([x(j), y(Number(p.rate)), p, months[i]]);
     });
-    flush();
+    if (pts.length > 1) {
+      chart.append(svg('polyline', { points: pts.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' '), fill: 'none', stroke: COLORS[c], 'stroke-width': 2 }));
+    }
+    for (const [px, py, p, month] of pts) {
+      const dot = svg('circle', { cx: px.toFixed(1), cy: py.toFixed(1), r: 3, fill: COLORS[c], 'data-n': p.n });
+      dot.append(svg('title', {}, `${state.names.get(s.org) ?? s.org} ${month}: ${rateN(p.rate, p.n)}`));
+      chart.append(dot);
+      chart.append(svg('text', { x: (px + 4).toFixed(1), y: (py - 4).toFixed(1), class: 'n', fill: COLORS[c] }, `n=${p.n}`));
+    }
   });
   const legend = el('div', { class: 'legend' });
-  series.forEach((s, n) => {
-    const item = named(s.org);
-    item.style.setProperty('--c', COLORS[n]);
+  series.forEach((s, c) => {
+    const last = [...shown].reverse().map((i) => s.points[key]?.[i]).find((p) => p && p.n > 0);
+    const item = el('span', { class: 'legend-item' }, named(s.org), last ? ` ${rateN(last.rate, last.n)}` : '');
+    item.style.setProperty('--c', COLORS[c]);
     legend.append(item);
   });
   box.append(chart, legend);
 }
 
-// ---- case lookup ----------------------------------------------------------------------------
+// ---- the ranking and its CSV ------------------------------------------------------------------
 
-async function lookup(id) {
-  const view = $('case-view');
-  const timeline = $('timeline');
-  view.replaceChildren();
-  timeline.replaceChildren();
+function renderReport() {
+  const month = $('month').value;
+  const report = state.reports?.get(month);
+  const body = $('report').tBodies[0];
+  $('report-period').textContent = month || '';
+  if (!report) {
+    body.replaceChildren();
+    return;
+  }
+  const depth = Number($('depth').value);
+  const rows = report.rows.filter((r) => r.org.split('/').length === depth)
+    .sort((a, b) => (b.score === null) - (a.score === null) || Number(b.score) - Number(a.score) || a.org.localeCompare(b.org));
+  body.replaceChildren(...rows.map((r, i) => el('tr', { 'data-org': r.org },
+    el('td', { class: 'num' }, i + 1), el('td', {}, named(r.org)), el('td', { class: 'num' }, r.accepted),
+    el('td', { class: 'num' }, rateN(r.on_time_rate, r.concluded)),
+    el('td', { class: 'num' }, rateN(r.satisfaction_rate, r.rated)),
+    el('td', { class: 'num' }, r.red), el('td', { class: 'num' }, r.yellow),
+    el('td', { class: 'num' }, r.score ?? '—'), el('td', {}, r.grade ?? '—'))));
+}
+
+// The report's rows as CSV, every field of the JSON rows under its JSON name (the columns of
+// `jiancha report --format csv`), written from the rows the page fetched.
+function reportCsv(report) {
+  const keys = [];
+  for (const r of report.rows) for (const k of Object.keys(r)) if (!keys.includes(k)) keys.push(k);
+  const field = (v) => {
+    const s = v === null || v === undefined ? '' : String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [keys.join(','), ...report.rows.map((r) => keys.map((k) => field(r[k])).join(','))].join('\n') + '\n';
+}
+
+function download(name, type, text) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = el('a', { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+// ---- the case -------------------------------------------------------------------------------
+
+// The case's evidence pack from the server (the bytes `jiancha evidence` prints), saved under
+// the name the server gives it.
+async function evidencePack(id) {
   try {
-    const [c, history] = await Promise.all([
-      api(`/api/v1/cases/${encodeURIComponent(id)}`),
-      api(`/api/v1/cases/${encodeURIComponent(id)}/history`),
-    ]);
-    learnNames(c);
-    const facts = [
-      ['item', named(c.item)], ['org', named(c.org)], ['state', TEXT[state.lang].states[c.status] ?? c.status],
-      ['promised_due_on', c.promised_due_on ?? '—'], ['statutory_due_on', c.statutory_due_on ?? '—'],
-      ['used_days', c.used_days ?? '—'], ['remaining_days', c.remaining_days ?? '—'],
-      ['on_time', c.on_time === null ? '—' : String(c.on_time)],
-    ];
-    for (const [k, v] of facts) view.append(el('dt', {}, t(k)), el('dd', {}, v));
-    for (const e of history.events) {
-      timeline.append(el('li', { 'data-position': e.position },
-        el('strong', {}, e.type), ' ', el('span', { class: 'muted' }, `${e.occurred_at} · ${e.actor} · `, named(e.org))));
+    const res = await fetch(`/api/v1/cases/${encodeURIComponent(id)}/evidence`, { headers: headers() });
+    if (!res.ok) {
+      const body = res.headers.get('content-type')?.includes('json') ? await res.json() : null;
+      const error = new Error(body?.message || res.statusText);
+      error.status = res.status;
+      throw error;
     }
+    download(`${id}-evidence.json`, 'application/json', await res.text());
   } catch (e) {
     showMessage(e.status === 404 ? t('not_found') : e.status === 403 ? t('forbidden') : `${t('failed')}: ${e.message}`);
   }
 }
 
+async function lookup(id) {
+  state.caseDoc = null;
+  renderCase();
+  try {
+    const enc = encodeURIComponent(id);
+    const [view, history, ledger] = await Promise.all([
+      api(`/api/v1/cases/${enc}`), api(`/api/v1/cases/${enc}/history`), api(`/api/v1/cases/${enc}/ledger`),
+    ]);
+    learnNames(view);
+    state.caseDoc = { case: id, view, history, ledger };
+    renderCase();
+  } catch (e) {
+    showMessage(e.status === 404 ? t('not_found') : e.status === 403 ? t('forbidden') : `${t('failed')}: ${e.message}`);
+  }
+}
+
+function renderCase() {
+  const doc = state.caseDoc;
+  const view = $('case-view');
+  $('evidence').hidden = !doc;
+  if (!doc) {
+    for (const id of ['case-view', 'timeline', 'case-alerts', 'case-ledger']) $(id).replaceChildren();
+    return;
+  }
+  const c = doc.view;
+  const facts = [
+    ['item', named(c.item)], ['org', named(c.org)], ['state', TEXT[state.lang].states[c.status] ?? c.status],
+    ['promised_due_on', c.promised_due_on ?? '—'], ['statutory_due_on', c.statutory_due_on ?? '—'],
+    ['used_days', c.used_days ?? '—'], ['remaining_days', c.remaining_days ?? '—'],
+    ['on_time', c.on_time === null ? '—' : String(c.on_time)],
+  ];
+  view.replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, t(k)), el('dd', {}, v)]));
+  $('timeline').replaceChildren(...doc.history.events.map((e) => el('li', { 'data-position': e.position, 'data-type': e.type, title: e.type },
+    el('strong', {}, eventName(e.type)), ' ', el('span', { class: 'muted' }, `${local(e.occurred_at)} · ${e.actor} · `, named(e.org)))));
+  const alerts = doc.history.alerts;
+  $('case-alerts').replaceChildren(...(alerts.length ? alerts.map((a) => el('li', { class: a.severity, 'data-alert-id': a.id },
+    el('span', { class: `badge ${a.severity}` }, t(a.severity)), ' ', el('strong', {}, ruleName(a.rule)), ' ',
+    el('span', { class: 'muted' }, `${t('raised')} ${local(a.raised_at)}${a.closed_at ? ` · ${t('closed')} ${local(a.closed_at)}` : ''}`)))
+    : [el('li', { class: 'empty' }, t('no_entries'))]));
+  const entries = doc.ledger.entries;
+  $('case-ledger').replaceChildren(...(entries.length ? entries.map((e) => el('li', { 'data-entry': e.id },
+    el('strong', {}, e.measure), ' ', `${e.month} · ${ruleName(e.rule)} · ${e.amount > 0 ? '+' : ''}${e.amount}`,
+    e.points ? ` · ${e.points}` : '', ' ', el('span', { class: 'muted' }, `${e.kind}${e.pending ? ' · pending' : ''} · #${e.caused_by}`)))
+    : [el('li', { class: 'empty' }, t('no_entries'))]));
+}
+
 // The cases whose promised due date falls within the next `days` working days (0: today), by
-// due date, each opening the case lookup.
+// due date, each opening the case.
 async function dueCases(days) {
   const list = $('due');
   list.replaceChildren();
@@ -606,9 +959,7 @@ async function dueCases(days) {
   try {
     const page = await api(`/api/v1/cases?due_within=${days}&limit=500`);
     for (const c of page.cases) {
-      const link = el('a', { href: '#case-section' }, c.stream);
-      link.addEventListener('click', () => { $('case-id').value = c.stream; lookup(c.stream); });
-      list.append(el('li', { 'data-case': c.stream }, link, ' ',
+      list.append(el('li', { 'data-case': c.stream }, caseLink(c.stream), ' ',
         el('span', {}, `${c.promised_due_on} · ${TEXT[state.lang].states[c.status] ?? c.status}`), ' ',
         el('span', { class: 'muted' }, `${c.org} · ${c.item} · ${t('remaining_days')} ${c.remaining_days ?? '—'}`)));
     }
@@ -616,7 +967,7 @@ async function dueCases(days) {
     $('due-empty').textContent = page.cases.length ? '' : t('due_none');
     $('due-empty').hidden = page.cases.length > 0;
   } catch (e) {
-    showMessage(e.status === 403 ? t('forbidden') : `${t('failed')}: ${e.message}`);
+    failed(e);
   }
 }
 
@@ -625,6 +976,10 @@ async function dueCases(days) {
 async function connect() {
   if (state.stream) state.stream.abort();
   state.stream = null;
+  if (state.poll) clearInterval(state.poll);
+  if (state.clockPoll) clearInterval(state.clockPoll);
+  state.poll = null;
+  state.clockPoll = null;
   if (state.auth && !state.token) {
     setStatus('idle');
     showMessage(t('need_token'));
@@ -632,12 +987,40 @@ async function connect() {
   }
   showMessage('');
   state.lastId = null;
-  const controller = new AbortController();
-  state.stream = controller;
-  follow(controller.signal);
+  try {
+    state.me = await api('/api/v1/me');
+  } catch (e) {
+    setStatus('error');
+    failed(e);
+    return;
+  }
+  applyRole();
+  // A simulated clock (`demo --serve`) runs fast: the header follows it.
+  if (state.me.clock.simulated) {
+    state.clockPoll = setInterval(async () => {
+      try {
+        const me = await api('/api/v1/me');
+        state.me.clock = me.clock;
+        state.now = me.clock.now;
+        renderWho();
+      } catch (e) {
+        // The next tick tries again; the stream says whether the server is gone.
+      }
+    }, CLOCK_POLL_MS);
+  }
+  if (reads('cases')) {
+    const controller = new AbortController();
+    state.stream = controller;
+    follow(controller.signal);
+  } else {
+    // No live stream for this role: its figures are fetched now and on a timer.
+    setStatus('live');
+    loadAll();
+    state.poll = setInterval(loadAll, POLL_MS);
+  }
 }
 
-async function start() {
+function start() {
   const fragment = new URLSearchParams(location.hash.slice(1));
   if (fragment.get('token')) {
     state.token = fragment.get('token');
@@ -665,16 +1048,50 @@ async function start() {
   for (const id of ['due-today', 'due-week']) {
     $(id).addEventListener('click', (e) => dueCases(Number(e.currentTarget.dataset.days)));
   }
-  $('depth').addEventListener('change', loadCharts);
-  $('month').addEventListener('change', renderMonth);
-  applyLanguage();
-  try {
-    const health = await api('/healthz');
-    state.auth = health.auth !== false;
-  } catch (e) {
-    showMessage(`${t('failed')}: ${e.message}`);
+  for (const th of $('overview').tHead.rows[0].cells) {
+    th.addEventListener('click', () => {
+      const key = th.dataset.sort;
+      state.sort = { key, desc: state.sort.key === key ? !state.sort.desc : key !== 'org' };
+      renderOverview();
+    });
   }
-  connect();
+  $('filter-org').addEventListener('change', (e) => {
+    state.filters.org = e.target.value;
+    renderOverview();
+    if (e.target.value) selectOrg(e.target.value);
+  });
+  for (const [id, key] of [['filter-rule', 'rule'], ['filter-severity', 'severity']]) {
+    $(id).addEventListener('change', (e) => {
+      state.filters[key] = e.target.value;
+      loadOverview();
+      if (state.cards.org !== null) selectOrg(state.cards.org);
+    });
+  }
+  $('cards-prev').addEventListener('click', () => loadCards(Math.max(0, state.cards.page - 1)));
+  $('cards-next').addEventListener('click', () => { if (state.cards.next) loadCards(state.cards.page + 1); });
+  $('depth').addEventListener('change', loadCharts);
+  $('month').addEventListener('change', () => { renderMonth(); renderReport(); });
+  $('report-csv').addEventListener('click', (e) => {
+    e.preventDefault();
+    const month = $('month').value;
+    const report = state.reports?.get(month);
+    if (report) download(`report-${month}.csv`, 'text/csv;charset=utf-8', '\ufeff' + reportCsv(report));
+  });
+  $('evidence').addEventListener('click', (e) => {
+    e.preventDefault();
+    if (state.caseDoc) evidencePack(state.caseDoc.case);
+  });
+  // A page left (or kept in the back-forward cache) gives its stream's connection back: the
+  // browser holds only six to this origin.
+  window.addEventListener('pagehide', () => {
+    if (state.stream) state.stream.abort();
+    state.stream = null;
+  });
+  applyLanguage();
+  api('/healthz')
+    .then((health) => { state.auth = health.auth !== false; })
+    .catch((e) => showMessage(`${t('failed')}: ${e.message}`))
+    .finally(connect);
 }
 
 start();

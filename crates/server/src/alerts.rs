@@ -44,7 +44,7 @@ pub(crate) struct AlertsQuery {
 const SEVERITIES: [&str; 3] = ["warning", "yellow", "red"];
 
 /// The severities asked for (`None`: all), each checked.
-fn severities_of(text: Option<&str>) -> Result<Option<Vec<&str>>, ApiError> {
+pub(crate) fn severities_of(text: Option<&str>) -> Result<Option<Vec<&str>>, ApiError> {
     let Some(text) = text else { return Ok(None) };
     let asked: Vec<&str> = text.split(',').map(str::trim).collect();
     match asked.iter().find(|s| !SEVERITIES.contains(s)) {
@@ -186,7 +186,33 @@ pub(crate) async fn as_of(
     state: &State,
     now: jiancha_projections::Millis,
 ) -> Result<jiancha_projections::Projections, ApiError> {
+    fold_as_of(
+        state,
+        jiancha_projections::Projections::new(state.alert_config),
+        now,
+    )
+    .await
+}
+
+/// The whole log folded as of `now` with the engine's assessment ledger (its scoring), for the
+/// views that read the report's figures.
+pub(crate) async fn as_of_with_ledger(
+    state: &State,
+    now: jiancha_projections::Millis,
+) -> Result<jiancha_projections::Projections, ApiError> {
     let mut projections = jiancha_projections::Projections::new(state.alert_config);
+    let scoring = state.engine.read().ledger().map(|l| l.scoring);
+    if let Some(scoring) = scoring {
+        projections = projections.with_ledger(scoring);
+    }
+    fold_as_of(state, projections, now).await
+}
+
+async fn fold_as_of(
+    state: &State,
+    mut projections: jiancha_projections::Projections,
+    now: jiancha_projections::Millis,
+) -> Result<jiancha_projections::Projections, ApiError> {
     let mut pages = state.store.pages(0);
     while let Some(page) = pages.next().await.map_err(ApiError::internal)? {
         projections = jiancha_projections::asof::fold_occurred(projections, &page, now);

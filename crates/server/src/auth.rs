@@ -364,6 +364,32 @@ pub enum Act {
 }
 
 impl Act {
+    /// Every act, in the order `GET /api/v1/me` lists them.
+    pub const ALL: [Act; 8] = [
+        Act::Acknowledge,
+        Act::Order,
+        Act::ReportBack,
+        Act::VerifyCorrection,
+        Act::VerifyRating,
+        Act::RectifyRating,
+        Act::CallBack,
+        Act::HandleComplaint,
+    ];
+
+    /// Its name in `GET /api/v1/me` (the dashboard offers the buttons of the acts listed).
+    pub fn name(self) -> &'static str {
+        match self {
+            Act::Acknowledge => "acknowledge",
+            Act::Order => "order_correction",
+            Act::ReportBack => "report_back",
+            Act::VerifyCorrection => "verify_correction",
+            Act::VerifyRating => "verify_rating",
+            Act::RectifyRating => "rectify_rating",
+            Act::CallBack => "call_back",
+            Act::HandleComplaint => "handle_complaint",
+        }
+    }
+
     /// What the act is, for a refusal.
     fn describe(self) -> &'static str {
         match self {
@@ -397,6 +423,30 @@ impl Act {
             _ => None,
         }
     }
+}
+
+/// What a caller is and may do (`GET /api/v1/me`).
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct Powers {
+    /// supervisor, center, unit, evaluator, or local (no auth file).
+    pub role: &'static str,
+    /// The token's name (the actor of the events it writes); null for the open caller.
+    pub name: Option<String>,
+    /// The token's org path: what a unit reads and acts within; null for an evaluator and the
+    /// open caller.
+    pub org: Option<String>,
+    /// Whether it reads cases, their histories and alerts, and the live stream.
+    pub cases: bool,
+    /// Whether it lists cases (`GET /api/v1/cases`).
+    pub case_list: bool,
+    /// Whether it reads reports.
+    pub reports: bool,
+    /// Whether it runs the chain verification.
+    pub verify: bool,
+    /// The acts it may perform: acknowledge, order_correction, report_back,
+    /// verify_correction, verify_rating, rectify_rating, call_back, handle_complaint, exempt,
+    /// close_period.
+    pub acts: Vec<&'static str>,
 }
 
 /// Whether an act is held to the caller's org path.
@@ -438,6 +488,39 @@ impl Caller {
                 }),
                 _ => Err(self.refuse(act.describe())),
             },
+        }
+    }
+
+    /// What the caller is and may do, as `GET /api/v1/me` tells the dashboard: each answer
+    /// is the one the routes give (the same methods decide), never restated.
+    pub fn powers(&self) -> Powers {
+        let (role, name, org) = match self {
+            Caller::Open => ("local", None, None),
+            Caller::Token(p) => (p.role.as_str(), Some(p.name.clone()), p.org.clone()),
+        };
+        let mut acts: Vec<&'static str> = Act::ALL
+            .into_iter()
+            .filter(|a| self.act(*a).is_ok())
+            .map(Act::name)
+            .collect();
+        if self.supervisor().is_ok() {
+            acts.push("exempt");
+            acts.push("close_period");
+        }
+        let scope = |s: Result<Scope<'_>, ApiError>| match s {
+            Ok(Scope::All) => Some(None),
+            Ok(Scope::Under(org)) => Some(Some(org.to_owned())),
+            Err(_) => None,
+        };
+        Powers {
+            role,
+            name,
+            org,
+            cases: scope(self.read_scope()).is_some(),
+            case_list: scope(self.case_list_scope()).is_some(),
+            reports: scope(self.report_scope()).is_some(),
+            verify: self.may_verify().is_ok(),
+            acts,
         }
     }
 

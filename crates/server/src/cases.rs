@@ -1,7 +1,9 @@
 //! The case endpoints: `GET /api/v1/cases/{id}` (its deadline state, as `jiancha case show`),
 //! `GET /api/v1/cases/{id}/history?as_of=` (the document `jiancha history --format json` prints:
 //! the events recorded by an instant, what each changed, and the state and alerts then) and
-//! `POST /api/v1/cases/{id}/exemptions` (the bureau's 免责).
+//! `GET /api/v1/cases/{id}/evidence?now=` (the pack `jiancha evidence` prints, built by
+//! `jiancha_engine::evidence::pack`, as an attachment) and `POST /api/v1/cases/{id}/exemptions`
+//! (the bureau's 免责).
 //!
 //! Without `now`, a case is read from the engine's live fold at the engine's clock. With `now`
 //! (or `as_of`), what the case needs — the catalog, the calendar amendments, its stream and the
@@ -14,8 +16,9 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State as StateExtractor};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse as _, Response};
+use jiancha_engine::evidence::{self, EvidenceError};
 use jiancha_events::{EventData, Exempted, NewEvent, StoredEvent, StreamName};
 use jiancha_projections::{asof, Millis};
 use jiancha_store::{AppendOutcome, RejectionKind, StoreError};
@@ -114,6 +117,101 @@ pub(crate) async fn history(
             ApiError::not_found(format!("no event of {case} had been recorded by then"))
         })?;
     Ok(crate::json_response(StatusCode::OK, &history))
+}
+
+/// The query of `GET /cases/{id}/evidence`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EvidenceQuery {
+    now: Option<String>,
+}
+
+/// `GET /cases/{id}/evidence`: the case's evidence pack at `now` (the engine's clock when
+/// absent), the bytes `jiancha evidence` prints for the same log and instant (pretty JSON and a
+/// newline), as the attachment `<case>-evidence.json`. Read by whoever may read the case.
+pub(crate) async fn evidence(
+    StateExtractor(state): StateExtractor<Arc<State>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    query: QueryResult<EvidenceQuery>,
+) -> Result<Response, ApiError> {
+    let case = case_stream(&id)?;
+    let Query(query) = query.map_err(crate::query_error)?;
+    check_read(&state, &caller, &case).await?;
+    let now = instant_or("now", query.now.as_deref(), state.engine.now())?;
+    let pack = evidence::pack(&*state.store, case.as_str(), now)
+        .await
+        .map_err(|e| match e {
+            EvidenceError::NoSuchCase { .. } => {
+                ApiError::not_found(format!("no case {case} had been submitted by then"))
+            }
+            EvidenceError::Store(e) => ApiError::internal(e),
+            EvidenceError::Encode(e) => ApiError::internal(e),
+        })?;
+    let mut bytes = serde_json::to_vec_pretty(&pack)
+        .map_err(|e| ApiError::internal(format!("cannot encode a response: {e}")))?;
+    bytes.push(b'\n');
+    let disposition =
+        HeaderValue::from_str(&format!("attachment; filename=\"{case}-evidence.json\""))
+            .map_err(ApiError::internal)?;
+    Ok((
+        StatusCode::OK,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The answer of `GET /cases/{id}/ledger`.
+#[derive(serde::Serialize)]
+struct CaseLedger {
+    case: String,
+    now: String,
+    /// The case's assessment entries in ledger order, then the cards the clock has raised
+    /// since its last event (`pending: true`), as `jiancha evidence` lists them.
+    entries: Vec<jiancha_projections::EntryView>,
+}
+
+/// `GET /cases/{id}/ledger`: the case's assessment entries at the engine's clock.
+pub(crate) async fn ledger(
+    StateExtractor(state): StateExtractor<Arc<State>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let case = case_stream(&id)?;
+    check_read(&state, &caller, &case).await?;
+    let now = state.engine.now();
+    let entries = {
+        let p = state.engine.read();
+        let Some(ledger) = p.ledger() else {
+            return Err(ApiError::internal("the engine keeps no assessment ledger"));
+        };
+        let mut entries: Vec<_> = ledger
+            .entries()
+            .iter()
+            .filter(|e| *e.case == *case.as_str())
+            .map(|e| ledger.view(e))
+            .collect();
+        entries.extend(
+            jiancha_projections::report::pending_entries(&p, ledger, now)
+                .iter()
+                .filter(|e| *e.case == *case.as_str())
+                .map(|e| ledger.view(e)),
+        );
+        entries
+    };
+    let answer = CaseLedger {
+        case: case.to_string(),
+        now: jiancha_projections::instant::format(now),
+        entries,
+    };
+    Ok(crate::json_response(StatusCode::OK, &answer))
 }
 
 /// The body of an exemption.

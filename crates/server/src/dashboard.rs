@@ -121,3 +121,31 @@ async fn notice_page(
     )
         .into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::DASHBOARD_JS;
+
+    /// The page names every event type of the timeline in both languages (the tables of
+    /// `TEXT.zh.events` and `TEXT.en.events`), and every rule.
+    #[test]
+    fn the_page_names_every_event_type_and_rule() {
+        for name in jiancha_events::EVENT_TYPES {
+            let entry = format!(" {name}: '");
+            assert_eq!(
+                DASHBOARD_JS.matches(&entry).count(),
+                2,
+                "dashboard.js names {name} in Chinese and in English"
+            );
+        }
+        for rule in jiancha_projections::RULES {
+            let entry = format!("'{}': '", rule.code());
+            assert_eq!(
+                DASHBOARD_JS.matches(&entry).count(),
+                2,
+                "dashboard.js names {} in Chinese and in English",
+                rule.code()
+            );
+        }
+    }
+}

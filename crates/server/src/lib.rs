@@ -26,10 +26,12 @@ mod history;
 mod journal;
 pub mod limits;
 mod listen;
+mod me;
 mod metrics;
 pub mod notice;
 pub mod notify;
 mod orders;
+mod overview;
 mod params;
 pub mod public;
 mod public_pages;
@@ -56,7 +58,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
 
-pub use auth::{token_hash, Act, Acting, Auth, AuthError, Caller, Principal, Role, Scope};
+pub use auth::{token_hash, Act, Acting, Auth, AuthError, Caller, Powers, Principal, Role, Scope};
 pub use error::{ApiError, At, ErrorKind, ServerError};
 pub use limits::Limits;
 pub use routes::route_table;
@@ -78,6 +80,9 @@ pub struct ServerConfig {
     /// The secret of the public lookup's query codes (`serve --public-secret`); `None` turns
     /// the lookup off (every lookup answers 404).
     pub public_secret: Option<public::PublicSecret>,
+    /// The clock is simulated (`demo --serve`) or frozen (`JIANCHA_CLOCK`): `GET /api/v1/me`
+    /// says so and the dashboard shows its time in the header.
+    pub simulated_clock: bool,
 }
 
 /// What every request handler shares.
@@ -105,6 +110,8 @@ pub(crate) struct State {
     pub public_steps: public::Steps,
     /// The closed reports the public disclosure page shows, once computed.
     pub disclosed: public_pages::Disclosed,
+    /// Whether the clock is simulated or frozen (see [`ServerConfig::simulated_clock`]).
+    pub simulated_clock: bool,
 }
 
 /// A started server: the engine, the journal of live alerts and the shared state, ready to be
@@ -131,6 +138,7 @@ impl App {
             mut engine,
             notify,
             public_secret,
+            simulated_clock,
         } = config;
         let (bus, bus_rx) = alert_bus();
         // Subscribed before the engine starts, so the alerts it delivers at startup are told.
@@ -189,6 +197,7 @@ impl App {
             ),
             public_steps: public::Steps::default(),
             disclosed: public_pages::Disclosed::default(),
+            simulated_clock,
         });
         Ok(App {
             state,

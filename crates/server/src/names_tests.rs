@@ -1,6 +1,6 @@
-//! The dashboard and the Rust code name rules and case statuses alike: the tables of
-//! `assets/dashboard.js` (`TEXT.zh.rules`, `TEXT.en.rules`, `TEXT.*.states`) must equal
-//! `jiancha_projections::names` for every rule and status, so the CLI, the 监察建议书 and the
+//! The dashboard and the Rust code name rules, case statuses and event types alike: the tables of
+//! `assets/dashboard.js` (`TEXT.*.rules`, `TEXT.*.states`, `TEXT.zh.events`) must equal
+//! `jiancha_projections::names` for every rule, status and event type, so the CLI, the 监察建议书 and the
 //! dashboard can never drift apart.
 
 use std::collections::BTreeMap;
@@ -103,4 +103,28 @@ fn the_dashboards_status_names_are_the_rust_ones() {
             lang.code()
         );
     }
+}
+
+#[test]
+fn the_dashboards_event_names_are_the_rust_ones() {
+    let js = js_table("zh", "events");
+    let rust: BTreeMap<String, String> = jiancha_events::EVENT_TYPES
+        .iter()
+        .map(|t| {
+            (
+                (*t).to_owned(),
+                jiancha_projections::names::event_zh(t).to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        js, rust,
+        "TEXT.zh.events in assets/dashboard.js differs from jiancha_projections::names::event_zh"
+    );
+    let en = js_table("en", "events");
+    assert_eq!(
+        en.keys().collect::<Vec<_>>(),
+        rust.keys().collect::<Vec<_>>(),
+        "TEXT.en.events names every event type"
+    );
 }

@@ -12,8 +12,8 @@ use axum::Router;
 
 use crate::error::{ApiError, ErrorKind};
 use crate::{
-    acts, alerts, caselist, cases, closing, dashboard, events, metrics, orders, public,
-    public_pages, reports, spans, sse, State,
+    acts, alerts, caselist, cases, closing, dashboard, events, me, metrics, orders, overview,
+    public, public_pages, reports, spans, sse, State,
 };
 
 /// The OpenAPI document, embedded.
@@ -56,6 +56,8 @@ fn api() -> Routes {
     .get("/api/v1/cases", caselist::list)
     .get("/api/v1/cases/{id}", cases::get)
     .get("/api/v1/cases/{id}/history", cases::history)
+    .get("/api/v1/cases/{id}/ledger", cases::ledger)
+    .get("/api/v1/cases/{id}/evidence", cases::evidence)
     .post("/api/v1/cases/{id}/exemptions", cases::exempt)
     .get("/api/v1/alerts", alerts::list)
     .get("/api/v1/alerts/stream", sse::stream)
@@ -91,6 +93,8 @@ fn api() -> Routes {
         "/api/v1/cases/{id}/complaints/{n}/answer",
         acts::answer_complaint,
     )
+    .get("/api/v1/overview", overview::overview)
+    .get("/api/v1/me", me::me)
     .get("/api/v1/reports", reports::report)
     .post("/api/v1/reports/close", closing::close)
     .get("/api/v1/verify", reports::verify)

@@ -123,6 +123,7 @@ async fn serve(
         Arc::new(clock.clone()),
         jiancha_server::ServerConfig {
             notify,
+            simulated_clock: true,
             ..jiancha_server::ServerConfig::default()
         },
     )

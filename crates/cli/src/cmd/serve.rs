@@ -113,6 +113,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ServeArgs) -> anyhow::R
         limits: args.limits(),
         notify,
         public_secret,
+        simulated_clock: std::env::var_os(crate::CLOCK_ENV).is_some(),
         ..ServerConfig::default()
     };
     let app = App::start(store.clone(), clock, config)

@@ -11,6 +11,7 @@
 
 mod calendar;
 mod deadlines;
+mod evidence;
 mod forged;
 mod live;
 #[path = "../../../../testsupport/log_capture.rs"]

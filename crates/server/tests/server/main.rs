@@ -25,3 +25,4 @@ mod schemas;
 mod spans;
 mod stream;
 mod support;
+mod workbench;

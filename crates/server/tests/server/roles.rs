@@ -66,6 +66,16 @@ const MATRIX: &[(&str, Call, [u16; 7])] = &[
         [401, 401, 200, 200, 200, 404, 403],
     ),
     (
+        "evidence pack",
+        Get("/api/v1/cases/case-t1/evidence"),
+        [401, 401, 200, 200, 200, 404, 403],
+    ),
+    (
+        "evidence pack at an instant",
+        Get("/api/v1/cases/case-t1/evidence?now=2026-03-02"),
+        [401, 401, 200, 200, 200, 404, 403],
+    ),
+    (
         "alerts",
         Get("/api/v1/alerts"),
         [401, 401, 200, 200, 200, 200, 403],
@@ -121,6 +131,22 @@ const MATRIX: &[(&str, Call, [u16; 7])] = &[
         "verify",
         Get("/api/v1/verify"),
         [401, 401, 200, 200, 403, 403, 403],
+    ),
+    ("me", Get("/api/v1/me"), [401, 401, 200, 200, 200, 200, 200]),
+    (
+        "overview",
+        Get("/api/v1/overview"),
+        [401, 401, 200, 200, 200, 200, 200],
+    ),
+    (
+        "overview of the district",
+        Get("/api/v1/overview?org=jiangjin"),
+        [401, 401, 200, 200, 403, 403, 200],
+    ),
+    (
+        "ledger of a case",
+        Get("/api/v1/cases/case-t1/ledger"),
+        [401, 401, 200, 200, 200, 404, 403],
     ),
     ("healthz", Get("/healthz"), [200; 7]),
     ("metrics", Get("/metrics"), [200; 7]),
@@ -276,11 +302,13 @@ async fn without_an_auth_file_every_request_is_trusted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_orgs_case_looks_like_no_case_at_all() {
     let world = World::new().await;
-    let routes: [(&str, &str, &str); 6] = [
+    let routes: [(&str, &str, &str); 8] = [
         ("GET", "/api/v1/cases/{case}", ""),
         ("GET", "/api/v1/cases/{case}?now=2026-03-02", ""),
         ("GET", "/api/v1/cases/{case}/history", ""),
         ("GET", "/api/v1/cases/{case}/history?as_of=2026-03-03", ""),
+        ("GET", "/api/v1/cases/{case}/evidence", ""),
+        ("GET", "/api/v1/cases/{case}/evidence?now=2026-03-02", ""),
         (
             "POST",
             "/api/v1/cases/{case}/exemptions",
