@@ -90,6 +90,8 @@ pub enum Command {
     Report(cmd::report::ReportArgs),
     /// 辅助决策: bottlenecks, promised-limit recommendations, workload forecast, hot spots.
     Insight(cmd::insight::InsightArgs),
+    /// The receipt number and query code of a case, for the public lookup (办件查询).
+    Receipt(cmd::receipt::ReceiptArgs),
     /// Simulate a district through the live engine in accelerated time, then summarise it.
     Demo(cmd::demo::DemoArgs),
     /// Serve the HTTP API, the live alert stream and the dashboard.
@@ -195,6 +197,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Alerts(args) => cmd::alerts::run(&cli.db, clock, &args, lang).await,
             Command::Report(args) => cmd::report::run(&cli.db, clock, &args, lang).await,
             Command::Insight(args) => cmd::insight::run(&cli.db, clock, &args, lang).await,
+            Command::Receipt(args) => cmd::receipt::run(&cli.db, clock, &args, lang).await,
             Command::History(args) => cmd::history::run(&cli.db, clock, &args).await,
             Command::Evidence(args) => cmd::evidence::run(&cli.db, clock, &args).await,
             Command::Notice(args) => cmd::notice::run(&cli.db, clock, &args).await,

@@ -193,13 +193,24 @@ pub(crate) async fn as_closed(
         )));
     };
     let _slot = crate::replay_slot(state, "a replay of the log")?;
+    let projections = reproduce(state, period, &closed).await?;
+    Ok((projections, closed))
+}
+
+/// The projections the closed report of `period` is read from: the log replayed up to its
+/// close, the digest checked (409 when it does not reproduce). The caller holds a replay slot.
+pub(crate) async fn reproduce(
+    state: &State,
+    period: &Period,
+    closed: &Closed,
+) -> Result<Projections, ApiError> {
     let scoring = state
         .engine
         .read()
         .ledger()
         .map(|l| l.scoring)
         .unwrap_or_default();
-    let projections = closing::fold_closed(&*state.store, state.alert_config, scoring, &closed)
+    let projections = closing::fold_closed(&*state.store, state.alert_config, scoring, closed)
         .await
         .map_err(ApiError::internal)?;
     let text = closing::canonical_text(&projections, period, closed.at)
@@ -213,8 +224,8 @@ pub(crate) async fn as_closed(
                  computed (the server's scoring or thresholds differ from the close's)",
                 period.label, closed.digest
             ),
-            Some(&closed),
+            Some(closed),
         ));
     }
-    Ok((projections, closed))
+    Ok(projections)
 }

@@ -1,6 +1,8 @@
 //! The HTTP server of jiancha: the API under `/api/v1` (append events, read cases and alerts,
 //! the bureau's supervision acts, reports, verification), the live alert stream (SSE), the
-//! supervision dashboard at `/`, `/healthz` and `/metrics`, with bearer-token roles.
+//! supervision dashboard at `/`, `/healthz` and `/metrics`, with bearer-token roles; and,
+//! without a login, the public's pages under `/public` (the progress lookup by receipt number
+//! and query code, and the disclosure of closed periods' figures: `public`, `public_pages`).
 //!
 //! [`App::start`] starts the engine over a store and the journal that feeds the live stream;
 //! [`run`] serves an [`App`] on a listener until a shutdown future resolves, then ends the live
@@ -32,6 +34,8 @@ pub mod notify;
 mod orders;
 mod overview;
 mod params;
+pub mod public;
+mod public_pages;
 mod reports;
 mod routes;
 pub mod schemas;
@@ -74,6 +78,9 @@ pub struct ServerConfig {
     pub engine: EngineConfig,
     /// Who is told of which alerts (`serve --notify`); `None` tells nobody.
     pub notify: Option<notify::NotifyConfig>,
+    /// The secret of the public lookup's query codes (`serve --public-secret`); `None` turns
+    /// the lookup off (every lookup answers 404).
+    pub public_secret: Option<public::PublicSecret>,
     /// The clock is simulated (`demo --serve`) or frozen (`JIANCHA_CLOCK`): `GET /api/v1/me`
     /// says so and the dashboard shows its time in the header.
     pub simulated_clock: bool,
@@ -96,6 +103,14 @@ pub(crate) struct State {
     pub stop: watch::Receiver<bool>,
     /// The closed periods found so far.
     pub closes: closing::Closes,
+    /// The secret of the public lookup's query codes; `None`: the lookup is off.
+    pub public: Option<public::PublicSecret>,
+    /// The public lookups per client address.
+    pub public_limiter: limits::ClientLimiter,
+    /// The steps of the cases looked up, while they stay as read.
+    pub public_steps: public::Steps,
+    /// The closed reports the public disclosure page shows, once computed.
+    pub disclosed: public_pages::Disclosed,
     /// Whether the clock is simulated or frozen (see [`ServerConfig::simulated_clock`]).
     pub simulated_clock: bool,
 }
@@ -123,6 +138,7 @@ impl App {
             limits,
             mut engine,
             notify,
+            public_secret,
             simulated_clock,
         } = config;
         let (bus, bus_rx) = alert_bus();
@@ -175,6 +191,13 @@ impl App {
             metrics: metrics::Metrics::default(),
             stop: stop_rx,
             closes: closing::Closes::default(),
+            public: public_secret,
+            public_limiter: limits::ClientLimiter::new(
+                limits.public_lookups_per_minute,
+                limits.public_clients_max,
+            ),
+            public_steps: public::Steps::default(),
+            disclosed: public_pages::Disclosed::default(),
             simulated_clock,
         });
         Ok(App {

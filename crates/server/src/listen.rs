@@ -166,8 +166,8 @@ pub(crate) async fn serve(
             accepted = listener.accept() => accepted,
             () = &mut shutdown => break,
         };
-        let tcp = match accepted {
-            Ok((tcp, _)) => tcp,
+        let (tcp, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot accept a connection");
                 tokio::time::sleep(ACCEPT_BACKOFF).await;
@@ -180,7 +180,7 @@ pub(crate) async fn serve(
         };
         let _ = tcp.set_nodelay(true);
         let task = connection(
-            tcp,
+            (tcp, ClientAddr(peer.ip())),
             (id, state),
             router.clone(),
             conns.clone(),
@@ -196,7 +196,7 @@ pub(crate) async fn serve(
 
 /// Serves one connection under its watchdog.
 async fn connection(
-    tcp: TcpStream,
+    (tcp, client): (TcpStream, ClientAddr),
     (id, state): (u64, Arc<ConnState>),
     router: Router,
     conns: Arc<Connections>,
@@ -209,6 +209,7 @@ async fn connection(
     });
     let service = Tracked {
         inner: TowerToHyperService::new(router),
+        client,
         state: state.clone(),
         conns: conns.clone(),
     };
@@ -245,6 +246,12 @@ async fn connection(
     }
     conns.unregister(id);
 }
+
+/// The address of the peer a request came from (the TCP connection's: a proxy in front of
+/// the server is one client), in each request's extensions. Absent when the router is driven
+/// without a socket (tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ClientAddr(pub(crate) std::net::IpAddr);
 
 /// The socket, noting when the first byte of a request head arrives.
 struct Watched {
@@ -336,6 +343,7 @@ impl Drop for Busy {
 #[derive(Clone)]
 struct Tracked {
     inner: TowerToHyperService<Router>,
+    client: ClientAddr,
     state: Arc<ConnState>,
     conns: Arc<Connections>,
 }
@@ -347,7 +355,8 @@ impl hyper::service::Service<Request<Incoming>> for Tracked {
     type Error = Infallible;
     type Future = Answer;
 
-    fn call(&self, request: Request<Incoming>) -> Answer {
+    fn call(&self, mut request: Request<Incoming>) -> Answer {
+        request.extensions_mut().insert(self.client);
         let busy = Busy::begin(&self.state, &self.conns);
         let answer = self.inner.call(request);
         Box::pin(async move {

@@ -437,7 +437,7 @@ fn date_zh(d: NaiveDate) -> String {
 }
 
 /// Text for HTML: `&`, `<`, `>`, `"` and `'` escaped.
-fn esc(text: &str) -> String {
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -13,7 +13,7 @@ use axum::Router;
 use crate::error::{ApiError, ErrorKind};
 use crate::{
     acts, alerts, caselist, cases, closing, dashboard, events, insights, me, metrics, orders,
-    overview, reports, spans, sse, State,
+    overview, public, public_pages, reports, spans, sse, State,
 };
 
 /// The OpenAPI document, embedded.
@@ -100,6 +100,7 @@ fn api() -> Routes {
     .post("/api/v1/reports/close", closing::close)
     .get("/api/v1/verify", reports::verify)
     .get("/api/v1/openapi.json", openapi)
+    .get("/public/v1/cases/{receipt}", public::case)
     .get("/healthz", metrics::healthz)
     .get("/metrics", metrics::metrics)
 }
@@ -112,7 +113,7 @@ pub fn route_table() -> Vec<(&'static str, &'static str)> {
 /// The whole router over the shared state.
 pub(crate) fn router(state: Arc<State>) -> Router {
     let api = api().router;
-    dashboard::routes(api)
+    public_pages::routes(dashboard::routes(api))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

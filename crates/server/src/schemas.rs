@@ -4,7 +4,8 @@
 //! takes it), `EventBatch` (that request's JSON body) and `StoredEvent` (the types only the
 //! commands and the engine write, found in the log). A test requires the committed
 //! `assets/openapi.json` to hold exactly these schemas. The views the server answers with
-//! (`Alert`, `CaseView`, `Appended`, `Error`, `Me`, `Overview`) are derived the same way, as they are serialised.
+//! (`Alert`, `CaseView`, `Appended`, `Error`, `Me`, `Overview`, `PublicCase`) are derived the
+//! same way, as they are serialised.
 
 use jiancha_events::reference::{is_engine_written, unit_of};
 use jiancha_events::{current_schema, data_schema, stream_kind_of, StreamKind, EVENT_TYPES};
@@ -80,7 +81,8 @@ pub fn generated_schemas() -> Map<String, Value> {
     schemas
 }
 
-/// The schemas of the views the server answers with, as serialised (`Alert`, `CaseView`, `Appended`, `Error`, `Me`, `Overview`).
+/// The schemas of the views the server answers with, as serialised (`Alert`, `CaseView`,
+/// `Appended`, `Error`, `Me`, `Overview`, `PublicCase`).
 fn response_schemas() -> Map<String, Value> {
     let mut generator = schemars::generate::SchemaSettings::draft2020_12()
         .with(|s| s.definitions_path = SCHEMAS_PATH.into())
@@ -92,6 +94,7 @@ fn response_schemas() -> Map<String, Value> {
     generator.subschema_for::<crate::error::Body<'static>>();
     generator.subschema_for::<crate::me::Me>();
     generator.subschema_for::<jiancha_projections::Overview>();
+    generator.subschema_for::<crate::public::PublicCase>();
     let mut schemas = generator.take_definitions(true);
     // The codes are `&'static str` in the body; their closed list is the kinds'.
     let codes: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.code()).collect();

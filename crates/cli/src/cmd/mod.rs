@@ -14,6 +14,7 @@ pub mod history;
 pub mod import;
 pub mod insight;
 pub mod notice;
+pub mod receipt;
 pub mod replay;
 pub mod report;
 pub mod report_close;

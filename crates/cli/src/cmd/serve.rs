@@ -23,7 +23,10 @@ use crate::error::user_error;
     jiancha --db sqlite:///var/lib/jiancha/district.db serve --auth tokens.toml\n\n\
     The dashboard is at http://ADDR/ (a link may carry the token: http://ADDR/#token=…), the \
     API under /api/v1 (its OpenAPI document at /api/v1/openapi.json), /healthz and /metrics \
-    at the root.\n\
+    at the root. The public's pages need no token: the disclosure of closed periods at \
+    /public/ and, with --public-secret FILE (the file `jiancha receipt` reads), the progress \
+    lookup at /public/lookup and GET /public/v1/cases/{receipt}?code=CODE, limited to \
+    --public-lookups-per-minute per client address.\n\
     The auth file lists [[token]] tables with name, role (supervisor, center, unit, \
     evaluator), org (the org path; not for evaluators) and sha256 (the token's SHA-256 in \
     hex: printf %s \"$TOKEN\" | sha256sum). Without --auth every request is trusted, so only \
@@ -58,6 +61,14 @@ pub struct ServeArgs {
     /// The notification file (TOML): who is told of which alerts, by webhook.
     #[arg(long, value_name = "FILE")]
     pub notify: Option<PathBuf>,
+    /// The public secret (the file `jiancha receipt --public-secret` reads): turns on the
+    /// public progress lookup; without it every lookup answers 404.
+    #[arg(long, value_name = "FILE", env = "JIANCHA_PUBLIC_SECRET")]
+    pub public_secret: Option<PathBuf>,
+    /// Public lookups allowed per client address per minute (429 beyond).
+    #[arg(long, value_name = "N", default_value_t = limits::PUBLIC_LOOKUPS_PER_MINUTE,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub public_lookups_per_minute: u32,
 }
 
 impl ServeArgs {
@@ -68,6 +79,7 @@ impl ServeArgs {
             header_read_timeout: Duration::from_secs(self.header_timeout),
             body_read_timeout: Duration::from_secs(self.body_timeout),
             idle_timeout: Duration::from_secs(self.idle_timeout),
+            public_lookups_per_minute: self.public_lookups_per_minute,
             ..Limits::default()
         }
     }
@@ -80,6 +92,15 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ServeArgs) -> anyhow::R
         None => None,
     };
     let notify = load_notify(args.notify.as_deref())?;
+    let public_secret = match &args.public_secret {
+        Some(path) => Some(crate::cmd::receipt::load_secret(path)?),
+        None => None,
+    };
+    let public = if public_secret.is_some() {
+        "the public lookup is on"
+    } else {
+        "no --public-secret: the public lookup is off"
+    };
     jiancha_server::check_exposure(args.addr, auth.as_ref())
         .map_err(|e| user_error(format!("--addr: {e}")))?;
     let mode = match (&auth, &args.auth) {
@@ -91,6 +112,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ServeArgs) -> anyhow::R
         auth,
         limits: args.limits(),
         notify,
+        public_secret,
         simulated_clock: std::env::var_os(crate::CLOCK_ENV).is_some(),
         ..ServerConfig::default()
     };
@@ -101,7 +123,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ServeArgs) -> anyhow::R
     let local = listener.local_addr().unwrap_or(args.addr);
     // The handlers are in place before the line that tells a supervisor it may stop us.
     let stop = stop_signal();
-    eprintln!("jiancha serve: listening on http://{local} ({mode}); Ctrl-C stops");
+    eprintln!("jiancha serve: listening on http://{local} ({mode}; {public}); Ctrl-C stops");
     jiancha_server::run(listener, stop, app).await?;
     store.close().await;
     eprintln!("jiancha serve: stopped");

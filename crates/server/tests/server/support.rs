@@ -101,6 +101,11 @@ pub fn auth_file() -> String {
     out
 }
 
+/// The public secret of the tests' servers.
+pub fn public_secret() -> jiancha_server::public::PublicSecret {
+    jiancha_server::public::PublicSecret::from_bytes(b"the tests' public secret, 32 b\n").unwrap()
+}
+
 pub fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text).unwrap().to_utc()
 }
@@ -155,6 +160,7 @@ impl World {
         let config = ServerConfig {
             auth,
             limits,
+            public_secret: Some(public_secret()),
             ..ServerConfig::default()
         };
         let app = App::start(store.clone(), Arc::new(clock.clone()), config)
