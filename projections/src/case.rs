@@ -223,17 +223,16 @@ pub struct CaseState {
     /// The supervision workflow on the case (orders, the counted rating, complaints), once
     /// anything happened in it.
     pub flow: Option<Box<crate::workflow::Flow>>,
-    /// Where the case stands in the projections' watched sets (not kept in snapshots).
-    #[serde(skip)]
-    pub(crate) place: Option<crate::watch::Place>,
-    /// Caches for the fold, valid for one calendar generation (not kept in snapshots).
+    /// Caches for the fold, valid for one calendar generation, and where the case stands in
+    /// the projections' watched sets (not kept in snapshots).
     #[serde(skip)]
     pub cache: FoldCache,
 }
 
 /// What the fold remembers between events to skip the calendar when nothing can be due: the
 /// next threshold instant and the deadline instants (`Millis::MAX` for none), valid while the
-/// calendar generation matches.
+/// calendar generation matches; and, whatever the generation, where the case stands in the
+/// watched sets (two flags in what would be padding, so a running case carries no more).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FoldCache {
     generation: u64,
@@ -241,6 +240,7 @@ pub struct FoldCache {
     deadlines: [Millis; 3],
     next_valid: bool,
     deadlines_valid: bool,
+    pub(crate) place: crate::watch::Place,
 }
 
 impl FoldCache {
@@ -259,6 +259,7 @@ impl Default for FoldCache {
             deadlines: [Millis::MAX; 3],
             next_valid: false,
             deadlines_valid: false,
+            place: crate::watch::Place::default(),
         }
     }
 }
@@ -426,7 +427,6 @@ impl CaseState {
             alerts: Vec::new(),
             seq: 0,
             flow: None,
-            place: None,
             cache: FoldCache::default(),
         }
     }
@@ -748,6 +748,7 @@ impl CaseState {
         if self.cache.generation != ctx.generation {
             self.cache = FoldCache {
                 generation: ctx.generation,
+                place: self.cache.place,
                 ..FoldCache::default()
             };
         }

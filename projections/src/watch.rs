@@ -8,31 +8,30 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use hashbrown::HashSet;
+use hashbrown::{HashMap, HashSet};
 
 use crate::case::CaseState;
 use crate::{instant, AlertConfig, Millis, Rule};
 
-/// Where a case belongs in [`Watched`], remembered on the case so a change moves it.
+/// Where a case stands in [`Watched`], remembered in its fold cache (two flags in what was
+/// padding, so a running case carries no more) so that a change moves it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Place {
     /// In the active set.
     active: bool,
-    /// In the overdue-ended set, at this end instant (`Millis::MAX` for a case that left
-    /// the open states without an end date).
-    overdue_end: Option<Millis>,
+    /// In the overdue-ended set (its end instant is kept in [`Watched`]).
+    overdue: bool,
 }
 
-impl Place {
-    /// Where `case` belongs now.
-    fn of(case: &CaseState, config: &AlertConfig) -> Place {
-        let ended_overdue =
-            !case.status.is_open() && case.alerts.iter().any(|a| a.rule == Rule::PromisedOverdue);
-        Place {
-            active: case.is_active(config),
-            overdue_end: ended_overdue.then(|| end_instant(case).unwrap_or(Millis::MAX)),
-        }
-    }
+/// Where `case` belongs now: in the active set or not, and in the overdue-ended set at which
+/// end instant (`Millis::MAX` for a case that left the open states without an end date).
+fn place_of(case: &CaseState, config: &AlertConfig) -> (bool, Option<Millis>) {
+    let ended_overdue =
+        !case.status.is_open() && case.alerts.iter().any(|a| a.rule == Rule::PromisedOverdue);
+    (
+        case.is_active(config),
+        ended_overdue.then(|| end_instant(case).unwrap_or(Millis::MAX)),
+    )
 }
 
 /// The end of the case's last day: its conclusion date, else the date it otherwise ended.
@@ -47,31 +46,39 @@ pub(crate) fn end_instant(case: &CaseState) -> Option<Millis> {
 pub(crate) struct Watched {
     active: HashSet<Arc<str>>,
     overdue_ended: BTreeSet<(Millis, Arc<str>)>,
+    /// The end instant each member of `overdue_ended` is filed under.
+    ended_at: HashMap<Arc<str>, Millis>,
 }
 
 impl Watched {
     /// Moves `case` (keyed `key`) to where it belongs now, from where it was.
     pub(crate) fn update(&mut self, key: &Arc<str>, case: &mut CaseState, config: &AlertConfig) {
-        let after = Place::of(case, config);
-        let before = case.place.replace(after).unwrap_or_default();
-        if before == after {
-            return;
-        }
-        if before.active != after.active {
-            if after.active {
+        let (active, end) = place_of(case, config);
+        let before = case.cache.place;
+        if before.active != active {
+            if active {
                 self.active.insert(key.clone());
             } else {
                 self.active.remove(key);
             }
         }
-        if before.overdue_end != after.overdue_end {
-            if let Some(end) = before.overdue_end {
-                self.overdue_ended.remove(&(end, key.clone()));
-            }
-            if let Some(end) = after.overdue_end {
-                self.overdue_ended.insert((end, key.clone()));
+        if before.overdue || end.is_some() {
+            let old = self.ended_at.get(key).copied();
+            if old != end {
+                if let Some(old) = old {
+                    self.overdue_ended.remove(&(old, key.clone()));
+                    self.ended_at.remove(key);
+                }
+                if let Some(end) = end {
+                    self.overdue_ended.insert((end, key.clone()));
+                    self.ended_at.insert(key.clone(), end);
+                }
             }
         }
+        case.cache.place = Place {
+            active,
+            overdue: end.is_some(),
+        };
     }
 
     /// The active cases, in no particular order.
