@@ -483,6 +483,25 @@ async fn every_role_in_each_language_sees_its_workbench() {
                 assert_eq!(pack[4], "证据包", "{what}: {pack}");
             }
 
+            // The evaluator's Excel download is the server's workbook of the month's report,
+            // fetched with the token in a header: a zip (`PK`) of the xlsx content type.
+            if role == "evaluator" && lang == "zh" {
+                page.eval("(() => { window.__book = null; const create = URL.createObjectURL; URL.createObjectURL = (blob) => { URL.createObjectURL = create; blob.arrayBuffer().then((b) => { const head = new Uint8Array(b.slice(0, 2)); window.__book = [blob.type, String.fromCharCode(head[0], head[1]), b.byteLength]; }); return create(blob); }; document.getElementById('report-xlsx').click(); })()")
+                    .await;
+                page.wait_for(
+                    &format!("{what}: the workbook downloads"),
+                    "window.__book !== null",
+                )
+                .await;
+                let book = page.eval("window.__book").await;
+                assert_eq!(
+                    book[0], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    "{what}: {book}"
+                );
+                assert_eq!(book[1], "PK", "{what}: {book}");
+                assert!(book[2].as_u64().unwrap_or(0) > 1000, "{what}: {book}");
+            }
+
             let errors = page.errors();
             assert!(errors.is_empty(), "{what}: console errors: {errors:#?}");
         }

@@ -170,7 +170,7 @@ impl Projections {
         case.advance(&ctx, CaseState::effective_at(&step, &self.config));
         case.apply(&ctx, &step, current.as_ref());
         if let EventData::StepCompleted(done) = &event.data {
-            note_step_date(&mut self.step_dates, &key, case, &done.step, on);
+            note_step_date(&mut self.step_dates, case, &done.step, on);
         }
         let applied = diff(None, before, &case.alerts, event.position);
         if let Some(ledger) = self.ledger.as_deref_mut() {
@@ -201,8 +201,7 @@ impl Projections {
 
 /// Records the first completion date of one of the case's item steps.
 fn note_step_date(
-    dates: &mut HashMap<Arc<str>, Vec<(u16, chrono::NaiveDate)>>,
-    key: &Arc<str>,
+    dates: &mut crate::steps::StepLog,
     case: &CaseState,
     name: &str,
     on: chrono::NaiveDate,
@@ -213,12 +212,8 @@ fn note_step_date(
     let Some(index) = def.steps.iter().position(|d| d == name) else {
         return;
     };
-    let Ok(index) = u16::try_from(index) else {
-        return;
-    };
-    let done = dates.entry(key.clone()).or_default();
-    if !done.iter().any(|(i, _)| *i == index) {
-        done.push((index, on));
+    if let Ok(index) = u16::try_from(index) {
+        dates.note(case.seq, index, on);
     }
 }
 

@@ -469,7 +469,7 @@ pub fn insight(p: &Projections, query: &InsightQuery, now: Millis) -> Insight {
     let mut year: BTreeMap<&str, Sample> = BTreeMap::new();
     let mut accepted: BTreeMap<(&'static str, &str), BTreeMap<Month, u64>> = BTreeMap::new();
     let mut corrections: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-    for (stream, case) in p.cases() {
+    for (_, case) in p.cases() {
         if !in_scope(case) {
             continue;
         }
@@ -508,7 +508,7 @@ pub fn insight(p: &Projections, query: &InsightQuery, now: Millis) -> Insight {
             generation: 0,
         };
         let in_period = (first..=last).contains(&m);
-        let Some(c) = concluded(case, p.step_dates(stream), &ctx, today, in_period) else {
+        let Some(c) = concluded(case, &p.step_dates.of(case.seq), &ctx, today, in_period) else {
             continue;
         };
         year.entry(&case.item).or_default().add(c.used, c.on_time);

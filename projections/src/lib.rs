@@ -25,6 +25,7 @@ pub mod report;
 pub mod rules;
 pub mod snapshot;
 mod sorted;
+mod steps;
 mod supervise;
 pub mod view;
 mod watch;
@@ -81,10 +82,9 @@ pub struct Projections {
     /// Closed periods by label (`PeriodClosed`).
     closed: BTreeMap<String, ClosedPeriod>,
     /// The business date each step of a case's item was first completed on, by the step's
-    /// index in the item's steps, in order of completion: kept beside the cases (only those
-    /// with steps have an entry) for the insight's per-step figures.
-    #[serde(with = "sorted::map")]
-    step_dates: HashMap<Arc<str>, Vec<(u16, chrono::NaiveDate)>>,
+    /// index in the item's steps: kept beside the cases (a case without steps costs nothing)
+    /// for the insight's per-step figures.
+    step_dates: steps::StepLog,
 }
 
 /// A closed assessment period (`PeriodClosed`).
@@ -170,8 +170,11 @@ impl Projections {
 
     /// The dates a case's item steps were first completed on: (index in the item's steps,
     /// business date), in order of completion.
-    pub fn step_dates(&self, stream: &str) -> &[(u16, chrono::NaiveDate)] {
-        self.step_dates.get(stream).map_or(&[], Vec::as_slice)
+    pub fn step_dates(&self, stream: &str) -> Vec<(u16, chrono::NaiveDate)> {
+        self.cases
+            .get(stream)
+            .map(|c| self.step_dates.of(c.seq))
+            .unwrap_or_default()
     }
 
     /// A case's state.

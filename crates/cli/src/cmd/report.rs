@@ -258,13 +258,16 @@ pub async fn run(
             let items = items_in_center(&projections);
             write_table(&mut out, &report.period, &report.rows, items, lang)?;
             if let Some(c) = &closed {
-                writeln!(out, "{}", report_close::close_line(c))?;
-                writeln!(
-                    out,
-                    "{} adjustments after the close{}",
-                    adjustments.len(),
-                    if adjustments.is_empty() { "" } else { ":" }
-                )?;
+                writeln!(out, "{}", report_close::close_line(c, lang))?;
+                let more = if adjustments.is_empty() { "" } else { ":" };
+                match lang {
+                    Lang::Zh => writeln!(out, "关账后调整 {} 条{more}", adjustments.len())?,
+                    Lang::En => writeln!(
+                        out,
+                        "{} adjustments after the close{more}",
+                        adjustments.len()
+                    )?,
+                }
                 for a in &adjustments {
                     let e = &a.entry;
                     writeln!(

@@ -174,9 +174,15 @@ pub fn json_with_close(report: &Report, closed: &Closed) -> serde_json::Result<S
 }
 
 /// The table's line about the close.
-pub fn close_line(closed: &Closed) -> String {
-    format!(
-        "closed at {} (position {}, digest {})",
-        closed.closed_at, closed.position, closed.digest
-    )
+pub fn close_line(closed: &Closed, lang: jiancha_projections::names::Lang) -> String {
+    match lang {
+        jiancha_projections::names::Lang::Zh => format!(
+            "已关账：{}（截至位置 {}，摘要 {}）",
+            closed.closed_at, closed.position, closed.digest
+        ),
+        jiancha_projections::names::Lang::En => format!(
+            "closed at {} (position {}, digest {})",
+            closed.closed_at, closed.position, closed.digest
+        ),
+    }
 }
