@@ -153,6 +153,14 @@ impl Page {
     }
 
     pub(crate) async fn call(&mut self, method: &str, params: Value) -> Value {
+        match self.try_call(method, params).await {
+            Ok(result) => result,
+            Err(error) => panic!("{method}: {error}"),
+        }
+    }
+
+    /// Sends a DevTools command and returns its result, or the answer carrying its error.
+    async fn try_call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
         self.next_id += 1;
         let id = self.next_id;
         let request = json!({"id": id, "method": method, "params": params});
@@ -168,8 +176,11 @@ impl Page {
                 };
                 let value: Value = serde_json::from_str(text.as_str()).unwrap();
                 if value["id"] == id {
-                    assert!(value["error"].is_null(), "{method}: {value}");
-                    return value["result"].clone();
+                    return if value["error"].is_null() {
+                        Ok(value["result"].clone())
+                    } else {
+                        Err(value)
+                    };
                 }
                 self.events.push(value);
             }
@@ -192,7 +203,14 @@ impl Page {
     /// Waits until an expression is true.
     pub(crate) async fn wait_for(&mut self, what: &str, expression: &str) {
         let start = Instant::now();
-        while self.eval(expression).await != json!(true) {
+        // A page navigating away answers an evaluation with an error: not yet, ask again.
+        let params = json!({"expression": expression, "returnByValue": true});
+        while self
+            .try_call("Runtime.evaluate", params.clone())
+            .await
+            .map(|r| r["result"]["value"].clone())
+            != Ok(json!(true))
+        {
             assert!(
                 start.elapsed() < WAIT_MAX,
                 "{what}: page text: {}\nconsole: {:?}",
