@@ -130,6 +130,23 @@ impl Created {
     }
 }
 
+/// The columns of the first `n` elements of the array at `array`, element by element: for
+/// each, one column per (field, title, kind), titled with the element's number from 1.
+fn per_index(array: &str, n: usize, fields: &[(&str, &str, Kind)]) -> Vec<Column> {
+    (0..n)
+        .flat_map(|i| {
+            fields.iter().map(move |(field, title, kind)| {
+                col(
+                    &format!("{array}/{i}/{field}"),
+                    &format!("{title}{}", i + 1),
+                    *kind,
+                    None,
+                )
+            })
+        })
+        .collect()
+}
+
 fn col(field: &str, title: &str, kind: Kind, target: Option<Target>) -> Column {
     Column {
         field: field.to_owned(),
@@ -334,76 +351,40 @@ pub fn insight_sheets() -> Vec<Sheet> {
         col("/key", "事项/单位", Text, None),
         col("/name", "名称", Text, None),
     ];
-    for i in 0..3 {
-        forecast.push(col(
-            &format!("/months/{i}/month"),
-            &format!("预测月{}", i + 1),
-            Text,
-            None,
-        ));
-        forecast.push(col(
-            &format!("/months/{i}/accepted"),
-            &format!("预测受理{}", i + 1),
-            Int,
-            None,
-        ));
-    }
+    forecast.extend(per_index(
+        "/months",
+        3,
+        &[("month", "预测月", Text), ("accepted", "预测受理", Int)],
+    ));
     forecast.extend([
         col("/trend_recent", "近12月受理", Int, None),
         col("/trend_prior", "前12月受理", Int, None),
         col("/backtest_abs_error", "回测绝对误差合计", Int, None),
         col("/backtest_error_rate", "回测误差率", Rate, None),
     ]);
-    for i in 0..6 {
-        forecast.push(col(
-            &format!("/backtest/{i}/month"),
-            &format!("回测月{}", i + 1),
-            Text,
-            None,
-        ));
-        forecast.push(col(
-            &format!("/backtest/{i}/actual"),
-            &format!("实际{}", i + 1),
-            Int,
-            None,
-        ));
-        forecast.push(col(
-            &format!("/backtest/{i}/forecast"),
-            &format!("回测预测{}", i + 1),
-            Int,
-            None,
-        ));
-    }
+    forecast.extend(per_index(
+        "/backtest",
+        6,
+        &[
+            ("month", "回测月", Text),
+            ("actual", "实际", Int),
+            ("forecast", "回测预测", Int),
+        ],
+    ));
     let mut cards = vec![
         col("/org", "单位", Text, None),
         col("/name", "名称", Text, None),
     ];
-    for i in 0..4 {
-        cards.push(col(
-            &format!("/months/{i}/month"),
-            &format!("月份{}", i + 1),
-            Text,
-            None,
-        ));
-        cards.push(col(
-            &format!("/months/{i}/accepted"),
-            &format!("受理{}", i + 1),
-            Int,
-            None,
-        ));
-        cards.push(col(
-            &format!("/months/{i}/cards"),
-            &format!("红黄牌{}", i + 1),
-            Int,
-            None,
-        ));
-        cards.push(col(
-            &format!("/months/{i}/per_100"),
-            &format!("每百件红黄牌{}", i + 1),
-            Number,
-            None,
-        ));
-    }
+    cards.extend(per_index(
+        "/months",
+        4,
+        &[
+            ("month", "月份", Text),
+            ("accepted", "受理", Int),
+            ("cards", "红黄牌", Int),
+            ("per_100", "每百件红黄牌", Number),
+        ],
+    ));
     vec![
         sheet(
             "事项用时",
