@@ -206,7 +206,7 @@ impl Connection {
 
     /// POSTs `body` and returns the status, after reading the whole answer.
     async fn post(&mut self, path: &str, token: &str, content_type: &str, body: &str) -> u16 {
-        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+        use tokio::io::AsyncWriteExt;
         let head = format!(
             "POST {path} HTTP/1.1\r\nhost: {}\r\nauthorization: Bearer {token}\r\n\
              content-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
@@ -216,25 +216,7 @@ impl Connection {
         self.stream.write_all(head.as_bytes()).await.unwrap();
         self.stream.write_all(body.as_bytes()).await.unwrap();
         self.stream.flush().await.unwrap();
-        let mut line = String::new();
-        self.stream.read_line(&mut line).await.unwrap();
-        let status: u16 = line.split(' ').nth(1).unwrap().parse().unwrap();
-        let mut length = 0usize;
-        loop {
-            line.clear();
-            self.stream.read_line(&mut line).await.unwrap();
-            if line == "\r\n" {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap();
-                }
-            }
-        }
-        let mut body = vec![0; length];
-        self.stream.read_exact(&mut body).await.unwrap();
-        status
+        jiancha_benches::read_response(&mut self.stream).await
     }
 }
 

@@ -293,3 +293,44 @@ pub fn appender_rows(name: &str, events: u64, took: Duration, sorted: &[Duration
         );
     }
 }
+
+/// Reads one HTTP/1.1 answer off a keep-alive connection (status line, headers, a body of its
+/// `content-length`) and returns its status.
+pub async fn read_response<S>(stream: &mut S) -> u16
+where
+    S: tokio::io::AsyncBufRead + Unpin,
+{
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    let mut line = String::new();
+    stream.read_line(&mut line).await.unwrap();
+    let status: u16 = line.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut length = 0usize;
+    loop {
+        line.clear();
+        stream.read_line(&mut line).await.unwrap();
+        if line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap();
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).await.unwrap();
+    status
+}
+
+/// Runs `f` five times and returns the median run's time and result.
+pub fn median_of_5(f: &dyn Fn() -> usize) -> (Duration, usize) {
+    let mut runs: Vec<(Duration, usize)> = (0..5)
+        .map(|_| {
+            let s = std::time::Instant::now();
+            let n = std::hint::black_box(f());
+            (s.elapsed(), n)
+        })
+        .collect();
+    runs.sort_unstable();
+    runs[runs.len() / 2]
+}

@@ -19,7 +19,7 @@ use jiancha_benches::{percentile, row};
 use jiancha_server::public::PublicSecret;
 use jiancha_server::{App, Limits, ServerConfig};
 use jiancha_store::ManualClock;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::oneshot;
 
 /// Concurrent clients.
@@ -225,24 +225,6 @@ impl Connection {
         let head = format!("GET {path} HTTP/1.1\r\nhost: {}\r\n\r\n", self.host);
         self.stream.write_all(head.as_bytes()).await.unwrap();
         self.stream.flush().await.unwrap();
-        let mut line = String::new();
-        self.stream.read_line(&mut line).await.unwrap();
-        let status: u16 = line.split(' ').nth(1).unwrap().parse().unwrap();
-        let mut length = 0usize;
-        loop {
-            line.clear();
-            self.stream.read_line(&mut line).await.unwrap();
-            if line == "\r\n" {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap();
-                }
-            }
-        }
-        let mut body = vec![0; length];
-        self.stream.read_exact(&mut body).await.unwrap();
-        status
+        jiancha_benches::read_response(&mut self.stream).await
     }
 }

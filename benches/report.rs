@@ -83,17 +83,7 @@ fn main() {
 /// `jiancha insight --period <busiest month>` (`Projections::insight`) against a bare scan of
 /// the cases, medians of 5.
 fn insight(p: &Projections, now: jiancha_projections::Millis, month: &str) {
-    let median = |f: &dyn Fn() -> usize| {
-        let mut runs: Vec<(Duration, usize)> = (0..5)
-            .map(|_| {
-                let s = Instant::now();
-                let n = std::hint::black_box(f());
-                (s.elapsed(), n)
-            })
-            .collect();
-        runs.sort_unstable();
-        runs[runs.len() / 2]
-    };
+    let median = jiancha_benches::median_of_5;
     let (scan, concluded) = median(&|| p.cases().filter(|(_, c)| c.concluded.is_some()).count());
     let query = InsightQuery {
         period: Period::parse(month).unwrap(),
@@ -132,17 +122,7 @@ fn case_list(log: &[StoredEvent]) {
     let upto = &log[..=last_submitted];
     let p = &replay(upto);
     let now = upto.last().map_or(0, |e| e.occurred_at.timestamp_millis());
-    let median = |f: &dyn Fn() -> usize| {
-        let mut runs: Vec<(Duration, usize)> = (0..5)
-            .map(|_| {
-                let s = Instant::now();
-                let n = std::hint::black_box(f());
-                (s.elapsed(), n)
-            })
-            .collect();
-        runs.sort_unstable();
-        runs[runs.len() / 2]
-    };
+    let median = jiancha_benches::median_of_5;
     let (scan, open) = median(&|| p.cases().filter(|(_, c)| c.status.is_open()).count());
     let query = CaseQuery {
         due_within_days: Some(5),
