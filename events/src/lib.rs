@@ -10,6 +10,7 @@ pub mod chain;
 pub mod entry;
 pub mod envelope;
 pub mod jsonl;
+pub mod procurement;
 pub mod reference;
 pub mod stream;
 pub mod time;
@@ -20,6 +21,7 @@ pub use chain::{event_hash, ChainBreak, ChainVerifier, Hash, GENESIS_HASH};
 pub use entry::{EntryId, EntryIdError, APPEALABLE_MEASURES, ENTRY_MEASURES};
 pub use envelope::{auto_id, DecodeError, Moved, NewEvent, RawEvent, StoredEvent};
 pub use jsonl::{parse_line, read_jsonl, write_export_line, LineError};
+pub use procurement::{BondKind, ExpertSelection, Method, Regime};
 pub use stream::{
     StreamKind, StreamName, StreamNameError, CALENDAR_STREAM, CATALOG_STREAM, SUPERVISION_STREAM,
 };

@@ -17,6 +17,7 @@ const CENTS: &str = "cents (分)";
 const SCORE: &str = "score, 1 to 5";
 const POSITION: &str = "log position";
 const INSTANT: &str = "instant (RFC 3339, +08:00)";
+const DATE: &str = "calendar date (YYYY-MM-DD)";
 
 /// The types only `jiancha import --historical`, `report close` and the engine write: refused
 /// by `POST /events` and `jiancha import`, found only in the log.
@@ -98,6 +99,44 @@ pub const EVENT_DOCS: &[EventDoc] = &[
     doc("ComplaintAnswered", &[]),
     doc("NotificationSent", &[("attempts", "count")]),
     doc("NotificationFailed", &[]),
+    doc("ThresholdDefined", &[("open_tender_cents", CENTS)]),
+    doc(
+        "ProcurementRegistered",
+        &[("budget_cents", CENTS), ("state_funded", "true or false")],
+    ),
+    doc("DocumentsIssued", &[("on_sale_until", DATE)]),
+    doc("Clarified", &[]),
+    doc("BidDeadlineSet", &[("at", INSTANT)]),
+    doc("ObjectionFiled", &[]),
+    doc("ObjectionAnswered", &[]),
+    doc("BidsOpened", &[("bidders", "count, 0 or more")]),
+    doc(
+        "ExpertsDrawn",
+        &[
+            ("members", "count, 1 or more"),
+            ("experts", "count, at most members"),
+        ],
+    ),
+    doc("EvaluationReported", &[]),
+    doc("ResultConfirmed", &[]),
+    doc("CandidatesPublicized", &[("until", DATE)]),
+    doc("ResultPublished", &[]),
+    doc(
+        "AwardNoticeIssued",
+        &[("rank", "rank, 1 or more"), ("amount_cents", CENTS)],
+    ),
+    doc("ContractSigned", &[("amount_cents", CENTS)]),
+    doc("ContractPublished", &[]),
+    doc("ContractFiled", &[]),
+    doc("AwardReported", &[]),
+    doc("SupplementalContract", &[("amount_cents", CENTS)]),
+    doc("BondTaken", &[("amount_cents", CENTS)]),
+    doc("EnquiryFiled", &[]),
+    doc("EnquiryAnswered", &[]),
+    doc("ComplaintFiled", &[]),
+    doc("ComplaintDecided", &[]),
+    doc("Retendered", &[]),
+    doc("ProcurementClosed", &[]),
 ];
 
 /// The reference entry of a type, or `None` for an unknown one.

@@ -15,6 +15,8 @@ pub enum StreamKind {
     Case,
     /// `supervision`: cards, acknowledgements, correction orders, exemptions, appeals.
     Supervision,
+    /// `proc-…`: one procurement or tendering project.
+    Procurement,
 }
 
 impl StreamKind {
@@ -25,6 +27,7 @@ impl StreamKind {
             StreamKind::Calendar => "the calendar stream",
             StreamKind::Case => "a case stream (case-…)",
             StreamKind::Supervision => "the supervision stream",
+            StreamKind::Procurement => "a procurement project stream (proc-…)",
         }
     }
 }
@@ -43,13 +46,13 @@ pub const SUPERVISION_STREAM: &str = "supervision";
 /// a caller names the field it came from (`stream`, `data.case`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StreamNameError {
-    /// Neither `catalog`, `calendar`, `supervision` nor `case-<id>`: correct the name.
-    #[error("unknown stream {0:?}: use catalog, calendar, supervision or case-<id>")]
+    /// Neither `catalog`, `calendar`, `supervision`, `case-<id>` nor `proc-<id>`: correct the name.
+    #[error("unknown stream {0:?}: use catalog, calendar, supervision, case-<id> or proc-<id>")]
     Unknown(String),
     /// A case stream whose id has characters outside the allowed set, or is empty or too
     /// long: choose another case id.
     #[error(
-        "bad case stream {0:?}: case-<id> with letters, digits, '-', '_' or '.', at most {NAME_BYTES_MAX} bytes"
+        "bad case stream {0:?}: case-<id> or proc-<id> with letters, digits, '-', '_' or '.', at most {NAME_BYTES_MAX} bytes"
     )]
     BadCaseId(String),
     /// A case id that reads like a path step: choose another case id.
@@ -68,7 +71,7 @@ pub struct StreamName {
 pub const NAME_BYTES_MAX: usize = 200;
 
 impl StreamName {
-    /// Parses `catalog`, `calendar`, `supervision` or `case-<id>`, where `<id>` is ASCII
+    /// Parses `catalog`, `calendar`, `supervision`, `case-<id>` or `proc-<id>`, where `<id>` is ASCII
     /// letters, digits, `-`, `_` and `.`, not beginning with `.` and never holding `..` (so no
     /// case id looks like a path step).
     pub fn parse(name: &str) -> Result<Self, StreamNameError> {
@@ -77,11 +80,13 @@ impl StreamName {
             CALENDAR_STREAM => StreamKind::Calendar,
             SUPERVISION_STREAM => StreamKind::Supervision,
             _ => {
-                let Some(rest) = name.strip_prefix("case-") else {
-                    return Err(StreamNameError::Unknown(name.to_owned()));
+                let (kind, rest) = match (name.strip_prefix("case-"), name.strip_prefix("proc-")) {
+                    (Some(rest), _) => (StreamKind::Case, rest),
+                    (None, Some(rest)) => (StreamKind::Procurement, rest),
+                    (None, None) => return Err(StreamNameError::Unknown(name.to_owned())),
                 };
                 check_case_id(name, rest)?;
-                StreamKind::Case
+                kind
             }
         };
         Ok(StreamName {

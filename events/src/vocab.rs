@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::procurement::*;
 use crate::stream::StreamKind;
 use crate::time::Timestamp;
 
@@ -685,7 +686,7 @@ pub struct DataError {
 }
 
 impl DataError {
-    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         DataError {
             field: field.into(),
             message: message.into(),
@@ -814,6 +815,32 @@ vocabulary! {
     ComplaintAnswered => Supervision, schema 1;
     NotificationSent => Supervision, schema 1;
     NotificationFailed => Supervision, schema 1;
+    ThresholdDefined => Catalog, schema 1;
+    ProcurementRegistered => Procurement, schema 1;
+    DocumentsIssued => Procurement, schema 1;
+    Clarified => Procurement, schema 1;
+    BidDeadlineSet => Procurement, schema 1;
+    ObjectionFiled => Procurement, schema 1;
+    ObjectionAnswered => Procurement, schema 1;
+    BidsOpened => Procurement, schema 1;
+    ExpertsDrawn => Procurement, schema 1;
+    EvaluationReported => Procurement, schema 1;
+    ResultConfirmed => Procurement, schema 1;
+    CandidatesPublicized => Procurement, schema 1;
+    ResultPublished => Procurement, schema 1;
+    AwardNoticeIssued => Procurement, schema 1;
+    ContractSigned => Procurement, schema 1;
+    ContractPublished => Procurement, schema 1;
+    ContractFiled => Procurement, schema 1;
+    AwardReported => Procurement, schema 1;
+    SupplementalContract => Procurement, schema 1;
+    BondTaken => Procurement, schema 1;
+    EnquiryFiled => Procurement, schema 1;
+    EnquiryAnswered => Procurement, schema 1;
+    ComplaintFiled => Procurement, schema 1;
+    ComplaintDecided => Procurement, schema 1;
+    Retendered => Procurement, schema 1;
+    ProcurementClosed => Procurement, schema 1;
 }
 
 fn unknown_type(name: &str) -> DataError {
@@ -973,7 +1000,7 @@ impl EventData {
             }
             EventData::NotificationSent(d) => non_empty("data.notification", &d.notification),
             EventData::NotificationFailed(d) => non_empty("data.notification", &d.notification),
-            _ => Ok(()),
+            data => crate::procurement::check(data),
         }
     }
 }

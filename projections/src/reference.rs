@@ -54,6 +54,7 @@ fn stream_name(kind: StreamKind) -> &'static str {
         StreamKind::Calendar => "`calendar`",
         StreamKind::Case => "`case-…`",
         StreamKind::Supervision => "`supervision`",
+        StreamKind::Procurement => "`proc-…`",
     }
 }
 

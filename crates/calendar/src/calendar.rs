@@ -181,6 +181,37 @@ impl Calendar {
         Ok(self.due(start, due))
     }
 
+    /// The last day of a period of `days` natural days (日) after `from`: `from` itself is not
+    /// counted (Civil Code art. 201), and a last day that is a holiday or a rest day moves to
+    /// the next working day (art. 203) — a shifted workday (调休上班日) is a working day, so a
+    /// period ending on one ends there. `days == 0` returns `from` itself, not provisional.
+    /// Provisional when the last day's kind is not settled by a notice yet.
+    pub fn add_natural_days(&self, from: NaiveDate, days: u32) -> Result<Due, CalendarError> {
+        if days == 0 {
+            index_of(from)?;
+            return Ok(Due {
+                date: from,
+                provisional: false,
+            });
+        }
+        let beyond = CalendarError::DueOutOfRange { from, days };
+        let last = from
+            .checked_add_days(chrono::Days::new(u64::from(days)))
+            .ok_or(beyond.clone())?;
+        let i = index_of(last).map_err(|_| beyond.clone())?;
+        let tables = &self.inner.tables;
+        let (due, provisional) = if tables.is_working(i) {
+            (i, tables.is_unsettled(i))
+        } else {
+            let next = tables.nth_working_after(i, 1).ok_or(beyond)?;
+            (next, tables.any_unsettled(i.saturating_sub(1), next))
+        };
+        Ok(Due {
+            date: self.inner.dates[due as usize],
+            provisional,
+        })
+    }
+
     /// The number of working days `d` with `from < d <= to` (zero when `to <= from`).
     pub fn working_days_between(
         &self,

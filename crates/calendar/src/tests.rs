@@ -423,3 +423,53 @@ fn error_messages_do_not_end_with_a_period() {
         assert!(!error.to_string().ends_with('.'), "{error}");
     }
 }
+
+/// Asserts the last day of `days` natural days after `from` on the national calendar.
+fn check_natural(from: &str, days: u32, expected: &str, provisional: bool) {
+    let due = Calendar::national()
+        .add_natural_days(d(from), days)
+        .unwrap();
+    assert_eq!(
+        due,
+        Due {
+            date: d(expected),
+            provisional
+        },
+        "{from} + {days} natural days"
+    );
+}
+
+/// Natural-day periods (日), worked by hand on the 2026 notice: the last day counts from the
+/// day after `from`; one that falls on a holiday or a rest day moves to the next working day
+/// (Civil Code art. 203); a shifted workday is a working day.
+#[test]
+fn natural_day_periods_end_on_a_working_day() {
+    // A working day: Thursday 2026-03-05 stays.
+    check_natural("2026-03-02", 3, "2026-03-05", false);
+    // An ordinary weekend: Saturday 2026-03-07 moves to Monday 03-09.
+    check_natural("2026-03-02", 5, "2026-03-09", false);
+    // Spring Festival: 2026-02-15 (Sunday, a rest day of the block 02-15..02-23) moves to
+    // Tuesday 02-24, the first working day after the block.
+    check_natural("2026-01-26", 20, "2026-02-24", false);
+    // A shifted workday: Saturday 2026-02-14 is worked, so the period ends there.
+    check_natural("2026-02-08", 6, "2026-02-14", false);
+    // Qingming: Sunday 2026-04-05 (the festival, block 04-04..04-06) moves to Tuesday 04-07.
+    check_natural("2026-03-16", 20, "2026-04-07", false);
+    // National Day: 2026-10-05 (block 10-01..10-07) moves to Thursday 10-08.
+    check_natural("2026-09-15", 20, "2026-10-08", false);
+    // Saturday 2026-10-10 is a shifted workday: it ends there.
+    check_natural("2026-09-20", 20, "2026-10-10", false);
+    // Zero days is the date itself.
+    check_natural("2026-10-03", 0, "2026-10-03", false);
+    // An undeclared year: Saturday 2027-03-06 moves to Monday 03-08, provisionally.
+    check_natural("2027-03-01", 5, "2027-03-08", true);
+}
+
+#[test]
+fn natural_days_beyond_the_calendar_are_an_error() {
+    let far = Calendar::national().add_natural_days(d("2026-01-01"), 1_000_000);
+    assert!(
+        matches!(far, Err(CalendarError::DueOutOfRange { .. })),
+        "{far:?}"
+    );
+}

@@ -325,7 +325,7 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Fields<'a> {
 fn check_stream(p: &Principal, event: &NewEvent) -> Result<(), ApiError> {
     let org = p.org.as_deref().unwrap_or_default();
     match (event.stream.kind(), p.role) {
-        (StreamKind::Case, _) => Ok(()),
+        (StreamKind::Case | StreamKind::Procurement, _) => Ok(()),
         (StreamKind::Catalog, Role::Center) => match &event.data {
             EventData::ItemDefined(item) if !org_is_under(&item.org, org) => {
                 Err(ApiError::forbidden(format!(

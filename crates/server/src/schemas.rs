@@ -113,6 +113,12 @@ fn envelope(name: &str, data: Value) -> Value {
         Some(StreamKind::Catalog) => json!({ "const": "catalog" }),
         Some(StreamKind::Calendar) => json!({ "const": "calendar" }),
         Some(StreamKind::Supervision) => json!({ "const": "supervision" }),
+        Some(StreamKind::Procurement) => json!({
+            "type": "string",
+            "pattern": "^proc-[A-Za-z0-9_-][A-Za-z0-9._-]*$",
+            "description": "The project stream: proc- and an id of letters, digits, -, _ and . \
+                (no ..)."
+        }),
         _ => json!({
             "type": "string",
             "pattern": "^case-[A-Za-z0-9_-][A-Za-z0-9._-]*$",

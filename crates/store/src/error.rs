@@ -85,10 +85,17 @@ impl Rejection {
         Rejection {
             tag,
             field: "type".into(),
-            message: format!(
-                "{stream} was already submitted: a case stream holds one Submitted, its first \
-                 event; choose another case id"
-            ),
+            message: if stream.starts_with("proc-") {
+                format!(
+                    "{stream} was already registered: a project stream holds one \
+                     ProcurementRegistered, its first event; choose another project id"
+                )
+            } else {
+                format!(
+                    "{stream} was already submitted: a case stream holds one Submitted, its \
+                     first event; choose another case id"
+                )
+            },
             kind: RejectionKind::AlreadySubmitted {
                 stream: stream.to_owned(),
             },

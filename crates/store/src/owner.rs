@@ -15,8 +15,9 @@ use jiancha_events::stream::org_is_under;
 use jiancha_events::EventData;
 
 /// The event types that can move a case's accountable org; the others leave it alone.
-pub const OWNER_TYPES: [&str; 6] = [
+pub const OWNER_TYPES: [&str; 7] = [
     "Submitted",
+    "ProcurementRegistered",
     "Accepted",
     "RejectedAtIntake",
     "Concluded",
@@ -68,6 +69,16 @@ impl<'a> OwnerMove<'a> {
 }
 
 impl CaseOwner {
+    /// The owner a case's (or project's) opening event gives it: the submitting org of a
+    /// `Submitted`, the purchaser of a `ProcurementRegistered`.
+    pub fn opened_by(data: &EventData, org: &str) -> Option<Self> {
+        match data {
+            EventData::Submitted(_) => Some(CaseOwner::submitted_by(org)),
+            EventData::ProcurementRegistered(p) => Some(CaseOwner::submitted_by(&p.purchaser_org)),
+            _ => None,
+        }
+    }
+
     /// A case just submitted by `org`.
     pub fn submitted_by(org: &str) -> Self {
         CaseOwner {
@@ -129,11 +140,13 @@ impl CaseOwner {
     pub fn fold_rows<'r>(
         mut rows: impl Iterator<Item = (&'r str, &'r str, &'r str)>,
     ) -> Option<Self> {
-        let (first, org, _) = rows.next()?;
-        if first != "Submitted" {
-            return None;
-        }
-        let mut owner = CaseOwner::submitted_by(org);
+        let (first, org, data) = rows.next()?;
+        let mut owner = match first {
+            "Submitted" => CaseOwner::submitted_by(org),
+            // A procurement project answers to its purchaser for good.
+            "ProcurementRegistered" => CaseOwner::submitted_by(&field_of(data, "purchaser_org")),
+            _ => return None,
+        };
         for (event_type, org, data) in rows {
             let to;
             let step = match event_type {
@@ -155,9 +168,14 @@ impl CaseOwner {
 /// The `to_org` of a stored `Transferred`; an empty org (which no scope covers) when the data
 /// cannot be read, so a damaged row locks scoped writers out rather than in.
 fn transfer_target(data: &str) -> String {
+    field_of(data, "to_org")
+}
+
+/// A text field of a stored event's data; empty (which no scope covers) when it cannot be read.
+fn field_of(data: &str, field: &str) -> String {
     serde_json::from_str::<serde_json::Value>(data)
         .ok()
-        .and_then(|v| v.get("to_org")?.as_str().map(str::to_owned))
+        .and_then(|v| v.get(field)?.as_str().map(str::to_owned))
         .unwrap_or_default()
 }
 

@@ -249,7 +249,8 @@ fn plan_one(
         Some(v) => *v,
         None => lookup.stream_version(stream),
     };
-    if event.stream.kind() == StreamKind::Case {
+    let kind = event.stream.kind();
+    if matches!(kind, StreamKind::Case | StreamKind::Procurement) {
         check_case(state, scratch, lookup, (tag, scope), event, current)?;
     }
     if let Some(expected) = event.expected_version {
@@ -257,13 +258,21 @@ fn plan_one(
             return Err(Rejection::conflict(tag, stream, expected, current));
         }
     }
-    if event.stream.kind() == StreamKind::Case
-        && current == 0
-        && !matches!(event.data, EventData::Submitted(_))
-    {
+    if kind == StreamKind::Case && current == 0 && !matches!(event.data, EventData::Submitted(_)) {
         return Err(reject(
             "stream",
             format!("{stream} was never submitted: a case begins with a Submitted event"),
+        ));
+    }
+    if kind == StreamKind::Procurement
+        && current == 0
+        && !matches!(event.data, EventData::ProcurementRegistered(_))
+    {
+        return Err(reject(
+            "stream",
+            format!(
+                "{stream} was never registered: a project begins with a ProcurementRegistered event"
+            ),
         ));
     }
     let version = current + 1;
@@ -330,7 +339,8 @@ fn check_case(
     current: u64,
 ) -> Result<(), Rejection> {
     let stream = event.stream.as_str();
-    let submitted = matches!(event.data, EventData::Submitted(_));
+    let opened = CaseOwner::opened_by(&event.data, &event.org);
+    let submitted = opened.is_some();
     if submitted && current > 0 {
         return Err(Rejection::already_submitted(tag, stream));
     }
@@ -352,8 +362,8 @@ fn check_case(
             return Err(Rejection::out_of_scope(tag, stream, scope));
         }
     }
-    let after = if submitted {
-        Some(CaseOwner::submitted_by(&event.org))
+    let after = if let Some(opened) = opened {
+        Some(opened)
     } else {
         before.map(|mut owner| {
             owner.apply(OwnerMove::of(&event.data, &event.org));

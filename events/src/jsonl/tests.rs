@@ -360,6 +360,7 @@ fn stream_for(data: &EventData) -> crate::stream::StreamName {
         crate::stream::StreamKind::Calendar => "calendar",
         crate::stream::StreamKind::Case => "case-2026-1",
         crate::stream::StreamKind::Supervision => "supervision",
+        crate::stream::StreamKind::Procurement => "proc-2026-1",
     };
     crate::stream::StreamName::parse(name).unwrap()
 }

@@ -120,3 +120,76 @@ fn every_type_has_a_schema_and_a_stream_kind() {
     assert_eq!(stream_kind_of("CardIssued"), Some(StreamKind::Supervision));
     assert_eq!(current_schema("Nope"), None);
 }
+
+/// The procurement types' checks: amounts are never negative, ranks start at 1, bidders may
+/// be 0, dates and instants must be real, a committee has members and no more experts than
+/// members; each refusal names its field.
+#[test]
+fn procurement_checks_name_the_field() {
+    use serde_json::json;
+    let field = |t: &str, v: serde_json::Value| EventData::decode(t, v).unwrap_err().field;
+    assert_eq!(
+        field("ContractSigned", json!({"amount_cents": -5})),
+        "data.amount_cents"
+    );
+    assert_eq!(
+        field("BondTaken", json!({"kind": "bid", "amount_cents": -1})),
+        "data.amount_cents"
+    );
+    assert_eq!(
+        field(
+            "AwardNoticeIssued",
+            json!({"winner": "w", "rank": 0, "amount_cents": 1})
+        ),
+        "data.rank"
+    );
+    assert_eq!(field("BidsOpened", json!({"bidders": -1})), "data.bidders");
+    assert!(EventData::decode("BidsOpened", json!({"bidders": 0})).is_ok());
+    assert_eq!(
+        field("DocumentsIssued", json!({"on_sale_until": "2026-02-30"})),
+        "data.on_sale_until"
+    );
+    assert_eq!(
+        field("BidDeadlineSet", json!({"at": "2026-03-24T09:30:00"})),
+        "data.at"
+    );
+    assert_eq!(
+        field(
+            "ExpertsDrawn",
+            json!({"method": "random", "members": 5, "experts": 6})
+        ),
+        "data.experts"
+    );
+    assert_eq!(
+        field(
+            "ExpertsDrawn",
+            json!({"method": "random", "members": 0, "experts": 0})
+        ),
+        "data.members"
+    );
+    assert_eq!(
+        field(
+            "ThresholdDefined",
+            json!({"jurisdiction": "a//b", "category": "goods", "open_tender_cents": 1})
+        ),
+        "data.jurisdiction"
+    );
+    assert_eq!(
+        field("EvaluationReported", json!({"ranking": ["a", " "]})),
+        "data.ranking[1]"
+    );
+    assert_eq!(
+        field(
+            "ProcurementRegistered",
+            json!({"project": "p", "regime": "government", "method": "auction",
+                "category": "goods", "budget_cents": 1, "purchaser_org": "d/x",
+                "state_funded": false})
+        ),
+        "data.method"
+    );
+    assert_eq!(stream_kind_of("BidsOpened"), Some(StreamKind::Procurement));
+    assert_eq!(
+        stream_kind_of("ThresholdDefined"),
+        Some(StreamKind::Catalog)
+    );
+}

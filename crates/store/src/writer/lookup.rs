@@ -121,7 +121,10 @@ impl<C: LogConnection> Writer<C> {
         for (_, e) in events {
             let s = e.stream.as_str();
             let stored = state.versions.get(s).is_some_and(|v| *v > 0);
-            let case = e.stream.kind() == jiancha_events::StreamKind::Case;
+            let case = matches!(
+                e.stream.kind(),
+                jiancha_events::StreamKind::Case | jiancha_events::StreamKind::Procurement
+            );
             if case && stored && !state.owners.contains_key(s) && seen.insert(s) {
                 streams.push(s);
             }
