@@ -223,6 +223,9 @@ pub struct CaseState {
     /// The supervision workflow on the case (orders, the counted rating, complaints), once
     /// anything happened in it.
     pub flow: Option<Box<crate::workflow::Flow>>,
+    /// The facts of a case of another kind than approval (a procurement project); `None` for
+    /// an approval case, whose facts are the fields above.
+    pub kind: Option<Box<crate::kinds::KindState>>,
     /// Caches for the fold, valid for one calendar generation, and where the case stands in
     /// the projections' watched sets (not kept in snapshots).
     #[serde(skip)]
@@ -427,6 +430,7 @@ impl CaseState {
             alerts: Vec::new(),
             seq: 0,
             flow: None,
+            kind: None,
             cache: FoldCache::default(),
         }
     }
@@ -558,7 +562,8 @@ impl CaseState {
     /// running-since instant as the earliest.
     pub fn thresholds(&self, ctx: &Ctx<'_>) -> Thresholds {
         let mut out = Thresholds::default();
-        if self.exempted {
+        // Another kind's clock is its own (see `pending`).
+        if self.exempted || self.kind.is_some() {
             return out;
         }
         if self.status == Status::Submitted && self.first_answer_on.is_none() {
@@ -679,6 +684,9 @@ impl CaseState {
                 out.push(self.alert(rule, at, self.last_position));
             }
         }
+        if let (Some(kind), false) = (self.kind.as_deref(), self.exempted) {
+            out.extend(kind.pending(self, ctx, t));
+        }
         if self.may_flow(ctx.config, &out) {
             let flow = self.flow_pending(ctx, t, &out);
             out.extend(flow);
@@ -716,7 +724,7 @@ impl CaseState {
         })
     }
 
-    fn alert(&self, rule: Rule, at: Millis, by: u64) -> Alert {
+    pub(crate) fn alert(&self, rule: Rule, at: Millis, by: u64) -> Alert {
         Alert {
             rule,
             n: self.count(rule) + 1,
@@ -768,6 +776,9 @@ impl CaseState {
             .map(|(_, at)| *at)
             .min()
             .unwrap_or(Millis::MAX);
+        if let (Some(kind), false) = (self.kind.as_deref(), self.exempted) {
+            next = next.min(kind.next_at(self, ctx));
+        }
         if self.may_flow(ctx.config, &[]) {
             if let Some(at) = self.flow_thresholds(ctx, &[]).iter().map(|t| t.at).min() {
                 next = next.min(at);

@@ -47,7 +47,7 @@ impl Projections {
     /// sorted by raising instant, then case, then rule.
     pub fn alerts(&self, now: Millis) -> Vec<AlertView> {
         let mut out = Vec::new();
-        for (stream, case) in &self.cases {
+        for (stream, case) in self.cases.iter().chain(&self.projects) {
             out.extend(self.case_alerts(stream, case, now));
         }
         out.sort_by(alert_order);
@@ -77,7 +77,7 @@ impl Projections {
     /// The first instant after `after` at which the clock raises an alert on the case (one the
     /// fold has not raised yet), if any: where a scheduler should wake for this case.
     pub fn next_threshold(&self, stream: &str, after: Millis) -> Option<Millis> {
-        let case = self.cases.get(stream)?;
+        let case = self.case(stream)?;
         if !case.is_active(&self.config) {
             return None;
         }
@@ -92,7 +92,7 @@ impl Projections {
     /// The alerts the clock raises on a case between its last event and `now`, as the fold
     /// will number them when the next event arrives.
     pub fn pending_alerts(&self, stream: &str, now: Millis) -> Vec<AlertView> {
-        let Some(case) = self.cases.get(stream) else {
+        let Some(case) = self.case(stream) else {
             return Vec::new();
         };
         self.with_ctx(case, |ctx| {
@@ -115,6 +115,7 @@ impl Projections {
         let mut v: Vec<_> = self
             .cases
             .iter()
+            .chain(&self.projects)
             .filter(|(_, c)| c.is_active(&self.config))
             .map(|(s, _)| &**s)
             .collect();

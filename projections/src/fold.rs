@@ -9,7 +9,8 @@ use hashbrown::HashMap;
 use jiancha_events::{EventData, StoredEvent, StreamKind};
 
 use crate::case::{self, Alert, CaseState, Ctx};
-use crate::{instant, ledger, view, Applied, ClosedPeriod, Projections};
+use crate::kinds::Kind;
+use crate::{fold, instant, ledger, view, Applied, ClosedPeriod, Projections};
 
 impl Projections {
     /// Folds one stored event in. Events must come in position order; an event at or before
@@ -20,9 +21,13 @@ impl Projections {
         }
         self.position = event.position;
         self.head = event.hash;
-        if event.data.stream_kind() == StreamKind::Case {
+        match event.data.stream_kind() {
             // The ledger folds a case event beside the case's state.
-            return self.apply_case(event);
+            StreamKind::Case => return self.apply_case(event),
+            StreamKind::Procurement => {
+                return self.apply_kind::<crate::kinds::procurement::Procurement>(event)
+            }
+            _ => {}
         }
         let applied = self.apply_projections(event);
         if let Some(mut ledger) = self.ledger.take() {
@@ -37,6 +42,10 @@ impl Projections {
         match &event.data {
             EventData::ItemDefined(item) => {
                 self.catalog.define(event.position, item);
+                Applied::default()
+            }
+            EventData::ThresholdDefined(t) => {
+                self.procurement.define(t);
                 Applied::default()
             }
             EventData::OrgDefined(org) => {
@@ -196,6 +205,64 @@ impl Projections {
             case: Some(key),
             ..applied
         }
+    }
+}
+
+impl Projections {
+    /// Folds an event of another kind than approval into its case: the kind opens the case
+    /// or applies the event; the clock and the alerts are the shared record's.
+    fn apply_kind<K>(&mut self, event: &StoredEvent) -> Applied
+    where
+        K: Kind<Book = crate::kinds::procurement::Book>,
+    {
+        let generation = self.generation();
+        let at = instant::millis(&event.occurred_at);
+        let step = case::Step {
+            recorded_at: instant::millis(&event.recorded_at),
+            position: event.position,
+            at,
+            on: instant::date_of(at),
+            org: None,
+            data: &event.data,
+            historical: self.historical(event.position),
+        };
+        let stream = event.stream.as_str();
+        if !self.projects.contains_key(stream) {
+            let Some(mut case) = K::open(&step, &mut self.procurement) else {
+                return Applied::default();
+            };
+            case.seq = u32::try_from(self.projects.len()).unwrap_or(u32::MAX);
+            case.submitted_org = fold::intern(&mut self.orgs, &case.submitted_org.clone()).clone();
+            let key: Arc<str> = Arc::from(stream);
+            let calendar = self.calendars.resolve(case.org());
+            let ctx = Ctx {
+                calendar,
+                config: &self.config,
+                generation,
+            };
+            case.settle(&ctx, event.position);
+            let raised = case.alerts.clone();
+            self.projects.insert(key.clone(), Box::new(case));
+            return Applied {
+                case: Some(key),
+                raised,
+                ..Applied::default()
+            };
+        }
+        let Some((key, case)) = self.projects.get_key_value_mut(stream) else {
+            return Applied::default();
+        };
+        let key = key.clone();
+        let ctx = Ctx {
+            calendar: self.calendars.resolve(case.org()),
+            config: &self.config,
+            generation,
+        };
+        let before = case.alerts.len();
+        case.advance(&ctx, at);
+        K::apply(case, &mut self.procurement, &ctx, &step);
+        case.settle(&ctx, event.position);
+        diff(Some(key), before, &case.alerts, event.position)
     }
 }
 

@@ -17,6 +17,7 @@ mod evaluate;
 mod fold;
 pub mod insight;
 pub mod instant;
+pub mod kinds;
 pub mod ledger;
 pub mod names;
 pub mod overview;
@@ -61,6 +62,13 @@ pub struct Projections {
     pub config: AlertConfig,
     #[serde(with = "sorted::map")]
     cases: HashMap<Arc<str>, Box<CaseState>>,
+    /// The cases of the other kinds (procurement projects), by stream: apart from the approval
+    /// cases, so that the approval views, reports and watched sets never meet them.
+    #[serde(with = "sorted::map", default)]
+    projects: HashMap<Arc<str>, Box<CaseState>>,
+    /// The procurement kind's thresholds and split sums.
+    #[serde(default)]
+    procurement: kinds::procurement::Book,
     ledger: Option<Box<Ledger>>,
     #[serde(skip)]
     orgs: HashMap<String, Arc<str>>,
@@ -177,9 +185,44 @@ impl Projections {
             .unwrap_or_default()
     }
 
-    /// A case's state.
+    /// A case's state, of any kind.
     pub fn case(&self, stream: &str) -> Option<&CaseState> {
-        self.cases.get(stream).map(|c| &**c)
+        self.map_of(stream).get(stream).map(|c| &**c)
+    }
+
+    /// The map a stream's case lives in: the approval cases', or the other kinds'.
+    fn map_of(&self, stream: &str) -> &HashMap<Arc<str>, Box<CaseState>> {
+        if kinds::kind_of_stream(stream).is_some() {
+            &self.projects
+        } else {
+            &self.cases
+        }
+    }
+
+    /// The map a stream's case lives in, to change it.
+    fn map_of_mut(&mut self, stream: &str) -> &mut HashMap<Arc<str>, Box<CaseState>> {
+        if kinds::kind_of_stream(stream).is_some() {
+            &mut self.projects
+        } else {
+            &mut self.cases
+        }
+    }
+
+    /// Every procurement project, sorted by stream name.
+    pub fn projects_sorted(&self) -> Vec<(&str, &CaseState)> {
+        let mut v: Vec<_> = self.projects.iter().map(|(s, c)| (&**s, &**c)).collect();
+        v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        v
+    }
+
+    /// How many procurement projects are known.
+    pub fn project_count(&self) -> usize {
+        self.projects.len()
+    }
+
+    /// The procurement kind's book: thresholds and split sums.
+    pub fn procurement_book(&self) -> &kinds::procurement::Book {
+        &self.procurement
     }
 
     /// Every case, sorted by stream name.

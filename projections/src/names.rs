@@ -113,6 +113,7 @@ fn rule_names(rule: Rule) -> (&'static str, &'static str) {
         Rule::ComplaintAcceptanceLate => ("投诉受理超时", "Complaint not accepted in time"),
         Rule::ComplaintReplyLate => ("投诉答复超时", "Complaint not answered in time"),
         Rule::RatingDefaulted => ("默认评价", "Default rating"),
+        Rule::Procurement(r) => r.names(),
     }
 }
 

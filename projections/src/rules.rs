@@ -2,6 +2,8 @@
 //! configurable thresholds behind the time-driven ones.
 
 use jiancha_events::{Severity, WarningThreshold};
+
+pub use crate::kinds::procurement::rules::ProcRule;
 use serde::{Deserialize, Serialize};
 
 /// An alert rule. The codes are a contract with the API and reports.
@@ -69,10 +71,13 @@ pub enum Rule {
     /// The rating window closed unrated and the scoring gives a default rating (a prompt: the
     /// default counts as the case's rating).
     RatingDefaulted,
+    /// A procurement monitoring point (`proc.*`), owned by the procurement kind.
+    Procurement(ProcRule),
 }
 
-/// Every rule, in the order alerts raised at the same instant are listed.
-pub const RULES: [Rule; 30] = [
+/// Every rule, in the order alerts raised at the same instant are listed: the approval
+/// rules, then each other kind's.
+pub const RULES: [Rule; 49] = [
     Rule::CorrectionLate,
     Rule::CorrectionRepeated,
     Rule::AcceptanceLate,
@@ -103,6 +108,25 @@ pub const RULES: [Rule; 30] = [
     Rule::ComplaintAcceptanceLate,
     Rule::ComplaintReplyLate,
     Rule::RatingDefaulted,
+    Rule::Procurement(ProcRule::Split),
+    Rule::Procurement(ProcRule::SaleShort),
+    Rule::Procurement(ProcRule::WindowShort),
+    Rule::Procurement(ProcRule::ClarificationLate),
+    Rule::Procurement(ProcRule::ObjectionLate),
+    Rule::Procurement(ProcRule::OpeningMismatch),
+    Rule::Procurement(ProcRule::ExpertsDesignated),
+    Rule::Procurement(ProcRule::ConfirmationLate),
+    Rule::Procurement(ProcRule::PublicityShort),
+    Rule::Procurement(ProcRule::ResultLate),
+    Rule::Procurement(ProcRule::BiddersFew),
+    Rule::Procurement(ProcRule::AwardNotFirst),
+    Rule::Procurement(ProcRule::ContractLate),
+    Rule::Procurement(ProcRule::ContractDeviation),
+    Rule::Procurement(ProcRule::ContractUnpublished),
+    Rule::Procurement(ProcRule::ContractUnfiled),
+    Rule::Procurement(ProcRule::BondExcessive),
+    Rule::Procurement(ProcRule::EnquiryLate),
+    Rule::Procurement(ProcRule::ComplaintLate),
 ];
 
 impl Rule {
@@ -139,6 +163,7 @@ impl Rule {
             Rule::ComplaintAcceptanceLate => "complaint.acceptance.late",
             Rule::ComplaintReplyLate => "complaint.reply.late",
             Rule::RatingDefaulted => "rating.defaulted",
+            Rule::Procurement(r) => r.code(),
         }
     }
 
@@ -150,6 +175,7 @@ impl Rule {
     /// The alert's severity: a prompt (`warning`) or a card's colour.
     pub fn severity(self) -> Severity {
         match self {
+            Rule::Procurement(r) => r.severity(),
             Rule::PromisedWarning | Rule::RatingDuplicate | Rule::RatingDefaulted => {
                 Severity::Warning
             }
@@ -196,6 +222,7 @@ impl Rule {
                 | Rule::AcceptanceLate
                 | Rule::SuspensionOverlong
         ) || self.is_timer()
+            || matches!(self, Rule::Procurement(r) if r.is_time_driven())
     }
 
     /// Whether the rule belongs to the supervision workflow (预警纠错) and is raised once by a
@@ -237,6 +264,7 @@ impl Rule {
     pub fn legal_basis(self) -> String {
         let law = LICENSING_LAW;
         match self {
+            Rule::Procurement(r) => r.legal_basis(),
             Rule::FeeMismatch => format!("{law}第五十八条、第五十九条"),
             Rule::PromisedWarning
             | Rule::PromisedOverdue
@@ -273,6 +301,7 @@ impl Rule {
     /// When the alert is raised, in a sentence for the rule reference.
     pub fn fires_when(self) -> &'static str {
         match self {
+            Rule::Procurement(r) => r.fires_when(),
             Rule::PromisedWarning => "The clock reaches the item's warning threshold (by default when the working day on which 1 working day is left of the promised limit ends; `warning` of ItemDefined: `days_left` or `share_used_percent`).",
             Rule::PromisedOverdue => "A running case passes its promised due date (24:00 +08:00 of the last working day of the promised limit).",
             Rule::StatutoryOverdue => "A running case passes its statutory due date.",
@@ -329,6 +358,7 @@ impl Rule {
     /// the state these events set).
     pub fn fed_by(self) -> &'static [&'static str] {
         match self {
+            Rule::Procurement(r) => r.fed_by(),
             Rule::PromisedWarning | Rule::PromisedOverdue | Rule::StatutoryOverdue => &[
                 "ItemDefined",
                 "CalendarAmended",
@@ -508,6 +538,17 @@ mod tests {
                 "supervision.escalated",
                 "rating.rectification.overdue",
                 "complaint.reply.late",
+                "proc.split",
+                "proc.window.short",
+                "proc.clarification.late",
+                "proc.opening.mismatch",
+                "proc.experts.designated",
+                "proc.publicity.short",
+                "proc.bidders.few",
+                "proc.award.not_first",
+                "proc.contract.late",
+                "proc.contract.deviation",
+                "proc.complaint.late",
             ]
         );
         let warnings: Vec<&str> = RULES

@@ -21,7 +21,7 @@ impl Projections {
         let calendar = self.calendar_for_case(&case_stream);
         let config = self.config;
         let generation = self.generation();
-        let Some(case) = self.cases.get_mut(case_stream.as_str()) else {
+        let Some(case) = self.map_of_mut(&case_stream).get_mut(case_stream.as_str()) else {
             return Applied::default();
         };
         let ctx = Ctx {
@@ -84,16 +84,12 @@ impl Projections {
             }
         }
         case.settle(&ctx, event.position);
-        let key = self
-            .cases
-            .get_key_value(case_stream.as_str())
-            .map(|(k, _)| k.clone());
-        let mut applied = diff(
-            key.clone(),
-            before,
-            &self.cases[case_stream.as_str()].alerts,
-            event.position,
-        );
+        let map = self.map_of(&case_stream);
+        let Some((key, case)) = map.get_key_value(case_stream.as_str()) else {
+            return Applied::default();
+        };
+        let key = Some(key.clone());
+        let mut applied = diff(key.clone(), before, &case.alerts, event.position);
         applied.case = key;
         applied.outcomes = outcomes;
         applied
@@ -101,7 +97,7 @@ impl Projections {
 
     /// The calendar of a case's accountable org.
     fn calendar_for_case(&mut self, stream: &str) -> jiancha_calendar::Calendar {
-        let org = self.cases.get(stream).map(|c| c.org().clone());
+        let org = self.case(stream).map(|c| c.org().clone());
         match org {
             Some(org) => self.calendars.for_org(&org),
             None => self.calendars.for_org(jiancha_calendar::NATIONAL),

@@ -188,7 +188,13 @@ fn every_rule_is_exercised_by_some_scenario() {
             seen.insert(a.rule);
         }
     }
-    let all: std::collections::BTreeSet<_> = crate::RULES.iter().map(|r| r.code()).collect();
+    // The approval rules; the procurement kind's each have their golden scenario in
+    // `kinds/procurement/tests.rs`.
+    let all: std::collections::BTreeSet<_> = crate::RULES
+        .iter()
+        .filter(|r| !matches!(r, crate::Rule::Procurement(_)))
+        .map(|r| r.code())
+        .collect();
     assert_eq!(seen, all);
 }
 

@@ -351,13 +351,16 @@ impl CaseState {
     /// Whether the clock can still raise an alert on the case: it is open, or its workflow
     /// may have a threshold ([`CaseState::may_flow`]).
     pub fn is_active(&self, config: &crate::AlertConfig) -> bool {
-        self.status.is_open() || self.may_flow(config, &[])
+        self.status.is_open()
+            || self.may_flow(config, &[])
+            || (!self.exempted && self.kind.as_deref().is_some_and(|k| k.waits()))
     }
 
     /// Whether a default rating is still to come: the scoring gives one, the case concluded
     /// and counts no rating, and none was given yet.
     pub(crate) fn awaits_default_rating(&self, config: &crate::AlertConfig) -> bool {
         config.default_rating.is_some()
+            && self.kind.is_none()
             && self.status == crate::Status::Concluded
             && !self.exempted
             && self.flow.as_ref().is_none_or(|f| f.rating.is_none())
