@@ -19,6 +19,8 @@
 
 use std::path::PathBuf;
 
+use chrono::Datelike as _;
+
 use serde_json::{json, Value};
 
 use crate::server_api::{get_json, Served};
@@ -517,6 +519,299 @@ async fn every_role_in_each_language_sees_its_workbench() {
         .collect();
     assert_eq!(orgs, [BUSY_TOWN]);
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    drop(page);
+    drop(browser);
+    drop(served);
+}
+
+/// A district of about eighteen months (6,000 cases from 2025-01-02, 16 a working day, seed 11,
+/// entered as history), so the forecast has a year-earlier base for its months ahead and its
+/// backtest; the instant the server's clock is frozen at (the day after its last event).
+fn long_district(ws: &Workspace) -> String {
+    let sim = ws.run(
+        &[
+            "simulate",
+            "--cases",
+            "6000",
+            "--seed",
+            "11",
+            "--per-day",
+            "16",
+            "--start",
+            "2025-01-02",
+        ],
+        "",
+    );
+    assert_eq!(sim.code, 0, "{sim:?}");
+    let last = sim.stdout.lines().map(occurred).max().unwrap();
+    let clock = format!(
+        "{}T18:00:00+08:00",
+        (last + chrono::Duration::days(1)).date_naive()
+    );
+    let imported = ws.run_at(&clock, &["import", "--historical", "-"], &sim.stdout);
+    assert_eq!(imported.code, 0, "{imported:?}");
+    clock
+}
+
+/// The month before the clock's: the period the insight section opens on.
+fn previous_month(clock: &str) -> String {
+    let day = chrono::NaiveDate::parse_from_str(&clock[..10], "%Y-%m-%d").unwrap();
+    let first = day.with_day(1).unwrap();
+    first.pred_opt().unwrap().format("%Y-%m").to_string()
+}
+
+/// A bar's label as the chart prints it: the name cut to 16 characters, then n.
+fn bar_label(name: &str, n: u64) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let name = if chars.len() > 16 {
+        chars[..15].iter().collect::<String>() + "…"
+    } else {
+        name.to_owned()
+    };
+    format!("{name} (n={n})")
+}
+
+/// The bottleneck chart's bars the JSON calls for: the rows slowest first (p90, p50, then the
+/// most conclusions, then the key), ten at most, each as (key, label, p50, p90).
+fn expected_bars(rows: &[Value], by: &str) -> Vec<Value> {
+    let mut bars: Vec<(String, String, &Value, &Value, u64)> = rows
+        .iter()
+        .map(|r| {
+            let n = r["n"].as_u64().unwrap();
+            let (key, name) = if by == "steps" {
+                let step = match r["step"].as_str().unwrap() {
+                    "(conclusion)" => "（至办结）",
+                    step => step,
+                };
+                let item = r["item_name"].as_str().or(r["item"].as_str()).unwrap();
+                (
+                    format!("{}#{}", r["item"].as_str().unwrap(), r["step_index"]),
+                    format!("{item} · {step}"),
+                )
+            } else {
+                let code = r["item"].as_str().unwrap().to_owned();
+                (code.clone(), r["name"].as_str().unwrap_or(&code).to_owned())
+            };
+            (key, bar_label(&name, n), &r["p50"], &r["p90"], n)
+        })
+        .collect();
+    let days = |v: &Value| v.as_f64().unwrap();
+    bars.sort_by(|a, b| {
+        days(b.3)
+            .total_cmp(&days(a.3))
+            .then(days(b.2).total_cmp(&days(a.2)))
+            .then(b.4.cmp(&a.4))
+            .then(a.0.cmp(&b.0))
+    });
+    bars.into_iter()
+        .take(10)
+        .map(|(key, label, p50, p90, _)| json!([key, label, p50, p90]))
+        .collect()
+}
+
+/// The bars the page draws, as (key, label, p50, p90).
+const BARS: &str = "[...document.querySelectorAll('#chart-bottlenecks g.bar')].map((g) => [g.dataset.key, g.querySelector('text.label').textContent, Number(g.dataset.p50), Number(g.dataset.p90)])";
+
+/// The insight section (辅助决策) as an evaluator, over a district long enough for a forecast:
+/// one bar per top item, labelled from the JSON of `GET /api/v1/insights` (and per top step
+/// after the toggle); the forecast chart's points are the JSON's months ahead and its backtest
+/// points the JSON's backtest; the backtest error printed is the JSON's; the tables hold the
+/// JSON's rows; the Excel link downloads the server's workbook; no console errors. A
+/// department, a unit and a page without a token see no insight section and never ask for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_evaluator_reads_the_insight_charts_and_others_do_not_see_them() {
+    let ws = Workspace::new();
+    let clock = long_district(&ws);
+    let tokens = tokens(&ws);
+    let served = Served::start_with(
+        &ws.db(),
+        &[("JIANCHA_CLOCK", &clock)],
+        &["--auth", tokens.to_str().unwrap()],
+    );
+    let period = previous_month(&clock);
+    let (status, insight) = get_json(
+        &served.url(&format!("/api/v1/insights?period={period}")),
+        Some("wb-evaluator"),
+    )
+    .await;
+    assert_eq!(status, 200, "{insight}");
+    let items = insight["bottlenecks"]["items"].as_array().unwrap();
+    assert!(items.len() > 1, "{insight}");
+    let all = insight["forecast"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["dimension"] == "all")
+        .unwrap()
+        .clone();
+    // Enough months: a year-earlier base for each month ahead, and an error to print.
+    assert!(
+        all["months"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["base"].as_u64().unwrap() > 0),
+        "{all}"
+    );
+    let rate = all["backtest_error_rate"].as_f64().unwrap();
+    // Items with a year of conclusions enough for a recommendation, orgs whose cards rose.
+    assert!(
+        !insight["recommendations"].as_array().unwrap().is_empty()
+            && !insight["hot_spots"]["orgs"].as_array().unwrap().is_empty(),
+        "{insight}"
+    );
+
+    let (browser, port) = start_browser();
+    let mut page = Page::attach(port).await;
+    for domain in ["Runtime.enable", "Log.enable", "Page.enable"] {
+        page.call(domain, json!({})).await;
+    }
+    page.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": false}),
+    )
+    .await;
+
+    open(&mut page, &served, "wb-evaluator", "zh").await;
+    page.wait_for(
+        "the insight is drawn",
+        &format!("document.getElementById('insight-label').textContent === '{period}' && document.querySelectorAll('#chart-bottlenecks g.bar').length > 0 && !!document.querySelector('#chart-forecast svg')"),
+    )
+    .await;
+    assert_eq!(
+        page.eval("document.getElementById('insight-section').hidden")
+            .await,
+        json!(false)
+    );
+
+    // One bar per top item, labelled from the JSON; then per top step.
+    let bars = page.eval(BARS).await;
+    assert_eq!(bars, json!(expected_bars(items, "items")), "items");
+    page.eval("document.querySelector('#bottleneck-by button[data-by=\"steps\"]').click()")
+        .await;
+    let steps = insight["bottlenecks"]["steps"].as_array().unwrap();
+    assert!(!steps.is_empty(), "{insight}");
+    page.wait_for(
+        "the step bars",
+        "document.querySelector('#chart-bottlenecks g.bar')?.dataset.key.includes('#')",
+    )
+    .await;
+    assert_eq!(
+        page.eval(BARS).await,
+        json!(expected_bars(steps, "steps")),
+        "steps"
+    );
+
+    // The forecast of all accepted cases: its months ahead, its backtest, its error.
+    let forecast = page
+        .eval("[document.getElementById('forecast-series').value, [...document.querySelectorAll('#chart-forecast circle.forecast')].map((c) => [c.dataset.month, Number(c.dataset.value)]), [...document.querySelectorAll('#chart-forecast circle.backtest')].map((c) => [c.dataset.month, Number(c.dataset.forecast), Number(c.dataset.actual)]), Number(document.getElementById('forecast-error').dataset.rate), document.getElementById('forecast-error').textContent]")
+        .await;
+    assert_eq!(forecast[0], "all:", "{forecast}");
+    let months: Vec<Value> = all["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| json!([m["month"], m["accepted"]]))
+        .collect();
+    assert_eq!(forecast[1], json!(months), "the months ahead");
+    let backtest: Vec<Value> = all["backtest"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| json!([b["month"], b["forecast"], b["actual"]]))
+        .collect();
+    assert_eq!(forecast[2], json!(backtest), "the backtest");
+    assert_eq!(forecast[3].as_f64(), Some(rate), "{forecast}");
+    let shown = forecast[4].as_str().unwrap();
+    assert!(
+        shown.starts_with(&format!("回测误差率 {:.2}%", rate * 100.0))
+            && shown.contains(&format!(
+                "误差合计 {} 件",
+                all["backtest_abs_error"].as_u64().unwrap()
+            )),
+        "{shown} for {rate}"
+    );
+
+    // The tables: a row per recommendation, per rising org, per item asked twice.
+    let tables = page
+        .eval("['recommendations', 'hot-orgs', 'hot-items'].map((id) => [...document.querySelectorAll(`#${id} tbody tr:not(.empty)`)].map((tr) => tr.dataset.item ?? tr.dataset.org))")
+        .await;
+    let keys = |list: &Value, key: &str, take: usize| -> Value {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| key != "item" || r.get("repeated").is_none_or(|n| n.as_u64() > Some(0)))
+            .take(take)
+            .map(|r| r[key].clone())
+            .collect()
+    };
+    assert_eq!(
+        tables,
+        json!([
+            keys(&insight["recommendations"], "item", usize::MAX),
+            keys(&insight["hot_spots"]["orgs"], "org", usize::MAX),
+            keys(&insight["hot_spots"]["items"], "item", 10),
+        ])
+    );
+
+    // The Excel link: the server's workbook of the same insight, fetched with the token.
+    page.eval("(() => { window.__book = null; const create = URL.createObjectURL; URL.createObjectURL = (blob) => { URL.createObjectURL = create; blob.arrayBuffer().then((b) => { const head = new Uint8Array(b.slice(0, 2)); window.__book = [blob.type, String.fromCharCode(head[0], head[1])]; }); return create(blob); }; document.getElementById('insight-xlsx').click(); })()")
+        .await;
+    page.wait_for("the insight workbook downloads", "window.__book !== null")
+        .await;
+    assert_eq!(
+        page.eval("window.__book").await,
+        json!([
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "PK"
+        ])
+    );
+    let errors = page.errors();
+    assert!(errors.is_empty(), "evaluator: console errors: {errors:#?}");
+
+    // No insight read, no insight section, no request for it.
+    let asked =
+        "performance.getEntriesByType('resource').some((e) => e.name.includes('/api/v1/insights'))";
+    for token in ["wb-center", "wb-unit"] {
+        // The unit's town has no case here: its overview is empty, so the page is waited on
+        // until it has filled it (the mark) with the stream live.
+        page.call("Page.navigate", json!({"url": "about:blank"}))
+            .await;
+        page.clear_events();
+        let url = served.url(&format!("/#token={token}&lang=zh"));
+        page.call("Page.navigate", json!({ "url": url })).await;
+        page.wait_for(
+            &format!("{token}: the overview is filled and the stream is live"),
+            "performance.getEntriesByName('jiancha:overview').length > 0 && document.getElementById('status').dataset.state === 'live'",
+        )
+        .await;
+        let seen = page
+            .eval(&format!(
+                "[document.getElementById('insight-section').hidden, {asked}]"
+            ))
+            .await;
+        assert_eq!(seen, json!([true, false]), "{token}");
+        let errors = page.errors();
+        assert!(errors.is_empty(), "{token}: console errors: {errors:#?}");
+    }
+    page.eval("sessionStorage.clear()").await;
+    page.call("Page.navigate", json!({"url": "about:blank"}))
+        .await;
+    page.call("Page.navigate", json!({ "url": served.url("/") }))
+        .await;
+    page.wait_for(
+        "no token: asked for one",
+        "document.getElementById('status').dataset.state === 'idle' && !document.getElementById('message').hidden",
+    )
+    .await;
+    assert_eq!(
+        page.eval(&format!(
+            "[document.getElementById('insight-section').hidden, {asked}]"
+        ))
+        .await,
+        json!([true, false]),
+        "no token"
+    );
     drop(page);
     drop(browser);
     drop(served);

@@ -21,6 +21,11 @@
 //   inline SVG: months without data skipped, n beside every rate, the 95% and 100% targets
 //   drawn; the ranking of the selected month with a CSV download of its rows and the server's
 //   Excel workbook of the same report.
+// - The insight (辅助决策) for the roles `/me` lists it for (GET /api/v1/insights): the
+//   bottlenecks of a period as horizontal bars (p50 over p90 in working days, n in the label;
+//   items, orgs or steps), the forecast of accepted cases beside its backtest and the backtest
+//   error, the promised-limit recommendations and the hot spots as tables with their evidence
+//   (n, percentiles, months read), and the server's Excel workbook of the same insight.
 // - The cases due today or this week (GET /api/v1/cases?due_within=), and the server's clock in
 //   the header (simulated under `demo --serve`).
 'use strict';
@@ -90,6 +95,22 @@ const TEXT = {
       submitted: '已申请', running: '办理中', suspended: '暂停', concluded: '已办结',
       withdrawn: '已撤回', rejected: '不予受理',
     },
+
+    insight: '辅助决策', insight_period: '期间', download_insight_xlsx: '下载辅助决策 (Excel)',
+    bottlenecks: '用时瓶颈（工作日）', by_item: '事项', by_org: '单位', by_step: '环节',
+    median: '中位数 P50', p90: 'P90', max: '最长', promised_limit: '承诺时限', to_conclusion: '（至办结）',
+    forecast: '业务量预测（受理件数）', actual: '实际受理', backtest: '回测预测', forecasted: '预测',
+    forecast_all: '全部受理',
+    backtest_error: '回测误差率 {rate}（近 {k} 个已知月：误差合计 {abs} 件 / 实际 {actual} 件）',
+    backtest_none: '回测期内无受理，无法计算误差率',
+    recommendations: '承诺时限建议（近 12 个月，至少 30 件办结）', recommendations_none: '没有办结件数足够的事项',
+    col_n: '件数', col_p50: '中位数 P50', col_p90: 'P90', col_limit: '现承诺时限', col_suggested: '建议时限',
+    col_flag: '提示', col_months: '月份', col_cards_accepted: '红黄牌/受理', col_per_100: '每百件红黄牌',
+    col_submitted: '申请', col_repeated: '二次补正', col_repeated_rate: '二次补正率',
+    hot_orgs: '热点：每百件红黄牌连续三个月上升的单位', hot_orgs_none: '没有连续三个月上升的单位',
+    hot_items: '热点：二次补正率最高的事项', hot_items_none: '没有二次补正',
+    days: '{n} 个工作日', as_of: '评估时点',
+    flags: { unrealistic_or_short_of_capacity: '承诺不实或人手不足' },
   },
   en: {
     overview: 'Overview', filter_org: 'Org', filter_rule: 'Rule', filter_severity: 'Severity', all: 'All',
@@ -160,6 +181,22 @@ const TEXT = {
       submitted: 'submitted', running: 'running', suspended: 'suspended', concluded: 'concluded',
       withdrawn: 'withdrawn', rejected: 'rejected',
     },
+
+    insight: 'Insight', insight_period: 'Period', download_insight_xlsx: 'Download insight (Excel)',
+    bottlenecks: 'Bottlenecks (working days)', by_item: 'Items', by_org: 'Orgs', by_step: 'Steps',
+    median: 'median P50', p90: 'P90', max: 'longest', promised_limit: 'promised limit', to_conclusion: '(to the conclusion)',
+    forecast: 'Workload forecast (accepted cases)', actual: 'accepted', backtest: 'backtest forecast', forecasted: 'forecast',
+    forecast_all: 'All accepted',
+    backtest_error: 'Backtest error {rate} (last {k} known months: {abs} cases off out of {actual})',
+    backtest_none: 'Nothing accepted in the backtest months: no error rate',
+    recommendations: 'Promised limits (last 12 months, at least 30 conclusions)', recommendations_none: 'No item with enough conclusions',
+    col_n: 'n', col_p50: 'Median P50', col_p90: 'P90', col_limit: 'Promised limit', col_suggested: 'Suggested',
+    col_flag: 'Flag', col_months: 'Months', col_cards_accepted: 'Cards / accepted', col_per_100: 'Cards per 100',
+    col_submitted: 'Submitted', col_repeated: 'Repeated', col_repeated_rate: 'Repeated rate',
+    hot_orgs: 'Hot spots: orgs whose cards per 100 accepted rose three months in a row', hot_orgs_none: 'No org rose three months in a row',
+    hot_items: 'Hot spots: items by repeated correction requests', hot_items_none: 'No repeated correction request',
+    days: '{n} working days', as_of: 'as of',
+    flags: { unrealistic_or_short_of_capacity: 'unrealistic or short of capacity' },
   },
 };
 
@@ -177,6 +214,10 @@ const POLL_MS = 30000;
 // How often the header reads a simulated clock again.
 const CLOCK_POLL_MS = 5000;
 const SEVERITIES = ['red', 'yellow', 'warning'];
+// The bottleneck chart's bars, the forecast chart's known months, the hot items listed.
+const BOTTLENECK_BARS_MAX = 10;
+const FORECAST_KNOWN_MONTHS = 12;
+const HOT_ITEMS_MAX = 10;
 // Each rate of the report and the count it is a share of (its n).
 const RATES = {
   on_time: ['on_time_rate', 'concluded'],
@@ -213,6 +254,11 @@ const state = {
   // How many times the charts were fetched and drawn (they follow the live alerts).
   chartsDrawn: 0,
   caseDoc: null,
+  insight: null,
+  // Only the answer to the latest insight request is drawn; how many were drawn.
+  insightSeq: 0,
+  insightDrawn: 0,
+  bottleneckBy: 'items',
 };
 
 function learnNames(view) {
@@ -268,6 +314,7 @@ function applyLanguage() {
   renderMonth();
   renderReport();
   if (state.chartsSeries) drawCharts();
+  renderInsight();
   if (state.caseDoc) renderCase();
 }
 
@@ -320,7 +367,8 @@ function throttled(key, ms, fn) {
 
 // ---- who am I -------------------------------------------------------------------------------
 
-// The sections the role reads are shown, the others hidden (never fetched).
+// The sections the role reads are shown, the others hidden (never fetched). The insight starts
+// hidden (the leadership's only): a page without a token never shows it.
 function applyRole() {
   for (const node of document.querySelectorAll('[data-needs]')) node.hidden = !reads(node.dataset.needs);
   document.body.dataset.role = state.me ? state.me.role : '';
@@ -433,7 +481,7 @@ function showChange(change) {
 
 // Everything the page shows, fetched afresh.
 async function loadAll() {
-  const jobs = [loadOverview(), loadCharts()];
+  const jobs = [loadOverview(), loadCharts(), loadInsight()];
   if (reads('cases')) {
     state.loading = true;
     jobs.push(loadPrompts(), loadOrders());
@@ -484,6 +532,7 @@ async function loadOverview() {
     state.now = overview.now;
     overview.rows.forEach(learnNames);
     fillFilters();
+    if (reads('insight')) fillInsightControls();
     renderOverview();
     renderWho();
     // When the board was first filled, for the browser test's measure of the first paint.
@@ -886,20 +935,260 @@ function download(name, type, data) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-// The month's report as the server's workbook (`?format=xlsx`: one sheet, Chinese headers,
-// rates as percentages, missed targets highlighted), saved under the name the server gives it.
-async function reportWorkbook(month, depth) {
+// A workbook of the server's (`?format=xlsx`), fetched with the token in a header and saved
+// through a Blob URL, as a plain link would not carry the header.
+async function workbook(url, name) {
   try {
-    const res = await fetch(`/api/v1/reports?period=${month}&by=org&depth=${depth}&format=xlsx`, { headers: headers() });
+    const res = await fetch(url, { headers: headers() });
     if (!res.ok) {
       const error = new Error(res.statusText);
       error.status = res.status;
       throw error;
     }
-    download(`report-${month}.xlsx`, res.headers.get('content-type'), await res.blob());
+    download(name, res.headers.get('content-type'), await res.blob());
   } catch (e) {
     failed(e);
   }
+}
+
+// The month's report as the server's workbook (one sheet, Chinese headers, rates as
+// percentages, missed targets highlighted).
+function reportWorkbook(month, depth) {
+  return workbook(`/api/v1/reports?period=${month}&by=org&depth=${depth}&format=xlsx`, `report-${month}.xlsx`);
+}
+
+// ---- the insight (辅助决策) -------------------------------------------------------------------
+
+// The insight of a period (GET /api/v1/insights, `jiancha insight --format json`), for the
+// roles `/me` lists it for: the bottlenecks as bars (p90 behind p50, n in the label), the
+// forecast of the chosen series beside its backtest and error, the promised-limit
+// recommendations and the hot spots as tables, every figure beside the evidence it rests on.
+// Percentiles arrive as working days (an integer or a half); rates as 4-decimal numbers.
+
+function insightQuery() {
+  const q = new URLSearchParams({ period: $('insight-period').value });
+  if ($('insight-org').value) q.set('org', $('insight-org').value);
+  return q;
+}
+
+// The months of the page's period control; the insight opens on the last whole month (the
+// current one is still filling, and the forecast's backtest would read it as a drop).
+function fillInsightControls() {
+  const months = lastMonths(state.now ?? state.me?.clock.now);
+  const select = $('insight-period');
+  const chosen = select.value || months[months.length - 2];
+  select.replaceChildren(...months.map((m) => el('option', { value: m }, m)));
+  select.value = months.includes(chosen) ? chosen : months[months.length - 2];
+  const rows = state.overview?.rows ?? [];
+  fillSelect($('insight-org'), rows.map((r) => [r.org, state.names.get(r.org) ?? r.org]));
+}
+
+async function loadInsight() {
+  if (!reads('insight')) return;
+  fillInsightControls();
+  const seq = ++state.insightSeq;
+  try {
+    const insight = await api(`/api/v1/insights?${insightQuery()}`);
+    if (seq !== state.insightSeq) return;
+    for (const s of [...insight.bottlenecks.items, ...insight.recommendations, ...insight.hot_spots.items]) {
+      if (s.item && s.name) state.names.set(s.item, s.name);
+    }
+    for (const s of [...insight.bottlenecks.orgs, ...insight.hot_spots.orgs]) {
+      if (s.org && s.name) state.names.set(s.org, s.name);
+    }
+    state.insight = insight;
+    state.insightDrawn += 1;
+    renderInsight();
+  } catch (e) {
+    failed(e);
+  }
+}
+
+function renderInsight() {
+  const insight = state.insight;
+  if (!insight) return;
+  $('insight-label').textContent = insight.org ? `${insight.period} · ${state.names.get(insight.org) ?? insight.org}` : insight.period;
+  $('insight-now').textContent = `${t('as_of')} ${local(insight.now)}`;
+  for (const b of $('bottleneck-by').querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.by === state.bottleneckBy));
+  drawBottlenecks($('chart-bottlenecks'), bottleneckRows(insight, state.bottleneckBy));
+  fillForecastSeries(insight);
+  drawForecast($('chart-forecast'), $('forecast-error'), insight.forecast.find((f) => forecastKey(f) === $('forecast-series').value));
+  renderRecommendations(insight.recommendations);
+  renderHotSpots(insight.hot_spots);
+}
+
+// The rows of one bottleneck view, slowest first (p90, then p50, then the most conclusions),
+// the first BOTTLENECK_BARS_MAX of them, each as { key, label, n, p50, p90, max, limit }.
+function bottleneckRows(insight, by) {
+  const rows = insight.bottlenecks[by].map((r) => {
+    if (by === 'steps') {
+      const step = r.step === '(conclusion)' ? t('to_conclusion') : r.step;
+      return { key: `${r.item}#${r.step_index}`, label: `${r.item_name ?? r.item} · ${step}`, title: r.item, n: r.n, p50: r.p50, p90: r.p90, max: r.max };
+    }
+    const code = by === 'items' ? r.item : r.org;
+    return { key: code, label: r.name ?? code, title: code, n: r.n, p50: r.p50, p90: r.p90, max: r.max, limit: r.promised_limit_days };
+  });
+  rows.sort((a, b) => b.p90 - a.p90 || b.p50 - a.p50 || b.n - a.n || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return rows.slice(0, BOTTLENECK_BARS_MAX);
+}
+
+const clip = (text, max) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+// Horizontal bars: the p90 light, the p50 dark over it, the item's promised limit a dashed
+// tick; the label carries n, the end of the bar the two figures.
+function drawBottlenecks(box, rows) {
+  box.replaceChildren();
+  if (!rows.length) {
+    box.append(el('p', { class: 'empty' }, t('no_data')));
+    return;
+  }
+  const W = 560, L = 200, R = 90, ROW = 22, T = 4;
+  const H = T + rows.length * ROW + 18;
+  const top = Math.max(1, ...rows.map((r) => Math.max(r.p90, r.limit ?? 0)));
+  const x = (v) => L + (v / top) * (W - L - R);
+  const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img' });
+  for (const v of [0, top / 2, top]) {
+    chart.append(svg('line', { x1: x(v), x2: x(v), y1: T, y2: H - 16, class: 'axis' }));
+    chart.append(svg('text', { x: x(v) - 4, y: H - 4 }, String(Math.round(v))));
+  }
+  rows.forEach((r, i) => {
+    const y = T + i * ROW;
+    const bar = svg('g', { class: 'bar', 'data-key': r.key, 'data-n': r.n, 'data-p50': r.p50, 'data-p90': r.p90 });
+    bar.append(svg('title', {}, `${r.title} · n=${r.n} · P50 ${r.p50} · P90 ${r.p90} · ${t('max')} ${r.max}${r.limit ? ` · ${t('promised_limit')} ${r.limit}` : ''}`));
+    bar.append(svg('text', { x: 2, y: y + 14, class: 'label' }, `${clip(r.label, 16)} (n=${r.n})`));
+    bar.append(svg('rect', { x: L, y: y + 3, width: Math.max(1, x(r.p90) - L).toFixed(1), height: ROW - 6, class: 'p90' }));
+    bar.append(svg('rect', { x: L, y: y + 6, width: Math.max(1, x(r.p50) - L).toFixed(1), height: ROW - 12, class: 'p50' }));
+    if (r.limit) bar.append(svg('line', { x1: x(r.limit), x2: x(r.limit), y1: y + 1, y2: y + ROW - 1, class: 'target' }));
+    bar.append(svg('text', { x: (x(r.p90) + 4).toFixed(1), y: y + 14, class: 'value' }, `${r.p50} / ${r.p90}`));
+    chart.append(bar);
+  });
+  const legend = el('div', { class: 'legend' });
+  for (const [cls, key] of [['p50', 'median'], ['p90', 'p90'], ['target', 'promised_limit']]) {
+    legend.append(el('span', { class: `legend-item ${cls}` }, t(key)));
+  }
+  box.append(chart, legend);
+}
+
+const forecastKey = (f) => `${f.dimension}:${f.key}`;
+
+function fillForecastSeries(insight) {
+  const select = $('forecast-series');
+  const chosen = select.value;
+  const label = (f) => (f.dimension === 'all' ? t('forecast_all')
+    : `${t(f.dimension === 'item' ? 'item' : 'org')} · ${f.name ?? f.key}`);
+  select.replaceChildren(...insight.forecast.map((f) => el('option', { value: forecastKey(f), title: f.key }, label(f))));
+  const keys = insight.forecast.map(forecastKey);
+  select.value = keys.includes(chosen) ? chosen : (keys.includes('all:') ? 'all:' : keys[0] ?? '');
+}
+
+// The series' last 12 known months (accepted), the backtest's forecasts of the last known
+// months (hollow, dashed) and the months ahead (filled, dashed, each with its figure); below,
+// the backtest error as the server computed it.
+function drawForecast(box, note, f) {
+  box.replaceChildren();
+  note.replaceChildren();
+  delete note.dataset.rate;
+  if (!f) {
+    box.append(el('p', { class: 'empty' }, t('no_data')));
+    return;
+  }
+  const known = f.history.slice(-FORECAST_KNOWN_MONTHS);
+  const months = [...known.map((m) => m.month), ...f.months.map((m) => m.month)];
+  const at = new Map(months.map((m, i) => [m, i]));
+  const W = 560, H = 220, L = 40, R = 32, T = 14, B = 30;
+  const top = Math.max(1, ...known.map((m) => m.accepted), ...f.months.map((m) => m.accepted), ...f.backtest.map((b) => b.forecast));
+  const x = (m) => L + (at.get(m) * (W - L - R)) / Math.max(1, months.length - 1);
+  const y = (v) => T + (1 - v / top) * (H - T - B);
+  const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img' });
+  for (const v of [0, Math.round(top / 2), top]) {
+    chart.append(svg('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: 'axis' }));
+    chart.append(svg('text', { x: 2, y: y(v) + 3 }, String(v)));
+  }
+  months.forEach((m, i) => {
+    if (i % 3 === 0 || i === months.length - 1) chart.append(svg('text', { x: x(m) - 16, y: H - 10 }, m));
+  });
+  const line = (points, cls) => chart.append(svg('polyline', { class: cls, fill: 'none', points: points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' ') }));
+  const actual = known.map((m) => [x(m.month), y(m.accepted)]);
+  line(actual, 'actual');
+  const backtest = f.backtest.filter((b) => at.has(b.month));
+  line(backtest.map((b) => [x(b.month), y(b.forecast)]), 'backtest');
+  const last = known[known.length - 1];
+  line([...(last ? [[x(last.month), y(last.accepted)]] : []), ...f.months.map((m) => [x(m.month), y(m.accepted)])], 'forecast');
+  for (const m of known) {
+    const dot = svg('circle', { cx: x(m.month).toFixed(1), cy: y(m.accepted).toFixed(1), r: 2.5, class: 'actual', 'data-month': m.month, 'data-value': m.accepted });
+    dot.append(svg('title', {}, `${m.month}: ${t('actual')} ${m.accepted}`));
+    chart.append(dot);
+  }
+  for (const b of backtest) {
+    const dot = svg('circle', { cx: x(b.month).toFixed(1), cy: y(b.forecast).toFixed(1), r: 3, class: 'backtest', 'data-month': b.month, 'data-forecast': b.forecast, 'data-actual': b.actual });
+    dot.append(svg('title', {}, `${b.month}: ${t('backtest')} ${b.forecast} · ${t('actual')} ${b.actual}`));
+    chart.append(dot);
+  }
+  for (const m of f.months) {
+    const dot = svg('circle', { cx: x(m.month).toFixed(1), cy: y(m.accepted).toFixed(1), r: 3.5, class: 'forecast', 'data-month': m.month, 'data-value': m.accepted });
+    dot.append(svg('title', {}, `${m.month}: ${t('forecasted')} ${m.accepted} (${m.base_month}: ${m.base})`));
+    chart.append(dot);
+    chart.append(svg('text', { x: (x(m.month) - 6).toFixed(1), y: (y(m.accepted) - 6).toFixed(1), class: 'n' }, String(m.accepted)));
+  }
+  const legend = el('div', { class: 'legend' });
+  for (const key of ['actual', 'backtest', 'forecasted']) legend.append(el('span', { class: `legend-item ${key}` }, t(key)));
+  box.append(chart, legend);
+  const actualSum = f.backtest.reduce((n, b) => n + b.actual, 0);
+  if (f.backtest_error_rate === null) {
+    note.textContent = t('backtest_none');
+    return;
+  }
+  note.dataset.rate = String(f.backtest_error_rate);
+  note.textContent = t('backtest_error').replace('{rate}', pct2(f.backtest_error_rate)).replace('{k}', f.backtest.length)
+    .replace('{abs}', f.backtest_abs_error).replace('{actual}', actualSum);
+}
+
+// A 4-decimal rate as a percentage with its two decimals: nothing rounded away.
+const pct2 = (rate) => (rate === null || rate === undefined ? '—' : `${(Number(rate) * 100).toFixed(2)}%`);
+
+function emptyRow(body, columns, key) {
+  body.replaceChildren(el('tr', { class: 'empty' }, el('td', { colSpan: columns, class: 'empty' }, t(key))));
+}
+
+function renderRecommendations(recs) {
+  const body = $('recommendations').tBodies[0];
+  if (!recs.length) {
+    emptyRow(body, 9, 'recommendations_none');
+    return;
+  }
+  body.replaceChildren(...recs.map((r) => el('tr', { 'data-item': r.item },
+    el('td', {}, named(r.item)), el('td', { class: 'num' }, r.n), el('td', { class: 'num' }, r.p50),
+    el('td', { class: 'num' }, r.p90), el('td', { class: 'num' }, rateN(r.on_time_rate, r.n)),
+    el('td', { class: 'num' }, r.promised_limit_days),
+    el('td', { class: r.suggested_promise_days === null ? 'num' : 'num suggested' }, r.suggested_promise_days ?? '—'),
+    el('td', { class: r.flag ? 'flag' : '' }, r.flag ? (TEXT[state.lang].flags[r.flag] ?? r.flag) : ''),
+    el('td', {}, `${r.months[0]} – ${r.months[1]}`))));
+}
+
+function renderHotSpots(hot) {
+  const orgs = $('hot-orgs').tBodies[0];
+  if (!hot.orgs.length) emptyRow(orgs, 4, 'hot_orgs_none');
+  else {
+    orgs.replaceChildren(...hot.orgs.map((h) => el('tr', { 'data-org': h.org },
+      el('td', {}, named(h.org)),
+      el('td', {}, `${h.months[0].month} – ${h.months[h.months.length - 1].month}`),
+      el('td', { class: 'num' }, h.months.map((m) => `${m.cards}/${m.accepted}`).join(' → ')),
+      el('td', { class: 'num' }, h.months.map((m) => m.per_100 ?? '—').join(' → ')))));
+  }
+  const items = $('hot-items').tBodies[0];
+  const repeated = hot.items.filter((i) => i.repeated > 0).slice(0, HOT_ITEMS_MAX);
+  if (!repeated.length) emptyRow(items, 4, 'hot_items_none');
+  else {
+    items.replaceChildren(...repeated.map((i) => el('tr', { 'data-item': i.item },
+      el('td', {}, named(i.item)), el('td', { class: 'num' }, i.submitted), el('td', { class: 'num' }, i.repeated),
+      el('td', { class: 'num' }, rateN(i.rate, i.submitted)))));
+  }
+}
+
+// The insight as the server's workbook (`?format=xlsx`), fetched with the token.
+function insightWorkbook() {
+  if (!$('insight-period').value) return;
+  workbook(`/api/v1/insights?${insightQuery()}&format=xlsx`, `insight-${$('insight-period').value}.xlsx`);
 }
 
 // ---- the case -------------------------------------------------------------------------------
@@ -1097,6 +1386,18 @@ function start() {
   $('report-xlsx').addEventListener('click', (e) => {
     e.preventDefault();
     if ($('month').value) reportWorkbook($('month').value, $('depth').value);
+  });
+  for (const id of ['insight-period', 'insight-org']) $(id).addEventListener('change', loadInsight);
+  $('forecast-series').addEventListener('change', renderInsight);
+  for (const b of $('bottleneck-by').querySelectorAll('button')) {
+    b.addEventListener('click', () => {
+      state.bottleneckBy = b.dataset.by;
+      renderInsight();
+    });
+  }
+  $('insight-xlsx').addEventListener('click', (e) => {
+    e.preventDefault();
+    insightWorkbook();
   });
   $('evidence').addEventListener('click', (e) => {
     e.preventDefault();

@@ -453,6 +453,8 @@ pub struct Powers {
     pub reports: bool,
     /// Whether it runs the chain verification.
     pub verify: bool,
+    /// Whether it reads the insight (辅助决策, `GET /api/v1/insights`).
+    pub insight: bool,
     /// The acts it may perform: acknowledge, order_correction, report_back,
     /// verify_correction, verify_rating, rectify_rating, call_back, handle_complaint, exempt,
     /// close_period.
@@ -530,6 +532,7 @@ impl Caller {
             case_list: scope(self.case_list_scope()).is_some(),
             reports: scope(self.report_scope()).is_some(),
             verify: self.may_verify().is_ok(),
+            insight: self.may_read_insight().is_ok(),
             acts,
         }
     }

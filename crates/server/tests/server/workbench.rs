@@ -93,6 +93,36 @@ async fn me_says_who_and_what_they_read() {
     world.shutdown().await;
 }
 
+/// `/me` lists the insight read exactly for the roles `GET /api/v1/insights` answers (the
+/// dashboard shows its insight section by it): the same method of `auth` decides both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn me_lists_the_insight_read_exactly_for_the_roles_it_answers() {
+    let world = World::new().await;
+    let mut failures = Vec::new();
+    let mut readers = Vec::new();
+    for who in [Who::Supervisor, Who::Center, Who::Unit1, Who::Evaluator] {
+        let me = world.get("/api/v1/me", who).await;
+        assert_eq!(me.status, StatusCode::OK, "{}", me.text);
+        let listed = me.json["insight"]
+            .as_bool()
+            .unwrap_or_else(|| panic!("{who:?}: /me has no insight flag: {}", me.text));
+        let answer = world.get("/api/v1/insights?period=2026-03", who).await;
+        let refused = answer.status == StatusCode::FORBIDDEN;
+        if refused == listed {
+            failures.push(format!(
+                "{who:?}: insight listed {listed}, answered {} {}",
+                answer.status, answer.text
+            ));
+        }
+        if listed {
+            readers.push(who);
+        }
+    }
+    world.shutdown().await;
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(readers, [Who::Supervisor, Who::Evaluator]);
+}
+
 /// The overview's rows as (org, red, yellow, warnings).
 fn counts(json: &serde_json::Value) -> Vec<(String, u64, u64, u64)> {
     json["rows"]
