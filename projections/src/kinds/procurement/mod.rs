@@ -17,6 +17,9 @@ pub mod rules;
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+mod prop_tests;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
