@@ -6,7 +6,7 @@
 use std::fmt;
 
 /// Every measure an entry can count, by its wire name.
-pub const ENTRY_MEASURES: [&str; 22] = [
+pub const ENTRY_MEASURES: [&str; 28] = [
     "accepted",
     "concluded",
     "on_time",
@@ -29,11 +29,25 @@ pub const ENTRY_MEASURES: [&str; 22] = [
     "defaulted",
     "complaints_upheld",
     "complaints_late",
+    "proc_projects",
+    "proc_awards",
+    "proc_contracts",
+    "proc_contracts_on_time",
+    "proc_yellow",
+    "proc_red",
 ];
 
 /// The measures an appeal may reverse: cards, and ratings (an appeal of any entry of a rating
 /// removes the whole rating).
-pub const APPEALABLE_MEASURES: [&str; 5] = ["yellow", "red", "rated", "satisfied", "bad_rated"];
+pub const APPEALABLE_MEASURES: [&str; 7] = [
+    "yellow",
+    "red",
+    "rated",
+    "satisfied",
+    "bad_rated",
+    "proc_yellow",
+    "proc_red",
+];
 
 /// Why an entry id cannot be appealed; the text says what a valid one looks like.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,7 +60,7 @@ pub enum EntryIdError {
     /// A well-formed id of an entry that is not a card nor a rating: such entries cannot be
     /// appealed.
     #[error(
-        "entry {id} counts `{measure}`: only cards (yellow, red) and ratings (rated, satisfied, bad_rated) can be appealed"
+        "entry {id} counts `{measure}`: only cards (yellow, red, proc_yellow, proc_red) and ratings (rated, satisfied, bad_rated) can be appealed"
     )]
     NotAppealable {
         /// The id as given.

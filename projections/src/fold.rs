@@ -121,7 +121,7 @@ impl Projections {
             data: &event.data,
             historical,
         };
-        let seq = u32::try_from(self.cases.len()).unwrap_or(u32::MAX);
+        let seq = u32::try_from(self.cases.len() + self.projects.len()).unwrap_or(u32::MAX);
         // One lookup of the case; the catalog and calendars are borrowed beside it.
         let (key, case) = match self.cases.entry_ref(event.stream.as_str()) {
             EntryRef::Occupied(entry) => (entry.key().clone(), entry.into_mut()),
@@ -231,7 +231,8 @@ impl Projections {
             let Some(mut case) = K::open(&step, &mut self.procurement) else {
                 return Applied::default();
             };
-            case.seq = u32::try_from(self.projects.len()).unwrap_or(u32::MAX);
+            // One sequence for the cases of every kind: the ledger chains entries by it.
+            case.seq = u32::try_from(self.cases.len() + self.projects.len()).unwrap_or(u32::MAX);
             case.submitted_org = fold::intern(&mut self.orgs, &case.submitted_org.clone()).clone();
             let key: Arc<str> = Arc::from(stream);
             let calendar = self.calendars.resolve(case.org());
@@ -242,6 +243,7 @@ impl Projections {
             };
             case.settle(&ctx, event.position);
             let raised = case.alerts.clone();
+            self.project_ledger(event, (&key, &case), &raised, K::OPENING_COUNTS);
             self.projects.insert(key.clone(), Box::new(case));
             return Applied {
                 case: Some(key),
@@ -260,9 +262,36 @@ impl Projections {
         };
         let before = case.alerts.len();
         case.advance(&ctx, at);
-        K::apply(case, &mut self.procurement, &ctx, &step);
+        let counted = K::apply(case, &mut self.procurement, &ctx, &step);
         case.settle(&ctx, event.position);
-        diff(Some(key), before, &case.alerts, event.position)
+        let applied = diff(Some(key.clone()), before, &case.alerts, event.position);
+        if let Some(case) = self.projects.get(&*key) {
+            let mut ledger = self.ledger.take();
+            if let Some(ledger) = ledger.as_deref_mut() {
+                let dates = (step.on, instant::date_of(step.recorded_at));
+                ledger.apply_to_project(event, dates, (&key, case), &applied.raised, &counted);
+            }
+            self.ledger = ledger;
+        }
+        applied
+    }
+
+    /// The ledger's part of a project's opening.
+    fn project_ledger(
+        &mut self,
+        event: &StoredEvent,
+        (key, case): (&Arc<str>, &CaseState),
+        raised: &[Alert],
+        counted: &[crate::ledger::Measure],
+    ) {
+        if let Some(ledger) = self.ledger.as_deref_mut() {
+            let at = instant::millis(&event.occurred_at);
+            let dates = (
+                instant::date_of(at),
+                instant::date_of(instant::millis(&event.recorded_at)),
+            );
+            ledger.apply_to_project(event, dates, (key, case), raised, counted);
+        }
     }
 }
 

@@ -87,11 +87,23 @@ pub enum Measure {
     ComplaintsUpheld,
     /// A complaint accepted or answered late.
     ComplaintsLate,
+    /// A procurement project registered (its purchaser, the month of registration).
+    ProcProjects,
+    /// A procurement award notice.
+    ProcAwards,
+    /// A procurement contract signed.
+    ProcContracts,
+    /// A procurement contract signed within 30 natural days of the award notice.
+    ProcContractsOnTime,
+    /// A yellow card on a procurement project.
+    ProcYellow,
+    /// A red card on a procurement project.
+    ProcRed,
 }
 
 impl Measure {
     /// Every measure, in the order of [`jiancha_events::ENTRY_MEASURES`].
-    pub const ALL: [Measure; 22] = [
+    pub const ALL: [Measure; 28] = [
         Measure::Accepted,
         Measure::Concluded,
         Measure::OnTime,
@@ -114,6 +126,12 @@ impl Measure {
         Measure::Defaulted,
         Measure::ComplaintsUpheld,
         Measure::ComplaintsLate,
+        Measure::ProcProjects,
+        Measure::ProcAwards,
+        Measure::ProcContracts,
+        Measure::ProcContractsOnTime,
+        Measure::ProcYellow,
+        Measure::ProcRed,
     ];
 
     /// The wire name (as in entry ids and report columns).
@@ -125,6 +143,20 @@ impl Measure {
     /// The measure of a wire name.
     pub fn parse(text: &str) -> Option<Measure> {
         Measure::ALL.into_iter().find(|m| m.as_str() == text)
+    }
+
+    /// Whether it is a procurement measure: counted in the procurement report, never in the
+    /// approval report's sums.
+    pub fn is_procurement(self) -> bool {
+        matches!(
+            self,
+            Measure::ProcProjects
+                | Measure::ProcAwards
+                | Measure::ProcContracts
+                | Measure::ProcContractsOnTime
+                | Measure::ProcYellow
+                | Measure::ProcRed
+        )
     }
 
     /// Whether it counts a rating (an appeal removes the whole rating).
@@ -338,6 +370,13 @@ impl Counts {
     pub fn add(&mut self, e: &Entry) {
         let a = e.amount;
         match e.measure {
+            // The procurement report's (see `kinds::procurement::report`).
+            Measure::ProcProjects
+            | Measure::ProcAwards
+            | Measure::ProcContracts
+            | Measure::ProcContractsOnTime
+            | Measure::ProcYellow
+            | Measure::ProcRed => return,
             Measure::Accepted => self.accepted += a,
             Measure::Concluded => self.concluded += a,
             Measure::OnTime => self.on_time += a,
@@ -446,6 +485,56 @@ pub struct Ledger {
     /// only these); sums by item or channel are gathered from the entries when asked.
     #[serde(with = "crate::sorted::map")]
     by_org: HashMap<Arc<str>, std::collections::BTreeMap<Month, Counts>>,
+    /// Monthly procurement sums per purchaser org.
+    proc_by_org:
+        std::collections::BTreeMap<Arc<str>, std::collections::BTreeMap<Month, ProcCounts>>,
+}
+
+/// The procurement measures of one org and month.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcCounts {
+    /// Projects registered.
+    pub projects: i64,
+    /// Award notices.
+    pub awards: i64,
+    /// Contracts signed.
+    pub contracts: i64,
+    /// Contracts signed within 30 natural days of the award notice.
+    pub contracts_on_time: i64,
+    /// Yellow cards.
+    pub yellow: i64,
+    /// Red cards.
+    pub red: i64,
+    /// Card points.
+    pub points: i64,
+}
+
+impl ProcCounts {
+    /// Adds an entry of a procurement measure (others are ignored).
+    pub fn add(&mut self, e: &Entry) {
+        let a = e.amount;
+        match e.measure {
+            Measure::ProcProjects => self.projects += a,
+            Measure::ProcAwards => self.awards += a,
+            Measure::ProcContracts => self.contracts += a,
+            Measure::ProcContractsOnTime => self.contracts_on_time += a,
+            Measure::ProcYellow => self.yellow += a,
+            Measure::ProcRed => self.red += a,
+            _ => return,
+        }
+        self.points += e.points;
+    }
+
+    /// Adds other counts.
+    pub fn merge(&mut self, o: &ProcCounts) {
+        self.projects += o.projects;
+        self.awards += o.awards;
+        self.contracts += o.contracts;
+        self.contracts_on_time += o.contracts_on_time;
+        self.yellow += o.yellow;
+        self.red += o.red;
+        self.points += o.points;
+    }
 }
 
 struct Source<'a> {
@@ -670,6 +759,43 @@ impl Ledger {
         }
     }
 
+    /// Folds one event of a procurement project: the alerts it raised (cards) and what it
+    /// counts (a registration, an award, a contract and whether it was on time).
+    pub(crate) fn apply_to_project(
+        &mut self,
+        event: &StoredEvent,
+        dates: (NaiveDate, NaiveDate),
+        (case_key, case): (&Arc<str>, &CaseState),
+        raised: &[Alert],
+        counted: &[Measure],
+    ) {
+        if case.exempted {
+            return;
+        }
+        let (on, recorded_on) = dates;
+        let recorded = month_of(recorded_on);
+        for alert in raised {
+            self.card((case_key, case, case.seq), alert, recorded);
+        }
+        let month = month_of(on);
+        let src = Source {
+            case: case_key,
+            seq: case.seq,
+            org: case.org(),
+            item: &case.item,
+            channel: case.channel,
+            caused_by: event.position,
+            kind: if month < recorded {
+                EntryKind::Late
+            } else {
+                EntryKind::Regular
+            },
+        };
+        for m in counted {
+            self.push(&src, month, *m, 0, rule_of(*m));
+        }
+    }
+
     fn concluded(&mut self, src: &Source<'_>, month: Month, outcome: Conclusion) {
         self.push(
             src,
@@ -706,7 +832,15 @@ impl Ledger {
         if alert.rule == Rule::RatingDefaulted {
             return self.default_rating((case_key, case, seq), alert, recorded);
         }
-        let (measure, points) = card_measure(&self.scoring, alert.rule.severity());
+        let (mut measure, points) = card_measure(&self.scoring, alert.rule.severity());
+        // A card on a procurement project counts in the procurement report.
+        if case.kind.is_some() {
+            measure = match measure {
+                Measure::Yellow => Measure::ProcYellow,
+                Measure::Red => Measure::ProcRed,
+                _ => return,
+            };
+        }
         let (month, src) = Source::of_alert((case_key, case, seq), alert, recorded);
         self.push(&src, month, measure, points, alert.rule.code());
         match alert.rule {
@@ -797,15 +931,15 @@ impl Ledger {
 
     fn record(&mut self, mut entry: Entry) {
         let seq = entry.seq;
-        // Looked up by the borrowed path: no key is built unless the org is new.
-        match self.by_org.get_mut(&*entry.org) {
-            Some(by_month) => by_month.entry(entry.month).or_default().add(&entry),
-            None => {
-                let mut by_month = std::collections::BTreeMap::new();
-                by_month.insert(entry.month, Counts::default());
-                by_month.entry(entry.month).or_default().add(&entry);
-                self.by_org.insert(entry.org.clone(), by_month);
-            }
+        if entry.measure.is_procurement() {
+            self.proc_by_org
+                .entry(entry.org.clone())
+                .or_default()
+                .entry(entry.month)
+                .or_default()
+                .add(&entry);
+        } else {
+            self.record_sums(&entry);
         }
         let seq = seq as usize;
         if self.last_of_case.len() <= seq {
@@ -823,6 +957,26 @@ impl Ledger {
             self.entries.reserve(growth(self.entries.len()));
         }
         self.entries.push(entry);
+    }
+
+    /// The monthly sums per procurement purchaser org.
+    pub fn procurement_sums(
+        &self,
+    ) -> &std::collections::BTreeMap<Arc<str>, std::collections::BTreeMap<Month, ProcCounts>> {
+        &self.proc_by_org
+    }
+
+    fn record_sums(&mut self, entry: &Entry) {
+        // Looked up by the borrowed path: no key is built unless the org is new.
+        match self.by_org.get_mut(&*entry.org) {
+            Some(by_month) => by_month.entry(entry.month).or_default().add(entry),
+            None => {
+                let mut by_month = std::collections::BTreeMap::new();
+                by_month.insert(entry.month, Counts::default());
+                by_month.entry(entry.month).or_default().add(entry);
+                self.by_org.insert(entry.org.clone(), by_month);
+            }
+        }
     }
 
     /// The entries of a case's chain, newest first, from the entry with index `from`.
@@ -1103,6 +1257,11 @@ fn rule_of(m: Measure) -> &'static str {
         Measure::RectifiedOnTime => "rating.rectified_on_time",
         Measure::CallbackSatisfied => "rating.callback.satisfied",
         Measure::Defaulted => "rating.defaulted",
+        Measure::ProcProjects => "proc.registered",
+        Measure::ProcAwards => "proc.awarded",
+        Measure::ProcContracts => "proc.contract.signed",
+        Measure::ProcContractsOnTime => "proc.contract.on_time",
+        Measure::ProcYellow | Measure::ProcRed => "card",
         Measure::ComplaintsUpheld => "complaint.upheld",
         Measure::ComplaintsLate => "complaint.late",
     }

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::case::{Alert, CaseState, Ctx, Step};
 use crate::instant::Millis;
+use crate::ledger::Measure;
 
 /// The facts of a case of a kind other than approval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,8 +46,17 @@ pub trait Kind {
     /// The record an opening event makes, or `None` when the event does not open a case.
     fn open(step: &Step<'_>, book: &mut Self::Book) -> Option<CaseState>;
 
-    /// Folds one event of the kind into an existing case: facts, and the alerts it raises.
-    fn apply(case: &mut CaseState, book: &mut Self::Book, ctx: &Ctx<'_>, step: &Step<'_>);
+    /// What an opening counts in the ledger.
+    const OPENING_COUNTS: &'static [Measure];
+
+    /// Folds one event of the kind into an existing case: facts, and the alerts it raises;
+    /// returns what it counts in the ledger.
+    fn apply(
+        case: &mut CaseState,
+        book: &mut Self::Book,
+        ctx: &Ctx<'_>,
+        step: &Step<'_>,
+    ) -> Vec<Measure>;
 }
 
 impl KindState {

@@ -12,6 +12,7 @@
 //! procurement round (the clarification, confirmation and result) count from the round: a
 //! `Retendered` starts a new one.
 
+pub mod report;
 pub mod rules;
 
 #[cfg(test)]
@@ -32,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use super::{Kind, KindState};
 use crate::case::{Alert, CaseState, Ctx, Status, Step};
 use crate::instant::{self, date_of, end_of, Millis};
+use crate::ledger::Measure;
 use crate::Rule;
 pub use rules::{ProcRule, PROC_RULES};
 
@@ -192,6 +194,7 @@ impl Kind for Procurement {
     type Book = Book;
     const PREFIX: &'static str = "proc-";
     const NAME: &'static str = "procurement";
+    const OPENING_COUNTS: &'static [Measure] = &[Measure::ProcProjects];
 
     fn open(step: &Step<'_>, book: &mut Book) -> Option<CaseState> {
         let EventData::ProcurementRegistered(r) = step.data else {
@@ -248,11 +251,28 @@ impl Kind for Procurement {
         Some(case)
     }
 
-    fn apply(case: &mut CaseState, _book: &mut Book, ctx: &Ctx<'_>, step: &Step<'_>) {
+    fn apply(
+        case: &mut CaseState,
+        _book: &mut Book,
+        ctx: &Ctx<'_>,
+        step: &Step<'_>,
+    ) -> Vec<Measure> {
         let Some(KindState::Procurement(p)) = case.kind.as_deref_mut() else {
-            return;
+            return Vec::new();
         };
+        let (awarded, signed) = (p.award.is_some(), p.contract.is_some());
         let raised = p.apply(case_counts(&case.alerts), ctx, step);
+        let mut counted = Vec::new();
+        if !awarded && p.award.is_some() {
+            counted.push(Measure::ProcAwards);
+        }
+        if let (false, Some((on, _))) = (signed, p.contract) {
+            counted.push(Measure::ProcContracts);
+            let last = p.award.as_ref().and_then(|a| natural(ctx, a.on, 30));
+            if last.is_some_and(|last| on <= last) {
+                counted.push(Measure::ProcContractsOnTime);
+            }
+        }
         if matches!(step.data, EventData::ProcurementClosed(_)) {
             case.status = Status::Concluded;
             case.concluded = Some((step.at, step.on, step.position));
@@ -262,6 +282,7 @@ impl Kind for Procurement {
         for rule in raised {
             case.raise(Rule::Procurement(rule), step);
         }
+        counted
     }
 }
 

@@ -1105,3 +1105,131 @@ fn procurement_cards_share_the_card_lifecycle() {
         [("proc-b/proc.opening.mismatch/1".to_owned(), true)]
     );
 }
+
+/// The procurement report, worked by hand (default scoring: 100 points, yellow −5, red −10).
+/// proc-a: its window is short (red, 03-03) and goes unacknowledged (yellow, raised at the end
+/// of 03-04); awarded 09-07 and never contracted: the contract is late at the end of 10-08
+/// (red, pending at `now`: the clock raised it after the project's last event), unacknowledged
+/// by the end of Saturday 10-10, a shifted workday (yellow). proc-b: awarded 03-10, signed
+/// 03-20 (on time), announced and filed the same day.
+#[test]
+fn the_procurement_report_counts_projects_awards_contracts_and_cards_per_month() {
+    let lines = [
+        ev(
+            "proc-a",
+            "ProcurementRegistered",
+            "2026-03-02T09:00:00+08:00",
+            json!({"project": "a",
+            "regime": "government", "method": "open_tender", "category": "goods",
+            "budget_cents": 1000, "purchaser_org": BUYER, "state_funded": true}),
+        ),
+        ev(
+            "proc-b",
+            "ProcurementRegistered",
+            "2026-03-05T09:00:00+08:00",
+            json!({"project": "b",
+            "regime": "government", "method": "inquiry", "category": "goods",
+            "budget_cents": 1000, "purchaser_org": BUYER, "state_funded": true}),
+        ),
+        ev(
+            "proc-a",
+            "DocumentsIssued",
+            "2026-03-03T09:00:00+08:00",
+            json!({"on_sale_until": "2026-03-12"}),
+        ),
+        ev(
+            "proc-a",
+            "BidDeadlineSet",
+            "2026-03-03T09:05:00+08:00",
+            json!({"at": "2026-03-10T09:30:00+08:00"}),
+        ),
+        ev(
+            "proc-b",
+            "AwardNoticeIssued",
+            "2026-03-10T10:00:00+08:00",
+            json!({"winner": "w", "rank": 1, "amount_cents": 900}),
+        ),
+        ev(
+            "proc-b",
+            "ContractSigned",
+            "2026-03-20T10:00:00+08:00",
+            json!({"amount_cents": 900}),
+        ),
+        ev(
+            "proc-b",
+            "ContractPublished",
+            "2026-03-20T11:00:00+08:00",
+            json!({}),
+        ),
+        ev(
+            "proc-b",
+            "ContractFiled",
+            "2026-03-20T11:00:00+08:00",
+            json!({}),
+        ),
+        ev(
+            "proc-a",
+            "AwardNoticeIssued",
+            "2026-09-07T10:00:00+08:00",
+            json!({"winner": "w", "rank": 1, "amount_cents": 900}),
+        ),
+    ];
+    let (events, _) = scenario_events(&lines.join("\n"));
+    let mut p = Projections::default().with_ledger(crate::Scoring::default());
+    for e in &events {
+        p.apply(e);
+    }
+    let period = crate::Period::parse("2026").unwrap();
+    let report = super::report::procurement_report(&p, &period, "", t(LATER)).unwrap();
+    let rows: Vec<_> = report
+        .rows
+        .iter()
+        .map(|r| {
+            let rate = r.contract_on_time_rate.as_ref().map(|v| v.get().to_owned());
+            (
+                r.month,
+                r.projects,
+                r.awards,
+                r.contracts,
+                r.contracts_on_time,
+                rate,
+                r.yellow,
+                r.red,
+                r.score,
+                r.grade,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                202603,
+                2,
+                1,
+                1,
+                1,
+                Some("1.0000".to_owned()),
+                1,
+                1,
+                85,
+                "良好"
+            ),
+            (202609, 0, 1, 0, 0, None, 0, 0, 100, "优秀"),
+            (202610, 0, 0, 0, 0, None, 1, 1, 85, "良好"),
+        ]
+    );
+    assert!(report.rows.iter().all(|r| r.org == BUYER));
+    // Nothing of it reaches the approval report's sums.
+    let approval = p
+        .report(
+            &crate::ReportQuery {
+                period,
+                by: crate::ledger::Dimension::Org,
+                depth: None,
+            },
+            t(LATER),
+        )
+        .unwrap();
+    assert!(approval.rows.is_empty(), "{:?}", approval.rows.len());
+}
