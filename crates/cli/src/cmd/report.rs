@@ -37,6 +37,16 @@ pub enum Format {
     Xlsx,
 }
 
+/// Which kind of case a report is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    /// Approval cases: the assessment report.
+    Approval,
+    /// Procurement projects: per purchaser org and month, projects, awards, contracts on time,
+    /// violations and the score.
+    Procurement,
+}
+
 /// Groupings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum By {
@@ -105,6 +115,12 @@ pub struct RunArgs {
     /// Last month of a range (YYYY-MM), with --from.
     #[arg(long, requires = "from")]
     pub to: Option<String>,
+    /// Approval cases, or procurement projects (per purchaser org and month).
+    #[arg(long, value_enum, default_value_t = Kind::Approval)]
+    pub kind: Kind,
+    /// With --kind procurement: only the purchasers at or under this org path.
+    #[arg(long, value_name = "PREFIX", requires = "kind")]
+    pub org: Option<String>,
     /// Rows per org path, item or channel.
     #[arg(long, value_enum, default_value_t = By::Org)]
     pub by: By,
@@ -212,6 +228,9 @@ pub async fn run(
         Some(Closing::Marked(c, at_close)) => (Some(c), Some(at_close)),
         None => (None, None),
     };
+    if run.kind == Kind::Procurement {
+        return procurement(&projections, &period, run, now, lang);
+    }
     let by = match run.by {
         By::Org => Dimension::Org,
         By::Item => Dimension::Item,
@@ -277,6 +296,91 @@ pub async fn run(
                     )?;
                 }
             }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `report --kind procurement`: the procurement report's rows.
+fn procurement(
+    projections: &jiancha_projections::Projections,
+    period: &Period,
+    run: &RunArgs,
+    now: i64,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    use jiancha_projections::kinds::procurement::report::procurement_report;
+    let org = run.org.as_deref().unwrap_or_default();
+    let report = procurement_report(projections, period, org, now)
+        .ok_or_else(|| anyhow::anyhow!("the assessment ledger was not kept"))?;
+    let mut out = std::io::BufWriter::new(crate::stdout::lock());
+    match run.format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+        Format::Xlsx => {
+            return Err(user_error(
+                "--kind procurement writes table, csv or json; the workbook is the approval \
+                 report's",
+            ))
+        }
+        Format::Csv => {
+            writeln!(
+                out,
+                "org,month,projects,awards,contracts,contracts_on_time,contract_on_time_rate,yellow,red,violations,score,grade"
+            )?;
+            for r in &report.rows {
+                writeln!(
+                    out,
+                    "{},{},{},{},{},{},{},{},{},{},{},{}",
+                    csv_field(&r.org),
+                    r.month,
+                    r.projects,
+                    r.awards,
+                    r.contracts,
+                    r.contracts_on_time,
+                    text(&r.contract_on_time_rate),
+                    r.yellow,
+                    r.red,
+                    r.violations,
+                    r.score,
+                    r.grade
+                )?;
+            }
+        }
+        Format::Table => {
+            let head: [&str; 10] = match lang {
+                Lang::Zh => [
+                    "采购单位", "月份", "项目", "中标", "合同", "按时签订", "按时率", "黄牌", "红牌",
+                    "得分",
+                ],
+                Lang::En => [
+                    "Purchaser", "Month", "Projects", "Awards", "Contracts", "On time",
+                    "On-time rate", "Yellow", "Red", "Score",
+                ],
+            };
+            let title = match lang {
+                Lang::Zh => format!("政府采购监察报表 {}", report.period),
+                Lang::En => format!("Procurement report {}", report.period),
+            };
+            writeln!(out, "{title}")?;
+            let mut table = Table::new(head.iter().enumerate().map(|(i, h)| {
+                (*h, if i == 0 { Align::Left } else { Align::Right })
+            }));
+            for r in &report.rows {
+                table.row(vec![
+                    r.org_name.clone().unwrap_or_else(|| r.org.clone()),
+                    r.month.to_string(),
+                    r.projects.to_string(),
+                    r.awards.to_string(),
+                    r.contracts.to_string(),
+                    r.contracts_on_time.to_string(),
+                    text(&r.contract_on_time_rate).to_owned(),
+                    r.yellow.to_string(),
+                    r.red.to_string(),
+                    format!("{} {}", r.score, r.grade),
+                ]);
+            }
+            table.write(&mut out)?;
         }
     }
     out.flush()?;
