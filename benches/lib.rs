@@ -1,5 +1,6 @@
-//! Shared helpers for the benchmarks: workload files, an import run in a child process, 64
-//! concurrent appenders, peak memory, and figures printed beside their same-run baselines.
+//! Shared helpers for the benchmarks: workload files, an import and a `jiancha serve` run in
+//! child processes, 64 concurrent appenders, HTTP answer readers, peak memory, and figures
+//! printed beside their same-run baselines.
 
 #![allow(clippy::print_stdout, reason = "benchmarks report on stdout")]
 
