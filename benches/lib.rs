@@ -1,5 +1,6 @@
-//! Shared helpers for the benchmarks: workload files, an import run in a child process, 64
-//! concurrent appenders, peak memory, and figures printed beside their same-run baselines.
+//! Shared helpers for the benchmarks: workload files, an import and a `jiancha serve` run in
+//! child processes, 64 concurrent appenders, HTTP answer readers, peak memory, and figures
+//! printed beside their same-run baselines.
 
 #![allow(clippy::print_stdout, reason = "benchmarks report on stdout")]
 
@@ -201,6 +202,107 @@ pub fn import_child() -> Option<std::process::ExitCode> {
     Some(code)
 }
 
+/// The environment variable that makes a benchmark binary run `jiancha serve` as a child.
+const SERVE_CHILD_ENV: &str = "JIANCHA_BENCH_SERVE_CHILD";
+
+/// A `jiancha serve` running in a child process (this benchmark binary again, which must call
+/// [`serve_child`] first thing): its own process, runtime and threads, so that a load generator
+/// in the benchmark's process measures the server rather than its own scheduling. Stopped
+/// (SIGTERM, then killed if it lingers) when dropped.
+#[derive(Debug)]
+pub struct ServeChild {
+    child: std::process::Child,
+    /// The address it listens on (`127.0.0.1:PORT`).
+    pub addr: String,
+    /// From the start of the process to its "listening" line (the engine's catch-up).
+    pub started_in: Duration,
+}
+
+/// Starts `jiancha --db DB serve --addr 127.0.0.1:0 ARGS…` in a child process and waits for
+/// its "listening" line; what it writes on stderr afterwards goes to this process's stderr.
+pub fn serve_via_child(db: &str, args: &[&str]) -> std::io::Result<ServeChild> {
+    use std::io::BufRead as _;
+    let spec = std::iter::once(db)
+        .chain(args.iter().copied())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let start = std::time::Instant::now();
+    let mut child = std::process::Command::new(std::env::current_exe()?)
+        .env(SERVE_CHILD_ENV, spec)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| std::io::Error::other("no stderr"))?;
+    let mut lines = std::io::BufReader::new(stderr);
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        if lines.read_line(&mut line)? == 0 {
+            let _ = child.wait();
+            return Err(std::io::Error::other(
+                "jiancha serve stopped before listening",
+            ));
+        }
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+        }
+        std::io::stderr().write_all(line.as_bytes())?;
+    };
+    let started_in = start.elapsed();
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut lines, &mut std::io::stderr());
+    });
+    Ok(ServeChild {
+        child,
+        addr,
+        started_in,
+    })
+}
+
+impl ServeChild {
+    /// The child's process id (to point a profiler at it).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for ServeChild {
+    fn drop(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status();
+        for _ in 0..100 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// In a process [`serve_via_child`] started: runs `jiancha serve` until it is stopped, then
+/// returns the exit code for `main`. `None` in any other process.
+pub fn serve_child() -> Option<std::process::ExitCode> {
+    let spec = std::env::var(SERVE_CHILD_ENV).ok()?;
+    let mut parts = spec.split('\n');
+    let db = parts.next().unwrap_or_default().to_owned();
+    let args = ["jiancha", "--db", &db, "serve", "--addr", "127.0.0.1:0"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(parts.map(str::to_owned));
+    Some(jiancha_cli::main_with_args(args))
+}
+
 /// Appends one Submitted per task, then has `tasks` tasks each append `per_task` single events
 /// through `store` at once. Returns the time the concurrent part took and every append's
 /// latency, sorted.
@@ -319,6 +421,30 @@ where
     }
     let mut body = vec![0; length];
     stream.read_exact(&mut body).await.unwrap();
+    status
+}
+
+/// [`read_response`] for a blocking reader: one HTTP/1.1 answer off a keep-alive connection,
+/// its status returned.
+pub fn read_response_blocking<S: std::io::BufRead>(stream: &mut S) -> u16 {
+    let mut line = String::new();
+    stream.read_line(&mut line).unwrap();
+    let status: u16 = line.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut length = 0usize;
+    loop {
+        line.clear();
+        stream.read_line(&mut line).unwrap();
+        if line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap();
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).unwrap();
     status
 }
 
