@@ -29,6 +29,7 @@ mod notice_cli;
 mod notify_cli;
 mod ownership;
 mod postgres_cli;
+mod procurement_cli;
 mod public_cli;
 mod report_cli;
 mod server_api;

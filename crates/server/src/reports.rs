@@ -33,6 +33,7 @@ pub(crate) struct ReportsQuery {
     now: Option<String>,
     as_closed: Option<bool>,
     format: Option<String>,
+    kind: Option<String>,
 }
 
 fn period_of(q: &ReportsQuery) -> Result<Period, ApiError> {
@@ -79,6 +80,16 @@ pub(crate) async fn report(
         .field("by"));
     }
     let now = instant_or("now", q.now.as_deref(), state.engine.now())?;
+    match q.kind.as_deref() {
+        None | Some("approval") => {}
+        Some("procurement") => return procurement(&state, scope, &period, now, xlsx).await,
+        Some(other) => {
+            return Err(
+                ApiError::invalid(format!("kind: {other:?}: use approval or procurement"))
+                    .field("kind"),
+            )
+        }
+    }
     let query = ReportQuery {
         period,
         by,
@@ -133,6 +144,31 @@ pub(crate) async fn report(
         ),
         None => crate::json_response(StatusCode::OK, &report),
     })
+}
+
+/// `GET /reports?kind=procurement`: the procurement report (as `jiancha report --kind
+/// procurement --format json`); a unit sees the rows of the purchasers under its path.
+async fn procurement(
+    state: &Arc<State>,
+    scope: Scope<'_>,
+    period: &Period,
+    now: jiancha_projections::Millis,
+    xlsx: bool,
+) -> Result<Response, ApiError> {
+    use jiancha_projections::kinds::procurement::report::procurement_report;
+    if xlsx {
+        return Err(ApiError::invalid(
+            "format: the procurement report is JSON; the workbook is the approval report's",
+        )
+        .field("format"));
+    }
+    crate::caught_up(state).await;
+    let report = procurement_report(&state.engine.read(), period, "", now);
+    let Some(mut report) = report else {
+        return Err(ApiError::internal("the engine keeps no assessment ledger"));
+    };
+    report.rows.retain(|r| scope.covers(&r.org));
+    Ok(crate::json_response(StatusCode::OK, &report))
 }
 
 /// `GET /verify`.

@@ -350,12 +350,28 @@ fn procurement(
         Format::Table => {
             let head: [&str; 10] = match lang {
                 Lang::Zh => [
-                    "采购单位", "月份", "项目", "中标", "合同", "按时签订", "按时率", "黄牌", "红牌",
+                    "采购单位",
+                    "月份",
+                    "项目",
+                    "中标",
+                    "合同",
+                    "按时签订",
+                    "按时率",
+                    "黄牌",
+                    "红牌",
                     "得分",
                 ],
                 Lang::En => [
-                    "Purchaser", "Month", "Projects", "Awards", "Contracts", "On time",
-                    "On-time rate", "Yellow", "Red", "Score",
+                    "Purchaser",
+                    "Month",
+                    "Projects",
+                    "Awards",
+                    "Contracts",
+                    "On time",
+                    "On-time rate",
+                    "Yellow",
+                    "Red",
+                    "Score",
                 ],
             };
             let title = match lang {
@@ -363,9 +379,11 @@ fn procurement(
                 Lang::En => format!("Procurement report {}", report.period),
             };
             writeln!(out, "{title}")?;
-            let mut table = Table::new(head.iter().enumerate().map(|(i, h)| {
-                (*h, if i == 0 { Align::Left } else { Align::Right })
-            }));
+            let mut table = Table::new(
+                head.iter()
+                    .enumerate()
+                    .map(|(i, h)| (*h, if i == 0 { Align::Left } else { Align::Right })),
+            );
             for r in &report.rows {
                 table.row(vec![
                     r.org_name.clone().unwrap_or_else(|| r.org.clone()),

@@ -1,0 +1,231 @@
+//! Procurement projects through the binary and the HTTP API: the procurement report from the
+//! ledger (`report --kind procurement`, `GET /api/v1/reports?kind=procurement`), apart from the
+//! approval report.
+
+use crate::server_api::{LiveServer, CENTER, SUPERVISOR};
+use crate::support::*;
+
+const BUYER: &str = "jiangjin/center/dept-05";
+
+fn ev(stream: &str, ty: &str, at: &str, data: &str) -> String {
+    format!(
+        r#"{{"stream":"{stream}","type":"{ty}","occurred_at":"{at}","actor":"buyer-1","org":"{BUYER}","data":{data}}}"#
+    )
+}
+
+fn registered(stream: &str, at: &str, method: &str) -> String {
+    let data = format!(
+        r#"{{"project":"{stream}","regime":"government","method":"{method}","category":"goods","budget_cents":1000,"purchaser_org":"{BUYER}","state_funded":true}}"#
+    );
+    ev(stream, "ProcurementRegistered", at, &data)
+}
+
+/// proc-a: a short window (red, 03-03), unacknowledged (yellow); awarded 09-07 and never
+/// contracted (red at the end of 10-08; unacknowledged, yellow, at the end of 10-10). proc-b:
+/// awarded 03-10, signed 03-20 in time, announced and filed.
+fn district() -> String {
+    [
+        registered("proc-a", "2026-03-02T09:00:00+08:00", "open_tender"),
+        registered("proc-b", "2026-03-05T09:00:00+08:00", "inquiry"),
+        ev(
+            "proc-a",
+            "DocumentsIssued",
+            "2026-03-03T09:00:00+08:00",
+            r#"{"on_sale_until":"2026-03-12"}"#,
+        ),
+        ev(
+            "proc-a",
+            "BidDeadlineSet",
+            "2026-03-03T09:05:00+08:00",
+            r#"{"at":"2026-03-10T09:30:00+08:00"}"#,
+        ),
+        ev(
+            "proc-b",
+            "AwardNoticeIssued",
+            "2026-03-10T10:00:00+08:00",
+            r#"{"winner":"w","rank":1,"amount_cents":900}"#,
+        ),
+        ev(
+            "proc-b",
+            "ContractSigned",
+            "2026-03-20T10:00:00+08:00",
+            r#"{"amount_cents":900}"#,
+        ),
+        ev(
+            "proc-b",
+            "ContractPublished",
+            "2026-03-20T11:00:00+08:00",
+            "{}",
+        ),
+        ev("proc-b", "ContractFiled", "2026-03-20T11:00:00+08:00", "{}"),
+        ev(
+            "proc-a",
+            "AwardNoticeIssued",
+            "2026-09-07T10:00:00+08:00",
+            r#"{"winner":"w","rank":1,"amount_cents":900}"#,
+        ),
+    ]
+    .join("\n")
+}
+
+#[test]
+fn the_procurement_report_counts_per_purchaser_and_month() {
+    let ws = Workspace::new();
+    let r = ws.run(&["import", "--historical", "-"], &district());
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = ws.run(
+        &[
+            "report",
+            "--kind",
+            "procurement",
+            "--period",
+            "2026",
+            "--now",
+            "2026-12-31",
+            "--format",
+            "json",
+        ],
+        "",
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let rows: Vec<(u64, i64, i64, i64, i64, i64, i64, i64)> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["org"], BUYER);
+            let n = |k: &str| r[k].as_i64().unwrap();
+            (
+                r["month"].as_u64().unwrap(),
+                n("projects"),
+                n("awards"),
+                n("contracts"),
+                n("contracts_on_time"),
+                n("yellow"),
+                n("red"),
+                n("score"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (202603, 2, 1, 1, 1, 1, 1, 85),
+            (202609, 0, 1, 0, 0, 0, 0, 100),
+            (202610, 0, 0, 0, 0, 1, 1, 85),
+        ]
+    );
+    assert!(
+        r.stdout.contains("\"contract_on_time_rate\": 1.0000"),
+        "{}",
+        r.stdout
+    );
+    // The approval report of the same district has no row: procurement is counted apart.
+    let r = ws.run(
+        &[
+            "report",
+            "--period",
+            "2026",
+            "--now",
+            "2026-12-31",
+            "--format",
+            "json",
+        ],
+        "",
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["rows"], serde_json::json!([]), "{}", r.stdout);
+    let r = ws.run(
+        &[
+            "report",
+            "--kind",
+            "procurement",
+            "--period",
+            "2026-03",
+            "--now",
+            "2026-12-31",
+            "--format",
+            "csv",
+        ],
+        "",
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stdout,
+        "org,month,projects,awards,contracts,contracts_on_time,contract_on_time_rate,yellow,red,violations,score,grade\n\
+         jiangjin/center/dept-05,202603,2,1,1,1,1.0000,1,1,2,85,良好\n"
+    );
+    let out = ws.path("p.xlsx");
+    let r = ws.run(
+        &[
+            "report",
+            "--kind",
+            "procurement",
+            "--period",
+            "2026",
+            "--format",
+            "xlsx",
+            "--output",
+            out.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+}
+
+#[tokio::test]
+async fn the_procurement_report_over_http_is_the_clis() {
+    let server = LiveServer::start().await;
+    let lines = [
+        registered("proc-a", "2026-03-02T09:00:00+08:00", "open_tender"),
+        ev(
+            "proc-a",
+            "DocumentsIssued",
+            "2026-03-02T09:05:00+08:00",
+            r#"{"on_sale_until":"2026-03-12"}"#,
+        ),
+        ev(
+            "proc-a",
+            "BidDeadlineSet",
+            "2026-03-02T09:06:00+08:00",
+            r#"{"at":"2026-03-10T09:30:00+08:00"}"#,
+        ),
+    ]
+    .join("\n")
+    // The server stamps the token's name as the actor.
+    .replace(r#""actor":"buyer-1","#, "");
+    let (status, body) = server.post(CENTER, &lines).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, v) = server
+        .get(
+            SUPERVISOR,
+            "/api/v1/reports?kind=procurement&period=2026-03&now=2026-03-31",
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let row = &v["rows"][0];
+    // The short window (red) and its missing acknowledgement (yellow, end of 03-03).
+    assert_eq!(
+        (
+            &row["org"],
+            &row["projects"],
+            &row["yellow"],
+            &row["red"],
+            &row["score"]
+        ),
+        (
+            &serde_json::json!(BUYER),
+            &serde_json::json!(1),
+            &serde_json::json!(1),
+            &serde_json::json!(1),
+            &serde_json::json!(85)
+        )
+    );
+    let (status, v) = server
+        .get(SUPERVISOR, "/api/v1/reports?kind=tenders&period=2026-03")
+        .await;
+    assert_eq!(status, 400, "{v}");
+    server.stop().await;
+}
