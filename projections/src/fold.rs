@@ -234,6 +234,8 @@ impl Projections {
             // One sequence for the cases of every kind: the ledger chains entries by it.
             case.seq = u32::try_from(self.cases.len() + self.projects.len()).unwrap_or(u32::MAX);
             case.submitted_org = fold::intern(&mut self.orgs, &case.submitted_org.clone()).clone();
+            // Entered long after the act, like any case event (体外循环).
+            case.check_backdated_config(&self.config, &step);
             let key: Arc<str> = Arc::from(stream);
             let calendar = self.calendars.resolve(case.org());
             let ctx = Ctx {
@@ -263,6 +265,7 @@ impl Projections {
         let before = case.alerts.len();
         case.advance(&ctx, at);
         let counted = K::apply(case, &mut self.procurement, &ctx, &step);
+        case.check_backdated_config(&self.config, &step);
         case.settle(&ctx, event.position);
         let applied = diff(Some(key.clone()), before, &case.alerts, event.position);
         if let Some(case) = self.projects.get(&*key) {

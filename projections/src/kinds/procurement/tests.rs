@@ -1233,3 +1233,26 @@ fn the_procurement_report_counts_projects_awards_contracts_and_cards_per_month()
         .unwrap();
     assert!(approval.rows.is_empty(), "{:?}", approval.rows.len());
 }
+
+/// A project's act entered long after it happened is back-dated like a case's (体外循环).
+#[test]
+fn a_project_event_entered_late_is_back_dated() {
+    let text = [
+        gov("proc-a", "open_tender"),
+        "# record-at: 2026-03-10T09:00:00+08:00".to_owned(),
+        ev("proc-a", "BidsOpened", "2026-03-02T09:30:00+08:00", json!({"bidders": 5})),
+    ]
+    .join("\n");
+    let (events, _) = scenario_events(&text);
+    let mut p = Projections::default();
+    for e in &events {
+        p.apply(e);
+    }
+    let rules: Vec<&str> = p
+        .alerts(t(LATER))
+        .into_iter()
+        .filter(|a| a.case == "proc-a")
+        .map(|a| a.rule)
+        .collect();
+    assert!(rules.contains(&"data.backdated"), "{rules:?}");
+}
