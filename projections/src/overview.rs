@@ -48,6 +48,10 @@ pub struct OverviewRow {
     pub yellow: usize,
     /// Open warnings (prompts before a deadline, not cards).
     pub warnings: usize,
+    /// Open red cards on procurement projects (counted apart from the cases' `red`).
+    pub proc_red: usize,
+    /// Open yellow cards on procurement projects (apart from the cases' `yellow`).
+    pub proc_yellow: usize,
     /// Open cases past their promised due date.
     pub overdue: usize,
     /// Open cases whose promised due date falls today or within the next five working days.
@@ -110,6 +114,8 @@ fn row<'a>(groups: &'a mut Groups, catalog: &Catalog, org: &str) -> &'a mut Over
             kind,
             red: 0,
             yellow: 0,
+            proc_red: 0,
+            proc_yellow: 0,
             warnings: 0,
             overdue: 0,
             due_this_week: 0,
@@ -141,9 +147,12 @@ impl Projections {
                 continue;
             }
             let row = row(&mut groups, &self.catalog, &a.org);
-            match a.severity {
-                "red" => row.red += 1,
-                "yellow" => row.yellow += 1,
+            let procurement = crate::kinds::kind_of_stream(&a.case).is_some();
+            match (a.severity, procurement) {
+                ("red", false) => row.red += 1,
+                ("yellow", false) => row.yellow += 1,
+                ("red", true) => row.proc_red += 1,
+                ("yellow", true) => row.proc_yellow += 1,
                 _ => row.warnings += 1,
             }
         }

@@ -34,7 +34,7 @@ const TEXT = {
   zh: {
     overview: '监察总览', filter_org: '机构', filter_rule: '规则', filter_severity: '级别', all: '全部',
     col_org: '部门/镇街', col_red: '红牌', col_yellow: '黄牌', col_warnings: '预警', col_overdue: '逾期',
-    col_due_week: '本周到期', col_on_time: '按时办结率(n)', col_rank: '名次', col_accepted: '受理',
+    col_due_week: '本周到期', col_on_time: '按时办结率(n)', col_proc_red: '采购红牌', col_proc_yellow: '采购黄牌', col_rank: '名次', col_accepted: '受理',
     col_satisfaction: '满意率(n)', col_score: '得分', col_grade: '等级',
     cards: '红黄牌', cards_empty: '点击总览中的一行查看其红黄牌', prev: '上一页', next: '下一页',
     page: '第{n}页', targets: '虚线：95% 与 100% 目标', ranking: '考核排名', download_csv: '下载报表 (CSV)', download_xlsx: '下载报表 (Excel)',
@@ -117,7 +117,7 @@ const TEXT = {
   en: {
     overview: 'Overview', filter_org: 'Org', filter_rule: 'Rule', filter_severity: 'Severity', all: 'All',
     col_org: 'Department / town', col_red: 'Red', col_yellow: 'Yellow', col_warnings: 'Prompts',
-    col_overdue: 'Overdue', col_due_week: 'Due this week', col_on_time: 'On time (n)', col_rank: 'Rank',
+    col_overdue: 'Overdue', col_due_week: 'Due this week', col_on_time: 'On time (n)', col_proc_red: 'Procurement red', col_proc_yellow: 'Procurement yellow', col_rank: 'Rank',
     col_accepted: 'Accepted', col_satisfaction: 'Satisfied (n)', col_score: 'Score', col_grade: 'Grade',
     cards: 'Cards', cards_empty: 'Click a row of the overview to list its cards', prev: 'Previous',
     next: 'Next', page: 'page {n}', targets: 'Dashed: the 95% and 100% targets', ranking: 'Ranking',
@@ -586,7 +586,9 @@ function renderOverview() {
       el('td', { class: 'num' }, r.warnings),
       el('td', { class: 'num' }, r.overdue),
       el('td', { class: 'num' }, r.due_this_week),
-      el('td', { class: 'num' }, rateN(r.on_time_rate, r.concluded)));
+      el('td', { class: 'num' }, rateN(r.on_time_rate, r.concluded)),
+      el('td', { class: r.proc_red ? 'num red' : 'num' }, r.proc_red),
+      el('td', { class: r.proc_yellow ? 'num yellow' : 'num' }, r.proc_yellow));
     if (reads('cases')) {
       tr.classList.add('clickable');
       tr.addEventListener('click', () => selectOrg(r.org));

@@ -1240,7 +1240,12 @@ fn a_project_event_entered_late_is_back_dated() {
     let text = [
         gov("proc-a", "open_tender"),
         "# record-at: 2026-03-10T09:00:00+08:00".to_owned(),
-        ev("proc-a", "BidsOpened", "2026-03-02T09:30:00+08:00", json!({"bidders": 5})),
+        ev(
+            "proc-a",
+            "BidsOpened",
+            "2026-03-02T09:30:00+08:00",
+            json!({"bidders": 5}),
+        ),
     ]
     .join("\n");
     let (events, _) = scenario_events(&text);
@@ -1255,4 +1260,38 @@ fn a_project_event_entered_late_is_back_dated() {
         .map(|a| a.rule)
         .collect();
     assert!(rules.contains(&"data.backdated"), "{rules:?}");
+}
+
+/// The board counts procurement cards apart from the cases' cards.
+#[test]
+fn the_overview_counts_procurement_cards_apart() {
+    let p = fold(&[
+        gov("proc-a", "open_tender"),
+        ev(
+            "proc-a",
+            "DocumentsIssued",
+            "2026-03-03T09:00:00+08:00",
+            json!({"on_sale_until": "2026-03-12"}),
+        ),
+        ev(
+            "proc-a",
+            "BidDeadlineSet",
+            "2026-03-03T09:05:00+08:00",
+            json!({"at": "2026-03-10T09:30:00+08:00"}),
+        ),
+    ]);
+    let overview = p.overview(
+        &crate::OverviewQuery::default(),
+        t("2026-03-31T12:00:00+08:00"),
+    );
+    let row = overview
+        .rows
+        .iter()
+        .find(|r| r.org == "jiangjin/center/dept-05")
+        .unwrap();
+    // The short window (red) and its missing acknowledgement (yellow).
+    assert_eq!(
+        (row.red, row.yellow, row.proc_red, row.proc_yellow),
+        (0, 0, 1, 1)
+    );
 }
