@@ -169,7 +169,9 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// definitions of the item it applied for (every `ItemDefined` of that code), the org names
     /// (every `OrgDefined`, so its views show names), the calendar
     /// amendments, the declared historical imports (`HistoryImported`) and the supervision
-    /// events that name it. Empty when no case of that name was submitted.
+    /// events that name it; for a procurement project (`proc-…`), also the open-tender
+    /// thresholds (`ThresholdDefined`) and every project's registration, which `proc.split`
+    /// reads. Empty when no case of that name was submitted.
     fn read_case_context<'a>(
         &'a self,
         case: &'a str,
@@ -178,6 +180,16 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
             let mut events = self.read_stream(case).await?;
             if events.is_empty() {
                 return Ok(events);
+            }
+            if case.starts_with("proc-") {
+                // A project's `proc.split` reads the other projects' registrations: the whole
+                // log, narrowed by `case_context` (the SQL stores narrow by index instead).
+                let mut all = Vec::new();
+                let mut pages = self.pages(0);
+                while let Some(page) = pages.next().await? {
+                    all.extend(page);
+                }
+                return Ok(case_context(all, case));
             }
             events.extend(self.read_stream(CATALOG_STREAM).await?);
             events.extend(self.read_stream(CALENDAR_STREAM).await?);
@@ -312,20 +324,26 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
 /// [`EventStore::read_case_context`] names (a SQL read narrows by index, this decides); none
 /// when the case was never submitted.
 pub(crate) fn case_context(mut events: Vec<StoredEvent>, case: &str) -> Vec<StoredEvent> {
-    let item = events
+    use jiancha_events::EventData;
+    // What opened the case: an approval case's item, or a project (whose `proc.split` reads the
+    // thresholds and the other projects' registrations).
+    let opened = events
         .iter()
         .find(|e| e.stream == case)
         .and_then(|e| match &e.data {
-            jiancha_events::EventData::Submitted(s) => Some(s.item.clone()),
+            EventData::Submitted(s) => Some(Some(s.item.clone())),
+            EventData::ProcurementRegistered(_) => Some(None),
             _ => None,
         });
-    let Some(item) = item else {
+    let Some(item) = opened else {
         return Vec::new();
     };
+    let project = item.is_none();
     events.retain(|e| match e.stream.as_str() {
         CATALOG_STREAM => match &e.data {
-            jiancha_events::EventData::ItemDefined(d) => d.code == item,
-            jiancha_events::EventData::OrgDefined(_) => true,
+            EventData::ItemDefined(d) => item.as_deref() == Some(d.code.as_str()),
+            EventData::OrgDefined(_) => true,
+            EventData::ThresholdDefined(_) => project,
             _ => false,
         },
         CALENDAR_STREAM => true,
@@ -333,7 +351,9 @@ pub(crate) fn case_context(mut events: Vec<StoredEvent>, case: &str) -> Vec<Stor
             e.data.concerns_case() == Some(case)
                 || matches!(e.data, jiancha_events::EventData::HistoryImported(_))
         }
-        stream => stream == case,
+        stream => {
+            stream == case || (project && matches!(e.data, EventData::ProcurementRegistered(_)))
+        }
     });
     events
 }

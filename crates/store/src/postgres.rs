@@ -103,6 +103,12 @@ const CASE_CONTEXT_SQL: &str = concat!(
     columns!(),
     " FROM events WHERE stream = 'supervision' AND type = 'HistoryImported' UNION ALL SELECT ",
     columns!(),
+    " FROM events WHERE stream = 'catalog' AND type = 'ThresholdDefined' AND $1 LIKE 'proc-%' \
+     UNION ALL SELECT ",
+    columns!(),
+    " FROM events WHERE type = 'ProcurementRegistered' AND $1 LIKE 'proc-%' AND stream <> $1 \
+     UNION ALL SELECT ",
+    columns!(),
     acts_on_case!(),
     " ORDER BY position"
 );

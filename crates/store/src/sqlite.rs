@@ -186,6 +186,10 @@ impl Reads for SqliteReads {
              UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'calendar' \
              UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'supervision' \
                AND type = 'HistoryImported' \
+             UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'catalog' \
+               AND type = 'ThresholdDefined' AND ?1 LIKE 'proc-%' \
+             UNION ALL SELECT {COLUMNS} FROM events WHERE type = 'ProcurementRegistered' \
+               AND ?1 LIKE 'proc-%' AND stream <> ?1 \
              UNION ALL SELECT {COLUMNS}{ACTS_ON_CASE} \
              ORDER BY position"
         );

@@ -237,15 +237,16 @@ impl Kind for Procurement {
             complaints: Vec::new(),
             closed_on: None,
         })));
-        // 化整为零: the non-open purchases of one purchaser, category and budget year.
-        if r.method != Method::OpenTender {
+        // 化整为零: the pieces under the threshold bought by other methods than open tender, by
+        // one purchaser, in one category and budget year, that reach the threshold together.
+        // (A purchase at or over the threshold is no piece of a split, whatever its method.)
+        if let Some(t) = threshold.filter(|t| r.method != Method::OpenTender && r.budget_cents < *t)
+        {
             let key = (r.purchaser_org.clone(), r.category.clone(), step.on.year());
             let sum = book.non_open.entry(key).or_insert(0);
             *sum = sum.saturating_add(r.budget_cents);
-            if let Some(t) = threshold {
-                if r.budget_cents < t && *sum >= t {
-                    case.raise(Rule::Procurement(ProcRule::Split), step);
-                }
+            if *sum >= t {
+                case.raise(Rule::Procurement(ProcRule::Split), step);
             }
         }
         Some(case)

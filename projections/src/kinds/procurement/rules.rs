@@ -209,7 +209,7 @@ impl ProcRule {
             ProcRule::ContractUnfiled => "Government procurement: no ContractFiled by the end of the 7th working day after signing: raised by the clock.",
             ProcRule::ContractDeviation => "ContractSigned for another amount than the award, or SupplementalContract bringing the supplements above 10% of the contract.",
             ProcRule::BondExcessive => "BondTaken: a bid bond above 2% of the budget, or a performance bond above 10% of the contract (of the award before the contract).",
-            ProcRule::Split => "ProcurementRegistered by a non-open method, itself under the open-tender threshold, when the purchaser's non-open projects of the same category and calendar year reach the threshold of the most specific jurisdiction (ThresholdDefined) with it.",
+            ProcRule::Split => "ProcurementRegistered by another method than open tender, itself under the open-tender threshold of the most specific jurisdiction (ThresholdDefined), when the purchaser's such projects under the threshold of the same category and calendar year reach it together (this one and every later one).",
             ProcRule::EnquiryLate => "An enquiry (EnquiryFiled) not answered by the end of the 7th working day after it was filed: raised by the clock.",
             ProcRule::ComplaintLate => "A complaint (ComplaintFiled) not decided by the end of the 30th working day after it was filed: raised by the clock.",
         }
