@@ -35,6 +35,7 @@ mod names;
 mod output;
 mod plan;
 mod process;
+pub mod procurement;
 mod rates;
 mod rng;
 mod sequencer;
@@ -50,6 +51,7 @@ use serde::{Deserialize, Serialize};
 
 pub use district::{DistrictShape, OrgTree, Town, Unit};
 pub use error::SimError;
+pub use procurement::ProjectCounts;
 pub use rates::{Rates, RATES};
 pub use summary::{CaseCounts, SimSummary};
 
@@ -85,7 +87,19 @@ pub struct SimConfig {
     pub cases_per_workday: u32,
     /// The size of the district.
     pub shape: DistrictShape,
+    /// Procurement projects to generate over the cases' span (0 to 100,000; 0 by default, and
+    /// then the catalog has no thresholds either, so the output is what it was before
+    /// projects existed).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub projects: u64,
 }
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The most projects a run generates.
+pub const PROJECTS_MAX: u64 = 100_000;
 
 impl Default for SimConfig {
     fn default() -> Self {
@@ -96,6 +110,7 @@ impl Default for SimConfig {
             rates: Rates::default(),
             cases_per_workday: 400,
             shape: DistrictShape::default(),
+            projects: 0,
         }
     }
 }
@@ -116,6 +131,12 @@ impl SimConfig {
             return Err(SimError::Config {
                 field: "cases_per_workday",
                 message: format!("must be 1 to 100000, got {}", self.cases_per_workday),
+            });
+        }
+        if self.projects > PROJECTS_MAX {
+            return Err(SimError::Config {
+                field: "projects",
+                message: format!("must be 0 to {PROJECTS_MAX}, got {}", self.projects),
             });
         }
         self.shape.validate()?;
@@ -203,6 +224,11 @@ impl Sink for JsonSink<'_> {
         output::write_event(&mut self.buffer, world, plan, index);
         self.maybe_flush()
     }
+
+    fn whole(&mut self, event: SimEvent) -> Result<(), SimError> {
+        output::write_new_event(&mut self.buffer, &event.event);
+        self.maybe_flush()
+    }
 }
 
 /// The run as typed events, in the order [`generate`] writes them.
@@ -284,6 +310,11 @@ impl Sink for EventSink {
         let entered_at = output::timestamp(world, entered)?;
         let event = output::case_event(world, plan, index)?;
         self.event = Some(SimEvent { entered_at, event });
+        Ok(())
+    }
+
+    fn whole(&mut self, event: SimEvent) -> Result<(), SimError> {
+        self.event = Some(event);
         Ok(())
     }
 }
