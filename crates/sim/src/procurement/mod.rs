@@ -537,3 +537,6 @@ pub fn threshold_events_for(seed: u64, start: NaiveDate) -> Result<Vec<SimEvent>
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests;

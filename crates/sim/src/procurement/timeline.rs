@@ -324,7 +324,9 @@ fn clarification(p: &mut Planner<'_>, bidding: &Bidding) -> Result<(), SimError>
         let back = u64::from(p.rng.range(3, 10));
         let target = bidding.deadline - ChronoDays::new(back);
         let before = bidding.deadline - ChronoDays::new(1);
-        let day = workday_between(p, target.max(first), before).unwrap_or(first);
+        // Over a long holiday, the last working day before the deadline.
+        let day = workday_between(p, target.max(first), before)
+            .unwrap_or_else(|| previous_workday(p, bidding.deadline).max(first));
         let at = p.morning();
         p.buy(
             day,
@@ -361,7 +363,9 @@ pub(crate) fn postpone(
     deadline: NaiveDate,
     time: u32,
 ) -> Result<Option<NaiveDate>, SimError> {
-    if !p.head.method.is_tender() || p.has(Rule::ClarificationLate) || !p.rng.chance(POSTPONEMENT) {
+    // A postponement would lengthen a window drawn short.
+    let drawn_late = p.has(Rule::ClarificationLate) || p.has(Rule::WindowShort);
+    if !p.head.method.is_tender() || drawn_late || !p.rng.chance(POSTPONEMENT) {
         return Ok(None);
     }
     let target = deadline - ChronoDays::new(u64::from(p.rng.range(5, 10)));
