@@ -73,6 +73,9 @@ fn registration(stream: &[NewEvent]) -> &ProcurementRegistered {
     }
 }
 
+/// Whether an event is of one type.
+type Is = fn(&EventData) -> bool;
+
 /// The breaches of the numeric windows in one project's events, read independently of the
 /// generator with the calendar: empty for a clean project.
 fn breaches(stream: &[NewEvent]) -> Vec<String> {
@@ -222,9 +225,9 @@ fn breaches(stream: &[NewEvent]) -> Vec<String> {
     }
     flag(supplements * 10 <= contract_cents, "supplements over 10%");
     // An act that never came, after the one that starts its clock.
-    let has = |f: fn(&EventData) -> bool| stream.iter().any(|e| f(&e.data));
+    let has = |f: Is| stream.iter().any(|e| f(&e.data));
     use EventData as E;
-    let pairs: [(fn(&EventData) -> bool, fn(&EventData) -> bool, &str); 7] = [
+    let pairs: [(Is, Is, &str); 7] = [
         (
             |d| matches!(d, E::EvaluationReported(_)),
             |d| matches!(d, E::ResultConfirmed(_)),
