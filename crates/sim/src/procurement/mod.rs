@@ -208,10 +208,6 @@ pub(crate) fn timestamp(date: NaiveDate, seconds: u32) -> Result<Timestamp, SimE
         .ok_or_else(|| SimError::Invalid(format!("instant {date} {seconds}s")))
 }
 
-pub(crate) fn year_of(date: NaiveDate) -> i32 {
-    date.year()
-}
-
 /// Supplier names (the first few of a project's are its bidders' candidates).
 const SUPPLIERS: [&str; 12] = [
     "华信", "城南", "渝东", "江洲", "几江", "德感", "鼎盛", "嘉陵", "长江", "恒达", "顺通", "白沙",

@@ -4,7 +4,7 @@
 //! unit its rule states: natural days (日, with the Civil Code art. 203 roll-forward) or
 //! working days (工作日).
 
-use chrono::{Days as ChronoDays, NaiveDate};
+use chrono::{Datelike, Days as ChronoDays, NaiveDate};
 use jiancha_calendar::Calendar;
 use jiancha_events::procurement::{
     AwardNoticeIssued, AwardReported, BidDeadlineSet, BidsOpened, BondKind, BondTaken,
@@ -501,11 +501,7 @@ fn experts(p: &mut Planner<'_>, deadline: NaiveDate) {
             p.rng.range(5, 7)
         };
         if p.rng.chance(DESIGNATED_WITH_APPROVAL) {
-            let approval = format!(
-                "江财采函〔{}〕{}号",
-                super::year_of(deadline),
-                p.rng.range(1, 99)
-            );
+            let approval = format!("江财采函〔{}〕{}号", deadline.year(), p.rng.range(1, 99));
             (
                 ExpertSelection::Designated,
                 members,
@@ -715,6 +711,69 @@ fn publish_and_file(
     Ok(last.max(p.wd(signed, 10)?))
 }
 
+/// An enquiry (质疑) or a complaint (投诉): filed by a supplier some working days after a date,
+/// answered within its limit — or late, or never, when its rule is drawn.
+struct Dispute {
+    rule: Rule,
+    id: &'static str,
+    /// Working days after the date it follows that it is filed.
+    filed_after: (u32, u32),
+    /// Working days to the answer: in time, and late.
+    answered: (u32, u32),
+    late: (u32, u32),
+    filed: fn(String) -> EventData,
+    answer: fn(String) -> EventData,
+    /// Who answers, when not the buyer.
+    answerer: Option<&'static str>,
+}
+
+const ENQUIRY_DISPUTE: Dispute = Dispute {
+    rule: Rule::EnquiryLate,
+    id: "enq-1",
+    filed_after: (1, 5),
+    answered: (2, 5),
+    late: (9, 12),
+    filed: |enquiry| EventData::EnquiryFiled(EnquiryFiled { enquiry }),
+    answer: |enquiry| EventData::EnquiryAnswered(EnquiryAnswered { enquiry }),
+    answerer: None,
+};
+
+const COMPLAINT_DISPUTE: Dispute = Dispute {
+    rule: Rule::ComplaintLate,
+    id: "cmp-1",
+    filed_after: (2, 6),
+    answered: (10, 25),
+    late: (32, 36),
+    filed: |complaint| EventData::ComplaintFiled(ComplaintFiled { complaint }),
+    answer: |complaint| EventData::ComplaintDecided(ComplaintDecided { complaint }),
+    answerer: Some("finance-1"),
+};
+
+/// Files a dispute after `from`; returns whether it was answered and the last date used.
+fn dispute(
+    p: &mut Planner<'_>,
+    from: NaiveDate,
+    d: &Dispute,
+) -> Result<(bool, NaiveDate), SimError> {
+    let filed = p.wd_r(from, d.filed_after.0, d.filed_after.1)?;
+    let actor = format!("supplier-{}", p.rng.range(1, 9));
+    let at = p.morning();
+    p.act(filed, at, &actor, (d.filed)(d.id.to_owned()));
+    let answered = if p.has(d.rule) {
+        p.show(d.rule);
+        if p.rng.chance(NEVER) {
+            return Ok((false, filed));
+        }
+        p.wd_r(filed, d.late.0, d.late.1)?
+    } else {
+        p.wd_r(filed, d.answered.0, d.answered.1)?
+    };
+    let at = p.morning();
+    let answerer = d.answerer.map_or_else(|| p.buyer.clone(), str::to_owned);
+    p.act(answered, at, &answerer, (d.answer)(d.id.to_owned()));
+    Ok((true, answered))
+}
+
 /// Enquiries (government) and complaints after the award. Returns whether all were answered,
 /// and the last date used.
 fn disputes(
@@ -723,78 +782,16 @@ fn disputes(
 ) -> Result<(bool, NaiveDate), SimError> {
     let mut done = true;
     let mut last = award;
-    let late = p.has(Rule::EnquiryLate);
-    if p.head.regime == Regime::Government && (late || p.rng.chance(ENQUIRY)) {
-        let filed = p.wd_r(award, 1, 5)?;
-        let actor = format!("supplier-{}", p.rng.range(1, 9));
-        let at = p.morning();
-        let id = "enq-1".to_owned();
-        p.act(
-            filed,
-            at,
-            &actor,
-            EventData::EnquiryFiled(EnquiryFiled {
-                enquiry: id.clone(),
-            }),
-        );
-        last = last.max(filed);
-        let answered = if late {
-            p.show(Rule::EnquiryLate);
-            if p.rng.chance(NEVER) {
-                None
-            } else {
-                Some(p.wd_r(filed, 9, 12)?)
-            }
-        } else {
-            Some(p.wd_r(filed, 2, 5)?)
-        };
-        match answered {
-            Some(day) => {
-                let at = p.morning();
-                p.buy(
-                    day,
-                    at,
-                    EventData::EnquiryAnswered(EnquiryAnswered { enquiry: id }),
-                );
-                last = last.max(day);
-            }
-            None => done = false,
-        }
+    let enquiry = p.has(Rule::EnquiryLate) || p.rng.chance(ENQUIRY);
+    if p.head.regime == Regime::Government && enquiry {
+        let (answered, date) = dispute(p, award, &ENQUIRY_DISPUTE)?;
+        done &= answered;
+        last = last.max(date);
     }
-    let late = p.has(Rule::ComplaintLate);
-    if late || p.rng.chance(COMPLAINT) {
-        let filed = p.wd_r(last, 2, 6)?;
-        let actor = format!("supplier-{}", p.rng.range(1, 9));
-        let at = p.morning();
-        let id = "cmp-1".to_owned();
-        p.act(
-            filed,
-            at,
-            &actor,
-            EventData::ComplaintFiled(ComplaintFiled {
-                complaint: id.clone(),
-            }),
-        );
-        last = last.max(filed);
-        let decided = if late {
-            p.show(Rule::ComplaintLate);
-            if p.rng.chance(NEVER) {
-                None
-            } else {
-                Some(p.wd_r(filed, 32, 36)?)
-            }
-        } else {
-            Some(p.wd_r(filed, 10, 25)?)
-        };
-        match decided {
-            Some(day) => {
-                let at = p.morning();
-                let data = EventData::ComplaintDecided(ComplaintDecided { complaint: id });
-                p.act(day, at, "finance-1", data);
-                last = last.max(day);
-            }
-            None => done = false,
-        }
+    if p.has(Rule::ComplaintLate) || p.rng.chance(COMPLAINT) {
+        let (answered, date) = dispute(p, last, &COMPLAINT_DISPUTE)?;
+        done &= answered;
+        last = last.max(date);
     }
     Ok((done, last))
 }
