@@ -7,7 +7,9 @@
 //! limits, unknown items, cases never accepted, skipped steps, wrong fees, excessive
 //! extensions, events after the end, bad ratings, back-dated entries and conclusions …) at
 //! configurable [`Rates`]. The generator's own account of each case ([`SimSummary`]) judges
-//! deadlines by the rules v2.
+//! deadlines by the rules v2. On request ([`SimConfig::projects`]) the district's departments
+//! and towns also buy through procurement projects ([`procurement`]), with a violation of each
+//! monitoring point at its own rate.
 //!
 //! The output is the JSONL interchange format (README, "The interchange format"), one event
 //! per line, catalog first, then case events in the order they are entered (a back-dated

@@ -1,6 +1,8 @@
 //! The order events are entered in: the catalog first, then every case event by its entry
 //! instant (ties by case arrival order, then stream version), streamed without holding the
-//! run in memory.
+//! run in memory. Procurement projects, when a run has them, add their thresholds to the
+//! catalog and merge their events by entry instant too (a case event goes first on a tie), so
+//! a run without them is what it was before they existed.
 //!
 //! Cases are planned whole at their arrival, in arrival order, and wait in a heap keyed by
 //! the entry instant of their next event. No later case can have an event entered before its

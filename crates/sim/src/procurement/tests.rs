@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDate, NaiveTime, Timelike};
+use chrono::{NaiveDate, NaiveTime};
 use jiancha_calendar::Calendar;
 use jiancha_events::procurement::ProcurementRegistered;
 use jiancha_events::{
@@ -618,6 +618,30 @@ fn clean_projects_of_every_method_keep_every_window() {
     assert_eq!(thresholds.len(), THRESHOLDS.len());
 }
 
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4))]
+
+    #[test]
+    fn a_zero_procurement_rate_never_shows(zeroed in proptest::collection::vec(proptest::prelude::any::<bool>(), 19), seed in 0u64..1000) {
+        let mut rates = proc_rates(0.1);
+        let mut zero = Vec::new();
+        let names: Vec<&str> = rates.fields().iter().map(|f| f.0).filter(|n| n.starts_with("proc_")).collect();
+        for (name, value) in rates.fields_mut() {
+            if let Some(i) = names.iter().position(|n| *n == name) {
+                if zeroed[i] {
+                    *value = 0.0;
+                    zero.push(RULE_CODES[i]);
+                }
+            }
+        }
+        let mut bytes = Vec::new();
+        let summary = generate(&config(120, rates, seed), &mut bytes).unwrap();
+        for code in zero {
+            proptest::prop_assert!(!summary.procurement.violations.contains_key(code), "{}", code);
+        }
+    }
+}
+
 #[test]
 fn the_most_specific_threshold_applies() {
     assert_eq!(
@@ -628,5 +652,27 @@ fn the_most_specific_threshold_applies() {
     assert_eq!(threshold_cents("jiangjin/town-01", "works"), 400_000_000);
     assert_eq!(threshold_cents("jiangjin/town-010", "goods"), 200_000_000);
     assert_eq!(threshold_cents("elsewhere", "goods"), 0);
-    let _ = Timelike::hour(&NaiveTime::MIN);
+}
+
+#[test]
+fn each_rule_code_has_its_rate_by_name() {
+    let names: Vec<String> = Rates::default()
+        .fields()
+        .iter()
+        .map(|f| f.0.to_owned())
+        .filter(|n| n.starts_with("proc_"))
+        .collect();
+    let expected: Vec<String> = RULE_CODES
+        .iter()
+        .map(|code| code.replace('.', "_"))
+        .collect();
+    assert_eq!(names, expected);
+    let mut rates = Rates::zero();
+    for (i, rule) in Rule::ALL.iter().enumerate() {
+        assert_eq!(rule.code(), RULE_CODES[i]);
+        for (name, value) in rates.fields_mut() {
+            *value = if name == expected[i] { 0.5 } else { 0.0 };
+        }
+        assert_eq!(rule.rate(&rates), 0.5, "{}", RULE_CODES[i]);
+    }
 }

@@ -21,15 +21,23 @@ use super::Rule;
 use crate::rng::Rng;
 use crate::SimError;
 
-/// Lawful variations, per project where they can happen (not configurable: they raise nothing).
+// Lawful variations, per project where they can happen. They raise nothing, so they are not
+// rates of their own.
+/// A tender clarification at least 16 days before the deadline.
 const CLARIFICATION: f64 = 0.3;
 /// A tender clarification late enough that the deadline is postponed.
 const POSTPONEMENT: f64 = 0.1;
+/// An objection to a construction tender's documents, answered within 3 days.
 const OBJECTION: f64 = 0.15;
+/// Experts designated, with an approval.
 const DESIGNATED_WITH_APPROVAL: f64 = 0.02;
+/// A performance bond of at most 10% of the contract.
 const PERFORMANCE_BOND: f64 = 0.5;
+/// One supplemental contract of 3 to 9%.
 const SUPPLEMENT: f64 = 0.1;
+/// An enquiry (government), answered in 2 to 5 working days.
 const ENQUIRY: f64 = 0.05;
+/// A complaint, decided in 10 to 25 working days.
 const COMPLAINT: f64 = 0.02;
 /// A time-driven lateness is an act that never comes in this share of cases.
 const NEVER: f64 = 0.25;
@@ -357,7 +365,7 @@ fn clarification(p: &mut Planner<'_>, bidding: &Bidding) -> Result<(), SimError>
 
 /// A postponement: a clarification affecting preparation late in the window, with the deadline
 /// moved at least 17 days past it. Returns the new deadline.
-pub(crate) fn postpone(
+fn postpone(
     p: &mut Planner<'_>,
     bidding_issue: NaiveDate,
     deadline: NaiveDate,
@@ -570,6 +578,13 @@ fn result(
         published_at,
         EventData::ResultPublished(ResultPublished {}),
     );
+    let amount_cents = award(p, published, published_at)?;
+    Ok(Some((published, amount_cents)))
+}
+
+/// The award notice, and its report to the supervising department (construction). Returns
+/// the awarded amount.
+fn award(p: &mut Planner<'_>, published: NaiveDate, published_at: u32) -> Result<u64, SimError> {
     let amount_cents = p.pct(p.head.budget_cents, 85, 99, 100) / 100 * 100;
     let not_first = p.has(Rule::AwardNotFirst) && p.head.state_funded && p.ranked >= 2;
     let (winner, rank) = if not_first {
@@ -594,7 +609,7 @@ fn result(
         let at = p.morning();
         p.buy(reported, at, EventData::AwardReported(AwardReported {}));
     }
-    Ok(Some((published, amount_cents)))
+    Ok(amount_cents)
 }
 
 /// The contract, its announcement, filing, bond and supplements. Returns whether the project
