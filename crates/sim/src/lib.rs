@@ -91,7 +91,9 @@ pub struct SimConfig {
     pub shape: DistrictShape,
     /// Procurement projects to generate over the cases' span (0 to 100,000; 0 by default, and
     /// then the catalog has no thresholds either, so the output is what it was before
-    /// projects existed).
+    /// projects existed). A district buys a few hundred a year; a far denser run spends every
+    /// purchaser's room for small purchases (kept under the threshold together, so that a clean
+    /// run never looks split) and buys the rest by open tender.
     #[serde(skip_serializing_if = "is_zero")]
     pub projects: u64,
 }

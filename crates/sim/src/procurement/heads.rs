@@ -183,26 +183,48 @@ impl<'a> Drawing<'a> {
         let budget = self.budget();
         for _ in 0..5 {
             let org = self.purchaser();
-            let threshold = self.threshold(org, category);
-            if budget >= threshold {
+            if budget >= self.threshold(org, category) {
                 self.push(date, org, category, budget, true);
                 return;
             }
-            let key = (org, category, date.year());
-            let used = self.ledger.get(&key).copied().unwrap_or(Some(0));
-            let room = used.map_or(0, |u| threshold.saturating_sub(u + 1));
-            let fitted = budget.min(room) / 100_000 * 100_000;
-            if fitted >= SMALL_MIN_CENTS {
-                self.ledger.insert(key, used.map(|u| u + fitted));
-                self.push(date, org, category, fitted, false);
+            if self.small(date, org, category, budget) {
                 return;
             }
         }
-        // Every purchaser tried has spent its small-purchase room: an open tender.
+        // The purchasers drawn have spent their small-purchase room for the year: the first
+        // other purchaser with room buys it, from a random place in the list.
+        let district = &self.world.district;
+        let all: Vec<u32> = (district.departments.iter().map(|d| d.org))
+            .chain(district.towns.iter().map(|t| t.org))
+            .collect();
+        let from = self.rng.index(all.len());
+        for i in 0..all.len() {
+            let org = all.get((from + i) % all.len()).copied().unwrap_or(0);
+            if self.small(date, org, category, budget) {
+                return;
+            }
+        }
+        // Nobody has room left: an open tender.
         let org = self.purchaser();
         let threshold = self.threshold(org, category);
         let large = threshold + threshold / 100 * u64::from(self.rng.range(0, 80));
         self.push(date, org, category, large, true);
+    }
+
+    /// A small purchase of up to `budget` by `org`, if its small purchases of the category
+    /// this year leave room for at least the smallest budget under the threshold.
+    fn small(&mut self, date: NaiveDate, org: u32, category: usize, budget: u64) -> bool {
+        let threshold = self.threshold(org, category);
+        let key = (org, category, date.year());
+        let used = self.ledger.get(&key).copied().unwrap_or(Some(0));
+        let room = used.map_or(0, |u| threshold.saturating_sub(u + 1));
+        let fitted = budget.min(room) / 100_000 * 100_000;
+        if fitted < SMALL_MIN_CENTS {
+            return false;
+        }
+        self.ledger.insert(key, used.map(|u| u + fitted));
+        self.push(date, org, category, fitted, false);
+        true
     }
 
     fn budget(&mut self) -> u64 {
