@@ -42,7 +42,7 @@ const COMPLAINT: f64 = 0.02;
 /// A time-driven lateness is an act that never comes in this share of cases.
 const NEVER: f64 = 0.25;
 
-/// Minutes after midnight.
+/// The seconds after midnight of a time of day.
 const fn hm(hours: u32, minutes: u32) -> u32 {
     (hours * 60 + minutes) * 60
 }
@@ -178,9 +178,7 @@ pub(crate) fn plan(p: &mut Planner<'_>) -> Result<(), SimError> {
     );
     let bidding = documents(p)?;
     side_acts_before_deadline(p, &bidding)?;
-    let Some(report) = evaluation(p, &bidding)? else {
-        return Ok(());
-    };
+    let report = evaluation(p, &bidding)?;
     let Some(award) = result(p, report)? else {
         return Ok(());
     };
@@ -449,11 +447,9 @@ fn objection(p: &mut Planner<'_>, bidding: &Bidding) -> Result<(), SimError> {
     Ok(())
 }
 
-/// Experts, opening and the evaluation report; `None` when nothing more happens.
-fn evaluation(
-    p: &mut Planner<'_>,
-    bidding: &Bidding,
-) -> Result<Option<(NaiveDate, u32)>, SimError> {
+/// Experts, opening and the evaluation report (after a postponement, if one comes). Returns
+/// the report's date and time.
+fn evaluation(p: &mut Planner<'_>, bidding: &Bidding) -> Result<(NaiveDate, u32), SimError> {
     let mut deadline = bidding.deadline;
     if let Some(moved) = postpone(p, bidding.issue, deadline, bidding.time)? {
         deadline = moved;
@@ -490,7 +486,7 @@ fn evaluation(
         reported,
         EventData::EvaluationReported(EvaluationReported { ranking }),
     );
-    Ok(Some((deadline, reported)))
+    Ok((deadline, reported))
 }
 
 fn experts(p: &mut Planner<'_>, deadline: NaiveDate) {
