@@ -7,7 +7,9 @@
 //! limits, unknown items, cases never accepted, skipped steps, wrong fees, excessive
 //! extensions, events after the end, bad ratings, back-dated entries and conclusions …) at
 //! configurable [`Rates`]. The generator's own account of each case ([`SimSummary`]) judges
-//! deadlines by the rules v2.
+//! deadlines by the rules v2. On request ([`SimConfig::projects`]) the district's departments
+//! and towns also buy through procurement projects ([`procurement`]), with a violation of each
+//! monitoring point at its own rate.
 //!
 //! The output is the JSONL interchange format (README, "The interchange format"), one event
 //! per line, catalog first, then case events in the order they are entered (a back-dated
@@ -35,6 +37,7 @@ mod names;
 mod output;
 mod plan;
 mod process;
+pub mod procurement;
 mod rates;
 mod rng;
 mod sequencer;
@@ -50,6 +53,7 @@ use serde::{Deserialize, Serialize};
 
 pub use district::{DistrictShape, OrgTree, Town, Unit};
 pub use error::SimError;
+pub use procurement::ProjectCounts;
 pub use rates::{Rates, RATES};
 pub use summary::{CaseCounts, SimSummary};
 
@@ -85,7 +89,21 @@ pub struct SimConfig {
     pub cases_per_workday: u32,
     /// The size of the district.
     pub shape: DistrictShape,
+    /// Procurement projects to generate over the cases' span (0 to 100,000; 0 by default, and
+    /// then the catalog has no thresholds either, so the output is what it was before
+    /// projects existed). A district buys a few hundred a year; a far denser run spends every
+    /// purchaser's room for small purchases (kept under the threshold together, so that a clean
+    /// run never looks split) and buys the rest by open tender.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub projects: u64,
 }
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The most projects a run generates.
+pub const PROJECTS_MAX: u64 = 100_000;
 
 impl Default for SimConfig {
     fn default() -> Self {
@@ -96,6 +114,7 @@ impl Default for SimConfig {
             rates: Rates::default(),
             cases_per_workday: 400,
             shape: DistrictShape::default(),
+            projects: 0,
         }
     }
 }
@@ -116,6 +135,12 @@ impl SimConfig {
             return Err(SimError::Config {
                 field: "cases_per_workday",
                 message: format!("must be 1 to 100000, got {}", self.cases_per_workday),
+            });
+        }
+        if self.projects > PROJECTS_MAX {
+            return Err(SimError::Config {
+                field: "projects",
+                message: format!("must be 0 to {PROJECTS_MAX}, got {}", self.projects),
             });
         }
         self.shape.validate()?;
@@ -203,6 +228,11 @@ impl Sink for JsonSink<'_> {
         output::write_event(&mut self.buffer, world, plan, index);
         self.maybe_flush()
     }
+
+    fn whole(&mut self, event: SimEvent) -> Result<(), SimError> {
+        output::write_new_event(&mut self.buffer, &event.event);
+        self.maybe_flush()
+    }
 }
 
 /// The run as typed events, in the order [`generate`] writes them.
@@ -284,6 +314,11 @@ impl Sink for EventSink {
         let entered_at = output::timestamp(world, entered)?;
         let event = output::case_event(world, plan, index)?;
         self.event = Some(SimEvent { entered_at, event });
+        Ok(())
+    }
+
+    fn whole(&mut self, event: SimEvent) -> Result<(), SimError> {
+        self.event = Some(event);
         Ok(())
     }
 }

@@ -9,12 +9,12 @@
 use chrono::{NaiveTime, TimeZone};
 use jiancha_events::time::CHINA;
 use jiancha_events::{
-    Accepted, AlertAcknowledged, Complained, ComplaintAccepted, ComplaintAnswered,
-    ComplaintRejected, Concluded, CorrectionCompleted, CorrectionOrdered, CorrectionRequested,
-    CorrectionVerified, Decided, EventData, Extended, FeeCharged, Finding, MaterialsSupplemented,
-    NewEvent, Outcome, Rated, RatingCallback, RatingRectified, RatingVerdict, RatingVerified,
-    RejectedAtIntake, Resumed, StepCompleted, StreamName, Submitted, Suspended, Timestamp,
-    Transferred, WarningThreshold, Withdrawn, SUPERVISION_STREAM,
+    format_timestamp, Accepted, AlertAcknowledged, Complained, ComplaintAccepted,
+    ComplaintAnswered, ComplaintRejected, Concluded, CorrectionCompleted, CorrectionOrdered,
+    CorrectionRequested, CorrectionVerified, Decided, EventData, Extended, FeeCharged, Finding,
+    MaterialsSupplemented, NewEvent, Outcome, Rated, RatingCallback, RatingRectified,
+    RatingVerdict, RatingVerified, RejectedAtIntake, Resumed, StepCompleted, StreamName, Submitted,
+    Suspended, Timestamp, Transferred, WarningThreshold, Withdrawn, SUPERVISION_STREAM,
 };
 
 use crate::catalog::Item;
@@ -477,6 +477,26 @@ fn push_padded(out: &mut String, mut value: u64, width: usize) {
     }
     let start = start.min(buffer.len().saturating_sub(width));
     out.push_str(std::str::from_utf8(&buffer[start..]).unwrap_or("0"));
+}
+
+/// Appends the JSONL line (with its newline) of a whole typed event: the procurement
+/// projects' and thresholds' path, a few events a day, so the typed form's text is fast enough.
+pub(crate) fn write_new_event(out: &mut String, event: &NewEvent) {
+    out.push_str("{\"stream\":");
+    push_str(out, event.stream.as_str());
+    out.push_str(",\"id\":");
+    push_str(out, event.id.as_deref().unwrap_or_default());
+    out.push_str(",\"type\":");
+    push_str(out, event.data.type_name());
+    out.push_str(",\"occurred_at\":");
+    push_str(out, &format_timestamp(&event.occurred_at));
+    out.push_str(",\"actor\":");
+    push_str(out, &event.actor);
+    out.push_str(",\"org\":");
+    push_str(out, &event.org);
+    out.push_str(",\"data\":");
+    out.push_str(&event.data_json);
+    out.push_str("}\n");
 }
 
 /// A timestamp at +08:00.

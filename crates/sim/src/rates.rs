@@ -7,14 +7,16 @@
 //! (预警纠错: acknowledgements, correction orders, the handling of bad ratings and complaints)
 //! say in their own documentation which cards, ratings or complaints they apply to. Four
 //! rates are exclusive fates of a case (rejected at intake, withdrawn, concluded late,
-//! concluded past the statutory limit), so together they may not exceed 1.
+//! concluded past the statutory limit), so together they may not exceed 1. The `proc_*` rates
+//! are the procurement projects' violations, one per monitoring point, per project where the
+//! violation can happen.
 
 use serde::{Deserialize, Serialize};
 
 use crate::SimError;
 
 /// How many rates there are.
-pub const RATES: usize = 41;
+pub const RATES: usize = 60;
 
 /// The rates of a run. Field names are the JSON keys of a rates file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,6 +128,44 @@ pub struct Rates {
     pub late_complaint_answer: f64,
     /// Per answered complaint: it is upheld (属实).
     pub complaint_upheld: f64,
+    /// Per procurement project: the bid or response window shorter than its method's minimum (`proc.window.short`).
+    pub proc_window_short: f64,
+    /// Per procurement project: documents on sale for 2 or 3 days (`proc.sale.short`).
+    pub proc_sale_short: f64,
+    /// Per procurement project: per tender: a clarification affecting preparation 3 to 10 days before a deadline that does not move (`proc.clarification.late`).
+    pub proc_clarification_late: f64,
+    /// Per procurement project: per construction tender: an objection answered 5 to 8 days after it was filed (`proc.objection.late`).
+    pub proc_objection_late: f64,
+    /// Per procurement project: bids opened 20 to 60 minutes after the deadline (`proc.opening.mismatch`).
+    pub proc_opening_mismatch: f64,
+    /// Per procurement project: per tender: only 2 bidders, and an award all the same (`proc.bidders.few`).
+    pub proc_bidders_few: f64,
+    /// Per procurement project: per project with a committee: experts designated without approval, a committee of 6, or 3 experts of 5 (`proc.experts.designated`).
+    pub proc_experts_designated: f64,
+    /// Per procurement project: the result confirmed 7 to 10 working days after the evaluation report, or never (`proc.confirmation.late`).
+    pub proc_confirmation_late: f64,
+    /// Per procurement project: per construction project: the candidates publicized for 1 day (`proc.publicity.short`).
+    pub proc_publicity_short: f64,
+    /// Per procurement project: the result announced 4 to 6 working days after the confirmation, or never (`proc.result.late`).
+    pub proc_result_late: f64,
+    /// Per procurement project: per state-funded project: the award to the second-ranked without a reason (`proc.award.not_first`).
+    pub proc_award_not_first: f64,
+    /// Per procurement project: the contract signed 33 to 40 days after the award notice, or never (`proc.contract.late`).
+    pub proc_contract_late: f64,
+    /// Per procurement project: the contract announced 4 to 6 working days after signing, or never (`proc.contract.unpublished`).
+    pub proc_contract_unpublished: f64,
+    /// Per procurement project: the contract filed 9 to 12 working days after signing, or never (`proc.contract.unfiled`).
+    pub proc_contract_unfiled: f64,
+    /// Per procurement project: the contract 2 to 8% above the award, or two supplements adding more than 10% (`proc.contract.deviation`).
+    pub proc_contract_deviation: f64,
+    /// Per procurement project: a bid bond of 2.5 to 5% of the budget or a performance bond of 12 to 20% of the contract (`proc.bond.excessive`).
+    pub proc_bond_excessive: f64,
+    /// Per procurement project: per project drawn: instead, a group of 2 to 4 non-open purchases of one purchaser, category and year, each under the open-tender threshold, together reaching it (`proc.split`, once per group).
+    pub proc_split: f64,
+    /// Per procurement project: per government project: an enquiry answered 9 to 12 working days after it was filed, or never (`proc.enquiry.late`).
+    pub proc_enquiry_late: f64,
+    /// Per procurement project: a complaint decided 32 to 36 working days after it was filed, or never (`proc.complaint.late`).
+    pub proc_complaint_late: f64,
 }
 
 impl Default for Rates {
@@ -173,6 +213,25 @@ impl Default for Rates {
             late_complaint_acceptance: 0.1,
             late_complaint_answer: 0.1,
             complaint_upheld: 0.4,
+            proc_window_short: 0.02,
+            proc_sale_short: 0.02,
+            proc_clarification_late: 0.03,
+            proc_objection_late: 0.03,
+            proc_opening_mismatch: 0.01,
+            proc_bidders_few: 0.02,
+            proc_experts_designated: 0.02,
+            proc_confirmation_late: 0.02,
+            proc_publicity_short: 0.03,
+            proc_result_late: 0.02,
+            proc_award_not_first: 0.01,
+            proc_contract_late: 0.02,
+            proc_contract_unpublished: 0.03,
+            proc_contract_unfiled: 0.03,
+            proc_contract_deviation: 0.02,
+            proc_bond_excessive: 0.02,
+            proc_split: 0.02,
+            proc_enquiry_late: 0.02,
+            proc_complaint_late: 0.01,
         }
     }
 }
@@ -313,6 +372,28 @@ impl Rates {
             ),
             ("late_complaint_answer", &mut self.late_complaint_answer),
             ("complaint_upheld", &mut self.complaint_upheld),
+            ("proc_window_short", &mut self.proc_window_short),
+            ("proc_sale_short", &mut self.proc_sale_short),
+            ("proc_clarification_late", &mut self.proc_clarification_late),
+            ("proc_objection_late", &mut self.proc_objection_late),
+            ("proc_opening_mismatch", &mut self.proc_opening_mismatch),
+            ("proc_bidders_few", &mut self.proc_bidders_few),
+            ("proc_experts_designated", &mut self.proc_experts_designated),
+            ("proc_confirmation_late", &mut self.proc_confirmation_late),
+            ("proc_publicity_short", &mut self.proc_publicity_short),
+            ("proc_result_late", &mut self.proc_result_late),
+            ("proc_award_not_first", &mut self.proc_award_not_first),
+            ("proc_contract_late", &mut self.proc_contract_late),
+            (
+                "proc_contract_unpublished",
+                &mut self.proc_contract_unpublished,
+            ),
+            ("proc_contract_unfiled", &mut self.proc_contract_unfiled),
+            ("proc_contract_deviation", &mut self.proc_contract_deviation),
+            ("proc_bond_excessive", &mut self.proc_bond_excessive),
+            ("proc_split", &mut self.proc_split),
+            ("proc_enquiry_late", &mut self.proc_enquiry_late),
+            ("proc_complaint_late", &mut self.proc_complaint_late),
         ]
     }
 }

@@ -26,6 +26,12 @@ pub(crate) enum Purpose {
     /// The supervision workflow's acts on one case (combined with the case's ordinal), drawn
     /// apart from the case so that they never change the case's own events.
     Supervision = 4,
+    /// The procurement projects of a run: purchasers, budgets, methods, days.
+    Projects = 5,
+    /// One procurement project's acts (combined with the project's drawing ordinal).
+    Project = 6,
+    /// The violations drawn for one procurement project, apart from its acts.
+    ProjectRules = 7,
 }
 
 /// A xoshiro256** generator.

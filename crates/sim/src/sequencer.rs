@@ -1,6 +1,8 @@
 //! The order events are entered in: the catalog first, then every case event by its entry
 //! instant (ties by case arrival order, then stream version), streamed without holding the
-//! run in memory.
+//! run in memory. Procurement projects, when a run has them, add their thresholds to the
+//! catalog and merge their events by entry instant too (a case event goes first on a tie), so
+//! a run without them is what it was before they existed.
 //!
 //! Cases are planned whole at their arrival, in arrival order, and wait in a heap keyed by
 //! the entry instant of their next event. No later case can have an event entered before its
@@ -10,15 +12,16 @@
 
 use std::cmp::Reverse;
 use std::collections::binary_heap::PeekMut;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use crate::arrivals::{Arrival, Arrivals, HEADROOM_WORKDAYS};
 use crate::case::plan_case;
 use crate::days::{split, Instant};
 use crate::plan::{CasePlan, Draft, Planned};
+use crate::procurement::Projects;
 use crate::summary::{CaseCounts, SimSummary};
 use crate::world::World;
-use crate::{SimConfig, SimError};
+use crate::{SimConfig, SimError, SimEvent};
 
 /// Event types in the order the summary's per-type counters are kept (`Payload::type_index`).
 const TYPE_NAMES: [&str; 28] = [
@@ -63,6 +66,8 @@ pub(crate) trait Sink {
     fn item(&mut self, world: &World, index: usize) -> Result<(), SimError>;
     /// Event `index` (version `index + 1`) of a case.
     fn event(&mut self, world: &World, plan: &CasePlan, index: usize) -> Result<(), SimError>;
+    /// A typed event: a catalog threshold or a procurement project's.
+    fn whole(&mut self, event: SimEvent) -> Result<(), SimError>;
 }
 
 /// A case in flight and the index of its next event.
@@ -94,6 +99,9 @@ pub(crate) struct Sequencer {
     by_type: [u64; TYPE_NAMES.len()],
     counts: CaseCounts,
     backdated_events: u64,
+    /// The procurement projects (none unless configured) and their events written, by type.
+    projects: Projects,
+    project_events: BTreeMap<&'static str, u64>,
     /// Each case's stream and marks, for tests that look for the case behind a miscount.
     #[cfg(test)]
     pub(crate) marks: Vec<(String, u32)>,
@@ -119,6 +127,7 @@ impl Sequencer {
         let per_workday = f64::from(config.cases_per_workday);
         let villages = !world.district.villages.is_empty();
         let arrivals = Arrivals::new(config.seed, &world.days, world.start, per_workday, villages);
+        let projects = Projects::new(&world, config)?;
         Ok(Sequencer {
             world,
             cases: config.cases,
@@ -137,6 +146,8 @@ impl Sequencer {
             by_type: [0; TYPE_NAMES.len()],
             counts: CaseCounts::default(),
             backdated_events: 0,
+            projects,
+            project_events: BTreeMap::new(),
             #[cfg(test)]
             marks: Vec::new(),
         })
@@ -167,18 +178,51 @@ impl Sequencer {
             self.by_type[ORG_DEFINED] += 1;
             return Ok(true);
         }
+        // Then the open-tender thresholds, when the run has projects.
+        if let Some(threshold) = self.projects.next_threshold() {
+            return self.whole(sink, threshold);
+        }
+        let case = self.next_case()?;
+        // A project event goes first only when strictly earlier: ties go to the cases.
+        let project = self.projects.peek(&self.world)?;
+        match (case, project) {
+            (None, None) => Ok(false),
+            (Some(c), Some(p)) if p < c => self.emit_project(sink),
+            (None, Some(_)) => self.emit_project(sink),
+            (Some(_), _) => {
+                self.emit(sink)?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// The entry instant of the next case event, admitting arriving cases until it is final.
+    fn next_case(&mut self) -> Result<Option<Instant>, SimError> {
         loop {
             let arrival = self.peek_arrival()?;
             match (self.heap.peek(), arrival) {
-                (None, None) => return Ok(false),
+                (None, None) => return Ok(None),
                 (None, Some(_)) => self.admit(),
                 (Some(Reverse((entered, _, _))), Some(at)) if *entered > at => self.admit(),
-                (Some(_), _) => {
-                    self.emit(sink)?;
-                    return Ok(true);
-                }
+                (Some(Reverse((entered, _, _))), _) => return Ok(Some(*entered)),
             }
         }
+    }
+
+    fn emit_project(&mut self, sink: &mut impl Sink) -> Result<bool, SimError> {
+        match self.projects.pop() {
+            Some(event) => self.whole(sink, event),
+            None => Ok(false),
+        }
+    }
+
+    fn whole(&mut self, sink: &mut impl Sink, event: SimEvent) -> Result<bool, SimError> {
+        *self
+            .project_events
+            .entry(event.event.data.type_name())
+            .or_default() += 1;
+        sink.whole(event)?;
+        Ok(true)
     }
 
     fn peek_arrival(&mut self) -> Result<Option<Instant>, SimError> {
@@ -268,19 +312,21 @@ impl Sequencer {
 
     /// The account of what has been written so far.
     pub(crate) fn summary(&self) -> SimSummary {
-        let events_by_type = TYPE_NAMES
+        let mut events_by_type: BTreeMap<&'static str, u64> = TYPE_NAMES
             .iter()
             .zip(self.by_type)
             .filter(|(_, n)| *n > 0)
             .map(|(name, n)| (*name, n))
             .collect();
+        events_by_type.extend(&self.project_events);
         SimSummary {
-            events: self.by_type.iter().sum(),
+            events: self.by_type.iter().sum::<u64>() + self.project_events.values().sum::<u64>(),
             cases: self.admitted,
             items: self.by_type[0],
             events_by_type,
             cases_with: self.counts.clone(),
             backdated_events: self.backdated_events,
+            procurement: self.projects.counts.clone(),
         }
     }
 }

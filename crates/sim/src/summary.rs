@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::procurement::ProjectCounts;
+
 /// Marks on planned events; a case counts once per mark, whichever of its events carry it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Mark;
@@ -185,4 +187,8 @@ pub struct SimSummary {
     pub cases_with: CaseCounts,
     /// Events entered at least one day after they occurred.
     pub backdated_events: u64,
+    /// Procurement projects by method and the violations injected, by rule code (left out
+    /// of the JSON when the run has no projects).
+    #[serde(skip_serializing_if = "ProjectCounts::is_empty")]
+    pub procurement: ProjectCounts,
 }

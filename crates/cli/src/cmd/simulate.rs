@@ -16,7 +16,8 @@ use crate::error::user_error;
     jiancha simulate --cases 1000 --seed 7 > district.jsonl\n  \
     jiancha simulate --cases 1000 --seed 7 | jiancha import -\n  \
     jiancha simulate --cases 200000 --seed 1 --start 2025-01-02 --output year.jsonl\n  \
-    jiancha simulate --cases 5000 --seed 3 --rates busy.json --summary expected.json\n\n\
+    jiancha simulate --cases 5000 --seed 3 --rates busy.json --summary expected.json\n  \
+    jiancha simulate --cases 3000 --seed 7 --projects 200 --summary expected.json\n\n\
     A rates file is a JSON object naming the rates to change (each a probability); the others \
     keep their defaults:\n  \
     {\"late_conclusion\": 0.1, \"statutory_overrun\": 0.02, \"unlawful_suspension\": 0.01}\n\
@@ -26,6 +27,15 @@ use crate::error::user_error;
     no_decision, denied, rated, bad_rating, complaint, backdated, late_supplement_answer, \
     limits_override, unknown_item, no_acceptance, overlong_suspension, after_conclusion, \
     backdated_conclusion.\n\n\
+    With --projects N, N procurement projects (streams proc-<year>-<nnnn>) are bought by the \
+    departments and towns over the same days as the cases, and the catalog defines the \
+    open-tender thresholds. Each violation has its rate, one per rule code: proc_window_short, \
+    proc_sale_short, proc_clarification_late, proc_objection_late, proc_opening_mismatch, \
+    proc_bidders_few, proc_experts_designated, proc_confirmation_late, proc_publicity_short, \
+    proc_result_late, proc_award_not_first, proc_contract_late, proc_contract_unpublished, \
+    proc_contract_unfiled, proc_contract_deviation, proc_bond_excessive, proc_split, \
+    proc_enquiry_late, proc_complaint_late. The summary counts projects by method and the \
+    violations injected by rule code.\n\n\
     The district is shaped like Jiangjin's: 20 departments of the district center with their \
     windows, 30 town centers, 300 village points with agents, 200 catalog items. Each event has \
     an id (sim-<seed>-<stream>-<version>), so importing the same file twice adds nothing.")]
@@ -50,6 +60,10 @@ pub struct SimulateArgs {
     /// Applications on an ordinary working day, before seasonality.
     #[arg(long, value_name = "N", default_value_t = 400)]
     pub per_day: u32,
+
+    /// Procurement projects to generate over the same days as the cases (none by default).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub projects: u64,
 
     /// Write the events to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -100,6 +114,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
 fn config(args: &SimulateArgs) -> anyhow::Result<SimConfig> {
     let mut config = SimConfig::new(args.cases, args.seed);
     config.cases_per_workday = args.per_day;
+    config.projects = args.projects;
     if let Some(text) = &args.start {
         config.start = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
             user_error(format!(
@@ -134,9 +149,19 @@ fn write_summary(path: &Path, summary: &SimSummary) -> anyhow::Result<()> {
 /// One line for a person at a terminal.
 fn describe(summary: &SimSummary) -> String {
     let c = &summary.cases_with;
+    let p = &summary.procurement;
+    let projects = if p.is_empty() {
+        String::new()
+    } else {
+        let violations: u64 = p.violations.values().sum();
+        format!(
+            "; {} procurement projects, {violations} violations",
+            p.projects
+        )
+    };
     format!(
         "simulate: {} cases, {} events; concluded {}, late {}, past the statutory limit {}, \
-         unlawful suspensions {}, repeated corrections {}, back-dated {}",
+         unlawful suspensions {}, repeated corrections {}, back-dated {}{projects}",
         summary.cases,
         summary.events,
         c.concluded,
