@@ -88,11 +88,27 @@ impl<W: Write> Write for FirstLines<W> {
 /// A simulated district's events (`cases` cases from `seed`, at most `limit` events), sealed
 /// as the store would keep them: positions 1, 2, …, recorded when they were entered.
 pub fn simulated_log(cases: u64, seed: u64, limit: usize) -> Vec<jiancha_events::StoredEvent> {
-    let config = jiancha_sim::SimConfig::new(cases, seed);
+    sealed_log(&jiancha_sim::SimConfig::new(cases, seed), limit)
+}
+
+/// [`simulated_log`] with `projects` procurement projects among the cases: a mixed log.
+pub fn simulated_mixed_log(
+    cases: u64,
+    projects: u64,
+    seed: u64,
+    limit: usize,
+) -> Vec<jiancha_events::StoredEvent> {
+    let mut config = jiancha_sim::SimConfig::new(cases, seed);
+    config.projects = projects;
+    sealed_log(&config, limit)
+}
+
+/// The first `limit` events of a simulation, sealed as the store would keep them.
+fn sealed_log(config: &jiancha_sim::SimConfig, limit: usize) -> Vec<jiancha_events::StoredEvent> {
     let mut versions: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     let mut prev = jiancha_events::GENESIS_HASH;
     let mut out = Vec::new();
-    let Ok(events) = jiancha_sim::events(&config) else {
+    let Ok(events) = jiancha_sim::events(config) else {
         return out;
     };
     for sim in events.take(limit).flatten() {
