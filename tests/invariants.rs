@@ -2,7 +2,8 @@
 //! live engine in accelerated time, then replay from zero must equal the live state, a
 //! deliberately simple day-by-day reference of the deadline rules v2 (`reference`) must
 //! agree with the projections on every case's clock start, due dates, outcome and v2 rule
-//! codes, and with the ledger's concluded and on-time counts, and the chain must verify. The
+//! codes, and with the ledger's concluded and on-time counts, and the chain must verify; the
+//! district's procurement projects too are the same live and replayed. The
 //! district runs at rates high enough that every v2 irregularity shows in a few seeds. Each
 //! failure names its seed. `JIANCHA_SEEDS=N` runs N seeds instead of 3.
 
@@ -160,6 +161,9 @@ async fn check_seed(seed: u64, exercised: &mut BTreeMap<&'static str, usize>) ->
         seed,
         start,
         cases_per_workday: 6,
+        // A mixed district: procurement projects beside the cases, so that live, replay and
+        // the ledger are compared on both kinds.
+        projects: 40,
         rates: v2_rates(),
         ..Default::default()
     };
@@ -204,6 +208,21 @@ async fn check_seed(seed: u64, exercised: &mut BTreeMap<&'static str, usize>) ->
                 "seed {seed}: {stream}"
             );
         }
+        let projects = replayed.projects_sorted();
+        assert!(
+            projects.len() >= 30,
+            "seed {seed}: {} projects",
+            projects.len()
+        );
+        for (stream, project) in projects {
+            assert_eq!(Some(project), live.case(stream), "seed {seed}: {stream}");
+        }
+        let procurement = replayed
+            .alerts(now)
+            .iter()
+            .filter(|a| a.case.starts_with("proc-"))
+            .count();
+        *exercised.entry("procurement alerts").or_default() += procurement;
     }
     // The reference agrees on every case.
     let cal = Calendar::national();
@@ -274,6 +293,10 @@ fn simulated_districts_keep_every_invariant() {
     }
     eprintln!("v2 rules raised by the reference over all seeds: {exercised:?}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        exercised.get("procurement alerts").is_some_and(|n| *n > 0),
+        "no procurement alert was compared: {exercised:?}"
+    );
     // The district showed every v2 rule the reference knows.
     for rule in reference::EVENT_RULES.iter().chain(&reference::TIME_RULES) {
         assert!(
