@@ -14,6 +14,7 @@
 
 pub mod report;
 pub mod rules;
+pub mod view;
 
 #[cfg(test)]
 mod tests;
