@@ -1,5 +1,5 @@
 //! `jiancha alerts`: every alert of the log evaluated at an instant — raised by events, or by
-//! the clock passing a threshold — filtered by state, org and rule.
+//! the clock passing a threshold — filtered by state, org, rule and kind of case.
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -19,11 +19,13 @@ use crate::lang::{Align, Table};
     jiancha alerts --open\n  \
     jiancha alerts --now 2026-03-31 --org jiangjin/town-07 --format json\n  \
     jiancha alerts --rule deadline.promised.overdue\n  \
-    jiancha alerts --open --severity yellow,red\n\n\
+    jiancha alerts --open --severity yellow,red\n  \
+    jiancha alerts --kind procurement --open\n\n\
     Rules: deadline.promised.warning, deadline.promised.overdue, deadline.statutory.overdue, \
     intake.correction.repeated, intake.correction.late, intake.materials.incomplete, \
     procedure.step.skipped, procedure.no_decision, suspension.unlawful, fee.mismatch, \
-    extension.excessive, case.stalled, rating.bad.\n\
+    extension.excessive, case.stalled, rating.bad; procurement projects' rules start with \
+    proc. (proc.window.short, proc.contract.late, …).\n\
     JSON: an array of objects with id, case, rule, severity, raised_at, closed_at, org, and \
     raised_by / closed_by (the positions of the events behind them).")]
 pub struct AlertsArgs {
@@ -43,9 +45,32 @@ pub struct AlertsArgs {
     /// yellow, red (cards).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub severity: Vec<SeverityArg>,
+    /// Only alerts on this kind of case: approval (case-…) or procurement (proc-…: its proc.*
+    /// rules and the card lifecycle's on its cards); both when absent.
+    #[arg(long, value_enum)]
+    pub kind: Option<KindArg>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// The kinds of case `--kind` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindArg {
+    /// Approval cases (行政审批).
+    Approval,
+    /// Procurement and tendering projects (政府采购, 招投标).
+    Procurement,
+}
+
+impl KindArg {
+    /// The name `AlertView::kind` gives.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KindArg::Approval => "approval",
+            KindArg::Procurement => "procurement",
+        }
+    }
 }
 
 /// The severities `--severity` takes.
@@ -99,6 +124,7 @@ pub async fn run(
             args.severity.is_empty() || args.severity.iter().any(|s| s.as_str() == a.severity)
         })
         .filter(|a| args.org.as_deref().is_none_or(|p| a.concerns_org(p)))
+        .filter(|a| args.kind.is_none_or(|k| a.kind() == k.as_str()))
         .collect();
     let mut out = std::io::BufWriter::new(crate::stdout::lock());
     match args.format {

@@ -1,10 +1,13 @@
 //! `jiancha case show`: one case's deadline state — clock start, limits, due dates, used and
-//! remaining working days, status and outcome — evaluated at an instant. `jiancha case list`:
+//! remaining working days, status and outcome — evaluated at an instant; for a procurement
+//! project (`proc-…`), its facts, due dates and items (`Projections::project_view`), read from
+//! the whole log (a project's split sums and thresholds are the district's). `jiancha case list`:
 //! the cases matching filters at an instant (`Projections::case_list`), by due date.
 
 use std::io::Write as _;
 use std::sync::Arc;
 
+use jiancha_projections::kinds::procurement::view::{DayUnit, ProjectView};
 use jiancha_projections::names::{channel_name, rule_name, severity_code_name, status_code_name};
 use jiancha_projections::{AlertView, CaseView, Lang};
 use jiancha_store::Clock;
@@ -45,16 +48,20 @@ pub enum CaseCommand {
 #[command(after_help = "Examples:\n  \
     jiancha case show case-2026-000102\n  \
     jiancha case show case-2026-000102 --now 2026-03-20 --format json\n  \
-    jiancha case show case-2026-000102 --now 2026-03-20T09:00:00+08:00\n\n\
+    jiancha case show case-2026-000102 --now 2026-03-20T09:00:00+08:00\n  \
+    jiancha case show proc-2026-0007 --now 2026-04-30 --format json\n\n\
     --now takes an RFC 3339 instant, or a date meaning the end of that day (24:00 +08:00); \
     only events that occurred by then count. It defaults to the system clock.\n\
     JSON fields: stream, item, item_name (when the catalog names it), org, org_name (when an \
     OrgDefined names it), status, clock_start_on, promised_limit_days, \
     statutory_limit_days, promised_due_on, statutory_due_on (null while suspended), \
     provisional, used_days, remaining_days, concluded_on, on_time, statutory_on_time, early, \
-    and more.")]
+    and more. A procurement project (proc-…) shows its facts instead: project, regime, \
+    method, budget_cents, org, status (running, closed), round, deadlines [{what, rule, due_on, \
+    days, unit (natural, working), done_on, met}], bonds, award, contract, objections, \
+    enquiries, complaints (each with due_on, unit, answered_on, met) and alerts.")]
 pub struct ShowArgs {
-    /// The case stream, e.g. case-2026-000123.
+    /// The case stream, e.g. case-2026-000123, or a procurement project, e.g. proc-2026-0007.
     pub case: String,
     /// The instant of evaluation.
     #[arg(long)]
@@ -86,6 +93,24 @@ async fn run_show(
 ) -> anyhow::Result<()> {
     let now = replay::parse_now(show.now.as_deref(), &*clock)?;
     let store = crate::open_existing_store(db, clock).await?;
+    if jiancha_projections::kinds::kind_of_stream(&show.case).is_some() {
+        let explicit = show.now.as_ref().map(|_| now);
+        let projections =
+            replay::current(&store, explicit, jiancha_projections::Scoring::default()).await?;
+        store.close().await;
+        let view = projections.project_view(&show.case, now).ok_or_else(|| {
+            user_error(format!(
+                "no project {:?} had been registered by then",
+                show.case
+            ))
+        })?;
+        let mut out = crate::stdout::lock();
+        match show.format {
+            Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&view)?)?,
+            Format::Table => write_project(&mut out, &view, lang)?,
+        }
+        return Ok(());
+    }
     let projections = replay::one_case(&store, &show.case, now).await?;
     store.close().await;
     let view = projections.case_view(&show.case, now).ok_or_else(|| {
@@ -121,6 +146,123 @@ fn yes_no(v: Option<bool>, lang: Lang) -> String {
         Some(false) => lang.pick("否", "false").to_owned(),
         None => "-".to_owned(),
     }
+}
+
+/// Amounts in cents as yuan with two decimals.
+fn yuan(cents: u64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+/// A period's length and unit: `20 natural days`, `5 个工作日`.
+fn period(days: u32, unit: DayUnit, lang: Lang) -> String {
+    match (lang, unit) {
+        (Lang::Zh, DayUnit::Natural) => format!("{days} 日"),
+        (Lang::Zh, DayUnit::Working) => format!("{days} 个工作日"),
+        (Lang::En, DayUnit::Natural) => format!("{days} natural days"),
+        (Lang::En, DayUnit::Working) => format!("{days} working days"),
+    }
+}
+
+/// Whether a date was kept: yes, no, or `-` while open.
+fn kept(met: Option<bool>, lang: Lang) -> String {
+    match met {
+        Some(true) => lang.pick("按期", "met").to_owned(),
+        Some(false) => lang.pick("逾期", "missed").to_owned(),
+        None => "-".to_owned(),
+    }
+}
+
+/// A project's labelled facts, its due dates, items and alerts.
+fn write_project(out: &mut dyn std::io::Write, v: &ProjectView, lang: Lang) -> std::io::Result<()> {
+    let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
+    let org = match &v.org_name {
+        Some(n) => format!("{} {n}", v.org),
+        None => v.org.clone(),
+    };
+    let status = match v.status {
+        "closed" => l("已结束", "closed"),
+        _ => l("进行中", "running"),
+    };
+    let rows = [
+        (l("项目编号", "project"), v.stream.clone()),
+        (l("项目名称", "name"), v.project.clone()),
+        (l("适用法律", "regime"), v.regime.to_owned()),
+        (l("采购方式", "method"), v.method.to_owned()),
+        (l("品目", "category"), v.category.clone()),
+        (l("预算（元）", "budget (yuan)"), yuan(v.budget_cents)),
+        (l("采购人", "purchaser"), org),
+        (l("状态", "status"), status.to_owned()),
+        (l("登记日期", "registered on"), v.registered_on.to_string()),
+        (l("重新招标", "retenders"), v.retenders.to_string()),
+        (l("发出文件", "documents issued"), show(&v.round.issued_at)),
+        (l("发售截止", "on sale until"), show(&v.round.on_sale_until)),
+        (l("投标截止", "bid deadline"), show(&v.round.bid_deadline)),
+        (l("开标", "opened"), show(&v.round.opened_at)),
+        (l("投标人数", "bidders"), show(&v.round.bidders)),
+        (
+            l("中标", "award"),
+            v.award.as_ref().map_or_else(
+                || "-".to_owned(),
+                |a| format!("{} {} #{} {}", a.on, a.winner, a.rank, yuan(a.amount_cents)),
+            ),
+        ),
+        (
+            l("合同", "contract"),
+            v.contract.as_ref().map_or_else(
+                || "-".to_owned(),
+                |c| format!("{} {}", c.signed_on, yuan(c.amount_cents)),
+            ),
+        ),
+        (l("结束日期", "closed on"), show(&v.closed_on)),
+        (l("评估时刻", "evaluated at"), v.now.clone()),
+    ];
+    let width = rows.iter().map(|(k, _)| cells(k)).max().unwrap_or(0);
+    for (k, val) in rows {
+        let pad = " ".repeat(width.saturating_sub(cells(k)));
+        writeln!(out, "{k}{pad}  {val}")?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", l("期限：", "deadlines:"))?;
+    let mut table = Table::new([
+        (l("事项", "WHAT"), Align::Left),
+        (l("规则代码", "RULE"), Align::Left),
+        (l("期限", "DUE"), Align::Left),
+        (l("计算", "PERIOD"), Align::Left),
+        (l("完成", "DONE"), Align::Left),
+        (l("结果", "MET"), Align::Left),
+    ]);
+    for d in &v.deadlines {
+        table.row(vec![
+            d.what.to_owned(),
+            d.rule.to_owned(),
+            d.due_on.to_string(),
+            period(d.days, d.unit, lang),
+            show(&d.done_on),
+            kept(d.met, lang),
+        ]);
+    }
+    let items = [
+        (l("异议", "objection"), "proc.objection.late", &v.objections),
+        (l("质疑", "enquiry"), "proc.enquiry.late", &v.enquiries),
+        (l("投诉", "complaint"), "proc.complaint.late", &v.complaints),
+    ];
+    for (what, rule, list) in items {
+        for i in list {
+            table.row(vec![
+                format!("{what} {}", i.id),
+                rule.to_owned(),
+                show(&i.due_on),
+                period(i.days, i.unit, lang),
+                show(&i.answered_on),
+                kept(i.met, lang),
+            ]);
+        }
+    }
+    for line in table.lines() {
+        writeln!(out, "  {line}")?;
+    }
+    writeln!(out)?;
+    write_alerts(out, &v.alerts, lang)
 }
 
 /// The case's labelled facts, then its alerts with their rules by name and code.
@@ -209,6 +351,16 @@ fn write_table(
         writeln!(out, "{k}{pad}  {val}")?;
     }
     writeln!(out)?;
+    write_alerts(out, alerts, lang)
+}
+
+/// The alerts with their rules by name and code.
+fn write_alerts(
+    out: &mut dyn std::io::Write,
+    alerts: &[AlertView],
+    lang: Lang,
+) -> std::io::Result<()> {
+    let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
     if alerts.is_empty() {
         return writeln!(out, "{}", l("预警：无", "alerts: none"));
     }

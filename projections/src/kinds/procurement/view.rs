@@ -477,3 +477,11 @@ fn deadlines(p: &Project, ctx: &Ctx<'_>, now: Millis) -> Vec<Deadline> {
     }
     out
 }
+
+impl AlertView {
+    /// The kind of case it is on: `procurement` (a `proc-…` project: its `proc.*` rules and
+    /// the shared card lifecycle's, `supervision.unacknowledged` say) or `approval`.
+    pub fn kind(&self) -> &'static str {
+        crate::kinds::kind_of_stream(&self.case).unwrap_or("approval")
+    }
+}
