@@ -1,6 +1,7 @@
-//! The alert endpoints: `GET /api/v1/alerts?open=&org=&rule=&severity=&now=&limit=&cursor=` (the
-//! engine's live fold evaluated at an instant: alerts raised by then, closed by then, a page at a
-//! time after `cursor`, the `next_cursor` of the page before),
+//! The alert endpoints: `GET /api/v1/alerts?open=&org=&rule=&severity=&kind=&now=&limit=&cursor=`
+//! (the engine's live fold evaluated at an instant: alerts raised by then, closed by then, on
+//! the kind of case asked for — approval or procurement —, a page at a time after `cursor`, the
+//! `next_cursor` of the page before),
 //! and the workflow acts on an alert (预警纠错), recorded as supervision events through
 //! `acts::record`: `POST /api/v1/alerts/{id}/acknowledge` (签收: the unit within its org, or a
 //! supervisor), `…/correction-orders` (督办: supervisors), `…/report-backs` (回告: the unit or
@@ -35,10 +36,14 @@ pub(crate) struct AlertsQuery {
     org: Option<String>,
     rule: Option<String>,
     severity: Option<String>,
+    kind: Option<String>,
     now: Option<String>,
     limit: Option<usize>,
     cursor: Option<String>,
 }
+
+/// The kinds of case `kind=` takes: `AlertView::kind`'s names.
+const KINDS: [&str; 2] = ["approval", "procurement"];
 
 /// The severities `severity=` takes (a comma list): the alert's `severity` strings.
 const SEVERITIES: [&str; 3] = ["warning", "yellow", "red"];
@@ -126,9 +131,17 @@ pub(crate) async fn list(
         }
     }
     let severities = severities_of(q.severity.as_deref())?;
+    if let Some(kind) = q.kind.as_deref() {
+        if !KINDS.contains(&kind) {
+            return Err(
+                ApiError::invalid(format!("kind: {kind:?}: use approval or procurement"))
+                    .field("kind"),
+            );
+        }
+    }
     let filters = format!(
-        "alerts\n{:?}\n{org:?}\n{:?}\n{severities:?}\n{:?}",
-        q.open, q.rule, q.now
+        "alerts\n{:?}\n{org:?}\n{:?}\n{severities:?}\n{:?}\n{:?}",
+        q.open, q.rule, q.now, q.kind
     );
     let after = match q.cursor.as_deref() {
         None => None,
@@ -161,6 +174,7 @@ pub(crate) async fn list(
         .filter(|a| q.rule.as_deref().is_none_or(|r| a.rule == r))
         .filter(|a| severities.as_ref().is_none_or(|s| s.contains(&a.severity)))
         .filter(|a| org.as_deref().is_none_or(|p| a.concerns_org(p)))
+        .filter(|a| q.kind.as_deref().is_none_or(|k| a.kind() == k))
         .collect();
     let total = matching.len();
     let mut rest = matching

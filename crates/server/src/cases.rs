@@ -1,4 +1,6 @@
-//! The case endpoints: `GET /api/v1/cases/{id}` (its deadline state, as `jiancha case show`),
+//! The case endpoints: `GET /api/v1/cases/{id}` (its deadline state, as `jiancha case show`;
+//! for a procurement project `proc-…`, the project view, read from the live fold or, with
+//! `now`, from the whole log folded as of then, as `jiancha case show proc-… --now` does),
 //! `GET /api/v1/cases/{id}/history?as_of=` (the document `jiancha history --format json` prints:
 //! the events recorded by an instant, what each changed, and the state and alerts then) and
 //! `GET /api/v1/cases/{id}/evidence?now=` (the pack `jiancha evidence` prints, built by
@@ -26,7 +28,7 @@ use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::params::{case_stream, instant_or};
+use crate::params::{case_or_project_stream, case_stream, instant_or};
 use crate::State;
 
 /// The query of `GET /cases/{id}`.
@@ -72,9 +74,12 @@ pub(crate) async fn get(
     Path(id): Path<String>,
     query: QueryResult<CaseQuery>,
 ) -> Result<Response, ApiError> {
-    let case = case_stream(&id)?;
+    let case = case_or_project_stream(&id)?;
     let Query(query) = query.map_err(crate::query_error)?;
     check_read(&state, &caller, &case).await?;
+    if case.kind() == jiancha_events::StreamKind::Procurement {
+        return project(&state, &case, query.now.as_deref()).await;
+    }
     let view = match query.now.as_deref() {
         None => state
             .engine
@@ -88,6 +93,31 @@ pub(crate) async fn get(
     };
     let view = view
         .ok_or_else(|| ApiError::not_found(format!("no case {case} had been submitted by then")))?;
+    Ok(crate::json_response(StatusCode::OK, &view))
+}
+
+/// `GET /cases/proc-…`: the project view at `now` (the engine's clock when absent).
+async fn project(
+    state: &State,
+    case: &StreamName,
+    now: Option<&str>,
+) -> Result<Response, ApiError> {
+    let view = match now {
+        None => state
+            .engine
+            .read()
+            .project_view(case.as_str(), state.engine.now()),
+        Some(text) => {
+            let now = instant_or("now", Some(text), 0)?;
+            let _slot = crate::replay_slot(state, "a replay of the log")?;
+            crate::alerts::as_of(state, now)
+                .await?
+                .project_view(case.as_str(), now)
+        }
+    };
+    let view = view.ok_or_else(|| {
+        ApiError::not_found(format!("no project {case} had been registered by then"))
+    })?;
     Ok(crate::json_response(StatusCode::OK, &view))
 }
 

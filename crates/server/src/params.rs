@@ -1,4 +1,4 @@
-//! Parameters shared by several endpoints: instants (`now`, `as_of`) and case ids, with the
+//! Parameters shared by several endpoints: instants (`now`, `as_of`) and case (or project) ids, with the
 //! command line's meaning, so `?now=2026-03-31` means what `--now 2026-03-31` means.
 
 use jiancha_events::{StreamKind, StreamName};
@@ -22,6 +22,18 @@ pub(crate) fn case_stream(id: &str) -> Result<StreamName, ApiError> {
         Ok(_) => {
             Err(ApiError::invalid(format!("{id:?} is not a case stream (case-<id>)")).field("case"))
         }
+        Err(m) => Err(ApiError::invalid(m.to_string()).field("case")),
+    }
+}
+
+/// A case or procurement project stream name from a path (`case-…`, `proc-…`).
+pub(crate) fn case_or_project_stream(id: &str) -> Result<StreamName, ApiError> {
+    match StreamName::parse(id) {
+        Ok(name) if matches!(name.kind(), StreamKind::Case | StreamKind::Procurement) => Ok(name),
+        Ok(_) => Err(ApiError::invalid(format!(
+            "{id:?} is not a case stream (case-<id>) nor a project's (proc-<id>)"
+        ))
+        .field("case")),
         Err(m) => Err(ApiError::invalid(m.to_string()).field("case")),
     }
 }

@@ -20,6 +20,7 @@ mod insights;
 mod log_capture;
 mod notify;
 mod ownership;
+mod procurement;
 mod public;
 mod roles;
 mod schemas;
