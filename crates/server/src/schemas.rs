@@ -82,7 +82,7 @@ pub fn generated_schemas() -> Map<String, Value> {
 }
 
 /// The schemas of the views the server answers with, as serialised (`Alert`, `CaseView`,
-/// `Appended`, `Error`, `Me`, `Overview`, `PublicCase`).
+/// `ProjectView`, `Appended`, `Error`, `Me`, `Overview`, `PublicCase`).
 fn response_schemas() -> Map<String, Value> {
     let mut generator = schemars::generate::SchemaSettings::draft2020_12()
         .with(|s| s.definitions_path = SCHEMAS_PATH.into())
@@ -90,6 +90,7 @@ fn response_schemas() -> Map<String, Value> {
         .into_generator();
     generator.subschema_for::<jiancha_projections::AlertView>();
     generator.subschema_for::<jiancha_projections::CaseView>();
+    generator.subschema_for::<jiancha_projections::kinds::procurement::view::ProjectView>();
     generator.subschema_for::<crate::events::Appended>();
     generator.subschema_for::<crate::error::Body<'static>>();
     generator.subschema_for::<crate::me::Me>();

@@ -26,6 +26,7 @@ pub enum DayUnit {
 
 /// A due date a rule counts to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "ProjectDeadline")]
 pub struct Deadline {
     /// What is due: earliest_bid_deadline, documents_on_sale, clarification, publicity_start,
     /// confirmation, result, contract, contract_publish, contract_file.
@@ -47,6 +48,7 @@ pub struct Deadline {
 
 /// An objection, enquiry or complaint with its answer and due date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "ProjectItem")]
 pub struct FiledView {
     /// Its id within the project.
     pub id: String,
@@ -66,6 +68,7 @@ pub struct FiledView {
 
 /// The current round's facts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "ProjectRound")]
 pub struct RoundView {
     /// When the documents were first issued.
     pub issued_at: Option<String>,
@@ -97,6 +100,7 @@ pub struct RoundView {
 
 /// The award notice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "ProjectAward")]
 pub struct AwardView {
     /// Its date.
     pub on: NaiveDate,
@@ -112,6 +116,7 @@ pub struct AwardView {
 
 /// The contract.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "ProjectContract")]
 pub struct ContractView {
     /// The date it was signed.
     pub signed_on: NaiveDate,
@@ -127,6 +132,7 @@ pub struct ContractView {
 
 /// A bond taken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "ProjectBond")]
 pub struct BondView {
     /// bid or performance.
     pub kind: &'static str,
