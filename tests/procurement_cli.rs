@@ -68,6 +68,9 @@ fn district() -> String {
     .join("\n")
 }
 
+/// A row's month, projects, awards, contracts, contracts on time, yellow, red and score.
+type Figures = (u64, i64, i64, i64, i64, i64, i64, i64);
+
 #[test]
 fn the_procurement_report_counts_per_purchaser_and_month() {
     let ws = Workspace::new();
@@ -89,7 +92,7 @@ fn the_procurement_report_counts_per_purchaser_and_month() {
     );
     assert_eq!(r.code, 0, "{r:?}");
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    let rows: Vec<(u64, i64, i64, i64, i64, i64, i64, i64)> = v["rows"]
+    let rows: Vec<Figures> = v["rows"]
         .as_array()
         .unwrap()
         .iter()

@@ -352,10 +352,8 @@ impl Project {
                 }
                 out.extend(self.window_short(&counts, ctx));
             }
-            EventData::Clarified(c) => {
-                if c.affects_preparation {
-                    self.round.clarifications.push(at);
-                }
+            EventData::Clarified(c) if c.affects_preparation => {
+                self.round.clarifications.push(at);
             }
             EventData::BidDeadlineSet(d) => {
                 self.round.deadline = Some(instant::millis(&d.at));
@@ -367,13 +365,11 @@ impl Project {
             EventData::EnquiryAnswered(e) => answer(&mut self.enquiries, &e.enquiry, on),
             EventData::ComplaintFiled(c) => file(&mut self.complaints, &c.complaint, on),
             EventData::ComplaintDecided(c) => answer(&mut self.complaints, &c.complaint, on),
-            EventData::BidsOpened(b) => {
-                if self.round.opened.is_none() {
-                    self.round.opened = Some((at, b.bidders));
-                    let on_time = self.round.deadline.is_some_and(|d| minute(d) == minute(at));
-                    if !on_time {
-                        out.push(ProcRule::OpeningMismatch);
-                    }
+            EventData::BidsOpened(b) if self.round.opened.is_none() => {
+                self.round.opened = Some((at, b.bidders));
+                let on_time = self.round.deadline.is_some_and(|d| minute(d) == minute(at));
+                if !on_time {
+                    out.push(ProcRule::OpeningMismatch);
                 }
             }
             EventData::ExpertsDrawn(e) => {
@@ -386,61 +382,53 @@ impl Project {
                     out.push(ProcRule::ExpertsDesignated);
                 }
             }
-            EventData::EvaluationReported(r) => {
-                if self.round.report.is_none() {
-                    self.round.report = Some((on, r.ranking.clone()));
-                }
+            EventData::EvaluationReported(r) if self.round.report.is_none() => {
+                self.round.report = Some((on, r.ranking.clone()));
             }
             EventData::ResultConfirmed(_) => {
                 self.round.confirmed_on.get_or_insert(on);
             }
-            EventData::CandidatesPublicized(c) => {
-                if self.round.publicized.is_none() {
-                    self.round.publicized = Some((on, c.until));
-                    let days = (c.until - on).num_days() + 1;
-                    let late_start = self
-                        .round
-                        .report
-                        .as_ref()
-                        .and_then(|(reported, _)| natural(ctx, *reported, 3))
-                        .is_some_and(|last| on > last);
-                    if days < 3 || late_start {
-                        out.push(ProcRule::PublicityShort);
-                    }
+            EventData::CandidatesPublicized(c) if self.round.publicized.is_none() => {
+                self.round.publicized = Some((on, c.until));
+                let days = (c.until - on).num_days() + 1;
+                let late_start = self
+                    .round
+                    .report
+                    .as_ref()
+                    .and_then(|(reported, _)| natural(ctx, *reported, 3))
+                    .is_some_and(|last| on > last);
+                if days < 3 || late_start {
+                    out.push(ProcRule::PublicityShort);
                 }
             }
             EventData::ResultPublished(_) => {
                 self.round.published_on.get_or_insert(on);
             }
-            EventData::AwardNoticeIssued(a) => {
-                if self.award.is_none() {
-                    self.award = Some(Award {
-                        on,
-                        winner: a.winner.clone(),
-                        rank: a.rank,
-                        amount_cents: a.amount_cents,
-                    });
-                    let few = self.method.is_tender()
-                        && self.round.opened.is_some_and(|(_, bidders)| bidders < 3);
-                    if few {
-                        out.push(ProcRule::BiddersFew);
-                    }
-                    let unexplained = a.reason.as_deref().is_none_or(|r| r.trim().is_empty());
-                    if self.state_funded && a.rank > 1 && unexplained {
-                        out.push(ProcRule::AwardNotFirst);
-                    }
+            EventData::AwardNoticeIssued(a) if self.award.is_none() => {
+                self.award = Some(Award {
+                    on,
+                    winner: a.winner.clone(),
+                    rank: a.rank,
+                    amount_cents: a.amount_cents,
+                });
+                let few = self.method.is_tender()
+                    && self.round.opened.is_some_and(|(_, bidders)| bidders < 3);
+                if few {
+                    out.push(ProcRule::BiddersFew);
+                }
+                let unexplained = a.reason.as_deref().is_none_or(|r| r.trim().is_empty());
+                if self.state_funded && a.rank > 1 && unexplained {
+                    out.push(ProcRule::AwardNotFirst);
                 }
             }
-            EventData::ContractSigned(c) => {
-                if self.contract.is_none() {
-                    self.contract = Some((on, c.amount_cents));
-                    if self
-                        .award
-                        .as_ref()
-                        .is_some_and(|a| a.amount_cents != c.amount_cents)
-                    {
-                        out.push(ProcRule::ContractDeviation);
-                    }
+            EventData::ContractSigned(c) if self.contract.is_none() => {
+                self.contract = Some((on, c.amount_cents));
+                if self
+                    .award
+                    .as_ref()
+                    .is_some_and(|a| a.amount_cents != c.amount_cents)
+                {
+                    out.push(ProcRule::ContractDeviation);
                 }
             }
             EventData::ContractPublished(_) => {
