@@ -232,3 +232,77 @@ async fn the_procurement_report_over_http_is_the_clis() {
     assert_eq!(status, 400, "{v}");
     server.stop().await;
 }
+
+/// A project's history and evidence pack read what `proc.split` depends on (the thresholds and
+/// the other projects' registrations), so they show the split the live fold raised.
+#[test]
+fn a_projects_history_and_evidence_show_what_the_live_fold_raised() {
+    let ws = Workspace::new();
+    let threshold = r#"{"stream":"catalog","type":"ThresholdDefined","occurred_at":"2026-01-02T09:00:00+08:00","actor":"admin","org":"jiangjin","data":{"jurisdiction":"jiangjin","category":"goods","open_tender_cents":2000}}"#;
+    let piece = |stream: &str, at: &str| {
+        let data = format!(
+            r#"{{"project":"{stream}","regime":"government","method":"inquiry","category":"goods","budget_cents":1500,"purchaser_org":"{BUYER}","state_funded":true}}"#
+        );
+        ev(stream, "ProcurementRegistered", at, &data)
+    };
+    let log = [
+        threshold.to_owned(),
+        piece("proc-1", "2026-03-02T09:00:00+08:00"),
+        piece("proc-2", "2026-04-01T09:00:00+08:00"),
+    ]
+    .join("\n");
+    let r = ws.run(&["import", "--historical", "-"], &log);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = ws.run(
+        &[
+            "alerts",
+            "--kind",
+            "procurement",
+            "--now",
+            "2026-04-01T12:00:00+08:00",
+            "--format",
+            "json",
+        ],
+        "",
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("proc-2/proc.split/1"), "{}", r.stdout);
+    let r = ws.run(
+        // As the log stands now (the import was recorded today).
+        &["history", "proc-2", "--format", "json"],
+        "",
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let h: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(h["project"]["kind"], "procurement", "{}", r.stdout);
+    assert!(h.get("state").is_none(), "{}", r.stdout);
+    let ids: Vec<&str> = h["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    // The split is red: unacknowledged a working day later, as any red card.
+    assert_eq!(
+        ids,
+        ["proc-2/proc.split/1", "proc-2/supervision.unacknowledged/1"]
+    );
+    let r = ws.run(&["evidence", "proc-2"], "");
+    assert_eq!(r.code, 0, "{r:?}");
+    let pack: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(pack["state"]["method"], "inquiry", "{}", r.stdout);
+    assert_eq!(
+        pack["cards"][0]["id"], "proc-2/proc.split/1",
+        "{}",
+        r.stdout
+    );
+    // The pack's events are the project's own and the supervision stream's (the import's
+    // declaration); the other projects' registrations are context only.
+    let streams: Vec<&str> = pack["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["stream"].as_str().unwrap())
+        .collect();
+    assert_eq!(streams, ["supervision", "proc-2"]);
+}

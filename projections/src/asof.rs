@@ -121,8 +121,12 @@ pub struct History {
     pub events: Vec<Step>,
     /// Alerts the clock raised after the last event, by the instant.
     pub clock: Vec<Change>,
-    /// The case at the instant, as `case show --now` prints it.
-    pub state: CaseView,
+    /// The case at the instant, as `case show --now` prints it (absent for a project).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<CaseView>,
+    /// A procurement project at the instant, as `case show proc-… --now` prints it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<crate::kinds::procurement::view::ProjectView>,
     /// The case's alerts at the instant, as `alerts --now` prints them.
     pub alerts: Vec<AlertView>,
 }
@@ -262,7 +266,10 @@ pub fn build(
             derived,
         });
     }
-    let state = p.case_view(case, as_of)?;
+    let (state, project) = match p.case_view(case, as_of) {
+        Some(view) => (Some(view), None),
+        None => (None, Some(p.project_view(case, as_of)?)),
+    };
     let last = events.last().map_or(0, |e| e.position);
     let clock = p
         .pending_alerts(case, as_of)
@@ -284,6 +291,7 @@ pub fn build(
         events: steps,
         clock,
         state,
+        project,
         alerts,
     })
 }

@@ -39,7 +39,8 @@ pub enum EvidenceError {
 /// The evidence pack of `case` evaluated at `now`, as the JSON value `jiancha evidence` prints:
 /// `case`, `evaluated_at`, `log_head`, `events` (each as stored with `hash_checks` and, when it
 /// does not hold, `chain_break`), `item`, `alert_config`, `calendar`, `state`, `cards`,
-/// `ledger` and `notifications`.
+/// `ledger` and `notifications`. A procurement project's `state` is its project view, and its
+/// context holds the thresholds and every project's registration (which `proc.split` reads).
 pub async fn pack(store: &dyn EventStore, case: &str, now: Millis) -> Result<Value, EvidenceError> {
     let head = store.head().await?;
     let known: Vec<StoredEvent> = store
@@ -58,11 +59,16 @@ pub async fn pack(store: &dyn EventStore, case: &str, now: Millis) -> Result<Val
     for e in &known {
         p.apply(e);
     }
-    let state = p
-        .case_view(case, now)
-        .ok_or_else(|| EvidenceError::NoSuchCase {
-            case: case.to_owned(),
-        })?;
+    // An approval case's deadline state, or a project's (its windows and due dates, each in
+    // the unit its rule counts in, its bonds, award and contract).
+    let state = match p.case_view(case, now) {
+        Some(view) => serde_json::to_value(view)?,
+        None => serde_json::to_value(p.project_view(case, now).ok_or_else(|| {
+            EvidenceError::NoSuchCase {
+                case: case.to_owned(),
+            }
+        })?)?,
+    };
     let item = p.case(case).and_then(|c| c.def.as_deref().cloned());
     let ledger: Vec<_> = p
         .ledger()
@@ -86,7 +92,7 @@ pub async fn pack(store: &dyn EventStore, case: &str, now: Millis) -> Result<Val
         "item": serde_json::to_value(item)?,
         "alert_config": serde_json::to_value(p.config)?,
         "calendar": calendar_days(&p, case, now),
-        "state": serde_json::to_value(state)?,
+        "state": state,
         "cards": serde_json::to_value(cards)?,
         "ledger": serde_json::to_value(ledger)?,
         "notifications": notifications(&told),

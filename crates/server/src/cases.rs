@@ -137,7 +137,7 @@ pub(crate) async fn history(
     Path(id): Path<String>,
     query: QueryResult<HistoryQuery>,
 ) -> Result<Response, ApiError> {
-    let case = case_stream(&id)?;
+    let case = case_or_project_stream(&id)?;
     let Query(query) = query.map_err(crate::query_error)?;
     check_read(&state, &caller, &case).await?;
     let as_of = instant_or("as_of", query.as_of.as_deref(), state.engine.now())?;
@@ -165,7 +165,7 @@ pub(crate) async fn evidence(
     Path(id): Path<String>,
     query: QueryResult<EvidenceQuery>,
 ) -> Result<Response, ApiError> {
-    let case = case_stream(&id)?;
+    let case = case_or_project_stream(&id)?;
     let Query(query) = query.map_err(crate::query_error)?;
     check_read(&state, &caller, &case).await?;
     let now = instant_or("now", query.now.as_deref(), state.engine.now())?;

@@ -54,10 +54,7 @@ impl Lookup for Log {
             .iter()
             .filter_map(|p| self.stored.get(usize::try_from(*p).ok()?.checked_sub(1)?));
         let first = events.next()?;
-        if !matches!(first.data, jiancha_events::EventData::Submitted(_)) {
-            return None;
-        }
-        let mut owner = CaseOwner::submitted_by(&first.org);
+        let mut owner = CaseOwner::opened_by(&first.data, &first.org)?;
         for e in events {
             owner.apply(OwnerMove::of(&e.data, &e.org));
         }

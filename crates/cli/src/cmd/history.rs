@@ -71,17 +71,36 @@ fn write_table(out: &mut dyn std::io::Write, h: &History) -> std::io::Result<()>
     for d in &h.clock {
         writeln!(out, "clock    {:<14} {}", d.change, d.to)?;
     }
-    let v = &h.state;
     let show = |d: Option<chrono::NaiveDate>| d.map_or_else(|| "-".to_owned(), |d| d.to_string());
-    writeln!(
-        out,
-        "state: {} | promised due {} | statutory due {} | used {} | remaining {}",
-        v.status,
-        show(v.promised_due_on),
-        show(v.statutory_due_on),
-        v.used_days.map_or("-".into(), |u| u.to_string()),
-        v.remaining_days.map_or("-".into(), |r| r.to_string())
-    )?;
+    if let Some(v) = &h.state {
+        writeln!(
+            out,
+            "state: {} | promised due {} | statutory due {} | used {} | remaining {}",
+            v.status,
+            show(v.promised_due_on),
+            show(v.statutory_due_on),
+            v.used_days.map_or("-".into(), |u| u.to_string()),
+            v.remaining_days.map_or("-".into(), |r| r.to_string())
+        )?;
+    }
+    if let Some(v) = &h.project {
+        writeln!(out, "project: {} | {} | {}", v.status, v.regime, v.method)?;
+        for d in &v.deadlines {
+            let unit = match d.unit {
+                jiancha_projections::kinds::procurement::view::DayUnit::Natural => "natural",
+                jiancha_projections::kinds::procurement::view::DayUnit::Working => "working",
+            };
+            writeln!(
+                out,
+                "due: {:<24} {} ({} {unit} days, {}){}",
+                d.what,
+                d.due_on,
+                d.days,
+                d.rule,
+                d.done_on.map_or(String::new(), |on| format!(" done {on}"))
+            )?;
+        }
+    }
     for a in &h.alerts {
         writeln!(
             out,

@@ -1207,3 +1207,87 @@ pub async fn exported_events_continue_a_log_only_when_moved_is_asked(f: Fixture)
     assert_eq!(outcome.range, Some((3, 3)));
     assert_eq!(all_raw(&*copy.store).await, all_raw(&*source.store).await);
 }
+
+/// A project's context is its stream, the open-tender thresholds and every project's
+/// registration (what `proc.split` reads), the calendar and the supervision acts naming it;
+/// nothing of an approval case nor another project's later events. A project begins with its
+/// registration, only once, and a scoped writer reaches only its org's projects.
+pub async fn a_project_context_holds_the_thresholds_and_the_registrations(f: Fixture) {
+    let s = &*f.store;
+    let line = |text: String| parse_line(1, &text).unwrap();
+    let registered = |stream: &str, purchaser: &str| {
+        line(format!(
+            r#"{{"stream":"{stream}","type":"ProcurementRegistered","occurred_at":"2026-03-02T09:00:00+08:00","actor":"buyer","org":"{purchaser}","data":{{"project":"p","regime":"government","method":"inquiry","category":"goods","budget_cents":100,"purchaser_org":"{purchaser}","state_funded":true}}}}"#
+        ))
+    };
+    let act = |stream: &str, ty: &str, data: &str| {
+        line(format!(
+            r#"{{"stream":"{stream}","type":"{ty}","occurred_at":"2026-03-03T09:00:00+08:00","actor":"buyer","org":"jiangjin/dept-1","data":{data}}}"#
+        ))
+    };
+    let threshold = line(
+        r#"{"stream":"catalog","type":"ThresholdDefined","occurred_at":"2026-01-02T09:00:00+08:00","actor":"admin","org":"jiangjin","data":{"jurisdiction":"jiangjin","category":"goods","open_tender_cents":1000}}"#.to_owned(),
+    );
+    let first = s
+        .append(vec![threshold, registered("proc-1", "jiangjin/dept-1")])
+        .await
+        .unwrap()
+        .positions;
+    s.append(vec![
+        submitted("case-7"),
+        registered("proc-2", "jiangjin/dept-2"),
+    ])
+    .await
+    .unwrap();
+    let later = s
+        .append(vec![
+            act("proc-1", "BidsOpened", r#"{"bidders":3}"#),
+            act("proc-2", "BidsOpened", r#"{"bidders":4}"#),
+        ])
+        .await
+        .unwrap()
+        .positions;
+    let context = s.read_case_context("proc-1").await.unwrap();
+    let got: Vec<(u64, &str)> = context
+        .iter()
+        .map(|e| (e.position, e.stream.as_str()))
+        .collect();
+    let proc_2 = s.read_stream("proc-2").await.unwrap()[0].position;
+    assert_eq!(
+        got,
+        [
+            (first[0], "catalog"),
+            (first[1], "proc-1"),
+            (proc_2, "proc-2"),
+            (later[0], "proc-1"),
+        ]
+    );
+    // An approval case's context holds no procurement.
+    let case = s.read_case_context("case-7").await.unwrap();
+    assert!(case.iter().all(|e| e.stream == "case-7"), "{case:?}");
+    // A project begins with its registration, once.
+    let r = rejection(
+        s.append(vec![act("proc-3", "BidsOpened", r#"{"bidders":1}"#)])
+            .await,
+    );
+    assert_eq!(r.field, "stream", "{r:?}");
+    let r = rejection(
+        s.append(vec![registered("proc-1", "jiangjin/dept-1")])
+            .await,
+    );
+    assert_eq!(r.field, "type", "{r:?}");
+    // A unit's scoped append reaches its own project, not another org's.
+    let scoped = |stream: &str| {
+        let mut e = act(stream, "BidsOpened", r#"{"bidders":5}"#);
+        e.org = "jiangjin/dept-1".into();
+        e
+    };
+    s.append_scoped(vec![scoped("proc-1")], Some("jiangjin/dept-1".into()))
+        .await
+        .unwrap();
+    let r = rejection(
+        s.append_scoped(vec![scoped("proc-2")], Some("jiangjin/dept-1".into()))
+            .await,
+    );
+    assert!(r.message.contains("proc-2"), "{r:?}");
+}

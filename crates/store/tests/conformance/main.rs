@@ -124,6 +124,7 @@ conformance!(
     the_supervision_acts_on_a_case_are_found_by_it,
     a_large_snapshot_is_kept_in_parts,
     a_case_context_holds_what_the_case_depends_on,
+    a_project_context_holds_the_thresholds_and_the_registrations,
     a_large_chunk_refused_at_its_end_is_written_once,
     an_import_keeps_every_byte_of_the_text,
     a_stored_event_inside_a_run_of_chunks_is_found,
