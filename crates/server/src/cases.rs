@@ -28,7 +28,7 @@ use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::params::{case_or_project_stream, case_stream, instant_or};
+use crate::params::{case_or_project_stream, instant_or};
 use crate::State;
 
 /// The query of `GET /cases/{id}`.
@@ -214,7 +214,7 @@ pub(crate) async fn ledger(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let case = case_stream(&id)?;
+    let case = case_or_project_stream(&id)?;
     check_read(&state, &caller, &case).await?;
     let now = state.engine.now();
     let entries = {
@@ -228,8 +228,13 @@ pub(crate) async fn ledger(
             .filter(|e| *e.case == *case.as_str())
             .map(|e| ledger.view(e))
             .collect();
-        entries.extend(
+        let pending = if case.kind() == jiancha_events::StreamKind::Procurement {
+            jiancha_projections::kinds::procurement::report::pending_entries(&p, ledger, now)
+        } else {
             jiancha_projections::report::pending_entries(&p, ledger, now)
+        };
+        entries.extend(
+            pending
                 .iter()
                 .filter(|e| *e.case == *case.as_str())
                 .map(|e| ledger.view(e)),
@@ -263,7 +268,7 @@ pub(crate) async fn exempt(
     body: Body,
 ) -> Result<Response, ApiError> {
     let (actor, org) = caller.supervisor()?;
-    let case = case_stream(&id)?;
+    let case = case_or_project_stream(&id)?;
     let timeout = state.limits.body_read_timeout;
     let req: ExemptionBody = crate::body::action_body(&headers, body, timeout).await?;
     if req.reason.trim().is_empty() {

@@ -53,6 +53,16 @@ pub struct ProcReport {
     pub rows: Vec<ProcRow>,
 }
 
+/// The ledger entries of the cards the clock has raised on projects since their last events
+/// (not folded yet), as the next event will record them.
+pub fn pending_entries(p: &Projections, ledger: &crate::Ledger, now: Millis) -> Vec<crate::Entry> {
+    let active = p
+        .projects_sorted()
+        .into_iter()
+        .filter(|(_, c)| c.is_active(&p.config));
+    pending_entries_of(p, ledger, now, active)
+}
+
 /// The procurement report of `period` at `now`, for the purchasers at or under `org` (every
 /// purchaser when empty); `None` when the projections keep no ledger.
 pub fn procurement_report(
@@ -73,11 +83,7 @@ pub fn procurement_report(
             grid.entry((o.clone(), *m)).or_default().merge(c);
         }
     }
-    let active = p
-        .projects_sorted()
-        .into_iter()
-        .filter(|(_, c)| c.is_active(&p.config));
-    for e in pending_entries_of(p, ledger, now, active) {
+    for e in pending_entries(p, ledger, now) {
         if in_period(&e.month) && under(&e.org) {
             grid.entry((e.org.clone(), e.month)).or_default().add(&e);
         }
