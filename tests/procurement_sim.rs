@@ -122,7 +122,11 @@ fn simulated_projects_without_violations_raise_nothing() {
 fn simulated_violations_are_exactly_the_alerts() {
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     // Construction projects are few (large works): high rates so that their rules show too.
-    let runs = [(1, "2026-01-05", 0.12), (2, "2025-09-15", 0.3), (5, "2026-03-02", 0.3)];
+    let runs = [
+        (1, "2026-01-05", 0.12),
+        (2, "2025-09-15", 0.3),
+        (5, "2026-03-02", 0.3),
+    ];
     for (seed, start, rate) in runs {
         let run = run(seed, start, rate);
         assert_eq!(run.projects, 300, "seed {seed}");

@@ -128,7 +128,7 @@ pub struct Rates {
     pub late_complaint_answer: f64,
     /// Per answered complaint: it is upheld (属实).
     pub complaint_upheld: f64,
-    /// Per procurement project: the bid or response window shorter than its method's minimum, where it has one (not a single source under the threshold) (`proc.window.short`).
+    /// Per procurement project: the bid or response window shorter than its method's minimum, where it has one (not a single source under the threshold) and a working day comes before its minimum (documents issued just before a long holiday may leave none) (`proc.window.short`).
     pub proc_window_short: f64,
     /// Per procurement project: documents on sale for 2 or 3 days (`proc.sale.short`).
     pub proc_sale_short: f64,
