@@ -30,6 +30,7 @@ mod notify_cli;
 mod ownership;
 mod postgres_cli;
 mod procurement_cli;
+mod procurement_sim;
 mod project_view_cli;
 mod public_cli;
 mod report_cli;

@@ -128,33 +128,33 @@ pub struct Rates {
     pub late_complaint_answer: f64,
     /// Per answered complaint: it is upheld (属实).
     pub complaint_upheld: f64,
-    /// Per procurement project: the bid or response window shorter than its method's minimum (`proc.window.short`).
+    /// Per procurement project: the bid or response window shorter than its method's minimum, where it has one (not a single source under the threshold) and a working day comes before its minimum (documents issued just before a long holiday may leave none) (`proc.window.short`).
     pub proc_window_short: f64,
     /// Per procurement project: documents on sale for 2 or 3 days (`proc.sale.short`).
     pub proc_sale_short: f64,
     /// Per procurement project: per tender: a clarification affecting preparation 3 to 10 days before a deadline that does not move (`proc.clarification.late`).
     pub proc_clarification_late: f64,
-    /// Per procurement project: per construction tender: an objection answered 5 to 8 days after it was filed (`proc.objection.late`).
+    /// Per procurement project: per construction tender: an objection answered 5 to 8 days after it was filed (and past the 3rd day however a holiday moves it) (`proc.objection.late`).
     pub proc_objection_late: f64,
     /// Per procurement project: bids opened 20 to 60 minutes after the deadline (`proc.opening.mismatch`).
     pub proc_opening_mismatch: f64,
-    /// Per procurement project: per tender: only 2 bidders, and an award all the same (`proc.bidders.few`).
+    /// Per procurement project: per tender: only 2 bidders, and an award all the same (none when the award never comes) (`proc.bidders.few`).
     pub proc_bidders_few: f64,
     /// Per procurement project: per project with a committee: experts designated without approval, a committee of 6, or 3 experts of 5 (`proc.experts.designated`).
     pub proc_experts_designated: f64,
-    /// Per procurement project: the result confirmed 7 to 10 working days after the evaluation report, or never (`proc.confirmation.late`).
+    /// Per procurement project: per government project: the result confirmed 7 to 10 working days after the evaluation report, or never (`proc.confirmation.late`).
     pub proc_confirmation_late: f64,
     /// Per procurement project: per construction project: the candidates publicized for 1 day (`proc.publicity.short`).
     pub proc_publicity_short: f64,
-    /// Per procurement project: the result announced 4 to 6 working days after the confirmation, or never (`proc.result.late`).
+    /// Per procurement project: per government project: the result announced 4 to 6 working days after the confirmation, or never (`proc.result.late`).
     pub proc_result_late: f64,
     /// Per procurement project: per state-funded project: the award to the second-ranked without a reason (`proc.award.not_first`).
     pub proc_award_not_first: f64,
-    /// Per procurement project: the contract signed 33 to 40 days after the award notice, or never (`proc.contract.late`).
+    /// Per procurement project: the contract signed 33 to 40 days after the award notice (and past the 30th day however a holiday moves it), or never (`proc.contract.late`).
     pub proc_contract_late: f64,
-    /// Per procurement project: the contract announced 4 to 6 working days after signing, or never (`proc.contract.unpublished`).
+    /// Per procurement project: per government project: the contract announced 4 to 6 working days after signing, or never (`proc.contract.unpublished`).
     pub proc_contract_unpublished: f64,
-    /// Per procurement project: the contract filed 9 to 12 working days after signing, or never (`proc.contract.unfiled`).
+    /// Per procurement project: per government project: the contract filed 9 to 12 working days after signing, or never (`proc.contract.unfiled`).
     pub proc_contract_unfiled: f64,
     /// Per procurement project: the contract 2 to 8% above the award, or two supplements adding more than 10% (`proc.contract.deviation`).
     pub proc_contract_deviation: f64,

@@ -73,6 +73,8 @@ pub(crate) struct Head {
     pub(crate) method: Method,
     pub(crate) budget_cents: u64,
     pub(crate) state_funded: bool,
+    /// The last purchase of a split group: the one that brings the group to the threshold.
+    pub(crate) closes_split: bool,
 }
 
 /// The method of a purchase: by regime and whether its budget reaches the threshold.
@@ -267,6 +269,9 @@ impl<'a> Drawing<'a> {
                 let budget = (share + extra) / 100_000 * 100_000 + 100_000;
                 self.push(self.world.days.date(day), org, category, budget, false);
             }
+            if let Some(last) = self.heads.last_mut() {
+                last.closes_split = true;
+            }
             self.splits += 1;
             return true;
         }
@@ -299,6 +304,7 @@ impl<'a> Drawing<'a> {
             method,
             budget_cents,
             state_funded,
+            closes_split: false,
         });
     }
 }

@@ -165,13 +165,23 @@ impl Rule {
     fn applies(self, head: &Head) -> bool {
         let tender = head.method.is_tender();
         let single = head.method == Method::SingleSource;
+        let government = head.regime == Regime::Government;
         match self {
+            // A single source has a window (its publicity) only at or over the threshold.
+            Rule::WindowShort => {
+                !single || head.budget_cents >= threshold_cents(&head.purchaser, head.category)
+            }
             Rule::ClarificationLate | Rule::BiddersFew => tender,
-            Rule::ObjectionLate => tender && head.regime == Regime::Construction,
-            Rule::PublicityShort => head.regime == Regime::Construction,
+            Rule::ObjectionLate => tender && !government,
+            Rule::PublicityShort => !government,
+            // The Government Procurement Law's periods: construction tendering has none.
+            Rule::ConfirmationLate
+            | Rule::ResultLate
+            | Rule::ContractUnpublished
+            | Rule::ContractUnfiled => government,
             Rule::ExpertsDesignated => !single,
             Rule::AwardNotFirst => head.state_funded && !single,
-            Rule::EnquiryLate => head.regime == Regime::Government,
+            Rule::EnquiryLate => government,
             // Drawn for groups of projects, not for one.
             Rule::Split => false,
             _ => true,
@@ -189,6 +199,10 @@ pub struct ProjectCounts {
     /// Violations injected, by rule code: each is one monitoring point the engine should
     /// raise (`proc.split` once per split group).
     pub violations: BTreeMap<&'static str, u64>,
+    /// The projects (streams, in registration order) each violation was injected in, by rule
+    /// code: the engine should raise at least one alert of the rule on each of them and on no
+    /// other. A split group's is its last purchase, the one whose budget reaches the threshold.
+    pub violations_by_project: BTreeMap<&'static str, Vec<String>>,
 }
 
 impl ProjectCounts {
@@ -347,6 +361,15 @@ impl Projects {
         let mut counts = ProjectCounts::default();
         if splits > 0 {
             counts.violations.insert(Rule::Split.code(), splits);
+            let last: Vec<String> = heads
+                .iter()
+                .zip(&streams)
+                .filter(|(head, _)| head.closes_split)
+                .map(|(_, stream)| stream.clone())
+                .collect();
+            counts
+                .violations_by_project
+                .insert(Rule::Split.code(), last);
         }
         Ok(Projects {
             heads,
@@ -406,6 +429,11 @@ impl Projects {
         for rule in Rule::ALL {
             if shown & rule.bit() != 0 {
                 *self.counts.violations.entry(rule.code()).or_default() += 1;
+                self.counts
+                    .violations_by_project
+                    .entry(rule.code())
+                    .or_default()
+                    .push(stream.clone());
             }
         }
         if let Some((first, _)) = events.first() {
@@ -488,6 +516,7 @@ pub fn clean_project(
         method,
         budget_cents,
         state_funded: true,
+        closes_split: false,
     };
     let stream = format!("proc-{}-0001", registered.year());
     let (events, _) = plan_project(&world, &head, &stream, 0)?;

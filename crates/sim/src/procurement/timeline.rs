@@ -137,6 +137,23 @@ impl Planner<'_> {
         }
     }
 
+    /// The first working day on or after `target` that is past the last day of `n` natural
+    /// days after `from`: a lateness however a holiday moves that last day (art. 203).
+    fn after_natural(
+        &self,
+        from: NaiveDate,
+        n: u32,
+        target: NaiveDate,
+    ) -> Result<NaiveDate, SimError> {
+        let last = self.nd(from, n)?;
+        let day = self.on_or_after(target)?;
+        if day > last {
+            Ok(day)
+        } else {
+            self.wd(last, 1)
+        }
+    }
+
     /// A time in the morning office hours, on a 5-minute grid.
     fn morning(&mut self) -> u32 {
         hm(9, 30) + self.rng.range(0, 18) * 300
@@ -203,19 +220,29 @@ pub(crate) fn plan(p: &mut Planner<'_>) -> Result<(), SimError> {
 /// Documents issued, their sale and the deadline (window by method).
 fn documents(p: &mut Planner<'_>) -> Result<Bidding, SimError> {
     let issue = p.wd_r(p.head.registered, 1, 5)?;
-    let short = p.has(Rule::WindowShort);
-    let deadline = match (p.head.method, short) {
-        (m, false) if m.is_tender() => p.nd_r(issue, 21, 28)?,
-        (Method::CompetitiveConsultation, false) => p.nd_r(issue, 11, 15)?,
-        (Method::SingleSource, false) => p.wd_r(issue, 6, 8)?,
-        (_, false) => p.wd_r(issue, 4, 6)?,
-        (m, true) if m.is_tender() => short_natural(p, issue, 12, 17, 20)?,
-        (Method::CompetitiveConsultation, true) => short_natural(p, issue, 5, 8, 10)?,
-        (Method::SingleSource, true) => p.wd_r(issue, 2, 3)?,
-        (_, true) => p.wd_r(issue, 1, 2)?,
+    let short = if p.has(Rule::WindowShort) {
+        match p.head.method {
+            m if m.is_tender() => short_natural(p, issue, 12, 17, 20)?,
+            Method::CompetitiveConsultation => short_natural(p, issue, 5, 8, 10)?,
+            Method::SingleSource => Some(p.wd_r(issue, 2, 3)?),
+            _ => Some(p.wd_r(issue, 1, 2)?),
+        }
+    } else {
+        None
     };
-    if short {
-        p.show(Rule::WindowShort);
+    let deadline = match (p.head.method, short) {
+        (_, Some(deadline)) => {
+            p.show(Rule::WindowShort);
+            deadline
+        }
+        (m, None) if m.is_tender() => p.nd_r(issue, 21, 28)?,
+        (Method::CompetitiveConsultation, None) => p.nd_r(issue, 11, 15)?,
+        (Method::SingleSource, None) => p.wd_r(issue, 6, 8)?,
+        (_, None) => p.wd_r(issue, 4, 6)?,
+    };
+    if short.is_none() {
+        // Drawn but impossible (see `short_natural`): the window is lawful.
+        p.drawn &= !Rule::WindowShort.bit();
     }
     let on_sale_until = if p.has(Rule::SaleShort) {
         p.show(Rule::SaleShort);
@@ -243,24 +270,30 @@ fn documents(p: &mut Planner<'_>) -> Result<Bidding, SimError> {
     })
 }
 
-/// A deadline `lo..=hi` natural days after `issue`, on a working day, still strictly under the
-/// `minimum` days however the days are counted.
+/// A deadline on the last working day at most `lo..=hi` natural days after `issue`, before
+/// the lawful minimum of `minimum` natural days however a holiday moves its last day: `None`
+/// when no working day after the issue comes before it (documents issued on the last
+/// working day before a long holiday whose end is the minimum's last day).
 fn short_natural(
     p: &mut Planner<'_>,
     issue: NaiveDate,
     lo: u32,
     hi: u32,
-    minimum: u64,
-) -> Result<NaiveDate, SimError> {
-    let limit = issue + ChronoDays::new(minimum - 1);
-    let mut days = p.rng.range(lo, hi);
-    loop {
-        let date = p.nd(issue, days)?;
-        if date < limit || days <= 1 {
-            return Ok(date);
+    minimum: u32,
+) -> Result<Option<NaiveDate>, SimError> {
+    let earliest = p.nd(issue, minimum)?;
+    let days = u64::from(p.rng.range(lo, hi));
+    let mut day = (issue + ChronoDays::new(days)).min(earliest.pred_opt().unwrap_or(earliest));
+    while day > issue {
+        if p.working(day) {
+            return Ok(Some(day));
         }
-        days -= 1;
+        match day.pred_opt() {
+            Some(d) => day = d,
+            None => break,
+        }
     }
+    Ok(None)
 }
 
 /// Clarifications, objections and the bid bond, between the documents and the deadline. A
@@ -408,10 +441,8 @@ fn objection(p: &mut Planner<'_>, bidding: &Bidding) -> Result<(), SimError> {
         return Ok(());
     };
     let answered = if late {
-        {
-            let days = u64::from(p.rng.range(5, 8));
-            p.on_or_after(filed + ChronoDays::new(days))?
-        }
+        let days = u64::from(p.rng.range(5, 8));
+        p.after_natural(filed, 3, filed + ChronoDays::new(days))?
     } else {
         // The last working day within 3 days, or the same day.
         (1..=3u64)
@@ -461,7 +492,7 @@ fn evaluation(p: &mut Planner<'_>, bidding: &Bidding) -> Result<(NaiveDate, u32)
     let bidders = if single {
         1
     } else if p.head.method.is_tender() && p.has(Rule::BiddersFew) {
-        p.show(Rule::BiddersFew);
+        // Shown by the award, which may never come.
         2
     } else if p.head.method.is_tender() {
         p.rng.range(3, 8)
@@ -582,6 +613,9 @@ fn result(
 /// the awarded amount.
 fn award(p: &mut Planner<'_>, published: NaiveDate, published_at: u32) -> Result<u64, SimError> {
     let amount_cents = p.pct(p.head.budget_cents, 85, 99, 100) / 100 * 100;
+    if p.head.method.is_tender() && p.has(Rule::BiddersFew) {
+        p.show(Rule::BiddersFew);
+    }
     let not_first = p.has(Rule::AwardNotFirst) && p.head.state_funded && p.ranked >= 2;
     let (winner, rank) = if not_first {
         p.show(Rule::AwardNotFirst);
@@ -620,7 +654,7 @@ fn contract(
             return Ok((false, None));
         }
         let days = u64::from(p.rng.range(33, 40));
-        p.on_or_after(award + ChronoDays::new(days))?
+        p.after_natural(award, 30, award + ChronoDays::new(days))?
     } else {
         let day = p.wd_r(award, 3, 12)?;
         if day > award + ChronoDays::new(25) {
