@@ -37,6 +37,8 @@ const TEXT = {
     col_due_week: '本周到期', col_on_time: '按时办结率(n)', col_proc_red: '采购红牌', col_proc_yellow: '采购黄牌', col_rank: '名次', col_accepted: '受理',
     col_satisfaction: '满意率(n)', col_score: '得分', col_grade: '等级',
     cards: '红黄牌', cards_empty: '点击总览中的一行查看其红黄牌', prev: '上一页', next: '下一页',
+    kind_approval: '审批', kind_procurement: '政府采购', project: '采购项目', method: '采购方式',
+    budget: '预算（元）', deadlines: '法定期限', natural_days: '日', working_days: '工作日',
     page: '第{n}页', targets: '虚线：95% 与 100% 目标', ranking: '考核排名', download_csv: '下载报表 (CSV)', download_xlsx: '下载报表 (Excel)',
     evidence: '证据包', case_state: '案件状态', case_alerts: '预警与红黄牌',
     case_ledger: '考核台账', timeline: '办理过程', no_entries: '暂无', clock_simulated: '模拟时钟',
@@ -120,6 +122,8 @@ const TEXT = {
     col_overdue: 'Overdue', col_due_week: 'Due this week', col_on_time: 'On time (n)', col_proc_red: 'Procurement red', col_proc_yellow: 'Procurement yellow', col_rank: 'Rank',
     col_accepted: 'Accepted', col_satisfaction: 'Satisfied (n)', col_score: 'Score', col_grade: 'Grade',
     cards: 'Cards', cards_empty: 'Click a row of the overview to list its cards', prev: 'Previous',
+    kind_approval: 'Approval', kind_procurement: 'Procurement', project: 'Project', method: 'Method',
+    budget: 'Budget (yuan)', deadlines: 'Deadlines', natural_days: 'natural days', working_days: 'working days',
     next: 'Next', page: 'page {n}', targets: 'Dashed: the 95% and 100% targets', ranking: 'Ranking',
     download_csv: 'Download report (CSV)', download_xlsx: 'Download report (Excel)', evidence: 'Evidence pack', case_state: 'State',
     case_alerts: 'Alerts and cards', case_ledger: 'Ledger entries', timeline: 'Timeline', no_entries: 'None',
@@ -248,7 +252,7 @@ const state = {
   overview: null,
   sort: { key: 'red', desc: true },
   filters: { org: '', rule: '', severity: '' },
-  cards: { org: null, cursors: [null], page: 0, next: null, list: [], total: 0 },
+  cards: { org: null, kind: 'approval', cursors: [null], page: 0, next: null, list: [], total: 0 },
   cardsSeq: 0,
   report: null,
   orders: [],
@@ -587,11 +591,16 @@ function renderOverview() {
       el('td', { class: 'num' }, r.overdue),
       el('td', { class: 'num' }, r.due_this_week),
       el('td', { class: 'num' }, rateN(r.on_time_rate, r.concluded)),
-      el('td', { class: r.proc_red ? 'num red' : 'num' }, r.proc_red),
-      el('td', { class: r.proc_yellow ? 'num yellow' : 'num' }, r.proc_yellow));
+      el('td', { class: r.proc_red ? 'num red' : 'num', 'data-kind': 'procurement' }, r.proc_red),
+      el('td', { class: r.proc_yellow ? 'num yellow' : 'num', 'data-kind': 'procurement' }, r.proc_yellow));
     if (reads('cases')) {
       tr.classList.add('clickable');
-      tr.addEventListener('click', () => selectOrg(r.org));
+      // A click on a procurement column lists the org's procurement cards.
+      tr.addEventListener('click', (e) => {
+        const kind = e.target.closest('td')?.dataset.kind === 'procurement' ? 'procurement' : 'approval';
+        selectKind(kind);
+        selectOrg(r.org, kind);
+      });
     }
     return tr;
   }));
@@ -602,10 +611,21 @@ function renderOverview() {
 
 // ---- the cards of an org, a page at a time ----------------------------------------------------
 
-function selectOrg(org) {
-  state.cards = { org, cursors: [null], page: 0, next: null, list: [], total: 0 };
+// The board lists an org's cards of one kind at a time: the approval cases' or the
+// procurement projects' (GET /api/v1/alerts?kind=).
+function selectOrg(org, kind = state.cards.kind ?? 'approval') {
+  state.cards = { org, kind, cursors: [null], page: 0, next: null, list: [], total: 0 };
   renderOverview();
   loadCards(0);
+}
+
+function selectKind(kind) {
+  for (const b of document.querySelectorAll('#cards-kind button')) b.classList.toggle('selected', b.dataset.kind === kind);
+  if (state.cards.org === null) {
+    state.cards.kind = kind;
+    return;
+  }
+  selectOrg(state.cards.org, kind);
 }
 
 async function loadCards(page) {
@@ -615,6 +635,7 @@ async function loadCards(page) {
   q.set('open', 'true');
   q.set('org', org);
   q.set('limit', String(CARDS_PAGE));
+  q.set('kind', state.cards.kind ?? 'approval');
   if (!state.filters.severity) q.set('severity', 'yellow,red');
   const cursor = state.cards.cursors[page];
   if (cursor) q.set('cursor', cursor);
@@ -1241,7 +1262,7 @@ function renderCase() {
     return;
   }
   const c = doc.view;
-  const facts = [
+  const facts = c.kind === 'procurement' ? projectFacts(c) : [
     ['item', named(c.item)], ['org', named(c.org)], ['state', TEXT[state.lang].states[c.status] ?? c.status],
     ['promised_due_on', c.promised_due_on ?? '—'], ['statutory_due_on', c.statutory_due_on ?? '—'],
     ['used_days', c.used_days ?? '—'], ['remaining_days', c.remaining_days ?? '—'],
@@ -1260,6 +1281,17 @@ function renderCase() {
     el('strong', {}, e.measure), ' ', `${e.month} · ${ruleName(e.rule)} · ${e.amount > 0 ? '+' : ''}${e.amount}`,
     e.points ? ` · ${e.points}` : '', ' ', el('span', { class: 'muted' }, `${e.kind}${e.pending ? ' · pending' : ''} · #${e.caused_by}`)))
     : [el('li', { class: 'empty' }, t('no_entries'))]));
+}
+
+// A procurement project's facts: what it is, where it stands, and each due date in the unit its
+// rule counts in (GET /api/v1/cases/proc-… answers the project view).
+function projectFacts(p) {
+  const deadlines = p.deadlines.map((d) => `${d.due_on} ${ruleName(d.rule)} (${d.days} ${t(`${d.unit}_days`)})${d.done_on ? ` ✓ ${d.done_on}` : ''}`);
+  return [
+    ['project', p.project], ['method', `${p.regime} · ${p.method}`], ['org', named(p.org)],
+    ['state', TEXT[state.lang].states[p.status] ?? p.status], ['budget', (p.budget_cents / 100).toFixed(2)],
+    ['deadlines', deadlines.length ? deadlines.join('；') : '—'],
+  ];
 }
 
 // The cases whose promised due date falls within the next `days` working days (0: today), by
@@ -1379,6 +1411,7 @@ function start() {
       if (state.cards.org !== null) selectOrg(state.cards.org);
     });
   }
+  for (const b of document.querySelectorAll('#cards-kind button')) b.addEventListener('click', () => selectKind(b.dataset.kind));
   $('cards-prev').addEventListener('click', () => loadCards(Math.max(0, state.cards.page - 1)));
   $('cards-next').addEventListener('click', () => { if (state.cards.next) loadCards(state.cards.page + 1); });
   $('depth').addEventListener('change', loadCharts);
