@@ -816,3 +816,106 @@ async fn an_evaluator_reads_the_insight_charts_and_others_do_not_see_them() {
     drop(browser);
     drop(served);
 }
+
+/// The board lists procurement cards apart: on a district with projects (every violation at a
+/// high rate), a click on an org's procurement column lists only project cards, the toggle
+/// back lists only case cards, and a project's card opens the project with its due dates. No
+/// console errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_lists_procurement_cards_apart() {
+    let ws = Workspace::new();
+    let rates: serde_json::Map<String, Value> = [
+        "proc_window_short",
+        "proc_opening_mismatch",
+        "proc_contract_late",
+        "proc_experts_designated",
+    ]
+    .into_iter()
+    .map(|r| (r.to_owned(), json!(0.4)))
+    .collect();
+    let rates = ws.write("rates.json", &Value::Object(rates).to_string());
+    let sim = ws.run(
+        &[
+            "simulate",
+            "--cases",
+            "600",
+            "--projects",
+            "120",
+            "--seed",
+            "5",
+            "--per-day",
+            "6",
+            "--start",
+            "2026-01-05",
+            "--rates",
+            rates.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(sim.code, 0, "{sim:?}");
+    let last = sim.stdout.lines().map(occurred).max().unwrap();
+    let clock = format!(
+        "{}T18:00:00+08:00",
+        (last + chrono::Duration::days(1)).date_naive()
+    );
+    let imported = ws.run_at(&clock, &["import", "--historical", "-"], &sim.stdout);
+    assert_eq!(imported.code, 0, "{imported:?}");
+    let tokens = tokens(&ws);
+    let served = Served::start_with(
+        &ws.db(),
+        &[("JIANCHA_CLOCK", &clock)],
+        &["--auth", tokens.to_str().unwrap()],
+    );
+    // The org with the most open procurement red cards, by the overview.
+    let (status, overview) = get_json(&served.url("/api/v1/overview"), Some("wb-supervisor")).await;
+    assert_eq!(status, 200, "{overview}");
+    let busiest = overview["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|r| r["proc_red"].as_u64().unwrap())
+        .unwrap();
+    assert!(busiest["proc_red"].as_u64().unwrap() > 0, "{overview}");
+    let org = busiest["org"].as_str().unwrap();
+
+    let (browser, port) = start_browser();
+    let mut page = Page::attach(port).await;
+    for domain in ["Runtime.enable", "Log.enable", "Page.enable"] {
+        page.call(domain, json!({})).await;
+    }
+    open(&mut page, &served, "wb-supervisor", "zh").await;
+    page.eval(&format!(
+        "document.querySelector('#overview tr[data-org=\"{org}\"] td[data-kind=\"procurement\"]').click()"
+    ))
+    .await;
+    page.wait_for(
+        "the org's procurement cards",
+        "document.querySelectorAll('#cards .card').length > 0 && [...document.querySelectorAll('#cards .case-link')].every((a) => a.dataset.case.startsWith('proc-'))",
+    )
+    .await;
+    let selected = page
+        .eval("document.querySelector('#cards-kind button.selected').dataset.kind")
+        .await;
+    assert_eq!(selected, "procurement");
+    // A project's card opens the project: its due dates, each in its unit.
+    page.eval("document.querySelector('#cards .case-link').click()")
+        .await;
+    page.wait_for(
+        "the project opens with its due dates",
+        "[...document.querySelectorAll('#case-view dt')].some((d) => d.textContent === '法定期限')",
+    )
+    .await;
+    // Back to the cases' cards: none of a project.
+    page.eval("document.querySelector('#cards-kind button[data-kind=\"approval\"]').click()")
+        .await;
+    page.wait_for(
+        "the org's case cards",
+        "document.querySelector('#cards-kind button.selected').dataset.kind === 'approval' && [...document.querySelectorAll('#cards .case-link')].every((a) => a.dataset.case.startsWith('case-'))",
+    )
+    .await;
+    let errors = page.errors();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    drop(page);
+    drop(browser);
+    drop(served);
+}
