@@ -429,11 +429,7 @@ where
         if line == "\r\n" {
             break;
         }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap();
-            }
-        }
+        length = content_length(&line).unwrap_or(length);
     }
     let mut body = vec![0; length];
     stream.read_exact(&mut body).await.unwrap();
@@ -453,15 +449,19 @@ pub fn read_response_blocking<S: std::io::BufRead>(stream: &mut S) -> u16 {
         if line == "\r\n" {
             break;
         }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap();
-            }
-        }
+        length = content_length(&line).unwrap_or(length);
     }
     let mut body = vec![0; length];
     stream.read_exact(&mut body).unwrap();
     status
+}
+
+/// The length a `Content-Length` header line gives, if the line is one.
+fn content_length(line: &str) -> Option<usize> {
+    let (name, value) = line.split_once(':')?;
+    name.eq_ignore_ascii_case("content-length")
+        .then(|| value.trim().parse().ok())
+        .flatten()
 }
 
 /// Runs `f` five times and returns the median run's time and result.

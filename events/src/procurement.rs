@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::time::Timestamp;
-use crate::vocab::DataError;
+use crate::vocab::{non_empty, DataError};
 
 /// The law a project is procured under.
 #[derive(
@@ -385,13 +385,5 @@ pub(crate) fn check(data: &crate::EventData) -> Result<(), DataError> {
         E::ComplaintDecided(d) => non_empty("data.complaint", &d.complaint),
         E::Retendered(d) => non_empty("data.reason", &d.reason),
         _ => Ok(()),
-    }
-}
-
-fn non_empty(field: &str, value: &str) -> Result<(), DataError> {
-    if value.trim().is_empty() {
-        Err(DataError::new(field, "must not be empty"))
-    } else {
-        Ok(())
     }
 }

@@ -1127,7 +1127,7 @@ fn check_accepted(d: &Accepted) -> Result<(), DataError> {
     }
 }
 
-fn non_empty(field: &str, value: &str) -> Result<(), DataError> {
+pub(crate) fn non_empty(field: &str, value: &str) -> Result<(), DataError> {
     if value.trim().is_empty() {
         Err(DataError::new(field, "must not be empty"))
     } else {
