@@ -138,8 +138,9 @@ fn an_export_imported_into_an_empty_log_reproduces_every_field() {
     assert_eq!(r.code, 0, "{r:?}");
     let export = ws.export();
     // Every example a client may send (the notification records are the engine's; OrgDefined
-    // made the catalogue one longer) and the two submissions before them.
-    assert_eq!(export.lines().count(), 34);
+    // made the catalogue one longer, the procurement vocabulary 26 longer) and the two
+    // submissions before them.
+    assert_eq!(export.lines().count(), 60);
     let other = format!("sqlite://{}", ws.path("copy.db").display());
     let r = ws.run_db(&other, &["import"], &export);
     assert_eq!(r.code, 0, "{r:?}");

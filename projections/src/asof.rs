@@ -342,13 +342,13 @@ mod tests {
         );
         let then = history(config, "case-m", &events, before).unwrap();
         assert_eq!(types(&then), ["Submitted", "Accepted"]);
-        assert_eq!(then.state.status, "running");
+        assert_eq!(then.state.as_ref().unwrap().status, "running");
         let later = history(config, "case-m", &events, after).unwrap();
         assert_eq!(
             types(&later),
             ["Submitted", "Accepted", "Decided", "Concluded"]
         );
-        assert_eq!(later.state.status, "concluded");
+        assert_eq!(later.state.as_ref().unwrap().status, "concluded");
         assert!(
             later.events.iter().any(|s| s
                 .derived
