@@ -21,6 +21,7 @@ pub mod kinds;
 pub mod ledger;
 pub mod names;
 pub mod overview;
+pub mod province;
 pub mod reference;
 pub mod report;
 pub mod rules;

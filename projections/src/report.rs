@@ -337,7 +337,7 @@ fn score_text(scaled: i128) -> String {
 /// The score of a row over the period, at [`SCORE_SCALE`]: the mean over the months in which
 /// any of `units` had activity of the month's accepted-weighted mean of their scores; `None`
 /// without such a month.
-fn period_score(
+pub(crate) fn period_score(
     months: &[Month],
     units: &[&BTreeMap<Month, Counts>],
     scoring: &Scoring,
@@ -380,7 +380,7 @@ fn prefixes(org: &str) -> impl Iterator<Item = &str> {
         .chain(std::iter::once(org))
 }
 
-type Grid = BTreeMap<String, BTreeMap<Month, Counts>>;
+pub(crate) type Grid = BTreeMap<String, BTreeMap<Month, Counts>>;
 
 fn add_to(grid: &mut Grid, key: &str, month: Month, counts: &Counts) {
     grid.entry(key.to_owned())
@@ -400,9 +400,14 @@ fn units_under<'a>(units: &'a Grid, key: &str) -> Vec<&'a BTreeMap<Month, Counts
         .collect()
 }
 
-/// Builds a report at the instant `now`.
-pub fn report(ledger: &Ledger, projections: &Projections, q: &ReportQuery, now: Millis) -> Report {
-    // The counts of each unit (accountable org, item or channel) by month, then each row's.
+/// The counts of each unit (accountable org, item or channel) by month of the period, with the
+/// cards the clock has raised by `now` that the fold has not yet taken in.
+pub(crate) fn unit_grid(
+    ledger: &Ledger,
+    projections: &Projections,
+    q: &ReportQuery,
+    now: Millis,
+) -> Grid {
     let mut units: Grid = BTreeMap::new();
     let (first, last) = (
         q.period.months.first().copied().unwrap_or(0),
@@ -416,6 +421,13 @@ pub fn report(ledger: &Ledger, projections: &Projections, q: &ReportQuery, now: 
             add_to(&mut units, &key, month, &counts);
         }
     }
+    units
+}
+
+/// Builds a report at the instant `now`.
+pub fn report(ledger: &Ledger, projections: &Projections, q: &ReportQuery, now: Millis) -> Report {
+    // The counts of each unit (accountable org, item or channel) by month, then each row's.
+    let units = unit_grid(ledger, projections, q, now);
     let mut grid: Grid = BTreeMap::new();
     for (key, months) in &units {
         let keys: Vec<&str> = if q.by == Dimension::Org {
@@ -472,7 +484,7 @@ pub fn report(ledger: &Ledger, projections: &Projections, q: &ReportQuery, now: 
     }
 }
 
-fn row(
+pub(crate) fn row(
     q: &ReportQuery,
     scoring: &Scoring,
     key: String,
@@ -654,7 +666,7 @@ pub fn explain(
 /// The keys of the cases open past their promised due date at `at`: a promised-overdue alert
 /// open at `at` says so (the fold raised it at the threshold itself); for a case whose clock
 /// passed the threshold since its last event, the view at `at` does.
-fn overdue_open(p: &Projections, by: Dimension, at: Millis) -> Vec<String> {
+pub(crate) fn overdue_open(p: &Projections, by: Dimension, at: Millis) -> Vec<String> {
     overdue_open_of(p, by, at, p.maybe_overdue_at(at))
 }
 

@@ -40,6 +40,9 @@ pub const DEFAULT_DB: &str = "sqlite://jiancha.db";
         jiancha export --from 100 > tail.jsonl\n  \
         jiancha --db sqlite:///var/lib/jiancha/district.db verify\n  \
         jiancha --db postgres://jiancha@db.example/province report --period 2026-03\n  \
+        jiancha --db postgres://jiancha@db.example/province --district jiangjin verify\n  \
+        jiancha --db postgres://jiancha@db.example/province province report --period 2026-03 \
+        --districts jiangjin,yubei\n  \
         jiancha calendar due 2026-09-28 5\n  \
         jiancha --lang zh alerts --open\n\n\
         --lang zh|en chooses the language of tables for people (rule names, statuses, \
@@ -52,6 +55,12 @@ pub struct Cli {
     /// The event log: sqlite://FILE (or a plain file path), or postgres://USER@HOST/DB.
     #[arg(long, global = true, env = "JIANCHA_DB", default_value = DEFAULT_DB)]
     pub db: String,
+
+    /// With a postgres:// --db: the district whose log to use, a schema of that database
+    /// (a plain lowercase identifier: a-z, 0-9, _; created and migrated on first use). A SQLite
+    /// district is its own file: give it with --db alone.
+    #[arg(long, global = true, env = "JIANCHA_DISTRICT", value_name = "NAME")]
+    pub district: Option<String>,
 
     /// The language of tables for people: zh (中文) or en; defaults to the locale (LC_ALL,
     /// LC_MESSAGES, LANG: zh for zh_*, else en). JSON, CSV and JSONL never change.
@@ -100,6 +109,8 @@ pub enum Command {
     Simulate(cmd::simulate::SimulateArgs),
     /// The event and rule references (Markdown), generated from the code.
     Docs(cmd::docs::DocsArgs),
+    /// Districts side by side in one PostgreSQL database: the province's roll-up report.
+    Province(cmd::province::ProvinceArgs),
 }
 
 /// Parses `args`, runs the command and turns its result into an exit code.
@@ -183,10 +194,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Docs(args) = &cli.command {
         return cmd::docs::run(args);
     }
+    let db = district_db(&cli)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let clock = clock_from_env()?;
+    let cli = Cli { db, ..cli };
     runtime.block_on(async move {
         match cli.command {
             Command::Import(args) => cmd::import::run(&cli.db, clock, &args).await,
@@ -203,9 +216,27 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Notice(args) => cmd::notice::run(&cli.db, clock, &args).await,
             Command::Demo(args) => cmd::demo::run(&args, lang).await,
             Command::Serve(args) => cmd::serve::run(&cli.db, clock, &args).await,
+            Command::Province(args) => cmd::province::run(&cli.db, clock, &args, lang).await,
             Command::Calendar(_) | Command::Simulate(_) | Command::Docs(_) => Ok(()),
         }
     })
+}
+
+/// The log `--db` and `--district` name together: `--db` itself without `--district`, else
+/// the district's schema in the PostgreSQL database `--db` names. `province` names its
+/// districts itself and refuses `--district`.
+fn district_db(cli: &Cli) -> anyhow::Result<String> {
+    let Some(name) = &cli.district else {
+        return Ok(cli.db.clone());
+    };
+    if matches!(cli.command, Command::Province(_)) {
+        return Err(error::user_error(
+            "--district: province names its districts with --districts; give --db the database \
+             alone",
+        ));
+    }
+    jiancha_store::district_url(&cli.db, name)
+        .map_err(|e| error::user_error(format!("--district: {e}")))
 }
 
 /// The environment variable that freezes the clock (RFC 3339), for tests and replays of

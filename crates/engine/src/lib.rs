@@ -16,6 +16,7 @@ mod cards;
 pub mod closing;
 pub mod error;
 pub mod evidence;
+pub mod province;
 mod repeats;
 mod runner;
 pub mod scheduler;

@@ -177,6 +177,13 @@ pub enum StoreError {
     /// written.
     #[error("import aborted: {0}")]
     Aborted(String),
+    /// The database holds no log of this district (no schema of that name with an event
+    /// table): the user checks the name; reading commands never create a district.
+    #[error("no district {name:?} in this database (no schema {name:?} holding an event log)")]
+    NoDistrict {
+        /// The district's name.
+        name: String,
+    },
     /// The database URL cannot be used.
     #[error("bad database URL {url:?}: {reason}")]
     BadUrl {

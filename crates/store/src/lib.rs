@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod clock;
+pub mod district;
 pub mod error;
 pub mod historical;
 pub mod memory;
@@ -29,6 +30,7 @@ use jiancha_events::{ChainBreak, NewEvent, RawEvent, StoredEvent};
 use tokio::sync::{mpsc, watch};
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use district::{check_district_name, district_url, DistrictError};
 pub use error::{Rejection, RejectionKind, StoreError};
 pub use historical::HistoricalImport;
 pub use pages::Pages;
@@ -379,4 +381,23 @@ pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Arc<dyn EventStore
         }
     }
     Ok(Arc::new(sqlite::SqliteStore::open(url, clock).await?))
+}
+
+/// Opens the log of district `name` in the PostgreSQL database `url` names, only if it exists
+/// (a schema `name` holding an event table): a reading command never creates a district.
+pub async fn open_district(
+    url: &str,
+    name: &str,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<dyn EventStore>, StoreError> {
+    let district = district_url(url, name).map_err(|e| StoreError::BadUrl {
+        url: url.to_owned(),
+        reason: e.to_string(),
+    })?;
+    if !postgres::log_exists(url, name).await? {
+        return Err(StoreError::NoDistrict {
+            name: name.to_owned(),
+        });
+    }
+    open(&district, clock).await
 }

@@ -269,6 +269,19 @@ fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
         .log_slow_statements(tracing::log::LevelFilter::Debug, crate::SLOW_STATEMENT))
 }
 
+/// Whether the database `url` names holds a schema `schema` with an event log (one connection,
+/// closed after the question).
+pub async fn log_exists(url: &str, schema: &str) -> Result<bool, StoreError> {
+    let mut conn = connect_options(url)?.connect().await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT to_regclass(format('%I.events', $1)) IS NOT NULL")
+            .bind(schema)
+            .fetch_one(&mut conn)
+            .await?;
+    let _ = sqlx::Connection::close(conn).await;
+    Ok(exists)
+}
+
 /// Creates the first schema of the connection's `search_path` when none of them exists, as
 /// SQLite creates a missing file: `options=-c search_path=district_07` in the URL puts a log in
 /// its own schema.
@@ -297,7 +310,7 @@ async fn ensure_schema(conn: &mut PgConnection) -> Result<(), StoreError> {
 }
 
 /// The first schema a `search_path` setting names, `$user` left out.
-fn first_schema(path: &str) -> Option<String> {
+pub(crate) fn first_schema(path: &str) -> Option<String> {
     path.split(',')
         .map(str::trim)
         .map(

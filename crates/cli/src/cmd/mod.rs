@@ -14,6 +14,7 @@ pub mod history;
 pub mod import;
 pub mod insight;
 pub mod notice;
+pub mod province;
 pub mod receipt;
 pub mod replay;
 pub mod report;

@@ -446,13 +446,13 @@ fn key(r: &Row) -> &str {
         .unwrap_or_default()
 }
 
-fn text(v: &Option<Box<serde_json::value::RawValue>>) -> &str {
+pub(crate) fn text(v: &Option<Box<serde_json::value::RawValue>>) -> &str {
     v.as_deref().map_or("", |r| r.get())
 }
 
 /// A column's table heading and legend line, in both languages.
 #[derive(Debug, Clone, Copy)]
-struct Heading {
+pub(crate) struct Heading {
     en: &'static str,
     zh: &'static str,
     en_legend: &'static str,
@@ -488,9 +488,9 @@ type Shown = (Heading, fn(&Row) -> String);
 
 /// Every column of a row: its CSV name, its table heading and legend (`None`: CSV and JSON
 /// only, to keep the table readable) and its text.
-type Column = (&'static str, Option<Heading>, fn(&Row) -> String);
+pub(crate) type Column = (&'static str, Option<Heading>, fn(&Row) -> String);
 
-const COLUMNS: [Column; 30] = [
+pub(crate) const COLUMNS: [Column; 30] = [
     (
         "accepted",
         head("ACC", "受理", "accepted", "受理件数"),
@@ -712,7 +712,7 @@ fn write_csv(out: &mut dyn std::io::Write, rows: &[Row]) -> std::io::Result<()> 
 }
 
 /// A CSV field, quoted when it holds a comma or a quote.
-fn csv_field(text: &str) -> String {
+pub(crate) fn csv_field(text: &str) -> String {
     if text.contains([',', '"']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {

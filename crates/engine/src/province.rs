@@ -1,0 +1,94 @@
+//! The province's roll-up over districts side by side in one PostgreSQL database (a schema
+//! each): each named district's log is opened in turn, only if it exists, folded the cheapest
+//! correct way (its engine's snapshot beside the log when it matches, plus the tail; a replay of
+//! the events that occurred by an explicit instant otherwise), reduced to its
+//! [`DistrictFigures`] and closed before the next, and the figures are rolled up by
+//! `jiancha_projections::province`. Read only: nothing is appended, no snapshot is saved, each
+//! district's chain is left as it is. `jiancha province report` and the server's
+//! `GET /api/v1/province/reports` both call [`report`].
+
+use std::sync::Arc;
+
+use jiancha_projections::province::{district_figures, province_report, DistrictFigures};
+use jiancha_projections::{asof, AlertConfig, Millis, Period, Projections, Scoring};
+use jiancha_store::{check_district_name, Clock, EventStore, StoreError};
+
+/// The most districts one roll-up reads.
+pub const DISTRICTS_MAX: usize = 256;
+
+pub use jiancha_projections::province::{DistrictRow, ProvinceReport};
+
+/// What a roll-up reads.
+#[derive(Debug, Clone)]
+pub struct ProvinceQuery {
+    /// The districts (schemas), in any order; the report lists them by name.
+    pub districts: Vec<String>,
+    /// The period.
+    pub period: Period,
+    /// The instant of evaluation.
+    pub now: Millis,
+    /// Whether `now` was given: then only the events that had occurred by it count, from a
+    /// replay, as `report --now` does.
+    pub explicit_now: bool,
+    /// The alert thresholds the districts' engines run with.
+    pub alerts: AlertConfig,
+    /// The scoring scheme.
+    pub scoring: Scoring,
+}
+
+/// Checks a list of districts: each a plain identifier, none repeated, at most
+/// [`DISTRICTS_MAX`]; sorted by name.
+pub fn check_districts(names: &[String]) -> Result<Vec<String>, String> {
+    if names.is_empty() {
+        return Err("name at least one district".into());
+    }
+    if names.len() > DISTRICTS_MAX {
+        return Err(format!("at most {DISTRICTS_MAX} districts at once"));
+    }
+    let mut sorted = names.to_vec();
+    for name in &sorted {
+        check_district_name(name).map_err(|e| e.to_string())?;
+    }
+    sorted.sort();
+    if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!("district {:?} is named twice", w[0]));
+    }
+    Ok(sorted)
+}
+
+/// The province report of `q.districts` in the PostgreSQL database `url` names (without a
+/// schema of its own).
+pub async fn report(
+    url: &str,
+    clock: Arc<dyn Clock>,
+    q: &ProvinceQuery,
+) -> Result<ProvinceReport, StoreError> {
+    let mut figures = Vec::with_capacity(q.districts.len());
+    for name in &q.districts {
+        let store = jiancha_store::open_district(url, name, clock.clone()).await?;
+        let folded = fold(&*store, q).await;
+        store.close().await;
+        let projections = folded?;
+        figures.extend(one(name, &projections, q));
+    }
+    Ok(province_report(&q.period, figures, &q.scoring))
+}
+
+fn one(name: &str, projections: &Projections, q: &ProvinceQuery) -> Option<DistrictFigures> {
+    district_figures(name, projections, &q.period, q.now)
+}
+
+/// A district's projections with the ledger, as `report` folds them.
+async fn fold(store: &dyn EventStore, q: &ProvinceQuery) -> Result<Projections, StoreError> {
+    if !q.explicit_now {
+        let (p, how) = crate::snapshots::restore_or_replay(store, q.alerts, q.scoring).await?;
+        tracing::debug!(snapshot = ?how.snapshot, replayed = how.replayed, "district folded");
+        return Ok(p);
+    }
+    let mut p = Projections::new(q.alerts).with_ledger(q.scoring);
+    let mut pages = store.pages(0);
+    while let Some(page) = pages.next().await? {
+        p = asof::fold_occurred(p, &page, q.now);
+    }
+    Ok(p)
+}
