@@ -177,7 +177,7 @@ fn colours_on_stderr() -> bool {
 }
 
 /// Runs a parsed command line.
-pub fn run(cli: Cli) -> anyhow::Result<()> {
+pub fn run(mut cli: Cli) -> anyhow::Result<()> {
     check_clock_env(&cli.command)?;
     let lang = lang::resolve(cli.lang);
     if let Command::Calendar(args) = &cli.command {
@@ -199,7 +199,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let clock = clock_from_env()?;
-    let cli = Cli { db, ..cli };
+    let database = std::mem::replace(&mut cli.db, db);
     runtime.block_on(async move {
         match cli.command {
             Command::Import(args) => cmd::import::run(&cli.db, clock, &args).await,
@@ -215,8 +215,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Evidence(args) => cmd::evidence::run(&cli.db, clock, &args).await,
             Command::Notice(args) => cmd::notice::run(&cli.db, clock, &args).await,
             Command::Demo(args) => cmd::demo::run(&args, lang).await,
-            Command::Serve(args) => cmd::serve::run(&cli.db, clock, &args).await,
-            Command::Province(args) => cmd::province::run(&cli.db, clock, &args, lang).await,
+            Command::Serve(args) => cmd::serve::run(&cli.db, &database, clock, &args).await,
+            Command::Province(args) => cmd::province::run(&database, clock, &args, lang).await,
             Command::Calendar(_) | Command::Simulate(_) | Command::Docs(_) => Ok(()),
         }
     })

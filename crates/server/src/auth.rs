@@ -8,6 +8,12 @@
 //! role = "unit"              # supervisor | center | unit | evaluator
 //! org = "jiangjin/town-07"
 //! sha256 = "<64 hex digits: printf %s \"$TOKEN\" | sha256sum>"
+//!
+//! [[token]]
+//! name = "province-evaluation"
+//! role = "province"          # the province's roll-up of the districts it lists, nothing else
+//! districts = ["jiangjin", "yubei"]
+//! sha256 = "<64 hex digits>"
 //! ```
 //!
 //! [`Caller`] is what a request presents: the open caller (no auth file: a trusted local
@@ -49,6 +55,9 @@ pub enum Role {
     Unit,
     /// An evaluator: reports only.
     Evaluator,
+    /// A province evaluator: the roll-up of the districts its token lists
+    /// (`GET /api/v1/province/reports`), and nothing of any district itself.
+    Province,
 }
 
 impl Role {
@@ -59,6 +68,7 @@ impl Role {
             Role::Center => "center",
             Role::Unit => "unit",
             Role::Evaluator => "evaluator",
+            Role::Province => "province",
         }
     }
 }
@@ -74,6 +84,8 @@ pub struct Principal {
     pub role: Role,
     /// Its org path (the bureau's own, or the root of what a center or unit may touch).
     pub org: Option<String>,
+    /// The districts a province token reads the roll-up of (empty for every other role).
+    pub districts: Vec<String>,
 }
 
 /// Why an auth file cannot be used.
@@ -123,6 +135,8 @@ struct Entry {
     name: String,
     role: Role,
     org: Option<String>,
+    #[serde(default)]
+    districts: Vec<String>,
     sha256: String,
 }
 
@@ -206,11 +220,18 @@ fn check_entry(index: usize, entry: Entry) -> Result<([u8; 32], Principal), Auth
             "must be 64 hex digits (the token's SHA-256, never the token itself)".into(),
         )
     })?;
+    check_districts_of(&entry).map_err(|m| bad("districts", m))?;
     match (entry.role, &entry.org) {
         (Role::Evaluator, Some(_)) => {
             return Err(bad("org", "an evaluator has no org path".into()));
         }
-        (Role::Evaluator, None) => {}
+        (Role::Province, Some(_)) => {
+            return Err(bad(
+                "org",
+                "a province token has no org path: it lists its districts".into(),
+            ));
+        }
+        (Role::Evaluator | Role::Province, None) => {}
         (role, None) => {
             return Err(bad(
                 "org",
@@ -224,8 +245,24 @@ fn check_entry(index: usize, entry: Entry) -> Result<([u8; 32], Principal), Auth
         name: entry.name.clone(),
         role: entry.role,
         org: entry.org.clone(),
+        districts: entry.districts.clone(),
     };
     Ok((hash, principal))
+}
+
+/// A province token lists its districts (plain identifiers, at least one, none twice); no
+/// other role lists any.
+fn check_districts_of(entry: &Entry) -> Result<(), String> {
+    if entry.role != Role::Province {
+        if entry.districts.is_empty() {
+            return Ok(());
+        }
+        return Err(format!(
+            "only a province token lists districts, not a {} token",
+            entry.role.as_str()
+        ));
+    }
+    jiancha_engine::province::check_districts(&entry.districts).map(|_| ())
 }
 
 /// Which cases, alerts or report rows a caller may see.
@@ -283,6 +320,9 @@ impl Caller {
             Caller::Token(p) => match (p.role, p.org.as_deref()) {
                 (Role::Supervisor | Role::Center, _) => Ok(Scope::All),
                 (Role::Unit, Some(org)) => Ok(Scope::Under(org)),
+                (Role::Province, _) => Err(self.refuse(
+                    "read a district's cases, alerts or reports (the province roll-up only)",
+                )),
                 _ => Err(self.refuse("read cases or alerts (reports only)")),
             },
         }
@@ -300,7 +340,7 @@ impl Caller {
     /// Which report rows the caller may read.
     pub fn report_scope(&self) -> Result<Scope<'_>, ApiError> {
         match self {
-            Caller::Token(p) if p.role == Role::Unit => self.read_scope(),
+            Caller::Token(p) if matches!(p.role, Role::Unit | Role::Province) => self.read_scope(),
             _ => Ok(Scope::All),
         }
     }
@@ -539,12 +579,33 @@ impl Caller {
 
     /// What the caller may read of the correction orders (the 督办 board): units their org's,
     /// evaluators (who read figures) and the others all.
-    pub fn orders_scope(&self) -> Scope<'_> {
+    /// A province token reads none.
+    pub fn orders_scope(&self) -> Result<Scope<'_>, ApiError> {
         match self {
             Caller::Token(p) if p.role == Role::Unit => {
-                p.org.as_deref().map_or(Scope::All, Scope::Under)
+                Ok(p.org.as_deref().map_or(Scope::All, Scope::Under))
             }
-            _ => Scope::All,
+            Caller::Token(p) if p.role == Role::Province => self.read_scope(),
+            _ => Ok(Scope::All),
+        }
+    }
+
+    /// Whether the caller may read the province's roll-up of `districts`: a province token of
+    /// each of them (403 naming the first it does not list), or the open caller; no district
+    /// role reads another district.
+    pub fn may_read_province(&self, districts: &[String]) -> Result<(), ApiError> {
+        match self {
+            Caller::Open => Ok(()),
+            Caller::Token(p) if p.role == Role::Province => {
+                match districts.iter().find(|d| !p.districts.contains(d)) {
+                    None => Ok(()),
+                    Some(d) => Err(ApiError::forbidden(format!(
+                        "districts: this province token does not list district {d:?}"
+                    ))
+                    .field("districts")),
+                }
+            }
+            Caller::Token(_) => Err(self.refuse("read the province roll-up (province tokens)")),
         }
     }
 }

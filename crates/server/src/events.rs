@@ -501,6 +501,7 @@ mod tests {
             name: "w1".into(),
             role: Role::Unit,
             org: Some("jiangjin/town-1".into()),
+            districts: Vec::new(),
         }
     }
 

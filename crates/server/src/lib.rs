@@ -34,6 +34,7 @@ pub mod notify;
 mod orders;
 mod overview;
 mod params;
+mod province;
 pub mod public;
 mod public_pages;
 mod reports;
@@ -84,6 +85,9 @@ pub struct ServerConfig {
     /// The clock is simulated (`demo --serve`) or frozen (`JIANCHA_CLOCK`): `GET /api/v1/me`
     /// says so and the dashboard shows its time in the header.
     pub simulated_clock: bool,
+    /// The PostgreSQL database (its URL without a schema of its own) whose district schemas
+    /// `GET /api/v1/province/reports` rolls up; `None` (SQLite, memory) answers 404 there.
+    pub province_db: Option<String>,
 }
 
 /// What every request handler shares.
@@ -113,6 +117,8 @@ pub(crate) struct State {
     pub disclosed: public_pages::Disclosed,
     /// Whether the clock is simulated or frozen (see [`ServerConfig::simulated_clock`]).
     pub simulated_clock: bool,
+    /// See [`ServerConfig::province_db`].
+    pub province_db: Option<String>,
 }
 
 /// A started server: the engine, the journal of live alerts and the shared state, ready to be
@@ -140,6 +146,7 @@ impl App {
             notify,
             public_secret,
             simulated_clock,
+            province_db,
         } = config;
         let (bus, bus_rx) = alert_bus();
         // Subscribed before the engine starts, so the alerts it delivers at startup are told.
@@ -199,6 +206,7 @@ impl App {
             public_steps: public::Steps::default(),
             disclosed: public_pages::Disclosed::default(),
             simulated_clock,
+            province_db,
         });
         Ok(App {
             state,

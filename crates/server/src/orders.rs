@@ -40,7 +40,7 @@ pub(crate) async fn list(
     caller: Caller,
     query: Result<Query<OrdersQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let scope = caller.orders_scope();
+    let scope = caller.orders_scope()?;
     let Query(q) = query.map_err(crate::query_error)?;
     if let Some(org) = &q.org {
         check_org("org", org).map_err(|e| ApiError::invalid(e.to_string()).field("org"))?;

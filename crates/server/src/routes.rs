@@ -13,7 +13,7 @@ use axum::Router;
 use crate::error::{ApiError, ErrorKind};
 use crate::{
     acts, alerts, caselist, cases, closing, dashboard, events, insights, me, metrics, orders,
-    overview, public, public_pages, reports, spans, sse, State,
+    overview, province, public, public_pages, reports, spans, sse, State,
 };
 
 /// The OpenAPI document, embedded.
@@ -96,6 +96,7 @@ fn api() -> Routes {
     .get("/api/v1/overview", overview::overview)
     .get("/api/v1/me", me::me)
     .get("/api/v1/reports", reports::report)
+    .get("/api/v1/province/reports", province::report)
     .get("/api/v1/insights", insights::insights)
     .post("/api/v1/reports/close", closing::close)
     .get("/api/v1/verify", reports::verify)

@@ -385,19 +385,23 @@ pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Arc<dyn EventStore
 
 /// Opens the log of district `name` in the PostgreSQL database `url` names, only if it exists
 /// (a schema `name` holding an event table): a reading command never creates a district.
-pub async fn open_district(
+/// Boxed, so that a caller's future (an HTTP handler's) is `Send` whatever the driver's
+/// lifetimes.
+pub fn open_district(
     url: &str,
     name: &str,
     clock: Arc<dyn Clock>,
-) -> Result<Arc<dyn EventStore>, StoreError> {
-    let district = district_url(url, name).map_err(|e| StoreError::BadUrl {
-        url: url.to_owned(),
-        reason: e.to_string(),
-    })?;
-    if !postgres::log_exists(url, name).await? {
-        return Err(StoreError::NoDistrict {
-            name: name.to_owned(),
-        });
-    }
-    open(&district, clock).await
+) -> BoxFuture<'static, Result<Arc<dyn EventStore>, StoreError>> {
+    let (url, name) = (url.to_owned(), name.to_owned());
+    Box::pin(async move {
+        let district = district_url(&url, &name).map_err(|e| StoreError::BadUrl {
+            url: url.clone(),
+            reason: e.to_string(),
+        })?;
+        if !postgres::log_exists(&url, &name).await? {
+            return Err(StoreError::NoDistrict { name });
+        }
+        let store = postgres::PostgresStore::open(&district, clock).await?;
+        Ok(Arc::new(store) as Arc<dyn EventStore>)
+    })
 }

@@ -174,7 +174,7 @@ impl PostgresStore {
                 .await?;
         if !read_only {
             ensure_schema(&mut conn).await?;
-            MIGRATOR.run(&mut conn).await?;
+            migrate(&mut conn).await?;
         }
         // As with SQLite, the head's hash is checked by the writer, not here, so that a log
         // with a broken chain still opens for `verify`.
@@ -267,6 +267,13 @@ fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
     Ok(options
         .log_statements(tracing::log::LevelFilter::Trace)
         .log_slow_statements(tracing::log::LevelFilter::Debug, crate::SLOW_STATEMENT))
+}
+
+/// Runs the migrations on `conn`. Through `run_direct` (what `Migrator::run` calls once it has
+/// the connection), because `run`'s `Acquire<'a>` bound on `&mut PgConnection` is not proven for
+/// every lifetime, which makes a future that opens a store (an HTTP handler's) not `Send`.
+async fn migrate(conn: &mut PgConnection) -> Result<(), sqlx::migrate::MigrateError> {
+    MIGRATOR.run_direct(conn).await
 }
 
 /// Whether the database `url` names holds a schema `schema` with an event log (one connection,

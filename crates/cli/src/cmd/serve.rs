@@ -85,8 +85,15 @@ impl ServeArgs {
     }
 }
 
-/// Runs `jiancha serve`.
-pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ServeArgs) -> anyhow::Result<()> {
+/// Runs `jiancha serve` over the log `db`; `database` is `--db` as given (before `--district`
+/// chose a schema of it), whose district schemas `GET /api/v1/province/reports` rolls up when
+/// it is PostgreSQL.
+pub async fn run(
+    db: &str,
+    database: &str,
+    clock: Arc<dyn Clock>,
+    args: &ServeArgs,
+) -> anyhow::Result<()> {
     let auth = match &args.auth {
         Some(path) => Some(Auth::load(path).map_err(|e| user_error(format!("--auth: {e}")))?),
         None => None,
@@ -114,6 +121,8 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ServeArgs) -> anyhow::R
         notify,
         public_secret,
         simulated_clock: std::env::var_os(crate::CLOCK_ENV).is_some(),
+        province_db: (database.starts_with("postgres://") || database.starts_with("postgresql://"))
+            .then(|| database.to_owned()),
         ..ServerConfig::default()
     };
     let app = App::start(store.clone(), clock, config)
