@@ -680,4 +680,70 @@ mod tests {
         assert!(Auth::parse(&escape).is_err());
         assert!(matches!(Auth::parse(""), Err(AuthError::Empty)));
     }
+
+    fn province(districts: &str) -> Result<Auth, AuthError> {
+        let hash = token_hash("p");
+        Auth::parse(&format!(
+            "[[token]]\nname = \"p\"\nrole = \"province\"\ndistricts = {districts}\nsha256 = \"{hash}\"\n"
+        ))
+    }
+
+    #[test]
+    fn a_province_token_lists_its_districts_and_no_org() {
+        let auth = province("[\"b\", \"a\"]").unwrap();
+        let p = auth.lookup("p").unwrap();
+        assert_eq!(p.role, Role::Province);
+        assert_eq!(p.districts, ["b", "a"]);
+        for bad in ["[]", "[\"a\", \"a\"]", "[\"A-1\"]"] {
+            let e = province(bad).unwrap_err().to_string();
+            assert!(e.contains("districts"), "{bad}: {e}");
+        }
+        let hash = token_hash("p");
+        let with_org = format!(
+            "[[token]]\nname = \"p\"\nrole = \"province\"\norg = \"jiangjin\"\ndistricts = [\"a\"]\nsha256 = \"{hash}\"\n"
+        );
+        assert!(Auth::parse(&with_org)
+            .unwrap_err()
+            .to_string()
+            .contains("org"));
+        let unit_with_districts = format!(
+            "[[token]]\nname = \"u\"\nrole = \"unit\"\norg = \"jiangjin\"\ndistricts = [\"a\"]\nsha256 = \"{hash}\"\n"
+        );
+        assert!(Auth::parse(&unit_with_districts)
+            .unwrap_err()
+            .to_string()
+            .contains("only a province token"));
+    }
+
+    #[test]
+    fn a_province_token_reads_its_roll_up_and_nothing_of_a_district() {
+        let auth = province("[\"a\", \"b\"]").unwrap();
+        let caller = Caller::Token(auth.lookup("p").unwrap());
+        let names = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(caller.may_read_province(&names(&["a", "b"])).is_ok());
+        assert!(caller.may_read_province(&names(&["b"])).is_ok());
+        let e = caller.may_read_province(&names(&["a", "c"])).unwrap_err();
+        assert!(format!("{e:?}").contains("\\\"c\\\""), "{e:?}");
+        assert!(caller.read_scope().is_err());
+        assert!(caller.case_list_scope().is_err());
+        assert!(caller.report_scope().is_err());
+        assert!(caller.orders_scope().is_err());
+        assert!(caller.may_read_insight().is_err());
+        assert!(caller.may_verify().is_err());
+        assert!(caller.appender().is_err());
+        assert!(caller.supervisor().is_err());
+        assert!(Act::ALL.iter().all(|a| caller.act(*a).is_err()));
+        let powers = caller.powers();
+        assert_eq!(powers.role, "province");
+        assert!(!powers.cases && !powers.case_list && !powers.reports && !powers.insight);
+        // A district's token reads no roll-up, not even of its own district.
+        let hash = token_hash("s");
+        let supervisor = Auth::parse(&format!(
+            "[[token]]\nname = \"s\"\nrole = \"supervisor\"\norg = \"a\"\nsha256 = \"{hash}\"\n"
+        ))
+        .unwrap();
+        let supervisor = Caller::Token(supervisor.lookup("s").unwrap());
+        assert!(supervisor.may_read_province(&names(&["a"])).is_err());
+        assert!(Caller::Open.may_read_province(&names(&["a"])).is_ok());
+    }
 }

@@ -163,6 +163,11 @@ const MATRIX: &[(&str, Call, [u16; 7])] = &[
         Get("/api/v1/cases/case-t1/ledger"),
         [401, 401, 200, 200, 200, 404, 403],
     ),
+    (
+        "province roll-up",
+        Get("/api/v1/province/reports?period=2026-03&districts=jiangjin"),
+        [401, 401, 403, 403, 403, 403, 403],
+    ),
     ("healthz", Get("/healthz"), [200; 7]),
     ("metrics", Get("/metrics"), [200; 7]),
     ("openapi", Get("/api/v1/openapi.json"), [200; 7]),
