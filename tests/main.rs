@@ -32,6 +32,7 @@ mod postgres_cli;
 mod procurement_cli;
 mod procurement_sim;
 mod project_view_cli;
+mod province_cli;
 mod public_cli;
 mod report_cli;
 mod server_api;

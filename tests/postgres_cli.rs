@@ -16,7 +16,7 @@ use crate::support::*;
 
 const PG_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/test";
 
-fn base_url() -> String {
+pub fn base_url() -> String {
     std::env::var("JIANCHA_TEST_PG").unwrap_or_else(|_| PG_DEFAULT.to_owned())
 }
 
@@ -59,6 +59,11 @@ impl PgLog {
             panic!("{e}: the PostgreSQL tests need a server (.ci/run starts one; JIANCHA_TEST_PG names another); they never skip");
         }
         PgLog { schema }
+    }
+
+    /// The schema's name (a plain lowercase identifier: a district's name).
+    pub fn schema(&self) -> &str {
+        &self.schema
     }
 
     /// The log's URL: the server's, with the schema as the search path.

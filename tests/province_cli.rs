@@ -1,0 +1,388 @@
+//! Districts side by side in one PostgreSQL database (a schema each, chosen with `--district`):
+//! two simulated districts never see each other's events, alerts or ledger — each verifies with
+//! its own head, byte for byte the head of the same events alone in SQLite — `province report`
+//! rolls their ledgers up (a row per district equal to its own report's root row, a total of
+//! the sums), and over HTTP a district's unit token sees its own district only while a
+//! province token gets the roll-up and nothing else.
+//!
+//! Like `postgres_cli`, the tests need the server `JIANCHA_TEST_PG` names and fail when it is
+//! unreachable; each district is a fresh schema, dropped afterwards.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use jiancha_server::{token_hash, App, Auth, ServerConfig};
+use serde_json::Value;
+
+use crate::postgres_cli::{base_url, PgLog};
+use crate::server_api::get_json;
+use crate::support::*;
+
+/// The frozen clock of every write and the instant of every read.
+const CLOCK: &str = "2026-06-30T12:00:00+08:00";
+const PERIOD: &str = "2026-Q1";
+
+/// Two districts (seeds 1 and 2) in one database, and district A's events alone in SQLite.
+struct Province {
+    ws: Workspace,
+    a: PgLog,
+    b: PgLog,
+    events_a: String,
+}
+
+impl Province {
+    fn new() -> Province {
+        let ws = Workspace::new();
+        let (a, b) = (PgLog::new("pra"), PgLog::new("prb"));
+        let mut events_a = String::new();
+        for (seed, log) in [("1", &a), ("2", &b)] {
+            let sim = ws.run(&["simulate", "--cases", "200", "--seed", seed], "");
+            assert_eq!(sim.code, 0, "{sim:?}");
+            let r = ws.run_env(
+                &base_url(),
+                &[("JIANCHA_CLOCK", CLOCK)],
+                &["--district", log.schema(), "import", "-"],
+                &sim.stdout,
+            );
+            assert_eq!(r.code, 0, "{r:?}");
+            if seed == "1" {
+                events_a = sim.stdout;
+            }
+        }
+        let alone = ws.run_at(CLOCK, &["import", "-"], &events_a);
+        assert_eq!(alone.code, 0, "{alone:?}");
+        Province { ws, a, b, events_a }
+    }
+
+    /// `jiancha --db <database> --district LOG ARGS`.
+    fn district(&self, log: &PgLog, args: &[&str]) -> Run {
+        let mut all = vec!["--district", log.schema()];
+        all.extend_from_slice(args);
+        self.database(&all)
+    }
+
+    /// `jiancha --db <database> ARGS`.
+    fn database(&self, args: &[&str]) -> Run {
+        self.ws
+            .run_env(&base_url(), &[("JIANCHA_CLOCK", CLOCK)], args, "")
+    }
+
+    /// `jiancha --db <A alone in SQLite> ARGS`.
+    fn alone(&self, args: &[&str]) -> Run {
+        self.ws.run_at(CLOCK, args, "")
+    }
+
+    fn province_report(&self, format: &str) -> Run {
+        let districts = format!("{},{}", self.b.schema(), self.a.schema());
+        self.database(&[
+            "province",
+            "report",
+            "--period",
+            PERIOD,
+            "--districts",
+            &districts,
+            "--now",
+            CLOCK,
+            "--format",
+            format,
+        ])
+    }
+}
+
+fn ok(r: Run) -> String {
+    assert_eq!(r.code, 0, "{r:?}");
+    r.stdout
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap()
+}
+
+/// The head hash `verify` prints.
+fn head(verify: &str) -> String {
+    assert!(verify.starts_with("ok: "), "{verify}");
+    verify
+        .split("head ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The integer columns of a report row.
+const COUNTS: [&str; 23] = [
+    "accepted",
+    "concluded",
+    "on_time",
+    "early",
+    "statutory_on_time",
+    "overdue_open",
+    "yellow",
+    "red",
+    "rated",
+    "satisfied",
+    "bad_rated",
+    "complaints",
+    "warnings",
+    "unmonitored",
+    "ordered",
+    "corrected_on_time",
+    "correction_overdue",
+    "bad_valid",
+    "rectified_on_time",
+    "callback_satisfied",
+    "defaulted",
+    "complaints_upheld",
+    "complaints_late",
+];
+
+#[test]
+fn two_districts_in_one_database_never_see_each_other() {
+    let p = Province::new();
+    // Each district's chain is its own: the head of A's events alone, not B's.
+    let (head_a, head_b) = (
+        head(&ok(p.district(&p.a, &["verify"]))),
+        head(&ok(p.district(&p.b, &["verify"]))),
+    );
+    assert_eq!(head_a, head(&ok(p.alone(&["verify"]))));
+    assert_ne!(head_a, head_b);
+    // The export and the alerts of A are those of A's events alone, byte for byte.
+    let export_a = ok(p.district(&p.a, &["export"]));
+    assert_eq!(export_a, ok(p.alone(&["export"])));
+    assert_eq!(export_a.lines().count(), p.events_a.lines().count());
+    assert!(!export_a.contains("\"sim-2-"), "B's events in A's export");
+    assert!(ok(p.district(&p.b, &["export"])).contains("\"sim-2-"));
+    assert!(!ok(p.district(&p.b, &["export"])).contains("\"sim-1-"));
+    let alerts = ["alerts", "--now", CLOCK, "--format", "json"];
+    let alerts_a = ok(p.district(&p.a, &alerts));
+    assert_eq!(alerts_a, ok(p.alone(&alerts)));
+    assert_ne!(alerts_a, ok(p.district(&p.b, &alerts)));
+    // The ledger too: A's report is the report of A's events alone.
+    let report = [
+        "report", "--period", PERIOD, "--depth", "1", "--now", CLOCK, "--format", "json",
+    ];
+    let report_a = ok(p.district(&p.a, &report));
+    assert_eq!(report_a, ok(p.alone(&report)));
+    let report_b = ok(p.district(&p.b, &report));
+    assert_ne!(report_a, report_b);
+
+    // The roll-up: a row per district, by name, equal to its own report's root row.
+    let started = Instant::now();
+    let rolled = json(&ok(p.province_report("json")));
+    eprintln!(
+        "province report of 2 districts ({} + {} events): {:?}",
+        p.events_a.lines().count(),
+        export_a.lines().count(),
+        started.elapsed()
+    );
+    let rows = rolled["districts"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for (row, (log, own)) in rows.iter().zip([(&p.a, &report_a), (&p.b, &report_b)]) {
+        assert_eq!(row["district"], log.schema());
+        let own = json(own);
+        let root = own["rows"].as_array().unwrap();
+        assert_eq!(root.len(), 1, "one root org: {own}");
+        let mut row = row.clone();
+        row.as_object_mut().unwrap().remove("district");
+        assert_eq!(row, root[0], "{}", log.schema());
+    }
+    // The total: the sums of the counts, the rates recomputed from the sums.
+    let total = &rolled["total"];
+    for field in COUNTS {
+        let sum: i64 = rows.iter().map(|r| r[field].as_i64().unwrap()).sum();
+        assert_eq!(total[field].as_i64(), Some(sum), "{field}");
+    }
+    for (rate, num, den) in [
+        ("on_time_rate", "on_time", "concluded"),
+        ("satisfaction_rate", "satisfied", "rated"),
+        ("early_rate", "early", "concluded"),
+    ] {
+        let recomputed = jiancha_projections::report::rate(
+            total[num].as_i64().unwrap(),
+            total[den].as_i64().unwrap(),
+        )
+        .map(|r| r.parse::<f64>().unwrap());
+        assert_eq!(total[rate].as_f64(), recomputed, "{rate}");
+    }
+    let accepted: Vec<i64> = rows
+        .iter()
+        .map(|r| r["accepted"].as_i64().unwrap())
+        .collect();
+    assert!(accepted.iter().all(|n| *n > 0), "{accepted:?}");
+    let scores: Vec<f64> = rows.iter().map(|r| r["score"].as_f64().unwrap()).collect();
+    let score = total["score"].as_f64().unwrap();
+    let (low, high) = (scores[0].min(scores[1]), scores[0].max(scores[1]));
+    assert!((low..=high).contains(&score), "{score} outside {scores:?}");
+    let csv = ok(p.province_report("csv"));
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    assert!(csv.lines().last().unwrap().starts_with("total,"), "{csv}");
+    assert!(ok(p.province_report("table")).contains("total"));
+    // Read only: the chains and the exports are as they were.
+    assert_eq!(head(&ok(p.district(&p.a, &["verify"]))), head_a);
+    assert_eq!(ok(p.district(&p.a, &["export"])), export_a);
+}
+
+#[test]
+fn a_district_is_a_plain_identifier_of_a_postgresql_database() {
+    let ws = Workspace::new();
+    let pg = base_url();
+    for bad in ["7a", "District", "a-b", "a;drop", ""] {
+        let r = ws.run_db(&pg, &["--district", bad, "verify"], "");
+        assert_eq!(r.code, 2, "{bad}: {r:?}");
+        assert!(
+            r.stderr.contains("not a plain lowercase identifier"),
+            "{bad}: {r:?}"
+        );
+    }
+    let r = ws.run(&["--district", "a", "verify"], "");
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("its own file"), "{r:?}");
+    let other = format!("{pg}?options=-c%20search_path%3Dother");
+    let r = ws.run_db(&other, &["--district", "a", "verify"], "");
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("\"other\""), "{r:?}");
+    // A reading command never creates a district.
+    let r = ws.run_db(
+        &pg,
+        &[
+            "province",
+            "report",
+            "--period",
+            PERIOD,
+            "--districts",
+            "no_such_district_here",
+        ],
+        "",
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("no district"), "{r:?}");
+    let r = ws.run(
+        &["province", "report", "--period", PERIOD, "--districts", "a"],
+        "",
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+}
+
+const UNIT: &str = "unit-of-a";
+const STRANGER_UNIT: &str = "unit-of-a-elsewhere";
+const PROVINCE: &str = "province-a-b";
+const PROVINCE_B: &str = "province-b";
+
+fn auth(a: &str, b: &str) -> Auth {
+    Auth::parse(&format!(
+        "[[token]]\nname = \"u\"\nrole = \"unit\"\norg = \"jiangjin\"\nsha256 = \"{}\"\n\n\
+         [[token]]\nname = \"s\"\nrole = \"unit\"\norg = \"jiangjin/nowhere\"\nsha256 = \"{}\"\n\n\
+         [[token]]\nname = \"p\"\nrole = \"province\"\ndistricts = [\"{a}\", \"{b}\"]\nsha256 = \"{}\"\n\n\
+         [[token]]\nname = \"pb\"\nrole = \"province\"\ndistricts = [\"{b}\"]\nsha256 = \"{}\"\n",
+        token_hash(UNIT),
+        token_hash(STRANGER_UNIT),
+        token_hash(PROVINCE),
+        token_hash(PROVINCE_B),
+    ))
+    .unwrap()
+}
+
+#[test]
+fn over_http_a_unit_sees_its_district_and_a_province_token_only_the_roll_up() {
+    let p = Province::new();
+    let case = "case-2026-000001";
+    let history = |log: &PgLog| {
+        json(&ok(p.district(
+            log,
+            &["history", case, "--as-of", CLOCK, "--format", "json"],
+        )))["events"]
+            .clone()
+    };
+    let (history_a, history_b) = (history(&p.a), history(&p.b));
+    assert_ne!(history_a, history_b);
+    let rolled = json(&ok(p.province_report("json")));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let clock = jiancha_store::ManualClock::new(
+            chrono::DateTime::parse_from_rfc3339(CLOCK)
+                .unwrap()
+                .to_utc(),
+        );
+        let store = jiancha_store::open(&p.a.url(), Arc::new(clock.clone()))
+            .await
+            .unwrap();
+        let config = ServerConfig {
+            auth: Some(auth(p.a.schema(), p.b.schema())),
+            province_db: Some(base_url()),
+            ..ServerConfig::default()
+        };
+        let app = App::start(store.clone(), Arc::new(clock), config)
+            .await
+            .unwrap();
+        let listener = jiancha_server::bind("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(jiancha_server::run(
+            listener,
+            async move {
+                let _ = stopped.await;
+            },
+            app,
+        ));
+        let get = |token: &'static str, path: String| {
+            let url = format!("{base}{path}");
+            async move { get_json(&url, Some(token)).await }
+        };
+        // The unit of district A reads A's case, never B's version of the same id.
+        let (status, body) = get(
+            UNIT,
+            format!(
+                "/api/v1/cases/{case}/history?as_of={}",
+                CLOCK.replace('+', "%2B")
+            ),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["events"], history_a);
+        let (status, _) = get(STRANGER_UNIT, format!("/api/v1/cases/{case}")).await;
+        assert_eq!(status, 404);
+        let roll_up = format!(
+            "/api/v1/province/reports?period={PERIOD}&districts={},{}&now={}",
+            p.b.schema(),
+            p.a.schema(),
+            CLOCK.replace('+', "%2B")
+        );
+        assert_eq!(get(UNIT, roll_up.clone()).await.0, 403);
+        // The province token: the roll-up, the CLI's very document; nothing of a district.
+        let (status, body) = get(PROVINCE, roll_up.clone()).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body, rolled);
+        for path in [
+            "/api/v1/cases".to_owned(),
+            format!("/api/v1/cases/{case}"),
+            format!("/api/v1/cases/{case}/history"),
+            "/api/v1/alerts".to_owned(),
+            format!("/api/v1/reports?period={PERIOD}"),
+            "/api/v1/orders".to_owned(),
+            "/api/v1/overview".to_owned(),
+            "/api/v1/insights".to_owned(),
+        ] {
+            let (status, body) = get(PROVINCE, path.clone()).await;
+            assert_eq!(status, 403, "{path}: {body}");
+        }
+        // A province token asks only for the districts it lists.
+        let (status, body) = get(PROVINCE_B, roll_up).await;
+        assert_eq!(status, 403, "{body}");
+        let only_b = format!(
+            "/api/v1/province/reports?period={PERIOD}&districts={}",
+            p.b.schema()
+        );
+        assert_eq!(get(PROVINCE_B, only_b).await.0, 200);
+        let _ = stop.send(());
+        task.await.unwrap().unwrap();
+        store.close().await;
+    });
+}
