@@ -173,8 +173,8 @@ fn two_districts_in_one_database_never_see_each_other() {
     let rolled = json(&ok(p.province_report("json")));
     eprintln!(
         "province report of 2 districts ({} + {} events): {:?}",
-        p.events_a.lines().count(),
         export_a.lines().count(),
+        ok(p.district(&p.b, &["export"])).lines().count(),
         started.elapsed()
     );
     let rows = rolled["districts"].as_array().unwrap();
