@@ -478,7 +478,7 @@ impl Act {
 /// What a caller is and may do (`GET /api/v1/me`).
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Powers {
-    /// supervisor, center, unit, evaluator, or local (no auth file).
+    /// supervisor, center, unit, evaluator, province, or local (no auth file).
     pub role: &'static str,
     /// The token's name (the actor of the events it writes); null for the open caller.
     pub name: Option<String>,
