@@ -36,22 +36,39 @@ pub struct ProvinceQuery {
     pub scoring: Scoring,
 }
 
+/// Why a list of districts cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DistrictsError {
+    /// No district was named: the user names at least one.
+    #[error("name at least one district")]
+    Empty,
+    /// More than [`DISTRICTS_MAX`]: the user asks in several parts.
+    #[error("at most {DISTRICTS_MAX} districts at once")]
+    TooMany,
+    /// A name is not a plain identifier: the user corrects it.
+    #[error("{0}")]
+    Name(#[from] jiancha_store::DistrictError),
+    /// A district is named twice: the user drops one.
+    #[error("district {0:?} is named twice")]
+    Repeated(String),
+}
+
 /// Checks a list of districts: each a plain identifier, none repeated, at most
 /// [`DISTRICTS_MAX`]; sorted by name.
-pub fn check_districts(names: &[String]) -> Result<Vec<String>, String> {
+pub fn check_districts(names: &[String]) -> Result<Vec<String>, DistrictsError> {
     if names.is_empty() {
-        return Err("name at least one district".into());
+        return Err(DistrictsError::Empty);
     }
     if names.len() > DISTRICTS_MAX {
-        return Err(format!("at most {DISTRICTS_MAX} districts at once"));
+        return Err(DistrictsError::TooMany);
     }
     let mut sorted = names.to_vec();
     for name in &sorted {
-        check_district_name(name).map_err(|e| e.to_string())?;
+        check_district_name(name)?;
     }
     sorted.sort();
     if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
-        return Err(format!("district {:?} is named twice", w[0]));
+        return Err(DistrictsError::Repeated(w[0].clone()));
     }
     Ok(sorted)
 }
@@ -91,4 +108,29 @@ async fn fold(store: &dyn EventStore, q: &ProvinceQuery) -> Result<Projections, 
         p = asof::fold_occurred(p, &page, q.now);
     }
     Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn districts_are_checked_and_sorted() {
+        assert_eq!(check_districts(&names(&["b", "a"])), Ok(names(&["a", "b"])));
+        assert_eq!(check_districts(&[]), Err(DistrictsError::Empty));
+        assert_eq!(
+            check_districts(&names(&["a", "b", "a"])),
+            Err(DistrictsError::Repeated("a".into()))
+        );
+        assert!(matches!(
+            check_districts(&names(&["a", "B"])),
+            Err(DistrictsError::Name(_))
+        ));
+        let many: Vec<String> = (0..=DISTRICTS_MAX).map(|i| format!("d{i}")).collect();
+        assert_eq!(check_districts(&many), Err(DistrictsError::TooMany));
+    }
 }

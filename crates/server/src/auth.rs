@@ -262,7 +262,9 @@ fn check_districts_of(entry: &Entry) -> Result<(), String> {
             entry.role.as_str()
         ));
     }
-    jiancha_engine::province::check_districts(&entry.districts).map(|_| ())
+    jiancha_engine::province::check_districts(&entry.districts)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Which cases, alerts or report rows a caller may see.
