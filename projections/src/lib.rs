@@ -311,6 +311,8 @@ mod prop_tests;
 
 #[cfg(test)]
 mod ledger_tests;
+#[cfg(test)]
+mod province_tests;
 
 #[cfg(test)]
 mod insight_tests;
