@@ -287,6 +287,10 @@ fn a_projects_history_and_evidence_show_what_the_live_fold_raised() {
         ids,
         ["proc-2/proc.split/1", "proc-2/supervision.unacknowledged/1"]
     );
+    // `case show` reads the same context: the split is on the project.
+    let r = ws.run(&["case", "show", "proc-2", "--format", "json"], "");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("proc-2/proc.split/1"), "{}", r.stdout);
     let r = ws.run(&["evidence", "proc-2"], "");
     assert_eq!(r.code, 0, "{r:?}");
     let pack: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();

@@ -94,9 +94,9 @@ async fn run_show(
     let now = replay::parse_now(show.now.as_deref(), &*clock)?;
     let store = crate::open_existing_store(db, clock).await?;
     if jiancha_projections::kinds::kind_of_stream(&show.case).is_some() {
-        let explicit = show.now.as_ref().map(|_| now);
-        let projections =
-            replay::current(&store, explicit, jiancha_projections::Scoring::default()).await?;
+        // The project's context holds what its rules read: its stream, the thresholds, every
+        // project's registration (for proc.split), the calendar and the acts on it.
+        let projections = replay::one_case(&store, &show.case, now).await?;
         store.close().await;
         let view = projections.project_view(&show.case, now).ok_or_else(|| {
             user_error(format!(
