@@ -108,11 +108,15 @@ async fn project(
             .read()
             .project_view(case.as_str(), state.engine.now()),
         Some(text) => {
+            // The project's context, as `jiancha case show proc-… --now` reads it.
             let now = instant_or("now", Some(text), 0)?;
-            let _slot = crate::replay_slot(state, "a replay of the log")?;
-            crate::alerts::as_of(state, now)
-                .await?
-                .project_view(case.as_str(), now)
+            let events = case_events(state, case.as_str()).await?;
+            asof::fold_occurred(
+                jiancha_projections::Projections::new(state.alert_config),
+                &events,
+                now,
+            )
+            .project_view(case.as_str(), now)
         }
     };
     let view = view.ok_or_else(|| {
