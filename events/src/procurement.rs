@@ -325,6 +325,106 @@ pub struct Retendered {
 #[serde(deny_unknown_fields)]
 pub struct ProcurementClosed {}
 
+/// A procurement monitoring point (`proc.*`). The codes are a contract with the API, the reports
+/// and the simulator's rates; what each rule means (severity, unit, legal basis) is the
+/// projections' (`ProcRuleInfo`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ProcRule {
+    /// A bid or response window shorter than its method's minimum.
+    WindowShort,
+    /// Documents on sale fewer than 5 days (working days in government procurement).
+    SaleShort,
+    /// A clarification affecting preparation less than 15 days before a deadline that did not
+    /// move.
+    ClarificationLate,
+    /// An objection not answered within 3 days.
+    ObjectionLate,
+    /// Bids opened at another time than the deadline.
+    OpeningMismatch,
+    /// An award in a tender that had fewer than 3 bidders.
+    BiddersFew,
+    /// Experts not drawn at random without approval, or a committee too small, even, or with
+    /// too few experts.
+    ExpertsDesignated,
+    /// The result not confirmed within 5 working days of the evaluation report.
+    ConfirmationLate,
+    /// Candidates publicized for fewer than 3 days, or starting late.
+    PublicityShort,
+    /// The result not announced within 2 working days of its confirmation.
+    ResultLate,
+    /// An award to other than the first-ranked candidate with no reason (state-funded).
+    AwardNotFirst,
+    /// No contract 30 days after the award notice.
+    ContractLate,
+    /// A contract not announced within 2 working days of signing.
+    ContractUnpublished,
+    /// A contract not filed within 7 working days of signing.
+    ContractUnfiled,
+    /// A contract amount that differs from the award, or supplements over 10%.
+    ContractDeviation,
+    /// A bid bond above 2% of the budget or a performance bond above 10% of the contract.
+    BondExcessive,
+    /// Purchases split to stay under the open-tender threshold (化整为零).
+    Split,
+    /// An enquiry (质疑) not answered within 7 working days.
+    EnquiryLate,
+    /// A complaint (投诉) not decided within 30 working days.
+    ComplaintLate,
+}
+
+/// The rule codes, in the order of [`ProcRule`]'s variants.
+pub const PROC_RULE_CODES: [&str; 19] = [
+    "proc.window.short",
+    "proc.sale.short",
+    "proc.clarification.late",
+    "proc.objection.late",
+    "proc.opening.mismatch",
+    "proc.bidders.few",
+    "proc.experts.designated",
+    "proc.confirmation.late",
+    "proc.publicity.short",
+    "proc.result.late",
+    "proc.award.not_first",
+    "proc.contract.late",
+    "proc.contract.unpublished",
+    "proc.contract.unfiled",
+    "proc.contract.deviation",
+    "proc.bond.excessive",
+    "proc.split",
+    "proc.enquiry.late",
+    "proc.complaint.late",
+];
+
+impl ProcRule {
+    /// Every rule, in the order of its variants.
+    pub const ALL: [ProcRule; 19] = [
+        ProcRule::WindowShort,
+        ProcRule::SaleShort,
+        ProcRule::ClarificationLate,
+        ProcRule::ObjectionLate,
+        ProcRule::OpeningMismatch,
+        ProcRule::BiddersFew,
+        ProcRule::ExpertsDesignated,
+        ProcRule::ConfirmationLate,
+        ProcRule::PublicityShort,
+        ProcRule::ResultLate,
+        ProcRule::AwardNotFirst,
+        ProcRule::ContractLate,
+        ProcRule::ContractUnpublished,
+        ProcRule::ContractUnfiled,
+        ProcRule::ContractDeviation,
+        ProcRule::BondExcessive,
+        ProcRule::Split,
+        ProcRule::EnquiryLate,
+        ProcRule::ComplaintLate,
+    ];
+
+    /// The stable rule code.
+    pub fn code(self) -> &'static str {
+        PROC_RULE_CODES[self as usize]
+    }
+}
+
 /// The checks of the procurement types that their fields' types alone cannot say.
 pub(crate) fn check(data: &crate::EventData) -> Result<(), DataError> {
     use crate::EventData as E;

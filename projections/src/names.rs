@@ -4,6 +4,7 @@
 //! held to the same wording by a test in the server crate. Names are for people only: the
 //! machine formats (JSON, CSV, JSONL) keep the codes.
 
+use crate::kinds::procurement::rules::ProcRuleInfo as _;
 use jiancha_events::{Channel, Severity};
 
 use crate::case::Status;

@@ -1,6 +1,7 @@
 //! The alert rules: their stable codes, severities, and how each one closes; and the
 //! configurable thresholds behind the time-driven ones.
 
+use crate::kinds::procurement::rules::ProcRuleInfo as _;
 use jiancha_events::{Severity, WarningThreshold};
 
 pub use crate::kinds::procurement::rules::ProcRule;

@@ -59,82 +59,24 @@ pub fn threshold_cents(purchaser_org: &str, category: &str) -> u64 {
         .map_or(0, |t| t.2)
 }
 
-/// The monitoring points a violation can be drawn for, one `proc_*` rate each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Rule {
-    WindowShort,
-    SaleShort,
-    ClarificationLate,
-    ObjectionLate,
-    OpeningMismatch,
-    BiddersFew,
-    ExpertsDesignated,
-    ConfirmationLate,
-    PublicityShort,
-    ResultLate,
-    AwardNotFirst,
-    ContractLate,
-    ContractUnpublished,
-    ContractUnfiled,
-    ContractDeviation,
-    BondExcessive,
-    Split,
-    EnquiryLate,
-    ComplaintLate,
+/// The monitoring points a violation can be drawn for, one `proc_*` rate each (the rule codes
+/// are the vocabulary's).
+pub(crate) use jiancha_events::procurement::ProcRule as Rule;
+pub use jiancha_events::procurement::PROC_RULE_CODES as RULE_CODES;
+
+/// What the simulator knows of a rule: its bit among a project's drawn violations, its rate,
+/// and whether it can happen in a project at all.
+pub(crate) trait Drawn: Copy {
+    /// The rule's bit.
+    fn bit(self) -> u32;
+    /// The rule's rate.
+    fn rate(self, rates: &Rates) -> f64;
+    fn applies(self, head: &Head) -> bool;
 }
 
-/// The rule codes, in the order of [`Rule`].
-pub const RULE_CODES: [&str; 19] = [
-    "proc.window.short",
-    "proc.sale.short",
-    "proc.clarification.late",
-    "proc.objection.late",
-    "proc.opening.mismatch",
-    "proc.bidders.few",
-    "proc.experts.designated",
-    "proc.confirmation.late",
-    "proc.publicity.short",
-    "proc.result.late",
-    "proc.award.not_first",
-    "proc.contract.late",
-    "proc.contract.unpublished",
-    "proc.contract.unfiled",
-    "proc.contract.deviation",
-    "proc.bond.excessive",
-    "proc.split",
-    "proc.enquiry.late",
-    "proc.complaint.late",
-];
-
-impl Rule {
-    const ALL: [Rule; 19] = [
-        Rule::WindowShort,
-        Rule::SaleShort,
-        Rule::ClarificationLate,
-        Rule::ObjectionLate,
-        Rule::OpeningMismatch,
-        Rule::BiddersFew,
-        Rule::ExpertsDesignated,
-        Rule::ConfirmationLate,
-        Rule::PublicityShort,
-        Rule::ResultLate,
-        Rule::AwardNotFirst,
-        Rule::ContractLate,
-        Rule::ContractUnpublished,
-        Rule::ContractUnfiled,
-        Rule::ContractDeviation,
-        Rule::BondExcessive,
-        Rule::Split,
-        Rule::EnquiryLate,
-        Rule::ComplaintLate,
-    ];
-
-    pub(crate) fn bit(self) -> u32 {
+impl Drawn for Rule {
+    fn bit(self) -> u32 {
         1 << (self as u32)
-    }
-
-    fn code(self) -> &'static str {
-        RULE_CODES.get(self as usize).copied().unwrap_or("proc")
     }
 
     fn rate(self, rates: &Rates) -> f64 {

@@ -17,7 +17,7 @@ use jiancha_events::procurement::{
 use jiancha_events::EventData;
 
 use super::heads::Head;
-use super::Rule;
+use super::{Drawn as _, Rule};
 use crate::rng::Rng;
 use crate::SimError;
 

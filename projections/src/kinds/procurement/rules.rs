@@ -1,52 +1,7 @@
 //! The procurement monitoring points (`proc.*`): codes, severities, units and legal bases.
 
+pub use jiancha_events::procurement::{ProcRule, PROC_RULE_CODES};
 use jiancha_events::Severity;
-use serde::{Deserialize, Serialize};
-
-/// A procurement rule. The codes are a contract with the API and reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum ProcRule {
-    /// A bid or response window shorter than its method's minimum.
-    WindowShort,
-    /// Documents on sale fewer than 5 days (working days in government procurement).
-    SaleShort,
-    /// A clarification affecting preparation less than 15 days before a deadline that did not
-    /// move.
-    ClarificationLate,
-    /// An objection not answered within 3 days.
-    ObjectionLate,
-    /// Bids opened at another time than the deadline.
-    OpeningMismatch,
-    /// An award in a tender that had fewer than 3 bidders.
-    BiddersFew,
-    /// Experts not drawn at random without approval, or a committee too small, even, or with
-    /// too few experts.
-    ExpertsDesignated,
-    /// The result not confirmed within 5 working days of the evaluation report.
-    ConfirmationLate,
-    /// Candidates publicized for fewer than 3 days, or starting late.
-    PublicityShort,
-    /// The result not announced within 2 working days of its confirmation.
-    ResultLate,
-    /// An award to other than the first-ranked candidate with no reason (state-funded).
-    AwardNotFirst,
-    /// No contract 30 days after the award notice.
-    ContractLate,
-    /// A contract not announced within 2 working days of signing.
-    ContractUnpublished,
-    /// A contract not filed within 7 working days of signing.
-    ContractUnfiled,
-    /// A contract amount that differs from the award, or supplements over 10%.
-    ContractDeviation,
-    /// A bid bond above 2% of the budget or a performance bond above 10% of the contract.
-    BondExcessive,
-    /// Purchases split to stay under the open-tender threshold (化整为零).
-    Split,
-    /// An enquiry (质疑) not answered within 7 working days.
-    EnquiryLate,
-    /// A complaint (投诉) not decided within 30 working days.
-    ComplaintLate,
-}
 
 /// Every procurement rule, in the order alerts raised at the same instant are listed.
 pub const PROC_RULES: [ProcRule; 19] = [
@@ -78,34 +33,28 @@ const TBL: &str = "《中华人民共和国招标投标法》";
 const TBR: &str = "《中华人民共和国招标投标法实施条例》";
 const CIVIL: &str = "《中华人民共和国民法典》第二百零一条、第二百零三条";
 
-impl ProcRule {
-    /// The stable rule code.
-    pub fn code(self) -> &'static str {
-        match self {
-            ProcRule::WindowShort => "proc.window.short",
-            ProcRule::SaleShort => "proc.sale.short",
-            ProcRule::ClarificationLate => "proc.clarification.late",
-            ProcRule::ObjectionLate => "proc.objection.late",
-            ProcRule::OpeningMismatch => "proc.opening.mismatch",
-            ProcRule::BiddersFew => "proc.bidders.few",
-            ProcRule::ExpertsDesignated => "proc.experts.designated",
-            ProcRule::ConfirmationLate => "proc.confirmation.late",
-            ProcRule::PublicityShort => "proc.publicity.short",
-            ProcRule::ResultLate => "proc.result.late",
-            ProcRule::AwardNotFirst => "proc.award.not_first",
-            ProcRule::ContractLate => "proc.contract.late",
-            ProcRule::ContractUnpublished => "proc.contract.unpublished",
-            ProcRule::ContractUnfiled => "proc.contract.unfiled",
-            ProcRule::ContractDeviation => "proc.contract.deviation",
-            ProcRule::BondExcessive => "proc.bond.excessive",
-            ProcRule::Split => "proc.split",
-            ProcRule::EnquiryLate => "proc.enquiry.late",
-            ProcRule::ComplaintLate => "proc.complaint.late",
-        }
-    }
-
+/// What each procurement rule means to the projections: its card's colour, whether the clock
+/// raises it, the kind of days it counts, its legal basis and the reference's sentences.
+pub trait ProcRuleInfo: Copy {
     /// The card's colour.
-    pub fn severity(self) -> Severity {
+    fn severity(self) -> Severity;
+    /// Whether the clock raises it (a time passing with an act missing), with no new event.
+    fn is_time_driven(self) -> bool;
+    /// The kind of days the rule counts in.
+    fn unit(self) -> &'static str;
+    /// The legal basis.
+    fn legal_basis(self) -> String;
+    /// When the alert is raised, for the rule reference.
+    fn fires_when(self) -> &'static str;
+    /// The event types whose facts the rule reads.
+    fn fed_by(self) -> &'static [&'static str];
+    /// The display names: Chinese, English.
+    fn names(self) -> (&'static str, &'static str);
+}
+
+impl ProcRuleInfo for ProcRule {
+    /// The card's colour.
+    fn severity(self) -> Severity {
         match self {
             ProcRule::SaleShort
             | ProcRule::ObjectionLate
@@ -120,7 +69,7 @@ impl ProcRule {
     }
 
     /// Whether the clock raises it (a time passing with an act missing), with no new event.
-    pub fn is_time_driven(self) -> bool {
+    fn is_time_driven(self) -> bool {
         matches!(
             self,
             ProcRule::ClarificationLate
@@ -136,7 +85,7 @@ impl ProcRule {
     }
 
     /// The kind of days the rule counts in.
-    pub fn unit(self) -> &'static str {
+    fn unit(self) -> &'static str {
         match self {
             ProcRule::WindowShort => {
                 "natural days for tenders (20) and consultation (10); working days for negotiation and inquiry (3) and single-source publicity (5)"
@@ -163,7 +112,7 @@ impl ProcRule {
     }
 
     /// The legal basis.
-    pub fn legal_basis(self) -> String {
+    fn legal_basis(self) -> String {
         match self {
             ProcRule::WindowShort => format!(
                 "{GPL}第三十五条；{GPR}第三十八条；{TBL}第二十四条；《政府采购非招标采购方式管理办法》；{CIVIL}"
@@ -191,7 +140,7 @@ impl ProcRule {
     }
 
     /// When the alert is raised, for the rule reference.
-    pub fn fires_when(self) -> &'static str {
+    fn fires_when(self) -> &'static str {
         match self {
             ProcRule::WindowShort => "A bid (response) deadline, set or documents issued, leaves a window shorter than the method's minimum: open and invited tender 20 natural days from the documents' first issue, competitive consultation 10 natural days, negotiation and inquiry 3 working days, single source above the open-tender threshold 5 working days of publicity. A natural-day minimum whose last day is a rest day ends on the next working day.",
             ProcRule::SaleShort => "DocumentsIssued with documents on sale fewer than 5 days, the issue day counted: working days in government procurement, natural days in construction tendering.",
@@ -216,7 +165,7 @@ impl ProcRule {
     }
 
     /// The event types whose facts the rule reads.
-    pub fn fed_by(self) -> &'static [&'static str] {
+    fn fed_by(self) -> &'static [&'static str] {
         match self {
             ProcRule::WindowShort => &[
                 "CalendarAmended",
@@ -265,7 +214,7 @@ impl ProcRule {
     }
 
     /// The display names: Chinese, English.
-    pub fn names(self) -> (&'static str, &'static str) {
+    fn names(self) -> (&'static str, &'static str) {
         match self {
             ProcRule::WindowShort => ("等标期不足", "Bid window too short"),
             ProcRule::SaleShort => ("文件发售期不足", "Documents on sale too briefly"),
