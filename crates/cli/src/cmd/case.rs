@@ -93,33 +93,30 @@ async fn run_show(
 ) -> anyhow::Result<()> {
     let now = replay::parse_now(show.now.as_deref(), &*clock)?;
     let store = crate::open_existing_store(db, clock).await?;
+    // The case's context holds what its rules read (for a project, also the thresholds and
+    // every project's registration, which proc.split reads).
+    let projections = replay::one_case(&store, &show.case, now).await?;
+    store.close().await;
+    let mut out = crate::stdout::lock();
     if jiancha_projections::kinds::kind_of_stream(&show.case).is_some() {
-        // The project's context holds what its rules read: its stream, the thresholds, every
-        // project's registration (for proc.split), the calendar and the acts on it.
-        let projections = replay::one_case(&store, &show.case, now).await?;
-        store.close().await;
         let view = projections.project_view(&show.case, now).ok_or_else(|| {
             user_error(format!(
                 "no project {:?} had been registered by then",
                 show.case
             ))
         })?;
-        let mut out = crate::stdout::lock();
         match show.format {
             Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&view)?)?,
             Format::Table => write_project(&mut out, &view, lang)?,
         }
         return Ok(());
     }
-    let projections = replay::one_case(&store, &show.case, now).await?;
-    store.close().await;
     let view = projections.case_view(&show.case, now).ok_or_else(|| {
         user_error(format!(
             "no case {:?} had been submitted by then",
             show.case
         ))
     })?;
-    let mut out = crate::stdout::lock();
     match show.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&view)?)?,
         Format::Table => {

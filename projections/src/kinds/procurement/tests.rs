@@ -20,6 +20,21 @@ fn ev(stream: &str, event_type: &str, at: &str, data: Value) -> String {
     .to_string()
 }
 
+/// Documents first issued at `at`, on sale until `until`.
+fn issued(stream: &str, at: &str, until: &str) -> String {
+    ev(
+        stream,
+        "DocumentsIssued",
+        at,
+        json!({ "on_sale_until": until }),
+    )
+}
+
+/// A bid deadline set at `at` to `deadline`.
+fn deadline(stream: &str, at: &str, deadline: &str) -> String {
+    ev(stream, "BidDeadlineSet", at, json!({ "at": deadline }))
+}
+
 /// A project's registration.
 fn reg(stream: &str, at: &str, regime: &str, method: &str, budget: u64, funded: bool) -> String {
     ev(
@@ -81,30 +96,10 @@ fn a_tender_window_runs_20_natural_days_rolled_past_spring_festival() {
     let p = fold(&[
         gov(a, "open_tender"),
         gov(b, "open_tender"),
-        ev(
-            a,
-            "DocumentsIssued",
-            "2026-01-26T09:00:00+08:00",
-            json!({"on_sale_until": "2026-02-05"}),
-        ),
-        ev(
-            b,
-            "DocumentsIssued",
-            "2026-01-26T09:00:00+08:00",
-            json!({"on_sale_until": "2026-02-05"}),
-        ),
-        ev(
-            a,
-            "BidDeadlineSet",
-            "2026-01-26T09:05:00+08:00",
-            json!({"at": "2026-02-23T09:30:00+08:00"}),
-        ),
-        ev(
-            b,
-            "BidDeadlineSet",
-            "2026-01-26T09:05:00+08:00",
-            json!({"at": "2026-02-24T09:30:00+08:00"}),
-        ),
+        issued(a, "2026-01-26T09:00:00+08:00", "2026-02-05"),
+        issued(b, "2026-01-26T09:00:00+08:00", "2026-02-05"),
+        deadline(a, "2026-01-26T09:05:00+08:00", "2026-02-23T09:30:00+08:00"),
+        deadline(b, "2026-01-26T09:05:00+08:00", "2026-02-24T09:30:00+08:00"),
     ]);
     let now = t("2026-01-27T12:00:00+08:00");
     assert_eq!(
@@ -121,30 +116,10 @@ fn an_inquiry_window_runs_3_working_days_across_national_day() {
     let p = fold(&[
         gov(a, "inquiry"),
         gov(b, "inquiry"),
-        ev(
-            a,
-            "DocumentsIssued",
-            "2026-09-28T09:00:00+08:00",
-            json!({"on_sale_until": "2026-10-09"}),
-        ),
-        ev(
-            b,
-            "DocumentsIssued",
-            "2026-09-28T09:00:00+08:00",
-            json!({"on_sale_until": "2026-10-09"}),
-        ),
-        ev(
-            a,
-            "BidDeadlineSet",
-            "2026-09-28T09:05:00+08:00",
-            json!({"at": "2026-10-07T17:00:00+08:00"}),
-        ),
-        ev(
-            b,
-            "BidDeadlineSet",
-            "2026-09-28T09:05:00+08:00",
-            json!({"at": "2026-10-08T09:00:00+08:00"}),
-        ),
+        issued(a, "2026-09-28T09:00:00+08:00", "2026-10-09"),
+        issued(b, "2026-09-28T09:00:00+08:00", "2026-10-09"),
+        deadline(a, "2026-09-28T09:05:00+08:00", "2026-10-07T17:00:00+08:00"),
+        deadline(b, "2026-09-28T09:05:00+08:00", "2026-10-08T09:00:00+08:00"),
     ]);
     let now = t("2026-09-29T12:00:00+08:00");
     assert_eq!(
@@ -171,24 +146,9 @@ fn documents_sell_5_working_days_in_procurement_and_5_days_in_construction() {
             100_000_000,
             true,
         ),
-        ev(
-            a,
-            "DocumentsIssued",
-            "2026-04-01T09:00:00+08:00",
-            json!({"on_sale_until": "2026-04-07"}),
-        ),
-        ev(
-            b,
-            "DocumentsIssued",
-            "2026-04-01T09:00:00+08:00",
-            json!({"on_sale_until": "2026-04-08"}),
-        ),
-        ev(
-            c,
-            "DocumentsIssued",
-            "2026-04-01T09:00:00+08:00",
-            json!({"on_sale_until": "2026-04-05"}),
-        ),
+        issued(a, "2026-04-01T09:00:00+08:00", "2026-04-07"),
+        issued(b, "2026-04-01T09:00:00+08:00", "2026-04-08"),
+        issued(c, "2026-04-01T09:00:00+08:00", "2026-04-05"),
     ]);
     let now = t("2026-04-02T12:00:00+08:00");
     assert_eq!(
@@ -206,42 +166,17 @@ fn a_late_clarification_is_raised_by_the_clock_at_a_deadline_that_did_not_move()
     // Day block, so the period ends 10-08 and a 10-08 deadline is lawful. c: as a, but the
     // deadline was moved to 10-12.
     let (a, b, c) = ("proc-a", "proc-b", "proc-c");
-    let deadline = json!({"at": "2026-10-08T09:30:00+08:00"});
+    let set = |s| deadline(s, "2026-09-01T09:05:00+08:00", "2026-10-08T09:30:00+08:00");
     let p = fold(&[
         gov(a, "open_tender"),
         gov(b, "open_tender"),
         gov(c, "open_tender"),
-        ev(
-            a,
-            "DocumentsIssued",
-            "2026-09-01T09:00:00+08:00",
-            json!({"on_sale_until": "2026-09-10"}),
-        ),
-        ev(
-            b,
-            "DocumentsIssued",
-            "2026-09-01T09:00:00+08:00",
-            json!({"on_sale_until": "2026-09-10"}),
-        ),
-        ev(
-            c,
-            "DocumentsIssued",
-            "2026-09-01T09:00:00+08:00",
-            json!({"on_sale_until": "2026-09-10"}),
-        ),
-        ev(
-            a,
-            "BidDeadlineSet",
-            "2026-09-01T09:05:00+08:00",
-            deadline.clone(),
-        ),
-        ev(
-            b,
-            "BidDeadlineSet",
-            "2026-09-01T09:05:00+08:00",
-            deadline.clone(),
-        ),
-        ev(c, "BidDeadlineSet", "2026-09-01T09:05:00+08:00", deadline),
+        issued(a, "2026-09-01T09:00:00+08:00", "2026-09-10"),
+        issued(b, "2026-09-01T09:00:00+08:00", "2026-09-10"),
+        issued(c, "2026-09-01T09:00:00+08:00", "2026-09-10"),
+        set(a),
+        set(b),
+        set(c),
         ev(
             b,
             "Clarified",
@@ -260,12 +195,7 @@ fn a_late_clarification_is_raised_by_the_clock_at_a_deadline_that_did_not_move()
             "2026-09-24T10:00:00+08:00",
             json!({"affects_preparation": true}),
         ),
-        ev(
-            c,
-            "BidDeadlineSet",
-            "2026-09-24T10:05:00+08:00",
-            json!({"at": "2026-10-12T09:30:00+08:00"}),
-        ),
+        deadline(c, "2026-09-24T10:05:00+08:00", "2026-10-12T09:30:00+08:00"),
     ]);
     let before = t("2026-10-08T09:29:00+08:00");
     assert_eq!(alerts(&p, a, before), []);
@@ -333,18 +263,8 @@ fn bids_open_at_the_deadline_with_enough_bidders_before_an_award() {
     let p = fold(&[
         gov(a, "open_tender"),
         gov(b, "inquiry"),
-        ev(
-            a,
-            "BidDeadlineSet",
-            "2026-03-02T09:05:00+08:00",
-            json!({"at": "2026-03-24T09:30:00+08:00"}),
-        ),
-        ev(
-            b,
-            "BidDeadlineSet",
-            "2026-03-02T09:05:00+08:00",
-            json!({"at": "2026-03-24T09:30:00+08:00"}),
-        ),
+        deadline(a, "2026-03-02T09:05:00+08:00", "2026-03-24T09:30:00+08:00"),
+        deadline(b, "2026-03-02T09:05:00+08:00", "2026-03-24T09:30:00+08:00"),
         ev(
             a,
             "BidsOpened",
@@ -985,17 +905,11 @@ fn a_retender_starts_the_round_rules_again() {
     // window is flagged again (alert 2); a lawful third round is not.
     let p = fold(&[
         gov("proc-a", "open_tender"),
-        ev(
+        issued("proc-a", "2026-03-02T09:00:00+08:00", "2026-03-09"),
+        deadline(
             "proc-a",
-            "DocumentsIssued",
-            "2026-03-02T09:00:00+08:00",
-            json!({"on_sale_until": "2026-03-09"}),
-        ),
-        ev(
-            "proc-a",
-            "BidDeadlineSet",
             "2026-03-02T09:05:00+08:00",
-            json!({"at": "2026-03-10T09:00:00+08:00"}),
+            "2026-03-10T09:00:00+08:00",
         ),
         ev(
             "proc-a",
@@ -1003,17 +917,11 @@ fn a_retender_starts_the_round_rules_again() {
             "2026-03-10T10:00:00+08:00",
             json!({"reason": "投标人不足三家"}),
         ),
-        ev(
+        issued("proc-a", "2026-03-11T09:00:00+08:00", "2026-03-18"),
+        deadline(
             "proc-a",
-            "DocumentsIssued",
-            "2026-03-11T09:00:00+08:00",
-            json!({"on_sale_until": "2026-03-18"}),
-        ),
-        ev(
-            "proc-a",
-            "BidDeadlineSet",
             "2026-03-11T09:05:00+08:00",
-            json!({"at": "2026-03-20T09:00:00+08:00"}),
+            "2026-03-20T09:00:00+08:00",
         ),
     ]);
     let views: Vec<String> = p
@@ -1046,14 +954,7 @@ fn procurement_cards_share_the_card_lifecycle() {
             json!({"bidders": 5}),
         )
     };
-    let deadline = |s: &str| {
-        ev(
-            s,
-            "BidDeadlineSet",
-            "2026-03-02T09:05:00+08:00",
-            json!({"at": "2026-03-24T09:30:00+08:00"}),
-        )
-    };
+    let deadline = |s: &str| deadline(s, "2026-03-02T09:05:00+08:00", "2026-03-24T09:30:00+08:00");
     let p = fold(&[
         gov("proc-a", "open_tender"),
         gov("proc-b", "open_tender"),
@@ -1131,17 +1032,11 @@ fn the_procurement_report_counts_projects_awards_contracts_and_cards_per_month()
             "regime": "government", "method": "inquiry", "category": "goods",
             "budget_cents": 1000, "purchaser_org": BUYER, "state_funded": true}),
         ),
-        ev(
+        issued("proc-a", "2026-03-03T09:00:00+08:00", "2026-03-12"),
+        deadline(
             "proc-a",
-            "DocumentsIssued",
-            "2026-03-03T09:00:00+08:00",
-            json!({"on_sale_until": "2026-03-12"}),
-        ),
-        ev(
-            "proc-a",
-            "BidDeadlineSet",
             "2026-03-03T09:05:00+08:00",
-            json!({"at": "2026-03-10T09:30:00+08:00"}),
+            "2026-03-10T09:30:00+08:00",
         ),
         ev(
             "proc-b",
@@ -1267,17 +1162,11 @@ fn a_project_event_entered_late_is_back_dated() {
 fn the_overview_counts_procurement_cards_apart() {
     let p = fold(&[
         gov("proc-a", "open_tender"),
-        ev(
+        issued("proc-a", "2026-03-03T09:00:00+08:00", "2026-03-12"),
+        deadline(
             "proc-a",
-            "DocumentsIssued",
-            "2026-03-03T09:00:00+08:00",
-            json!({"on_sale_until": "2026-03-12"}),
-        ),
-        ev(
-            "proc-a",
-            "BidDeadlineSet",
             "2026-03-03T09:05:00+08:00",
-            json!({"at": "2026-03-10T09:30:00+08:00"}),
+            "2026-03-10T09:30:00+08:00",
         ),
     ]);
     let overview = p.overview(
