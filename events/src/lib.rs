@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod chain;
+pub mod context;
 pub mod entry;
 pub mod envelope;
 pub mod jsonl;
@@ -17,6 +18,7 @@ pub mod time;
 pub mod upcast;
 pub mod vocab;
 
+pub use context::Contexts;
 pub use chain::{event_hash, ChainBreak, ChainVerifier, Hash, GENESIS_HASH};
 pub use entry::{EntryId, EntryIdError, APPEALABLE_MEASURES, ENTRY_MEASURES};
 pub use envelope::{auto_id, DecodeError, Moved, NewEvent, RawEvent, StoredEvent};

@@ -60,6 +60,12 @@ pub enum StreamNameError {
     PathLike(String),
 }
 
+/// The prefix of a case stream's name (`case-<id>`).
+pub const CASE_STREAM_PREFIX: &str = "case-";
+
+/// The prefix of a procurement project's stream name (`proc-<id>`).
+pub const PROJECT_STREAM_PREFIX: &str = "proc-";
+
 /// A validated stream name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StreamName {
@@ -80,7 +86,10 @@ impl StreamName {
             CALENDAR_STREAM => StreamKind::Calendar,
             SUPERVISION_STREAM => StreamKind::Supervision,
             _ => {
-                let (kind, rest) = match (name.strip_prefix("case-"), name.strip_prefix("proc-")) {
+                let (kind, rest) = match (
+                    name.strip_prefix(CASE_STREAM_PREFIX),
+                    name.strip_prefix(PROJECT_STREAM_PREFIX),
+                ) {
                     (Some(rest), _) => (StreamKind::Case, rest),
                     (None, Some(rest)) => (StreamKind::Procurement, rest),
                     (None, None) => return Err(StreamNameError::Unknown(name.to_owned())),

@@ -184,6 +184,23 @@ pub enum StoreError {
         /// The district's name.
         name: String,
     },
+    /// The case index was moved by another writer since it was read: read it again and redo
+    /// the checkpoint; nothing was written.
+    #[error("the case index moved from position {expected} to {found} while it was caught up")]
+    IndexMoved {
+        /// The position the write expected.
+        expected: u64,
+        /// The position stored.
+        found: u64,
+    },
+    /// A case index checkpoint names a position beyond the log's head: nothing was written.
+    #[error("the case index cannot cover position {position}: the log ends at {head}")]
+    IndexAhead {
+        /// The position named.
+        position: u64,
+        /// The log's head.
+        head: u64,
+    },
     /// The database URL cannot be used.
     #[error("bad database URL {url:?}: {reason}")]
     BadUrl {

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod district;
 pub mod error;
 pub mod historical;
+pub mod index;
 pub mod memory;
 pub mod owner;
 pub mod pages;
@@ -33,6 +34,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use district::{check_district_name, district_url, DistrictError};
 pub use error::{Rejection, RejectionKind, StoreError};
 pub use historical::HistoricalImport;
+pub use index::{IndexRow, IndexSelect, IndexState, IndexWrite};
 pub use pages::Pages;
 pub use plan::Head;
 pub use tail::subscribe;
@@ -310,6 +312,61 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// Where the log is known to be broken, if it is.
     fn broken(&self) -> Option<ChainBreak> {
         None
+    }
+
+    /// The events the states of `streams` (cases and projects) depend on, in position order,
+    /// each once: exactly what [`jiancha_events::Contexts::keeps`] keeps of the log. The SQL
+    /// stores narrow by index; this default reads the whole log.
+    fn read_contexts<'a>(
+        &'a self,
+        streams: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
+        futures::FutureExt::boxed(async move {
+            let contexts = jiancha_events::Contexts::new(streams.iter().cloned());
+            let mut out = Vec::new();
+            let mut pages = self.pages(0);
+            while let Some(page) = pages.next().await? {
+                out.extend(page.into_iter().filter(|e| contexts.keeps(e)));
+            }
+            Ok(out)
+        })
+    }
+
+    /// What the case index (see [`index`]) covers; [`IndexState::EMPTY`] when it covers
+    /// nothing yet.
+    fn index_state(&self) -> BoxFuture<'_, Result<IndexState, StoreError>> {
+        futures::FutureExt::boxed(async { Ok(IndexState::EMPTY) })
+    }
+
+    /// The stored rows of `streams` (those that have one), sorted by stream.
+    fn index_rows<'a>(
+        &'a self,
+        streams: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<IndexRow>, StoreError>> {
+        let _ = streams;
+        futures::FutureExt::boxed(async { Ok(Vec::new()) })
+    }
+
+    /// The streams of the stored rows that are active, sorted.
+    fn index_active(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        futures::FutureExt::boxed(async { Ok(Vec::new()) })
+    }
+
+    /// Writes one checkpoint of the index in one transaction: the marks, the rows and the new
+    /// state; nothing when the stored index is no longer at `write.from`
+    /// ([`StoreError::IndexMoved`]) or the new position lies beyond the log's head.
+    fn write_index(&self, write: IndexWrite) -> BoxFuture<'_, Result<(), StoreError>> {
+        let _ = write;
+        futures::FutureExt::boxed(async { Ok(()) })
+    }
+
+    /// The streams a question selects ([`IndexSelect::selects`]), sorted.
+    fn index_select(
+        &self,
+        select: IndexSelect,
+    ) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        let _ = select;
+        futures::FutureExt::boxed(async { Ok(Vec::new()) })
     }
 
     /// The snapshot kept under `name`, with the position it covers.

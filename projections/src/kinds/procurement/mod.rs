@@ -193,7 +193,7 @@ const CLOCK_RULES: [ProcRule; 9] = [
 
 impl Kind for Procurement {
     type Book = Book;
-    const PREFIX: &'static str = "proc-";
+    const PREFIX: &'static str = jiancha_events::stream::PROJECT_STREAM_PREFIX;
     const NAME: &'static str = "procurement";
     const OPENING_COUNTS: &'static [Measure] = &[Measure::ProcProjects];
 

@@ -1,0 +1,100 @@
+//! The case index: one row per case and project, kept beside the log and checkpointed with the
+//! log position it covers (rows and position written in one transaction), so that a question
+//! about an instant (`alerts --now T`, `report --now T`) folds only the cases concerned instead
+//! of the whole log.
+//!
+//! A row says when the case's events occurred (the earliest and the latest of its own stream
+//! and of the supervision acts naming it), whether it is still active (the clock can raise
+//! something on it), whether it ever had an alert, and whether its events are *irregular*: an
+//! event that occurred before an earlier event it depends on (entered late), or a calendar
+//! change folded while it was active, so that a fold at an earlier instant may judge it
+//! differently from the fold of the whole log. The engine decides those flags
+//! (`jiancha_engine::index`); this crate only keeps them.
+
+/// One case's (or project's) row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexRow {
+    /// The case or project stream.
+    pub stream: String,
+    /// The earliest `occurred_at` (Unix milliseconds) of its events.
+    pub min_occurred: i64,
+    /// The latest `occurred_at` (Unix milliseconds) of its events.
+    pub max_occurred: i64,
+    /// Whether the clock can still raise an alert or a ledger entry on it.
+    pub active: bool,
+    /// Whether it ever had an alert.
+    pub alerted: bool,
+    /// Whether a fold at an earlier instant may judge it otherwise than the whole log's fold.
+    pub irregular: bool,
+}
+
+/// What the index covers: the log position, and the latest instant at which an event the cases
+/// depend on globally (catalog, calendar, declared imports) occurred.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndexState {
+    /// The last log position the rows cover (0: none).
+    pub position: u64,
+    /// The latest `occurred_at` (Unix milliseconds) of a catalog, calendar or declaration
+    /// event up to `position` (`i64::MIN` when none).
+    pub globals_max_occurred: i64,
+}
+
+impl IndexState {
+    /// The state of an index that covers nothing.
+    pub const EMPTY: IndexState = IndexState {
+        position: 0,
+        globals_max_occurred: i64::MIN,
+    };
+}
+
+/// One checkpoint of the index: the rows changed since `from`, written with the new state in one
+/// transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexWrite {
+    /// The position the stored index must still be at (another writer moved it otherwise, and
+    /// nothing is written: [`crate::StoreError::IndexMoved`]).
+    pub from: u64,
+    /// The new state (its position at most the log's head).
+    pub state: IndexState,
+    /// Before the rows are written: mark irregular every stored row whose `max_occurred` is
+    /// after this instant (a calendar change entered after events it may change).
+    pub mark_after: Option<i64>,
+    /// Before the rows are written: mark irregular every stored row that is active (a calendar
+    /// change folded while they were).
+    pub mark_active: bool,
+    /// The rows to insert or replace, whole.
+    pub rows: Vec<IndexRow>,
+}
+
+/// Which streams a question at an instant must fold, sorted by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexSelect {
+    /// A report's: rows with `min_occurred <= by` and (`max_occurred >= reaching` or
+    /// `active`).
+    Report {
+        /// The last instant counted.
+        by: i64,
+        /// The first instant the report looks at.
+        reaching: i64,
+    },
+    /// The alerts': rows with `min_occurred <= by` and (`alerted` or `active` or
+    /// `irregular`).
+    Alerts {
+        /// The instant.
+        by: i64,
+    },
+}
+
+impl IndexSelect {
+    /// Whether `row` is selected (what the SQL stores' `WHERE` says).
+    pub fn selects(&self, row: &IndexRow) -> bool {
+        match *self {
+            IndexSelect::Report { by, reaching } => {
+                row.min_occurred <= by && (row.max_occurred >= reaching || row.active)
+            }
+            IndexSelect::Alerts { by } => {
+                row.min_occurred <= by && (row.alerted || row.active || row.irregular)
+            }
+        }
+    }
+}
