@@ -171,6 +171,13 @@ impl Period {
         })
     }
 
+    /// The instant the period begins (00:00 +08:00 of its first day).
+    pub fn start(&self) -> Millis {
+        let first = self.months.first().copied().unwrap_or(0);
+        let (y, m) = ((first / 100) as i32, first % 100);
+        NaiveDate::from_ymd_opt(y, m, 1).map_or(Millis::MIN, crate::instant::start_of)
+    }
+
     /// The instant the period ends (24:00 +08:00 of its last day).
     pub fn end(&self) -> Millis {
         let last = self.months.last().copied().unwrap_or(0);

@@ -16,11 +16,13 @@ mod cards;
 pub mod closing;
 pub mod error;
 pub mod evidence;
+pub mod index;
 pub mod province;
 mod repeats;
 mod runner;
 pub mod scheduler;
 pub mod snapshots;
+pub mod travel;
 pub mod verify;
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};

@@ -20,6 +20,10 @@ pub struct IndexRow {
     pub min_occurred: i64,
     /// The latest `occurred_at` (Unix milliseconds) of its events.
     pub max_occurred: i64,
+    /// The latest instant (Unix milliseconds) its fold reached: `max_occurred`, or later when
+    /// a conclusion entered long after it occurred counts when it was entered. Nothing of the
+    /// case lands after it unless the case is active.
+    pub reach: i64,
     /// Whether the clock can still raise an alert or a ledger entry on it.
     pub active: bool,
     /// Whether it ever had an alert.
@@ -69,8 +73,7 @@ pub struct IndexWrite {
 /// Which streams a question at an instant must fold, sorted by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IndexSelect {
-    /// A report's: rows with `min_occurred <= by` and (`max_occurred >= reaching` or
-    /// `active`).
+    /// A report's: rows with `min_occurred <= by` and (`reach >= reaching` or `active`).
     Report {
         /// The last instant counted.
         by: i64,
@@ -90,7 +93,7 @@ impl IndexSelect {
     pub fn selects(&self, row: &IndexRow) -> bool {
         match *self {
             IndexSelect::Report { by, reaching } => {
-                row.min_occurred <= by && (row.max_occurred >= reaching || row.active)
+                row.min_occurred <= by && (row.reach >= reaching || row.active)
             }
             IndexSelect::Alerts { by } => {
                 row.min_occurred <= by && (row.alerted || row.active || row.irregular)

@@ -25,6 +25,8 @@ struct Log {
     versions: HashMap<String, u64>,
     by_stream: HashMap<String, Vec<u64>>,
     snapshots: HashMap<String, (u64, Vec<u8>)>,
+    index: Option<crate::IndexState>,
+    index_rows: std::collections::BTreeMap<String, crate::IndexRow>,
     closed: bool,
 }
 
@@ -331,6 +333,81 @@ impl EventStore for MemoryStore {
         let mut names: Vec<String> = self.lock().snapshots.keys().cloned().collect();
         names.sort();
         async move { Ok(names) }.boxed()
+    }
+
+    fn index_state(&self) -> BoxFuture<'_, Result<crate::IndexState, StoreError>> {
+        let state = self.lock().index.unwrap_or(crate::IndexState::EMPTY);
+        async move { Ok(state) }.boxed()
+    }
+
+    fn index_rows<'a>(
+        &'a self,
+        streams: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<crate::IndexRow>, StoreError>> {
+        let log = self.lock();
+        let mut out: Vec<crate::IndexRow> = streams
+            .iter()
+            .filter_map(|s| log.index_rows.get(s).cloned())
+            .collect();
+        out.sort_by(|a, b| a.stream.cmp(&b.stream));
+        out.dedup_by(|a, b| a.stream == b.stream);
+        async move { Ok(out) }.boxed()
+    }
+
+    fn index_active(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        let out: Vec<String> = self
+            .lock()
+            .index_rows
+            .values()
+            .filter(|r| r.active)
+            .map(|r| r.stream.clone())
+            .collect();
+        async move { Ok(out) }.boxed()
+    }
+
+    fn write_index(&self, write: crate::IndexWrite) -> BoxFuture<'_, Result<(), StoreError>> {
+        let mut log = self.lock();
+        let found = log.index.map_or(0, |s| s.position);
+        let head = log.head().position;
+        let result = if found != write.from {
+            Err(StoreError::IndexMoved {
+                expected: write.from,
+                found,
+            })
+        } else if write.state.position > head {
+            Err(StoreError::IndexAhead {
+                position: write.state.position,
+                head,
+            })
+        } else {
+            for row in log.index_rows.values_mut() {
+                if write.mark_after.is_some_and(|m| row.max_occurred > m)
+                    || (write.mark_active && row.active)
+                {
+                    row.irregular = true;
+                }
+            }
+            for row in write.rows {
+                log.index_rows.insert(row.stream.clone(), row);
+            }
+            log.index = Some(write.state);
+            Ok(())
+        };
+        async move { result }.boxed()
+    }
+
+    fn index_select(
+        &self,
+        select: crate::IndexSelect,
+    ) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        let out: Vec<String> = self
+            .lock()
+            .index_rows
+            .values()
+            .filter(|r| select.selects(r))
+            .map(|r| r.stream.clone())
+            .collect();
+        async move { Ok(out) }.boxed()
     }
 
     fn load_snapshot<'a>(

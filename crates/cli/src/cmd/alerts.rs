@@ -18,6 +18,7 @@ use crate::lang::{Align, Table};
 #[command(after_help = "Examples:\n  \
     jiancha alerts --open\n  \
     jiancha alerts --now 2026-03-31 --org jiangjin/town-07 --format json\n  \
+    jiancha alerts --now 2026-03-31 --replay\n  \
     jiancha alerts --rule deadline.promised.overdue\n  \
     jiancha alerts --open --severity yellow,red\n  \
     jiancha alerts --kind procurement --open\n\n\
@@ -35,6 +36,11 @@ pub struct AlertsArgs {
     /// The instant of evaluation (RFC 3339, or a date meaning its end); defaults to now.
     #[arg(long)]
     pub now: Option<String>,
+    /// Fold the whole log (the events that occurred by the instant) instead of reading the
+    /// snapshot (without --now) or the cases the case index names (with --now): the audit
+    /// path, which gives the same answer.
+    #[arg(long)]
+    pub replay: bool,
     /// Only alerts of orgs under this path (segment-wise: town-1 does not match town-10).
     #[arg(long, value_name = "PREFIX")]
     pub org: Option<String>,
@@ -111,9 +117,17 @@ pub async fn run(
     }
     let now = replay::parse_now(args.now.as_deref(), &*clock)?;
     let store = crate::open_existing_store(db, clock).await?;
-    let explicit = args.now.as_ref().map(|_| now);
-    let projections =
-        replay::current(&store, explicit, jiancha_projections::Scoring::default()).await?;
+    let scoring = jiancha_projections::Scoring::default();
+    let projections = if args.replay {
+        replay::assessment(&store, now, scoring).await?
+    } else if args.now.is_some() {
+        // Only the cases that can have an alert by then, from the case index.
+        jiancha_engine::travel::for_alerts(&*store, now)
+            .await?
+            .projections
+    } else {
+        replay::current(&store, None, scoring).await?
+    };
     store.close().await;
     let alerts: Vec<AlertView> = projections
         .alerts(now)

@@ -66,6 +66,10 @@ pub struct ShowArgs {
     /// The instant of evaluation.
     #[arg(long)]
     pub now: Option<String>,
+    /// Fold the whole log (the events that occurred by the instant) instead of the case's own
+    /// context: the audit path, which gives the same answer.
+    #[arg(long)]
+    pub replay: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -95,7 +99,11 @@ async fn run_show(
     let store = crate::open_existing_store(db, clock).await?;
     // The case's context holds what its rules read (for a project, also the thresholds and
     // every project's registration, which proc.split reads).
-    let projections = replay::one_case(&store, &show.case, now).await?;
+    let projections = if show.replay {
+        replay::whole_log(&store, now).await?
+    } else {
+        replay::one_case(&store, &show.case, now).await?
+    };
     store.close().await;
     let mut out = crate::stdout::lock();
     if jiancha_projections::kinds::kind_of_stream(&show.case).is_some() {

@@ -130,6 +130,11 @@ pub struct RunArgs {
     /// The instant of evaluation (RFC 3339, or a date meaning its end); defaults to now.
     #[arg(long)]
     pub now: Option<String>,
+    /// Fold the whole log (the events that occurred by the instant) instead of reading the
+    /// snapshot (without --now) or the cases the case index names (with --now): the audit
+    /// path, which gives the same report.
+    #[arg(long, conflicts_with = "as_closed")]
+    pub replay: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -217,7 +222,13 @@ pub async fn run(
     let mut now = replay::parse_now(run.now.as_deref(), &*clock)?;
     let explicit = run.now.as_ref().map(|_| now);
     let store = crate::open_existing_store(db, clock).await?;
-    let folded = fold_for_report(&store, &period, explicit, scoring, run.as_closed).await;
+    let how = Fold {
+        now,
+        explicit: explicit.is_some(),
+        replay: run.replay,
+        as_closed: run.as_closed,
+    };
+    let folded = fold_for_report(&store, &period, how, scoring).await;
     store.close().await;
     let (projections, closed) = folded?;
     let (closed, at_close) = match closed {
@@ -414,19 +425,42 @@ enum Closing {
     Marked(Closed, Box<jiancha_projections::Projections>),
 }
 
-/// The projections a report reads, and its period's close.
+/// How a report's projections are folded.
+#[derive(Debug, Clone, Copy)]
+struct Fold {
+    /// The instant of evaluation.
+    now: i64,
+    /// Whether it was given with --now.
+    explicit: bool,
+    /// --replay: the whole log.
+    replay: bool,
+    /// --as-closed.
+    as_closed: bool,
+}
+
+/// The projections a report reads, and its period's close: as the period was closed; the
+/// whole log replayed (--replay); at an explicit instant, the cases the case index names (a
+/// scoring with a default rating keeps more cases active than the index says: replayed); else
+/// the snapshot and the events after it.
 async fn fold_for_report(
     store: &Arc<dyn jiancha_store::EventStore>,
     period: &Period,
-    explicit: Option<i64>,
+    how: Fold,
     scoring: Scoring,
-    as_closed: bool,
 ) -> anyhow::Result<(jiancha_projections::Projections, Option<Closing>)> {
-    if as_closed {
+    if how.as_closed {
         let (projections, closed) = report_close::as_closed(store, period, scoring).await?;
         return Ok((projections, Some(Closing::AsClosed(closed))));
     }
-    let projections = replay::current(store, explicit, scoring).await?;
+    let projections = if how.replay {
+        replay::assessment(store, how.now, scoring).await?
+    } else if how.explicit && jiancha_engine::travel::serves_scoring(&scoring) {
+        jiancha_engine::travel::for_report(&**store, period, how.now, scoring)
+            .await?
+            .projections
+    } else {
+        replay::current(store, how.explicit.then_some(how.now), scoring).await?
+    };
     let Some(closed) = jiancha_engine::closing::find(&**store, &period.label).await? else {
         return Ok((projections, None));
     };

@@ -22,6 +22,7 @@ mod property;
 mod restart;
 mod snapshot;
 mod support;
+mod travel;
 mod withdrawn;
 mod workflow;
 mod wrapped;
