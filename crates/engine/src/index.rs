@@ -438,3 +438,201 @@ async fn bulk(
         bulk: true,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiancha_events::*;
+
+    /// Events sealed at positions 1, 2, … (recorded when they occurred).
+    fn sealed(events: &[NewEvent]) -> Vec<StoredEvent> {
+        let mut versions = std::collections::BTreeMap::new();
+        let mut prev = GENESIS_HASH;
+        events
+            .iter()
+            .enumerate()
+            .map(|(i, ev)| {
+                let v = versions.entry(ev.stream.as_str().to_owned()).or_insert(0u64);
+                *v += 1;
+                let at = format_timestamp(&ev.occurred_at);
+                let raw = RawEvent::seal(ev, i as u64 + 1, *v, &at, prev);
+                prev = raw.hash;
+                raw.to_stored(ev.occurred_at, ev.occurred_at, ev.data.clone())
+            })
+            .collect()
+    }
+
+    fn at(day: u32) -> Timestamp {
+        parse_timestamp(&format!("2026-03-{day:02}T10:00:00+08:00")).unwrap_or_else(|_| {
+            parse_timestamp("2026-03-01T10:00:00+08:00").expect("a valid instant")
+        })
+    }
+
+    fn case_event(case: &str, day: u32, data: EventData) -> NewEvent {
+        NewEvent::new(
+            StreamName::parse(case).expect("a case stream"),
+            at(day),
+            "clerk",
+            "jiangjin/center/dept-01/window-1",
+            data,
+        )
+    }
+
+    fn submitted(case: &str, day: u32) -> NewEvent {
+        case_event(
+            case,
+            day,
+            EventData::Submitted(Submitted {
+                item: "BL-001".into(),
+                channel: Channel::Window,
+                materials: vec![],
+            }),
+        )
+    }
+
+    fn amended(day: u32) -> NewEvent {
+        NewEvent::new(
+            StreamName::calendar(),
+            at(day),
+            "admin",
+            "jiangjin/center",
+            EventData::CalendarAmended(CalendarAmended {
+                jurisdiction: "national".into(),
+                date: chrono::NaiveDate::from_ymd_opt(2026, 3, 20).expect("a date"),
+                kind: AmendmentKind::Holiday,
+                reason: "test".into(),
+            }),
+        )
+    }
+
+    /// Observes `events` from an empty index, with the rows `stored` already kept.
+    fn observe(stored: Vec<IndexRow>, events: &[NewEvent]) -> IndexWrite {
+        let events = sealed(events);
+        let mut ix = Indexer::new(IndexState::EMPTY);
+        let asked = ix.to_load(&events);
+        ix.load(&asked, stored);
+        for e in &events {
+            ix.observe(e, None);
+        }
+        ix.write()
+    }
+
+    fn row<'a>(w: &'a IndexWrite, stream: &str) -> &'a IndexRow {
+        w.rows
+            .iter()
+            .find(|r| r.stream == stream)
+            .expect("a row for the stream")
+    }
+
+    #[test]
+    fn an_event_entered_after_a_later_one_makes_its_case_irregular() {
+        let w = observe(
+            vec![],
+            &[
+                submitted("case-a", 2),
+                case_event("case-a", 9, EventData::Accepted(Accepted::default())),
+                case_event("case-a", 5, EventData::Concluded(Concluded {})),
+                submitted("case-b", 3),
+                case_event("case-b", 4, EventData::Accepted(Accepted::default())),
+            ],
+        );
+        let a = row(&w, "case-a");
+        assert!(a.irregular);
+        assert_eq!(a.min_occurred, at(2).timestamp_millis());
+        assert_eq!(a.max_occurred, at(9).timestamp_millis());
+        assert!(!row(&w, "case-b").irregular);
+        assert_eq!(w.mark_after, None);
+        assert!(!w.mark_active);
+    }
+
+    #[test]
+    fn a_calendar_change_marks_the_active_cases_and_those_it_was_entered_after() {
+        let stored = |stream: &str, max: u32, active: bool| IndexRow {
+            stream: stream.into(),
+            min_occurred: at(1).timestamp_millis(),
+            max_occurred: at(max).timestamp_millis(),
+            reach: at(max).timestamp_millis(),
+            active,
+            alerted: false,
+            irregular: false,
+        };
+        // The amendment occurred on the 6th, entered after case-late's event of the 8th.
+        let w = observe(
+            vec![
+                stored("case-open", 2, true),
+                stored("case-done", 2, false),
+                stored("case-late", 8, false),
+            ],
+            &[
+                case_event("case-open", 3, EventData::Resumed(Resumed {})),
+                case_event("case-done", 3, EventData::Rated(Rated { score: 5 })),
+                case_event("case-late", 8, EventData::Rated(Rated { score: 5 })),
+                amended(6),
+                submitted("case-new", 7),
+            ],
+        );
+        // Without the fold beside, every case touched before the change may have been active.
+        assert!(row(&w, "case-open").irregular);
+        assert!(row(&w, "case-done").irregular);
+        assert!(row(&w, "case-late").irregular);
+        // A case submitted after the change and after everything it depends on is regular.
+        assert!(!row(&w, "case-new").irregular);
+        // The stored rows not loaded get the same marks in the write.
+        assert_eq!(w.mark_after, Some(at(6).timestamp_millis()));
+        assert!(w.mark_active);
+    }
+
+    #[test]
+    fn marks_made_earlier_in_a_checkpoint_reach_rows_loaded_later() {
+        let events = sealed(&[amended(6), case_event("case-x", 9, EventData::Rated(Rated { score: 4 }))]);
+        let mut ix = Indexer::new(IndexState::EMPTY);
+        ix.observe(&events[0], None);
+        let asked = ix.to_load(&events[1..]);
+        assert_eq!(asked, vec!["case-x".to_owned()]);
+        ix.load(
+            &asked,
+            vec![IndexRow {
+                stream: "case-x".into(),
+                min_occurred: at(1).timestamp_millis(),
+                max_occurred: at(8).timestamp_millis(),
+                reach: at(8).timestamp_millis(),
+                active: false,
+                alerted: false,
+                irregular: false,
+            }],
+        );
+        ix.observe(&events[1], None);
+        assert!(ix.write().rows[0].irregular, "its stored row lay after the change");
+    }
+
+    #[test]
+    fn a_project_is_always_in_view() {
+        let project = NewEvent::new(
+            StreamName::parse("proc-1").expect("a project stream"),
+            at(2),
+            "buyer",
+            "jiangjin/center/dept-01",
+            EventData::ProcurementClosed(jiancha_events::procurement::ProcurementClosed {}),
+        );
+        let w = observe(vec![], &[project]);
+        let p = row(&w, "proc-1");
+        assert!(p.active && p.irregular);
+    }
+
+    #[test]
+    fn supervision_acts_count_for_the_case_they_name() {
+        let ack = NewEvent::new(
+            StreamName::supervision(),
+            at(12),
+            "unit",
+            "jiangjin/center/dept-01",
+            EventData::AlertAcknowledged(AlertAcknowledged {
+                alert: "case-a/fee.mismatch/1".into(),
+                note: None,
+            }),
+        );
+        let w = observe(vec![], &[submitted("case-a", 2), ack]);
+        assert_eq!(row(&w, "case-a").max_occurred, at(12).timestamp_millis());
+        assert_eq!(w.rows.len(), 1);
+    }
+}

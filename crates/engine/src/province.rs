@@ -1,10 +1,13 @@
 //! The province's roll-up over districts side by side in one PostgreSQL database (a schema
 //! each): each named district's log is opened in turn, only if it exists, folded the cheapest
-//! correct way (its engine's snapshot beside the log when it matches, plus the tail; a replay of
-//! the events that occurred by an explicit instant otherwise), reduced to its
+//! correct way (its engine's snapshot beside the log when it matches, plus the tail; at an
+//! explicit instant, the events that occurred by then of the cases the period concerns, from the
+//! district's case index, or a replay of the log under other thresholds or a default rating),
+//! reduced to its
 //! [`DistrictFigures`] and closed before the next, and the figures are rolled up by
 //! `jiancha_projections::province`. Read only: nothing is appended, no snapshot is saved, each
-//! district's chain is left as it is. `jiancha province report` and the server's
+//! district's chain is left as it is (a
+//! district's case index is brought up to its log, which writes only the index's tables). `jiancha province report` and the server's
 //! `GET /api/v1/province/reports` both call [`report`].
 
 use std::sync::Arc;
@@ -101,6 +104,11 @@ async fn fold(store: &dyn EventStore, q: &ProvinceQuery) -> Result<Projections, 
         let (p, how) = crate::snapshots::restore_or_replay(store, q.alerts, q.scoring).await?;
         tracing::debug!(snapshot = ?how.snapshot, replayed = how.replayed, "district folded");
         return Ok(p);
+    }
+    if crate::travel::serves_config(&q.alerts) && crate::travel::serves_scoring(&q.scoring) {
+        // The cases the period concerns, from the district's case index.
+        let travelled = crate::travel::for_report(store, &q.period, q.now, q.scoring).await?;
+        return Ok(travelled.projections);
     }
     let mut p = Projections::new(q.alerts).with_ledger(q.scoring);
     let mut pages = store.pages(0);

@@ -22,6 +22,12 @@ pub struct Travelled {
     pub caught_up: index::CaughtUp,
 }
 
+/// Whether questions under the thresholds `config` can be answered from the index: its flags
+/// are judged with the default thresholds.
+pub fn serves_config(config: &jiancha_projections::AlertConfig) -> bool {
+    *config == jiancha_projections::AlertConfig::default()
+}
+
 /// Whether a report with `scoring` can be answered from the index: its flags are judged with
 /// the default scoring, and a default rating keeps more cases active than they say.
 pub fn serves_scoring(scoring: &Scoring) -> bool {

@@ -64,6 +64,7 @@ pub(crate) fn severities_of(text: Option<&str>) -> Result<Option<Vec<&str>>, Api
 #[derive(Serialize)]
 struct AlertList {
     now: String,
+    /// The last log position the answer reflects.
     position: u64,
     total: usize,
     alerts: Vec<AlertView>,
@@ -159,12 +160,21 @@ pub(crate) async fn list(
             let p = state.engine.read();
             (p.alerts(now), p.position())
         }
-        // At an instant: the log folded as of then, exactly as `jiancha alerts --now` does
-        // (events that occurred by then, and the declared history), one replay at a time.
+        // At an instant: as `jiancha alerts --now` answers (the events that occurred by then,
+        // and the declared history), from the cases the case index names; a replay of the whole
+        // log when the thresholds are not the ones the index judges with. One at a time.
         Some(_) => {
             let _slot = crate::replay_slot(&state, "a replay of the log")?;
-            let p = as_of(&state, now).await?;
-            (p.alerts(now), p.position())
+            if jiancha_engine::travel::serves_config(&state.alert_config) {
+                let travelled = jiancha_engine::travel::for_alerts(&*state.store, now)
+                    .await
+                    .map_err(ApiError::internal)?;
+                let p = travelled.projections;
+                (p.alerts(now), travelled.caught_up.to)
+            } else {
+                let p = as_of(&state, now).await?;
+                (p.alerts(now), p.position())
+            }
         }
     };
     let matching: Vec<AlertView> = all

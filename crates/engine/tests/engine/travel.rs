@@ -21,6 +21,8 @@ use jiancha_store::memory::MemoryStore;
 use jiancha_store::{EventStore, ManualClock};
 use proptest::prelude::*;
 
+use crate::support::{Backend, World, CASE};
+
 /// One generated district: the events to append, in order, and where the index catches up.
 #[derive(Debug, Clone)]
 struct Plan {
@@ -322,4 +324,156 @@ proptest! {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(check(plan))?;
     }
+}
+
+/// Every page of a store's log.
+async fn whole_log(store: &dyn EventStore) -> Vec<jiancha_events::StoredEvent> {
+    let mut out = Vec::new();
+    let mut pages = store.pages(0);
+    while let Some(page) = pages.next().await.unwrap() {
+        out.extend(page);
+    }
+    out
+}
+
+/// The alerts and the report by org for `period`, from the index and from the replay, equal;
+/// returns the index's report.
+async fn same_answers(
+    store: &dyn EventStore,
+    period: &str,
+    now: Millis,
+) -> jiancha_projections::Report {
+    let all = whole_log(store).await;
+    let full = replay(&all, now);
+    let alerts = travel::for_alerts(store, now).await.unwrap().projections;
+    assert_eq!(json(&alerts.alerts(now)), json(&full.alerts(now)), "alerts at {now}");
+    let period = Period::parse(period).unwrap();
+    let query = ReportQuery {
+        period: period.clone(),
+        by: Dimension::Org,
+        depth: None,
+    };
+    let travelled = travel::for_report(store, &period, now, Scoring::default())
+        .await
+        .unwrap();
+    let report = travelled.projections.report(&query, now).unwrap();
+    assert_eq!(json(&report), json(&full.report(&query, now)), "report at {now}");
+    report
+}
+
+fn instant(text: &str) -> Millis {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .timestamp_millis()
+}
+
+/// A case that ended long before a period comes back in it — a late rating, then an appeal of
+/// that rating — and the index judges it again: the period's report counts it exactly as a
+/// replay does.
+async fn an_ended_case_comes_back(backend: Backend) {
+    let w = World::new(backend, "2026-03-02T09:00:00+08:00").await;
+    w.define_item().await;
+    w.submit(CASE).await;
+    w.accept(CASE).await;
+    w.set("2026-03-03T09:00:00+08:00");
+    w.append(
+        CASE,
+        EventData::FeeCharged(jiancha_events::FeeCharged {
+            amount_cents: crate::support::FEE_CENTS,
+        }),
+    )
+    .await;
+    w.append(CASE, EventData::Concluded(jiancha_events::Concluded {}))
+        .await;
+    let may = instant("2026-05-31T23:00:00+08:00");
+    let before = same_answers(&*w.store, "2026-05", may).await;
+    assert!(before.rows.is_empty(), "nothing in May yet: {before:?}");
+    let rows = w.store.index_rows(&[CASE.to_owned()]).await.unwrap();
+    assert!(!rows[0].active, "ended: {rows:?}");
+    // A bad rating entered in May, then an upheld appeal of it.
+    w.set("2026-05-10T09:00:00+08:00");
+    w.append(CASE, EventData::Rated(jiancha_events::Rated { score: 1 }))
+        .await;
+    let after = same_answers(&*w.store, "2026-05", may).await;
+    assert_eq!(after.rows[0].rated, 1, "{after:?}");
+    let whole = replay(&whole_log(&*w.store).await, may);
+    let rating = whole
+        .ledger()
+        .unwrap()
+        .entries()
+        .iter()
+        .map(|e| whole.ledger().unwrap().view(e).id)
+        .find(|id| id.ends_with("/rated"))
+        .unwrap();
+    w.set("2026-05-20T09:00:00+08:00");
+    w.append(
+        "supervision",
+        EventData::AppealUpheld(AppealUpheld {
+            entry: rating,
+            reason: None,
+        }),
+    )
+    .await;
+    let appealed = same_answers(&*w.store, "2026-05", may).await;
+    assert_eq!(appealed.rows[0].rated, 0, "{appealed:?}");
+    // At an instant before the appeal, the rating still counts.
+    let before_appeal = same_answers(&*w.store, "2026-05", instant("2026-05-15T00:00:00+08:00")).await;
+    assert_eq!(before_appeal.rows[0].rated, 1);
+}
+
+/// The engine (or a command) stopped between appending to the log and checkpointing the index:
+/// the next catch-up resumes from the index's own position and the answers are the replay's.
+async fn a_crash_between_the_log_and_the_index(backend: Backend) {
+    let w = World::new(backend, "2026-03-02T09:00:00+08:00").await;
+    w.define_item().await;
+    w.submit(CASE).await;
+    w.accept(CASE).await;
+    let first = index::catch_up(&*w.store).await.unwrap();
+    assert_eq!(first.to, w.store.head().await.unwrap().position);
+    // More events, and no catch-up: the process "crashed" before the index.
+    w.set("2026-03-09T09:00:00+08:00");
+    w.submit("case-2026-000002").await;
+    w.append(CASE, EventData::Concluded(jiancha_events::Concluded {}))
+        .await;
+    let head = w.store.head().await.unwrap().position;
+    assert_eq!(w.store.index_state().await.unwrap().position, first.to);
+    // Another process opens the log and asks (a log in memory lives in this one).
+    let store = match backend {
+        Backend::Memory => w.store.clone(),
+        _ => w.another_store().await,
+    };
+    let resumed = index::catch_up(&*store).await.unwrap();
+    assert_eq!((resumed.from, resumed.to, resumed.cases), (first.to, head, 2));
+    same_answers(&*store, "2026-03", instant("2026-03-31T23:00:00+08:00")).await;
+    same_answers(&*store, "2026-03", instant("2026-03-05T12:00:00+08:00")).await;
+}
+
+#[tokio::test]
+async fn an_ended_case_comes_back_in_memory() {
+    an_ended_case_comes_back(Backend::Memory).await;
+}
+
+#[tokio::test]
+async fn an_ended_case_comes_back_on_sqlite() {
+    an_ended_case_comes_back(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn an_ended_case_comes_back_on_postgres() {
+    an_ended_case_comes_back(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn a_crash_between_the_log_and_the_index_in_memory() {
+    a_crash_between_the_log_and_the_index(Backend::Memory).await;
+}
+
+#[tokio::test]
+async fn a_crash_between_the_log_and_the_index_on_sqlite() {
+    a_crash_between_the_log_and_the_index(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_crash_between_the_log_and_the_index_on_postgres() {
+    a_crash_between_the_log_and_the_index(Backend::Postgres).await;
 }
