@@ -2,7 +2,7 @@
 //! to, and a fast store for tests. A mutex stands in for the writer task: it serialises
 //! appends, so positions are gap-free and in commit order here too.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use futures::future::BoxFuture;
@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, watch};
 use crate::clock::Clock;
 use crate::error::StoreError;
 use crate::historical::{HistoricalImport, DECLARATION_TAG};
+use crate::index::{IndexRow, IndexSelect, IndexState, IndexWrite};
 use crate::owner::{CaseOwner, OwnerMove};
 use crate::plan::{plan_batch, ExistingId, Head, Lookup, Planned, TxState};
 use crate::{AppendOutcome, EventStore, ImportChunk, ImportMode, ImportOutcome};
@@ -25,6 +26,10 @@ struct Log {
     versions: HashMap<String, u64>,
     by_stream: HashMap<String, Vec<u64>>,
     snapshots: HashMap<String, (u64, Vec<u8>)>,
+    /// The case index's rows, by stream.
+    index: BTreeMap<String, IndexRow>,
+    /// The case index's state, once written.
+    index_state: Option<IndexState>,
     closed: bool,
 }
 
@@ -339,5 +344,65 @@ impl EventStore for MemoryStore {
     ) -> BoxFuture<'a, Result<Option<(u64, Vec<u8>)>, StoreError>> {
         let found = self.lock().snapshots.get(name).cloned();
         async move { Ok(found) }.boxed()
+    }
+
+    fn index_state(&self) -> BoxFuture<'_, Result<IndexState, StoreError>> {
+        let state = self.lock().index_state.unwrap_or(IndexState::EMPTY);
+        async move { Ok(state) }.boxed()
+    }
+
+    fn index_rows<'a>(
+        &'a self,
+        streams: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<IndexRow>, StoreError>> {
+        let log = self.lock();
+        let wanted: std::collections::BTreeSet<&String> = streams.iter().collect();
+        let rows = wanted
+            .into_iter()
+            .filter_map(|s| log.index.get(s).cloned())
+            .collect();
+        async move { Ok(rows) }.boxed()
+    }
+
+    fn index_active(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        let log = self.lock();
+        let active = log
+            .index
+            .values()
+            .filter(|r| r.active)
+            .map(|r| r.stream.clone())
+            .collect();
+        async move { Ok(active) }.boxed()
+    }
+
+    fn write_index(&self, write: IndexWrite) -> BoxFuture<'_, Result<(), StoreError>> {
+        let result = (|| {
+            let mut log = self.lock();
+            let stored = log.index_state.map_or(0, |s| s.position);
+            write.check(stored, log.head().position)?;
+            for row in log.index.values_mut() {
+                let after = write.mark_after.is_some_and(|m| row.max_occurred > m);
+                if after || (write.mark_active && row.active) {
+                    row.irregular = true;
+                }
+            }
+            for row in write.rows {
+                log.index.insert(row.stream.clone(), row);
+            }
+            log.index_state = Some(write.state);
+            Ok(())
+        })();
+        async move { result }.boxed()
+    }
+
+    fn index_select(&self, select: IndexSelect) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        let log = self.lock();
+        let streams = log
+            .index
+            .values()
+            .filter(|r| select.selects(r))
+            .map(|r| r.stream.clone())
+            .collect();
+        async move { Ok(streams) }.boxed()
     }
 }

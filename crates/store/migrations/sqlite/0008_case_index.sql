@@ -1,0 +1,37 @@
+-- The case index (`index.rs`): one row per case and project, derived from the log and
+-- checkpointed with the position it covers. Unlike `events` these tables are not the log: rows
+-- are replaced and marked as the index catches up, and may be dropped and rebuilt.
+--
+-- Without a rowid the table is kept in stream order (lookups by stream, output sorted by
+-- stream), and every secondary index carries the stream, so both questions are answered from
+-- the indexes alone.
+CREATE TABLE case_index (
+    stream       TEXT    PRIMARY KEY,
+    min_occurred INTEGER NOT NULL,
+    max_occurred INTEGER NOT NULL,
+    active       INTEGER NOT NULL,
+    alerted      INTEGER NOT NULL,
+    irregular    INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- A report looks at a recent period: the rows whose events reach into it (`max_occurred >=
+-- reaching`) are few of a year's, and `min_occurred <= by` is checked in the same index. This
+-- index also finds the rows `mark_after` marks.
+CREATE INDEX case_index_max ON case_index (max_occurred, min_occurred);
+-- The active rows: the report's other half, `index_active` and `mark_active`. Few of all.
+CREATE INDEX case_index_active ON case_index (min_occurred) WHERE active;
+-- The alerts' question: rows that ever had an alert, are active or irregular (a minority of a
+-- year's cases). The query repeats this condition word for word, so that SQLite uses it.
+CREATE INDEX case_index_flagged ON case_index (min_occurred) WHERE active OR alerted OR irregular;
+
+-- What the rows cover: one row, written with them in one transaction.
+CREATE TABLE case_index_state (
+    id                   INTEGER PRIMARY KEY CHECK (id = 1),
+    position             INTEGER NOT NULL,
+    globals_max_occurred INTEGER NOT NULL
+);
+
+-- A project's context holds every project's registration (`proc.split`): found here instead of
+-- by a scan of the log.
+CREATE INDEX events_procurement_registrations ON events (position)
+    WHERE type = 'ProcurementRegistered';
