@@ -515,7 +515,7 @@ impl Reads for PgReads {
             .bind(streams)
             .fetch_all(&self.pool)
             .await?;
-        Ok(decode_rows(&rows, index_row)?)
+        decode_rows(&rows, index_row)
     }
 
     async fn index_active(&self) -> Result<Vec<String>, StoreError> {

@@ -337,13 +337,15 @@ impl Reads for SqliteReads {
     /// supervision acts naming them — each through its index.
     async fn contexts(&self, streams: &[String]) -> Result<Vec<RawEvent>, StoreError> {
         let projects = jiancha_events::Contexts::new(streams.iter().cloned()).has_projects();
+        // Without statistics SQLite would take the supervision acts from the stream's index
+        // (all of them): the statements name the indexes of migrations 0007 and 0008.
         let mut sql = format!(
             "SELECT {COLUMNS} FROM events WHERE stream = 'catalog' \
              UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'calendar' \
-             UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'supervision' \
-               AND {CASE_OF_ACT} IS NULL \
-             UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'supervision' \
-               AND {CASE_OF_ACT} = ''"
+             UNION ALL SELECT {COLUMNS} FROM events INDEXED BY events_supervision_no_case \
+               WHERE stream = 'supervision' AND {CASE_OF_ACT} IS NULL \
+             UNION ALL SELECT {COLUMNS} FROM events INDEXED BY events_supervision_case \
+               WHERE stream = 'supervision' AND {CASE_OF_ACT} = ''"
         );
         if projects {
             sql.push_str(&format!(
@@ -357,8 +359,8 @@ impl Reads for SqliteReads {
             let marks = numbered_marks(chunk.len());
             let sql = format!(
                 "SELECT {COLUMNS} FROM events WHERE stream IN ({marks}) \
-                 UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'supervision' \
-                   AND {CASE_OF_ACT} IN ({marks})"
+                 UNION ALL SELECT {COLUMNS} FROM events INDEXED BY events_supervision_case \
+                   WHERE stream = 'supervision' AND {CASE_OF_ACT} IN ({marks})"
             );
             let mut q = sqlx::query(&sql);
             for s in chunk {
@@ -406,11 +408,13 @@ impl Reads for SqliteReads {
     }
 
     async fn index_active(&self) -> Result<Vec<String>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT stream FROM case_index WHERE active ORDER BY stream")
-                .fetch_all(&self.pool)
-                .await?,
+        let mut streams: Vec<String> = sqlx::query_scalar(
+            "SELECT stream FROM case_index INDEXED BY case_index_active WHERE active",
         )
+        .fetch_all(&self.pool)
+        .await?;
+        streams.sort_unstable();
+        Ok(streams)
     }
 
     /// Under `BEGIN IMMEDIATE` (the file's write lock, taken before the position is read, so
@@ -432,9 +436,11 @@ impl Reads for SqliteReads {
                 .await?;
         }
         if write.mark_active {
-            sqlx::query("UPDATE case_index SET irregular = 1 WHERE active")
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE case_index INDEXED BY case_index_active SET irregular = 1 WHERE active",
+            )
+            .execute(&mut *tx)
+            .await?;
         }
         let mut full: Option<String> = None;
         for chunk in rows.chunks(INDEX_ROWS_PER_INSERT) {
@@ -471,23 +477,26 @@ impl Reads for SqliteReads {
     }
 
     /// Each half of the condition through its own index (see migration 0008): a report's
-    /// rows reaching into its period or active, the alerts' flagged rows.
+    /// rows reaching into its period or active, the alerts' flagged rows. Sorted here (byte
+    /// order, as SQLite's `BINARY`), not by ORDER BY, which would make SQLite scan the table.
     async fn index_select(&self, select: IndexSelect) -> Result<Vec<String>, StoreError> {
         let q = match select {
             IndexSelect::Report { by, reaching } => sqlx::query_scalar(
                 "SELECT stream FROM case_index WHERE max_occurred >= ?2 AND min_occurred <= ?1 \
-                 UNION SELECT stream FROM case_index WHERE active AND min_occurred <= ?1 \
-                 ORDER BY stream",
+                 UNION ALL SELECT stream FROM case_index INDEXED BY case_index_active \
+                 WHERE active AND min_occurred <= ?1 AND NOT (max_occurred >= ?2)",
             )
             .bind(by)
             .bind(reaching),
             IndexSelect::Alerts { by } => sqlx::query_scalar(
                 "SELECT stream FROM case_index \
-                 WHERE (active OR alerted OR irregular) AND min_occurred <= ?1 ORDER BY stream",
+                 WHERE (active OR alerted OR irregular) AND min_occurred <= ?1",
             )
             .bind(by),
         };
-        Ok(q.fetch_all(&self.pool).await?)
+        let mut streams: Vec<String> = q.fetch_all(&self.pool).await?;
+        streams.sort_unstable();
+        Ok(streams)
     }
 
     async fn close(&self) {

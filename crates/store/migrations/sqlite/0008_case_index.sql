@@ -19,9 +19,12 @@ CREATE TABLE case_index (
 -- index also finds the rows `mark_after` marks.
 CREATE INDEX case_index_max ON case_index (max_occurred, min_occurred);
 -- The active rows: the report's other half, `index_active` and `mark_active`. Few of all.
+-- Without statistics SQLite may prefer the next index for them: the queries name this one.
 CREATE INDEX case_index_active ON case_index (min_occurred) WHERE active;
 -- The alerts' question: rows that ever had an alert, are active or irregular (a minority of a
 -- year's cases). The query repeats this condition word for word, so that SQLite uses it.
+-- (Output is sorted by the reader, not by ORDER BY: SQLite would rather scan the whole table in
+-- stream order than sort what an index finds.)
 CREATE INDEX case_index_flagged ON case_index (min_occurred) WHERE active OR alerted OR irregular;
 
 -- What the rows cover: one row, written with them in one transaction.
@@ -35,3 +38,16 @@ CREATE TABLE case_index_state (
 -- by a scan of the log.
 CREATE INDEX events_procurement_registrations ON events (position)
     WHERE type = 'ProcurementRegistered';
+
+-- A context holds every supervision event that names no case (declared imports, closed
+-- periods, upheld appeals): the expression of `events_supervision_case` (0007) is NULL for
+-- them, and SQLite searches an expression index by equality only.
+CREATE INDEX events_supervision_no_case ON events (position)
+    WHERE stream = 'supervision' AND coalesce(
+        json_extract(data, '$.case'),
+        substr(
+            coalesce(json_extract(data, '$.alert'), json_extract(data, '$.complaint'), json_extract(data, '$.notification')),
+            1,
+            instr(coalesce(json_extract(data, '$.alert'), json_extract(data, '$.complaint'), json_extract(data, '$.notification')), '/') - 1
+        )
+    ) IS NULL;

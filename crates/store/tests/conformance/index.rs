@@ -431,3 +431,49 @@ pub async fn the_contexts_of_streams_are_what_the_filter_keeps(f: Fixture) {
         2
     );
 }
+
+/// The contexts of thousands of cases, spread over several statements, are read through the
+/// indexes and equal the filter of the whole log.
+pub async fn the_contexts_of_thousands_of_cases_are_read_by_index(f: Fixture) {
+    let s = &*f.store;
+    let cases = 6_000;
+    for chunk in (0..cases).collect::<Vec<_>>().chunks(1_000) {
+        let mut batch = Vec::new();
+        for i in chunk {
+            let case = format!("case-{i}");
+            batch.push(submitted(&case));
+            batch.push(step(&case, 1));
+        }
+        s.append(batch).await.unwrap();
+    }
+    let acts: Vec<NewEvent> = (0..cases)
+        .step_by(3)
+        .map(|i| {
+            supervision(EventData::Exempted(Exempted {
+                case: format!("case-{i}"),
+                reason: "不可抗力".into(),
+            }))
+        })
+        .collect();
+    s.append(acts).await.unwrap();
+    let streams: Vec<String> = (0..cases).step_by(2).map(|i| format!("case-{i}")).collect();
+    let started = Instant::now();
+    let got: Vec<u64> = s
+        .read_contexts(&streams)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.position)
+        .collect();
+    eprintln!(
+        "read the contexts of {} streams ({} events) in {:?}",
+        streams.len(),
+        got.len(),
+        started.elapsed()
+    );
+    assert_eq!(got.len(), streams.len() * 2 + cases / 6);
+    let started = Instant::now();
+    let whole = filtered(s, &streams).await;
+    eprintln!("the filter of the whole log took {:?}", started.elapsed());
+    assert_eq!(got, whole);
+}

@@ -142,4 +142,5 @@ conformance!(
     index_marks_come_before_the_rows,
     a_large_index_write_round_trips,
     the_contexts_of_streams_are_what_the_filter_keeps,
+    the_contexts_of_thousands_of_cases_are_read_by_index,
 );
