@@ -477,3 +477,27 @@ pub async fn the_contexts_of_thousands_of_cases_are_read_by_index(f: Fixture) {
     eprintln!("the filter of the whole log took {:?}", started.elapsed());
     assert_eq!(got, whole);
 }
+
+/// Two checkpoints from the same position at once: one is written, the other finds the index
+/// moved and writes nothing.
+pub async fn racing_index_writes_from_one_position_write_once(f: Fixture) {
+    let s = &*f.store;
+    log_of(s, 3).await;
+    s.write_index(write(0, 1, vec![row("case-1", 0, 1, "")]))
+        .await
+        .unwrap();
+    for round in 0..5u64 {
+        // Back and forth between positions 1 and 2.
+        let from = 1 + round % 2;
+        let to = 2 - round % 2;
+        let a = s.write_index(write(from, to, vec![row("case-1", 1, 1, "a")]));
+        let b = s.write_index(write(from, to, vec![row("case-2", 2, 2, "l")]));
+        let (a, b) = futures::future::join(a, b).await;
+        let moved = |r: &Result<(), StoreError>| matches!(r, Err(StoreError::IndexMoved { expected, found }) if *expected == from && *found == to);
+        assert!(
+            (a.is_ok() && moved(&b)) || (moved(&a) && b.is_ok()),
+            "round {round}: {a:?} {b:?}"
+        );
+        assert_eq!(s.index_state().await.unwrap().position, to);
+    }
+}

@@ -143,4 +143,5 @@ conformance!(
     a_large_index_write_round_trips,
     the_contexts_of_streams_are_what_the_filter_keeps,
     the_contexts_of_thousands_of_cases_are_read_by_index,
+    racing_index_writes_from_one_position_write_once,
 );
