@@ -452,7 +452,9 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, ev)| {
-                let v = versions.entry(ev.stream.as_str().to_owned()).or_insert(0u64);
+                let v = versions
+                    .entry(ev.stream.as_str().to_owned())
+                    .or_insert(0u64);
                 *v += 1;
                 let at = format_timestamp(&ev.occurred_at);
                 let raw = RawEvent::seal(ev, i as u64 + 1, *v, &at, prev);
@@ -584,7 +586,10 @@ mod tests {
 
     #[test]
     fn marks_made_earlier_in_a_checkpoint_reach_rows_loaded_later() {
-        let events = sealed(&[amended(6), case_event("case-x", 9, EventData::Rated(Rated { score: 4 }))]);
+        let events = sealed(&[
+            amended(6),
+            case_event("case-x", 9, EventData::Rated(Rated { score: 4 })),
+        ]);
         let mut ix = Indexer::new(IndexState::EMPTY);
         ix.observe(&events[0], None);
         let asked = ix.to_load(&events[1..]);
@@ -602,7 +607,10 @@ mod tests {
             }],
         );
         ix.observe(&events[1], None);
-        assert!(ix.write().rows[0].irregular, "its stored row lay after the change");
+        assert!(
+            ix.write().rows[0].irregular,
+            "its stored row lay after the change"
+        );
     }
 
     #[test]

@@ -135,7 +135,12 @@ async fn append_all(store: &MemoryStore, clock: &ManualClock, events: &[(NewEven
 }
 
 /// Appeals of real appealable entries, occurring at the planned instants (appended last).
-fn appeals(plan: &Plan, whole: &Projections, first: Millis, last: Millis) -> Vec<(NewEvent, Timestamp)> {
+fn appeals(
+    plan: &Plan,
+    whole: &Projections,
+    first: Millis,
+    last: Millis,
+) -> Vec<(NewEvent, Timestamp)> {
     let Some(ledger) = whole.ledger() else {
         return Vec::new();
     };
@@ -192,8 +197,8 @@ fn periods(now: Millis) -> Vec<Period> {
     let date = jiancha_projections::instant::date_of(now);
     let before = date.with_day(1).unwrap() - Duration::days(1);
     let after = date.with_day(1).unwrap() + Duration::days(40);
-    let quarter = Period::parse(&format!("{}-Q{}", date.year(), (date.month() - 1) / 3 + 1))
-        .unwrap();
+    let quarter =
+        Period::parse(&format!("{}-Q{}", date.year(), (date.month() - 1) / 3 + 1)).unwrap();
     vec![
         month_period(date),
         month_period(before),
@@ -250,7 +255,11 @@ async fn check(plan: Plan) -> Result<(), TestCaseError> {
     }
     append_all(&store, &clock, &events[done..]).await;
     let whole = replay(&log(&store).await, Millis::MAX);
-    let last = events.iter().map(|(_, at)| at.timestamp_millis()).max().unwrap_or(first);
+    let last = events
+        .iter()
+        .map(|(_, at)| at.timestamp_millis())
+        .max()
+        .unwrap_or(first);
     append_all(&store, &clock, &appeals(&plan, &whole, first, last)).await;
     let all = log(&store).await;
     for (days, hours) in &plan.instants {
@@ -261,7 +270,12 @@ async fn check(plan: Plan) -> Result<(), TestCaseError> {
             &json(&travelled.projections.alerts(now)),
             &json(&full.alerts(now)),
         );
-        prop_assert!(diff.is_none(), "alerts at {}: {}", now, diff.unwrap_or_default());
+        prop_assert!(
+            diff.is_none(),
+            "alerts at {}: {}",
+            now,
+            diff.unwrap_or_default()
+        );
         let head = store.head().await.unwrap().position;
         prop_assert_eq!(store.index_state().await.unwrap().position, head);
         for period in periods(now) {
@@ -279,15 +293,46 @@ async fn check(plan: Plan) -> Result<(), TestCaseError> {
                     &json(&full.report(&query, now)),
                 );
                 if diff.is_some() {
-                    let have: std::collections::BTreeSet<String> = travelled.projections.cases_sorted().iter().map(|(s, _)| s.to_string()).collect();
+                    let have: std::collections::BTreeSet<String> = travelled
+                        .projections
+                        .cases_sorted()
+                        .iter()
+                        .map(|(s, _)| s.to_string())
+                        .collect();
                     let months = &period.months;
-                    for e in full.ledger().unwrap().entries().iter().filter(|e| months.contains(&e.month) && !have.contains(&*e.case)) {
+                    for e in full
+                        .ledger()
+                        .unwrap()
+                        .entries()
+                        .iter()
+                        .filter(|e| months.contains(&e.month) && !have.contains(&*e.case))
+                    {
                         let rows = store.index_rows(&[e.case.to_string()]).await.unwrap();
-                        eprintln!("missing {} {:?} month {} caused_by {} row {:?}", e.case, e.measure, e.month, e.caused_by, rows);
+                        eprintln!(
+                            "missing {} {:?} month {} caused_by {} row {:?}",
+                            e.case, e.measure, e.month, e.caused_by, rows
+                        );
                         let c = full.case(&e.case).unwrap();
-                        eprintln!("   at T: status {:?} cursor {} alerts {:?}", c.status, c.cursor, c.alerts.iter().map(|a| (a.rule.code(), a.raised_at, a.raised_by)).collect::<Vec<_>>());
+                        eprintln!(
+                            "   at T: status {:?} cursor {} alerts {:?}",
+                            c.status,
+                            c.cursor,
+                            c.alerts
+                                .iter()
+                                .map(|a| (a.rule.code(), a.raised_at, a.raised_by))
+                                .collect::<Vec<_>>()
+                        );
                         let w = whole.case(&e.case).unwrap();
-                        eprintln!("   whole: status {:?} cursor {} active {} alerts {:?}", w.status, w.cursor, w.is_active(&whole.config), w.alerts.iter().map(|a| (a.rule.code(), a.raised_at, a.raised_by)).collect::<Vec<_>>());
+                        eprintln!(
+                            "   whole: status {:?} cursor {} active {} alerts {:?}",
+                            w.status,
+                            w.cursor,
+                            w.is_active(&whole.config),
+                            w.alerts
+                                .iter()
+                                .map(|a| (a.rule.code(), a.raised_at, a.raised_by))
+                                .collect::<Vec<_>>()
+                        );
                     }
                 }
                 prop_assert!(
@@ -302,12 +347,19 @@ async fn check(plan: Plan) -> Result<(), TestCaseError> {
                 );
             }
             let proc = |p: &Projections| {
-                json(&jiancha_projections::kinds::procurement::report::procurement_report(
-                    p, &period, "", now,
-                ))
+                json(
+                    &jiancha_projections::kinds::procurement::report::procurement_report(
+                        p, &period, "", now,
+                    ),
+                )
             };
             let diff = differ(&proc(&travelled.projections), &proc(&full));
-            prop_assert!(diff.is_none(), "procurement report {}: {}", &period.label, diff.unwrap_or_default());
+            prop_assert!(
+                diff.is_none(),
+                "procurement report {}: {}",
+                &period.label,
+                diff.unwrap_or_default()
+            );
         }
     }
     Ok(())
@@ -346,7 +398,11 @@ async fn same_answers(
     let all = whole_log(store).await;
     let full = replay(&all, now);
     let alerts = travel::for_alerts(store, now).await.unwrap().projections;
-    assert_eq!(json(&alerts.alerts(now)), json(&full.alerts(now)), "alerts at {now}");
+    assert_eq!(
+        json(&alerts.alerts(now)),
+        json(&full.alerts(now)),
+        "alerts at {now}"
+    );
     let period = Period::parse(period).unwrap();
     let query = ReportQuery {
         period: period.clone(),
@@ -357,7 +413,11 @@ async fn same_answers(
         .await
         .unwrap();
     let report = travelled.projections.report(&query, now).unwrap();
-    assert_eq!(json(&report), json(&full.report(&query, now)), "report at {now}");
+    assert_eq!(
+        json(&report),
+        json(&full.report(&query, now)),
+        "report at {now}"
+    );
     report
 }
 
@@ -367,15 +427,15 @@ fn instant(text: &str) -> Millis {
         .timestamp_millis()
 }
 
-/// A case that ended long before a period comes back in it — a late rating, then an appeal of
+/// A case that ended before a period comes back in it — a late rating, then an appeal of
 /// that rating — and the index judges it again: the period's report counts it exactly as a
 /// replay does.
 async fn an_ended_case_comes_back(backend: Backend) {
-    let w = World::new(backend, "2026-03-02T09:00:00+08:00").await;
+    let w = World::new(backend, "2026-03-24T09:00:00+08:00").await;
     w.define_item().await;
     w.submit(CASE).await;
     w.accept(CASE).await;
-    w.set("2026-03-03T09:00:00+08:00");
+    w.set("2026-03-25T09:00:00+08:00");
     w.append(
         CASE,
         EventData::FeeCharged(jiancha_events::FeeCharged {
@@ -383,20 +443,35 @@ async fn an_ended_case_comes_back(backend: Backend) {
         }),
     )
     .await;
+    for step in ["review", "decide"] {
+        w.append(
+            CASE,
+            EventData::StepCompleted(jiancha_events::StepCompleted { step: step.into() }),
+        )
+        .await;
+    }
+    w.append(
+        CASE,
+        EventData::Decided(jiancha_events::Decided {
+            outcome: jiancha_events::Outcome::Approved,
+        }),
+    )
+    .await;
     w.append(CASE, EventData::Concluded(jiancha_events::Concluded {}))
         .await;
-    let may = instant("2026-05-31T23:00:00+08:00");
-    let before = same_answers(&*w.store, "2026-05", may).await;
-    assert!(before.rows.is_empty(), "nothing in May yet: {before:?}");
+    let april = instant("2026-04-30T23:00:00+08:00");
+    let before = same_answers(&*w.store, "2026-04", april).await;
+    assert!(before.rows.is_empty(), "nothing in April yet: {before:?}");
     let rows = w.store.index_rows(&[CASE.to_owned()]).await.unwrap();
-    assert!(!rows[0].active, "ended: {rows:?}");
-    // A bad rating entered in May, then an upheld appeal of it.
-    w.set("2026-05-10T09:00:00+08:00");
+    let whole = replay(&whole_log(&*w.store).await, april);
+    assert!(!rows[0].active, "ended: {rows:?} {:?}", whole.alerts(april));
+    // A bad rating, the last day of its window, then an upheld appeal of it.
+    w.set("2026-04-01T09:00:00+08:00");
     w.append(CASE, EventData::Rated(jiancha_events::Rated { score: 1 }))
         .await;
-    let after = same_answers(&*w.store, "2026-05", may).await;
+    let after = same_answers(&*w.store, "2026-04", april).await;
     assert_eq!(after.rows[0].rated, 1, "{after:?}");
-    let whole = replay(&whole_log(&*w.store).await, may);
+    let whole = replay(&whole_log(&*w.store).await, april);
     let rating = whole
         .ledger()
         .unwrap()
@@ -405,7 +480,7 @@ async fn an_ended_case_comes_back(backend: Backend) {
         .map(|e| whole.ledger().unwrap().view(e).id)
         .find(|id| id.ends_with("/rated"))
         .unwrap();
-    w.set("2026-05-20T09:00:00+08:00");
+    w.set("2026-04-20T09:00:00+08:00");
     w.append(
         "supervision",
         EventData::AppealUpheld(AppealUpheld {
@@ -414,10 +489,11 @@ async fn an_ended_case_comes_back(backend: Backend) {
         }),
     )
     .await;
-    let appealed = same_answers(&*w.store, "2026-05", may).await;
+    let appealed = same_answers(&*w.store, "2026-04", april).await;
     assert_eq!(appealed.rows[0].rated, 0, "{appealed:?}");
     // At an instant before the appeal, the rating still counts.
-    let before_appeal = same_answers(&*w.store, "2026-05", instant("2026-05-15T00:00:00+08:00")).await;
+    let before_appeal =
+        same_answers(&*w.store, "2026-04", instant("2026-04-15T00:00:00+08:00")).await;
     assert_eq!(before_appeal.rows[0].rated, 1);
 }
 
@@ -443,7 +519,10 @@ async fn a_crash_between_the_log_and_the_index(backend: Backend) {
         _ => w.another_store().await,
     };
     let resumed = index::catch_up(&*store).await.unwrap();
-    assert_eq!((resumed.from, resumed.to, resumed.cases), (first.to, head, 2));
+    assert_eq!(
+        (resumed.from, resumed.to, resumed.cases),
+        (first.to, head, 2)
+    );
     same_answers(&*store, "2026-03", instant("2026-03-31T23:00:00+08:00")).await;
     same_answers(&*store, "2026-03", instant("2026-03-05T12:00:00+08:00")).await;
 }
