@@ -279,9 +279,12 @@ fn judge_row(row: &mut IndexRow, p: &Projections, applied: Option<&Applied>) {
     row.alerted |= !case.alerts.is_empty() || applied.is_some_and(|a| !a.raised.is_empty());
 }
 
-/// Events behind the index past which a catch-up folds the district once instead of each
-/// touched case on its own.
+/// Events in a log past which a new index is built by folding the district once instead of
+/// each touched case.
 pub const BULK_AFTER_EVENTS: u64 = 50_000;
+
+/// Touched cases whose contexts a catch-up reads and folds together.
+pub const JUDGE_CHUNK_CASES: usize = 2_000;
 
 /// Events a bulk catch-up folds between two checkpoints of the index.
 pub const CHECKPOINT_EVENTS: usize = 1_000_000;
@@ -313,7 +316,7 @@ pub async fn catch_up(store: &dyn jiancha_store::EventStore) -> Result<CaughtUp,
     catch_up_with(store, BULK_AFTER_EVENTS).await
 }
 
-/// [`catch_up`], folding the district once when the index lags the log by more than
+/// [`catch_up`], folding the district once when the index is new and the log holds more than
 /// `bulk_after` events.
 pub async fn catch_up_with(
     store: &dyn jiancha_store::EventStore,
@@ -341,7 +344,10 @@ async fn catch_up_once(
             ..CaughtUp::default()
         });
     }
-    if head - state.position > bulk_after {
+    // The district is folded once only for a new index: from a later position, the snapshot
+    // beside the log (kept past it) could not be used, and a replay from the start costs more
+    // than folding the touched cases.
+    if state.position == 0 && head > bulk_after {
         bulk(store, state).await
     } else {
         each_case(store, state).await
@@ -376,15 +382,23 @@ async fn each_case(
         }
     }
     let touched = ix.touched_streams();
-    for case in &touched {
-        let context = store.read_case_context(case).await?;
+    let to = ix.position();
+    for chunk in touched.chunks(JUDGE_CHUNK_CASES) {
+        // The cases are independent: their contexts folded together judge each alike. Events
+        // appended since the pages were read are left for the next catch-up.
+        let mut context = store.read_contexts(chunk).await?;
+        context.retain(|e| e.position <= to);
         let mut p = judging();
-        let mut alerted = false;
+        let mut alerted = BTreeSet::new();
         for e in &context {
             let applied = p.apply(e);
-            alerted |= applied.case.as_deref() == Some(case.as_str()) && !applied.raised.is_empty();
+            if let (Some(case), false) = (&applied.case, applied.raised.is_empty()) {
+                alerted.insert(case.to_string());
+            }
         }
-        ix.judge(case, &p, alerted);
+        for case in chunk {
+            ix.judge(case, &p, alerted.contains(case));
+        }
     }
     let to = ix.position();
     store.write_index(ix.write()).await?;
@@ -396,19 +410,13 @@ async fn each_case(
     })
 }
 
-/// A long lag (a fresh import): fold the district from the index's position (from the
-/// snapshot kept beside the log when it lies at or before it), checkpointing as it goes.
+/// A new index over a long log (a fresh import): fold the district once, checkpointing as it
+/// goes.
 async fn bulk(
     store: &dyn jiancha_store::EventStore,
     state: IndexState,
 ) -> Result<CaughtUp, StoreError> {
-    let (mut p, _) = crate::snapshots::restore_until(
-        store,
-        jiancha_projections::AlertConfig::default(),
-        jiancha_projections::Scoring::default(),
-        state.position,
-    )
-    .await?;
+    let mut p = judging();
     let mut ix = Indexer::new(state);
     let mut cases = 0;
     let mut since = 0;

@@ -76,11 +76,13 @@ async fn travel(
 ) -> Result<Travelled, StoreError> {
     let caught_up = index::catch_up(store).await?;
     let streams = store.index_select(select).await?;
-    let events: Vec<StoredEvent> = if streams.is_empty() {
+    let mut events: Vec<StoredEvent> = if streams.is_empty() {
         Vec::new()
     } else {
         store.read_contexts(&streams).await?
     };
+    // The log as the index covers it: events appended since are the next question's.
+    events.retain(|e| e.position <= caught_up.to);
     let projections = asof::fold_occurred(empty, &events, now);
     Ok(Travelled {
         projections,
