@@ -40,6 +40,7 @@ mod server_dashboard;
 mod sim_workflow;
 mod support;
 mod tidy;
+mod travel_cli;
 mod views_cli;
 mod workbench_browser;
 mod workflow_browser;

@@ -322,9 +322,19 @@ pub async fn catch_up_with(
     store: &dyn jiancha_store::EventStore,
     bulk_after: u64,
 ) -> Result<CaughtUp, StoreError> {
+    catch_up_reporting(store, bulk_after, &mut |_| {}).await
+}
+
+/// [`catch_up_with`], telling `progress` the log position reached after each page read (for a
+/// command's progress bar).
+pub async fn catch_up_reporting(
+    store: &dyn jiancha_store::EventStore,
+    bulk_after: u64,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<CaughtUp, StoreError> {
     let mut attempts = 0;
     loop {
-        match catch_up_once(store, bulk_after).await {
+        match catch_up_once(store, bulk_after, progress).await {
             Err(StoreError::IndexMoved { .. }) if attempts < 3 => attempts += 1,
             done => return done,
         }
@@ -334,6 +344,7 @@ pub async fn catch_up_with(
 async fn catch_up_once(
     store: &dyn jiancha_store::EventStore,
     bulk_after: u64,
+    progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<CaughtUp, StoreError> {
     let state = store.index_state().await?;
     let head = store.head().await?.position;
@@ -348,9 +359,9 @@ async fn catch_up_once(
     // beside the log (kept past it) could not be used, and a replay from the start costs more
     // than folding the touched cases.
     if state.position == 0 && head > bulk_after {
-        bulk(store, state).await
+        bulk(store, state, progress).await
     } else {
-        each_case(store, state).await
+        each_case(store, state, progress).await
     }
 }
 
@@ -372,6 +383,7 @@ async fn load_for(
 async fn each_case(
     store: &dyn jiancha_store::EventStore,
     state: IndexState,
+    progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<CaughtUp, StoreError> {
     let mut ix = Indexer::new(state);
     let mut pages = store.pages(state.position);
@@ -380,6 +392,7 @@ async fn each_case(
         for e in &page {
             ix.observe(e, None);
         }
+        progress(ix.position());
     }
     let touched = ix.touched_streams();
     let to = ix.position();
@@ -415,6 +428,7 @@ async fn each_case(
 async fn bulk(
     store: &dyn jiancha_store::EventStore,
     state: IndexState,
+    progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<CaughtUp, StoreError> {
     let mut p = judging();
     let mut ix = Indexer::new(state);
@@ -428,6 +442,7 @@ async fn bulk(
             ix.observe(e, Some((&p, &applied)));
         }
         since += page.len();
+        progress(ix.position());
         if since >= CHECKPOINT_EVENTS {
             cases += ix.touched();
             store.write_index(ix.write()).await?;

@@ -122,6 +122,7 @@ pub async fn run(
         replay::assessment(&store, now, scoring).await?
     } else if args.now.is_some() {
         // Only the cases that can have an alert by then, from the case index.
+        replay::index(&store).await?;
         jiancha_engine::travel::for_alerts(&*store, now)
             .await?
             .projections

@@ -98,3 +98,23 @@ pub async fn one_case(
     let events = case_events(store, case).await?;
     Ok(asof::fold_occurred(Projections::default(), &events, now))
 }
+
+/// Brings the case index up to the log before a question at an instant, with a progress bar
+/// over the log on a terminal (a first catch-up after a large import folds the whole district).
+pub async fn index(store: &Arc<dyn EventStore>) -> anyhow::Result<()> {
+    let state = store.index_state().await?;
+    let head = store.head().await?.position;
+    if state.position >= head {
+        return Ok(());
+    }
+    let bar = crate::progress::bar(Some(head - state.position), "index");
+    let from = state.position;
+    jiancha_engine::index::catch_up_reporting(
+        &**store,
+        jiancha_engine::index::BULK_AFTER_EVENTS,
+        &mut |at| bar.set_position(at.saturating_sub(from)),
+    )
+    .await?;
+    bar.finish_and_clear();
+    Ok(())
+}

@@ -455,6 +455,7 @@ async fn fold_for_report(
     let projections = if how.replay {
         replay::assessment(store, how.now, scoring).await?
     } else if how.explicit && jiancha_engine::travel::serves_scoring(&scoring) {
+        replay::index(store).await?;
         jiancha_engine::travel::for_report(&**store, period, how.now, scoring)
             .await?
             .projections
