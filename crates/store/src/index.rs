@@ -44,6 +44,15 @@ pub struct IndexState {
 }
 
 impl IndexState {
+    /// The state as stored (position, globals' latest instant), or [`IndexState::EMPTY`] when
+    /// no row was written yet.
+    pub(crate) fn stored(row: Option<(i64, i64)>) -> IndexState {
+        row.map_or(IndexState::EMPTY, |(position, globals)| IndexState {
+            position: u64::try_from(position).unwrap_or(0),
+            globals_max_occurred: globals,
+        })
+    }
+
     /// The state of an index that covers nothing.
     pub const EMPTY: IndexState = IndexState {
         position: 0,

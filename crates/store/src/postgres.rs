@@ -513,12 +513,7 @@ impl Reads for PgReads {
         let row: Option<(i64, i64)> = sqlx::query_as(INDEX_STATE_SQL)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(
-            row.map_or(IndexState::EMPTY, |(position, globals)| IndexState {
-                position: to_u64(position),
-                globals_max_occurred: globals,
-            }),
-        )
+        Ok(IndexState::stored(row))
     }
 
     async fn index_rows(&self, streams: &[String]) -> Result<Vec<IndexRow>, StoreError> {

@@ -380,12 +380,7 @@ impl Reads for SqliteReads {
         )
         .fetch_optional(&self.pool)
         .await?;
-        Ok(
-            row.map_or(IndexState::EMPTY, |(position, globals)| IndexState {
-                position: to_u64(position),
-                globals_max_occurred: globals,
-            }),
-        )
+        Ok(IndexState::stored(row))
     }
 
     async fn index_rows(&self, streams: &[String]) -> Result<Vec<IndexRow>, StoreError> {
