@@ -18,8 +18,8 @@ pub mod time;
 pub mod upcast;
 pub mod vocab;
 
-pub use context::Contexts;
 pub use chain::{event_hash, ChainBreak, ChainVerifier, Hash, GENESIS_HASH};
+pub use context::Contexts;
 pub use entry::{EntryId, EntryIdError, APPEALABLE_MEASURES, ENTRY_MEASURES};
 pub use envelope::{auto_id, DecodeError, Moved, NewEvent, RawEvent, StoredEvent};
 pub use jsonl::{parse_line, read_jsonl, write_export_line, LineError};

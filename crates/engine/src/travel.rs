@@ -41,13 +41,25 @@ pub async fn for_report(
         by: period.end().min(now),
         reaching: period.start().min(now),
     };
-    travel(store, select, now, Projections::new(Default::default()).with_ledger(scoring)).await
+    travel(
+        store,
+        select,
+        now,
+        Projections::new(Default::default()).with_ledger(scoring),
+    )
+    .await
 }
 
 /// The projections `alerts --now` reads: the cases that existed by `now` and were ever alerted,
 /// are active, or are irregular (with the ledger, as a replay keeps it).
 pub async fn for_alerts(store: &dyn EventStore, now: Millis) -> Result<Travelled, StoreError> {
-    travel(store, IndexSelect::Alerts { by: now }, now, index::judging()).await
+    travel(
+        store,
+        IndexSelect::Alerts { by: now },
+        now,
+        index::judging(),
+    )
+    .await
 }
 
 async fn travel(

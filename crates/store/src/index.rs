@@ -101,3 +101,34 @@ impl IndexSelect {
         }
     }
 }
+
+impl IndexWrite {
+    /// The checks every store makes before writing, in this order: the stored position
+    /// (`stored`, 0 when none) must be `from`, and the new position at most the log's `head`.
+    pub(crate) fn check(&self, stored: u64, head: u64) -> Result<(), crate::StoreError> {
+        if stored != self.from {
+            return Err(crate::StoreError::IndexMoved {
+                expected: self.from,
+                found: stored,
+            });
+        }
+        if self.state.position > head {
+            return Err(crate::StoreError::IndexAhead {
+                position: self.state.position,
+                head,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The rows of a write, one per stream (of two rows of one stream, the later one), sorted by
+/// stream: a SQL upsert may touch a row only once per statement, and sorted keys fill the
+/// B-trees in order.
+pub(crate) fn last_per_stream(rows: Vec<IndexRow>) -> Vec<IndexRow> {
+    let mut by_stream = std::collections::BTreeMap::new();
+    for row in rows {
+        by_stream.insert(row.stream.clone(), row);
+    }
+    by_stream.into_values().collect()
+}

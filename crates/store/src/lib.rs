@@ -332,42 +332,32 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
         })
     }
 
-    /// What the case index (see [`index`]) covers; [`IndexState::EMPTY`] when it covers
-    /// nothing yet.
-    fn index_state(&self) -> BoxFuture<'_, Result<IndexState, StoreError>> {
-        futures::FutureExt::boxed(async { Ok(IndexState::EMPTY) })
-    }
+    /// What the case index (see [`index`]) covers: the stored state, or [`IndexState::EMPTY`]
+    /// when nothing was written yet.
+    fn index_state(&self) -> BoxFuture<'_, Result<IndexState, StoreError>>;
 
-    /// The stored rows of `streams` (those that have one), sorted by stream.
+    /// The stored rows of `streams` (those that have one), sorted by stream (byte order), each
+    /// once.
     fn index_rows<'a>(
         &'a self,
         streams: &'a [String],
-    ) -> BoxFuture<'a, Result<Vec<IndexRow>, StoreError>> {
-        let _ = streams;
-        futures::FutureExt::boxed(async { Ok(Vec::new()) })
-    }
+    ) -> BoxFuture<'a, Result<Vec<IndexRow>, StoreError>>;
 
-    /// The streams of the stored rows that are active, sorted.
-    fn index_active(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
-        futures::FutureExt::boxed(async { Ok(Vec::new()) })
-    }
+    /// The streams of the stored rows that are active, sorted (byte order).
+    fn index_active(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
 
-    /// Writes one checkpoint of the index in one transaction: the marks, the rows and the new
-    /// state; nothing when the stored index is no longer at `write.from`
-    /// ([`StoreError::IndexMoved`]) or the new position lies beyond the log's head.
-    fn write_index(&self, write: IndexWrite) -> BoxFuture<'_, Result<(), StoreError>> {
-        let _ = write;
-        futures::FutureExt::boxed(async { Ok(()) })
-    }
+    /// Writes one checkpoint of the index in one transaction, in this order: checks that the
+    /// stored position (0 when none) is `write.from`, else writes nothing
+    /// ([`StoreError::IndexMoved`]); checks that `write.state.position` is at most the log's
+    /// head, else writes nothing ([`StoreError::IndexAhead`]); marks irregular every stored row
+    /// whose `max_occurred` is after `write.mark_after`, then, with `write.mark_active`, every
+    /// active one; inserts or replaces each row of `write.rows` whole (of two rows of one
+    /// stream, the later one); and stores `write.state`.
+    fn write_index(&self, write: IndexWrite) -> BoxFuture<'_, Result<(), StoreError>>;
 
-    /// The streams a question selects ([`IndexSelect::selects`]), sorted.
-    fn index_select(
-        &self,
-        select: IndexSelect,
-    ) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
-        let _ = select;
-        futures::FutureExt::boxed(async { Ok(Vec::new()) })
-    }
+    /// The streams of the stored rows a question selects ([`IndexSelect::selects`]), sorted
+    /// (byte order).
+    fn index_select(&self, select: IndexSelect) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
 
     /// The snapshot kept under `name`, with the position it covers.
     fn load_snapshot<'a>(

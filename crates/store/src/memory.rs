@@ -2,7 +2,7 @@
 //! to, and a fast store for tests. A mutex stands in for the writer task: it serialises
 //! appends, so positions are gap-free and in commit order here too.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use futures::future::BoxFuture;
@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, watch};
 use crate::clock::Clock;
 use crate::error::StoreError;
 use crate::historical::{HistoricalImport, DECLARATION_TAG};
+use crate::index::{IndexRow, IndexSelect, IndexState, IndexWrite};
 use crate::owner::{CaseOwner, OwnerMove};
 use crate::plan::{plan_batch, ExistingId, Head, Lookup, Planned, TxState};
 use crate::{AppendOutcome, EventStore, ImportChunk, ImportMode, ImportOutcome};
@@ -25,8 +26,10 @@ struct Log {
     versions: HashMap<String, u64>,
     by_stream: HashMap<String, Vec<u64>>,
     snapshots: HashMap<String, (u64, Vec<u8>)>,
-    index: Option<crate::IndexState>,
-    index_rows: std::collections::BTreeMap<String, crate::IndexRow>,
+    /// The case index's rows, by stream.
+    index: BTreeMap<String, IndexRow>,
+    /// The case index's state, once written.
+    index_state: Option<IndexState>,
     closed: bool,
 }
 
@@ -335,86 +338,71 @@ impl EventStore for MemoryStore {
         async move { Ok(names) }.boxed()
     }
 
-    fn index_state(&self) -> BoxFuture<'_, Result<crate::IndexState, StoreError>> {
-        let state = self.lock().index.unwrap_or(crate::IndexState::EMPTY);
-        async move { Ok(state) }.boxed()
-    }
-
-    fn index_rows<'a>(
-        &'a self,
-        streams: &'a [String],
-    ) -> BoxFuture<'a, Result<Vec<crate::IndexRow>, StoreError>> {
-        let log = self.lock();
-        let mut out: Vec<crate::IndexRow> = streams
-            .iter()
-            .filter_map(|s| log.index_rows.get(s).cloned())
-            .collect();
-        out.sort_by(|a, b| a.stream.cmp(&b.stream));
-        out.dedup_by(|a, b| a.stream == b.stream);
-        async move { Ok(out) }.boxed()
-    }
-
-    fn index_active(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
-        let out: Vec<String> = self
-            .lock()
-            .index_rows
-            .values()
-            .filter(|r| r.active)
-            .map(|r| r.stream.clone())
-            .collect();
-        async move { Ok(out) }.boxed()
-    }
-
-    fn write_index(&self, write: crate::IndexWrite) -> BoxFuture<'_, Result<(), StoreError>> {
-        let mut log = self.lock();
-        let found = log.index.map_or(0, |s| s.position);
-        let head = log.head().position;
-        let result = if found != write.from {
-            Err(StoreError::IndexMoved {
-                expected: write.from,
-                found,
-            })
-        } else if write.state.position > head {
-            Err(StoreError::IndexAhead {
-                position: write.state.position,
-                head,
-            })
-        } else {
-            for row in log.index_rows.values_mut() {
-                if write.mark_after.is_some_and(|m| row.max_occurred > m)
-                    || (write.mark_active && row.active)
-                {
-                    row.irregular = true;
-                }
-            }
-            for row in write.rows {
-                log.index_rows.insert(row.stream.clone(), row);
-            }
-            log.index = Some(write.state);
-            Ok(())
-        };
-        async move { result }.boxed()
-    }
-
-    fn index_select(
-        &self,
-        select: crate::IndexSelect,
-    ) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
-        let out: Vec<String> = self
-            .lock()
-            .index_rows
-            .values()
-            .filter(|r| select.selects(r))
-            .map(|r| r.stream.clone())
-            .collect();
-        async move { Ok(out) }.boxed()
-    }
-
     fn load_snapshot<'a>(
         &'a self,
         name: &'a str,
     ) -> BoxFuture<'a, Result<Option<(u64, Vec<u8>)>, StoreError>> {
         let found = self.lock().snapshots.get(name).cloned();
         async move { Ok(found) }.boxed()
+    }
+
+    fn index_state(&self) -> BoxFuture<'_, Result<IndexState, StoreError>> {
+        let state = self.lock().index_state.unwrap_or(IndexState::EMPTY);
+        async move { Ok(state) }.boxed()
+    }
+
+    fn index_rows<'a>(
+        &'a self,
+        streams: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<IndexRow>, StoreError>> {
+        let log = self.lock();
+        let wanted: std::collections::BTreeSet<&String> = streams.iter().collect();
+        let rows = wanted
+            .into_iter()
+            .filter_map(|s| log.index.get(s).cloned())
+            .collect();
+        async move { Ok(rows) }.boxed()
+    }
+
+    fn index_active(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        let log = self.lock();
+        let active = log
+            .index
+            .values()
+            .filter(|r| r.active)
+            .map(|r| r.stream.clone())
+            .collect();
+        async move { Ok(active) }.boxed()
+    }
+
+    fn write_index(&self, write: IndexWrite) -> BoxFuture<'_, Result<(), StoreError>> {
+        let result = (|| {
+            let mut log = self.lock();
+            let stored = log.index_state.map_or(0, |s| s.position);
+            write.check(stored, log.head().position)?;
+            for row in log.index.values_mut() {
+                let after = write.mark_after.is_some_and(|m| row.max_occurred > m);
+                if after || (write.mark_active && row.active) {
+                    row.irregular = true;
+                }
+            }
+            for row in write.rows {
+                log.index.insert(row.stream.clone(), row);
+            }
+            log.index_state = Some(write.state);
+            Ok(())
+        })();
+        async move { result }.boxed()
+    }
+
+    fn index_select(&self, select: IndexSelect) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        let log = self.lock();
+        let streams = log
+            .index
+            .values()
+            .filter(|r| select.selects(r))
+            .map(|r| r.stream.clone())
+            .collect();
+        async move { Ok(streams) }.boxed()
     }
 }

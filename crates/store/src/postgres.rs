@@ -25,6 +25,7 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::error::StoreError;
+use crate::index::{IndexRow, IndexSelect, IndexState, IndexWrite};
 use crate::plan::{ExistingId, Head};
 use crate::rows::{
     decode_raw_row, decode_raw_rows, decode_rows, existing_from_row, hash_from, stored_id, to_i64,
@@ -76,13 +77,25 @@ const READ_STREAM_SQL: &str = concat!(
     columns!(),
     " FROM events WHERE stream = $1 ORDER BY version"
 );
-/// The supervision acts that name the case `$1`: the expression of the
-/// `events_supervision_case` index (migration 0007), word for word, so that the index is used.
+/// The case a supervision act names: the expression of the `events_supervision_case` index
+/// (migration 0007), word for word, so that the index is used. `NULL` for an event that names
+/// no case or an id without a case part.
+macro_rules! case_of_act {
+    () => {
+        "coalesce(data::jsonb ->> 'case', \
+         substring(coalesce(data::jsonb ->> 'alert', data::jsonb ->> 'complaint', \
+         data::jsonb ->> 'notification') FROM '^([^/]*)/'))"
+    };
+}
+
+/// The supervision acts that name the case `$1`.
 macro_rules! acts_on_case {
     () => {
-        " FROM events WHERE stream = 'supervision' AND coalesce(data::jsonb ->> 'case', \
-         substring(coalesce(data::jsonb ->> 'alert', data::jsonb ->> 'complaint', \
-         data::jsonb ->> 'notification') FROM '^([^/]*)/')) = $1"
+        concat!(
+            " FROM events WHERE stream = 'supervision' AND ",
+            case_of_act!(),
+            " = $1"
+        )
     };
 }
 
@@ -112,6 +125,80 @@ const CASE_CONTEXT_SQL: &str = concat!(
     acts_on_case!(),
     " ORDER BY position"
 );
+/// The events the contexts of the streams `$1` may hold, each part through its index: the
+/// streams, the catalog, the calendar, the supervision events naming no case (or an empty one),
+/// those naming one of the streams, and, when `$2` (a project is among them), every
+/// registration. One statement: one snapshot.
+const CONTEXTS_SQL: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM events WHERE stream = ANY($1) UNION ALL SELECT ",
+    columns!(),
+    " FROM events WHERE stream = 'catalog' UNION ALL SELECT ",
+    columns!(),
+    " FROM events WHERE stream = 'calendar' UNION ALL SELECT ",
+    columns!(),
+    " FROM events WHERE stream = 'supervision' AND ",
+    case_of_act!(),
+    " IS NULL UNION ALL SELECT ",
+    columns!(),
+    " FROM events WHERE stream = 'supervision' AND ",
+    case_of_act!(),
+    " = '' UNION ALL SELECT ",
+    columns!(),
+    " FROM events WHERE stream = 'supervision' AND ",
+    case_of_act!(),
+    " = ANY($1) UNION ALL SELECT ",
+    columns!(),
+    " FROM events WHERE type = 'ProcurementRegistered' AND $2"
+);
+/// The columns of an index row, in `IndexRow`'s order.
+macro_rules! index_columns {
+    () => {
+        "stream, min_occurred, max_occurred, reach, active, alerted, irregular"
+    };
+}
+const INDEX_STATE_SQL: &str =
+    "SELECT position, globals_max_occurred FROM case_index_state WHERE id = 1";
+const INDEX_ROWS_SQL: &str = concat!(
+    "SELECT ",
+    index_columns!(),
+    " FROM case_index WHERE stream = ANY($1)"
+);
+const INDEX_ACTIVE_SQL: &str = "SELECT stream FROM case_index WHERE active ORDER BY stream";
+/// The state row exists before it is locked (a first write inserts it; a concurrent first
+/// write waits for that insert and then finds the row).
+const INDEX_STATE_ROW_SQL: &str =
+    "INSERT INTO case_index_state (id, position, globals_max_occurred) \
+     VALUES (1, 0, -9223372036854775808) ON CONFLICT (id) DO NOTHING";
+/// Locks the state row until the commit: a concurrent writer reads the position only after
+/// this one's commit, and then finds it moved.
+const INDEX_LOCK_SQL: &str = "SELECT (SELECT position FROM case_index_state WHERE id = 1 \
+     FOR UPDATE), (SELECT max(position) FROM events)";
+const INDEX_MARK_AFTER_SQL: &str = "UPDATE case_index SET irregular = true WHERE max_occurred > $1";
+const INDEX_MARK_ACTIVE_SQL: &str = "UPDATE case_index SET irregular = true WHERE active";
+/// Rows as column arrays, unnested; a stored row of the same stream is replaced whole.
+const INDEX_UPSERT_SQL: &str = concat!(
+    "INSERT INTO case_index (",
+    index_columns!(),
+    ") SELECT * FROM UNNEST($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::bool[], \
+     $6::bool[], $7::bool[]) ON CONFLICT (stream) DO UPDATE SET \
+     min_occurred = excluded.min_occurred, max_occurred = excluded.max_occurred, \
+     reach = excluded.reach, active = excluded.active, \
+     alerted = excluded.alerted, irregular = excluded.irregular"
+);
+const INDEX_SAVE_STATE_SQL: &str =
+    "UPDATE case_index_state SET position = $1, globals_max_occurred = $2 WHERE id = 1";
+/// Each half of a report's condition through its own index (migration 0008).
+const INDEX_REPORT_SQL: &str = "SELECT stream FROM case_index \
+     WHERE reach >= $2 AND min_occurred <= $1 \
+     UNION SELECT stream FROM case_index WHERE active AND min_occurred <= $1 ORDER BY stream";
+const INDEX_ALERTS_SQL: &str = "SELECT stream FROM case_index \
+     WHERE (active OR alerted OR irregular) AND min_occurred <= $1 ORDER BY stream";
+
+/// Index rows per UNNEST statement of `write_index`.
+const INDEX_ROWS_PER_UPSERT: usize = 50_000;
+
 const LAST_SQL: &str = concat!(
     "SELECT ",
     columns!(),
@@ -333,6 +420,19 @@ fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// An index row as read with `index_columns!`.
+fn index_row(row: &PgRow) -> Result<IndexRow, sqlx::Error> {
+    Ok(IndexRow {
+        stream: row.try_get(0)?,
+        min_occurred: row.try_get(1)?,
+        max_occurred: row.try_get(2)?,
+        reach: row.try_get(3)?,
+        active: row.try_get(4)?,
+        alerted: row.try_get(5)?,
+        irregular: row.try_get(6)?,
+    })
+}
+
 impl Reads for PgReads {
     async fn stream(&self, stream: &str) -> Result<Vec<RawEvent>, StoreError> {
         self.fetch_raw(sqlx::query(READ_STREAM_SQL).bind(stream))
@@ -392,6 +492,88 @@ impl Reads for PgReads {
                 .map(|(position, bytes, _)| (*position, bytes.as_slice()))
                 .collect(),
         ))
+    }
+
+    async fn contexts(&self, streams: &[String]) -> Result<Vec<RawEvent>, StoreError> {
+        let projects = jiancha_events::Contexts::new(streams.iter().cloned()).has_projects();
+        self.fetch_raw(sqlx::query(CONTEXTS_SQL).bind(streams).bind(projects))
+            .await
+    }
+
+    async fn index_state(&self) -> Result<IndexState, StoreError> {
+        let row: Option<(i64, i64)> = sqlx::query_as(INDEX_STATE_SQL)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(
+            row.map_or(IndexState::EMPTY, |(position, globals)| IndexState {
+                position: to_u64(position),
+                globals_max_occurred: globals,
+            }),
+        )
+    }
+
+    async fn index_rows(&self, streams: &[String]) -> Result<Vec<IndexRow>, StoreError> {
+        let rows = sqlx::query(INDEX_ROWS_SQL)
+            .bind(streams)
+            .fetch_all(&self.pool)
+            .await?;
+        decode_rows(&rows, index_row)
+    }
+
+    async fn index_active(&self) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(INDEX_ACTIVE_SQL)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// In one transaction, the state row locked first (see [`INDEX_LOCK_SQL`]); the rows in
+    /// UNNEST statements of [`INDEX_ROWS_PER_UPSERT`]. An error drops the transaction, which
+    /// rolls back.
+    async fn write_index(&self, write: &IndexWrite, rows: &[IndexRow]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(INDEX_STATE_ROW_SQL).execute(&mut *tx).await?;
+        let (stored, head): (Option<i64>, Option<i64>) =
+            sqlx::query_as(INDEX_LOCK_SQL).fetch_one(&mut *tx).await?;
+        write.check(stored.map_or(0, to_u64), head.map_or(0, to_u64))?;
+        if let Some(after) = write.mark_after {
+            sqlx::query(INDEX_MARK_AFTER_SQL)
+                .bind(after)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if write.mark_active {
+            sqlx::query(INDEX_MARK_ACTIVE_SQL).execute(&mut *tx).await?;
+        }
+        for chunk in rows.chunks(INDEX_ROWS_PER_UPSERT) {
+            let column = |f: fn(&IndexRow) -> bool| chunk.iter().map(f).collect::<Vec<_>>();
+            sqlx::query(INDEX_UPSERT_SQL)
+                .bind(chunk.iter().map(|r| r.stream.as_str()).collect::<Vec<_>>())
+                .bind(chunk.iter().map(|r| r.min_occurred).collect::<Vec<_>>())
+                .bind(chunk.iter().map(|r| r.max_occurred).collect::<Vec<_>>())
+                .bind(chunk.iter().map(|r| r.reach).collect::<Vec<_>>())
+                .bind(column(|r| r.active))
+                .bind(column(|r| r.alerted))
+                .bind(column(|r| r.irregular))
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(INDEX_SAVE_STATE_SQL)
+            .bind(to_i64(write.state.position))
+            .bind(write.state.globals_max_occurred)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn index_select(&self, select: IndexSelect) -> Result<Vec<String>, StoreError> {
+        let q = match select {
+            IndexSelect::Report { by, reaching } => {
+                sqlx::query_scalar(INDEX_REPORT_SQL).bind(by).bind(reaching)
+            }
+            IndexSelect::Alerts { by } => sqlx::query_scalar(INDEX_ALERTS_SQL).bind(by),
+        };
+        Ok(q.fetch_all(&self.pool).await?)
     }
 
     async fn snapshot_names(&self) -> Result<Vec<String>, StoreError> {

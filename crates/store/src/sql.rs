@@ -11,6 +11,7 @@ use jiancha_events::{ChainBreak, NewEvent, RawEvent, StoredEvent, GENESIS_HASH};
 use tokio::sync::{mpsc, watch};
 
 use crate::error::StoreError;
+use crate::index::{last_per_stream, IndexRow, IndexSelect, IndexState, IndexWrite};
 use crate::plan::Head;
 use crate::rows::decode_all;
 use crate::writer::WriterHandle;
@@ -64,6 +65,40 @@ pub trait Reads: Clone + Send + Sync + std::fmt::Debug + 'static {
 
     /// The names of every snapshot kept, sorted.
     fn snapshot_names(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// The stored rows the contexts of `streams` may hold (see `EventStore::read_contexts`),
+    /// found through indexes, in any order and possibly more than once: at least every one
+    /// [`jiancha_events::Contexts::keeps`] keeps.
+    fn contexts(
+        &self,
+        streams: &[String],
+    ) -> impl Future<Output = Result<Vec<RawEvent>, StoreError>> + Send;
+
+    /// The case index's state ([`IndexState::EMPTY`] when none is stored).
+    fn index_state(&self) -> impl Future<Output = Result<IndexState, StoreError>> + Send;
+
+    /// The stored index rows of `streams`, in any order.
+    fn index_rows(
+        &self,
+        streams: &[String],
+    ) -> impl Future<Output = Result<Vec<IndexRow>, StoreError>> + Send;
+
+    /// The streams of the active index rows, sorted (byte order).
+    fn index_active(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// Writes one checkpoint of the index in one transaction (see `EventStore::write_index`);
+    /// `rows` is one row per stream, sorted.
+    fn write_index(
+        &self,
+        write: &IndexWrite,
+        rows: &[IndexRow],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The streams a question selects, sorted (byte order).
+    fn index_select(
+        &self,
+        select: IndexSelect,
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 
     /// Someone follows the log: a database that can announce other processes' commits starts
     /// listening.
@@ -273,5 +308,68 @@ impl<R: Reads> EventStore for SqlStore<R> {
         name: &'a str,
     ) -> BoxFuture<'a, Result<Option<Snapshot>, StoreError>> {
         self.reads.load_snapshot(name).boxed()
+    }
+
+    fn read_contexts<'a>(
+        &'a self,
+        streams: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
+        async move {
+            let contexts = jiancha_events::Contexts::new(streams.iter().cloned());
+            let mut raws = self.reads.contexts(streams).await?;
+            raws.sort_by_key(|r| r.position);
+            raws.dedup_by_key(|r| r.position);
+            let mut events = decode_all(raws)?;
+            events.retain(|e| contexts.keeps(e));
+            Ok(events)
+        }
+        .boxed()
+    }
+
+    fn index_state(&self) -> BoxFuture<'_, Result<IndexState, StoreError>> {
+        self.reads.index_state().boxed()
+    }
+
+    fn index_rows<'a>(
+        &'a self,
+        streams: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<IndexRow>, StoreError>> {
+        async move {
+            let mut rows = self.reads.index_rows(streams).await?;
+            rows.sort_by(|a, b| a.stream.cmp(&b.stream));
+            rows.dedup_by(|a, b| a.stream == b.stream);
+            Ok(rows)
+        }
+        .boxed()
+    }
+
+    fn index_active(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        self.reads.index_active().boxed()
+    }
+
+    fn write_index(&self, write: IndexWrite) -> BoxFuture<'_, Result<(), StoreError>> {
+        async move {
+            let IndexWrite {
+                from,
+                state,
+                mark_after,
+                mark_active,
+                rows,
+            } = write;
+            let rows = last_per_stream(rows);
+            let write = IndexWrite {
+                from,
+                state,
+                mark_after,
+                mark_active,
+                rows: Vec::new(),
+            };
+            self.reads.write_index(&write, &rows).await
+        }
+        .boxed()
+    }
+
+    fn index_select(&self, select: IndexSelect) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        self.reads.index_select(select).boxed()
     }
 }

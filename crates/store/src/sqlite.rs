@@ -24,6 +24,7 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::error::StoreError;
+use crate::index::{IndexRow, IndexSelect, IndexState, IndexWrite};
 use crate::plan::{ExistingId, Head};
 use crate::rows::{
     decode_raw_row, decode_raw_rows, decode_rows, existing_from_row, hash_from, stored_id, to_i64,
@@ -35,13 +36,38 @@ use crate::{Snapshot, SNAPSHOT_PART_BYTES};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-/// The supervision acts that name the case `?1`: the expression of the
-/// `events_supervision_case` index (migration 0007), word for word, so that the index is used.
-const ACTS_ON_CASE: &str = " FROM events WHERE stream = 'supervision' AND coalesce(\
-     json_extract(data, '$.case'), substr(coalesce(json_extract(data, '$.alert'), \
-     json_extract(data, '$.complaint'), json_extract(data, '$.notification')), 1, \
-     instr(coalesce(json_extract(data, '$.alert'), json_extract(data, '$.complaint'), \
-     json_extract(data, '$.notification')), '/') - 1)) = ?1";
+/// The case a supervision act names: the expression of the `events_supervision_case` index
+/// (migration 0007), word for word, so that the index is used. `NULL` for an event that names
+/// no case, `''` for an id without a case part.
+macro_rules! case_of_act {
+    () => {
+        "coalesce(json_extract(data, '$.case'), substr(coalesce(json_extract(data, '$.alert'), \
+         json_extract(data, '$.complaint'), json_extract(data, '$.notification')), 1, \
+         instr(coalesce(json_extract(data, '$.alert'), json_extract(data, '$.complaint'), \
+         json_extract(data, '$.notification')), '/') - 1))"
+    };
+}
+
+/// The supervision acts that name the case `?1`.
+const ACTS_ON_CASE: &str = concat!(
+    " FROM events WHERE stream = 'supervision' AND ",
+    case_of_act!(),
+    " = ?1"
+);
+
+/// The case a supervision act names, as [`ACTS_ON_CASE`] reads it.
+const CASE_OF_ACT: &str = case_of_act!();
+
+/// Streams per statement of a read by stream names (bound parameters; each is used twice in a
+/// context read's statement).
+const STREAMS_PER_READ: usize = 500;
+
+/// Index rows per INSERT of `write_index`: 7 parameters each, under SQLite's limit of 32,766.
+const INDEX_ROWS_PER_INSERT: usize = 4_000;
+const _: () = assert!(INDEX_ROWS_PER_INSERT * 7 <= 32_766);
+
+/// The columns of an index row, in [`IndexRow`]'s order.
+const INDEX_COLUMNS: &str = "stream, min_occurred, max_occurred, reach, active, alerted, irregular";
 
 /// The page size of a new log. Every commit writes each index leaf it touched to the WAL
 /// whole, and concurrent appends touch one `(stream, version)` leaf per stream: 2 KiB pages
@@ -162,6 +188,37 @@ impl SqliteReads {
     }
 }
 
+/// `?1, ?2, …, ?n`.
+fn numbered_marks(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// An index row as read with [`INDEX_COLUMNS`].
+fn index_row(row: &SqliteRow) -> Result<IndexRow, sqlx::Error> {
+    Ok(IndexRow {
+        stream: row.try_get(0)?,
+        min_occurred: row.try_get(1)?,
+        max_occurred: row.try_get(2)?,
+        reach: row.try_get(3)?,
+        active: row.try_get(4)?,
+        alerted: row.try_get(5)?,
+        irregular: row.try_get(6)?,
+    })
+}
+
+/// An INSERT OR REPLACE of `rows` index rows: a row is replaced whole (these rows are derived
+/// state; `events`' triggers do not concern them).
+fn index_insert_sql(rows: usize) -> String {
+    let one = "(?,?,?,?,?,?,?)";
+    format!(
+        "INSERT OR REPLACE INTO case_index ({INDEX_COLUMNS}) VALUES {}",
+        vec![one; rows].join(",")
+    )
+}
+
 impl Reads for SqliteReads {
     async fn stream(&self, stream: &str) -> Result<Vec<RawEvent>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM events WHERE stream = ? ORDER BY version");
@@ -273,6 +330,175 @@ impl Reads for SqliteReads {
                 .fetch_all(&self.pool)
                 .await?,
         )
+    }
+
+    /// In one read transaction (one snapshot of the file): the catalog, the calendar, the
+    /// supervision events naming no case and, when a project is among `streams`, every
+    /// registration; then, by chunks of [`STREAMS_PER_READ`], the streams themselves and the
+    /// supervision acts naming them — each through its index.
+    async fn contexts(&self, streams: &[String]) -> Result<Vec<RawEvent>, StoreError> {
+        let projects = jiancha_events::Contexts::new(streams.iter().cloned()).has_projects();
+        // Without statistics SQLite would take the supervision acts from the stream's index
+        // (all of them): the statements name the indexes of migrations 0007 and 0008.
+        let mut sql = format!(
+            "SELECT {COLUMNS} FROM events WHERE stream = 'catalog' \
+             UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'calendar' \
+             UNION ALL SELECT {COLUMNS} FROM events INDEXED BY events_supervision_no_case \
+               WHERE stream = 'supervision' AND {CASE_OF_ACT} IS NULL \
+             UNION ALL SELECT {COLUMNS} FROM events INDEXED BY events_supervision_case \
+               WHERE stream = 'supervision' AND {CASE_OF_ACT} = ''"
+        );
+        if projects {
+            sql.push_str(&format!(
+                " UNION ALL SELECT {COLUMNS} FROM events WHERE type = 'ProcurementRegistered'"
+            ));
+        }
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(&sql).fetch_all(&mut *tx).await?;
+        let mut out = decode_raw_rows(&rows)?;
+        for chunk in streams.chunks(STREAMS_PER_READ) {
+            let marks = numbered_marks(chunk.len());
+            let sql = format!(
+                "SELECT {COLUMNS} FROM events WHERE stream IN ({marks}) \
+                 UNION ALL SELECT {COLUMNS} FROM events INDEXED BY events_supervision_case \
+                   WHERE stream = 'supervision' AND {CASE_OF_ACT} IN ({marks})"
+            );
+            let mut q = sqlx::query(&sql);
+            for s in chunk {
+                q = q.bind(s.as_str());
+            }
+            let rows = q.fetch_all(&mut *tx).await?;
+            out.extend(decode_raw_rows(&rows)?);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn index_state(&self) -> Result<IndexState, StoreError> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT position, globals_max_occurred FROM case_index_state WHERE id = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(
+            row.map_or(IndexState::EMPTY, |(position, globals)| IndexState {
+                position: to_u64(position),
+                globals_max_occurred: globals,
+            }),
+        )
+    }
+
+    async fn index_rows(&self, streams: &[String]) -> Result<Vec<IndexRow>, StoreError> {
+        let mut out = Vec::new();
+        let mut tx = self.pool.begin().await?;
+        for chunk in streams.chunks(STREAMS_PER_READ) {
+            let sql = format!(
+                "SELECT {INDEX_COLUMNS} FROM case_index WHERE stream IN ({})",
+                numbered_marks(chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for s in chunk {
+                q = q.bind(s.as_str());
+            }
+            for row in q.fetch_all(&mut *tx).await? {
+                out.push(index_row(&row)?);
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn index_active(&self) -> Result<Vec<String>, StoreError> {
+        let mut streams: Vec<String> = sqlx::query_scalar(
+            "SELECT stream FROM case_index INDEXED BY case_index_active WHERE active",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        streams.sort_unstable();
+        Ok(streams)
+    }
+
+    /// Under `BEGIN IMMEDIATE` (the file's write lock, taken before the position is read, so
+    /// no other writer moves it in between): the checks, the marks, the rows in statements of
+    /// [`INDEX_ROWS_PER_INSERT`], the state. An error drops the transaction, which rolls back.
+    async fn write_index(&self, write: &IndexWrite, rows: &[IndexRow]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (stored, head): (Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT (SELECT position FROM case_index_state WHERE id = 1), \
+             (SELECT MAX(position) FROM events)",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        write.check(stored.map_or(0, to_u64), head.map_or(0, to_u64))?;
+        if let Some(after) = write.mark_after {
+            sqlx::query("UPDATE case_index SET irregular = 1 WHERE max_occurred > ?1")
+                .bind(after)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if write.mark_active {
+            sqlx::query(
+                "UPDATE case_index INDEXED BY case_index_active SET irregular = 1 WHERE active",
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        let mut full: Option<String> = None;
+        for chunk in rows.chunks(INDEX_ROWS_PER_INSERT) {
+            let partial;
+            let sql = if chunk.len() == INDEX_ROWS_PER_INSERT {
+                full.get_or_insert_with(|| index_insert_sql(INDEX_ROWS_PER_INSERT))
+                    .as_str()
+            } else {
+                partial = index_insert_sql(chunk.len());
+                partial.as_str()
+            };
+            let mut q = sqlx::query(sql);
+            for r in chunk {
+                q = q
+                    .bind(r.stream.as_str())
+                    .bind(r.min_occurred)
+                    .bind(r.max_occurred)
+                    .bind(r.reach)
+                    .bind(r.active)
+                    .bind(r.alerted)
+                    .bind(r.irregular);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        sqlx::query(
+            "INSERT OR REPLACE INTO case_index_state (id, position, globals_max_occurred) \
+             VALUES (1, ?1, ?2)",
+        )
+        .bind(to_i64(write.state.position))
+        .bind(write.state.globals_max_occurred)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Each half of the condition through its own index (see migration 0008): a report's
+    /// rows reaching into its period or active, the alerts' flagged rows. Sorted here (byte
+    /// order, as SQLite's `BINARY`), not by ORDER BY, which would make SQLite scan the table.
+    async fn index_select(&self, select: IndexSelect) -> Result<Vec<String>, StoreError> {
+        let q = match select {
+            IndexSelect::Report { by, reaching } => sqlx::query_scalar(
+                "SELECT stream FROM case_index WHERE reach >= ?2 AND min_occurred <= ?1 \
+                 UNION ALL SELECT stream FROM case_index INDEXED BY case_index_active \
+                 WHERE active AND min_occurred <= ?1 AND NOT (reach >= ?2)",
+            )
+            .bind(by)
+            .bind(reaching),
+            IndexSelect::Alerts { by } => sqlx::query_scalar(
+                "SELECT stream FROM case_index \
+                 WHERE (active OR alerted OR irregular) AND min_occurred <= ?1",
+            )
+            .bind(by),
+        };
+        let mut streams: Vec<String> = q.fetch_all(&self.pool).await?;
+        streams.sort_unstable();
+        Ok(streams)
     }
 
     async fn close(&self) {

@@ -133,7 +133,12 @@ async fn append_all(store: &MemoryStore, clock: &ManualClock, events: &[(NewEven
 }
 
 /// Appeals of real appealable entries, occurring at the planned instants (appended last).
-fn appeals(plan: &Plan, whole: &Projections, first: Millis, last: Millis) -> Vec<(NewEvent, Timestamp)> {
+fn appeals(
+    plan: &Plan,
+    whole: &Projections,
+    first: Millis,
+    last: Millis,
+) -> Vec<(NewEvent, Timestamp)> {
     let Some(ledger) = whole.ledger() else {
         return Vec::new();
     };
@@ -190,8 +195,8 @@ fn periods(now: Millis) -> Vec<Period> {
     let date = jiancha_projections::instant::date_of(now);
     let before = date.with_day(1).unwrap() - Duration::days(1);
     let after = date.with_day(1).unwrap() + Duration::days(40);
-    let quarter = Period::parse(&format!("{}-Q{}", date.year(), (date.month() - 1) / 3 + 1))
-        .unwrap();
+    let quarter =
+        Period::parse(&format!("{}-Q{}", date.year(), (date.month() - 1) / 3 + 1)).unwrap();
     vec![
         month_period(date),
         month_period(before),
@@ -248,7 +253,11 @@ async fn check(plan: Plan) -> Result<(), TestCaseError> {
     }
     append_all(&store, &clock, &events[done..]).await;
     let whole = replay(&log(&store).await, Millis::MAX);
-    let last = events.iter().map(|(_, at)| at.timestamp_millis()).max().unwrap_or(first);
+    let last = events
+        .iter()
+        .map(|(_, at)| at.timestamp_millis())
+        .max()
+        .unwrap_or(first);
     append_all(&store, &clock, &appeals(&plan, &whole, first, last)).await;
     let all = log(&store).await;
     for (days, hours) in &plan.instants {
@@ -259,7 +268,12 @@ async fn check(plan: Plan) -> Result<(), TestCaseError> {
             &json(&travelled.projections.alerts(now)),
             &json(&full.alerts(now)),
         );
-        prop_assert!(diff.is_none(), "alerts at {}: {}", now, diff.unwrap_or_default());
+        prop_assert!(
+            diff.is_none(),
+            "alerts at {}: {}",
+            now,
+            diff.unwrap_or_default()
+        );
         let head = store.head().await.unwrap().position;
         prop_assert_eq!(store.index_state().await.unwrap().position, head);
         for period in periods(now) {
@@ -277,15 +291,46 @@ async fn check(plan: Plan) -> Result<(), TestCaseError> {
                     &json(&full.report(&query, now)),
                 );
                 if diff.is_some() {
-                    let have: std::collections::BTreeSet<String> = travelled.projections.cases_sorted().iter().map(|(s, _)| s.to_string()).collect();
+                    let have: std::collections::BTreeSet<String> = travelled
+                        .projections
+                        .cases_sorted()
+                        .iter()
+                        .map(|(s, _)| s.to_string())
+                        .collect();
                     let months = &period.months;
-                    for e in full.ledger().unwrap().entries().iter().filter(|e| months.contains(&e.month) && !have.contains(&*e.case)) {
+                    for e in full
+                        .ledger()
+                        .unwrap()
+                        .entries()
+                        .iter()
+                        .filter(|e| months.contains(&e.month) && !have.contains(&*e.case))
+                    {
                         let rows = store.index_rows(&[e.case.to_string()]).await.unwrap();
-                        eprintln!("missing {} {:?} month {} caused_by {} row {:?}", e.case, e.measure, e.month, e.caused_by, rows);
+                        eprintln!(
+                            "missing {} {:?} month {} caused_by {} row {:?}",
+                            e.case, e.measure, e.month, e.caused_by, rows
+                        );
                         let c = full.case(&e.case).unwrap();
-                        eprintln!("   at T: status {:?} cursor {} alerts {:?}", c.status, c.cursor, c.alerts.iter().map(|a| (a.rule.code(), a.raised_at, a.raised_by)).collect::<Vec<_>>());
+                        eprintln!(
+                            "   at T: status {:?} cursor {} alerts {:?}",
+                            c.status,
+                            c.cursor,
+                            c.alerts
+                                .iter()
+                                .map(|a| (a.rule.code(), a.raised_at, a.raised_by))
+                                .collect::<Vec<_>>()
+                        );
                         let w = whole.case(&e.case).unwrap();
-                        eprintln!("   whole: status {:?} cursor {} active {} alerts {:?}", w.status, w.cursor, w.is_active(&whole.config), w.alerts.iter().map(|a| (a.rule.code(), a.raised_at, a.raised_by)).collect::<Vec<_>>());
+                        eprintln!(
+                            "   whole: status {:?} cursor {} active {} alerts {:?}",
+                            w.status,
+                            w.cursor,
+                            w.is_active(&whole.config),
+                            w.alerts
+                                .iter()
+                                .map(|a| (a.rule.code(), a.raised_at, a.raised_by))
+                                .collect::<Vec<_>>()
+                        );
                     }
                 }
                 prop_assert!(
@@ -300,12 +345,19 @@ async fn check(plan: Plan) -> Result<(), TestCaseError> {
                 );
             }
             let proc = |p: &Projections| {
-                json(&jiancha_projections::kinds::procurement::report::procurement_report(
-                    p, &period, "", now,
-                ))
+                json(
+                    &jiancha_projections::kinds::procurement::report::procurement_report(
+                        p, &period, "", now,
+                    ),
+                )
             };
             let diff = differ(&proc(&travelled.projections), &proc(&full));
-            prop_assert!(diff.is_none(), "procurement report {}: {}", &period.label, diff.unwrap_or_default());
+            prop_assert!(
+                diff.is_none(),
+                "procurement report {}: {}",
+                &period.label,
+                diff.unwrap_or_default()
+            );
         }
     }
     Ok(())

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use futures::future::BoxFuture;
 use jiancha_events::{EventData, NewEvent, RawEvent, StoredEvent};
 use jiancha_store::{
-    AppendOutcome, EventStore, Head, ImportChunk, ImportMode, ImportOutcome, Snapshot, StoreError,
+    AppendOutcome, EventStore, Head, ImportChunk, ImportMode, ImportOutcome, IndexRow, IndexSelect,
+    IndexState, IndexWrite, Snapshot, StoreError,
 };
 use tokio::sync::{mpsc, watch};
 
@@ -114,5 +115,23 @@ impl EventStore for Wrapped {
         name: &'a str,
     ) -> BoxFuture<'a, Result<Option<Snapshot>, StoreError>> {
         self.inner.load_snapshot(name)
+    }
+    fn index_state(&self) -> BoxFuture<'_, Result<IndexState, StoreError>> {
+        self.inner.index_state()
+    }
+    fn index_rows<'a>(
+        &'a self,
+        streams: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<IndexRow>, StoreError>> {
+        self.inner.index_rows(streams)
+    }
+    fn index_active(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        self.inner.index_active()
+    }
+    fn write_index(&self, write: IndexWrite) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.inner.write_index(write)
+    }
+    fn index_select(&self, select: IndexSelect) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        self.inner.index_select(select)
     }
 }

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::Fixture;
 
+pub use crate::index::*;
 pub use crate::ownership::*;
 
 fn at(minutes: i64) -> Timestamp {

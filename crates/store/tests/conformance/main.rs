@@ -13,6 +13,7 @@
 )]
 
 mod checks;
+mod index;
 mod ownership;
 mod postgres;
 
@@ -136,4 +137,11 @@ conformance!(
     a_historical_import_declares_its_own_positions_first,
     a_historical_import_holds_exactly_its_new_events,
     exported_events_continue_a_log_only_when_moved_is_asked,
+    the_case_index_round_trips,
+    a_stale_or_ahead_index_write_writes_nothing,
+    index_marks_come_before_the_rows,
+    a_large_index_write_round_trips,
+    the_contexts_of_streams_are_what_the_filter_keeps,
+    the_contexts_of_thousands_of_cases_are_read_by_index,
+    racing_index_writes_from_one_position_write_once,
 );
