@@ -4,7 +4,9 @@
 //! and `case show C --now T` (one case's context folded).
 //!
 //! `cargo bench -p jiancha-benches --bench travel` (JIANCHA_BENCH_EVENTS sets the log's size;
-//! default 10,000,000 events, the issue's figure). Progress goes to stderr, the figures to
+//! default 10,000,000 events, the issue's figure). The log is the simulated district recorded
+//! as it was entered (an export imported); JIANCHA_BENCH_PLAIN_IMPORT=1 imports the plain
+//! file instead, as `restart` does, every event recorded at the import. Progress goes to stderr, the figures to
 //! stdout. The run fails (exit code 1) if an answer from the index differs from the replay's.
 
 #![allow(
@@ -19,8 +21,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiancha_benches::{
-    bench_events_or, case_workload_of, import_child, import_via_child, peak_rss_bytes, percentile,
-    row,
+    bench_events_or, case_workload_of, import_child, import_via_child, live_workload_of,
+    peak_rss_bytes, percentile, row,
 };
 use jiancha_events::{StoredEvent, StreamKind};
 use jiancha_projections::ledger::Dimension;
@@ -52,12 +54,27 @@ fn main() -> ExitCode {
     if let Some(code) = import_child() {
         return code;
     }
-    let (events, dir, file) = case_workload_of(bench_events_or(10_000_000)).unwrap();
+    // A log kept live records each event when it is entered; a plain import records them all
+    // at the import's instant (then every conclusion counts as entered late, and every case
+    // reaches the report of the import's month).
+    let plain = std::env::var_os("JIANCHA_BENCH_PLAIN_IMPORT").is_some();
+    let size = bench_events_or(10_000_000);
+    let (events, dir, file) = if plain {
+        case_workload_of(size).unwrap()
+    } else {
+        live_workload_of(size).unwrap()
+    };
     eprintln!("travel: importing {events} simulated events into SQLite…");
     let db = format!("sqlite://{}", dir.path().join("travel.db").display());
     let (took, import_peak) = import_via_child(&db, &file).unwrap();
     println!(
-        "travel benchmark: {events} simulated events (imported in {:.1} s, import peak {:.0} MB)",
+        "travel benchmark: {events} simulated events, {} (imported in {:.1} s, import peak \
+         {:.0} MB)",
+        if plain {
+            "recorded at the import (JIANCHA_BENCH_PLAIN_IMPORT)"
+        } else {
+            "recorded when entered (an export imported)"
+        },
         took.as_secs_f64(),
         import_peak as f64 / 1e6
     );
