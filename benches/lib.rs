@@ -61,6 +61,44 @@ pub fn case_workload_of(
     Ok((events, dir, file))
 }
 
+/// [`case_workload_of`] as a live log would have recorded it: the first `events` events of the
+/// same simulation, each recorded when the simulator enters it (not when the file is imported),
+/// written as `jiancha export` lines (positions 1, 2, …, hash-chained) that `jiancha import`
+/// takes into an empty log as they are. A plain import records every event at the instant of
+/// the import, which makes every conclusion one entered late.
+pub fn live_workload_of(
+    events: usize,
+) -> std::io::Result<(usize, tempfile::TempDir, std::path::PathBuf)> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("export.jsonl");
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&file)?);
+    let config = jiancha_sim::SimConfig::new(events as u64 / 8 + 1_000, 1);
+    let mut versions: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let mut prev = jiancha_events::GENESIS_HASH;
+    let mut line = String::with_capacity(1024);
+    let mut written = 0u64;
+    for sim in jiancha_sim::events(&config)
+        .map_err(std::io::Error::other)?
+        .take(events)
+    {
+        let sim = sim.map_err(std::io::Error::other)?;
+        let v = versions
+            .entry(sim.event.stream.as_str().to_owned())
+            .or_insert(0);
+        *v += 1;
+        written += 1;
+        let at = jiancha_events::format_timestamp(&sim.entered_at);
+        let raw = jiancha_events::RawEvent::seal(&sim.event, written, *v, &at, prev);
+        prev = raw.hash;
+        line.clear();
+        jiancha_events::write_export_line(&raw, &mut line);
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
+    }
+    out.flush()?;
+    Ok((written as usize, dir, file))
+}
+
 /// A writer that keeps the first `left` lines and drops the rest.
 struct FirstLines<W: Write> {
     out: W,

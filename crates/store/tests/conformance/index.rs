@@ -66,6 +66,11 @@ pub async fn the_case_index_round_trips(f: Fixture) {
         row("case-2", 150, 199, "l"),  // report: max one below reaching
         row("proc-1", 151, 500, "ai"), // min one after the report's by
         row("case-3", 301, 900, "al"), // min one after the alerts' by
+        // report: its events end before reaching, a conclusion entered late counts at 200
+        IndexRow {
+            reach: 200,
+            ..row("case-4", 120, 180, "")
+        },
     ];
     s.write_index(write(0, 4, rows.clone())).await.unwrap();
     assert_eq!(
@@ -83,7 +88,7 @@ pub async fn the_case_index_round_trips(f: Fixture) {
     assert_eq!(s.index_rows(&asked).await.unwrap(), sorted);
     assert_eq!(
         names(&sorted),
-        ["case-10", "case-2", "case-3", "case-9", "case-Z", "case-é", "proc-1"]
+        ["case-10", "case-2", "case-3", "case-4", "case-9", "case-Z", "case-é", "proc-1"]
     );
     assert!(s.index_rows(&[]).await.unwrap().is_empty());
     assert_eq!(
@@ -94,7 +99,10 @@ pub async fn the_case_index_round_trips(f: Fixture) {
         by: 150,
         reaching: 200,
     };
-    assert_eq!(s.index_select(report).await.unwrap(), ["case-10", "case-9"]);
+    assert_eq!(
+        s.index_select(report).await.unwrap(),
+        ["case-10", "case-4", "case-9"]
+    );
     let alerts = IndexSelect::Alerts { by: 300 };
     assert_eq!(
         s.index_select(alerts).await.unwrap(),
