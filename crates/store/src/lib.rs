@@ -170,8 +170,9 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     }
 
     /// The events one case's state depends on, in position order: the case's own stream, the
-    /// definitions of the item it applied for (every `ItemDefined` of that code), the org names
-    /// (every `OrgDefined`, so its views show names), the calendar
+    /// definitions of the item it applied for (every `ItemDefined` of that code), the names of
+    /// the orgs its views show (the `OrgDefined` of every org that acted on its stream, of a
+    /// transfer's receiver and of a project's purchaser), the calendar
     /// amendments, the declared historical imports (`HistoryImported`) and the supervision
     /// events that name it; for a procurement project (`proc-…`), also the open-tender
     /// thresholds (`ThresholdDefined`) and every project's registration, which `proc.split`
@@ -388,10 +389,25 @@ pub(crate) fn case_context(mut events: Vec<StoredEvent>, case: &str) -> Vec<Stor
         return Vec::new();
     };
     let project = item.is_none();
+    // The orgs the case's views can name: the orgs that acted on its stream, a transfer's
+    // receiver, a project's purchaser (an accountable org is always one of them).
+    let mut orgs = std::collections::BTreeSet::new();
+    for e in events.iter().filter(|e| e.stream == case) {
+        orgs.insert(e.org.clone());
+        match &e.data {
+            EventData::Transferred(t) => {
+                orgs.insert(t.to_org.clone());
+            }
+            EventData::ProcurementRegistered(p) => {
+                orgs.insert(p.purchaser_org.clone());
+            }
+            _ => {}
+        }
+    }
     events.retain(|e| match e.stream.as_str() {
         CATALOG_STREAM => match &e.data {
             EventData::ItemDefined(d) => item.as_deref() == Some(d.code.as_str()),
-            EventData::OrgDefined(_) => true,
+            EventData::OrgDefined(o) => orgs.contains(&o.path),
             EventData::ThresholdDefined(_) => project,
             _ => false,
         },

@@ -110,7 +110,12 @@ const CASE_CONTEXT_SQL: &str = concat!(
      (SELECT data::jsonb ->> 'item' FROM events WHERE stream = $1 AND version = 1) \
      UNION ALL SELECT ",
     columns!(),
-    " FROM events WHERE stream = 'catalog' AND type = 'OrgDefined' UNION ALL SELECT ",
+    " FROM events WHERE stream = 'catalog' AND type = 'OrgDefined' AND data::jsonb ->> 'path' IN \
+     (SELECT org FROM events WHERE stream = $1 \
+      UNION SELECT data::jsonb ->> 'to_org' FROM events WHERE stream = $1 AND type = 'Transferred' \
+      UNION SELECT data::jsonb ->> 'purchaser_org' FROM events \
+        WHERE stream = $1 AND type = 'ProcurementRegistered') \
+     UNION ALL SELECT ",
     columns!(),
     " FROM events WHERE stream = 'calendar' UNION ALL SELECT ",
     columns!(),

@@ -239,7 +239,12 @@ impl Reads for SqliteReads {
                AND json_extract(data, '$.code') = (SELECT json_extract(data, '$.item') \
                FROM events WHERE stream = ?1 AND version = 1) \
              UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'catalog' \
-               AND type = 'OrgDefined' \
+               AND type = 'OrgDefined' AND json_extract(data, '$.path') IN \
+               (SELECT org FROM events WHERE stream = ?1 \
+                UNION SELECT json_extract(data, '$.to_org') FROM events \
+                  WHERE stream = ?1 AND type = 'Transferred' \
+                UNION SELECT json_extract(data, '$.purchaser_org') FROM events \
+                  WHERE stream = ?1 AND type = 'ProcurementRegistered') \
              UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'calendar' \
              UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'supervision' \
                AND type = 'HistoryImported' \
