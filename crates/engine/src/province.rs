@@ -33,6 +33,9 @@ pub struct ProvinceQuery {
     /// Whether `now` was given: then only the events that had occurred by it count, from a
     /// replay, as `report --now` does.
     pub explicit_now: bool,
+    /// With an explicit instant: fold each district's whole log rather than the cases its case
+    /// index names (the audit path).
+    pub replay: bool,
     /// The alert thresholds the districts' engines run with.
     pub alerts: AlertConfig,
     /// The scoring scheme.
@@ -105,7 +108,10 @@ async fn fold(store: &dyn EventStore, q: &ProvinceQuery) -> Result<Projections, 
         tracing::debug!(snapshot = ?how.snapshot, replayed = how.replayed, "district folded");
         return Ok(p);
     }
-    if crate::travel::serves_config(&q.alerts) && crate::travel::serves_scoring(&q.scoring) {
+    if !q.replay
+        && crate::travel::serves_config(&q.alerts)
+        && crate::travel::serves_scoring(&q.scoring)
+    {
         // The cases the period concerns, from the district's case index.
         let travelled = crate::travel::for_report(store, &q.period, q.now, q.scoring).await?;
         return Ok(travelled.projections);

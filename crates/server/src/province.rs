@@ -70,6 +70,7 @@ pub(crate) async fn report(
         period,
         now,
         explicit_now: q.now.is_some(),
+        replay: false,
         alerts: state.alert_config,
         scoring,
     };

@@ -65,6 +65,10 @@ pub struct ReportArgs {
     /// The instant of evaluation (RFC 3339, or a date meaning its end); defaults to now.
     #[arg(long)]
     pub now: Option<String>,
+    /// With --now: fold each district's whole log (the events that occurred by then) instead of
+    /// the cases its case index names: the audit path, which gives the same report.
+    #[arg(long, requires = "now")]
+    pub replay: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -97,6 +101,7 @@ pub async fn run(
         period,
         now,
         explicit_now: args.now.is_some(),
+        replay: args.replay,
         alerts: AlertConfig::default(),
         scoring,
     };
