@@ -54,9 +54,42 @@ where
 
 /// Decodes stored rows into typed events.
 pub(crate) fn decode_all(raws: Vec<RawEvent>) -> Result<Vec<StoredEvent>, StoreError> {
+    decode_slice(&raws)
+}
+
+fn decode_slice(raws: &[RawEvent]) -> Result<Vec<StoredEvent>, StoreError> {
     raws.iter()
         .map(|r| r.decode().map_err(StoreError::from))
         .collect()
+}
+
+/// Rows a thread of [`decode_many`] decodes at least.
+const DECODE_PER_THREAD_MIN: usize = 20_000;
+
+/// [`decode_all`] on every core, for the many rows of one question (the contexts of thousands
+/// of cases), in their order; the first row that does not decode is the error.
+pub(crate) fn decode_many(raws: Vec<RawEvent>) -> Result<Vec<StoredEvent>, StoreError> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let threads = cores.min(raws.len() / DECODE_PER_THREAD_MIN).max(1);
+    if threads == 1 {
+        return decode_all(raws);
+    }
+    let size = raws.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = raws
+            .chunks(size)
+            .map(|chunk| scope.spawn(move || decode_slice(chunk)))
+            .collect();
+        let mut out = Vec::with_capacity(raws.len());
+        for part in parts {
+            // Decoding returns its errors; a panic there is a bug, and stays one.
+            match part.join() {
+                Ok(decoded) => out.extend(decoded?),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok(out)
+    })
 }
 
 /// A stored integer as the log's unsigned number (negative values do not occur).

@@ -319,7 +319,7 @@ impl<R: Reads> EventStore for SqlStore<R> {
             let mut raws = self.reads.contexts(streams).await?;
             raws.sort_by_key(|r| r.position);
             raws.dedup_by_key(|r| r.position);
-            let mut events = decode_all(raws)?;
+            let mut events = crate::rows::decode_many(raws)?;
             events.retain(|e| contexts.keeps(e));
             Ok(events)
         }
