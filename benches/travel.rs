@@ -308,34 +308,36 @@ fn index_rows(indexed: &[Answers]) {
 fn compare_rows(at: f64, indexed: &Answers, replayed: &Answers) -> bool {
     let pct = at * 100.0;
     let (cases, _) = replayed.folded[0];
-    row(
-        &format!("alerts --now --replay at {pct:.0}% (baseline)"),
-        &format!("{:.2} s", replayed.alerts_took.as_secs_f64()),
-        &format!("whole log folded, {cases} cases by then"),
-    );
-    row(
-        &format!("    alerts from the index at {pct:.0}%"),
-        &ms(indexed.alerts_took),
-        &format!(
-            "{:.1}x faster, {} alerts",
-            ratio(replayed.alerts_took, indexed.alerts_took),
-            indexed.alert_count
+    let cases = format!("whole log folded, {cases} cases by then");
+    let alerts = format!("{} alerts", indexed.alert_count);
+    let rows = format!("{} rows", indexed.report_rows);
+    for (what, base, ours, baseline_note, answer) in [
+        (
+            "alerts",
+            replayed.alerts_took,
+            indexed.alerts_took,
+            cases.as_str(),
+            alerts.as_str(),
         ),
-    );
-    row(
-        &format!("report --now --replay at {pct:.0}% (baseline)"),
-        &format!("{:.2} s", replayed.report_took.as_secs_f64()),
-        "same fold",
-    );
-    row(
-        &format!("    report from the index at {pct:.0}%"),
-        &ms(indexed.report_took),
-        &format!(
-            "{:.1}x faster, {} rows",
-            ratio(replayed.report_took, indexed.report_took),
-            indexed.report_rows
+        (
+            "report",
+            replayed.report_took,
+            indexed.report_took,
+            "same fold",
+            rows.as_str(),
         ),
-    );
+    ] {
+        row(
+            &format!("{what} --now --replay at {pct:.0}% (baseline)"),
+            &format!("{:.2} s", base.as_secs_f64()),
+            baseline_note,
+        );
+        row(
+            &format!("    {what} from the index at {pct:.0}%"),
+            &ms(ours),
+            &format!("{:.1}x faster, {answer}", ratio(base, ours)),
+        );
+    }
     let alerts_same = indexed.alerts == replayed.alerts;
     let report_same = indexed.report == replayed.report;
     let verdict = |same: bool| if same { "equal" } else { "DIFFERENT" };

@@ -73,8 +73,13 @@ impl Province {
     }
 
     fn province_report(&self, format: &str) -> Run {
+        self.province_report_with(format, &[])
+    }
+
+    /// `province report` of both districts at [`CLOCK`], with `extra` flags.
+    fn province_report_with(&self, format: &str, extra: &[&str]) -> Run {
         let districts = format!("{},{}", self.b.schema(), self.a.schema());
-        self.database(&[
+        let mut args = vec![
             "province",
             "report",
             "--period",
@@ -85,7 +90,9 @@ impl Province {
             CLOCK,
             "--format",
             format,
-        ])
+        ];
+        args.extend_from_slice(extra);
+        self.database(&args)
     }
 }
 
@@ -178,20 +185,7 @@ fn two_districts_in_one_database_never_see_each_other() {
         started.elapsed()
     );
     // The districts' case indexes give what a replay of their logs gives.
-    let districts = format!("{},{}", p.b.schema(), p.a.schema());
-    let replayed = ok(p.database(&[
-        "province",
-        "report",
-        "--period",
-        PERIOD,
-        "--districts",
-        &districts,
-        "--now",
-        CLOCK,
-        "--replay",
-        "--format",
-        "json",
-    ]));
+    let replayed = ok(p.province_report_with("json", &["--replay"]));
     assert_eq!(
         json(&replayed),
         rolled,
