@@ -214,7 +214,7 @@ async fn from_index(store: &Arc<dyn EventStore>, now: Millis) -> Answers {
     let travelled = jiancha_engine::travel::for_alerts(&**store, now)
         .await
         .unwrap();
-    let alerts = travelled.projections.alerts(now);
+    let alerts = travelled.alerts(now);
     let alerts_took = start.elapsed();
     let folded_alerts = (travelled.cases, travelled.events);
     drop(travelled);

@@ -154,6 +154,12 @@ impl Projections {
     }
 }
 
+/// Sorts alerts as every alert list is sorted: by the instant raised, then case, rule code
+/// and id.
+pub fn sort_alerts(alerts: &mut [AlertView]) {
+    alerts.sort_by(alert_order);
+}
+
 /// How alert lists are ordered: by the instant raised, then case, rule code and id.
 fn alert_order(a: &AlertView, b: &AlertView) -> std::cmp::Ordering {
     (a.raised_at_ms, &a.case, &a.rule)

@@ -32,8 +32,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiancha_events::{EventData, StoredEvent, StreamKind};
-use jiancha_projections::{Applied, Projections};
-use jiancha_store::{IndexRow, IndexState, IndexWrite, StoreError};
+use jiancha_projections::{Applied, KeptCase, Projections};
+use jiancha_store::{IndexRow, IndexState, IndexWrite, KeptAlerts, StoreError};
 
 /// Which case an event belongs to in the index: its own stream's (a case or a project), or the
 /// case a supervision act names.
@@ -227,6 +227,22 @@ impl Indexer {
         }
     }
 
+    /// The kept alerts of the touched rows among `streams` that are settled and were alerted,
+    /// from `p`, a fold that holds them (see `jiancha_store::KeptAlerts`).
+    pub fn kept(&self, streams: &[String], p: &Projections) -> Vec<KeptAlerts> {
+        streams
+            .iter()
+            .filter_map(|s| self.rows.get(s))
+            .filter(|r| r.alerted && r.settled_by(i64::MAX) && self.touched.contains(&r.stream))
+            .filter_map(|r| {
+                KeptCase::of(p, &r.stream).map(|k| KeptAlerts {
+                    stream: r.stream.clone(),
+                    body: k.encode(),
+                })
+            })
+            .collect()
+    }
+
     /// The streams with an event in this checkpoint, sorted.
     pub fn touched_streams(&self) -> Vec<String> {
         self.touched.iter().cloned().collect()
@@ -244,6 +260,7 @@ impl Indexer {
                 .iter()
                 .filter_map(|s| self.rows.get(s).cloned())
                 .collect(),
+            kept: Vec::new(),
         }
     }
 
@@ -396,6 +413,7 @@ async fn each_case(
     }
     let touched = ix.touched_streams();
     let to = ix.position();
+    let mut kept = Vec::new();
     for chunk in touched.chunks(JUDGE_CHUNK_CASES) {
         // The cases are independent: their contexts folded together judge each alike. Events
         // appended since the pages were read are left for the next catch-up.
@@ -412,15 +430,25 @@ async fn each_case(
         for case in chunk {
             ix.judge(case, &p, alerted.contains(case));
         }
+        kept.extend(ix.kept(chunk, &p));
     }
     let to = ix.position();
-    store.write_index(ix.write()).await?;
+    let mut write = ix.write();
+    write.kept = kept;
+    store.write_index(write).await?;
     Ok(CaughtUp {
         from: state.position,
         to,
         cases: touched.len(),
         bulk: false,
     })
+}
+
+/// The checkpoint to write, with the kept alerts of its settled rows from the district's fold.
+fn with_kept(ix: &Indexer, p: &Projections) -> IndexWrite {
+    let mut write = ix.write();
+    write.kept = ix.kept(&ix.touched_streams(), p);
+    write
 }
 
 /// A new index over a long log (a fresh import): fold the district once, checkpointing as it
@@ -445,7 +473,7 @@ async fn bulk(
         progress(ix.position());
         if since >= CHECKPOINT_EVENTS {
             cases += ix.touched();
-            store.write_index(ix.write()).await?;
+            store.write_index(with_kept(&ix, &p)).await?;
             tracing::debug!(position = ix.position(), "case index checkpointed");
             ix = ix.next();
             since = 0;
@@ -453,7 +481,7 @@ async fn bulk(
     }
     cases += ix.touched();
     let to = ix.position();
-    store.write_index(ix.write()).await?;
+    store.write_index(with_kept(&ix, &p)).await?;
     Ok(CaughtUp {
         from: state.position,
         to,

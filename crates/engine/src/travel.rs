@@ -4,8 +4,8 @@
 //! (`--replay`), which the property tests compare them with.
 
 use jiancha_events::StoredEvent;
-use jiancha_projections::{asof, Millis, Period, Projections, Scoring};
-use jiancha_store::{EventStore, IndexSelect, StoreError};
+use jiancha_projections::{asof, AlertView, KeptCase, Millis, Period, Projections, Scoring};
+use jiancha_store::{EventStore, IndexSelect, KeptAlerts, StoreError};
 
 use crate::index;
 
@@ -14,12 +14,28 @@ use crate::index;
 pub struct Travelled {
     /// The projections, evaluated by the caller at the instant.
     pub projections: Projections,
+    /// The settled cases whose alerts were read as kept instead of folded (the alerts'
+    /// question only), by stream.
+    pub kept: Vec<(String, KeptCase)>,
     /// How many cases and projects were folded.
     pub cases: usize,
     /// How many events were read (their contexts).
     pub events: usize,
     /// What bringing the index up to the log did first.
     pub caught_up: index::CaughtUp,
+}
+
+impl Travelled {
+    /// The alerts at `now`: the folded cases' and the kept ones', in the order of
+    /// [`Projections::alerts`].
+    pub fn alerts(&self, now: Millis) -> Vec<AlertView> {
+        let mut out = self.projections.alerts(now);
+        for (stream, kept) in &self.kept {
+            out.extend(self.projections.kept_alerts(stream, kept, now));
+        }
+        jiancha_projections::sort_alerts(&mut out);
+        out
+    }
 }
 
 /// Whether questions under the thresholds `config` can be answered from the index: its flags
@@ -52,18 +68,22 @@ pub async fn for_report(
         select,
         now,
         Projections::new(Default::default()).with_ledger(scoring),
+        false,
     )
     .await
 }
 
-/// The projections `alerts --now` reads: the cases that existed by `now` and were ever alerted,
-/// are active, or are irregular (with the ledger, as a replay keeps it).
+/// What `alerts --now` reads ([`Travelled::alerts`]): the cases that existed by `now` and were
+/// ever alerted, are active, or are irregular, folded (with the ledger, as a replay keeps it);
+/// of those, the ones settled by `now` whose alerts the index keeps are read as kept instead,
+/// named with the catalog as of `now`.
 pub async fn for_alerts(store: &dyn EventStore, now: Millis) -> Result<Travelled, StoreError> {
     travel(
         store,
         IndexSelect::Alerts { by: now },
         now,
         index::judging(),
+        true,
     )
     .await
 }
@@ -73,21 +93,76 @@ async fn travel(
     select: IndexSelect,
     now: Millis,
     empty: Projections,
+    keep: bool,
 ) -> Result<Travelled, StoreError> {
     let caught_up = index::catch_up(store).await?;
-    let streams = store.index_select(select).await?;
+    let (to, streams, kept) = selected(store, select, keep.then_some(now)).await?;
     let mut events: Vec<StoredEvent> = if streams.is_empty() {
         Vec::new()
     } else {
         store.read_contexts(&streams).await?
     };
+    if !kept.is_empty() {
+        // The names of the kept cases' items and orgs at the instant: the catalog as of then.
+        events.extend(
+            store
+                .read_stream(jiancha_events::stream::CATALOG_STREAM)
+                .await?,
+        );
+        events.sort_by_key(|e| e.position);
+        events.dedup_by_key(|e| e.position);
+    }
     // The log as the index covers it: events appended since are the next question's.
-    events.retain(|e| e.position <= caught_up.to);
+    events.retain(|e| e.position <= to);
     let projections = asof::fold_occurred(empty, &events, now);
+    let kept = decode_kept(kept)?;
     Ok(Travelled {
         projections,
-        cases: streams.len(),
+        cases: streams.len() + kept.len(),
+        kept,
         events: events.len(),
         caught_up,
     })
+}
+
+/// The index's position, the streams `select` selects and (with `kept_by`) the kept alerts
+/// settled by then, all of one checkpoint: read again if another process wrote one between.
+async fn selected(
+    store: &dyn EventStore,
+    select: IndexSelect,
+    kept_by: Option<Millis>,
+) -> Result<(u64, Vec<String>, Vec<KeptAlerts>), StoreError> {
+    let mut attempts = 0;
+    loop {
+        let before = store.index_state().await?.position;
+        let streams = store.index_select(select).await?;
+        let kept = match kept_by {
+            Some(by) => store.index_kept(by).await?,
+            None => Vec::new(),
+        };
+        let after = store.index_state().await?.position;
+        if before == after {
+            return Ok((after, streams, kept));
+        }
+        attempts += 1;
+        if attempts == 3 {
+            return Err(StoreError::IndexMoved {
+                expected: before,
+                found: after,
+            });
+        }
+    }
+}
+
+fn decode_kept(kept: Vec<KeptAlerts>) -> Result<Vec<(String, KeptCase)>, StoreError> {
+    kept.into_iter()
+        .map(|k| {
+            let case =
+                KeptCase::decode(&k.stream, &k.body).map_err(|e| StoreError::KeptUnreadable {
+                    stream: e.stream,
+                    reason: e.reason,
+                })?;
+            Ok((k.stream, case))
+        })
+        .collect()
 }

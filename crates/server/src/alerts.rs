@@ -169,8 +169,7 @@ pub(crate) async fn list(
                 let travelled = jiancha_engine::travel::for_alerts(&*state.store, now)
                     .await
                     .map_err(ApiError::internal)?;
-                let p = travelled.projections;
-                (p.alerts(now), travelled.caught_up.to)
+                (travelled.alerts(now), travelled.caught_up.to)
             } else {
                 let p = as_of(&state, now).await?;
                 (p.alerts(now), p.position())

@@ -201,6 +201,20 @@ pub enum StoreError {
         /// The log's head.
         head: u64,
     },
+    /// The kept alerts of a case in the case index cannot be read by this build: the index is
+    /// derived from the log; drop its tables (`case_index`, `case_index_state`,
+    /// `case_alerts`) and ask again to rebuild it.
+    #[error(
+        "the case index's kept alerts of {stream} cannot be read ({reason}); the index is \
+         derived from the log: drop its tables (case_index, case_index_state, case_alerts) \
+         and ask again to rebuild it"
+    )]
+    KeptUnreadable {
+        /// The case stream.
+        stream: String,
+        /// What is wrong with the body.
+        reason: String,
+    },
     /// The database URL cannot be used.
     #[error("bad database URL {url:?}: {reason}")]
     BadUrl {

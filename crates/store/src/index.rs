@@ -77,6 +77,32 @@ pub struct IndexWrite {
     pub mark_active: bool,
     /// The rows to insert or replace, whole.
     pub rows: Vec<IndexRow>,
+    /// The kept alerts of settled rows: after the rows, the kept alerts of every stream in
+    /// `rows` are dropped, and these are stored (of two of one stream, the later one).
+    pub kept: Vec<KeptAlerts>,
+}
+
+/// The alerts of a settled case, kept beside its row so that a question at an instant after
+/// it settled reads them instead of folding its events again. The body is the engine's
+/// encoding (`jiancha_projections::KeptCase`); this crate only keeps it.
+///
+/// A row is *settled by* an instant T when it is neither active nor irregular and its fold
+/// reached no later than T ([`IndexRow::settled_by`]): its events all occurred by T, no clock
+/// can raise anything more on it, and a fold at T ends in the state the whole log's fold
+/// ended in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptAlerts {
+    /// The case stream.
+    pub stream: String,
+    /// The encoded alerts.
+    pub body: Vec<u8>,
+}
+
+impl IndexRow {
+    /// Whether the row is settled by `by` (see [`KeptAlerts`]).
+    pub fn settled_by(&self, by: i64) -> bool {
+        !self.active && !self.irregular && self.reach <= by
+    }
 }
 
 /// Which streams a question at an instant must fold, sorted by name.
@@ -90,7 +116,8 @@ pub enum IndexSelect {
         reaching: i64,
     },
     /// The alerts': rows with `min_occurred <= by` and (`alerted` or `active` or
-    /// `irregular`).
+    /// `irregular`), except those settled by `by` whose alerts are kept
+    /// ([`EventStore::index_kept`](crate::EventStore::index_kept) reads those).
     Alerts {
         /// The instant.
         by: i64,
@@ -98,14 +125,17 @@ pub enum IndexSelect {
 }
 
 impl IndexSelect {
-    /// Whether `row` is selected (what the SQL stores' `WHERE` says).
-    pub fn selects(&self, row: &IndexRow) -> bool {
+    /// Whether `row` is selected (what the SQL stores' `WHERE` says), `kept` saying whether
+    /// its alerts are kept.
+    pub fn selects(&self, row: &IndexRow, kept: bool) -> bool {
         match *self {
             IndexSelect::Report { by, reaching } => {
                 row.min_occurred <= by && (row.reach >= reaching || row.active)
             }
             IndexSelect::Alerts { by } => {
-                row.min_occurred <= by && (row.alerted || row.active || row.irregular)
+                row.min_occurred <= by
+                    && (row.alerted || row.active || row.irregular)
+                    && !(kept && row.settled_by(by))
             }
         }
     }
@@ -138,6 +168,15 @@ pub(crate) fn last_per_stream(rows: Vec<IndexRow>) -> Vec<IndexRow> {
     let mut by_stream = std::collections::BTreeMap::new();
     for row in rows {
         by_stream.insert(row.stream.clone(), row);
+    }
+    by_stream.into_values().collect()
+}
+
+/// The kept alerts of a write, one per stream (the later one), sorted by stream.
+pub(crate) fn last_kept(kept: Vec<KeptAlerts>) -> Vec<KeptAlerts> {
+    let mut by_stream = std::collections::BTreeMap::new();
+    for k in kept {
+        by_stream.insert(k.stream.clone(), k);
     }
     by_stream.into_values().collect()
 }

@@ -34,7 +34,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use district::{check_district_name, district_url, DistrictError};
 pub use error::{Rejection, RejectionKind, StoreError};
 pub use historical::HistoricalImport;
-pub use index::{IndexRow, IndexSelect, IndexState, IndexWrite};
+pub use index::{IndexRow, IndexSelect, IndexState, IndexWrite, KeptAlerts};
 pub use pages::Pages;
 pub use plan::Head;
 pub use tail::subscribe;
@@ -353,12 +353,17 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// head, else writes nothing ([`StoreError::IndexAhead`]); marks irregular every stored row
     /// whose `max_occurred` is after `write.mark_after`, then, with `write.mark_active`, every
     /// active one; inserts or replaces each row of `write.rows` whole (of two rows of one
-    /// stream, the later one); and stores `write.state`.
+    /// stream, the later one); drops the kept alerts of those streams and stores
+    /// `write.kept` (of two of one stream, the later one); and stores `write.state`.
     fn write_index(&self, write: IndexWrite) -> BoxFuture<'_, Result<(), StoreError>>;
 
     /// The streams of the stored rows a question selects ([`IndexSelect::selects`]), sorted
     /// (byte order).
     fn index_select(&self, select: IndexSelect) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
+
+    /// The kept alerts of the rows settled by `by` ([`IndexRow::settled_by`]): what
+    /// [`IndexSelect::Alerts`] leaves out. Sorted by stream (byte order).
+    fn index_kept(&self, by: i64) -> BoxFuture<'_, Result<Vec<KeptAlerts>, StoreError>>;
 
     /// The snapshot kept under `name`, with the position it covers.
     fn load_snapshot<'a>(

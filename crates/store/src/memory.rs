@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, watch};
 use crate::clock::Clock;
 use crate::error::StoreError;
 use crate::historical::{HistoricalImport, DECLARATION_TAG};
-use crate::index::{IndexRow, IndexSelect, IndexState, IndexWrite};
+use crate::index::{IndexRow, IndexSelect, IndexState, IndexWrite, KeptAlerts};
 use crate::owner::{CaseOwner, OwnerMove};
 use crate::plan::{plan_batch, ExistingId, Head, Lookup, Planned, TxState};
 use crate::{AppendOutcome, EventStore, ImportChunk, ImportMode, ImportOutcome};
@@ -28,6 +28,8 @@ struct Log {
     snapshots: HashMap<String, (u64, Vec<u8>)>,
     /// The case index's rows, by stream.
     index: BTreeMap<String, IndexRow>,
+    /// The kept alerts of settled index rows, by stream.
+    kept: BTreeMap<String, Vec<u8>>,
     /// The case index's state, once written.
     index_state: Option<IndexState>,
     closed: bool,
@@ -387,7 +389,11 @@ impl EventStore for MemoryStore {
                 }
             }
             for row in write.rows {
+                log.kept.remove(&row.stream);
                 log.index.insert(row.stream.clone(), row);
+            }
+            for k in write.kept {
+                log.kept.insert(k.stream, k.body);
             }
             log.index_state = Some(write.state);
             Ok(())
@@ -400,9 +406,23 @@ impl EventStore for MemoryStore {
         let streams = log
             .index
             .values()
-            .filter(|r| select.selects(r))
+            .filter(|r| select.selects(r, log.kept.contains_key(&r.stream)))
             .map(|r| r.stream.clone())
             .collect();
         async move { Ok(streams) }.boxed()
+    }
+
+    fn index_kept(&self, by: i64) -> BoxFuture<'_, Result<Vec<KeptAlerts>, StoreError>> {
+        let log = self.lock();
+        let kept = log
+            .kept
+            .iter()
+            .filter(|(s, _)| log.index.get(*s).is_some_and(|r| r.settled_by(by)))
+            .map(|(s, body)| KeptAlerts {
+                stream: s.clone(),
+                body: body.clone(),
+            })
+            .collect();
+        async move { Ok(kept) }.boxed()
     }
 }

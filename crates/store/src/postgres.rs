@@ -25,7 +25,7 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::error::StoreError;
-use crate::index::{IndexRow, IndexSelect, IndexState, IndexWrite};
+use crate::index::{IndexRow, IndexSelect, IndexState, IndexWrite, KeptAlerts};
 use crate::plan::{ExistingId, Head};
 use crate::rows::{
     decode_raw_row, decode_raw_rows, decode_rows, existing_from_row, hash_from, stored_id, to_i64,
@@ -208,7 +208,19 @@ const INDEX_REPORT_SQL: &str = "SELECT stream FROM case_index \
      WHERE reach >= $2 AND min_occurred <= $1 \
      UNION SELECT stream FROM case_index WHERE active AND min_occurred <= $1 ORDER BY stream";
 const INDEX_ALERTS_SQL: &str = "SELECT stream FROM case_index \
-     WHERE (active OR alerted OR irregular) AND min_occurred <= $1 ORDER BY stream";
+     WHERE (active OR alerted OR irregular) AND min_occurred <= $1 \
+     AND NOT (NOT active AND NOT irregular AND reach <= $1 \
+     AND EXISTS (SELECT 1 FROM case_alerts k WHERE k.stream = case_index.stream)) \
+     ORDER BY stream";
+/// The kept alerts of the rows settled by an instant.
+const INDEX_KEPT_SQL: &str = "SELECT k.stream, k.body FROM case_alerts k \
+     JOIN case_index i ON i.stream = k.stream \
+     WHERE NOT i.active AND NOT i.irregular AND i.reach <= $1 ORDER BY k.stream";
+/// The kept alerts follow their rows: dropped with every row written.
+const KEPT_DROP_SQL: &str = "DELETE FROM case_alerts WHERE stream = ANY($1)";
+const KEPT_UPSERT_SQL: &str = "INSERT INTO case_alerts (stream, body) \
+     SELECT * FROM UNNEST($1::text[], $2::bytea[]) \
+     ON CONFLICT (stream) DO UPDATE SET body = excluded.body";
 
 /// Index rows per UNNEST statement of `write_index`.
 const INDEX_ROWS_PER_UPSERT: usize = 50_000;
@@ -575,6 +587,19 @@ impl Reads for PgReads {
                 .execute(&mut *tx)
                 .await?;
         }
+        for chunk in rows.chunks(INDEX_ROWS_PER_UPSERT) {
+            sqlx::query(KEPT_DROP_SQL)
+                .bind(chunk.iter().map(|r| r.stream.as_str()).collect::<Vec<_>>())
+                .execute(&mut *tx)
+                .await?;
+        }
+        for chunk in write.kept.chunks(INDEX_ROWS_PER_UPSERT) {
+            sqlx::query(KEPT_UPSERT_SQL)
+                .bind(chunk.iter().map(|k| k.stream.as_str()).collect::<Vec<_>>())
+                .bind(chunk.iter().map(|k| k.body.as_slice()).collect::<Vec<_>>())
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query(INDEX_SAVE_STATE_SQL)
             .bind(to_i64(write.state.position))
             .bind(write.state.globals_max_occurred)
@@ -592,6 +617,17 @@ impl Reads for PgReads {
             IndexSelect::Alerts { by } => sqlx::query_scalar(INDEX_ALERTS_SQL).bind(by),
         };
         Ok(q.fetch_all(&self.pool).await?)
+    }
+
+    async fn index_kept(&self, by: i64) -> Result<Vec<KeptAlerts>, StoreError> {
+        let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(INDEX_KEPT_SQL)
+            .bind(by)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(stream, body)| KeptAlerts { stream, body })
+            .collect())
     }
 
     async fn snapshot_names(&self) -> Result<Vec<String>, StoreError> {

@@ -11,7 +11,9 @@ use jiancha_events::{ChainBreak, NewEvent, RawEvent, StoredEvent, GENESIS_HASH};
 use tokio::sync::{mpsc, watch};
 
 use crate::error::StoreError;
-use crate::index::{last_per_stream, IndexRow, IndexSelect, IndexState, IndexWrite};
+use crate::index::{
+    last_kept, last_per_stream, IndexRow, IndexSelect, IndexState, IndexWrite, KeptAlerts,
+};
 use crate::plan::Head;
 use crate::rows::decode_all;
 use crate::writer::WriterHandle;
@@ -87,7 +89,7 @@ pub trait Reads: Clone + Send + Sync + std::fmt::Debug + 'static {
     fn index_active(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 
     /// Writes one checkpoint of the index in one transaction (see `EventStore::write_index`);
-    /// `rows` is one row per stream, sorted.
+    /// `rows` is one row per stream, sorted, and so is `write.kept`.
     fn write_index(
         &self,
         write: &IndexWrite,
@@ -99,6 +101,12 @@ pub trait Reads: Clone + Send + Sync + std::fmt::Debug + 'static {
         &self,
         select: IndexSelect,
     ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// The kept alerts of the rows settled by `by`, sorted by stream (byte order).
+    fn index_kept(
+        &self,
+        by: i64,
+    ) -> impl Future<Output = Result<Vec<KeptAlerts>, StoreError>> + Send;
 
     /// Someone follows the log: a database that can announce other processes' commits starts
     /// listening.
@@ -355,6 +363,7 @@ impl<R: Reads> EventStore for SqlStore<R> {
                 mark_after,
                 mark_active,
                 rows,
+                kept,
             } = write;
             let rows = last_per_stream(rows);
             let write = IndexWrite {
@@ -363,6 +372,7 @@ impl<R: Reads> EventStore for SqlStore<R> {
                 mark_after,
                 mark_active,
                 rows: Vec::new(),
+                kept: last_kept(kept),
             };
             self.reads.write_index(&write, &rows).await
         }
@@ -371,5 +381,9 @@ impl<R: Reads> EventStore for SqlStore<R> {
 
     fn index_select(&self, select: IndexSelect) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
         self.reads.index_select(select).boxed()
+    }
+
+    fn index_kept(&self, by: i64) -> BoxFuture<'_, Result<Vec<KeptAlerts>, StoreError>> {
+        self.reads.index_kept(by).boxed()
     }
 }

@@ -24,7 +24,7 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::error::StoreError;
-use crate::index::{IndexRow, IndexSelect, IndexState, IndexWrite};
+use crate::index::{IndexRow, IndexSelect, IndexState, IndexWrite, KeptAlerts};
 use crate::plan::{ExistingId, Head};
 use crate::rows::{
     decode_raw_row, decode_raw_rows, decode_rows, existing_from_row, hash_from, stored_id, to_i64,
@@ -65,6 +65,9 @@ const STREAMS_PER_READ: usize = 500;
 /// Index rows per INSERT of `write_index`: 7 parameters each, under SQLite's limit of 32,766.
 const INDEX_ROWS_PER_INSERT: usize = 4_000;
 const _: () = assert!(INDEX_ROWS_PER_INSERT * 7 <= 32_766);
+
+/// Kept alerts per INSERT of `write_index` (two parameters each).
+const KEPT_PER_INSERT: usize = 4_000;
 
 /// The columns of an index row, in [`IndexRow`]'s order.
 const INDEX_COLUMNS: &str = "stream, min_occurred, max_occurred, reach, active, alerted, irregular";
@@ -467,6 +470,29 @@ impl Reads for SqliteReads {
             }
             q.execute(&mut *tx).await?;
         }
+        // The kept alerts follow their rows: dropped with every row written, stored anew.
+        for chunk in rows.chunks(STREAMS_PER_READ) {
+            let sql = format!(
+                "DELETE FROM case_alerts WHERE stream IN ({})",
+                numbered_marks(chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q.bind(r.stream.as_str());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        for chunk in write.kept.chunks(KEPT_PER_INSERT) {
+            let sql = format!(
+                "INSERT OR REPLACE INTO case_alerts (stream, body) VALUES {}",
+                vec!["(?, ?)"; chunk.len()].join(",")
+            );
+            let mut q = sqlx::query(&sql);
+            for k in chunk {
+                q = q.bind(k.stream.as_str()).bind(k.body.as_slice());
+            }
+            q.execute(&mut *tx).await?;
+        }
         sqlx::query(
             "INSERT OR REPLACE INTO case_index_state (id, position, globals_max_occurred) \
              VALUES (1, ?1, ?2)",
@@ -493,13 +519,29 @@ impl Reads for SqliteReads {
             .bind(reaching),
             IndexSelect::Alerts { by } => sqlx::query_scalar(
                 "SELECT stream FROM case_index \
-                 WHERE (active OR alerted OR irregular) AND min_occurred <= ?1",
+                 WHERE (active OR alerted OR irregular) AND min_occurred <= ?1 \
+                 AND NOT (NOT active AND NOT irregular AND reach <= ?1 \
+                 AND EXISTS (SELECT 1 FROM case_alerts k WHERE k.stream = case_index.stream))",
             )
             .bind(by),
         };
         let mut streams: Vec<String> = q.fetch_all(&self.pool).await?;
         streams.sort_unstable();
         Ok(streams)
+    }
+
+    async fn index_kept(&self, by: i64) -> Result<Vec<KeptAlerts>, StoreError> {
+        let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
+            "SELECT k.stream, k.body FROM case_alerts k JOIN case_index i ON i.stream = k.stream \
+             WHERE NOT i.active AND NOT i.irregular AND i.reach <= ?1 ORDER BY k.stream",
+        )
+        .bind(by)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(stream, body)| KeptAlerts { stream, body })
+            .collect())
     }
 
     async fn close(&self) {

@@ -118,20 +118,19 @@ pub async fn run(
     let now = replay::parse_now(args.now.as_deref(), &*clock)?;
     let store = crate::open_existing_store(db, clock).await?;
     let scoring = jiancha_projections::Scoring::default();
-    let projections = if args.replay {
-        replay::assessment(&store, now, scoring).await?
+    let all = if args.replay {
+        replay::assessment(&store, now, scoring).await?.alerts(now)
     } else if args.now.is_some() {
         // Only the cases that can have an alert by then, from the case index.
         replay::index(&store).await?;
         jiancha_engine::travel::for_alerts(&*store, now)
             .await?
-            .projections
+            .alerts(now)
     } else {
-        replay::current(&store, None, scoring).await?
+        replay::current(&store, None, scoring).await?.alerts(now)
     };
     store.close().await;
-    let alerts: Vec<AlertView> = projections
-        .alerts(now)
+    let alerts: Vec<AlertView> = all
         .into_iter()
         .filter(|a| !args.open || a.is_open())
         .filter(|a| args.rule.as_deref().is_none_or(|r| a.rule == r))

@@ -266,10 +266,7 @@ async fn check(plan: Plan) -> Result<(), TestCaseError> {
         let now = first + days * 86_400_000 + hours * 3_600_000;
         let full = replay(&all, now);
         let travelled = travel::for_alerts(&store, now).await.unwrap();
-        let diff = differ(
-            &json(&travelled.projections.alerts(now)),
-            &json(&full.alerts(now)),
-        );
+        let diff = differ(&json(&travelled.alerts(now)), &json(&full.alerts(now)));
         prop_assert!(
             diff.is_none(),
             "alerts at {}: {}",
@@ -381,7 +378,7 @@ async fn same_answers(
 ) -> jiancha_projections::Report {
     let all = whole_log(store).await;
     let full = replay(&all, now);
-    let alerts = travel::for_alerts(store, now).await.unwrap().projections;
+    let alerts = travel::for_alerts(store, now).await.unwrap();
     assert_eq!(
         json(&alerts.alerts(now)),
         json(&full.alerts(now)),
@@ -481,6 +478,62 @@ async fn an_ended_case_comes_back(backend: Backend) {
     assert_eq!(before_appeal.rows[0].rated, 1);
 }
 
+/// A settled case's alerts are read as kept only at instants after its last act: before a
+/// card delivered and acknowledged late, after the case ended, its alerts are folded (shown
+/// undelivered and unacknowledged, as a replay shows them); after, the kept ones are read and
+/// equal the replay's.
+async fn kept_alerts_only_after_the_last_act(backend: Backend) {
+    let w = World::new(backend, "2026-03-02T09:00:00+08:00").await;
+    w.define_item().await;
+    w.submit(CASE).await;
+    w.accept(CASE).await;
+    // Promised in 2 working days, statutory 5: concluded two weeks late.
+    w.set("2026-03-20T09:00:00+08:00");
+    w.append(CASE, EventData::Concluded(jiancha_events::Concluded {}))
+        .await;
+    let ended = instant("2026-03-21T12:00:00+08:00");
+    let whole = replay(&whole_log(&*w.store).await, ended);
+    let alerts = whole.alerts(ended);
+    let first = alerts.first().expect("overdue alerts");
+    assert!(!first.delivered, "{alerts:?}");
+    // The card for it, delivered late, then acknowledged.
+    w.set("2026-03-23T09:00:00+08:00");
+    w.append(
+        "supervision",
+        EventData::CardIssued(jiancha_events::CardIssued {
+            case: CASE.into(),
+            rule: first.rule.into(),
+            severity: jiancha_events::Severity::parse(first.severity).unwrap(),
+            due: jiancha_events::parse_timestamp(&first.raised_at).unwrap(),
+        }),
+    )
+    .await;
+    w.set("2026-03-24T09:00:00+08:00");
+    w.append(
+        "supervision",
+        EventData::AlertAcknowledged(jiancha_events::AlertAcknowledged {
+            alert: first.id.clone(),
+            note: None,
+        }),
+    )
+    .await;
+    // (instant, delivered and acknowledged by then, read as kept)
+    for (at, shown_as, kept) in [
+        ("2026-03-21T12:00:00+08:00", (false, false), false),
+        ("2026-03-23T12:00:00+08:00", (true, false), false),
+        ("2026-03-25T12:00:00+08:00", (true, true), true),
+    ] {
+        let now = instant(at);
+        same_answers(&*w.store, "2026-03", now).await;
+        let travelled = travel::for_alerts(&*w.store, now).await.unwrap();
+        let names: Vec<&str> = travelled.kept.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(names == [CASE], kept, "kept at {at}: {names:?}");
+        let shown = travelled.alerts(now);
+        let card = shown.iter().find(|a| a.id == first.id).unwrap();
+        assert_eq!((card.delivered, card.acknowledged), shown_as, "at {at}");
+    }
+}
+
 /// The engine (or a command) stopped between appending to the log and checkpointing the index:
 /// the next catch-up resumes from the index's own position and the answers are the replay's.
 async fn a_crash_between_the_log_and_the_index(backend: Backend) {
@@ -539,4 +592,19 @@ async fn a_crash_between_the_log_and_the_index_on_sqlite() {
 #[tokio::test]
 async fn a_crash_between_the_log_and_the_index_on_postgres() {
     a_crash_between_the_log_and_the_index(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn kept_alerts_only_after_the_last_act_in_memory() {
+    kept_alerts_only_after_the_last_act(Backend::Memory).await;
+}
+
+#[tokio::test]
+async fn kept_alerts_only_after_the_last_act_on_sqlite() {
+    kept_alerts_only_after_the_last_act(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn kept_alerts_only_after_the_last_act_on_postgres() {
+    kept_alerts_only_after_the_last_act(Backend::Postgres).await;
 }

@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 use jiancha_events::{EventData, NewEvent, RawEvent, StoredEvent};
 use jiancha_store::{
     AppendOutcome, EventStore, Head, ImportChunk, ImportMode, ImportOutcome, IndexRow, IndexSelect,
-    IndexState, IndexWrite, Snapshot, StoreError,
+    IndexState, IndexWrite, KeptAlerts, Snapshot, StoreError,
 };
 use tokio::sync::{mpsc, watch};
 
@@ -133,5 +133,8 @@ impl EventStore for Wrapped {
     }
     fn index_select(&self, select: IndexSelect) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
         self.inner.index_select(select)
+    }
+    fn index_kept(&self, by: i64) -> BoxFuture<'_, Result<Vec<KeptAlerts>, StoreError>> {
+        self.inner.index_kept(by)
     }
 }

@@ -5,7 +5,9 @@
 use std::time::Instant;
 
 use jiancha_events::*;
-use jiancha_store::{EventStore, IndexRow, IndexSelect, IndexState, IndexWrite, StoreError};
+use jiancha_store::{
+    EventStore, IndexRow, IndexSelect, IndexState, IndexWrite, KeptAlerts, StoreError,
+};
 
 use crate::checks::{step, submitted};
 use crate::Fixture;
@@ -43,6 +45,14 @@ fn write(from: u64, position: u64, rows: Vec<IndexRow>) -> IndexWrite {
         mark_after: None,
         mark_active: false,
         rows,
+        kept: Vec::new(),
+    }
+}
+
+fn kept(stream: &str, body: &[u8]) -> KeptAlerts {
+    KeptAlerts {
+        stream: stream.into(),
+        body: body.to_vec(),
     }
 }
 
@@ -127,7 +137,7 @@ pub async fn the_case_index_round_trips(f: Fixture) {
     ] {
         let want: Vec<String> = sorted
             .iter()
-            .filter(|r| select.selects(r))
+            .filter(|r| select.selects(r, false))
             .map(|r| r.stream.clone())
             .collect();
         assert_eq!(s.index_select(select).await.unwrap(), want, "{select:?}");
@@ -280,7 +290,7 @@ pub async fn a_large_index_write_round_trips(f: Fixture) {
     let alerts = IndexSelect::Alerts { by: 1000 };
     let want: Vec<String> = rows
         .iter()
-        .filter(|r| alerts.selects(r))
+        .filter(|r| alerts.selects(r, false))
         .map(|r| r.stream.clone())
         .collect();
     assert_eq!(want.len(), 668);
@@ -509,4 +519,75 @@ pub async fn racing_index_writes_from_one_position_write_once(f: Fixture) {
         );
         assert_eq!(s.index_state().await.unwrap().position, to);
     }
+}
+
+/// Kept alerts are written with their rows in the checkpoint's transaction (a refused
+/// checkpoint writes none), read back only for the rows settled by the instant asked (neither
+/// active nor irregular, reaching no later), which the alerts' question then leaves out; a row
+/// written again drops its kept alerts unless the checkpoint keeps new ones, and a mark makes
+/// its row unsettled.
+pub async fn kept_alerts_follow_their_rows(f: Fixture) {
+    let s = &*f.store;
+    log_of(s, 4).await;
+    let settled = |name: &str, reach: i64| IndexRow {
+        reach,
+        ..row(name, 10, 100, "l")
+    };
+    let mut first = write(
+        0,
+        1,
+        vec![
+            settled("case-1", 100),
+            settled("case-2", 300),
+            row("case-3", 10, 100, "al"),
+            row("case-4", 10, 100, "il"),
+            settled("case-5", 100),
+        ],
+    );
+    first.kept = vec![
+        kept("case-5", b"old"),
+        kept("case-2", b"two"),
+        kept("case-1", b"one"),
+        kept("case-3", b"three"),
+        kept("case-4", b"four"),
+        kept("case-5", b"five"),
+    ];
+    // Refused: nothing kept.
+    let mut stale = first.clone();
+    stale.from = 9;
+    assert!(s.write_index(stale).await.is_err());
+    assert!(s.index_kept(i64::MAX).await.unwrap().is_empty());
+    s.write_index(first).await.unwrap();
+    let at = |by| async move { s.index_kept(by).await.unwrap() };
+    assert_eq!(
+        at(299).await,
+        [kept("case-1", b"one"), kept("case-5", b"five")]
+    );
+    assert_eq!(
+        at(300).await,
+        [
+            kept("case-1", b"one"),
+            kept("case-2", b"two"),
+            kept("case-5", b"five")
+        ]
+    );
+    assert!(at(99).await.is_empty());
+    let alerts = |by| async move { s.index_select(IndexSelect::Alerts { by }).await.unwrap() };
+    assert_eq!(alerts(299).await, ["case-2", "case-3", "case-4"]);
+    assert_eq!(alerts(300).await, ["case-3", "case-4"]);
+    assert_eq!(
+        alerts(99).await,
+        ["case-1", "case-2", "case-3", "case-4", "case-5"]
+    );
+    // case-1 written again without kept alerts: folded; case-5 marked irregular: folded, its
+    // body kept but not read; case-2 given new ones.
+    let mut next = write(1, 2, vec![settled("case-1", 100), settled("case-2", 300)]);
+    next.kept = vec![kept("case-2", b"again")];
+    next.mark_after = Some(50);
+    s.write_index(next).await.unwrap();
+    assert_eq!(at(i64::MAX).await, [kept("case-2", b"again")]);
+    assert_eq!(
+        alerts(i64::MAX).await,
+        ["case-1", "case-3", "case-4", "case-5"]
+    );
 }

@@ -138,6 +138,7 @@ conformance!(
     a_historical_import_holds_exactly_its_new_events,
     exported_events_continue_a_log_only_when_moved_is_asked,
     the_case_index_round_trips,
+    kept_alerts_follow_their_rows,
     a_stale_or_ahead_index_write_writes_nothing,
     index_marks_come_before_the_rows,
     a_large_index_write_round_trips,
