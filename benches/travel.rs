@@ -8,6 +8,10 @@
 //! as it was entered (an export imported); JIANCHA_BENCH_PLAIN_IMPORT=1 imports the plain
 //! file instead, as `restart` does, every event recorded at the import. Progress goes to stderr, the figures to
 //! stdout. The run fails (exit code 1) if an answer from the index differs from the replay's.
+//!
+//! JIANCHA_BENCH_DB=<file> keeps the log (and its case index) in that SQLite file: imported when
+//! the file does not exist, reused as it is when it does. For looking at one question again
+//! without the 5-minute import; the figures of a reused file's index are not a build's.
 
 #![allow(
     clippy::print_stderr,
@@ -59,14 +63,34 @@ fn main() -> ExitCode {
     // reaches the report of the import's month).
     let plain = std::env::var_os("JIANCHA_BENCH_PLAIN_IMPORT").is_some();
     let size = bench_events_or(10_000_000);
-    let (events, dir, file) = if plain {
-        case_workload_of(size).unwrap()
-    } else {
-        live_workload_of(size).unwrap()
+    let kept = std::env::var_os("JIANCHA_BENCH_DB").map(std::path::PathBuf::from);
+    let mut _dir = None;
+    let (db, events, took, import_peak) = match kept.filter(|p| p.exists()) {
+        Some(path) => {
+            println!("(reusing the log in {}: JIANCHA_BENCH_DB)", path.display());
+            (
+                format!("sqlite://{}", path.display()),
+                size,
+                Duration::ZERO,
+                0,
+            )
+        }
+        None => {
+            let (events, dir, file) = if plain {
+                case_workload_of(size).unwrap()
+            } else {
+                live_workload_of(size).unwrap()
+            };
+            eprintln!("travel: importing {events} simulated events into SQLite…");
+            let path = std::env::var_os("JIANCHA_BENCH_DB")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| dir.path().join("travel.db"));
+            let db = format!("sqlite://{}", path.display());
+            let (took, import_peak) = import_via_child(&db, &file).unwrap();
+            _dir = Some(dir);
+            (db, events, took, import_peak)
+        }
     };
-    eprintln!("travel: importing {events} simulated events into SQLite…");
-    let db = format!("sqlite://{}", dir.path().join("travel.db").display());
-    let (took, import_peak) = import_via_child(&db, &file).unwrap();
     println!(
         "travel benchmark: {events} simulated events, {} (imported in {:.1} s, import peak \
          {:.0} MB)",

@@ -74,12 +74,23 @@ impl Projections {
     /// The alerts at `now` of a settled case kept as `kept`: those raised by `now`, named with
     /// this fold's catalog, in the order of [`Projections::alerts`].
     pub fn kept_alerts(&self, stream: &str, kept: &KeptCase, now: Millis) -> Vec<AlertView> {
-        let mut out: Vec<AlertView> = kept
-            .alerts
-            .iter()
-            .filter(|a| a.raised_at <= now)
-            .map(|a| AlertView::new(stream, a, now).named(&self.catalog, &kept.item))
-            .collect();
+        // Named as `AlertView::named` names them, each name looked up once a case.
+        let item_name = self.catalog.item_name(&kept.item).map(str::to_owned);
+        let mut org: Option<(&str, Option<String>)> = None;
+        let mut out: Vec<AlertView> = Vec::with_capacity(kept.alerts.len());
+        for a in kept.alerts.iter().filter(|a| a.raised_at <= now) {
+            let mut view = AlertView::new(stream, a, now);
+            view.item_name = item_name.clone();
+            view.org_name = match &org {
+                Some((path, name)) if *path == &*a.org => name.clone(),
+                _ => {
+                    let name = self.catalog.org_name(&a.org).map(str::to_owned);
+                    org = Some((&a.org, name.clone()));
+                    name
+                }
+            };
+            out.push(view);
+        }
         crate::evaluate::sort_alerts(&mut out);
         out
     }

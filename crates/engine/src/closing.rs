@@ -14,7 +14,7 @@ use jiancha_projections::report::Report;
 use jiancha_projections::{
     instant, AlertConfig, Millis, Period, Projections, ReportQuery, Scoring,
 };
-use jiancha_store::{EventStore, StoreError, SUPERVISION_STREAM};
+use jiancha_store::{EventStore, StoreError};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
@@ -86,8 +86,10 @@ pub fn canonical_text(
 
 /// The close of the period labelled `label`, if it was closed (the first one in the log).
 pub async fn find(store: &dyn EventStore, label: &str) -> Result<Option<Closed>, StoreError> {
-    let supervision = store.read_stream(SUPERVISION_STREAM).await?;
-    Ok(supervision.iter().find_map(|e| match &e.data {
+    // The contexts of no case: the catalog, the calendar and the supervision acts naming no
+    // case (a close among them), found by index instead of reading every act of the log.
+    let uncased = store.read_contexts(&[]).await?;
+    Ok(uncased.iter().find_map(|e| match &e.data {
         EventData::PeriodClosed(c) if c.period == label => Some(Closed {
             period: c.period.clone(),
             position: c.position,

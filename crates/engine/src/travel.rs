@@ -30,6 +30,7 @@ impl Travelled {
     /// [`Projections::alerts`].
     pub fn alerts(&self, now: Millis) -> Vec<AlertView> {
         let mut out = self.projections.alerts(now);
+        out.reserve(self.kept.iter().map(|(_, k)| k.alerts.len()).sum());
         for (stream, kept) in &self.kept {
             out.extend(self.projections.kept_alerts(stream, kept, now));
         }
@@ -97,21 +98,9 @@ async fn travel(
 ) -> Result<Travelled, StoreError> {
     let caught_up = index::catch_up(store).await?;
     let (to, streams, kept) = selected(store, select, keep.then_some(now)).await?;
-    let mut events: Vec<StoredEvent> = if streams.is_empty() {
-        Vec::new()
-    } else {
-        store.read_contexts(&streams).await?
-    };
-    if !kept.is_empty() {
-        // The names of the kept cases' items and orgs at the instant: the catalog as of then.
-        events.extend(
-            store
-                .read_stream(jiancha_events::stream::CATALOG_STREAM)
-                .await?,
-        );
-        events.sort_by_key(|e| e.position);
-        events.dedup_by_key(|e| e.position);
-    }
+    // Every context holds the whole catalog: the names of the kept cases' items and orgs at
+    // the instant come with it, even when no case is folded.
+    let mut events: Vec<StoredEvent> = store.read_contexts(&streams).await?;
     // The log as the index covers it: events appended since are the next question's.
     events.retain(|e| e.position <= to);
     let projections = asof::fold_occurred(empty, &events, now);

@@ -77,8 +77,9 @@ pub struct IndexWrite {
     pub mark_active: bool,
     /// The rows to insert or replace, whole.
     pub rows: Vec<IndexRow>,
-    /// The kept alerts of settled rows: after the rows, the kept alerts of every stream in
-    /// `rows` are dropped, and these are stored (of two of one stream, the later one).
+    /// The kept alerts of settled rows among `rows`: the kept alerts of every stream in `rows`
+    /// are dropped, and these are stored (of two of one stream, the later one; those of a
+    /// stream not in `rows` or whose row is not settled are not stored).
     pub kept: Vec<KeptAlerts>,
 }
 
@@ -90,6 +91,9 @@ pub struct IndexWrite {
 /// reached no later than T ([`IndexRow::settled_by`]): its events all occurred by T, no clock
 /// can raise anything more on it, and a fold at T ends in the state the whole log's fold
 /// ended in.
+///
+/// A row's kept alerts are dropped whenever the row is written again without new ones, and
+/// when a mark makes it irregular.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeptAlerts {
     /// The case stream.
@@ -172,11 +176,30 @@ pub(crate) fn last_per_stream(rows: Vec<IndexRow>) -> Vec<IndexRow> {
     by_stream.into_values().collect()
 }
 
-/// The kept alerts of a write, one per stream (the later one), sorted by stream.
-pub(crate) fn last_kept(kept: Vec<KeptAlerts>) -> Vec<KeptAlerts> {
+/// The kept alerts a write stores, given its `rows` (one per stream, sorted): one per stream
+/// (the later one), of the rows it writes that are settled (others' are dropped: a row neither
+/// written here nor settled has none), each beside its row; sorted by stream.
+pub(crate) fn kept_rows<'a>(
+    rows: &'a [IndexRow],
+    kept: &'a [KeptAlerts],
+) -> Vec<(&'a KeptAlerts, &'a IndexRow)> {
     let mut by_stream = std::collections::BTreeMap::new();
     for k in kept {
-        by_stream.insert(k.stream.clone(), k);
+        by_stream.insert(k.stream.as_str(), k);
     }
-    by_stream.into_values().collect()
+    by_stream
+        .into_values()
+        .filter_map(|k| {
+            let i = rows.binary_search_by(|r| r.stream.cmp(&k.stream)).ok()?;
+            let row = rows.get(i)?;
+            row.settled_by(i64::MAX).then_some((k, row))
+        })
+        .collect()
+}
+
+/// Whether `row` (of a write's rows) has kept alerts stored with it: its stream among `kept`
+/// (as [`kept_rows`] gives them).
+pub(crate) fn is_kept(row: &IndexRow, kept: &[(&KeptAlerts, &IndexRow)]) -> bool {
+    kept.binary_search_by(|(k, _)| k.stream.cmp(&row.stream))
+        .is_ok()
 }

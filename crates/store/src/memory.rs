@@ -382,19 +382,24 @@ impl EventStore for MemoryStore {
             let mut log = self.lock();
             let stored = log.index_state.map_or(0, |s| s.position);
             write.check(stored, log.head().position)?;
+            let log = &mut *log;
             for row in log.index.values_mut() {
                 let after = write.mark_after.is_some_and(|m| row.max_occurred > m);
                 if after || (write.mark_active && row.active) {
                     row.irregular = true;
+                    log.kept.remove(&row.stream);
                 }
             }
-            for row in write.rows {
+            let rows = crate::index::last_per_stream(write.rows);
+            let kept: Vec<(String, Vec<u8>)> = crate::index::kept_rows(&rows, &write.kept)
+                .into_iter()
+                .map(|(k, _)| (k.stream.clone(), k.body.clone()))
+                .collect();
+            for row in rows {
                 log.kept.remove(&row.stream);
                 log.index.insert(row.stream.clone(), row);
             }
-            for k in write.kept {
-                log.kept.insert(k.stream, k.body);
-            }
+            log.kept.extend(kept);
             log.index_state = Some(write.state);
             Ok(())
         })();

@@ -25,7 +25,7 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::error::StoreError;
-use crate::index::{IndexRow, IndexSelect, IndexState, IndexWrite, KeptAlerts};
+use crate::index::{is_kept, kept_rows, IndexRow, IndexSelect, IndexState, IndexWrite, KeptAlerts};
 use crate::plan::{ExistingId, Head};
 use crate::rows::{
     decode_raw_row, decode_raw_rows, decode_rows, existing_from_row, hash_from, stored_id, to_i64,
@@ -180,25 +180,28 @@ const INDEX_STATE_ROW_SQL: &str =
 /// this one's commit, and then finds it moved.
 const INDEX_LOCK_SQL: &str = "SELECT (SELECT position FROM case_index_state WHERE id = 1 \
      FOR UPDATE), (SELECT max(position) FROM events)";
-const INDEX_MARK_AFTER_SQL: &str = "UPDATE case_index SET irregular = true WHERE max_occurred > $1";
+/// A row marked irregular loses its kept alerts.
+const INDEX_MARK_AFTER_SQL: &str = "WITH marked AS (UPDATE case_index SET irregular = true, \
+     kept = false WHERE max_occurred > $1 RETURNING stream) \
+     DELETE FROM case_alerts WHERE stream IN (SELECT stream FROM marked)";
 const INDEX_MARK_ACTIVE_SQL: &str = "UPDATE case_index SET irregular = true WHERE active";
 /// Rows as column arrays, unnested; a stored row of the same stream is replaced whole.
 const INDEX_UPSERT_SQL: &str = concat!(
     "INSERT INTO case_index (",
     index_columns!(),
-    ") SELECT * FROM UNNEST($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::bool[], \
-     $6::bool[], $7::bool[]) ON CONFLICT (stream) DO UPDATE SET min_occurred = \
+    ", kept) SELECT * FROM UNNEST($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::bool[], \
+     $6::bool[], $7::bool[], $8::bool[]) ON CONFLICT (stream) DO UPDATE SET min_occurred = \
      excluded.min_occurred, max_occurred = excluded.max_occurred, reach = excluded.reach, \
      active = excluded.active, \
-     alerted = excluded.alerted, irregular = excluded.irregular"
+     alerted = excluded.alerted, irregular = excluded.irregular, kept = excluded.kept"
 );
 /// The same into an empty table (the first checkpoint of a new index): a plain INSERT, which
 /// spares the server the conflict check of each row (a fifth of a million-row write).
 const INDEX_INSERT_SQL: &str = concat!(
     "INSERT INTO case_index (",
     index_columns!(),
-    ") SELECT * FROM UNNEST($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::bool[], \
-     $6::bool[], $7::bool[])"
+    ", kept) SELECT * FROM UNNEST($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::bool[], \
+     $6::bool[], $7::bool[], $8::bool[])"
 );
 const INDEX_EMPTY_SQL: &str = "SELECT NOT EXISTS (SELECT 1 FROM case_index)";
 const INDEX_SAVE_STATE_SQL: &str =
@@ -207,20 +210,19 @@ const INDEX_SAVE_STATE_SQL: &str =
 const INDEX_REPORT_SQL: &str = "SELECT stream FROM case_index \
      WHERE reach >= $2 AND min_occurred <= $1 \
      UNION SELECT stream FROM case_index WHERE active AND min_occurred <= $1 ORDER BY stream";
+/// The flagged rows without kept alerts, and the kept ones reaching past the instant (each
+/// through its own index, migration 0009).
 const INDEX_ALERTS_SQL: &str = "SELECT stream FROM case_index \
-     WHERE (active OR alerted OR irregular) AND min_occurred <= $1 \
-     AND NOT (NOT active AND NOT irregular AND reach <= $1 \
-     AND EXISTS (SELECT 1 FROM case_alerts k WHERE k.stream = case_index.stream)) \
+     WHERE (active OR alerted OR irregular) AND NOT kept AND min_occurred <= $1 \
+     UNION ALL SELECT stream FROM case_index WHERE kept AND reach > $1 AND min_occurred <= $1 \
      ORDER BY stream";
 /// The kept alerts of the rows settled by an instant.
-const INDEX_KEPT_SQL: &str = "SELECT k.stream, k.body FROM case_alerts k \
-     JOIN case_index i ON i.stream = k.stream \
-     WHERE NOT i.active AND NOT i.irregular AND i.reach <= $1 ORDER BY k.stream";
+const INDEX_KEPT_SQL: &str =
+    "SELECT stream, body FROM case_alerts WHERE reach <= $1 ORDER BY stream";
 /// The kept alerts follow their rows: dropped with every row written.
 const KEPT_DROP_SQL: &str = "DELETE FROM case_alerts WHERE stream = ANY($1)";
-const KEPT_UPSERT_SQL: &str = "INSERT INTO case_alerts (stream, body) \
-     SELECT * FROM UNNEST($1::text[], $2::bytea[]) \
-     ON CONFLICT (stream) DO UPDATE SET body = excluded.body";
+const KEPT_INSERT_SQL: &str = "INSERT INTO case_alerts (stream, reach, body) \
+     SELECT * FROM UNNEST($1::text[], $2::int8[], $3::bytea[])";
 
 /// Index rows per UNNEST statement of `write_index`.
 const INDEX_ROWS_PER_UPSERT: usize = 50_000;
@@ -574,6 +576,7 @@ impl Reads for PgReads {
         } else {
             INDEX_UPSERT_SQL
         };
+        let kept = kept_rows(rows, &write.kept);
         for chunk in rows.chunks(INDEX_ROWS_PER_UPSERT) {
             let column = |f: fn(&IndexRow) -> bool| chunk.iter().map(f).collect::<Vec<_>>();
             sqlx::query(sql)
@@ -584,6 +587,7 @@ impl Reads for PgReads {
                 .bind(column(|r| r.active))
                 .bind(column(|r| r.alerted))
                 .bind(column(|r| r.irregular))
+                .bind(chunk.iter().map(|r| is_kept(r, &kept)).collect::<Vec<_>>())
                 .execute(&mut *tx)
                 .await?;
         }
@@ -593,10 +597,21 @@ impl Reads for PgReads {
                 .execute(&mut *tx)
                 .await?;
         }
-        for chunk in write.kept.chunks(INDEX_ROWS_PER_UPSERT) {
-            sqlx::query(KEPT_UPSERT_SQL)
-                .bind(chunk.iter().map(|k| k.stream.as_str()).collect::<Vec<_>>())
-                .bind(chunk.iter().map(|k| k.body.as_slice()).collect::<Vec<_>>())
+        for chunk in kept.chunks(INDEX_ROWS_PER_UPSERT) {
+            sqlx::query(KEPT_INSERT_SQL)
+                .bind(
+                    chunk
+                        .iter()
+                        .map(|(k, _)| k.stream.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(chunk.iter().map(|(_, r)| r.reach).collect::<Vec<_>>())
+                .bind(
+                    chunk
+                        .iter()
+                        .map(|(k, _)| k.body.as_slice())
+                        .collect::<Vec<_>>(),
+                )
                 .execute(&mut *tx)
                 .await?;
         }

@@ -11,9 +11,7 @@ use jiancha_events::{ChainBreak, NewEvent, RawEvent, StoredEvent, GENESIS_HASH};
 use tokio::sync::{mpsc, watch};
 
 use crate::error::StoreError;
-use crate::index::{
-    last_kept, last_per_stream, IndexRow, IndexSelect, IndexState, IndexWrite, KeptAlerts,
-};
+use crate::index::{last_per_stream, IndexRow, IndexSelect, IndexState, IndexWrite, KeptAlerts};
 use crate::plan::Head;
 use crate::rows::decode_all;
 use crate::writer::WriterHandle;
@@ -89,7 +87,7 @@ pub trait Reads: Clone + Send + Sync + std::fmt::Debug + 'static {
     fn index_active(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 
     /// Writes one checkpoint of the index in one transaction (see `EventStore::write_index`);
-    /// `rows` is one row per stream, sorted, and so is `write.kept`.
+    /// `rows` is one row per stream, sorted (`index::kept_rows` picks the kept alerts stored).
     fn write_index(
         &self,
         write: &IndexWrite,
@@ -372,7 +370,7 @@ impl<R: Reads> EventStore for SqlStore<R> {
                 mark_after,
                 mark_active,
                 rows: Vec::new(),
-                kept: last_kept(kept),
+                kept,
             };
             self.reads.write_index(&write, &rows).await
         }

@@ -24,7 +24,7 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::error::StoreError;
-use crate::index::{IndexRow, IndexSelect, IndexState, IndexWrite, KeptAlerts};
+use crate::index::{is_kept, kept_rows, IndexRow, IndexSelect, IndexState, IndexWrite, KeptAlerts};
 use crate::plan::{ExistingId, Head};
 use crate::rows::{
     decode_raw_row, decode_raw_rows, decode_rows, existing_from_row, hash_from, stored_id, to_i64,
@@ -64,9 +64,9 @@ const STREAMS_PER_READ: usize = 500;
 
 /// Index rows per INSERT of `write_index`: 7 parameters each, under SQLite's limit of 32,766.
 const INDEX_ROWS_PER_INSERT: usize = 4_000;
-const _: () = assert!(INDEX_ROWS_PER_INSERT * 7 <= 32_766);
+const _: () = assert!(INDEX_ROWS_PER_INSERT * 8 <= 32_766);
 
-/// Kept alerts per INSERT of `write_index` (two parameters each).
+/// Kept alerts per INSERT of `write_index` (three parameters each).
 const KEPT_PER_INSERT: usize = 4_000;
 
 /// The columns of an index row, in [`IndexRow`]'s order.
@@ -215,9 +215,9 @@ fn index_row(row: &SqliteRow) -> Result<IndexRow, sqlx::Error> {
 /// An INSERT OR REPLACE of `rows` index rows: a row is replaced whole (these rows are derived
 /// state; `events`' triggers do not concern them).
 fn index_insert_sql(rows: usize) -> String {
-    let one = "(?,?,?,?,?,?,?)";
+    let one = "(?,?,?,?,?,?,?,?)";
     format!(
-        "INSERT OR REPLACE INTO case_index ({INDEX_COLUMNS}) VALUES {}",
+        "INSERT OR REPLACE INTO case_index ({INDEX_COLUMNS}, kept) VALUES {}",
         vec![one; rows].join(",")
     )
 }
@@ -435,7 +435,14 @@ impl Reads for SqliteReads {
         .await?;
         write.check(stored.map_or(0, to_u64), head.map_or(0, to_u64))?;
         if let Some(after) = write.mark_after {
-            sqlx::query("UPDATE case_index SET irregular = 1 WHERE max_occurred > ?1")
+            sqlx::query(
+                "DELETE FROM case_alerts WHERE stream IN \
+                 (SELECT stream FROM case_index WHERE kept AND max_occurred > ?1)",
+            )
+            .bind(after)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE case_index SET irregular = 1, kept = 0 WHERE max_occurred > ?1")
                 .bind(after)
                 .execute(&mut *tx)
                 .await?;
@@ -447,6 +454,7 @@ impl Reads for SqliteReads {
             .execute(&mut *tx)
             .await?;
         }
+        let kept = kept_rows(rows, &write.kept);
         let mut full: Option<String> = None;
         for chunk in rows.chunks(INDEX_ROWS_PER_INSERT) {
             let partial;
@@ -466,7 +474,8 @@ impl Reads for SqliteReads {
                     .bind(r.reach)
                     .bind(r.active)
                     .bind(r.alerted)
-                    .bind(r.irregular);
+                    .bind(r.irregular)
+                    .bind(is_kept(r, &kept));
             }
             q.execute(&mut *tx).await?;
         }
@@ -482,14 +491,17 @@ impl Reads for SqliteReads {
             }
             q.execute(&mut *tx).await?;
         }
-        for chunk in write.kept.chunks(KEPT_PER_INSERT) {
+        for chunk in kept.chunks(KEPT_PER_INSERT) {
             let sql = format!(
-                "INSERT OR REPLACE INTO case_alerts (stream, body) VALUES {}",
-                vec!["(?, ?)"; chunk.len()].join(",")
+                "INSERT INTO case_alerts (stream, reach, body) VALUES {}",
+                vec!["(?, ?, ?)"; chunk.len()].join(",")
             );
             let mut q = sqlx::query(&sql);
-            for k in chunk {
-                q = q.bind(k.stream.as_str()).bind(k.body.as_slice());
+            for (k, row) in chunk {
+                q = q
+                    .bind(k.stream.as_str())
+                    .bind(row.reach)
+                    .bind(k.body.as_slice());
             }
             q.execute(&mut *tx).await?;
         }
@@ -505,8 +517,9 @@ impl Reads for SqliteReads {
         Ok(())
     }
 
-    /// Each half of the condition through its own index (see migration 0008): a report's
-    /// rows reaching into its period or active, the alerts' flagged rows. Sorted here (byte
+    /// Each half of the condition through its own index (see migrations 0008 and 0009): a
+    /// report's rows reaching into its period or active; the alerts' flagged rows without kept
+    /// alerts, and the kept ones reaching past the instant. Sorted here (byte
     /// order, as SQLite's `BINARY`), not by ORDER BY, which would make SQLite scan the table.
     async fn index_select(&self, select: IndexSelect) -> Result<Vec<String>, StoreError> {
         let q = match select {
@@ -519,9 +532,9 @@ impl Reads for SqliteReads {
             .bind(reaching),
             IndexSelect::Alerts { by } => sqlx::query_scalar(
                 "SELECT stream FROM case_index \
-                 WHERE (active OR alerted OR irregular) AND min_occurred <= ?1 \
-                 AND NOT (NOT active AND NOT irregular AND reach <= ?1 \
-                 AND EXISTS (SELECT 1 FROM case_alerts k WHERE k.stream = case_index.stream))",
+                 WHERE (active OR alerted OR irregular) AND NOT kept AND min_occurred <= ?1 \
+                 UNION ALL SELECT stream FROM case_index INDEXED BY case_index_kept \
+                 WHERE kept AND reach > ?1 AND min_occurred <= ?1",
             )
             .bind(by),
         };
@@ -531,9 +544,9 @@ impl Reads for SqliteReads {
     }
 
     async fn index_kept(&self, by: i64) -> Result<Vec<KeptAlerts>, StoreError> {
+        // In the table's own order (by stream): no index on `reach`, which would need a sort.
         let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
-            "SELECT k.stream, k.body FROM case_alerts k JOIN case_index i ON i.stream = k.stream \
-             WHERE NOT i.active AND NOT i.irregular AND i.reach <= ?1 ORDER BY k.stream",
+            "SELECT stream, body FROM case_alerts WHERE reach <= ?1 ORDER BY stream",
         )
         .bind(by)
         .fetch_all(&self.pool)

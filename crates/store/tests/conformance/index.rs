@@ -522,10 +522,10 @@ pub async fn racing_index_writes_from_one_position_write_once(f: Fixture) {
 }
 
 /// Kept alerts are written with their rows in the checkpoint's transaction (a refused
-/// checkpoint writes none), read back only for the rows settled by the instant asked (neither
-/// active nor irregular, reaching no later), which the alerts' question then leaves out; a row
-/// written again drops its kept alerts unless the checkpoint keeps new ones, and a mark makes
-/// its row unsettled.
+/// checkpoint writes none; those of a stream it writes no settled row for are not kept), read
+/// back only for the rows settled by the instant asked (neither active nor irregular, reaching
+/// no later), which the alerts' question then leaves out; a row written again drops its kept
+/// alerts unless the checkpoint keeps new ones, and a mark makes its row unsettled.
 pub async fn kept_alerts_follow_their_rows(f: Fixture) {
     let s = &*f.store;
     log_of(s, 4).await;
@@ -551,6 +551,7 @@ pub async fn kept_alerts_follow_their_rows(f: Fixture) {
         kept("case-3", b"three"),
         kept("case-4", b"four"),
         kept("case-5", b"five"),
+        kept("case-9", b"no row"),
     ];
     // Refused: nothing kept.
     let mut stale = first.clone();
