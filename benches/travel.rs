@@ -12,6 +12,7 @@
 //! JIANCHA_BENCH_DB=<file> keeps the log (and its case index) in that SQLite file: imported when
 //! the file does not exist, reused as it is when it does. For looking at one question again
 //! without the 5-minute import; the figures of a reused file's index are not a build's.
+//! JIANCHA_BENCH_NO_REPLAY=1 leaves the baseline out (and so the comparison): never for a row.
 
 #![allow(
     clippy::print_stderr,
@@ -194,7 +195,14 @@ async fn run(store: &Arc<dyn EventStore>) -> bool {
     index_rows(&indexed);
 
     let mut same = true;
-    for &i in &REPLAYED {
+    // Without the baseline: for looking at the index's path again, never for a row's figures.
+    let replayed: &[usize] = if std::env::var_os("JIANCHA_BENCH_NO_REPLAY").is_some() {
+        println!("(no replay: JIANCHA_BENCH_NO_REPLAY)");
+        &[]
+    } else {
+        &REPLAYED
+    };
+    for &i in replayed {
         let now = instants[i];
         eprintln!(
             "travel: full replay at {:.0}% ({}) — about 2 minutes a replay at 10M events…",

@@ -4,8 +4,11 @@
 //! explicit instant, the events that occurred by then of the cases the period concerns, from the
 //! district's case index, or a replay of the log under other thresholds or a default rating),
 //! reduced to its
-//! [`DistrictFigures`] and closed before the next, and the figures are rolled up by
-//! `jiancha_projections::province`. Read only: nothing is appended, no snapshot is saved, each
+//! [`DistrictFigures`] and closed, and the figures are rolled up by
+//! `jiancha_projections::province`. A district's whole projections (its snapshot) are folded
+//! one district at a time, so that memory holds one; at an explicit instant, where each holds a
+//! period's cases only, [`DISTRICTS_AT_ONCE`] are folded together (the figures keep the
+//! districts' order either way). Read only: nothing is appended, no snapshot is saved, each
 //! district's chain is left as it is (a
 //! district's case index is brought up to its log, which writes only the index's tables). `jiancha province report` and the server's
 //! `GET /api/v1/province/reports` both call [`report`].
@@ -18,6 +21,10 @@ use jiancha_store::{check_district_name, Clock, EventStore, StoreError};
 
 /// The most districts one roll-up reads.
 pub const DISTRICTS_MAX: usize = 256;
+
+/// Districts folded together at an explicit instant (each from its case index: a period's
+/// cases), each on its own connections: the database's work and the folds overlap.
+pub const DISTRICTS_AT_ONCE: usize = 4;
 
 pub use jiancha_projections::province::{DistrictRow, ProvinceReport};
 
@@ -86,15 +93,35 @@ pub async fn report(
     clock: Arc<dyn Clock>,
     q: &ProvinceQuery,
 ) -> Result<ProvinceReport, StoreError> {
-    let mut figures = Vec::with_capacity(q.districts.len());
-    for name in &q.districts {
-        let store = jiancha_store::open_district(url, name, clock.clone()).await?;
-        let folded = fold(&*store, q).await;
-        store.close().await;
-        let projections = folded?;
-        figures.extend(one(name, &projections, q));
-    }
-    Ok(province_report(&q.period, figures, &q.scoring))
+    use futures::{StreamExt, TryStreamExt};
+    let at_once = if q.explicit_now { DISTRICTS_AT_ONCE } else { 1 };
+    let each: Vec<_> = q
+        .districts
+        .iter()
+        .map(|name| district(url, name, clock.clone(), q))
+        .collect();
+    let figures: Vec<Option<DistrictFigures>> = futures::stream::iter(each)
+        .buffered(at_once)
+        .try_collect()
+        .await?;
+    Ok(province_report(
+        &q.period,
+        figures.into_iter().flatten().collect(),
+        &q.scoring,
+    ))
+}
+
+/// One district's figures: its log opened, folded and closed.
+async fn district(
+    url: &str,
+    name: &str,
+    clock: Arc<dyn Clock>,
+    q: &ProvinceQuery,
+) -> Result<Option<DistrictFigures>, StoreError> {
+    let store = jiancha_store::open_district(url, name, clock).await?;
+    let folded = fold(&*store, q).await;
+    store.close().await;
+    Ok(one(name, &folded?, q))
 }
 
 fn one(name: &str, projections: &Projections, q: &ProvinceQuery) -> Option<DistrictFigures> {
