@@ -94,7 +94,7 @@ pub struct IndexWrite {
 ///
 /// A row's kept alerts are dropped whenever the row is written again without new ones, and
 /// when a mark makes it irregular.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct KeptAlerts {
     /// The case stream.
     pub stream: String,

@@ -635,14 +635,10 @@ impl Reads for PgReads {
     }
 
     async fn index_kept(&self, by: i64) -> Result<Vec<KeptAlerts>, StoreError> {
-        let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(INDEX_KEPT_SQL)
+        Ok(sqlx::query_as::<_, KeptAlerts>(INDEX_KEPT_SQL)
             .bind(by)
             .fetch_all(&self.pool)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(stream, body)| KeptAlerts { stream, body })
-            .collect())
+            .await?)
     }
 
     async fn snapshot_names(&self) -> Result<Vec<String>, StoreError> {

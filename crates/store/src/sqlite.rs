@@ -545,16 +545,12 @@ impl Reads for SqliteReads {
 
     async fn index_kept(&self, by: i64) -> Result<Vec<KeptAlerts>, StoreError> {
         // In the table's own order (by stream): no index on `reach`, which would need a sort.
-        let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
+        Ok(sqlx::query_as::<_, KeptAlerts>(
             "SELECT stream, body FROM case_alerts WHERE reach <= ?1 ORDER BY stream",
         )
         .bind(by)
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(stream, body)| KeptAlerts { stream, body })
-            .collect())
+        .await?)
     }
 
     async fn close(&self) {
