@@ -195,14 +195,14 @@ fn notifications(events: &[StoredEvent]) -> Vec<Value> {
         .collect()
 }
 
-/// The notification records about a case known by `now`, read from the supervision stream:
-/// the SQL stores' index of supervision events by case does not cover notification ids.
+/// The notification records about a case known by `now`: among the supervision acts naming it
+/// (a notification id begins with its alert's, which begins with the case), found by index.
 async fn notification_records(
     store: &dyn EventStore,
     case: &str,
     now: Millis,
 ) -> Result<Vec<StoredEvent>, StoreError> {
-    let mut events = store.read_stream(SUPERVISION_STREAM).await?;
+    let mut events = store.read_concerning(case).await?;
     events.retain(|e| {
         matches!(
             e.data,
