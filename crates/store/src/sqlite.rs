@@ -199,6 +199,16 @@ fn numbered_marks(n: usize) -> String {
         .join(",")
 }
 
+/// `sql` with `streams` bound to its marks, in order.
+fn with_streams<'q>(
+    sql: &'q str,
+    streams: impl IntoIterator<Item = &'q str>,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    streams
+        .into_iter()
+        .fold(sqlx::query(sql), |q, stream| q.bind(stream))
+}
+
 /// An index row as read with [`INDEX_COLUMNS`].
 fn index_row(row: &SqliteRow) -> Result<IndexRow, sqlx::Error> {
     Ok(IndexRow {
@@ -372,11 +382,9 @@ impl Reads for SqliteReads {
                  UNION ALL SELECT {COLUMNS} FROM events INDEXED BY events_supervision_case \
                    WHERE stream = 'supervision' AND {CASE_OF_ACT} IN ({marks})"
             );
-            let mut q = sqlx::query(&sql);
-            for s in chunk {
-                q = q.bind(s.as_str());
-            }
-            let rows = q.fetch_all(&mut *tx).await?;
+            let rows = with_streams(&sql, chunk.iter().map(String::as_str))
+                .fetch_all(&mut *tx)
+                .await?;
             out.extend(decode_raw_rows(&rows)?);
         }
         tx.commit().await?;
@@ -400,10 +408,7 @@ impl Reads for SqliteReads {
                 "SELECT {INDEX_COLUMNS} FROM case_index WHERE stream IN ({})",
                 numbered_marks(chunk.len())
             );
-            let mut q = sqlx::query(&sql);
-            for s in chunk {
-                q = q.bind(s.as_str());
-            }
+            let q = with_streams(&sql, chunk.iter().map(String::as_str));
             for row in q.fetch_all(&mut *tx).await? {
                 out.push(index_row(&row)?);
             }
@@ -485,11 +490,9 @@ impl Reads for SqliteReads {
                 "DELETE FROM case_alerts WHERE stream IN ({})",
                 numbered_marks(chunk.len())
             );
-            let mut q = sqlx::query(&sql);
-            for r in chunk {
-                q = q.bind(r.stream.as_str());
-            }
-            q.execute(&mut *tx).await?;
+            with_streams(&sql, chunk.iter().map(|r| r.stream.as_str()))
+                .execute(&mut *tx)
+                .await?;
         }
         for chunk in kept.chunks(KEPT_PER_INSERT) {
             let sql = format!(

@@ -408,14 +408,20 @@ fn instant(text: &str) -> Millis {
         .timestamp_millis()
 }
 
+/// A world at `at` whose item is defined and whose case [`CASE`] is submitted and accepted.
+async fn accepted(backend: Backend, at: &str) -> World {
+    let w = World::new(backend, at).await;
+    w.define_item().await;
+    w.submit(CASE).await;
+    w.accept(CASE).await;
+    w
+}
+
 /// A case that ended before a period comes back in it — a late rating, then an appeal of
 /// that rating — and the index judges it again: the period's report counts it exactly as a
 /// replay does.
 async fn an_ended_case_comes_back(backend: Backend) {
-    let w = World::new(backend, "2026-03-24T09:00:00+08:00").await;
-    w.define_item().await;
-    w.submit(CASE).await;
-    w.accept(CASE).await;
+    let w = accepted(backend, "2026-03-24T09:00:00+08:00").await;
     w.set("2026-03-25T09:00:00+08:00");
     w.append(
         CASE,
@@ -483,10 +489,7 @@ async fn an_ended_case_comes_back(backend: Backend) {
 /// undelivered and unacknowledged, as a replay shows them); after, the kept ones are read and
 /// equal the replay's.
 async fn kept_alerts_only_after_the_last_act(backend: Backend) {
-    let w = World::new(backend, "2026-03-02T09:00:00+08:00").await;
-    w.define_item().await;
-    w.submit(CASE).await;
-    w.accept(CASE).await;
+    let w = accepted(backend, "2026-03-02T09:00:00+08:00").await;
     // Promised in 2 working days, statutory 5: concluded two weeks late.
     w.set("2026-03-20T09:00:00+08:00");
     w.append(CASE, EventData::Concluded(jiancha_events::Concluded {}))
@@ -537,10 +540,7 @@ async fn kept_alerts_only_after_the_last_act(backend: Backend) {
 /// The engine (or a command) stopped between appending to the log and checkpointing the index:
 /// the next catch-up resumes from the index's own position and the answers are the replay's.
 async fn a_crash_between_the_log_and_the_index(backend: Backend) {
-    let w = World::new(backend, "2026-03-02T09:00:00+08:00").await;
-    w.define_item().await;
-    w.submit(CASE).await;
-    w.accept(CASE).await;
+    let w = accepted(backend, "2026-03-02T09:00:00+08:00").await;
     let first = index::catch_up(&*w.store).await.unwrap();
     assert_eq!(first.to, w.store.head().await.unwrap().position);
     // More events, and no catch-up: the process "crashed" before the index.
@@ -564,47 +564,33 @@ async fn a_crash_between_the_log_and_the_index(backend: Backend) {
     same_answers(&*store, "2026-03", instant("2026-03-05T12:00:00+08:00")).await;
 }
 
-#[tokio::test]
-async fn an_ended_case_comes_back_in_memory() {
-    an_ended_case_comes_back(Backend::Memory).await;
+/// A module of three tests for each scenario named, one a backend: `in_memory`, `on_sqlite`,
+/// `on_postgres`.
+macro_rules! on_every_backend {
+    ($($scenario:ident),+ $(,)?) => {$(
+        mod $scenario {
+            use crate::support::Backend;
+
+            #[tokio::test]
+            async fn in_memory() {
+                super::$scenario(Backend::Memory).await;
+            }
+
+            #[tokio::test]
+            async fn on_sqlite() {
+                super::$scenario(Backend::Sqlite).await;
+            }
+
+            #[tokio::test]
+            async fn on_postgres() {
+                super::$scenario(Backend::Postgres).await;
+            }
+        }
+    )+};
 }
 
-#[tokio::test]
-async fn an_ended_case_comes_back_on_sqlite() {
-    an_ended_case_comes_back(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn an_ended_case_comes_back_on_postgres() {
-    an_ended_case_comes_back(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn a_crash_between_the_log_and_the_index_in_memory() {
-    a_crash_between_the_log_and_the_index(Backend::Memory).await;
-}
-
-#[tokio::test]
-async fn a_crash_between_the_log_and_the_index_on_sqlite() {
-    a_crash_between_the_log_and_the_index(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn a_crash_between_the_log_and_the_index_on_postgres() {
-    a_crash_between_the_log_and_the_index(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn kept_alerts_only_after_the_last_act_in_memory() {
-    kept_alerts_only_after_the_last_act(Backend::Memory).await;
-}
-
-#[tokio::test]
-async fn kept_alerts_only_after_the_last_act_on_sqlite() {
-    kept_alerts_only_after_the_last_act(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn kept_alerts_only_after_the_last_act_on_postgres() {
-    kept_alerts_only_after_the_last_act(Backend::Postgres).await;
-}
+on_every_backend!(
+    an_ended_case_comes_back,
+    a_crash_between_the_log_and_the_index,
+    kept_alerts_only_after_the_last_act,
+);
