@@ -129,6 +129,7 @@ const LAYERS: &[Layer] = &[
 /// External crates that one member alone may use, in any dependency table.
 const ONLY_IN: &[(&str, &str)] = &[
     ("sqlx", "crates/store"),
+    ("rusqlite", "crates/store"),
     ("axum", "crates/server"),
     ("hyper", "crates/server"),
     ("hyper-util", "crates/server"),

@@ -98,15 +98,21 @@ pub async fn report(
     let each: Vec<_> = q
         .districts
         .iter()
-        .map(|name| district(url, name, clock.clone(), q))
+        .enumerate()
+        .map(|(i, name)| {
+            let clock = clock.clone();
+            async move { Ok::<_, StoreError>((i, district(url, name, clock, q).await?)) }
+        })
         .collect();
-    let figures: Vec<Option<DistrictFigures>> = futures::stream::iter(each)
-        .buffered(at_once)
+    // In the order they finish (a slow district holds no other back), then in the order named.
+    let mut figures: Vec<(usize, Option<DistrictFigures>)> = futures::stream::iter(each)
+        .buffer_unordered(at_once)
         .try_collect()
         .await?;
+    figures.sort_unstable_by_key(|(i, _)| *i);
     Ok(province_report(
         &q.period,
-        figures.into_iter().flatten().collect(),
+        figures.into_iter().filter_map(|(_, f)| f).collect(),
         &q.scoring,
     ))
 }

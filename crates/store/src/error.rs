@@ -163,6 +163,14 @@ pub enum StoreError {
     /// The database failed: retry later or check the database; nothing of the batch was written.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The database failed during a bulk read of a SQLite log (a question at an instant):
+    /// retry later or check the database; nothing was written.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A read's blocking task ended without an answer (the process is shutting down): ask
+    /// again.
+    #[error("a database read ended without an answer: {0}")]
+    ReaderLost(String),
     /// The schema migration failed: the database is of another program or a newer jiancha.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

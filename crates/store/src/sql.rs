@@ -323,7 +323,8 @@ impl<R: Reads> EventStore for SqlStore<R> {
         async move {
             let contexts = jiancha_events::Contexts::new(streams.iter().cloned());
             let mut raws = self.reads.contexts(streams).await?;
-            raws.sort_by_key(|r| r.position);
+            // A row selected twice is the same row: the order among equals does not matter.
+            raws.sort_unstable_by_key(|r| r.position);
             raws.dedup_by_key(|r| r.position);
             let mut events = crate::rows::decode_many(raws)?;
             events.retain(|e| contexts.keeps(e));

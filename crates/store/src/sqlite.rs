@@ -22,6 +22,8 @@ use sqlx::sqlite::{
 use sqlx::{ConnectOptions, Row};
 use tokio::sync::watch;
 
+mod bulk;
+
 use crate::clock::Clock;
 use crate::error::StoreError;
 use crate::index::{is_kept, kept_rows, IndexRow, IndexSelect, IndexState, IndexWrite, KeptAlerts};
@@ -106,6 +108,8 @@ pub type SqliteStore = SqlStore<SqliteReads>;
 #[derive(Debug, Clone)]
 pub struct SqliteReads {
     pool: SqlitePool,
+    /// The bulk reader of the file (none for a database in memory, read through sqlx alone).
+    bulk: Option<bulk::Bulk>,
 }
 
 impl SqliteStore {
@@ -154,7 +158,10 @@ impl SqliteStore {
         Ok(SqlStore {
             chain: Arc::default(),
             writer,
-            reads: SqliteReads { pool },
+            reads: SqliteReads {
+                pool,
+                bulk: file_of(&url).map(bulk::Bulk::new),
+            },
             committed,
         })
     }
@@ -372,16 +379,34 @@ impl Reads for SqliteReads {
                 " UNION ALL SELECT {COLUMNS} FROM events WHERE type = 'ProcurementRegistered'"
             ));
         }
+        let chunk_sql = |n: usize| {
+            let marks = numbered_marks(n);
+            format!(
+                "SELECT {COLUMNS} FROM events WHERE stream IN ({marks}) \
+                 UNION ALL SELECT {COLUMNS} FROM events INDEXED BY events_supervision_case \
+                   WHERE stream = 'supervision' AND {CASE_OF_ACT} IN ({marks})"
+            )
+        };
+        if let Some(bulk) = &self.bulk {
+            let mut statements = vec![bulk::Statement {
+                sql,
+                binds: Vec::new(),
+            }];
+            statements.extend(
+                streams
+                    .chunks(STREAMS_PER_READ)
+                    .map(|chunk| bulk::Statement {
+                        sql: chunk_sql(chunk.len()),
+                        binds: chunk.to_vec(),
+                    }),
+            );
+            return bulk.events(statements).await;
+        }
         let mut tx = self.pool.begin().await?;
         let rows = sqlx::query(&sql).fetch_all(&mut *tx).await?;
         let mut out = decode_raw_rows(&rows)?;
         for chunk in streams.chunks(STREAMS_PER_READ) {
-            let marks = numbered_marks(chunk.len());
-            let sql = format!(
-                "SELECT {COLUMNS} FROM events WHERE stream IN ({marks}) \
-                 UNION ALL SELECT {COLUMNS} FROM events INDEXED BY events_supervision_case \
-                   WHERE stream = 'supervision' AND {CASE_OF_ACT} IN ({marks})"
-            );
+            let sql = chunk_sql(chunk.len());
             let rows = with_streams(&sql, chunk.iter().map(String::as_str))
                 .fetch_all(&mut *tx)
                 .await?;
@@ -548,12 +573,14 @@ impl Reads for SqliteReads {
 
     async fn index_kept(&self, by: i64) -> Result<Vec<KeptAlerts>, StoreError> {
         // In the table's own order (by stream): no index on `reach`, which would need a sort.
-        Ok(sqlx::query_as::<_, KeptAlerts>(
-            "SELECT stream, body FROM case_alerts WHERE reach <= ?1 ORDER BY stream",
-        )
-        .bind(by)
-        .fetch_all(&self.pool)
-        .await?)
+        const SQL: &str = "SELECT stream, body FROM case_alerts WHERE reach <= ?1 ORDER BY stream";
+        if let Some(bulk) = &self.bulk {
+            return bulk.kept(SQL, by).await;
+        }
+        Ok(sqlx::query_as::<_, KeptAlerts>(SQL)
+            .bind(by)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     async fn close(&self) {
