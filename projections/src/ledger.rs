@@ -476,8 +476,10 @@ pub enum Dimension {
 pub struct Ledger {
     /// The scheme for card points.
     pub scoring: Scoring,
+    #[serde(deserialize_with = "crate::sorted::presized::deserialize")]
     entries: Vec<Entry>,
     /// The last entry of each case, by the case's sequence number (0 for none).
+    #[serde(deserialize_with = "crate::sorted::presized::deserialize")]
     last_of_case: Vec<u64>,
     #[serde(with = "crate::sorted::map")]
     reversed: HashMap<u64, u64>,

@@ -28,6 +28,51 @@ pub mod map {
         H: BuildHasher + Default,
         D: Deserializer<'de>,
     {
-        Ok(Vec::<(K, V)>::deserialize(d)?.into_iter().collect())
+        Ok(presized::deserialize::<(K, V), D>(d)?.into_iter().collect())
+    }
+}
+
+/// A `Vec` read in one allocation of the length the encoding gives (postcard writes it first),
+/// instead of serde's cautious start and doubling, which for a large snapshot's ledger copied
+/// and zeroed the entries several times over. The reservation is bounded (8 GiB), and a
+/// refused one falls back to growing as the elements come: a damaged length never aborts.
+pub mod presized {
+    use std::marker::PhantomData;
+
+    use serde::de::{SeqAccess, Visitor};
+    use serde::{Deserialize, Deserializer};
+
+    /// The most bytes reserved up front.
+    const RESERVE_MAX_BYTES: usize = 8 << 30;
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<Vec<T>, D::Error>
+    where
+        T: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        struct Presized<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Presized<T> {
+            type Value = Vec<T>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a sequence")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+                let mut out = Vec::new();
+                if let Some(n) = seq.size_hint() {
+                    let most = RESERVE_MAX_BYTES / std::mem::size_of::<T>().max(1);
+                    // Refused (no such memory): the pushes below grow it instead.
+                    let _ = out.try_reserve_exact(n.min(most));
+                }
+                while let Some(x) = seq.next_element()? {
+                    out.push(x);
+                }
+                Ok(out)
+            }
+        }
+
+        d.deserialize_seq(Presized(PhantomData))
     }
 }

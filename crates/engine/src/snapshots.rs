@@ -7,6 +7,7 @@
 //! together with its digest is caught by `verify`, which rebuilds the fold and compares it with
 //! every stored snapshot (`crate::verify`).
 
+use jiancha_projections::snapshot::SnapshotHeader;
 use jiancha_projections::{AlertConfig, Projections, Scoring};
 use jiancha_store::{EventStore, StoreError};
 use sha2::{Digest, Sha256};
@@ -42,14 +43,39 @@ pub enum SealError {
 
 /// The body of a sealed snapshot, when it matches its digest.
 pub fn unseal(bytes: &[u8]) -> Result<&[u8], SealError> {
-    if bytes.len() < SEAL_HEADER_BYTES || !bytes.starts_with(SEAL_MAGIC) {
-        return Err(SealError::Unsealed);
-    }
-    let (digest, body) = bytes[SEAL_MAGIC.len()..].split_at(32);
+    let (digest, body) = seal_parts(bytes)?;
     if Sha256::digest(body).as_slice() != digest {
         return Err(SealError::Digest);
     }
     Ok(body)
+}
+
+/// The digest and the body of a sealed snapshot, not yet compared.
+fn seal_parts(bytes: &[u8]) -> Result<(&[u8], &[u8]), SealError> {
+    if bytes.len() < SEAL_HEADER_BYTES || !bytes.starts_with(SEAL_MAGIC) {
+        return Err(SealError::Unsealed);
+    }
+    Ok(bytes[SEAL_MAGIC.len()..].split_at(32))
+}
+
+/// The projections a sealed snapshot holds, when its body matches its digest: the digest is
+/// taken on another thread while the body decodes (each reads the whole body, a gigabyte or
+/// more for a decade's district), and the decoded projections are dropped if it does not
+/// match. A mismatch is reported before a body that does not decode, as [`unseal`] would.
+fn restore_sealed(bytes: &[u8]) -> Result<(Projections, SnapshotHeader), String> {
+    let (digest, body) = seal_parts(bytes).map_err(|e| e.to_string())?;
+    let (matches, restored) = std::thread::scope(|s| {
+        let check = s.spawn(|| Sha256::digest(body).as_slice() == digest);
+        let restored = Projections::restore(body);
+        let matches = check
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (matches, restored)
+    });
+    if !matches {
+        return Err(SealError::Digest.to_string());
+    }
+    restored.map_err(|e| e.to_string())
 }
 
 /// How the projections were obtained.
@@ -122,13 +148,9 @@ async fn trusted(
     let Some((position, bytes)) = store.load_snapshot(PROJECTIONS_SNAPSHOT).await? else {
         return Ok(Err(None));
     };
-    let body = match unseal(&bytes) {
-        Ok(body) => body,
-        Err(e) => return Ok(Err(Some(e.to_string()))),
-    };
-    let (p, header) = match Projections::restore(body) {
+    let (p, header) = match restore_sealed(&bytes) {
         Ok(r) => r,
-        Err(e) => return Ok(Err(Some(e.to_string()))),
+        Err(why) => return Ok(Err(Some(why))),
     };
     if header.position != position {
         return Ok(Err(Some(format!(

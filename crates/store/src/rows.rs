@@ -19,7 +19,7 @@ pub(crate) fn decode_rows<R, T>(
     Ok(rows.iter().map(decode).collect::<Result<_, _>>()?)
 }
 
-/// Decodes rows selected as [`raw_from_row`] reads them. A row holding a value of the wrong
+/// Decodes rows selected with the columns of [`EventColumns`]. A row holding a value of the wrong
 /// type (written behind the log's back) is reported at its position as
 /// [`StoreError::Undecodable`], so that verification can name it, rather than as a driver
 /// failure.
@@ -43,7 +43,7 @@ where
     String: for<'r> Decode<'r, R::Database> + Type<R::Database>,
     Vec<u8>: for<'r> Decode<'r, R::Database> + Type<R::Database>,
 {
-    raw_from_row(row).map_err(|e| match (&e, row.try_get::<i64, _>(0)) {
+    raw_event(&SqlxColumns(row)).map_err(|e| match (&e, row.try_get::<i64, _>(0)) {
         (sqlx::Error::ColumnDecode { .. }, Ok(position)) => StoreError::Undecodable {
             position: to_u64(position),
             reason: e.to_string(),
@@ -121,9 +121,50 @@ pub(crate) fn stored_id(raw: &RawEvent) -> Option<&str> {
     (!assigned).then_some(raw.id.as_str())
 }
 
-/// Decodes a row selected as `position, stream, version, id, type, schema, occurred_at,
-/// recorded_at, actor, org, data, prev_hash, hash` (integers as 64-bit).
-pub(crate) fn raw_from_row<R>(row: &R) -> Result<RawEvent, sqlx::Error>
+/// The columns of a stored event row, whichever driver read it, in the order `position, stream,
+/// version, id, type, schema, occurred_at, recorded_at, actor, org, data, prev_hash, hash`
+/// (integers as 64-bit): what [`raw_event`] reads.
+pub(crate) trait EventColumns {
+    /// The driver's error for a missing or wrongly typed value.
+    type Error;
+    /// An integer column.
+    fn int(&self, i: usize) -> Result<i64, Self::Error>;
+    /// A text column, possibly null.
+    fn text_or_null(&self, i: usize) -> Result<Option<String>, Self::Error>;
+    /// A text column.
+    fn text(&self, i: usize) -> Result<String, Self::Error>;
+    /// A hash column as stored (see [`hash_from`]).
+    fn hash(&self, i: usize) -> Result<Hash, Self::Error>;
+}
+
+/// Decodes one stored event row: the one decoder of both databases' drivers.
+pub(crate) fn raw_event<C: EventColumns>(row: &C) -> Result<RawEvent, C::Error> {
+    let stream = row.text(1)?;
+    let version = to_u64(row.int(2)?);
+    let id = row
+        .text_or_null(3)?
+        .unwrap_or_else(|| auto_id(&stream, version));
+    Ok(RawEvent {
+        position: to_u64(row.int(0)?),
+        stream,
+        version,
+        id,
+        event_type: row.text(4)?,
+        schema: u32::try_from(row.int(5)?).unwrap_or(0),
+        occurred_at: row.text(6)?,
+        recorded_at: row.text(7)?,
+        actor: row.text(8)?,
+        org: row.text(9)?,
+        data: row.text(10)?,
+        prev_hash: row.hash(11)?,
+        hash: row.hash(12)?,
+    })
+}
+
+/// A row sqlx read, as [`EventColumns`].
+struct SqlxColumns<'r, R>(&'r R);
+
+impl<R> EventColumns for SqlxColumns<'_, R>
 where
     R: Row,
     usize: ColumnIndex<R>,
@@ -131,26 +172,23 @@ where
     String: for<'r> Decode<'r, R::Database> + Type<R::Database>,
     Vec<u8>: for<'r> Decode<'r, R::Database> + Type<R::Database>,
 {
-    let stream: String = row.try_get(1)?;
-    let version = to_u64(row.try_get(2)?);
-    let id = row
-        .try_get::<Option<String>, _>(3)?
-        .unwrap_or_else(|| auto_id(&stream, version));
-    Ok(RawEvent {
-        position: to_u64(row.try_get(0)?),
-        stream,
-        version,
-        id,
-        event_type: row.try_get(4)?,
-        schema: u32::try_from(row.try_get::<i64, _>(5)?).unwrap_or(0),
-        occurred_at: row.try_get(6)?,
-        recorded_at: row.try_get(7)?,
-        actor: row.try_get(8)?,
-        org: row.try_get(9)?,
-        data: row.try_get(10)?,
-        prev_hash: hash_from(&row.try_get::<Vec<u8>, _>(11)?),
-        hash: hash_from(&row.try_get::<Vec<u8>, _>(12)?),
-    })
+    type Error = sqlx::Error;
+
+    fn int(&self, i: usize) -> Result<i64, sqlx::Error> {
+        self.0.try_get(i)
+    }
+
+    fn text_or_null(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
+        self.0.try_get(i)
+    }
+
+    fn text(&self, i: usize) -> Result<String, sqlx::Error> {
+        self.0.try_get(i)
+    }
+
+    fn hash(&self, i: usize) -> Result<Hash, sqlx::Error> {
+        Ok(hash_from(&self.0.try_get::<Vec<u8>, _>(i)?))
+    }
 }
 
 /// Decodes a row selected as `id, position, stream, type, occurred_at, data, version`.

@@ -117,10 +117,13 @@ pub trait Reads: Clone + Send + Sync + std::fmt::Debug + 'static {
 /// Joins a snapshot read as rows in part order: the first row (part 0) carries the position; a
 /// read that found parts without it found no snapshot.
 pub(crate) fn join_snapshot(rows: Vec<(Option<i64>, &[u8])>) -> Option<Snapshot> {
+    let total = rows.iter().map(|(_, part)| part.len()).sum();
     let mut rows = rows.into_iter();
     let (position, first) = rows.next()?;
     let position = u64::try_from(position?).ok()?;
-    let mut bytes = first.to_vec();
+    // In one allocation: a large snapshot is a gigabyte or more.
+    let mut bytes = Vec::with_capacity(total);
+    bytes.extend_from_slice(first);
     for (_, part) in rows {
         bytes.extend_from_slice(part);
     }

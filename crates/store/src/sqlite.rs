@@ -335,14 +335,13 @@ impl Reads for SqliteReads {
 
     async fn load_snapshot(&self, name: &str) -> Result<Option<Snapshot>, StoreError> {
         // One statement reads the snapshot and its parts as of one moment.
-        let rows = sqlx::query(
-            "SELECT position, bytes, 0 AS part FROM snapshots WHERE name = ?1 \
+        const SQL: &str = "SELECT position, bytes, 0 AS part FROM snapshots WHERE name = ?1 \
              UNION ALL SELECT NULL, bytes, part FROM snapshot_parts WHERE name = ?1 \
-             ORDER BY part",
-        )
-        .bind(name)
-        .fetch_all(&self.pool)
-        .await?;
+             ORDER BY part";
+        if let Some(bulk) = &self.bulk {
+            return bulk.snapshot(SQL, name).await;
+        }
+        let rows = sqlx::query(SQL).bind(name).fetch_all(&self.pool).await?;
         let rows = rows
             .iter()
             .map(|r| Ok((r.try_get::<Option<i64>, _>(0)?, r.try_get::<&[u8], _>(1)?)))

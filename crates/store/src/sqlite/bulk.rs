@@ -14,13 +14,14 @@
 
 use std::path::{Path, PathBuf};
 
-use jiancha_events::{auto_id, RawEvent};
+use jiancha_events::{Hash, RawEvent};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Row};
 
 use crate::error::StoreError;
 use crate::index::KeptAlerts;
-use crate::rows::{hash_from, to_u64};
+use crate::rows::{hash_from, raw_event, to_u64, EventColumns};
+use crate::Snapshot;
 
 /// How much of the file a bulk reader maps: all of it, up to the 1 TiB this build allows
 /// (`SQLITE_MAX_MMAP_SIZE`, set in the workspace's `.cargo/config.toml`; a build without it
@@ -60,7 +61,7 @@ impl Bulk {
                 let mut stmt = tx.prepare(sql)?;
                 let mut rows = stmt.query(rusqlite::params_from_iter(binds))?;
                 while let Some(row) = rows.next()? {
-                    out.push(raw_event(row)?);
+                    out.push(event(row)?);
                 }
             }
             tx.commit()?;
@@ -93,6 +94,47 @@ impl Bulk {
     }
 }
 
+impl Bulk {
+    /// The snapshot `sql` selects for `name` (`position, bytes, part`, the parts in order, the
+    /// first carrying the position: `crate::sql::join_snapshot`'s rows), joined as it is read:
+    /// each part copied once, from the map into the one buffer.
+    pub(crate) async fn snapshot(
+        &self,
+        sql: &'static str,
+        name: &str,
+    ) -> Result<Option<Snapshot>, StoreError> {
+        let (path, name) = (self.path.clone(), name.to_owned());
+        blocking(move || {
+            let conn = open(&path)?;
+            let tx = conn.unchecked_transaction()?;
+            let total: Option<i64> = tx.query_row(
+                &format!("SELECT sum(length(bytes)) FROM ({sql})"),
+                [&name],
+                |row| row.get(0),
+            )?;
+            let mut stmt = tx.prepare(sql)?;
+            let mut rows = stmt.query([&name])?;
+            let Some(first) = rows.next()? else {
+                return Ok(None);
+            };
+            let Some(position) = first
+                .get::<_, Option<i64>>(0)?
+                .and_then(|p| u64::try_from(p).ok())
+            else {
+                return Ok(None);
+            };
+            let capacity = total.and_then(|t| usize::try_from(t).ok()).unwrap_or(0);
+            let mut bytes = Vec::with_capacity(capacity);
+            bytes.extend_from_slice(blob(first, 1)?);
+            while let Some(row) = rows.next()? {
+                bytes.extend_from_slice(blob(row, 1)?);
+            }
+            Ok(Some((position, bytes)))
+        })
+        .await
+    }
+}
+
 /// Runs a read on a blocking thread.
 async fn blocking<T: Send + 'static>(
     read: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
@@ -115,10 +157,10 @@ fn open(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-/// A row selected with `super::COLUMNS`, decoded as [`crate::rows::raw_from_row`] decodes
-/// sqlx's: a value of the wrong type is [`StoreError::Undecodable`] at its position.
-fn raw_event(row: &Row<'_>) -> Result<RawEvent, StoreError> {
-    raw_fields(row).map_err(|e| match (&e, row.get::<_, i64>(0)) {
+/// A row selected with `super::COLUMNS`, decoded by the decoder of sqlx's rows
+/// ([`raw_event`]): a value of the wrong type is [`StoreError::Undecodable`] at its position.
+fn event(row: &Row<'_>) -> Result<RawEvent, StoreError> {
+    raw_event(&LiteColumns(row)).map_err(|e| match (&e, row.get::<_, i64>(0)) {
         (
             rusqlite::Error::InvalidColumnType(..)
             | rusqlite::Error::FromSqlConversionFailure(..)
@@ -132,33 +174,35 @@ fn raw_event(row: &Row<'_>) -> Result<RawEvent, StoreError> {
     })
 }
 
-fn raw_fields(row: &Row<'_>) -> Result<RawEvent, rusqlite::Error> {
-    let stream: String = row.get(1)?;
-    let version = to_u64(row.get(2)?);
-    let id = row
-        .get::<_, Option<String>>(3)?
-        .unwrap_or_else(|| auto_id(&stream, version));
-    Ok(RawEvent {
-        position: to_u64(row.get(0)?),
-        stream,
-        version,
-        id,
-        event_type: row.get(4)?,
-        schema: u32::try_from(row.get::<_, i64>(5)?).unwrap_or(0),
-        occurred_at: row.get(6)?,
-        recorded_at: row.get(7)?,
-        actor: row.get(8)?,
-        org: row.get(9)?,
-        data: row.get(10)?,
-        prev_hash: hash_from(blob(row, 11)?),
-        hash: hash_from(blob(row, 12)?),
-    })
+/// A row rusqlite read, as [`EventColumns`].
+struct LiteColumns<'a, 'r>(&'a Row<'r>);
+
+impl EventColumns for LiteColumns<'_, '_> {
+    type Error = rusqlite::Error;
+
+    fn int(&self, i: usize) -> Result<i64, rusqlite::Error> {
+        self.0.get(i)
+    }
+
+    fn text_or_null(&self, i: usize) -> Result<Option<String>, rusqlite::Error> {
+        self.0.get(i)
+    }
+
+    fn text(&self, i: usize) -> Result<String, rusqlite::Error> {
+        self.0.get(i)
+    }
+
+    fn hash(&self, i: usize) -> Result<Hash, rusqlite::Error> {
+        Ok(hash_from(blob(self.0, i)?))
+    }
 }
 
-/// A BLOB column, borrowed from the row.
+/// A BLOB column, borrowed from the row: a TEXT value's bytes too, as sqlx reads bytes (a
+/// snapshot edited with SQL string functions holds TEXT, and is then refused by its digest,
+/// not by the driver).
 fn blob<'r>(row: &'r Row<'_>, i: usize) -> Result<&'r [u8], rusqlite::Error> {
     match row.get_ref(i)? {
-        ValueRef::Blob(b) => Ok(b),
+        ValueRef::Blob(b) | ValueRef::Text(b) => Ok(b),
         other => Err(rusqlite::Error::InvalidColumnType(
             i,
             format!("column {i}"),

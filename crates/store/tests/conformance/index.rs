@@ -578,3 +578,39 @@ pub async fn kept_alerts_follow_their_rows(f: Fixture) {
         ["case-1", "case-3", "case-4", "case-5"]
     );
 }
+
+/// A SQLite log's contexts are read by a reader of their own (not sqlx's): it decodes a row as
+/// sqlx's readers do, so a value of the wrong type written behind the log's back is
+/// `Undecodable` at its position, never a driver error and never a misread event.
+#[tokio::test]
+async fn a_wrongly_typed_row_is_undecodable_in_a_sqlite_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.db");
+    let url = format!("sqlite://{}", path.display());
+    let open = || async {
+        let clock = jiancha_store::ManualClock::new(crate::start_instant());
+        jiancha_store::open(&url, std::sync::Arc::new(clock))
+            .await
+            .unwrap()
+    };
+    let case = vec!["case-1".to_owned()];
+    let store = open().await;
+    store
+        .append(vec![submitted("case-1"), step("case-1", 1)])
+        .await
+        .unwrap();
+    assert_eq!(store.read_contexts(&case).await.unwrap().len(), 2);
+    store.close().await;
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "DROP TRIGGER events_no_update; \
+             UPDATE events SET data = CAST(data AS BLOB) WHERE position = 2",
+        )
+        .unwrap();
+    let store = open().await;
+    match store.read_contexts(&case).await {
+        Err(StoreError::Undecodable { position: 2, .. }) => {}
+        other => panic!("expected the row at 2 undecodable, got {other:?}"),
+    }
+}
