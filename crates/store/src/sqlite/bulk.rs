@@ -1,5 +1,6 @@
 //! Bulk reads of a SQLite log: the questions at an instant read tens of thousands of rows at
-//! once (a period's case contexts, years of kept alerts). sqlx's SQLite driver copies every
+//! once (a period's case contexts, years of kept alerts), and a restart reads a snapshot of a
+//! gigabyte or more. sqlx's SQLite driver copies every
 //! value of every row (`sqlite3_value_dup`, freed again once decoded) and hands each row from
 //! its connection's thread to the task across a channel, which cost more than SQLite's own
 //! stepping. Here one blocking task steps the statement on a connection of its own and decodes
