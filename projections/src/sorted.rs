@@ -76,3 +76,44 @@ pub mod presized {
         d.deserialize_seq(Presized(PhantomData))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Holder {
+        #[serde(deserialize_with = "super::presized::deserialize")]
+        items: Vec<(u64, String)>,
+    }
+
+    #[test]
+    fn a_presized_vec_reads_what_a_plain_one_wrote() {
+        let holder = Holder {
+            items: (0..1000).map(|i| (i, format!("item-{i}"))).collect(),
+        };
+        let bytes = postcard::to_allocvec(&holder).unwrap();
+        assert_eq!(postcard::from_bytes::<Holder>(&bytes).unwrap(), holder);
+        let empty = postcard::to_allocvec(&Holder { items: Vec::new() }).unwrap();
+        assert!(postcard::from_bytes::<Holder>(&empty)
+            .unwrap()
+            .items
+            .is_empty());
+    }
+
+    #[test]
+    fn a_damaged_length_is_an_error_not_an_abort() {
+        // A length of 2^62 elements followed by two: the reservation is bounded, the body
+        // ends early, and the decoder says so.
+        let mut bytes = Vec::new();
+        let mut n: u64 = 1 << 62;
+        while n >= 0x80 {
+            bytes.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        bytes.push(n as u8);
+        bytes.extend(postcard::to_allocvec(&(1u64, "a")).unwrap());
+        bytes.extend(postcard::to_allocvec(&(2u64, "b")).unwrap());
+        assert!(postcard::from_bytes::<Holder>(&bytes).is_err());
+    }
+}
