@@ -28,8 +28,8 @@ use crate::error::StoreError;
 use crate::index::{is_kept, kept_rows, IndexRow, IndexSelect, IndexState, IndexWrite, KeptAlerts};
 use crate::plan::{ExistingId, Head};
 use crate::rows::{
-    decode_raw_row, decode_raw_rows, decode_rows, existing_from_row, hash_from, stored_id, to_i64,
-    to_u64,
+    decode_raw_row, decode_raw_rows, decode_rows, existing_from_row, hash_from, index_row,
+    stored_id, to_i64, to_u64,
 };
 use crate::sql::{join_snapshot, Reads, SqlStore};
 use crate::writer::{LogConnection, OwnerRow, RunPlanner, WriterHandle};
@@ -458,19 +458,6 @@ pub(crate) fn first_schema(path: &str) -> Option<String> {
 
 fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// An index row as read with `index_columns!`.
-fn index_row(row: &PgRow) -> Result<IndexRow, sqlx::Error> {
-    Ok(IndexRow {
-        stream: row.try_get(0)?,
-        min_occurred: row.try_get(1)?,
-        max_occurred: row.try_get(2)?,
-        reach: row.try_get(3)?,
-        active: row.try_get(4)?,
-        alerted: row.try_get(5)?,
-        irregular: row.try_get(6)?,
-    })
 }
 
 impl Reads for PgReads {

@@ -9,7 +9,53 @@ use jiancha_events::{auto_id, Hash, RawEvent, StoredEvent};
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use crate::error::StoreError;
+use crate::index::IndexRow;
 use crate::plan::ExistingId;
+
+/// A row of either database as sqlx reads it, with the types the shared decoders read: the
+/// bounds stated once, for `SqliteRow` and `PgRow` alike.
+pub(crate) trait SqlxRow: Row {
+    /// An integer column (64-bit).
+    fn int(&self, i: usize) -> Result<i64, sqlx::Error>;
+    /// A text column, possibly null.
+    fn text_or_null(&self, i: usize) -> Result<Option<String>, sqlx::Error>;
+    /// A text column.
+    fn text(&self, i: usize) -> Result<String, sqlx::Error>;
+    /// A bytes column.
+    fn bytes(&self, i: usize) -> Result<Vec<u8>, sqlx::Error>;
+    /// A boolean column.
+    fn boolean(&self, i: usize) -> Result<bool, sqlx::Error>;
+}
+
+impl<R> SqlxRow for R
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    i64: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    String: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    bool: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+{
+    fn int(&self, i: usize) -> Result<i64, sqlx::Error> {
+        self.try_get(i)
+    }
+
+    fn text_or_null(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
+        self.try_get(i)
+    }
+
+    fn text(&self, i: usize) -> Result<String, sqlx::Error> {
+        self.try_get(i)
+    }
+
+    fn bytes(&self, i: usize) -> Result<Vec<u8>, sqlx::Error> {
+        self.try_get(i)
+    }
+
+    fn boolean(&self, i: usize) -> Result<bool, sqlx::Error> {
+        self.try_get(i)
+    }
+}
 
 /// Decodes every row with `decode`.
 pub(crate) fn decode_rows<R, T>(
@@ -23,27 +69,13 @@ pub(crate) fn decode_rows<R, T>(
 /// type (written behind the log's back) is reported at its position as
 /// [`StoreError::Undecodable`], so that verification can name it, rather than as a driver
 /// failure.
-pub(crate) fn decode_raw_rows<R>(rows: &[R]) -> Result<Vec<RawEvent>, StoreError>
-where
-    R: Row,
-    usize: ColumnIndex<R>,
-    i64: for<'r> Decode<'r, R::Database> + Type<R::Database>,
-    String: for<'r> Decode<'r, R::Database> + Type<R::Database>,
-    Vec<u8>: for<'r> Decode<'r, R::Database> + Type<R::Database>,
-{
+pub(crate) fn decode_raw_rows<R: SqlxRow>(rows: &[R]) -> Result<Vec<RawEvent>, StoreError> {
     rows.iter().map(decode_raw_row).collect()
 }
 
 /// Decodes one row like [`decode_raw_rows`].
-pub(crate) fn decode_raw_row<R>(row: &R) -> Result<RawEvent, StoreError>
-where
-    R: Row,
-    usize: ColumnIndex<R>,
-    i64: for<'r> Decode<'r, R::Database> + Type<R::Database>,
-    String: for<'r> Decode<'r, R::Database> + Type<R::Database>,
-    Vec<u8>: for<'r> Decode<'r, R::Database> + Type<R::Database>,
-{
-    raw_event(&SqlxColumns(row)).map_err(|e| match (&e, row.try_get::<i64, _>(0)) {
+pub(crate) fn decode_raw_row<R: SqlxRow>(row: &R) -> Result<RawEvent, StoreError> {
+    raw_event(&SqlxColumns(row)).map_err(|e| match (&e, row.int(0)) {
         (sqlx::Error::ColumnDecode { .. }, Ok(position)) => StoreError::Undecodable {
             position: to_u64(position),
             reason: e.to_string(),
@@ -139,11 +171,7 @@ pub(crate) trait EventColumns {
 
 /// Decodes one stored event row: the one decoder of both databases' drivers.
 pub(crate) fn raw_event<C: EventColumns>(row: &C) -> Result<RawEvent, C::Error> {
-    let stream = row.text(1)?;
-    let version = to_u64(row.int(2)?);
-    let id = row
-        .text_or_null(3)?
-        .unwrap_or_else(|| auto_id(&stream, version));
+    let (stream, version, id) = identity(row, [1, 2, 3])?;
     Ok(RawEvent {
         position: to_u64(row.int(0)?),
         stream,
@@ -161,55 +189,63 @@ pub(crate) fn raw_event<C: EventColumns>(row: &C) -> Result<RawEvent, C::Error> 
     })
 }
 
+/// The stream, version and id of an event row, from the columns at `[stream, version, id]`: a
+/// null id is the one assigned from the stream and version ([`auto_id`]).
+fn identity<C: EventColumns>(row: &C, at: [usize; 3]) -> Result<(String, u64, String), C::Error> {
+    let stream = row.text(at[0])?;
+    let version = to_u64(row.int(at[1])?);
+    let id = row
+        .text_or_null(at[2])?
+        .unwrap_or_else(|| auto_id(&stream, version));
+    Ok((stream, version, id))
+}
+
 /// A row sqlx read, as [`EventColumns`].
 struct SqlxColumns<'r, R>(&'r R);
 
-impl<R> EventColumns for SqlxColumns<'_, R>
-where
-    R: Row,
-    usize: ColumnIndex<R>,
-    i64: for<'r> Decode<'r, R::Database> + Type<R::Database>,
-    String: for<'r> Decode<'r, R::Database> + Type<R::Database>,
-    Vec<u8>: for<'r> Decode<'r, R::Database> + Type<R::Database>,
-{
+impl<R: SqlxRow> EventColumns for SqlxColumns<'_, R> {
     type Error = sqlx::Error;
 
     fn int(&self, i: usize) -> Result<i64, sqlx::Error> {
-        self.0.try_get(i)
+        self.0.int(i)
     }
 
     fn text_or_null(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
-        self.0.try_get(i)
+        self.0.text_or_null(i)
     }
 
     fn text(&self, i: usize) -> Result<String, sqlx::Error> {
-        self.0.try_get(i)
+        self.0.text(i)
     }
 
     fn hash(&self, i: usize) -> Result<Hash, sqlx::Error> {
-        Ok(hash_from(&self.0.try_get::<Vec<u8>, _>(i)?))
+        Ok(hash_from(&self.0.bytes(i)?))
     }
 }
 
 /// Decodes a row selected as `id, position, stream, type, occurred_at, data, version`.
-pub(crate) fn existing_from_row<R>(row: &R) -> Result<(String, ExistingId), sqlx::Error>
-where
-    R: Row,
-    usize: ColumnIndex<R>,
-    i64: for<'r> Decode<'r, R::Database> + Type<R::Database>,
-    String: for<'r> Decode<'r, R::Database> + Type<R::Database>,
-{
-    let stream: String = row.try_get(2)?;
-    let version = to_u64(row.try_get(6)?);
-    let id = row
-        .try_get::<Option<String>, _>(0)?
-        .unwrap_or_else(|| auto_id(&stream, version));
+pub(crate) fn existing_from_row<R: SqlxRow>(row: &R) -> Result<(String, ExistingId), sqlx::Error> {
+    let (stream, _, id) = identity(&SqlxColumns(row), [2, 6, 0])?;
     let existing = ExistingId {
-        position: to_u64(row.try_get(1)?),
+        position: to_u64(row.int(1)?),
         stream,
-        event_type: row.try_get(3)?,
-        occurred_at: row.try_get(4)?,
-        data: row.try_get(5)?,
+        event_type: row.text(3)?,
+        occurred_at: row.text(4)?,
+        data: row.text(5)?,
     };
     Ok((id, existing))
+}
+
+/// Decodes a case index row selected as `stream, min_occurred, max_occurred, reach, active,
+/// alerted, irregular` (each database's `INDEX_COLUMNS`).
+pub(crate) fn index_row<R: SqlxRow>(row: &R) -> Result<IndexRow, sqlx::Error> {
+    Ok(IndexRow {
+        stream: row.text(0)?,
+        min_occurred: row.int(1)?,
+        max_occurred: row.int(2)?,
+        reach: row.int(3)?,
+        active: row.boolean(4)?,
+        alerted: row.boolean(5)?,
+        irregular: row.boolean(6)?,
+    })
 }

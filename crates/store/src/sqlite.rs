@@ -29,8 +29,8 @@ use crate::error::StoreError;
 use crate::index::{is_kept, kept_rows, IndexRow, IndexSelect, IndexState, IndexWrite, KeptAlerts};
 use crate::plan::{ExistingId, Head};
 use crate::rows::{
-    decode_raw_row, decode_raw_rows, decode_rows, existing_from_row, hash_from, stored_id, to_i64,
-    to_u64,
+    decode_raw_row, decode_raw_rows, decode_rows, existing_from_row, hash_from, index_row,
+    stored_id, to_i64, to_u64,
 };
 use crate::sql::{join_snapshot, Reads, SqlStore};
 use crate::writer::{LogConnection, OwnerRow, PreviousChunk, WriterHandle};
@@ -214,19 +214,6 @@ fn with_streams<'q>(
     streams
         .into_iter()
         .fold(sqlx::query(sql), |q, stream| q.bind(stream))
-}
-
-/// An index row as read with [`INDEX_COLUMNS`].
-fn index_row(row: &SqliteRow) -> Result<IndexRow, sqlx::Error> {
-    Ok(IndexRow {
-        stream: row.try_get(0)?,
-        min_occurred: row.try_get(1)?,
-        max_occurred: row.try_get(2)?,
-        reach: row.try_get(3)?,
-        active: row.try_get(4)?,
-        alerted: row.try_get(5)?,
-        irregular: row.try_get(6)?,
-    })
 }
 
 /// An INSERT OR REPLACE of `rows` index rows: a row is replaced whole (these rows are derived
