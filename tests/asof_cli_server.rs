@@ -3,7 +3,9 @@
 //! "occurred by"), at several instants given in every accepted form, `jiancha case show
 //! --now T`, `jiancha history --as-of T`, the alerts of the case in that history and `jiancha
 //! alerts --now T` equal `GET /api/v1/alerts?now=T` and
-//! `GET /api/v1/cases/{id}?now=T` and `GET /api/v1/cases/{id}/history?as_of=T` as JSON values;
+//! `GET /api/v1/cases/{id}?now=T` and `GET /api/v1/cases/{id}/history?as_of=T` as JSON values,
+//! and `jiancha report --period P --now T` and `jiancha insight --period P --now T` equal
+//! `GET /api/v1/reports?period=P&now=T` and `GET /api/v1/insights?period=P&now=T`;
 //! an instant before the case gives an error on both sides. The server's live overview equals
 //! its overview as of its own instant.
 
@@ -52,6 +54,7 @@ fn cli_and_server_answer_the_same_as_of_an_instant() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut compared = (0, 0, 0, 0);
     let mut listed = 0;
+    let mut reported = 0;
     let mut overviews = 0;
     for seed in [1, 2] {
         let ws = Workspace::new();
@@ -189,6 +192,30 @@ fn cli_and_server_answer_the_same_as_of_an_instant() {
                 "alerts of the district, seed {seed} at {t}"
             );
             listed += cli.map_or(0, |a| a.as_array().unwrap().len());
+            // The assessment report and the insight of the month the log began in (where the
+            // events after T fall), at T: the log as of then, on both sides.
+            let period = start.format("%Y-%m").to_string();
+            let cli = cli_json(
+                &ws,
+                &serve_clock,
+                &[
+                    "report", "--period", &period, "--now", t, "--format", "json",
+                ],
+            );
+            let path = format!("/api/v1/reports?period={period}&now={}", percent(t));
+            let server = runtime.block_on(server_json(&served, &path));
+            assert_eq!(cli, server, "report, seed {seed} at {t}");
+            reported += cli.map_or(0, |r| r["rows"].as_array().unwrap().len());
+            let cli = cli_json(
+                &ws,
+                &serve_clock,
+                &[
+                    "insight", "--period", &period, "--now", t, "--format", "json",
+                ],
+            );
+            let path = format!("/api/v1/insights?period={period}&now={}", percent(t));
+            let server = runtime.block_on(server_json(&served, &path));
+            assert_eq!(cli, server, "insight, seed {seed} at {t}");
         }
         // The dashboard's overview: the live fold at the server's clock and the log folded as
         // of that instant give the same rows.
@@ -208,6 +235,7 @@ fn cli_and_server_answer_the_same_as_of_an_instant() {
     }
     assert!(overviews > 0, "the overviews had rows");
     assert!(listed > 0, "the district's alerts were compared");
+    assert!(reported > 0, "the district's reports had rows");
     let (views, histories, alerts, refused) = compared;
     // The instants cover a case before it was known, and cases with alerts.
     assert!(views > 20, "{compared:?}");

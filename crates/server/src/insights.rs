@@ -1,6 +1,6 @@
 //! `GET /api/v1/insights?period=&org=&now=&format=`: the leadership's insight (辅助决策) from
 //! the engine's projections, as `jiancha insight --format json` (evaluators and the supervision
-//! bureau only); and the Excel answers of this route and of `GET /api/v1/reports`
+//! bureau only; with `now`, the log as of then, as `jiancha insight --now`); and the Excel answers of this route and of `GET /api/v1/reports`
 //! (`format=xlsx`): the workbook of `jiancha_xlsx`, with its content type and a Chinese file
 //! name (RFC 5987) beside an ASCII one.
 
@@ -88,7 +88,17 @@ pub(crate) async fn insights(
         period,
         org: q.org.clone(),
     };
-    let insight = state.engine.read().insight(&query, now);
+    let insight = match q.now {
+        None => state.engine.read().insight(&query, now),
+        // At an instant: the log as of then (the events that had occurred by it), as
+        // `jiancha insight --now` folds it. One at a time.
+        Some(_) => {
+            let _slot = crate::replay_slot(&state, "a replay of the log")?;
+            crate::alerts::as_of_with_ledger(&state, now)
+                .await?
+                .insight(&query, now)
+        }
+    };
     if xlsx {
         let label = insight.period.clone();
         return xlsx_response(

@@ -1,5 +1,6 @@
 //! `GET /api/v1/reports?period=&by=&depth=&now=` (or `from=&to=` for a range of months): the
-//! assessment figures from the engine's ledger, as `jiancha report --format json`; a unit sees
+//! assessment figures from the engine's ledger, as `jiancha report --format json`; with `now`,
+//! the log as of then (the events that had occurred by it), as `jiancha report --now`; a unit sees
 //! only the rows of orgs under its path, grouped by org. A closed period's report carries its
 //! `closed` object; `as_closed=true` gives the report as it was closed (see `closing`).
 //! `GET /api/v1/verify`: the whole log checked against its hash chain and every stored snapshot
@@ -82,7 +83,10 @@ pub(crate) async fn report(
     let now = instant_or("now", q.now.as_deref(), state.engine.now())?;
     match q.kind.as_deref() {
         None | Some("approval") => {}
-        Some("procurement") => return procurement(&state, scope, &period, now, xlsx).await,
+        Some("procurement") => {
+            let explicit = q.now.is_some();
+            return procurement(&state, scope, &period, (now, explicit), xlsx).await;
+        }
         Some(other) => {
             return Err(
                 ApiError::invalid(format!("kind: {other:?}: use approval or procurement"))
@@ -112,7 +116,14 @@ pub(crate) async fn report(
             Some(label) => state.closes.find(&state, label).await?,
             None => None,
         };
-        (state.engine.read().report(&query, now), closed)
+        let report = match q.now {
+            None => state.engine.read().report(&query, now),
+            Some(_) => {
+                let _slot = crate::replay_slot(&state, "a replay of the log")?;
+                as_of(&state, &query.period, now).await?.report(&query, now)
+            }
+        };
+        (report, closed)
     };
     let Some(mut report) = report else {
         return Err(ApiError::internal("the engine keeps no assessment ledger"));
@@ -152,7 +163,7 @@ async fn procurement(
     state: &Arc<State>,
     scope: Scope<'_>,
     period: &Period,
-    now: jiancha_projections::Millis,
+    (now, explicit): (jiancha_projections::Millis, bool),
     xlsx: bool,
 ) -> Result<Response, ApiError> {
     use jiancha_projections::kinds::procurement::report::procurement_report;
@@ -163,12 +174,42 @@ async fn procurement(
         .field("format"));
     }
     crate::caught_up(state).await;
-    let report = procurement_report(&state.engine.read(), period, "", now);
+    let report = if explicit {
+        let _slot = crate::replay_slot(state, "a replay of the log")?;
+        procurement_report(&as_of(state, period, now).await?, period, "", now)
+    } else {
+        procurement_report(&state.engine.read(), period, "", now)
+    };
     let Some(mut report) = report else {
         return Err(ApiError::internal("the engine keeps no assessment ledger"));
     };
     report.rows.retain(|r| scope.covers(&r.org));
     Ok(crate::json_response(StatusCode::OK, &report))
+}
+
+/// What a report for `period` at an explicit instant reads, as `jiancha report --now` folds
+/// it: the events that had occurred by `now`, of the cases the case index names for the period
+/// (or the whole log, when the engine's thresholds or scoring are not the ones the index judges
+/// with), with the engine's scoring. Never the live fold evaluated at `now`: that one holds the
+/// events that occurred after it.
+async fn as_of(
+    state: &crate::State,
+    period: &Period,
+    now: jiancha_projections::Millis,
+) -> Result<jiancha_projections::Projections, ApiError> {
+    let scoring = state.engine.read().ledger().map(|l| l.scoring);
+    match scoring {
+        Some(scoring)
+            if jiancha_engine::travel::serves_config(&state.alert_config)
+                && jiancha_engine::travel::serves_scoring(&scoring) =>
+        {
+            let travelled = jiancha_engine::travel::for_report(&*state.store, period, now, scoring)
+                .await
+                .map_err(ApiError::internal)?;
+            Ok(travelled.projections)
+        }
+        _ => crate::alerts::as_of_with_ledger(state, now).await,
+    }
 }
 
 /// `GET /verify`.
