@@ -73,6 +73,7 @@ pub struct Alert {
     /// The event that closed it.
     pub closed_by: Option<u64>,
     /// The accountable org when it was raised.
+    #[serde(with = "crate::shared::string")]
     pub org: Arc<str>,
     /// Whether a `CardIssued` recorded its delivery.
     pub delivered: bool,
@@ -128,10 +129,12 @@ pub struct Acceptance {
     /// When.
     pub at: Millis,
     /// Its business date.
+    #[serde(with = "crate::shared::date")]
     pub on: NaiveDate,
     /// Its position.
     pub position: u64,
     /// The accepting org.
+    #[serde(with = "crate::shared::string")]
     pub org: Arc<str>,
 }
 
@@ -140,8 +143,10 @@ pub struct Acceptance {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Suspension {
     /// The suspension date.
+    #[serde(with = "crate::shared::date")]
     pub from: NaiveDate,
     /// The resumption (or conclusion) date, once known.
+    #[serde(with = "crate::shared::option_date")]
     pub to: Option<NaiveDate>,
     /// The working days the applicant was told it takes.
     pub expected_days: u32,
@@ -151,30 +156,36 @@ pub struct Suspension {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseState {
     /// The item code applied for.
+    #[serde(with = "crate::shared::string")]
     pub item: Arc<str>,
     /// The item's definition: current at submission, then the one in force at acceptance.
-    #[serde(with = "crate::catalog::item_json::option")]
+    #[serde(with = "crate::shared::option_def")]
     pub def: Option<Arc<ItemDefined>>,
     /// How it arrived.
     pub channel: Channel,
     /// Where it stands.
     pub status: Status,
     /// The org of the submission.
+    #[serde(with = "crate::shared::string")]
     pub submitted_org: Arc<str>,
     /// When it was submitted.
     pub submitted_at: Millis,
     /// The submission's business date.
+    #[serde(with = "crate::shared::date")]
     pub submitted_on: NaiveDate,
     /// The date of the first answer (correction request, acceptance or refusal).
+    #[serde(with = "crate::shared::option_date")]
     pub first_answer_on: Option<NaiveDate>,
     /// Correction requests so far.
     pub corrections: u16,
     /// The date of the last supplement after a correction request, while the answer to it
     /// (an acceptance or a refusal) is outstanding or once it came.
+    #[serde(with = "crate::shared::option_date")]
     pub supplemented_on: Option<NaiveDate>,
     /// The acceptance, once accepted.
     pub accepted: Option<Acceptance>,
     /// The last transfer's target.
+    #[serde(with = "crate::shared::option_string")]
     pub transferred_to: Option<Arc<str>>,
     /// Promised and statutory limits before extensions.
     pub limits: Option<(u32, u32)>,
@@ -196,19 +207,24 @@ pub struct CaseState {
     pub decided: bool,
     /// The conclusion: instant, business date, position. A conclusion entered after the fact
     /// counts at the instant and date it was recorded (see `concluded_claimed_on`).
+    #[serde(with = "crate::shared::concluded")]
     pub concluded: Option<(Millis, NaiveDate, u64)>,
     /// The date a conclusion entered after the fact claimed, when it counts at its recorded
     /// date instead.
+    #[serde(with = "crate::shared::option_date")]
     pub concluded_claimed_on: Option<NaiveDate>,
     /// Concluded without ever being accepted: deemed accepted on the submission date.
     pub no_acceptance: bool,
     /// The item is not in the catalog: no due dates, and never on time.
     pub unmonitored: bool,
     /// The org that concluded a case never accepted (accountable for it from then on).
+    #[serde(with = "crate::shared::option_string")]
     pub concluded_org: Option<Arc<str>>,
     /// The business date the case left the clock without a conclusion (withdrawn).
+    #[serde(with = "crate::shared::option_date")]
     pub ended_on: Option<NaiveDate>,
     /// The business date of the latest action.
+    #[serde(with = "crate::shared::date")]
     pub last_action_on: NaiveDate,
     /// The latest instant the case has been advanced to.
     pub cursor: Millis,

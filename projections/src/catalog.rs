@@ -16,7 +16,7 @@ pub struct Definition {
     pub position: u64,
     /// The definition (kept as its JSON text in snapshots: the wire form is the one place
     /// that knows which fields may be absent).
-    #[serde(with = "item_json")]
+    #[serde(with = "crate::shared::def")]
     pub item: Arc<ItemDefined>,
 }
 

@@ -192,12 +192,15 @@ pub struct Entry {
     /// The month it counts in.
     pub month: Month,
     /// The org unit it counts for.
+    #[serde(with = "crate::shared::string")]
     pub org: Arc<str>,
     /// The item of the case.
+    #[serde(with = "crate::shared::string")]
     pub item: Arc<str>,
     /// The channel of the case.
     pub channel: Channel,
     /// The case.
+    #[serde(with = "crate::shared::string")]
     pub case: Arc<str>,
     /// What it counts.
     pub measure: Measure,
@@ -206,6 +209,7 @@ pub struct Entry {
     /// Score points (cards); negated in a reversal.
     pub points: i64,
     /// The rule behind it: an alert rule code for cards, else the measure's rule.
+    #[serde(with = "crate::shared::rule")]
     pub rule: Cow<'static, str>,
     /// How it came about.
     pub kind: EntryKind,
@@ -1239,6 +1243,22 @@ fn growth(len: usize) -> usize {
 }
 
 /// The rule name of a non-card measure.
+/// A rule code as the `'static` text the fold writes, when it is one (an alert rule's or a
+/// measure's); otherwise owned.
+pub(crate) fn static_rule(code: &str) -> Cow<'static, str> {
+    if let Some(rule) = crate::Rule::from_code(code) {
+        return Cow::Borrowed(rule.code());
+    }
+    match Measure::ALL
+        .iter()
+        .map(|m| rule_of(*m))
+        .find(|r| *r == code)
+    {
+        Some(r) => Cow::Borrowed(r),
+        None => Cow::Owned(code.to_owned()),
+    }
+}
+
 fn rule_of(m: Measure) -> &'static str {
     match m {
         Measure::Accepted => "case.accepted",

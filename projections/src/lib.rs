@@ -26,6 +26,7 @@ pub mod province;
 pub mod reference;
 pub mod report;
 pub mod rules;
+mod shared;
 pub mod snapshot;
 mod sorted;
 mod steps;
@@ -64,15 +65,17 @@ pub struct Projections {
     pub calendars: Calendars,
     /// The thresholds.
     pub config: AlertConfig,
-    #[serde(with = "sorted::map")]
+    #[serde(with = "sorted::streams")]
     cases: HashMap<Arc<str>, Box<CaseState>>,
     /// The cases of the other kinds (procurement projects), by stream: apart from the approval
     /// cases, so that the approval views, reports and watched sets never meet them.
-    #[serde(with = "sorted::map", default)]
+    #[serde(with = "sorted::streams", default)]
     projects: HashMap<Arc<str>, Box<CaseState>>,
     /// The procurement kind's thresholds and split sums.
     #[serde(default)]
     procurement: kinds::procurement::Book,
+    /// In a snapshot, a section of its own, decoded beside the rest (`snapshot.rs`).
+    #[serde(skip)]
     ledger: Option<Box<Ledger>>,
     #[serde(skip)]
     orgs: HashMap<String, Arc<str>>,
@@ -241,46 +244,13 @@ impl Projections {
         self.cases.iter().map(|(s, c)| (&**s, &**c))
     }
 
-    /// Shares one allocation per org path again after a snapshot was decoded, and rebuilds
-    /// what snapshots do not keep.
-    fn reintern(&mut self) {
-        let streams: Vec<Arc<str>> = self.cases.keys().cloned().collect();
-        for s in streams {
-            self.watch(&s);
+    /// Rebuilds what snapshots do not keep: the watched sets. Strings and item definitions
+    /// need no sharing again (a snapshot's tables decoded them shared, `shared.rs`); the org
+    /// and item lookups fill again as events are folded.
+    pub(crate) fn rebuild_watched(&mut self) {
+        for (key, case) in self.cases.iter_mut() {
+            self.watched.update(key, case, &self.config);
         }
-        let mut cases = std::mem::take(&mut self.cases);
-        for case in cases.values_mut() {
-            let item = self
-                .items
-                .get(&*case.item)
-                .cloned()
-                .unwrap_or_else(|| case.item.clone());
-            self.items.insert(item.clone());
-            case.item = item;
-            // Share the catalog's definition instead of a decoded copy per case.
-            if let Some(def) = &case.def {
-                let shared = self
-                    .catalog
-                    .history(&def.code)
-                    .iter()
-                    .find(|d| d.item == *def);
-                if let Some(d) = shared {
-                    case.def = Some(d.item.clone());
-                }
-            }
-            case.submitted_org = self.intern(&case.submitted_org.clone());
-            if let Some(a) = case.accepted.as_mut() {
-                a.org = self.intern(&a.org.clone());
-            }
-            for alert in &mut case.alerts {
-                alert.org = self.intern(&alert.org.clone());
-            }
-        }
-        self.cases = cases;
-    }
-
-    fn intern(&mut self, org: &str) -> Arc<str> {
-        fold::intern(&mut self.orgs, org).clone()
     }
 
     /// The calendar generation: how many amendments the calendars reflect.

@@ -32,6 +32,38 @@ pub mod map {
     }
 }
 
+/// A `HashMap` keyed by stream name, written as [`map`] writes it with each name through the
+/// snapshot's string table (`crate::shared`), so the name is written once for the case and
+/// its ledger entries, and read back as one shared allocation.
+pub mod streams {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::shared::{Owned, Shared};
+
+    pub fn serialize<V, H, S>(map: &HashMap<Arc<str>, V, H>, s: S) -> Result<S::Ok, S::Error>
+    where
+        V: Serialize,
+        S: Serializer,
+    {
+        let mut pairs: Vec<(Shared<'_>, &V)> = map.iter().map(|(k, v)| (Shared(k), v)).collect();
+        pairs.sort_unstable_by(|a, b| a.0 .0.cmp(b.0 .0));
+        pairs.serialize(s)
+    }
+
+    pub fn deserialize<'de, V, H, D>(d: D) -> Result<HashMap<Arc<str>, V, H>, D::Error>
+    where
+        V: Deserialize<'de>,
+        H: BuildHasher + Default,
+        D: Deserializer<'de>,
+    {
+        let pairs = presized::deserialize::<(Owned, V), D>(d)?;
+        let mut map = HashMap::with_capacity_and_hasher(pairs.len(), H::default());
+        map.extend(pairs.into_iter().map(|(k, v)| (k.0, v)));
+        Ok(map)
+    }
+}
+
 /// A `Vec` read in one allocation of the length the encoding gives (postcard writes it first),
 /// instead of serde's cautious start and doubling, which for a large snapshot's ledger copied
 /// and zeroed the entries several times over. The reservation is bounded (8 GiB), and a

@@ -16,6 +16,7 @@ struct StepDate {
     /// The step's index in the item's steps.
     index: u16,
     /// The business date it was completed on.
+    #[serde(with = "crate::shared::date")]
     on: NaiveDate,
     /// The case's record before this one (`NONE` for its first).
     prev: u32,

@@ -139,7 +139,7 @@ pub(crate) fn render(p: &Projections, now: Millis) -> String {
     out
 }
 
-fn scenarios() -> Vec<PathBuf> {
+pub(crate) fn scenarios() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scenarios");
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()

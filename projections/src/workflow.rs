@@ -68,6 +68,7 @@ pub struct CardFlow {
     /// The order, once a supervisor gave one.
     pub order: Option<Order>,
     /// The date of the current round's report-back, while it awaits verification or after.
+    #[serde(with = "crate::shared::option_date")]
     pub reported_on: Option<NaiveDate>,
     /// Verified and accepted: the card is closed.
     pub closed: bool,
@@ -87,6 +88,7 @@ pub struct Order {
     /// When the current round began: the order, or the rejection.
     pub round_at: Millis,
     /// Its business date.
+    #[serde(with = "crate::shared::date")]
     pub round_on: NaiveDate,
 }
 
@@ -98,6 +100,7 @@ pub struct RatingFlow {
     /// When it was given.
     pub at: Millis,
     /// Its business date.
+    #[serde(with = "crate::shared::date")]
     pub on: NaiveDate,
     /// Its position.
     pub position: u64,
@@ -106,6 +109,7 @@ pub struct RatingFlow {
     /// The center's verdict on a bad rating, and its date.
     pub verdict: Option<(RatingVerdict, NaiveDate)>,
     /// The date the unit reported the rectification.
+    #[serde(with = "crate::shared::option_date")]
     pub rectified_on: Option<NaiveDate>,
     /// The call-back's score.
     pub callback: Option<u8>,
@@ -123,6 +127,7 @@ pub struct ComplaintFlow {
     /// When it was made.
     pub at: Millis,
     /// Its business date.
+    #[serde(with = "crate::shared::date")]
     pub on: NaiveDate,
     /// Its position.
     pub position: u64,
@@ -133,6 +138,7 @@ pub struct ComplaintFlow {
     /// Accepted: the date and the org that answers it.
     pub accepted: Option<(NaiveDate, Arc<str>)>,
     /// Rejected: the date.
+    #[serde(with = "crate::shared::option_date")]
     pub rejected_on: Option<NaiveDate>,
     /// Answered: the finding and the date.
     pub answered: Option<(Finding, NaiveDate)>,
@@ -758,16 +764,19 @@ pub struct OrderView {
     /// The card's org (charged with the correction).
     pub org: String,
     /// The date of the first order.
+    #[serde(with = "crate::shared::date")]
     pub ordered_on: NaiveDate,
     /// Working days allowed for each round.
     pub days: u32,
     /// The current round's due date for the report-back.
+    #[serde(with = "crate::shared::option_date")]
     pub due_on: Option<NaiveDate>,
     /// 1 for the first order, 2 after the first rejected report-back, …
     pub round: u16,
     /// `ordered` (awaiting the report-back), `reported` (awaiting verification) or `closed`.
     pub state: &'static str,
     /// The date of the current round's report-back, if any.
+    #[serde(with = "crate::shared::option_date")]
     pub reported_on: Option<NaiveDate>,
     /// Past its due date with no report-back at the instant of evaluation.
     pub overdue: bool,

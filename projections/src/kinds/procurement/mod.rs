@@ -48,8 +48,10 @@ pub struct Filed {
     /// Its id within the project.
     pub id: String,
     /// The business date it was filed.
+    #[serde(with = "crate::shared::date")]
     pub on: NaiveDate,
     /// The business date of its first answer (or decision).
+    #[serde(with = "crate::shared::option_date")]
     pub answered_on: Option<NaiveDate>,
 }
 
@@ -60,6 +62,7 @@ pub struct Round {
     /// The instant and date the documents were first issued.
     pub issued: Option<(Millis, NaiveDate)>,
     /// The last day the documents are on sale.
+    #[serde(with = "crate::shared::option_date")]
     pub on_sale_until: Option<NaiveDate>,
     /// The bid (response) deadline in force.
     pub deadline: Option<Millis>,
@@ -70,10 +73,12 @@ pub struct Round {
     /// The evaluation report's date and ranking.
     pub report: Option<(NaiveDate, Vec<String>)>,
     /// The date the result was confirmed.
+    #[serde(with = "crate::shared::option_date")]
     pub confirmed_on: Option<NaiveDate>,
     /// The publicity of the candidates: first and last day.
     pub publicized: Option<(NaiveDate, NaiveDate)>,
     /// The date the result was announced.
+    #[serde(with = "crate::shared::option_date")]
     pub published_on: Option<NaiveDate>,
 }
 
@@ -81,6 +86,7 @@ pub struct Round {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Award {
     /// Its date.
+    #[serde(with = "crate::shared::date")]
     pub on: NaiveDate,
     /// The winner.
     pub winner: String,
@@ -108,6 +114,7 @@ pub struct Project {
     /// The open-tender threshold of its purchaser and category when registered, if defined.
     pub threshold_cents: Option<u64>,
     /// The registration date.
+    #[serde(with = "crate::shared::date")]
     pub registered_on: NaiveDate,
     /// The current round.
     pub round: Round,
@@ -120,10 +127,13 @@ pub struct Project {
     /// The contract (the first signed): date and amount.
     pub contract: Option<(NaiveDate, u64)>,
     /// The date the contract was announced.
+    #[serde(with = "crate::shared::option_date")]
     pub contract_published_on: Option<NaiveDate>,
     /// The date the contract was filed.
+    #[serde(with = "crate::shared::option_date")]
     pub contract_filed_on: Option<NaiveDate>,
     /// The date the award was reported to the supervising department.
+    #[serde(with = "crate::shared::option_date")]
     pub award_reported_on: Option<NaiveDate>,
     /// Supplemental contracts so far, in cents.
     pub supplements_cents: u64,
@@ -136,6 +146,7 @@ pub struct Project {
     /// Complaints (投诉).
     pub complaints: Vec<Filed>,
     /// The date the project closed.
+    #[serde(with = "crate::shared::option_date")]
     pub closed_on: Option<NaiveDate>,
 }
 
