@@ -46,12 +46,45 @@ impl Projections {
     /// The alerts of every case at `now` (raised so far, and raised by the clock by `now`),
     /// sorted by raising instant, then case, then rule.
     pub fn alerts(&self, now: Millis) -> Vec<AlertView> {
-        let mut out = Vec::new();
-        for (stream, case) in self.cases.iter().chain(&self.projects) {
-            out.extend(self.case_alerts(stream, case, now));
+        let parts = if self.cases.len() + self.projects.len() >= ALERTS_SPLIT_CASES {
+            2
+        } else {
+            1
+        };
+        self.alerts_in_parts(now, parts)
+    }
+
+    /// [`Projections::alerts`] rendered in `parts` (1 or 2) halves of the cases, the second
+    /// on a thread of its own (a decade's district lists hundreds of thousands), each sorted,
+    /// then merged: the order is total, so the list is the same whatever the parts.
+    pub(crate) fn alerts_in_parts(&self, now: Millis, parts: usize) -> Vec<AlertView> {
+        let cases: Vec<(&Arc<str>, &CaseState)> = self
+            .cases
+            .iter()
+            .chain(&self.projects)
+            .map(|(s, c)| (s, &**c))
+            .collect();
+        let render = |part: &[(&Arc<str>, &CaseState)]| {
+            let mut out = Vec::new();
+            for (stream, case) in part {
+                out.extend(self.case_alerts(stream, case, now));
+            }
+            out.sort_unstable_by(alert_order);
+            out
+        };
+        if parts < 2 {
+            return render(&cases);
         }
-        out.sort_unstable_by(alert_order);
-        out
+        let (a, b) = cases.split_at(cases.len() / 2);
+        let (a, b) = std::thread::scope(|s| {
+            let first = s.spawn(|| render(a));
+            let second = render(b);
+            let first = first
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (first, second)
+        });
+        merge_alerts([a, b])
     }
 
     /// One case's alerts at `now`, in the order of [`Projections::alerts`].
@@ -160,10 +193,60 @@ pub fn sort_alerts(alerts: &mut [AlertView]) {
     alerts.sort_unstable_by(alert_order);
 }
 
+/// The cases from which [`Projections::alerts`] renders in two halves side by side.
+const ALERTS_SPLIT_CASES: usize = 20_000;
+
+/// Sorted alert lists (by [`alert_order`]) as one, in the same order, in one pass.
+pub fn merge_alerts<const N: usize>(runs: [Vec<AlertView>; N]) -> Vec<AlertView> {
+    let mut out = Vec::with_capacity(runs.iter().map(Vec::len).sum());
+    let mut runs = runs.map(Vec::into_iter);
+    loop {
+        let mut least: Option<usize> = None;
+        for i in 0..N {
+            let Some(x) = runs[i].as_slice().first() else {
+                continue;
+            };
+            let smaller = match least.and_then(|l| runs[l].as_slice().first()) {
+                Some(y) => alert_order(x, y).is_lt(),
+                None => true,
+            };
+            if smaller {
+                least = Some(i);
+            }
+        }
+        match least.and_then(|l| runs[l].next()) {
+            Some(alert) => out.push(alert),
+            None => return out,
+        }
+    }
+}
+
 /// How alert lists are ordered: by the instant raised, then case, rule code and id (an id
 /// names one alert: the order is total).
 pub fn alert_order(a: &AlertView, b: &AlertView) -> std::cmp::Ordering {
     (a.raised_at_ms, &a.case, &a.rule)
         .cmp(&(b.raised_at_ms, &b.case, &b.rule))
         .then(a.id.cmp(&b.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tests::{fold, scenario_events, scenarios};
+
+    #[test]
+    fn alerts_rendered_in_halves_are_the_list_rendered_whole() {
+        let mut compared = 0;
+        for path in scenarios() {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let (events, now) = scenario_events(&text);
+            let p = fold(&events);
+            let Some(now) = now else { continue };
+            for at in [now, now - 10 * 86_400_000, now + 40 * 86_400_000] {
+                let whole = p.alerts_in_parts(at, 1);
+                assert_eq!(p.alerts_in_parts(at, 2), whole, "{}", path.display());
+                compared += whole.len();
+            }
+        }
+        assert!(compared > 100, "{compared} alerts compared");
+    }
 }

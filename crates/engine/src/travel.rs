@@ -52,32 +52,7 @@ impl Travelled {
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (first, second)
         });
-        merge([folded, a, b])
-    }
-}
-
-/// Sorted alert lists as one, in the same order, in one pass.
-fn merge<const N: usize>(runs: [Vec<AlertView>; N]) -> Vec<AlertView> {
-    let mut out = Vec::with_capacity(runs.iter().map(Vec::len).sum());
-    let mut runs = runs.map(Vec::into_iter);
-    loop {
-        let mut least: Option<usize> = None;
-        for i in 0..N {
-            let Some(x) = runs[i].as_slice().first() else {
-                continue;
-            };
-            let smaller = match least.and_then(|l| runs[l].as_slice().first()) {
-                Some(y) => jiancha_projections::alert_order(x, y).is_lt(),
-                None => true,
-            };
-            if smaller {
-                least = Some(i);
-            }
-        }
-        match least.and_then(|l| runs[l].next()) {
-            Some(alert) => out.push(alert),
-            None => return out,
-        }
+        jiancha_projections::merge_alerts([folded, a, b])
     }
 }
 
