@@ -75,15 +75,7 @@ impl Projections {
         if parts < 2 {
             return render(&cases);
         }
-        let (a, b) = cases.split_at(cases.len() / 2);
-        let (a, b) = std::thread::scope(|s| {
-            let first = s.spawn(|| render(a));
-            let second = render(b);
-            let first = first
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (first, second)
-        });
+        let (a, b) = in_halves(&cases, render);
         merge_alerts([a, b])
     }
 
@@ -195,6 +187,20 @@ pub fn sort_alerts(alerts: &mut [AlertView]) {
 
 /// The cases from which [`Projections::alerts`] renders in two halves side by side.
 const ALERTS_SPLIT_CASES: usize = 20_000;
+
+/// `render` of the first half of `items` on a thread of its own and of the second half on this
+/// one, side by side: the two results in that order.
+pub fn in_halves<T: Sync, R: Send>(items: &[T], render: impl Fn(&[T]) -> R + Sync) -> (R, R) {
+    let (a, b) = items.split_at(items.len() / 2);
+    std::thread::scope(|s| {
+        let first = s.spawn(|| render(a));
+        let second = render(b);
+        let first = first
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (first, second)
+    })
+}
 
 /// Sorted alert lists (by [`alert_order`]) as one, in the same order, in one pass.
 pub fn merge_alerts<const N: usize>(runs: [Vec<AlertView>; N]) -> Vec<AlertView> {

@@ -44,7 +44,7 @@ pub use calendars::Calendars;
 pub use case::{About, Alert, CaseState, Ctx, Status};
 pub use caselist::{CaseQuery, CaseRow};
 pub use catalog::Catalog;
-pub use evaluate::{alert_order, merge_alerts, sort_alerts};
+pub use evaluate::{alert_order, in_halves, merge_alerts, sort_alerts};
 pub use insight::{Insight, InsightQuery};
 pub use instant::Millis;
 pub use kept::{KeptCase, KeptError};

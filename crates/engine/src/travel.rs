@@ -35,7 +35,6 @@ impl Travelled {
         }
         // The kept cases' alerts rendered and sorted in two halves at once (a year's settled
         // cases are hundreds of thousands), then the three sorted runs merged.
-        let (a, b) = self.kept.split_at(self.kept.len() / 2);
         let render = |part: &[(String, KeptCase)]| {
             let mut out = Vec::with_capacity(part.iter().map(|(_, k)| k.alerts.len()).sum());
             for (stream, kept) in part {
@@ -44,14 +43,7 @@ impl Travelled {
             jiancha_projections::sort_alerts(&mut out);
             out
         };
-        let (a, b) = std::thread::scope(|s| {
-            let first = s.spawn(|| render(a));
-            let second = render(b);
-            let first = first
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (first, second)
-        });
+        let (a, b) = jiancha_projections::in_halves(&self.kept, render);
         jiancha_projections::merge_alerts([folded, a, b])
     }
 }
