@@ -195,27 +195,19 @@ fn cli_and_server_answer_the_same_as_of_an_instant() {
             // The assessment report and the insight of the month the log began in (where the
             // events after T fall), at T: the log as of then, on both sides.
             let period = start.format("%Y-%m").to_string();
-            let cli = cli_json(
-                &ws,
-                &serve_clock,
-                &[
-                    "report", "--period", &period, "--now", t, "--format", "json",
-                ],
-            );
-            let path = format!("/api/v1/reports?period={period}&now={}", percent(t));
-            let server = runtime.block_on(server_json(&served, &path));
-            assert_eq!(cli, server, "report, seed {seed} at {t}");
-            reported += cli.map_or(0, |r| r["rows"].as_array().unwrap().len());
-            let cli = cli_json(
-                &ws,
-                &serve_clock,
-                &[
-                    "insight", "--period", &period, "--now", t, "--format", "json",
-                ],
-            );
-            let path = format!("/api/v1/insights?period={period}&now={}", percent(t));
-            let server = runtime.block_on(server_json(&served, &path));
-            assert_eq!(cli, server, "insight, seed {seed} at {t}");
+            for (command, route) in [("report", "reports"), ("insight", "insights")] {
+                let cli = cli_json(
+                    &ws,
+                    &serve_clock,
+                    &[command, "--period", &period, "--now", t, "--format", "json"],
+                );
+                let path = format!("/api/v1/{route}?period={period}&now={}", percent(t));
+                let server = runtime.block_on(server_json(&served, &path));
+                assert_eq!(cli, server, "{command}, seed {seed} at {t}");
+                if command == "report" {
+                    reported += cli.map_or(0, |r| r["rows"].as_array().unwrap().len());
+                }
+            }
         }
         // The dashboard's overview: the live fold at the server's clock and the log folded as
         // of that instant give the same rows.

@@ -526,12 +526,18 @@ mod tests {
         assert!(entries > 100, "{entries} ledger entries compared");
     }
 
+    /// The fold of the scenario with the most cases.
+    fn largest() -> Projections {
+        restored()
+            .into_iter()
+            .map(|(folded, _)| folded)
+            .max_by_key(Projections::case_count)
+            .unwrap()
+    }
+
     #[test]
     fn an_index_the_tables_do_not_hold_is_an_error() {
-        let (folded, _) = restored()
-            .into_iter()
-            .max_by_key(|(p, _)| p.case_count())
-            .unwrap();
+        let folded = largest();
         let bytes = folded.snapshot(folded.head()).unwrap();
         let tables = crate::snapshot::sections(&bytes).unwrap().tables;
         // The same sections with empty tables: their first string index names nothing.
@@ -558,10 +564,7 @@ mod tests {
 
     #[test]
     fn outside_a_snapshot_the_fields_encode_as_before() {
-        let (folded, _) = restored()
-            .into_iter()
-            .max_by_key(|(p, _)| p.case_count())
-            .unwrap();
+        let folded = largest();
         let entry = folded.ledger().unwrap().entries().first().unwrap().clone();
         let json = serde_json::to_value(&entry).unwrap();
         assert_eq!(json["org"], serde_json::json!(&*entry.org));

@@ -204,6 +204,27 @@ pub(crate) async fn list(
     Ok(crate::json_response(StatusCode::OK, &list))
 }
 
+/// `view` of the engine's live fold; or, with an explicit instant (`as_of`), of the whole log
+/// folded as of `now` (with the engine's ledger when `ledger`), one such fold at a time.
+pub(crate) async fn live_or_as_of<T>(
+    state: &State,
+    as_of: bool,
+    now: jiancha_projections::Millis,
+    ledger: bool,
+    view: impl FnOnce(&jiancha_projections::Projections) -> T,
+) -> Result<T, ApiError> {
+    if !as_of {
+        return Ok(view(&state.engine.read()));
+    }
+    let _slot = crate::replay_slot(state, "a replay of the log")?;
+    let p = if ledger {
+        as_of_with_ledger(state, now).await?
+    } else {
+        self::as_of(state, now).await?
+    };
+    Ok(view(&p))
+}
+
 /// The whole log folded as of `now`: the events that occurred by then.
 pub(crate) async fn as_of(
     state: &State,

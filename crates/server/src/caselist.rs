@@ -111,15 +111,10 @@ pub(crate) async fn list(
         .unwrap_or(crate::limits::CASES_PAGE_MAX)
         .clamp(1, crate::limits::CASES_PAGE_MAX);
     crate::caught_up(&state).await;
-    let rows = match q.now {
-        None => state.engine.read().case_list(&query, now),
-        Some(_) => {
-            let _slot = crate::replay_slot(&state, "a replay of the log")?;
-            crate::alerts::as_of(&state, now)
-                .await?
-                .case_list(&query, now)
-        }
-    };
+    let rows = crate::alerts::live_or_as_of(&state, q.now.is_some(), now, false, |p| {
+        p.case_list(&query, now)
+    })
+    .await?;
     let mut rest = rows
         .into_iter()
         .filter(|r| after.as_ref().is_none_or(|k| r.key() > *k));

@@ -88,17 +88,12 @@ pub(crate) async fn insights(
         period,
         org: q.org.clone(),
     };
-    let insight = match q.now {
-        None => state.engine.read().insight(&query, now),
-        // At an instant: the log as of then (the events that had occurred by it), as
-        // `jiancha insight --now` folds it. One at a time.
-        Some(_) => {
-            let _slot = crate::replay_slot(&state, "a replay of the log")?;
-            crate::alerts::as_of_with_ledger(&state, now)
-                .await?
-                .insight(&query, now)
-        }
-    };
+    // At an instant: the log as of then (the events that had occurred by it), as `jiancha
+    // insight --now` folds it.
+    let insight = crate::alerts::live_or_as_of(&state, q.now.is_some(), now, true, |p| {
+        p.insight(&query, now)
+    })
+    .await?;
     if xlsx {
         let label = insight.period.clone();
         return xlsx_response(

@@ -64,17 +64,11 @@ pub(crate) async fn overview(
     };
     let now = instant_or("now", q.now.as_deref(), state.engine.now())?;
     crate::caught_up(&state).await;
-    let (overview, position) = match q.now {
-        None => {
-            let p = state.engine.read();
+    let (overview, position) =
+        crate::alerts::live_or_as_of(&state, q.now.is_some(), now, true, |p| {
             (p.overview(&query, now), p.position())
-        }
-        Some(_) => {
-            let _slot = crate::replay_slot(&state, "a replay of the log")?;
-            let p = crate::alerts::as_of_with_ledger(&state, now).await?;
-            (p.overview(&query, now), p.position())
-        }
-    };
+        })
+        .await?;
     let answer = Answer {
         now: jiancha_projections::instant::format(now),
         position,
