@@ -56,6 +56,15 @@ fn filters_combine_and_rows_sort_by_due_date() {
         ["case-2026-000102,JS-014,jiangjin/center/dept-07/window-2,running,2026-03-30,6,false,0"]
     );
     assert_eq!(streams(&ws, &["--due-within", "0"]), Vec::<String>::new());
+    // A window past the calendar's last day (2100-12-31) takes every case due from today on,
+    // never fewer than a narrower window.
+    for days in ["19000", "100000", "4294967295"] {
+        assert_eq!(
+            streams(&ws, &["--due-within", days]),
+            streams(&ws, &["--due-within", "6"]),
+            "{days}"
+        );
+    }
     let overdue = rows(&ws, &["--overdue"]);
     assert_eq!(overdue.len(), 1, "{overdue:?}");
     assert!(

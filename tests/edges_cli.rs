@@ -142,3 +142,42 @@ fn serve_takes_its_connection_limits_and_refuses_zero() {
     let (status, said) = served.interrupt();
     assert!(status.success(), "{said}");
 }
+
+/// An org filter that names no org (empty, or a malformed path) is refused alike by the
+/// commands and the routes, naming the flag or field: it never quietly means "every org".
+#[test]
+fn an_org_filter_naming_no_org_is_refused_alike() {
+    let ws = Workspace::new();
+    assert_eq!(ws.run(&["import", "-"], &submitted("case-1")).code, 0);
+    for org in ["", "a//b"] {
+        for args in [
+            vec!["alerts", "--org", org],
+            vec!["insight", "--period", "2026-03", "--org", org],
+            vec!["case", "list", "--org", org],
+        ] {
+            let r = ws.run(&args, "");
+            assert_eq!(r.code, 2, "{args:?}: {r:?}");
+            assert!(r.stderr.contains("--org"), "{args:?}: {r:?}");
+        }
+    }
+    let text = format!(
+        "[[token]]\nname = \"bureau-1\"\nrole = \"supervisor\"\norg = \"jiangjin\"\nsha256 = \"{}\"\n",
+        jiancha_server::token_hash("edge-supervisor")
+    );
+    let auth = ws.write("supervisor.toml", &text).display().to_string();
+    let served = Served::start_with(&ws.db(), &[], &["--auth", &auth]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for route in [
+        "alerts?org=",
+        "insights?period=2026-03&org=",
+        "insights?period=2026-03&org=a//b",
+    ] {
+        let url = served.url(&format!("/api/v1/{route}"));
+        let (status, body) =
+            runtime.block_on(crate::server_api::get_json(&url, Some("edge-supervisor")));
+        assert_eq!(status, 400, "{route}: {body}");
+        assert_eq!(body["field"], "org", "{route}: {body}");
+    }
+    let (status, said) = served.interrupt();
+    assert!(status.success(), "{said}");
+}

@@ -219,3 +219,34 @@ fn the_writer_refuses_to_append_to_a_broken_head() {
     assert_eq!(r.code, 3, "{r:?}");
     assert!(r.stderr.contains("hash chain is broken"), "{r:?}");
 }
+
+/// A new event dated outside the calendar's dates is refused, naming its line; one dated after
+/// the clock is imported (a simulation, a migration) and said so on stderr, with the count and
+/// the latest instant.
+#[test]
+fn dates_outside_the_calendar_are_refused_and_dates_ahead_are_said() {
+    refused(
+        &step("case-1", "审查").replace("2026-03-03T10:00:00+08:00", "1989-12-31T10:00:00+08:00"),
+        "line 2: occurred_at: 1989-12-31 in China is outside 1990-01-01 to 2100-12-31",
+    );
+    let ws = Workspace::new();
+    let later = |at: &str| step("case-1", "审查").replace("2026-03-03T10:00:00+08:00", at);
+    let text = format!(
+        "{}\n{}\n{}\n",
+        submitted("case-1"),
+        later("2099-01-02T10:00:00+08:00"),
+        later("2099-01-01T10:00:00+08:00")
+    );
+    let r = ws.run(&["import", "-"], &text);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "imported 3 events (positions 1..3)\n"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr.starts_with(
+            "warning: 2 new events occur after now, the latest at 2099-01-02T10:00:00+08:00"
+        ),
+        "{r:?}"
+    );
+}

@@ -153,6 +153,7 @@ pub fn parse_line(line_no: usize, text: &str) -> Result<NewEvent, LineError> {
     .map_err(|(f, m)| err(f, m))?;
     // A new event meets the current rules; a moved one was checked by the rules of its day.
     if moved.is_none() {
+        crate::time::check_business_date(&occurred_at).map_err(|m| err("occurred_at", m))?;
         data.check_append().map_err(|e| err(&e.field, e.message))?;
     }
     if line.schema.is_some() && schema != current && moved.is_none() {
@@ -251,7 +252,10 @@ fn check_name(value: &str) -> Result<(), String> {
 /// [`NAME_BYTES_MAX`] + a rule code, a number and a threshold instant).
 pub const ID_BYTES_MAX: usize = 400;
 
-fn check_id(value: &str) -> Result<(), String> {
+/// Whether an event id is one the log takes: at most [`ID_BYTES_MAX`] bytes, not blank, no
+/// control character. Every new event's id is checked (the reading of a line, and the store's
+/// append, whoever built the event).
+pub fn check_id(value: &str) -> Result<(), String> {
     if value.len() > ID_BYTES_MAX {
         return Err(format!("longer than {ID_BYTES_MAX} bytes"));
     }

@@ -1041,6 +1041,8 @@ impl EventData {
         match self {
             EventData::ItemDefined(d) => check_limit("data.statutory_days", d.statutory_days),
             EventData::Accepted(d) => check_accepted(d),
+            // An order's working days are bounded as an item's limits are.
+            EventData::CorrectionOrdered(d) => check_limit("data.days", d.days),
             EventData::CalendarAmended(d) => {
                 crate::stream::check_org("data.jurisdiction", &d.jurisdiction)
             }

@@ -18,28 +18,57 @@ use crate::{Alert, AlertConfig, AlertView, CaseView, Projections, Scoring};
 
 pub use crate::instant::occurred_by;
 
-/// An instant a user gave that is neither an RFC 3339 instant with offset nor a date. The
+/// An instant a user gave that cannot be read, or that no answer could be judged at. The
 /// caller names the parameter (a flag, a query field) in front of this text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{text:?} is neither an RFC 3339 instant with offset (2026-03-31T17:00:00+08:00) nor a date (2026-03-31)"
-)]
-pub struct InstantError {
-    /// The text as given.
-    pub text: String,
+pub enum InstantError {
+    /// Neither an RFC 3339 instant with offset nor a date: the user writes one.
+    #[error(
+        "{text:?} is neither an RFC 3339 instant with offset (2026-03-31T17:00:00+08:00) nor a date (2026-03-31)"
+    )]
+    Unreadable {
+        /// The text as given.
+        text: String,
+    },
+    /// On a date in China outside the dates the working-day calendar covers: no deadline can
+    /// be judged then; the user gives an instant within them.
+    #[error(
+        "{text:?} falls on {date} in China, outside {first} to {last}, the dates the working-day calendar covers",
+        first = jiancha_calendar::FIRST_DATE,
+        last = jiancha_calendar::LAST_DATE
+    )]
+    OutOfRange {
+        /// The text as given.
+        text: String,
+        /// Its date in China.
+        date: NaiveDate,
+    },
 }
 
 /// Parses an instant as users give it: an RFC 3339 instant with its offset, or a date meaning
-/// the end of that day (24:00, +08:00).
+/// the end of that day (24:00, +08:00); either within the dates the calendar covers (from the
+/// first instant of its first day to the end of its last).
 pub fn parse_instant(text: &str) -> Result<Millis, InstantError> {
-    if let Ok(ts) = DateTime::parse_from_rfc3339(text) {
-        return Ok(ts.timestamp_millis());
+    let (at, date) = if let Ok(ts) = DateTime::parse_from_rfc3339(text) {
+        (
+            ts.timestamp_millis(),
+            instant::date_of(ts.timestamp_millis()),
+        )
+    } else if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        (instant::end_of(date), date)
+    } else {
+        return Err(InstantError::Unreadable {
+            text: text.to_owned(),
+        });
+    };
+    let first = instant::start_of(jiancha_calendar::FIRST_DATE);
+    let last = instant::end_of(jiancha_calendar::LAST_DATE);
+    if (first..=last).contains(&at) {
+        return Ok(at);
     }
-    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Ok(instant::end_of(date));
-    }
-    Err(InstantError {
+    Err(InstantError::OutOfRange {
         text: text.to_owned(),
+        date,
     })
 }
 
@@ -367,5 +396,43 @@ mod tests {
         let earlier = parse_instant("2025-12-30").unwrap();
         assert!(occurred_by(declaration, earlier) && !known_by(declaration, earlier));
         assert!(known_by(declaration, earlier + 2 * DAY));
+    }
+
+    /// An instant is read within the calendar's dates, from the first instant of 1990-01-01 to
+    /// the end of 2100-12-31 (in China); outside them it is refused, naming the date, instead
+    /// of answering for an instant no deadline can be judged at.
+    #[test]
+    fn an_instant_outside_the_calendar_is_refused() {
+        for text in [
+            "1990-01-01T00:00:00+08:00",
+            "1989-12-31T16:00:00Z",
+            "2100-12-31",
+            "2101-01-01T00:00:00+08:00",
+            "1989-12-31",
+        ] {
+            assert!(parse_instant(text).is_ok(), "{text}");
+        }
+        for (text, date) in [
+            ("1989-12-31T23:59:59.999+08:00", "1989-12-31"),
+            ("2101-01-01T00:00:00.001+08:00", "2101-01-01"),
+            ("2101-01-01", "2101-01-01"),
+            ("+262142-12-31", "+262142-12-31"),
+            ("9999-12-31", "9999-12-31"),
+            ("0001-01-01T00:00:00Z", "0001-01-01"),
+        ] {
+            let e = parse_instant(text).unwrap_err();
+            assert!(
+                matches!(&e, InstantError::OutOfRange { date: d, .. } if d.to_string() == date),
+                "{text}: {e:?}"
+            );
+            assert!(
+                e.to_string().contains("outside 1990-01-01 to 2100-12-31"),
+                "{e}"
+            );
+        }
+        assert!(matches!(
+            parse_instant("yesterday"),
+            Err(InstantError::Unreadable { .. })
+        ));
     }
 }

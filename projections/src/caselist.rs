@@ -154,7 +154,11 @@ fn row(
         return None;
     }
     if let Some(days) = query.due_within_days {
-        let last = ctx.calendar.add_working_days(today, days).ok()?.date;
+        // A window past the calendar's last day reaches that day: every due date is by then.
+        let last = ctx
+            .calendar
+            .add_working_days(today, days)
+            .map_or(jiancha_calendar::LAST_DATE, |d| d.date);
         if !due_on.is_some_and(|d| today <= d && d <= last) {
             return None;
         }

@@ -276,3 +276,15 @@ fn org_names_fold_the_latest_wins_and_an_unnamed_org_has_none() {
     );
     assert_eq!(restored.catalog, p.catalog);
 }
+
+/// The log takes new events on the dates the working-day calendar covers, no more, no less.
+#[test]
+fn the_logs_business_dates_are_the_calendars() {
+    assert_eq!(
+        (
+            jiancha_events::time::FIRST_BUSINESS_DATE,
+            jiancha_events::time::LAST_BUSINESS_DATE
+        ),
+        (jiancha_calendar::FIRST_DATE, jiancha_calendar::LAST_DATE)
+    );
+}

@@ -931,10 +931,21 @@ impl Projections {
                 if !alert.is_open() {
                     return Err(state("data.alert", format!("{} is closed", o.alert)));
                 }
-                if case.card_flow(rule, n).is_some_and(|c| c.closed) {
-                    return Err(state("data.alert", format!("{} was verified", o.alert)));
+                match case.card_flow(rule, n) {
+                    Some(c) if c.closed => {
+                        Err(state("data.alert", format!("{} was verified", o.alert)))
+                    }
+                    // Ordered → reported → verified: a rejected report-back orders it again,
+                    // never a second order (which would push its due date back).
+                    Some(c) if c.order.is_some() => Err(state(
+                        "data.alert",
+                        format!(
+                            "{} is under a correction order already: a rejected report-back orders it again",
+                            o.alert
+                        ),
+                    )),
+                    _ => Ok(()),
                 }
-                Ok(())
             }
             EventData::CorrectionCompleted(c) => {
                 let (case, rule, n, _) = card("data.alert", &c.alert)?;

@@ -162,7 +162,27 @@ fn acts_that_do_not_fit_the_state_are_refused_naming_the_field() {
     // No such card.
     let e = act(verify("case-a/fee.mismatch/1")).unwrap_err();
     assert!(matches!(e, crate::ActError::Unknown { .. }), "{e}");
-    // d's card is open: it may be acknowledged, and ordered again.
+    // d's card is open and under an order: it may be acknowledged, not ordered a second time
+    // (ordered → reported → verified; a rejected report-back orders it again).
+    let order = |alert: &str| {
+        EventData::CorrectionOrdered(jiancha_events::CorrectionOrdered {
+            case: alert.split('/').next().unwrap().into(),
+            alert: alert.into(),
+            days: 3,
+        })
+    };
+    let e = act(order("case-d/deadline.promised.overdue/1")).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            crate::ActError::State {
+                field: "data.alert",
+                ..
+            }
+        ) && e.to_string().contains("under a correction order already"),
+        "{e}"
+    );
+    act(order("case-d/case.stalled/1")).unwrap();
     act(EventData::AlertAcknowledged(
         jiancha_events::AlertAcknowledged {
             alert: "case-d/deadline.promised.overdue/1".into(),

@@ -177,7 +177,7 @@ pub(crate) async fn evidence(
         .await
         .map_err(|e| match e {
             EvidenceError::NoSuchCase { .. } => {
-                ApiError::not_found(format!("no case {case} had been submitted by then"))
+                ApiError::not_found(format!("no case {case} had been recorded by then"))
             }
             EvidenceError::Store(e) => ApiError::internal(e),
             EvidenceError::Encode(e) => ApiError::internal(e),
@@ -321,7 +321,7 @@ pub(crate) async fn supervise(
     data: EventData,
     key: Key,
 ) -> Result<Response, ApiError> {
-    data.check()
+    data.check_append()
         .map_err(|e| ApiError::invalid(e.to_string()).field(e.field.trim_start_matches("data.")))?;
     let stream = StreamName::supervision();
     let now: Millis = state.engine.now();

@@ -32,6 +32,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use jiancha_events::stream::{check_org, org_is_under};
 use jiancha_events::{parse_line, EventData, NewEvent, StreamKind};
+use jiancha_projections::Millis;
 use jiancha_store::{AppendOutcome, RejectionKind, StoreError};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -86,9 +87,10 @@ pub(crate) async fn post(
     let principal = caller.appender()?;
     let (format, bytes) = read_events_body(&state, &headers, body).await?;
     let items = split(format, utf8(&bytes)?, state.limits.events_per_batch_max)?;
+    let now = state.engine.now();
     let events = items
         .iter()
-        .map(|item| prepare(principal, item))
+        .map(|item| prepare(principal, item).and_then(|e| not_ahead(now, e, item.at)))
         .collect::<Result<Vec<_>, _>>()?;
     let scope = principal.and_then(|p| p.org.clone());
     check_appeals(&state, &events, &items)?;
@@ -239,6 +241,27 @@ pub(crate) fn prepare(
         check_stream(p, &event).map_err(|e| e.at(item.at))?;
     }
     Ok(event)
+}
+
+/// The event, unless it says it occurred after the server's clock `now` (by more than
+/// [`jiancha_events::time::AHEAD_MAX_MILLIS`]): an act is entered when or after it happens. Taken, a conclusion dated
+/// next year would show an overdue case as concluded in every view with no instant until then.
+pub(crate) fn not_ahead(now: Millis, event: NewEvent, at: At) -> Result<NewEvent, ApiError> {
+    use jiancha_events::time::AHEAD_MAX_MILLIS;
+    if event.occurred_at.timestamp_millis() <= now.saturating_add(AHEAD_MAX_MILLIS) {
+        return Ok(event);
+    }
+    let clock = chrono::DateTime::from_timestamp_millis(now)
+        .map(|t| jiancha_events::format_timestamp(&t.with_timezone(&jiancha_events::time::CHINA)))
+        .unwrap_or_default();
+    Err(ApiError::invalid(format!(
+        "occurred_at: {} is after the server's clock ({clock}) by more than {} minutes: an \
+         event is entered when or after it happens",
+        jiancha_events::format_timestamp(&event.occurred_at),
+        AHEAD_MAX_MILLIS / 60_000
+    ))
+    .at(at)
+    .field("occurred_at"))
 }
 
 /// The event's text with the token's actor and org added where it leaves them out (`None`:

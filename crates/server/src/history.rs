@@ -54,8 +54,9 @@ pub(crate) async fn post(
         state.limits.events_per_batch_max,
     )?;
     let mut events = Vec::with_capacity(items.len());
+    let now = state.engine.now();
     for (i, item) in items.iter().enumerate() {
-        let event = prepare(None, item)?;
+        let event = crate::events::not_ahead(now, prepare(None, item)?, item.at)?;
         if !matches!(event.stream.kind(), StreamKind::Case | StreamKind::Catalog) {
             return Err(ApiError::forbidden(
                 "stream: history holds case events and item definitions only",

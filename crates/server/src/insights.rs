@@ -81,6 +81,10 @@ pub(crate) async fn insights(
     };
     let period =
         Period::parse(period).map_err(|e| ApiError::invalid(e.to_string()).field("period"))?;
+    if let Some(org) = &q.org {
+        jiancha_events::stream::check_org("org", org)
+            .map_err(|e| ApiError::invalid(e.to_string()).field("org"))?;
+    }
     let xlsx = wants_xlsx(q.format.as_deref())?;
     let now = instant_or("now", q.now.as_deref(), state.engine.now())?;
     crate::caught_up(&state).await;

@@ -297,6 +297,11 @@ fn plan_one(
         check_moved(tag, moved, &raw, current)?;
     }
     if let Some(id) = &event.id {
+        // Whoever built the event (a line read, an act of the server, a command): an id the
+        // reading of a line refuses would make the log impossible to export and import again.
+        if event.moved.is_none() {
+            jiancha_events::check_id(id).map_err(|m| reject("id", m))?;
+        }
         if id.starts_with(jiancha_events::envelope::AUTO_ID_PREFIX)
             && *id != jiancha_events::auto_id(stream, version)
         {

@@ -86,12 +86,8 @@ pub(crate) fn decode_raw_row<R: SqlxRow>(row: &R) -> Result<RawEvent, StoreError
 
 /// Decodes stored rows into typed events.
 pub(crate) fn decode_all(raws: Vec<RawEvent>) -> Result<Vec<StoredEvent>, StoreError> {
-    decode_slice(&raws)
-}
-
-fn decode_slice(raws: &[RawEvent]) -> Result<Vec<StoredEvent>, StoreError> {
-    raws.iter()
-        .map(|r| r.decode().map_err(StoreError::from))
+    raws.into_iter()
+        .map(|r| r.into_decoded().map_err(StoreError::from))
         .collect()
 }
 
@@ -106,13 +102,21 @@ pub(crate) fn decode_many(raws: Vec<RawEvent>) -> Result<Vec<StoredEvent>, Store
     if threads == 1 {
         return decode_all(raws);
     }
-    let size = raws.len().div_ceil(threads);
+    let (total, size) = (raws.len(), raws.len().div_ceil(threads));
+    let mut chunks = Vec::with_capacity(threads);
+    let mut rest = raws;
+    while rest.len() > size {
+        let tail = rest.split_off(size);
+        chunks.push(rest);
+        rest = tail;
+    }
+    chunks.push(rest);
     std::thread::scope(|scope| {
-        let parts: Vec<_> = raws
-            .chunks(size)
-            .map(|chunk| scope.spawn(move || decode_slice(chunk)))
+        let parts: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(move || decode_all(chunk)))
             .collect();
-        let mut out = Vec::with_capacity(raws.len());
+        let mut out = Vec::with_capacity(total);
         for part in parts {
             // Decoding returns its errors; a panic there is a bug, and stays one.
             match part.join() {

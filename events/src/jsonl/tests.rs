@@ -75,6 +75,37 @@ fn each_refusal_names_its_field() {
     assert_eq!(refuse(&format!("{GOOD} x")).0, "json");
 }
 
+/// A new event occurs on a date in China the working-day calendar covers (1990 to 2100):
+/// outside it, no deadline rule could ever judge it, and a mistyped year would put a case
+/// beyond supervision without a word.
+#[test]
+fn a_new_event_occurs_within_the_calendars_dates() {
+    let at = |ts: &str| GOOD.replace("2026-03-02T09:15:00+08:00", ts);
+    for ts in [
+        "1989-12-31T23:59:59+08:00",
+        "1989-12-31T15:59:59Z",
+        "2101-01-01T00:00:00+08:00",
+        "2100-12-31T16:00:00Z",
+        "0001-01-01T00:00:00+08:00",
+        "9999-12-31T23:59:59+08:00",
+    ] {
+        let (field, message) = refuse(&at(ts));
+        assert_eq!(field, "occurred_at", "{ts}");
+        assert!(
+            message.contains("1990-01-01 to 2100-12-31"),
+            "{ts}: {message}"
+        );
+    }
+    for ts in [
+        "1990-01-01T00:00:00+08:00",
+        "1989-12-31T16:00:00Z",
+        "2100-12-31T23:59:59+08:00",
+        "2100-12-31T15:59:59Z",
+    ] {
+        parse_line(1, &at(ts)).unwrap();
+    }
+}
+
 /// A line of `stream` and `type` with the given data, otherwise as [`GOOD`].
 fn line_of(stream: &str, event_type: &str, data: &str) -> String {
     format!(
@@ -399,6 +430,23 @@ proptest! {
         let again = RawEvent::seal(&parsed, 1, 1, "2030-01-01T00:00:00+08:00", GENESIS_HASH);
         prop_assert_eq!(&again, &raw);
         prop_assert_eq!(raw.decode().unwrap().data, data);
+    }
+
+    /// Read back from the log, current-schema data read straight from its text is what the
+    /// reading through a JSON value gives, and so is every other field.
+    #[test]
+    fn a_stored_event_reads_straight_as_through_a_value(data in data_strategy()) {
+        let raw = seal_all(std::slice::from_ref(&data)).remove(0);
+        let value: serde_json::Value = serde_json::from_str(&raw.data).unwrap();
+        let value = crate::upcast::upcast(&raw.event_type, raw.schema, value).unwrap();
+        let through_value = EventData::decode(&raw.event_type, value).unwrap();
+        let borrowed = raw.decode().unwrap();
+        let moved = raw.clone().into_decoded().unwrap();
+        prop_assert_eq!(&moved.data, &through_value);
+        prop_assert_eq!(&moved, &borrowed);
+        prop_assert_eq!(moved.occurred_at.offset(), borrowed.occurred_at.offset());
+        prop_assert_eq!((moved.position, moved.version, &moved.stream), (raw.position, raw.version, &raw.stream));
+        prop_assert_eq!((&moved.id, &moved.actor, &moved.org), (&raw.id, &raw.actor, &raw.org));
     }
 
     #[test]

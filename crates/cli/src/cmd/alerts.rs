@@ -115,6 +115,10 @@ pub async fn run(
             )));
         }
     }
+    if let Some(org) = &args.org {
+        // As `GET /alerts?org=` refuses it: an empty or malformed path names no org.
+        jiancha_events::stream::check_org("--org", org).map_err(|e| user_error(e.to_string()))?;
+    }
     let now = replay::parse_now(args.now.as_deref(), &*clock)?;
     let store = crate::open_existing_store(db, clock).await?;
     let scoring = jiancha_projections::Scoring::default();

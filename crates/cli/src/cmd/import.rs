@@ -100,6 +100,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ImportArgs) -> anyhow::
     } else {
         (reader, None)
     };
+    let now = clock.now().timestamp_millis();
     let store = crate::open_store(db, clock).await?;
     let bar = crate::progress::bytes_bar(size, "import");
     let (tx, rx) = mpsc::channel(4);
@@ -107,7 +108,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ImportArgs) -> anyhow::
         let bar = bar.clone();
         let first = declared.clone().map(ImportChunk::Historical);
         let moved = args.moved;
-        tokio::task::spawn_blocking(move || produce(bar.wrap_read(reader), first, tx, moved))
+        tokio::task::spawn_blocking(move || produce(bar.wrap_read(reader), first, tx, (moved, now)))
     };
     let mode = if args.moved {
         ImportMode::Moved
@@ -119,7 +120,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ImportArgs) -> anyhow::
     let finish = async {
         let produced = producer.await?;
         let Some(tx) = produced.tx else {
-            return Ok::<_, anyhow::Error>(produced.bad_line.map(|e| e.to_string()));
+            return Ok::<_, anyhow::Error>((produced.bad_line.map(|e| e.to_string()), None));
         };
         let refusal = check_appeals(&store, &produced.appeals).await?;
         let last = match &refusal {
@@ -127,10 +128,10 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ImportArgs) -> anyhow::
             None => ImportChunk::Commit,
         };
         let _ = tx.send(last).await;
-        Ok(refusal)
+        Ok((refusal, produced.ahead))
     };
-    let (result, bad_line) = tokio::join!(store.import_with(rx, mode), finish);
-    let bad_line = bad_line?;
+    let (result, finished) = tokio::join!(store.import_with(rx, mode), finish);
+    let (bad_line, ahead) = finished?;
     store.close().await;
     bar.finish_and_clear();
     if let Some(e) = bad_line {
@@ -159,6 +160,15 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ImportArgs) -> anyhow::
                     "skipped {} events already in the log (same id)",
                     outcome.duplicates
                 )?;
+            }
+            if let Some((count, latest)) = ahead {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "warning: {count} new events occur after now, the latest at {}: the \
+                     answers with no instant count them already, those at an instant (--now) \
+                     only from then on (the server refuses such events)",
+                    jiancha_events::format_timestamp(&latest)
+                );
             }
             Ok(())
         }
@@ -228,6 +238,9 @@ struct Produced {
     bad_line: Option<LineError>,
     appeals: Vec<(u64, String)>,
     tx: Option<mpsc::Sender<ImportChunk>>,
+    /// The new events dated after the clock's reading (beyond
+    /// [`jiancha_events::time::AHEAD_MAX_MILLIS`]): how many, and the latest instant.
+    ahead: Option<(u64, jiancha_events::Timestamp)>,
 }
 
 impl Produced {
@@ -236,6 +249,7 @@ impl Produced {
             bad_line,
             appeals: Vec::new(),
             tx: None,
+            ahead: None,
         }
     }
 }
@@ -268,8 +282,10 @@ fn produce<R: std::io::Read>(
     reader: R,
     first: Option<ImportChunk>,
     tx: mpsc::Sender<ImportChunk>,
-    moved_only: bool,
+    (moved_only, now): (bool, i64),
 ) -> Produced {
+    let mut ahead: Option<(u64, jiancha_events::Timestamp)> = None;
+    let later = now.saturating_add(jiancha_events::time::AHEAD_MAX_MILLIS);
     if let Some(first) = first {
         if tx.blocking_send(first).is_err() {
             return Produced::over(None);
@@ -298,6 +314,11 @@ fn produce<R: std::io::Read>(
                 {
                     appeals.push((line as u64, a.entry.clone()));
                 }
+                if event.moved.is_none() && event.occurred_at.timestamp_millis() > later {
+                    let (count, latest) = ahead.get_or_insert((0, event.occurred_at));
+                    *count += 1;
+                    *latest = (*latest).max(event.occurred_at);
+                }
                 chunk.push((line as u64, event));
                 if chunk.len() == IMPORT_CHUNK_EVENTS {
                     let full =
@@ -321,5 +342,6 @@ fn produce<R: std::io::Read>(
         bad_line: None,
         appeals,
         tx: Some(tx),
+        ahead,
     }
 }

@@ -77,6 +77,10 @@ pub async fn run(
     if args.format == Format::Xlsx && args.output.is_none() {
         return Err(user_error("--format xlsx needs --output FILE"));
     }
+    if let Some(org) = &args.org {
+        // As `GET /insights?org=` refuses it: an empty or malformed path names no org.
+        jiancha_events::stream::check_org("--org", org).map_err(|e| user_error(e.to_string()))?;
+    }
     let now = replay::parse_now(args.now.as_deref(), &*clock)?;
     let explicit = args.now.as_ref().map(|_| now);
     let store = crate::open_existing_store(db, clock).await?;

@@ -258,3 +258,55 @@ async fn the_orders_board_is_read_by_every_role_a_unit_its_own() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     world.shutdown().await;
 }
+
+/// An ordered card is not ordered a second time (409, nothing appended: a rejected report-back
+/// orders it again); an order's days are bounded as an item's limits are, and an act's own id
+/// is one the log's reading takes (400 naming the field): otherwise the log could no longer be
+/// exported and imported again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_order_and_an_unreadable_id_are_refused() {
+    let world = World::new().await;
+    let order = path_of("/correction-orders");
+    let head = world.head().await;
+    let long = format!(r#"{{"days":3,"id":"{}"}}"#, "k".repeat(401));
+    for (body, field) in [
+        (r#"{"days":3,"id":""}"#, "id"),
+        (r#"{"days":3,"id":"  "}"#, "id"),
+        (r#"{"days":3,"id":"a\u0000b"}"#, "id"),
+        (long.as_str(), "id"),
+        (r#"{"days":251}"#, "days"),
+    ] {
+        let answer = world.post_json(&order, Who::Supervisor, body).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {}",
+            answer.text
+        );
+        assert_eq!(answer.json["field"], field, "{body}: {}", answer.text);
+    }
+    let answer = world
+        .post_json(
+            "/api/v1/cases/case-t1/exemptions",
+            Who::Supervisor,
+            r#"{"reason":"x","id":" "}"#,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+    assert_eq!(world.head().await, head, "nothing appended");
+
+    let answer = world
+        .post_json(&order, Who::Supervisor, r#"{"days":250,"id":"order-1"}"#)
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    world.settle().await;
+    let head = world.head().await;
+    let again = world
+        .post_json(&order, Who::Supervisor, r#"{"days":3}"#)
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+    assert!(again.text.contains("act_conflict"), "{}", again.text);
+    assert!(again.text.contains("order"), "{}", again.text);
+    assert_eq!(world.head().await, head, "nothing appended");
+    world.shutdown().await;
+}

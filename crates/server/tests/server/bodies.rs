@@ -285,3 +285,43 @@ async fn a_batch_is_read_back_at_once() {
     assert_eq!(case.json["org"], TOWN_1);
     world.shutdown().await;
 }
+
+/// An event dated after the server's clock by more than five minutes is refused, naming the
+/// line and field, on the plain and the historical route alike: a conclusion dated next year
+/// would otherwise show an overdue case as concluded in every view with no instant. Within five
+/// minutes (a terminal's clock a little ahead) it is taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_dated_after_the_clock_is_refused() {
+    let world = World::new().await;
+    // The world's clock reads 2026-03-02T10:00:00+08:00.
+    let dated = |at: &str| step_json(CASE_1, None).replace("2026-03-02T09:30:00", at);
+    let ahead = dated("2027-06-01T10:30:00");
+    assert_ne!(ahead, step_json(CASE_1, None), "the date was replaced");
+    refused(
+        &world,
+        Some("application/x-ndjson"),
+        &format!("{}\n{ahead}\n", step_json(CASE_1, None)),
+        400,
+        "line 2: occurred_at: 2027-06-01T10",
+    )
+    .await;
+    let head = world.head().await;
+    let answer = world
+        .post_jsonl(
+            "/api/v1/events?historical=true&reason=paper",
+            Who::Supervisor,
+            &ahead.replace(
+                "{\"stream\"",
+                "{\"actor\":\"clerk-1\",\"org\":\"jiangjin/town-1\",\"stream\"",
+            ),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+    assert_eq!(answer.json["field"], "occurred_at", "{}", answer.text);
+    assert_eq!(world.head().await, head, "nothing appended");
+    let answer = world
+        .post_jsonl("/api/v1/events", Who::Center, &dated("2026-03-02T10:04:59"))
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    world.shutdown().await;
+}

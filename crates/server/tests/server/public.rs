@@ -398,6 +398,8 @@ pub fn report_figures(report: &serde_json::Value) -> BTreeMap<String, BTreeMap<S
 async fn an_open_month_is_not_disclosed_and_a_closed_one_is_as_closed() {
     let world = World::new().await;
     let concluded = r#"{"stream":"case-t1","type":"Concluded","occurred_at":"2026-03-05T09:40:00+08:00","org":"jiangjin/town-1","data":{}}"#;
+    // Entered when it happens: the server refuses an event dated after its clock.
+    world.clock.set(at("2026-03-05T09:41:00+08:00"));
     let appended = world
         .post_jsonl("/api/v1/events", Who::Center, concluded)
         .await;
