@@ -144,9 +144,10 @@ fn serve_takes_its_connection_limits_and_refuses_zero() {
 }
 
 /// An org filter that names no org (empty, or a malformed path) is refused alike by the
-/// commands and the routes, naming the flag or field: it never quietly means "every org".
+/// commands and the routes, naming the flag or field: it never quietly means "every org". A
+/// page limit or a depth of 0 is refused too, rather than answered with nothing.
 #[test]
-fn an_org_filter_naming_no_org_is_refused_alike() {
+fn filters_that_select_nothing_by_mistake_are_refused_alike() {
     let ws = Workspace::new();
     assert_eq!(ws.run(&["import", "-"], &submitted("case-1")).code, 0);
     for org in ["", "a//b"] {
@@ -160,6 +161,17 @@ fn an_org_filter_naming_no_org_is_refused_alike() {
             assert!(r.stderr.contains("--org"), "{args:?}: {r:?}");
         }
     }
+    for (args, flag) in [
+        (vec!["case", "list", "--limit", "0"], "--limit"),
+        (
+            vec!["report", "--period", "2026-03", "--depth", "0"],
+            "--depth",
+        ),
+    ] {
+        let r = ws.run(&args, "");
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        assert!(r.stderr.contains(flag), "{args:?}: {r:?}");
+    }
     let text = format!(
         "[[token]]\nname = \"bureau-1\"\nrole = \"supervisor\"\norg = \"jiangjin\"\nsha256 = \"{}\"\n",
         jiancha_server::token_hash("edge-supervisor")
@@ -167,16 +179,19 @@ fn an_org_filter_naming_no_org_is_refused_alike() {
     let auth = ws.write("supervisor.toml", &text).display().to_string();
     let served = Served::start_with(&ws.db(), &[], &["--auth", &auth]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    for route in [
-        "alerts?org=",
-        "insights?period=2026-03&org=",
-        "insights?period=2026-03&org=a//b",
+    for (route, field) in [
+        ("alerts?org=", "org"),
+        ("insights?period=2026-03&org=", "org"),
+        ("insights?period=2026-03&org=a//b", "org"),
+        // A page of none, without a cursor, would read as the last page.
+        ("alerts?limit=0", "limit"),
+        ("cases?limit=0", "limit"),
     ] {
         let url = served.url(&format!("/api/v1/{route}"));
         let (status, body) =
             runtime.block_on(crate::server_api::get_json(&url, Some("edge-supervisor")));
         assert_eq!(status, 400, "{route}: {body}");
-        assert_eq!(body["field"], "org", "{route}: {body}");
+        assert_eq!(body["field"], field, "{route}: {body}");
     }
     let (status, said) = served.interrupt();
     assert!(status.success(), "{said}");

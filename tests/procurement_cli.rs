@@ -230,7 +230,40 @@ async fn the_procurement_report_over_http_is_the_clis() {
         .get(SUPERVISOR, "/api/v1/reports?kind=tenders&period=2026-03")
         .await;
     assert_eq!(status, 400, "{v}");
+    // `org` as `report --kind procurement --org`: the purchasers at or under it.
+    let path = "/api/v1/reports?kind=procurement&period=2026-03&now=2026-03-31";
+    let (status, under) = server.get(SUPERVISOR, &format!("{path}&org={BUYER}")).await;
+    assert_eq!(status, 200, "{under}");
+    assert_eq!(under["rows"], v_rows(&server, path).await);
+    let (status, none) = server
+        .get(SUPERVISOR, &format!("{path}&org=jiangjin/nobody"))
+        .await;
+    assert_eq!(
+        (status, &none["rows"]),
+        (200, &serde_json::json!([])),
+        "{none}"
+    );
+    for (query, field) in [
+        ("period=2026-03&org=jiangjin", "org"),
+        ("kind=procurement&period=2026-03&org=", "org"),
+        ("period=2026-03&depth=0", "depth"),
+    ] {
+        let (status, v) = server
+            .get(SUPERVISOR, &format!("/api/v1/reports?{query}"))
+            .await;
+        assert_eq!(
+            (status, &v["field"]),
+            (400, &serde_json::json!(field)),
+            "{query}: {v}"
+        );
+    }
     server.stop().await;
+}
+
+async fn v_rows(server: &LiveServer, path: &str) -> serde_json::Value {
+    let (status, v) = server.get(SUPERVISOR, path).await;
+    assert_eq!(status, 200, "{v}");
+    v["rows"].clone()
 }
 
 /// A project's history and evidence pack read what `proc.split` depends on (the thresholds and

@@ -150,10 +150,7 @@ pub(crate) async fn list(
     };
     let now = instant_or("now", q.now.as_deref(), state.engine.now())?;
     crate::caught_up(&state).await;
-    let limit = q
-        .limit
-        .unwrap_or(crate::limits::ALERTS_PAGE_MAX)
-        .min(crate::limits::ALERTS_PAGE_MAX);
+    let limit = crate::limits::page_limit(q.limit, crate::limits::ALERTS_PAGE_MAX)?;
     let (all, position) = match q.now {
         // Now: the live fold.
         None => {

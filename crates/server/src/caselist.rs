@@ -106,10 +106,7 @@ pub(crate) async fn list(
         Some(c) => Some(key_of(&crate::cursor::decode(c, &filters)?)?),
     };
     let now = instant_or("now", q.now.as_deref(), state.engine.now())?;
-    let limit = q
-        .limit
-        .unwrap_or(crate::limits::CASES_PAGE_MAX)
-        .clamp(1, crate::limits::CASES_PAGE_MAX);
+    let limit = crate::limits::page_limit(q.limit, crate::limits::CASES_PAGE_MAX)?;
     crate::caught_up(&state).await;
     let rows = crate::alerts::live_or_as_of(&state, q.now.is_some(), now, false, |p| {
         p.case_list(&query, now)

@@ -329,7 +329,20 @@ pub(crate) fn json_response(status: StatusCode, value: &impl Serialize) -> Respo
 
 /// A query string that does not fit an endpoint.
 pub(crate) fn query_error(rejection: axum::extract::rejection::QueryRejection) -> ApiError {
-    ApiError::invalid(format!("query: {}", rejection.body_text())).field("query")
+    let text = rejection.body_text();
+    // `Failed to deserialize query string: limit: invalid digit …` names the parameter; an
+    // unknown parameter or a malformed query string names none.
+    let detail = text
+        .strip_prefix("Failed to deserialize query string: ")
+        .unwrap_or(&text);
+    let field = detail
+        .split_once(": ")
+        .map(|(name, _)| name)
+        .filter(|name| {
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        })
+        .unwrap_or("query");
+    ApiError::invalid(format!("query: {text}")).field(field.to_owned())
 }
 
 /// One of the few slots for a replay of the whole log (a verification, a closed period's

@@ -48,6 +48,16 @@ pub const JOURNAL_MESSAGES_MAX: usize = 10_000;
 pub const ALERTS_PAGE_MAX: usize = 10_000;
 /// Most cases a case list page holds (`GET /api/v1/cases?limit=`, also the default).
 pub const CASES_PAGE_MAX: usize = 10_000;
+
+/// A page's size from its `limit` parameter: `max` when absent, at most `max`; 0 is refused
+/// (400 naming `limit`): an empty page without a cursor would read as the last one.
+pub(crate) fn page_limit(limit: Option<usize>, max: usize) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(max),
+        Some(0) => Err(ApiError::invalid(format!("limit: 1 to {max}")).field("limit")),
+        Some(n) => Ok(n.min(max)),
+    }
+}
 /// Chain verifications running at once (429 beyond it).
 pub const VERIFICATIONS_MAX: usize = 1;
 /// Public progress lookups (`/public/v1/cases/…`, `/public/lookup`) per client address per

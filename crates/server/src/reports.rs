@@ -35,6 +35,8 @@ pub(crate) struct ReportsQuery {
     as_closed: Option<bool>,
     format: Option<String>,
     kind: Option<String>,
+    /// With `kind=procurement`: only the purchasers at or under this org path.
+    org: Option<String>,
 }
 
 fn period_of(q: &ReportsQuery) -> Result<Period, ApiError> {
@@ -80,12 +82,29 @@ pub(crate) async fn report(
         )
         .field("by"));
     }
+    if q.depth == Some(0) {
+        return Err(ApiError::invalid("depth: 1 or more segments").field("depth"));
+    }
     let now = instant_or("now", q.now.as_deref(), state.engine.now())?;
+    let org = match (q.kind.as_deref(), &q.org) {
+        (Some("procurement"), Some(org)) => {
+            jiancha_events::stream::check_org("org", org)
+                .map_err(|e| ApiError::invalid(e.to_string()).field("org"))?;
+            org.as_str()
+        }
+        (_, Some(_)) => {
+            return Err(ApiError::invalid(
+                "org: with kind=procurement only (the approval report lists every org)",
+            )
+            .field("org"))
+        }
+        (_, None) => "",
+    };
     match q.kind.as_deref() {
         None | Some("approval") => {}
         Some("procurement") => {
             let explicit = q.now.is_some();
-            return procurement(&state, scope, &period, (now, explicit), xlsx).await;
+            return procurement(&state, scope, &period, (now, explicit, org), xlsx).await;
         }
         Some(other) => {
             return Err(
@@ -163,7 +182,7 @@ async fn procurement(
     state: &Arc<State>,
     scope: Scope<'_>,
     period: &Period,
-    (now, explicit): (jiancha_projections::Millis, bool),
+    (now, explicit, org): (jiancha_projections::Millis, bool, &str),
     xlsx: bool,
 ) -> Result<Response, ApiError> {
     use jiancha_projections::kinds::procurement::report::procurement_report;
@@ -176,9 +195,9 @@ async fn procurement(
     crate::caught_up(state).await;
     let report = if explicit {
         let _slot = crate::replay_slot(state, "a replay of the log")?;
-        procurement_report(&as_of(state, period, now).await?, period, "", now)
+        procurement_report(&as_of(state, period, now).await?, period, org, now)
     } else {
-        procurement_report(&state.engine.read(), period, "", now)
+        procurement_report(&state.engine.read(), period, org, now)
     };
     let Some(mut report) = report else {
         return Err(ApiError::internal("the engine keeps no assessment ledger"));

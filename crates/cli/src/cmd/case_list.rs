@@ -2,6 +2,7 @@
 //! working days, overdue — evaluated at an instant, sorted by promised due date then stream.
 //! The rows are `Projections::case_list`'s, as `GET /api/v1/cases` serves them.
 
+use clap::builder::TypedValueParser as _;
 use std::io::Write as _;
 use std::sync::Arc;
 
@@ -69,8 +70,9 @@ pub struct ListArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
-    /// At most this many rows (the first by the sort order).
-    #[arg(long, value_name = "N")]
+    /// At most this many rows (the first by the sort order; 1 or more).
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
     pub limit: Option<usize>,
 }
 

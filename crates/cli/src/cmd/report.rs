@@ -3,6 +3,7 @@
 //! (every case on time, satisfaction of at least 95%); `report explain` lists the entries
 //! behind a row, `report items` the share of items handled in the center (进驻率).
 
+use clap::builder::TypedValueParser as _;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -124,8 +125,9 @@ pub struct RunArgs {
     /// Rows per org path, item or channel.
     #[arg(long, value_enum, default_value_t = By::Org)]
     pub by: By,
-    /// Keep org paths of at most N segments.
-    #[arg(long, value_name = "N")]
+    /// Keep org paths of at most N segments (1 or more).
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
     pub depth: Option<usize>,
     /// The instant of evaluation (RFC 3339, or a date meaning its end); defaults to now.
     #[arg(long)]

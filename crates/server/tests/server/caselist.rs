@@ -132,7 +132,10 @@ async fn filters_combine() {
     for (query, field) in [
         ("status=open", "status"),
         ("kind=procurement", "kind"),
-        ("due_within=soon", "query"),
+        ("due_within=soon", "due_within"),
+        ("overdue=1", "overdue"),
+        ("limit=-1", "limit"),
+        ("colour=red", "colour"),
     ] {
         let answer = world
             .get(&format!("/api/v1/cases?{query}"), Who::Supervisor)
