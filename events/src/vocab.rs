@@ -1044,7 +1044,19 @@ impl EventData {
             // An order's working days are bounded as an item's limits are.
             EventData::CorrectionOrdered(d) => check_limit("data.days", d.days),
             EventData::CalendarAmended(d) => {
-                crate::stream::check_org("data.jurisdiction", &d.jurisdiction)
+                crate::stream::check_org("data.jurisdiction", &d.jurisdiction)?;
+                use crate::time::{FIRST_BUSINESS_DATE, LAST_BUSINESS_DATE};
+                if (FIRST_BUSINESS_DATE..=LAST_BUSINESS_DATE).contains(&d.date) {
+                    return Ok(());
+                }
+                Err(DataError::new(
+                    "data.date",
+                    format!(
+                        "{} is outside {FIRST_BUSINESS_DATE} to {LAST_BUSINESS_DATE}, the dates \
+                         the working-day calendar covers",
+                        d.date
+                    ),
+                ))
             }
             // Written by the commands that own them, never taken from input: a declaration of
             // history or a period close made by hand could hide back-dating or forge figures.

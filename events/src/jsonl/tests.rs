@@ -96,6 +96,28 @@ fn a_new_event_occurs_within_the_calendars_dates() {
             "{ts}: {message}"
         );
     }
+    // A calendar amendment declares a day the calendar covers.
+    for date in ["1989-12-31", "2101-01-01", "2200-01-01"] {
+        let line = line_of(
+            "calendar",
+            "CalendarAmended",
+            &format!(
+                r#"{{"jurisdiction":"national","date":"{date}","kind":"holiday","reason":"x"}}"#
+            ),
+        );
+        let (field, message) = refuse(&line);
+        assert_eq!(field, "data.date", "{date}");
+        assert!(
+            message.contains("1990-01-01 to 2100-12-31"),
+            "{date}: {message}"
+        );
+    }
+    let line = line_of(
+        "calendar",
+        "CalendarAmended",
+        r#"{"jurisdiction":"national","date":"2100-12-31","kind":"holiday","reason":"x"}"#,
+    );
+    parse_line(1, &line).unwrap();
     for ts in [
         "1990-01-01T00:00:00+08:00",
         "1989-12-31T16:00:00Z",
