@@ -114,6 +114,30 @@ fn a_closed_report_is_reproduced_byte_for_byte_after_later_appends() {
         )),
         "{now_table}"
     );
+    // Over HTTP, the same document, adjustments included, once the engine has carded what the
+    // frozen clock makes due (then the log stands still and the CLI reads the same log).
+    let served = crate::server_api::Served::start(&ws.db(), &[("JIANCHA_CLOCK", LATER)]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let get = |path: &str| runtime.block_on(crate::server_api::get_json(&served.url(path), None));
+    let mut position = serde_json::Value::Null;
+    for _ in 0..50 {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let (_, health) = get("/healthz");
+        if health["position"] == position {
+            break;
+        }
+        position = health["position"].clone();
+    }
+    let (status, over_http) = get("/api/v1/reports?period=2026-03");
+    assert_eq!(status, 200, "{over_http}");
+    let (status, said) = served.interrupt();
+    assert!(status.success(), "{said}");
+    let cli: serde_json::Value = serde_json::from_str(&ok(march(&ws, LATER, "json", &[]))).unwrap();
+    assert!(!cli["adjustments_after_close"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(over_http, cli);
     // As closed: byte for byte, whatever the clock says now.
     assert_eq!(ok(march(&ws, LATER, "json", &["--as-closed"])), json);
     assert_eq!(ok(march(&ws, LATER, "table", &["--as-closed"])), table);

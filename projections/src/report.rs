@@ -748,19 +748,37 @@ pub fn adjustments_after_close(
     closed: (&Projections, Millis),
     current: (&Projections, Millis),
 ) -> Vec<Adjustment> {
-    let entries = |(p, now): (&Projections, Millis)| {
-        let mut out = BTreeMap::new();
-        if let Some(ledger) = p.ledger() {
-            let pending = pending_entries(p, ledger, now);
-            for e in ledger.entries().iter().chain(pending.iter()) {
-                if period.months.contains(&e.month) {
-                    out.insert(e.key(), ledger.view(e));
-                }
+    adjustments_between(
+        &period_entries(period, closed),
+        &period_entries(period, current),
+    )
+}
+
+/// The entries of the period's months a fold holds at an instant (pending cards included), by
+/// stable id: one side of [`adjustments_between`]. A server keeps the closed side of a closed
+/// period, which never changes.
+pub fn period_entries(
+    period: &Period,
+    (p, now): (&Projections, Millis),
+) -> BTreeMap<String, crate::EntryView> {
+    let mut out = BTreeMap::new();
+    if let Some(ledger) = p.ledger() {
+        let pending = pending_entries(p, ledger, now);
+        for e in ledger.entries().iter().chain(pending.iter()) {
+            if period.months.contains(&e.month) {
+                out.insert(e.key(), ledger.view(e));
             }
         }
-        out
-    };
-    let (before, after) = (entries(closed), entries(current));
+    }
+    out
+}
+
+/// The entries `after` holds and `before` did not (added), and the other way round
+/// (withdrawn), sorted by the position that caused them, then by id.
+pub fn adjustments_between(
+    before: &BTreeMap<String, crate::EntryView>,
+    after: &BTreeMap<String, crate::EntryView>,
+) -> Vec<Adjustment> {
     let mut out: Vec<Adjustment> = after
         .iter()
         .filter(|(id, _)| !before.contains_key(*id))

@@ -958,7 +958,12 @@ impl Projections {
                         "data.alert",
                         format!("{} awaits the verification of its report-back", c.alert),
                     )),
-                    _ => Ok(()),
+                    Some(f) if f.order.is_some() => Ok(()),
+                    // A report-back answers an order (ordered → reported → verified).
+                    _ => Err(state(
+                        "data.alert",
+                        format!("{} is under no correction order to report back on", c.alert),
+                    )),
                 }
             }
             EventData::CorrectionVerified(v) => {

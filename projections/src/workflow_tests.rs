@@ -182,6 +182,17 @@ fn acts_that_do_not_fit_the_state_are_refused_naming_the_field() {
         ) && e.to_string().contains("under a correction order already"),
         "{e}"
     );
+    // A report-back answers an order: none on d's stall, which no order names.
+    let report = |alert: &str| {
+        EventData::CorrectionCompleted(jiancha_events::CorrectionCompleted {
+            case: alert.split('/').next().unwrap().into(),
+            alert: alert.into(),
+            report: None,
+        })
+    };
+    let e = act(report("case-d/case.stalled/1")).unwrap_err();
+    assert!(e.to_string().contains("under no correction order"), "{e}");
+    act(report("case-d/deadline.promised.overdue/1")).unwrap();
     act(order("case-d/case.stalled/1")).unwrap();
     act(EventData::AlertAcknowledged(
         jiancha_events::AlertAcknowledged {

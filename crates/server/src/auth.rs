@@ -580,14 +580,16 @@ impl Caller {
     }
 
     /// What the caller may read of the correction orders (the 督办 board): units their org's,
-    /// evaluators (who read figures) and the others all.
-    /// A province token reads none.
+    /// the supervisor and the center all. An evaluator reads figures, never a card or an
+    /// order (as it reads no alert), and a province token reads none.
     pub fn orders_scope(&self) -> Result<Scope<'_>, ApiError> {
         match self {
             Caller::Token(p) if p.role == Role::Unit => {
                 Ok(p.org.as_deref().map_or(Scope::All, Scope::Under))
             }
-            Caller::Token(p) if p.role == Role::Province => self.read_scope(),
+            Caller::Token(p) if matches!(p.role, Role::Province | Role::Evaluator) => {
+                self.read_scope()
+            }
             _ => Ok(Scope::All),
         }
     }

@@ -8,7 +8,7 @@
 //! the log, so a close found is kept; "not closed" is kept only while the engine stays at the
 //! same position, so a dashboard asking about twelve months reads the stream once.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::body::Body;
@@ -35,7 +35,13 @@ struct Known {
     closed: HashMap<String, Closed>,
     open_at: u64,
     open: HashSet<String>,
+    /// A closed period's entries as its close held them (the log replayed up to the close): the
+    /// closed side of its adjustments, which never changes.
+    at_close: HashMap<String, Arc<ClosedEntries>>,
 }
+
+/// The entries of a closed period's months at its close, by stable id.
+pub(crate) type ClosedEntries = BTreeMap<String, jiancha_projections::EntryView>;
 
 impl Closes {
     fn lock(&self) -> std::sync::MutexGuard<'_, Known> {
@@ -76,6 +82,32 @@ impl Closes {
         }
         Ok(found)
     }
+}
+
+/// The entries of the closed `period`'s months as its close held them: kept after the first
+/// ask, which replays the log up to the close (one replay at a time: 429 meanwhile).
+pub(crate) async fn entries_at_close(
+    state: &State,
+    period: &Period,
+    closed: &Closed,
+) -> Result<Arc<ClosedEntries>, ApiError> {
+    if let Some(kept) = state.closes.lock().at_close.get(&period.label) {
+        return Ok(kept.clone());
+    }
+    let projections = {
+        let _slot = crate::replay_slot(state, "a replay of the log")?;
+        reproduce(state, period, closed).await?
+    };
+    let entries = Arc::new(jiancha_projections::report::period_entries(
+        period,
+        (&projections, closed.at),
+    ));
+    state
+        .closes
+        .lock()
+        .at_close
+        .insert(period.label.clone(), entries.clone());
+    Ok(entries)
 }
 
 /// 409 for a period that cannot be closed (or reproduced) as asked.

@@ -348,8 +348,39 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Fields<'a> {
 fn check_stream(p: &Principal, event: &NewEvent) -> Result<(), ApiError> {
     let org = p.org.as_deref().unwrap_or_default();
     match (event.stream.kind(), p.role) {
-        (StreamKind::Case | StreamKind::Procurement, _) => Ok(()),
+        // The purchaser answers for a project and carries its cards: a token opens projects
+        // of purchasers under its own path only (the store holds the rest of the project to it).
+        (StreamKind::Procurement, _) => match &event.data {
+            EventData::ProcurementRegistered(r) if !org_is_under(&r.purchaser_org, org) => {
+                Err(ApiError::forbidden(format!(
+                    "data.purchaser_org: {:?} is outside this token's org path {org:?}",
+                    r.purchaser_org
+                ))
+                .field("data.purchaser_org"))
+            }
+            _ => Ok(()),
+        },
+        // A rating or a complaint is the citizen's, brought by the center (the 好差评 and
+        // complaint channels), never by the unit it judges.
+        (StreamKind::Case, Role::Unit)
+            if matches!(event.data, EventData::Rated(_) | EventData::Complained(_)) =>
+        {
+            Err(ApiError::forbidden(format!(
+                "type: {} is the citizen's: it is brought by the center's token, not by the \
+                 unit it judges",
+                event.data.type_name()
+            ))
+            .field("type"))
+        }
+        (StreamKind::Case, _) => Ok(()),
         (StreamKind::Catalog, Role::Center) => match &event.data {
+            EventData::ThresholdDefined(t) if !org_is_under(&t.jurisdiction, org) => {
+                Err(ApiError::forbidden(format!(
+                    "data.jurisdiction: {:?} is outside this token's org path {org:?}",
+                    t.jurisdiction
+                ))
+                .field("data.jurisdiction"))
+            }
             EventData::ItemDefined(item) if !org_is_under(&item.org, org) => {
                 Err(ApiError::forbidden(format!(
                     "data.org: item {} belongs to {:?}, outside this token's org path {org:?}",

@@ -14,7 +14,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use jiancha_engine::verify::{SnapshotVerdict, VerifyOptions};
 use jiancha_projections::ledger::Dimension;
-use jiancha_projections::{Period, ReportQuery};
+use jiancha_projections::report::{adjustments_between, period_entries};
+use jiancha_projections::{Period, Projections, ReportQuery};
 use serde::Deserialize;
 
 use crate::auth::{Caller, Scope};
@@ -135,14 +136,32 @@ pub(crate) async fn report(
             Some(label) => state.closes.find(&state, label).await?,
             None => None,
         };
-        let report = match q.now {
-            None => state.engine.read().report(&query, now),
+        // A closed period's report carries the entries recorded since the close, as the CLI's
+        // does; the entries at the close are replayed once and kept.
+        let at_close = match (&closed, xlsx) {
+            (Some(c), false) => {
+                Some(crate::closing::entries_at_close(&state, &query.period, c).await?)
+            }
+            _ => None,
+        };
+        let adjustments = |p: &Projections| {
+            at_close.as_ref().map(|before| {
+                let after = period_entries(&query.period, (p, now));
+                adjustments_between(before, &after)
+            })
+        };
+        let (report, adjustments) = match q.now {
+            None => {
+                let live = state.engine.read();
+                (live.report(&query, now), adjustments(&live))
+            }
             Some(_) => {
                 let _slot = crate::replay_slot(&state, "a replay of the log")?;
-                as_of(&state, &query.period, now).await?.report(&query, now)
+                let p = as_of(&state, &query.period, now).await?;
+                (p.report(&query, now), adjustments(&p))
             }
         };
-        (report, closed)
+        (report, closed.map(|c| (c, adjustments.unwrap_or_default())))
     };
     let Some(mut report) = report else {
         return Err(ApiError::internal("the engine keeps no assessment ledger"));
@@ -164,14 +183,19 @@ pub(crate) async fn report(
             ),
         );
     }
-    Ok(match &closed {
-        Some(closed) => crate::json_response(
-            StatusCode::OK,
-            &jiancha_engine::closing::ClosedReport {
+    Ok(match closed {
+        Some((closed, mut adjustments)) => {
+            // A unit reads the adjustments of the orgs under its path, as it reads their rows.
+            adjustments.retain(|a| scope.covers(&a.entry.org));
+            let mut doc = serde_json::to_value(jiancha_engine::closing::ClosedReport {
                 report: &report,
-                closed,
-            },
-        ),
+                closed: &closed,
+            })
+            .map_err(|e| ApiError::internal(format!("cannot encode a report: {e}")))?;
+            doc["adjustments_after_close"] = serde_json::to_value(&adjustments)
+                .map_err(|e| ApiError::internal(format!("cannot encode a report: {e}")))?;
+            crate::json_response(StatusCode::OK, &doc)
+        }
         None => crate::json_response(StatusCode::OK, &report),
     })
 }

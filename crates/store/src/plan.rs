@@ -361,7 +361,12 @@ fn check_case(
     if let Some(scope) = scope {
         // The batch speaks only for orgs under the scope, and only on cases they handle. A
         // case never submitted (version 0) is refused by the caller with its own message.
-        let handled = submitted || current == 0 || before.as_ref().is_some_and(|o| o.within(scope));
+        // A case opened here is handled by the org it opens under: for a project, its
+        // purchaser, which the event names (a unit may not open one for another org).
+        let handled = match &opened {
+            Some(owner) => owner.within(scope),
+            None => current == 0 || before.as_ref().is_some_and(|o| o.within(scope)),
+        };
         let allowed = handled && org_is_under(&event.org, scope);
         if !allowed {
             return Err(Rejection::out_of_scope(tag, stream, scope));

@@ -232,15 +232,16 @@ async fn another_orgs_card_looks_like_no_card_at_all() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_orders_board_is_read_by_every_role_a_unit_its_own() {
+async fn the_orders_board_is_read_by_the_acting_roles_a_unit_its_own() {
     let world = World::new().await;
     prepare(&world, Before::Ordered).await;
     for who in EVERYONE {
         let answer = world.get("/api/v1/orders", who).await;
-        let want = if matches!(who, Who::Nobody | Who::Stranger) {
-            401
-        } else {
-            200
+        let want = match who {
+            Who::Nobody | Who::Stranger => 401,
+            // Figures only: no card, no order (as no alert).
+            Who::Evaluator => 403,
+            _ => 200,
         };
         assert_eq!(answer.status.as_u16(), want, "{who:?}: {}", answer.text);
         if want == 200 {
@@ -308,5 +309,49 @@ async fn a_second_order_and_an_unreadable_id_are_refused() {
     assert!(again.text.contains("act_conflict"), "{}", again.text);
     assert!(again.text.contains("order"), "{}", again.text);
     assert_eq!(world.head().await, head, "nothing appended");
+    world.shutdown().await;
+}
+
+/// A rating or a complaint is the citizen's: the center's token brings it, never the unit it
+/// judges (403 naming the type, nothing appended). A center token defines thresholds only
+/// within its own org path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_never_rates_or_complains_about_itself() {
+    let world = World::new().await;
+    prepare(&world, Before::Nothing).await;
+    let head = world.head().await;
+    for line in [RATED, COMPLAINED] {
+        let line = line.replace(r#""actor":"citizen","#, "");
+        let answer = world.post_jsonl("/api/v1/events", Who::Unit1, &line).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.text);
+        assert_eq!(answer.json["field"], "type", "{}", answer.text);
+        assert!(answer.text.contains("citizen"), "{}", answer.text);
+    }
+    assert_eq!(world.head().await, head, "nothing appended");
+    let line = COMPLAINED.replace(r#""actor":"citizen","#, "");
+    let answer = world.post_jsonl("/api/v1/events", Who::Center, &line).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    let threshold = |jurisdiction: &str| {
+        format!(
+            r#"{{"stream":"catalog","type":"ThresholdDefined","occurred_at":"2026-03-02T09:00:00+08:00","data":{{"jurisdiction":"{jurisdiction}","category":"goods","open_tender_cents":1000}}}}"#
+        )
+    };
+    let outside = world
+        .post_jsonl(
+            "/api/v1/events",
+            Who::Center,
+            &threshold("elsewhere/town-1"),
+        )
+        .await;
+    assert_eq!(outside.status, StatusCode::FORBIDDEN, "{}", outside.text);
+    assert_eq!(
+        outside.json["field"], "data.jurisdiction",
+        "{}",
+        outside.text
+    );
+    let within = world
+        .post_jsonl("/api/v1/events", Who::Center, &threshold(TOWN_1))
+        .await;
+    assert_eq!(within.status, StatusCode::CREATED, "{}", within.text);
     world.shutdown().await;
 }

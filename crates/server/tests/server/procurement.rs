@@ -180,3 +180,40 @@ async fn a_project_id_answers_the_project_view() {
     assert_eq!(other.status, StatusCode::BAD_REQUEST, "{}", other.text);
     world.shutdown().await;
 }
+
+/// A unit opens a project only for a purchaser within its org: the purchaser answers for the
+/// project and carries its cards, so a project planted on another org is refused, nothing
+/// appended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_registers_projects_of_its_own_purchasers_only() {
+    let world = World::new().await;
+    let registered = |stream: &str, purchaser: &str| {
+        format!(
+            r#"{{"stream":"{stream}","type":"ProcurementRegistered","occurred_at":"2026-03-02T09:00:00+08:00","data":{{"project":"p","regime":"government","method":"inquiry","category":"goods","budget_cents":100000000,"purchaser_org":"{purchaser}","state_funded":true}}}}"#
+        )
+    };
+    let head = world.head().await;
+    let planted = world
+        .post_jsonl(
+            "/api/v1/events",
+            Who::Unit1,
+            &registered("proc-2026-9001", "jiangjin/center/dept-05"),
+        )
+        .await;
+    assert_eq!(planted.status, StatusCode::FORBIDDEN, "{}", planted.text);
+    assert_eq!(
+        planted.json["field"], "data.purchaser_org",
+        "{}",
+        planted.text
+    );
+    assert_eq!(world.head().await, head, "nothing appended");
+    let own = world
+        .post_jsonl(
+            "/api/v1/events",
+            Who::Unit1,
+            &registered("proc-2026-9002", TOWN_1),
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::CREATED, "{}", own.text);
+    world.shutdown().await;
+}

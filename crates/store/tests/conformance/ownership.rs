@@ -281,3 +281,25 @@ pub async fn a_scope_is_judged_in_log_order_within_a_group(f: Fixture) {
         }
     }
 }
+
+/// A project opened by a scoped batch is handled by its purchaser (whom the registration
+/// names), so the purchaser must lie within the scope, whatever org the event names.
+pub async fn a_scoped_batch_opens_projects_of_its_own_purchasers_only(f: Fixture) {
+    let s = &*f.store;
+    let registered = |stream: &str, purchaser: &str| {
+        let line = format!(
+            r#"{{"stream":"{stream}","type":"ProcurementRegistered","occurred_at":"2026-03-02T09:00:00+08:00","actor":"buyer","org":"{TOWN_1}","data":{{"project":"p","regime":"government","method":"inquiry","category":"goods","budget_cents":100,"purchaser_org":"{purchaser}","state_funded":true}}}}"#
+        );
+        parse_line(1, &line).unwrap()
+    };
+    let head = s.head().await.unwrap();
+    let r = refusal(
+        s.append_scoped(vec![registered("proc-2026-1", TOWN_2)], scoped(TOWN_1))
+            .await,
+    );
+    assert!(matches!(r.kind, RejectionKind::OutOfScope { .. }), "{r:?}");
+    assert_eq!(s.head().await.unwrap(), head, "nothing written");
+    s.append_scoped(vec![registered("proc-2026-2", TOWN_1)], scoped(TOWN_1))
+        .await
+        .unwrap();
+}
