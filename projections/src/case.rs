@@ -868,12 +868,15 @@ impl CaseState {
         }
     }
 
-    /// The instant the case fold takes an event at: its own, except that a conclusion entered
-    /// after the fact (outside a declared historical import) counts when it was recorded — the
-    /// clock ran on until the system learned of it.
+    /// The instant the case fold takes an event at: its own, except that a conclusion or a
+    /// withdrawal entered after the fact (outside a declared historical import) counts when it
+    /// was recorded — the clock ran on until the system learned of it, so a back-dated ending
+    /// cannot take a case out of a past month's overdue count.
     pub fn effective_at(step: &Step<'_>, config: &AlertConfig) -> Millis {
         match step.data {
-            EventData::Concluded(_) if step.backdated(config) => step.recorded_at.max(step.at),
+            EventData::Concluded(_) | EventData::Withdrawn(_) if step.backdated(config) => {
+                step.recorded_at.max(step.at)
+            }
             _ => step.at,
         }
     }
@@ -965,7 +968,7 @@ impl CaseState {
             EventData::Concluded(_) => self.conclude(ctx, step),
             EventData::Withdrawn(_) => {
                 self.status = Status::Withdrawn;
-                self.ended_on = Some(step.on);
+                self.ended_on = Some(date_of(Self::effective_at(step, ctx.config)).max(step.on));
             }
             EventData::Rated(r) => self.rate(ctx, step, r.score),
             EventData::Complained(c) => self.complain(step, &c.category),

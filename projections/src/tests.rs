@@ -288,3 +288,35 @@ fn the_logs_business_dates_are_the_calendars() {
         (jiancha_calendar::FIRST_DATE, jiancha_calendar::LAST_DATE)
     );
 }
+
+/// A withdrawal entered after the fact ends the case when it was recorded: the case stays among
+/// the overdue open ones until then, as a back-dated conclusion does; one entered within the
+/// tolerance ends it on its own date.
+#[test]
+fn a_backdated_withdrawal_ends_the_case_when_recorded() {
+    let text = include_str!("../testdata/scenarios/backdated_withdrawal.jsonl");
+    let (events, _) = scenario_events(text);
+    let p = fold_with(&events, scenario_config(text));
+    let at = |t: &str| crate::asof::parse_instant(t).unwrap();
+    let overdue = |t: &str| {
+        crate::report::overdue_open_of(&p, crate::ledger::Dimension::Item, at(t), p.cases())
+    };
+    // Overdue from the end of 06-08 until the withdrawal was recorded, 06-09T10:00 (the month
+    // of June ending there would count it: before, its claimed date 06-03 hid it).
+    assert_eq!(overdue("2026-06-08T12:00:00+08:00"), Vec::<String>::new());
+    assert_eq!(overdue("2026-06-09T00:00:00+08:00"), ["BL-001"]);
+    assert_eq!(overdue("2026-06-09T09:59:59+08:00"), ["BL-001"]);
+    assert_eq!(overdue("2026-06-09T10:00:00+08:00"), Vec::<String>::new());
+    assert_eq!(
+        p.case("case-w")
+            .and_then(|c| c.ended_on)
+            .map(|d| d.to_string()),
+        Some("2026-06-09".to_owned())
+    );
+    assert_eq!(
+        p.case("case-v")
+            .and_then(|c| c.ended_on)
+            .map(|d| d.to_string()),
+        Some("2026-06-03".to_owned())
+    );
+}
