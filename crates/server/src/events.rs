@@ -351,13 +351,9 @@ fn check_stream(p: &Principal, event: &NewEvent) -> Result<(), ApiError> {
         // The purchaser answers for a project and carries its cards: a token opens projects
         // of purchasers under its own path only (the store holds the rest of the project to it).
         (StreamKind::Procurement, _) => match &event.data {
-            EventData::ProcurementRegistered(r) if !org_is_under(&r.purchaser_org, org) => {
-                Err(ApiError::forbidden(format!(
-                    "data.purchaser_org: {:?} is outside this token's org path {org:?}",
-                    r.purchaser_org
-                ))
-                .field("data.purchaser_org"))
-            }
+            EventData::ProcurementRegistered(r) if !org_is_under(&r.purchaser_org, org) => Err(
+                outside_path("data.purchaser_org", format!("{:?}", r.purchaser_org), org),
+            ),
             _ => Ok(()),
         },
         // A rating or a complaint is the citizen's, brought by the center (the 好差评 and
@@ -374,26 +370,16 @@ fn check_stream(p: &Principal, event: &NewEvent) -> Result<(), ApiError> {
         }
         (StreamKind::Case, _) => Ok(()),
         (StreamKind::Catalog, Role::Center) => match &event.data {
-            EventData::ThresholdDefined(t) if !org_is_under(&t.jurisdiction, org) => {
-                Err(ApiError::forbidden(format!(
-                    "data.jurisdiction: {:?} is outside this token's org path {org:?}",
-                    t.jurisdiction
-                ))
-                .field("data.jurisdiction"))
-            }
-            EventData::ItemDefined(item) if !org_is_under(&item.org, org) => {
-                Err(ApiError::forbidden(format!(
-                    "data.org: item {} belongs to {:?}, outside this token's org path {org:?}",
-                    item.code, item.org
-                ))
-                .field("data.org"))
-            }
+            EventData::ThresholdDefined(t) if !org_is_under(&t.jurisdiction, org) => Err(
+                outside_path("data.jurisdiction", format!("{:?}", t.jurisdiction), org),
+            ),
+            EventData::ItemDefined(item) if !org_is_under(&item.org, org) => Err(outside_path(
+                "data.org",
+                format!("item {}'s org {:?}", item.code, item.org),
+                org,
+            )),
             EventData::OrgDefined(o) if !org_is_under(&o.path, org) => {
-                Err(ApiError::forbidden(format!(
-                    "data.path: org {:?} is outside this token's org path {org:?}",
-                    o.path
-                ))
-                .field("data.path"))
+                Err(outside_path("data.path", format!("org {:?}", o.path), org))
             }
             _ => Ok(()),
         },
@@ -417,6 +403,14 @@ fn check_stream(p: &Principal, event: &NewEvent) -> Result<(), ApiError> {
         )
         .field("stream")),
     }
+}
+
+/// 403 naming `field`: `what` lies outside the token's org path `org`.
+fn outside_path(field: &'static str, what: String, org: &str) -> ApiError {
+    ApiError::forbidden(format!(
+        "{field}: {what} is outside this token's org path {org:?}"
+    ))
+    .field(field)
 }
 
 /// An appeal must name a card or a rating entry the ledger holds and has not reversed (rules
