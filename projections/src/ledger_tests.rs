@@ -249,7 +249,13 @@ fn a_multi_month_score_is_the_mean_of_the_months() {
 }
 
 fn sim_events(seed: u64, cases: u64) -> Vec<StoredEvent> {
-    let config = jiancha_sim::SimConfig::new(cases, seed);
+    sim_events_with(seed, cases, 0)
+}
+
+/// [`sim_events`] with `projects` procurement projects beside the cases.
+fn sim_events_with(seed: u64, cases: u64, projects: u64) -> Vec<StoredEvent> {
+    let mut config = jiancha_sim::SimConfig::new(cases, seed);
+    config.projects = projects;
     let mut versions = std::collections::HashMap::new();
     let mut prev = jiancha_events::GENESIS_HASH;
     let mut out = Vec::new();
@@ -310,7 +316,8 @@ proptest! {
     ) {
         // A district cut in the middle, evaluated some days later: the cases still open carry
         // cards the clock raised that the fold has not taken in.
-        let events = sim_events(seed, 80);
+        // With procurement projects beside: their entries count in the procurement report only.
+        let events = sim_events_with(seed, 80, 8);
         let events = &events[..cut.index(events.len()).max(1)];
         let (p, l) = assess(events);
         let last = events.last().map_or(0, |e| e.occurred_at.timestamp_millis());
@@ -326,6 +333,13 @@ proptest! {
                 let org = row.org.clone().unwrap();
                 let e = crate::report::explain(&l, &p, &q.period, &org, now);
                 prop_assert_eq!(e.totals, row.counts, "{} {}", period, org);
+                // Every entry listed is one the row counts: its points are the total's.
+                prop_assert!(e.entries.iter().all(|x| !x.measure.is_procurement()), "{} {}", period, org);
+                prop_assert_eq!(
+                    e.entries.iter().map(|x| x.points).sum::<i64>(),
+                    e.totals.points,
+                    "{} {}", period, org
+                );
                 prop_assert_eq!(
                     e.row.as_ref().map(|r| r.counts),
                     Some(row.counts),

@@ -173,12 +173,18 @@ impl Projections {
             row(&mut groups, &self.catalog, &c.org).due_this_week += 1;
         }
         let month = date_of(now).format("%Y-%m").to_string();
+        // A filter below a group (a window, a village point) shows the group's row with the
+        // filter's own figures: its report row, under its group.
+        let below = query.org.as_deref().filter(|f| {
+            let (kind, path) = group_of(f);
+            kind != "other" && path != *f
+        });
         let report = Period::parse(&month).ok().and_then(|period| {
             self.report(
                 &ReportQuery {
                     period,
                     by: Dimension::Org,
-                    depth: Some(3),
+                    depth: Some(below.map_or(3, |f| f.split('/').count().max(3))),
                 },
                 now,
             )
@@ -187,12 +193,21 @@ impl Projections {
             let Some(org) = r.org.as_deref() else {
                 continue;
             };
-            // The group rows only: not the district's nor the whole center's, which add up
-            // their groups.
-            let (kind, path) = group_of(org);
-            let depth = if kind == "department" { 3 } else { 2 };
-            if r.concluded == 0 || !under(org) || path != org || org.split('/').count() != depth {
+            if r.concluded == 0 {
                 continue;
+            }
+            match below {
+                Some(f) if org != f => continue,
+                Some(_) => {}
+                None => {
+                    // The group rows only: not the district's nor the whole center's, which add
+                    // up their groups.
+                    let (kind, path) = group_of(org);
+                    let depth = if kind == "department" { 3 } else { 2 };
+                    if !under(org) || path != org || org.split('/').count() != depth {
+                        continue;
+                    }
+                }
             }
             let row = row(&mut groups, &self.catalog, org);
             row.concluded = r.concluded;

@@ -636,7 +636,10 @@ pub fn explain(
         path.strip_prefix(org)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     };
-    let in_period = |e: &crate::Entry| period.months.contains(&e.month) && under(&e.org);
+    // The approval report's entries: procurement is counted apart (`report --kind procurement`).
+    let in_period = |e: &crate::Entry| {
+        period.months.contains(&e.month) && under(&e.org) && !e.measure.is_procurement()
+    };
     let mut entries: Vec<crate::Entry> = ledger
         .entries()
         .iter()

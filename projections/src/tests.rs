@@ -320,3 +320,62 @@ fn a_backdated_withdrawal_ends_the_case_when_recorded() {
         Some("2026-06-03".to_owned())
     );
 }
+
+/// A unit below a department or town (a window, a village point) sees its group's row with its
+/// own figures: its cards and its month's conclusions and on-time rate, those of its own report
+/// row; a filter at the group keeps the group's.
+#[test]
+fn the_overview_of_a_window_carries_its_own_rate() {
+    let text = include_str!("../../examples/district.jsonl");
+    let (events, _) = scenario_events(text);
+    let mut p = Projections::default().with_ledger(crate::Scoring::default());
+    for e in &events {
+        p.apply(e);
+    }
+    let now = crate::asof::parse_instant("2026-03-31T18:00:00+08:00").unwrap();
+    let report = p
+        .report(
+            &crate::ReportQuery {
+                period: crate::Period::parse("2026-03").unwrap(),
+                by: crate::ledger::Dimension::Org,
+                depth: None,
+            },
+            now,
+        )
+        .unwrap();
+    let windows: Vec<_> = report
+        .rows
+        .iter()
+        .filter(|r| r.concluded > 0)
+        .filter_map(|r| r.org.clone())
+        .filter(|o| {
+            let (kind, path) = crate::overview::group_of(o);
+            kind != "other" && path != *o
+        })
+        .collect();
+    assert!(!windows.is_empty(), "the sample concludes cases at windows");
+    for org in windows {
+        let mine = report
+            .rows
+            .iter()
+            .find(|r| r.org.as_deref() == Some(&org))
+            .unwrap();
+        let overview = p.overview(
+            &crate::overview::OverviewQuery {
+                org: Some(org.clone()),
+                rule: None,
+                severities: None,
+            },
+            now,
+        );
+        assert_eq!(overview.rows.len(), 1, "{org}");
+        let row = &overview.rows[0];
+        assert_eq!(row.org, crate::overview::group_of(&org).1, "{org}");
+        assert_eq!(
+            (row.concluded, row.on_time),
+            (mine.concluded, mine.on_time),
+            "{org}"
+        );
+        assert!(row.on_time_rate.is_some(), "{org}");
+    }
+}
