@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use crate::ledger::{Dimension, EntryKind, Measure};
 use crate::report::{report, Report};
 use crate::tests::scenario_events;
-use crate::{Ledger, Period, Projections, ReportQuery, Scoring};
+use crate::{Ledger, Projections, Scoring};
 
 fn district() -> (Vec<StoredEvent>, i64) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/ledger/district.jsonl");
@@ -27,13 +27,7 @@ fn assess(events: &[StoredEvent]) -> (Projections, Ledger) {
     (p, l)
 }
 
-fn query(period: &str, by: Dimension) -> ReportQuery {
-    ReportQuery {
-        period: Period::parse(period).unwrap(),
-        by,
-        depth: None,
-    }
-}
+use crate::tests::report_query as query;
 
 fn json(r: &Report) -> String {
     serde_json::to_string_pretty(r).unwrap()

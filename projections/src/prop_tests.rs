@@ -463,7 +463,7 @@ proptest! {
         let now = millis(log.last().unwrap()) + 60 * 86_400_000;
         for period in ["2026-09", "2026-10", "2026-11", "2026-Q4", "2026"] {
             for by in [crate::ledger::Dimension::Org, crate::ledger::Dimension::Item] {
-                let q = crate::ReportQuery { period: crate::Period::parse(period).unwrap(), by, depth: None };
+                let q = crate::tests::report_query(period, by);
                 for r in p.report(&q, now).unwrap().rows {
                     prop_assert!(r.on_time <= r.concluded && r.early <= r.concluded
                         && r.statutory_on_time <= r.concluded && r.satisfied <= r.rated

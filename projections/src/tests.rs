@@ -105,6 +105,15 @@ pub(crate) fn scenario_config(text: &str) -> crate::AlertConfig {
     config
 }
 
+/// The query of a report by `by` for the period `label`, every depth.
+pub(crate) fn report_query(label: &str, by: crate::ledger::Dimension) -> crate::ReportQuery {
+    crate::ReportQuery {
+        period: crate::Period::parse(label).unwrap(),
+        by,
+        depth: None,
+    }
+}
+
 pub(crate) fn fold_with(events: &[StoredEvent], config: crate::AlertConfig) -> Projections {
     let mut p = Projections::new(config);
     for e in events {
@@ -334,14 +343,7 @@ fn the_overview_of_a_window_carries_its_own_rate() {
     }
     let now = crate::asof::parse_instant("2026-03-31T18:00:00+08:00").unwrap();
     let report = p
-        .report(
-            &crate::ReportQuery {
-                period: crate::Period::parse("2026-03").unwrap(),
-                by: crate::ledger::Dimension::Org,
-                depth: None,
-            },
-            now,
-        )
+        .report(&report_query("2026-03", crate::ledger::Dimension::Org), now)
         .unwrap();
     let windows: Vec<_> = report
         .rows

@@ -74,11 +74,7 @@ fn the_card_lifecycle_counts_orders_corrections_and_overdue_orders() {
     );
     let report = p
         .report(
-            &crate::ReportQuery {
-                period: crate::Period::parse("2026-09").unwrap(),
-                by: crate::ledger::Dimension::Org,
-                depth: None,
-            },
+            &crate::tests::report_query("2026-09", crate::ledger::Dimension::Org),
             now,
         )
         .unwrap();

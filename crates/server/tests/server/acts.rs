@@ -278,13 +278,7 @@ async fn a_second_order_and_an_unreadable_id_are_refused() {
         (r#"{"days":251}"#, "days"),
     ] {
         let answer = world.post_json(&order, Who::Supervisor, body).await;
-        assert_eq!(
-            answer.status,
-            StatusCode::BAD_REQUEST,
-            "{body}: {}",
-            answer.text
-        );
-        assert_eq!(answer.json["field"], field, "{body}: {}", answer.text);
+        answer.refused(StatusCode::BAD_REQUEST, field);
     }
     let answer = world
         .post_json(
@@ -293,7 +287,7 @@ async fn a_second_order_and_an_unreadable_id_are_refused() {
             r#"{"reason":"x","id":" "}"#,
         )
         .await;
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+    answer.refused(StatusCode::BAD_REQUEST, "id");
     assert_eq!(world.head().await, head, "nothing appended");
 
     let answer = world
@@ -323,8 +317,7 @@ async fn a_unit_never_rates_or_complains_about_itself() {
     for line in [RATED, COMPLAINED] {
         let line = line.replace(r#""actor":"citizen","#, "");
         let answer = world.post_jsonl("/api/v1/events", Who::Unit1, &line).await;
-        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.text);
-        assert_eq!(answer.json["field"], "type", "{}", answer.text);
+        answer.refused(StatusCode::FORBIDDEN, "type");
         assert!(answer.text.contains("citizen"), "{}", answer.text);
     }
     assert_eq!(world.head().await, head, "nothing appended");
@@ -343,12 +336,7 @@ async fn a_unit_never_rates_or_complains_about_itself() {
             &threshold("elsewhere/town-1"),
         )
         .await;
-    assert_eq!(outside.status, StatusCode::FORBIDDEN, "{}", outside.text);
-    assert_eq!(
-        outside.json["field"], "data.jurisdiction",
-        "{}",
-        outside.text
-    );
+    outside.refused(StatusCode::FORBIDDEN, "data.jurisdiction");
     let within = world
         .post_jsonl("/api/v1/events", Who::Center, &threshold(TOWN_1))
         .await;

@@ -200,12 +200,7 @@ async fn a_unit_registers_projects_of_its_own_purchasers_only() {
             &registered("proc-2026-9001", "jiangjin/center/dept-05"),
         )
         .await;
-    assert_eq!(planted.status, StatusCode::FORBIDDEN, "{}", planted.text);
-    assert_eq!(
-        planted.json["field"], "data.purchaser_org",
-        "{}",
-        planted.text
-    );
+    planted.refused(StatusCode::FORBIDDEN, "data.purchaser_org");
     assert_eq!(world.head().await, head, "nothing appended");
     let own = world
         .post_jsonl(

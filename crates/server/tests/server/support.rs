@@ -130,6 +130,16 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// Checks a refusal: `status`, naming `field` (the body in the message when not).
+    pub fn refused(&self, status: StatusCode, field: &str) {
+        assert_eq!(
+            (self.status, self.json["field"].as_str()),
+            (status, Some(field)),
+            "{}",
+            self.text
+        );
+    }
+
     /// An answer with its body read as text and, when it is JSON, as JSON.
     fn of(status: StatusCode, headers: axum::http::HeaderMap, bytes: &[u8]) -> Answer {
         let text = String::from_utf8_lossy(bytes).into_owned();
