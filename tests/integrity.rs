@@ -528,3 +528,71 @@ fn verify_names_a_snapshot_edited_in_place_and_it_is_not_loaded() {
     assert!(r.stderr.contains("snapshot projections is forged"), "{r:?}");
     assert_eq!(alerts(), before, "the log was replayed instead");
 }
+
+/// The case index is checked by `verify` as the snapshots are: a row deleted from it makes
+/// `alerts --now` leave its case out (a replay still shows it), and `verify` names the row and
+/// exits 1, on the CLI and over HTTP; with the rows dropped, the next question rebuilds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_names_a_case_index_that_leaves_a_case_out() {
+    let ws = Workspace::new();
+    let sample = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/district.jsonl"
+    ))
+    .unwrap();
+    let at = "2026-03-31T12:00:00+08:00";
+    let alerts = |replay: bool| {
+        let mut args = vec!["alerts", "--now", at, "--format", "json"];
+        if replay {
+            args.push("--replay");
+        }
+        let r = ws.run(&args, "");
+        assert_eq!(r.code, 0, "{r:?}");
+        serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()
+    };
+    let verify = || ws.run(&["verify"], "");
+    tokio::task::block_in_place(|| {
+        assert_eq!(ws.run(&["import"], &sample).code, 0);
+        // No question at an instant yet: no index.
+        let r = verify();
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(r.stdout.contains("index: none stored"), "{r:?}");
+        let replayed = alerts(true);
+        assert_eq!(alerts(false), replayed);
+        let r = verify();
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(r.stdout.contains(": matches the log ("), "{r:?}");
+        let case = replayed[0]["case"].as_str().unwrap().to_owned();
+        ws.tamper(&[&format!("DELETE FROM case_index WHERE stream = '{case}'")]);
+        let left_out = alerts(false);
+        assert_ne!(left_out, replayed, "the row deleted leaves {case} out");
+        let r = verify();
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(
+            r.stdout.contains("DIFFERS from the log in 1 places"),
+            "{r:?}"
+        );
+        assert!(r.stdout.contains(&format!("no row for {case}")), "{r:?}");
+        assert!(r.stderr.contains("the case index"), "{r:?}");
+        assert!(r.stdout.starts_with("ok: "), "the chain holds: {r:?}");
+    });
+    let served = tokio::task::block_in_place(|| Served::start(&ws.db(), &[]));
+    let (status, doc) = get_json(&served.url("/api/v1/verify"), None).await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["ok"], false, "{doc}");
+    assert_eq!(doc["index"]["verdict"], "differs", "{doc}");
+    assert_eq!(doc["index"]["differences"], 1, "{doc}");
+    drop(served);
+    tokio::task::block_in_place(|| {
+        ws.tamper(&[
+            "DELETE FROM case_alerts",
+            "DELETE FROM case_index",
+            "DELETE FROM case_index_state",
+        ]);
+        let replayed = alerts(true);
+        assert_eq!(alerts(false), replayed, "rebuilt from the log");
+        let r = verify();
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(r.stdout.contains(": matches the log ("), "{r:?}");
+    });
+}

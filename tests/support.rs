@@ -67,10 +67,10 @@ impl Workspace {
                 use sqlx::Connection;
                 let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
                 for s in [
-                    "DROP TRIGGER events_no_update",
-                    "DROP TRIGGER events_no_delete",
-                    "DROP TRIGGER events_insert_at_head",
-                    "DROP TRIGGER events_insert_new",
+                    "DROP TRIGGER IF EXISTS events_no_update",
+                    "DROP TRIGGER IF EXISTS events_no_delete",
+                    "DROP TRIGGER IF EXISTS events_insert_at_head",
+                    "DROP TRIGGER IF EXISTS events_insert_new",
                 ] {
                     sqlx::query(s).execute(&mut conn).await.unwrap();
                 }

@@ -3,7 +3,8 @@
 //! exactly what `--replay` answers by folding the whole log, on SQLite and on PostgreSQL (a
 //! district of its own), for a simulated district with procurement projects imported in two
 //! batches: the first asked about before the second arrives (the index catches up between), and
-//! instants before, inside and after each batch's business time.
+//! instants before, inside and after each batch's business time. `verify` then finds the index
+//! so built to be the log's.
 
 use chrono::{DateTime, Duration, FixedOffset};
 
@@ -133,6 +134,10 @@ fn run(db: &[&str], ws: &Workspace) {
         (end + Duration::days(20)).date_naive().to_string(),
     ];
     let (c2, n2) = compare(ws, db, &clock_2, &later, &cases);
+    // The index the questions built in two steps is the log's: `verify` rebuilds it and agrees.
+    let (code, out) = answer(ws, db, &clock_2, &["verify"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(": matches the log ("), "{out}");
     assert!(
         c1 + c2 > 40 && n1 + n2 > 20,
         "too few answers compared: {c1}+{c2}, {n1}+{n2} not empty"

@@ -17,6 +17,7 @@ pub mod closing;
 pub mod error;
 pub mod evidence;
 pub mod index;
+pub mod index_verify;
 pub mod province;
 mod repeats;
 mod runner;

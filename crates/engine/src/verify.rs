@@ -2,14 +2,16 @@
 //! `jiancha verify` and `GET /api/v1/verify`. The chain is walked by the store's verifier
 //! (`jiancha_store::verify`); while it walks, the projections are folded again and compared
 //! with every stored snapshot at the position it names, so a snapshot forged together with its
-//! digest is reported by name. A break found marks the store broken, so that its writer refuses
-//! appends from then on.
+//! digest is reported by name. The case index kept beside the log is rebuilt in the same walk
+//! and compared with the stored one ([`crate::index_verify`]). A break found marks the store
+//! broken, so that its writer refuses appends from then on.
 
 use jiancha_events::{ChainBreak, Hash, RawEvent, StoredEvent, GENESIS_HASH};
 use jiancha_projections::snapshot::{header, SNAPSHOT_FORMAT};
 use jiancha_projections::Projections;
 use jiancha_store::{EventStore, StoreError};
 
+use crate::index_verify::{Differences, Rebuild, Stored};
 use crate::snapshots::{unseal, SealError};
 
 /// What to verify.
@@ -59,6 +61,29 @@ pub struct SnapshotCheck {
     pub verdict: SnapshotVerdict,
 }
 
+/// What verification found about the stored case index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexVerdict {
+    /// No index is stored (nothing was asked at an instant yet).
+    Absent,
+    /// Every stored row, the state and every kept body say at least what the log gives.
+    Matches(Differences),
+    /// The stored index says less than the log somewhere: a question at an instant may leave
+    /// out a case or read alerts it never had.
+    Differs(Differences),
+    /// Not compared, and why.
+    Unchecked(String),
+}
+
+/// The stored case index and its verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexCheck {
+    /// The log position the stored index covers (0: none).
+    pub position: u64,
+    /// What was found.
+    pub verdict: IndexVerdict,
+}
+
 /// What verification found.
 #[derive(Debug, Clone)]
 pub struct Verification {
@@ -76,12 +101,17 @@ pub struct Verification {
     pub broken: Option<ChainBreak>,
     /// Every stored snapshot, by name.
     pub snapshots: Vec<SnapshotCheck>,
+    /// The stored case index.
+    pub index: IndexCheck,
 }
 
 impl Verification {
-    /// Whether the chain holds and no snapshot was forged.
+    /// Whether the chain holds, no snapshot was forged and the case index says nothing less
+    /// than the log.
     pub fn ok(&self) -> bool {
-        self.broken.is_none() && self.forged().next().is_none()
+        self.broken.is_none()
+            && self.forged().next().is_none()
+            && !matches!(self.index.verdict, IndexVerdict::Differs(_))
     }
 
     /// The snapshots found forged.
@@ -144,6 +174,10 @@ pub async fn verify(
         checkpoints: Vec::new(),
         broken: None,
         snapshots: Vec::new(),
+        index: IndexCheck {
+            position: 0,
+            verdict: IndexVerdict::Unchecked("verified from a checkpoint".into()),
+        },
     };
     if let Some(h) = options.attested.filter(|h| start > 0 && *h != anchor) {
         let b = ChainBreak {
@@ -155,6 +189,10 @@ pub async fn verify(
         return Ok(v);
     }
     let mut targets = snapshot_targets(store, start, &mut v.snapshots).await?;
+    let index_position = store.index_state().await?.position;
+    v.index.position = index_position;
+    // From the start only: the rebuild folds the whole log.
+    let mut rebuild = (start == 0 && index_position > 0).then(|| Rebuild::towards(index_position));
     let mut checkpoints = Vec::new();
     let mut verdicts = Vec::new();
     let walked = jiancha_store::verify::walk(store, start, anchor, |raw, event| {
@@ -162,6 +200,9 @@ pub async fn verify(
             checkpoints.push((raw.position, raw.hash));
         }
         verdicts.extend(targets.iter_mut().filter_map(|t| t.feed(raw, event)));
+        if let Some(r) = rebuild.as_mut() {
+            r.feed(event);
+        }
     })
     .await?;
     v.checkpoints = checkpoints;
@@ -187,10 +228,51 @@ pub async fn verify(
             )),
         };
     }
+    if start == 0 {
+        v.index.verdict = index_verdict(store, rebuild, &v).await?;
+    }
     if let Some(b) = &v.broken {
         store.mark_broken(b.clone());
     }
     Ok(v)
+}
+
+/// The stored index compared with its rebuild, once the walk is done.
+async fn index_verdict(
+    store: &dyn EventStore,
+    rebuild: Option<Rebuild>,
+    v: &Verification,
+) -> Result<IndexVerdict, StoreError> {
+    let Some(rebuild) = rebuild else {
+        return Ok(IndexVerdict::Absent);
+    };
+    if !rebuild.reached() {
+        return Ok(match &v.broken {
+            Some(b) => IndexVerdict::Unchecked(format!(
+                "it covers position {}, and the chain breaks at {}",
+                rebuild.position, b.position
+            )),
+            None => IndexVerdict::Differs(Differences::one(format!(
+                "it covers position {}, past the log's head {}",
+                rebuild.position, v.last_position
+            ))),
+        });
+    }
+    Ok(match Stored::read(store, rebuild.position).await? {
+        None => IndexVerdict::Unchecked(format!(
+            "another process brought it forward from position {} while the log was walked; \
+             verify again",
+            rebuild.position
+        )),
+        Some(stored) => {
+            let d: Differences = rebuild.compare(&stored);
+            if d.count == 0 {
+                IndexVerdict::Matches(d)
+            } else {
+                IndexVerdict::Differs(d)
+            }
+        }
+    })
 }
 
 /// Where verification starts: after `from`, linking to the hash stored there.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use axum::extract::{Query, State as StateExtractor};
 use axum::http::StatusCode;
 use axum::response::Response;
-use jiancha_engine::verify::{SnapshotVerdict, VerifyOptions};
+use jiancha_engine::verify::{IndexVerdict, SnapshotVerdict, VerifyOptions};
 use jiancha_projections::ledger::Dimension;
 use jiancha_projections::report::{adjustments_between, period_entries};
 use jiancha_projections::{Period, Projections, ReportQuery};
@@ -255,6 +255,25 @@ async fn as_of(
     }
 }
 
+/// The case index's verdict: `{position, verdict, rows, kept, differences, named, detail}`.
+fn index_json(check: &jiancha_engine::verify::IndexCheck) -> serde_json::Value {
+    let (verdict, d, why) = match &check.verdict {
+        IndexVerdict::Absent => ("absent", None, None),
+        IndexVerdict::Matches(d) => ("matches", Some(d), None),
+        IndexVerdict::Differs(d) => ("differs", Some(d), None),
+        IndexVerdict::Unchecked(why) => ("unchecked", None, Some(why)),
+    };
+    serde_json::json!({
+        "position": check.position,
+        "verdict": verdict,
+        "rows": d.map(|d| d.rows),
+        "kept": d.map(|d| d.kept),
+        "differences": d.map(|d| d.count),
+        "named": d.map(|d| &d.named),
+        "detail": why,
+    })
+}
+
 /// `GET /verify`.
 pub(crate) async fn verify(
     StateExtractor(state): StateExtractor<Arc<State>>,
@@ -279,14 +298,16 @@ pub(crate) async fn verify(
         })
         .collect();
     let forged: Vec<&str> = v.forged().map(|(s, _)| s.name.as_str()).collect();
+    let index = index_json(&v.index);
     let body = match &v.broken {
         None => serde_json::json!({
-            "ok": forged.is_empty(), "events": v.checked, "head": v.head.to_string(),
-            "snapshots": snapshots, "forged_snapshots": forged,
+            "ok": v.ok(), "events": v.checked, "head": v.head.to_string(),
+            "snapshots": snapshots, "forged_snapshots": forged, "index": index,
         }),
         Some(b) => serde_json::json!({
             "ok": false, "position": b.position, "broken_at": b.to_string(),
             "verified": v.checked, "snapshots": snapshots, "forged_snapshots": forged,
+            "index": index,
         }),
     };
     Ok(crate::json_response(StatusCode::OK, &body))

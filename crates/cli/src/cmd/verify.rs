@@ -2,12 +2,15 @@
 //! gaps, each event linked to its predecessor, each hash matching its stored bytes, each
 //! stream's versions following each other, each row readable — names the first position that
 //! does not hold, compares every stored snapshot with the fold rebuilt from the log (naming a
-//! forged one), and prints checkpoint heads (position and hash) for external attestation.
+//! forged one), rebuilds the case index and compares the stored one with it, and prints
+//! checkpoint heads (position and hash) for external attestation.
 
 use std::io::Write as _;
 use std::sync::Arc;
 
-use jiancha_engine::verify::{verify, SnapshotVerdict, Verification, VerifyError, VerifyOptions};
+use jiancha_engine::verify::{
+    verify, IndexVerdict, SnapshotVerdict, Verification, VerifyError, VerifyOptions,
+};
 use jiancha_events::Hash;
 use jiancha_store::Clock;
 
@@ -26,7 +29,9 @@ const SPINNER_TICK: std::time::Duration = std::time::Duration::from_millis(200);
     jiancha verify --every 10000 > heads.txt\n  \
     jiancha verify --from 200000 --head 3f5a…   (resume from an attested checkpoint)\n\n\
     Prints `ok: N events, head <hash>` and a line `checkpoint <position> <hash>` every N \
-    positions and at the head, then exits 0; or names the first bad position and exits 1. \
+    positions and at the head, a line per stored snapshot and one for the case index, then \
+    exits 0; or names the first bad position, a forged snapshot or an index that says less \
+    than the log, and exits 1. \
     Keep the checkpoint lines somewhere the log's operators cannot change them: an event \
     rewritten together with its hash is caught by its successor's link, but only an attested \
     head catches a rewritten last event.")]
@@ -79,6 +84,7 @@ fn report(v: &Verification) -> anyhow::Result<()> {
         writeln!(out, "broken at {b}")?;
         writeln!(out, "{} events before it verify", v.checked)?;
         snapshot_lines(&mut out, v)?;
+        index_lines(&mut out, v)?;
         return Err(anyhow::Error::new(CheckFailed(format!(
             "the log fails verification at {b}"
         ))));
@@ -94,6 +100,7 @@ fn report(v: &Verification) -> anyhow::Result<()> {
         writeln!(out, "checkpoint {} {}", v.last_position, v.head)?;
     }
     snapshot_lines(&mut out, v)?;
+    index_lines(&mut out, v)?;
     if let Some((s, _)) = v.forged().next() {
         return Err(CheckFailed(format!(
             "the chain holds, but snapshot {} is forged: it is not the log's fold",
@@ -101,7 +108,44 @@ fn report(v: &Verification) -> anyhow::Result<()> {
         ))
         .into());
     }
+    if let IndexVerdict::Differs(d) = &v.index.verdict {
+        return Err(CheckFailed(format!(
+            "the chain holds, but the case index at position {} says less than the log in {} \
+             places: questions at an instant (--now) may leave cases out; drop its rows to \
+             have it rebuilt (README, security), or ask with --replay",
+            v.index.position, d.count
+        ))
+        .into());
+    }
     Ok(())
+}
+
+/// The case index's line (`index at P: VERDICT`), and one line per difference named.
+fn index_lines(out: &mut impl std::io::Write, v: &Verification) -> std::io::Result<()> {
+    let p = v.index.position;
+    match &v.index.verdict {
+        IndexVerdict::Absent => writeln!(out, "index: none stored"),
+        IndexVerdict::Matches(d) => writeln!(
+            out,
+            "index at {p}: matches the log ({} rows, {} kept)",
+            d.rows, d.kept
+        ),
+        IndexVerdict::Unchecked(why) => writeln!(out, "index at {p}: not checked: {why}"),
+        IndexVerdict::Differs(d) => {
+            writeln!(
+                out,
+                "index at {p}: DIFFERS from the log in {} places ({} rows, {} kept)",
+                d.count, d.rows, d.kept
+            )?;
+            for what in &d.named {
+                writeln!(out, "  {what}")?;
+            }
+            if d.count > d.named.len() {
+                writeln!(out, "  … and {} more", d.count - d.named.len())?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// One line per stored snapshot: `snapshot NAME at P: VERDICT[: why]`.

@@ -5,20 +5,23 @@
 //! month of the instant, the month before, its quarter, a month after it, and the procurement
 //! report — is the replay's, byte for byte. The index is caught up in random pieces (as an
 //! engine that crashed between the log append and the index would leave it), by folding each
-//! touched case or the district.
+//! touched case or the district. `verify` passes every index so built, and names every kind
+//! of row that says less than the log.
 
 use std::sync::Arc;
 
 use chrono::{Datelike, Duration, NaiveDate};
+use jiancha_engine::verify::{verify, IndexVerdict, VerifyOptions};
 use jiancha_engine::{index, travel};
 use jiancha_events::{
     AmendmentKind, AppealUpheld, CalendarAmended, EventData, NewEvent, StreamName, Timestamp,
     APPEALABLE_MEASURES,
 };
 use jiancha_projections::ledger::Dimension;
+use jiancha_projections::KeptCase;
 use jiancha_projections::{asof, Millis, Period, Projections, ReportQuery, Scoring};
 use jiancha_store::memory::MemoryStore;
-use jiancha_store::{EventStore, ManualClock};
+use jiancha_store::{EventStore, IndexRow, IndexSelect, IndexWrite, KeptAlerts, ManualClock};
 use proptest::prelude::*;
 
 use crate::support::{Backend, World, CASE};
@@ -343,6 +346,15 @@ async fn check(plan: Plan) -> Result<(), TestCaseError> {
             );
         }
     }
+    // However it was built (in pieces, by case or by district), the index says at least what a
+    // rebuild from the log says: `verify` passes it.
+    let v = verify(&store, VerifyOptions::default()).await.unwrap();
+    prop_assert!(
+        matches!(&v.index.verdict, IndexVerdict::Matches(d) if d.rows > 0),
+        "{:?}",
+        v.index
+    );
+    prop_assert!(v.ok());
     Ok(())
 }
 
@@ -562,6 +574,176 @@ async fn a_crash_between_the_log_and_the_index(backend: Backend) {
     );
     same_answers(&*store, "2026-03", instant("2026-03-31T23:00:00+08:00")).await;
     same_answers(&*store, "2026-03", instant("2026-03-05T12:00:00+08:00")).await;
+}
+
+/// One way to make a stored row say less than the log, and the words `verify` names it with.
+type Tamper = (&'static str, fn(&mut IndexRow) -> bool);
+
+const TAMPERS: [Tamper; 6] = [
+    ("not alerted", |r| std::mem::replace(&mut r.alerted, false)),
+    ("not active", |r| std::mem::replace(&mut r.active, false)),
+    ("not irregular", |r| {
+        std::mem::replace(&mut r.irregular, false)
+    }),
+    ("reach", |r| {
+        r.reach -= 86_400_000;
+        true
+    }),
+    ("first event at", |r| {
+        r.min_occurred += 1;
+        true
+    }),
+    ("last event at", |r| {
+        r.max_occurred -= 1;
+        r.max_occurred >= r.min_occurred
+    }),
+];
+
+/// A simulated district (late entries, supervision acts, projects), its index caught up in two
+/// pieces: by folding the district, then each touched case.
+async fn indexed_district() -> MemoryStore {
+    let clock = Arc::new(ManualClock::new(chrono::DateTime::UNIX_EPOCH));
+    let store = MemoryStore::new(clock.clone());
+    let plan = Plan {
+        seed: 11,
+        cases: 60,
+        projects: 2,
+        amendments: vec![],
+        appeals: vec![],
+        cuts: vec![],
+        bulk: false,
+        instants: vec![],
+    };
+    let events = district(&plan);
+    let half = events.len() / 2;
+    append_all(&store, &clock, &events[..half]).await;
+    index::catch_up_with(&store, 0).await.unwrap();
+    append_all(&store, &clock, &events[half..]).await;
+    index::catch_up_with(&store, u64::MAX).await.unwrap();
+    store
+}
+
+/// Every stored row of the index.
+async fn stored_rows(store: &dyn EventStore) -> Vec<IndexRow> {
+    let all = IndexSelect::Report {
+        by: i64::MAX,
+        reaching: i64::MIN,
+    };
+    let streams = store.index_select(all).await.unwrap();
+    store.index_rows(&streams).await.unwrap()
+}
+
+/// Writes `rows` (and `kept`) over the stored ones, the index's position unchanged: what
+/// someone with write access to the database could do.
+async fn overwrite(store: &dyn EventStore, rows: Vec<IndexRow>, kept: Vec<KeptAlerts>) {
+    let state = store.index_state().await.unwrap();
+    store
+        .write_index(IndexWrite {
+            from: state.position,
+            state,
+            mark_after: None,
+            mark_active: false,
+            rows,
+            kept,
+        })
+        .await
+        .unwrap();
+}
+
+/// The index's verdict, and that `verify` fails the log with it exactly when it differs.
+async fn index_verdict(store: &dyn EventStore) -> IndexVerdict {
+    let v = verify(store, VerifyOptions::default()).await.unwrap();
+    assert!(v.broken.is_none());
+    assert_eq!(v.ok(), !matches!(v.index.verdict, IndexVerdict::Differs(_)));
+    v.index.verdict
+}
+
+#[tokio::test]
+async fn verify_names_every_row_that_says_less_than_the_log() {
+    let store = indexed_district().await;
+    let IndexVerdict::Matches(genuine) = index_verdict(&store).await else {
+        panic!("the index built by the engine matches");
+    };
+    assert!(genuine.rows > 50 && genuine.kept > 0, "{genuine:?}");
+    for (words, tamper) in TAMPERS {
+        let store = indexed_district().await;
+        let rows = stored_rows(&store).await;
+        let row = rows
+            .into_iter()
+            .find_map(|mut r| tamper(&mut r).then_some(r))
+            .unwrap_or_else(|| panic!("a row to make {words}"));
+        let stream = row.stream.clone();
+        overwrite(&store, vec![row], vec![]).await;
+        match index_verdict(&store).await {
+            IndexVerdict::Differs(d) => assert!(
+                d.named
+                    .iter()
+                    .any(|n| n.contains(&stream) && n.contains(words)),
+                "{words}: {d:?}"
+            ),
+            other => panic!("{words}: {other:?}"),
+        }
+        let store = indexed_district().await;
+        let row = stored_rows(&store)
+            .await
+            .into_iter()
+            .find(|r| r.stream == stream)
+            .unwrap();
+        // The same row made more conservative (irregular, active, a later reach) is accepted.
+        let mut wider = row.clone();
+        (wider.irregular, wider.active, wider.reach) = (true, true, wider.reach + 1);
+        overwrite(&store, vec![wider], vec![]).await;
+        assert!(
+            matches!(index_verdict(&store).await, IndexVerdict::Matches(_)),
+            "{stream} made more conservative"
+        );
+    }
+    // Kept alerts that are not the case's: a settled case's, emptied.
+    let store = indexed_district().await;
+    let kept = store.index_kept(i64::MAX).await.unwrap();
+    let forged = kept
+        .iter()
+        .find_map(|k| {
+            let mut case = KeptCase::decode(&k.stream, &k.body).unwrap();
+            (!case.alerts.is_empty()).then(|| {
+                case.alerts.clear();
+                KeptAlerts {
+                    stream: k.stream.clone(),
+                    body: case.encode(),
+                }
+            })
+        })
+        .expect("a settled case with alerts");
+    let row = stored_rows(&store)
+        .await
+        .into_iter()
+        .find(|r| r.stream == forged.stream)
+        .unwrap();
+    let stream = forged.stream.clone();
+    overwrite(&store, vec![row], vec![forged]).await;
+    match index_verdict(&store).await {
+        IndexVerdict::Differs(d) => assert!(
+            d.named
+                .iter()
+                .any(|n| n.contains(&stream) && n.contains("kept alerts")),
+            "{d:?}"
+        ),
+        other => panic!("kept: {other:?}"),
+    }
+    // A row for a stream with no event.
+    let store = indexed_district().await;
+    let mut ghost = stored_rows(&store).await.remove(0);
+    ghost.stream = "case-0000-ghost".into();
+    overwrite(&store, vec![ghost], vec![]).await;
+    match index_verdict(&store).await {
+        IndexVerdict::Differs(d) => assert!(
+            d.named
+                .iter()
+                .any(|n| n.contains("case-0000-ghost") && n.contains("no event")),
+            "{d:?}"
+        ),
+        other => panic!("ghost: {other:?}"),
+    }
 }
 
 /// A module of three tests for each scenario named, one a backend: `in_memory`, `on_sqlite`,
