@@ -29,7 +29,11 @@ for months in 6 60; do
   sleep 2
   rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
   hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
-  echo "months=$months cases=$cases events=$events caught_up_in=${ready}s position=$pos rss_kib=$rss peak_kib=$hwm"
+  # Resident memory by kind: the heap (anonymous) and the pages of mapped files (the SQLite
+  # file a bulk reader maps counts here while it is mapped).
+  anon=$(awk '/RssAnon/ {print $2}' "/proc/$pid/status")
+  file=$(awk '/RssFile/ {print $2}' "/proc/$pid/status")
+  echo "months=$months cases=$cases events=$events caught_up_in=${ready}s position=$pos rss_kib=$rss anon_kib=$anon file_kib=$file peak_kib=$hwm"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   rm -rf "$d"
 done

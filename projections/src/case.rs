@@ -454,9 +454,15 @@ impl CaseState {
     /// The org accountable for the case now: the last transfer's target, else the accepting
     /// org, else the submitting one.
     pub fn org(&self) -> &Arc<str> {
-        if let Some(to) = &self.transferred_to {
-            return to;
+        match &self.transferred_to {
+            Some(to) => to,
+            None => self.org_before_transfers(),
         }
+    }
+
+    /// The org accountable for the case before any transfer: the accepting org, else the
+    /// concluding one (a case never accepted), else the submitting one.
+    pub fn org_before_transfers(&self) -> &Arc<str> {
         match (&self.accepted, &self.concluded_org) {
             (Some(a), _) => &a.org,
             (None, Some(org)) => org,
@@ -868,13 +874,16 @@ impl CaseState {
         }
     }
 
-    /// The instant the case fold takes an event at: its own, except that a conclusion or a
-    /// withdrawal entered after the fact (outside a declared historical import) counts when it
-    /// was recorded — the clock ran on until the system learned of it, so a back-dated ending
-    /// cannot take a case out of a past month's overdue count.
+    /// The instant the case fold takes an event at: its own, except that a conclusion, a
+    /// withdrawal or a transfer entered after the fact (outside a declared historical import)
+    /// counts when it was recorded — the clock ran on until the system learned of it, so a
+    /// back-dated ending cannot take a case out of a past month's overdue count, nor a
+    /// back-dated transfer move that count or the cards raised meanwhile to another org.
     pub fn effective_at(step: &Step<'_>, config: &AlertConfig) -> Millis {
         match step.data {
-            EventData::Concluded(_) | EventData::Withdrawn(_) if step.backdated(config) => {
+            EventData::Concluded(_) | EventData::Withdrawn(_) | EventData::Transferred(_)
+                if step.backdated(config) =>
+            {
                 step.recorded_at.max(step.at)
             }
             _ => step.at,

@@ -176,10 +176,21 @@ impl Projections {
             generation,
         };
         let before = case.alerts.len();
+        let was_open = case.status.is_open();
         case.advance(&ctx, CaseState::effective_at(&step, &self.config));
         case.apply(&ctx, &step, current.as_ref());
-        if let EventData::StepCompleted(done) = &event.data {
-            note_step_date(&mut self.step_dates, case, &done.step, on);
+        match &event.data {
+            EventData::StepCompleted(done) => {
+                note_step_date(&mut self.step_dates, case, &done.step, on);
+            }
+            // A transfer of an ended case changes nothing (`procedure.after_conclusion`).
+            EventData::Transferred(_) if was_open => {
+                let from = CaseState::effective_at(&step, &self.config);
+                if let Some(to) = &case.transferred_to {
+                    self.transfers.note(case.seq, from, to.clone());
+                }
+            }
+            _ => {}
         }
         let applied = diff(None, before, &case.alerts, event.position);
         if let Some(ledger) = self.ledger.as_deref_mut() {

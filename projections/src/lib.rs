@@ -31,6 +31,7 @@ pub mod snapshot;
 mod sorted;
 mod steps;
 mod supervise;
+mod transfers;
 pub mod view;
 mod watch;
 pub mod workflow;
@@ -100,6 +101,8 @@ pub struct Projections {
     /// index in the item's steps: kept beside the cases (a case without steps costs nothing)
     /// for the insight's per-step figures.
     step_dates: steps::StepLog,
+    /// Where each transferred case was accountable over time (`overdue_open` of a past month).
+    transfers: transfers::TransferLog,
 }
 
 /// A closed assessment period (`PeriodClosed`).
@@ -190,6 +193,19 @@ impl Projections {
             .get(stream)
             .map(|c| self.step_dates.of(c.seq))
             .unwrap_or_default()
+    }
+
+    /// The org accountable for `case` at `at`: the org a transfer counting by then (see
+    /// `transfers.rs`) moved it to, else the org before any transfer. After its last transfer
+    /// counts, [`CaseState::org`].
+    pub fn org_at<'a>(&'a self, case: &'a CaseState, at: Millis) -> &'a Arc<str> {
+        if !self.transfers.has(case.seq) {
+            return case.org();
+        }
+        match self.transfers.held_by(case.seq, at) {
+            Some(org) => org,
+            None => case.org_before_transfers(),
+        }
     }
 
     /// A case's state, of any kind.

@@ -708,7 +708,7 @@ pub(crate) fn overdue_open_of<'a>(
                     .any(|a| a.rule == "deadline.promised.overdue"));
         if overdue {
             out.push(match by {
-                Dimension::Org => case.org().to_string(),
+                Dimension::Org => p.org_at(case, at).to_string(),
                 Dimension::Item => case.item.to_string(),
                 Dimension::Channel => case.channel.as_str().to_owned(),
             });

@@ -330,6 +330,55 @@ fn a_backdated_withdrawal_ends_the_case_when_recorded() {
     );
 }
 
+/// A past month's overdue open cases count for the org that held each case at the month's end:
+/// a transfer after it moves nothing back, and a transfer entered after the fact counts when it
+/// was recorded.
+#[test]
+fn a_transfer_after_the_month_leaves_its_overdue_count_where_it_was() {
+    let text = include_str!("../testdata/scenarios/transfer_after_overdue.jsonl");
+    let (events, now) = scenario_events(text);
+    let now = now.unwrap();
+    let mut p = Projections::new(scenario_config(text)).with_ledger(crate::Scoring::default());
+    for e in &events {
+        p.apply(e);
+    }
+    let at = |t: &str| crate::asof::parse_instant(t).unwrap();
+    let overdue = |t: &str| {
+        crate::report::overdue_open_of(&p, crate::ledger::Dimension::Org, at(t), p.cases())
+    };
+    let (window, dept) = (
+        "jiangjin/center/dept-03/window-1",
+        "jiangjin/center/dept-05",
+    );
+    assert_eq!(overdue("2026-06-08T12:00:00+08:00"), Vec::<String>::new());
+    assert_eq!(overdue("2026-06-09T00:00:00+08:00"), [window; 3]);
+    assert_eq!(overdue("2026-06-15T12:00:00+08:00"), [window, window, dept]);
+    assert_eq!(overdue("2026-06-30T23:59:59+08:00"), [window, window, dept]);
+    // case-t counts for dept-05 from its transfer, case-u from the recording of its own.
+    assert_eq!(overdue("2026-07-02T12:00:00+08:00"), [window, dept, dept]);
+    assert_eq!(overdue("2026-07-03T09:59:59+08:00"), [window, dept, dept]);
+    assert_eq!(overdue("2026-07-03T10:00:00+08:00"), [dept; 3]);
+    // The live report of June, asked in July, and July's.
+    let june = p
+        .report(&report_query("2026-06", crate::ledger::Dimension::Org), now)
+        .unwrap();
+    let row = |r: &crate::Report, org: &str| {
+        r.rows
+            .iter()
+            .find(|row| row.org.as_deref() == Some(org))
+            .map_or(0, |row| row.overdue_open)
+    };
+    assert_eq!((row(&june, window), row(&june, dept)), (2, 1));
+    let july = p
+        .report(&report_query("2026-07", crate::ledger::Dimension::Org), now)
+        .unwrap();
+    assert_eq!((row(&july, window), row(&july, dept)), (0, 3));
+    // Every case is held by dept-05 now.
+    for case in ["case-s", "case-t", "case-u"] {
+        assert_eq!(&**p.case(case).unwrap().org(), dept);
+    }
+}
+
 /// A unit below a department or town (a window, a village point) sees its group's row with its
 /// own figures: its cards and its month's conclusions and on-time rate, those of its own report
 /// row; a filter at the group keeps the group's.
