@@ -44,8 +44,7 @@ impl TransferLog {
         self.by_case
             .get(&seq)?
             .iter()
-            .filter(|t| t.from <= at)
-            .next_back()
+            .rfind(|t| t.from <= at)
             .map(|t| &t.to)
     }
 
