@@ -482,7 +482,9 @@ pub struct AppealUpheld {
 
 /// 历史补录: a declared import of history. Events at positions `from_position` to
 /// `to_position` (inclusive; the declaration's own position among them) were entered after the
-/// fact on purpose: they raise no `data.backdated` and count at their `occurred_at`.
+/// fact on purpose: they raise no `data.backdated` and count at their `occurred_at` — the
+/// events of cases (and projects) whose first event lies inside a historical import; an event of
+/// a case entered live counts as a late entry even inside one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryImported {

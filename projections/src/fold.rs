@@ -140,6 +140,9 @@ impl Projections {
                 };
                 let mut state = CaseState::submitted(&step, item, def, s.channel, &s.materials);
                 state.seq = seq;
+                if step.historical {
+                    self.entered_as_history.insert(seq);
+                }
                 // A submission entered late is back-dated like any later event of the case.
                 state.check_backdated_config(&self.config, &step);
                 let raised = state.alerts.clone();
@@ -165,6 +168,11 @@ impl Projections {
                     ..Applied::default()
                 };
             }
+        };
+        // Inside a historical import, a case entered live stays live (`history.rs`).
+        let step = case::Step {
+            historical: step.historical && self.entered_as_history.contains(case.seq),
+            ..step
         };
         let current = match &event.data {
             EventData::Accepted(_) => self.catalog.current(&case.item).map(|d| d.item.clone()),
@@ -244,6 +252,9 @@ impl Projections {
             };
             // One sequence for the cases of every kind: the ledger chains entries by it.
             case.seq = u32::try_from(self.cases.len() + self.projects.len()).unwrap_or(u32::MAX);
+            if step.historical {
+                self.entered_as_history.insert(case.seq);
+            }
             case.submitted_org = fold::intern(&mut self.orgs, &case.submitted_org.clone()).clone();
             // Entered long after the act, like any case event (体外循环).
             case.check_backdated_config(&self.config, &step);
@@ -268,6 +279,10 @@ impl Projections {
             return Applied::default();
         };
         let key = key.clone();
+        let step = case::Step {
+            historical: step.historical && self.entered_as_history.contains(case.seq),
+            ..step
+        };
         let ctx = Ctx {
             calendar: self.calendars.resolve(case.org()),
             config: &self.config,

@@ -15,6 +15,7 @@ pub mod caselist;
 pub mod catalog;
 mod evaluate;
 mod fold;
+mod history;
 pub mod insight;
 pub mod instant;
 pub mod kept;
@@ -103,6 +104,8 @@ pub struct Projections {
     step_dates: steps::StepLog,
     /// Where each transferred case was accountable over time (`overdue_open` of a past month).
     transfers: transfers::TransferLog,
+    /// The cases entered as history (`history.rs`).
+    entered_as_history: history::EnteredAsHistory,
 }
 
 /// A closed assessment period (`PeriodClosed`).
