@@ -22,6 +22,7 @@ mod cursor;
 mod dashboard;
 pub mod error;
 mod events;
+pub mod forwarded;
 mod history;
 mod insights;
 mod journal;
@@ -88,6 +89,9 @@ pub struct ServerConfig {
     /// The PostgreSQL database (its URL without a schema of its own) whose district schemas
     /// `GET /api/v1/province/reports` rolls up; `None` (SQLite, memory) answers 404 there.
     pub province_db: Option<String>,
+    /// The reverse proxies whose `X-Forwarded-For` names the public lookup's client
+    /// (`serve --trusted-proxy`); none by default: the client is the TCP peer.
+    pub trusted_proxies: forwarded::TrustedProxies,
 }
 
 /// What every request handler shares.
@@ -111,6 +115,8 @@ pub(crate) struct State {
     pub public: Option<public::PublicSecret>,
     /// The public lookups per client address.
     pub public_limiter: limits::ClientLimiter,
+    /// Whose `X-Forwarded-For` names the public lookup's client.
+    pub trusted_proxies: forwarded::TrustedProxies,
     /// The steps of the cases looked up, while they stay as read.
     pub public_steps: public::Steps,
     /// The closed reports the public disclosure page shows, once computed.
@@ -147,6 +153,7 @@ impl App {
             public_secret,
             simulated_clock,
             province_db,
+            trusted_proxies,
         } = config;
         let (bus, bus_rx) = alert_bus();
         // Subscribed before the engine starts, so the alerts it delivers at startup are told.
@@ -203,6 +210,7 @@ impl App {
                 limits.public_lookups_per_minute,
                 limits.public_clients_max,
             ),
+            trusted_proxies,
             public_steps: public::Steps::default(),
             disclosed: public_pages::Disclosed::default(),
             simulated_clock,

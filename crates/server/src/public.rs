@@ -359,16 +359,28 @@ pub(crate) struct CodeQuery {
     code: Option<String>,
 }
 
+/// The client a public lookup counts against: the TCP peer, or the client a trusted proxy
+/// names (`forwarded.rs`).
+pub(crate) fn client_of(
+    state: &State,
+    peer: Option<Extension<ClientAddr>>,
+    headers: &axum::http::HeaderMap,
+) -> Option<ClientAddr> {
+    peer.map(|Extension(c)| ClientAddr(state.trusted_proxies.client(c.0, headers)))
+}
+
 /// `GET /public/v1/cases/{receipt}?code=`: the public fields of a case, or the one 404.
 pub(crate) async fn case(
     StateExtractor(state): StateExtractor<Arc<State>>,
-    client: Option<Extension<ClientAddr>>,
+    peer: Option<Extension<ClientAddr>>,
+    headers: axum::http::HeaderMap,
     receipt: Result<Path<String>, PathRejection>,
     query: Result<Query<CodeQuery>, QueryRejection>,
 ) -> Response {
     let receipt = receipt.map(|Path(r)| r).unwrap_or_default();
     let code = query.ok().and_then(|Query(q)| q.code).unwrap_or_default();
-    match lookup(&state, client.map(|Extension(c)| c), &receipt, &code).await {
+    let client = client_of(&state, peer, &headers);
+    match lookup(&state, client, &receipt, &code).await {
         Ok(found) => {
             let mut response = crate::json_response(StatusCode::OK, &found);
             no_store(&mut response);

@@ -394,7 +394,8 @@ fn query_value(text: &str) -> String {
 /// `GET /public/lookup[?receipt=&code=][&lang=]`: the form, and the answer when asked.
 pub(crate) async fn lookup_page(
     StateExtractor(state): StateExtractor<Arc<State>>,
-    client: Option<Extension<ClientAddr>>,
+    peer: Option<Extension<ClientAddr>>,
+    headers: axum::http::HeaderMap,
     query: Result<Query<LookupQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let q = query.ok().map(|Query(q)| q).unwrap_or(LookupQuery {
@@ -407,7 +408,8 @@ pub(crate) async fn lookup_page(
     let code = q.code.unwrap_or_default().trim().to_owned();
     let asked = !receipt.is_empty() || !code.is_empty();
     let answer = if asked {
-        Some(public::lookup(&state, client.map(|Extension(c)| c), &receipt, &code).await)
+        let client = public::client_of(&state, peer, &headers);
+        Some(public::lookup(&state, client, &receipt, &code).await)
     } else {
         None
     };

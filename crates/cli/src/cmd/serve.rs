@@ -20,13 +20,16 @@ use crate::error::user_error;
 #[command(after_help = "Examples:\n  \
     jiancha serve\n  \
     jiancha serve --addr 0.0.0.0:8080 --auth /etc/jiancha/tokens.toml\n  \
+    jiancha serve --addr 0.0.0.0:8080 --auth tokens.toml --public-secret public.key \
+    --trusted-proxy 10.0.0.0/8\n  \
     jiancha --db sqlite:///var/lib/jiancha/district.db serve --auth tokens.toml\n\n\
     The dashboard is at http://ADDR/ (a link may carry the token: http://ADDR/#token=…), the \
     API under /api/v1 (its OpenAPI document at /api/v1/openapi.json), /healthz and /metrics \
     at the root. The public's pages need no token: the disclosure of closed periods at \
     /public/ and, with --public-secret FILE (the file `jiancha receipt` reads), the progress \
     lookup at /public/lookup and GET /public/v1/cases/{receipt}?code=CODE, limited to \
-    --public-lookups-per-minute per client address.\n\
+    --public-lookups-per-minute per client address (behind a reverse proxy, name it with \
+    --trusted-proxy so that each citizen counts, not the proxy).\n\
     The auth file lists [[token]] tables with name, role (supervisor, center, unit, \
     evaluator), org (the org path; not for evaluators) and sha256 (the token's SHA-256 in \
     hex: printf %s \"$TOKEN\" | sha256sum). Without --auth every request is trusted, so only \
@@ -69,6 +72,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = limits::PUBLIC_LOOKUPS_PER_MINUTE,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub public_lookups_per_minute: u32,
+    /// A reverse proxy in front of the server (an address or a network, such as 10.0.0.0/8;
+    /// repeat for several): when a request comes from one, the public lookup's client is the
+    /// first address of its X-Forwarded-For, read from the right, that is not a trusted proxy.
+    /// Without it the header is ignored and the client is the TCP peer.
+    #[arg(long = "trusted-proxy", value_name = "ADDR[/PREFIX]")]
+    pub trusted_proxies: Vec<jiancha_server::forwarded::Network>,
 }
 
 impl ServeArgs {
@@ -123,6 +132,7 @@ pub async fn run(
         simulated_clock: std::env::var_os(crate::CLOCK_ENV).is_some(),
         province_db: (database.starts_with("postgres://") || database.starts_with("postgresql://"))
             .then(|| database.to_owned()),
+        trusted_proxies: jiancha_server::forwarded::TrustedProxies(args.trusted_proxies.clone()),
         ..ServerConfig::default()
     };
     let app = App::start(store.clone(), clock, config)

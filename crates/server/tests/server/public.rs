@@ -1,7 +1,7 @@
 //! The public's routes without a login: the progress lookup answers exactly the allow-listed
 //! fields for the right code and one indistinguishable 404 for everything else, counts lookups
 //! per client address (429 with `Retry-After` over a real socket, the server staying up, the
-//! allowance refilling by the engine's clock), takes GET only, and the disclosure page shows a
+//! allowance refilling by the engine's clock; behind a trusted proxy, per forwarded client), takes GET only, and the disclosure page shows a
 //! period only once it is closed, with the figures of its report as closed.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use jiancha_engine::ManualClock;
+use jiancha_server::forwarded::TrustedProxies;
 use jiancha_server::{App, Auth, Limits, ServerConfig};
 
 use crate::support::*;
@@ -244,6 +245,10 @@ struct Live {
 
 impl Live {
     async fn start() -> Live {
+        Live::start_with(Limits::default(), TrustedProxies::default()).await
+    }
+
+    async fn start_with(limits: Limits, trusted_proxies: TrustedProxies) -> Live {
         let clock = ManualClock::new(at("2026-03-02T10:00:00+08:00"));
         let store = jiancha_store::open("memory:", Arc::new(clock.clone()))
             .await
@@ -252,6 +257,8 @@ impl Live {
         let config = ServerConfig {
             auth: Some(Auth::parse(&auth_file()).unwrap()),
             public_secret: Some(public_secret()),
+            limits,
+            trusted_proxies,
             ..ServerConfig::default()
         };
         let app = App::start(store, Arc::new(clock.clone()), config)
@@ -281,6 +288,18 @@ impl Live {
         reqwest::get(format!("http://{}{path}", self.addr))
             .await
             .unwrap()
+    }
+
+    /// The status of a GET of `path` sent with `X-Forwarded-For: forwarded`.
+    async fn status_for(&self, path: &str, forwarded: &str) -> u16 {
+        reqwest::Client::new()
+            .get(format!("http://{}{path}", self.addr))
+            .header("x-forwarded-for", forwarded)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
     }
 
     async fn stop(mut self) {
@@ -333,6 +352,43 @@ async fn the_31st_lookup_in_a_minute_from_one_address_is_refused() {
     live.clock.advance(chrono::Duration::seconds(2));
     assert_eq!(live.get(&right).await.status().as_u16(), 200);
     assert_eq!(live.get(&right).await.status().as_u16(), 429);
+    live.stop().await;
+}
+
+/// Behind a proxy named with `--trusted-proxy`, each client it forwards has its own allowance
+/// (the first untrusted address from the right of `X-Forwarded-For`: an address a client put
+/// in front itself changes nothing); without it the header is ignored and every request over
+/// the proxy's connection is one client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
+    let limits = Limits {
+        public_lookups_per_minute: 2,
+        ..Limits::default()
+    };
+    let code = public_secret().query_code(CASE_1);
+    let path = lookup_path(CASE_1, &code);
+    let page = format!("/public/lookup?receipt={CASE_1}&code={code}");
+    let trusted = TrustedProxies(vec!["127.0.0.0/8".parse().unwrap()]);
+    let live = Live::start_with(limits, trusted).await;
+    assert_eq!(live.status_for(&path, "198.51.100.1").await, 200);
+    assert_eq!(live.status_for(&page, "198.51.100.1").await, 200);
+    assert_eq!(live.status_for(&path, "198.51.100.1").await, 429);
+    assert_eq!(
+        live.status_for(&path, "198.51.100.2").await,
+        200,
+        "another citizen"
+    );
+    // A forged address in front: the proxy's own entry on the right still names the client.
+    assert_eq!(
+        live.status_for(&path, "198.51.100.77, 198.51.100.1").await,
+        429
+    );
+    live.stop().await;
+    // Not trusted: the header is ignored, the TCP peer is the one client.
+    let live = Live::start_with(limits, TrustedProxies::default()).await;
+    assert_eq!(live.status_for(&path, "198.51.100.1").await, 200);
+    assert_eq!(live.status_for(&path, "198.51.100.2").await, 200);
+    assert_eq!(live.status_for(&path, "198.51.100.3").await, 429);
     live.stop().await;
 }
 
