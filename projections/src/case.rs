@@ -150,6 +150,9 @@ pub struct Suspension {
     pub to: Option<NaiveDate>,
     /// The working days the applicant was told it takes.
     pub expected_days: u32,
+    /// The instant the case resumed (`Resumed`), once it did: a deadline that fell on the
+    /// suspension's own day is passed, for the clock, no earlier than it.
+    pub resumed_at: Option<Millis>,
 }
 
 /// What a case's events established.
@@ -376,9 +379,20 @@ fn due_from(
     skipped: &[(NaiveDate, NaiveDate)],
     days: u32,
 ) -> Option<Due> {
-    ctx.calendar
+    let due = ctx
+        .calendar
         .add_working_days_skipping(start, days, skipped)
-        .ok()
+        .ok()?;
+    // While a lawful suspension is open the due dates are open unless they had already
+    // passed when it began: one falling on the suspension's own day had not (it ends at 24:00).
+    let open_since = skipped
+        .iter()
+        .find(|(_, last)| *last == LAST_DATE)
+        .and_then(|(first, _)| first.pred_opt());
+    match open_since {
+        Some(suspended_on) if due.date >= suspended_on => None,
+        _ => Some(due),
+    }
 }
 
 /// Whether the item's steps, each at its first completion, were completed exactly in the
@@ -680,7 +694,18 @@ impl CaseState {
         let statutory_days = self.limits_days().map_or(p, |l| l.1);
         let promised = due_from(ctx, start, &skipped, p).map(|d| end_of(d.date));
         let statutory = due_from(ctx, start, &skipped, statutory_days).map(|d| end_of(d.date));
-        [warn, promised, statutory].map(|at| at.unwrap_or(Millis::MAX))
+        [warn, promised, statutory].map(|at| self.after_resumption(at.unwrap_or(Millis::MAX)))
+    }
+
+    /// A threshold that passed while the case was lawfully suspended (a limit ending on the
+    /// suspension's own day) is passed for the clock when the case resumed: the alerts the
+    /// table raises on a running case are never dated inside a suspension.
+    fn after_resumption(&self, at: Millis) -> Millis {
+        self.suspensions
+            .iter()
+            .filter_map(|s| s.resumed_at.map(|r| (crate::instant::start_of(s.from), r)))
+            .find(|(from, resumed)| *from < at && at < *resumed)
+            .map_or(at, |(_, resumed)| resumed)
     }
 
     fn open_alert(&self, rule: Rule) -> Option<usize> {
@@ -963,6 +988,7 @@ impl CaseState {
             EventData::Resumed(_) if self.status == Status::Suspended => {
                 if let Some(last) = self.suspensions.last_mut() {
                     last.to = Some(step.on.max(last.from));
+                    last.resumed_at = Some(step.at);
                 }
                 self.status = Status::Running;
             }
@@ -1114,6 +1140,7 @@ impl CaseState {
                 from: step.on,
                 to: None,
                 expected_days,
+                resumed_at: None,
             });
             self.status = Status::Suspended;
         }
