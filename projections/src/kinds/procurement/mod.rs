@@ -94,6 +94,8 @@ pub struct Award {
     pub rank: u32,
     /// The awarded amount, in cents.
     pub amount_cents: u64,
+    /// Given with no reason (a state-funded award to other than the first-ranked needs one).
+    pub unexplained: bool,
 }
 
 /// What a project's events established.
@@ -156,8 +158,9 @@ pub struct Project {
 pub struct Book {
     /// Thresholds by (jurisdiction, category), in cents.
     pub thresholds: BTreeMap<(String, String), u64>,
-    /// Budgets of non-open projects by (purchaser, category, year), in cents.
-    pub non_open: BTreeMap<(String, String, i32), u64>,
+    /// Budgets of non-open projects by (purchaser, category, year), in cents, with the latest
+    /// instant one of them was registered at.
+    pub non_open: BTreeMap<(String, String, i32), (u64, Millis)>,
 }
 
 impl Book {
@@ -181,18 +184,20 @@ impl Book {
 }
 
 /// The round rules: counted from the current round.
-const ROUND_RULES: [ProcRule; 5] = [
+const ROUND_RULES: [ProcRule; 6] = [
     ProcRule::WindowShort,
     ProcRule::SaleShort,
     ProcRule::ClarificationLate,
+    ProcRule::PublicityShort,
     ProcRule::ConfirmationLate,
     ProcRule::ResultLate,
 ];
 
 /// The clock rules, in the order their alerts are listed at one instant.
-const CLOCK_RULES: [ProcRule; 9] = [
+const CLOCK_RULES: [ProcRule; 10] = [
     ProcRule::ClarificationLate,
     ProcRule::ObjectionLate,
+    ProcRule::PublicityShort,
     ProcRule::ConfirmationLate,
     ProcRule::ResultLate,
     ProcRule::ContractLate,
@@ -255,10 +260,16 @@ impl Kind for Procurement {
         if let Some(t) = threshold.filter(|t| r.method != Method::OpenTender && r.budget_cents < *t)
         {
             let key = (r.purchaser_org.clone(), r.category.clone(), step.on.year());
-            let sum = book.non_open.entry(key).or_insert(0);
+            let (sum, latest) = book.non_open.entry(key).or_insert((0, Millis::MIN));
+            let before = *latest;
             *sum = sum.saturating_add(r.budget_cents);
+            *latest = before.max(step.at);
             if *sum >= t {
-                case.raise(Rule::Procurement(ProcRule::Split), step);
+                // The split exists once its last piece is registered: a piece entered after a
+                // later one carries the card from that later instant, not from its own.
+                let at = before.max(step.at);
+                let alert = case.alert(Rule::Procurement(ProcRule::Split), at, step.position);
+                case.alerts.push(alert);
             }
         }
         Some(case)
@@ -279,12 +290,19 @@ impl Kind for Procurement {
         if !awarded && p.award.is_some() {
             counted.push(Measure::ProcAwards);
         }
-        if let (false, Some((on, _))) = (signed, p.contract) {
-            counted.push(Measure::ProcContracts);
+        let on_time = |p: &Project| {
             let last = p.award.as_ref().and_then(|a| natural(ctx, a.on, 30));
-            if last.is_some_and(|last| on <= last) {
+            p.contract
+                .is_some_and(|(on, _)| last.is_some_and(|last| on <= last))
+        };
+        if !signed && p.contract.is_some() {
+            counted.push(Measure::ProcContracts);
+            if on_time(p) {
                 counted.push(Measure::ProcContractsOnTime);
             }
+        } else if signed && !awarded && p.award.is_some() && on_time(p) {
+            // A contract entered before the award it followed: on time once the award is known.
+            counted.push(Measure::ProcContractsOnTime);
         }
         if matches!(step.data, EventData::ProcurementClosed(_)) {
             case.status = Status::Concluded;
@@ -382,6 +400,10 @@ impl Project {
                 if !on_time {
                     out.push(ProcRule::OpeningMismatch);
                 }
+                // An award entered before the opening it followed is judged now.
+                if self.award.is_some() && self.few_bidders() {
+                    out.push(ProcRule::BiddersFew);
+                }
             }
             EventData::ExpertsDrawn(e) => {
                 let least = if self.method.is_tender() { 5 } else { 3 };
@@ -395,6 +417,12 @@ impl Project {
             }
             EventData::EvaluationReported(r) if self.round.report.is_none() => {
                 self.round.report = Some((on, r.ranking.clone()));
+                // An award entered before the report it followed is judged now.
+                if let Some(a) = &self.award {
+                    if self.not_first(a.rank, &a.winner, a.unexplained) {
+                        out.push(ProcRule::AwardNotFirst);
+                    }
+                }
             }
             EventData::ResultConfirmed(_) => {
                 self.round.confirmed_on.get_or_insert(on);
@@ -408,7 +436,9 @@ impl Project {
                     .as_ref()
                     .and_then(|(reported, _)| natural(ctx, *reported, 3))
                     .is_some_and(|last| on > last);
-                if days < 3 || late_start {
+                // One card a round: a start the clock already found late is not carded again.
+                let carded = self.in_round(&counts, ProcRule::PublicityShort) > 0;
+                if (days < 3 || late_start) && !carded {
                     out.push(ProcRule::PublicityShort);
                 }
             }
@@ -416,20 +446,26 @@ impl Project {
                 self.round.published_on.get_or_insert(on);
             }
             EventData::AwardNoticeIssued(a) if self.award.is_none() => {
+                let unexplained = a.reason.as_deref().is_none_or(|r| r.trim().is_empty());
                 self.award = Some(Award {
                     on,
                     winner: a.winner.clone(),
                     rank: a.rank,
                     amount_cents: a.amount_cents,
+                    unexplained,
                 });
-                let few = self.method.is_tender()
-                    && self.round.opened.is_some_and(|(_, bidders)| bidders < 3);
-                if few {
+                if self.few_bidders() {
                     out.push(ProcRule::BiddersFew);
                 }
-                let unexplained = a.reason.as_deref().is_none_or(|r| r.trim().is_empty());
-                if self.state_funded && a.rank > 1 && unexplained {
+                if self.not_first(a.rank, &a.winner, unexplained) {
                     out.push(ProcRule::AwardNotFirst);
+                }
+                // A contract entered before the award it followed is judged now.
+                if self
+                    .contract
+                    .is_some_and(|(_, amount)| amount != a.amount_cents)
+                {
+                    out.push(ProcRule::ContractDeviation);
                 }
             }
             EventData::ContractSigned(c) if self.contract.is_none() => {
@@ -492,6 +528,26 @@ impl Project {
             _ => {}
         }
         out
+    }
+
+    /// Whether the round was opened with fewer than 3 bidders in a tender (an award then
+    /// breaks `proc.bidders.few`).
+    fn few_bidders(&self) -> bool {
+        self.method.is_tender() && self.round.opened.is_some_and(|(_, bidders)| bidders < 3)
+    }
+
+    /// Whether an award to `winner`, announced as of `rank`, goes to other than the first-ranked
+    /// candidate with no reason, in a state-funded project: its rank says so, or the round's
+    /// evaluation report ranks another candidate first (the rank an award claims cannot hide
+    /// the ranking it departs from).
+    fn not_first(&self, rank: u32, winner: &str, unexplained: bool) -> bool {
+        let first = self
+            .round
+            .report
+            .as_ref()
+            .and_then(|(_, ranking)| ranking.first());
+        let other = rank > 1 || first.is_some_and(|f| f.trim() != winner.trim());
+        self.state_funded && unexplained && other
     }
 
     /// Days the documents are on sale, the first day counted: working days in government
@@ -570,6 +626,18 @@ impl Project {
                 }
             }
             ProcRule::ObjectionLate => items(&self.objections, &|on| natural(ctx, on, 3)),
+            // Construction tendering: the candidates publicized within 3 natural days of the
+            // report, or the clock cards the publicity that never started.
+            ProcRule::PublicityShort if !government => {
+                let last = self
+                    .round
+                    .report
+                    .as_ref()
+                    .and_then(|(on, _)| natural(ctx, *on, 3));
+                late(last, self.round.publicized.map(|(from, _)| from))
+                    .into_iter()
+                    .collect()
+            }
             ProcRule::EnquiryLate => items(&self.enquiries, &|on| working(ctx, on, 7)),
             ProcRule::ComplaintLate => items(&self.complaints, &|on| working(ctx, on, 30)),
             ProcRule::ConfirmationLate if government => {
@@ -646,6 +714,9 @@ impl Project {
             || open(&self.enquiries)
             || open(&self.complaints)
             || (round.report.is_some() && round.confirmed_on.is_none())
+            || (self.regime == Regime::Construction
+                && round.report.is_some()
+                && round.publicized.is_none())
             || (round.confirmed_on.is_some() && round.published_on.is_none())
             || (self.award.is_some() && self.contract.is_none())
             || (self.contract.is_some()

@@ -408,7 +408,9 @@ fn the_result_is_announced_in_2_working_days_counting_a_shifted_workday() {
 #[test]
 fn candidates_are_publicized_3_days_starting_within_3_days() {
     // Reported Monday 03-02. a: 03-03..03-04 is 2 days. b: starts 03-06, after Thursday 03-05
-    // (the 3rd day). c: 03-05..03-07 is 3 days starting in time.
+    // (the 3rd day): the clock cards it when 03-05 ends, and the late start adds no second
+    // card. c: 03-05..03-07 is 3 days starting in time. d: never publicized: the clock cards it
+    // when 03-05 ends. e: the same in government procurement, which publicizes no candidates.
     let streams = ["proc-a", "proc-b", "proc-c"];
     let publicity = [
         ("2026-03-03T09:00:00+08:00", "2026-03-04"),
@@ -433,6 +435,22 @@ fn candidates_are_publicized_3_days_starting_within_3_days() {
         ));
         lines.push(ev(s, "CandidatesPublicized", at, json!({"until": until})));
     }
+    for (s, regime) in [("proc-d", "construction"), ("proc-e", "government")] {
+        lines.push(reg(
+            s,
+            "2026-01-05T09:00:00+08:00",
+            regime,
+            "open_tender",
+            1,
+            true,
+        ));
+        lines.push(ev(
+            s,
+            "EvaluationReported",
+            "2026-03-02T17:00:00+08:00",
+            json!({"ranking": ["w"]}),
+        ));
+    }
     let p = fold(&lines);
     let now = t("2026-03-10T12:00:00+08:00");
     assert_eq!(
@@ -441,9 +459,23 @@ fn candidates_are_publicized_3_days_starting_within_3_days() {
     );
     assert_eq!(
         alerts(&p, "proc-b", now),
-        [("proc.publicity.short", t("2026-03-06T09:00:00+08:00"))]
+        [("proc.publicity.short", day_end("2026-03-05"))]
     );
     assert_eq!(alerts(&p, "proc-c", now), []);
+    assert_eq!(
+        alerts(&p, "proc-d", now),
+        [("proc.publicity.short", day_end("2026-03-05"))]
+    );
+    assert_eq!(
+        alerts(&p, "proc-d", t("2026-03-05T23:00:00+08:00")),
+        [],
+        "not before the 3rd day ends"
+    );
+    let gov_alerts: Vec<_> = alerts(&p, "proc-e", now)
+        .into_iter()
+        .filter(|(r, _)| *r == "proc.publicity.short")
+        .collect();
+    assert_eq!(gov_alerts, []);
 }
 
 #[test]
@@ -1183,4 +1215,142 @@ fn the_overview_counts_procurement_cards_apart() {
         (row.red, row.yellow, row.proc_red, row.proc_yellow),
         (0, 0, 1, 1)
     );
+}
+
+/// Acts entered in another order than they happened are judged once both are known: a
+/// contract entered before its award (a different amount: `proc.contract.deviation`; signed 3
+/// days after it: on time in the report), an award entered before the opening it followed
+/// (2 bidders: `proc.bidders.few`), and an award whose claimed rank 1 is not the evaluation
+/// report's first (`proc.award.not_first`, state-funded, no reason), whichever came first.
+#[test]
+fn acts_entered_out_of_order_are_judged_when_both_are_known() {
+    let award = |winner: &str, rank: u32, cents: u64| json!({"winner": winner, "rank": rank, "amount_cents": cents});
+    let lines = [
+        gov("proc-d", "open_tender"),
+        gov("proc-e", "open_tender"),
+        gov("proc-f", "open_tender"),
+        gov("proc-g", "open_tender"),
+        // d: the contract (120) of 03-05 entered before the award (100) of 03-02.
+        ev(
+            "proc-d",
+            "ContractSigned",
+            "2026-03-05T10:00:00+08:00",
+            json!({"amount_cents": 120}),
+        ),
+        ev(
+            "proc-d",
+            "AwardNoticeIssued",
+            "2026-03-05T11:00:00+08:00",
+            award("x", 1, 100),
+        ),
+        // e: the award entered before the opening with 2 bidders.
+        ev(
+            "proc-e",
+            "AwardNoticeIssued",
+            "2026-03-10T10:00:00+08:00",
+            award("x", 1, 100),
+        ),
+        ev(
+            "proc-e",
+            "BidsOpened",
+            "2026-03-10T11:00:00+08:00",
+            json!({"bidders": 2}),
+        ),
+        // f: the report ranks B first; the award to A claims rank 1.
+        ev(
+            "proc-f",
+            "EvaluationReported",
+            "2026-03-02T10:00:00+08:00",
+            json!({"ranking": ["B", "A"]}),
+        ),
+        ev(
+            "proc-f",
+            "AwardNoticeIssued",
+            "2026-03-10T10:00:00+08:00",
+            award("A", 1, 100),
+        ),
+        // g: the same, the award entered first.
+        ev(
+            "proc-g",
+            "AwardNoticeIssued",
+            "2026-03-10T10:00:00+08:00",
+            award("A", 1, 100),
+        ),
+        ev(
+            "proc-g",
+            "EvaluationReported",
+            "2026-03-10T11:00:00+08:00",
+            json!({"ranking": ["B", "A"]}),
+        ),
+    ];
+    let p = fold(&lines);
+    let now = t("2026-03-11T12:00:00+08:00");
+    let rules = |stream: &str| -> Vec<&'static str> {
+        alerts(&p, stream, now)
+            .into_iter()
+            .map(|(rule, _)| rule)
+            .filter(|r| *r != "proc.contract.unpublished" && *r != "proc.contract.unfiled")
+            .collect()
+    };
+    assert_eq!(rules("proc-d"), ["proc.contract.deviation"]);
+    assert!(
+        rules("proc-e").contains(&"proc.bidders.few"),
+        "{:?}",
+        rules("proc-e")
+    );
+    assert!(
+        rules("proc-f").contains(&"proc.award.not_first"),
+        "{:?}",
+        rules("proc-f")
+    );
+    assert!(
+        rules("proc-g").contains(&"proc.award.not_first"),
+        "{:?}",
+        rules("proc-g")
+    );
+    // d's contract counts as on time once its award is known.
+    let mut p = Projections::default().with_ledger(crate::Scoring::default());
+    for e in &scenario_events(&lines.join("\n")).0 {
+        p.apply(e);
+    }
+    let period = crate::Period::parse("2026-03").unwrap();
+    let report = super::report::procurement_report(&p, &period, "", now);
+    let row = serde_json::to_value(&report).unwrap();
+    let rows = row["rows"].as_array().unwrap();
+    let buyer = rows.iter().find(|r| r["org"] == BUYER).unwrap();
+    assert_eq!(
+        (&buyer["contracts"], &buyer["contracts_on_time"]),
+        (&json!(1), &json!(1))
+    );
+}
+
+/// A split's card is dated when its last piece was registered: a piece entered after a later
+/// one carries it from that later instant, and the month before counts no card.
+#[test]
+fn a_split_is_carded_when_its_last_piece_was_registered() {
+    let d7 = "jiangjin/center/dept-07";
+    let p = fold(&split_lines(&[
+        purchase(
+            "proc-i2",
+            "2026-03-10T10:00:00+08:00",
+            d7,
+            "goods",
+            "inquiry",
+            1_200_000,
+        ),
+        purchase(
+            "proc-i1",
+            "2026-02-20T10:00:00+08:00",
+            d7,
+            "goods",
+            "inquiry",
+            1_200_000,
+        ),
+    ]));
+    let now = t("2026-03-31T12:00:00+08:00");
+    assert_eq!(
+        alerts(&p, "proc-i1", now),
+        [("proc.split", t("2026-03-10T10:00:00+08:00"))]
+    );
+    assert_eq!(alerts(&p, "proc-i1", t("2026-02-28T12:00:00+08:00")), []);
 }
