@@ -76,6 +76,23 @@ fn the_procurement_report_counts_per_purchaser_and_month() {
     let ws = Workspace::new();
     let r = ws.run(&["import", "--historical", "-"], &district());
     assert_eq!(r.code, 0, "{r:?}");
+    // Rows per purchaser org and month, never rolled up or regrouped: refused, not ignored.
+    for (flag, value) in [("--depth", "2"), ("--by", "item")] {
+        let r = ws.run(
+            &[
+                "report",
+                "--kind",
+                "procurement",
+                "--period",
+                "2026",
+                flag,
+                value,
+            ],
+            "",
+        );
+        assert_eq!(r.code, 2, "{flag}: {r:?}");
+        assert!(r.stderr.contains(flag), "{flag}: {r:?}");
+    }
     let r = ws.run(
         &[
             "report",
@@ -247,6 +264,9 @@ async fn the_procurement_report_over_http_is_the_clis() {
         ("period=2026-03&org=jiangjin", "org"),
         ("kind=procurement&period=2026-03&org=", "org"),
         ("period=2026-03&depth=0", "depth"),
+        // One row per purchaser org and month: no roll-up, no other grouping.
+        ("kind=procurement&period=2026-03&depth=2", "depth"),
+        ("kind=procurement&period=2026-03&by=item", "by"),
     ] {
         let (status, v) = server
             .get(SUPERVISOR, &format!("/api/v1/reports?{query}"))

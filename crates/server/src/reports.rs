@@ -104,6 +104,20 @@ pub(crate) async fn report(
     match q.kind.as_deref() {
         None | Some("approval") => {}
         Some("procurement") => {
+            // One row per purchaser org and month: nothing to roll up or regroup.
+            if q.depth.is_some() {
+                return Err(ApiError::invalid(
+                    "depth: the procurement report has one row per purchaser org and month and \
+                     is not rolled up; choose purchasers with org=PREFIX",
+                )
+                .field("depth"));
+            }
+            if by != Dimension::Org {
+                return Err(ApiError::invalid(
+                    "by: the procurement report is by purchaser org only",
+                )
+                .field("by"));
+            }
             let explicit = q.now.is_some();
             return procurement(&state, scope, &period, (now, explicit, org), xlsx).await;
         }

@@ -217,6 +217,19 @@ pub async fn run(
     }
     let run = &args.run;
     let period = period_of(run)?;
+    if run.kind == Kind::Procurement {
+        // One row per purchaser org and month: nothing to roll up or regroup.
+        if run.depth.is_some() {
+            return Err(user_error(
+                "--depth: the procurement report has one row per purchaser org and month and                  is not rolled up; choose purchasers with --org PREFIX",
+            ));
+        }
+        if run.by != By::Org {
+            return Err(user_error(
+                "--by: the procurement report is by purchaser org only",
+            ));
+        }
+    }
     if run.format == Format::Xlsx && run.output.is_none() {
         return Err(user_error("--format xlsx needs --output FILE"));
     }
