@@ -38,9 +38,14 @@ impl Projections {
         })
     }
 
-    /// The calendar that applies to a case, for read-only views.
+    /// The calendar that applies to a case, for read-only views: for a concluded case, the one
+    /// in force when it concluded (a later amendment re-derives running cases only, and the
+    /// ledger counted the conclusion then).
     pub fn calendar_of(&self, case: &CaseState) -> jiancha_calendar::Calendar {
-        self.calendars.peek(case.org())
+        match case.concluded {
+            Some((_, _, position)) => self.calendars.peek_as_of(case.org(), position),
+            None => self.calendars.peek(case.org()),
+        }
     }
 
     /// The alerts of every case at `now` (raised so far, and raised by the clock by `now`),

@@ -53,7 +53,7 @@ impl Projections {
                 Applied::default()
             }
             EventData::CalendarAmended(a) => {
-                self.calendars.amend(a);
+                self.calendars.amend(a, event.position);
                 Applied::default()
             }
             // A declaration covers the positions from its own on; one naming earlier positions

@@ -462,7 +462,6 @@ pub fn insight(p: &Projections, query: &InsightQuery, now: Millis) -> Insight {
             .as_deref()
             .is_none_or(|prefix| org_is_under(case.org(), prefix))
     };
-    let mut calendars: BTreeMap<&str, jiancha_calendar::Calendar> = BTreeMap::new();
     let mut items: BTreeMap<&str, Sample> = BTreeMap::new();
     let mut orgs: BTreeMap<&str, Sample> = BTreeMap::new();
     let mut steps: BTreeMap<(&str, u16), StepSample> = BTreeMap::new();
@@ -499,11 +498,10 @@ pub fn insight(p: &Projections, query: &InsightQuery, now: Millis) -> Insight {
             continue;
         }
         let org = case.org();
-        let calendar = calendars
-            .entry(org)
-            .or_insert_with(|| p.calendars.peek(org));
+        // The calendar it concluded under (a later amendment re-derives running cases only).
+        let calendar = p.calendar_of(case);
         let ctx = Ctx {
-            calendar,
+            calendar: &calendar,
             config: &p.config,
             generation: 0,
         };

@@ -38,8 +38,7 @@ pub(crate) struct TransferLog {
 impl TransferLog {
     /// Notes that case `seq` went to `to`, counting from `from`.
     pub(crate) fn note(&mut self, seq: u32, from: Millis, to: Arc<str>) {
-        let (Ok(at), Ok(next)) = (usize::try_from(seq), u32::try_from(self.records.len()))
-        else {
+        let (Ok(at), Ok(next)) = (usize::try_from(seq), u32::try_from(self.records.len())) else {
             return;
         };
         if next == NONE {
