@@ -1,6 +1,7 @@
 //! `import --historical` through the binary: the declaration lands at head + 1 and covers
 //! exactly the imported positions (checked in the export), the import is all or nothing, a
-//! repeated id or an exported line is refused naming its line, and export → import still
+//! repeated id, an exported line or a case's event listed after a later one is refused naming
+//! its line, and export → import still
 //! reproduces a log holding a declaration.
 
 use crate::support::*;
@@ -138,6 +139,50 @@ fn a_historical_import_is_all_or_nothing() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("line 2: json"), "{r:?}");
     assert_eq!(ws.export(), "");
+}
+
+/// Each case's events come in the order they happened, since each counts when it occurred:
+/// a step listed after a later one of its case is refused naming its line, and nothing is
+/// written; the same lines in order (another case's earlier event between) are taken.
+#[test]
+fn a_historical_import_takes_each_cases_events_in_the_order_they_happened() {
+    let ws = Workspace::new();
+    let early = line(
+        "case-1",
+        "StepCompleted",
+        "2026-03-02T10:00:00+08:00",
+        r#"{"step":"受理"}"#,
+    );
+    let text = format!(
+        "{}
+{}
+{}
+{early}
+",
+        submitted("case-1"),
+        step("case-1", "审查"),
+        submitted("case-2"),
+    );
+    let r = import(&ws, &["--historical", "-"], &text);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains(
+            "line 4: occurred_at: 2026-03-02T10:00:00+08:00 is before 2026-03-03T10:00:00+08:00"
+        ),
+        "{r:?}"
+    );
+    assert_eq!(ws.export(), "", "nothing written");
+    let text = format!(
+        "{}
+{early}
+{}
+{}
+",
+        submitted("case-1"),
+        submitted("case-2"),
+        step("case-1", "审查"),
+    );
+    assert_eq!(import(&ws, &["--historical", "-"], &text).code, 0);
 }
 
 #[test]

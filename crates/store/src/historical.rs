@@ -8,7 +8,9 @@
 //! log (which a plain import skips) and a moved event (which keeps its own history) are refused,
 //! and the import is aborted unless it appended exactly the declared number of events.
 
-use jiancha_events::{EventData, HistoryImported, NewEvent, StreamName, Timestamp};
+use std::collections::HashMap;
+
+use jiancha_events::{EventData, HistoryImported, NewEvent, StreamKind, StreamName, Timestamp};
 
 use crate::error::{Rejection, StoreError};
 use crate::plan::Planned;
@@ -108,5 +110,63 @@ impl HistoricalImport {
              nothing was written",
             self.events, outcome.duplicates
         )))
+    }
+}
+
+/// The order of a historical import's events within each case and project: the fold counts
+/// each at its `occurred_at` and takes a case's events in log order, so a case whose events
+/// came out of order would be judged as they were listed (a publication before the signing it
+/// follows carded as missing, an award after its contract not compared with it). Each case's
+/// events must come in the order they happened (equal instants in any order); the import is
+/// refused at the first that does not, naming it. Across chunks: one per import.
+#[derive(Debug, Default)]
+pub struct HistoryOrder {
+    /// The latest `occurred_at` (Unix milliseconds) of each case or project stream so far.
+    latest: HashMap<String, i64>,
+}
+
+impl HistoryOrder {
+    /// Checks a chunk of the import and, if it holds, takes it in; refused, nothing is taken.
+    pub fn check(&mut self, events: &[(u64, NewEvent)]) -> Result<(), StoreError> {
+        let mut seen: HashMap<&str, i64> = HashMap::new();
+        for (tag, event) in events {
+            if !matches!(
+                event.data.stream_kind(),
+                StreamKind::Case | StreamKind::Procurement
+            ) {
+                continue;
+            }
+            let stream = event.stream.as_str();
+            let at = event.occurred_at.timestamp_millis();
+            let before = seen
+                .get(stream)
+                .copied()
+                .or_else(|| self.latest.get(stream).copied());
+            if let Some(before) = before.filter(|b| at < *b) {
+                let previous = chrono::DateTime::from_timestamp_millis(before)
+                    .map(|t| {
+                        jiancha_events::format_timestamp(
+                            &t.with_timezone(&jiancha_events::time::CHINA),
+                        )
+                    })
+                    .unwrap_or_default();
+                return Err(StoreError::Rejected(Rejection::invalid(
+                    *tag,
+                    "occurred_at",
+                    format!(
+                        "{} is before {previous}, when an earlier line of {stream} occurred: a \
+                         historical import counts each event when it occurred, so each case's \
+                         events must come in the order they happened (sort them by occurred_at \
+                         within each case)",
+                        jiancha_events::format_timestamp(&event.occurred_at)
+                    ),
+                )));
+            }
+            seen.insert(stream, at);
+        }
+        for (stream, at) in seen {
+            self.latest.insert(stream.to_owned(), at);
+        }
+        Ok(())
     }
 }

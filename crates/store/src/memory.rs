@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::clock::Clock;
 use crate::error::StoreError;
-use crate::historical::{HistoricalImport, DECLARATION_TAG};
+use crate::historical::{HistoricalImport, HistoryOrder, DECLARATION_TAG};
 use crate::index::{IndexRow, IndexSelect, IndexState, IndexWrite, KeptAlerts};
 use crate::owner::{CaseOwner, OwnerMove};
 use crate::plan::{plan_batch, ExistingId, Head, Lookup, Planned, TxState};
@@ -202,6 +202,7 @@ impl EventStore for MemoryStore {
             let mut pending = Vec::new();
             let mut outcome = ImportOutcome::default();
             let mut historical: Option<HistoricalImport> = None;
+            let mut order = HistoryOrder::default();
             let mut first = true;
             loop {
                 let message = chunks.recv().await;
@@ -218,6 +219,7 @@ impl EventStore for MemoryStore {
                     Some(ImportChunk::Events(events)) => {
                         if historical.is_some() {
                             HistoricalImport::check_events(&events)?;
+                            order.check(&events)?;
                         }
                         let log = self.lock();
                         let (planned, delta) = plan_batch(&state, &*log, &events, None)

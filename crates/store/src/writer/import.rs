@@ -15,7 +15,7 @@ use super::connection::is_unique_violation;
 use super::lookup::{IdLookup, Prefetch};
 use super::{LogConnection, PlannedIds, PreviousChunk, RunPlanner, Tagged, Writer};
 use crate::error::StoreError;
-use crate::historical::{HistoricalImport, DECLARATION_TAG};
+use crate::historical::{HistoricalImport, HistoryOrder, DECLARATION_TAG};
 use crate::plan::{plan_batch, Delta, Planned, TxState, Undo};
 use crate::{ImportChunk, ImportMode, ImportOutcome};
 
@@ -39,6 +39,7 @@ impl<C: LogConnection> Writer<C> {
             last_chunk: PreviousChunk::Closed,
             declaration: None,
             historical: None,
+            order: HistoryOrder::default(),
         };
         let imported = self.import_all(&mut state, &mut feed, &mut outcome).await;
         self.refuse_repeats = false;
@@ -302,6 +303,8 @@ struct Feed {
     last_chunk: PreviousChunk,
     declaration: Option<NewEvent>,
     historical: Option<HistoricalImport>,
+    /// A historical import's order within each case.
+    order: HistoryOrder,
 }
 
 impl Feed {
@@ -329,6 +332,7 @@ impl Feed {
             Some(ImportChunk::Events(mut events)) => {
                 if self.historical.is_some() {
                     HistoricalImport::check_events(&events)?;
+                    self.order.check(&events)?;
                 }
                 if let Some(declaration) = self.declaration.take() {
                     events.insert(0, (DECLARATION_TAG, declaration));
@@ -360,7 +364,8 @@ impl Feed {
         match self.chunks.try_recv() {
             Ok(ImportChunk::Events(events))
                 if self.historical.is_some()
-                    && HistoricalImport::check_events(&events).is_err() =>
+                    && (HistoricalImport::check_events(&events).is_err()
+                        || self.order.check(&events).is_err()) =>
             {
                 // `next` refuses it with the line at fault.
                 self.held = Some(ImportChunk::Events(events));

@@ -1103,8 +1103,9 @@ pub async fn a_historical_import_declares_its_own_positions_first(f: Fixture) {
     assert_eq!(outcome.range, Some((6, 6)));
 }
 
-/// A historical import refuses what a plain import skips or moves, and a count that does not
-/// match its declaration; each refusal writes nothing.
+/// A historical import refuses what a plain import skips or moves, a count that does not
+/// match its declaration, and a case's events out of the order they happened; each refusal
+/// writes nothing.
 pub async fn a_historical_import_holds_exactly_its_new_events(f: Fixture) {
     let s = &*f.store;
     s.append(vec![submitted("case-0").with_id("old-1")])
@@ -1155,7 +1156,34 @@ pub async fn a_historical_import_holds_exactly_its_new_events(f: Fixture) {
     // A declaration after events is refused.
     let chunks = vec![tagged(vec![submitted("case-h")], 1), history(1)];
     assert!(import(s, chunks).await.is_err());
-    assert_eq!(all_raw(s).await.len(), 1);
+    // A case's events out of the order they happened, across chunks: refused at the first
+    // earlier one (another case's earlier event, and an equal instant, are in order).
+    let chunks = vec![
+        history(5),
+        tagged(vec![submitted("case-h"), step("case-h", 2)], 1),
+        tagged(
+            vec![submitted("case-x"), step("case-h", 2), step("case-h", 1)],
+            3,
+        ),
+        ImportChunk::Commit,
+    ];
+    let r = rejection(import(s, chunks).await);
+    assert_eq!(
+        (r.tag, r.field.as_str()),
+        (5, "occurred_at"),
+        "{}",
+        r.message
+    );
+    assert!(r.message.contains("case-h"), "{}", r.message);
+    // The same events in order are taken.
+    let chunks = vec![
+        history(4),
+        tagged(vec![submitted("case-h"), step("case-h", 1)], 1),
+        tagged(vec![submitted("case-x"), step("case-h", 2)], 3),
+        ImportChunk::Commit,
+    ];
+    assert_eq!(import(s, chunks).await.unwrap().appended, 5);
+    assert_eq!(all_raw(s).await.len(), 6);
 }
 
 /// Exported events continuing a log are taken only by an import in `ImportMode::Moved`: a plain
