@@ -76,37 +76,18 @@ fn the_procurement_report_counts_per_purchaser_and_month() {
     let ws = Workspace::new();
     let r = ws.run(&["import", "--historical", "-"], &district());
     assert_eq!(r.code, 0, "{r:?}");
+    let report = |more: &[&str]| {
+        let mut args = vec!["report", "--kind", "procurement", "--period", "2026"];
+        args.extend_from_slice(more);
+        ws.run(&args, "")
+    };
     // Rows per purchaser org and month, never rolled up or regrouped: refused, not ignored.
     for (flag, value) in [("--depth", "2"), ("--by", "item")] {
-        let r = ws.run(
-            &[
-                "report",
-                "--kind",
-                "procurement",
-                "--period",
-                "2026",
-                flag,
-                value,
-            ],
-            "",
-        );
+        let r = report(&[flag, value]);
         assert_eq!(r.code, 2, "{flag}: {r:?}");
         assert!(r.stderr.contains(flag), "{flag}: {r:?}");
     }
-    let r = ws.run(
-        &[
-            "report",
-            "--kind",
-            "procurement",
-            "--period",
-            "2026",
-            "--now",
-            "2026-12-31",
-            "--format",
-            "json",
-        ],
-        "",
-    );
+    let r = report(&["--now", "2026-12-31", "--format", "json"]);
     assert_eq!(r.code, 0, "{r:?}");
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let rows: Vec<Figures> = v["rows"]

@@ -203,9 +203,33 @@ impl Builder<'_> {
                 .iter()
                 .find(|e| matches!(e.payload, Payload::Accepted { .. }))
                 .map_or(0, |e| e.entered);
-            cards.push((PROMISED_OVERDUE, day_after(promised).max(acceptance)));
+            // A lawful suspension on the due day itself leaves that date open until the case
+            // resumes: the card comes with the resumption.
+            let lawful_on = events
+                .iter()
+                .zip(self.drafts.iter())
+                .find(|(e, d)| {
+                    matches!(e.payload, Payload::Suspended { .. })
+                        && d.marks & Mark::UNLAWFUL_SUSPENSION == 0
+                })
+                .map(|(e, _)| split(e.occurred).0);
+            // (Concluded while still suspended, it never ran past it: no card.)
+            let resumed = events
+                .iter()
+                .find(|e| matches!(e.payload, Payload::Resumed))
+                .map(|e| e.entered);
+            let raised = |due: u32| {
+                let on_due_day = lawful_on == Some(self.world.days.nth_after(submitted, due));
+                let after = if on_due_day { resumed } else { Some(0) };
+                after.map(|after| day_after(due).max(acceptance).max(after))
+            };
+            if let Some(at) = raised(promised) {
+                cards.push((PROMISED_OVERDUE, at));
+            }
             if marks & Mark::STATUTORY_OVERRUN != 0 {
-                cards.push((STATUTORY_OVERDUE, day_after(statutory).max(acceptance)));
+                if let Some(at) = raised(statutory) {
+                    cards.push((STATUTORY_OVERDUE, at));
+                }
             }
         }
         cards

@@ -417,40 +417,32 @@ fn candidates_are_publicized_3_days_starting_within_3_days() {
         ("2026-03-06T09:00:00+08:00", "2026-03-09"),
         ("2026-03-05T09:00:00+08:00", "2026-03-07"),
     ];
+    // A project of `regime` registered, and its evaluation reported on Monday 03-02.
+    let reported = |s: &str, regime: &str| {
+        [
+            reg(
+                s,
+                "2026-01-05T09:00:00+08:00",
+                regime,
+                "open_tender",
+                1,
+                true,
+            ),
+            ev(
+                s,
+                "EvaluationReported",
+                "2026-03-02T17:00:00+08:00",
+                json!({"ranking": ["w"]}),
+            ),
+        ]
+    };
     let mut lines = Vec::new();
     for (s, (at, until)) in streams.iter().zip(publicity) {
-        lines.push(reg(
-            s,
-            "2026-01-05T09:00:00+08:00",
-            "construction",
-            "open_tender",
-            1,
-            true,
-        ));
-        lines.push(ev(
-            s,
-            "EvaluationReported",
-            "2026-03-02T17:00:00+08:00",
-            json!({"ranking": ["w"]}),
-        ));
+        lines.extend(reported(s, "construction"));
         lines.push(ev(s, "CandidatesPublicized", at, json!({"until": until})));
     }
-    for (s, regime) in [("proc-d", "construction"), ("proc-e", "government")] {
-        lines.push(reg(
-            s,
-            "2026-01-05T09:00:00+08:00",
-            regime,
-            "open_tender",
-            1,
-            true,
-        ));
-        lines.push(ev(
-            s,
-            "EvaluationReported",
-            "2026-03-02T17:00:00+08:00",
-            json!({"ranking": ["w"]}),
-        ));
-    }
+    lines.extend(reported("proc-d", "construction"));
+    lines.extend(reported("proc-e", "government"));
     let p = fold(&lines);
     let now = t("2026-03-10T12:00:00+08:00");
     assert_eq!(
