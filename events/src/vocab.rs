@@ -1029,6 +1029,18 @@ fn check_item(d: &ItemDefined) -> Result<(), DataError> {
 /// beyond it is a typo (or an attempt to keep a case off the board), not a law.
 pub const LIMIT_DAYS_MAX: u32 = 250;
 
+/// An act naming both a case and one of its alerts (`<case>/<rule>/<n>`) names the alert of
+/// that case: an order on another case's card would be charged to the wrong one.
+fn check_alert_of_case(case: &str, alert: &str) -> Result<(), DataError> {
+    match alert.rsplitn(3, '/').nth(2) {
+        Some(of) if of == case => Ok(()),
+        _ => Err(DataError::new(
+            "data.alert",
+            format!("{alert:?} is not an alert of {case:?} (an alert id is <case>/<rule>/<n>)"),
+        )),
+    }
+}
+
 impl EventData {
     /// The checks of a new event on its way into the log: [`EventData::check`] (which every
     /// stored event passed when it was written, and which decoding repeats) and the stricter
@@ -1036,15 +1048,20 @@ impl EventData {
     /// need not meet — a log written before them must always load: limits within 1 ..=
     /// [`LIMIT_DAYS_MAX`] working days, a promise no longer than the statutory limit, a
     /// calendar jurisdiction that is `national` or a clean org-like path, an appeal naming a
-    /// card or rating entry by its stable id, and none of the events only the commands and the
-    /// engine write.
+    /// card or rating entry by its stable id, a correction act's alert of the case it names,
+    /// and none of the events only the commands and the engine write.
     pub fn check_append(&self) -> Result<(), DataError> {
         self.check()?;
         match self {
             EventData::ItemDefined(d) => check_limit("data.statutory_days", d.statutory_days),
             EventData::Accepted(d) => check_accepted(d),
             // An order's working days are bounded as an item's limits are.
-            EventData::CorrectionOrdered(d) => check_limit("data.days", d.days),
+            EventData::CorrectionOrdered(d) => {
+                check_alert_of_case(&d.case, &d.alert)?;
+                check_limit("data.days", d.days)
+            }
+            EventData::CorrectionCompleted(d) => check_alert_of_case(&d.case, &d.alert),
+            EventData::CorrectionVerified(d) => check_alert_of_case(&d.case, &d.alert),
             EventData::CalendarAmended(d) => {
                 crate::stream::check_org("data.jurisdiction", &d.jurisdiction)?;
                 use crate::time::{FIRST_BUSINESS_DATE, LAST_BUSINESS_DATE};

@@ -842,7 +842,8 @@ impl Projections {
                     .add_working_days(order.round_on, order.days)
                     .ok()
                     .map(|d| d.date);
-                let state = if c.closed {
+                // An exempted case left the assessment: its orders are closed with it.
+                let state = if c.closed || case.exempted {
                     "closed"
                 } else if c.reported_on.is_some() {
                     "reported"
@@ -898,6 +899,13 @@ impl Projections {
         let card = |field: &'static str, id: &str| -> Result<_, ActError> {
             let (case_id, rule, n) = parse_alert_id(id).ok_or_else(|| unknown(field, id))?;
             let case = self.case(&case_id).ok_or_else(|| unknown(field, id))?;
+            // Out of the assessment: its cards are closed, with no next state.
+            if case.exempted {
+                return Err(state(
+                    field,
+                    format!("{id}: its case {case_id} was exempted from the assessment"),
+                ));
+            }
             let alert = self
                 .case_alerts(&case_id, case, now)
                 .into_iter()
@@ -930,6 +938,16 @@ impl Projections {
                 let (case, rule, n, alert) = card("data.alert", &o.alert)?;
                 if !alert.is_open() {
                     return Err(state("data.alert", format!("{} is closed", o.alert)));
+                }
+                // 督办 follows a card; a prompt (预警提示) is none.
+                if alert.severity == "warning" {
+                    return Err(state(
+                        "data.alert",
+                        format!(
+                            "{} is a prompt, not a card: only yellow and red cards are ordered corrected",
+                            o.alert
+                        ),
+                    ));
                 }
                 match case.card_flow(rule, n) {
                     Some(c) if c.closed => {

@@ -348,3 +348,94 @@ fn a_default_rating_counts_when_the_window_closes_unrated_and_only_if_the_scorin
     .check()
     .is_err());
 }
+
+/// 督办 follows a card: a prompt is never ordered corrected; and an exempted case's cards are
+/// closed with no next state, its order shown closed on the board.
+#[test]
+fn no_order_on_a_prompt_and_no_act_on_an_exempted_case() {
+    let item = r#"{"stream":"catalog","type":"ItemDefined","occurred_at":"2026-01-05T09:00:00+08:00","actor":"admin","org":"jiangjin/center","data":{"code":"BL-001","name":"测试事项","org":"jiangjin/center/dept-03","statutory_days":20,"promised_days":5,"fee_cents":0,"steps":[],"required_materials":[],"in_center":true}}"#;
+    let case = |stream: &str, ty: &str, at: &str, data: &str| {
+        format!(
+            r#"{{"stream":"{stream}","type":"{ty}","occurred_at":"{at}","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{data}}}"#
+        )
+    };
+    let act = |ty: &str, at: &str, data: &str| {
+        format!(
+            r#"{{"stream":"supervision","type":"{ty}","occurred_at":"{at}","actor":"sup","org":"jiangjin/supervision","data":{data}}}"#
+        )
+    };
+    let submitted = r#"{"item":"BL-001","channel":"window","materials":[]}"#;
+    let lines = [
+        item.to_owned(),
+        case(
+            "case-w",
+            "Submitted",
+            "2026-03-02T09:00:00+08:00",
+            submitted,
+        ),
+        case("case-w", "Accepted", "2026-03-02T09:30:00+08:00", "{}"),
+        case(
+            "case-x",
+            "Submitted",
+            "2026-03-02T09:00:00+08:00",
+            submitted,
+        ),
+        case("case-x", "Accepted", "2026-03-02T09:30:00+08:00", "{}"),
+        case(
+            "case-x",
+            "FeeCharged",
+            "2026-03-02T10:00:00+08:00",
+            r#"{"amount_cents":100}"#,
+        ),
+        act(
+            "CorrectionOrdered",
+            "2026-03-03T10:00:00+08:00",
+            r#"{"case":"case-x","alert":"case-x/fee.mismatch/1","days":3}"#,
+        ),
+        act(
+            "Exempted",
+            "2026-03-04T10:00:00+08:00",
+            r#"{"case":"case-x","reason":"不可抗力"}"#,
+        ),
+    ];
+    let (events, _) = scenario_events(&lines.join("\n"));
+    let mut p = Projections::default().with_ledger(Scoring::default());
+    for e in &events {
+        p.apply(e);
+    }
+    // After the end of 03-06 case-w has its prompt (one day left), still open.
+    let now = crate::asof::parse_instant("2026-03-10T12:00:00+08:00").unwrap();
+    let order = |alert: &str| {
+        EventData::CorrectionOrdered(jiancha_events::CorrectionOrdered {
+            case: alert.split('/').next().unwrap().into(),
+            alert: alert.into(),
+            days: 3,
+        })
+    };
+    let e = p
+        .check_act_at(&order("case-w/deadline.promised.warning/1"), now)
+        .unwrap_err();
+    assert!(e.to_string().contains("a prompt, not a card"), "{e}");
+    p.check_act_at(&order("case-w/deadline.promised.overdue/1"), now)
+        .unwrap();
+    // case-x was exempted: no act on its card.
+    let card = "case-x/fee.mismatch/1";
+    for data in [
+        order(card),
+        EventData::AlertAcknowledged(jiancha_events::AlertAcknowledged {
+            alert: card.into(),
+            note: None,
+        }),
+        EventData::CorrectionCompleted(jiancha_events::CorrectionCompleted {
+            case: "case-x".into(),
+            alert: card.into(),
+            report: None,
+        }),
+    ] {
+        let e = p.check_act_at(&data, now).unwrap_err();
+        assert!(e.to_string().contains("exempted"), "{e}");
+    }
+    let board = p.orders(now);
+    let x = board.iter().find(|o| o.case == "case-x").unwrap();
+    assert_eq!((x.state, x.overdue), ("closed", false));
+}

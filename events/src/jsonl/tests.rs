@@ -175,6 +175,33 @@ fn limits_are_bounded_at_append() {
 }
 
 #[test]
+fn a_correction_act_names_an_alert_of_its_case() {
+    let act = |ty: &str, case: &str, alert: &str, more: &str| {
+        line_of(
+            "supervision",
+            ty,
+            &format!(r#"{{"case":"{case}","alert":"{alert}"{more}}}"#),
+        )
+    };
+    let ordered = |case: &str, alert: &str| act("CorrectionOrdered", case, alert, r#","days":3"#);
+    assert!(parse_line(1, &ordered("case-5", "case-5/fee.mismatch/1")).is_ok());
+    for alert in ["case-6/fee.mismatch/1", "fee.mismatch/1", "case-5", ""] {
+        let (f, m) = refuse(&ordered("case-5", alert));
+        assert_eq!(f, "data.alert", "{alert}");
+        assert!(m.contains("case-5"), "{m}");
+    }
+    let completed = act("CorrectionCompleted", "case-5", "case-6/fee.mismatch/1", "");
+    assert_eq!(refuse(&completed).0, "data.alert");
+    let verified = act(
+        "CorrectionVerified",
+        "case-5",
+        "case-6/fee.mismatch/1",
+        r#","accepted":true"#,
+    );
+    assert_eq!(refuse(&verified).0, "data.alert");
+}
+
+#[test]
 fn a_calendar_jurisdiction_is_a_clean_path() {
     let amended = |j: &str| {
         line_of(
