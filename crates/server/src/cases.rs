@@ -293,6 +293,56 @@ pub(crate) async fn exempt(
     supervise(&state, actor, org, data, key).await
 }
 
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppealBody {
+    /// The ledger entry's stable id (`<position>/<measure>[/<n>]`).
+    entry: String,
+    reason: Option<String>,
+    /// An idempotency key: a repeat under it answers with the original position.
+    id: Option<String>,
+}
+
+/// `POST /appeals`: the bureau upholds an appeal of a card or a rating entry (`AppealUpheld`),
+/// which reverses it (a rating at once, with its `rating.bad` card); supervisor only. An entry
+/// the ledger does not hold, or that is no card or rating, is 400 naming `entry`; one reversed
+/// already (by an appeal or an exemption) is 409.
+pub(crate) async fn appeal(
+    StateExtractor(state): StateExtractor<Arc<State>>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (actor, org) = caller.supervisor()?;
+    let timeout = state.limits.body_read_timeout;
+    let req: AppealBody = crate::body::action_body(&headers, body, timeout).await?;
+    crate::caught_up(&state).await;
+    let known = state
+        .engine
+        .read()
+        .ledger()
+        .map(|l| l.appeal_targets(&req.entry).map(|_| ()));
+    match known {
+        // A repeat under the caller's key answers with the original position (below).
+        Some(Err(jiancha_projections::ledger::AppealError::AlreadyReversed(_)))
+            if req.id.is_some() => {}
+        Some(Err(e @ jiancha_projections::ledger::AppealError::AlreadyReversed(_))) => {
+            return Err(
+                ApiError::new(crate::error::ErrorKind::ActConflict, format!("entry: {e}"))
+                    .field("entry"),
+            )
+        }
+        Some(Err(e)) => return Err(ApiError::invalid(format!("entry: {e}")).field("entry")),
+        _ => {}
+    }
+    let key = Key::from_id(req.id);
+    let data = EventData::AppealUpheld(jiancha_events::AppealUpheld {
+        entry: req.entry,
+        reason: req.reason,
+    });
+    supervise(&state, actor, org, data, key).await
+}
+
 /// The idempotency key of a supervision act.
 #[derive(Debug)]
 pub(crate) enum Key {

@@ -59,6 +59,7 @@ fn api() -> Routes {
     .get("/api/v1/cases/{id}/ledger", cases::ledger)
     .get("/api/v1/cases/{id}/evidence", cases::evidence)
     .post("/api/v1/cases/{id}/exemptions", cases::exempt)
+    .post("/api/v1/appeals", cases::appeal)
     .get("/api/v1/alerts", alerts::list)
     .get("/api/v1/alerts/stream", sse::stream)
     .post("/api/v1/alerts/{id}/acknowledge", alerts::acknowledge)

@@ -204,3 +204,58 @@ async fn a_case_lists_its_ledger_entries() {
     );
     world.shutdown().await;
 }
+
+/// The bureau upholds an appeal through `POST /api/v1/appeals`: the card's entry is reversed,
+/// a second appeal of it is 409, an entry that does not exist is 400 naming `entry`, and only
+/// a supervisor may appeal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bureau_upholds_an_appeal_of_a_card() {
+    let world = World::new().await;
+    let ledger = world
+        .get("/api/v1/cases/case-t1/ledger", Who::Supervisor)
+        .await;
+    let card = ledger.json["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["rule"] == "fee.mismatch" && e["pending"] != true)
+        .unwrap_or_else(|| panic!("a counted red card: {}", ledger.text))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = format!(r#"{{"entry":"{card}","reason":"收费标准已调整"}}"#);
+    for who in [Who::Unit1, Who::Center, Who::Evaluator] {
+        let answer = world.post_json("/api/v1/appeals", who, &body).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.text);
+    }
+    let answer = world
+        .post_json("/api/v1/appeals", Who::Supervisor, &body)
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    world.settle().await;
+    let ledger = world
+        .get("/api/v1/cases/case-t1/ledger", Who::Supervisor)
+        .await;
+    assert!(
+        ledger.json["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["adjusts"] == card.as_str()),
+        "reversed: {}",
+        ledger.text
+    );
+    let again = world
+        .post_json("/api/v1/appeals", Who::Supervisor, &body)
+        .await;
+    again.refused(StatusCode::CONFLICT, "entry");
+    let none = world
+        .post_json(
+            "/api/v1/appeals",
+            Who::Supervisor,
+            r#"{"entry":"999999/red","reason":"r"}"#,
+        )
+        .await;
+    none.refused(StatusCode::BAD_REQUEST, "entry");
+    world.shutdown().await;
+}
