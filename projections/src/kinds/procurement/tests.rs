@@ -1216,7 +1216,17 @@ fn the_overview_counts_procurement_cards_apart() {
 /// report's first (`proc.award.not_first`, state-funded, no reason), whichever came first.
 #[test]
 fn acts_entered_out_of_order_are_judged_when_both_are_known() {
-    let award = |winner: &str, rank: u32, cents: u64| json!({"winner": winner, "rank": rank, "amount_cents": cents});
+    // An award (claiming rank 1, 100 cents) and an evaluation report ranking B before A.
+    let award = |s: &str, at: &str, winner: &str| {
+        ev(
+            s,
+            "AwardNoticeIssued",
+            at,
+            json!({"winner": winner, "rank": 1, "amount_cents": 100}),
+        )
+    };
+    let ranked =
+        |s: &str, at: &str| ev(s, "EvaluationReported", at, json!({"ranking": ["B", "A"]}));
     let lines = [
         gov("proc-d", "open_tender"),
         gov("proc-e", "open_tender"),
@@ -1229,19 +1239,9 @@ fn acts_entered_out_of_order_are_judged_when_both_are_known() {
             "2026-03-05T10:00:00+08:00",
             json!({"amount_cents": 120}),
         ),
-        ev(
-            "proc-d",
-            "AwardNoticeIssued",
-            "2026-03-05T11:00:00+08:00",
-            award("x", 1, 100),
-        ),
+        award("proc-d", "2026-03-05T11:00:00+08:00", "x"),
         // e: the award entered before the opening with 2 bidders.
-        ev(
-            "proc-e",
-            "AwardNoticeIssued",
-            "2026-03-10T10:00:00+08:00",
-            award("x", 1, 100),
-        ),
+        award("proc-e", "2026-03-10T10:00:00+08:00", "x"),
         ev(
             "proc-e",
             "BidsOpened",
@@ -1249,31 +1249,11 @@ fn acts_entered_out_of_order_are_judged_when_both_are_known() {
             json!({"bidders": 2}),
         ),
         // f: the report ranks B first; the award to A claims rank 1.
-        ev(
-            "proc-f",
-            "EvaluationReported",
-            "2026-03-02T10:00:00+08:00",
-            json!({"ranking": ["B", "A"]}),
-        ),
-        ev(
-            "proc-f",
-            "AwardNoticeIssued",
-            "2026-03-10T10:00:00+08:00",
-            award("A", 1, 100),
-        ),
+        ranked("proc-f", "2026-03-02T10:00:00+08:00"),
+        award("proc-f", "2026-03-10T10:00:00+08:00", "A"),
         // g: the same, the award entered first.
-        ev(
-            "proc-g",
-            "AwardNoticeIssued",
-            "2026-03-10T10:00:00+08:00",
-            award("A", 1, 100),
-        ),
-        ev(
-            "proc-g",
-            "EvaluationReported",
-            "2026-03-10T11:00:00+08:00",
-            json!({"ranking": ["B", "A"]}),
-        ),
+        award("proc-g", "2026-03-10T10:00:00+08:00", "A"),
+        ranked("proc-g", "2026-03-10T11:00:00+08:00"),
     ];
     let p = fold(&lines);
     let now = t("2026-03-11T12:00:00+08:00");
