@@ -554,10 +554,16 @@ impl CaseState {
                 }
             }
             EventData::CorrectionCompleted(c) => {
+                let mut reported = None;
                 if let Some(card) = self.card_flow_of(&c.alert) {
                     if !card.closed {
                         card.reported_on = Some(on);
+                        reported = Some((card.rule, card.n));
                     }
+                }
+                // The unit answered the card: it no longer waits for an acknowledgement.
+                if let Some((rule, n)) = reported {
+                    self.close_about(About::Card(rule, n), &[Rule::Unacknowledged], position);
                 }
             }
             EventData::CorrectionVerified(v) => {

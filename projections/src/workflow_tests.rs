@@ -439,3 +439,35 @@ fn no_order_on_a_prompt_and_no_act_on_an_exempted_case() {
     let x = board.iter().find(|o| o.case == "case-x").unwrap();
     assert_eq!((x.state, x.overdue), ("closed", false));
 }
+
+/// A report-back answers the card: its `supervision.unacknowledged` closes then, as the rule
+/// reference says, not only at the verification.
+#[test]
+fn a_report_back_closes_the_unacknowledged_prompt() {
+    let text = [
+        r#"{"stream":"catalog","type":"ItemDefined","occurred_at":"2026-01-05T09:00:00+08:00","actor":"admin","org":"jiangjin/center","data":{"code":"BL-001","name":"测试事项","org":"jiangjin/center/dept-03","statutory_days":20,"promised_days":5,"fee_cents":0,"steps":[],"required_materials":[],"in_center":true}}"#,
+        r#"{"stream":"case-y","type":"Submitted","occurred_at":"2026-03-02T09:00:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{"item":"BL-001","channel":"window","materials":[]}}"#,
+        r#"{"stream":"case-y","type":"Accepted","occurred_at":"2026-03-02T09:30:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{}}"#,
+        r#"{"stream":"case-y","type":"FeeCharged","occurred_at":"2026-03-02T10:00:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{"amount_cents":100}}"#,
+        r#"{"stream":"supervision","type":"CorrectionOrdered","occurred_at":"2026-03-04T10:00:00+08:00","actor":"sup","org":"jiangjin/supervision","data":{"case":"case-y","alert":"case-y/fee.mismatch/1","days":3}}"#,
+        r#"{"stream":"supervision","type":"CorrectionCompleted","occurred_at":"2026-03-05T15:00:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{"case":"case-y","alert":"case-y/fee.mismatch/1","report":"已退还"}}"#,
+    ]
+    .join("\n");
+    let (events, _) = scenario_events(&text);
+    let mut p = Projections::default().with_ledger(Scoring::default());
+    for e in &events {
+        p.apply(e);
+    }
+    let now = crate::asof::parse_instant("2026-03-10T12:00:00+08:00").unwrap();
+    let unack: Vec<_> = p
+        .alerts(now)
+        .into_iter()
+        .filter(|a| a.case == "case-y" && a.rule == "supervision.unacknowledged")
+        .collect();
+    assert_eq!(unack.len(), 1, "{unack:?}");
+    assert_eq!(
+        unack[0].closed_at.as_deref(),
+        Some("2026-03-05T15:00:00+08:00"),
+        "{unack:?}"
+    );
+}
