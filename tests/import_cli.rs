@@ -164,6 +164,31 @@ fn an_export_imported_into_an_empty_log_reproduces_every_field() {
     assert!(tail.stdout.starts_with(r#"{"position":59,"#));
 }
 
+/// An appeal that names a case must name its entry's case: the case sees the appeal, so one
+/// naming another case would be folded with the wrong case. The whole import is refused,
+/// naming the line and `data.case`; with the entry's case it is taken.
+#[test]
+fn an_appeal_naming_another_case_than_its_entry_is_refused() {
+    let ws = Workspace::new();
+    let (text, appeal) = catalogue_input();
+    assert_eq!(ws.run(&["import"], &text).code, 0);
+    let wrong = appeal.replace(
+        r#""case":"case-2026-000123""#,
+        r#""case":"case-2026-000124""#,
+    );
+    assert_ne!(wrong, appeal);
+    let r = ws.run(&["import"], &wrong);
+    assert_ne!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains("line 1: data.case: entry 19/rated belongs to case case-2026-000123, not case-2026-000124"),
+        "{r:?}"
+    );
+    assert_eq!(ws.export().lines().count(), 59, "nothing of it was written");
+    let r = ws.run(&["import"], &appeal);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(ws.export().lines().count(), 60);
+}
+
 fn tampered_log() -> Workspace {
     let ws = Workspace::new();
     let mut text = String::new();

@@ -475,6 +475,11 @@ pub struct Exempted {
 pub struct AppealUpheld {
     /// The ledger entry's id.
     pub entry: String,
+    /// The case the entry belongs to. `POST /appeals` always names it; the case then sees the
+    /// appeal (an upheld appeal of a rating closes the rating's whole workflow). An appeal
+    /// without it (written before the field existed) reverses ledger entries only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
     /// Why the appeal was upheld.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -923,6 +928,7 @@ impl EventData {
             EventData::CorrectionOrdered(c) => Some(&c.case),
             EventData::CorrectionCompleted(c) => Some(&c.case),
             EventData::Exempted(e) => Some(&e.case),
+            EventData::AppealUpheld(a) => a.case.as_deref(),
             EventData::CardWithdrawn(c) => Some(&c.case),
             EventData::AlertAcknowledged(a) => a.alert.split_once('/').map(|(case, _)| case),
             EventData::CorrectionVerified(c) => Some(&c.case),
@@ -971,7 +977,13 @@ impl EventData {
                 Err(DataError::new("data.days", "must be at least 1"))
             }
             EventData::Exempted(d) => non_empty("data.case", &d.case),
-            EventData::AppealUpheld(d) => non_empty("data.entry", &d.entry),
+            EventData::AppealUpheld(d) => {
+                non_empty("data.entry", &d.entry)?;
+                match &d.case {
+                    Some(case) => non_empty("data.case", case),
+                    None => Ok(()),
+                }
+            }
             EventData::Suspended(d) if d.expected_days == Some(0) => {
                 Err(DataError::new("data.expected_days", "must be at least 1"))
             }

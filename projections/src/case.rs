@@ -846,6 +846,17 @@ impl CaseState {
     /// Raises an event-driven alert at the step.
     pub(crate) fn raise(&mut self, rule: Rule, step: &Step<'_>) {
         let alert = self.alert(rule, step.at, step.position);
+        self.keep_raised(alert, step.position);
+    }
+
+    /// Keeps an alert an event raised. An exempted case left the assessment and its cards were
+    /// closed with it: what an event raises on it afterwards is recorded closed as raised, so
+    /// that no card stays open that nobody may act on (and the ledger counts nothing of it).
+    fn keep_raised(&mut self, mut alert: Alert, position: u64) {
+        if self.exempted {
+            alert.closed_at = Some(alert.raised_at);
+            alert.closed_by = Some(position);
+        }
         self.alerts.push(alert);
     }
 
@@ -1096,7 +1107,7 @@ impl CaseState {
         if step.backdated(config) && self.count(Rule::DataBackdated) == 0 {
             let mut alert = self.alert(Rule::DataBackdated, step.recorded_at, step.position);
             alert.raised_at = step.recorded_at;
-            self.alerts.push(alert);
+            self.keep_raised(alert, step.position);
         }
     }
 

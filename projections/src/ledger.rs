@@ -627,7 +627,10 @@ impl Ledger {
     pub fn apply(&mut self, event: &StoredEvent, projections: &Projections, applied: &Applied) {
         let case_name = match &event.data {
             EventData::Exempted(e) => e.case.as_str(),
-            EventData::AppealUpheld(a) => return self.appeal(&a.entry, event.position),
+            // An appeal naming no case (the form before `case`) touches the ledger alone.
+            EventData::AppealUpheld(a) if applied.case.is_none() => {
+                return self.appeal(&a.entry, event.position)
+            }
             _ => applied.case.as_deref().unwrap_or_default(),
         };
         let Some(case) = projections.case(case_name) else {
@@ -656,6 +659,11 @@ impl Ledger {
             for o in &applied.outcomes {
                 self.outcome(case_key, case, o, event.position, recorded);
             }
+        }
+        // After the cards the clock raised on the case up to the appeal: they may be part of
+        // what it reverses.
+        if let EventData::AppealUpheld(a) = &event.data {
+            self.appeal(&a.entry, event.position);
         }
     }
 
@@ -1087,8 +1095,11 @@ impl Ledger {
     }
 
     /// What an appeal of `entry` would reverse, or why it cannot be appealed: the entry must
-    /// exist, be a card or a rating, and not be reversed already. A rating's entries (and its
-    /// `rating.bad` card) go together.
+    /// exist, be a card or a rating, and not be reversed already. A rating goes with its whole
+    /// workflow: its entries, its `rating.bad` card, and what its verification, rectification
+    /// and call-back counted (`bad_valid`, `rectified_on_time`, `callback_satisfied`, and the
+    /// `rating.unverified` and `rating.rectification.overdue` cards). One rating counts per
+    /// case (一事一评), so these are the case's.
     pub fn appeal_targets(&self, entry: &str) -> Result<Vec<u64>, AppealError> {
         let id = jiancha_events::EntryId::parse(entry)?;
         let target = self
@@ -1101,8 +1112,16 @@ impl Ledger {
         if !target.measure.is_rating() && !rating_card {
             return Ok(vec![target.index]);
         }
-        // The whole rating: every rating entry of the Rated event, and its bad-rating card.
+        // The whole rating: every rating entry of the Rated event, its bad-rating card, and
+        // what its workflow counted.
         let rating = target.caused_by;
+        let of_workflow = |e: &Entry| {
+            matches!(
+                e.measure,
+                Measure::BadValid | Measure::RectifiedOnTime | Measure::CallbackSatisfied
+            ) || e.rule == crate::Rule::RatingUnverified.code()
+                || e.rule == crate::Rule::RectificationOverdue.code()
+        };
         Ok(self
             .case_chain(
                 self.last_of_case
@@ -1110,13 +1129,36 @@ impl Ledger {
                     .copied()
                     .unwrap_or(0),
             )
-            .filter(|e| e.caused_by == rating && e.adjusts.is_none())
-            .filter(|e| e.measure.is_rating() || e.rule == crate::Rule::RatingBad.code())
+            .filter(|e| e.adjusts.is_none())
+            .filter(|e| {
+                (e.caused_by == rating
+                    && (e.measure.is_rating() || e.rule == crate::Rule::RatingBad.code()))
+                    || of_workflow(e)
+            })
             .filter(|e| !self.reversed.contains_key(&e.index))
             .map(|e| e.index)
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect())
+    }
+
+    /// [`Ledger::appeal_targets`] for an appeal that may name its case: the case must be the
+    /// entry's (an appeal naming another case would be folded with the wrong case). Returns the
+    /// entry's case, which an appeal should name.
+    pub fn appeal_case(&self, entry: &str, case: Option<&str>) -> Result<Arc<str>, AppealError> {
+        self.appeal_targets(entry)?;
+        let id = jiancha_events::EntryId::parse(entry)?;
+        let target = self
+            .find(&id)
+            .ok_or_else(|| AppealError::NoSuchEntry(id.to_string()))?;
+        match case {
+            Some(named) if named != &*target.case => Err(AppealError::OtherCase {
+                entry: id.to_string(),
+                named: named.to_owned(),
+                case: target.case.to_string(),
+            }),
+            _ => Ok(target.case.clone()),
+        }
     }
 
     /// An upheld appeal reverses what [`Ledger::appeal_targets`] names; an appeal that names
@@ -1143,6 +1185,16 @@ pub enum AppealError {
     /// The entry was reversed already (an exemption or an earlier appeal): nothing to do.
     #[error("entry {0} is already reversed")]
     AlreadyReversed(String),
+    /// The appeal names a case the entry does not belong to: name the entry's case.
+    #[error("entry {entry} belongs to case {case}, not {named}")]
+    OtherCase {
+        /// The entry.
+        entry: String,
+        /// The case the appeal named.
+        named: String,
+        /// The entry's case.
+        case: String,
+    },
 }
 
 /// The measure and points of an alert's entry.

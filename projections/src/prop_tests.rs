@@ -446,8 +446,11 @@ proptest! {
                     if entries.is_empty() {
                         continue;
                     }
+                    let entry = &entries[pick.index(entries.len())];
+                    // Both forms: naming the case (as `POST /appeals` does) and the entry alone.
                     EventData::AppealUpheld(AppealUpheld {
-                        entry: entries[pick.index(entries.len())].key(),
+                        entry: entry.key(),
+                        case: (kind == 0).then(|| entry.case.to_string()),
                         reason: None,
                     })
                 }

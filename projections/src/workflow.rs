@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use jiancha_events::{EventData, Finding, RatingVerdict};
+use jiancha_events::{EventData, Finding, RatingVerdict, Severity};
 use serde::{Deserialize, Serialize};
 
 use crate::case::{About, Alert, CaseState, Ctx, Step};
@@ -41,7 +41,7 @@ impl Flow {
             .iter()
             .any(|c| c.order.is_some() && !c.closed && c.reported_on.is_none());
         let rating_waits = self.rating.as_ref().is_some_and(|r| {
-            r.is_bad()
+            r.is_bad_open()
                 && match r.verdict {
                     None => true,
                     Some((RatingVerdict::Valid, _)) => r.rectified_on.is_none(),
@@ -113,11 +113,20 @@ pub struct RatingFlow {
     pub rectified_on: Option<NaiveDate>,
     /// The call-back's score.
     pub callback: Option<u8>,
+    /// The position of the upheld appeal (naming the case) that removed the rating: its
+    /// workflow ended there.
+    #[serde(default)]
+    pub appealed: Option<u64>,
 }
 
 impl RatingFlow {
     fn is_bad(&self) -> bool {
         self.score <= 2
+    }
+
+    /// A bad rating whose workflow is still open: not removed by an appeal.
+    fn is_bad_open(&self) -> bool {
+        self.is_bad() && self.appealed.is_none()
     }
 }
 
@@ -293,7 +302,7 @@ impl CaseState {
                 }
             }
         }
-        if let Some(r) = flow.rating.as_ref().filter(|r| r.is_bad()) {
+        if let Some(r) = flow.rating.as_ref().filter(|r| r.is_bad_open()) {
             match r.verdict {
                 None if !self.raised_about(Rule::RatingUnverified, About::Rating, r.at) => {
                     if let Some(d) = add_days(ctx, r.on, ctx.config.rating_verify_days) {
@@ -430,6 +439,7 @@ impl CaseState {
             verdict: None,
             rectified_on: None,
             callback: None,
+            appealed: None,
         });
         if score <= 2 {
             self.raise(Rule::RatingBad, step);
@@ -625,9 +635,10 @@ impl CaseState {
                     }
                 }
             }
+            EventData::AppealUpheld(a) => self.appeal(&a.entry, position),
             EventData::RatingVerified(v) => {
                 if let Some(r) = self.flow.as_mut().and_then(|f| f.rating.as_mut()) {
-                    if r.is_bad() && r.verdict.is_none() {
+                    if r.is_bad_open() && r.verdict.is_none() {
                         r.verdict = Some((v.verdict, on));
                         let valid = v.verdict == RatingVerdict::Valid;
                         if valid {
@@ -648,8 +659,8 @@ impl CaseState {
             }
             EventData::RatingRectified(_) => {
                 if let Some(r) = self.flow.as_mut().and_then(|f| f.rating.as_mut()) {
-                    if let (Some((RatingVerdict::Valid, verified_on)), None) =
-                        (r.verdict, r.rectified_on)
+                    if let (Some((RatingVerdict::Valid, verified_on)), None, None) =
+                        (r.verdict, r.rectified_on, r.appealed)
                     {
                         r.rectified_on = Some(on);
                         let in_time = add_days(ctx, verified_on, ctx.config.rectify_days)
@@ -667,7 +678,7 @@ impl CaseState {
             }
             EventData::RatingCallback(c) => {
                 if let Some(r) = self.flow.as_mut().and_then(|f| f.rating.as_mut()) {
-                    if r.rectified_on.is_some() && r.callback.is_none() {
+                    if r.rectified_on.is_some() && r.callback.is_none() && r.appealed.is_none() {
                         r.callback = Some(c.score);
                         if c.score >= 4 {
                             out.push(Outcome {
@@ -732,6 +743,56 @@ impl CaseState {
             _ => {}
         }
         out
+    }
+
+    /// An upheld appeal naming this case: when it names the counted rating (one of its entries,
+    /// or its `rating.bad` card, all caused by the `Rated` event), the rating is removed and its
+    /// whole workflow ends: the cards about it close and the clock raises nothing more about it
+    /// (the ledger reverses what it counted). Any other entry's appeal touches the ledger alone.
+    fn appeal(&mut self, entry: &str, position: u64) {
+        let Ok(id) = jiancha_events::EntryId::parse(entry) else {
+            return;
+        };
+        let Some(r) = self.flow.as_mut().and_then(|f| f.rating.as_mut()) else {
+            return;
+        };
+        if r.position != id.position || r.appealed.is_some() {
+            return;
+        }
+        let names_rating = match Measure::parse(id.measure) {
+            Some(m) if m.is_rating() => true,
+            // The `rating.bad` card's entry: the ledger numbers an event's yellow entries in
+            // the order the case raised its cards.
+            Some(Measure::Yellow) => {
+                let rating = r.position;
+                self.alerts
+                    .iter()
+                    .filter(|a| a.raised_by == rating && a.rule.severity() == Severity::Yellow)
+                    .zip(1u16..)
+                    .any(|(a, n)| a.rule == Rule::RatingBad && n == id.n)
+            }
+            _ => false,
+        };
+        let Some(r) = self.flow.as_mut().and_then(|f| f.rating.as_mut()) else {
+            return;
+        };
+        if !names_rating {
+            return;
+        }
+        r.appealed = Some(position);
+        let rules = [
+            Rule::RatingUnverified,
+            Rule::RectificationOverdue,
+            Rule::RatingBad,
+        ];
+        let t = self.cursor;
+        for a in &mut self.alerts {
+            let about_rating = a.about == Some(About::Rating) || a.rule == Rule::RatingBad;
+            if about_rating && rules.contains(&a.rule) && a.closed_at.is_none() {
+                a.closed_at = Some(t);
+                a.closed_by = Some(position);
+            }
+        }
     }
 
     /// Closes the counted rating's `rating.bad` card, if open.
@@ -928,6 +989,13 @@ impl Projections {
                 .and_then(|f| f.rating.clone())
                 .filter(RatingFlow::is_bad)
                 .ok_or_else(|| state("data.case", format!("{case_id} has no counted bad rating")))
+                .and_then(|r| match r.appealed {
+                    Some(p) => Err(state(
+                        "data.case",
+                        format!("{case_id}'s rating was removed by the appeal at position {p}"),
+                    )),
+                    None => Ok(r),
+                })
         };
         let complaint = |id: &str| -> Result<ComplaintFlow, ActError> {
             let (case_id, n) = jiancha_events::parse_complaint_id(id)

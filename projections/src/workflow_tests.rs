@@ -471,3 +471,73 @@ fn a_report_back_closes_the_unacknowledged_prompt() {
         "{unack:?}"
     );
 }
+
+/// An upheld appeal of a bad rating removes the rating with its whole workflow: what the
+/// verification counted and the cards the clock raised about it are reversed, the cards close,
+/// and no act on the rating is taken any more. The appeal may name any entry of the rating or
+/// its `rating.bad` card. Without the appeal (the same log cut before it) all of it counts.
+#[test]
+fn an_upheld_appeal_of_a_rating_ends_its_whole_workflow() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/scenarios/rating_appeal_and_exemption.jsonl"),
+    )
+    .unwrap();
+    let (events, now) = scenario_events(&text);
+    let now = now.unwrap();
+    let fold = |events: &[jiancha_events::StoredEvent]| {
+        let mut p = Projections::default().with_ledger(Scoring::default());
+        for e in events {
+            p.apply(e);
+        }
+        p
+    };
+    let measures = [
+        Measure::Rated,
+        Measure::BadRated,
+        Measure::BadValid,
+        Measure::Yellow,
+        Measure::Red,
+    ];
+    let counts = |p: &Projections| {
+        let s = sums(p, now);
+        measures.map(|m| count(&s, m))
+    };
+    // Cut before the appeal: the rating, its valid verdict, its card and the overdue
+    // rectification all count (case-b, exempted, counts nothing).
+    let cut = fold(&events[..events.len() - 1]);
+    assert_eq!(counts(&cut), [1, 1, 1, 1, 1]);
+    let rectified = EventData::RatingRectified(jiancha_events::RatingRectified {
+        case: "case-a".into(),
+        report: "已整改".into(),
+    });
+    assert!(cut.check_act(&rectified).is_ok());
+    // The appeal as the scenario has it (naming `bad_rated`), and naming the card instead.
+    let appeal = events.last().unwrap();
+    let card = {
+        let mut e = appeal.clone();
+        if let EventData::AppealUpheld(a) = &mut e.data {
+            a.entry = "7/yellow".into();
+        }
+        e
+    };
+    for last in [appeal, &card] {
+        let mut log = events[..events.len() - 1].to_vec();
+        log.push(last.clone());
+        let p = fold(&log);
+        assert_eq!(counts(&p), [0, 0, 0, 0, 0], "{:?}", last.data);
+        let open: Vec<_> = p
+            .alerts(now)
+            .into_iter()
+            .filter(|a| a.closed_at.is_none())
+            .map(|a| a.id)
+            .collect();
+        assert!(open.is_empty(), "{open:?}");
+        let refused = p.check_act(&rectified).unwrap_err();
+        assert!(
+            matches!(&refused, crate::ActError::State { field: "data.case", message }
+                if message.contains("removed by the appeal at position 16")),
+            "{refused}"
+        );
+    }
+}

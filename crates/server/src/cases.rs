@@ -321,7 +321,12 @@ pub(crate) async fn appeal(
         .engine
         .read()
         .ledger()
-        .map(|l| l.appeal_targets(&req.entry).map(|_| ()));
+        .map(|l| l.appeal_case(&req.entry, None));
+    // The appeal names the entry's case, which sees it (a rating's workflow ends with it).
+    let case = match &known {
+        Some(Ok(case)) => Some(case.to_string()),
+        _ => None,
+    };
     match known {
         // A repeat under the caller's key answers with the original position (below).
         Some(Err(jiancha_projections::ledger::AppealError::AlreadyReversed(_)))
@@ -338,6 +343,7 @@ pub(crate) async fn appeal(
     let key = Key::from_id(req.id);
     let data = EventData::AppealUpheld(jiancha_events::AppealUpheld {
         entry: req.entry,
+        case,
         reason: req.reason,
     });
     supervise(&state, actor, org, data, key).await

@@ -417,11 +417,13 @@ fn outside_path(field: &'static str, what: String, org: &str) -> ApiError {
 /// v2); entries of events in the same batch are not in the ledger yet. The engine's ledger is
 /// a prefix of the log, and entries are never removed, so one it holds is in the log.
 fn check_appeals(state: &State, events: &[NewEvent], items: &[Item<'_>]) -> Result<(), ApiError> {
-    let appeals: Vec<(&str, &Item<'_>)> = events
+    let appeals: Vec<(&str, Option<&str>, &Item<'_>)> = events
         .iter()
         .zip(items)
         .filter_map(|(e, item)| match &e.data {
-            jiancha_events::EventData::AppealUpheld(a) => Some((a.entry.as_str(), item)),
+            jiancha_events::EventData::AppealUpheld(a) => {
+                Some((a.entry.as_str(), a.case.as_deref(), item))
+            }
             _ => None,
         })
         .collect();
@@ -432,11 +434,15 @@ fn check_appeals(state: &State, events: &[NewEvent], items: &[Item<'_>]) -> Resu
     let Some(ledger) = projections.ledger() else {
         return Ok(());
     };
-    for (entry, item) in appeals {
-        ledger.appeal_targets(entry).map_err(|message| {
-            ApiError::invalid(format!("data.entry: {message}"))
+    for (entry, case, item) in appeals {
+        ledger.appeal_case(entry, case).map_err(|message| {
+            let field = match message {
+                jiancha_projections::ledger::AppealError::OtherCase { .. } => "data.case",
+                _ => "data.entry",
+            };
+            ApiError::invalid(format!("{field}: {message}"))
                 .at(item.at)
-                .field("data.entry")
+                .field(field)
         })?;
     }
     Ok(())

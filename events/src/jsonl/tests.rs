@@ -429,8 +429,13 @@ fn data_strategy() -> impl Strategy<Value = EventData> {
             case: "case-9".into(),
             reason
         })),
-        (text(), prop::option::of(text()))
-            .prop_map(|(entry, reason)| EventData::AppealUpheld(AppealUpheld { entry, reason })),
+        (text(), prop::option::of(text()), prop::option::of(text())).prop_map(
+            |(entry, case, reason)| EventData::AppealUpheld(AppealUpheld {
+                entry,
+                case,
+                reason
+            })
+        ),
     ]
 }
 

@@ -236,7 +236,7 @@ fn survey(
 /// is over: refused, or aborted).
 struct Produced {
     bad_line: Option<LineError>,
-    appeals: Vec<(u64, String)>,
+    appeals: Vec<(u64, String, Option<String>)>,
     tx: Option<mpsc::Sender<ImportChunk>>,
     /// The new events dated after the clock's reading (beyond
     /// [`jiancha_events::time::AHEAD_MAX_MILLIS`]): how many, and the latest instant.
@@ -258,7 +258,7 @@ impl Produced {
 /// returns why the first one that does not is refused.
 async fn check_appeals(
     store: &Arc<dyn jiancha_store::EventStore>,
-    appeals: &[(u64, String)],
+    appeals: &[(u64, String, Option<String>)],
 ) -> anyhow::Result<Option<String>> {
     if appeals.is_empty() {
         return Ok(None);
@@ -268,11 +268,16 @@ async fn check_appeals(
     let Some(ledger) = p.ledger() else {
         return Ok(None);
     };
-    Ok(appeals.iter().find_map(|(line, entry)| {
+    Ok(appeals.iter().find_map(|(line, entry, case)| {
         ledger
-            .appeal_targets(entry)
+            .appeal_case(entry, case.as_deref())
             .err()
-            .map(|why| format!("line {line}: data.entry: {why}"))
+            .map(|why| match why {
+                jiancha_projections::ledger::AppealError::OtherCase { .. } => {
+                    format!("line {line}: data.case: {why}")
+                }
+                _ => format!("line {line}: data.entry: {why}"),
+            })
     }))
 }
 
@@ -312,7 +317,7 @@ fn produce<R: std::io::Read>(
                 if let (jiancha_events::EventData::AppealUpheld(a), None) =
                     (&event.data, &event.moved)
                 {
-                    appeals.push((line as u64, a.entry.clone()));
+                    appeals.push((line as u64, a.entry.clone(), a.case.clone()));
                 }
                 if event.moved.is_none() && event.occurred_at.timestamp_millis() > later {
                     let (count, latest) = ahead.get_or_insert((0, event.occurred_at));

@@ -147,11 +147,12 @@ fn appeals(
     let Some(ledger) = whole.ledger() else {
         return Vec::new();
     };
-    let ids: Vec<String> = ledger
+    // Each with its case (as `POST /appeals` writes it) and, every other one, without.
+    let ids: Vec<(String, String)> = ledger
         .entries()
         .iter()
-        .map(|e| ledger.view(e).id)
-        .filter(|id| {
+        .map(|e| (ledger.view(e).id, e.case.to_string()))
+        .filter(|(id, _)| {
             id.split('/')
                 .nth(1)
                 .is_some_and(|m| APPEALABLE_MEASURES.contains(&m))
@@ -162,15 +163,18 @@ fn appeals(
     }
     plan.appeals
         .iter()
-        .map(|(which, days)| {
+        .enumerate()
+        .map(|(i, (which, days))| {
             let occurred = first + days * 86_400_000;
+            let (entry, case) = ids[which.index(ids.len())].clone();
             let event = NewEvent::new(
                 StreamName::supervision(),
                 ts(occurred),
                 "evaluator",
                 "jiangjin/supervision",
                 EventData::AppealUpheld(AppealUpheld {
-                    entry: ids[which.index(ids.len())].clone(),
+                    entry,
+                    case: (i % 2 == 0).then_some(case),
                     reason: None,
                 }),
             );
@@ -484,6 +488,7 @@ async fn an_ended_case_comes_back(backend: Backend) {
         "supervision",
         EventData::AppealUpheld(AppealUpheld {
             entry: rating,
+            case: Some(CASE.into()),
             reason: None,
         }),
     )

@@ -245,6 +245,18 @@ async fn the_bureau_upholds_an_appeal_of_a_card() {
         "reversed: {}",
         ledger.text
     );
+    // The appeal names the entry's case, so it is in the case's history.
+    let history = world
+        .get("/api/v1/cases/case-t1/history", Who::Supervisor)
+        .await;
+    let appeal = history.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "AppealUpheld")
+        .unwrap_or_else(|| panic!("the appeal in the case's history: {}", history.text));
+    assert_eq!(appeal["data"]["case"], "case-t1", "{appeal}");
+    assert_eq!(appeal["data"]["entry"], card.as_str(), "{appeal}");
     let again = world
         .post_json("/api/v1/appeals", Who::Supervisor, &body)
         .await;

@@ -379,6 +379,7 @@ pub async fn the_contexts_of_streams_are_what_the_filter_keeps(f: Fixture) {
         })),
         supervision(EventData::AppealUpheld(AppealUpheld {
             entry: "17".into(),
+            case: None,
             reason: None,
         })),
         step("case-1", 3),
