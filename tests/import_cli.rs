@@ -138,9 +138,9 @@ fn an_export_imported_into_an_empty_log_reproduces_every_field() {
     assert_eq!(r.code, 0, "{r:?}");
     let export = ws.export();
     // Every example a client may send (the notification records are the engine's; OrgDefined
-    // made the catalogue one longer, the procurement vocabulary 26 longer) and the two
-    // submissions before them.
-    assert_eq!(export.lines().count(), 60);
+    // made the catalogue one longer, the procurement vocabulary 26 longer, WorkflowLimitsDefined
+    // one longer) and the two submissions before them.
+    assert_eq!(export.lines().count(), 61);
     let other = format!("sqlite://{}", ws.path("copy.db").display());
     let r = ws.run_db(&other, &["import"], &export);
     assert_eq!(r.code, 0, "{r:?}");
@@ -157,11 +157,11 @@ fn an_export_imported_into_an_empty_log_reproduces_every_field() {
     let b = ws.run_db(&other, &["verify"], "");
     assert_eq!(a.code, 0);
     assert_eq!(a.stdout, b.stdout);
-    assert!(a.stdout.starts_with("ok: 60 events, head "), "{a:?}");
+    assert!(a.stdout.starts_with("ok: 61 events, head "), "{a:?}");
     // --from is inclusive.
-    let tail = ws.run(&["export", "--from", "59"], "");
+    let tail = ws.run(&["export", "--from", "60"], "");
     assert_eq!(tail.stdout.lines().count(), 2);
-    assert!(tail.stdout.starts_with(r#"{"position":59,"#));
+    assert!(tail.stdout.starts_with(r#"{"position":60,"#));
 }
 
 /// An appeal that names a case must name its entry's case: the case sees the appeal, so one
@@ -183,10 +183,10 @@ fn an_appeal_naming_another_case_than_its_entry_is_refused() {
         r.stderr.contains("line 1: data.case: entry 19/rated belongs to case case-2026-000123, not case-2026-000124"),
         "{r:?}"
     );
-    assert_eq!(ws.export().lines().count(), 59, "nothing of it was written");
+    assert_eq!(ws.export().lines().count(), 60, "nothing of it was written");
     let r = ws.run(&["import"], &appeal);
     assert_eq!(r.code, 0, "{r:?}");
-    assert_eq!(ws.export().lines().count(), 60);
+    assert_eq!(ws.export().lines().count(), 61);
 }
 
 fn tampered_log() -> Workspace {

@@ -101,6 +101,17 @@ pub const EVENT_DOCS: &[EventDoc] = &[
     doc("NotificationFailed", &[]),
     doc("ThresholdDefined", &[("open_tender_cents", CENTS)]),
     doc(
+        "WorkflowLimitsDefined",
+        &[
+            ("ack_days", WORKING_DAYS),
+            ("rating_window_days", "natural days"),
+            ("rating_verify_days", WORKING_DAYS),
+            ("rectify_days", WORKING_DAYS),
+            ("complaint_accept_days", WORKING_DAYS),
+            ("complaint_reply_days", WORKING_DAYS),
+        ],
+    ),
+    doc(
         "ProcurementRegistered",
         &[("budget_cents", CENTS), ("state_funded", "true or false")],
     ),

@@ -234,6 +234,75 @@ pub struct OrgDefined {
     pub kind: OrgKind,
 }
 
+/// 督办时限设定: the district's limits of the 预警纠错 workflow, from this event on. Each field
+/// given replaces the limit in force (the built-in default until a first definition); a field
+/// left out keeps it. The clock judges every threshold it has not raised yet by the limits in
+/// force when it computes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowLimitsDefined {
+    /// Working days after a red card is raised within which its unit acknowledges it
+    /// (`supervision.unacknowledged`; default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack_days: Option<u32>,
+    /// Natural days after the conclusion date during which a rating counts (default 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating_window_days: Option<u32>,
+    /// Working days the center has to verify a bad rating (`rating.unverified`; default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating_verify_days: Option<u32>,
+    /// Working days after a valid verdict within which a bad rating is rectified
+    /// (`rating.rectification.overdue`; default 5; localities use 5, 7 or 15).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rectify_days: Option<u32>,
+    /// Working days to accept or reject a complaint (`complaint.acceptance.late`; default 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complaint_accept_days: Option<u32>,
+    /// Working days after acceptance to answer a complaint (`complaint.reply.late`; default
+    /// 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complaint_reply_days: Option<u32>,
+}
+
+impl WorkflowLimitsDefined {
+    /// The most days a limit may be: a quarter's working days.
+    pub const DAYS_MAX: u32 = 60;
+
+    /// Every field by its wire name, with its value if given.
+    pub fn fields(&self) -> [(&'static str, Option<u32>); 6] {
+        [
+            ("ack_days", self.ack_days),
+            ("rating_window_days", self.rating_window_days),
+            ("rating_verify_days", self.rating_verify_days),
+            ("rectify_days", self.rectify_days),
+            ("complaint_accept_days", self.complaint_accept_days),
+            ("complaint_reply_days", self.complaint_reply_days),
+        ]
+    }
+
+    fn check(&self) -> Result<(), DataError> {
+        let fields = self.fields();
+        if fields.iter().all(|(_, v)| v.is_none()) {
+            return Err(DataError::new(
+                "data",
+                "names no limit: give at least one of ack_days, rating_window_days, \
+                 rating_verify_days, rectify_days, complaint_accept_days, complaint_reply_days",
+            ));
+        }
+        for (name, value) in fields {
+            if let Some(v) = value {
+                if !(1..=Self::DAYS_MAX).contains(&v) {
+                    return Err(DataError::new(
+                        format!("data.{name}"),
+                        format!("must be 1 to {}, got {v}", Self::DAYS_MAX),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A holiday declaration or amendment beyond the built-in calendar data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -823,6 +892,7 @@ vocabulary! {
     NotificationSent => Supervision, schema 1;
     NotificationFailed => Supervision, schema 1;
     ThresholdDefined => Catalog, schema 1;
+    WorkflowLimitsDefined => Catalog, schema 1;
     ProcurementRegistered => Procurement, schema 1;
     DocumentsIssued => Procurement, schema 1;
     Clarified => Procurement, schema 1;
@@ -957,6 +1027,7 @@ impl EventData {
                 non_empty("data.name", &d.name)
             }
             EventData::CalendarAmended(d) => non_empty("data.jurisdiction", &d.jurisdiction),
+            EventData::WorkflowLimitsDefined(d) => d.check(),
             EventData::Submitted(d) => non_empty("data.item", &d.item),
             EventData::Transferred(d) => crate::stream::check_org("data.to_org", &d.to_org),
             EventData::StepCompleted(d) => non_empty("data.step", &d.step),

@@ -48,6 +48,10 @@ impl Projections {
                 self.procurement.define(t);
                 Applied::default()
             }
+            EventData::WorkflowLimitsDefined(d) => {
+                self.define_limits(d);
+                Applied::default()
+            }
             EventData::OrgDefined(org) => {
                 self.catalog.define_org(org);
                 Applied::default()

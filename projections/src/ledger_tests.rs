@@ -344,3 +344,73 @@ proptest! {
         prop_assert!(counted > 0, "the reports counted something");
     }
 }
+
+/// A card the clock raised that no event has folded yet (pending) can be appealed by an appeal
+/// naming its case: the fold advances the case to the appeal first, so the card is in the
+/// ledger when the appeal reverses it. Without the case the entry is unknown.
+#[test]
+fn a_pending_card_is_appealed_through_its_case() {
+    let item = r#"{"stream":"catalog","type":"ItemDefined","occurred_at":"2026-01-05T09:00:00+08:00","actor":"admin","org":"jiangjin/center","data":{"code":"PC-1","name":"测试事项","org":"jiangjin/center/dept-03","statutory_days":20,"promised_days":2,"fee_cents":0,"steps":[],"required_materials":[],"in_center":true}}"#;
+    let case = |ty: &str, at: &str, data: &str| {
+        format!(
+            r#"{{"stream":"case-pc","type":"{ty}","occurred_at":"{at}","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{data}}}"#
+        )
+    };
+    let text = [
+        item.to_owned(),
+        case(
+            "Submitted",
+            "2026-03-02T09:00:00+08:00",
+            r#"{"item":"PC-1","channel":"window","materials":[]}"#,
+        ),
+        case("Accepted", "2026-03-02T09:10:00+08:00", "{}"),
+    ]
+    .join("\n");
+    let (mut events, _) = scenario_events(&text);
+    // Due 03-04; overdue (red) from 03-05T00:00, raised by the clock after position 3.
+    let now = crate::instant::millis(
+        &jiancha_events::parse_timestamp("2026-03-06T10:00:00+08:00").unwrap(),
+    );
+    let (p, l) = assess(&events);
+    let pending = crate::report::pending_entries(&p, &l, now);
+    let red = pending
+        .iter()
+        .find(|e| e.rule == "deadline.promised.overdue" && e.measure == Measure::Red)
+        .unwrap_or_else(|| panic!("a pending red card: {pending:?}"));
+    let id = red.key();
+    assert_eq!(id, "3/red");
+    assert!(matches!(
+        p.appeal_check(&id, None, now),
+        Some(Err(crate::ledger::AppealError::NoSuchEntry(_)))
+    ));
+    assert_eq!(
+        p.appeal_check(&id, Some("case-pc"), now)
+            .unwrap()
+            .unwrap()
+            .as_ref(),
+        "case-pc"
+    );
+    let line = format!(
+        r#"{{"stream":"supervision","type":"AppealUpheld","occurred_at":"2026-03-06T10:00:00+08:00","actor":"inspector","org":"jiangjin/supervision","data":{{"entry":"{id}","case":"case-pc","reason":"系统故障"}}}}"#
+    );
+    let ev = parse_line(1, &line).unwrap();
+    let pos = events.len() as u64 + 1;
+    let prev = events.last().unwrap().hash;
+    let raw = RawEvent::seal(&ev, pos, 99, "2026-03-06T10:00:00+08:00", prev);
+    events.push(raw.to_stored(ev.occurred_at, ev.occurred_at, ev.data.clone()));
+    let (p, l) = assess(&events);
+    let red: Vec<_> = l
+        .entries()
+        .iter()
+        .filter(|e| e.measure == Measure::Red)
+        .collect();
+    assert_eq!(red.len(), 2, "{red:?}");
+    assert_eq!((red[0].amount, red[0].key().as_str()), (1, "3/red"));
+    assert_eq!(
+        (red[1].amount, red[1].adjusts, red[1].kind),
+        (-1, Some(red[0].index), EntryKind::AppealUpheld)
+    );
+    assert!(crate::report::pending_entries(&p, &l, now)
+        .iter()
+        .all(|e| e.measure != Measure::Red));
+}

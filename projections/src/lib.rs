@@ -65,8 +65,14 @@ pub struct Projections {
     pub catalog: Catalog,
     /// The calendars in force.
     pub calendars: Calendars,
-    /// The thresholds.
+    /// The thresholds in force: the configured ones (`base`) with the workflow limits the log
+    /// defined since (`WorkflowLimitsDefined`).
     pub config: AlertConfig,
+    /// The thresholds the projections were built with (what a snapshot must match).
+    base: AlertConfig,
+    /// How many `WorkflowLimitsDefined` were folded: part of the generation that keys the
+    /// cases' cached thresholds.
+    limits_defined: u64,
     #[serde(with = "sorted::streams")]
     cases: HashMap<Arc<str>, Box<CaseState>>,
     /// The cases of the other kinds (procurement projects), by stream: apart from the approval
@@ -141,14 +147,39 @@ impl Projections {
     pub fn new(config: AlertConfig) -> Self {
         Projections {
             config,
+            base: config,
             ..Projections::default()
         }
+    }
+
+    /// The thresholds the projections were built with, before any limits the log defined.
+    pub fn base_config(&self) -> AlertConfig {
+        self.base
+    }
+
+    /// Takes in a `WorkflowLimitsDefined`: each limit it gives is in force from here on.
+    fn define_limits(&mut self, d: &jiancha_events::WorkflowLimitsDefined) {
+        let c = &mut self.config;
+        for (value, limit) in [
+            (d.ack_days, &mut c.ack_days),
+            (d.rating_window_days, &mut c.rating_window_days),
+            (d.rating_verify_days, &mut c.rating_verify_days),
+            (d.rectify_days, &mut c.rectify_days),
+            (d.complaint_accept_days, &mut c.complaint_accept_days),
+            (d.complaint_reply_days, &mut c.complaint_reply_days),
+        ] {
+            if let Some(v) = value {
+                *limit = v;
+            }
+        }
+        self.limits_defined += 1;
     }
 
     /// Also keeps the assessment ledger, scored with `scoring`.
     pub fn with_ledger(mut self, scoring: Scoring) -> Self {
         // The default rating is the scoring's, and the fold's clock gives it.
         self.config.default_rating = scoring.default_rating;
+        self.base.default_rating = scoring.default_rating;
         self.ledger = Some(Box::new(Ledger::new(scoring)));
         self
     }
@@ -156,6 +187,38 @@ impl Projections {
     /// The assessment ledger, when kept.
     pub fn ledger(&self) -> Option<&Ledger> {
         self.ledger.as_deref()
+    }
+
+    /// Whether an appeal of `entry`, naming `case` (if it does) and occurring at `now`, can be
+    /// upheld, and the entry's case (which the appeal should name); `None` when no ledger is
+    /// kept. Beside what [`Ledger::appeal_case`] checks, a card the clock raised on `case` by
+    /// `now` that no event has folded yet (listed by `report explain` as pending) can be
+    /// appealed too: the appeal names the case, which the fold advances to the appeal's instant
+    /// first, so the card is in the ledger when the appeal reverses it.
+    pub fn appeal_check(
+        &self,
+        entry: &str,
+        case: Option<&str>,
+        now: Millis,
+    ) -> Option<Result<Arc<str>, ledger::AppealError>> {
+        let ledger = self.ledger()?;
+        let found = ledger.appeal_case(entry, case);
+        let (Err(ledger::AppealError::NoSuchEntry(_)), Some(case)) = (&found, case) else {
+            return Some(found);
+        };
+        let Ok(id) = jiancha_events::EntryId::parse(entry) else {
+            return Some(found);
+        };
+        let Some((key, state)) = self.map_of(case).get_key_value(case) else {
+            return Some(found);
+        };
+        let pending =
+            report::pending_entries_of(self, ledger, now, std::iter::once((&**key, &**state)));
+        let measure = ledger::Measure::parse(id.measure);
+        let is_pending = pending
+            .iter()
+            .any(|e| e.caused_by == id.position && Some(e.measure) == measure && e.n == id.n);
+        Some(if is_pending { Ok(key.clone()) } else { found })
     }
 
     /// A report from the kept ledger at `now`; `None` when no ledger is kept.
@@ -272,9 +335,10 @@ impl Projections {
         }
     }
 
-    /// The calendar generation: how many amendments the calendars reflect.
+    /// The generation of what the clock judges by: how many calendar amendments and workflow
+    /// limit definitions the projections reflect.
     fn generation(&self) -> u64 {
-        self.calendars.amendment_count() as u64
+        self.calendars.amendment_count() as u64 + self.limits_defined
     }
 }
 /// The prefix of the ids the engine gives `CardIssued` events: `card:<alert id>`, with

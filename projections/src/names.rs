@@ -215,6 +215,7 @@ pub fn event_zh(kind: &str) -> &'static str {
         "NotificationSent" => "推送",
         "NotificationFailed" => "推送失败",
         "ThresholdDefined" => "公开招标数额标准",
+        "WorkflowLimitsDefined" => "督办时限设定",
         "ProcurementRegistered" => "采购项目登记",
         "DocumentsIssued" => "发出采购文件",
         "Clarified" => "澄清修改",

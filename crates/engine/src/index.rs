@@ -48,7 +48,8 @@ pub fn concerned(event: &StoredEvent) -> Option<&str> {
 /// What a global event means for the index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Global {
-    /// A calendar or threshold change: the clock-raised alerts of active cases may move, and
+    /// A calendar, threshold or workflow limit change: the clock-raised alerts of active cases
+    /// may move, and
     /// cases with events after the instant it occurred may be judged otherwise at an earlier
     /// instant.
     Clock,
@@ -60,7 +61,9 @@ enum Global {
 
 fn global(event: &StoredEvent) -> Global {
     match &event.data {
-        EventData::CalendarAmended(_) | EventData::ThresholdDefined(_) => Global::Clock,
+        EventData::CalendarAmended(_)
+        | EventData::ThresholdDefined(_)
+        | EventData::WorkflowLimitsDefined(_) => Global::Clock,
         _ if event.data.stream_kind() == StreamKind::Calendar => Global::Clock,
         EventData::ItemDefined(_) => Global::Definition,
         _ => Global::Other,

@@ -197,13 +197,18 @@ impl Runner {
 
     /// Folds one event in and does what it causes: publishes the alerts it raised and closed,
     /// cards the raised ones, and evaluates its case again (every open case after a calendar
-    /// amendment, since due dates follow the calendar). Then announces its position.
+    /// amendment or a definition of the workflow's limits, since the thresholds follow them).
+    /// Then announces its position.
     async fn on_event(&mut self, event: StoredEvent) {
         let now = self.now();
         let (applied, amended) = {
             let mut p = write(&self.parts.projections);
             let applied = p.apply(&event);
-            let amended = matches!(event.data, EventData::CalendarAmended(_)).then(|| {
+            let amended = matches!(
+                event.data,
+                EventData::CalendarAmended(_) | EventData::WorkflowLimitsDefined(_)
+            )
+            .then(|| {
                 p.open_cases()
                     .into_iter()
                     .map(str::to_owned)

@@ -317,11 +317,18 @@ pub(crate) async fn appeal(
     let timeout = state.limits.body_read_timeout;
     let req: AppealBody = crate::body::action_body(&headers, body, timeout).await?;
     crate::caught_up(&state).await;
-    let known = state
-        .engine
-        .read()
-        .ledger()
-        .map(|l| l.appeal_case(&req.entry, None));
+    let now = state.engine.now();
+    let mut known = state.engine.read().appeal_check(&req.entry, None, now);
+    // A card the clock raised that no event folded yet: its entry names the case's last event,
+    // whose stream is the case; the appeal, naming it, is judged with the case's pending cards.
+    if let Some(Err(jiancha_projections::ledger::AppealError::NoSuchEntry(_))) = &known {
+        if let Some(case) = case_of_entry(&state, &req.entry).await? {
+            known = state
+                .engine
+                .read()
+                .appeal_check(&req.entry, Some(&case), now);
+        }
+    }
     // The appeal names the entry's case, which sees it (a rating's workflow ends with it).
     let case = match &known {
         Some(Ok(case)) => Some(case.to_string()),
@@ -347,6 +354,26 @@ pub(crate) async fn appeal(
         reason: req.reason,
     });
     supervise(&state, actor, org, data, key).await
+}
+
+/// The case or project whose event an entry id names (`<position>/…`), if that event is one.
+async fn case_of_entry(state: &State, entry: &str) -> Result<Option<String>, ApiError> {
+    let Ok(id) = jiancha_events::EntryId::parse(entry) else {
+        return Ok(None);
+    };
+    let event = state
+        .store
+        .read_at(id.position)
+        .await
+        .map_err(crate::events::store_refusal)?;
+    Ok(event
+        .filter(|e| {
+            matches!(
+                e.data.stream_kind(),
+                jiancha_events::StreamKind::Case | jiancha_events::StreamKind::Procurement
+            )
+        })
+        .map(|e| e.stream.to_string()))
 }
 
 /// The idempotency key of a supervision act.

@@ -381,6 +381,14 @@ fn check_stream(p: &Principal, event: &NewEvent) -> Result<(), ApiError> {
             EventData::OrgDefined(o) if !org_is_under(&o.path, org) => {
                 Err(outside_path("data.path", format!("org {:?}", o.path), org))
             }
+            // The workflow's limits hold for the whole district: its center defines them.
+            EventData::WorkflowLimitsDefined(_) if org.contains('/') => {
+                Err(ApiError::forbidden(format!(
+                    "type: WorkflowLimitsDefined holds for the whole district: it is defined by \
+                     a center token of the district's root, not of {org:?}"
+                ))
+                .field("type"))
+            }
             _ => Ok(()),
         },
         (StreamKind::Catalog, _) => Err(ApiError::forbidden(
@@ -417,13 +425,16 @@ fn outside_path(field: &'static str, what: String, org: &str) -> ApiError {
 /// v2); entries of events in the same batch are not in the ledger yet. The engine's ledger is
 /// a prefix of the log, and entries are never removed, so one it holds is in the log.
 fn check_appeals(state: &State, events: &[NewEvent], items: &[Item<'_>]) -> Result<(), ApiError> {
-    let appeals: Vec<(&str, Option<&str>, &Item<'_>)> = events
+    let appeals: Vec<(&str, Option<&str>, i64, &Item<'_>)> = events
         .iter()
         .zip(items)
         .filter_map(|(e, item)| match &e.data {
-            jiancha_events::EventData::AppealUpheld(a) => {
-                Some((a.entry.as_str(), a.case.as_deref(), item))
-            }
+            jiancha_events::EventData::AppealUpheld(a) => Some((
+                a.entry.as_str(),
+                a.case.as_deref(),
+                e.occurred_at.timestamp_millis(),
+                item,
+            )),
             _ => None,
         })
         .collect();
@@ -431,11 +442,11 @@ fn check_appeals(state: &State, events: &[NewEvent], items: &[Item<'_>]) -> Resu
         return Ok(());
     }
     let projections = state.engine.read();
-    let Some(ledger) = projections.ledger() else {
-        return Ok(());
-    };
-    for (entry, case, item) in appeals {
-        ledger.appeal_case(entry, case).map_err(|message| {
+    for (entry, case, at, item) in appeals {
+        let Some(checked) = projections.appeal_check(entry, case, at) else {
+            return Ok(());
+        };
+        checked.map_err(|message| {
             let field = match message {
                 jiancha_projections::ledger::AppealError::OtherCase { .. } => "data.case",
                 _ => "data.entry",

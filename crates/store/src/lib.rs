@@ -172,7 +172,8 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// The events one case's state depends on, in position order: the case's own stream, the
     /// definitions of the item it applied for (every `ItemDefined` of that code), the names of
     /// the orgs its views show (the `OrgDefined` of every org that acted on its stream, of a
-    /// transfer's receiver and of a project's purchaser), the calendar
+    /// transfer's receiver and of a project's purchaser), the workflow's limits
+    /// (`WorkflowLimitsDefined`), the calendar
     /// amendments, the declared historical imports (`HistoryImported`) and the supervision
     /// events that name it; for a procurement project (`proc-…`), also the open-tender
     /// thresholds (`ThresholdDefined`) and every project's registration, which `proc.split`
@@ -414,6 +415,7 @@ pub(crate) fn case_context(mut events: Vec<StoredEvent>, case: &str) -> Vec<Stor
             EventData::ItemDefined(d) => item.as_deref() == Some(d.code.as_str()),
             EventData::OrgDefined(o) => orgs.contains(&o.path),
             EventData::ThresholdDefined(_) => project,
+            EventData::WorkflowLimitsDefined(_) => true,
             _ => false,
         },
         CALENDAR_STREAM => true,

@@ -119,6 +119,8 @@ const CASE_CONTEXT_SQL: &str = concat!(
     columns!(),
     " FROM events WHERE stream = 'calendar' UNION ALL SELECT ",
     columns!(),
+    " FROM events WHERE stream = 'catalog' AND type = 'WorkflowLimitsDefined' UNION ALL SELECT ",
+    columns!(),
     " FROM events WHERE stream = 'supervision' AND type = 'HistoryImported' UNION ALL SELECT ",
     columns!(),
     " FROM events WHERE stream = 'catalog' AND type = 'ThresholdDefined' AND $1 LIKE 'proc-%' \

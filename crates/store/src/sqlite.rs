@@ -253,6 +253,8 @@ impl Reads for SqliteReads {
                 UNION SELECT json_extract(data, '$.purchaser_org') FROM events \
                   WHERE stream = ?1 AND type = 'ProcurementRegistered') \
              UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'calendar' \
+             UNION ALL SELECT {COLUMNS} FROM events WHERE stream = 'catalog' \
+               AND type = 'WorkflowLimitsDefined' \
              UNION ALL SELECT {COLUMNS} FROM events \
                INDEXED BY events_history_declarations WHERE stream = 'supervision' \
                AND type = 'HistoryImported' \

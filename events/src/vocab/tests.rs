@@ -70,6 +70,22 @@ fn the_catalogue_has_one_example_per_type_and_each_decodes_to_its_own_bytes() {
 #[test]
 fn data_checks_name_the_field() {
     let bad = |t: &str, v: serde_json::Value| EventData::decode(t, v).unwrap_err();
+    let limits = |v: serde_json::Value| bad("WorkflowLimitsDefined", v);
+    assert_eq!(limits(serde_json::json!({})).field, "data");
+    let e = limits(serde_json::json!({"ack_days": 1, "rectify_days": 0}));
+    assert_eq!(
+        (e.field.as_str(), e.message.as_str()),
+        ("data.rectify_days", "must be 1 to 60, got 0")
+    );
+    assert_eq!(
+        limits(serde_json::json!({"complaint_reply_days": 61})).field,
+        "data.complaint_reply_days"
+    );
+    assert!(EventData::decode(
+        "WorkflowLimitsDefined",
+        serde_json::json!({"rating_window_days": 60})
+    )
+    .is_ok());
     let e = bad("Rated", serde_json::json!({"score": 6}));
     assert_eq!(e.field, "data.score");
     let e = bad(

@@ -236,7 +236,7 @@ fn survey(
 /// is over: refused, or aborted).
 struct Produced {
     bad_line: Option<LineError>,
-    appeals: Vec<(u64, String, Option<String>)>,
+    appeals: Vec<(u64, String, Option<String>, i64)>,
     tx: Option<mpsc::Sender<ImportChunk>>,
     /// The new events dated after the clock's reading (beyond
     /// [`jiancha_events::time::AHEAD_MAX_MILLIS`]): how many, and the latest instant.
@@ -258,19 +258,15 @@ impl Produced {
 /// returns why the first one that does not is refused.
 async fn check_appeals(
     store: &Arc<dyn jiancha_store::EventStore>,
-    appeals: &[(u64, String, Option<String>)],
+    appeals: &[(u64, String, Option<String>, i64)],
 ) -> anyhow::Result<Option<String>> {
     if appeals.is_empty() {
         return Ok(None);
     }
     let p = super::replay::assessment(store, jiancha_projections::Millis::MAX, Default::default())
         .await?;
-    let Some(ledger) = p.ledger() else {
-        return Ok(None);
-    };
-    Ok(appeals.iter().find_map(|(line, entry, case)| {
-        ledger
-            .appeal_case(entry, case.as_deref())
+    Ok(appeals.iter().find_map(|(line, entry, case, at)| {
+        p.appeal_check(entry, case.as_deref(), *at)?
             .err()
             .map(|why| match why {
                 jiancha_projections::ledger::AppealError::OtherCase { .. } => {
@@ -317,7 +313,12 @@ fn produce<R: std::io::Read>(
                 if let (jiancha_events::EventData::AppealUpheld(a), None) =
                     (&event.data, &event.moved)
                 {
-                    appeals.push((line as u64, a.entry.clone(), a.case.clone()));
+                    appeals.push((
+                        line as u64,
+                        a.entry.clone(),
+                        a.case.clone(),
+                        event.occurred_at.timestamp_millis(),
+                    ));
                 }
                 if event.moved.is_none() && event.occurred_at.timestamp_millis() > later {
                     let (count, latest) = ahead.get_or_insert((0, event.occurred_at));

@@ -1,4 +1,5 @@
-//! Calendar amendments re-derive the due dates of running cases: the scheduler follows them,
+//! Calendar amendments re-derive the due dates of running cases, and definitions of the
+//! workflow's limits its thresholds: the scheduler follows them,
 //! later and earlier.
 //!
 //! The case is accepted on 2026-09-28 (see `deadlines`): promised due 2026-09-30, statutory due
@@ -114,5 +115,40 @@ async fn a_declared_workday_brings_the_overdue_card_forward() {
         ["2026-10-10T00:00:00+08:00"]
     );
     assert_eq!(w.card_ids().await[&card_id(CASE, STATUTORY_OVERDUE)], 1);
+    engine.shutdown().await.unwrap();
+}
+
+fn limits(ack_days: u32) -> EventData {
+    EventData::WorkflowLimitsDefined(jiancha_events::WorkflowLimitsDefined {
+        ack_days: Some(ack_days),
+        ..Default::default()
+    })
+}
+
+/// The workflow's limits move the clock like the calendar does. The promised limit's red card
+/// is raised at 2026-10-01T00:00; with 2 working days to acknowledge it (after the National Day
+/// holidays: 10-08, 10-09), `supervision.unacknowledged` would come at 10-10T00:00. On 10-02
+/// the center shortens the limit to 1 working day: the engine wakes at the end of 10-08
+/// instead, before the old instant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shorter_workflow_limit_brings_its_card_forward() {
+    let w = running_case().await;
+    w.append("catalog", limits(2)).await;
+    let (engine, mut rx) = w.start().await;
+    w.set("2026-10-02T09:00:00+08:00");
+    settle(&engine, w.store.as_ref()).await;
+    assert_eq!(
+        overdue_changes(&mut rx, PROMISED_OVERDUE),
+        ["2026-10-01T00:00:00+08:00"]
+    );
+    w.append("catalog", limits(1)).await;
+    settle(&engine, w.store.as_ref()).await;
+    assert_eq!(engine.read().config.ack_days, 1);
+    w.set("2026-10-09T00:00:01+08:00");
+    settle(&engine, w.store.as_ref()).await;
+    assert_eq!(
+        overdue_changes(&mut rx, "supervision.unacknowledged"),
+        ["2026-10-09T00:00:00+08:00"]
+    );
     engine.shutdown().await.unwrap();
 }

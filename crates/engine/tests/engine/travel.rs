@@ -49,7 +49,7 @@ fn plan() -> impl Strategy<Value = Plan> {
     (
         (any::<u64>(), 20u64..90, 0u64..4),
         proptest::collection::vec(
-            (any::<prop::sample::Index>(), -40i64..60, 0i64..90, 0u8..3),
+            (any::<prop::sample::Index>(), -40i64..60, 0i64..90, 0u8..5),
             0..4,
         ),
         proptest::collection::vec((any::<prop::sample::Index>(), 0i64..120), 0..5),
@@ -77,7 +77,26 @@ fn ts(at: Millis) -> Timestamp {
         .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
 }
 
+/// A calendar amendment (kinds 0 to 2), or a definition of the workflow's limits (3 and 4, the
+/// limits drawn from the day).
 fn amendment(occurred: Millis, date: NaiveDate, kind: u8) -> NewEvent {
+    if kind >= 3 {
+        let n = date.ordinal();
+        return NewEvent::new(
+            StreamName::catalog(),
+            ts(occurred),
+            "admin",
+            "jiangjin",
+            EventData::WorkflowLimitsDefined(jiancha_events::WorkflowLimitsDefined {
+                ack_days: Some(1 + n % 3),
+                rating_window_days: (kind == 3).then_some(1 + n % 10),
+                rating_verify_days: Some(1 + n % 2),
+                rectify_days: Some(1 + n % 15),
+                complaint_accept_days: (kind == 4).then_some(1 + n % 7),
+                complaint_reply_days: Some(2 + n % 12),
+            }),
+        );
+    }
     NewEvent::new(
         StreamName::calendar(),
         ts(occurred),

@@ -343,3 +343,52 @@ async fn a_unit_never_rates_or_complains_about_itself() {
     assert_eq!(within.status, StatusCode::CREATED, "{}", within.text);
     world.shutdown().await;
 }
+
+/// The district's center defines the workflow's limits (`WorkflowLimitsDefined`): a unit token
+/// cannot (403 naming `stream`), a value out of range is 400 naming its field, and once
+/// defined the limits are the ones a case's evidence pack judges by.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_center_defines_the_workflow_limits() {
+    let world = World::new().await;
+    prepare(&world, Before::Nothing).await;
+    let limits = |data: &str| {
+        format!(
+            r#"{{"stream":"catalog","type":"WorkflowLimitsDefined","occurred_at":"2026-03-02T09:00:00+08:00","data":{data}}}"#
+        )
+    };
+    let head = world.head().await;
+    let unit = world
+        .post_jsonl(
+            "/api/v1/events",
+            Who::Unit1,
+            &limits(r#"{"rectify_days":7}"#),
+        )
+        .await;
+    unit.refused(StatusCode::FORBIDDEN, "stream");
+    let zero = world
+        .post_jsonl(
+            "/api/v1/events",
+            Who::Center,
+            &limits(r#"{"ack_days":2,"rectify_days":0}"#),
+        )
+        .await;
+    zero.refused(StatusCode::BAD_REQUEST, "data.rectify_days");
+    assert_eq!(world.head().await, head, "nothing appended");
+    let defined = world
+        .post_jsonl(
+            "/api/v1/events",
+            Who::Center,
+            &limits(r#"{"ack_days":2,"rectify_days":15}"#),
+        )
+        .await;
+    assert_eq!(defined.status, StatusCode::CREATED, "{}", defined.text);
+    world.settle().await;
+    let pack = world
+        .get("/api/v1/cases/case-t1/evidence", Who::Supervisor)
+        .await;
+    let config = &pack.json["alert_config"];
+    assert_eq!(config["ack_days"], 2, "{config}");
+    assert_eq!(config["rectify_days"], 15, "{config}");
+    assert_eq!(config["rating_window_days"], 7, "unchanged: {config}");
+    world.shutdown().await;
+}

@@ -872,8 +872,9 @@ pub async fn a_large_snapshot_is_kept_in_parts(f: Fixture) {
     );
 }
 
-/// A case's context is its stream, its item's definitions, the calendar amendments and the
-/// supervision acts naming it, in position order; nothing of another item or case.
+/// A case's context is its stream, its item's definitions, the calendar amendments, the
+/// workflow's limits and the supervision acts naming it (an appeal naming it included), in
+/// position order; nothing of another item or case (nor an appeal naming none).
 pub async fn a_case_context_holds_what_the_case_depends_on(f: Fixture) {
     let s = &*f.store;
     let line = |n: usize, text: &str| parse_line(n, text).unwrap();
@@ -902,8 +903,29 @@ pub async fn a_case_context_holds_what_the_case_depends_on(f: Fixture) {
             reason: "不可抗力".into(),
         }))
     };
+    let appeal = |case: Option<&str>| {
+        supervision(EventData::AppealUpheld(jiancha_events::AppealUpheld {
+            entry: "3/red".into(),
+            case: case.map(str::to_owned),
+            reason: None,
+        }))
+    };
     let acts = s
-        .append(vec![exempt("case-7"), exempt("case-70")])
+        .append(vec![
+            exempt("case-7"),
+            exempt("case-70"),
+            appeal(Some("case-7")),
+            appeal(Some("case-70")),
+            appeal(None),
+        ])
+        .await
+        .unwrap()
+        .positions;
+    let limits = s
+        .append(vec![line(
+            3,
+            r#"{"stream":"catalog","type":"WorkflowLimitsDefined","occurred_at":"2026-11-05T10:00:00+08:00","actor":"center-1","org":"jiangjin","data":{"rectify_days":7}}"#,
+        )])
         .await
         .unwrap()
         .positions;
@@ -931,6 +953,8 @@ pub async fn a_case_context_holds_what_the_case_depends_on(f: Fixture) {
             (case_7[0], "case-7"),
             (redefined[0], "catalog"),
             (acts[0], "supervision"),
+            (acts[2], "supervision"),
+            (limits[0], "catalog"),
             (case_7[1], "case-7"),
         ]
     );
