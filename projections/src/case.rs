@@ -268,8 +268,8 @@ pub struct FoldCache {
 impl FoldCache {
     /// Whether the cached next threshold is at or before `now`; `None` when the cache cannot
     /// tell (not yet computed).
-    pub fn next_valid_before(&self, now: Millis) -> Option<bool> {
-        self.next_valid.then_some(self.next_at <= now)
+    pub fn next_valid_before(&self, now: Millis, generation: u64) -> Option<bool> {
+        (self.next_valid && self.generation == generation).then_some(self.next_at <= now)
     }
 }
 
@@ -293,7 +293,10 @@ pub struct Ctx<'a> {
     pub calendar: &'a Calendar,
     /// The thresholds.
     pub config: &'a AlertConfig,
-    /// How many calendar amendments the calendar reflects (invalidates cached thresholds).
+    /// The workflow's limits the log defined over time (the workflow's thresholds follow them).
+    pub limits: &'a crate::limits::Limits,
+    /// How many calendar amendments and limit definitions the context reflects (invalidates
+    /// cached thresholds).
     pub generation: u64,
 }
 

@@ -34,6 +34,7 @@ impl Projections {
         f(&Ctx {
             calendar: &calendar,
             config: &self.config,
+            limits: &self.limits,
             generation: self.generation(),
         })
     }

@@ -49,7 +49,7 @@ impl Projections {
                 Applied::default()
             }
             EventData::WorkflowLimitsDefined(d) => {
-                self.define_limits(d);
+                self.define_limits(event, d);
                 Applied::default()
             }
             EventData::OrgDefined(org) => {
@@ -185,6 +185,7 @@ impl Projections {
         let ctx = Ctx {
             calendar: self.calendars.resolve(case.org()),
             config: &self.config,
+            limits: &self.limits,
             generation,
         };
         let before = case.alerts.len();
@@ -206,7 +207,7 @@ impl Projections {
         }
         let applied = diff(None, before, &case.alerts, event.position);
         if let Some(ledger) = self.ledger.as_deref_mut() {
-            let (calendars, config) = (&mut self.calendars, &self.config);
+            let (calendars, config, limits) = (&mut self.calendars, &self.config, &self.limits);
             let recorded_on = self.last_dates.1.of(&event.recorded_at, recorded_at);
             let at = ledger::CaseEvent {
                 event,
@@ -217,6 +218,7 @@ impl Projections {
                 let ctx = Ctx {
                     calendar: calendars.resolve(case.org()),
                     config,
+                    limits,
                     generation,
                 };
                 let (promised, statutory) = case.dues(&ctx);
@@ -267,6 +269,7 @@ impl Projections {
             let ctx = Ctx {
                 calendar,
                 config: &self.config,
+                limits: &self.limits,
                 generation,
             };
             case.settle(&ctx, event.position);
@@ -290,6 +293,7 @@ impl Projections {
         let ctx = Ctx {
             calendar: self.calendars.resolve(case.org()),
             config: &self.config,
+            limits: &self.limits,
             generation,
         };
         let before = case.alerts.len();

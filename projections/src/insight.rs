@@ -503,6 +503,7 @@ pub fn insight(p: &Projections, query: &InsightQuery, now: Millis) -> Insight {
         let ctx = Ctx {
             calendar: &calendar,
             config: &p.config,
+            limits: &p.limits,
             generation: 0,
         };
         let in_period = (first..=last).contains(&m);

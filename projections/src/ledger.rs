@@ -1142,6 +1142,12 @@ impl Ledger {
             .collect())
     }
 
+    /// The case of the entry an id names, if the ledger holds it (reversed or not).
+    pub fn case_of(&self, entry: &str) -> Option<Arc<str>> {
+        let id = jiancha_events::EntryId::parse(entry).ok()?;
+        self.find(&id).map(|e| e.case.clone())
+    }
+
     /// [`Ledger::appeal_targets`] for an appeal that may name its case: the case must be the
     /// entry's (an appeal naming another case would be folded with the wrong case). Returns the
     /// entry's case, which an appeal should name.

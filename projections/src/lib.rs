@@ -21,6 +21,7 @@ pub mod instant;
 pub mod kept;
 pub mod kinds;
 pub mod ledger;
+pub mod limits;
 pub mod names;
 pub mod overview;
 pub mod province;
@@ -65,14 +66,11 @@ pub struct Projections {
     pub catalog: Catalog,
     /// The calendars in force.
     pub calendars: Calendars,
-    /// The thresholds in force: the configured ones (`base`) with the workflow limits the log
-    /// defined since (`WorkflowLimitsDefined`).
+    /// The thresholds, as configured (the workflow's limits the log defines are `limits`).
     pub config: AlertConfig,
-    /// The thresholds the projections were built with (what a snapshot must match).
-    base: AlertConfig,
-    /// How many `WorkflowLimitsDefined` were folded: part of the generation that keys the
-    /// cases' cached thresholds.
-    limits_defined: u64,
+    /// The workflow's limits the log defined (`WorkflowLimitsDefined`), by the instant each
+    /// took effect; part of the generation that keys the cases' cached thresholds.
+    limits: Arc<limits::Limits>,
     #[serde(with = "sorted::streams")]
     cases: HashMap<Arc<str>, Box<CaseState>>,
     /// The cases of the other kinds (procurement projects), by stream: apart from the approval
@@ -147,39 +145,36 @@ impl Projections {
     pub fn new(config: AlertConfig) -> Self {
         Projections {
             config,
-            base: config,
             ..Projections::default()
         }
     }
 
-    /// The thresholds the projections were built with, before any limits the log defined.
-    pub fn base_config(&self) -> AlertConfig {
-        self.base
+    /// The thresholds in force at `at`: the configured ones with the workflow's limits the log
+    /// defined by then.
+    pub fn config_at(&self, at: Millis) -> AlertConfig {
+        self.limits.in_force(&self.config, at)
     }
 
-    /// Takes in a `WorkflowLimitsDefined`: each limit it gives is in force from here on.
-    fn define_limits(&mut self, d: &jiancha_events::WorkflowLimitsDefined) {
-        let c = &mut self.config;
-        for (value, limit) in [
-            (d.ack_days, &mut c.ack_days),
-            (d.rating_window_days, &mut c.rating_window_days),
-            (d.rating_verify_days, &mut c.rating_verify_days),
-            (d.rectify_days, &mut c.rectify_days),
-            (d.complaint_accept_days, &mut c.complaint_accept_days),
-            (d.complaint_reply_days, &mut c.complaint_reply_days),
-        ] {
-            if let Some(v) = value {
-                *limit = v;
-            }
-        }
-        self.limits_defined += 1;
+    /// Takes in a `WorkflowLimitsDefined`. It takes effect when it occurred; one entered more
+    /// than the back-dating tolerance after it occurred (outside a declared historical import)
+    /// when it was recorded: a definition cannot reach back over cards already due.
+    fn define_limits(
+        &mut self,
+        event: &jiancha_events::StoredEvent,
+        d: &jiancha_events::WorkflowLimitsDefined,
+    ) {
+        let occurred = instant::millis(&event.occurred_at);
+        let recorded = instant::millis(&event.recorded_at);
+        let tolerance = i64::from(self.config.backdate_tolerance_hours) * 3_600_000;
+        let late = !self.historical(event.position) && recorded - occurred > tolerance;
+        let at = if late { recorded } else { occurred };
+        Arc::make_mut(&mut self.limits).define(at, event.position, d);
     }
 
     /// Also keeps the assessment ledger, scored with `scoring`.
     pub fn with_ledger(mut self, scoring: Scoring) -> Self {
         // The default rating is the scoring's, and the fold's clock gives it.
         self.config.default_rating = scoring.default_rating;
-        self.base.default_rating = scoring.default_rating;
         self.ledger = Some(Box::new(Ledger::new(scoring)));
         self
     }
@@ -338,7 +333,7 @@ impl Projections {
     /// The generation of what the clock judges by: how many calendar amendments and workflow
     /// limit definitions the projections reflect.
     fn generation(&self) -> u64 {
-        self.calendars.amendment_count() as u64 + self.limits_defined
+        (self.calendars.amendment_count() + self.limits.len()) as u64
     }
 }
 /// The prefix of the ids the engine gives `CardIssued` events: `card:<alert id>`, with

@@ -590,7 +590,10 @@ pub(crate) fn pending_entries_of<'a>(
     let mut out = Vec::new();
     for (stream, case) in cases {
         // The cached next threshold first: it rules out nearly every case at no cost.
-        if case.exempted || case.cursor > now || case.cache.next_valid_before(now) == Some(false) {
+        if case.exempted
+            || case.cursor > now
+            || case.cache.next_valid_before(now, p.generation()) == Some(false)
+        {
             continue;
         }
         if !case.is_active(&p.config) {

@@ -20,6 +20,7 @@ impl Projections {
         };
         let calendar = self.calendar_for_case(&case_stream);
         let config = self.config;
+        let limits = self.limits.clone();
         let generation = self.generation();
         let Some(case) = self.map_of_mut(&case_stream).get_mut(case_stream.as_str()) else {
             return Applied::default();
@@ -27,6 +28,7 @@ impl Projections {
         let ctx = Ctx {
             calendar: &calendar,
             config: &config,
+            limits: &limits,
             generation,
         };
         let at = instant::millis(&event.occurred_at);

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::case::{About, Alert, CaseState, Ctx, Step};
 use crate::instant::{date_of, end_of};
 use crate::ledger::Measure;
+use crate::limits::Limit;
 use crate::{parse_alert_id, Millis, Projections, Rule};
 
 /// The workflow state of one case: the cards acted on, the counted rating, the complaints.
@@ -202,6 +203,14 @@ pub fn parent_of(org: &str) -> &str {
     org.rsplit_once('/').map_or(org, |(parent, _)| parent)
 }
 
+/// When a workflow `limit` of working days counted from `from` ends (the end of its last
+/// day), judged by the limits in force while it runs (`limits.rs`).
+fn limit_end(ctx: &Ctx<'_>, limit: Limit, from: NaiveDate) -> Option<Millis> {
+    ctx.limits.end(ctx.config, limit, |days| {
+        add_days(ctx, from, days).map(end_of)
+    })
+}
+
 fn add_days(ctx: &Ctx<'_>, from: NaiveDate, days: u32) -> Option<NaiveDate> {
     ctx.calendar
         .add_working_days(from, days)
@@ -248,18 +257,18 @@ impl CaseState {
             if reported || self.raised_about(Rule::Unacknowledged, about, Millis::MIN) {
                 continue;
             }
-            if let Some(d) = add_days(ctx, date_of(a.raised_at), ctx.config.ack_days) {
+            if let Some(end) = limit_end(ctx, Limit::Ack, date_of(a.raised_at)) {
                 out.push(FlowThreshold {
                     rule: Rule::Unacknowledged,
                     about,
-                    at: end_of(d),
+                    at: end,
                     org: a.org.clone(),
                     since: Millis::MIN,
                 });
             }
         }
         if self.awaits_default_rating(ctx.config) {
-            if let Some(at) = self.rating_window_end(ctx.config) {
+            if let Some(at) = self.rating_window_end(ctx) {
                 out.push(FlowThreshold {
                     rule: Rule::RatingDefaulted,
                     about: About::Rating,
@@ -305,11 +314,11 @@ impl CaseState {
         if let Some(r) = flow.rating.as_ref().filter(|r| r.is_bad_open()) {
             match r.verdict {
                 None if !self.raised_about(Rule::RatingUnverified, About::Rating, r.at) => {
-                    if let Some(d) = add_days(ctx, r.on, ctx.config.rating_verify_days) {
+                    if let Some(end) = limit_end(ctx, Limit::RatingVerify, r.on) {
                         out.push(FlowThreshold {
                             rule: Rule::RatingUnverified,
                             about: About::Rating,
-                            at: end_of(d),
+                            at: end,
                             org: r.org.clone(),
                             since: r.at,
                         });
@@ -319,11 +328,11 @@ impl CaseState {
                     if r.rectified_on.is_none()
                         && !self.raised_about(Rule::RectificationOverdue, About::Rating, r.at) =>
                 {
-                    if let Some(d) = add_days(ctx, on, ctx.config.rectify_days) {
+                    if let Some(end) = limit_end(ctx, Limit::Rectify, on) {
                         out.push(FlowThreshold {
                             rule: Rule::RectificationOverdue,
                             about: About::Rating,
-                            at: end_of(d),
+                            at: end,
                             org: r.org.clone(),
                             since: r.at,
                         });
@@ -336,11 +345,11 @@ impl CaseState {
             let about = About::Complaint(i as u16 + 1);
             let decided = c.accepted.is_some() || c.rejected_on.is_some();
             if !decided && !self.raised_about(Rule::ComplaintAcceptanceLate, about, c.at) {
-                if let Some(d) = add_days(ctx, c.on, ctx.config.complaint_accept_days) {
+                if let Some(end) = limit_end(ctx, Limit::ComplaintAccept, c.on) {
                     out.push(FlowThreshold {
                         rule: Rule::ComplaintAcceptanceLate,
                         about,
-                        at: end_of(d),
+                        at: end,
                         org: c.org.clone(),
                         since: c.at,
                     });
@@ -348,11 +357,11 @@ impl CaseState {
             }
             if let (Some((on, route)), None) = (&c.accepted, &c.answered) {
                 if !self.raised_about(Rule::ComplaintReplyLate, about, c.at) {
-                    if let Some(d) = add_days(ctx, *on, ctx.config.complaint_reply_days) {
+                    if let Some(end) = limit_end(ctx, Limit::ComplaintReply, *on) {
                         out.push(FlowThreshold {
                             rule: Rule::ComplaintReplyLate,
                             about,
-                            at: end_of(d),
+                            at: end,
                             org: route.clone(),
                             since: c.at,
                         });
@@ -384,10 +393,12 @@ impl CaseState {
 
     /// The instant the rating window closes: the end of the `rating_window_days`-th natural
     /// day after the conclusion date.
-    fn rating_window_end(&self, config: &crate::AlertConfig) -> Option<Millis> {
+    fn rating_window_end(&self, ctx: &Ctx<'_>) -> Option<Millis> {
         let (_, on, _) = self.concluded?;
-        let last = on.checked_add_days(chrono::Days::new(u64::from(config.rating_window_days)))?;
-        Some(end_of(last))
+        ctx.limits.end(ctx.config, Limit::RatingWindow, |days| {
+            let last = on.checked_add_days(chrono::Days::new(u64::from(days)))?;
+            Some(end_of(last))
+        })
     }
 
     /// The alerts of the workflow's thresholds up to `t`, given the case's alerts raised by the
@@ -421,7 +432,7 @@ impl CaseState {
             return;
         }
         if self
-            .rating_window_end(ctx.config)
+            .rating_window_end(ctx)
             .is_some_and(|end| step.at >= end)
         {
             return;
@@ -663,8 +674,8 @@ impl CaseState {
                         (r.verdict, r.rectified_on, r.appealed)
                     {
                         r.rectified_on = Some(on);
-                        let in_time = add_days(ctx, verified_on, ctx.config.rectify_days)
-                            .is_some_and(|due| on <= due);
+                        let in_time =
+                            limit_end(ctx, Limit::Rectify, verified_on).is_some_and(|due| at < due);
                         if in_time {
                             out.push(Outcome {
                                 measure: Measure::RectifiedOnTime,
@@ -786,11 +797,33 @@ impl CaseState {
             Rule::RatingBad,
         ];
         let t = self.cursor;
+        // The rating's cards, and what the workflow raised about them (an order's overdue or
+        // escalation, a missing acknowledgement): their conditions ended with the rating.
+        let cards: Vec<(Rule, u16)> = self
+            .alerts
+            .iter()
+            .filter(|a| {
+                rules.contains(&a.rule)
+                    && (a.about == Some(About::Rating) || a.rule == Rule::RatingBad)
+            })
+            .map(|a| (a.rule, a.n))
+            .collect();
         for a in &mut self.alerts {
-            let about_rating = a.about == Some(About::Rating) || a.rule == Rule::RatingBad;
-            if about_rating && rules.contains(&a.rule) && a.closed_at.is_none() {
+            let of_rating = cards.contains(&(a.rule, a.n))
+                || matches!(a.about, Some(About::Card(rule, n)) if cards.contains(&(rule, n)));
+            if of_rating && a.closed_at.is_none() {
                 a.closed_at = Some(t);
                 a.closed_by = Some(position);
+            }
+        }
+        // Their correction orders end too: the clock raises nothing more about them.
+        if let Some(flow) = self.flow.as_mut() {
+            for c in flow
+                .cards
+                .iter_mut()
+                .filter(|c| cards.contains(&(c.rule, c.n)))
+            {
+                c.closed = true;
             }
         }
     }

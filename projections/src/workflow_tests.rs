@@ -541,3 +541,51 @@ fn an_upheld_appeal_of_a_rating_ends_its_whole_workflow() {
         );
     }
 }
+
+/// An order on the rating's card ends with the appeal of the rating: the clock raises no
+/// `supervision.correction.overdue` about it afterwards. In the scenario, an order of 3 working
+/// days on `case-a/rating.bad/1` given Fri 03-13 would be overdue at 03-19T00:00 (03-16, 03-17,
+/// 03-18); the appeal comes on 03-16.
+#[test]
+fn an_appeal_of_a_rating_ends_the_orders_on_its_cards() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/scenarios/rating_appeal_and_exemption.jsonl"),
+    )
+    .unwrap();
+    let order = r#"{"stream":"supervision","type":"CorrectionOrdered","occurred_at":"2026-03-13T10:00:00+08:00","actor":"inspector-1","org":"jiangjin/supervision","data":{"case":"case-a","alert":"case-a/rating.bad/1","days":3}}"#;
+    let mut lines: Vec<&str> = text.lines().collect();
+    let appeal = lines
+        .iter()
+        .position(|l| l.contains("AppealUpheld"))
+        .unwrap();
+    let fold = |lines: &[&str]| {
+        let (events, now) = scenario_events(&lines.join("\n"));
+        let mut p = Projections::default().with_ledger(Scoring::default());
+        for e in &events {
+            p.apply(e);
+        }
+        (p, now.unwrap())
+    };
+    let overdue = |p: &Projections, now| {
+        p.alerts(now)
+            .into_iter()
+            .filter(|a| a.rule == "supervision.correction.overdue")
+            .count()
+    };
+    // Without the appeal the order runs out.
+    let mut without: Vec<&str> = lines.clone();
+    without.remove(appeal);
+    without.insert(appeal, order);
+    let (p, now) = fold(&without);
+    assert_eq!(overdue(&p, now), 1);
+    lines.insert(appeal, order);
+    let (p, now) = fold(&lines);
+    assert_eq!(overdue(&p, now), 0);
+    let orders = p.orders(now);
+    assert!(
+        orders.iter().all(|o| o.state == "closed"),
+        "{:?}",
+        orders.iter().map(|o| &o.state).collect::<Vec<_>>()
+    );
+}

@@ -38,7 +38,8 @@ pub enum EvidenceError {
 
 /// The evidence pack of `case` evaluated at `now`, as the JSON value `jiancha evidence` prints:
 /// `case`, `evaluated_at`, `log_head`, `events` (each as stored with `hash_checks` and, when it
-/// does not hold, `chain_break`), `item`, `alert_config`, `calendar`, `state`, `cards`,
+/// does not hold, `chain_break`; the definitions of the workflow's limits among them),
+/// `item`, `alert_config` (in force at `now`), `calendar`, `state`, `cards`,
 /// `ledger` and `notifications`. A procurement project's `state` is its project view, and its
 /// context holds the thresholds and every project's registration (which `proc.split` reads).
 pub async fn pack(store: &dyn EventStore, case: &str, now: Millis) -> Result<Value, EvidenceError> {
@@ -49,9 +50,15 @@ pub async fn pack(store: &dyn EventStore, case: &str, now: Millis) -> Result<Val
         .into_iter()
         .filter(|e| asof::known_by(e, now))
         .collect();
+    // The case's own events and the acts on it, and the definitions of the workflow's limits
+    // its cards were judged by.
     let own: Vec<&StoredEvent> = known
         .iter()
-        .filter(|e| e.stream == case || e.stream == SUPERVISION_STREAM)
+        .filter(|e| {
+            e.stream == case
+                || e.stream == SUPERVISION_STREAM
+                || matches!(e.data, jiancha_events::EventData::WorkflowLimitsDefined(_))
+        })
         .collect();
     let case_events = stored_events(store, &own).await?;
     let told = notification_records(store, case, now).await?;
@@ -90,7 +97,7 @@ pub async fn pack(store: &dyn EventStore, case: &str, now: Millis) -> Result<Val
         "log_head": {"position": head.position, "hash": head.hash.to_string()},
         "events": case_events,
         "item": serde_json::to_value(item)?,
-        "alert_config": serde_json::to_value(p.config)?,
+        "alert_config": serde_json::to_value(p.config_at(now))?,
         "calendar": calendar_days(&p, case, now),
         "state": state,
         "cards": serde_json::to_value(cards)?,

@@ -166,7 +166,7 @@ async fn trusted(
             ))))
         }
     }
-    if p.base_config() != alerts || p.ledger().map(|l| l.scoring) != Some(scoring) {
+    if p.config != alerts || p.ledger().map(|l| l.scoring) != Some(scoring) {
         return Ok(Err(Some("taken with other thresholds or scoring".into())));
     }
     Ok(Ok(p))

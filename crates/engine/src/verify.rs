@@ -347,7 +347,7 @@ fn target(index: usize, position: u64, bytes: &[u8]) -> Result<Target, SnapshotV
     let (state, _) = Projections::restore(body).map_err(|e| forged(e.to_string()))?;
     // The fold is rebuilt with the thresholds and scoring the snapshot was taken with; one
     // taken with others is never loaded by an engine that uses others.
-    let mut fold = Projections::new(state.base_config());
+    let mut fold = Projections::new(state.config);
     if let Some(ledger) = state.ledger() {
         fold = fold.with_ledger(ledger.scoring);
     }

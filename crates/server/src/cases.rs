@@ -290,6 +290,23 @@ pub(crate) async fn exempt(
         Some(id) => Key::Given(id),
         None => Key::Once(format!("exempt:{case}")),
     };
+    if let Some(answer) = repeat_of(&state, &key, (actor, org), &data).await? {
+        return Ok(answer);
+    }
+    // Once per case: a second exemption under a new key is refused (without one, the repeat
+    // is answered with the first's position).
+    let exempted = state
+        .engine
+        .read()
+        .case(case.as_str())
+        .is_some_and(|c| c.exempted);
+    if exempted && matches!(key, Key::Given(_)) {
+        return Err(ApiError::new(
+            crate::error::ErrorKind::ActConflict,
+            format!("case: {case} was exempted already (an exemption is once per case)"),
+        )
+        .field("case"));
+    }
     supervise(&state, actor, org, data, key).await
 }
 
@@ -318,26 +335,32 @@ pub(crate) async fn appeal(
     let req: AppealBody = crate::body::action_body(&headers, body, timeout).await?;
     crate::caught_up(&state).await;
     let now = state.engine.now();
-    let mut known = state.engine.read().appeal_check(&req.entry, None, now);
-    // A card the clock raised that no event folded yet: its entry names the case's last event,
-    // whose stream is the case; the appeal, naming it, is judged with the case's pending cards.
-    if let Some(Err(jiancha_projections::ledger::AppealError::NoSuchEntry(_))) = &known {
-        if let Some(case) = case_of_entry(&state, &req.entry).await? {
-            known = state
-                .engine
-                .read()
-                .appeal_check(&req.entry, Some(&case), now);
-        }
-    }
-    // The appeal names the entry's case, which sees it (a rating's workflow ends with it).
-    let case = match &known {
-        Some(Ok(case)) => Some(case.to_string()),
-        _ => None,
+    // The appeal names the entry's case, which sees it (a rating's workflow ends with it). A
+    // card the clock raised that no event folded yet is in no ledger: its entry names the
+    // case's last event, whose stream is the case.
+    let held = state
+        .engine
+        .read()
+        .ledger()
+        .and_then(|l| l.case_of(&req.entry));
+    let case = match held {
+        Some(case) => Some(case.to_string()),
+        None => case_of_entry(&state, &req.entry).await?,
     };
+    let key = Key::from_id(req.id);
+    let data = EventData::AppealUpheld(jiancha_events::AppealUpheld {
+        entry: req.entry.clone(),
+        case: case.clone(),
+        reason: req.reason,
+    });
+    if let Some(answer) = repeat_of(&state, &key, (actor, org), &data).await? {
+        return Ok(answer);
+    }
+    let known = state
+        .engine
+        .read()
+        .appeal_check(&req.entry, case.as_deref(), now);
     match known {
-        // A repeat under the caller's key answers with the original position (below).
-        Some(Err(jiancha_projections::ledger::AppealError::AlreadyReversed(_)))
-            if req.id.is_some() => {}
         Some(Err(e @ jiancha_projections::ledger::AppealError::AlreadyReversed(_))) => {
             return Err(
                 ApiError::new(crate::error::ErrorKind::ActConflict, format!("entry: {e}"))
@@ -347,13 +370,47 @@ pub(crate) async fn appeal(
         Some(Err(e)) => return Err(ApiError::invalid(format!("entry: {e}")).field("entry")),
         _ => {}
     }
-    let key = Key::from_id(req.id);
-    let data = EventData::AppealUpheld(jiancha_events::AppealUpheld {
-        entry: req.entry,
-        case,
-        reason: req.reason,
-    });
     supervise(&state, actor, org, data, key).await
+}
+
+/// A retry under the caller's idempotency key (`id`): when the id names an event already, the
+/// same act (its type, data, actor and org; the instant is the server's, so it differs) is
+/// answered with that event's position (200, nothing appended), before any check of the act
+/// (which it would now fail: the act was done), and another act is 409 `id_reused`. `None`
+/// when no key was given or it is new.
+pub(crate) async fn repeat_of(
+    state: &State,
+    key: &Key,
+    (actor, org): (&str, &str),
+    data: &EventData,
+) -> Result<Option<Response>, ApiError> {
+    let Key::Given(id) = key else {
+        return Ok(None);
+    };
+    let found = state
+        .store
+        .read_by_id(id)
+        .await
+        .map_err(crate::events::store_refusal)?;
+    let Some(existing) = found else {
+        return Ok(None);
+    };
+    let same = existing.stream == jiancha_events::SUPERVISION_STREAM
+        && existing.data == *data
+        && existing.actor == actor
+        && existing.org == org;
+    if !same {
+        return Err(ApiError::new(
+            crate::error::ErrorKind::IdReused,
+            "id: already names a different event: choose a new id, or send the original act \
+             unchanged",
+        )
+        .field("id"));
+    }
+    Ok(Some(crate::events::answer(AppendOutcome {
+        positions: vec![existing.position],
+        appended: 0,
+    })))
 }
 
 /// The case or project whose event an entry id names (`<position>/…`), if that event is one.

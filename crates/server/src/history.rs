@@ -64,6 +64,19 @@ pub(crate) async fn post(
             .at(item.at)
             .field("stream"));
         }
+        // The workflow's limits are the district center's act, in force from when it is
+        // recorded: no history can set them after the fact.
+        if matches!(
+            event.data,
+            jiancha_events::EventData::WorkflowLimitsDefined(_)
+        ) {
+            return Err(ApiError::forbidden(
+                "type: WorkflowLimitsDefined is the district center's act, appended through \
+                 /api/v1/events by its token, never entered as history",
+            )
+            .at(item.at)
+            .field("type"));
+        }
         events.push((i as u64, event));
     }
     let declared = HistoricalImport {

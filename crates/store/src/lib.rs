@@ -248,6 +248,13 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
         )
     }
 
+    /// The event a given id names (an id the caller chose, not one the log assigns); `None`
+    /// when none does. What an idempotency key was used for.
+    fn read_by_id<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<StoredEvent>, StoreError>>;
+
     /// The event at `position`; `None` at 0 and past the head.
     fn read_at(&self, position: u64) -> BoxFuture<'_, Result<Option<StoredEvent>, StoreError>> {
         futures::FutureExt::boxed(async move {

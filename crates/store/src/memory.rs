@@ -51,6 +51,8 @@ impl Lookup for Log {
             event_type: raw.event_type.clone(),
             occurred_at: raw.occurred_at.clone(),
             data: raw.data.clone(),
+            actor: raw.actor.clone(),
+            org: raw.org.clone(),
         })
     }
 
@@ -265,6 +267,19 @@ impl EventStore for MemoryStore {
             Ok(outcome)
         }
         .boxed()
+    }
+
+    fn read_by_id<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<StoredEvent>, StoreError>> {
+        let log = self.lock();
+        let found = log
+            .ids
+            .get(id)
+            .and_then(|p| log.stored.get(usize::try_from(*p).ok()?.checked_sub(1)?))
+            .cloned();
+        futures::FutureExt::boxed(async move { Ok(found) })
     }
 
     fn read_stream<'a>(

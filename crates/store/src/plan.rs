@@ -23,6 +23,10 @@ pub struct ExistingId {
     pub occurred_at: String,
     /// Its data text.
     pub data: String,
+    /// Who did it.
+    pub actor: String,
+    /// The org it was done in.
+    pub org: String,
 }
 
 /// What the planner needs to know about the log beyond the head.
@@ -222,6 +226,8 @@ fn existing_of(raw: &RawEvent) -> ExistingId {
         event_type: raw.event_type.clone(),
         occurred_at: raw.occurred_at.clone(),
         data: raw.data.clone(),
+        actor: raw.actor.clone(),
+        org: raw.org.clone(),
     }
 }
 
@@ -234,12 +240,6 @@ fn plan_one(
     event: &NewEvent,
 ) -> Result<Planned, Rejection> {
     let reject = |field: &str, message: String| Rejection::invalid(tag, field, message);
-    if let Some(id) = &event.id {
-        let known = batch.find_id(id).or_else(|| state.ids.get(id).cloned());
-        if let Some(existing) = known.or_else(|| lookup.find_id(id)) {
-            return duplicate(tag, event, existing);
-        }
-    }
     let stream = event.stream.as_str();
     let current = match scratch
         .versions
@@ -250,6 +250,17 @@ fn plan_one(
         None => lookup.stream_version(stream),
     };
     let kind = event.stream.kind();
+    if let Some(id) = &event.id {
+        let known = batch.find_id(id).or_else(|| state.ids.get(id).cloned());
+        if let Some(existing) = known.or_else(|| lookup.find_id(id)) {
+            // A scoped batch learns nothing of a case outside its scope through an id: its
+            // event is refused as out of scope first, as without the id.
+            if let (Some(scope), StreamKind::Case | StreamKind::Procurement) = (scope, kind) {
+                in_scope(state, scratch, lookup, (tag, scope), event, current)?;
+            }
+            return duplicate(tag, event, existing, scope);
+        }
+    }
     if matches!(kind, StreamKind::Case | StreamKind::Procurement) {
         check_case(state, scratch, lookup, (tag, scope), event, current)?;
     }
@@ -359,18 +370,13 @@ fn check_case(
         known_owner(state, scratch, lookup, stream)
     };
     if let Some(scope) = scope {
-        // The batch speaks only for orgs under the scope, and only on cases they handle. A
-        // case never submitted (version 0) is refused by the caller with its own message.
-        // A case opened here is handled by the org it opens under: for a project, its
-        // purchaser, which the event names (a unit may not open one for another org).
-        let handled = match &opened {
-            Some(owner) => owner.within(scope),
-            None => current == 0 || before.as_ref().is_some_and(|o| o.within(scope)),
-        };
-        let allowed = handled && org_is_under(&event.org, scope);
-        if !allowed {
-            return Err(Rejection::out_of_scope(tag, stream, scope));
-        }
+        in_scope_of(
+            before.as_ref(),
+            opened.as_ref(),
+            (tag, scope),
+            event,
+            current,
+        )?;
     }
     let after = if let Some(opened) = opened {
         Some(opened)
@@ -402,28 +408,90 @@ fn known_owner(
         .or_else(|| lookup.case_owner(stream))
 }
 
-fn duplicate(tag: u64, event: &NewEvent, existing: ExistingId) -> Result<Planned, Rejection> {
+/// Whether a scoped batch may write `event` to its case (see [`check_case`]), without changing
+/// anything.
+fn in_scope(
+    state: &TxState,
+    scratch: &Delta,
+    lookup: &dyn Lookup,
+    (tag, scope): (u64, &str),
+    event: &NewEvent,
+    current: u64,
+) -> Result<(), Rejection> {
+    let opened = CaseOwner::opened_by(&event.data, &event.org);
+    let before = if current == 0 {
+        None
+    } else {
+        known_owner(state, scratch, lookup, event.stream.as_str())
+    };
+    in_scope_of(
+        before.as_ref(),
+        opened.as_ref(),
+        (tag, scope),
+        event,
+        current,
+    )
+}
+
+/// The batch speaks only for orgs under the scope, and only on cases they handle. A case never
+/// submitted (version 0) is refused by the caller with its own message. A case opened here is
+/// handled by the org it opens under: for a project, its purchaser, which the event names (a
+/// unit may not open one for another org).
+fn in_scope_of(
+    before: Option<&CaseOwner>,
+    opened: Option<&CaseOwner>,
+    (tag, scope): (u64, &str),
+    event: &NewEvent,
+    current: u64,
+) -> Result<(), Rejection> {
+    let handled = match opened {
+        Some(owner) => owner.within(scope),
+        None => current == 0 || before.is_some_and(|o| o.within(scope)),
+    };
+    if handled && org_is_under(&event.org, scope) {
+        Ok(())
+    } else {
+        Err(Rejection::out_of_scope(tag, event.stream.as_str(), scope))
+    }
+}
+
+/// An event whose id the log (or the batch) holds already: the same event again (same stream,
+/// type, instant, data, actor and org) is a duplicate, answered with its position; anything
+/// else reuses the id. A scoped batch is told the position only of an event within its scope.
+fn duplicate(
+    tag: u64,
+    event: &NewEvent,
+    existing: ExistingId,
+    scope: Option<&str>,
+) -> Result<Planned, Rejection> {
     let same = existing.stream == event.stream.as_str()
         && existing.event_type == event.data.type_name()
         && existing.occurred_at == jiancha_events::format_timestamp(&event.occurred_at)
-        && existing.data == event.data_json;
+        && existing.data == event.data_json
+        && existing.actor == event.actor
+        && existing.org == event.org;
     if same {
-        Ok(Planned::Duplicate(existing.position))
-    } else {
-        Err(Rejection {
-            tag,
-            field: "id".into(),
-            // Its position only: the event may be another org's, whose stream and content
-            // are not the caller's to see.
-            message: format!(
-                "id already names a different event (position {}): choose another id",
-                existing.position
-            ),
-            kind: RejectionKind::IdReused {
-                position: existing.position,
-            },
-        })
+        return Ok(Planned::Duplicate(existing.position));
     }
+    // Its position at most: the event may be another org's, whose stream and content are not
+    // the caller's to see; a scoped caller is not told where another org's event is.
+    let foreign = scope.is_some_and(|scope| !org_is_under(&existing.org, scope));
+    let message = if foreign {
+        "id already names another event: choose another id".to_owned()
+    } else {
+        format!(
+            "id already names a different event (position {}): choose another id",
+            existing.position
+        )
+    };
+    Err(Rejection {
+        tag,
+        field: "id".into(),
+        message,
+        kind: RejectionKind::IdReused {
+            position: existing.position,
+        },
+    })
 }
 
 fn check_moved(

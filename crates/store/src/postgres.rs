@@ -72,6 +72,7 @@ const READ_AFTER_SQL: &str = concat!(
     columns!(),
     " FROM events WHERE position > $1 ORDER BY position LIMIT $2"
 );
+const READ_BY_ID_SQL: &str = concat!("SELECT ", columns!(), " FROM events WHERE id = $1");
 const READ_STREAM_SQL: &str = concat!(
     "SELECT ",
     columns!(),
@@ -240,12 +241,13 @@ const LAST_SQL: &str = concat!(
 const HEAD_SQL: &str = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1";
 const VERSIONS_SQL: &str =
     "SELECT stream, max(version) FROM events WHERE stream = ANY($1) GROUP BY stream";
-const IDS_SQL: &str = "SELECT id, position, stream, type, occurred_at, data, version \
+const IDS_SQL: &str = "SELECT id, position, stream, type, occurred_at, data, version, actor, org \
      FROM events WHERE id = ANY($1) AND id IS NOT NULL";
 const OWNER_SQL: &str = "SELECT stream, type, org, data FROM events \
      WHERE stream = ANY($1) AND type = ANY($2) ORDER BY stream, version";
-const POSITIONS_SQL: &str = "SELECT id, position, stream, type, occurred_at, data, version \
-     FROM events WHERE position = ANY($1)";
+const POSITIONS_SQL: &str =
+    "SELECT id, position, stream, type, occurred_at, data, version, actor, \
+     org FROM events WHERE position = ANY($1)";
 const INSERT_SQL: &str = "INSERT INTO events (position, stream, version, id, type, schema, \
      occurred_at, recorded_at, actor, org, data, prev_hash, hash) \
      SELECT * FROM UNNEST($1::int8[], $2::text[], $3::int8[], $4::text[], $5::text[], \
@@ -476,6 +478,11 @@ impl Reads for PgReads {
     async fn case_context(&self, case: &str) -> Result<Vec<RawEvent>, StoreError> {
         self.fetch_raw(sqlx::query(CASE_CONTEXT_SQL).bind(case))
             .await
+    }
+
+    async fn by_id(&self, id: &str) -> Result<Option<RawEvent>, StoreError> {
+        let rows = self.fetch_raw(sqlx::query(READ_BY_ID_SQL).bind(id)).await?;
+        Ok(rows.into_iter().next())
     }
 
     async fn after(&self, after: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError> {

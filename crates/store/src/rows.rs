@@ -227,7 +227,8 @@ impl<R: SqlxRow> EventColumns for SqlxColumns<'_, R> {
     }
 }
 
-/// Decodes a row selected as `id, position, stream, type, occurred_at, data, version`.
+/// Decodes a row selected as `id, position, stream, type, occurred_at, data, version, actor,
+/// org`.
 pub(crate) fn existing_from_row<R: SqlxRow>(row: &R) -> Result<(String, ExistingId), sqlx::Error> {
     let (stream, _, id) = identity(&SqlxColumns(row), [2, 6, 0])?;
     let existing = ExistingId {
@@ -236,6 +237,8 @@ pub(crate) fn existing_from_row<R: SqlxRow>(row: &R) -> Result<(String, Existing
         event_type: row.text(3)?,
         occurred_at: row.text(4)?,
         data: row.text(5)?,
+        actor: row.text(7)?,
+        org: row.text(8)?,
     };
     Ok((id, existing))
 }

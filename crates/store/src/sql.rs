@@ -39,6 +39,9 @@ pub trait Reads: Clone + Send + Sync + std::fmt::Debug + 'static {
         case: &str,
     ) -> impl Future<Output = Result<Vec<RawEvent>, StoreError>> + Send;
 
+    /// The stored row of the event a given id names, if any (through the `events_id` index).
+    fn by_id(&self, id: &str) -> impl Future<Output = Result<Option<RawEvent>, StoreError>> + Send;
+
     /// Up to `limit` stored rows after position `after`, in position order.
     fn after(
         &self,
@@ -253,6 +256,19 @@ impl<R: Reads> EventStore for SqlStore<R> {
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
         async move { decode_all(self.reads.after(after, limit).await?) }.boxed()
+    }
+
+    fn read_by_id<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<StoredEvent>, StoreError>> {
+        async move {
+            let Some(raw) = self.reads.by_id(id).await? else {
+                return Ok(None);
+            };
+            Ok(decode_all(vec![raw])?.into_iter().next())
+        }
+        .boxed()
     }
 
     fn read_case_context<'a>(

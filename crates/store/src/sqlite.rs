@@ -269,6 +269,12 @@ impl Reads for SqliteReads {
         decode_raw_rows(&rows)
     }
 
+    async fn by_id(&self, id: &str) -> Result<Option<RawEvent>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM events WHERE id = ?");
+        let rows = sqlx::query(&sql).bind(id).fetch_all(&self.pool).await?;
+        Ok(decode_raw_rows(&rows)?.into_iter().next())
+    }
+
     async fn after(&self, after: u64, limit: usize) -> Result<Vec<RawEvent>, StoreError> {
         let sql =
             format!("SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?");
@@ -611,10 +617,10 @@ impl SqlCache {
                     crate::owner::OWNER_TYPES.map(|t| format!("'{t}'")).join(",")
                 ),
                 "position" => format!(
-                    "SELECT id, position, stream, type, occurred_at, data, version FROM events WHERE position IN ({marks})"
+                    "SELECT id, position, stream, type, occurred_at, data, version, actor, org FROM events WHERE position IN ({marks})"
                 ),
                 _ => format!(
-                    "SELECT id, position, stream, type, occurred_at, data, version FROM events WHERE id IN ({marks})"
+                    "SELECT id, position, stream, type, occurred_at, data, version, actor, org FROM events WHERE id IN ({marks})"
                 ),
             }
         })

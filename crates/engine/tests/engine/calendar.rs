@@ -143,7 +143,7 @@ async fn a_shorter_workflow_limit_brings_its_card_forward() {
     );
     w.append("catalog", limits(1)).await;
     settle(&engine, w.store.as_ref()).await;
-    assert_eq!(engine.read().config.ack_days, 1);
+    assert_eq!(engine.read().config_at(engine.now()).ack_days, 1);
     w.set("2026-10-09T00:00:01+08:00");
     settle(&engine, w.store.as_ref()).await;
     assert_eq!(

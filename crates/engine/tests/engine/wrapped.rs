@@ -76,6 +76,12 @@ impl EventStore for Wrapped {
     ) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
         self.inner.read_stream(stream)
     }
+    fn read_by_id<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<StoredEvent>, StoreError>> {
+        self.inner.read_by_id(id)
+    }
     fn read_after(
         &self,
         after: u64,

@@ -345,8 +345,9 @@ async fn a_unit_never_rates_or_complains_about_itself() {
 }
 
 /// The district's center defines the workflow's limits (`WorkflowLimitsDefined`): a unit token
-/// cannot (403 naming `stream`), a value out of range is 400 naming its field, and once
-/// defined the limits are the ones a case's evidence pack judges by.
+/// cannot (403 naming `stream`), nor a supervisor as history (403 naming `type`), a value out of
+/// range is 400 naming its field, and once defined the limits are the ones a case's evidence
+/// pack judges by, with the definition among its events.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_center_defines_the_workflow_limits() {
     let world = World::new().await;
@@ -373,6 +374,18 @@ async fn the_center_defines_the_workflow_limits() {
         )
         .await;
     zero.refused(StatusCode::BAD_REQUEST, "data.rectify_days");
+    // Nor as history: the limits are in force from when they are recorded.
+    let history = world
+        .post_jsonl(
+            "/api/v1/events?historical=true&reason=old",
+            Who::Supervisor,
+            &limits(r#"{"rectify_days":15}"#).replace(
+                r#""data":"#,
+                r#""actor":"center-wang","org":"jiangjin","data":"#,
+            ),
+        )
+        .await;
+    history.refused(StatusCode::FORBIDDEN, "type");
     assert_eq!(world.head().await, head, "nothing appended");
     let defined = world
         .post_jsonl(
@@ -390,5 +403,63 @@ async fn the_center_defines_the_workflow_limits() {
     assert_eq!(config["ack_days"], 2, "{config}");
     assert_eq!(config["rectify_days"], 15, "{config}");
     assert_eq!(config["rating_window_days"], 7, "unchanged: {config}");
+    assert!(
+        pack.json["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["type"] == "WorkflowLimitsDefined"),
+        "{}",
+        pack.text
+    );
+    world.shutdown().await;
+}
+
+/// A retry under the same idempotency key (`id`) is answered with the original position, even
+/// after the act changed the state it was checked against and the clock moved on; the key on
+/// another act is 409 `id_reused`. An exemption is once per case: under a new key it is 409.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_under_the_same_key_answers_the_original() {
+    let world = World::new().await;
+    let order = path_of("/correction-orders");
+    let first = world
+        .post_json(&order, Who::Supervisor, r#"{"days":3,"id":"order-9"}"#)
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    world.settle().await;
+    let head = world.head().await;
+    world.clock.set(at("2026-03-02T10:05:00+08:00"));
+    let again = world
+        .post_json(&order, Who::Supervisor, r#"{"days":3,"id":"order-9"}"#)
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    assert_eq!(again.json["positions"], first.json["positions"]);
+    assert_eq!(again.json["appended"], 0);
+    let other = world
+        .post_json(&order, Who::Supervisor, r#"{"days":4,"id":"order-9"}"#)
+        .await;
+    other.refused(StatusCode::CONFLICT, "id");
+    assert!(other.text.contains("id_reused"), "{}", other.text);
+    assert_eq!(world.head().await, head, "nothing appended");
+
+    let exempt = |id: &str| format!(r#"{{"reason":"系统故障","id":"{id}"}}"#);
+    let path = "/api/v1/cases/case-t1/exemptions";
+    let first = world
+        .post_json(path, Who::Supervisor, &exempt("ex-1"))
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    world.settle().await;
+    let head = world.head().await;
+    world.clock.set(at("2026-03-02T10:10:00+08:00"));
+    let again = world
+        .post_json(path, Who::Supervisor, &exempt("ex-1"))
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    assert_eq!(again.json["positions"], first.json["positions"]);
+    let second = world
+        .post_json(path, Who::Supervisor, &exempt("ex-2"))
+        .await;
+    second.refused(StatusCode::CONFLICT, "case");
+    assert_eq!(world.head().await, head, "nothing appended");
     world.shutdown().await;
 }

@@ -261,6 +261,13 @@ async fn the_bureau_upholds_an_appeal_of_a_card() {
         .post_json("/api/v1/appeals", Who::Supervisor, &body)
         .await;
     again.refused(StatusCode::CONFLICT, "entry");
+    // Under a key: the retry is answered with the original position; a new key on the
+    // reversed entry is 409 like the plain repeat.
+    let keyed = |id: &str| format!(r#"{{"entry":"{card}","reason":"收费标准已调整","id":"{id}"}}"#);
+    let fresh = world
+        .post_json("/api/v1/appeals", Who::Supervisor, &keyed("ap-1"))
+        .await;
+    fresh.refused(StatusCode::CONFLICT, "entry");
     let none = world
         .post_json(
             "/api/v1/appeals",

@@ -239,6 +239,10 @@ pub async fn a_retried_id_returns_the_original_positions_and_writes_nothing(f: F
     assert_eq!(again.positions, vec![2, 3]);
     assert_eq!(again.appended, 0);
     assert_eq!(s.head().await.unwrap(), head);
+    // The event an id names is found by it.
+    let found = s.read_by_id("e2").await.unwrap().unwrap();
+    assert_eq!((found.position, found.stream.as_str()), (3, "case-a"));
+    assert!(s.read_by_id("e9").await.unwrap().is_none());
     // A retry with one new event appends only the new one; expected versions of the old ones
     // are not checked again.
     let mut mixed = batch;

@@ -133,6 +133,7 @@ conformance!(
     a_scoped_append_writes_only_to_cases_its_org_handles,
     a_transfer_outside_the_district_is_refused,
     a_scoped_batch_opens_projects_of_its_own_purchasers_only,
+    an_id_tells_a_scoped_batch_nothing_of_another_orgs_case,
     racing_submissions_never_hand_a_case_to_another_org,
     a_scope_is_judged_in_log_order_within_a_group,
     a_historical_import_declares_its_own_positions_first,

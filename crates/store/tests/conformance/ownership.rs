@@ -303,3 +303,47 @@ pub async fn a_scoped_batch_opens_projects_of_its_own_purchasers_only(f: Fixture
         .await
         .unwrap();
 }
+
+/// An id tells a scoped batch nothing of another org's case: its re-sent event (under its own
+/// org, as the server stamps it) is refused as out of scope, exactly as it would be without
+/// the id, never answered as a duplicate with the other event's position. The same event under
+/// another actor or org is not the same event, whoever sends it.
+pub async fn an_id_tells_a_scoped_batch_nothing_of_another_orgs_case(f: Fixture) {
+    let s = &*f.store;
+    let theirs = by(TOWN_2, submitted("case-b")).with_id("b-1");
+    let step_b = by(TOWN_2, step("case-b", 1)).with_id("b-2");
+    s.append(vec![theirs.clone(), step_b.clone()])
+        .await
+        .unwrap();
+    s.append(vec![by(TOWN_1, submitted("case-a"))])
+        .await
+        .unwrap();
+    let head = s.head().await.unwrap();
+    let with_id = refusal(
+        s.append_scoped(vec![by(TOWN_1, step_b.clone())], scoped(TOWN_1))
+            .await,
+    );
+    let no_id = refusal(
+        s.append_scoped(vec![by(TOWN_1, step("case-b", 1))], scoped(TOWN_1))
+            .await,
+    );
+    assert_eq!(with_id.kind, no_id.kind, "{with_id:?} {no_id:?}");
+    assert!(matches!(with_id.kind, RejectionKind::OutOfScope { .. }));
+    // Its submission re-sent is a conflict (a case is submitted once), never a duplicate.
+    let r = refusal(
+        s.append_scoped(vec![by(TOWN_1, theirs.clone())], scoped(TOWN_1))
+            .await,
+    );
+    assert!(matches!(r.kind, RejectionKind::IdReused { .. }), "{r:?}");
+    assert!(!r.message.contains("position"), "{r:?}");
+    // Unscoped, the event under another org reuses the id (the original is answered only when
+    // it is the same to its org and actor).
+    let r = refusal(s.append(vec![by(TOWN_1, step_b.clone())]).await);
+    assert_eq!(r.kind, RejectionKind::IdReused { position: 2 });
+    let mut other_actor = step_b.clone();
+    other_actor.actor = "someone-else".into();
+    let r = refusal(s.append(vec![other_actor]).await);
+    assert_eq!(r.kind, RejectionKind::IdReused { position: 2 });
+    assert_eq!(s.append(vec![step_b]).await.unwrap().positions, vec![2]);
+    assert_eq!(s.head().await.unwrap(), head);
+}
