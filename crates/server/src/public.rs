@@ -264,21 +264,31 @@ pub(crate) async fn lookup(
         return Err(Refusal::NotFound);
     }
     crate::caught_up(state).await;
-    let (view, version) = {
+    let (view, version, procedure) = {
         let projections = state.engine.read();
-        let version = projections.case(receipt).map(|c| c.last_position);
-        (projections.case_view(receipt, now), version)
+        let case = projections.case(receipt);
+        let version = case.map(|c| c.last_position);
+        // The item's own step names, as its definition for the case gives them: a clerk's
+        // free text (a name, a phone number) is never shown.
+        let procedure: Vec<String> = case
+            .and_then(|c| c.def.as_deref())
+            .map(|d| d.steps.clone())
+            .unwrap_or_default();
+        (projections.case_view(receipt, now), version, procedure)
     };
     let (Some(view), Some(version)) = (view, version) else {
         return Err(Refusal::NotFound);
     };
+    let mut shown = std::collections::HashSet::new();
     let steps = state
         .public_steps
         .steps(state, receipt, version)
         .await
         .map_err(Refusal::Internal)?
         .iter()
-        .filter(|(at, _)| *at <= now)
+        .filter(|(at, step)| *at <= now && procedure.contains(&step.step))
+        // Each step once, when it was first completed.
+        .filter(|(_, step)| shown.insert(step.step.clone()))
         .map(|(_, step)| step.clone())
         .collect();
     Ok(PublicCase {
