@@ -164,9 +164,10 @@ fn an_export_imported_into_an_empty_log_reproduces_every_field() {
     assert!(tail.stdout.starts_with(r#"{"position":60,"#));
 }
 
-/// An appeal that names a case must name its entry's case: the case sees the appeal, so one
-/// naming another case would be folded with the wrong case. The whole import is refused,
-/// naming the line and `data.case`; with the entry's case it is taken.
+/// An appeal names its entry's case: the case sees the appeal, so one naming another case (or
+/// none) would be folded without it. The whole import is refused, naming the line and
+/// `data.case`; so is a second appeal of what the first reverses. With the entry's case it is
+/// taken.
 #[test]
 fn an_appeal_naming_another_case_than_its_entry_is_refused() {
     let ws = Workspace::new();
@@ -181,6 +182,23 @@ fn an_appeal_naming_another_case_than_its_entry_is_refused() {
     assert_ne!(r.code, 0, "{r:?}");
     assert!(
         r.stderr.contains("line 1: data.case: entry 19/rated belongs to case case-2026-000123, not case-2026-000124"),
+        "{r:?}"
+    );
+    assert_eq!(ws.export().lines().count(), 60, "nothing of it was written");
+    // A new appeal names its case; two appeals of one rating in one file reverse it once.
+    let without = appeal.replace(r#""case":"case-2026-000123","#, "");
+    assert_ne!(without, appeal);
+    let r = ws.run(&["import"], &without);
+    assert_ne!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains("line 1: data.case: missing: an appeal names its entry's case (here case-2026-000123)"),
+        "{r:?}"
+    );
+    let twice = format!("{appeal}{}", appeal.replace("19/rated", "19/satisfied"));
+    let r = ws.run(&["import"], &twice);
+    assert_ne!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains("line 2: data.entry: entry 19/satisfied is reversed already by appeal 1 of this batch"),
         "{r:?}"
     );
     assert_eq!(ws.export().lines().count(), 60, "nothing of it was written");

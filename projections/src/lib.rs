@@ -216,6 +216,56 @@ impl Projections {
         Some(if is_pending { Ok(key.clone()) } else { found })
     }
 
+    /// Checks the new appeals of one batch, in order (entry, case named, instant): each as
+    /// [`Projections::appeal_check`] does, and it must name its entry's case (an appeal without
+    /// one is the form of logs written before the field, taken only as exported lines), and no
+    /// two may reverse the same entry (the second would change nothing). The first refused:
+    /// its index, the field at fault and why. `Ok` when no ledger is kept.
+    pub fn check_appeal_batch<'a>(
+        &self,
+        appeals: impl IntoIterator<Item = (&'a str, Option<&'a str>, Millis)>,
+    ) -> Result<(), (usize, &'static str, String)> {
+        let Some(ledger) = self.ledger() else {
+            return Ok(());
+        };
+        let mut claimed: BTreeMap<String, usize> = BTreeMap::new();
+        for (i, (entry, case, at)) in appeals.into_iter().enumerate() {
+            let checked = match self.appeal_check(entry, case, at) {
+                Some(checked) => checked,
+                None => return Ok(()),
+            };
+            let found = checked.map_err(|why| {
+                let field = match why {
+                    ledger::AppealError::OtherCase { .. } => "data.case",
+                    _ => "data.entry",
+                };
+                (i, field, why.to_string())
+            })?;
+            if case.is_none() {
+                return Err((
+                    i,
+                    "data.case",
+                    format!("missing: an appeal names its entry's case (here {found})"),
+                ));
+            }
+            // What it reverses: the ledger's entries, or the pending card itself.
+            let targets = match ledger.appeal_targets(entry) {
+                Ok(t) => t.iter().map(u64::to_string).collect(),
+                Err(_) => vec![format!("pending:{entry}")],
+            };
+            for t in targets {
+                if let Some(first) = claimed.insert(t, i) {
+                    return Err((
+                        i,
+                        "data.entry",
+                        format!("entry {entry} is reversed already by appeal {} of this batch", first + 1),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// A report from the kept ledger at `now`; `None` when no ledger is kept.
     pub fn report(&self, query: &ReportQuery, now: Millis) -> Option<Report> {
         Some(report::report(self.ledger.as_deref()?, self, query, now))

@@ -442,21 +442,15 @@ fn check_appeals(state: &State, events: &[NewEvent], items: &[Item<'_>]) -> Resu
         return Ok(());
     }
     let projections = state.engine.read();
-    for (entry, case, at, item) in appeals {
-        let Some(checked) = projections.appeal_check(entry, case, at) else {
-            return Ok(());
-        };
-        checked.map_err(|message| {
-            let field = match message {
-                jiancha_projections::ledger::AppealError::OtherCase { .. } => "data.case",
-                _ => "data.entry",
-            };
-            ApiError::invalid(format!("{field}: {message}"))
-                .at(item.at)
-                .field(field)
-        })?;
-    }
-    Ok(())
+    projections
+        .check_appeal_batch(appeals.iter().map(|(entry, case, at, _)| (*entry, *case, *at)))
+        .map_err(|(i, field, message)| {
+            let e = ApiError::invalid(format!("{field}: {message}")).field(field);
+            match appeals.get(i) {
+                Some((_, _, _, item)) => e.at(item.at),
+                None => e,
+            }
+        })
 }
 
 /// A store's refusal, placed on its line or element.

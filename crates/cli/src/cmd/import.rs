@@ -265,15 +265,14 @@ async fn check_appeals(
     }
     let p = super::replay::assessment(store, jiancha_projections::Millis::MAX, Default::default())
         .await?;
-    Ok(appeals.iter().find_map(|(line, entry, case, at)| {
-        p.appeal_check(entry, case.as_deref(), *at)?
-            .err()
-            .map(|why| match why {
-                jiancha_projections::ledger::AppealError::OtherCase { .. } => {
-                    format!("line {line}: data.case: {why}")
-                }
-                _ => format!("line {line}: data.entry: {why}"),
-            })
+    let checked = p.check_appeal_batch(
+        appeals
+            .iter()
+            .map(|(_, entry, case, at)| (entry.as_str(), case.as_deref(), *at)),
+    );
+    Ok(checked.err().map(|(i, field, why)| {
+        let line = appeals.get(i).map_or(0, |a| a.0);
+        format!("line {line}: {field}: {why}")
     }))
 }
 
