@@ -481,7 +481,12 @@ fn unseen_case(
     };
     let unseen = match &r.kind {
         RejectionKind::OutOfScope { .. } => true,
-        RejectionKind::Invalid => r.field == "stream" && r.message.contains("was never submitted"),
+        // A case never submitted, a project never registered: neither exists.
+        RejectionKind::Invalid => {
+            r.field == "stream"
+                && (r.message.contains("was never submitted")
+                    || r.message.contains("was never registered"))
+        }
         _ => false,
     };
     if !scoped || !unseen {
@@ -491,7 +496,7 @@ fn unseen_case(
     let stream = streams.get(index)?;
     let error = ApiError::not_found(format!(
         "stream: no case {stream} under this token's org path (a case begins with its \
-         Submitted event)"
+         Submitted event, a project with its ProcurementRegistered)"
     ))
     .field("stream");
     Some(match items.get(index) {

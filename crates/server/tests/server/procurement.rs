@@ -210,5 +210,25 @@ async fn a_unit_registers_projects_of_its_own_purchasers_only() {
         )
         .await;
     assert_eq!(own.status, StatusCode::CREATED, "{}", own.text);
+    world.settle().await;
+    // Another org's project and a project never registered get one answer (404, the same
+    // text but for the id): no existence oracle.
+    let filed = |stream: &str| {
+        format!(
+            r#"{{"stream":"{stream}","type":"ContractFiled","occurred_at":"2026-03-02T10:00:00+08:00","data":{{}}}}"#
+        )
+    };
+    let theirs = world
+        .post_jsonl("/api/v1/events", Who::Unit10, &filed("proc-2026-9002"))
+        .await;
+    let nobody = world
+        .post_jsonl("/api/v1/events", Who::Unit10, &filed("proc-2026-9099"))
+        .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.text);
+    assert_eq!(
+        theirs.text.replace("9002", "?"),
+        nobody.text.replace("9099", "?"),
+        "no existence oracle"
+    );
     world.shutdown().await;
 }
