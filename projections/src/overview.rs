@@ -172,7 +172,9 @@ impl Projections {
         for c in self.case_list(&due, now) {
             row(&mut groups, &self.catalog, &c.org).due_this_week += 1;
         }
-        let month = date_of(now).format("%Y-%m").to_string();
+        // The month the instant ends: 24:00 of a month's last day (what a date alone means)
+        // closes that month, not the next.
+        let month = date_of(now.saturating_sub(1)).format("%Y-%m").to_string();
         // A filter below a group (a window, a village point) shows the group's row with the
         // filter's own figures: its report row, under its group.
         let below = query.org.as_deref().filter(|f| {

@@ -430,3 +430,28 @@ fn the_overview_of_a_window_carries_its_own_rate() {
         assert!(row.on_time_rate.is_some(), "{org}");
     }
 }
+
+/// The overview at a month's last day given as a date (its end, 24:00) is that month's, not the
+/// next one's.
+#[test]
+fn the_overview_at_the_end_of_a_month_is_that_months() {
+    let text = include_str!("../../examples/district.jsonl");
+    let (events, _) = scenario_events(text);
+    let mut p = Projections::default().with_ledger(crate::Scoring::default());
+    for e in &events {
+        p.apply(e);
+    }
+    let query = crate::overview::OverviewQuery {
+        org: None,
+        rule: None,
+        severities: None,
+    };
+    for (now, month) in [
+        ("2026-03-31", "2026-03"),
+        ("2026-03-31T23:59:59+08:00", "2026-03"),
+        ("2026-04-01T00:00:01+08:00", "2026-04"),
+    ] {
+        let at = crate::asof::parse_instant(now).unwrap();
+        assert_eq!(p.overview(&query, at).month, month, "{now}");
+    }
+}
