@@ -48,7 +48,8 @@ pub struct InsightQuery {
     /// The period whose conclusions the bottlenecks read; its last month is the forecast's
     /// origin and the end of the 12 months the recommendations read.
     pub period: Period,
-    /// Only cases whose accountable org is under this prefix (segment-wise).
+    /// Only what orgs under this prefix (segment-wise) did: conclusions by the accountable
+    /// org, the forecast by the accepting org, repeated corrections by the org applied to.
     pub org: Option<String>,
 }
 
@@ -456,11 +457,14 @@ pub fn insight(p: &Projections, query: &InsightQuery, now: Millis) -> Insight {
         last,
         -(i64::from(HISTORY_MONTHS) + i64::from(BACKTEST_MONTHS)),
     );
-    let in_scope = |case: &CaseState| {
+    // Each figure is scoped by the org it is about: the forecast by the accepting org (the
+    // work a unit takes in, transferred on or not), the repeated corrections by the org the
+    // application came to, the conclusions by the org accountable for them.
+    let under = |org: &str| {
         query
             .org
             .as_deref()
-            .is_none_or(|prefix| org_is_under(case.org(), prefix))
+            .is_none_or(|prefix| org_is_under(org, prefix))
     };
     let mut items: BTreeMap<&str, Sample> = BTreeMap::new();
     let mut orgs: BTreeMap<&str, Sample> = BTreeMap::new();
@@ -469,19 +473,19 @@ pub fn insight(p: &Projections, query: &InsightQuery, now: Millis) -> Insight {
     let mut accepted: BTreeMap<(&'static str, &str), BTreeMap<Month, u64>> = BTreeMap::new();
     let mut corrections: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     for (_, case) in p.cases() {
-        if !in_scope(case) {
-            continue;
-        }
         if let Some(a) = &case.accepted {
             let m = month_of(a.on);
-            if a.at <= now && (history_from..=last).contains(&m) {
+            if a.at <= now && (history_from..=last).contains(&m) && under(&a.org) {
                 for key in [("item", &*case.item), ("org", &*a.org), ("all", "")] {
                     *accepted.entry(key).or_default().entry(m).or_default() += 1;
                 }
             }
         }
         let submitted = month_of(case.submitted_on);
-        if case.submitted_at <= now && (first..=last).contains(&submitted) {
+        if case.submitted_at <= now
+            && (first..=last).contains(&submitted)
+            && under(&case.submitted_org)
+        {
             let c = corrections.entry(&case.item).or_default();
             c.0 += 1;
             c.1 += u64::from(
@@ -493,6 +497,9 @@ pub fn insight(p: &Projections, query: &InsightQuery, now: Millis) -> Insight {
         let Some((_, on, _)) = case.concluded else {
             continue;
         };
+        if !under(case.org()) {
+            continue;
+        }
         let m = month_of(on);
         if !(year_from..=last).contains(&m) {
             continue;

@@ -414,3 +414,59 @@ fn a_pending_card_is_appealed_through_its_case() {
         .iter()
         .all(|e| e.measure != Measure::Red));
 }
+
+/// An insight scoped to an org forecasts the work that org took in, transferred on or not: each
+/// org's forecast row of the whole district is the same row in the insight of that org, and a
+/// scoped insight has no org row outside its scope.
+#[test]
+fn a_scoped_insight_forecasts_the_work_its_org_accepted() {
+    let events = sim_events(11, 1500);
+    let (p, _) = assess(&events);
+    let now = crate::instant::millis(&events.last().unwrap().occurred_at);
+    let period = crate::Period::parse(&crate::instant::date_of(now).format("%Y-%m").to_string()).unwrap();
+    let whole = crate::insight::insight(
+        &p,
+        &crate::insight::InsightQuery {
+            period: period.clone(),
+            org: None,
+        },
+        now,
+    );
+    let transferred = events
+        .iter()
+        .filter(|e| matches!(e.data, jiancha_events::EventData::Transferred(_)))
+        .count();
+    assert!(transferred > 0, "the simulated district transfers cases");
+    let rows: Vec<_> = whole.forecast.iter().filter(|f| f.dimension == "org").collect();
+    assert!(!rows.is_empty());
+    for row in rows {
+        let scoped = crate::insight::insight(
+            &p,
+            &crate::insight::InsightQuery {
+                period: period.clone(),
+                org: Some(row.key.clone()),
+            },
+            now,
+        );
+        let mine = scoped
+            .forecast
+            .iter()
+            .find(|f| f.dimension == "org" && f.key == row.key)
+            .unwrap_or_else(|| panic!("{} has its row", row.key));
+        assert_eq!(mine.history.len(), row.history.len());
+        assert_eq!(
+            serde_json::to_string(&mine.months).unwrap(),
+            serde_json::to_string(&row.months).unwrap(),
+            "{}",
+            row.key
+        );
+        for other in scoped.forecast.iter().filter(|f| f.dimension == "org") {
+            assert!(
+                jiancha_events::stream::org_is_under(&other.key, &row.key),
+                "{} in the insight of {}",
+                other.key,
+                row.key
+            );
+        }
+    }
+}
