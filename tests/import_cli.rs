@@ -191,14 +191,18 @@ fn an_appeal_naming_another_case_than_its_entry_is_refused() {
     let r = ws.run(&["import"], &without);
     assert_ne!(r.code, 0, "{r:?}");
     assert!(
-        r.stderr.contains("line 1: data.case: missing: an appeal names its entry's case (here case-2026-000123)"),
+        r.stderr.contains(
+            "line 1: data.case: missing: an appeal names its entry's case (here case-2026-000123)"
+        ),
         "{r:?}"
     );
     let twice = format!("{appeal}{}", appeal.replace("19/rated", "19/satisfied"));
     let r = ws.run(&["import"], &twice);
     assert_ne!(r.code, 0, "{r:?}");
     assert!(
-        r.stderr.contains("line 2: data.entry: entry 19/satisfied is reversed already by appeal 1 of this batch"),
+        r.stderr.contains(
+            "line 2: data.entry: entry 19/satisfied is reversed already by appeal 1 of this batch"
+        ),
         "{r:?}"
     );
     assert_eq!(ws.export().lines().count(), 60, "nothing of it was written");

@@ -1137,7 +1137,13 @@ impl EventData {
     pub fn check_append(&self) -> Result<(), DataError> {
         self.check()?;
         match self {
-            EventData::ItemDefined(d) => check_limit("data.statutory_days", d.statutory_days),
+            EventData::ItemDefined(d) => check_item_append(d),
+            EventData::OrgDefined(d) => check_shown_text("data.name", &d.name),
+            EventData::Extended(d) => check_limit("data.days", d.days),
+            EventData::Suspended(d) => match d.expected_days {
+                Some(days) => check_limit("data.expected_days", days),
+                None => Ok(()),
+            },
             EventData::Accepted(d) => check_accepted(d),
             // An order's working days are bounded as an item's limits are.
             EventData::CorrectionOrdered(d) => {
@@ -1226,6 +1232,71 @@ fn check_limit(field: &str, days: u32) -> Result<(), DataError> {
         field,
         format!("must be 1 to {LIMIT_DAYS_MAX} working days, got {days}"),
     ))
+}
+
+/// An item's numbers within what a procedure can be, and its texts fit to show: a limit, cap or
+/// share out of range would keep its cases off the board (an extension cap of four billion
+/// days never comes due).
+fn check_item_append(d: &ItemDefined) -> Result<(), DataError> {
+    check_limit("data.statutory_days", d.statutory_days)?;
+    check_shown_text("data.code", &d.code)?;
+    if d.code.contains('/') || d.code.chars().count() > ITEM_CODE_CHARS_MAX {
+        return Err(DataError::new(
+            "data.code",
+            format!("must be at most {ITEM_CODE_CHARS_MAX} characters, without '/'"),
+        ));
+    }
+    check_shown_text("data.name", &d.name)?;
+    if let Some(days) = d.max_extension_days {
+        // 0: no extension for this item.
+        if days > LIMIT_DAYS_MAX {
+            return Err(DataError::new(
+                "data.max_extension_days",
+                format!("must be 0 to {LIMIT_DAYS_MAX} working days, got {days}"),
+            ));
+        }
+    }
+    if let Some(days) = d.suspension_expected_days {
+        check_limit("data.suspension_expected_days", days)?;
+    }
+    match d.warning {
+        Some(WarningThreshold::ShareUsedPercent(p)) if !(1..=100).contains(&p) => {
+            return Err(DataError::new(
+                "data.warning.share_used_percent",
+                format!("must be 1 to 100, got {p}"),
+            ))
+        }
+        Some(WarningThreshold::DaysLeft(n)) if n > LIMIT_DAYS_MAX => {
+            return Err(DataError::new(
+                "data.warning.days_left",
+                format!("must be 0 to {LIMIT_DAYS_MAX} working days, got {n}"),
+            ))
+        }
+        _ => {}
+    }
+    for (i, step) in d.steps.iter().enumerate() {
+        non_empty(&format!("data.steps[{i}]"), step)?;
+        check_shown_text(&format!("data.steps[{i}]"), step)?;
+    }
+    Ok(())
+}
+
+/// The most characters of an item code.
+pub const ITEM_CODE_CHARS_MAX: usize = 64;
+
+/// A text shown to people (a name, a code): no control characters and no bidirectional
+/// overrides, which could make a shown name read as another.
+fn check_shown_text(field: &str, text: &str) -> Result<(), DataError> {
+    let bad = text
+        .chars()
+        .find(|c| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'));
+    match bad {
+        Some(c) => Err(DataError::new(
+            field,
+            format!("contains the control character U+{:04X}", u32::from(c)),
+        )),
+        None => Ok(()),
+    }
 }
 
 fn check_accepted(d: &Accepted) -> Result<(), DataError> {

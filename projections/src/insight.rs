@@ -123,7 +123,8 @@ pub struct StepRow {
     /// The item's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub item_name: Option<String>,
-    /// The step's index in the item's steps (the number of steps for the last segment).
+    /// The step's index in the item's steps as the case's definition gives them (the number of
+    /// steps for the last segment).
     pub step_index: u16,
     /// The step's name, or `(conclusion)` for the segment from the last step to the
     /// conclusion.
@@ -468,7 +469,9 @@ pub fn insight(p: &Projections, query: &InsightQuery, now: Millis) -> Insight {
     };
     let mut items: BTreeMap<&str, Sample> = BTreeMap::new();
     let mut orgs: BTreeMap<&str, Sample> = BTreeMap::new();
-    let mut steps: BTreeMap<(&str, u16), StepSample> = BTreeMap::new();
+    // By item, index and name in the definition the case was handled under: a redefined
+    // procedure's steps are other steps, never added into the old ones' rows.
+    let mut steps: BTreeMap<(&str, u16, &str), StepSample> = BTreeMap::new();
     let mut year: BTreeMap<&str, Sample> = BTreeMap::new();
     let mut accepted: BTreeMap<(&'static str, &str), BTreeMap<Month, u64>> = BTreeMap::new();
     let mut corrections: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
@@ -524,7 +527,12 @@ pub fn insight(p: &Projections, query: &InsightQuery, now: Millis) -> Insight {
         items.entry(&case.item).or_default().add(c.used, c.on_time);
         orgs.entry(org).or_default().add(c.used, c.on_time);
         for (index, d, overran) in c.segments {
-            let s = steps.entry((&case.item, index)).or_default();
+            let name = case
+                .def
+                .as_deref()
+                .and_then(|def| def.steps.get(usize::from(index)))
+                .map_or(CONCLUSION_STEP, String::as_str);
+            let s = steps.entry((&case.item, index, name)).or_default();
             s.days.push(d);
             s.overran += u64::from(overran);
         }
@@ -567,20 +575,17 @@ pub fn insight(p: &Projections, query: &InsightQuery, now: Millis) -> Insight {
         .collect();
     let step_rows = steps
         .iter_mut()
-        .map(|((item, index), s)| {
+        .map(|((item, index, name), s)| {
             s.days.sort_unstable();
             let total: u64 = s.days.iter().map(|d| u64::from(*d)).sum();
             let item_total: u64 = items
                 .get(item)
                 .map_or(0, |i| i.used.iter().map(|d| u64::from(*d)).sum());
-            let name = catalog
-                .current(item)
-                .and_then(|d| d.item.steps.get(usize::from(*index)).cloned());
             StepRow {
                 item: (*item).to_owned(),
                 item_name: catalog.item_name(item).map(str::to_owned),
                 step_index: *index,
-                step: name.unwrap_or_else(|| CONCLUSION_STEP.to_owned()),
+                step: (*name).to_owned(),
                 n: s.days.len() as u64,
                 days_total: total,
                 share: raw_rate(total, item_total),

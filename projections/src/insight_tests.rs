@@ -63,3 +63,71 @@ fn months_add_across_years() {
     assert_eq!(add_months(202_603, -24), 202_403);
     assert_eq!(month_text(202_603), "2026-03");
 }
+
+/// A step keeps the name the case's definition gave it: after the item is redefined with other
+/// steps, a past period's rows still name the steps its cases went through.
+#[test]
+fn a_redefined_procedure_leaves_past_steps_their_names() {
+    let item = |at: &str, steps: &str| {
+        format!(
+            r#"{{"stream":"catalog","type":"ItemDefined","occurred_at":"{at}","actor":"admin","org":"jiangjin/center","data":{{"code":"IT-A","name":"测试事项","org":"jiangjin/center/dept-03","statutory_days":20,"promised_days":10,"fee_cents":0,"steps":[{steps}],"required_materials":[],"in_center":true}}}}"#
+        )
+    };
+    let case = |ty: &str, at: &str, data: &str| {
+        format!(
+            r#"{{"stream":"case-1","type":"{ty}","occurred_at":"{at}","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{data}}}"#
+        )
+    };
+    let lines = [
+        item("2026-01-05T09:00:00+08:00", r#""审查","决定""#),
+        case(
+            "Submitted",
+            "2026-03-02T09:00:00+08:00",
+            r#"{"item":"IT-A","channel":"window","materials":[]}"#,
+        ),
+        case("Accepted", "2026-03-02T09:10:00+08:00", "{}"),
+        case(
+            "StepCompleted",
+            "2026-03-03T09:00:00+08:00",
+            r#"{"step":"审查"}"#,
+        ),
+        case(
+            "StepCompleted",
+            "2026-03-05T09:00:00+08:00",
+            r#"{"step":"决定"}"#,
+        ),
+        case(
+            "Decided",
+            "2026-03-05T10:00:00+08:00",
+            r#"{"outcome":"approved"}"#,
+        ),
+        case("Concluded", "2026-03-06T10:00:00+08:00", "{}"),
+        item(
+            "2026-04-10T09:00:00+08:00",
+            r#""受理审查","现场核查","决定""#,
+        ),
+    ];
+    let (events, _) = crate::tests::scenario_events(&lines.join("\n"));
+    let mut p = crate::Projections::default().with_ledger(crate::Scoring::default());
+    for e in &events {
+        p.apply(e);
+    }
+    let now = crate::asof::parse_instant("2026-04-30").unwrap();
+    let insight = p.insight(
+        &InsightQuery {
+            period: crate::Period::parse("2026-03").unwrap(),
+            org: None,
+        },
+        now,
+    );
+    let rows: Vec<(u16, &str, u64)> = insight
+        .bottlenecks
+        .steps
+        .iter()
+        .map(|r| (r.step_index, r.step.as_str(), r.n))
+        .collect();
+    assert_eq!(
+        rows,
+        [(0, "审查", 1), (1, "决定", 1), (2, CONCLUSION_STEP, 1)]
+    );
+}

@@ -423,7 +423,8 @@ fn a_scoped_insight_forecasts_the_work_its_org_accepted() {
     let events = sim_events(11, 1500);
     let (p, _) = assess(&events);
     let now = crate::instant::millis(&events.last().unwrap().occurred_at);
-    let period = crate::Period::parse(&crate::instant::date_of(now).format("%Y-%m").to_string()).unwrap();
+    let period =
+        crate::Period::parse(&crate::instant::date_of(now).format("%Y-%m").to_string()).unwrap();
     let whole = crate::insight::insight(
         &p,
         &crate::insight::InsightQuery {
@@ -437,7 +438,11 @@ fn a_scoped_insight_forecasts_the_work_its_org_accepted() {
         .filter(|e| matches!(e.data, jiancha_events::EventData::Transferred(_)))
         .count();
     assert!(transferred > 0, "the simulated district transfers cases");
-    let rows: Vec<_> = whole.forecast.iter().filter(|f| f.dimension == "org").collect();
+    let rows: Vec<_> = whole
+        .forecast
+        .iter()
+        .filter(|f| f.dimension == "org")
+        .collect();
     assert!(!rows.is_empty());
     for row in rows {
         let scoped = crate::insight::insight(

@@ -258,7 +258,10 @@ impl Projections {
                     return Err((
                         i,
                         "data.entry",
-                        format!("entry {entry} is reversed already by appeal {} of this batch", first + 1),
+                        format!(
+                            "entry {entry} is reversed already by appeal {} of this batch",
+                            first + 1
+                        ),
                     ));
                 }
             }

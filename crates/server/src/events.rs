@@ -443,7 +443,11 @@ fn check_appeals(state: &State, events: &[NewEvent], items: &[Item<'_>]) -> Resu
     }
     let projections = state.engine.read();
     projections
-        .check_appeal_batch(appeals.iter().map(|(entry, case, at, _)| (*entry, *case, *at)))
+        .check_appeal_batch(
+            appeals
+                .iter()
+                .map(|(entry, case, at, _)| (*entry, *case, *at)),
+        )
         .map_err(|(i, field, message)| {
             let e = ApiError::invalid(format!("{field}: {message}")).field(field);
             match appeals.get(i) {

@@ -209,3 +209,73 @@ fn procurement_checks_name_the_field() {
         Some(StreamKind::Catalog)
     );
 }
+
+/// What a new event must meet beyond decoding: an item's numbers within a procedure's reach
+/// and its texts fit to show, an org's name without control characters, an extension or an
+/// expected suspension within a year of working days. Each names its field.
+#[test]
+fn new_items_and_acts_are_bounded_naming_the_field() {
+    let append = |t: &str, v: serde_json::Value| {
+        EventData::decode(t, v)
+            .and_then(|d| d.check_append().map(|_| d))
+            .err()
+            .map(|e| e.field)
+    };
+    let item = |extra: serde_json::Value| {
+        let mut v = serde_json::json!({"code": "BL-1", "name": "登记", "org": "jiangjin/center/dept-03",
+            "statutory_days": 20, "promised_days": 5, "fee_cents": 0, "steps": ["审查"],
+            "required_materials": [], "in_center": true});
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        append("ItemDefined", v)
+    };
+    assert_eq!(item(serde_json::json!({})), None);
+    assert_eq!(item(serde_json::json!({"max_extension_days": 0})), None);
+    for (extra, field) in [
+        (
+            serde_json::json!({"max_extension_days": 4_294_967_295u64}),
+            "data.max_extension_days",
+        ),
+        (
+            serde_json::json!({"suspension_expected_days": 0}),
+            "data.suspension_expected_days",
+        ),
+        (
+            serde_json::json!({"suspension_expected_days": 100_000}),
+            "data.suspension_expected_days",
+        ),
+        (
+            serde_json::json!({"warning": {"share_used_percent": 1000}}),
+            "data.warning.share_used_percent",
+        ),
+        (serde_json::json!({"code": "a/b"}), "data.code"),
+        (serde_json::json!({"code": "x".repeat(65)}), "data.code"),
+        (serde_json::json!({"code": "BL\u{202E}1"}), "data.code"),
+        (serde_json::json!({"name": "登\u{202E}记"}), "data.name"),
+        (serde_json::json!({"steps": ["审查", " "]}), "data.steps[1]"),
+    ] {
+        assert_eq!(item(extra.clone()).as_deref(), Some(field), "{extra}");
+    }
+    assert_eq!(
+        append("OrgDefined", serde_json::json!({"path": "jiangjin/town-01", "name": "镇\u{202E}政府", "kind": "town"}))
+            .as_deref(),
+        Some("data.name")
+    );
+    assert_eq!(
+        append(
+            "Extended",
+            serde_json::json!({"days": 4_294_967_295u64, "approved_by": "局长", "reason": "r"})
+        )
+        .as_deref(),
+        Some("data.days")
+    );
+    assert_eq!(
+        append(
+            "Suspended",
+            serde_json::json!({"reason": "r", "expected_days": 251})
+        )
+        .as_deref(),
+        Some("data.expected_days")
+    );
+}

@@ -529,7 +529,10 @@ async fn a_step_completed_after_a_lookup_shows_in_the_next() {
     assert_eq!(before.status, StatusCode::OK, "{}", before.text);
     assert_eq!(before.json["steps"], serde_json::json!([]));
     let review = step_json(CASE_10, Some(TOWN_10));
-    let note = review.replace(r#""step":"review""#, r#""step":"审查（经办人张三 电话13800000000）""#);
+    let note = review.replace(
+        r#""step":"review""#,
+        r#""step":"审查（经办人张三 电话13800000000）""#,
+    );
     let again = review.replace("09:30:00", "09:40:00");
     let step = world
         .post_jsonl(
