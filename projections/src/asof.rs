@@ -247,9 +247,22 @@ pub fn build(
     let mut p = Projections::new(config).with_ledger(Scoring::default());
     let mut steps = Vec::new();
     let mut before: Option<CaseView> = None;
+    // A declared historical import is the case's history only when it holds one of the case's
+    // events: the others (another org's, with their reasons) are folded, not shown.
+    let own: Vec<u64> = events
+        .iter()
+        .filter(|e| e.stream == case)
+        .map(|e| e.position)
+        .collect();
     for e in events {
         let entries_before = p.ledger().map_or(0, |l| l.entries().len());
         let applied = p.apply(e);
+        if let jiancha_events::EventData::HistoryImported(h) = &e.data {
+            let range = h.from_position..=h.to_position;
+            if !own.iter().any(|p| range.contains(p)) {
+                continue;
+            }
+        }
         let mut derived = Vec::new();
         if applied.case.as_deref() == Some(case) {
             for a in &applied.raised {

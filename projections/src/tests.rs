@@ -455,3 +455,40 @@ fn the_overview_at_the_end_of_a_month_is_that_months() {
         assert_eq!(p.overview(&query, at).month, month, "{now}");
     }
 }
+
+/// A case's history shows the declared historical imports that hold its events, not another
+/// case's (with its reason): both are folded, one is shown.
+#[test]
+fn a_history_shows_only_the_declarations_holding_the_cases_events() {
+    let item = r#"{"stream":"catalog","type":"ItemDefined","occurred_at":"2026-01-05T09:00:00+08:00","actor":"admin","org":"jiangjin/center","data":{"code":"HI-1","name":"测试事项","org":"jiangjin/center/dept-03","statutory_days":20,"promised_days":5,"fee_cents":0,"steps":[],"required_materials":[],"in_center":true}}"#;
+    let submitted = |case: &str| {
+        format!(
+            r#"{{"stream":"{case}","type":"Submitted","occurred_at":"2026-01-06T09:00:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{{"item":"HI-1","channel":"window","materials":[]}}}}"#
+        )
+    };
+    let text = [
+        item.to_owned(),
+        "# history: 1".to_owned(),
+        submitted("case-x"),
+        "# history: 1".to_owned(),
+        submitted("case-y"),
+    ]
+    .join("\n");
+    let (events, _) = scenario_events(&text);
+    let declarations = |case: &str| {
+        let h = crate::asof::history(
+            crate::AlertConfig::default(),
+            case,
+            &events,
+            crate::asof::parse_instant("2026-02-01").unwrap(),
+        )
+        .unwrap();
+        h.events
+            .iter()
+            .filter(|s| s.event_type == "HistoryImported")
+            .map(|s| s.position)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(declarations("case-x"), [2]);
+    assert_eq!(declarations("case-y"), [4]);
+}
