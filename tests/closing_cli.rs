@@ -305,3 +305,22 @@ fn alerts_are_filtered_by_severity() {
     let r = ws.run_at(CLOSE_AT, &["alerts", "--severity", "orange"], "");
     assert_eq!(r.code, 2, "{r:?}");
 }
+
+/// A close needs a log: on a `--db` file that does not exist it is refused (exit 2, naming the
+/// path) and creates nothing; on a log whose period has no figures, without `--org`, it asks
+/// for the district.
+#[test]
+fn a_close_needs_a_log_and_names_what_is_missing() {
+    let ws = Workspace::new();
+    let missing = ws.path("missing.db");
+    let url = format!("sqlite://{}", missing.display());
+    let r = ws.run_db(&url, &["report", "close", "--period", "2026-01"], "");
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("no event log at"), "{r:?}");
+    assert!(!missing.exists(), "nothing created");
+    let (text, _) = catalogue_input();
+    assert_eq!(ws.run(&["import"], &text).code, 0);
+    let r = ws.run(&["report", "close", "--period", "2025-06"], "");
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("give it (--org DISTRICT"), "{r:?}");
+}

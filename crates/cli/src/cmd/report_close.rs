@@ -67,7 +67,8 @@ pub async fn close(db: &str, clock: Arc<dyn Clock>, args: &CloseArgs) -> anyhow:
             closing::end_text(&period)
         )));
     }
-    let store = crate::open_store(db, clock).await?;
+    // Closing a period of a log that does not exist would create one to hold the close.
+    let store = crate::open_existing_store(db, clock).await?;
     let result = close_in(&store, &period, scoring, now_utc, args).await;
     store.close().await;
     let (closed, at) = result?;
@@ -104,7 +105,12 @@ async fn close_in(
     ) {
         (Some(org), _) => org.clone(),
         (None, Some(first)) => first.split('/').next().unwrap_or(first).to_owned(),
-        (None, None) => return Err(user_error("--org: the report has no rows to take it from")),
+        (None, None) => {
+            return Err(user_error(
+                "--org: the period has no figures to take the district from: give it (--org \
+                 DISTRICT, e.g. --org jiangjin)",
+            ))
+        }
     };
     let actor = args.actor.as_deref().unwrap_or(DEFAULT_CLOSE_ACTOR);
     let at = now_utc.with_timezone(&jiancha_events::time::CHINA);
