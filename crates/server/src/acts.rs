@@ -12,10 +12,11 @@
 //! scoped by the store, and a transfer racing the act would at worst let the old org record
 //! one act on a case it just handed over, which the act's own event names.
 
+use crate::params::Segments;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, State as StateExtractor};
+use axum::extract::State as StateExtractor;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use jiancha_events::{
@@ -106,7 +107,7 @@ struct VerifyRatingBody {
 pub(crate) async fn verify_rating(
     StateExtractor(state): StateExtractor<Arc<State>>,
     caller: Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -133,7 +134,7 @@ struct RectifyBody {
 pub(crate) async fn rectify_rating(
     StateExtractor(state): StateExtractor<Arc<State>>,
     caller: Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -159,7 +160,7 @@ struct CallbackBody {
 pub(crate) async fn call_back(
     StateExtractor(state): StateExtractor<Arc<State>>,
     caller: Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -231,7 +232,7 @@ async fn complaint_act<B: DeserializeOwned>(
 pub(crate) async fn accept_complaint(
     StateExtractor(state): StateExtractor<Arc<State>>,
     caller: Caller,
-    Path(path): Path<(String, String)>,
+    Segments(path): Segments<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -259,7 +260,7 @@ pub(crate) async fn accept_complaint(
 pub(crate) async fn reject_complaint(
     StateExtractor(state): StateExtractor<Arc<State>>,
     caller: Caller,
-    Path(path): Path<(String, String)>,
+    Segments(path): Segments<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -284,7 +285,7 @@ pub(crate) async fn reject_complaint(
 pub(crate) async fn answer_complaint(
     StateExtractor(state): StateExtractor<Arc<State>>,
     caller: Caller,
-    Path(path): Path<(String, String)>,
+    Segments(path): Segments<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {

@@ -10,10 +10,11 @@
 //! An alert id is `<case>/<rule>/<n>` and holds slashes: in a path it is percent-encoded
 //! (`case-1%2Ffee.mismatch%2F1`), as `encodeURIComponent` does.
 
+use crate::params::Segments;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State as StateExtractor};
+use axum::extract::{Query, State as StateExtractor};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use jiancha_events::stream::{check_org, org_is_under};
@@ -299,7 +300,7 @@ struct AckBody {
 pub(crate) async fn acknowledge(
     StateExtractor(state): StateExtractor<Arc<State>>,
     caller: Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -360,7 +361,7 @@ struct OrderBody {
 pub(crate) async fn order_correction(
     StateExtractor(state): StateExtractor<Arc<State>>,
     caller: Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -396,7 +397,7 @@ struct ReportBackBody {
 pub(crate) async fn report_back(
     StateExtractor(state): StateExtractor<Arc<State>>,
     caller: Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -434,7 +435,7 @@ struct VerificationBody {
 pub(crate) async fn verify_correction(
     StateExtractor(state): StateExtractor<Arc<State>>,
     caller: Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {

@@ -14,10 +14,11 @@
 //! (what the log showed at that instant, as `jiancha history --as-of`). Both are answered by
 //! `jiancha_projections::asof`, as the CLI's are.
 
+use crate::params::Segments;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State as StateExtractor};
+use axum::extract::{Query, State as StateExtractor};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse as _, Response};
 use jiancha_engine::evidence::{self, EvidenceError};
@@ -71,7 +72,7 @@ async fn check_read(state: &State, caller: &Caller, case: &StreamName) -> Result
 pub(crate) async fn get(
     StateExtractor(state): StateExtractor<Arc<State>>,
     caller: Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
     query: QueryResult<CaseQuery>,
 ) -> Result<Response, ApiError> {
     let case = case_or_project_stream(&id)?;
@@ -138,7 +139,7 @@ async fn case_events(state: &State, case: &str) -> Result<Vec<StoredEvent>, ApiE
 pub(crate) async fn history(
     StateExtractor(state): StateExtractor<Arc<State>>,
     caller: Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
     query: QueryResult<HistoryQuery>,
 ) -> Result<Response, ApiError> {
     let case = case_or_project_stream(&id)?;
@@ -166,7 +167,7 @@ pub(crate) struct EvidenceQuery {
 pub(crate) async fn evidence(
     StateExtractor(state): StateExtractor<Arc<State>>,
     caller: Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
     query: QueryResult<EvidenceQuery>,
 ) -> Result<Response, ApiError> {
     let case = case_or_project_stream(&id)?;
@@ -216,7 +217,7 @@ struct CaseLedger {
 pub(crate) async fn ledger(
     StateExtractor(state): StateExtractor<Arc<State>>,
     caller: Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
 ) -> Result<Response, ApiError> {
     let case = case_or_project_stream(&id)?;
     check_read(&state, &caller, &case).await?;
@@ -267,7 +268,7 @@ struct ExemptionBody {
 pub(crate) async fn exempt(
     StateExtractor(state): StateExtractor<Arc<State>>,
     caller: Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {

@@ -7,9 +7,10 @@
 //! like the API (a bearer token, the caller's read scope): the dashboard fetches it with the
 //! token and opens it in a window to print; without an auth file it is a plain link.
 
+use crate::params::Segments;
 use std::sync::Arc;
 
-use axum::extract::{Path, State as StateExtractor};
+use axum::extract::State as StateExtractor;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -75,7 +76,7 @@ pub(crate) fn routes(router: Router<Arc<State>>) -> Router<Arc<State>> {
 async fn notice_page(
     StateExtractor(state): StateExtractor<Arc<State>>,
     caller: Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
 ) -> Result<Response, ApiError> {
     let scope = caller.read_scope()?;
     let Some((case, _, _)) = parse_alert_id(&id) else {

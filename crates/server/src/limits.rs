@@ -54,8 +54,11 @@ pub const CASES_PAGE_MAX: usize = 10_000;
 pub(crate) fn page_limit(limit: Option<usize>, max: usize) -> Result<usize, ApiError> {
     match limit {
         None => Ok(max),
-        Some(0) => Err(ApiError::invalid(format!("limit: 1 to {max}")).field("limit")),
-        Some(n) => Ok(n.min(max)),
+        // Refused beyond the page's size too, as the message says (the cursor pages on).
+        Some(n) if n == 0 || n > max => {
+            Err(ApiError::invalid(format!("limit: 1 to {max}, got {n}")).field("limit"))
+        }
+        Some(n) => Ok(n),
     }
 }
 /// Chain verifications running at once (429 beyond it).

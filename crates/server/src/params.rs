@@ -37,3 +37,26 @@ pub(crate) fn case_or_project_stream(id: &str) -> Result<StreamName, ApiError> {
         Err(m) => Err(ApiError::invalid(m.to_string()).field("case")),
     }
 }
+
+/// The path's parameters, as axum's `Path` reads them, refused in this API's error shape (400
+/// naming `path`) rather than axum's plain text: an id that is not UTF-8 once percent-decoded,
+/// say.
+pub(crate) struct Segments<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Segments<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Segments(value)),
+            Err(e) => Err(ApiError::invalid(format!("path: {}", e.body_text())).field("path")),
+        }
+    }
+}

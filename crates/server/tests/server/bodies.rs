@@ -324,3 +324,19 @@ async fn an_event_dated_after_the_clock_is_refused() {
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
     world.shutdown().await;
 }
+
+/// A path parameter that is not UTF-8 once percent-decoded is a 400 in the API's error shape,
+/// naming `path`, like every other refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_path_that_is_not_utf8_is_refused_naming_it() {
+    let world = World::new().await;
+    for path in ["/api/v1/cases/case-%FF", "/api/v1/cases/case-%FF/history"] {
+        let answer = world.get(path, Who::Supervisor).await;
+        answer.refused(StatusCode::BAD_REQUEST, "path");
+    }
+    let answer = world
+        .post_json("/api/v1/alerts/%FF/acknowledge", Who::Supervisor, "{}")
+        .await;
+    answer.refused(StatusCode::BAD_REQUEST, "path");
+    world.shutdown().await;
+}

@@ -135,6 +135,8 @@ async fn filters_combine() {
         ("due_within=soon", "due_within"),
         ("overdue=1", "overdue"),
         ("limit=-1", "limit"),
+        ("limit=10001", "limit"),
+        ("limit=18446744073709551615", "limit"),
         ("colour=red", "colour"),
     ] {
         let answer = world
