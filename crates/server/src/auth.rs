@@ -312,7 +312,13 @@ impl Caller {
     }
 
     fn refuse(&self, what: &str) -> ApiError {
-        ApiError::forbidden(format!("a {} token may not {what}", self.role_name()))
+        let role = self.role_name();
+        let article = if role.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        ApiError::forbidden(format!("{article} {role} token may not {what}"))
     }
 
     /// What the caller may read of cases, alerts and the live stream.
@@ -372,7 +378,9 @@ impl Caller {
         match self {
             Caller::Open => Ok(None),
             Caller::Token(p) if matches!(p.role, Role::Center | Role::Unit) => Ok(Some(p)),
-            Caller::Token(_) => Err(self.refuse("append case events")),
+            Caller::Token(_) => Err(self.refuse(
+                "append events (case events and definitions come from unit and center tokens)",
+            )),
         }
     }
 
@@ -383,7 +391,7 @@ impl Caller {
             Caller::Token(p) => match (p.role, p.org.as_deref()) {
                 (Role::Supervisor, Some(org)) => Ok((&p.name, org)),
                 _ => Err(self.refuse(
-                    "acknowledge alerts, order corrections or exempt cases (the bureau's acts)",
+                    "exempt cases, uphold appeals, close periods or enter history (the bureau's acts)",
                 )),
             },
         }

@@ -47,6 +47,19 @@ pub(crate) async fn post(
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
     let (actor, org) = caller.supervisor()?;
+    // The declaration's reason is kept in the chain and shown: given, it says something.
+    if let Some(reason) = &reason {
+        if reason.trim().is_empty() || reason.chars().any(char::is_control) {
+            return Err(ApiError::invalid(
+                "reason: must not be blank nor hold control characters (leave it out for the \
+                 default)",
+            )
+            .field("reason"));
+        }
+    }
+    // History is the district's own: an event of another district's org would add a root
+    // row of its own to every report. (A local server, with no tokens, has no district.)
+    let district = (org != crate::auth::OPEN_ORG).then(|| org.split('/').next().unwrap_or(org));
     let (format, bytes) = crate::events::read_events_body(state, headers, body).await?;
     let items = split(
         format,
@@ -63,6 +76,16 @@ pub(crate) async fn post(
             )
             .at(item.at)
             .field("stream"));
+        }
+        if let Some(district) = district {
+            if !jiancha_events::stream::org_is_under(&event.org, district) {
+                return Err(ApiError::invalid(format!(
+                    "org: {:?} is outside the district {district:?}",
+                    event.org
+                ))
+                .at(item.at)
+                .field("org"));
+            }
         }
         // The workflow's limits are the district center's act, in force from when it is
         // recorded: no history can set them after the fact.

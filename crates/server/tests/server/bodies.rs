@@ -340,3 +340,42 @@ async fn a_path_that_is_not_utf8_is_refused_naming_it() {
     answer.refused(StatusCode::BAD_REQUEST, "path");
     world.shutdown().await;
 }
+
+/// History is the district's own and its reason says something: an event of another district's
+/// org, a blank reason or one with control characters is refused naming the field, nothing
+/// appended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_stays_in_the_district_with_a_reason_worth_keeping() {
+    let world = World::new().await;
+    let line = |org: &str| {
+        step_json("case-h9", None).replace(
+            "{\"stream\"",
+            &format!("{{\"actor\":\"clerk-1\",\"org\":\"{org}\",\"stream\""),
+        )
+    };
+    let submitted = case_jsonl("case-h9", 0).lines().next().unwrap().replace(
+        "{\"stream\"",
+        "{\"actor\":\"clerk-1\",\"org\":\"yubei/town-1\",\"stream\"",
+    );
+    let head = world.head().await;
+    for (query, body, field) in [
+        (
+            "reason=paper",
+            format!("{submitted}\n{}", line("yubei/town-1")),
+            "org",
+        ),
+        ("reason=%20", line("jiangjin/town-1"), "reason"),
+        ("reason=a%1bb", line("jiangjin/town-1"), "reason"),
+    ] {
+        let answer = world
+            .post_jsonl(
+                &format!("/api/v1/events?historical=true&{query}"),
+                Who::Supervisor,
+                &body,
+            )
+            .await;
+        answer.refused(StatusCode::BAD_REQUEST, field);
+    }
+    assert_eq!(world.head().await, head, "nothing appended");
+    world.shutdown().await;
+}
