@@ -513,7 +513,23 @@ fn cli_and_server_agree_and_the_workbooks_are_the_json() {
         assert_eq!(xlsx.code, 0, "{xlsx:?}");
         assert_workbook_is(&file, &doc, &sheets);
     }
-    // Without --output, a workbook is refused as bad input.
+    // Without --output, a workbook is refused as bad input; so is --output with a format
+    // written to standard output (it would be ignored).
     let refused = ws.run(&["insight", "--period", &period, "--format", "xlsx"], "");
     assert_eq!(refused.code, 2, "{refused:?}");
+    let out = ws.path("ignored.json");
+    let out = out.to_str().unwrap();
+    for command in ["insight", "report"] {
+        let refused = ws.run(
+            &[
+                command, "--period", &period, "--format", "json", "--output", out,
+            ],
+            "",
+        );
+        assert_eq!(refused.code, 2, "{refused:?}");
+        assert!(
+            refused.stderr.contains("--output goes with --format xlsx"),
+            "{refused:?}"
+        );
+    }
 }

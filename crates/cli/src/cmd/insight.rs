@@ -74,9 +74,7 @@ pub async fn run(
     lang: Lang,
 ) -> anyhow::Result<()> {
     let period = Period::parse(&args.period).map_err(|e| user_error(format!("--period: {e}")))?;
-    if args.format == Format::Xlsx && args.output.is_none() {
-        return Err(user_error("--format xlsx needs --output FILE"));
-    }
+    check_output(args.format == Format::Xlsx, args.output.as_ref())?;
     if let Some(org) = &args.org {
         // As `GET /insights?org=` refuses it: an empty or malformed path names no org.
         jiancha_events::stream::check_org("--org", org).map_err(|e| user_error(e.to_string()))?;
@@ -114,6 +112,19 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// `--output` goes with `--format xlsx`, and it needs one: the other formats go to standard
+/// output (an `--output` beside them would be silently ignored).
+pub(crate) fn check_output(xlsx: bool, output: Option<&PathBuf>) -> anyhow::Result<()> {
+    match (xlsx, output) {
+        (true, None) => Err(user_error("--format xlsx needs --output FILE")),
+        (false, Some(_)) => Err(user_error(
+            "--output goes with --format xlsx; the other formats are written to standard \
+             output (redirect it to a file)",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Writes a workbook to `--output`.

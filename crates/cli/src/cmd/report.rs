@@ -230,9 +230,7 @@ pub async fn run(
             ));
         }
     }
-    if run.format == Format::Xlsx && run.output.is_none() {
-        return Err(user_error("--format xlsx needs --output FILE"));
-    }
+    crate::cmd::insight::check_output(run.format == Format::Xlsx, run.output.as_ref())?;
     let scoring = load_scoring(run.scoring.as_ref())?;
     let mut now = replay::parse_now(run.now.as_deref(), &*clock)?;
     let explicit = run.now.as_ref().map(|_| now);
