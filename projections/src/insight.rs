@@ -451,7 +451,16 @@ impl Projections {
 /// The insight for `query` at `now` (see the module's doc).
 pub fn insight(p: &Projections, query: &InsightQuery, now: Millis) -> Insight {
     let today = date_of(now);
-    let last = query.period.months.last().copied().unwrap_or(0);
+    // The months the forecast, the recommendations and the hot spots read end with the
+    // period's last, or with the month of `now` when that comes first: a month not begun by
+    // then is unknown, not a month of no cases.
+    let last = query
+        .period
+        .months
+        .last()
+        .copied()
+        .unwrap_or(0)
+        .min(month_of(today));
     let first = query.period.months.first().copied().unwrap_or(0);
     let year_from = add_months(last, -11);
     let history_from = add_months(

@@ -475,3 +475,24 @@ fn a_scoped_insight_forecasts_the_work_its_org_accepted() {
         }
     }
 }
+
+/// Asked before its period ends, the insight's forecast starts from the month of the instant:
+/// the months not begun are unknown, not months of no cases.
+#[test]
+fn an_insight_before_its_period_ends_forecasts_from_the_instant() {
+    let events = sim_events(12, 800);
+    let (p, _) = assess(&events);
+    let now = crate::instant::millis(&events.last().unwrap().occurred_at);
+    let here = crate::ledger::month_of(crate::instant::date_of(now));
+    let later = crate::insight::add_months(here, 2);
+    let period = crate::Period::parse(&crate::insight::month_text(later)).unwrap();
+    let insight =
+        crate::insight::insight(&p, &crate::insight::InsightQuery { period, org: None }, now);
+    let all = insight
+        .forecast
+        .iter()
+        .find(|f| f.dimension == "all")
+        .unwrap();
+    assert_eq!(all.history.last().unwrap().month, here);
+    assert_eq!(all.months[0].month, crate::insight::add_months(here, 1));
+}
