@@ -364,11 +364,7 @@ fn check_case(
     if !tracking {
         return Ok(());
     }
-    let before = if current == 0 {
-        None
-    } else {
-        known_owner(state, scratch, lookup, stream)
-    };
+    let before = owner_before(state, scratch, lookup, stream, current);
     if let Some(scope) = scope {
         in_scope_of(
             before.as_ref(),
@@ -419,11 +415,7 @@ fn in_scope(
     current: u64,
 ) -> Result<(), Rejection> {
     let opened = CaseOwner::opened_by(&event.data, &event.org);
-    let before = if current == 0 {
-        None
-    } else {
-        known_owner(state, scratch, lookup, event.stream.as_str())
-    };
+    let before = owner_before(state, scratch, lookup, event.stream.as_str(), current);
     in_scope_of(
         before.as_ref(),
         opened.as_ref(),
@@ -431,6 +423,21 @@ fn in_scope(
         event,
         current,
     )
+}
+
+/// Who held a case before the event: none before its first.
+fn owner_before(
+    state: &TxState,
+    scratch: &Delta,
+    lookup: &dyn Lookup,
+    stream: &str,
+    current: u64,
+) -> Option<CaseOwner> {
+    if current == 0 {
+        None
+    } else {
+        known_owner(state, scratch, lookup, stream)
+    }
 }
 
 /// The batch speaks only for orgs under the scope, and only on cases they handle. A case never
