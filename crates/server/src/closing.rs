@@ -157,6 +157,15 @@ pub(crate) async fn close(
     let Query(q) = query.map_err(crate::query_error)?;
     let b: CloseRequest =
         crate::body::action_body(&headers, body, state.limits.body_read_timeout).await?;
+    // One period, in the query or the body: two that differ name no period.
+    if let (Some(a), Some(b)) = (&q.period, &b.period) {
+        if a != b {
+            return Err(ApiError::invalid(format!(
+                "period: the query says {a:?} and the body {b:?}: give it once"
+            ))
+            .field("period"));
+        }
+    }
     let label = q.period.or(b.period).ok_or_else(|| {
         ApiError::invalid("period: give period=YYYY-MM (or YYYY-Q1, YYYY-H1, YYYY)").field("period")
     })?;

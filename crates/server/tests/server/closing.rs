@@ -111,6 +111,15 @@ async fn the_bureau_closes_a_month_once_and_it_reproduces_after_later_appends() 
             answer.text
         );
     }
+    // Two periods, one in the query and one in the body, name none.
+    let both = world
+        .post_json(
+            "/api/v1/reports/close?period=2026-02",
+            Who::Supervisor,
+            "{\"period\":\"2026-03\"}",
+        )
+        .await;
+    both.refused(StatusCode::BAD_REQUEST, "period");
     assert_eq!(world.head().await, head, "nothing appended by the refusals");
     let before = world.get(MARCH, Who::Supervisor).await;
     assert_eq!(before.status, StatusCode::OK);
