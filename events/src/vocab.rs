@@ -236,9 +236,9 @@ pub struct OrgDefined {
 
 /// 督办时限设定: the district's limits of the 预警纠错 workflow, from this event on. Each field
 /// given replaces the limit in force (the built-in default until a first definition); a field
-/// left out keeps it. A limit that ran out before the change stays where it was; one still
-/// running is counted under the new limits (and comes due no earlier than the change). Entered
-/// more than the back-dating tolerance after it occurred, it takes effect when recorded.
+/// left out keeps it. It takes effect when it is recorded (never back-dated, never history). A
+/// limit that ran out before the change stays where it was; one still running is counted under
+/// the new limits (and comes due no earlier than the change).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkflowLimitsDefined {

@@ -248,10 +248,11 @@ pub fn build(
     let mut steps = Vec::new();
     let mut before: Option<CaseView> = None;
     // A declared historical import is the case's history only when it holds one of the case's
-    // events: the others (another org's, with their reasons) are folded, not shown.
+    // events or the acts on it: the others (another org's, with their reasons) are folded, not
+    // shown.
     let own: Vec<u64> = events
         .iter()
-        .filter(|e| e.stream == case)
+        .filter(|e| e.stream == case || e.data.concerns_case() == Some(case))
         .map(|e| e.position)
         .collect();
     for e in events {

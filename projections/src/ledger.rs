@@ -1186,7 +1186,10 @@ pub enum AppealError {
     #[error(transparent)]
     Id(#[from] jiancha_events::EntryIdError),
     /// No entry of the ledger has this id: look it up with `report explain`.
-    #[error("no ledger entry {0} (see `report explain` for the ids)")]
+    #[error(
+        "no ledger entry {0} (see `report explain` for the ids; one it lists as pending, a card \
+         the clock raised that no event took in yet, is appealed naming its case)"
+    )]
     NoSuchEntry(String),
     /// The entry was reversed already (an exemption or an earlier appeal): nothing to do.
     #[error("entry {0} is already reversed")]

@@ -155,9 +155,10 @@ impl Projections {
         self.limits.in_force(&self.config, at)
     }
 
-    /// Takes in a `WorkflowLimitsDefined`. It takes effect when it occurred; one entered more
-    /// than the back-dating tolerance after it occurred (outside a declared historical import)
-    /// when it was recorded: a definition cannot reach back over cards already due.
+    /// Takes in a `WorkflowLimitsDefined`. It takes effect when it was recorded (or when it
+    /// occurred, if that is later): never before an event the fold took already, so what the
+    /// fold decided as it took each event (a rating inside its window, a rectification on time)
+    /// stays what every later view decides, and no definition reaches back over cards due.
     fn define_limits(
         &mut self,
         event: &jiancha_events::StoredEvent,
@@ -165,10 +166,7 @@ impl Projections {
     ) {
         let occurred = instant::millis(&event.occurred_at);
         let recorded = instant::millis(&event.recorded_at);
-        let tolerance = i64::from(self.config.backdate_tolerance_hours) * 3_600_000;
-        let late = !self.historical(event.position) && recorded - occurred > tolerance;
-        let at = if late { recorded } else { occurred };
-        Arc::make_mut(&mut self.limits).define(at, event.position, d);
+        Arc::make_mut(&mut self.limits).define(occurred.max(recorded), event.position, d);
     }
 
     /// Also keeps the assessment ledger, scored with `scoring`.
@@ -201,18 +199,10 @@ impl Projections {
         let (Err(ledger::AppealError::NoSuchEntry(_)), Some(case)) = (&found, case) else {
             return Some(found);
         };
-        let Ok(id) = jiancha_events::EntryId::parse(entry) else {
+        let Some((key, _)) = self.map_of(case).get_key_value(case) else {
             return Some(found);
         };
-        let Some((key, state)) = self.map_of(case).get_key_value(case) else {
-            return Some(found);
-        };
-        let pending =
-            report::pending_entries_of(self, ledger, now, std::iter::once((&**key, &**state)));
-        let measure = ledger::Measure::parse(id.measure);
-        let is_pending = pending
-            .iter()
-            .any(|e| e.caused_by == id.position && Some(e.measure) == measure && e.n == id.n);
+        let is_pending = self.appeal_entry(entry, case, now).is_some();
         Some(if is_pending { Ok(key.clone()) } else { found })
     }
 
@@ -229,6 +219,9 @@ impl Projections {
             return Ok(());
         };
         let mut claimed: BTreeMap<String, usize> = BTreeMap::new();
+        // The cases whose rating an earlier appeal removes, with its number: the rating's whole
+        // workflow goes with it, cards the clock has not raised yet included.
+        let mut ratings: BTreeMap<Arc<str>, usize> = BTreeMap::new();
         for (i, (entry, case, at)) in appeals.into_iter().enumerate() {
             let checked = match self.appeal_check(entry, case, at) {
                 Some(checked) => checked,
@@ -247,6 +240,33 @@ impl Projections {
                     "data.case",
                     format!("missing: an appeal names its entry's case (here {found})"),
                 ));
+            }
+            let held = self.appeal_entry(entry, &found, at);
+            let of_rating = |e: &Entry| {
+                e.measure.is_rating()
+                    || [
+                        Rule::RatingBad.code(),
+                        Rule::RatingUnverified.code(),
+                        Rule::RectificationOverdue.code(),
+                    ]
+                    .contains(&&*e.rule)
+            };
+            if let (Some(e), Some(first)) = (&held, ratings.get(&found)) {
+                if of_rating(e) {
+                    return Err((
+                        i,
+                        "data.entry",
+                        format!(
+                            "entry {entry} belongs to the rating appeal {} of this batch removes",
+                            first + 1
+                        ),
+                    ));
+                }
+            }
+            if let Some(e) = &held {
+                if e.measure.is_rating() || e.rule == Rule::RatingBad.code() {
+                    ratings.entry(found.clone()).or_insert(i);
+                }
             }
             // What it reverses: the ledger's entries, or the pending card itself.
             let targets = match ledger.appeal_targets(entry) {
@@ -267,6 +287,21 @@ impl Projections {
             }
         }
         Ok(())
+    }
+
+    /// The entry an appeal names: the ledger's, or a card the clock raised on `case` by `at`
+    /// that no event folded yet.
+    fn appeal_entry(&self, entry: &str, case: &str, at: Millis) -> Option<Entry> {
+        let ledger = self.ledger()?;
+        let id = jiancha_events::EntryId::parse(entry).ok()?;
+        if let Some(e) = ledger.find(&id) {
+            return Some(e.clone());
+        }
+        let (key, state) = self.map_of(case).get_key_value(case)?;
+        let measure = ledger::Measure::parse(id.measure);
+        report::pending_entries_of(self, ledger, at, std::iter::once((&**key, &**state)))
+            .into_iter()
+            .find(|e| e.caused_by == id.position && Some(e.measure) == measure && e.n == id.n)
     }
 
     /// A report from the kept ledger at `now`; `None` when no ledger is kept.

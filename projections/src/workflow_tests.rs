@@ -589,3 +589,88 @@ fn an_appeal_of_a_rating_ends_the_orders_on_its_cards() {
         orders.iter().map(|o| &o.state).collect::<Vec<_>>()
     );
 }
+
+/// A definition of the workflow's limits takes effect when it is recorded, never before an event
+/// the fold took already: what the fold decided as it took the rectification (on time under 5
+/// days) is what every later view decides. Here the rating is verified valid Tue 06-02 and
+/// rectified Fri 06-05 15:00; a definition dated Thu 06-04 10:00 (1 day to rectify) is recorded
+/// after it, at 06-05 16:00, within the back-dating tolerance. Taken at its date it would have
+/// made the rectification late (due at 06-04 10:00) after the fold had counted it on time;
+/// taken when recorded, the rectification was done: no card at any instant, counted on time.
+#[test]
+fn a_limits_definition_never_reaches_back_over_what_the_fold_decided() {
+    let text = r#"{"stream":"catalog","type":"ItemDefined","occurred_at":"2026-01-05T09:00:00+08:00","actor":"admin","org":"jiangjin/center","data":{"code":"WL-2","name":"测试事项","org":"jiangjin/center/dept-03","statutory_days":20,"promised_days":5,"fee_cents":0,"steps":[],"required_materials":[],"in_center":true}}
+{"stream":"case-r1","type":"Submitted","occurred_at":"2026-06-01T09:00:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{"item":"WL-2","channel":"window","materials":[]}}
+{"stream":"case-r1","type":"Accepted","occurred_at":"2026-06-01T09:10:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{}}
+{"stream":"case-r1","type":"Decided","occurred_at":"2026-06-01T10:00:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{"outcome":"approved"}}
+{"stream":"case-r1","type":"Concluded","occurred_at":"2026-06-01T11:00:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{}}
+{"stream":"case-r1","type":"Rated","occurred_at":"2026-06-01T15:00:00+08:00","actor":"citizen","org":"jiangjin/center/dept-03/window-1","data":{"score":1}}
+{"stream":"supervision","type":"RatingVerified","occurred_at":"2026-06-02T10:00:00+08:00","actor":"center-1","org":"jiangjin/center","data":{"case":"case-r1","verdict":"valid"}}
+{"stream":"supervision","type":"RatingRectified","occurred_at":"2026-06-05T15:00:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{"case":"case-r1","report":"已整改"}}
+# record-at: 2026-06-05T16:00:00+08:00
+{"stream":"catalog","type":"WorkflowLimitsDefined","occurred_at":"2026-06-04T10:00:00+08:00","actor":"center-wang","org":"jiangjin","data":{"rectify_days":1}}"#;
+    let (events, _) = scenario_events(text);
+    let mut p = Projections::default().with_ledger(Scoring::default());
+    for e in &events {
+        p.apply(e);
+    }
+    for now in ["2026-06-05T12:00:00+08:00", "2026-06-30T12:00:00+08:00"] {
+        let at = crate::asof::parse_instant(now).unwrap();
+        let overdue: Vec<_> = p
+            .alerts(at)
+            .into_iter()
+            .filter(|a| a.rule == "rating.rectification.overdue")
+            .map(|a| a.raised_at)
+            .collect();
+        assert!(overdue.is_empty(), "{now}: {overdue:?}");
+        assert_eq!(count(&sums(&p, at), Measure::RectifiedOnTime), 1, "{now}");
+    }
+    assert_eq!(
+        p.config_at(crate::asof::parse_instant("2026-06-05T16:00:00+08:00").unwrap())
+            .rectify_days,
+        1
+    );
+    assert_eq!(
+        p.config_at(crate::asof::parse_instant("2026-06-05T15:59:59+08:00").unwrap())
+            .rectify_days,
+        5
+    );
+}
+
+/// In one batch, an appeal of a rating takes its whole workflow: a later appeal of one of its
+/// cards, pending (raised by the clock, taken in by no event yet) or not, is refused; an appeal
+/// naming no case is refused naming `data.case`.
+#[test]
+fn a_batch_appealing_a_rating_cannot_appeal_its_cards_again() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/scenarios/rating_appeal_and_exemption.jsonl"),
+    )
+    .unwrap();
+    let (events, _) = scenario_events(&text);
+    let mut p = Projections::default().with_ledger(Scoring::default());
+    for e in &events[..events.len() - 1] {
+        p.apply(e);
+    }
+    let at = crate::asof::parse_instant("2026-03-16T10:00:00+08:00").unwrap();
+    let pending = crate::report::pending_entries(&p, p.ledger().unwrap(), at);
+    let card = pending
+        .iter()
+        .find(|e| e.rule == "rating.rectification.overdue")
+        .map(crate::Entry::key)
+        .expect("the rectification's card is pending");
+    assert!(p
+        .check_appeal_batch([(card.as_str(), Some("case-a"), at)])
+        .is_ok());
+    let refused = p
+        .check_appeal_batch([
+            ("7/bad_rated", Some("case-a"), at),
+            (card.as_str(), Some("case-a"), at),
+        ])
+        .unwrap_err();
+    assert_eq!((refused.0, refused.1), (1, "data.entry"), "{refused:?}");
+    let refused = p
+        .check_appeal_batch([("7/bad_rated", None, at)])
+        .unwrap_err();
+    assert_eq!((refused.0, refused.1), (0, "data.case"), "{refused:?}");
+}

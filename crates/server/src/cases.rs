@@ -301,12 +301,30 @@ pub(crate) async fn exempt(
         .read()
         .case(case.as_str())
         .is_some_and(|c| c.exempted);
-    if exempted && matches!(key, Key::Given(_)) {
-        return Err(ApiError::new(
-            crate::error::ErrorKind::ActConflict,
-            format!("case: {case} was exempted already (an exemption is once per case)"),
-        )
-        .field("case"));
+    if exempted {
+        // Without a key, the repeat is answered with the exemption's position, however it was
+        // made; under a new key, it is refused.
+        if matches!(key, Key::Given(_)) {
+            return Err(ApiError::new(
+                crate::error::ErrorKind::ActConflict,
+                format!("case: {case} was exempted already (an exemption is once per case)"),
+            )
+            .field("case"));
+        }
+        let acts = state
+            .store
+            .read_concerning(case.as_str())
+            .await
+            .map_err(crate::events::store_refusal)?;
+        if let Some(first) = acts
+            .iter()
+            .find(|e| matches!(e.data, EventData::Exempted(_)))
+        {
+            return Ok(crate::events::answer(AppendOutcome {
+                positions: vec![first.position],
+                appended: 0,
+            }));
+        }
     }
     supervise(&state, actor, org, data, key).await
 }

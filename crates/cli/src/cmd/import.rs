@@ -214,6 +214,15 @@ fn survey(
                        new events only (import an export without --historical)";
             return Err(refused(&format!("line {line}: {why}"), name));
         }
+        // The workflow's limits take effect when recorded: they are never history.
+        if matches!(
+            event.data,
+            jiancha_events::EventData::WorkflowLimitsDefined(_)
+        ) {
+            let why = "type: WorkflowLimitsDefined takes effect when it is recorded: import it \
+                       without --historical";
+            return Err(refused(&format!("line {line}: {why}"), name));
+        }
         first_org.get_or_insert(event.org);
         events += 1;
     }
@@ -303,6 +312,7 @@ fn produce<R: std::io::Read>(
                     message: "missing: import --moved takes exported lines only".into(),
                 });
             }
+
             Ok((line, event))
         });
         match item {

@@ -460,6 +460,12 @@ async fn a_retry_under_the_same_key_answers_the_original() {
         .post_json(path, Who::Supervisor, &exempt("ex-2"))
         .await;
     second.refused(StatusCode::CONFLICT, "case");
+    // Without a key, a repeat is answered with the exemption's position.
+    let plain = world
+        .post_json(path, Who::Supervisor, r#"{"reason":"系统故障"}"#)
+        .await;
+    assert_eq!(plain.status, StatusCode::OK, "{}", plain.text);
+    assert_eq!(plain.json["positions"], first.json["positions"]);
     assert_eq!(world.head().await, head, "nothing appended");
     world.shutdown().await;
 }
