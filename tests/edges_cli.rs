@@ -196,3 +196,42 @@ fn filters_that_select_nothing_by_mistake_are_refused_alike() {
     let (status, said) = served.interrupt();
     assert!(status.success(), "{said}");
 }
+
+/// `demo` recreates its own file, and nothing else: a file that is no SQLite log, the log
+/// `--db` names, or a refused address leaves the file as it was (exit 2, naming `--file` or
+/// `--addr`).
+#[test]
+fn the_demo_replaces_its_own_log_only() {
+    let ws = Workspace::new();
+    let notes = ws.path("notes.txt");
+    std::fs::write(&notes, "my notes\n").unwrap();
+    let notes_arg = notes.to_str().unwrap();
+    let r = ws.run(&["demo", "--cases", "10", "--file", notes_arg], "");
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("--file"), "{r:?}");
+    let r = ws.run(
+        &[
+            "demo",
+            "--serve",
+            "--addr",
+            "0.0.0.0:18662",
+            "--cases",
+            "10",
+            "--file",
+            notes_arg,
+        ],
+        "",
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my notes\n");
+    // The log --db names.
+    let (text, _) = crate::support::catalogue_input();
+    assert_eq!(ws.run(&["import"], &text).code, 0);
+    let before = ws.export();
+    let own = ws.db();
+    let own = own.strip_prefix("sqlite://").unwrap_or(&own);
+    let r = ws.run(&["demo", "--cases", "10", "--file", own], "");
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("is the log --db names"), "{r:?}");
+    assert_eq!(ws.export(), before);
+}

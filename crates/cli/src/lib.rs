@@ -214,7 +214,7 @@ pub fn run(mut cli: Cli) -> anyhow::Result<()> {
             Command::History(args) => cmd::history::run(&cli.db, clock, &args).await,
             Command::Evidence(args) => cmd::evidence::run(&cli.db, clock, &args).await,
             Command::Notice(args) => cmd::notice::run(&cli.db, clock, &args).await,
-            Command::Demo(args) => cmd::demo::run(&args, lang).await,
+            Command::Demo(args) => cmd::demo::run(&args, &cli.db, lang).await,
             Command::Serve(args) => cmd::serve::run(&cli.db, &database, clock, &args).await,
             Command::Province(args) => cmd::province::run(&database, clock, &args, lang).await,
             Command::Calendar(_) | Command::Simulate(_) | Command::Docs(_) => Ok(()),
@@ -315,6 +315,38 @@ pub async fn open_store(
     match jiancha_store::open(db, clock).await {
         Ok(store) => Ok(store),
         Err(e @ StoreError::BadUrl { .. }) => Err(error::user_error(e.to_string())),
-        Err(e) => Err(anyhow::Error::new(e).context(format!("cannot open the event log {db}"))),
+        Err(e) => {
+            Err(anyhow::Error::new(e)
+                .context(format!("cannot open the event log {}", shown_url(db))))
+        }
+    }
+}
+
+/// A database URL as an error may show it: without its password (`postgres://user:***@host`).
+pub fn shown_url(db: &str) -> String {
+    let Some((scheme, rest)) = db.split_once("://") else {
+        return db.to_owned();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) if credentials.contains(':') => {
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}{path}")
+        }
+        _ => db.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    #[test]
+    fn a_shown_url_hides_its_password() {
+        assert_eq!(
+            super::shown_url("postgres://postgres:s3cret@127.0.0.1:1/test?x=y"),
+            "postgres://postgres:***@127.0.0.1:1/test?x=y"
+        );
+        assert_eq!(super::shown_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(super::shown_url("sqlite://a.db"), "sqlite://a.db");
+        assert_eq!(super::shown_url("a.db"), "a.db");
     }
 }

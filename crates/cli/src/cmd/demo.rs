@@ -59,6 +59,50 @@ pub struct DemoArgs {
     pub notify: Option<PathBuf>,
 }
 
+/// Whether the demo may replace what is at `path`: nothing, an empty file, or a SQLite
+/// database that is not the log `--db` names (a previous demo's). Anything else is refused
+/// before anything is touched: a text file, a directory, the user's own log.
+fn replaceable(path: &std::path::Path, db: &str) -> anyhow::Result<()> {
+    use std::io::Read;
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(user_error(format!("--file: {}: {e}", path.display()))),
+    };
+    if meta.is_dir() {
+        return Err(user_error(format!(
+            "--file: {} is a directory",
+            path.display()
+        )));
+    }
+    if meta.len() == 0 {
+        return Ok(());
+    }
+    let mut magic = [0u8; 16];
+    let sqlite = std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && &magic == b"SQLite format 3\0";
+    if !sqlite {
+        return Err(user_error(format!(
+            "--file: {} exists and is no SQLite log: the demo recreates its file on every run, \
+             so it will not replace it (name another file)",
+            path.display()
+        )));
+    }
+    let same = jiancha_store::sqlite::file_of(db)
+        .and_then(|f| f.canonicalize().ok())
+        .is_some_and(|f| path.canonicalize().is_ok_and(|p| p == f));
+    if same {
+        return Err(user_error(format!(
+            "--file: {} is the log --db names: the demo recreates its file on every run, so it \
+             will not replace it (name another file)",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 fn fresh_file(path: &std::path::Path) -> anyhow::Result<String> {
     for suffix in ["", "-wal", "-shm"] {
         let mut p = path.as_os_str().to_owned();
@@ -78,7 +122,7 @@ fn fresh_file(path: &std::path::Path) -> anyhow::Result<String> {
 }
 
 /// Runs the demo.
-pub async fn run(args: &DemoArgs, lang: Lang) -> anyhow::Result<()> {
+pub async fn run(args: &DemoArgs, db: &str, lang: Lang) -> anyhow::Result<()> {
     let start = NaiveDate::parse_from_str(&args.start, "%Y-%m-%d")
         .map_err(|e| user_error(format!("--start: {:?}: {e}", args.start)))?;
     let config = SimConfig {
@@ -91,6 +135,11 @@ pub async fn run(args: &DemoArgs, lang: Lang) -> anyhow::Result<()> {
     config.validate().map_err(|e| user_error(e.to_string()))?;
     let notify = crate::cmd::serve::load_notify(args.notify.as_deref())?;
     let total = jiancha_sim::events(&config)?.count() as u64;
+    if args.serve {
+        jiancha_server::check_exposure(args.addr, None)
+            .map_err(|e| user_error(format!("--addr: {e}")))?;
+    }
+    replaceable(&args.file, db)?;
     let url = fresh_file(&args.file)?;
     let clock = ManualClock::new(clock_start(start)?);
     let store = crate::open_store(&url, Arc::new(clock.clone())).await?;

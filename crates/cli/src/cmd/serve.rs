@@ -137,7 +137,7 @@ pub async fn run(
     };
     let app = App::start(store.clone(), clock, config)
         .await
-        .with_context(|| format!("cannot start the engine over {db}"))?;
+        .with_context(|| format!("cannot start the engine over {}", crate::shown_url(db)))?;
     let listener = jiancha_server::bind(args.addr).await?;
     let local = listener.local_addr().unwrap_or(args.addr);
     // The handlers are in place before the line that tells a supervisor it may stop us.
