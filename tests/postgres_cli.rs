@@ -304,3 +304,37 @@ fn an_unreachable_server_is_an_infrastructure_failure() {
     assert_eq!(r.code, 3, "{r:?}");
     assert!(r.stderr.contains("cannot open the event log"), "{r:?}");
 }
+
+/// A reading command on a district (schema) that holds no log is refused, naming it, and
+/// creates nothing: a mistyped district never answers "0 alerts". The password of the URL is
+/// never shown.
+#[test]
+fn a_reading_command_on_a_district_without_a_log_is_refused() {
+    let ws = Workspace::new();
+    let pg = PgLog::new("nolog");
+    for args in [
+        &["verify"][..],
+        &["alerts", "--open"],
+        &["report", "--period", "2026-03"],
+    ] {
+        let r = ws.run_db(&pg.url(), args, "");
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        assert!(r.stderr.contains("no event log in"), "{r:?}");
+    }
+    let created = std::process::Command::new("psql")
+        .args([&base_url(), "-tAc"])
+        .arg(format!(
+            "SELECT to_regclass('{}.events') IS NOT NULL",
+            pg.schema()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&created.stdout).trim(), "f");
+    let r = ws.run_db(
+        "postgres://postgres:s3cret@127.0.0.1:1/nowhere",
+        &["verify"],
+        "",
+    );
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(!r.stderr.contains("s3cret"), "{r:?}");
+}

@@ -302,6 +302,19 @@ pub async fn open_existing_store(
                 path.display()
             )));
         }
+    } else if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        // As for a file: a mistyped district or database is refused, not created empty.
+        let found = jiancha_store::postgres::log_at(db).await.map_err(|e| {
+            anyhow::Error::new(e).context(format!("cannot open the event log {}", shown_url(db)))
+        })?;
+        if !found {
+            return Err(error::user_error(format!(
+                "no event log in {}: the district (schema) holds none (check --db and \
+                 --district; only import, serve, demo and catalog define-item/define-org create \
+                 a log)",
+                shown_url(db)
+            )));
+        }
     }
     open_store(db, clock).await
 }

@@ -420,6 +420,18 @@ pub async fn log_exists(url: &str, schema: &str) -> Result<bool, StoreError> {
     Ok(exists)
 }
 
+/// Whether the URL's database holds an event log where the URL's `search_path` (a district's
+/// schema, or the default) looks: what a reading command checks before it opens a log, which
+/// would create one.
+pub async fn log_at(url: &str) -> Result<bool, StoreError> {
+    let mut conn = connect_options(url)?.connect().await?;
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('events') IS NOT NULL")
+        .fetch_one(&mut conn)
+        .await?;
+    let _ = sqlx::Connection::close(conn).await;
+    Ok(exists)
+}
+
 /// Creates the first schema of the connection's `search_path` when none of them exists, as
 /// SQLite creates a missing file: `options=-c search_path=district_07` in the URL puts a log in
 /// its own schema.
