@@ -276,3 +276,31 @@ fn the_workflow_measures_agree_in_json_csv_and_the_table() {
     assert_eq!(v[0]["escalated_to"], "jiangjin/supervision");
     assert_eq!(v[0]["org"], unit);
 }
+
+/// An option the report would ignore is refused, naming it (exit 2): `--org` on the approval
+/// report, `--depth` with another grouping than org paths, csv for `explain` and `items`.
+#[test]
+fn options_the_report_would_ignore_are_refused() {
+    let ws = sample();
+    for (extra, flag) in [
+        (
+            &["--kind", "approval", "--org", "jiangjin/town-01"][..],
+            "--org",
+        ),
+        (&["--by", "item", "--depth", "1"], "--depth"),
+    ] {
+        let r = march(&ws, extra);
+        assert_eq!(r.code, 2, "{extra:?}: {r:?}");
+        assert!(r.stderr.contains(flag), "{r:?}");
+    }
+    for command in [
+        &[
+            "report", "explain", "--org", "jiangjin", "--period", "2026-03", "--format", "csv",
+        ][..],
+        &["report", "items", "--format", "csv"],
+    ] {
+        let r = ws.run(command, "");
+        assert_eq!(r.code, 2, "{command:?}: {r:?}");
+        assert!(r.stderr.contains("--format"), "{r:?}");
+    }
+}

@@ -221,7 +221,8 @@ pub async fn run(
         // One row per purchaser org and month: nothing to roll up or regroup.
         if run.depth.is_some() {
             return Err(user_error(
-                "--depth: the procurement report has one row per purchaser org and month and                  is not rolled up; choose purchasers with --org PREFIX",
+                "--depth: the procurement report has one row per purchaser org and month and \
+                 is not rolled up; choose purchasers with --org PREFIX",
             ));
         }
         if run.by != By::Org {
@@ -229,6 +230,18 @@ pub async fn run(
                 "--by: the procurement report is by purchaser org only",
             ));
         }
+    } else if run.org.is_some() {
+        // Accepted and ignored before: the approval report's rows are every org path; its
+        // depth and `report explain --org` narrow it.
+        return Err(user_error(
+            "--org: only with --kind procurement (the approval report lists every org path; \
+             narrow it with --depth, or see one row's entries with `report explain --org`)",
+        ));
+    }
+    if run.depth.is_some() && run.by != By::Org {
+        return Err(user_error(
+            "--depth: keeps org paths of at most N segments, with --by org only",
+        ));
     }
     crate::cmd::insight::check_output(run.format == Format::Xlsx, run.output.as_ref())?;
     let scoring = load_scoring(run.scoring.as_ref())?;
@@ -903,9 +916,9 @@ fn write_legend(out: &mut dyn std::io::Write, shown: &[Shown], lang: Lang) -> st
 }
 
 async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow::Result<()> {
-    if args.format == Format::Xlsx {
+    if matches!(args.format, Format::Xlsx | Format::Csv) {
         return Err(user_error(
-            "report explain: --format xlsx is for the report itself",
+            "--format: report explain is a table or JSON (csv and xlsx are for the report itself)",
         ));
     }
     let period = Period::parse(&args.period).map_err(|e| user_error(format!("--period: {e}")))?;
@@ -993,9 +1006,9 @@ async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow:
 }
 
 async fn items(db: &str, clock: Arc<dyn Clock>, args: &ItemsArgs) -> anyhow::Result<()> {
-    if args.format == Format::Xlsx {
+    if matches!(args.format, Format::Xlsx | Format::Csv) {
         return Err(user_error(
-            "report items: --format xlsx is for the report itself",
+            "--format: report items is a table or JSON (csv and xlsx are for the report itself)",
         ));
     }
     let now = clock.now().timestamp_millis();
