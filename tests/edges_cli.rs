@@ -235,3 +235,54 @@ fn the_demo_replaces_its_own_log_only() {
     assert!(r.stderr.contains("is the log --db names"), "{r:?}");
     assert_eq!(ws.export(), before);
 }
+
+/// `simulate -o FILE` replaces FILE only with a whole simulation: a failed run leaves it as it
+/// was. A summary that cannot be written is refused before anything is generated.
+#[test]
+fn a_failed_simulation_leaves_its_file_and_writes_nothing() {
+    let ws = Workspace::new();
+    let kept = ws.path("kept.jsonl");
+    std::fs::write(&kept, "precious\n").unwrap();
+    let kept_arg = kept.to_str().unwrap();
+    let r = ws.run(
+        &[
+            "simulate",
+            "--cases",
+            "100",
+            "--seed",
+            "1",
+            "--start",
+            "2100-12-30",
+            "-o",
+            kept_arg,
+        ],
+        "",
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "precious\n");
+    let missing = ws.path("nodir/s.json");
+    let r = ws.run(
+        &[
+            "simulate",
+            "--cases",
+            "20",
+            "--seed",
+            "1",
+            "--summary",
+            missing.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stdout.is_empty(),
+        "nothing generated: {} bytes",
+        r.stdout.len()
+    );
+    let r = ws.run(
+        &["simulate", "--cases", "20", "--seed", "1", "-o", kept_arg],
+        "",
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(std::fs::read_to_string(&kept).unwrap().lines().count() > 20);
+}

@@ -27,7 +27,7 @@ use crate::error::user_error;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
     jiancha import events.jsonl\n  \
-    jiancha simulate --cases 1000 --seed 7 | jiancha import -\n  \
+    jiancha simulate --cases 1000 --seed 7 | jiancha import --historical -\n  \
     jiancha export --db sqlite://old.db | jiancha import --db sqlite://new.db\n  \
     jiancha import --historical --reason \"2025 paper records\" records.jsonl\n\n\
     Each line is one event: {\"stream\":\"case-2026-000123\",\"type\":\"Accepted\",\

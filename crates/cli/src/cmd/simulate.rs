@@ -14,7 +14,7 @@ use crate::error::user_error;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
     jiancha simulate --cases 1000 --seed 7 > district.jsonl\n  \
-    jiancha simulate --cases 1000 --seed 7 | jiancha import -\n  \
+    jiancha simulate --cases 1000 --seed 7 | jiancha import --historical -\n  \
     jiancha simulate --cases 200000 --seed 1 --start 2025-01-02 --output year.jsonl\n  \
     jiancha simulate --cases 5000 --seed 3 --rates busy.json --summary expected.json\n  \
     jiancha simulate --cases 3000 --seed 7 --projects 200 --summary expected.json\n\n\
@@ -77,13 +77,29 @@ pub struct SimulateArgs {
 /// Runs the simulation.
 pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     let config = config(args)?;
+    // Where the summary goes is checked before anything is generated: a stream piped into
+    // `import` must not be whole while the command fails.
+    if let Some(path) = &args.summary {
+        writable_dir(path)?;
+    }
     let bar = crate::progress::bar(Some(args.cases), "simulate");
     let mut progress = |cases: u64| bar.set_position(cases);
+    // A file is written beside its destination and takes its place only once whole: a failed
+    // or interrupted run leaves the destination as it was, never a truncated log that still
+    // imports.
+    let mut spooled = None;
     let result = match &args.output {
         Some(path) => {
-            let mut file = File::create(path)
+            writable_dir(path)?;
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let mut file = tempfile::NamedTempFile::new_in(dir)
                 .map_err(|e| user_error(format!("cannot write {}: {e}", path.display())))?;
-            generate_with_progress(&config, &mut file, &mut progress)
+            let result = generate_with_progress(&config, file.as_file_mut(), &mut progress);
+            spooled = Some((file, path));
+            result
         }
         None => {
             let mut stdout = crate::stdout::lock();
@@ -101,6 +117,10 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
         Err(e @ SimError::OutOfCalendar { .. }) => return Err(user_error(e.to_string())),
         Err(e) => return Err(anyhow::Error::new(e).context("simulate failed")),
     };
+    if let Some((file, path)) = spooled {
+        file.persist(path)
+            .map_err(|e| user_error(format!("cannot write {}: {}", path.display(), e.error)))?;
+    }
     if let Some(path) = &args.summary {
         write_summary(path, &summary)?;
     }
@@ -134,6 +154,19 @@ fn read_rates(path: &Path) -> anyhow::Result<Rates> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| user_error(format!("cannot read the rates file {name}: {e}")))?;
     Rates::from_json(&text).map_err(|e| user_error(format!("{name}: {e}")))
+}
+
+/// The directory a file is to be written in exists (a usage error, naming the file, if not).
+fn writable_dir(path: &Path) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    match dir {
+        Some(d) if !d.is_dir() => Err(user_error(format!(
+            "cannot write {}: the directory {} does not exist",
+            path.display(),
+            d.display()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn write_summary(path: &Path, summary: &SimSummary) -> anyhow::Result<()> {
