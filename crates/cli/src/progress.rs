@@ -21,6 +21,17 @@ pub fn bar(total: Option<u64>, what: &str) -> ProgressBar {
     bar
 }
 
+/// A spinner with the time spent, for work that reports no count (a count stuck at 0 reads as
+/// a hang).
+pub fn spinner(what: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{msg:>10} {spinner} {elapsed}") {
+        bar.set_style(style);
+    }
+    bar.set_message(what.to_owned());
+    bar
+}
+
 /// A bar over bytes of input.
 pub fn bytes_bar(total: Option<u64>, what: &str) -> ProgressBar {
     let bar = bar(total, what);

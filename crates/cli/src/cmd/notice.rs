@@ -6,7 +6,6 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use jiancha_server::notice::{self, NoticeError, Style};
 use jiancha_store::Clock;
 
@@ -56,8 +55,12 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &NoticeArgs) -> anyhow::
         .map_err(|e| user_error(e.to_string()))?;
     let html = notice::render(&notice, Style::Inline);
     match &args.output {
-        Some(path) => std::fs::write(path, html)
-            .with_context(|| format!("cannot write the notice to {}", path.display()))?,
+        Some(path) => std::fs::write(path, html).map_err(|e| {
+            crate::error::user_error(format!(
+                "--output: cannot write the notice to {}: {e}",
+                path.display()
+            ))
+        })?,
         None => {
             let mut out = crate::stdout::lock();
             out.write_all(html.as_bytes())?;

@@ -64,7 +64,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &VerifyArgs) -> anyhow::
         every: args.every,
     };
     // A spinner: the walk reports no progress of its own.
-    let bar = crate::progress::bar(None, "verify");
+    let bar = crate::progress::spinner("verify");
     bar.enable_steady_tick(SPINNER_TICK);
     let result = verify(&*store, options).await;
     bar.finish_and_clear();
