@@ -201,7 +201,7 @@ fn an_appeal_naming_another_case_than_its_entry_is_refused() {
     assert_ne!(r.code, 0, "{r:?}");
     assert!(
         r.stderr.contains(
-            "line 2: data.entry: entry 19/satisfied is reversed already by appeal 1 of this batch"
+            "line 2: data.entry: entry 19/satisfied is part of the rating that appeal 1 of this batch removes"
         ),
         "{r:?}"
     );

@@ -257,7 +257,8 @@ impl Projections {
                         i,
                         "data.entry",
                         format!(
-                            "entry {entry} belongs to the rating appeal {} of this batch removes",
+                            "entry {entry} is part of the rating that appeal {} of this batch \
+                             removes",
                             first + 1
                         ),
                     ));

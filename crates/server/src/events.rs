@@ -509,10 +509,12 @@ fn unseen_case(
     })
 }
 
-/// A reused id told to any token but the bureau's: the event already holding the id may be
-/// another org's, so the answer names nothing of it (no position, type or stream).
+/// A reused id told to a token scoped to an org path: the event already holding the id may be
+/// another org's, so the answer names nothing of it (no position, type or stream). The
+/// supervisor's and the center's tokens read the whole log: they keep the position.
 fn redact(e: ApiError, caller: &Caller) -> ApiError {
-    if e.kind != ErrorKind::IdReused || caller.supervisor().is_ok() {
+    let scoped = matches!(caller.read_scope(), Ok(crate::auth::Scope::Under(_)));
+    if e.kind != ErrorKind::IdReused || !scoped {
         return e;
     }
     let mut redacted = ApiError::new(
