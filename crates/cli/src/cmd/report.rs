@@ -153,25 +153,32 @@ pub struct RunArgs {
 
 /// Arguments of `jiancha report explain`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    jiancha report explain --org jiangjin/town-07 --period 2026-03\n  \
+    jiancha report explain --org jiangjin/center/dept-03 --period 2026-Q1 --format json\n  \
+    jiancha report explain --org jiangjin --period 2026-03 --now 2026-03-15")]
 pub struct ExplainArgs {
     /// The org path (segment-wise: its entries and those of the units below it).
     #[arg(long)]
     pub org: String,
-    /// The period.
+    /// The period: a month (2026-03), a quarter (2026-Q1), a half (2026-H1) or a year (2026).
     #[arg(long)]
     pub period: String,
     /// The instant of evaluation; defaults to now.
     #[arg(long)]
     pub now: Option<String>,
-    /// Table or JSON.
+    /// Table or JSON (csv and xlsx are for the report itself).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
 
 /// Arguments of `jiancha report items`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    jiancha report items\n  \
+    jiancha report items --format json")]
 pub struct ItemsArgs {
-    /// Table or JSON.
+    /// Table or JSON (csv and xlsx are for the report itself).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
