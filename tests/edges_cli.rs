@@ -244,45 +244,21 @@ fn a_failed_simulation_leaves_its_file_and_writes_nothing() {
     let kept = ws.path("kept.jsonl");
     std::fs::write(&kept, "precious\n").unwrap();
     let kept_arg = kept.to_str().unwrap();
-    let r = ws.run(
-        &[
-            "simulate",
-            "--cases",
-            "100",
-            "--seed",
-            "1",
-            "--start",
-            "2100-12-30",
-            "-o",
-            kept_arg,
-        ],
-        "",
-    );
+    // `simulate --seed 1` with the given options.
+    let simulate = |options: &[&str]| {
+        let mut args = vec!["simulate", "--seed", "1"];
+        args.extend_from_slice(options);
+        ws.run(&args, "")
+    };
+    let r = simulate(&["--cases", "100", "--start", "2100-12-30", "-o", kept_arg]);
     assert_eq!(r.code, 2, "{r:?}");
     assert_eq!(std::fs::read_to_string(&kept).unwrap(), "precious\n");
     let missing = ws.path("nodir/s.json");
-    let r = ws.run(
-        &[
-            "simulate",
-            "--cases",
-            "20",
-            "--seed",
-            "1",
-            "--summary",
-            missing.to_str().unwrap(),
-        ],
-        "",
-    );
+    let r = simulate(&["--cases", "20", "--summary", missing.to_str().unwrap()]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stdout.is_empty(),
-        "nothing generated: {} bytes",
-        r.stdout.len()
-    );
-    let r = ws.run(
-        &["simulate", "--cases", "20", "--seed", "1", "-o", kept_arg],
-        "",
-    );
+    let generated = r.stdout.len();
+    assert_eq!(generated, 0, "nothing generated: {generated} bytes");
+    let r = simulate(&["--cases", "20", "-o", kept_arg]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(std::fs::read_to_string(&kept).unwrap().lines().count() > 20);
 }

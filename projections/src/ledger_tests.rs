@@ -29,6 +29,18 @@ fn assess(events: &[StoredEvent]) -> (Projections, Ledger) {
 
 use crate::tests::report_query as query;
 
+/// Appends one event line (stamped when it occurred, version 99) after `events`; returns its
+/// position.
+fn append_line(events: &mut Vec<StoredEvent>, line: &str) -> u64 {
+    let ev = parse_line(1, line).unwrap();
+    let pos = events.len() as u64 + 1;
+    let prev = events.last().unwrap().hash;
+    let at = jiancha_events::format_timestamp(&ev.occurred_at);
+    let raw = RawEvent::seal(&ev, pos, 99, &at, prev);
+    events.push(raw.to_stored(ev.occurred_at, ev.occurred_at, ev.data.clone()));
+    pos
+}
+
 fn json(r: &Report) -> String {
     serde_json::to_string_pretty(r).unwrap()
 }
@@ -165,11 +177,7 @@ fn an_upheld_appeal_reverses_its_entry_and_changes_the_report() {
         r#"{{"stream":"supervision","type":"AppealUpheld","occurred_at":"2026-04-20T10:00:00+08:00","actor":"inspector","org":"jiangjin/supervision","data":{{"entry":"{}","reason":"恶意差评"}}}}"#,
         card.key()
     );
-    let ev = parse_line(1, &line).unwrap();
-    let pos = events.len() as u64 + 1;
-    let prev = events.last().unwrap().hash;
-    let raw = RawEvent::seal(&ev, pos, 99, "2026-04-20T10:00:00+08:00", prev);
-    events.push(raw.to_stored(ev.occurred_at, ev.occurred_at, ev.data.clone()));
+    let pos = append_line(&mut events, &line);
     let (p, l) = assess(&events);
     let after = report(&l, &p, &query("2026-03", Dimension::Org), now);
     // The appeal of the rating's card removes the whole rating: the card, `rated` and
@@ -393,11 +401,7 @@ fn a_pending_card_is_appealed_through_its_case() {
     let line = format!(
         r#"{{"stream":"supervision","type":"AppealUpheld","occurred_at":"2026-03-06T10:00:00+08:00","actor":"inspector","org":"jiangjin/supervision","data":{{"entry":"{id}","case":"case-pc","reason":"系统故障"}}}}"#
     );
-    let ev = parse_line(1, &line).unwrap();
-    let pos = events.len() as u64 + 1;
-    let prev = events.last().unwrap().hash;
-    let raw = RawEvent::seal(&ev, pos, 99, "2026-03-06T10:00:00+08:00", prev);
-    events.push(raw.to_stored(ev.occurred_at, ev.occurred_at, ev.data.clone()));
+    append_line(&mut events, &line);
     let (p, l) = assess(&events);
     let red: Vec<_> = l
         .entries()

@@ -148,6 +148,16 @@ pub(crate) fn render(p: &Projections, now: Millis) -> String {
     out
 }
 
+/// The sample district (`examples/district.jsonl`) folded with the default scoring's ledger.
+fn sample_district() -> Projections {
+    let (events, _) = scenario_events(include_str!("../../examples/district.jsonl"));
+    let mut p = Projections::default().with_ledger(crate::Scoring::default());
+    for e in &events {
+        p.apply(e);
+    }
+    p
+}
+
 pub(crate) fn scenarios() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scenarios");
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -384,12 +394,7 @@ fn a_transfer_after_the_month_leaves_its_overdue_count_where_it_was() {
 /// row; a filter at the group keeps the group's.
 #[test]
 fn the_overview_of_a_window_carries_its_own_rate() {
-    let text = include_str!("../../examples/district.jsonl");
-    let (events, _) = scenario_events(text);
-    let mut p = Projections::default().with_ledger(crate::Scoring::default());
-    for e in &events {
-        p.apply(e);
-    }
+    let p = sample_district();
     let now = crate::asof::parse_instant("2026-03-31T18:00:00+08:00").unwrap();
     let report = p
         .report(&report_query("2026-03", crate::ledger::Dimension::Org), now)
@@ -435,12 +440,7 @@ fn the_overview_of_a_window_carries_its_own_rate() {
 /// next one's.
 #[test]
 fn the_overview_at_the_end_of_a_month_is_that_months() {
-    let text = include_str!("../../examples/district.jsonl");
-    let (events, _) = scenario_events(text);
-    let mut p = Projections::default().with_ledger(crate::Scoring::default());
-    for e in &events {
-        p.apply(e);
-    }
+    let p = sample_district();
     let query = crate::overview::OverviewQuery {
         org: None,
         rule: None,

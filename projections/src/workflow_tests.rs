@@ -10,19 +10,28 @@ use crate::ledger::Measure;
 use crate::tests::scenario_events;
 use crate::{Projections, Scoring};
 
-fn folded(name: &str) -> (Projections, crate::Millis) {
-    let text = std::fs::read_to_string(
+/// A golden scenario's text.
+fn scenario(name: &str) -> String {
+    std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("testdata/scenarios")
             .join(name),
     )
-    .unwrap();
-    let (events, now) = scenario_events(&text);
+    .unwrap()
+}
+
+/// `events` folded with the default scoring's ledger.
+fn assessed(events: &[jiancha_events::StoredEvent]) -> Projections {
     let mut p = Projections::default().with_ledger(Scoring::default());
-    for e in &events {
+    for e in events {
         p.apply(e);
     }
-    (p, now.unwrap())
+    p
+}
+
+fn folded(name: &str) -> (Projections, crate::Millis) {
+    let (events, now) = scenario_events(&scenario(name));
+    (assessed(&events), now.unwrap())
 }
 
 /// Every measure's sum over the whole ledger, with the pending entries at `now`, by wire name.
@@ -285,11 +294,7 @@ fn the_orders_board_shows_the_overdue_first_and_each_order_as_of_its_instant() {
 
 #[test]
 fn a_default_rating_counts_when_the_window_closes_unrated_and_only_if_the_scoring_gives_one() {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("testdata/scenarios/workflow_ratings_around_labour_day.jsonl"),
-    )
-    .unwrap();
+    let text = scenario("workflow_ratings_around_labour_day.jsonl");
     let (events, now) = scenario_events(&text);
     let now = now.unwrap();
     let scoring = Scoring {
@@ -399,10 +404,7 @@ fn no_order_on_a_prompt_and_no_act_on_an_exempted_case() {
         ),
     ];
     let (events, _) = scenario_events(&lines.join("\n"));
-    let mut p = Projections::default().with_ledger(Scoring::default());
-    for e in &events {
-        p.apply(e);
-    }
+    let p = assessed(&events);
     // After the end of 03-06 case-w has its prompt (one day left), still open.
     let now = crate::asof::parse_instant("2026-03-10T12:00:00+08:00").unwrap();
     let order = |alert: &str| {
@@ -454,10 +456,7 @@ fn a_report_back_closes_the_unacknowledged_prompt() {
     ]
     .join("\n");
     let (events, _) = scenario_events(&text);
-    let mut p = Projections::default().with_ledger(Scoring::default());
-    for e in &events {
-        p.apply(e);
-    }
+    let p = assessed(&events);
     let now = crate::asof::parse_instant("2026-03-10T12:00:00+08:00").unwrap();
     let unack: Vec<_> = p
         .alerts(now)
@@ -478,20 +477,10 @@ fn a_report_back_closes_the_unacknowledged_prompt() {
 /// its `rating.bad` card. Without the appeal (the same log cut before it) all of it counts.
 #[test]
 fn an_upheld_appeal_of_a_rating_ends_its_whole_workflow() {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("testdata/scenarios/rating_appeal_and_exemption.jsonl"),
-    )
-    .unwrap();
+    let text = scenario("rating_appeal_and_exemption.jsonl");
     let (events, now) = scenario_events(&text);
     let now = now.unwrap();
-    let fold = |events: &[jiancha_events::StoredEvent]| {
-        let mut p = Projections::default().with_ledger(Scoring::default());
-        for e in events {
-            p.apply(e);
-        }
-        p
-    };
+    let fold = assessed;
     let measures = [
         Measure::Rated,
         Measure::BadRated,
@@ -548,11 +537,7 @@ fn an_upheld_appeal_of_a_rating_ends_its_whole_workflow() {
 /// 03-18); the appeal comes on 03-16.
 #[test]
 fn an_appeal_of_a_rating_ends_the_orders_on_its_cards() {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("testdata/scenarios/rating_appeal_and_exemption.jsonl"),
-    )
-    .unwrap();
+    let text = scenario("rating_appeal_and_exemption.jsonl");
     let order = r#"{"stream":"supervision","type":"CorrectionOrdered","occurred_at":"2026-03-13T10:00:00+08:00","actor":"inspector-1","org":"jiangjin/supervision","data":{"case":"case-a","alert":"case-a/rating.bad/1","days":3}}"#;
     let mut lines: Vec<&str> = text.lines().collect();
     let appeal = lines
@@ -561,11 +546,7 @@ fn an_appeal_of_a_rating_ends_the_orders_on_its_cards() {
         .unwrap();
     let fold = |lines: &[&str]| {
         let (events, now) = scenario_events(&lines.join("\n"));
-        let mut p = Projections::default().with_ledger(Scoring::default());
-        for e in &events {
-            p.apply(e);
-        }
-        (p, now.unwrap())
+        (assessed(&events), now.unwrap())
     };
     let overdue = |p: &Projections, now| {
         p.alerts(now)
@@ -610,10 +591,7 @@ fn a_limits_definition_never_reaches_back_over_what_the_fold_decided() {
 # record-at: 2026-06-05T16:00:00+08:00
 {"stream":"catalog","type":"WorkflowLimitsDefined","occurred_at":"2026-06-04T10:00:00+08:00","actor":"center-wang","org":"jiangjin","data":{"rectify_days":1}}"#;
     let (events, _) = scenario_events(text);
-    let mut p = Projections::default().with_ledger(Scoring::default());
-    for e in &events {
-        p.apply(e);
-    }
+    let p = assessed(&events);
     for now in ["2026-06-05T12:00:00+08:00", "2026-06-30T12:00:00+08:00"] {
         let at = crate::asof::parse_instant(now).unwrap();
         let overdue: Vec<_> = p
@@ -642,16 +620,9 @@ fn a_limits_definition_never_reaches_back_over_what_the_fold_decided() {
 /// naming no case is refused naming `data.case`.
 #[test]
 fn a_batch_appealing_a_rating_cannot_appeal_its_cards_again() {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("testdata/scenarios/rating_appeal_and_exemption.jsonl"),
-    )
-    .unwrap();
+    let text = scenario("rating_appeal_and_exemption.jsonl");
     let (events, _) = scenario_events(&text);
-    let mut p = Projections::default().with_ledger(Scoring::default());
-    for e in &events[..events.len() - 1] {
-        p.apply(e);
-    }
+    let p = assessed(&events[..events.len() - 1]);
     let at = crate::asof::parse_instant("2026-03-16T10:00:00+08:00").unwrap();
     let pending = crate::report::pending_entries(&p, p.ledger().unwrap(), at);
     let card = pending

@@ -364,16 +364,7 @@ fn check_case(
     if !tracking {
         return Ok(());
     }
-    let before = owner_before(state, scratch, lookup, stream, current);
-    if let Some(scope) = scope {
-        in_scope_of(
-            before.as_ref(),
-            opened.as_ref(),
-            (tag, scope),
-            event,
-            current,
-        )?;
-    }
+    let before = scoped_owner(state, scratch, lookup, (tag, scope), event, current)?;
     let after = if let Some(opened) = opened {
         Some(opened)
     } else {
@@ -414,30 +405,35 @@ fn in_scope(
     event: &NewEvent,
     current: u64,
 ) -> Result<(), Rejection> {
-    let opened = CaseOwner::opened_by(&event.data, &event.org);
-    let before = owner_before(state, scratch, lookup, event.stream.as_str(), current);
-    in_scope_of(
-        before.as_ref(),
-        opened.as_ref(),
-        (tag, scope),
-        event,
-        current,
-    )
+    scoped_owner(state, scratch, lookup, (tag, Some(scope)), event, current).map(|_| ())
 }
 
-/// Who held a case before the event: none before its first.
-fn owner_before(
+/// Who held a case before the event (none before its first), once a scoped batch is found
+/// allowed to write to it ([`in_scope_of`]).
+fn scoped_owner(
     state: &TxState,
     scratch: &Delta,
     lookup: &dyn Lookup,
-    stream: &str,
+    (tag, scope): (u64, Option<&str>),
+    event: &NewEvent,
     current: u64,
-) -> Option<CaseOwner> {
-    if current == 0 {
+) -> Result<Option<CaseOwner>, Rejection> {
+    let before = if current == 0 {
         None
     } else {
-        known_owner(state, scratch, lookup, stream)
+        known_owner(state, scratch, lookup, event.stream.as_str())
+    };
+    if let Some(scope) = scope {
+        let opened = CaseOwner::opened_by(&event.data, &event.org);
+        in_scope_of(
+            before.as_ref(),
+            opened.as_ref(),
+            (tag, scope),
+            event,
+            current,
+        )?;
     }
+    Ok(before)
 }
 
 /// The batch speaks only for orgs under the scope, and only on cases they handle. A case never

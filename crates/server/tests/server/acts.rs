@@ -358,34 +358,40 @@ async fn the_center_defines_the_workflow_limits() {
         )
     };
     let head = world.head().await;
-    let unit = world
-        .post_jsonl(
+    let history = limits(r#"{"rectify_days":15}"#).replace(
+        r#""data":"#,
+        r#""actor":"center-wang","org":"jiangjin","data":"#,
+    );
+    // A unit may not; a day count out of range names its field; nor as history: the limits
+    // are in force from when they are recorded.
+    for (path, who, body, status, field) in [
+        (
             "/api/v1/events",
             Who::Unit1,
-            &limits(r#"{"rectify_days":7}"#),
-        )
-        .await;
-    unit.refused(StatusCode::FORBIDDEN, "stream");
-    let zero = world
-        .post_jsonl(
+            limits(r#"{"rectify_days":7}"#),
+            StatusCode::FORBIDDEN,
+            "stream",
+        ),
+        (
             "/api/v1/events",
             Who::Center,
-            &limits(r#"{"ack_days":2,"rectify_days":0}"#),
-        )
-        .await;
-    zero.refused(StatusCode::BAD_REQUEST, "data.rectify_days");
-    // Nor as history: the limits are in force from when they are recorded.
-    let history = world
-        .post_jsonl(
+            limits(r#"{"ack_days":2,"rectify_days":0}"#),
+            StatusCode::BAD_REQUEST,
+            "data.rectify_days",
+        ),
+        (
             "/api/v1/events?historical=true&reason=old",
             Who::Supervisor,
-            &limits(r#"{"rectify_days":15}"#).replace(
-                r#""data":"#,
-                r#""actor":"center-wang","org":"jiangjin","data":"#,
-            ),
-        )
-        .await;
-    history.refused(StatusCode::FORBIDDEN, "type");
+            history,
+            StatusCode::FORBIDDEN,
+            "type",
+        ),
+    ] {
+        world
+            .post_jsonl(path, who, &body)
+            .await
+            .refused(status, field);
+    }
     assert_eq!(world.head().await, head, "nothing appended");
     let defined = world
         .post_jsonl(
