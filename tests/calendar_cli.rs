@@ -115,3 +115,60 @@ fn show_says_when_a_year_is_undeclared() {
         stdout(&output)
     );
 }
+
+/// With --org the log's amendments count, as case deadlines count them: a declared 2027 with
+/// New Year's Day off moves a 20-day count from 2026-12-06 from a provisional 2027-01-01 to a
+/// settled 2027-01-04; a local rest day applies to the org under it only.
+#[test]
+fn due_and_show_with_org_count_on_the_logs_calendar() {
+    let ws = crate::support::Workspace::new();
+    let amend = |jurisdiction: &str, date: &str, kind: &str| {
+        format!(
+            r#"{{"stream":"calendar","type":"CalendarAmended","occurred_at":"2026-11-04T10:00:00+08:00","actor":"admin","org":"jiangjin","data":{{"jurisdiction":"{jurisdiction}","date":"{date}","kind":"{kind}","reason":"通知"}}}}"#
+        )
+    };
+    let log = [
+        amend("national", "2027-01-01", "holiday"),
+        amend("national", "2027-01-01", "year_declared"),
+        amend("jiangjin/town-07", "2027-01-04", "rest_day"),
+    ]
+    .join("\n");
+    let r = ws.run(&["import"], &format!("{log}\n"));
+    assert_eq!(r.code, 0, "{r:?}");
+    let national = ws.run(&["calendar", "due", "2026-12-06", "20"], "");
+    assert_eq!(national.stdout, "2027-01-01 provisional\n", "{national:?}");
+    let district = ws.run(
+        &[
+            "calendar",
+            "--org",
+            "jiangjin/center",
+            "due",
+            "2026-12-06",
+            "20",
+        ],
+        "",
+    );
+    assert_eq!(district.stdout, "2027-01-04\n", "{district:?}");
+    let town = ws.run(
+        &[
+            "calendar",
+            "--org",
+            "jiangjin/town-07",
+            "due",
+            "2026-12-06",
+            "20",
+        ],
+        "",
+    );
+    assert_eq!(town.stdout, "2027-01-05\n", "{town:?}");
+    let show = ws.run(&["calendar", "--org", "jiangjin", "show", "2027"], "");
+    assert_eq!(show.code, 0, "{show:?}");
+    assert!(!show.stdout.contains("not declared"), "{}", show.stdout);
+    // --org reads a log: one that does not exist is refused, not created.
+    let missing = ws.run_db(
+        "sqlite://no-such.db",
+        &["calendar", "--org", "jiangjin", "due", "2026-12-06", "1"],
+        "",
+    );
+    assert_eq!(missing.code, 2, "{missing:?}");
+}

@@ -175,6 +175,20 @@ async fn the_cli_and_http_verifiers_agree_on_every_tamper_kind() {
         tokio::task::block_in_place(|| tamper(&ws));
         let (code, named) = tokio::task::block_in_place(|| cli_verdict(&ws));
         assert_eq!((code, named), (1, Some(position)), "CLI on {kind}");
+        // An export stops before the row that does not hold, having written the rows before it.
+        let r = tokio::task::block_in_place(|| ws.run(&["export"], ""));
+        assert_eq!(r.code, 1, "export on {kind}: {}", r.stderr);
+        assert!(
+            r.stderr
+                .contains(&format!("does not hold at position {position}")),
+            "export on {kind}: {}",
+            r.stderr
+        );
+        assert_eq!(
+            r.stdout.lines().count() as u64,
+            position - 1,
+            "export on {kind}"
+        );
         let (status, doc) = get_json(&served.url("/api/v1/verify"), None).await;
         assert_eq!(status, 200, "{kind}: {doc}");
         assert_eq!(doc["ok"], false, "HTTP on {kind}: {doc}");
@@ -209,8 +223,8 @@ async fn a_log_broken_in_the_middle_refuses_appends() {
     let (status, health) = get_json(&served.url("/healthz"), None).await;
     assert_eq!(status, 503, "{health}");
     assert_eq!(health["broken_at"], 3, "{health}");
-    let exported = tokio::task::block_in_place(|| ws.export());
-    assert_eq!(exported.lines().count(), 6, "nothing was appended");
+    let rows = tokio::task::block_in_place(|| ws.stored_rows());
+    assert_eq!(rows, 6, "nothing was appended");
 }
 
 /// A break made while a server runs is found by its own `GET /verify`, which marks the log

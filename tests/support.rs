@@ -81,6 +81,26 @@ impl Workspace {
             });
     }
 
+    /// How many rows the log's table holds, read behind the program's back (an export stops
+    /// at a row that does not hold).
+    pub fn stored_rows(&self) -> i64 {
+        let url = self.db();
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async move {
+                use sqlx::Connection;
+                let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
+                conn.close().await.unwrap();
+                n
+            })
+    }
+
     /// Runs `jiancha --db <this log> ARGS` with `stdin` as standard input.
     pub fn run(&self, args: &[&str], stdin: &str) -> Run {
         self.run_db(&self.db(), args, stdin)

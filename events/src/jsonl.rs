@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 use crate::chain::Hash;
 use crate::envelope::{Moved, NewEvent, RawEvent, AUTO_ID_PREFIX};
 use crate::stream::{check_org, StreamName, NAME_BYTES_MAX};
-use crate::time::parse_timestamp;
+use crate::time::{parse_new_timestamp, parse_timestamp};
 use crate::upcast::upcast;
 use crate::vocab::{current_schema, stream_kind_of, EventData};
 
@@ -118,9 +118,9 @@ pub fn parse_line(line_no: usize, text: &str) -> Result<NewEvent, LineError> {
             ),
         ));
     }
-    let occurred_at = required("occurred_at", line.occurred_at)?;
+    let occurred_text = required("occurred_at", line.occurred_at)?;
     let occurred_at =
-        parse_timestamp(&occurred_at).map_err(|e| err("occurred_at", e.to_string()))?;
+        parse_timestamp(&occurred_text).map_err(|e| err("occurred_at", e.to_string()))?;
     let actor = required("actor", line.actor)?;
     check_name(&actor).map_err(|m| err("actor", m))?;
     let org = required("org", line.org)?;
@@ -153,6 +153,21 @@ pub fn parse_line(line_no: usize, text: &str) -> Result<NewEvent, LineError> {
     .map_err(|(f, m)| err(f, m))?;
     // A new event meets the current rules; a moved one was checked by the rules of its day.
     if moved.is_none() {
+        parse_new_timestamp(&occurred_text).map_err(|e| err("occurred_at", e.to_string()))?;
+        // The actor is shown beside names: a bidirectional override would make what follows it
+        // read backwards.
+        if let Some(c) = actor
+            .chars()
+            .find(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        {
+            return Err(err(
+                "actor",
+                format!(
+                    "contains the bidirectional control character U+{:04X}",
+                    u32::from(c)
+                ),
+            ));
+        }
         crate::time::check_business_date(&occurred_at).map_err(|m| err("occurred_at", m))?;
         data.check_append().map_err(|e| err(&e.field, e.message))?;
     }
@@ -201,6 +216,14 @@ pub fn parse_line(line_no: usize, text: &str) -> Result<NewEvent, LineError> {
 }
 
 fn parse_shape(text: &str) -> Result<Line<'_>, (String, String)> {
+    if text.starts_with('\u{feff}') {
+        return Err((
+            "json".to_owned(),
+            "the line begins with a byte order mark (U+FEFF, as some editors write at the start \
+             of a file): save the file as UTF-8 without one"
+                .to_owned(),
+        ));
+    }
     if !text.trim_start().starts_with('{') {
         return Err((
             "json".to_owned(),

@@ -64,6 +64,35 @@ pub enum TimestampError {
     /// The text is not an RFC 3339 timestamp at all.
     #[error("not an RFC 3339 timestamp: {0:?}")]
     Malformed(String),
+    /// A new event's instant that RFC 3339 allows but the log cannot keep as written: a leap
+    /// second (`:60`), or a fraction beyond nanoseconds (which would be cut).
+    #[error("{0:?}: {1}")]
+    Unkept(String, &'static str),
+}
+
+/// Parses the instant of a new event: as [`parse_timestamp`], refusing what the log would not
+/// keep as written (a leap second, a fraction of more than 9 digits). Stored instants are read
+/// with [`parse_timestamp`], as they were written.
+pub fn parse_new_timestamp(text: &str) -> Result<Timestamp, TimestampError> {
+    let ts = parse_timestamp(text)?;
+    if text.get(17..19) == Some("60") {
+        return Err(TimestampError::Unkept(
+            text.to_owned(),
+            "a leap second (:60) is not kept; write :59.999 or the next minute",
+        ));
+    }
+    if let Some(fraction) = text
+        .get(19..)
+        .and_then(|rest| rest.strip_prefix(['.', ',']))
+    {
+        if fraction.bytes().take_while(u8::is_ascii_digit).count() > 9 {
+            return Err(TimestampError::Unkept(
+                text.to_owned(),
+                "a fraction of a second has at most 9 digits (nanoseconds)",
+            ));
+        }
+    }
+    Ok(ts)
 }
 
 /// Parses an RFC 3339 timestamp that must carry its offset.
@@ -143,6 +172,23 @@ fn parse_canonical(text: &str) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_instant_the_log_would_not_keep_as_written_is_refused() {
+        // RFC 3339 and chrono take both; the first would be kept as another text, the second
+        // cut to nanoseconds.
+        assert!(parse_timestamp("2026-12-31T23:59:60+08:00").is_ok());
+        assert!(parse_timestamp("2026-03-02T09:15:00.1234567891+08:00").is_ok());
+        for text in [
+            "2026-12-31T23:59:60+08:00",
+            "2026-03-02T09:15:00.1234567891+08:00",
+        ] {
+            let e = parse_new_timestamp(text).unwrap_err();
+            assert!(matches!(e, TimestampError::Unkept(..)), "{text}: {e}");
+        }
+        assert!(parse_new_timestamp("2026-03-02T09:15:00.123456789+08:00").is_ok());
+        assert!(parse_new_timestamp("2026-03-02T09:15:59Z").is_ok());
+    }
 
     #[test]
     fn offset_is_required_and_named() {

@@ -958,8 +958,28 @@ fn decode_text_as<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, DataE
     Ok(value)
 }
 
+/// serde's message without its ` at line L column C`: a place within `data`'s own text, which a
+/// reader would take for a place within the line (the field's path names where).
+fn without_place(message: &str) -> &str {
+    let Some((head, place)) = message.rsplit_once(" at line ") else {
+        return message;
+    };
+    let is_place = place.split_once(" column ").is_some_and(|(l, c)| {
+        !l.is_empty()
+            && !c.is_empty()
+            && l.bytes().all(|b| b.is_ascii_digit())
+            && c.bytes().all(|b| b.is_ascii_digit())
+    });
+    if is_place {
+        head
+    } else {
+        message
+    }
+}
+
 /// Turns serde's message into `field: what`, naming a missing or unknown field itself.
 fn data_error_from_serde(path: &str, message: &str) -> DataError {
+    let message = without_place(message);
     let base = if path == "." || path.is_empty() {
         "data".to_owned()
     } else {

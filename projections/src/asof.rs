@@ -79,13 +79,34 @@ pub fn known_by(event: &StoredEvent, as_of: Millis) -> bool {
 
 /// Folds the events (in position order) that occurred by `now` into `projections`: a case's
 /// context gives the projections one case needs, the whole log the district's.
+///
+/// An ending entered after the fact (a conclusion, withdrawal or transfer recorded beyond the
+/// tolerance, outside a declared historical import) counts when it was recorded, so it counts
+/// by `now` only once recorded: before that, the case was running, as the log then showed.
 pub fn fold_occurred<'a>(
     mut projections: Projections,
     events: impl IntoIterator<Item = &'a StoredEvent>,
     now: Millis,
 ) -> Projections {
-    for event in events.into_iter().filter(|e| occurred_by(e, now)) {
-        projections.apply(event);
+    for event in events {
+        if !occurred_by(event, now) || projections.ends_after(event, now) {
+            continue;
+        }
+        // A case or project event that occurred by `now` but was entered after it counts as
+        // if entered when it occurred: what it raises for being entered late (data.backdated,
+        // a card's late issue) had not happened by `now`.
+        let late = instant::millis(&event.recorded_at) > now
+            && matches!(
+                event.data.stream_kind(),
+                jiancha_events::StreamKind::Case | jiancha_events::StreamKind::Procurement
+            );
+        if late {
+            let mut on_time = event.clone();
+            on_time.recorded_at = on_time.occurred_at;
+            projections.apply(&on_time);
+        } else {
+            projections.apply(event);
+        }
     }
     projections
 }
@@ -364,8 +385,11 @@ mod tests {
     }
 
     /// "Occurred by" counts a late entry at its own date; "known by" only once it was recorded.
+    /// A late ending is the exception: it counts from when it was recorded (the clock ran on
+    /// until then), so before that the case is running in the view as in the history, and
+    /// concluded in both after.
     #[test]
-    fn a_late_entry_is_in_the_view_at_once_and_in_the_history_when_recorded() {
+    fn a_late_ending_counts_in_the_view_and_the_history_when_recorded() {
         let text = include_str!("../testdata/scenarios/backdated_entry.jsonl");
         let (events, _) = crate::tests::scenario_events(text);
         let config = AlertConfig::default();
@@ -381,6 +405,19 @@ mod tests {
         let after = parse_instant("2026-06-10").unwrap();
         assert_eq!(
             status(case_view(config, "case-m", &events, before)),
+            Some("running")
+        );
+        // The decision, entered with it but not an ending, counts at its own instant.
+        let decided = parse_instant("2026-06-03T15:30:00+08:00").unwrap();
+        let folded = fold_occurred(Projections::new(config), &events, decided);
+        assert!(folded.case("case-m").is_some_and(|c| c.decided));
+        let recorded = parse_instant("2026-06-09T10:00:00+08:00").unwrap();
+        assert_eq!(
+            status(case_view(config, "case-m", &events, recorded - 1)),
+            Some("running")
+        );
+        assert_eq!(
+            status(case_view(config, "case-m", &events, recorded)),
             Some("concluded")
         );
         let then = history(config, "case-m", &events, before).unwrap();

@@ -136,6 +136,10 @@ pub struct Acceptance {
     /// The accepting org.
     #[serde(with = "crate::shared::string")]
     pub org: Arc<str>,
+    /// Deemed by a late notice and not (yet) accepted in form: the case answers to its
+    /// submitting org until an acceptance or a conclusion names another (the store's rule).
+    #[serde(default)]
+    pub deemed: bool,
 }
 
 /// A lawful suspension (Art. 45): the days after `from` up to and including `to` are not
@@ -218,6 +222,11 @@ pub struct CaseState {
     pub concluded_claimed_on: Option<NaiveDate>,
     /// Concluded without ever being accepted: deemed accepted on the submission date.
     pub no_acceptance: bool,
+    /// Deemed accepted on the submission date by a late first answer that asked for
+    /// corrections (Art. 32: 逾期不告知的，自收到申请材料之日起即为受理): the clock runs from
+    /// the submission date while the department awaits the supplements.
+    #[serde(default)]
+    pub late_notice: bool,
     /// The item is not in the catalog: no due dates, and never on time.
     pub unmonitored: bool,
     /// The org that concluded a case never accepted (accountable for it from then on).
@@ -453,6 +462,7 @@ impl CaseState {
             concluded: None,
             concluded_claimed_on: None,
             no_acceptance: false,
+            late_notice: false,
             unmonitored: false,
             concluded_org: None,
             ended_on: None,
@@ -849,6 +859,9 @@ impl CaseState {
     /// Raises an event-driven alert at the step.
     pub(crate) fn raise(&mut self, rule: Rule, step: &Step<'_>) {
         let alert = self.alert(rule, step.at, step.position);
+        if !step.historical {
+            self.note_late_issue(&alert, step.recorded_at);
+        }
         self.keep_raised(alert, step.position);
     }
 
@@ -975,12 +988,18 @@ impl CaseState {
     fn apply_open(&mut self, ctx: &Ctx<'_>, step: &Step<'_>, current: Option<&Arc<ItemDefined>>) {
         match step.data {
             EventData::CorrectionRequested(_) => {
+                let first = self.first_answer_on.is_none();
                 self.answer(step);
                 self.corrections += 1;
                 // A new request asks again: the supplements before it are answered.
                 self.supplemented_on = None;
                 if self.corrections == 2 {
                     self.raise(Rule::CorrectionRepeated, step);
+                }
+                // A first answer past the answer days that asks for corrections is too late to
+                // hold the clock: the case counts as accepted on its submission date.
+                if first && self.status == Status::Submitted && self.first_answer_late(ctx) {
+                    self.deem_accepted(step, current);
                 }
             }
             EventData::MaterialsSupplemented(m) => {
@@ -992,8 +1011,34 @@ impl CaseState {
             EventData::Accepted(a) if self.status == Status::Submitted => {
                 self.accept(step, a, current)
             }
-            EventData::RejectedAtIntake(_) if self.status == Status::Submitted => {
+            // The formal acceptance of a case deemed accepted by a late notice: the clock
+            // already runs from the submission date; a shorter limit it promises holds.
+            EventData::Accepted(a) if self.late_notice && self.status.is_open() => {
+                if let Some(limits) = self.limits_of(step, a) {
+                    self.limits = Some(limits);
+                }
+                // The first acceptance in form takes the case, as a timely one would.
+                if let (Some(acc), Some(org)) = (self.accepted.as_mut(), step.org) {
+                    if acc.deemed {
+                        acc.org = org.clone();
+                        acc.deemed = false;
+                        self.transferred_to = None;
+                    }
+                }
+                if self.materials_missing() {
+                    self.raise(Rule::MaterialsIncomplete, step);
+                }
+                self.materials = Vec::new();
+            }
+            EventData::RejectedAtIntake(_)
+                if self.status == Status::Submitted
+                    || (self.late_notice && self.status.is_open()) =>
+            {
                 self.answer(step);
+                if self.late_notice {
+                    // The clock ran from the submission date: it stops at the refusal.
+                    self.ended_on = Some(step.on);
+                }
                 self.status = Status::Rejected;
             }
             EventData::Transferred(t) => self.transferred_to = Some(Arc::from(t.to_org.as_str())),
@@ -1034,28 +1079,17 @@ impl CaseState {
     ) {
         self.answer(step);
         self.def = current.cloned().or(self.def.take());
-        self.limits = match self.def.as_deref() {
-            Some(item) => {
-                let (p, s) = (item.promised_days, item.statutory_days);
-                let asked_p = a.promised_days.unwrap_or(p);
-                let asked_s = a.statutory_days.unwrap_or(s);
-                if asked_p > p || asked_s > s {
-                    self.raise(Rule::LimitsOverridden, step);
-                }
-                let statutory = asked_s.min(s);
-                Some((asked_p.min(p).min(statutory), statutory))
-            }
-            None => {
-                self.unmonitored = true;
-                self.raise(Rule::ItemUnknown, step);
-                None
-            }
-        };
+        self.limits = self.limits_of(step, a);
+        if self.def.is_none() {
+            self.unmonitored = true;
+            self.raise(Rule::ItemUnknown, step);
+        }
         self.accepted = Some(Acceptance {
             at: step.at,
             on: step.on,
             position: step.position,
             org: step.org.cloned().unwrap_or_default(),
+            deemed: false,
         });
         self.status = Status::Running;
         // Only transfers after acceptance move the accountability.
@@ -1064,6 +1098,45 @@ impl CaseState {
             self.raise(Rule::MaterialsIncomplete, step);
         }
         self.materials = Vec::new();
+    }
+
+    /// The limits of the item in force, shortened (never lengthened) by an acceptance: a longer
+    /// override is capped and flagged. `None` for an item missing from the catalog.
+    fn limits_of(&mut self, step: &Step<'_>, a: &jiancha_events::Accepted) -> Option<(u32, u32)> {
+        let item = self.def.as_deref()?;
+        let (p, s) = (item.promised_days, item.statutory_days);
+        let asked_p = a.promised_days.unwrap_or(p);
+        let asked_s = a.statutory_days.unwrap_or(s);
+        if asked_p > p || asked_s > s {
+            self.raise(Rule::LimitsOverridden, step);
+        }
+        let statutory = asked_s.min(s);
+        Some((asked_p.min(p).min(statutory), statutory))
+    }
+
+    /// Deemed accepted by a late notice (Art. 32): accepted at the late answer, with the item's
+    /// limits; the clock starts on the submission date ([`CaseState::deemed_accepted_on`]). The
+    /// case answers to the org that holds it (its submitter, or the org a transfer sent it to)
+    /// until it is accepted in form or concluded.
+    fn deem_accepted(&mut self, step: &Step<'_>, current: Option<&Arc<ItemDefined>>) {
+        self.def = current.cloned().or(self.def.take());
+        self.limits = self
+            .def
+            .as_deref()
+            .map(|d| (d.promised_days.min(d.statutory_days), d.statutory_days));
+        if self.def.is_none() {
+            self.unmonitored = true;
+            self.raise(Rule::ItemUnknown, step);
+        }
+        self.accepted = Some(Acceptance {
+            at: step.at,
+            on: step.on,
+            position: step.position,
+            org: self.submitted_org.clone(),
+            deemed: true,
+        });
+        self.late_notice = true;
+        self.status = Status::Running;
     }
 
     /// 延期 (Art. 42): the case's first extension, approved, on or before the promised due date
@@ -1183,7 +1256,14 @@ impl CaseState {
         if on != step.on {
             self.concluded_claimed_on = Some(step.on);
         }
-        if self.accepted.is_some() {
+        if let Some(acc) = self.accepted.as_mut() {
+            // A case deemed accepted and never accepted in form answers to the org that
+            // concluded it, as a case never accepted does.
+            if let (true, Some(org)) = (acc.deemed, step.org) {
+                acc.org = org.clone();
+                acc.deemed = false;
+                self.transferred_to = None;
+            }
             if !self.decided {
                 self.raise(Rule::NoDecision, step);
             }

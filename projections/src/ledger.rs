@@ -717,7 +717,8 @@ impl Ledger {
         let concluded = matches!(event.data, EventData::Concluded(_))
             && case.concluded.is_some_and(|c| c.2 == event.position);
         let measures: &[Measure] = match &event.data {
-            EventData::Accepted(_)
+            // An acceptance, or the late notice by which the case counts as accepted.
+            EventData::Accepted(_) | EventData::CorrectionRequested(_)
                 if case
                     .accepted
                     .as_ref()
@@ -806,6 +807,22 @@ impl Ledger {
             },
         };
         for m in counted {
+            // A contract counts in its own month, on time or not: an award entered after it
+            // makes it on time there, never in the award's month (the rate stays within 1).
+            let month = match m {
+                Measure::ProcContracts | Measure::ProcContractsOnTime => {
+                    crate::kinds::procurement::contract_on(case).map_or(month, month_of)
+                }
+                _ => month,
+            };
+            let src = Source {
+                kind: if month < recorded {
+                    EntryKind::Late
+                } else {
+                    EntryKind::Regular
+                },
+                ..src
+            };
             self.push(&src, month, *m, 0, rule_of(*m));
         }
     }

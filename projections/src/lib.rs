@@ -326,6 +326,25 @@ impl Projections {
     }
 
     /// Whether an event at `position` lies inside a declared historical import.
+    /// Whether `event` is an ending entered after the fact that counts only from when it was
+    /// recorded ([`CaseState::effective_at`]), and that is after `now`.
+    pub fn ends_after(&self, event: &jiancha_events::StoredEvent, now: Millis) -> bool {
+        let recorded_at = instant::millis(&event.recorded_at);
+        if recorded_at <= now {
+            return false;
+        }
+        let ending = matches!(
+            event.data,
+            jiancha_events::EventData::Concluded(_)
+                | jiancha_events::EventData::Withdrawn(_)
+                | jiancha_events::EventData::Transferred(_)
+        );
+        let tolerance = i64::from(self.config.backdate_tolerance_hours) * 3_600_000;
+        ending
+            && !self.historical(event.position)
+            && recorded_at.saturating_sub(instant::millis(&event.occurred_at)) > tolerance
+    }
+
     fn historical(&self, position: u64) -> bool {
         self.history
             .is_some_and(|(from, to)| (from..=to).contains(&position))

@@ -8,7 +8,7 @@ use jiancha_events::Hash;
 use crate::Projections;
 
 /// The current snapshot format. Bump it whenever the folded state changes shape.
-pub const SNAPSHOT_FORMAT: u32 = 11;
+pub const SNAPSHOT_FORMAT: u32 = 12;
 
 const MAGIC: &[u8; 8] = b"JCSNAP\0\0";
 const HEADER_BYTES: usize = 8 + 4 + 8 + 32;

@@ -31,6 +31,11 @@ pub struct Flow {
     pub rating: Option<RatingFlow>,
     /// The complaints, numbered from 1.
     pub complaints: Vec<ComplaintFlow>,
+    /// The cards an event recorded on a later day than it occurred raised (rule, number, the
+    /// recording instant): they were issued when recorded, and the unit's day to acknowledge
+    /// one runs from then, not from the instant the card is dated.
+    #[serde(default)]
+    pub late_issued: Vec<(Rule, u16, Millis)>,
 }
 
 impl Flow {
@@ -231,6 +236,26 @@ impl CaseState {
             .find(|c| c.rule == rule && c.n == n)
     }
 
+    /// When a card was issued: when raised, or when the event that raised it was recorded on a
+    /// later day.
+    pub(crate) fn issued_at(&self, a: &Alert) -> Millis {
+        self.flow
+            .as_ref()
+            .and_then(|f| {
+                f.late_issued
+                    .iter()
+                    .find(|(rule, n, _)| *rule == a.rule && *n == a.n)
+            })
+            .map_or(a.raised_at, |(_, _, at)| (*at).max(a.raised_at))
+    }
+
+    /// Keeps the issue instant of a card an event recorded on a later day raised.
+    pub(crate) fn note_late_issue(&mut self, a: &Alert, recorded_at: Millis) {
+        if a.rule.needs_acknowledgement() && date_of(recorded_at) > date_of(a.raised_at) {
+            self.flow_mut().late_issued.push((a.rule, a.n, recorded_at));
+        }
+    }
+
     /// Whether an alert of `rule` about `about` was raised at or after `since`.
     fn raised_about(&self, rule: Rule, about: About, since: Millis) -> bool {
         self.alerts
@@ -257,7 +282,7 @@ impl CaseState {
             if reported || self.raised_about(Rule::Unacknowledged, about, Millis::MIN) {
                 continue;
             }
-            if let Some(end) = limit_end(ctx, Limit::Ack, date_of(a.raised_at)) {
+            if let Some(end) = limit_end(ctx, Limit::Ack, date_of(self.issued_at(a))) {
                 out.push(FlowThreshold {
                     rule: Rule::Unacknowledged,
                     about,

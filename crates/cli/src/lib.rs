@@ -10,6 +10,7 @@
 pub mod cmd;
 pub mod error;
 pub mod lang;
+pub mod output;
 pub mod progress;
 pub mod stdout;
 
@@ -19,6 +20,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use jiancha_calendar::Calendar;
 
 use crate::error::{exit_code_of, EXIT_BAD_INPUT, EXIT_OK};
 
@@ -181,12 +183,14 @@ pub fn run(mut cli: Cli) -> anyhow::Result<()> {
     check_clock_env(&cli.command)?;
     let lang = lang::resolve(cli.lang);
     if let Command::Calendar(args) = &cli.command {
-        // Pure arithmetic: no runtime, no event log.
-        let mut stdin = std::io::stdin().lock();
-        let mut stdout = std::io::BufWriter::new(crate::stdout::lock());
-        cmd::calendar::run(args, &mut stdin, &mut stdout)?;
-        stdout.flush()?;
-        return Ok(());
+        if args.org.is_none() {
+            // Pure arithmetic: no runtime, no event log.
+            let mut stdin = std::io::stdin().lock();
+            let mut stdout = std::io::BufWriter::new(crate::stdout::lock());
+            cmd::calendar::run(args, &Calendar::national(), &mut stdin, &mut stdout)?;
+            stdout.flush()?;
+            return Ok(());
+        }
     }
     if let Command::Simulate(args) = &cli.command {
         return cmd::simulate::run(args);
@@ -217,7 +221,19 @@ pub fn run(mut cli: Cli) -> anyhow::Result<()> {
             Command::Demo(args) => cmd::demo::run(&args, &cli.db, lang).await,
             Command::Serve(args) => cmd::serve::run(&cli.db, &database, clock, &args).await,
             Command::Province(args) => cmd::province::run(&database, clock, &args, lang).await,
-            Command::Calendar(_) | Command::Simulate(_) | Command::Docs(_) => Ok(()),
+            Command::Calendar(args) => {
+                let org = args.org.as_deref().unwrap_or_default();
+                let store = open_existing_store(&cli.db, clock).await?;
+                let calendar = cmd::calendar::of_log(&store, org).await;
+                store.close().await;
+                let calendar = calendar?;
+                let mut stdin = std::io::stdin().lock();
+                let mut stdout = std::io::BufWriter::new(crate::stdout::lock());
+                cmd::calendar::run(&args, &calendar, &mut stdin, &mut stdout)?;
+                stdout.flush()?;
+                Ok(())
+            }
+            Command::Simulate(_) | Command::Docs(_) => Ok(()),
         }
     })
 }

@@ -29,6 +29,8 @@ pub fn spinner(what: &str) -> ProgressBar {
         bar.set_style(style);
     }
     bar.set_message(what.to_owned());
+    // Drawn by a thread of its own, so that it moves while the work reports nothing.
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
 }
 

@@ -289,7 +289,13 @@ const eventName = (type) => TEXT[state.lang].events[type] ?? type;
 const may = (act) => !!state.me && state.me.acts.includes(act);
 const reads = (what) => !!state.me && (what === 'figures' || !!state.me[what]);
 // An instant as the district reads it: the date and minutes of its +08:00 text.
-const local = (at) => (at ? at.slice(0, 16).replace('T', ' ') : '—');
+// An instant in Beijing time (+08:00), whatever offset it was written with: `YYYY-MM-DD HH:MM`.
+const local = (at) => {
+  if (!at) return '—';
+  const ms = Date.parse(at);
+  if (Number.isNaN(ms)) return at.slice(0, 16).replace('T', ' ');
+  return new Date(ms + 8 * 3600 * 1000).toISOString().slice(0, 16).replace('T', ' ');
+};
 const pct = (rate) => (rate === null || rate === undefined ? '—' : `${(Number(rate) * 100).toFixed(1)}%`);
 const rateN = (rate, n) => `${pct(rate)} (${n})`;
 
@@ -342,8 +348,19 @@ function headers() {
   return state.token ? { Authorization: 'Bearer ' + state.token } : {};
 }
 
+// A read the server asks to retry (429: a replay of the log is running, a limit is reached)
+// is sent again after the wait it names, a few times, instead of failing the page.
+const RETRIES_MAX = 5;
+
 async function api(path, options) {
-  const res = await fetch(path, { ...(options || {}), headers: { ...headers(), ...((options || {}).headers || {}) } });
+  let res;
+  for (let tries = 0; ; tries += 1) {
+    res = await fetch(path, { ...(options || {}), headers: { ...headers(), ...((options || {}).headers || {}) } });
+    const read = !options || !options.method || options.method === 'GET';
+    if (res.status !== 429 || !read || tries >= RETRIES_MAX) break;
+    const wait = Math.min(Number(res.headers.get('retry-after')) || 1, 5);
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+  }
   const body = res.headers.get('content-type')?.includes('json') ? await res.json() : null;
   if (!res.ok) {
     const error = new Error(body?.message || res.statusText);
@@ -583,8 +600,9 @@ function renderOverview() {
     th.dataset.sorted = th.dataset.sort === key ? (desc ? 'desc' : 'asc') : '';
   }
   body.replaceChildren(...rows.map((r) => {
-    const tr = el('tr', { 'data-org': r.org, 'data-kind': r.kind, class: r.org === state.cards.org ? 'selected' : '' },
-      el('td', {}, named(r.org)),
+    const org = ownOrg(r.org);
+    const tr = el('tr', { 'data-org': org, 'data-kind': r.kind, class: org === state.cards.org ? 'selected' : '' },
+      el('td', {}, named(org)),
       el('td', { class: r.red ? 'num red' : 'num' }, r.red),
       el('td', { class: r.yellow ? 'num yellow' : 'num' }, r.yellow),
       el('td', { class: 'num' }, r.warnings),
@@ -599,7 +617,7 @@ function renderOverview() {
       tr.addEventListener('click', (e) => {
         const kind = e.target.closest('td')?.dataset.kind === 'procurement' ? 'procurement' : 'approval';
         selectKind(kind);
-        selectOrg(r.org, kind);
+        selectOrg(org, kind);
       });
     }
     return tr;
@@ -607,6 +625,14 @@ function renderOverview() {
   const total = (k) => rows.reduce((n, r) => n + r[k], 0);
   $('overview-month').textContent = state.overview ? state.overview.month : '';
   $('board-counts').textContent = rows.length ? `${t('red')} ${total('red')} · ${t('yellow')} ${total('yellow')}` : '';
+}
+
+// The org a row stands for to this token: a unit below a group (a window, a village point)
+// sees its group's row with its own figures, and acts on its own org, never on the group's
+// (which its token may not read).
+function ownOrg(org) {
+  const mine = state.me?.org;
+  return mine && mine.startsWith(org + '/') ? mine : org;
 }
 
 // ---- the cards of an org, a page at a time ----------------------------------------------------
@@ -1339,6 +1365,11 @@ async function connect() {
     return;
   }
   applyRole();
+  // A unit's own rows are at its org's depth: the charts, ranking and download start there.
+  if (state.me.org) {
+    const depth = Math.min(Math.max(state.me.org.split('/').length, 2), $('depth').options.length);
+    $('depth').value = String(depth);
+  }
   // A simulated clock (`demo --serve`) runs fast: the header follows it.
   if (state.me.clock.simulated) {
     state.clockPoll = setInterval(async () => {

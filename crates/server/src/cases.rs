@@ -488,21 +488,64 @@ pub(crate) async fn supervise(
         .ok_or_else(|| ApiError::internal("the clock is out of range"))?
         .with_timezone(&jiancha_events::time::CHINA);
     let mut event = NewEvent::new(stream, at, actor, org, data);
-    let once = matches!(key, Key::Once(_));
+    let once = match &key {
+        Key::Once(id) => Some(id.clone()),
+        _ => None,
+    };
     event.id = match key {
         Key::Fresh => None,
         Key::Given(id) | Key::Once(id) => Some(id),
     };
+    let data = event.data.clone();
     let outcome = match state.store.append(vec![event]).await {
         Ok(outcome) => outcome,
-        Err(jiancha_store::StoreError::Rejected(r)) if once => match r.kind {
-            RejectionKind::IdReused { position } => AppendOutcome {
-                positions: vec![position],
-                appended: 0,
-            },
+        Err(jiancha_store::StoreError::Rejected(r)) if once.is_some() => match r.kind {
+            RejectionKind::IdReused { position } => {
+                once_again(state, once.as_deref(), &data, position).await?
+            }
             _ => return Err(crate::events::store_refusal(StoreError::Rejected(r))),
         },
         Err(e) => return Err(crate::events::store_refusal(e)),
     };
     Ok(crate::events::answer(outcome))
+}
+
+/// An act done once (`ack:<alert>`, `exempt:<case>`) sent again: one that adds nothing to what
+/// was recorded (the same data, or an acknowledgement without a note) is answered with the
+/// original position, whoever sends it (the card is acknowledged, the case exempted); one that
+/// carries something else (another note, another reason) is 409: it is not recorded, and
+/// saying 200 would drop it without a word.
+async fn once_again(
+    state: &State,
+    id: Option<&str>,
+    data: &EventData,
+    position: u64,
+) -> Result<AppendOutcome, ApiError> {
+    let existing = match id {
+        Some(id) => state
+            .store
+            .read_by_id(id)
+            .await
+            .map_err(crate::events::store_refusal)?,
+        None => None,
+    };
+    let adds_nothing = |recorded: &EventData| match (recorded, data) {
+        (EventData::AlertAcknowledged(was), EventData::AlertAcknowledged(now)) => {
+            was.alert == now.alert && (now.note.is_none() || now.note == was.note)
+        }
+        _ => recorded == data,
+    };
+    match existing {
+        Some(e) if adds_nothing(&e.data) => Ok(AppendOutcome {
+            positions: vec![position],
+            appended: 0,
+        }),
+        _ => Err(ApiError::new(
+            crate::error::ErrorKind::ActConflict,
+            format!(
+                "already recorded at position {position} with another note or reason: this act \
+                 is recorded once; nothing was appended"
+            ),
+        )),
+    }
 }

@@ -135,6 +135,9 @@ pub struct Notice {
     pub report_by: Option<NaiveDate>,
     /// The issuing org, `<district>/supervision`.
     pub issuer: String,
+    /// The catalog's names of the org paths and the item code the notice mentions (a path or
+    /// code the catalog does not name is shown as it is).
+    pub names: std::collections::BTreeMap<String, String>,
 }
 
 /// Finds what a notice for `id` states: the escalated alert `id` names (or the escalated alert
@@ -189,10 +192,22 @@ pub fn gather(
             status: v.status.to_owned(),
         })
         .unwrap_or_default();
+    let issuer = format!("{}/supervision", district_of(&escalated.org));
+    let mut names = std::collections::BTreeMap::new();
+    let card_org = card.as_ref().map_or(&escalated.org, |c| &c.org);
+    for org in [&issuer, &escalated_to, card_org, &case.org] {
+        if let Some(name) = p.catalog.org_name(org) {
+            names.insert(org.clone(), name.to_owned());
+        }
+    }
+    if let Some(def) = p.catalog.current(&case.item) {
+        names.insert(case.item.clone(), def.item.name.clone());
+    }
     Ok(Notice {
         number: number_of(&escalated.id, issued_on),
         alert: NoticeAlert::of(escalated),
-        issuer: format!("{}/supervision", district_of(&escalated.org)),
+        issuer,
+        names,
         escalated_to,
         card,
         case,
@@ -291,15 +306,23 @@ pub fn render(n: &Notice, style: Style<'_>) -> String {
          <p class=\"number\">{number}</p>\n</header>\n",
         number = esc(&n.number),
         alert = esc(&n.alert.id),
-        issuer = esc(&n.issuer),
+        issuer = esc(name_of(n, &n.issuer)),
     );
+    // Addressed to the unit that answers for the card; the org it was escalated to, when not
+    // the issuing bureau itself, has a copy.
     let card_org = n.card.as_ref().map_or(&n.alert.org, |c| &c.org);
     let _ = writeln!(
         out,
-        "<p class=\"to\">主送：{}；{}</p>",
-        esc(&n.escalated_to),
-        esc(card_org)
+        "<p class=\"to\">主送：{}</p>",
+        esc(&shown(n, card_org))
     );
+    if n.escalated_to != n.issuer && n.escalated_to != *card_org {
+        let _ = writeln!(
+            out,
+            "<p class=\"cc\">抄送：{}</p>",
+            esc(&shown(n, &n.escalated_to))
+        );
+    }
     let _ = writeln!(
         out,
         "<p class=\"lead\">经电子监察系统监测，你单位办理的案件 {} 存在下列问题，经督办逾期未整改回告，\
@@ -314,18 +337,32 @@ pub fn render(n: &Notice, style: Style<'_>) -> String {
         out,
         "<footer>\n<p class=\"seal\">{}</p>\n<p class=\"date\">{}</p>\n</footer>\n\
          </article>\n</body>\n</html>\n",
-        esc(&n.issuer),
+        esc(name_of(n, &n.issuer)),
         date_zh(n.issued_on)
     );
     out
+}
+
+/// The catalog's name of a path or code, else the path or code itself.
+fn name_of<'a>(n: &'a Notice, code: &'a str) -> &'a str {
+    n.names.get(code).map_or(code, String::as_str)
+}
+
+/// A name with its path or code beside it (`区人力社保局（jiangjin/center/dept-03）`), or the
+/// path or code alone when the catalog names none.
+fn shown(n: &Notice, code: &str) -> String {
+    match n.names.get(code) {
+        Some(name) => format!("{name}（{code}）"),
+        None => code.to_owned(),
+    }
 }
 
 fn render_case(out: &mut String, n: &Notice) {
     let c = &n.case;
     let rows: [(&str, String); 8] = [
         ("案件编号", c.id.clone()),
-        ("审批事项", c.item.clone()),
-        ("责任单位", c.org.clone()),
+        ("审批事项", shown(n, &c.item)),
+        ("责任单位", shown(n, &c.org)),
         ("申请日期", opt_date(c.submitted_on)),
         ("受理日期", opt_date(c.accepted_on)),
         ("承诺期限", opt_date(c.promised_due_on)),
@@ -393,7 +430,7 @@ fn render_requirement(out: &mut String, n: &Notice) {
     let _ = write!(
         out,
         "<p>请 {} 立即纠正上述问题，依法依规办结或处置该案件，查明原因，",
-        esc(card_org)
+        esc(name_of(n, card_org))
     );
     match (&n.order, n.report_by) {
         (Some(o), Some(by)) => {
@@ -403,11 +440,15 @@ fn render_requirement(out: &mut String, n: &Notice) {
                  前）向 {to} 书面回告整改情况。",
                 days = o.days,
                 by = date_zh(by),
-                to = esc(&n.escalated_to),
+                to = esc(name_of(n, &n.escalated_to)),
             );
         }
         _ => {
-            let _ = write!(out, "并及时向 {} 书面回告整改情况。", esc(&n.escalated_to));
+            let _ = write!(
+                out,
+                "并及时向 {} 书面回告整改情况。",
+                esc(name_of(n, &n.escalated_to))
+            );
         }
     }
     out.push_str("逾期未回告的，将依照有关规定追究相关人员责任。</p>\n");

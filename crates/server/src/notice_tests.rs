@@ -47,6 +47,7 @@ fn sample() -> Notice {
         issued_on: day(30),
         report_by: Some(NaiveDate::from_ymd_opt(2026, 4, 2).unwrap()),
         issuer: "jiangjin/supervision".into(),
+        names: Default::default(),
     }
 }
 
@@ -55,7 +56,7 @@ fn a_notice_states_the_case_the_facts_the_rules_and_the_deadline() {
     let html = render(&sample(), Style::Inline);
     for needle in [
         "<h1>监察建议书</h1>",
-        "主送：jiangjin/supervision；jiangjin/town-1",
+        "主送：jiangjin/town-1</p>",
         "case-t1",
         "收费",
         &"ab".repeat(32),
@@ -73,6 +74,9 @@ fn a_notice_states_the_case_the_facts_the_rules_and_the_deadline() {
     }
     assert!(html.contains("clerk &lt;b&gt;"), "unescaped: {html}");
     assert!(!html.contains("clerk <b>"));
+    // Addressed to the responsible unit alone: the bureau issues it, it is not its addressee.
+    assert!(!html.contains("主送：jiangjin/supervision"), "{html}");
+    assert!(!html.contains("抄送"), "{html}");
     let linked = render(&sample(), Style::Linked("/notice.css"));
     assert!(linked.contains("<link rel=\"stylesheet\" href=\"/notice.css\">"));
     assert!(!linked.contains("<style>"));
@@ -106,4 +110,31 @@ fn legal_bases_follow_the_rule_families() {
     assert!(basis_of("intake.correction.late", None).ends_with("第三十二条"));
     assert!(basis_of("suspension.unlawful", None).ends_with("第四十五条"));
     assert!(basis_of("supervision.correction.overdue", None).contains("督办"));
+}
+
+/// The catalog's names stand beside the paths and codes; the seal and the issuer line carry
+/// the bureau's name; a unit the card was escalated to other than the issuer gets a copy.
+#[test]
+fn a_notice_names_the_units_and_the_item() {
+    let mut n = sample();
+    for (code, name) in [
+        ("jiangjin/town-1", "白沙镇便民服务中心"),
+        ("jiangjin/supervision", "区监察局"),
+        ("permit-01", "个体工商户登记"),
+    ] {
+        n.names.insert(code.into(), name.into());
+    }
+    let html = render(&n, Style::Inline);
+    for needle in [
+        "主送：白沙镇便民服务中心（jiangjin/town-1）</p>",
+        "<p class=\"issuer\">区监察局</p>",
+        "<p class=\"seal\">区监察局</p>",
+        "<td>个体工商户登记（permit-01）</td>",
+        "请 白沙镇便民服务中心 立即纠正",
+    ] {
+        assert!(html.contains(needle), "{needle} missing:\n{html}");
+    }
+    n.escalated_to = "jiangjin".into();
+    let html = render(&n, Style::Inline);
+    assert!(html.contains("抄送：jiangjin</p>"), "{html}");
 }

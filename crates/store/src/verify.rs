@@ -96,6 +96,21 @@ pub async fn walk(
     head: Hash,
     mut each: impl FnMut(&RawEvent, &StoredEvent),
 ) -> Result<Walked, StoreError> {
+    walk_while(store, last_position, head, |raw, event| {
+        each(raw, event);
+        true
+    })
+    .await
+}
+
+/// [`walk`], stopping early (with no break) once `each` answers `false` (a reader that went
+/// away).
+pub async fn walk_while(
+    store: &dyn EventStore,
+    last_position: u64,
+    head: Hash,
+    mut each: impl FnMut(&RawEvent, &StoredEvent) -> bool,
+) -> Result<Walked, StoreError> {
     let mut walk = ChainWalk::new(last_position, head);
     let mut limit = READ_PAGE_EVENTS;
     loop {
@@ -121,7 +136,11 @@ pub async fn walk(
         }
         for raw in &page {
             match walk.check(raw) {
-                Ok(event) => each(raw, &event),
+                Ok(event) => {
+                    if !each(raw, &event) {
+                        return Ok(Walked { walk, broken: None });
+                    }
+                }
                 Err(b) => {
                     return Ok(Walked {
                         walk,

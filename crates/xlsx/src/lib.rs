@@ -35,7 +35,14 @@ pub enum Kind {
     Rate,
     /// A number with up to two decimals (working days in halves, cards per 100).
     Number,
+    /// A code shown by its Chinese label (`(code, label)`); a code without one is shown as it
+    /// is, never dropped.
+    Label(&'static [(&'static str, &'static str)]),
 }
+
+/// The insight's flags by their Chinese labels (the dashboard's and the CLI's wording).
+pub const FLAG_LABELS: &[(&str, &str)] =
+    &[("unrealistic_or_short_of_capacity", "承诺不实或人手不足")];
 
 /// The target a column's values are held to: a cell that misses it is highlighted.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -193,12 +200,18 @@ pub fn cell(row: &Value, column: &Column) -> Cell {
         Some(Value::String(s)) if s.is_empty() => Cell::Empty,
         Some(Value::String(s)) => match column.kind {
             Kind::Text => Cell::Text(s.clone()),
+            Kind::Label(labels) => Cell::Text(
+                labels
+                    .iter()
+                    .find(|(code, _)| code == s)
+                    .map_or_else(|| s.clone(), |(_, label)| (*label).to_owned()),
+            ),
             _ => s
                 .parse()
                 .map_or_else(|_| Cell::Text(s.clone()), Cell::Number),
         },
         Some(Value::Number(n)) => match column.kind {
-            Kind::Text => Cell::Text(n.to_string()),
+            Kind::Text | Kind::Label(_) => Cell::Text(n.to_string()),
             _ => n.as_f64().map_or(Cell::Empty, Cell::Number),
         },
         Some(Value::Bool(b)) => Cell::Text(if *b { "是" } else { "否" }.to_owned()),
@@ -234,7 +247,7 @@ pub fn workbook(doc: &Value, sheets: &[Sheet], created: Created) -> Result<Vec<u
         Kind::Rate => Format::new().set_num_format("0.00%"),
         Kind::Number => Format::new().set_num_format("0.##"),
         Kind::Int => Format::new().set_num_format("0"),
-        Kind::Text => Format::new(),
+        Kind::Text | Kind::Label(_) => Format::new(),
     };
     for spec in sheets {
         let ws = book.add_worksheet();
@@ -438,7 +451,12 @@ pub fn insight_sheets() -> Vec<Sheet> {
                 ),
                 col("/promised_limit_days", "现承诺时限", Int, None),
                 col("/suggested_promise_days", "建议承诺时限", Int, None),
-                col("/flag", "提示", Text, Some(Target::Blank)),
+                col(
+                    "/flag",
+                    "提示",
+                    Kind::Label(FLAG_LABELS),
+                    Some(Target::Blank),
+                ),
             ],
         ),
         sheet("业务量预测", "/forecast", forecast),

@@ -117,6 +117,18 @@ fn every_insight_sheet_is_written_even_when_empty() {
         "forecast": [], "hot_spots": {"orgs": [], "items": []}});
     let bytes = workbook(&doc, &insight_sheets(), CREATED).unwrap();
     assert_same(&bytes, &doc, &insight_sheets());
+    // The flag reads in Chinese, as on the dashboard; a code without a label stays visible.
+    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+    let range = book.worksheet_range("承诺时限建议").unwrap();
+    assert_eq!(
+        range.get_value((1, 11)).cloned(),
+        Some(Data::String("承诺不实或人手不足".into()))
+    );
+    let column = col("/flag", "提示", Kind::Label(FLAG_LABELS), None);
+    assert_eq!(
+        cell(&json!({"flag": "something_new"}), &column),
+        Cell::Text("something_new".into())
+    );
 }
 
 #[test]

@@ -30,6 +30,9 @@ fn a_good_line_parses() {
 #[test]
 fn each_refusal_names_its_field() {
     assert_eq!(refuse("{not json").0, "json");
+    let (field, message) = refuse(&format!("\u{feff}{GOOD}"));
+    assert_eq!(field, "json");
+    assert!(message.contains("byte order mark"), "{message}");
     assert_eq!(refuse("[1]").0, "json");
     assert_eq!(
         refuse(&GOOD.replace("Submitted", "Teleported")),
@@ -46,6 +49,20 @@ fn each_refusal_names_its_field() {
         refuse(&GOOD.replace(r#""item":"X","#, "")),
         ("data.item".into(), "missing".into())
     );
+    // A place serde finds within `data` is not a place in the line: the path says where.
+    let (f, m) = refuse(&GOOD.replace(r#""item":"X","#, r#""item":"X","bogus":1,"#));
+    assert_eq!(f, "data.bogus");
+    assert!(m.starts_with("unknown field (expected"), "{m}");
+    assert!(!m.contains("column"), "{m}");
+    let (f, m) = refuse(&GOOD.replace(r#""channel":"window""#, r#""channel":"windw""#));
+    assert_eq!(f, "data.channel");
+    assert!(!m.contains("column"), "{m}");
+    let (f, m) = refuse(&GOOD.replace("2026-03-02T09:15:00+08:00", "2026-03-02T09:15:60+08:00"));
+    assert_eq!(f, "occurred_at");
+    assert!(m.contains("leap second"), "{m}");
+    let (f, m) = refuse(&GOOD.replace(r#""actor":"a""#, r#""actor":"clerk\u202e9-kerc""#));
+    assert_eq!(f, "actor");
+    assert!(m.contains("U+202E"), "{m}");
     assert_eq!(refuse(&GOOD.replace("case-1", "catalog")).0, "stream");
     assert_eq!(refuse(&GOOD.replace("case-1", "cases")).0, "stream");
     assert_eq!(

@@ -13,22 +13,28 @@ use crate::cmd::replay;
 use crate::error::user_error;
 use crate::lang::{Align, Table};
 
+/// Every rule code, in the order of the rules' reference, joined by `sep`.
+fn rule_codes(sep: &str) -> String {
+    jiancha_projections::RULES
+        .iter()
+        .map(|r| r.code())
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
 /// Arguments of `jiancha alerts`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  \
+#[command(after_help = format!("Examples:\n  \
     jiancha alerts --open\n  \
     jiancha alerts --now 2026-03-31 --org jiangjin/town-07 --format json\n  \
     jiancha alerts --now 2026-03-31 --replay\n  \
     jiancha alerts --rule deadline.promised.overdue\n  \
     jiancha alerts --open --severity yellow,red\n  \
     jiancha alerts --kind procurement --open\n\n\
-    Rules: deadline.promised.warning, deadline.promised.overdue, deadline.statutory.overdue, \
-    intake.correction.repeated, intake.correction.late, intake.materials.incomplete, \
-    procedure.step.skipped, procedure.no_decision, suspension.unlawful, fee.mismatch, \
-    extension.excessive, case.stalled, rating.bad; procurement projects' rules start with \
-    proc. (proc.window.short, proc.contract.late, …).\n\
     JSON: an array of objects with id, case, rule, severity, raised_at, closed_at, org, and \
-    raised_by / closed_by (the positions of the events behind them).")]
+    raised_by / closed_by (the positions of the events behind them).\n\n\
+    Rules (--rule; `jiancha docs rules` says what each means):\n  \
+    {rules}", rules = rule_codes("\n  ")))]
 pub struct AlertsArgs {
     /// Only alerts still open at the instant.
     #[arg(long)]
@@ -111,7 +117,8 @@ pub async fn run(
     if let Some(code) = &args.rule {
         if Rule::from_code(code).is_none() {
             return Err(user_error(format!(
-                "--rule: unknown rule code {code:?} (see --help)"
+                "--rule: unknown rule code {code:?}; the codes are {}",
+                rule_codes(", ")
             )));
         }
     }

@@ -1,5 +1,6 @@
 //! `jiancha calendar`: due dates and the official arrangements of a year, on the national
-//! working-day calendar. Amendments from the event log are not applied here yet.
+//! working-day calendar this release ships, or (with `--org`) on the calendar the log's
+//! amendments (`CalendarAmended`) put in force for an org, as case deadlines are counted.
 
 use std::io::{BufRead, Read as _, Write};
 
@@ -16,8 +17,16 @@ pub const STDIN_LINE_BYTES_MAX: usize = 1024;
 #[command(after_help = "Examples:\n  \
     jiancha calendar due 2026-09-28 5\n  \
     printf '2026-09-28 5\\n2027-03-01 20\\n' | jiancha calendar due --stdin\n  \
-    jiancha calendar show 2026")]
+    jiancha calendar show 2026\n  \
+    jiancha --db sqlite://district.db calendar --org jiangjin/town-07 due 2026-12-28 5\n\n\
+    Without --org the release's national calendar answers; with --org, the calendar the log \
+    (--db) puts in force for that org: the release's data with the log's national and local \
+    amendments (CalendarAmended, a declared year included), as case deadlines count.")]
 pub struct CalendarArgs {
+    /// Count on the calendar in force for this org in the log named by --db (its
+    /// CalendarAmended events applied); without it, the release's national calendar.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub org: Option<String>,
     /// What to compute.
     #[command(subcommand)]
     pub command: CalendarCommand,
@@ -66,24 +75,42 @@ pub struct ShowArgs {
 /// Runs `jiancha calendar`.
 pub fn run(
     args: &CalendarArgs,
+    calendar: &Calendar,
     stdin: &mut dyn BufRead,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let calendar = Calendar::national();
     match &args.command {
-        CalendarCommand::Due(due) if due.stdin => due_lines(&calendar, stdin, out),
+        CalendarCommand::Due(due) if due.stdin => due_lines(calendar, stdin, out),
         CalendarCommand::Due(due) => {
             let date = due.date.as_deref().unwrap_or_default();
             let days = due.days.as_deref().unwrap_or_default();
-            let result = due_of(&calendar, date, days).map_err(user_error)?;
+            let result = due_of(calendar, date, days).map_err(user_error)?;
             writeln!(out, "{}", render_due(result))?;
             Ok(())
         }
         CalendarCommand::Show(show) => {
             let year = parse_year(&show.year).map_err(user_error)?;
-            show_year(&calendar, year, out)
+            show_year(calendar, year, out)
         }
     }
+}
+
+/// The calendar in force for `org` in the log: the release's data with the amendments of the
+/// log's calendar stream that apply to it.
+pub async fn of_log(
+    store: &std::sync::Arc<dyn jiancha_store::EventStore>,
+    org: &str,
+) -> anyhow::Result<Calendar> {
+    jiancha_events::stream::check_org("--org", org).map_err(|e| user_error(e.to_string()))?;
+    let stream = jiancha_events::StreamName::calendar();
+    let events = store.read_stream(stream.as_str()).await?;
+    let mut calendars = jiancha_projections::Calendars::default();
+    for e in &events {
+        if let jiancha_events::EventData::CalendarAmended(a) = &e.data {
+            calendars.amend(a, e.position);
+        }
+    }
+    Ok(calendars.for_org(org))
 }
 
 /// Answers each `DATE N` line with `DATE N DUE`; the first bad line stops the run with an

@@ -28,6 +28,11 @@ pub enum Format {
 
 /// Arguments of `jiancha case`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    jiancha case show case-2026-000102 --now 2026-03-20\n  \
+    jiancha case list --due-within 5 --org jiangjin/town-07\n  \
+    jiancha case show proc-2026-0007 --format json\n\n\
+    `jiancha case show --help` and `jiancha case list --help` say more.")]
 pub struct CaseArgs {
     /// What to do with the case.
     #[command(subcommand)]

@@ -20,6 +20,11 @@ pub const DEFAULT_ACTOR: &str = "admin";
 
 /// Arguments of `jiancha catalog`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    jiancha catalog list\n  \
+    jiancha catalog show BL-001\n  \
+    jiancha catalog define-org --path jiangjin/center/dept-03 --name 区市场监管局 --kind department\n\n\
+    `jiancha catalog SUBCOMMAND --help` says more of each.")]
 pub struct CatalogArgs {
     /// What to do with the catalog.
     #[command(subcommand)]

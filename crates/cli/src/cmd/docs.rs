@@ -4,8 +4,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::error::user_error;
-
 /// Arguments of `jiancha docs`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
@@ -41,8 +39,7 @@ pub fn run(args: &DocsArgs) -> anyhow::Result<()> {
         Which::Rules(o) => (jiancha_projections::reference::rules_markdown(), &o.output),
     };
     match output {
-        Some(path) => std::fs::write(path, text)
-            .map_err(|e| user_error(format!("cannot write {}: {e}", path.display()))),
+        Some(path) => crate::output::write("--output", path, text.as_bytes()),
         None => {
             let mut stdout = crate::stdout::lock();
             stdout.write_all(text.as_bytes())?;

@@ -89,7 +89,9 @@ pub async fn run(
         period,
         org: args.org.clone(),
     };
+    let spinner = crate::progress::spinner("insight");
     let insight = projections.insight(&query, now);
+    spinner.finish_and_clear();
     match args.format {
         Format::Json => {
             let mut out = std::io::BufWriter::new(crate::stdout::lock());
@@ -132,9 +134,7 @@ pub(crate) fn write_file(path: Option<&PathBuf>, bytes: &[u8]) -> anyhow::Result
     let Some(path) = path else {
         return Err(user_error("--format xlsx needs --output FILE"));
     };
-    std::fs::write(path, bytes)
-        .map_err(|e| user_error(format!("--output: cannot write {}: {e}", path.display())))?;
-    Ok(())
+    crate::output::write("--output", path, bytes)
 }
 
 fn raw(v: &Option<Box<serde_json::value::RawValue>>) -> String {

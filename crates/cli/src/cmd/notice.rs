@@ -55,12 +55,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &NoticeArgs) -> anyhow::
         .map_err(|e| user_error(e.to_string()))?;
     let html = notice::render(&notice, Style::Inline);
     match &args.output {
-        Some(path) => std::fs::write(path, html).map_err(|e| {
-            crate::error::user_error(format!(
-                "--output: cannot write the notice to {}: {e}",
-                path.display()
-            ))
-        })?,
+        Some(path) => crate::output::write("--output", path, html.as_bytes())?,
         None => {
             let mut out = crate::stdout::lock();
             out.write_all(html.as_bytes())?;

@@ -20,6 +20,12 @@ use crate::lang::{Align, Table};
 
 /// Arguments of `jiancha province`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    jiancha --db postgres://jiancha@db.example/province province report --period 2026-03 \
+    --districts jiangjin,yubei\n  \
+    jiancha --db postgres://… province report --period 2026-Q1 --districts a,b,c --now \
+    2026-04-10 --format csv\n\n\
+    `jiancha province report --help` says how districts are rolled up.")]
 pub struct ProvinceArgs {
     /// What to do.
     #[command(subcommand)]

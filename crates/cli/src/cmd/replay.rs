@@ -44,16 +44,21 @@ pub async fn assessment(
     fold_log(store, now, Projections::default().with_ledger(scoring)).await
 }
 
-/// Folds every event of the log that occurred by `now` into `projections`, page by page.
+/// Folds every event of the log that occurred by `now` into `projections`, page by page, with
+/// a progress bar on a terminal (a replay of a large log takes minutes).
 async fn fold_log(
     store: &Arc<dyn EventStore>,
     now: Millis,
     mut projections: Projections,
 ) -> anyhow::Result<Projections> {
+    let head = store.head().await?.position;
+    let bar = crate::progress::bar(Some(head), "replay");
     let mut pages = store.pages(0);
     while let Some(page) = pages.next().await? {
+        bar.inc(page.len() as u64);
         projections = asof::fold_occurred(projections, &page, now);
     }
+    bar.finish_and_clear();
     Ok(projections)
 }
 

@@ -156,8 +156,13 @@ pub struct RunArgs {
 #[command(after_help = "Examples:\n  \
     jiancha report explain --org jiangjin/town-07 --period 2026-03\n  \
     jiancha report explain --org jiangjin/center/dept-03 --period 2026-Q1 --format json\n  \
-    jiancha report explain --org jiangjin --period 2026-03 --now 2026-03-15")]
+    jiancha report explain --org jiangjin --period 2026-03 --now 2026-03-15\n  \
+    jiancha report explain --kind procurement --org jiangjin/center/dept-05 --period 2026-03")]
 pub struct ExplainArgs {
+    /// Approval cases (the row of --org in `report --by org`), or procurement projects (the
+    /// rows of the purchasers at or under --org in `report --kind procurement`).
+    #[arg(long, value_enum, default_value_t = Kind::Approval)]
+    pub kind: Kind,
     /// The org path (segment-wise: its entries and those of the units below it).
     #[arg(long)]
     pub org: String,
@@ -936,6 +941,9 @@ async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow:
     let Some(ledger) = projections.ledger() else {
         return Ok(());
     };
+    if args.kind == Kind::Procurement {
+        return explain_procurement(&projections, ledger, (&period, now), args);
+    }
     let explanation =
         jiancha_projections::report::explain(ledger, &projections, &period, &args.org, now);
     let entries: Vec<_> = explanation.entries.iter().map(|e| ledger.view(e)).collect();
@@ -950,32 +958,7 @@ async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow:
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
-        writeln!(
-            out,
-            "{:>16} {:>6} {:<34} {:<22} {:<17} {:>3} {:>4}  RULE / KIND / CAUSED BY",
-            "ENTRY", "MONTH", "ORG", "CASE", "MEASURE", "AMT", "PTS"
-        )?;
-        for e in &entries {
-            let kind = serde_json::to_value(e.kind)?
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            let kind = if e.pending {
-                format!("{kind}, pending")
-            } else {
-                kind
-            };
-            let adjusts = e
-                .adjusts
-                .as_ref()
-                .map(|a| format!(" reverses {a}"))
-                .unwrap_or_default();
-            writeln!(
-                out,
-                "{:>16} {:>6} {:<34} {:<22} {:<17} {:>3} {:>4}  {} / {kind} / #{}{adjusts}",
-                e.id, e.month, e.org, e.case, e.measure, e.amount, e.points, e.rule, e.caused_by
-            )?;
-        }
+        write_entries(&mut out, &entries)?;
         let t = &explanation.totals;
         writeln!(
             out,
@@ -1005,6 +988,91 @@ async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow:
                 "row: score {score} ({}), overdue_open {}",
                 row.grade.unwrap_or("-"),
                 row.overdue_open
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The entries of an explanation, one line each.
+fn write_entries(
+    out: &mut dyn std::io::Write,
+    entries: &[jiancha_projections::EntryView],
+) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "{:>16} {:>6} {:<34} {:<22} {:<17} {:>3} {:>4}  RULE / KIND / CAUSED BY",
+        "ENTRY", "MONTH", "ORG", "CASE", "MEASURE", "AMT", "PTS"
+    )?;
+    for e in entries {
+        let kind = serde_json::to_value(e.kind)?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let kind = if e.pending {
+            format!("{kind}, pending")
+        } else {
+            kind
+        };
+        let adjusts = e
+            .adjusts
+            .as_ref()
+            .map(|a| format!(" reverses {a}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{:>16} {:>6} {:<34} {:<22} {:<17} {:>3} {:>4}  {} / {kind} / #{}{adjusts}",
+            e.id, e.month, e.org, e.case, e.measure, e.amount, e.points, e.rule, e.caused_by
+        )?;
+    }
+    Ok(())
+}
+
+/// `report explain --kind procurement`: the entries behind the purchasers' rows, their totals
+/// and the rows.
+fn explain_procurement(
+    projections: &jiancha_projections::Projections,
+    ledger: &jiancha_projections::Ledger,
+    (period, now): (&Period, jiancha_projections::Millis),
+    args: &ExplainArgs,
+) -> anyhow::Result<()> {
+    use jiancha_projections::kinds::procurement::report::explain;
+    let Some(explanation) = explain(projections, period, &args.org, now) else {
+        return Ok(());
+    };
+    let entries: Vec<_> = explanation.entries.iter().map(|e| ledger.view(e)).collect();
+    let mut out = std::io::BufWriter::new(crate::stdout::lock());
+    if args.format == Format::Json {
+        let doc = serde_json::json!({
+            "period": explanation.period,
+            "org": explanation.org,
+            "entries": entries,
+            "totals": explanation.totals,
+            "rows": explanation.rows,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+    } else {
+        write_entries(&mut out, &entries)?;
+        let t = &explanation.totals;
+        writeln!(
+            out,
+            "{} entries; total: projects {}, awards {}, contracts {}, contracts_on_time {}, \
+             yellow {}, red {}, card points {}",
+            entries.len(),
+            t.projects,
+            t.awards,
+            t.contracts,
+            t.contracts_on_time,
+            t.yellow,
+            t.red,
+            t.points
+        )?;
+        for row in &explanation.rows {
+            writeln!(
+                out,
+                "row: {} {}: score {} ({})",
+                row.org, row.month, row.score, row.grade
             )?;
         }
     }

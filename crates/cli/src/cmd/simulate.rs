@@ -1,8 +1,7 @@
 //! `jiancha simulate`: a seeded, realistic workload for a district, as JSONL that `jiancha
 //! import` takes. The same seed and options always give the same bytes.
 
-use std::fs::File;
-use std::io::{ErrorKind, IsTerminal, Write};
+use std::io::{ErrorKind, IsTerminal};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -10,9 +9,21 @@ use jiancha_sim::{generate_with_progress, Rates, SimConfig, SimError, SimSummary
 
 use crate::error::user_error;
 
+/// The names of the rates a rates file may set: the procurement projects' (`proc_*`) or the
+/// others.
+fn rate_names(procurement: bool) -> String {
+    Rates::default()
+        .fields()
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| name.starts_with("proc_") == procurement)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Arguments of `jiancha simulate`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  \
+#[command(after_help = format!("Examples:\n  \
     jiancha simulate --cases 1000 --seed 7 > district.jsonl\n  \
     jiancha simulate --cases 1000 --seed 7 | jiancha import --historical -\n  \
     jiancha simulate --cases 200000 --seed 1 --start 2025-01-02 --output year.jsonl\n  \
@@ -20,25 +31,16 @@ use crate::error::user_error;
     jiancha simulate --cases 3000 --seed 7 --projects 200 --summary expected.json\n\n\
     A rates file is a JSON object naming the rates to change (each a probability); the others \
     keep their defaults:\n  \
-    {\"late_conclusion\": 0.1, \"statutory_overrun\": 0.02, \"unlawful_suspension\": 0.01}\n\
-    Rates: correction, late_first_answer, repeated_correction, accepted_incomplete, \
-    rejected_at_intake, withdrawn, late_conclusion, statutory_overrun, lawful_suspension, \
-    unlawful_suspension, extension, excessive_extension, skipped_step, wrong_fee, \
-    no_decision, denied, rated, bad_rating, complaint, backdated, late_supplement_answer, \
-    limits_override, unknown_item, no_acceptance, overlong_suspension, after_conclusion, \
-    backdated_conclusion.\n\n\
+    {{\"late_conclusion\": 0.1, \"statutory_overrun\": 0.02, \"unlawful_suspension\": 0.01}}\n\
+    Rates of the cases and the 预警纠错 workflow: {cases}.\n\n\
     With --projects N, N procurement projects (streams proc-<year>-<nnnn>) are bought by the \
     departments and towns over the same days as the cases, and the catalog defines the \
-    open-tender thresholds. Each violation has its rate, one per rule code: proc_window_short, \
-    proc_sale_short, proc_clarification_late, proc_objection_late, proc_opening_mismatch, \
-    proc_bidders_few, proc_experts_designated, proc_confirmation_late, proc_publicity_short, \
-    proc_result_late, proc_award_not_first, proc_contract_late, proc_contract_unpublished, \
-    proc_contract_unfiled, proc_contract_deviation, proc_bond_excessive, proc_split, \
-    proc_enquiry_late, proc_complaint_late. The summary counts projects by method and the \
+    open-tender thresholds. Each violation has its rate, one per rule code: {procurement}. The summary counts projects by method and the \
     violations injected by rule code.\n\n\
     The district is shaped like Jiangjin's: 20 departments of the district center with their \
     windows, 30 town centers, 300 village points with agents, 200 catalog items. Each event has \
-    an id (sim-<seed>-<stream>-<version>), so importing the same file twice adds nothing.")]
+    an id (sim-<seed>-<stream>-<version>), so importing the same file twice adds nothing.",
+    cases = rate_names(false), procurement = rate_names(true)))]
 pub struct SimulateArgs {
     /// Cases to generate.
     #[arg(long, value_name = "N")]
@@ -65,7 +67,7 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub projects: u64,
 
-    /// Write the events to FILE instead of standard output.
+    /// Write the events to FILE instead of standard output (`-` names standard output).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -79,8 +81,18 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     let config = config(args)?;
     // Where the summary goes is checked before anything is generated: a stream piped into
     // `import` must not be whole while the command fails.
+    let output = args
+        .output
+        .as_deref()
+        .filter(|p| !crate::output::is_stdout(p));
     if let Some(path) = &args.summary {
-        writable_dir(path)?;
+        if crate::output::is_stdout(path) && output.is_none() {
+            return Err(user_error(
+                "--summary -: the events already go to standard output; name a file for one \
+                 of them",
+            ));
+        }
+        crate::output::check_dir("--summary", path)?;
     }
     let bar = crate::progress::bar(Some(args.cases), "simulate");
     let mut progress = |cases: u64| bar.set_position(cases);
@@ -88,15 +100,9 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     // or interrupted run leaves the destination as it was, never a truncated log that still
     // imports.
     let mut spooled = None;
-    let result = match &args.output {
+    let result = match output {
         Some(path) => {
-            writable_dir(path)?;
-            let dir = path
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let mut file = tempfile::NamedTempFile::new_in(dir)
-                .map_err(|e| user_error(format!("cannot write {}: {e}", path.display())))?;
+            let mut file = crate::output::spool("--output", path)?;
             let result = generate_with_progress(&config, file.as_file_mut(), &mut progress);
             spooled = Some((file, path));
             result
@@ -118,8 +124,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
         Err(e) => return Err(anyhow::Error::new(e).context("simulate failed")),
     };
     if let Some((file, path)) = spooled {
-        file.persist(path)
-            .map_err(|e| user_error(format!("cannot write {}: {}", path.display(), e.error)))?;
+        crate::output::persist("--output", file, path)?;
     }
     if let Some(path) = &args.summary {
         write_summary(path, &summary)?;
@@ -156,27 +161,10 @@ fn read_rates(path: &Path) -> anyhow::Result<Rates> {
     Rates::from_json(&text).map_err(|e| user_error(format!("{name}: {e}")))
 }
 
-/// The directory a file is to be written in exists (a usage error, naming the file, if not).
-fn writable_dir(path: &Path) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    match dir {
-        Some(d) if !d.is_dir() => Err(user_error(format!(
-            "cannot write {}: the directory {} does not exist",
-            path.display(),
-            d.display()
-        ))),
-        _ => Ok(()),
-    }
-}
-
 fn write_summary(path: &Path, summary: &SimSummary) -> anyhow::Result<()> {
-    let name = path.display();
     let mut text = serde_json::to_string_pretty(summary)?;
     text.push('\n');
-    let mut file =
-        File::create(path).map_err(|e| user_error(format!("cannot write {name}: {e}")))?;
-    file.write_all(text.as_bytes())?;
-    Ok(())
+    crate::output::write("--summary", path, text.as_bytes())
 }
 
 /// One line for a person at a terminal.

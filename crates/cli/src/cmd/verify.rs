@@ -19,9 +19,6 @@ use crate::error::{user_error, CheckFailed};
 /// Checkpoint heads printed by default: one every this many positions.
 pub const CHECKPOINT_EVERY_DEFAULT: u64 = 100_000;
 
-/// How often the spinner turns while the log is verified.
-const SPINNER_TICK: std::time::Duration = std::time::Duration::from_millis(200);
-
 /// Arguments of `jiancha verify`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
@@ -65,7 +62,6 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &VerifyArgs) -> anyhow::
     };
     // A spinner: the walk reports no progress of its own.
     let bar = crate::progress::spinner("verify");
-    bar.enable_steady_tick(SPINNER_TICK);
     let result = verify(&*store, options).await;
     bar.finish_and_clear();
     store.close().await;

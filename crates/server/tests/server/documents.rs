@@ -218,6 +218,18 @@ async fn supervision_acts_are_recorded() {
     let again = world.post_json(&path, Who::Supervisor, "").await;
     assert_eq!(again.status, StatusCode::OK, "acknowledged once");
     assert_eq!(again.json["positions"], ack.json["positions"]);
+    // Another note would be dropped by a 200: it is refused, and nothing is appended.
+    let head = world.head().await;
+    let other = world
+        .post_json(&path, Who::Supervisor, r#"{"note":"seen again"}"#)
+        .await;
+    assert_eq!(other.status, StatusCode::CONFLICT, "{}", other.text);
+    assert!(other.text.contains("another note"), "{}", other.text);
+    assert_eq!(world.head().await, head);
+    let same = world
+        .post_json(&path, Who::Supervisor, r#"{"note":"seen"}"#)
+        .await;
+    assert_eq!(same.status, StatusCode::OK, "{}", same.text);
     let alerts = world
         .get("/api/v1/alerts?org=jiangjin/town-1", Who::Supervisor)
         .await;

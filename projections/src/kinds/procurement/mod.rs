@@ -290,10 +290,15 @@ impl Kind for Procurement {
         if !awarded && p.award.is_some() {
             counted.push(Measure::ProcAwards);
         }
+        // Signed within 30 natural days of the award: after it, never before (a contract
+        // before its award is not on time, whatever the order the two were entered in).
         let on_time = |p: &Project| {
-            let last = p.award.as_ref().and_then(|a| natural(ctx, a.on, 30));
+            let Some(award) = p.award.as_ref() else {
+                return false;
+            };
+            let last = natural(ctx, award.on, 30);
             p.contract
-                .is_some_and(|(on, _)| last.is_some_and(|last| on <= last))
+                .is_some_and(|(on, _)| award.on <= on && last.is_some_and(|last| on <= last))
         };
         if !signed && p.contract.is_some() {
             counted.push(Measure::ProcContracts);
@@ -301,7 +306,8 @@ impl Kind for Procurement {
                 counted.push(Measure::ProcContractsOnTime);
             }
         } else if signed && !awarded && p.award.is_some() && on_time(p) {
-            // A contract entered before the award it followed: on time once the award is known.
+            // A contract entered before the award it followed: on time once the award is known,
+            // counted in the contract's month beside the contract (`contract_on`).
             counted.push(Measure::ProcContractsOnTime);
         }
         if matches!(step.data, EventData::ProcurementClosed(_)) {
@@ -314,6 +320,14 @@ impl Kind for Procurement {
             case.raise(Rule::Procurement(rule), step);
         }
         counted
+    }
+}
+
+/// The date of a project's contract, which its contract measures count in.
+pub(crate) fn contract_on(case: &CaseState) -> Option<NaiveDate> {
+    match case.kind.as_deref() {
+        Some(KindState::Procurement(p)) => p.contract.map(|(on, _)| on),
+        _ => None,
     }
 }
 
@@ -475,6 +489,11 @@ impl Project {
                     .as_ref()
                     .is_some_and(|a| a.amount_cents != c.amount_cents)
                 {
+                    out.push(ProcRule::ContractDeviation);
+                }
+                // Supplements entered before the contract they amend are judged now, as they
+                // would have been after it: the same card, once.
+                if u128::from(self.supplements_cents) * 10 > u128::from(c.amount_cents) {
                     out.push(ProcRule::ContractDeviation);
                 }
             }

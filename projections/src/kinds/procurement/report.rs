@@ -116,3 +116,59 @@ pub fn procurement_report(
         rows,
     })
 }
+
+/// Every entry behind the procurement rows of `org` and the purchasers under it in a period:
+/// what `report explain --kind procurement` lists, with totals equal to the rows' sums.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProcExplanation {
+    /// The period's label.
+    pub period: String,
+    /// The org path (its purchasers and those under it).
+    pub org: String,
+    /// The ledger's procurement entries of the period's months for those purchasers, and the
+    /// entries of cards the clock raised since the projects' last events; in ledger order,
+    /// the pending ones last.
+    pub entries: Vec<crate::Entry>,
+    /// The sums of `entries`: the rows' counts added up.
+    pub totals: ProcCounts,
+    /// The rows themselves, one per purchaser and month.
+    pub rows: Vec<ProcRow>,
+}
+
+/// Explains the procurement rows of `org` (and the purchasers under it) for `period` at `now`.
+pub fn explain(
+    p: &Projections,
+    period: &Period,
+    org: &str,
+    now: Millis,
+) -> Option<ProcExplanation> {
+    let ledger = p.ledger()?;
+    let counted = |e: &crate::Entry| {
+        e.measure.is_procurement()
+            && period.months.contains(&e.month)
+            && (org.is_empty() || jiancha_events::stream::org_is_under(&e.org, org))
+    };
+    let mut entries: Vec<crate::Entry> = ledger
+        .entries()
+        .iter()
+        .filter(|e| counted(e))
+        .cloned()
+        .collect();
+    entries.extend(
+        pending_entries(p, ledger, now)
+            .into_iter()
+            .filter(|e| counted(e)),
+    );
+    let mut totals = ProcCounts::default();
+    for e in &entries {
+        totals.add(e);
+    }
+    let rows = procurement_report(p, period, org, now).map_or_else(Vec::new, |r| r.rows);
+    Some(ProcExplanation {
+        period: period.label.clone(),
+        org: org.to_owned(),
+        entries,
+        totals,
+        rows,
+    })
+}

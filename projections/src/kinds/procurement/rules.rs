@@ -156,7 +156,7 @@ impl ProcRuleInfo for ProcRule {
             ProcRule::ContractLate => "No ContractSigned by the end of the 30th natural day after the award notice: raised by the clock.",
             ProcRule::ContractUnpublished => "Government procurement: no ContractPublished by the end of the 2nd working day after signing: raised by the clock.",
             ProcRule::ContractUnfiled => "Government procurement: no ContractFiled by the end of the 7th working day after signing: raised by the clock.",
-            ProcRule::ContractDeviation => "ContractSigned for another amount than the award (judged when both are known, in either order), or SupplementalContract bringing the supplements above 10% of the contract.",
+            ProcRule::ContractDeviation => "ContractSigned for another amount than the award (judged when both are known, in either order), or SupplementalContract bringing the supplements above 10% of the contract (judged when both are known, in either order).",
             ProcRule::BondExcessive => "BondTaken: a bid bond above 2% of the budget, or a performance bond above 10% of the contract (of the award before the contract).",
             ProcRule::Split => "ProcurementRegistered by another method than open tender, itself under the open-tender threshold of the most specific jurisdiction (ThresholdDefined), when the purchaser's such projects under the threshold of the same category and calendar year reach it together (this one and every later one), dated when the last of them was registered (a piece entered after a later one carries the later instant).",
             ProcRule::EnquiryLate => "An enquiry (EnquiryFiled) not answered by the end of the 7th working day after it was filed: raised by the clock.",

@@ -1326,3 +1326,90 @@ fn a_split_is_carded_when_its_last_piece_was_registered() {
     );
     assert_eq!(alerts(&p, "proc-i1", t("2026-02-28T12:00:00+08:00")), []);
 }
+
+/// A contract counts once, in its own month, on time or not, whatever the order its award was
+/// entered in: g1 signs on 03-31 before its award of 04-01 (never on time), g2 is awarded on
+/// 04-01 and signs on 04-10 (on time), h signs on 03-20 within 30 days of its award of 03-02
+/// but is entered before it; the award comes in April's file order. No month's rate exceeds 1.
+#[test]
+fn a_contract_counts_in_its_own_month_and_never_before_its_award() {
+    let award = |s: &str, at: &str| {
+        ev(
+            s,
+            "AwardNoticeIssued",
+            at,
+            json!({"winner": "A", "rank": 1, "amount_cents": 1000}),
+        )
+    };
+    let signed = |s: &str, at: &str| ev(s, "ContractSigned", at, json!({"amount_cents": 1000}));
+    let lines = [
+        gov("proc-g1", "open_tender"),
+        gov("proc-g2", "open_tender"),
+        gov("proc-h", "open_tender"),
+        signed("proc-h", "2026-03-20T10:00:00+08:00"),
+        signed("proc-g1", "2026-03-31T10:00:00+08:00"),
+        award("proc-g1", "2026-04-01T10:00:00+08:00"),
+        award("proc-g2", "2026-04-01T10:00:00+08:00"),
+        award("proc-h", "2026-03-02T10:00:00+08:00"),
+        signed("proc-g2", "2026-04-10T10:00:00+08:00"),
+    ];
+    let mut p = Projections::default().with_ledger(crate::Scoring::default());
+    for e in &scenario_events(&lines.join("\n")).0 {
+        p.apply(e);
+    }
+    let both = crate::Period::parse("2026-H1").unwrap();
+    let report = super::report::procurement_report(&p, &both, "", t(LATER)).unwrap();
+    let months: Vec<_> = report
+        .rows
+        .iter()
+        .filter(|r| r.org == BUYER && r.contracts > 0)
+        .map(|r| (r.month, r.contracts, r.contracts_on_time))
+        .collect();
+    assert_eq!(months, [(202603, 2, 1), (202604, 1, 1)], "{months:?}");
+}
+
+/// Supplements entered before the contract they amend are judged when the contract comes, as
+/// in the other order: 200 before a contract of 1,000 is a fifth (one card, at the contract);
+/// 100 before it is a tenth (none).
+#[test]
+fn supplements_entered_before_their_contract_are_judged_with_it() {
+    let award = json!({"winner": "w", "rank": 1, "amount_cents": 1000});
+    let supplement = |s: &str, cents: u64| {
+        ev(
+            s,
+            "SupplementalContract",
+            "2026-03-25T10:00:00+08:00",
+            json!({ "amount_cents": cents }),
+        )
+    };
+    let mut lines = Vec::new();
+    for (s, cents) in [("proc-o", 200), ("proc-p", 100)] {
+        lines.push(gov(s, "open_tender"));
+        lines.push(ev(
+            s,
+            "AwardNoticeIssued",
+            "2026-03-02T10:00:00+08:00",
+            award.clone(),
+        ));
+        lines.push(supplement(s, cents));
+        lines.push(ev(
+            s,
+            "ContractSigned",
+            "2026-03-20T10:00:00+08:00",
+            json!({"amount_cents": 1000}),
+        ));
+    }
+    let p = fold(&lines);
+    let now = t(LATER);
+    let deviations = |s: &str| {
+        alerts(&p, s, now)
+            .into_iter()
+            .filter(|(rule, _)| *rule == "proc.contract.deviation")
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        deviations("proc-o"),
+        [("proc.contract.deviation", t("2026-03-20T10:00:00+08:00"))]
+    );
+    assert_eq!(deviations("proc-p"), []);
+}
