@@ -395,8 +395,83 @@ fn over_http_a_unit_sees_its_district_and_a_province_token_only_the_roll_up() {
             p.b.schema()
         );
         assert_eq!(get(PROVINCE_B, only_b).await.0, 200);
+        // An empty entry is refused as the command line refuses it, never dropped.
+        for list in [format!("{},", p.b.schema()), format!(",{}", p.b.schema())] {
+            let path = format!("/api/v1/province/reports?period={PERIOD}&districts={list}");
+            let (status, body) = get(PROVINCE_B, path).await;
+            assert_eq!(status, 400, "{list}: {body}");
+            assert_eq!(body["field"], "districts", "{body}");
+        }
         let _ = stop.send(());
         task.await.unwrap().unwrap();
         store.close().await;
     });
+}
+
+/// Whether the schema `name` exists in the test database.
+fn schema_exists(name: &str) -> bool {
+    let out = std::process::Command::new("psql")
+        .args([&base_url(), "-tAc"])
+        .arg(format!("SELECT to_regnamespace('{name}') IS NOT NULL"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).trim() == "t"
+}
+
+/// A refused import into a district it would create leaves no district behind (a later read
+/// still says there is none); a district whose log holds nothing is refused by the roll-up
+/// instead of being counted as one with nothing to report.
+#[test]
+fn a_refused_import_creates_no_district_and_an_empty_one_is_not_rolled_up() {
+    let ws = Workspace::new();
+    let typo = format!("jiancha_e2e_typo_{}", std::process::id());
+    let bad = "{\"stream\":\"case-1\",\"type\":\"Bogus\"}\n";
+    let r = ws.run_db(&base_url(), &["--district", &typo, "import", "-"], bad);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        !schema_exists(&typo),
+        "the refused import left {typo} behind"
+    );
+    let r = ws.run_db(
+        &base_url(),
+        &[
+            "province",
+            "report",
+            "--period",
+            PERIOD,
+            "--districts",
+            &typo,
+        ],
+        "",
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("no district"), "{r:?}");
+    // A schema made beforehand is the operator's: kept, with the empty log the import left.
+    let made = PgLog::new("empty");
+    let r = ws.run_db(
+        &base_url(),
+        &["--district", made.schema(), "import", "-"],
+        bad,
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(schema_exists(made.schema()));
+    let r = ws.run_db(
+        &base_url(),
+        &[
+            "province",
+            "report",
+            "--period",
+            PERIOD,
+            "--districts",
+            made.schema(),
+        ],
+        "",
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("holds an empty log"), "{r:?}");
+    // A district name PostgreSQL keeps for itself is the user's mistake, not the server's.
+    let r = ws.run_db(&base_url(), &["--district", "pg_audit", "import", "-"], bad);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("pg_"), "{r:?}");
 }

@@ -888,6 +888,9 @@ pub struct OrderView {
     pub rule: &'static str,
     /// The card's org (charged with the correction).
     pub org: String,
+    /// The org's name, when an `OrgDefined` names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_name: Option<String>,
     /// The date of the first order.
     #[serde(with = "crate::shared::date")]
     pub ordered_on: NaiveDate,
@@ -907,6 +910,9 @@ pub struct OrderView {
     pub overdue: bool,
     /// The org it is escalated to, once escalated (the latest escalation at the instant).
     pub escalated_to: Option<String>,
+    /// The name of the org it is escalated to, when an `OrgDefined` names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalated_to_name: Option<String>,
 }
 
 /// Why a workflow act does not fit the state of what it names.
@@ -981,11 +987,16 @@ impl Projections {
                     .filter(|a| a.about.as_deref() == Some(card.as_str()))
                     .filter_map(|a| a.escalated_to.clone())
                     .next_back();
+                let escalated_to_name = escalated_to
+                    .as_deref()
+                    .and_then(|o| self.catalog.org_name(o))
+                    .map(str::to_owned);
                 out.push(OrderView {
                     card,
                     case: stream.to_owned(),
                     rule: c.rule.code(),
                     org: c.org.to_string(),
+                    org_name: self.catalog.org_name(&c.org).map(str::to_owned),
                     ordered_on: date_of(order.first_at),
                     days: order.days,
                     due_on,
@@ -994,6 +1005,7 @@ impl Projections {
                     reported_on: c.reported_on,
                     overdue: state == "ordered" && due_on.is_some_and(|d| end_of(d) <= now),
                     escalated_to,
+                    escalated_to_name,
                 });
             }
         }

@@ -125,6 +125,19 @@ async fn district(
     q: &ProvinceQuery,
 ) -> Result<Option<DistrictFigures>, StoreError> {
     let store = jiancha_store::open_district(url, name, clock).await?;
+    match store.head().await {
+        Ok(head) if head.position == 0 => {
+            store.close().await;
+            return Err(StoreError::EmptyDistrict {
+                name: name.to_owned(),
+            });
+        }
+        Ok(_) => {}
+        Err(e) => {
+            store.close().await;
+            return Err(e);
+        }
+    }
     let folded = fold(&*store, q).await;
     store.close().await;
     Ok(one(name, &folded?, q))

@@ -762,6 +762,8 @@ function orderSort(x, y) {
 function renderOrders() {
   const orders = [...(state.orders || [])].filter((o) => o.state !== 'closed').sort(orderSort);
   $('orders').replaceChildren(...orders.map((o) => {
+    learnNames(o);
+    if (o.escalated_to && o.escalated_to_name) state.names.set(o.escalated_to, o.escalated_to_name);
     const marks = [];
     if (o.overdue) marks.push(el('span', { class: 'badge red' }, t('overdue')), ' ');
     if (o.escalated_to) marks.push(el('span', { class: 'badge escalated' }, t('escalated')), ' ');
@@ -769,7 +771,7 @@ function renderOrders() {
       ...marks, el('strong', {}, ruleName(o.rule)), ' · ', caseLink(o.case), ' ',
       el('span', { class: 'muted' }, `${t('due_on')} ${o.due_on ?? '—'} · ${t('round').replace('{n}', o.round)} · `
         + `${TEXT[state.lang].order_states[o.state] ?? o.state} · `, named(o.org)));
-    if (o.escalated_to) item.append(' ', el('span', { class: 'muted' }, `${t('escalated_to')} ${o.escalated_to}`), ' ', noticeLink(o.card));
+    if (o.escalated_to) item.append(' ', el('span', { class: 'muted' }, `${t('escalated_to')} `), named(o.escalated_to), ' ', noticeLink(o.card));
     return item;
   }));
   $('orders-count').textContent = String(orders.length);

@@ -44,14 +44,12 @@ pub(crate) async fn report(
         .ok_or_else(|| ApiError::invalid("period: give period=YYYY-MM (or YYYY-H1, YYYY-Q2, YYYY)"))
         .and_then(|p| Period::parse(p).map_err(|e| ApiError::invalid(e.to_string())))
         .map_err(|e| e.field("period"))?;
-    let names: Vec<String> = q
-        .districts
-        .as_deref()
-        .unwrap_or_default()
-        .split(',')
-        .filter(|d| !d.is_empty())
-        .map(str::to_owned)
-        .collect();
+    // Every entry counts, an empty one too (refused as the command line refuses it): a list
+    // is never shortened without a word.
+    let names: Vec<String> = match q.districts.as_deref() {
+        None | Some("") => Vec::new(),
+        Some(list) => list.split(',').map(str::to_owned).collect(),
+    };
     let districts = check_districts(&names)
         .map_err(|e| ApiError::invalid(format!("districts: {e}")).field("districts"))?;
     caller.may_read_province(&districts)?;
@@ -82,6 +80,9 @@ pub(crate) async fn report(
             "districts: no district {name:?} in this database"
         ))
         .field("districts")),
+        Err(e @ StoreError::EmptyDistrict { .. }) => {
+            Err(ApiError::invalid(format!("districts: {e}")).field("districts"))
+        }
         Err(e) => Err(ApiError::internal(e)),
     }
 }

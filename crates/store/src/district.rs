@@ -17,6 +17,9 @@ pub enum DistrictError {
          not starting with a digit"
     )]
     NotAnIdentifier(String),
+    /// The name is one PostgreSQL keeps for its own schemas (`pg_…`): the user gives another.
+    #[error("district {0:?} begins with pg_, which PostgreSQL keeps for its own schemas")]
+    Reserved(String),
     /// The URL is not PostgreSQL's: a SQLite district is its own file (the user gives its
     /// `--db` instead), and `memory:` holds one log.
     #[error(
@@ -46,6 +49,9 @@ pub fn check_district_name(name: &str) -> Result<(), DistrictError> {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
     {
         return Err(bad());
+    }
+    if name.starts_with("pg_") {
+        return Err(DistrictError::Reserved(name.to_owned()));
     }
     Ok(())
 }
@@ -94,6 +100,43 @@ pub fn district_url(url: &str, name: &str) -> Result<String, DistrictError> {
         ));
     }
     Ok(format!("{base}?{}", params.join("&")))
+}
+
+/// The database a district URL is in, without the district: `url` with every `search_path`
+/// its `options` set taken out (an `options` left empty is dropped). What a roll-up over the
+/// database's districts opens them from, whichever district the server itself serves.
+pub fn database_url(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let mut params: Vec<String> = Vec::new();
+    for param in query.split('&').filter(|p| !p.is_empty()) {
+        let Some(value) = param.strip_prefix("options=") else {
+            params.push(param.to_owned());
+            continue;
+        };
+        let options = percent_decode(value);
+        let mut kept: Vec<&str> = Vec::new();
+        let mut tokens = options.split_whitespace().peekable();
+        while let Some(token) = tokens.next() {
+            if token == "-c" && tokens.peek().is_some_and(|t| t.starts_with("search_path")) {
+                tokens.next();
+                continue;
+            }
+            if token.starts_with("-csearch_path") || token.starts_with("--search_path") {
+                continue;
+            }
+            kept.push(token);
+        }
+        if !kept.is_empty() {
+            params.push(format!("options={}", percent_encode(&kept.join(" "))));
+        }
+    }
+    if params.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", params.join("&"))
+    }
 }
 
 /// The first schema of the `search_path` set in a connection's `options` (`-c search_path=…`,
@@ -158,6 +201,36 @@ mod tests {
     use super::*;
 
     const DB: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+    #[test]
+    fn a_name_postgresql_keeps_is_refused() {
+        assert!(matches!(
+            check_district_name("pg_audit"),
+            Err(DistrictError::Reserved(_))
+        ));
+        assert!(check_district_name("pgx").is_ok());
+    }
+
+    #[test]
+    fn the_database_url_leaves_the_district_out() {
+        for (url, want) in [
+            (DB, DB.to_owned()),
+            (
+                &format!("{DB}?options=-c%20search_path%3Djiangjin") as &str,
+                DB.to_owned(),
+            ),
+            (
+                &format!("{DB}?sslmode=disable&options=-csearch_path%3Da"),
+                format!("{DB}?sslmode=disable"),
+            ),
+            (
+                &format!("{DB}?options=-c%20statement_timeout%3D5000%20-c%20search_path%3Da"),
+                format!("{DB}?options=-c%20statement_timeout%3D5000"),
+            ),
+        ] {
+            assert_eq!(database_url(url), want, "{url}");
+        }
+    }
 
     #[test]
     fn a_district_adds_its_search_path() {

@@ -192,6 +192,16 @@ pub enum StoreError {
         /// The district's name.
         name: String,
     },
+    /// The district's log holds no event (a district created and never imported into): a
+    /// roll-up refuses it rather than count it as a district with nothing to report.
+    #[error(
+        "district {name:?} holds an empty log: nothing was ever imported into it (import its \
+         log, or leave it out)"
+    )]
+    EmptyDistrict {
+        /// The district's name.
+        name: String,
+    },
     /// The case index was moved by another writer since it was read: read it again and redo
     /// the checkpoint; nothing was written.
     #[error("the case index moved from position {expected} to {found} while it was caught up")]

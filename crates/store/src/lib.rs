@@ -31,7 +31,7 @@ use jiancha_events::{ChainBreak, NewEvent, RawEvent, StoredEvent};
 use tokio::sync::{mpsc, watch};
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use district::{check_district_name, district_url, DistrictError};
+pub use district::{check_district_name, database_url, district_url, DistrictError};
 pub use error::{Rejection, RejectionKind, StoreError};
 pub use historical::HistoricalImport;
 pub use index::{IndexRow, IndexSelect, IndexState, IndexWrite, KeptAlerts};

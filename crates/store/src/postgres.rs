@@ -432,6 +432,49 @@ pub async fn log_at(url: &str) -> Result<bool, StoreError> {
     Ok(exists)
 }
 
+/// Whether a schema of the connection's `search_path` exists (the district `url` selects is
+/// there, with or without a log).
+pub async fn schema_exists(url: &str) -> Result<bool, StoreError> {
+    let mut conn = connect_options(url)?.connect().await?;
+    let exists: bool = sqlx::query_scalar("SELECT current_schema() IS NOT NULL")
+        .fetch_one(&mut conn)
+        .await?;
+    let _ = sqlx::Connection::close(conn).await;
+    Ok(exists)
+}
+
+/// Drops the district (schema) `url` selects when its log holds no event: what an import that
+/// created it and was refused undoes, so that a refused import leaves no empty district behind.
+/// Answers whether it dropped one; the `public` schema and a log with events are left alone.
+/// The log's table is locked first, so no writer can be appending meanwhile.
+pub async fn drop_empty_district(url: &str) -> Result<bool, StoreError> {
+    let mut conn = connect_options(url)?.connect().await?;
+    let mut tx = sqlx::Connection::begin(&mut conn).await?;
+    let schema: Option<String> = sqlx::query_scalar(
+        "SELECT n.nspname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.oid = to_regclass('events')",
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(schema) = schema.filter(|s| s != "public") else {
+        return Ok(false);
+    };
+    let table = format!("{}.events", quote_ident(&schema));
+    tx.execute(format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE").as_str())
+        .await?;
+    let events: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(&mut *tx)
+        .await?;
+    if events > 0 {
+        return Ok(false);
+    }
+    tx.execute(format!("DROP SCHEMA {} CASCADE", quote_ident(&schema)).as_str())
+        .await?;
+    tx.commit().await?;
+    let _ = sqlx::Connection::close(conn).await;
+    Ok(true)
+}
+
 /// Creates the first schema of the connection's `search_path` when none of them exists, as
 /// SQLite creates a missing file: `options=-c search_path=district_07` in the URL puts a log in
 /// its own schema.

@@ -86,6 +86,35 @@ fn open_input(file: Option<&PathBuf>) -> anyhow::Result<Input> {
     }
 }
 
+/// Whether what `db` names exists already (a SQLite file, a district's schema): an import that
+/// creates it and is refused removes it again. An answer that cannot be had counts as yes, so
+/// that nothing is removed on a guess.
+async fn log_exists(db: &str) -> bool {
+    if let Some(path) = jiancha_store::sqlite::file_of(db) {
+        return path.exists();
+    }
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        return jiancha_store::postgres::schema_exists(db)
+            .await
+            .unwrap_or(true);
+    }
+    true
+}
+
+/// Removes the log a refused import created (nothing was imported into it): a refused import
+/// leaves no empty file or district behind that later reads would take for a real one.
+async fn undo_creation(db: &str) {
+    if let Some(path) = jiancha_store::sqlite::file_of(db) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.clone().into_os_string();
+            name.push(suffix);
+            let _ = std::fs::remove_file(name);
+        }
+    } else if let Err(e) = jiancha_store::postgres::drop_empty_district(db).await {
+        tracing::warn!(error = %e, "the empty district a refused import created was not dropped");
+    }
+}
+
 /// Runs the import.
 pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ImportArgs) -> anyhow::Result<()> {
     let (reader, size, name) = open_input(args.file.as_ref())?;
@@ -101,6 +130,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ImportArgs) -> anyhow::
         (reader, None)
     };
     let now = clock.now().timestamp_millis();
+    let created = !log_exists(db).await;
     let store = crate::open_store(db, clock).await?;
     let bar = crate::progress::bytes_bar(size, "import");
     let (tx, rx) = mpsc::channel(4);
@@ -134,6 +164,9 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ImportArgs) -> anyhow::
     let (bad_line, ahead) = finished?;
     store.close().await;
     bar.finish_and_clear();
+    if created && (bad_line.is_some() || result.is_err()) {
+        undo_creation(db).await;
+    }
     if let Some(e) = bad_line {
         return Err(refused(&e, &name));
     }

@@ -113,9 +113,11 @@ pub async fn run(
     };
     let report = match jiancha_engine::province::report(db, clock, &query).await {
         Ok(report) => report,
-        Err(e @ (StoreError::NoDistrict { .. } | StoreError::BadUrl { .. })) => {
-            return Err(user_error(e.to_string()))
-        }
+        Err(
+            e @ (StoreError::NoDistrict { .. }
+            | StoreError::EmptyDistrict { .. }
+            | StoreError::BadUrl { .. }),
+        ) => return Err(user_error(e.to_string())),
         Err(e) => return Err(anyhow::Error::new(e).context("cannot read the districts")),
     };
     let mut out = std::io::BufWriter::new(crate::stdout::lock());

@@ -130,8 +130,10 @@ pub async fn run(
         notify,
         public_secret,
         simulated_clock: std::env::var_os(crate::CLOCK_ENV).is_some(),
+        // The roll-up opens the districts from the database, whichever one this server serves
+        // (a schema in the URL's search_path included).
         province_db: (database.starts_with("postgres://") || database.starts_with("postgresql://"))
-            .then(|| database.to_owned()),
+            .then(|| jiancha_store::database_url(database)),
         trusted_proxies: jiancha_server::forwarded::TrustedProxies(args.trusted_proxies.clone()),
         ..ServerConfig::default()
     };
