@@ -1080,18 +1080,7 @@ impl CaseState {
         self.answer(step);
         self.def = current.cloned().or(self.def.take());
         self.limits = self.limits_of(step, a);
-        if self.def.is_none() {
-            self.unmonitored = true;
-            self.raise(Rule::ItemUnknown, step);
-        }
-        self.accepted = Some(Acceptance {
-            at: step.at,
-            on: step.on,
-            position: step.position,
-            org: step.org.cloned().unwrap_or_default(),
-            deemed: false,
-        });
-        self.status = Status::Running;
+        self.start_clock(step, step.org.cloned().unwrap_or_default(), false);
         // Only transfers after acceptance move the accountability.
         self.transferred_to = None;
         if self.materials_missing() {
@@ -1124,6 +1113,14 @@ impl CaseState {
             .def
             .as_deref()
             .map(|d| (d.promised_days.min(d.statutory_days), d.statutory_days));
+        let org = self.submitted_org.clone();
+        self.start_clock(step, org, true);
+        self.late_notice = true;
+    }
+
+    /// The acceptance (in form, or deemed) at `step`, answering to `org`: an item the catalog
+    /// does not define leaves the case unmonitored.
+    fn start_clock(&mut self, step: &Step<'_>, org: Arc<str>, deemed: bool) {
         if self.def.is_none() {
             self.unmonitored = true;
             self.raise(Rule::ItemUnknown, step);
@@ -1132,10 +1129,9 @@ impl CaseState {
             at: step.at,
             on: step.on,
             position: step.position,
-            org: self.submitted_org.clone(),
-            deemed: true,
+            org,
+            deemed,
         });
-        self.late_notice = true;
         self.status = Status::Running;
     }
 
