@@ -223,6 +223,21 @@ async fn a_log_broken_in_the_middle_refuses_appends() {
     let (status, health) = get_json(&served.url("/healthz"), None).await;
     assert_eq!(status, 503, "{health}");
     assert_eq!(health["broken_at"], 3, "{health}");
+    // Figures still read say what they rest on.
+    let response = reqwest::get(served.url("/api/v1/reports?period=2026-03"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["x-jiancha-chain-broken"]
+            .to_str()
+            .unwrap(),
+        "3"
+    );
+    assert!(response.headers()["warning"]
+        .to_str()
+        .unwrap()
+        .contains("broken at position 3"));
     let rows = tokio::task::block_in_place(|| ws.stored_rows());
     assert_eq!(rows, 6, "nothing was appended");
 }

@@ -66,10 +66,11 @@ const TEXT = {
     raised: '发出', closed: '解除', withdrawn: '撤销', yellow: '黄牌', red: '红牌', acknowledge: '确认',
     acknowledged: '已确认', status_live: '实时', status_connecting: '连接中',
     status_idle: '未连接', status_error: '连接失败', need_token: '请输入访问令牌',
+    chain_broken: '警告：日志哈希链在第 {p} 条处断裂，所示数据可能基于被篡改的事件。',
     no_data: '暂无数据', not_found: '未找到该案件', forbidden: '无权限', failed: '请求失败',
     open_cards: '张未解除', item: '事项', org: '责任单位', state: '状态',
     promised_due_on: '承诺期限', statutory_due_on: '法定期限', used_days: '已用工作日',
-    remaining_days: '剩余工作日', on_time: '按时办结', lang: 'English',
+    remaining_days: '剩余工作日', on_time: '按时办结', yes: '是', no: '否', lang: 'English',
     warning: '预警', prompts: '预警提示', prompts_empty: '暂无预警提示', month: '考核月份',
     period_closed: '已关账', period_open: '未关账',
     due_cases: '到期案件', due_today: '今日到期', due_week: '本周到期',
@@ -157,9 +158,10 @@ const TEXT = {
     acknowledge: 'Acknowledge', acknowledged: 'acknowledged', status_live: 'live',
     status_connecting: 'connecting', status_idle: 'not connected', status_error: 'failed',
     need_token: 'Enter an access token', no_data: 'No data', not_found: 'No such case',
+    chain_broken: 'Warning: the log\'s hash chain is broken at position {p}; the figures shown may rest on altered events.',
     forbidden: 'Not allowed', failed: 'Request failed', open_cards: 'open', item: 'Item',
     org: 'Org', state: 'Status', promised_due_on: 'Promised due', statutory_due_on: 'Statutory due',
-    used_days: 'Working days used', remaining_days: 'Working days left', on_time: 'On time',
+    used_days: 'Working days used', remaining_days: 'Working days left', on_time: 'On time', yes: 'yes', no: 'no',
     lang: '中文', warning: 'prompt', prompts: 'Prompts', prompts_empty: 'No prompts',
     month: 'Month', period_closed: 'closed', period_open: 'open',
     due_cases: 'Cases falling due', due_today: 'Due today', due_week: 'Due this week',
@@ -361,6 +363,9 @@ async function api(path, options) {
     const wait = Math.min(Number(res.headers.get('retry-after')) || 1, 5);
     await new Promise((resolve) => setTimeout(resolve, wait * 1000));
   }
+  const broken = res.headers.get('x-jiancha-chain-broken');
+  if (broken) $('chain-broken').textContent = t('chain_broken').replace('{p}', broken);
+  $('chain-broken').hidden = !broken;
   const body = res.headers.get('content-type')?.includes('json') ? await res.json() : null;
   if (!res.ok) {
     const error = new Error(body?.message || res.statusText);
@@ -1294,11 +1299,11 @@ function renderCase() {
     ['item', named(c.item)], ['org', named(c.org)], ['state', TEXT[state.lang].states[c.status] ?? c.status],
     ['promised_due_on', c.promised_due_on ?? '—'], ['statutory_due_on', c.statutory_due_on ?? '—'],
     ['used_days', c.used_days ?? '—'], ['remaining_days', c.remaining_days ?? '—'],
-    ['on_time', c.on_time === null ? '—' : String(c.on_time)],
+    ['on_time', c.on_time === null || c.on_time === undefined ? '—' : t(c.on_time ? 'yes' : 'no')],
   ];
   view.replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, t(k)), el('dd', {}, v)]));
   $('timeline').replaceChildren(...doc.history.events.map((e) => el('li', { 'data-position': e.position, 'data-type': e.type, title: e.type },
-    el('strong', {}, eventName(e.type)), ' ', el('span', { class: 'muted' }, `${local(e.occurred_at)} · ${e.actor} · `, named(e.org)))));
+    el('strong', {}, eventName(e.type)), ' ', el('span', { class: 'muted' }, `${local(e.occurred_at)} · `, el('bdi', {}, e.actor), ' · ', named(e.org)))));
   const alerts = doc.history.alerts;
   $('case-alerts').replaceChildren(...(alerts.length ? alerts.map((a) => el('li', { class: a.severity, 'data-alert-id': a.id },
     el('span', { class: `badge ${a.severity}` }, t(a.severity)), ' ', el('strong', {}, ruleName(a.rule)), ' ',

@@ -69,14 +69,33 @@ impl Metrics {
     }
 }
 
-/// Counts every response by status.
+/// The header every response carries once the log is known to be broken: figures read then
+/// may rest on altered events, and no answer should look as if nothing were wrong.
+pub const CHAIN_BROKEN_HEADER: &str = "x-jiancha-chain-broken";
+
+/// Counts every response by status, and marks each one while the log is known to be broken
+/// (`x-jiancha-chain-broken: <position>` and a `Warning`).
 pub(crate) async fn count(
     StateExtractor(state): StateExtractor<Arc<State>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     state.metrics.status(response.status());
+    if let Some(b) = state.store.broken() {
+        let headers = response.headers_mut();
+        if let Ok(v) = axum::http::HeaderValue::from_str(&b.position.to_string()) {
+            headers.insert(CHAIN_BROKEN_HEADER, v);
+        }
+        let warning = format!(
+            "199 jiancha \"the log's hash chain is broken at position {}: figures may rest on \
+             altered events (GET /api/v1/verify)\"",
+            b.position
+        );
+        if let Ok(v) = axum::http::HeaderValue::from_str(&warning) {
+            headers.insert(axum::http::header::WARNING, v);
+        }
+    }
     response
 }
 

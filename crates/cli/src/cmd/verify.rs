@@ -66,7 +66,7 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &VerifyArgs) -> anyhow::
     bar.finish_and_clear();
     store.close().await;
     match result {
-        Ok(v) => report(&v),
+        Ok(v) => report(&v, &crate::shown_url(db)),
         Err(VerifyError::NoSuchPosition(p)) => Err(user_error(format!(
             "--from: the log has no event at position {p}"
         ))),
@@ -74,15 +74,18 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &VerifyArgs) -> anyhow::
     }
 }
 
-fn report(v: &Verification) -> anyhow::Result<()> {
+/// Prints the verdict on the log `log` (shown without its password: with many districts, the
+/// operator reads which one was verified).
+fn report(v: &Verification, log: &str) -> anyhow::Result<()> {
     let mut out = crate::stdout::lock();
     if let Some(b) = &v.broken {
         writeln!(out, "broken at {b}")?;
         writeln!(out, "{} events before it verify", v.checked)?;
         snapshot_lines(&mut out, v)?;
         index_lines(&mut out, v)?;
+        writeln!(out, "log: {log}")?;
         return Err(anyhow::Error::new(CheckFailed(format!(
-            "the log fails verification at {b}"
+            "the log {log} fails verification at {b}"
         ))));
     }
     writeln!(out, "ok: {} events, head {}", v.checked, v.head)?;
@@ -97,6 +100,7 @@ fn report(v: &Verification) -> anyhow::Result<()> {
     }
     snapshot_lines(&mut out, v)?;
     index_lines(&mut out, v)?;
+    writeln!(out, "log: {log}")?;
     if let Some((s, _)) = v.forged().next() {
         return Err(CheckFailed(format!(
             "the chain holds, but snapshot {} is forged: it is not the log's fold",
