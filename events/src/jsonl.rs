@@ -154,16 +154,13 @@ pub fn parse_line(line_no: usize, text: &str) -> Result<NewEvent, LineError> {
     // A new event meets the current rules; a moved one was checked by the rules of its day.
     if moved.is_none() {
         parse_new_timestamp(&occurred_text).map_err(|e| err("occurred_at", e.to_string()))?;
-        // The actor is shown beside names: a bidirectional override would make what follows it
-        // read backwards.
-        if let Some(c) = actor
-            .chars()
-            .find(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
-        {
+        // The actor is shown beside names: a bidirectional control would make what follows it
+        // read backwards, an invisible character make two actors look alike.
+        if let Some(c) = actor.chars().find(|&c| crate::stream::is_invisible(c)) {
             return Err(err(
                 "actor",
                 format!(
-                    "contains the bidirectional control character U+{:04X}",
+                    "contains the invisible or bidirectional character U+{:04X}",
                     u32::from(c)
                 ),
             ));

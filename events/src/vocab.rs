@@ -949,7 +949,12 @@ fn decode_text_as<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, DataE
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            return DataError::new("data", format!("malformed JSON: {inner}"));
+            // The path names where; serde's place is within `data`, not the line.
+            let message = inner.to_string();
+            return DataError::new(
+                data_path(&path),
+                format!("malformed JSON: {}", without_place(&message)),
+            );
         }
         data_error_from_serde(&path, &inner.to_string())
     })?;
@@ -977,14 +982,19 @@ fn without_place(message: &str) -> &str {
     }
 }
 
-/// Turns serde's message into `field: what`, naming a missing or unknown field itself.
-fn data_error_from_serde(path: &str, message: &str) -> DataError {
-    let message = without_place(message);
-    let base = if path == "." || path.is_empty() {
+/// The field a serde path names within `data` (`data.materials[0]`, or `data` itself).
+fn data_path(path: &str) -> String {
+    if path == "." || path.is_empty() {
         "data".to_owned()
     } else {
         format!("data.{path}")
-    };
+    }
+}
+
+/// Turns serde's message into `field: what`, naming a missing or unknown field itself.
+fn data_error_from_serde(path: &str, message: &str) -> DataError {
+    let message = without_place(message);
+    let base = data_path(path);
     for (marker, what) in [
         ("missing field `", "missing"),
         ("unknown field `", "unknown field"),

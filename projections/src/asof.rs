@@ -83,31 +83,22 @@ pub fn known_by(event: &StoredEvent, as_of: Millis) -> bool {
 /// An ending entered after the fact (a conclusion, withdrawal or transfer recorded beyond the
 /// tolerance, outside a declared historical import) counts when it was recorded, so it counts
 /// by `now` only once recorded: before that, the case was running, as the log then showed.
+/// Another event that occurred by `now` counts at its own instant, whenever entered; what its
+/// late entry raised (data.backdated, a card's issue) came when it was entered.
 pub fn fold_occurred<'a>(
     mut projections: Projections,
     events: impl IntoIterator<Item = &'a StoredEvent>,
     now: Millis,
 ) -> Projections {
+    // What an event entered after `now` raised for being entered late (data.backdated) had
+    // not happened by then: the fold is told the instant it answers for.
+    let known_by = projections.known_by.replace(now);
     for event in events {
-        if !occurred_by(event, now) || projections.ends_after(event, now) {
-            continue;
-        }
-        // A case or project event that occurred by `now` but was entered after it counts as
-        // if entered when it occurred: what it raises for being entered late (data.backdated,
-        // a card's late issue) had not happened by `now`.
-        let late = instant::millis(&event.recorded_at) > now
-            && matches!(
-                event.data.stream_kind(),
-                jiancha_events::StreamKind::Case | jiancha_events::StreamKind::Procurement
-            );
-        if late {
-            let mut on_time = event.clone();
-            on_time.recorded_at = on_time.occurred_at;
-            projections.apply(&on_time);
-        } else {
+        if occurred_by(event, now) && !projections.ends_after(event, now) {
             projections.apply(event);
         }
     }
+    projections.known_by = known_by;
     projections
 }
 
@@ -407,10 +398,29 @@ mod tests {
             status(case_view(config, "case-m", &events, before)),
             Some("running")
         );
-        // The decision, entered with it but not an ending, counts at its own instant.
+        // The decision, entered with it but not an ending, counts at its own instant; its late
+        // entry (data.backdated) had raised nothing by then, nor by the eve of its entry.
         let decided = parse_instant("2026-06-03T15:30:00+08:00").unwrap();
+        let backdated = |p: &Projections| {
+            p.case("case-m").is_some_and(|c| {
+                c.alerts
+                    .iter()
+                    .any(|a| a.rule == crate::Rule::DataBackdated)
+            })
+        };
         let folded = fold_occurred(Projections::new(config), &events, decided);
         assert!(folded.case("case-m").is_some_and(|c| c.decided));
+        assert!(!backdated(&folded));
+        assert!(!backdated(&fold_occurred(
+            Projections::new(config),
+            &events,
+            parse_instant("2026-06-09T09:59:59+08:00").unwrap()
+        )));
+        assert!(backdated(&fold_occurred(
+            Projections::new(config),
+            &events,
+            after
+        )));
         let recorded = parse_instant("2026-06-09T10:00:00+08:00").unwrap();
         assert_eq!(
             status(case_view(config, "case-m", &events, recorded - 1)),

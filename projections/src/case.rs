@@ -327,6 +327,9 @@ pub struct Step<'a> {
     /// Whether it lies inside a declared historical import (`HistoryImported`): entered late
     /// on purpose, it counts at its own instant and is not back-dated.
     pub historical: bool,
+    /// The instant an as-of fold answers for (`Millis::MAX` otherwise): a late entry recorded
+    /// after it has raised nothing for being late yet.
+    pub known_by: Millis,
 }
 
 impl Step<'_> {
@@ -858,7 +861,12 @@ impl CaseState {
 
     /// Raises an event-driven alert at the step.
     pub(crate) fn raise(&mut self, rule: Rule, step: &Step<'_>) {
-        let alert = self.alert(rule, step.at, step.position);
+        self.raise_at(rule, step.at, step);
+    }
+
+    /// Raises an alert `step` caused, dated `at` (no earlier than the facts behind it).
+    pub(crate) fn raise_at(&mut self, rule: Rule, at: Millis, step: &Step<'_>) {
+        let alert = self.alert(rule, at, step.position);
         if !step.historical {
             self.note_late_issue(&alert, step.recorded_at);
         }
@@ -1017,9 +1025,11 @@ impl CaseState {
                 if let Some(limits) = self.limits_of(step, a) {
                     self.limits = Some(limits);
                 }
-                // The first acceptance in form takes the case, as a timely one would.
-                if let (Some(acc), Some(org)) = (self.accepted.as_mut(), step.org) {
-                    if acc.deemed {
+                // The first acceptance in form takes the case, as a timely one would; a
+                // threshold it brings forward (a shorter limit) is passed no earlier than it.
+                if let Some(acc) = self.accepted.as_mut() {
+                    acc.at = acc.at.max(step.at);
+                    if let (true, Some(org)) = (acc.deemed, step.org) {
                         acc.org = org.clone();
                         acc.deemed = false;
                         self.transferred_to = None;
@@ -1176,7 +1186,10 @@ impl CaseState {
     /// [`CaseState::check_backdated`] with the thresholds alone (a submission has no calendar
     /// context yet).
     pub(crate) fn check_backdated_config(&mut self, config: &AlertConfig, step: &Step<'_>) {
-        if step.backdated(config) && self.count(Rule::DataBackdated) == 0 {
+        if step.backdated(config)
+            && step.recorded_at <= step.known_by
+            && self.count(Rule::DataBackdated) == 0
+        {
             let mut alert = self.alert(Rule::DataBackdated, step.recorded_at, step.position);
             alert.raised_at = step.recorded_at;
             self.keep_raised(alert, step.position);
@@ -1252,13 +1265,21 @@ impl CaseState {
         if on != step.on {
             self.concluded_claimed_on = Some(step.on);
         }
+        // What the conclusion raises, it raises when it counts: entered late, when recorded.
+        let effective = Step { at, on, ..*step };
+        let step = &effective;
         if let Some(acc) = self.accepted.as_mut() {
             // A case deemed accepted and never accepted in form answers to the org that
-            // concluded it, as a case never accepted does.
-            if let (true, Some(org)) = (acc.deemed, step.org) {
-                acc.org = org.clone();
+            // concluded it, as a case never accepted does, and was concluded with no
+            // `Accepted` at all (`procedure.no_acceptance`).
+            if acc.deemed {
+                if let Some(org) = step.org {
+                    acc.org = org.clone();
+                    self.transferred_to = None;
+                }
                 acc.deemed = false;
-                self.transferred_to = None;
+                self.no_acceptance = true;
+                self.raise(Rule::NoAcceptance, step);
             }
             if !self.decided {
                 self.raise(Rule::NoDecision, step);

@@ -124,6 +124,7 @@ impl Projections {
             org,
             data: &event.data,
             historical,
+            known_by: self.known_by.unwrap_or(crate::Millis::MAX),
         };
         let seq = u32::try_from(self.cases.len() + self.projects.len()).unwrap_or(u32::MAX);
         // One lookup of the case; the catalog and calendars are borrowed beside it.
@@ -250,6 +251,7 @@ impl Projections {
             org: None,
             data: &event.data,
             historical: self.historical(event.position),
+            known_by: self.known_by.unwrap_or(crate::Millis::MAX),
         };
         let stream = event.stream.as_str();
         if !self.projects.contains_key(stream) {

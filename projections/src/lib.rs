@@ -110,6 +110,10 @@ pub struct Projections {
     transfers: transfers::TransferLog,
     /// The cases entered as history (`history.rs`).
     entered_as_history: history::EnteredAsHistory,
+    /// While an as-of fold runs ([`asof::fold_occurred`]): the instant it answers for, after
+    /// which nothing an event's late entry raises has happened yet.
+    #[serde(skip)]
+    known_by: Option<Millis>,
 }
 
 /// A closed assessment period (`PeriodClosed`).

@@ -357,13 +357,28 @@ pub fn shown_url(db: &str) -> String {
         return db.to_owned();
     };
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    match authority.rsplit_once('@') {
+    let authority = match authority.rsplit_once('@') {
         Some((credentials, host)) if credentials.contains(':') => {
             let user = credentials.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}{path}")
+            format!("{user}:***@{host}")
         }
-        _ => db.to_owned(),
-    }
+        _ => authority.to_owned(),
+    };
+    // A password may come as a query parameter too (`?password=…`).
+    let path = match path.split_once('?') {
+        Some((before, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => p.to_owned(),
+                })
+                .collect();
+            format!("{before}?{}", params.join("&"))
+        }
+        None => path.to_owned(),
+    };
+    format!("{scheme}://{authority}{path}")
 }
 
 #[cfg(test)]
@@ -377,5 +392,9 @@ mod url_tests {
         assert_eq!(super::shown_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(super::shown_url("sqlite://a.db"), "sqlite://a.db");
         assert_eq!(super::shown_url("a.db"), "a.db");
+        assert_eq!(
+            super::shown_url("postgres://u@h/db?sslmode=disable&password=zz9&x=1"),
+            "postgres://u@h/db?sslmode=disable&password=***&x=1"
+        );
     }
 }

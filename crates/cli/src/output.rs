@@ -1,13 +1,16 @@
 //! Writing a command's result to a file named by the user (`--output`, `--summary`).
 //!
-//! A file is written whole or not at all: the bytes go to a temporary file beside it, which
-//! replaces the target only once everything is on disk. `-` names standard output, as it names
-//! standard input for `import`. A failure is the user's (exit 2) when the path is theirs to
-//! correct (no such directory, no permission, a directory in its place) and an infrastructure
-//! failure (exit 3) otherwise (a full disk, an I/O error).
+//! A regular file is written whole or not at all: the bytes go to a temporary file beside it,
+//! which replaces it only once everything is on disk, with the old file's permissions (a new
+//! one gets `rw-r--r--`). A symbolic link is followed: the file it points to is replaced, the
+//! link kept. A device or a pipe (`/dev/null`, a FIFO) is written to as it is, never replaced.
+//! `-` names standard output, as it names standard input for `import`. A failure is the user's
+//! (exit 2) when the path is theirs to correct (no such directory, no permission, a directory
+//! in its place) and an infrastructure failure (exit 3) otherwise (a full disk, an I/O error).
 
+use std::fs::{File, OpenOptions, Permissions};
 use std::io::{self, ErrorKind, Write as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::user_error;
 
@@ -32,7 +35,56 @@ pub fn write_failed(flag: &str, path: &Path, e: &io::Error) -> anyhow::Error {
     }
 }
 
-/// The directory `path` is to be written in exists (a usage error naming both if not).
+/// Where a command's bytes go.
+#[derive(Debug)]
+pub enum Sink {
+    /// A device or a pipe, written to as it is.
+    Direct(File),
+    /// A temporary file beside `target`, renamed over it by [`Sink::finish`].
+    Spooled {
+        /// The temporary file.
+        file: tempfile::NamedTempFile,
+        /// The regular file it replaces (a link's target, resolved).
+        target: PathBuf,
+        /// The permissions to give it: the old file's, or `rw-r--r--` for a new one.
+        permissions: Option<Permissions>,
+    },
+}
+
+impl Sink {
+    /// The file to write to.
+    pub fn file(&mut self) -> &mut File {
+        match self {
+            Sink::Direct(file) => file,
+            Sink::Spooled { file, .. } => file.as_file_mut(),
+        }
+    }
+
+    /// Puts what was written in place: a spooled file, once on disk, over its target.
+    pub fn finish(self, flag: &str, path: &Path) -> anyhow::Result<()> {
+        match self {
+            Sink::Direct(mut file) => file.flush().map_err(|e| write_failed(flag, path, &e)),
+            Sink::Spooled {
+                file,
+                target,
+                permissions,
+            } => {
+                let failed = |e: &io::Error| write_failed(flag, path, e);
+                file.as_file().sync_all().map_err(|e| failed(&e))?;
+                if let Some(permissions) = permissions {
+                    file.as_file()
+                        .set_permissions(permissions)
+                        .map_err(|e| failed(&e))?;
+                }
+                file.persist(&target).map_err(|e| failed(&e.error))?;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The directory `path` is to be written in exists, and `path` is no directory (a usage error
+/// naming both if not).
 pub fn check_dir(flag: &str, path: &Path) -> anyhow::Result<()> {
     if is_stdout(path) {
         return Ok(());
@@ -51,24 +103,67 @@ pub fn check_dir(flag: &str, path: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// A temporary file beside `path`, to be [`persist`]ed over it once written.
-pub fn spool(flag: &str, path: &Path) -> anyhow::Result<tempfile::NamedTempFile> {
+/// Opens where `path`'s bytes go (see the module's documentation).
+pub fn open(flag: &str, path: &Path) -> anyhow::Result<Sink> {
     check_dir(flag, path)?;
-    let dir = path
+    let failed = |e: &io::Error| write_failed(flag, path, e);
+    // Followed through links: what the path finally names.
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => {
+            let file = OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| failed(&e))?;
+            Ok(Sink::Direct(file))
+        }
+        Ok(meta) => {
+            // A file the user may not write is not replaced behind its back (a rename needs
+            // only the directory's permission).
+            OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| failed(&e))?;
+            let target = std::fs::canonicalize(path).map_err(|e| failed(&e))?;
+            spool(&target, Some(meta.permissions())).map_err(|e| failed(&e))
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            // A dangling link names a file to create where it points.
+            let target = match std::fs::read_link(path) {
+                Ok(to) if to.is_absolute() => to,
+                Ok(to) => path.parent().unwrap_or(Path::new(".")).join(to),
+                Err(_) => path.to_path_buf(),
+            };
+            spool(&target, new_file_permissions()).map_err(|e| failed(&e))
+        }
+        Err(e) => Err(failed(&e)),
+    }
+}
+
+/// A temporary file beside `target`.
+fn spool(target: &Path, permissions: Option<Permissions>) -> io::Result<Sink> {
+    let dir = target
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    tempfile::NamedTempFile::new_in(dir).map_err(|e| write_failed(flag, path, &e))
+    Ok(Sink::Spooled {
+        file: tempfile::NamedTempFile::new_in(dir)?,
+        target: target.to_path_buf(),
+        permissions,
+    })
 }
 
-/// Puts a spooled file in place of `path`, once its bytes are on disk.
-pub fn persist(flag: &str, file: tempfile::NamedTempFile, path: &Path) -> anyhow::Result<()> {
-    file.as_file()
-        .sync_all()
-        .map_err(|e| write_failed(flag, path, &e))?;
-    file.persist(path)
-        .map_err(|e| write_failed(flag, path, &e.error))?;
-    Ok(())
+/// `rw-r--r--`: what a new file gets (a temporary file is created `rw-------`); elsewhere than
+/// on Unix, what the temporary file has.
+fn new_file_permissions() -> Option<Permissions> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Some(Permissions::from_mode(0o644))
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 /// Writes `bytes` to `path` whole (or to standard output for `-`).
@@ -79,10 +174,11 @@ pub fn write(flag: &str, path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         out.flush()?;
         return Ok(());
     }
-    let mut file = spool(flag, path)?;
-    file.write_all(bytes)
+    let mut sink = open(flag, path)?;
+    sink.file()
+        .write_all(bytes)
         .map_err(|e| write_failed(flag, path, &e))?;
-    persist(flag, file, path)
+    sink.finish(flag, path)
 }
 
 #[cfg(test)]
@@ -91,14 +187,48 @@ mod tests {
     use crate::error::{exit_code_of, EXIT_BAD_INPUT, EXIT_INFRA};
 
     #[test]
-    fn a_file_is_written_whole_and_replaces_the_old_one() {
+    fn a_file_is_written_whole_and_replaces_the_old_one_keeping_its_mode() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.txt");
         std::fs::write(&path, "old").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, Permissions::from_mode(0o640)).unwrap();
+        }
         write("--output", &path, b"new").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
         // Nothing but the file is left behind.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o640);
+            let fresh = dir.path().join("fresh.txt");
+            write("--output", &fresh, b"x").unwrap();
+            let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o644);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_is_followed_and_a_device_written_to_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.md");
+        std::fs::write(&real, "old").unwrap();
+        let link = dir.path().join("link.md");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write("--output", &link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+        write("--output", Path::new("/dev/null"), b"gone").unwrap();
+        let null = std::fs::metadata("/dev/null").unwrap();
+        assert!(!null.is_file(), "/dev/null is still a device");
     }
 
     #[test]

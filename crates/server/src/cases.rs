@@ -320,6 +320,19 @@ pub(crate) async fn exempt(
             .iter()
             .find(|e| matches!(e.data, EventData::Exempted(_)))
         {
+            // The same exemption again is answered with its position; another reason would be
+            // dropped by a 200, so it is refused.
+            if first.data != data {
+                return Err(ApiError::new(
+                    crate::error::ErrorKind::ActConflict,
+                    format!(
+                        "case: {case} was exempted already at position {} with another reason \
+                         (an exemption is once per case); nothing was appended",
+                        first.position
+                    ),
+                )
+                .field("case"));
+            }
             return Ok(crate::events::answer(AppendOutcome {
                 positions: vec![first.position],
                 appended: 0,

@@ -308,20 +308,24 @@ pub fn render(n: &Notice, style: Style<'_>) -> String {
         alert = esc(&n.alert.id),
         issuer = esc(name_of(n, &n.issuer)),
     );
-    // Addressed to the unit that answers for the card; the org it was escalated to, when not
-    // the issuing bureau itself, has a copy.
+    // Addressed to the unit that answers for the card; copies to the org it was escalated to
+    // (when not the issuing bureau itself) and to the unit that holds the case now (when a
+    // transfer moved it on).
     let card_org = n.card.as_ref().map_or(&n.alert.org, |c| &c.org);
     let _ = writeln!(
         out,
         "<p class=\"to\">主送：{}</p>",
         esc(&shown(n, card_org))
     );
-    if n.escalated_to != n.issuer && n.escalated_to != *card_org {
-        let _ = writeln!(
-            out,
-            "<p class=\"cc\">抄送：{}</p>",
-            esc(&shown(n, &n.escalated_to))
-        );
+    let mut copies: Vec<&String> = Vec::new();
+    for org in [&n.escalated_to, &n.case.org] {
+        if !org.is_empty() && *org != n.issuer && org != card_org && !copies.contains(&org) {
+            copies.push(org);
+        }
+    }
+    if !copies.is_empty() {
+        let copies: Vec<String> = copies.iter().map(|o| esc(&shown(n, o))).collect();
+        let _ = writeln!(out, "<p class=\"cc\">抄送：{}</p>", copies.join("；"));
     }
     let _ = writeln!(
         out,

@@ -137,4 +137,11 @@ fn a_notice_names_the_units_and_the_item() {
     n.escalated_to = "jiangjin".into();
     let html = render(&n, Style::Inline);
     assert!(html.contains("抄送：jiangjin</p>"), "{html}");
+    // A case a transfer moved on: its holder has a copy too.
+    n.case.org = "jiangjin/town-2".into();
+    let html = render(&n, Style::Inline);
+    assert!(
+        html.contains("抄送：jiangjin；jiangjin/town-2</p>"),
+        "{html}"
+    );
 }

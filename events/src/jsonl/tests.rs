@@ -63,6 +63,11 @@ fn each_refusal_names_its_field() {
     let (f, m) = refuse(&GOOD.replace(r#""actor":"a""#, r#""actor":"clerk\u202e9-kerc""#));
     assert_eq!(f, "actor");
     assert!(m.contains("U+202E"), "{m}");
+    let (f, _) = refuse(&GOOD.replace(r#""actor":"a""#, "\"actor\":\"cl\u{200f}erk\""));
+    assert_eq!(f, "actor");
+    let (f, m) = refuse(&GOOD.replace(r#""materials":[]"#, r#""materials":["\ud800"]"#));
+    assert!(f.starts_with("data"), "{f}: {m}");
+    assert!(!m.contains("column"), "{m}");
     assert_eq!(refuse(&GOOD.replace("case-1", "catalog")).0, "stream");
     assert_eq!(refuse(&GOOD.replace("case-1", "cases")).0, "stream");
     assert_eq!(

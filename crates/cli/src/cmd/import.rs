@@ -86,13 +86,12 @@ fn open_input(file: Option<&PathBuf>) -> anyhow::Result<Input> {
     }
 }
 
-/// Whether what `db` names exists already (a SQLite file, a district's schema): an import that
-/// creates it and is refused removes it again. An answer that cannot be had counts as yes, so
-/// that nothing is removed on a guess.
+/// Whether `db` names a PostgreSQL district whose schema exists already: an import that
+/// creates one and is refused drops it again. A SQLite file is never removed (another process
+/// may have written to it meanwhile, and a file cannot be taken back from it safely); an empty
+/// one holds an empty log, which the roll-up refuses. An answer that cannot be had counts as
+/// yes, so that nothing is dropped on a guess.
 async fn log_exists(db: &str) -> bool {
-    if let Some(path) = jiancha_store::sqlite::file_of(db) {
-        return path.exists();
-    }
     if db.starts_with("postgres://") || db.starts_with("postgresql://") {
         return jiancha_store::postgres::schema_exists(db)
             .await
@@ -101,16 +100,10 @@ async fn log_exists(db: &str) -> bool {
     true
 }
 
-/// Removes the log a refused import created (nothing was imported into it): a refused import
-/// leaves no empty file or district behind that later reads would take for a real one.
+/// Drops the district a refused import created, when it holds no event (checked under a lock
+/// of its log): a mistyped district does not linger as an empty one.
 async fn undo_creation(db: &str) {
-    if let Some(path) = jiancha_store::sqlite::file_of(db) {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut name = path.clone().into_os_string();
-            name.push(suffix);
-            let _ = std::fs::remove_file(name);
-        }
-    } else if let Err(e) = jiancha_store::postgres::drop_empty_district(db).await {
+    if let Err(e) = jiancha_store::postgres::drop_empty_district(db).await {
         tracing::warn!(error = %e, "the empty district a refused import created was not dropped");
     }
 }

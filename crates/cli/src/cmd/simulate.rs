@@ -102,9 +102,9 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     let mut spooled = None;
     let result = match output {
         Some(path) => {
-            let mut file = crate::output::spool("--output", path)?;
-            let result = generate_with_progress(&config, file.as_file_mut(), &mut progress);
-            spooled = Some((file, path));
+            let mut sink = crate::output::open("--output", path)?;
+            let result = generate_with_progress(&config, sink.file(), &mut progress);
+            spooled = Some((sink, path));
             result
         }
         None => {
@@ -123,8 +123,8 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
         Err(e @ SimError::OutOfCalendar { .. }) => return Err(user_error(e.to_string())),
         Err(e) => return Err(anyhow::Error::new(e).context("simulate failed")),
     };
-    if let Some((file, path)) = spooled {
-        crate::output::persist("--output", file, path)?;
+    if let Some((sink, path)) = spooled {
+        sink.finish("--output", path)?;
     }
     if let Some(path) = &args.summary {
         write_summary(path, &summary)?;

@@ -472,6 +472,11 @@ async fn a_retry_under_the_same_key_answers_the_original() {
         .await;
     assert_eq!(plain.status, StatusCode::OK, "{}", plain.text);
     assert_eq!(plain.json["positions"], first.json["positions"]);
+    // Another reason would be dropped by a 200: refused.
+    let other_reason = world
+        .post_json(path, Who::Supervisor, r#"{"reason":"另一个理由"}"#)
+        .await;
+    other_reason.refused(StatusCode::CONFLICT, "case");
     assert_eq!(world.head().await, head, "nothing appended");
     world.shutdown().await;
 }

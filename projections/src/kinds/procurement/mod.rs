@@ -139,6 +139,14 @@ pub struct Project {
     pub award_reported_on: Option<NaiveDate>,
     /// Supplemental contracts so far, in cents.
     pub supplements_cents: u64,
+    /// The instant of the latest supplemental contract (the deviation a contract entered after
+    /// its supplements shows is dated no earlier).
+    #[serde(default)]
+    pub supplemented_at: Option<crate::Millis>,
+    /// A deviation found by the event being folded, dated later than the event itself (taken
+    /// by the fold as it raises the card).
+    #[serde(skip)]
+    pub deviation_at: Option<crate::Millis>,
     /// Bonds taken: kind and amount.
     pub bonds: Vec<(BondKind, u64)>,
     /// Objections (异议).
@@ -248,6 +256,8 @@ impl Kind for Procurement {
             contract_filed_on: None,
             award_reported_on: None,
             supplements_cents: 0,
+            supplemented_at: None,
+            deviation_at: None,
             bonds: Vec::new(),
             objections: Vec::new(),
             enquiries: Vec::new(),
@@ -286,6 +296,7 @@ impl Kind for Procurement {
         };
         let (awarded, signed) = (p.award.is_some(), p.contract.is_some());
         let raised = p.apply(case_counts(&case.alerts), ctx, step);
+        let deviation_at = p.deviation_at.take();
         let mut counted = Vec::new();
         if !awarded && p.award.is_some() {
             counted.push(Measure::ProcAwards);
@@ -318,6 +329,9 @@ impl Kind for Procurement {
         case.last_action_on = step.on;
         for rule in raised {
             case.raise(Rule::Procurement(rule), step);
+        }
+        if let Some(at) = deviation_at {
+            case.raise_at(Rule::Procurement(ProcRule::ContractDeviation), at, step);
         }
         counted
     }
@@ -492,9 +506,9 @@ impl Project {
                     out.push(ProcRule::ContractDeviation);
                 }
                 // Supplements entered before the contract they amend are judged now, as they
-                // would have been after it: the same card, once.
+                // would have been after it: the same card, once, dated when both were so.
                 if u128::from(self.supplements_cents) * 10 > u128::from(c.amount_cents) {
-                    out.push(ProcRule::ContractDeviation);
+                    self.deviation_at = Some(step.at.max(self.supplemented_at.unwrap_or(step.at)));
                 }
             }
             EventData::ContractPublished(_) => {
@@ -509,6 +523,8 @@ impl Project {
             EventData::SupplementalContract(s) => {
                 let before = self.supplements_cents;
                 self.supplements_cents = before.saturating_add(s.amount_cents);
+                self.supplemented_at =
+                    Some(self.supplemented_at.map_or(step.at, |t| t.max(step.at)));
                 if let Some((_, amount)) = self.contract {
                     let over = |sum: u64| u128::from(sum) * 10 > u128::from(amount);
                     if !over(before) && over(self.supplements_cents) {

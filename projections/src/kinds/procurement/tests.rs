@@ -1369,8 +1369,9 @@ fn a_contract_counts_in_its_own_month_and_never_before_its_award() {
 }
 
 /// Supplements entered before the contract they amend are judged when the contract comes, as
-/// in the other order: 200 before a contract of 1,000 is a fifth (one card, at the contract);
-/// 100 before it is a tenth (none).
+/// in the other order: 200 before a contract of 1,000 is a fifth (one card, dated when both
+/// were so: the supplement of 03-25, later than the contract of 03-20); 100 before it is a
+/// tenth (none).
 #[test]
 fn supplements_entered_before_their_contract_are_judged_with_it() {
     let award = json!({"winner": "w", "rank": 1, "amount_cents": 1000});
@@ -1409,7 +1410,7 @@ fn supplements_entered_before_their_contract_are_judged_with_it() {
     };
     assert_eq!(
         deviations("proc-o"),
-        [("proc.contract.deviation", t("2026-03-20T10:00:00+08:00"))]
+        [("proc.contract.deviation", t("2026-03-25T10:00:00+08:00"))]
     );
     assert_eq!(deviations("proc-p"), []);
 }
