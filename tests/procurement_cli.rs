@@ -174,6 +174,48 @@ fn the_procurement_report_counts_per_purchaser_and_month() {
         "",
     );
     assert_eq!(r.code, 2, "{r:?}");
+    // `report explain --kind procurement`: the entries behind the rows, totals equal to them.
+    let r = ws.run(
+        &[
+            "report",
+            "explain",
+            "--kind",
+            "procurement",
+            "--org",
+            BUYER,
+            "--period",
+            "2026",
+            "--now",
+            "2026-12-31",
+            "--format",
+            "json",
+        ],
+        "",
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let t = &v["totals"];
+    let total = |k: &str| t[k].as_i64().unwrap();
+    // The rows above summed: projects 2, awards 2, contracts 1 on time 1, yellow 2, red 2.
+    assert_eq!(
+        [
+            total("projects"),
+            total("awards"),
+            total("contracts"),
+            total("contracts_on_time"),
+            total("yellow"),
+            total("red")
+        ],
+        [2, 2, 1, 1, 2, 2],
+        "{}",
+        r.stdout
+    );
+    assert_eq!(v["rows"].as_array().unwrap().len(), 3, "{}", r.stdout);
+    assert!(v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["measure"].as_str().unwrap().starts_with("proc")));
 }
 
 #[tokio::test]

@@ -68,6 +68,11 @@ const TEXT = {
     status_idle: '未连接', status_error: '连接失败', need_token: '请输入访问令牌',
     chain_broken: '警告：日志哈希链在第 {p} 条处断裂，所示数据可能基于被篡改的事件。',
     no_data: '暂无数据', not_found: '未找到该案件', forbidden: '无权限', failed: '请求失败',
+    kinds: {
+      invalid: '请求有误', not_found: '未找到', act_conflict: '与当前状态不符', id_reused: '编号已被占用',
+      version_conflict: '版本冲突，请刷新后重试', period_conflict: '考核期无法关账或复核', too_many_requests: '请求过多，请稍后再试',
+      request_timeout: '请求超时', unavailable: '服务暂不可用', internal: '服务器内部错误',
+    },
     open_cards: '张未解除', item: '事项', org: '责任单位', state: '状态',
     promised_due_on: '承诺期限', statutory_due_on: '法定期限', used_days: '已用工作日',
     remaining_days: '剩余工作日', on_time: '按时办结', yes: '是', no: '否', lang: 'English',
@@ -160,6 +165,7 @@ const TEXT = {
     need_token: 'Enter an access token', no_data: 'No data', not_found: 'No such case',
     chain_broken: 'Warning: the log\'s hash chain is broken at position {p}; the figures shown may rest on altered events.',
     forbidden: 'Not allowed', failed: 'Request failed', open_cards: 'open', item: 'Item',
+    kinds: {},
     org: 'Org', state: 'Status', promised_due_on: 'Promised due', statutory_due_on: 'Statutory due',
     used_days: 'Working days used', remaining_days: 'Working days left', on_time: 'On time', yes: 'yes', no: 'no',
     lang: '中文', warning: 'prompt', prompts: 'Prompts', prompts_empty: 'No prompts',
@@ -370,13 +376,18 @@ async function api(path, options) {
   if (!res.ok) {
     const error = new Error(body?.message || res.statusText);
     error.status = res.status;
+    error.kind = body?.error;
     throw error;
   }
   return body;
 }
 
+// A refusal in the page's language: the kind of error named in it, the server's own words
+// (English, naming the field) beside.
 function failed(e) {
-  showMessage(e.status === 403 ? t('forbidden') : e.status === 401 ? t('need_token') : `${t('failed')}: ${e.message}`);
+  const kind = TEXT[state.lang].kinds[e.kind];
+  const detail = kind ? `${kind}（${e.message}）` : e.message;
+  showMessage(e.status === 403 ? t('forbidden') : e.status === 401 ? t('need_token') : `${t('failed')}: ${detail}`);
 }
 
 // Runs `fn` at most once per `ms`: a call within the interval schedules one run at its end.

@@ -949,14 +949,9 @@ async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow:
     let entries: Vec<_> = explanation.entries.iter().map(|e| ledger.view(e)).collect();
     let mut out = std::io::BufWriter::new(crate::stdout::lock());
     if args.format == Format::Json {
-        let doc = serde_json::json!({
-            "period": explanation.period,
-            "org": explanation.org,
-            "entries": entries,
-            "totals": explanation.totals,
-            "row": explanation.row,
-        });
-        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        let row = ("row", serde_json::to_value(&explanation.row)?);
+        let head = (explanation.period.as_str(), explanation.org.as_str());
+        write_explanation_json(&mut out, head, &entries, &explanation.totals, row)?;
     } else {
         write_entries(&mut out, &entries)?;
         let t = &explanation.totals;
@@ -992,6 +987,26 @@ async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow:
         }
     }
     out.flush()?;
+    Ok(())
+}
+
+/// An explanation as JSON: its period and org, its entries, their totals and the row (or rows)
+/// they explain, under `key`.
+fn write_explanation_json(
+    out: &mut dyn std::io::Write,
+    (period, org): (&str, &str),
+    entries: &[jiancha_projections::EntryView],
+    totals: &impl serde::Serialize,
+    (key, rows): (&str, serde_json::Value),
+) -> anyhow::Result<()> {
+    let mut doc = serde_json::json!({
+        "period": period,
+        "org": org,
+        "entries": entries,
+        "totals": totals,
+    });
+    doc[key] = rows;
+    writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     Ok(())
 }
 
@@ -1044,14 +1059,9 @@ fn explain_procurement(
     let entries: Vec<_> = explanation.entries.iter().map(|e| ledger.view(e)).collect();
     let mut out = std::io::BufWriter::new(crate::stdout::lock());
     if args.format == Format::Json {
-        let doc = serde_json::json!({
-            "period": explanation.period,
-            "org": explanation.org,
-            "entries": entries,
-            "totals": explanation.totals,
-            "rows": explanation.rows,
-        });
-        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        let rows = ("rows", serde_json::to_value(&explanation.rows)?);
+        let head = (explanation.period.as_str(), explanation.org.as_str());
+        write_explanation_json(&mut out, head, &entries, &explanation.totals, rows)?;
     } else {
         write_entries(&mut out, &entries)?;
         let t = &explanation.totals;
