@@ -136,30 +136,12 @@ fn due_and_show_with_org_count_on_the_logs_calendar() {
     let r = ws.run(&["import"], &format!("{log}\n"));
     assert_eq!(r.code, 0, "{r:?}");
     let national = ws.run(&["calendar", "due", "2026-12-06", "20"], "");
+    // The same count on the calendar in force for an org in the log.
+    let due_for = |org: &str| ws.run(&["calendar", "--org", org, "due", "2026-12-06", "20"], "");
     assert_eq!(national.stdout, "2027-01-01 provisional\n", "{national:?}");
-    let district = ws.run(
-        &[
-            "calendar",
-            "--org",
-            "jiangjin/center",
-            "due",
-            "2026-12-06",
-            "20",
-        ],
-        "",
-    );
+    let district = due_for("jiangjin/center");
     assert_eq!(district.stdout, "2027-01-04\n", "{district:?}");
-    let town = ws.run(
-        &[
-            "calendar",
-            "--org",
-            "jiangjin/town-07",
-            "due",
-            "2026-12-06",
-            "20",
-        ],
-        "",
-    );
+    let town = due_for("jiangjin/town-07");
     assert_eq!(town.stdout, "2027-01-05\n", "{town:?}");
     let show = ws.run(&["calendar", "--org", "jiangjin", "show", "2027"], "");
     assert_eq!(show.code, 0, "{show:?}");

@@ -123,21 +123,23 @@ fn the_procurement_report_counts_per_purchaser_and_month() {
         r.stdout
     );
     // The approval report of the same district has no row: procurement is counted apart.
-    let r = ws.run(
-        &[
-            "report",
+    // `report … --period 2026 --now 2026-12-31 --format json` with `head` before the period.
+    let year_json = |head: &[&str]| -> serde_json::Value {
+        let mut args = head.to_vec();
+        args.extend([
             "--period",
             "2026",
             "--now",
             "2026-12-31",
             "--format",
             "json",
-        ],
-        "",
-    );
-    assert_eq!(r.code, 0, "{r:?}");
-    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(v["rows"], serde_json::json!([]), "{}", r.stdout);
+        ]);
+        let r = ws.run(&args, "");
+        assert_eq!(r.code, 0, "{r:?}");
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+    let v = year_json(&["report"]);
+    assert_eq!(v["rows"], serde_json::json!([]), "{v}");
     let r = ws.run(
         &[
             "report",
@@ -175,25 +177,7 @@ fn the_procurement_report_counts_per_purchaser_and_month() {
     );
     assert_eq!(r.code, 2, "{r:?}");
     // `report explain --kind procurement`: the entries behind the rows, totals equal to them.
-    let r = ws.run(
-        &[
-            "report",
-            "explain",
-            "--kind",
-            "procurement",
-            "--org",
-            BUYER,
-            "--period",
-            "2026",
-            "--now",
-            "2026-12-31",
-            "--format",
-            "json",
-        ],
-        "",
-    );
-    assert_eq!(r.code, 0, "{r:?}");
-    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let v = year_json(&["report", "explain", "--kind", "procurement", "--org", BUYER]);
     let t = &v["totals"];
     let total = |k: &str| t[k].as_i64().unwrap();
     // The rows above summed: projects 2, awards 2, contracts 1 on time 1, yellow 2, red 2.
@@ -207,10 +191,9 @@ fn the_procurement_report_counts_per_purchaser_and_month() {
             total("red")
         ],
         [2, 2, 1, 1, 2, 2],
-        "{}",
-        r.stdout
+        "{v}"
     );
-    assert_eq!(v["rows"].as_array().unwrap().len(), 3, "{}", r.stdout);
+    assert_eq!(v["rows"].as_array().unwrap().len(), 3, "{v}");
     assert!(v["entries"]
         .as_array()
         .unwrap()

@@ -427,24 +427,24 @@ fn a_refused_import_creates_no_district_and_an_empty_one_is_not_rolled_up() {
     let ws = Workspace::new();
     let typo = format!("jiancha_e2e_typo_{}", std::process::id());
     let bad = "{\"stream\":\"case-1\",\"type\":\"Bogus\"}\n";
+    let roll_up = |districts: &str| {
+        let args = [
+            "province",
+            "report",
+            "--period",
+            PERIOD,
+            "--districts",
+            districts,
+        ];
+        ws.run_db(&base_url(), &args, "")
+    };
     let r = ws.run_db(&base_url(), &["--district", &typo, "import", "-"], bad);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(
         !schema_exists(&typo),
         "the refused import left {typo} behind"
     );
-    let r = ws.run_db(
-        &base_url(),
-        &[
-            "province",
-            "report",
-            "--period",
-            PERIOD,
-            "--districts",
-            &typo,
-        ],
-        "",
-    );
+    let r = roll_up(&typo);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("no district"), "{r:?}");
     // A schema made beforehand is the operator's: kept, with the empty log the import left.
@@ -456,18 +456,7 @@ fn a_refused_import_creates_no_district_and_an_empty_one_is_not_rolled_up() {
     );
     assert_eq!(r.code, 2, "{r:?}");
     assert!(schema_exists(made.schema()));
-    let r = ws.run_db(
-        &base_url(),
-        &[
-            "province",
-            "report",
-            "--period",
-            PERIOD,
-            "--districts",
-            made.schema(),
-        ],
-        "",
-    );
+    let r = roll_up(made.schema());
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("holds an empty log"), "{r:?}");
     // A district name PostgreSQL keeps for itself is the user's mistake, not the server's.

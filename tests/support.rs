@@ -54,11 +54,10 @@ impl Workspace {
         format!("sqlite://{}", self.path("jiancha.db").display())
     }
 
-    /// Applies SQL to the log behind the writer's back, as an intruder with the file would
-    /// (dropping every append-only trigger first).
-    pub fn tamper(&self, sql: &[&str]) {
+    /// Runs `work` on a connection of its own to this log's SQLite file, behind the program's
+    /// back.
+    fn behind_the_back<T>(&self, work: impl AsyncFnOnce(&mut sqlx::SqliteConnection) -> T) -> T {
         let url = self.db();
-        let sql: Vec<String> = sql.iter().map(|s| s.to_string()).collect();
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -66,39 +65,39 @@ impl Workspace {
             .block_on(async move {
                 use sqlx::Connection;
                 let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-                for s in [
-                    "DROP TRIGGER IF EXISTS events_no_update",
-                    "DROP TRIGGER IF EXISTS events_no_delete",
-                    "DROP TRIGGER IF EXISTS events_insert_at_head",
-                    "DROP TRIGGER IF EXISTS events_insert_new",
-                ] {
-                    sqlx::query(s).execute(&mut conn).await.unwrap();
-                }
-                for s in sql {
-                    sqlx::query(&s).execute(&mut conn).await.unwrap();
-                }
+                let out = work(&mut conn).await;
                 conn.close().await.unwrap();
-            });
+                out
+            })
+    }
+
+    /// Applies SQL to the log behind the writer's back, as an intruder with the file would
+    /// (dropping every append-only trigger first).
+    pub fn tamper(&self, sql: &[&str]) {
+        self.behind_the_back(async |conn| {
+            for s in [
+                "DROP TRIGGER IF EXISTS events_no_update",
+                "DROP TRIGGER IF EXISTS events_no_delete",
+                "DROP TRIGGER IF EXISTS events_insert_at_head",
+                "DROP TRIGGER IF EXISTS events_insert_new",
+            ]
+            .iter()
+            .chain(sql)
+            {
+                sqlx::query(s).execute(&mut *conn).await.unwrap();
+            }
+        })
     }
 
     /// How many rows the log's table holds, read behind the program's back (an export stops
     /// at a row that does not hold).
     pub fn stored_rows(&self) -> i64 {
-        let url = self.db();
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(async move {
-                use sqlx::Connection;
-                let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-                let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
-                    .fetch_one(&mut conn)
-                    .await
-                    .unwrap();
-                conn.close().await.unwrap();
-                n
-            })
+        self.behind_the_back(async |conn| {
+            sqlx::query_scalar("SELECT count(*) FROM events")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap()
+        })
     }
 
     /// Runs `jiancha --db <this log> ARGS` with `stdin` as standard input.
