@@ -184,19 +184,41 @@ fn what_cannot_be_closed_or_reproduced_is_refused() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("already closed"), "{r:?}");
     assert_eq!(ws.export().lines().count(), before.lines().count() + 1);
-    // Another scoring than at the close: the digest does not match (exit 1, both named).
-    let scoring = ws.write("s.toml", "yellow_points = -7\n");
-    let r = march(
-        &ws,
-        LATER,
-        "json",
-        &["--as-closed", "--scoring", scoring.to_str().unwrap()],
+    let verified = ok(ws.run_at(LATER, &["verify"], ""));
+    assert!(
+        verified.contains("figures kept, hashing to its digest"),
+        "{verified}"
     );
-    assert_eq!(r.code, 1, "{r:?}");
+    // Another scoring than at the close: the replay does not give the closed figures, so they
+    // are read from the close, which keeps them, and stderr says so, naming both digests.
+    let closed = ok(march(&ws, LATER, "json", &["--as-closed"]));
+    let scoring = ws.write("s.toml", "yellow_points = -7\n");
+    let with = |format: &str, by: &str| {
+        march(
+            &ws,
+            LATER,
+            format,
+            &[
+                "--as-closed",
+                "--scoring",
+                scoring.to_str().unwrap(),
+                "--by",
+                by,
+            ],
+        )
+    };
+    let r = with("json", "org");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, closed, "the figures as closed");
     let v: serde_json::Value = serde_json::from_str(&ok(march(&ws, LATER, "json", &[]))).unwrap();
     let recorded = v["closed"]["digest"].as_str().unwrap();
+    assert_eq!(sha256_hex(&closed), recorded);
     assert!(r.stderr.contains(recorded), "{r:?}");
-    assert_eq!(r.stderr.matches("digest").count(), 1, "{r:?}");
+    assert!(r.stderr.contains("read from the close"), "{r:?}");
+    // The close keeps the figures by org: by item they cannot be given (exit 1, nothing out).
+    let r = with("json", "item");
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("--by org"), "{r:?}");
     assert!(r.stdout.is_empty(), "{r:?}");
     // --as-closed and --now do not go together.
     assert_eq!(
@@ -323,4 +345,55 @@ fn a_close_needs_a_log_and_names_what_is_missing() {
     let r = ws.run(&["report", "close", "--period", "2025-06"], "");
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("give it (--org DISTRICT"), "{r:?}");
+}
+
+/// A close whose report is too large for one event keeps no figures: it says so, and another
+/// scoring than the close's then fails the check (exit 1, both digests named).
+#[test]
+fn a_report_too_large_to_keep_is_closed_on_its_digest_alone() {
+    let ws = Workspace::new();
+    // 1,300 departments with a case each: 2,601 rows, over 1 MiB of JSON even compact.
+    let mut lines = String::new();
+    for n in 0..1300 {
+        let case = format!("case-2026-{n:06}");
+        let org = format!("jiangjin/dept-{n:04}/window-1");
+        for (ty, hour, data) in [
+            (
+                "Submitted",
+                9,
+                r#"{"item":"BL-001","channel":"window","materials":["身份证","经营场所证明"]}"#,
+            ),
+            ("Accepted", 10, "{}"),
+        ] {
+            lines += &format!(
+                r#"{{"stream":"{case}","type":"{ty}","occurred_at":"2026-03-10T{hour:02}:00:00+08:00","actor":"clerk-9","org":"{org}","data":{data}}}"#
+            );
+            lines.push('\n');
+        }
+    }
+    let r = ws.run_at(CLOSE_AT, &["import"], &lines);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = close_march(&ws, CLOSE_AT);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("not kept"), "{r:?}");
+    assert!(r.stderr.contains("too large"), "{r:?}");
+    let closed = ok(march(&ws, LATER, "json", &["--as-closed"]));
+    assert!(closed.len() > 1 << 20, "{}", closed.len());
+    let verified = ok(ws.run_at(LATER, &["verify"], ""));
+    assert!(
+        verified.contains("close 2026-03 at 2601: no figures kept"),
+        "{verified}"
+    );
+    // No card here: a scoring that changes the base points scores the month otherwise.
+    let scoring = ws.write("s.toml", "base_points = 90\n");
+    let r = march(
+        &ws,
+        LATER,
+        "json",
+        &["--as-closed", "--scoring", scoring.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains(&sha256_hex(&closed)), "{r:?}");
+    assert!(r.stderr.contains("keeps no report"), "{r:?}");
+    assert!(r.stdout.is_empty(), "{r:?}");
 }

@@ -583,6 +583,12 @@ pub struct PeriodClosed {
     pub digest: String,
     /// The last position the closed report covers.
     pub position: u64,
+    /// The closed report itself, as compact JSON (`period` and `rows`): the figures as they
+    /// were closed, kept in the log so that they stay readable when a later build computes the
+    /// period otherwise. Its pretty form (`jiancha report --format json`) hashes to `digest`.
+    /// Absent from closes written before it was kept, and when it would not fit in an event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<String>,
 }
 
 /// A card the live engine delivered that the log, folded again, no longer raises (a later
@@ -1092,7 +1098,12 @@ impl EventData {
             EventData::HistoryImported(d) if d.to_position < d.from_position => Err(
                 DataError::new("data.to_position", "must not be before from_position"),
             ),
-            EventData::PeriodClosed(d) => check_digest(&d.digest),
+            EventData::PeriodClosed(d) => {
+                check_digest(&d.digest)?;
+                d.report
+                    .as_deref()
+                    .map_or(Ok(()), |r| check_kept_report(r, &d.period))
+            }
             EventData::CardWithdrawn(d) => non_empty("data.card", &d.card),
             EventData::CorrectionVerified(d) => non_empty("data.alert", &d.alert),
             EventData::RatingVerified(d) => non_empty("data.case", &d.case),
@@ -1243,6 +1254,27 @@ fn check_complaint_id(id: &str) -> Result<(), DataError> {
         None => Err(DataError::new(
             "data.complaint",
             format!("must be a complaint id `<case>/complaint/<n>` (n from 1), got {id:?}"),
+        )),
+    }
+}
+
+/// A closed report kept in its close: a JSON object of the same period, with rows.
+fn check_kept_report(text: &str, period: &str) -> Result<(), DataError> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| DataError::new("data.report", format!("not a JSON report: {e}")))?;
+    match (value.get("period"), value.get("rows")) {
+        (Some(serde_json::Value::String(p)), Some(serde_json::Value::Array(_))) if p == period => {
+            Ok(())
+        }
+        (Some(serde_json::Value::String(p)), Some(serde_json::Value::Array(_))) => {
+            Err(DataError::new(
+                "data.report",
+                format!("the report is of {p}, the close of {period}"),
+            ))
+        }
+        _ => Err(DataError::new(
+            "data.report",
+            "a report is an object with `period` and `rows`",
         )),
     }
 }

@@ -724,12 +724,6 @@ impl CaseState {
             .map_or(at, |(_, resumed)| resumed)
     }
 
-    fn open_alert(&self, rule: Rule) -> Option<usize> {
-        self.alerts
-            .iter()
-            .rposition(|a| a.rule == rule && a.closed_at.is_none())
-    }
-
     pub(crate) fn count(&self, rule: Rule) -> u16 {
         self.alerts.iter().filter(|a| a.rule == rule).count() as u16
     }
@@ -743,7 +737,7 @@ impl CaseState {
             if at > t {
                 continue;
             }
-            if !self.is_raised(rule) {
+            if !self.is_raised(rule, at) {
                 out.push(self.alert(rule, at, self.last_position));
             }
         }
@@ -835,7 +829,7 @@ impl CaseState {
         self.close_ended_with(&thresholds, position);
         let mut next = thresholds
             .iter()
-            .filter(|(rule, _)| !self.is_raised(*rule))
+            .filter(|(rule, at)| !self.is_raised(*rule, *at))
             .map(|(_, at)| *at)
             .min()
             .unwrap_or(Millis::MAX);
@@ -851,9 +845,15 @@ impl CaseState {
         self.cache.next_valid = true;
     }
 
-    fn is_raised(&self, rule: Rule) -> bool {
+    /// Whether the crossing of `rule`'s threshold at `at` has its alert: for a condition, an
+    /// open one, or one raised at or after that instant and since closed while the condition
+    /// held (the verification of its correction closes an ordered card: the same crossing is
+    /// not carded again); otherwise any.
+    fn is_raised(&self, rule: Rule, at: Millis) -> bool {
         if rule.closes_with_condition() {
-            self.open_alert(rule).is_some()
+            self.alerts
+                .iter()
+                .any(|a| a.rule == rule && (a.closed_at.is_none() || a.raised_at >= at))
         } else {
             self.count(rule) > 0
         }

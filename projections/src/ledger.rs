@@ -579,6 +579,42 @@ impl<'a> Source<'a> {
     }
 }
 
+/// A workflow card's measure moved to the month of what the card is about — the order of the
+/// card it follows, or the complaint — late when that month had ended by the `recorded` month;
+/// unchanged when the case has no such order or complaint.
+fn in_month_of_about<'a>(
+    case: &CaseState,
+    alert: &Alert,
+    (month, src): (Month, Source<'a>),
+    recorded: Month,
+) -> (Month, Source<'a>) {
+    let flow = case.flow.as_deref();
+    let at = match alert.about {
+        Some(crate::case::About::Card(rule, n)) => flow.and_then(|f| {
+            f.cards
+                .iter()
+                .find(|c| c.rule == rule && c.n == n)
+                .and_then(|c| c.order.as_ref())
+                .map(|o| o.first_at)
+        }),
+        Some(crate::case::About::Complaint(k)) => flow.and_then(|f| {
+            f.complaints
+                .get(usize::from(k).checked_sub(1)?)
+                .map(|c| c.at)
+        }),
+        _ => None,
+    };
+    let Some(about) = at.map(|at| month_of(date_of(at))) else {
+        return (month, src);
+    };
+    let kind = match src.kind {
+        EntryKind::Regular | EntryKind::Late if about < recorded => EntryKind::Late,
+        EntryKind::Regular | EntryKind::Late => EntryKind::Regular,
+        other => other,
+    };
+    (about, Source { kind, ..src })
+}
+
 impl Ledger {
     /// An empty ledger with a scoring scheme.
     pub fn new(scoring: Scoring) -> Self {
@@ -878,8 +914,11 @@ impl Ledger {
             Rule::ItemUnknown => {
                 self.push(&src, month, Measure::Unmonitored, 0, alert.rule.code());
             }
+            // An order's measures count in the month of the order, a complaint's in the month
+            // of the complaint, like `ordered` and `complaints_upheld` beside them.
             Rule::CorrectionOverdue => {
                 let points = self.scoring.correction_overdue_points;
+                let (month, src) = in_month_of_about(case, alert, (month, src), recorded);
                 self.push(
                     &src,
                     month,
@@ -899,6 +938,7 @@ impl Ledger {
                         )
                 });
                 if first {
+                    let (month, src) = in_month_of_about(case, alert, (month, src), recorded);
                     self.push(&src, month, Measure::ComplaintsLate, 0, alert.rule.code());
                 }
             }

@@ -500,3 +500,171 @@ fn an_insight_before_its_period_ends_forecasts_from_the_instant() {
     assert_eq!(all.history.last().unwrap().month, here);
     assert_eq!(all.months[0].month, crate::insight::add_months(here, 1));
 }
+
+/// The item, a case accepted on Monday 2 March 2026 with a promised limit of 5 working days
+/// (due Monday 9 March: the red card at 10 March 00:00), and `more` lines.
+fn overdue_case(case: &str, more: &[&str]) -> String {
+    let head = [
+        r#"{"stream":"catalog","type":"ItemDefined","occurred_at":"2026-01-05T09:00:00+08:00","actor":"admin","org":"jiangjin/center","data":{"code":"BL-001","name":"测试事项","org":"jiangjin/center/dept-03","statutory_days":20,"promised_days":5,"fee_cents":0,"steps":[],"required_materials":[],"in_center":true}}"#.to_owned(),
+        format!(r#"{{"stream":"{case}","type":"Submitted","occurred_at":"2026-03-02T09:00:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{{"item":"BL-001","channel":"window","materials":[]}}}}"#),
+        format!(r#"{{"stream":"{case}","type":"Accepted","occurred_at":"2026-03-02T09:30:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03","data":{{}}}}"#),
+    ];
+    head.into_iter()
+        .chain(more.iter().map(|l| l.replace("CASE", case)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn act(ty: &str, at: &str, data: &str) -> String {
+    format!(
+        r#"{{"stream":"supervision","type":"{ty}","occurred_at":"{at}","actor":"inspector-2","org":"jiangjin/supervision","data":{data}}}"#
+    )
+}
+
+fn at(text: &str) -> i64 {
+    crate::instant::millis(&jiancha_events::parse_timestamp(text).unwrap())
+}
+
+/// The entries of `measure` as (month, amount).
+fn entries_of(l: &Ledger, measure: Measure) -> Vec<(u32, i64)> {
+    l.entries()
+        .iter()
+        .filter(|e| e.measure == measure)
+        .map(|e| (e.month, e.amount))
+        .collect()
+}
+
+/// A correction verified while the case is still overdue closes the card; the same crossing of
+/// the limit is not carded again (before: a second red card dated back to 10 March, and a
+/// `supervision.unacknowledged` for it, charged the unit that complied 15 points more than one
+/// that ignored the order).
+#[test]
+fn a_verified_correction_on_a_case_still_overdue_raises_no_second_card() {
+    let ack = act(
+        "AlertAcknowledged",
+        "2026-03-11T10:00:00+08:00",
+        r#"{"alert":"CASE/deadline.promised.overdue/1","note":"已知悉"}"#,
+    );
+    let order = act(
+        "CorrectionOrdered",
+        "2026-03-12T10:00:00+08:00",
+        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","days":3}"#,
+    );
+    let done = act(
+        "CorrectionCompleted",
+        "2026-03-17T20:00:00+08:00",
+        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","report":"已整改"}"#,
+    );
+    let verified = act(
+        "CorrectionVerified",
+        "2026-03-19T10:00:00+08:00",
+        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","accepted":true,"note":"整改到位"}"#,
+    );
+    let text = overdue_case("case-g4", &[&ack, &order, &done, &verified])
+        + "\n"
+        + &overdue_case("case-g1", &[])
+            .lines()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join("\n");
+    let (events, _) = scenario_events(&text);
+    let (p, l) = assess(&events);
+    let now = at("2026-03-31T12:00:00+08:00");
+    let alerts = p.alerts(now);
+    let of = |case: &str| -> Vec<(String, Option<String>)> {
+        alerts
+            .iter()
+            .filter(|a| {
+                a.case == case
+                    && ["deadline.promised.overdue", "supervision.unacknowledged"].contains(&a.rule)
+            })
+            .map(|a| (a.id.clone(), a.closed_at.clone()))
+            .collect()
+    };
+    assert_eq!(
+        of("case-g4"),
+        [(
+            "case-g4/deadline.promised.overdue/1".to_owned(),
+            Some("2026-03-19T10:00:00+08:00".to_owned())
+        )]
+    );
+    // The case never acknowledged nor ordered keeps its one card, open, and is charged for not
+    // acknowledging it.
+    assert_eq!(
+        of("case-g1"),
+        [
+            ("case-g1/deadline.promised.overdue/1".to_owned(), None),
+            ("case-g1/supervision.unacknowledged/1".to_owned(), None)
+        ]
+    );
+    // One red card for the complying unit, entered as the events after it were folded (the
+    // other case's is pending: no event has followed it).
+    let reds: Vec<(&str, i64)> = l
+        .entries()
+        .iter()
+        .filter(|e| e.measure == Measure::Red && e.rule == "deadline.promised.overdue")
+        .map(|e| (&*e.case, e.points))
+        .collect();
+    assert_eq!(reds, [("case-g4", -10)]);
+    assert!(!l
+        .entries()
+        .iter()
+        .any(|e| &*e.case == "case-g4" && e.rule == "supervision.unacknowledged"));
+    assert_eq!(entries_of(&l, Measure::CorrectedOnTime), [(202603, 1)]);
+}
+
+/// An order's measures count in the month of the order and a complaint's in the month of the
+/// complaint, whichever month their card comes in: an order of 30 March left unanswered past 2
+/// April, and a complaint of 16 March answered late on 8 April, count `correction_overdue` and
+/// `complaints_late` in March, beside `ordered`; their red cards count in April.
+#[test]
+fn late_orders_and_complaints_count_in_the_month_of_the_order_and_the_complaint() {
+    let order = act(
+        "CorrectionOrdered",
+        "2026-03-30T10:00:00+08:00",
+        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","days":3}"#,
+    );
+    let complained = r#"{"stream":"CASE","type":"Complained","occurred_at":"2026-03-16T12:00:00+08:00","actor":"citizen","org":"jiangjin/center/dept-03/window-1","data":{"category":"服务态度"}}"#;
+    let accepted = act(
+        "ComplaintAccepted",
+        "2026-03-17T09:00:00+08:00",
+        r#"{"complaint":"CASE/complaint/1","route_to":"jiangjin/center"}"#,
+    );
+    let answered = act(
+        "ComplaintAnswered",
+        "2026-04-08T09:00:00+08:00",
+        r#"{"complaint":"CASE/complaint/1","finding":"upheld","reply":"属实，已整改"}"#,
+    );
+    let text = overdue_case("case-m1", &[&order, complained, &accepted, &answered]);
+    let (events, _) = scenario_events(&text);
+    let (p, l) = assess(&events);
+    let now = at("2026-04-30T12:00:00+08:00");
+    let raised: Vec<(String, String)> = p
+        .alerts(now)
+        .into_iter()
+        .filter(|a| a.severity == "red")
+        .map(|a| (a.rule.to_owned(), a.raised_at[..10].to_owned()))
+        .collect();
+    assert!(
+        raised.contains(&(
+            "supervision.correction.overdue".to_owned(),
+            "2026-04-03".to_owned()
+        )),
+        "{raised:?}"
+    );
+    assert!(
+        raised
+            .iter()
+            .any(|(r, on)| r == "complaint.reply.late" && on.starts_with("2026-04")),
+        "{raised:?}"
+    );
+    assert_eq!(entries_of(&l, Measure::Ordered), [(202603, 1)]);
+    assert_eq!(entries_of(&l, Measure::CorrectionOverdue), [(202603, 1)]);
+    assert_eq!(entries_of(&l, Measure::ComplaintsLate), [(202603, 1)]);
+    assert_eq!(entries_of(&l, Measure::ComplaintsUpheld), [(202603, 1)]);
+    // March's report: ordered and gone overdue side by side.
+    let march = report(&l, &p, &query("2026-03", Dimension::Org), now);
+    let district = row(&march, "jiangjin");
+    assert_eq!((district.ordered, district.correction_overdue), (1, 1));
+    assert_eq!((district.complaints, district.complaints_late), (1, 1));
+}

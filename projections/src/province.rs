@@ -69,6 +69,17 @@ pub fn district_figures(
         .chain(overdue.iter())
         .map(|org| org.split('/').next().unwrap_or_default().to_owned())
         .collect();
+    if roots.is_empty() {
+        // No activity in the period: the district is still named by the roots of the orgs its
+        // catalog names and of the items it defines.
+        roots = projections
+            .catalog
+            .orgs()
+            .map(|(path, _)| path)
+            .chain(projections.catalog.items().map(|d| d.item.org.as_str()))
+            .map(|org| org.split('/').next().unwrap_or_default().to_owned())
+            .collect();
+    }
     roots.sort_unstable();
     roots.dedup();
     let units: Vec<BTreeMap<Month, Counts>> = grid.into_values().collect();

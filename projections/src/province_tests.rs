@@ -93,3 +93,17 @@ fn one_district_is_its_province_and_twice_doubles_the_counts_only() {
         assert_eq!(total[key], row[key], "{key}");
     }
 }
+
+/// A district with no activity in the period is still named: its row carries its root org and
+/// name (from the orgs and items its catalog defines), with zero counts.
+#[test]
+fn a_quiet_districts_row_still_names_its_root() {
+    let (p, now) = district();
+    let period = Period::parse("2025-01").unwrap();
+    let figures = district_figures("d", &p, &period, now).unwrap();
+    let active = district_figures("d", &p, &Period::parse("2026-03").unwrap(), now).unwrap();
+    assert!(active.row.org.is_some());
+    assert_eq!(figures.row.org, active.row.org);
+    assert_eq!(figures.row.name, active.row.name);
+    assert_eq!(figures.row.accepted, 0);
+}

@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::case::CaseState;
@@ -205,7 +205,8 @@ pub struct ReportQuery {
 }
 
 /// One row. Exactly one of `org`, `item`, `channel` is present, by the grouping.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Row {
     /// The org path (grouping by org).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -279,19 +280,85 @@ pub struct Row {
     /// The score (an integer, or 4 decimals for a mean); null without an active month.
     pub score: Option<Box<RawValue>>,
     /// The score's grade: 优秀, 良好, 合格 or 不合格; null without a score.
-    pub grade: Option<&'static str>,
+    #[serde(deserialize_with = "grade")]
+    pub grade: Grade,
     /// The counts behind the rates, for the table view.
     #[serde(skip)]
     pub counts: Counts,
 }
 
 /// A report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Report {
     /// The period's label.
     pub period: String,
     /// The rows, sorted by their key.
     pub rows: Vec<Row>,
+}
+
+/// A row's grade (named by an alias, so that reading a row back borrows nothing).
+pub type Grade = Option<&'static str>;
+
+/// The grades a score can have, as written in a report.
+const GRADES: [&str; 4] = ["优秀", "良好", "合格", "不合格"];
+
+fn grade<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'static str>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    GRADES
+        .iter()
+        .find(|g| **g == text)
+        .map(|g| Some(*g))
+        .ok_or_else(|| serde::de::Error::custom(format!("grade: {text:?} is not a grade")))
+}
+
+impl Report {
+    /// A report read back from its JSON (a closed report kept in its `PeriodClosed` event), with
+    /// each row's counts rebuilt from its fields (card points are not in a row: 0). Its pretty
+    /// form is the text the JSON was written from, so a digest of that text checks it.
+    pub fn from_json(text: &str) -> Result<Report, serde_json::Error> {
+        let mut report: Report = serde_json::from_str(text)?;
+        for r in &mut report.rows {
+            r.counts = Counts {
+                accepted: r.accepted,
+                concluded: r.concluded,
+                on_time: r.on_time,
+                early: r.early,
+                statutory_on_time: r.statutory_on_time,
+                rated: r.rated,
+                satisfied: r.satisfied,
+                bad_rated: r.bad_rated,
+                complaints: r.complaints,
+                warnings: r.warnings,
+                yellow: r.yellow,
+                red: r.red,
+                unmonitored: r.unmonitored,
+                ordered: r.ordered,
+                corrected_on_time: r.corrected_on_time,
+                correction_overdue: r.correction_overdue,
+                bad_valid: r.bad_valid,
+                rectified_on_time: r.rectified_on_time,
+                callback_satisfied: r.callback_satisfied,
+                defaulted: r.defaulted,
+                complaints_upheld: r.complaints_upheld,
+                complaints_late: r.complaints_late,
+                points: 0,
+            };
+        }
+        Ok(report)
+    }
+
+    /// Keeps the org rows of at most `depth` path segments (a report by org at every depth
+    /// narrowed as `ReportQuery::depth` narrows it).
+    pub fn keep_depth(&mut self, depth: usize) {
+        self.rows.retain(|r| {
+            r.org
+                .as_deref()
+                .is_none_or(|o| o.split('/').count() <= depth)
+        });
+    }
 }
 
 fn raw(text: String) -> Box<RawValue> {

@@ -8,7 +8,8 @@
 //! A period is closed once: the event's id is `period-closed:<period>`, so the log itself
 //! refuses a second close of the same period.
 
-use jiancha_events::{EventData, NewEvent, PeriodClosed, StreamName, Timestamp};
+use jiancha_events::jsonl::EVENT_DATA_BYTES_MAX;
+use jiancha_events::{EventData, NewEvent, PeriodClosed, StoredEvent, StreamName, Timestamp};
 use jiancha_projections::ledger::Dimension;
 use jiancha_projections::report::Report;
 use jiancha_projections::{
@@ -65,6 +66,74 @@ pub fn report_text(report: &Report) -> Result<String, serde_json::Error> {
     Ok(format!("{}\n", serde_json::to_string_pretty(report)?))
 }
 
+/// The report's figures as a close keeps them: compact JSON, whose pretty form is
+/// [`report_text`].
+pub fn kept_text(report: &Report) -> Result<String, serde_json::Error> {
+    serde_json::to_string(report)
+}
+
+/// A closed report kept in its close that is not the report its digest fixes.
+#[derive(Debug, thiserror::Error)]
+pub enum KeptError {
+    /// Reading the close.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The kept text is not a report, or does not hash to the digest.
+    #[error("the report kept in the close of {period} (position {position}) {why}")]
+    Mismatch {
+        /// The period.
+        period: String,
+        /// Where the `PeriodClosed` event is.
+        position: u64,
+        /// What is wrong.
+        why: String,
+    },
+}
+
+/// The report kept in a close, checked against its digest; `None` for a close that keeps none
+/// (written before reports were kept, or too large).
+pub async fn kept_report(
+    store: &dyn EventStore,
+    closed: &Closed,
+) -> Result<Option<Report>, KeptError> {
+    let event = store.read_at(closed.event_position).await?;
+    match event.as_ref().and_then(Closed::of_event) {
+        Some((c, kept)) if c.period == closed.period => {
+            kept.map(|text| check_kept(closed, text)).transpose()
+        }
+        _ => Err(mismatch(
+            closed,
+            "cannot be read: no close of the period is at that position".to_owned(),
+        )),
+    }
+}
+
+/// A kept report's text read back and checked against the close's digest.
+pub fn check_kept(closed: &Closed, text: &str) -> Result<Report, KeptError> {
+    let report =
+        Report::from_json(text).map_err(|e| mismatch(closed, format!("is not a report: {e}")))?;
+    let pretty = report_text(&report).map_err(|e| mismatch(closed, e.to_string()))?;
+    let computed = digest(&pretty);
+    if computed != closed.digest {
+        return Err(mismatch(
+            closed,
+            format!(
+                "does not hash to its digest: {} recorded, {computed} computed",
+                closed.digest
+            ),
+        ));
+    }
+    Ok(report)
+}
+
+fn mismatch(closed: &Closed, why: String) -> KeptError {
+    KeptError::Mismatch {
+        period: closed.period.clone(),
+        position: closed.event_position,
+        why,
+    }
+}
+
 /// SHA-256 of a text, lowercase hex.
 pub fn digest(text: &str) -> String {
     Sha256::digest(text.as_bytes())
@@ -84,39 +153,69 @@ pub fn canonical_text(
     Some(report_text(&report))
 }
 
+impl Closed {
+    /// The close a `PeriodClosed` event records, and the figures it keeps; `None` for any other
+    /// event.
+    pub fn of_event(e: &StoredEvent) -> Option<(Closed, Option<&str>)> {
+        match &e.data {
+            EventData::PeriodClosed(c) => Some((
+                Closed {
+                    period: c.period.clone(),
+                    position: c.position,
+                    digest: c.digest.clone(),
+                    closed_at: jiancha_events::format_timestamp(&e.occurred_at),
+                    at: e.occurred_at.timestamp_millis(),
+                    event_position: e.position,
+                },
+                c.report.as_deref(),
+            )),
+            _ => None,
+        }
+    }
+}
+
 /// The close of the period labelled `label`, if it was closed (the first one in the log).
 pub async fn find(store: &dyn EventStore, label: &str) -> Result<Option<Closed>, StoreError> {
     // The contexts of no case: the catalog, the calendar and the supervision acts naming no
     // case (a close among them), found by index instead of reading every act of the log.
     let uncased = store.read_contexts(&[]).await?;
-    Ok(uncased.iter().find_map(|e| match &e.data {
-        EventData::PeriodClosed(c) if c.period == label => Some(Closed {
-            period: c.period.clone(),
-            position: c.position,
-            digest: c.digest.clone(),
-            closed_at: jiancha_events::format_timestamp(&e.occurred_at),
-            at: e.occurred_at.timestamp_millis(),
-            event_position: e.position,
-        }),
-        _ => None,
-    }))
+    Ok(uncased
+        .iter()
+        .filter_map(Closed::of_event)
+        .map(|(c, _)| c)
+        .find(|c| c.period == label))
 }
 
 /// The `PeriodClosed` event fixing `digest` of the report of `period` over the log up to
-/// `position`, evaluated at `at`; its id makes a second close of the period a refusal.
+/// `position`, evaluated at `at`, and keeping the report's figures (`kept`, from
+/// [`kept_text`]); its id makes a second close of the period a refusal.
 pub fn close_event(
     period: &str,
     (digest, position): (String, u64),
+    kept: Option<String>,
     at: Timestamp,
     actor: &str,
     org: &str,
 ) -> Result<NewEvent, String> {
     let stream = StreamName::supervision();
-    let data = EventData::PeriodClosed(PeriodClosed {
+    let mut close = PeriodClosed {
         period: period.to_owned(),
         digest,
         position,
-    });
+        report: kept,
+    };
+    // A report too large for one event (a district of thousands of units) is not kept: the
+    // close then stands on its digest alone, as closes did before reports were kept.
+    let fits =
+        |c: &PeriodClosed| serde_json::to_string(c).is_ok_and(|t| t.len() <= EVENT_DATA_BYTES_MAX);
+    if close.report.is_some() && !fits(&close) {
+        tracing::warn!(
+            period,
+            "the closed report is too large to keep in its close"
+        );
+        close.report = None;
+    }
+    let data = EventData::PeriodClosed(close);
     data.check().map_err(|e| e.to_string())?;
     Ok(NewEvent::new(stream, at, actor, org, data).with_id(format!("{CLOSE_ID_PREFIX}{period}")))
 }

@@ -84,6 +84,45 @@ pub struct IndexCheck {
     pub verdict: IndexVerdict,
 }
 
+/// What verification found about the figures a period's close keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloseVerdict {
+    /// They hash to the close's digest.
+    Kept,
+    /// The close keeps none (written before closes kept them, or too large).
+    NotKept,
+    /// They are not the figures the digest fixes, and why.
+    Differs(String),
+}
+
+/// A period's close and its verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseCheck {
+    /// The period.
+    pub period: String,
+    /// Where the `PeriodClosed` event is.
+    pub position: u64,
+    /// What was found.
+    pub verdict: CloseVerdict,
+}
+
+impl CloseCheck {
+    /// The check of the close `event` records, if it is one.
+    fn of(event: &jiancha_events::StoredEvent) -> Option<CloseCheck> {
+        let (closed, kept) = crate::closing::Closed::of_event(event)?;
+        let verdict = match kept.map(|text| crate::closing::check_kept(&closed, text)) {
+            None => CloseVerdict::NotKept,
+            Some(Ok(_)) => CloseVerdict::Kept,
+            Some(Err(e)) => CloseVerdict::Differs(e.to_string()),
+        };
+        Some(CloseCheck {
+            period: closed.period,
+            position: closed.event_position,
+            verdict,
+        })
+    }
+}
+
 /// What verification found.
 #[derive(Debug, Clone)]
 pub struct Verification {
@@ -103,15 +142,26 @@ pub struct Verification {
     pub snapshots: Vec<SnapshotCheck>,
     /// The stored case index.
     pub index: IndexCheck,
+    /// Every period's close walked, with the figures it keeps.
+    pub closes: Vec<CloseCheck>,
 }
 
 impl Verification {
-    /// Whether the chain holds, no snapshot was forged and the case index says nothing less
-    /// than the log.
+    /// Whether the chain holds, no snapshot was forged, the case index says nothing less than
+    /// the log and every close's kept figures are the ones its digest fixes.
     pub fn ok(&self) -> bool {
         self.broken.is_none()
             && self.forged().next().is_none()
             && !matches!(self.index.verdict, IndexVerdict::Differs(_))
+            && self.differing_closes().next().is_none()
+    }
+
+    /// The closes whose kept figures are not the ones their digest fixes.
+    pub fn differing_closes(&self) -> impl Iterator<Item = (&CloseCheck, &str)> {
+        self.closes.iter().filter_map(|c| match &c.verdict {
+            CloseVerdict::Differs(why) => Some((c, why.as_str())),
+            _ => None,
+        })
     }
 
     /// The snapshots found forged.
@@ -178,6 +228,7 @@ pub async fn verify(
             position: 0,
             verdict: IndexVerdict::Unchecked("verified from a checkpoint".into()),
         },
+        closes: Vec::new(),
     };
     if let Some(h) = options.attested.filter(|h| start > 0 && *h != anchor) {
         let b = ChainBreak {
@@ -195,7 +246,9 @@ pub async fn verify(
     let mut rebuild = (start == 0 && index_position > 0).then(|| Rebuild::towards(index_position));
     let mut checkpoints = Vec::new();
     let mut verdicts = Vec::new();
+    let mut closes = Vec::new();
     let walked = jiancha_store::verify::walk(store, start, anchor, |raw, event| {
+        closes.extend(CloseCheck::of(event));
         if options.every > 0 && raw.position.is_multiple_of(options.every) {
             checkpoints.push((raw.position, raw.hash));
         }
@@ -206,6 +259,7 @@ pub async fn verify(
     })
     .await?;
     v.checkpoints = checkpoints;
+    v.closes = closes;
     v.checked = walked.walk.checked();
     v.last_position = walked.walk.last_position();
     v.head = walked.walk.head();

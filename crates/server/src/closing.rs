@@ -16,7 +16,7 @@ use axum::extract::{Query, State as StateExtractor};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use jiancha_engine::closing::{self, Closed};
-use jiancha_projections::{Period, Projections};
+use jiancha_projections::{Period, Projections, Report};
 use jiancha_store::{RejectionKind, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -96,7 +96,7 @@ pub(crate) async fn entries_at_close(
     }
     let projections = {
         let _slot = crate::replay_slot(state, "a replay of the log")?;
-        reproduce(state, period, closed).await?
+        reproduce(state, period, closed).await?.projections
     };
     let entries = Arc::new(jiancha_projections::report::period_entries(
         period,
@@ -183,19 +183,30 @@ pub(crate) async fn close(
     if let Some(c) = state.closes.find(&state, &label).await? {
         return Err(already_closed(&c));
     }
-    let (text, position) = {
+    let (report, position) = {
         let p = state.engine.read();
-        (closing::canonical_text(&p, &period, now), p.position())
+        (
+            p.report(&closing::canonical_query(period.clone()), now),
+            p.position(),
+        )
     };
-    let text = text
-        .ok_or_else(|| ApiError::internal("the engine keeps no assessment ledger"))?
-        .map_err(ApiError::internal)?;
+    let report =
+        report.ok_or_else(|| ApiError::internal("the engine keeps no assessment ledger"))?;
+    let text = closing::report_text(&report).map_err(ApiError::internal)?;
+    let kept = closing::kept_text(&report).map_err(ApiError::internal)?;
     let digest = closing::digest(&text);
     let at = chrono::DateTime::from_timestamp_millis(now)
         .ok_or_else(|| ApiError::internal("the clock is out of range"))?
         .with_timezone(&jiancha_events::time::CHINA);
-    let event = closing::close_event(&label, (digest.clone(), position), at, actor, org)
-        .map_err(ApiError::internal)?;
+    let event = closing::close_event(
+        &label,
+        (digest.clone(), position),
+        Some(kept),
+        at,
+        actor,
+        org,
+    )
+    .map_err(ApiError::internal)?;
     let outcome = match state.store.append(vec![event]).await {
         Ok(outcome) => outcome,
         Err(StoreError::Rejected(r)) if matches!(r.kind, RejectionKind::IdReused { .. }) => {
@@ -221,30 +232,85 @@ pub(crate) async fn close(
     Ok(crate::json_response(StatusCode::CREATED, &answer))
 }
 
-/// The projections a closed report is read from, and its close, with the digest checked: the
-/// log replayed up to the close (one replay at a time, as verifications).
+/// The figures of a closed period as closed, and its close: the report its close keeps
+/// (checked against the digest) when the question is by org and the close keeps one, else the
+/// log replayed up to the close (one replay at a time, as verifications), the digest checked.
 pub(crate) async fn as_closed(
     state: &State,
-    period: &Period,
-) -> Result<(Projections, Closed), ApiError> {
+    query: &jiancha_projections::ReportQuery,
+) -> Result<(Report, Closed), ApiError> {
+    let period = &query.period;
     let Some(closed) = state.closes.find(state, &period.label).await? else {
         return Err(ApiError::not_found(format!(
             "period {} was never closed",
             period.label
         )));
     };
-    let _slot = crate::replay_slot(state, "a replay of the log")?;
-    let projections = reproduce(state, period, &closed).await?;
-    Ok((projections, closed))
+    let by_org = query.by == jiancha_projections::ledger::Dimension::Org;
+    let kept = if by_org {
+        kept(state, &closed).await?
+    } else {
+        None
+    };
+    let report = match kept {
+        Some(report) => report,
+        None => {
+            let _slot = crate::replay_slot(state, "a replay of the log")?;
+            let r = reproduce(state, period, &closed).await?;
+            match r.kept {
+                Some(_) if !by_org => {
+                    return Err(conflict(
+                        format!(
+                            "the closed report of {} does not reproduce by this server, and its \
+                             close keeps the figures by org only: ask by=org",
+                            period.label
+                        ),
+                        Some(&closed),
+                    ))
+                }
+                Some(report) => report,
+                None => r
+                    .projections
+                    .report(query, closed.at)
+                    .ok_or_else(|| ApiError::internal("the replay keeps no assessment ledger"))?,
+            }
+        }
+    };
+    let mut report = report;
+    if let (true, Some(depth)) = (by_org, query.depth) {
+        report.keep_depth(depth);
+    }
+    Ok((report, closed))
+}
+
+/// The report a close keeps, checked against its digest (409 when it does not hash to it).
+pub(crate) async fn kept(state: &State, closed: &Closed) -> Result<Option<Report>, ApiError> {
+    closing::kept_report(&*state.store, closed)
+        .await
+        .map_err(|e| match e {
+            closing::KeptError::Store(e) => ApiError::internal(e),
+            e @ closing::KeptError::Mismatch { .. } => conflict(e.to_string(), Some(closed)),
+        })
+}
+
+/// A closed period's log replayed up to its close; when it does not give the closed figures
+/// (the server's scoring or thresholds, or its rules, differ from the close's), the figures
+/// the close keeps.
+pub(crate) struct Reproduced {
+    /// The log folded up to the close.
+    pub(crate) projections: Projections,
+    /// The figures kept in the close, when the replay does not reproduce them.
+    pub(crate) kept: Option<Report>,
 }
 
 /// The projections the closed report of `period` is read from: the log replayed up to its
-/// close, the digest checked (409 when it does not reproduce). The caller holds a replay slot.
+/// close, the digest checked; a replay that does not reproduce it comes with the report the
+/// close keeps (409 when it keeps none). The caller holds a replay slot.
 pub(crate) async fn reproduce(
     state: &State,
     period: &Period,
     closed: &Closed,
-) -> Result<Projections, ApiError> {
+) -> Result<Reproduced, ApiError> {
     let scoring = state
         .engine
         .read()
@@ -258,15 +324,33 @@ pub(crate) async fn reproduce(
         .ok_or_else(|| ApiError::internal("the replay keeps no assessment ledger"))?
         .map_err(ApiError::internal)?;
     let computed = closing::digest(&text);
-    if computed != closed.digest {
-        return Err(conflict(
+    if computed == closed.digest {
+        return Ok(Reproduced {
+            projections,
+            kept: None,
+        });
+    }
+    match kept(state, closed).await? {
+        Some(report) => {
+            tracing::warn!(
+                period = %period.label,
+                recorded = %closed.digest,
+                %computed,
+                "a closed period is read from its close: a replay computes it otherwise"
+            );
+            Ok(Reproduced {
+                projections,
+                kept: Some(report),
+            })
+        }
+        None => Err(conflict(
             format!(
                 "the closed report of {} does not reproduce: digest {} was recorded, {computed} \
-                 computed (the server's scoring or thresholds differ from the close's)",
+                 computed (the server's scoring or thresholds differ from the close's), and the \
+                 close keeps no report",
                 period.label, closed.digest
             ),
             Some(closed),
-        ));
+        )),
     }
-    Ok(projections)
 }

@@ -113,14 +113,24 @@ impl Disclosed {
         if let Some(found) = self.reports().get(&closed.period) {
             return found.clone();
         }
-        let computed = match state.verifications.clone().acquire_owned().await {
-            Ok(_slot) => match crate::closing::reproduce(state, period, closed).await {
-                Ok(projections) => projections
-                    .report(&closing::canonical_query(period.clone()), closed.at)
-                    .ok_or_else(|| "the replay keeps no assessment ledger".to_owned()),
-                Err(e) => Err(e.message),
+        // The figures the close keeps, else the log replayed up to the close.
+        let computed = match crate::closing::kept(state, closed).await {
+            Ok(Some(report)) => Ok(report),
+            Err(e) => Err(e.message),
+            Ok(None) => match state.verifications.clone().acquire_owned().await {
+                Ok(_slot) => match crate::closing::reproduce(state, period, closed).await {
+                    Ok(r) => r.kept.map_or_else(
+                        || {
+                            r.projections
+                                .report(&closing::canonical_query(period.clone()), closed.at)
+                                .ok_or_else(|| "the replay keeps no assessment ledger".to_owned())
+                        },
+                        Ok,
+                    ),
+                    Err(e) => Err(e.message),
+                },
+                Err(_) => Err("the server is stopping".to_owned()),
             },
-            Err(_) => Err("the server is stopping".to_owned()),
         };
         if let Err(why) = &computed {
             tracing::warn!(period = %closed.period, %why, "a closed period is not published");

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use axum::extract::{Query, State as StateExtractor};
 use axum::http::StatusCode;
 use axum::response::Response;
-use jiancha_engine::verify::{IndexVerdict, SnapshotVerdict, VerifyOptions};
+use jiancha_engine::verify::{CloseVerdict, IndexVerdict, SnapshotVerdict, VerifyOptions};
 use jiancha_projections::ledger::Dimension;
 use jiancha_projections::report::{adjustments_between, period_entries};
 use jiancha_projections::{Period, Projections, ReportQuery};
@@ -142,9 +142,9 @@ pub(crate) async fn report(
             )
             .field("as_closed"));
         }
-        let (projections, closed) = crate::closing::as_closed(&state, &query.period).await?;
+        let (report, closed) = crate::closing::as_closed(&state, &query).await?;
         at = closed.at;
-        (projections.report(&query, closed.at), None)
+        (Some(report), None)
     } else {
         let closed = match &q.period {
             Some(label) => state.closes.find(&state, label).await?,
@@ -313,15 +313,28 @@ pub(crate) async fn verify(
         .collect();
     let forged: Vec<&str> = v.forged().map(|(s, _)| s.name.as_str()).collect();
     let index = index_json(&v.index);
+    let closes: Vec<serde_json::Value> = v
+        .closes
+        .iter()
+        .map(|c| {
+            let (verdict, why) = match &c.verdict {
+                CloseVerdict::Kept => ("kept", None),
+                CloseVerdict::NotKept => ("not_kept", None),
+                CloseVerdict::Differs(why) => ("differs", Some(why)),
+            };
+            serde_json::json!({"period": c.period, "position": c.position, "verdict": verdict, "detail": why})
+        })
+        .collect();
     let body = match &v.broken {
         None => serde_json::json!({
             "ok": v.ok(), "events": v.checked, "head": v.head.to_string(),
             "snapshots": snapshots, "forged_snapshots": forged, "index": index,
+            "closes": closes,
         }),
         Some(b) => serde_json::json!({
             "ok": false, "position": b.position, "broken_at": b.to_string(),
             "verified": v.checked, "snapshots": snapshots, "forged_snapshots": forged,
-            "index": index,
+            "index": index, "closes": closes,
         }),
     };
     Ok(crate::json_response(StatusCode::OK, &body))

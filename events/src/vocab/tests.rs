@@ -118,6 +118,32 @@ fn data_checks_name_the_field() {
             "fee_cents":0,"steps":[],"required_materials":[],"in_center":true}),
     );
     assert_eq!(e.field, "data.promised_days");
+    // A close keeps a report of its own period, or none.
+    let close = |report: &str| {
+        serde_json::json!({"period": "2026-03", "digest": "ab".repeat(32), "position": 9,
+            "report": report})
+    };
+    let e = bad(
+        "PeriodClosed",
+        close("{\"period\":\"2026-02\",\"rows\":[]}"),
+    );
+    assert_eq!(
+        (e.field.as_str(), e.message.as_str()),
+        (
+            "data.report",
+            "the report is of 2026-02, the close of 2026-03"
+        )
+    );
+    assert_eq!(bad("PeriodClosed", close("[]")).field, "data.report");
+    assert_eq!(
+        bad("PeriodClosed", close("{\"period\"")).field,
+        "data.report"
+    );
+    assert!(EventData::decode(
+        "PeriodClosed",
+        close("{\"period\":\"2026-03\",\"rows\":[]}")
+    )
+    .is_ok());
 }
 
 #[test]

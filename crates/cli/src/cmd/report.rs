@@ -11,7 +11,7 @@ use std::sync::Arc;
 use jiancha_projections::ledger::Dimension;
 use jiancha_projections::names::channel_name;
 use jiancha_projections::report::{items_in_center, rate, Row};
-use jiancha_projections::{Lang, Period, ReportQuery, Scoring};
+use jiancha_projections::{Lang, Period, Report, ReportQuery, Scoring};
 use jiancha_store::Clock;
 
 use crate::cmd::{replay, report_close};
@@ -143,7 +143,8 @@ pub struct RunArgs {
     /// A TOML scoring scheme replacing the default.
     #[arg(long, value_name = "FILE")]
     pub scoring: Option<PathBuf>,
-    /// The report as the period was closed: the log up to the close, at the close's instant.
+    /// The report as the period was closed: the log up to the close, at the close's instant
+    /// (the figures kept in the close when this build computes the period otherwise).
     #[arg(long, requires = "period", conflicts_with = "now")]
     pub as_closed: bool,
     /// The file to write the workbook to (with --format xlsx).
@@ -269,9 +270,11 @@ pub async fn run(
     let folded = fold_for_report(&store, &period, how, scoring).await;
     store.close().await;
     let (projections, closed) = folded?;
+    let mut kept = None;
     let (closed, at_close) = match closed {
-        Some(Closing::AsClosed(c)) => {
+        Some(Closing::AsClosed(c, k)) => {
             now = c.at;
+            kept = k;
             (None, None)
         }
         Some(Closing::Marked(c, at_close)) => (Some(c), Some(at_close)),
@@ -290,9 +293,27 @@ pub async fn run(
         by,
         depth: run.depth,
     };
-    let report = projections
-        .report(&query, now)
-        .ok_or_else(|| anyhow::anyhow!("the assessment ledger was not kept"))?;
+    let report = match kept {
+        // The replay computes the closed period otherwise: the figures as closed are the ones
+        // the close keeps, which are by org.
+        Some(kept) if query.by == Dimension::Org => {
+            let mut report = *kept;
+            if let Some(depth) = query.depth {
+                report.keep_depth(depth);
+            }
+            report
+        }
+        Some(_) => {
+            return Err(anyhow::Error::new(crate::error::CheckFailed(format!(
+                "the closed report of {} does not reproduce by this build, and its close keeps \
+                 the figures by org only: give --by org",
+                query.period.label
+            ))))
+        }
+        None => projections
+            .report(&query, now)
+            .ok_or_else(|| anyhow::anyhow!("the assessment ledger was not kept"))?,
+    };
     // The entries recorded after the close, against the closed figures.
     let adjustments = match (&closed, &at_close) {
         (Some(c), Some(p)) => jiancha_projections::report::adjustments_after_close(
@@ -456,8 +477,9 @@ fn procurement(
 
 /// How a report stands to its period's close.
 enum Closing {
-    /// `--as-closed`: folded up to the close, evaluated at its instant.
-    AsClosed(Closed),
+    /// `--as-closed`: folded up to the close, evaluated at its instant; with the figures the
+    /// close keeps when that fold computes them otherwise.
+    AsClosed(Closed, Option<Box<Report>>),
     /// The current figures of a closed period, which say so, with the fold the closed figures
     /// came from (to mark the entries recorded after the close).
     Marked(Closed, Box<jiancha_projections::Projections>),
@@ -487,8 +509,11 @@ async fn fold_for_report(
     scoring: Scoring,
 ) -> anyhow::Result<(jiancha_projections::Projections, Option<Closing>)> {
     if how.as_closed {
-        let (projections, closed) = report_close::as_closed(store, period, scoring).await?;
-        return Ok((projections, Some(Closing::AsClosed(closed))));
+        let c = report_close::as_closed(store, period, scoring).await?;
+        return Ok((
+            c.projections,
+            Some(Closing::AsClosed(c.closed, c.kept.map(Box::new))),
+        ));
     }
     let projections = if how.replay {
         replay::assessment(store, how.now, scoring).await?

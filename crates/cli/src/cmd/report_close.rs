@@ -2,13 +2,16 @@
 //! assessment period fixes its report (by org, every depth, evaluated at the clock's now over
 //! the log as it stands) in a `PeriodClosed` event by the SHA-256 of its JSON text; as-closed
 //! folds the log up to the close's position again, evaluates at the close's instant, checks the
-//! digest and prints the report as it was closed.
+//! digest and prints the report as it was closed. The close keeps the report's figures too: when
+//! the replay no longer gives them (another scoring, or rules a later build corrected),
+//! as-closed prints the kept figures, checked against the digest, and says so on stderr.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use jiancha_engine::closing::{self, Closed};
+use jiancha_events::EventData;
 use jiancha_projections::{Period, Projections, Report};
 use jiancha_store::{Clock, EventStore, RejectionKind, StoreError};
 
@@ -26,13 +29,16 @@ pub const DEFAULT_CLOSE_ACTOR: &str = "report";
     jiancha report --period 2026-03 --as-closed\n\n\
     The period must have ended (its last day's 24:00, +08:00) and not be closed yet (exit 2). \
     The closed report is `report --period P --format json` (by org, every depth) evaluated \
-    now; its SHA-256 is recorded in a PeriodClosed event with the last position it covers. \
+    now; its SHA-256 is recorded in a PeriodClosed event with the last position it covers, \
+    and the figures themselves beside it (unless the report is larger than an event may be), so \
+    that --as-closed can still print them when a later build computes the period otherwise. \
     The event's org defaults to the first segment of the report's first org.")]
 pub struct CloseArgs {
     /// YYYY-MM, YYYY-H1, YYYY-H2, YYYY-Q1..Q4 or YYYY.
     #[arg(long)]
     pub period: String,
-    /// A TOML scoring scheme replacing the default (as-closed must be given the same).
+    /// A TOML scoring scheme replacing the default (as-closed should be given the same: with
+    /// another, only the figures kept in the close can be printed).
     #[arg(long, value_name = "FILE")]
     pub scoring: Option<PathBuf>,
     /// The close's actor (default "report").
@@ -71,10 +77,15 @@ pub async fn close(db: &str, clock: Arc<dyn Clock>, args: &CloseArgs) -> anyhow:
     let store = crate::open_existing_store(db, clock).await?;
     let result = close_in(&store, &period, scoring, now_utc, args).await;
     store.close().await;
-    let (closed, at) = result?;
+    let (closed, at, kept) = result?;
+    let figures = if kept {
+        "the figures kept in it"
+    } else {
+        "the figures not kept in it (too large for one event): --as-closed replays the log"
+    };
     writeln!(
         crate::stdout::lock(),
-        "closed {} at {} (position {}, digest {}); PeriodClosed at position {at}",
+        "closed {} at {} (position {}, digest {}); PeriodClosed at position {at}, {figures}",
         closed.period,
         closed.closed_at,
         closed.position,
@@ -89,7 +100,7 @@ async fn close_in(
     scoring: jiancha_projections::Scoring,
     now_utc: chrono::DateTime<chrono::Utc>,
     args: &CloseArgs,
-) -> anyhow::Result<(Closed, u64)> {
+) -> anyhow::Result<(Closed, u64, bool)> {
     if let Some(c) = closing::find(&**store, &period.label).await? {
         return Err(already_closed(&c));
     }
@@ -114,8 +125,17 @@ async fn close_in(
     };
     let actor = args.actor.as_deref().unwrap_or(DEFAULT_CLOSE_ACTOR);
     let at = now_utc.with_timezone(&jiancha_events::time::CHINA);
-    let event = closing::close_event(&period.label, (digest.clone(), position), at, actor, &org)
-        .map_err(user_error)?;
+    let kept = closing::kept_text(&report)?;
+    let event = closing::close_event(
+        &period.label,
+        (digest.clone(), position),
+        Some(kept),
+        at,
+        actor,
+        &org,
+    )
+    .map_err(user_error)?;
+    let kept = matches!(&event.data, EventData::PeriodClosed(c) if c.report.is_some());
     let appended = match store.append(vec![event]).await {
         Ok(outcome) => outcome,
         Err(StoreError::Rejected(r)) if matches!(r.kind, RejectionKind::IdReused { .. }) => {
@@ -139,7 +159,7 @@ async fn close_in(
         event_position: appended.positions.first().copied().unwrap_or_default(),
     };
     let at = closed.event_position;
-    Ok((closed, at))
+    Ok((closed, at, kept))
 }
 
 fn canonical(projections: &Projections, period: &Period, now: i64) -> anyhow::Result<Report> {
@@ -148,12 +168,27 @@ fn canonical(projections: &Projections, period: &Period, now: i64) -> anyhow::Re
         .ok_or_else(|| anyhow::anyhow!("the assessment ledger was not kept"))
 }
 
+/// A closed period as `report --as-closed` reads it: the log replayed up to the close, and,
+/// when that replay no longer gives the closed figures (a later build computes the period
+/// otherwise), the report the close keeps.
+#[derive(Debug)]
+pub struct AsClosed {
+    /// The log folded up to the close.
+    pub projections: Projections,
+    /// The close.
+    pub closed: Closed,
+    /// The figures kept in the close, when the replay does not reproduce them.
+    pub kept: Option<Report>,
+}
+
 /// A closed period's projections and close, with the digest checked; for `report --as-closed`.
+/// A replay that does not reproduce the digest is answered from the report the close keeps
+/// (checked against the digest); a close that keeps none fails the check (exit 1).
 pub async fn as_closed(
     store: &Arc<dyn EventStore>,
     period: &Period,
     scoring: jiancha_projections::Scoring,
-) -> anyhow::Result<(Projections, Closed)> {
+) -> anyhow::Result<AsClosed> {
     let Some(closed) = closing::find(&**store, &period.label).await? else {
         return Err(user_error(format!(
             "period {} was never closed (jiancha report close --period {})",
@@ -164,14 +199,42 @@ pub async fn as_closed(
     let projections = closing::fold_closed(&**store, alerts, scoring, &closed).await?;
     let text = closing::report_text(&canonical(&projections, period, closed.at)?)?;
     let computed = closing::digest(&text);
-    if computed != closed.digest {
-        return Err(anyhow::Error::new(CheckFailed(format!(
-            "the closed report of {} does not reproduce: digest {} was recorded, {computed} \
-             computed (another --scoring than at the close?)",
-            period.label, closed.digest
-        ))));
+    if computed == closed.digest {
+        return Ok(AsClosed {
+            projections,
+            closed,
+            kept: None,
+        });
     }
-    Ok((projections, closed))
+    let kept = closing::kept_report(&**store, &closed)
+        .await
+        .map_err(|e| match e {
+            closing::KeptError::Store(e) => anyhow::Error::new(e),
+            e @ closing::KeptError::Mismatch { .. } => {
+                anyhow::Error::new(CheckFailed(e.to_string()))
+            }
+        })?;
+    match kept {
+        Some(report) => {
+            tracing::warn!(
+                period = %period.label,
+                recorded = %closed.digest,
+                %computed,
+                "the closed figures are read from the close: a replay of the log computes the \
+                 period otherwise (another --scoring, or rules changed since the close)"
+            );
+            Ok(AsClosed {
+                projections,
+                closed,
+                kept: Some(report),
+            })
+        }
+        None => Err(anyhow::Error::new(CheckFailed(format!(
+            "the closed report of {} does not reproduce: digest {} was recorded, {computed} \
+             computed (another --scoring than at the close?), and the close keeps no report",
+            period.label, closed.digest
+        )))),
+    }
 }
 
 /// The JSON text of a report of a closed period: the report's fields and a `closed` object.

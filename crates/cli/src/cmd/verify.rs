@@ -9,7 +9,7 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use jiancha_engine::verify::{
-    verify, IndexVerdict, SnapshotVerdict, Verification, VerifyError, VerifyOptions,
+    verify, CloseVerdict, IndexVerdict, SnapshotVerdict, Verification, VerifyError, VerifyOptions,
 };
 use jiancha_events::Hash;
 use jiancha_store::Clock;
@@ -26,9 +26,10 @@ pub const CHECKPOINT_EVERY_DEFAULT: u64 = 100_000;
     jiancha verify --every 10000 > heads.txt\n  \
     jiancha verify --from 200000 --head 3f5a…   (resume from an attested checkpoint)\n\n\
     Prints `ok: N events, head <hash>` and a line `checkpoint <position> <hash>` every N \
-    positions and at the head, a line per stored snapshot and one for the case index, then \
-    exits 0; or names the first bad position, a forged snapshot or an index that says less \
-    than the log, and exits 1. \
+    positions and at the head, a line per stored snapshot, one for the case index and one per \
+    period's close (whether the figures it keeps hash to its digest), then exits 0; or names \
+    the first bad position, a forged snapshot, an index that says less than the log or a \
+    close whose kept figures are not the ones its digest fixes, and exits 1. \
     Keep the checkpoint lines somewhere the log's operators cannot change them: an event \
     rewritten together with its hash is caught by its successor's link, but only an attested \
     head catches a rewritten last event.")]
@@ -83,6 +84,7 @@ fn report(v: &Verification, log: &str) -> anyhow::Result<()> {
         writeln!(out, "{} events before it verify", v.checked)?;
         snapshot_lines(&mut out, v)?;
         index_lines(&mut out, v)?;
+        close_lines(&mut out, v)?;
         writeln!(out, "log: {log}")?;
         return Err(anyhow::Error::new(CheckFailed(format!(
             "the log {log} fails verification at {b}"
@@ -100,11 +102,20 @@ fn report(v: &Verification, log: &str) -> anyhow::Result<()> {
     }
     snapshot_lines(&mut out, v)?;
     index_lines(&mut out, v)?;
+    close_lines(&mut out, v)?;
     writeln!(out, "log: {log}")?;
     if let Some((s, _)) = v.forged().next() {
         return Err(CheckFailed(format!(
             "the chain holds, but snapshot {} is forged: it is not the log's fold",
             s.name
+        ))
+        .into());
+    }
+    if let Some((c, why)) = v.differing_closes().next() {
+        return Err(CheckFailed(format!(
+            "the chain holds, but the close of {} at position {} keeps figures its digest does \
+             not fix: {why}",
+            c.period, c.position
         ))
         .into());
     }
@@ -116,6 +127,19 @@ fn report(v: &Verification, log: &str) -> anyhow::Result<()> {
             v.index.position, d.count
         ))
         .into());
+    }
+    Ok(())
+}
+
+/// One line per period's close: `close PERIOD at P: VERDICT`.
+fn close_lines(out: &mut impl std::io::Write, v: &Verification) -> std::io::Result<()> {
+    for c in &v.closes {
+        let verdict = match &c.verdict {
+            CloseVerdict::Kept => "figures kept, hashing to its digest".to_owned(),
+            CloseVerdict::NotKept => "no figures kept (its digest alone)".to_owned(),
+            CloseVerdict::Differs(why) => format!("KEPT FIGURES DIFFER: {why}"),
+        };
+        writeln!(out, "close {} at {}: {verdict}", c.period, c.position)?;
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The bureau's rules-v2 endpoints: a historical batch on `POST /events` (supervisor only, the
 //! declaration at the head covering exactly the batch), `POST /reports/close` (roles, an open
-//! month, twice), the report as closed after later appends, and `GET /alerts?severity=`.
+//! month, twice), the report as closed after later appends, the figures a close keeps when the
+//! server computes the period otherwise, and `GET /alerts?severity=`.
 
 use axum::http::StatusCode;
 use jiancha_events::EventData;
@@ -164,6 +165,143 @@ async fn the_bureau_closes_a_month_once_and_it_reproduces_after_later_appends() 
         )
         .await;
     assert_eq!(never.status, StatusCode::NOT_FOUND, "{}", never.text);
+    world.shutdown().await;
+}
+
+/// Appends a close of `period` at the world's clock fixing `digest` and keeping `kept`, as a
+/// build with other rules (or another scoring) would have written it.
+async fn close_as_another_build(world: &World, period: &str, digest: String, kept: String) {
+    use jiancha_store::Clock as _;
+    let at = world
+        .clock
+        .now()
+        .with_timezone(&jiancha_events::time::CHINA);
+    let position = world.head().await;
+    let event = jiancha_engine::closing::close_event(
+        period,
+        (digest, position),
+        Some(kept),
+        at,
+        "inspector-1",
+        "jiangjin",
+    )
+    .unwrap();
+    world.store.append(vec![event]).await.unwrap();
+    world.settle().await;
+}
+
+/// The report's JSON with the first number after `"field":` replaced by `value`.
+fn with_first(text: &str, field: &str, value: i64) -> String {
+    let key = format!("\"{field}\":");
+    let start = text.find(&key).unwrap() + key.len();
+    let end = start + text[start..].find(|c: char| !c.is_ascii_digit()).unwrap();
+    format!("{}{value}{}", &text[..start], &text[end..])
+}
+
+/// A close written by a build that computed March otherwise: the server's replay gives other
+/// figures, so the report as closed, the disclosure page and the current report's `closed` are
+/// read from the figures the close keeps (checked against its digest); a close whose kept
+/// figures do not hash to its digest is refused (409), and a question the kept figures cannot
+/// answer (by item) too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_keeps_its_figures_for_a_server_that_computes_them_otherwise() {
+    let world = World::new().await;
+    world.clock.set(at("2026-04-02T10:00:00+08:00"));
+    world.settle().await;
+    let computed = world.get(MARCH, Who::Supervisor).await;
+    assert_eq!(computed.status, StatusCode::OK, "{}", computed.text);
+    let overdue = computed.json["rows"][0]["overdue_open"].as_i64().unwrap();
+    let other = with_first(&computed.text, "overdue_open", overdue + 7);
+    let report = jiancha_projections::Report::from_json(&other).unwrap();
+    let kept = jiancha_engine::closing::kept_text(&report).unwrap();
+    assert_eq!(kept, other, "a report read back writes as it was written");
+    let text = jiancha_engine::closing::report_text(&report).unwrap();
+    close_as_another_build(
+        &world,
+        "2026-03",
+        jiancha_engine::closing::digest(&text),
+        kept,
+    )
+    .await;
+
+    let as_closed = world
+        .get(&format!("{MARCH}&as_closed=true"), Who::Evaluator)
+        .await;
+    assert_eq!(as_closed.status, StatusCode::OK, "{}", as_closed.text);
+    assert_eq!(
+        as_closed.text, other,
+        "the figures as closed, byte for byte"
+    );
+    let shallow = world
+        .get(&format!("{MARCH}&as_closed=true&depth=1"), Who::Evaluator)
+        .await;
+    assert_eq!(shallow.status, StatusCode::OK, "{}", shallow.text);
+    let rows = shallow.json["rows"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(rows
+        .iter()
+        .all(|r| !r["org"].as_str().unwrap().contains('/')));
+    assert_eq!(rows[0]["overdue_open"], overdue + 7);
+    // By item, the kept figures cannot answer and the replay does not reproduce.
+    let by_item = world
+        .get(&format!("{MARCH}&as_closed=true&by=item"), Who::Evaluator)
+        .await;
+    assert_eq!(by_item.status, StatusCode::CONFLICT, "{}", by_item.text);
+    assert!(by_item.text.contains("by=org"), "{}", by_item.text);
+    // The current report still answers, with the close beside its rows.
+    let current = world.get(MARCH, Who::Supervisor).await;
+    assert_eq!(current.status, StatusCode::OK, "{}", current.text);
+    assert_eq!(current.json["rows"], computed.json["rows"]);
+    assert_eq!(
+        current.json["closed"]["digest"].as_str(),
+        Some(jiancha_engine::closing::digest(&text).as_str())
+    );
+    // The public sees the figures as closed.
+    let page = world.get("/public/", Who::Nobody).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let shown = crate::public::page_figures(&page.text, "2026-03");
+    assert_eq!(shown, crate::public::report_figures(&as_closed.json));
+
+    // February's close keeps figures that are not the ones its digest fixes.
+    let february = world
+        .get("/api/v1/reports?period=2026-02", Who::Supervisor)
+        .await;
+    let report = jiancha_projections::Report::from_json(&february.text).unwrap();
+    let kept = jiancha_engine::closing::kept_text(&report).unwrap();
+    close_as_another_build(&world, "2026-02", "ab".repeat(32), kept).await;
+    let refused = world
+        .get(
+            "/api/v1/reports?period=2026-02&as_closed=true",
+            Who::Evaluator,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert!(refused.text.contains("does not hash"), "{}", refused.text);
+    let page = world.get("/public/", Who::Nobody).await;
+    assert!(
+        crate::public::page_figures(&page.text, "2026-02").is_empty(),
+        "{}",
+        page.text
+    );
+    // Verification names both closes: March's figures hash to its digest, February's do not.
+    let verified = world.get("/api/v1/verify", Who::Supervisor).await;
+    assert_eq!(verified.status, StatusCode::OK, "{}", verified.text);
+    assert_eq!(verified.json["ok"], false, "{}", verified.text);
+    let closes = verified.json["closes"].as_array().unwrap();
+    let verdicts: Vec<(&str, &str)> = closes
+        .iter()
+        .map(|c| {
+            (
+                c["period"].as_str().unwrap(),
+                c["verdict"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(verdicts, [("2026-03", "kept"), ("2026-02", "differs")]);
+    assert!(closes[1]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("does not hash"));
     world.shutdown().await;
 }
 
