@@ -177,6 +177,24 @@ fn what_cannot_be_closed_or_reproduced_is_refused() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("never closed"), "{r:?}");
     let before = ws.export();
+    // An org or actor the log's own import would refuse: its export could not move (exit 2,
+    // nothing appended).
+    for (flag, value) in [
+        ("--org", "Bad Org!"),
+        ("--org", "jiangjin//x"),
+        ("--org", ""),
+        ("--actor", ""),
+        ("--actor", "a\u{1}b"),
+    ] {
+        let r = ws.run_at(
+            CLOSE_AT,
+            &["report", "close", "--period", "2026-03", flag, value],
+            "",
+        );
+        assert_eq!(r.code, 2, "{flag} {value:?}: {r:?}");
+        assert!(r.stderr.contains(&flag[2..]), "{r:?}");
+    }
+    assert_eq!(ws.export(), before, "nothing appended");
     ok(close_march(&ws, CLOSE_AT));
     assert_eq!(ws.export().lines().count(), before.lines().count() + 1);
     // Twice.
@@ -395,5 +413,36 @@ fn a_report_too_large_to_keep_is_closed_on_its_digest_alone() {
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains(&sha256_hex(&closed)), "{r:?}");
     assert!(r.stderr.contains("keeps no report"), "{r:?}");
+    assert!(r.stdout.is_empty(), "{r:?}");
+}
+
+/// A close rewritten behind the log's back with figures and a digest of its own is not
+/// trusted: its row breaks the chain, so --as-closed refuses its figures (exit 1) rather than
+/// print them.
+#[test]
+fn a_close_rewritten_with_its_own_digest_is_not_trusted() {
+    let ws = sample();
+    ok(close_march(&ws, CLOSE_AT));
+    let closed = ok(march(&ws, LATER, "json", &["--as-closed"]));
+    let mut report = jiancha_projections::Report::from_json(&closed).unwrap();
+    report.rows[0].accepted += 100;
+    let pretty = format!("{}\n", serde_json::to_string_pretty(&report).unwrap());
+    let kept = serde_json::to_string(&report).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&ok(march(&ws, LATER, "json", &[]))).unwrap();
+    let position = v["closed"]["position"].as_u64().unwrap();
+    let data = serde_json::json!({
+        "period": "2026-03",
+        "digest": sha256_hex(&pretty),
+        "position": position,
+        "report": kept,
+    })
+    .to_string();
+    ws.tamper(&[&format!(
+        "UPDATE events SET data = '{}' WHERE type = 'PeriodClosed'",
+        data.replace('\'', "''")
+    )]);
+    let r = march(&ws, LATER, "json", &["--as-closed"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("chain breaks"), "{r:?}");
     assert!(r.stdout.is_empty(), "{r:?}");
 }

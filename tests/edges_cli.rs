@@ -258,7 +258,63 @@ fn a_failed_simulation_leaves_its_file_and_writes_nothing() {
     assert_eq!(r.code, 2, "{r:?}");
     let generated = r.stdout.len();
     assert_eq!(generated, 0, "nothing generated: {generated} bytes");
+    // The events and the summary to one file, by the same path or another way to it: the
+    // summary would replace the events (exit 2, the file as it was).
+    let other_way = ws.path("nodir/../kept.jsonl");
+    std::fs::create_dir_all(ws.path("nodir")).unwrap();
+    let link = ws.path("link.jsonl");
+    std::os::unix::fs::symlink(&kept, &link).unwrap();
+    for summary in [kept.clone(), other_way, link] {
+        let r = simulate(&[
+            "--cases",
+            "20",
+            "-o",
+            kept_arg,
+            "--summary",
+            summary.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 2, "{}: {r:?}", summary.display());
+        assert!(r.stderr.contains("--summary"), "{r:?}");
+        assert_eq!(std::fs::read_to_string(&kept).unwrap(), "precious\n");
+    }
     let r = simulate(&["--cases", "20", "-o", kept_arg]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(std::fs::read_to_string(&kept).unwrap().lines().count() > 20);
+}
+
+/// An interrupted write leaves the user's file as it was and nothing beside it: the temporary
+/// file is removed on SIGTERM and SIGINT, and the exit code is the signal's (143, 130).
+#[test]
+fn an_interrupted_output_leaves_no_partial_file() {
+    for (signal, code) in [("TERM", 143), ("INT", 130)] {
+        let ws = Workspace::new();
+        let dir = ws.path("out");
+        std::fs::create_dir_all(&dir).unwrap();
+        let kept = dir.join("sim.jsonl");
+        std::fs::write(&kept, "keep\n").unwrap();
+        let mut child = jiancha()
+            .args(["simulate", "--cases", "5000000", "--seed", "3", "-o"])
+            .arg(&kept)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Until the temporary file beside it has begun.
+        let entries = || std::fs::read_dir(&dir).unwrap().count();
+        let started = std::time::Instant::now();
+        while entries() < 2 && started.elapsed() < std::time::Duration::from_secs(30) {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert_eq!(entries(), 2, "the temporary file never appeared");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "{signal}: {status:?}");
+        assert_eq!(std::fs::read_to_string(&kept).unwrap(), "keep\n");
+        assert_eq!(entries(), 1, "{signal}: a partial file was left");
+    }
 }

@@ -116,7 +116,7 @@ fn a_historical_import_refuses_an_id_already_in_the_log_and_writes_nothing() {
     let r = import(&ws, &["--historical", "-"], &text);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(
-        r.stderr.contains("line 3: id: \"e-1\" is already in the log (position 1): a historical import holds new events only"),
+        r.stderr.contains("line 3: id: \"e-1\" is already in the log, or earlier in this import (at position 1): a historical import holds new events only, each id once"),
         "{r:?}"
     );
     assert_eq!(ws.export(), before, "nothing appended");

@@ -447,6 +447,37 @@ fn a_refused_import_creates_no_district_and_an_empty_one_is_not_rolled_up() {
     let r = roll_up(&typo);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("no district"), "{r:?}");
+    // An import with nothing in it creates no district either.
+    let r = ws.run_db(&base_url(), &["--district", &typo, "import", "-"], "");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("imported 0 events"), "{r:?}");
+    assert!(!schema_exists(&typo), "the empty import left {typo} behind");
+    // A new district another process has open (a server started on it meanwhile) is kept:
+    // dropping it would take the tables from under that process.
+    let open = format!("jiancha_e2e_open_{}", std::process::id());
+    let separator = if base_url().contains('?') { '&' } else { '?' };
+    let mut other = std::process::Command::new("psql")
+        .arg(format!(
+            "{}{separator}application_name=jiancha%20{open}",
+            base_url()
+        ))
+        .args(["-tAc", "SELECT pg_sleep(30)"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let r = ws.run_db(&base_url(), &["--district", &open, "import", "-"], bad);
+    let kept = schema_exists(&open);
+    other.kill().unwrap();
+    other.wait().unwrap();
+    let dropped = std::process::Command::new("psql")
+        .args([&base_url(), "-tAc"])
+        .arg(format!("DROP SCHEMA IF EXISTS {open} CASCADE"))
+        .status()
+        .unwrap();
+    assert!(dropped.success());
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(kept, "the district another process had open was dropped");
     // A schema made beforehand is the operator's: kept, with the empty log the import left.
     let made = PgLog::new("empty");
     let r = ws.run_db(
@@ -463,4 +494,13 @@ fn a_refused_import_creates_no_district_and_an_empty_one_is_not_rolled_up() {
     let r = ws.run_db(&base_url(), &["--district", "pg_audit", "import", "-"], bad);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("pg_"), "{r:?}");
+    // The same in the URL's search_path.
+    let separator = if base_url().contains('?') { '&' } else { '?' };
+    let in_url = format!(
+        "{}{separator}options=-c%20search_path%3Dpg_audit",
+        base_url()
+    );
+    let r = ws.run_db(&in_url, &["import", "-"], bad);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("begins with pg_"), "{r:?}");
 }

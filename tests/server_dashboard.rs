@@ -400,3 +400,549 @@ async fn the_dashboard_shows_an_alert_raised_by_an_append() {
     drop(browser);
     server.stop().await;
 }
+
+// ---- the workbench across tokens, refusals, outages, names and widths ---------------------------
+
+const WINDOW: &str = "e2e-window";
+const VILLAGE: &str = "e2e-village";
+const EVALUATOR: &str = "e2e-evaluator";
+const WINDOW_ORG: &str = "jiangjin/center/dept-03/window-1";
+const VILLAGE_ORG: &str = "jiangjin/town-7/village-2";
+
+/// A server in this process over a scratch log, with a token per role: the bureau, the center,
+/// a window of a department, a village point of a town and an evaluator; the clock stands at
+/// 2026-03-02T10:00+08:00. The catalog names the department, the window, the town and the
+/// village; the item is `permit-01` (promised 2 working days).
+struct RolesServer {
+    addr: std::net::SocketAddr,
+    store: std::sync::Arc<dyn jiancha_store::EventStore>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), jiancha_server::ServerError>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl RolesServer {
+    async fn start() -> RolesServer {
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let clock = jiancha_store::ManualClock::new(
+            chrono::DateTime::parse_from_rfc3339("2026-03-02T10:00:00+08:00")
+                .unwrap()
+                .to_utc(),
+        );
+        let url = format!("sqlite://{}", dir.path().join("jiancha.db").display());
+        let store = jiancha_store::open(&url, Arc::new(clock.clone()))
+            .await
+            .unwrap();
+        let mut text = String::new();
+        for (name, role, token, org) in [
+            ("bureau", "supervisor", SUPERVISOR, Some("jiangjin/bureau")),
+            ("center", "center", CENTER, Some("jiangjin")),
+            ("window", "unit", WINDOW, Some(WINDOW_ORG)),
+            ("village", "unit", VILLAGE, Some(VILLAGE_ORG)),
+            ("evaluator", "evaluator", EVALUATOR, None),
+        ] {
+            text.push_str(&format!(
+                "[[token]]\nname = \"{name}\"\nrole = \"{role}\"\nsha256 = \"{}\"\n",
+                jiancha_server::token_hash(token)
+            ));
+            if let Some(org) = org {
+                text.push_str(&format!("org = \"{org}\"\n"));
+            }
+            text.push('\n');
+        }
+        let config = jiancha_server::ServerConfig {
+            auth: Some(jiancha_server::Auth::parse(&text).unwrap()),
+            ..jiancha_server::ServerConfig::default()
+        };
+        let app = jiancha_server::App::start(store.clone(), Arc::new(clock), config)
+            .await
+            .unwrap();
+        let listener = jiancha_server::bind("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(jiancha_server::run(
+            listener,
+            async move {
+                let _ = stopped.await;
+            },
+            app,
+        ));
+        let server = RolesServer {
+            addr,
+            store,
+            stop: Some(stop),
+            task: Some(task),
+            _dir: dir,
+        };
+        let catalog = [
+            r#"{"stream":"catalog","type":"ItemDefined","occurred_at":"2026-03-01T09:00:00+08:00","data":{"code":"permit-01","name":"许可","org":"jiangjin/center/dept-03","statutory_days":5,"promised_days":2,"fee_cents":1000,"steps":["审查","决定"],"required_materials":["身份证"],"in_center":true}}"#.to_owned(),
+            org_defined("jiangjin/center/dept-03", "区市场监管局", "department"),
+            org_defined(WINDOW_ORG, "窗口一", "window"),
+            org_defined("jiangjin/town-7", "鼎山街道", "town"),
+            org_defined(VILLAGE_ORG, "二村", "village"),
+        ]
+        .join("\n");
+        let (status, body) = server.post(CENTER, &catalog).await;
+        assert_eq!(status, 201, "{body}");
+        server
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    async fn post(&self, token: &str, jsonl: &str) -> (u16, String) {
+        crate::server_api::post_events(&self.url(""), Some(token), jsonl).await
+    }
+
+    /// Cases charged the wrong fee (a red card each): (case, org).
+    async fn red_cards(&self, cases: &[(&str, &str)]) {
+        for (case, org) in cases {
+            let (status, body) = self.post(CENTER, &case_jsonl(case, org, 2)).await;
+            assert_eq!(status, 201, "{body}");
+        }
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(WAIT_MAX, task)
+                .await
+                .expect("the server stops")
+                .unwrap()
+                .unwrap();
+        }
+        self.store.close().await;
+    }
+}
+
+fn org_defined(path: &str, name: &str, kind: &str) -> String {
+    format!(
+        r#"{{"stream":"catalog","type":"OrgDefined","occurred_at":"2026-03-01T08:00:00+08:00","org":"jiangjin/center","data":{{"path":"{path}","name":"{name}","kind":"{kind}"}}}}"#
+    )
+}
+
+/// A browser with a page attached, its console and log followed.
+async fn browser_page() -> (Browser, Page) {
+    let (browser, port) = start_browser();
+    let mut page = Page::attach(port).await;
+    for domain in ["Runtime.enable", "Log.enable", "Page.enable"] {
+        page.call(domain, json!({})).await;
+    }
+    (browser, page)
+}
+
+/// Loads the dashboard signed in with `token` (`/#token=…`) and waits for its overview.
+async fn open_as(page: &mut Page, server: &RolesServer, token: &str) {
+    page.call("Page.navigate", json!({"url": "about:blank"}))
+        .await;
+    page.clear_events();
+    let url = server.url(&format!("/#token={token}"));
+    page.call("Page.navigate", json!({ "url": url })).await;
+    page.wait_for(
+        "the overview is filled",
+        "document.querySelectorAll('#overview tbody tr').length > 0",
+    )
+    .await;
+}
+
+/// Signs in with another token through the header's form, and waits until the page says who it
+/// is now (`role`: the role's label, as the header shows it) with its overview read.
+async fn switch_token(page: &mut Page, token: &str, role: &str) {
+    page.eval(&format!(
+        "document.getElementById('token').value = '{token}'; document.getElementById('token-form').requestSubmit()"
+    ))
+    .await;
+    page.wait_for(
+        "the page says who the new token is, with its overview",
+        &format!("document.getElementById('whoami').textContent.startsWith('{role}') && document.querySelectorAll('#overview tbody tr').length > 0"),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_token_starts_afresh_without_the_previous_tokens_cards_case_or_depth() {
+    let server = RolesServer::start().await;
+    server
+        .red_cards(&[("case-t7", "jiangjin/town-7"), ("case-w1", WINDOW_ORG)])
+        .await;
+    let (browser, mut page) = browser_page().await;
+    open_as(&mut page, &server, SUPERVISOR).await;
+    // The bureau opens the town's cards and one of its cases.
+    page.wait_for(
+        "the town's row counts its card",
+        "document.querySelector('#overview tr[data-org=\"jiangjin/town-7\"] td.red')?.textContent === '1'",
+    )
+    .await;
+    page.eval("document.querySelector('#overview tr[data-org=\"jiangjin/town-7\"]').click()")
+        .await;
+    page.wait_for(
+        "the town's card is listed with its acknowledge button",
+        "!!document.querySelector('#cards .card[data-alert-id=\"case-t7/fee.mismatch/1\"] button[data-act=\"acknowledge\"]')",
+    )
+    .await;
+    page.eval("document.getElementById('case-id').value = 'case-t7'; document.getElementById('case-form').requestSubmit()")
+        .await;
+    page.wait_for(
+        "the town's case is open",
+        "document.querySelectorAll('#timeline li').length >= 3",
+    )
+    .await;
+
+    // The window signs in: nothing of the bureau's stays.
+    switch_token(&mut page, WINDOW, "单位").await;
+    page.wait_for(
+        "the window's stream is live",
+        "document.getElementById('status').dataset.state === 'live'",
+    )
+    .await;
+    assert_eq!(
+        page.eval("[document.querySelectorAll('#cards .card').length, state.cards.org, document.getElementById('cards-org').textContent]")
+            .await,
+        json!([0, null, ""]),
+        "no card of the town is listed for the window"
+    );
+    assert_eq!(
+        page.eval("[document.querySelectorAll('#case-view dd, #timeline li, #case-alerts li').length, document.getElementById('evidence').hidden, state.caseDoc]")
+            .await,
+        json!([0, true, null]),
+        "the town's case is gone"
+    );
+    assert_eq!(
+        page.eval("document.getElementById('depth').value").await,
+        json!("4"),
+        "the window's own depth"
+    );
+    // Its own row lists its own card.
+    page.eval(&format!(
+        "document.querySelector('#overview tr[data-org=\"{WINDOW_ORG}\"]').click()"
+    ))
+    .await;
+    page.wait_for(
+        "the window's card is listed",
+        "!!document.querySelector('#cards .card[data-alert-id=\"case-w1/fee.mismatch/1\"]')",
+    )
+    .await;
+
+    // An evaluator after the window: the depth starts at the towns again.
+    switch_token(&mut page, EVALUATOR, "考核").await;
+    assert_eq!(
+        page.eval("[document.getElementById('depth').value, state.cards.org, document.querySelectorAll('#cards .card').length]")
+            .await,
+        json!(["2", null, 0])
+    );
+    let errors = page.errors();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    drop(page);
+    drop(browser);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_live_stream_is_said_and_the_figures_are_read_on_a_timer() {
+    let server = RolesServer::start().await;
+    server.red_cards(&[("case-t7", "jiangjin/town-7")]).await;
+    // The center's token already holds every live stream it may.
+    let mut held = Vec::new();
+    for _ in 0..32 {
+        held.push(crate::server_api::Stream::connect(&server.url(""), Some(CENTER), None).await);
+    }
+    let (browser, mut page) = browser_page().await;
+    let url = server.url(&format!("/#token={CENTER}"));
+    page.call("Page.navigate", json!({ "url": url })).await;
+    page.wait_for(
+        "the refusal is shown in the page's language with the server's words",
+        "(() => { const m = document.getElementById('message'); return !m.hidden && m.textContent.startsWith('实时预警暂不可用') && m.textContent.includes('请求过多，请稍后再试（this token already holds 32 live alert streams'); })()",
+    )
+    .await;
+    page.wait_for(
+        "the figures are read all the same",
+        "document.querySelector('#overview tr[data-org=\"jiangjin/town-7\"] td.red')?.textContent === '1' && [...document.querySelectorAll('.chart')].every((c) => c.querySelector('svg, .empty'))",
+    )
+    .await;
+    page.wait_for(
+        "the status says the figures are polled, not connecting",
+        "document.getElementById('status').dataset.state === 'polling'",
+    )
+    .await;
+    assert_eq!(
+        page.eval("[document.getElementById('orders-empty').hidden, document.getElementById('orders-count').textContent]")
+            .await,
+        json!([false, "0"]),
+        "the orders were read: none is open"
+    );
+    // English words the refusal again, the server's words kept.
+    page.eval("document.getElementById('lang').click()").await;
+    let message = page
+        .eval("document.getElementById('message').textContent")
+        .await;
+    assert!(
+        message.as_str().unwrap().starts_with(
+            "Live alerts unavailable, refreshing every 30 s: Too many requests: try again later (this token already holds 32"
+        ),
+        "{message}"
+    );
+    drop(held);
+    drop(page);
+    drop(browser);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_centers_own_row_lists_only_the_centers_own_cards() {
+    let server = RolesServer::start().await;
+    server
+        .red_cards(&[
+            ("case-c0", "jiangjin/center"),
+            ("case-c1", "jiangjin/center"),
+            ("case-d0", "jiangjin/center/dept-03"),
+            ("case-d1", "jiangjin/center/dept-03"),
+            ("case-d2", "jiangjin/center/dept-03"),
+        ])
+        .await;
+    let (browser, mut page) = browser_page().await;
+    open_as(&mut page, &server, SUPERVISOR).await;
+    const CENTER_ROW: &str = "#overview tr[data-org=\"jiangjin/center\"]";
+    page.wait_for(
+        "the center's row counts its own two cards",
+        &format!("document.querySelector('{CENTER_ROW} td.red')?.textContent === '2'"),
+    )
+    .await;
+    page.eval(&format!("document.querySelector('{CENTER_ROW}').click()"))
+        .await;
+    page.wait_for(
+        "the center's cards are listed",
+        "document.querySelectorAll('#cards .card').length > 0",
+    )
+    .await;
+    assert_eq!(
+        page.eval("[[...document.querySelectorAll('#cards .card')].map((c) => c.dataset.alertId), document.getElementById('cards-org').textContent]")
+            .await,
+        json!([
+            ["case-c0/fee.mismatch/1", "case-c1/fee.mismatch/1"],
+            "jiangjin/center · 2"
+        ]),
+        "the list and its count are the row's: not the departments'"
+    );
+    // The department's row lists its own three.
+    page.eval(
+        "document.querySelector('#overview tr[data-org=\"jiangjin/center/dept-03\"]').click()",
+    )
+    .await;
+    page.wait_for(
+        "the department's cards are listed",
+        "document.getElementById('cards-org').textContent === '区市场监管局 · 3' && document.querySelectorAll('#cards .card').length === 3",
+    )
+    .await;
+    let errors = page.errors();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    drop(page);
+    drop(browser);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_evaluators_org_filter_narrows_only_what_it_reads() {
+    let server = RolesServer::start().await;
+    server
+        .red_cards(&[
+            ("case-t7", "jiangjin/town-7"),
+            ("case-d0", "jiangjin/center/dept-03"),
+        ])
+        .await;
+    let (browser, mut page) = browser_page().await;
+    open_as(&mut page, &server, EVALUATOR).await;
+    page.wait_for(
+        "the ranking lists the town and the center",
+        "(() => { const orgs = [...document.querySelectorAll('#report tbody tr')].map((r) => r.dataset.org); return orgs.includes('jiangjin/town-7') && orgs.includes('jiangjin/center'); })()",
+    )
+    .await;
+    page.eval("(() => { const s = document.getElementById('filter-org'); s.value = 'jiangjin/town-7'; s.dispatchEvent(new Event('change')); })()")
+        .await;
+    // A request would have been answered by now.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        page.eval("[[...document.querySelectorAll('#overview tbody tr')].map((r) => r.dataset.org), [...document.querySelectorAll('#report tbody tr')].map((r) => r.dataset.org)]")
+            .await,
+        json!([["jiangjin/town-7"], ["jiangjin/town-7"]]),
+        "the overview and the ranking are the town's"
+    );
+    assert_eq!(
+        page.eval("[performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/v1/alerts')).length, document.getElementById('message').hidden]")
+            .await,
+        json!([0, true]),
+        "no alert list was asked for, nothing was refused"
+    );
+    let errors = page.errors();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    drop(page);
+    drop(browser);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_header_wraps_at_a_phones_width() {
+    let server = RolesServer::start().await;
+    server.red_cards(&[("case-w1", WINDOW_ORG)]).await;
+    let (browser, mut page) = browser_page().await;
+    for width in [375, 430] {
+        page.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": false}),
+        )
+        .await;
+        for token in [SUPERVISOR, WINDOW] {
+            open_as(&mut page, &server, token).await;
+            for lang in ["zh", "en"] {
+                if page.eval("document.documentElement.lang").await
+                    != json!(if lang == "zh" { "zh-CN" } else { "en" })
+                {
+                    page.eval("document.getElementById('lang').click()").await;
+                }
+                let measure = page
+                    .eval("[window.innerWidth, document.documentElement.scrollWidth, document.querySelector('header').scrollWidth]")
+                    .await;
+                assert_eq!(measure[0], json!(width), "{measure}");
+                assert!(
+                    measure[1].as_u64().unwrap() <= width && measure[2].as_u64().unwrap() <= width,
+                    "{token} in {lang} at {width} px: [viewport, page, header] = {measure}"
+                );
+            }
+        }
+    }
+    drop(page);
+    drop(browser);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_and_the_message_follow_the_reads_through_an_outage() {
+    let server = RolesServer::start().await;
+    server.red_cards(&[("case-t7", "jiangjin/town-7")]).await;
+    let (browser, mut page) = browser_page().await;
+    open_as(&mut page, &server, EVALUATOR).await;
+    page.wait_for(
+        "the evaluator's figures are read",
+        "document.getElementById('status').dataset.state === 'live'",
+    )
+    .await;
+    // The server is away: every read fails, as a fetch does when nothing answers.
+    page.eval("window.realFetch = window.fetch; window.fetch = () => Promise.reject(new TypeError('Failed to fetch')); loadAll(); true")
+        .await;
+    page.wait_for(
+        "a failed poll says offline and why",
+        "document.getElementById('status').dataset.state === 'offline' && document.getElementById('status').textContent === '离线' && document.getElementById('message').textContent === '请求失败: Failed to fetch'",
+    )
+    .await;
+    // It is back: the next poll's reads succeed.
+    page.eval("window.fetch = window.realFetch; loadAll(); true")
+        .await;
+    page.wait_for(
+        "a good poll says live and clears the failure",
+        "document.getElementById('status').dataset.state === 'live' && document.getElementById('message').hidden",
+    )
+    .await;
+    drop(page);
+    drop(browser);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_and_a_village_point_are_shown_by_their_names() {
+    let server = RolesServer::start().await;
+    server
+        .red_cards(&[("case-w1", WINDOW_ORG), ("case-v1", VILLAGE_ORG)])
+        .await;
+    let (browser, mut page) = browser_page().await;
+    for (token, org, name) in [
+        (WINDOW, WINDOW_ORG, "窗口一"),
+        (VILLAGE, VILLAGE_ORG, "二村"),
+    ] {
+        open_as(&mut page, &server, token).await;
+        page.wait_for(
+            "the header names the token's org, its path in the tooltip",
+            &format!("(() => {{ const n = document.querySelector('#whoami .named'); return !!n && n.textContent === '{name}' && n.title === '{org}'; }})()"),
+        )
+        .await;
+        page.wait_for(
+            "so does its own overview row",
+            &format!("document.querySelector('#overview tr[data-org=\"{org}\"] .named')?.textContent === '{name}'"),
+        )
+        .await;
+        // The cases due this week: the org by its name, the code in the tooltip.
+        page.eval("document.getElementById('due-week').click()")
+            .await;
+        page.wait_for(
+            "the due cases name their org",
+            &format!("(() => {{ const n = document.querySelector('#due li .named[data-code=\"{org}\"]'); return !!n && n.textContent === '{name}' && n.title === '{org}'; }})()"),
+        )
+        .await;
+        let errors = page.errors();
+        assert!(errors.is_empty(), "console errors: {errors:#?}");
+    }
+    drop(page);
+    drop(browser);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_grades_and_warnings_are_worded_in_the_pages_language() {
+    let server = RolesServer::start().await;
+    server.red_cards(&[("case-t7", "jiangjin/town-7")]).await;
+    let (browser, mut page) = browser_page().await;
+    // A token the server does not know: its own words, not a request for a token.
+    let url = server.url("/#token=no-such-token");
+    page.call("Page.navigate", json!({ "url": url })).await;
+    page.wait_for(
+        "the server's refusal of the token",
+        "document.getElementById('message').textContent.startsWith('请求失败: 令牌无效（unknown token')",
+    )
+    .await;
+    page.clear_events();
+    switch_token(&mut page, SUPERVISOR, "监察").await;
+    assert_eq!(
+        page.eval("document.getElementById('message').hidden").await,
+        json!(true)
+    );
+    // A case id the server refuses: the kind named, the server's words beside.
+    page.eval("document.getElementById('case-id').value = 'case-a!b'; document.getElementById('case-form').requestSubmit()")
+        .await;
+    page.wait_for(
+        "the refusal names its kind",
+        "document.getElementById('message').textContent.startsWith('请求失败: 请求有误（bad case stream')",
+    )
+    .await;
+    // A broken chain's warning, as the server marks every answer.
+    page.eval("window.realFetch = window.fetch; window.fetch = async (...args) => { const r = await window.realFetch(...args); const h = new Headers(r.headers); h.set('x-jiancha-chain-broken', '7'); return new Response(await r.blob(), { status: r.status, headers: h }); }; loadOverview(); true")
+        .await;
+    page.wait_for(
+        "the warning is shown",
+        "document.getElementById('chain-broken').textContent.startsWith('警告：日志哈希链在第 7 条处断裂')",
+    )
+    .await;
+    page.wait_for(
+        "the insight's org filter is filled",
+        "document.querySelectorAll('#insight-org option').length > 1",
+    )
+    .await;
+    // In English: the shown refusal, the warning, the insight's filter and the grades too,
+    // without another request.
+    page.eval("document.getElementById('lang').click()").await;
+    assert_eq!(
+        page.eval("[document.getElementById('message').textContent.startsWith('Request failed: Invalid request (bad case stream'), document.getElementById('chain-broken').textContent.startsWith('Warning: the log\\'s hash chain is broken at position 7'), document.querySelector('#insight-org option[value=\"\"]').textContent]")
+            .await,
+        json!([true, true, "All"])
+    );
+    let grades = page
+        .eval("(() => { const month = document.getElementById('month').value; const row = (org, grade) => ({ org, accepted: 1, concluded: 1, on_time_rate: 1, rated: 1, satisfaction_rate: 1, red: 0, yellow: 0, score: 90, grade }); state.reports.set(month, { rows: [row('jiangjin/town-1', '优秀'), row('jiangjin/town-2', '良好'), row('jiangjin/town-3', '合格'), row('jiangjin/town-4', '不合格')] }); renderReport(); return [...document.querySelectorAll('#report tbody tr td:last-child')].map((td) => td.textContent); })()")
+        .await;
+    assert_eq!(grades, json!(["Excellent", "Good", "Pass", "Fail"]));
+    drop(page);
+    drop(browser);
+    server.stop().await;
+}

@@ -122,9 +122,8 @@ pub fn parse_line(line_no: usize, text: &str) -> Result<NewEvent, LineError> {
     let occurred_at =
         parse_timestamp(&occurred_text).map_err(|e| err("occurred_at", e.to_string()))?;
     let actor = required("actor", line.actor)?;
-    check_name(&actor).map_err(|m| err("actor", m))?;
     let org = required("org", line.org)?;
-    check_org("org", &org).map_err(|e| err(&e.field, e.message))?;
+    check_who(&actor, &org).map_err(|(f, m)| err(&f, m))?;
     if let Some(id) = &line.id {
         check_id(id).map_err(|m| err("id", m))?;
     }
@@ -266,6 +265,15 @@ fn check_name(value: &str) -> Result<(), String> {
         return Err("contains a control character".into());
     }
     Ok(())
+}
+
+/// Whether an event's actor and org are ones the log takes: an actor of at most
+/// `NAME_BYTES_MAX` bytes, not blank, without a control character; an org path as
+/// [`check_org`] says. Checked on every line read and by the store on every new event, whoever
+/// built it, so that the log's own export is always imported again. Errors name the field.
+pub fn check_who(actor: &str, org: &str) -> Result<(), (String, String)> {
+    check_name(actor).map_err(|m| ("actor".to_owned(), m))?;
+    check_org("org", org).map_err(|e| (e.field, e.message))
 }
 
 /// The longest id accepted, in bytes: room for a card id (`card:` + a case stream of

@@ -1167,7 +1167,25 @@ impl Ledger {
         }
         let rating_card = target.rule == crate::Rule::RatingBad.code();
         if !target.measure.is_rating() && !rating_card {
-            return Ok(vec![target.index]);
+            // A lateness card takes the lateness it counted with it (`correction_overdue`,
+            // `complaints_late`: the entry entered right after the card's, of its rule and
+            // event), as an appeal of a rating takes what the rating counted.
+            let lateness = self
+                .entries
+                .get(target.index as usize)
+                .filter(|e| {
+                    matches!(
+                        e.measure,
+                        Measure::CorrectionOverdue | Measure::ComplaintsLate
+                    ) && e.rule == target.rule
+                        && e.caused_by == target.caused_by
+                        && e.case == target.case
+                        && e.adjusts.is_none()
+                        && !self.reversed.contains_key(&e.index)
+                        && matches!(target.measure, Measure::Red | Measure::Yellow)
+                })
+                .map(|e| e.index);
+            return Ok(std::iter::once(target.index).chain(lateness).collect());
         }
         // The whole rating: every rating entry of the Rated event, its bad-rating card, and
         // what its workflow counted.

@@ -668,3 +668,118 @@ fn late_orders_and_complaints_count_in_the_month_of_the_order_and_the_complaint(
     assert_eq!((district.ordered, district.correction_overdue), (1, 1));
     assert_eq!((district.complaints, district.complaints_late), (1, 1));
 }
+
+/// The first rating within the window counts — from the conclusion to the end of its 7th
+/// natural day: a rating before the conclusion, or on a case withdrawn and never concluded, is
+/// recorded and not counted (before: it counted, with its `rating.bad` card, and the rating in
+/// the window was thrown away as a duplicate).
+#[test]
+fn a_rating_before_the_conclusion_does_not_count() {
+    let case_line = |ty: &str, at: &str, data: &str| {
+        format!(
+            r#"{{"stream":"CASE","type":"{ty}","occurred_at":"{at}","actor":"clerk-1","org":"jiangjin/center/dept-03","data":{data}}}"#
+        )
+    };
+    let early = case_line("Rated", "2026-03-03T09:00:00+08:00", r#"{"score":1}"#);
+    let concluded = case_line("Concluded", "2026-03-04T09:00:00+08:00", "{}");
+    let in_window = case_line("Rated", "2026-03-05T09:00:00+08:00", r#"{"score":5}"#);
+    let withdrawn = case_line(
+        "Withdrawn",
+        "2026-03-03T09:00:00+08:00",
+        r#"{"reason":"申请人撤回"}"#,
+    );
+    let rated_after = case_line("Rated", "2026-03-04T09:00:00+08:00", r#"{"score":1}"#);
+    let text = overdue_case("case-q1", &[&early, &concluded, &in_window])
+        + "\n"
+        + &overdue_case("case-q3", &[&withdrawn, &rated_after])
+            .lines()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join("\n");
+    let (events, _) = scenario_events(&text);
+    let (p, l) = assess(&events);
+    let now = at("2026-03-31T12:00:00+08:00");
+    let rules: Vec<&str> = p
+        .alerts(now)
+        .into_iter()
+        .filter(|a| a.rule.starts_with("rating."))
+        .map(|a| a.rule)
+        .collect();
+    assert!(rules.is_empty(), "{rules:?}");
+    let counted: Vec<(&str, Measure)> = l
+        .entries()
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.measure,
+                Measure::Rated | Measure::Satisfied | Measure::BadRated
+            )
+        })
+        .map(|e| (&*e.case, e.measure))
+        .collect();
+    assert_eq!(
+        counted,
+        [("case-q1", Measure::Rated), ("case-q1", Measure::Satisfied)]
+    );
+}
+
+/// An upheld appeal of a lateness card reverses the lateness it counted too: the order's
+/// `correction_overdue` with the `supervision.correction.overdue` card, the complaint's
+/// `complaints_late` with the `complaint.reply.late` card.
+#[test]
+fn an_upheld_appeal_of_a_lateness_card_reverses_the_lateness() {
+    let order = act(
+        "CorrectionOrdered",
+        "2026-03-30T10:00:00+08:00",
+        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","days":3}"#,
+    );
+    let complained = r#"{"stream":"CASE","type":"Complained","occurred_at":"2026-03-16T12:00:00+08:00","actor":"citizen","org":"jiangjin/center/dept-03/window-1","data":{"category":"服务态度"}}"#;
+    let accepted = act(
+        "ComplaintAccepted",
+        "2026-03-17T09:00:00+08:00",
+        r#"{"complaint":"CASE/complaint/1","route_to":"jiangjin/center"}"#,
+    );
+    let answered = act(
+        "ComplaintAnswered",
+        "2026-04-08T09:00:00+08:00",
+        r#"{"complaint":"CASE/complaint/1","finding":"upheld","reply":"属实，已整改"}"#,
+    );
+    let text = overdue_case("case-m1", &[&order, complained, &accepted, &answered]);
+    let (mut events, _) = scenario_events(&text);
+    let (_, l) = assess(&events);
+    let card = |rule: &str| {
+        let e = l
+            .entries()
+            .iter()
+            .find(|e| e.rule == rule && e.measure == Measure::Red)
+            .unwrap_or_else(|| panic!("no red card {rule}"));
+        l.view(e).id
+    };
+    for (i, rule) in ["supervision.correction.overdue", "complaint.reply.late"]
+        .into_iter()
+        .enumerate()
+    {
+        let entry = card(rule);
+        append_line(
+            &mut events,
+            &act(
+                "AppealUpheld",
+                &format!("2026-04-2{i}T10:00:00+08:00"),
+                &format!(r#"{{"entry":"{entry}","case":"case-m1","reason":"复核不属实"}}"#),
+            ),
+        );
+    }
+    let (_, l) = assess(&events);
+    let sum = |measure: Measure| -> i64 {
+        l.entries()
+            .iter()
+            .filter(|e| e.measure == measure)
+            .map(|e| e.amount)
+            .sum()
+    };
+    assert_eq!(sum(Measure::CorrectionOverdue), 0);
+    assert_eq!(sum(Measure::ComplaintsLate), 0);
+    // The order itself and the complaint stand.
+    assert_eq!(sum(Measure::Ordered), 1);
+    assert_eq!(sum(Measure::ComplaintsUpheld), 1);
+}

@@ -7,8 +7,10 @@ use jiancha_events::Hash;
 
 use crate::Projections;
 
-/// The current snapshot format. Bump it whenever the folded state changes shape.
-pub const SNAPSHOT_FORMAT: u32 = 12;
+/// The current snapshot format. Bump it whenever the folded state changes shape, or what the
+/// same events fold to (13: one card per crossing of a threshold, order and complaint lateness
+/// in their month, ratings before the conclusion not counted).
+pub const SNAPSHOT_FORMAT: u32 = 13;
 
 const MAGIC: &[u8; 8] = b"JCSNAP\0\0";
 const HEADER_BYTES: usize = 8 + 4 + 8 + 32;

@@ -449,9 +449,23 @@ impl CaseState {
             .collect()
     }
 
-    /// A rating: the first within the window counts (一事一评); a later one is recorded, not
-    /// counted, and flagged (`rating.duplicate`); one after the window is not counted.
+    /// A rating: the first within the window — from the conclusion to the end of its 7th
+    /// natural day — counts (一事一评); a later one is recorded, not counted, and flagged
+    /// (`rating.duplicate`); one before the conclusion (or on a case never concluded) or after
+    /// the window is recorded and not counted. A conclusion entered late opens the window on
+    /// the day it claims.
     pub(crate) fn rate(&mut self, ctx: &Ctx<'_>, step: &Step<'_>, score: u8) {
+        // A conclusion entered late counts when entered; the citizen rated after the day it
+        // claims, which opens the window for the rating.
+        let opened = self.concluded.is_some_and(|(at, _, _)| {
+            step.at >= at
+                || self
+                    .concluded_claimed_on
+                    .is_some_and(|claimed| step.on >= claimed)
+        });
+        if !opened {
+            return;
+        }
         if self.flow.as_ref().is_some_and(|f| f.rating.is_some()) {
             self.raise(Rule::RatingDuplicate, step);
             return;

@@ -181,6 +181,9 @@ fn colours_on_stderr() -> bool {
 /// Runs a parsed command line.
 pub fn run(mut cli: Cli) -> anyhow::Result<()> {
     check_clock_env(&cli.command)?;
+    if !matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
+        output::remove_spooled_on_interrupt();
+    }
     let lang = lang::resolve(cli.lang);
     if let Command::Calendar(args) = &cli.command {
         if args.org.is_none() {
@@ -247,8 +250,8 @@ fn district_db(cli: &Cli) -> anyhow::Result<String> {
     };
     if matches!(cli.command, Command::Province(_)) {
         return Err(error::user_error(
-            "--district: province names its districts with --districts; give --db the database \
-             alone",
+            "--district (or JIANCHA_DISTRICT): province names its districts with --districts; \
+             give --db the database alone",
         ));
     }
     jiancha_store::district_url(&cli.db, name)

@@ -14,6 +14,53 @@ use std::path::{Path, PathBuf};
 
 use crate::error::user_error;
 
+/// The temporary files being written, removed by [`remove_spooled`] when the command is
+/// interrupted (a signal ends the process without running destructors).
+static SPOOLED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Removes the temporary files of the outputs still being written: on an interrupt, so that
+/// no partial file stays beside the user's.
+pub fn remove_spooled() {
+    let spooled = std::mem::take(&mut *SPOOLED.lock().unwrap_or_else(|e| e.into_inner()));
+    for path in spooled {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// On SIGINT or SIGTERM, removes the outputs' temporary files and ends the process as the
+/// signal would have (exit 130 or 143). For the commands that do not handle the signals
+/// themselves (`serve` and `demo` stop gracefully instead).
+pub fn remove_spooled_on_interrupt() {
+    let watcher = std::thread::Builder::new()
+        .name("interrupt".into())
+        .spawn(|| {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                use tokio::signal::unix::{signal, SignalKind};
+                let (Ok(mut int), Ok(mut term)) = (
+                    signal(SignalKind::interrupt()),
+                    signal(SignalKind::terminate()),
+                ) else {
+                    return;
+                };
+                let code = tokio::select! {
+                    _ = int.recv() => 130,
+                    _ = term.recv() => 143,
+                };
+                remove_spooled();
+                std::process::exit(code);
+            });
+        });
+    if let Err(e) = watcher {
+        tracing::debug!(error = %e, "no watcher of interrupts");
+    }
+}
+
 /// Whether `path` names standard output.
 pub fn is_stdout(path: &Path) -> bool {
     path.as_os_str() == "-"
@@ -103,6 +150,32 @@ pub fn check_dir(flag: &str, path: &Path) -> anyhow::Result<()> {
     }
 }
 
+/// Whether two paths name the same file: the same path once links and `..` are resolved (the
+/// last part too when it exists), or, both existing, the same file by device and inode (a hard
+/// link). Two outputs of one command must not: the second would replace the first.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    fn resolved(p: &Path) -> Option<std::path::PathBuf> {
+        if let Ok(whole) = std::fs::canonicalize(p) {
+            return Some(whole);
+        }
+        let parent = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Some(std::fs::canonicalize(parent).ok()?.join(p.file_name()?))
+    }
+    use std::os::unix::fs::MetadataExt as _;
+    if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+        if (x.dev(), x.ino()) == (y.dev(), y.ino()) {
+            return true;
+        }
+    }
+    match (resolved(a), resolved(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
 /// Opens where `path`'s bytes go (see the module's documentation).
 pub fn open(flag: &str, path: &Path) -> anyhow::Result<Sink> {
     check_dir(flag, path)?;
@@ -145,8 +218,23 @@ fn spool(target: &Path, permissions: Option<Permissions>) -> io::Result<Sink> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    // The temporary file's own name is no concern of the user's: the error names the directory.
+    let file = tempfile::NamedTempFile::new_in(dir).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "a file cannot be created in its directory {} ({})",
+                dir.display(),
+                io::Error::from(e.kind())
+            ),
+        )
+    })?;
+    SPOOLED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(file.path().to_path_buf());
     Ok(Sink::Spooled {
-        file: tempfile::NamedTempFile::new_in(dir)?,
+        file,
         target: target.to_path_buf(),
         permissions,
     })

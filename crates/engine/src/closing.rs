@@ -15,6 +15,7 @@ use jiancha_projections::report::Report;
 use jiancha_projections::{
     instant, AlertConfig, Millis, Period, Projections, ReportQuery, Scoring,
 };
+use jiancha_store::verify::check_against;
 use jiancha_store::{EventStore, StoreError};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
@@ -96,7 +97,29 @@ pub async fn kept_report(
     store: &dyn EventStore,
     closed: &Closed,
 ) -> Result<Option<Report>, KeptError> {
-    let event = store.read_at(closed.event_position).await?;
+    // The close's own row must hold against its neighbours before its figures are trusted: a
+    // close rewritten with figures and a digest of its own breaks the chain right there.
+    let p = closed.event_position;
+    let rows = store.read_raw_after(p.saturating_sub(2), 3).await?;
+    let Some(raw) = rows.iter().find(|r| r.position == p) else {
+        return Err(mismatch(
+            closed,
+            "cannot be read: no event is at that position".to_owned(),
+        ));
+    };
+    let previous = rows.iter().find(|r| r.position + 1 == p);
+    let next = rows.iter().find(|r| r.position == p + 1);
+    let holds = check_against(previous, raw).and_then(|()| match next {
+        Some(next) => check_against(Some(raw), next),
+        None => Ok(()),
+    });
+    if let Err(b) = holds {
+        return Err(mismatch(
+            closed,
+            format!("is not trusted: the chain breaks at {b}"),
+        ));
+    }
+    let event = raw.decode().ok();
     match event.as_ref().and_then(Closed::of_event) {
         Some((c, kept)) if c.period == closed.period => {
             kept.map(|text| check_kept(closed, text)).transpose()

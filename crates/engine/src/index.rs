@@ -32,6 +32,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiancha_events::{EventData, StoredEvent, StreamKind};
+use jiancha_projections::snapshot::SNAPSHOT_FORMAT;
 use jiancha_projections::{Applied, KeptCase, Projections};
 use jiancha_store::{IndexRow, IndexState, IndexWrite, KeptAlerts, StoreError};
 
@@ -255,7 +256,11 @@ impl Indexer {
     pub fn write(&self) -> IndexWrite {
         IndexWrite {
             from: self.from,
-            state: self.state,
+            // Written by this build's fold.
+            state: IndexState {
+                fold_format: SNAPSHOT_FORMAT,
+                ..self.state
+            },
             mark_after: self.mark_after,
             mark_active: self.mark_active,
             rows: self
@@ -366,9 +371,19 @@ async fn catch_up_once(
     bulk_after: u64,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<CaughtUp, StoreError> {
-    let state = store.index_state().await?;
+    let mut state = store.index_state().await?;
+    // An index another build's fold wrote says what that fold judged: dropped and built again.
+    if state.position > 0 && state.fold_format != SNAPSHOT_FORMAT {
+        tracing::info!(
+            stored = state.fold_format,
+            current = SNAPSHOT_FORMAT,
+            "the case index was written by another fold: it is built again"
+        );
+        store.reset_index(state).await?;
+        state = store.index_state().await?;
+    }
     let head = store.head().await?.position;
-    if state.position >= head {
+    if state.position >= head && (state.position == 0 || state.fold_format == SNAPSHOT_FORMAT) {
         return Ok(CaughtUp {
             from: state.position,
             to: state.position,

@@ -65,11 +65,13 @@ const TEXT = {
     rectification_rate: '差评整改率', lookup: '案件查询', search: '查询',
     raised: '发出', closed: '解除', withdrawn: '撤销', yellow: '黄牌', red: '红牌', acknowledge: '确认',
     acknowledged: '已确认', status_live: '实时', status_connecting: '连接中',
-    status_idle: '未连接', status_error: '连接失败', need_token: '请输入访问令牌',
+    status_idle: '未连接', status_error: '连接失败', status_offline: '离线', status_polling: '定时刷新',
+    need_token: '请输入访问令牌', stream_refused: '实时预警暂不可用，改为每 30 秒刷新：{detail}',
+    grades: { '优秀': '优秀', '良好': '良好', '合格': '合格', '不合格': '不合格' },
     chain_broken: '警告：日志哈希链在第 {p} 条处断裂，所示数据可能基于被篡改的事件。',
     no_data: '暂无数据', not_found: '未找到该案件', forbidden: '无权限', failed: '请求失败',
     kinds: {
-      invalid: '请求有误', not_found: '未找到', act_conflict: '与当前状态不符', id_reused: '编号已被占用',
+      invalid: '请求有误', unauthorized: '令牌无效', forbidden: '无权限', not_found: '未找到', act_conflict: '与当前状态不符', id_reused: '编号已被占用',
       version_conflict: '版本冲突，请刷新后重试', period_conflict: '考核期无法关账或复核', too_many_requests: '请求过多，请稍后再试',
       request_timeout: '请求超时', unavailable: '服务暂不可用', internal: '服务器内部错误',
     },
@@ -162,10 +164,19 @@ const TEXT = {
     search: 'Search', raised: 'raised', closed: 'closed', withdrawn: 'withdrawn', yellow: 'yellow', red: 'red',
     acknowledge: 'Acknowledge', acknowledged: 'acknowledged', status_live: 'live',
     status_connecting: 'connecting', status_idle: 'not connected', status_error: 'failed',
+    status_offline: 'offline', status_polling: 'polling',
+    stream_refused: 'Live alerts unavailable, refreshing every 30 s: {detail}',
+    grades: { '优秀': 'Excellent', '良好': 'Good', '合格': 'Pass', '不合格': 'Fail' },
     need_token: 'Enter an access token', no_data: 'No data', not_found: 'No such case',
     chain_broken: 'Warning: the log\'s hash chain is broken at position {p}; the figures shown may rest on altered events.',
     forbidden: 'Not allowed', failed: 'Request failed', open_cards: 'open', item: 'Item',
-    kinds: {},
+    kinds: {
+      invalid: 'Invalid request', unauthorized: 'Token not accepted', forbidden: 'Not allowed', not_found: 'Not found',
+      act_conflict: 'Not possible in the current state', id_reused: 'Id already taken',
+      version_conflict: 'Version conflict: reload and try again', period_conflict: 'The period cannot be closed or reviewed',
+      too_many_requests: 'Too many requests: try again later', request_timeout: 'Request timed out',
+      unavailable: 'Service unavailable', internal: 'Internal server error',
+    },
     org: 'Org', state: 'Status', promised_due_on: 'Promised due', statutory_due_on: 'Statutory due',
     used_days: 'Working days used', remaining_days: 'Working days left', on_time: 'On time', yes: 'yes', no: 'no',
     lang: '中文', warning: 'prompt', prompts: 'Prompts', prompts_empty: 'No prompts',
@@ -242,6 +253,10 @@ const RATES = {
   rectification: ['rectification_rate', 'bad_valid'],
 };
 
+function noCards(kind = 'approval') {
+  return { org: null, kind, cursors: [null], page: 0, next: null, list: [], total: 0 };
+}
+
 const state = {
   lang: localStorage.getItem('jiancha.lang') || 'zh',
   token: sessionStorage.getItem('jiancha.token') || '',
@@ -260,10 +275,10 @@ const state = {
   overview: null,
   sort: { key: 'red', desc: true },
   filters: { org: '', rule: '', severity: '' },
-  cards: { org: null, kind: 'approval', cursors: [null], page: 0, next: null, list: [], total: 0 },
+  cards: noCards(),
   cardsSeq: 0,
   report: null,
-  orders: [],
+  orders: null,
   refreshAt: new Map(),
   refreshTimers: new Map(),
   chartsSeries: null,
@@ -275,6 +290,19 @@ const state = {
   insightSeq: 0,
   insightDrawn: 0,
   bottleneckBy: 'items',
+  // Bumped by every connect: an answer to a request of an earlier token is dropped.
+  epoch: 0,
+  // The message shown (a function, so a language switch words it again), whether it is a
+  // transient failure (cleared by the next read that succeeds), and the live stream's refusal
+  // (shown while the stream is refused and the figures are polled instead).
+  message: null,
+  transient: false,
+  streamNote: null,
+  // Whether the live stream is open now, and the chain break the last answer named.
+  streamLive: false,
+  broken: null,
+  // Whether the prompts have been read at all (an unread list claims nothing).
+  promptsLoaded: false,
 };
 
 function learnNames(view) {
@@ -327,7 +355,10 @@ function applyLanguage() {
   }
   $('lang').textContent = t('lang');
   setStatus($('status').dataset.state);
+  renderMessage();
+  renderBroken();
   fillFilters();
+  if (reads('insight')) fillInsightControls();
   renderWho();
   renderOverview();
   renderCards();
@@ -338,6 +369,7 @@ function applyLanguage() {
   if (state.chartsSeries) drawCharts();
   renderInsight();
   if (state.caseDoc) renderCase();
+  renderDue();
 }
 
 function setStatus(s) {
@@ -346,10 +378,34 @@ function setStatus(s) {
   node.textContent = t('status_' + s);
 }
 
-function showMessage(text) {
+// Shows a message (text, or a function wording it in the page's language); `transient`: a
+// failure that the next successful read clears (the server was away, busy or failing).
+function showMessage(text, transient = false) {
+  state.message = typeof text === 'function' ? text : text ? () => text : null;
+  state.transient = !!state.message && transient;
+  renderMessage();
+}
+
+function renderMessage() {
   const node = $('message');
+  const shown = state.message ?? state.streamNote;
+  const text = shown ? shown() : '';
   node.hidden = !text;
-  node.textContent = text || '';
+  node.textContent = text;
+}
+
+// A read answered: a transient failure shown before is over.
+function clearTransient() {
+  if (!state.transient) return;
+  state.message = null;
+  state.transient = false;
+  renderMessage();
+}
+
+function renderBroken() {
+  const node = $('chain-broken');
+  node.hidden = !state.broken;
+  node.textContent = state.broken ? t('chain_broken').replace('{p}', state.broken) : '';
 }
 
 function headers() {
@@ -369,25 +425,43 @@ async function api(path, options) {
     const wait = Math.min(Number(res.headers.get('retry-after')) || 1, 5);
     await new Promise((resolve) => setTimeout(resolve, wait * 1000));
   }
-  const broken = res.headers.get('x-jiancha-chain-broken');
-  if (broken) $('chain-broken').textContent = t('chain_broken').replace('{p}', broken);
-  $('chain-broken').hidden = !broken;
+  state.broken = res.headers.get('x-jiancha-chain-broken') || null;
+  renderBroken();
   const body = res.headers.get('content-type')?.includes('json') ? await res.json() : null;
-  if (!res.ok) {
-    const error = new Error(body?.message || res.statusText);
-    error.status = res.status;
-    error.kind = body?.error;
-    throw error;
-  }
+  if (!res.ok) throw refusal(res, body);
+  if (!options || !options.method || options.method === 'GET') clearTransient();
   return body;
 }
 
+// The error of a refused request: its status, the server's kind and its own words.
+function refusal(res, body) {
+  const error = new Error(body?.message || res.statusText);
+  error.status = res.status;
+  error.kind = body?.error;
+  return error;
+}
+
+// Whether a failure may pass by itself: no answer at all (the server away), or the server busy
+// or failing.
+const isTransient = (e) => !e.status || e.status === 408 || e.status === 429 || e.status >= 500;
+
 // A refusal in the page's language: the kind of error named in it, the server's own words
-// (English, naming the field) beside.
+// (English, naming the field) beside. A token the server does not know is told so in its
+// words; a page without a token is asked for one.
+function describe(e) {
+  if (e.status === 403) return t('forbidden');
+  if (e.status === 401 && !state.token) return t('need_token');
+  return `${t('failed')}: ${detail(e)}`;
+}
+
+// The kind of a refusal in the page's language, the server's words beside.
+function detail(e) {
+  const kind = TEXT[state.lang].kinds[e.kind ?? (e.status === 401 ? 'unauthorized' : '')];
+  return kind ? (state.lang === 'zh' ? `${kind}（${e.message}）` : `${kind} (${e.message})`) : e.message;
+}
+
 function failed(e) {
-  const kind = TEXT[state.lang].kinds[e.kind];
-  const detail = kind ? `${kind}（${e.message}）` : e.message;
-  showMessage(e.status === 403 ? t('forbidden') : e.status === 401 ? t('need_token') : `${t('failed')}: ${detail}`);
+  showMessage(() => describe(e), isTransient(e));
 }
 
 // Runs `fn` at most once per `ms`: a call within the interval schedules one run at its end.
@@ -418,7 +492,7 @@ function applyRole() {
 
 function renderWho() {
   const me = state.me;
-  $('whoami').textContent = me ? `${TEXT[state.lang].roles[me.role] ?? me.role}${me.org ? ' · ' + (state.names.get(me.org) ?? me.org) : ''}` : '';
+  $('whoami').replaceChildren(...(me ? [TEXT[state.lang].roles[me.role] ?? me.role, ...(me.org ? [' · ', named(me.org)] : [])] : []));
   const clock = $('clock');
   const now = state.now ?? me?.clock.now;
   clock.hidden = !now;
@@ -445,17 +519,23 @@ function parseBlock(block) {
 
 async function follow(signal) {
   while (!signal.aborted) {
-    setStatus('connecting');
+    if (!state.streamNote) setStatus('connecting');
+    let wait = RECONNECT_MS;
     try {
       const h = headers();
       if (state.lastId !== null) h['Last-Event-ID'] = state.lastId;
       const res = await fetch('/api/v1/alerts/stream', { headers: h, signal });
-      if (res.status === 401 || res.status === 403) {
-        setStatus('error');
-        showMessage(t(res.status === 401 ? 'need_token' : 'forbidden'));
-        return;
+      if (!res.ok || !res.body) {
+        const body = res.headers.get('content-type')?.includes('json') ? await res.json().catch(() => null) : null;
+        throw refusal(res, body);
       }
-      if (!res.ok || !res.body) throw new Error(res.statusText);
+      // Live: the figures come with the stream's `ready`, no longer by polling.
+      state.streamLive = true;
+      stopPolling();
+      if (state.streamNote) {
+        state.streamNote = null;
+        renderMessage();
+      }
       setStatus('live');
       const reader = res.body.getReader();
       const decoder = new TextDecoder();
@@ -473,10 +553,37 @@ async function follow(signal) {
       }
     } catch (e) {
       if (signal.aborted) return;
+      state.streamLive = false;
+      if (e.status === 401 || e.status === 403) {
+        setStatus('error');
+        failed(e);
+        return;
+      }
+      if (e.status) {
+        // Refused (429: the token holds too many streams; 503: the server does): the refusal is
+        // shown in the server's words and the figures are read on a timer until a later try
+        // gets the stream.
+        state.streamNote = () => t('stream_refused').replace('{detail}', detail(e));
+        renderMessage();
+        wait = POLL_MS;
+        startPolling();
+      }
     }
-    setStatus('connecting');
-    await new Promise((r) => setTimeout(r, RECONNECT_MS));
+    state.streamLive = false;
+    if (!state.streamNote) setStatus('connecting');
+    await new Promise((r) => setTimeout(r, wait));
   }
+}
+
+function startPolling() {
+  if (state.poll) return;
+  loadAll();
+  state.poll = setInterval(loadAll, POLL_MS);
+}
+
+function stopPolling() {
+  if (state.poll) clearInterval(state.poll);
+  state.poll = null;
 }
 
 function dispatch(event) {
@@ -521,24 +628,35 @@ function showChange(change) {
 }
 
 // Everything the page shows, fetched afresh.
+// Without the live stream (an evaluator, or a stream refused) the status follows these reads:
+// offline after one failed, live (or polling) after all succeeded.
 async function loadAll() {
+  const epoch = state.epoch;
   const jobs = [loadOverview(), loadCharts(), loadInsight()];
   if (reads('cases')) {
     state.loading = true;
     jobs.push(loadPrompts(), loadOrders());
     if (state.cards.org !== null) jobs.push(loadCards(state.cards.page));
   }
-  await Promise.all(jobs);
+  const ok = (await Promise.all(jobs)).every((done) => done !== false);
+  if (epoch === state.epoch && state.me && !state.streamLive) setStatus(ok ? (state.streamNote ? 'polling' : 'live') : 'offline');
+  return ok;
 }
 
 // The open warnings (prompts before a deadline), listed apart from the cards.
 async function loadPrompts() {
+  const epoch = state.epoch;
   try {
     const list = await api('/api/v1/alerts?open=true&severity=warning');
+    if (epoch !== state.epoch) return true;
     state.open = new Map(list.alerts.map((a) => [a.id, a]));
+    state.promptsLoaded = true;
     list.alerts.forEach(learnNames);
+    return true;
   } catch (e) {
+    if (epoch !== state.epoch) return true;
     failed(e);
+    return false;
   } finally {
     state.loading = false;
     const buffered = state.buffered.splice(0);
@@ -554,7 +672,8 @@ function renderPrompts() {
     el('span', { class: 'badge warning' }, t('warning')), ' ', el('strong', {}, ruleName(a.rule)), ' · ', caseLink(a.case), ' ',
     el('span', { class: 'muted' }, `${local(a.raised_at)} · `, named(a.org)))));
   $('prompts-count').textContent = String(prompts.length);
-  $('prompts-empty').hidden = prompts.length > 0;
+  // Nothing read yet claims nothing.
+  $('prompts-empty').hidden = !state.promptsLoaded || prompts.length > 0;
 }
 
 // ---- the overview ---------------------------------------------------------------------------
@@ -567,8 +686,10 @@ function filterQuery() {
 }
 
 async function loadOverview() {
+  const epoch = state.epoch;
   try {
     const overview = await api(`/api/v1/overview?${filterQuery()}`);
+    if (epoch !== state.epoch) return true;
     state.overview = overview;
     state.now = overview.now;
     overview.rows.forEach(learnNames);
@@ -578,8 +699,11 @@ async function loadOverview() {
     renderWho();
     // When the board was first filled, for the browser test's measure of the first paint.
     if (!performance.getEntriesByName('jiancha:overview').length) performance.mark('jiancha:overview');
+    return true;
   } catch (e) {
+    if (epoch !== state.epoch) return true;
     failed(e);
+    return false;
   }
 }
 
@@ -656,7 +780,7 @@ function ownOrg(org) {
 // The board lists an org's cards of one kind at a time: the approval cases' or the
 // procurement projects' (GET /api/v1/alerts?kind=).
 function selectOrg(org, kind = state.cards.kind ?? 'approval') {
-  state.cards = { org, kind, cursors: [null], page: 0, next: null, list: [], total: 0 };
+  state.cards = { ...noCards(kind), org };
   renderOverview();
   loadCards(0);
 }
@@ -670,37 +794,82 @@ function selectKind(kind) {
   selectOrg(state.cards.org, kind);
 }
 
+// The overview row an org's alerts are counted in, as the server groups them (`group_of`): a
+// department of the district center, the center itself (its own alerts only: each department
+// has its row), a town, else the org's first two segments.
+function groupOf(org) {
+  const p = org.split('/');
+  return p.slice(0, p[1] === 'center' && p.length >= 3 ? 3 : 2).join('/');
+}
+
+// Whether a row counts every alert under its org: all but the center's and a district's, whose
+// departments (towns) have rows of their own.
+function rowHoldsAll(org) {
+  const p = org.split('/');
+  return p.length >= 3 || (p.length === 2 && p[1] !== 'center');
+}
+
+// The most alerts read at once when a row's cards are picked out of its org's whole list.
+const SCAN_PAGE = 1000;
+
 async function loadCards(page) {
   const org = state.cards.org;
-  if (org === null) return;
+  if (org === null) return true;
+  const epoch = state.epoch;
   const q = filterQuery();
   q.set('open', 'true');
   q.set('org', org);
-  q.set('limit', String(CARDS_PAGE));
   q.set('kind', state.cards.kind ?? 'approval');
   if (!state.filters.severity) q.set('severity', 'yellow,red');
-  const cursor = state.cards.cursors[page];
-  if (cursor) q.set('cursor', cursor);
   // Only the answer to the latest request (made after the latest act) is shown.
   const seq = ++state.cardsSeq;
+  const current = () => epoch === state.epoch && state.cards.org === org && seq === state.cardsSeq;
   try {
-    const list = await api(`/api/v1/alerts?${q}`);
-    if (state.cards.org !== org || seq !== state.cardsSeq) return;
-    list.alerts.forEach(learnNames);
+    let alerts;
+    let total;
+    let next;
+    if (rowHoldsAll(org)) {
+      q.set('limit', String(CARDS_PAGE));
+      const cursor = state.cards.cursors[page];
+      if (cursor) q.set('cursor', cursor);
+      const list = await api(`/api/v1/alerts?${q}`);
+      if (!current()) return true;
+      ({ alerts, total, next_cursor: next } = list);
+    } else {
+      // The list under the org holds its departments' cards too, which their own rows count:
+      // it is read whole and kept to the row's own, so the list and its count match the row.
+      const group = groupOf(org);
+      const own = [];
+      let cursor = null;
+      do {
+        q.set('limit', String(SCAN_PAGE));
+        if (cursor) q.set('cursor', cursor);
+        const list = await api(`/api/v1/alerts?${q}`);
+        if (!current()) return true;
+        own.push(...list.alerts.filter((a) => groupOf(a.org) === group));
+        cursor = list.next_cursor;
+      } while (cursor);
+      alerts = own.slice(page * CARDS_PAGE, (page + 1) * CARDS_PAGE);
+      total = own.length;
+      next = (page + 1) * CARDS_PAGE < own.length ? `page-${page + 1}` : null;
+    }
+    alerts.forEach(learnNames);
     state.cards.page = page;
-    state.cards.list = list.alerts;
-    state.cards.total = list.total;
-    state.cards.next = list.next_cursor;
-    state.cards.cursors[page + 1] = list.next_cursor;
+    state.cards.list = alerts;
+    state.cards.total = total;
+    state.cards.next = next;
+    state.cards.cursors[page + 1] = next;
     renderCards();
+    return true;
   } catch (e) {
+    if (!current()) return true;
     // A cursor from before a filter changed: start again from the first page.
     if (e.status === 400 && page > 0) {
       state.cards.cursors = [null];
-      loadCards(0);
-      return;
+      return loadCards(0);
     }
     failed(e);
+    return false;
   }
 }
 
@@ -757,15 +926,20 @@ async function acknowledge(a) {
 // ---- the 督办 board -----------------------------------------------------------------------------
 
 async function loadOrders() {
-  if (!reads('cases')) return;
+  if (!reads('cases')) return true;
+  const epoch = state.epoch;
   try {
     const list = await api('/api/v1/orders?open=true');
+    if (epoch !== state.epoch) return true;
     state.orders = list.orders;
+    renderOrders();
+    return true;
   } catch (e) {
-    state.orders = [];
+    if (epoch !== state.epoch) return true;
+    // The orders last read stay; none read claims nothing.
     failed(e);
+    return false;
   }
-  renderOrders();
 }
 
 // Overdue first, then by due date, then by card: the server's order, kept whatever it sends (an
@@ -790,8 +964,8 @@ function renderOrders() {
     if (o.escalated_to) item.append(' ', el('span', { class: 'muted' }, `${t('escalated_to')} `), named(o.escalated_to), ' ', noticeLink(o.card));
     return item;
   }));
-  $('orders-count').textContent = String(orders.length);
-  $('orders-empty').hidden = orders.length > 0;
+  $('orders-count').textContent = state.orders ? String(orders.length) : '';
+  $('orders-empty').hidden = !state.orders || orders.length > 0;
 }
 
 // The notice is read like the API, with the token: fetched, then written into a window opened
@@ -819,7 +993,7 @@ async function openNotice(id) {
     w.document.close();
   } catch (e) {
     if (w) w.close();
-    showMessage(`${t('failed')}: ${e.message}`);
+    showMessage(() => `${t('failed')}: ${e.message}`);
   }
 }
 
@@ -836,7 +1010,8 @@ function lastMonths(now) {
 }
 
 async function loadCharts() {
-  if (!reads('reports')) return;
+  if (!reads('reports')) return true;
+  const epoch = state.epoch;
   const depth = $('depth').value;
   const months = lastMonths(state.now ?? state.me?.clock.now);
   fillMonths(months);
@@ -844,17 +1019,37 @@ async function loadCharts() {
   try {
     reports = await Promise.all(months.map((m) => api(`/api/v1/reports?period=${m}&by=org&depth=${depth}`)));
   } catch (e) {
+    if (epoch !== state.epoch) return true;
     failed(e);
-    return;
+    return false;
   }
+  if (epoch !== state.epoch) return true;
   months.forEach((m, i) => state.closes.set(m, reports[i].closed || null));
   state.reports = new Map(months.map((m, i) => [m, reports[i]]));
+  state.reportsDepth = Number(depth);
+  for (const report of reports) report.rows.forEach(learnNames);
+  // The report rows name the token's own org (a window, a village point): shown by name now.
+  renderNames();
   renderMonth();
+  buildCharts();
+  return true;
+}
+
+// Whether an org is on the path of the org filter: the org chosen, one under it or above it.
+function onPath(org) {
+  const f = state.filters.org;
+  return !f || org === f || org.startsWith(f + '/') || f.startsWith(org + '/');
+}
+
+// The charts of the reports read: the heaviest orgs at the depth read, on the filter's path.
+function buildCharts() {
+  const months = [...state.reports.keys()];
+  const reports = [...state.reports.values()];
+  const depth = state.reportsDepth;
   const series = new Map();
   reports.forEach((report, i) => {
     for (const row of report.rows) {
-      learnNames(row);
-      if (row.org.split('/').length !== Number(depth)) continue;
+      if (row.org.split('/').length !== Number(depth) || !onPath(row.org)) continue;
       if (!series.has(row.org)) series.set(row.org, { org: row.org, weight: 0, points: {} });
       const s = series.get(row.org);
       s.weight += row.concluded + row.rated;
@@ -868,6 +1063,16 @@ async function loadCharts() {
   state.chartsDrawn += 1;
   drawCharts();
   renderReport();
+}
+
+// Everything that shows org names, again, after names were learned.
+function renderNames() {
+  renderWho();
+  renderOverview();
+  renderCards();
+  renderOrders();
+  renderPrompts();
+  renderDue();
 }
 
 function drawCharts() {
@@ -974,15 +1179,15 @@ function renderReport() {
     body.replaceChildren();
     return;
   }
-  const depth = Number($('depth').value);
-  const rows = report.rows.filter((r) => r.org.split('/').length === depth)
+  const depth = state.reportsDepth ?? Number($('depth').value);
+  const rows = report.rows.filter((r) => r.org.split('/').length === depth && onPath(r.org))
     .sort((a, b) => (b.score === null) - (a.score === null) || Number(b.score) - Number(a.score) || a.org.localeCompare(b.org));
   body.replaceChildren(...rows.map((r, i) => el('tr', { 'data-org': r.org },
     el('td', { class: 'num' }, i + 1), el('td', {}, named(r.org)), el('td', { class: 'num' }, r.accepted),
     el('td', { class: 'num' }, rateN(r.on_time_rate, r.concluded)),
     el('td', { class: 'num' }, rateN(r.satisfaction_rate, r.rated)),
     el('td', { class: 'num' }, r.red), el('td', { class: 'num' }, r.yellow),
-    el('td', { class: 'num' }, r.score ?? '—'), el('td', {}, r.grade ?? '—'))));
+    el('td', { class: 'num' }, r.score ?? '—'), el('td', { title: r.grade ?? '' }, r.grade ? (TEXT[state.lang].grades[r.grade] ?? r.grade) : '—'))));
 }
 
 // The report's rows as CSV, every field of the JSON rows under its JSON name (the columns of
@@ -1012,9 +1217,7 @@ async function workbook(url, name) {
   try {
     const res = await fetch(url, { headers: headers() });
     if (!res.ok) {
-      const error = new Error(res.statusText);
-      error.status = res.status;
-      throw error;
+      throw refusal(res, res.headers.get('content-type')?.includes('json') ? await res.json().catch(() => null) : null);
     }
     download(name, res.headers.get('content-type'), await res.blob());
   } catch (e) {
@@ -1055,12 +1258,12 @@ function fillInsightControls() {
 }
 
 async function loadInsight() {
-  if (!reads('insight')) return;
+  if (!reads('insight')) return true;
   fillInsightControls();
   const seq = ++state.insightSeq;
   try {
     const insight = await api(`/api/v1/insights?${insightQuery()}`);
-    if (seq !== state.insightSeq) return;
+    if (seq !== state.insightSeq) return true;
     for (const s of [...insight.bottlenecks.items, ...insight.recommendations, ...insight.hot_spots.items]) {
       if (s.item && s.name) state.names.set(s.item, s.name);
     }
@@ -1070,8 +1273,11 @@ async function loadInsight() {
     state.insight = insight;
     state.insightDrawn += 1;
     renderInsight();
+    return true;
   } catch (e) {
+    if (seq !== state.insightSeq) return true;
     failed(e);
+    return false;
   }
 }
 
@@ -1270,30 +1476,34 @@ async function evidencePack(id) {
   try {
     const res = await fetch(`/api/v1/cases/${encodeURIComponent(id)}/evidence`, { headers: headers() });
     if (!res.ok) {
-      const body = res.headers.get('content-type')?.includes('json') ? await res.json() : null;
-      const error = new Error(body?.message || res.statusText);
-      error.status = res.status;
-      throw error;
+      throw refusal(res, res.headers.get('content-type')?.includes('json') ? await res.json().catch(() => null) : null);
     }
     download(`${id}-evidence.json`, 'application/json', await res.text());
   } catch (e) {
-    showMessage(e.status === 404 ? t('not_found') : e.status === 403 ? t('forbidden') : `${t('failed')}: ${e.message}`);
+    caseFailed(e);
   }
+}
+
+// A case that cannot be read: not found, not allowed, or the refusal's kind and words.
+function caseFailed(e) {
+  showMessage(e.status === 404 ? () => t('not_found') : () => describe(e), isTransient(e));
 }
 
 async function lookup(id) {
   state.caseDoc = null;
   renderCase();
+  const epoch = state.epoch;
   try {
     const enc = encodeURIComponent(id);
     const [view, history, ledger] = await Promise.all([
       api(`/api/v1/cases/${enc}`), api(`/api/v1/cases/${enc}/history`), api(`/api/v1/cases/${enc}/ledger`),
     ]);
+    if (epoch !== state.epoch) return;
     learnNames(view);
     state.caseDoc = { case: id, view, history, ledger };
     renderCase();
   } catch (e) {
-    showMessage(e.status === 404 ? t('not_found') : e.status === 403 ? t('forbidden') : `${t('failed')}: ${e.message}`);
+    if (epoch === state.epoch) caseFailed(e);
   }
 }
 
@@ -1341,53 +1551,117 @@ function projectFacts(p) {
 // The cases whose promised due date falls within the next `days` working days (0: today), by
 // due date, each opening the case.
 async function dueCases(days) {
-  const list = $('due');
-  list.replaceChildren();
-  $('due-count').textContent = '';
+  state.due = null;
+  renderDue();
+  const epoch = state.epoch;
   try {
     const page = await api(`/api/v1/cases?due_within=${days}&limit=500`);
-    for (const c of page.cases) {
-      list.append(el('li', { 'data-case': c.stream }, caseLink(c.stream), ' ',
-        el('span', {}, `${c.promised_due_on} · ${TEXT[state.lang].states[c.status] ?? c.status}`), ' ',
-        el('span', { class: 'muted' }, `${c.org} · ${c.item} · ${t('remaining_days')} ${c.remaining_days ?? '—'}`)));
-    }
-    $('due-count').textContent = `${page.cases.length}${page.next_cursor ? '+' : ''}`;
-    $('due-empty').textContent = page.cases.length ? '' : t('due_none');
-    $('due-empty').hidden = page.cases.length > 0;
+    if (epoch !== state.epoch) return;
+    state.due = { days, cases: page.cases, more: !!page.next_cursor };
+    renderDue();
   } catch (e) {
-    failed(e);
+    if (epoch === state.epoch) failed(e);
   }
+}
+
+// The due cases read, their orgs and items by the names the page knows (codes in tooltips).
+function renderDue() {
+  const due = state.due;
+  const list = $('due');
+  if (!due) {
+    list.replaceChildren();
+    $('due-count').textContent = '';
+    $('due-empty').textContent = t('due_empty');
+    $('due-empty').hidden = false;
+    return;
+  }
+  list.replaceChildren(...due.cases.map((c) => el('li', { 'data-case': c.stream }, caseLink(c.stream), ' ',
+    el('span', {}, `${c.promised_due_on} · ${TEXT[state.lang].states[c.status] ?? c.status}`), ' ',
+    el('span', { class: 'muted' }, named(c.org), ' · ', named(c.item), ` · ${t('remaining_days')} ${c.remaining_days ?? '—'}`))));
+  $('due-count').textContent = `${due.cases.length}${due.more ? '+' : ''}`;
+  $('due-empty').textContent = due.cases.length ? '' : t('due_none');
+  $('due-empty').hidden = due.cases.length > 0;
 }
 
 // ---- start ----------------------------------------------------------------------------------
 
+// Forgets everything the previous token read or chose: its cards, its case, its filters, its
+// depth, its figures. Answers still on their way to it are dropped (the epoch).
+function reset() {
+  state.epoch += 1;
+  state.me = null;
+  state.now = null;
+  state.lastId = null;
+  state.open = new Map();
+  state.promptsLoaded = false;
+  state.loading = false;
+  state.buffered = [];
+  state.overview = null;
+  state.orders = null;
+  state.reports = null;
+  state.reportsDepth = null;
+  state.closes = new Map();
+  state.chartsSeries = null;
+  state.insight = null;
+  state.insightSeq += 1;
+  state.cardsSeq += 1;
+  state.cards = noCards();
+  state.caseDoc = null;
+  state.due = null;
+  state.filters = { org: '', rule: '', severity: '' };
+  state.streamLive = false;
+  state.streamNote = null;
+  state.broken = null;
+  for (const timer of state.refreshTimers.values()) clearTimeout(timer);
+  state.refreshTimers.clear();
+  state.refreshAt.clear();
+  $('case-id').value = '';
+  $('depth').value = '2';
+  $('month').replaceChildren();
+  $('insight-period').replaceChildren();
+  $('live').replaceChildren();
+  $('live-empty').hidden = false;
+  for (const id of ['chart-on-time', 'chart-satisfaction', 'chart-correction', 'chart-rectification', 'chart-bottlenecks', 'chart-forecast', 'forecast-error', 'insight-label', 'insight-now']) {
+    $(id).replaceChildren();
+  }
+  for (const id of ['recommendations', 'hot-orgs', 'hot-items']) $(id).tBodies[0].replaceChildren();
+  selectKind('approval');
+  applyRole();
+  setStatus('idle');
+  renderCase();
+  applyLanguage();
+}
+
 async function connect() {
   if (state.stream) state.stream.abort();
   state.stream = null;
-  if (state.poll) clearInterval(state.poll);
+  stopPolling();
   if (state.clockPoll) clearInterval(state.clockPoll);
-  state.poll = null;
   state.clockPoll = null;
+  reset();
   if (state.auth && !state.token) {
     setStatus('idle');
-    showMessage(t('need_token'));
+    showMessage(() => t('need_token'));
     return;
   }
   showMessage('');
-  state.lastId = null;
+  const epoch = state.epoch;
+  let me;
   try {
-    state.me = await api('/api/v1/me');
+    me = await api('/api/v1/me');
   } catch (e) {
+    if (epoch !== state.epoch) return;
     setStatus('error');
     failed(e);
     return;
   }
+  if (epoch !== state.epoch) return;
+  state.me = me;
   applyRole();
-  // A unit's own rows are at its org's depth: the charts, ranking and download start there.
-  if (state.me.org) {
-    const depth = Math.min(Math.max(state.me.org.split('/').length, 2), $('depth').options.length);
-    $('depth').value = String(depth);
-  }
+  // A unit's own rows are at its org's depth: the charts, ranking and download start there;
+  // everyone else starts at the towns and the center (2).
+  const depth = state.me.org ? Math.min(Math.max(state.me.org.split('/').length, 2), $('depth').options.length) : 2;
+  $('depth').value = String(depth);
   // A simulated clock (`demo --serve`) runs fast: the header follows it.
   if (state.me.clock.simulated) {
     state.clockPoll = setInterval(async () => {
@@ -1408,8 +1682,7 @@ async function connect() {
   } else {
     // No live stream for this role: its figures are fetched now and on a timer.
     setStatus('live');
-    loadAll();
-    state.poll = setInterval(loadAll, POLL_MS);
+    startPolling();
   }
 }
 
@@ -1448,10 +1721,13 @@ function start() {
       renderOverview();
     });
   }
+  // The org filter narrows what the role reads: the overview, the charts and the ranking, and
+  // lists the org's cards for a role that reads them (never a request the role may not make).
   $('filter-org').addEventListener('change', (e) => {
     state.filters.org = e.target.value;
     renderOverview();
-    if (e.target.value) selectOrg(e.target.value);
+    if (state.reports) buildCharts();
+    if (e.target.value && reads('cases')) selectOrg(ownOrg(e.target.value));
   });
   for (const [id, key] of [['filter-rule', 'rule'], ['filter-severity', 'severity']]) {
     $(id).addEventListener('change', (e) => {
@@ -1500,7 +1776,7 @@ function start() {
   applyLanguage();
   api('/healthz')
     .then((health) => { state.auth = health.auth !== false; })
-    .catch((e) => showMessage(`${t('failed')}: ${e.message}`))
+    .catch(failed)
     .finally(connect);
 }
 

@@ -143,6 +143,9 @@ struct ClosedAnswer<'a> {
     closed: &'a Closed,
     /// Where the `PeriodClosed` event is.
     event_position: u64,
+    /// Whether the close keeps the figures (false: too large for one event; `as_closed` then
+    /// replays the log).
+    figures_kept: bool,
 }
 
 /// `POST /reports/close`: the bureau closes a period that has ended and is not closed yet.
@@ -207,6 +210,8 @@ pub(crate) async fn close(
         org,
     )
     .map_err(ApiError::internal)?;
+    let figures_kept =
+        matches!(&event.data, jiancha_events::EventData::PeriodClosed(c) if c.report.is_some());
     let outcome = match state.store.append(vec![event]).await {
         Ok(outcome) => outcome,
         Err(StoreError::Rejected(r)) if matches!(r.kind, RejectionKind::IdReused { .. }) => {
@@ -228,6 +233,7 @@ pub(crate) async fn close(
     let answer = ClosedAnswer {
         closed: &closed,
         event_position: closed.event_position,
+        figures_kept,
     };
     Ok(crate::json_response(StatusCode::CREATED, &answer))
 }
@@ -247,8 +253,17 @@ pub(crate) async fn as_closed(
         )));
     };
     let by_org = query.by == jiancha_projections::ledger::Dimension::Org;
+    // Kept figures that are not the closed ones (they do not hash to the digest, or their row
+    // breaks the chain) are passed over for the replay, which still proves itself by the digest.
     let kept = if by_org {
-        kept(state, &closed).await?
+        match closing::kept_report(&*state.store, &closed).await {
+            Ok(kept) => kept,
+            Err(closing::KeptError::Store(e)) => return Err(ApiError::internal(e)),
+            Err(e @ closing::KeptError::Mismatch { .. }) => {
+                tracing::warn!(period = %closed.period, why = %e, "a close's kept figures are passed over");
+                None
+            }
+        }
     } else {
         None
     };
@@ -281,16 +296,6 @@ pub(crate) async fn as_closed(
         report.keep_depth(depth);
     }
     Ok((report, closed))
-}
-
-/// The report a close keeps, checked against its digest (409 when it does not hash to it).
-pub(crate) async fn kept(state: &State, closed: &Closed) -> Result<Option<Report>, ApiError> {
-    closing::kept_report(&*state.store, closed)
-        .await
-        .map_err(|e| match e {
-            closing::KeptError::Store(e) => ApiError::internal(e),
-            e @ closing::KeptError::Mismatch { .. } => conflict(e.to_string(), Some(closed)),
-        })
 }
 
 /// A closed period's log replayed up to its close; when it does not give the closed figures
@@ -330,7 +335,20 @@ pub(crate) async fn reproduce(
             kept: None,
         });
     }
-    match kept(state, closed).await? {
+    let kept = closing::kept_report(&*state.store, closed)
+        .await
+        .map_err(|e| match e {
+            closing::KeptError::Store(e) => ApiError::internal(e),
+            e @ closing::KeptError::Mismatch { .. } => conflict(
+                format!(
+                    "the closed report of {} does not reproduce (digest {} recorded, {computed} \
+                     computed), and {e}",
+                    period.label, closed.digest
+                ),
+                Some(closed),
+            ),
+        })?;
+    match kept {
         Some(report) => {
             tracing::warn!(
                 period = %period.label,

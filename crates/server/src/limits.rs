@@ -190,7 +190,9 @@ fn client_key(ip: IpAddr) -> u128 {
 }
 
 /// The public lookup's limiter: per client address, a generic cell rate algorithm (GCRA)
-/// allowing `per_minute` lookups in any minute, spread or in one burst. Each address keeps one
+/// allowing `per_minute` lookups a minute, spread or in one burst: a burst of `per_minute`, then
+/// one every `60 / per_minute` seconds (so at most `2 × per_minute − 1` in any one minute, and
+/// `per_minute` a minute over time). Each address keeps one
 /// instant (its "theoretical arrival time"); an address whose instant has passed is as good as
 /// absent, which is what bounds the table. Time is the engine's clock, in milliseconds.
 #[derive(Debug)]

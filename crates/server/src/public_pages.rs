@@ -114,23 +114,29 @@ impl Disclosed {
             return found.clone();
         }
         // The figures the close keeps, else the log replayed up to the close.
-        let computed = match crate::closing::kept(state, closed).await {
+        let kept = jiancha_engine::closing::kept_report(&*state.store, closed).await;
+        let computed = match kept {
             Ok(Some(report)) => Ok(report),
-            Err(e) => Err(e.message),
-            Ok(None) => match state.verifications.clone().acquire_owned().await {
-                Ok(_slot) => match crate::closing::reproduce(state, period, closed).await {
-                    Ok(r) => r.kept.map_or_else(
-                        || {
-                            r.projections
-                                .report(&closing::canonical_query(period.clone()), closed.at)
-                                .ok_or_else(|| "the replay keeps no assessment ledger".to_owned())
-                        },
-                        Ok,
-                    ),
-                    Err(e) => Err(e.message),
-                },
-                Err(_) => Err("the server is stopping".to_owned()),
-            },
+            Err(jiancha_engine::closing::KeptError::Store(e)) => Err(e.to_string()),
+            // Kept figures that are not the closed ones: the replay, proven by the digest.
+            Ok(None) | Err(jiancha_engine::closing::KeptError::Mismatch { .. }) => {
+                match state.verifications.clone().acquire_owned().await {
+                    Ok(_slot) => match crate::closing::reproduce(state, period, closed).await {
+                        Ok(r) => r.kept.map_or_else(
+                            || {
+                                r.projections
+                                    .report(&closing::canonical_query(period.clone()), closed.at)
+                                    .ok_or_else(|| {
+                                        "the replay keeps no assessment ledger".to_owned()
+                                    })
+                            },
+                            Ok,
+                        ),
+                        Err(e) => Err(e.message),
+                    },
+                    Err(_) => Err("the server is stopping".to_owned()),
+                }
+            }
         };
         if let Err(why) = &computed {
             tracing::warn!(period = %closed.period, %why, "a closed period is not published");

@@ -141,7 +141,7 @@ pub fn database_url(url: &str) -> String {
 
 /// The first schema of the `search_path` set in a connection's `options` (`-c search_path=…`,
 /// `-csearch_path=…` or `--search_path=…`), if any.
-fn search_path_of(options: &str) -> Option<String> {
+pub(crate) fn search_path_of(options: &str) -> Option<String> {
     let at = options.find("search_path")?;
     let rest = options[at + "search_path".len()..]
         .trim_start()

@@ -89,8 +89,9 @@ impl HistoricalImport {
                     *tag,
                     "id",
                     format!(
-                        "{id:?} is already in the log (position {position}): a historical \
-                         import holds new events only"
+                        "{id:?} is already in the log, or earlier in this import (at \
+                         position {position}): a historical import holds new events only, each \
+                         id once"
                     ),
                 )));
             }

@@ -41,15 +41,22 @@ pub struct IndexState {
     /// The latest `occurred_at` (Unix milliseconds) of a catalog, calendar or declaration
     /// event up to `position` (`i64::MIN` when none).
     pub globals_max_occurred: i64,
+    /// The fold format of the build that wrote it (the engine's snapshot format: what the same
+    /// events fold to); 0 for an index written before it was kept. An index of another format
+    /// is dropped and rebuilt ([`crate::EventStore::reset_index`]).
+    pub fold_format: u32,
 }
 
 impl IndexState {
-    /// The state as stored (position, globals' latest instant), or [`IndexState::EMPTY`] when
-    /// no row was written yet.
-    pub(crate) fn stored(row: Option<(i64, i64)>) -> IndexState {
-        row.map_or(IndexState::EMPTY, |(position, globals)| IndexState {
-            position: u64::try_from(position).unwrap_or(0),
-            globals_max_occurred: globals,
+    /// The state as stored (position, globals' latest instant, fold format), or
+    /// [`IndexState::EMPTY`] when no row was written yet.
+    pub(crate) fn stored(row: Option<(i64, i64, i64)>) -> IndexState {
+        row.map_or(IndexState::EMPTY, |(position, globals, format)| {
+            IndexState {
+                position: u64::try_from(position).unwrap_or(0),
+                globals_max_occurred: globals,
+                fold_format: u32::try_from(format).unwrap_or(0),
+            }
         })
     }
 
@@ -57,6 +64,7 @@ impl IndexState {
     pub const EMPTY: IndexState = IndexState {
         position: 0,
         globals_max_occurred: i64::MIN,
+        fold_format: 0,
     };
 }
 

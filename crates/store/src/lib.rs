@@ -365,6 +365,13 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// `write.kept` (of two of one stream, the later one); and stores `write.state`.
     fn write_index(&self, write: IndexWrite) -> BoxFuture<'_, Result<(), StoreError>>;
 
+    /// Drops the whole case index (rows, kept alerts and state) in one transaction, when its
+    /// stored state is still `expected` (another process may have rebuilt it meanwhile: then
+    /// nothing is dropped); the next catch-up builds it again from the start. For an index
+    /// written by a build that folds the same events otherwise (another
+    /// [`IndexState::fold_format`]).
+    fn reset_index(&self, expected: IndexState) -> BoxFuture<'_, Result<(), StoreError>>;
+
     /// The streams of the stored rows a question selects ([`IndexSelect::selects`]), sorted
     /// (byte order).
     fn index_select(&self, select: IndexSelect) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;

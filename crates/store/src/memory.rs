@@ -423,6 +423,16 @@ impl EventStore for MemoryStore {
         async move { result }.boxed()
     }
 
+    fn reset_index(&self, expected: IndexState) -> BoxFuture<'_, Result<(), StoreError>> {
+        let mut log = self.lock();
+        if log.index_state.unwrap_or(IndexState::EMPTY) == expected {
+            log.index.clear();
+            log.kept.clear();
+            log.index_state = None;
+        }
+        async move { Ok(()) }.boxed()
+    }
+
     fn index_select(&self, select: IndexSelect) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
         let log = self.lock();
         let streams = log

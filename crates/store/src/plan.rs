@@ -307,9 +307,13 @@ fn plan_one(
         }
         check_moved(tag, moved, &raw, current)?;
     }
+    // Whoever built the event (a line read, an act of the server, a command): an id, actor or
+    // org the reading of a line refuses would make the log impossible to export and import
+    // again.
+    if event.moved.is_none() {
+        jiancha_events::check_who(&event.actor, &event.org).map_err(|(f, m)| reject(&f, m))?;
+    }
     if let Some(id) = &event.id {
-        // Whoever built the event (a line read, an act of the server, a command): an id the
-        // reading of a line refuses would make the log impossible to export and import again.
         if event.moved.is_none() {
             jiancha_events::check_id(id).map_err(|m| reject("id", m))?;
         }

@@ -170,7 +170,7 @@ macro_rules! index_columns {
     };
 }
 const INDEX_STATE_SQL: &str =
-    "SELECT position, globals_max_occurred FROM case_index_state WHERE id = 1";
+    "SELECT position, globals_max_occurred, fold_format::int8 FROM case_index_state WHERE id = 1";
 const INDEX_ROWS_SQL: &str = concat!(
     "SELECT ",
     index_columns!(),
@@ -211,7 +211,8 @@ const INDEX_INSERT_SQL: &str = concat!(
 );
 const INDEX_EMPTY_SQL: &str = "SELECT NOT EXISTS (SELECT 1 FROM case_index)";
 const INDEX_SAVE_STATE_SQL: &str =
-    "UPDATE case_index_state SET position = $1, globals_max_occurred = $2 WHERE id = 1";
+    "UPDATE case_index_state SET position = $1, globals_max_occurred = $2, fold_format = $3 \
+     WHERE id = 1";
 /// Each half of a report's condition through its own index (migration 0008).
 const INDEX_REPORT_SQL: &str = "SELECT stream FROM case_index \
      WHERE reach >= $2 AND min_occurred <= $1 \
@@ -287,6 +288,18 @@ impl PostgresStore {
     /// `search_path` if none exists yet, runs the migrations and starts the writer task.
     pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         let options = connect_options(url)?;
+        // A schema PostgreSQL keeps for itself, in the URL as with --district: the user's
+        // mistake, named before anything is tried.
+        if let Some(schema) = options
+            .get_options()
+            .and_then(crate::district::search_path_of)
+            .filter(|s| s.starts_with("pg_"))
+        {
+            return Err(StoreError::BadUrl {
+                url: url.to_owned(),
+                reason: crate::district::DistrictError::Reserved(schema).to_string(),
+            });
+        }
         let mut conn = options.connect().await?;
         // A read replica (a hot standby, or a session read-only by default) serves the reading
         // commands on the schema its primary keeps up to date.
@@ -381,8 +394,11 @@ fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
         url: url.to_owned(),
         reason: e.to_string(),
     })?;
+    // Named by the district it opens: a refused import that created a district keeps it when
+    // another process has it open (`drop_empty_district`).
     let options = if options.get_application_name().is_none() {
-        options.application_name(APPLICATION_NAME)
+        let name = application_name(options.get_options());
+        options.application_name(&name)
     } else {
         options
     };
@@ -398,6 +414,15 @@ fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
     Ok(options
         .log_statements(tracing::log::LevelFilter::Trace)
         .log_slow_statements(tracing::log::LevelFilter::Debug, crate::SLOW_STATEMENT))
+}
+
+/// The application name of a connection whose `options` may select a district's schema:
+/// `jiancha <schema>`, or `jiancha`.
+fn application_name(options: Option<&str>) -> String {
+    match options.and_then(crate::district::search_path_of) {
+        Some(schema) => format!("{APPLICATION_NAME} {schema}"),
+        None => APPLICATION_NAME.to_owned(),
+    }
 }
 
 /// Runs the migrations on `conn`. Through `run_direct` (what `Migrator::run` calls once it has
@@ -468,11 +493,46 @@ pub async fn drop_empty_district(url: &str) -> Result<bool, StoreError> {
     if events > 0 {
         return Ok(false);
     }
+    // Another process that opened the district meanwhile (a server, another import) would lose
+    // its tables: the district stays. The import's own connections, just closed, may take a
+    // moment to leave the server's list (up to 5 s on a loaded server).
+    let mut others = others_in(&mut tx, &schema).await?;
+    for _ in 0..100 {
+        if others == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        others = others_in(&mut tx, &schema).await?;
+    }
+    if others > 0 {
+        tracing::warn!(
+            schema,
+            others,
+            "the new district is open in another process: it is kept"
+        );
+        return Ok(false);
+    }
     tx.execute(format!("DROP SCHEMA {} CASCADE", quote_ident(&schema)).as_str())
         .await?;
     tx.commit().await?;
     let _ = sqlx::Connection::close(conn).await;
     Ok(true)
+}
+
+/// How many other connections are named by the district `schema` (PostgreSQL keeps 63 bytes of
+/// an application name).
+async fn others_in(conn: &mut PgConnection, schema: &str) -> Result<i64, StoreError> {
+    // Statistics are read once per transaction unless cleared.
+    sqlx::query("SELECT pg_stat_clear_snapshot()")
+        .execute(&mut *conn)
+        .await?;
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity \
+         WHERE application_name = left($1, 63) AND pid <> pg_backend_pid()",
+    )
+    .bind(format!("{APPLICATION_NAME} {schema}"))
+    .fetch_one(&mut *conn)
+    .await?)
 }
 
 /// Creates the first schema of the connection's `search_path` when none of them exists, as
@@ -592,7 +652,7 @@ impl Reads for PgReads {
     }
 
     async fn index_state(&self) -> Result<IndexState, StoreError> {
-        let row: Option<(i64, i64)> = sqlx::query_as(INDEX_STATE_SQL)
+        let row: Option<(i64, i64, i64)> = sqlx::query_as(INDEX_STATE_SQL)
             .fetch_optional(&self.pool)
             .await?;
         Ok(IndexState::stored(row))
@@ -610,6 +670,25 @@ impl Reads for PgReads {
         Ok(sqlx::query_scalar(INDEX_ACTIVE_SQL)
             .fetch_all(&self.pool)
             .await?)
+    }
+
+    /// In one transaction, the state row locked first: the three tables emptied when it is
+    /// still `expected`.
+    async fn reset_index(&self, expected: IndexState) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row: Option<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT position, globals_max_occurred, fold_format::int8 FROM case_index_state \
+             WHERE id = 1 FOR UPDATE",
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if IndexState::stored(row) == expected {
+            sqlx::query("TRUNCATE case_alerts, case_index, case_index_state")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(())
     }
 
     /// In one transaction, the state row locked first (see [`INDEX_LOCK_SQL`]); the rows in
@@ -681,6 +760,7 @@ impl Reads for PgReads {
         sqlx::query(INDEX_SAVE_STATE_SQL)
             .bind(to_i64(write.state.position))
             .bind(write.state.globals_max_occurred)
+            .bind(i64::from(write.state.fold_format) as i32)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

@@ -97,6 +97,12 @@ pub trait Reads: Clone + Send + Sync + std::fmt::Debug + 'static {
         rows: &[IndexRow],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Drops the case index when its state is still `expected` (see `EventStore::reset_index`).
+    fn reset_index(
+        &self,
+        expected: IndexState,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// The streams a question selects, sorted (byte order).
     fn index_select(
         &self,
@@ -395,6 +401,10 @@ impl<R: Reads> EventStore for SqlStore<R> {
             self.reads.write_index(&write, &rows).await
         }
         .boxed()
+    }
+
+    fn reset_index(&self, expected: IndexState) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.reads.reset_index(expected).boxed()
     }
 
     fn index_select(&self, select: IndexSelect) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {

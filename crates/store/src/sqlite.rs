@@ -411,8 +411,8 @@ impl Reads for SqliteReads {
     }
 
     async fn index_state(&self) -> Result<IndexState, StoreError> {
-        let row: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT position, globals_max_occurred FROM case_index_state WHERE id = 1",
+        let row: Option<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT position, globals_max_occurred, fold_format FROM case_index_state WHERE id = 1",
         )
         .fetch_optional(&self.pool)
         .await?;
@@ -444,6 +444,26 @@ impl Reads for SqliteReads {
         .await?;
         streams.sort_unstable();
         Ok(streams)
+    }
+
+    /// Under `BEGIN IMMEDIATE`: the state read again, and the three tables emptied when it is
+    /// still `expected`.
+    async fn reset_index(&self, expected: IndexState) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let row: Option<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT position, globals_max_occurred, fold_format FROM case_index_state WHERE id = 1",
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if IndexState::stored(row) == expected {
+            for table in ["case_alerts", "case_index", "case_index_state"] {
+                sqlx::query(&format!("DELETE FROM {table}"))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(())
     }
 
     /// Under `BEGIN IMMEDIATE` (the file's write lock, taken before the position is read, so
@@ -528,11 +548,12 @@ impl Reads for SqliteReads {
             q.execute(&mut *tx).await?;
         }
         sqlx::query(
-            "INSERT OR REPLACE INTO case_index_state (id, position, globals_max_occurred) \
-             VALUES (1, ?1, ?2)",
+            "INSERT OR REPLACE INTO case_index_state \
+             (id, position, globals_max_occurred, fold_format) VALUES (1, ?1, ?2, ?3)",
         )
         .bind(to_i64(write.state.position))
         .bind(write.state.globals_max_occurred)
+        .bind(i64::from(write.state.fold_format))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -100,8 +100,8 @@ async fn log_exists(db: &str) -> bool {
     true
 }
 
-/// Drops the district a refused import created, when it holds no event (checked under a lock
-/// of its log): a mistyped district does not linger as an empty one.
+/// Drops the district a refused or empty import created, when it holds no event (checked under
+/// a lock of its log): a mistyped district does not linger as an empty one.
 async fn undo_creation(db: &str) {
     if let Err(e) = jiancha_store::postgres::drop_empty_district(db).await {
         tracing::warn!(error = %e, "the empty district a refused import created was not dropped");
@@ -157,7 +157,9 @@ pub async fn run(db: &str, clock: Arc<dyn Clock>, args: &ImportArgs) -> anyhow::
     let (bad_line, ahead) = finished?;
     store.close().await;
     bar.finish_and_clear();
-    if created && (bad_line.is_some() || result.is_err()) {
+    // Refused, or nothing in it: a district the import created holds nothing and goes again.
+    let nothing = matches!(&result, Ok(o) if o.range.is_none());
+    if created && (bad_line.is_some() || result.is_err() || nothing) {
         undo_creation(db).await;
     }
     if let Some(e) = bad_line {

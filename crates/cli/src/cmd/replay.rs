@@ -109,11 +109,13 @@ pub async fn one_case(
 pub async fn index(store: &Arc<dyn EventStore>) -> anyhow::Result<()> {
     let state = store.index_state().await?;
     let head = store.head().await?.position;
-    if state.position >= head {
+    let current = state.fold_format == jiancha_projections::snapshot::SNAPSHOT_FORMAT;
+    if state.position >= head && (state.position == 0 || current) {
         return Ok(());
     }
-    let bar = crate::progress::bar(Some(head - state.position), "index");
-    let from = state.position;
+    // An index of another fold is built again from the start.
+    let from = if current { state.position } else { 0 };
+    let bar = crate::progress::bar(Some(head.saturating_sub(from)), "index");
     jiancha_engine::index::catch_up_reporting(
         &**store,
         jiancha_engine::index::BULK_AFTER_EVENTS,

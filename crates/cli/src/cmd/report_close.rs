@@ -190,9 +190,15 @@ pub async fn as_closed(
     scoring: jiancha_projections::Scoring,
 ) -> anyhow::Result<AsClosed> {
     let Some(closed) = closing::find(&**store, &period.label).await? else {
+        // A range (--from/--to) is never closed: only a month, quarter, half-year or year is.
+        let hint = if period.label.contains("..") {
+            " (a month, quarter, half-year or year is closed, never a range)".to_owned()
+        } else {
+            format!(" (jiancha report close --period {})", period.label)
+        };
         return Err(user_error(format!(
-            "period {} was never closed (jiancha report close --period {})",
-            period.label, period.label
+            "period {} was never closed{hint}",
+            period.label
         )));
     };
     let alerts = jiancha_projections::AlertConfig::default();
@@ -200,6 +206,13 @@ pub async fn as_closed(
     let text = closing::report_text(&canonical(&projections, period, closed.at)?)?;
     let computed = closing::digest(&text);
     if computed == closed.digest {
+        // The replay proves itself; kept figures that are not the closed ones are an integrity
+        // problem of their own (`verify` fails on them), said here too.
+        if let Err(e @ closing::KeptError::Mismatch { .. }) =
+            closing::kept_report(&**store, &closed).await
+        {
+            tracing::warn!(why = %e, "the figures the close keeps are not the closed ones: the replay's are printed");
+        }
         return Ok(AsClosed {
             projections,
             closed,

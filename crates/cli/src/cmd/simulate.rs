@@ -93,6 +93,13 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
             ));
         }
         crate::output::check_dir("--summary", path)?;
+        if output.is_some_and(|o| crate::output::same_file(o, path)) {
+            return Err(user_error(format!(
+                "--summary {}: the events go to that file already (--output); name another \
+                 file for one of them",
+                path.display()
+            )));
+        }
     }
     let bar = crate::progress::bar(Some(args.cases), "simulate");
     let mut progress = |cases: u64| bar.set_position(cases);

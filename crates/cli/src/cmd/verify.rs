@@ -81,7 +81,7 @@ fn report(v: &Verification, log: &str) -> anyhow::Result<()> {
     let mut out = crate::stdout::lock();
     if let Some(b) = &v.broken {
         writeln!(out, "broken at {b}")?;
-        writeln!(out, "{} events before it verify", v.checked)?;
+        writeln!(out, "{} events before it hold", v.checked)?;
         snapshot_lines(&mut out, v)?;
         index_lines(&mut out, v)?;
         close_lines(&mut out, v)?;

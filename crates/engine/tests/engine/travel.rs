@@ -21,7 +21,9 @@ use jiancha_projections::ledger::Dimension;
 use jiancha_projections::KeptCase;
 use jiancha_projections::{asof, Millis, Period, Projections, ReportQuery, Scoring};
 use jiancha_store::memory::MemoryStore;
-use jiancha_store::{EventStore, IndexRow, IndexSelect, IndexWrite, KeptAlerts, ManualClock};
+use jiancha_store::{
+    EventStore, IndexRow, IndexSelect, IndexState, IndexWrite, KeptAlerts, ManualClock,
+};
 use proptest::prelude::*;
 
 use crate::support::{Backend, World, CASE};
@@ -680,6 +682,73 @@ async fn index_verdict(store: &dyn EventStore) -> IndexVerdict {
     assert!(v.broken.is_none());
     assert_eq!(v.ok(), !matches!(v.index.verdict, IndexVerdict::Differs(_)));
     v.index.verdict
+}
+
+/// An index written by a build whose fold judged cases otherwise (another fold format: rules
+/// changed) is dropped and built again at the next catch-up, so answers at an instant never read
+/// what an older fold said — here every row made to say less than the log, kept alerts made
+/// empty.
+#[tokio::test]
+async fn an_index_of_another_fold_is_built_again() {
+    let store = indexed_district().await;
+    let rows: Vec<IndexRow> = stored_rows(&store)
+        .await
+        .into_iter()
+        .map(|mut r| {
+            r.alerted = false;
+            r.active = false;
+            r.irregular = false;
+            r
+        })
+        .collect();
+    let empty = KeptCase {
+        item: "none".into(),
+        alerts: vec![],
+    }
+    .encode();
+    let kept: Vec<KeptAlerts> = rows
+        .iter()
+        .map(|r| KeptAlerts {
+            stream: r.stream.clone(),
+            body: empty.clone(),
+        })
+        .collect();
+    let state = store.index_state().await.unwrap();
+    let older = IndexState {
+        fold_format: jiancha_projections::snapshot::SNAPSHOT_FORMAT - 1,
+        ..state
+    };
+    store
+        .write_index(IndexWrite {
+            from: state.position,
+            state: older,
+            mark_after: None,
+            mark_active: false,
+            rows,
+            kept,
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.index_state().await.unwrap(), older);
+    let rebuilt = index::catch_up(&store).await.unwrap();
+    assert_eq!(rebuilt.from, 0, "built from the start");
+    let now = store.index_state().await.unwrap();
+    assert_eq!(
+        now.fold_format,
+        jiancha_projections::snapshot::SNAPSHOT_FORMAT
+    );
+    assert!(matches!(
+        index_verdict(&store).await,
+        IndexVerdict::Matches(_)
+    ));
+    let all = whole_log(&store).await;
+    let last = all.last().unwrap().occurred_at.timestamp_millis();
+    let at = last - 40 * 86_400_000;
+    same_answers(&store, &month_period(instant_date(at)).label, at).await;
+}
+
+fn instant_date(at: Millis) -> NaiveDate {
+    jiancha_projections::instant::date_of(at)
 }
 
 #[tokio::test]

@@ -137,6 +137,12 @@ impl EventStore for Wrapped {
     fn write_index(&self, write: IndexWrite) -> BoxFuture<'_, Result<(), StoreError>> {
         self.inner.write_index(write)
     }
+    fn reset_index(
+        &self,
+        expected: jiancha_store::IndexState,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.inner.reset_index(expected)
+    }
     fn index_select(&self, select: IndexSelect) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
         self.inner.index_select(select)
     }

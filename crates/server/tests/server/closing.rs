@@ -136,6 +136,7 @@ async fn the_bureau_closes_a_month_once_and_it_reproduces_after_later_appends() 
     assert_eq!(closed.json["position"], head);
     assert_eq!(closed.json["event_position"], head + 1);
     assert_eq!(closed.json["closed_at"], "2026-04-02T10:00:00+08:00");
+    assert_eq!(closed.json["figures_kept"], true);
     let again = world.post_json(CLOSE, Who::Supervisor, "").await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
     assert_eq!(again.json["detail"]["digest"], closed.json["digest"]);
@@ -283,7 +284,29 @@ async fn a_close_keeps_its_figures_for_a_server_that_computes_them_otherwise() {
         "{}",
         page.text
     );
-    // Verification names both closes: March's figures hash to its digest, February's do not.
+    // The first quarter's close keeps figures that are not the closed ones, but the replay
+    // gives the digest: the replay answers.
+    let quarter = world
+        .get("/api/v1/reports?period=2026-Q1", Who::Supervisor)
+        .await;
+    let genuine = jiancha_projections::Report::from_json(&quarter.text).unwrap();
+    let digest =
+        jiancha_engine::closing::digest(&jiancha_engine::closing::report_text(&genuine).unwrap());
+    let forged = with_first(&quarter.text, "accepted", 999);
+    close_as_another_build(&world, "2026-Q1", digest, forged).await;
+    let as_closed = world
+        .get(
+            "/api/v1/reports?period=2026-Q1&as_closed=true",
+            Who::Evaluator,
+        )
+        .await;
+    assert_eq!(as_closed.status, StatusCode::OK, "{}", as_closed.text);
+    assert_eq!(
+        as_closed.text, quarter.text,
+        "the replay's figures, not the kept ones"
+    );
+    // Verification names the closes: March's figures hash to its digest, February's and the
+    // quarter's do not.
     let verified = world.get("/api/v1/verify", Who::Supervisor).await;
     assert_eq!(verified.status, StatusCode::OK, "{}", verified.text);
     assert_eq!(verified.json["ok"], false, "{}", verified.text);
@@ -297,7 +320,14 @@ async fn a_close_keeps_its_figures_for_a_server_that_computes_them_otherwise() {
             )
         })
         .collect();
-    assert_eq!(verdicts, [("2026-03", "kept"), ("2026-02", "differs")]);
+    assert_eq!(
+        verdicts,
+        [
+            ("2026-03", "kept"),
+            ("2026-02", "differs"),
+            ("2026-Q1", "differs")
+        ]
+    );
     assert!(closes[1]["detail"]
         .as_str()
         .unwrap()

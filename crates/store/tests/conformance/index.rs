@@ -35,12 +35,16 @@ async fn log_of(s: &dyn EventStore, n: i64) {
     s.append(batch).await.unwrap();
 }
 
+/// The fold format the tests' index is written with.
+const FOLD: u32 = 13;
+
 fn write(from: u64, position: u64, rows: Vec<IndexRow>) -> IndexWrite {
     IndexWrite {
         from,
         state: IndexState {
             position,
             globals_max_occurred: 7,
+            fold_format: FOLD,
         },
         mark_after: None,
         mark_active: false,
@@ -87,7 +91,8 @@ pub async fn the_case_index_round_trips(f: Fixture) {
         s.index_state().await.unwrap(),
         IndexState {
             position: 4,
-            globals_max_occurred: 7
+            globals_max_occurred: 7,
+            fold_format: FOLD,
         }
     );
     let mut sorted = rows.clone();
@@ -248,7 +253,8 @@ pub async fn index_marks_come_before_the_rows(f: Fixture) {
         s.index_state().await.unwrap(),
         IndexState {
             position: 3,
-            globals_max_occurred: 7
+            globals_max_occurred: 7,
+            fold_format: FOLD,
         }
     );
 }
@@ -614,4 +620,45 @@ async fn a_wrongly_typed_row_is_undecodable_in_a_sqlite_context() {
         Err(StoreError::Undecodable { position: 2, .. }) => {}
         other => panic!("expected the row at 2 undecodable, got {other:?}"),
     }
+}
+
+/// An index of another fold is dropped whole — rows, kept alerts, state — when its state is still
+/// the one the caller read; one moved meanwhile (another process rebuilt it) is left alone.
+pub async fn an_index_is_reset_only_from_the_state_read(f: Fixture) {
+    let s = &*f.store;
+    log_of(s, 4).await;
+    let mut w = write(
+        0,
+        2,
+        vec![IndexRow {
+            reach: 100,
+            ..row("case-1", 10, 100, "l")
+        }],
+    );
+    w.kept = vec![kept("case-1", b"one")];
+    s.write_index(w).await.unwrap();
+    let stored = s.index_state().await.unwrap();
+    assert_eq!(stored.fold_format, FOLD);
+    // Another state than the one stored: nothing happens.
+    s.reset_index(IndexState {
+        position: 1,
+        ..stored
+    })
+    .await
+    .unwrap();
+    assert_eq!(s.index_state().await.unwrap(), stored);
+    assert_eq!(s.index_kept(i64::MAX).await.unwrap().len(), 1);
+    s.reset_index(stored).await.unwrap();
+    assert_eq!(s.index_state().await.unwrap(), IndexState::EMPTY);
+    assert!(s.index_kept(i64::MAX).await.unwrap().is_empty());
+    assert!(s
+        .index_rows(&["case-1".to_owned()])
+        .await
+        .unwrap()
+        .is_empty());
+    // Built again from the start.
+    s.write_index(write(0, 3, vec![row("case-2", 10, 100, "a")]))
+        .await
+        .unwrap();
+    assert_eq!(s.index_state().await.unwrap().position, 3);
 }

@@ -1,0 +1,5 @@
+-- The fold format the case index was built with (`IndexState::fold_format`): the rules a build
+-- judges cases by are part of what the rows and kept alerts say, so an index written by a build
+-- that folds the same events otherwise is dropped and rebuilt, never read as if current. 0: an
+-- index written before the format was kept.
+ALTER TABLE case_index_state ADD COLUMN fold_format INTEGER NOT NULL DEFAULT 0;
