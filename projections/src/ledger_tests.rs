@@ -613,12 +613,10 @@ fn a_verified_correction_on_a_case_still_overdue_raises_no_second_card() {
     assert_eq!(entries_of(&l, Measure::CorrectedOnTime), [(202603, 1)]);
 }
 
-/// An order's measures count in the month of the order and a complaint's in the month of the
-/// complaint, whichever month their card comes in: an order of 30 March left unanswered past 2
-/// April, and a complaint of 16 March answered late on 8 April, count `correction_overdue` and
-/// `complaints_late` in March, beside `ordered`; their red cards count in April.
-#[test]
-fn late_orders_and_complaints_count_in_the_month_of_the_order_and_the_complaint() {
+/// Case m1 overdue from 10 March: ordered on 30 March for 3 days and never answered (overdue on
+/// 3 April); complained of on 16 March, the complaint accepted on the 17th and answered as
+/// upheld on 8 April (late).
+fn order_and_complaint_late() -> Vec<StoredEvent> {
     let order = act(
         "CorrectionOrdered",
         "2026-03-30T10:00:00+08:00",
@@ -636,7 +634,16 @@ fn late_orders_and_complaints_count_in_the_month_of_the_order_and_the_complaint(
         r#"{"complaint":"CASE/complaint/1","finding":"upheld","reply":"属实，已整改"}"#,
     );
     let text = overdue_case("case-m1", &[&order, complained, &accepted, &answered]);
-    let (events, _) = scenario_events(&text);
+    scenario_events(&text).0
+}
+
+/// An order's measures count in the month of the order and a complaint's in the month of the
+/// complaint, whichever month their card comes in: an order of 30 March left unanswered past 2
+/// April, and a complaint of 16 March answered late on 8 April, count `correction_overdue` and
+/// `complaints_late` in March, beside `ordered`; their red cards count in April.
+#[test]
+fn late_orders_and_complaints_count_in_the_month_of_the_order_and_the_complaint() {
+    let events = order_and_complaint_late();
     let (p, l) = assess(&events);
     let now = at("2026-04-30T12:00:00+08:00");
     let raised: Vec<(String, String)> = p
@@ -728,24 +735,7 @@ fn a_rating_before_the_conclusion_does_not_count() {
 /// `complaints_late` with the `complaint.reply.late` card.
 #[test]
 fn an_upheld_appeal_of_a_lateness_card_reverses_the_lateness() {
-    let order = act(
-        "CorrectionOrdered",
-        "2026-03-30T10:00:00+08:00",
-        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","days":3}"#,
-    );
-    let complained = r#"{"stream":"CASE","type":"Complained","occurred_at":"2026-03-16T12:00:00+08:00","actor":"citizen","org":"jiangjin/center/dept-03/window-1","data":{"category":"服务态度"}}"#;
-    let accepted = act(
-        "ComplaintAccepted",
-        "2026-03-17T09:00:00+08:00",
-        r#"{"complaint":"CASE/complaint/1","route_to":"jiangjin/center"}"#,
-    );
-    let answered = act(
-        "ComplaintAnswered",
-        "2026-04-08T09:00:00+08:00",
-        r#"{"complaint":"CASE/complaint/1","finding":"upheld","reply":"属实，已整改"}"#,
-    );
-    let text = overdue_case("case-m1", &[&order, complained, &accepted, &answered]);
-    let (mut events, _) = scenario_events(&text);
+    let mut events = order_and_complaint_late();
     let (_, l) = assess(&events);
     let card = |rule: &str| {
         let e = l

@@ -131,6 +131,18 @@ pub async fn kept_report(
     }
 }
 
+/// Says (a warning) that the figures of `closed` are read from the close, because a replay
+/// computed the digest `computed` instead of the recorded one.
+pub fn warn_read_from_close(closed: &Closed, computed: &str) {
+    tracing::warn!(
+        period = %closed.period,
+        recorded = %closed.digest,
+        computed,
+        "the closed figures are read from the close: a replay of the log computes the period \
+         otherwise (another scoring, or rules changed since the close)"
+    );
+}
+
 /// A kept report's text read back and checked against the close's digest.
 pub fn check_kept(closed: &Closed, text: &str) -> Result<Report, KeptError> {
     let report =

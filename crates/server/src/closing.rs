@@ -350,12 +350,7 @@ pub(crate) async fn reproduce(
         })?;
     match kept {
         Some(report) => {
-            tracing::warn!(
-                period = %period.label,
-                recorded = %closed.digest,
-                %computed,
-                "a closed period is read from its close: a replay computes it otherwise"
-            );
+            closing::warn_read_from_close(closed, &computed);
             Ok(Reproduced {
                 projections,
                 kept: Some(report),

@@ -229,13 +229,7 @@ pub async fn as_closed(
         })?;
     match kept {
         Some(report) => {
-            tracing::warn!(
-                period = %period.label,
-                recorded = %closed.digest,
-                %computed,
-                "the closed figures are read from the close: a replay of the log computes the \
-                 period otherwise (another --scoring, or rules changed since the close)"
-            );
+            closing::warn_read_from_close(&closed, &computed);
             Ok(AsClosed {
                 projections,
                 closed,

@@ -663,6 +663,16 @@ async fn stored_rows(store: &dyn EventStore) -> Vec<IndexRow> {
 /// someone with write access to the database could do.
 async fn overwrite(store: &dyn EventStore, rows: Vec<IndexRow>, kept: Vec<KeptAlerts>) {
     let state = store.index_state().await.unwrap();
+    overwrite_as(store, state, rows, kept).await;
+}
+
+/// [`overwrite`], storing the state `state` (at the same position) with the rows.
+async fn overwrite_as(
+    store: &dyn EventStore,
+    state: IndexState,
+    rows: Vec<IndexRow>,
+    kept: Vec<KeptAlerts>,
+) {
     store
         .write_index(IndexWrite {
             from: state.position,
@@ -718,17 +728,7 @@ async fn an_index_of_another_fold_is_built_again() {
         fold_format: jiancha_projections::snapshot::SNAPSHOT_FORMAT - 1,
         ..state
     };
-    store
-        .write_index(IndexWrite {
-            from: state.position,
-            state: older,
-            mark_after: None,
-            mark_active: false,
-            rows,
-            kept,
-        })
-        .await
-        .unwrap();
+    overwrite_as(&store, older, rows, kept).await;
     assert_eq!(store.index_state().await.unwrap(), older);
     let rebuilt = index::catch_up(&store).await.unwrap();
     assert_eq!(rebuilt.from, 0, "built from the start");
