@@ -54,6 +54,12 @@ impl LiveServer {
     /// Starts a server with a supervisor and a center token; the clock stands at
     /// 2026-03-02T10:00+08:00.
     pub async fn start() -> LiveServer {
+        LiveServer::start_with(auth()).await
+    }
+
+    /// Starts a server with the tokens of `auth`, which names [`CENTER`]; the clock stands at
+    /// 2026-03-02T10:00+08:00 and the catalog holds the item `permit-01`, appended as the center.
+    pub async fn start_with(auth: Auth) -> LiveServer {
         let dir = tempfile::tempdir().unwrap();
         let clock = ManualClock::new(
             chrono::DateTime::parse_from_rfc3339("2026-03-02T10:00:00+08:00")
@@ -65,7 +71,7 @@ impl LiveServer {
             .await
             .unwrap();
         let config = ServerConfig {
-            auth: Some(auth()),
+            auth: Some(auth),
             ..ServerConfig::default()
         };
         let app = App::start(store.clone(), Arc::new(clock.clone()), config)

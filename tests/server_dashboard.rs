@@ -267,46 +267,35 @@ async fn the_dashboard_shows_an_alert_raised_by_an_append() {
         .unwrap();
     assert_eq!(closed.status().as_u16(), 201);
 
-    let (browser, port) = start_browser();
-    let mut page = Page::attach(port).await;
-    for domain in ["Runtime.enable", "Log.enable", "Page.enable"] {
-        page.call(domain, json!({})).await;
-    }
-    let url = server.url(&format!("/#token={SUPERVISOR}"));
-    page.call("Page.navigate", json!({ "url": url })).await;
-    page.wait_for(
-        "the stream is live",
-        "document.getElementById('status')?.dataset.state === 'live'",
-    )
-    .await;
+    let (browser, mut page) = browser_page().await;
+    navigate_as(&mut page, &server, SUPERVISOR).await;
+    wait_status(&mut page, "the stream is live", "live").await;
     // The overview table is the board's top: the department's row counts its red card and
     // shows its name, with its path in the tooltip.
-    const DEPT_ROW: &str = "#overview tr[data-org=\"jiangjin/center/dept-03\"]";
-    page.wait_for(
+    const DEPT: &str = "jiangjin/center/dept-03";
+    wait_red(
+        &mut page,
         "the department's row counts the open card",
-        &format!("document.querySelector('{DEPT_ROW} td.red')?.textContent === '1'"),
+        DEPT,
+        1,
     )
     .await;
     page.wait_for(
         "the overview names the department",
-        &format!("(() => {{ const n = document.querySelector('{DEPT_ROW} .named'); return !!n && n.textContent === '区市场监管局' && n.title === 'jiangjin/center/dept-03'; }})()"),
+        &format!("(() => {{ const n = document.querySelector('{} .named'); return !!n && n.textContent === '区市场监管局' && n.title === '{DEPT}'; }})()", row(DEPT)),
     )
     .await;
     // A click on the row lists its open cards.
-    page.eval(&format!("document.querySelector('{DEPT_ROW}').click()"))
-        .await;
-    page.wait_for(
+    click_row(
+        &mut page,
+        DEPT,
         "the open card is listed under its department",
         "!!document.querySelector('#cards .card[data-alert-id=\"case-d0/fee.mismatch/1\"]')",
     )
     .await;
     // The charts are drawn from the reports; a rate with no conclusion yet has no month to
     // draw (months without data are skipped, not drawn as 0%).
-    page.wait_for(
-        "the charts are drawn",
-        "[...document.querySelectorAll('.chart')].every((c) => c.querySelector('svg, .empty'))",
-    )
-    .await;
+    page.wait_for("the charts are drawn", CHARTS_DRAWN).await;
     assert_eq!(
         page.eval("document.querySelector('#chart-on-time .empty')?.textContent")
             .await,
@@ -331,9 +320,11 @@ async fn the_dashboard_shows_an_alert_raised_by_an_append() {
         &format!("state.chartsDrawn > {drawn}"),
     )
     .await;
-    page.wait_for(
+    wait_red(
+        &mut page,
         "and on the overview under its town",
-        "document.querySelector('#overview tr[data-org=\"jiangjin/town-7\"] td.red')?.textContent === '1'",
+        "jiangjin/town-7",
+        1,
     )
     .await;
 
@@ -379,8 +370,7 @@ async fn the_dashboard_shows_an_alert_raised_by_an_append() {
     assert_eq!(page.eval(&month("2026-02")).await, json!("closed closed"));
 
     // Case lookup shows the timeline.
-    page.eval("document.getElementById('case-id').value = 'case-d1'; document.getElementById('case-form').requestSubmit()")
-        .await;
+    look_up_case(&mut page, "case-d1").await;
     page.wait_for(
         "the timeline",
         "document.querySelectorAll('#timeline li').length >= 3",
@@ -394,11 +384,8 @@ async fn the_dashboard_shows_an_alert_raised_by_an_append() {
         json!(["Submitted", "Accepted", "Fee charged", "Card issued"])
     );
 
-    let errors = page.errors();
-    assert!(errors.is_empty(), "console errors: {errors:#?}");
-    drop(page);
-    drop(browser);
-    server.stop().await;
+    assert_no_console_errors(&page);
+    close(page, browser, server).await;
 }
 
 // ---- the workbench across tokens, refusals, outages, names and widths ---------------------------
@@ -409,122 +396,124 @@ const EVALUATOR: &str = "e2e-evaluator";
 const WINDOW_ORG: &str = "jiangjin/center/dept-03/window-1";
 const VILLAGE_ORG: &str = "jiangjin/town-7/village-2";
 
-/// A server in this process over a scratch log, with a token per role: the bureau, the center,
-/// a window of a department, a village point of a town and an evaluator; the clock stands at
-/// 2026-03-02T10:00+08:00. The catalog names the department, the window, the town and the
-/// village; the item is `permit-01` (promised 2 working days).
-struct RolesServer {
-    addr: std::net::SocketAddr,
-    store: std::sync::Arc<dyn jiancha_store::EventStore>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<Result<(), jiancha_server::ServerError>>>,
-    _dir: tempfile::TempDir,
+/// A server in this process over a scratch log ([`LiveServer::start_with`]), with a token per
+/// role: the bureau, the center, a window of a department, a village point of a town and an
+/// evaluator; the clock stands at 2026-03-02T10:00+08:00. The catalog names the department, the
+/// window, the town and the village; the item is `permit-01` (promised 2 working days). Each
+/// (case, org) of `red_cards` is a case charged the wrong fee: a red card each.
+async fn roles_server(red_cards: &[(&str, &str)]) -> LiveServer {
+    let mut text = String::new();
+    for (name, role, token, org) in [
+        ("bureau", "supervisor", SUPERVISOR, Some("jiangjin/bureau")),
+        ("center", "center", CENTER, Some("jiangjin")),
+        ("window", "unit", WINDOW, Some(WINDOW_ORG)),
+        ("village", "unit", VILLAGE, Some(VILLAGE_ORG)),
+        ("evaluator", "evaluator", EVALUATOR, None),
+    ] {
+        text.push_str(&format!(
+            "[[token]]\nname = \"{name}\"\nrole = \"{role}\"\nsha256 = \"{}\"\n",
+            jiancha_server::token_hash(token)
+        ));
+        if let Some(org) = org {
+            text.push_str(&format!("org = \"{org}\"\n"));
+        }
+        text.push('\n');
+    }
+    let server = LiveServer::start_with(jiancha_server::Auth::parse(&text).unwrap()).await;
+    let catalog = [
+        org_defined("jiangjin/center/dept-03", "区市场监管局", "department"),
+        org_defined(WINDOW_ORG, "窗口一", "window"),
+        org_defined("jiangjin/town-7", "鼎山街道", "town"),
+        org_defined(VILLAGE_ORG, "二村", "village"),
+    ]
+    .join("\n");
+    let (status, body) = server.post(CENTER, &catalog).await;
+    assert_eq!(status, 201, "{body}");
+    for (case, org) in red_cards {
+        let (status, body) = server.post(CENTER, &case_jsonl(case, org, 2)).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    server
 }
 
-impl RolesServer {
-    async fn start() -> RolesServer {
-        use std::sync::Arc;
-        let dir = tempfile::tempdir().unwrap();
-        let clock = jiancha_store::ManualClock::new(
-            chrono::DateTime::parse_from_rfc3339("2026-03-02T10:00:00+08:00")
-                .unwrap()
-                .to_utc(),
-        );
-        let url = format!("sqlite://{}", dir.path().join("jiancha.db").display());
-        let store = jiancha_store::open(&url, Arc::new(clock.clone()))
-            .await
-            .unwrap();
-        let mut text = String::new();
-        for (name, role, token, org) in [
-            ("bureau", "supervisor", SUPERVISOR, Some("jiangjin/bureau")),
-            ("center", "center", CENTER, Some("jiangjin")),
-            ("window", "unit", WINDOW, Some(WINDOW_ORG)),
-            ("village", "unit", VILLAGE, Some(VILLAGE_ORG)),
-            ("evaluator", "evaluator", EVALUATOR, None),
-        ] {
-            text.push_str(&format!(
-                "[[token]]\nname = \"{name}\"\nrole = \"{role}\"\nsha256 = \"{}\"\n",
-                jiancha_server::token_hash(token)
-            ));
-            if let Some(org) = org {
-                text.push_str(&format!("org = \"{org}\"\n"));
-            }
-            text.push('\n');
-        }
-        let config = jiancha_server::ServerConfig {
-            auth: Some(jiancha_server::Auth::parse(&text).unwrap()),
-            ..jiancha_server::ServerConfig::default()
-        };
-        let app = jiancha_server::App::start(store.clone(), Arc::new(clock), config)
-            .await
-            .unwrap();
-        let listener = jiancha_server::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(jiancha_server::run(
-            listener,
-            async move {
-                let _ = stopped.await;
-            },
-            app,
-        ));
-        let server = RolesServer {
-            addr,
-            store,
-            stop: Some(stop),
-            task: Some(task),
-            _dir: dir,
-        };
-        let catalog = [
-            r#"{"stream":"catalog","type":"ItemDefined","occurred_at":"2026-03-01T09:00:00+08:00","data":{"code":"permit-01","name":"许可","org":"jiangjin/center/dept-03","statutory_days":5,"promised_days":2,"fee_cents":1000,"steps":["审查","决定"],"required_materials":["身份证"],"in_center":true}}"#.to_owned(),
-            org_defined("jiangjin/center/dept-03", "区市场监管局", "department"),
-            org_defined(WINDOW_ORG, "窗口一", "window"),
-            org_defined("jiangjin/town-7", "鼎山街道", "town"),
-            org_defined(VILLAGE_ORG, "二村", "village"),
-        ]
-        .join("\n");
-        let (status, body) = server.post(CENTER, &catalog).await;
-        assert_eq!(status, 201, "{body}");
-        server
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    async fn post(&self, token: &str, jsonl: &str) -> (u16, String) {
-        crate::server_api::post_events(&self.url(""), Some(token), jsonl).await
-    }
-
-    /// Cases charged the wrong fee (a red card each): (case, org).
-    async fn red_cards(&self, cases: &[(&str, &str)]) {
-        for (case, org) in cases {
-            let (status, body) = self.post(CENTER, &case_jsonl(case, org, 2)).await;
-            assert_eq!(status, 201, "{body}");
-        }
-    }
-
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            tokio::time::timeout(WAIT_MAX, task)
-                .await
-                .expect("the server stops")
-                .unwrap()
-                .unwrap();
-        }
-        self.store.close().await;
-    }
+/// A [`roles_server`] with `red_cards`, and a browser on its dashboard signed in with `token`
+/// ([`open_as`]).
+async fn dashboard_as(token: &str, red_cards: &[(&str, &str)]) -> (LiveServer, Browser, Page) {
+    let server = roles_server(red_cards).await;
+    let (browser, mut page) = browser_page().await;
+    open_as(&mut page, &server, token).await;
+    (server, browser, page)
 }
 
 fn org_defined(path: &str, name: &str, kind: &str) -> String {
     format!(
         r#"{{"stream":"catalog","type":"OrgDefined","occurred_at":"2026-03-01T08:00:00+08:00","org":"jiangjin/center","data":{{"path":"{path}","name":"{name}","kind":"{kind}"}}}}"#
     )
+}
+
+/// True once every chart is drawn, or says it has no data.
+const CHARTS_DRAWN: &str =
+    "[...document.querySelectorAll('.chart')].every((c) => c.querySelector('svg, .empty'))";
+
+/// The overview's row of `org`, as a CSS selector.
+fn row(org: &str) -> String {
+    format!("#overview tr[data-org=\"{org}\"]")
+}
+
+/// True once the overview's row of `org` counts `red` open red cards.
+fn red_count(org: &str, red: u32) -> String {
+    format!(
+        "document.querySelector('{} td.red')?.textContent === '{red}'",
+        row(org)
+    )
+}
+
+/// Waits until the overview's row of `org` counts `red` open red cards.
+async fn wait_red(page: &mut Page, what: &str, org: &str, red: u32) {
+    page.wait_for(what, &red_count(org, red)).await;
+}
+
+/// Clicks the overview's row of `org` and waits until `listed` (its cards, as the list shows
+/// them) is true.
+async fn click_row(page: &mut Page, org: &str, what: &str, listed: &str) {
+    page.eval(&format!("document.querySelector('{}').click()", row(org)))
+        .await;
+    page.wait_for(what, listed).await;
+}
+
+/// Waits until the header's status is `state` (`live`, `polling`, `offline`…).
+async fn wait_status(page: &mut Page, what: &str, state: &str) {
+    page.wait_for(
+        what,
+        &format!("document.getElementById('status')?.dataset.state === '{state}'"),
+    )
+    .await;
+}
+
+/// Looks up `case` through the case form.
+async fn look_up_case(page: &mut Page, case: &str) {
+    page.eval(&format!("document.getElementById('case-id').value = '{case}'; document.getElementById('case-form').requestSubmit()"))
+        .await;
+}
+
+/// Navigates to the dashboard signed in with `token` (`/#token=…`), waiting for nothing.
+async fn navigate_as(page: &mut Page, server: &LiveServer, token: &str) {
+    let url = server.url(&format!("/#token={token}"));
+    page.call("Page.navigate", json!({ "url": url })).await;
+}
+
+/// Fails on any console error, uncaught exception or failed load the page has seen.
+#[track_caller]
+fn assert_no_console_errors(page: &Page) {
+    let errors = page.errors();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}
+
+/// Closes the page and the browser, then stops the server.
+async fn close(page: Page, browser: Browser, server: LiveServer) {
+    drop(page);
+    drop(browser);
+    server.stop().await;
 }
 
 /// A browser with a page attached, its console and log followed.
@@ -538,12 +527,11 @@ async fn browser_page() -> (Browser, Page) {
 }
 
 /// Loads the dashboard signed in with `token` (`/#token=…`) and waits for its overview.
-async fn open_as(page: &mut Page, server: &RolesServer, token: &str) {
+async fn open_as(page: &mut Page, server: &LiveServer, token: &str) {
     page.call("Page.navigate", json!({"url": "about:blank"}))
         .await;
     page.clear_events();
-    let url = server.url(&format!("/#token={token}"));
-    page.call("Page.navigate", json!({ "url": url })).await;
+    navigate_as(page, server, token).await;
     page.wait_for(
         "the overview is filled",
         "document.querySelectorAll('#overview tbody tr').length > 0",
@@ -567,27 +555,27 @@ async fn switch_token(page: &mut Page, token: &str, role: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_token_starts_afresh_without_the_previous_tokens_cards_case_or_depth() {
-    let server = RolesServer::start().await;
-    server
-        .red_cards(&[("case-t7", "jiangjin/town-7"), ("case-w1", WINDOW_ORG)])
-        .await;
-    let (browser, mut page) = browser_page().await;
-    open_as(&mut page, &server, SUPERVISOR).await;
-    // The bureau opens the town's cards and one of its cases.
-    page.wait_for(
-        "the town's row counts its card",
-        "document.querySelector('#overview tr[data-org=\"jiangjin/town-7\"] td.red')?.textContent === '1'",
+    let (server, browser, mut page) = dashboard_as(
+        SUPERVISOR,
+        &[("case-t7", "jiangjin/town-7"), ("case-w1", WINDOW_ORG)],
     )
     .await;
-    page.eval("document.querySelector('#overview tr[data-org=\"jiangjin/town-7\"]').click()")
-        .await;
-    page.wait_for(
+    // The bureau opens the town's cards and one of its cases.
+    wait_red(
+        &mut page,
+        "the town's row counts its card",
+        "jiangjin/town-7",
+        1,
+    )
+    .await;
+    click_row(
+        &mut page,
+        "jiangjin/town-7",
         "the town's card is listed with its acknowledge button",
         "!!document.querySelector('#cards .card[data-alert-id=\"case-t7/fee.mismatch/1\"] button[data-act=\"acknowledge\"]')",
     )
     .await;
-    page.eval("document.getElementById('case-id').value = 'case-t7'; document.getElementById('case-form').requestSubmit()")
-        .await;
+    look_up_case(&mut page, "case-t7").await;
     page.wait_for(
         "the town's case is open",
         "document.querySelectorAll('#timeline li').length >= 3",
@@ -596,11 +584,7 @@ async fn another_token_starts_afresh_without_the_previous_tokens_cards_case_or_d
 
     // The window signs in: nothing of the bureau's stays.
     switch_token(&mut page, WINDOW, "单位").await;
-    page.wait_for(
-        "the window's stream is live",
-        "document.getElementById('status').dataset.state === 'live'",
-    )
-    .await;
+    wait_status(&mut page, "the window's stream is live", "live").await;
     assert_eq!(
         page.eval("[document.querySelectorAll('#cards .card').length, state.cards.org, document.getElementById('cards-org').textContent]")
             .await,
@@ -619,11 +603,9 @@ async fn another_token_starts_afresh_without_the_previous_tokens_cards_case_or_d
         "the window's own depth"
     );
     // Its own row lists its own card.
-    page.eval(&format!(
-        "document.querySelector('#overview tr[data-org=\"{WINDOW_ORG}\"]').click()"
-    ))
-    .await;
-    page.wait_for(
+    click_row(
+        &mut page,
+        WINDOW_ORG,
         "the window's card is listed",
         "!!document.querySelector('#cards .card[data-alert-id=\"case-w1/fee.mismatch/1\"]')",
     )
@@ -636,25 +618,20 @@ async fn another_token_starts_afresh_without_the_previous_tokens_cards_case_or_d
             .await,
         json!(["2", null, 0])
     );
-    let errors = page.errors();
-    assert!(errors.is_empty(), "console errors: {errors:#?}");
-    drop(page);
-    drop(browser);
-    server.stop().await;
+    assert_no_console_errors(&page);
+    close(page, browser, server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_live_stream_is_said_and_the_figures_are_read_on_a_timer() {
-    let server = RolesServer::start().await;
-    server.red_cards(&[("case-t7", "jiangjin/town-7")]).await;
+    let server = roles_server(&[("case-t7", "jiangjin/town-7")]).await;
     // The center's token already holds every live stream it may.
     let mut held = Vec::new();
     for _ in 0..32 {
         held.push(crate::server_api::Stream::connect(&server.url(""), Some(CENTER), None).await);
     }
     let (browser, mut page) = browser_page().await;
-    let url = server.url(&format!("/#token={CENTER}"));
-    page.call("Page.navigate", json!({ "url": url })).await;
+    navigate_as(&mut page, &server, CENTER).await;
     page.wait_for(
         "the refusal is shown in the page's language with the server's words",
         "(() => { const m = document.getElementById('message'); return !m.hidden && m.textContent.startsWith('实时预警暂不可用') && m.textContent.includes('请求过多，请稍后再试（this token already holds 32 live alert streams'); })()",
@@ -662,12 +639,13 @@ async fn a_refused_live_stream_is_said_and_the_figures_are_read_on_a_timer() {
     .await;
     page.wait_for(
         "the figures are read all the same",
-        "document.querySelector('#overview tr[data-org=\"jiangjin/town-7\"] td.red')?.textContent === '1' && [...document.querySelectorAll('.chart')].every((c) => c.querySelector('svg, .empty'))",
+        &format!("{} && {CHARTS_DRAWN}", red_count("jiangjin/town-7", 1)),
     )
     .await;
-    page.wait_for(
+    wait_status(
+        &mut page,
         "the status says the figures are polled, not connecting",
-        "document.getElementById('status').dataset.state === 'polling'",
+        "polling",
     )
     .await;
     assert_eq!(
@@ -688,34 +666,32 @@ async fn a_refused_live_stream_is_said_and_the_figures_are_read_on_a_timer() {
         "{message}"
     );
     drop(held);
-    drop(page);
-    drop(browser);
-    server.stop().await;
+    close(page, browser, server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_centers_own_row_lists_only_the_centers_own_cards() {
-    let server = RolesServer::start().await;
-    server
-        .red_cards(&[
+    let (server, browser, mut page) = dashboard_as(
+        SUPERVISOR,
+        &[
             ("case-c0", "jiangjin/center"),
             ("case-c1", "jiangjin/center"),
             ("case-d0", "jiangjin/center/dept-03"),
             ("case-d1", "jiangjin/center/dept-03"),
             ("case-d2", "jiangjin/center/dept-03"),
-        ])
-        .await;
-    let (browser, mut page) = browser_page().await;
-    open_as(&mut page, &server, SUPERVISOR).await;
-    const CENTER_ROW: &str = "#overview tr[data-org=\"jiangjin/center\"]";
-    page.wait_for(
-        "the center's row counts its own two cards",
-        &format!("document.querySelector('{CENTER_ROW} td.red')?.textContent === '2'"),
+        ],
     )
     .await;
-    page.eval(&format!("document.querySelector('{CENTER_ROW}').click()"))
-        .await;
-    page.wait_for(
+    wait_red(
+        &mut page,
+        "the center's row counts its own two cards",
+        "jiangjin/center",
+        2,
+    )
+    .await;
+    click_row(
+        &mut page,
+        "jiangjin/center",
         "the center's cards are listed",
         "document.querySelectorAll('#cards .card').length > 0",
     )
@@ -730,33 +706,27 @@ async fn the_centers_own_row_lists_only_the_centers_own_cards() {
         "the list and its count are the row's: not the departments'"
     );
     // The department's row lists its own three.
-    page.eval(
-        "document.querySelector('#overview tr[data-org=\"jiangjin/center/dept-03\"]').click()",
-    )
-    .await;
-    page.wait_for(
+    click_row(
+        &mut page,
+        "jiangjin/center/dept-03",
         "the department's cards are listed",
         "document.getElementById('cards-org').textContent === '区市场监管局 · 3' && document.querySelectorAll('#cards .card').length === 3",
     )
     .await;
-    let errors = page.errors();
-    assert!(errors.is_empty(), "console errors: {errors:#?}");
-    drop(page);
-    drop(browser);
-    server.stop().await;
+    assert_no_console_errors(&page);
+    close(page, browser, server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_evaluators_org_filter_narrows_only_what_it_reads() {
-    let server = RolesServer::start().await;
-    server
-        .red_cards(&[
+    let (server, browser, mut page) = dashboard_as(
+        EVALUATOR,
+        &[
             ("case-t7", "jiangjin/town-7"),
             ("case-d0", "jiangjin/center/dept-03"),
-        ])
-        .await;
-    let (browser, mut page) = browser_page().await;
-    open_as(&mut page, &server, EVALUATOR).await;
+        ],
+    )
+    .await;
     page.wait_for(
         "the ranking lists the town and the center",
         "(() => { const orgs = [...document.querySelectorAll('#report tbody tr')].map((r) => r.dataset.org); return orgs.includes('jiangjin/town-7') && orgs.includes('jiangjin/center'); })()",
@@ -778,17 +748,13 @@ async fn an_evaluators_org_filter_narrows_only_what_it_reads() {
         json!([0, true]),
         "no alert list was asked for, nothing was refused"
     );
-    let errors = page.errors();
-    assert!(errors.is_empty(), "console errors: {errors:#?}");
-    drop(page);
-    drop(browser);
-    server.stop().await;
+    assert_no_console_errors(&page);
+    close(page, browser, server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_header_wraps_at_a_phones_width() {
-    let server = RolesServer::start().await;
-    server.red_cards(&[("case-w1", WINDOW_ORG)]).await;
+    let server = roles_server(&[("case-w1", WINDOW_ORG)]).await;
     let (browser, mut page) = browser_page().await;
     for width in [375, 430] {
         page.call(
@@ -815,22 +781,14 @@ async fn the_header_wraps_at_a_phones_width() {
             }
         }
     }
-    drop(page);
-    drop(browser);
-    server.stop().await;
+    close(page, browser, server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_status_and_the_message_follow_the_reads_through_an_outage() {
-    let server = RolesServer::start().await;
-    server.red_cards(&[("case-t7", "jiangjin/town-7")]).await;
-    let (browser, mut page) = browser_page().await;
-    open_as(&mut page, &server, EVALUATOR).await;
-    page.wait_for(
-        "the evaluator's figures are read",
-        "document.getElementById('status').dataset.state === 'live'",
-    )
-    .await;
+    let (server, browser, mut page) =
+        dashboard_as(EVALUATOR, &[("case-t7", "jiangjin/town-7")]).await;
+    wait_status(&mut page, "the evaluator's figures are read", "live").await;
     // The server is away: every read fails, as a fetch does when nothing answers.
     page.eval("window.realFetch = window.fetch; window.fetch = () => Promise.reject(new TypeError('Failed to fetch')); loadAll(); true")
         .await;
@@ -847,17 +805,12 @@ async fn the_status_and_the_message_follow_the_reads_through_an_outage() {
         "document.getElementById('status').dataset.state === 'live' && document.getElementById('message').hidden",
     )
     .await;
-    drop(page);
-    drop(browser);
-    server.stop().await;
+    close(page, browser, server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_window_and_a_village_point_are_shown_by_their_names() {
-    let server = RolesServer::start().await;
-    server
-        .red_cards(&[("case-w1", WINDOW_ORG), ("case-v1", VILLAGE_ORG)])
-        .await;
+    let server = roles_server(&[("case-w1", WINDOW_ORG), ("case-v1", VILLAGE_ORG)]).await;
     let (browser, mut page) = browser_page().await;
     for (token, org, name) in [
         (WINDOW, WINDOW_ORG, "窗口一"),
@@ -882,22 +835,17 @@ async fn a_window_and_a_village_point_are_shown_by_their_names() {
             &format!("(() => {{ const n = document.querySelector('#due li .named[data-code=\"{org}\"]'); return !!n && n.textContent === '{name}' && n.title === '{org}'; }})()"),
         )
         .await;
-        let errors = page.errors();
-        assert!(errors.is_empty(), "console errors: {errors:#?}");
+        assert_no_console_errors(&page);
     }
-    drop(page);
-    drop(browser);
-    server.stop().await;
+    close(page, browser, server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_grades_and_warnings_are_worded_in_the_pages_language() {
-    let server = RolesServer::start().await;
-    server.red_cards(&[("case-t7", "jiangjin/town-7")]).await;
+    let server = roles_server(&[("case-t7", "jiangjin/town-7")]).await;
     let (browser, mut page) = browser_page().await;
     // A token the server does not know: its own words, not a request for a token.
-    let url = server.url("/#token=no-such-token");
-    page.call("Page.navigate", json!({ "url": url })).await;
+    navigate_as(&mut page, &server, "no-such-token").await;
     page.wait_for(
         "the server's refusal of the token",
         "document.getElementById('message').textContent.startsWith('请求失败: 令牌无效（unknown token')",
@@ -910,8 +858,7 @@ async fn refusals_grades_and_warnings_are_worded_in_the_pages_language() {
         json!(true)
     );
     // A case id the server refuses: the kind named, the server's words beside.
-    page.eval("document.getElementById('case-id').value = 'case-a!b'; document.getElementById('case-form').requestSubmit()")
-        .await;
+    look_up_case(&mut page, "case-a!b").await;
     page.wait_for(
         "the refusal names its kind",
         "document.getElementById('message').textContent.startsWith('请求失败: 请求有误（bad case stream')",
@@ -942,7 +889,5 @@ async fn refusals_grades_and_warnings_are_worded_in_the_pages_language() {
         .eval("(() => { const month = document.getElementById('month').value; const row = (org, grade) => ({ org, accepted: 1, concluded: 1, on_time_rate: 1, rated: 1, satisfaction_rate: 1, red: 0, yellow: 0, score: 90, grade }); state.reports.set(month, { rows: [row('jiangjin/town-1', '优秀'), row('jiangjin/town-2', '良好'), row('jiangjin/town-3', '合格'), row('jiangjin/town-4', '不合格')] }); renderReport(); return [...document.querySelectorAll('#report tbody tr td:last-child')].map((td) => td.textContent); })()")
         .await;
     assert_eq!(grades, json!(["Excellent", "Good", "Pass", "Fail"]));
-    drop(page);
-    drop(browser);
-    server.stop().await;
+    close(page, browser, server).await;
 }
