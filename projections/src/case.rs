@@ -738,7 +738,17 @@ impl CaseState {
                 continue;
             }
             if !self.is_raised(rule, at) {
-                out.push(self.alert(rule, at, self.last_position));
+                // A crossing while a card of its rule was still open (an ordered card stays open
+                // until its correction is verified) is carded when that card closes, never
+                // dated back before it.
+                let held = self
+                    .alerts
+                    .iter()
+                    .filter(|a| a.rule == rule && a.raised_at <= at)
+                    .filter_map(|a| a.closed_at)
+                    .filter(|closed| *closed > at)
+                    .max();
+                out.push(self.alert(rule, held.unwrap_or(at), self.last_position));
             }
         }
         if let (Some(kind), false) = (self.kind.as_deref(), self.exempted) {

@@ -916,16 +916,25 @@ impl Ledger {
             }
             // An order's measures count in the month of the order, a complaint's in the month
             // of the complaint, like `ordered` and `complaints_upheld` beside them.
+            // An order gone overdue counts once, at its first round run out (a rejected
+            // report-back that runs out again is a second card, not a second overdue order).
             Rule::CorrectionOverdue => {
-                let points = self.scoring.correction_overdue_points;
-                let (month, src) = in_month_of_about(case, alert, (month, src), recorded);
-                self.push(
-                    &src,
-                    month,
-                    Measure::CorrectionOverdue,
-                    points,
-                    alert.rule.code(),
-                );
+                let first = !case.alerts.iter().any(|a| {
+                    a.about == alert.about
+                        && a.rule == Rule::CorrectionOverdue
+                        && a.raised_at < alert.raised_at
+                });
+                if first {
+                    let points = self.scoring.correction_overdue_points;
+                    let (month, src) = in_month_of_about(case, alert, (month, src), recorded);
+                    self.push(
+                        &src,
+                        month,
+                        Measure::CorrectionOverdue,
+                        points,
+                        alert.rule.code(),
+                    );
+                }
             }
             // A complaint handled late counts once, at its first late step.
             Rule::ComplaintAcceptanceLate | Rule::ComplaintReplyLate => {

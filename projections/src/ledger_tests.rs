@@ -676,60 +676,6 @@ fn late_orders_and_complaints_count_in_the_month_of_the_order_and_the_complaint(
     assert_eq!((district.complaints, district.complaints_late), (1, 1));
 }
 
-/// The first rating within the window counts — from the conclusion to the end of its 7th
-/// natural day: a rating before the conclusion, or on a case withdrawn and never concluded, is
-/// recorded and not counted (before: it counted, with its `rating.bad` card, and the rating in
-/// the window was thrown away as a duplicate).
-#[test]
-fn a_rating_before_the_conclusion_does_not_count() {
-    let case_line = |ty: &str, at: &str, data: &str| {
-        format!(
-            r#"{{"stream":"CASE","type":"{ty}","occurred_at":"{at}","actor":"clerk-1","org":"jiangjin/center/dept-03","data":{data}}}"#
-        )
-    };
-    let early = case_line("Rated", "2026-03-03T09:00:00+08:00", r#"{"score":1}"#);
-    let concluded = case_line("Concluded", "2026-03-04T09:00:00+08:00", "{}");
-    let in_window = case_line("Rated", "2026-03-05T09:00:00+08:00", r#"{"score":5}"#);
-    let withdrawn = case_line(
-        "Withdrawn",
-        "2026-03-03T09:00:00+08:00",
-        r#"{"reason":"申请人撤回"}"#,
-    );
-    let rated_after = case_line("Rated", "2026-03-04T09:00:00+08:00", r#"{"score":1}"#);
-    let text = overdue_case("case-q1", &[&early, &concluded, &in_window])
-        + "\n"
-        + &overdue_case("case-q3", &[&withdrawn, &rated_after])
-            .lines()
-            .skip(1)
-            .collect::<Vec<_>>()
-            .join("\n");
-    let (events, _) = scenario_events(&text);
-    let (p, l) = assess(&events);
-    let now = at("2026-03-31T12:00:00+08:00");
-    let rules: Vec<&str> = p
-        .alerts(now)
-        .into_iter()
-        .filter(|a| a.rule.starts_with("rating."))
-        .map(|a| a.rule)
-        .collect();
-    assert!(rules.is_empty(), "{rules:?}");
-    let counted: Vec<(&str, Measure)> = l
-        .entries()
-        .iter()
-        .filter(|e| {
-            matches!(
-                e.measure,
-                Measure::Rated | Measure::Satisfied | Measure::BadRated
-            )
-        })
-        .map(|e| (&*e.case, e.measure))
-        .collect();
-    assert_eq!(
-        counted,
-        [("case-q1", Measure::Rated), ("case-q1", Measure::Satisfied)]
-    );
-}
-
 /// An upheld appeal of a lateness card reverses the lateness it counted too: the order's
 /// `correction_overdue` with the `supervision.correction.overdue` card, the complaint's
 /// `complaints_late` with the `complaint.reply.late` card.
@@ -772,4 +718,118 @@ fn an_upheld_appeal_of_a_lateness_card_reverses_the_lateness() {
     // The order itself and the complaint stand.
     assert_eq!(sum(Measure::Ordered), 1);
     assert_eq!(sum(Measure::ComplaintsUpheld), 1);
+}
+
+/// An order that goes overdue twice (its report-back rejected, the renewed days run out again)
+/// counts one overdue order beside its one order; an order on a card its condition had already
+/// closed (the case concluded) is recorded and counts nothing.
+#[test]
+fn an_overdue_order_counts_once_and_a_closed_card_takes_no_order() {
+    let order = act(
+        "CorrectionOrdered",
+        "2026-03-30T10:00:00+08:00",
+        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","days":3}"#,
+    );
+    let done = act(
+        "CorrectionCompleted",
+        "2026-04-08T10:00:00+08:00",
+        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","report":"已整改"}"#,
+    );
+    let rejected = act(
+        "CorrectionVerified",
+        "2026-04-09T10:00:00+08:00",
+        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","accepted":false,"note":"未整改到位"}"#,
+    );
+    let concluded = r#"{"stream":"CASE","type":"Concluded","occurred_at":"2026-03-31T11:30:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03","data":{}}"#;
+    let late_order = act(
+        "CorrectionOrdered",
+        "2026-04-02T10:00:00+08:00",
+        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","days":1}"#,
+    );
+    let text = overdue_case("case-l1", &[&order, &done, &rejected])
+        + "\n"
+        + &overdue_case("case-p3", &[concluded, &late_order])
+            .lines()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join("\n");
+    let (events, _) = scenario_events(&text);
+    let (p, l) = assess(&events);
+    let now = at("2026-04-30T12:00:00+08:00");
+    let overdue_cards = p
+        .alerts(now)
+        .into_iter()
+        .filter(|a| a.case == "case-l1" && a.rule == "supervision.correction.overdue")
+        .count();
+    assert_eq!(overdue_cards, 2, "two rounds ran out");
+    let of = |case: &str, measure: Measure| -> i64 {
+        l.entries()
+            .iter()
+            .filter(|e| &*e.case == case && e.measure == measure)
+            .map(|e| e.amount)
+            .sum()
+    };
+    assert_eq!(of("case-l1", Measure::Ordered), 1);
+    assert_eq!(of("case-l1", Measure::CorrectionOverdue), 1);
+    assert_eq!(of("case-p3", Measure::Ordered), 0);
+    assert!(p.alerts(now).iter().all(|a| a.case != "case-p3"
+        || !["supervision.correction.overdue", "supervision.escalated"].contains(&a.rule)));
+}
+
+/// A new crossing of a limit while a card of its rule is still open under an order is carded
+/// when that card closes (the verification), never dated back before it.
+#[test]
+fn a_crossing_held_by_an_open_card_is_carded_when_it_closes() {
+    let ack = act(
+        "AlertAcknowledged",
+        "2026-03-10T10:00:00+08:00",
+        r#"{"alert":"CASE/deadline.promised.overdue/1","note":"已知悉"}"#,
+    );
+    let order = act(
+        "CorrectionOrdered",
+        "2026-03-10T10:00:00+08:00",
+        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","days":3}"#,
+    );
+    // On 11 March three past days become holidays: the promised due date moves to 12 March, a
+    // new limit, crossed on 13 March while the ordered card is still open.
+    let holiday = |date: &str| {
+        format!(
+            r#"{{"stream":"calendar","type":"CalendarAmended","occurred_at":"2026-03-11T09:00:00+08:00","actor":"admin-1","org":"jiangjin","data":{{"jurisdiction":"national","date":"{date}","kind":"holiday","reason":"补充假日"}}}}"#
+        )
+    };
+    let (h4, h5, h6) = (
+        holiday("2026-03-04"),
+        holiday("2026-03-05"),
+        holiday("2026-03-06"),
+    );
+    let done = act(
+        "CorrectionCompleted",
+        "2026-03-13T10:00:00+08:00",
+        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","report":"已整改"}"#,
+    );
+    let verified = act(
+        "CorrectionVerified",
+        "2026-03-16T10:00:00+08:00",
+        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","accepted":true,"note":"整改到位"}"#,
+    );
+    let text = overdue_case("case-a1", &[&ack, &order, &h4, &h5, &h6, &done, &verified]);
+    let (events, _) = scenario_events(&text);
+    let (p, _) = assess(&events);
+    let cards = |now: &str| -> Vec<(String, String)> {
+        p.alerts(at(now))
+            .into_iter()
+            .filter(|a| a.rule == "deadline.promised.overdue")
+            .map(|a| (a.id, a.raised_at))
+            .collect()
+    };
+    let all = cards("2026-03-31T12:00:00+08:00");
+    assert_eq!(all.len(), 2, "the new limit's crossing is carded: {all:?}");
+    // Not before the verification closed the first card.
+    assert_eq!(cards("2026-03-15T12:00:00+08:00").len(), 1);
+    for (id, raised) in all {
+        assert!(
+            raised.as_str() >= "2026-03-16T10:00:00+08:00" || id.ends_with("/1"),
+            "{id} dated back to {raised}"
+        );
+    }
 }

@@ -9,7 +9,7 @@ use crate::Projections;
 
 /// The current snapshot format. Bump it whenever the folded state changes shape, or what the
 /// same events fold to (13: one card per crossing of a threshold, order and complaint lateness
-/// in their month, ratings before the conclusion not counted).
+/// in their month, one overdue order counted once, no order on a closed card).
 pub const SNAPSHOT_FORMAT: u32 = 13;
 
 const MAGIC: &[u8; 8] = b"JCSNAP\0\0";

@@ -449,23 +449,11 @@ impl CaseState {
             .collect()
     }
 
-    /// A rating: the first within the window — from the conclusion to the end of its 7th
-    /// natural day — counts (一事一评); a later one is recorded, not counted, and flagged
-    /// (`rating.duplicate`); one before the conclusion (or on a case never concluded) or after
-    /// the window is recorded and not counted. A conclusion entered late opens the window on
-    /// the day it claims.
+    /// A rating: the first until the end of the window's 7th natural day after the conclusion
+    /// counts (一事一评), one given before the conclusion included; a later one is recorded,
+    /// not counted, and flagged (`rating.duplicate`); one after the window is recorded and not
+    /// counted.
     pub(crate) fn rate(&mut self, ctx: &Ctx<'_>, step: &Step<'_>, score: u8) {
-        // A conclusion entered late counts when entered; the citizen rated after the day it
-        // claims, which opens the window for the rating.
-        let opened = self.concluded.is_some_and(|(at, _, _)| {
-            step.at >= at
-                || self
-                    .concluded_claimed_on
-                    .is_some_and(|claimed| step.on >= claimed)
-        });
-        if !opened {
-            return;
-        }
         if self.flow.as_ref().is_some_and(|f| f.rating.is_some()) {
             self.raise(Rule::RatingDuplicate, step);
             return;
@@ -581,6 +569,16 @@ impl CaseState {
                 }
             }
             EventData::CorrectionOrdered(o) => {
+                // An order on a card already closed (its condition ended, or an exemption) is
+                // recorded and changes nothing: there is nothing left to correct.
+                let closed_before = parse_alert_id(&o.alert).is_some_and(|(_, rule, n)| {
+                    self.alerts
+                        .iter()
+                        .any(|x| x.rule == rule && x.n == n && x.closed_at.is_some_and(|c| c <= at))
+                });
+                if closed_before {
+                    return out;
+                }
                 let Some(card) = self.card_flow_of(&o.alert) else {
                     return out;
                 };
