@@ -153,17 +153,7 @@ pub fn parse_line(line_no: usize, text: &str) -> Result<NewEvent, LineError> {
     // A new event meets the current rules; a moved one was checked by the rules of its day.
     if moved.is_none() {
         parse_new_timestamp(&occurred_text).map_err(|e| err("occurred_at", e.to_string()))?;
-        // The actor is shown beside names: a bidirectional control would make what follows it
-        // read backwards, an invisible character make two actors look alike.
-        if let Some(c) = actor.chars().find(|&c| crate::stream::is_invisible(c)) {
-            return Err(err(
-                "actor",
-                format!(
-                    "contains the invisible or bidirectional character U+{:04X}",
-                    u32::from(c)
-                ),
-            ));
-        }
+        check_new_actor(&actor).map_err(|m| err("actor", m))?;
         crate::time::check_business_date(&occurred_at).map_err(|m| err("occurred_at", m))?;
         data.check_append().map_err(|e| err(&e.field, e.message))?;
     }
@@ -274,6 +264,20 @@ fn check_name(value: &str) -> Result<(), String> {
 pub fn check_who(actor: &str, org: &str) -> Result<(), (String, String)> {
     check_name(actor).map_err(|m| ("actor".to_owned(), m))?;
     check_org("org", org).map_err(|e| (e.field, e.message))
+}
+
+/// Whether a new event's actor is one the log takes from now on: no invisible or
+/// bidirectional character (the actor is shown beside names: a bidirectional control would
+/// make what follows it read backwards, an invisible character make two actors look alike).
+/// Events already in a log keep theirs.
+pub fn check_new_actor(actor: &str) -> Result<(), String> {
+    match actor.chars().find(|&c| crate::stream::is_invisible(c)) {
+        Some(c) => Err(format!(
+            "contains the invisible or bidirectional character U+{:04X}",
+            u32::from(c)
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The longest id accepted, in bytes: room for a card id (`card:` + a case stream of

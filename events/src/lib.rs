@@ -22,7 +22,9 @@ pub use chain::{event_hash, ChainBreak, ChainVerifier, Hash, GENESIS_HASH};
 pub use context::Contexts;
 pub use entry::{EntryId, EntryIdError, APPEALABLE_MEASURES, ENTRY_MEASURES};
 pub use envelope::{auto_id, DecodeError, Moved, NewEvent, RawEvent, StoredEvent};
-pub use jsonl::{check_id, check_who, parse_line, read_jsonl, write_export_line, LineError};
+pub use jsonl::{
+    check_id, check_new_actor, check_who, parse_line, read_jsonl, write_export_line, LineError,
+};
 pub use procurement::{BondKind, ExpertSelection, Method, Regime};
 pub use stream::{
     StreamKind, StreamName, StreamNameError, CALENDAR_STREAM, CATALOG_STREAM, SUPERVISION_STREAM,

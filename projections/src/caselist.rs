@@ -36,6 +36,10 @@ pub struct CaseRow {
     pub item: String,
     /// The accountable org.
     pub org: String,
+    /// The org's name, when the catalog names it (`OrgDefined`); null otherwise.
+    pub org_name: Option<String>,
+    /// The item's name, when the catalog defines it; null otherwise.
+    pub item_name: Option<String>,
     /// submitted, running, suspended, concluded, withdrawn or rejected.
     pub status: &'static str,
     /// The promised due date, as `jiancha case show` gives it (null before the clock starts,
@@ -122,6 +126,11 @@ impl Projections {
             })
             .collect();
         rows.sort_unstable_by_key(CaseRow::key);
+        // Named with the catalog as of the instant, as the alerts and reports are.
+        for r in &mut rows {
+            r.org_name = self.catalog.org_name(&r.org).map(str::to_owned);
+            r.item_name = self.catalog.item_name(&r.item).map(str::to_owned);
+        }
         rows
     }
 }
@@ -168,6 +177,8 @@ fn row(
         stream: stream.to_owned(),
         item: case.item.to_string(),
         org: case.org().to_string(),
+        org_name: None,
+        item_name: None,
         status: case.status.as_str(),
         promised_due_on: due_on,
         remaining_days: limit.zip(used).map(|(p, u)| i64::from(p) - i64::from(u)),

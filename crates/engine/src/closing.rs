@@ -139,7 +139,8 @@ pub fn warn_read_from_close(closed: &Closed, computed: &str) {
         recorded = %closed.digest,
         computed,
         "the closed figures are read from the close: a replay of the log computes the period \
-         otherwise (another scoring, or rules changed since the close)"
+         otherwise (another scoring, rules changed since the close, or the log before the \
+         close altered: `jiancha verify` tells)"
     );
 }
 

@@ -94,9 +94,11 @@ pub(crate) async fn entries_at_close(
     if let Some(kept) = state.closes.lock().at_close.get(&period.label) {
         return Ok(kept.clone());
     }
+    // The fold up to the close, whether or not it reproduces the closed figures: the entries
+    // recorded after the close are told apart by position, not by figures.
     let projections = {
         let _slot = crate::replay_slot(state, "a replay of the log")?;
-        reproduce(state, period, closed).await?.projections
+        fold_to_close(state, closed).await?
     };
     let entries = Arc::new(jiancha_projections::report::period_entries(
         period,
@@ -212,10 +214,25 @@ pub(crate) async fn close(
     .map_err(ApiError::internal)?;
     let figures_kept =
         matches!(&event.data, jiancha_events::EventData::PeriodClosed(c) if c.report.is_some());
+    // Closed a moment ago by another request: read from the log itself (the cache of periods
+    // found open is of the engine's position, which may not have moved yet).
+    let closed_meanwhile = || async {
+        closing::find(&*state.store, &label)
+            .await
+            .map_err(ApiError::internal)
+    };
     let outcome = match state.store.append(vec![event]).await {
+        // The same close sent twice at once is taken once: the second is told it was closed.
+        Ok(outcome) if outcome.appended == 0 => {
+            let c = closed_meanwhile().await?;
+            return Err(c.as_ref().map_or_else(
+                || conflict(format!("period {label} was already closed"), None),
+                already_closed,
+            ));
+        }
         Ok(outcome) => outcome,
         Err(StoreError::Rejected(r)) if matches!(r.kind, RejectionKind::IdReused { .. }) => {
-            let c = state.closes.find(&state, &label).await?;
+            let c = closed_meanwhile().await?;
             return Err(c
                 .as_ref()
                 .map_or_else(|| conflict(r.message, None), already_closed));
@@ -298,6 +315,19 @@ pub(crate) async fn as_closed(
     Ok((report, closed))
 }
 
+/// The log folded up to a close, with the server's thresholds and scoring.
+async fn fold_to_close(state: &State, closed: &Closed) -> Result<Projections, ApiError> {
+    let scoring = state
+        .engine
+        .read()
+        .ledger()
+        .map(|l| l.scoring)
+        .unwrap_or_default();
+    closing::fold_closed(&*state.store, state.alert_config, scoring, closed)
+        .await
+        .map_err(ApiError::internal)
+}
+
 /// A closed period's log replayed up to its close; when it does not give the closed figures
 /// (the server's scoring or thresholds, or its rules, differ from the close's), the figures
 /// the close keeps.
@@ -316,15 +346,7 @@ pub(crate) async fn reproduce(
     period: &Period,
     closed: &Closed,
 ) -> Result<Reproduced, ApiError> {
-    let scoring = state
-        .engine
-        .read()
-        .ledger()
-        .map(|l| l.scoring)
-        .unwrap_or_default();
-    let projections = closing::fold_closed(&*state.store, state.alert_config, scoring, closed)
-        .await
-        .map_err(ApiError::internal)?;
+    let projections = fold_to_close(state, closed).await?;
     let text = closing::canonical_text(&projections, period, closed.at)
         .ok_or_else(|| ApiError::internal("the replay keeps no assessment ledger"))?
         .map_err(ApiError::internal)?;

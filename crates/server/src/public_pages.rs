@@ -113,6 +113,18 @@ impl Disclosed {
         if let Some(found) = self.reports().get(&closed.period) {
             return found.clone();
         }
+        // The close as the log holds it (the engine's fold may come from a snapshot taken
+        // before the log was altered), as `as_closed=true` reads it.
+        let from_log = match state.closes.find(state, &closed.period).await {
+            Ok(Some(c)) => c,
+            Ok(None) => closed.clone(),
+            Err(e) => {
+                let failed = Arc::new(Err(e.message));
+                self.reports().insert(closed.period.clone(), failed.clone());
+                return failed;
+            }
+        };
+        let closed = &from_log;
         // The figures the close keeps, else the log replayed up to the close.
         let kept = jiancha_engine::closing::kept_report(&*state.store, closed).await;
         let computed = match kept {

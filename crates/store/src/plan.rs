@@ -312,6 +312,7 @@ fn plan_one(
     // again.
     if event.moved.is_none() {
         jiancha_events::check_who(&event.actor, &event.org).map_err(|(f, m)| reject(&f, m))?;
+        jiancha_events::check_new_actor(&event.actor).map_err(|m| reject("actor", m))?;
     }
     if let Some(id) = &event.id {
         if event.moved.is_none() {

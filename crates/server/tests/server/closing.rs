@@ -171,7 +171,7 @@ async fn the_bureau_closes_a_month_once_and_it_reproduces_after_later_appends() 
 
 /// Appends a close of `period` at the world's clock fixing `digest` and keeping `kept`, as a
 /// build with other rules (or another scoring) would have written it.
-async fn close_as_another_build(world: &World, period: &str, digest: String, kept: String) {
+async fn close_as_another_build(world: &World, period: &str, digest: String, kept: Option<String>) {
     use jiancha_store::Clock as _;
     let at = world
         .clock
@@ -181,7 +181,7 @@ async fn close_as_another_build(world: &World, period: &str, digest: String, kep
     let event = jiancha_engine::closing::close_event(
         period,
         (digest, position),
-        Some(kept),
+        kept,
         at,
         "inspector-1",
         "jiangjin",
@@ -221,7 +221,7 @@ async fn a_close_keeps_its_figures_for_a_server_that_computes_them_otherwise() {
         &world,
         "2026-03",
         jiancha_engine::closing::digest(&text),
-        kept,
+        Some(kept),
     )
     .await;
 
@@ -269,7 +269,7 @@ async fn a_close_keeps_its_figures_for_a_server_that_computes_them_otherwise() {
         .await;
     let report = jiancha_projections::Report::from_json(&february.text).unwrap();
     let kept = jiancha_engine::closing::kept_text(&report).unwrap();
-    close_as_another_build(&world, "2026-02", "ab".repeat(32), kept).await;
+    close_as_another_build(&world, "2026-02", "ab".repeat(32), Some(kept)).await;
     let refused = world
         .get(
             "/api/v1/reports?period=2026-02&as_closed=true",
@@ -293,7 +293,7 @@ async fn a_close_keeps_its_figures_for_a_server_that_computes_them_otherwise() {
     let digest =
         jiancha_engine::closing::digest(&jiancha_engine::closing::report_text(&genuine).unwrap());
     let forged = with_first(&quarter.text, "accepted", 999);
-    close_as_another_build(&world, "2026-Q1", digest, forged).await;
+    close_as_another_build(&world, "2026-Q1", digest, Some(forged)).await;
     let as_closed = world
         .get(
             "/api/v1/reports?period=2026-Q1&as_closed=true",
@@ -305,6 +305,21 @@ async fn a_close_keeps_its_figures_for_a_server_that_computes_them_otherwise() {
         as_closed.text, quarter.text,
         "the replay's figures, not the kept ones"
     );
+    // January's close keeps no figures (too large, or written before closes kept them) and
+    // does not reproduce here: as closed it is refused, but its current report still answers.
+    close_as_another_build(&world, "2026-01", "cd".repeat(32), None).await;
+    let january = world
+        .get("/api/v1/reports?period=2026-01", Who::Supervisor)
+        .await;
+    assert_eq!(january.status, StatusCode::OK, "{}", january.text);
+    assert_eq!(january.json["closed"]["digest"], "cd".repeat(32));
+    let as_closed = world
+        .get(
+            "/api/v1/reports?period=2026-01&as_closed=true",
+            Who::Evaluator,
+        )
+        .await;
+    assert_eq!(as_closed.status, StatusCode::CONFLICT, "{}", as_closed.text);
     // Verification names the closes: March's figures hash to its digest, February's and the
     // quarter's do not.
     let verified = world.get("/api/v1/verify", Who::Supervisor).await;
@@ -325,13 +340,59 @@ async fn a_close_keeps_its_figures_for_a_server_that_computes_them_otherwise() {
         [
             ("2026-03", "kept"),
             ("2026-02", "differs"),
-            ("2026-Q1", "differs")
+            ("2026-Q1", "differs"),
+            ("2026-01", "not_kept")
         ]
     );
     assert!(closes[1]["detail"]
         .as_str()
         .unwrap()
         .contains("does not hash"));
+    world.shutdown().await;
+}
+
+/// Two closes of one period at once, by the same token or two: one is taken (201), the other
+/// is told the period was already closed (409 naming the close), never that an id it did not
+/// give is taken, and never a second 201.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_closes_at_once_take_one() {
+    let world = World::new().await;
+    world.clock.set(at("2026-04-02T10:00:00+08:00"));
+    world.settle().await;
+    for (period, other) in [("2026-02", Who::Supervisor), ("2026-03", Who::Center)] {
+        let path = format!("/api/v1/reports/close?period={period}");
+        // The center may not close: the race is run with the supervisor twice, or with a
+        // refused second caller that must not disturb it.
+        let (a, b) = tokio::join!(
+            world.post_json(&path, Who::Supervisor, ""),
+            world.post_json(&path, other, "")
+        );
+        let mut statuses = [a.status, b.status];
+        statuses.sort();
+        if other == Who::Supervisor {
+            assert_eq!(
+                statuses,
+                [StatusCode::CREATED, StatusCode::CONFLICT],
+                "{} / {}",
+                a.text,
+                b.text
+            );
+            let loser = if a.status == StatusCode::CONFLICT {
+                &a
+            } else {
+                &b
+            };
+            assert!(loser.text.contains("already closed"), "{}", loser.text);
+            assert_eq!(loser.json["error"], "period_conflict");
+        } else {
+            assert!(
+                statuses.contains(&StatusCode::CREATED),
+                "{} / {}",
+                a.text,
+                b.text
+            );
+        }
+    }
     world.shutdown().await;
 }
 

@@ -283,6 +283,8 @@ pub async fn an_actor_or_org_a_line_may_not_carry_is_refused(f: Fixture) {
         ("clerk-1", "", "org"),
         ("", "jiangjin", "actor"),
         ("a\u{1}b", "jiangjin", "actor"),
+        ("a\u{202e}b", "jiangjin", "actor"),
+        ("a\u{200b}b", "jiangjin", "actor"),
     ] {
         let mut e = submitted("case-a");
         e.actor = actor.into();
