@@ -340,3 +340,46 @@ fn a_reading_command_on_a_district_without_a_log_is_refused() {
     assert_eq!(r.code, 3, "{r:?}");
     assert!(!r.stderr.contains("s3cret"), "{r:?}");
 }
+
+/// A process of an earlier build, still running beside this one, moves the case index's
+/// position without its fold format (it knows no such column): this build then reads the index
+/// as another fold's — `verify` says so instead of comparing it — and builds it again at its
+/// next question at an instant, whose answer equals the replay's.
+#[test]
+fn an_index_moved_by_an_earlier_build_is_built_again() {
+    let ws = Workspace::new();
+    sample_log(&ws);
+    let log = PgLog::new("fold");
+    let moved = pipe(&ws, &ws.db(), &log.url());
+    assert_eq!(moved.code, 0, "{moved:?}");
+    let alerts = |extra: &[&str]| {
+        let mut args = vec![
+            "alerts",
+            "--now",
+            "2025-03-01T12:00:00+08:00",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let r = ws.run_db(&log.url(), &args, "");
+        assert_eq!(r.code, 0, "{r:?}");
+        r.stdout
+    };
+    let replayed = alerts(&["--replay"]);
+    assert_eq!(alerts(&[]), replayed);
+    // What an earlier build's checkpoint writes: the position and the globals, nothing else.
+    run_sql(&format!(
+        "UPDATE {}.case_index_state SET position = position - 1",
+        log.schema()
+    ))
+    .unwrap();
+    let r = ws.run_db(&log.url(), &["verify"], "");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("written by another build's fold"),
+        "{r:?}"
+    );
+    assert_eq!(alerts(&[]), replayed);
+    let r = ws.run_db(&log.url(), &["verify"], "");
+    assert!(r.stdout.contains("matches the log"), "{r:?}");
+}

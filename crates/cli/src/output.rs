@@ -18,9 +18,17 @@ use crate::error::user_error;
 /// interrupted (a signal ends the process without running destructors).
 static SPOOLED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
+/// Set on an interrupt: no temporary file is begun and none takes its file's place after it.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn interrupted() -> io::Error {
+    io::Error::new(ErrorKind::Interrupted, "interrupted")
+}
+
 /// Removes the temporary files of the outputs still being written: on an interrupt, so that
 /// no partial file stays beside the user's.
 pub fn remove_spooled() {
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
     let spooled = std::mem::take(&mut *SPOOLED.lock().unwrap_or_else(|e| e.into_inner()));
     for path in spooled {
         let _ = std::fs::remove_file(path);
@@ -123,6 +131,10 @@ impl Sink {
                         .set_permissions(permissions)
                         .map_err(|e| failed(&e))?;
                 }
+                // Interrupted meanwhile: the old file stays (the temporary one goes with `file`).
+                if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+                    return Err(failed(&interrupted()));
+                }
                 file.persist(&target).map_err(|e| failed(&e.error))?;
                 Ok(())
             }
@@ -136,6 +148,16 @@ pub fn check_dir(flag: &str, path: &Path) -> anyhow::Result<()> {
     if is_stdout(path) {
         return Ok(());
     }
+    // A link is written where it points: its target's directory must exist.
+    let linked = std::fs::symlink_metadata(path)
+        .ok()
+        .filter(|m| m.file_type().is_symlink())
+        .and_then(|_| std::fs::read_link(path).ok())
+        .map(|to| match path.parent() {
+            Some(dir) if to.is_relative() => dir.join(to),
+            _ => to,
+        });
+    let path = linked.as_deref().unwrap_or(path);
     match path.parent().filter(|d| !d.as_os_str().is_empty()) {
         Some(d) if !d.is_dir() => Err(user_error(format!(
             "{flag}: cannot write {}: the directory {} does not exist",
@@ -218,6 +240,9 @@ fn spool(target: &Path, permissions: Option<Permissions>) -> io::Result<Sink> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(interrupted());
+    }
     // The temporary file's own name is no concern of the user's: the error names the directory.
     let file = tempfile::NamedTempFile::new_in(dir).map_err(|e| {
         io::Error::new(

@@ -240,10 +240,16 @@ pub async fn verify(
         return Ok(v);
     }
     let mut targets = snapshot_targets(store, start, &mut v.snapshots).await?;
-    let index_position = store.index_state().await?.position;
+    let index_state = store.index_state().await?;
+    let index_position = index_state.position;
     v.index.position = index_position;
+    // An index another build's fold wrote is never read by this one (its first catch-up
+    // builds it again): not compared, and said so.
+    let foreign = index_position > 0
+        && index_state.fold_format != jiancha_projections::snapshot::SNAPSHOT_FORMAT;
     // From the start only: the rebuild folds the whole log.
-    let mut rebuild = (start == 0 && index_position > 0).then(|| Rebuild::towards(index_position));
+    let mut rebuild =
+        (start == 0 && index_position > 0 && !foreign).then(|| Rebuild::towards(index_position));
     let mut checkpoints = Vec::new();
     let mut verdicts = Vec::new();
     let mut closes = Vec::new();
@@ -282,7 +288,14 @@ pub async fn verify(
             )),
         };
     }
-    if start == 0 {
+    if foreign {
+        v.index.verdict = IndexVerdict::Unchecked(format!(
+            "written by another build's fold (format {}, this one {}): the next question at an \
+             instant builds it again",
+            index_state.fold_format,
+            jiancha_projections::snapshot::SNAPSHOT_FORMAT
+        ));
+    } else if start == 0 {
         v.index.verdict = index_verdict(store, rebuild, &v).await?;
     }
     if let Some(b) = &v.broken {

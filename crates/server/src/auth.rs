@@ -213,6 +213,8 @@ fn check_entry(index: usize, entry: Entry) -> Result<([u8; 32], Principal), Auth
     if entry.name.chars().any(char::is_control) {
         return Err(bad("name", "contains a control character".into()));
     }
+    // The name is the actor of the token's acts: what the log refuses in a new event's actor.
+    jiancha_events::check_new_actor(&entry.name).map_err(|m| bad("name", m))?;
     let mut hash = [0u8; 32];
     hex::decode_to_slice(entry.sha256.trim(), &mut hash).map_err(|_| {
         bad(

@@ -169,8 +169,9 @@ macro_rules! index_columns {
         "stream, min_occurred, max_occurred, reach, active, alerted, irregular"
     };
 }
-const INDEX_STATE_SQL: &str =
-    "SELECT position, globals_max_occurred, fold_format::int8 FROM case_index_state WHERE id = 1";
+const INDEX_STATE_SQL: &str = "SELECT position, globals_max_occurred, \
+     CASE WHEN format_position = position THEN fold_format ELSE 0 END::int8 \
+     FROM case_index_state WHERE id = 1";
 const INDEX_ROWS_SQL: &str = concat!(
     "SELECT ",
     index_columns!(),
@@ -211,8 +212,8 @@ const INDEX_INSERT_SQL: &str = concat!(
 );
 const INDEX_EMPTY_SQL: &str = "SELECT NOT EXISTS (SELECT 1 FROM case_index)";
 const INDEX_SAVE_STATE_SQL: &str =
-    "UPDATE case_index_state SET position = $1, globals_max_occurred = $2, fold_format = $3 \
-     WHERE id = 1";
+    "UPDATE case_index_state SET position = $1, globals_max_occurred = $2, fold_format = $3, \
+     format_position = $1 WHERE id = 1";
 /// Each half of a report's condition through its own index (migration 0008).
 const INDEX_REPORT_SQL: &str = "SELECT stream FROM case_index \
      WHERE reach >= $2 AND min_occurred <= $1 \
@@ -420,7 +421,7 @@ fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
 /// `jiancha <schema>`, or `jiancha`.
 fn application_name(options: Option<&str>) -> String {
     match options.and_then(crate::district::search_path_of) {
-        Some(schema) => format!("{APPLICATION_NAME} {schema}"),
+        Some(schema) => format!("{APPLICATION_NAME} {} {schema}", std::process::id()),
         None => APPLICATION_NAME.to_owned(),
     }
 }
@@ -519,8 +520,9 @@ pub async fn drop_empty_district(url: &str) -> Result<bool, StoreError> {
     Ok(true)
 }
 
-/// How many other connections are named by the district `schema` (PostgreSQL keeps 63 bytes of
-/// an application name).
+/// How many connections of other processes are named by the district `schema`
+/// (`jiancha <pid> <schema>`; PostgreSQL keeps 63 bytes of a name, so a cut schema counts as
+/// this one).
 async fn others_in(conn: &mut PgConnection, schema: &str) -> Result<i64, StoreError> {
     // Statistics are read once per transaction unless cleared.
     sqlx::query("SELECT pg_stat_clear_snapshot()")
@@ -528,9 +530,15 @@ async fn others_in(conn: &mut PgConnection, schema: &str) -> Result<i64, StoreEr
         .await?;
     Ok(sqlx::query_scalar(
         "SELECT count(*) FROM pg_stat_activity \
-         WHERE application_name = left($1, 63) AND pid <> pg_backend_pid()",
+         WHERE pid <> pg_backend_pid() \
+           AND split_part(application_name, ' ', 1) = $1 \
+           AND split_part(application_name, ' ', 2) <> $2 \
+           AND split_part(application_name, ' ', 3) <> '' \
+           AND starts_with($3, split_part(application_name, ' ', 3))",
     )
-    .bind(format!("{APPLICATION_NAME} {schema}"))
+    .bind(APPLICATION_NAME)
+    .bind(std::process::id().to_string())
+    .bind(schema)
     .fetch_one(&mut *conn)
     .await?)
 }
@@ -676,9 +684,17 @@ impl Reads for PgReads {
     /// still `expected`.
     async fn reset_index(&self, expected: IndexState) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        // The three tables locked first, in the order a checkpoint writes them: two resets (or
+        // a reset and a checkpoint) wait for each other instead of deadlocking.
+        sqlx::query(
+            "LOCK TABLE case_index_state, case_index, case_alerts IN ACCESS EXCLUSIVE MODE",
+        )
+        .execute(&mut *tx)
+        .await?;
         let row: Option<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT position, globals_max_occurred, fold_format::int8 FROM case_index_state \
-             WHERE id = 1 FOR UPDATE",
+            "SELECT position, globals_max_occurred, \
+             CASE WHEN format_position = position THEN fold_format ELSE 0 END::int8 \
+             FROM case_index_state WHERE id = 1",
         )
         .fetch_optional(&mut *tx)
         .await?;

@@ -412,7 +412,9 @@ impl Reads for SqliteReads {
 
     async fn index_state(&self) -> Result<IndexState, StoreError> {
         let row: Option<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT position, globals_max_occurred, fold_format FROM case_index_state WHERE id = 1",
+            "SELECT position, globals_max_occurred, \
+             CASE WHEN format_position = position THEN fold_format ELSE 0 END \
+             FROM case_index_state WHERE id = 1",
         )
         .fetch_optional(&self.pool)
         .await?;
@@ -451,7 +453,9 @@ impl Reads for SqliteReads {
     async fn reset_index(&self, expected: IndexState) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let row: Option<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT position, globals_max_occurred, fold_format FROM case_index_state WHERE id = 1",
+            "SELECT position, globals_max_occurred, \
+             CASE WHEN format_position = position THEN fold_format ELSE 0 END \
+             FROM case_index_state WHERE id = 1",
         )
         .fetch_optional(&mut *tx)
         .await?;
@@ -549,7 +553,8 @@ impl Reads for SqliteReads {
         }
         sqlx::query(
             "INSERT OR REPLACE INTO case_index_state \
-             (id, position, globals_max_occurred, fold_format) VALUES (1, ?1, ?2, ?3)",
+             (id, position, globals_max_occurred, fold_format, format_position) \
+             VALUES (1, ?1, ?2, ?3, ?1)",
         )
         .bind(to_i64(write.state.position))
         .bind(write.state.globals_max_occurred)
