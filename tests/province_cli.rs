@@ -456,10 +456,12 @@ fn a_refused_import_creates_no_district_and_an_empty_one_is_not_rolled_up() {
     // dropping it would take the tables from under that process.
     let open = format!("jiancha_e2e_open_{}", std::process::id());
     let separator = if base_url().contains('?') { '&' } else { '?' };
+    // Named as another jiancha process names its connections to the district.
     let mut other = std::process::Command::new("psql")
         .arg(format!(
-            "{}{separator}application_name=jiancha%20{open}",
-            base_url()
+            "{}{separator}application_name=jiancha%20{}%20{open}",
+            base_url(),
+            std::process::id()
         ))
         .args(["-tAc", "SELECT pg_sleep(30)"])
         .stdout(std::process::Stdio::null())

@@ -368,6 +368,16 @@ async fn the_dashboard_shows_an_alert_raised_by_an_append() {
         json!("Approval supervision")
     );
     assert_eq!(page.eval(&month("2026-02")).await, json!("closed closed"));
+    // The live alerts too, without another request.
+    let live = page
+        .eval("document.querySelector('#live li[data-alert-id=\"case-d1/fee.mismatch/1\"]').textContent")
+        .await;
+    assert!(
+        live.as_str()
+            .unwrap()
+            .starts_with("red Fee mismatch · case-d1 raised "),
+        "{live}"
+    );
 
     // Case lookup shows the timeline.
     look_up_case(&mut page, "case-d1").await;
@@ -393,12 +403,14 @@ async fn the_dashboard_shows_an_alert_raised_by_an_append() {
 const WINDOW: &str = "e2e-window";
 const VILLAGE: &str = "e2e-village";
 const EVALUATOR: &str = "e2e-evaluator";
+/// The center's token at the center's own org (the shared [`CENTER`] is the district's).
+const CENTER_OWN: &str = "e2e-center-own";
 const WINDOW_ORG: &str = "jiangjin/center/dept-03/window-1";
 const VILLAGE_ORG: &str = "jiangjin/town-7/village-2";
 
 /// A server in this process over a scratch log ([`LiveServer::start_with`]), with a token per
-/// role: the bureau, the center, a window of a department, a village point of a town and an
-/// evaluator; the clock stands at 2026-03-02T10:00+08:00. The catalog names the department, the
+/// role: the bureau, the center (the district's, and one at `jiangjin/center`), a window of a
+/// department, a village point of a town and an evaluator; the clock stands at 2026-03-02T10:00+08:00. The catalog names the department, the
 /// window, the town and the village; the item is `permit-01` (promised 2 working days). Each
 /// (case, org) of `red_cards` is a case charged the wrong fee: a red card each.
 async fn roles_server(red_cards: &[(&str, &str)]) -> LiveServer {
@@ -406,6 +418,7 @@ async fn roles_server(red_cards: &[(&str, &str)]) -> LiveServer {
     for (name, role, token, org) in [
         ("bureau", "supervisor", SUPERVISOR, Some("jiangjin/bureau")),
         ("center", "center", CENTER, Some("jiangjin")),
+        ("center-own", "center", CENTER_OWN, Some("jiangjin/center")),
         ("window", "unit", WINDOW, Some(WINDOW_ORG)),
         ("village", "unit", VILLAGE, Some(VILLAGE_ORG)),
         ("evaluator", "evaluator", EVALUATOR, None),
@@ -581,10 +594,23 @@ async fn another_token_starts_afresh_without_the_previous_tokens_cards_case_or_d
         "document.querySelectorAll('#timeline li').length >= 3",
     )
     .await;
+    // And filters the board by a rule and a severity.
+    page.eval("for (const [id, v] of [['filter-rule', 'deadline.promised.overdue'], ['filter-severity', 'red']]) { const s = document.getElementById(id); s.value = v; s.dispatchEvent(new Event('change')); }")
+        .await;
+    const FILTERS: &str = "[...['filter-org', 'filter-rule', 'filter-severity'].map((id) => document.getElementById(id).value), state.filters]";
+    assert_eq!(
+        page.eval(FILTERS).await,
+        json!(["", "deadline.promised.overdue", "red", {"org": "", "rule": "deadline.promised.overdue", "severity": "red"}])
+    );
 
     // The window signs in: nothing of the bureau's stays.
     switch_token(&mut page, WINDOW, "单位").await;
     wait_status(&mut page, "the window's stream is live", "live").await;
+    assert_eq!(
+        page.eval(FILTERS).await,
+        json!(["", "", "", {"org": "", "rule": "", "severity": ""}]),
+        "the filters show what the board is filtered by: nothing"
+    );
     assert_eq!(
         page.eval("[document.querySelectorAll('#cards .card').length, state.cards.org, document.getElementById('cards-org').textContent]")
             .await,
@@ -732,8 +758,17 @@ async fn an_evaluators_org_filter_narrows_only_what_it_reads() {
         "(() => { const orgs = [...document.querySelectorAll('#report tbody tr')].map((r) => r.dataset.org); return orgs.includes('jiangjin/town-7') && orgs.includes('jiangjin/center'); })()",
     )
     .await;
+    const TOWN_RANK: &str =
+        "document.querySelector('#report tr[data-org=\"jiangjin/town-7\"] td').textContent";
+    let rank = page.eval(TOWN_RANK).await;
+    assert_ne!(rank, json!("1"), "the town ranks below the center");
     page.eval("(() => { const s = document.getElementById('filter-org'); s.value = 'jiangjin/town-7'; s.dispatchEvent(new Event('change')); })()")
         .await;
+    assert_eq!(
+        page.eval(TOWN_RANK).await,
+        rank,
+        "the filter hides rows, the town keeps its rank"
+    );
     // A request would have been answered by now.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(
@@ -788,21 +823,32 @@ async fn the_header_wraps_at_a_phones_width() {
 async fn the_status_and_the_message_follow_the_reads_through_an_outage() {
     let (server, browser, mut page) =
         dashboard_as(EVALUATOR, &[("case-t7", "jiangjin/town-7")]).await;
-    wait_status(&mut page, "the evaluator's figures are read", "live").await;
+    // No stream: the figures are read on a timer, and the status says so.
+    wait_status(
+        &mut page,
+        "the evaluator's figures are read, polled",
+        "polling",
+    )
+    .await;
+    assert_eq!(
+        page.eval("document.getElementById('status').textContent")
+            .await,
+        json!("定时刷新")
+    );
     // The server is away: every read fails, as a fetch does when nothing answers.
     page.eval("window.realFetch = window.fetch; window.fetch = () => Promise.reject(new TypeError('Failed to fetch')); loadAll(); true")
         .await;
     page.wait_for(
-        "a failed poll says offline and why",
-        "document.getElementById('status').dataset.state === 'offline' && document.getElementById('status').textContent === '离线' && document.getElementById('message').textContent === '请求失败: Failed to fetch'",
+        "a failed poll says offline and why, in the page's language",
+        "document.getElementById('status').dataset.state === 'offline' && document.getElementById('status').textContent === '离线' && document.getElementById('message').textContent === '无法连接服务器'",
     )
     .await;
     // It is back: the next poll's reads succeed.
     page.eval("window.fetch = window.realFetch; loadAll(); true")
         .await;
     page.wait_for(
-        "a good poll says live and clears the failure",
-        "document.getElementById('status').dataset.state === 'live' && document.getElementById('message').hidden",
+        "a good poll says polling and clears the failure",
+        "document.getElementById('status').dataset.state === 'polling' && document.getElementById('message').hidden",
     )
     .await;
     close(page, browser, server).await;
@@ -835,6 +881,13 @@ async fn a_window_and_a_village_point_are_shown_by_their_names() {
             &format!("(() => {{ const n = document.querySelector('#due li .named[data-code=\"{org}\"]'); return !!n && n.textContent === '{name}' && n.title === '{org}'; }})()"),
         )
         .await;
+        // And their item, by the name the case list gives.
+        assert_eq!(
+            page.eval("[...document.querySelectorAll('#due li .named[data-code=\"permit-01\"]')].map((n) => [n.textContent, n.title])")
+                .await,
+            json!([["许可", "permit-01"]]),
+            "{token}: the due case's item by its name"
+        );
         assert_no_console_errors(&page);
     }
     close(page, browser, server).await;
@@ -889,5 +942,169 @@ async fn refusals_grades_and_warnings_are_worded_in_the_pages_language() {
         .eval("(() => { const month = document.getElementById('month').value; const row = (org, grade) => ({ org, accepted: 1, concluded: 1, on_time_rate: 1, rated: 1, satisfaction_rate: 1, red: 0, yellow: 0, score: 90, grade }); state.reports.set(month, { rows: [row('jiangjin/town-1', '优秀'), row('jiangjin/town-2', '良好'), row('jiangjin/town-3', '合格'), row('jiangjin/town-4', '不合格')] }); renderReport(); return [...document.querySelectorAll('#report tbody tr td:last-child')].map((td) => td.textContent); })()")
         .await;
     assert_eq!(grades, json!(["Excellent", "Good", "Pass", "Fail"]));
+    // A case read: the earlier lookup's refusal is over.
+    look_up_case(&mut page, "case-t7").await;
+    page.wait_for(
+        "the case is read and the lookup's refusal gone",
+        "!!state.caseDoc && document.querySelectorAll('#timeline li').length >= 3 && document.getElementById('message').hidden",
+    )
+    .await;
+    // Another lookup fails, then a case is read: a message not about a case stays.
+    look_up_case(&mut page, "case-none").await;
+    page.wait_for(
+        "the case is not found",
+        "document.getElementById('message').textContent === 'No such case'",
+    )
+    .await;
+    look_up_case(&mut page, "case-t7").await;
+    page.wait_for("the case is read again", "!!state.caseDoc")
+        .await;
+    assert_eq!(
+        page.eval("document.getElementById('message').hidden").await,
+        json!(true)
+    );
+    page.eval("showMessage('unrelated'); document.getElementById('case-id').value = 'case-t7'; document.getElementById('case-form').requestSubmit()")
+        .await;
+    page.wait_for("the case is read once more", "!!state.caseDoc")
+        .await;
+    assert_eq!(
+        page.eval("document.getElementById('message').textContent")
+            .await,
+        json!("unrelated")
+    );
+    close(page, browser, server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_districts_own_row_is_the_districts_for_the_bureau_and_the_center() {
+    // A case entered at the district itself, one at the bureau, one at the center.
+    let server = roles_server(&[
+        ("case-j0", "jiangjin"),
+        ("case-b0", "jiangjin/bureau"),
+        ("case-c0", "jiangjin/center"),
+    ])
+    .await;
+    let (browser, mut page) = browser_page().await;
+    for (token, own) in [
+        (SUPERVISOR, "jiangjin/bureau"),
+        (CENTER_OWN, "jiangjin/center"),
+    ] {
+        open_as(&mut page, &server, token).await;
+        wait_red(
+            &mut page,
+            &format!("{token}: the district's row is its own"),
+            "jiangjin",
+            1,
+        )
+        .await;
+        wait_red(
+            &mut page,
+            &format!("{token}: so is the token's own org's"),
+            own,
+            1,
+        )
+        .await;
+        assert_eq!(
+            page.eval(&format!("[document.querySelectorAll('{}').length, document.querySelector('{} .named').dataset.code]", row(own), row("jiangjin")))
+                .await,
+            json!([1, "jiangjin"]),
+            "{token}: one row of the token's org; the district's row names the district"
+        );
+        click_row(
+            &mut page,
+            "jiangjin",
+            &format!("{token}: the district's card is listed"),
+            "document.querySelectorAll('#cards .card').length > 0",
+        )
+        .await;
+        assert_eq!(
+            page.eval("[[...document.querySelectorAll('#cards .card')].map((c) => c.dataset.alertId), state.cards.org]")
+                .await,
+            json!([["case-j0/fee.mismatch/1"], "jiangjin"]),
+            "{token}: the row's card, not the token's org's"
+        );
+        assert_no_console_errors(&page);
+    }
+    close(page, browser, server).await;
+}
+
+/// Installed before the page's own script: a fetch that fails while `window.away` (as a fetch
+/// does when nothing answers) and whose live streams the test can break (`breakStreams()`).
+const BREAKABLE_FETCH: &str = r#"
+window.away = false;
+window.streams = [];
+window.breakStreams = () => {
+  for (const s of window.streams.splice(0)) {
+    s.controller.error(new TypeError('network error'));
+    s.reader.cancel().catch(() => {});
+  }
+};
+const realFetch = window.fetch;
+window.fetch = async (url, options) => {
+  if (window.away) throw new TypeError('Failed to fetch');
+  const res = await realFetch(url, options);
+  if (!String(url).includes('/alerts/stream') || !res.ok || !res.body) return res;
+  const reader = res.body.getReader();
+  const body = new ReadableStream({
+    start(controller) { window.streams.push({ controller, reader }); },
+    async pull(controller) {
+      try {
+        const { value, done } = await reader.read();
+        if (done) controller.close(); else controller.enqueue(value);
+      } catch (e) {
+        controller.error(e);
+      }
+    },
+  });
+  return new Response(body, { status: res.status, headers: res.headers });
+};
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_live_stream_reads_the_figures_and_says_offline_until_it_is_back() {
+    let server = roles_server(&[("case-t7", "jiangjin/town-7")]).await;
+    let (browser, mut page) = browser_page().await;
+    page.call(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({ "source": BREAKABLE_FETCH }),
+    )
+    .await;
+    open_as(&mut page, &server, SUPERVISOR).await;
+    wait_status(&mut page, "the stream is live", "live").await;
+    wait_red(
+        &mut page,
+        "the town's card is counted",
+        "jiangjin/town-7",
+        1,
+    )
+    .await;
+    // The server goes away: the stream breaks and nothing answers.
+    page.eval("window.away = true; window.breakStreams(); true")
+        .await;
+    page.wait_for(
+        "the figures are read, and the failed read says offline and why",
+        "document.getElementById('status').dataset.state === 'offline' && document.getElementById('status').textContent === '离线' && !document.getElementById('message').hidden && document.getElementById('message').textContent === '无法连接服务器'",
+    )
+    .await;
+    // Still trying the stream, still offline.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        page.eval("document.getElementById('status').dataset.state")
+            .await,
+        json!("offline")
+    );
+    page.eval("document.getElementById('lang').click()").await;
+    assert_eq!(
+        page.eval("[document.getElementById('status').textContent, document.getElementById('message').textContent]")
+            .await,
+        json!(["offline", "Cannot reach the server"])
+    );
+    // It is back: the stream opens again, its figures are read, the failure is over.
+    page.eval("window.away = false; true").await;
+    page.wait_for(
+        "live again, the message gone",
+        "document.getElementById('status').dataset.state === 'live' && document.getElementById('message').hidden",
+    )
+    .await;
     close(page, browser, server).await;
 }

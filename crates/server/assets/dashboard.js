@@ -69,7 +69,7 @@ const TEXT = {
     need_token: '请输入访问令牌', stream_refused: '实时预警暂不可用，改为每 30 秒刷新：{detail}',
     grades: { '优秀': '优秀', '良好': '良好', '合格': '合格', '不合格': '不合格' },
     chain_broken: '警告：日志哈希链在第 {p} 条处断裂，所示数据可能基于被篡改的事件。',
-    no_data: '暂无数据', not_found: '未找到该案件', forbidden: '无权限', failed: '请求失败',
+    no_data: '暂无数据', not_found: '未找到该案件', forbidden: '无权限', failed: '请求失败', unreachable: '无法连接服务器',
     kinds: {
       invalid: '请求有误', unauthorized: '令牌无效', forbidden: '无权限', not_found: '未找到', act_conflict: '与当前状态不符', id_reused: '编号已被占用',
       version_conflict: '版本冲突，请刷新后重试', period_conflict: '考核期无法关账或复核', too_many_requests: '请求过多，请稍后再试',
@@ -169,7 +169,7 @@ const TEXT = {
     grades: { '优秀': 'Excellent', '良好': 'Good', '合格': 'Pass', '不合格': 'Fail' },
     need_token: 'Enter an access token', no_data: 'No data', not_found: 'No such case',
     chain_broken: 'Warning: the log\'s hash chain is broken at position {p}; the figures shown may rest on altered events.',
-    forbidden: 'Not allowed', failed: 'Request failed', open_cards: 'open', item: 'Item',
+    forbidden: 'Not allowed', failed: 'Request failed', unreachable: 'Cannot reach the server', open_cards: 'open', item: 'Item',
     kinds: {
       invalid: 'Invalid request', unauthorized: 'Token not accepted', forbidden: 'Not allowed', not_found: 'Not found',
       act_conflict: 'Not possible in the current state', id_reused: 'Id already taken',
@@ -263,6 +263,8 @@ const state = {
   auth: true,
   me: null,
   open: new Map(),
+  // The live changes shown, newest first.
+  live: [],
   lastId: null,
   loading: false,
   buffered: [],
@@ -297,6 +299,7 @@ const state = {
   // (shown while the stream is refused and the figures are polled instead).
   message: null,
   transient: false,
+  messageSource: null,
   streamNote: null,
   // Whether the live stream is open now, and the chain break the last answer named.
   streamLive: false,
@@ -311,10 +314,10 @@ function learnNames(view) {
   if (view.item && view.item_name) state.names.set(view.item, view.item_name);
 }
 
-// An org or item code shown by its name when one is known, with the code in the tooltip.
-function named(code) {
-  const name = state.names.get(code);
-  return el('span', { class: 'named', title: code, 'data-code': code }, name ?? code);
+// An org or item code shown by its name (the one given, else the one the page knows), with the
+// code in the tooltip.
+function named(code, name = null) {
+  return el('span', { class: 'named', title: code, 'data-code': code }, name ?? state.names.get(code) ?? code);
 }
 
 const isCard = (a) => a.severity !== 'warning';
@@ -363,6 +366,7 @@ function applyLanguage() {
   renderOverview();
   renderCards();
   renderPrompts();
+  renderLive();
   renderOrders();
   renderMonth();
   renderReport();
@@ -379,10 +383,12 @@ function setStatus(s) {
 }
 
 // Shows a message (text, or a function wording it in the page's language); `transient`: a
-// failure that the next successful read clears (the server was away, busy or failing).
-function showMessage(text, transient = false) {
+// failure that the next successful read clears (the server was away, busy or failing);
+// `source`: what said it ('case': a case that could not be read, cleared by the next case read).
+function showMessage(text, transient = false, source = null) {
   state.message = typeof text === 'function' ? text : text ? () => text : null;
   state.transient = !!state.message && transient;
+  state.messageSource = state.message ? source : null;
   renderMessage();
 }
 
@@ -399,6 +405,7 @@ function clearTransient() {
   if (!state.transient) return;
   state.message = null;
   state.transient = false;
+  state.messageSource = null;
   renderMessage();
 }
 
@@ -449,6 +456,8 @@ const isTransient = (e) => !e.status || e.status === 408 || e.status === 429 || 
 // (English, naming the field) beside. A token the server does not know is told so in its
 // words; a page without a token is asked for one.
 function describe(e) {
+  // No answer at all (the browser's own English, "Failed to fetch"): the server is away.
+  if (e instanceof TypeError && !e.status) return t('unreachable');
   if (e.status === 403) return t('forbidden');
   if (e.status === 401 && !state.token) return t('need_token');
   return `${t('failed')}: ${detail(e)}`;
@@ -518,8 +527,10 @@ function parseBlock(block) {
 }
 
 async function follow(signal) {
+  // Whether the stream failed or closed since it was last open (the figures were read then).
+  let dropped = false;
   while (!signal.aborted) {
-    if (!state.streamNote) setStatus('connecting');
+    if (!state.streamNote && !dropped) setStatus('connecting');
     let wait = RECONNECT_MS;
     try {
       const h = headers();
@@ -532,6 +543,10 @@ async function follow(signal) {
       // Live: the figures come with the stream's `ready`, no longer by polling.
       state.streamLive = true;
       stopPolling();
+      // Back after a drop: resumed (no `ready`), the figures are read again, which clears the
+      // failure the reads during the outage showed.
+      if (dropped) loadAll();
+      dropped = false;
       if (state.streamNote) {
         state.streamNote = null;
         renderMessage();
@@ -569,8 +584,16 @@ async function follow(signal) {
         startPolling();
       }
     }
+    if (signal.aborted) return;
     state.streamLive = false;
-    if (!state.streamNote) setStatus('connecting');
+    if (!state.streamNote && !dropped) {
+      // The stream failed or closed (the server away or restarting): the figures are read once
+      // and the status follows that read (offline, and why, after a failed one) until the
+      // stream is open again.
+      dropped = true;
+      setStatus('connecting');
+      loadAll();
+    }
     await new Promise((r) => setTimeout(r, wait));
   }
 }
@@ -616,20 +639,34 @@ function applyMessage(message, show) {
   throttled('charts', CHARTS_REFRESH_MS, loadCharts);
 }
 
+// A live change, newest first: kept (so a language switch words the list again) and shown
+// highlighted.
 function showChange(change) {
-  const a = change.alert;
-  const item = el('li', { class: `${a.severity} ${change.kind} flash`, 'data-alert-id': a.id },
-    el('span', { class: `badge ${a.severity}` }, t(a.severity)), ' ',
-    el('strong', {}, ruleName(a.rule)), ' · ', caseLink(a.case), ' ',
-    el('span', { class: 'muted' }, `${t(change.kind)} ${local(a.raised_at)} · `, named(a.org)));
-  $('live').prepend(item);
+  state.live.unshift(change);
+  state.live.length = Math.min(state.live.length, LIVE_ITEMS_MAX);
+  $('live').prepend(liveItem(change, true));
   while ($('live').children.length > LIVE_ITEMS_MAX) $('live').lastChild.remove();
   $('live-empty').hidden = true;
 }
 
+function liveItem(change, flash) {
+  const a = change.alert;
+  return el('li', { class: `${a.severity} ${change.kind}${flash ? ' flash' : ''}`, 'data-alert-id': a.id },
+    el('span', { class: `badge ${a.severity}` }, t(a.severity)), ' ',
+    el('strong', {}, ruleName(a.rule)), ' · ', caseLink(a.case), ' ',
+    el('span', { class: 'muted' }, `${t(change.kind)} ${local(a.raised_at)} · `, named(a.org)));
+}
+
+// The live changes kept, again (in the page's language), without the highlight.
+function renderLive() {
+  $('live').replaceChildren(...state.live.map((change) => liveItem(change, false)));
+  $('live-empty').hidden = state.live.length > 0;
+}
+
 // Everything the page shows, fetched afresh.
-// Without the live stream (an evaluator, or a stream refused) the status follows these reads:
-// offline after one failed, live (or polling) after all succeeded.
+// Without the live stream (an evaluator, a stream refused or dropped) the status follows these
+// reads: offline after one failed; after all succeeded, polling (read on a timer) or, for a
+// role whose stream is being tried again, connecting.
 async function loadAll() {
   const epoch = state.epoch;
   const jobs = [loadOverview(), loadCharts(), loadInsight()];
@@ -639,7 +676,9 @@ async function loadAll() {
     if (state.cards.org !== null) jobs.push(loadCards(state.cards.page));
   }
   const ok = (await Promise.all(jobs)).every((done) => done !== false);
-  if (epoch === state.epoch && state.me && !state.streamLive) setStatus(ok ? (state.streamNote ? 'polling' : 'live') : 'offline');
+  if (epoch === state.epoch && state.me && !state.streamLive) {
+    setStatus(ok ? (state.streamNote || !reads('cases') ? 'polling' : 'connecting') : 'offline');
+  }
   return ok;
 }
 
@@ -767,12 +806,15 @@ function renderOverview() {
   $('board-counts').textContent = rows.length ? `${t('red')} ${total('red')} · ${t('yellow')} ${total('yellow')}` : '';
 }
 
-// The org a row stands for to this token: a unit below a group (a window, a village point)
-// sees its group's row with its own figures, and acts on its own org, never on the group's
-// (which its token may not read).
+// The org a row stands for to this token: a unit below a group (a window, a village point),
+// whose own org has no row of its own, sees its group's row with its own figures, and acts on
+// its own org, never on the group's (which its token may not read). Every other row is its
+// own org's (the district's own row for the bureau or the center too).
 function ownOrg(org) {
-  const mine = state.me?.org;
-  return mine && mine.startsWith(org + '/') ? mine : org;
+  const me = state.me;
+  const mine = me?.org;
+  if (!mine || me.role !== 'unit' || !mine.startsWith(org + '/')) return org;
+  return (state.overview?.rows ?? []).some((r) => r.org === mine) ? org : mine;
 }
 
 // ---- the cards of an org, a page at a time ----------------------------------------------------
@@ -1180,10 +1222,13 @@ function renderReport() {
     return;
   }
   const depth = state.reportsDepth ?? Number($('depth').value);
-  const rows = report.rows.filter((r) => r.org.split('/').length === depth && onPath(r.org))
-    .sort((a, b) => (b.score === null) - (a.score === null) || Number(b.score) - Number(a.score) || a.org.localeCompare(b.org));
-  body.replaceChildren(...rows.map((r, i) => el('tr', { 'data-org': r.org },
-    el('td', { class: 'num' }, i + 1), el('td', {}, named(r.org)), el('td', { class: 'num' }, r.accepted),
+  // Each row keeps its rank among all the orgs at the depth: the org filter only hides rows.
+  const rows = report.rows.filter((r) => r.org.split('/').length === depth)
+    .sort((a, b) => (b.score === null) - (a.score === null) || Number(b.score) - Number(a.score) || a.org.localeCompare(b.org))
+    .map((r, i) => ({ r, rank: i + 1 }))
+    .filter(({ r }) => onPath(r.org));
+  body.replaceChildren(...rows.map(({ r, rank }) => el('tr', { 'data-org': r.org, 'data-rank': rank },
+    el('td', { class: 'num' }, rank), el('td', {}, named(r.org)), el('td', { class: 'num' }, r.accepted),
     el('td', { class: 'num' }, rateN(r.on_time_rate, r.concluded)),
     el('td', { class: 'num' }, rateN(r.satisfaction_rate, r.rated)),
     el('td', { class: 'num' }, r.red), el('td', { class: 'num' }, r.yellow),
@@ -1486,7 +1531,7 @@ async function evidencePack(id) {
 
 // A case that cannot be read: not found, not allowed, or the refusal's kind and words.
 function caseFailed(e) {
-  showMessage(e.status === 404 ? () => t('not_found') : () => describe(e), isTransient(e));
+  showMessage(e.status === 404 ? () => t('not_found') : () => describe(e), isTransient(e), 'case');
 }
 
 async function lookup(id) {
@@ -1501,6 +1546,8 @@ async function lookup(id) {
     if (epoch !== state.epoch) return;
     learnNames(view);
     state.caseDoc = { case: id, view, history, ledger };
+    // A case read: the failure of an earlier lookup is over (other messages stay).
+    if (state.messageSource === 'case') showMessage('');
     renderCase();
   } catch (e) {
     if (epoch === state.epoch) caseFailed(e);
@@ -1558,13 +1605,15 @@ async function dueCases(days) {
     const page = await api(`/api/v1/cases?due_within=${days}&limit=500`);
     if (epoch !== state.epoch) return;
     state.due = { days, cases: page.cases, more: !!page.next_cursor };
+    page.cases.forEach(learnNames);
     renderDue();
   } catch (e) {
     if (epoch === state.epoch) failed(e);
   }
 }
 
-// The due cases read, their orgs and items by the names the page knows (codes in tooltips).
+// The due cases read, their orgs and items by the names the list gives (else the names the page
+// knows; codes in tooltips).
 function renderDue() {
   const due = state.due;
   const list = $('due');
@@ -1577,7 +1626,7 @@ function renderDue() {
   }
   list.replaceChildren(...due.cases.map((c) => el('li', { 'data-case': c.stream }, caseLink(c.stream), ' ',
     el('span', {}, `${c.promised_due_on} · ${TEXT[state.lang].states[c.status] ?? c.status}`), ' ',
-    el('span', { class: 'muted' }, named(c.org), ' · ', named(c.item), ` · ${t('remaining_days')} ${c.remaining_days ?? '—'}`))));
+    el('span', { class: 'muted' }, named(c.org, c.org_name), ' · ', named(c.item, c.item_name), ` · ${t('remaining_days')} ${c.remaining_days ?? '—'}`))));
   $('due-count').textContent = `${due.cases.length}${due.more ? '+' : ''}`;
   $('due-empty').textContent = due.cases.length ? '' : t('due_none');
   $('due-empty').hidden = due.cases.length > 0;
@@ -1616,11 +1665,12 @@ function reset() {
   state.refreshTimers.clear();
   state.refreshAt.clear();
   $('case-id').value = '';
+  // The filters show what they filter by: nothing now (fillSelect keeps a value still offered).
+  for (const id of ['filter-org', 'filter-rule', 'filter-severity', 'insight-org']) $(id).value = '';
   $('depth').value = '2';
   $('month').replaceChildren();
   $('insight-period').replaceChildren();
-  $('live').replaceChildren();
-  $('live-empty').hidden = false;
+  state.live = [];
   for (const id of ['chart-on-time', 'chart-satisfaction', 'chart-correction', 'chart-rectification', 'chart-bottlenecks', 'chart-forecast', 'forecast-error', 'insight-label', 'insight-now']) {
     $(id).replaceChildren();
   }
@@ -1680,8 +1730,9 @@ async function connect() {
     state.stream = controller;
     follow(controller.signal);
   } else {
-    // No live stream for this role: its figures are fetched now and on a timer.
-    setStatus('live');
+    // No live stream for this role: its figures are fetched now and on a timer (polling once
+    // read).
+    setStatus('connecting');
     startPolling();
   }
 }
