@@ -525,6 +525,47 @@ fn at(text: &str) -> i64 {
     crate::instant::millis(&jiancha_events::parse_timestamp(text).unwrap())
 }
 
+/// The acts of the correction workflow on the case's overdue card (`CASE/deadline.promised.
+/// overdue/1`) at `at`: acknowledged, ordered for `days`, reported back, verified.
+fn acknowledged(at: &str) -> String {
+    act(
+        "AlertAcknowledged",
+        at,
+        r#"{"alert":"CASE/deadline.promised.overdue/1","note":"已知悉"}"#,
+    )
+}
+
+fn ordered(at: &str, days: u32) -> String {
+    act(
+        "CorrectionOrdered",
+        at,
+        &format!(r#"{{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","days":{days}}}"#),
+    )
+}
+
+fn reported(at: &str) -> String {
+    act(
+        "CorrectionCompleted",
+        at,
+        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","report":"已整改"}"#,
+    )
+}
+
+fn verified(at: &str, accepted: bool) -> String {
+    let note = if accepted {
+        "整改到位"
+    } else {
+        "未整改到位"
+    };
+    act(
+        "CorrectionVerified",
+        at,
+        &format!(
+            r#"{{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","accepted":{accepted},"note":"{note}"}}"#
+        ),
+    )
+}
+
 /// The entries of `measure` as (month, amount).
 fn entries_of(l: &Ledger, measure: Measure) -> Vec<(u32, i64)> {
     l.entries()
@@ -540,26 +581,10 @@ fn entries_of(l: &Ledger, measure: Measure) -> Vec<(u32, i64)> {
 /// that ignored the order).
 #[test]
 fn a_verified_correction_on_a_case_still_overdue_raises_no_second_card() {
-    let ack = act(
-        "AlertAcknowledged",
-        "2026-03-11T10:00:00+08:00",
-        r#"{"alert":"CASE/deadline.promised.overdue/1","note":"已知悉"}"#,
-    );
-    let order = act(
-        "CorrectionOrdered",
-        "2026-03-12T10:00:00+08:00",
-        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","days":3}"#,
-    );
-    let done = act(
-        "CorrectionCompleted",
-        "2026-03-17T20:00:00+08:00",
-        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","report":"已整改"}"#,
-    );
-    let verified = act(
-        "CorrectionVerified",
-        "2026-03-19T10:00:00+08:00",
-        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","accepted":true,"note":"整改到位"}"#,
-    );
+    let ack = acknowledged("2026-03-11T10:00:00+08:00");
+    let order = ordered("2026-03-12T10:00:00+08:00", 3);
+    let done = reported("2026-03-17T20:00:00+08:00");
+    let verified = verified("2026-03-19T10:00:00+08:00", true);
     let text = overdue_case("case-g4", &[&ack, &order, &done, &verified])
         + "\n"
         + &overdue_case("case-g1", &[])
@@ -617,11 +642,7 @@ fn a_verified_correction_on_a_case_still_overdue_raises_no_second_card() {
 /// 3 April); complained of on 16 March, the complaint accepted on the 17th and answered as
 /// upheld on 8 April (late).
 fn order_and_complaint_late() -> Vec<StoredEvent> {
-    let order = act(
-        "CorrectionOrdered",
-        "2026-03-30T10:00:00+08:00",
-        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","days":3}"#,
-    );
+    let order = ordered("2026-03-30T10:00:00+08:00", 3);
     let complained = r#"{"stream":"CASE","type":"Complained","occurred_at":"2026-03-16T12:00:00+08:00","actor":"citizen","org":"jiangjin/center/dept-03/window-1","data":{"category":"服务态度"}}"#;
     let accepted = act(
         "ComplaintAccepted",
@@ -725,27 +746,11 @@ fn an_upheld_appeal_of_a_lateness_card_reverses_the_lateness() {
 /// closed (the case concluded) is recorded and counts nothing.
 #[test]
 fn an_overdue_order_counts_once_and_a_closed_card_takes_no_order() {
-    let order = act(
-        "CorrectionOrdered",
-        "2026-03-30T10:00:00+08:00",
-        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","days":3}"#,
-    );
-    let done = act(
-        "CorrectionCompleted",
-        "2026-04-08T10:00:00+08:00",
-        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","report":"已整改"}"#,
-    );
-    let rejected = act(
-        "CorrectionVerified",
-        "2026-04-09T10:00:00+08:00",
-        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","accepted":false,"note":"未整改到位"}"#,
-    );
+    let order = ordered("2026-03-30T10:00:00+08:00", 3);
+    let done = reported("2026-04-08T10:00:00+08:00");
+    let rejected = verified("2026-04-09T10:00:00+08:00", false);
     let concluded = r#"{"stream":"CASE","type":"Concluded","occurred_at":"2026-03-31T11:30:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03","data":{}}"#;
-    let late_order = act(
-        "CorrectionOrdered",
-        "2026-04-02T10:00:00+08:00",
-        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","days":1}"#,
-    );
+    let late_order = ordered("2026-04-02T10:00:00+08:00", 1);
     let text = overdue_case("case-l1", &[&order, &done, &rejected])
         + "\n"
         + &overdue_case("case-p3", &[concluded, &late_order])
@@ -780,16 +785,8 @@ fn an_overdue_order_counts_once_and_a_closed_card_takes_no_order() {
 /// when that card closes (the verification), never dated back before it.
 #[test]
 fn a_crossing_held_by_an_open_card_is_carded_when_it_closes() {
-    let ack = act(
-        "AlertAcknowledged",
-        "2026-03-10T10:00:00+08:00",
-        r#"{"alert":"CASE/deadline.promised.overdue/1","note":"已知悉"}"#,
-    );
-    let order = act(
-        "CorrectionOrdered",
-        "2026-03-10T10:00:00+08:00",
-        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","days":3}"#,
-    );
+    let ack = acknowledged("2026-03-10T10:00:00+08:00");
+    let order = ordered("2026-03-10T10:00:00+08:00", 3);
     // On 11 March three past days become holidays: the promised due date moves to 12 March, a
     // new limit, crossed on 13 March while the ordered card is still open.
     let holiday = |date: &str| {
@@ -802,16 +799,8 @@ fn a_crossing_held_by_an_open_card_is_carded_when_it_closes() {
         holiday("2026-03-05"),
         holiday("2026-03-06"),
     );
-    let done = act(
-        "CorrectionCompleted",
-        "2026-03-13T10:00:00+08:00",
-        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","report":"已整改"}"#,
-    );
-    let verified = act(
-        "CorrectionVerified",
-        "2026-03-16T10:00:00+08:00",
-        r#"{"case":"CASE","alert":"CASE/deadline.promised.overdue/1","accepted":true,"note":"整改到位"}"#,
-    );
+    let done = reported("2026-03-13T10:00:00+08:00");
+    let verified = verified("2026-03-16T10:00:00+08:00", true);
     let text = overdue_case("case-a1", &[&ack, &order, &h4, &h5, &h6, &done, &verified]);
     let (events, _) = scenario_events(&text);
     let (p, _) = assess(&events);
