@@ -515,6 +515,25 @@ fn overdue_case(case: &str, more: &[&str]) -> String {
         .join("\n")
 }
 
+/// The events of several cases of [`overdue_case`] in one log, the item defined once.
+fn overdue_cases(cases: &[(&str, &[&str])]) -> Vec<StoredEvent> {
+    let text = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (case, more))| {
+            let lines = overdue_case(case, more);
+            // The item's definition is the first line of each: kept once.
+            lines
+                .lines()
+                .skip(usize::from(i > 0))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    scenario_events(&text).0
+}
+
 fn act(ty: &str, at: &str, data: &str) -> String {
     format!(
         r#"{{"stream":"supervision","type":"{ty}","occurred_at":"{at}","actor":"inspector-2","org":"jiangjin/supervision","data":{data}}}"#
@@ -585,14 +604,10 @@ fn a_verified_correction_on_a_case_still_overdue_raises_no_second_card() {
     let order = ordered("2026-03-12T10:00:00+08:00", 3);
     let done = reported("2026-03-17T20:00:00+08:00");
     let verified = verified("2026-03-19T10:00:00+08:00", true);
-    let text = overdue_case("case-g4", &[&ack, &order, &done, &verified])
-        + "\n"
-        + &overdue_case("case-g1", &[])
-            .lines()
-            .skip(1)
-            .collect::<Vec<_>>()
-            .join("\n");
-    let (events, _) = scenario_events(&text);
+    let events = overdue_cases(&[
+        ("case-g4", &[&ack, &order, &done, &verified]),
+        ("case-g1", &[]),
+    ]);
     let (p, l) = assess(&events);
     let now = at("2026-03-31T12:00:00+08:00");
     let alerts = p.alerts(now);
@@ -751,14 +766,10 @@ fn an_overdue_order_counts_once_and_a_closed_card_takes_no_order() {
     let rejected = verified("2026-04-09T10:00:00+08:00", false);
     let concluded = r#"{"stream":"CASE","type":"Concluded","occurred_at":"2026-03-31T11:30:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03","data":{}}"#;
     let late_order = ordered("2026-04-02T10:00:00+08:00", 1);
-    let text = overdue_case("case-l1", &[&order, &done, &rejected])
-        + "\n"
-        + &overdue_case("case-p3", &[concluded, &late_order])
-            .lines()
-            .skip(1)
-            .collect::<Vec<_>>()
-            .join("\n");
-    let (events, _) = scenario_events(&text);
+    let events = overdue_cases(&[
+        ("case-l1", &[&order, &done, &rejected]),
+        ("case-p3", &[concluded, &late_order]),
+    ]);
     let (p, l) = assess(&events);
     let now = at("2026-04-30T12:00:00+08:00");
     let overdue_cards = p

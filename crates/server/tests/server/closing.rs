@@ -154,9 +154,7 @@ async fn the_bureau_closes_a_month_once_and_it_reproduces_after_later_appends() 
     assert_ne!(now.json["rows"], before.json["rows"]);
     assert_eq!(now.json["closed"]["digest"], closed.json["digest"]);
     assert_eq!(now.json["closed"]["position"], head);
-    let as_closed = world
-        .get(&format!("{MARCH}&as_closed=true"), Who::Evaluator)
-        .await;
+    let as_closed = read_as_closed(&world, "2026-03", "").await;
     assert_eq!(as_closed.status, StatusCode::OK, "{}", as_closed.text);
     assert_eq!(as_closed.text, before.text, "byte for byte");
     let never = world
@@ -167,6 +165,16 @@ async fn the_bureau_closes_a_month_once_and_it_reproduces_after_later_appends() 
         .await;
     assert_eq!(never.status, StatusCode::NOT_FOUND, "{}", never.text);
     world.shutdown().await;
+}
+
+/// `GET /reports?period=PERIOD&as_closed=true` with `extra` query, as the evaluator.
+async fn read_as_closed(world: &World, period: &str, extra: &str) -> Answer {
+    world
+        .get(
+            &format!("/api/v1/reports?period={period}&as_closed=true{extra}"),
+            Who::Evaluator,
+        )
+        .await
 }
 
 /// Appends a close of `period` at the world's clock fixing `digest` and keeping `kept`, as a
@@ -225,17 +233,13 @@ async fn a_close_keeps_its_figures_for_a_server_that_computes_them_otherwise() {
     )
     .await;
 
-    let as_closed = world
-        .get(&format!("{MARCH}&as_closed=true"), Who::Evaluator)
-        .await;
+    let as_closed = read_as_closed(&world, "2026-03", "").await;
     assert_eq!(as_closed.status, StatusCode::OK, "{}", as_closed.text);
     assert_eq!(
         as_closed.text, other,
         "the figures as closed, byte for byte"
     );
-    let shallow = world
-        .get(&format!("{MARCH}&as_closed=true&depth=1"), Who::Evaluator)
-        .await;
+    let shallow = read_as_closed(&world, "2026-03", "&depth=1").await;
     assert_eq!(shallow.status, StatusCode::OK, "{}", shallow.text);
     let rows = shallow.json["rows"].as_array().unwrap();
     assert!(!rows.is_empty());
@@ -244,9 +248,7 @@ async fn a_close_keeps_its_figures_for_a_server_that_computes_them_otherwise() {
         .all(|r| !r["org"].as_str().unwrap().contains('/')));
     assert_eq!(rows[0]["overdue_open"], overdue + 7);
     // By item, the kept figures cannot answer and the replay does not reproduce.
-    let by_item = world
-        .get(&format!("{MARCH}&as_closed=true&by=item"), Who::Evaluator)
-        .await;
+    let by_item = read_as_closed(&world, "2026-03", "&by=item").await;
     assert_eq!(by_item.status, StatusCode::CONFLICT, "{}", by_item.text);
     assert!(by_item.text.contains("by=org"), "{}", by_item.text);
     // The current report still answers, with the close beside its rows.
@@ -270,12 +272,7 @@ async fn a_close_keeps_its_figures_for_a_server_that_computes_them_otherwise() {
     let report = jiancha_projections::Report::from_json(&february.text).unwrap();
     let kept = jiancha_engine::closing::kept_text(&report).unwrap();
     close_as_another_build(&world, "2026-02", "ab".repeat(32), Some(kept)).await;
-    let refused = world
-        .get(
-            "/api/v1/reports?period=2026-02&as_closed=true",
-            Who::Evaluator,
-        )
-        .await;
+    let refused = read_as_closed(&world, "2026-02", "").await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
     assert!(refused.text.contains("does not hash"), "{}", refused.text);
     let page = world.get("/public/", Who::Nobody).await;
@@ -294,12 +291,7 @@ async fn a_close_keeps_its_figures_for_a_server_that_computes_them_otherwise() {
         jiancha_engine::closing::digest(&jiancha_engine::closing::report_text(&genuine).unwrap());
     let forged = with_first(&quarter.text, "accepted", 999);
     close_as_another_build(&world, "2026-Q1", digest, Some(forged)).await;
-    let as_closed = world
-        .get(
-            "/api/v1/reports?period=2026-Q1&as_closed=true",
-            Who::Evaluator,
-        )
-        .await;
+    let as_closed = read_as_closed(&world, "2026-Q1", "").await;
     assert_eq!(as_closed.status, StatusCode::OK, "{}", as_closed.text);
     assert_eq!(
         as_closed.text, quarter.text,
@@ -313,12 +305,7 @@ async fn a_close_keeps_its_figures_for_a_server_that_computes_them_otherwise() {
         .await;
     assert_eq!(january.status, StatusCode::OK, "{}", january.text);
     assert_eq!(january.json["closed"]["digest"], "cd".repeat(32));
-    let as_closed = world
-        .get(
-            "/api/v1/reports?period=2026-01&as_closed=true",
-            Who::Evaluator,
-        )
-        .await;
+    let as_closed = read_as_closed(&world, "2026-01", "").await;
     assert_eq!(as_closed.status, StatusCode::CONFLICT, "{}", as_closed.text);
     // Verification names the closes: March's figures hash to its digest, February's and the
     // quarter's do not.
