@@ -268,7 +268,7 @@ pub fn build(
         .map(|e| e.position)
         .collect();
     for e in events {
-        let entries_before = p.ledger().map_or(0, |l| l.entries().len());
+        let entries_before = p.ledger().map_or(0, |l| l.len());
         let applied = p.apply(e);
         if let jiancha_events::EventData::HistoryImported(h) = &e.data {
             let range = h.from_position..=h.to_position;
@@ -289,10 +289,11 @@ pub fn build(
                 before = Some(after);
             }
         }
-        for entry in p
+        let new_entries: Vec<crate::Entry> = p
             .ledger()
-            .map_or(&[][..], |l| &l.entries()[entries_before..])
-        {
+            .map(|l| l.entries().skip(entries_before).collect())
+            .unwrap_or_default();
+        for entry in &new_entries {
             let sign = if entry.amount < 0 { "-" } else { "+" };
             let to = format!(
                 "{} {sign}{} {} {} {}",

@@ -26,6 +26,7 @@ use jiancha_events::{Channel, EventData, StoredEvent};
 use serde::{Deserialize, Serialize};
 
 use crate::case::{Alert, CaseState};
+use crate::entries::Row;
 use crate::instant::{china_date, date_of};
 use crate::view::Conclusion;
 use crate::{Applied, Projections};
@@ -372,8 +373,12 @@ pub struct Counts {
 impl Counts {
     /// Adds an entry.
     pub fn add(&mut self, e: &Entry) {
-        let a = e.amount;
-        match e.measure {
+        self.count(e.measure, e.amount, e.points);
+    }
+
+    /// Adds `amount` of `measure`, with its points.
+    pub(crate) fn count(&mut self, measure: Measure, a: i64, points: i64) {
+        match measure {
             // The procurement report's (see `kinds::procurement::report`).
             Measure::ProcProjects
             | Measure::ProcAwards
@@ -404,7 +409,7 @@ impl Counts {
             Measure::ComplaintsUpheld => self.complaints_upheld += a,
             Measure::ComplaintsLate => self.complaints_late += a,
         }
-        self.points += e.points;
+        self.points += points;
     }
 
     /// Adds other counts.
@@ -480,8 +485,7 @@ pub enum Dimension {
 pub struct Ledger {
     /// The scheme for card points.
     pub scoring: Scoring,
-    #[serde(deserialize_with = "crate::sorted::presized::deserialize")]
-    entries: Vec<Entry>,
+    entries: crate::entries::Entries,
     /// The last entry of each case, by the case's sequence number (0 for none).
     #[serde(deserialize_with = "crate::sorted::presized::deserialize")]
     last_of_case: Vec<u64>,
@@ -625,8 +629,45 @@ impl Ledger {
     }
 
     /// Every entry, in ledger order.
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
+    pub fn entries(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = Entry> + ExactSizeIterator + Clone + '_ {
+        self.entries.iter()
+    }
+
+    /// The entries whose month, org and measure `keep` accepts, in ledger order (only those
+    /// are made whole).
+    pub fn entries_matching(&self, keep: impl Fn(Month, &str, Measure) -> bool) -> Vec<Entry> {
+        (1u64..)
+            .zip(self.entries.rows())
+            .filter(|(_, e)| keep(e.month, self.entries.org(e), e.measure))
+            .filter_map(|(i, _)| self.entries.entry(i))
+            .collect()
+    }
+
+    /// How many entries the ledger holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the ledger holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.entries.len() == 0
+    }
+
+    /// The entries of one case (its stream, numbered `seq` in the projections), in ledger
+    /// order: read along the case's chain, not the whole list.
+    pub fn case_entries(&self, seq: u32, case: &str) -> Vec<Entry> {
+        let last = self.last_of_case.get(seq as usize).copied().unwrap_or(0);
+        let mut out: Vec<Entry> = self
+            .case_chain(last)
+            .filter_map(|(i, _)| self.entries.entry(i))
+            .filter(|e| &*e.case == case)
+            .collect();
+        out.extend(self.entries.off_their_number(case, seq));
+        out.sort_by_key(|e| e.index);
+        out.dedup_by_key(|e| e.index);
+        out
     }
 
     /// The sums of one dimension per (month, key), in no particular order; org keys are the
@@ -646,13 +687,20 @@ impl Ledger {
             return out;
         }
         let mut sums: std::collections::BTreeMap<(Month, &str), Counts> = Default::default();
-        for e in self.entries.iter().filter(|e| months.contains(&e.month)) {
+        for e in self
+            .entries
+            .rows()
+            .iter()
+            .filter(|e| months.contains(&e.month))
+        {
             let key = if dim == Dimension::Item {
-                &*e.item
+                &**self.entries.item(e)
             } else {
                 e.channel.as_str()
             };
-            sums.entry((e.month, key)).or_default().add(e);
+            sums.entry((e.month, key))
+                .or_default()
+                .count(e.measure, e.amount(), e.points);
         }
         sums.into_iter()
             .map(|((m, k), c)| (m, k.to_owned(), c))
@@ -1030,13 +1078,18 @@ impl Ledger {
         // on the same case's chain (an event's entries all concern one case).
         entry.n = 1 + self
             .case_chain(entry.prev_of_case)
-            .filter(|e| e.caused_by == entry.caused_by && e.measure == entry.measure)
+            .filter(|(_, e)| e.caused_by == entry.caused_by && e.measure == entry.measure)
             .count() as u16;
-        self.last_of_case[seq] = entry.index;
         if self.entries.len() == self.entries.capacity() {
             self.entries.reserve(growth(self.entries.len()));
         }
-        self.entries.push(entry);
+        // The fold makes every entry a row can hold: its index is the next one (set by the
+        // callers from the list's length) and its amount +1, or -1 for a reversal of a +1.
+        let pushed = self.entries.push(&entry);
+        debug_assert_eq!(pushed, Ok(()));
+        if pushed.is_ok() {
+            self.last_of_case[seq] = entry.index;
+        }
     }
 
     /// The monthly sums per procurement purchaser org.
@@ -1059,15 +1112,15 @@ impl Ledger {
         }
     }
 
-    /// The entries of a case's chain, newest first, from the entry with index `from`.
-    fn case_chain(&self, from: u64) -> impl Iterator<Item = &Entry> {
+    /// The entries of a case's chain (index and row), newest first, from the entry with index
+    /// `from`.
+    fn case_chain(&self, from: u64) -> impl Iterator<Item = (u64, &Row)> {
         let mut next = from;
         std::iter::from_fn(move || {
-            let e = self
-                .entries
-                .get(usize::try_from(next).ok()?.checked_sub(1)?)?;
+            let index = next;
+            let e = self.entries.row(index)?;
             next = e.prev_of_case;
-            Some(e)
+            Some((index, e))
         })
     }
 
@@ -1075,7 +1128,7 @@ impl Ledger {
         if self.reversed.contains_key(&index) {
             return;
         }
-        let Some(original) = self.entries.get(index as usize - 1).cloned() else {
+        let Some(original) = self.entries.entry(index) else {
             return;
         };
         if original.adjusts.is_some() {
@@ -1101,8 +1154,8 @@ impl Ledger {
         let last = self.last_of_case.get(seq as usize).copied().unwrap_or(0);
         let mut ids: Vec<u64> = self
             .case_chain(last)
-            .filter(|e| e.adjusts.is_none())
-            .map(|e| e.index)
+            .filter(|(_, e)| e.adjusts().is_none())
+            .map(|(i, _)| i)
             .collect();
         ids.reverse();
         for id in ids {
@@ -1128,14 +1181,18 @@ impl Ledger {
             .get(case.seq as usize)
             .copied()
             .unwrap_or(0);
-        let mut chain: Vec<Entry> = self.case_chain(last).cloned().collect();
+        let mut chain: Vec<Entry> = self
+            .case_chain(last)
+            .filter_map(|(i, _)| self.entries.entry(i))
+            .collect();
         chain.reverse();
         let first_new = chain.len();
         for (i, mut e) in chain.into_iter().enumerate() {
             e.index = i as u64 + 1;
             e.prev_of_case = i as u64;
             e.seq = 0;
-            scratch.entries.push(e);
+            let pushed = scratch.entries.push(&e);
+            debug_assert_eq!(pushed, Ok(()));
         }
         scratch.last_of_case = vec![first_new as u64];
 
@@ -1143,7 +1200,7 @@ impl Ledger {
             // Cards count in the month they were raised; none of these was recorded yet.
             scratch.card((case_key, case, 0), alert, 0);
         }
-        let mut out: Vec<Entry> = scratch.entries.split_off(first_new);
+        let mut out: Vec<Entry> = scratch.entries.iter().skip(first_new).collect();
         for e in &mut out {
             e.index = 0;
             e.prev_of_case = 0;
@@ -1153,11 +1210,14 @@ impl Ledger {
     }
 
     /// The entry with a stable id, if the ledger has it.
-    pub fn find(&self, id: &jiancha_events::EntryId) -> Option<&Entry> {
+    pub fn find(&self, id: &jiancha_events::EntryId) -> Option<Entry> {
         let measure = Measure::parse(id.measure)?;
-        self.entries
+        let place = self
+            .entries
+            .rows()
             .iter()
-            .find(|e| e.caused_by == id.position && e.measure == measure && e.n == id.n)
+            .position(|e| e.caused_by == id.position && e.measure == measure && e.n == id.n)?;
+        self.entries.entry(place as u64 + 1)
     }
 
     /// What an appeal of `entry` would reverse, or why it cannot be appealed: the entry must
@@ -1181,7 +1241,7 @@ impl Ledger {
             // event), as an appeal of a rating takes what the rating counted.
             let lateness = self
                 .entries
-                .get(target.index as usize)
+                .entry(target.index + 1)
                 .filter(|e| {
                     matches!(
                         e.measure,
@@ -1199,12 +1259,13 @@ impl Ledger {
         // The whole rating: every rating entry of the Rated event, its bad-rating card, and
         // what its workflow counted.
         let rating = target.caused_by;
-        let of_workflow = |e: &Entry| {
+        let of_workflow = |e: &Row| {
+            let rule = self.entries.rule(e);
             matches!(
                 e.measure,
                 Measure::BadValid | Measure::RectifiedOnTime | Measure::CallbackSatisfied
-            ) || e.rule == crate::Rule::RatingUnverified.code()
-                || e.rule == crate::Rule::RectificationOverdue.code()
+            ) || rule == crate::Rule::RatingUnverified.code()
+                || rule == crate::Rule::RectificationOverdue.code()
         };
         Ok(self
             .case_chain(
@@ -1213,14 +1274,15 @@ impl Ledger {
                     .copied()
                     .unwrap_or(0),
             )
-            .filter(|e| e.adjusts.is_none())
-            .filter(|e| {
+            .filter(|(_, e)| e.adjusts().is_none())
+            .filter(|(_, e)| {
                 (e.caused_by == rating
-                    && (e.measure.is_rating() || e.rule == crate::Rule::RatingBad.code()))
+                    && (e.measure.is_rating()
+                        || self.entries.rule(e) == crate::Rule::RatingBad.code()))
                     || of_workflow(e)
             })
-            .filter(|e| !self.reversed.contains_key(&e.index))
-            .map(|e| e.index)
+            .filter(|(i, _)| !self.reversed.contains_key(i))
+            .map(|(i, _)| i)
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect())
@@ -1355,8 +1417,8 @@ impl Ledger {
             caused_by: e.caused_by,
             adjusts: e
                 .adjusts
-                .and_then(|i| self.entries.get(usize::try_from(i).ok()?.checked_sub(1)?))
-                .map(Entry::key),
+                .and_then(|i| self.entries.entry(i))
+                .map(|e| e.key()),
             pending: e.index == 0,
         }
     }

@@ -140,11 +140,11 @@ fn the_district_attributes_and_excludes_as_the_rules_say() {
     // late, in April.
     let w1_april = row(&april, "jiangjin/center/dept-01/window-1");
     assert_eq!((w1_april.concluded, w1_april.on_time), (1, 0));
-    assert!(l.entries().iter().any(|e| &*e.case == "case-13"
+    assert!(l.entries().any(|e| &*e.case == "case-13"
         && e.measure == Measure::Concluded
         && e.month == 202604
         && e.kind == EntryKind::Regular));
-    assert!(l.entries().iter().any(|e| &*e.case == "case-13"
+    assert!(l.entries().any(|e| &*e.case == "case-13"
         && e.rule == "deadline.promised.overdue"
         && e.month == 202603
         && e.kind == EntryKind::Late));
@@ -170,7 +170,6 @@ fn an_upheld_appeal_reverses_its_entry_and_changes_the_report() {
     let before = report(&l, &p, &query("2026-03", Dimension::Org), now);
     let card = l
         .entries()
-        .iter()
         .find(|e| &*e.case == "case-04" && e.rule == "rating.bad")
         .expect("case-04's bad rating raised a yellow card");
     let line = format!(
@@ -182,7 +181,7 @@ fn an_upheld_appeal_reverses_its_entry_and_changes_the_report() {
     let after = report(&l, &p, &query("2026-03", Dimension::Org), now);
     // The appeal of the rating's card removes the whole rating: the card, `rated` and
     // `bad_rated`, each reversed once by an entry caused by the appeal.
-    let reversals: Vec<_> = l.entries().iter().filter(|e| e.caused_by == pos).collect();
+    let reversals: Vec<_> = l.entries().filter(|e| e.caused_by == pos).collect();
     let mut reversed: Vec<(&str, i64, i64)> = reversals
         .iter()
         .map(|e| (e.measure.as_str(), e.amount, e.points))
@@ -216,10 +215,7 @@ fn an_upheld_appeal_reverses_its_entry_and_changes_the_report() {
     };
     assert_eq!(score(&after), score(&before) + 5);
     // The original entry is still there, unchanged, under the same id.
-    assert!(l
-        .entries()
-        .iter()
-        .any(|e| e.key() == card.key() && e.amount == 1));
+    assert!(l.entries().any(|e| e.key() == card.key() && e.amount == 1));
     // A second appeal of the same rating is refused: nothing left to reverse.
     assert!(l.appeal_targets(&card.key()).is_err());
 }
@@ -403,11 +399,7 @@ fn a_pending_card_is_appealed_through_its_case() {
     );
     append_line(&mut events, &line);
     let (p, l) = assess(&events);
-    let red: Vec<_> = l
-        .entries()
-        .iter()
-        .filter(|e| e.measure == Measure::Red)
-        .collect();
+    let red: Vec<_> = l.entries().filter(|e| e.measure == Measure::Red).collect();
     assert_eq!(red.len(), 2, "{red:?}");
     assert_eq!((red[0].amount, red[0].key().as_str()), (1, "3/red"));
     assert_eq!(
@@ -588,7 +580,6 @@ fn verified(at: &str, accepted: bool) -> String {
 /// The entries of `measure` as (month, amount).
 fn entries_of(l: &Ledger, measure: Measure) -> Vec<(u32, i64)> {
     l.entries()
-        .iter()
         .filter(|e| e.measure == measure)
         .map(|e| (e.month, e.amount))
         .collect()
@@ -639,8 +630,8 @@ fn a_verified_correction_on_a_case_still_overdue_raises_no_second_card() {
     );
     // One red card for the complying unit, entered as the events after it were folded (the
     // other case's is pending: no event has followed it).
-    let reds: Vec<(&str, i64)> = l
-        .entries()
+    let all: Vec<_> = l.entries().collect();
+    let reds: Vec<(&str, i64)> = all
         .iter()
         .filter(|e| e.measure == Measure::Red && e.rule == "deadline.promised.overdue")
         .map(|e| (&*e.case, e.points))
@@ -648,7 +639,6 @@ fn a_verified_correction_on_a_case_still_overdue_raises_no_second_card() {
     assert_eq!(reds, [("case-g4", -10)]);
     assert!(!l
         .entries()
-        .iter()
         .any(|e| &*e.case == "case-g4" && e.rule == "supervision.unacknowledged"));
     assert_eq!(entries_of(&l, Measure::CorrectedOnTime), [(202603, 1)]);
 }
@@ -722,10 +712,9 @@ fn an_upheld_appeal_of_a_lateness_card_reverses_the_lateness() {
     let card = |rule: &str| {
         let e = l
             .entries()
-            .iter()
             .find(|e| e.rule == rule && e.measure == Measure::Red)
             .unwrap_or_else(|| panic!("no red card {rule}"));
-        l.view(e).id
+        l.view(&e).id
     };
     for (i, rule) in ["supervision.correction.overdue", "complaint.reply.late"]
         .into_iter()
@@ -744,7 +733,6 @@ fn an_upheld_appeal_of_a_lateness_card_reverses_the_lateness() {
     let (_, l) = assess(&events);
     let sum = |measure: Measure| -> i64 {
         l.entries()
-            .iter()
             .filter(|e| e.measure == measure)
             .map(|e| e.amount)
             .sum()
@@ -780,7 +768,6 @@ fn an_overdue_order_counts_once_and_a_closed_card_takes_no_order() {
     assert_eq!(overdue_cards, 2, "two rounds ran out");
     let of = |case: &str, measure: Measure| -> i64 {
         l.entries()
-            .iter()
             .filter(|e| &*e.case == case && e.measure == measure)
             .map(|e| e.amount)
             .sum()

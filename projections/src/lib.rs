@@ -13,6 +13,7 @@ pub mod calendars;
 pub mod case;
 pub mod caselist;
 pub mod catalog;
+mod entries;
 mod evaluate;
 mod fold;
 mod history;
@@ -378,6 +379,14 @@ impl Projections {
         match self.transfers.held_by(case.seq, at) {
             Some(org) => org,
             None => case.org_before_transfers(),
+        }
+    }
+
+    /// The ledger's entries of a case of any kind, in ledger order (none without a ledger).
+    pub fn case_entries(&self, stream: &str) -> Vec<Entry> {
+        match (self.case(stream), self.ledger()) {
+            (Some(case), Some(ledger)) => ledger.case_entries(case.seq, stream),
+            _ => Vec::new(),
         }
     }
 

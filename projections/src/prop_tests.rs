@@ -442,7 +442,7 @@ proptest! {
             let when = news[k - 1].occurred_at;
             let data = match kind {
                 0 | 1 => {
-                    let entries = p.ledger().unwrap().entries();
+                    let entries: Vec<_> = p.ledger().unwrap().entries().collect();
                     if entries.is_empty() {
                         continue;
                     }
@@ -488,7 +488,7 @@ proptest! {
     ) {
         let whole = assess(&events);
         let ids = |p: &Projections| -> std::collections::BTreeSet<String> {
-            p.ledger().unwrap().entries().iter().map(|e| e.key()).collect()
+            p.ledger().unwrap().entries().map(|e| e.key()).collect()
         };
         let k = cut.index(events.len() - 1) + 1;
         let prefix = assess(&events[..k]);
@@ -504,6 +504,29 @@ proptest! {
             restored.apply(e);
         }
         prop_assert_eq!(ids(&restored), ids(&whole));
+    }
+
+    /// A case's entries read along its chain are those of the whole list that name it, and
+    /// the packed list reads back what a snapshot of it wrote.
+    #[test]
+    fn a_case_entries_are_those_of_the_whole_list_that_name_it(events in log_strategy()) {
+        let p = assess(&events);
+        let ledger = p.ledger().unwrap();
+        let all: Vec<_> = ledger.entries().collect();
+        prop_assert_eq!(all.len(), ledger.len());
+        for (i, e) in all.iter().enumerate() {
+            prop_assert_eq!(e.index, i as u64 + 1);
+        }
+        let mut streams: Vec<&str> = all.iter().map(|e| &*e.case).collect();
+        streams.sort_unstable();
+        streams.dedup();
+        for stream in streams {
+            let by_list: Vec<_> = all.iter().filter(|e| &*e.case == stream).cloned().collect();
+            prop_assert_eq!(p.case_entries(stream), by_list, "{}", stream);
+        }
+        let bytes = p.snapshot(events[events.len() - 1].hash).unwrap();
+        let (restored, _) = Projections::restore(&bytes).unwrap();
+        prop_assert_eq!(restored.ledger().unwrap().entries().collect::<Vec<_>>(), all);
     }
 
     /// The watched sets a report reads instead of the whole district miss nothing: at any

@@ -707,19 +707,14 @@ pub fn explain(
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     };
     // The approval report's entries: procurement is counted apart (`report --kind procurement`).
-    let in_period = |e: &crate::Entry| {
-        period.months.contains(&e.month) && under(&e.org) && !e.measure.is_procurement()
+    let keep = |month: Month, org: &str, measure: crate::ledger::Measure| {
+        period.months.contains(&month) && under(org) && !measure.is_procurement()
     };
-    let mut entries: Vec<crate::Entry> = ledger
-        .entries()
-        .iter()
-        .filter(|e| in_period(e))
-        .cloned()
-        .collect();
+    let mut entries: Vec<crate::Entry> = ledger.entries_matching(keep);
     entries.extend(
         pending_entries(projections, ledger, now)
             .into_iter()
-            .filter(|e| in_period(e)),
+            .filter(|e| keep(e.month, &e.org, e.measure)),
     );
     let mut totals = Counts::default();
     for e in &entries {
@@ -837,7 +832,8 @@ pub fn period_entries(
     let mut out = BTreeMap::new();
     if let Some(ledger) = p.ledger() {
         let pending = pending_entries(p, ledger, now);
-        for e in ledger.entries().iter().chain(pending.iter()) {
+        let held = ledger.entries_matching(|month, _, _| period.months.contains(&month));
+        for e in held.iter().chain(&pending) {
             if period.months.contains(&e.month) {
                 out.insert(e.key(), ledger.view(e));
             }

@@ -497,6 +497,7 @@ mod tests {
         let mut entries = 0;
         for (folded, r) in restored() {
             assert_eq!(folded.ledger(), r.ledger());
+            let all: Vec<_> = r.ledger().unwrap().entries().collect();
             let keys: HashMap<&str, &Arc<str>> = r.cases.keys().map(|k| (&**k, k)).collect();
             let mut texts: HashMap<&str, &Arc<str>> = HashMap::new();
             for case in r.cases.values() {
@@ -506,7 +507,7 @@ mod tests {
                     same(&mut texts, "alert org", &alert.org);
                 }
             }
-            for e in r.ledger().unwrap().entries() {
+            for e in &all {
                 entries += 1;
                 same(&mut texts, "entry org", &e.org);
                 same(&mut texts, "entry item", &e.item);
@@ -565,7 +566,7 @@ mod tests {
     #[test]
     fn outside_a_snapshot_the_fields_encode_as_before() {
         let folded = largest();
-        let entry = folded.ledger().unwrap().entries().first().unwrap().clone();
+        let entry = folded.ledger().unwrap().entries().next().unwrap();
         let json = serde_json::to_value(&entry).unwrap();
         assert_eq!(json["org"], serde_json::json!(&*entry.org));
         assert_eq!(json["case"], serde_json::json!(&*entry.case));

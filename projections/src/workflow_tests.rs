@@ -39,7 +39,7 @@ fn sums(p: &Projections, now: crate::Millis) -> BTreeMap<&'static str, (i64, i64
     let ledger = p.ledger().unwrap();
     let mut out: BTreeMap<&'static str, (i64, i64)> = BTreeMap::new();
     let pending = crate::report::pending_entries(p, ledger, now);
-    for e in ledger.entries().iter().chain(&pending) {
+    for e in ledger.entries().chain(pending) {
         let s = out.entry(e.measure.as_str()).or_default();
         s.0 += e.amount;
         s.1 += e.points;
@@ -64,8 +64,8 @@ fn the_card_lifecycle_counts_orders_corrections_and_overdue_orders() {
     assert_eq!(count(&s, Measure::Red), 6);
     assert_eq!(count(&s, Measure::Yellow), 3);
     let ledger = p.ledger().unwrap();
-    let ordered: Vec<_> = ledger
-        .entries()
+    let all: Vec<_> = ledger.entries().collect();
+    let ordered: Vec<_> = all
         .iter()
         .filter(|e| e.measure == Measure::Ordered || e.measure == Measure::CorrectedOnTime)
         .map(|e| (e.measure.as_str(), e.month, &*e.case))
@@ -129,10 +129,9 @@ fn complaints_count_upheld_ones_with_their_points_and_late_ones_once() {
     let pending = crate::report::pending_entries(&p, ledger, now);
     let red: Vec<_> = ledger
         .entries()
-        .iter()
-        .chain(&pending)
+        .chain(pending)
         .filter(|e| e.measure == Measure::Red)
-        .map(|e| &*e.org)
+        .map(|e| e.org.to_string())
         .collect();
     assert_eq!(red, ["jiangjin/supervision"]);
 }

@@ -79,13 +79,7 @@ pub async fn pack(store: &dyn EventStore, case: &str, now: Millis) -> Result<Val
     let item = p.case(case).and_then(|c| c.def.as_deref().cloned());
     let ledger: Vec<_> = p
         .ledger()
-        .map(|l| {
-            l.entries()
-                .iter()
-                .filter(|e| &*e.case == case)
-                .map(|e| l.view(e))
-                .collect()
-        })
+        .map(|l| p.case_entries(case).iter().map(|e| l.view(e)).collect())
         .unwrap_or_default();
     let cards = p
         .case(case)

@@ -227,10 +227,9 @@ pub(crate) async fn ledger(
         let Some(ledger) = p.ledger() else {
             return Err(ApiError::internal("the engine keeps no assessment ledger"));
         };
-        let mut entries: Vec<_> = ledger
-            .entries()
+        let mut entries: Vec<_> = p
+            .case_entries(case.as_str())
             .iter()
-            .filter(|e| *e.case == *case.as_str())
             .map(|e| ledger.view(e))
             .collect();
         let pending = if case.kind() == jiancha_events::StreamKind::Procurement {

@@ -171,8 +171,7 @@ fn appeals(
     // Each with its case (as `POST /appeals` writes it) and, every other one, without.
     let ids: Vec<(String, String)> = ledger
         .entries()
-        .iter()
-        .map(|e| (ledger.view(e).id, e.case.to_string()))
+        .map(|e| (ledger.view(&e).id, e.case.to_string()))
         .filter(|(id, _)| {
             id.split('/')
                 .nth(1)
@@ -335,7 +334,7 @@ async fn check(plan: Plan) -> Result<(), TestCaseError> {
                         )
                         .collect();
                     for e in
-                        full.ledger().unwrap().entries().iter().filter(|e| {
+                        full.ledger().unwrap().entries().filter(|e| {
                             period.months.contains(&e.month) && !have.contains(&*e.case)
                         })
                     {
@@ -500,8 +499,7 @@ async fn an_ended_case_comes_back(backend: Backend) {
         .ledger()
         .unwrap()
         .entries()
-        .iter()
-        .map(|e| whole.ledger().unwrap().view(e).id)
+        .map(|e| whole.ledger().unwrap().view(&e).id)
         .find(|id| id.ends_with("/rated"))
         .unwrap();
     w.set("2026-04-20T09:00:00+08:00");

@@ -46,12 +46,7 @@ async fn replay(store: &dyn EventStore) -> Projections {
 }
 
 fn entry_ids(p: &Projections) -> BTreeSet<String> {
-    p.ledger()
-        .unwrap()
-        .entries()
-        .iter()
-        .map(|e| e.key())
-        .collect()
+    p.ledger().unwrap().entries().map(|e| e.key()).collect()
 }
 
 /// The live board, the replay's open alerts and the two ledgers agree.

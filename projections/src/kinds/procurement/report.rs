@@ -143,21 +143,16 @@ pub fn explain(
     now: Millis,
 ) -> Option<ProcExplanation> {
     let ledger = p.ledger()?;
-    let counted = |e: &crate::Entry| {
-        e.measure.is_procurement()
-            && period.months.contains(&e.month)
-            && (org.is_empty() || jiancha_events::stream::org_is_under(&e.org, org))
+    let counted = |month: crate::ledger::Month, path: &str, measure: crate::ledger::Measure| {
+        measure.is_procurement()
+            && period.months.contains(&month)
+            && (org.is_empty() || jiancha_events::stream::org_is_under(path, org))
     };
-    let mut entries: Vec<crate::Entry> = ledger
-        .entries()
-        .iter()
-        .filter(|e| counted(e))
-        .cloned()
-        .collect();
+    let mut entries: Vec<crate::Entry> = ledger.entries_matching(counted);
     entries.extend(
         pending_entries(p, ledger, now)
             .into_iter()
-            .filter(|e| counted(e)),
+            .filter(|e| counted(e.month, &e.org, e.measure)),
     );
     let mut totals = ProcCounts::default();
     for e in &entries {
