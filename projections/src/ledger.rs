@@ -371,45 +371,65 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Every count by its measure's wire name, in the order of [`Measure::ALL`] (the
+    /// procurement measures, counted apart, left out), then `points` (card points).
+    pub fn named(&self) -> Vec<(&'static str, i64)> {
+        let mut copy = *self;
+        Measure::ALL
+            .iter()
+            .filter_map(|&m| Some((m.as_str(), *copy.field_mut(m)?)))
+            .chain(std::iter::once(("points", self.points)))
+            .collect()
+    }
+
     /// Adds an entry.
     pub fn add(&mut self, e: &Entry) {
         self.count(e.measure, e.amount, e.points);
     }
 
-    /// Adds `amount` of `measure`, with its points.
+    /// Adds `amount` of `measure`, with its points (a procurement measure is the
+    /// procurement report's: not counted here).
     pub(crate) fn count(&mut self, measure: Measure, a: i64, points: i64) {
-        match measure {
+        let Some(field) = self.field_mut(measure) else {
+            return;
+        };
+        *field += a;
+        self.points += points;
+    }
+
+    /// The count of a measure (none for the procurement measures).
+    fn field_mut(&mut self, measure: Measure) -> Option<&mut i64> {
+        Some(match measure {
             // The procurement report's (see `kinds::procurement::report`).
             Measure::ProcProjects
             | Measure::ProcAwards
             | Measure::ProcContracts
             | Measure::ProcContractsOnTime
             | Measure::ProcYellow
-            | Measure::ProcRed => return,
-            Measure::Accepted => self.accepted += a,
-            Measure::Concluded => self.concluded += a,
-            Measure::OnTime => self.on_time += a,
-            Measure::Early => self.early += a,
-            Measure::StatutoryOnTime => self.statutory_on_time += a,
-            Measure::Rated => self.rated += a,
-            Measure::Satisfied => self.satisfied += a,
-            Measure::BadRated => self.bad_rated += a,
-            Measure::Complaint => self.complaints += a,
-            Measure::Warnings => self.warnings += a,
-            Measure::Yellow => self.yellow += a,
-            Measure::Red => self.red += a,
-            Measure::Unmonitored => self.unmonitored += a,
-            Measure::Ordered => self.ordered += a,
-            Measure::CorrectedOnTime => self.corrected_on_time += a,
-            Measure::CorrectionOverdue => self.correction_overdue += a,
-            Measure::BadValid => self.bad_valid += a,
-            Measure::RectifiedOnTime => self.rectified_on_time += a,
-            Measure::CallbackSatisfied => self.callback_satisfied += a,
-            Measure::Defaulted => self.defaulted += a,
-            Measure::ComplaintsUpheld => self.complaints_upheld += a,
-            Measure::ComplaintsLate => self.complaints_late += a,
-        }
-        self.points += points;
+            | Measure::ProcRed => return None,
+            Measure::Accepted => &mut self.accepted,
+            Measure::Concluded => &mut self.concluded,
+            Measure::OnTime => &mut self.on_time,
+            Measure::Early => &mut self.early,
+            Measure::StatutoryOnTime => &mut self.statutory_on_time,
+            Measure::Rated => &mut self.rated,
+            Measure::Satisfied => &mut self.satisfied,
+            Measure::BadRated => &mut self.bad_rated,
+            Measure::Complaint => &mut self.complaints,
+            Measure::Warnings => &mut self.warnings,
+            Measure::Yellow => &mut self.yellow,
+            Measure::Red => &mut self.red,
+            Measure::Unmonitored => &mut self.unmonitored,
+            Measure::Ordered => &mut self.ordered,
+            Measure::CorrectedOnTime => &mut self.corrected_on_time,
+            Measure::CorrectionOverdue => &mut self.correction_overdue,
+            Measure::BadValid => &mut self.bad_valid,
+            Measure::RectifiedOnTime => &mut self.rectified_on_time,
+            Measure::CallbackSatisfied => &mut self.callback_satisfied,
+            Measure::Defaulted => &mut self.defaulted,
+            Measure::ComplaintsUpheld => &mut self.complaints_upheld,
+            Measure::ComplaintsLate => &mut self.complaints_late,
+        })
     }
 
     /// Adds other counts.

@@ -456,6 +456,15 @@ impl CaseState {
     pub(crate) fn rate(&mut self, ctx: &Ctx<'_>, step: &Step<'_>, score: u8) {
         if self.flow.as_ref().is_some_and(|f| f.rating.is_some()) {
             self.raise(Rule::RatingDuplicate, step);
+            // A record, not a condition: closed as it is raised.
+            if let Some(a) = self
+                .alerts
+                .last_mut()
+                .filter(|a| a.rule == Rule::RatingDuplicate && a.closed_at.is_none())
+            {
+                a.closed_at = Some(a.raised_at);
+                a.closed_by = Some(step.position);
+            }
             return;
         }
         if self
@@ -576,40 +585,36 @@ impl CaseState {
                         .iter()
                         .any(|x| x.rule == rule && x.n == n && x.closed_at.is_some_and(|c| c <= at))
                 });
-                if closed_before {
+                // 督办 follows a card: an order on a prompt (预警提示) changes nothing, as the
+                // server refuses it.
+                let prompt = parse_alert_id(&o.alert)
+                    .is_some_and(|(_, rule, _)| rule.severity() == Severity::Warning);
+                if closed_before || prompt {
                     return out;
                 }
                 let Some(card) = self.card_flow_of(&o.alert) else {
                     return out;
                 };
-                if card.closed {
+                // A second order on an ordered card changes nothing (it would push the order's
+                // due date back): a rejected report-back orders it again. The server refuses
+                // both; through `import` they are recorded and change nothing.
+                if card.closed || card.order.is_some() {
                     return out;
                 }
                 card.reported_on = None;
-                match card.order.as_mut() {
-                    // A second order on a running one renews it: its days from this date.
-                    Some(order) => {
-                        order.days = o.days;
-                        order.round = order.round.saturating_add(1);
-                        order.round_at = at;
-                        order.round_on = on;
-                    }
-                    None => {
-                        card.order = Some(Order {
-                            first_at: at,
-                            first_position: position,
-                            days: o.days,
-                            round: 1,
-                            round_at: at,
-                            round_on: on,
-                        });
-                        out.push(Outcome {
-                            measure: Measure::Ordered,
-                            org: card.org.clone(),
-                            at,
-                        });
-                    }
-                }
+                card.order = Some(Order {
+                    first_at: at,
+                    first_position: position,
+                    days: o.days,
+                    round: 1,
+                    round_at: at,
+                    round_on: on,
+                });
+                out.push(Outcome {
+                    measure: Measure::Ordered,
+                    org: card.org.clone(),
+                    at,
+                });
             }
             EventData::CorrectionCompleted(c) => {
                 let mut reported = None;

@@ -644,3 +644,106 @@ fn a_batch_appealing_a_rating_cannot_appeal_its_cards_again() {
         .unwrap_err();
     assert_eq!((refused.0, refused.1), (0, "data.case"), "{refused:?}");
 }
+
+/// The scenario of the card lifecycle with `lines` inserted after case-d's order (25 September).
+fn lifecycle_with(lines: &[String]) -> (Projections, crate::Millis) {
+    let text = scenario("workflow_card_lifecycle_around_national_day.jsonl");
+    let anchor = text
+        .lines()
+        .find(|l| l.contains(r#""alert":"case-d/deadline.promised.overdue/1","days":3"#))
+        .unwrap();
+    let with = text.replacen(anchor, &format!("{anchor}\n{}", lines.join("\n")), 1);
+    let (events, now) = scenario_events(&with);
+    (assessed(&events), now.unwrap())
+}
+
+/// An act of case-d's, as a line of the scenario.
+fn case_d_act(kind: &str, at: &str, data: &str) -> String {
+    format!(
+        r#"{{"stream":"supervision","type":"{kind}","occurred_at":"{at}","actor":"inspector-1","org":"jiangjin/supervision","data":{{"case":"case-d",{data}}}}}"#
+    )
+}
+
+/// A case's alerts as (rule, n, raised, closed).
+fn alert_times(p: &Projections, case: &str) -> Vec<(crate::Rule, u16, i64, Option<i64>)> {
+    p.case(case)
+        .unwrap()
+        .alerts
+        .iter()
+        .map(|a| (a.rule, a.n, a.raised_at, a.closed_at))
+        .collect()
+}
+
+/// What the server refuses changes nothing when it comes through `import`: a second order on an
+/// ordered card (it would push the order's due date back, sparing the unit its overdue order)
+/// and an order on a prompt.
+#[test]
+fn a_second_order_and_an_order_on_a_prompt_change_nothing() {
+    let (plain, now) = lifecycle_with(&[]);
+    let prompt = "case-d/deadline.promised.warning/1";
+    assert!(alert_times(&plain, "case-d")
+        .iter()
+        .any(|a| a.0 == crate::Rule::PromisedWarning && a.1 == 1));
+    let order = |alert: &str, at: &str| {
+        case_d_act(
+            "CorrectionOrdered",
+            at,
+            &format!(r#""alert":"{alert}","days":30"#),
+        )
+    };
+    let (more, _) = lifecycle_with(&[
+        order(
+            "case-d/deadline.promised.overdue/1",
+            "2026-09-26T10:00:00+08:00",
+        ),
+        order(prompt, "2026-09-26T10:05:00+08:00"),
+    ]);
+    assert_eq!(sums(&more, now), sums(&plain, now));
+    assert_eq!(alert_times(&more, "case-d"), alert_times(&plain, "case-d"));
+    // The overdue order is still charged: the 30 days of the second order renewed nothing.
+    assert_eq!(count(&sums(&more, now), Measure::CorrectionOverdue), 1);
+}
+
+/// A second rating is a record, closed as it is raised: no open alert waits on it.
+#[test]
+fn a_repeated_rating_is_closed_as_raised() {
+    let rated = |score: u8, at: &str| {
+        format!(
+            r#"{{"stream":"case-d","type":"Rated","occurred_at":"{at}","actor":"citizen","org":"jiangjin/center/dept-03/window-1","data":{{"score":{score}}}}}"#
+        )
+    };
+    let (p, _) = lifecycle_with(&[
+        rated(5, "2026-09-25T11:00:00+08:00"),
+        rated(1, "2026-09-25T12:00:00+08:00"),
+    ]);
+    let duplicate: Vec<_> = alert_times(&p, "case-d")
+        .into_iter()
+        .filter(|a| a.0 == crate::Rule::RatingDuplicate)
+        .collect();
+    assert_eq!(duplicate.len(), 1);
+    assert_eq!(duplicate[0].3, Some(duplicate[0].2));
+}
+
+/// The explanation's total line names every measure the report's totals hold.
+#[test]
+fn the_named_totals_hold_every_measure_of_the_approval_report() {
+    let (p, now) = lifecycle_with(&[]);
+    let mut totals = crate::ledger::Counts::default();
+    let pending = crate::report::pending_entries(&p, p.ledger().unwrap(), now);
+    for e in p.ledger().unwrap().entries().chain(pending) {
+        totals.add(&e);
+    }
+    let named: BTreeMap<&str, i64> = totals.named().into_iter().collect();
+    let s = sums(&p, now);
+    for m in Measure::ALL.iter().filter(|m| !m.is_procurement()) {
+        assert_eq!(
+            named.get(m.as_str()),
+            Some(&count(&s, *m)),
+            "{}",
+            m.as_str()
+        );
+    }
+    assert_eq!(named.get("ordered"), Some(&3));
+    assert_eq!(named.len(), 23);
+    assert_eq!(named.get("points"), Some(&totals.points));
+}

@@ -979,27 +979,21 @@ async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow:
         write_explanation_json(&mut out, head, &entries, &explanation.totals, row)?;
     } else {
         write_entries(&mut out, &entries)?;
-        let t = &explanation.totals;
+        // Every measure the entries count, as the JSON's `totals` has them.
+        let totals: Vec<String> = explanation
+            .totals
+            .named()
+            .into_iter()
+            .map(|(name, n)| match name {
+                "points" => format!("card points {n}"),
+                _ => format!("{name} {n}"),
+            })
+            .collect();
         writeln!(
             out,
-            "{} entries; total: accepted {}, concluded {}, on_time {}, early {}, \
-             statutory_on_time {}, rated {}, satisfied {}, bad_rated {}, complaints {}, \
-             warnings {}, yellow {}, red {}, unmonitored {}, card points {}",
+            "{} entries; total: {}",
             entries.len(),
-            t.accepted,
-            t.concluded,
-            t.on_time,
-            t.early,
-            t.statutory_on_time,
-            t.rated,
-            t.satisfied,
-            t.bad_rated,
-            t.complaints,
-            t.warnings,
-            t.yellow,
-            t.red,
-            t.unmonitored,
-            t.points
+            totals.join(", ")
         )?;
         if let Some(row) = &explanation.row {
             let score = row.score.as_deref().map_or("-", |s| s.get());
