@@ -269,7 +269,17 @@ fn verify_prints_checkpoints_and_resumes_from_an_attested_one() {
         0,
         "undetectable without an attestation"
     );
-    assert_eq!(ws.run(&["verify", "--head", head], "").code, 1);
+    let attested = ws.run(&["verify", "--head", head], "");
+    assert_eq!(attested.code, 1, "{attested:?}");
+    // The break is at the head, the 6th event: 5 come before it.
+    assert!(
+        attested.stdout.starts_with("broken at position 6"),
+        "{attested:?}"
+    );
+    assert!(
+        attested.stdout.contains("\n5 events before it hold"),
+        "{attested:?}"
+    );
     let r = ws.run(&["verify", "--from", "99"], "");
     assert_eq!(r.code, 2, "{r:?}");
 }

@@ -277,6 +277,35 @@ fn a_failed_simulation_leaves_its_file_and_writes_nothing() {
         assert!(r.stderr.contains("--summary"), "{r:?}");
         assert_eq!(std::fs::read_to_string(&kept).unwrap(), "precious\n");
     }
+    // A link to a file not written yet names that file too.
+    let fresh = ws.path("fresh.jsonl");
+    let dangling = ws.path("dangling.jsonl");
+    std::os::unix::fs::symlink("fresh.jsonl", &dangling).unwrap();
+    for (events, summary) in [(&fresh, &dangling), (&dangling, &fresh)] {
+        let r = simulate(&[
+            "--cases",
+            "20",
+            "-o",
+            events.to_str().unwrap(),
+            "--summary",
+            summary.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(!fresh.exists(), "{r:?}");
+    }
+    // The summary to the file the shell sends standard output to (`--summary F > F`).
+    let shell_file = ws.path("shell.jsonl");
+    let out = jiancha()
+        .args(["simulate", "--seed", "1", "--cases", "20", "--summary"])
+        .arg(&shell_file)
+        .stdout(std::fs::File::create(&shell_file).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("standard output"),
+        "{out:?}"
+    );
     let r = simulate(&["--cases", "20", "-o", kept_arg]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(std::fs::read_to_string(&kept).unwrap().lines().count() > 20);

@@ -506,3 +506,91 @@ fn a_refused_import_creates_no_district_and_an_empty_one_is_not_rolled_up() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("begins with pg_"), "{r:?}");
 }
+
+/// The drop of a refused import's new district counts the processes on exactly that district:
+/// one whose URL gives its own application name still names its district first (so it is
+/// counted), and one on a district whose name begins the new one's is not (before, a server on
+/// `d1` kept a refused `d10`). The log is the first schema a URL's `search_path` names, created
+/// when missing, even when a later one exists.
+#[test]
+fn a_district_drop_counts_the_processes_on_that_district_alone() {
+    let ws = Workspace::new();
+    let bad = "{\"stream\":\"case-1\",\"type\":\"Bogus\"}\n";
+    let separator = if base_url().contains('?') { '&' } else { '?' };
+    let base = format!("jiancha_e2e_pre_{}", std::process::id());
+    // Another process on `base`, named as a jiancha process whose URL gave `bureau`.
+    let hold = |schema: &str| {
+        std::process::Command::new("psql")
+            .arg(format!(
+                "{}{separator}application_name=jiancha%20{}%20{schema}%20bureau",
+                base_url(),
+                std::process::id()
+            ))
+            .args(["-tAc", "SELECT pg_sleep(30)"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut other = hold(&base);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let longer = format!("{base}0");
+    let refused_longer = ws.run_db(&base_url(), &["--district", &longer, "import", "-"], bad);
+    let longer_kept = schema_exists(&longer);
+    let refused_base = ws.run_db(&base_url(), &["--district", &base, "import", "-"], bad);
+    let base_kept = schema_exists(&base);
+    other.kill().unwrap();
+    other.wait().unwrap();
+    for schema in [&base, &longer] {
+        let dropped = std::process::Command::new("psql")
+            .args([&base_url(), "-tAc"])
+            .arg(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            .status()
+            .unwrap();
+        assert!(dropped.success());
+    }
+    assert_eq!(refused_longer.code, 2, "{refused_longer:?}");
+    assert!(
+        !longer_kept,
+        "a process on {base} kept the refused {longer}"
+    );
+    assert_eq!(refused_base.code, 2, "{refused_base:?}");
+    assert!(
+        base_kept,
+        "the district a process named with its own name had open was dropped"
+    );
+
+    // `search_path=new,existing`: the log goes into `new`, created, not into `existing`.
+    let existing = PgLog::new("second");
+    let first = format!("jiancha_e2e_first_{}", std::process::id());
+    let url = format!(
+        "{}{separator}options=-c%20search_path%3D{first}%2C{}",
+        base_url(),
+        existing.schema()
+    );
+    let sim = ws.run(&["simulate", "--cases", "2", "--seed", "1"], "");
+    let r = ws.run_db(&url, &["import", "-"], &sim.stdout);
+    let first_made = schema_exists(&first);
+    let in_first = ws.run_db(&base_url(), &["--district", &first, "verify"], "");
+    let dropped = std::process::Command::new("psql")
+        .args([&base_url(), "-tAc"])
+        .arg(format!("DROP SCHEMA IF EXISTS {first} CASCADE"))
+        .status()
+        .unwrap();
+    assert!(dropped.success());
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        first_made,
+        "the first schema of the search_path was not made"
+    );
+    assert_eq!(in_first.code, 0, "{in_first:?}");
+    let in_existing = ws.run_db(
+        &base_url(),
+        &["--district", existing.schema(), "export"],
+        "",
+    );
+    assert_eq!(in_existing.code, 2, "{in_existing:?}");
+    assert!(
+        in_existing.stderr.contains("holds none"),
+        "the log went into the second schema: {in_existing:?}"
+    );
+}

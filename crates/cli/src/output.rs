@@ -74,6 +74,23 @@ pub fn is_stdout(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
+/// Whether `path` names the file or pipe standard output already goes to (`> F` in the shell,
+/// or `/dev/stdout` into a pipe): by device and inode, both existing. A terminal or a device
+/// such as `/dev/null` takes two writers without harm.
+pub fn is_standard_output(path: &Path) -> bool {
+    use std::os::fd::AsFd as _;
+    use std::os::unix::fs::FileTypeExt as _;
+    use std::os::unix::fs::MetadataExt as _;
+    let out = std::io::stdout();
+    let Ok(fd) = out.as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    let (Ok(x), Ok(y)) = (std::fs::File::from(fd).metadata(), std::fs::metadata(path)) else {
+        return false;
+    };
+    (x.file_type().is_file() || x.file_type().is_fifo()) && (x.dev(), x.ino()) == (y.dev(), y.ino())
+}
+
 /// The error for a file that could not be written: `flag` names the option that named it.
 pub fn write_failed(flag: &str, path: &Path, e: &io::Error) -> anyhow::Error {
     let message = format!("{flag}: cannot write {}: {e}", path.display());
@@ -176,7 +193,9 @@ pub fn check_dir(flag: &str, path: &Path) -> anyhow::Result<()> {
 /// last part too when it exists), or, both existing, the same file by device and inode (a hard
 /// link). Two outputs of one command must not: the second would replace the first.
 pub fn same_file(a: &Path, b: &Path) -> bool {
-    fn resolved(p: &Path) -> Option<std::path::PathBuf> {
+    /// The path `p` names once resolved; a link to a file that does not exist yet names where
+    /// that file will be (followed link by link, as the kernel would, at most 40 deep).
+    fn resolved(p: &Path, depth: u8) -> Option<std::path::PathBuf> {
         if let Ok(whole) = std::fs::canonicalize(p) {
             return Some(whole);
         }
@@ -184,6 +203,9 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
+        if let (Ok(target), true) = (std::fs::read_link(p), depth < 40) {
+            return resolved(&parent.join(target), depth + 1);
+        }
         Some(std::fs::canonicalize(parent).ok()?.join(p.file_name()?))
     }
     use std::os::unix::fs::MetadataExt as _;
@@ -192,7 +214,7 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
             return true;
         }
     }
-    match (resolved(a), resolved(b)) {
+    match (resolved(a, 0), resolved(b, 0)) {
         (Some(x), Some(y)) => x == y,
         _ => a == b,
     }

@@ -308,9 +308,28 @@ impl PostgresStore {
             sqlx::query_scalar("SELECT current_setting('transaction_read_only') = 'on'")
                 .fetch_one(&mut conn)
                 .await?;
+        let named = options
+            .get_options()
+            .and_then(crate::district::search_path_of);
         if !read_only {
-            ensure_schema(&mut conn).await?;
+            ensure_schema(&mut conn, named.as_deref()).await?;
             migrate(&mut conn).await?;
+        }
+        // The log is the first schema the URL names, or none: with that schema missing (a
+        // read-only connection creates nothing) PostgreSQL would read the next one's.
+        if let Some(schema) = named {
+            let current: Option<String> = sqlx::query_scalar("SELECT current_schema()")
+                .fetch_one(&mut conn)
+                .await?;
+            if current.as_deref() != Some(schema.as_str()) {
+                return Err(StoreError::BadUrl {
+                    url: url.to_owned(),
+                    reason: format!(
+                        "the search_path names schema {schema:?} first, but the log would be                          read from {}: name one schema (on a read-only connection, one that                          exists)",
+                        current.map_or_else(|| "no schema".to_owned(), |c| format!("{c:?}"))
+                    ),
+                });
+            }
         }
         // As with SQLite, the head's hash is checked by the writer, not here, so that a log
         // with a broken chain still opens for `verify`.
@@ -396,13 +415,9 @@ fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
         reason: e.to_string(),
     })?;
     // Named by the district it opens: a refused import that created a district keeps it when
-    // another process has it open (`drop_empty_district`).
-    let options = if options.get_application_name().is_none() {
-        let name = application_name(options.get_options());
-        options.application_name(&name)
-    } else {
-        options
-    };
+    // another process has it open (`drop_empty_district`). A name the URL gives follows ours.
+    let name = application_name(options.get_options(), options.get_application_name());
+    let options = options.application_name(&name);
     // No JIT compilation unless the URL asks for it: every statement here is an index lookup
     // or a scan in position order, which JIT does not speed up, and the planner's estimate for
     // thousands of streams' contexts crossed its threshold and spent 0.28 s of a 0.4 s read
@@ -418,11 +433,16 @@ fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
 }
 
 /// The application name of a connection whose `options` may select a district's schema:
-/// `jiancha <schema>`, or `jiancha`.
-fn application_name(options: Option<&str>) -> String {
-    match options.and_then(crate::district::search_path_of) {
+/// `jiancha <pid> <schema>`, or `jiancha`, then the name the URL gave (`application_name`), if
+/// any.
+fn application_name(options: Option<&str>, given: Option<&str>) -> String {
+    let ours = match options.and_then(crate::district::search_path_of) {
         Some(schema) => format!("{APPLICATION_NAME} {} {schema}", std::process::id()),
         None => APPLICATION_NAME.to_owned(),
+    };
+    match given.map(str::trim).filter(|g| !g.is_empty()) {
+        Some(given) => format!("{ours} {given}"),
+        None => ours,
     }
 }
 
@@ -521,8 +541,8 @@ pub async fn drop_empty_district(url: &str) -> Result<bool, StoreError> {
 }
 
 /// How many connections of other processes are named by the district `schema`
-/// (`jiancha <pid> <schema>`; PostgreSQL keeps 63 bytes of a name, so a cut schema counts as
-/// this one).
+/// (`jiancha <pid> <schema>`, then any name the URL gave; PostgreSQL keeps 63 bytes of a name,
+/// so a schema cut there counts as this one, and only then a prefix of it does).
 async fn others_in(conn: &mut PgConnection, schema: &str) -> Result<i64, StoreError> {
     // Statistics are read once per transaction unless cleared.
     sqlx::query("SELECT pg_stat_clear_snapshot()")
@@ -534,7 +554,10 @@ async fn others_in(conn: &mut PgConnection, schema: &str) -> Result<i64, StoreEr
            AND split_part(application_name, ' ', 1) = $1 \
            AND split_part(application_name, ' ', 2) <> $2 \
            AND split_part(application_name, ' ', 3) <> '' \
-           AND starts_with($3, split_part(application_name, ' ', 3))",
+           AND (split_part(application_name, ' ', 3) = $3 \
+                OR (octet_length(application_name) >= 63 \
+                    AND split_part(application_name, ' ', 4) = '' \
+                    AND starts_with($3, split_part(application_name, ' ', 3))))",
     )
     .bind(APPLICATION_NAME)
     .bind(std::process::id().to_string())
@@ -543,20 +566,24 @@ async fn others_in(conn: &mut PgConnection, schema: &str) -> Result<i64, StoreEr
     .await?)
 }
 
-/// Creates the first schema of the connection's `search_path` when none of them exists, as
-/// SQLite creates a missing file: `options=-c search_path=district_07` in the URL puts a log in
-/// its own schema.
-async fn ensure_schema(conn: &mut PgConnection) -> Result<(), StoreError> {
+/// Creates the schema the URL names first (`named`) when it does not exist, or with none
+/// named the first of the connection's `search_path` when none of them exists, as SQLite
+/// creates a missing file: `options=-c search_path=district_07` in the URL puts a log in its
+/// own schema.
+async fn ensure_schema(conn: &mut PgConnection, named: Option<&str>) -> Result<(), StoreError> {
     let (current, path): (Option<String>, String) =
         sqlx::query_as("SELECT current_schema(), current_setting('search_path')")
             .fetch_one(&mut *conn)
             .await?;
-    if current.is_some() {
-        return Ok(());
-    }
-    let Some(schema) = first_schema(&path) else {
-        // The migration says that no schema was selected.
-        return Ok(());
+    let schema = match named {
+        Some(named) if current.as_deref() == Some(named) => return Ok(()),
+        Some(named) => named.to_owned(),
+        None if current.is_some() => return Ok(()),
+        None => match first_schema(&path) {
+            Some(first) => first,
+            // The migration says that no schema was selected.
+            None => return Ok(()),
+        },
     };
     let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(&schema));
     match conn.execute(sql.as_str()).await {
@@ -1169,6 +1196,30 @@ async fn follow(pool: &PgPool, channel: &str, committed: &watch::Sender<u64>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A connection names its process and district first, whatever name the URL gives: the
+    /// drop of a refused import's district counts it by that name.
+    #[test]
+    fn a_connection_names_its_district_before_the_name_the_url_gives() {
+        let pid = std::process::id();
+        let options = Some("-c search_path=d1");
+        assert_eq!(
+            application_name(options, Some("bureau")),
+            format!("jiancha {pid} d1 bureau")
+        );
+        assert_eq!(application_name(options, None), format!("jiancha {pid} d1"));
+        assert_eq!(
+            application_name(options, Some(" ")),
+            format!("jiancha {pid} d1")
+        );
+        assert_eq!(application_name(None, Some("bureau")), "jiancha bureau");
+        let url = "postgres://u@h/db?application_name=bureau&options=-c%20search_path%3Dd1";
+        let named = connect_options(url).ok();
+        assert_eq!(
+            named.as_ref().and_then(|o| o.get_application_name()),
+            Some(format!("jiancha {pid} d1 bureau").as_str())
+        );
+    }
 
     #[test]
     fn a_binary_copy_row_is_lengths_and_bytes() {

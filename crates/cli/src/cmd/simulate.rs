@@ -86,11 +86,14 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
         .as_deref()
         .filter(|p| !crate::output::is_stdout(p));
     if let Some(path) = &args.summary {
-        if crate::output::is_stdout(path) && output.is_none() {
-            return Err(user_error(
-                "--summary -: the events already go to standard output; name a file for one \
-                 of them",
-            ));
+        if output.is_none()
+            && (crate::output::is_stdout(path) || crate::output::is_standard_output(path))
+        {
+            return Err(user_error(format!(
+                "--summary {}: the events already go to standard output; name another \
+                     file for one of them",
+                path.display()
+            )));
         }
         crate::output::check_dir("--summary", path)?;
         if output.is_some_and(|o| crate::output::same_file(o, path)) {
