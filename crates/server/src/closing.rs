@@ -293,7 +293,7 @@ pub(crate) async fn as_closed(
                 Some(_) if !by_org => {
                     return Err(conflict(
                         format!(
-                            "the closed report of {} does not reproduce by this server, and its \
+                            "the closed report of {} does not reproduce with this server's build and scoring, and its \
                              close keeps the figures by org only: ask by=org",
                             period.label
                         ),

@@ -305,7 +305,7 @@ pub async fn run(
         }
         Some(_) => {
             return Err(anyhow::Error::new(crate::error::CheckFailed(format!(
-                "the closed report of {} does not reproduce by this build, and its close keeps \
+                "the closed report of {} does not reproduce with this build and scoring, and its close keeps \
                  the figures by org only: give --by org",
                 query.period.label
             ))))
