@@ -408,6 +408,16 @@ fn over_http_a_unit_sees_its_district_and_a_province_token_only_the_roll_up() {
     });
 }
 
+/// Drops the schema `name` of the test database, if it exists.
+fn drop_schema(name: &str) {
+    let dropped = std::process::Command::new("psql")
+        .args([&base_url(), "-tAc"])
+        .arg(format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+        .status()
+        .unwrap();
+    assert!(dropped.success());
+}
+
 /// Whether the schema `name` exists in the test database.
 fn schema_exists(name: &str) -> bool {
     let out = std::process::Command::new("psql")
@@ -472,12 +482,7 @@ fn a_refused_import_creates_no_district_and_an_empty_one_is_not_rolled_up() {
     let kept = schema_exists(&open);
     other.kill().unwrap();
     other.wait().unwrap();
-    let dropped = std::process::Command::new("psql")
-        .args([&base_url(), "-tAc"])
-        .arg(format!("DROP SCHEMA IF EXISTS {open} CASCADE"))
-        .status()
-        .unwrap();
-    assert!(dropped.success());
+    drop_schema(&open);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(kept, "the district another process had open was dropped");
     // A schema made beforehand is the operator's: kept, with the empty log the import left.
@@ -541,12 +546,7 @@ fn a_district_drop_counts_the_processes_on_that_district_alone() {
     other.kill().unwrap();
     other.wait().unwrap();
     for schema in [&base, &longer] {
-        let dropped = std::process::Command::new("psql")
-            .args([&base_url(), "-tAc"])
-            .arg(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            .status()
-            .unwrap();
-        assert!(dropped.success());
+        drop_schema(schema);
     }
     assert_eq!(refused_longer.code, 2, "{refused_longer:?}");
     assert!(
@@ -571,12 +571,7 @@ fn a_district_drop_counts_the_processes_on_that_district_alone() {
     let r = ws.run_db(&url, &["import", "-"], &sim.stdout);
     let first_made = schema_exists(&first);
     let in_first = ws.run_db(&base_url(), &["--district", &first, "verify"], "");
-    let dropped = std::process::Command::new("psql")
-        .args([&base_url(), "-tAc"])
-        .arg(format!("DROP SCHEMA IF EXISTS {first} CASCADE"))
-        .status()
-        .unwrap();
-    assert!(dropped.success());
+    drop_schema(&first);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
         first_made,
