@@ -408,6 +408,24 @@ fn over_http_a_unit_sees_its_district_and_a_province_token_only_the_roll_up() {
     });
 }
 
+/// Another process with the district `name` open: a connection named as a jiancha process
+/// names its connections to it (`name` as it goes in the URL), for 30 s unless killed.
+fn hold_district(name: &str) -> std::process::Child {
+    let separator = if base_url().contains('?') { '&' } else { '?' };
+    let other = std::process::Command::new("psql")
+        .arg(format!(
+            "{}{separator}application_name=jiancha%20{}%20{name}",
+            base_url(),
+            std::process::id()
+        ))
+        .args(["-tAc", "SELECT pg_sleep(30)"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    other
+}
+
 /// Drops the schema `name` of the test database, if it exists.
 fn drop_schema(name: &str) {
     let dropped = std::process::Command::new("psql")
@@ -465,19 +483,7 @@ fn a_refused_import_creates_no_district_and_an_empty_one_is_not_rolled_up() {
     // A new district another process has open (a server started on it meanwhile) is kept:
     // dropping it would take the tables from under that process.
     let open = format!("jiancha_e2e_open_{}", std::process::id());
-    let separator = if base_url().contains('?') { '&' } else { '?' };
-    // Named as another jiancha process names its connections to the district.
-    let mut other = std::process::Command::new("psql")
-        .arg(format!(
-            "{}{separator}application_name=jiancha%20{}%20{open}",
-            base_url(),
-            std::process::id()
-        ))
-        .args(["-tAc", "SELECT pg_sleep(30)"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    let mut other = hold_district(&open);
     let r = ws.run_db(&base_url(), &["--district", &open, "import", "-"], bad);
     let kept = schema_exists(&open);
     other.kill().unwrap();
@@ -523,21 +529,8 @@ fn a_district_drop_counts_the_processes_on_that_district_alone() {
     let bad = "{\"stream\":\"case-1\",\"type\":\"Bogus\"}\n";
     let separator = if base_url().contains('?') { '&' } else { '?' };
     let base = format!("jiancha_e2e_pre_{}", std::process::id());
-    // Another process on `base`, named as a jiancha process whose URL gave `bureau`.
-    let hold = |schema: &str| {
-        std::process::Command::new("psql")
-            .arg(format!(
-                "{}{separator}application_name=jiancha%20{}%20{schema}%20bureau",
-                base_url(),
-                std::process::id()
-            ))
-            .args(["-tAc", "SELECT pg_sleep(30)"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
-    };
-    let mut other = hold(&base);
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Another process on `base` (its name followed by the one its URL gave).
+    let mut other = hold_district(&format!("{base}%20bureau"));
     let longer = format!("{base}0");
     let refused_longer = ws.run_db(&base_url(), &["--district", &longer, "import", "-"], bad);
     let longer_kept = schema_exists(&longer);
