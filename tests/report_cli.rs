@@ -157,6 +157,26 @@ fn csv_table_explain_and_items() {
         100 - 4 - 4,
         "4 yellow at -1, 2 red at -2, one warning (the third would cost 3)"
     );
+    // The explanation under the same scheme: its points and row are the report's.
+    let explained = ws.run(
+        &[
+            "report",
+            "explain",
+            "--org",
+            "jiangjin/town-07/window-1",
+            "--period",
+            "2026-03",
+            "--format",
+            "json",
+            "--scoring",
+            scoring.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(explained.code, 0, "{explained:?}");
+    let e: serde_json::Value = serde_json::from_str(&explained.stdout).unwrap();
+    assert_eq!(e["totals"]["points"], -8, "{e}");
+    assert_eq!(e["row"]["score"], town["score"], "{e}");
     let wrong = ws.write("wrong.toml", "purple_points = 3\n");
     assert_eq!(
         ws.run(

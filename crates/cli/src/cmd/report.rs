@@ -158,7 +158,8 @@ pub struct RunArgs {
     jiancha report explain --org jiangjin/town-07 --period 2026-03\n  \
     jiancha report explain --org jiangjin/center/dept-03 --period 2026-Q1 --format json\n  \
     jiancha report explain --org jiangjin --period 2026-03 --now 2026-03-15\n  \
-    jiancha report explain --kind procurement --org jiangjin/center/dept-05 --period 2026-03")]
+    jiancha report explain --kind procurement --org jiangjin/center/dept-05 --period 2026-03\n  \
+    jiancha report explain --org jiangjin --period 2026-03 --scoring scoring.toml")]
 pub struct ExplainArgs {
     /// Approval cases (the row of --org in `report --by org`), or procurement projects (the
     /// rows of the purchasers at or under --org in `report --kind procurement`).
@@ -176,6 +177,10 @@ pub struct ExplainArgs {
     /// Table or JSON (csv and xlsx are for the report itself).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// A TOML scoring scheme replacing the default, as the report's: the entries' points and
+    /// the row's score are those the report with this scheme shows.
+    #[arg(long, value_name = "FILE")]
+    pub scoring: Option<PathBuf>,
 }
 
 /// Arguments of `jiancha report items`.
@@ -960,8 +965,9 @@ async fn explain(db: &str, clock: Arc<dyn Clock>, args: &ExplainArgs) -> anyhow:
     }
     let period = Period::parse(&args.period).map_err(|e| user_error(format!("--period: {e}")))?;
     let now = replay::parse_now(args.now.as_deref(), &*clock)?;
+    let scoring = load_scoring(args.scoring.as_ref())?;
     let store = crate::open_existing_store(db, clock).await?;
-    let projections = replay::assessment(&store, now, Scoring::default()).await?;
+    let projections = replay::assessment(&store, now, scoring).await?;
     store.close().await;
     let Some(ledger) = projections.ledger() else {
         return Ok(());
