@@ -271,17 +271,30 @@ fn verify_prints_checkpoints_and_resumes_from_an_attested_one() {
     );
     let attested = ws.run(&["verify", "--head", head], "");
     assert_eq!(attested.code, 1, "{attested:?}");
-    // The break is at the head, the 6th event: 5 come before it.
+    // The chain holds to its head, the 6th event, which is not the attested one.
     assert!(
         attested.stdout.starts_with("broken at position 6"),
         "{attested:?}"
     );
     assert!(
-        attested.stdout.contains("\n5 events before it hold"),
+        attested
+            .stdout
+            .contains("\n6 events hold together, but their head is not the attested one"),
         "{attested:?}"
     );
     let r = ws.run(&["verify", "--from", "99"], "");
     assert_eq!(r.code, 2, "{r:?}");
+    // A break before the head is the one named, attested head or not.
+    sql(
+        &ws,
+        &["UPDATE events SET actor = 'someone-else' WHERE position = 3".to_owned()],
+    );
+    for args in [&["verify"][..], &["verify", "--head", head][..]] {
+        let r = ws.run(args, "");
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(r.stdout.starts_with("broken at position 3"), "{r:?}");
+        assert!(r.stdout.contains("\n2 events before it hold"), "{r:?}");
+    }
 }
 
 #[test]

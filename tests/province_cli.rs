@@ -409,12 +409,14 @@ fn over_http_a_unit_sees_its_district_and_a_province_token_only_the_roll_up() {
 }
 
 /// Another process with the district `name` open: a connection named as a jiancha process
-/// names its connections to it (`name` as it goes in the URL), for 30 s unless killed.
-fn hold_district(name: &str) -> std::process::Child {
+/// on another machine names its connections to it, followed by `given` (the name its URL gave),
+/// for 30 s unless killed.
+fn hold_district(name: &str, given: &str) -> std::process::Child {
     let separator = if base_url().contains('?') { '&' } else { '?' };
+    let tag = jiancha_store::postgres::district_tag(name);
     let other = std::process::Command::new("psql")
         .arg(format!(
-            "{}{separator}application_name=jiancha%20{}%20{name}",
+            "{}{separator}application_name=jiancha%20{}-elsewhere%20{tag}%20{name}{given}",
             base_url(),
             std::process::id()
         ))
@@ -483,7 +485,7 @@ fn a_refused_import_creates_no_district_and_an_empty_one_is_not_rolled_up() {
     // A new district another process has open (a server started on it meanwhile) is kept:
     // dropping it would take the tables from under that process.
     let open = format!("jiancha_e2e_open_{}", std::process::id());
-    let mut other = hold_district(&open);
+    let mut other = hold_district(&open, "");
     let r = ws.run_db(&base_url(), &["--district", &open, "import", "-"], bad);
     let kept = schema_exists(&open);
     other.kill().unwrap();
@@ -521,8 +523,7 @@ fn a_refused_import_creates_no_district_and_an_empty_one_is_not_rolled_up() {
 /// The drop of a refused import's new district counts the processes on exactly that district:
 /// one whose URL gives its own application name still names its district first (so it is
 /// counted), and one on a district whose name begins the new one's is not (before, a server on
-/// `d1` kept a refused `d10`). The log is the first schema a URL's `search_path` names, created
-/// when missing, even when a later one exists.
+/// `d1` kept a refused `d10`). A URL's `search_path` names one schema, set once.
 #[test]
 fn a_district_drop_counts_the_processes_on_that_district_alone() {
     let ws = Workspace::new();
@@ -530,7 +531,7 @@ fn a_district_drop_counts_the_processes_on_that_district_alone() {
     let separator = if base_url().contains('?') { '&' } else { '?' };
     let base = format!("jiancha_e2e_pre_{}", std::process::id());
     // Another process on `base` (its name followed by the one its URL gave).
-    let mut other = hold_district(&format!("{base}%20bureau"));
+    let mut other = hold_district(&base, "%20bureau");
     let longer = format!("{base}0");
     let refused_longer = ws.run_db(&base_url(), &["--district", &longer, "import", "-"], bad);
     let longer_kept = schema_exists(&longer);
@@ -552,33 +553,36 @@ fn a_district_drop_counts_the_processes_on_that_district_alone() {
         "the district a process named with its own name had open was dropped"
     );
 
-    // `search_path=new,existing`: the log goes into `new`, created, not into `existing`.
+    // A search_path of two schemas, or set twice, is refused before anything is made: the
+    // log is one schema, and PostgreSQL would read another than the messages name.
     let existing = PgLog::new("second");
     let first = format!("jiancha_e2e_first_{}", std::process::id());
-    let url = format!(
-        "{}{separator}options=-c%20search_path%3D{first}%2C{}",
-        base_url(),
-        existing.schema()
-    );
     let sim = ws.run(&["simulate", "--cases", "2", "--seed", "1"], "");
-    let r = ws.run_db(&url, &["import", "-"], &sim.stdout);
-    let first_made = schema_exists(&first);
-    let in_first = ws.run_db(&base_url(), &["--district", &first, "verify"], "");
-    drop_schema(&first);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert!(
-        first_made,
-        "the first schema of the search_path was not made"
-    );
-    assert_eq!(in_first.code, 0, "{in_first:?}");
-    let in_existing = ws.run_db(
-        &base_url(),
-        &["--district", existing.schema(), "export"],
-        "",
-    );
-    assert_eq!(in_existing.code, 2, "{in_existing:?}");
-    assert!(
-        in_existing.stderr.contains("holds none"),
-        "the log went into the second schema: {in_existing:?}"
-    );
+    for options in [
+        format!("-c%20search_path%3D{first}%2C{}", existing.schema()),
+        format!(
+            "-c%20search_path%3D{first}%20-c%20search_path%3D{}",
+            existing.schema()
+        ),
+    ] {
+        let url = format!("{}{separator}options={options}", base_url());
+        let r = ws.run_db(&url, &["import", "-"], &sim.stdout);
+        let reading = ws.run_db(&url, &["verify"], "");
+        let first_made = schema_exists(&first);
+        drop_schema(&first);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stderr.contains("search_path"), "{r:?}");
+        assert_eq!(reading.code, 2, "{reading:?}");
+        assert!(!first_made, "{options}: a schema was made");
+        let in_existing = ws.run_db(
+            &base_url(),
+            &["--district", existing.schema(), "export"],
+            "",
+        );
+        assert_eq!(in_existing.code, 2, "{in_existing:?}");
+        assert!(
+            in_existing.stderr.contains("holds none"),
+            "{options}: a log went into the second schema: {in_existing:?}"
+        );
+    }
 }

@@ -323,9 +323,13 @@ pub async fn open_existing_store(
         }
     } else if db.starts_with("postgres://") || db.starts_with("postgresql://") {
         // As for a file: a mistyped district or database is refused, not created empty.
-        let found = jiancha_store::postgres::log_at(db).await.map_err(|e| {
-            anyhow::Error::new(e).context(format!("cannot open the event log {}", shown_url(db)))
-        })?;
+        let found = jiancha_store::postgres::log_at(db)
+            .await
+            .map_err(|e| match e {
+                e @ jiancha_store::StoreError::BadUrl { .. } => error::user_error(e.to_string()),
+                e => anyhow::Error::new(e)
+                    .context(format!("cannot open the event log {}", shown_url(db))),
+            })?;
         if !found {
             return Err(error::user_error(format!(
                 "no event log in {}: the district (schema) holds none (check --db and \

@@ -138,6 +138,10 @@ pub struct Verification {
     pub checkpoints: Vec<(u64, Hash)>,
     /// The first position that does not hold.
     pub broken: Option<ChainBreak>,
+    /// Whether the chain holds to its head but that head is not the attested one (`broken`
+    /// then names the head): an event rewritten with its hash, or events missing or added at
+    /// the end.
+    pub attested_differs: bool,
     /// Every stored snapshot, by name.
     pub snapshots: Vec<SnapshotCheck>,
     /// The stored case index.
@@ -223,6 +227,7 @@ pub async fn verify(
         head: anchor,
         checkpoints: Vec::new(),
         broken: None,
+        attested_differs: false,
         snapshots: Vec::new(),
         index: IndexCheck {
             position: 0,
@@ -270,7 +275,14 @@ pub async fn verify(
     v.last_position = walked.walk.last_position();
     v.head = walked.walk.head();
     v.broken = walked.broken;
-    if let Some(h) = options.attested.filter(|h| start == 0 && *h != v.head) {
+    // An attested head is checked against a chain that holds: a break before the head is
+    // the first bad position, and the one to name.
+    let walked_whole = v.broken.is_none();
+    if let Some(h) = options
+        .attested
+        .filter(|h| walked_whole && start == 0 && *h != v.head)
+    {
+        v.attested_differs = true;
         v.broken = Some(ChainBreak {
             position: v.last_position,
             reason: format!("head {} differs from the attested {h}", v.head),

@@ -142,16 +142,48 @@ pub fn database_url(url: &str) -> String {
 /// The first schema of the `search_path` set in a connection's `options` (`-c search_path=…`,
 /// `-csearch_path=…` or `--search_path=…`), if any.
 pub(crate) fn search_path_of(options: &str) -> Option<String> {
-    let at = options.find("search_path")?;
-    let rest = options[at + "search_path".len()..]
-        .trim_start()
-        .strip_prefix('=')?;
-    let value: String = rest
-        .trim_start()
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
-    crate::postgres::first_schema(&value)
+    search_path_settings(options)
+        .into_iter()
+        .next()?
+        .into_iter()
+        .next()
+}
+
+/// The schemas each `search_path` setting in `options` names, in order (`$user` left out).
+fn search_path_settings(options: &str) -> Vec<Vec<String>> {
+    options
+        .match_indices("search_path")
+        .filter_map(|(at, _)| {
+            let rest = options[at + "search_path".len()..]
+                .trim_start()
+                .strip_prefix('=')?;
+            let value: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| !c.is_whitespace())
+                .collect();
+            Some(crate::postgres::schemas_of(&value))
+        })
+        .collect()
+}
+
+/// Refuses `options` that set `search_path` more than once or to more than one schema: a log
+/// is one schema, and PostgreSQL would read the last setting's first existing schema, not the
+/// one the messages name (nor the one created for the log).
+pub(crate) fn check_search_path(options: &str) -> Result<(), String> {
+    let settings = search_path_settings(options);
+    match settings.as_slice() {
+        [] | [_] if settings.iter().all(|s| s.len() <= 1) => Ok(()),
+        [one] => Err(format!(
+            "the search_path names {} schemas ({}): name the one schema that holds the log",
+            one.len(),
+            one.join(", ")
+        )),
+        _ => Err(format!(
+            "search_path is set {} times: set it once, to the one schema that holds the log",
+            settings.len()
+        )),
+    }
 }
 
 /// Decodes `%XX` escapes (and `+` as a space, as in a query string); a malformed escape is

@@ -315,8 +315,7 @@ impl PostgresStore {
             ensure_schema(&mut conn, named.as_deref()).await?;
             migrate(&mut conn).await?;
         }
-        // The log is the first schema the URL names, or none: with that schema missing (a
-        // read-only connection creates nothing) PostgreSQL would read the next one's.
+        // The log is the schema the URL names, or none: a read-only connection creates nothing.
         if let Some(schema) = named {
             let current: Option<String> = sqlx::query_scalar("SELECT current_schema()")
                 .fetch_one(&mut conn)
@@ -325,8 +324,8 @@ impl PostgresStore {
                 return Err(StoreError::BadUrl {
                     url: url.to_owned(),
                     reason: format!(
-                        "the search_path names schema {schema:?} first, but the log would be                          read from {}: name one schema (on a read-only connection, one that                          exists)",
-                        current.map_or_else(|| "no schema".to_owned(), |c| format!("{c:?}"))
+                        "the search_path's schema {schema:?} is not one this connection can \
+                         read (a read-only connection creates none)"
                     ),
                 });
             }
@@ -414,6 +413,12 @@ fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
         url: url.to_owned(),
         reason: e.to_string(),
     })?;
+    if let Some(o) = options.get_options() {
+        crate::district::check_search_path(o).map_err(|reason| StoreError::BadUrl {
+            url: url.to_owned(),
+            reason,
+        })?;
+    }
     // Named by the district it opens: a refused import that created a district keeps it when
     // another process has it open (`drop_empty_district`). A name the URL gives follows ours.
     let name = application_name(options.get_options(), options.get_application_name());
@@ -433,17 +438,47 @@ fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
 }
 
 /// The application name of a connection whose `options` may select a district's schema:
-/// `jiancha <pid> <schema>`, or `jiancha`, then the name the URL gave (`application_name`), if
-/// any.
+/// `jiancha <process> <tag> <schema>` ([`process_tag`], [`district_tag`]), or `jiancha`, then
+/// the name the URL gave (`application_name`), if any. PostgreSQL keeps 63 bytes of it: the
+/// tags come first, whole, and a long schema name or the given name may be cut.
 fn application_name(options: Option<&str>, given: Option<&str>) -> String {
     let ours = match options.and_then(crate::district::search_path_of) {
-        Some(schema) => format!("{APPLICATION_NAME} {} {schema}", std::process::id()),
+        Some(schema) => format!(
+            "{APPLICATION_NAME} {} {} {schema}",
+            process_tag(),
+            district_tag(&schema)
+        ),
         None => APPLICATION_NAME.to_owned(),
     };
     match given.map(str::trim).filter(|g| !g.is_empty()) {
         Some(given) => format!("{ours} {given}"),
         None => ours,
     }
+}
+
+/// This process among every process that connects to the database, on any machine: its id
+/// and 24 random bits (two machines may run processes of one id).
+fn process_tag() -> &'static str {
+    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TAG.get_or_init(|| {
+        use std::hash::{BuildHasher as _, Hasher as _};
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        format!("{}-{:06x}", std::process::id(), random & 0xff_ffff)
+    })
+}
+
+/// The tag a connection to the district `schema` carries in its application name (after the
+/// process's): 16 hexadecimal digits of the schema name's FNV-1a hash, so that the name matches
+/// one district exactly however long the schema name is.
+pub fn district_tag(schema: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in schema.bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
 }
 
 /// Runs the migrations on `conn`. Through `run_direct` (what `Migrator::run` calls once it has
@@ -540,9 +575,8 @@ pub async fn drop_empty_district(url: &str) -> Result<bool, StoreError> {
     Ok(true)
 }
 
-/// How many connections of other processes are named by the district `schema`
-/// (`jiancha <pid> <schema>`, then any name the URL gave; PostgreSQL keeps 63 bytes of a name,
-/// so a schema cut there counts as this one, and only then a prefix of it does).
+/// How many connections of other processes are named by the district `schema` (its
+/// [`district_tag`] after a process tag other than this one's).
 async fn others_in(conn: &mut PgConnection, schema: &str) -> Result<i64, StoreError> {
     // Statistics are read once per transaction unless cleared.
     sqlx::query("SELECT pg_stat_clear_snapshot()")
@@ -553,15 +587,11 @@ async fn others_in(conn: &mut PgConnection, schema: &str) -> Result<i64, StoreEr
          WHERE pid <> pg_backend_pid() \
            AND split_part(application_name, ' ', 1) = $1 \
            AND split_part(application_name, ' ', 2) <> $2 \
-           AND split_part(application_name, ' ', 3) <> '' \
-           AND (split_part(application_name, ' ', 3) = $3 \
-                OR (octet_length(application_name) >= 63 \
-                    AND split_part(application_name, ' ', 4) = '' \
-                    AND starts_with($3, split_part(application_name, ' ', 3))))",
+           AND split_part(application_name, ' ', 3) = $3",
     )
     .bind(APPLICATION_NAME)
-    .bind(std::process::id().to_string())
-    .bind(schema)
+    .bind(process_tag())
+    .bind(district_tag(schema))
     .fetch_one(&mut *conn)
     .await?)
 }
@@ -599,6 +629,11 @@ async fn ensure_schema(conn: &mut PgConnection, named: Option<&str>) -> Result<(
 
 /// The first schema a `search_path` setting names, `$user` left out.
 pub(crate) fn first_schema(path: &str) -> Option<String> {
+    schemas_of(path).into_iter().next()
+}
+
+/// The schemas a `search_path` setting names, in order, `$user` left out.
+pub(crate) fn schemas_of(path: &str) -> Vec<String> {
     path.split(',')
         .map(str::trim)
         .map(
@@ -607,7 +642,8 @@ pub(crate) fn first_schema(path: &str) -> Option<String> {
                 None => name.to_lowercase(),
             },
         )
-        .find(|name| !name.is_empty() && name != "$user")
+        .filter(|name| !name.is_empty() && name != "$user")
+        .collect()
 }
 
 fn quote_ident(name: &str) -> String {
@@ -1201,24 +1237,48 @@ mod tests {
     /// drop of a refused import's district counts it by that name.
     #[test]
     fn a_connection_names_its_district_before_the_name_the_url_gives() {
-        let pid = std::process::id();
+        let ours = format!("jiancha {} {} d1", process_tag(), district_tag("d1"));
+        assert!(process_tag().starts_with(&format!("{}-", std::process::id())));
         let options = Some("-c search_path=d1");
         assert_eq!(
             application_name(options, Some("bureau")),
-            format!("jiancha {pid} d1 bureau")
+            format!("{ours} bureau")
         );
-        assert_eq!(application_name(options, None), format!("jiancha {pid} d1"));
-        assert_eq!(
-            application_name(options, Some(" ")),
-            format!("jiancha {pid} d1")
-        );
+        assert_eq!(application_name(options, None), ours);
+        assert_eq!(application_name(options, Some(" ")), ours);
         assert_eq!(application_name(None, Some("bureau")), "jiancha bureau");
         let url = "postgres://u@h/db?application_name=bureau&options=-c%20search_path%3Dd1";
         let named = connect_options(url).ok();
         assert_eq!(
             named.as_ref().and_then(|o| o.get_application_name()),
-            Some(format!("jiancha {pid} d1 bureau").as_str())
+            Some(format!("{ours} bureau").as_str())
         );
+        // One district's tag is not another's, whatever their names share.
+        assert_ne!(district_tag("d1"), district_tag("d10"));
+        assert_eq!(district_tag("d1").len(), 16);
+    }
+
+    /// A URL's options set `search_path` once, to one schema: the log is that schema.
+    #[test]
+    fn a_search_path_of_several_schemas_or_settings_is_refused() {
+        for options in [
+            "-c%20search_path%3Da%2Cb",
+            "-c%20search_path%3Da%20-c%20search_path%3Db",
+            "-csearch_path%3Da%20--search_path%3Da",
+        ] {
+            let url = format!("postgres://u@h/db?options={options}");
+            assert!(
+                matches!(connect_options(&url), Err(StoreError::BadUrl { .. })),
+                "{options}"
+            );
+        }
+        for options in [
+            "-c%20search_path%3Da",
+            "-c%20search_path%3D%22%24user%22%2Ca",
+        ] {
+            let url = format!("postgres://u@h/db?options={options}");
+            assert!(connect_options(&url).is_ok(), "{options}");
+        }
     }
 
     #[test]

@@ -81,13 +81,17 @@ fn report(v: &Verification, log: &str) -> anyhow::Result<()> {
     let mut out = crate::stdout::lock();
     if let Some(b) = &v.broken {
         writeln!(out, "broken at {b}")?;
-        // A head that differs from the attested one breaks at an event the walk checked.
-        let held = if v.last_position >= b.position {
-            v.checked.saturating_sub(1)
+        if v.attested_differs {
+            // Every link holds: which event differs from the attested log is not known.
+            writeln!(
+                out,
+                "{} events hold together, but their head is not the attested one (an event \
+                 rewritten with its hash, or events missing or added at the end)",
+                v.checked
+            )?;
         } else {
-            v.checked
-        };
-        writeln!(out, "{held} events before it hold")?;
+            writeln!(out, "{} events before it hold", v.checked)?;
+        }
         snapshot_lines(&mut out, v)?;
         index_lines(&mut out, v)?;
         close_lines(&mut out, v)?;

@@ -604,8 +604,8 @@ async fn a_store_whose_connections_were_ended_reconnects() {
     let f = log_of_two().await;
     let schema = f._schema.as_ref().unwrap();
     let name = format!("jt_{}", schema.name);
-    // The URL's name follows the store's own, `jiancha <pid> <schema>`: its connections are
-    // those named by the schema.
+    // The URL's name follows the store's own, `jiancha <process> <district tag> <schema>`: its
+    // connections are those named by the district's tag.
     let store = open(&format!("{}&application_name={name}", schema.url())).await;
     store.append(vec![step("case-a", 2)]).await.unwrap();
     assert_eq!(store.head().await.unwrap().position, 3);
@@ -614,7 +614,7 @@ async fn a_store_whose_connections_were_ended_reconnects() {
         "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
          WHERE split_part(application_name, ' ', 3) = $1) t",
     )
-    .bind(&schema.name)
+    .bind(jiancha_store::postgres::district_tag(&schema.name))
     .fetch_one(&mut admin)
     .await
     .unwrap();
