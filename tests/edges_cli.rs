@@ -293,6 +293,19 @@ fn a_failed_simulation_leaves_its_file_and_writes_nothing() {
         assert_eq!(r.code, 2, "{r:?}");
         assert!(!fresh.exists(), "{r:?}");
     }
+    // A loop of links is refused before anything is generated.
+    std::os::unix::fs::symlink("loop-b", ws.path("loop-a")).unwrap();
+    std::os::unix::fs::symlink("loop-a", ws.path("loop-b")).unwrap();
+    let r = simulate(&[
+        "--cases",
+        "20",
+        "-o",
+        fresh.to_str().unwrap(),
+        "--summary",
+        ws.path("loop-a").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(!fresh.exists(), "{r:?}");
     // The summary to the file the shell sends standard output to (`--summary F > F`).
     let shell_file = ws.path("shell.jsonl");
     let out = jiancha()

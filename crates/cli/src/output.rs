@@ -165,6 +165,16 @@ pub fn check_dir(flag: &str, path: &Path) -> anyhow::Result<()> {
     if is_stdout(path) {
         return Ok(());
     }
+    // A link that leads nowhere writable (a loop of links) is refused before anything is
+    // written: a link to a file not written yet is fine.
+    if let Err(e) = std::fs::metadata(path) {
+        if e.kind() != ErrorKind::NotFound {
+            return Err(user_error(format!(
+                "{flag}: cannot write {}: {e}",
+                path.display()
+            )));
+        }
+    }
     // A link is written where it points: its target's directory must exist.
     let linked = std::fs::symlink_metadata(path)
         .ok()
