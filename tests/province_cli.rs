@@ -586,3 +586,71 @@ fn a_district_drop_counts_the_processes_on_that_district_alone() {
         );
     }
 }
+
+/// How many connections carry the district tag of `schema` in their application name.
+fn tagged_connections(schema: &str) -> u32 {
+    let out = std::process::Command::new("psql")
+        .args([&base_url(), "-tAc"])
+        .arg(format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE split_part(application_name, ' ', 3) \
+             = '{}'",
+            jiancha_store::postgres::district_tag(schema)
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+/// The schema is the one PostgreSQL reads from the connection's search path, in whatever
+/// spelling it was set (`SEARCH_PATH`, a backslash before a space): a process names its
+/// connections by it (so the drop of a refused district counts it), and a path PostgreSQL reads
+/// as two schemas is refused before anything is made, for reading commands too.
+#[test]
+fn the_schema_is_the_one_postgresql_reads_from_the_search_path() {
+    let ws = Workspace::new();
+    let separator = if base_url().contains('?') { '&' } else { '?' };
+    let upper = format!("jiancha_e2e_upper_{}", std::process::id());
+    let url = format!(
+        "{}{separator}options=-c%20SEARCH_PATH%3D{upper}",
+        base_url()
+    );
+    // An import waiting on its input holds the district open.
+    let mut held = jiancha()
+        .args(["--db", &url, "import", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut tagged = 0;
+    for _ in 0..100 {
+        tagged = tagged_connections(&upper);
+        if tagged > 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    drop(held.stdin.take());
+    let status = held.wait().unwrap();
+    drop_schema(&upper);
+    assert!(status.success(), "{status:?}");
+    assert!(tagged > 0, "no connection named by {upper}'s tag");
+
+    // `a\ ,b` is two schemas to PostgreSQL: refused, and nothing made.
+    let existing = PgLog::new("escaped");
+    let missing = format!("jiancha_e2e_escaped_{}", std::process::id());
+    let url = format!(
+        "{}{separator}options=-c%20search_path%3D{missing}%5C%20%2C{}",
+        base_url(),
+        existing.schema()
+    );
+    let sim = ws.run(&["simulate", "--cases", "2", "--seed", "1"], "");
+    let reading = ws.run_db(&url, &["verify"], "");
+    let writing = ws.run_db(&url, &["import", "-"], &sim.stdout);
+    let made = schema_exists(&missing) || schema_exists(&format!("{missing}\\"));
+    assert_eq!(reading.code, 2, "{reading:?}");
+    assert_eq!(writing.code, 2, "{writing:?}");
+    assert!(writing.stderr.contains("2 schemas"), "{writing:?}");
+    assert!(!made, "a schema was made");
+}

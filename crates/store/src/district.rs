@@ -150,8 +150,15 @@ pub(crate) fn search_path_of(options: &str) -> Option<String> {
 }
 
 /// The schemas each `search_path` setting in `options` names, in order (`$user` left out).
+/// PostgreSQL reads setting names in any case and with `-` for `_` (`--search-path=…`): so are
+/// they found here (the values as written: PostgreSQL's own reading of them is checked on
+/// connecting, `postgres::selected_schema`).
 fn search_path_settings(options: &str) -> Vec<Vec<String>> {
-    options
+    // ASCII only: the byte offsets of the folded text are those of `options`.
+    let folded = options
+        .to_ascii_lowercase()
+        .replace("search-path", "search_path");
+    folded
         .match_indices("search_path")
         .filter_map(|(at, _)| {
             let rest = options[at + "search_path".len()..]
@@ -175,12 +182,14 @@ pub(crate) fn check_search_path(options: &str) -> Result<(), String> {
     match settings.as_slice() {
         [] | [_] if settings.iter().all(|s| s.len() <= 1) => Ok(()),
         [one] => Err(format!(
-            "the search_path names {} schemas ({}): name the one schema that holds the log",
+            "the search_path names {} schemas ({}): name the one schema that holds the log \
+             (in the URL's options, or PGOPTIONS)",
             one.len(),
             one.join(", ")
         )),
         _ => Err(format!(
-            "search_path is set {} times: set it once, to the one schema that holds the log",
+            "search_path is set {} times (the URL's options and PGOPTIONS together): set it \
+             once, to the one schema that holds the log",
             settings.len()
         )),
     }

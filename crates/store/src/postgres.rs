@@ -302,15 +302,29 @@ impl PostgresStore {
             });
         }
         let mut conn = options.connect().await?;
+        // The schema as PostgreSQL reads the connection's search_path (URL options and
+        // PGOPTIONS, in any spelling), checked before anything is made; the connections are
+        // named by it.
+        let named = selected_schema(&mut conn, url).await?;
+        if let Some(schema) = named.as_deref().filter(|s| s.starts_with("pg_")) {
+            return Err(StoreError::BadUrl {
+                url: url.to_owned(),
+                reason: crate::district::DistrictError::Reserved(schema.to_owned()).to_string(),
+            });
+        }
+        let options = named_for(options, named.as_deref());
+        if let Some(name) = options.get_application_name() {
+            sqlx::query("SELECT set_config('application_name', $1, false)")
+                .bind(name)
+                .execute(&mut conn)
+                .await?;
+        }
         // A read replica (a hot standby, or a session read-only by default) serves the reading
         // commands on the schema its primary keeps up to date.
         let read_only: bool =
             sqlx::query_scalar("SELECT current_setting('transaction_read_only') = 'on'")
                 .fetch_one(&mut conn)
                 .await?;
-        let named = options
-            .get_options()
-            .and_then(crate::district::search_path_of);
         if !read_only {
             ensure_schema(&mut conn, named.as_deref()).await?;
             migrate(&mut conn).await?;
@@ -442,17 +456,22 @@ fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
 /// the name the URL gave (`application_name`), if any. PostgreSQL keeps 63 bytes of it: the
 /// tags come first, whole, and a long schema name or the given name may be cut.
 fn application_name(options: Option<&str>, given: Option<&str>) -> String {
-    let ours = match options.and_then(crate::district::search_path_of) {
-        Some(schema) => format!(
-            "{APPLICATION_NAME} {} {} {schema}",
-            process_tag(),
-            district_tag(&schema)
-        ),
-        None => APPLICATION_NAME.to_owned(),
-    };
+    let ours = application_name_of(options.and_then(crate::district::search_path_of).as_deref());
     match given.map(str::trim).filter(|g| !g.is_empty()) {
         Some(given) => format!("{ours} {given}"),
         None => ours,
+    }
+}
+
+/// `jiancha <process> <tag> <schema>` for a connection to the district `schema`, or `jiancha`.
+fn application_name_of(schema: Option<&str>) -> String {
+    match schema {
+        Some(schema) => format!(
+            "{APPLICATION_NAME} {} {} {schema}",
+            process_tag(),
+            district_tag(schema)
+        ),
+        None => APPLICATION_NAME.to_owned(),
     }
 }
 
@@ -481,6 +500,57 @@ pub fn district_tag(schema: &str) -> String {
     format!("{hash:016x}")
 }
 
+/// The one schema the connection's `search_path` selects when the connection set it (the URL's
+/// options or `PGOPTIONS`), as PostgreSQL reads it; `None` when it is the server's own (a
+/// district is then no schema of its own). A setting naming several schemas is refused: a log
+/// is one schema, and PostgreSQL would read the first that exists, whichever a message named.
+async fn selected_schema(conn: &mut PgConnection, url: &str) -> Result<Option<String>, StoreError> {
+    let (path, source): (String, String) = sqlx::query_as(
+        "SELECT current_setting('search_path'), source::text FROM pg_settings \
+         WHERE name = 'search_path'",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if source != "client" {
+        return Ok(None);
+    }
+    let schemas = schemas_of(&path);
+    match schemas.as_slice() {
+        [one] => Ok(Some(one.clone())),
+        _ => Err(StoreError::BadUrl {
+            url: url.to_owned(),
+            reason: format!(
+                "the search_path this connection sets (\"{path}\", from the URL's options or \
+                 PGOPTIONS) names {} schemas: set it to the one schema that holds the log",
+                schemas.len()
+            ),
+        }),
+    }
+}
+
+/// `options` with the application name of a connection to the district `schema` (the one
+/// PostgreSQL reads), the name the URL gave kept after it.
+fn named_for(options: PgConnectOptions, schema: Option<&str>) -> PgConnectOptions {
+    let ours = application_name_of(schema);
+    let given = options
+        .get_application_name()
+        .and_then(|n| n.strip_prefix(&application_name_of(search_path(&options).as_deref())))
+        .map(|rest| rest.trim().to_owned());
+    let name = match given.filter(|g| !g.is_empty()) {
+        Some(given) => format!("{ours} {given}"),
+        None => ours,
+    };
+    options.application_name(&name)
+}
+
+/// The schema the URL's options name (as written; PostgreSQL's reading is checked on
+/// connecting).
+fn search_path(options: &PgConnectOptions) -> Option<String> {
+    options
+        .get_options()
+        .and_then(crate::district::search_path_of)
+}
+
 /// Runs the migrations on `conn`. Through `run_direct` (what `Migrator::run` calls once it has
 /// the connection), because `run`'s `Acquire<'a>` bound on `&mut PgConnection` is not proven for
 /// every lifetime, which makes a future that opens a store (an HTTP handler's) not `Send`.
@@ -506,9 +576,20 @@ pub async fn log_exists(url: &str, schema: &str) -> Result<bool, StoreError> {
 /// would create one.
 pub async fn log_at(url: &str) -> Result<bool, StoreError> {
     let mut conn = connect_options(url)?.connect().await?;
-    let exists: bool = sqlx::query_scalar("SELECT to_regclass('events') IS NOT NULL")
-        .fetch_one(&mut conn)
-        .await?;
+    // In the schema the connection names, not another its search path would fall back on.
+    let exists: bool = match selected_schema(&mut conn, url).await? {
+        Some(schema) => {
+            sqlx::query_scalar("SELECT to_regclass(format('%I.events', $1)) IS NOT NULL")
+                .bind(schema)
+                .fetch_one(&mut conn)
+                .await?
+        }
+        None => {
+            sqlx::query_scalar("SELECT to_regclass('events') IS NOT NULL")
+                .fetch_one(&mut conn)
+                .await?
+        }
+    };
     let _ = sqlx::Connection::close(conn).await;
     Ok(exists)
 }
@@ -1258,13 +1339,16 @@ mod tests {
         assert_eq!(district_tag("d1").len(), 16);
     }
 
-    /// A URL's options set `search_path` once, to one schema: the log is that schema.
+    /// A URL's options set `search_path` once, to one schema, in any spelling PostgreSQL reads.
     #[test]
     fn a_search_path_of_several_schemas_or_settings_is_refused() {
         for options in [
             "-c%20search_path%3Da%2Cb",
             "-c%20search_path%3Da%20-c%20search_path%3Db",
             "-csearch_path%3Da%20--search_path%3Da",
+            "-c%20SEARCH_PATH%3Da%2Cb",
+            "--search-path%3Da%2Cb",
+            "-c%20search_path%3Da%20-c%20Search_Path%3Db",
         ] {
             let url = format!("postgres://u@h/db?options={options}");
             assert!(
