@@ -380,8 +380,9 @@ async fn the_dashboard_shows_an_alert_raised_by_an_append() {
     );
 
     // Case lookup shows the timeline.
-    look_up_case(&mut page, "case-d1").await;
-    page.wait_for(
+    look_up_case(
+        &mut page,
+        "case-d1",
         "the timeline",
         "document.querySelectorAll('#timeline li').length >= 3",
     )
@@ -504,9 +505,12 @@ async fn wait_status(page: &mut Page, what: &str, state: &str) {
 }
 
 /// Looks up `case` through the case form.
-async fn look_up_case(page: &mut Page, case: &str) {
+/// Looks `case` up in the case form, then waits until `condition` (a JavaScript expression)
+/// holds, failing with `what`.
+async fn look_up_case(page: &mut Page, case: &str, what: &str, condition: &str) {
     page.eval(&format!("document.getElementById('case-id').value = '{case}'; document.getElementById('case-form').requestSubmit()"))
         .await;
+    page.wait_for(what, condition).await;
 }
 
 /// Navigates to the dashboard signed in with `token` (`/#token=…`), waiting for nothing.
@@ -588,8 +592,9 @@ async fn another_token_starts_afresh_without_the_previous_tokens_cards_case_or_d
         "!!document.querySelector('#cards .card[data-alert-id=\"case-t7/fee.mismatch/1\"] button[data-act=\"acknowledge\"]')",
     )
     .await;
-    look_up_case(&mut page, "case-t7").await;
-    page.wait_for(
+    look_up_case(
+        &mut page,
+        "case-t7",
         "the town's case is open",
         "document.querySelectorAll('#timeline li').length >= 3",
     )
@@ -911,12 +916,8 @@ async fn refusals_grades_and_warnings_are_worded_in_the_pages_language() {
         json!(true)
     );
     // A case id the server refuses: the kind named, the server's words beside.
-    look_up_case(&mut page, "case-a!b").await;
-    page.wait_for(
-        "the refusal names its kind",
-        "document.getElementById('message').textContent.startsWith('请求失败: 请求有误（bad case stream')",
-    )
-    .await;
+    look_up_case(&mut page, "case-a!b", "the refusal names its kind",
+        "document.getElementById('message').textContent.startsWith('请求失败: 请求有误（bad case stream')").await;
     // A broken chain's warning, as the server marks every answer.
     page.eval("window.realFetch = window.fetch; window.fetch = async (...args) => { const r = await window.realFetch(...args); const h = new Headers(r.headers); h.set('x-jiancha-chain-broken', '7'); return new Response(await r.blob(), { status: r.status, headers: h }); }; loadOverview(); true")
         .await;
@@ -943,22 +944,23 @@ async fn refusals_grades_and_warnings_are_worded_in_the_pages_language() {
         .await;
     assert_eq!(grades, json!(["Excellent", "Good", "Pass", "Fail"]));
     // A case read: the earlier lookup's refusal is over.
-    look_up_case(&mut page, "case-t7").await;
-    page.wait_for(
-        "the case is read and the lookup's refusal gone",
-        "!!state.caseDoc && document.querySelectorAll('#timeline li').length >= 3 && document.getElementById('message').hidden",
-    )
-    .await;
+    look_up_case(&mut page, "case-t7", "the case is read and the lookup's refusal gone",
+        "!!state.caseDoc && document.querySelectorAll('#timeline li').length >= 3 && document.getElementById('message').hidden").await;
     // Another lookup fails, then a case is read: a message not about a case stays.
-    look_up_case(&mut page, "case-none").await;
-    page.wait_for(
+    look_up_case(
+        &mut page,
+        "case-none",
         "the case is not found",
         "document.getElementById('message').textContent === 'No such case'",
     )
     .await;
-    look_up_case(&mut page, "case-t7").await;
-    page.wait_for("the case is read again", "!!state.caseDoc")
-        .await;
+    look_up_case(
+        &mut page,
+        "case-t7",
+        "the case is read again",
+        "!!state.caseDoc",
+    )
+    .await;
     assert_eq!(
         page.eval("document.getElementById('message').hidden").await,
         json!(true)

@@ -50,6 +50,18 @@ pub enum SnapshotVerdict {
     Unchecked(String),
 }
 
+impl SnapshotVerdict {
+    /// Its wire name (`GET /verify`) and why, when there is a why.
+    pub fn code(&self) -> (&'static str, Option<&str>) {
+        match self {
+            SnapshotVerdict::Matches => ("matches", None),
+            SnapshotVerdict::Forged(why) => ("forged", Some(why)),
+            SnapshotVerdict::Ignored(why) => ("ignored", Some(why)),
+            SnapshotVerdict::Unchecked(why) => ("unchecked", Some(why)),
+        }
+    }
+}
+
 /// One stored snapshot and its verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotCheck {
@@ -93,6 +105,17 @@ pub enum CloseVerdict {
     NotKept,
     /// They are not the figures the digest fixes, and why.
     Differs(String),
+}
+
+impl CloseVerdict {
+    /// Its wire name (`GET /verify`) and why, when there is a why.
+    pub fn code(&self) -> (&'static str, Option<&str>) {
+        match self {
+            CloseVerdict::Kept => ("kept", None),
+            CloseVerdict::NotKept => ("not_kept", None),
+            CloseVerdict::Differs(why) => ("differs", Some(why)),
+        }
+    }
 }
 
 /// A period's close and its verdict.

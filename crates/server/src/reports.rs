@@ -12,7 +12,7 @@ use std::sync::Arc;
 use axum::extract::{Query, State as StateExtractor};
 use axum::http::StatusCode;
 use axum::response::Response;
-use jiancha_engine::verify::{CloseVerdict, IndexVerdict, SnapshotVerdict, VerifyOptions};
+use jiancha_engine::verify::{IndexVerdict, VerifyOptions};
 use jiancha_projections::ledger::Dimension;
 use jiancha_projections::report::{adjustments_between, period_entries};
 use jiancha_projections::{Period, Projections, ReportQuery};
@@ -302,12 +302,7 @@ pub(crate) async fn verify(
         .snapshots
         .iter()
         .map(|s| {
-            let (verdict, why) = match &s.verdict {
-                SnapshotVerdict::Matches => ("matches", None),
-                SnapshotVerdict::Forged(why) => ("forged", Some(why)),
-                SnapshotVerdict::Ignored(why) => ("ignored", Some(why)),
-                SnapshotVerdict::Unchecked(why) => ("unchecked", Some(why)),
-            };
+            let (verdict, why) = s.verdict.code();
             serde_json::json!({"name": s.name, "position": s.position, "verdict": verdict, "detail": why})
         })
         .collect();
@@ -317,11 +312,7 @@ pub(crate) async fn verify(
         .closes
         .iter()
         .map(|c| {
-            let (verdict, why) = match &c.verdict {
-                CloseVerdict::Kept => ("kept", None),
-                CloseVerdict::NotKept => ("not_kept", None),
-                CloseVerdict::Differs(why) => ("differs", Some(why)),
-            };
+            let (verdict, why) = c.verdict.code();
             serde_json::json!({"period": c.period, "position": c.position, "verdict": verdict, "detail": why})
         })
         .collect();
