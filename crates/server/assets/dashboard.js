@@ -290,6 +290,8 @@ const state = {
   insight: null,
   // Only the answer to the latest insight request is drawn; how many were drawn.
   insightSeq: 0,
+  // Bumped by every full read of the figures: only the latest sets the status.
+  loadSeq: 0,
   insightDrawn: 0,
   bottleneckBy: 'items',
   // Bumped by every connect: an answer to a request of an earlier token is dropped.
@@ -669,6 +671,9 @@ function renderLive() {
 // role whose stream is being tried again, connecting.
 async function loadAll() {
   const epoch = state.epoch;
+  // Only the latest read sets the status: one begun while the stream was live may end after
+  // the failed read of a drop, and must not cover its "offline".
+  const seq = ++state.loadSeq;
   const jobs = [loadOverview(), loadCharts(), loadInsight()];
   if (reads('cases')) {
     state.loading = true;
@@ -676,7 +681,7 @@ async function loadAll() {
     if (state.cards.org !== null) jobs.push(loadCards(state.cards.page));
   }
   const ok = (await Promise.all(jobs)).every((done) => done !== false);
-  if (epoch === state.epoch && state.me && !state.streamLive) {
+  if (epoch === state.epoch && seq === state.loadSeq && state.me && !state.streamLive) {
     setStatus(ok ? (state.streamNote || !reads('cases') ? 'polling' : 'connecting') : 'offline');
   }
   return ok;
