@@ -738,17 +738,7 @@ impl CaseState {
                 continue;
             }
             if !self.is_raised(rule, at) {
-                // A crossing while a card of its rule was still open (an ordered card stays open
-                // until its correction is verified) is carded when that card closes, never
-                // dated back before it.
-                let held = self
-                    .alerts
-                    .iter()
-                    .filter(|a| a.rule == rule && a.raised_at <= at)
-                    .filter_map(|a| a.closed_at)
-                    .filter(|closed| *closed > at)
-                    .max();
-                out.push(self.alert(rule, held.unwrap_or(at), self.last_position));
+                out.push(self.alert(rule, at, self.last_position));
             }
         }
         if let (Some(kind), false) = (self.kind.as_deref(), self.exempted) {
@@ -855,17 +845,32 @@ impl CaseState {
         self.cache.next_valid = true;
     }
 
-    /// Whether the crossing of `rule`'s threshold at `at` has its alert: for a condition, an
-    /// open one, or one raised at or after that instant and since closed while the condition
-    /// held (the verification of its correction closes an ordered card: the same crossing is
-    /// not carded again); otherwise any.
+    /// Whether the crossing of `rule`'s threshold at `at` has its alert. For a condition: a
+    /// card raised at or after that instant, or one raised before it whose episode — the
+    /// condition holding without a break the fold saw — still ran at that instant (one card
+    /// per episode: a verification that closes an ordered card while the case is still overdue
+    /// leaves the episode running, and a threshold moved within it by a calendar amendment is
+    /// no new crossing, as for a unit with no order; an ordered card kept open after its
+    /// condition ended covers no later crossing). Otherwise any alert of the rule.
     fn is_raised(&self, rule: Rule, at: Millis) -> bool {
         if rule.closes_with_condition() {
-            self.alerts
-                .iter()
-                .any(|a| a.rule == rule && (a.closed_at.is_none() || a.raised_at >= at))
+            self.alerts.iter().any(|a| {
+                a.rule == rule
+                    && (a.raised_at >= at || self.episode_end(a).is_none_or(|end| at < end))
+            })
         } else {
             self.count(rule) > 0
+        }
+    }
+
+    /// When the episode of the condition card `a` ended, as the fold saw it; `None` while it
+    /// runs. A card with a workflow (ordered, reported back, verified) keeps the instant in its
+    /// workflow, since its order keeps it open past its condition and its verification may
+    /// close it before; any other card closes with its condition.
+    fn episode_end(&self, a: &Alert) -> Option<Millis> {
+        match self.card_flow(a.rule, a.n) {
+            Some(c) => c.condition_ended_at,
+            None => a.closed_at,
         }
     }
 
@@ -921,6 +926,15 @@ impl CaseState {
                 a.closed_at = Some(t);
                 a.closed_by = Some(position);
                 ended.push(About::Card(a.rule, a.n));
+            }
+        }
+        // The end of each card's episode, kept in its workflow: an ordered card stays open past
+        // it, and a verified one was closed before it.
+        if let Some(flow) = self.flow.as_mut() {
+            for c in flow.cards.iter_mut() {
+                if c.rule.closes_with_condition() && !live(c.rule) {
+                    c.condition_ended_at.get_or_insert(t);
+                }
             }
         }
         // A card whose condition ended needs no acknowledgement any more.

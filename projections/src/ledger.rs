@@ -733,7 +733,7 @@ impl Ledger {
             EventData::Exempted(e) => e.case.as_str(),
             // An appeal naming no case (the form before `case`) touches the ledger alone.
             EventData::AppealUpheld(a) if applied.case.is_none() => {
-                return self.appeal(&a.entry, event.position)
+                return self.appeal(&a.entry, event.position, projections)
             }
             _ => applied.case.as_deref().unwrap_or_default(),
         };
@@ -767,7 +767,7 @@ impl Ledger {
         // After the cards the clock raised on the case up to the appeal: they may be part of
         // what it reverses.
         if let EventData::AppealUpheld(a) = &event.data {
-            self.appeal(&a.entry, event.position);
+            self.appeal(&a.entry, event.position, projections);
         }
     }
 
@@ -983,41 +983,27 @@ impl Ledger {
                 self.push(&src, month, Measure::Unmonitored, 0, alert.rule.code());
             }
             // An order's measures count in the month of the order, a complaint's in the month
-            // of the complaint, like `ordered` and `complaints_upheld` beside them.
-            // An order gone overdue counts once, at its first round run out (a rejected
-            // report-back that runs out again is a second card, not a second overdue order).
-            Rule::CorrectionOverdue => {
-                let first = !case.alerts.iter().any(|a| {
-                    a.about == alert.about
-                        && a.rule == Rule::CorrectionOverdue
-                        && a.raised_at < alert.raised_at
-                });
-                if first {
-                    let points = self.scoring.correction_overdue_points;
-                    let (month, src) = in_month_of_about(case, alert, (month, src), recorded);
-                    self.push(
-                        &src,
-                        month,
-                        Measure::CorrectionOverdue,
-                        points,
-                        alert.rule.code(),
-                    );
-                }
+            // of the complaint, like `ordered` and `complaints_upheld` beside them. An order
+            // gone overdue counts once while one of its cards stands: at its first round run
+            // out (a rejected report-back that runs out again is a second card, not a second
+            // overdue order), and again only when the cards before were appealed.
+            Rule::CorrectionOverdue if !self.lateness_stands(case, seq, case_key, alert) => {
+                let points = self.scoring.correction_overdue_points;
+                let (month, src) = in_month_of_about(case, alert, (month, src), recorded);
+                self.push(
+                    &src,
+                    month,
+                    Measure::CorrectionOverdue,
+                    points,
+                    alert.rule.code(),
+                );
             }
-            // A complaint handled late counts once, at its first late step.
-            Rule::ComplaintAcceptanceLate | Rule::ComplaintReplyLate => {
-                let first = !case.alerts.iter().any(|a| {
-                    a.about == alert.about
-                        && a.raised_at < alert.raised_at
-                        && matches!(
-                            a.rule,
-                            Rule::ComplaintAcceptanceLate | Rule::ComplaintReplyLate
-                        )
-                });
-                if first {
-                    let (month, src) = in_month_of_about(case, alert, (month, src), recorded);
-                    self.push(&src, month, Measure::ComplaintsLate, 0, alert.rule.code());
-                }
+            // A complaint handled late counts once, at its first late step (likewise).
+            Rule::ComplaintAcceptanceLate | Rule::ComplaintReplyLate
+                if !self.lateness_stands(case, seq, case_key, alert) =>
+            {
+                let (month, src) = in_month_of_about(case, alert, (month, src), recorded);
+                self.push(&src, month, Measure::ComplaintsLate, 0, alert.rule.code());
             }
             _ => {}
         }
@@ -1144,6 +1130,72 @@ impl Ledger {
         })
     }
 
+    /// The lateness an appeal of the card `target` takes with it: the `correction_overdue` of
+    /// its order or the `complaints_late` of its complaint (entered right after the order's or
+    /// complaint's first card), when `target` is the last of that order's or complaint's cards
+    /// to stand. A lateness stands while one of its cards does: an order whose first round's
+    /// card is appealed but whose second round also ran out was still overdue. Without the
+    /// case's state (an entry of a case the fold no longer knows), the card's own lateness.
+    fn lateness_of_card(&self, target: &Entry, case: Option<&CaseState>) -> Option<u64> {
+        if !matches!(target.measure, Measure::Red | Measure::Yellow) {
+            return None;
+        }
+        let family = lateness_family(&target.rule)?;
+        let Some((case, about)) = case.and_then(|c| Some((c, alert_of_entry(c, target)?.about?)))
+        else {
+            return self.lateness_after(target);
+        };
+        let mut lateness = None;
+        for card in self.case_entries(target.seq, &target.case) {
+            let sibling = matches!(card.measure, Measure::Red | Measure::Yellow)
+                && card.adjusts.is_none()
+                && family.contains(&&*card.rule)
+                && alert_of_entry(case, &card).and_then(|a| a.about) == Some(about);
+            if !sibling {
+                continue;
+            }
+            if card.index != target.index && !self.reversed.contains_key(&card.index) {
+                // Another card of the order or complaint stands, and its lateness with it.
+                return None;
+            }
+            lateness = lateness.or_else(|| self.lateness_after(&card));
+        }
+        lateness
+    }
+
+    /// The standing lateness entered right after the card `card` (its order's or complaint's
+    /// first card), of its rule and event.
+    fn lateness_after(&self, card: &Entry) -> Option<u64> {
+        self.entries
+            .entry(card.index + 1)
+            .filter(|e| {
+                matches!(
+                    e.measure,
+                    Measure::CorrectionOverdue | Measure::ComplaintsLate
+                ) && e.rule == card.rule
+                    && e.caused_by == card.caused_by
+                    && e.case == card.case
+                    && e.adjusts.is_none()
+                    && !self.reversed.contains_key(&e.index)
+            })
+            .map(|e| e.index)
+    }
+
+    /// Whether a standing lateness of the order or complaint `alert` is about was counted:
+    /// the lateness entered after one of its earlier cards, not reversed.
+    fn lateness_stands(&self, case: &CaseState, seq: u32, case_key: &str, alert: &Alert) -> bool {
+        let Some(family) = lateness_family(alert.rule.code()) else {
+            return false;
+        };
+        self.case_entries(seq, case_key).iter().any(|card| {
+            matches!(card.measure, Measure::Red | Measure::Yellow)
+                && card.adjusts.is_none()
+                && family.contains(&&*card.rule)
+                && alert_of_entry(case, card).is_some_and(|a| a.about == alert.about)
+                && self.lateness_after(card).is_some()
+        })
+    }
+
     fn reverse(&mut self, index: u64, kind: EntryKind, position: u64) {
         if self.reversed.contains_key(&index) {
             return;
@@ -1207,10 +1259,20 @@ impl Ledger {
             .collect();
         chain.reverse();
         let first_new = chain.len();
+        // The chain's reversals stay reversals in the copy: a reversed lateness is not counted
+        // as standing (see `lateness_stands`).
+        let place: HashMap<u64, u64> = chain
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.index, i as u64 + 1))
+            .collect();
         for (i, mut e) in chain.into_iter().enumerate() {
             e.index = i as u64 + 1;
             e.prev_of_case = i as u64;
             e.seq = 0;
+            if let Some(original) = e.adjusts.and_then(|o| place.get(&o)) {
+                scratch.reversed.insert(*original, e.index);
+            }
             let pushed = scratch.entries.push(&e);
             debug_assert_eq!(pushed, Ok(()));
         }
@@ -1246,7 +1308,14 @@ impl Ledger {
     /// and call-back counted (`bad_valid`, `rectified_on_time`, `callback_satisfied`, and the
     /// `rating.unverified` and `rating.rectification.overdue` cards). One rating counts per
     /// case (一事一评), so these are the case's.
-    pub fn appeal_targets(&self, entry: &str) -> Result<Vec<u64>, AppealError> {
+    ///
+    /// `case_of` gives a case's state by stream: a lateness card's lateness goes only with the
+    /// last of its order's or complaint's cards to stand (see [`Ledger::lateness_of_card`]).
+    pub fn appeal_targets<'c>(
+        &self,
+        entry: &str,
+        case_of: impl Fn(&str) -> Option<&'c CaseState>,
+    ) -> Result<Vec<u64>, AppealError> {
         let id = jiancha_events::EntryId::parse(entry)?;
         let target = self
             .find(&id)
@@ -1256,24 +1325,9 @@ impl Ledger {
         }
         let rating_card = target.rule == crate::Rule::RatingBad.code();
         if !target.measure.is_rating() && !rating_card {
-            // A lateness card takes the lateness it counted with it (`correction_overdue`,
-            // `complaints_late`: the entry entered right after the card's, of its rule and
-            // event), as an appeal of a rating takes what the rating counted.
-            let lateness = self
-                .entries
-                .entry(target.index + 1)
-                .filter(|e| {
-                    matches!(
-                        e.measure,
-                        Measure::CorrectionOverdue | Measure::ComplaintsLate
-                    ) && e.rule == target.rule
-                        && e.caused_by == target.caused_by
-                        && e.case == target.case
-                        && e.adjusts.is_none()
-                        && !self.reversed.contains_key(&e.index)
-                        && matches!(target.measure, Measure::Red | Measure::Yellow)
-                })
-                .map(|e| e.index);
+            // A lateness card takes the lateness counted with its order or complaint, when no
+            // other card of it stands, as an appeal of a rating takes what the rating counted.
+            let lateness = self.lateness_of_card(&target, case_of(&target.case));
             return Ok(std::iter::once(target.index).chain(lateness).collect());
         }
         // The whole rating: every rating entry of the Rated event, its bad-rating card, and
@@ -1317,8 +1371,13 @@ impl Ledger {
     /// [`Ledger::appeal_targets`] for an appeal that may name its case: the case must be the
     /// entry's (an appeal naming another case would be folded with the wrong case). Returns the
     /// entry's case, which an appeal should name.
-    pub fn appeal_case(&self, entry: &str, case: Option<&str>) -> Result<Arc<str>, AppealError> {
-        self.appeal_targets(entry)?;
+    pub fn appeal_case<'c>(
+        &self,
+        entry: &str,
+        case: Option<&str>,
+        case_of: impl Fn(&str) -> Option<&'c CaseState>,
+    ) -> Result<Arc<str>, AppealError> {
+        self.appeal_targets(entry, case_of)?;
         let id = jiancha_events::EntryId::parse(entry)?;
         let target = self
             .find(&id)
@@ -1335,14 +1394,39 @@ impl Ledger {
 
     /// An upheld appeal reverses what [`Ledger::appeal_targets`] names; an appeal that names
     /// nothing appealable (refused at append since v2, or written before it) changes nothing.
-    fn appeal(&mut self, entry: &str, position: u64) {
-        let Ok(targets) = self.appeal_targets(entry) else {
+    fn appeal(&mut self, entry: &str, position: u64, projections: &Projections) {
+        let Ok(targets) = self.appeal_targets(entry, |c| projections.case(c)) else {
             return;
         };
         for index in targets {
             self.reverse(index, EntryKind::AppealUpheld, position);
         }
     }
+}
+
+/// The rule codes of the cards that count one lateness together: an order's
+/// `supervision.correction.overdue` rounds, or a complaint's late acceptance and late reply.
+fn lateness_family(rule: &str) -> Option<&'static [&'static str]> {
+    const ORDER: &[&str] = &["supervision.correction.overdue"];
+    const COMPLAINT: &[&str] = &["complaint.acceptance.late", "complaint.reply.late"];
+    [ORDER, COMPLAINT]
+        .into_iter()
+        .find(|family| family.contains(&rule))
+}
+
+/// The case's alert a card entry counts: the ledger numbers an event's entries of one measure
+/// in the order the case raised its cards of that severity.
+fn alert_of_entry<'a>(case: &'a CaseState, e: &Entry) -> Option<&'a Alert> {
+    let severity = match e.measure {
+        Measure::Red => jiancha_events::Severity::Red,
+        Measure::Yellow => jiancha_events::Severity::Yellow,
+        _ => return None,
+    };
+    case.alerts
+        .iter()
+        .filter(|a| a.raised_by == e.caused_by && a.rule.severity() == severity)
+        .nth(usize::from(e.n).checked_sub(1)?)
+        .filter(|a| a.rule.code() == e.rule)
 }
 
 /// Why an appeal names nothing it could reverse.

@@ -217,7 +217,7 @@ fn an_upheld_appeal_reverses_its_entry_and_changes_the_report() {
     // The original entry is still there, unchanged, under the same id.
     assert!(l.entries().any(|e| e.key() == card.key() && e.amount == 1));
     // A second appeal of the same rating is refused: nothing left to reverse.
-    assert!(l.appeal_targets(&card.key()).is_err());
+    assert!(l.appeal_targets(&card.key(), |_| None).is_err());
 }
 
 #[test]
@@ -779,14 +779,17 @@ fn an_overdue_order_counts_once_and_a_closed_card_takes_no_order() {
         || !["supervision.correction.overdue", "supervision.escalated"].contains(&a.rule)));
 }
 
-/// A new crossing of a limit while a card of its rule is still open under an order is carded
-/// when that card closes (the verification), never dated back before it.
+/// A limit moved within one overdue episode (a calendar amendment, which settles no case) is no
+/// new crossing, whether or not the card was ordered corrected: the unit that complied with the
+/// order and had its correction verified while the case was still overdue gets one card, as the
+/// unit that was never ordered (before: the verification left the moved limit uncovered and a
+/// second card was raised then, charging the complying unit 10 points more).
 #[test]
-fn a_crossing_held_by_an_open_card_is_carded_when_it_closes() {
+fn a_limit_moved_within_an_episode_is_no_new_crossing_ordered_or_not() {
     let ack = acknowledged("2026-03-10T10:00:00+08:00");
     let order = ordered("2026-03-10T10:00:00+08:00", 3);
     // On 11 March three past days become holidays: the promised due date moves to 12 March, a
-    // new limit, crossed on 13 March while the ordered card is still open.
+    // limit crossed on 13 March while the episode runs on (no event of either case in between).
     let holiday = |date: &str| {
         format!(
             r#"{{"stream":"calendar","type":"CalendarAmended","occurred_at":"2026-03-11T09:00:00+08:00","actor":"admin-1","org":"jiangjin","data":{{"jurisdiction":"national","date":"{date}","kind":"holiday","reason":"补充假日"}}}}"#
@@ -799,24 +802,273 @@ fn a_crossing_held_by_an_open_card_is_carded_when_it_closes() {
     );
     let done = reported("2026-03-13T10:00:00+08:00");
     let verified = verified("2026-03-16T10:00:00+08:00", true);
-    let text = overdue_case("case-a1", &[&ack, &order, &h4, &h5, &h6, &done, &verified]);
-    let (events, _) = scenario_events(&text);
-    let (p, _) = assess(&events);
-    let cards = |now: &str| -> Vec<(String, String)> {
-        p.alerts(at(now))
+    let events = overdue_cases(&[
+        // Acknowledged only: its card stays open.
+        ("case-a2", &[&ack]),
+        ("case-a1", &[&ack, &order, &h4, &h5, &h6, &done, &verified]),
+    ]);
+    let (p, l) = assess(&events);
+    let cards = |case: &str| -> Vec<(String, String)> {
+        p.alerts(at("2026-03-31T12:00:00+08:00"))
             .into_iter()
-            .filter(|a| a.rule == "deadline.promised.overdue")
+            .filter(|a| a.case == case && a.rule == "deadline.promised.overdue")
             .map(|a| (a.id, a.raised_at))
             .collect()
     };
-    let all = cards("2026-03-31T12:00:00+08:00");
-    assert_eq!(all.len(), 2, "the new limit's crossing is carded: {all:?}");
-    // Not before the verification closed the first card.
-    assert_eq!(cards("2026-03-15T12:00:00+08:00").len(), 1);
-    for (id, raised) in all {
-        assert!(
-            raised.as_str() >= "2026-03-16T10:00:00+08:00" || id.ends_with("/1"),
-            "{id} dated back to {raised}"
+    for case in ["case-a1", "case-a2"] {
+        assert_eq!(
+            cards(case),
+            [(
+                format!("{case}/deadline.promised.overdue/1"),
+                "2026-03-10T00:00:00+08:00".to_owned()
+            )]
         );
     }
+    let reds = |case: &str| {
+        l.entries()
+            .filter(|e| &*e.case == case && e.rule == "deadline.promised.overdue")
+            .map(|e| e.amount)
+            .sum::<i64>()
+    };
+    assert_eq!((reds("case-a1"), reds("case-a2")), (1, 1));
+}
+
+/// A case of an item with a 30-day promise (no deadline card in March), accepted on Monday 2
+/// March 2026: with no action for 5 working days it stalls at 10 March 00:00.
+fn stalling_case(case: &str, more: &[&str]) -> String {
+    let head = [
+        r#"{"stream":"catalog","type":"ItemDefined","occurred_at":"2026-01-05T09:00:00+08:00","actor":"admin","org":"jiangjin/center","data":{"code":"BL-002","name":"停滞测试事项","org":"jiangjin/center/dept-03","statutory_days":60,"promised_days":30,"fee_cents":100,"steps":[],"required_materials":[],"in_center":true}}"#.to_owned(),
+        format!(r#"{{"stream":"{case}","type":"Submitted","occurred_at":"2026-03-02T09:00:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{{"item":"BL-002","channel":"window","materials":[]}}}}"#),
+        format!(r#"{{"stream":"{case}","type":"Accepted","occurred_at":"2026-03-02T09:30:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03","data":{{}}}}"#),
+    ];
+    head.into_iter()
+        .chain(more.iter().map(|l| l.replace("CASE", case)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A second stall while the first stall's card is under an order is carded at its own crossing,
+/// as it is for a unit with no order: the ordered card stays open until its verification, but it
+/// covers its own stall only (before: the second stall, over by the verification, was never
+/// carded, so a unit under an order could stall again unseen).
+#[test]
+fn a_new_crossing_after_an_ordered_cards_condition_ended_is_carded_at_once() {
+    let fee = |at: &str| {
+        format!(
+            r#"{{"stream":"CASE","type":"FeeCharged","occurred_at":"{at}","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{{"amount_cents":100}}}}"#
+        )
+    };
+    let on_stall = |ty: &str, at: &str, more: &str| {
+        act(
+            ty,
+            at,
+            &format!(r#"{{"case":"CASE","alert":"CASE/case.stalled/1"{more}}}"#),
+        )
+    };
+    let ack = act(
+        "AlertAcknowledged",
+        "2026-03-10T10:00:00+08:00",
+        r#"{"alert":"CASE/case.stalled/1","note":"已知悉"}"#,
+    );
+    let order = on_stall(
+        "CorrectionOrdered",
+        "2026-03-10T10:00:00+08:00",
+        r#","days":10"#,
+    );
+    let done = on_stall(
+        "CorrectionCompleted",
+        "2026-03-20T10:00:00+08:00",
+        r#","report":"已整改""#,
+    );
+    let verified = on_stall(
+        "CorrectionVerified",
+        "2026-03-23T10:00:00+08:00",
+        r#","accepted":true,"note":"整改到位""#,
+    );
+    // Acted on 11 March (the first stall ends) and on 20 March (the second, from 19 March 00:00,
+    // ends): the card under order is verified only on 23 March.
+    let (a1, a2) = (
+        fee("2026-03-11T10:00:00+08:00"),
+        fee("2026-03-20T11:00:00+08:00"),
+    );
+    let ordered_case = stalling_case("case-s1", &[&ack, &order, &a1, &done, &a2, &verified]);
+    // The same case with no order: its first card closes with its stall.
+    let plain_case = stalling_case("case-s2", &[&ack, &a1, &a2]);
+    let plain_lines: Vec<&str> = plain_case.lines().skip(1).collect();
+    let text = format!("{ordered_case}\n{}", plain_lines.join("\n"));
+    let (events, _) = scenario_events(&text);
+    let (p, l) = assess(&events);
+    let stalls = |case: &str| -> Vec<(String, String, Option<String>)> {
+        // Before the third stall (no action after 20 March: 28 March 00:00).
+        p.alerts(at("2026-03-26T12:00:00+08:00"))
+            .into_iter()
+            .filter(|a| a.case == case && a.rule == "case.stalled")
+            .map(|a| (a.id, a.raised_at, a.closed_at))
+            .collect()
+    };
+    let card = |case: &str, n: u16, raised: &str, closed: &str| {
+        (
+            format!("{case}/case.stalled/{n}"),
+            raised.to_owned(),
+            Some(closed.to_owned()),
+        )
+    };
+    assert_eq!(
+        stalls("case-s1"),
+        [
+            card(
+                "case-s1",
+                1,
+                "2026-03-10T00:00:00+08:00",
+                "2026-03-23T10:00:00+08:00"
+            ),
+            card(
+                "case-s1",
+                2,
+                "2026-03-19T00:00:00+08:00",
+                "2026-03-20T11:00:00+08:00"
+            ),
+        ]
+    );
+    assert_eq!(
+        stalls("case-s2"),
+        [
+            card(
+                "case-s2",
+                1,
+                "2026-03-10T00:00:00+08:00",
+                "2026-03-11T10:00:00+08:00"
+            ),
+            card(
+                "case-s2",
+                2,
+                "2026-03-19T00:00:00+08:00",
+                "2026-03-20T11:00:00+08:00"
+            ),
+        ]
+    );
+    // Each unit counts both stalls' cards.
+    let cards_of = |case: &str| {
+        l.entries()
+            .filter(|e| &*e.case == case && e.rule == "case.stalled")
+            .map(|e| e.amount)
+            .sum::<i64>()
+    };
+    assert_eq!((cards_of("case-s1"), cards_of("case-s2")), (2, 2));
+}
+
+/// Case l1 of [`overdue_cases`]: ordered on 30 March for 3 days, reported back late on 8 April
+/// (the first round ran out: a `supervision.correction.overdue` card on 3 April), the report
+/// rejected on 9 April (the second round runs out: a second card on 15 April), reported back
+/// again on 20 April; `between` comes after the first report-back.
+fn order_overdue_twice(between: &[&str]) -> Vec<StoredEvent> {
+    let order = ordered("2026-03-30T10:00:00+08:00", 3);
+    let done = reported("2026-04-08T10:00:00+08:00");
+    let rejected = verified("2026-04-09T10:00:00+08:00", false);
+    let again = reported("2026-04-20T10:00:00+08:00");
+    let mut lines: Vec<&str> = vec![&order, &done];
+    lines.extend(between);
+    lines.extend([rejected.as_str(), &again]);
+    overdue_cases(&[("case-l1", &lines)])
+}
+
+/// The ids of case l1's `supervision.correction.overdue` cards' entries, in order.
+fn lateness_cards(l: &Ledger) -> Vec<String> {
+    l.entries()
+        .filter(|e| e.rule == "supervision.correction.overdue" && e.measure == Measure::Red)
+        .filter(|e| e.adjusts.is_none())
+        .map(|e| l.view(&e).id)
+        .collect()
+}
+
+fn appeal_line(at: &str, entry: &str) -> String {
+    act(
+        "AppealUpheld",
+        at,
+        &format!(r#"{{"entry":"{entry}","case":"case-l1","reason":"复核不属实"}}"#),
+    )
+}
+
+fn correction_overdue(l: &Ledger) -> i64 {
+    l.entries()
+        .filter(|e| e.measure == Measure::CorrectionOverdue)
+        .map(|e| e.amount)
+        .sum()
+}
+
+/// An overdue order counts while one of its cards stands: an appeal of its first round's card
+/// leaves the lateness while the second round's card stands, and the appeal of that one takes
+/// it (before: the first card's appeal reversed the lateness though the order ran out again).
+#[test]
+fn an_overdue_order_stands_while_one_of_its_cards_does() {
+    let mut events = order_overdue_twice(&[]);
+    let (_, l) = assess(&events);
+    let cards = lateness_cards(&l);
+    assert_eq!(cards.len(), 2, "{cards:?}");
+    assert_eq!(correction_overdue(&l), 1);
+    append_line(
+        &mut events,
+        &appeal_line("2026-04-21T10:00:00+08:00", &cards[0]),
+    );
+    let (_, l) = assess(&events);
+    assert_eq!(correction_overdue(&l), 1, "the second round's card stands");
+    append_line(
+        &mut events,
+        &appeal_line("2026-04-22T10:00:00+08:00", &cards[1]),
+    );
+    let (_, l) = assess(&events);
+    assert_eq!(correction_overdue(&l), 0, "no card of the order stands");
+}
+
+/// The first round's card appealed before the second round runs out: the second card counts
+/// the order overdue again (before: it counted nothing, being the order's second card).
+#[test]
+fn an_order_overdue_again_after_its_card_was_appealed_counts_again() {
+    let (_, l) = assess(&order_overdue_twice(&[]));
+    let first = lateness_cards(&l).remove(0);
+    let appeal = appeal_line("2026-04-08T12:00:00+08:00", &first);
+    let events = order_overdue_twice(&[&appeal]);
+    let (_, l) = assess(&events);
+    let cards = lateness_cards(&l);
+    assert_eq!(cards.len(), 2, "{cards:?}");
+    let standing: Vec<(u32, i64)> = l
+        .entries()
+        .filter(|e| e.measure == Measure::CorrectionOverdue)
+        .map(|e| (e.month, e.amount))
+        .collect();
+    // Entered with the first card, reversed with it, entered again with the second: in the
+    // month of the order.
+    assert_eq!(standing, [(202603, 1), (202603, -1), (202603, 1)]);
+}
+
+/// An order dated before the case's conclusion but entered after it, when the conclusion had
+/// closed its card, is recorded and changes nothing, as the server refuses it (before: the card
+/// stayed closed while its order ran on, ran out and raised an overdue order and its cards).
+#[test]
+fn an_order_entered_after_its_card_closed_changes_nothing() {
+    let concluded = r#"{"stream":"CASE","type":"Concluded","occurred_at":"2026-03-31T11:30:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03","data":{}}"#;
+    let order = ordered("2026-03-30T10:00:00+08:00", 3);
+    let events = overdue_cases(&[("case-p4", &[concluded, &order])]);
+    let (p, l) = assess(&events);
+    let now = at("2026-04-30T12:00:00+08:00");
+    let of_case: Vec<(String, Option<String>)> = p
+        .alerts(now)
+        .into_iter()
+        .filter(|a| {
+            a.case == "case-p4"
+                && (a.rule == "deadline.promised.overdue"
+                    || (a.rule.starts_with("supervision.")
+                        && a.rule != "supervision.unacknowledged"))
+        })
+        .map(|a| (a.id, a.closed_at))
+        .collect();
+    assert_eq!(
+        of_case,
+        [(
+            "case-p4/deadline.promised.overdue/1".to_owned(),
+            Some("2026-03-31T11:30:00+08:00".to_owned())
+        )]
+    );
+    assert_eq!(entries_of(&l, Measure::Ordered), []);
+    assert_eq!(entries_of(&l, Measure::CorrectionOverdue), []);
 }

@@ -200,7 +200,7 @@ impl Projections {
         now: Millis,
     ) -> Option<Result<Arc<str>, ledger::AppealError>> {
         let ledger = self.ledger()?;
-        let found = ledger.appeal_case(entry, case);
+        let found = ledger.appeal_case(entry, case, |c| self.case(c));
         let (Err(ledger::AppealError::NoSuchEntry(_)), Some(case)) = (&found, case) else {
             return Some(found);
         };
@@ -275,7 +275,7 @@ impl Projections {
                 }
             }
             // What it reverses: the ledger's entries, or the pending card itself.
-            let targets = match ledger.appeal_targets(entry) {
+            let targets = match ledger.appeal_targets(entry, |c| self.case(c)) {
                 Ok(t) => t.iter().map(u64::to_string).collect(),
                 Err(_) => vec![format!("pending:{entry}")],
             };

@@ -10,8 +10,10 @@ use crate::Projections;
 /// The current snapshot format. Bump it whenever the folded state changes shape, or what the
 /// same events fold to (13: one card per crossing of a threshold, order and complaint lateness
 /// in their month, one overdue order counted once, no order on a closed card; 14: no second
-/// order on an ordered card and none on a prompt, a repeated rating's record closed as raised).
-pub const SNAPSHOT_FORMAT: u32 = 14;
+/// order on an ordered card and none on a prompt, a repeated rating's record closed as raised;
+/// 15: an ordered card covers its own episode only, a lateness stands while one of its cards
+/// does).
+pub const SNAPSHOT_FORMAT: u32 = 15;
 
 const MAGIC: &[u8; 8] = b"JCSNAP\0\0";
 const HEADER_BYTES: usize = 8 + 4 + 8 + 32;

@@ -78,6 +78,11 @@ pub struct CardFlow {
     pub reported_on: Option<NaiveDate>,
     /// Verified and accepted: the card is closed.
     pub closed: bool,
+    /// For a condition's card (a deadline, a stall, an overlong suspension): when the fold first
+    /// saw its condition end, the end of the episode the card covers. An order keeps the card
+    /// open past it and a verification may close the card before it: a crossing of the rule's
+    /// limit after it is a new one, carded on its own; one before it is the same episode.
+    pub condition_ended_at: Option<Millis>,
 }
 
 /// A correction order and its current round.
@@ -228,7 +233,7 @@ impl CaseState {
         self.flow.get_or_insert_with(Box::default)
     }
 
-    fn card_flow(&self, rule: Rule, n: u16) -> Option<&CardFlow> {
+    pub(crate) fn card_flow(&self, rule: Rule, n: u16) -> Option<&CardFlow> {
         self.flow
             .as_ref()?
             .cards
@@ -523,11 +528,11 @@ impl CaseState {
     /// such card.
     fn card_flow_of(&mut self, alert_id: &str) -> Option<&mut CardFlow> {
         let (_, rule, n) = parse_alert_id(alert_id)?;
-        let org = self
+        let (org, closed_at) = self
             .alerts
             .iter()
             .find(|x| x.rule == rule && x.n == n)
-            .map(|x| x.org.clone())?;
+            .map(|x| (x.org.clone(), x.closed_at))?;
         let flow = self.flow_mut();
         let i = match flow.cards.iter().position(|c| c.rule == rule && c.n == n) {
             Some(i) => i,
@@ -539,6 +544,8 @@ impl CaseState {
                     order: None,
                     reported_on: None,
                     closed: false,
+                    // A condition card already closed closed with its condition.
+                    condition_ended_at: closed_at.filter(|_| rule.closes_with_condition()),
                 });
                 flow.cards.len() - 1
             }
@@ -579,11 +586,13 @@ impl CaseState {
             }
             EventData::CorrectionOrdered(o) => {
                 // An order on a card already closed (its condition ended, or an exemption) is
-                // recorded and changes nothing: there is nothing left to correct.
+                // recorded and changes nothing: there is nothing left to correct. Closed when
+                // the order is folded, as the server judges it: an order dated before the close
+                // but entered after it would leave the card closed and its order running.
                 let closed_before = parse_alert_id(&o.alert).is_some_and(|(_, rule, n)| {
                     self.alerts
                         .iter()
-                        .any(|x| x.rule == rule && x.n == n && x.closed_at.is_some_and(|c| c <= at))
+                        .any(|x| x.rule == rule && x.n == n && x.closed_at.is_some())
                 });
                 // 督办 follows a card: an order on a prompt (预警提示) changes nothing, as the
                 // server refuses it.
