@@ -45,15 +45,7 @@ impl Lookup for Log {
         let raw = self
             .raws
             .get(usize::try_from(position).ok()?.checked_sub(1)?)?;
-        Some(ExistingId {
-            position,
-            stream: raw.stream.clone(),
-            event_type: raw.event_type.clone(),
-            occurred_at: raw.occurred_at.clone(),
-            data: raw.data.clone(),
-            actor: raw.actor.clone(),
-            org: raw.org.clone(),
-        })
+        Some(ExistingId::of(raw))
     }
 
     fn case_owner(&self, stream: &str) -> Option<CaseOwner> {
@@ -124,6 +116,12 @@ impl MemoryStore {
     fn stamp(&self) -> jiancha_events::Timestamp {
         self.clock.now().with_timezone(&jiancha_events::time::CHINA)
     }
+}
+
+/// At most `limit` of the log's rows after position `after` (row `i` is position `i + 1`).
+fn page<T: Clone>(rows: &[T], after: u64, limit: usize) -> Vec<T> {
+    let start = usize::try_from(after).unwrap_or(usize::MAX).min(rows.len());
+    rows[start..].iter().take(limit).cloned().collect()
 }
 
 /// Pairs each planned new event with its typed form.
@@ -304,11 +302,7 @@ impl EventStore for MemoryStore {
         after: u64,
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<StoredEvent>, StoreError>> {
-        let log = self.lock();
-        let start = usize::try_from(after)
-            .unwrap_or(usize::MAX)
-            .min(log.stored.len());
-        let out = log.stored[start..].iter().take(limit).cloned().collect();
+        let out = page(&self.lock().stored, after, limit);
         async move { Ok(out) }.boxed()
     }
 
@@ -317,11 +311,7 @@ impl EventStore for MemoryStore {
         after: u64,
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<RawEvent>, StoreError>> {
-        let log = self.lock();
-        let start = usize::try_from(after)
-            .unwrap_or(usize::MAX)
-            .min(log.raws.len());
-        let out = log.raws[start..].iter().take(limit).cloned().collect();
+        let out = page(&self.lock().raws, after, limit);
         async move { Ok(out) }.boxed()
     }
 

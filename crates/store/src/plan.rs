@@ -29,6 +29,21 @@ pub struct ExistingId {
     pub org: String,
 }
 
+impl ExistingId {
+    /// What a stored event tells of its id.
+    pub(crate) fn of(raw: &RawEvent) -> ExistingId {
+        ExistingId {
+            position: raw.position,
+            stream: raw.stream.clone(),
+            event_type: raw.event_type.clone(),
+            occurred_at: raw.occurred_at.clone(),
+            data: raw.data.clone(),
+            actor: raw.actor.clone(),
+            org: raw.org.clone(),
+        }
+    }
+}
+
 /// What the planner needs to know about the log beyond the head.
 pub trait Lookup {
     /// The current version of a stream (0 when it does not exist).
@@ -196,7 +211,7 @@ pub fn plan_batch(
     if state.track_ids {
         for (id, at) in batch.ids {
             if let Some(Planned::New(raw)) = batch.out.get(at) {
-                scratch.ids.insert(id.to_owned(), existing_of(raw));
+                scratch.ids.insert(id.to_owned(), ExistingId::of(raw));
             }
         }
     }
@@ -213,21 +228,9 @@ struct Batch<'a> {
 impl Batch<'_> {
     fn find_id(&self, id: &str) -> Option<ExistingId> {
         match self.out.get(*self.ids.get(id)?)? {
-            Planned::New(raw) => Some(existing_of(raw)),
+            Planned::New(raw) => Some(ExistingId::of(raw)),
             Planned::Duplicate(_) => None,
         }
-    }
-}
-
-fn existing_of(raw: &RawEvent) -> ExistingId {
-    ExistingId {
-        position: raw.position,
-        stream: raw.stream.clone(),
-        event_type: raw.event_type.clone(),
-        occurred_at: raw.occurred_at.clone(),
-        data: raw.data.clone(),
-        actor: raw.actor.clone(),
-        org: raw.org.clone(),
     }
 }
 

@@ -29,7 +29,7 @@ use crate::index::{is_kept, kept_rows, IndexRow, IndexSelect, IndexState, IndexW
 use crate::plan::{ExistingId, Head};
 use crate::rows::{
     decode_raw_row, decode_raw_rows, decode_rows, existing_from_row, hash_from, index_row,
-    stored_id, to_i64, to_u64,
+    owner_row, stored_id, to_i64, to_u64,
 };
 use crate::sql::{join_snapshot, Reads, SqlStore};
 use crate::writer::{LogConnection, OwnerRow, RunPlanner, WriterHandle};
@@ -558,15 +558,19 @@ async fn migrate(conn: &mut PgConnection) -> Result<(), sqlx::migrate::MigrateEr
     MIGRATOR.run_direct(conn).await
 }
 
+/// Whether schema `schema` holds an event log.
+async fn log_in_schema(conn: &mut PgConnection, schema: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT to_regclass(format('%I.events', $1)) IS NOT NULL")
+        .bind(schema)
+        .fetch_one(conn)
+        .await
+}
+
 /// Whether the database `url` names holds a schema `schema` with an event log (one connection,
 /// closed after the question).
 pub async fn log_exists(url: &str, schema: &str) -> Result<bool, StoreError> {
     let mut conn = connect_options(url)?.connect().await?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT to_regclass(format('%I.events', $1)) IS NOT NULL")
-            .bind(schema)
-            .fetch_one(&mut conn)
-            .await?;
+    let exists = log_in_schema(&mut conn, schema).await?;
     let _ = sqlx::Connection::close(conn).await;
     Ok(exists)
 }
@@ -578,12 +582,7 @@ pub async fn log_at(url: &str) -> Result<bool, StoreError> {
     let mut conn = connect_options(url)?.connect().await?;
     // In the schema the connection names, not another its search path would fall back on.
     let exists: bool = match selected_schema(&mut conn, url).await? {
-        Some(schema) => {
-            sqlx::query_scalar("SELECT to_regclass(format('%I.events', $1)) IS NOT NULL")
-                .bind(schema)
-                .fetch_one(&mut conn)
-                .await?
-        }
+        Some(schema) => log_in_schema(&mut conn, &schema).await?,
         None => {
             sqlx::query_scalar("SELECT to_regclass('events') IS NOT NULL")
                 .fetch_one(&mut conn)
@@ -1080,9 +1079,7 @@ impl LogConnection for PgLog {
         let rows = self
             .rows(sqlx::query(OWNER_SQL).bind(streams).bind(types))
             .await?;
-        decode_rows(&rows, |r| {
-            Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
-        })
+        decode_rows(&rows, owner_row)
     }
 
     async fn find_positions(

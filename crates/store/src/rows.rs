@@ -11,6 +11,7 @@ use sqlx::{ColumnIndex, Decode, Row, Type};
 use crate::error::StoreError;
 use crate::index::IndexRow;
 use crate::plan::ExistingId;
+use crate::writer::OwnerRow;
 
 /// A row of either database as sqlx reads it, with the types the shared decoders read: the
 /// bounds stated once, for `SqliteRow` and `PgRow` alike.
@@ -241,6 +242,11 @@ pub(crate) fn existing_from_row<R: SqlxRow>(row: &R) -> Result<(String, Existing
         org: row.text(8)?,
     };
     Ok((id, existing))
+}
+
+/// Decodes a row selected as `stream, type, org, data` (each database's owner lookup).
+pub(crate) fn owner_row<R: SqlxRow>(row: &R) -> Result<OwnerRow, sqlx::Error> {
+    Ok((row.text(0)?, row.text(1)?, row.text(2)?, row.text(3)?))
 }
 
 /// Decodes a case index row selected as `stream, min_occurred, max_occurred, reach, active,

@@ -30,7 +30,7 @@ use crate::index::{is_kept, kept_rows, IndexRow, IndexSelect, IndexState, IndexW
 use crate::plan::{ExistingId, Head};
 use crate::rows::{
     decode_raw_row, decode_raw_rows, decode_rows, existing_from_row, hash_from, index_row,
-    stored_id, to_i64, to_u64,
+    owner_row, stored_id, to_i64, to_u64,
 };
 use crate::sql::{join_snapshot, Reads, SqlStore};
 use crate::writer::{LogConnection, OwnerRow, PreviousChunk, WriterHandle};
@@ -830,9 +830,7 @@ impl LogConnection for SqliteLog {
 
     async fn owner_rows(&mut self, streams: &[&str]) -> Result<Vec<OwnerRow>, StoreError> {
         let rows = self.lookup("owner", streams).await?;
-        decode_rows(&rows, |r| {
-            Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
-        })
+        decode_rows(&rows, owner_row)
     }
 
     async fn find_positions(
