@@ -36,19 +36,42 @@ pub(crate) fn write_item(out: &mut String, world: &World, index: usize) {
     let Some(item) = world.catalog.items.get(index) else {
         return;
     };
+    push_catalog_head(
+        out,
+        world,
+        ("catalog", index),
+        "ItemDefined",
+        item_instant(world, index),
+    );
+    push_item_data(out, world, item);
+    out.push_str("}\n");
+}
+
+/// Appends the head of a catalog event's JSONL line, up to and with `"data":`: the catalog
+/// stream, the id `sim-<seed>-<kind>-<index + 1>`, the type, the instant, the catalog's actor
+/// and the district center as org. The caller writes the data and closes the line.
+fn push_catalog_head(
+    out: &mut String,
+    world: &World,
+    (kind, index): (&str, usize),
+    event_type: &str,
+    instant: Instant,
+) {
     out.push_str("{\"stream\":\"catalog\",\"id\":\"sim-");
     push_u64(out, world.seed);
-    out.push_str("-catalog-");
+    out.push('-');
+    out.push_str(kind);
+    out.push('-');
     push_u64(out, index as u64 + 1);
-    out.push_str("\",\"type\":\"ItemDefined\",\"occurred_at\":\"");
-    push_timestamp(out, world, item_instant(world, index));
+    out.push_str("\",\"type\":\"");
+    out.push_str(event_type);
+    out.push_str("\",\"occurred_at\":\"");
+    push_timestamp(out, world, instant);
     out.push_str("\",\"actor\":\"");
     push_actor(out, CATALOG_ACTOR);
     out.push_str("\",\"org\":");
     push_str(out, world.district.org(world.district.center));
     out.push_str(",\"data\":");
-    push_item_data(out, world, item);
-    out.push_str("}\n");
 }
 
 /// Appends the JSONL line (with its newline) of org `index`'s name.
@@ -59,17 +82,14 @@ pub(crate) fn write_org(out: &mut String, world: &World, index: usize) {
     ) else {
         return;
     };
-    out.push_str("{\"stream\":\"catalog\",\"id\":\"sim-");
-    push_u64(out, world.seed);
-    out.push_str("-org-");
-    push_u64(out, index as u64 + 1);
-    out.push_str("\",\"type\":\"OrgDefined\",\"occurred_at\":\"");
-    push_timestamp(out, world, org_instant(world, index));
-    out.push_str("\",\"actor\":\"");
-    push_actor(out, CATALOG_ACTOR);
-    out.push_str("\",\"org\":");
-    push_str(out, world.district.org(world.district.center));
-    out.push_str(",\"data\":{\"path\":");
+    push_catalog_head(
+        out,
+        world,
+        ("org", index),
+        "OrgDefined",
+        org_instant(world, index),
+    );
+    out.push_str("{\"path\":");
     push_str(out, path);
     out.push_str(",\"name\":");
     push_str(out, name);
