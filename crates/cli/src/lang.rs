@@ -123,6 +123,20 @@ impl Table {
     }
 }
 
+/// Writes labelled values, a line each: the label padded to the widest label (in terminal
+/// cells), two spaces, then the value.
+pub fn write_labelled(
+    out: &mut dyn std::io::Write,
+    rows: &[(&str, String)],
+) -> std::io::Result<()> {
+    let width = rows.iter().map(|(k, _)| cells(k)).max().unwrap_or(0);
+    for (k, val) in rows {
+        let pad = " ".repeat(width.saturating_sub(cells(k)));
+        writeln!(out, "{k}{pad}  {val}")?;
+    }
+    Ok(())
+}
+
 /// Lays `entries` out as lines of at most `width` cells, joined by `sep` (a line that breaks
 /// ends with it, trailing blanks trimmed), each line after the first indented by `indent`.
 pub fn wrap(entries: &[String], sep: &str, width: usize, indent: &str) -> Vec<String> {

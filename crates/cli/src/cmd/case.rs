@@ -15,7 +15,7 @@ use jiancha_store::Clock;
 pub use crate::cmd::case_list::ListArgs;
 use crate::cmd::replay;
 use crate::error::user_error;
-use crate::lang::{cells, Align, Table};
+use crate::lang::{write_labelled, Align, Table};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -226,11 +226,7 @@ fn write_project(out: &mut dyn std::io::Write, v: &ProjectView, lang: Lang) -> s
         (l("结束日期", "closed on"), show(&v.closed_on)),
         (l("评估时刻", "evaluated at"), v.now.clone()),
     ];
-    let width = rows.iter().map(|(k, _)| cells(k)).max().unwrap_or(0);
-    for (k, val) in rows {
-        let pad = " ".repeat(width.saturating_sub(cells(k)));
-        writeln!(out, "{k}{pad}  {val}")?;
-    }
+    write_labelled(out, &rows)?;
     writeln!(out)?;
     writeln!(out, "{}", l("期限：", "deadlines:"))?;
     let mut table = Table::new([
@@ -355,11 +351,7 @@ fn write_table(
         (l("免于考核", "exempted"), yes_no(Some(v.exempted), lang)),
         (l("评估时刻", "evaluated at"), v.now.clone()),
     ];
-    let width = rows.iter().map(|(k, _)| cells(k)).max().unwrap_or(0);
-    for (k, val) in rows {
-        let pad = " ".repeat(width.saturating_sub(cells(k)));
-        writeln!(out, "{k}{pad}  {val}")?;
-    }
+    write_labelled(out, &rows)?;
     writeln!(out)?;
     write_alerts(out, alerts, lang)
 }
