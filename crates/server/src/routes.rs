@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::handler::Handler;
 use axum::http::{header, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 use crate::error::{ApiError, ErrorKind};
@@ -26,24 +26,24 @@ struct Routes {
 }
 
 impl Routes {
-    fn get<H, T>(mut self, path: &'static str, handler: H) -> Self
-    where
-        H: Handler<T, Arc<State>>,
-        T: 'static,
-    {
-        self.router = self.router.route(path, get(handler));
-        self.table.push(("GET", path));
+    /// Routes `path` to `route` and records it under `method`.
+    fn add(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        route: MethodRouter<Arc<State>>,
+    ) -> Self {
+        self.router = self.router.route(path, route);
+        self.table.push((method, path));
         self
     }
 
-    fn post<H, T>(mut self, path: &'static str, handler: H) -> Self
-    where
-        H: Handler<T, Arc<State>>,
-        T: 'static,
-    {
-        self.router = self.router.route(path, post(handler));
-        self.table.push(("POST", path));
-        self
+    fn get<H: Handler<T, Arc<State>>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.add("GET", path, get(handler))
+    }
+
+    fn post<H: Handler<T, Arc<State>>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.add("POST", path, post(handler))
     }
 }
 
