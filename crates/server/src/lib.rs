@@ -247,21 +247,22 @@ impl App {
     /// Ends the live streams and the journal's feeder, then stops the engine. Calling it again
     /// does nothing.
     pub async fn shutdown(&self) -> Result<(), ServerError> {
-        self.stop.send_replace(true);
-        let feeder = self
-            .feeder
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(feeder) = feeder {
-            // The feeder only ends; a panic in it has been logged by tokio.
-            let _ = feeder.await;
-        }
+        stop_task(&self.stop, &self.feeder).await;
         if let Some(notifier) = &self.notifier {
             notifier.shutdown().await;
         }
         self.state.engine.shutdown().await?;
         Ok(())
+    }
+}
+
+/// Tells a background task to stop and waits for it to end, the first time only (the task is
+/// taken out of `task`). The task only ends: a panic in it has been logged by tokio.
+pub(crate) async fn stop_task(stop: &watch::Sender<bool>, task: &Mutex<Option<JoinHandle<()>>>) {
+    stop.send_replace(true);
+    let task = task.lock().unwrap_or_else(PoisonError::into_inner).take();
+    if let Some(task) = task {
+        let _ = task.await;
     }
 }
 

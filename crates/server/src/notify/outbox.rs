@@ -60,16 +60,7 @@ impl Notifier {
     /// Stops the dispatcher and the deliveries in flight, and waits for them. Calling it again
     /// does nothing.
     pub async fn shutdown(&self) {
-        self.stop.send_replace(true);
-        let task = self
-            .task
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(task) = task {
-            // The dispatcher only ends; a panic in it has been logged by tokio.
-            let _ = task.await;
-        }
+        crate::stop_task(&self.stop, &self.task).await;
     }
 }
 
