@@ -995,7 +995,11 @@ impl CaseState {
         self.check_backdated(ctx, step);
         if self.status.is_open() {
             self.apply_open(ctx, step, current);
-            self.last_action_on = self.last_action_on.max(step.on);
+            // A stall is the unit's: the citizen's rating or complaint is no action on the
+            // case, and ends no stall.
+            if !matches!(step.data, EventData::Rated(_) | EventData::Complained(_)) {
+                self.last_action_on = self.last_action_on.max(step.on);
+            }
         } else {
             self.apply_ended(ctx, step);
         }

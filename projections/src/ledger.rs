@@ -160,6 +160,14 @@ impl Measure {
         )
     }
 
+    /// Whether it counts a yellow or red card, of a case or of a procurement project.
+    pub fn is_card(self) -> bool {
+        matches!(
+            self,
+            Measure::Red | Measure::Yellow | Measure::ProcRed | Measure::ProcYellow
+        )
+    }
+
     /// Whether it counts a rating (an appeal removes the whole rating).
     pub fn is_rating(self) -> bool {
         matches!(
@@ -1137,7 +1145,7 @@ impl Ledger {
     /// card is appealed but whose second round also ran out was still overdue. Without the
     /// case's state (an entry of a case the fold no longer knows), the card's own lateness.
     fn lateness_of_card(&self, target: &Entry, case: Option<&CaseState>) -> Option<u64> {
-        if !matches!(target.measure, Measure::Red | Measure::Yellow) {
+        if !target.measure.is_card() {
             return None;
         }
         let family = lateness_family(&target.rule)?;
@@ -1147,7 +1155,7 @@ impl Ledger {
         };
         let mut lateness = None;
         for card in self.case_entries(target.seq, &target.case) {
-            let sibling = matches!(card.measure, Measure::Red | Measure::Yellow)
+            let sibling = card.measure.is_card()
                 && card.adjusts.is_none()
                 && family.contains(&&*card.rule)
                 && alert_of_entry(case, &card).and_then(|a| a.about) == Some(about);
@@ -1188,7 +1196,7 @@ impl Ledger {
             return false;
         };
         self.case_entries(seq, case_key).iter().any(|card| {
-            matches!(card.measure, Measure::Red | Measure::Yellow)
+            card.measure.is_card()
                 && card.adjusts.is_none()
                 && family.contains(&&*card.rule)
                 && alert_of_entry(case, card).is_some_and(|a| a.about == alert.about)
@@ -1418,8 +1426,8 @@ fn lateness_family(rule: &str) -> Option<&'static [&'static str]> {
 /// in the order the case raised its cards of that severity.
 fn alert_of_entry<'a>(case: &'a CaseState, e: &Entry) -> Option<&'a Alert> {
     let severity = match e.measure {
-        Measure::Red => jiancha_events::Severity::Red,
-        Measure::Yellow => jiancha_events::Severity::Yellow,
+        Measure::Red | Measure::ProcRed => jiancha_events::Severity::Red,
+        Measure::Yellow | Measure::ProcYellow => jiancha_events::Severity::Yellow,
         _ => return None,
     };
     case.alerts

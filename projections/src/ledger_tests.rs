@@ -1072,3 +1072,152 @@ fn an_order_entered_after_its_card_closed_changes_nothing() {
     assert_eq!(entries_of(&l, Measure::Ordered), []);
     assert_eq!(entries_of(&l, Measure::CorrectionOverdue), []);
 }
+
+/// A stall is the unit's: a citizen's complaint neither puts the stall off nor ends it (before:
+/// a complaint on 6 March moved the stall to 14 March, and one on 11 March closed the card).
+#[test]
+fn a_complaint_is_no_action_on_a_stalled_case() {
+    let complained = |at: &str| {
+        format!(
+            r#"{{"stream":"CASE","type":"Complained","occurred_at":"{at}","actor":"citizen","org":"jiangjin/center/dept-03/window-1","data":{{"category":"服务态度"}}}}"#
+        )
+    };
+    let (c1, c2) = (
+        complained("2026-03-06T10:00:00+08:00"),
+        complained("2026-03-11T10:00:00+08:00"),
+    );
+    let text = stalling_case("case-c1", &[&c1, &c2]);
+    let (events, _) = scenario_events(&text);
+    let (p, _) = assess(&events);
+    let stalls: Vec<(String, String, Option<String>)> = p
+        .alerts(at("2026-03-12T12:00:00+08:00"))
+        .into_iter()
+        .filter(|a| a.rule == "case.stalled")
+        .map(|a| (a.id, a.raised_at, a.closed_at))
+        .collect();
+    assert_eq!(
+        stalls,
+        [(
+            "case-c1/case.stalled/1".to_owned(),
+            "2026-03-10T00:00:00+08:00".to_owned(),
+            None
+        )]
+    );
+}
+
+/// The events of a procurement project whose designated experts (a red card) were ordered
+/// corrected in 1 day on 3 March: reported back late on 9 March (the first round ran out), the
+/// report rejected on 10 March (the second round runs out), experts drawn lawfully on 20 March.
+fn project_order_overdue_twice() -> Vec<StoredEvent> {
+    let p = |ty: &str, at: &str, data: &str| {
+        format!(
+            r#"{{"stream":"proc-2026-0001","type":"{ty}","occurred_at":"{at}","actor":"buyer-1","org":"jiangjin/center/dept-03","data":{data}}}"#
+        )
+    };
+    let card = "proc-2026-0001/proc.experts.designated/1";
+    let on_card = |ty: &str, at: &str, more: &str| {
+        act(
+            ty,
+            at,
+            &format!(r#"{{"case":"proc-2026-0001","alert":"{card}"{more}}}"#),
+        )
+    };
+    let lines = [
+        p(
+            "ProcurementRegistered",
+            "2026-03-02T10:00:00+08:00",
+            r#"{"budget_cents":100000000,"category":"C01","method":"open_tender","project":"x","purchaser_org":"jiangjin/center/dept-03","regime":"government","state_funded":true}"#,
+        ),
+        p(
+            "ExpertsDrawn",
+            "2026-03-03T10:00:00+08:00",
+            r#"{"experts":2,"members":3,"method":"designated"}"#,
+        ),
+        on_card(
+            "CorrectionOrdered",
+            "2026-03-03T12:00:00+08:00",
+            r#","days":1"#,
+        ),
+        on_card(
+            "CorrectionCompleted",
+            "2026-03-09T10:00:00+08:00",
+            r#","report":"已整改""#,
+        ),
+        on_card(
+            "CorrectionVerified",
+            "2026-03-10T10:00:00+08:00",
+            r#","accepted":false,"note":"未整改到位""#,
+        ),
+        p(
+            "ExpertsDrawn",
+            "2026-03-20T10:00:00+08:00",
+            r#"{"experts":5,"members":5,"method":"random"}"#,
+        ),
+    ];
+    scenario_events(&lines.join("\n")).0
+}
+
+/// A project's order that runs out twice counts one overdue order, as a case's does, and the
+/// appeal of both its cards takes it (before: the second round counted it again, and no appeal
+/// of a project's card took the lateness: the project's cards count as `proc_red`).
+#[test]
+fn a_projects_overdue_order_counts_once_and_goes_with_its_cards() {
+    let mut events = project_order_overdue_twice();
+    let (_, l) = assess(&events);
+    let cards: Vec<String> = l
+        .entries()
+        .filter(|e| e.rule == "supervision.correction.overdue" && e.measure == Measure::ProcRed)
+        .map(|e| l.view(&e).id)
+        .collect();
+    assert_eq!(cards.len(), 2, "{cards:?}");
+    assert_eq!(entries_of(&l, Measure::Ordered), [(202603, 1)]);
+    assert_eq!(correction_overdue(&l), 1);
+    for (i, card) in cards.iter().enumerate() {
+        append_line(
+            &mut events,
+            &act(
+                "AppealUpheld",
+                &format!("2026-03-2{}T10:00:00+08:00", 5 + i),
+                &format!(r#"{{"entry":"{card}","case":"proc-2026-0001","reason":"复核不属实"}}"#),
+            ),
+        );
+        let (_, l) = assess(&events);
+        assert_eq!(
+            correction_overdue(&l),
+            i64::from(i == 0),
+            "after appeal {}",
+            i + 1
+        );
+    }
+}
+
+/// A card about another card (an order gone overdue) is corrected with that card: the server
+/// refuses an order on it, and the fold, given one through `import`, counts no second order
+/// (before: 201, and `ordered` counted twice for one correction).
+#[test]
+fn an_order_on_a_card_about_a_card_is_refused_and_counts_nothing() {
+    let order = ordered("2026-03-12T10:00:00+08:00", 3);
+    let mut events = overdue_cases(&[("case-w1", &[&order])]);
+    let on_overdue_order = |at: &str| {
+        act(
+            "CorrectionOrdered",
+            at,
+            r#"{"case":"case-w1","alert":"case-w1/supervision.correction.overdue/1","days":3}"#,
+        )
+    };
+    let (p, _) = assess(&events);
+    let now = at("2026-03-31T12:00:00+08:00");
+    let data = jiancha_events::EventData::CorrectionOrdered(jiancha_events::CorrectionOrdered {
+        case: "case-w1".into(),
+        alert: "case-w1/supervision.correction.overdue/1".into(),
+        days: 3,
+    });
+    let refused = p.check_act_at(&data, now).unwrap_err().to_string();
+    assert!(
+        refused.contains("is about card case-w1/deadline.promised.overdue/1"),
+        "{refused}"
+    );
+    append_line(&mut events, &on_overdue_order("2026-03-31T10:00:00+08:00"));
+    let (_, l) = assess(&events);
+    assert_eq!(entries_of(&l, Measure::Ordered), [(202603, 1)]);
+}

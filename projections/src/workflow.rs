@@ -598,7 +598,15 @@ impl CaseState {
                 // server refuses it.
                 let prompt = parse_alert_id(&o.alert)
                     .is_some_and(|(_, rule, _)| rule.severity() == Severity::Warning);
-                if closed_before || prompt {
+                // A card about another card (an order gone overdue, escalated, unacknowledged)
+                // is corrected with that card: an order on it would count a second order of
+                // one correction.
+                let about_card = parse_alert_id(&o.alert).is_some_and(|(_, rule, n)| {
+                    self.alerts.iter().any(|x| {
+                        x.rule == rule && x.n == n && matches!(x.about, Some(About::Card(..)))
+                    })
+                });
+                if closed_before || prompt || about_card {
                     return out;
                 }
                 let Some(card) = self.card_flow_of(&o.alert) else {
@@ -1108,6 +1116,21 @@ impl Projections {
                 let (case, rule, n, alert) = card("data.alert", &o.alert)?;
                 if !alert.is_open() {
                     return Err(state("data.alert", format!("{} is closed", o.alert)));
+                }
+                // A card about another card is corrected with it (the fold ignores an order on
+                // it, as a second order of one correction).
+                if let Some(about) = alert
+                    .about
+                    .as_deref()
+                    .filter(|about| parse_alert_id(about).is_some())
+                {
+                    return Err(state(
+                        "data.alert",
+                        format!(
+                            "{} is about card {about}: order that card corrected",
+                            o.alert
+                        ),
+                    ));
                 }
                 // 督办 follows a card; a prompt (预警提示) is none.
                 if alert.severity == "warning" {
