@@ -11,8 +11,9 @@ use crate::Projections;
 /// same events fold to (13: one card per crossing of a threshold, order and complaint lateness
 /// in their month, one overdue order counted once, no order on a closed card; 14: no second
 /// order on an ordered card and none on a prompt, a repeated rating's record closed as raised;
-/// 15: an ordered card covers its own episode only, a lateness stands while one of its cards
-/// does).
+/// 15: one card per episode of a condition, a lateness stands while one of its cards does, no
+/// order on a card closed when folded or on a card about a card, a citizen's act is no action
+/// on a stalled case).
 pub const SNAPSHOT_FORMAT: u32 = 15;
 
 const MAGIC: &[u8; 8] = b"JCSNAP\0\0";
