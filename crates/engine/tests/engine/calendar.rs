@@ -6,7 +6,9 @@
 //! 2026-10-10.
 
 use chrono::NaiveDate;
+use jiancha_engine::Engine;
 use jiancha_events::{AmendmentKind, CalendarAmended, EventData};
+use jiancha_projections::view::CaseView;
 
 use crate::support::*;
 
@@ -27,6 +29,14 @@ fn amendment(date: &str, kind: AmendmentKind) -> EventData {
     })
 }
 
+/// Amends the national calendar at `date`, waits until the engine has taken it in, and returns
+/// the running case's view as it now stands.
+async fn amend(w: &World, engine: &Engine, date: &str, kind: AmendmentKind) -> CaseView {
+    w.append("calendar", amendment(date, kind)).await;
+    settle(engine, w.store.as_ref()).await;
+    engine.read().case_view(CASE, engine.now()).unwrap()
+}
+
 fn overdue_changes(
     rx: &mut tokio::sync::broadcast::Receiver<jiancha_engine::AlertChange>,
     rule: &str,
@@ -45,13 +55,8 @@ async fn a_holiday_moves_the_overdue_card_a_working_day_later() {
     let (engine, mut rx) = w.start().await;
     settle(&engine, w.store.as_ref()).await;
     w.set("2026-09-28T12:00:00+08:00");
-    w.append("calendar", amendment("2026-09-30", AmendmentKind::Holiday))
-        .await;
-    settle(&engine, w.store.as_ref()).await;
-    let due = engine
-        .read()
-        .case_view(CASE, engine.now())
-        .unwrap()
+    let due = amend(&w, &engine, "2026-09-30", AmendmentKind::Holiday)
+        .await
         .promised_due_on
         .unwrap();
     assert_eq!(due.to_string(), "2026-10-08");
@@ -97,13 +102,8 @@ async fn a_declared_workday_brings_the_overdue_card_forward() {
     w.set("2026-10-02T09:00:00+08:00");
     settle(&engine, w.store.as_ref()).await;
     drain(&mut rx);
-    w.append("calendar", amendment("2026-10-03", AmendmentKind::Workday))
-        .await;
-    settle(&engine, w.store.as_ref()).await;
-    let due = engine
-        .read()
-        .case_view(CASE, engine.now())
-        .unwrap()
+    let due = amend(&w, &engine, "2026-10-03", AmendmentKind::Workday)
+        .await
         .statutory_due_on
         .unwrap();
     assert_eq!(due.to_string(), "2026-10-09");

@@ -137,15 +137,7 @@ async fn scenario(backend: Backend) {
     engine.shutdown().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_passing_deadline_is_published_and_carded_once_memory() {
-    scenario(Backend::Memory).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_passing_deadline_is_published_and_carded_once_sqlite() {
-    scenario(Backend::Sqlite).await;
-}
+on_memory_and_sqlite!(scenario: a_passing_deadline_is_published_and_carded_once_memory, a_passing_deadline_is_published_and_carded_once_sqlite);
 
 /// With room for one wake-up only, the second case's is dropped and found by the full pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

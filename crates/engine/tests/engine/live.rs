@@ -56,15 +56,7 @@ async fn fee_mismatch(backend: Backend) {
     engine.shutdown().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_wrong_fee_is_published_and_carded_once_memory() {
-    fee_mismatch(Backend::Memory).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_wrong_fee_is_published_and_carded_once_sqlite() {
-    fee_mismatch(Backend::Sqlite).await;
-}
+on_memory_and_sqlite!(fee_mismatch: a_wrong_fee_is_published_and_carded_once_memory, a_wrong_fee_is_published_and_carded_once_sqlite);
 
 /// The overdue alert the clock raised closes when the case concludes; the conclusion is
 /// published as a change, and nothing is raised again.

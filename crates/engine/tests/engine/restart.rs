@@ -54,15 +54,7 @@ async fn restart(backend: Backend) {
     engine.shutdown().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restarted_engine_issues_and_publishes_nothing_twice_memory() {
-    restart(Backend::Memory).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restarted_engine_issues_and_publishes_nothing_twice_sqlite() {
-    restart(Backend::Sqlite).await;
-}
+on_memory_and_sqlite!(restart: a_restarted_engine_issues_and_publishes_nothing_twice_memory, a_restarted_engine_issues_and_publishes_nothing_twice_sqlite);
 
 async fn two_engines(backend: Backend) {
     let w = accepted_case(backend).await;
@@ -109,15 +101,7 @@ async fn two_engines(backend: Backend) {
     b.shutdown().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_engines_issue_each_card_once_memory() {
-    two_engines(Backend::Memory).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_engines_issue_each_card_once_sqlite() {
-    two_engines(Backend::Sqlite).await;
-}
+on_memory_and_sqlite!(two_engines: two_engines_issue_each_card_once_memory, two_engines_issue_each_card_once_sqlite);
 
 /// Two cases went overdue while no engine ran; one of them concluded since. Starting delivers
 /// the open one's alerts, and nothing of the concluded one.

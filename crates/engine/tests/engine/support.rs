@@ -41,6 +41,23 @@ pub enum Backend {
     Postgres,
 }
 
+/// Two tests of the async scenario `$scenario`, which takes the [`Backend`] to run on, each on
+/// a runtime of two worker threads: `$memory` on the in-memory store, `$sqlite` on SQLite.
+macro_rules! on_memory_and_sqlite {
+    ($scenario:ident: $memory:ident, $sqlite:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $memory() {
+            $scenario($crate::support::Backend::Memory).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            $scenario($crate::support::Backend::Sqlite).await;
+        }
+    };
+}
+pub(crate) use on_memory_and_sqlite;
+
 /// A log and the manual clock that stamps it.
 pub struct World {
     pub store: Arc<dyn EventStore>,

@@ -156,12 +156,4 @@ async fn scenario(backend: Backend) {
     b.shutdown().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_order_running_out_raises_overdue_and_escalation_once_memory() {
-    scenario(Backend::Memory).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_order_running_out_raises_overdue_and_escalation_once_sqlite() {
-    scenario(Backend::Sqlite).await;
-}
+on_memory_and_sqlite!(scenario: an_order_running_out_raises_overdue_and_escalation_once_memory, an_order_running_out_raises_overdue_and_escalation_once_sqlite);
