@@ -51,6 +51,20 @@ pub fn step(case: &str, n: i64) -> NewEvent {
 
 /// Checks a whole stored log from the genesis: positions 1, 2, … without a gap, each event
 /// linked to the one before and sealed with its own hash. Returns the head's hash.
+/// Appends `total` events one at a time, taking the cases `case-0` .. `case-{cases - 1}` in
+/// turn: each case's submission first, then a step numbered by its place in the whole run.
+async fn append_round_robin(s: &dyn EventStore, total: i64, cases: i64) {
+    for i in 0..total {
+        let case = format!("case-{}", i % cases);
+        let ev = if i < cases {
+            submitted(&case)
+        } else {
+            step(&case, i)
+        };
+        s.append(vec![ev]).await.unwrap();
+    }
+}
+
 fn assert_chain(raws: &[RawEvent]) -> Hash {
     let mut verifier = ChainVerifier::new(0, GENESIS_HASH);
     for r in raws {
@@ -329,15 +343,7 @@ pub async fn a_case_event_needs_a_submitted_case(f: Fixture) {
 
 pub async fn reads_after_a_position_and_by_stream(f: Fixture) {
     let s = &*f.store;
-    for i in 0..30 {
-        let case = format!("case-{}", i % 3);
-        let ev = if i < 3 {
-            submitted(&case)
-        } else {
-            step(&case, i)
-        };
-        s.append(vec![ev]).await.unwrap();
-    }
+    append_round_robin(s, 30, 3).await;
     let page = s.read_after(10, 5).await.unwrap();
     assert_eq!(
         page.iter().map(|e| e.position).collect::<Vec<_>>(),
@@ -717,15 +723,7 @@ pub async fn a_moved_event_must_land_where_it_was(f: Fixture) {
 
 pub async fn the_stored_chain_verifies(f: Fixture) {
     let s = &*f.store;
-    for i in 0..50 {
-        let case = format!("case-{}", i % 7);
-        let ev = if i < 7 {
-            submitted(&case)
-        } else {
-            step(&case, i)
-        };
-        s.append(vec![ev]).await.unwrap();
-    }
+    append_round_robin(s, 50, 7).await;
     let raws = s.read_raw_after(0, READ_PAGE_EVENTS).await.unwrap();
     assert_eq!(raws.len(), 50);
     assert_eq!(assert_chain(&raws), s.head().await.unwrap().hash);
