@@ -88,45 +88,48 @@ fn alerts(p: &Projections, stream: &str, now: Millis) -> Vec<(&'static str, Mill
 
 const LATER: &str = "2026-12-31T12:00:00+08:00";
 
+/// Two government projects of `method`, their documents issued at `documents[0]` and on sale
+/// until `documents[1]`, their bid deadlines set at `set_at`: proc-a's to `deadlines[0]`, short
+/// of the least window, proc-b's to `deadlines[1]`, the least window exactly. At `now` only
+/// proc-a has `proc.window.short`, raised when its deadline was set.
+fn check_window(method: &str, documents: [&str; 2], set_at: &str, deadlines: [&str; 2], now: &str) {
+    let (a, b) = ("proc-a", "proc-b");
+    let p = fold(&[
+        gov(a, method),
+        gov(b, method),
+        issued(a, documents[0], documents[1]),
+        issued(b, documents[0], documents[1]),
+        deadline(a, set_at, deadlines[0]),
+        deadline(b, set_at, deadlines[1]),
+    ]);
+    let now = t(now);
+    assert_eq!(alerts(&p, a, now), [("proc.window.short", t(set_at))]);
+    assert_eq!(alerts(&p, b, now), []);
+}
+
 #[test]
 fn a_tender_window_runs_20_natural_days_rolled_past_spring_festival() {
     // Issued Monday 01-26: the 20th day is Sunday 02-15, inside the Spring Festival block
     // (02-15..02-23), so the least window ends on Tuesday 02-24 (art. 203).
-    let (a, b) = ("proc-a", "proc-b");
-    let p = fold(&[
-        gov(a, "open_tender"),
-        gov(b, "open_tender"),
-        issued(a, "2026-01-26T09:00:00+08:00", "2026-02-05"),
-        issued(b, "2026-01-26T09:00:00+08:00", "2026-02-05"),
-        deadline(a, "2026-01-26T09:05:00+08:00", "2026-02-23T09:30:00+08:00"),
-        deadline(b, "2026-01-26T09:05:00+08:00", "2026-02-24T09:30:00+08:00"),
-    ]);
-    let now = t("2026-01-27T12:00:00+08:00");
-    assert_eq!(
-        alerts(&p, a, now),
-        [("proc.window.short", t("2026-01-26T09:05:00+08:00"))]
+    check_window(
+        "open_tender",
+        ["2026-01-26T09:00:00+08:00", "2026-02-05"],
+        "2026-01-26T09:05:00+08:00",
+        ["2026-02-23T09:30:00+08:00", "2026-02-24T09:30:00+08:00"],
+        "2026-01-27T12:00:00+08:00",
     );
-    assert_eq!(alerts(&p, b, now), []);
 }
 
 #[test]
 fn an_inquiry_window_runs_3_working_days_across_national_day() {
     // Issued Monday 09-28: working days 09-29, 09-30, then 10-08 (10-01..10-07 off).
-    let (a, b) = ("proc-a", "proc-b");
-    let p = fold(&[
-        gov(a, "inquiry"),
-        gov(b, "inquiry"),
-        issued(a, "2026-09-28T09:00:00+08:00", "2026-10-09"),
-        issued(b, "2026-09-28T09:00:00+08:00", "2026-10-09"),
-        deadline(a, "2026-09-28T09:05:00+08:00", "2026-10-07T17:00:00+08:00"),
-        deadline(b, "2026-09-28T09:05:00+08:00", "2026-10-08T09:00:00+08:00"),
-    ]);
-    let now = t("2026-09-29T12:00:00+08:00");
-    assert_eq!(
-        alerts(&p, a, now),
-        [("proc.window.short", t("2026-09-28T09:05:00+08:00"))]
+    check_window(
+        "inquiry",
+        ["2026-09-28T09:00:00+08:00", "2026-10-09"],
+        "2026-09-28T09:05:00+08:00",
+        ["2026-10-07T17:00:00+08:00", "2026-10-08T09:00:00+08:00"],
+        "2026-09-29T12:00:00+08:00",
     );
-    assert_eq!(alerts(&p, b, now), []);
 }
 
 #[test]
