@@ -22,6 +22,10 @@ use jiancha_server::{token_hash, App, Auth, ServerConfig};
 use jiancha_store::{EventStore, ManualClock};
 use tokio::sync::oneshot;
 
+#[path = "../testsupport/loopback.rs"]
+mod loopback;
+use loopback::{serve_on_loopback, ServerTask};
+
 /// Concurrent clients.
 const CLIENTS: usize = 64;
 /// The longest the whole benchmark may run before it gives up.
@@ -53,6 +57,17 @@ async fn open(path: &Path, clock: &ManualClock) -> Arc<dyn EventStore> {
         .unwrap()
 }
 
+/// An engine following `store` with the default configuration, as it runs behind the server.
+async fn start_engine(store: &Arc<dyn EventStore>, clock: &ManualClock) -> Engine {
+    Engine::start(
+        store.clone(),
+        Arc::new(clock.clone()),
+        EngineConfig::default(),
+    )
+    .await
+    .unwrap()
+}
+
 /// The auth file: a supervisor, a center, and a unit token per client.
 fn auth() -> Auth {
     let mut text = format!(
@@ -74,7 +89,7 @@ fn auth() -> Auth {
 async fn serve(
     store: Arc<dyn EventStore>,
     clock: &ManualClock,
-) -> (String, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+) -> (String, oneshot::Sender<()>, ServerTask) {
     let config = ServerConfig {
         auth: Some(auth()),
         ..ServerConfig::default()
@@ -82,18 +97,8 @@ async fn serve(
     let app = App::start(store, Arc::new(clock.clone()), config)
         .await
         .unwrap();
-    let listener = jiancha_server::bind("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let signal = async move {
-            let _ = stopped.await;
-        };
-        jiancha_server::run(listener, signal, app).await.unwrap();
-    });
-    (base, stop, task)
+    let (addr, stop, task) = serve_on_loopback(app).await;
+    (format!("http://{addr}"), stop, task)
 }
 
 fn main() {
@@ -131,13 +136,7 @@ async fn run(per_client: usize, alerts: usize) {
 
     // The same with the engine following the log, as it does behind the server.
     let store = open(&dir.path().join("engine.db"), &clock).await;
-    let engine = Engine::start(
-        store.clone(),
-        Arc::new(clock.clone()),
-        EngineConfig::default(),
-    )
-    .await
-    .unwrap();
+    let engine = start_engine(&store, &clock).await;
     let (took, latencies) = concurrent_appends(store.clone(), CLIENTS, per_client)
         .await
         .unwrap();
@@ -259,7 +258,7 @@ async fn http_appends(db: &Path, per_client: usize) -> (Duration, Vec<Duration>)
     let took = start.elapsed();
     all.sort_unstable();
     let _ = stop.send(());
-    task.await.unwrap();
+    task.await.unwrap().unwrap();
     store.close().await;
     (took, all)
 }
@@ -297,13 +296,7 @@ async fn bus_latency(db: &Path, samples: usize) -> Vec<Duration> {
     let clock = clock();
     let store = open(db, &clock).await;
     store.append(alert_seed(samples)).await.unwrap();
-    let engine = Engine::start(
-        store.clone(),
-        Arc::new(clock.clone()),
-        EngineConfig::default(),
-    )
-    .await
-    .unwrap();
+    let engine = start_engine(&store, &clock).await;
     let mut bus = engine.alerts();
     let mut latencies = Vec::with_capacity(samples);
     for k in 0..samples {
@@ -366,7 +359,7 @@ async fn sse_latency(db: &Path, samples: usize) -> Vec<Duration> {
     }
     drop(stream);
     let _ = stop.send(());
-    task.await.unwrap();
+    task.await.unwrap().unwrap();
     store.close().await;
     latencies.sort_unstable();
     latencies

@@ -16,6 +16,10 @@ use jiancha_store::{EventStore, StoreError};
 
 pub use mimalloc;
 
+#[path = "../testsupport/sealed_log.rs"]
+mod sealed_log;
+pub use sealed_log::SealedLog;
+
 /// Makes the `jiancha` binary's allocator (mimalloc) the benchmark's, so that its figures and
 /// their same-run baselines are what the binary does.
 #[macro_export]
@@ -143,22 +147,14 @@ pub fn simulated_mixed_log(
 
 /// The first `limit` events of a simulation, sealed as the store would keep them.
 fn sealed_log(config: &jiancha_sim::SimConfig, limit: usize) -> Vec<jiancha_events::StoredEvent> {
-    let mut versions: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
-    let mut prev = jiancha_events::GENESIS_HASH;
-    let mut out = Vec::new();
+    let mut log = SealedLog::default();
     let Ok(events) = jiancha_sim::events(config) else {
-        return out;
+        return log.into_events();
     };
     for sim in events.take(limit).flatten() {
-        let ev = sim.event;
-        let v = versions.entry(ev.stream.as_str().to_owned()).or_insert(0);
-        *v += 1;
-        let at = jiancha_events::format_timestamp(&sim.entered_at);
-        let raw = jiancha_events::RawEvent::seal(&ev, out.len() as u64 + 1, *v, &at, prev);
-        prev = raw.hash;
-        out.push(raw.to_stored(ev.occurred_at, sim.entered_at, ev.data));
+        log.push(sim.event, sim.entered_at);
     }
-    out
+    log.into_events()
 }
 
 /// This process's peak resident memory in bytes (Linux `VmHWM`), if known.

@@ -40,19 +40,13 @@ fn simulated(events: usize) -> Vec<StoredEvent> {
     // they occurred), for comparing two commits on the same events.
     if let Some(path) = std::env::var_os("JIANCHA_BENCH_LOG") {
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-        let mut versions: std::collections::HashMap<String, u64> = Default::default();
-        let mut prev = jiancha_events::GENESIS_HASH;
-        let mut out = Vec::new();
+        let mut log = jiancha_benches::SealedLog::default();
         for (i, line) in text.lines().enumerate() {
             let ev = jiancha_events::parse_line(i + 1, line).unwrap_or_else(|e| panic!("{e}"));
-            let v = versions.entry(ev.stream.as_str().to_owned()).or_insert(0);
-            *v += 1;
-            let at = jiancha_events::format_timestamp(&ev.occurred_at);
-            let raw = jiancha_events::RawEvent::seal(&ev, out.len() as u64 + 1, *v, &at, prev);
-            prev = raw.hash;
-            out.push(raw.to_stored(ev.occurred_at, ev.occurred_at, ev.data));
+            let occurred_at = ev.occurred_at;
+            log.push(ev, occurred_at);
         }
-        return out;
+        return log.into_events();
     }
     jiancha_benches::simulated_log(events as u64 / 8 + 1, 7, events)
 }

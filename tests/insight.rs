@@ -8,25 +8,17 @@
 //! cell for cell as the JSON of the same command.
 
 use std::collections::BTreeMap;
-use std::io::Cursor;
 
-use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 use jiancha_events::StoredEvent;
 use jiancha_projections::insight::{add_months, InsightQuery};
 use jiancha_projections::ledger::month_of;
 use jiancha_projections::{Period, Projections, Scoring};
 use serde_json::Value;
 
+use crate::sealed_log::SealedLog;
 use crate::server_api::{get_json, Served};
 use crate::support::*;
-
-fn seeds() -> Vec<u64> {
-    let n = std::env::var("JIANCHA_SEEDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
-    (1..=n).collect()
-}
+use crate::workbook_cells::assert_cells_are;
 
 /// A small district (8 items, so each has enough conclusions) over about two years.
 fn config(seed: u64) -> jiancha_sim::SimConfig {
@@ -47,20 +39,12 @@ fn config(seed: u64) -> jiancha_sim::SimConfig {
 
 /// The simulated log, sealed as the store would (positions, versions, hashes).
 fn simulated(config: &jiancha_sim::SimConfig) -> Vec<StoredEvent> {
-    let mut versions: BTreeMap<String, u64> = BTreeMap::new();
-    let mut prev = jiancha_events::GENESIS_HASH;
-    let mut out = Vec::new();
+    let mut log = SealedLog::default();
     for sim in jiancha_sim::events(config).unwrap() {
         let sim = sim.unwrap();
-        let ev = sim.event;
-        let v = versions.entry(ev.stream.as_str().to_owned()).or_insert(0);
-        *v += 1;
-        let at = jiancha_events::format_timestamp(&sim.entered_at);
-        let raw = jiancha_events::RawEvent::seal(&ev, out.len() as u64 + 1, *v, &at, prev);
-        prev = raw.hash;
-        out.push(raw.to_stored(ev.occurred_at, sim.entered_at, ev.data));
+        log.push(sim.event, sim.entered_at);
     }
-    out
+    log.into_events()
 }
 
 /// The p-th percentile doubled, by its definition read plainly: the smallest rank k with
@@ -372,33 +356,7 @@ fn assert_workbook_is(path: &std::path::Path, doc: &Value, sheets: &[jiancha_xls
         b"PK\x05\x06",
         "the end of the central directory"
     );
-    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).unwrap();
-    let names: Vec<String> = sheets.iter().map(|s| s.name.clone()).collect();
-    assert_eq!(book.sheet_names(), names);
-    let mut cells = 0;
-    for spec in sheets {
-        let range = book.worksheet_range(&spec.name).unwrap();
-        let rows = jiancha_xlsx::rows(doc, spec);
-        let height = range.end().map_or(0, |(r, _)| r as usize + 1);
-        assert_eq!(height, rows.len() + 1, "{}", spec.name);
-        for (c, column) in spec.columns.iter().enumerate() {
-            let head = range.get_value((0, c as u32)).cloned();
-            assert_eq!(head, Some(Data::String(column.title.clone())));
-            for (r, row) in rows.iter().enumerate() {
-                let got = range
-                    .get_value((r as u32 + 1, c as u32))
-                    .cloned()
-                    .unwrap_or(Data::Empty);
-                let want = match jiancha_xlsx::cell(row, column) {
-                    jiancha_xlsx::Cell::Empty => Data::Empty,
-                    jiancha_xlsx::Cell::Text(t) => Data::String(t),
-                    jiancha_xlsx::Cell::Number(n) => Data::Float(n),
-                };
-                assert_eq!(got, want, "{} row {} {}", spec.name, r + 1, column.field);
-                cells += 1;
-            }
-        }
-    }
+    let cells = assert_cells_are(&bytes, doc, sheets);
     assert!(cells > 0, "no cell compared");
 }
 

@@ -20,13 +20,7 @@ use jiancha_projections::Projections;
 use jiancha_projections::Scoring;
 use jiancha_store::{EventStore, ManualClock};
 
-fn seeds() -> Vec<u64> {
-    let n = std::env::var("JIANCHA_SEEDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
-    (1..=n).collect()
-}
+use crate::support::seeds;
 
 async fn whole_log(store: &dyn EventStore) -> Vec<StoredEvent> {
     let mut out: Vec<StoredEvent> = Vec::new();

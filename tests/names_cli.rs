@@ -33,6 +33,18 @@ fn a_dry_run_prints_a_line_import_takes_and_a_redefinition_renames() {
         args.extend_from_slice(extra);
         ws.run_at(AT, &args, "")
     };
+    let show_org = || {
+        json(ws.run(
+            &[
+                "catalog",
+                "show",
+                "jiangjin/center/dept-07",
+                "--format",
+                "json",
+            ],
+            "",
+        ))
+    };
     let line = ok(define("区工商局", &["--dry-run"]));
     assert_eq!(line.lines().count(), 1, "{line}");
     let v: serde_json::Value = serde_json::from_str(&line).unwrap();
@@ -47,30 +59,12 @@ fn a_dry_run_prints_a_line_import_takes_and_a_redefinition_renames() {
         ok(ws.run_at(AT, &["import", "-"], &line)),
         "imported 1 events (positions 1..1)\n"
     );
-    let shown = json(ws.run(
-        &[
-            "catalog",
-            "show",
-            "jiangjin/center/dept-07",
-            "--format",
-            "json",
-        ],
-        "",
-    ));
+    let shown = show_org();
     assert_eq!(shown["name"], "区工商局");
 
     let appended = ok(define("区市场监管局", &[]));
     assert_eq!(appended, "appended OrgDefined at position 2\n");
-    let shown = json(ws.run(
-        &[
-            "catalog",
-            "show",
-            "jiangjin/center/dept-07",
-            "--format",
-            "json",
-        ],
-        "",
-    ));
+    let shown = show_org();
     assert_eq!(shown["name"], "区市场监管局", "the latest name wins");
     assert_eq!(shown["kind"], "department");
     let table = ok(ws.run(&["catalog", "show", "jiangjin/center/dept-07"], ""));

@@ -2,6 +2,7 @@
 //! ledger (`report --kind procurement`, `GET /api/v1/reports?kind=procurement`), apart from the
 //! approval report.
 
+use crate::alert_lists::alert_ids;
 use crate::server_api::{LiveServer, CENTER, SUPERVISOR};
 use crate::support::*;
 
@@ -335,12 +336,7 @@ fn a_projects_history_and_evidence_show_what_the_live_fold_raised() {
     let h: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(h["project"]["kind"], "procurement", "{}", r.stdout);
     assert!(h.get("state").is_none(), "{}", r.stdout);
-    let ids: Vec<&str> = h["alerts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap())
-        .collect();
+    let ids = alert_ids(&h["alerts"]);
     // The split is red: unacknowledged a working day later, as any red card.
     assert_eq!(
         ids,

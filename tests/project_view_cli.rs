@@ -2,6 +2,7 @@
 //! dates with their day units, items and alerts) and `alerts --kind`, on the sample district
 //! with one clean project and one that breaks the rules.
 
+use crate::alert_lists::proc_rules;
 use crate::support::*;
 
 /// An interchange line of a project's purchaser.
@@ -85,19 +86,6 @@ fn deadline<'a>(v: &'a serde_json::Value, what: &str) -> &'a serde_json::Value {
         .unwrap_or_else(|| panic!("no deadline {what}: {v}"))
 }
 
-/// The `proc.*` rule codes of a list of alerts, sorted.
-fn codes(v: &serde_json::Value) -> Vec<String> {
-    let mut out: Vec<String> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["rule"].as_str().unwrap().to_owned())
-        .filter(|r| r.starts_with("proc."))
-        .collect();
-    out.sort();
-    out
-}
-
 #[test]
 fn case_show_of_a_clean_project_has_its_dates_with_units_and_no_alert() {
     let ws = workspace();
@@ -159,7 +147,7 @@ fn case_show_of_a_violating_project_lists_its_alerts_and_missed_dates() {
     let v = show(&ws, "proc-2026-0002");
     assert_eq!(v["status"], "running");
     assert_eq!(
-        codes(&v["alerts"]),
+        proc_rules(&v["alerts"]),
         [
             "proc.confirmation.late",
             "proc.enquiry.late",
@@ -198,7 +186,7 @@ fn case_show_of_a_violating_project_lists_its_alerts_and_missed_dates() {
         "",
     ));
     assert_eq!(early["enquiries"][0]["met"], serde_json::Value::Null);
-    assert!(!codes(&early["alerts"]).contains(&"proc.enquiry.late".to_owned()));
+    assert!(!proc_rules(&early["alerts"]).contains(&"proc.enquiry.late".to_owned()));
 }
 
 #[test]
@@ -231,7 +219,7 @@ fn alerts_kind_separates_projects_from_approval_cases() {
     let approval = list(Some("approval"));
     let is_proc = |a: &serde_json::Value| a["rule"].as_str().unwrap().starts_with("proc.");
     let on_project = |a: &serde_json::Value| a["case"].as_str().unwrap().starts_with("proc-");
-    assert_eq!(codes(&procurement).len(), 5, "{procurement}");
+    assert_eq!(proc_rules(&procurement).len(), 5, "{procurement}");
     let procurement = procurement.as_array().unwrap();
     let approval = approval.as_array().unwrap();
     // The projects' alerts: their proc.* rules and the card lifecycle's on their cards.

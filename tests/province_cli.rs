@@ -14,6 +14,7 @@ use std::time::Instant;
 use jiancha_server::{token_hash, App, Auth, ServerConfig};
 use serde_json::Value;
 
+use crate::loopback::serve_on_loopback;
 use crate::postgres_cli::{base_url, PgLog};
 use crate::server_api::get_json;
 use crate::support::*;
@@ -334,18 +335,8 @@ fn over_http_a_unit_sees_its_district_and_a_province_token_only_the_roll_up() {
         let app = App::start(store.clone(), Arc::new(clock), config)
             .await
             .unwrap();
-        let listener = jiancha_server::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(jiancha_server::run(
-            listener,
-            async move {
-                let _ = stopped.await;
-            },
-            app,
-        ));
+        let (addr, stop, task) = serve_on_loopback(app).await;
+        let base = format!("http://{addr}");
         let get = |token: &'static str, path: String| {
             let url = format!("{base}{path}");
             async move { get_json(&url, Some(token)).await }

@@ -6,12 +6,11 @@
 //! errors (screenshots in `tests/expect/screens/public-*.png`, rewritten with
 //! `UPDATE_EXPECT=1`).
 
-use std::collections::BTreeMap;
-
 use serde_json::{json, Value};
 
+use crate::disclosure_figures::{page_figures, report_figures};
 use crate::server_api::{get_json, Served};
-use crate::server_dashboard::{start_browser, Page};
+use crate::server_dashboard::{browser_page, Page};
 use crate::support::*;
 
 const CLOSE_AT: &str = "2026-04-02T10:00:00+08:00";
@@ -145,61 +144,6 @@ fn receipt_prints_the_code_serve_answers_to() {
     assert_eq!((status, off), (404, refused));
 }
 
-/// The figures of the disclosure page: org → field → `data-value`.
-fn page_figures(html: &str, period: &str) -> BTreeMap<String, BTreeMap<String, String>> {
-    let start = format!("data-period=\"{period}\"");
-    let Some(section) = html.split(&start).nth(1) else {
-        return BTreeMap::new();
-    };
-    let section = section.split("</section>").next().unwrap();
-    let mut out = BTreeMap::new();
-    for row in section.split("<tr data-org=\"").skip(1) {
-        let org = row.split('"').next().unwrap().to_owned();
-        let fields = row
-            .split("data-field=\"")
-            .skip(1)
-            .map(|cell| {
-                let field = cell.split('"').next().unwrap().to_owned();
-                let value = cell.split("data-value=\"").nth(1).unwrap();
-                (field, value.split('"').next().unwrap().to_owned())
-            })
-            .collect();
-        out.insert(org, fields);
-    }
-    out
-}
-
-/// The same figures from `jiancha report --format json`: rates as printed there (4 decimals),
-/// counts and grades as they are, null as empty.
-fn report_figures(json_text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
-    let report: Value = serde_json::from_str(json_text).unwrap();
-    let text = |v: &Value| match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Number(n) if n.is_f64() => format!("{:.4}", n.as_f64().unwrap()),
-        other => other.to_string(),
-    };
-    report["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let fields = [
-                "on_time_rate",
-                "early_rate",
-                "satisfaction_rate",
-                "rectification_rate",
-                "overdue_open",
-                "grade",
-            ]
-            .into_iter()
-            .map(|f| (f.to_owned(), text(&r[f])))
-            .collect();
-            (r["org"].as_str().unwrap().to_owned(), fields)
-        })
-        .collect()
-}
-
 #[test]
 fn the_disclosure_shows_what_report_as_closed_prints_and_no_open_month() {
     let ws = closed_district();
@@ -224,7 +168,7 @@ fn the_disclosure_shows_what_report_as_closed_prints_and_no_open_month() {
         "",
     );
     assert_eq!(as_closed.code, 0, "{as_closed:?}");
-    let expected = report_figures(&as_closed.stdout);
+    let expected = report_figures(&serde_json::from_str(&as_closed.stdout).unwrap());
     assert!(expected.contains_key("jiangjin/town-02/window-1") || expected.len() > 1);
 
     let served = Served::start(&ws.db(), &[("JIANCHA_CLOCK", LATER)]);
@@ -248,7 +192,10 @@ fn the_disclosure_shows_what_report_as_closed_prints_and_no_open_month() {
         &["report", "--period", "2026-03", "--format", "json"],
         "",
     );
-    assert_ne!(report_figures(&current.stdout), expected);
+    assert_ne!(
+        report_figures(&serde_json::from_str(&current.stdout).unwrap()),
+        expected
+    );
 }
 
 /// Decodes standard base64 (DevTools' screenshots).
@@ -277,11 +224,7 @@ fn base64(text: &str) -> Vec<u8> {
 /// Opens `url` at `width` pixels, waits for it, checks it has `text` and no horizontal
 /// scrolling (for the lookup on a phone), screenshots it as `name`.
 async fn shoot(page: &mut Page, url: &str, width: u32, name: &str, text: &str) {
-    page.call(
-        "Emulation.setDeviceMetricsOverride",
-        json!({"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 500}),
-    )
-    .await;
+    page.set_viewport(width, 900, width < 500).await;
     page.call("Page.navigate", json!({ "url": url })).await;
     page.wait_for(
         &format!("{name} loads"),
@@ -321,11 +264,7 @@ async fn the_public_pages_render_in_chromium_in_chinese_and_english() {
         &[("JIANCHA_CLOCK", LATER)],
         &["--public-secret", secret.to_str().unwrap()],
     );
-    let (_browser, port) = start_browser();
-    let mut page = Page::attach(port).await;
-    for domain in ["Runtime.enable", "Log.enable", "Page.enable"] {
-        page.call(domain, json!({})).await;
-    }
+    let (_browser, mut page) = browser_page().await;
     shoot(
         &mut page,
         &served.url("/public/"),

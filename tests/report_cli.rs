@@ -1,6 +1,7 @@
 //! `report` through the binary on the sample district: the JSON, CSV and table contracts, the
 //! entries behind a row, and the share of items handled in the center.
 
+use crate::alert_lists::alert_ids;
 use crate::support::*;
 
 /// `jiancha report --period 2026-03 --now 2026-04-30` with `extra` arguments.
@@ -289,12 +290,7 @@ fn the_workflow_measures_agree_in_json_csv_and_the_table() {
         "",
     );
     let v: serde_json::Value = serde_json::from_str(&bureau.stdout).unwrap();
-    let ids: Vec<&str> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap())
-        .collect();
+    let ids = alert_ids(&v);
     assert_eq!(ids, ["case-d/supervision.escalated/1"]);
     assert_eq!(v[0]["escalated_to"], "jiangjin/supervision");
     assert_eq!(v[0]["org"], unit);

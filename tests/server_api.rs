@@ -11,7 +11,8 @@ use futures::StreamExt;
 use jiancha_server::{token_hash, App, Auth, ServerConfig};
 use jiancha_store::{EventStore, ManualClock};
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+
+use crate::loopback::{serve_on_loopback, ServerTask};
 
 /// The longest any wait may take before the test fails instead of hanging.
 pub const WAIT_MAX: Duration = Duration::from_secs(30);
@@ -23,7 +24,7 @@ pub struct LiveServer {
     pub addr: SocketAddr,
     pub store: Arc<dyn EventStore>,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<Result<(), jiancha_server::ServerError>>>,
+    task: Option<ServerTask>,
     _dir: tempfile::TempDir,
 }
 
@@ -77,18 +78,7 @@ impl LiveServer {
         let app = App::start(store.clone(), Arc::new(clock.clone()), config)
             .await
             .unwrap();
-        let listener = jiancha_server::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(jiancha_server::run(
-            listener,
-            async move {
-                let _ = stopped.await;
-            },
-            app,
-        ));
+        let (addr, stop, task) = serve_on_loopback(app).await;
         let server = LiveServer {
             addr,
             store,

@@ -14,10 +14,41 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::server_api::{case_jsonl, LiveServer, CENTER, SUPERVISOR, WAIT_MAX};
 
+/// The flags of every headless Chromium the tests start: no sandbox, no GPU, no first-run
+/// page, no traffic of its own.
+const HEADLESS: [&str; 7] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
 /// The browser, killed when dropped.
 pub(crate) struct Browser {
     child: Child,
     _profile: tempfile::TempDir,
+    devtools_port: u16,
+}
+
+impl Browser {
+    /// The browser's DevTools targets now (its pages and windows), as `/json/list` lists them.
+    pub(crate) async fn targets(&self) -> Vec<Value> {
+        devtools_targets(self.devtools_port).await
+    }
+}
+
+/// The DevTools targets of the browser listening on `devtools_port`.
+async fn devtools_targets(devtools_port: u16) -> Vec<Value> {
+    let list = reqwest::get(format!("http://127.0.0.1:{devtools_port}/json/list"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    serde_json::from_slice(&list).unwrap()
 }
 
 impl Drop for Browser {
@@ -27,18 +58,12 @@ impl Drop for Browser {
     }
 }
 
-/// Starts headless Chromium with a fresh profile; returns it and its DevTools port.
-pub(crate) fn start_browser() -> (Browser, u16) {
+/// Starts headless Chromium with a fresh profile.
+fn start_browser() -> Browser {
     let profile = tempfile::tempdir().unwrap();
-    let child = Command::new("chromium")
+    let mut child = Command::new("chromium")
+        .args(HEADLESS)
         .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
             "--remote-debugging-address=127.0.0.1",
             "--remote-debugging-port=0",
         ])
@@ -48,11 +73,7 @@ pub(crate) fn start_browser() -> (Browser, u16) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("Debian's chromium is installed (apt-get install chromium; .ci/run does it)");
-    let mut browser = Browser {
-        child,
-        _profile: profile,
-    };
-    let stderr = browser.child.stderr.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -62,10 +83,16 @@ pub(crate) fn start_browser() -> (Browser, u16) {
             }
         }
     });
-    let port = rx
+    // Owned before the wait, so a browser that never says its address is still killed.
+    let mut browser = Browser {
+        child,
+        _profile: profile,
+        devtools_port: 0,
+    };
+    browser.devtools_port = rx
         .recv_timeout(WAIT_MAX)
         .expect("chromium prints its DevTools address");
-    (browser, port)
+    browser
 }
 
 /// Prints the page at `url` to `pdf` with headless Chromium's own command line, as a user
@@ -74,16 +101,8 @@ pub(crate) fn start_browser() -> (Browser, u16) {
 pub(crate) fn print_to_pdf(url: &str, pdf: &std::path::Path) {
     let profile = tempfile::tempdir().unwrap();
     let mut child = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-pdf-header-footer",
-        ])
+        .args(HEADLESS)
+        .arg("--no-pdf-header-footer")
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("--print-to-pdf={}", pdf.display()))
         .arg(url)
@@ -131,14 +150,8 @@ pub(crate) struct Page {
 }
 
 impl Page {
-    pub(crate) async fn attach(devtools_port: u16) -> Page {
-        let list = reqwest::get(format!("http://127.0.0.1:{devtools_port}/json/list"))
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        let list: Vec<Value> = serde_json::from_slice(&list).unwrap();
+    async fn attach(devtools_port: u16) -> Page {
+        let list = devtools_targets(devtools_port).await;
         let page = list
             .iter()
             .find(|t| t["type"] == "page")
@@ -187,6 +200,15 @@ impl Page {
         })
         .await
         .expect("devtools answers in time")
+    }
+
+    /// Sets the page's size in CSS pixels, as a screen of that size (`mobile`: a phone's) shows it.
+    pub(crate) async fn set_viewport(&mut self, width: u32, height: u32, mobile: bool) {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}),
+        )
+        .await;
     }
 
     /// Evaluates an expression in the page and returns its value.
@@ -534,9 +556,9 @@ async fn close(page: Page, browser: Browser, server: LiveServer) {
 }
 
 /// A browser with a page attached, its console and log followed.
-async fn browser_page() -> (Browser, Page) {
-    let (browser, port) = start_browser();
-    let mut page = Page::attach(port).await;
+pub(crate) async fn browser_page() -> (Browser, Page) {
+    let browser = start_browser();
+    let mut page = Page::attach(browser.devtools_port).await;
     for domain in ["Runtime.enable", "Log.enable", "Page.enable"] {
         page.call(domain, json!({})).await;
     }
@@ -796,12 +818,8 @@ async fn an_evaluators_org_filter_narrows_only_what_it_reads() {
 async fn the_header_wraps_at_a_phones_width() {
     let server = roles_server(&[("case-w1", WINDOW_ORG)]).await;
     let (browser, mut page) = browser_page().await;
-    for width in [375, 430] {
-        page.call(
-            "Emulation.setDeviceMetricsOverride",
-            json!({"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": false}),
-        )
-        .await;
+    for width in [375_u32, 430] {
+        page.set_viewport(width, 800, false).await;
         for token in [SUPERVISOR, WINDOW] {
             open_as(&mut page, &server, token).await;
             for lang in ["zh", "en"] {
@@ -815,7 +833,8 @@ async fn the_header_wraps_at_a_phones_width() {
                     .await;
                 assert_eq!(measure[0], json!(width), "{measure}");
                 assert!(
-                    measure[1].as_u64().unwrap() <= width && measure[2].as_u64().unwrap() <= width,
+                    measure[1].as_u64().unwrap() <= u64::from(width)
+                        && measure[2].as_u64().unwrap() <= u64::from(width),
                     "{token} in {lang} at {width} px: [viewport, page, header] = {measure}"
                 );
             }

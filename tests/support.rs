@@ -34,6 +34,15 @@ impl From<Output> for Run {
     }
 }
 
+/// The simulator seeds a property test runs: 1 to 3, or 1 to N with `JIANCHA_SEEDS=N`.
+pub fn seeds() -> Vec<u64> {
+    let n = std::env::var("JIANCHA_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    (1..=n).collect()
+}
+
 /// A scratch directory with its own log.
 pub struct Workspace {
     pub dir: tempfile::TempDir,

@@ -1,6 +1,7 @@
 //! `case show` and `alerts` through the binary, on the sample district: the JSON contracts, the
 //! filters, and evaluation at an explicit instant.
 
+use crate::alert_lists::alert_ids;
 use crate::support::*;
 
 fn sample() -> Workspace {
@@ -125,12 +126,7 @@ fn alerts_filter_by_state_org_and_rule() {
         ],
         "",
     ));
-    let ids: Vec<&str> = open
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap())
-        .collect();
+    let ids = alert_ids(&open);
     assert_eq!(
         ids,
         [

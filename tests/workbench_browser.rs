@@ -24,7 +24,7 @@ use chrono::Datelike as _;
 use serde_json::{json, Value};
 
 use crate::server_api::{get_json, Served};
-use crate::server_dashboard::{start_browser, Page};
+use crate::server_dashboard::{browser_page, Page};
 use crate::support::Workspace;
 
 /// The org of the 2,000 extra open red cards, and of the unit token.
@@ -197,16 +197,8 @@ async fn every_role_in_each_language_sees_its_workbench() {
     );
     let update = std::env::var_os("UPDATE_EXPECT").is_some();
 
-    let (browser, port) = start_browser();
-    let mut page = Page::attach(port).await;
-    for domain in ["Runtime.enable", "Log.enable", "Page.enable"] {
-        page.call(domain, json!({})).await;
-    }
-    page.call(
-        "Emulation.setDeviceMetricsOverride",
-        json!({"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": false}),
-    )
-    .await;
+    let (browser, mut page) = browser_page().await;
+    page.set_viewport(WIDTH, HEIGHT, false).await;
 
     let mut failures = Vec::new();
     for (role, token, _) in ROLES {
@@ -661,16 +653,8 @@ async fn an_evaluator_reads_the_insight_charts_and_others_do_not_see_them() {
         "{insight}"
     );
 
-    let (browser, port) = start_browser();
-    let mut page = Page::attach(port).await;
-    for domain in ["Runtime.enable", "Log.enable", "Page.enable"] {
-        page.call(domain, json!({})).await;
-    }
-    page.call(
-        "Emulation.setDeviceMetricsOverride",
-        json!({"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": false}),
-    )
-    .await;
+    let (browser, mut page) = browser_page().await;
+    page.set_viewport(WIDTH, HEIGHT, false).await;
 
     open(&mut page, &served, "wb-evaluator", "zh").await;
     page.wait_for(
@@ -878,11 +862,7 @@ async fn the_board_lists_procurement_cards_apart() {
     assert!(busiest["proc_red"].as_u64().unwrap() > 0, "{overview}");
     let org = busiest["org"].as_str().unwrap();
 
-    let (browser, port) = start_browser();
-    let mut page = Page::attach(port).await;
-    for domain in ["Runtime.enable", "Log.enable", "Page.enable"] {
-        page.call(domain, json!({})).await;
-    }
+    let (browser, mut page) = browser_page().await;
     open(&mut page, &served, "wb-supervisor", "zh").await;
     page.eval(&format!(
         "document.querySelector('#overview tr[data-org=\"{org}\"] td[data-kind=\"procurement\"]').click()"

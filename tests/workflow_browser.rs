@@ -9,7 +9,7 @@ use std::process::Command;
 use serde_json::{json, Value};
 
 use crate::server_api::{Served, SUPERVISOR, WAIT_MAX};
-use crate::server_dashboard::{print_to_pdf, start_browser, Page};
+use crate::server_dashboard::{browser_page, print_to_pdf};
 use crate::support::Workspace;
 
 /// The instant everything is evaluated at: the server's frozen clock and `notice --now`.
@@ -132,22 +132,28 @@ fn without_style(html: &str) -> String {
     format!("{}{}", &html[..title_end], &html[head_end..])
 }
 
-#[test]
-fn the_notice_of_an_escalated_order_prints_to_pdf_and_is_served() {
-    let ws = workflow_log();
-    let html = ws.path("notice.html");
+/// Writes the escalated order's notice at [`NOW`] to `output` with `jiancha notice`, which
+/// must succeed.
+fn write_notice(ws: &Workspace, output: &std::path::Path) {
     let run = ws.run(
         &[
             "notice",
             ESCALATED,
             "--output",
-            html.to_str().unwrap(),
+            output.to_str().unwrap(),
             "--now",
             NOW,
         ],
         "",
     );
     assert_eq!(run.code, 0, "{run:?}");
+}
+
+#[test]
+fn the_notice_of_an_escalated_order_prints_to_pdf_and_is_served() {
+    let ws = workflow_log();
+    let html = ws.path("notice.html");
+    write_notice(&ws, &html);
 
     let pdf = ws.path("out.pdf");
     print_to_pdf(&format!("file://{}", html.display()), &pdf);
@@ -224,18 +230,7 @@ fn the_notice_of_an_escalated_order_prints_to_pdf_and_is_served() {
     assert!(page.contains(OVERDUE), "{page}");
     // The command, on the log as the server now has it, prints the same page.
     let again = ws.path("again.html");
-    let run = ws.run(
-        &[
-            "notice",
-            ESCALATED,
-            "--output",
-            again.to_str().unwrap(),
-            "--now",
-            NOW,
-        ],
-        "",
-    );
-    assert_eq!(run.code, 0, "{run:?}");
+    write_notice(&ws, &again);
     let file = std::fs::read_to_string(&again).unwrap();
     assert_eq!(without_style(&page), without_style(&file));
 }
@@ -247,11 +242,7 @@ const ROWS: &str = "[...document.querySelectorAll('#orders li.order')].map((li) 
 async fn the_orders_board_lists_the_overdue_order_first_with_its_escalation() {
     let ws = workflow_log();
     let served = serve(&ws);
-    let (browser, port) = start_browser();
-    let mut page = Page::attach(port).await;
-    for domain in ["Runtime.enable", "Log.enable", "Page.enable"] {
-        page.call(domain, json!({})).await;
-    }
+    let (browser, mut page) = browser_page().await;
     let url = served.url(&format!("/#token={SUPERVISOR}"));
     page.call("Page.navigate", json!({ "url": url })).await;
     page.wait_for(
@@ -359,13 +350,7 @@ async fn the_orders_board_lists_the_overdue_order_first_with_its_escalation() {
     .await;
     let start = std::time::Instant::now();
     loop {
-        let list = reqwest::get(format!("http://127.0.0.1:{port}/json/list"))
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        let list: Vec<Value> = serde_json::from_slice(&list).unwrap();
+        let list = browser.targets().await;
         if list.iter().any(|t| {
             t["type"] == "page"
                 && t["title"]

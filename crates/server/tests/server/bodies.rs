@@ -6,6 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use jiancha_server::Limits;
 
+use crate::alert_lists::alert_ids;
 use crate::support::*;
 
 /// Sends `body` as `content_type` from the center and checks it is refused with `status`, a
@@ -272,12 +273,7 @@ async fn a_batch_is_read_back_at_once() {
             Who::Unit1,
         )
         .await;
-    let ids: Vec<&str> = alerts.json["alerts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap())
-        .collect();
+    let ids = alert_ids(&alerts.json["alerts"]);
     // Raised at the same instant: sorted by case.
     assert_eq!(ids, ["case-new/fee.mismatch/1", ALERT_1]);
     let case = world.get("/api/v1/cases/case-new", Who::Unit1).await;

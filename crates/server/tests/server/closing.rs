@@ -262,8 +262,11 @@ async fn a_close_keeps_its_figures_for_a_server_that_computes_them_otherwise() {
     // The public sees the figures as closed.
     let page = world.get("/public/", Who::Nobody).await;
     assert_eq!(page.status, StatusCode::OK);
-    let shown = crate::public::page_figures(&page.text, "2026-03");
-    assert_eq!(shown, crate::public::report_figures(&as_closed.json));
+    let shown = crate::disclosure_figures::page_figures(&page.text, "2026-03");
+    assert_eq!(
+        shown,
+        crate::disclosure_figures::report_figures(&as_closed.json)
+    );
 
     // February's close keeps figures that are not the ones its digest fixes.
     let february = world
@@ -277,7 +280,7 @@ async fn a_close_keeps_its_figures_for_a_server_that_computes_them_otherwise() {
     assert!(refused.text.contains("does not hash"), "{}", refused.text);
     let page = world.get("/public/", Who::Nobody).await;
     assert!(
-        crate::public::page_figures(&page.text, "2026-02").is_empty(),
+        crate::disclosure_figures::page_figures(&page.text, "2026-02").is_empty(),
         "{}",
         page.text
     );

@@ -8,29 +8,21 @@ use jiancha_server::Limits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
+use crate::loopback::{serve_on_loopback, ServerTask};
 use crate::support::*;
 
 /// A server on a loopback port.
 struct Served {
     addr: SocketAddr,
     stop: oneshot::Sender<()>,
-    task: JoinHandle<Result<(), jiancha_server::ServerError>>,
+    task: ServerTask,
 }
 
 impl Served {
     async fn start(limits: Limits) -> Served {
         let World { app, .. } = World::with(None, limits).await;
-        let listener = jiancha_server::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let signal = async move {
-            let _ = stopped.await;
-        };
-        let task = tokio::spawn(jiancha_server::run(listener, signal, app));
+        let (addr, stop, task) = serve_on_loopback(app).await;
         Served { addr, stop, task }
     }
 

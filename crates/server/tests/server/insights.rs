@@ -2,41 +2,15 @@
 //! the content type, the Chinese file name beside its ASCII fallback, and every cell of every
 //! sheet read back (calamine) equal to the JSON the same route answers.
 
-use std::io::Cursor;
-
 use axum::http::{header, StatusCode};
-use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 
 use crate::support::*;
+use crate::workbook_cells::assert_cells_are;
 
 /// Every cell of the workbook `bytes` against the JSON `doc` through `sheets`.
 fn assert_workbook_is(bytes: &[u8], doc: &serde_json::Value, sheets: &[jiancha_xlsx::Sheet]) {
     assert_eq!(&bytes[..4], b"PK\x03\x04", "a zip archive");
-    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
-    let names: Vec<String> = sheets.iter().map(|s| s.name.clone()).collect();
-    assert_eq!(book.sheet_names(), names);
-    for spec in sheets {
-        let range = book.worksheet_range(&spec.name).unwrap();
-        let rows = jiancha_xlsx::rows(doc, spec);
-        let height = range.end().map_or(0, |(r, _)| r as usize + 1);
-        assert_eq!(height, rows.len() + 1, "{}", spec.name);
-        for (c, column) in spec.columns.iter().enumerate() {
-            let head = range.get_value((0, c as u32)).cloned();
-            assert_eq!(head, Some(Data::String(column.title.clone())));
-            for (r, row) in rows.iter().enumerate() {
-                let got = range
-                    .get_value((r as u32 + 1, c as u32))
-                    .cloned()
-                    .unwrap_or(Data::Empty);
-                let want = match jiancha_xlsx::cell(row, column) {
-                    jiancha_xlsx::Cell::Empty => Data::Empty,
-                    jiancha_xlsx::Cell::Text(t) => Data::String(t),
-                    jiancha_xlsx::Cell::Number(n) => Data::Float(n),
-                };
-                assert_eq!(got, want, "{} row {} {}", spec.name, r + 1, column.field);
-            }
-        }
-    }
+    assert_cells_are(bytes, doc, sheets);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

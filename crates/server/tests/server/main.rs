@@ -10,14 +10,20 @@
 )]
 
 mod acts;
+#[path = "../../../../testsupport/alert_lists.rs"]
+mod alert_lists;
 mod bodies;
 mod caselist;
 mod closing;
 mod connections;
+#[path = "../../../../testsupport/disclosure_figures.rs"]
+mod disclosure_figures;
 mod documents;
 mod insights;
 #[path = "../../../../testsupport/log_capture.rs"]
 mod log_capture;
+#[path = "../../../../testsupport/loopback.rs"]
+mod loopback;
 mod notify;
 mod ownership;
 mod procurement;
@@ -28,3 +34,5 @@ mod spans;
 mod stream;
 mod support;
 mod workbench;
+#[path = "../../../../testsupport/workbook_cells.rs"]
+mod workbook_cells;

@@ -3,6 +3,7 @@
 
 use axum::http::StatusCode;
 
+use crate::alert_lists::proc_rules;
 use crate::support::*;
 
 const PROJECT: &str = "proc-2026-0009";
@@ -44,19 +45,6 @@ async fn world_with_project() -> World {
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
     world.settle().await;
     world
-}
-
-/// The `proc.*` rule codes of a list of alerts, sorted.
-fn proc_rules(alerts: &serde_json::Value) -> Vec<String> {
-    let mut out: Vec<String> = alerts
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["rule"].as_str().unwrap().to_owned())
-        .filter(|r| r.starts_with("proc."))
-        .collect();
-    out.sort();
-    out
 }
 
 /// The rule codes of an alert list's page, sorted.

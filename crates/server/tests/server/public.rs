@@ -13,6 +13,8 @@ use jiancha_engine::ManualClock;
 use jiancha_server::forwarded::TrustedProxies;
 use jiancha_server::{App, Auth, Limits, ServerConfig};
 
+use crate::disclosure_figures::{page_figures, report_figures};
+use crate::loopback::{serve_on_loopback, ServerTask};
 use crate::support::*;
 
 /// Every field the public answer may have.
@@ -240,7 +242,7 @@ struct Live {
     addr: std::net::SocketAddr,
     clock: ManualClock,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<Result<(), jiancha_server::ServerError>>,
+    task: ServerTask,
 }
 
 impl Live {
@@ -249,11 +251,7 @@ impl Live {
     }
 
     async fn start_with(limits: Limits, trusted_proxies: TrustedProxies) -> Live {
-        let clock = ManualClock::new(at("2026-03-02T10:00:00+08:00"));
-        let store = jiancha_store::open("memory:", Arc::new(clock.clone()))
-            .await
-            .unwrap();
-        seed(store.as_ref()).await;
+        let (clock, store) = seeded_log().await;
         let config = ServerConfig {
             auth: Some(Auth::parse(&auth_file()).unwrap()),
             public_secret: Some(public_secret()),
@@ -264,18 +262,7 @@ impl Live {
         let app = App::start(store, Arc::new(clock.clone()), config)
             .await
             .unwrap();
-        let listener = jiancha_server::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(jiancha_server::run(
-            listener,
-            async move {
-                let _ = stopped.await;
-            },
-            app,
-        ));
+        let (addr, stop, task) = serve_on_loopback(app).await;
         Live {
             addr,
             clock,
@@ -390,64 +377,6 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
     assert_eq!(live.status_for(&path, "198.51.100.2").await, 200);
     assert_eq!(live.status_for(&path, "198.51.100.3").await, 429);
     live.stop().await;
-}
-
-/// The figures of the disclosure page: org → field → `data-value`.
-pub fn page_figures(html: &str, period: &str) -> BTreeMap<String, BTreeMap<String, String>> {
-    let start = format!("data-period=\"{period}\"");
-    let Some(section) = html.split(&start).nth(1) else {
-        return BTreeMap::new();
-    };
-    let section = section.split("</section>").next().unwrap();
-    let mut out = BTreeMap::new();
-    for row in section.split("<tr data-org=\"").skip(1) {
-        let org = row.split('"').next().unwrap().to_owned();
-        let mut fields = BTreeMap::new();
-        for cell in row.split("data-field=\"").skip(1) {
-            let field = cell.split('"').next().unwrap().to_owned();
-            let value = cell
-                .split("data-value=\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap()
-                .to_owned();
-            fields.insert(field, value);
-        }
-        out.insert(org, fields);
-    }
-    out
-}
-
-/// The same figures from a report's JSON rows.
-pub fn report_figures(report: &serde_json::Value) -> BTreeMap<String, BTreeMap<String, String>> {
-    let text = |v: &serde_json::Value| match v {
-        serde_json::Value::Null => String::new(),
-        serde_json::Value::String(s) => s.clone(),
-        // Rates are printed with 4 decimals; integers as integers.
-        serde_json::Value::Number(n) if n.is_f64() => format!("{:.4}", n.as_f64().unwrap()),
-        other => other.to_string(),
-    };
-    report["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let fields = [
-                "on_time_rate",
-                "early_rate",
-                "satisfaction_rate",
-                "rectification_rate",
-                "overdue_open",
-                "grade",
-            ]
-            .into_iter()
-            .map(|f| (f.to_owned(), text(&r[f])))
-            .collect();
-            (r["org"].as_str().unwrap().to_owned(), fields)
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

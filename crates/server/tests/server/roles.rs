@@ -3,6 +3,7 @@
 
 use axum::http::StatusCode;
 
+use crate::alert_lists::alert_ids;
 use crate::support::*;
 
 /// What a row of the matrix sends.
@@ -228,12 +229,7 @@ async fn every_endpoint_for_every_role() {
 async fn a_unit_sees_only_its_own_org() {
     let world = World::new().await;
     let all = world.get("/api/v1/alerts", Who::Supervisor).await;
-    let ids: Vec<&str> = all.json["alerts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap())
-        .collect();
+    let ids = alert_ids(&all.json["alerts"]);
     assert_eq!(ids, [ALERT_1, ALERT_10]);
     let own = world.get("/api/v1/alerts", Who::Unit1).await;
     assert_eq!(own.json["total"], 1);

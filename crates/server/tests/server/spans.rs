@@ -9,6 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::log_capture;
+use crate::loopback::serve_on_loopback;
 use crate::support::*;
 
 /// Captures this binary's log lines (see `log_capture`).
@@ -109,18 +110,7 @@ async fn a_500_logs_its_cause_under_the_route_and_the_caller() {
 async fn the_server_on_a_socket_opens_a_span_per_request() {
     capture();
     let World { app, .. } = World::with(None, jiancha_server::Limits::default()).await;
-    let listener = jiancha_server::bind("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(jiancha_server::run(
-        listener,
-        async move {
-            let _ = stopped.await;
-        },
-        app,
-    ));
+    let (addr, stop, server) = serve_on_loopback(app).await;
     // Two requests on one connection: two spans, each with its own route.
     let mut socket = TcpStream::connect(addr).await.unwrap();
     let requests = format!(

@@ -154,6 +154,17 @@ impl Answer {
     }
 }
 
+/// The [`seed`]ed log in memory and the manual clock that stamps it, standing at
+/// 2026-03-02T10:00+08:00.
+pub async fn seeded_log() -> (ManualClock, Arc<dyn EventStore>) {
+    let clock = ManualClock::new(at("2026-03-02T10:00:00+08:00"));
+    let store = jiancha_store::open("memory:", Arc::new(clock.clone()))
+        .await
+        .unwrap();
+    seed(store.as_ref()).await;
+    (clock, store)
+}
+
 impl World {
     /// The seeded log with every role's token.
     pub async fn new() -> World {
@@ -162,11 +173,7 @@ impl World {
 
     /// The seeded log with the given auth and limits.
     pub async fn with(auth: Option<Auth>, limits: Limits) -> World {
-        let clock = ManualClock::new(at("2026-03-02T10:00:00+08:00"));
-        let store = jiancha_store::open("memory:", Arc::new(clock.clone()))
-            .await
-            .unwrap();
-        seed(store.as_ref()).await;
+        let (clock, store) = seeded_log().await;
         let config = ServerConfig {
             auth,
             limits,
