@@ -1,7 +1,7 @@
 //! Alerts raised and closed by events appended while the engine follows the log live.
 
 use jiancha_engine::AlertChangeKind;
-use jiancha_events::{Concluded, Decided, EventData, FeeCharged, Outcome, StepCompleted};
+use jiancha_events::{EventData, FeeCharged};
 
 use crate::support::*;
 
@@ -79,21 +79,7 @@ async fn concluding_closes_the_overdue_alert_live() {
         ]
     );
 
-    for step in ["review", "decide"] {
-        w.append(
-            CASE,
-            EventData::StepCompleted(StepCompleted { step: step.into() }),
-        )
-        .await;
-    }
-    w.append(
-        CASE,
-        EventData::Decided(Decided {
-            outcome: Outcome::Approved,
-        }),
-    )
-    .await;
-    let concluded = w.append(CASE, EventData::Concluded(Concluded {})).await;
+    let concluded = w.conclude(CASE).await;
     settle(&engine, w.store.as_ref()).await;
     let changes = drain(&mut rx);
     assert!(raised(&changes).is_empty(), "{changes:?}");

@@ -2,7 +2,7 @@
 //! engines on one log issue each card once; an engine started after deadlines passed delivers
 //! the alerts still open and undelivered, and none of the closed ones of history.
 
-use jiancha_events::{Concluded, Decided, EventData, Outcome, StepCompleted};
+use jiancha_events::EventData;
 
 use crate::support::*;
 
@@ -112,21 +112,7 @@ async fn starting_late_delivers_what_is_still_open_and_no_history() {
     w.submit(done).await;
     w.accept(done).await;
     w.set("2026-10-09T10:00:00+08:00");
-    for step in ["review", "decide"] {
-        w.append(
-            done,
-            EventData::StepCompleted(StepCompleted { step: step.into() }),
-        )
-        .await;
-    }
-    w.append(
-        done,
-        EventData::Decided(Decided {
-            outcome: Outcome::Approved,
-        }),
-    )
-    .await;
-    w.append(done, EventData::Concluded(Concluded {})).await;
+    w.conclude(done).await;
     w.set("2026-10-09T11:00:00+08:00");
 
     let (engine, mut rx) = w.start().await;

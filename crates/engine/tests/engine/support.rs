@@ -10,8 +10,8 @@ use jiancha_engine::{
     alert_bus, AlertChange, AlertChangeKind, Clock, Engine, EngineConfig, ManualClock,
 };
 use jiancha_events::{
-    Accepted, CardIssued, Channel, EventData, ItemDefined, NewEvent, StoredEvent, StreamName,
-    Submitted, Timestamp,
+    Accepted, CardIssued, Channel, Concluded, Decided, EventData, ItemDefined, NewEvent, Outcome,
+    StepCompleted, StoredEvent, StreamName, Submitted, Timestamp,
 };
 use jiancha_store::EventStore;
 use tokio::sync::broadcast;
@@ -172,6 +172,23 @@ impl World {
     pub async fn accept(&self, case: &str) -> u64 {
         self.append(case, EventData::Accepted(Accepted::default()))
             .await
+    }
+
+    /// Concludes a case now, approved after every step of [`item`]; returns the position of
+    /// its conclusion.
+    pub async fn conclude(&self, case: &str) -> u64 {
+        for step in item().steps {
+            self.append(case, EventData::StepCompleted(StepCompleted { step }))
+                .await;
+        }
+        self.append(
+            case,
+            EventData::Decided(Decided {
+                outcome: Outcome::Approved,
+            }),
+        )
+        .await;
+        self.append(case, EventData::Concluded(Concluded {})).await
     }
 
     /// Starts an engine publishing on a bus subscribed before it starts.

@@ -11,9 +11,7 @@
 //! ended case stays under the clock.
 
 use jiancha_engine::AlertChangeKind;
-use jiancha_events::{
-    AlertAcknowledged, Concluded, CorrectionOrdered, Decided, EventData, Outcome, StepCompleted,
-};
+use jiancha_events::{AlertAcknowledged, CorrectionOrdered, EventData};
 
 use crate::support::*;
 
@@ -47,18 +45,7 @@ async fn ordered_and_concluded(backend: Backend) -> World {
     )
     .await;
     w.set("2026-10-09T10:00:00+08:00");
-    for step in item().steps {
-        w.append(CASE, EventData::StepCompleted(StepCompleted { step }))
-            .await;
-    }
-    w.append(
-        CASE,
-        EventData::Decided(Decided {
-            outcome: Outcome::Approved,
-        }),
-    )
-    .await;
-    w.append(CASE, EventData::Concluded(Concluded {})).await;
+    w.conclude(CASE).await;
     w
 }
 
