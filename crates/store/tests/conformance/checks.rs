@@ -65,6 +65,21 @@ async fn append_round_robin(s: &dyn EventStore, total: i64, cases: i64) {
     }
 }
 
+/// One case's events with the caller's ids: its submission, then steps 1, 2, …, `count` in
+/// all, the i-th with the id `{ids}-{i}`.
+pub fn case_with_ids(case: &str, ids: &str, count: i64) -> Vec<NewEvent> {
+    (0..count)
+        .map(|i| {
+            let ev = if i == 0 {
+                submitted(case)
+            } else {
+                step(case, i)
+            };
+            ev.with_id(format!("{ids}-{i}"))
+        })
+        .collect()
+}
+
 fn assert_chain(raws: &[RawEvent]) -> Hash {
     let mut verifier = ChainVerifier::new(0, GENESIS_HASH);
     for r in raws {
@@ -589,8 +604,7 @@ pub async fn an_import_onto_existing_streams_counts_on_from_their_versions(f: Fi
 /// import finds every event already there and appends nothing.
 pub async fn a_retried_import_of_a_moved_log_appends_nothing(f: Fixture) {
     let s = &*f.store;
-    let mut events = vec![submitted("case-a").with_id("m-0")];
-    events.extend((1..25).map(|i| step("case-a", i).with_id(format!("m-{i}"))));
+    let mut events = case_with_ids("case-a", "m", 25);
     events.push(step("case-a", 99));
     s.append(events).await.unwrap();
     let mut lines = String::new();
@@ -623,8 +637,7 @@ pub async fn a_retried_import_of_a_moved_log_appends_nothing(f: Fixture) {
 /// index tells), then new events continuing its streams.
 pub async fn queued_chunks_planned_ahead_survive_a_retried_chunk(f: Fixture) {
     let s = &*f.store;
-    let mut events = vec![submitted("case-a").with_id("m-0")];
-    events.extend((1..25).map(|i| step("case-a", i).with_id(format!("m-{i}"))));
+    let events = case_with_ids("case-a", "m", 25);
     s.append(events.clone()).await.unwrap();
     let (tx, rx) = mpsc::channel(8);
     for (i, c) in events.chunks(10).enumerate() {
@@ -664,27 +677,9 @@ pub async fn queued_chunks_planned_ahead_survive_a_retried_chunk(f: Fixture) {
 /// is rolled back to its own savepoint only, and the first stays.
 pub async fn a_later_chunk_with_stored_ids_keeps_the_earlier_chunks(f: Fixture) {
     let s = &*f.store;
-    let stored: Vec<NewEvent> = (0..5)
-        .map(|i| {
-            let ev = if i == 0 {
-                submitted("case-x")
-            } else {
-                step("case-x", i)
-            };
-            ev.with_id(format!("x-{i}"))
-        })
-        .collect();
+    let stored = case_with_ids("case-x", "x", 5);
     s.append(stored.clone()).await.unwrap();
-    let first: Vec<NewEvent> = (0..10)
-        .map(|i| {
-            let ev = if i == 0 {
-                submitted("case-n")
-            } else {
-                step("case-n", i)
-            };
-            ev.with_id(format!("n-{i}"))
-        })
-        .collect();
+    let first = case_with_ids("case-n", "n", 10);
     let mut second = stored;
     second.push(step("case-x", 50).with_id("n-10"));
     let chunks = vec![tagged(first, 1), tagged(second, 11), ImportChunk::Commit];

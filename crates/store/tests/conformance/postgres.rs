@@ -21,7 +21,7 @@ use jiancha_store::{subscribe, EventStore, ImportChunk, ManualClock, StoreError}
 use sqlx::{Connection, PgConnection};
 use tokio::sync::mpsc;
 
-use crate::checks::{all_raw, step, submitted};
+use crate::checks::{all_raw, case_with_ids, step, submitted};
 
 const CHILD_ROLE: &str = "JIANCHA_TEST_PG_CHILD";
 const CHILD_URL: &str = "JIANCHA_TEST_PG_CHILD_URL";
@@ -219,16 +219,10 @@ async fn writers(url: &str, process: i64) {
 /// Events for the killed importer, every one with an id.
 fn held_chunk(c: usize) -> Vec<(u64, NewEvent)> {
     let case = format!("case-held-{c}");
-    (0..HOLD_CHUNK_EVENTS)
-        .map(|i| {
-            let ev = if i == 0 {
-                submitted(&case)
-            } else {
-                step(&case, i as i64)
-            };
-            let tag = (c * HOLD_CHUNK_EVENTS + i) as u64;
-            (tag, ev.with_id(format!("held-{c}-{i}")))
-        })
+    case_with_ids(&case, &format!("held-{c}"), HOLD_CHUNK_EVENTS as i64)
+        .into_iter()
+        .enumerate()
+        .map(|(i, ev)| ((c * HOLD_CHUNK_EVENTS + i) as u64, ev))
         .collect()
 }
 
