@@ -120,10 +120,7 @@ async fn scenario(backend: Backend) {
     w.set("2026-10-11T00:00:00+08:00");
     settle(&engine, w.store.as_ref()).await;
     let changes = drain(&mut rx);
-    let statutory: Vec<_> = changes
-        .iter()
-        .filter(|c| c.alert.rule == STATUTORY_OVERDUE)
-        .collect();
+    let statutory = of_rule(&changes, STATUTORY_OVERDUE);
     assert_eq!(statutory.len(), 1);
     assert_eq!(statutory[0].alert.raised_at, "2026-10-11T00:00:00+08:00");
     // The case has also had no action for 5 working days by the same instant.

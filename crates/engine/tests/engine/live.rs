@@ -69,8 +69,7 @@ async fn concluding_closes_the_overdue_alert_live() {
     let (engine, mut rx) = w.start().await;
     w.set("2026-10-08T09:00:00+08:00");
     settle(&engine, w.store.as_ref()).await;
-    let mut ids = raised(&drain(&mut rx));
-    ids.sort();
+    let ids = raised_sorted(&mut rx);
     assert_eq!(
         ids,
         [

@@ -81,8 +81,7 @@ async fn two_engines(backend: Backend) {
         first(CASE, "supervision.unacknowledged"),
     ];
     for rx in [&mut rx_a, &mut rx_b] {
-        let mut ids = raised(&drain(rx));
-        ids.sort();
+        let ids = raised_sorted(rx);
         let mut want = expected.to_vec();
         want.sort();
         assert_eq!(
@@ -117,8 +116,7 @@ async fn starting_late_delivers_what_is_still_open_and_no_history() {
 
     let (engine, mut rx) = w.start().await;
     settle(&engine, w.store.as_ref()).await;
-    let mut ids = raised(&drain(&mut rx));
-    ids.sort();
+    let ids = raised_sorted(&mut rx);
     // The open case's red card went unacknowledged through 10-08, the first working day after
     // the holiday: that too is still open.
     assert_eq!(
@@ -193,10 +191,7 @@ async fn an_alert_whose_id_was_carded_for_an_old_due_date_gets_its_own_card() {
     let (engine, mut rx) = w.start().await;
     settle(&engine, w.store.as_ref()).await;
     let changes = drain(&mut rx);
-    let overdue: Vec<_> = changes
-        .iter()
-        .filter(|c| c.alert.rule == PROMISED_OVERDUE)
-        .collect();
+    let overdue = of_rule(&changes, PROMISED_OVERDUE);
     assert_eq!(overdue.len(), 1);
     assert_eq!(overdue[0].alert.id, first(CASE, PROMISED_OVERDUE));
     assert_eq!(overdue[0].alert.raised_at, "2026-10-10T00:00:00+08:00");

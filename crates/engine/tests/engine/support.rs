@@ -296,6 +296,18 @@ pub fn first(case: &str, rule: &str) -> String {
     format!("{case}/{rule}/1")
 }
 
+/// The ids of the alerts raised on the bus since it was last drained, sorted.
+pub fn raised_sorted(rx: &mut broadcast::Receiver<AlertChange>) -> Vec<String> {
+    let mut ids = raised(&drain(rx));
+    ids.sort();
+    ids
+}
+
+/// The changes to alerts of `rule`, in the order they were published.
+pub fn of_rule<'a>(changes: &'a [AlertChange], rule: &str) -> Vec<&'a AlertChange> {
+    changes.iter().filter(|c| c.alert.rule == rule).collect()
+}
+
 /// The card id of a case's first alert of a rule.
 pub fn card_id(case: &str, rule: &str) -> String {
     format!("card:{}", first(case, rule))
