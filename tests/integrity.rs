@@ -155,6 +155,16 @@ fn tamper_kinds() -> Vec<TamperKind> {
 }
 
 /// The position `jiancha verify` names, with its exit code.
+/// Appends a new case's submission through the served log's HTTP API: (status, body).
+async fn post_new_case(served: &Served) -> (u16, String) {
+    post_events(
+        &served.url(""),
+        None,
+        &format!("{}\n", submitted("case-new")),
+    )
+    .await
+}
+
 fn cli_verdict(ws: &Workspace) -> (i32, Option<u64>) {
     let r = ws.run(&["verify"], "");
     let position = r
@@ -211,12 +221,7 @@ async fn a_log_broken_in_the_middle_refuses_appends() {
     assert_eq!(r.code, 3, "{r:?}");
     assert!(r.stderr.contains("position 3"), "{r:?}");
     let served = tokio::task::block_in_place(|| Served::start(&ws.db(), &[]));
-    let (status, body) = post_events(
-        &served.url(""),
-        None,
-        &format!("{}\n", submitted("case-new")),
-    )
-    .await;
+    let (status, body) = post_new_case(&served).await;
     assert_eq!(status, 503, "{body}");
     let body: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(body["detail"]["position"], 3, "{body}");
@@ -257,12 +262,7 @@ async fn a_break_found_by_verify_stops_a_running_server() {
     assert_eq!(doc["position"], 2, "{doc}");
     let (status, health) = get_json(&served.url("/healthz"), None).await;
     assert_eq!((status, &health["broken_at"]), (503, &2.into()), "{health}");
-    let (status, body) = post_events(
-        &served.url(""),
-        None,
-        &format!("{}\n", submitted("case-new")),
-    )
-    .await;
+    let (status, body) = post_new_case(&served).await;
     assert_eq!(status, 503, "{body}");
 }
 

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::server_api::{case_jsonl, LiveServer, CENTER, SUPERVISOR, WAIT_MAX};
+use crate::support::token_entry;
 
 /// The flags of every headless Chromium the tests start: no sandbox, no GPU, no first-run
 /// page, no traffic of its own.
@@ -446,14 +447,7 @@ async fn roles_server(red_cards: &[(&str, &str)]) -> LiveServer {
         ("village", "unit", VILLAGE, Some(VILLAGE_ORG)),
         ("evaluator", "evaluator", EVALUATOR, None),
     ] {
-        text.push_str(&format!(
-            "[[token]]\nname = \"{name}\"\nrole = \"{role}\"\nsha256 = \"{}\"\n",
-            jiancha_server::token_hash(token)
-        ));
-        if let Some(org) = org {
-            text.push_str(&format!("org = \"{org}\"\n"));
-        }
-        text.push('\n');
+        text.push_str(&token_entry(name, role, org, token));
     }
     let server = LiveServer::start_with(jiancha_server::Auth::parse(&text).unwrap()).await;
     let catalog = [

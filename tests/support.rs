@@ -173,6 +173,20 @@ pub fn with_stdin(mut command: Command, stdin: &str) -> Output {
     out
 }
 
+/// One `[[token]]` entry of an auth file, a blank line after it: `name` with `role`, bound to
+/// `org` when there is one, the secret `token` kept as its hash.
+pub fn token_entry(name: &str, role: &str, org: Option<&str>, token: &str) -> String {
+    let mut entry = format!(
+        "[[token]]\nname = \"{name}\"\nrole = \"{role}\"\nsha256 = \"{}\"\n",
+        jiancha_server::token_hash(token)
+    );
+    if let Some(org) = org {
+        entry.push_str(&format!("org = \"{org}\"\n"));
+    }
+    entry.push('\n');
+    entry
+}
+
 /// One interchange line.
 pub fn line(stream: &str, ty: &str, at: &str, data: &str) -> String {
     format!(

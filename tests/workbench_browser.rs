@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 
 use crate::server_api::{get_json, Served};
 use crate::server_dashboard::{browser_page, Page};
-use crate::support::Workspace;
+use crate::support::{token_entry, Workspace};
 
 /// The org of the 2,000 extra open red cards, and of the unit token.
 const BUSY_TOWN: &str = "jiangjin/town-90";
@@ -106,14 +106,7 @@ fn district(ws: &Workspace) -> String {
 fn tokens(ws: &Workspace) -> PathBuf {
     let mut text = String::new();
     for (role, token, org) in ROLES {
-        text.push_str(&format!(
-            "[[token]]\nname = \"wb-{role}\"\nrole = \"{role}\"\nsha256 = \"{}\"\n",
-            jiancha_server::token_hash(token)
-        ));
-        if let Some(org) = org {
-            text.push_str(&format!("org = \"{org}\"\n"));
-        }
-        text.push('\n');
+        text.push_str(&token_entry(&format!("wb-{role}"), role, org, token));
     }
     ws.write("tokens.toml", &text)
 }
