@@ -1054,9 +1054,15 @@ window.breakStreams = () => {
     s.reader.cancel().catch(() => {});
   }
 };
+window.holding = null;
+window.held = [];
 const realFetch = window.fetch;
 window.fetch = async (url, options) => {
   if (window.away) throw new TypeError('Failed to fetch');
+  // A read of the path `holding` names waits until released (`held`), then reaches the server.
+  if (window.holding && String(url).includes(window.holding)) {
+    await new Promise((release) => window.held.push(release));
+  }
   const res = await realFetch(url, options);
   if (!String(url).includes('/alerts/stream') || !res.ok || !res.body) return res;
   const reader = res.body.getReader();
@@ -1074,6 +1080,45 @@ window.fetch = async (url, options) => {
   return new Response(body, { status: res.status, headers: res.headers });
 };
 "#;
+
+/// A read begun before the server went away and answered after the drop's read failed says
+/// nothing of the failure: the message stays (before: it cleared the message while the page
+/// said offline, a race the slow machine of a CI run met).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_begun_before_a_drop_does_not_clear_its_failure() {
+    let server = roles_server(&[("case-t7", "jiangjin/town-7")]).await;
+    let (browser, mut page) = browser_page().await;
+    page.call(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({ "source": BREAKABLE_FETCH }),
+    )
+    .await;
+    open_as(&mut page, &server, SUPERVISOR).await;
+    wait_status(&mut page, "the stream is live", "live").await;
+    wait_red(
+        &mut page,
+        "the town's card is counted",
+        "jiangjin/town-7",
+        1,
+    )
+    .await;
+    // A full read whose overview is held on its way, then the server goes away.
+    page.eval("window.holding = '/api/v1/overview'; loadAll(); true")
+        .await;
+    page.wait_for("the overview read is held", "window.held.length === 1")
+        .await;
+    page.eval("window.holding = null; window.away = true; window.breakStreams(); true")
+        .await;
+    let failure = "document.getElementById('status').dataset.state === 'offline' && !document.getElementById('message').hidden && document.getElementById('message').textContent === '无法连接服务器'";
+    page.wait_for("the drop's read failed: offline, and why", failure)
+        .await;
+    // The held read reaches the server and is answered.
+    page.eval("window.held.splice(0).forEach((release) => release()); true")
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(page.eval(failure).await, json!(true));
+    close(page, browser, server).await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_live_stream_reads_the_figures_and_says_offline_until_it_is_back() {

@@ -301,6 +301,8 @@ const state = {
   // (shown while the stream is refused and the figures are polled instead).
   message: null,
   transient: false,
+  // How many transient failures were shown: a read clears only one shown before it began.
+  transientSeq: 0,
   messageSource: null,
   streamNote: null,
   // Whether the live stream is open now, and the chain break the last answer named.
@@ -390,6 +392,7 @@ function setStatus(s) {
 function showMessage(text, transient = false, source = null) {
   state.message = typeof text === 'function' ? text : text ? () => text : null;
   state.transient = !!state.message && transient;
+  if (state.transient) state.transientSeq += 1;
   state.messageSource = state.message ? source : null;
   renderMessage();
 }
@@ -402,9 +405,11 @@ function renderMessage() {
   node.textContent = text;
 }
 
-// A read answered: a transient failure shown before is over.
-function clearTransient() {
-  if (!state.transient) return;
+// A read answered: a transient failure shown before it began is over. One shown while it was
+// under way (a read begun before the server went away, answered after a later read failed)
+// says nothing of it, and stays.
+function clearTransient(since) {
+  if (!state.transient || state.transientSeq !== since) return;
   state.message = null;
   state.transient = false;
   state.messageSource = null;
@@ -426,6 +431,7 @@ function headers() {
 const RETRIES_MAX = 5;
 
 async function api(path, options) {
+  const since = state.transientSeq;
   let res;
   for (let tries = 0; ; tries += 1) {
     res = await fetch(path, { ...(options || {}), headers: { ...headers(), ...((options || {}).headers || {}) } });
@@ -438,7 +444,7 @@ async function api(path, options) {
   renderBroken();
   const body = res.headers.get('content-type')?.includes('json') ? await res.json() : null;
   if (!res.ok) throw refusal(res, body);
-  if (!options || !options.method || options.method === 'GET') clearTransient();
+  if (!options || !options.method || options.method === 'GET') clearTransient(since);
   return body;
 }
 
