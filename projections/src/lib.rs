@@ -109,6 +109,9 @@ pub struct Projections {
     step_dates: steps::StepLog,
     /// Where each transferred case was accountable over time (`overdue_open` of a past month).
     transfers: transfers::TransferLog,
+    /// The cards the log issued (`CardIssued`) that no alert of the fold is, and that no
+    /// `CardWithdrawn` withdrew yet: by alert id, their threshold instant.
+    orphans: BTreeMap<String, Millis>,
     /// The cases entered as history (`history.rs`).
     entered_as_history: history::EnteredAsHistory,
     /// While an as-of fold runs ([`asof::fold_occurred`]): the instant it answers for, after
@@ -353,6 +356,12 @@ impl Projections {
     fn historical(&self, position: u64) -> bool {
         self.history
             .is_some_and(|(from, to)| (from..=to).contains(&position))
+    }
+
+    /// The cards the log issued that no alert of the fold is and that were not withdrawn, by
+    /// alert id, with their threshold instants: the engine withdraws them when it starts.
+    pub fn orphan_cards(&self) -> impl Iterator<Item = (&str, Millis)> {
+        self.orphans.iter().map(|(id, due)| (id.as_str(), *due))
     }
 
     /// How many cases are known.

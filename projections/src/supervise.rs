@@ -11,7 +11,7 @@ use crate::case::{About, Ctx};
 use crate::fold::diff;
 use crate::instant::date_of;
 use crate::workflow::district_of;
-use crate::{instant, parse_alert_id, Applied, Projections, CARD_ID_PREFIX};
+use crate::{instant, parse_alert_id, Applied, Millis, Projections, CARD_ID_PREFIX};
 
 impl Projections {
     pub(crate) fn apply_supervision(&mut self, event: &StoredEvent) -> Applied {
@@ -35,25 +35,34 @@ impl Projections {
         let before = case.alerts.len();
         case.advance(&ctx, at);
         let mut outcomes = Vec::new();
+        // An issued card no alert is (with its threshold), or a withdrawn one (without).
+        let mut orphan: Option<(String, Option<Millis>)> = None;
         match &event.data {
             EventData::CardIssued(c) => {
                 let (due, n) = (instant::millis(&c.due), card_alert_number(&event.id));
-                // The engine's card id names the alert; a card from elsewhere is matched by
-                // its rule and threshold instant.
-                let found = match n {
-                    Some(n) => case
-                        .alerts
-                        .iter_mut()
-                        .find(|a| a.rule.code() == c.rule && a.n == n),
-                    None => case
-                        .alerts
-                        .iter_mut()
-                        .find(|a| a.rule.code() == c.rule && a.raised_at == due && !a.delivered),
-                };
-                if let Some(a) = found {
-                    a.delivered = true;
+                // The card the issuer meant is the alert of its rule raised at its threshold
+                // instant; an engine card id also names it by number (the same, under the
+                // rules that issued it).
+                let at_due = case
+                    .alerts
+                    .iter()
+                    .position(|a| a.rule.code() == c.rule && a.raised_at == due && !a.delivered);
+                let by_number = n.and_then(|n| {
+                    case.alerts
+                        .iter()
+                        .position(|a| a.rule.code() == c.rule && a.n == n)
+                });
+                if let Some(i) = at_due.or(by_number) {
+                    case.alerts[i].delivered = true;
+                } else if let Some(id) = event.id.strip_prefix(CARD_ID_PREFIX) {
+                    // Issued, but no alert of the fold is that card (a build whose rules no
+                    // longer raise it, or an engine stopped before withdrawing it): the engine
+                    // withdraws it at its next start.
+                    let id = id.split('@').next().unwrap_or(id);
+                    orphan = Some((id.to_owned(), Some(due)));
                 }
             }
+            EventData::CardWithdrawn(w) => orphan = Some((w.card.clone(), None)),
             EventData::Exempted(_) => {
                 case.exempted = true;
                 case.close_all(event.position);
@@ -86,6 +95,15 @@ impl Projections {
             }
         }
         case.settle(&ctx, event.position);
+        match orphan {
+            Some((id, Some(due))) => {
+                self.orphans.insert(id, due);
+            }
+            Some((id, None)) => {
+                self.orphans.remove(&id);
+            }
+            None => {}
+        }
         let map = self.map_of(&case_stream);
         let Some((key, case)) = map.get_key_value(case_stream.as_str()) else {
             return Applied::default();

@@ -73,23 +73,31 @@ pub fn card(stream: &StreamName, alert: &AlertView, now: Now) -> Option<NewEvent
     Some(event.with_id(format!("{CARD_ID_PREFIX}{}", alert.id)))
 }
 
-/// The `CardWithdrawn` for an alert published at `raised_at` that the log no longer raises; its
-/// id, `withdrawn:<alert id>@<raised_at ms>`, makes a second attempt (a restart, another
-/// engine) a no-op.
+/// Why a card is withdrawn: an event entered after the fact ended its condition before its
+/// threshold (the engine published it ahead of the fold).
+pub const WITHDRAWN_LATE_EVENT: &str = "an event entered after the fact ended the condition \
+     before its threshold: the log no longer raises this alert";
+
+/// Why a card is withdrawn at start-up: the log issued it, and the fold holds no alert that is
+/// it.
+pub const WITHDRAWN_NOT_RAISED: &str = "the log holds no alert for this card under the rules \
+     in force (issued under other rules, or by an engine stopped before withdrawing it)";
+
+/// The `CardWithdrawn` for an alert published at `raised_at` that the log no longer raises,
+/// for the reason `why`; its id, `withdrawn:<alert id>@<raised_at ms>`, makes a second attempt
+/// (a restart, another engine) a no-op.
 pub fn withdrawal(
     stream: &StreamName,
-    case: &str,
-    alert: &str,
+    (case, alert): (&str, &str),
     raised_at: Millis,
     org: &str,
+    why: &str,
     now: Now,
 ) -> Option<NewEvent> {
     let data = jiancha_events::CardWithdrawn {
         case: case.to_owned(),
         card: alert.to_owned(),
-        reason: "an event entered after the fact ended the condition before its threshold: \
-                 the log no longer raises this alert"
-            .to_owned(),
+        reason: why.to_owned(),
     };
     let event = NewEvent::new(
         stream.clone(),

@@ -35,7 +35,10 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 pub use bus::{alert_bus, AlertChange, AlertChangeKind, ALERT_BUS_CAPACITY};
-pub use cards::{CARD_BATCH_EVENTS_MAX, CARD_RETRY_INTERVAL, CARD_RETRY_MAX, DUE_SEPARATOR};
+pub use cards::{
+    CARD_BATCH_EVENTS_MAX, CARD_RETRY_INTERVAL, CARD_RETRY_MAX, DUE_SEPARATOR,
+    WITHDRAWN_LATE_EVENT, WITHDRAWN_NOT_RAISED,
+};
 pub use error::EngineError;
 pub use jiancha_store::{Clock, ManualClock, SystemClock};
 

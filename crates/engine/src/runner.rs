@@ -270,13 +270,41 @@ impl Runner {
     /// schedules every open case.
     async fn deliver_at_startup(&mut self) {
         let now = self.now();
-        let (found, position) = {
+        let (found, orphans, position) = {
             let p = read(&self.parts.projections);
             let open = p.open_cases();
             let found: Vec<Found> = open.iter().map(|c| find(&p, c, now.ms, true)).collect();
-            (found, p.position())
+            let orphans: Vec<(String, String, Millis)> = p
+                .orphan_cards()
+                .filter_map(|(id, due)| {
+                    let (case, rule, n) = jiancha_projections::parse_alert_id(id)?;
+                    // An id the fold has since given to an alert of its own (or the clock is
+                    // about to) names that alert now: withdrawing it would take that alert off
+                    // the board.
+                    let taken = p
+                        .case(&case)
+                        .is_some_and(|c| c.alerts.iter().any(|a| a.rule == rule && a.n == n))
+                        || p.pending_alerts(&case, now.ms).iter().any(|a| a.id == id);
+                    (!taken).then(|| (case, id.to_owned(), due))
+                })
+                .collect();
+            (found, orphans, p.position())
         };
-        let cards = self.deliver(found, position, now);
+        // Cards the log issued that the fold holds no alert for (issued under rules that no
+        // longer raise them, or by an engine stopped before withdrawing them): withdrawn, so
+        // the log's record of issued cards ends where the fold does.
+        let mut cards: Vec<NewEvent> = orphans
+            .iter()
+            .filter_map(|(case, id, due)| {
+                self.withdraw(
+                    (case, id),
+                    *due,
+                    (position, cards::WITHDRAWN_NOT_RAISED),
+                    now,
+                )
+            })
+            .collect();
+        cards.extend(self.deliver(found, position, now));
         tracing::info!(position, cards = cards.len(), "engine caught up");
         self.issue(cards).await;
     }
@@ -295,7 +323,12 @@ impl Runner {
                 .map(|v| (v.id.as_str(), v.raised_at_millis()))
                 .collect();
             for (id, raised_at) in self.scheduler.retain_published(&f.case, &still) {
-                withdrawn.extend(self.withdraw(&f.case, &id, raised_at, position, now));
+                withdrawn.extend(self.withdraw(
+                    (&f.case, &id),
+                    raised_at,
+                    (position, cards::WITHDRAWN_LATE_EVENT),
+                    now,
+                ));
             }
             for view in f.pending {
                 if self
@@ -323,10 +356,9 @@ impl Runner {
     /// live board ends where a replay of the log begins.
     fn withdraw(
         &self,
-        case: &str,
-        id: &str,
+        (case, id): (&str, &str),
         raised_at: Millis,
-        position: u64,
+        (position, why): (u64, &str),
         now: Now,
     ) -> Option<NewEvent> {
         let (org, rule, n) = {
@@ -351,7 +383,7 @@ impl Runner {
         let view = AlertView::new(case, &alert, Millis::MAX);
         tracing::info!(%id, "alert withdrawn: the log no longer raises it");
         self.publish(AlertChangeKind::Withdrawn, view, position);
-        cards::withdrawal(&self.supervision, case, id, raised_at, &org, now)
+        cards::withdrawal(&self.supervision, (case, id), raised_at, &org, why, now)
     }
 
     fn publish(&self, kind: AlertChangeKind, alert: AlertView, position: u64) {

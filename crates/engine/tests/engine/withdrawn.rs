@@ -131,3 +131,69 @@ async fn an_alert_the_log_no_longer_raises_is_withdrawn_live() {
     agree(&w, &engine, &live, "after a restart").await;
     engine.shutdown().await.unwrap();
 }
+
+/// A card the log issued that the fold holds no alert for — issued under rules that no longer
+/// raise it (here, an escalation the case never had), or by an engine stopped before it could
+/// withdraw it — is withdrawn when the engine starts, once: the log's record of issued cards
+/// ends where the fold does (before: it stayed issued for ever, and `notice` could not find it).
+#[tokio::test]
+async fn a_card_the_fold_does_not_hold_is_withdrawn_at_start_up() {
+    let w = World::new(Backend::Sqlite, "2026-09-28T09:00:00+08:00").await;
+    w.define_item().await;
+    w.submit(CASE).await;
+    w.set("2026-09-28T10:00:00+08:00");
+    w.accept(CASE).await;
+    let stray = format!("{CASE}/supervision.escalated/1");
+    let issued = NewEvent::new(
+        StreamName::parse("supervision").unwrap(),
+        jiancha_events::parse_timestamp("2026-09-28T11:00:00+08:00").unwrap(),
+        "engine",
+        ORG,
+        EventData::CardIssued(jiancha_events::CardIssued {
+            case: CASE.into(),
+            rule: "supervision.escalated".into(),
+            severity: jiancha_events::Severity::Red,
+            due: jiancha_events::parse_timestamp("2026-09-28T11:00:00+08:00").unwrap(),
+        }),
+    )
+    .with_id(format!("card:{stray}"));
+    w.store.append(vec![issued]).await.unwrap();
+    w.set("2026-09-28T12:00:00+08:00");
+    let withdrawals = || async {
+        w.store
+            .read_stream("supervision")
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|e| match e.data {
+                EventData::CardWithdrawn(c) => Some((c.card, c.reason)),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    for start in ["first start", "restart"] {
+        let (engine, mut rx) = w.start().await;
+        settle(&engine, w.store.as_ref()).await;
+        let withdrawn: Vec<String> = drain(&mut rx)
+            .into_iter()
+            .filter(|c| c.kind == AlertChangeKind::Withdrawn)
+            .map(|c| c.alert.id)
+            .collect();
+        let expected: &[&str] = if start == "first start" {
+            &[&stray]
+        } else {
+            &[]
+        };
+        assert_eq!(withdrawn, expected, "{start}");
+        assert_eq!(
+            withdrawals().await,
+            [(
+                stray.clone(),
+                jiancha_engine::WITHDRAWN_NOT_RAISED.to_owned()
+            )],
+            "{start}"
+        );
+        assert_eq!(engine.read().orphan_cards().count(), 0, "{start}");
+        engine.shutdown().await.unwrap();
+    }
+}
