@@ -1081,11 +1081,9 @@ window.fetch = async (url, options) => {
 };
 "#;
 
-/// A read begun before the server went away and answered after the drop's read failed says
-/// nothing of the failure: the message stays (before: it cleared the message while the page
-/// said offline, a race the slow machine of a CI run met).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_read_begun_before_a_drop_does_not_clear_its_failure() {
+/// A supervisor's page live on a server with one town's red card, its `fetch` breakable
+/// ([`BREAKABLE_FETCH`]).
+async fn live_with_breakable_fetch() -> (LiveServer, Browser, Page) {
     let server = roles_server(&[("case-t7", "jiangjin/town-7")]).await;
     let (browser, mut page) = browser_page().await;
     page.call(
@@ -1102,6 +1100,15 @@ async fn a_read_begun_before_a_drop_does_not_clear_its_failure() {
         1,
     )
     .await;
+    (server, browser, page)
+}
+
+/// A read begun before the server went away and answered after the drop's read failed says
+/// nothing of the failure: the message stays (before: it cleared the message while the page
+/// said offline, a race the slow machine of a CI run met).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_begun_before_a_drop_does_not_clear_its_failure() {
+    let (server, browser, mut page) = live_with_breakable_fetch().await;
     // A full read whose overview is held on its way, then the server goes away.
     page.eval("window.holding = '/api/v1/overview'; loadAll(); true")
         .await;
@@ -1122,22 +1129,7 @@ async fn a_read_begun_before_a_drop_does_not_clear_its_failure() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_live_stream_reads_the_figures_and_says_offline_until_it_is_back() {
-    let server = roles_server(&[("case-t7", "jiangjin/town-7")]).await;
-    let (browser, mut page) = browser_page().await;
-    page.call(
-        "Page.addScriptToEvaluateOnNewDocument",
-        json!({ "source": BREAKABLE_FETCH }),
-    )
-    .await;
-    open_as(&mut page, &server, SUPERVISOR).await;
-    wait_status(&mut page, "the stream is live", "live").await;
-    wait_red(
-        &mut page,
-        "the town's card is counted",
-        "jiangjin/town-7",
-        1,
-    )
-    .await;
+    let (server, browser, mut page) = live_with_breakable_fetch().await;
     // The server goes away: the stream breaks and nothing answers.
     page.eval("window.away = true; window.breakStreams(); true")
         .await;

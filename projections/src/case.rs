@@ -995,9 +995,14 @@ impl CaseState {
         self.check_backdated(ctx, step);
         if self.status.is_open() {
             self.apply_open(ctx, step, current);
-            // A stall is the unit's: the citizen's rating or complaint is no action on the
-            // case, and ends no stall.
-            if !matches!(step.data, EventData::Rated(_) | EventData::Complained(_)) {
+            // A stall is the unit's: the applicant's rating, complaint or supplement of
+            // materials is no action on the case, and ends no stall.
+            if !matches!(
+                step.data,
+                EventData::Rated(_)
+                    | EventData::Complained(_)
+                    | EventData::MaterialsSupplemented(_)
+            ) {
                 self.last_action_on = self.last_action_on.max(step.on);
             }
         } else {

@@ -496,10 +496,29 @@ fn an_insight_before_its_period_ends_forecasts_from_the_instant() {
 /// The item, a case accepted on Monday 2 March 2026 with a promised limit of 5 working days
 /// (due Monday 9 March: the red card at 10 March 00:00), and `more` lines.
 fn overdue_case(case: &str, more: &[&str]) -> String {
+    case_of_item(
+        (
+            "BL-001",
+            r#""name":"测试事项","org":"jiangjin/center/dept-03","statutory_days":20,"promised_days":5,"fee_cents":0"#,
+        ),
+        case,
+        more,
+    )
+}
+
+/// The item `(code, fields)` defined, a case of it submitted and accepted on Monday 2 March 2026
+/// at the district center's dept-03, and `more` lines (`CASE` standing for the case).
+fn case_of_item((code, fields): (&str, &str), case: &str, more: &[&str]) -> String {
     let head = [
-        r#"{"stream":"catalog","type":"ItemDefined","occurred_at":"2026-01-05T09:00:00+08:00","actor":"admin","org":"jiangjin/center","data":{"code":"BL-001","name":"测试事项","org":"jiangjin/center/dept-03","statutory_days":20,"promised_days":5,"fee_cents":0,"steps":[],"required_materials":[],"in_center":true}}"#.to_owned(),
-        format!(r#"{{"stream":"{case}","type":"Submitted","occurred_at":"2026-03-02T09:00:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{{"item":"BL-001","channel":"window","materials":[]}}}}"#),
-        format!(r#"{{"stream":"{case}","type":"Accepted","occurred_at":"2026-03-02T09:30:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03","data":{{}}}}"#),
+        format!(
+            r#"{{"stream":"catalog","type":"ItemDefined","occurred_at":"2026-01-05T09:00:00+08:00","actor":"admin","org":"jiangjin/center","data":{{"code":"{code}",{fields},"steps":[],"required_materials":[],"in_center":true}}}}"#
+        ),
+        format!(
+            r#"{{"stream":"{case}","type":"Submitted","occurred_at":"2026-03-02T09:00:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{{"item":"{code}","channel":"window","materials":[]}}}}"#
+        ),
+        format!(
+            r#"{{"stream":"{case}","type":"Accepted","occurred_at":"2026-03-02T09:30:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03","data":{{}}}}"#
+        ),
     ];
     head.into_iter()
         .chain(more.iter().map(|l| l.replace("CASE", case)))
@@ -824,27 +843,21 @@ fn a_limit_moved_within_an_episode_is_no_new_crossing_ordered_or_not() {
             )]
         );
     }
-    let reds = |case: &str| {
-        l.entries()
-            .filter(|e| &*e.case == case && e.rule == "deadline.promised.overdue")
-            .map(|e| e.amount)
-            .sum::<i64>()
-    };
+    let reds = |case: &str| cards_counted(&l, case, "deadline.promised.overdue");
     assert_eq!((reds("case-a1"), reds("case-a2")), (1, 1));
 }
 
 /// A case of an item with a 30-day promise (no deadline card in March), accepted on Monday 2
 /// March 2026: with no action for 5 working days it stalls at 10 March 00:00.
 fn stalling_case(case: &str, more: &[&str]) -> String {
-    let head = [
-        r#"{"stream":"catalog","type":"ItemDefined","occurred_at":"2026-01-05T09:00:00+08:00","actor":"admin","org":"jiangjin/center","data":{"code":"BL-002","name":"停滞测试事项","org":"jiangjin/center/dept-03","statutory_days":60,"promised_days":30,"fee_cents":100,"steps":[],"required_materials":[],"in_center":true}}"#.to_owned(),
-        format!(r#"{{"stream":"{case}","type":"Submitted","occurred_at":"2026-03-02T09:00:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{{"item":"BL-002","channel":"window","materials":[]}}}}"#),
-        format!(r#"{{"stream":"{case}","type":"Accepted","occurred_at":"2026-03-02T09:30:00+08:00","actor":"clerk-1","org":"jiangjin/center/dept-03","data":{{}}}}"#),
-    ];
-    head.into_iter()
-        .chain(more.iter().map(|l| l.replace("CASE", case)))
-        .collect::<Vec<_>>()
-        .join("\n")
+    case_of_item(
+        (
+            "BL-002",
+            r#""name":"停滞测试事项","org":"jiangjin/center/dept-03","statutory_days":60,"promised_days":30,"fee_cents":100"#,
+        ),
+        case,
+        more,
+    )
 }
 
 /// A second stall while the first stall's card is under an order is carded at its own crossing,
@@ -948,13 +961,16 @@ fn a_new_crossing_after_an_ordered_cards_condition_ended_is_carded_at_once() {
         ]
     );
     // Each unit counts both stalls' cards.
-    let cards_of = |case: &str| {
-        l.entries()
-            .filter(|e| &*e.case == case && e.rule == "case.stalled")
-            .map(|e| e.amount)
-            .sum::<i64>()
-    };
+    let cards_of = |case: &str| cards_counted(&l, case, "case.stalled");
     assert_eq!((cards_of("case-s1"), cards_of("case-s2")), (2, 2));
+}
+
+/// The net amount of the ledger's entries of `case` under `rule`.
+fn cards_counted(l: &Ledger, case: &str, rule: &str) -> i64 {
+    l.entries()
+        .filter(|e| &*e.case == case && e.rule == rule)
+        .map(|e| e.amount)
+        .sum()
 }
 
 /// Case l1 of [`overdue_cases`]: ordered on 30 March for 3 days, reported back late on 8 April
@@ -1073,36 +1089,45 @@ fn an_order_entered_after_its_card_closed_changes_nothing() {
     assert_eq!(entries_of(&l, Measure::CorrectionOverdue), []);
 }
 
-/// A stall is the unit's: a citizen's complaint neither puts the stall off nor ends it (before:
-/// a complaint on 6 March moved the stall to 14 March, and one on 11 March closed the card).
+/// A stall is the unit's: the applicant's complaint or supplement of materials neither puts the
+/// stall off nor ends it (before: one on 6 March moved the stall to 14 March, and one on 11 March
+/// closed the card).
 #[test]
-fn a_complaint_is_no_action_on_a_stalled_case() {
+fn the_applicants_acts_are_no_action_on_a_stalled_case() {
     let complained = |at: &str| {
         format!(
             r#"{{"stream":"CASE","type":"Complained","occurred_at":"{at}","actor":"citizen","org":"jiangjin/center/dept-03/window-1","data":{{"category":"服务态度"}}}}"#
         )
     };
-    let (c1, c2) = (
-        complained("2026-03-06T10:00:00+08:00"),
-        complained("2026-03-11T10:00:00+08:00"),
-    );
-    let text = stalling_case("case-c1", &[&c1, &c2]);
-    let (events, _) = scenario_events(&text);
-    let (p, _) = assess(&events);
-    let stalls: Vec<(String, String, Option<String>)> = p
-        .alerts(at("2026-03-12T12:00:00+08:00"))
-        .into_iter()
-        .filter(|a| a.rule == "case.stalled")
-        .map(|a| (a.id, a.raised_at, a.closed_at))
-        .collect();
-    assert_eq!(
-        stalls,
-        [(
-            "case-c1/case.stalled/1".to_owned(),
-            "2026-03-10T00:00:00+08:00".to_owned(),
-            None
-        )]
-    );
+    let supplemented = |at: &str| {
+        format!(
+            r#"{{"stream":"CASE","type":"MaterialsSupplemented","occurred_at":"{at}","actor":"citizen","org":"jiangjin/center/dept-03/window-1","data":{{"materials":["补充材料"]}}}}"#
+        )
+    };
+    for act in [complained, supplemented] {
+        let (c1, c2) = (
+            act("2026-03-06T10:00:00+08:00"),
+            act("2026-03-11T10:00:00+08:00"),
+        );
+        let text = stalling_case("case-c1", &[&c1, &c2]);
+        let (events, _) = scenario_events(&text);
+        let (p, _) = assess(&events);
+        let stalls: Vec<(String, String, Option<String>)> = p
+            .alerts(at("2026-03-12T12:00:00+08:00"))
+            .into_iter()
+            .filter(|a| a.rule == "case.stalled")
+            .map(|a| (a.id, a.raised_at, a.closed_at))
+            .collect();
+        assert_eq!(
+            stalls,
+            [(
+                "case-c1/case.stalled/1".to_owned(),
+                "2026-03-10T00:00:00+08:00".to_owned(),
+                None
+            )],
+            "{c1}"
+        );
+    }
 }
 
 /// The events of a procurement project whose designated experts (a red card) were ordered
@@ -1220,4 +1245,19 @@ fn an_order_on_a_card_about_a_card_is_refused_and_counts_nothing() {
     append_line(&mut events, &on_overdue_order("2026-03-31T10:00:00+08:00"));
     let (_, l) = assess(&events);
     assert_eq!(entries_of(&l, Measure::Ordered), [(202603, 1)]);
+}
+
+/// A project's order gone overdue counts in the month's report while its card waits for the
+/// project's next event, as a case's does (before: `correction_overdue` came only with a later
+/// event of the project, so a purchaser who stopped acting avoided it).
+#[test]
+fn a_projects_pending_overdue_order_counts_in_the_report() {
+    // The project's registration, its designated experts and the order, nothing after.
+    let events: Vec<StoredEvent> = project_order_overdue_twice().into_iter().take(3).collect();
+    let (p, l) = assess(&events);
+    for now in ["2026-03-19T12:00:00+08:00", "2026-03-31T12:00:00+08:00"] {
+        let march = report(&l, &p, &query("2026-03", Dimension::Org), at(now));
+        let dept = row(&march, "jiangjin/center/dept-03");
+        assert_eq!((dept.ordered, dept.correction_overdue), (1, 1), "at {now}");
+    }
 }

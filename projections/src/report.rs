@@ -643,7 +643,15 @@ fn pending_cards(
 /// no event since: the same ids, months and points, so a report at `now` and the ledger after
 /// the next event agree. Sorted by case, then id.
 pub fn pending_entries(p: &Projections, ledger: &Ledger, now: Millis) -> Vec<crate::Entry> {
-    pending_entries_of(p, ledger, now, p.active_cases())
+    let mut out = pending_entries_of(p, ledger, now, p.active_cases());
+    // A project's workflow counts (an order gone overdue, a complaint handled late) are
+    // approval measures, as its orders are: they come with its pending cards too.
+    let projects = crate::kinds::procurement::report::pending_entries(p, ledger, now);
+    if projects.iter().any(|e| !e.measure.is_procurement()) {
+        out.extend(projects.into_iter().filter(|e| !e.measure.is_procurement()));
+        out.sort_by(|a, b| (&a.case, a.key()).cmp(&(&b.case, b.key())));
+    }
+    out
 }
 
 /// [`pending_entries`] of the cases `cases` (the active ones, or every case in the tests that

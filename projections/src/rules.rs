@@ -314,7 +314,7 @@ impl Rule {
             Rule::SuspensionUnlawful => "Suspended for a reason outside Art. 45's closed list, or without a written notice.",
             Rule::FeeMismatch => "FeeCharged with an amount that differs from the item's `fee_cents`.",
             Rule::ExtensionExcessive => "An Extended that is not the case's first, adds more than the item's `max_extension_days`, names no approver or comes after the promised due date.",
-            Rule::Stalled => "A running case with no action for 5 working days (`stall_days`); a rating or complaint, the citizen's, is no action.",
+            Rule::Stalled => "A running case with no action for 5 working days (`stall_days`); the applicant's rating, complaint or supplement of materials is no action.",
             Rule::RatingBad => "Rated 1 or 2 (差评) within the rating window.",
             Rule::DataBackdated => "An event recorded more than 48 hours (`backdate_tolerance_hours`) after its `occurred_at`, outside a declared historical import (体外循环).",
             Rule::AcceptanceLate => "After a timely correction request, no answer within 5 working days of the supplements (MaterialsSupplemented).",
