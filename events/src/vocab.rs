@@ -502,6 +502,11 @@ pub struct AlertAcknowledged {
     /// A remark, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The threshold instant of the card it names (the card's `raised_at`), written by the
+    /// server: the act keeps naming that card under a build whose rules number the case's cards
+    /// otherwise. Absent in acts written before the field, which name the card by number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_at: Option<Timestamp>,
 }
 
 /// 纠错督办: the supervision bureau orders a correction within a number of working days.
@@ -514,6 +519,11 @@ pub struct CorrectionOrdered {
     pub alert: String,
     /// Working days allowed for the correction.
     pub days: u32,
+    /// The threshold instant of the card it names (the card's `raised_at`), written by the
+    /// server: the act keeps naming that card under a build whose rules number the case's cards
+    /// otherwise. Absent in acts written before the field, which name the card by number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_at: Option<Timestamp>,
 }
 
 /// 回告: the org reports the correction done.
@@ -527,6 +537,11 @@ pub struct CorrectionCompleted {
     /// The org's report, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report: Option<String>,
+    /// The threshold instant of the card it names (the card's `raised_at`), written by the
+    /// server: the act keeps naming that card under a build whose rules number the case's cards
+    /// otherwise. Absent in acts written before the field, which name the card by number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_at: Option<Timestamp>,
 }
 
 /// 免责: the case leaves the assessment.
@@ -619,6 +634,11 @@ pub struct CorrectionVerified {
     /// The supervisor's remark, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The threshold instant of the card it names (the card's `raised_at`), written by the
+    /// server: the act keeps naming that card under a build whose rules number the case's cards
+    /// otherwise. Absent in acts written before the field, which name the card by number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_at: Option<Timestamp>,
 }
 
 /// What the service center found a bad rating to be.

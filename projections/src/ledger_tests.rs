@@ -860,52 +860,71 @@ fn stalling_case(case: &str, more: &[&str]) -> String {
     )
 }
 
+/// A fee charged on the case at `at`: an action of the unit's.
+fn fee_on(at: &str) -> String {
+    format!(
+        r#"{{"stream":"CASE","type":"FeeCharged","occurred_at":"{at}","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{{"amount_cents":100}}}}"#
+    )
+}
+
+/// A workflow act of type `ty` at `at` on the case's stall card `n`, with `more` data.
+fn on_stall(ty: &str, at: &str, n: u16, more: &str) -> String {
+    act(
+        ty,
+        at,
+        &format!(r#"{{"case":"CASE","alert":"CASE/case.stalled/{n}"{more}}}"#),
+    )
+}
+
+/// A [`stalling_case`]'s first stall ordered corrected on 10 March for 10 days; the case acted
+/// on 11 March (the stall ends), reported back on 20 March at 10:00 and acted on at 11:00 (a
+/// second stall, from 19 March 00:00, ends), the report verified on 23 March. In log order.
+fn stall_ordered_and_verified() -> Vec<String> {
+    vec![
+        on_stall(
+            "CorrectionOrdered",
+            "2026-03-10T10:00:00+08:00",
+            1,
+            r#","days":10"#,
+        ),
+        fee_on("2026-03-11T10:00:00+08:00"),
+        on_stall(
+            "CorrectionCompleted",
+            "2026-03-20T10:00:00+08:00",
+            1,
+            r#","report":"已整改""#,
+        ),
+        fee_on("2026-03-20T11:00:00+08:00"),
+        on_stall(
+            "CorrectionVerified",
+            "2026-03-23T10:00:00+08:00",
+            1,
+            r#","accepted":true,"note":"整改到位""#,
+        ),
+    ]
+}
+
 /// A second stall while the first stall's card is under an order is carded at its own crossing,
 /// as it is for a unit with no order: the ordered card stays open until its verification, but it
 /// covers its own stall only (before: the second stall, over by the verification, was never
 /// carded, so a unit under an order could stall again unseen).
 #[test]
 fn a_new_crossing_after_an_ordered_cards_condition_ended_is_carded_at_once() {
-    let fee = |at: &str| {
-        format!(
-            r#"{{"stream":"CASE","type":"FeeCharged","occurred_at":"{at}","actor":"clerk-1","org":"jiangjin/center/dept-03/window-1","data":{{"amount_cents":100}}}}"#
-        )
-    };
-    let on_stall = |ty: &str, at: &str, more: &str| {
-        act(
-            ty,
-            at,
-            &format!(r#"{{"case":"CASE","alert":"CASE/case.stalled/1"{more}}}"#),
-        )
-    };
     let ack = act(
         "AlertAcknowledged",
         "2026-03-10T10:00:00+08:00",
         r#"{"alert":"CASE/case.stalled/1","note":"已知悉"}"#,
     );
-    let order = on_stall(
-        "CorrectionOrdered",
-        "2026-03-10T10:00:00+08:00",
-        r#","days":10"#,
-    );
-    let done = on_stall(
-        "CorrectionCompleted",
-        "2026-03-20T10:00:00+08:00",
-        r#","report":"已整改""#,
-    );
-    let verified = on_stall(
-        "CorrectionVerified",
-        "2026-03-23T10:00:00+08:00",
-        r#","accepted":true,"note":"整改到位""#,
-    );
-    // Acted on 11 March (the first stall ends) and on 20 March (the second, from 19 March 00:00,
-    // ends): the card under order is verified only on 23 March.
-    let (a1, a2) = (
-        fee("2026-03-11T10:00:00+08:00"),
-        fee("2026-03-20T11:00:00+08:00"),
-    );
-    let ordered_case = stalling_case("case-s1", &[&ack, &order, &a1, &done, &a2, &verified]);
+    // The card under order is verified only on 23 March, after both stalls ended.
+    let ordered = stall_ordered_and_verified();
+    let mut lines: Vec<&str> = vec![&ack];
+    lines.extend(ordered.iter().map(String::as_str));
+    let ordered_case = stalling_case("case-s1", &lines);
     // The same case with no order: its first card closes with its stall.
+    let (a1, a2) = (
+        fee_on("2026-03-11T10:00:00+08:00"),
+        fee_on("2026-03-20T11:00:00+08:00"),
+    );
     let plain_case = stalling_case("case-s2", &[&ack, &a1, &a2]);
     let plain_lines: Vec<&str> = plain_case.lines().skip(1).collect();
     let text = format!("{ordered_case}\n{}", plain_lines.join("\n"));
@@ -1233,6 +1252,7 @@ fn an_order_on_a_card_about_a_card_is_refused_and_counts_nothing() {
     let (p, _) = assess(&events);
     let now = at("2026-03-31T12:00:00+08:00");
     let data = jiancha_events::EventData::CorrectionOrdered(jiancha_events::CorrectionOrdered {
+        card_at: None,
         case: "case-w1".into(),
         alert: "case-w1/supervision.correction.overdue/1".into(),
         days: 3,
@@ -1260,4 +1280,39 @@ fn a_projects_pending_overdue_order_counts_in_the_report() {
         let dept = row(&march, "jiangjin/center/dept-03");
         assert_eq!((dept.ordered, dept.correction_overdue), (1, 1), "at {now}");
     }
+}
+
+/// An act that carries its card's threshold instant (`card_at`, as the server writes it) names
+/// that card whatever number the fold gives it: here the acts were written when the case's
+/// third stall was its second (a build whose rules did not card the second stall), and they
+/// still land on the stall of 28 March. Without `card_at` they name the card by number.
+#[test]
+fn an_act_with_its_cards_instant_names_that_card_across_a_renumbering() {
+    let third = r#","card_at":"2026-03-28T00:00:00+08:00""#;
+    let ordered_cards = |card_at: &str| -> Vec<String> {
+        let mut lines = stall_ordered_and_verified();
+        lines.push(on_stall(
+            "CorrectionOrdered",
+            "2026-03-30T10:00:00+08:00",
+            2,
+            &format!(r#","days":2{card_at}"#),
+        ));
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let text = stalling_case("case-r1", &lines);
+        let (p, _) = assess(&scenario_events(&text).0);
+        p.case("case-r1")
+            .and_then(|c| c.flow.as_ref())
+            .map(|f| {
+                f.cards
+                    .iter()
+                    .filter(|c| c.order.is_some())
+                    .map(|c| format!("{}/{}", c.rule.code(), c.n))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // With the instant: the stall of 28 March, the fold's third, is ordered.
+    assert_eq!(ordered_cards(third), ["case.stalled/1", "case.stalled/3"]);
+    // By number alone: the second stall, closed by then, takes no order.
+    assert_eq!(ordered_cards(""), ["case.stalled/1"]);
 }

@@ -88,20 +88,24 @@ fn workflow_act(kind: u8, case: usize) -> EventData {
     );
     match kind % 14 {
         0 | 1 => EventData::AlertAcknowledged(AlertAcknowledged {
+            card_at: None,
             alert: card,
             note: None,
         }),
         2 | 3 => EventData::CorrectionOrdered(CorrectionOrdered {
+            card_at: None,
             case: c,
             alert: card,
             days: 1 + u32::from(kind % 4),
         }),
         4 | 5 => EventData::CorrectionCompleted(CorrectionCompleted {
+            card_at: None,
             case: c,
             alert: card,
             report: None,
         }),
         6 | 7 => EventData::CorrectionVerified(CorrectionVerified {
+            card_at: None,
             case: c,
             alert: card,
             accepted: kind.is_multiple_of(2),

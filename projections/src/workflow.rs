@@ -524,10 +524,28 @@ impl CaseState {
         });
     }
 
-    /// The workflow of the card an alert id names, begun if need be; `None` when the case has no
-    /// such card.
-    fn card_flow_of(&mut self, alert_id: &str) -> Option<&mut CardFlow> {
+    /// The card an act names: its rule and the fold's number for it. With the card's threshold
+    /// instant (`card_at`, written by the server), the alert of that rule raised then, whatever
+    /// number the fold gives it (`None` when the fold raised none then); without it, the id's
+    /// number.
+    pub(crate) fn act_card(
+        &self,
+        alert_id: &str,
+        card_at: Option<&jiancha_events::Timestamp>,
+    ) -> Option<(Rule, u16)> {
         let (_, rule, n) = parse_alert_id(alert_id)?;
+        let Some(at) = card_at.map(crate::instant::millis) else {
+            return Some((rule, n));
+        };
+        self.alerts
+            .iter()
+            .find(|a| a.rule == rule && a.raised_at == at)
+            .map(|a| (rule, a.n))
+    }
+
+    /// The workflow of the card `(rule, n)`, begun if need be; `None` when the case has no such
+    /// card.
+    fn card_flow_of(&mut self, (rule, n): (Rule, u16)) -> Option<&mut CardFlow> {
         let (org, closed_at) = self
             .alerts
             .iter()
@@ -575,7 +593,7 @@ impl CaseState {
         let mut out = Vec::new();
         match data {
             EventData::AlertAcknowledged(a) => {
-                if let Some((_, rule, n)) = parse_alert_id(&a.alert) {
+                if let Some((rule, n)) = self.act_card(&a.alert, a.card_at.as_ref()) {
                     if let Some(alert) = self.alerts.iter_mut().find(|x| x.rule == rule && x.n == n)
                     {
                         alert.acknowledged = true;
@@ -589,27 +607,26 @@ impl CaseState {
                 // recorded and changes nothing: there is nothing left to correct. Closed when
                 // the order is folded, as the server judges it: an order dated before the close
                 // but entered after it would leave the card closed and its order running.
-                let closed_before = parse_alert_id(&o.alert).is_some_and(|(_, rule, n)| {
-                    self.alerts
-                        .iter()
-                        .any(|x| x.rule == rule && x.n == n && x.closed_at.is_some())
-                });
+                let Some((rule, n)) = self.act_card(&o.alert, o.card_at.as_ref()) else {
+                    return out;
+                };
+                let closed_before = self
+                    .alerts
+                    .iter()
+                    .any(|x| x.rule == rule && x.n == n && x.closed_at.is_some());
                 // 督办 follows a card: an order on a prompt (预警提示) changes nothing, as the
                 // server refuses it.
-                let prompt = parse_alert_id(&o.alert)
-                    .is_some_and(|(_, rule, _)| rule.severity() == Severity::Warning);
+                let prompt = rule.severity() == Severity::Warning;
                 // A card about another card (an order gone overdue, escalated, unacknowledged)
                 // is corrected with that card: an order on it would count a second order of
                 // one correction.
-                let about_card = parse_alert_id(&o.alert).is_some_and(|(_, rule, n)| {
-                    self.alerts.iter().any(|x| {
-                        x.rule == rule && x.n == n && matches!(x.about, Some(About::Card(..)))
-                    })
+                let about_card = self.alerts.iter().any(|x| {
+                    x.rule == rule && x.n == n && matches!(x.about, Some(About::Card(..)))
                 });
                 if closed_before || prompt || about_card {
                     return out;
                 }
-                let Some(card) = self.card_flow_of(&o.alert) else {
+                let Some(card) = self.card_flow_of((rule, n)) else {
                     return out;
                 };
                 // A second order on an ordered card changes nothing (it would push the order's
@@ -635,7 +652,8 @@ impl CaseState {
             }
             EventData::CorrectionCompleted(c) => {
                 let mut reported = None;
-                if let Some(card) = self.card_flow_of(&c.alert) {
+                let card = self.act_card(&c.alert, c.card_at.as_ref());
+                if let Some(card) = card.and_then(|card| self.card_flow_of(card)) {
                     if !card.closed {
                         card.reported_on = Some(on);
                         reported = Some((card.rule, card.n));
@@ -647,7 +665,7 @@ impl CaseState {
                 }
             }
             EventData::CorrectionVerified(v) => {
-                let Some((_, rule, n)) = parse_alert_id(&v.alert) else {
+                let Some((rule, n)) = self.act_card(&v.alert, v.card_at.as_ref()) else {
                     return out;
                 };
                 if !self.alerts.iter().any(|x| x.rule == rule && x.n == n) {
@@ -1067,7 +1085,12 @@ impl Projections {
     /// `now`), an order's card is open, a verification has a report-back to verify, a rating
     /// act follows the one before it, a complaint is undecided or accepted and unanswered.
     pub fn check_act_at(&self, data: &EventData, now: Millis) -> Result<(), ActError> {
-        let card = |field: &'static str, id: &str| -> Result<_, ActError> {
+        // The card an act names: by its threshold instant when the act carries it (see
+        // `act_card`), else by the id's number.
+        let card = |field: &'static str,
+                    id: &str,
+                    card_at: Option<&jiancha_events::Timestamp>|
+         -> Result<_, ActError> {
             let (case_id, rule, n) = parse_alert_id(id).ok_or_else(|| unknown(field, id))?;
             let case = self.case(&case_id).ok_or_else(|| unknown(field, id))?;
             // Out of the assessment: its cards are closed, with no next state.
@@ -1080,8 +1103,15 @@ impl Projections {
             let alert = self
                 .case_alerts(&case_id, case, now)
                 .into_iter()
-                .find(|a| a.rule == rule.code() && a.id.ends_with(&format!("/{n}")))
+                .find(|a| {
+                    a.rule == rule.code()
+                        && match card_at {
+                            Some(at) => a.raised_at_millis() == crate::instant::millis(at),
+                            None => a.id.ends_with(&format!("/{n}")),
+                        }
+                })
                 .ok_or_else(|| unknown(field, id))?;
+            let n = parse_alert_id(&alert.id).map_or(n, |(_, _, n)| n);
             Ok((case, rule, n, alert))
         };
         let rating = |case_id: &str| -> Result<_, ActError> {
@@ -1111,9 +1141,11 @@ impl Projections {
                 .ok_or_else(|| unknown("data.complaint", id))
         };
         match data {
-            EventData::AlertAcknowledged(a) => card("data.alert", &a.alert).map(|_| ()),
+            EventData::AlertAcknowledged(a) => {
+                card("data.alert", &a.alert, a.card_at.as_ref()).map(|_| ())
+            }
             EventData::CorrectionOrdered(o) => {
-                let (case, rule, n, alert) = card("data.alert", &o.alert)?;
+                let (case, rule, n, alert) = card("data.alert", &o.alert, o.card_at.as_ref())?;
                 if !alert.is_open() {
                     return Err(state("data.alert", format!("{} is closed", o.alert)));
                 }
@@ -1159,7 +1191,7 @@ impl Projections {
                 }
             }
             EventData::CorrectionCompleted(c) => {
-                let (case, rule, n, _) = card("data.alert", &c.alert)?;
+                let (case, rule, n, _) = card("data.alert", &c.alert, c.card_at.as_ref())?;
                 match case.card_flow(rule, n) {
                     Some(f) if f.closed => Err(state(
                         "data.alert",
@@ -1178,7 +1210,7 @@ impl Projections {
                 }
             }
             EventData::CorrectionVerified(v) => {
-                let (case, rule, n, _) = card("data.alert", &v.alert)?;
+                let (case, rule, n, _) = card("data.alert", &v.alert, v.card_at.as_ref())?;
                 match case.card_flow(rule, n) {
                     Some(f) if f.closed => Err(state(
                         "data.alert",

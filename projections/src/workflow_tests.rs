@@ -142,6 +142,7 @@ fn acts_that_do_not_fit_the_state_are_refused_naming_the_field() {
     let act = |data: EventData| p.check_act_at(&data, now);
     let verify = |alert: &str| {
         EventData::CorrectionVerified(jiancha_events::CorrectionVerified {
+            card_at: None,
             case: alert.split('/').next().unwrap().into(),
             alert: alert.into(),
             accepted: true,
@@ -170,6 +171,7 @@ fn acts_that_do_not_fit_the_state_are_refused_naming_the_field() {
     // (ordered → reported → verified; a rejected report-back orders it again).
     let order = |alert: &str| {
         EventData::CorrectionOrdered(jiancha_events::CorrectionOrdered {
+            card_at: None,
             case: alert.split('/').next().unwrap().into(),
             alert: alert.into(),
             days: 3,
@@ -189,6 +191,7 @@ fn acts_that_do_not_fit_the_state_are_refused_naming_the_field() {
     // A report-back answers an order: none on d's stall, which no order names.
     let report = |alert: &str| {
         EventData::CorrectionCompleted(jiancha_events::CorrectionCompleted {
+            card_at: None,
             case: alert.split('/').next().unwrap().into(),
             alert: alert.into(),
             report: None,
@@ -200,6 +203,7 @@ fn acts_that_do_not_fit_the_state_are_refused_naming_the_field() {
     act(order("case-d/case.stalled/1")).unwrap();
     act(EventData::AlertAcknowledged(
         jiancha_events::AlertAcknowledged {
+            card_at: None,
             alert: "case-d/deadline.promised.overdue/1".into(),
             note: None,
         },
@@ -208,6 +212,7 @@ fn acts_that_do_not_fit_the_state_are_refused_naming_the_field() {
     // A card the clock raised by `now` but no event folded in yet counts: d's stall.
     act(EventData::AlertAcknowledged(
         jiancha_events::AlertAcknowledged {
+            card_at: None,
             alert: "case-d/case.stalled/1".into(),
             note: None,
         },
@@ -408,6 +413,7 @@ fn no_order_on_a_prompt_and_no_act_on_an_exempted_case() {
     let now = crate::asof::parse_instant("2026-03-10T12:00:00+08:00").unwrap();
     let order = |alert: &str| {
         EventData::CorrectionOrdered(jiancha_events::CorrectionOrdered {
+            card_at: None,
             case: alert.split('/').next().unwrap().into(),
             alert: alert.into(),
             days: 3,
@@ -424,10 +430,12 @@ fn no_order_on_a_prompt_and_no_act_on_an_exempted_case() {
     for data in [
         order(card),
         EventData::AlertAcknowledged(jiancha_events::AlertAcknowledged {
+            card_at: None,
             alert: card.into(),
             note: None,
         }),
         EventData::CorrectionCompleted(jiancha_events::CorrectionCompleted {
+            card_at: None,
             case: "case-x".into(),
             alert: card.into(),
             report: None,

@@ -704,6 +704,7 @@ mod tests {
             "unit",
             "jiangjin/center/dept-01",
             EventData::AlertAcknowledged(AlertAcknowledged {
+                card_at: None,
                 alert: "case-a/fee.mismatch/1".into(),
                 note: None,
             }),

@@ -315,6 +315,7 @@ pub(crate) async fn acknowledge(
             let checked = !alert.acknowledged;
             let key = crate::cases::Key::Once(format!("ack:{}", alert.id));
             let data = EventData::AlertAcknowledged(AlertAcknowledged {
+                card_at: card_at(&alert),
                 alert: alert.id,
                 note: req.note,
             });
@@ -327,6 +328,12 @@ pub(crate) async fn acknowledge(
 /// What an act on an alert records: the event, its idempotency key and whether `check_act`
 /// judges it.
 type Recorded = (EventData, crate::cases::Key, bool);
+
+/// The threshold instant of the card an act names, recorded beside its id: the act keeps
+/// naming that card under rules that number the case's cards otherwise.
+fn card_at(alert: &AlertView) -> Option<jiancha_events::Timestamp> {
+    jiancha_events::parse_timestamp(&alert.raised_at).ok()
+}
 
 /// An act on an open or closed alert: the caller's role must allow it, the body is read as
 /// `B`, the alert is looked up (within the caller's scope) once the engine has caught up, and
@@ -373,6 +380,7 @@ pub(crate) async fn order_correction(
         (&headers, body),
         |alert, req: OrderBody| {
             let data = EventData::CorrectionOrdered(CorrectionOrdered {
+                card_at: card_at(&alert),
                 case: alert.case,
                 alert: alert.id,
                 days: req.days,
@@ -409,6 +417,7 @@ pub(crate) async fn report_back(
         (&headers, body),
         |alert, req: ReportBackBody| {
             let data = EventData::CorrectionCompleted(CorrectionCompleted {
+                card_at: card_at(&alert),
                 case: alert.case,
                 alert: alert.id,
                 report: req.report,
@@ -447,6 +456,7 @@ pub(crate) async fn verify_correction(
         (&headers, body),
         |alert, req: VerificationBody| {
             let data = EventData::CorrectionVerified(CorrectionVerified {
+                card_at: card_at(&alert),
                 case: alert.case,
                 alert: alert.id,
                 accepted: req.accepted,

@@ -671,11 +671,13 @@ fn supervision_data(world: &World, plan: &CasePlan, payload: Payload) -> EventDa
     let complaint = || format!("{case}/complaint/1");
     match payload {
         Payload::AlertAcknowledged { card } => EventData::AlertAcknowledged(AlertAcknowledged {
+            card_at: None,
             alert: alert(card),
             note: Some("已收到，正在核查".to_owned()),
         }),
         Payload::CorrectionOrdered { card, days } => {
             EventData::CorrectionOrdered(CorrectionOrdered {
+                card_at: None,
                 alert: alert(card),
                 case,
                 days: u32::from(days),
@@ -683,6 +685,7 @@ fn supervision_data(world: &World, plan: &CasePlan, payload: Payload) -> EventDa
         }
         Payload::CorrectionCompleted { card } => {
             EventData::CorrectionCompleted(CorrectionCompleted {
+                card_at: None,
                 alert: alert(card),
                 case,
                 report: Some("已按督办要求整改完毕".to_owned()),
@@ -690,6 +693,7 @@ fn supervision_data(world: &World, plan: &CasePlan, payload: Payload) -> EventDa
         }
         Payload::CorrectionVerified { card, accepted } => {
             EventData::CorrectionVerified(CorrectionVerified {
+                card_at: None,
                 alert: alert(card),
                 case,
                 accepted,

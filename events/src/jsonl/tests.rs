@@ -431,10 +431,15 @@ fn data_strategy() -> impl Strategy<Value = EventData> {
             due: due.with_timezone(&CHINA),
         })),
         (text(), prop::option::of(text())).prop_map(|(alert, note)| EventData::AlertAcknowledged(
-            AlertAcknowledged { alert, note }
+            AlertAcknowledged {
+                card_at: None,
+                alert,
+                note
+            }
         )),
         (text(), days()).prop_map(|(alert, days)| EventData::CorrectionOrdered(
             CorrectionOrdered {
+                card_at: None,
                 case: "case-9".into(),
                 alert,
                 days
@@ -442,6 +447,7 @@ fn data_strategy() -> impl Strategy<Value = EventData> {
         )),
         (text(), prop::option::of(text())).prop_map(|(alert, report)| {
             EventData::CorrectionCompleted(CorrectionCompleted {
+                card_at: None,
                 case: "case-9".into(),
                 alert,
                 report,

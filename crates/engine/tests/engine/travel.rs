@@ -551,6 +551,7 @@ async fn kept_alerts_only_after_the_last_act(backend: Backend) {
     w.append(
         "supervision",
         EventData::AlertAcknowledged(jiancha_events::AlertAcknowledged {
+            card_at: None,
             alert: first.id.clone(),
             note: None,
         }),

@@ -29,6 +29,7 @@ async fn ordered_and_concluded(backend: Backend) -> World {
     w.append(
         "supervision",
         EventData::AlertAcknowledged(AlertAcknowledged {
+            card_at: None,
             alert: card.clone(),
             note: None,
         }),
@@ -38,6 +39,7 @@ async fn ordered_and_concluded(backend: Backend) -> World {
     w.append(
         "supervision",
         EventData::CorrectionOrdered(CorrectionOrdered {
+            card_at: None,
             case: CASE.into(),
             alert: card,
             days: 2,

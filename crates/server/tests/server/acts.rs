@@ -295,6 +295,23 @@ async fn a_second_order_and_an_unreadable_id_are_refused() {
         .await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
     world.settle().await;
+    // The order names its card by id and by its threshold instant too (`card_at`): under
+    // rules that number the case's cards otherwise, it still names that card.
+    let alerts = world.get("/api/v1/alerts", Who::Supervisor).await;
+    let raised_at = alerts.json["alerts"]
+        .as_array()
+        .and_then(|all| all.iter().find(|a| a["id"] == ALERT_1))
+        .and_then(|a| a["raised_at"].as_str())
+        .map(str::to_owned);
+    let recorded = world.store.read_by_id("order-1").await.unwrap().unwrap();
+    let jiancha_events::EventData::CorrectionOrdered(o) = recorded.data else {
+        panic!("{recorded:?}");
+    };
+    assert!(raised_at.is_some(), "{}", alerts.text);
+    assert_eq!(
+        o.card_at.map(|t| jiancha_events::format_timestamp(&t)),
+        raised_at
+    );
     let head = world.head().await;
     let again = world
         .post_json(&order, Who::Supervisor, r#"{"days":3}"#)

@@ -766,23 +766,28 @@ pub async fn the_supervision_acts_on_a_case_are_found_by_it(f: Fixture) {
         card("case-7"),
         card("case-70"),
         supervision(EventData::AlertAcknowledged(AlertAcknowledged {
+            card_at: None,
             alert: "case-70/deadline.overdue/1".into(),
             note: None,
         })),
         supervision(EventData::AlertAcknowledged(AlertAcknowledged {
+            card_at: None,
             alert: "case-7/deadline.overdue/1".into(),
             note: Some("已核实".into()),
         })),
         supervision(EventData::AlertAcknowledged(AlertAcknowledged {
+            card_at: None,
             alert: "case-7".into(),
             note: None,
         })),
         supervision(EventData::CorrectionOrdered(CorrectionOrdered {
+            card_at: None,
             case: "case-7".into(),
             alert: "case-7/deadline.overdue/1".into(),
             days: 3,
         })),
         supervision(EventData::CorrectionCompleted(CorrectionCompleted {
+            card_at: None,
             case: "case-7".into(),
             alert: "case-7/deadline.overdue/1".into(),
             report: None,

@@ -372,10 +372,12 @@ pub async fn the_contexts_of_streams_are_what_the_filter_keeps(f: Fixture) {
         card("case-10"),
         card("proc-2"),
         supervision(EventData::AlertAcknowledged(AlertAcknowledged {
+            card_at: None,
             alert: "case-2/deadline.overdue/1".into(),
             note: None,
         })),
         supervision(EventData::AlertAcknowledged(AlertAcknowledged {
+            card_at: None,
             alert: "case-1".into(),
             note: None,
         })),
