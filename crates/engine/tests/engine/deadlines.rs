@@ -13,11 +13,7 @@ use jiancha_engine::{AlertChangeKind, EngineConfig};
 use crate::support::*;
 
 async fn scenario(backend: Backend) {
-    let w = World::new(backend, "2026-09-28T09:00:00+08:00").await;
-    w.define_item().await;
-    w.submit(CASE).await;
-    w.set("2026-09-28T10:00:00+08:00");
-    w.accept(CASE).await;
+    let w = accepted_case(backend).await;
     let (engine, mut rx) = w.start().await;
     settle(&engine, w.store.as_ref()).await;
     assert_eq!(

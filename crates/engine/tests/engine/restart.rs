@@ -6,15 +6,6 @@ use jiancha_events::EventData;
 
 use crate::support::*;
 
-async fn accepted_case(backend: Backend) -> World {
-    let w = World::new(backend, "2026-09-28T09:00:00+08:00").await;
-    w.define_item().await;
-    w.submit(CASE).await;
-    w.set("2026-09-28T10:00:00+08:00");
-    w.accept(CASE).await;
-    w
-}
-
 async fn restart(backend: Backend) {
     let w = accepted_case(backend).await;
     let (engine, mut rx) = w.start().await;

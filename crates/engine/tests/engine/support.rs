@@ -312,3 +312,14 @@ pub fn of_rule<'a>(changes: &'a [AlertChange], rule: &str) -> Vec<&'a AlertChang
 pub fn card_id(case: &str, rule: &str) -> String {
     format!("card:{}", first(case, rule))
 }
+
+/// A world on `backend` at 2026-09-28 09:00 with the item defined and [`CASE`] submitted, then
+/// accepted at 10:00 (Monday: promised 2 working days, due 09-30, overdue from 10-01 00:00).
+pub async fn accepted_case(backend: Backend) -> World {
+    let w = World::new(backend, "2026-09-28T09:00:00+08:00").await;
+    w.define_item().await;
+    w.submit(CASE).await;
+    w.set("2026-09-28T10:00:00+08:00");
+    w.accept(CASE).await;
+    w
+}

@@ -77,11 +77,7 @@ async fn agree(
 
 #[tokio::test]
 async fn an_alert_the_log_no_longer_raises_is_withdrawn_live() {
-    let w = World::new(Backend::Sqlite, "2026-09-28T09:00:00+08:00").await;
-    w.define_item().await;
-    w.submit(CASE).await;
-    w.set("2026-09-28T10:00:00+08:00");
-    w.accept(CASE).await;
+    let w = accepted_case(Backend::Sqlite).await;
     let withdrawn = NewEvent::new(
         StreamName::parse(CASE).unwrap(),
         jiancha_events::parse_timestamp("2026-09-30T15:00:00+08:00").unwrap(),
@@ -138,11 +134,7 @@ async fn an_alert_the_log_no_longer_raises_is_withdrawn_live() {
 /// ends where the fold does (before: it stayed issued for ever, and `notice` could not find it).
 #[tokio::test]
 async fn a_card_the_fold_does_not_hold_is_withdrawn_at_start_up() {
-    let w = World::new(Backend::Sqlite, "2026-09-28T09:00:00+08:00").await;
-    w.define_item().await;
-    w.submit(CASE).await;
-    w.set("2026-09-28T10:00:00+08:00");
-    w.accept(CASE).await;
+    let w = accepted_case(Backend::Sqlite).await;
     let stray = format!("{CASE}/supervision.escalated/1");
     let issued = NewEvent::new(
         StreamName::parse("supervision").unwrap(),

@@ -19,11 +19,7 @@ const OVERDUE_ORDER: &str = "supervision.correction.overdue";
 const ESCALATED: &str = "supervision.escalated";
 
 async fn ordered_and_concluded(backend: Backend) -> World {
-    let w = World::new(backend, "2026-09-28T09:00:00+08:00").await;
-    w.define_item().await;
-    w.submit(CASE).await;
-    w.set("2026-09-28T10:00:00+08:00");
-    w.accept(CASE).await;
+    let w = accepted_case(backend).await;
     w.set("2026-10-01T09:00:00+08:00");
     let card = first(CASE, PROMISED_OVERDUE);
     w.append(
